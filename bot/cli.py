@@ -1,0 +1,159 @@
+"""The `rapport` command: chat, serve, worker, db upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.config import Settings
+from bot.logs import configure_logging
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Rapport: keep your work relationships human.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+logger = logging.getLogger(__name__)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+@app.command()
+def chat(user: Annotated[str | None, typer.Option(help="Who you are in the console.")] = None,
+         scheduler: Annotated[bool, typer.Option(help="Deliver nudges while you chat.")] = True
+         ) -> None:
+    """Talk to Rapport in this terminal; nudges arrive here while the scheduler runs."""
+    settings = _settings()
+    configure_logging("WARNING", "text")
+    asyncio.run(_chat(settings, user=user, with_scheduler=scheduler))
+
+
+async def _chat(settings: Settings, *, user: str | None, with_scheduler: bool) -> None:
+    from bot.console import ConsoleChat, ConsoleMessenger, console_actor, stdin_lines
+    from bot.runtime import build_runtime
+    from scheduler.jobs import build_scheduler
+
+    runtime = await build_runtime(settings)
+    runtime.add_messenger(ConsoleMessenger())
+    scheduler = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds) \
+        if with_scheduler else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        await ConsoleChat(rapport=runtime.rapport, actor=console_actor(user),
+                          lines=stdin_lines()).run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await runtime.close()
+
+
+@app.command()
+def serve(
+    scheduler: Annotated[bool, typer.Option(
+        "--scheduler/--no-scheduler", help="Also run the nudge sweep in this process.")] = True,
+    console: Annotated[bool | None, typer.Option(
+        "--console/--no-console",
+        help="Chat in this terminal too (default: when no Slack/Teams credentials are set "
+             "and this is a terminal).")] = None,
+) -> None:
+    """Run the web server (Slack, Teams, health) and, by default, the scheduler."""
+    settings = _settings()
+    use_console = console if console is not None else (
+        not settings.any_platform_configured and sys.stdin.isatty())
+    configure_logging("WARNING" if use_console else settings.log_level,
+                      "text" if use_console else settings.log_format)
+    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console))
+
+
+@app.command()
+def worker() -> None:
+    """Run only the scheduler (no web server): for replicas that deliver nudges."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False))
+
+
+async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
+                 with_web: bool = True) -> None:
+    from aiohttp import web
+
+    from bot.console import ConsoleChat, ConsoleMessenger, console_actor, stdin_lines
+    from bot.platforms import installers_for, messengers_for
+    from bot.runtime import build_runtime
+    from bot.server import build_web_app
+    from scheduler.jobs import build_scheduler
+
+    runtime = await build_runtime(settings)
+    for messenger in await messengers_for(runtime):
+        runtime.add_messenger(messenger)
+    if with_console:
+        runtime.add_messenger(ConsoleMessenger())
+    runner: web.AppRunner | None = None
+    if with_web:
+        web_app = await build_web_app(runtime, installers=installers_for(settings))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        logger.warning("listening", extra={"host": settings.host, "port": settings.port})
+        if with_console:
+            print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
+    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds) \
+        if with_scheduler else None
+    if sched is not None:
+        sched.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        if with_console:
+            chat_task = asyncio.create_task(ConsoleChat(
+                rapport=runtime.rapport, actor=console_actor(), lines=stdin_lines()).run())
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (chat_task, stop_task):
+                task.cancel()
+        else:
+            await stop.wait()
+    finally:
+        logger.warning("shutting down")
+        runtime.sweeper.stop()
+        if sched is not None:
+            sched.shutdown(wait=False)
+        if runner is not None:
+            await runner.cleanup()
+        await runtime.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"
+               ) -> None:
+    """Bring the database schema to the newest version (also done on every start)."""
+    settings = _settings()
+    configure_logging(settings.log_level, "text")
+
+    async def _run() -> None:
+        from storage import db
+
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.upgrade(engine, revision)
+            typer.echo(f"Database at {await db.current_revision(engine)}.")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""Microsoft Teams platform: Bot Framework adapter, Adaptive Cards and the Teams app package."""

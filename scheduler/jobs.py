@@ -1,0 +1,38 @@
+"""APScheduler wiring: the sweep every RAPPORT_SWEEP_SECONDS, coalesced, one at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from scheduler.delivery import Sweeper
+from scheduler.planner import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+async def run_sweep(sweeper: Sweeper) -> None:
+    """The job body: one sweep; a database hiccup is logged and the next run retries."""
+    try:
+        await sweeper.sweep()
+    except Exception as error:  # the scheduler must survive a failed run
+        logger.error("sweep failed; the next run retries",
+                     extra={"error": type(error).__name__})
+
+
+def build_scheduler(*, sweeper: Sweeper, sweep_seconds: float,
+                    extra_jobs: list[tuple[Callable[[], Awaitable[Any]], float]] | None = None
+                    ) -> AsyncIOScheduler:
+    """An AsyncIOScheduler with the sweep (first run right away) and any extra interval jobs."""
+    scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
+        "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+    scheduler.add_job(run_sweep, "interval", args=[sweeper], seconds=sweep_seconds,
+                      id="sweep", next_run_time=utcnow() + timedelta(seconds=1))
+    for index, (job, seconds) in enumerate(extra_jobs or []):
+        scheduler.add_job(job, "interval", seconds=seconds, id=f"job-{index}",
+                          next_run_time=utcnow() + timedelta(seconds=5))
+    return scheduler

@@ -1,0 +1,86 @@
+"""The one interface each platform implements for proactive messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+DeliveryStatus = Literal["sent", "retry", "gone", "failed"]
+MessageKind = Literal["nudge", "digest", "summary"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a proactive message is for, in platform terms and ours."""
+
+    workspace_id: int
+    workspace_external_id: str
+    platform: str
+    user_id: int
+    user_external_id: str
+    display_name: str
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeItem:
+    """One nudge as every platform renders it: a human sentence, context, and actions."""
+
+    nudge_id: int
+    contact_id: int
+    contact_name: str
+    reason: str
+    headline: str
+    context: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A nudge, a digest of several, or a plain summary text."""
+
+    recipient: Recipient
+    kind: MessageKind
+    items: tuple[NudgeItem, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What happened to one message.
+
+    `retry`: transient (rate limit, 5xx, network); try again after `retry_after` seconds.
+    `gone`: the user cannot be reached any more (bot removed, token revoked, user deleted).
+    `failed`: this message will never go through as it is (a bug or a rejected payload).
+    """
+
+    status: DeliveryStatus
+    ref: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def sent(cls, ref: str | None = None) -> DeliveryResult:
+        return cls("sent", ref=ref)
+
+    @classmethod
+    def retry(cls, error: str, retry_after: float | None = None) -> DeliveryResult:
+        return cls("retry", retry_after=retry_after, error=error)
+
+    @classmethod
+    def gone(cls, error: str) -> DeliveryResult:
+        return cls("gone", error=error)
+
+    @classmethod
+    def failed(cls, error: str) -> DeliveryResult:
+        return cls("failed", error=error)
+
+
+class Messenger(Protocol):
+    """A platform's way of sending a proactive direct message to one user."""
+
+    platform: str
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        """Send `message` privately to its recipient; never raise for platform errors."""
+        ...

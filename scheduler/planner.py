@@ -1,0 +1,150 @@
+"""Pure planning: when may a user be nudged, and what is due for a contact. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MINUTES_PER_DAY = 24 * 60
+# How far ahead to look for an allowed delivery moment before giving up (a pause of years
+# or an empty set of working days never loops forever).
+_SEARCH_DAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPrefs:
+    """The user's delivery preferences, as the planner needs them."""
+
+    tz: str = "UTC"
+    window_start_minute: int = 9 * 60
+    window_end_minute: int = 17 * 60
+    working_days: int = 0b0011111  # bit 0 = Monday
+    daily_cap: int = 3
+    paused_until: datetime | None = None
+
+
+def zone(tz_name: str) -> ZoneInfo:
+    """The user's zone; an unknown name falls back to UTC instead of failing a sweep."""
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(moment: datetime, tz_name: str) -> date:
+    """The user's calendar date at `moment`."""
+    return moment.astimezone(zone(tz_name)).date()
+
+
+def local_moment(day: date, minute_of_day: int, tz_name: str) -> datetime:
+    """The UTC instant of `minute_of_day` on the user's local `day`.
+
+    Minute 1440 means the end of the day. A wall time skipped by a DST jump maps to the
+    instant just after the jump, as clocks show it.
+    """
+    tzinfo = zone(tz_name)
+    if minute_of_day >= MINUTES_PER_DAY:
+        return local_moment(day + timedelta(days=1), 0, tz_name)
+    wall = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=tzinfo)
+    utc = wall.astimezone(UTC)
+    # Round trip exposes non-existent wall times (spring forward): use the later reading.
+    if utc.astimezone(tzinfo).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        utc = wall.replace(fold=1).astimezone(UTC)
+    return utc
+
+
+def is_working_day(day: date, working_days: int) -> bool:
+    """True when `day` is one of the user's working days."""
+    return bool(working_days & (1 << day.weekday()))
+
+
+def next_delivery_moment(prefs: DeliveryPrefs, now: datetime, *, sent_on: date | None = None,
+                         sent_count: int = 0) -> datetime | None:
+    """The earliest moment at or after `now` when a nudge may reach this user.
+
+    Respects pause, working days, the delivery window and the daily cap (`sent_count` messages
+    already delivered on the local day `sent_on`). None when no moment exists in the next year.
+    """
+    earliest = now
+    if prefs.paused_until is not None and prefs.paused_until > earliest:
+        earliest = prefs.paused_until
+    if prefs.daily_cap <= 0 or prefs.working_days == 0:
+        return None
+    if prefs.window_end_minute <= prefs.window_start_minute:
+        return None
+    day = local_date(earliest, prefs.tz)
+    for offset in range(_SEARCH_DAYS):
+        candidate_day = day + timedelta(days=offset)
+        if not is_working_day(candidate_day, prefs.working_days):
+            continue
+        if candidate_day == sent_on and sent_count >= prefs.daily_cap:
+            continue
+        start = local_moment(candidate_day, prefs.window_start_minute, prefs.tz)
+        end = local_moment(candidate_day, prefs.window_end_minute, prefs.tz)
+        if earliest >= end:
+            continue
+        return max(earliest, start)
+    return None
+
+
+def may_deliver_now(prefs: DeliveryPrefs, now: datetime, *, sent_on: date | None = None,
+                    sent_count: int = 0) -> bool:
+    """True when a nudge may be delivered to this user at `now`."""
+    return next_delivery_moment(prefs, now, sent_on=sent_on, sent_count=sent_count) == now
+
+
+def remaining_today(prefs: DeliveryPrefs, now: datetime, *, sent_on: date | None,
+                    sent_count: int) -> int:
+    """How many more messages the daily cap allows on the user's current local day."""
+    if sent_on != local_date(now, prefs.tz):
+        return max(prefs.daily_cap, 0)
+    return max(prefs.daily_cap - sent_count, 0)
+
+
+def cadence_next_due(last_touch_at: datetime | None, cadence_days: int | None,
+                     created_at: datetime) -> datetime | None:
+    """When the keep-in-touch cadence next asks for a conversation.
+
+    Counts from the last interaction (the day it happened, not when it was logged); a contact
+    never talked to counts from when it was added.
+    """
+    if not cadence_days or cadence_days <= 0:
+        return None
+    anchor = last_touch_at or created_at
+    return anchor + timedelta(days=cadence_days)
+
+
+def follow_up_moment(follow_up_on: date, prefs: DeliveryPrefs) -> datetime:
+    """A follow-up note is due at the start of the user's window on the follow-up day."""
+    return local_moment(follow_up_on, prefs.window_start_minute, prefs.tz)
+
+
+def yearly_occurrence(month: int, day: int, after: date) -> date:
+    """The next date on or after `after` with this month and day (Feb 29 falls on Feb 28)."""
+    for year in (after.year, after.year + 1, after.year + 2):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = date(year, month, 28)
+        if candidate >= after:
+            return candidate
+    raise ValueError("no yearly occurrence found")  # unreachable for valid month/day
+
+
+def humanize_days(days: int) -> str:
+    """'3 days', '6 weeks', '4 months': how people say how long it has been."""
+    if days < 14:
+        return f"{days} day" + ("" if days == 1 else "s")
+    if days < 63:
+        weeks = round(days / 7)
+        return f"{weeks} weeks"
+    months = round(days / 30.4)
+    if months < 24:
+        return f"{months} months"
+    return f"{round(days / 365.25)} years"
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Rapport's data: typed models, engine setup, queries and migrations."""

@@ -1,0 +1,116 @@
+"""Engine and session setup for SQLite (default) and PostgreSQL, and schema upgrades."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./rapport.db"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
+    """True when the URL or engine points at SQLite."""
+    url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
+                  echo: bool = False) -> AsyncEngine:
+    """An async engine with the settings each backend needs."""
+    kwargs: dict[str, Any] = {"echo": echo}
+    if is_sqlite(url):
+        # A busy writer makes others wait instead of failing at once.
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                      pool_recycle=1800)
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite(url):
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the sweep's writes; foreign keys make deletes cascade.
+        if ":memory:" not in str(engine.url):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # pysqlite's deferred BEGIN lets two writers deadlock on lock upgrade; IMMEDIATE
+        # serialises writers up front, which SQLite needs anyway.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (rows are plain values to callers)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(url: str | None = None) -> Any:
+    """Alembic configuration pointing at the packaged migrations."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema to `revision`; safe to call on every start and from several replicas."""
+    from alembic import command
+
+    config = alembic_config()
+
+    def _run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together take turns; the second finds the schema at head.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7270_1001)")
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+    logger.info("schema upgraded", extra={"revision": revision})
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The schema revision the database is at, or None before the first migration."""
+    from alembic.runtime.migration import MigrationContext
+
+    def _read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_read)
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

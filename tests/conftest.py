@@ -1,0 +1,151 @@
+"""Shared fixtures: a real database (SQLite always, PostgreSQL when configured) and a clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.actions import Rapport
+from bot.replies import Actor
+from storage import db
+from storage.models import Base
+
+PG_URL_ENV = "RAPPORT_TEST_DATABASE_URL"
+PG_URL = os.environ.get(PG_URL_ENV)
+PG_SKIP_REASON = f"PostgreSQL tests need {PG_URL_ENV} (.ci/run sets it)"
+# Monday 2026-11-23 10:00 UTC: a working day, inside the default 09:00-17:00 window in UTC.
+MONDAY_10_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the tests move by hand; injected wherever the code asks for 'now'."""
+
+    def __init__(self, now: datetime = MONDAY_10_UTC) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment
+        return moment
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def _migrate() -> None:
+        engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+        await db.upgrade(engine)
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await engine.dispose()
+
+    asyncio.run(_migrate())
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    """Reset the test database's schema once per run, then migrate it to head."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP_REASON)
+
+    async def _reset() -> None:
+        engine = db.create_engine(PG_URL, pool_size=2)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await db.upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(_reset())
+    return PG_URL
+
+
+async def truncate_all(engine: AsyncEngine) -> None:
+    """Empty every application table (PostgreSQL tests share one database)."""
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+async def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
+    target = tmp_path / "rapport.db"
+    shutil.copy(template, target)
+    return db.create_engine(f"sqlite+aiosqlite:///{target}")
+
+
+@pytest.fixture
+async def engine(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite database of this test's own."""
+    engine = await _sqlite_engine(sqlite_template, tmp_path)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def any_engine(request: pytest.FixtureRequest, sqlite_template: Path,
+                     tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The same test on SQLite and, when configured, on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = await _sqlite_engine(sqlite_template, tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_ready")
+        engine = db.create_engine(url, pool_size=5)
+        await truncate_all(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def rapport(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> Rapport:
+    return Rapport(sessions=sessions, clock=clock)
+
+
+def console_user(name: str = "alex", tz: str = "UTC") -> Actor:
+    """A console actor for core tests."""
+    return Actor(platform="console", workspace_external_id="local", user_external_id=name,
+                 display_name=name.title(), tz=tz)
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return console_user()
+
+
+SnapshotFn = Callable[[], "asyncio.Future[dict[str, list[tuple[object, ...]]]]"]
+
+
+async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every application table, to prove that bad input changed nothing."""
+    result: dict[str, list[tuple[object, ...]]] = {}
+    async with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = await connection.execute(table.select().order_by(*table.primary_key.columns))
+            result[table.name] = [tuple(row) for row in rows]
+    return result
