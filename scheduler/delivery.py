@@ -104,6 +104,12 @@ def _is_postgresql(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+async def _executemany(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
+    # Connection-level execution: a plain executemany, not the ORM's bulk-by-primary-key mode.
+    connection = await session.connection()
+    await connection.execute(statement, rows)
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff for failed deliveries: 30 s, 60 s, ... capped at one hour."""
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
@@ -198,7 +204,7 @@ class Sweeper:
                 moves.append({"b_id": contact_id, "b_old": plan_at, "b_new": new_plan})
             created = await self._insert_nudges(session, nudges)
             if moves:
-                await session.execute(
+                await _executemany(session,
                     update(Contact).where(Contact.id == bindparam("b_id"),
                                           Contact.plan_at == bindparam("b_old"))
                     .values(plan_at=bindparam("b_new")).execution_options(synchronize_session=False),
@@ -220,7 +226,7 @@ class Sweeper:
                       for note_id, contact_id, user_id, workspace_id, plan_at in rows]
             created = await self._insert_nudges(session, nudges)
             if rows:
-                await session.execute(
+                await _executemany(session,
                     update(Note).where(Note.id == bindparam("b_id"),
                                        Note.plan_at == bindparam("b_old"))
                     .values(plan_at=None).execution_options(synchronize_session=False),
@@ -256,7 +262,7 @@ class Sweeper:
                 moves.append({"b_id": date_id, "b_old": plan_at, "b_new": next_plan})
             created = await self._insert_nudges(session, nudges)
             if moves:
-                await session.execute(
+                await _executemany(session,
                     update(ImportantDate).where(ImportantDate.id == bindparam("b_id"),
                                                 ImportantDate.plan_at == bindparam("b_old"))
                     .values(plan_at=bindparam("b_new"))
@@ -295,7 +301,7 @@ class Sweeper:
                             deliver_after=now + self.lease, attempts=Nudge.attempts + 1)
                     .execution_options(synchronize_session=False))
             if deferrals:
-                await session.execute(
+                await _executemany(session,
                     update(Nudge).where(Nudge.id == bindparam("b_id"))
                     .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"),
                             lease_owner=None)
@@ -481,14 +487,14 @@ class Sweeper:
                                    "b_retry": result.retry_after})
         async with self.sessions() as session, session.begin():
             if sent_rows:
-                await session.execute(
+                await _executemany(session,
                     update(Nudge).where(Nudge.id == bindparam("b_id"),
                                         Nudge.lease_owner == self.owner)
                     .values(status="sent", delivered_at=now, delivery_ref=bindparam("b_ref"),
                             message_key=bindparam("b_key"), lease_owner=None, last_error=None)
                     .execution_options(synchronize_session=False), sent_rows)
             if user_counts:
-                await session.execute(
+                await _executemany(session,
                     update(User).where(User.id == bindparam("b_id"))
                     .values(sent_day=bindparam("b_day"), sent_day_count=bindparam("b_count"))
                     .execution_options(synchronize_session=False),
@@ -507,14 +513,14 @@ class Sweeper:
                     rows.append({"b_id": r["b_id"], "b_error": r["b_error"] or None,
                                  "b_status": "failed" if give_up else "planned",
                                  "b_after": now + timedelta(seconds=delay)})
-                await session.execute(
+                await _executemany(session,
                     update(Nudge).where(Nudge.id == bindparam("b_id"),
                                         Nudge.lease_owner == self.owner)
                     .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
                             last_error=bindparam("b_error"), lease_owner=None)
                     .execution_options(synchronize_session=False), rows)
             if gone_users:
-                await session.execute(
+                await _executemany(session,
                     update(User).where(User.id == bindparam("b_id"))
                     .values(active=False, inactive_reason=bindparam("b_reason"))
                     .execution_options(synchronize_session=False),

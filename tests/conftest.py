@@ -18,6 +18,12 @@ from bot.replies import Actor
 from storage import db
 from storage.models import Base
 
+pytest_plugins = [
+    "tests.fakes.openai_fixtures",
+    "tests.fakes.teams_fixtures",
+    "tests.fakes.slack_fixtures",
+]
+
 PG_URL_ENV = "RAPPORT_TEST_DATABASE_URL"
 PG_URL = os.environ.get(PG_URL_ENV)
 PG_SKIP_REASON = f"PostgreSQL tests need {PG_URL_ENV} (.ci/run sets it)"
@@ -56,9 +62,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def _migrate() -> None:
         engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
         await db.upgrade(engine)
-        async with engine.begin() as connection:
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        await engine.dispose()
+        await engine.dispose()  # the last connection closing checkpoints the WAL
 
     asyncio.run(_migrate())
     return path
@@ -92,6 +96,9 @@ async def truncate_all(engine: AsyncEngine) -> None:
 async def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
     target = tmp_path / "rapport.db"
     shutil.copy(template, target)
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{template}{suffix}").exists():
+            shutil.copy(f"{template}{suffix}", f"{target}{suffix}")
     return db.create_engine(f"sqlite+aiosqlite:///{target}")
 
 

@@ -40,10 +40,10 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from aiohttp import web
 
@@ -103,8 +103,8 @@ class ReceivedActivity:
     reply_to_id: str | None = None
 
     @property
-    def kind(self) -> str:
-        """``send``, ``reply``, ``update`` or ``delete``."""
+    def kind(self) -> Literal["send", "reply", "update", "delete"]:
+        """What the bot did; sends from ``continue_conversation`` arrive as ``reply``."""
         if self.http_method == "PUT":
             return "update"
         if self.http_method == "DELETE":
@@ -113,7 +113,9 @@ class ReceivedActivity:
 
     @property
     def text(self) -> str | None:
-        return self.body.get("text")
+        """The activity's ``text``, if any."""
+        text = self.body.get("text")
+        return text if isinstance(text, str) else None
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,12 @@ class _Fault:
     error: ConnectorError
 
 
-@dataclass
-class _RateWindow:
-    stamps: deque[float] = field(default_factory=deque)
-
-
 class BotConnectorFake:
-    """An aiohttp server speaking the Connector REST API (``/v3/conversations/...``)."""
+    """An aiohttp server speaking the Connector REST API (``/v3/conversations/...``).
+
+    ``activities`` holds what was accepted; refused attempts (faults, rate limits) appear only in
+    ``requests``, which logs every call with the status it got.
+    """
 
     def __init__(
         self,
@@ -173,7 +174,7 @@ class BotConnectorFake:
         self.unhandled: list[ReceivedRequest] = []
         self._members: dict[str, list[dict[str, Any]]] = {}
         self._faults: list[_Fault] = []
-        self._rate: dict[tuple[str, str], _RateWindow] = {}
+        self._rate: dict[tuple[str, str], deque[float]] = {}
         # Teams message ids are millisecond timestamps; realistic and unique is enough here.
         self._ids = itertools.count(1_700_000_000_000)
         self._runner: web.AppRunner | None = None
@@ -331,7 +332,7 @@ class BotConnectorFake:
         if not self.enforce_rate_limits:
             return None
         now = self._clock()
-        stamps = self._rate.setdefault(key, _RateWindow()).stamps
+        stamps = self._rate.setdefault(key, deque())
         longest = max(window for window, _ in TEAMS_RATE_LIMITS)
         while stamps and stamps[0] <= now - longest:
             stamps.popleft()

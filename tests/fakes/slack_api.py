@@ -98,7 +98,6 @@ _MISSING_ARG_ERRORS: Mapping[str, tuple[str, ...]] = {
     "channel": ("channel_not_found",),
     "ts": ("message_not_found",),
     "user": ("user_not_found", "user_not_in_channel"),
-    "code": ("invalid_code",),
 }
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -811,7 +810,7 @@ class FakeSlack:
             raise KeyError(f"unknown token {token[:9]}...")
         info.revoked = True
 
-    def dm_channel_id(self, user_id: str, team_id: str) -> str:
+    def dm_channel_id(self, user_id: str, team_id: str = DEFAULT_TEAM_ID) -> str:
         """The id conversations.open returns for a 1:1 DM with ``user_id`` in ``team_id``."""
         return _stable_id("D", team_id, user_id)
 
@@ -831,6 +830,8 @@ class FakeSlack:
         ``status=429`` answers ``ratelimited`` with ``Retry-After`` (default 1 s); ``status=5xx``
         answers ``internal_error``; ``error=...`` alone answers HTTP 200 with ``ok: false``.
         """
+        if method not in self._handlers:
+            raise ValueError(f"FakeSlack does not serve {method!r}")
         if count < 1:
             raise ValueError("count must be at least 1")
         status = status if status is not None else 200
@@ -974,7 +975,7 @@ class FakeSlack:
                 fields = {k: v for k, v in form.items() if isinstance(v, str)}
                 token = fields.pop("token", token)
                 args.update(fields)
-            else:
+            elif content_type != "text/plain":  # Slack accepts text/plain but reads no args
                 problem = "invalid_post_type"
         authorization = request.headers.get("Authorization", "")
         basic_auth = _parse_basic_auth(authorization)
