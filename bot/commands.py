@@ -336,7 +336,13 @@ def _parse_log(rest: str, today: date) -> Command | CommandError:
         tokens = _tokens(head)
         day, person_tokens = _trailing_day(tokens, today=today, direction="past")
         kind: str | None = None
-        if day is None and len(person_tokens) > 1:
+        if [t.lower() for t in person_tokens[-2:]] == ["in", "person"] \
+                and len(person_tokens) > 2:
+            # "log Dana yesterday in person: lunch": the two-word kind sits before the colon.
+            kind, person_tokens = "in person", person_tokens[:-2]
+            if day is None:
+                day, person_tokens = _trailing_day(person_tokens, today=today, direction="past")
+        if kind is None and day is None and len(person_tokens) > 1:
             # "log Dana yesterday pairing: ..." or "log Dana coffee: ..." name the kind
             # before the colon: a known kind, or the user's own word after a date.
             before_kind = person_tokens[:-1]
@@ -695,7 +701,8 @@ def parse_command(text: str, *, today: date) -> Command | CommandError:
     if cleaned.lower().startswith("/rapport"):
         cleaned = cleaned[len("/rapport"):].strip()
     if not cleaned:
-        return Help()
+        return CommandError("Type a command, for example “due”, or “help” to see them all.",
+                            "help")
     verb, _, rest = cleaned.partition(" ")
     verb = _ALIASES.get(verb.lower(), verb.lower())
     parser = _PARSERS.get(verb)

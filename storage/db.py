@@ -89,7 +89,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     def _run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             # Replicas starting together take turns; the second finds the schema at head.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7270_1001)")
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72701001)")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

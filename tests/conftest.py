@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -49,6 +51,13 @@ class Clock:
         return moment
 
 
+def run_in_fresh_loop(make_coroutine: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run setup code on its own loop in a thread: session fixtures may be first requested
+    from inside a running test loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, make_coroutine()).result()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -64,7 +73,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         await db.upgrade(engine)
         await engine.dispose()  # the last connection closing checkpoints the WAL
 
-    asyncio.run(_migrate())
+    run_in_fresh_loop(_migrate)
     return path
 
 
@@ -82,7 +91,7 @@ def postgres_ready() -> str:
         await db.upgrade(engine)
         await engine.dispose()
 
-    asyncio.run(_reset())
+    run_in_fresh_loop(_reset)
     return PG_URL
 
 
@@ -93,7 +102,7 @@ async def truncate_all(engine: AsyncEngine) -> None:
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-async def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
+def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
     target = tmp_path / "rapport.db"
     shutil.copy(template, target)
     for suffix in ("-wal", "-shm"):
@@ -105,7 +114,7 @@ async def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
 @pytest.fixture
 async def engine(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A migrated SQLite database of this test's own."""
-    engine = await _sqlite_engine(sqlite_template, tmp_path)
+    engine = _sqlite_engine(sqlite_template, tmp_path)
     yield engine
     await engine.dispose()
 
@@ -115,7 +124,7 @@ async def any_engine(request: pytest.FixtureRequest, sqlite_template: Path,
                      tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """The same test on SQLite and, when configured, on PostgreSQL."""
     if request.param == "sqlite":
-        engine = await _sqlite_engine(sqlite_template, tmp_path)
+        engine = _sqlite_engine(sqlite_template, tmp_path)
     else:
         url = request.getfixturevalue("postgres_ready")
         engine = db.create_engine(url, pool_size=5)

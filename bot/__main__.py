@@ -1,0 +1,5 @@
+"""`python -m bot` runs the rapport CLI."""
+
+from bot.cli import main
+
+main()

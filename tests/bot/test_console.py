@@ -1,0 +1,126 @@
+"""The console driven as a person would: typed lines in, answers and nudges out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.actions import Rapport
+from bot.console import ConsoleChat, ConsoleMessenger, console_actor
+from scheduler.delivery import Sweeper
+from storage import db
+from tests.conftest import Clock
+
+
+class TypedLines:
+    """Lines a person types; the test decides when the next one is typed."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def type(self, line: str | None) -> None:
+        self.queue.put_nowait(line)
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        while (line := await self.queue.get()) is not None:
+            yield line
+
+
+async def _wait_for(output: list[str], needle: str) -> str:
+    # Database work runs on aiosqlite's thread: poll briefly for the answer to appear.
+    for _ in range(1000):
+        joined = "".join(output)
+        if needle in joined:
+            return joined
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{needle!r} never printed; got:\n{''.join(output)}")
+
+
+async def test_walkthrough_from_the_readme_delivers_a_nudge(engine: AsyncEngine, clock: Clock,
+                                                            tmp_path: Path) -> None:
+    output: list[str] = []
+    sessions = db.session_factory(engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    sweeper = Sweeper(sessions=sessions, messengers={"console": ConsoleMessenger(output.append)},
+                      clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "America/Los_Angeles"),
+                       lines=lines, write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    clock.set(datetime(2026, 11, 23, 4, 0, tzinfo=UTC))  # 20:00 on Sunday in Los Angeles
+    for line in ("add Dana Scully colleague every 2 weeks",
+                 "note Dana: hiking trip in Yosemite on today",
+                 "settings window 0:00-24:00",
+                 "settings days all"):
+        lines.type(line)
+    await _wait_for(output, "every day")
+    await sweeper.sweep()
+    printed = await _wait_for(output, "Ask Dana about the hiking trip in Yosemite")
+    assert "(you noted it on Nov 22)" in printed  # the user's local date, not UTC's
+    nudge_number = printed.split("🔔 #", 1)[1].split(" ", 1)[0]
+    lines.type(f"done #{nudge_number}")
+    await _wait_for(output, "Logged that you reached out to Dana Scully")
+    lines.type("export")
+    await _wait_for(output, "saved as")
+    assert (tmp_path / "rapport-export.json").read_text().count("hiking trip") == 1
+    lines.type("quit")
+    await asyncio.wait_for(running, 5)
+    assert "Bye." in "".join(output)
+
+
+async def test_bad_input_in_the_console_gets_an_answer_not_a_traceback(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
+    output: list[str] = []
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    for line in ("frobnicate", "log", "log Nobody coffee", "x" * 10_000, "snooze #999 1 day"):
+        lines.type(line)
+    lines.type(None)
+    await asyncio.wait_for(running, 5)
+    text = "".join(output)
+    assert "I don't know the command “frobnicate”" in text
+    assert "Who do you mean?" in text
+    assert "I don't know anyone called “Nobody”" in text
+    assert "That is too long" in text
+    assert "I can't find nudge #999" in text
+    assert "Traceback" not in text
+
+
+async def test_rapport_chat_process_prints_a_nudge(tmp_path: Path) -> None:
+    """`rapport chat` as a subprocess: real scheduler, real clock, window covering now."""
+    env = {**os.environ, "RAPPORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
+           "RAPPORT_SWEEP_SECONDS": "1", "TZ": "UTC"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "chat", "--user", "sam", cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    assert process.stdin is not None and process.stdout is not None
+    for line in ("settings window 0:00-24:00", "settings days all", "add Dana",
+                 "note Dana: hiking trip in Yosemite on today"):
+        process.stdin.write(f"{line}\n".encode())
+    await process.stdin.drain()
+    seen = b""
+    try:
+        async with asyncio.timeout(60):
+            while b"Ask Dana about the hiking trip in Yosemite" not in seen:
+                chunk = await process.stdout.read(4096)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        process.stdin.write(b"quit\n")
+        await process.stdin.drain()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+    assert b"Ask Dana about the hiking trip in Yosemite" in seen, seen.decode()[-2000:]
