@@ -1,0 +1,93 @@
+"""Slack's people directory (users.info), cached so the hot path rarely calls Slack."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+# Names and zones change rarely; an hour keeps them fresh enough without a call per command.
+CACHE_SECONDS = 3600.0
+_MAX_ENTRIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Rapport needs from users.info."""
+
+    user_id: str
+    display_name: str
+    tz: str | None
+    deleted: bool = False
+
+
+class ProfileCache:
+    """Profiles by (team, user) with an expiry; owned by the Slack installer, not the module."""
+
+    def __init__(self, *, ttl: float = CACHE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._monotonic = monotonic
+        self._entries: dict[tuple[str, str], tuple[float, Profile]] = {}
+
+    def get(self, team_id: str, user_id: str) -> Profile | None:
+        entry = self._entries.get((team_id, user_id))
+        if entry is None or self._monotonic() - entry[0] > self.ttl:
+            return None
+        return entry[1]
+
+    def put(self, team_id: str, profile: Profile) -> None:
+        if len(self._entries) >= _MAX_ENTRIES:
+            self._entries.clear()  # crude but bounded; entries are cheap to refetch
+        self._entries[(team_id, profile.user_id)] = (self._monotonic(), profile)
+
+
+def _profile_from(user: dict[str, object]) -> Profile:
+    raw_profile = user.get("profile")
+    profile: dict[str, object] = raw_profile if isinstance(raw_profile, dict) else {}
+    name = next((str(v) for v in (profile.get("display_name"), profile.get("real_name"),
+                                  user.get("real_name"), user.get("name")) if v), "")
+    tz = user.get("tz")
+    return Profile(user_id=str(user.get("id", "")), display_name=name[:200],
+                   tz=str(tz) if tz else None, deleted=bool(user.get("deleted")))
+
+
+class SlackDirectory:
+    """The `Directory` of bot.actions for one workspace, backed by users.info and a cache."""
+
+    def __init__(self, *, client: AsyncWebClient, team_id: str, cache: ProfileCache) -> None:
+        self.client = client
+        self.team_id = team_id
+        self.cache = cache
+
+    def cached(self, user_id: str) -> Profile | None:
+        """The cached profile, without calling Slack."""
+        return self.cache.get(self.team_id, user_id)
+
+    async def profile(self, user_id: str) -> Profile | None:
+        """The user's profile, from the cache or users.info; None when Slack cannot tell."""
+        cached = self.cached(user_id)
+        if cached is not None:
+            return cached
+        try:
+            response = await self.client.users_info(user=user_id)
+        except SlackApiError as failure:
+            logger.info("users.info failed", extra={"error": failure.response.get("error")})
+            return None
+        user = response.get("user")
+        if not isinstance(user, dict):
+            return None
+        profile = _profile_from(user)
+        self.cache.put(self.team_id, profile)
+        return profile
+
+    async def display_name(self, user_external_id: str) -> str | None:
+        """The person's display name as Slack shows it."""
+        profile = await self.profile(user_external_id)
+        return profile.display_name if profile and profile.display_name else None

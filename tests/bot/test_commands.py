@@ -1,0 +1,439 @@
+"""The command grammar and date phrases: pure unit and property tests (no database)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import commands as c
+from bot.commands import CommandError, PersonRef, parse_command, parse_working_days
+from bot.dates import parse_clock, parse_day, parse_duration_days
+
+# Monday 2026-11-23, the same day as the shared clock fixture.
+TODAY = date(2026, 11, 23)
+YESTERDAY = date(2026, 11, 22)
+
+
+def parse(text: str) -> c.Command | CommandError:
+    return parse_command(text, today=TODAY)
+
+
+def ok(text: str) -> c.Command:
+    result = parse(text)
+    assert not isinstance(result, CommandError), (text, result)
+    return result
+
+
+def err(text: str, verb: str | None = None) -> CommandError:
+    result = parse(text)
+    assert isinstance(result, CommandError), (text, result)
+    assert result.verb == verb
+    rendered = result.text()
+    assert 0 < len(rendered) < 600
+    if verb is not None:
+        assert rendered.endswith(f"Usage: {c.SPECS[verb].usage}")
+    return result
+
+
+def person(text: str) -> PersonRef:
+    return PersonRef(text=text)
+
+
+# --------------------------------------------------------------------------- log
+@pytest.mark.parametrize(("text", "expected"), [
+    ("log Dana", c.Log(person("Dana"), None, "chat", None)),
+    ("log Dana coffee", c.Log(person("Dana"), None, "coffee", None)),
+    ("log Dana in person", c.Log(person("Dana"), None, "in person", None)),
+    ("log Dana yesterday", c.Log(person("Dana"), YESTERDAY, "chat", None)),
+    ("log Dana yesterday call", c.Log(person("Dana"), YESTERDAY, "call", None)),
+    ("log Dana 2026-11-20 email", c.Log(person("Dana"), date(2026, 11, 20), "email", None)),
+    ("log Dana last tuesday", c.Log(person("Dana"), date(2026, 11, 17), "chat", None)),
+    ("log Dana friday", c.Log(person("Dana"), date(2026, 11, 20), "chat", None)),
+    ("log Dana 2 days ago", c.Log(person("Dana"), date(2026, 11, 21), "chat", None)),
+    ("log Dana pairing", c.Log(person("Dana"), None, "pairing", None)),
+    ("log Dana yesterday: coffee about Q3",
+     c.Log(person("Dana"), YESTERDAY, "coffee", "about Q3")),
+    ("log Dana coffee: talked about Q3", c.Log(person("Dana"), None, "coffee", "talked about Q3")),
+    ("log Dana yesterday pairing: design review",
+     c.Log(person("Dana"), YESTERDAY, "pairing", "design review")),
+    ("log Dana yesterday in person: lunch", c.Log(person("Dana"), YESTERDAY, "in person", "lunch")),
+    ("log Dana in person: lunch", c.Log(person("Dana"), None, "in person", "lunch")),
+    ("log Dana: in person, lunch", c.Log(person("Dana"), None, "in person", "lunch")),
+    ("log Lee Park yesterday: call about the Q3 plan",
+     c.Log(person("Lee Park"), YESTERDAY, "call", "about the Q3 plan")),
+    ('log "Dana Scully" call', c.Log(person("Dana Scully"), None, "call", None)),
+    ("LOG Dana Coffee", c.Log(person("Dana"), None, "coffee", None)),
+    ("logged Dana", c.Log(person("Dana"), None, "chat", None)),
+    ("/rapport log Dana", c.Log(person("Dana"), None, "chat", None)),
+])
+def test_log_forms(text: str, expected: c.Log) -> None:
+    assert ok(text) == expected
+
+
+def test_log_mention_carries_id_and_name() -> None:
+    command = ok("log <@U123|dana> call")
+    assert command == c.Log(PersonRef("dana", "U123", "dana"), None, "call", None)
+
+
+def test_log_today_and_nonsense_day_words_are_not_dates() -> None:
+    assert ok("log Dana today") == c.Log(person("Dana"), TODAY, "chat", None)
+    # An unknown word is never read as a date: it stays the summary.
+    assert ok("log Dana on Zorgday") == c.Log(person("Dana"), None, "chat", "on Zorgday")
+
+
+@pytest.mark.parametrize("text", ["log Dana tomorrow", "log Dana 2027-01-01: plans",
+                                  "log Dana next friday", "log Dana in 2 weeks"])
+def test_log_refuses_the_future(text: str) -> None:
+    assert "already happened" in err(text, "log").message
+
+
+def test_log_refuses_a_date_ten_years_back_and_long_summaries() -> None:
+    assert "ten years" in err("log Dana 2001-01-01", "log").message
+    assert "under 1,000" in err("log Dana: " + "x" * 1500, "log").message
+
+
+# --------------------------------------------------------------------------- note
+def test_note_forms() -> None:
+    assert ok("note Dana: hiking trip in Yosemite after Saturday") == c.AddNote(
+        person("Dana"), "hiking trip in Yosemite", date(2026, 11, 29))  # the day after Sat 28
+    assert ok("note Dana: dentist on Friday") == c.AddNote(person("Dana"), "dentist",
+                                                           date(2026, 11, 27))
+    assert ok("note Dana: her new job") == c.AddNote(person("Dana"), "her new job", None)
+    assert ok("note Dana new job on May 4") == c.AddNote(person("Dana"), "new job",
+                                                         date(2027, 5, 4))
+    assert ok("note Dana Scully: promotion, follow up in 2 weeks") == c.AddNote(
+        person("Dana Scully"), "promotion", date(2026, 12, 7))
+    assert ok("remember Dana: likes tea") == c.AddNote(person("Dana"), "likes tea", None)
+    # "on" followed by something that is not a date stays part of the note.
+    assert ok("note Dana: talk on distributed systems") == c.AddNote(
+        person("Dana"), "talk on distributed systems", None)
+
+
+def test_note_errors() -> None:
+    assert "What should I remember" in err("note Dana", "note").message
+    assert "What should I remember" in err("note Dana:", "note").message
+    assert "already passed" in err("note Dana: x on 2020-01-01", "note").message
+    assert "Name a person" in err("note", "note").message
+
+
+# --------------------------------------------------------------------------- every / add
+@pytest.mark.parametrize(("text", "days"), [
+    ("every Dana 2 weeks", 14), ("every Dana 6w", 42), ("every Dana 3 months", 90),
+    ("every Dana a week", 7), ("every Dana off", None), ("every Dana never", None),
+])
+def test_every(text: str, days: int | None) -> None:
+    assert ok(text) == c.SetCadence(person("Dana"), days)
+
+
+def test_every_errors() -> None:
+    assert "How often" in err("every Dana sometimes", "every").message
+    assert "How often" in err("every", "every").message
+    assert "Name a person" in err("every off", "every").message
+
+
+def test_add_forms() -> None:
+    assert ok("add Lee Park client at Acme every 6 weeks") == c.AddContact(
+        person("Lee Park"), "client", "Acme", 42)
+    assert ok("add Lee at Acme Corp") == c.AddContact(person("Lee"), "colleague", "Acme Corp",
+                                                      None)
+    assert ok("add Dana every 2w") == c.AddContact(person("Dana"), "colleague", None, 14)
+    assert ok("add <@U123|dana>") == c.AddContact(PersonRef("dana", "U123", "dana"),
+                                                  "colleague", None, None)
+    assert ok("add <@U123> client") == c.AddContact(PersonRef("", "U123", None), "client",
+                                                    None, None)
+
+
+def test_add_errors() -> None:
+    assert "How often" in err("add Lee every sometimes", "add").message
+    assert "did not understand" in err("add Lee client Park", "add").message
+    assert "Name a person" in err("add", "add").message
+    assert "too long" in err("add " + "A" * 150, "add").message
+
+
+# --------------------------------------------------------------------------- snooze / done
+@pytest.mark.parametrize(("text", "target", "until"), [
+    ("snooze Dana", person("Dana"), date(2026, 11, 24)),
+    ("snooze Dana 1 week", person("Dana"), date(2026, 11, 30)),
+    ("snooze Dana for 3 days", person("Dana"), date(2026, 11, 26)),
+    ("snooze Dana until 2026-12-01", person("Dana"), date(2026, 12, 1)),
+    ("snooze Dana until next friday", person("Dana"), date(2026, 11, 27)),
+    ("snooze #12 friday", c.NudgeRef(12), date(2026, 11, 27)),
+    ("snooze #3 2w", c.NudgeRef(3), date(2026, 12, 7)),
+])
+def test_snooze(text: str, target: c.Target, until: date) -> None:
+    assert ok(text) == c.Snooze(target, until)
+
+
+def test_snooze_errors() -> None:
+    assert "after today" in err("snooze Dana until yesterday", "snooze").message
+    assert "at most a year" in err("snooze Dana 2 years", "snooze").message
+    assert "Name a person" in err("snooze", "snooze").message
+
+
+def test_done_and_dismiss() -> None:
+    assert ok("done #4") == c.Done(c.NudgeRef(4))
+    assert ok("done Dana: had coffee") == c.Done(person("Dana"), "had coffee")
+    assert ok("done Dana Scully") == c.Done(person("Dana Scully"))
+    assert ok("dismiss #5") == c.Dismiss(c.NudgeRef(5))
+    assert ok("dismiss Dana") == c.Dismiss(person("Dana"))
+    assert "Name a person" in err("done", "done").message
+    assert "Name a person" in err("dismiss", "dismiss").message
+    # "#x" is not a nudge number; it is read as a (strange) name for the resolver to refuse.
+    assert ok("done #x") == c.Done(person("#x"))
+
+
+# --------------------------------------------------------------------------- pause / resume
+def test_pause_resume() -> None:
+    assert ok("pause") == c.Pause(None)
+    assert ok("pause until Monday") == c.Pause(date(2026, 11, 30))
+    assert ok("pause for 2 weeks") == c.Pause(date(2026, 12, 7))
+    assert ok("pause 3 days") == c.Pause(date(2026, 11, 26))
+    assert ok("resume") == c.Resume()
+    assert ok("unpause") == c.Resume()
+    assert "until when" in err("pause until blah", "pause").message
+    assert "after today" in err("pause until yesterday", "pause").message
+    assert "no arguments" in err("resume now", "resume").message
+
+
+# --------------------------------------------------------------------------- settings
+@pytest.mark.parametrize(("text", "expected"), [
+    ("settings", c.Settings()),
+    ("settings tz Europe/Berlin", c.Settings("tz", "Europe/Berlin")),
+    ("settings window 9-17", c.Settings("window", (540, 1020))),
+    ("settings window 08:30-16:00", c.Settings("window", (510, 960))),
+    ("settings window 8:30-24:00", c.Settings("window", (510, 1440))),
+    ("settings window 0-24", c.Settings("window", (0, 1440))),
+    ("settings window 9am to 5pm", c.Settings("window", (540, 1020))),
+    ("settings days mon-fri", c.Settings("days", 0b0011111)),
+    ("settings days sun-thu", c.Settings("days", 0b1001111)),
+    ("settings days mon,wed,fri", c.Settings("days", 0b0010101)),
+    ("settings days weekdays", c.Settings("days", 0b0011111)),
+    ("settings days all", c.Settings("days", 0b1111111)),
+    ("settings cap 1", c.Settings("cap", 1)),
+    ("settings cap 20", c.Settings("cap", 20)),
+    ("settings digest off", c.Settings("digest", False)),
+    ("settings ai on", c.Settings("ai", True)),
+    ("settings summary no", c.Settings("summary", False)),
+    ("settings tone brief", c.Settings("tone", "brief")),
+    ("settings tone FORMAL", c.Settings("tone", "formal")),
+])
+def test_settings(text: str, expected: c.Settings) -> None:
+    assert ok(text) == expected
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("settings tz", "Which time zone"),
+    ("settings window 17-9", "start-end"),
+    ("settings window 9-25", "start-end"),
+    ("settings window 9-24:30", "start-end"),
+    ("settings window nine to five", "start-end"),
+    ("settings days funday", "Which days"),
+    ("settings days mon-fri-sun", "Which days"),
+    ("settings cap 0", "1 to 20"),
+    ("settings cap 21", "1 to 20"),
+    ("settings cap -1", "1 to 20"),
+    ("settings cap many", "1 to 20"),
+    ("settings digest maybe", "settings digest on"),
+    ("settings ai", "settings ai on"),
+    ("settings tone rude", "warm, brief or formal"),
+    ("settings color blue", "no setting called"),
+])
+def test_settings_errors(text: str, fragment: str) -> None:
+    assert fragment in err(text, "settings").message
+
+
+def test_working_days_masks() -> None:
+    assert parse_working_days("sun-thu") == 0b1001111
+    assert parse_working_days("fri-mon") == 0b1110001  # wraps round the week end
+    assert parse_working_days("Saturday") == 0b0100000
+    assert parse_working_days("") is None
+    assert parse_working_days("mon,,fri") is None
+
+
+# --------------------------------------------------------------------------- date / forget
+def test_date_command() -> None:
+    assert ok("date Dana birthday May 4") == c.SetDate(person("Dana"), "birthday", 5, 4)
+    assert ok("date Dana anniversary 4 May") == c.SetDate(person("Dana"), "anniversary", 5, 4)
+    assert ok("date Dana birthday 12/24") == c.SetDate(person("Dana"), "birthday", 12, 24)
+    assert ok("date Dana birthday Feb 29") == c.SetDate(person("Dana"), "birthday", 2, 29)
+    assert ok("date Dana birthday off") == c.SetDate(person("Dana"), "birthday", None, None)
+    assert "Which day" in err("date Dana birthday Feb 30", "date").message
+    assert "Which day" in err("date Dana birthday Smarch 4", "date").message
+    assert "birthday" in err("date Dana", "date").message
+    assert "Name a person" in err("date birthday May 4", "date").message
+
+
+def test_forget() -> None:
+    assert ok("forget me") == c.Forget(None, False)
+    assert ok("forget me confirm") == c.Forget(None, True)
+    assert ok("forget Dana") == c.Forget(person("Dana"))
+    assert "forget me confirm" in err("forget me now", "forget").message
+    assert "Name a person" in err("forget", "forget").message
+
+
+def test_no_argument_verbs() -> None:
+    assert ok("due") == c.ShowDue()
+    assert ok("people") == c.ShowPeople()
+    assert ok("list") == c.ShowPeople()
+    assert ok("stats") == c.Stats()
+    assert ok("export") == c.Export()
+    assert ok("draft Dana") == c.Draft(person("Dana"))
+    for verb in ("due", "people", "stats", "export"):
+        assert "no arguments" in err(f"{verb} please", verb).message
+
+
+# --------------------------------------------------------------------------- help
+def test_help_is_generated_from_the_grammar_table() -> None:
+    text = c.help_text()
+    for verb, spec in c.SPECS.items():
+        assert spec.usage in text, verb
+        assert spec.summary in text, verb
+    assert set(c.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
+                            "dismiss", "pause", "resume", "settings", "draft", "date", "stats",
+                            "export", "forget", "help"}
+    # Every verb in the table has a parser: no usage line advertises a dead verb.
+    for verb in c.SPECS:
+        result = parse(verb)
+        assert not (isinstance(result, CommandError) and "don't know" in result.message), verb
+
+
+def test_help_topic() -> None:
+    assert ok("help") == c.Help()
+    assert ok("help log") == c.Help("log")
+    assert ok("?") == c.Help()
+    log_help = c.help_text("log")
+    assert log_help.startswith(c.SPECS["log"].usage)
+    assert "e.g. log Dana coffee" in log_help
+    assert c.help_text("frobnicate").startswith("There is no command called “frobnicate”.")
+
+
+# --------------------------------------------------------------------------- bad input
+def test_unknown_verb() -> None:
+    result = err("frobnicate Dana")
+    assert result.message.startswith("I don't know the command “frobnicate”.")
+    assert "help" in result.text()
+    long_verb = err("x" * 300)
+    assert len(long_verb.text()) < 120  # the verb is clipped in the answer
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u200b\u200b", "\x00"])
+def test_empty_text_gets_a_pointer_to_help(text: str) -> None:
+    result = err(text, "help")
+    assert "help" in result.message
+
+
+def test_ten_thousand_characters() -> None:
+    result = err("log Dana: " + "x" * 9990)
+    assert result.message == "That is too long for me (10,000 characters; at most 4,000)."
+
+
+@pytest.mark.parametrize(("text", "verb", "fragment"), [
+    ("log \u202e\u200b", "log", "Name a person"),  # only an RTL override and a zero-width space
+    ("note \u0301\u0301: x", "note", "Name a person"),  # lone combining marks are not a name
+    ("log \x00\x00", "log", "Name a person"),
+    ("\u202egol Dana", None, "don't know the command"),
+    ("lo\u0301g Dana", None, "don't know the command"),  # a combining accent changes the verb
+    ("🙂 Dana", None, "don't know the command"),
+    ("every Dana 2 weeks\x00ish", "every", "How often"),
+])
+def test_odd_unicode_gets_a_specific_error(text: str, verb: str | None, fragment: str) -> None:
+    assert fragment in err(text, verb).message
+
+
+def test_invisible_characters_are_removed_not_kept() -> None:
+    # Zero-width, bidi and NUL characters never end up inside a stored name or summary.
+    assert ok("log Da\u200bna\u202e") == c.Log(person("Dana"), None, "chat", None)
+    assert ok("log Dana\x00: coffee") == c.Log(person("Dana"), None, "coffee", None)
+    # A decomposed accent is composed (NFC), so it matches the precomposed spelling.
+    assert ok("log Rene\u0301") == c.Log(person("Ren\u00e9"), None, "chat", None)
+    assert ok("log 👩‍🚀") == c.Log(person("👩🚀"), None, "chat", None)
+
+
+# --------------------------------------------------------------------------- properties
+def _check_result(result: object) -> None:
+    assert isinstance(result, (*c.Command.__args__, CommandError))  # type: ignore[attr-defined]
+    if isinstance(result, CommandError):
+        rendered = result.text()
+        assert 0 < len(rendered) < 600
+
+
+_ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
+_WORD = st.one_of(
+    st.sampled_from(["Dana", "yesterday", "next", "friday", "in", "person", "2", "weeks", ":",
+                     "at", "every", "until", "#3", "me", "confirm", "off", "on", "after", "9-17",
+                     "tz", "window", "days", "cap", "birthday", "May", "4", "<@U1|x>", '"',
+                     "sun-thu", "24:00", "2026-02-30", "0", "-1", "99999999999999", "“"]),
+    st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ANY_TEXT)
+def test_parser_never_raises_on_arbitrary_text(text: str) -> None:
+    _check_result(parse_command(text, today=TODAY))
+
+
+@settings(max_examples=400, deadline=None)
+@given(verb=st.sampled_from([*c.VERBS, "remember", "list", "/rapport log"]),
+       words=st.lists(_WORD, max_size=8),
+       today=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_parser_never_raises_on_a_verb_and_random_words(verb: str, words: list[str],
+                                                        today: date) -> None:
+    _check_result(parse_command(" ".join([verb, *words]), today=today))
+
+
+# --------------------------------------------------------------------------- bot/dates.py
+@pytest.mark.parametrize(("phrase", "past", "future"), [
+    ("today", TODAY, TODAY),
+    ("yesterday", YESTERDAY, YESTERDAY),
+    ("tomorrow", TODAY + timedelta(days=1), TODAY + timedelta(days=1)),
+    ("next friday", date(2026, 11, 27), date(2026, 11, 27)),
+    ("friday", date(2026, 11, 20), date(2026, 11, 27)),
+    ("Fri", date(2026, 11, 20), date(2026, 11, 27)),
+    ("monday", date(2026, 11, 16), date(2026, 11, 30)),  # today is Monday: never today
+    ("last tuesday", date(2026, 11, 17), date(2026, 11, 17)),
+    ("in 2 weeks", date(2026, 12, 7), date(2026, 12, 7)),
+    ("in two weeks", date(2026, 12, 7), date(2026, 12, 7)),
+    ("3 days ago", date(2026, 11, 20), date(2026, 11, 20)),
+    ("a week ago", date(2026, 11, 16), date(2026, 11, 16)),
+    ("next week", date(2026, 11, 30), date(2026, 11, 30)),
+    ("2026-11-20", date(2026, 11, 20), date(2026, 11, 20)),
+    ("May 4", date(2026, 5, 4), date(2027, 5, 4)),
+    ("may 4th", date(2026, 5, 4), date(2027, 5, 4)),
+    ("4 May 2027", date(2027, 5, 4), date(2027, 5, 4)),
+    ("12/24", date(2025, 12, 24), date(2026, 12, 24)),
+])
+def test_parse_day(phrase: str, past: date, future: date) -> None:
+    assert parse_day(phrase, today=TODAY, direction="past") == past
+    assert parse_day(phrase, today=TODAY, direction="future") == future
+
+
+@pytest.mark.parametrize("phrase", [
+    "", "coffee", "call", "banana", "in banana", "next banana", "lunch 4", "the 4th",
+    "2026-02-30", "Dana", "in person", "zorgday", "x" * 60, "may", "in 0 days",
+])
+def test_nonsense_is_never_a_date(phrase: str) -> None:
+    for direction in ("past", "future"):
+        assert parse_day(phrase, today=TODAY, direction=direction) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("2 weeks", 14), ("6w", 42), ("3 months", 90), ("a week", 7), ("1 day", 1),
+    ("two weeks", 14), ("10y", 3650), ("  2   Weeks ", 14),
+    ("0 days", None), ("9999 days", None), ("weeks", None), ("", None), ("2 fortnights", None),
+])
+def test_parse_duration_days(text: str, days: int | None) -> None:
+    assert parse_duration_days(text) == days
+
+
+@pytest.mark.parametrize(("text", "minute"), [
+    ("9", 540), ("09:30", 570), ("17h", 1020), ("5pm", 1020), ("12am", 0), ("12pm", 720),
+    ("24:00", 1440), ("8.30", 510), ("0", 0),
+    ("24:30", None), ("25", None), ("9:60", None), ("13pm", None), ("0am", None),
+    ("noon", None), ("", None),
+])
+def test_parse_clock(text: str, minute: int | None) -> None:
+    assert parse_clock(text) == minute
