@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +25,7 @@ from scheduler import planner, wording
 from scheduler.messenger import NudgeItem
 from storage.models import (
     Contact,
+    ConversationRef,
     Draft,
     ImportantDate,
     Note,
@@ -792,28 +793,12 @@ class Rapport:
 
     # ------------------------------------------------------------------ stats and data
     async def stats(self, ctx: UserContext) -> Reply:
-        now = self.clock()
+        """The user's numbers as text; the `UserStats` object is in `extra["stats"]`."""
+        from bot.stats import compute_user_stats, format_stats_text
+
         async with self.sessions() as session:
-            week = await session.scalar(select(func.count()).select_from(Touchpoint).where(
-                Touchpoint.user_id == ctx.user_id,
-                Touchpoint.happened_at >= now - timedelta(days=7)))
-            month = await session.scalar(select(func.count()).select_from(Touchpoint).where(
-                Touchpoint.user_id == ctx.user_id,
-                Touchpoint.happened_at >= now - timedelta(days=30)))
-            statuses = dict((await session.execute(
-                select(Nudge.status, func.count()).where(Nudge.user_id == ctx.user_id)
-                .group_by(Nudge.status))).all())
-            contacts = (await session.execute(
-                select(Contact.cadence_days, Contact.next_due_at)
-                .where(Contact.user_id == ctx.user_id))).all()
-        with_cadence = [due for cadence, due in contacts if cadence]
-        healthy = sum(1 for due in with_cadence if due is None or due > now)
-        health = (f"{healthy} of {len(with_cadence)} people within their rhythm"
-                  if with_cadence else "no keep-in-touch rhythms set yet")
-        return Reply(f"This week: {week} conversations logged ({month} in 30 days).\n"
-                     f"Nudges: {statuses.get('done', 0)} done, {statuses.get('snoozed', 0)} "
-                     f"snoozed, {statuses.get('dismissed', 0)} dismissed, "
-                     f"{statuses.get('sent', 0)} waiting for you.\nHealth: {health}.")
+            stats = await compute_user_stats(session, ctx.user_id, self.clock())
+        return Reply(format_stats_text(stats), extra={"stats": stats})
 
     async def export(self, ctx: UserContext) -> Reply:
         data = await self.export_data(ctx.user_id)
@@ -825,7 +810,8 @@ class Rapport:
     async def export_data(self, user_id: int) -> dict[str, Any]:
         """Every row Rapport keeps for this user, as plain JSON-ready data."""
         tables = {"contacts": Contact, "touchpoints": Touchpoint, "notes": Note,
-                  "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft}
+                  "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
+                  "conversation_refs": ConversationRef}
         async with self.sessions() as session:
             user = await session.get(User, user_id)
             assert user is not None

@@ -105,8 +105,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         logger.warning("listening", extra={"host": settings.host, "port": settings.port})
         if with_console:
             print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
-    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds) \
-        if with_scheduler else None
+    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
+                            on_report=runtime.metrics.record_sweep) if with_scheduler else None
     if sched is not None:
         sched.start()
     stop = asyncio.Event()

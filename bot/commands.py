@@ -284,6 +284,10 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
 def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandError:
     if person is None or not (person.text or person.mention_id):
         return CommandError("Who do you mean? Name a person.", verb)
+    if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
+                                         for ch in person.text):
+        # Lone combining marks or punctuation are not a name anyone could recognise.
+        return CommandError("Who do you mean? Name a person.", verb)
     if len(person.text) > MAX_NAME_CHARS:
         return CommandError(f"That name is too long (at most {MAX_NAME_CHARS} characters).", verb)
     return person
@@ -317,7 +321,7 @@ def _trailing_day(tokens: list[str], *, today: date, direction: Literal["past", 
 def _split_kind(words: list[str]) -> tuple[str | None, list[str]]:
     """A touchpoint kind at the start of `words`: a known kind, or None."""
     lowered = [w.lower() for w in words]
-    if lowered[:2] == ["in", "person"]:
+    if [w.strip(",.") for w in lowered[:2]] == ["in", "person"]:
         return "in person", words[2:]
     if lowered and lowered[0].strip(",.") in KNOWN_KINDS:
         return lowered[0].strip(",."), words[1:]

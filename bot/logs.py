@@ -24,6 +24,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        request_id = _current_request_id()
+        if request_id:
+            payload["request_id"] = request_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in _NEVER_LOGGED and not key.startswith("_"):
                 payload[key] = value if isinstance(value, (int, float, bool, type(None))) \
@@ -31,6 +34,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             payload["exc_type"] = record.exc_info[0].__name__
         return json.dumps(payload, ensure_ascii=False)
+
+
+def _current_request_id() -> str:
+    from bot.server import REQUEST_ID  # late: the server imports the runtime, which logs
+
+    return REQUEST_ID.get()
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None) -> None:

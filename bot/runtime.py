@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.actions import Rapport
 from bot.config import Settings
+from bot.metrics import Metrics
 from scheduler.delivery import Sweeper
 from scheduler.messenger import Messenger
 from scheduler.planner import utcnow
@@ -29,6 +30,7 @@ class Runtime:
     rapport: Rapport
     messengers: dict[str, Messenger] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
+    metrics: Metrics = field(default_factory=Metrics)
     _sweeper: Sweeper | None = None
 
     def add_messenger(self, messenger: Messenger) -> None:
