@@ -41,6 +41,10 @@ class DraftView:
     disclosure_policy: str
     can_post: bool
     notice: str = ""
+    # AI drafts name their model; Slack needs the contact's user id to open the DM.
+    model: str | None = None
+    nudge_id: int | None = None
+    contact_platform_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.actions import Rapport
 from bot.config import Settings
+from bot.drafts import DraftService, build_draft_service
 from bot.metrics import Metrics
 from scheduler.delivery import Sweeper
 from scheduler.messenger import Messenger
@@ -45,6 +46,8 @@ class Runtime:
         return self._sweeper
 
     async def close(self) -> None:
+        if isinstance(self.rapport.drafter, DraftService) and self.rapport.drafter.provider:
+            await self.rapport.drafter.provider.close()
         await self.engine.dispose()
 
 
@@ -57,5 +60,6 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
         await db.upgrade(engine)
     sessions = db.session_factory(engine)
     rapport = Rapport(sessions=sessions, clock=clock)
+    rapport.drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
     return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
                    clock=clock)

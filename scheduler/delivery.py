@@ -170,14 +170,13 @@ class Sweeper:
     async def _insert_nudges(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
-        stmt = _insert(session)(Nudge).on_conflict_do_nothing(
+        # One multi-row INSERT (SQLAlchemy's insertmanyvalues); RETURNING lists only the rows
+        # that were new, so a concurrent sweep's duplicates are skipped and not counted.
+        statement = _insert(session)(Nudge).on_conflict_do_nothing(
             index_elements=[Nudge.user_id, Nudge.dedupe_key]).returning(Nudge.id)
-        created = 0
-        # One statement per row keeps RETURNING exact on both backends; batches stay small.
-        for row in rows:
-            inserted = await session.execute(stmt.values(**row))
-            created += len(inserted.all())
-        return created
+        connection = await session.connection()
+        result = await connection.execute(statement, rows)
+        return len(result.all())
 
     async def _plan_cadences(self, now: datetime) -> tuple[int, int]:
         async with self.sessions() as session, session.begin():

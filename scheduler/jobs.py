@@ -11,6 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.delivery import Sweeper, SweepReport
+from scheduler.housekeeping import housekeeping_jobs
 from scheduler.planner import utcnow
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ def build_scheduler(*, sweeper: Sweeper, sweep_seconds: float,
         "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     scheduler.add_job(run_sweep, "interval", args=[sweeper, on_report], seconds=sweep_seconds,
                       id="sweep", next_run_time=utcnow() + timedelta(seconds=1))
-    for index, (job, seconds) in enumerate(extra_jobs or []):
+    for index, (job, seconds) in enumerate([*(extra_jobs or []),
+                                            *housekeeping_jobs(sweeper)]):
         scheduler.add_job(job, "interval", seconds=seconds, id=f"job-{index}",
                           next_run_time=utcnow() + timedelta(seconds=5))
     return scheduler

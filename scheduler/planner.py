@@ -48,9 +48,21 @@ def local_moment(day: date, minute_of_day: int, tz_name: str) -> datetime:
         return local_moment(day + timedelta(days=1), 0, tz_name)
     wall = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=tzinfo)
     utc = wall.astimezone(UTC)
-    # Round trip exposes non-existent wall times (spring forward): use the later reading.
-    if utc.astimezone(tzinfo).replace(tzinfo=None) != wall.replace(tzinfo=None):
-        utc = wall.replace(fold=1).astimezone(UTC)
+    # Round trip exposes non-existent wall times (spring forward). The fold=1 reading lies
+    # before the jump and the fold=0 one after it; the first whole minute whose wall clock
+    # reads at least `wall` is the jump itself.
+    naive = wall.replace(tzinfo=None)
+    if utc.astimezone(tzinfo).replace(tzinfo=None) != naive:
+        before = wall.replace(fold=1).astimezone(UTC)
+        low, high = 0, int((utc - before).total_seconds() // 60)
+        while high - low > 1:
+            middle = (low + high) // 2
+            reading = (before + timedelta(minutes=middle)).astimezone(tzinfo)
+            if reading.replace(tzinfo=None) >= naive:
+                high = middle
+            else:
+                low = middle
+        utc = before + timedelta(minutes=high)
     return utc
 
 
@@ -69,6 +81,8 @@ def next_delivery_moment(prefs: DeliveryPrefs, now: datetime, *, sent_on: date |
     earliest = now
     if prefs.paused_until is not None and prefs.paused_until > earliest:
         earliest = prefs.paused_until
+        if earliest - now > timedelta(days=_SEARCH_DAYS):
+            return None  # paused "until you resume" (year 9999): no moment to plan for
     if prefs.daily_cap <= 0 or prefs.working_days == 0:
         return None
     if prefs.window_end_minute <= prefs.window_start_minute:

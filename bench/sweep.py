@@ -1,0 +1,149 @@
+"""Sweep cost against its floor: a full plan+claim+deliver sweep vs a bare indexed SELECT.
+
+Generates users and contacts (about 2% due), then times, on the same database in one run:
+  floor  SELECT of the due contacts through the same index the sweep uses;
+  sweep  Sweeper.sweep(): plan every due nudge, claim it, deliver to a no-op messenger, record.
+Prints one row per size, so growth with due nudges vs all contacts is visible side by side.
+
+    python bench/sweep.py                                # make bench scale (SQLite)
+    python bench/sweep.py --users 50000 --contacts 1000000 --url postgresql+asyncpg://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, insert, select, text  # noqa: E402
+
+from scheduler.delivery import Sweeper  # noqa: E402
+from scheduler.messenger import DeliveryResult, OutgoingMessage  # noqa: E402
+from storage import db  # noqa: E402
+from storage.models import Contact, Nudge, User, Workspace  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class NoopMessenger:
+    platform = "bench"
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        self.messages += 1
+        return DeliveryResult.sent("noop")
+
+
+async def _reset(engine) -> None:  # type: ignore[no-untyped-def]
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await db.upgrade(engine)
+
+
+async def generate(engine, users: int, contacts: int, due_share: float) -> int:  # type: ignore[no-untyped-def]
+    """Users with realistic cadences; `due_share` of contacts due now. Returns the due count."""
+    rng = random.Random(7)
+    async with engine.begin() as connection:
+        await connection.execute(insert(Workspace), [dict(
+            id=1, platform="bench", external_id="T1", name="bench", ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=NOW)])
+        await connection.execute(insert(User), [dict(
+            id=u + 1, workspace_id=1, external_id=f"U{u}", display_name=f"User {u}", tz="UTC",
+            tz_from_platform=True, window_start_minute=0, window_end_minute=1440,
+            working_days=127, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+            weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
+            for u in range(users)])
+    due = 0
+    batch: list[dict[str, object]] = []
+    for c in range(contacts):
+        cadence = rng.choice((14, 28, 42, 90))
+        is_due = rng.random() < due_share
+        due += is_due
+        last = NOW - timedelta(days=cadence + 1) if is_due else \
+            NOW - timedelta(days=rng.randint(0, cadence - 2))
+        next_due = last + timedelta(days=cadence)
+        batch.append(dict(workspace_id=1, user_id=c % users + 1, name=f"Contact {c}",
+                          name_key=f"contact {c}", kind="colleague", cadence_days=cadence,
+                          last_touch_at=last, next_due_at=next_due, plan_at=next_due,
+                          created_at=NOW - timedelta(days=400)))
+        if len(batch) == 20_000:
+            async with engine.begin() as connection:
+                await connection.execute(insert(Contact), batch)
+            batch = []
+    if batch:
+        async with engine.begin() as connection:
+            await connection.execute(insert(Contact), batch)
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+    else:
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+    return due
+
+
+async def measure(url: str, users: int, contacts: int, due_share: float) -> dict[str, float]:
+    engine = db.create_engine(url, pool_size=5)
+    await _reset(engine)
+    due = await generate(engine, users, contacts, due_share)
+    sessions = db.session_factory(engine)
+    started = time.perf_counter()
+    async with engine.connect() as connection:
+        rows = (await connection.execute(
+            select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
+                   Contact.next_due_at, Contact.plan_at).where(Contact.plan_at <= NOW)
+            .order_by(Contact.plan_at))).all()
+    floor = time.perf_counter() - started
+    assert len(rows) == due, (len(rows), due)
+    messenger = NoopMessenger()
+    sweeper = Sweeper(sessions=sessions, messengers={"bench": messenger}, clock=lambda: NOW,
+                      batch_size=2000)
+    started = time.perf_counter()
+    report = await sweeper.sweep(NOW)
+    sweep = time.perf_counter() - started
+    async with sessions() as session:
+        sent = await session.scalar(select(func.count()).select_from(Nudge)
+                                    .where(Nudge.status == "sent"))
+    assert report.planned == due and sent == due, (report, sent, due)
+    await engine.dispose()
+    return {"contacts": contacts, "due": due, "floor_s": floor, "sweep_s": sweep,
+            "messages": messenger.messages,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default=None, help="database URL (default: a temp SQLite)")
+    parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--due-share", type=float, default=0.02)
+    args = parser.parse_args()
+    sizes = [(args.contacts, args.due_share), (args.contacts * 2, args.due_share),
+             (args.contacts * 2, args.due_share / 2)]
+    print(f"{'contacts':>10} {'due':>7} {'floor s':>9} {'sweep s':>9} {'ratio':>7} "
+          f"{'per due ms':>11} {'peak RSS MB':>12}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, (contacts, share) in enumerate(sizes):
+            url = args.url or f"sqlite+aiosqlite:///{tmp}/bench{index}.db"
+            row = asyncio.run(measure(url, args.users, contacts, share))
+            print(f"{row['contacts']:>10,} {row['due']:>7,} {row['floor_s']:>9.3f} "
+                  f"{row['sweep_s']:>9.3f} {row['sweep_s'] / row['floor_s']:>6.1f}x "
+                  f"{1000 * row['sweep_s'] / max(row['due'], 1):>11.3f} "
+                  f"{row['peak_rss_mb']:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()
