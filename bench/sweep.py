@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select, text
 
-from scheduler.delivery import Sweeper  # noqa: E402
-from scheduler.messenger import DeliveryResult, OutgoingMessage  # noqa: E402
-from storage import db  # noqa: E402
-from storage.models import Contact, Nudge, User, Workspace  # noqa: E402
+from scheduler.delivery import Sweeper
+from scheduler.messenger import DeliveryResult, OutgoingMessage
+from storage import db
+from storage.models import Contact, Nudge, User, Workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -800,6 +800,13 @@ class Rapport:
             stats = await compute_user_stats(session, ctx.user_id, self.clock())
         return Reply(format_stats_text(stats), extra={"stats": stats})
 
+    async def import_contacts(self, ctx: UserContext, filename: str, data: bytes, *,
+                              dry_run: bool = False) -> Reply:
+        """Merge an uploaded CSV or vCard into the user's contacts, all or nothing."""
+        from bot.importer import import_contacts
+
+        return await import_contacts(self, ctx, filename, data, dry_run=dry_run)
+
     async def export(self, ctx: UserContext) -> Reply:
         data = await self.export_data(ctx.user_id)
         payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()

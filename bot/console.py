@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from bot.actions import Rapport, valid_zone
-from bot.replies import Actor, Reply
+from bot.drafts import DISCLOSURE_LINE, DraftOutcome, DraftService, draft_label
+from bot.replies import Actor, DraftView, Reply
 from scheduler.messenger import DeliveryResult, OutgoingMessage
 
 PLATFORM = "console"
 PROMPT = "rapport> "
+EDIT_PROMPT = "Edit the message (or type a new one; empty line = discard):\nedit> "
 Write = Callable[[str], None]
 
 
@@ -55,6 +57,16 @@ def render_reply(reply: Reply) -> str:
     if reply.attachment is not None:
         text += f"\n(saved as {reply.extra.get('path', reply.attachment.filename)})"
     return text
+
+
+def render_draft(view: DraftView) -> str:
+    """A draft as terminal text, labelled AI (provider, model) or Template."""
+    notice = f"{view.notice}\n" if view.notice else ""
+    return f"{notice}{draft_label(view)} for {view.contact_name}:\n\n{_indent(view.text)}\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.split("\n"))
 
 
 def render_message(message: OutgoingMessage) -> str:
@@ -118,11 +130,14 @@ class ConsoleChat:
         self.lines = lines
         self.write = write or _stdout_write
         self.export_dir = export_dir or Path.cwd()
+        # One iterator for the loop and the draft editor, which reads the lines after a draft.
+        self._input: AsyncIterator[str] | None = None
 
     async def run(self) -> None:
         self.write("Rapport is listening. Type “help” for commands, “quit” to leave.\n")
         self.write(PROMPT)
-        async for raw in self.lines:
+        self._input = aiter(self.lines)
+        async for raw in self._input:
             line = raw.strip()
             if line.lower() in ("quit", "exit", ":q"):
                 break
@@ -139,5 +154,43 @@ class ConsoleChat:
             path.write_bytes(reply.attachment.data)
             reply = Reply(text=reply.text, ok=reply.ok, attachment=reply.attachment,
                           extra={**reply.extra, "path": str(path)})
+        if reply.draft is not None and isinstance(self.rapport.drafter, DraftService):
+            self.write(render_draft(reply.draft) + "\n")
+            await self.edit_draft(self.rapport.drafter, reply.draft)
+            return reply
         self.write(render_reply(reply) + "\n")
         return reply
+
+    async def _next_line(self) -> str | None:
+        if self._input is None:
+            self._input = aiter(self.lines)
+        try:
+            return await anext(self._input)
+        except StopAsyncIteration:
+            return None
+
+    async def edit_draft(self, drafter: DraftService, view: DraftView) -> DraftOutcome:
+        """Read the user's version of a draft; unchanged text is refused until edited."""
+        while True:
+            self.write(EDIT_PROMPT)
+            text = ((await self._next_line()) or "").strip()
+            if not text:
+                result = await drafter.finish(self.actor, view.draft_id, "", "discard")
+                self.write(result.message + "\n")
+                return result
+            checked = await drafter.prepare(self.actor, view.draft_id, text, "copy")
+            if not checked.ok:
+                self.write(checked.message + "\n")
+                if checked.retry:
+                    continue
+                return checked
+            disclose = True
+            if not view.is_template and view.disclosure_policy == "optional":
+                self.write(f"Add “{DISCLOSURE_LINE}”? [Y/n] ")
+                disclose = ((await self._next_line()) or "").strip().lower() not in ("n", "no")
+            result = await drafter.finish(self.actor, view.draft_id, text, "copy", disclose)
+            if result.ok:
+                self.write(f"{result.message}\n\n{_indent(result.text)}\n")
+            else:
+                self.write(result.message + "\n")
+            return result

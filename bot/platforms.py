@@ -11,11 +11,28 @@ from scheduler.messenger import Messenger
 def installers_for(settings: Settings) -> list[RouteInstaller]:
     """Route installers of the configured platforms (Slack, Teams)."""
     installers: list[RouteInstaller] = []
-    del settings
+    if settings.slack_configured or settings.slack_app_token:
+        from bot.slack import slack_installer
+
+        installers.append(slack_installer())
+    if settings.teams_configured:
+        from bot.teams.adapter import check_settings
+        from bot.teams.app import install_teams
+
+        check_settings(settings)  # refuse to start (e.g. emulator mode off loopback) up front
+        installers.append(install_teams)
     return installers
 
 
 async def messengers_for(runtime: Runtime) -> list[Messenger]:
     """Messengers of the configured platforms, for proactive nudges."""
-    del runtime
-    return []
+    messengers: list[Messenger] = []
+    if runtime.settings.slack_configured:
+        from bot.slack import messenger_for
+
+        messengers.append(messenger_for(runtime.settings, runtime))
+    if runtime.settings.teams_configured:
+        from bot.teams.app import teams_messenger
+
+        messengers.append(teams_messenger(runtime))
+    return messengers

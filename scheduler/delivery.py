@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import planner, wording
@@ -37,6 +38,7 @@ from storage.models import (
 logger = logging.getLogger(__name__)
 
 DIGEST_MAX_ITEMS = 10
+RECORD_ATTEMPTS = 5
 MAX_ATTEMPTS = 12
 IMPORTANT_DATE_LEAD_DAYS = 3
 # Nudges of users we cannot reach now (inactive, platform not configured here) are looked at
@@ -484,6 +486,27 @@ class Sweeper:
                 retry_rows.append({"b_id": nudge_id, "b_error": (result.error or "")[:200],
                                    "b_kind": result.status,
                                    "b_retry": result.retry_after})
+        # The platform already has these messages: recording must not give up on a dropped
+        # connection (that would re-send them after the lease). The updates are conditional
+        # on our lease, so running them again is harmless.
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._write_results(sent_rows, retry_rows, user_counts, gone_users, now)
+                break
+            except (DBAPIError, OSError) as failure:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                logger.warning("recording deliveries failed; retrying",
+                               extra={"error": type(failure).__name__, "attempt": attempt + 1})
+                await asyncio.sleep(0.2 * 2 ** attempt)
+        if gone_users:
+            report.gone_users += len(gone_users)
+            logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
+
+    async def _write_results(self, sent_rows: list[dict[str, Any]],
+                             retry_rows: list[dict[str, Any]],
+                             user_counts: dict[int, tuple[date, int]],
+                             gone_users: dict[int, str], now: datetime) -> None:
         async with self.sessions() as session, session.begin():
             if sent_rows:
                 await _executemany(session,
@@ -525,6 +548,3 @@ class Sweeper:
                     .execution_options(synchronize_session=False),
                     [{"b_id": user_id, "b_reason": reason}
                      for user_id, reason in gone_users.items()])
-                report.gone_users += len(gone_users)
-                logger.warning("users unreachable, marked inactive",
-                               extra={"count": len(gone_users)})

@@ -243,15 +243,16 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     tail += text_sections(content.coming_up or "Nothing in the next week.")
     tail += [DividerBlock(), HeaderBlock(text="Your people")]
     people = text_sections(content.people)
-    stats = [DividerBlock(), HeaderBlock(text="This week")] + text_sections(content.stats)
+    stats = [DividerBlock(), HeaderBlock(text="This week"), *text_sections(content.stats)]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - len(stats) - 1
     due_budget = max(room // 2, 4)
     due = nudge_blocks(content.due, budget=due_budget) if content.due else [
         SectionBlock(text=MarkdownTextObject(text="Nothing is due. Enjoy your day."))]
     people_room = MAX_VIEW_BLOCKS - len(head) - len(due) - len(tail) - len(stats) - 1
     if len(people) > people_room:
-        people = people[:people_room] + [ContextBlock(elements=[MarkdownTextObject(
-            text=f"…more people. Type `{SLASH_COMMAND} people` to see everyone.")])]
+        more = ContextBlock(elements=[MarkdownTextObject(
+            text=f"…more people. Type `{SLASH_COMMAND} people` to see everyone.")])
+        people = [*people[:people_room], more]
     blocks = head + due + tail + people + stats
     return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
@@ -81,6 +80,6 @@ class SlackMessenger:
             logger.info("slack delivery not sent", extra={"status": result.status,
                                                           "error": result.error})
             return result
-        except (aiohttp.ClientError, asyncio.TimeoutError) as failure:
+        except (TimeoutError, aiohttp.ClientError) as failure:
             return DeliveryResult.retry(type(failure).__name__)
         return DeliveryResult.sent(f"{channel}:{posted['ts']}")

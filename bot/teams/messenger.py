@@ -84,11 +84,11 @@ class TeamsMessenger:
         reference = await self.references.load(message.recipient.user_id)
         if reference is None:
             return DeliveryResult.gone("no personal conversation")
-        activity = render(message)
         error = "not sent"
         for attempt in range(INLINE_ATTEMPTS):
             try:
-                sent_id = await self._send(reference, activity)
+                # Fresh each time: sending fills in ids and addresses on the activity.
+                sent_id = await self._send(reference, render(message))
             except ErrorResponseException as failure:
                 status, retry_after = _status(failure)
                 error = f"teams {status}"

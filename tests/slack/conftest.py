@@ -1,0 +1,198 @@
+"""The real aiohttp server with the Slack installer, signed requests, and the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.actions import Rapport
+from bot.config import Settings
+from bot.platforms import installers_for, messengers_for
+from bot.runtime import Runtime
+from bot.server import build_web_app
+from storage import db
+from tests.conftest import Clock
+from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ALEX = "U0ALEX"
+DANA = "U0DANA"
+SAM = "U0SAM"
+
+
+class ResponseSink:
+    """Stands in for Slack's response_url endpoint and records what the app posted there."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/response/{n}", self._post)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/response/1"
+
+    async def _post(self, request: web.Request) -> web.Response:
+        self.posts.append(await request.json())
+        return web.Response(text="ok")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+@dataclass
+class SlackHarness:
+    """Sends signed Slack requests into the running app and waits for background work."""
+
+    base: str
+    http: aiohttp.ClientSession
+    fake: FakeSlack
+    runtime: Runtime
+    sink: ResponseSink
+    secret: str = SECRET
+    team_id: str = DEFAULT_TEAM_ID
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def headers(self, body: str, *, timestamp: int | None = None,
+                forged: bool = False) -> dict[str, str]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        if forged:
+            signature = "v0=" + "0" * 64
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def post(self, body: str, content_type: str, **signing: Any
+                   ) -> tuple[int, str]:
+        headers = {"Content-Type": content_type, **self.headers(body, **signing)}
+        async with self.http.post(f"{self.base}/slack/events", data=body.encode(),
+                                  headers=headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, text: str, *, user: str = ALEX, team: str | None = None,
+                      **signing: Any) -> tuple[int, str]:
+        form = {"token": "legacy", "team_id": team or self.team_id, "team_domain": "rapport",
+                "channel_id": "C0GENERAL", "channel_name": "general", "user_id": user,
+                "user_name": user.lower(), "command": "/rapport", "text": text,
+                "api_app_id": self.fake.app_id, "response_url": self.sink.url,
+                "trigger_id": self.fake.new_trigger_id()}
+        return await self.post(urllib.parse.urlencode(form),
+                               "application/x-www-form-urlencoded", **signing)
+
+    async def interaction(self, payload: dict[str, Any], **signing: Any) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded", **signing)
+
+    async def event(self, event: dict[str, Any], *, team: str | None = None,
+                    **signing: Any) -> tuple[int, str]:
+        body = json.dumps({"token": "legacy", "team_id": team or self.team_id,
+                           "api_app_id": self.fake.app_id, "type": "event_callback",
+                           "event_id": f"Ev{time.time_ns()}", "event_time": int(time.time()),
+                           "event": event})
+        return await self.post(body, "application/json", **signing)
+
+    def block_action(self, *, user: str, action: dict[str, Any], channel: str | None = None,
+                     message: dict[str, Any] | None = None, team: str | None = None,
+                     ) -> dict[str, Any]:
+        team = team or self.team_id
+        payload: dict[str, Any] = {
+            "type": "block_actions", "team": {"id": team, "domain": "rapport"},
+            "user": {"id": user, "username": user.lower(), "team_id": team},
+            "api_app_id": self.fake.app_id, "token": "legacy",
+            "trigger_id": self.fake.new_trigger_id(), "response_url": self.sink.url,
+            "actions": [{**action, "action_ts": str(time.time())}],
+        }
+        if message is not None and channel is not None:
+            payload["container"] = {"type": "message", "message_ts": message["ts"],
+                                    "channel_id": channel, "is_ephemeral": False}
+            payload["channel"] = {"id": channel, "name": "directmessage"}
+            payload["message"] = message
+        return payload
+
+    async def until(self, check: Callable[[], Awaitable[bool]] | Callable[[], bool],
+                    timeout: float = 3.0) -> None:
+        """Wait for work Bolt runs after the ack (small real waits, bounded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError("background work did not finish in time")
+            await asyncio.sleep(0.02)
+
+
+def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"slack_signing_secret": SECRET, "slack_bot_token": DEFAULT_BOT_TOKEN,
+                              "slack_api_url": fake.base_url}
+    values.update(overrides)
+    return Settings(**values)
+
+
+HarnessFactory = Callable[..., Awaitable[SlackHarness]]
+
+
+@pytest.fixture
+async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
+                       ) -> AsyncIterator[HarnessFactory]:
+    """Build the web app through bot.platforms with given settings overrides, and serve it."""
+    cleanups: list[Callable[[], Awaitable[None]]] = []
+    fake_slack.add_user(ALEX, name="alex", real_name="Alex Kim", tz="Europe/Berlin",
+                        team_id=DEFAULT_TEAM_ID)
+    fake_slack.add_user(DANA, name="dana", real_name="Dana Scully", tz="America/New_York",
+                        team_id=DEFAULT_TEAM_ID)
+    fake_slack.add_user(SAM, name="sam", real_name="Sam Lee", team_id=DEFAULT_TEAM_ID)
+
+    async def build(**overrides: Any) -> SlackHarness:
+        settings = slack_settings(fake_slack, **overrides)
+        sessions = db.session_factory(engine)
+        runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
+                          rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+        for messenger in await messengers_for(runtime):
+            runtime.add_messenger(messenger)
+        app = await build_web_app(runtime, installers=installers_for(settings))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        sink = ResponseSink()
+        await sink.start()
+        http = aiohttp.ClientSession()
+
+        async def close() -> None:
+            await http.close()
+            await sink.stop()
+            await runner.cleanup()
+
+        cleanups.append(close)
+        harness = SlackHarness(base=f"http://127.0.0.1:{runner.addresses[0][1]}", http=http,
+                               fake=fake_slack, runtime=runtime, sink=sink)
+        harness.extra["app"] = app
+        return harness
+
+    yield build
+    for cleanup in reversed(cleanups):
+        await cleanup()
+
+
+@pytest.fixture
+async def slack(make_harness: HarnessFactory) -> SlackHarness:
+    """Single-workspace mode (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET)."""
+    return await make_harness()
