@@ -87,6 +87,8 @@ class AIProvider:
 
 def provider_from_settings(settings: Settings) -> AIProvider | None:
     """The configured provider (Azure first, then OpenAI-compatible), or None for templates."""
+    # The SDK logs whole request bodies (prompts) at DEBUG; ours must never reach a log.
+    logging.getLogger("openai").setLevel(logging.INFO)
     timeout = settings.ai_timeout_seconds
     if settings.azure_openai_endpoint and settings.ai_deployment:
         client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.config import Settings
+from bot.data_cli import register as register_data_commands
 from bot.logs import configure_logging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -152,6 +153,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
             await engine.dispose()
 
     asyncio.run(_run())
+
+
+# `rapport import`, `rapport report`, `rapport retention` live in bot/data_cli.py.
+register_data_commands(app)
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ _RECORDED = {"post": "posted", "copy": "copied", "discard": "discarded"}
 
 # Slack's special mentions (<!here>, <!channel>, <!everyone>, <!subteam^ID>, <!date...>) all
 # start with "<!": none belongs in a personal message.
-_SLACK_SPECIAL = re.compile(r"<![^>]*>")
+_SLACK_SPECIAL = re.compile(r"<![^<>]*>")
 _SLACK_USER = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
 _TEAMS_AT = re.compile(r"</?at\b[^>]*>", re.IGNORECASE)
 _PLAIN_BROADCAST = re.compile(r"@(?:here|channel|everyone|all)\b", re.IGNORECASE)
@@ -110,8 +110,8 @@ def sanitise(text: str, *, allowed_mention: str | None = None,
 def normalise(text: str) -> str:
     """Text as the edit check compares it: casefolded, punctuation gone, whitespace collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in text
-                   if unicodedata.category(ch) not in _DROP_CATEGORIES)
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P")
+                   and unicodedata.category(ch) not in _DROP_CATEGORIES)
     return " ".join(text.split())
 
 

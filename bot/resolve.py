@@ -54,7 +54,7 @@ def resolve(person: PersonRef, contacts: list[ContactName]) -> Resolved | Unreso
         names = tuple(sorted(c.name for c in first))
         return Unresolved(f"Which {person.text} do you mean: {_or_list(names)}?", names)
     choices = {c.id: c.name for c in contacts}
-    matches = process.extract(person.text, choices, scorer=fuzz.WRatio, limit=3,
+    matches = process.extract(person.text, choices, scorer=_name_score, limit=3,
                               score_cutoff=FUZZY_CUTOFF, processor=name_key)
     if matches:
         names = tuple(dict.fromkeys(match[0] for match in matches))
@@ -62,6 +62,12 @@ def resolve(person: PersonRef, contacts: list[ContactName]) -> Resolved | Unreso
                           f"{_or_list(names)}?", names)
     return Unresolved(f"I don't know anyone called “{person.text}” yet. "
                       f"Add them with “add {person.text}”.")
+
+
+def _name_score(query: str, choice: str, **kwargs: object) -> float:
+    """Similarity to the whole name or to the first name ("Dnaa" -> "Dana Scully")."""
+    del kwargs
+    return max(fuzz.WRatio(query, choice), fuzz.ratio(query, choice.split(" ")[0]))
 
 
 def _or_list(names: tuple[str, ...]) -> str:

@@ -92,9 +92,16 @@ class SlackPlatform:
 
     async def warm_profile(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Fetch the acting user's profile after the ack so later commands know their zone."""
-        if self.cache.get(team_id, user_id) is None:
-            with contextlib.suppress(Exception):
-                await self.directory(client, team_id).profile(user_id)
+        if self.cache.get(team_id, user_id) is not None:
+            return
+        try:
+            profile = await self.directory(client, team_id).profile(user_id)
+        except Exception as failure:  # a nicety: the next command tries again
+            logger.info("profile lookup failed", extra={"error": type(failure).__name__})
+            return
+        if profile is not None and profile.tz:
+            # The core applies a platform zone when it (re)loads the user's rows.
+            self.rapport.forget_cached(PLATFORM, team_id, user_id)
 
     async def owns_nudge(self, team_id: str, user_id: str, nudge_id: int) -> bool:
         """True when the nudge belongs to this Slack user in this workspace (no rows created)."""

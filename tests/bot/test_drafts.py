@@ -246,7 +246,7 @@ async def test_odd_model_answers_are_sanitised(
 
 
 def test_sanitise_and_normalise_edges() -> None:
-    assert sanitise("<!<!here>here> x @@herehere <at>Bo</at>") == "x @ Bo"
+    assert sanitise("<!<!here>here> x @@here, <at>Bo</at>") == "x @, Bo"
     assert sanitise("<@UX|bob> hi", allowed_mention="UX") == "<@UX> hi"
     assert sanitise("“Hi Dana”") == "Hi Dana"
     assert normalise("  Hi,   DANA!\n") == normalise("hi dana") == "hi dana"
@@ -365,7 +365,9 @@ async def test_logs_never_hold_draft_text_or_prompts(
     fake_openai_env.fail_next(500, count=3, retry_after=0.01)
     await _draft(rapport)
     await service.finish(ALEX, draft_id, "Secret edited words about Yosemite", "post")
-    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    # Our loggers and the SDK's (which would log whole request bodies at DEBUG).
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records
+                       if r.name.startswith(("bot", "openai", "httpx", "httpcore")))
     assert "draft finished" in logged
     for private in (text, "Yosemite", "hiking", "Q3 roadmap", "Contact's first name"):
         assert private not in logged

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.actions import Rapport
 from bot.config import Settings
 from bot.platforms import installers_for, messengers_for
+from bot.replies import Actor
 from bot.runtime import Runtime
 from bot.server import build_web_app
 from storage import db
@@ -69,6 +70,10 @@ class SlackHarness:
     secret: str = SECRET
     team_id: str = DEFAULT_TEAM_ID
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def actor(self, user: str = ALEX) -> Actor:
+        """The Slack actor the app builds for `user` (for seeding through the core)."""
+        return Actor(platform="slack", workspace_external_id=self.team_id, user_external_id=user)
 
     def headers(self, body: str, *, timestamp: int | None = None,
                 forged: bool = False) -> dict[str, str]:
@@ -126,9 +131,9 @@ class SlackHarness:
         return payload
 
     async def until(self, check: Callable[[], Awaitable[bool]] | Callable[[], bool],
-                    timeout: float = 3.0) -> None:
+                    within: float = 3.0) -> None:
         """Wait for work Bolt runs after the ack (small real waits, bounded)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             result = check()
             if asyncio.iscoroutine(result):
@@ -177,6 +182,11 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
         http = aiohttp.ClientSession()
 
         async def close() -> None:
+            # Let listeners Bolt runs after the ack finish before the database goes away.
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+            if pending:
+                await asyncio.wait(pending, timeout=2.0)
             await http.close()
             await sink.stop()
             await runner.cleanup()

@@ -1,0 +1,106 @@
+"""`/rapport` over signed HTTP: answers in the ack, slow verbs after it, forged requests refused."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import select
+
+from storage.models import Contact, Touchpoint, User
+from tests.conftest import snapshot
+from tests.slack.conftest import ALEX, DANA, SlackHarness
+
+
+async def test_log_is_answered_ephemerally_inside_the_ack(slack: SlackHarness) -> None:
+    await slack.command("add Dana")
+    status, body = await slack.command("log Dana coffee")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    assert "Logged coffee with Dana" in answer["text"]
+    assert answer["blocks"][0]["type"] == "section"
+    async with slack.runtime.sessions() as session:
+        contact = await session.scalar(select(Contact))
+        touch = await session.scalar(select(Touchpoint))
+    assert contact is not None and contact.name == "Dana"
+    assert touch is not None and touch.kind == "coffee"
+    # After the ack the Home tab is refreshed and the user's zone learnt from users.info.
+    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
+    await slack.until(lambda: bool(slack.fake.calls_to("users.info")))
+    status, _ = await slack.command("help")
+    async with slack.runtime.sessions() as session:
+        user = await session.scalar(select(User).where(User.external_id == ALEX))
+    assert user is not None and user.tz == "Europe/Berlin"
+
+
+async def test_due_lists_nothing_and_bad_input_gets_usage_and_changes_nothing(
+        slack: SlackHarness) -> None:
+    status, body = await slack.command("due")
+    assert status == 200 and "Nothing is due" in json.loads(body)["text"]
+    await slack.until(lambda: bool(slack.fake.calls_to("users.info")))
+    await slack.command("due")  # applies the zone learnt from users.info
+    before = await snapshot(slack.runtime.engine)
+    status, body = await slack.command("log")
+    answer = json.loads(body)
+    assert status == 200 and answer["response_type"] == "ephemeral"
+    assert answer["text"].startswith("⚠️")
+    status, body = await slack.command("frobnicate everyone")
+    assert "⚠️" in json.loads(body)["text"]
+    assert await snapshot(slack.runtime.engine) == before
+
+
+async def test_mention_becomes_a_contact_named_from_the_directory(slack: SlackHarness) -> None:
+    # An uncached @mention needs users.info, so the command answers right after the ack.
+    status, body = await slack.command(f"log <@{DANA}|dana> lunch")
+    assert status == 200 and "Working on it" in json.loads(body)["text"]
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert "Logged lunch with Dana Scully" in slack.sink.posts[0]["text"]
+    async with slack.runtime.sessions() as session:
+        contact = await session.scalar(select(Contact))
+    assert contact is not None
+    assert (contact.name, contact.platform_user_id) == ("Dana Scully", DANA)
+
+
+async def test_slow_verb_acks_first_then_responds(slack: SlackHarness) -> None:
+    await slack.command("add Dana")
+    await slack.command("log Dana coffee")
+    _status, body = await slack.command("stats")
+    assert "Working on it" in json.loads(body)["text"]
+    await slack.until(lambda: any("conversations logged" in p["text"]
+                                  for p in slack.sink.posts))
+
+
+async def test_command_is_acked_well_under_3_seconds_when_slack_is_slow(
+        slack: SlackHarness) -> None:
+    await slack.command("add Dana")  # first contact creates the user rows
+    slack.fake.latency = 2.0
+    started = time.monotonic()
+    status, body = await slack.command("log Dana coffee")
+    elapsed = time.monotonic() - started
+    assert status == 200 and "Logged coffee with Dana" in json.loads(body)["text"]
+    assert elapsed < 1.0, elapsed
+    slack.fake.latency = 0.0
+
+
+async def test_forged_and_stale_signatures_get_401_and_change_nothing(
+        slack: SlackHarness) -> None:
+    before = await snapshot(slack.runtime.engine)
+    status, _ = await slack.command("log Dana coffee", forged=True)
+    assert status == 401
+    status, _ = await slack.command("log Dana coffee", timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+    assert await snapshot(slack.runtime.engine) == before
+    assert slack.fake.calls == []
+
+
+async def test_people_list_keeps_every_section_within_slack_limits(slack: SlackHarness) -> None:
+    for index in range(70):
+        await slack.runtime.rapport.handle_text(
+            slack.actor(), f"add Person{index:02d} {'x' * 80} colleague")
+    status, body = await slack.command("people")
+    answer = json.loads(body)
+    assert status == 200 and 1 < len(answer["blocks"]) <= 50
+    assert all(len(block["text"]["text"]) <= 3000 for block in answer["blocks"])
+    text = "".join(block["text"]["text"] for block in answer["blocks"])
+    assert "Person00" in text and "Person69" in text

@@ -1,0 +1,438 @@
+"""Teams end to end: Activity JSON over HTTP into /api/messages, answers at the fake Connector.
+
+The app is bot.server.build_web_app with the installers from bot.platforms; every activity's
+serviceUrl is the BotConnectorFake, so the real botbuilder CloudAdapter sends there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.actions import Rapport
+from bot.config import Settings
+from bot.platforms import installers_for, messengers_for
+from bot.runtime import Runtime
+from bot.server import build_web_app
+from bot.teams.adapter import TeamsConfigError, build_adapter
+from bot.teams.cards import CARD_CONTENT_TYPE, card_versions
+from bot.teams.handler import PRIVATE_SENT
+from bot.teams.messenger import TeamsMessenger
+from storage import db
+from storage.models import Contact, ConversationRef, Nudge, Touchpoint, User
+from tests.conftest import Clock, snapshot
+from tests.fakes.bot_connector import BOT_NOT_IN_ROSTER, BotConnectorFake, ReceivedActivity
+from tests.fakes.teams_activities import (
+    DEFAULT_AAD_OBJECT_ID,
+    default_conversation_id,
+    teams_card_action_invoke,
+    teams_conversation_update_activity,
+    teams_installation_update_activity,
+    teams_message_activity,
+    teams_message_back,
+)
+
+PERSONAL = default_conversation_id("personal")
+CHANNEL = default_conversation_id("channel")
+FOX = {"user_id": "29:fox-mulder", "user_name": "Fox Mulder", "aad_object_id": "aad-fox"}
+FOX_PERSONAL = default_conversation_id("personal", user_id="29:fox-mulder")
+
+
+@dataclass
+class RecordingSleep:
+    """Stands in for asyncio.sleep in the messenger: records the waits, skips them."""
+
+    waits: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@dataclass
+class TeamsHarness:
+    runtime: Runtime
+    client: TestClient[Any, Any]
+    connector: BotConnectorFake
+    engine: AsyncEngine
+    clock: Clock
+    sleep: RecordingSleep
+
+    @property
+    def url(self) -> str:
+        return self.connector.service_url
+
+    async def post(self, activity: dict[str, Any]) -> tuple[int, Any]:
+        response = await self.client.post("/api/messages", json=activity)
+        body = await response.json() if response.content_type == "application/json" else None
+        return response.status, body
+
+    async def say(self, text: str, **kwargs: Any) -> int:
+        status, _ = await self.post(teams_message_activity(text, service_url=self.url, **kwargs))
+        return status
+
+    async def rows(self, model: Any) -> list[Any]:
+        async with self.runtime.sessions() as session:
+            return list((await session.scalars(select(model))).all())
+
+
+def _settings(**values: Any) -> Settings:
+    return Settings(database_url="sqlite+aiosqlite://", host="127.0.0.1", **values)
+
+
+@pytest.fixture
+async def teams(engine: AsyncEngine, clock: Clock,
+                bot_connector: BotConnectorFake) -> AsyncIterator[TeamsHarness]:
+    settings = _settings(teams_enabled=True)
+    sessions = db.session_factory(engine)
+    runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
+                      rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+    sleep = RecordingSleep()
+    runtime.add_messenger(TeamsMessenger(adapter=build_adapter(settings), sessions=sessions,
+                                         bot_app_id="", sleep=sleep))
+    app = await build_web_app(runtime, installers=installers_for(settings))
+    async with TestClient(TestServer(app)) as client:
+        yield TeamsHarness(runtime=runtime, client=client, connector=bot_connector,
+                           engine=engine, clock=clock, sleep=sleep)
+
+
+def _card(activity: ReceivedActivity) -> dict[str, Any]:
+    [attachment] = activity.body["attachments"]
+    assert attachment["contentType"] == CARD_CONTENT_TYPE
+    content: dict[str, Any] = attachment["content"]
+    return content
+
+
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card.get("body", []))
+    walk(card.get("actions", []))
+    return found
+
+
+async def _install(teams: TeamsHarness, **kwargs: Any) -> None:
+    status, _ = await teams.post(teams_conversation_update_activity(service_url=teams.url,
+                                                                    **kwargs))
+    assert status in (200, 201)
+
+
+async def _deliver_nudge(teams: TeamsHarness) -> tuple[Nudge, ReceivedActivity]:
+    """Dana installs, notes a follow-up due today, and the real Sweeper delivers it."""
+    await _install(teams)
+    assert await teams.say("note Dana: the launch on today") == 201
+    teams.connector.reset()
+    report = await teams.runtime.sweeper.sweep()
+    assert report.sent == 1, report
+    [nudge] = await teams.rows(Nudge)
+    [delivered] = teams.connector.sent_to(PERSONAL)
+    return nudge, delivered
+
+
+# -- personal chat ------------------------------------------------------------------------------
+
+
+async def test_personal_message_runs_the_command_and_answers_in_the_same_chat(
+        teams: TeamsHarness) -> None:
+    incoming = teams_message_activity("log Dana coffee", service_url=teams.url,
+                                      local_timezone="America/New_York")
+
+    status, _ = await teams.post(incoming)
+
+    assert status == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert reply.reply_to_id == incoming["id"]
+    assert "Dana" in (reply.text or "")
+    [touch] = await teams.rows(Touchpoint)
+    assert touch.kind == "coffee"
+    [user] = await teams.rows(User)
+    assert user.external_id == DEFAULT_AAD_OBJECT_ID and user.tz == "America/New_York"
+    # Talking to the bot is enough to be reachable for nudges later.
+    [ref] = await teams.rows(ConversationRef)
+    assert ref.conversation_id == PERSONAL
+
+
+async def test_mentioned_colleague_becomes_a_linked_contact(teams: TeamsHarness) -> None:
+    assert await teams.say("log <at>Fox Mulder</at> lunch",
+                           mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
+
+    [contact] = await teams.rows(Contact)
+    assert (contact.name, contact.platform_user_id) == ("Fox Mulder", "29:fox-mulder")
+
+
+# -- group chats and channels -------------------------------------------------------------------
+
+
+async def test_channel_message_without_mention_is_ignored(teams: TeamsHarness) -> None:
+    before = await snapshot(teams.engine)
+
+    assert await teams.say("log Dana coffee", conversation_type="channel") == 201
+
+    assert teams.connector.requests == []
+    assert await snapshot(teams.engine) == before
+
+
+async def test_channel_mention_answers_privately_in_the_stored_personal_chat(
+        teams: TeamsHarness) -> None:
+    await _install(teams)
+    assert await teams.say("add Dana Scully colleague") == 201
+    teams.connector.reset()
+
+    assert await teams.say("people", conversation_type="channel", mentions_bot=True) == 201
+
+    [private] = teams.connector.sent_to(PERSONAL)
+    assert "Dana Scully" in (private.text or "")
+    [public] = teams.connector.sent_to(CHANNEL)
+    assert public.text == PRIVATE_SENT
+    assert "Dana" not in json.dumps(public.body)
+
+
+async def test_channel_mention_without_personal_chat_opens_one(teams: TeamsHarness) -> None:
+    assert await teams.say("log Walter coffee", conversation_type="groupChat",
+                           mentions_bot=True, **FOX) == 201
+
+    [created] = teams.connector.created_conversations
+    assert created.body["members"] == [{"id": "29:fox-mulder"}]
+    [private] = teams.connector.sent_to(created.conversation_id)
+    assert "Walter" in (private.text or "")
+    [public] = teams.connector.sent_to("19:group-chat-1@thread.v2")
+    assert public.text == PRIVATE_SENT and "Walter" not in json.dumps(public.body)
+    [ref] = await teams.rows(ConversationRef)
+    assert ref.conversation_id == created.conversation_id
+    [touch] = await teams.rows(Touchpoint)
+    assert touch.kind == "coffee"
+
+
+async def test_channel_mention_says_so_when_no_private_chat_can_be_opened(
+        teams: TeamsHarness) -> None:
+    teams.connector.fail_next(status=403, error=BOT_NOT_IN_ROSTER)
+
+    assert await teams.say("people", conversation_type="channel", mentions_bot=True,
+                           **FOX) == 201
+
+    [public] = teams.connector.sent()
+    assert public.conversation_id == CHANNEL
+    assert "couldn't open a private chat" in (public.text or "")
+
+
+# -- installation -------------------------------------------------------------------------------
+
+
+async def test_install_welcomes_once_and_stores_reference_and_time_zone(
+        teams: TeamsHarness) -> None:
+    await _install(teams, local_timezone="Asia/Tokyo")
+    status, _ = await teams.post(teams_installation_update_activity(
+        service_url=teams.url, local_timezone="Asia/Tokyo"))
+    assert status in (200, 201)
+
+    [welcome] = teams.connector.sent_to(PERSONAL)
+    assert "log Dana coffee" in (welcome.text or "") and "help" in (welcome.text or "")
+    [ref] = await teams.rows(ConversationRef)
+    stored = json.loads(ref.reference_json)
+    assert ref.conversation_id == PERSONAL and stored["serviceUrl"] == teams.url
+    assert stored["user"]["id"] == "29:user-aad"
+    [user] = await teams.rows(User)
+    assert user.tz == "Asia/Tokyo"
+
+
+async def test_uninstall_stops_nudges_until_the_user_returns(teams: TeamsHarness) -> None:
+    await _install(teams)
+    await teams.post(teams_installation_update_activity(service_url=teams.url, action="remove"))
+    [user] = await teams.rows(User)
+    assert (user.active, user.inactive_reason) == (False, "uninstalled")
+
+    assert await teams.say("due") == 201
+    [user] = await teams.rows(User)
+    assert user.active
+
+
+# -- proactive nudges ---------------------------------------------------------------------------
+
+
+async def test_sweeper_delivers_a_nudge_card_through_the_stored_reference(
+        teams: TeamsHarness) -> None:
+    nudge, delivered = await _deliver_nudge(teams)
+
+    card = _card(delivered)
+    assert all(float(v) <= 1.5 for v in card_versions(card))
+    assert "the launch" in json.dumps(card)
+    verbs = {a.get("verb") for a in _actions(card) if a["type"] == "Action.Execute"}
+    assert verbs == {"done", "snooze", "snooze_1d", "snooze_1w", "draft", "dismiss"}
+    assert any(a["type"] == "Action.ShowCard" and "Input.Date" in json.dumps(a)
+               for a in _actions(card))
+    assert all(a["data"]["nudge_id"] == nudge.id for a in _actions(card) if "data" in a)
+    assert nudge.status == "sent"
+    assert json.loads(nudge.delivery_ref or "{}")["activity_id"] == delivered.activity_id
+
+
+async def test_403_makes_the_user_inactive(teams: TeamsHarness) -> None:
+    await _install(teams)
+    assert await teams.say("note Dana: the launch on today") == 201
+    teams.connector.reset()
+    teams.connector.fail_next(status=403)
+
+    report = await teams.runtime.sweeper.sweep()
+
+    assert report.sent == 0 and report.gone_users == 1
+    [user] = await teams.rows(User)
+    assert user.active is False
+    [nudge] = await teams.rows(Nudge)
+    assert nudge.status == "planned"  # kept for when the user comes back
+    assert teams.connector.sent() == []
+
+
+async def test_429_is_retried_after_retry_after_and_delivered_once(teams: TeamsHarness) -> None:
+    await _install(teams)
+    assert await teams.say("note Dana: the launch on today") == 201
+    teams.connector.reset()
+    teams.connector.fail_next(status=429, retry_after=1)
+
+    report = await teams.runtime.sweeper.sweep()
+
+    assert report.sent == 1 and report.retried == 0
+    assert teams.sleep.waits == [1.0]
+    assert [r.status for r in teams.connector.requests] == [429, 201]
+    assert len(teams.connector.sent_to(PERSONAL)) == 1
+    [nudge] = await teams.rows(Nudge)
+    assert nudge.status == "sent"
+
+
+async def test_long_retry_after_goes_back_to_the_sweep(teams: TeamsHarness) -> None:
+    await _install(teams)
+    assert await teams.say("note Dana: the launch on today") == 201
+    teams.connector.reset()
+    teams.connector.fail_next(status=429, retry_after=120)
+
+    report = await teams.runtime.sweeper.sweep()
+
+    assert report.sent == 0 and report.retried == 1 and teams.sleep.waits == []
+    [nudge] = await teams.rows(Nudge)
+    assert nudge.status == "planned"
+    assert (nudge.deliver_after - teams.clock.now).total_seconds() >= 120
+
+
+# -- card actions -------------------------------------------------------------------------------
+
+
+async def test_card_invoke_marks_the_nudge_done_and_updates_the_card(teams: TeamsHarness) -> None:
+    nudge, delivered = await _deliver_nudge(teams)
+    done = next(a for a in _actions(_card(delivered)) if a.get("verb") == "done")
+
+    status, body = await teams.post(teams_card_action_invoke(
+        done["data"], verb="done", service_url=teams.url, reply_to_id=delivered.activity_id))
+
+    assert status == 200
+    assert body["type"] == CARD_CONTENT_TYPE and "Dana" in json.dumps(body["value"])
+    [update] = teams.connector.updates()
+    assert update.activity_id == delivered.activity_id
+    assert "reached out to Dana" in json.dumps(update.body)
+    assert _actions(update.body["attachments"][0]["content"]) == []
+    [after] = await teams.rows(Nudge)
+    assert after.status == "done"
+    assert [t.source for t in await teams.rows(Touchpoint)] == ["nudge"]
+
+
+async def test_message_back_snoozes_to_a_picked_date_and_updates_the_card(
+        teams: TeamsHarness) -> None:
+    nudge, delivered = await _deliver_nudge(teams)
+    pick = next(a for a in _actions(_card(delivered)) if a.get("verb") == "snooze")
+    # Action.Submit merges the inputs into the data.
+    value = {**pick["fallback"]["data"], f"snooze_until_{nudge.id}": "2026-12-02"}
+
+    status, _ = await teams.post(teams_message_back(value, service_url=teams.url,
+                                                    reply_to_id=delivered.activity_id))
+
+    assert status == 201
+    [update] = teams.connector.updates()
+    assert update.activity_id == delivered.activity_id and "Snoozed" in json.dumps(update.body)
+    [after] = await teams.rows(Nudge)
+    assert after.status == "snoozed"
+    assert after.deliver_after.date().isoformat() == "2026-12-02"
+
+
+async def test_action_on_another_users_nudge_is_refused_and_changes_nothing(
+        teams: TeamsHarness) -> None:
+    nudge, delivered = await _deliver_nudge(teams)
+    assert await teams.say("help", **FOX) == 201  # Fox is a user too
+    teams.connector.reset()
+    before = await snapshot(teams.engine)
+    data = {"rapport": "nudge", "verb": "done", "nudge_id": nudge.id}
+
+    status, body = await teams.post(teams_card_action_invoke(
+        data, verb="done", service_url=teams.url, reply_to_id=delivered.activity_id, **FOX))
+    await teams.post(teams_message_back(data, service_url=teams.url,
+                                        reply_to_id=delivered.activity_id, **FOX))
+
+    assert status == 200 and "can't find nudge" in body["value"]
+    assert teams.connector.updates() == []
+    [refusal] = teams.connector.sent_to(FOX_PERSONAL)
+    assert "can't find nudge" in (refusal.text or "")
+    assert await snapshot(teams.engine) == before
+
+
+async def test_stale_or_forged_button_data_is_refused(teams: TeamsHarness) -> None:
+    await _install(teams)
+    before = await snapshot(teams.engine)
+
+    for data in ({"rapport": "nudge", "verb": "done", "nudge_id": "x"},
+                 {"rapport": "nudge", "verb": "delete", "nudge_id": 1}, {"rapport": "?"}):
+        status, body = await teams.post(teams_card_action_invoke(
+            data, verb=str(data.get("verb", "")), service_url=teams.url))
+        assert status == 200 and "out of date" in body["value"]
+
+    assert await snapshot(teams.engine) == before
+
+
+# -- configuration and authentication -----------------------------------------------------------
+
+
+def test_emulator_mode_is_refused_on_a_public_host() -> None:
+    with pytest.raises(TeamsConfigError, match="loopback"):
+        installers_for(Settings(teams_enabled=True, host="0.0.0.0"))
+    with pytest.raises(TeamsConfigError, match="SingleTenant"):
+        installers_for(Settings(microsoft_app_id="3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d",
+                                microsoft_app_type="SingleTenant", host="0.0.0.0"))
+
+
+async def test_emulator_mode_logs_a_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        build_adapter(_settings(teams_enabled=True))
+    assert any("EMULATOR MODE" in r.getMessage() for r in caplog.records)
+
+
+async def test_unauthenticated_request_gets_401_when_an_app_id_is_set(
+        engine: AsyncEngine, clock: Clock, bot_connector: BotConnectorFake) -> None:
+    settings = _settings(microsoft_app_id="3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d",
+                         microsoft_app_password="secret", host="0.0.0.0")
+    sessions = db.session_factory(engine)
+    runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
+                      rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+    assert [m.platform for m in await messengers_for(runtime)] == ["teams"]
+    app = await build_web_app(runtime, installers=installers_for(settings))
+    before = await snapshot(engine)
+
+    async with TestClient(TestServer(app)) as client:
+        response = await client.post("/api/messages", json=teams_message_activity(
+            "log Dana coffee", service_url=bot_connector.service_url))
+        not_json = await client.post("/api/messages", data=b"log Dana coffee")
+
+    assert response.status == 401
+    assert not_json.status == 415
+    assert bot_connector.requests == []
+    assert await snapshot(engine) == before
