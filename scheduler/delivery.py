@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 DIGEST_MAX_ITEMS = 10
 RECORD_ATTEMPTS = 5
+RECORD_EVERY = 16
 MAX_ATTEMPTS = 12
 IMPORTANT_DATE_LEAD_DAYS = 3
 # Nudges of users we cannot reach now (inactive, platform not configured here) are looked at
@@ -315,12 +316,20 @@ class Sweeper:
         items = await self._load_items(claimed_ids)
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def send(message: _PlannedMessage) -> DeliveryResult:
+        async def send(message: _PlannedMessage) -> tuple[_PlannedMessage, DeliveryResult]:
             async with semaphore:
-                return await self._send(message, items)
+                return message, await self._send(message, items)
 
-        results = await asyncio.gather(*(send(message) for message in messages))
-        await self._record(messages, results, now, report)
+        # Record in small groups as deliveries finish: a replica killed mid-batch can then
+        # repeat only the few messages sent since its last commit, not the whole batch.
+        done: list[tuple[_PlannedMessage, DeliveryResult]] = []
+        for finished in asyncio.as_completed([send(message) for message in messages]):
+            done.append(await finished)
+            if len(done) >= RECORD_EVERY:
+                await self._record([m for m, _ in done], [r for _, r in done], now, report)
+                done = []
+        if done:
+            await self._record([m for m, _ in done], [r for _, r in done], now, report)
         return report
 
     @staticmethod
@@ -471,10 +480,8 @@ class Sweeper:
                     sent_rows.append({"b_id": nudge_id, "b_ref": result.ref,
                                       "b_key": message.key})
                 today = planner.local_date(now, message.recipient.tz)
-                day, count = user_counts.get(
-                    message.recipient.user_id,
-                    (today, message.sent_day_count if message.sent_day == today else 0))
-                user_counts[message.recipient.user_id] = (day, count + 1)
+                _, count = user_counts.get(message.recipient.user_id, (today, 0))
+                user_counts[message.recipient.user_id] = (today, count + 1)
                 continue
             if result.status == "gone":
                 gone_users[message.recipient.user_id] = (result.error or "unreachable")[:64]
@@ -518,7 +525,11 @@ class Sweeper:
             if user_counts:
                 await _executemany(session,
                     update(User).where(User.id == bindparam("b_id"))
-                    .values(sent_day=bindparam("b_day"), sent_day_count=bindparam("b_count"))
+                    # Add to today's count, or start a new day's count.
+                    .values(sent_day_count=case(
+                        (User.sent_day == bindparam("b_day"),
+                         User.sent_day_count + bindparam("b_count")),
+                        else_=bindparam("b_count")), sent_day=bindparam("b_day"))
                     .execution_options(synchronize_session=False),
                     [{"b_id": user_id, "b_day": day, "b_count": count}
                      for user_id, (day, count) in user_counts.items()])

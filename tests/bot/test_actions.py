@@ -189,7 +189,7 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
             "not logged a conversation yet") in due.text
 
     reply = await say(rapport, actor, f"snooze #{dana} 2 days")
-    assert reply.text == "Snoozed the nudge about Dana Scully until Wed Dec 2."
+    assert reply.text == "Snoozed the nudge about Dana Scully until Wednesday, Dec 2."
     async with db.session_factory(engine)() as session:
         nudge = await session.get(Nudge, dana)
     assert nudge is not None and nudge.status == "snoozed"
@@ -369,13 +369,14 @@ def test_random_text_never_raises_and_refusals_change_nothing(
         sqlite_template: Path, tmp_path: Path, text: str) -> None:
     # A loop and database per example: hypothesis drives a sync function, and every example
     # starts from the same rows so a refusal can be compared with a fresh snapshot.
+    folder = tmp_path / f"example{next(_EXAMPLES)}"
+    folder.mkdir()
+    shutil.copy(sqlite_template, folder / "rapport.db")
+    for suffix in ("-wal", "-shm"):
+        if Path(f"{sqlite_template}{suffix}").exists():
+            shutil.copy(f"{sqlite_template}{suffix}", folder / f"rapport.db{suffix}")
+
     async def run() -> None:
-        folder = tmp_path / f"example{next(_EXAMPLES)}"
-        folder.mkdir()
-        shutil.copy(sqlite_template, folder / "rapport.db")
-        for suffix in ("-wal", "-shm"):
-            if Path(f"{sqlite_template}{suffix}").exists():
-                shutil.copy(f"{sqlite_template}{suffix}", folder / f"rapport.db{suffix}")
         engine = db.create_engine(f"sqlite+aiosqlite:///{folder / 'rapport.db'}")
         try:
             rapport = Rapport(sessions=db.session_factory(engine), clock=Clock())

@@ -371,3 +371,28 @@ async def test_logs_never_hold_draft_text_or_prompts(
     assert "draft finished" in logged
     for private in (text, "Yosemite", "hiking", "Q3 roadmap", "Contact's first name"):
         assert private not in logged
+
+
+async def test_build_runtime_wires_the_drafter(fake_openai_env: FakeOpenAI, tmp_path: object,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.runtime import build_runtime
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/wired.db"
+    runtime = await build_runtime(Settings(RAPPORT_DATABASE_URL=url))  # type: ignore[call-arg]
+    try:
+        drafter = runtime.rapport.drafter
+        assert isinstance(drafter, DraftService) and drafter.provider is not None
+        assert (await runtime.rapport.handle_text(ALEX, "add Dana")).ok
+        reply = await runtime.rapport.handle_text(ALEX, "draft Dana")
+        assert reply.draft is not None and not reply.draft.is_template
+        assert len(fake_openai_env.requests) == 1
+    finally:
+        await runtime.close()
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name)
+    runtime = await build_runtime(Settings(RAPPORT_DATABASE_URL=url))  # type: ignore[call-arg]
+    try:
+        reply = await runtime.rapport.handle_text(ALEX, "draft Dana")
+        assert reply.draft is not None and reply.draft.is_template
+    finally:
+        await runtime.close()

@@ -162,7 +162,7 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
     cleanups: list[Callable[[], Awaitable[None]]] = []
     fake_slack.add_user(ALEX, name="alex", real_name="Alex Kim", tz="Europe/Berlin",
                         team_id=DEFAULT_TEAM_ID)
-    fake_slack.add_user(DANA, name="dana", real_name="Dana Scully", tz="America/New_York",
+    fake_slack.add_user(DANA, name="dana", display_name="Dana Scully", tz="America/New_York",
                         team_id=DEFAULT_TEAM_ID)
     fake_slack.add_user(SAM, name="sam", real_name="Sam Lee", team_id=DEFAULT_TEAM_ID)
 
@@ -184,7 +184,8 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
         async def close() -> None:
             # Let listeners Bolt runs after the ack finish before the database goes away.
             current = asyncio.current_task()
-            pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+            pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()
+                       and "RequestHandler" not in repr(t.get_coro())]
             if pending:
                 await asyncio.wait(pending, timeout=2.0)
             await http.close()

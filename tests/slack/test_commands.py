@@ -67,7 +67,7 @@ async def test_slow_verb_acks_first_then_responds(slack: SlackHarness) -> None:
     await slack.command("log Dana coffee")
     _status, body = await slack.command("stats")
     assert "Working on it" in json.loads(body)["text"]
-    await slack.until(lambda: any("conversations logged" in p["text"]
+    await slack.until(lambda: print(slack.sink.posts) or any("conversations logged" in p["text"]
                                   for p in slack.sink.posts))
 
 

@@ -83,7 +83,7 @@ class TeamsHarness:
 
 
 def _settings(**values: Any) -> Settings:
-    return Settings(database_url="sqlite+aiosqlite://", host="127.0.0.1", **values)
+    return Settings(**{"database_url": "sqlite+aiosqlite://", "host": "127.0.0.1", **values})
 
 
 @pytest.fixture
@@ -150,6 +150,8 @@ async def _deliver_nudge(teams: TeamsHarness) -> tuple[Nudge, ReceivedActivity]:
 
 async def test_personal_message_runs_the_command_and_answers_in_the_same_chat(
         teams: TeamsHarness) -> None:
+    assert await teams.say("add Dana", local_timezone="America/New_York") == 201
+    teams.connector.reset()
     incoming = teams_message_activity("log Dana coffee", service_url=teams.url,
                                       local_timezone="America/New_York")
 
@@ -158,7 +160,7 @@ async def test_personal_message_runs_the_command_and_answers_in_the_same_chat(
     assert status == 201
     [reply] = teams.connector.sent_to(PERSONAL)
     assert reply.reply_to_id == incoming["id"]
-    assert "Dana" in (reply.text or "")
+    assert reply.text == "Logged coffee with Dana."
     [touch] = await teams.rows(Touchpoint)
     assert touch.kind == "coffee"
     [user] = await teams.rows(User)
@@ -204,8 +206,9 @@ async def test_channel_mention_answers_privately_in_the_stored_personal_chat(
 
 
 async def test_channel_mention_without_personal_chat_opens_one(teams: TeamsHarness) -> None:
-    assert await teams.say("log Walter coffee", conversation_type="groupChat",
-                           mentions_bot=True, **FOX) == 201
+    assert await teams.say("log <at>Walter Skinner</at> coffee", conversation_type="groupChat",
+                           mentions_bot=True, mentions=[("29:walter", "Walter Skinner")],
+                           **FOX) == 201
 
     [created] = teams.connector.created_conversations
     assert created.body["members"] == [{"id": "29:fox-mulder"}]

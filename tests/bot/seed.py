@@ -1,0 +1,56 @@
+"""Row builders for tests that need a hand-made history (stats, report, data rights)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.resolve import name_key
+from storage.models import Contact, Draft, Note, Nudge, Touchpoint
+
+_keys = itertools.count(1)
+
+
+def contact(ctx_ids: tuple[int, int], name: str, now: datetime, *, cadence: int | None = None,
+            next_due: datetime | None = None, company: str | None = None) -> Contact:
+    """A contact row for (workspace_id, user_id)."""
+    workspace_id, user_id = ctx_ids
+    return Contact(workspace_id=workspace_id, user_id=user_id, name=name, name_key=name_key(name),
+                   kind="colleague", company=company, cadence_days=cadence, next_due_at=next_due,
+                   plan_at=None, created_at=now)
+
+
+def touch(c: Contact, at: datetime, summary: str | None = None) -> Touchpoint:
+    return Touchpoint(workspace_id=c.workspace_id, user_id=c.user_id, contact_id=c.id,
+                      happened_at=at, kind="chat", summary=summary, source="command",
+                      created_at=at)
+
+
+def note(c: Contact, text: str, at: datetime) -> Note:
+    return Note(workspace_id=c.workspace_id, user_id=c.user_id, contact_id=c.id, text=text,
+                created_at=at)
+
+
+def nudge(c: Contact, status: str, due: datetime, *, delivered: datetime | None = None,
+          acted: datetime | None = None, snoozes: int = 0, note_id: int | None = None) -> Nudge:
+    return Nudge(workspace_id=c.workspace_id, user_id=c.user_id, contact_id=c.id,
+                 note_id=note_id, reason="follow_up" if note_id else "cadence",
+                 dedupe_key=f"test:{next(_keys)}", due_at=due, deliver_after=due, status=status,
+                 snooze_count=snoozes, attempts=1 if delivered else 0, delivered_at=delivered,
+                 acted_at=acted, created_at=due)
+
+
+def draft(c: Contact, outcome: str | None, distance: int | None, at: datetime,
+          nudge_id: int | None = None, text: str = "Hi there") -> Draft:
+    return Draft(workspace_id=c.workspace_id, user_id=c.user_id, contact_id=c.id,
+                 nudge_id=nudge_id, provider="template", draft_text=text,
+                 final_text=text + "!" if distance else None, edit_distance=distance,
+                 disclosure=False, outcome=outcome, created_at=at)
+
+
+async def add_all(session: AsyncSession, *rows: object) -> None:
+    """Add and flush so ids are assigned."""
+    session.add_all(rows)
+    await session.flush()
