@@ -735,6 +735,8 @@ class Rapport:
     # ------------------------------------------------------------------ drafts
     async def draft(self, ctx: UserContext, command: c.Draft,
                     directory: Directory | None) -> Reply:
+        if isinstance(command.person, c.NudgeRef):
+            return await self.draft_for_nudge(ctx, command.person.nudge_id)
         async with self.sessions() as session:
             contact, problem, _ = await self.find_contact(session, ctx, command.person, directory,
                                                           create_mentions=False)

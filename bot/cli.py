@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -157,6 +158,53 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 # `rapport import`, `rapport report`, `rapport retention` live in bot/data_cli.py.
 register_data_commands(app)
+
+
+@app.command("workspace-ai")
+def workspace_ai(
+    ai: Annotated[str | None, typer.Option(help="AI drafts for the workspace: on or off.")] = None,
+    disclosure: Annotated[str | None, typer.Option(
+        help="Disclosure line on AI-assisted messages: required, optional or off.")] = None,
+    platform: Annotated[str | None, typer.Option(help="slack, teams or console.")] = None,
+    workspace: Annotated[str | None, typer.Option(
+        help="The Slack team id or Teams tenant id; every workspace when left out.")] = None,
+) -> None:
+    """Turn AI drafts off (or on) and set the disclosure policy, per workspace or everywhere."""
+    if ai not in (None, "on", "off") or disclosure not in (None, "required", "optional", "off"):
+        raise typer.BadParameter("use --ai on|off and --disclosure required|optional|off")
+    settings = _settings()
+    configure_logging(settings.log_level, "text")
+
+    async def _run() -> int:
+        from bot.drafts import set_workspace_ai
+        from storage import db
+
+        engine = db.create_engine(settings.database_url)
+        try:
+            await db.upgrade(engine)
+            return await set_workspace_ai(
+                db.session_factory(engine), platform=platform, external_id=workspace,
+                ai_enabled=None if ai is None else ai == "on", disclosure_policy=disclosure)
+        finally:
+            await engine.dispose()
+
+    typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
+
+
+@app.command("teams-package")
+def teams_package(
+    app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID (GUID).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
+        "rapport-teams.zip"),
+) -> None:
+    """Write the Teams app package (manifest with your bot id, icons) to upload in Teams."""
+    from bot.teams.package import build_teams_package
+
+    try:
+        written = build_teams_package(app_id=app_id.strip(), out_path=out)
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--app-id") from problem
+    typer.echo(f"Wrote {written}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
 
 
 def main() -> None:

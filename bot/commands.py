@@ -126,7 +126,7 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    person: PersonRef
+    person: Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +215,7 @@ _SPEC_LIST = (
                 "digest on|off|ai on|off|tone warm|brief|formal|summary on|off]",
                 "Show or change when and how Rapport nudges you.",
                 ("settings window 8:30-16:00", "settings tz Europe/Berlin")),
-    CommandSpec("draft", "draft <person>", "Get a draft message you edit before sending."),
+    CommandSpec("draft", "draft <person|#nudge>", "Get a draft message you edit before sending."),
     CommandSpec("date", "date <person> birthday|anniversary <month day|off>",
                 "Remember a yearly date; you get a nudge a few days before.",
                 ("date Dana birthday May 4",)),
@@ -261,6 +261,13 @@ def _clip(text: str, limit: int = 40) -> str:
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
+
+
+def _partition_colon(text: str) -> tuple[str, str, str]:
+    """Split at the first ":" outside a mention token (Teams ids look like ``29:abc``)."""
+    masked = re.sub(r"<@[^>]*>", lambda m: "_" * len(m.group(0)), text)
+    index = masked.find(":")
+    return (text, "", "") if index < 0 else (text[:index], ":", text[index + 1:])
 
 
 def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
@@ -335,7 +342,7 @@ def _target(tokens: list[str], verb: str) -> Target | CommandError:
 
 
 def _parse_log(rest: str, today: date) -> Command | CommandError:
-    head, colon, tail = rest.partition(":")
+    head, colon, tail = _partition_colon(rest)
     if colon:
         tokens = _tokens(head)
         day, person_tokens = _trailing_day(tokens, today=today, direction="past")
@@ -384,7 +391,7 @@ _FOLLOW_UP = re.compile(r"(?:,|;)?\s+(after|on|by|follow up(?: on)?|remind me(?:
 
 
 def _parse_note(rest: str, today: date) -> Command | CommandError:
-    head, colon, tail = rest.partition(":")
+    head, colon, tail = _partition_colon(rest)
     if colon and head.strip():
         person = _check_person(_person_from_tokens(_tokens(head)), "note")
         text = tail.strip()
@@ -494,7 +501,7 @@ def _parse_snooze(rest: str, today: date) -> Command | CommandError:
 
 def _parse_done(rest: str, today: date) -> Command | CommandError:
     del today
-    head, _, tail = rest.partition(":")
+    head, _, tail = _partition_colon(rest)
     target = _target(_tokens(head), "done")
     if isinstance(target, CommandError):
         return target
@@ -674,8 +681,8 @@ def _no_arguments(factory: Callable[[], Command], verb: str
 
 def _parse_draft(rest: str, today: date) -> Command | CommandError:
     del today
-    person = _check_person(_person_from_tokens(_tokens(rest)), "draft")
-    return person if isinstance(person, CommandError) else Draft(person)
+    target = _target(_tokens(rest), "draft")
+    return target if isinstance(target, CommandError) else Draft(target)
 
 
 def _parse_help(rest: str, today: date) -> Command | CommandError:

@@ -79,7 +79,11 @@ def register(app: typer.Typer) -> None:
         """Import contacts from CSV or vCard: all rows or none; merges with existing ones."""
         settings = Settings()
         configure_logging("WARNING", "text")
-        platform, workspace_ext, user_ext = parse_user_ref(user)
+        try:
+            platform, workspace_ext, user_ext = parse_user_ref(user)
+        except CliError as problem:
+            typer.echo(str(problem), err=True)
+            raise typer.Exit(2) from None
         from bot.importer import MAX_BYTES
 
         if file.stat().st_size > MAX_BYTES:

@@ -298,7 +298,7 @@ class DraftService:
                          contact_platform_user_id=platform_user_id)
         intro = f"{notice}\n" if notice else ""
         return Reply(f"{intro}{draft_label(view)} for {contact_name}. Edit it before sending; "
-                     f"an unchanged draft can't be posted:\n\n{text}", draft=view, changed=True)
+                     f"an unchanged draft can't be posted:\n\n{text}", draft=view)
 
     async def _context(self, ctx: UserContext, contact_id: int, nudge_id: int | None
                        ) -> tuple[DraftContext, str, str | None] | None:
@@ -441,3 +441,27 @@ def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings:
                         clock: Callable[[], datetime] = planner.utcnow) -> DraftService:
     """The service with the provider the settings describe (templates when none)."""
     return DraftService(sessions=sessions, provider=provider_from_settings(settings), clock=clock)
+
+
+async def set_workspace_ai(sessions: async_sessionmaker[AsyncSession], *,
+                           platform: str | None = None, external_id: str | None = None,
+                           ai_enabled: bool | None = None,
+                           disclosure_policy: str | None = None) -> int:
+    """Turn AI drafts on/off or set the disclosure policy for matching workspaces; row count."""
+    if disclosure_policy is not None and disclosure_policy not in DISCLOSURE_POLICIES:
+        raise ValueError(f"disclosure policy must be one of {', '.join(DISCLOSURE_POLICIES)}")
+    values: dict[str, object] = {}
+    if ai_enabled is not None:
+        values["ai_enabled"] = ai_enabled
+    if disclosure_policy is not None:
+        values["disclosure_policy"] = disclosure_policy
+    if not values:
+        return 0
+    statement = update(Workspace).values(**values)
+    if platform is not None:
+        statement = statement.where(Workspace.platform == platform)
+    if external_id is not None:
+        statement = statement.where(Workspace.external_id == external_id)
+    async with sessions() as session, session.begin():
+        result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text
 from bot.dates import parse_duration_days
@@ -395,9 +396,17 @@ async def import_contacts(rapport: Rapport, ctx: UserContext, filename: str, dat
                      extra={"errors": list(parsed.errors), "warnings": list(parsed.warnings)})
     if not parsed.rows:
         return error("The file has a header but no contacts.")
-    plan = await _merge(rapport, ctx, parsed.rows, write=not dry_run)
-    logger.info("import", extra={"dry_run": dry_run, "created": plan.created,
-                                 "updated": plan.updated, "unchanged": plan.unchanged})
+    try:
+        plan = await _merge(rapport, ctx, parsed.rows, write=not dry_run)
+    except (OperationalError, DBAPIError, OSError, TimeoutError) as failure:
+        from bot.actions import TRY_AGAIN
+
+        logger.warning("database unavailable for an import",
+                       extra={"error": type(failure).__name__})
+        return error(TRY_AGAIN)
+    logger.info("import", extra={"dry_run": dry_run, "contacts_created": plan.created,
+                                 "contacts_updated": plan.updated,
+                                 "contacts_unchanged": plan.unchanged})
     return Reply(_summary(plan, dry_run) + (f"\n{notes}" if notes else ""),
                  changed=not dry_run and bool(plan.created or plan.updated),
                  extra={"plan": plan, "warnings": list(parsed.warnings)})

@@ -142,6 +142,7 @@ def render_charts(report: TeamReport) -> dict[str, bytes]:
 
     matplotlib.use("Agg")  # no display; safe in servers and CI
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     labels = [f"{m:%b} {m.day}" for m in report.weeks]
     charts: dict[str, bytes] = {}
@@ -153,6 +154,7 @@ def render_charts(report: TeamReport) -> dict[str, bytes]:
     ax.set_title("Conversations logged per week")
     ax.set_xlabel("week starting")
     ax.set_ylabel("conversations")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     charts["touchpoints_per_week"] = _png(fig)
@@ -183,6 +185,7 @@ def render_charts(report: TeamReport) -> dict[str, bytes]:
     ax.invert_yaxis()
     ax.set_title("Relationship health: contacts with a keep-in-touch rhythm")
     ax.set_xlabel("contacts")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     charts["health"] = _png(fig)
     plt.close(fig)

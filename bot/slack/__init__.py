@@ -40,9 +40,16 @@ def slack_installer() -> RouteInstaller:
     """Mount /slack/events (+ OAuth routes) and, with SLACK_APP_TOKEN, run Socket Mode."""
 
     async def install(app: web.Application, runtime: Runtime) -> None:
+        settings = runtime.settings
+        if not settings.slack_signing_secret and not settings.slack_app_token:
+            # An empty secret would make every signature forgeable.
+            raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
+                               "(Socket Mode); see README, 'Use it in Slack'.")
         platform = build_platform(runtime)
+        await platform.start()
         app[SLACK_KEY] = platform
-        app.router.add_post("/slack/events", platform.handle_events)
+        if settings.slack_signing_secret:
+            app.router.add_post("/slack/events", platform.handle_events)
         if platform.installations.oauth:
             app.router.add_get("/slack/install", platform.handle_install)
             app.router.add_get("/slack/oauth_redirect", platform.handle_oauth_redirect)

@@ -73,6 +73,21 @@ class SlackPlatform:
     installations: Installations
     app: AsyncApp
     cache: ProfileCache
+    single_authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None
+
+    async def start(self) -> None:
+        """Single-workspace mode: check the bot token once and resume its workspace."""
+        if self.single_authorize is None:
+            return
+        try:
+            result = await self.single_authorize(team_id=None)
+        except Exception as failure:  # Slack unreachable: the first request tries again
+            logger.warning("slack auth.test failed at start",
+                           extra={"error": type(failure).__name__})
+            return
+        if result is not None and result.team_id:
+            # A new token after tokens_revoked means the workspace may be reached again.
+            await set_workspace_active(self.runtime.sessions, result.team_id, True)
 
     @property
     def rapport(self) -> Any:
@@ -343,8 +358,9 @@ class SlackPlatform:
     async def on_uninstalled(self, body: dict[str, Any]) -> None:
         """app_uninstalled: drop every token and stop deliveries to the workspace."""
         team_id = _team_of(body)
-        await self.installations.remove(team_id, enterprise_id=body.get("enterprise_id"))
+        # Stop deliveries first, so a sweep in between never meets a workspace without tokens.
         await set_workspace_active(self.runtime.sessions, team_id, False)
+        await self.installations.remove(team_id, enterprise_id=body.get("enterprise_id"))
         self.rapport.forget_cached(PLATFORM, team_id)
         logger.warning("slack app uninstalled", extra={"team_id": team_id})
 
@@ -354,11 +370,11 @@ class SlackPlatform:
         tokens = event.get("tokens") or {}
         users = tuple(str(u) for u in tokens.get("oauth") or ())
         bot_revoked = bool(tokens.get("bot"))
-        await self.installations.remove(team_id, enterprise_id=body.get("enterprise_id"),
-                                        user_ids=users, bot=bot_revoked)
         if bot_revoked:
             await set_workspace_active(self.runtime.sessions, team_id, False)
             self.rapport.forget_cached(PLATFORM, team_id)
+        await self.installations.remove(team_id, enterprise_id=body.get("enterprise_id"),
+                                        user_ids=users, bot=bot_revoked)
         logger.warning("slack tokens revoked", extra={"team_id": team_id, "users": len(users),
                                                       "bot": bot_revoked})
 
@@ -432,12 +448,14 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
             installation_store=installations.store, state_store=installations.state_store,
             install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect")
         kwargs["installation_store"] = installations.store
-    elif settings.slack_bot_token:
-        kwargs["authorize"] = _single_workspace_authorize(client, settings.slack_bot_token)
+    single = None
+    if not installations.oauth and settings.slack_bot_token:
+        single = kwargs["authorize"] = _single_workspace_authorize(client,
+                                                                   settings.slack_bot_token)
     # Bolt skips signature checks only for requests that arrive over the Socket Mode socket.
     app = AsyncApp(signing_secret=settings.slack_signing_secret or "", client=client,
                    logger=logging.getLogger("slack_bolt"), **kwargs)
     platform = SlackPlatform(runtime=runtime, installations=installations, app=app,
-                             cache=ProfileCache())
+                             cache=ProfileCache(), single_authorize=single)
     platform.register()
     return platform

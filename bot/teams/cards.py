@@ -128,7 +128,7 @@ def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
 
 
 def draft_card(draft: DraftView) -> dict[str, Any]:
-    """A draft to edit: multiline input prefilled with the text; Post, Copy and Discard."""
+    """A draft to edit: multiline input prefilled with the text; Copy and Discard."""
     source = "template" if draft.is_template else f"AI draft ({draft.provider})"
     body: list[dict[str, Any]] = [
         _text(f"Draft for {draft.contact_name}", size="Medium", weight="Bolder"),
@@ -142,10 +142,10 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": DRAFT, "verb": verb, "draft_id": draft.draft_id}
 
-    actions = []
-    if draft.can_post:
-        actions.append(_execute("Post", data("draft_post"), style="positive"))
-    actions += [_execute("Copy", data("draft_copy")), _execute("Discard", data("draft_discard"))]
+    # A bot cannot post as the user in Teams (DESIGN: "in Teams it is shown to copy"), so the
+    # positive action finishes the edit and shows the final text to copy; `can_post` is moot.
+    actions = [_execute("Copy my version", data("draft_copy"), style="positive"),
+               _execute("Discard", data("draft_discard"))]
     return _card(body, actions)
 
 

@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -51,7 +51,8 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 MAX_INLINE_EXPORT_BYTES = 20_000
 _UNSAFE_NAME = re.compile(r"[<>|]")
 
-DraftAction = Callable[..., Awaitable[Reply]]
+# (actor, draft_id, "copy" | "discard" | "post", edited text) -> what to show.
+DraftAction = Callable[[Actor, int, str, str | None], Awaitable[Reply]]
 
 
 def tenant_id(activity: Activity) -> str:
@@ -177,6 +178,16 @@ def _parse_day(value: object) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    """An invoke answer whose value is text (Teams shows it to the clicker, card unchanged).
+
+    botbuilder types ``value`` as a dict, which cannot carry the string this response type needs.
+    """
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        **AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "object"}}
 
 
 class _Proactive:
@@ -321,8 +332,12 @@ class RapportTeamsBot(TeamsActivityHandler):
         """Uninstalled from the personal scope: stop nudging until the user returns."""
         if not is_personal(turn_context.activity):
             return
-        ctx = await self.rapport.user_context(actor_for(turn_context.activity))
+        actor = actor_for(turn_context.activity)
+        ctx = await self.rapport.user_context(actor)
         await self.references.deactivate(ctx.user_id, "uninstalled")
+        # The next message then goes through the row check that re-activates the user.
+        self.rapport.forget_cached(actor.platform, actor.workspace_external_id,
+                                   actor.user_external_id)
 
     async def _installed(self, turn_context: TurnContext) -> None:
         actor = actor_for(turn_context.activity)
@@ -349,7 +364,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         if card is not None:
             return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE,
                                               value=card)
-        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message)
+        return _MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message)
 
     async def _card_action(self, turn_context: TurnContext, data: dict[str, Any]
                            ) -> tuple[dict[str, Any] | None, str]:

@@ -29,12 +29,18 @@ class ReferenceStore:
 
     async def save(self, *, workspace_id: int, user_id: int,
                    reference: ConversationReference) -> bool:
-        """Store `reference` for the user; True when it is new or points somewhere new."""
+        """Store `reference` for the user (and re-activate them); True when it is new."""
         conversation_id = reference.conversation.id
         payload = json.dumps(reference.serialize(), sort_keys=True)
         for _attempt in range(2):
             try:
                 async with self.sessions() as session, session.begin():
+                    # Writing to the bot makes a user reachable again (after a 403 or an
+                    # uninstall); the core only notices that when its id cache is cold.
+                    await session.execute(
+                        update(User).where(User.id == user_id, User.active.is_(False),
+                                           User.inactive_reason.is_not(None))
+                        .values(active=True, inactive_reason=None))
                     row = await session.scalar(
                         select(ConversationRef).where(ConversationRef.user_id == user_id))
                     if row is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from storage.models import Base
+from storage.models import Base, is_modelled
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,6 +17,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=is_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -124,10 +124,13 @@ async def test_nudge_draft_uses_the_nudge_note(
     assert reply.draft is not None and reply.draft.nudge_id == nudge_id
     assert "Topic to ask about: allergic to peanuts" in fake_openai_env.last_request.messages[1][
         "content"]
+    typed = await rapport.handle_text(ALEX, f"draft #{nudge_id}")
+    assert typed.draft is not None and typed.draft.nudge_id == nudge_id
     # Blake cannot draft from Alex's nudge: refused before anything is sent.
     before = len(fake_openai_env.requests)
     refused = await rapport.handle_nudge_action(BLAKE, nudge_id, "draft")
     assert not refused.ok and refused.draft is None
+    assert not (await rapport.handle_text(BLAKE, f"draft #{nudge_id}")).ok
     assert len(fake_openai_env.requests) == before
 
 
@@ -396,3 +399,37 @@ async def test_build_runtime_wires_the_drafter(fake_openai_env: FakeOpenAI, tmp_
         assert reply.draft is not None and reply.draft.is_template
     finally:
         await runtime.close()
+
+
+def test_cli_turns_ai_off_for_a_workspace(tmp_path: object,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from storage import db
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", url)
+
+    async def _rows() -> list[tuple[str, bool, str]]:
+        engine = db.create_engine(url)
+        await db.upgrade(engine)
+        rapport = Rapport(sessions=db.session_factory(engine))
+        await rapport.user_context(ALEX)
+        await rapport.user_context(Actor("slack", "T1", "U1"))
+        async with engine.connect() as connection:
+            rows = (await connection.execute(
+                select(Workspace.external_id, Workspace.ai_enabled, Workspace.disclosure_policy)
+                .order_by(Workspace.external_id))).all()
+        await engine.dispose()
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    assert asyncio.run(_rows()) == [("T1", True, "optional"), ("local", True, "optional")]
+    result = CliRunner().invoke(app, ["workspace-ai", "--ai", "off", "--disclosure", "required",
+                                      "--platform", "slack", "--workspace", "T1"])
+    assert result.exit_code == 0 and "Updated 1 workspace(s)." in result.output
+    assert asyncio.run(_rows()) == [("T1", False, "required"), ("local", True, "optional")]
+    bad = CliRunner().invoke(app, ["workspace-ai", "--ai", "maybe"])
+    assert bad.exit_code != 0

@@ -22,6 +22,7 @@ from bot.platforms import installers_for, messengers_for
 from bot.replies import Actor
 from bot.runtime import Runtime
 from bot.server import build_web_app
+from bot.slack.install import BOT_SCOPES
 from storage import db
 from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
@@ -160,6 +161,9 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
                        ) -> AsyncIterator[HarnessFactory]:
     """Build the web app through bot.platforms with given settings overrides, and serve it."""
     cleanups: list[Callable[[], Awaitable[None]]] = []
+    # Only the scopes app_manifest.yml asks for: a call needing more fails with missing_scope.
+    fake_slack.add_workspace(DEFAULT_TEAM_ID, "Rapport Test", bot_token=DEFAULT_BOT_TOKEN,
+                             scopes=BOT_SCOPES)
     fake_slack.add_user(ALEX, name="alex", real_name="Alex Kim", tz="Europe/Berlin",
                         team_id=DEFAULT_TEAM_ID)
     fake_slack.add_user(DANA, name="dana", display_name="Dana Scully", tz="America/New_York",

@@ -13,14 +13,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import db
-from storage.models import Base
+from storage.models import Base, is_modelled
 from tests.conftest import PG_SKIP_REASON, PG_URL
 
 SCHEMA = "rapport_migration_check"
 
 
 def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                            "include_object": is_modelled})
     return compare_metadata(context, Base.metadata)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions import Rapport
 from bot.config import Settings
+from bot.drafts import build_draft_service
 from bot.platforms import installers_for, messengers_for
 from bot.runtime import Runtime
 from bot.server import build_web_app
@@ -26,7 +27,7 @@ from bot.teams.cards import CARD_CONTENT_TYPE, card_versions
 from bot.teams.handler import PRIVATE_SENT
 from bot.teams.messenger import TeamsMessenger
 from storage import db
-from storage.models import Contact, ConversationRef, Nudge, Touchpoint, User
+from storage.models import Contact, ConversationRef, Draft, Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BOT_NOT_IN_ROSTER, BotConnectorFake, ReceivedActivity
 from tests.fakes.teams_activities import (
@@ -91,8 +92,11 @@ async def teams(engine: AsyncEngine, clock: Clock,
                 bot_connector: BotConnectorFake) -> AsyncIterator[TeamsHarness]:
     settings = _settings(teams_enabled=True)
     sessions = db.session_factory(engine)
+    # No AI provider configured: the real DraftService makes template drafts.
+    drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
     runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
-                      rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+                      rapport=Rapport(sessions=sessions, clock=clock, drafter=drafter),
+                      clock=clock)
     sleep = RecordingSleep()
     runtime.add_messenger(TeamsMessenger(adapter=build_adapter(settings), sessions=sessions,
                                          bot_app_id="", sleep=sleep))
@@ -136,6 +140,7 @@ async def _install(teams: TeamsHarness, **kwargs: Any) -> None:
 async def _deliver_nudge(teams: TeamsHarness) -> tuple[Nudge, ReceivedActivity]:
     """Dana installs, notes a follow-up due today, and the real Sweeper delivers it."""
     await _install(teams)
+    assert await teams.say("add Dana") == 201
     assert await teams.say("note Dana: the launch on today") == 201
     teams.connector.reset()
     report = await teams.runtime.sweeper.sweep()
@@ -193,16 +198,16 @@ async def test_channel_message_without_mention_is_ignored(teams: TeamsHarness) -
 async def test_channel_mention_answers_privately_in_the_stored_personal_chat(
         teams: TeamsHarness) -> None:
     await _install(teams)
-    assert await teams.say("add Dana Scully colleague") == 201
+    assert await teams.say("add Walter Skinner colleague") == 201
     teams.connector.reset()
 
     assert await teams.say("people", conversation_type="channel", mentions_bot=True) == 201
 
     [private] = teams.connector.sent_to(PERSONAL)
-    assert "Dana Scully" in (private.text or "")
+    assert "Walter Skinner" in (private.text or "")
     [public] = teams.connector.sent_to(CHANNEL)
     assert public.text == PRIVATE_SENT
-    assert "Dana" not in json.dumps(public.body)
+    assert "Walter" not in json.dumps(public.body)
 
 
 async def test_channel_mention_without_personal_chat_opens_one(teams: TeamsHarness) -> None:
@@ -286,6 +291,7 @@ async def test_sweeper_delivers_a_nudge_card_through_the_stored_reference(
 
 async def test_403_makes_the_user_inactive(teams: TeamsHarness) -> None:
     await _install(teams)
+    assert await teams.say("add Dana") == 201
     assert await teams.say("note Dana: the launch on today") == 201
     teams.connector.reset()
     teams.connector.fail_next(status=403)
@@ -298,10 +304,16 @@ async def test_403_makes_the_user_inactive(teams: TeamsHarness) -> None:
     [nudge] = await teams.rows(Nudge)
     assert nudge.status == "planned"  # kept for when the user comes back
     assert teams.connector.sent() == []
+    assert (await teams.runtime.sweeper.sweep()).claimed == 0
+
+    assert await teams.say("due") == 201  # writing again makes the user reachable
+    [user] = await teams.rows(User)
+    assert user.active
 
 
 async def test_429_is_retried_after_retry_after_and_delivered_once(teams: TeamsHarness) -> None:
     await _install(teams)
+    assert await teams.say("add Dana") == 201
     assert await teams.say("note Dana: the launch on today") == 201
     teams.connector.reset()
     teams.connector.fail_next(status=429, retry_after=1)
@@ -318,6 +330,7 @@ async def test_429_is_retried_after_retry_after_and_delivered_once(teams: TeamsH
 
 async def test_long_retry_after_goes_back_to_the_sweep(teams: TeamsHarness) -> None:
     await _install(teams)
+    assert await teams.say("add Dana") == 201
     assert await teams.say("note Dana: the launch on today") == 201
     teams.connector.reset()
     teams.connector.fail_next(status=429, retry_after=120)
@@ -334,7 +347,7 @@ async def test_long_retry_after_goes_back_to_the_sweep(teams: TeamsHarness) -> N
 
 
 async def test_card_invoke_marks_the_nudge_done_and_updates_the_card(teams: TeamsHarness) -> None:
-    nudge, delivered = await _deliver_nudge(teams)
+    _nudge, delivered = await _deliver_nudge(teams)
     done = next(a for a in _actions(_card(delivered)) if a.get("verb") == "done")
 
     status, body = await teams.post(teams_card_action_invoke(
@@ -367,6 +380,64 @@ async def test_message_back_snoozes_to_a_picked_date_and_updates_the_card(
     [after] = await teams.rows(Nudge)
     assert after.status == "snoozed"
     assert after.deliver_after.date().isoformat() == "2026-12-02"
+
+
+async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: TeamsHarness) -> None:
+    await _install(teams)
+    for name in ("Ana", "Ben"):
+        assert await teams.say(f"add {name}") == 201
+        assert await teams.say(f"note {name}: the offsite on today") == 201
+    teams.connector.reset()
+    assert (await teams.runtime.sweeper.sweep()).messages == 1
+    [digest] = teams.connector.sent_to(PERSONAL)
+    card = _card(digest)
+    assert "Ana" in json.dumps(card) and "Ben" in json.dumps(card)
+    first = next(a for a in _actions(card) if a.get("verb") == "done")
+
+    status, body = await teams.post(teams_card_action_invoke(
+        first["data"], verb="done", service_url=teams.url, reply_to_id=digest.activity_id))
+
+    assert status == 200
+    [update] = teams.connector.updates()
+    updated = update.body["attachments"][0]["content"]
+    remaining = {a["data"]["nudge_id"] for a in _actions(updated) if "data" in a}
+    assert first["data"]["nudge_id"] not in remaining and len(remaining) == 1
+    assert "Nice. Logged" in json.dumps(updated)
+    assert body["value"] == updated
+
+
+async def test_draft_button_sends_an_editable_card_and_copy_needs_an_edit(
+        teams: TeamsHarness) -> None:
+    _nudge, delivered = await _deliver_nudge(teams)
+    draft_button = next(a for a in _actions(_card(delivered)) if a.get("verb") == "draft")
+
+    status, body = await teams.post(teams_card_action_invoke(
+        draft_button["data"], verb="draft", service_url=teams.url,
+        reply_to_id=delivered.activity_id))
+
+    assert status == 200 and isinstance(body["value"], str)
+    nudge_message, draft_message = teams.connector.sent_to(PERSONAL)
+    assert nudge_message == delivered
+    card = _card(draft_message)
+    [editor] = [e for e in card["body"] if e["type"] == "Input.Text"]
+    assert editor["isMultiline"] and editor["value"]
+    copy = next(a for a in _actions(card) if a.get("verb") == "draft_copy")
+    unchanged = {**copy["data"], "draft_text": editor["value"]}
+    status, body = await teams.post(teams_card_action_invoke(
+        unchanged, verb="draft_copy", service_url=teams.url,
+        reply_to_id=draft_message.activity_id))
+    assert teams.connector.updates() == []
+    [row] = await teams.rows(Draft)
+    assert row.outcome is None
+
+    edited = {**copy["data"], "draft_text": "Hi Dana, how did the launch go? Coffee soon?"}
+    await teams.post(teams_card_action_invoke(
+        edited, verb="draft_copy", service_url=teams.url, reply_to_id=draft_message.activity_id))
+
+    [update] = teams.connector.updates()
+    assert "how did the launch go" in json.dumps(update.body)
+    [row] = await teams.rows(Draft)
+    assert row.outcome == "copied" and row.final_text and "launch go" in row.final_text
 
 
 async def test_action_on_another_users_nudge_is_refused_and_changes_nothing(

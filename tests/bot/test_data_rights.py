@@ -1,0 +1,175 @@
+"""The user's control over their data: export holds every row; forget really deletes.
+
+Checked on SQLite and PostgreSQL, over every table in Base.metadata, so a table added later
+without a cascade or an export entry fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.actions import Rapport
+from storage import db
+from storage.models import Base, Contact, ConversationRef, ImportantDate, Nudge
+from tests.bot import seed
+from tests.conftest import Clock, console_user, snapshot
+
+# Export key for each table that holds a user's rows.
+EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "notes",
+               "important_dates": "important_dates", "nudges": "nudges", "drafts": "drafts",
+               "conversation_refs": "conversation_refs"}
+
+
+async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
+    """Commands and seeded rows touching every table; returns the user id."""
+    actor = console_user(name)
+    for command in ("add Dana Scully client at FBI every 2 weeks", "add Sam Lee every 1 week",
+                    "log Dana coffee: talked about the new puppy",
+                    "note Dana: hiking trip in Yosemite after Saturday",
+                    "note Sam: knee surgery", "date Dana birthday May 4",
+                    "date Sam anniversary Jan 9"):
+        reply = await rapport.handle_text(actor, command)
+        assert reply.ok, reply.text
+    ctx = await rapport.user_context(actor)
+    async with rapport.sessions() as session, session.begin():
+        contacts = {c.name: c for c in (await session.scalars(
+            select(Contact).where(Contact.user_id == ctx.user_id))).all()}
+        dana, sam = contacts["Dana Scully"], contacts["Sam Lee"]
+        now = clock.now
+        dana_nudge = seed.nudge(dana, "sent", now, delivered=now)
+        sam_nudge = seed.nudge(sam, "done", now, delivered=now, acted=now)
+        await seed.add_all(session, dana_nudge, sam_nudge)
+        dana_draft = seed.draft(dana, "posted", 4, now, nudge_id=dana_nudge.id)
+        dana_draft.sent_context = json.dumps({"first_name": "Dana", "topic": "Yosemite"})
+        # A draft linked to Dana only through her nudge must go with her too.
+        orphan = seed.draft(dana, None, None, now, nudge_id=dana_nudge.id)
+        orphan.contact_id = None
+        await seed.add_all(
+            session, dana_draft, orphan, seed.draft(sam, "copied", 0, now),
+            ConversationRef(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                            platform="console", conversation_id=f"dm-{name}",
+                            reference_json="{}", updated_at=now))
+    clock.advance(minutes=1)
+    return ctx.user_id
+
+
+async def _rows_of_user(engine: AsyncEngine, user_id: int) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    async with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name == "users":
+                column = table.c.id
+            elif "user_id" in table.c:
+                column = table.c.user_id
+            else:
+                continue
+            ids = (await connection.execute(select(table.c.id).where(column == user_id))).all()
+            found[table.name] = {row[0] for row in ids}
+    return found
+
+
+async def test_export_contains_every_row_of_the_user(any_engine: AsyncEngine, clock: Clock
+                                                     ) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    user_id = await _history(rapport, clock, "alex")
+    await _history(rapport, clock, "sam")
+    reply = await rapport.handle_text(console_user("alex"), "export")
+    assert reply.ok and reply.attachment is not None
+    assert reply.attachment.filename == "rapport-export.json"
+    data: dict[str, Any] = json.loads(reply.attachment.data)
+    in_db = await _rows_of_user(any_engine, user_id)
+    assert in_db["users"] == {data["user"]["id"]}
+    for table, ids in in_db.items():
+        if table == "users":
+            continue
+        assert table in EXPORT_KEYS, f"table {table} is missing from the export"
+        assert {row["id"] for row in data[EXPORT_KEYS[table]]} == ids, table
+        assert ids, f"the seeded history should have rows in {table}"
+    assert len(data["sent_to_ai_providers"]) == 1
+    assert data["sent_to_ai_providers"][0]["sent"] == {"first_name": "Dana",
+                                                       "topic": "Yosemite"}
+    notes = {n["text"] for n in data["notes"]}
+    assert notes == {"hiking trip in Yosemite", "knee surgery"}
+
+
+async def test_forget_person_leaves_no_row_about_them(any_engine: AsyncEngine, clock: Clock
+                                                      ) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    user_id = await _history(rapport, clock, "alex")
+    await _history(rapport, clock, "sam")  # sam also knows a "Dana Scully": untouched
+    async with rapport.sessions() as session:
+        dana_id = await session.scalar(select(Contact.id).where(
+            Contact.user_id == user_id, Contact.name == "Dana Scully"))
+        nudge_ids = set((await session.scalars(
+            select(Nudge.id).where(Nudge.contact_id == dana_id))).all())
+        date_ids = set((await session.scalars(
+            select(ImportantDate.id).where(ImportantDate.contact_id == dana_id))).all())
+    assert dana_id is not None and nudge_ids and date_ids
+    before = await snapshot(any_engine)
+    reply = await rapport.handle_text(console_user("alex"), "forget dana")
+    assert reply.ok and reply.text.startswith("Forgot Dana Scully")
+    after = await snapshot(any_engine)
+    async with any_engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            checks = []
+            if table.name == "contacts":
+                checks.append(table.c.id == dana_id)
+            if "contact_id" in table.c:
+                checks.append(table.c.contact_id == dana_id)
+            if "nudge_id" in table.c:
+                checks.append(table.c.nudge_id.in_(nudge_ids))
+            if "important_date_id" in table.c:
+                checks.append(table.c.important_date_id.in_(date_ids))
+            for check in checks:
+                count = await connection.scalar(select(func.count()).select_from(table)
+                                                .where(check))
+                assert count == 0, f"{table.name} still has rows about the forgotten contact"
+    # Everything else is as it was: the other contact, the other user, the user row.
+    assert len(after["contacts"]) == len(before["contacts"]) - 1
+    assert after["users"] == before["users"]
+    assert after["conversation_refs"] == before["conversation_refs"]
+
+
+async def test_forget_me_asks_first_then_deletes_every_row(any_engine: AsyncEngine,
+                                                           clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    user_id = await _history(rapport, clock, "alex")
+    other_id = await _history(rapport, clock, "sam")
+    others_before = await _rows_of_user(any_engine, other_id)
+    before = await snapshot(any_engine)
+    ask = await rapport.handle_text(console_user("alex"), "forget me")
+    assert ask.ok and "forget me confirm" in ask.text
+    assert await snapshot(any_engine) == before
+    wrong = await rapport.handle_text(console_user("alex"), "forget me please")
+    assert not wrong.ok and await snapshot(any_engine) == before
+    done = await rapport.handle_text(console_user("alex"), "forget me confirm")
+    assert done.ok and done.text == "Done. Everything Rapport stored for you is deleted."
+    left = await _rows_of_user(any_engine, user_id)
+    assert left == {table: set() for table in left}, left
+    assert await _rows_of_user(any_engine, other_id) == others_before
+    # Coming back starts from nothing, under a new user row.
+    people = await rapport.handle_text(console_user("alex"), "people")
+    assert people.text.startswith("You have no people yet")
+    fresh = await rapport.user_context(console_user("alex"))
+    assert fresh.user_id != user_id
+
+
+async def test_export_after_import_then_forget(any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    ctx = await rapport.user_context(console_user())
+    reply = await rapport.import_contacts(
+        ctx, "c.csv", b"name,notes\nDana Scully,likes tea\nSam Lee,\n")
+    assert reply.ok, reply.text
+    clock.advance(days=1)
+    export = await rapport.handle_text(console_user(), "export")
+    assert export.attachment is not None
+    data = json.loads(export.attachment.data)
+    assert sorted(c["name"] for c in data["contacts"]) == ["Dana Scully", "Sam Lee"]
+    assert [n["text"] for n in data["notes"]] == ["likes tea"]
+    await rapport.handle_text(console_user(), "forget me confirm")
+    left = await _rows_of_user(any_engine, ctx.user_id)
+    assert left and all(not ids for ids in left.values()), left

@@ -1,0 +1,137 @@
+"""The team report: aggregates only, no names or notes, refuses groups under five."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from bot.actions import Rapport
+from bot.cli import app
+from bot.report import GroupTooSmall, build_report, report_csv, write_report
+from storage import db
+from tests.bot import seed
+from tests.conftest import Clock, console_user
+
+SECRETS = ("Quartermaine", "Zebulon", "divorce lawyer", "chemo next week", "Hi Zeb, hope",
+           "Ursula", "ursula", "Initech")
+
+
+async def _seed_team(rapport: Rapport, clock: Clock, users: int, *,
+                     workspace: str = "local", start: int = 0) -> None:
+    now = clock.now
+    for i in range(start, start + users):
+        actor = console_user(f"ursula{i}")
+        actor = type(actor)(platform=actor.platform, workspace_external_id=workspace,
+                            user_external_id=actor.user_external_id,
+                            display_name=f"Ursula {i}", tz="UTC")
+        ctx = await rapport.user_context(actor)
+        ids = (ctx.workspace_id, ctx.user_id)
+        async with rapport.sessions() as session, session.begin():
+            overdue = i < 2
+            person = seed.contact(ids, f"Zebulon{i} Quartermaine", now, cadence=7,
+                                  company="Initech",
+                                  next_due=now + timedelta(days=-20 if overdue else 3))
+            await seed.add_all(session, person)
+            await seed.add_all(
+                session,
+                seed.note(person, "divorce lawyer", now),
+                seed.touch(person, now - timedelta(hours=1), "chemo next week"),
+                seed.touch(person, now - timedelta(hours=2)),
+                seed.touch(person, now - timedelta(weeks=3)),
+                seed.nudge(person, "done", now - timedelta(days=2),
+                           delivered=now - timedelta(days=2),
+                           acted=now - timedelta(days=2, hours=-1)),
+                seed.draft(person, "posted", 7, now, text="Hi Zeb, hope all is well"))
+            if i == 0:
+                await seed.add_all(session, seed.nudge(person, "sent", now - timedelta(days=3),
+                                                       delivered=now - timedelta(days=3)))
+
+
+async def test_report_aggregates_without_personal_data(rapport: Rapport, clock: Clock,
+                                                       tmp_path: Path) -> None:
+    await _seed_team(rapport, clock, 6)
+    await _seed_team(rapport, clock, 5, workspace="other")  # another tenant: not counted
+    ctx = await rapport.user_context(console_user("ursula0"))
+    report = await build_report(rapport.sessions, ctx.workspace_id, clock.now)
+    assert (report.users, report.contacts) == (6, 6)
+    assert report.weeks[-1] == clock.now.date() and len(report.weeks) == 12
+    assert report.touchpoints_per_week[-1] == 12 and report.touchpoints_per_week[-4] == 6
+    assert sum(report.touchpoints_per_week) == 18
+    assert (report.nudges_resolved, report.nudges_acted_on) == (7, 6)
+    assert dict(report.health) == {"within rhythm": 4, "overdue < 2 weeks": 0,
+                                   "overdue 2-8 weeks": 2, "overdue > 8 weeks": 0}
+    assert (report.drafts_used, report.drafts_edited) == (6, 6)
+    html_path, csv_path = write_report(report, tmp_path / "out")
+    page = html_path.read_text(encoding="utf-8")
+    table = csv_path.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        assert secret not in page and secret not in table
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "6 of 7 answered (86%)" in page
+    rows = list(csv.reader(io.StringIO(table)))
+    assert rows[0] == ["section", "label", "value"]
+    assert ["summary", "users", "6"] in rows and ["health", "overdue 2-8 weeks", "2"] in rows
+    assert ["touchpoints per week", clock.now.date().isoformat(), "12"] in rows
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
+    # Keep a chart next to the test output for a human look.
+    from bot.report import render_charts
+
+    (tmp_path / "out" / "touchpoints.png").write_bytes(
+        render_charts(report)["touchpoints_per_week"])
+
+
+async def test_groups_under_five_are_refused(any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _seed_team(rapport, clock, 4)
+    await rapport.user_context(console_user("lurker"))  # no contacts: does not count
+    ctx = await rapport.user_context(console_user("ursula0"))
+    with pytest.raises(GroupTooSmall) as refused:
+        await build_report(rapport.sessions, ctx.workspace_id, clock.now)
+    assert refused.value.users == 4
+    assert "needs at least 5" in str(refused.value)
+
+
+async def test_report_csv_has_no_formula_even_for_odd_labels(rapport: Rapport, clock: Clock
+                                                             ) -> None:
+    await _seed_team(rapport, clock, 5)
+    ctx = await rapport.user_context(console_user("ursula0"))
+    report = await build_report(rapport.sessions, ctx.workspace_id, clock.now)
+    odd = type(report)(**{**{f: getattr(report, f) for f in report.__dataclass_fields__},
+                          "health": (("=cmd|' /C calc'!A0", 1),)})
+    assert "'=cmd" in report_csv(odd)
+
+
+def test_cli_report_writes_files_and_refuses_small_groups(
+        tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch,
+        clock: Clock) -> None:
+    import asyncio
+
+    target = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, target)
+    url = f"sqlite+aiosqlite:///{target}"
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", url)
+
+    async def seed_users(count: int, start: int) -> None:
+        engine = db.create_engine(url)
+        await _seed_team(Rapport(sessions=db.session_factory(engine), clock=clock), clock,
+                         count, start=start)
+        await engine.dispose()
+
+    asyncio.run(seed_users(3, 0))
+    runner = CliRunner()
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--workspace", "console:local", "--out", str(out)])
+    assert result.exit_code == 2 and "needs at least 5" in result.output
+    assert not (out / "report.html").exists()
+    asyncio.run(seed_users(2, 3))
+    result = runner.invoke(app, ["report", "--workspace", "console:local", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").exists() and (out / "report.csv").exists()
+    assert "Quartermaine" not in (out / "report.html").read_text(encoding="utf-8")

@@ -1,0 +1,136 @@
+"""Retention: old touchpoint summaries and notes go, everything else (and other tenants) stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from bot.actions import Rapport
+from bot.cli import app
+from bot.replies import Actor
+from scheduler.retention import apply_retention, months_before, retention_job
+from storage import db
+from storage.models import Note, Nudge, Touchpoint, Workspace
+from tests.bot import seed
+from tests.conftest import Clock, console_user, snapshot
+
+
+async def _history(rapport: Rapport, actor: Actor, now: datetime) -> None:
+    ctx = await rapport.user_context(actor)
+    ids = (ctx.workspace_id, ctx.user_id)
+    async with rapport.sessions() as session, session.begin():
+        dana = seed.contact(ids, "Dana", now - timedelta(days=800))
+        await seed.add_all(session, dana)
+        old_note = seed.note(dana, "old secret: divorce", now - timedelta(days=400))
+        new_note = seed.note(dana, "recent: new puppy", now - timedelta(days=300))
+        await seed.add_all(
+            session, old_note, new_note,
+            seed.touch(dana, now - timedelta(days=400), "old summary about health"),
+            seed.touch(dana, now - timedelta(days=300), "recent summary"))
+        await seed.add_all(
+            session,
+            seed.nudge(dana, "done", now - timedelta(days=399), note_id=old_note.id,
+                       delivered=now - timedelta(days=399), acted=now - timedelta(days=399)),
+            seed.nudge(dana, "planned", now + timedelta(days=1), note_id=old_note.id))
+
+
+async def test_old_summaries_and_notes_are_removed(any_engine: AsyncEngine, clock: Clock
+                                                   ) -> None:
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    now = clock.now
+    await _history(rapport, console_user(), now)
+    other = Actor(platform="slack", workspace_external_id="T2", user_external_id="U2")
+    await _history(rapport, other, now)
+    async with sessions() as session, session.begin():
+        await session.execute(update(Workspace).where(Workspace.platform == "console")
+                              .values(retention_months=12))
+    report = await apply_retention(sessions, now)
+    assert (report.workspaces, report.summaries_cleared, report.notes_deleted) == (1, 1, 1)
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(Workspace.platform, Touchpoint.summary)
+            .join(Workspace, Workspace.id == Touchpoint.workspace_id)
+            .order_by(Workspace.platform, Touchpoint.happened_at))).all()
+        notes = (await session.execute(
+            select(Workspace.platform, Note.text).join(Workspace, Workspace.id == Note.workspace_id)
+            .order_by(Workspace.platform, Note.created_at))).all()
+        nudges = (await session.execute(
+            select(Workspace.platform, Nudge.status, Nudge.note_id)
+            .join(Workspace, Workspace.id == Nudge.workspace_id)
+            .order_by(Workspace.platform, Nudge.id))).all()
+    assert [tuple(r) for r in rows] == [
+        ("console", None), ("console", "recent summary"),  # the touchpoint itself stays
+        ("slack", "old summary about health"), ("slack", "recent summary")]
+    assert [tuple(n) for n in notes] == [("console", "recent: new puppy"),
+                                         ("slack", "old secret: divorce"),
+                                         ("slack", "recent: new puppy")]
+    # The delivered nudge stays for stats without its note; the pending one is gone.
+    assert [(p, s, n is None) for p, s, n in nudges] == [
+        ("console", "done", True), ("slack", "done", False), ("slack", "planned", False)]
+    before = await snapshot(any_engine)
+    again = await apply_retention(sessions, now)
+    assert (again.summaries_cleared, again.notes_deleted) == (0, 0)
+    assert await snapshot(any_engine) == before
+
+
+async def test_job_function_swallows_errors_and_applies(rapport: Rapport, clock: Clock) -> None:
+    await _history(rapport, console_user(), clock.now)
+    async with rapport.sessions() as session, session.begin():
+        await session.execute(update(Workspace).values(retention_months=6))
+    await retention_job(rapport.sessions, clock)()
+    async with rapport.sessions() as session:
+        assert await session.scalar(select(Note.text)) is None
+        assert await session.scalar(select(Touchpoint.summary).where(
+            Touchpoint.summary.is_not(None))) is None
+
+
+def test_months_before_clamps_month_ends() -> None:
+    assert months_before(datetime(2026, 3, 31, 12, tzinfo=UTC), 1) == \
+        datetime(2026, 2, 28, 12, tzinfo=UTC)
+    assert months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(2024, 12, 15,
+                                                                             tzinfo=UTC)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    import shutil
+
+    target = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, target)
+    url = f"sqlite+aiosqlite:///{target}"
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", url)
+    return url
+
+
+def test_cli_sets_retention_and_refuses_unknown_workspace(db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["retention", "--workspace", "slack:TNOPE", "--months", "6"])
+    assert result.exit_code == 2 and "No workspace 'slack:TNOPE'" in result.output
+    # The console workspace appears on first import; then retention can be set on it.
+    import_file = Path(db_url.split(":///")[1]).parent / "c.csv"
+    import_file.write_text("name\nDana\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", str(import_file), "--user",
+                               "console:local:alex"]).exit_code == 0
+    result = runner.invoke(app, ["retention", "--workspace", "console:local", "--months", "6",
+                                 "--apply-now"])
+    assert result.exit_code == 0, result.output
+    assert "older than 6 month(s)" in result.output and "Cleared 0 summaries" in result.output
+
+    async def months() -> int | None:
+        engine = db.create_engine(db_url)
+        async with engine.connect() as connection:
+            value = await connection.scalar(select(Workspace.retention_months))
+        await engine.dispose()
+        return value
+
+    import asyncio
+
+    assert asyncio.run(months()) == 6
+    assert runner.invoke(app, ["retention", "--workspace", "1", "--months", "0"]).exit_code == 0
+    assert asyncio.run(months()) is None

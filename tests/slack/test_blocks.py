@@ -1,0 +1,71 @@
+"""Block Kit rendering stays inside Slack's limits however long the content gets."""
+
+from __future__ import annotations
+
+from bot.replies import Attachment, Reply
+from bot.slack import blocks as b
+from scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
+
+
+def _items(count: int) -> tuple[NudgeItem, ...]:
+    return tuple(NudgeItem(nudge_id=i, contact_id=i, contact_name=f"Person {i}", reason="cadence",
+                           headline=f"Talk to Person {i} <!channel>", context="x" * 2500)
+                 for i in range(1, count + 1))
+
+
+def _recipient() -> Recipient:
+    return Recipient(workspace_id=1, workspace_external_id="T0", platform="slack", user_id=1,
+                     user_external_id="U0ALEX", display_name="Alex", tz="UTC")
+
+
+def test_long_text_splits_into_sections_and_pages() -> None:
+    text = "\n".join(f"line {i} " + "y" * 500 for i in range(400))
+    rendered = b.reply_pages(Reply(text))
+    assert len(rendered.pages) > 1
+    assert all(len(page) <= b.MAX_MESSAGE_BLOCKS for page in rendered.pages)
+    sections = [block["text"]["text"] for page in rendered.pages for block in page]
+    assert all(len(s) <= b.MAX_SECTION_TEXT for s in sections)
+    assert "line 0 " in sections[0] and "line 399 " in sections[-1]
+
+
+def test_a_single_huge_line_is_cut_into_sections() -> None:
+    [page] = b.reply_pages(Reply("z" * 7000)).pages
+    assert [len(block["text"]["text"]) for block in page] == [3000, 3000, 1000]
+
+
+def test_digest_of_many_people_fits_one_message_and_says_how_many_more() -> None:
+    message = OutgoingMessage(recipient=_recipient(), kind="digest", items=_items(40))
+    text, blocks = b.outgoing_blocks(message)
+    rendered = b.to_dicts(blocks)
+    assert len(rendered) <= b.MAX_MESSAGE_BLOCKS
+    assert "40 people" in text
+    assert "more" in rendered[-1]["elements"][0]["text"]
+    # Mentions in names are shown, never executed.
+    assert "<!channel>" not in str(rendered) and "&lt;!channel&gt;" in str(rendered)
+
+
+def test_home_view_stays_within_100_blocks() -> None:
+    people = "\n".join(f"Person {i} " + "p" * 200 for i in range(2000))
+    view = b.home_view(b.HomeContent(due=_items(80), coming_up="Talk to Dana tomorrow",
+                                     people=people, stats="3 conversations"))
+    assert len(view["blocks"]) <= b.MAX_VIEW_BLOCKS
+    text = str(view["blocks"])
+    assert "open_settings" in text and "This week" in text and "more people" in text
+
+
+def test_outcome_replaces_only_the_clicked_nudges_buttons() -> None:
+    message = OutgoingMessage(recipient=_recipient(), kind="digest", items=_items(2))
+    _text, blocks = b.outgoing_blocks(message)
+    updated = b.outcome_blocks(b.to_dicts(blocks), 1, "Done: logged a chat with Person 1.")
+    ids = [block.get("block_id") for block in updated]
+    assert "nudge_1" not in ids and "nudge_outcome_1" in ids and "nudge_2" in ids
+
+
+def test_export_attachment_is_shown_as_text_within_limits() -> None:
+    data = ("{" + "\"k\": \"v\"," * 2000 + "}").encode()
+    rendered = b.reply_pages(Reply("Here is everything.", attachment=Attachment(
+        "rapport-export.json", "application/json", data)))
+    blocks = [block for page in rendered.pages for block in page]
+    assert all(len(block["text"]["text"]) <= b.MAX_SECTION_TEXT for block in blocks)
+    assert sum(block["text"]["text"].count("&quot;k") + block["text"]["text"].count('"k')
+               for block in blocks) == 2000

@@ -1,0 +1,64 @@
+"""app_manifest.yml is valid for Slack and names exactly what the code handles."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bot.slack import blocks as b
+from bot.slack.install import BOT_SCOPES, USER_SCOPES
+from bot.slack.messenger import SlackMessenger
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "tests" / "data" / "schemas" / "slack-app-manifest.schema.json"
+APP_SOURCE = (ROOT / "bot" / "slack" / "app.py").read_text("utf-8")
+
+
+def _manifest() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "app_manifest.yml").read_text("utf-8"))
+
+
+def test_manifest_validates_against_slacks_schema() -> None:
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.Draft7Validator(schema).validate(_manifest())
+
+
+def test_manifest_matches_the_command_shortcut_events_and_scopes_in_code() -> None:
+    manifest = _manifest()
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == b.SLASH_COMMAND
+    assert command["url"].endswith("/slack/events")
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", b.CALLBACK_LOG_TOUCHPOINT)
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    handled = set(re.findall(r'app\.event\("([a-z_]+)"\)', APP_SOURCE))
+    assert set(events) == handled == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
+    assert manifest["oauth_config"]["scopes"]["user"] == list(USER_SCOPES)
+    assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+
+
+def test_bot_scopes_cover_every_web_api_method_the_app_calls() -> None:
+    methods_dir = ROOT / "tests" / "data" / "slack-methods"
+    sources = APP_SOURCE + (ROOT / "bot" / "slack" / "messenger.py").read_text("utf-8") + \
+        (ROOT / "bot" / "slack" / "directory.py").read_text("utf-8")
+    called = {m.replace("_", ".", 1) for m in re.findall(
+        r"client\.((?:chat|conversations|views|users)_[a-zA-Z]+)\(", sources)}
+    assert {"chat.postMessage", "conversations.open", "views.publish", "users.info"} <= called
+    granted = set(_manifest()["oauth_config"]["scopes"]["bot"])
+    for method in called:
+        reference = json.loads((methods_dir / f"{method}.json").read_text("utf-8"))
+        needed = reference.get("scope", {}).get("bot") or []
+        # A method lists alternatives (any one scope suffices); views.* need none.
+        assert not needed or granted & set(needed), (method, needed)
+    assert SlackMessenger.platform == "slack"
