@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import openai
-
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class AIProvider:
 
     async def complete(self, body: dict[str, Any]) -> str:
         """Send `body` (model, messages, limits) and return the answer text; raise ProviderError."""
+        import openai  # lazy: importing the SDK costs over a second of start-up
+
         try:
             # The SDK's timeout is per attempt; this caps attempts and backoff together.
             async with asyncio.timeout(self.timeout_seconds):
@@ -89,6 +92,10 @@ def provider_from_settings(settings: Settings) -> AIProvider | None:
     """The configured provider (Azure first, then OpenAI-compatible), or None for templates."""
     # The SDK logs whole request bodies (prompts) at DEBUG; ours must never reach a log.
     logging.getLogger("openai").setLevel(logging.INFO)
+    if not (settings.azure_openai_endpoint and settings.ai_deployment) and not (
+            settings.openai_api_key or settings.openai_base_url):
+        return None
+    import openai  # lazy: only when a provider is configured
     timeout = settings.ai_timeout_seconds
     if settings.azure_openai_endpoint and settings.ai_deployment:
         client: openai.AsyncOpenAI = openai.AsyncAzureOpenAI(

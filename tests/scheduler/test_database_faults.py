@@ -11,7 +11,7 @@ from scheduler.delivery import Sweeper
 from scheduler.messenger import DeliveryResult, OutgoingMessage
 from storage import db
 from storage.models import Nudge
-from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user
+from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user, truncate_all
 
 
 class ConnectionKillingMessenger:
@@ -41,9 +41,9 @@ class ConnectionKillingMessenger:
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
 async def test_connections_killed_mid_sweep_lose_and_double_nothing(
-        any_engine: AsyncEngine, clock: Clock) -> None:
-    if any_engine.dialect.name != "postgresql":
-        pytest.skip("pg_terminate_backend is PostgreSQL's")
+        postgres_ready: str, clock: Clock) -> None:
+    any_engine = db.create_engine(postgres_ready, pool_size=5)
+    await truncate_all(any_engine)
     assert PG_URL is not None
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     for index in range(40):
@@ -66,6 +66,7 @@ async def test_connections_killed_mid_sweep_lose_and_double_nothing(
         statuses = (await session.execute(select(Nudge.status, func.count())
                                           .group_by(Nudge.status))).all()
     assert statuses == [("sent", 40)]
+    await any_engine.dispose()
 
 
 async def test_commands_say_try_again_when_the_database_is_down(clock: Clock) -> None:

@@ -76,6 +76,12 @@ class SlackHarness:
         """The Slack actor the app builds for `user` (for seeding through the core)."""
         return Actor(platform="slack", workspace_external_id=self.team_id, user_external_id=user)
 
+    def profile_cached(self, user: str = ALEX) -> bool:
+        """True once the app has learnt `user`'s Slack profile (name, zone) after an ack."""
+        from bot.slack import SLACK_KEY
+
+        return self.extra["app"][SLACK_KEY].cache.get(self.team_id, user) is not None
+
     def headers(self, body: str, *, timestamp: int | None = None,
                 forged: bool = False) -> dict[str, str]:
         ts = str(timestamp if timestamp is not None else int(time.time()))

@@ -27,7 +27,7 @@ async def test_log_is_answered_ephemerally_inside_the_ack(slack: SlackHarness) -
     assert touch is not None and touch.kind == "coffee"
     # After the ack the Home tab is refreshed and the user's zone learnt from users.info.
     await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    await slack.until(lambda: bool(slack.fake.calls_to("users.info")))
+    await slack.until(slack.profile_cached)
     status, _ = await slack.command("help")
     async with slack.runtime.sessions() as session:
         user = await session.scalar(select(User).where(User.external_id == ALEX))
@@ -38,7 +38,7 @@ async def test_due_lists_nothing_and_bad_input_gets_usage_and_changes_nothing(
         slack: SlackHarness) -> None:
     status, body = await slack.command("due")
     assert status == 200 and "Nothing is due" in json.loads(body)["text"]
-    await slack.until(lambda: bool(slack.fake.calls_to("users.info")))
+    await slack.until(slack.profile_cached)
     await slack.command("due")  # applies the zone learnt from users.info
     before = await snapshot(slack.runtime.engine)
     status, body = await slack.command("log")

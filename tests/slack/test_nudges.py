@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,9 +111,11 @@ async def test_another_workspace_is_refused_and_nothing_changes(
     slack.fake.add_workspace("T0OTHER", "Other")
     channel, message = _dm(slack)
     before = await snapshot(slack.runtime.engine)
-    await slack.interaction(slack.block_action(
+    status, body = await slack.interaction(slack.block_action(
         user=ALEX, team="T0OTHER", action=_action("nudge_dismiss", nudge_id), channel=channel,
         message=message))
+    assert (status, body) == (200, "")  # Bolt's authorize refused it: no listener ran
+    await asyncio.sleep(0.2)  # nothing deferred either
     assert slack.fake.calls_to("chat.update") == []
     assert await snapshot(slack.runtime.engine) == before
     assert await _status(slack, nudge_id) == "sent"
