@@ -11,7 +11,7 @@ from scheduler.messenger import Messenger
 def installers_for(settings: Settings) -> list[RouteInstaller]:
     """Route installers of the configured platforms (Slack, Teams)."""
     installers: list[RouteInstaller] = []
-    if settings.slack_configured or settings.slack_app_token:
+    if settings.slack_configured:
         from bot.slack import slack_installer
 
         installers.append(slack_installer())
