@@ -320,17 +320,24 @@ class Sweeper:
             async with semaphore:
                 return message, await self._send(message, items)
 
-        # Record in small groups as deliveries finish: a replica killed mid-batch can then
-        # repeat only the few messages sent since its last commit, not the whole batch.
-        done: list[tuple[_PlannedMessage, DeliveryResult]] = []
-        for finished in asyncio.as_completed([send(message) for message in messages]):
-            done.append(await finished)
-            if len(done) >= RECORD_EVERY:
-                await self._record([m for m, _ in done], [r for _, r in done], now, report)
-                done = []
-        if done:
-            await self._record([m for m, _ in done], [r for _, r in done], now, report)
+        # Deliver and record in small waves: a replica killed mid-batch can then repeat only
+        # the messages of its current wave (at most RECORD_EVERY), never the whole batch.
+        for first in range(0, len(messages), RECORD_EVERY):
+            wave = messages[first:first + RECORD_EVERY]
+            results = await asyncio.gather(*(send(message) for message in wave))
+            await self._record([m for m, _ in results], [r for _, r in results], now, report)
+            if first + RECORD_EVERY < len(messages):
+                await self._renew_leases()
         return report
+
+    async def _renew_leases(self) -> None:
+        # A slow batch (Slack pacing us) must not outlive its lease: another replica would
+        # take the unsent rest over and deliver it a second time.
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Nudge).where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
+                .values(deliver_after=self.clock() + self.lease)
+                .execution_options(synchronize_session=False))
 
     @staticmethod
     def _candidate(row: Any) -> _Candidate:
