@@ -71,6 +71,7 @@ class UserContext:
     weekly_summary: bool
     workspace_ai_enabled: bool
     disclosure_policy: str
+    active: bool = True
 
     def today(self, now: datetime) -> date:
         return planner.local_date(now, self.tz)
@@ -237,8 +238,9 @@ class Rapport:
         ids = self._ids.get(key)
         if ids is not None:
             ctx = await self._load_context(*ids)
-            if ctx is not None:
+            if ctx is not None and ctx.active:
                 return ctx
+            # Deleted meanwhile, or marked unreachable: the slow path recreates or reactivates.
             self._ids.pop(key, None)
         ids = await self._ensure_rows(actor)
         self._ids[key] = ids
@@ -290,8 +292,14 @@ class Rapport:
                             and valid_zone(actor.tz) != user.tz:
                         user.tz = valid_zone(actor.tz) or user.tz
                     if not user.active and user.inactive_reason:
-                        # The user is talking to us again, so they can be reached again.
+                        # The user is talking to us again, so they can be reached again,
+                        # and what waited for them need not wait for the next recheck.
                         user.active, user.inactive_reason = True, None
+                        await session.execute(
+                            update(Nudge).where(Nudge.user_id == user.id,
+                                                Nudge.status == "planned")
+                            .values(deliver_after=now)
+                            .execution_options(synchronize_session=False))
                     return workspace_id, user.id
             except IntegrityError:
                 continue  # a concurrent first message created the same rows; read them
@@ -303,19 +311,19 @@ class Rapport:
                 select(User.tz, User.window_start_minute, User.window_end_minute,
                        User.working_days, User.daily_cap, User.paused_until, User.digest,
                        User.ai_enabled, User.tone, User.weekly_summary, Workspace.platform,
-                       Workspace.ai_enabled, Workspace.disclosure_policy)
+                       Workspace.ai_enabled, Workspace.disclosure_policy, User.active)
                 .join(Workspace, Workspace.id == User.workspace_id)
                 .where(User.id == user_id, User.workspace_id == workspace_id))).first()
         if row is None:
             return None
         (tz, start, end, days, cap, paused, digest, ai, tone, summary, platform, ws_ai,
-         disclosure) = row
+         disclosure, active) = row
         return UserContext(
             workspace_id=workspace_id, user_id=user_id, platform=platform, tz=tz,
             prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start, window_end_minute=end,
                                         working_days=days, daily_cap=cap, paused_until=paused),
             digest=digest, ai_enabled=ai, tone=tone, weekly_summary=summary,
-            workspace_ai_enabled=ws_ai, disclosure_policy=disclosure)
+            workspace_ai_enabled=ws_ai, disclosure_policy=disclosure, active=active)
 
     # ------------------------------------------------------------------ contacts
     async def contact_names(self, session: AsyncSession, ctx: UserContext) -> list[ContactName]:

@@ -213,6 +213,9 @@ async def test_failed_delivery_is_retried_and_gone_user_is_paused(
         pending = await session.scalar(select(func.count()).select_from(Nudge).where(
             Nudge.status == "planned"))
         assert pending == 1  # kept, not lost
+    # Writing to Rapport again proves the user is reachable: active again, nudge delivered.
+    assert (await rapport.handle_text(user, "due")).ok
+    assert (await sweeper.sweep()).sent == 1
 
 
 async def test_expired_lease_of_a_crashed_sweeper_is_taken_over(
