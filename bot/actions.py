@@ -227,6 +227,10 @@ class Rapport:
                 return await self.stats(ctx)
             case c.Export():
                 return await self.export(ctx)
+            case c.ImportFile():
+                # Reading a path on the server for a chat user would leak the server's files.
+                return error("Import reads a file on your own computer, so it works in the "
+                             "console (`rapport chat`) or with `rapport import FILE --user ...`.")
             case c.Forget():
                 return await self.forget(ctx, command)
         return error("I don't know that command.")  # pragma: no cover - exhaustive above

@@ -130,7 +130,12 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         logger.warning("shutting down")
         runtime.sweeper.stop()
         if sched is not None:
+            # Pause first: shutdown() cancels a running sweep, which would cut deliveries the
+            # platform already accepted before they are recorded (a repeat after the lease).
+            sched.pause()
+            released = await runtime.sweeper.shutdown(settings.shutdown_seconds)
             sched.shutdown(wait=False)
+            logger.warning("scheduler stopped", extra={"released": released})
         if runner is not None:
             await runner.cleanup()
         await runtime.close()

@@ -158,9 +158,17 @@ class Help:
     topic: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    """`import <file> [dry run]`: only the console reads local files (see bot/console.py)."""
+
+    path: str
+    dry_run: bool
+
+
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
-           | Help)
+           | ImportFile | Help)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +229,9 @@ _SPEC_LIST = (
                 ("date Dana birthday May 4",)),
     CommandSpec("stats", "stats", "How it is going: touchpoints, nudges acted on, health."),
     CommandSpec("export", "export", "Everything Rapport stores about your relationships, as JSON."),
+    CommandSpec("import", "import <contacts.csv|contacts.vcf> [dry run]",
+                "Bring contacts in from a CSV or vCard file (console), all or nothing.",
+                ("import ~/contacts.csv dry run",)),
     CommandSpec("forget", "forget <person> | forget me",
                 "Delete a contact with everything about them, or all your data."),
     CommandSpec("help", "help [command]", "This list, or the details of one command."),
@@ -685,6 +696,19 @@ def _parse_draft(rest: str, today: date) -> Command | CommandError:
     return target if isinstance(target, CommandError) else Draft(target)
 
 
+def _parse_import(rest: str, today: date) -> Command | CommandError:
+    del today
+    words = rest.split()
+    dry_run = [w.lower() for w in words[-2:]] == ["dry", "run"] or \
+        [w.lower() for w in words[-1:]] in (["dry-run"], ["--dry-run"])
+    if dry_run:
+        words = words[:-2] if words[-1].lower() == "run" else words[:-1]
+    path = " ".join(words).strip("\"“”")
+    if not path:
+        return CommandError("Which file? For example “import contacts.csv dry run”.", "import")
+    return ImportFile(path, dry_run)
+
+
 def _parse_help(rest: str, today: date) -> Command | CommandError:
     del today
     return Help(rest.strip() or None)
@@ -697,7 +721,7 @@ _PARSERS: dict[str, Callable[[str, date], Command | CommandError]] = {
     "pause": _parse_pause, "resume": _no_arguments(Resume, "resume"),
     "settings": _parse_settings, "draft": _parse_draft, "date": _parse_date,
     "stats": _no_arguments(Stats, "stats"), "export": _no_arguments(Export, "export"),
-    "forget": _parse_forget, "help": _parse_help,
+    "forget": _parse_forget, "help": _parse_help, "import": _parse_import,
 }
 _ALIASES = {"?": "help", "list": "people", "contacts": "people", "status": "due",
             "unpause": "resume", "config": "settings", "remember": "note", "logged": "log"}

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     port: int = Field(3000, validation_alias="RAPPORT_PORT")
     sweep_seconds: float = Field(60, validation_alias="RAPPORT_SWEEP_SECONDS")
     lease_seconds: float = Field(300, validation_alias="RAPPORT_LEASE_SECONDS")
+    shutdown_seconds: float = Field(20, validation_alias="RAPPORT_SHUTDOWN_SECONDS")
     log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
     log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
     max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")

@@ -11,9 +11,11 @@ import getpass
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import date
 from pathlib import Path
 
 from bot.actions import Rapport, valid_zone
+from bot.commands import ImportFile, parse_command
 from bot.drafts import DISCLOSURE_LINE, DraftOutcome, DraftService, draft_label
 from bot.replies import Actor, DraftView, Reply
 from scheduler.messenger import DeliveryResult, OutgoingMessage
@@ -148,7 +150,9 @@ class ConsoleChat:
 
     async def answer(self, line: str) -> Reply:
         """Run one line and print the answer."""
-        reply = await self.rapport.handle_text(self.actor, line)
+        reply = await self._import_file(line) if line.lower().startswith("import ") else None
+        if reply is None:
+            reply = await self.rapport.handle_text(self.actor, line)
         if reply.attachment is not None:
             path = self.export_dir / reply.attachment.filename
             path.write_bytes(reply.attachment.data)
@@ -160,6 +164,28 @@ class ConsoleChat:
             return reply
         self.write(render_reply(reply) + "\n")
         return reply
+
+    async def _import_file(self, line: str) -> Reply | None:
+        # The console user owns this machine, so only here may a command read a local file.
+        from bot.importer import MAX_BYTES as MAX_IMPORT_BYTES
+
+        command = parse_command(line, today=date.today())
+        if not isinstance(command, ImportFile):
+            return None
+        path = Path(command.path)
+
+        def read() -> bytes:
+            with path.expanduser().open("rb") as handle:
+                return handle.read(MAX_IMPORT_BYTES + 1)
+
+        try:
+            data = await asyncio.to_thread(read)
+        except OSError as failure:
+            return Reply(f"I can't read {path}: {failure.strerror or type(failure).__name__}.",
+                         ok=False)
+        ctx = await self.rapport.user_context(self.actor)
+        return await self.rapport.import_contacts(ctx, path.name, data,
+                                                  dry_run=command.dry_run)
 
     async def _next_line(self) -> str | None:
         if self._input is None:

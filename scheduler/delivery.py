@@ -133,10 +133,46 @@ class Sweeper:
         self.concurrency = concurrency
         self.clock = clock
         self._stopping = asyncio.Event()
+        # The tasks running sweep(), so shutdown() can wait for them to record what they sent.
+        self._sweeps: set[asyncio.Task[Any]] = set()
 
     def stop(self) -> None:
         """Stop claiming new work; deliveries in flight finish and are recorded."""
         self._stopping.set()
+
+    async def shutdown(self, grace_seconds: float) -> int:
+        """Stop claiming, give running sweeps `grace_seconds` to record, release what is left.
+
+        Returns how many claimed nudges went back to planned. A sweep still running after the
+        grace period is cancelled: a message it had in flight may then be repeated once.
+        """
+        self.stop()
+        running = [task for task in self._sweeps if not task.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=2.0)
+                logger.warning("sweep cancelled at shutdown", extra={"tasks": len(late)})
+        return await self.release_claims()
+
+    async def release_claims(self, nudge_ids: Sequence[int] | None = None) -> int:
+        """Put this owner's claimed, unsent nudges (or `nudge_ids` only) back to planned now."""
+        statement = (update(Nudge)
+                     .where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
+                     .values(status="planned", lease_owner=None, deliver_after=self.clock(),
+                             # The claim counted an attempt that never happened.
+                             attempts=case((Nudge.attempts > 0, Nudge.attempts - 1), else_=0))
+                     .execution_options(synchronize_session=False))
+        if nudge_ids is not None:
+            statement = statement.where(Nudge.id.in_(list(nudge_ids)))
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(statement)
+        released = int(getattr(result, "rowcount", 0) or 0)
+        if released:
+            logger.warning("claims released", extra={"count": released})
+        return released
 
     @property
     def stopping(self) -> bool:
@@ -146,12 +182,19 @@ class Sweeper:
         """One full pass: plan everything due, then deliver everything deliverable."""
         now = now or self.clock()
         report = SweepReport()
-        report.planned = await self.plan(now)
-        while not self.stopping:
-            batch = await self.deliver_batch(now)
-            report.add(batch)
-            if batch.claimed + batch.deferred == 0:
-                break
+        task = asyncio.current_task()
+        if task is not None:
+            self._sweeps.add(task)
+        try:
+            report.planned = await self.plan(now)
+            while not self.stopping:
+                batch = await self.deliver_batch(now)
+                report.add(batch)
+                if batch.claimed + batch.deferred == 0:
+                    break
+        finally:
+            if task is not None:
+                self._sweeps.discard(task)
         logger.info("sweep finished", extra={"planned": report.planned, "sent": report.sent,
                                               "messages": report.messages,
                                               "retried": report.retried,
@@ -326,7 +369,12 @@ class Sweeper:
             wave = messages[first:first + RECORD_EVERY]
             results = await asyncio.gather(*(send(message) for message in wave))
             await self._record([m for m, _ in results], [r for _, r in results], now, report)
-            if first + RECORD_EVERY < len(messages):
+            rest = messages[first + RECORD_EVERY:]
+            if rest and self.stopping:
+                # Shutting down: hand the unsent rest back now instead of after the lease.
+                await self.release_claims([n for message in rest for n in message.nudge_ids])
+                break
+            if rest:
                 await self._renew_leases()
         return report
 

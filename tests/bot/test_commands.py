@@ -293,7 +293,7 @@ def test_help_is_generated_from_the_grammar_table() -> None:
         assert spec.summary in text, verb
     assert set(c.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
                             "dismiss", "pause", "resume", "settings", "draft", "date", "stats",
-                            "export", "forget", "help"}
+                            "export", "import", "forget", "help"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
     for verb in c.SPECS:
         result = parse(verb)
@@ -437,3 +437,10 @@ def test_parse_duration_days(text: str, days: int | None) -> None:
 ])
 def test_parse_clock(text: str, minute: int | None) -> None:
     assert parse_clock(text) == minute
+
+
+def test_import_takes_a_path_and_an_optional_dry_run() -> None:
+    assert ok("import contacts.csv") == c.ImportFile("contacts.csv", False)
+    assert ok("import ~/My Contacts.vcf dry run") == c.ImportFile("~/My Contacts.vcf", True)
+    assert ok("import people.csv --dry-run") == c.ImportFile("people.csv", True)
+    assert isinstance(parse("import"), CommandError)

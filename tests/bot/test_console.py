@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.actions import Rapport
 from bot.console import ConsoleChat, ConsoleMessenger, console_actor
+from bot.replies import Actor
 from scheduler.delivery import Sweeper
 from storage import db
 from tests.conftest import Clock
@@ -124,3 +125,32 @@ async def test_rapport_chat_process_prints_a_nudge(tmp_path: Path) -> None:
         except TimeoutError:
             process.kill()
     assert b"Ask Dana about the hiking trip in Yosemite" in seen, seen.decode()[-2000:]
+
+
+async def test_import_reads_a_local_file_only_in_the_console(engine: AsyncEngine, clock: Clock,
+                                                             tmp_path: Path) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text("name,kind,company,email,cadence,notes\n"
+                   "Lee Park,client,Acme,lee@acme.test,6 weeks,likes chess\n")
+    output: list[str] = []
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    for line in (f"import {csv} dry run", "people", f"import {csv}", "people",
+                 f"import {tmp_path / 'missing.csv'}"):
+        lines.type(line)
+    lines.type(None)
+    await asyncio.wait_for(running, 10)
+    text = "".join(output)
+    first_people = text.index("You have no people yet")
+    assert "Lee Park (Acme)" in text[first_people:]
+    assert "I can't read" in text
+    # On a chat platform the same words never read the server's files.
+    reply = await rapport.handle_text(console_user_on_slack(), f"import {csv}")
+    assert not reply.ok and "console" in reply.text
+
+
+def console_user_on_slack() -> Actor:
+    return Actor(platform="slack", workspace_external_id="T1", user_external_id="U1")
