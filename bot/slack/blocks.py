@@ -28,7 +28,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.drafts import DISCLOSURE_LINE
 from bot.replies import DraftView, Reply
+from bot.stats import UserStats
+from scheduler import planner
 from scheduler.messenger import NudgeItem, OutgoingMessage
 
 # Slack's published limits (Block Kit reference).
@@ -55,6 +58,9 @@ NUDGE_BLOCK_PREFIX = "nudge_"
 CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
 CALLBACK_SETTINGS = "settings"
 CALLBACK_DRAFT = "draft_edit"
+ACTION_DRAFT_COPY = "draft_copy"
+ACTION_DRAFT_DISCARD = "draft_discard"
+DRAFT_ERROR_BLOCK = "draft_error"
 SLASH_COMMAND = "/rapport"
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -209,7 +215,8 @@ def reply_pages(reply: Reply) -> RenderedReply:
             body = reply.attachment.data.decode("utf-8")
         except UnicodeDecodeError:
             body = "(binary file)"
-        # A file upload would need files:write; the export is shown as text instead.
+        # Files go up with files_upload_v2 (bot/slack/app.py); this inline copy is the
+        # fallback when the upload is refused (an app installed before files:write).
         blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
                    for chunk in _chunks(escape(body), MAX_SECTION_TEXT - 6)]
     pages = [to_dicts(page) for page in paginate(blocks)]
@@ -228,7 +235,45 @@ class HomeContent:
     due: Sequence[NudgeItem]
     coming_up: str
     people: str
-    stats: str
+    stats_text: str
+    stats: UserStats | None = None
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def stats_blocks(stats: UserStats) -> list[Block]:
+    """The user's numbers as one section of short fields plus who slipped most."""
+    nudges = (f"{stats.nudges_acted_on} acted on · {stats.nudges_snoozed} snoozed · "
+              f"{stats.nudges_dismissed} dismissed · {stats.nudges_ignored} ignored")
+    if stats.acted_on_rate is not None:
+        nudges += f"\nActed-on rate {round(stats.acted_on_rate * 100)}%"
+    if stats.contacts_with_cadence:
+        health = (f"{stats.contacts_within_cadence} of {stats.contacts_with_cadence} people "
+                  "within their rhythm")
+        if stats.health_share is not None:
+            health += f" ({round(stats.health_share * 100)}%)"
+    else:
+        health = "No rhythms set yet"
+    drafts = (f"{_count(stats.drafts_total, 'draft')} made, {stats.drafts_used} used, "
+              f"{stats.drafts_edited} edited")
+    if stats.mean_edit_distance is not None:
+        drafts += f"\n~{stats.mean_edit_distance:.0f} characters changed on average"
+    fields = [
+        MarkdownTextObject(text=f"*Conversations*\n{stats.touchpoints_week} this week · "
+                                f"{stats.touchpoints_month} this month"),
+        MarkdownTextObject(text=f"*Nudges*\n{nudges}"),
+        MarkdownTextObject(text=f"*Health*\n{health}"),
+        MarkdownTextObject(text=f"*Drafts*\n{drafts}"),
+    ]
+    blocks: list[Block] = [SectionBlock(block_id="home_stats", fields=fields)]
+    if stats.most_overdue:
+        slipped = ", ".join(f"{escape(o.name)} ({planner.humanize_days(o.days_overdue)} overdue)"
+                            for o in stats.most_overdue)
+        blocks.append(ContextBlock(block_id="home_slipped", elements=[MarkdownTextObject(
+            text=clip(f"Slipped most: {slipped}", MAX_CONTEXT_TEXT))]))
+    return blocks
 
 
 def home_view(content: HomeContent) -> dict[str, Any]:
@@ -243,7 +288,9 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     tail += text_sections(content.coming_up or "Nothing in the next week.")
     tail += [DividerBlock(), HeaderBlock(text="Your people")]
     people = text_sections(content.people)
-    stats = [DividerBlock(), HeaderBlock(text="This week"), *text_sections(content.stats)]
+    numbers = stats_blocks(content.stats) if content.stats is not None \
+        else text_sections(content.stats_text)
+    stats = [DividerBlock(), HeaderBlock(text="How is it going?"), *numbers]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - len(stats) - 1
     due_budget = max(room // 2, 4)
     due = nudge_blocks(content.due, budget=due_budget) if content.due else [
@@ -316,8 +363,9 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 
 
 def draft_view(draft: DraftView, *, nudge_id: int | None) -> dict[str, Any]:
-    """The draft in an editable box; the text must be made the user's own before use."""
+    """The draft in an editable box with Post (submit), Copy, Discard and the disclosure."""
     label = "Template draft" if draft.is_template else f"Draft by {draft.provider}"
+    first = escape(draft.contact_name.split()[0] if draft.contact_name.split() else "them")
     blocks: list[Block] = []
     if draft.notice:
         blocks += text_sections(draft.notice)
@@ -326,11 +374,53 @@ def draft_view(draft: DraftView, *, nudge_id: int | None) -> dict[str, Any]:
         element=PlainTextInputElement(action_id="value", multiline=True,
                                       max_length=MAX_INPUT_TEXT,
                                       initial_value=clip(draft.text, MAX_INPUT_TEXT))))
+    if not draft.is_template and draft.disclosure_policy == "optional":
+        option = Option(value="yes", label=f"Add “{DISCLOSURE_LINE}”")
+        blocks.append(InputBlock(
+            block_id="disclose", label="Disclosure", optional=True,
+            element=CheckboxesElement(action_id="value", options=[option],
+                                      initial_options=[option])))
+    elif not draft.is_template and draft.disclosure_policy == "required":
+        blocks.append(ContextBlock(block_id="disclose_required", elements=[MarkdownTextObject(
+            text=f"Your workspace adds “{DISCLOSURE_LINE}” to AI-assisted messages.")]))
+    blocks.append(ActionsBlock(block_id="draft_actions", elements=[
+        ButtonElement(text="Copy text", action_id=ACTION_DRAFT_COPY, value=str(draft.draft_id)),
+        ButtonElement(text="Discard", action_id=ACTION_DRAFT_DISCARD, value=str(draft.draft_id),
+                      style="danger"),
+    ]))
+    where = (f"*Post* sends it as you in your DM with {first} when you have allowed Rapport "
+             "to post for you; otherwise you get the text to copy."
+             if draft.contact_platform_user_id else
+             f"{first} has no Slack account linked, so *Post* gives you the text to copy.")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
-        text="Rapport never sends a draft as it is: change it, then copy it into your "
-             f"conversation with {escape(draft.contact_name)}.")]))
+        text="Rapport never sends a draft as it is: change it first. " + where)]))
     metadata = json.dumps({"draft_id": draft.draft_id, "contact_id": draft.contact_id,
                            "nudge_id": nudge_id})
     return View(type="modal", callback_id=CALLBACK_DRAFT,
-                title=clip(f"Message {draft.contact_name}", 24), submit="Done", close="Cancel",
+                title=clip(f"Message {draft.contact_name}", 24), submit="Post", close="Cancel",
                 private_metadata=metadata, blocks=blocks).to_dict()
+
+
+def draft_view_with_error(view: dict[str, Any], message: str) -> dict[str, Any]:
+    """The open draft modal again with `message` on top (block ids kept, so typed text stays)."""
+    blocks = [block for block in view.get("blocks") or []
+              if block.get("block_id") != DRAFT_ERROR_BLOCK]
+    error = SectionBlock(block_id=DRAFT_ERROR_BLOCK, text=MarkdownTextObject(
+        text=clip(f"⚠️ {escape(message)}", MAX_SECTION_TEXT))).to_dict()
+    kept = {key: view[key] for key in ("type", "callback_id", "title", "submit", "close",
+                                       "private_metadata") if view.get(key)}
+    return {**kept, "blocks": [error, *blocks][:MAX_VIEW_BLOCKS]}
+
+
+def copy_view(contact_name: str, text: str, *, why: str = "") -> dict[str, Any]:
+    """The final message shown to copy into the conversation by hand."""
+    first = escape(contact_name.split()[0] if contact_name.split() else "them")
+    blocks: list[Block] = []
+    if why:
+        blocks += text_sections(why)
+    blocks.append(SectionBlock(text=MarkdownTextObject(
+        text=f"Here is your message to copy and send to {first}:")))
+    blocks += [SectionBlock(block_id=f"final_{i}", text=MarkdownTextObject(text=f"```{chunk}```"))
+               for i, chunk in enumerate(_chunks(escape(text), MAX_SECTION_TEXT - 6))]
+    return View(type="modal", callback_id="draft_copied", title="Copy your message",
+                close="Close", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()

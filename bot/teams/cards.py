@@ -14,6 +14,7 @@ from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
 from bot.replies import DraftView
+from bot.stats import UserStats
 from scheduler.messenger import NudgeItem
 
 CARD_VERSION = "1.5"
@@ -147,6 +148,34 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
     actions = [_execute("Copy my version", data("draft_copy"), style="positive"),
                _execute("Discard", data("draft_discard"))]
     return _card(body, actions)
+
+
+def stats_card(stats: UserStats) -> dict[str, Any]:
+    """`stats` as a card: the same numbers as the console text, as facts."""
+    def percent(share: float | None) -> str:
+        return "n/a" if share is None else f"{share:.0%}"
+
+    facts = [
+        ("Conversations", f"{stats.touchpoints_week} this week, {stats.touchpoints_month} "
+                          "in 30 days"),
+        ("Nudges acted on", f"{stats.nudges_acted_on} ({percent(stats.acted_on_rate)} "
+                            "within 48 h)"),
+        ("Snoozed / dismissed / ignored", f"{stats.nudges_snoozed} / {stats.nudges_dismissed}"
+                                          f" / {stats.nudges_ignored}"),
+        ("Within their rhythm", f"{stats.contacts_within_cadence} of "
+                                f"{stats.contacts_with_cadence} "
+                                f"({percent(stats.health_share)})"),
+        ("Drafts used / edited", f"{stats.drafts_used} / {stats.drafts_edited}"),
+    ]
+    body: list[dict[str, Any]] = [
+        _text("How it is going", weight="Bolder", size="Medium"),
+        {"type": "FactSet", "facts": [{"title": title, "value": value}
+                                      for title, value in facts]},
+    ]
+    if stats.most_overdue:
+        slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
+        body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
+    return _card(body)
 
 
 def as_attachment(card: Mapping[str, Any]) -> Attachment:

@@ -32,6 +32,7 @@ from msrest.exceptions import ClientRequestError
 from bot import commands
 from bot.actions import Rapport
 from bot.replies import Actor, Reply
+from bot.stats import UserStats
 from bot.teams import cards
 from bot.teams.store import PLATFORM, ReferenceStore
 
@@ -141,6 +142,11 @@ def render_reply(reply: Reply) -> Activity:
     if reply.draft is not None:
         activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
         activity.summary = f"Draft for {reply.draft.contact_name}"
+        return activity
+    stats = reply.extra.get("stats")
+    if isinstance(stats, UserStats):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.stats_card(stats)))
+        activity.summary = "Your stats"
         return activity
     if reply.nudges:
         activity = MessageFactory.attachment(

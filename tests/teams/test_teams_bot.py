@@ -175,6 +175,22 @@ async def test_personal_message_runs_the_command_and_answers_in_the_same_chat(
     assert ref.conversation_id == PERSONAL
 
 
+async def test_stats_arrive_as_a_card_with_the_numbers(teams: TeamsHarness) -> None:
+    assert await teams.say("add Dana every 2 weeks") == 201
+    assert await teams.say("log Dana coffee") == 201
+    teams.connector.reset()
+
+    assert await teams.say("stats") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    assert "1.5" in card_versions(card)
+    [facts] = [block for block in card["body"] if block["type"] == "FactSet"]
+    values = {fact["title"]: fact["value"] for fact in facts["facts"]}
+    assert values["Conversations"] == "1 this week, 1 in 30 days"
+    assert values["Within their rhythm"] == "1 of 1 (100%)"
+
+
 async def test_mentioned_colleague_becomes_a_linked_contact(teams: TeamsHarness) -> None:
     assert await teams.say("log <at>Fox Mulder</at> lunch",
                            mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
