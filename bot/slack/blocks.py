@@ -31,7 +31,7 @@ from slack_sdk.models.views import View
 from bot.drafts import DISCLOSURE_LINE
 from bot.replies import DraftView, Reply
 from bot.stats import UserStats
-from scheduler import planner
+from scheduler import planner, wording
 from scheduler.messenger import NudgeItem, OutgoingMessage
 
 # Slack's published limits (Block Kit reference).
@@ -365,7 +365,7 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 def draft_view(draft: DraftView, *, nudge_id: int | None) -> dict[str, Any]:
     """The draft in an editable box with Post (submit), Copy, Discard and the disclosure."""
     label = "Template draft" if draft.is_template else f"Draft by {draft.provider}"
-    first = escape(draft.contact_name.split()[0] if draft.contact_name.split() else "them")
+    first = escape(wording.first_name(draft.contact_name) or "them")
     blocks: list[Block] = []
     if draft.notice:
         blocks += text_sections(draft.notice)
@@ -414,7 +414,7 @@ def draft_view_with_error(view: dict[str, Any], message: str) -> dict[str, Any]:
 
 def copy_view(contact_name: str, text: str, *, why: str = "") -> dict[str, Any]:
     """The final message shown to copy into the conversation by hand."""
-    first = escape(contact_name.split()[0] if contact_name.split() else "them")
+    first = escape(wording.first_name(contact_name) or "them")
     blocks: list[Block] = []
     if why:
         blocks += text_sections(why)

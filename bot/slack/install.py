@@ -19,9 +19,10 @@ logger = logging.getLogger(__name__)
 PLATFORM = "slack"
 OAUTH_STATE_SECONDS = 600
 # The smallest set that works (app_manifest.yml lists the same).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read")
-# Optional: lets a user post their edited draft as themselves.
-USER_SCOPES = ("chat:write",)
+BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write")
+# Optional: lets a user post their edited draft as themselves, in their DM with the contact
+# (conversations.open needs im:write, chat.postMessage needs chat:write).
+USER_SCOPES = ("chat:write", "im:write")
 
 
 async def set_workspace_active(sessions: async_sessionmaker[AsyncSession], team_id: str,
@@ -66,6 +67,17 @@ class Installations:
             return self.settings.slack_bot_token
         bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
         return bot.bot_token if bot is not None else None
+
+    async def user_token(self, team_id: str, user_id: str) -> str | None:
+        """The user's own token when they granted the optional user scopes, else None."""
+        if self.store is None:
+            return None
+        installation = await self.store.async_find_installation(
+            enterprise_id=None, team_id=team_id, user_id=user_id)
+        # Never another person's token: the store falls back to the latest row of the team.
+        if installation is None or installation.user_id != user_id:
+            return None
+        return installation.user_token
 
     async def remove(self, team_id: str, *, enterprise_id: str | None = None,
                      user_ids: tuple[str, ...] = (), bot: bool = True) -> None:

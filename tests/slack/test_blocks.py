@@ -47,7 +47,7 @@ def test_digest_of_many_people_fits_one_message_and_says_how_many_more() -> None
 def test_home_view_stays_within_100_blocks() -> None:
     people = "\n".join(f"Person {i} " + "p" * 200 for i in range(2000))
     view = b.home_view(b.HomeContent(due=_items(80), coming_up="Talk to Dana tomorrow",
-                                     people=people, stats="3 conversations"))
+                                     people=people, stats_text="3 conversations"))
     assert len(view["blocks"]) <= b.MAX_VIEW_BLOCKS
     text = str(view["blocks"])
     assert "open_settings" in text and "This week" in text and "more people" in text
