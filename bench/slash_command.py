@@ -106,6 +106,8 @@ async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: st
     if profiler is not None:
         profiler.stop()
         Path(profile).write_text(profiler.output_html())
+        assert profiler.last_session is not None
+        profiler.last_session.save(profile + ".pyisession")
         print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
     await runner.cleanup()
     await runtime.close()

@@ -141,51 +141,50 @@ class Rapport:
     async def handle_text(self, actor: Actor, text: str, *,
                           directory: Directory | None = None) -> Reply:
         """Parse and run one command typed by `actor`."""
-        try:
-            ctx = await self.user_context(actor)
+
+        async def parse_and_run(ctx: UserContext) -> Reply:
             command = c.parse_command(text, today=ctx.today(self.clock()))
             if isinstance(command, c.CommandError):
                 return error(command.text())
-            reply = await self.run(ctx, command, directory=directory)
+            return await self.run(ctx, command, directory=directory)
+
+        return await self._guarded(actor, parse_and_run)
+
+    async def handle_nudge_action(self, actor: Actor, nudge_id: int, action: str,
+                                  snooze_until: date | None = None) -> Reply:
+        """A button on a nudge: done, snooze, dismiss or draft; refused for others' nudges."""
+
+        async def act(ctx: UserContext) -> Reply:
+            target = c.NudgeRef(nudge_id)
+            today = ctx.today(self.clock())
+            if action == "done":
+                return await self.done(ctx, c.Done(target))
+            if action == "dismiss":
+                return await self.dismiss(ctx, c.Dismiss(target))
+            if action in ("snooze", "snooze_1d", "snooze_1w"):
+                until = snooze_until or today + timedelta(days=7 if action == "snooze_1w" else 1)
+                if until <= today or until > today + timedelta(days=366):
+                    return error("Pick a day after today, within a year.")
+                return await self.snooze(ctx, c.Snooze(target, until))
+            if action == "draft":
+                return await self.draft_for_nudge(ctx, nudge_id)
+            return error("I don't know that action.")
+
+        return await self._guarded(actor, act)
+
+    async def _guarded(self, actor: Actor,
+                       use_case: Callable[[UserContext], Awaitable[Reply]]) -> Reply:
+        """Run a use case for `actor`: a database outage answers "try again", never raises."""
+        try:
+            ctx = await self.user_context(actor)
+            reply = await use_case(ctx)
         except (OperationalError, DBAPIError, OSError, TimeoutError) as failure:
-            logger.warning("database unavailable for a command",
-                           extra={"error": type(failure).__name__})
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
             return error(TRY_AGAIN)
         if reply.changed and self.on_change is not None:
             try:
                 await self.on_change(ctx)
             except Exception as failure:  # a view refresh must not turn a success into an error
-                logger.warning("change hook failed", extra={"error": type(failure).__name__})
-        return reply
-
-    async def handle_nudge_action(self, actor: Actor, nudge_id: int, action: str,
-                                  snooze_until: date | None = None) -> Reply:
-        """A button on a nudge: done, snooze, dismiss or draft; refused for others' nudges."""
-        try:
-            ctx = await self.user_context(actor)
-            target = c.NudgeRef(nudge_id)
-            today = ctx.today(self.clock())
-            if action == "done":
-                reply = await self.done(ctx, c.Done(target))
-            elif action == "dismiss":
-                reply = await self.dismiss(ctx, c.Dismiss(target))
-            elif action in ("snooze", "snooze_1d", "snooze_1w"):
-                until = snooze_until or today + timedelta(days=7 if action == "snooze_1w" else 1)
-                if until <= today or until > today + timedelta(days=366):
-                    return error("Pick a day after today, within a year.")
-                reply = await self.snooze(ctx, c.Snooze(target, until))
-            elif action == "draft":
-                reply = await self.draft_for_nudge(ctx, nudge_id)
-            else:
-                return error("I don't know that action.")
-        except (OperationalError, DBAPIError, OSError, TimeoutError) as failure:
-            logger.warning("database unavailable for an action",
-                           extra={"error": type(failure).__name__})
-            return error(TRY_AGAIN)
-        if reply.changed and self.on_change is not None:
-            try:
-                await self.on_change(ctx)
-            except Exception as failure:
                 logger.warning("change hook failed", extra={"error": type(failure).__name__})
         return reply
 

@@ -52,5 +52,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "aiohttp.access", "sqlalchemy.engine"):
+    # Drivers and SDKs log SQL parameters or request bodies (note text, drafts) at DEBUG.
+    for noisy in ("apscheduler", "aiohttp.access", "sqlalchemy.engine", "aiosqlite", "asyncpg",
+                  "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

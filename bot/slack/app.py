@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -22,7 +23,8 @@ from sqlalchemy import select
 
 from bot import commands as c
 from bot.actions import UserContext, valid_zone
-from bot.replies import Actor, Reply
+from bot.drafts import DraftOutcome, DraftService
+from bot.replies import Actor, Attachment, Reply
 from bot.runtime import Runtime
 from bot.slack import blocks as b
 from bot.slack.client import make_client
@@ -35,6 +37,7 @@ from bot.slack.install import (
     build_installations,
     set_workspace_active,
 )
+from bot.stats import UserStats
 from storage.models import Nudge, User, Workspace
 
 logger = logging.getLogger(__name__)
@@ -136,8 +139,10 @@ class SlackPlatform:
                            if line.startswith("  ") and not line.startswith("  #"))
         people = await self.rapport.people(ctx)
         stats = await self.rapport.stats(ctx)
-        view = b.home_view(b.HomeContent(due=due.nudges, coming_up=coming, people=people.text,
-                                         stats=stats.text))
+        numbers = stats.extra.get("stats")
+        view = b.home_view(b.HomeContent(
+            due=due.nudges, coming_up=coming, people=people.text, stats_text=stats.text,
+            stats=numbers if isinstance(numbers, UserStats) else None))
         await client.views_publish(user_id=user_id, view=view)
 
     async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
@@ -175,8 +180,18 @@ class SlackPlatform:
         directory = self.directory(client, team_id)
         if self.is_slow(text, team_id):
             await ack(response_type="ephemeral", text="Working on it…")
+            verb = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
+            opened = await self.open_loading(client, str(command.get("trigger_id") or "")) \
+                if verb == "draft" else None
             reply = await self.rapport.handle_text(actor, text, directory=directory)
-            await self.send_pages(respond, reply, skip_first=False)
+            if opened is not None:
+                await self.show_draft(client, opened, reply, respond=respond)
+            elif reply.attachment is not None and reply.ok and await self.upload(
+                    client, user_id, reply.text, reply.attachment):
+                await respond(text="I've sent the file to our direct messages.",
+                              response_type="ephemeral", replace_original=False)
+            else:
+                await self.send_pages(respond, reply, skip_first=False)
         else:
             reply = await self.rapport.handle_text(actor, text, directory=directory)
             rendered = b.reply_pages(reply)
@@ -239,9 +254,51 @@ class SlackPlatform:
         opened = await client.views_open(trigger_id=body["trigger_id"],
                                          view=b.notice_view("Draft", "Drafting a message…"))
         reply = await self.rapport.handle_nudge_action(actor, nudge_id, "draft")
-        view = b.draft_view(reply.draft, nudge_id=nudge_id) if reply.draft is not None \
-            else b.notice_view("Draft", reply.text)
-        await client.views_update(view_id=opened["view"]["id"], view=view)
+        await self.show_draft(client, str(opened["view"]["id"]), reply, nudge_id=nudge_id)
+
+    async def open_loading(self, client: AsyncWebClient, trigger_id: str) -> str | None:
+        """A "Drafting…" modal opened before the slow draft; None when Slack refuses it."""
+        if not trigger_id:
+            return None
+        try:
+            opened = await client.views_open(trigger_id=trigger_id, view=b.notice_view(
+                "Draft", "Drafting a message…"))
+        except SlackApiError as failure:  # expired trigger: the answer goes through respond
+            logger.info("views.open failed", extra={"error": failure.response.get("error")})
+            return None
+        return str(opened["view"]["id"])
+
+    async def show_draft(self, client: AsyncWebClient, view_id: str, reply: Reply, *,
+                         nudge_id: int | None = None, respond: Respond | None = None) -> None:
+        """Fill the open modal with the draft editor, or with why there is no draft."""
+        if reply.draft is not None:
+            view = b.draft_view(reply.draft, nudge_id=nudge_id or reply.draft.nudge_id)
+        else:
+            view = b.notice_view("Draft", reply.text)
+        try:
+            await client.views_update(view_id=view_id, view=view)
+        except SlackApiError as failure:  # the user closed the modal meanwhile
+            logger.info("views.update failed", extra={"error": failure.response.get("error")})
+            if respond is not None:
+                await self.send_pages(respond, reply, skip_first=False)
+            return
+        if reply.draft is None and respond is not None:
+            # The modal may be closed by now; the answer also stays in the conversation.
+            await self.send_pages(respond, reply, skip_first=False)
+
+    async def upload(self, client: AsyncWebClient, user_id: str, text: str,
+                     attachment: Attachment) -> bool:
+        """Put a file into the user's DM with the bot; False when Slack refuses it."""
+        try:
+            opened = await client.conversations_open(users=user_id)
+            await client.files_upload_v2(
+                channel=opened["channel"]["id"], content=attachment.data,
+                filename=attachment.filename, title=attachment.filename,
+                initial_comment=b.clip(text, b.MAX_FALLBACK_TEXT))
+        except SlackApiError as failure:  # e.g. missing_scope: shown inline instead
+            logger.info("file upload failed", extra={"error": failure.response.get("error")})
+            return False
+        return True
 
     async def on_open_settings(self, ack: Ack, body: dict[str, Any],
                                client: AsyncWebClient) -> None:
@@ -342,9 +399,115 @@ class SlackPlatform:
         await ack()
         await self.refresh_home(client, team_id, user_id)
 
-    async def on_draft_submit(self, ack: Ack) -> None:
-        """The draft modal closes; posting an edited draft belongs to bot/drafts.py."""
+    # ------------------------------------------------------------------ the draft editor
+    @property
+    def drafts(self) -> DraftService | None:
+        drafter = self.rapport.drafter
+        return drafter if isinstance(drafter, DraftService) else None
+
+    @staticmethod
+    def _editor_input(view: dict[str, Any]) -> tuple[int | None, str, bool]:
+        """(draft id, typed text, disclosure wanted) from the draft modal's state."""
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            draft_id = int(metadata["draft_id"])
+        except (ValueError, TypeError, KeyError):
+            draft_id = None
+        values = (view.get("state") or {}).get("values") or {}
+        text = str(((values.get("draft") or {}).get("value") or {}).get("value") or "")
+        disclose_state = values.get("disclose")
+        # Without the checkbox the policy decides alone (required, off, or a template).
+        disclose = True if disclose_state is None else bool(
+            (disclose_state.get("value") or {}).get("selected_options"))
+        return draft_id, text, disclose
+
+    async def on_draft_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        """Post: refused while unedited; as the user when they allowed it, else to copy."""
+        drafts = self.drafts
+        team_id, user_id = _team_of(body), str(body["user"]["id"])
+        draft_id, text, disclose = self._editor_input(view)
+        if drafts is None or draft_id is None:
+            await ack(response_action="errors", errors={"draft": "This draft can't be posted."})
+            return
+        actor = self.actor(team_id, user_id)
+        checked = await drafts.prepare(actor, draft_id, text, "post", disclose)
+        if not checked.ok:
+            # Nothing posted, nothing recorded: the modal stays open with the reason.
+            await ack(response_action="errors", errors={"draft": b.clip(checked.message, 500)})
+            return
+        first = checked.contact_name.split()[0] if checked.contact_name.split() else "them"
+        await ack(response_action="update",
+                  view=b.notice_view("Sending", f"Sending your message to {first}…"))
+        view_id = str(view.get("id") or "")
+        posted, why = await self.post_as_user(team_id, user_id, checked)
+        if posted:
+            done = await drafts.finish(actor, draft_id, text, "post", disclose)
+            shown = b.notice_view("Sent", f"Sent to {first} as you, in your direct messages.")
+            if not done.ok:
+                logger.warning("posted draft not recorded", extra={"draft_id": draft_id})
+        else:
+            done = await drafts.finish(actor, draft_id, text, "copy", disclose)
+            shown = b.copy_view(done.contact_name, done.text, why=why) if done.ok \
+                else b.notice_view("Draft", done.message)
+        await self.update_view(client, view_id, shown)
+
+    async def post_as_user(self, team_id: str, user_id: str,
+                           checked: DraftOutcome) -> tuple[bool, str]:
+        """Post the final text as the user in their DM with the contact; (posted, why not)."""
+        contact = checked.contact_platform_user_id
+        if not contact:
+            return False, "They have no Slack account linked, so Rapport can't post for you."
+        token = await self.installations.user_token(team_id, user_id)
+        if not token:
+            return False, ("Rapport may not post as you in this workspace (that needs you to "
+                           "add Rapport with your own permission), so here is the text.")
+        # No session passed: slack_sdk opens and closes one per call, nothing to clean up.
+        user_client = make_client(self.runtime.settings, token)
+        try:
+            opened = await user_client.conversations_open(users=contact)
+            await user_client.chat_postMessage(channel=opened["channel"]["id"],
+                                               text=checked.text)
+        except SlackApiError as failure:
+            logger.info("posting as the user failed",
+                        extra={"error": failure.response.get("error")})
+            return False, "Slack didn't let Rapport post for you, so here is the text."
+        return True, ""
+
+    async def update_view(self, client: AsyncWebClient, view_id: str,
+                          view: dict[str, Any]) -> None:
+        """views.update that tolerates a modal the user already closed."""
+        if not view_id:
+            return
+        try:
+            await client.views_update(view_id=view_id, view=view)
+        except SlackApiError as failure:
+            logger.info("views.update failed", extra={"error": failure.response.get("error")})
+
+    async def on_draft_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        """Copy text or Discard inside the draft modal."""
         await ack()
+        view = body.get("view") or {}
+        drafts = self.drafts
+        draft_id, text, disclose = self._editor_input(view)
+        if drafts is None or draft_id is None or view.get("callback_id") != b.CALLBACK_DRAFT:
+            logger.warning("draft action refused", extra={"reason": "malformed"})
+            return
+        actor = self.actor(_team_of(body), str(body.get("user", {}).get("id", "")))
+        view_id = str(view.get("id") or "")
+        if action.get("action_id") == b.ACTION_DRAFT_DISCARD:
+            done = await drafts.finish(actor, draft_id, text, "discard")
+            await self.update_view(client, view_id, b.notice_view("Draft", done.message))
+            return
+        done = await drafts.finish(actor, draft_id, text, "copy", disclose)
+        if done.ok:
+            shown = b.copy_view(done.contact_name, done.text)
+        elif done.retry:
+            shown = b.draft_view_with_error(view, done.message)
+        else:
+            shown = b.notice_view("Draft", done.message)
+        await self.update_view(client, view_id, shown)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
@@ -389,6 +552,8 @@ class SlackPlatform:
         app.shortcut(b.CALLBACK_LOG_TOUCHPOINT)(self.on_log_shortcut)
         app.view(b.CALLBACK_LOG_TOUCHPOINT)(self.on_log_submit)
         app.view(b.CALLBACK_DRAFT)(self.on_draft_submit)
+        app.action(b.ACTION_DRAFT_COPY)(self.on_draft_button)
+        app.action(b.ACTION_DRAFT_DISCARD)(self.on_draft_button)
         app.event("app_home_opened")(self.on_home_opened)
         app.event("app_uninstalled")(self.on_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)

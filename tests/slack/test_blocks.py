@@ -50,7 +50,7 @@ def test_home_view_stays_within_100_blocks() -> None:
                                      people=people, stats_text="3 conversations"))
     assert len(view["blocks"]) <= b.MAX_VIEW_BLOCKS
     text = str(view["blocks"])
-    assert "open_settings" in text and "This week" in text and "more people" in text
+    assert "open_settings" in text and "How is it going?" in text and "more people" in text
 
 
 def test_outcome_replaces_only_the_clicked_nudges_buttons() -> None:

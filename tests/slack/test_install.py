@@ -35,10 +35,10 @@ async def _install(slack: SlackHarness) -> None:
     assert link is not None, page
     query = urllib.parse.parse_qs(urllib.parse.urlparse(link.group(1).replace("&amp;", "&")).query)
     state = query["state"][0]
-    assert query["scope"][0] == "commands,chat:write,im:write,users:read"
-    assert query["user_scope"][0] == "chat:write"
+    assert query["scope"][0] == "commands,chat:write,im:write,users:read,files:write"
+    assert query["user_scope"][0] == "chat:write,im:write"
     code = slack.fake.add_oauth_code(team_id=NEW_TEAM, team_name="New Co", user_id=ALEX,
-                                     user_scopes=("chat:write",))
+                                     user_scopes=("chat:write", "im:write"))
     state_cookie = next(c.split(";")[0] for c in cookie if c.startswith("slack-app-oauth-state"))
     async with slack.http.get(f"{slack.base}/slack/oauth_redirect",
                               params={"code": code, "state": state},

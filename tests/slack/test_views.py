@@ -36,7 +36,7 @@ async def test_app_home_opened_publishes_due_people_settings_and_stats(
     view = slack.fake.home_view(ALEX)
     assert view is not None and view["type"] == "home" and len(view["blocks"]) <= 100
     text = json.dumps(view["blocks"])
-    for heading in ("Due now", "Coming up", "Your people", "This week"):
+    for heading in ("Due now", "Coming up", "Your people", "How is it going?"):
         assert heading in text
     assert "Dana" in text
     assert "open_settings" in text
