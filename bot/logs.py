@@ -54,5 +54,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
     root.setLevel(level.upper())
     # Drivers and SDKs log SQL parameters or request bodies (note text, drafts) at DEBUG.
     for noisy in ("apscheduler", "aiohttp.access", "sqlalchemy.engine", "aiosqlite", "asyncpg",
-                  "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest"):
+                  "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
