@@ -1,0 +1,33 @@
+""""Who is due" must stay an index range scan, not a walk over every contact or nudge."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.models import ACTIVE_NUDGE_STATUSES, Contact, ImportantDate, Note, Nudge
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("query", "index"), [
+    (select(Contact.id).where(Contact.plan_at <= NOW).order_by(Contact.plan_at),
+     "ix_contacts_plan_at"),
+    (select(Note.id).where(Note.plan_at <= NOW).order_by(Note.plan_at), "ix_notes_plan_at"),
+    (select(ImportantDate.id).where(ImportantDate.plan_at <= NOW),
+     "ix_important_dates_plan_at"),
+    (select(Nudge.id).where(Nudge.status.in_(ACTIVE_NUDGE_STATUSES), Nudge.deliver_after <= NOW)
+     .order_by(Nudge.deliver_after), "ix_nudges_active_deliver_after"),
+])
+async def test_sweep_queries_use_their_partial_index(engine: AsyncEngine, query: object,
+                                                     index: str) -> None:
+    async with engine.connect() as connection:
+        compiled = query.compile(engine.sync_engine,  # type: ignore[attr-defined]
+                                 compile_kwargs={"literal_binds": True})
+        plan = (await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert f"USING INDEX {index}" in details or f"USING COVERING INDEX {index}" in details, \
+        details
