@@ -71,7 +71,7 @@ async def _bare_installer(app: web.Application, runtime: Any) -> None:
     app.router.add_post("/slack/events", events)
 
 
-async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: str) -> None:
+async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: str) -> Any:
     """Child process: seed, start the server, print its port, serve until stdin closes."""
     from bot.config import Settings
     from bot.logs import configure_logging
@@ -105,12 +105,16 @@ async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: st
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     if profiler is not None:
         profiler.stop()
-        Path(profile).write_text(profiler.output_html())
-        assert profiler.last_session is not None
-        profiler.last_session.save(profile + ".pyisession")
-        print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
     await runner.cleanup()
     await runtime.close()
+    return profiler
+
+
+def write_profile(profiler: Any, path: str) -> None:
+    """HTML for a browser, the raw session for re-rendering, and a text tree on stderr."""
+    Path(path).write_text(profiler.output_html())
+    profiler.last_session.save(path + ".pyisession")
+    print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
 
 
 # ------------------------------------------------------------------ Slack side (this process)
@@ -251,8 +255,10 @@ def main() -> None:
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.slack_url, args.workdir, args.clients,
-                          args.profile))
+        profiler = asyncio.run(serve(args.serve, args.slack_url, args.workdir, args.clients,
+                                     args.profile))
+        if profiler is not None:
+            write_profile(profiler, args.profile)
     else:
         asyncio.run(main_async(args))
 

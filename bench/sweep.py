@@ -94,7 +94,8 @@ async def generate(engine, users: int, contacts: int, due_share: float) -> int: 
     return due
 
 
-async def measure(url: str, users: int, contacts: int, due_share: float) -> dict[str, float]:
+async def measure(url: str, users: int, contacts: int, due_share: float,
+                  profile: str = "") -> dict[str, float]:
     engine = db.create_engine(url, pool_size=5)
     await _reset(engine)
     due = await generate(engine, users, contacts, due_share)
@@ -110,9 +111,18 @@ async def measure(url: str, users: int, contacts: int, due_share: float) -> dict
     messenger = NoopMessenger()
     sweeper = Sweeper(sessions=sessions, messengers={"bench": messenger}, clock=lambda: NOW,
                       batch_size=2000)
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="disabled")
+        profiler.start()
     started = time.perf_counter()
     report = await sweeper.sweep(NOW)
     sweep = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False), file=sys.stderr)
     async with sessions() as session:
         sent = await session.scalar(select(func.count()).select_from(Nudge)
                                     .where(Nudge.status == "sent"))
@@ -130,6 +140,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--due-share", type=float, default=0.02)
+    parser.add_argument("--profile", action="store_true",
+                        help="pyinstrument the first size's sweep (tree on stderr)")
     args = parser.parse_args()
     sizes = [(args.contacts, args.due_share), (args.contacts * 2, args.due_share),
              (args.contacts * 2, args.due_share / 2)]
@@ -138,7 +150,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for index, (contacts, share) in enumerate(sizes):
             url = args.url or f"sqlite+aiosqlite:///{tmp}/bench{index}.db"
-            row = asyncio.run(measure(url, args.users, contacts, share))
+            row = asyncio.run(measure(url, args.users, contacts, share,
+                                      profile="1" if args.profile and index == 0 else ""))
             print(f"{row['contacts']:>10,} {row['due']:>7,} {row['floor_s']:>9.3f} "
                   f"{row['sweep_s']:>9.3f} {row['sweep_s'] / row['floor_s']:>6.1f}x "
                   f"{1000 * row['sweep_s'] / max(row['due'], 1):>11.3f} "

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +34,12 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
     if is_sqlite(url):
         # A busy writer makes others wait instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}
+        database = make_url(url).database
+        if database and database != ":memory:" and "mode=memory" not in url:
+            # Every transaction starts with BEGIN IMMEDIATE (below), so only one runs at a time
+            # anyway; one pooled connection makes the others queue on the event loop instead
+            # of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
                       pool_recycle=1800)

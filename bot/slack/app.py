@@ -8,15 +8,16 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
@@ -77,6 +78,10 @@ class SlackPlatform:
     app: AsyncApp
     cache: ProfileCache
     single_authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None
+    # Users whose Home is being republished -> "changed again meanwhile" (see refresh_home).
+    _home_refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Drafts being posted right now: a double-clicked Post must not send the message twice.
+    posting: set[int] = field(default_factory=set)
 
     async def start(self) -> None:
         """Single-workspace mode: check the bot token once and resume its workspace."""
@@ -147,12 +152,27 @@ class SlackPlatform:
 
     async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Republish Home after a change; a failure here never undoes the change."""
+        key = (team_id, user_id)
+        if key in self._home_refreshing:
+            # Coalesce: one publish is running; it runs once more after it finishes, so a
+            # burst of commands costs two Home builds instead of one per command.
+            self._home_refreshing[key] = True
+            return
+        self._home_refreshing[key] = False
         try:
-            await self.publish_home(client, team_id, user_id)
-        except SlackApiError as failure:
-            logger.info("home refresh failed", extra={"error": failure.response.get("error")})
-        except Exception as failure:
-            logger.warning("home refresh failed", extra={"error": type(failure).__name__})
+            while True:
+                try:
+                    await self.publish_home(client, team_id, user_id)
+                except SlackApiError as failure:
+                    logger.info("home refresh failed",
+                                extra={"error": failure.response.get("error")})
+                except Exception as failure:
+                    logger.warning("home refresh failed", extra={"error": type(failure).__name__})
+                if not self._home_refreshing.get(key):
+                    break
+                self._home_refreshing[key] = False
+        finally:
+            self._home_refreshing.pop(key, None)
 
     def is_slow(self, text: str, team_id: str) -> bool:
         """Commands that may outlast the ack: slow verbs, or @mentions not in the cache."""
@@ -175,6 +195,11 @@ class SlackPlatform:
         """`/rapport <text>`: fast commands answer in the ack, slow ones right after it."""
         team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
         text = str(command.get("text") or "")
+        if not team_id or not user_id:
+            # Without both ids there is nobody to act for; never create rows for "".
+            logger.warning("command refused", extra={"reason": "malformed"})
+            await ack(response_type="ephemeral", text="Sorry, I couldn't tell who you are.")
+            return
         actor = self.actor(team_id, user_id, name=str(command.get("user_name") or ""),
                            workspace_name=str(command.get("team_domain") or ""))
         directory = self.directory(client, team_id)
@@ -297,6 +322,9 @@ class SlackPlatform:
                 initial_comment=b.clip(text, b.MAX_FALLBACK_TEXT))
         except SlackApiError as failure:  # e.g. missing_scope: shown inline instead
             logger.info("file upload failed", extra={"error": failure.response.get("error")})
+            return False
+        except (ClientError, TimeoutError) as failure:  # the upload URL is another host
+            logger.warning("file upload failed", extra={"error": type(failure).__name__})
             return False
         return True
 
@@ -432,6 +460,8 @@ class SlackPlatform:
             return
         actor = self.actor(team_id, user_id)
         checked = await drafts.prepare(actor, draft_id, text, "post", disclose)
+        if checked.ok and draft_id in self.posting:
+            checked = DraftOutcome(False, "That draft is being sent already.", draft_id)
         if not checked.ok:
             # Nothing posted, nothing recorded: the modal stays open with the reason.
             await ack(response_action="errors", errors={"draft": b.clip(checked.message, 500)})
@@ -440,16 +470,20 @@ class SlackPlatform:
         await ack(response_action="update",
                   view=b.notice_view("Sending", f"Sending your message to {first}…"))
         view_id = str(view.get("id") or "")
-        posted, why = await self.post_as_user(team_id, user_id, checked)
-        if posted:
-            done = await drafts.finish(actor, draft_id, text, "post", disclose)
-            shown = b.notice_view("Sent", f"Sent to {first} as you, in your direct messages.")
-            if not done.ok:
-                logger.warning("posted draft not recorded", extra={"draft_id": draft_id})
-        else:
-            done = await drafts.finish(actor, draft_id, text, "copy", disclose)
-            shown = b.copy_view(done.contact_name, done.text, why=why) if done.ok \
-                else b.notice_view("Draft", done.message)
+        self.posting.add(draft_id)
+        try:
+            posted, why = await self.post_as_user(team_id, user_id, checked)
+            if posted:
+                done = await drafts.finish(actor, draft_id, text, "post", disclose)
+                shown = b.notice_view("Sent", f"Sent to {first} as you, in your direct messages.")
+                if not done.ok:
+                    logger.warning("posted draft not recorded", extra={"draft_id": draft_id})
+            else:
+                done = await drafts.finish(actor, draft_id, text, "copy", disclose)
+                shown = b.copy_view(done.contact_name, done.text, why=why) if done.ok \
+                    else b.notice_view("Draft", done.message)
+        finally:
+            self.posting.discard(draft_id)
         await self.update_view(client, view_id, shown)
 
     async def post_as_user(self, team_id: str, user_id: str,
@@ -541,9 +575,22 @@ class SlackPlatform:
         logger.warning("slack tokens revoked", extra={"team_id": team_id, "users": len(users),
                                                       "bot": bot_revoked})
 
+    @staticmethod
+    async def on_error(error: Exception) -> BoltResponse | None:
+        """A payload of the wrong shape is the sender's fault: 400, never a 500 or a traceback."""
+        # KeyError/TypeError/AttributeError/ValueError come from fields that are missing or of
+        # the wrong type (a forged or garbled payload), or a response_url that is no URL.
+        if isinstance(error, KeyError | TypeError | AttributeError | ValueError):
+            logger.warning("slack request refused", extra={"reason": "malformed payload",
+                                                           "error": type(error).__name__})
+            return BoltResponse(status=400, body="")
+        logger.error("slack listener failed", extra={"error": type(error).__name__})
+        return None
+
     def register(self) -> None:
         """Attach every listener to the Bolt app."""
         app = self.app
+        app.error(self.on_error)
         app.command(b.SLASH_COMMAND)(self.on_command)
         app.action(re.compile(r"^nudge_(done|snooze_1d|snooze_1w|snooze_pick|draft|dismiss)$"))(
             self.on_nudge_action)
@@ -561,8 +608,17 @@ class SlackPlatform:
     # ------------------------------------------------------------------ HTTP
     async def handle_events(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, dispatches, answers."""
-        return await to_aiohttp_response(await self.app.async_dispatch(
-            await to_bolt_request(request)))
+        try:
+            bolt_request = await to_bolt_request(request)
+            # Listener errors reach on_error; what escapes dispatch is Bolt's own parsing and
+            # matching, which assume Slack's shapes (a JSON object payload, "user" and "view"
+            # objects with a "type"): anything else is bad input, not a 500.
+            response = await self.app.async_dispatch(bolt_request)
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            logger.warning("slack request refused", extra={"reason": "malformed body",
+                                                           "error": type(error).__name__})
+            return web.Response(status=400, text="bad request")
+        return await to_aiohttp_response(response)
 
     async def handle_install(self, request: web.Request) -> web.Response:
         """GET /slack/install: the "Add to Slack" page with a fresh OAuth state."""

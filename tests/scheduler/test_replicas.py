@@ -40,7 +40,7 @@ async def _seed(count: int) -> None:
             id=i + 1, workspace_id=1, external_id=f"U{i:06d}", display_name=f"U{i}", tz="UTC",
             tz_from_platform=False, window_start_minute=0, window_end_minute=1440,
             working_days=127, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-            weekly_summary=True, active=True, sent_day_count=0, created_at=now)
+            weekly_summary=False, active=True, sent_day_count=0, created_at=now)
             for i in range(count)])
         await connection.execute(insert(Contact), [dict(
             id=i + 1, workspace_id=1, user_id=i + 1, name="Dana", name_key="dana",

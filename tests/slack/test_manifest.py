@@ -62,3 +62,19 @@ def test_bot_scopes_cover_every_web_api_method_the_app_calls() -> None:
         # A method lists alternatives (any one scope suffices); views.* need none.
         assert not needed or granted & set(needed), (method, needed)
     assert SlackMessenger.platform == "slack"
+
+
+def test_export_upload_and_posting_as_the_user_have_their_scopes() -> None:
+    methods_dir = ROOT / "tests" / "data" / "slack-methods"
+    manifest = _manifest()["oauth_config"]["scopes"]
+    # /rapport export uploads with files_upload_v2 (getUploadURLExternal + completeUploadExternal).
+    assert "client.files_upload_v2(" in APP_SOURCE
+    for method in ("files.getUploadURLExternal", "files.completeUploadExternal"):
+        needed = json.loads((methods_dir / f"{method}.json").read_text("utf-8"))["scope"]["bot"]
+        assert set(manifest["bot"]) & set(needed), (method, needed)
+    # An edited draft is posted with the user token: conversations.open + chat.postMessage.
+    assert "user_client.conversations_open(" in APP_SOURCE
+    assert "user_client.chat_postMessage(" in APP_SOURCE
+    for method in ("conversations.open", "chat.postMessage"):
+        needed = json.loads((methods_dir / f"{method}.json").read_text("utf-8"))["scope"]["user"]
+        assert set(manifest["user"]) & set(needed), (method, needed)
