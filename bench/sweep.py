@@ -140,11 +140,15 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=5000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--due-share", type=float, default=0.02)
+    parser.add_argument("--one-size", action="store_true",
+                        help="only --contacts (skip the two linearity sizes; for full scale)")
     parser.add_argument("--profile", action="store_true",
                         help="pyinstrument the first size's sweep (tree on stderr)")
     args = parser.parse_args()
     sizes = [(args.contacts, args.due_share), (args.contacts * 2, args.due_share),
              (args.contacts * 2, args.due_share / 2)]
+    if args.one_size:
+        sizes = sizes[:1]
     print(f"{'contacts':>10} {'due':>7} {'floor s':>9} {'sweep s':>9} {'ratio':>7} "
           f"{'per due ms':>11} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
