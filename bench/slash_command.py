@@ -236,10 +236,10 @@ async def main_async(args: argparse.Namespace) -> None:
           f"{'met' if ratio <= 1.3 else 'NOT met'})")
     all_ok = all(set(row["statuses"]) == {200} for row in rows.values())
     worst = max(row["max"] for row in rows.values())
-    print(f"every request HTTP 200: {all_ok}; slowest {1000 * worst:.0f} ms "
-          f"(Slack's budget {ACK_BUDGET_SECONDS:.0f} s)")
-    if not all_ok or worst >= ACK_BUDGET_SECONDS:
-        raise SystemExit("a request failed or missed Slack's 3 s budget")
+    within = all_ok and worst < ACK_BUDGET_SECONDS
+    # Printed, not raised: like the p99 target, a miss is a finding, and `make bench` goes on.
+    print(f"every request HTTP 200 inside Slack's {ACK_BUDGET_SECONDS:.0f} s: "
+          f"{'yes' if within else 'NO'} (slowest {1000 * worst:.0f} ms)")
 
 
 def main() -> None:

@@ -126,10 +126,12 @@ async def measure(url: str, users: int, contacts: int, due_share: float,
     async with sessions() as session:
         sent = await session.scalar(select(func.count()).select_from(Nudge)
                                     .where(Nudge.status == "sent"))
-    assert report.planned == due and sent == due, (report, sent, due)
+    # A user whose nudges straddle two batches gets one digest now and the rest after the
+    # digest spacing: deferred on purpose, not lost.
+    assert report.planned == due and sent + report.deferred == due, (report, sent, due)
     await engine.dispose()
     return {"contacts": contacts, "due": due, "floor_s": floor, "sweep_s": sweep,
-            "messages": messenger.messages,
+            "messages": messenger.messages, "deferred": report.deferred,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -150,7 +152,7 @@ def main() -> None:
     if args.one_size:
         sizes = sizes[:1]
     print(f"{'contacts':>10} {'due':>7} {'floor s':>9} {'sweep s':>9} {'ratio':>7} "
-          f"{'per due ms':>11} {'peak RSS MB':>12}")
+          f"{'per due ms':>11} {'peak RSS MB':>12} {'deferred':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for index, (contacts, share) in enumerate(sizes):
             url = args.url or f"sqlite+aiosqlite:///{tmp}/bench{index}.db"
@@ -159,7 +161,7 @@ def main() -> None:
             print(f"{row['contacts']:>10,} {row['due']:>7,} {row['floor_s']:>9.3f} "
                   f"{row['sweep_s']:>9.3f} {row['sweep_s'] / row['floor_s']:>6.1f}x "
                   f"{1000 * row['sweep_s'] / max(row['due'], 1):>11.3f} "
-                  f"{row['peak_rss_mb']:>12.0f}")
+                  f"{row['peak_rss_mb']:>12.0f} {row['deferred']:>9,}")
 
 
 if __name__ == "__main__":
