@@ -80,6 +80,8 @@ class SlackPlatform:
     single_authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None
     # Users whose Home is being republished -> "changed again meanwhile" (see refresh_home).
     _home_refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Seconds a Home refresh waits after a change, collecting further changes.
+    home_refresh_delay: float = 1.0
     # Drafts being posted right now: a double-clicked Post must not send the message twice.
     posting: set[int] = field(default_factory=set)
 
@@ -150,17 +152,23 @@ class SlackPlatform:
             stats=numbers if isinstance(numbers, UserStats) else None))
         await client.views_publish(user_id=user_id, view=view)
 
-    async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+    async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str, *,
+                           delay: float | None = None) -> None:
         """Republish Home after a change; a failure here never undoes the change."""
         key = (team_id, user_id)
         if key in self._home_refreshing:
-            # Coalesce: one publish is running; it runs once more after it finishes, so a
-            # burst of commands costs two Home builds instead of one per command.
+            # Coalesce: one publish is pending or running; it runs once more after it
+            # finishes, so a burst of commands costs one or two Home builds, not one each.
             self._home_refreshing[key] = True
             return
         self._home_refreshing[key] = False
         try:
             while True:
+                # Wait a moment first: Home is several queries, and building it right away
+                # for every command would compete with the commands for the database
+                # (bench/slash_command.py: four times fewer commands per second).
+                await asyncio.sleep(self.home_refresh_delay if delay is None else delay)
+                self._home_refreshing[key] = False
                 try:
                     await self.publish_home(client, team_id, user_id)
                 except SlackApiError as failure:
@@ -550,7 +558,7 @@ class SlackPlatform:
             return
         team_id, user_id = _team_of(body), str(event.get("user", ""))
         await self.warm_profile(client, team_id, user_id)
-        await self.refresh_home(client, team_id, user_id)
+        await self.refresh_home(client, team_id, user_id, delay=0)
 
     async def on_uninstalled(self, body: dict[str, Any]) -> None:
         """app_uninstalled: drop every token and stop deliveries to the workspace."""
