@@ -402,6 +402,7 @@ class Rapport:
         now = self.clock()
         today = ctx.today(now)
         async with self.sessions() as session, session.begin():
+            command = await self._full_name_before_kind(session, ctx, command)
             contact, problem, created = await self.find_contact(
                 session, ctx, command.person, directory, create_mentions=True)
             if contact is None:
@@ -414,6 +415,19 @@ class Rapport:
         when = "" if command.day in (None, today) else f" ({_friendly_day(command.day, today)})"
         added = f" I added {name} to your people." if created else ""
         return Reply(f"Logged {command.kind} with {name}{when}.{added}", changed=True)
+
+    async def _full_name_before_kind(self, session: AsyncSession, ctx: UserContext,
+                                     command: c.Log) -> c.Log:
+        """`log Dana White` reads as person "Dana", kind "white"; when "Dana White" is one of
+        the user's people, that is who they meant."""
+        person = command.person
+        if person.mention_id or command.kind in c.KNOWN_KINDS or command.summary:
+            return command
+        full = name_key(f"{person.text} {command.kind}")
+        if any(name_key(n.name) == full for n in await self.contact_names(session, ctx)):
+            return c.Log(person=c.PersonRef(text=f"{person.text} {command.kind}"),
+                         day=command.day, kind="chat", summary=None)
+        return command
 
     async def _record_touch(self, session: AsyncSession, ctx: UserContext, contact: Contact,
                             happened_at: datetime, kind: str, summary: str | None, *,

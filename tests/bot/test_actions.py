@@ -393,3 +393,12 @@ def test_random_text_never_raises_and_refusals_change_nothing(
             await engine.dispose()
 
     asyncio.run(run())
+
+
+async def test_log_with_a_two_word_name_without_quotes(rapport: Rapport, actor: Actor) -> None:
+    assert (await rapport.handle_text(actor, "add Dana Scully")).ok
+    assert (await rapport.handle_text(actor, "add Dana White")).ok
+    reply = await rapport.handle_text(actor, "log Dana White")
+    assert reply.ok and reply.text == "Logged chat with Dana White."
+    # A free kind word that is not part of a name stays a kind, and still needs a clear name.
+    assert "Which Dana" in (await rapport.handle_text(actor, "log Dana pairing")).text
