@@ -196,6 +196,7 @@ class Sweeper:
 
     async def sweep(self, now: datetime | None = None) -> SweepReport:
         """One full pass: plan everything due, then deliver everything deliverable."""
+        fixed_now = now
         now = now or self.clock()
         report = SweepReport()
         task = asyncio.current_task()
@@ -204,7 +205,9 @@ class Sweeper:
         try:
             report.planned = await self.plan(now)
             while not self.stopping:
-                batch = await self.deliver_batch(now)
+                # A paced sweep can run for many minutes: each batch's claims and leases
+                # count from when that batch starts, not from when the sweep started.
+                batch = await self.deliver_batch(fixed_now or self.clock())
                 report.add(batch)
                 if batch.claimed + batch.deferred == 0:
                     break
