@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.models import Contact, Touchpoint, User
 from tests.conftest import snapshot
@@ -93,6 +94,24 @@ async def test_forged_and_stale_signatures_get_401_and_change_nothing(
     assert status == 401
     assert await snapshot(slack.runtime.engine) == before
     assert len(slack.fake.calls) == calls
+
+
+async def test_a_replayed_signed_request_is_refused_and_logs_nothing_twice(
+        slack: SlackHarness) -> None:
+    await slack.runtime.rapport.handle_text(slack.actor(), "add Dana")
+    form = {"token": "legacy", "team_id": slack.team_id, "user_id": ALEX, "command": "/rapport",
+            "text": "log Dana coffee", "api_app_id": slack.fake.app_id,
+            "response_url": slack.sink.url, "trigger_id": slack.fake.new_trigger_id()}
+    body = urllib.parse.urlencode(form)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **slack.headers(body)}
+    statuses = []
+    for _ in range(2):  # the very same bytes and signature, as a replaying attacker sends
+        async with slack.http.post(f"{slack.base}/slack/events", data=body.encode(),
+                                   headers=headers) as response:
+            statuses.append(response.status)
+    assert statuses == [200, 401]
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 1
 
 
 async def test_people_list_keeps_every_section_within_slack_limits(slack: SlackHarness) -> None:
