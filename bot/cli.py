@@ -104,7 +104,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
-        logger.warning("listening", extra={"host": settings.host, "port": settings.port})
+        logger.info("listening", extra={"host": settings.host, "port": settings.port})
         if with_console:
             print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
     sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,

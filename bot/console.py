@@ -104,7 +104,8 @@ class ConsoleMessenger:
 
     async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
         self.delivered.append(message)
-        self.write(render_message(message) + "\n")
+        # The nudge interrupts the prompt the person was looking at: show it again after.
+        self.write(render_message(message) + "\n" + PROMPT)
         return DeliveryResult.sent(ref=f"console:{len(self.delivered)}")
 
 

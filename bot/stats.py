@@ -165,8 +165,9 @@ def _percent(share: float | None) -> str:
 
 def format_stats_text(stats: UserStats) -> str:
     """The stats as plain text (console, and the fallback text on every platform)."""
+    people = "person" if stats.people_reconnected_week == 1 else "people"
     lines = [f"Conversations logged: {stats.touchpoints_week} in the last 7 days "
-             f"({stats.people_reconnected_week} people), {stats.touchpoints_month} in 30 days."]
+             f"({stats.people_reconnected_week} {people}), {stats.touchpoints_month} in 30 days."]
     if stats.nudges_resolved or stats.nudges_waiting:
         late = f", {stats.nudges_done_late} done later" if stats.nudges_done_late else ""
         lines.append(
