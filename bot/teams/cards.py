@@ -22,6 +22,9 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 NUDGE = "nudge"
 DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
+IMPORT = "import"
+IMPORT_CONFIRM = "import_confirm"
+IMPORT_CANCEL = "import_cancel"
 # Teams caps a message at about 28 KB; a digest stays far below with this many items.
 MAX_CARD_ITEMS = 10
 
@@ -176,6 +179,34 @@ def stats_card(stats: UserStats) -> dict[str, Any]:
         slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
         body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
     return _card(body)
+
+
+def _lines(text: str, **style: Any) -> list[dict[str, Any]]:
+    # One TextBlock per line: Teams renders a lone newline inside a TextBlock as a space.
+    return [_text(line, spacing="None", **style) for line in text.splitlines() if line.strip()]
+
+
+def import_preview_card(filename: str, text: str, *, token: str | None) -> dict[str, Any]:
+    """An upload's dry run: what would change (or the row errors); Import and Cancel if valid."""
+    body: list[dict[str, Any]] = [
+        _text(f"Import from {filename}", size="Medium", weight="Bolder"),
+        *_lines(text, color="Attention" if token is None else "Default"),
+    ]
+    if token is None:
+        body.append(_text("Fix the file and send it again.", isSubtle=True))
+        return _card(body)
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": IMPORT, "verb": verb, "token": token}
+
+    return _card(body, [_execute("Import", data(IMPORT_CONFIRM), style="positive"),
+                        _execute("Cancel", data(IMPORT_CANCEL))])
+
+
+def import_result_card(filename: str, text: str, *, ok: bool) -> dict[str, Any]:
+    """What replaced the preview after Import or Cancel: the outcome, no buttons."""
+    return _card([_text(f"Import from {filename}", size="Medium", weight="Bolder"),
+                  *_lines(text, color="Good" if ok else "Default")])
 
 
 def as_attachment(card: Mapping[str, Any]) -> Attachment:
