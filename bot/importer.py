@@ -309,10 +309,14 @@ async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
                                   Contact.workspace_id == ctx.workspace_id))).all())
         by_key = {c.name_key: c for c in contacts}
         by_email = {c.email.lower(): c for c in contacts if c.email}
+        by_id = {c.id: c for c in contacts}
+        # Keyed by the contact object, so new contacts count before they have an id.
         note_texts: dict[int, set[str]] = {}
         for contact_id, text in (await session.execute(
                 select(Note.contact_id, Note.text).where(Note.user_id == ctx.user_id))).all():
-            note_texts.setdefault(contact_id, set()).add(text)
+            if contact_id in by_id:
+                note_texts.setdefault(id(by_id[contact_id]), set()).add(text)
+        pending_notes: list[tuple[Contact, str]] = []
         for row in rows:
             contact = by_key.get(name_key(row.name)) or (
                 by_email.get(row.email) if row.email else None)
@@ -329,14 +333,12 @@ async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
                 contact.next_due_at = planner.cadence_next_due(None, row.cadence_days, now)
                 contact.plan_at = contact.next_due_at
                 session.add(contact)
-                await session.flush()
                 by_key[contact.name_key] = contact
                 if row.email:
                     by_email[row.email] = contact
                 if row.notes:
-                    session.add(Note(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                                     contact_id=contact.id, text=row.notes, created_at=now))
-                    note_texts.setdefault(contact.id, set()).add(row.notes)
+                    pending_notes.append((contact, row.notes))
+                    note_texts.setdefault(id(contact), set()).add(row.notes)
                 continue
             changes: dict[str, object] = {}
             if row.kind and row.kind != contact.kind:
@@ -347,7 +349,7 @@ async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
                 changes["email"] = row.email
             if row.cadence_set and row.cadence_days != contact.cadence_days:
                 changes["cadence_days"] = row.cadence_days
-            new_note = bool(row.notes) and row.notes not in note_texts.get(contact.id, set())
+            new_note = bool(row.notes) and row.notes not in note_texts.get(id(contact), set())
             if not changes and not new_note:
                 plan.unchanged += 1
                 continue
@@ -362,9 +364,14 @@ async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
                     contact.last_touch_at, contact.cadence_days, contact.created_at)
                 contact.plan_at = contact.next_due_at
             if new_note and row.notes:
-                session.add(Note(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                                 contact_id=contact.id, text=row.notes, created_at=now))
-                note_texts.setdefault(contact.id, set()).add(row.notes)
+                pending_notes.append((contact, row.notes))
+                note_texts.setdefault(id(contact), set()).add(row.notes)
+        if write and pending_notes:
+            # One flush gives every new contact its id (a multi-row INSERT), then the notes.
+            await session.flush()
+            session.add_all(Note(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                 contact_id=contact.id, text=text, created_at=now)
+                            for contact, text in pending_notes)
         if write:
             await session.commit()
     return plan

@@ -30,6 +30,7 @@ from bot.drafts import DraftOutcome, DraftService
 from bot.replies import Actor, Attachment, Reply
 from bot.runtime import Runtime
 from bot.slack import blocks as b
+from bot.slack import imports
 from bot.slack.client import make_client
 from bot.slack.directory import ProfileCache, SlackDirectory
 from bot.slack.install import (
@@ -638,6 +639,8 @@ class SlackPlatform:
         app.event("app_home_opened")(self.on_home_opened)
         app.event("app_uninstalled")(self.on_uninstalled)
         app.event("tokens_revoked")(self.on_tokens_revoked)
+        # Last: it ends with a catch-all for DM messages (Bolt runs the first match).
+        imports.register(self)
 
     # ------------------------------------------------------------------ HTTP
     async def handle_events(self, request: web.Request) -> web.Response:

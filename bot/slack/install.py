@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 PLATFORM = "slack"
 OAUTH_STATE_SECONDS = 600
 # The smallest set that works (app_manifest.yml lists the same).
-BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write")
+# files:read + im:history: contacts imported from a CSV/vCard uploaded in the DM with the bot.
+BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write", "files:read",
+              "im:history")
 # Optional: lets a user post their edited draft as themselves, in their DM with the contact
 # (conversations.open needs im:write, chat.postMessage needs chat:write).
 USER_SCOPES = ("chat:write", "im:write")

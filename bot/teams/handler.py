@@ -34,6 +34,13 @@ from bot.actions import Rapport
 from bot.replies import Actor, Reply
 from bot.stats import UserStats
 from bot.teams import cards
+from bot.teams.imports import (
+    HOW_TO_IMPORT,
+    TeamsImports,
+    Upload,
+    find_upload,
+    is_import_command,
+)
 from bot.teams.store import PLATFORM, ReferenceStore
 
 logger = logging.getLogger(__name__)
@@ -225,6 +232,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         self.bot_app_id = bot_app_id
         self.references = ReferenceStore(sessions=rapport.sessions, clock=rapport.clock)
         self.draft_action = draft_action
+        self.imports = TeamsImports(rapport)
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -236,16 +244,37 @@ class RapportTeamsBot(TeamsActivityHandler):
                 await turn_context.send_activity(message)
             return
         personal = is_personal(activity)
+        # Teams delivers attached files to bots in personal chats only; elsewhere they are ignored.
+        upload = find_upload(activity) if personal else None
+        if upload is not None:
+            await self._import_upload(turn_context, upload)
+            return
         if not personal and not mentions_bot(activity):
             return  # group talk not addressed to the bot is none of its business
         actor = actor_for(activity)
-        reply = await self.rapport.handle_text(actor, command_text(activity))
+        text = command_text(activity)
+        # In Teams the file comes as an attachment, so typed `import` gets the how-to instead.
+        reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+            else await self.rapport.handle_text(actor, text)
         if personal:
             await self._remember(turn_context, actor)
             await turn_context.send_activity(render_reply(reply))
             return
         delivered = await self._send_privately(turn_context, actor, reply)
         await turn_context.send_activity(PRIVATE_SENT if delivered else PRIVATE_FAILED)
+
+    async def _import_upload(self, turn_context: TurnContext, upload: Upload) -> None:
+        """A CSV or vCard sent in the personal chat: answer with its dry run card."""
+        actor = actor_for(turn_context.activity)
+        await self._remember(turn_context, actor)
+        preview = await self.imports.preview(actor, upload)
+        if isinstance(preview, str):
+            activity = MessageFactory.text(preview)
+            activity.text_format = "plain"
+        else:
+            activity = MessageFactory.attachment(cards.as_attachment(preview))
+            activity.summary = "Check your import"
+        await turn_context.send_activity(activity)
 
     async def _remember(self, turn_context: TurnContext, actor: Actor) -> bool:
         ctx = await self.rapport.user_context(actor)
@@ -380,6 +409,11 @@ class RapportTeamsBot(TeamsActivityHandler):
             return await self._nudge_action(turn_context, data)
         if kind == cards.DRAFT:
             return await self._draft_action(turn_context, data)
+        if kind == cards.IMPORT:
+            card, message = await self.imports.action(actor_for(turn_context.activity), data)
+            if card is not None:
+                await self._update_card(turn_context, card)
+            return card, message
         return None, STALE_BUTTON
 
     async def _nudge_action(self, turn_context: TurnContext, data: dict[str, Any]

@@ -1,10 +1,10 @@
 """Contact import by file upload in the personal chat: dry run card first, then Import or Cancel.
 
-Teams hands a bot the files a user attaches in a personal chat as message attachments of type
-``application/vnd.microsoft.teams.file.download.info`` whose ``content.downloadUrl`` is a short-lived
-pre-authenticated link (no bot token needed); channels and group chats never deliver files
-this way. The downloaded bytes wait in memory only, for a few minutes, under a random token tied
-to the uploader: a restart forgets them and the user sends the file again.
+Teams hands a bot the files a user attaches in a personal chat as message attachments of
+type ``application/vnd.microsoft.teams.file.download.info`` whose ``content.downloadUrl`` is a
+short-lived pre-authenticated link (no bot token needed); channels and group chats never
+deliver files this way. The downloaded bytes wait in memory only, for a few minutes, under a
+random token tied to the uploader: a restart forgets them and the user sends the file again.
 """
 
 from __future__ import annotations
@@ -37,8 +37,12 @@ MAX_PENDING_PER_USER = 3
 MAX_PENDING_TOTAL = 50
 _CHUNK = 64 * 1024
 
-NOT_IMPORTABLE = ("I can import contacts from a CSV (.csv) or vCard (.vcf) file. Send one of "
-                  "those here, or type “help import”.")
+HOW_TO_IMPORT = ("To import contacts, attach a CSV (.csv) or vCard (.vcf) file to a message "
+                 "here. A CSV needs a header line with at least a name column: "
+                 "name,kind,company,email,cadence,notes. I'll show you what would change "
+                 "before anything is saved.")
+NOT_IMPORTABLE = "I can only import contacts from a CSV (.csv) or vCard (.vcf) file. " + \
+    HOW_TO_IMPORT
 TOO_LARGE = (f"That file is larger than {MAX_BYTES // 1_000_000} MB, the import limit. Split it "
              "into smaller files and send them one by one.")
 DOWNLOAD_FAILED = "I couldn't download that file from Teams. Please send it again."
@@ -49,6 +53,12 @@ CANCELLED = "Import cancelled. Nothing was changed."
 
 # (url, byte limit) -> the file's bytes; raises TooLarge or DownloadFailed.
 Fetch = Callable[[str, int], Awaitable[bytes]]
+
+
+def is_import_command(text: str) -> bool:
+    """Whether typed text is the `import` command (a chat cannot name a file on disk)."""
+    words = text.split(maxsplit=1)
+    return bool(words) and words[0].lower() == "import"
 
 
 class DownloadFailed(Exception):
@@ -101,12 +111,14 @@ async def download(url: str, limit: int) -> bytes:
             if (response.content_length or 0) > limit:
                 raise TooLarge
             data = bytearray()
-            async for chunk in response.content.iter_chunked(_CHUNK):
+            while True:
+                # At most limit + 1 bytes in all: enough to know it is too large, never more.
+                chunk = await response.content.read(min(_CHUNK, limit + 1 - len(data)))
+                if not chunk:
+                    return bytes(data)
                 data.extend(chunk)
-                # Stop at limit + 1: enough to know it is too large, never the whole file.
                 if len(data) > limit:
                     raise TooLarge
-            return bytes(data)
     except (aiohttp.ClientError, TimeoutError) as failure:
         raise DownloadFailed(type(failure).__name__) from failure
 

@@ -20,6 +20,7 @@ import mimetypes
 import re
 import secrets
 import time
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -139,13 +140,30 @@ class MethodSpec:
         return next((c for c in candidates if c in self.errors), default)
 
 
+# NOT from Slack's published reference (no files.info.json was available to copy): written by
+# hand from docs.slack.dev/reference/methods/files.info, keeping only the fields the fake reads.
+# A reference file of the same name in ``directory`` takes precedence.
+_HAND_WRITTEN_SPECS: Mapping[str, Mapping[str, Any]] = {
+    "files.info": {
+        "http_method": "GET",
+        "args": {"required": ["token", "file"]},
+        "rate_limits": "t4",
+        "errors": ["file_not_found", "file_deleted", "missing_scope", "invalid_auth"],
+        "scope": {"bot": ["files:read"], "user": ["files:read"]},
+        "json_input_supported": False,
+    },
+}
+
+
 @functools.cache
 def load_method_specs(directory: Path = METHODS_DIR) -> Mapping[str, MethodSpec]:
-    """Read every ``<method>.json`` reference file in ``directory``."""
+    """Read every ``<method>.json`` reference file in ``directory`` (plus hand-written ones)."""
     specs: dict[str, MethodSpec] = {}
     for path in sorted(directory.glob("*.json")):
         name = path.name.removesuffix(".json")
         specs[name] = MethodSpec.from_reference(name, json.loads(path.read_text("utf-8")))
+    for name, data in _HAND_WRITTEN_SPECS.items():
+        specs.setdefault(name, MethodSpec.from_reference(name, data))
     return specs
 
 
@@ -233,6 +251,8 @@ class UploadedFile:
     title: str | None = None
     completed: bool = False
     channels: list[str] = field(default_factory=list)
+    # Slack's short type name ("csv", "vcard"); set by add_file, guessed from the name otherwise.
+    filetype: str | None = None
 
     def to_slack(self, created: int) -> dict[str, Any]:
         """The file object Slack returns from files.completeUploadExternal."""
@@ -595,6 +615,8 @@ class FakeSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_tabs: dict[str, str] = {}
         self.files: dict[str, UploadedFile] = {}
+        # GETs of a file's url_private_download: file id, bearer token sent, HTTP status.
+        self.downloads: list[tuple[str, str | None, int]] = []
 
         self._clock = clock
         self._faults: dict[str, deque[_Fault]] = {}
@@ -616,6 +638,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
+            "files.info": self._files_info,
             "oauth.v2.access": self._oauth_v2_access,
             "users.info": self._users_info,
             "views.open": self._views_open,
@@ -635,6 +658,7 @@ class FakeSlack:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._handle_download)
         self._stopping = asyncio.Event()
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
@@ -797,6 +821,30 @@ class FakeSlack:
         self.channels[channel_id] = channel
         return channel
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        data: bytes,
+        *,
+        user_id: str,
+        team_id: str = DEFAULT_TEAM_ID,
+        filetype: str | None = None,
+    ) -> dict[str, Any]:
+        """A file ``user_id`` uploaded, as files.info returns it (with url_private_download)."""
+        self.files[file_id] = UploadedFile(
+            id=file_id,
+            team_id=team_id,
+            user_id=user_id,
+            filename=name,
+            length=len(data),
+            content=data,
+            title=name,
+            completed=True,
+            filetype=filetype,
+        )
+        return self._file_info(self.files[file_id])
+
     def new_trigger_id(self) -> str:
         """A trigger id as Slack puts in interaction payloads; views.open refuses it after 3 s."""
         trigger = f"{int(time.time())}.{next(self._ids)}.{secrets.token_hex(16)}"
@@ -882,6 +930,7 @@ class FakeSlack:
         self.views.clear()
         self.home_tabs.clear()
         self.files.clear()
+        self.downloads.clear()
         self._faults.clear()
         self._windows.clear()
         self._issued_triggers.clear()
@@ -939,6 +988,28 @@ class FakeSlack:
         upload.content = content
         await self._wait_latency()
         return web.Response(text=f"OK - {len(content)}", content_type="text/plain")
+
+    async def _handle_download(self, request: web.Request) -> web.Response:
+        # Slack's file host wants the bot token of the file's workspace as a Bearer header.
+        team_id, _, file_id = request.match_info["team_file"].partition("-")
+        upload = self.files.get(file_id)
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ").strip() if authorization.startswith(
+            "Bearer ") else None
+        info = self.tokens.get(token or "")
+        authorised = info is not None and not info.revoked and info.team_id == team_id
+        if not authorised:
+            status, response = 401, web.Response(status=401, text="not authed")
+        elif upload is None or upload.team_id != team_id or upload.content is None:
+            status, response = 404, web.Response(status=404, text="file not found")
+        else:
+            status = 200
+            response = web.Response(
+                body=upload.content, content_type=self._file_info(upload)["mimetype"]
+            )
+        self.downloads.append((file_id, token, status))
+        await self._wait_latency()
+        return response
 
     async def _wait_latency(self) -> None:
         if self.latency > 0:
@@ -1445,6 +1516,24 @@ class FakeSlack:
                 message["thread_ts"] = str(args["thread_ts"])
             self.messages.setdefault(channel_id, []).append(message)
         return {"files": shared}
+
+    def _file_info(self, upload: UploadedFile) -> dict[str, Any]:
+        """The file object files.info returns, with the download URL on this fake's origin."""
+        body = upload.to_slack(int(time.time()))
+        extension = upload.filename.rsplit(".", 1)[-1].lower() if "." in upload.filename else ""
+        body["filetype"] = upload.filetype or extension or "binary"
+        body["url_private_download"] = (
+            f"{self.origin}/files-pri/{upload.team_id}-{upload.id}/download/"
+            + urllib.parse.quote(upload.filename, safe="")
+        )
+        return body
+
+    def _files_info(self, call: _Call) -> dict[str, Any]:
+        auth = call.identity
+        upload = self.files.get(str(call.args["file"]))
+        if upload is None or upload.team_id != auth.team_id or upload.content is None:
+            raise SlackError("file_not_found")
+        return {"file": self._file_info(upload)}
 
     def _parse_view(self, call: _Call, *, types: tuple[str, ...]) -> dict[str, Any]:
         view = call.args.get("view")

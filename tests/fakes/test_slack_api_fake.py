@@ -427,3 +427,35 @@ async def test_reset_forgets_traffic_but_keeps_seeds(
 
     assert fake_slack.calls == [] and fake_slack.messages_in("C0GENERAL") == []
     assert (await fake_slack_client.auth_test())["team_id"] == DEFAULT_TEAM_ID
+
+
+async def test_files_info_and_download_need_the_files_workspace_bot_token(
+    fake_slack: FakeSlack, fake_slack_client: AsyncWebClient, seed_slack_workspace: SeedWorkspace
+) -> None:
+    fake_slack.add_file("F0CSV", "people list.csv", b"name\nDana\n", user_id=USER,
+                        filetype="csv")
+
+    info = (await fake_slack_client.files_info(file="F0CSV"))["file"]
+    assert (info["id"], info["name"], info["size"], info["filetype"], info["user"]) == (
+        "F0CSV", "people list.csv", 10, "csv", USER)
+    assert fake_slack.calls_to("files.info")[0].http_method == "GET"
+    url = info["url_private_download"]
+    assert url.startswith(fake_slack.origin)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, headers={"Authorization": f"Bearer {DEFAULT_BOT_TOKEN}"}) as ok:
+            assert (ok.status, await ok.read()) == (200, b"name\nDana\n")
+        async with http.get(url) as anonymous:
+            assert anonymous.status == 401
+        other = seed_slack_workspace("T0OTHER")
+        async with http.get(url, headers={"Authorization": f"Bearer {other.token}"}) as foreign:
+            assert foreign.status == 401
+    assert [(f, s) for f, _, s in fake_slack.downloads] == [
+        ("F0CSV", 200), ("F0CSV", 401), ("F0CSV", 401)]
+    # Another workspace's bot cannot see the file at all, and unknown ids are file_not_found.
+    foreign_client = AsyncWebClient(token=other.token, base_url=fake_slack.base_url)
+    for client, file_id in ((foreign_client, "F0CSV"), (fake_slack_client, "F0NONE")):
+        with pytest.raises(SlackApiError) as failure:
+            await client.files_info(file=file_id)
+        assert failure.value.response["error"] == "file_not_found"
+    assert "files.info" in load_method_specs()
+    assert load_method_specs()["files.info"].bot_scopes == ("files:read",)

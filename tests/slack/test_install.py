@@ -35,7 +35,8 @@ async def _install(slack: SlackHarness) -> None:
     assert link is not None, page
     query = urllib.parse.parse_qs(urllib.parse.urlparse(link.group(1).replace("&amp;", "&")).query)
     state = query["state"][0]
-    assert query["scope"][0] == "commands,chat:write,im:write,users:read,files:write"
+    assert query["scope"][0] == ("commands,chat:write,im:write,users:read,files:write,"
+                                 "files:read,im:history")
     assert query["user_scope"][0] == "chat:write,im:write"
     code = slack.fake.add_oauth_code(team_id=NEW_TEAM, team_name="New Co", user_id=ALEX,
                                      user_scopes=("chat:write", "im:write"))

@@ -135,7 +135,7 @@ def test_manifest_declares_a_conversational_bot_in_every_scope() -> None:
     assert bot["botId"] == PLACEHOLDER_ID
     assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
     assert bot["isNotificationOnly"] is False
-    assert bot["supportsFiles"] is False
+    assert bot["supportsFiles"] is True  # contact import by file upload in the personal chat
     [commands] = bot["commandLists"]
     assert commands["scopes"] == ["personal"]
     assert [c["title"] for c in commands["commands"]] == MAIN_COMMANDS
