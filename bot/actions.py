@@ -22,6 +22,7 @@ from bot import commands as c
 from bot.replies import Actor, Attachment, Reply, error
 from bot.resolve import ContactName, Resolved, name_key, resolve
 from scheduler import planner, wording
+from scheduler.delivery import IMPORTANT_DATE_LEAD_DAYS, load_nudge_items
 from scheduler.messenger import NudgeItem
 from storage.models import (
     Contact,
@@ -676,8 +677,6 @@ class Rapport:
     # ------------------------------------------------------------------ views
     async def open_nudges(self, ctx: UserContext, *, limit: int = 50) -> list[NudgeItem]:
         """The user's nudges that are due and not acted on, oldest first."""
-        from scheduler.delivery import Sweeper
-
         now = self.clock()
         async with self.sessions() as session:
             ids = list((await session.scalars(
@@ -686,10 +685,9 @@ class Rapport:
                     or_(Nudge.status == "sent",
                         Nudge.status.in_(("planned", "claimed")) & (Nudge.due_at <= now)))
                 .order_by(Nudge.due_at).limit(limit))).all())
-        if not ids:
-            return []
-        loader = Sweeper(sessions=self.sessions, messengers={}, clock=self.clock)
-        items = await loader._load_items(set(ids))
+            if not ids:
+                return []
+            items = await load_nudge_items(session, ids, now)
         return [items[i] for i in ids if i in items]
 
     async def due(self, ctx: UserContext) -> Reply:
@@ -786,8 +784,6 @@ class Rapport:
     # ------------------------------------------------------------------ dates
     async def set_date(self, ctx: UserContext, command: c.SetDate,
                        directory: Directory | None) -> Reply:
-        from scheduler.delivery import IMPORTANT_DATE_LEAD_DAYS
-
         now = self.clock()
         today = ctx.today(now)
         async with self.sessions() as session, session.begin():

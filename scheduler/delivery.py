@@ -134,6 +134,56 @@ def backoff_seconds(attempts: int) -> float:
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
+async def load_nudge_items(session: AsyncSession, nudge_ids: set[int] | list[int],
+                           now: datetime) -> dict[int, NudgeItem]:
+    """Nudges as platforms show them (human headline, last-touch context), by nudge id."""
+    rows = (await session.execute(
+        select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
+               Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
+               Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
+               User.tz)
+        .join(Contact, Contact.id == Nudge.contact_id)
+        .join(User, User.id == Nudge.user_id)
+        .outerjoin(Note, Note.id == Nudge.note_id)
+        .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
+        .where(Nudge.id.in_(nudge_ids)))).all()
+    contact_ids = {row[2] for row in rows}
+    touches: dict[int, tuple[str, datetime, str | None]] = {}
+    if contact_ids:
+        latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
+                  .where(Touchpoint.contact_id.in_(contact_ids))
+                  .group_by(Touchpoint.contact_id).subquery())
+        touches = {
+            contact_id: (kind, happened_at, summary)
+            for contact_id, kind, happened_at, summary in (await session.execute(
+                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
+                       Touchpoint.summary)
+                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
+                                   latest.c.at == Touchpoint.happened_at)))).all()}
+    items: dict[int, NudgeItem] = {}
+    for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
+         note_text, note_created, date_kind, month, day, tz) in rows:
+        if reason == "follow_up" and note_text is not None and note_created is not None:
+            headline = wording.follow_up_headline(name, note_text,
+                                                  planner.local_date(note_created, tz))
+        elif reason == "date" and date_kind is not None:
+            occurrence = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
+            headline = wording.important_date_headline(name, date_kind, occurrence,
+                                                       planner.local_date(now, tz))
+        else:
+            since = (now - last_touch_at).days if last_touch_at else None
+            headline = wording.cadence_headline(name, company, since, cadence or 0)
+        context = None
+        if contact_id in touches:
+            kind, happened_at, summary = touches[contact_id]
+            context = wording.last_touch_context(kind, planner.local_date(happened_at, tz),
+                                                 summary)
+        items[nudge_id] = NudgeItem(nudge_id=nudge_id, contact_id=contact_id,
+                                    contact_name=name, reason=reason, headline=headline,
+                                    context=context)
+    return items
+
+
 class Sweeper:
     """Plans, claims and delivers due nudges. Safe to run on several replicas at once."""
 
@@ -484,50 +534,7 @@ class Sweeper:
 
     async def _load_items(self, nudge_ids: set[int]) -> dict[int, NudgeItem]:
         async with self.sessions() as session:
-            rows = (await session.execute(
-                select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
-                       Contact.company, Contact.cadence_days, Contact.last_touch_at,
-                       Contact.created_at, Note.text, Note.created_at, ImportantDate.kind,
-                       ImportantDate.month, ImportantDate.day, User.tz)
-                .join(Contact, Contact.id == Nudge.contact_id)
-                .join(User, User.id == Nudge.user_id)
-                .outerjoin(Note, Note.id == Nudge.note_id)
-                .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
-                .where(Nudge.id.in_(nudge_ids)))).all()
-            contact_ids = {row[2] for row in rows}
-            latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
-                      .where(Touchpoint.contact_id.in_(contact_ids))
-                      .group_by(Touchpoint.contact_id).subquery())
-            touches = {
-                contact_id: (kind, happened_at, summary)
-                for contact_id, kind, happened_at, summary in (await session.execute(
-                    select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
-                           Touchpoint.summary)
-                    .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
-                                       latest.c.at == Touchpoint.happened_at)))).all()
-            } if contact_ids else {}
-        items: dict[int, NudgeItem] = {}
-        for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
-             _contact_created, note_text, note_created, date_kind, month, day, tz) in rows:
-            now_local = planner.local_date(self.clock(), tz)
-            if reason == "follow_up" and note_text is not None and note_created is not None:
-                headline = wording.follow_up_headline(name, note_text,
-                                                      planner.local_date(note_created, tz))
-            elif reason == "date" and date_kind is not None:
-                occurrence = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
-                headline = wording.important_date_headline(name, date_kind, occurrence, now_local)
-            else:
-                since = (self.clock() - last_touch_at).days if last_touch_at else None
-                headline = wording.cadence_headline(name, company, since, cadence or 0)
-            context = None
-            if contact_id in touches:
-                kind, happened_at, summary = touches[contact_id]
-                context = wording.last_touch_context(kind, planner.local_date(happened_at, tz),
-                                                     summary)
-            items[nudge_id] = NudgeItem(nudge_id=nudge_id, contact_id=contact_id,
-                                        contact_name=name, reason=reason, headline=headline,
-                                        context=context)
-        return items
+            return await load_nudge_items(session, nudge_ids, self.clock())
 
     async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
                     ) -> DeliveryResult:
