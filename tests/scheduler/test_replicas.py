@@ -7,20 +7,18 @@ talking to a local fake Slack; the only thing counted is what reached the fake.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from scheduler.delivery import RECORD_EVERY
 from storage import db
-from storage.models import Contact, Nudge, User, Workspace
+from storage.models import Nudge
 from tests.conftest import PG_SKIP_REASON, PG_URL, truncate_all
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
+from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)]
 NUDGES = 10_000
@@ -30,39 +28,14 @@ async def _seed(count: int) -> None:
     assert PG_URL is not None
     engine = db.create_engine(PG_URL, pool_size=2)
     await truncate_all(engine)
-    now = datetime.now(UTC)
-    due = now - timedelta(minutes=1)
-    async with engine.begin() as connection:
-        await connection.execute(insert(Workspace), [dict(
-            id=1, platform="slack", external_id=DEFAULT_TEAM_ID, name="Test", ai_enabled=True,
-            disclosure_policy="optional", active=True, created_at=now)])
-        await connection.execute(insert(User), [dict(
-            id=i + 1, workspace_id=1, external_id=f"U{i:06d}", display_name=f"U{i}", tz="UTC",
-            tz_from_platform=False, window_start_minute=0, window_end_minute=1440,
-            working_days=127, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-            weekly_summary=False, active=True, sent_day_count=0, created_at=now)
-            for i in range(count)])
-        await connection.execute(insert(Contact), [dict(
-            id=i + 1, workspace_id=1, user_id=i + 1, name="Dana", name_key="dana",
-            kind="colleague", created_at=now) for i in range(count)])
-        await connection.execute(insert(Nudge), [dict(
-            workspace_id=1, user_id=i + 1, contact_id=i + 1, reason="cadence",
-            dedupe_key=f"cadence:{i + 1}:seed", due_at=due, deliver_after=due, status="planned",
-            snooze_count=0, attempts=0, created_at=now) for i in range(count)])
+    await seed_due_nudges(engine, count)
     await engine.dispose()
 
 
 async def _start_worker(fake: FakeSlack) -> asyncio.subprocess.Process:
     assert PG_URL is not None
-    env = {**os.environ, "RAPPORT_DATABASE_URL": PG_URL, "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
-           "SLACK_SIGNING_SECRET": "test-secret", "SLACK_API_URL": fake.base_url,
-           "RAPPORT_SWEEP_SECONDS": "1", "RAPPORT_LEASE_SECONDS": "5",
-           "RAPPORT_LOG_LEVEL": "WARNING"}
-    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "MicrosoftAppId"):
-        env.pop(name, None)
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL)
+    # Short leases, so the SIGKILL test sees the killed worker's claims expire quickly.
+    return await start_worker(fake, PG_URL, lease_seconds=5)
 
 
 async def _sent_count() -> int:
@@ -111,7 +84,7 @@ async def test_two_workers_deliver_ten_thousand_nudges_exactly_once() -> None:
     async with FakeSlack() as fake:
         fake.add_workspace(DEFAULT_TEAM_ID, "Test", bot_token=DEFAULT_BOT_TOKEN)
         for i in range(NUDGES):
-            fake.add_user(f"U{i:06d}", name=f"u{i}", team_id=DEFAULT_TEAM_ID)
+            fake.add_user(slack_user(i), name=f"u{i}", team_id=DEFAULT_TEAM_ID)
         workers = [await _start_worker(fake), await _start_worker(fake)]
         try:
             sent = await _wait_until_sent(NUDGES, 300)
@@ -129,7 +102,7 @@ async def test_a_worker_killed_mid_sweep_loses_nothing_and_repeats_little() -> N
     async with FakeSlack() as fake:
         fake.add_workspace(DEFAULT_TEAM_ID, "Test", bot_token=DEFAULT_BOT_TOKEN)
         for i in range(count):
-            fake.add_user(f"U{i:06d}", name=f"u{i}", team_id=DEFAULT_TEAM_ID)
+            fake.add_user(slack_user(i), name=f"u{i}", team_id=DEFAULT_TEAM_ID)
         victim = await _start_worker(fake)
         for _ in range(600):
             if len(fake.calls_to("chat.postMessage")) >= 300:
