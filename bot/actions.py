@@ -292,9 +292,8 @@ class Rapport:
                                     created_at=now)
                         session.add(user)
                         await session.flush()
-                    elif actor.tz and user.tz_from_platform and valid_zone(actor.tz) \
-                            and valid_zone(actor.tz) != user.tz:
-                        user.tz = valid_zone(actor.tz) or user.tz
+                    elif user.tz_from_platform and (platform_zone := valid_zone(actor.tz or "")):
+                        user.tz = platform_zone
                     if not user.active and user.inactive_reason:
                         # The user is talking to us again, so they can be reached again,
                         # and what waited for them need not wait for the next recheck.
