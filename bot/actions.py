@@ -173,6 +173,15 @@ class Rapport:
 
         return await self._guarded(actor, act)
 
+    async def handle_import(self, actor: Actor, filename: str, data: bytes, *,
+                            dry_run: bool) -> Reply:
+        """A contacts file the actor sent (upload, console path, CLI): dry run or import."""
+
+        async def run(ctx: UserContext) -> Reply:
+            return await self.import_contacts(ctx, filename, data, dry_run=dry_run)
+
+        return await self._guarded(actor, run)
+
     async def _guarded(self, actor: Actor,
                        use_case: Callable[[UserContext], Awaitable[Reply]]) -> Reply:
         """Run a use case for `actor`: a database outage answers "try again", never raises."""

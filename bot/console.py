@@ -184,9 +184,8 @@ class ConsoleChat:
         except OSError as failure:
             return Reply(f"I can't read {path}: {failure.strerror or type(failure).__name__}.",
                          ok=False)
-        ctx = await self.rapport.user_context(self.actor)
-        return await self.rapport.import_contacts(ctx, path.name, data,
-                                                  dry_run=command.dry_run)
+        return await self.rapport.handle_import(self.actor, path.name, data,
+                                                dry_run=command.dry_run)
 
     async def _next_line(self) -> str | None:
         if self._input is None:

@@ -100,11 +100,9 @@ def register(app: typer.Typer) -> None:
                 if platform != "console":
                     # A typo must not create a new tenant; users appear on first contact anyway.
                     await find_workspace(runtime.sessions, f"{platform}:{workspace_ext}")
-                ctx = await runtime.rapport.user_context(
+                reply = await runtime.rapport.handle_import(
                     Actor(platform=platform, workspace_external_id=workspace_ext,
-                          user_external_id=user_ext))
-                reply = await runtime.rapport.import_contacts(ctx, file.name, data,
-                                                              dry_run=dry_run)
+                          user_external_id=user_ext), file.name, data, dry_run=dry_run)
             finally:
                 await runtime.close()
             typer.echo(reply.text)

@@ -246,9 +246,8 @@ class SlackImports:
         except ImportRefused as refused:
             await self.post(client, channel, notice_blocks(str(refused)))
             return
-        rapport = self.platform.rapport
-        ctx = await rapport.user_context(self.platform.actor(team_id, user_id))
-        reply = await rapport.import_contacts(ctx, file.import_name, data, dry_run=True)
+        reply = await self.platform.rapport.handle_import(
+            self.platform.actor(team_id, user_id), file.import_name, data, dry_run=True)
         await self.post(client, channel, dry_run_blocks(file, reply))
 
     async def uploader_file(self, body: dict[str, Any], action: dict[str, Any],
@@ -303,9 +302,8 @@ class SlackImports:
             except ImportRefused as refused:
                 await self.update(client, body, notice_blocks(str(refused)))
                 return
-            rapport = self.platform.rapport
-            ctx = await rapport.user_context(self.platform.actor(team_id, user_id))
-            reply = await rapport.import_contacts(ctx, file.import_name, data, dry_run=False)
+            reply = await self.platform.rapport.handle_import(
+                self.platform.actor(team_id, user_id), file.import_name, data, dry_run=False)
         finally:
             self.importing.discard(key)
         prefix = f"Imported “{b.clip(file.name, 80)}”: " if reply.ok else \

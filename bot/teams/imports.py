@@ -210,9 +210,8 @@ class TeamsImports:
         except DownloadFailed as failure:
             logger.warning("import download failed", extra={"error": str(failure)[:80]})
             return DOWNLOAD_FAILED
-        ctx = await self.rapport.user_context(actor)
         filename = upload.name or f"upload.{upload.file_type.lower() or 'csv'}"
-        reply = await self.rapport.import_contacts(ctx, filename, data, dry_run=True)
+        reply = await self.rapport.handle_import(actor, filename, data, dry_run=True)
         if not reply.ok:
             return cards.import_preview_card(filename, reply.text, token=None)
         token = self.pending.put(owner_of(actor), filename, data)
@@ -237,8 +236,7 @@ class TeamsImports:
             return None, EXPIRED
         if verb == cards.IMPORT_CANCEL:
             return cards.import_result_card(item.filename, CANCELLED, ok=False), CANCELLED
-        ctx = await self.rapport.user_context(actor)
-        reply = await self.rapport.import_contacts(ctx, item.filename, item.data, dry_run=False)
+        reply = await self.rapport.handle_import(actor, item.filename, item.data, dry_run=False)
         if not reply.ok and not reply.extra.get("errors"):
             # A passing failure (database busy): the same click may work in a moment.
             self.pending.restore(token, item)
