@@ -35,17 +35,17 @@ import itertools
 import json
 import logging
 import math
-import socket
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import web
+
+from tests.fakes.local_server import LocalServer
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class _Fault:
     error: ConnectorError
 
 
-class BotConnectorFake:
+class BotConnectorFake(LocalServer):
     """An aiohttp server speaking the Connector REST API (``/v3/conversations/...``).
 
     ``activities`` holds what was accepted; refused attempts (faults, rate limits) appear only in
@@ -165,7 +165,8 @@ class BotConnectorFake:
         self.enforce_rate_limits = enforce_rate_limits
         # time.time (not monotonic) so time-machine can move the rate-limit windows.
         self._clock = clock
-        self._host = host
+        # Short shutdown: botbuilder's requests sessions may hold idle keep-alive sockets.
+        super().__init__(host=host, shutdown_timeout=0.1)
         self.activities: list[ReceivedActivity] = []
         self.requests: list[ReceivedRequest] = []
         self.created_conversations: list[CreatedConversation] = []
@@ -177,15 +178,10 @@ class BotConnectorFake:
         self._rate: dict[tuple[str, str], deque[float]] = {}
         # Teams message ids are millisecond timestamps; realistic and unique is enough here.
         self._ids = itertools.count(1_700_000_000_000)
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        if self._runner is not None:
-            raise RuntimeError("BotConnectorFake already started")
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.add_routes(
             [
@@ -201,39 +197,12 @@ class BotConnectorFake:
                 web.route("*", "/{tail:.*}", self._unhandled),
             ]
         )
-        # Short shutdown: botbuilder's requests sessions may hold idle keep-alive sockets.
-        runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self._host, 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-
-    async def stop(self) -> None:
-        """Stop listening; recorded activities stay readable."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
+        return app
 
     @property
     def service_url(self) -> str:
         """The ``serviceUrl`` to put into activities, with the trailing slash Teams uses."""
-        if self._port is None:
-            raise RuntimeError("BotConnectorFake not started")
-        return f"http://{self._host}:{self._port}/"
+        return f"http://{self._host}:{self.port}/"
 
     # -- inspection and control ------------------------------------------------------------
 

@@ -24,16 +24,17 @@ import inspect
 import json
 import math
 import secrets
-import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from tests.fakes.local_server import LocalServer
 
 __all__ = [
     "BROADCAST_MENTIONS_REPLY",
@@ -129,7 +130,7 @@ class _Failure:
     code: str | None
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalServer):
     """A Chat Completions server on 127.0.0.1 with scriptable replies, failures and latency."""
 
     def __init__(
@@ -139,6 +140,7 @@ class FakeOpenAI:
         reply_text: str = DEFAULT_REPLY,
         known_models: set[str] | None = None,
     ) -> None:
+        super().__init__()
         self.api_key = api_key
         # None accepts any model (OpenAI) or deployment name (Azure); a set makes others 404,
         # which is how a misconfigured RAPPORT_AI_MODEL / RAPPORT_AI_DEPLOYMENT shows up.
@@ -149,53 +151,16 @@ class FakeOpenAI:
         self._reply_text = reply_text
         self._responder: Responder | None = None
         self._failures: deque[_Failure] = deque()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        # Set by stop() so slow responses end at once instead of holding up the runner's
-        # shutdown (aiohttp keeps a handler running after its client has given up).
-        self._stopping = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        if self._runner is not None:
-            raise RuntimeError("FakeOpenAI is already started")
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._openai_completions)
         app.router.add_post(
             "/openai/deployments/{deployment}/chat/completions", self._azure_completions
         )
-        self._stopping = asyncio.Event()
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        # Binding the socket ourselves is the public way to learn the port of a port-0 bind.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-
-    async def stop(self) -> None:
-        """Stop listening; safe to call twice."""
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeOpenAI is not started")
-        return self._port
+        return app
 
     @property
     def base_url(self) -> str:

@@ -26,10 +26,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import BodyPartReader, web
+
+from tests.fakes.local_server import LocalServer
 
 __all__ = [
     "DEFAULT_BOT_SCOPES",
@@ -580,7 +582,7 @@ def _view_errors(view: dict[str, Any], *, types: tuple[str, ...]) -> list[str]:
 # -- the fake ---------------------------------------------------------------------------------
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """The Slack Web API on 127.0.0.1: records calls, stores messages and views, injects faults."""
 
     def __init__(
@@ -596,6 +598,7 @@ class FakeSlack:
         clock: Callable[[], float] = time.monotonic,
         specs: Mapping[str, MethodSpec] | None = None,
     ) -> None:
+        super().__init__()
         self.enforce_rate_limits = enforce_rate_limits
         self.rate_limits = (rate_limits or RateLimits()).scaled(rate_limit_scale)
         self.latency = latency
@@ -625,10 +628,6 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._issued_triggers: dict[str, float] = {}
         self._used_triggers: set[str] = set()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
-        # Set by stop() so a test's artificial latency does not hold up the runner's shutdown.
-        self._stopping = asyncio.Event()
 
         self._handlers: dict[str, Handler] = {
             "auth.test": self._auth_test,
@@ -651,40 +650,12 @@ class FakeSlack:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
-        if self._runner is not None:
-            raise RuntimeError("FakeSlack is already started")
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._handle_download)
-        self._stopping = asyncio.Event()
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self._port = int(runner.addresses[0][1])
-        self._runner = runner
-
-    async def stop(self) -> None:
-        """Stop listening; safe to call twice."""
-        self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeSlack is not started")
-        return self._port
+        return app
 
     @property
     def origin(self) -> str:
