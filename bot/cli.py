@@ -34,27 +34,10 @@ def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conso
     """Talk to Rapport in this terminal; nudges arrive here while the scheduler runs."""
     settings = _settings()
     configure_logging("WARNING", "text")
-    asyncio.run(_chat(settings, user=user, with_scheduler=scheduler))
-
-
-async def _chat(settings: Settings, *, user: str | None, with_scheduler: bool) -> None:
-    from bot.console import ConsoleChat, ConsoleMessenger, console_actor, stdin_lines
-    from bot.runtime import build_runtime
-    from scheduler.jobs import build_scheduler
-
-    runtime = await build_runtime(settings)
-    runtime.add_messenger(ConsoleMessenger())
-    scheduler = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds) \
-        if with_scheduler else None
-    if scheduler is not None:
-        scheduler.start()
-    try:
-        await ConsoleChat(rapport=runtime.rapport, actor=console_actor(user),
-                          lines=stdin_lines()).run()
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        await runtime.close()
+    # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
+    # session shuts down as gracefully as a server does.
+    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True, with_web=False,
+                       with_platforms=False, console_user=user))
 
 
 @app.command()
@@ -84,7 +67,8 @@ def worker() -> None:
 
 
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
-                 with_web: bool = True) -> None:
+                 with_web: bool = True, with_platforms: bool = True,
+                 console_user: str | None = None) -> None:
     from aiohttp import web
 
     from bot.console import ConsoleChat, ConsoleMessenger, console_actor, stdin_lines
@@ -94,7 +78,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     from scheduler.jobs import build_scheduler
 
     runtime = await build_runtime(settings)
-    for messenger in await messengers_for(runtime):
+    for messenger in await messengers_for(runtime) if with_platforms else []:
         runtime.add_messenger(messenger)
     if with_console:
         runtime.add_messenger(ConsoleMessenger())
@@ -119,7 +103,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     try:
         if with_console:
             chat_task = asyncio.create_task(ConsoleChat(
-                rapport=runtime.rapport, actor=console_actor(), lines=stdin_lines()).run())
+                rapport=runtime.rapport, actor=console_actor(console_user),
+                lines=stdin_lines()).run())
             stop_task = asyncio.create_task(stop.wait())
             await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in (chat_task, stop_task):
@@ -127,7 +112,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         else:
             await stop.wait()
     finally:
-        logger.warning("shutting down")
+        logger.info("shutting down")
         runtime.sweeper.stop()
         if sched is not None:
             # Pause first: shutdown() cancels a running sweep, which would cut deliveries the
@@ -135,7 +120,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             sched.pause()
             released = await runtime.sweeper.shutdown(settings.shutdown_seconds)
             sched.shutdown(wait=False)
-            logger.warning("scheduler stopped", extra={"released": released})
+            logger.info("scheduler stopped", extra={"released": released})
         if runner is not None:
             await runner.cleanup()
         await runtime.close()
