@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from bot.config import Settings
-from bot.logs import configure_logging
-from bot.slack.install import build_installations
-from bot.slack.messenger import SlackMessenger, SlackPacing
-from scheduler.delivery import Sweeper
-from storage import db
-from storage.models import Contact, Nudge, User, Workspace
+from rapport.bot.platforms.slack.install import build_installations
+from rapport.bot.platforms.slack.messenger import SlackMessenger, SlackPacing
+from rapport.bot.service.config import Settings
+from rapport.bot.service.logs import configure_logging
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
+from rapport.storage.models import Contact, Nudge, User, Workspace
 from tests.fakes.slack_api import FakeSlack, Limit, RateLimits
 
 TOKEN = "xoxb-bench-delivery"

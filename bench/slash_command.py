@@ -52,8 +52,8 @@ async def _bare_installer(app: web.Application, runtime: Any) -> None:
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
 
-    from bot.slack.app import _single_workspace_authorize
-    from bot.slack.client import make_client
+    from rapport.bot.platforms.slack.app import _single_workspace_authorize
+    from rapport.bot.platforms.slack.client import make_client
 
     settings = runtime.settings
     client = make_client(settings)
@@ -73,12 +73,12 @@ async def _bare_installer(app: web.Application, runtime: Any) -> None:
 
 async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: str) -> Any:
     """Child process: seed, start the server, print its port, serve until stdin closes."""
-    from bot.config import Settings
-    from bot.logs import configure_logging
-    from bot.platforms import installers_for
-    from bot.replies import Actor
-    from bot.runtime import build_runtime
-    from bot.server import build_web_app
+    from rapport.bot.core.replies import Actor
+    from rapport.bot.platforms.registry import installers_for
+    from rapport.bot.service.config import Settings
+    from rapport.bot.service.logs import configure_logging
+    from rapport.bot.service.runtime import build_runtime
+    from rapport.bot.service.server import build_web_app
 
     configure_logging("WARNING")
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN,

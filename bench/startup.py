@@ -39,7 +39,7 @@ def serve_until_healthy(workdir: Path) -> float:
     for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "MicrosoftAppId"):
         env.pop(name, None)
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--no-console"], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "rapport", "serve", "--no-console"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = started + 60
@@ -58,7 +58,7 @@ def serve_until_healthy(workdir: Path) -> float:
 def chat_until_prompt(workdir: Path) -> float:
     env = {**os.environ, "RAPPORT_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'chat.db'}"}
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "bot", "chat", "--no-scheduler"], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "rapport", "chat", "--no-scheduler"], env=env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL)
     assert process.stdout is not None and process.stdin is not None

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text
 
-from scheduler.delivery import Sweeper
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from storage import db
-from storage.models import Contact, Nudge, User, Workspace
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Contact, Nudge, User, Workspace
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.actions import Rapport
-from bot.replies import Actor
-from storage import db
-from storage.models import Base
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.replies import Actor
+from rapport.storage import db
+from rapport.storage.models import Base
 
 pytest_plugins = [
     "tests.fakes.openai_fixtures",

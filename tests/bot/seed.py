@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.resolve import name_key
-from storage.models import Contact, Draft, Note, Nudge, Touchpoint
+from rapport.bot.core.resolve import name_key
+from rapport.storage.models import Contact, Draft, Note, Nudge, Touchpoint
 
 _keys = itertools.count(1)
 

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import FAR_FUTURE, Rapport
-from bot.replies import Actor, Reply
-from scheduler.delivery import Sweeper
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from storage import db
-from storage.models import Contact, Note, Nudge, Touchpoint, User
+from rapport.bot.core.actions import FAR_FUTURE, Rapport
+from rapport.bot.core.replies import Actor, Reply
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Contact, Note, Nudge, Touchpoint, User
 from tests.conftest import Clock, console_user, snapshot
 
 MAX_ERROR_CHARS = 600

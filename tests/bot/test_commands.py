@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import commands as c
-from bot.commands import CommandError, PersonRef, parse_command, parse_working_days
-from bot.dates import parse_clock, parse_day, parse_duration_days
+from rapport.bot.core import commands as c
+from rapport.bot.core.commands import CommandError, PersonRef, parse_command, parse_working_days
+from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
 
 # Monday 2026-11-23, the same day as the shared clock fixture.
 TODAY = date(2026, 11, 23)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from bot.console import ConsoleChat, ConsoleMessenger, console_actor
-from bot.replies import Actor
-from scheduler.delivery import Sweeper
-from storage import db
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.replies import Actor
+from rapport.bot.platforms.console.chat import ConsoleChat, ConsoleMessenger, console_actor
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
 from tests.conftest import Clock
 
 
@@ -101,7 +101,7 @@ async def test_rapport_chat_process_prints_a_nudge(tmp_path: Path) -> None:
     env = {**os.environ, "RAPPORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
            "RAPPORT_SWEEP_SECONDS": "1", "TZ": "UTC"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "chat", "--user", "sam", cwd=tmp_path, env=env,
+        sys.executable, "-m", "rapport", "chat", "--user", "sam", cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     assert process.stdin is not None and process.stdout is not None

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from storage import db
-from storage.models import Base, Contact, ConversationRef, ImportantDate, Nudge
+from rapport.bot.core.actions import Rapport
+from rapport.storage import db
+from rapport.storage.models import Base, Contact, ConversationRef, ImportantDate, Nudge
 from tests.bot import seed
 from tests.conftest import Clock, console_user, snapshot
 

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.actions import Rapport, UserContext
-from bot.ai import provider_from_settings
-from bot.config import Settings
-from bot.drafts import (
+from rapport.bot.core.actions import Rapport, UserContext
+from rapport.bot.core.ai import provider_from_settings
+from rapport.bot.core.drafts import (
     DISCLOSURE_LINE,
     MAX_DRAFT_CHARS,
     UNCHANGED,
@@ -21,8 +20,9 @@ from bot.drafts import (
     normalise,
     sanitise,
 )
-from bot.replies import Actor, Reply
-from storage.models import Contact, Draft, Note, Nudge, User, Workspace
+from rapport.bot.core.replies import Actor, Reply
+from rapport.bot.service.config import Settings
+from rapport.storage.models import Contact, Draft, Note, Nudge, User, Workspace
 from tests.conftest import Clock, console_user, snapshot
 from tests.fakes.openai_api import (
     BROADCAST_MENTIONS_REPLY,
@@ -370,7 +370,7 @@ async def test_logs_never_hold_draft_text_or_prompts(
     await service.finish(ALEX, draft_id, "Secret edited words about Yosemite", "post")
     # Our loggers and the SDK's (which would log whole request bodies at DEBUG).
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records
-                       if r.name.startswith(("bot", "openai", "httpx", "httpcore")))
+                       if r.name.startswith(("rapport", "openai", "httpx", "httpcore")))
     assert "draft finished" in logged
     for private in (text, "Yosemite", "hiking", "Q3 roadmap", "Contact's first name"):
         assert private not in logged
@@ -378,7 +378,7 @@ async def test_logs_never_hold_draft_text_or_prompts(
 
 async def test_build_runtime_wires_the_drafter(fake_openai_env: FakeOpenAI, tmp_path: object,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.runtime import build_runtime
+    from rapport.bot.service.runtime import build_runtime
 
     url = f"sqlite+aiosqlite:///{tmp_path}/wired.db"
     runtime = await build_runtime(Settings(RAPPORT_DATABASE_URL=url))  # type: ignore[call-arg]
@@ -407,8 +407,8 @@ def test_cli_turns_ai_off_for_a_workspace(tmp_path: object,
 
     from typer.testing import CliRunner
 
-    from bot.cli import app
-    from storage import db
+    from rapport.bot.service.cli import app
+    from rapport.storage import db
 
     url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
     monkeypatch.setenv("RAPPORT_DATABASE_URL", url)

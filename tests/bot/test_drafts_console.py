@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.actions import Rapport
-from bot.ai import provider_from_settings
-from bot.config import Settings
-from bot.console import ConsoleChat
-from bot.drafts import DISCLOSURE_LINE, UNCHANGED, DraftService
-from storage.models import Draft
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.ai import provider_from_settings
+from rapport.bot.core.drafts import DISCLOSURE_LINE, UNCHANGED, DraftService
+from rapport.bot.platforms.console.chat import ConsoleChat
+from rapport.bot.service.config import Settings
+from rapport.storage.models import Draft
 from tests.conftest import Clock, console_user
 from tests.fakes.openai_api import DEFAULT_REPLY, FakeOpenAI
 

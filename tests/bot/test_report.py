@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from bot.actions import Rapport
-from bot.cli import app
-from bot.report import GroupTooSmall, build_report, report_csv, write_report
-from storage import db
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.report import GroupTooSmall, build_report, report_csv, write_report
+from rapport.bot.service.cli import app
+from rapport.storage import db
 from tests.bot import seed
 from tests.conftest import Clock, console_user
 
@@ -81,7 +81,7 @@ async def test_report_aggregates_without_personal_data(rapport: Rapport, clock: 
     assert ["touchpoints per week", clock.now.date().isoformat(), "12"] in rows
     assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@")]
     # Keep a chart next to the test output for a human look.
-    from bot.report import render_charts
+    from rapport.bot.core.report import render_charts
 
     (tmp_path / "out" / "touchpoints.png").write_bytes(
         render_charts(report)["touchpoints_per_week"])

@@ -12,12 +12,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
-from bot.console import ConsoleMessenger
-from bot.logs import JsonFormatter
-from bot.runtime import Runtime, build_runtime
-from bot.server import build_web_app
-from scheduler.jobs import run_sweep
+from rapport.bot.platforms.console.chat import ConsoleMessenger
+from rapport.bot.service.config import Settings
+from rapport.bot.service.logs import JsonFormatter
+from rapport.bot.service.runtime import Runtime, build_runtime
+from rapport.bot.service.server import build_web_app
+from rapport.scheduler.jobs import run_sweep
 from tests.conftest import Clock, console_user
 
 

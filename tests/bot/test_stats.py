@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.actions import Rapport
-from bot.stats import UserStats, classify_nudge, compute_user_stats, format_stats_text
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.stats import UserStats, classify_nudge, compute_user_stats, format_stats_text
 from tests.bot import seed
 from tests.conftest import Clock, console_user
 

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import TRY_AGAIN, Rapport
-from scheduler.delivery import Sweeper
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from storage import db
-from storage.models import Nudge
+from rapport.bot.core.actions import TRY_AGAIN, Rapport
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Nudge
 from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user, truncate_all
 
 

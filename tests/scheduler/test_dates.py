@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from scheduler.delivery import Sweeper
-from storage import db
-from storage.models import ImportantDate, Nudge
+from rapport.bot.core.actions import Rapport
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
+from rapport.storage.models import ImportantDate, Nudge
 from tests.conftest import Clock, console_user
 from tests.scheduler.test_sweep import RecordingMessenger
 

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from scheduler.delivery import RECORD_EVERY, Sweeper
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from storage import db
-from storage.models import Nudge
+from rapport.bot.core.actions import Rapport
+from rapport.scheduler.delivery import RECORD_EVERY, Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Nudge
 from tests.conftest import Clock, console_user
 
 USERS = 2 * RECORD_EVERY + 8  # three waves

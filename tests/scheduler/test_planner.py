@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler import planner, wording
-from scheduler.planner import DeliveryPrefs, local_moment, next_delivery_moment
+from rapport.scheduler import planner, wording
+from rapport.scheduler.planner import DeliveryPrefs, local_moment, next_delivery_moment
 
 SUN_THU = 0b1001111
 MON_FRI = 0b0011111

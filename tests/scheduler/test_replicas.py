@@ -1,6 +1,6 @@
 """Several worker processes on one PostgreSQL delivering to the fake Slack.
 
-Real `python -m bot worker` processes, a real database, the real Slack messenger and slack_sdk
+Real `python -m rapport worker` processes, a real database, the real Slack messenger and slack_sdk
 talking to a local fake Slack; the only thing counted is what reached the fake.
 """
 
@@ -13,9 +13,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.delivery import RECORD_EVERY
-from storage import db
-from storage.models import Nudge
+from rapport.scheduler.delivery import RECORD_EVERY
+from rapport.storage import db
+from rapport.storage.models import Nudge
 from tests.conftest import PG_SKIP_REASON, PG_URL, truncate_all
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker

@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from bot.actions import Rapport
-from bot.cli import app
-from bot.replies import Actor
-from scheduler.retention import apply_retention, months_before, retention_job
-from storage import db
-from storage.models import Note, Nudge, Touchpoint, Workspace
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.replies import Actor
+from rapport.bot.service.cli import app
+from rapport.scheduler.retention import apply_retention, months_before, retention_job
+from rapport.storage import db
+from rapport.storage.models import Note, Nudge, Touchpoint, Workspace
 from tests.bot import seed
 from tests.conftest import Clock, console_user, snapshot
 

@@ -1,6 +1,6 @@
 """SIGTERM in the middle of a slow sweep: the worker records or releases, then exits cleanly.
 
-A real `python -m bot worker` process on a SQLite file, the real Slack messenger talking to a
+A real `python -m rapport worker` process on a SQLite file, the real Slack messenger talking to a
 FakeSlack that answers slowly; what reached the fake is compared with what the database says.
 """
 
@@ -14,7 +14,7 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Nudge, User
+from rapport.storage.models import Nudge, User
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from scheduler.delivery import Sweeper
-from scheduler.jobs import build_scheduler
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from scheduler.summary import send_weekly_summaries, summary_day, summary_text
-from storage import db
-from storage.models import User
+from rapport.bot.core.actions import Rapport
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.jobs import build_scheduler
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.scheduler.summary import send_weekly_summaries, summary_day, summary_text
+from rapport.storage import db
+from rapport.storage.models import User
 from tests.conftest import MONDAY_10_UTC, Clock, console_user
 
 NY = "America/New_York"

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from bot.console import ConsoleMessenger
-from scheduler.delivery import Sweeper
-from scheduler.messenger import DeliveryResult, OutgoingMessage
-from storage import db
-from storage.models import Contact, Nudge, User
+from rapport.bot.core.actions import Rapport
+from rapport.bot.platforms.console.chat import ConsoleMessenger
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Contact, Nudge, User
 from tests.conftest import Clock, console_user
 
 

@@ -1,4 +1,4 @@
-"""Shared by the multi-process tests: seed due Slack nudges, start `python -m bot worker`."""
+"""Shared by the multi-process tests: seed due Slack nudges, start `python -m rapport worker`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import Contact, Nudge, User, Workspace
+from rapport.storage.models import Contact, Nudge, User, Workspace
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 
 
@@ -56,6 +56,6 @@ async def start_worker(fake: FakeSlack, database_url: str, *, lease_seconds: int
                  "TEAMS_ENABLED", "OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"):
         env.pop(name, None)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
+        sys.executable, "-m", "rapport", "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
         # An unread pipe would fill up and block the worker: capture only when it is read.
         stderr=asyncio.subprocess.PIPE if capture_stderr else asyncio.subprocess.DEVNULL)

@@ -16,14 +16,14 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from bot.config import Settings
-from bot.platforms import installers_for, messengers_for
-from bot.replies import Actor
-from bot.runtime import Runtime
-from bot.server import build_web_app
-from bot.slack.install import BOT_SCOPES
-from storage import db
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.replies import Actor
+from rapport.bot.platforms.registry import installers_for, messengers_for
+from rapport.bot.platforms.slack.install import BOT_SCOPES
+from rapport.bot.service.config import Settings
+from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import build_web_app
+from rapport.storage import db
 from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 
@@ -78,7 +78,7 @@ class SlackHarness:
 
     def profile_cached(self, user: str = ALEX) -> bool:
         """True once the app has learnt `user`'s Slack profile (name, zone) after an ack."""
-        from bot.slack import SLACK_KEY
+        from rapport.bot.platforms.slack import SLACK_KEY
 
         return self.extra["app"][SLACK_KEY].cache.get(self.team_id, user) is not None
 

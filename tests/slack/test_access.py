@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.drafts import build_draft_service
-from bot.replies import Actor
-from bot.slack import blocks as b
-from storage.models import Contact, Draft, Nudge, Touchpoint, User
+from rapport.bot.core.drafts import build_draft_service
+from rapport.bot.core.replies import Actor
+from rapport.bot.platforms.slack import blocks as b
+from rapport.storage.models import Contact, Draft, Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, SAM, HarnessFactory, SlackHarness
 

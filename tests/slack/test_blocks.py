@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.replies import Attachment, Reply
-from bot.slack import blocks as b
-from scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
+from rapport.bot.core.replies import Attachment, Reply
+from rapport.bot.platforms.slack import blocks as b
+from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
 
 
 def _items(count: int) -> tuple[NudgeItem, ...]:

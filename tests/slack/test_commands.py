@@ -8,7 +8,7 @@ import urllib.parse
 
 from sqlalchemy import func, select
 
-from storage.models import Contact, Touchpoint, User
+from rapport.storage.models import Contact, Touchpoint, User
 from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, DANA, SlackHarness
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from scheduler.delivery import SweepReport
-from storage.models import Nudge
+from rapport.scheduler.delivery import SweepReport
+from rapport.storage.models import Nudge
 from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import SlackHarness

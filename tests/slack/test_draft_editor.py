@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.drafts import DISCLOSURE_LINE, DraftService, build_draft_service
-from bot.replies import DraftView
-from bot.slack import SLACK_KEY
-from bot.slack import blocks as b
-from storage.models import Contact, Draft, User
+from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftService, build_draft_service
+from rapport.bot.core.replies import DraftView
+from rapport.bot.platforms.slack import SLACK_KEY
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.service.config import Settings
+from rapport.storage.models import Contact, Draft, User
 from tests.conftest import Clock, snapshot
 from tests.fakes.openai_api import DEFAULT_REPLY, FakeOpenAI
 from tests.slack.conftest import ALEX, DANA, SAM, HarnessFactory, SlackHarness
@@ -221,7 +221,7 @@ async def test_edited_draft_is_posted_as_the_user_with_the_disclosure(
 
 async def test_required_policy_forces_the_disclosure_and_off_drops_it(
         slack: SlackHarness, drafts: MakeDrafts) -> None:
-    from bot.drafts import set_workspace_ai
+    from rapport.bot.core.drafts import set_workspace_ai
 
     drafts(slack)
     await _with_dana(slack)

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import commands as c
-from bot.slack import blocks as b
+from rapport.bot.core import commands as c
+from rapport.bot.platforms.slack import blocks as b
 from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 

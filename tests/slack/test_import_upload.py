@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.slack import SLACK_KEY, imports
-from storage.models import Contact, Note
+from rapport.bot.platforms.slack import SLACK_KEY, imports
+from rapport.storage.models import Contact, Note
 from tests.conftest import snapshot
 from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import ALEX, SAM, SlackHarness

@@ -10,11 +10,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.platforms import installers_for, messengers_for
-from bot.slack import SLACK_KEY, SOCKET_KEY
-from scheduler.messenger import OutgoingMessage, Recipient
-from storage.models import Workspace
+from rapport.bot.platforms.registry import installers_for, messengers_for
+from rapport.bot.platforms.slack import SLACK_KEY, SOCKET_KEY
+from rapport.bot.service.config import Settings
+from rapport.scheduler.messenger import OutgoingMessage, Recipient
+from rapport.storage.models import Workspace
 from tests.slack.conftest import ALEX, HarnessFactory, SlackHarness
 
 NEW_TEAM = "T0NEW"
@@ -113,7 +113,7 @@ async def test_tokens_revoked_for_the_bot_stops_deliveries(slack: SlackHarness) 
 
 async def test_socket_mode_handler_is_built_when_an_app_token_is_set(
         fake_slack: object) -> None:
-    from bot.runtime import build_runtime
+    from rapport.bot.service.runtime import build_runtime
 
     settings = Settings(slack_signing_secret="s", slack_bot_token="xoxb-test-token",
                         slack_app_token="xapp-1-A0-1-abc", database_url="sqlite+aiosqlite://",
@@ -135,7 +135,7 @@ async def test_socket_mode_handler_is_built_when_an_app_token_is_set(
 
 async def test_http_mode_without_a_signing_secret_refuses_to_start(
         fake_slack: object) -> None:
-    from bot.runtime import build_runtime
+    from rapport.bot.service.runtime import build_runtime
 
     settings = Settings(slack_bot_token="xoxb-test-token", database_url="sqlite+aiosqlite://",
                         slack_signing_secret=None, slack_app_token=None,

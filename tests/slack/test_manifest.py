@@ -10,16 +10,17 @@ from typing import Any
 import jsonschema
 import yaml
 
-from bot.slack import blocks as b
-from bot.slack import imports
-from bot.slack.install import BOT_SCOPES, USER_SCOPES
-from bot.slack.messenger import SlackMessenger
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack import imports
+from rapport.bot.platforms.slack.install import BOT_SCOPES, USER_SCOPES
+from rapport.bot.platforms.slack.messenger import SlackMessenger
 from tests.fakes.slack_api import load_method_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "schemas" / "slack-app-manifest.schema.json"
-APP_SOURCE = (ROOT / "bot" / "slack" / "app.py").read_text("utf-8")
-IMPORTS_SOURCE = (ROOT / "bot" / "slack" / "imports.py").read_text("utf-8")
+SLACK_DIR = ROOT / "rapport" / "bot" / "platforms" / "slack"
+APP_SOURCE = (SLACK_DIR / "app.py").read_text("utf-8")
+IMPORTS_SOURCE = (SLACK_DIR / "imports.py").read_text("utf-8")
 
 
 def _manifest() -> dict[str, Any]:
@@ -60,8 +61,8 @@ def test_manifest_matches_the_command_shortcut_events_and_scopes_in_code() -> No
 
 def test_bot_scopes_cover_every_web_api_method_the_app_calls() -> None:
     methods_dir = ROOT / "tests" / "data" / "slack-methods"
-    sources = APP_SOURCE + (ROOT / "bot" / "slack" / "messenger.py").read_text("utf-8") + \
-        (ROOT / "bot" / "slack" / "directory.py").read_text("utf-8") + IMPORTS_SOURCE
+    sources = APP_SOURCE + (SLACK_DIR / "messenger.py").read_text("utf-8") + \
+        (SLACK_DIR / "directory.py").read_text("utf-8") + IMPORTS_SOURCE
     called = {m.replace("_", ".", 1) for m in re.findall(
         r"client\.((?:chat|conversations|views|users|files_info)_?[a-zA-Z]*)\(", sources)}
     assert {"chat.postMessage", "conversations.open", "views.publish", "users.info",

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.replies import DraftView, Reply
-from storage.models import Nudge, Touchpoint, User
+from rapport.bot.core.replies import DraftView, Reply
+from rapport.storage.models import Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 

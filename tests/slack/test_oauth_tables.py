@@ -10,7 +10,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import UNMODELLED_TABLES
+from rapport.storage.models import UNMODELLED_TABLES
 
 
 def _library_metadata() -> sa.MetaData:

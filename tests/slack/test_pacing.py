@@ -6,10 +6,10 @@ import asyncio
 import time
 from collections import Counter
 
-from bot.config import Settings
-from bot.slack.install import Installations
-from bot.slack.messenger import SendWindow, SlackMessenger, SlackPacing
-from scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
+from rapport.bot.platforms.slack.install import Installations
+from rapport.bot.platforms.slack.messenger import SendWindow, SlackMessenger, SlackPacing
+from rapport.bot.service.config import Settings
+from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack, Limit, RateLimits
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Contact, Touchpoint, User
+from rapport.storage.models import Contact, Touchpoint, User
 from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, DANA, SlackHarness
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.models import ACTIVE_NUDGE_STATUSES, Contact, ImportantDate, Note, Nudge
+from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Contact, ImportantDate, Note, Nudge
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import db
-from storage.models import Base, is_modelled
+from rapport.storage import db
+from rapport.storage.models import Base, is_modelled
 from tests.conftest import PG_SKIP_REASON, PG_URL
 
 SCHEMA = "rapport_migration_check"

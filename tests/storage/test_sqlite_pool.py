@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from storage import db
+from rapport.storage import db
 
 
 async def test_a_file_database_queues_transactions_on_one_connection(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.teams.handler import NUDGE_VERBS
-from storage.models import Draft
+from rapport.bot.platforms.teams.handler import NUDGE_VERBS
+from rapport.storage.models import Draft
 from tests.conftest import snapshot
 from tests.fakes.teams_activities import teams_card_action_invoke, teams_message_back
 from tests.teams.test_teams_bot import (  # noqa: F401 (teams is a fixture)

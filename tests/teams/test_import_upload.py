@@ -18,14 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from bot.config import Settings
-from bot.importer import MAX_BYTES
-from bot.platforms import installers_for
-from bot.runtime import Runtime
-from bot.server import build_web_app
-from bot.teams import cards
-from bot.teams.imports import (
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.importer import MAX_BYTES
+from rapport.bot.platforms.registry import installers_for
+from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.imports import (
     CANCELLED,
     DOWNLOAD_FAILED,
     EXPIRED,
@@ -38,8 +35,11 @@ from bot.teams.imports import (
     TooLarge,
     download,
 )
-from storage import db
-from storage.models import Contact, Note
+from rapport.bot.service.config import Settings
+from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import build_web_app
+from rapport.storage import db
+from rapport.storage.models import Contact, Note
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BotConnectorFake, ReceivedActivity
 from tests.fakes.teams_activities import (

@@ -16,18 +16,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.actions import Rapport
-from bot.config import Settings
-from bot.drafts import build_draft_service
-from bot.platforms import installers_for, messengers_for
-from bot.runtime import Runtime
-from bot.server import build_web_app
-from bot.teams.adapter import TeamsConfigError, build_adapter
-from bot.teams.cards import CARD_CONTENT_TYPE, card_versions
-from bot.teams.handler import PRIVATE_SENT
-from bot.teams.messenger import TeamsMessenger
-from storage import db
-from storage.models import Contact, ConversationRef, Draft, Nudge, Touchpoint, User
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.drafts import build_draft_service
+from rapport.bot.platforms.registry import installers_for, messengers_for
+from rapport.bot.platforms.teams.adapter import TeamsConfigError, build_adapter
+from rapport.bot.platforms.teams.cards import CARD_CONTENT_TYPE, card_versions
+from rapport.bot.platforms.teams.handler import PRIVATE_SENT
+from rapport.bot.platforms.teams.messenger import TeamsMessenger
+from rapport.bot.service.config import Settings
+from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import build_web_app
+from rapport.storage import db
+from rapport.storage.models import Contact, ConversationRef, Draft, Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BOT_NOT_IN_ROSTER, BotConnectorFake, ReceivedActivity
 from tests.fakes.teams_activities import (

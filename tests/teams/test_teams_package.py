@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bot.teams.package import (
+from rapport.bot.platforms.teams.package import (
     APP_PACKAGE_DIR,
     PLACEHOLDER_ID,
     build_teams_package,
@@ -142,7 +142,7 @@ def test_manifest_declares_a_conversational_bot_in_every_scope() -> None:
 
 
 def test_manifest_commands_exist_in_the_command_grammar() -> None:
-    from bot.commands import VERBS
+    from rapport.bot.core.commands import VERBS
 
     [bot] = load_manifest_template()["bots"]
     titles = {c["title"] for c in bot["commandLists"][0]["commands"]}

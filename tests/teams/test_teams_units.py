@@ -10,13 +10,13 @@ import pytest
 from botbuilder.schema import Activity
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import Settings
-from bot.replies import DraftView
-from bot.teams.adapter import TeamsConfigError, check_settings, is_loopback
-from bot.teams.cards import card_versions, draft_card, nudge_card
-from bot.teams.handler import actor_for, command_text, mentions_bot
-from scheduler.messenger import NudgeItem
+from rapport.bot.core.replies import DraftView
+from rapport.bot.platforms.teams.adapter import TeamsConfigError, check_settings, is_loopback
+from rapport.bot.platforms.teams.cards import card_versions, draft_card, nudge_card
+from rapport.bot.platforms.teams.handler import actor_for, command_text, mentions_bot
+from rapport.bot.service.cli import app
+from rapport.bot.service.config import Settings
+from rapport.scheduler.messenger import NudgeItem
 from tests.fakes.teams_activities import teams_message_activity
 
 APP_ID = "3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d"

@@ -1,0 +1,751 @@
+"""One command grammar for every platform: text in, a typed command (or a helpful error) out.
+
+Pure: no database, no platform. Contacts are named by an @mention, a "quoted name", or
+plain words; the action layer resolves them. Dates are read relative to the user's `today`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
+
+MAX_COMMAND_CHARS = 4000
+MAX_SUMMARY_CHARS = 1000
+MAX_NAME_CHARS = 100
+KNOWN_KINDS = ("chat", "call", "meeting", "in person", "coffee", "email", "lunch", "dinner",
+               "video", "message", "walk", "event")
+TONES = ("warm", "brief", "formal")
+_MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
+_TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
+_NUDGE_REF = re.compile(r"^#(\d{1,12})$")
+_KIND_WORD = re.compile(r"^[\w\-]{1,32}$")
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True, slots=True)
+class PersonRef:
+    """A contact as the user named it: words, or a platform mention."""
+
+    text: str = ""
+    mention_id: str | None = None
+    mention_name: str | None = None
+
+    def describe(self) -> str:
+        return self.mention_name or self.text or (self.mention_id or "")
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeRef:
+    """A nudge by its number, as shown in `due` ("#12")."""
+
+    nudge_id: int
+
+
+Target = PersonRef | NudgeRef
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    person: PersonRef
+    day: date | None
+    kind: str
+    summary: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    person: PersonRef
+    text: str
+    follow_up_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetCadence:
+    person: PersonRef
+    days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddContact:
+    person: PersonRef
+    kind: str
+    company: str | None
+    cadence_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowDue:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPeople:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Snooze:
+    target: Target
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    target: Target
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss:
+    target: Target
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """`settings` alone shows them; otherwise one named change."""
+
+    name: str | None = None
+    value: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    person: Target
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    person: PersonRef | None
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SetDate:
+    person: PersonRef
+    kind: Literal["birthday", "anniversary"]
+    month: int | None
+    day: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFile:
+    """`import <file> [dry run]`: only the console reads local files (see bot/console.py)."""
+
+    path: str
+    dry_run: bool
+
+
+Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
+           | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
+           | ImportFile | Help)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandError:
+    """A short, specific answer to a command that could not be understood."""
+
+    message: str
+    verb: str | None = None
+
+    @property
+    def help_line(self) -> str | None:
+        spec = SPECS.get(self.verb or "")
+        return f"Usage: {spec.usage}" if spec else None
+
+    def text(self) -> str:
+        line = self.help_line
+        return f"{self.message}\n{line}" if line else self.message
+
+
+# --------------------------------------------------------------------------- grammar table
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    verb: str
+    usage: str
+    summary: str
+    examples: tuple[str, ...] = field(default=())
+
+
+_SPEC_LIST = (
+    CommandSpec("log", "log <person> [when][: how, what you talked about]",
+                "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
+                ("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan")),
+    CommandSpec("note", "note <person>: <something to remember> [after|on <date>]",
+                "Remember something; with a date it becomes a nudge to ask about it.",
+                ("note Dana: hiking trip in Yosemite after Saturday",)),
+    CommandSpec("every", "every <person> <2 weeks|6w|3 months|off>",
+                "How often you want to talk to someone.", ("every Dana 2 weeks",)),
+    CommandSpec("add", "add <name> [colleague|client] [at <company>] [every <duration>]",
+                "Add someone to keep in touch with.",
+                ("add Lee Park client at Acme every 6 weeks", "add @dana colleague")),
+    CommandSpec("due", "due", "Who is due now and what is coming up."),
+    CommandSpec("people", "people", "Everyone you keep in touch with, last touch and health."),
+    CommandSpec("snooze", "snooze <person|#nudge> [1 day|1 week|until <date>]",
+                "Push a nudge back (default: 1 day).", ("snooze Dana 1 week", "snooze #12 friday")),
+    CommandSpec("done", "done <person|#nudge>[: what you talked about]",
+                "You reached out: logs a conversation and closes the nudge.", ("done Dana",)),
+    CommandSpec("dismiss", "dismiss <person|#nudge>", "Drop a nudge without logging anything."),
+    CommandSpec("pause", "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
+                ("pause until Monday", "pause for 2 weeks")),
+    CommandSpec("resume", "resume", "Start nudges again after a pause."),
+    CommandSpec("settings", "settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|"
+                "digest on|off|ai on|off|tone warm|brief|formal|summary on|off]",
+                "Show or change when and how Rapport nudges you.",
+                ("settings window 8:30-16:00", "settings tz Europe/Berlin")),
+    CommandSpec("draft", "draft <person|#nudge>", "Get a draft message you edit before sending."),
+    CommandSpec("date", "date <person> birthday|anniversary <month day|off>",
+                "Remember a yearly date; you get a nudge a few days before.",
+                ("date Dana birthday May 4",)),
+    CommandSpec("stats", "stats", "How it is going: touchpoints, nudges acted on, health."),
+    CommandSpec("export", "export", "Everything Rapport stores about your relationships, as JSON."),
+    CommandSpec("import", "import <contacts.csv|contacts.vcf> [dry run]",
+                "Bring contacts in from a CSV or vCard file (console), all or nothing.",
+                ("import ~/contacts.csv dry run",)),
+    CommandSpec("forget", "forget <person> | forget me",
+                "Delete a contact with everything about them, or all your data."),
+    CommandSpec("help", "help [command]", "This list, or the details of one command."),
+)
+SPECS: dict[str, CommandSpec] = {spec.verb: spec for spec in _SPEC_LIST}
+VERBS = tuple(SPECS)
+
+
+def help_text(topic: str | None = None) -> str:
+    """Help generated from the grammar table: every verb, or one verb with examples."""
+    if topic:
+        spec = SPECS.get(topic.lower().strip())
+        if spec is None:
+            return f"There is no command called “{_clip(topic)}”.\n" + help_text()
+        lines = [f"{spec.usage}", spec.summary]
+        lines += [f"  e.g. {example}" for example in spec.examples]
+        return "\n".join(lines)
+    lines = ["Rapport keeps your work relationships warm. Commands:"]
+    lines += [f"  {spec.usage}\n      {spec.summary}" for spec in _SPEC_LIST]
+    lines.append("Name people by @mention, by first name, or in \"quotes\".")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- parsing
+def clean_text(text: str) -> str:
+    """Normalise odd Unicode: NFC, no control or format characters, folded spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") or ch in "\t\r\n"
+                   else ch for ch in text
+                   if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+                   or ch in "\t\r\n")
+    return " ".join(text.split())
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _partition_colon(text: str) -> tuple[str, str, str]:
+    """Split at the first ":" outside a mention token (Teams ids look like ``29:abc``)."""
+    masked = re.sub(r"<@[^>]*>", lambda m: "_" * len(m.group(0)), text)
+    index = masked.find(":")
+    return (text, "", "") if index < 0 else (text[:index], ":", text[index + 1:])
+
+
+def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        token = tokens[0]
+        mention = _MENTION.match(token)
+        if mention:
+            name = (mention.group(2) or "").strip() or None
+            return PersonRef(text=name or "", mention_id=mention.group(1), mention_name=name)
+        if token[:1] in "\"“" and len(token) >= 2:
+            inner = " ".join(token[1:-1].split())
+            return PersonRef(text=inner) if inner else None
+        if token.startswith("@") and len(token) > 1:
+            return PersonRef(text=token[1:])
+    words = " ".join(t.strip("\"“”") for t in tokens).strip()
+    return PersonRef(text=words) if words else None
+
+
+def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandError:
+    if person is None or not (person.text or person.mention_id):
+        return CommandError("Who do you mean? Name a person.", verb)
+    if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
+                                         for ch in person.text):
+        # Lone combining marks or punctuation are not a name anyone could recognise.
+        return CommandError("Who do you mean? Name a person.", verb)
+    if len(person.text) > MAX_NAME_CHARS:
+        return CommandError(f"That name is too long (at most {MAX_NAME_CHARS} characters).", verb)
+    return person
+
+
+def _first_person(tokens: list[str]) -> tuple[PersonRef | None, list[str]]:
+    """The person as the first token (mention, quoted name or one word) and the rest."""
+    if not tokens:
+        return None, []
+    return _person_from_tokens(tokens[:1]), tokens[1:]
+
+
+def _leading_day(tokens: list[str], *, today: date, direction: Literal["past", "future"]
+                 ) -> tuple[date | None, list[str]]:
+    for size in range(min(len(tokens), 4), 0, -1):
+        day = parse_day(" ".join(tokens[:size]), today=today, direction=direction)
+        if day is not None:
+            return day, tokens[size:]
+    return None, tokens
+
+
+def _trailing_day(tokens: list[str], *, today: date, direction: Literal["past", "future"]
+                  ) -> tuple[date | None, list[str]]:
+    for size in range(min(len(tokens), 4), 0, -1):
+        day = parse_day(" ".join(tokens[-size:]), today=today, direction=direction)
+        if day is not None:
+            return day, tokens[:-size]
+    return None, tokens
+
+
+def _split_kind(words: list[str]) -> tuple[str | None, list[str]]:
+    """A touchpoint kind at the start of `words`: a known kind, or None."""
+    lowered = [w.lower() for w in words]
+    if [w.strip(",.") for w in lowered[:2]] == ["in", "person"]:
+        return "in person", words[2:]
+    if lowered and lowered[0].strip(",.") in KNOWN_KINDS:
+        return lowered[0].strip(",."), words[1:]
+    return None, words
+
+
+def _target(tokens: list[str], verb: str) -> Target | CommandError:
+    if len(tokens) == 1 and _NUDGE_REF.match(tokens[0]):
+        return NudgeRef(int(tokens[0][1:]))
+    return _check_person(_person_from_tokens(tokens), verb)
+
+
+def _parse_log(rest: str, today: date) -> Command | CommandError:
+    head, colon, tail = _partition_colon(rest)
+    if colon:
+        tokens = _tokens(head)
+        day, person_tokens = _trailing_day(tokens, today=today, direction="past")
+        kind: str | None = None
+        if [t.lower() for t in person_tokens[-2:]] == ["in", "person"] \
+                and len(person_tokens) > 2:
+            # "log Dana yesterday in person: lunch": the two-word kind sits before the colon.
+            kind, person_tokens = "in person", person_tokens[:-2]
+            if day is None:
+                day, person_tokens = _trailing_day(person_tokens, today=today, direction="past")
+        if kind is None and day is None and len(person_tokens) > 1:
+            # "log Dana yesterday pairing: ..." or "log Dana coffee: ..." name the kind
+            # before the colon: a known kind, or the user's own word after a date.
+            before_kind = person_tokens[:-1]
+            day, without_day = _trailing_day(before_kind, today=today, direction="past")
+            known_kind, _ = _split_kind(person_tokens[-1:])
+            if day is not None and _KIND_WORD.match(person_tokens[-1]):
+                kind, person_tokens = person_tokens[-1].lower(), without_day
+            elif known_kind:
+                kind, person_tokens = known_kind, before_kind
+        person = _check_person(_person_from_tokens(person_tokens), "log")
+        words = tail.split()
+        if kind is None:
+            kind, words = _split_kind(words)
+    else:
+        person_raw, tokens = _first_person(_tokens(rest))
+        person = _check_person(person_raw, "log")
+        day, tokens = _leading_day(tokens, today=today, direction="past")
+        kind, words = _split_kind(tokens)
+        if kind is None and len(words) == 1 and _KIND_WORD.match(words[0]):
+            kind, words = words[0].lower(), []
+    if isinstance(person, CommandError):
+        return person
+    if day is not None and day > today:
+        return CommandError("You can only log conversations that already happened.", "log")
+    if day is not None and day < today - timedelta(days=3650):
+        return CommandError("That date is more than ten years ago.", "log")
+    summary = " ".join(words).strip() or None
+    if summary and len(summary) > MAX_SUMMARY_CHARS:
+        return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
+    return Log(person=person, day=day, kind=kind or "chat", summary=summary)
+
+
+_FOLLOW_UP = re.compile(r"(?:,|;)?\s+(after|on|by|follow up(?: on)?|remind me(?: on)?)\s+(.+)$",
+                        re.IGNORECASE)
+
+
+def _parse_note(rest: str, today: date) -> Command | CommandError:
+    head, colon, tail = _partition_colon(rest)
+    if colon and head.strip():
+        person = _check_person(_person_from_tokens(_tokens(head)), "note")
+        text = tail.strip()
+    else:
+        person_raw, tokens = _first_person(_tokens(rest))
+        person = _check_person(person_raw, "note")
+        text = " ".join(tokens).lstrip(": ").strip()
+    if isinstance(person, CommandError):
+        return person
+    follow_up: date | None = None
+    for match in reversed(list(_FOLLOW_UP.finditer(text))):
+        day = parse_day(match.group(2), today=today, direction="future")
+        if day is not None:
+            follow_up = day + timedelta(days=1) if match.group(1).lower() == "after" else day
+            text = text[: match.start()].rstrip(" ,;")
+            break
+    if not text:
+        return CommandError("What should I remember? Add the note after the name.", "note")
+    if len(text) > MAX_SUMMARY_CHARS:
+        return CommandError(f"Keep notes under {MAX_SUMMARY_CHARS:,} characters.", "note")
+    if follow_up is not None and follow_up < today:
+        return CommandError("That follow-up date has already passed.", "note")
+    return AddNote(person=person, text=text, follow_up_on=follow_up)
+
+
+def _parse_every(rest: str, today: date) -> Command | CommandError:
+    del today
+    tokens = _tokens(rest)
+    if tokens and tokens[-1].lower() in ("off", "never", "none"):
+        person = _check_person(_person_from_tokens(tokens[:-1]), "every")
+        return person if isinstance(person, CommandError) else SetCadence(person, None)
+    for size in (2, 1):
+        if len(tokens) > size:
+            days = parse_duration_days(" ".join(tokens[-size:]))
+            if days is not None:
+                person = _check_person(_person_from_tokens(tokens[:-size]), "every")
+                if isinstance(person, CommandError):
+                    return person
+                return SetCadence(person, days)
+    return CommandError("How often? For example “2 weeks”, “6w” or “3 months”.", "every")
+
+
+def _parse_add(rest: str, today: date) -> Command | CommandError:
+    del today
+    tokens = _tokens(rest)
+    kind, company, cadence = "colleague", None, None
+    name_tokens: list[str] = []
+    index = 0
+    while index < len(tokens):
+        word = tokens[index].lower()
+        if word in ("colleague", "client") and name_tokens:
+            kind = word
+        elif word == "at" and name_tokens and index + 1 < len(tokens):
+            end = index + 1
+            while end < len(tokens) and tokens[end].lower() not in ("every", "colleague",
+                                                                      "client"):
+                end += 1
+            company = " ".join(t.strip("\"“”") for t in tokens[index + 1:end])[:200] or None
+            index = end
+            continue
+        elif word == "every" and name_tokens:
+            duration = " ".join(tokens[index + 1:index + 3])
+            cadence = parse_duration_days(duration) or parse_duration_days(
+                " ".join(tokens[index + 1:index + 2]))
+            if cadence is None:
+                return CommandError("How often? For example “every 2 weeks”.", "add")
+            index += 3 if parse_duration_days(duration) else 2
+            continue
+        else:
+            if kind != "colleague" or company or cadence:
+                return CommandError(f"I did not understand “{_clip(tokens[index])}”.", "add")
+            name_tokens.append(tokens[index])
+        index += 1
+    person = _check_person(_person_from_tokens(name_tokens), "add")
+    if isinstance(person, CommandError):
+        return person
+    return AddContact(person=person, kind=kind, company=company, cadence_days=cadence)
+
+
+def _parse_snooze(rest: str, today: date) -> Command | CommandError:
+    tokens = _tokens(rest)
+    until: date | None = None
+    for size in (3, 2, 1):
+        if len(tokens) > size:
+            phrase = [t.lower() for t in tokens[-size:]]
+            if phrase[0] in ("for",):
+                phrase = phrase[1:]
+            if phrase and phrase[0] == "until":
+                day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
+            else:
+                days = parse_duration_days(" ".join(phrase))
+                day = today + timedelta(days=days) if days else parse_day(
+                    " ".join(phrase), today=today, direction="future")
+            if day is not None:
+                until, tokens = day, tokens[:-size]
+                break
+    if until is None:
+        until = today + timedelta(days=1)
+    if until <= today:
+        return CommandError("Snooze to a day after today.", "snooze")
+    if until > today + timedelta(days=366):
+        return CommandError("Snooze for at most a year; use `every` or `forget` instead.",
+                            "snooze")
+    target = _target(tokens, "snooze")
+    return target if isinstance(target, CommandError) else Snooze(target, until)
+
+
+def _parse_done(rest: str, today: date) -> Command | CommandError:
+    del today
+    head, _, tail = _partition_colon(rest)
+    target = _target(_tokens(head), "done")
+    if isinstance(target, CommandError):
+        return target
+    summary = tail.strip() or None
+    if summary and len(summary) > MAX_SUMMARY_CHARS:
+        return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "done")
+    return Done(target, summary)
+
+
+def _parse_dismiss(rest: str, today: date) -> Command | CommandError:
+    del today
+    target = _target(_tokens(rest), "dismiss")
+    return target if isinstance(target, CommandError) else Dismiss(target)
+
+
+def _parse_pause(rest: str, today: date) -> Command | CommandError:
+    words = rest.lower().split()
+    if not words:
+        return Pause(None)
+    if words[0] == "until":
+        day = parse_day(" ".join(words[1:]), today=today, direction="future")
+    elif words[0] == "for":
+        days = parse_duration_days(" ".join(words[1:]))
+        day = today + timedelta(days=days) if days else None
+    else:
+        days = parse_duration_days(" ".join(words))
+        day = today + timedelta(days=days) if days else parse_day(
+            " ".join(words), today=today, direction="future")
+    if day is None:
+        return CommandError("Pause until when? For example “until Monday” or “for 2 weeks”.",
+                            "pause")
+    if day <= today:
+        return CommandError("Pause until a day after today.", "pause")
+    return Pause(day)
+
+
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_working_days(text: str) -> int | None:
+    """'mon-fri', 'weekdays', 'all', 'mon,wed,fri', 'sun-thu' -> bitmask (bit 0 = Monday)."""
+    value = text.lower().replace(" ", "")
+    aliases = {"weekdays": "mon-fri", "workdays": "mon-fri", "all": "mon-sun",
+               "every": "mon-sun", "everyday": "mon-sun", "weekend": "sat-sun",
+               "weekends": "sat-sun"}
+    value = aliases.get(value, value)
+    mask = 0
+    for part in value.split(","):
+        if not part:
+            return None
+        ends = part.split("-")
+        names = [e[:3] for e in ends]
+        if any(name not in _DAY_NAMES for name in names) or len(ends) > 2:
+            return None
+        first = _DAY_NAMES.index(names[0])
+        last = _DAY_NAMES.index(names[-1])
+        day = first
+        while True:
+            mask |= 1 << day
+            if day == last:
+                break
+            day = (day + 1) % 7
+    return mask or None
+
+
+def _on_off(value: str) -> bool | None:
+    return {"on": True, "yes": True, "true": True, "off": False, "no": False,
+            "false": False}.get(value.lower())
+
+
+def _parse_settings(rest: str, today: date) -> Command | CommandError:
+    del today
+    words = rest.split()
+    if not words:
+        return Settings()
+    name, values = words[0].lower(), words[1:]
+    value_text = " ".join(values)
+    if name in ("tz", "timezone", "zone"):
+        if not values:
+            return CommandError("Which time zone? For example “Europe/Berlin”.", "settings")
+        return Settings("tz", values[0])
+    if name == "window":
+        match = re.fullmatch(r"\s*([0-9:.apmh ]+?)\s*(?:-|–|to)\s*([0-9:.apmh ]+?)\s*", value_text)
+        start = parse_clock(match.group(1)) if match else None
+        end = parse_clock(match.group(2)) if match else None
+        if start is None or end is None or start >= end:
+            return CommandError("Give the window as start-end in your time, e.g. “9-17” or "
+                                "“08:30-16:00”.", "settings")
+        return Settings("window", (start, end))
+    if name in ("days", "workdays"):
+        mask = parse_working_days(value_text)
+        if mask is None:
+            return CommandError("Which days? For example “mon-fri”, “sun-thu” or "
+                                "“mon,wed,fri”.", "settings")
+        return Settings("days", mask)
+    if name == "cap":
+        if len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 20:
+            return CommandError("The daily cap is a number from 1 to 20.", "settings")
+        return Settings("cap", int(values[0]))
+    if name in ("digest", "ai", "summary"):
+        flag = _on_off(value_text) if values else None
+        if flag is None:
+            return CommandError(f"Say “settings {name} on” or “settings {name} off”.",
+                                "settings")
+        return Settings(name, flag)
+    if name == "tone":
+        if value_text.lower() not in TONES:
+            return CommandError("Tone is one of warm, brief or formal.", "settings")
+        return Settings("tone", value_text.lower())
+    return CommandError(f"There is no setting called “{_clip(name)}”.", "settings")
+
+
+def _parse_date(rest: str, today: date) -> Command | CommandError:
+    del today
+    tokens = _tokens(rest)
+    lowered = [t.lower() for t in tokens]
+    for index, word in enumerate(lowered):
+        if word in ("birthday", "anniversary"):
+            person = _check_person(_person_from_tokens(tokens[:index]), "date")
+            if isinstance(person, CommandError):
+                return person
+            kind: Literal["birthday", "anniversary"] = (
+                "birthday" if word == "birthday" else "anniversary")
+            value = " ".join(lowered[index + 1:])
+            if value in ("off", "none", "remove"):
+                return SetDate(person, kind, None, None)
+            month_day = _month_day(value)
+            if month_day is None:
+                return CommandError("Which day? For example “May 4” or “4 May”.", "date")
+            return SetDate(person, kind, *month_day)
+    return CommandError("Say which date: “birthday” or “anniversary”.", "date")
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month_day(value: str) -> tuple[int, int] | None:
+    match = re.fullmatch(r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?"
+                         r"\s+([a-z]{3,9})\.?|(\d{1,2})[/-](\d{1,2})", value.strip())
+    if not match:
+        return None
+    if match.group(1) or match.group(4):
+        month_name = (match.group(1) or match.group(4))[:3]
+        if month_name not in _MONTHS:
+            return None
+        month, day = _MONTHS.index(month_name) + 1, int(match.group(2) or match.group(3))
+    else:
+        month, day = int(match.group(5)), int(match.group(6))
+    try:
+        date(2024, month, day)  # a leap year, so Feb 29 is allowed
+    except ValueError:
+        return None
+    return month, day
+
+
+def _parse_forget(rest: str, today: date) -> Command | CommandError:
+    del today
+    words = rest.split()
+    if [w.lower() for w in words[:1]] == ["me"] and len(words) <= 2:
+        confirmed = len(words) == 2 and words[1].lower() in ("confirm", "yes")
+        if len(words) == 2 and not confirmed:
+            return CommandError("To delete all your data, type “forget me confirm”.", "forget")
+        return Forget(None, confirmed)
+    person = _check_person(_person_from_tokens(_tokens(rest)), "forget")
+    return person if isinstance(person, CommandError) else Forget(person)
+
+
+def _no_arguments(factory: Callable[[], Command], verb: str
+                  ) -> Callable[[str, date], Command | CommandError]:
+    def parse(rest: str, today: date) -> Command | CommandError:
+        del today
+        if rest.strip():
+            return CommandError(f"“{verb}” takes no arguments.", verb)
+        return factory()
+    return parse
+
+
+def _parse_draft(rest: str, today: date) -> Command | CommandError:
+    del today
+    target = _target(_tokens(rest), "draft")
+    return target if isinstance(target, CommandError) else Draft(target)
+
+
+def _parse_import(rest: str, today: date) -> Command | CommandError:
+    del today
+    words = rest.split()
+    dry_run = [w.lower() for w in words[-2:]] == ["dry", "run"] or \
+        [w.lower() for w in words[-1:]] in (["dry-run"], ["--dry-run"])
+    if dry_run:
+        words = words[:-2] if words[-1].lower() == "run" else words[:-1]
+    path = " ".join(words).strip("\"“”")
+    if not path:
+        return CommandError("Which file? For example “import contacts.csv dry run”.", "import")
+    return ImportFile(path, dry_run)
+
+
+def _parse_help(rest: str, today: date) -> Command | CommandError:
+    del today
+    return Help(rest.strip() or None)
+
+
+_PARSERS: dict[str, Callable[[str, date], Command | CommandError]] = {
+    "log": _parse_log, "note": _parse_note, "every": _parse_every, "add": _parse_add,
+    "due": _no_arguments(ShowDue, "due"), "people": _no_arguments(ShowPeople, "people"),
+    "snooze": _parse_snooze, "done": _parse_done, "dismiss": _parse_dismiss,
+    "pause": _parse_pause, "resume": _no_arguments(Resume, "resume"),
+    "settings": _parse_settings, "draft": _parse_draft, "date": _parse_date,
+    "stats": _no_arguments(Stats, "stats"), "export": _no_arguments(Export, "export"),
+    "forget": _parse_forget, "help": _parse_help, "import": _parse_import,
+}
+_ALIASES = {"?": "help", "list": "people", "contacts": "people", "status": "due",
+            "unpause": "resume", "config": "settings", "remember": "note", "logged": "log"}
+
+
+def parse_command(text: str, *, today: date) -> Command | CommandError:
+    """Turn one line of user text into a command; never raises."""
+    if len(text) > MAX_COMMAND_CHARS:
+        return CommandError(f"That is too long for me ({len(text):,} characters; at most "
+                            f"{MAX_COMMAND_CHARS:,}).")
+    cleaned = clean_text(text)
+    if cleaned.lower().startswith("/rapport"):
+        cleaned = cleaned[len("/rapport"):].strip()
+    if not cleaned:
+        return CommandError("Type a command, for example “due”, or “help” to see them all.",
+                            "help")
+    verb, _, rest = cleaned.partition(" ")
+    verb = _ALIASES.get(verb.lower(), verb.lower())
+    parser = _PARSERS.get(verb)
+    if parser is None:
+        return CommandError(f"I don't know the command “{_clip(verb)}”. "
+                            "Type “help” to see what I can do.")
+    try:
+        return parser(rest.strip(), today)
+    except (ValueError, OverflowError, IndexError):
+        # A date library or a corner of the grammar choked: answer, never raise.
+        return CommandError("I could not read that.", verb)

@@ -1,0 +1,476 @@
+"""Drafts the user must make their own: AI or template text, the edit check, disclosure, records.
+
+`DraftService.draft_for` builds the smallest possible context for one contact, asks the provider
+(or fills a template when AI is off, unconfigured or failing) and stores a Draft row.
+`DraftService.finish` is the one way a draft leaves Rapport: it refuses an unedited draft, adds
+the disclosure line the workspace policy asks for, and records the outcome. Platforms do the
+actual posting or show the text to copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.core.ai import AIProvider, ProviderError, provider_from_settings
+from rapport.bot.core.replies import Actor, DraftView, Reply, error
+from rapport.bot.service.config import Settings
+from rapport.scheduler import planner, wording
+from rapport.storage.models import (
+    Contact,
+    Draft,
+    ImportantDate,
+    Note,
+    Nudge,
+    Touchpoint,
+    User,
+    Workspace,
+)
+
+if TYPE_CHECKING:
+    from rapport.bot.core.actions import Rapport, UserContext
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE = "template"
+MAX_DRAFT_CHARS = 1_000
+# What a person may send after editing; platforms have their own, larger limits.
+MAX_FINAL_CHARS = 4_000
+# Context fields are cut short: the model needs the gist, not the whole note.
+MAX_FIELD_CHARS = 300
+DISCLOSURE_LINE = "(drafted with AI help, edited by me)"
+DISCLOSURE_POLICIES = ("required", "optional", "off")
+UNCHANGED = ("That is still the draft as it was written (changes to case, spacing or "
+             "punctuation don't count). Make it yours: change the words, add something only "
+             "you would say, or write your own message from scratch.")
+TONES = {
+    "warm": "warm and friendly",
+    "brief": "brief and casual, one or two short sentences",
+    "formal": "polite and professional",
+}
+SYSTEM_PROMPT = (
+    "You help a person write a short direct message to a work contact they want to stay in "
+    "touch with. Write only the message, in the first person, as plain text: at most three "
+    "sentences, no subject line, no placeholders, no hashtags, no @-mentions, no sign-off "
+    "name. Tone: {tone}.")
+
+Outcome = Literal["post", "copy", "discard"]
+_RECORDED = {"post": "posted", "copy": "copied", "discard": "discarded"}
+
+# Slack's special mentions (<!here>, <!channel>, <!everyone>, <!subteam^ID>, <!date...>) all
+# start with "<!": none belongs in a personal message.
+_SLACK_SPECIAL = re.compile(r"<![^<>]*>")
+_SLACK_USER = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
+_TEAMS_AT = re.compile(r"</?at\b[^>]*>", re.IGNORECASE)
+_PLAIN_BROADCAST = re.compile(r"@(?:here|channel|everyone|all)\b", re.IGNORECASE)
+_DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+# ---------------------------------------------------------------------- pure text functions
+def sanitise(text: str, *, allowed_mention: str | None = None,
+             limit: int = MAX_DRAFT_CHARS) -> str:
+    """Model output made safe to show and post: no broadcasts, no foreign mentions, no control
+    or invisible characters, at most `limit` characters."""
+    # Bound the work first: a model can answer with megabytes.
+    text = unicodedata.normalize("NFKC", text[: limit * 20])
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n")
+    text = "".join(ch for ch in text
+                   if ch == "\n" or unicodedata.category(ch) not in _DROP_CATEGORIES)
+
+    def keep_contact(match: re.Match[str]) -> str:
+        return f"<@{match.group(1)}>" if allowed_mention and match.group(1) == allowed_mention \
+            else ""
+
+    # Removing one token can join its neighbours into a new one ("<!<!here>here>"): repeat.
+    for _ in range(10):
+        before = text
+        text = _SLACK_SPECIAL.sub("", text)
+        text = _SLACK_USER.sub(keep_contact, text)
+        text = _TEAMS_AT.sub("", text)
+        text = _PLAIN_BROADCAST.sub("", text)
+        if text == before:
+            break
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
+        text = text[1:-1].strip()
+    elif text[:1] == "“" and text[-1:] == "”":
+        text = text[1:-1].strip()
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        space = cut.rfind(" ")
+        if space > limit - 100:
+            cut = cut[:space]
+        text = cut.rstrip() + "…"
+    return text
+
+
+def normalise(text: str) -> str:
+    """Text as the edit check compares it: casefolded, punctuation gone, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P")
+                   and unicodedata.category(ch) not in _DROP_CATEGORIES)
+    return " ".join(text.split())
+
+
+def is_unchanged(final_text: str, draft_text: str) -> bool:
+    """True while the final text is still the draft (the edit check refuses it)."""
+    return normalise(final_text) == normalise(draft_text)
+
+
+def discloses(policy: str, *, ai_assisted: bool, disclose: bool) -> bool:
+    """Whether the disclosure line goes on a posted message under the workspace policy."""
+    if not ai_assisted or policy == "off":
+        return False
+    return policy == "required" or disclose
+
+
+def with_disclosure(text: str) -> str:
+    """The message with the disclosure line after it."""
+    return f"{text}\n{DISCLOSURE_LINE}"
+
+
+def draft_label(view: DraftView) -> str:
+    """'AI draft (openai, gpt-4o-mini)' or 'Template draft'."""
+    if view.is_template:
+        return "Template draft"
+    return f"AI draft ({view.provider}{', ' + view.model if view.model else ''})"
+
+
+# ---------------------------------------------------------------------- context and templates
+@dataclass(frozen=True, slots=True)
+class DraftContext:
+    """Everything a draft may be based on; `as_prompt` is all a provider ever sees of it."""
+
+    first_name: str
+    tone: str
+    topic: str | None = None
+    last_touch: str | None = None
+    company: str | None = None
+    reason: str = "cadence"
+    date_kind: str | None = None
+
+    def prompt_lines(self) -> list[str]:
+        lines = [f"Contact's first name: {self.first_name}"]
+        if self.company:
+            lines.append(f"Contact's company: {self.company}")
+        if self.topic:
+            lines.append(f"Topic to ask about: {self.topic}")
+        if self.last_touch:
+            lines.append(f"Last conversation: {self.last_touch}")
+        if not self.topic:
+            lines.append("Purpose: check in, it has been a while.")
+        return lines
+
+    def request_body(self, model: str) -> dict[str, Any]:
+        """The whole request body: nothing else is sent to the provider."""
+        tone = TONES.get(self.tone, TONES["warm"])
+        return {"model": model, "messages": [
+            {"role": "system", "content": SYSTEM_PROMPT.format(tone=tone)},
+            {"role": "user", "content": "\n".join(self.prompt_lines())},
+        ]}
+
+
+def _clip(text: str | None) -> str | None:
+    if not text:
+        return None
+    text = " ".join(text.split())
+    return text[:MAX_FIELD_CHARS] or None
+
+
+def template_text(context: DraftContext) -> str:
+    """A plain draft from the nudge reason and note, in the user's tone."""
+    name = context.first_name
+    hello = {"formal": f"Hello {name},", "brief": f"Hi {name},"}.get(context.tone, f"Hi {name}!")
+    if context.reason == "date" and context.date_kind:
+        what = "birthday" if context.date_kind == "birthday" else "work anniversary"
+        body = {"brief": f"happy early {what}!",
+                "formal": f"I wanted to wish you a happy {what} in advance."}.get(
+            context.tone, f"Your {what} is coming up, so an early happy {what}! Hope it's a "
+                          "good one.")
+    elif context.topic:
+        about = wording.about_phrase(context.topic)
+        body = {"brief": f"how did {about} go?",
+                "formal": f"I hope you are well. How did {about} go?"}.get(
+            context.tone, f"I've been thinking about {about} you mentioned. How did it go?")
+    elif context.last_touch:
+        body = {"brief": "how are things since we last talked?",
+                "formal": "I hope you are well. I wanted to follow up on our last conversation "
+                          f"({context.last_touch}). How are things going?"}.get(
+            context.tone, f"It's been a while since we talked about {context.last_touch}. "
+                          "How are things going?")
+    else:
+        body = {"brief": "how are things?",
+                "formal": "I hope you are well. It has been a while; how are things going?"}.get(
+            context.tone, "It's been a while! How are things going on your side?")
+    return sanitise(f"{hello} {body}")
+
+
+# ---------------------------------------------------------------------- outcomes
+@dataclass(frozen=True, slots=True)
+class DraftOutcome:
+    """What `finish` decided: the text to post or copy, or why not."""
+
+    ok: bool
+    message: str
+    draft_id: int
+    text: str = ""
+    outcome: str | None = None
+    contact_name: str = ""
+    contact_platform_user_id: str | None = None
+    disclosed: bool = False
+    edit_distance: int | None = None
+    # True when the user can fix the text and try again (an unchanged or empty draft).
+    retry: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    draft: Draft
+    contact_name: str
+    contact_platform_user_id: str | None
+    policy: str
+
+
+class DraftService:
+    """Makes drafts (the `Drafter` in bot/actions.py) and finishes them."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
+                 provider: AIProvider | None = None,
+                 clock: Callable[[], datetime] = planner.utcnow) -> None:
+        self.sessions = sessions
+        self.provider = provider
+        self.clock = clock
+
+    # ------------------------------------------------------------------ drafting
+    async def draft_for(self, rapport: Rapport, ctx: UserContext, contact_id: int,
+                        nudge_id: int | None) -> Reply:
+        """A new draft for one of the user's contacts (optionally for one of their nudges)."""
+        del rapport  # everything needed is in ctx; kept for the Drafter protocol
+        loaded = await self._context(ctx, contact_id, nudge_id)
+        if loaded is None:
+            return error("I can't find that person among yours.")
+        context, contact_name, platform_user_id = loaded
+        notice = ""
+        provider = self.provider
+        if provider is not None and not ctx.workspace_ai_enabled:
+            provider, notice = None, "AI drafts are turned off for this workspace."
+        elif provider is not None and not ctx.ai_enabled:
+            provider, notice = None, ("AI drafts are off for you (“settings ai on” turns them "
+                                      "back on).")
+        text, sent, model = "", None, None
+        if provider is not None:
+            body = context.request_body(provider.model)
+            try:
+                raw = await provider.complete(body)
+            except ProviderError as failure:
+                notice = failure.user_message
+                sent = None
+            else:
+                sent, model = body, provider.model
+                text = sanitise(raw, allowed_mention=platform_user_id)
+                if not text:
+                    notice, sent, model = "The AI provider answered with nothing usable.", \
+                        None, None
+            if notice:
+                notice += " Here is a template to start from instead."
+        is_template = not text
+        if is_template:
+            text = template_text(context)
+        provider_name = TEMPLATE if is_template else provider.name  # type: ignore[union-attr]
+        async with self.sessions() as session, session.begin():
+            draft = Draft(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                          contact_id=contact_id, nudge_id=nudge_id, provider=provider_name,
+                          model=model, draft_text=text,
+                          sent_context=json.dumps(sent, ensure_ascii=False) if sent else None,
+                          disclosure=False, created_at=self.clock())
+            session.add(draft)
+            await session.flush()
+            draft_id = draft.id
+        logger.info("draft created", extra={"draft_id": draft_id, "provider": provider_name,
+                                            "chars": len(text)})
+        view = DraftView(draft_id=draft_id, contact_id=contact_id, contact_name=contact_name,
+                         text=text, provider=provider_name, is_template=is_template,
+                         disclosure_policy=ctx.disclosure_policy, can_post=True, notice=notice,
+                         model=model, nudge_id=nudge_id,
+                         contact_platform_user_id=platform_user_id)
+        intro = f"{notice}\n" if notice else ""
+        return Reply(f"{intro}{draft_label(view)} for {contact_name}. Edit it before sending; "
+                     f"an unchanged draft can't be posted:\n\n{text}", draft=view)
+
+    async def _context(self, ctx: UserContext, contact_id: int, nudge_id: int | None
+                       ) -> tuple[DraftContext, str, str | None] | None:
+        async with self.sessions() as session:
+            contact = (await session.execute(
+                select(Contact.name, Contact.company, Contact.platform_user_id)
+                .where(Contact.id == contact_id, Contact.user_id == ctx.user_id,
+                       Contact.workspace_id == ctx.workspace_id))).first()
+            if contact is None:
+                return None
+            name, company, platform_user_id = contact
+            reason, note_text, date_kind = "cadence", None, None
+            if nudge_id is not None:
+                nudge = (await session.execute(
+                    select(Nudge.reason, Nudge.note_id, Nudge.important_date_id)
+                    .where(Nudge.id == nudge_id, Nudge.user_id == ctx.user_id,
+                           Nudge.contact_id == contact_id))).first()
+                if nudge is None:
+                    return None
+                reason, note_id, date_id = nudge
+                if note_id is not None:
+                    note_text = await session.scalar(select(Note.text).where(
+                        Note.id == note_id, Note.user_id == ctx.user_id))
+                if date_id is not None:
+                    date_kind = await session.scalar(select(ImportantDate.kind).where(
+                        ImportantDate.id == date_id, ImportantDate.user_id == ctx.user_id))
+            if note_text is None and reason != "date":
+                note_text = await session.scalar(
+                    select(Note.text).where(Note.contact_id == contact_id,
+                                            Note.user_id == ctx.user_id,
+                                            Note.follow_up_on.is_not(None))
+                    .order_by(Note.created_at.desc(), Note.id.desc()).limit(1))
+            summary = await session.scalar(
+                select(Touchpoint.summary).where(Touchpoint.contact_id == contact_id,
+                                                 Touchpoint.user_id == ctx.user_id)
+                .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1))
+        topic = _clip(note_text)
+        if reason == "date" and date_kind:
+            topic = "their upcoming birthday" if date_kind == "birthday" \
+                else "their upcoming work anniversary"
+        context = DraftContext(first_name=wording.first_name(name)[:60], tone=ctx.tone,
+                               topic=topic, last_touch=_clip(summary), company=_clip(company),
+                               reason=reason, date_kind=date_kind)
+        return context, name, platform_user_id
+
+    # ------------------------------------------------------------------ finishing
+    async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,
+                      outcome: Outcome, disclose: bool = True) -> DraftOutcome:
+        """Check a finish without recording it (a platform may post first, then `finish`)."""
+        loaded = await self._load(who, draft_id)
+        if loaded is None:
+            return DraftOutcome(False, "I can't find that draft among yours.", draft_id)
+        return self._decide(loaded, final_text, outcome, disclose)
+
+    async def finish(self, who: UserContext | Actor, draft_id: int, final_text: str,
+                     outcome: Outcome, disclose: bool = True) -> DraftOutcome:
+        """Post, copy or discard a draft: refused for others' drafts and for unedited text."""
+        loaded = await self._load(who, draft_id)
+        if loaded is None:
+            return DraftOutcome(False, "I can't find that draft among yours.", draft_id)
+        decided = self._decide(loaded, final_text, outcome, disclose)
+        if not decided.ok:
+            return decided
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(Draft).where(Draft.id == draft_id, Draft.user_id == loaded.draft.user_id,
+                                    Draft.outcome.is_(None))
+                .values(final_text=decided.text or None, edit_distance=decided.edit_distance,
+                        disclosure=decided.disclosed, outcome=decided.outcome,
+                        finished_at=self.clock()))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return DraftOutcome(False, "That draft is already finished.", draft_id)
+        logger.info("draft finished", extra={"draft_id": draft_id, "outcome": decided.outcome,
+                                             "edit_distance": decided.edit_distance,
+                                             "disclosure": decided.disclosed})
+        return decided
+
+    def _decide(self, loaded: _Loaded, final_text: str, outcome: str,
+                disclose: bool) -> DraftOutcome:
+        draft = loaded.draft
+        base = {"draft_id": draft.id, "contact_name": loaded.contact_name,
+                "contact_platform_user_id": loaded.contact_platform_user_id}
+        if draft.outcome is not None:
+            return DraftOutcome(False, "That draft is already finished.", **base)
+        if outcome not in _RECORDED:
+            return DraftOutcome(False, "Choose post, copy or discard.", **base)
+        if outcome == "discard":
+            return DraftOutcome(True, "Discarded. Nothing was sent.", outcome="discarded",
+                                **base)
+        text = "\n".join(line.rstrip() for line in final_text.replace("\r\n", "\n")
+                         .split("\n")).strip()
+        if not normalise(text):
+            return DraftOutcome(False, "There is nothing to send yet. Write your message, or "
+                                "discard the draft.", retry=True, **base)
+        if len(text) > MAX_FINAL_CHARS:
+            return DraftOutcome(False, f"That is too long to send ({len(text):,} characters; "
+                                f"the limit is {MAX_FINAL_CHARS:,}).", retry=True, **base)
+        if is_unchanged(text, draft.draft_text):
+            return DraftOutcome(False, UNCHANGED, retry=True, **base)
+        disclosed = discloses(loaded.policy, ai_assisted=draft.provider != TEMPLATE,
+                              disclose=disclose)
+        final = with_disclosure(text) if disclosed else text
+        first = wording.first_name(loaded.contact_name)
+        message = (f"Here is your message for {first}, ready to send."
+                   if outcome == "post" else f"Here is your message to copy and send to {first}:")
+        return DraftOutcome(True, message, text=final, outcome=_RECORDED[outcome],
+                            disclosed=disclosed,
+                            edit_distance=Levenshtein.distance(draft.draft_text, text), **base)
+
+    async def _load(self, who: UserContext | Actor, draft_id: int) -> _Loaded | None:
+        async with self.sessions() as session:
+            if isinstance(who, Actor):
+                ids = (await session.execute(
+                    select(User.workspace_id, User.id).join(
+                        Workspace, Workspace.id == User.workspace_id)
+                    .where(Workspace.platform == who.platform,
+                           Workspace.external_id == who.workspace_external_id,
+                           User.external_id == who.user_external_id))).first()
+                if ids is None:
+                    return None
+                workspace_id, user_id = ids
+            else:
+                workspace_id, user_id = who.workspace_id, who.user_id
+            row = (await session.execute(
+                select(Draft, Contact.name, Contact.platform_user_id,
+                       Workspace.disclosure_policy)
+                .join(Workspace, Workspace.id == Draft.workspace_id)
+                .outerjoin(Contact, Contact.id == Draft.contact_id)
+                .where(Draft.id == draft_id, Draft.user_id == user_id,
+                       Draft.workspace_id == workspace_id))).first()
+        if row is None:
+            return None
+        draft, name, platform_user_id, policy = row
+        return _Loaded(draft=draft, contact_name=name or "them",
+                       contact_platform_user_id=platform_user_id,
+                       policy=policy if policy in DISCLOSURE_POLICIES else "optional")
+
+
+def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                        clock: Callable[[], datetime] = planner.utcnow) -> DraftService:
+    """The service with the provider the settings describe (templates when none)."""
+    return DraftService(sessions=sessions, provider=provider_from_settings(settings), clock=clock)
+
+
+async def set_workspace_ai(sessions: async_sessionmaker[AsyncSession], *,
+                           platform: str | None = None, external_id: str | None = None,
+                           ai_enabled: bool | None = None,
+                           disclosure_policy: str | None = None) -> int:
+    """Turn AI drafts on/off or set the disclosure policy for matching workspaces; row count."""
+    if disclosure_policy is not None and disclosure_policy not in DISCLOSURE_POLICIES:
+        raise ValueError(f"disclosure policy must be one of {', '.join(DISCLOSURE_POLICIES)}")
+    values: dict[str, object] = {}
+    if ai_enabled is not None:
+        values["ai_enabled"] = ai_enabled
+    if disclosure_policy is not None:
+        values["disclosure_policy"] = disclosure_policy
+    if not values:
+        return 0
+    statement = update(Workspace).values(**values)
+    if platform is not None:
+        statement = statement.where(Workspace.platform == platform)
+    if external_id is not None:
+        statement = statement.where(Workspace.external_id == external_id)
+    async with sessions() as session, session.begin():
+        result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

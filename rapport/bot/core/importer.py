@@ -1,0 +1,419 @@
+"""Import contacts from CSV or vCard: validate everything first, then write all or nothing.
+
+Rows are merged into existing contacts (same name, or same email) instead of duplicating, so
+importing the same file twice changes nothing the second time. Cells that a spreadsheet would
+run as a formula (leading = + - @, tab or CR) lose those characters on the way in, and every CSV
+Rapport writes goes through `safe_cell`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import quopri
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text
+from rapport.bot.core.dates import parse_duration_days
+from rapport.bot.core.replies import Reply, error
+from rapport.bot.core.resolve import name_key
+from rapport.scheduler import planner
+from rapport.storage.models import Contact, Note
+
+if TYPE_CHECKING:
+    from rapport.bot.core.actions import Rapport, UserContext
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 1_000_000
+MAX_ROWS = 5_000
+MAX_REPORTED_ERRORS = 20
+COLUMNS = ("name", "kind", "company", "email", "cadence", "notes")
+_COLUMN_ALIASES = {"note": "notes", "organization": "company", "organisation": "company",
+                   "org": "company", "type": "kind", "e-mail": "email", "every": "cadence"}
+KINDS = ("colleague", "client")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+_OFF = ("", "off", "none", "never", "-")
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell no spreadsheet will run as a formula (OWASP: prefix with an apostrophe)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def write_safe_csv(rows: list[list[object]]) -> str:
+    """CSV text with every cell passed through `safe_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def defuse(value: str) -> tuple[str, bool]:
+    """`value` without leading formula characters, and whether any were removed."""
+    stripped = value
+    while stripped and (stripped.startswith(FORMULA_PREFIXES) or stripped[0].isspace()):
+        stripped = stripped[1:]
+    return stripped, stripped != value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    """One valid row, ready to merge."""
+
+    line: str
+    name: str
+    kind: str | None
+    company: str | None
+    email: str | None
+    cadence_days: int | None
+    cadence_set: bool
+    notes: str | None
+
+
+@dataclass
+class Parsed:
+    """What a file holds: valid rows, row-level errors and notes for the user."""
+
+    rows: list[ContactRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """What an import does (or would do) to the user's contacts."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    notes_added: int = 0
+
+
+# ------------------------------------------------------------------------------ parsing
+def _decode(data: bytes, parsed: Parsed) -> str | None:
+    if b"\x00" in data:
+        parsed.errors.append("This is not a text file (it contains NUL bytes).")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        parsed.errors.append("The file is neither UTF-8 nor Windows-1252 text. Save it as "
+                             "“CSV UTF-8” and try again.")
+        return None
+    parsed.warnings.append("The file is not UTF-8; I read it as Windows-1252. Check that "
+                           "accented names look right (saving as “CSV UTF-8” avoids this).")
+    return text
+
+
+def _field(raw: str | None, label: str, column: str, limit: int, parsed: Parsed) -> str | None:
+    """Clean one cell; remove formula prefixes (with a warning); None when empty."""
+    if raw is None:
+        return None
+    value = clean_text(raw)
+    value, defused = defuse(value)
+    if defused:
+        parsed.warnings.append(f"{label}: removed leading formula characters from {column} "
+                               "so no spreadsheet runs it.")
+    if len(value) > limit:
+        parsed.errors.append(f"{label}: {column} is longer than {limit} characters.")
+        return None
+    return value or None
+
+
+def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow | None:
+    errors_before = len(parsed.errors)
+    name = _field(cells.get("name"), label, "name", MAX_NAME_CHARS, parsed)
+    kind = _field(cells.get("kind"), label, "kind", 40, parsed)
+    company = _field(cells.get("company"), label, "company", 200, parsed)
+    email = _field(cells.get("email"), label, "email", 320, parsed)
+    cadence_text = _field(cells.get("cadence"), label, "cadence", 40, parsed)
+    notes = _field(cells.get("notes"), label, "notes", MAX_SUMMARY_CHARS, parsed)
+    if name is None and len(parsed.errors) == errors_before:
+        parsed.errors.append(f"{label}: the name is empty.")
+    if kind is not None:
+        kind = kind.lower()
+        if kind not in KINDS:
+            parsed.errors.append(f"{label}: kind '{kind[:40]}' is not colleague or client.")
+    if email is not None:
+        email = email.lower()
+        if not _EMAIL.match(email):
+            parsed.errors.append(f"{label}: email '{email[:60]}' is not an email address.")
+    cadence_days, cadence_set = None, cadence_text is not None
+    if cadence_text is not None and cadence_text.lower() not in _OFF:
+        cadence_days = parse_duration_days(cadence_text)
+        if cadence_days is None:
+            parsed.errors.append(f"{label}: cadence '{cadence_text[:40]}' is not a duration "
+                                 "(try “2 weeks”, “6w” or “3 months”).")
+    if len(parsed.errors) > errors_before or name is None:
+        return None
+    return ContactRow(line=label, name=name, kind=kind, company=company, email=email,
+                      cadence_days=cadence_days, cadence_set=cadence_set, notes=notes)
+
+
+def parse_csv(text: str, parsed: Parsed) -> None:
+    """Rows of a CSV with a header line naming the columns."""
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096],
+                                                                       delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader, None)
+    except csv.Error as failure:
+        parsed.errors.append(f"row 1: {failure}.")
+        return
+    columns = [_COLUMN_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header or []]
+    if "name" not in columns:
+        parsed.errors.append("The first line must be a header with at least a name column, "
+                             f"for example: {','.join(COLUMNS)}")
+        return
+    unknown = [c for c in columns if c and c not in COLUMNS]
+    if unknown:
+        parsed.warnings.append("Ignored unknown column(s): "
+                               + ", ".join(f"'{c[:30]}'" for c in unknown[:5]) + ".")
+    seen: dict[str, str] = {}
+    try:
+        for line_no, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
+                parsed.errors.append(f"The file has more than {MAX_ROWS} rows; split it up.")
+                return
+            values = {column: (cells[i] if i < len(cells) else None)
+                      for i, column in enumerate(columns) if column in COLUMNS}
+            _add(parsed, seen, _row(f"row {line_no}", values, parsed))
+    except csv.Error as failure:
+        parsed.errors.append(f"row {reader.line_num}: {failure}.")
+
+
+def _add(parsed: Parsed, seen: dict[str, str], row: ContactRow | None) -> None:
+    if row is None:
+        return
+    key = name_key(row.name)
+    if key in seen:
+        parsed.errors.append(f"{row.line}: “{row.name}” is already on {seen[key]}.")
+        return
+    seen[key] = row.line
+    parsed.rows.append(row)
+
+
+def _vcard_value(raw: str, params: list[str]) -> str:
+    upper = [p.upper() for p in params]
+    if "ENCODING=QUOTED-PRINTABLE" in upper or "QUOTED-PRINTABLE" in upper:
+        charset = next((p.split("=", 1)[1] for p in params
+                        if p.upper().startswith("CHARSET=")), "utf-8")
+        try:
+            raw = quopri.decodestring(raw.encode("latin-1", "replace")).decode(charset, "replace")
+        except LookupError:
+            raw = quopri.decodestring(raw.encode("latin-1", "replace")).decode("utf-8", "replace")
+    # vCard escapes: \n, \, and \; (RFC 6350 section 3.4).
+    return re.sub(r"\\([nN,;\\])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), raw)
+
+
+def parse_vcard(text: str, parsed: Parsed) -> None:
+    """Contacts of a .vcf file: FN (or N), ORG, EMAIL, NOTE of each card."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t") and lines:
+            lines[-1] += line[1:]  # folded continuation line
+        elif lines and lines[-1].endswith("=") and \
+                "QUOTED-PRINTABLE" in lines[-1].split(":", 1)[0].upper():
+            lines[-1] = lines[-1][:-1] + line  # vCard 2.1 soft line break
+        else:
+            lines.append(line)
+    cards: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for line in lines:
+        if ":" not in line:
+            continue
+        head, value = line.split(":", 1)
+        parts = head.split(";")
+        prop = parts[0].split(".")[-1].upper()  # drop group prefixes like "item1."
+        if prop == "BEGIN" and value.strip().upper() == "VCARD":
+            current = {}
+            continue
+        if prop == "END" and value.strip().upper() == "VCARD":
+            if current is not None:
+                cards.append(current)
+            current = None
+            continue
+        if current is None or prop not in ("FN", "N", "ORG", "EMAIL", "NOTE"):
+            continue
+        if prop not in current:  # the first EMAIL (or ORG) is the one we keep
+            current[prop] = _vcard_value(value, parts[1:])
+    if not cards:
+        parsed.errors.append("I found no contact cards (BEGIN:VCARD … END:VCARD) in the file.")
+        return
+    seen: dict[str, str] = {}
+    for index, card in enumerate(cards, start=1):
+        if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
+            parsed.errors.append(f"The file has more than {MAX_ROWS} cards; split it up.")
+            return
+        name = card.get("FN")
+        if not (name and name.strip()) and card.get("N"):
+            family, _, rest = card["N"].partition(";")
+            given = rest.split(";")[0]
+            name = f"{given} {family}".strip()
+        org = card.get("ORG", "").split(";")[0] or None
+        _add(parsed, seen, _row(f"card {index}", {"name": name, "company": org,
+                                                  "email": card.get("EMAIL"),
+                                                  "notes": card.get("NOTE")}, parsed))
+
+
+def parse_file(filename: str, data: bytes) -> Parsed:
+    """Parse a CSV or vCard upload into valid rows and row-level errors."""
+    parsed = Parsed()
+    if len(data) > MAX_BYTES:
+        parsed.errors.append(f"The file is {len(data) / 1_000_000:.1f} MB; the limit is "
+                             f"{MAX_BYTES // 1_000_000} MB ({MAX_ROWS} rows).")
+        return parsed
+    if not data.strip():
+        parsed.errors.append("The file is empty.")
+        return parsed
+    text = _decode(data, parsed)
+    if text is None:
+        return parsed
+    is_vcard = filename.lower().endswith((".vcf", ".vcard")) or \
+        text.lstrip().upper().startswith("BEGIN:VCARD")
+    if is_vcard:
+        parse_vcard(text, parsed)
+    else:
+        parse_csv(text, parsed)
+    return parsed
+
+
+# ------------------------------------------------------------------------------ merging
+async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
+                 write: bool) -> ImportPlan:
+    plan = ImportPlan()
+    now = rapport.clock()
+    # Without a commit nothing is written: a dry run, or any failure midway, leaves no trace.
+    async with rapport.sessions() as session:
+        contacts = list((await session.scalars(
+            select(Contact).where(Contact.user_id == ctx.user_id,
+                                  Contact.workspace_id == ctx.workspace_id))).all())
+        by_key = {c.name_key: c for c in contacts}
+        by_email = {c.email.lower(): c for c in contacts if c.email}
+        by_id = {c.id: c for c in contacts}
+        # Keyed by the contact object, so new contacts count before they have an id.
+        note_texts: dict[int, set[str]] = {}
+        for contact_id, text in (await session.execute(
+                select(Note.contact_id, Note.text).where(Note.user_id == ctx.user_id))).all():
+            if contact_id in by_id:
+                note_texts.setdefault(id(by_id[contact_id]), set()).add(text)
+        pending_notes: list[tuple[Contact, str]] = []
+        for row in rows:
+            contact = by_key.get(name_key(row.name)) or (
+                by_email.get(row.email) if row.email else None)
+            if contact is None:
+                plan.created += 1
+                plan.notes_added += row.notes is not None
+                if not write:
+                    continue
+                contact = Contact(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                  name=row.name, name_key=name_key(row.name),
+                                  kind=row.kind or "colleague", company=row.company,
+                                  email=row.email, cadence_days=row.cadence_days,
+                                  created_at=now)
+                contact.next_due_at = planner.cadence_next_due(None, row.cadence_days, now)
+                contact.plan_at = contact.next_due_at
+                session.add(contact)
+                by_key[contact.name_key] = contact
+                if row.email:
+                    by_email[row.email] = contact
+                if row.notes:
+                    pending_notes.append((contact, row.notes))
+                    note_texts.setdefault(id(contact), set()).add(row.notes)
+                continue
+            changes: dict[str, object] = {}
+            if row.kind and row.kind != contact.kind:
+                changes["kind"] = row.kind
+            if row.company and row.company != contact.company:
+                changes["company"] = row.company
+            if row.email and row.email != (contact.email or "").lower():
+                changes["email"] = row.email
+            if row.cadence_set and row.cadence_days != contact.cadence_days:
+                changes["cadence_days"] = row.cadence_days
+            new_note = bool(row.notes) and row.notes not in note_texts.get(id(contact), set())
+            if not changes and not new_note:
+                plan.unchanged += 1
+                continue
+            plan.updated += 1
+            plan.notes_added += new_note
+            if not write:
+                continue
+            for key, value in changes.items():
+                setattr(contact, key, value)
+            if "cadence_days" in changes:
+                contact.next_due_at = planner.cadence_next_due(
+                    contact.last_touch_at, contact.cadence_days, contact.created_at)
+                contact.plan_at = contact.next_due_at
+            if new_note and row.notes:
+                pending_notes.append((contact, row.notes))
+                note_texts.setdefault(id(contact), set()).add(row.notes)
+        if write and pending_notes:
+            # One flush gives every new contact its id (a multi-row INSERT), then the notes.
+            await session.flush()
+            session.add_all(Note(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                 contact_id=contact.id, text=text, created_at=now)
+                            for contact, text in pending_notes)
+        if write:
+            await session.commit()
+    return plan
+
+
+def _summary(plan: ImportPlan, dry_run: bool) -> str:
+    verb = ("Would add", "would update", "would leave") if dry_run else \
+        ("Added", "updated", "left")
+    text = (f"{verb[0]} {plan.created} people, {verb[1]} {plan.updated} and {verb[2]} "
+            f"{plan.unchanged} unchanged")
+    if plan.notes_added:
+        text += f" ({plan.notes_added} note(s) {'to add' if dry_run else 'added'})"
+    return text + "." + (" Nothing was saved: this was a dry run." if dry_run else "")
+
+
+async def import_contacts(rapport: Rapport, ctx: UserContext, filename: str, data: bytes, *,
+                          dry_run: bool = False) -> Reply:
+    """Validate and merge an uploaded file into the user's contacts, all or nothing."""
+    parsed = parse_file(filename, data)
+    notes = "\n".join(parsed.warnings[:MAX_REPORTED_ERRORS])
+    if parsed.errors:
+        shown = parsed.errors[:MAX_REPORTED_ERRORS]
+        more = len(parsed.errors) - len(shown)
+        text = ("Nothing was imported; please fix these and try again:\n"
+                + "\n".join(f"• {e}" for e in shown)
+                + (f"\n• … and {more} more." if more else ""))
+        logger.info("import refused", extra={"errors": len(parsed.errors)})
+        return Reply(text + (f"\n{notes}" if notes else ""), ok=False,
+                     extra={"errors": list(parsed.errors), "warnings": list(parsed.warnings)})
+    if not parsed.rows:
+        return error("The file has a header but no contacts.")
+    try:
+        plan = await _merge(rapport, ctx, parsed.rows, write=not dry_run)
+    except (OperationalError, DBAPIError, OSError, TimeoutError) as failure:
+        from rapport.bot.core.actions import TRY_AGAIN
+
+        logger.warning("database unavailable for an import",
+                       extra={"error": type(failure).__name__})
+        return error(TRY_AGAIN)
+    logger.info("import", extra={"dry_run": dry_run, "contacts_created": plan.created,
+                                 "contacts_updated": plan.updated,
+                                 "contacts_unchanged": plan.unchanged})
+    return Reply(_summary(plan, dry_run) + (f"\n{notes}" if notes else ""),
+                 changed=not dry_run and bool(plan.created or plan.updated),
+                 extra={"plan": plan, "warnings": list(parsed.warnings)})

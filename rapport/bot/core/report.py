@@ -1,0 +1,264 @@
+"""The team report: aggregate, privacy-preserving numbers for a workspace's admins.
+
+Only counts and shares over at least `MIN_GROUP` users leave this module: no names, notes,
+drafts, companies or ids, so no individual can be singled out. Charts are matplotlib PNGs
+embedded as data URIs, so `report.html` is one self-contained file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.core.importer import write_safe_csv
+from rapport.bot.core.stats import USED_DRAFT_OUTCOMES, classify_nudge, overdue_days
+from rapport.storage.models import Contact, Draft, Nudge, Touchpoint, User
+
+logger = logging.getLogger(__name__)
+
+MIN_GROUP = 5
+WEEKS = 12
+HEALTH_BUCKETS = ("within rhythm", "overdue < 2 weeks", "overdue 2-8 weeks", "overdue > 8 weeks")
+
+
+class GroupTooSmall(Exception):
+    """Fewer than MIN_GROUP users have data: a report could single someone out."""
+
+    def __init__(self, users: int) -> None:
+        super().__init__(f"Only {users} user(s) in this workspace have contacts; a team report "
+                         f"needs at least {MIN_GROUP} so that no one can be singled out.")
+        self.users = users
+
+
+@dataclass(frozen=True, slots=True)
+class TeamReport:
+    """Aggregates over a workspace's users; contains no personal data."""
+
+    generated_at: datetime
+    users: int
+    contacts: int
+    weeks: tuple[date, ...]  # Monday of each week, oldest first
+    touchpoints_per_week: tuple[int, ...]
+    nudges_resolved_per_week: tuple[int, ...]
+    acted_on_per_week: tuple[int, ...]
+    health: tuple[tuple[str, int], ...]
+    nudges_resolved: int
+    nudges_acted_on: int
+    drafts_used: int
+    drafts_edited: int
+
+    @property
+    def acted_on_rate(self) -> float | None:
+        return self.nudges_acted_on / self.nudges_resolved if self.nudges_resolved else None
+
+    def acted_on_rate_per_week(self) -> tuple[float | None, ...]:
+        return tuple(a / r if r else None for a, r in
+                     zip(self.acted_on_per_week, self.nudges_resolved_per_week, strict=True))
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _health_bucket(next_due: datetime | None, now: datetime) -> str:
+    if next_due is None or next_due > now:
+        return HEALTH_BUCKETS[0]
+    days = overdue_days(next_due, now)
+    if days < 14:
+        return HEALTH_BUCKETS[1]
+    return HEALTH_BUCKETS[2] if days <= 56 else HEALTH_BUCKETS[3]
+
+
+async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id: int,
+                       now: datetime, *, weeks: int = WEEKS) -> TeamReport:
+    """Aggregate a workspace; raises GroupTooSmall under MIN_GROUP users with contacts."""
+    this_monday = _monday(now.date())
+    mondays = tuple(this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks))
+    start = datetime.combine(mondays[0], datetime.min.time(), tzinfo=now.tzinfo)
+    async with sessions() as session:
+        users = await session.scalar(
+            select(func.count(Contact.user_id.distinct()))
+            .join(User, User.id == Contact.user_id)
+            .where(Contact.workspace_id == workspace_id)) or 0
+        if users < MIN_GROUP:
+            raise GroupTooSmall(users)
+        touch_weeks: Counter[date] = Counter(
+            _monday(at.date()) for at in (await session.scalars(
+                select(Touchpoint.happened_at).where(Touchpoint.workspace_id == workspace_id,
+                                                     Touchpoint.happened_at >= start,
+                                                     Touchpoint.happened_at <= now))).all())
+        resolved_weeks: Counter[date] = Counter()
+        acted_weeks: Counter[date] = Counter()
+        resolved = acted = 0
+        for status, snoozes, delivered_at, acted_at, due_at in (await session.execute(
+                select(Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at,
+                       Nudge.due_at).where(Nudge.workspace_id == workspace_id))).all():
+            kind = classify_nudge(status, snoozes, delivered_at, acted_at, now)
+            if kind is None or kind == "waiting":
+                continue
+            week = _monday((delivered_at or due_at).date())
+            resolved += 1
+            resolved_weeks[week] += 1
+            if kind == "acted_on":
+                acted += 1
+                acted_weeks[week] += 1
+        contacts = (await session.execute(
+            select(Contact.cadence_days, Contact.next_due_at)
+            .where(Contact.workspace_id == workspace_id))).all()
+        health = Counter(_health_bucket(due, now) for cadence, due in contacts if cadence)
+        drafts = (await session.execute(
+            select(Draft.outcome, Draft.edit_distance)
+            .where(Draft.workspace_id == workspace_id))).all()
+    used = [distance for outcome, distance in drafts if outcome in USED_DRAFT_OUTCOMES]
+    return TeamReport(
+        generated_at=now, users=users, contacts=len(contacts), weeks=mondays,
+        touchpoints_per_week=tuple(touch_weeks[m] for m in mondays),
+        nudges_resolved_per_week=tuple(resolved_weeks[m] for m in mondays),
+        acted_on_per_week=tuple(acted_weeks[m] for m in mondays),
+        health=tuple((bucket, health[bucket]) for bucket in HEALTH_BUCKETS),
+        nudges_resolved=resolved, nudges_acted_on=acted, drafts_used=len(used),
+        drafts_edited=sum(1 for d in used if d))
+
+
+# ------------------------------------------------------------------------------ charts
+def _png(figure: object) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
+    return buffer.getvalue()
+
+
+def render_charts(report: TeamReport) -> dict[str, bytes]:
+    """Three PNG charts: touchpoints per week, acted-on rate per week, health distribution."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; safe in servers and CI
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [f"{m:%b} {m.day}" for m in report.weeks]
+    charts: dict[str, bytes] = {}
+    color = "#3b6ea5"
+
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    bars = ax.bar(labels, report.touchpoints_per_week, color=color)
+    ax.bar_label(bars, fontsize=8)
+    ax.set_title("Conversations logged per week")
+    ax.set_xlabel("week starting")
+    ax.set_ylabel("conversations")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    charts["touchpoints_per_week"] = _png(fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    rates = [None if r is None else r * 100 for r in report.acted_on_rate_per_week()]
+    xs = [i for i, r in enumerate(rates) if r is not None]
+    ys = [r for r in rates if r is not None]
+    ax.plot(xs, ys, marker="o", color=color)
+    for x, y in zip(xs, ys, strict=True):
+        ax.annotate(f"{y:.0f}%", (x, y), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=8)
+    ax.set_ylim(0, 110)
+    ax.set_title("Nudges acted on within 48 hours (share of answered nudges)")
+    ax.set_xlabel("week the nudge arrived")
+    ax.set_ylabel("acted on (%)")
+    ax.spines[["top", "right"]].set_visible(False)
+    charts["acted_on_rate"] = _png(fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    names = [name for name, _ in report.health]
+    counts = [count for _, count in report.health]
+    bars = ax.barh(names, counts, color=["#4a9a5b", "#e0b040", "#e07b39", "#c0392b"])
+    ax.bar_label(bars, fontsize=8, padding=2)
+    ax.invert_yaxis()
+    ax.set_title("Relationship health: contacts with a keep-in-touch rhythm")
+    ax.set_xlabel("contacts")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    charts["health"] = _png(fig)
+    plt.close(fig)
+    return charts
+
+
+# ------------------------------------------------------------------------------ files
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{share * 100:.0f}%"
+
+
+def report_csv(report: TeamReport) -> str:
+    """The report's numbers as CSV (section, label, value); every cell formula-safe."""
+    rows: list[list[object]] = [["section", "label", "value"],
+                                ["summary", "users", report.users],
+                                ["summary", "contacts", report.contacts],
+                                ["summary", "nudges answered", report.nudges_resolved],
+                                ["summary", "nudges acted on within 48h", report.nudges_acted_on],
+                                ["summary", "acted-on rate", _pct(report.acted_on_rate)],
+                                ["summary", "drafts used", report.drafts_used],
+                                ["summary", "drafts edited before use", report.drafts_edited]]
+    for monday, count in zip(report.weeks, report.touchpoints_per_week, strict=True):
+        rows.append(["touchpoints per week", monday.isoformat(), count])
+    for monday, rate in zip(report.weeks, report.acted_on_rate_per_week(), strict=True):
+        rows.append(["acted-on rate per week", monday.isoformat(), _pct(rate)])
+    for bucket, count in report.health:
+        rows.append(["health", bucket, count])
+    return write_safe_csv(rows)
+
+
+def report_html(report: TeamReport, charts: dict[str, bytes]) -> str:
+    """A self-contained HTML page: summary table and the charts as PNG data URIs."""
+    def img(key: str, alt: str) -> str:
+        data = base64.b64encode(charts[key]).decode()
+        return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">' \
+               "</figure>"
+
+    within = dict(report.health).get(HEALTH_BUCKETS[0], 0)
+    with_rhythm = sum(count for _, count in report.health)
+    within_share = within / with_rhythm if with_rhythm else None
+    summary = [("People using Rapport (with contacts)", str(report.users)),
+               ("Contacts", str(report.contacts)),
+               (f"Conversations logged, last {len(report.weeks)} weeks",
+                str(sum(report.touchpoints_per_week))),
+               ("Nudges acted on within 48 hours",
+                f"{report.nudges_acted_on} of {report.nudges_resolved} answered "
+                f"({_pct(report.acted_on_rate)})"),
+               ("Contacts within their rhythm",
+                f"{within} of {with_rhythm} ({_pct(within_share)})"),
+               ("AI drafts used / edited before use",
+                f"{report.drafts_used} / {report.drafts_edited}")]
+    rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                     for k, v in summary)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Rapport team report</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+th{{text-align:left;padding-right:2rem;font-weight:500}}img{{max-width:100%}}</style></head>
+<body><h1>Rapport team report</h1>
+<p>Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Aggregated over {report.users} people;
+no names, notes or drafts are included, and groups under {MIN_GROUP} people get no report.</p>
+<table>{rows}</table>
+{img("touchpoints_per_week", "Conversations logged per week")}
+{img("acted_on_rate", "Share of nudges acted on within 48 hours, per week")}
+{img("health", "Contacts by relationship health")}
+</body></html>
+"""
+
+
+def write_report(report: TeamReport, out_dir: Path) -> tuple[Path, Path]:
+    """Write report.html and report.csv into `out_dir` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = render_charts(report)
+    html_path, csv_path = out_dir / "report.html", out_dir / "report.csv"
+    html_path.write_text(report_html(report, charts), encoding="utf-8")
+    csv_path.write_text(report_csv(report), encoding="utf-8")
+    return html_path, csv_path

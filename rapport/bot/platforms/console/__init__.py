@@ -1,0 +1,1 @@
+"""The console platform: the same commands and nudges in a terminal."""

@@ -1,0 +1,222 @@
+"""The console platform: the same commands and nudges, in a terminal.
+
+It doubles as the recording fake platform for core tests: `ConsoleMessenger` writes nudges to
+any writer, and `ConsoleChat` reads lines from any async source.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from pathlib import Path
+
+from rapport.bot.core.actions import Rapport, valid_zone
+from rapport.bot.core.commands import ImportFile, parse_command
+from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, DraftService, draft_label
+from rapport.bot.core.replies import Actor, DraftView, Reply
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+
+PLATFORM = "console"
+PROMPT = "rapport> "
+EDIT_PROMPT = "Edit the message (or type a new one; empty line = discard):\nedit> "
+Write = Callable[[str], None]
+
+
+def local_zone_name() -> str:
+    """This machine's IANA time zone, so console nudges follow the user's clock."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        zone = valid_zone(name) if name else None
+        if zone:
+            return zone
+    return "UTC"
+
+
+def console_actor(user: str | None = None, tz: str | None = None) -> Actor:
+    """The person at this terminal."""
+    name = user or os.environ.get("RAPPORT_CONSOLE_USER") or getpass.getuser() or "me"
+    return Actor(platform=PLATFORM, workspace_external_id="local", user_external_id=name,
+                 display_name=name, tz=tz or local_zone_name(), workspace_name="Console")
+
+
+def render_reply(reply: Reply) -> str:
+    """A reply as terminal text."""
+    text = reply.text
+    if reply.attachment is not None:
+        text += f"\n(saved as {reply.extra.get('path', reply.attachment.filename)})"
+    return text
+
+
+def render_draft(view: DraftView) -> str:
+    """A draft as terminal text, labelled AI (provider, model) or Template."""
+    notice = f"{view.notice}\n" if view.notice else ""
+    return f"{notice}{draft_label(view)} for {view.contact_name}:\n\n{_indent(view.text)}\n"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.split("\n"))
+
+
+def render_message(message: OutgoingMessage) -> str:
+    """A nudge or digest as terminal text, with the commands that act on it."""
+    if message.kind == "summary":
+        return f"\n📬 {message.text}"
+    lines: list[str] = []
+    if message.kind == "digest":
+        lines.append(f"\n🔔 {len(message.items)} people are worth a message today:")
+        for item in message.items:
+            lines.append(f"  #{item.nudge_id} {item.headline}")
+            if item.context:
+                lines.append(f"      {item.context}")
+        lines.append("  Reply “done #N”, “snooze #N 1 week”, “draft #N” or “dismiss #N”.")
+    else:
+        item = message.items[0]
+        lines.append(f"\n🔔 #{item.nudge_id} {item.headline}")
+        if item.context:
+            lines.append(f"   {item.context}")
+        lines.append(f"   Reply “done #{item.nudge_id}”, “snooze #{item.nudge_id} 1 week”, "
+                     f"“draft #{item.nudge_id}” or “dismiss #{item.nudge_id}”.")
+    return "\n".join(lines)
+
+
+class ConsoleMessenger:
+    """Delivers nudges by printing them; records them for tests."""
+
+    platform = PLATFORM
+
+    def __init__(self, write: Write | None = None) -> None:
+        self.write = write or _stdout_write
+        self.delivered: list[OutgoingMessage] = []
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        self.delivered.append(message)
+        # The nudge interrupts the prompt the person was looking at: show it again after.
+        self.write(render_message(message) + "\n" + PROMPT)
+        return DeliveryResult.sent(ref=f"console:{len(self.delivered)}")
+
+
+def _stdout_write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines typed at the terminal, read off the event loop."""
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        yield line.rstrip("\n")
+
+
+class ConsoleChat:
+    """The read-answer loop: one command per line until EOF or “quit”."""
+
+    def __init__(self, *, rapport: Rapport, actor: Actor, lines: AsyncIterator[str],
+                 write: Write | None = None, export_dir: Path | None = None) -> None:
+        self.rapport = rapport
+        self.actor = actor
+        self.lines = lines
+        self.write = write or _stdout_write
+        self.export_dir = export_dir or Path.cwd()
+        # One iterator for the loop and the draft editor, which reads the lines after a draft.
+        self._input: AsyncIterator[str] | None = None
+
+    async def run(self) -> None:
+        self.write("Rapport is listening. Type “help” for commands, “quit” to leave.\n")
+        self.write(PROMPT)
+        self._input = aiter(self.lines)
+        async for raw in self._input:
+            line = raw.strip()
+            if line.lower() in ("quit", "exit", ":q"):
+                break
+            if line:
+                await self.answer(line)
+            self.write(PROMPT)
+        self.write("\nBye.\n")
+
+    async def answer(self, line: str) -> Reply:
+        """Run one line and print the answer."""
+        reply = await self._import_file(line) if line.lower().startswith("import ") else None
+        if reply is None:
+            reply = await self.rapport.handle_text(self.actor, line)
+        if reply.attachment is not None:
+            path = self.export_dir / reply.attachment.filename
+            path.write_bytes(reply.attachment.data)
+            reply = Reply(text=reply.text, ok=reply.ok, attachment=reply.attachment,
+                          extra={**reply.extra, "path": str(path)})
+        if reply.draft is not None and isinstance(self.rapport.drafter, DraftService):
+            self.write(render_draft(reply.draft) + "\n")
+            await self.edit_draft(self.rapport.drafter, reply.draft)
+            return reply
+        self.write(render_reply(reply) + "\n")
+        return reply
+
+    async def _import_file(self, line: str) -> Reply | None:
+        # The console user owns this machine, so only here may a command read a local file.
+        from rapport.bot.core.importer import MAX_BYTES as MAX_IMPORT_BYTES
+
+        command = parse_command(line, today=date.today())
+        if not isinstance(command, ImportFile):
+            return None
+        path = Path(command.path)
+
+        def read() -> bytes:
+            with path.expanduser().open("rb") as handle:
+                return handle.read(MAX_IMPORT_BYTES + 1)
+
+        try:
+            data = await asyncio.to_thread(read)
+        except OSError as failure:
+            return Reply(f"I can't read {path}: {failure.strerror or type(failure).__name__}.",
+                         ok=False)
+        return await self.rapport.handle_import(self.actor, path.name, data,
+                                                dry_run=command.dry_run)
+
+    async def _next_line(self) -> str | None:
+        if self._input is None:
+            self._input = aiter(self.lines)
+        try:
+            return await anext(self._input)
+        except StopAsyncIteration:
+            return None
+
+    async def edit_draft(self, drafter: DraftService, view: DraftView) -> DraftOutcome:
+        """Read the user's version of a draft; unchanged text is refused until edited."""
+        while True:
+            self.write(EDIT_PROMPT)
+            text = ((await self._next_line()) or "").strip()
+            if not text:
+                result = await drafter.finish(self.actor, view.draft_id, "", "discard")
+                self.write(result.message + "\n")
+                return result
+            checked = await drafter.prepare(self.actor, view.draft_id, text, "copy")
+            if not checked.ok:
+                self.write(checked.message + "\n")
+                if checked.retry:
+                    continue
+                return checked
+            disclose = True
+            if not view.is_template and view.disclosure_policy == "optional":
+                self.write(f"Add “{DISCLOSURE_LINE}”? [Y/n] ")
+                disclose = ((await self._next_line()) or "").strip().lower() not in ("n", "no")
+            result = await drafter.finish(self.actor, view.draft_id, text, "copy", disclose)
+            if result.ok:
+                self.write(f"{result.message}\n\n{_indent(result.text)}\n")
+            else:
+                self.write(result.message + "\n")
+            return result

@@ -1,0 +1,77 @@
+"""Slack: Bolt app in the aiohttp server (or Socket Mode), DM nudges, App Home, OAuth."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+from rapport.bot.platforms.slack.app import SlackPlatform, build_platform
+from rapport.bot.platforms.slack.install import build_installations
+from rapport.bot.platforms.slack.messenger import SlackMessenger
+from rapport.bot.service.config import Settings
+from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import RouteInstaller
+
+logger = logging.getLogger(__name__)
+
+SLACK_KEY: web.AppKey[SlackPlatform] = web.AppKey("slack", SlackPlatform)
+SOCKET_KEY: web.AppKey[AsyncSocketModeHandler] = web.AppKey("slack_socket",
+                                                            AsyncSocketModeHandler)
+
+__all__ = [
+    "SLACK_KEY",
+    "SOCKET_KEY",
+    "SlackMessenger",
+    "SlackPlatform",
+    "messenger_for",
+    "slack_installer",
+    "socket_mode_handler",
+]
+
+
+def socket_mode_handler(platform: SlackPlatform, app_token: str) -> AsyncSocketModeHandler:
+    """Socket Mode over aiohttp for `platform`'s Bolt app (no public URL needed)."""
+    return AsyncSocketModeHandler(platform.app, app_token, web_client=platform.app.client)
+
+
+def slack_installer() -> RouteInstaller:
+    """Mount /slack/events (+ OAuth routes) and, with SLACK_APP_TOKEN, run Socket Mode."""
+
+    async def install(app: web.Application, runtime: Runtime) -> None:
+        settings = runtime.settings
+        if not settings.slack_signing_secret and not settings.slack_app_token:
+            # An empty secret would make every signature forgeable.
+            raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
+                               "(Socket Mode); see README, 'Use it in Slack'.")
+        platform = build_platform(runtime)
+        await platform.start()
+        app[SLACK_KEY] = platform
+        if settings.slack_signing_secret:
+            app.router.add_post("/slack/events", platform.handle_events)
+        if platform.installations.oauth:
+            app.router.add_get("/slack/install", platform.handle_install)
+            app.router.add_get("/slack/oauth_redirect", platform.handle_oauth_redirect)
+        token = runtime.settings.slack_app_token
+        if token:
+            handler = socket_mode_handler(platform, token)
+            app[SOCKET_KEY] = handler
+
+            async def connect(_app: web.Application) -> None:
+                await handler.connect_async()
+                logger.warning("slack socket mode connected")
+
+            async def disconnect(_app: web.Application) -> None:
+                await handler.close_async()
+
+            app.on_startup.append(connect)
+            app.on_cleanup.append(disconnect)
+
+    return install
+
+
+def messenger_for(settings: Settings, runtime: Runtime) -> SlackMessenger:
+    """The Slack messenger, resolving bot tokens like the Bolt app does."""
+    return SlackMessenger(settings=settings, installations=build_installations(
+        settings, runtime.engine, runtime.sessions))

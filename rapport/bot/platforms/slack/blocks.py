@@ -1,0 +1,426 @@
+"""Block Kit rendering with slack_sdk.models, so Slack's limits are checked in code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from rapport.bot.core.drafts import DISCLOSURE_LINE
+from rapport.bot.core.replies import DraftView, Reply
+from rapport.bot.core.stats import UserStats
+from rapport.scheduler import planner, wording
+from rapport.scheduler.messenger import NudgeItem, OutgoingMessage
+
+# Slack's published limits (Block Kit reference).
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_FALLBACK_TEXT = 3000
+MAX_INPUT_TEXT = 3000
+
+# action ids and callback ids: app_manifest.yml and the tests check these names.
+ACTION_DONE = "nudge_done"
+ACTION_SNOOZE_1D = "nudge_snooze_1d"
+ACTION_SNOOZE_1W = "nudge_snooze_1w"
+ACTION_SNOOZE_PICK = "nudge_snooze_pick"
+ACTION_DRAFT = "nudge_draft"
+ACTION_DISMISS = "nudge_dismiss"
+NUDGE_ACTIONS = {ACTION_DONE: "done", ACTION_SNOOZE_1D: "snooze_1d",
+                 ACTION_SNOOZE_1W: "snooze_1w", ACTION_SNOOZE_PICK: "snooze",
+                 ACTION_DRAFT: "draft", ACTION_DISMISS: "dismiss"}
+ACTION_OPEN_SETTINGS = "open_settings"
+NUDGE_BLOCK_PREFIX = "nudge_"
+CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
+CALLBACK_SETTINGS = "settings"
+CALLBACK_DRAFT = "draft_edit"
+ACTION_DRAFT_COPY = "draft_copy"
+ACTION_DRAFT_DISCARD = "draft_discard"
+DRAFT_ERROR_BLOCK = "draft_error"
+SLASH_COMMAND = "/rapport"
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_KINDS = ("chat", "call", "meeting", "coffee", "email", "lunch")
+
+
+def escape(text: str) -> str:
+    """Escape Slack's three control characters in user-provided text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
+    """Sections of at most `limit` characters each, split on line breaks when possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in escape(text).split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        chunks.append(current)
+    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
+
+
+def paginate(blocks: Sequence[Block], *, per_page: int = MAX_MESSAGE_BLOCKS) -> list[list[Block]]:
+    """Split blocks into pages Slack accepts (50 per message, 100 per view)."""
+    return [list(blocks[i:i + per_page]) for i in range(0, len(blocks), per_page)] or [[]]
+
+
+def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    """Serialise (and so validate) blocks for the Web API."""
+    return [block.to_dict() for block in blocks]
+
+
+# ---------------------------------------------------------------------------------- nudges
+def nudge_actions(nudge_id: int) -> ActionsBlock:
+    """Done, Snooze 1 day / 1 week / pick a date, Draft, Dismiss for one nudge."""
+    value = str(nudge_id)
+    return ActionsBlock(block_id=f"{NUDGE_BLOCK_PREFIX}{nudge_id}", elements=[
+        ButtonElement(text="Done", action_id=ACTION_DONE, value=value, style="primary"),
+        ButtonElement(text="Snooze 1 day", action_id=ACTION_SNOOZE_1D, value=value),
+        ButtonElement(text="Snooze 1 week", action_id=ACTION_SNOOZE_1W, value=value),
+        DatePickerElement(action_id=ACTION_SNOOZE_PICK,
+                          placeholder=PlainTextObject(text="Snooze until…")),
+        ButtonElement(text="Draft a message", action_id=ACTION_DRAFT, value=value),
+        ButtonElement(text="Dismiss", action_id=ACTION_DISMISS, value=value),
+    ])
+
+
+def nudge_item_blocks(item: NudgeItem) -> list[Block]:
+    """The reason, the context line, and the buttons for one nudge."""
+    blocks: list[Block] = [SectionBlock(
+        block_id=f"nudge_text_{item.nudge_id}",
+        text=MarkdownTextObject(text=clip(f"*{escape(item.headline)}*", MAX_SECTION_TEXT)))]
+    if item.context:
+        blocks.append(ContextBlock(elements=[
+            MarkdownTextObject(text=clip(escape(item.context), MAX_CONTEXT_TEXT))]))
+    blocks.append(nudge_actions(item.nudge_id))
+    return blocks
+
+
+def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS,
+                 heading: str | None = None) -> list[Block]:
+    """Nudge cards within `budget` blocks; what does not fit is counted, not dropped silently."""
+    blocks: list[Block] = []
+    if heading:
+        blocks.append(HeaderBlock(text=clip(heading, MAX_HEADER_TEXT)))
+    shown = 0
+    for item in items:
+        card = nudge_item_blocks(item)
+        separator = [DividerBlock()] if shown else []
+        # Keep one block free for the "and N more" line.
+        if len(blocks) + len(separator) + len(card) > budget - 1:
+            break
+        blocks += separator + card
+        shown += 1
+    if shown < len(items):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"…and {len(items) - shown} more. Type `{SLASH_COMMAND} due` to see them all.")]))
+    return blocks
+
+
+def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
+    """Fallback text and blocks for a proactive nudge, digest or summary."""
+    if message.kind == "summary" or not message.items:
+        return clip(message.text or "Rapport", MAX_FALLBACK_TEXT), text_sections(message.text)
+    if message.kind == "digest" or len(message.items) > 1:
+        heading = f"{len(message.items)} people to reach out to"
+        fallback = heading + ": " + ", ".join(i.contact_name for i in message.items)
+        return clip(fallback, MAX_FALLBACK_TEXT), nudge_blocks(message.items, heading=heading)
+    item = message.items[0]
+    return clip(item.headline, MAX_FALLBACK_TEXT), nudge_blocks([item])
+
+
+def outcome_blocks(message_blocks: Sequence[dict[str, Any]], nudge_id: int,
+                   outcome: str) -> list[dict[str, Any]]:
+    """The clicked message with that nudge's buttons replaced by what happened."""
+    result: list[dict[str, Any]] = []
+    replaced = False
+    for block in message_blocks:
+        if block.get("block_id") == f"{NUDGE_BLOCK_PREFIX}{nudge_id}":
+            result.append(ContextBlock(block_id=f"nudge_outcome_{nudge_id}", elements=[
+                MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict())
+            replaced = True
+        else:
+            result.append(block)
+    if not replaced:
+        result.append(ContextBlock(elements=[
+            MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict())
+    return result[:MAX_MESSAGE_BLOCKS]
+
+
+# ---------------------------------------------------------------------------------- replies
+@dataclass(frozen=True, slots=True)
+class RenderedReply:
+    """A reply as one or more Slack messages (first page answers in the ack)."""
+
+    text: str
+    pages: list[list[dict[str, Any]]]
+
+
+def reply_pages(reply: Reply) -> RenderedReply:
+    """A Reply as paginated message blocks: text, then nudge cards, then an attachment."""
+    blocks: list[Block] = []
+    text = reply.text if reply.ok else f"⚠️ {reply.text}"
+    if reply.nudges:
+        # The cards repeat the "Due now" lines with buttons; the text keeps the rest.
+        kept = [line for line in reply.text.split("\n")
+                if not line.startswith("  #") and not line.startswith("Reply “done")
+                and line != "Due now:"]
+        blocks += text_sections("\n".join(kept))
+        blocks += nudge_blocks(reply.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
+                               heading="Due now")
+    else:
+        blocks += text_sections(text)
+    if reply.attachment is not None:
+        try:
+            body = reply.attachment.data.decode("utf-8")
+        except UnicodeDecodeError:
+            body = "(binary file)"
+        # Files go up with files_upload_v2 (bot/slack/app.py); this inline copy is the
+        # fallback when the upload is refused (an app installed before files:write).
+        blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
+                   for chunk in _chunks(escape(body), MAX_SECTION_TEXT - 6)]
+    pages = [to_dicts(page) for page in paginate(blocks)]
+    return RenderedReply(text=clip(text, MAX_FALLBACK_TEXT), pages=pages)
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+# ---------------------------------------------------------------------------------- views
+@dataclass(frozen=True, slots=True)
+class HomeContent:
+    """What the Home tab shows; the app fills it from the core's use cases."""
+
+    due: Sequence[NudgeItem]
+    coming_up: str
+    people: str
+    stats_text: str
+    stats: UserStats | None = None
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def stats_blocks(stats: UserStats) -> list[Block]:
+    """The user's numbers as one section of short fields plus who slipped most."""
+    nudges = (f"{stats.nudges_acted_on} acted on · {stats.nudges_snoozed} snoozed · "
+              f"{stats.nudges_dismissed} dismissed · {stats.nudges_ignored} ignored")
+    if stats.acted_on_rate is not None:
+        nudges += f"\nActed-on rate {round(stats.acted_on_rate * 100)}%"
+    if stats.contacts_with_cadence:
+        health = (f"{stats.contacts_within_cadence} of {stats.contacts_with_cadence} people "
+                  "within their rhythm")
+        if stats.health_share is not None:
+            health += f" ({round(stats.health_share * 100)}%)"
+    else:
+        health = "No rhythms set yet"
+    drafts = (f"{_count(stats.drafts_total, 'draft')} made, {stats.drafts_used} used, "
+              f"{stats.drafts_edited} edited")
+    if stats.mean_edit_distance is not None:
+        drafts += f"\n~{stats.mean_edit_distance:.0f} characters changed on average"
+    fields = [
+        MarkdownTextObject(text=f"*Conversations*\n{stats.touchpoints_week} this week · "
+                                f"{stats.touchpoints_month} this month"),
+        MarkdownTextObject(text=f"*Nudges*\n{nudges}"),
+        MarkdownTextObject(text=f"*Health*\n{health}"),
+        MarkdownTextObject(text=f"*Drafts*\n{drafts}"),
+    ]
+    blocks: list[Block] = [SectionBlock(block_id="home_stats", fields=fields)]
+    if stats.most_overdue:
+        slipped = ", ".join(f"{escape(o.name)} ({planner.humanize_days(o.days_overdue)} overdue)"
+                            for o in stats.most_overdue)
+        blocks.append(ContextBlock(block_id="home_slipped", elements=[MarkdownTextObject(
+            text=clip(f"Slipped most: {slipped}", MAX_CONTEXT_TEXT))]))
+    return blocks
+
+
+def home_view(content: HomeContent) -> dict[str, Any]:
+    """The App Home tab: due now, coming up, people, settings button, stats (≤100 blocks)."""
+    head: list[Block] = [
+        HeaderBlock(text="Rapport"),
+        ActionsBlock(block_id="home_actions", elements=[
+            ButtonElement(text="Settings", action_id=ACTION_OPEN_SETTINGS, value="open")]),
+        HeaderBlock(text="Due now"),
+    ]
+    tail: list[Block] = [DividerBlock(), HeaderBlock(text="Coming up")]
+    tail += text_sections(content.coming_up or "Nothing in the next week.")
+    tail += [DividerBlock(), HeaderBlock(text="Your people")]
+    people = text_sections(content.people)
+    numbers = stats_blocks(content.stats) if content.stats is not None \
+        else text_sections(content.stats_text)
+    stats = [DividerBlock(), HeaderBlock(text="How is it going?"), *numbers]
+    room = MAX_VIEW_BLOCKS - len(head) - len(tail) - len(stats) - 1
+    due_budget = max(room // 2, 4)
+    due = nudge_blocks(content.due, budget=due_budget) if content.due else [
+        SectionBlock(text=MarkdownTextObject(text="Nothing is due. Enjoy your day."))]
+    people_room = MAX_VIEW_BLOCKS - len(head) - len(due) - len(tail) - len(stats) - 1
+    if len(people) > people_room:
+        more = ContextBlock(elements=[MarkdownTextObject(
+            text=f"…more people. Type `{SLASH_COMMAND} people` to see everyone.")])
+        people = [*people[:people_room], more]
+    blocks = head + due + tail + people + stats
+    return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
+
+
+def settings_view(*, tz: str, window: str, working_days: int, daily_cap: int, digest: bool,
+                  ai_enabled: bool) -> dict[str, Any]:
+    """The settings modal, prefilled with the user's current values."""
+    day_options = [Option(value=str(i), label=name) for i, name in enumerate(_DAYS)]
+    on_off = [Option(value="on", label="On"), Option(value="off", label="Off")]
+    checked = [day_options[i] for i in range(7) if working_days & (1 << i)]
+    days = CheckboxesElement(action_id="value", options=day_options,
+                             **({"initial_options": checked} if checked else {}))
+    cap_options = [Option(value=str(n), label=str(n)) for n in range(1, 21)]
+    blocks: list[Block] = [
+        InputBlock(block_id="tz", label="Time zone",
+                   hint="An IANA name like Europe/Berlin; Slack's profile zone by default.",
+                   element=PlainTextInputElement(action_id="value", initial_value=tz,
+                                                 max_length=64)),
+        InputBlock(block_id="window", label="Delivery window",
+                   hint="When nudges may arrive, in your time, e.g. 09:00-17:00.",
+                   element=PlainTextInputElement(action_id="value", initial_value=window,
+                                                 max_length=20)),
+        InputBlock(block_id="days", label="Working days", element=days),
+        InputBlock(block_id="cap", label="Daily cap (nudges per day)",
+                   element=StaticSelectElement(action_id="value", options=cap_options,
+                                               initial_option=cap_options[
+                                                   max(1, min(daily_cap, 20)) - 1])),
+        InputBlock(block_id="digest", label="Digest (several people in one message)",
+                   element=RadioButtonsElement(action_id="value", options=on_off,
+                                               initial_option=on_off[0 if digest else 1])),
+        InputBlock(block_id="ai", label="AI drafts",
+                   element=RadioButtonsElement(action_id="value", options=on_off,
+                                               initial_option=on_off[0 if ai_enabled else 1])),
+    ]
+    return View(type="modal", callback_id=CALLBACK_SETTINGS, title="Rapport settings",
+                submit="Save", close="Cancel", blocks=blocks).to_dict()
+
+
+def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any]:
+    """The "Log touchpoint" modal, prefilled with the message author and its text."""
+    kinds = [Option(value=k, label=k.title()) for k in _KINDS]
+    person = UserSelectElement(action_id="value", placeholder="Who did you talk to?",
+                               **({"initial_user": author_id} if author_id else {}))
+    blocks: list[Block] = [
+        InputBlock(block_id="contact", label="Contact", element=person),
+        InputBlock(block_id="kind", label="How", element=StaticSelectElement(
+            action_id="value", options=kinds, initial_option=kinds[0])),
+        InputBlock(block_id="summary", label="What you talked about", optional=True,
+                   element=PlainTextInputElement(
+                       action_id="value", multiline=True, max_length=MAX_INPUT_TEXT,
+                       **({"initial_value": clip(summary, MAX_INPUT_TEXT)} if summary else {}))),
+    ]
+    return View(type="modal", callback_id=CALLBACK_LOG_TOUCHPOINT, title="Log touchpoint",
+                submit="Log", close="Cancel", blocks=blocks).to_dict()
+
+
+def notice_view(title: str, text: str) -> dict[str, Any]:
+    """A modal that only shows text (loading, errors, "AI drafts are off")."""
+    return View(type="modal", title=clip(title, 24), close="Close",
+                blocks=text_sections(text)[:MAX_VIEW_BLOCKS]).to_dict()
+
+
+def draft_view(draft: DraftView, *, nudge_id: int | None) -> dict[str, Any]:
+    """The draft in an editable box with Post (submit), Copy, Discard and the disclosure."""
+    label = "Template draft" if draft.is_template else f"Draft by {draft.provider}"
+    first = escape(wording.first_name(draft.contact_name) or "them")
+    blocks: list[Block] = []
+    if draft.notice:
+        blocks += text_sections(draft.notice)
+    blocks.append(InputBlock(
+        block_id="draft", label=clip(f"{label}: edit it into your own words", 2000),
+        element=PlainTextInputElement(action_id="value", multiline=True,
+                                      max_length=MAX_INPUT_TEXT,
+                                      initial_value=clip(draft.text, MAX_INPUT_TEXT))))
+    if not draft.is_template and draft.disclosure_policy == "optional":
+        option = Option(value="yes", label=f"Add “{DISCLOSURE_LINE}”")
+        blocks.append(InputBlock(
+            block_id="disclose", label="Disclosure", optional=True,
+            element=CheckboxesElement(action_id="value", options=[option],
+                                      initial_options=[option])))
+    elif not draft.is_template and draft.disclosure_policy == "required":
+        blocks.append(ContextBlock(block_id="disclose_required", elements=[MarkdownTextObject(
+            text=f"Your workspace adds “{DISCLOSURE_LINE}” to AI-assisted messages.")]))
+    blocks.append(ActionsBlock(block_id="draft_actions", elements=[
+        ButtonElement(text="Copy text", action_id=ACTION_DRAFT_COPY, value=str(draft.draft_id)),
+        ButtonElement(text="Discard", action_id=ACTION_DRAFT_DISCARD, value=str(draft.draft_id),
+                      style="danger"),
+    ]))
+    where = (f"*Post* sends it as you in your DM with {first} when you have allowed Rapport "
+             "to post for you; otherwise you get the text to copy."
+             if draft.contact_platform_user_id else
+             f"{first} has no Slack account linked, so *Post* gives you the text to copy.")
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Rapport never sends a draft as it is: change it first. " + where)]))
+    metadata = json.dumps({"draft_id": draft.draft_id, "contact_id": draft.contact_id,
+                           "nudge_id": nudge_id})
+    return View(type="modal", callback_id=CALLBACK_DRAFT,
+                title=clip(f"Message {draft.contact_name}", 24), submit="Post", close="Cancel",
+                private_metadata=metadata, blocks=blocks).to_dict()
+
+
+def draft_view_with_error(view: dict[str, Any], message: str) -> dict[str, Any]:
+    """The open draft modal again with `message` on top (block ids kept, so typed text stays)."""
+    blocks = [block for block in view.get("blocks") or []
+              if block.get("block_id") != DRAFT_ERROR_BLOCK]
+    error = SectionBlock(block_id=DRAFT_ERROR_BLOCK, text=MarkdownTextObject(
+        text=clip(f"⚠️ {escape(message)}", MAX_SECTION_TEXT))).to_dict()
+    kept = {key: view[key] for key in ("type", "callback_id", "title", "submit", "close",
+                                       "private_metadata") if view.get(key)}
+    return {**kept, "blocks": [error, *blocks][:MAX_VIEW_BLOCKS]}
+
+
+def copy_view(contact_name: str, text: str, *, why: str = "") -> dict[str, Any]:
+    """The final message shown to copy into the conversation by hand."""
+    first = escape(wording.first_name(contact_name) or "them")
+    blocks: list[Block] = []
+    if why:
+        blocks += text_sections(why)
+    blocks.append(SectionBlock(text=MarkdownTextObject(
+        text=f"Here is your message to copy and send to {first}:")))
+    blocks += [SectionBlock(block_id=f"final_{i}", text=MarkdownTextObject(text=f"```{chunk}```"))
+               for i, chunk in enumerate(_chunks(escape(text), MAX_SECTION_TEXT - 6))]
+    return View(type="modal", callback_id="draft_copied", title="Copy your message",
+                close="Close", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()

@@ -1,0 +1,225 @@
+"""Adaptive Cards (schema 1.5, which Teams renders) for nudges, digests, outcomes and drafts.
+
+Buttons are ``Action.Execute`` (Universal Actions: an ``adaptiveCard/action`` invoke) with an
+``Action.Submit`` fallback (a message whose ``value`` is the data) for clients without them.
+Both carry the same ``data``: ``{"rapport": kind, "verb": verb, ...ids}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from botbuilder.core import CardFactory
+from botbuilder.schema import Attachment
+
+from rapport.bot.core.replies import DraftView
+from rapport.bot.core.stats import UserStats
+from rapport.scheduler.messenger import NudgeItem
+
+CARD_VERSION = "1.5"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+NUDGE = "nudge"
+DRAFT = "draft"
+DRAFT_TEXT_INPUT = "draft_text"
+IMPORT = "import"
+IMPORT_CONFIRM = "import_confirm"
+IMPORT_CANCEL = "import_cancel"
+# Teams caps a message at about 28 KB; a digest stays far below with this many items.
+MAX_CARD_ITEMS = 10
+
+
+def snooze_input_id(nudge_id: int) -> str:
+    """The Input.Date id of one nudge's "pick a date", unique within a digest card."""
+    return f"snooze_until_{nudge_id}"
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _execute(title: str, data: Mapping[str, Any], *, style: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Execute", "title": title, "verb": data["verb"], "data": dict(data),
+        "fallback": {"type": "Action.Submit", "title": title, "data": dict(data)},
+    }
+    if style:
+        action["style"] = style
+    return action
+
+
+def _card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = list(actions)
+    # Teams shows an Action.Execute card to everyone; no `refresh` because only its owner acts.
+    card["msteams"] = {"width": "Full"}
+    return card
+
+
+def nudge_actions(nudge_id: int, card_nudges: Sequence[int]) -> list[dict[str, Any]]:
+    """Done, Snooze (1 day, 1 week, pick a date), Draft and Dismiss for one nudge."""
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": NUDGE, "verb": verb, "nudge_id": nudge_id,
+                "card_nudges": list(card_nudges)}
+
+    pick_date = {
+        "type": "Action.ShowCard", "title": "Snooze until…",
+        "card": {"type": "AdaptiveCard", "version": CARD_VERSION,
+                 "body": [{"type": "Input.Date", "id": snooze_input_id(nudge_id),
+                           "label": "Remind me again on", "isRequired": True,
+                           "errorMessage": "Pick a day."}],
+                 "actions": [_execute("Snooze", data("snooze"))]},
+    }
+    return [
+        _execute("Done", data("done"), style="positive"),
+        _execute("Snooze 1 day", data("snooze_1d")),
+        _execute("Snooze 1 week", data("snooze_1w")),
+        pick_date,
+        _execute("Draft a message", data("draft")),
+        _execute("Dismiss", data("dismiss")),
+    ]
+
+
+def _item_block(item: NudgeItem, card_nudges: Sequence[int]) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [_text(item.headline, weight="Bolder")]
+    if item.context:
+        items.append(_text(item.context, isSubtle=True, spacing="None"))
+    items.append({"type": "ActionSet", "actions": nudge_actions(item.nudge_id, card_nudges)})
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
+               outcomes: Mapping[int, str] | None = None,
+               card_nudges: Sequence[int] | None = None) -> dict[str, Any]:
+    """One nudge or a digest of several, each with its own buttons; acted-on ones show outcomes.
+
+    ``card_nudges`` are all nudge ids the card has ever shown (so an update after one click can
+    redraw the others); ``outcomes`` replace an item's buttons with what happened.
+    """
+    shown = list(items[:MAX_CARD_ITEMS])
+    ids = list(card_nudges) if card_nudges is not None else [i.nudge_id for i in shown]
+    outcomes = dict(outcomes or {})
+    if intro is None:
+        intro = ("A good moment to reach out:" if len(ids) <= 1
+                 else f"{len(ids)} people worth a message:")
+    body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
+    open_ids = {item.nudge_id for item in shown}
+    for nudge_id in ids:
+        if nudge_id in outcomes:
+            body.append(_text(outcomes[nudge_id], separator=True, color="Good"))
+    body.extend(_item_block(item, ids) for item in shown if item.nudge_id not in outcomes)
+    handled = [n for n in ids if n not in outcomes and n not in open_ids]
+    if handled:
+        body.append(_text(f"{len(handled)} more already handled.", isSubtle=True))
+    return _card(body)
+
+
+def outcome_card(text: str) -> dict[str, Any]:
+    """The card that replaces a nudge after its last action: what happened, no buttons."""
+    return _card([_text(text, color="Good")])
+
+
+def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
+    """A command's answer that lists nudges (``due``): the text, then each nudge's buttons."""
+    return nudge_card(items, intro=text)
+
+
+def draft_card(draft: DraftView) -> dict[str, Any]:
+    """A draft to edit: multiline input prefilled with the text; Copy and Discard."""
+    source = "template" if draft.is_template else f"AI draft ({draft.provider})"
+    body: list[dict[str, Any]] = [
+        _text(f"Draft for {draft.contact_name}", size="Medium", weight="Bolder"),
+        _text(f"{source}. Make it your own before you send it.", isSubtle=True, spacing="None"),
+    ]
+    if draft.notice:
+        body.append(_text(draft.notice, isSubtle=True))
+    body.append({"type": "Input.Text", "id": DRAFT_TEXT_INPUT, "isMultiline": True,
+                 "value": draft.text, "maxLength": 4000, "label": "Your message"})
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": DRAFT, "verb": verb, "draft_id": draft.draft_id}
+
+    # A bot cannot post as the user in Teams (DESIGN: "in Teams it is shown to copy"), so the
+    # positive action finishes the edit and shows the final text to copy; `can_post` is moot.
+    actions = [_execute("Copy my version", data("draft_copy"), style="positive"),
+               _execute("Discard", data("draft_discard"))]
+    return _card(body, actions)
+
+
+def stats_card(stats: UserStats) -> dict[str, Any]:
+    """`stats` as a card: the same numbers as the console text, as facts."""
+    def percent(share: float | None) -> str:
+        return "n/a" if share is None else f"{share:.0%}"
+
+    facts = [
+        ("Conversations", f"{stats.touchpoints_week} this week, {stats.touchpoints_month} "
+                          "in 30 days"),
+        ("Nudges acted on", f"{stats.nudges_acted_on} ({percent(stats.acted_on_rate)} "
+                            "within 48 h)"),
+        ("Snoozed / dismissed / ignored", f"{stats.nudges_snoozed} / {stats.nudges_dismissed}"
+                                          f" / {stats.nudges_ignored}"),
+        ("Within their rhythm", f"{stats.contacts_within_cadence} of "
+                                f"{stats.contacts_with_cadence} "
+                                f"({percent(stats.health_share)})"),
+        ("Drafts used / edited", f"{stats.drafts_used} / {stats.drafts_edited}"),
+    ]
+    body: list[dict[str, Any]] = [
+        _text("How it is going", weight="Bolder", size="Medium"),
+        {"type": "FactSet", "facts": [{"title": title, "value": value}
+                                      for title, value in facts]},
+    ]
+    if stats.most_overdue:
+        slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
+        body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
+    return _card(body)
+
+
+def _lines(text: str, **style: Any) -> list[dict[str, Any]]:
+    # One TextBlock per line: Teams renders a lone newline inside a TextBlock as a space.
+    return [_text(line, spacing="None", **style) for line in text.splitlines() if line.strip()]
+
+
+def import_preview_card(filename: str, text: str, *, token: str | None) -> dict[str, Any]:
+    """An upload's dry run: what would change (or the row errors); Import and Cancel if valid."""
+    body: list[dict[str, Any]] = [
+        _text(f"Import from {filename}", size="Medium", weight="Bolder"),
+        *_lines(text, color="Attention" if token is None else "Default"),
+    ]
+    if token is None:
+        body.append(_text("Fix the file and send it again.", isSubtle=True))
+        return _card(body)
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": IMPORT, "verb": verb, "token": token}
+
+    return _card(body, [_execute("Import", data(IMPORT_CONFIRM), style="positive"),
+                        _execute("Cancel", data(IMPORT_CANCEL))])
+
+
+def import_result_card(filename: str, text: str, *, ok: bool) -> dict[str, Any]:
+    """What replaced the preview after Import or Cancel: the outcome, no buttons."""
+    return _card([_text(f"Import from {filename}", size="Medium", weight="Bolder"),
+                  *_lines(text, color="Good" if ok else "Default")])
+
+
+def as_attachment(card: Mapping[str, Any]) -> Attachment:
+    """A card as a botbuilder attachment."""
+    return CardFactory.adaptive_card(dict(card))
+
+
+def card_versions(card: Mapping[str, Any]) -> Iterable[str]:
+    """Every ``version`` in a card and its nested cards (tests check Teams can render them)."""
+    if isinstance(card.get("version"), str):
+        yield card["version"]
+    for value in card.values():
+        children = value if isinstance(value, list) else [value]
+        for child in children:
+            if isinstance(child, Mapping):
+                yield from card_versions(child)

@@ -1,0 +1,485 @@
+"""The Teams bot: Teams activities in, core use cases called, Teams messages and cards out.
+
+Privacy rule: answers with a user's data go to that user's personal chat only. In a group chat
+or channel the bot reacts only to an @mention, runs the command, delivers the answer privately
+and posts nothing but a neutral line where others can read it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import Any, ClassVar
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+    ErrorResponseException,
+)
+from botbuilder.schema.teams import TeamInfo, TeamsChannelData
+from msrest.exceptions import ClientRequestError
+
+from rapport.bot.core import commands
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.replies import Actor, Reply
+from rapport.bot.core.stats import UserStats
+from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.imports import (
+    HOW_TO_IMPORT,
+    TeamsImports,
+    Upload,
+    find_upload,
+    is_import_command,
+)
+from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
+
+logger = logging.getLogger(__name__)
+
+NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
+PRIVATE_SENT = "I've sent you a private message."
+PRIVATE_FAILED = ("I couldn't open a private chat with you, so I kept the answer to myself. "
+                  "Add Rapport as a personal app (Apps, then Rapport, then Add) and mention me "
+                  "again.")
+CHANNEL_WELCOME = ("Hi, I'm Rapport. I help each of you keep in touch with the people you work "
+                   "with. Mention me with a command (for example “@Rapport due”) and I'll answer "
+                   "you in a private chat; nothing about your contacts is posted here.")
+STALE_BUTTON = "That button is out of date. Type “due” to see your open nudges."
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+# Teams messages are capped near 28 KB; longer exports are not inlined.
+MAX_INLINE_EXPORT_BYTES = 20_000
+_UNSAFE_NAME = re.compile(r"[<>|]")
+
+# (actor, draft_id, "copy" | "discard" | "post", edited text) -> what to show.
+DraftAction = Callable[[Actor, int, str, str | None], Awaitable[Reply]]
+
+
+def tenant_id(activity: Activity) -> str:
+    """The Teams tenant (our workspace); botbuilder does not map conversation.tenantId."""
+    try:
+        channel_data = TeamsChannelData().deserialize(activity.channel_data or {})
+    except (ValueError, TypeError, AttributeError):
+        channel_data = None
+    if channel_data is not None and channel_data.tenant is not None and channel_data.tenant.id:
+        return str(channel_data.tenant.id)
+    conversation = activity.conversation
+    if conversation is not None:
+        extra = conversation.additional_properties or {}
+        found = conversation.tenant_id or extra.get("tenantId")
+        if found:
+            return str(found)
+    # The Bot Framework Emulator has no tenant.
+    return "emulator"
+
+
+def time_zone(activity: Activity) -> str | None:
+    """The user's IANA zone: the clientInfo entity, else the activity's localTimezone."""
+    for entity in activity.entities or []:
+        if (entity.type or "").lower() == "clientinfo":
+            zone = (entity.additional_properties or {}).get("timezone")
+            if isinstance(zone, str) and zone:
+                return zone
+    return activity.local_timezone or None
+
+
+def actor_for(activity: Activity) -> Actor:
+    """Who is talking, in core terms: tenant, AAD object id (or Teams id), name, zone."""
+    sender = activity.from_property or ChannelAccount(id="unknown")
+    return Actor(platform=PLATFORM, workspace_external_id=tenant_id(activity),
+                 user_external_id=str(sender.aad_object_id or sender.id),
+                 display_name=(sender.name or "")[:200], tz=time_zone(activity))
+
+
+def is_personal(activity: Activity) -> bool:
+    """A 1:1 chat with the bot (the Emulator sends no conversation type)."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation is not None else None
+    return kind in (None, "", "personal") and not (conversation and conversation.is_group)
+
+
+def _mentions(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for entity in activity.entities or []:
+        if (entity.type or "").lower() != "mention":
+            continue
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned")
+        if isinstance(mentioned, dict) and isinstance(props.get("text"), str):
+            found.append((props["text"], mentioned))
+    return found
+
+
+def mentions_bot(activity: Activity) -> bool:
+    """Whether the bot was @mentioned in this message."""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    return any(m.get("id") == bot_id for _text, m in _mentions(activity))
+
+
+def command_text(activity: Activity) -> str:
+    """The text without the bot's mention, other mentions as ``<@id|Name>`` tokens.
+
+    Not ``TurnContext.remove_recipient_mention``: it removes the bot's *name* everywhere as a
+    regular expression, so "log Dana lunch at Rapport HQ" would lose a word.
+    """
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    for mention_text, mentioned in _mentions(activity):
+        if mentioned.get("id") == bot_id:
+            text = text.replace(mention_text, " ", 1)
+            continue
+        person = str(mentioned.get("aadObjectId") or mentioned.get("id") or "")
+        if not person or mention_text not in text:
+            continue
+        name = _UNSAFE_NAME.sub("", str(mentioned.get("name") or "")).strip()
+        text = text.replace(mention_text, f"<@{person}|{name}>" if name else f"<@{person}>", 1)
+    return text.strip()
+
+
+def render_reply(reply: Reply) -> Activity:
+    """A core Reply as a Teams message: a card for nudges and drafts, else plain text."""
+    if reply.draft is not None:
+        activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
+        activity.summary = f"Draft for {reply.draft.contact_name}"
+        return activity
+    stats = reply.extra.get("stats")
+    if isinstance(stats, UserStats):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.stats_card(stats)))
+        activity.summary = "Your stats"
+        return activity
+    if reply.nudges:
+        activity = MessageFactory.attachment(
+            cards.as_attachment(cards.text_card(reply.text, reply.nudges)))
+        activity.summary = reply.text.splitlines()[0][:100] if reply.text else "Your nudges"
+        return activity
+    text = reply.text
+    if reply.attachment is not None:
+        # Bots cannot attach files in a chat without the file-consent flow; small exports inline.
+        if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES:
+            text += "\n\n" + reply.attachment.data.decode("utf-8", "replace")
+        else:
+            text += ("\n\nYour export is too large to show in Teams. Ask your admin to run the "
+                     "export for you.")
+    activity = MessageFactory.text(text)
+    # Plain: names with * or _ must not turn into formatting.
+    activity.text_format = "plain"
+    return activity
+
+
+def _positive_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**62 else None
+
+
+def _parse_day(value: object) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    """An invoke answer whose value is text (Teams shows it to the clicker, card unchanged).
+
+    botbuilder types ``value`` as a dict, which cannot carry the string this response type needs.
+    """
+
+    _attribute_map: ClassVar[dict[str, dict[str, str]]] = {
+        **AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "object"}}
+
+
+class _Proactive:
+    """Runs a send inside a proactive turn and hands its exception back to the caller."""
+
+    def __init__(self, send: Callable[[TurnContext], Awaitable[None]]) -> None:
+        self.send = send
+        self.failure: Exception | None = None
+
+    async def __call__(self, turn_context: TurnContext) -> None:
+        try:
+            await self.send(turn_context)
+        except Exception as failure:  # re-raised by `check`; the adapter must not swallow it
+            self.failure = failure
+
+    def check(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+class RapportTeamsBot(TeamsActivityHandler):
+    """Rapport's TeamsActivityHandler: every Teams activity the bot understands."""
+
+    def __init__(self, *, rapport: Rapport, adapter: CloudAdapter, bot_app_id: str,
+                 draft_action: DraftAction | None = None) -> None:
+        super().__init__()
+        self.rapport = rapport
+        self.adapter = adapter
+        self.bot_app_id = bot_app_id
+        self.references = ReferenceStore(sessions=rapport.sessions, clock=rapport.clock)
+        self.draft_action = draft_action
+        self.imports = TeamsImports(rapport)
+
+    # ------------------------------------------------------------------ messages
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """A typed command, or an Action.Submit click (``value`` set, no text)."""
+        activity = turn_context.activity
+        if isinstance(activity.value, Mapping) and activity.value.get("rapport"):
+            card, message = await self._card_action(turn_context, dict(activity.value))
+            if card is None:
+                await turn_context.send_activity(message)
+            return
+        personal = is_personal(activity)
+        # Teams delivers attached files to bots in personal chats only; elsewhere they are ignored.
+        upload = find_upload(activity) if personal else None
+        if upload is not None:
+            await self._import_upload(turn_context, upload)
+            return
+        if not personal and not mentions_bot(activity):
+            return  # group talk not addressed to the bot is none of its business
+        actor = actor_for(activity)
+        text = command_text(activity)
+        # In Teams the file comes as an attachment, so typed `import` gets the how-to instead.
+        reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+            else await self.rapport.handle_text(actor, text)
+        if personal:
+            await self._remember(turn_context, actor)
+            await turn_context.send_activity(render_reply(reply))
+            return
+        delivered = await self._send_privately(turn_context, actor, reply)
+        await turn_context.send_activity(PRIVATE_SENT if delivered else PRIVATE_FAILED)
+
+    async def _import_upload(self, turn_context: TurnContext, upload: Upload) -> None:
+        """A CSV or vCard sent in the personal chat: answer with its dry run card."""
+        actor = actor_for(turn_context.activity)
+        await self._remember(turn_context, actor)
+        preview = await self.imports.preview(actor, upload)
+        if isinstance(preview, str):
+            activity = MessageFactory.text(preview)
+            activity.text_format = "plain"
+        else:
+            activity = MessageFactory.attachment(cards.as_attachment(preview))
+            activity.summary = "Check your import"
+        await turn_context.send_activity(activity)
+
+    async def _remember(self, turn_context: TurnContext, actor: Actor) -> bool:
+        ctx = await self.rapport.user_context(actor)
+        return await self.references.save(
+            workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+            reference=TurnContext.get_conversation_reference(turn_context.activity))
+
+    async def _send_privately(self, turn_context: TurnContext, actor: Actor,
+                              reply: Reply) -> bool:
+        """Deliver `reply` in the user's personal chat, opening one if needed."""
+        ctx = await self.rapport.user_context(actor)
+
+        async def send(inner: TurnContext) -> None:
+            await inner.send_activity(render_reply(reply))
+
+        reference = await self.references.load(ctx.user_id)
+        if reference is not None:
+            run = _Proactive(send)
+            try:
+                await self.adapter.continue_conversation(reference, run,
+                                                         bot_app_id=self.bot_app_id)
+                run.check()
+                return True
+            except ErrorResponseException as failure:
+                status = getattr(failure.response, "status_code", None)
+                if status not in (403, 404):
+                    logger.warning("private answer failed", extra={"status": status})
+                    return False
+                # The stored chat is gone; try to open a fresh one below.
+            except (ClientRequestError, OSError) as failure:
+                logger.warning("private answer failed", extra={"error": type(failure).__name__})
+                return False
+        return await self._open_personal_chat(turn_context, ctx.workspace_id, ctx.user_id, send)
+
+    async def _open_personal_chat(self, turn_context: TurnContext, workspace_id: int,
+                                  user_id: int,
+                                  send: Callable[[TurnContext], Awaitable[None]]) -> bool:
+        activity = turn_context.activity
+        tenant = tenant_id(activity)
+        user = activity.from_property
+        parameters = ConversationParameters(
+            is_group=False, bot=activity.recipient, members=[ChannelAccount(id=user.id)],
+            tenant_id=tenant, channel_data={"tenant": {"id": tenant}})
+        created: dict[str, str] = {}
+
+        async def first_turn(inner: TurnContext) -> None:
+            created["id"] = inner.activity.conversation.id
+            await send(inner)
+
+        run = _Proactive(first_turn)
+        try:
+            await self.adapter.create_conversation(
+                self.bot_app_id, run, conversation_parameters=parameters,
+                channel_id=activity.channel_id or "msteams", service_url=activity.service_url)
+            run.check()
+        except (ErrorResponseException, ClientRequestError, OSError) as failure:
+            # Typically the app is not installed for this user, so Teams refuses the chat.
+            logger.info("could not open a personal chat", extra={"error": type(failure).__name__})
+            return False
+        if "id" in created:
+            reference = ConversationReference(
+                channel_id=activity.channel_id, service_url=activity.service_url,
+                bot=activity.recipient,
+                user=ChannelAccount(id=user.id, name=user.name, aad_object_id=user.aad_object_id),
+                conversation=ConversationAccount(id=created["id"], conversation_type="personal",
+                                                 tenant_id=tenant))
+            await self.references.save(workspace_id=workspace_id, user_id=user_id,
+                                       reference=reference)
+        return True
+
+    # ------------------------------------------------------------------ installation
+    async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount],
+                                              team_info: TeamInfo,
+                                              turn_context: TurnContext) -> None:
+        """The bot itself joining means installation; other members need no lookup."""
+        del team_info
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added) \
+                and is_personal(turn_context.activity):
+            await self._installed(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        """Installed for a user (personal) or in a team or group chat."""
+        if is_personal(turn_context.activity):
+            await self._installed(turn_context)
+        else:
+            await turn_context.send_activity(CHANNEL_WELCOME)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """Uninstalled from the personal scope: stop nudging until the user returns."""
+        if not is_personal(turn_context.activity):
+            return
+        actor = actor_for(turn_context.activity)
+        ctx = await self.rapport.user_context(actor)
+        await self.references.deactivate(ctx.user_id, "uninstalled")
+        # The next message then goes through the row check that re-activates the user.
+        self.rapport.forget_cached(actor.platform, actor.workspace_external_id,
+                                   actor.user_external_id)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        actor = actor_for(turn_context.activity)
+        # Teams sends both conversationUpdate and installationUpdate: welcome only once.
+        if await self._remember(turn_context, actor):
+            first = actor.display_name.split(" ")[0] if actor.display_name else "there"
+            welcome = (f"Hi {first}, I'm Rapport. I help you keep in touch with the people you "
+                       "work with, and everything you tell me stays private to you. Type a "
+                       "command here, for example “log Dana coffee”.\n\n" + commands.help_text())
+            activity = MessageFactory.text(welcome)
+            activity.text_format = "plain"
+            await turn_context.send_activity(activity)
+
+    # ------------------------------------------------------------------ card actions
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext,
+                                      invoke_value: AdaptiveCardInvokeValue
+                                      ) -> AdaptiveCardInvokeResponse:
+        """An Action.Execute click: act, update the card, answer with the new card."""
+        action = invoke_value.action if isinstance(invoke_value.action, Mapping) else {}
+        data = dict(action.get("data") or {}) if isinstance(action.get("data"), Mapping) else {}
+        if action.get("verb"):
+            data["verb"] = action["verb"]
+        card, message = await self._card_action(turn_context, data)
+        if card is not None:
+            return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE,
+                                              value=card)
+        return _MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=message)
+
+    async def _card_action(self, turn_context: TurnContext, data: dict[str, Any]
+                           ) -> tuple[dict[str, Any] | None, str]:
+        """Run a button's action; returns (the card now shown, or None; a message)."""
+        kind = data.get("rapport")
+        if kind == cards.NUDGE:
+            return await self._nudge_action(turn_context, data)
+        if kind == cards.DRAFT:
+            return await self._draft_action(turn_context, data)
+        if kind == cards.IMPORT:
+            card, message = await self.imports.action(actor_for(turn_context.activity), data)
+            if card is not None:
+                await self._update_card(turn_context, card)
+            return card, message
+        return None, STALE_BUTTON
+
+    async def _nudge_action(self, turn_context: TurnContext, data: dict[str, Any]
+                            ) -> tuple[dict[str, Any] | None, str]:
+        nudge_id = _positive_int(data.get("nudge_id"))
+        verb = data.get("verb")
+        if nudge_id is None or verb not in NUDGE_VERBS:
+            return None, STALE_BUTTON
+        until = None
+        if verb == "snooze":
+            until = _parse_day(data.get(cards.snooze_input_id(nudge_id))
+                               or data.get("snooze_until"))
+            if until is None:
+                return None, "Pick a day to snooze until."
+        actor = actor_for(turn_context.activity)
+        reply = await self.rapport.handle_nudge_action(actor, nudge_id, str(verb), until)
+        if verb == "draft":
+            # The draft arrives as its own message; the nudge card keeps its buttons.
+            if reply.ok:
+                await turn_context.send_activity(render_reply(reply))
+                return None, "Here is a draft; make it yours before you send it."
+            return None, reply.text
+        if not reply.ok:
+            return None, reply.text
+        card = await self._card_after(actor, nudge_id, reply.text, data.get("card_nudges"))
+        await self._update_card(turn_context, card)
+        return card, reply.text
+
+    async def _card_after(self, actor: Actor, acted: int, outcome: str,
+                          card_nudges: object) -> dict[str, Any]:
+        ids = [n for n in (_positive_int(v) for v in card_nudges) if n is not None] \
+            if isinstance(card_nudges, list) else []
+        ids = ids[:cards.MAX_CARD_ITEMS] or [acted]
+        if ids == [acted]:
+            return cards.outcome_card(outcome)
+        ctx = await self.rapport.user_context(actor)
+        still_open = [item for item in await self.rapport.open_nudges(ctx)
+                      if item.nudge_id in ids and item.nudge_id != acted]
+        return cards.nudge_card(still_open, outcomes={acted: outcome}, card_nudges=ids)
+
+    async def _update_card(self, turn_context: TurnContext, card: dict[str, Any]) -> None:
+        message_id = turn_context.activity.reply_to_id
+        if not message_id:
+            return
+        updated = MessageFactory.attachment(cards.as_attachment(card))
+        updated.id = message_id
+        try:
+            await turn_context.update_activity(updated)
+        except (ErrorResponseException, ClientRequestError) as failure:
+            # The action itself is saved; a stale card only shows old buttons.
+            logger.warning("card update failed", extra={"error": type(failure).__name__})
+
+    async def _draft_action(self, turn_context: TurnContext, data: dict[str, Any]
+                            ) -> tuple[dict[str, Any] | None, str]:
+        draft_id = _positive_int(data.get("draft_id"))
+        verb = data.get("verb")
+        if draft_id is None or verb not in ("draft_post", "draft_copy", "draft_discard"):
+            return None, STALE_BUTTON
+        if self.draft_action is None:
+            return None, "Copy the text from the box above and send it in your own words."
+        text = data.get(cards.DRAFT_TEXT_INPUT)
+        reply = await self.draft_action(actor_for(turn_context.activity), draft_id,
+                                        str(verb).removeprefix("draft_"),
+                                        text if isinstance(text, str) else None)
+        if not reply.ok:
+            return None, reply.text
+        card = cards.outcome_card(reply.text)
+        await self._update_card(turn_context, card)
+        return card, reply.text

@@ -1,0 +1,134 @@
+"""Proactive Teams messages for the scheduler: ``continue_conversation`` with the stored ref.
+
+How the Connector's answers map to the sweep's outcomes:
+403/404 (bot blocked or removed, conversation gone) -> ``gone``: the sweep marks the user
+inactive instead of retrying. 429 -> wait the Retry-After it asks for, in-process when short,
+else hand it to the sweep as ``retry`` with that delay (the nudge stays in the database).
+412/5xx/network -> a couple of quick retries with backoff, then ``retry``.
+Other 4xx -> ``failed``: the payload itself was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ErrorResponseException
+from msrest.exceptions import ClientRequestError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.store import ReferenceStore
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.scheduler.planner import utcnow
+
+logger = logging.getLogger(__name__)
+
+GONE_STATUSES = frozenset({403, 404})
+TRANSIENT_STATUSES = frozenset({408, 412, 500, 502, 503, 504})
+# Longer waits go back to the sweep: one message must not hold a delivery slot for long.
+MAX_INLINE_WAIT_SECONDS = 5.0
+INLINE_ATTEMPTS = 3
+BACKOFF_SECONDS = (0.25, 1.0)
+
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+def render(message: OutgoingMessage) -> Activity:
+    """The activity for a nudge or digest (an Adaptive Card) or a summary (text)."""
+    if message.items:
+        intro = None if message.kind != "summary" else message.text or None
+        card = cards.nudge_card(message.items, intro=intro)
+        activity = MessageFactory.attachment(cards.as_attachment(card))
+        # The notification preview in Teams shows this instead of "Sent a card".
+        activity.summary = message.items[0].headline if len(message.items) == 1 \
+            else f"{len(message.items)} people worth a message"
+        return activity
+    return MessageFactory.text(message.text)
+
+
+def _status(failure: ErrorResponseException) -> tuple[int | None, float | None]:
+    response = getattr(failure, "response", None)
+    status = getattr(response, "status_code", None)
+    retry_after: float | None = None
+    header = response.headers.get("Retry-After") if response is not None else None
+    if header is not None:
+        try:
+            retry_after = max(0.0, float(header))
+        except ValueError:
+            retry_after = None  # an HTTP date; fall back to our own backoff
+    return status, retry_after
+
+
+class TeamsMessenger:
+    """The scheduler's Messenger for Teams users."""
+
+    platform = "teams"
+
+    def __init__(self, *, adapter: CloudAdapter, sessions: async_sessionmaker[AsyncSession],
+                 bot_app_id: str, sleep: Sleep = asyncio.sleep,
+                 max_inline_wait: float = MAX_INLINE_WAIT_SECONDS) -> None:
+        self.adapter = adapter
+        self.references = ReferenceStore(sessions=sessions, clock=utcnow)
+        self.bot_app_id = bot_app_id
+        self.sleep = sleep
+        self.max_inline_wait = max_inline_wait
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        """Send privately to the recipient's personal chat; never raises for Teams errors."""
+        reference = await self.references.load(message.recipient.user_id)
+        if reference is None:
+            return DeliveryResult.gone("no personal conversation")
+        error = "not sent"
+        for attempt in range(INLINE_ATTEMPTS):
+            try:
+                # Fresh each time: sending fills in ids and addresses on the activity.
+                sent_id = await self._send(reference, render(message))
+            except ErrorResponseException as failure:
+                status, retry_after = _status(failure)
+                error = f"teams {status}"
+                if status in GONE_STATUSES:
+                    logger.info("teams user unreachable", extra={"status": status})
+                    return DeliveryResult.gone(error)
+                if status == 429:
+                    wait = retry_after if retry_after is not None else BACKOFF_SECONDS[-1]
+                    if wait > self.max_inline_wait or attempt == INLINE_ATTEMPTS - 1:
+                        return DeliveryResult.retry(error, retry_after=wait)
+                    logger.info("teams throttled, waiting", extra={"seconds": wait})
+                    await self.sleep(wait)
+                    continue
+                if status in TRANSIENT_STATUSES:
+                    if attempt == INLINE_ATTEMPTS - 1:
+                        return DeliveryResult.retry(error, retry_after=retry_after)
+                    await self.sleep(retry_after if retry_after is not None
+                                     and retry_after <= self.max_inline_wait
+                                     else BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+                    continue
+                return DeliveryResult.failed(error)
+            except (ClientRequestError, OSError, TimeoutError) as failure:
+                # msrest already retried these (connection errors, exhausted 5xx retries).
+                return DeliveryResult.retry(type(failure).__name__)
+            return DeliveryResult.sent(json.dumps(
+                {"conversation_id": reference.conversation.id, "activity_id": sent_id}))
+        return DeliveryResult.retry(error)
+
+    async def _send(self, reference: Any, activity: Activity) -> str | None:
+        outcome: dict[str, Any] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            try:
+                response = await turn_context.send_activity(activity)
+                outcome["id"] = response.id if response is not None else None
+            except Exception as failure:
+                # Caught here so the adapter's on_turn_error cannot swallow it.
+                outcome["error"] = failure
+
+        await self.adapter.continue_conversation(reference, callback, bot_app_id=self.bot_app_id)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("id")

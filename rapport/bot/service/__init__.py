@@ -1,0 +1,1 @@
+"""Running Rapport: runtime wiring, the web server, the CLI, configuration, logs, metrics."""

@@ -1,0 +1,62 @@
+"""Settings, read once from the environment (see the table in README)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rapport.storage.db import DEFAULT_DATABASE_URL
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn; names are a stable contract (DESIGN.md)."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="RAPPORT_DATABASE_URL")
+    database_pool_size: int = Field(10, validation_alias="RAPPORT_DATABASE_POOL_SIZE")
+    host: str = Field("127.0.0.1", validation_alias="RAPPORT_HOST")
+    port: int = Field(3000, validation_alias="RAPPORT_PORT")
+    sweep_seconds: float = Field(60, validation_alias="RAPPORT_SWEEP_SECONDS")
+    lease_seconds: float = Field(300, validation_alias="RAPPORT_LEASE_SECONDS")
+    shutdown_seconds: float = Field(20, validation_alias="RAPPORT_SHUTDOWN_SECONDS")
+    log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
+    log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
+    max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")
+
+    slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_state_secret: str | None = Field(None, validation_alias="SLACK_STATE_SECRET")
+    slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(None, validation_alias="MicrosoftAppId")
+    microsoft_app_password: str | None = Field(None, validation_alias="MicrosoftAppPassword")
+    microsoft_app_type: str = Field("MultiTenant", validation_alias="MicrosoftAppType")
+    microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
+    teams_enabled: bool = Field(False, validation_alias=AliasChoices("TEAMS_ENABLED"))
+
+    openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    ai_model: str = Field("gpt-4o-mini", validation_alias="RAPPORT_AI_MODEL")
+    azure_openai_endpoint: str | None = Field(None, validation_alias="AZURE_OPENAI_ENDPOINT")
+    azure_openai_api_key: str | None = Field(None, validation_alias="AZURE_OPENAI_API_KEY")
+    openai_api_version: str | None = Field(None, validation_alias="OPENAI_API_VERSION")
+    ai_deployment: str | None = Field(None, validation_alias="RAPPORT_AI_DEPLOYMENT")
+    ai_timeout_seconds: float = Field(20, validation_alias="RAPPORT_AI_TIMEOUT_SECONDS")
+
+    @property
+    def slack_configured(self) -> bool:
+        """Slack is on with a signing secret plus a bot token, OAuth, or Socket Mode."""
+        return bool(self.slack_bot_token or (self.slack_client_id and self.slack_client_secret))
+
+    @property
+    def teams_configured(self) -> bool:
+        """Teams is on with an app id, or explicitly in emulator mode."""
+        return bool(self.microsoft_app_id) or self.teams_enabled
+
+    @property
+    def any_platform_configured(self) -> bool:
+        return self.slack_configured or self.teams_configured

@@ -1,0 +1,179 @@
+"""CLI commands about data: `rapport import`, `rapport report`, `rapport retention`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.service.config import Settings
+from rapport.bot.service.logs import configure_logging
+from rapport.storage.models import Workspace
+
+if TYPE_CHECKING:
+    from rapport.bot.service.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+class CliError(Exception):
+    """A problem the admin must fix; printed without a traceback."""
+
+
+async def find_workspace(sessions: async_sessionmaker[AsyncSession], ref: str) -> Workspace:
+    """A workspace by numeric id or by `platform:external_id` (e.g. slack:T012AB)."""
+    async with sessions() as session:
+        if ref.isdigit():
+            workspace = await session.get(Workspace, int(ref))
+        else:
+            platform, _, external_id = ref.partition(":")
+            workspace = await session.scalar(select(Workspace).where(
+                Workspace.platform == platform, Workspace.external_id == external_id))
+    if workspace is None:
+        raise CliError(f"No workspace {ref!r}. Use its id or platform:external_id, for example "
+                       "slack:T0123ABCD or console:local.")
+    return workspace
+
+
+def parse_user_ref(ref: str) -> tuple[str, str, str]:
+    """`platform:workspace:user` (the user part may itself contain colons, as Teams ids do)."""
+    parts = ref.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise CliError(f"--user must look like platform:workspace:user (for example "
+                       f"console:local:alex), not {ref!r}.")
+    return parts[0], parts[1], parts[2]
+
+
+def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    try:
+        asyncio.run(coroutine_factory())
+    except CliError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(2) from None
+
+
+async def _runtime(settings: Settings) -> Runtime:
+    from rapport.bot.service.runtime import build_runtime
+
+    return await build_runtime(settings)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the data commands to the `rapport` Typer app."""
+
+    @app.command("import")
+    def import_command(
+        file: Annotated[Path, typer.Argument(help="A .csv (name,kind,company,email,cadence,"
+                                                  "notes) or .vcf file.", exists=True,
+                                             dir_okay=False, readable=True)],
+        user: Annotated[str, typer.Option(help="Whose contacts: platform:workspace:user.")],
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report only.")]
+        = False,
+    ) -> None:
+        """Import contacts from CSV or vCard: all rows or none; merges with existing ones."""
+        settings = Settings()
+        configure_logging("WARNING", "text")
+        try:
+            platform, workspace_ext, user_ext = parse_user_ref(user)
+        except CliError as problem:
+            typer.echo(str(problem), err=True)
+            raise typer.Exit(2) from None
+        from rapport.bot.core.importer import MAX_BYTES
+
+        if file.stat().st_size > MAX_BYTES:
+            typer.echo(f"{file.name} is larger than {MAX_BYTES // 1_000_000} MB; split it up.",
+                       err=True)
+            raise typer.Exit(1)
+        data = file.read_bytes()
+
+        async def run() -> None:
+            from rapport.bot.core.replies import Actor
+
+            runtime = await _runtime(settings)
+            try:
+                if platform != "console":
+                    # A typo must not create a new tenant; users appear on first contact anyway.
+                    await find_workspace(runtime.sessions, f"{platform}:{workspace_ext}")
+                reply = await runtime.rapport.handle_import(
+                    Actor(platform=platform, workspace_external_id=workspace_ext,
+                          user_external_id=user_ext), file.name, data, dry_run=dry_run)
+            finally:
+                await runtime.close()
+            typer.echo(reply.text)
+            if not reply.ok:
+                raise typer.Exit(1)
+
+        _run(run)
+
+    @app.command()
+    def report(
+        workspace: Annotated[str, typer.Option(help="Workspace id or platform:external_id.")],
+        out: Annotated[Path, typer.Option(help="Directory for report.html and report.csv.")],
+        weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks of history.")] = 12,
+    ) -> None:
+        """Write a privacy-preserving team report (HTML with charts, and CSV)."""
+        settings = Settings()
+        configure_logging("WARNING", "text")
+
+        async def run() -> None:
+            from rapport.bot.core.report import GroupTooSmall, build_report, write_report
+
+            runtime = await _runtime(settings)
+            try:
+                ws = await find_workspace(runtime.sessions, workspace)
+                try:
+                    team = await build_report(runtime.sessions, ws.id, runtime.clock(),
+                                              weeks=weeks)
+                except GroupTooSmall as small:
+                    raise CliError(str(small)) from None
+            finally:
+                await runtime.close()
+            html_path, csv_path = write_report(team, out)
+            typer.echo(f"Wrote {html_path} and {csv_path} ({team.users} people).")
+
+        _run(run)
+
+    @app.command()
+    def retention(
+        workspace: Annotated[str, typer.Option(help="Workspace id or platform:external_id.")],
+        months: Annotated[int, typer.Option(min=0, max=120, help="Keep touchpoint summaries "
+                                            "and notes this many months; 0 keeps them forever.")],
+        apply_now: Annotated[bool, typer.Option("--apply-now", help="Also delete now instead "
+                                                "of at the next scheduled run.")] = False,
+    ) -> None:
+        """Set how long a workspace keeps touchpoint summaries and notes."""
+        settings = Settings()
+        configure_logging("WARNING", "text")
+
+        async def run() -> None:
+            from sqlalchemy import update
+
+            from rapport.scheduler.retention import apply_retention
+
+            runtime = await _runtime(settings)
+            try:
+                ws = await find_workspace(runtime.sessions, workspace)
+                async with runtime.sessions() as session, session.begin():
+                    await session.execute(update(Workspace).where(Workspace.id == ws.id)
+                                          .values(retention_months=months or None))
+                if months == 0:
+                    typer.echo("Retention off: summaries and notes are kept until users "
+                               "delete them.")
+                    return
+                typer.echo(f"Touchpoint summaries and notes older than {months} month(s) will "
+                           "be deleted by the scheduler (every 6 hours).")
+                if apply_now:
+                    result = await apply_retention(runtime.sessions, runtime.clock(),
+                                                   workspace_id=ws.id)
+                    typer.echo(f"Cleared {result.summaries_cleared} summaries and deleted "
+                               f"{result.notes_deleted} notes.")
+            finally:
+                await runtime.close()
+
+        _run(run)

@@ -1,0 +1,60 @@
+"""Structured logs: one JSON object per line, never message text, notes, drafts or tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message",
+                                                                              "asctime"}
+# Extra fields that may carry user text or secrets are dropped, whatever a caller passes.
+_NEVER_LOGGED = {"text", "note", "draft", "summary", "token", "bot_token", "user_token",
+                 "password", "secret", "body", "final_text", "draft_text"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as JSON with its `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = _current_request_id()
+        if request_id:
+            payload["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in _NEVER_LOGGED and not key.startswith("_"):
+                payload[key] = value if isinstance(value, (int, float, bool, type(None))) \
+                    else str(value)[:200]
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["exc_type"] = record.exc_info[0].__name__
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def _current_request_id() -> str:
+    from rapport.bot.service.server import (
+        REQUEST_ID,  # late: the server imports the runtime, which logs
+    )
+
+    return REQUEST_ID.get()
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None) -> None:
+    """Root logging: JSON to stderr (or plain text for people at a terminal)."""
+    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Drivers and SDKs log SQL parameters or request bodies (note text, drafts) at DEBUG.
+    for noisy in ("apscheduler", "aiohttp.access", "sqlalchemy.engine", "aiosqlite", "asyncpg",
+                  "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,65 @@
+"""Wiring: one object that owns the engine, the use cases, the messengers and the sweeper."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rapport.bot.core.actions import Rapport
+from rapport.bot.core.drafts import DraftService, build_draft_service
+from rapport.bot.service.config import Settings
+from rapport.bot.service.metrics import Metrics
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import Messenger
+from rapport.scheduler.planner import utcnow
+from rapport.storage import db
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything one process shares; built once, passed to platforms explicitly."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    rapport: Rapport
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    clock: Callable[[], datetime] = utcnow
+    metrics: Metrics = field(default_factory=Metrics)
+    _sweeper: Sweeper | None = None
+
+    def add_messenger(self, messenger: Messenger) -> None:
+        self.messengers[messenger.platform] = messenger
+        self._sweeper = None
+
+    @property
+    def sweeper(self) -> Sweeper:
+        if self._sweeper is None:
+            self._sweeper = Sweeper(sessions=self.sessions, messengers=self.messengers,
+                                    lease_seconds=self.settings.lease_seconds, clock=self.clock)
+        return self._sweeper
+
+    async def close(self) -> None:
+        if isinstance(self.rapport.drafter, DraftService) and self.rapport.drafter.provider:
+            await self.rapport.drafter.provider.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(settings: Settings | None = None, *, upgrade: bool = True,
+                        clock: Callable[[], datetime] = utcnow) -> Runtime:
+    """Engine, schema at head, use cases: the common start of every role."""
+    settings = settings or Settings()
+    engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    if upgrade:
+        await db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    rapport.drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
+    return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
+                   clock=clock)

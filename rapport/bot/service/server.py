@@ -1,0 +1,98 @@
+"""The aiohttp web app: health and readiness, plus each configured platform's routes."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from sqlalchemy import text
+
+from rapport.bot.service.metrics import CONTENT_TYPE_LATEST
+from rapport.bot.service.runtime import Runtime
+from rapport.storage import db
+
+logger = logging.getLogger(__name__)
+
+RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+# Platforms mount their routes through these hooks (one per platform package).
+RouteInstaller = Callable[[web.Application, Runtime], Awaitable[None]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The current request's id, added to every log line written while handling it.
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    del request
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The database answers and the schema is at the head revision."""
+    runtime = request.app[RUNTIME_KEY]
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        current = await db.current_revision(runtime.engine)
+    except Exception as failure:  # readiness reports, it does not raise
+        return web.json_response({"status": "unavailable", "database": type(failure).__name__},
+                                 status=503)
+    head = db.head_revision()
+    if current != head:
+        return web.json_response({"status": "migrating", "revision": current, "head": head},
+                                 status=503)
+    return web.json_response({"status": "ready", "revision": current})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    runtime = request.app[RUNTIME_KEY]
+    return web.Response(body=runtime.metrics.render(),
+                        headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request id for logs, a size limit before any parsing, and no tracebacks to clients."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    token = REQUEST_ID.set(request_id)
+    runtime = request.app[RUNTIME_KEY]
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource \
+        else "unmatched"
+    status = 500
+    try:
+        if request.content_length is not None and \
+                request.content_length > runtime.settings.max_body_bytes:
+            status = 413
+            return web.json_response({"error": "request body too large"}, status=413)
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as http_error:
+        status = http_error.status
+        raise
+    except Exception:
+        logger.exception("request failed", extra={"route": route})
+        return web.json_response({"error": "internal error", "request_id": request_id},
+                                 status=500)
+    finally:
+        runtime.metrics.http_requests.labels(route, str(status)).inc()
+        REQUEST_ID.reset(token)
+
+
+async def build_web_app(runtime: Runtime, *, installers: list[RouteInstaller] | None = None
+                        ) -> web.Application:
+    """The web app with health routes and every platform installer applied."""
+    app = web.Application(client_max_size=runtime.settings.max_body_bytes,
+                          middlewares=[request_context])
+    app[RUNTIME_KEY] = runtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    for install in installers or []:
+        await install(app, runtime)
+    return app

@@ -1,0 +1,645 @@
+"""The sweep: plan due nudges idempotently, claim them with a lease, deliver, record.
+
+Delivery guarantee: a nudge is never lost (it stays in the database until a platform accepted
+it or it failed permanently), and is delivered once, except that a replica dying between the
+platform's OK and the commit of the result lets the lease expire and another replica repeat
+that one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.scheduler import planner, wording
+from rapport.scheduler.messenger import (
+    DeliveryResult,
+    Messenger,
+    NudgeItem,
+    OutgoingMessage,
+    Recipient,
+)
+from rapport.storage.models import (
+    ACTIVE_NUDGE_STATUSES,
+    Contact,
+    ImportantDate,
+    Note,
+    Nudge,
+    Touchpoint,
+    User,
+    Workspace,
+)
+
+logger = logging.getLogger(__name__)
+
+DIGEST_MAX_ITEMS = 10
+RECORD_ATTEMPTS = 5
+RECORD_EVERY = 16
+MAX_ATTEMPTS = 12
+IMPORTANT_DATE_LEAD_DAYS = 3
+# Nudges of users we cannot reach now (inactive, platform not configured here) are looked at
+# again this much later, so they leave the sweep's index range instead of being rescanned.
+RECHECK_UNREACHABLE = timedelta(hours=1)
+# Leftovers after a digest wait at least this long: catching up is one message, not a flood.
+DIGEST_SPACING = timedelta(hours=3)
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did, for logs, metrics and tests."""
+
+    planned: int = 0
+    claimed: int = 0
+    sent: int = 0
+    messages: int = 0
+    retried: int = 0
+    failed: int = 0
+    gone_users: int = 0
+    deferred: int = 0
+    sent_by_platform: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failed_by_platform: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: SweepReport) -> None:
+        for name in ("planned", "claimed", "sent", "messages", "retried", "failed",
+                     "gone_users", "deferred"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for platform, count in other.sent_by_platform.items():
+            self.sent_by_platform[platform] += count
+        for platform, count in other.failed_by_platform.items():
+            self.failed_by_platform[platform] += count
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    nudge_id: int
+    user_id: int
+    due_at: datetime
+    status: str
+    prefs: planner.DeliveryPrefs
+    digest: bool
+    sent_day: date | None
+    sent_day_count: int
+    reachable: bool
+    recipient: Recipient
+
+
+@dataclass
+class _PlannedMessage:
+    key: str
+    recipient: Recipient
+    nudge_ids: list[int]
+    digest: bool
+    sent_day: date | None
+    sent_day_count: int
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def _executemany(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
+    # Connection-level execution: a plain executemany, not the ORM's bulk-by-primary-key mode.
+    connection = await session.connection()
+    await connection.execute(statement, rows)
+
+
+# Built once: the sweep records every wave with these, and building them costs more than
+# running them on SQLite.
+_MARK_SENT = (
+    update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
+    .values(status="sent", delivered_at=bindparam("b_now"), delivery_ref=bindparam("b_ref"),
+            message_key=bindparam("b_key"), lease_owner=None, last_error=None)
+    .execution_options(synchronize_session=False))
+_COUNT_SENT = (
+    update(User).where(User.id == bindparam("b_id"))
+    # Add to today's count, or start a new day's count.
+    .values(sent_day_count=case(
+        (User.sent_day == bindparam("b_day"), User.sent_day_count + bindparam("b_count")),
+        else_=bindparam("b_count")), sent_day=bindparam("b_day"))
+    .execution_options(synchronize_session=False))
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff for failed deliveries: 30 s, 60 s, ... capped at one hour."""
+    return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+async def load_nudge_items(session: AsyncSession, nudge_ids: set[int] | list[int],
+                           now: datetime) -> dict[int, NudgeItem]:
+    """Nudges as platforms show them (human headline, last-touch context), by nudge id."""
+    rows = (await session.execute(
+        select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
+               Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
+               Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
+               User.tz)
+        .join(Contact, Contact.id == Nudge.contact_id)
+        .join(User, User.id == Nudge.user_id)
+        .outerjoin(Note, Note.id == Nudge.note_id)
+        .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
+        .where(Nudge.id.in_(nudge_ids)))).all()
+    contact_ids = {row[2] for row in rows}
+    touches: dict[int, tuple[str, datetime, str | None]] = {}
+    if contact_ids:
+        latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
+                  .where(Touchpoint.contact_id.in_(contact_ids))
+                  .group_by(Touchpoint.contact_id).subquery())
+        touches = {
+            contact_id: (kind, happened_at, summary)
+            for contact_id, kind, happened_at, summary in (await session.execute(
+                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
+                       Touchpoint.summary)
+                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
+                                   latest.c.at == Touchpoint.happened_at)))).all()}
+    items: dict[int, NudgeItem] = {}
+    for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
+         note_text, note_created, date_kind, month, day, tz) in rows:
+        if reason == "follow_up" and note_text is not None and note_created is not None:
+            headline = wording.follow_up_headline(name, note_text,
+                                                  planner.local_date(note_created, tz))
+        elif reason == "date" and date_kind is not None:
+            occurrence = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
+            headline = wording.important_date_headline(name, date_kind, occurrence,
+                                                       planner.local_date(now, tz))
+        else:
+            since = (now - last_touch_at).days if last_touch_at else None
+            headline = wording.cadence_headline(name, company, since, cadence or 0)
+        context = None
+        if contact_id in touches:
+            kind, happened_at, summary = touches[contact_id]
+            context = wording.last_touch_context(kind, planner.local_date(happened_at, tz),
+                                                 summary)
+        items[nudge_id] = NudgeItem(nudge_id=nudge_id, contact_id=contact_id,
+                                    contact_name=name, reason=reason, headline=headline,
+                                    context=context)
+    return items
+
+
+class Sweeper:
+    """Plans, claims and delivers due nudges. Safe to run on several replicas at once."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
+                 messengers: Mapping[str, Messenger], owner: str | None = None,
+                 lease_seconds: float = 300, batch_size: int = 500, concurrency: int = 8,
+                 clock: Callable[[], datetime] = planner.utcnow) -> None:
+        self.sessions = sessions
+        self.messengers = dict(messengers)
+        self.owner = owner or f"sweeper-{uuid.uuid4().hex[:12]}"
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.clock = clock
+        self._stopping = asyncio.Event()
+        # The tasks running sweep(), so shutdown() can wait for them to record what they sent.
+        self._sweeps: set[asyncio.Task[Any]] = set()
+
+    def stop(self) -> None:
+        """Stop claiming new work; deliveries in flight finish and are recorded."""
+        self._stopping.set()
+
+    async def shutdown(self, grace_seconds: float) -> int:
+        """Stop claiming, give running sweeps `grace_seconds` to record, release what is left.
+
+        Returns how many claimed nudges went back to planned. A sweep still running after the
+        grace period is cancelled: a message it had in flight may then be repeated once.
+        """
+        self.stop()
+        running = [task for task in self._sweeps if not task.done()]
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=2.0)
+                logger.warning("sweep cancelled at shutdown", extra={"tasks": len(late)})
+        return await self.release_claims()
+
+    async def release_claims(self, nudge_ids: Sequence[int] | None = None) -> int:
+        """Put this owner's claimed, unsent nudges (or `nudge_ids` only) back to planned now."""
+        statement = (update(Nudge)
+                     .where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
+                     .values(status="planned", lease_owner=None, deliver_after=self.clock(),
+                             # The claim counted an attempt that never happened.
+                             attempts=case((Nudge.attempts > 0, Nudge.attempts - 1), else_=0))
+                     .execution_options(synchronize_session=False))
+        if nudge_ids is not None:
+            statement = statement.where(Nudge.id.in_(list(nudge_ids)))
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(statement)
+        released = int(getattr(result, "rowcount", 0) or 0)
+        if released:
+            logger.warning("claims released", extra={"count": released})
+        return released
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def sweep(self, now: datetime | None = None) -> SweepReport:
+        """One full pass: plan everything due, then deliver everything deliverable."""
+        fixed_now = now
+        now = now or self.clock()
+        report = SweepReport()
+        task = asyncio.current_task()
+        if task is not None:
+            self._sweeps.add(task)
+        try:
+            report.planned = await self.plan(now)
+            while not self.stopping:
+                # A paced sweep can run for many minutes: each batch's claims and leases
+                # count from when that batch starts, not from when the sweep started.
+                batch = await self.deliver_batch(fixed_now or self.clock())
+                report.add(batch)
+                if batch.claimed + batch.deferred == 0:
+                    break
+        finally:
+            if task is not None:
+                self._sweeps.discard(task)
+        logger.info("sweep finished", extra={"planned": report.planned, "sent": report.sent,
+                                              "messages": report.messages,
+                                              "retried": report.retried,
+                                              "failed": report.failed})
+        return report
+
+    # ----------------------------------------------------------------- planning
+    async def plan(self, now: datetime) -> int:
+        """Create the nudges that are due at `now`; idempotent across runs and replicas."""
+        created = 0
+        for planner_step in (self._plan_cadences, self._plan_follow_ups, self._plan_dates):
+            while True:
+                made, seen = await planner_step(now)
+                created += made
+                if seen < self.batch_size or self.stopping:
+                    break
+        return created
+
+    async def _insert_nudges(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        # One multi-row INSERT (SQLAlchemy's insertmanyvalues); RETURNING lists only the rows
+        # that were new, so a concurrent sweep's duplicates are skipped and not counted.
+        statement = _insert(session)(Nudge).on_conflict_do_nothing(
+            index_elements=[Nudge.user_id, Nudge.dedupe_key]).returning(Nudge.id)
+        connection = await session.connection()
+        result = await connection.execute(statement, rows)
+        return len(result.all())
+
+    async def _plan_cadences(self, now: datetime) -> tuple[int, int]:
+        async with self.sessions() as session, session.begin():
+            query = (select(Contact.id, Contact.user_id, Contact.workspace_id,
+                            Contact.cadence_days, Contact.next_due_at, Contact.plan_at)
+                     .where(Contact.plan_at <= now).order_by(Contact.plan_at)
+                     .limit(self.batch_size))
+            if _is_postgresql(session):
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            nudges: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
+            for contact_id, user_id, workspace_id, cadence, next_due, plan_at in rows:
+                if cadence and next_due is not None and next_due <= now:
+                    nudges.append(dict(
+                        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+                        reason="cadence", dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
+                        due_at=next_due, deliver_after=plan_at, status="planned",
+                        snooze_count=0, attempts=0, created_at=now))
+                    # Ask again after another full cadence if the user still has not talked.
+                    new_plan = max(plan_at + timedelta(days=cadence), now + timedelta(days=1))
+                else:
+                    new_plan = next_due if next_due is not None and next_due > now else None
+                moves.append({"b_id": contact_id, "b_old": plan_at, "b_new": new_plan})
+            created = await self._insert_nudges(session, nudges)
+            if moves:
+                await _executemany(session,
+                    update(Contact).where(Contact.id == bindparam("b_id"),
+                                          Contact.plan_at == bindparam("b_old"))
+                    .values(plan_at=bindparam("b_new")).execution_options(synchronize_session=False),
+                    moves)
+        return created, len(rows)
+
+    async def _plan_follow_ups(self, now: datetime) -> tuple[int, int]:
+        async with self.sessions() as session, session.begin():
+            query = (select(Note.id, Note.contact_id, Note.user_id, Note.workspace_id, Note.plan_at)
+                     .where(Note.plan_at <= now).order_by(Note.plan_at).limit(self.batch_size))
+            if _is_postgresql(session):
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.execute(query)).all()
+            nudges = [dict(workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+                           note_id=note_id, reason="follow_up",
+                           dedupe_key=f"follow_up:{contact_id}:{note_id}", due_at=plan_at,
+                           deliver_after=plan_at, status="planned", snooze_count=0, attempts=0,
+                           created_at=now)
+                      for note_id, contact_id, user_id, workspace_id, plan_at in rows]
+            created = await self._insert_nudges(session, nudges)
+            if rows:
+                await _executemany(session,
+                    update(Note).where(Note.id == bindparam("b_id"),
+                                       Note.plan_at == bindparam("b_old"))
+                    .values(plan_at=None).execution_options(synchronize_session=False),
+                    [{"b_id": row[0], "b_old": row[4]} for row in rows])
+        return created, len(rows)
+
+    async def _plan_dates(self, now: datetime) -> tuple[int, int]:
+        async with self.sessions() as session, session.begin():
+            query = (select(ImportantDate.id, ImportantDate.contact_id, ImportantDate.user_id,
+                            ImportantDate.workspace_id, ImportantDate.month, ImportantDate.day,
+                            ImportantDate.plan_at, User.tz, User.window_start_minute)
+                     .join(User, User.id == ImportantDate.user_id)
+                     .where(ImportantDate.plan_at <= now).order_by(ImportantDate.plan_at)
+                     .limit(self.batch_size))
+            if _is_postgresql(session):
+                query = query.with_for_update(of=ImportantDate, skip_locked=True)
+            rows = (await session.execute(query)).all()
+            nudges: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
+            for date_id, contact_id, user_id, workspace_id, month, day, plan_at, tz, start in rows:
+                planned_day = planner.local_date(plan_at, tz)
+                occurrence = planner.yearly_occurrence(month, day, planned_day)
+                nudges.append(dict(
+                    workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+                    important_date_id=date_id, reason="date",
+                    dedupe_key=f"date:{contact_id}:{date_id}:{occurrence.year}",
+                    due_at=plan_at, deliver_after=plan_at, status="planned", snooze_count=0,
+                    attempts=0, created_at=now))
+                following = planner.yearly_occurrence(month, day,
+                                                      occurrence + timedelta(days=1))
+                next_plan = planner.local_moment(
+                    following - timedelta(days=IMPORTANT_DATE_LEAD_DAYS), start, tz)
+                moves.append({"b_id": date_id, "b_old": plan_at, "b_new": next_plan})
+            created = await self._insert_nudges(session, nudges)
+            if moves:
+                await _executemany(session,
+                    update(ImportantDate).where(ImportantDate.id == bindparam("b_id"),
+                                                ImportantDate.plan_at == bindparam("b_old"))
+                    .values(plan_at=bindparam("b_new"))
+                    .execution_options(synchronize_session=False), moves)
+        return created, len(rows)
+
+    # ----------------------------------------------------------------- delivery
+    def _candidates_query(self, session: AsyncSession, now: datetime) -> Select[Any]:
+        query = (
+            select(Nudge.id, Nudge.user_id, Nudge.due_at, Nudge.status,
+                   User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
+                   User.daily_cap, User.paused_until, User.digest, User.sent_day,
+                   User.sent_day_count, User.active, User.external_id, User.display_name,
+                   Workspace.id, Workspace.external_id, Workspace.platform, Workspace.active)
+            .join(User, User.id == Nudge.user_id)
+            .join(Workspace, Workspace.id == Nudge.workspace_id)
+            .where(Nudge.status.in_(ACTIVE_NUDGE_STATUSES), Nudge.deliver_after <= now)
+            .order_by(Nudge.deliver_after, Nudge.id)
+            .limit(self.batch_size))
+        if _is_postgresql(session):
+            query = query.with_for_update(of=Nudge, skip_locked=True)
+        return query
+
+    async def deliver_batch(self, now: datetime) -> SweepReport:
+        """Claim one batch of deliverable nudges, deliver them, and record the outcome."""
+        report = SweepReport()
+        async with self.sessions() as session, session.begin():
+            candidates = [self._candidate(row)
+                          for row in (await session.execute(self._candidates_query(session, now)))]
+            messages, deferrals = self._plan_messages(candidates, now)
+            claimed_ids = {n for message in messages for n in message.nudge_ids}
+            if claimed_ids:
+                await session.execute(
+                    update(Nudge).where(Nudge.id.in_(claimed_ids))
+                    .values(status="claimed", lease_owner=self.owner,
+                            deliver_after=now + self.lease, attempts=Nudge.attempts + 1)
+                    .execution_options(synchronize_session=False))
+            if deferrals:
+                await _executemany(session,
+                    update(Nudge).where(Nudge.id == bindparam("b_id"))
+                    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"),
+                            lease_owner=None)
+                    .execution_options(synchronize_session=False),
+                    deferrals)
+        report.claimed = len(claimed_ids)
+        report.deferred = len(deferrals)
+        if not messages:
+            return report
+        items = await self._load_items(claimed_ids)
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def send(message: _PlannedMessage) -> tuple[_PlannedMessage, DeliveryResult]:
+            async with semaphore:
+                return message, await self._send(message, items)
+
+        # Deliver and record in small waves: a replica killed mid-batch can then repeat only
+        # the messages of its current wave (at most RECORD_EVERY), never the whole batch.
+        lease_until = now + self.lease
+        for first in range(0, len(messages), RECORD_EVERY):
+            wave = messages[first:first + RECORD_EVERY]
+            results = await asyncio.gather(*(send(message) for message in wave))
+            await self._record([m for m, _ in results], [r for _, r in results], now, report)
+            rest = messages[first + RECORD_EVERY:]
+            if rest and self.stopping:
+                # Shutting down: hand the unsent rest back now instead of after the lease.
+                await self.release_claims([n for message in rest for n in message.nudge_ids])
+                break
+            if rest:
+                lease_until = await self._renew_leases(lease_until)
+        return report
+
+    async def _renew_leases(self, lease_until: datetime) -> datetime:
+        """Extend our claims once a third of the lease is used; returns the new expiry."""
+        # A slow batch (Slack pacing us) must not outlive its lease: another replica would
+        # take the unsent rest over and deliver it a second time. A fast batch needs no
+        # renewal, and skipping it saves a write transaction per wave.
+        current = self.clock()
+        if current < lease_until - self.lease * 2 / 3:
+            return lease_until
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Nudge).where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
+                .values(deliver_after=current + self.lease)
+                .execution_options(synchronize_session=False))
+        return current + self.lease
+
+    @staticmethod
+    def _candidate(row: Any) -> _Candidate:
+        (nudge_id, user_id, due_at, status, tz, start, end, days, cap, paused, digest, sent_day,
+         sent_count, user_active, user_external, display_name, workspace_id, workspace_external,
+         platform, workspace_active) = row
+        return _Candidate(
+            nudge_id=nudge_id, user_id=user_id, due_at=due_at, status=status,
+            prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start,
+                                        window_end_minute=end, working_days=days,
+                                        daily_cap=cap, paused_until=paused),
+            digest=digest, sent_day=sent_day, sent_day_count=sent_count,
+            reachable=bool(user_active and workspace_active),
+            recipient=Recipient(workspace_id=workspace_id,
+                                workspace_external_id=workspace_external, platform=platform,
+                                user_id=user_id, user_external_id=user_external,
+                                display_name=display_name, tz=tz))
+
+    def _plan_messages(self, candidates: Sequence[_Candidate], now: datetime
+                       ) -> tuple[list[_PlannedMessage], list[dict[str, Any]]]:
+        by_user: dict[int, list[_Candidate]] = defaultdict(list)
+        for candidate in candidates:
+            by_user[candidate.user_id].append(candidate)
+        messages: list[_PlannedMessage] = []
+        deferrals: list[dict[str, Any]] = []
+
+        def defer(batch: Sequence[_Candidate], until: datetime) -> None:
+            for c in batch:
+                deferrals.append({"b_id": c.nudge_id, "b_after": until,
+                                  "b_status": "snoozed" if c.status == "snoozed" else "planned"})
+
+        for user_candidates in by_user.values():
+            first = user_candidates[0]
+            if (self.stopping or not first.reachable
+                    or first.recipient.platform not in self.messengers):
+                defer(user_candidates, now + RECHECK_UNREACHABLE)
+                continue
+            user_candidates.sort(key=lambda c: (c.due_at, c.nudge_id))
+            moment = planner.next_delivery_moment(first.prefs, now, sent_on=first.sent_day,
+                                                  sent_count=first.sent_day_count)
+            if moment is None:
+                defer(user_candidates, now + timedelta(days=1))
+                continue
+            if moment > now:
+                defer(user_candidates, moment)
+                continue
+            remaining = planner.remaining_today(first.prefs, now, sent_on=first.sent_day,
+                                                sent_count=first.sent_day_count)
+            if len(user_candidates) > 1 and (first.digest or len(user_candidates) > remaining):
+                chosen = [user_candidates[:DIGEST_MAX_ITEMS]]
+                leftover = user_candidates[DIGEST_MAX_ITEMS:]
+                digest = True
+            else:
+                chosen = [[c] for c in user_candidates[:remaining]]
+                leftover = user_candidates[remaining:]
+                digest = False
+            for group in chosen:
+                messages.append(_PlannedMessage(
+                    key=uuid.uuid4().hex, recipient=first.recipient,
+                    nudge_ids=[c.nudge_id for c in group], digest=digest,
+                    sent_day=first.sent_day, sent_day_count=first.sent_day_count))
+            if leftover:
+                today = planner.local_date(now, first.prefs.tz)
+                already = first.sent_day_count if first.sent_day == today else 0
+                later = planner.next_delivery_moment(first.prefs, now + DIGEST_SPACING,
+                                                     sent_on=today,
+                                                     sent_count=already + len(chosen))
+                defer(leftover, later or now + timedelta(days=1))
+        return messages, deferrals
+
+    async def _load_items(self, nudge_ids: set[int]) -> dict[int, NudgeItem]:
+        async with self.sessions() as session:
+            return await load_nudge_items(session, nudge_ids, self.clock())
+
+    async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
+                    ) -> DeliveryResult:
+        message_items = tuple(items[n] for n in message.nudge_ids if n in items)
+        if not message_items:
+            return DeliveryResult.failed("nudge rows vanished before delivery")
+        outgoing = OutgoingMessage(recipient=message.recipient,
+                                   kind="digest" if message.digest else "nudge",
+                                   items=message_items)
+        messenger = self.messengers[message.recipient.platform]
+        try:
+            return await messenger.deliver(outgoing)
+        except Exception as error:  # a messenger bug must not lose the nudge: retry it later
+            logger.exception("messenger raised", extra={"platform": messenger.platform})
+            return DeliveryResult.retry(f"{type(error).__name__}")
+
+    async def _record(self, messages: Sequence[_PlannedMessage],
+                      results: Sequence[DeliveryResult], now: datetime,
+                      report: SweepReport) -> None:
+        sent_rows: list[dict[str, Any]] = []
+        retry_rows: list[dict[str, Any]] = []
+        user_counts: dict[int, tuple[date, int]] = {}
+        gone_users: dict[int, str] = {}
+        for message, result in zip(messages, results, strict=True):
+            platform = message.recipient.platform
+            if result.status == "sent":
+                report.messages += 1
+                report.sent += len(message.nudge_ids)
+                report.sent_by_platform[platform] += len(message.nudge_ids)
+                for nudge_id in message.nudge_ids:
+                    sent_rows.append({"b_id": nudge_id, "b_ref": result.ref,
+                                      "b_key": message.key})
+                today = planner.local_date(now, message.recipient.tz)
+                _, count = user_counts.get(message.recipient.user_id, (today, 0))
+                user_counts[message.recipient.user_id] = (today, count + 1)
+                continue
+            if result.status == "gone":
+                gone_users[message.recipient.user_id] = (result.error or "unreachable")[:64]
+            report.retried += result.status in ("retry", "gone")
+            report.failed += result.status == "failed"
+            if result.status == "failed":
+                report.failed_by_platform[platform] += len(message.nudge_ids)
+            for nudge_id in message.nudge_ids:
+                retry_rows.append({"b_id": nudge_id, "b_error": (result.error or "")[:200],
+                                   "b_kind": result.status,
+                                   "b_retry": result.retry_after})
+        # The platform already has these messages: recording must not give up on a dropped
+        # connection (that would re-send them after the lease). The updates are conditional
+        # on our lease, so running them again is harmless.
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._write_results(sent_rows, retry_rows, user_counts, gone_users, now)
+                break
+            except (DBAPIError, OSError) as failure:
+                if attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                logger.warning("recording deliveries failed; retrying",
+                               extra={"error": type(failure).__name__, "attempt": attempt + 1})
+                await asyncio.sleep(0.2 * 2 ** attempt)
+        if gone_users:
+            report.gone_users += len(gone_users)
+            logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
+
+    async def _write_results(self, sent_rows: list[dict[str, Any]],
+                             retry_rows: list[dict[str, Any]],
+                             user_counts: dict[int, tuple[date, int]],
+                             gone_users: dict[int, str], now: datetime) -> None:
+        async with self.sessions() as session, session.begin():
+            if sent_rows:
+                await _executemany(session, _MARK_SENT,
+                                   [{**row, "b_owner": self.owner, "b_now": now}
+                                    for row in sent_rows])
+            if user_counts:
+                await _executemany(session, _COUNT_SENT,
+                                   [{"b_id": user_id, "b_day": day, "b_count": count}
+                                    for user_id, (day, count) in user_counts.items()])
+            if retry_rows:
+                attempts = dict((await session.execute(
+                    select(Nudge.id, Nudge.attempts)
+                    .where(Nudge.id.in_([r["b_id"] for r in retry_rows])))).all())
+                rows = []
+                for r in retry_rows:
+                    tries = attempts.get(r["b_id"], 1)
+                    delay = max(r["b_retry"] or 0.0, backoff_seconds(tries))
+                    give_up = r["b_kind"] == "failed" or (
+                        r["b_kind"] == "retry" and tries >= MAX_ATTEMPTS)
+                    rows.append({"b_id": r["b_id"], "b_error": r["b_error"] or None,
+                                 "b_status": "failed" if give_up else "planned",
+                                 "b_after": now + timedelta(seconds=delay)})
+                await _executemany(session,
+                    update(Nudge).where(Nudge.id == bindparam("b_id"),
+                                        Nudge.lease_owner == self.owner)
+                    .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
+                            last_error=bindparam("b_error"), lease_owner=None)
+                    .execution_options(synchronize_session=False), rows)
+            if gone_users:
+                await _executemany(session,
+                    update(User).where(User.id == bindparam("b_id"))
+                    .values(active=False, inactive_reason=bindparam("b_reason"))
+                    .execution_options(synchronize_session=False),
+                    [{"b_id": user_id, "b_reason": reason}
+                     for user_id, reason in gone_users.items()])

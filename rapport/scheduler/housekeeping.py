@@ -1,0 +1,23 @@
+"""Periodic jobs besides the sweep: weekly summary DMs and the retention cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.retention import retention_job
+from rapport.scheduler.summary import summary_job
+
+# Summaries go out inside each user's window on their summary day; every 15 minutes finds it.
+SUMMARY_SECONDS = 15 * 60
+RETENTION_SECONDS = 6 * 3600
+
+
+def housekeeping_jobs(sweeper: Sweeper) -> list[tuple[Callable[[], Awaitable[Any]], float]]:
+    """(job, interval seconds) pairs sharing the sweeper's sessions, messengers and clock."""
+    return [
+        (summary_job(sweeper.sessions, sweeper.messengers, sweeper.clock),
+         SUMMARY_SECONDS),
+        (retention_job(sweeper.sessions, sweeper.clock), RETENTION_SECONDS),
+    ]

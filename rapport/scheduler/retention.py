@@ -1,0 +1,101 @@
+"""Retention: a workspace may keep touchpoint summaries and notes for N months only.
+
+Touchpoints themselves stay (dates and kinds feed stats and cadences); their free-text summary
+is cleared. Notes are deleted. Nudges already delivered about a deleted note keep their history
+(for stats) but lose the link; nudges still waiting to go out about it are removed with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.scheduler import planner
+from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Note, Nudge, Touchpoint, Workspace
+
+logger = logging.getLogger(__name__)
+
+MAX_RETENTION_MONTHS = 120
+
+
+@dataclass
+class RetentionReport:
+    """What one run removed, for logs and tests."""
+
+    workspaces: int = 0
+    summaries_cleared: int = 0
+    notes_deleted: int = 0
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same instant `months` calendar months earlier (the 31st becomes the month's end)."""
+    index = moment.year * 12 + (moment.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    day = moment.day
+    while True:
+        try:
+            date(year, month, day)
+            break
+        except ValueError:
+            day -= 1
+    return moment.replace(year=year, month=month, day=day)
+
+
+async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          *, workspace_id: int | None = None) -> RetentionReport:
+    """Clear touchpoint summaries and delete notes older than each workspace's retention."""
+    report = RetentionReport()
+    async with sessions() as session:
+        query = select(Workspace.id, Workspace.retention_months).where(
+            Workspace.retention_months.is_not(None), Workspace.retention_months > 0)
+        if workspace_id is not None:
+            query = query.where(Workspace.id == workspace_id)
+        workspaces = (await session.execute(query)).all()
+    for ws_id, months in workspaces:
+        cutoff = months_before(now, min(months, MAX_RETENTION_MONTHS))
+        # One transaction per workspace: a failure leaves other tenants' cleanup done.
+        async with sessions() as session, session.begin():
+            cleared = await session.execute(
+                update(Touchpoint)
+                .where(Touchpoint.workspace_id == ws_id, Touchpoint.happened_at < cutoff,
+                       Touchpoint.summary.is_not(None))
+                .values(summary=None).execution_options(synchronize_session=False))
+            old_notes = select(Note.id).where(Note.workspace_id == ws_id,
+                                              Note.created_at < cutoff)
+            await session.execute(
+                update(Nudge)
+                .where(Nudge.note_id.in_(old_notes),
+                       Nudge.status.not_in(ACTIVE_NUDGE_STATUSES))
+                .values(note_id=None).execution_options(synchronize_session=False))
+            deleted = await session.execute(
+                delete(Note).where(Note.workspace_id == ws_id, Note.created_at < cutoff)
+                .execution_options(synchronize_session=False))
+        report.workspaces += 1
+        report.summaries_cleared += cleared.rowcount or 0  # type: ignore[attr-defined]
+        report.notes_deleted += deleted.rowcount or 0  # type: ignore[attr-defined]
+    if report.summaries_cleared or report.notes_deleted:
+        logger.info("retention applied", extra={"workspaces": report.workspaces,
+                                                "summaries_cleared": report.summaries_cleared,
+                                                "notes_deleted": report.notes_deleted})
+    return report
+
+
+def retention_job(sessions: async_sessionmaker[AsyncSession],
+                  clock: Callable[[], datetime] = planner.utcnow
+                  ) -> Callable[[], Awaitable[None]]:
+    """A no-argument coroutine function for APScheduler; failures are logged, not raised."""
+
+    async def run() -> None:
+        try:
+            await apply_retention(sessions, clock())
+        except Exception as error:  # the scheduler must survive a failed run
+            logger.error("retention failed; the next run retries",
+                         extra={"error": type(error).__name__})
+
+    return run

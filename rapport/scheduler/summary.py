@@ -1,0 +1,191 @@
+"""The weekly summary DM: once a week, on the user's last working day up to Friday, in their window.
+
+Several replicas may run the job at once: a user's week is claimed with a conditional update of
+`User.summary_sent_on` before anything is sent, so each summary goes out once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.scheduler import planner
+from rapport.scheduler.messenger import Messenger, OutgoingMessage, Recipient
+from rapport.storage.models import Contact, Touchpoint, User, Workspace
+
+logger = logging.getLogger(__name__)
+
+FRIDAY = 4
+MAX_NAMES = 3
+
+
+@dataclass
+class SummaryReport:
+    """What one run did, for logs and tests."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+
+
+def summary_day(week_day: date, working_days: int) -> date | None:
+    """The day of `week_day`'s Mon-Sun week the summary goes out: Friday, or the last working
+    day before it (Sun-Thu weeks get Thursday); None when no day Mon-Fri is a working day."""
+    monday = week_day - timedelta(days=week_day.weekday())
+    for offset in range(FRIDAY, -1, -1):
+        if planner.is_working_day(monday + timedelta(days=offset), working_days):
+            return monday + timedelta(days=offset)
+    return None
+
+
+def summary_text(reconnected: int, overdue: list[str]) -> str:
+    """'This week you reconnected with 4 people; 3 are overdue: Dana, Sam and Lee.'"""
+    if reconnected == 0:
+        first = "This week you did not log a conversation"
+    else:
+        first = f"This week you reconnected with {reconnected} " + (
+            "person" if reconnected == 1 else "people")
+    if not overdue:
+        second = "nobody is overdue"
+    else:
+        names = overdue[:MAX_NAMES]
+        more = len(overdue) - len(names)
+        if more > 0:
+            listed = ", ".join(names) + f" and {more} more"
+        elif len(names) == 1:
+            listed = names[0]
+        else:
+            listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        second = f"{len(overdue)} " + ("is" if len(overdue) == 1 else "are") + \
+            f" overdue: {listed}"
+    return (f"{first}; {second}.\nType “stats” for more, or “settings summary off” to stop "
+            "these summaries.")
+
+
+def _due_now(user: User, now: datetime) -> bool:
+    prefs = planner.DeliveryPrefs(tz=user.tz, window_start_minute=user.window_start_minute,
+                                  window_end_minute=user.window_end_minute,
+                                  working_days=user.working_days, paused_until=user.paused_until)
+    today = planner.local_date(now, user.tz)
+    if summary_day(today, user.working_days) != today:
+        return False
+    if user.summary_sent_on is not None and user.summary_sent_on >= \
+            today - timedelta(days=today.weekday()):
+        return False  # already sent this week
+    if prefs.paused_until is not None and prefs.paused_until > now:
+        return False
+    start = planner.local_moment(today, user.window_start_minute, user.tz)
+    end = planner.local_moment(today, user.window_end_minute, user.tz)
+    return start <= now < end
+
+
+async def _content(session: AsyncSession, user_id: int, now: datetime) -> tuple[int, list[str]]:
+    reconnected = await session.scalar(
+        select(func.count(Touchpoint.contact_id.distinct()))
+        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= now - timedelta(days=7),
+               Touchpoint.happened_at <= now)) or 0
+    overdue = [name for (name,) in (await session.execute(
+        select(Contact.name)
+        .where(Contact.user_id == user_id, Contact.cadence_days.is_not(None),
+               Contact.next_due_at <= now)
+        .order_by(Contact.next_due_at, Contact.name_key))).all()]
+    return reconnected, overdue
+
+
+async def send_weekly_summaries(sessions: async_sessionmaker[AsyncSession],
+                                messengers: Mapping[str, Messenger],
+                                now: datetime) -> SummaryReport:
+    """Send this week's summary to every user whose summary moment is now; once per week."""
+    report = SummaryReport()
+    # Local dates are within a day of UTC: this coarse filter only skips users whose summary
+    # went out in the last few days, whatever their zone.
+    recent = now.date() - timedelta(days=2)
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(User, Workspace.external_id, Workspace.platform)
+            .join(Workspace, Workspace.id == User.workspace_id)
+            .where(User.weekly_summary.is_(True), User.active.is_(True),
+                   Workspace.active.is_(True), Workspace.platform.in_(list(messengers)),
+                   or_(User.summary_sent_on.is_(None), User.summary_sent_on < recent))
+            .order_by(User.id))).all()
+    for user, workspace_external_id, platform in rows:
+        if not _due_now(user, now):
+            continue
+        await _send_one(sessions, messengers[platform], user, workspace_external_id, platform,
+                        now, report)
+    if report.sent or report.retry or report.failed:
+        logger.info("weekly summaries", extra={"sent": report.sent, "retry": report.retry,
+                                               "failed": report.failed})
+    return report
+
+
+async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messenger,
+                    user: User, workspace_external_id: str, platform: str, now: datetime,
+                    report: SummaryReport) -> None:
+    today = planner.local_date(now, user.tz)
+    previous = user.summary_sent_on
+    async with sessions() as session, session.begin():
+        reconnected, overdue = await _content(session, user.id, now)
+        has_contacts = await session.scalar(
+            select(Contact.id).where(Contact.user_id == user.id).limit(1))
+        # Claim the week first: a second replica's update then matches no row.
+        claimed = await session.execute(
+            update(User).where(User.id == user.id, or_(User.summary_sent_on.is_(None),
+                                                       User.summary_sent_on == previous))
+            .values(summary_sent_on=today).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return
+    if has_contacts is None:
+        return  # nothing to summarise yet; the week still counts as done
+    recipient = Recipient(workspace_id=user.workspace_id,
+                          workspace_external_id=workspace_external_id, platform=platform,
+                          user_id=user.id, user_external_id=user.external_id,
+                          display_name=user.display_name, tz=user.tz)
+    message = OutgoingMessage(recipient=recipient, kind="summary",
+                              text=summary_text(reconnected, overdue))
+    try:
+        result = await messenger.deliver(message)
+    except Exception as error:  # a messenger bug must not stop the other users' summaries
+        logger.exception("messenger raised on a summary", extra={"platform": platform})
+        result_status, error_name = "retry", type(error).__name__
+    else:
+        result_status, error_name = result.status, result.error or ""
+    if result_status == "sent":
+        report.sent += 1
+        return
+    async with sessions() as session, session.begin():
+        if result_status == "retry":
+            # Give the week back so the next run tries again (still inside the window).
+            report.retry += 1
+            await session.execute(update(User).where(User.id == user.id,
+                                                     User.summary_sent_on == today)
+                                  .values(summary_sent_on=previous))
+        elif result_status == "gone":
+            report.failed += 1
+            await session.execute(update(User).where(User.id == user.id)
+                                  .values(active=False, inactive_reason=error_name[:64]
+                                          or "unreachable"))
+        else:
+            report.failed += 1
+            logger.warning("summary not delivered", extra={"platform": platform,
+                                                           "error": error_name[:100]})
+
+
+def summary_job(sessions: async_sessionmaker[AsyncSession], messengers: Mapping[str, Messenger],
+                clock: Callable[[], datetime] = planner.utcnow
+                ) -> Callable[[], Awaitable[None]]:
+    """A no-argument coroutine function for APScheduler; failures are logged, not raised."""
+
+    async def run() -> None:
+        try:
+            await send_weekly_summaries(sessions, messengers, clock())
+        except Exception as error:  # the scheduler must survive a failed run
+            logger.error("weekly summaries failed; the next run retries",
+                         extra={"error": type(error).__name__})
+
+    return run

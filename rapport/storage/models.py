@@ -1,0 +1,281 @@
+"""Typed SQLAlchemy models. Every row is scoped by workspace, and below User by its owner."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from rapport.storage.types import UTCDateTime
+
+# Stable constraint names so Alembic migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+# Nudge statuses that the sweep still has to look at; see Nudge.deliver_after.
+ACTIVE_NUDGE_STATUSES = ("planned", "snoozed", "claimed")
+_ACTIVE_SQL = "status IN ('planned', 'snoozed', 'claimed')"
+
+# Mon..Fri as a bitmask, bit 0 = Monday (datetime.weekday()).
+WEEKDAYS_MASK = 0b0011111
+
+# Created by migrations but owned by a library (slack_sdk's OAuth stores, 0002_slack_oauth), so
+# not modelled here; autogenerate and the models-match-migrations check leave them alone.
+UNMODELLED_TABLES = frozenset({"slack_installations", "slack_bots", "slack_oauth_states"})
+
+
+def is_modelled(obj: object, name: str | None, type_: str, reflected: bool,
+                compare_to: object) -> bool:
+    """Alembic include_object hook: skip UNMODELLED_TABLES and their indexes."""
+    del reflected, compare_to
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in UNMODELLED_TABLES
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Workspace(Base):
+    """A tenant: one Slack team, one Teams tenant, or the local console."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    ai_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disclosure_policy: Mapped[str] = mapped_column(String(16), default="optional")
+    retention_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A person using Rapport, with their delivery preferences."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("workspace_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    tz_from_platform: Mapped[bool] = mapped_column(Boolean, default=True)
+    window_start_minute: Mapped[int] = mapped_column(SmallInteger, default=9 * 60)
+    window_end_minute: Mapped[int] = mapped_column(SmallInteger, default=17 * 60)
+    working_days: Mapped[int] = mapped_column(SmallInteger, default=WEEKDAYS_MASK)
+    daily_cap: Mapped[int] = mapped_column(SmallInteger, default=3)
+    digest: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ai_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    tone: Mapped[str] = mapped_column(String(16), default="warm")
+    weekly_summary: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Messages delivered on `sent_day` (the user's local date): the daily cap without a COUNT.
+    sent_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sent_day_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    summary_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    """Someone a user keeps in touch with; owned by that user alone."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name_key"),
+        Index("ix_contacts_plan_at", "plan_at", sqlite_where=text("plan_at IS NOT NULL"),
+              postgresql_where=text("plan_at IS NOT NULL")),
+        Index("ix_contacts_user_id_next_due_at", "user_id", "next_due_at"),
+        Index("ix_contacts_user_id_platform_user_id", "user_id", "platform_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # casefolded name: one contact per name per user, and exact lookups without LOWER().
+    name_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="colleague")
+    platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the cadence says it is time to talk again (for display and health).
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the sweep should next look at this contact; NULL once planned, so the sweep's
+    # index range covers only contacts that may need a new nudge.
+    plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Touchpoint(Base):
+    """A logged interaction with a contact."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (Index("ix_touchpoints_contact_id_happened_at", "contact_id", "happened_at"),
+                      Index("ix_touchpoints_user_id_happened_at", "user_id", "happened_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32), default="chat")
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="command")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Note(Base):
+    """Something worth remembering about a contact, optionally with a follow-up date."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index("ix_notes_plan_at", "plan_at", sqlite_where=text("plan_at IS NOT NULL"),
+              postgresql_where=text("plan_at IS NOT NULL")),
+        Index("ix_notes_contact_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    follow_up_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ImportantDate(Base):
+    """A yearly date worth a nudge a few days before (birthday, work anniversary)."""
+
+    __tablename__ = "important_dates"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "kind"),
+        Index("ix_important_dates_plan_at", "plan_at", sqlite_where=text("plan_at IS NOT NULL"),
+              postgresql_where=text("plan_at IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    month: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[int] = mapped_column(SmallInteger)
+    year: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Nudge(Base):
+    """One reminder for one user about one contact.
+
+    `deliver_after` is the single moment the sweep compares against: the due moment while
+    planned, the snooze end while snoozed, and the lease expiry while claimed, so "what needs
+    work now" is one index range over the active statuses.
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("user_id", "dedupe_key"),
+        Index("ix_nudges_active_deliver_after", "deliver_after",
+              sqlite_where=text(_ACTIVE_SQL), postgresql_where=text(_ACTIVE_SQL)),
+        Index("ix_nudges_user_id_status", "user_id", "status"),
+        Index("ix_nudges_contact_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notes.id", ondelete="CASCADE"), nullable=True)
+    important_date_id: Mapped[int | None] = mapped_column(
+        ForeignKey("important_dates.id", ondelete="CASCADE"), nullable=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    # "<reason>:<contact>:<note or date or ->:<due date>": makes creation idempotent.
+    dedupe_key: Mapped[str] = mapped_column(String(120))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deliver_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    snooze_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    message_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    delivery_ref: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Draft(Base):
+    """An AI or template draft and what became of it."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), nullable=True)
+    nudge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nudges.id", ondelete="CASCADE"), nullable=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # JSON of exactly what was sent to the provider (for the user's export), or NULL.
+    sent_context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    draft_text: Mapped[str] = mapped_column(Text)
+    final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edit_distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    disclosure: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConversationRef(Base):
+    """Where to reach a user proactively (a Teams conversation reference, a Slack DM id)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("user_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    service_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    reference_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
