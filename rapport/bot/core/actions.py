@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rapport.bot.core import commands as c
 from rapport.bot.core.replies import Actor, Attachment, Reply, error
 from rapport.bot.core.resolve import ContactName, Resolved, name_key, resolve
+from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.scheduler import planner, wording
 from rapport.scheduler.delivery import IMPORTANT_DATE_LEAD_DAYS, load_nudge_items
 from rapport.scheduler.messenger import NudgeItem
@@ -442,25 +443,9 @@ class Rapport:
                             happened_at: datetime, kind: str, summary: str | None, *,
                             source: str) -> None:
         now = self.clock()
-        session.add(Touchpoint(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                               contact_id=contact.id, happened_at=happened_at, kind=kind[:32],
-                               summary=summary, source=source, created_at=now))
-        # A backdated log never moves the clock backwards (never more overdue than before).
-        if contact.last_touch_at is None or happened_at > contact.last_touch_at:
-            contact.last_touch_at = happened_at
-        contact.next_due_at = planner.cadence_next_due(contact.last_touch_at,
-                                                       contact.cadence_days, contact.created_at)
-        contact.plan_at = contact.next_due_at
-        # Talking to someone answers the "it has been a while" nudges about them.
-        await session.execute(
-            update(Nudge).where(Nudge.contact_id == contact.id, Nudge.user_id == ctx.user_id,
-                                Nudge.reason == "cadence", Nudge.status == "sent")
-            .values(status="done", acted_at=now).execution_options(synchronize_session=False))
-        await session.execute(
-            update(Nudge).where(Nudge.contact_id == contact.id, Nudge.user_id == ctx.user_id,
-                                Nudge.reason == "cadence",
-                                Nudge.status.in_(("planned", "snoozed")))
-            .values(status="expired").execution_options(synchronize_session=False))
+        await session.run_sync(lambda sync: record_touchpoint(
+            sync, workspace_id=ctx.workspace_id, user_id=ctx.user_id, contact_id=contact.id,
+            happened_at=happened_at, kind=kind, summary=summary, source=source, now=now))
 
     async def note(self, ctx: UserContext, command: c.AddNote,
                    directory: Directory | None) -> Reply:
