@@ -49,10 +49,10 @@ def _user(n: int) -> str:
 # ------------------------------------------------------------------ server (child process)
 async def _bare_installer(app: web.Application, runtime: Any) -> None:
     """The same Bolt stack as the Slack installer, with a /rapport listener that only acks."""
+    from rapport.bot.platforms.slack.app import _single_workspace_authorize
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
 
-    from rapport.bot.platforms.slack.app import _single_workspace_authorize
     from rapport.bot.platforms.slack.client import make_client
 
     settings = runtime.settings
@@ -73,7 +73,7 @@ async def _bare_installer(app: web.Application, runtime: Any) -> None:
 
 async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: str) -> Any:
     """Child process: seed, start the server, print its port, serve until stdin closes."""
-    from rapport.bot.core.replies import Actor
+    from rapport.bot.core.context import Actor
     from rapport.bot.platforms.registry import installers_for
     from rapport.bot.service.config import Settings
     from rapport.bot.service.logs import configure_logging

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.replies import Actor
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
 from rapport.storage.models import Base
 

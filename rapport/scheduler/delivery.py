@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.scheduler import planner, wording
+from rapport.scheduler import planner
+from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import (
     DeliveryResult,
     Messenger,
@@ -36,7 +37,6 @@ from rapport.storage.models import (
     ImportantDate,
     Note,
     Nudge,
-    Touchpoint,
     User,
     Workspace,
 )
@@ -138,56 +138,6 @@ _COUNT_SENT = (
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff for failed deliveries: 30 s, 60 s, ... capped at one hour."""
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-async def load_nudge_items(session: AsyncSession, nudge_ids: set[int] | list[int],
-                           now: datetime) -> dict[int, NudgeItem]:
-    """Nudges as platforms show them (human headline, last-touch context), by nudge id."""
-    rows = (await session.execute(
-        select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
-               Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
-               Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
-               User.tz)
-        .join(Contact, Contact.id == Nudge.contact_id)
-        .join(User, User.id == Nudge.user_id)
-        .outerjoin(Note, Note.id == Nudge.note_id)
-        .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
-        .where(Nudge.id.in_(nudge_ids)))).all()
-    contact_ids = {row[2] for row in rows}
-    touches: dict[int, tuple[str, datetime, str | None]] = {}
-    if contact_ids:
-        latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
-                  .where(Touchpoint.contact_id.in_(contact_ids))
-                  .group_by(Touchpoint.contact_id).subquery())
-        touches = {
-            contact_id: (kind, happened_at, summary)
-            for contact_id, kind, happened_at, summary in (await session.execute(
-                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
-                       Touchpoint.summary)
-                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
-                                   latest.c.at == Touchpoint.happened_at)))).all()}
-    items: dict[int, NudgeItem] = {}
-    for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
-         note_text, note_created, date_kind, month, day, tz) in rows:
-        if reason == "follow_up" and note_text is not None and note_created is not None:
-            headline = wording.follow_up_headline(name, note_text,
-                                                  planner.local_date(note_created, tz))
-        elif reason == "date" and date_kind is not None:
-            occurrence = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
-            headline = wording.important_date_headline(name, date_kind, occurrence,
-                                                       planner.local_date(now, tz))
-        else:
-            since = (now - last_touch_at).days if last_touch_at else None
-            headline = wording.cadence_headline(name, company, since, cadence or 0)
-        context = None
-        if contact_id in touches:
-            kind, happened_at, summary = touches[contact_id]
-            context = wording.last_touch_context(kind, planner.local_date(happened_at, tz),
-                                                 summary)
-        items[nudge_id] = NudgeItem(nudge_id=nudge_id, contact_id=contact_id,
-                                    contact_name=name, reason=reason, headline=headline,
-                                    context=context)
-    return items
 
 
 class Sweeper:
@@ -311,6 +261,8 @@ class Sweeper:
             nudges: list[dict[str, Any]] = []
             moves: list[dict[str, Any]] = []
             for contact_id, user_id, workspace_id, cadence, next_due, plan_at in rows:
+                if plan_at is None:
+                    continue  # excluded by the query
                 if cadence and next_due is not None and next_due <= now:
                     nudges.append(dict(
                         workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
@@ -318,7 +270,7 @@ class Sweeper:
                         due_at=next_due, deliver_after=plan_at, status="planned",
                         snooze_count=0, attempts=0, created_at=now))
                     # Ask again after another full cadence if the user still has not talked.
-                    new_plan = max(plan_at + timedelta(days=cadence), now + timedelta(days=1))
+                    new_plan: datetime | None = max(plan_at + timedelta(days=cadence), now + timedelta(days=1))
                 else:
                     new_plan = next_due if next_due is not None and next_due > now else None
                 moves.append({"b_id": contact_id, "b_old": plan_at, "b_new": new_plan})
@@ -367,6 +319,8 @@ class Sweeper:
             nudges: list[dict[str, Any]] = []
             moves: list[dict[str, Any]] = []
             for date_id, contact_id, user_id, workspace_id, month, day, plan_at, tz, start in rows:
+                if plan_at is None:
+                    continue  # excluded by the query
                 planned_day = planner.local_date(plan_at, tz)
                 occurrence = planner.yearly_occurrence(month, day, planned_day)
                 nudges.append(dict(
@@ -390,7 +344,7 @@ class Sweeper:
         return created, len(rows)
 
     # ----------------------------------------------------------------- delivery
-    def _candidates_query(self, session: AsyncSession, now: datetime) -> Select[Any]:
+    def _candidates_query(self, session: AsyncSession, now: datetime) -> Any:
         query = (
             select(Nudge.id, Nudge.user_id, Nudge.due_at, Nudge.status,
                    User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
@@ -540,7 +494,7 @@ class Sweeper:
 
     async def _load_items(self, nudge_ids: set[int]) -> dict[int, NudgeItem]:
         async with self.sessions() as session:
-            return await load_nudge_items(session, nudge_ids, self.clock())
+            return await session.run_sync(nudge_items, nudge_ids, self.clock())
 
     async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
                     ) -> DeliveryResult:

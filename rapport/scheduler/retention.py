@@ -58,6 +58,8 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
             query = query.where(Workspace.id == workspace_id)
         workspaces = (await session.execute(query)).all()
     for ws_id, months in workspaces:
+        if months is None:
+            continue  # excluded by the query; keeps the type checker informed
         cutoff = months_before(now, min(months, MAX_RETENTION_MONTHS))
         # One transaction per workspace: a failure leaves other tenants' cleanup done.
         async with sessions() as session, session.begin():

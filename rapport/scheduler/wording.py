@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from rapport.scheduler.planner import humanize_days
 
@@ -75,3 +75,16 @@ def last_touch_context(kind: str, happened_on: date, summary: str | None) -> str
     if summary:
         text += f": {summary}"
     return text
+
+
+def friendly_day(day: date, today: date) -> str:
+    """'today', 'tomorrow', 'Friday, Nov 27', 'Mon Dec 14' or 'Mon Jan 4 2027'."""
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    if day == today - timedelta(days=1):
+        return "yesterday"
+    if today < day < today + timedelta(days=7):
+        return f"{day:%A}, {short_date(day)}"
+    return f"{day:%a} {short_date(day)}" + (f" {day.year}" if day.year != today.year else "")

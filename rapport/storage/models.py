@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +35,27 @@ NAMING_CONVENTION = {
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
+
+
+class NudgeStatus(StrEnum):
+    """Where a nudge is in its life; stored as its string value."""
+
+    PLANNED = "planned"  # waiting for its moment (deliver_after)
+    CLAIMED = "claimed"  # leased by one replica's sweep while it delivers
+    SENT = "sent"  # the platform accepted it; waiting for the person
+    SNOOZED = "snoozed"  # comes back at deliver_after
+    DONE = "done"  # the person reached out
+    DISMISSED = "dismissed"  # dropped without a conversation
+    EXPIRED = "expired"  # made moot (a conversation happened, the rhythm was turned off)
+    FAILED = "failed"  # the platform refused it for good
+
+
 # Nudge statuses that the sweep still has to look at; see Nudge.deliver_after.
-ACTIVE_NUDGE_STATUSES = ("planned", "snoozed", "claimed")
+ACTIVE_NUDGE_STATUSES = (NudgeStatus.PLANNED, NudgeStatus.SNOOZED, NudgeStatus.CLAIMED)
 _ACTIVE_SQL = "status IN ('planned', 'snoozed', 'claimed')"
+# Nudges a person can still act on (done, snooze, dismiss).
+OPEN_NUDGE_STATUSES = (NudgeStatus.PLANNED, NudgeStatus.CLAIMED, NudgeStatus.SNOOZED,
+                       NudgeStatus.SENT)
 
 # Mon..Fri as a bitmask, bit 0 = Monday (datetime.weekday()).
 WEEKDAYS_MASK = 0b0011111
@@ -52,6 +71,11 @@ def is_modelled(obj: object, name: str | None, type_: str, reflected: bool,
     del reflected, compare_to
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return table not in UNMODELLED_TABLES
+
+
+def first_word(key: str) -> str:
+    """The first word of a name key: "dana scully" -> "dana"."""
+    return key.split(" ", 1)[0]
 
 
 class Base(DeclarativeBase):
@@ -115,6 +139,7 @@ class Contact(Base):
               postgresql_where=text("plan_at IS NOT NULL")),
         Index("ix_contacts_user_id_next_due_at", "user_id", "next_due_at"),
         Index("ix_contacts_user_id_platform_user_id", "user_id", "platform_user_id"),
+        Index("ix_contacts_user_id_first_key", "user_id", "first_key"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -123,6 +148,9 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     # casefolded name: one contact per name per user, and exact lookups without LOWER().
     name_key: Mapped[str] = mapped_column(String(200))
+    # The first word of name_key: "log Dana" finds "Dana Scully" with one index lookup.
+    first_key: Mapped[str] = mapped_column(String(200), default=lambda context: first_word(
+        context.get_current_parameters().get("name_key") or ""))
     kind: Mapped[str] = mapped_column(String(16), default="colleague")
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -227,7 +255,7 @@ class Nudge(Base):
     dedupe_key: Mapped[str] = mapped_column(String(120))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deliver_after: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default="planned")
+    status: Mapped[str] = mapped_column(String(12), default=NudgeStatus.PLANNED.value)
     snooze_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)

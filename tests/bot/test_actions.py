@@ -15,8 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import FAR_FUTURE, Rapport
-from rapport.bot.core.replies import Actor, Reply
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Actor
+from rapport.bot.core.preferences import FAR_FUTURE
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import Reply
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage import db
@@ -320,7 +323,7 @@ async def test_a_second_done_on_the_same_nudge(rapport: Rapport, engine: AsyncEn
     await expect_refusal(rapport, engine, actor, f"dismiss #{number}", "already done")
     # The same through the button path.
     before = await snapshot(engine)
-    reply = await rapport.handle_nudge_action(actor, number, "done")
+    reply = await rapport.execute(actor, c.nudge_button("done", number))
     assert reply.ok is False and "already done" in reply.text
     assert await snapshot(engine) == before
 
@@ -337,7 +340,7 @@ async def test_another_users_nudge_is_refused_without_leaking(
         await expect_refusal(rapport, engine, mallory, text, answer)
     for action in ("done", "dismiss", "snooze_1w", "draft"):
         before = await snapshot(engine)
-        reply = await rapport.handle_nudge_action(mallory, number, action)
+        reply = await rapport.execute(mallory, c.nudge_button(action, number))
         assert reply.ok is False and reply.text == answer
         assert await snapshot(engine) == before
     async with db.session_factory(engine)() as session:

@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.commands import CommandError, PersonRef, parse_command, parse_working_days
+from rapport.bot.core import verbs as v
+from rapport.bot.core.commands import CommandError, PersonRef, parse_working_days
 from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
+from rapport.bot.core.verbs import parse_command
 
 # Monday 2026-11-23, the same day as the shared clock fixture.
 TODAY = date(2026, 11, 23)
@@ -34,7 +36,7 @@ def err(text: str, verb: str | None = None) -> CommandError:
     rendered = result.text()
     assert 0 < len(rendered) < 600
     if verb is not None:
-        assert rendered.endswith(f"Usage: {c.SPECS[verb].usage}")
+        assert rendered.endswith(f"Usage: {v.SPECS[verb].usage}")
     return result
 
 
@@ -201,24 +203,24 @@ def test_pause_resume() -> None:
 # --------------------------------------------------------------------------- settings
 @pytest.mark.parametrize(("text", "expected"), [
     ("settings", c.Settings()),
-    ("settings tz Europe/Berlin", c.Settings("tz", "Europe/Berlin")),
-    ("settings window 9-17", c.Settings("window", (540, 1020))),
-    ("settings window 08:30-16:00", c.Settings("window", (510, 960))),
-    ("settings window 8:30-24:00", c.Settings("window", (510, 1440))),
-    ("settings window 0-24", c.Settings("window", (0, 1440))),
-    ("settings window 9am to 5pm", c.Settings("window", (540, 1020))),
-    ("settings days mon-fri", c.Settings("days", 0b0011111)),
-    ("settings days sun-thu", c.Settings("days", 0b1001111)),
-    ("settings days mon,wed,fri", c.Settings("days", 0b0010101)),
-    ("settings days weekdays", c.Settings("days", 0b0011111)),
-    ("settings days all", c.Settings("days", 0b1111111)),
-    ("settings cap 1", c.Settings("cap", 1)),
-    ("settings cap 20", c.Settings("cap", 20)),
-    ("settings digest off", c.Settings("digest", False)),
-    ("settings ai on", c.Settings("ai", True)),
-    ("settings summary no", c.Settings("summary", False)),
-    ("settings tone brief", c.Settings("tone", "brief")),
-    ("settings tone FORMAL", c.Settings("tone", "formal")),
+    ("settings tz Europe/Berlin", c.Settings(tz="Europe/Berlin")),
+    ("settings window 9-17", c.Settings(window=(540, 1020))),
+    ("settings window 08:30-16:00", c.Settings(window=(510, 960))),
+    ("settings window 8:30-24:00", c.Settings(window=(510, 1440))),
+    ("settings window 0-24", c.Settings(window=(0, 1440))),
+    ("settings window 9am to 5pm", c.Settings(window=(540, 1020))),
+    ("settings days mon-fri", c.Settings(days=0b0011111)),
+    ("settings days sun-thu", c.Settings(days=0b1001111)),
+    ("settings days mon,wed,fri", c.Settings(days=0b0010101)),
+    ("settings days weekdays", c.Settings(days=0b0011111)),
+    ("settings days all", c.Settings(days=0b1111111)),
+    ("settings cap 1", c.Settings(cap=1)),
+    ("settings cap 20", c.Settings(cap=20)),
+    ("settings digest off", c.Settings(digest=False)),
+    ("settings ai on", c.Settings(ai=True)),
+    ("settings summary no", c.Settings(summary=False)),
+    ("settings tone brief", c.Settings(tone="brief")),
+    ("settings tone FORMAL", c.Settings(tone="formal")),
 ])
 def test_settings(text: str, expected: c.Settings) -> None:
     assert ok(text) == expected
@@ -287,15 +289,15 @@ def test_no_argument_verbs() -> None:
 
 # --------------------------------------------------------------------------- help
 def test_help_is_generated_from_the_grammar_table() -> None:
-    text = c.help_text()
-    for verb, spec in c.SPECS.items():
+    text = v.help_text()
+    for verb, spec in v.SPECS.items():
         assert spec.usage in text, verb
         assert spec.summary in text, verb
-    assert set(c.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
+    assert set(v.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
                             "dismiss", "pause", "resume", "settings", "draft", "date", "stats",
                             "export", "import", "forget", "help"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
-    for verb in c.SPECS:
+    for verb in v.SPECS:
         result = parse(verb)
         assert not (isinstance(result, CommandError) and "don't know" in result.message), verb
 
@@ -304,10 +306,10 @@ def test_help_topic() -> None:
     assert ok("help") == c.Help()
     assert ok("help log") == c.Help("log")
     assert ok("?") == c.Help()
-    log_help = c.help_text("log")
-    assert log_help.startswith(c.SPECS["log"].usage)
+    log_help = v.help_text("log")
+    assert log_help.startswith(v.SPECS["log"].usage)
     assert "e.g. log Dana coffee" in log_help
-    assert c.help_text("frobnicate").startswith("There is no command called “frobnicate”.")
+    assert v.help_text("frobnicate").startswith("There is no command called “frobnicate”.")
 
 
 # --------------------------------------------------------------------------- bad input
@@ -377,7 +379,7 @@ def test_parser_never_raises_on_arbitrary_text(text: str) -> None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(verb=st.sampled_from([*c.VERBS, "remember", "list", "/rapport log"]),
+@given(verb=st.sampled_from([*v.VERBS, "remember", "list", "/rapport log"]),
        words=st.lists(_WORD, max_size=8),
        today=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
 def test_parser_never_raises_on_a_verb_and_random_words(verb: str, words: list[str],

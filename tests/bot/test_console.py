@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.replies import Actor
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.console.chat import ConsoleChat, ConsoleMessenger, console_actor
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db

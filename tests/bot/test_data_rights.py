@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
 from rapport.storage.models import Base, Contact, ConversationRef, ImportantDate, Nudge
 from tests.bot import seed

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rapport.bot.core.actions import Rapport, UserContext
+from rapport.bot.core import commands as c
 from rapport.bot.core.ai import provider_from_settings
+from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.drafts import (
     DISCLOSURE_LINE,
     MAX_DRAFT_CHARS,
@@ -20,7 +21,8 @@ from rapport.bot.core.drafts import (
     normalise,
     sanitise,
 )
-from rapport.bot.core.replies import Actor, Reply
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import Reply
 from rapport.bot.service.config import Settings
 from rapport.storage.models import Contact, Draft, Note, Nudge, User, Workspace
 from tests.conftest import Clock, console_user, snapshot
@@ -120,7 +122,7 @@ async def test_nudge_draft_uses_the_nudge_note(
         session.add(nudge)
         await session.flush()
         nudge_id = nudge.id
-    reply = await rapport.handle_nudge_action(ALEX, nudge_id, "draft")
+    reply = await rapport.execute(ALEX, c.nudge_button("draft", nudge_id))
     assert reply.draft is not None and reply.draft.nudge_id == nudge_id
     assert "Topic to ask about: allergic to peanuts" in fake_openai_env.last_request.messages[1][
         "content"]
@@ -128,7 +130,7 @@ async def test_nudge_draft_uses_the_nudge_note(
     assert typed.draft is not None and typed.draft.nudge_id == nudge_id
     # Blake cannot draft from Alex's nudge: refused before anything is sent.
     before = len(fake_openai_env.requests)
-    refused = await rapport.handle_nudge_action(BLAKE, nudge_id, "draft")
+    refused = await rapport.execute(BLAKE, c.nudge_button("draft", nudge_id))
     assert not refused.ok and refused.draft is None
     assert not (await rapport.handle_text(BLAKE, f"draft #{nudge_id}")).ok
     assert len(fake_openai_env.requests) == before

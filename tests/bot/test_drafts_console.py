@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.bot.core.actions import Rapport
 from rapport.bot.core.ai import provider_from_settings
 from rapport.bot.core.drafts import DISCLOSURE_LINE, UNCHANGED, DraftService
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.console.chat import ConsoleChat
 from rapport.bot.service.config import Settings
 from rapport.storage.models import Draft

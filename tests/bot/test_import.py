@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from rapport.bot.core.actions import Rapport
 from rapport.bot.core.importer import MAX_ROWS, parse_file, safe_cell, write_safe_csv
-from rapport.bot.core.replies import Reply
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import Reply
 from rapport.bot.service.cli import app
 from rapport.storage.models import Contact, Note
 from tests.conftest import Clock, console_user, snapshot

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.report import GroupTooSmall, build_report, report_csv, write_report
 from rapport.bot.service.cli import app
 from rapport.storage import db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.stats import UserStats, classify_nudge, compute_user_stats, format_stats_text
 from tests.bot import seed
 from tests.conftest import Clock, console_user
@@ -58,7 +58,7 @@ async def test_seeded_history_matches_hand_count(rapport: Rapport, clock: Clock)
             seed.draft(lee, None, None, now), seed.draft(stranger, "posted", 99, now),
         )
     async with rapport.sessions() as session:
-        stats = await compute_user_stats(session, ids[1], now)
+        stats = await session.run_sync(compute_user_stats, ids[1], now)
     assert (stats.touchpoints_week, stats.touchpoints_month, stats.people_reconnected_week) == \
         (3, 5, 2)
     assert (stats.nudges_acted_on, stats.nudges_done_late, stats.nudges_dismissed,
@@ -91,7 +91,7 @@ async def test_stats_command_returns_text_and_stats_object(rapport: Rapport, clo
     await rapport.handle_text(actor, "log Dana coffee")
     reply = await rapport.handle_text(actor, "stats")
     assert reply.ok
-    stats = reply.extra["stats"]
+    stats = reply.view.stats
     assert isinstance(stats, UserStats)
     assert stats.touchpoints_week == 1 and stats.contacts_within_cadence == 1
     assert reply.text == format_stats_text(stats)
@@ -99,7 +99,7 @@ async def test_stats_command_returns_text_and_stats_object(rapport: Rapport, clo
 
 async def test_no_nudges_and_no_rhythms(rapport: Rapport) -> None:
     reply = await rapport.handle_text(console_user(), "stats")
-    stats = reply.extra["stats"]
+    stats = reply.view.stats
     assert isinstance(stats, UserStats)
     assert stats.acted_on_rate is None and stats.health_share is None
     assert stats.mean_edit_distance is None and stats.most_overdue == ()
@@ -118,7 +118,7 @@ async def test_all_snoozed_gives_zero_acted_on_rate(rapport: Rapport, clock: Clo
             seed.nudge(dana, "snoozed", now - timedelta(days=i), delivered=now - timedelta(days=i),
                        snoozes=i) for i in (1, 2, 3)])
     reply = await rapport.handle_text(console_user(), "stats")
-    stats = reply.extra["stats"]
+    stats = reply.view.stats
     assert isinstance(stats, UserStats)
     assert stats.nudges_snoozed == 3 and stats.nudges_resolved == 3
     assert stats.acted_on_rate == 0.0
@@ -130,17 +130,17 @@ async def test_cadence_change_moves_health(rapport: Rapport, clock: Clock) -> No
     actor = console_user()
     await rapport.handle_text(actor, "add Ana Diaz every 1 week")
     clock.advance(days=10)
-    stats = (await rapport.handle_text(actor, "stats")).extra["stats"]
+    stats = (await rapport.handle_text(actor, "stats")).view.stats
     assert isinstance(stats, UserStats)
     assert (stats.contacts_within_cadence, stats.overdue_count) == (0, 1)
     assert [(o.name, o.days_overdue) for o in stats.most_overdue] == [("Ana Diaz", 3)]
     await rapport.handle_text(actor, "every Ana 3 months")
-    stats = (await rapport.handle_text(actor, "stats")).extra["stats"]
+    stats = (await rapport.handle_text(actor, "stats")).view.stats
     assert isinstance(stats, UserStats)
     assert (stats.contacts_within_cadence, stats.overdue_count) == (1, 0)
     assert stats.most_overdue == ()
     await rapport.handle_text(actor, "every Ana off")
-    stats = (await rapport.handle_text(actor, "stats")).extra["stats"]
+    stats = (await rapport.handle_text(actor, "stats")).view.stats
     assert isinstance(stats, UserStats)
     assert stats.contacts_with_cadence == 0 and stats.health_share is None
 

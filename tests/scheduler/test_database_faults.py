@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import TRY_AGAIN, Rapport
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import TRY_AGAIN
+from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage import db
@@ -75,7 +77,7 @@ async def test_commands_say_try_again_when_the_database_is_down(clock: Clock) ->
     try:
         reply = await rapport.handle_text(console_user(), "due")
         assert not reply.ok and reply.text == TRY_AGAIN
-        action = await rapport.handle_nudge_action(console_user(), 1, "done")
+        action = await rapport.execute(console_user(), c.nudge_button("done", 1))
         assert not action.ok and action.text == TRY_AGAIN
     finally:
         await engine.dispose()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import ImportantDate, Nudge

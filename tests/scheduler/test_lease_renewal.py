@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.delivery import RECORD_EVERY, Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage import db

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.replies import Actor
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.cli import app
 from rapport.scheduler.retention import apply_retention, months_before, retention_job
 from rapport.storage import db

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.jobs import build_scheduler
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage

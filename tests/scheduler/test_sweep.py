@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.console.chat import ConsoleMessenger
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage

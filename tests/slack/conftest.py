@@ -16,8 +16,8 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.replies import Actor
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
 from rapport.bot.platforms.slack.install import BOT_SCOPES
 from rapport.bot.service.config import Settings

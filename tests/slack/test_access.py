@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from rapport.bot.core.context import Actor
 from rapport.bot.core.drafts import build_draft_service
-from rapport.bot.core.replies import Actor
 from rapport.bot.platforms.slack import blocks as b
 from rapport.storage.models import Contact, Draft, Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rapport.bot.core.replies import Attachment, Reply
+from rapport.bot.core.views import Attachment, FileView, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
 
@@ -63,8 +63,8 @@ def test_outcome_replaces_only_the_clicked_nudges_buttons() -> None:
 
 def test_export_attachment_is_shown_as_text_within_limits() -> None:
     data = ("{" + "\"k\": \"v\"," * 2000 + "}").encode()
-    rendered = b.reply_pages(Reply("Here is everything.", attachment=Attachment(
-        "rapport-export.json", "application/json", data)))
+    rendered = b.reply_pages(Reply("Here is everything.", view=FileView(Attachment(
+        "rapport-export.json", "application/json", data))))
     blocks = [block for page in rendered.pages for block in page]
     assert all(len(block["text"]["text"]) <= b.MAX_SECTION_TEXT for block in blocks)
     assert sum(block["text"]["text"].count("&quot;k") + block["text"]["text"].count('"k')

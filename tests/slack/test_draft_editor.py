@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftService, build_draft_service
-from rapport.bot.core.replies import DraftView
+from rapport.bot.core.views import DraftView
 from rapport.bot.platforms.slack import SLACK_KEY
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.service.config import Settings

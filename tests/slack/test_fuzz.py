@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.verbs import parse_command
 from rapport.bot.platforms.slack import blocks as b
 from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
@@ -88,7 +89,7 @@ async def test_fuzzed_slash_command_text(slack: SlackHarness, clock: Clock) -> N
         if "Working on it" in body:  # a slow command answers after the ack: wait for it
             await slack.until(lambda posted=posted: len(slack.sink.posts) > posted, within=10)
         _assert_clean(status, body, slack)
-        if isinstance(c.parse_command(text, today=today), c.CommandError):
+        if isinstance(parse_command(text, today=today), c.CommandError):
             assert await snapshot(slack.runtime.engine) == before, text
 
 

@@ -19,7 +19,9 @@ from tests.fakes.slack_api import load_method_specs
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "schemas" / "slack-app-manifest.schema.json"
 SLACK_DIR = ROOT / "rapport" / "bot" / "platforms" / "slack"
-APP_SOURCE = (SLACK_DIR / "app.py").read_text("utf-8")
+# Every module of the Slack platform package but the uploads (checked on their own below).
+APP_SOURCE = "\n".join(path.read_text("utf-8") for path in sorted(SLACK_DIR.glob("*.py"))
+                       if path.name != "imports.py")
 IMPORTS_SOURCE = (SLACK_DIR / "imports.py").read_text("utf-8")
 
 
@@ -45,7 +47,7 @@ def test_manifest_matches_the_command_shortcut_events_and_scopes_in_code() -> No
     assert handled == {"app_home_opened", "app_uninstalled", "tokens_revoked"}
     # Uploads in the DM with the bot arrive as message events (message.im subscription).
     assert 'app.event({"type": "message", "subtype": "file_share"})' in IMPORTS_SOURCE
-    assert "imports.register(self)" in APP_SOURCE
+    assert "imports.register(platform)" in APP_SOURCE
     handled |= set(imports.MANIFEST_EVENTS)
     assert set(events) == handled
     # Users must be able to send the bot a file: the Messages tab is not read-only.

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rapport.bot.core.replies import DraftView, Reply
+from rapport.bot.core.views import DraftView, Reply
 from rapport.storage.models import Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
@@ -159,12 +159,11 @@ async def test_user_not_found_pauses_the_user_instead_of_retrying(
 class TemplateDrafter:
     """A stand-in for bot/drafts.py that answers with a fixed template DraftView."""
 
-    async def draft_for(self, rapport: object, ctx: object, contact_id: int,
-                        nudge_id: int | None) -> Reply:
+    async def draft_for(self, ctx: object, contact_id: int, nudge_id: int | None) -> Reply:
         view = DraftView(draft_id=7, contact_id=contact_id, contact_name="Dana",
                          text="Hi Dana, how was the hiking trip?", provider="template",
                          is_template=True, disclosure_policy="optional", can_post=False)
-        return Reply("Here is a draft.", draft=view)
+        return Reply("Here is a draft.", view=view)
 
 
 async def test_draft_button_opens_a_modal_with_the_editable_draft(

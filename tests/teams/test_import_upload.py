@@ -18,8 +18,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
 from rapport.bot.core.importer import MAX_BYTES
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (

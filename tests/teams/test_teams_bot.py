@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
 from rapport.bot.core.drafts import build_draft_service
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
 from rapport.bot.platforms.teams.adapter import TeamsConfigError, build_adapter
 from rapport.bot.platforms.teams.cards import CARD_CONTENT_TYPE, card_versions

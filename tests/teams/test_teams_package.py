@@ -142,7 +142,7 @@ def test_manifest_declares_a_conversational_bot_in_every_scope() -> None:
 
 
 def test_manifest_commands_exist_in_the_command_grammar() -> None:
-    from rapport.bot.core.commands import VERBS
+    from rapport.bot.core.verbs import VERBS
 
     [bot] = load_manifest_template()["bots"]
     titles = {c["title"] for c in bot["commandLists"][0]["commands"]}

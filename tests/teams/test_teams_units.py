@@ -10,7 +10,7 @@ import pytest
 from botbuilder.schema import Activity
 from typer.testing import CliRunner
 
-from rapport.bot.core.replies import DraftView
+from rapport.bot.core.views import DraftView
 from rapport.bot.platforms.teams.adapter import TeamsConfigError, check_settings, is_loopback
 from rapport.bot.platforms.teams.cards import card_versions, draft_card, nudge_card
 from rapport.bot.platforms.teams.handler import actor_for, command_text, mentions_bot

@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
-
-from rapport.bot.service.config import Settings
 
 if TYPE_CHECKING:
     import openai
@@ -25,6 +23,27 @@ MAX_RETRIES = 2
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 # Local servers (Ollama, llama.cpp) ignore the key, but the SDK insists on one.
 NO_KEY = "not-needed"
+
+
+class AISettings(Protocol):
+    """The provider settings this module reads (`rapport.bot.service.config.Settings`)."""
+
+    @property
+    def openai_api_key(self) -> str | None: ...
+    @property
+    def openai_base_url(self) -> str | None: ...
+    @property
+    def ai_model(self) -> str: ...
+    @property
+    def azure_openai_endpoint(self) -> str | None: ...
+    @property
+    def azure_openai_api_key(self) -> str | None: ...
+    @property
+    def openai_api_version(self) -> str | None: ...
+    @property
+    def ai_deployment(self) -> str | None: ...
+    @property
+    def ai_timeout_seconds(self) -> float: ...
 
 
 class ProviderError(Exception):
@@ -88,7 +107,7 @@ class AIProvider:
         await self.client.close()
 
 
-def provider_from_settings(settings: Settings) -> AIProvider | None:
+def provider_from_settings(settings: AISettings) -> AIProvider | None:
     """The configured provider (Azure first, then OpenAI-compatible), or None for templates."""
     # The SDK logs whole request bodies (prompts) at DEBUG; ours must never reach a log.
     logging.getLogger("openai").setLevel(logging.INFO)

@@ -1,7 +1,9 @@
-"""One command grammar for every platform: text in, a typed command (or a helpful error) out.
+"""The typed commands and the parsers that read them from text.
 
 Pure: no database, no platform. Contacts are named by an @mention, a "quoted name", or
-plain words; the action layer resolves them. Dates are read relative to the user's `today`.
+plain words; the use cases resolve them. Dates are read relative to the user's `today`.
+Which verb uses which parser, its usage line and its handler are in the one command table,
+`rapport.bot.core.verbs`; forms and buttons build these commands directly.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
 
@@ -21,6 +23,8 @@ MAX_NAME_CHARS = 100
 KNOWN_KINDS = ("chat", "call", "meeting", "in person", "coffee", "email", "lunch", "dinner",
                "video", "message", "walk", "event")
 TONES = ("warm", "brief", "formal")
+SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|digest on|off|"
+                  "ai on|off|tone warm|brief|formal|summary on|off]")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
@@ -56,6 +60,10 @@ class Log:
     day: date | None
     kind: str
     summary: str | None
+    # Other readings of the same words, e.g. "log Dana White" as the person "Dana White"
+    # rather than "Dana" with the kind "white"; the use case takes the one that names a
+    # contact. Not part of equality: the same command, read another way.
+    alternatives: tuple[Log, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +99,11 @@ class ShowPeople:
 
 @dataclass(frozen=True, slots=True)
 class Snooze:
+    """Until a day, or for a number of days from the user's today (a button's "1 week")."""
+
     target: Target
-    until: date
+    until: date | None = None
+    days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +129,21 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """`settings` alone shows them; otherwise one named change."""
+    """`settings` alone shows them; each field that is set is a change (typed text sets one,
+    the settings form several at once)."""
 
-    name: str | None = None
-    value: object = None
+    tz: str | None = None
+    window: tuple[int, int] | None = None
+    days: int | None = None
+    cap: int | None = None
+    digest: bool | None = None
+    ai: bool | None = None
+    tone: str | None = None
+    summary: bool | None = None
+
+    @property
+    def is_change(self) -> bool:
+        return any(getattr(self, name) is not None for name in self.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +188,29 @@ class ImportFile:
     dry_run: bool
 
 
+def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command | None:
+    """The typed command behind a nudge's button: done, dismiss, snooze for a day or a week,
+    snooze until a picked day, draft; None for an unknown button or a picker without a day."""
+    target = NudgeRef(nudge_id)
+    if name == "done":
+        return Done(target)
+    if name == "dismiss":
+        return Dismiss(target)
+    if name == "draft":
+        return Draft(target)
+    if name in ("snooze_1d", "snooze_1w"):
+        return Snooze(target, days=7 if name == "snooze_1w" else 1)
+    if name == "snooze" and until is not None:
+        return Snooze(target, until=until)
+    return None
+
+
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
            | ImportFile | Help)
+
+
+C = TypeVar("C")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,82 +219,16 @@ class CommandError:
 
     message: str
     verb: str | None = None
+    # Filled in from the command table when the verb is known.
+    usage: str | None = None
 
     @property
     def help_line(self) -> str | None:
-        spec = SPECS.get(self.verb or "")
-        return f"Usage: {spec.usage}" if spec else None
+        return f"Usage: {self.usage}" if self.usage else None
 
     def text(self) -> str:
         line = self.help_line
         return f"{self.message}\n{line}" if line else self.message
-
-
-# --------------------------------------------------------------------------- grammar table
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    verb: str
-    usage: str
-    summary: str
-    examples: tuple[str, ...] = field(default=())
-
-
-_SPEC_LIST = (
-    CommandSpec("log", "log <person> [when][: how, what you talked about]",
-                "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
-                ("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan")),
-    CommandSpec("note", "note <person>: <something to remember> [after|on <date>]",
-                "Remember something; with a date it becomes a nudge to ask about it.",
-                ("note Dana: hiking trip in Yosemite after Saturday",)),
-    CommandSpec("every", "every <person> <2 weeks|6w|3 months|off>",
-                "How often you want to talk to someone.", ("every Dana 2 weeks",)),
-    CommandSpec("add", "add <name> [colleague|client] [at <company>] [every <duration>]",
-                "Add someone to keep in touch with.",
-                ("add Lee Park client at Acme every 6 weeks", "add @dana colleague")),
-    CommandSpec("due", "due", "Who is due now and what is coming up."),
-    CommandSpec("people", "people", "Everyone you keep in touch with, last touch and health."),
-    CommandSpec("snooze", "snooze <person|#nudge> [1 day|1 week|until <date>]",
-                "Push a nudge back (default: 1 day).", ("snooze Dana 1 week", "snooze #12 friday")),
-    CommandSpec("done", "done <person|#nudge>[: what you talked about]",
-                "You reached out: logs a conversation and closes the nudge.", ("done Dana",)),
-    CommandSpec("dismiss", "dismiss <person|#nudge>", "Drop a nudge without logging anything."),
-    CommandSpec("pause", "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
-                ("pause until Monday", "pause for 2 weeks")),
-    CommandSpec("resume", "resume", "Start nudges again after a pause."),
-    CommandSpec("settings", "settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|"
-                "digest on|off|ai on|off|tone warm|brief|formal|summary on|off]",
-                "Show or change when and how Rapport nudges you.",
-                ("settings window 8:30-16:00", "settings tz Europe/Berlin")),
-    CommandSpec("draft", "draft <person|#nudge>", "Get a draft message you edit before sending."),
-    CommandSpec("date", "date <person> birthday|anniversary <month day|off>",
-                "Remember a yearly date; you get a nudge a few days before.",
-                ("date Dana birthday May 4",)),
-    CommandSpec("stats", "stats", "How it is going: touchpoints, nudges acted on, health."),
-    CommandSpec("export", "export", "Everything Rapport stores about your relationships, as JSON."),
-    CommandSpec("import", "import <contacts.csv|contacts.vcf> [dry run]",
-                "Bring contacts in from a CSV or vCard file (console), all or nothing.",
-                ("import ~/contacts.csv dry run",)),
-    CommandSpec("forget", "forget <person> | forget me",
-                "Delete a contact with everything about them, or all your data."),
-    CommandSpec("help", "help [command]", "This list, or the details of one command."),
-)
-SPECS: dict[str, CommandSpec] = {spec.verb: spec for spec in _SPEC_LIST}
-VERBS = tuple(SPECS)
-
-
-def help_text(topic: str | None = None) -> str:
-    """Help generated from the grammar table: every verb, or one verb with examples."""
-    if topic:
-        spec = SPECS.get(topic.lower().strip())
-        if spec is None:
-            return f"There is no command called “{_clip(topic)}”.\n" + help_text()
-        lines = [f"{spec.usage}", spec.summary]
-        lines += [f"  e.g. {example}" for example in spec.examples]
-        return "\n".join(lines)
-    lines = ["Rapport keeps your work relationships warm. Commands:"]
-    lines += [f"  {spec.usage}\n      {spec.summary}" for spec in _SPEC_LIST]
-    lines.append("Name people by @mention, by first name, or in \"quotes\".")
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -266,7 +242,7 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _clip(text: str, limit: int = 40) -> str:
+def clip(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -352,7 +328,7 @@ def _target(tokens: list[str], verb: str) -> Target | CommandError:
     return _check_person(_person_from_tokens(tokens), verb)
 
 
-def _parse_log(rest: str, today: date) -> Command | CommandError:
+def parse_log(rest: str, today: date) -> Log | CommandError:
     head, colon, tail = _partition_colon(rest)
     if colon:
         tokens = _tokens(head)
@@ -394,14 +370,19 @@ def _parse_log(rest: str, today: date) -> Command | CommandError:
     summary = " ".join(words).strip() or None
     if summary and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
-    return Log(person=person, day=day, kind=kind or "chat", summary=summary)
+    alternatives: tuple[Log, ...] = ()
+    if kind and kind not in KNOWN_KINDS and not summary and not person.mention_id:
+        # "log Dana White": the kind "white", or the person "Dana White"?
+        alternatives = (Log(PersonRef(text=f"{person.text} {kind}"), day, "chat", None),)
+    return Log(person=person, day=day, kind=kind or "chat", summary=summary,
+               alternatives=alternatives)
 
 
 _FOLLOW_UP = re.compile(r"(?:,|;)?\s+(after|on|by|follow up(?: on)?|remind me(?: on)?)\s+(.+)$",
                         re.IGNORECASE)
 
 
-def _parse_note(rest: str, today: date) -> Command | CommandError:
+def parse_note(rest: str, today: date) -> AddNote | CommandError:
     head, colon, tail = _partition_colon(rest)
     if colon and head.strip():
         person = _check_person(_person_from_tokens(_tokens(head)), "note")
@@ -428,7 +409,7 @@ def _parse_note(rest: str, today: date) -> Command | CommandError:
     return AddNote(person=person, text=text, follow_up_on=follow_up)
 
 
-def _parse_every(rest: str, today: date) -> Command | CommandError:
+def parse_every(rest: str, today: date) -> SetCadence | CommandError:
     del today
     tokens = _tokens(rest)
     if tokens and tokens[-1].lower() in ("off", "never", "none"):
@@ -445,7 +426,7 @@ def _parse_every(rest: str, today: date) -> Command | CommandError:
     return CommandError("How often? For example “2 weeks”, “6w” or “3 months”.", "every")
 
 
-def _parse_add(rest: str, today: date) -> Command | CommandError:
+def parse_add(rest: str, today: date) -> AddContact | CommandError:
     del today
     tokens = _tokens(rest)
     kind, company, cadence = "colleague", None, None
@@ -473,7 +454,7 @@ def _parse_add(rest: str, today: date) -> Command | CommandError:
             continue
         else:
             if kind != "colleague" or company or cadence:
-                return CommandError(f"I did not understand “{_clip(tokens[index])}”.", "add")
+                return CommandError(f"I did not understand “{clip(tokens[index])}”.", "add")
             name_tokens.append(tokens[index])
         index += 1
     person = _check_person(_person_from_tokens(name_tokens), "add")
@@ -482,7 +463,19 @@ def _parse_add(rest: str, today: date) -> Command | CommandError:
     return AddContact(person=person, kind=kind, company=company, cadence_days=cadence)
 
 
-def _parse_snooze(rest: str, today: date) -> Command | CommandError:
+MAX_SNOOZE = timedelta(days=366)
+
+
+def snooze_problem(until: date, today: date) -> str | None:
+    """Why a snooze to `until` is refused, or None: after today, within a year."""
+    if until <= today:
+        return "Snooze to a day after today."
+    if until > today + MAX_SNOOZE:
+        return "Snooze for at most a year; use `every` or `forget` instead."
+    return None
+
+
+def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
     tokens = _tokens(rest)
     until: date | None = None
     for size in (3, 2, 1):
@@ -501,16 +494,14 @@ def _parse_snooze(rest: str, today: date) -> Command | CommandError:
                 break
     if until is None:
         until = today + timedelta(days=1)
-    if until <= today:
-        return CommandError("Snooze to a day after today.", "snooze")
-    if until > today + timedelta(days=366):
-        return CommandError("Snooze for at most a year; use `every` or `forget` instead.",
-                            "snooze")
+    problem = snooze_problem(until, today)
+    if problem is not None:
+        return CommandError(problem, "snooze")
     target = _target(tokens, "snooze")
     return target if isinstance(target, CommandError) else Snooze(target, until)
 
 
-def _parse_done(rest: str, today: date) -> Command | CommandError:
+def parse_done(rest: str, today: date) -> Done | CommandError:
     del today
     head, _, tail = _partition_colon(rest)
     target = _target(_tokens(head), "done")
@@ -522,13 +513,13 @@ def _parse_done(rest: str, today: date) -> Command | CommandError:
     return Done(target, summary)
 
 
-def _parse_dismiss(rest: str, today: date) -> Command | CommandError:
+def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
     del today
     target = _target(_tokens(rest), "dismiss")
     return target if isinstance(target, CommandError) else Dismiss(target)
 
 
-def _parse_pause(rest: str, today: date) -> Command | CommandError:
+def parse_pause(rest: str, today: date) -> Pause | CommandError:
     words = rest.lower().split()
     if not words:
         return Pause(None)
@@ -583,7 +574,20 @@ def _on_off(value: str) -> bool | None:
             "false": False}.get(value.lower())
 
 
-def _parse_settings(rest: str, today: date) -> Command | CommandError:
+WINDOW_HELP = "Give the window as start-end in your time, e.g. “9-17” or “08:30-16:00”."
+
+
+def parse_window(text: str) -> tuple[int, int] | None:
+    """'9-17', '08:30-16:00', '9am to 5pm' -> minutes after midnight (start, end)."""
+    match = re.fullmatch(r"\s*([0-9:.apmh ]+?)\s*(?:-|–|to)\s*([0-9:.apmh ]+?)\s*", text)
+    start = parse_clock(match.group(1)) if match else None
+    end = parse_clock(match.group(2)) if match else None
+    if start is None or end is None or start >= end:
+        return None
+    return start, end
+
+
+def parse_settings(rest: str, today: date) -> Settings | CommandError:
     del today
     words = rest.split()
     if not words:
@@ -593,39 +597,38 @@ def _parse_settings(rest: str, today: date) -> Command | CommandError:
     if name in ("tz", "timezone", "zone"):
         if not values:
             return CommandError("Which time zone? For example “Europe/Berlin”.", "settings")
-        return Settings("tz", values[0])
+        return Settings(tz=values[0])
     if name == "window":
-        match = re.fullmatch(r"\s*([0-9:.apmh ]+?)\s*(?:-|–|to)\s*([0-9:.apmh ]+?)\s*", value_text)
-        start = parse_clock(match.group(1)) if match else None
-        end = parse_clock(match.group(2)) if match else None
-        if start is None or end is None or start >= end:
-            return CommandError("Give the window as start-end in your time, e.g. “9-17” or "
-                                "“08:30-16:00”.", "settings")
-        return Settings("window", (start, end))
+        window = parse_window(value_text)
+        if window is None:
+            return CommandError(WINDOW_HELP, "settings")
+        return Settings(window=window)
     if name in ("days", "workdays"):
         mask = parse_working_days(value_text)
         if mask is None:
             return CommandError("Which days? For example “mon-fri”, “sun-thu” or "
                                 "“mon,wed,fri”.", "settings")
-        return Settings("days", mask)
+        return Settings(days=mask)
     if name == "cap":
         if len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 20:
             return CommandError("The daily cap is a number from 1 to 20.", "settings")
-        return Settings("cap", int(values[0]))
+        return Settings(cap=int(values[0]))
     if name in ("digest", "ai", "summary"):
         flag = _on_off(value_text) if values else None
         if flag is None:
             return CommandError(f"Say “settings {name} on” or “settings {name} off”.",
                                 "settings")
-        return Settings(name, flag)
+        if name == "digest":
+            return Settings(digest=flag)
+        return Settings(ai=flag) if name == "ai" else Settings(summary=flag)
     if name == "tone":
         if value_text.lower() not in TONES:
             return CommandError("Tone is one of warm, brief or formal.", "settings")
-        return Settings("tone", value_text.lower())
-    return CommandError(f"There is no setting called “{_clip(name)}”.", "settings")
+        return Settings(tone=value_text.lower())
+    return CommandError(f"There is no setting called “{clip(name)}”.", "settings")
 
 
-def _parse_date(rest: str, today: date) -> Command | CommandError:
+def parse_date(rest: str, today: date) -> SetDate | CommandError:
     del today
     tokens = _tokens(rest)
     lowered = [t.lower() for t in tokens]
@@ -668,7 +671,7 @@ def _month_day(value: str) -> tuple[int, int] | None:
     return month, day
 
 
-def _parse_forget(rest: str, today: date) -> Command | CommandError:
+def parse_forget(rest: str, today: date) -> Forget | CommandError:
     del today
     words = rest.split()
     if [w.lower() for w in words[:1]] == ["me"] and len(words) <= 2:
@@ -680,23 +683,25 @@ def _parse_forget(rest: str, today: date) -> Command | CommandError:
     return person if isinstance(person, CommandError) else Forget(person)
 
 
-def _no_arguments(factory: Callable[[], Command], verb: str
-                  ) -> Callable[[str, date], Command | CommandError]:
-    def parse(rest: str, today: date) -> Command | CommandError:
+def no_arguments(factory: Callable[[], C], verb: str) -> Callable[[str, date], C | CommandError]:
+    """The parser of a verb that takes nothing (`due`, `people`, `stats`...)."""
+
+    def parse(rest: str, today: date) -> C | CommandError:
         del today
         if rest.strip():
             return CommandError(f"“{verb}” takes no arguments.", verb)
         return factory()
+
     return parse
 
 
-def _parse_draft(rest: str, today: date) -> Command | CommandError:
+def parse_draft(rest: str, today: date) -> Draft | CommandError:
     del today
     target = _target(_tokens(rest), "draft")
     return target if isinstance(target, CommandError) else Draft(target)
 
 
-def _parse_import(rest: str, today: date) -> Command | CommandError:
+def parse_import(rest: str, today: date) -> ImportFile | CommandError:
     del today
     words = rest.split()
     dry_run = [w.lower() for w in words[-2:]] == ["dry", "run"] or \
@@ -709,43 +714,6 @@ def _parse_import(rest: str, today: date) -> Command | CommandError:
     return ImportFile(path, dry_run)
 
 
-def _parse_help(rest: str, today: date) -> Command | CommandError:
+def parse_help(rest: str, today: date) -> Help | CommandError:
     del today
     return Help(rest.strip() or None)
-
-
-_PARSERS: dict[str, Callable[[str, date], Command | CommandError]] = {
-    "log": _parse_log, "note": _parse_note, "every": _parse_every, "add": _parse_add,
-    "due": _no_arguments(ShowDue, "due"), "people": _no_arguments(ShowPeople, "people"),
-    "snooze": _parse_snooze, "done": _parse_done, "dismiss": _parse_dismiss,
-    "pause": _parse_pause, "resume": _no_arguments(Resume, "resume"),
-    "settings": _parse_settings, "draft": _parse_draft, "date": _parse_date,
-    "stats": _no_arguments(Stats, "stats"), "export": _no_arguments(Export, "export"),
-    "forget": _parse_forget, "help": _parse_help, "import": _parse_import,
-}
-_ALIASES = {"?": "help", "list": "people", "contacts": "people", "status": "due",
-            "unpause": "resume", "config": "settings", "remember": "note", "logged": "log"}
-
-
-def parse_command(text: str, *, today: date) -> Command | CommandError:
-    """Turn one line of user text into a command; never raises."""
-    if len(text) > MAX_COMMAND_CHARS:
-        return CommandError(f"That is too long for me ({len(text):,} characters; at most "
-                            f"{MAX_COMMAND_CHARS:,}).")
-    cleaned = clean_text(text)
-    if cleaned.lower().startswith("/rapport"):
-        cleaned = cleaned[len("/rapport"):].strip()
-    if not cleaned:
-        return CommandError("Type a command, for example “due”, or “help” to see them all.",
-                            "help")
-    verb, _, rest = cleaned.partition(" ")
-    verb = _ALIASES.get(verb.lower(), verb.lower())
-    parser = _PARSERS.get(verb)
-    if parser is None:
-        return CommandError(f"I don't know the command “{_clip(verb)}”. "
-                            "Type “help” to see what I can do.")
-    try:
-        return parser(rest.strip(), today)
-    except (ValueError, OverflowError, IndexError):
-        # A date library or a corner of the grammar choked: answer, never raise.
-        return CommandError("I could not read that.", verb)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.scheduler.planner import zone
 
@@ -117,3 +118,18 @@ def parse_clock(text: str) -> int | None:
     if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
         return None
     return hours * 60 + minutes
+
+
+def valid_zone(name: str) -> str | None:
+    """The canonical IANA zone name, or None when `name` is not a known zone."""
+    if not name or len(name) > 64 or ".." in name:
+        return None
+    try:
+        return str(ZoneInfo(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        for candidate in (name.title(), name.upper()):
+            try:
+                return str(ZoneInfo(candidate))
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return None

@@ -16,29 +16,18 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from rapport.bot.core.ai import AIProvider, ProviderError, provider_from_settings
-from rapport.bot.core.replies import Actor, DraftView, Reply, error
-from rapport.bot.service.config import Settings
+from rapport.bot.core.ai import AIProvider, AISettings, ProviderError, provider_from_settings
+from rapport.bot.core.context import Actor, UserContext
+from rapport.bot.core.views import DraftView, Reply, error
 from rapport.scheduler import planner, wording
-from rapport.storage.models import (
-    Contact,
-    Draft,
-    ImportantDate,
-    Note,
-    Nudge,
-    Touchpoint,
-    User,
-    Workspace,
-)
-
-if TYPE_CHECKING:
-    from rapport.bot.core.actions import Rapport, UserContext
+from rapport.storage import queries
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +206,37 @@ def template_text(context: DraftContext) -> str:
     return sanitise(f"{hello} {body}")
 
 
+def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id: int | None
+                  ) -> tuple[DraftContext, str, str | None] | None:
+    """The minimal context of a draft, the contact's name and platform id; None when the
+    contact or nudge is not the user's."""
+    contact = queries.draft_contact(session, ctx.user_id, ctx.workspace_id, contact_id)
+    if contact is None:
+        return None
+    name, company, platform_user_id = contact
+    reason, note_text, date_kind = "cadence", None, None
+    if nudge_id is not None:
+        nudge = queries.nudge_reason(session, ctx.user_id, contact_id, nudge_id)
+        if nudge is None:
+            return None
+        reason, note_id, date_id = nudge
+        if note_id is not None:
+            note_text = queries.note_text(session, ctx.user_id, note_id)
+        if date_id is not None:
+            date_kind = queries.important_date_kind(session, ctx.user_id, date_id)
+    if note_text is None and reason != "date":
+        note_text = queries.newest_follow_up_text(session, ctx.user_id, contact_id)
+    summary = queries.latest_summary(session, ctx.user_id, contact_id)
+    topic = _clip(note_text)
+    if reason == "date" and date_kind:
+        topic = "their upcoming birthday" if date_kind == "birthday" \
+            else "their upcoming work anniversary"
+    context = DraftContext(first_name=wording.first_name(name)[:60], tone=ctx.tone,
+                           topic=topic, last_touch=_clip(summary), company=_clip(company),
+                           reason=reason, date_kind=date_kind)
+    return context, name, platform_user_id
+
+
 # ---------------------------------------------------------------------- outcomes
 @dataclass(frozen=True, slots=True)
 class DraftOutcome:
@@ -237,28 +257,38 @@ class DraftOutcome:
 
 @dataclass(frozen=True, slots=True)
 class _Loaded:
-    draft: Draft
+    draft_id: int
+    user_id: int
+    draft_text: str
+    provider: str
+    outcome: str | None
     contact_name: str
     contact_platform_user_id: str | None
     policy: str
 
 
 class DraftService:
-    """Makes drafts (the `Drafter` in bot/actions.py) and finishes them."""
+    """Makes drafts (the core's `Drafter`) and finishes them."""
 
     def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
                  provider: AIProvider | None = None,
                  clock: Callable[[], datetime] = planner.utcnow) -> None:
         self.sessions = sessions
+        self.db = Database(sessions)
         self.provider = provider
         self.clock = clock
 
+    async def close(self) -> None:
+        """Release the provider's HTTP connections (at shutdown)."""
+        if self.provider is not None:
+            await self.provider.close()
+
     # ------------------------------------------------------------------ drafting
-    async def draft_for(self, rapport: Rapport, ctx: UserContext, contact_id: int,
+    async def draft_for(self, ctx: UserContext, contact_id: int,
                         nudge_id: int | None) -> Reply:
         """A new draft for one of the user's contacts (optionally for one of their nudges)."""
-        del rapport  # everything needed is in ctx; kept for the Drafter protocol
-        loaded = await self._context(ctx, contact_id, nudge_id)
+        loaded = await self.db.run(lambda session: draft_context(session, ctx, contact_id,
+                                                                 nudge_id), write=False)
         if loaded is None:
             return error("I can't find that person among yours.")
         context, contact_name, platform_user_id = loaded
@@ -288,16 +318,12 @@ class DraftService:
         is_template = not text
         if is_template:
             text = template_text(context)
-        provider_name = TEMPLATE if is_template else provider.name  # type: ignore[union-attr]
-        async with self.sessions() as session, session.begin():
-            draft = Draft(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                          contact_id=contact_id, nudge_id=nudge_id, provider=provider_name,
-                          model=model, draft_text=text,
-                          sent_context=json.dumps(sent, ensure_ascii=False) if sent else None,
-                          disclosure=False, created_at=self.clock())
-            session.add(draft)
-            await session.flush()
-            draft_id = draft.id
+        provider_name = TEMPLATE if is_template or provider is None else provider.name
+        draft_id = await self.db.run(lambda session: queries.insert_draft(
+            session, workspace_id=ctx.workspace_id, user_id=ctx.user_id, contact_id=contact_id,
+            nudge_id=nudge_id, provider=provider_name, model=model, draft_text=text,
+            sent_context=json.dumps(sent, ensure_ascii=False) if sent else None,
+            disclosure=False, created_at=self.clock()))
         logger.info("draft created", extra={"draft_id": draft_id, "provider": provider_name,
                                             "chars": len(text)})
         view = DraftView(draft_id=draft_id, contact_id=contact_id, contact_name=contact_name,
@@ -307,51 +333,7 @@ class DraftService:
                          contact_platform_user_id=platform_user_id)
         intro = f"{notice}\n" if notice else ""
         return Reply(f"{intro}{draft_label(view)} for {contact_name}. Edit it before sending; "
-                     f"an unchanged draft can't be posted:\n\n{text}", draft=view)
-
-    async def _context(self, ctx: UserContext, contact_id: int, nudge_id: int | None
-                       ) -> tuple[DraftContext, str, str | None] | None:
-        async with self.sessions() as session:
-            contact = (await session.execute(
-                select(Contact.name, Contact.company, Contact.platform_user_id)
-                .where(Contact.id == contact_id, Contact.user_id == ctx.user_id,
-                       Contact.workspace_id == ctx.workspace_id))).first()
-            if contact is None:
-                return None
-            name, company, platform_user_id = contact
-            reason, note_text, date_kind = "cadence", None, None
-            if nudge_id is not None:
-                nudge = (await session.execute(
-                    select(Nudge.reason, Nudge.note_id, Nudge.important_date_id)
-                    .where(Nudge.id == nudge_id, Nudge.user_id == ctx.user_id,
-                           Nudge.contact_id == contact_id))).first()
-                if nudge is None:
-                    return None
-                reason, note_id, date_id = nudge
-                if note_id is not None:
-                    note_text = await session.scalar(select(Note.text).where(
-                        Note.id == note_id, Note.user_id == ctx.user_id))
-                if date_id is not None:
-                    date_kind = await session.scalar(select(ImportantDate.kind).where(
-                        ImportantDate.id == date_id, ImportantDate.user_id == ctx.user_id))
-            if note_text is None and reason != "date":
-                note_text = await session.scalar(
-                    select(Note.text).where(Note.contact_id == contact_id,
-                                            Note.user_id == ctx.user_id,
-                                            Note.follow_up_on.is_not(None))
-                    .order_by(Note.created_at.desc(), Note.id.desc()).limit(1))
-            summary = await session.scalar(
-                select(Touchpoint.summary).where(Touchpoint.contact_id == contact_id,
-                                                 Touchpoint.user_id == ctx.user_id)
-                .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1))
-        topic = _clip(note_text)
-        if reason == "date" and date_kind:
-            topic = "their upcoming birthday" if date_kind == "birthday" \
-                else "their upcoming work anniversary"
-        context = DraftContext(first_name=wording.first_name(name)[:60], tone=ctx.tone,
-                               topic=topic, last_touch=_clip(summary), company=_clip(company),
-                               reason=reason, date_kind=date_kind)
-        return context, name, platform_user_id
+                     f"an unchanged draft can't be posted:\n\n{text}", view=view)
 
     # ------------------------------------------------------------------ finishing
     async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,
@@ -371,14 +353,11 @@ class DraftService:
         decided = self._decide(loaded, final_text, outcome, disclose)
         if not decided.ok:
             return decided
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
-                update(Draft).where(Draft.id == draft_id, Draft.user_id == loaded.draft.user_id,
-                                    Draft.outcome.is_(None))
-                .values(final_text=decided.text or None, edit_distance=decided.edit_distance,
-                        disclosure=decided.disclosed, outcome=decided.outcome,
-                        finished_at=self.clock()))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        recorded = await self.db.run(lambda session: queries.finish_draft(
+            session, loaded.user_id, draft_id, final_text=decided.text or None,
+            edit_distance=decided.edit_distance, disclosure=decided.disclosed,
+            outcome=decided.outcome, finished_at=self.clock()))
+        if not recorded:
             return DraftOutcome(False, "That draft is already finished.", draft_id)
         logger.info("draft finished", extra={"draft_id": draft_id, "outcome": decided.outcome,
                                              "edit_distance": decided.edit_distance,
@@ -387,10 +366,9 @@ class DraftService:
 
     def _decide(self, loaded: _Loaded, final_text: str, outcome: str,
                 disclose: bool) -> DraftOutcome:
-        draft = loaded.draft
-        base = {"draft_id": draft.id, "contact_name": loaded.contact_name,
+        base: dict[str, Any] = {"draft_id": loaded.draft_id, "contact_name": loaded.contact_name,
                 "contact_platform_user_id": loaded.contact_platform_user_id}
-        if draft.outcome is not None:
+        if loaded.outcome is not None:
             return DraftOutcome(False, "That draft is already finished.", **base)
         if outcome not in _RECORDED:
             return DraftOutcome(False, "Choose post, copy or discard.", **base)
@@ -405,9 +383,9 @@ class DraftService:
         if len(text) > MAX_FINAL_CHARS:
             return DraftOutcome(False, f"That is too long to send ({len(text):,} characters; "
                                 f"the limit is {MAX_FINAL_CHARS:,}).", retry=True, **base)
-        if is_unchanged(text, draft.draft_text):
+        if is_unchanged(text, loaded.draft_text):
             return DraftOutcome(False, UNCHANGED, retry=True, **base)
-        disclosed = discloses(loaded.policy, ai_assisted=draft.provider != TEMPLATE,
+        disclosed = discloses(loaded.policy, ai_assisted=loaded.provider != TEMPLATE,
                               disclose=disclose)
         final = with_disclosure(text) if disclosed else text
         first = wording.first_name(loaded.contact_name)
@@ -415,38 +393,32 @@ class DraftService:
                    if outcome == "post" else f"Here is your message to copy and send to {first}:")
         return DraftOutcome(True, message, text=final, outcome=_RECORDED[outcome],
                             disclosed=disclosed,
-                            edit_distance=Levenshtein.distance(draft.draft_text, text), **base)
+                            edit_distance=Levenshtein.distance(loaded.draft_text, text),
+                            **base)
 
     async def _load(self, who: UserContext | Actor, draft_id: int) -> _Loaded | None:
-        async with self.sessions() as session:
+        def load(session: Session) -> _Loaded | None:
             if isinstance(who, Actor):
-                ids = (await session.execute(
-                    select(User.workspace_id, User.id).join(
-                        Workspace, Workspace.id == User.workspace_id)
-                    .where(Workspace.platform == who.platform,
-                           Workspace.external_id == who.workspace_external_id,
-                           User.external_id == who.user_external_id))).first()
+                ids = queries.user_ids(session, who.platform, who.workspace_external_id,
+                                       who.user_external_id)
                 if ids is None:
                     return None
                 workspace_id, user_id = ids
             else:
                 workspace_id, user_id = who.workspace_id, who.user_id
-            row = (await session.execute(
-                select(Draft, Contact.name, Contact.platform_user_id,
-                       Workspace.disclosure_policy)
-                .join(Workspace, Workspace.id == Draft.workspace_id)
-                .outerjoin(Contact, Contact.id == Draft.contact_id)
-                .where(Draft.id == draft_id, Draft.user_id == user_id,
-                       Draft.workspace_id == workspace_id))).first()
-        if row is None:
-            return None
-        draft, name, platform_user_id, policy = row
-        return _Loaded(draft=draft, contact_name=name or "them",
-                       contact_platform_user_id=platform_user_id,
-                       policy=policy if policy in DISCLOSURE_POLICIES else "optional")
+            row = queries.draft_with_contact(session, user_id, workspace_id, draft_id)
+            if row is None:
+                return None
+            text, provider, outcome, name, platform_user_id, policy = row
+            return _Loaded(draft_id=draft_id, user_id=user_id, draft_text=text,
+                           provider=provider, outcome=outcome, contact_name=name or "them",
+                           contact_platform_user_id=platform_user_id,
+                           policy=policy if policy in DISCLOSURE_POLICIES else "optional")
+
+        return await self.db.run(load, write=False)
 
 
-def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings: AISettings,
                         clock: Callable[[], datetime] = planner.utcnow) -> DraftService:
     """The service with the provider the settings describe (templates when none)."""
     return DraftService(sessions=sessions, provider=provider_from_settings(settings), clock=clock)
@@ -466,11 +438,5 @@ async def set_workspace_ai(sessions: async_sessionmaker[AsyncSession], *,
         values["disclosure_policy"] = disclosure_policy
     if not values:
         return 0
-    statement = update(Workspace).values(**values)
-    if platform is not None:
-        statement = statement.where(Workspace.platform == platform)
-    if external_id is not None:
-        statement = statement.where(Workspace.external_id == external_id)
-    async with sessions() as session, session.begin():
-        result = await session.execute(statement)
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return await Database(sessions).run(lambda session: queries.set_workspace_policy(
+        session, platform=platform, external_id=external_id, values=values))

@@ -14,20 +14,17 @@ import logging
 import quopri
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text
+from rapport.bot.core.context import UserContext
 from rapport.bot.core.dates import parse_duration_days
-from rapport.bot.core.replies import Reply, error
 from rapport.bot.core.resolve import name_key
+from rapport.bot.core.views import ImportView, Reply, error
 from rapport.scheduler import planner
-from rapport.storage.models import Contact, Note
-
-if TYPE_CHECKING:
-    from rapport.bot.core.actions import Rapport, UserContext
+from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
 
@@ -298,83 +295,103 @@ def parse_file(filename: str, data: bytes) -> Parsed:
 
 
 # ------------------------------------------------------------------------------ merging
-async def _merge(rapport: Rapport, ctx: UserContext, rows: list[ContactRow], *,
-                 write: bool) -> ImportPlan:
+@dataclass
+class _Known:
+    """A contact the merge knows: an existing row (with its id) or one it is adding."""
+
+    id: int | None
+    key: str
+    email: str | None
+    kind: str
+    company: str | None
+    cadence_days: int | None
+    last_touch_at: datetime | None
+    created_at: datetime
+    notes: set[str] = field(default_factory=set)
+    changes: dict[str, object] = field(default_factory=dict)
+
+
+def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: bool,
+          now: datetime) -> ImportPlan:
+    """Merge rows into the user's contacts (one unit of work; a dry run writes nothing)."""
     plan = ImportPlan()
-    now = rapport.clock()
-    # Without a commit nothing is written: a dry run, or any failure midway, leaves no trace.
-    async with rapport.sessions() as session:
-        contacts = list((await session.scalars(
-            select(Contact).where(Contact.user_id == ctx.user_id,
-                                  Contact.workspace_id == ctx.workspace_id))).all())
-        by_key = {c.name_key: c for c in contacts}
-        by_email = {c.email.lower(): c for c in contacts if c.email}
-        by_id = {c.id: c for c in contacts}
-        # Keyed by the contact object, so new contacts count before they have an id.
-        note_texts: dict[int, set[str]] = {}
-        for contact_id, text in (await session.execute(
-                select(Note.contact_id, Note.text).where(Note.user_id == ctx.user_id))).all():
-            if contact_id in by_id:
-                note_texts.setdefault(id(by_id[contact_id]), set()).add(text)
-        pending_notes: list[tuple[Contact, str]] = []
-        for row in rows:
-            contact = by_key.get(name_key(row.name)) or (
-                by_email.get(row.email) if row.email else None)
-            if contact is None:
-                plan.created += 1
-                plan.notes_added += row.notes is not None
-                if not write:
-                    continue
-                contact = Contact(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                                  name=row.name, name_key=name_key(row.name),
-                                  kind=row.kind or "colleague", company=row.company,
-                                  email=row.email, cadence_days=row.cadence_days,
-                                  created_at=now)
-                contact.next_due_at = planner.cadence_next_due(None, row.cadence_days, now)
-                contact.plan_at = contact.next_due_at
-                session.add(contact)
-                by_key[contact.name_key] = contact
-                if row.email:
-                    by_email[row.email] = contact
-                if row.notes:
-                    pending_notes.append((contact, row.notes))
-                    note_texts.setdefault(id(contact), set()).add(row.notes)
-                continue
-            changes: dict[str, object] = {}
-            if row.kind and row.kind != contact.kind:
-                changes["kind"] = row.kind
-            if row.company and row.company != contact.company:
-                changes["company"] = row.company
-            if row.email and row.email != (contact.email or "").lower():
-                changes["email"] = row.email
-            if row.cadence_set and row.cadence_days != contact.cadence_days:
-                changes["cadence_days"] = row.cadence_days
-            new_note = bool(row.notes) and row.notes not in note_texts.get(id(contact), set())
-            if not changes and not new_note:
-                plan.unchanged += 1
-                continue
-            plan.updated += 1
-            plan.notes_added += new_note
-            if not write:
-                continue
-            for key, value in changes.items():
-                setattr(contact, key, value)
-            if "cadence_days" in changes:
-                contact.next_due_at = planner.cadence_next_due(
-                    contact.last_touch_at, contact.cadence_days, contact.created_at)
-                contact.plan_at = contact.next_due_at
-            if new_note and row.notes:
+    known = [_Known(cid, key, email, kind, company, cadence, last, created)
+             for cid, key, email, kind, company, cadence, last, created
+             in queries.contacts_for_import(session, ctx.user_id)]
+    by_key = {k.key: k for k in known}
+    by_email = {k.email.lower(): k for k in known if k.email}
+    by_id = {k.id: k for k in known}
+    for contact_id, text in queries.note_texts(session, ctx.user_id):
+        if contact_id in by_id:
+            by_id[contact_id].notes.add(text)
+    new: list[tuple[_Known, ContactRow]] = []
+    pending_notes: list[tuple[_Known, str]] = []
+    for row in rows:
+        contact = by_key.get(name_key(row.name)) or (
+            by_email.get(row.email) if row.email else None)
+        if contact is None:
+            plan.created += 1
+            plan.notes_added += row.notes is not None
+            contact = _Known(None, name_key(row.name), row.email, row.kind or "colleague",
+                             row.company, row.cadence_days, None, now)
+            by_key[contact.key] = contact
+            if row.email:
+                by_email[row.email] = contact
+            new.append((contact, row))
+            if row.notes:
                 pending_notes.append((contact, row.notes))
-                note_texts.setdefault(id(contact), set()).add(row.notes)
-        if write and pending_notes:
-            # One flush gives every new contact its id (a multi-row INSERT), then the notes.
-            await session.flush()
-            session.add_all(Note(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-                                 contact_id=contact.id, text=text, created_at=now)
-                            for contact, text in pending_notes)
-        if write:
-            await session.commit()
+                contact.notes.add(row.notes)
+            continue
+        changes: dict[str, object] = {}
+        if row.kind and row.kind != contact.kind:
+            changes["kind"] = row.kind
+        if row.company and row.company != contact.company:
+            changes["company"] = row.company
+        if row.email and row.email != (contact.email or "").lower():
+            changes["email"] = row.email
+        if row.cadence_set and row.cadence_days != contact.cadence_days:
+            changes["cadence_days"] = row.cadence_days
+        new_note = bool(row.notes) and row.notes not in contact.notes
+        if not changes and not new_note:
+            plan.unchanged += 1
+            continue
+        plan.updated += 1
+        plan.notes_added += new_note
+        contact.changes.update(changes)
+        if new_note and row.notes:
+            pending_notes.append((contact, row.notes))
+            contact.notes.add(row.notes)
+    if write:
+        changed = [k for k in known if k.changes] + [k for k, _ in new if k.changes]
+        _write(session, ctx, new, changed, pending_notes, now)
     return plan
+
+
+def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRow]],
+           changed: list[_Known], notes: list[tuple[_Known, str]], now: datetime) -> None:
+    # One multi-row INSERT gives every new contact its id, then the notes follow.
+    ids = queries.insert_contacts(session, [
+        {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "name": row.name,
+         "name_key": contact.key, "kind": contact.kind, "company": row.company,
+         "email": row.email, "cadence_days": row.cadence_days,
+         "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now)),
+         "plan_at": due, "created_at": now}
+        for contact, row in new])
+    for (contact, _row), contact_id in zip(new, ids, strict=True):
+        contact.id = contact_id
+    for contact in changed:
+        assert contact.id is not None
+        values = dict(contact.changes)
+        if "cadence_days" in values:
+            cadence = contact.changes["cadence_days"]
+            due = planner.cadence_next_due(contact.last_touch_at,
+                                           cadence if isinstance(cadence, int) else None,
+                                           contact.created_at)
+            values.update(next_due_at=due, plan_at=due)
+        queries.update_contact(session, ctx.user_id, contact.id, **values)
+    queries.insert_notes(session, [
+        {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "contact_id": contact.id,
+         "text": text, "created_at": now} for contact, text in notes])
 
 
 def _summary(plan: ImportPlan, dry_run: bool) -> str:
@@ -387,8 +404,8 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
     return text + "." + (" Nothing was saved: this was a dry run." if dry_run else "")
 
 
-async def import_contacts(rapport: Rapport, ctx: UserContext, filename: str, data: bytes, *,
-                          dry_run: bool = False) -> Reply:
+def import_file(session: Session, ctx: UserContext, filename: str, data: bytes, *,
+                dry_run: bool, now: datetime) -> Reply:
     """Validate and merge an uploaded file into the user's contacts, all or nothing."""
     parsed = parse_file(filename, data)
     notes = "\n".join(parsed.warnings[:MAX_REPORTED_ERRORS])
@@ -400,20 +417,16 @@ async def import_contacts(rapport: Rapport, ctx: UserContext, filename: str, dat
                 + (f"\n• … and {more} more." if more else ""))
         logger.info("import refused", extra={"errors": len(parsed.errors)})
         return Reply(text + (f"\n{notes}" if notes else ""), ok=False,
-                     extra={"errors": list(parsed.errors), "warnings": list(parsed.warnings)})
+                     view=ImportView(dry_run=dry_run, errors=tuple(parsed.errors),
+                                     warnings=tuple(parsed.warnings)))
     if not parsed.rows:
         return error("The file has a header but no contacts.")
-    try:
-        plan = await _merge(rapport, ctx, parsed.rows, write=not dry_run)
-    except (OperationalError, DBAPIError, OSError, TimeoutError) as failure:
-        from rapport.bot.core.actions import TRY_AGAIN
-
-        logger.warning("database unavailable for an import",
-                       extra={"error": type(failure).__name__})
-        return error(TRY_AGAIN)
+    plan = merge(session, ctx, parsed.rows, write=not dry_run, now=now)
     logger.info("import", extra={"dry_run": dry_run, "contacts_created": plan.created,
                                  "contacts_updated": plan.updated,
                                  "contacts_unchanged": plan.unchanged})
     return Reply(_summary(plan, dry_run) + (f"\n{notes}" if notes else ""),
                  changed=not dry_run and bool(plan.created or plan.updated),
-                 extra={"plan": plan, "warnings": list(parsed.warnings)})
+                 view=ImportView(dry_run=dry_run, created=plan.created, updated=plan.updated,
+                                 unchanged=plan.unchanged, notes_added=plan.notes_added,
+                                 warnings=tuple(parsed.warnings)))

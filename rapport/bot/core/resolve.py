@@ -1,21 +1,21 @@
-"""Find the contact a user meant: exact name, first name, or a 'did you mean' answer."""
+"""Find the contact a user meant: @mention, exact name, first name, or a 'did you mean' answer.
+
+Each step is one indexed lookup (`rapport.storage.queries`); only a miss reads every name
+for the fuzzy "did you mean". Never guesses between candidates.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import PersonRef
+from rapport.storage import queries
+from rapport.storage.queries import ContactName
 
 FUZZY_CUTOFF = 72
-
-
-@dataclass(frozen=True, slots=True)
-class ContactName:
-    id: int
-    name: str
-    platform_user_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +36,29 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def resolve(person: PersonRef, contacts: list[ContactName]) -> Resolved | Unresolved:
-    """Match `person` against the user's contacts; never guesses between candidates."""
+def resolve(session: Session, user_id: int, person: PersonRef) -> Resolved | Unresolved:
+    """Match `person` against the user's contacts."""
     if person.mention_id:
-        for contact in contacts:
-            if contact.platform_user_id == person.mention_id:
-                return Resolved(contact)
+        found = queries.contact_by_mention(session, user_id, person.mention_id)
+        if found is not None:
+            return Resolved(found)
         return Unresolved(f"<@{person.mention_id}> is not in your people yet.")
     wanted = name_key(person.text)
-    exact = [c for c in contacts if name_key(c.name) == wanted]
-    if len(exact) == 1:
-        return Resolved(exact[0])
-    first = [c for c in contacts if name_key(c.name).split(" ")[0] == wanted]
-    if len(first) == 1:
-        return Resolved(first[0])
-    if len(first) > 1:
-        names = tuple(sorted(c.name for c in first))
-        return Unresolved(f"Which {person.text} do you mean: {_or_list(names)}?", names)
+    exact = queries.contact_by_key(session, user_id, wanted)
+    if exact is not None:
+        return Resolved(exact)
+    if " " not in wanted:
+        first = queries.contacts_by_first_name(session, user_id, wanted)
+        if len(first) == 1:
+            return Resolved(first[0])
+        if len(first) > 1:
+            names = tuple(sorted(c.name for c in first))
+            return Unresolved(f"Which {person.text} do you mean: {_or_list(names)}?", names)
+    return did_you_mean(person, queries.contact_names(session, user_id))
+
+
+def did_you_mean(person: PersonRef, contacts: list[ContactName]) -> Unresolved:
+    """The answer to a name that matched nobody: close names, or how to add them."""
     choices = {c.id: c.name for c in contacts}
     matches = process.extract(person.text, choices, scorer=_name_score, limit=3,
                               score_cutoff=FUZZY_CUTOFF, processor=name_key)

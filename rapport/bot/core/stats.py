@@ -10,11 +10,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
-from rapport.storage.models import Contact, Draft, Nudge, Touchpoint
+from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
 
@@ -115,34 +114,24 @@ def overdue_days(next_due_at: datetime, now: datetime) -> int:
     return max((now - next_due_at).days, 0)
 
 
-async def compute_user_stats(session: AsyncSession, user_id: int, now: datetime) -> UserStats:
+def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserStats:
     """Count one user's touchpoints, nudges, contact health and drafts as of `now`."""
-    week_ago, month_ago = now - timedelta(days=7), now - timedelta(days=30)
-    week, month, reconnected = (await session.execute(
-        select(func.count().filter(Touchpoint.happened_at >= week_ago),
-               func.count(),
-               func.count(Touchpoint.contact_id.distinct()).filter(
-                   Touchpoint.happened_at >= week_ago))
-        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
-               Touchpoint.happened_at <= now))).one()
+    week, month, reconnected = queries.touch_counts(
+        session, user_id, week_ago=now - timedelta(days=7), month_ago=now - timedelta(days=30),
+        now=now)
     counts = dict.fromkeys(("acted_on", "done_late", "dismissed", "snoozed", "ignored",
                             "waiting"), 0)
-    for status, snoozes, delivered_at, acted_at in (await session.execute(
-            select(Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at)
-            .where(Nudge.user_id == user_id))).all():
+    for status, snoozes, delivered_at, acted_at in queries.nudge_outcomes(session, user_id):
         kind = classify_nudge(status, snoozes, delivered_at, acted_at, now)
         if kind is not None:
             counts[kind] += 1
-    contacts = (await session.execute(
-        select(Contact.id, Contact.name, Contact.cadence_days, Contact.next_due_at)
-        .where(Contact.user_id == user_id))).all()
+    contacts = queries.contact_rhythms(session, user_id)
     with_cadence = [(cid, name, due) for cid, name, cadence, due in contacts if cadence]
     overdue = sorted(
         (OverdueContact(cid, name, overdue_days(due, now))
          for cid, name, due in with_cadence if due is not None and due <= now),
         key=lambda o: (-o.days_overdue, o.name.casefold()))
-    drafts = (await session.execute(
-        select(Draft.outcome, Draft.edit_distance).where(Draft.user_id == user_id))).all()
+    drafts = queries.draft_outcomes(session, user_id)
     used = [distance for outcome, distance in drafts if outcome in USED_DRAFT_OUTCOMES]
     measured = [distance for distance in used if distance is not None]
     return UserStats(

@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         data = file.read_bytes()
 
         async def run() -> None:
-            from rapport.bot.core.replies import Actor
+            from rapport.bot.core.context import Actor
 
             runtime = await _runtime(settings)
             try:

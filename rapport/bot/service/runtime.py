@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.drafts import DraftService, build_draft_service
+from rapport.bot.core.context import Drafter
+from rapport.bot.core.drafts import build_draft_service
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.config import Settings
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
@@ -34,6 +35,11 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     _sweeper: Sweeper | None = None
 
+    @property
+    def drafts(self) -> Drafter | None:
+        """The draft service platforms finish drafts with (None: drafts are not wired)."""
+        return self.rapport.drafter
+
     def add_messenger(self, messenger: Messenger) -> None:
         self.messengers[messenger.platform] = messenger
         self._sweeper = None
@@ -46,8 +52,8 @@ class Runtime:
         return self._sweeper
 
     async def close(self) -> None:
-        if isinstance(self.rapport.drafter, DraftService) and self.rapport.drafter.provider:
-            await self.rapport.drafter.provider.close()
+        if self.drafts is not None:
+            await self.drafts.close()
         await self.engine.dispose()
 
 
@@ -59,7 +65,7 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     if upgrade:
         await db.upgrade(engine)
     sessions = db.session_factory(engine)
-    rapport = Rapport(sessions=sessions, clock=clock)
-    rapport.drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
+    drafts = build_draft_service(sessions=sessions, settings=settings, clock=clock)
+    rapport = Rapport(sessions=sessions, clock=clock, drafter=drafts)
     return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
                    clock=clock)

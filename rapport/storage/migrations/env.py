@@ -29,6 +29,8 @@ if connection is not None:
 else:
     # `alembic` run by hand with a sync URL (e.g. sqlite:///rapport.db) for autogenerate.
     url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("alembic needs sqlalchemy.url (e.g. -x or alembic.ini) outside the app")
     with create_engine(url).connect() as sync_connection:
         _run(sync_connection)
         sync_connection.commit()

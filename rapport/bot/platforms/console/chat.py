@@ -14,10 +14,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 
-from rapport.bot.core.actions import Rapport, valid_zone
-from rapport.bot.core.commands import ImportFile, parse_command
-from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, DraftService, draft_label
-from rapport.bot.core.replies import Actor, DraftView, Reply
+from rapport.bot.core.commands import ImportFile
+from rapport.bot.core.context import Actor, Drafter
+from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, draft_label
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.verbs import parse_command
+from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 
 PLATFORM = "console"
@@ -53,12 +56,11 @@ def console_actor(user: str | None = None, tz: str | None = None) -> Actor:
                  display_name=name, tz=tz or local_zone_name(), workspace_name="Console")
 
 
-def render_reply(reply: Reply) -> str:
-    """A reply as terminal text."""
-    text = reply.text
+def render_reply(reply: Reply, saved_as: Path | None = None) -> str:
+    """A reply as terminal text (with where a file it carried was saved)."""
     if reply.attachment is not None:
-        text += f"\n(saved as {reply.extra.get('path', reply.attachment.filename)})"
-    return text
+        return f"{reply.text}\n(saved as {saved_as or reply.attachment.filename})"
+    return reply.text
 
 
 def render_draft(view: DraftView) -> str:
@@ -154,16 +156,15 @@ class ConsoleChat:
         reply = await self._import_file(line) if line.lower().startswith("import ") else None
         if reply is None:
             reply = await self.rapport.handle_text(self.actor, line)
+        saved_as = None
         if reply.attachment is not None:
-            path = self.export_dir / reply.attachment.filename
-            path.write_bytes(reply.attachment.data)
-            reply = Reply(text=reply.text, ok=reply.ok, attachment=reply.attachment,
-                          extra={**reply.extra, "path": str(path)})
-        if reply.draft is not None and isinstance(self.rapport.drafter, DraftService):
+            saved_as = self.export_dir / reply.attachment.filename
+            saved_as.write_bytes(reply.attachment.data)
+        if reply.draft is not None and self.rapport.drafter is not None:
             self.write(render_draft(reply.draft) + "\n")
             await self.edit_draft(self.rapport.drafter, reply.draft)
             return reply
-        self.write(render_reply(reply) + "\n")
+        self.write(render_reply(reply, saved_as) + "\n")
         return reply
 
     async def _import_file(self, line: str) -> Reply | None:
@@ -195,7 +196,7 @@ class ConsoleChat:
         except StopAsyncIteration:
             return None
 
-    async def edit_draft(self, drafter: DraftService, view: DraftView) -> DraftOutcome:
+    async def edit_draft(self, drafter: Drafter, view: DraftView) -> DraftOutcome:
         """Read the user's version of a draft; unchanged text is refused until edited."""
         while True:
             self.write(EDIT_PROMPT)

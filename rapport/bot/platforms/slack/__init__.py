@@ -7,9 +7,10 @@ import logging
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
-from rapport.bot.platforms.slack.app import SlackPlatform, build_platform
+from rapport.bot.platforms.slack import transport
 from rapport.bot.platforms.slack.install import build_installations
 from rapport.bot.platforms.slack.messenger import SlackMessenger
+from rapport.bot.platforms.slack.platform import SlackPlatform, build_platform
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
 from rapport.bot.service.server import RouteInstaller
@@ -48,11 +49,7 @@ def slack_installer() -> RouteInstaller:
         platform = build_platform(runtime)
         await platform.start()
         app[SLACK_KEY] = platform
-        if settings.slack_signing_secret:
-            app.router.add_post("/slack/events", platform.handle_events)
-        if platform.installations.oauth:
-            app.router.add_get("/slack/install", platform.handle_install)
-            app.router.add_get("/slack/oauth_redirect", platform.handle_oauth_redirect)
+        transport.mount(app, platform)
         token = runtime.settings.slack_app_token
         if token:
             handler = socket_mode_handler(platform, token)

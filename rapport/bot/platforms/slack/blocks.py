@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -29,8 +29,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from rapport.bot.core.drafts import DISCLOSURE_LINE
-from rapport.bot.core.replies import DraftView, Reply
+from rapport.bot.core.overview import coming_lines, due_text, overdue_lines
 from rapport.bot.core.stats import UserStats
+from rapport.bot.core.views import DraftView, DueView, HomeView, Reply, SettingsView
 from rapport.scheduler import planner, wording
 from rapport.scheduler.messenger import NudgeItem, OutgoingMessage
 
@@ -200,13 +201,12 @@ def reply_pages(reply: Reply) -> RenderedReply:
     """A Reply as paginated message blocks: text, then nudge cards, then an attachment."""
     blocks: list[Block] = []
     text = reply.text if reply.ok else f"⚠️ {reply.text}"
-    if reply.nudges:
-        # The cards repeat the "Due now" lines with buttons; the text keeps the rest.
-        kept = [line for line in reply.text.split("\n")
-                if not line.startswith("  #") and not line.startswith("Reply “done")
-                and line != "Due now:"]
-        blocks += text_sections("\n".join(kept))
-        blocks += nudge_blocks(reply.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
+    if isinstance(reply.view, DueView) and reply.view.nudges:
+        # The cards show the open nudges with buttons; the text keeps the rest.
+        rest = replace(reply.view, nudges=())
+        if rest.overdue or rest.coming:
+            blocks += text_sections(due_text(rest))
+        blocks += nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
                                heading="Due now")
     else:
         blocks += text_sections(text)
@@ -230,13 +230,22 @@ def _chunks(text: str, size: int) -> list[str]:
 # ---------------------------------------------------------------------------------- views
 @dataclass(frozen=True, slots=True)
 class HomeContent:
-    """What the Home tab shows; the app fills it from the core's use cases."""
+    """What the Home tab shows, from the core's `HomeView` (see `home_content`)."""
 
     due: Sequence[NudgeItem]
     coming_up: str
     people: str
     stats_text: str
     stats: UserStats | None = None
+
+
+def home_content(view: HomeView) -> HomeContent:
+    """The Home tab's content from the core's typed view."""
+    # Home's "Coming up" also lists who is overdue with a nudge on its way.
+    upcoming = overdue_lines(view.due) + coming_lines(view.due)
+    return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
+                       people=view.people_text, stats_text=view.stats_text,
+                       stats=view.stats.stats)
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -304,14 +313,15 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
 
-def settings_view(*, tz: str, window: str, working_days: int, daily_cap: int, digest: bool,
-                  ai_enabled: bool) -> dict[str, Any]:
+def settings_view(settings: SettingsView) -> dict[str, Any]:
     """The settings modal, prefilled with the user's current values."""
+    tz, window, working_days = settings.tz, settings.window, settings.working_days
+    daily_cap, digest, ai_enabled = settings.daily_cap, settings.digest, settings.ai_enabled
     day_options = [Option(value=str(i), label=name) for i, name in enumerate(_DAYS)]
     on_off = [Option(value="on", label="On"), Option(value="off", label="Off")]
     checked = [day_options[i] for i in range(7) if working_days & (1 << i)]
     days = CheckboxesElement(action_id="value", options=day_options,
-                             **({"initial_options": checked} if checked else {}))
+                             initial_options=checked or None)
     cap_options = [Option(value=str(n), label=str(n)) for n in range(1, 21)]
     blocks: list[Block] = [
         InputBlock(block_id="tz", label="Time zone",
@@ -342,7 +352,7 @@ def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any
     """The "Log touchpoint" modal, prefilled with the message author and its text."""
     kinds = [Option(value=k, label=k.title()) for k in _KINDS]
     person = UserSelectElement(action_id="value", placeholder="Who did you talk to?",
-                               **({"initial_user": author_id} if author_id else {}))
+                               initial_user=author_id or None)
     blocks: list[Block] = [
         InputBlock(block_id="contact", label="Contact", element=person),
         InputBlock(block_id="kind", label="How", element=StaticSelectElement(
@@ -350,7 +360,7 @@ def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any
         InputBlock(block_id="summary", label="What you talked about", optional=True,
                    element=PlainTextInputElement(
                        action_id="value", multiline=True, max_length=MAX_INPUT_TEXT,
-                       **({"initial_value": clip(summary, MAX_INPUT_TEXT)} if summary else {}))),
+                       initial_value=clip(summary, MAX_INPUT_TEXT) if summary else None)),
     ]
     return View(type="modal", callback_id=CALLBACK_LOG_TOUCHPOINT, title="Log touchpoint",
                 submit="Log", close="Cancel", blocks=blocks).to_dict()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -14,11 +13,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import importer
-from rapport.bot.core.replies import Reply
+from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
-
-if TYPE_CHECKING:
-    from rapport.bot.platforms.slack.app import SlackPlatform
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +30,6 @@ DOWNLOAD_TIMEOUT_SECONDS = 15.0
 _CHUNK_BYTES = 64 * 1024
 # Slack's own file hosts; the configured API host is allowed too (GovSlack, the local test fake).
 _FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
-Ack = Callable[..., Awaitable[Any]]
-Respond = Callable[..., Awaitable[Any]]
 
 
 class ImportRefused(Exception):

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport.bot.service.config import Settings
-from rapport.storage.models import Workspace
+from rapport.storage import queries
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +30,8 @@ USER_SCOPES = ("chat:write", "im:write")
 async def set_workspace_active(sessions: async_sessionmaker[AsyncSession], team_id: str,
                                active: bool) -> None:
     """Start or stop deliveries to a Slack workspace (install, uninstall)."""
-    async with sessions() as session, session.begin():
-        await session.execute(update(Workspace).where(
-            Workspace.platform == PLATFORM, Workspace.external_id == team_id
-        ).values(active=active))
+    await Database(sessions).run(lambda session: queries.set_workspace_active(
+        session, PLATFORM, team_id, active))
 
 
 class RapportInstallationStore(AsyncSQLAlchemyInstallationStore):

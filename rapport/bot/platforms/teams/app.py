@@ -8,8 +8,8 @@ from aiohttp import web
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from rapport.bot.core.drafts import DraftService
-from rapport.bot.core.replies import Actor, Reply, error
+from rapport.bot.core.context import Actor
+from rapport.bot.core.views import Reply, error
 from rapport.bot.platforms.teams.adapter import bot_app_id, build_adapter, check_settings
 from rapport.bot.platforms.teams.handler import DraftAction, RapportTeamsBot
 from rapport.bot.platforms.teams.messenger import TeamsMessenger
@@ -20,13 +20,12 @@ logger = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
 
 
-def _draft_action(runtime: Runtime) -> DraftAction | None:
-    """Draft buttons finish drafts through bot/drafts.py's DraftService, when it is wired."""
-    service = runtime.rapport.drafter
-    if not isinstance(service, DraftService):
-        return None
-
+def _draft_action(runtime: Runtime) -> DraftAction:
+    """Draft buttons finish drafts through the runtime's draft service."""
     async def finish(actor: Actor, draft_id: int, verb: str, text: str | None) -> Reply:
+        service = runtime.drafts
+        if service is None:
+            return error("Copy the text from the box above and send it in your own words.")
         # "post" cannot happen in Teams (the bot cannot write as the user): it is a copy.
         outcome = await service.finish(actor, draft_id, text or "",
                                        "discard" if verb == "discard" else "copy")

@@ -13,8 +13,8 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
-from rapport.bot.core.replies import DraftView
 from rapport.bot.core.stats import UserStats
+from rapport.bot.core.views import DraftView
 from rapport.scheduler.messenger import NudgeItem
 
 CARD_VERSION = "1.5"

@@ -29,10 +29,11 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
 
-from rapport.bot.core import commands
-from rapport.bot.core.actions import Rapport
-from rapport.bot.core.replies import Actor, Reply
-from rapport.bot.core.stats import UserStats
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Actor, UserContext
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.verbs import help_text
+from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
@@ -150,9 +151,9 @@ def render_reply(reply: Reply) -> Activity:
         activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
         activity.summary = f"Draft for {reply.draft.contact_name}"
         return activity
-    stats = reply.extra.get("stats")
-    if isinstance(stats, UserStats):
-        activity = MessageFactory.attachment(cards.as_attachment(cards.stats_card(stats)))
+    if isinstance(reply.view, StatsView):
+        activity = MessageFactory.attachment(
+            cards.as_attachment(cards.stats_card(reply.view.stats)))
         activity.summary = "Your stats"
         return activity
     if reply.nudges:
@@ -277,15 +278,24 @@ class RapportTeamsBot(TeamsActivityHandler):
         await turn_context.send_activity(activity)
 
     async def _remember(self, turn_context: TurnContext, actor: Actor) -> bool:
-        ctx = await self.rapport.user_context(actor)
-        return await self.references.save(
-            workspace_id=ctx.workspace_id, user_id=ctx.user_id,
-            reference=TurnContext.get_conversation_reference(turn_context.activity))
+        reference = TurnContext.get_conversation_reference(turn_context.activity)
+
+        async def save(ctx: UserContext) -> bool:
+            return await self.references.save(workspace_id=ctx.workspace_id,
+                                              user_id=ctx.user_id, reference=reference)
+
+        return bool(await self.rapport.with_user(actor, save))
+
+    @staticmethod
+    async def _context(ctx: UserContext) -> UserContext:
+        return ctx
 
     async def _send_privately(self, turn_context: TurnContext, actor: Actor,
                               reply: Reply) -> bool:
         """Deliver `reply` in the user's personal chat, opening one if needed."""
-        ctx = await self.rapport.user_context(actor)
+        ctx = await self.rapport.with_user(actor, self._context)
+        if ctx is None:
+            return False
 
         async def send(inner: TurnContext) -> None:
             await inner.send_activity(render_reply(reply))
@@ -368,8 +378,11 @@ class RapportTeamsBot(TeamsActivityHandler):
         if not is_personal(turn_context.activity):
             return
         actor = actor_for(turn_context.activity)
-        ctx = await self.rapport.user_context(actor)
-        await self.references.deactivate(ctx.user_id, "uninstalled")
+
+        async def deactivate(ctx: UserContext) -> None:
+            await self.references.deactivate(ctx.user_id, "uninstalled")
+
+        await self.rapport.with_user(actor, deactivate)
         # The next message then goes through the row check that re-activates the user.
         self.rapport.forget_cached(actor.platform, actor.workspace_external_id,
                                    actor.user_external_id)
@@ -381,7 +394,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             first = actor.display_name.split(" ")[0] if actor.display_name else "there"
             welcome = (f"Hi {first}, I'm Rapport. I help you keep in touch with the people you "
                        "work with, and everything you tell me stays private to you. Type a "
-                       "command here, for example “log Dana coffee”.\n\n" + commands.help_text())
+                       "command here, for example “log Dana coffee”.\n\n" + help_text())
             activity = MessageFactory.text(welcome)
             activity.text_format = "plain"
             await turn_context.send_activity(activity)
@@ -428,8 +441,11 @@ class RapportTeamsBot(TeamsActivityHandler):
                                or data.get("snooze_until"))
             if until is None:
                 return None, "Pick a day to snooze until."
+        command = c.nudge_button(str(verb), nudge_id, until)
+        if command is None:
+            return None, STALE_BUTTON
         actor = actor_for(turn_context.activity)
-        reply = await self.rapport.handle_nudge_action(actor, nudge_id, str(verb), until)
+        reply = await self.rapport.execute(actor, command)
         if verb == "draft":
             # The draft arrives as its own message; the nudge card keeps its buttons.
             if reply.ok:
@@ -449,8 +465,8 @@ class RapportTeamsBot(TeamsActivityHandler):
         ids = ids[:cards.MAX_CARD_ITEMS] or [acted]
         if ids == [acted]:
             return cards.outcome_card(outcome)
-        ctx = await self.rapport.user_context(actor)
-        still_open = [item for item in await self.rapport.open_nudges(ctx)
+        open_now = await self.rapport.with_user(actor, self.rapport.open_nudges) or []
+        still_open = [item for item in open_now
                       if item.nudge_id in ids and item.nudge_id != acted]
         return cards.nudge_card(still_open, outcomes={acted: outcome}, card_nudges=ids)
 

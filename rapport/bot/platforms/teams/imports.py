@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 import aiohttp
 from botbuilder.schema import Activity
 
-from rapport.bot.core.actions import Rapport
+from rapport.bot.core.context import Actor
 from rapport.bot.core.importer import MAX_BYTES
-from rapport.bot.core.replies import Actor
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import ImportView
 from rapport.bot.platforms.teams import cards
 
 logger = logging.getLogger(__name__)
@@ -237,7 +238,7 @@ class TeamsImports:
         if verb == cards.IMPORT_CANCEL:
             return cards.import_result_card(item.filename, CANCELLED, ok=False), CANCELLED
         reply = await self.rapport.handle_import(actor, item.filename, item.data, dry_run=False)
-        if not reply.ok and not reply.extra.get("errors"):
+        if not reply.ok and not (isinstance(reply.view, ImportView) and reply.view.errors):
             # A passing failure (database busy): the same click may work in a moment.
             self.pending.restore(token, item)
             return None, reply.text

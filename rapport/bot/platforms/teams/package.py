@@ -39,7 +39,7 @@ def load_manifest_template(manifest_dir: Path | None = None) -> dict[str, Any]:
 def render_manifest(manifest: dict[str, Any], *, app_id: str) -> dict[str, Any]:
     """A copy of ``manifest`` with the app id and every bot id set to ``app_id``."""
     _check_app_id(app_id)
-    rendered = json.loads(json.dumps(manifest))
+    rendered: dict[str, Any] = json.loads(json.dumps(manifest))
     rendered["id"] = app_id
     for bot in rendered.get("bots", []):
         bot["botId"] = app_id

@@ -50,7 +50,7 @@ class ReferenceStore:
                             service_url=(reference.service_url or "")[:500] or None,
                             reference_json=payload, updated_at=self.clock()))
                         return True
-                    changed = row.conversation_id != conversation_id[:300]
+                    changed = bool(row.conversation_id != conversation_id[:300])
                     if changed or row.reference_json != payload:
                         row.conversation_id = conversation_id[:300]
                         row.service_url = (reference.service_url or "")[:500] or None

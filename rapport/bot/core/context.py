@@ -1,0 +1,104 @@
+"""Who is acting and what a use case may call: shared by the core's modules and platforms.
+
+Small on purpose: the use-case modules, the importer and the platforms depend on this module
+instead of on each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from rapport.scheduler import planner
+
+if TYPE_CHECKING:
+    from rapport.bot.core.drafts import DraftOutcome
+    from rapport.bot.core.views import Reply
+
+TRY_AGAIN = "I can't reach my database right now. Please try again in a moment."
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is talking to Rapport, as the platform told us."""
+
+    platform: str
+    workspace_external_id: str
+    user_external_id: str
+    display_name: str = ""
+    tz: str | None = None
+    workspace_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UserContext:
+    """The acting user's ids and preferences, loaded once per command."""
+
+    workspace_id: int
+    user_id: int
+    platform: str
+    tz: str
+    prefs: planner.DeliveryPrefs
+    digest: bool
+    ai_enabled: bool
+    tone: str
+    weekly_summary: bool
+    workspace_ai_enabled: bool
+    disclosure_policy: str
+    active: bool = True
+
+    def today(self, now: datetime) -> date:
+        return planner.local_date(now, self.tz)
+
+
+class Directory(Protocol):
+    """The platform's people directory, for names of @mentioned colleagues."""
+
+    async def display_name(self, user_external_id: str) -> str | None: ...
+
+
+DraftOutcomeKind = Literal["post", "copy", "discard"]
+
+
+class Drafter(Protocol):
+    """Makes drafts and finishes them (`rapport.bot.core.drafts.DraftService`)."""
+
+    async def draft_for(self, ctx: UserContext, contact_id: int,
+                        nudge_id: int | None) -> Reply: ...
+
+    async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,
+                      outcome: DraftOutcomeKind, disclose: bool = True) -> DraftOutcome: ...
+
+    async def finish(self, who: UserContext | Actor, draft_id: int, final_text: str,
+                     outcome: DraftOutcomeKind, disclose: bool = True) -> DraftOutcome: ...
+
+    async def close(self) -> None:
+        """Release the provider's connections."""
+
+
+@dataclass(slots=True)
+class Turn:
+    """One command's unit of work: the session, who acts, and the moment it happens."""
+
+    session: Session
+    user: UserContext
+    now: datetime
+    # Display names of @mentioned people, looked up before the unit of work when needed.
+    mention_names: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.user.today(self.now)
+
+
+class MentionNamesNeeded(Exception):
+    """Raised inside a unit of work that must create a contact from an @mention whose name
+    it does not know yet: the facade asks the directory, then runs the work again."""
+
+    def __init__(self, mention_ids: tuple[str, ...]) -> None:
+        super().__init__(", ".join(mention_ids))
+        self.mention_ids = mention_ids

@@ -1,0 +1,49 @@
+"""Use cases on a person's data as a whole: export it, import contacts, forget it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn
+from rapport.bot.core.people import forget_person
+from rapport.bot.core.views import Attachment, FileView, Reply
+from rapport.storage import queries
+
+FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, notes, "
+                     "conversations, nudges and drafts. It cannot be undone. To go ahead, type "
+                     "“forget me confirm”.")
+IMPORT_IN_CHAT = ("Import reads a file on your own computer, so it works in the console "
+                  "(`rapport chat`) or with `rapport import FILE --user ...`.")
+
+
+def export_data(turn: Turn) -> dict[str, Any]:
+    """Every row Rapport keeps for this user, as plain JSON-ready data."""
+    tables = queries.user_rows(turn.session, turn.user.user_id)
+    [user] = tables.pop("user")
+    result: dict[str, Any] = {"user": user, "exported_at": turn.now, **tables}
+    result["sent_to_ai_providers"] = [
+        {"draft_id": d["id"], "provider": d["provider"], "model": d["model"],
+         "sent": json.loads(d["sent_context"]) if d["sent_context"] else None,
+         "at": d["created_at"]}
+        for d in result["drafts"] if d["sent_context"]]
+    return result
+
+
+def export(turn: Turn, command: c.Export) -> Reply:
+    del command
+    data = export_data(turn)
+    payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
+    return Reply(f"Here is everything Rapport stores about your relationships "
+                 f"({len(data['contacts'])} people).",
+                 view=FileView(Attachment("rapport-export.json", "application/json", payload)))
+
+
+def forget(turn: Turn, command: c.Forget) -> Reply:
+    if command.person is not None:
+        return forget_person(turn, command.person)
+    if not command.confirmed:
+        return Reply(FORGET_ME_WARNING)
+    queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)
+    return Reply("Done. Everything Rapport stored for you is deleted.")

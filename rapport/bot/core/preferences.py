@@ -1,0 +1,135 @@
+"""Use cases on when and how Rapport reaches a person: settings, pause, resume."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.views import Reply, SettingsView, error
+from rapport.scheduler import planner, wording
+from rapport.storage import queries
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_days(mask: int) -> str:
+    """'Mon-Fri', 'Sun-Thu', 'Mon, Wed, Fri' or 'every day'."""
+    days = [i for i in range(7) if mask & (1 << i)]
+    if len(days) == 7:
+        return "every day"
+    if not days:
+        return "no days"
+    for start in range(7):
+        run = [(start + k) % 7 for k in range(len(days))]
+        if sorted(run) == days and len(days) > 2:
+            return f"{_DAY_NAMES[run[0]]}-{_DAY_NAMES[run[-1]]}"
+    return ", ".join(_DAY_NAMES[d] for d in days)
+
+
+def settings_view(ctx: UserContext, now: datetime) -> SettingsView:
+    p = ctx.prefs
+    paused = p.paused_until is not None and p.paused_until > now
+    return SettingsView(
+        tz=ctx.tz, window_start_minute=p.window_start_minute,
+        window_end_minute=p.window_end_minute, working_days=p.working_days,
+        daily_cap=p.daily_cap, digest=ctx.digest, ai_enabled=ctx.ai_enabled,
+        workspace_ai_enabled=ctx.workspace_ai_enabled, tone=ctx.tone,
+        weekly_summary=ctx.weekly_summary,
+        paused_until=planner.local_date(p.paused_until, ctx.tz)
+        if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
+        paused_indefinitely=paused and p.paused_until is not None
+        and p.paused_until >= FAR_FUTURE)
+
+
+def describe_settings(view: SettingsView) -> str:
+    """The user's settings as a short text."""
+    paused = ""
+    if view.paused_indefinitely:
+        paused = "\n• Paused until you resume"
+    elif view.paused_until is not None:
+        paused = f"\n• Paused until {view.paused_until}"
+    ai = "on" if view.ai_enabled and view.workspace_ai_enabled else "off"
+    if not view.workspace_ai_enabled:
+        ai += " (turned off for the whole workspace)"
+    return (f"Your settings:\n• Time zone: {view.tz}\n"
+            f"• Delivery window: {view.window} on {format_days(view.working_days)}\n"
+            f"• At most {view.daily_cap} nudge message(s) a day; digest: "
+            f"{'on' if view.digest else 'off'}\n"
+            f"• AI drafts: {ai}; tone: {view.tone}\n"
+            f"• Weekly summary: {'on' if view.weekly_summary else 'off'}{paused}")
+
+
+def show_settings(ctx: UserContext, now: datetime) -> Reply:
+    view = settings_view(ctx, now)
+    return Reply(describe_settings(view), view=view)
+
+
+def settings(turn: Turn, command: c.Settings) -> Reply:
+    if not command.is_change:
+        return show_settings(turn.user, turn.now)
+    values: dict[str, Any] = {}
+    if command.tz is not None:
+        zone = valid_zone(command.tz)
+        if zone is None:
+            return error(f"I don't know the time zone “{command.tz[:40]}”. Use a name like "
+                         f"Europe/Berlin or America/New_York.\nUsage: {c.SETTINGS_USAGE}")
+        values.update(tz=zone, tz_from_platform=False)
+    if command.window is not None:
+        values.update(window_start_minute=command.window[0],
+                      window_end_minute=command.window[1])
+    for field, column in (("days", "working_days"), ("cap", "daily_cap"),
+                          ("digest", "digest"), ("ai", "ai_enabled"), ("tone", "tone"),
+                          ("summary", "weekly_summary")):
+        value = getattr(command, field)
+        if value is not None:
+            values[column] = value
+    queries.update_user(turn.session, turn.user.user_id, **values)
+    updated = _updated_context(turn.user, values)
+    _reschedule_follow_ups(turn, updated)
+    return Reply("Saved.\n" + describe_settings(settings_view(updated, turn.now)), changed=True,
+                 view=settings_view(updated, turn.now))
+
+
+def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
+    prefs = replace(ctx.prefs, tz=values.get("tz", ctx.tz),
+                    window_start_minute=values.get("window_start_minute",
+                                                   ctx.prefs.window_start_minute),
+                    window_end_minute=values.get("window_end_minute",
+                                                 ctx.prefs.window_end_minute),
+                    working_days=values.get("working_days", ctx.prefs.working_days),
+                    daily_cap=values.get("daily_cap", ctx.prefs.daily_cap))
+    return replace(ctx, tz=prefs.tz, prefs=prefs, digest=values.get("digest", ctx.digest),
+                   ai_enabled=values.get("ai_enabled", ctx.ai_enabled),
+                   tone=values.get("tone", ctx.tone),
+                   weekly_summary=values.get("weekly_summary", ctx.weekly_summary))
+
+
+def _reschedule_follow_ups(turn: Turn, ctx: UserContext) -> None:
+    # Follow-up moments depend on the window and zone; recompute the ones not yet planned.
+    today = ctx.today(turn.now)
+    for note_id, follow_up_on in queries.unplanned_follow_ups(turn.session, ctx.user_id):
+        moment = planner.follow_up_moment(follow_up_on, ctx.prefs)
+        queries.set_note_plan(turn.session, note_id,
+                              max(moment, turn.now) if follow_up_on <= today else moment)
+
+
+def pause(turn: Turn, command: c.Pause) -> Reply:
+    until = FAR_FUTURE if command.until is None else planner.local_moment(
+        command.until, 0, turn.user.tz)
+    queries.update_user(turn.session, turn.user.user_id, paused_until=until)
+    if command.until is None:
+        return Reply("Paused. No nudges until you type “resume”.", changed=True)
+    return Reply(f"Paused until {wording.friendly_day(command.until, turn.today)}.",
+                 changed=True)
+
+
+def resume(turn: Turn, command: c.Resume) -> Reply:
+    del command
+    queries.update_user(turn.session, turn.user.user_id, paused_until=None)
+    return Reply("Welcome back. Nudges are on again.", changed=True)
+

@@ -1,0 +1,184 @@
+"""The core's front door: every command, button and form of every platform ends here.
+
+`Rapport.handle_text` parses a line through the command table; `Rapport.execute` takes a
+typed command that a form or button built. Both run the verb's handler for one actor in one
+unit of work and answer with a `Reply`; neither ever raises to the user (a database outage
+answers "try again").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from rapport.bot.core import commands as c
+from rapport.bot.core import importer, overview, verbs
+from rapport.bot.core.context import (
+    TRY_AGAIN,
+    Actor,
+    Directory,
+    Drafter,
+    MentionNamesNeeded,
+    Turn,
+    UserContext,
+)
+from rapport.bot.core.users import Users
+from rapport.bot.core.views import HomeView, Reply, error
+from rapport.scheduler import planner
+from rapport.scheduler.messenger import NudgeItem
+from rapport.storage.uow import Database
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# What a database that is down or overloaded raises through SQLAlchemy and the drivers.
+DATABASE_TROUBLE = (OperationalError, DBAPIError, OSError, TimeoutError)
+
+
+class Rapport:
+    """The application's use cases behind one small facade, shared by every platform."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
+                 clock: Callable[[], datetime] = planner.utcnow,
+                 drafter: Drafter | None = None,
+                 on_change: Callable[[UserContext], Awaitable[None]] | None = None) -> None:
+        self.sessions = sessions
+        self.db = Database(sessions)
+        self.clock = clock
+        self.drafter = drafter
+        # Platforms refresh their views (Slack's App Home) when a user's data changes.
+        self.on_change = on_change
+        self.users = Users(self.db, clock)
+
+    # ------------------------------------------------------------------ entry points
+    async def handle_text(self, actor: Actor, text: str, *,
+                          directory: Directory | None = None) -> Reply:
+        """Parse and run one command typed by `actor`."""
+
+        async def parse_and_run(ctx: UserContext) -> Reply:
+            command = verbs.parse_command(text, today=ctx.today(self.clock()))
+            if isinstance(command, c.CommandError):
+                return error(command.text())
+            return await self.run(ctx, command, directory=directory)
+
+        return await self.guarded(actor, parse_and_run)
+
+    async def execute(self, actor: Actor, command: c.Command, *,
+                      directory: Directory | None = None) -> Reply:
+        """Run a typed command built by a form or a button."""
+
+        async def run(ctx: UserContext) -> Reply:
+            return await self.run(ctx, command, directory=directory)
+
+        return await self.guarded(actor, run)
+
+    async def handle_import(self, actor: Actor, filename: str, data: bytes, *,
+                            dry_run: bool) -> Reply:
+        """A contacts file the actor sent (upload, console path, CLI): dry run or import."""
+
+        async def run(ctx: UserContext) -> Reply:
+            return await self.import_contacts(ctx, filename, data, dry_run=dry_run)
+
+        return await self.guarded(actor, run)
+
+    async def home(self, actor: Actor) -> HomeView | None:
+        """What App Home shows, in one read; None when the database can't be reached."""
+        return await self.with_user(actor, lambda ctx: self.read(ctx, overview.home))
+
+    async def with_user(self, actor: Actor,
+                        work: Callable[[UserContext], Awaitable[T]]) -> T | None:
+        """Platform work that needs the actor's rows; None when the database can't be
+        reached (logged), so a platform never turns an outage into a traceback."""
+        try:
+            return await work(await self.users.context(actor))
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return None
+
+    async def guarded(self, actor: Actor,
+                      use_case: Callable[[UserContext], Awaitable[Reply]]) -> Reply:
+        """Run a use case for `actor`: a database outage answers "try again", never raises."""
+        try:
+            ctx = await self.users.context(actor)
+            reply = await use_case(ctx)
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return error(TRY_AGAIN)
+        if reply.changed and self.on_change is not None:
+            try:
+                await self.on_change(ctx)
+            except Exception as failure:  # a view refresh must not turn a success into an error
+                logger.warning("change hook failed", extra={"error": type(failure).__name__})
+        return reply
+
+    async def run(self, ctx: UserContext, command: c.Command, *,
+                  directory: Directory | None = None) -> Reply:
+        """Run a command for a loaded user: its verb's handler, in one unit of work."""
+        verb = verbs.verb_for(command)
+        if verb.handle_async is not None:
+            return await verb.handle_async(self, ctx, command)
+        assert verb.handle is not None
+        handle = verb.handle
+        now = self.clock()
+        names: dict[str, str] = {}
+        while True:
+            try:
+                reply = await self.db.run(
+                    lambda session: handle(Turn(session, ctx, now, names), command),
+                    write=verb.writes)
+            except MentionNamesNeeded as needed:
+                # The work was rolled back; ask the directory (a platform call, never inside
+                # a transaction), then do it again with the names.
+                names.update({mention: await self._display_name(mention, directory)
+                              for mention in needed.mention_ids})
+                continue
+            break
+        if isinstance(command, c.Forget) and command.person is None and command.confirmed:
+            self.users.forget_user(ctx.workspace_id, ctx.user_id)
+        return reply
+
+    async def read(self, ctx: UserContext, work: Callable[[Turn], T]) -> T:
+        """Run read-only work for a loaded user in one unit of work."""
+        now = self.clock()
+        return await self.db.run(lambda session: work(Turn(session, ctx, now)), write=False)
+
+    @staticmethod
+    async def _display_name(mention_id: str, directory: Directory | None) -> str:
+        if directory is None:
+            return ""
+        try:
+            return await directory.display_name(mention_id) or ""
+        except Exception as failure:  # the directory is a nicety; fall back to the mention
+            logger.warning("directory lookup failed", extra={"error": type(failure).__name__})
+            return ""
+
+    # ------------------------------------------------------------------ for platforms
+    async def user_context(self, actor: Actor) -> UserContext:
+        """The actor's loaded rows (unguarded: callers handle database trouble)."""
+        return await self.users.context(actor)
+
+    def forget_cached(self, platform: str, workspace_external_id: str,
+                      user_external_id: str | None = None) -> None:
+        """Drop cached ids after deletes (forget me, uninstall) or profile changes."""
+        self.users.forget(platform, workspace_external_id, user_external_id)
+
+    async def open_nudges(self, ctx: UserContext) -> list[NudgeItem]:
+        """The user's nudges that are due and not acted on, oldest first."""
+        return await self.read(ctx, overview.open_nudges)
+
+    async def import_contacts(self, ctx: UserContext, filename: str, data: bytes, *,
+                              dry_run: bool = False) -> Reply:
+        """Merge an uploaded CSV or vCard into the user's contacts, all or nothing."""
+        now = self.clock()
+
+        def work(session: Session) -> Reply:
+            return importer.import_file(session, ctx, filename, data, dry_run=dry_run, now=now)
+
+        return await self.db.run(work, write=not dry_run)
+

@@ -1,0 +1,195 @@
+"""What the core answers: a `Reply` carrying plain text plus one typed view.
+
+The text is the core's own wording (the console prints it; every platform uses it as the
+fallback). The view is the same answer as data, so each platform renders it its own way
+(Block Kit, Adaptive Cards) without reading the text back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rapport.bot.core.stats import UserStats
+from rapport.scheduler.messenger import NudgeItem
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file for the user (an export)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FileView:
+    """A file to hand over (Slack uploads it, Teams inlines it, the console saves it)."""
+
+    attachment: Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class DraftView:
+    """A draft the user must edit before posting."""
+
+    draft_id: int
+    contact_id: int | None
+    contact_name: str
+    text: str
+    provider: str
+    is_template: bool
+    disclosure_policy: str
+    can_post: bool
+    notice: str = ""
+    # AI drafts name their model; Slack needs the contact's user id to open the DM.
+    model: str | None = None
+    nudge_id: int | None = None
+    contact_platform_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueLine:
+    """Someone past their rhythm whose nudge is not out yet."""
+
+    name: str
+    since: date
+
+
+@dataclass(frozen=True, slots=True)
+class ComingLine:
+    """Something in the next week: a rhythm falling due, or a note to ask about."""
+
+    name: str
+    day: date | None
+    # None for "talk to <name>"; the note text for "ask <name> about <topic>".
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueView:
+    """Open nudges (with their actions), overdue people, and what is coming up."""
+
+    nudges: tuple[NudgeItem, ...]
+    overdue: tuple[OverdueLine, ...]
+    coming: tuple[ComingLine, ...]
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class PersonLine:
+    """One row of the people list."""
+
+    contact_id: int
+    name: str
+    company: str | None
+    kind: str
+    cadence_days: int | None
+    last_touch_on: date | None
+    health: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleView:
+    people: tuple[PersonLine, ...]
+    truncated: bool
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    stats: UserStats
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """The user's preferences as values (the settings form is filled from these)."""
+
+    tz: str
+    window_start_minute: int
+    window_end_minute: int
+    working_days: int
+    daily_cap: int
+    digest: bool
+    ai_enabled: bool
+    workspace_ai_enabled: bool
+    tone: str
+    weekly_summary: bool
+    paused_until: date | None
+    paused_indefinitely: bool
+
+    @property
+    def window(self) -> str:
+        """'09:00-17:00'."""
+        return format_window(self.window_start_minute, self.window_end_minute)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeView:
+    """Everything the Slack App Home shows, read in one unit of work."""
+
+    due: DueView
+    due_text: str
+    people: PeopleView
+    people_text: str
+    stats: StatsView
+    stats_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeActed:
+    """A nudge was done, snoozed or dismissed (platforms update its message in place)."""
+
+    nudge_id: int
+    status: str
+    until: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportView:
+    """What an import did or would do (a dry run), or why nothing was imported."""
+
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    notes_added: int = 0
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+View = (FileView | ImportView | DraftView | DueView | PeopleView | StatsView | SettingsView
+        | HomeView | NudgeActed)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a use case answers: text, and the same answer as a typed view when it has one."""
+
+    text: str
+    ok: bool = True
+    view: View | None = None
+    changed: bool = False
+
+    @property
+    def nudges(self) -> tuple[NudgeItem, ...]:
+        return self.view.nudges if isinstance(self.view, DueView) else ()
+
+    @property
+    def draft(self) -> DraftView | None:
+        return self.view if isinstance(self.view, DraftView) else None
+
+    @property
+    def attachment(self) -> Attachment | None:
+        return self.view.attachment if isinstance(self.view, FileView) else None
+
+
+def error(text: str) -> Reply:
+    """A refusal or a problem: nothing changed."""
+    return Reply(text=text, ok=False)
+
+
+def format_window(start: int, end: int) -> str:
+    """Minutes after midnight as '09:00-17:00'."""
+    return f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"

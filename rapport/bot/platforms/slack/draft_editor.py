@@ -1,0 +1,175 @@
+"""The draft editor modal: the draft to make your own, posted as you (with your permission)
+or shown to copy; refused while it is still the draft as written."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Actor
+from rapport.bot.core.drafts import DraftOutcome
+from rapport.bot.core.views import Reply
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.client import make_client
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+
+logger = logging.getLogger(__name__)
+
+
+def editor_input(view: dict[str, Any]) -> tuple[int | None, str, bool]:
+    """(draft id, typed text, disclosure wanted) from the draft modal's state."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        draft_id: int | None = int(metadata["draft_id"])
+    except (ValueError, TypeError, KeyError):
+        draft_id = None
+    values = (view.get("state") or {}).get("values") or {}
+    text = str(((values.get("draft") or {}).get("value") or {}).get("value") or "")
+    disclose_state = values.get("disclose")
+    # Without the checkbox the policy decides alone (required, off, or a template).
+    disclose = True if disclose_state is None else bool(
+        (disclose_state.get("value") or {}).get("selected_options"))
+    return draft_id, text, disclose
+
+
+@dataclass
+class DraftEditor:
+    platform: SlackPlatform
+    # Drafts being posted right now: a double-clicked Post must not send the message twice.
+    posting: set[int] = field(default_factory=set)
+
+    async def open_draft(self, client: AsyncWebClient, body: dict[str, Any], actor: Actor,
+                         nudge_id: int) -> None:
+        """Open a modal at once (trigger ids expire in 3 s), then fill it with the draft."""
+        opened = await client.views_open(trigger_id=body["trigger_id"],
+                                         view=b.notice_view("Draft", "Drafting a message…"))
+        reply = await self.platform.rapport.execute(actor, c.Draft(c.NudgeRef(nudge_id)))
+        await self.show_draft(client, str(opened["view"]["id"]), reply, nudge_id=nudge_id)
+
+    async def open_loading(self, client: AsyncWebClient, trigger_id: str) -> str | None:
+        """A "Drafting…" modal opened before the slow draft; None when Slack refuses it."""
+        if not trigger_id:
+            return None
+        try:
+            opened = await client.views_open(trigger_id=trigger_id, view=b.notice_view(
+                "Draft", "Drafting a message…"))
+        except SlackApiError as failure:  # expired trigger: the answer goes through respond
+            logger.info("views.open failed", extra={"error": failure.response.get("error")})
+            return None
+        return str(opened["view"]["id"])
+
+    async def show_draft(self, client: AsyncWebClient, view_id: str, reply: Reply, *,
+                         nudge_id: int | None = None, respond: Respond | None = None) -> None:
+        """Fill the open modal with the draft editor, or with why there is no draft."""
+        if reply.draft is not None:
+            view = b.draft_view(reply.draft, nudge_id=nudge_id or reply.draft.nudge_id)
+        else:
+            view = b.notice_view("Draft", reply.text)
+        try:
+            await client.views_update(view_id=view_id, view=view)
+        except SlackApiError as failure:  # the user closed the modal meanwhile
+            logger.info("views.update failed", extra={"error": failure.response.get("error")})
+            if respond is not None:
+                await self.platform.send_pages(respond, reply, skip_first=False)
+            return
+        if reply.draft is None and respond is not None:
+            # The modal may be closed by now; the answer also stays in the conversation.
+            await self.platform.send_pages(respond, reply, skip_first=False)
+
+    async def on_draft_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        """Post: refused while unedited; as the user when they allowed it, else to copy."""
+        drafts = self.platform.runtime.drafts
+        team_id, user_id = team_of(body), str(body["user"]["id"])
+        draft_id, text, disclose = editor_input(view)
+        if drafts is None or draft_id is None:
+            await ack(response_action="errors", errors={"draft": "This draft can't be posted."})
+            return
+        actor = self.platform.actor(team_id, user_id)
+        checked = await drafts.prepare(actor, draft_id, text, "post", disclose)
+        if checked.ok and draft_id in self.posting:
+            checked = DraftOutcome(False, "That draft is being sent already.", draft_id)
+        if not checked.ok:
+            # Nothing posted, nothing recorded: the modal stays open with the reason.
+            await ack(response_action="errors", errors={"draft": b.clip(checked.message, 500)})
+            return
+        first = checked.contact_name.split()[0] if checked.contact_name.split() else "them"
+        await ack(response_action="update",
+                  view=b.notice_view("Sending", f"Sending your message to {first}…"))
+        view_id = str(view.get("id") or "")
+        self.posting.add(draft_id)
+        try:
+            posted, why = await self.post_as_user(team_id, user_id, checked)
+            if posted:
+                done = await drafts.finish(actor, draft_id, text, "post", disclose)
+                shown = b.notice_view("Sent", f"Sent to {first} as you, in your direct messages.")
+                if not done.ok:
+                    logger.warning("posted draft not recorded", extra={"draft_id": draft_id})
+            else:
+                done = await drafts.finish(actor, draft_id, text, "copy", disclose)
+                shown = b.copy_view(done.contact_name, done.text, why=why) if done.ok \
+                    else b.notice_view("Draft", done.message)
+        finally:
+            self.posting.discard(draft_id)
+        await self.platform.update_view(client, view_id, shown)
+
+    async def post_as_user(self, team_id: str, user_id: str,
+                           checked: DraftOutcome) -> tuple[bool, str]:
+        """Post the final text as the user in their DM with the contact; (posted, why not)."""
+        contact = checked.contact_platform_user_id
+        if not contact:
+            return False, "They have no Slack account linked, so Rapport can't post for you."
+        token = await self.platform.installations.user_token(team_id, user_id)
+        if not token:
+            return False, ("Rapport may not post as you in this workspace (that needs you to "
+                           "add Rapport with your own permission), so here is the text.")
+        # No session passed: slack_sdk opens and closes one per call, nothing to clean up.
+        user_client = make_client(self.platform.runtime.settings, token)
+        try:
+            opened = await user_client.conversations_open(users=contact)
+            await user_client.chat_postMessage(channel=opened["channel"]["id"],
+                                               text=checked.text)
+        except SlackApiError as failure:
+            logger.info("posting as the user failed",
+                        extra={"error": failure.response.get("error")})
+            return False, "Slack didn't let Rapport post for you, so here is the text."
+        return True, ""
+
+    async def on_draft_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        """Copy text or Discard inside the draft modal."""
+        await ack()
+        view = body.get("view") or {}
+        drafts = self.platform.runtime.drafts
+        draft_id, text, disclose = editor_input(view)
+        if drafts is None or draft_id is None or view.get("callback_id") != b.CALLBACK_DRAFT:
+            logger.warning("draft action refused", extra={"reason": "malformed"})
+            return
+        actor = self.platform.actor(team_of(body), str(body.get("user", {}).get("id", "")))
+        view_id = str(view.get("id") or "")
+        if action.get("action_id") == b.ACTION_DRAFT_DISCARD:
+            done = await drafts.finish(actor, draft_id, text, "discard")
+            await self.platform.update_view(client, view_id, b.notice_view("Draft", done.message))
+            return
+        done = await drafts.finish(actor, draft_id, text, "copy", disclose)
+        if done.ok:
+            shown = b.copy_view(done.contact_name, done.text)
+        elif done.retry:
+            shown = b.draft_view_with_error(view, done.message)
+        else:
+            shown = b.notice_view("Draft", done.message)
+        await self.platform.update_view(client, view_id, shown)
+
+
+def register(platform: SlackPlatform) -> None:
+    editor = DraftEditor(platform)
+    platform.draft_editor = editor
+    platform.app.view(b.CALLBACK_DRAFT)(editor.on_draft_submit)
+    platform.app.action(b.ACTION_DRAFT_COPY)(editor.on_draft_button)
+    platform.app.action(b.ACTION_DRAFT_DISCARD)(editor.on_draft_button)

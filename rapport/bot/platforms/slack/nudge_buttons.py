@@ -1,0 +1,80 @@
+"""The buttons (and the date picker) on a nudge: act, then update the message in place."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core import commands as c
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class NudgeButtons:
+    platform: SlackPlatform
+
+    async def on_nudge_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                              client: AsyncWebClient, respond: Respond,
+                              context: dict[str, Any]) -> None:
+        await ack()
+        platform = self.platform
+        team_id, user_id = team_of(body), str(body.get("user", {}).get("id", ""))
+        action_id = str(action.get("action_id", ""))
+        raw_id = action.get("value") or str(action.get("block_id", "")).removeprefix(
+            b.NUDGE_BLOCK_PREFIX)
+        can_respond = bool(body.get("response_url"))
+        if team_id != context.get("team_id") or not str(raw_id).isdigit() \
+                or action_id not in b.NUDGE_ACTIONS:
+            logger.warning("nudge action refused", extra={"reason": "malformed"})
+            return
+        nudge_id = int(raw_id)
+        if not await platform.owns_nudge(team_id, user_id, nudge_id):
+            logger.warning("nudge action refused", extra={"reason": "not the owner"})
+            if can_respond:
+                await respond(text="That nudge isn't yours.", response_type="ephemeral",
+                              replace_original=False)
+            return
+        actor = platform.actor(team_id, user_id)
+        name = b.NUDGE_ACTIONS[action_id]
+        if name == "draft":
+            if platform.draft_editor is not None:
+                await platform.draft_editor.open_draft(client, body, actor, nudge_id)
+            return
+        picked = None
+        if name == "snooze":
+            try:
+                picked = date.fromisoformat(str(action.get("selected_date")))
+            except ValueError:
+                return
+        command = c.nudge_button(name, nudge_id, picked)
+        if command is None:
+            return
+        reply = await platform.rapport.execute(actor, command)
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if reply.ok and container.get("type") == "message" and message.get("blocks"):
+            try:
+                await client.chat_update(
+                    channel=container["channel_id"], ts=container["message_ts"],
+                    text=b.clip(reply.text, b.MAX_FALLBACK_TEXT),
+                    blocks=b.outcome_blocks(message["blocks"], nudge_id, reply.text))
+            except SlackApiError as failure:
+                logger.info("chat.update failed", extra={"error": failure.response.get("error")})
+        elif not reply.ok and can_respond:
+            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+        await platform.refresh_home(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> None:
+    platform.app.action(re.compile(
+        r"^nudge_(done|snooze_1d|snooze_1w|snooze_pick|draft|dismiss)$"))(
+        NudgeButtons(platform).on_nudge_action)

@@ -1,0 +1,228 @@
+"""The Slack platform object: the Bolt app, installations, the directory cache, and the
+helpers every listener module shares. Each feature lives in its own module with a
+`register(platform)` (slash command, nudge buttons, App Home, settings form, message
+shortcut, draft editor, uploads, app lifecycle); `build_platform` wires them all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientError
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import Attachment, Reply
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.client import make_client
+from rapport.bot.platforms.slack.directory import ProfileCache, SlackDirectory
+from rapport.bot.platforms.slack.install import (
+    BOT_SCOPES,
+    PLATFORM,
+    USER_SCOPES,
+    Installations,
+    build_installations,
+    set_workspace_active,
+)
+from rapport.bot.service.runtime import Runtime
+from rapport.storage import queries
+
+if TYPE_CHECKING:
+    from rapport.bot.platforms.slack.draft_editor import DraftEditor
+    from rapport.bot.platforms.slack.home import HomeTab
+
+logger = logging.getLogger(__name__)
+
+# response_url accepts five messages; the first page goes in the ack itself.
+MAX_RESPONSES = 5
+Respond = Callable[..., Awaitable[Any]]
+Ack = Callable[..., Awaitable[Any]]
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace of an event or interaction payload."""
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return str(user["team_id"])
+    return str(body.get("team_id") or "")
+
+
+@dataclass
+class SlackPlatform:
+    """Everything Slack in one object: the Bolt app, installations, directory cache."""
+
+    runtime: Runtime
+    installations: Installations
+    app: AsyncApp
+    cache: ProfileCache
+    single_authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None
+    # Set by home.register and draft_editor.register; other listeners use them.
+    home: HomeTab | None = field(default=None)
+    draft_editor: DraftEditor | None = field(default=None)
+
+    @property
+    def rapport(self) -> Rapport:
+        return self.runtime.rapport
+
+    async def start(self) -> None:
+        """Single-workspace mode: check the bot token once and resume its workspace."""
+        if self.single_authorize is None:
+            return
+        try:
+            result = await self.single_authorize(team_id=None)
+        except Exception as failure:  # Slack unreachable: the first request tries again
+            logger.warning("slack auth.test failed at start",
+                           extra={"error": type(failure).__name__})
+            return
+        if result is not None and result.team_id:
+            # A new token after tokens_revoked means the workspace may be reached again.
+            await set_workspace_active(self.runtime.sessions, result.team_id, True)
+
+    # ------------------------------------------------------------------ helpers
+    def directory(self, client: AsyncWebClient, team_id: str) -> SlackDirectory:
+        return SlackDirectory(client=client, team_id=team_id, cache=self.cache)
+
+    def actor(self, team_id: str, user_id: str, *, name: str = "",
+              workspace_name: str = "") -> Actor:
+        """The actor, with name and zone from the directory cache when known (no API call)."""
+        profile = self.cache.get(team_id, user_id)
+        return Actor(platform=PLATFORM, workspace_external_id=team_id, user_external_id=user_id,
+                     display_name=(profile.display_name if profile else "") or name,
+                     tz=profile.tz if profile else None, workspace_name=workspace_name)
+
+    async def warm_profile(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """Fetch the acting user's profile after the ack so later commands know their zone."""
+        if self.cache.get(team_id, user_id) is not None:
+            return
+        try:
+            profile = await self.directory(client, team_id).profile(user_id)
+        except Exception as failure:  # a nicety: the next command tries again
+            logger.info("profile lookup failed", extra={"error": type(failure).__name__})
+            return
+        if profile is not None and profile.tz:
+            # The core applies a platform zone when it (re)loads the user's rows.
+            self.rapport.forget_cached(PLATFORM, team_id, user_id)
+
+    async def owns_nudge(self, team_id: str, user_id: str, nudge_id: int) -> bool:
+        """True when the nudge belongs to this Slack user in this workspace (no rows created)."""
+        return await self.rapport.db.run(lambda session: queries.nudge_owned_by(
+            session, nudge_id, platform=PLATFORM, workspace_external_id=team_id,
+            user_external_id=user_id), write=False)
+
+    async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+        """Republish the user's App Home after a change (see home.py)."""
+        if self.home is not None:
+            await self.home.refresh(client, team_id, user_id)
+
+    @staticmethod
+    async def send_pages(respond: Respond, reply: Reply, *, skip_first: bool) -> None:
+        rendered = b.reply_pages(reply)
+        pages = rendered.pages[1:] if skip_first else rendered.pages
+        for page in pages[:MAX_RESPONSES - (1 if skip_first else 0)]:
+            await respond(text=rendered.text, blocks=page, response_type="ephemeral",
+                          replace_original=False)
+
+    async def upload(self, client: AsyncWebClient, user_id: str, text: str,
+                     attachment: Attachment) -> bool:
+        """Put a file into the user's DM with the bot; False when Slack refuses it."""
+        try:
+            opened = await client.conversations_open(users=user_id)
+            await client.files_upload_v2(
+                channel=opened["channel"]["id"], content=attachment.data,
+                filename=attachment.filename, title=attachment.filename,
+                initial_comment=b.clip(text, b.MAX_FALLBACK_TEXT))
+        except SlackApiError as failure:  # e.g. missing_scope: shown inline instead
+            logger.info("file upload failed", extra={"error": failure.response.get("error")})
+            return False
+        except (ClientError, TimeoutError) as failure:  # the upload URL is another host
+            logger.warning("file upload failed", extra={"error": type(failure).__name__})
+            return False
+        return True
+
+    async def update_view(self, client: AsyncWebClient, view_id: str,
+                          view: dict[str, Any]) -> None:
+        """views.update that tolerates a modal the user already closed."""
+        if not view_id:
+            return
+        try:
+            await client.views_update(view_id=view_id, view=view)
+        except SlackApiError as failure:
+            logger.info("views.update failed", extra={"error": failure.response.get("error")})
+
+
+def _single_workspace_authorize(client: AsyncWebClient, token: str
+                                ) -> Callable[..., Awaitable[AuthorizeResult | None]]:
+    """Authorize requests from the bot token's own workspace only; auth.test runs once."""
+    cached: list[AuthorizeResult] = []
+
+    async def authorize(team_id: str | None) -> AuthorizeResult | None:
+        if not cached:
+            response = await client.auth_test(token=token)
+            cached.append(AuthorizeResult.from_auth_test_response(
+                bot_token=token, auth_test_response=response))
+        result = cached[0]
+        if team_id and result.team_id != team_id:
+            return None
+        return result
+
+    return authorize
+
+
+def build_platform(runtime: Runtime) -> SlackPlatform:
+    """The Bolt app with Rapport's listeners, for HTTP or Socket Mode."""
+    # Feature modules import this one; importing them here keeps that one-way.
+    from rapport.bot.platforms.slack import (
+        draft_editor,
+        home,
+        imports,
+        lifecycle,
+        nudge_buttons,
+        settings_form,
+        shortcut,
+        slash,
+        transport,
+    )
+
+    settings = runtime.settings
+    installations = build_installations(settings, runtime.engine, runtime.sessions)
+    client = make_client(settings)
+    kwargs: dict[str, Any] = {}
+    if installations.oauth:
+        assert installations.store is not None and installations.state_store is not None
+        kwargs["oauth_settings"] = AsyncOAuthSettings(
+            client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+            scopes=list(BOT_SCOPES), user_scopes=list(USER_SCOPES),
+            installation_store=installations.store, state_store=installations.state_store,
+            install_path="/slack/install", redirect_uri_path="/slack/oauth_redirect")
+        kwargs["installation_store"] = installations.store
+    single = None
+    if not installations.oauth and settings.slack_bot_token:
+        single = kwargs["authorize"] = _single_workspace_authorize(client,
+                                                                   settings.slack_bot_token)
+    # Bolt skips signature checks only for requests that arrive over the Socket Mode socket.
+    app = AsyncApp(signing_secret=settings.slack_signing_secret or "", client=client,
+                   logger=logging.getLogger("slack_bolt"), **kwargs)
+    platform = SlackPlatform(runtime=runtime, installations=installations, app=app,
+                             cache=ProfileCache(), single_authorize=single)
+    transport.register(platform)
+    slash.register(platform)
+    nudge_buttons.register(platform)
+    home.register(platform)
+    settings_form.register(platform)
+    shortcut.register(platform)
+    draft_editor.register(platform)
+    lifecycle.register(platform)
+    # Last: it ends with a catch-all for DM messages (Bolt runs the first match).
+    imports.register(platform)
+    return platform

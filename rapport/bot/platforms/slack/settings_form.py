@@ -1,0 +1,99 @@
+"""The settings modal from App Home: filled from the core's SettingsView, saved as one typed
+`Settings` command with every changed field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.views import SettingsView
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+
+
+def settings_change(current: SettingsView, values: dict[str, Any]
+                    ) -> tuple[c.Settings, dict[str, str]]:
+    """The changed fields of a submitted form as one command, and per-field errors."""
+    def pick(block: str) -> dict[str, Any]:
+        picked = (values.get(block) or {}).get("value") or {}
+        return picked if isinstance(picked, dict) else {}
+
+    errors: dict[str, str] = {}
+    tz_text = str(pick("tz").get("value") or "").strip()
+    tz = None
+    if tz_text and tz_text != current.tz:
+        tz = valid_zone(tz_text)
+        if tz is None:
+            errors["tz"] = "Use a zone name like Europe/Berlin."
+    window_text = str(pick("window").get("value") or "").strip()
+    window = None
+    if window_text and window_text != current.window:
+        window = c.parse_window(window_text)
+        if window is None:
+            errors["window"] = b.clip(c.WINDOW_HELP, 150)
+    days = [int(o["value"]) for o in pick("days").get("selected_options") or []
+            if str(o.get("value", "")).isdigit()]
+    mask = sum(1 << d for d in set(days) if 0 <= d < 7)
+    if not mask:
+        errors["days"] = "Pick at least one day."
+    cap_text = str((pick("cap").get("selected_option") or {}).get("value") or "")
+    cap = int(cap_text) if cap_text.isdigit() and 1 <= int(cap_text) <= 20 else None
+    if cap_text and cap is None:
+        errors["cap"] = "The daily cap is a number from 1 to 20."
+    digest = (pick("digest").get("selected_option") or {}).get("value")
+    ai = (pick("ai").get("selected_option") or {}).get("value")
+    change = c.Settings(
+        tz=tz, window=window, days=mask if mask and mask != current.working_days else None,
+        cap=cap if cap is not None and cap != current.daily_cap else None,
+        digest=(digest == "on") if digest in ("on", "off") and (digest == "on") != current.digest
+        else None,
+        ai=(ai == "on") if ai in ("on", "off") and (ai == "on") != current.ai_enabled else None)
+    return change, errors
+
+
+@dataclass
+class SettingsForm:
+    platform: SlackPlatform
+
+    async def current(self, team_id: str, user_id: str) -> SettingsView | None:
+        reply = await self.platform.rapport.execute(self.platform.actor(team_id, user_id),
+                                                    c.Settings())
+        return reply.view if isinstance(reply.view, SettingsView) else None
+
+    async def on_open_settings(self, ack: Ack, body: dict[str, Any],
+                               client: AsyncWebClient) -> None:
+        """The Home tab's Settings button."""
+        await ack()
+        current = await self.current(team_of(body), str(body["user"]["id"]))
+        if current is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=b.settings_view(current))
+
+    async def on_settings_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                                 client: AsyncWebClient) -> None:
+        """Save every changed field in one command; refuse the form with per-field errors."""
+        team_id, user_id = team_of(body), str(body["user"]["id"])
+        current = await self.current(team_id, user_id)
+        if current is None:
+            await ack(response_action="errors",
+                      errors={"tz": "I can't reach my database right now. Try again."})
+            return
+        change, errors = settings_change(current, view.get("state", {}).get("values", {}))
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        if change.is_change:
+            reply = await self.platform.rapport.execute(
+                self.platform.actor(team_id, user_id), change)
+            if reply.changed:
+                await self.platform.refresh_home(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> None:
+    form = SettingsForm(platform)
+    platform.app.action(b.ACTION_OPEN_SETTINGS)(form.on_open_settings)
+    platform.app.view(b.CALLBACK_SETTINGS)(form.on_settings_submit)

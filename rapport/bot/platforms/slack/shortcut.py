@@ -1,0 +1,78 @@
+"""Message shortcut "Log touchpoint": a modal prefilled with the author and the text, saved as
+a typed `Log` command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core import commands as c
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+
+# A view_submission must be answered within 3 s, including a users.info for the author.
+LOOKUP_BUDGET_SECONDS = 1.5
+
+
+def log_command(values: dict[str, Any]) -> c.Log | dict[str, str]:
+    """The modal's state as a typed command, or the errors to show per block."""
+    def value(block: str) -> dict[str, Any]:
+        found = (values.get(block) or {}).get("value") or {}
+        return found if isinstance(found, dict) else {}
+
+    contact = value("contact").get("selected_user")
+    kind = str((value("kind").get("selected_option") or {}).get("value") or "chat")
+    summary = " ".join(str(value("summary").get("value") or "").split())
+    if not contact:
+        return {"contact": "Pick who you talked to."}
+    if len(summary) > c.MAX_SUMMARY_CHARS:
+        return {"summary": f"Keep the summary under {c.MAX_SUMMARY_CHARS:,} characters."}
+    if kind.lower() not in c.KNOWN_KINDS:
+        return {"kind": "Pick how you talked."}
+    return c.Log(c.PersonRef(mention_id=str(contact)), None, kind.lower(), summary or None)
+
+
+@dataclass
+class LogShortcut:
+    platform: SlackPlatform
+
+    async def on_log_shortcut(self, ack: Ack, body: dict[str, Any],
+                              client: AsyncWebClient) -> None:
+        await ack()
+        message = body.get("message") or {}
+        author = message.get("user")
+        text = str(message.get("text") or "")
+        await client.views_open(trigger_id=body["trigger_id"], view=b.log_touchpoint_view(
+            author_id=str(author) if author else None, summary=text))
+        if author:
+            await self.platform.warm_profile(client, team_of(body), str(author))
+
+    async def on_log_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
+                            client: AsyncWebClient) -> None:
+        team_id, user_id = team_of(body), str(body["user"]["id"])
+        command = log_command(view.get("state", {}).get("values", {}))
+        if isinstance(command, dict):
+            await ack(response_action="errors", errors=command)
+            return
+        directory = self.platform.directory(client, team_id)
+        assert command.person.mention_id is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(directory.profile(command.person.mention_id),
+                                   LOOKUP_BUDGET_SECONDS)
+        reply = await self.platform.rapport.execute(self.platform.actor(team_id, user_id),
+                                                    command, directory=directory)
+        if not reply.ok:
+            await ack(response_action="errors", errors={"contact": b.clip(reply.text, 150)})
+            return
+        await ack()
+        await self.platform.refresh_home(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> None:
+    shortcut = LogShortcut(platform)
+    platform.app.shortcut(b.CALLBACK_LOG_TOUCHPOINT)(shortcut.on_log_shortcut)
+    platform.app.view(b.CALLBACK_LOG_TOUCHPOINT)(shortcut.on_log_submit)

@@ -1,0 +1,74 @@
+"""`/rapport <text>`: fast commands answer inside the ack, slow ones right after it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
+
+logger = logging.getLogger(__name__)
+
+# Verbs that may take longer than Slack's 3 s: acknowledged first, answered through respond.
+SLOW_VERBS = frozenset({"draft", "export", "stats"})
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+@dataclass
+class SlashCommand:
+    platform: SlackPlatform
+
+    def is_slow(self, text: str, team_id: str) -> bool:
+        """Commands that may outlast the ack: slow verbs, or @mentions not in the cache."""
+        words = text.strip().split(maxsplit=1)
+        if words and words[0].lower() in SLOW_VERBS:
+            return True
+        return any(self.platform.cache.get(team_id, uid) is None
+                   for uid in _MENTION.findall(text))
+
+    async def on_command(self, ack: Ack, command: dict[str, Any], respond: Respond,
+                         client: AsyncWebClient) -> None:
+        """Run the typed text; answer in the ack, or ack first and answer after."""
+        platform = self.platform
+        team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
+        text = str(command.get("text") or "")
+        if not team_id or not user_id:
+            # Without both ids there is nobody to act for; never create rows for "".
+            logger.warning("command refused", extra={"reason": "malformed"})
+            await ack(response_type="ephemeral", text="Sorry, I couldn't tell who you are.")
+            return
+        actor = platform.actor(team_id, user_id, name=str(command.get("user_name") or ""),
+                               workspace_name=str(command.get("team_domain") or ""))
+        directory = platform.directory(client, team_id)
+        if self.is_slow(text, team_id):
+            await ack(response_type="ephemeral", text="Working on it…")
+            verb = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
+            editor = platform.draft_editor
+            opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
+                if verb == "draft" and editor is not None else None
+            reply = await platform.rapport.handle_text(actor, text, directory=directory)
+            if opened is not None and editor is not None:
+                await editor.show_draft(client, opened, reply, respond=respond)
+            elif reply.attachment is not None and reply.ok and await platform.upload(
+                    client, user_id, reply.text, reply.attachment):
+                await respond(text="I've sent the file to our direct messages.",
+                              response_type="ephemeral", replace_original=False)
+            else:
+                await platform.send_pages(respond, reply, skip_first=False)
+        else:
+            reply = await platform.rapport.handle_text(actor, text, directory=directory)
+            rendered = b.reply_pages(reply)
+            await ack(text=rendered.text, blocks=rendered.pages[0], response_type="ephemeral")
+            await platform.send_pages(respond, reply, skip_first=True)
+        if reply.changed:
+            await platform.refresh_home(client, team_id, user_id)
+        await platform.warm_profile(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> None:
+    platform.app.command(b.SLASH_COMMAND)(SlashCommand(platform).on_command)

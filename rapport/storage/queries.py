@@ -1,0 +1,604 @@
+"""Every statement the use cases run, in one place.
+
+Synchronous functions on a SQLAlchemy `Session`: a use case runs several of them inside one
+unit of work (`rapport.storage.uow.Database.run`). Reads return plain rows or small frozen
+dataclasses, never ORM object graphs; every query is scoped by its owner's ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from rapport.storage.models import (
+    OPEN_NUDGE_STATUSES,
+    Base,
+    Contact,
+    ConversationRef,
+    Draft,
+    ImportantDate,
+    Note,
+    Nudge,
+    NudgeStatus,
+    Touchpoint,
+    User,
+    Workspace,
+)
+
+
+# ------------------------------------------------------------------------------ users
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    tz_from_platform: bool
+    active: bool
+    inactive_reason: str | None
+
+
+def user_ids(session: Session, platform: str, workspace_external_id: str,
+             user_external_id: str) -> tuple[int, int] | None:
+    """(workspace id, user id) of a platform user, or None when Rapport never met them."""
+    row = session.execute(
+        select(User.workspace_id, User.id).join(Workspace, Workspace.id == User.workspace_id)
+        .where(Workspace.platform == platform, Workspace.external_id == workspace_external_id,
+               User.external_id == user_external_id)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def workspace_id(session: Session, platform: str, external_id: str) -> int | None:
+    return session.execute(select(Workspace.id).where(
+        Workspace.platform == platform, Workspace.external_id == external_id)).scalar()
+
+
+def insert_workspace(session: Session, *, platform: str, external_id: str, name: str,
+                     now: datetime) -> int:
+    return session.execute(insert(Workspace).values(
+        platform=platform, external_id=external_id, name=name, ai_enabled=True,
+        disclosure_policy="optional", active=True, created_at=now)
+        .returning(Workspace.id)).scalar_one()
+
+
+def user_row(session: Session, workspace_id: int, external_id: str) -> UserRow | None:
+    row = session.execute(select(User.id, User.tz_from_platform, User.active,
+                                 User.inactive_reason)
+                          .where(User.workspace_id == workspace_id,
+                                 User.external_id == external_id)).first()
+    return UserRow(*row) if row is not None else None
+
+
+def insert_user(session: Session, *, workspace_id: int, external_id: str, display_name: str,
+                tz: str, now: datetime) -> int:
+    """A new user with the default preferences (09:00-17:00, Mon-Fri, 3 a day, digest)."""
+    return session.execute(insert(User).values(
+        workspace_id=workspace_id, external_id=external_id, display_name=display_name, tz=tz,
+        tz_from_platform=True, window_start_minute=9 * 60, window_end_minute=17 * 60,
+        working_days=0b0011111, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+        weekly_summary=True, active=True, sent_day_count=0, created_at=now)
+        .returning(User.id)).scalar_one()
+
+
+def update_user(session: Session, user_id: int, **values: Any) -> None:
+    session.execute(update(User).where(User.id == user_id).values(**values))
+
+
+def reactivate_user(session: Session, user_id: int, now: datetime) -> None:
+    """The user talks to us again: reachable again, and what waited is due at once."""
+    update_user(session, user_id, active=True, inactive_reason=None)
+    session.execute(update(Nudge).where(Nudge.user_id == user_id,
+                                        Nudge.status == NudgeStatus.PLANNED)
+                    .values(deliver_after=now).execution_options(synchronize_session=False))
+
+
+def user_context_row(session: Session, workspace_id: int, user_id: int
+                     ) -> tuple[Any, ...] | None:
+    """The user's preferences and their workspace's AI policy, in one read."""
+    return session.execute(
+        select(User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
+               User.daily_cap, User.paused_until, User.digest, User.ai_enabled, User.tone,
+               User.weekly_summary, Workspace.platform, Workspace.ai_enabled,
+               Workspace.disclosure_policy, User.active)
+        .join(Workspace, Workspace.id == User.workspace_id)
+        .where(User.id == user_id, User.workspace_id == workspace_id)).tuples().first()
+
+
+def delete_user(session: Session, workspace_id: int, user_id: int) -> None:
+    """Everything of the user goes with the row (foreign keys cascade)."""
+    session.execute(delete(User).where(User.id == user_id, User.workspace_id == workspace_id))
+
+
+# ------------------------------------------------------------------------------ contacts
+@dataclass(frozen=True, slots=True)
+class ContactName:
+    id: int
+    name: str
+    platform_user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    id: int
+    name: str
+    company: str | None
+    kind: str
+    cadence_days: int | None
+    last_touch_at: datetime | None
+    next_due_at: datetime | None
+    created_at: datetime
+
+
+_NAME_COLUMNS = (Contact.id, Contact.name, Contact.platform_user_id)
+
+
+def contact_by_key(session: Session, user_id: int, key: str) -> ContactName | None:
+    """The contact whose normalised name is exactly `key` (one unique-index lookup)."""
+    row = session.execute(select(*_NAME_COLUMNS).where(Contact.user_id == user_id,
+                                                       Contact.name_key == key)).first()
+    return ContactName(*row) if row is not None else None
+
+
+def contacts_by_first_name(session: Session, user_id: int, first: str) -> list[ContactName]:
+    """Contacts of several words whose first word is `first` (one index lookup)."""
+    rows = session.execute(select(*_NAME_COLUMNS).where(
+        Contact.user_id == user_id, Contact.first_key == first, Contact.name_key != first))
+    return [ContactName(*row) for row in rows]
+
+
+def contact_by_mention(session: Session, user_id: int, platform_user_id: str
+                       ) -> ContactName | None:
+    row = session.execute(select(*_NAME_COLUMNS).where(
+        Contact.user_id == user_id, Contact.platform_user_id == platform_user_id)
+        .order_by(Contact.id).limit(1)).first()
+    return ContactName(*row) if row is not None else None
+
+
+def contact_names(session: Session, user_id: int) -> list[ContactName]:
+    """Every contact's name: for "did you mean" after a miss, and for imports."""
+    return [ContactName(*row) for row in session.execute(
+        select(*_NAME_COLUMNS).where(Contact.user_id == user_id))]
+
+
+def contact_state(session: Session, user_id: int, contact_id: int) -> ContactState | None:
+    row = session.execute(select(
+        Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
+        Contact.last_touch_at, Contact.next_due_at, Contact.created_at)
+        .where(Contact.id == contact_id, Contact.user_id == user_id)).first()
+    return ContactState(*row) if row is not None else None
+
+
+def insert_contact(session: Session, *, workspace_id: int, user_id: int, name: str, key: str,
+                   kind: str, platform_user_id: str | None, company: str | None,
+                   email: str | None = None, cadence_days: int | None,
+                   next_due_at: datetime | None, now: datetime) -> int:
+    return session.execute(insert(Contact).values(
+        workspace_id=workspace_id, user_id=user_id, name=name, name_key=key, kind=kind,
+        platform_user_id=platform_user_id, company=company, email=email,
+        cadence_days=cadence_days, next_due_at=next_due_at, plan_at=next_due_at,
+        created_at=now).returning(Contact.id)).scalar_one()
+
+
+def update_contact(session: Session, user_id: int, contact_id: int, **values: Any) -> None:
+    session.execute(update(Contact).where(Contact.id == contact_id, Contact.user_id == user_id)
+                    .values(**values).execution_options(synchronize_session=False))
+
+
+def set_contact_clock(session: Session, contact_id: int, *, last_touch_at: datetime | None,
+                      next_due_at: datetime | None) -> None:
+    """Last touch and the cadence clock (`plan_at` follows `next_due_at`)."""
+    session.execute(update(Contact).where(Contact.id == contact_id)
+                    .values(last_touch_at=last_touch_at, next_due_at=next_due_at,
+                            plan_at=next_due_at)
+                    .execution_options(synchronize_session=False))
+
+
+def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
+    session.execute(delete(Contact).where(Contact.id == contact_id, Contact.user_id == user_id))
+
+
+def contacts_for_import(session: Session, user_id: int) -> list[tuple[Any, ...]]:
+    """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at)."""
+    return list(session.execute(select(
+        Contact.id, Contact.name_key, Contact.email, Contact.kind, Contact.company,
+        Contact.cadence_days, Contact.last_touch_at, Contact.created_at)
+        .where(Contact.user_id == user_id)).tuples())
+
+
+def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Several contacts in one statement; their ids in the same order."""
+    if not rows:
+        return []
+    ids = session.execute(insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+                          list(rows)).scalars()
+    return list(ids)
+
+
+# ------------------------------------------------------------------------------ touchpoints
+def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
+                      happened_at: datetime, kind: str, summary: str | None, source: str,
+                      now: datetime) -> int:
+    return session.execute(insert(Touchpoint).values(
+        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+        happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now)
+        .returning(Touchpoint.id)).scalar_one()
+
+
+def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
+    """New moment of a touchpoint; its contact id, or None when it is gone."""
+    return session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
+                           .values(happened_at=happened_at)
+                           .returning(Touchpoint.contact_id)).scalar_one_or_none()
+
+
+def delete_touchpoint(session: Session, touchpoint_id: int) -> int | None:
+    """Delete a touchpoint; its contact id, or None when it was already gone."""
+    return session.execute(delete(Touchpoint).where(Touchpoint.id == touchpoint_id)
+                           .returning(Touchpoint.contact_id)).scalar_one_or_none()
+
+
+def newest_touch(session: Session, contact_id: int) -> datetime | None:
+    return session.execute(select(func.max(Touchpoint.happened_at))
+                           .where(Touchpoint.contact_id == contact_id)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class ClockInputs:
+    last_touch_at: datetime | None
+    cadence_days: int | None
+    created_at: datetime
+
+
+def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | None:
+    """What a contact's keep-in-touch clock is computed from."""
+    row = session.execute(select(Contact.last_touch_at, Contact.cadence_days,
+                                 Contact.created_at)
+                          .where(Contact.id == contact_id)).tuples().first()
+    return ClockInputs(*row) if row is not None else None
+
+
+def latest_summary(session: Session, user_id: int, contact_id: int) -> str | None:
+    return session.execute(
+        select(Touchpoint.summary).where(Touchpoint.contact_id == contact_id,
+                                         Touchpoint.user_id == user_id)
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1)).scalar()
+
+
+# ------------------------------------------------------------------------------ notes, dates
+def insert_note(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
+                text: str, follow_up_on: date | None, plan_at: datetime | None,
+                now: datetime) -> int:
+    return session.execute(insert(Note).values(
+        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, text=text,
+        follow_up_on=follow_up_on, plan_at=plan_at, created_at=now)
+        .returning(Note.id)).scalar_one()
+
+
+def insert_notes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Note), list(rows))
+
+
+def note_texts(session: Session, user_id: int) -> list[tuple[int, str]]:
+    """(contact_id, text) of every note of the user."""
+    return list(session.execute(select(Note.contact_id, Note.text)
+                                .where(Note.user_id == user_id)).tuples())
+
+
+def unplanned_follow_ups(session: Session, user_id: int) -> list[tuple[int, date]]:
+    """(id, follow_up_on) of notes whose nudge is not planned yet."""
+    return [(note_id, day) for note_id, day in session.execute(
+        select(Note.id, Note.follow_up_on).where(
+            Note.user_id == user_id, Note.plan_at.is_not(None),
+            Note.follow_up_on.is_not(None))).tuples() if day is not None]
+
+
+def set_note_plan(session: Session, note_id: int, plan_at: datetime | None) -> None:
+    session.execute(update(Note).where(Note.id == note_id).values(plan_at=plan_at)
+                    .execution_options(synchronize_session=False))
+
+
+def note_text(session: Session, user_id: int, note_id: int) -> str | None:
+    return session.execute(select(Note.text).where(Note.id == note_id,
+                                                   Note.user_id == user_id)).scalar()
+
+
+def newest_follow_up_text(session: Session, user_id: int, contact_id: int) -> str | None:
+    return session.execute(
+        select(Note.text).where(Note.contact_id == contact_id, Note.user_id == user_id,
+                                Note.follow_up_on.is_not(None))
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(1)).scalar()
+
+
+def important_date_id(session: Session, contact_id: int, kind: str) -> int | None:
+    return session.execute(select(ImportantDate.id).where(
+        ImportantDate.contact_id == contact_id, ImportantDate.kind == kind)).scalar()
+
+
+def insert_important_date(session: Session, *, workspace_id: int, user_id: int,
+                          contact_id: int, kind: str, month: int, day: int,
+                          plan_at: datetime, now: datetime) -> None:
+    session.execute(insert(ImportantDate).values(
+        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, kind=kind,
+        month=month, day=day, plan_at=plan_at, created_at=now))
+
+
+def update_important_date(session: Session, date_id: int, *, month: int, day: int,
+                          plan_at: datetime) -> None:
+    session.execute(update(ImportantDate).where(ImportantDate.id == date_id)
+                    .values(month=month, day=day, plan_at=plan_at))
+
+
+def delete_important_date(session: Session, date_id: int) -> None:
+    session.execute(delete(ImportantDate).where(ImportantDate.id == date_id))
+
+
+def important_date_kind(session: Session, user_id: int, date_id: int) -> str | None:
+    return session.execute(select(ImportantDate.kind).where(
+        ImportantDate.id == date_id, ImportantDate.user_id == user_id)).scalar()
+
+
+# ------------------------------------------------------------------------------ nudges
+@dataclass(frozen=True, slots=True)
+class NudgeRow:
+    id: int
+    contact_id: int
+    note_id: int | None
+    important_date_id: int | None
+    reason: str
+    status: str
+
+
+_NUDGE_COLUMNS = (Nudge.id, Nudge.contact_id, Nudge.note_id, Nudge.important_date_id,
+                  Nudge.reason, Nudge.status)
+
+
+def nudge_of_user(session: Session, user_id: int, workspace_id: int, nudge_id: int
+                  ) -> NudgeRow | None:
+    """The nudge when it belongs to this user; the same None for missing and foreign."""
+    row = session.execute(select(*_NUDGE_COLUMNS).where(
+        Nudge.id == nudge_id, Nudge.user_id == user_id,
+        Nudge.workspace_id == workspace_id)).first()
+    return NudgeRow(*row) if row is not None else None
+
+
+def open_nudge_for_contact(session: Session, user_id: int, contact_id: int,
+                           due_before: datetime) -> NudgeRow | None:
+    """The newest open nudge about a contact that is due (or nearly due)."""
+    row = session.execute(select(*_NUDGE_COLUMNS).where(
+        Nudge.user_id == user_id, Nudge.contact_id == contact_id,
+        Nudge.status.in_(OPEN_NUDGE_STATUSES), Nudge.due_at <= due_before)
+        .order_by(Nudge.due_at.desc()).limit(1)).first()
+    return NudgeRow(*row) if row is not None else None
+
+
+def nudge_owned_by(session: Session, nudge_id: int, *, platform: str, workspace_external_id: str,
+                   user_external_id: str) -> bool:
+    """Whether the nudge belongs to this platform user (no rows are created to find out)."""
+    return session.execute(
+        select(Nudge.id).join(User, User.id == Nudge.user_id)
+        .join(Workspace, Workspace.id == Nudge.workspace_id)
+        .where(Nudge.id == nudge_id, User.external_id == user_external_id,
+               Workspace.platform == platform,
+               Workspace.external_id == workspace_external_id)).first() is not None
+
+
+def set_nudge_status(session: Session, nudge_id: int, status: NudgeStatus,
+                     acted_at: datetime) -> None:
+    session.execute(update(Nudge).where(Nudge.id == nudge_id)
+                    .values(status=status, acted_at=acted_at)
+                    .execution_options(synchronize_session=False))
+
+
+def snooze_nudge(session: Session, nudge_id: int, deliver_after: datetime) -> None:
+    session.execute(update(Nudge).where(Nudge.id == nudge_id).values(
+        status=NudgeStatus.SNOOZED, snooze_count=Nudge.snooze_count + 1, lease_owner=None,
+        deliver_after=deliver_after).execution_options(synchronize_session=False))
+
+
+def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
+                         now: datetime) -> None:
+    """A conversation answers the cadence nudges: sent ones are done, waiting ones moot."""
+    session.execute(
+        update(Nudge).where(Nudge.contact_id == contact_id, Nudge.user_id == user_id,
+                            Nudge.reason == "cadence", Nudge.status == NudgeStatus.SENT)
+        .values(status=NudgeStatus.DONE, acted_at=now)
+        .execution_options(synchronize_session=False))
+    expire_cadence_nudges(session, contact_id, user_id=user_id)
+
+
+def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int) -> None:
+    session.execute(
+        update(Nudge).where(Nudge.contact_id == contact_id, Nudge.user_id == user_id,
+                            Nudge.reason == "cadence",
+                            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
+        .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
+
+
+def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) -> list[int]:
+    """Nudges due and not acted on, oldest first: sent ones, and planned ones past due."""
+    return list(session.execute(
+        select(Nudge.id).where(
+            Nudge.user_id == user_id,
+            or_(Nudge.status == NudgeStatus.SENT,
+                Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.CLAIMED))
+                & (Nudge.due_at <= now)))
+        .order_by(Nudge.due_at).limit(limit)).scalars())
+
+
+def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[Any, ...]]:
+    """What a nudge's wording needs: reason, contact, note, date and the user's zone."""
+    return list(session.execute(
+        select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
+               Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
+               Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
+               User.tz)
+        .join(Contact, Contact.id == Nudge.contact_id)
+        .join(User, User.id == Nudge.user_id)
+        .outerjoin(Note, Note.id == Nudge.note_id)
+        .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
+        .where(Nudge.id.in_(list(nudge_ids)))).tuples())
+
+
+def latest_touches(session: Session, contact_ids: Iterable[int]
+                   ) -> dict[int, tuple[str, datetime, str | None]]:
+    """contact id -> (kind, happened_at, summary) of its newest touchpoint."""
+    ids = list(contact_ids)
+    if not ids:
+        return {}
+    latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
+              .where(Touchpoint.contact_id.in_(ids)).group_by(Touchpoint.contact_id).subquery())
+    return {contact_id: (kind, happened_at, summary)
+            for contact_id, kind, happened_at, summary in session.execute(
+                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
+                       Touchpoint.summary)
+                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
+                                   latest.c.at == Touchpoint.happened_at)))}
+
+
+# ------------------------------------------------------------------------------ overview
+def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
+                      limit: int = 20) -> list[tuple[str, datetime]]:
+    """(name, next_due_at) of rhythms falling due before `horizon`."""
+    return [(name, at) for name, at in session.execute(
+        select(Contact.name, Contact.next_due_at)
+        .where(Contact.user_id == user_id, Contact.next_due_at.is_not(None),
+               Contact.next_due_at <= horizon)
+        .order_by(Contact.next_due_at).limit(limit)).tuples() if at is not None]
+
+
+def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
+                        limit: int = 20) -> list[tuple[str, str, date | None]]:
+    """(name, note text, follow_up_on) of follow-ups planned before `horizon`."""
+    return list(session.execute(
+        select(Contact.name, Note.text, Note.follow_up_on)
+        .join(Contact, Contact.id == Note.contact_id)
+        .where(Note.user_id == user_id, Note.plan_at.is_not(None), Note.plan_at <= horizon)
+        .order_by(Note.plan_at).limit(limit)).tuples())
+
+
+def people_rows(session: Session, user_id: int, limit: int) -> list[tuple[Any, ...]]:
+    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name."""
+    return list(session.execute(
+        select(Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
+               Contact.last_touch_at, Contact.next_due_at)
+        .where(Contact.user_id == user_id).order_by(Contact.name_key).limit(limit)).tuples())
+
+
+# ------------------------------------------------------------------------------ stats
+def touch_counts(session: Session, user_id: int, *, week_ago: datetime, month_ago: datetime,
+                 now: datetime) -> tuple[int, int, int]:
+    """(touchpoints in the week, in the month, distinct people in the week)."""
+    return session.execute(
+        select(func.count().filter(Touchpoint.happened_at >= week_ago), func.count(),
+               func.count(Touchpoint.contact_id.distinct()).filter(
+                   Touchpoint.happened_at >= week_ago))
+        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
+               Touchpoint.happened_at <= now)).tuples().one()
+
+
+def nudge_outcomes(session: Session, user_id: int
+                   ) -> list[tuple[str, int, datetime | None, datetime | None]]:
+    """(status, snooze_count, delivered_at, acted_at) of every nudge of the user."""
+    return list(session.execute(
+        select(Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at)
+        .where(Nudge.user_id == user_id)).tuples())
+
+
+def contact_rhythms(session: Session, user_id: int
+                    ) -> list[tuple[int, str, int | None, datetime | None]]:
+    """(id, name, cadence_days, next_due_at) of every contact."""
+    return list(session.execute(
+        select(Contact.id, Contact.name, Contact.cadence_days, Contact.next_due_at)
+        .where(Contact.user_id == user_id)).tuples())
+
+
+def draft_outcomes(session: Session, user_id: int) -> list[tuple[str | None, int | None]]:
+    """(outcome, edit_distance) of every draft."""
+    return list(session.execute(select(Draft.outcome, Draft.edit_distance)
+                                .where(Draft.user_id == user_id)).tuples())
+
+
+# ------------------------------------------------------------------------------ drafts
+def draft_contact(session: Session, user_id: int, workspace_id: int, contact_id: int
+                  ) -> tuple[str, str | None, str | None] | None:
+    """(name, company, platform_user_id) of a contact the user owns."""
+    return session.execute(select(Contact.name, Contact.company, Contact.platform_user_id)
+                           .where(Contact.id == contact_id, Contact.user_id == user_id,
+                                  Contact.workspace_id == workspace_id)).tuples().first()
+
+
+def nudge_reason(session: Session, user_id: int, contact_id: int, nudge_id: int
+                 ) -> tuple[str, int | None, int | None] | None:
+    """(reason, note_id, important_date_id) of the user's nudge about the contact."""
+    return session.execute(select(Nudge.reason, Nudge.note_id, Nudge.important_date_id)
+                           .where(Nudge.id == nudge_id, Nudge.user_id == user_id,
+                                  Nudge.contact_id == contact_id)).tuples().first()
+
+
+def insert_draft(session: Session, **values: Any) -> int:
+    return session.execute(insert(Draft).values(**values).returning(Draft.id)).scalar_one()
+
+
+def draft_with_contact(session: Session, user_id: int, workspace_id: int, draft_id: int
+                       ) -> tuple[Any, ...] | None:
+    """(draft text, provider, outcome, contact name, contact platform id, disclosure policy)."""
+    return session.execute(
+        select(Draft.draft_text, Draft.provider, Draft.outcome, Contact.name,
+               Contact.platform_user_id, Workspace.disclosure_policy)
+        .join(Workspace, Workspace.id == Draft.workspace_id)
+        .outerjoin(Contact, Contact.id == Draft.contact_id)
+        .where(Draft.id == draft_id, Draft.user_id == user_id,
+               Draft.workspace_id == workspace_id)).tuples().first()
+
+
+def finish_draft(session: Session, user_id: int, draft_id: int, **values: Any) -> bool:
+    """Record a draft's outcome once; False when it was already finished."""
+    result = session.execute(update(Draft).where(Draft.id == draft_id, Draft.user_id == user_id,
+                                                 Draft.outcome.is_(None)).values(**values))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def draft_count(session: Session, user_id: int, contact_id: int) -> int:
+    return session.execute(select(func.count()).select_from(Draft).where(
+        Draft.user_id == user_id, Draft.contact_id == contact_id)).scalar_one()
+
+
+def set_workspace_active(session: Session, platform: str, external_id: str,
+                         active: bool) -> None:
+    """Start or stop deliveries to a workspace (install, uninstall, revoked bot token)."""
+    session.execute(update(Workspace).where(Workspace.platform == platform,
+                                            Workspace.external_id == external_id)
+                    .values(active=active))
+
+
+def set_workspace_policy(session: Session, *, platform: str | None, external_id: str | None,
+                         values: Mapping[str, object]) -> int:
+    """Set AI policy columns on matching workspaces (all of them when both are None)."""
+    statement = update(Workspace).values(**values)
+    if platform is not None:
+        statement = statement.where(Workspace.platform == platform)
+    if external_id is not None:
+        statement = statement.where(Workspace.external_id == external_id)
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ data rights
+EXPORTED_TABLES: dict[str, type[Base]] = {
+    "contacts": Contact, "touchpoints": Touchpoint, "notes": Note,
+    "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
+    "conversation_refs": ConversationRef}
+
+
+def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row Rapport keeps for the user, table by table, as plain column values."""
+    result: dict[str, list[dict[str, Any]]] = {
+        "user": [dict(row._mapping) for row in session.execute(
+            select(User.__table__).where(User.id == user_id))]}
+    for key, model in EXPORTED_TABLES.items():
+        table = model.__table__
+        result[key] = [dict(row._mapping) for row in session.execute(
+            select(table).where(table.c.user_id == user_id).order_by(table.c.id))]
+    return result
