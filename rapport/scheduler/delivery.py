@@ -270,7 +270,8 @@ class Sweeper:
                         due_at=next_due, deliver_after=plan_at, status="planned",
                         snooze_count=0, attempts=0, created_at=now))
                     # Ask again after another full cadence if the user still has not talked.
-                    new_plan: datetime | None = max(plan_at + timedelta(days=cadence), now + timedelta(days=1))
+                    new_plan: datetime | None = max(plan_at + timedelta(days=cadence),
+                                                    now + timedelta(days=1))
                 else:
                     new_plan = next_due if next_due is not None and next_due > now else None
                 moves.append({"b_id": contact_id, "b_old": plan_at, "b_new": new_plan})

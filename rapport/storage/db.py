@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,12 +19,21 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./rapport.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Execution option a unit of work sets on its connection: False means it only reads, so on
+# SQLite it begins with a plain BEGIN instead of taking the write lock.
+WRITE_OPTION = "rapport_writes"
 
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     """True when the URL or engine points at SQLite."""
     url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
     return url.startswith("sqlite")
+
+
+def is_file_database(url: str) -> bool:
+    """True for an SQLite URL naming a file (not an in-memory database)."""
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in url
 
 
 def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
@@ -34,27 +43,31 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
     if is_sqlite(url):
         # A busy writer makes others wait instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}
-        database = make_url(url).database
-        if database and database != ":memory:" and "mode=memory" not in url:
+        if is_file_database(url):
             # Every transaction starts with BEGIN IMMEDIATE (below), so only one runs at a time
             # anyway; one pooled connection makes the others queue on the event loop instead
             # of in SQLite's busy handler, which sleeps in steps of up to 100 ms.
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                      pool_recycle=1800)
+        # No ping on every checkout (a round trip per command): connections are recycled
+        # before servers and proxies drop them, and a unit of work that meets a dead one
+        # anyway runs again on a fresh one (rapport.storage.uow).
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        _configure_sqlite(engine)
+        configure_sqlite(engine.sync_engine)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions that write."""
+    in_memory = not is_file_database(str(engine.url))
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         # WAL lets readers run beside the sweep's writes; foreign keys make deletes cascade.
-        if ":memory:" not in str(engine.url):
+        if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -63,11 +76,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
         dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # pysqlite's deferred BEGIN lets two writers deadlock on lock upgrade; IMMEDIATE
-        # serialises writers up front, which SQLite needs anyway.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # serialises writers up front, which SQLite needs anyway. Work that only reads
+        # says so and does not take the write lock.
+        writes = connection.get_execution_options().get(WRITE_OPTION, True)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

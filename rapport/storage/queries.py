@@ -31,6 +31,14 @@ from rapport.storage.models import (
 )
 
 
+def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in result]
+
+
+def _first(row: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return tuple(row) if row is not None else None
+
+
 # ------------------------------------------------------------------------------ users
 @dataclass(frozen=True, slots=True)
 class UserRow:
@@ -97,13 +105,14 @@ def reactivate_user(session: Session, user_id: int, now: datetime) -> None:
 def user_context_row(session: Session, workspace_id: int, user_id: int
                      ) -> tuple[Any, ...] | None:
     """The user's preferences and their workspace's AI policy, in one read."""
-    return session.execute(
+    return _first(session.execute(
         select(User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
                User.daily_cap, User.paused_until, User.digest, User.ai_enabled, User.tone,
                User.weekly_summary, Workspace.platform, Workspace.ai_enabled,
-               Workspace.disclosure_policy, User.active)
+               Workspace.disclosure_policy, User.active, Workspace.external_id,
+               User.external_id)
         .join(Workspace, Workspace.id == User.workspace_id)
-        .where(User.id == user_id, User.workspace_id == workspace_id)).tuples().first()
+        .where(User.id == user_id, User.workspace_id == workspace_id)).first())
 
 
 def delete_user(session: Session, workspace_id: int, user_id: int) -> None:
@@ -201,10 +210,10 @@ def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
 
 def contacts_for_import(session: Session, user_id: int) -> list[tuple[Any, ...]]:
     """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at)."""
-    return list(session.execute(select(
+    return _rows(session.execute(select(
         Contact.id, Contact.name_key, Contact.email, Contact.kind, Contact.company,
         Contact.cadence_days, Contact.last_touch_at, Contact.created_at)
-        .where(Contact.user_id == user_id)).tuples())
+        .where(Contact.user_id == user_id)))
 
 
 def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -255,7 +264,7 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
     """What a contact's keep-in-touch clock is computed from."""
     row = session.execute(select(Contact.last_touch_at, Contact.cadence_days,
                                  Contact.created_at)
-                          .where(Contact.id == contact_id)).tuples().first()
+                          .where(Contact.id == contact_id)).first()
     return ClockInputs(*row) if row is not None else None
 
 
@@ -283,8 +292,8 @@ def insert_notes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def note_texts(session: Session, user_id: int) -> list[tuple[int, str]]:
     """(contact_id, text) of every note of the user."""
-    return list(session.execute(select(Note.contact_id, Note.text)
-                                .where(Note.user_id == user_id)).tuples())
+    return _rows(session.execute(select(Note.contact_id, Note.text)
+                                .where(Note.user_id == user_id)))
 
 
 def unplanned_follow_ups(session: Session, user_id: int) -> list[tuple[int, date]]:
@@ -292,7 +301,7 @@ def unplanned_follow_ups(session: Session, user_id: int) -> list[tuple[int, date
     return [(note_id, day) for note_id, day in session.execute(
         select(Note.id, Note.follow_up_on).where(
             Note.user_id == user_id, Note.plan_at.is_not(None),
-            Note.follow_up_on.is_not(None))).tuples() if day is not None]
+            Note.follow_up_on.is_not(None))) if day is not None]
 
 
 def set_note_plan(session: Session, note_id: int, plan_at: datetime | None) -> None:
@@ -430,7 +439,7 @@ def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) ->
 
 def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[Any, ...]]:
     """What a nudge's wording needs: reason, contact, note, date and the user's zone."""
-    return list(session.execute(
+    return _rows(session.execute(
         select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
                Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
                Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
@@ -439,7 +448,7 @@ def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[An
         .join(User, User.id == Nudge.user_id)
         .outerjoin(Note, Note.id == Nudge.note_id)
         .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
-        .where(Nudge.id.in_(list(nudge_ids)))).tuples())
+        .where(Nudge.id.in_(list(nudge_ids)))))
 
 
 def latest_touches(session: Session, contact_ids: Iterable[int]
@@ -466,25 +475,25 @@ def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
         select(Contact.name, Contact.next_due_at)
         .where(Contact.user_id == user_id, Contact.next_due_at.is_not(None),
                Contact.next_due_at <= horizon)
-        .order_by(Contact.next_due_at).limit(limit)).tuples() if at is not None]
+        .order_by(Contact.next_due_at).limit(limit)) if at is not None]
 
 
 def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
                         limit: int = 20) -> list[tuple[str, str, date | None]]:
     """(name, note text, follow_up_on) of follow-ups planned before `horizon`."""
-    return list(session.execute(
+    return _rows(session.execute(
         select(Contact.name, Note.text, Note.follow_up_on)
         .join(Contact, Contact.id == Note.contact_id)
         .where(Note.user_id == user_id, Note.plan_at.is_not(None), Note.plan_at <= horizon)
-        .order_by(Note.plan_at).limit(limit)).tuples())
+        .order_by(Note.plan_at).limit(limit)))
 
 
 def people_rows(session: Session, user_id: int, limit: int) -> list[tuple[Any, ...]]:
     """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name."""
-    return list(session.execute(
+    return _rows(session.execute(
         select(Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
                Contact.last_touch_at, Contact.next_due_at)
-        .where(Contact.user_id == user_id).order_by(Contact.name_key).limit(limit)).tuples())
+        .where(Contact.user_id == user_id).order_by(Contact.name_key).limit(limit)))
 
 
 # ------------------------------------------------------------------------------ stats
@@ -496,46 +505,46 @@ def touch_counts(session: Session, user_id: int, *, week_ago: datetime, month_ag
                func.count(Touchpoint.contact_id.distinct()).filter(
                    Touchpoint.happened_at >= week_ago))
         .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
-               Touchpoint.happened_at <= now)).tuples().one()
+               Touchpoint.happened_at <= now)).one()
 
 
 def nudge_outcomes(session: Session, user_id: int
                    ) -> list[tuple[str, int, datetime | None, datetime | None]]:
     """(status, snooze_count, delivered_at, acted_at) of every nudge of the user."""
-    return list(session.execute(
+    return _rows(session.execute(
         select(Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at)
-        .where(Nudge.user_id == user_id)).tuples())
+        .where(Nudge.user_id == user_id)))
 
 
 def contact_rhythms(session: Session, user_id: int
                     ) -> list[tuple[int, str, int | None, datetime | None]]:
     """(id, name, cadence_days, next_due_at) of every contact."""
-    return list(session.execute(
+    return _rows(session.execute(
         select(Contact.id, Contact.name, Contact.cadence_days, Contact.next_due_at)
-        .where(Contact.user_id == user_id)).tuples())
+        .where(Contact.user_id == user_id)))
 
 
 def draft_outcomes(session: Session, user_id: int) -> list[tuple[str | None, int | None]]:
     """(outcome, edit_distance) of every draft."""
-    return list(session.execute(select(Draft.outcome, Draft.edit_distance)
-                                .where(Draft.user_id == user_id)).tuples())
+    return _rows(session.execute(select(Draft.outcome, Draft.edit_distance)
+                                .where(Draft.user_id == user_id)))
 
 
 # ------------------------------------------------------------------------------ drafts
 def draft_contact(session: Session, user_id: int, workspace_id: int, contact_id: int
                   ) -> tuple[str, str | None, str | None] | None:
     """(name, company, platform_user_id) of a contact the user owns."""
-    return session.execute(select(Contact.name, Contact.company, Contact.platform_user_id)
+    return _first(session.execute(select(Contact.name, Contact.company, Contact.platform_user_id)
                            .where(Contact.id == contact_id, Contact.user_id == user_id,
-                                  Contact.workspace_id == workspace_id)).tuples().first()
+                                  Contact.workspace_id == workspace_id)).first())
 
 
 def nudge_reason(session: Session, user_id: int, contact_id: int, nudge_id: int
                  ) -> tuple[str, int | None, int | None] | None:
     """(reason, note_id, important_date_id) of the user's nudge about the contact."""
-    return session.execute(select(Nudge.reason, Nudge.note_id, Nudge.important_date_id)
+    return _first(session.execute(select(Nudge.reason, Nudge.note_id, Nudge.important_date_id)
                            .where(Nudge.id == nudge_id, Nudge.user_id == user_id,
-                                  Nudge.contact_id == contact_id)).tuples().first()
+                                  Nudge.contact_id == contact_id)).first())
 
 
 def insert_draft(session: Session, **values: Any) -> int:
@@ -545,13 +554,13 @@ def insert_draft(session: Session, **values: Any) -> int:
 def draft_with_contact(session: Session, user_id: int, workspace_id: int, draft_id: int
                        ) -> tuple[Any, ...] | None:
     """(draft text, provider, outcome, contact name, contact platform id, disclosure policy)."""
-    return session.execute(
+    return _first(session.execute(
         select(Draft.draft_text, Draft.provider, Draft.outcome, Contact.name,
                Contact.platform_user_id, Workspace.disclosure_policy)
         .join(Workspace, Workspace.id == Draft.workspace_id)
         .outerjoin(Contact, Contact.id == Draft.contact_id)
         .where(Draft.id == draft_id, Draft.user_id == user_id,
-               Draft.workspace_id == workspace_id)).tuples().first()
+               Draft.workspace_id == workspace_id)).first())
 
 
 def finish_draft(session: Session, user_id: int, draft_id: int, **values: Any) -> bool:

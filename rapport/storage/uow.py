@@ -1,19 +1,118 @@
 """Units of work: one transaction per command, written as plain synchronous code.
 
 A use case is a function of a `Session`; `Database.run` runs it in one transaction and returns
-its result. Reads run under a plain BEGIN, work that writes under the backend's write
-transaction, and any exception rolls everything back.
+its result. Work that only reads runs under a plain BEGIN (on SQLite, WAL lets it run beside
+the writer); work that writes takes the write lock up front (BEGIN IMMEDIATE) so two writers
+never deadlock on a lock upgrade. Any exception rolls everything back.
+
+How each backend runs a unit:
+- SQLite (a file): one thread owns one synchronous connection and runs each whole unit in one
+  hop from the event loop; units queue in front of that thread, not in SQLite's busy handler.
+- PostgreSQL (and in-memory SQLite): the async engine's session, the unit run in a greenlet,
+  so each statement awaits the driver on the event loop without thread hops.
+
+A unit given a `deadline` that it cannot start before is not run at all (`Busy`): an
+overloaded process answers "busy" while the answer can still reach the user, and nothing
+half-happens.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from rapport.storage import db
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+class Busy(Exception):
+    """The unit of work could not start before its deadline; nothing was done."""
+
+
+def _options(write: bool) -> Any:
+    # A plain dict: SQLAlchemy types execution options as a TypedDict of its own keys.
+    return {db.WRITE_OPTION: write}
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise Busy()
+
+
+class _SqliteThread:
+    """One thread, one synchronous SQLite connection: a unit of work is one hop."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        url = engine.url.set(drivername="sqlite")
+        self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_size=1,
+                                            max_overflow=0, connect_args={"timeout": 30,
+                                                                          "check_same_thread":
+                                                                          True})
+        db.configure_sqlite(self.engine)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-sqlite")
+        # Units waiting for (or running on) the thread: a cheap measure of how busy it is.
+        self.queued = 0
+
+    def _unit(self, work: Callable[[Session], T], write: bool, deadline: float | None) -> T:
+        _check_deadline(deadline)
+        with Session(self.engine, expire_on_commit=False) as session:
+            session.connection(execution_options=_options(write))
+            if not write:
+                try:
+                    return work(session)
+                finally:
+                    session.rollback()
+            result = work(session)
+            session.commit()
+            return result
+
+    async def run(self, work: Callable[[Session], T], write: bool,
+                  deadline: float | None) -> T:
+        self.queued += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._unit, work, write, deadline)
+        finally:
+            self.queued -= 1
+
+    def close(self) -> None:
+        # The connection belongs to the thread: it is closed there (at interpreter exit the
+        # thread is gone already, and the process takes the connection with it).
+        try:
+            self.executor.submit(self.engine.dispose)
+        except RuntimeError:
+            return
+        self.executor.shutdown(wait=False)
+
+
+# One SQLite thread per async engine, shared by every Database built on it; it goes away
+# with the engine.
+_SQLITE_THREADS: weakref.WeakKeyDictionary[AsyncEngine, _SqliteThread] = \
+    weakref.WeakKeyDictionary()
+
+
+def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
+    if not db.is_sqlite(engine) or not db.is_file_database(str(engine.url)):
+        return None
+    thread = _SQLITE_THREADS.get(engine)
+    if thread is None:
+        thread = _SQLITE_THREADS[engine] = _SqliteThread(engine)
+        weakref.finalize(engine, thread.close)
+    return thread
 
 
 class Database:
@@ -21,18 +120,54 @@ class Database:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        bind: Any = sessions.kw.get("bind")
+        self._thread = _sqlite_thread(bind) if isinstance(bind, AsyncEngine) else None
 
-    async def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+    @property
+    def queued(self) -> int:
+        """Units waiting for the SQLite thread (0 on PostgreSQL, where the pool queues)."""
+        return self._thread.queued if self._thread is not None else 0
+
+    async def run(self, work: Callable[[Session], T], *, write: bool = True,
+                  deadline: float | None = None) -> T:
         """Run `work` in one transaction and return what it returned.
 
-        `write=False` marks read-only work; it is rolled back rather than committed, so a
-        read never holds SQLite's write lock longer than it must.
+        `write=False` marks read-only work: it runs under a plain BEGIN and is rolled back.
+        `deadline` (a `time.monotonic()` moment): if the unit cannot start by then, `Busy`.
         """
-        async with self.sessions() as session:
-            if write:
-                async with session.begin():
-                    return await session.run_sync(work)
+        if self._thread is not None:
+            return await self._thread.run(work, write, deadline)
+        for attempt in (1, 2):
             try:
-                return await session.run_sync(work)
-            finally:
+                return await self._run_async(work, write, deadline)
+            except _BeforeCommit as failure:
+                # A connection that died before anything was committed (a recycled server
+                # connection, a failover): the whole unit runs once more on a fresh one.
+                if attempt == 2 or not failure.error.connection_invalidated:
+                    raise failure.error from None
+                logger.warning("database connection lost, unit retried")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _run_async(self, work: Callable[[Session], T], write: bool,
+                         deadline: float | None) -> T:
+        async with self.sessions() as session:
+            await session.connection(execution_options=_options(write))
+            _check_deadline(deadline)
+            try:
+                result = await session.run_sync(work)
+            except DBAPIError as error:
                 await session.rollback()
+                raise _BeforeCommit(error) from error
+            if write:
+                await session.commit()
+            else:
+                await session.rollback()
+            return result
+
+
+class _BeforeCommit(Exception):
+    """A driver error raised by the work itself, before any commit (safe to retry)."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -50,6 +50,10 @@ class UserContext:
     workspace_ai_enabled: bool
     disclosure_policy: str
     active: bool = True
+    # Who these rows belong to on the platform: a unit of work checks them, so ids cached by
+    # one process never act for someone else after a delete elsewhere.
+    workspace_external_id: str = ""
+    user_external_id: str = ""
 
     def today(self, now: datetime) -> date:
         return planner.local_date(now, self.tz)

@@ -108,23 +108,25 @@ async def draft(core: Rapport, ctx: UserContext, command: c.Draft) -> Reply:
     """A draft for a person or a nudge: the contact is checked, then the drafter writes."""
     target = command.person
 
-    def contact_of(turn: Turn) -> tuple[int | None, str, str | None]:
+    def contact_of(turn: Turn) -> tuple[int | None, str, str | None, UserContext]:
+        # turn.user is read in this transaction: whether AI may be used is never stale.
         if isinstance(target, c.NudgeRef):
             nudge = queries.nudge_of_user(turn.session, ctx.user_id, ctx.workspace_id,
                                           target.nudge_id)
             if nudge is None:
-                return None, "", f"I can't find nudge #{target.nudge_id} among yours."
-            return nudge.contact_id, "", None
+                return None, "", f"I can't find nudge #{target.nudge_id} among yours.", \
+                    turn.user
+            return nudge.contact_id, "", None, turn.user
         contact, problem, _ = find_contact(turn, target, create_mentions=False)
         if contact is None:
-            return None, "", problem or "Who do you mean?"
-        return contact.id, contact.name, None
+            return None, "", problem or "Who do you mean?", turn.user
+        return contact.id, contact.name, None, turn.user
 
-    contact_id, name, problem = await core.read(ctx, contact_of)
+    contact_id, name, problem, current = await core.read(ctx, contact_of)
     if contact_id is None:
         return error(problem or "Who do you mean?")
     if core.drafter is None:
         who = f"to {wording.first_name(name)} " if name else ""
         return Reply(f"AI drafts are not set up yet. Write {who}in your own words.")
     nudge_id = target.nudge_id if isinstance(target, c.NudgeRef) else None
-    return await core.drafter.draft_for(ctx, contact_id, nudge_id)
+    return await core.drafter.draft_for(current, contact_id, nudge_id)

@@ -28,15 +28,16 @@ from rapport.bot.core.context import (
     Turn,
     UserContext,
 )
-from rapport.bot.core.users import Users
+from rapport.bot.core.users import StaleUser, Users, actor_key, fresh_context
 from rapport.bot.core.views import HomeView, Reply, error
 from rapport.scheduler import planner
 from rapport.scheduler.messenger import NudgeItem
-from rapport.storage.uow import Database
+from rapport.storage.uow import Busy, Database
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+BUSY = "I'm busy right now. Please try again in a moment."
 # What a database that is down or overloaded raises through SQLAlchemy and the drivers.
 DATABASE_TROUBLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
@@ -58,23 +59,29 @@ class Rapport:
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,
-                          directory: Directory | None = None) -> Reply:
-        """Parse and run one command typed by `actor`."""
+                          directory: Directory | None = None,
+                          deadline: float | None = None) -> Reply:
+        """Parse and run one command typed by `actor`.
+
+        `deadline` (a `time.monotonic()` moment): when the command cannot start by then, it
+        is not run and the answer is "busy" (see `BUSY`).
+        """
 
         async def parse_and_run(ctx: UserContext) -> Reply:
             command = verbs.parse_command(text, today=ctx.today(self.clock()))
             if isinstance(command, c.CommandError):
                 return error(command.text())
-            return await self.run(ctx, command, directory=directory)
+            return await self.run(ctx, command, directory=directory, deadline=deadline)
 
         return await self.guarded(actor, parse_and_run)
 
     async def execute(self, actor: Actor, command: c.Command, *,
-                      directory: Directory | None = None) -> Reply:
+                      directory: Directory | None = None,
+                      deadline: float | None = None) -> Reply:
         """Run a typed command built by a form or a button."""
 
         async def run(ctx: UserContext) -> Reply:
-            return await self.run(ctx, command, directory=directory)
+            return await self.run(ctx, command, directory=directory, deadline=deadline)
 
         return await self.guarded(actor, run)
 
@@ -103,10 +110,21 @@ class Rapport:
 
     async def guarded(self, actor: Actor,
                       use_case: Callable[[UserContext], Awaitable[Reply]]) -> Reply:
-        """Run a use case for `actor`: a database outage answers "try again", never raises."""
+        """Run a use case for `actor`: a database outage answers "try again", an overload
+        "busy"; neither raises."""
         try:
             ctx = await self.users.context(actor)
-            reply = await use_case(ctx)
+            try:
+                reply = await use_case(ctx)
+            except StaleUser:
+                # Deleted or marked unreachable since this process cached the ids: the slow
+                # path recreates or reactivates the rows, then the command runs once more.
+                self.users.forget(*actor_key(actor))
+                ctx = await self.users.context(actor)
+                reply = await use_case(ctx)
+        except Busy:
+            logger.warning("command refused", extra={"reason": "busy"})
+            return Reply(BUSY, ok=False, busy=True)
         except DATABASE_TROUBLE as failure:
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
             return error(TRY_AGAIN)
@@ -118,8 +136,9 @@ class Rapport:
         return reply
 
     async def run(self, ctx: UserContext, command: c.Command, *,
-                  directory: Directory | None = None) -> Reply:
-        """Run a command for a loaded user: its verb's handler, in one unit of work."""
+                  directory: Directory | None = None, deadline: float | None = None) -> Reply:
+        """Run a command for a loaded user: its verb's handler, in one unit of work that
+        starts by reading the user's current rows."""
         verb = verbs.verb_for(command)
         if verb.handle_async is not None:
             return await verb.handle_async(self, ctx, command)
@@ -127,11 +146,13 @@ class Rapport:
         handle = verb.handle
         now = self.clock()
         names: dict[str, str] = {}
+
+        def work(session: Session) -> Reply:
+            return handle(Turn(session, fresh_context(session, ctx), now, names), command)
+
         while True:
             try:
-                reply = await self.db.run(
-                    lambda session: handle(Turn(session, ctx, now, names), command),
-                    write=verb.writes)
+                reply = await self.db.run(work, write=verb.writes, deadline=deadline)
             except MentionNamesNeeded as needed:
                 # The work was rolled back; ask the directory (a platform call, never inside
                 # a transaction), then do it again with the names.
@@ -141,12 +162,15 @@ class Rapport:
             break
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             self.users.forget_user(ctx.workspace_id, ctx.user_id)
+        elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume):
+            self.users.expire(ctx)
         return reply
 
     async def read(self, ctx: UserContext, work: Callable[[Turn], T]) -> T:
         """Run read-only work for a loaded user in one unit of work."""
         now = self.clock()
-        return await self.db.run(lambda session: work(Turn(session, ctx, now)), write=False)
+        return await self.db.run(
+            lambda session: work(Turn(session, fresh_context(session, ctx), now)), write=False)
 
     @staticmethod
     async def _display_name(mention_id: str, directory: Directory | None) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,9 @@ from rapport.storage import queries
 from rapport.storage.uow import Database
 
 _CREATE_ATTEMPTS = 3
+# How long a process trusts a user's cached settings for parsing dates ("yesterday" is in
+# their zone) before reading them again; commands re-read them in their own transaction.
+CONTEXT_TTL_SECONDS = 30.0
 
 ActorKey = tuple[str, str, str]
 
@@ -23,19 +28,35 @@ def actor_key(actor: Actor) -> ActorKey:
     return actor.platform, actor.workspace_external_id, actor.user_external_id
 
 
+class StaleUser(Exception):
+    """The cached ids no longer name the acting user's rows (deleted, or now unreachable)."""
+
+
 def load_context(session: Session, workspace_id: int, user_id: int) -> UserContext | None:
     """The user's preferences and their workspace's policy, or None when the row is gone."""
     row = queries.user_context_row(session, workspace_id, user_id)
     if row is None:
         return None
     (tz, start, end, days, cap, paused, digest, ai, tone, summary, platform, ws_ai,
-     disclosure, active) = row
+     disclosure, active, workspace_external_id, user_external_id) = row
     return UserContext(
         workspace_id=workspace_id, user_id=user_id, platform=platform, tz=tz,
         prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start, window_end_minute=end,
                                     working_days=days, daily_cap=cap, paused_until=paused),
         digest=digest, ai_enabled=ai, tone=tone, weekly_summary=summary,
-        workspace_ai_enabled=ws_ai, disclosure_policy=disclosure, active=active)
+        workspace_ai_enabled=ws_ai, disclosure_policy=disclosure, active=active,
+        workspace_external_id=workspace_external_id, user_external_id=user_external_id)
+
+
+def fresh_context(session: Session, known: UserContext) -> UserContext:
+    """The user's current rows, read at the start of a unit of work; `StaleUser` when the
+    ids no longer belong to that platform user or the user was marked unreachable."""
+    ctx = load_context(session, known.workspace_id, known.user_id)
+    if ctx is None or not ctx.active or (ctx.platform, ctx.workspace_external_id,
+                                         ctx.user_external_id) != (
+            known.platform, known.workspace_external_id, known.user_external_id):
+        raise StaleUser()
+    return ctx
 
 
 def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
@@ -61,51 +82,81 @@ def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int
     return workspace_id, user.id
 
 
-class Users:
-    """Finds the acting user's rows; remembers their ids so a command costs one read."""
+@dataclass
+class _Cached:
+    ctx: UserContext
+    loaded_at: float
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+
+class Users:
+    """The acting users of this process: their ids, and their settings for a short while.
+
+    Ids are stable, so they are kept until a delete; settings are kept for `ttl` seconds and
+    dropped on every change this process makes. Every unit of work reads the user's row
+    again by primary key (`fresh_context`), so a use case always acts on current settings,
+    and a stale entry can never act for another user.
+    """
+
+    def __init__(self, db: Database, clock: Callable[[], datetime], *,
+                 ttl: float = CONTEXT_TTL_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.clock = clock
-        self._ids: dict[ActorKey, tuple[int, int]] = {}
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._known: dict[ActorKey, _Cached] = {}
 
     async def context(self, actor: Actor) -> UserContext:
         """Load (creating on first contact) the actor's workspace and user rows."""
         key = actor_key(actor)
-        cached = self._ids.get(key)
+        cached = self._known.get(key)
         if cached is not None:
-            workspace_id, user_id = cached
-            ctx = await self.db.run(lambda session: load_context(session, workspace_id, user_id),
-                                    write=False)
+            if self.monotonic() - cached.loaded_at < self.ttl:
+                return cached.ctx
+            known = cached.ctx
+            ctx = await self.db.run(lambda session: load_context(
+                session, known.workspace_id, known.user_id), write=False)
             if ctx is not None and ctx.active:
+                self.remember(ctx)
                 return ctx
             # Deleted meanwhile, or marked unreachable: the slow path recreates or reactivates.
-            self._ids.pop(key, None)
+            self._known.pop(key, None)
         now = self.clock()
 
-        def create(session: Session) -> tuple[tuple[int, int], UserContext | None]:
-            created = ensure_rows(session, actor, now)
-            return created, load_context(session, *created)
+        def create(session: Session) -> UserContext | None:
+            return load_context(session, *ensure_rows(session, actor, now))
 
         for _attempt in range(_CREATE_ATTEMPTS):
             try:
-                ids, loaded = await self.db.run(create)
+                loaded = await self.db.run(create)
             except IntegrityError:
                 continue  # a concurrent first message created the same rows; read them
             assert loaded is not None  # created in this very transaction
-            self._ids[key] = ids
+            self.remember(loaded)
             return loaded
         raise RuntimeError("could not create user rows")
 
+    def remember(self, ctx: UserContext) -> None:
+        """Keep `ctx` (just read from the database) for the next commands."""
+        self._known[(ctx.platform, ctx.workspace_external_id, ctx.user_external_id)] = \
+            _Cached(ctx, self.monotonic())
+
+    def expire(self, ctx: UserContext) -> None:
+        """The user's settings changed: read them again on their next command."""
+        for cached in self._known.values():
+            if (cached.ctx.workspace_id, cached.ctx.user_id) == (ctx.workspace_id,
+                                                                  ctx.user_id):
+                cached.loaded_at = float("-inf")
+
     def forget(self, platform: str, workspace_external_id: str,
                user_external_id: str | None = None) -> None:
-        """Drop cached ids after deletes (forget me, uninstall) or profile changes."""
-        for key in list(self._ids):
+        """Drop what is cached after deletes (forget me, uninstall) or profile changes."""
+        for key in list(self._known):
             if key[:2] == (platform, workspace_external_id) and (
                     user_external_id is None or key[2] == user_external_id):
-                self._ids.pop(key, None)
+                self._known.pop(key, None)
 
     def forget_user(self, workspace_id: int, user_id: int) -> None:
-        for key, ids in list(self._ids.items()):
-            if ids == (workspace_id, user_id):
-                self._ids.pop(key, None)
+        for key, cached in list(self._known.items()):
+            if (cached.ctx.workspace_id, cached.ctx.user_id) == (workspace_id, user_id):
+                self._known.pop(key, None)

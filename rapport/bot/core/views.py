@@ -171,6 +171,8 @@ class Reply:
     ok: bool = True
     view: View | None = None
     changed: bool = False
+    # The command was not run because the process was overloaded; try again shortly.
+    busy: bool = False
 
     @property
     def nudges(self) -> tuple[NudgeItem, ...]:
