@@ -49,11 +49,11 @@ def _user(n: int) -> str:
 # ------------------------------------------------------------------ server (child process)
 async def _bare_installer(app: web.Application, runtime: Any) -> None:
     """The same Bolt stack as the Slack installer, with a /rapport listener that only acks."""
-    from rapport.bot.platforms.slack.platform import _single_workspace_authorize
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
     from slack_bolt.async_app import AsyncApp
 
     from rapport.bot.platforms.slack.client import make_client
+    from rapport.bot.platforms.slack.platform import _single_workspace_authorize
 
     settings = runtime.settings
     client = make_client(settings)

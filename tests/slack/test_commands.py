@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 import urllib.parse
 
 from sqlalchemy import func, select
 
+from rapport.bot.platforms.slack import SLACK_KEY
 from rapport.storage.models import Contact, Touchpoint, User
 from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, DANA, SlackHarness
@@ -124,3 +127,31 @@ async def test_people_list_keeps_every_section_within_slack_limits(slack: SlackH
     assert all(len(block["text"]["text"]) <= 3000 for block in answer["blocks"])
     text = "".join(block["text"]["text"] for block in answer["blocks"])
     assert "Person00" in text and "Person39" in text
+
+
+async def test_a_command_that_cannot_start_in_time_answers_busy_and_changes_nothing(
+        slack: SlackHarness) -> None:
+    await slack.command("add Dana")
+    platform = slack.extra["app"][SLACK_KEY]
+    # Slack's 3 s shrunk so the test need not wait: a command must start within 50 ms.
+    platform.command_start_budget = 0.05
+    before = await snapshot(slack.runtime.engine)
+    release = threading.Event()
+    # Another unit of work holds the database thread, as a burst of commands would.
+    blocker = asyncio.create_task(slack.runtime.rapport.db.run(
+        lambda session: release.wait(10)))
+    request = asyncio.create_task(slack.command("log Dana coffee"))
+    await asyncio.sleep(0.2)  # the command's 50 ms pass while it waits in the queue
+    release.set()
+    status, body = await request
+    await blocker
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral" and "busy" in answer["text"]
+    assert await snapshot(slack.runtime.engine) == before  # nothing half-happened
+    metrics = slack.runtime.metrics.render().decode()
+    assert 'rapport_busy_total{platform="slack"} 1.0' in metrics
+    # With time to spare, the same command goes through.
+    platform.command_start_budget = 2.5
+    status, body = await slack.command("log Dana coffee")
+    assert "Logged coffee with Dana" in json.loads(body)["text"]

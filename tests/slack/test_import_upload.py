@@ -78,8 +78,9 @@ async def seeded(slack: SlackHarness) -> None:
 
 @pytest.fixture(autouse=True)
 def quick_home(slack: SlackHarness) -> None:
-    """Republish Home right after an import instead of a second later."""
+    """Republish Home right after an import instead of a second (or half a minute) later."""
     slack.extra["app"][SLACK_KEY].home.refresh_delay = 0.0
+    slack.extra["app"][SLACK_KEY].home.min_interval = 0.0
 
 
 async def test_upload_dry_run_then_import_then_the_same_file_again_merges(

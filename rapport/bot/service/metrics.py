@@ -36,6 +36,9 @@ class Metrics:
                                      registry=self.registry, buckets=_LATENCY_BUCKETS)
         self.draft_outcomes = Counter("rapport_draft_outcomes", "AI draft outcomes",
                                       ["provider", "outcome"], registry=self.registry)
+        self.busy = Counter("rapport_busy", "Commands answered 'busy, try again' because they "
+                            "could not start within Slack's deadline", ["platform"],
+                            registry=self.registry)
         self.http_requests = Counter("rapport_http_requests", "HTTP requests by route and status",
                                      ["route", "status"], registry=self.registry)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -20,6 +21,8 @@ RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 # Platforms mount their routes through these hooks (one per platform package).
 RouteInstaller = Callable[[web.Application, Runtime], Awaitable[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# When the request reached this process (time.monotonic()): deadlines count from here.
+RECEIVED_AT: web.RequestKey[float] = web.RequestKey("received_at", float)
 # The current request's id, added to every log line written while handling it.
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 
@@ -57,6 +60,7 @@ async def metrics(request: web.Request) -> web.Response:
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A request id for logs, a size limit before any parsing, and no tracebacks to clients."""
+    request[RECEIVED_AT] = time.monotonic()
     request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
     token = REQUEST_ID.set(request_id)
     runtime = request.app[RUNTIME_KEY]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,37 +17,53 @@ from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
 
+# After a change, Home is rebuilt at most this often per user (opening the tab always is).
+HOME_MIN_INTERVAL_SECONDS = 30.0
+MAX_REMEMBERED_HOMES = 50_000
+
 
 @dataclass
 class HomeTab:
+    """App Home is built when the user opens it, and after changes at most once per
+    `min_interval` per user: a burst of commands costs one Home, not one each, and no
+    command waits for it."""
+
     platform: SlackPlatform
     # Seconds a refresh waits after a change, collecting further changes.
     refresh_delay: float = 1.0
+    min_interval: float = HOME_MIN_INTERVAL_SECONDS
+    monotonic: Callable[[], float] = time.monotonic
     # Users whose Home is being republished -> "changed again meanwhile" (see refresh).
     _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
     async def publish(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
-        """views.publish the user's Home tab with current data."""
+        """views.publish the user's Home tab with current data (one unit of work)."""
         view = await self.platform.rapport.home(self.platform.actor(team_id, user_id))
         if view is None:
             return  # the database is away; the tab keeps what it showed
         await client.views_publish(user_id=user_id, view=b.home_view(b.home_content(view)))
 
+    def _wait(self, key: tuple[str, str], opened: bool) -> float:
+        if opened:
+            return 0.0
+        last = self._published_at.get(key)
+        since = self.monotonic() - last if last is not None else self.min_interval
+        return max(self.refresh_delay, self.min_interval - since)
+
     async def refresh(self, client: AsyncWebClient, team_id: str, user_id: str, *,
-                      delay: float | None = None) -> None:
-        """Republish Home after a change; a failure here never undoes the change."""
+                      opened: bool = False) -> None:
+        """Republish Home: now when the tab opens, later after a change (coalesced)."""
         key = (team_id, user_id)
         if key in self._refreshing:
-            # Coalesce: one publish is pending or running; it runs once more after it
-            # finishes, so a burst of commands costs one or two Home builds, not one each.
+            # One publish is pending or running; it runs once more after it finishes.
             self._refreshing[key] = True
             return
         self._refreshing[key] = False
         try:
             while True:
-                # Wait a moment first: building Home right away for every command would
-                # compete with the commands for the database (bench/slash_command.py).
-                await asyncio.sleep(self.refresh_delay if delay is None else delay)
+                await asyncio.sleep(self._wait(key, opened))
+                opened = False
                 self._refreshing[key] = False
                 try:
                     await self.publish(client, team_id, user_id)
@@ -54,11 +72,18 @@ class HomeTab:
                                 extra={"error": failure.response.get("error")})
                 except Exception as failure:
                     logger.warning("home refresh failed", extra={"error": type(failure).__name__})
+                self._remember_publish(key)
                 if not self._refreshing.get(key):
                     break
-                self._refreshing[key] = False
         finally:
             self._refreshing.pop(key, None)
+
+    def _remember_publish(self, key: tuple[str, str]) -> None:
+        now = self.monotonic()
+        if len(self._published_at) > MAX_REMEMBERED_HOMES:
+            self._published_at = {k: at for k, at in self._published_at.items()
+                                  if now - at < self.min_interval}
+        self._published_at[key] = now
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
@@ -67,7 +92,7 @@ class HomeTab:
             return
         team_id, user_id = team_of(body), str(event.get("user", ""))
         await self.platform.warm_profile(client, team_id, user_id)
-        await self.refresh(client, team_id, user_id, delay=0)
+        await self.refresh(client, team_id, user_id, opened=True)
 
 
 def register(platform: SlackPlatform) -> None:

@@ -7,6 +7,7 @@ shortcut, draft editor, uploads, app lifecycle); `build_platform` wires them all
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Bolt context key: when the HTTP request arrived (time.monotonic()).
+RECEIVED_AT_KEY = "rapport_received_at"
+# A command that cannot start this long after its request arrived answers "busy" instead:
+# Slack gives up after 3 s, and the answer itself needs a moment.
+COMMAND_START_BUDGET_SECONDS = 2.5
 # response_url accepts five messages; the first page goes in the ack itself.
 MAX_RESPONSES = 5
 Respond = Callable[..., Awaitable[Any]]
@@ -67,6 +73,7 @@ class SlackPlatform:
     app: AsyncApp
     cache: ProfileCache
     single_authorize: Callable[..., Awaitable[AuthorizeResult | None]] | None = None
+    command_start_budget: float = COMMAND_START_BUDGET_SECONDS
     # Set by home.register and draft_editor.register; other listeners use them.
     home: HomeTab | None = field(default=None)
     draft_editor: DraftEditor | None = field(default=None)
@@ -74,6 +81,12 @@ class SlackPlatform:
     @property
     def rapport(self) -> Rapport:
         return self.runtime.rapport
+
+    def deadline(self, context: dict[str, Any]) -> float:
+        """The moment a command must start by to be answered inside Slack's 3 s."""
+        received = context.get(RECEIVED_AT_KEY)
+        start = float(received) if isinstance(received, float) else time.monotonic()
+        return start + self.command_start_budget
 
     async def start(self) -> None:
         """Single-workspace mode: check the bot token once and resume its workspace."""

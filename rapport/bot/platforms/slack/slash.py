@@ -32,7 +32,7 @@ class SlashCommand:
                    for uid in _MENTION.findall(text))
 
     async def on_command(self, ack: Ack, command: dict[str, Any], respond: Respond,
-                         client: AsyncWebClient) -> None:
+                         client: AsyncWebClient, context: dict[str, Any]) -> None:
         """Run the typed text; answer in the ack, or ack first and answer after."""
         platform = self.platform
         team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
@@ -61,7 +61,10 @@ class SlashCommand:
             else:
                 await platform.send_pages(respond, reply, skip_first=False)
         else:
-            reply = await platform.rapport.handle_text(actor, text, directory=directory)
+            reply = await platform.rapport.handle_text(actor, text, directory=directory,
+                                                       deadline=platform.deadline(context))
+            if reply.busy:
+                platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)
             await ack(text=rendered.text, blocks=rendered.pages[0], response_type="ephemeral")
             await platform.send_pages(respond, reply, skip_first=True)

@@ -16,7 +16,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from rapport.bot.platforms.slack.platform import SlackPlatform
+from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
+from rapport.bot.service.server import RECEIVED_AT
 
 logger = logging.getLogger(__name__)
 # Slack accepts a signature for 5 minutes; remember accepted ones a little longer.
@@ -63,6 +64,8 @@ class SlackTransport:
         """POST /slack/events: Bolt verifies the signature, dispatches, answers."""
         try:
             bolt_request = await to_bolt_request(request)
+            # Listeners count Slack's 3 s from when the request arrived, not from when they run.
+            bolt_request.context[RECEIVED_AT_KEY] = request.get(RECEIVED_AT, time.monotonic())
             # Listener errors reach on_error; what escapes dispatch is Bolt's own parsing and
             # matching, which assume Slack's shapes (a JSON object payload, "user" and "view"
             # objects with a "type"): anything else is bad input, not a 500.
