@@ -1,14 +1,18 @@
-"""The sweep: plan due nudges idempotently, claim them with a lease, deliver, record.
+"""The sweep: plan due nudges (planning.py), claim them with a lease, deliver, record.
 
 Delivery guarantee: a nudge is never lost (it stays in the database until a platform accepted
 it or it failed permanently), and is delivered once, except that a replica dying between the
 platform's OK and the commit of the result lets the lease expire and another replica repeat
-that one message.
+the messages of the wave it was sending (at most RECORD_EVERY).
+
+Each step is one unit of work (`rapport.storage.uow`): claiming a batch (select, decide,
+mark claimed, defer the rest, read what the messages say), recording a wave, renewing leases.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import uuid
 from collections import defaultdict
@@ -18,9 +22,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.scheduler.items import nudge_items
@@ -31,15 +35,9 @@ from rapport.scheduler.messenger import (
     OutgoingMessage,
     Recipient,
 )
-from rapport.storage.models import (
-    ACTIVE_NUDGE_STATUSES,
-    Contact,
-    ImportantDate,
-    Note,
-    Nudge,
-    User,
-    Workspace,
-)
+from rapport.scheduler.planning import NudgePlanner
+from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +45,6 @@ DIGEST_MAX_ITEMS = 10
 RECORD_ATTEMPTS = 5
 RECORD_EVERY = 16
 MAX_ATTEMPTS = 12
-IMPORTANT_DATE_LEAD_DAYS = 3
 # Nudges of users we cannot reach now (inactive, platform not configured here) are looked at
 # again this much later, so they leave the sweep's index range instead of being rescanned.
 RECHECK_UNREACHABLE = timedelta(hours=1)
@@ -104,40 +101,39 @@ class _PlannedMessage:
     sent_day_count: int
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
-def _is_postgresql(session: AsyncSession) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
-async def _executemany(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
-    # Connection-level execution: a plain executemany, not the ORM's bulk-by-primary-key mode.
-    connection = await session.connection()
-    await connection.execute(statement, rows)
-
-
-# Built once: the sweep records every wave with these, and building them costs more than
-# running them on SQLite.
 _MARK_SENT = (
     update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
-    .values(status="sent", delivered_at=bindparam("b_now"), delivery_ref=bindparam("b_ref"),
-            message_key=bindparam("b_key"), lease_owner=None, last_error=None)
-    .execution_options(synchronize_session=False))
+    .values(status=NudgeStatus.SENT.value, delivered_at=bindparam("b_now"),
+            delivery_ref=bindparam("b_ref"), message_key=bindparam("b_key"), lease_owner=None,
+            last_error=None))
 _COUNT_SENT = (
     update(User).where(User.id == bindparam("b_id"))
     # Add to today's count, or start a new day's count.
     .values(sent_day_count=case(
         (User.sent_day == bindparam("b_day"), User.sent_day_count + bindparam("b_count")),
-        else_=bindparam("b_count")), sent_day=bindparam("b_day"))
-    .execution_options(synchronize_session=False))
+        else_=bindparam("b_count")), sent_day=bindparam("b_day")))
+_DEFER = (
+    update(Nudge).where(Nudge.id == bindparam("b_id"))
+    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None))
 
 
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff for failed deliveries: 30 s, 60 s, ... capped at one hour."""
     return float(min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass
+class _Claimed:
+    """What one claim decided: the messages to send now, their wording, and the counts."""
+
+    messages: list[_PlannedMessage]
+    items: dict[int, NudgeItem]
+    claimed: int
+    deferred: int
 
 
 class Sweeper:
@@ -148,15 +144,19 @@ class Sweeper:
                  lease_seconds: float = 300, batch_size: int = 500, concurrency: int = 8,
                  clock: Callable[[], datetime] = planner.utcnow) -> None:
         self.sessions = sessions
+        self.db = Database(sessions)
         self.messengers = dict(messengers)
         self.owner = owner or f"sweeper-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=lease_seconds)
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.clock = clock
+        self.planner = NudgePlanner(self.db, batch_size=batch_size)
         self._stopping = asyncio.Event()
         # The tasks running sweep(), so shutdown() can wait for them to record what they sent.
         self._sweeps: set[asyncio.Task[Any]] = set()
+        # Message keys: unique per owner, no random number per message.
+        self._message_numbers = itertools.count(1)
 
     def stop(self) -> None:
         """Stop claiming new work; deliveries in flight finish and are recorded."""
@@ -182,16 +182,17 @@ class Sweeper:
     async def release_claims(self, nudge_ids: Sequence[int] | None = None) -> int:
         """Put this owner's claimed, unsent nudges (or `nudge_ids` only) back to planned now."""
         statement = (update(Nudge)
-                     .where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
-                     .values(status="planned", lease_owner=None, deliver_after=self.clock(),
+                     .where(Nudge.lease_owner == self.owner,
+                            Nudge.status == NudgeStatus.CLAIMED)
+                     .values(status=NudgeStatus.PLANNED.value, lease_owner=None,
+                             deliver_after=self.clock(),
                              # The claim counted an attempt that never happened.
                              attempts=case((Nudge.attempts > 0, Nudge.attempts - 1), else_=0))
                      .execution_options(synchronize_session=False))
         if nudge_ids is not None:
             statement = statement.where(Nudge.id.in_(list(nudge_ids)))
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(statement)
-        released = int(getattr(result, "rowcount", 0) or 0)
+        released = await self.db.run(
+            lambda session: int(getattr(session.execute(statement), "rowcount", 0) or 0))
         if released:
             logger.warning("claims released", extra={"count": released})
         return released
@@ -220,132 +221,22 @@ class Sweeper:
         finally:
             if task is not None:
                 self._sweeps.discard(task)
-        logger.info("sweep finished", extra={"planned": report.planned, "sent": report.sent,
-                                              "messages": report.messages,
-                                              "retried": report.retried,
-                                              "failed": report.failed})
+        busy = report.planned or report.claimed or report.deferred
+        # An idle sweep every minute is not news; one that did something is.
+        logger.log(logging.INFO if busy else logging.DEBUG, "sweep finished",
+                   extra={"planned": report.planned, "sent": report.sent,
+                          "messages": report.messages, "retried": report.retried,
+                          "failed": report.failed})
         return report
 
-    # ----------------------------------------------------------------- planning
     async def plan(self, now: datetime) -> int:
         """Create the nudges that are due at `now`; idempotent across runs and replicas."""
-        created = 0
-        for planner_step in (self._plan_cadences, self._plan_follow_ups, self._plan_dates):
-            while True:
-                made, seen = await planner_step(now)
-                created += made
-                if seen < self.batch_size or self.stopping:
-                    break
-        return created
-
-    async def _insert_nudges(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-        if not rows:
-            return 0
-        # One multi-row INSERT (SQLAlchemy's insertmanyvalues); RETURNING lists only the rows
-        # that were new, so a concurrent sweep's duplicates are skipped and not counted.
-        statement = _insert(session)(Nudge).on_conflict_do_nothing(
-            index_elements=[Nudge.user_id, Nudge.dedupe_key]).returning(Nudge.id)
-        connection = await session.connection()
-        result = await connection.execute(statement, rows)
-        return len(result.all())
-
-    async def _plan_cadences(self, now: datetime) -> tuple[int, int]:
-        async with self.sessions() as session, session.begin():
-            query = (select(Contact.id, Contact.user_id, Contact.workspace_id,
-                            Contact.cadence_days, Contact.next_due_at, Contact.plan_at)
-                     .where(Contact.plan_at <= now).order_by(Contact.plan_at)
-                     .limit(self.batch_size))
-            if _is_postgresql(session):
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            nudges: list[dict[str, Any]] = []
-            moves: list[dict[str, Any]] = []
-            for contact_id, user_id, workspace_id, cadence, next_due, plan_at in rows:
-                if plan_at is None:
-                    continue  # excluded by the query
-                if cadence and next_due is not None and next_due <= now:
-                    nudges.append(dict(
-                        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-                        reason="cadence", dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
-                        due_at=next_due, deliver_after=plan_at, status="planned",
-                        snooze_count=0, attempts=0, created_at=now))
-                    # Ask again after another full cadence if the user still has not talked.
-                    new_plan: datetime | None = max(plan_at + timedelta(days=cadence),
-                                                    now + timedelta(days=1))
-                else:
-                    new_plan = next_due if next_due is not None and next_due > now else None
-                moves.append({"b_id": contact_id, "b_old": plan_at, "b_new": new_plan})
-            created = await self._insert_nudges(session, nudges)
-            if moves:
-                await _executemany(session,
-                    update(Contact).where(Contact.id == bindparam("b_id"),
-                                          Contact.plan_at == bindparam("b_old"))
-                    .values(plan_at=bindparam("b_new")).execution_options(synchronize_session=False),
-                    moves)
-        return created, len(rows)
-
-    async def _plan_follow_ups(self, now: datetime) -> tuple[int, int]:
-        async with self.sessions() as session, session.begin():
-            query = (select(Note.id, Note.contact_id, Note.user_id, Note.workspace_id, Note.plan_at)
-                     .where(Note.plan_at <= now).order_by(Note.plan_at).limit(self.batch_size))
-            if _is_postgresql(session):
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            nudges = [dict(workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-                           note_id=note_id, reason="follow_up",
-                           dedupe_key=f"follow_up:{contact_id}:{note_id}", due_at=plan_at,
-                           deliver_after=plan_at, status="planned", snooze_count=0, attempts=0,
-                           created_at=now)
-                      for note_id, contact_id, user_id, workspace_id, plan_at in rows]
-            created = await self._insert_nudges(session, nudges)
-            if rows:
-                await _executemany(session,
-                    update(Note).where(Note.id == bindparam("b_id"),
-                                       Note.plan_at == bindparam("b_old"))
-                    .values(plan_at=None).execution_options(synchronize_session=False),
-                    [{"b_id": row[0], "b_old": row[4]} for row in rows])
-        return created, len(rows)
-
-    async def _plan_dates(self, now: datetime) -> tuple[int, int]:
-        async with self.sessions() as session, session.begin():
-            query = (select(ImportantDate.id, ImportantDate.contact_id, ImportantDate.user_id,
-                            ImportantDate.workspace_id, ImportantDate.month, ImportantDate.day,
-                            ImportantDate.plan_at, User.tz, User.window_start_minute)
-                     .join(User, User.id == ImportantDate.user_id)
-                     .where(ImportantDate.plan_at <= now).order_by(ImportantDate.plan_at)
-                     .limit(self.batch_size))
-            if _is_postgresql(session):
-                query = query.with_for_update(of=ImportantDate, skip_locked=True)
-            rows = (await session.execute(query)).all()
-            nudges: list[dict[str, Any]] = []
-            moves: list[dict[str, Any]] = []
-            for date_id, contact_id, user_id, workspace_id, month, day, plan_at, tz, start in rows:
-                if plan_at is None:
-                    continue  # excluded by the query
-                planned_day = planner.local_date(plan_at, tz)
-                occurrence = planner.yearly_occurrence(month, day, planned_day)
-                nudges.append(dict(
-                    workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-                    important_date_id=date_id, reason="date",
-                    dedupe_key=f"date:{contact_id}:{date_id}:{occurrence.year}",
-                    due_at=plan_at, deliver_after=plan_at, status="planned", snooze_count=0,
-                    attempts=0, created_at=now))
-                following = planner.yearly_occurrence(month, day,
-                                                      occurrence + timedelta(days=1))
-                next_plan = planner.local_moment(
-                    following - timedelta(days=IMPORTANT_DATE_LEAD_DAYS), start, tz)
-                moves.append({"b_id": date_id, "b_old": plan_at, "b_new": next_plan})
-            created = await self._insert_nudges(session, nudges)
-            if moves:
-                await _executemany(session,
-                    update(ImportantDate).where(ImportantDate.id == bindparam("b_id"),
-                                                ImportantDate.plan_at == bindparam("b_old"))
-                    .values(plan_at=bindparam("b_new"))
-                    .execution_options(synchronize_session=False), moves)
-        return created, len(rows)
+        return await self.planner.plan(now, lambda: self.stopping)
 
     # ----------------------------------------------------------------- delivery
-    def _candidates_query(self, session: AsyncSession, now: datetime) -> Any:
+    def _claim(self, session: Session, now: datetime) -> _Claimed:
+        """One batch: select what may go out, decide messages and deferrals, mark the chosen
+        nudges claimed by us, and read what they say; all in one transaction."""
         query = (
             select(Nudge.id, Nudge.user_id, Nudge.due_at, Nudge.status,
                    User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
@@ -359,39 +250,33 @@ class Sweeper:
             .limit(self.batch_size))
         if _is_postgresql(session):
             query = query.with_for_update(of=Nudge, skip_locked=True)
-        return query
+        candidates = [self._candidate(row) for row in session.execute(query)]
+        messages, deferrals = self._plan_messages(candidates, now)
+        claimed_ids = [n for message in messages for n in message.nudge_ids]
+        connection = session.connection()
+        if claimed_ids:
+            connection.execute(
+                update(Nudge).where(Nudge.id.in_(claimed_ids))
+                .values(status=NudgeStatus.CLAIMED.value, lease_owner=self.owner,
+                        deliver_after=now + self.lease, attempts=Nudge.attempts + 1))
+        if deferrals:
+            connection.execute(_DEFER, deferrals)
+        items = nudge_items(session, claimed_ids, now) if claimed_ids else {}
+        return _Claimed(messages, items, len(claimed_ids), len(deferrals))
 
     async def deliver_batch(self, now: datetime) -> SweepReport:
         """Claim one batch of deliverable nudges, deliver them, and record the outcome."""
         report = SweepReport()
-        async with self.sessions() as session, session.begin():
-            candidates = [self._candidate(row)
-                          for row in (await session.execute(self._candidates_query(session, now)))]
-            messages, deferrals = self._plan_messages(candidates, now)
-            claimed_ids = {n for message in messages for n in message.nudge_ids}
-            if claimed_ids:
-                await session.execute(
-                    update(Nudge).where(Nudge.id.in_(claimed_ids))
-                    .values(status="claimed", lease_owner=self.owner,
-                            deliver_after=now + self.lease, attempts=Nudge.attempts + 1)
-                    .execution_options(synchronize_session=False))
-            if deferrals:
-                await _executemany(session,
-                    update(Nudge).where(Nudge.id == bindparam("b_id"))
-                    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"),
-                            lease_owner=None)
-                    .execution_options(synchronize_session=False),
-                    deferrals)
-        report.claimed = len(claimed_ids)
-        report.deferred = len(deferrals)
+        claimed = await self.db.run(lambda session: self._claim(session, now))
+        report.claimed, report.deferred = claimed.claimed, claimed.deferred
+        messages = claimed.messages
         if not messages:
             return report
-        items = await self._load_items(claimed_ids)
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def send(message: _PlannedMessage) -> tuple[_PlannedMessage, DeliveryResult]:
             async with semaphore:
-                return message, await self._send(message, items)
+                return message, await self._send(message, claimed.items)
 
         # Deliver and record in small waves: a replica killed mid-batch can then repeat only
         # the messages of its current wave (at most RECORD_EVERY), never the whole batch.
@@ -417,11 +302,10 @@ class Sweeper:
         current = self.clock()
         if current < lease_until - self.lease * 2 / 3:
             return lease_until
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(Nudge).where(Nudge.lease_owner == self.owner, Nudge.status == "claimed")
-                .values(deliver_after=current + self.lease)
-                .execution_options(synchronize_session=False))
+        await self.db.run(lambda session: session.connection().execute(
+            update(Nudge).where(Nudge.lease_owner == self.owner,
+                                Nudge.status == NudgeStatus.CLAIMED)
+            .values(deliver_after=current + self.lease)))
         return current + self.lease
 
     @staticmethod
@@ -452,7 +336,9 @@ class Sweeper:
         def defer(batch: Sequence[_Candidate], until: datetime) -> None:
             for c in batch:
                 deferrals.append({"b_id": c.nudge_id, "b_after": until,
-                                  "b_status": "snoozed" if c.status == "snoozed" else "planned"})
+                                  "b_status": NudgeStatus.SNOOZED.value
+                                  if c.status == NudgeStatus.SNOOZED
+                                  else NudgeStatus.PLANNED.value})
 
         for user_candidates in by_user.values():
             first = user_candidates[0]
@@ -481,9 +367,10 @@ class Sweeper:
                 digest = False
             for group in chosen:
                 messages.append(_PlannedMessage(
-                    key=uuid.uuid4().hex, recipient=first.recipient,
-                    nudge_ids=[c.nudge_id for c in group], digest=digest,
-                    sent_day=first.sent_day, sent_day_count=first.sent_day_count))
+                    key=f"{self.owner}-{next(self._message_numbers)}",
+                    recipient=first.recipient, nudge_ids=[c.nudge_id for c in group],
+                    digest=digest, sent_day=first.sent_day,
+                    sent_day_count=first.sent_day_count))
             if leftover:
                 today = planner.local_date(now, first.prefs.tz)
                 already = first.sent_day_count if first.sent_day == today else 0
@@ -492,10 +379,6 @@ class Sweeper:
                                                      sent_count=already + len(chosen))
                 defer(leftover, later or now + timedelta(days=1))
         return messages, deferrals
-
-    async def _load_items(self, nudge_ids: set[int]) -> dict[int, NudgeItem]:
-        async with self.sessions() as session:
-            return await session.run_sync(nudge_items, nudge_ids, self.clock())
 
     async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
                     ) -> DeliveryResult:
@@ -547,7 +430,8 @@ class Sweeper:
         # on our lease, so running them again is harmless.
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await self._write_results(sent_rows, retry_rows, user_counts, gone_users, now)
+                await self.db.run(lambda session: self._write_results(
+                    session, sent_rows, retry_rows, user_counts, gone_users, now))
                 break
             except (DBAPIError, OSError) as failure:
                 if attempt == RECORD_ATTEMPTS - 1:
@@ -559,42 +443,39 @@ class Sweeper:
             report.gone_users += len(gone_users)
             logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
 
-    async def _write_results(self, sent_rows: list[dict[str, Any]],
-                             retry_rows: list[dict[str, Any]],
-                             user_counts: dict[int, tuple[date, int]],
-                             gone_users: dict[int, str], now: datetime) -> None:
-        async with self.sessions() as session, session.begin():
-            if sent_rows:
-                await _executemany(session, _MARK_SENT,
-                                   [{**row, "b_owner": self.owner, "b_now": now}
-                                    for row in sent_rows])
-            if user_counts:
-                await _executemany(session, _COUNT_SENT,
-                                   [{"b_id": user_id, "b_day": day, "b_count": count}
-                                    for user_id, (day, count) in user_counts.items()])
-            if retry_rows:
-                attempts = dict((await session.execute(
-                    select(Nudge.id, Nudge.attempts)
-                    .where(Nudge.id.in_([r["b_id"] for r in retry_rows])))).all())
-                rows = []
-                for r in retry_rows:
-                    tries = attempts.get(r["b_id"], 1)
-                    delay = max(r["b_retry"] or 0.0, backoff_seconds(tries))
-                    give_up = r["b_kind"] == "failed" or (
-                        r["b_kind"] == "retry" and tries >= MAX_ATTEMPTS)
-                    rows.append({"b_id": r["b_id"], "b_error": r["b_error"] or None,
-                                 "b_status": "failed" if give_up else "planned",
-                                 "b_after": now + timedelta(seconds=delay)})
-                await _executemany(session,
-                    update(Nudge).where(Nudge.id == bindparam("b_id"),
-                                        Nudge.lease_owner == self.owner)
-                    .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
-                            last_error=bindparam("b_error"), lease_owner=None)
-                    .execution_options(synchronize_session=False), rows)
-            if gone_users:
-                await _executemany(session,
-                    update(User).where(User.id == bindparam("b_id"))
-                    .values(active=False, inactive_reason=bindparam("b_reason"))
-                    .execution_options(synchronize_session=False),
-                    [{"b_id": user_id, "b_reason": reason}
-                     for user_id, reason in gone_users.items()])
+    def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
+                       retry_rows: list[dict[str, Any]],
+                       user_counts: dict[int, tuple[date, int]],
+                       gone_users: dict[int, str], now: datetime) -> None:
+        connection = session.connection()
+        if sent_rows:
+            connection.execute(_MARK_SENT, [{**row, "b_owner": self.owner, "b_now": now}
+                                            for row in sent_rows])
+        if user_counts:
+            connection.execute(_COUNT_SENT, [{"b_id": user_id, "b_day": day, "b_count": count}
+                                             for user_id, (day, count) in user_counts.items()])
+        if retry_rows:
+            attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
+                select(Nudge.id, Nudge.attempts)
+                .where(Nudge.id.in_([r["b_id"] for r in retry_rows])))}
+            rows = []
+            for r in retry_rows:
+                tries = attempts.get(r["b_id"], 1)
+                delay = max(r["b_retry"] or 0.0, backoff_seconds(tries))
+                give_up = r["b_kind"] == "failed" or (
+                    r["b_kind"] == "retry" and tries >= MAX_ATTEMPTS)
+                rows.append({"b_id": r["b_id"], "b_error": r["b_error"] or None,
+                             "b_status": NudgeStatus.FAILED.value if give_up
+                             else NudgeStatus.PLANNED.value,
+                             "b_after": now + timedelta(seconds=delay),
+                             "b_owner": self.owner})
+            connection.execute(
+                update(Nudge).where(Nudge.id == bindparam("b_id"),
+                                    Nudge.lease_owner == bindparam("b_owner"))
+                .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
+                        last_error=bindparam("b_error"), lease_owner=None), rows)
+        if gone_users:
+            connection.execute(
+                update(User).where(User.id == bindparam("b_id"))
+                .values(active=False, inactive_reason=bindparam("b_reason")),
+                [{"b_id": user_id, "b_reason": reason} for user_id, reason in gone_users.items()])

@@ -9,7 +9,7 @@ from rapport.bot.core.context import Turn
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
-from rapport.scheduler.delivery import IMPORTANT_DATE_LEAD_DAYS
+from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
 
 
