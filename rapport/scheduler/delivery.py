@@ -192,7 +192,7 @@ class Sweeper:
         if nudge_ids is not None:
             statement = statement.where(Nudge.id.in_(list(nudge_ids)))
         released = await self.db.run(
-            lambda session: int(getattr(session.execute(statement), "rowcount", 0) or 0))
+            lambda session: session.connection().execute(statement).rowcount)
         if released:
             logger.warning("claims released", extra={"count": released})
         return released
@@ -250,7 +250,7 @@ class Sweeper:
             .limit(self.batch_size))
         if _is_postgresql(session):
             query = query.with_for_update(of=Nudge, skip_locked=True)
-        candidates = [self._candidate(row) for row in session.execute(query)]
+        candidates = [self._candidate(row) for row in session.connection().execute(query)]
         messages, deferrals = self._plan_messages(candidates, now)
         claimed_ids = [n for message in messages for n in message.nudge_ids]
         connection = session.connection()

@@ -1,10 +1,11 @@
 """Planning: turn what fell due (rhythms, follow-up notes, yearly dates) into nudge rows.
 
-Each step reads one batch of due rows through its partial index, inserts their nudges with
-one multi-row INSERT that skips duplicates (the unique (user, dedupe key) makes planning
-idempotent across runs and replicas), and moves each row's `plan_at` on with one guarded
-UPDATE; all in one unit of work. On PostgreSQL the batch is locked with SKIP LOCKED, so
-replicas plan disjoint batches.
+Each step takes one batch of due row ids through its partial index, inserts their nudges
+skipping duplicates (the unique (user, dedupe key) makes planning idempotent across runs and
+replicas), and moves each row's `plan_at` on; all in one unit of work, whose write lock
+(SQLite) or row locks (PostgreSQL, SKIP LOCKED: replicas plan disjoint batches) keep the
+batch from changing under it. Rhythms and notes are set-based (INSERT ... SELECT, one
+UPDATE); yearly dates need the calendar in Python and are moved row by row.
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage.models import Contact, ImportantDate, Note, Nudge, NudgeStatus, User
+from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
 IMPORTANT_DATE_LEAD_DAYS = 3
@@ -68,57 +83,91 @@ def _nudge(*, workspace_id: int, user_id: int, contact_id: int, reason: str, ded
             "created_at": now}
 
 
-def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
-    (or when its clock says, after a conversation moved it)."""
-    query = (select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
-                    Contact.next_due_at, Contact.plan_at)
-             .where(Contact.plan_at <= now).order_by(Contact.plan_at).limit(limit))
+def _due_ids(session: Session, column: Any, key: Any, now: datetime, limit: int,
+             ) -> list[int]:
+    """One batch of due row ids through the partial index on `column` (plan_at), locked
+    against other replicas on PostgreSQL (SKIP LOCKED: they take the next batch)."""
+    query = select(key).where(column <= now).order_by(column).limit(limit)
     if _is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
-    rows = session.execute(query).all()
-    nudges: list[dict[str, Any]] = []
-    moves: list[tuple[int, datetime, datetime | None]] = []
-    for contact_id, user_id, workspace_id, cadence, next_due, plan_at in rows:
-        if plan_at is None:
-            continue  # excluded by the query
-        new_plan: datetime | None
-        if cadence and next_due is not None and next_due <= now:
-            nudges.append(_nudge(workspace_id=workspace_id, user_id=user_id,
-                                 contact_id=contact_id, reason="cadence",
-                                 dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
-                                 due_at=next_due, deliver_after=plan_at, now=now))
-            # Ask again after another full cadence if the user still has not talked.
-            new_plan = max(plan_at + timedelta(days=cadence), now + CADENCE_RETRY)
-        else:
-            new_plan = next_due if next_due is not None and next_due > now else None
-        moves.append((contact_id, plan_at, new_plan))
-    created = insert_nudges(session, nudges)
-    move_plans(session, Contact.plan_at, Contact.id, moves)
-    return created, len(rows)
+    return list(session.connection().execute(query).scalars())
+
+
+def _cadence_sql(session: Session) -> tuple[ColumnElement[str], ColumnElement[Any]]:
+    """(dedupe key, plan_at one cadence later) as SQL, per dialect.
+
+    The key must equal f"cadence:{id}:{plan_at:%Y%m%d%H%M}" (UTC), as rows planned before
+    have it; on SQLite the new plan_at keeps SQLAlchemy's stored text format exactly, so
+    later comparisons with bound datetimes stay exact.
+    """
+    if _is_postgresql(session):
+        stamp = func.to_char(func.timezone("UTC", Contact.plan_at), "YYYYMMDDHH24MI")
+        later: ColumnElement[Any] = Contact.plan_at + func.make_interval(
+            0, 0, 0, Contact.cadence_days)
+    else:
+        stamp = func.strftime("%Y%m%d%H%M", Contact.plan_at)
+        later = type_coerce(func.strftime(
+            "%Y-%m-%d %H:%M:%S", Contact.plan_at,
+            "+" + cast(Contact.cadence_days, String) + " days"), String).concat(
+            func.substr(Contact.plan_at, 20))
+    key = literal("cadence:") + cast(Contact.id, String) + literal(":") + stamp
+    return key, later
+
+
+def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int]:
+    """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
+    (or when its clock says, after a conversation moved it). Set-based: one INSERT ...
+    SELECT and one UPDATE for the whole batch."""
+    ids = _due_ids(session, Contact.plan_at, Contact.id, now, limit)
+    if not ids:
+        return 0, 0
+    key, later = _cadence_sql(session)
+    ran_out = and_(Contact.id.in_(ids), Contact.cadence_days > 0,
+                   Contact.next_due_at.is_not(None), Contact.next_due_at <= now)
+    columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
+               "deliver_after", "status", "snooze_count", "attempts", "created_at")
+    source = select(Contact.workspace_id, Contact.user_id, Contact.id, literal("cadence"), key,
+                    Contact.next_due_at, Contact.plan_at,
+                    literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
+                    literal(now, UTCDateTime())).where(ran_out)
+    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
+    created = len(session.connection().execute(
+        insert(Nudge).from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
+        .returning(Nudge.id)).all())
+    # Ask again after another full cadence if the user still has not talked; otherwise the
+    # clock (next_due_at) says when to look again, or never.
+    retry_at = literal(now + CADENCE_RETRY, UTCDateTime())
+    greatest = func.greatest if _is_postgresql(session) else func.max
+    session.connection().execute(
+        update(Contact).where(Contact.id.in_(ids)).values(plan_at=case(
+            (ran_out, greatest(later, retry_at)),
+            (Contact.next_due_at > now, Contact.next_due_at),
+            else_=null())))
+    return created, len(ids)
 
 
 def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Notes whose follow-up day has come: one nudge each, once."""
-    query = (select(Note.id, Note.contact_id, Note.user_id, Note.workspace_id, Note.plan_at)
-             .where(Note.plan_at <= now).order_by(Note.plan_at).limit(limit))
-    if _is_postgresql(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = session.execute(query).all()
-    nudges: list[dict[str, Any]] = []
-    moves: list[tuple[int, datetime, datetime | None]] = []
-    for note_id, contact_id, user_id, workspace_id, plan_at in rows:
-        if plan_at is None:
-            continue  # excluded by the query
-        nudges.append(_nudge(workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-                             note_id=note_id, reason="follow_up",
-                             dedupe_key=f"follow_up:{contact_id}:{note_id}", due_at=plan_at,
-                             deliver_after=plan_at, now=now))
-        # Once planned, a follow-up is done: its nudge carries it from here.
-        moves.append((note_id, plan_at, None))
-    created = insert_nudges(session, nudges)
-    move_plans(session, Note.plan_at, Note.id, moves)
-    return created, len(rows)
+    """Notes whose follow-up day has come: one nudge each, once (set-based)."""
+    ids = _due_ids(session, Note.plan_at, Note.id, now, limit)
+    if not ids:
+        return 0, 0
+    key = literal("follow_up:") + cast(Note.contact_id, String) + literal(":") + cast(
+        Note.id, String)
+    columns = ("workspace_id", "user_id", "contact_id", "note_id", "reason", "dedupe_key",
+               "due_at", "deliver_after", "status", "snooze_count", "attempts", "created_at")
+    source = select(Note.workspace_id, Note.user_id, Note.contact_id, Note.id,
+                    literal("follow_up"), key, Note.plan_at, Note.plan_at,
+                    literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
+                    literal(now, UTCDateTime())).where(Note.id.in_(ids))
+    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
+    created = len(session.connection().execute(
+        insert(Nudge).from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
+        .returning(Nudge.id)).all())
+    # Once planned, a follow-up is done: its nudge carries it from here.
+    session.connection().execute(update(Note).where(Note.id.in_(ids)).values(plan_at=None))
+    return created, len(ids)
 
 
 def plan_dates(session: Session, now: datetime, limit: int) -> tuple[int, int]:
@@ -131,7 +180,7 @@ def plan_dates(session: Session, now: datetime, limit: int) -> tuple[int, int]:
              .limit(limit))
     if _is_postgresql(session):
         query = query.with_for_update(of=ImportantDate, skip_locked=True)
-    rows = session.execute(query).all()
+    rows = session.connection().execute(query).all()
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
     for date_id, contact_id, user_id, workspace_id, month, day, plan_at, tz, start in rows:
