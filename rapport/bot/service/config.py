@@ -7,6 +7,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport.storage.db import DEFAULT_DATABASE_URL
 
+# Where Teams serves the files users send (SharePoint, OneDrive); see README, "Security".
+DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com,*.sharepoint-df.com,*.sharepoint.us,"
+                            "*.1drv.com,*.onedrive.com")
+
 
 class Settings(BaseSettings):
     """Every knob an operator can turn; names are a stable contract (DESIGN.md)."""
@@ -37,6 +41,12 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field("MultiTenant", validation_alias="MicrosoftAppType")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
     teams_enabled: bool = Field(False, validation_alias=AliasChoices("TEAMS_ENABLED"))
+    # Comma-separated tenant ids a MultiTenant bot answers; empty: every tenant. A SingleTenant
+    # (or UserAssignedMSI) bot answers MicrosoftAppTenantId only, whatever this says.
+    teams_tenants: str = Field("", validation_alias="RAPPORT_TEAMS_TENANTS")
+    # Comma-separated; "*.example.com" is any subdomain. Empty: no file is ever downloaded.
+    teams_file_hosts: str = Field(DEFAULT_TEAMS_FILE_HOSTS,
+                                  validation_alias="RAPPORT_TEAMS_FILE_HOSTS")
 
     openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from msrest.exceptions import DeserializationError
 from rapport.bot.core.drafts import DraftService
 from rapport.bot.core.replies import Actor, Reply, error
 from rapport.bot.platforms.teams.adapter import bot_app_id, build_adapter, check_settings
+from rapport.bot.platforms.teams.downloads import FileHostPolicy, download, parse_hosts
 from rapport.bot.platforms.teams.handler import DraftAction, RapportTeamsBot
 from rapport.bot.platforms.teams.messenger import TeamsMessenger
 from rapport.bot.service.runtime import Runtime
@@ -37,12 +39,18 @@ def _draft_action(runtime: Runtime) -> DraftAction | None:
     return finish
 
 
-async def install_teams(app: web.Application, runtime: Runtime) -> None:
-    """Mount POST /api/messages: the Bot Framework endpoint Teams (or the Emulator) calls."""
+async def install_teams(app: web.Application, runtime: Runtime, *,
+                        file_policy: FileHostPolicy | None = None) -> None:
+    """Mount POST /api/messages: the Bot Framework endpoint Teams (or the Emulator) calls.
+
+    `file_policy` replaces the one built from the settings (tests reach a local file server).
+    """
     adapter = build_adapter(runtime.settings)
     bot = RapportTeamsBot(rapport=runtime.rapport, adapter=adapter,
                           bot_app_id=bot_app_id(runtime.settings),
                           draft_action=_draft_action(runtime))
+    policy = file_policy or FileHostPolicy(hosts=parse_hosts(runtime.settings.teams_file_hosts))
+    bot.imports.fetch = functools.partial(download, policy=policy)
 
     async def messages(request: web.Request) -> web.StreamResponse:
         # Not CloudAdapter.process: in botbuilder 4.17.1 it serializes an invoke response's
