@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -27,6 +29,12 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
     log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
     max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")
+    # A connection that has not sent a request's headers this long after it opened (or after
+    # the first byte of its next request) is closed.
+    header_timeout_seconds: float = Field(10, validation_alias="RAPPORT_HEADER_TIMEOUT_SECONDS")
+    # /readyz and /metrics are served here only; 0 picks a free port (logged).
+    metrics_host: str = Field("127.0.0.1", validation_alias="RAPPORT_METRICS_HOST")
+    metrics_port: int = Field(3001, validation_alias="RAPPORT_METRICS_PORT")
 
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -70,3 +78,13 @@ class Settings(BaseSettings):
     @property
     def any_platform_configured(self) -> bool:
         return self.slack_configured or self.teams_configured
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
