@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +19,6 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
@@ -41,13 +39,11 @@ from rapport.bot.platforms.slack.install import (
     build_installations,
     set_workspace_active,
 )
+from rapport.bot.platforms.slack.replay import ReplayGuard, ReplayStore
 from rapport.bot.service.runtime import Runtime
 from rapport.storage.models import Nudge, User, Workspace
 
 logger = logging.getLogger(__name__)
-# Slack accepts a signature for 5 minutes; remember accepted ones a little longer.
-SIGNATURE_MEMORY_SECONDS = 6 * 60
-MAX_REMEMBERED_SIGNATURES = 100_000
 
 # Verbs that may take longer than Slack's 3 s: acknowledged first, answered through respond.
 SLOW_VERBS = frozenset({"draft", "export", "stats"})
@@ -90,27 +86,16 @@ class SlackPlatform:
     home_refresh_delay: float = 1.0
     # Drafts being posted right now: a double-clicked Post must not send the message twice.
     posting: set[int] = field(default_factory=set)
-    # Valid signatures seen in the last minutes: Slack's 5-minute timestamp window alone would
-    # let a captured request be replayed (logging the same conversation twice).
-    seen_signatures: dict[str, float] = field(default_factory=dict)
+    # Slack's 5-minute timestamp window alone would let a captured request be replayed
+    # (logging the same conversation twice), to any replica: see replay.py.
+    replays: ReplayGuard | None = None
 
-    def is_replay(self, headers: Any, body: bytes) -> bool:
-        """True for a correctly signed request this process has already accepted."""
-        secret = self.runtime.settings.slack_signing_secret
-        signature = headers.get("X-Slack-Signature", "")
-        timestamp = headers.get("X-Slack-Request-Timestamp", "")
-        if not secret or not signature or not timestamp:
-            return False  # Bolt refuses unsigned requests itself
-        if not SignatureVerifier(secret).is_valid(body=body, timestamp=timestamp,
-                                                   signature=signature):
-            return False  # forged or stale: Bolt answers 401 without remembering anything
-        now = time.monotonic()
-        if len(self.seen_signatures) > MAX_REMEMBERED_SIGNATURES:
-            self.seen_signatures = {s: t for s, t in self.seen_signatures.items() if t > now}
-        if self.seen_signatures.get(signature, 0.0) > now:
-            return True
-        self.seen_signatures[signature] = now + SIGNATURE_MEMORY_SECONDS
-        return False
+    async def is_replay(self, headers: Any, body: bytes) -> bool:
+        """True for a correctly signed request that some replica has already accepted."""
+        if self.replays is None:
+            self.replays = ReplayGuard(ReplayStore(self.runtime.sessions),
+                                       self.runtime.settings.slack_signing_secret)
+        return await self.replays.is_replay(headers, body)
 
     async def start(self) -> None:
         """Single-workspace mode: check the bot token once and resume its workspace."""
@@ -645,7 +630,7 @@ class SlackPlatform:
     # ------------------------------------------------------------------ HTTP
     async def handle_events(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, dispatches, answers."""
-        if self.is_replay(request.headers, await request.read()):
+        if await self.is_replay(request.headers, await request.read()):
             logger.warning("slack request refused", extra={"reason": "replayed signature"})
             return web.Response(status=401, text="replayed request")
         try:
