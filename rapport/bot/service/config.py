@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(60, validation_alias="RAPPORT_SWEEP_SECONDS")
     lease_seconds: float = Field(300, validation_alias="RAPPORT_LEASE_SECONDS")
     shutdown_seconds: float = Field(20, validation_alias="RAPPORT_SHUTDOWN_SECONDS")
+    # Days a workspace's data is kept after the app is removed from it (0: at the next run).
+    uninstall_grace_days: int = Field(30, ge=0, validation_alias="RAPPORT_UNINSTALL_GRACE_DAYS")
     log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
     log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
     max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
     slack_state_secret: str | None = Field(None, validation_alias="SLACK_STATE_SECRET")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Fernet keys for tokens at rest, comma-separated: the first encrypts, all decrypt.
+    encryption_key: str | None = Field(None, validation_alias="RAPPORT_ENCRYPTION_KEY")
+    allow_plaintext_tokens: bool = Field(False,
+                                         validation_alias="RAPPORT_ALLOW_PLAINTEXT_TOKENS")
 
     microsoft_app_id: str | None = Field(None, validation_alias="MicrosoftAppId")
     microsoft_app_password: str | None = Field(None, validation_alias="MicrosoftAppPassword")
