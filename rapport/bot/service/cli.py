@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -90,8 +91,10 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         servers = await start_web(runtime, installers=installers_for(settings))
         if with_console:
             print(f"Web server on http://{settings.host}:{servers.public_port} (try /healthz).")
-    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
-                            on_report=runtime.metrics.record_sweep) if with_scheduler else None
+    sched = build_scheduler(
+        sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
+        on_report=runtime.metrics.record_sweep,
+        uninstall_grace=timedelta(days=settings.uninstall_grace_days)) if with_scheduler else None
     if sched is not None:
         sched.start()
     stop = asyncio.Event()
