@@ -28,7 +28,7 @@ from rapport.bot.core.drafts import DraftOutcome, DraftService
 from rapport.bot.core.replies import Actor, Attachment, Reply
 from rapport.bot.core.stats import UserStats
 from rapport.bot.platforms.slack import blocks as b
-from rapport.bot.platforms.slack import imports
+from rapport.bot.platforms.slack import imports, transport
 from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.directory import ProfileCache, SlackDirectory
 from rapport.bot.platforms.slack.install import (
@@ -630,7 +630,11 @@ class SlackPlatform:
     # ------------------------------------------------------------------ HTTP
     async def handle_events(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, dispatches, answers."""
-        if await self.is_replay(request.headers, await request.read()):
+        body = await request.read()
+        malformed = transport.refusal(request.headers, body)
+        if malformed is not None:
+            return malformed
+        if await self.is_replay(request.headers, body):
             logger.warning("slack request refused", extra={"reason": "replayed signature"})
             return web.Response(status=401, text="replayed request")
         try:
