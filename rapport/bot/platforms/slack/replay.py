@@ -46,7 +46,7 @@ class ReplayStore:
     async def seen_before(self, signature: str, expires_at: datetime) -> bool:
         """Remember `signature` until `expires_at`; True when it was already remembered."""
         async with self.sessions() as session, session.begin():
-            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             inserted = await session.execute(
                 dialect.insert(SeenSignature)
                 .values(signature=signature, expires_at=expires_at)
