@@ -23,7 +23,12 @@ from rapport.bot.platforms.teams.adapter import (
     check_settings,
     emulator_mode,
 )
-from rapport.bot.platforms.teams.auth import ChannelTokenValidator, KeysUnavailable, Unauthorized
+from rapport.bot.platforms.teams.auth import (
+    RETRY_AFTER_FAILURE_SECONDS,
+    ChannelTokenValidator,
+    KeysUnavailable,
+    Unauthorized,
+)
 from rapport.bot.platforms.teams.downloads import FileHostPolicy, download, parse_hosts
 from rapport.bot.platforms.teams.gate import Refusal, allowed_tenants, check_origin, check_shape
 from rapport.bot.platforms.teams.handler import DraftAction, RapportTeamsBot
@@ -97,8 +102,9 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
                 return _refuse(Refusal(401, f"token refused: {refused}"))
             except KeysUnavailable:
                 # Logged once by the validator; the channel retries later.
-                return web.json_response({"error": "try again later"}, status=503,
-                                         headers={"Retry-After": "30"})
+                return web.json_response(
+                    {"error": "try again later"}, status=503,
+                    headers={"Retry-After": str(RETRY_AFTER_FAILURE_SECONDS)})
             refusal = check_origin(activity, tenants)
             if refusal is not None:
                 return _refuse(refusal)
@@ -136,7 +142,12 @@ async def _read_activity(request: web.Request) -> Activity | Refusal:
 def _refuse(refusal: Refusal) -> web.Response:
     logger.warning("teams activity refused", extra={"reason": refusal.reason,
                                                     "status": refusal.status})
-    return web.json_response({"error": refusal.reason}, status=refusal.status)
+    # Why a token or tenant was refused is for the log, not for whoever sent it.
+    shown = _SHOWN.get(refusal.status, refusal.reason)
+    return web.json_response({"error": shown}, status=refusal.status)
+
+
+_SHOWN = {401: "unauthorized", 403: "forbidden"}
 
 
 def _authenticated(authentication: BotFrameworkAuthentication, identity: ClaimsIdentity
