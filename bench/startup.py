@@ -34,7 +34,7 @@ def bare_python() -> float:
 
 def serve_until_healthy(workdir: Path) -> float:
     port = _free_port()
-    env = {**os.environ, "RAPPORT_PORT": str(port),
+    env = {**os.environ, "RAPPORT_PORT": str(port), "RAPPORT_METRICS_PORT": "0",
            "RAPPORT_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}"}
     for name in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "MicrosoftAppId"):
         env.pop(name, None)

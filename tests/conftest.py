@@ -157,11 +157,18 @@ def actor() -> Actor:
 SnapshotFn = Callable[[], "asyncio.Future[dict[str, list[tuple[object, ...]]]]"]
 
 
+# Not data about anyone: the replay guard remembers every correctly signed request it
+# accepts, bad input included, by design (tests/slack/test_replay.py checks it).
+SNAPSHOT_SKIPS = frozenset({"seen_signatures"})
+
+
 async def snapshot(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every application table, to prove that bad input changed nothing."""
     result: dict[str, list[tuple[object, ...]]] = {}
     async with engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
+            if table.name in SNAPSHOT_SKIPS:
+                continue
             rows = await connection.execute(table.select().order_by(*table.primary_key.columns))
             result[table.name] = [tuple(row) for row in rows]
     return result

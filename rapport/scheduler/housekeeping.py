@@ -1,23 +1,29 @@
-"""Periodic jobs besides the sweep: weekly summary DMs and the retention cleanup."""
+"""Periodic jobs besides the sweep: weekly summary DMs, the retention cleanup, and purging
+workspaces uninstalled longer than their grace period."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.lifecycle import DEFAULT_GRACE, purge_job
 from rapport.scheduler.retention import retention_job
 from rapport.scheduler.summary import summary_job
 
 # Summaries go out inside each user's window on their summary day; every 15 minutes finds it.
 SUMMARY_SECONDS = 15 * 60
 RETENTION_SECONDS = 6 * 3600
+PURGE_SECONDS = 6 * 3600
 
 
-def housekeeping_jobs(sweeper: Sweeper) -> list[tuple[Callable[[], Awaitable[Any]], float]]:
+def housekeeping_jobs(sweeper: Sweeper, *, uninstall_grace: timedelta = DEFAULT_GRACE
+                      ) -> list[tuple[Callable[[], Awaitable[Any]], float]]:
     """(job, interval seconds) pairs sharing the sweeper's sessions, messengers and clock."""
     return [
         (summary_job(sweeper.sessions, sweeper.messengers, sweeper.clock),
          SUMMARY_SECONDS),
         (retention_job(sweeper.sessions, sweeper.clock), RETENTION_SECONDS),
+        (purge_job(sweeper.sessions, sweeper.clock, uninstall_grace), PURGE_SECONDS),
     ]

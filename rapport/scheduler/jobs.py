@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from rapport.scheduler.delivery import Sweeper, SweepReport
 from rapport.scheduler.housekeeping import housekeeping_jobs
+from rapport.scheduler.lifecycle import DEFAULT_GRACE
 from rapport.scheduler.planner import utcnow
 
 logger = logging.getLogger(__name__)
@@ -33,15 +34,16 @@ async def run_sweep(sweeper: Sweeper,
 
 def build_scheduler(*, sweeper: Sweeper, sweep_seconds: float,
                     extra_jobs: list[tuple[Callable[[], Awaitable[Any]], float]] | None = None,
-                    on_report: Callable[[SweepReport, float], None] | None = None
-                    ) -> AsyncIOScheduler:
+                    on_report: Callable[[SweepReport, float], None] | None = None,
+                    uninstall_grace: timedelta = DEFAULT_GRACE) -> AsyncIOScheduler:
     """An AsyncIOScheduler with the sweep (first run right away) and any extra interval jobs."""
     scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     scheduler.add_job(run_sweep, "interval", args=[sweeper, on_report], seconds=sweep_seconds,
                       id="sweep", next_run_time=utcnow() + timedelta(seconds=1))
     for index, (job, seconds) in enumerate([*(extra_jobs or []),
-                                            *housekeeping_jobs(sweeper)]):
+                                            *housekeeping_jobs(
+                                                sweeper, uninstall_grace=uninstall_grace)]):
         scheduler.add_job(job, "interval", seconds=seconds, id=f"job-{index}",
                           next_run_time=utcnow() + timedelta(seconds=5))
     return scheduler

@@ -3,6 +3,8 @@
 Touchpoints themselves stay (dates and kinds feed stats and cadences); their free-text summary
 is cleared. Notes are deleted. Nudges already delivered about a deleted note keep their history
 (for stats) but lose the link; nudges still waiting to go out about it are removed with it.
+Drafts keep their outcome and edit distance (stats) but lose the record of what was sent to the
+AI provider (``sent_context``: a first name, a note, a summary).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.scheduler import planner
-from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Note, Nudge, Touchpoint, Workspace
+from rapport.storage.models import (
+    ACTIVE_NUDGE_STATUSES,
+    Draft,
+    Note,
+    Nudge,
+    Touchpoint,
+    Workspace,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +39,7 @@ class RetentionReport:
     workspaces: int = 0
     summaries_cleared: int = 0
     notes_deleted: int = 0
+    contexts_cleared: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -78,13 +88,20 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
             deleted = await session.execute(
                 delete(Note).where(Note.workspace_id == ws_id, Note.created_at < cutoff)
                 .execution_options(synchronize_session=False))
+            contexts = await session.execute(
+                update(Draft)
+                .where(Draft.workspace_id == ws_id, Draft.created_at < cutoff,
+                       Draft.sent_context.is_not(None))
+                .values(sent_context=None).execution_options(synchronize_session=False))
         report.workspaces += 1
+        report.contexts_cleared += contexts.rowcount or 0  # type: ignore[attr-defined]
         report.summaries_cleared += cleared.rowcount or 0  # type: ignore[attr-defined]
         report.notes_deleted += deleted.rowcount or 0  # type: ignore[attr-defined]
-    if report.summaries_cleared or report.notes_deleted:
+    if report.summaries_cleared or report.notes_deleted or report.contexts_cleared:
         logger.info("retention applied", extra={"workspaces": report.workspaces,
                                                 "summaries_cleared": report.summaries_cleared,
-                                                "notes_deleted": report.notes_deleted})
+                                                "notes_deleted": report.notes_deleted,
+                                                "contexts_cleared": report.contexts_cleared})
     return report
 
 

@@ -96,6 +96,9 @@ class Workspace(Base):
     disclosure_policy: Mapped[str] = mapped_column(String(16), default="optional")
     retention_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the app was removed from the workspace; its data is purged a grace period later
+    # unless it is installed again (which clears this).
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -307,3 +310,14 @@ class ConversationRef(Base):
     service_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     reference_json: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SeenSignature(Base):
+    """A signed request already accepted (Slack's X-Slack-Signature), kept until it could no
+    longer pass the timestamp check, so no replica accepts the same request twice."""
+
+    __tablename__ = "seen_signatures"
+    __table_args__ = (Index("ix_seen_signatures_expires_at", "expires_at"),)
+
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

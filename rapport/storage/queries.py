@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
@@ -29,6 +29,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
+from rapport.storage.types import UTCDateTime
 
 
 def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -576,11 +577,17 @@ def draft_count(session: Session, user_id: int, contact_id: int) -> int:
 
 
 def set_workspace_active(session: Session, platform: str, external_id: str,
-                         active: bool) -> None:
-    """Start or stop deliveries to a workspace (install, uninstall, revoked bot token)."""
+                         active: bool, now: datetime) -> None:
+    """Start or stop deliveries to a workspace (install, uninstall, revoked bot token).
+
+    Stopping also starts the grace period after which the workspace's data is purged
+    (the first moment is kept when it stops twice); starting again cancels the purge.
+    """
+    uninstalled_at = None if active else func.coalesce(
+        Workspace.uninstalled_at, literal(now, UTCDateTime()))
     session.execute(update(Workspace).where(Workspace.platform == platform,
                                             Workspace.external_id == external_id)
-                    .values(active=active))
+                    .values(active=active, uninstalled_at=uninstalled_at))
 
 
 def set_workspace_policy(session: Session, *, platform: str | None, external_id: str | None,

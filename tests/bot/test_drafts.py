@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 from sqlalchemy import select, update
@@ -211,9 +210,11 @@ async def test_provider_failure_gives_a_clear_message_and_a_template(
     else:
         fake_openai_env.latency = 5
         expected = "took too long"
-    started = time.monotonic()
+    answered = fake_openai_env.answered
     reply = await _draft(rapport)
-    assert time.monotonic() - started < 2
+    if failure == "timeout":
+        # The draft gave up on its own timeout: the provider had not answered yet.
+        assert fake_openai_env.answered == answered
     assert reply.ok and reply.draft is not None and reply.draft.is_template
     assert expected in reply.text and "template" in reply.text
     assert 1 <= len(fake_openai_env.requests) <= 3  # bounded retries

@@ -1,4 +1,5 @@
-"""The web server's own routes: health, readiness, metrics, body limits, request ids."""
+"""The web server's own routes: health, readiness, metrics, body limits, request ids; the
+operator port; connections that never send their headers."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rapport.bot.platforms.console.chat import ConsoleMessenger
 from rapport.bot.service.config import Settings
 from rapport.bot.service.logs import JsonFormatter
 from rapport.bot.service.runtime import Runtime, build_runtime
-from rapport.bot.service.server import build_web_app
+from rapport.bot.service.server import build_operator_app, build_web_app
 from rapport.scheduler.jobs import run_sweep
 from tests.conftest import Clock, console_user
 
@@ -37,9 +38,17 @@ async def client(runtime: Runtime) -> AsyncIterator[TestClient[web.Request, web.
         yield test_client
 
 
-async def test_health_and_readiness(client: TestClient[web.Request, web.Application]) -> None:
+@pytest.fixture
+async def operator(runtime: Runtime) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    async with TestClient(TestServer(build_operator_app(runtime))) as test_client:
+        yield test_client
+
+
+async def test_health_and_readiness(client: TestClient[web.Request, web.Application],
+                                    operator: TestClient[web.Request, web.Application]) -> None:
     assert (await client.get("/healthz")).status == 200
-    ready = await client.get("/readyz")
+    assert (await operator.get("/healthz")).status == 200
+    ready = await operator.get("/readyz")
     assert ready.status == 200 and (await ready.json())["status"] == "ready"
 
 
@@ -47,7 +56,7 @@ async def test_readiness_fails_while_the_schema_is_behind(tmp_path: Path) -> Non
     settings = Settings(RAPPORT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     runtime = await build_runtime(settings, upgrade=False)
     try:
-        async with TestClient(TestServer(await build_web_app(runtime))) as client:
+        async with TestClient(TestServer(build_operator_app(runtime))) as client:
             response = await client.get("/readyz")
             assert response.status == 503
             assert (await response.json())["status"] == "migrating"
@@ -56,14 +65,14 @@ async def test_readiness_fails_while_the_schema_is_behind(tmp_path: Path) -> Non
 
 
 async def test_metrics_move_after_a_sweep(runtime: Runtime, clock: Clock,
-                                          client: TestClient[web.Request, web.Application]
+                                          operator: TestClient[web.Request, web.Application]
                                           ) -> None:
     runtime.add_messenger(ConsoleMessenger(lambda _text: None))
     user = console_user()
     await runtime.rapport.handle_text(user, "add Dana")
     await runtime.rapport.handle_text(user, "note Dana: the launch on today")
     await run_sweep(runtime.sweeper, runtime.metrics.record_sweep)
-    body = await (await client.get("/metrics")).text()
+    body = await (await operator.get("/metrics")).text()
     assert 'rapport_nudges_sent_total{platform="console"} 1.0' in body
     assert "rapport_nudges_planned_total 1.0" in body
     assert "rapport_sweep_duration_seconds_count 1.0" in body

@@ -146,6 +146,9 @@ class FakeOpenAI(LocalServer):
         # which is how a misconfigured RAPPORT_AI_MODEL / RAPPORT_AI_DEPLOYMENT shows up.
         self.known_models = known_models
         self.requests: list[RecordedRequest] = []
+        # Responses sent: compared before/after a step, it tells whether the client gave up
+        # (or answered its own caller) before the provider answered, without timing anything.
+        self.answered = 0
         self.latency: float = 0.0
         self.finish_reason: str = "stop"
         self._reply_text = reply_text
@@ -228,6 +231,13 @@ class FakeOpenAI(LocalServer):
         return await self._handle(request, deployment=request.match_info["deployment"])
 
     async def _handle(self, request: web.Request, *, deployment: str | None) -> web.StreamResponse:
+        try:
+            return await self._respond(request, deployment=deployment)
+        finally:
+            self.answered += 1
+
+    async def _respond(self, request: web.Request, *, deployment: str | None
+                       ) -> web.StreamResponse:
         raw = await request.read()
         body = _parse_json(raw)
         api_version = request.query.get("api-version")

@@ -613,6 +613,9 @@ class FakeSlack(LocalServer):
         self.channels: dict[str, Channel] = {}
 
         self.calls: list[RecordedCall] = []
+        # Calls answered (after any latency): compared before/after a request, it tells whether
+        # the app answered its caller before Slack answered, without timing anything.
+        self.answered = 0
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.ephemeral_messages: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
@@ -988,6 +991,7 @@ class FakeSlack(LocalServer):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self.latency)
             except TimeoutError:
                 pass
+        self.answered += 1
 
     async def _read_request(self, request: web.Request, spec: MethodSpec | None) -> _Incoming:
         # Slack reads arguments from the query string whatever the verb; slack_sdk relies on it

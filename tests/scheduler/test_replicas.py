@@ -20,7 +20,9 @@ from tests.conftest import PG_SKIP_REASON, PG_URL, truncate_all
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker
 
-pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)]
+# postgres_ready migrates the shared database, so this file passes when run alone too.
+pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON),
+              pytest.mark.usefixtures("postgres_ready")]
 NUDGES = 10_000
 
 

@@ -1,4 +1,5 @@
-"""Retention: old touchpoint summaries and notes go, everything else (and other tenants) stays."""
+"""Retention: old touchpoint summaries, notes and what drafts sent to AI providers go;
+everything else (and other tenants) stays."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.cli import app
 from rapport.scheduler.retention import apply_retention, months_before, retention_job
 from rapport.storage import db
-from rapport.storage.models import Note, Nudge, Touchpoint, Workspace
+from rapport.storage.models import Draft, Note, Nudge, Touchpoint, Workspace
 from tests.bot import seed
 from tests.conftest import Clock, console_user, snapshot
 
@@ -77,6 +78,41 @@ async def test_old_summaries_and_notes_are_removed(any_engine: AsyncEngine, cloc
     again = await apply_retention(sessions, now)
     assert (again.summaries_cleared, again.notes_deleted) == (0, 0)
     assert await snapshot(any_engine) == before
+
+
+async def test_what_old_drafts_sent_to_the_ai_provider_is_cleared(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    now = clock.now
+    sent = '{"first_name": "Dana", "topic": "old secret: divorce"}'
+    for actor in (console_user(), Actor(platform="slack", workspace_external_id="T2",
+                                        user_external_id="U2")):
+        ctx = await rapport.user_context(actor)
+        async with sessions() as session, session.begin():
+            dana = seed.contact((ctx.workspace_id, ctx.user_id), "Dana", now)
+            await seed.add_all(session, dana)
+            for age in (400, 300):
+                old = seed.draft(dana, "copied", 4, now - timedelta(days=age))
+                old.provider, old.sent_context = "openai", sent
+                await seed.add_all(session, old)
+    async with sessions() as session, session.begin():
+        await session.execute(update(Workspace).where(Workspace.platform == "console")
+                              .values(retention_months=12))
+
+    report = await apply_retention(sessions, now)
+
+    assert report.contexts_cleared == 1
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(Workspace.platform, Draft.sent_context, Draft.outcome, Draft.edit_distance)
+            .join(Workspace, Workspace.id == Draft.workspace_id)
+            .order_by(Workspace.platform, Draft.created_at))).all()
+    # The outcome and edit distance stay for stats; only what was sent goes, and only there.
+    assert [tuple(r) for r in rows] == [("console", None, "copied", 4),
+                                        ("console", sent, "copied", 4),
+                                        ("slack", sent, "copied", 4),
+                                        ("slack", sent, "copied", 4)]
 
 
 async def test_job_function_swallows_errors_and_applies(rapport: Rapport, clock: Clock) -> None:

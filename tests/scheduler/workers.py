@@ -1,12 +1,15 @@
-"""Shared by the multi-process tests: seed due Slack nudges, start `python -m rapport worker`."""
+"""Shared by the multi-process tests: seed due Slack nudges, start `python -m rapport worker`
+or `python -m rapport serve`."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,3 +62,43 @@ async def start_worker(fake: FakeSlack, database_url: str, *, lease_seconds: int
         sys.executable, "-m", "rapport", "worker", env=env, stdout=asyncio.subprocess.DEVNULL,
         # An unread pipe would fill up and block the worker: capture only when it is read.
         stderr=asyncio.subprocess.PIPE if capture_stderr else asyncio.subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_server(fake: FakeSlack, database_url: str, *, signing_secret: str,
+                       extra_env: dict[str, str] | None = None
+                       ) -> tuple[asyncio.subprocess.Process, str]:
+    """A real `rapport serve --no-console --no-scheduler` process for the single-workspace bot
+    of `fake`, answering on a free port; returns it with its base URL once /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_PORT": str(port),
+           "RAPPORT_METRICS_PORT": "0", "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+           "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": fake.base_url,
+           "RAPPORT_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    for name in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "MicrosoftAppId",
+                 "TEAMS_ENABLED", "OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rapport", "serve", "--no-console", "--no-scheduler", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):  # a deadlock guard of about a minute, not a speed requirement
+            if process.returncode is not None:
+                raise RuntimeError(f"rapport serve exited with {process.returncode}")
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return process, base
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    process.kill()
+    await process.wait()
+    raise RuntimeError("rapport serve never answered /healthz")

@@ -28,6 +28,9 @@ from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+# Tokens at rest are encrypted as in production (OAuth refuses to start without a key). A
+# constant: pytest imports this file once as a conftest and again when tests import from it.
+ENCRYPTION_KEY = "NILSlBsyztpV3Lqd3gGdfzSTjqiSy5Olm5arc38zWb0="
 ALEX = "U0ALEX"
 DANA = "U0DANA"
 SAM = "U0SAM"
@@ -154,7 +157,7 @@ class SlackHarness:
 
 def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"slack_signing_secret": SECRET, "slack_bot_token": DEFAULT_BOT_TOKEN,
-                              "slack_api_url": fake.base_url}
+                              "slack_api_url": fake.base_url, "encryption_key": ENCRYPTION_KEY}
     values.update(overrides)
     return Settings(**values)
 

@@ -304,11 +304,12 @@ async def test_draft_command_acks_fast_while_the_provider_is_slow(
     drafts(slack)
     await _with_dana(slack)
     fake_openai_env.latency = 5.0
+    answered = fake_openai_env.answered
     started = time.monotonic()
     status, body = await slack.command("draft Dana")
-    elapsed = time.monotonic() - started
     assert status == 200 and "Working on it" in json.loads(body)["text"]
-    assert elapsed < 3.0, elapsed
+    # Acknowledged before the provider answered, however slow it is.
+    assert fake_openai_env.answered == answered
     # The modal opens at once (the trigger id would expire), and fills in when the model answers.
     await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
     assert slack.fake.calls_to("views.open")[0].ok

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from rapport.storage import db
 
@@ -23,10 +23,24 @@ async def test_a_file_database_queues_transactions_on_one_connection(tmp_path: P
                 await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
                 await asyncio.sleep(0.01)  # hold the write lock across an await
 
-        started = time.monotonic()
+        # Queued on the loop: every transaction waits for the one connection, so none ever
+        # meets SQLite's busy handler (which sleeps in steps of up to 100 ms).
+        checked_out: list[int] = []
+        in_use = {"now": 0, "most": 0}
+
+        def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            checked_out.append(id(dbapi_connection))
+            in_use["now"] += 1
+            in_use["most"] = max(in_use["most"], in_use["now"])
+
+        def on_checkin(_dbapi_connection: Any, _record: Any) -> None:
+            in_use["now"] -= 1
+
+        event.listen(engine.sync_engine.pool, "checkout", on_checkout)
+        event.listen(engine.sync_engine.pool, "checkin", on_checkin)
         await asyncio.gather(*(write(n) for n in range(20)))
-        # Queued on the loop: no busy-handler sleeps (which step up to 100 ms each).
-        assert time.monotonic() - started < 2.0
+        assert len(checked_out) == 20 and len(set(checked_out)) == 1
+        assert in_use["most"] == 1
         async with engine.connect() as connection:
             assert (await connection.scalar(text("SELECT count(*) FROM t"))) == 20
     finally:

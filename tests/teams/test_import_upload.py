@@ -2,12 +2,15 @@
 
 Teams delivers a file sent in the personal chat as an attachment of type
 ``application/vnd.microsoft.teams.file.download.info`` whose ``downloadUrl`` is pre-authenticated;
-here that URL points at a small local aiohttp file server, and botbuilder sends the bot's cards
-and card updates to the BotConnectorFake.
+here that URL is ``https://files.contoso.sharepoint.com:<port>/...``, served over TLS by a small
+local aiohttp file server that the download's resolver finds on 127.0.0.1 (the test seams of
+``FileHostPolicy``: a static DNS table, a test CA, private addresses allowed), and botbuilder
+sends the bot's cards and card updates to the BotConnectorFake.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.importer import MAX_BYTES
 from rapport.bot.core.rapport import Rapport
-from rapport.bot.platforms.registry import installers_for
 from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.app import install_teams
+from rapport.bot.platforms.teams.downloads import FileHostPolicy, download
 from rapport.bot.platforms.teams.imports import (
     CANCELLED,
     DOWNLOAD_FAILED,
@@ -33,7 +37,6 @@ from rapport.bot.platforms.teams.imports import (
     TOO_LARGE,
     PendingImports,
     TooLarge,
-    download,
 )
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
@@ -42,6 +45,7 @@ from rapport.storage import db
 from rapport.storage.models import Contact, Note
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BotConnectorFake, ReceivedActivity
+from tests.fakes.dns import StaticResolver
 from tests.fakes.teams_activities import (
     ConversationType,
     default_conversation_id,
@@ -49,11 +53,13 @@ from tests.fakes.teams_activities import (
     teams_message_activity,
     teams_message_back,
 )
+from tests.fakes.tls import local_tls
 
 PERSONAL = default_conversation_id("personal")
 FOX = {"user_id": "29:fox-mulder", "user_name": "Fox Mulder", "aad_object_id": "aad-fox"}
 FOX_PERSONAL = default_conversation_id("personal", user_id="29:fox-mulder")
 
+FILE_HOST = "files.contoso.sharepoint.com"
 CONTACTS_CSV = (b"name,kind,company,email,cadence,notes\n"
                 b"Walter Skinner,colleague,FBI,walter@fbi.example,2 weeks,Likes baseball\n"
                 b"Monica Reyes,client,,monica@example.com,1 month,\n")
@@ -66,10 +72,18 @@ class FileServer:
     files: dict[str, bytes] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     base_url: str = ""
+    # How the download reaches this server: its name in a DNS table, its CA, 127.0.0.1.
+    policy: FileHostPolicy = field(default_factory=FileHostPolicy)
+
+    # name -> the Location a GET of it is redirected to (302).
+    redirects: dict[str, str] = field(default_factory=dict)
+    port: int = 0
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         self.requests.append(name)
+        if name in self.redirects:
+            return web.Response(status=302, headers={"Location": self.redirects[name]})
         if name not in self.files:
             return web.Response(status=404, text="not found")
         data = self.files[name]
@@ -155,9 +169,19 @@ async def files() -> AsyncIterator[FileServer]:
     server = FileServer()
     app = web.Application()
     app.router.add_get("/files/{name}", server.serve)
-    async with TestServer(app) as test_server:
-        server.base_url = str(test_server.make_url("")).rstrip("/")
+    tls = local_tls(FILE_HOST)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls.server).start()
+    server.port = int(runner.addresses[0][1])
+    server.base_url = f"https://{FILE_HOST}:{server.port}"
+    server.policy = FileHostPolicy(
+        allow_private_for_tests=True, ssl_context=tls.client,
+        resolver=lambda: StaticResolver({FILE_HOST: "127.0.0.1"}))
+    try:
         yield server
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture(name="h")
@@ -167,7 +191,9 @@ async def harness(engine: AsyncEngine, clock: Clock, bot_connector: BotConnector
     sessions = db.session_factory(engine)
     runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
                       rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
-    app = await build_web_app(runtime, installers=installers_for(settings))
+    # The Teams installer as production wires it, except for how files are reached.
+    app = await build_web_app(runtime, installers=[
+        functools.partial(install_teams, file_policy=files.policy)])
     async with TestClient(TestServer(app)) as client:
         yield Harness(runtime=runtime, client=client, connector=bot_connector, engine=engine,
                       clock=clock, files=files)
@@ -445,10 +471,11 @@ async def test_download_stops_past_the_limit_without_content_length(files: FileS
     files.files["small.csv"] = b"x" * 1_000
 
     with pytest.raises(TooLarge):
-        await download(files.url("big.csv", chunked="1"), 100_000)
-    with pytest.raises(TooLarge):
-        await download(files.url("big.csv"), 100_000)  # refused by its Content-Length
-    assert await download(files.url("small.csv", chunked="1"), 1_000) == b"x" * 1_000
+        await download(files.url("big.csv", chunked="1"), 100_000, policy=files.policy)
+    with pytest.raises(TooLarge):  # refused by its Content-Length
+        await download(files.url("big.csv"), 100_000, policy=files.policy)
+    assert await download(files.url("small.csv", chunked="1"), 1_000,
+                          policy=files.policy) == b"x" * 1_000
 
 
 def test_pending_imports_keep_a_few_per_user_and_expire() -> None:

@@ -56,40 +56,98 @@ SYSTEM_PROMPT = (
 Outcome = Literal["post", "copy", "discard"]
 _RECORDED = {"post": "posted", "copy": "copied", "discard": "discarded"}
 
-# Slack's special mentions (<!here>, <!channel>, <!everyone>, <!subteam^ID>, <!date...>) all
-# start with "<!": none belongs in a personal message.
-_SLACK_SPECIAL = re.compile(r"<![^<>]*>")
-_SLACK_USER = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
-_TEAMS_AT = re.compile(r"</?at\b[^>]*>", re.IGNORECASE)
+# Slack reads "<...>" as a token: <!here>, <!channel>, <!subteam^ID> (broadcasts and other
+# specials, none belongs in a personal message), <@U123|name> (a mention), <#C123|name> (a
+# channel), <https://x|label> and <mailto:a@b|label> (links whose label can hide the target);
+# Teams reads <at>name</at> as a mention.
+_ANGLE = re.compile(r"[<>]")
+_USER_TOKEN = re.compile(r"@([A-Za-z0-9]+)(?:\|.*)?", re.DOTALL)
+_CHANNEL_TOKEN = re.compile(r"#[A-Za-z0-9]+(?:\|(.*))?", re.DOTALL)
+_LINK_TOKEN = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:[^|]*)(?:\|(.*))?", re.DOTALL)
+_TEAMS_AT_TOKEN = re.compile(r"/?at\b", re.IGNORECASE)
 _PLAIN_BROADCAST = re.compile(r"@(?:here|channel|everyone|all)\b", re.IGNORECASE)
+# After a "<": it would open a token if a ">" came later; shown as "‹" instead, which joins
+# nothing (removing it could join its neighbours into a broadcast).
+_OPENING = r"(?=[!@#]|[A-Za-z][A-Za-z0-9+.-]*:|(?i:/?at)\b)"
 _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def _visible_link(target: str, label: str) -> str:
+    """A link as plain text that shows where it goes: "label (target)", or just the target."""
+    shown = target[len("mailto:"):] if target.lower().startswith("mailto:") else target
+    label = label.strip()
+    return f"{label} ({shown})" if label and label not in (target, shown) else shown
+
+
+def _token_text(content: str, allowed_mention: str | None) -> str | None:
+    """What the token "<content>" becomes, or None when it is no token (kept as it is)."""
+    if content.startswith("!"):
+        return ""
+    if user := _USER_TOKEN.fullmatch(content):
+        return f"<@{user.group(1)}>" if allowed_mention and user.group(1) == allowed_mention \
+            else ""
+    if channel := _CHANNEL_TOKEN.fullmatch(content):
+        return f"#{channel.group(1).strip()}" if channel.group(1) else ""
+    if link := _LINK_TOKEN.fullmatch(content):
+        return _visible_link(link.group(1), link.group(2) or "")
+    if _TEAMS_AT_TOKEN.match(content):
+        return ""
+    return None
+
+
+def _replace_tokens(text: str, allowed_mention: str | None) -> str:
+    """Every token replaced in one pass, innermost first, as often as replacing forms new ones
+    ("<<!x>!here>" -> "<!here>" -> ""), so nesting costs no extra passes."""
+    pieces: list[str] = []
+    opened: list[int] = []  # indexes in `pieces` of each "<" that no ">" has closed yet
+    position = 0
+    for match in _ANGLE.finditer(text):
+        if match.start() > position:
+            pieces.append(text[position:match.start()])
+        position = match.end()
+        if match.group() == "<":
+            opened.append(len(pieces))
+            pieces.append("<")
+            continue
+        if not opened:
+            pieces.append(">")
+            continue
+        start = opened.pop()
+        replacement = _token_text("".join(pieces[start + 1:]), allowed_mention)
+        if replacement is None:
+            pieces.append(">")
+        else:
+            del pieces[start:]
+            pieces.append(replacement)
+        if replacement is None or ">" in replacement:
+            # Text kept with its ">" (not a token, or the contact's mention): no token can
+            # span it, so the "<" before it can never close.
+            opened.clear()
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 # ---------------------------------------------------------------------- pure text functions
 def sanitise(text: str, *, allowed_mention: str | None = None,
              limit: int = MAX_DRAFT_CHARS) -> str:
-    """Model output made safe to show and post: no broadcasts, no foreign mentions, no control
-    or invisible characters, at most `limit` characters."""
+    """Model output made safe to show and post: no broadcasts, no foreign mentions, no hidden
+    link targets, no control or invisible characters, at most `limit` characters."""
     # Bound the work first: a model can answer with megabytes.
     text = unicodedata.normalize("NFKC", text[: limit * 20])
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = "".join(ch for ch in text
                    if ch == "\n" or unicodedata.category(ch) not in _DROP_CATEGORIES)
-
-    def keep_contact(match: re.Match[str]) -> str:
-        return f"<@{match.group(1)}>" if allowed_mention and match.group(1) == allowed_mention \
-            else ""
-
-    # Removing one token can join its neighbours into a new one ("<!<!here>here>"): repeat.
-    for _ in range(10):
+    # Removing a broadcast can form a token ("<@here!x>" -> "<!x>") and replacing a token can
+    # form a broadcast ("@<!x>here" -> "@here"): repeat until nothing changes. This ends, as
+    # every change removes a "<" or shortens the text.
+    while True:
         before = text
-        text = _SLACK_SPECIAL.sub("", text)
-        text = _SLACK_USER.sub(keep_contact, text)
-        text = _TEAMS_AT.sub("", text)
-        text = _PLAIN_BROADCAST.sub("", text)
+        text = _PLAIN_BROADCAST.sub("", _replace_tokens(text, allowed_mention))
         if text == before:
             break
+    kept = f"(?!@{re.escape(allowed_mention)}>)" if allowed_mention else ""
+    text = re.sub("<" + kept + _OPENING, "‹", text)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”":
@@ -101,7 +159,8 @@ def sanitise(text: str, *, allowed_mention: str | None = None,
         space = cut.rfind(" ")
         if space > limit - 100:
             cut = cut[:space]
-        text = cut.rstrip() + "…"
+        # Cutting a word can end in a broadcast ("@heresy" -> "@here…"): remove it again.
+        text = _PLAIN_BROADCAST.sub("", cut.rstrip() + "…")
     return text
 
 

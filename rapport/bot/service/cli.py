@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -69,8 +70,6 @@ def worker() -> None:
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
                  with_web: bool = True, with_platforms: bool = True,
                  console_user: str | None = None) -> None:
-    from aiohttp import web
-
     from rapport.bot.platforms.console.chat import (
         ConsoleChat,
         ConsoleMessenger,
@@ -78,8 +77,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         stdin_lines,
     )
     from rapport.bot.platforms.registry import installers_for, messengers_for
+    from rapport.bot.service.listen import WebServers, start_web
     from rapport.bot.service.runtime import build_runtime
-    from rapport.bot.service.server import build_web_app
     from rapport.scheduler.jobs import build_scheduler
 
     runtime = await build_runtime(settings)
@@ -87,17 +86,15 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         runtime.add_messenger(messenger)
     if with_console:
         runtime.add_messenger(ConsoleMessenger())
-    runner: web.AppRunner | None = None
+    servers: WebServers | None = None
     if with_web:
-        web_app = await build_web_app(runtime, installers=installers_for(settings))
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        logger.info("listening", extra={"host": settings.host, "port": settings.port})
+        servers = await start_web(runtime, installers=installers_for(settings))
         if with_console:
-            print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
-    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
-                            on_report=runtime.metrics.record_sweep) if with_scheduler else None
+            print(f"Web server on http://{settings.host}:{servers.public_port} (try /healthz).")
+    sched = build_scheduler(
+        sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
+        on_report=runtime.metrics.record_sweep,
+        uninstall_grace=timedelta(days=settings.uninstall_grace_days)) if with_scheduler else None
     if sched is not None:
         sched.start()
     stop = asyncio.Event()
@@ -126,8 +123,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             released = await runtime.sweeper.shutdown(settings.shutdown_seconds)
             sched.shutdown(wait=False)
             logger.info("scheduler stopped", extra={"released": released})
-        if runner is not None:
-            await runner.cleanup()
+        if servers is not None:
+            await servers.cleanup()
         await runtime.close()
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport.storage.db import DEFAULT_DATABASE_URL
+
+# Where Teams serves the files users send (SharePoint, OneDrive); see README, "Security".
+DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com,*.sharepoint-df.com,*.sharepoint.us,"
+                            "*.1drv.com,*.onedrive.com")
 
 
 class Settings(BaseSettings):
@@ -20,9 +26,17 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(60, validation_alias="RAPPORT_SWEEP_SECONDS")
     lease_seconds: float = Field(300, validation_alias="RAPPORT_LEASE_SECONDS")
     shutdown_seconds: float = Field(20, validation_alias="RAPPORT_SHUTDOWN_SECONDS")
+    # Days a workspace's data is kept after the app is removed from it (0: at the next run).
+    uninstall_grace_days: int = Field(30, ge=0, validation_alias="RAPPORT_UNINSTALL_GRACE_DAYS")
     log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
     log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
     max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")
+    # A connection that has not sent a request's headers this long after it opened (or after
+    # the first byte of its next request) is closed.
+    header_timeout_seconds: float = Field(10, validation_alias="RAPPORT_HEADER_TIMEOUT_SECONDS")
+    # /readyz and /metrics are served here only; 0 picks a free port (logged).
+    metrics_host: str = Field("127.0.0.1", validation_alias="RAPPORT_METRICS_HOST")
+    metrics_port: int = Field(3001, validation_alias="RAPPORT_METRICS_PORT")
 
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
@@ -31,12 +45,22 @@ class Settings(BaseSettings):
     slack_state_secret: str | None = Field(None, validation_alias="SLACK_STATE_SECRET")
     slack_app_token: str | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # Fernet keys for tokens at rest, comma-separated: the first encrypts, all decrypt.
+    encryption_key: str | None = Field(None, validation_alias="RAPPORT_ENCRYPTION_KEY")
+    allow_plaintext_tokens: bool = Field(False,
+                                         validation_alias="RAPPORT_ALLOW_PLAINTEXT_TOKENS")
 
     microsoft_app_id: str | None = Field(None, validation_alias="MicrosoftAppId")
     microsoft_app_password: str | None = Field(None, validation_alias="MicrosoftAppPassword")
     microsoft_app_type: str = Field("MultiTenant", validation_alias="MicrosoftAppType")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
     teams_enabled: bool = Field(False, validation_alias=AliasChoices("TEAMS_ENABLED"))
+    # Comma-separated tenant ids a MultiTenant bot answers; empty: every tenant. A SingleTenant
+    # (or UserAssignedMSI) bot answers MicrosoftAppTenantId only, whatever this says.
+    teams_tenants: str = Field("", validation_alias="RAPPORT_TEAMS_TENANTS")
+    # Comma-separated; "*.example.com" is any subdomain. Empty: no file is ever downloaded.
+    teams_file_hosts: str = Field(DEFAULT_TEAMS_FILE_HOSTS,
+                                  validation_alias="RAPPORT_TEAMS_FILE_HOSTS")
 
     openai_api_key: str | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
@@ -60,3 +84,13 @@ class Settings(BaseSettings):
     @property
     def any_platform_configured(self) -> bool:
         return self.slack_configured or self.teams_configured
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

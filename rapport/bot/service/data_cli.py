@@ -1,4 +1,5 @@
-"""CLI commands about data: `rapport import`, `rapport report`, `rapport retention`."""
+"""CLI commands about data: `rapport import`, `rapport report`, `rapport retention`,
+`rapport purge-workspace`, `rapport rotate-key`."""
 
 from __future__ import annotations
 
@@ -172,8 +173,87 @@ def register(app: typer.Typer) -> None:
                     result = await apply_retention(runtime.sessions, runtime.clock(),
                                                    workspace_id=ws.id)
                     typer.echo(f"Cleared {result.summaries_cleared} summaries and deleted "
-                               f"{result.notes_deleted} notes.")
+                               f"{result.notes_deleted} notes; cleared what was sent to the AI "
+                               f"provider for {result.contexts_cleared} drafts.")
             finally:
                 await runtime.close()
 
         _run(run)
+
+    @app.command("purge-workspace")
+    def purge_workspace_command(
+        platform: Annotated[str, typer.Option(help="slack, teams or console.")],
+        workspace: Annotated[str, typer.Option(help="The Slack team id or Teams tenant id.")],
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")]
+        = False,
+    ) -> None:
+        """Delete a workspace's data now (and its stored Slack tokens): every user, contact,
+        conversation, note, nudge and draft. Without this, data of an uninstalled workspace is
+        deleted RAPPORT_UNINSTALL_GRACE_DAYS after the uninstall."""
+        settings = Settings()
+        configure_logging("WARNING", "text")
+        if not yes:
+            typer.confirm(f"Delete everything Rapport stores for {platform}:{workspace}?",
+                          abort=True)
+
+        async def run() -> None:
+            from rapport.scheduler.lifecycle import purge_workspace
+
+            runtime = await _runtime(settings)
+            try:
+                ws = await find_workspace(runtime.sessions, f"{platform}:{workspace}")
+                await purge_workspace(runtime.sessions, ws.id)
+                tokens = await _delete_slack_tokens(runtime, workspace) \
+                    if platform == "slack" else 0
+            finally:
+                await runtime.close()
+            typer.echo(f"Deleted every row of {platform}:{workspace}"
+                       + (f" and {tokens} stored Slack installation(s)." if tokens else "."))
+
+        _run(run)
+
+    @app.command("rotate-key")
+    def rotate_key() -> None:
+        """Re-encrypt every stored token with the first key of RAPPORT_ENCRYPTION_KEY (and
+        encrypt rows stored in plain text); afterwards older keys can be removed."""
+        settings = Settings()
+        configure_logging("WARNING", "text")
+
+        async def run() -> None:
+            from rapport.bot.platforms.slack.install import TOKEN_COLUMNS
+            from rapport.storage.secrets import Secrets, SecretsError, encrypt_columns
+
+            try:
+                secrets = Secrets.from_setting(settings.encryption_key)
+            except SecretsError as problem:
+                raise CliError(str(problem)) from None
+            if secrets is None:
+                raise CliError("Set RAPPORT_ENCRYPTION_KEY first: the new key, then the old "
+                               "ones, comma-separated.")
+            runtime = await _runtime(settings)
+            try:
+                report = await encrypt_columns(runtime.engine, secrets, TOKEN_COLUMNS,
+                                               rotate=True)
+            except SecretsError as problem:
+                raise CliError(str(problem)) from None
+            finally:
+                await runtime.close()
+            typer.echo(f"Re-encrypted {report.total} stored token row(s) with the first key.")
+
+        _run(run)
+
+
+async def _delete_slack_tokens(runtime: Runtime, team_id: str) -> int:
+    """Delete the slack_sdk installation rows of a team (OAuth mode); returns how many."""
+    from sqlalchemy import column, delete, table
+
+    from rapport.bot.platforms.slack.install import TOKEN_COLUMNS
+
+    deleted = 0
+    async with runtime.engine.begin() as connection:
+        for name in TOKEN_COLUMNS:
+            rows = table(name, column("team_id"))
+            result = await connection.execute(delete(rows).where(rows.c.team_id == team_id))
+            deleted += int(result.rowcount or 0) if name == "slack_installations" else 0
+    return deleted
+

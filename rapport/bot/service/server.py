@@ -1,4 +1,5 @@
-"""The aiohttp web app: health and readiness, plus each configured platform's routes."""
+"""The aiohttp web apps: the public one (health plus each configured platform's routes) and the
+operator one (readiness and metrics), served on separate ports (see listen.py)."""
 
 from __future__ import annotations
 
@@ -90,13 +91,24 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 async def build_web_app(runtime: Runtime, *, installers: list[RouteInstaller] | None = None
                         ) -> web.Application:
-    """The web app with health routes and every platform installer applied."""
+    """The public web app: /healthz and every platform installer applied. Readiness and
+    metrics tell an outsider too much (schema revision, traffic): see build_operator_app."""
+    app = web.Application(client_max_size=runtime.settings.max_body_bytes,
+                          middlewares=[request_context])
+    app[RUNTIME_KEY] = runtime
+    app.router.add_get("/healthz", healthz)
+    for install in installers or []:
+        await install(app, runtime)
+    return app
+
+
+def build_operator_app(runtime: Runtime) -> web.Application:
+    """The operator's web app (RAPPORT_METRICS_HOST/PORT, loopback by default): /healthz,
+    /readyz and /metrics."""
     app = web.Application(client_max_size=runtime.settings.max_body_bytes,
                           middlewares=[request_context])
     app[RUNTIME_KEY] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
-    for install in installers or []:
-        await install(app, runtime)
     return app

@@ -48,6 +48,9 @@ def slack_installer() -> RouteInstaller:
                                "(Socket Mode); see README, 'Use it in Slack'.")
         platform = build_platform(runtime)
         await platform.start()
+        if platform.installations.store is not None:
+            # Rows written before RAPPORT_ENCRYPTION_KEY was set (the migration has no key).
+            await platform.installations.store.seal_plaintext_tokens()
         app[SLACK_KEY] = platform
         transport.mount(app, platform)
         token = runtime.settings.slack_app_token

@@ -215,7 +215,7 @@ def reply_pages(reply: Reply) -> RenderedReply:
             body = reply.attachment.data.decode("utf-8")
         except UnicodeDecodeError:
             body = "(binary file)"
-        # Files go up with files_upload_v2 (bot/slack/app.py); this inline copy is the
+        # Files go up with files_upload_v2 (platform.py, upload); this inline copy is the
         # fallback when the upload is refused (an app installed before files:write).
         blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
                    for chunk in _chunks(escape(body), MAX_SECTION_TEXT - 6)]

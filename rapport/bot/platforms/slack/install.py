@@ -1,17 +1,24 @@
-"""Installations: OAuth stores in Rapport's database, bot-token lookup, uninstall."""
+"""Installations: OAuth stores in Rapport's database (tokens encrypted), bot-token lookup,
+uninstall."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
+from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport.bot.service.config import Settings
+from rapport.scheduler.planner import utcnow
 from rapport.storage import queries
+from rapport.storage.secrets import Secrets, SecretsError, encrypt_columns, is_encrypted
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -25,28 +32,114 @@ BOT_SCOPES = ("commands", "chat:write", "im:write", "users:read", "files:write",
 # Optional: lets a user post their edited draft as themselves, in their DM with the contact
 # (conversations.open needs im:write, chat.postMessage needs chat:write).
 USER_SCOPES = ("chat:write", "im:write")
+# The secrets in slack_sdk's tables; encrypted with RAPPORT_ENCRYPTION_KEY (storage/secrets.py).
+INSTALLATION_TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+BOT_TOKENS = ("bot_token", "bot_refresh_token")
+TOKEN_COLUMNS = {"slack_installations": INSTALLATION_TOKENS, "slack_bots": BOT_TOKENS}
+_Stored = TypeVar("_Stored", Installation, Bot)
+
+
+class TokenSettingsError(RuntimeError):
+    """OAuth would store tokens in plain text; the message says what to set."""
+
+
+def token_secrets(settings: Settings) -> Secrets | None:
+    """The keys for Slack tokens at rest, or None; refuses OAuth without a key unless
+    RAPPORT_ALLOW_PLAINTEXT_TOKENS=true (development)."""
+    try:
+        secrets = Secrets.from_setting(settings.encryption_key)
+    except SecretsError as problem:
+        raise TokenSettingsError(str(problem)) from problem
+    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+    if secrets is None and oauth and not settings.allow_plaintext_tokens:
+        raise TokenSettingsError(
+            "Slack OAuth stores every workspace's tokens: set RAPPORT_ENCRYPTION_KEY to encrypt "
+            "them (see README, 'Security'), or RAPPORT_ALLOW_PLAINTEXT_TOKENS=true for "
+            "development only.")
+    if secrets is None and oauth:
+        logger.warning("slack tokens stored in plain text (RAPPORT_ALLOW_PLAINTEXT_TOKENS)")
+    return secrets
 
 
 async def set_workspace_active(sessions: async_sessionmaker[AsyncSession], team_id: str,
-                               active: bool) -> None:
-    """Start or stop deliveries to a Slack workspace (install, uninstall)."""
+                               active: bool, *, now: datetime | None = None) -> None:
+    """Start or stop deliveries to a Slack workspace (install, uninstall).
+
+    Stopping (app_uninstalled, the bot token revoked) also starts the grace period after which
+    the scheduler purges the workspace's data (scheduler/lifecycle.py); the first moment is
+    kept when it stops twice. Starting again (a reinstall) cancels the purge.
+    """
+    moment = now or utcnow()
     await Database(sessions).run(lambda session: queries.set_workspace_active(
-        session, PLATFORM, team_id, active))
+        session, PLATFORM, team_id, active, moment))
 
 
 class RapportInstallationStore(AsyncSQLAlchemyInstallationStore):
-    """slack_sdk's SQLAlchemy store; a (re)install also resumes the workspace's deliveries."""
+    """slack_sdk's SQLAlchemy store with its token columns encrypted; a (re)install also
+    resumes the workspace's deliveries."""
 
     def __init__(self, client_id: str, engine: AsyncEngine,
-                 sessions: async_sessionmaker[AsyncSession]) -> None:
+                 sessions: async_sessionmaker[AsyncSession], *,
+                 secrets: Secrets | None = None) -> None:
         super().__init__(client_id=client_id, engine=engine, logger=logger)
         self.sessions = sessions
+        self.secrets = secrets
+
+    def _sealed(self, stored: _Stored, names: tuple[str, ...]) -> _Stored:
+        """A copy with the token fields encrypted (values already encrypted are kept)."""
+        if self.secrets is None:
+            return stored
+        sealed = copy.copy(stored)
+        for name in names:
+            value = getattr(sealed, name, None)
+            if isinstance(value, str) and value and not is_encrypted(value):
+                setattr(sealed, name, self.secrets.encrypt(value))
+        return sealed
+
+    def _opened(self, stored: _Stored | None, names: tuple[str, ...]) -> _Stored | None:
+        """A copy with the token fields decrypted (plaintext rows pass through)."""
+        if stored is None:
+            return None
+        opened = copy.copy(stored)
+        for name in names:
+            value = getattr(opened, name, None)
+            if isinstance(value, str) and is_encrypted(value):
+                if self.secrets is None:
+                    raise TokenSettingsError("Slack tokens are stored encrypted but "
+                                             "RAPPORT_ENCRYPTION_KEY is not set.")
+                setattr(opened, name, self.secrets.decrypt(value))
+        return opened
 
     async def async_save(self, installation: Installation) -> None:
-        await super().async_save(installation)
+        # super() saves the installation's bot through async_save_bot below as well.
+        await super().async_save(self._sealed(installation, INSTALLATION_TOKENS))
         if installation.team_id:
             await set_workspace_active(self.sessions, installation.team_id, True)
         logger.info("slack installation saved", extra={"team_id": installation.team_id})
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        await super().async_save_bot(self._sealed(bot, BOT_TOKENS))
+
+    async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None = False) -> Bot | None:
+        return self._opened(await super().async_find_bot(
+            enterprise_id=enterprise_id, team_id=team_id,
+            is_enterprise_install=is_enterprise_install), BOT_TOKENS)
+
+    async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
+                                      user_id: str | None = None,
+                                      is_enterprise_install: bool | None = False
+                                      ) -> Installation | None:
+        return self._opened(await super().async_find_installation(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+            is_enterprise_install=is_enterprise_install), INSTALLATION_TOKENS)
+
+    async def seal_plaintext_tokens(self) -> int:
+        """Encrypt token rows written before a key was configured; returns how many."""
+        if self.secrets is None:
+            return 0
+        report = await encrypt_columns(self.engine, self.secrets, TOKEN_COLUMNS, rotate=False)
+        return report.total
 
 
 @dataclass
@@ -94,11 +187,13 @@ class Installations:
 def build_installations(settings: Settings, engine: AsyncEngine,
                         sessions: async_sessionmaker[AsyncSession]) -> Installations:
     """OAuth stores when SLACK_CLIENT_ID/SECRET are set, else the single bot token."""
+    secrets = token_secrets(settings)
     if settings.slack_client_id and settings.slack_client_secret:
         # Tables come from the 0002_slack_oauth migration, not create_tables().
         return Installations(
             settings=settings,
-            store=RapportInstallationStore(settings.slack_client_id, engine, sessions),
+            store=RapportInstallationStore(settings.slack_client_id, engine, sessions,
+                                           secrets=secrets),
             state_store=AsyncSQLAlchemyOAuthStateStore(
                 expiration_seconds=OAUTH_STATE_SECONDS, engine=engine, logger=logger))
     return Installations(settings=settings)

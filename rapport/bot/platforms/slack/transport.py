@@ -1,56 +1,64 @@
 """Slack over HTTP: the aiohttp routes, the replay guard, and bad input answered with 400.
 
-Bolt verifies every signature; a correctly signed request seen before is refused by the
-replay guard, a Bolt middleware that runs right after that verification.
+Checks before anything parses the body (Bolt parses it while building its request, before
+it verifies the signature): malformed input is a 400 with one log line, never a 500. Bolt
+then verifies every signature; a correctly signed request that any replica accepted before
+is refused by the replay guard, a Bolt middleware that runs right after that verification
+and remembers signatures in the database (replay.py).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
+from rapport.bot.platforms.slack.replay import SIGNATURE_MEMORY, ReplayStore
+from rapport.bot.service.payloads import json_too_deep
 from rapport.bot.service.server import RECEIVED_AT
 
 logger = logging.getLogger(__name__)
-# Slack accepts a signature for 5 minutes; remember accepted ones a little longer.
-SIGNATURE_MEMORY_SECONDS = 6 * 60
-MAX_REMEMBERED_SIGNATURES = 100_000
+# Seconds since the epoch, as Slack sends them; int() would also take " 1", "1_0" or "١".
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass
 class ReplayGuard:
-    """Valid signatures seen in the last minutes: Slack's 5-minute timestamp window alone
-    would let a captured request be replayed (logging the same conversation twice)."""
+    """Bolt middleware: refuses a signed request whose signature some replica accepted."""
 
-    seen: dict[str, float] = field(default_factory=dict)
-    clock: Callable[[], float] = time.monotonic
-
-    def seen_before(self, signature: str) -> bool:
-        """True when `signature` was accepted before; remembers it otherwise."""
-        now = self.clock()
-        if len(self.seen) > MAX_REMEMBERED_SIGNATURES:
-            self.seen = {s: t for s, t in self.seen.items() if t > now}
-        if self.seen.get(signature, 0.0) > now:
-            return True
-        self.seen[signature] = now + SIGNATURE_MEMORY_SECONDS
-        return False
+    store: ReplayStore
 
     async def middleware(self, req: AsyncBoltRequest, resp: BoltResponse,
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        """Bolt middleware: after Bolt's signature check, refuse a signature seen before."""
         del resp
         signature = (req.headers.get("x-slack-signature") or [""])[0]
-        if req.mode == "http" and signature and self.seen_before(signature):
-            logger.warning("slack request refused", extra={"reason": "replayed signature"})
-            return BoltResponse(status=401, body="replayed request")
+        timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
+        # Bolt has verified both by now (Socket Mode requests carry neither).
+        if req.mode == "http" and signature and timestamp.isascii() and timestamp.isdigit():
+            expires_at = datetime.fromtimestamp(int(timestamp), UTC) + SIGNATURE_MEMORY
+            try:
+                seen = await self.store.seen_before(signature, expires_at)
+            except SQLAlchemyError as failure:
+                # Every effect of a request is written to this same database, so while it
+                # fails a replay can change nothing either; refusing would turn a database
+                # hiccup into Slack errors for every user.
+                logger.warning("replay check unavailable",
+                               extra={"error": type(failure).__name__})
+                seen = False
+            if seen:
+                logger.warning("slack request refused", extra={"reason": "replayed signature"})
+                return BoltResponse(status=401, body="replayed request")
         return await next()
 
 
@@ -62,6 +70,9 @@ class SlackTransport:
 
     async def handle_events(self, request: web.Request) -> web.Response:
         """POST /slack/events: Bolt verifies the signature, dispatches, answers."""
+        malformed_request = refusal(request.headers, await request.read())
+        if malformed_request is not None:
+            return malformed_request
         try:
             bolt_request = await to_bolt_request(request)
             # Listeners count Slack's 3 s from when the request arrived, not from when they run.
@@ -108,7 +119,7 @@ async def on_error(error: Exception) -> BoltResponse | None:
 def register(platform: SlackPlatform) -> None:
     """The error handler and the replay guard on the Bolt app."""
     platform.app.error(on_error)
-    platform.app.middleware(ReplayGuard().middleware)
+    platform.app.middleware(ReplayGuard(ReplayStore(platform.runtime.sessions)).middleware)
 
 
 def mount(app: web.Application, platform: SlackPlatform) -> None:
@@ -119,3 +130,32 @@ def mount(app: web.Application, platform: SlackPlatform) -> None:
     if platform.installations.oauth:
         app.router.add_get("/slack/install", transport.handle_install)
         app.router.add_get("/slack/oauth_redirect", transport.handle_oauth_redirect)
+
+
+def malformed(headers: Mapping[str, str], body: bytes) -> str | None:
+    """Why the request cannot be a Slack request, or None. A missing timestamp or signature
+    is left to Bolt, which answers 401."""
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    if timestamp is not None and not _TIMESTAMP.fullmatch(timestamp):
+        return "timestamp not a number"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "body not UTF-8"
+    # The same choice as Bolt's parse_body: a JSON body, or a form with a JSON "payload".
+    content_type = headers.get("Content-Type", "")
+    if content_type.startswith("application/json") or text.lstrip().startswith(("{", "[")):
+        return "JSON nested too deeply" if json_too_deep(text) else None
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload", "")
+        return "JSON nested too deeply" if json_too_deep(payload) else None
+    return None
+
+
+def refusal(headers: Mapping[str, str], body: bytes) -> web.Response | None:
+    """A 400 for a malformed request (logged once), or None to go on."""
+    reason = malformed(headers, body)
+    if reason is None:
+        return None
+    logger.warning("slack request refused", extra={"reason": reason})
+    return web.Response(status=400, text="bad request")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import traceback
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from rapport.bot.service.config import Settings
+from rapport.bot.service.config import Settings, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +28,6 @@ class BotIdentity:
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` only accepts connections from this machine."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def emulator_mode(settings: Settings) -> bool:

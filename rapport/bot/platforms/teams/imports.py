@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from botbuilder.schema import Activity
 
 from rapport.bot.core.context import Actor
@@ -26,17 +25,21 @@ from rapport.bot.core.importer import MAX_BYTES
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.views import ImportView
 from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.downloads import (
+    DownloadFailed,
+    DownloadRefused,
+    TooLarge,
+)
+from rapport.bot.platforms.teams.downloads import download as fetch_file
 
 logger = logging.getLogger(__name__)
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 IMPORTABLE_TYPES = frozenset({"csv", "vcf"})
-DOWNLOAD_TIMEOUT_SECONDS = 20.0
 PENDING_MINUTES = 15
 MAX_PENDING_PER_USER = 3
 # A bound on memory across all users: at most this many files (each at most MAX_BYTES) wait.
 MAX_PENDING_TOTAL = 50
-_CHUNK = 64 * 1024
 
 HOW_TO_IMPORT = ("To import contacts, attach a CSV (.csv) or vCard (.vcf) file to a message "
                  "here. A CSV needs a header line with at least a name column: "
@@ -52,7 +55,7 @@ EXPIRED = (f"This import is no longer waiting (I keep an uploaded file for {PEND
 NOT_YOURS = "Only the person who sent this file can import it. Nothing was changed."
 CANCELLED = "Import cancelled. Nothing was changed."
 
-# (url, byte limit) -> the file's bytes; raises TooLarge or DownloadFailed.
+# (url, byte limit) -> the file's bytes; raises TooLarge, DownloadRefused or DownloadFailed.
 Fetch = Callable[[str, int], Awaitable[bytes]]
 
 
@@ -60,14 +63,6 @@ def is_import_command(text: str) -> bool:
     """Whether typed text is the `import` command (a chat cannot name a file on disk)."""
     words = text.split(maxsplit=1)
     return bool(words) and words[0].lower() == "import"
-
-
-class DownloadFailed(Exception):
-    """The file could not be fetched (network error, timeout, non-200 answer)."""
-
-
-class TooLarge(DownloadFailed):
-    """The file is larger than the import limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,26 +97,8 @@ def find_upload(activity: Activity) -> Upload | None:
 
 
 async def download(url: str, limit: int) -> bytes:
-    """GET `url` with a timeout, reading at most `limit` bytes; more raises TooLarge."""
-    timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT_SECONDS)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, \
-                session.get(url, allow_redirects=True) as response:
-            if response.status != 200:
-                raise DownloadFailed(f"status {response.status}")
-            if (response.content_length or 0) > limit:
-                raise TooLarge
-            data = bytearray()
-            while True:
-                # At most limit + 1 bytes in all: enough to know it is too large, never more.
-                chunk = await response.content.read(min(_CHUNK, limit + 1 - len(data)))
-                if not chunk:
-                    return bytes(data)
-                data.extend(chunk)
-                if len(data) > limit:
-                    raise TooLarge
-    except (aiohttp.ClientError, TimeoutError) as failure:
-        raise DownloadFailed(type(failure).__name__) from failure
+    """GET a Teams download link under the default host policy (see downloads.py)."""
+    return await fetch_file(url, limit)
 
 
 Owner = tuple[str, str, str]
@@ -208,6 +185,10 @@ class TeamsImports:
         except TooLarge:
             logger.info("import upload too large")
             return TOO_LARGE
+        except DownloadRefused as refusal:
+            # Never the link itself: it carries a short-lived access token.
+            logger.warning("import download refused", extra={"reason": str(refusal)})
+            return DOWNLOAD_FAILED
         except DownloadFailed as failure:
             logger.warning("import download failed", extra={"error": str(failure)[:80]})
             return DOWNLOAD_FAILED

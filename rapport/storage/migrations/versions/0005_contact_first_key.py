@@ -1,7 +1,7 @@
 """contacts.first_key: the first word of the name key, so a first name is one index lookup
 
 Revision ID: 0005_contact_first_key
-Revises: 0002_slack_oauth
+Revises: 0003
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_contact_first_key"
-down_revision: str | None = "0002_slack_oauth"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
