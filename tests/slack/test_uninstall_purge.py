@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rapport.bot.core.context import Actor
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
+from rapport.bot.core.context import Actor
 from rapport.bot.service.cli import app as cli
 from rapport.scheduler.housekeeping import housekeeping_jobs
 from rapport.scheduler.lifecycle import purge_job, purge_uninstalled

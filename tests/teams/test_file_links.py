@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from rapport.bot.core.rapport import Rapport
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.teams.app import install_teams
 from rapport.bot.platforms.teams.downloads import (
     DownloadRefused,

@@ -526,3 +526,17 @@ async def test_unauthenticated_request_gets_401_when_an_app_id_is_set(
     assert not_json.status == 415
     assert bot_connector.requests == []
     assert await snapshot(engine) == before
+
+
+async def test_names_in_cards_are_text_never_links_or_emphasis(teams: TeamsHarness) -> None:
+    await _install(teams)
+    assert await teams.say('add "[click](evil.example) *Bo*"') == 201
+    assert await teams.say('note "[click](evil.example) *Bo*": the launch on today') \
+        == 201
+    teams.connector.reset()
+    assert (await teams.runtime.sweeper.sweep()).sent == 1
+    [delivered] = teams.connector.sent_to(PERSONAL)
+    text = json.dumps(_card(delivered))
+    assert "[click](evil.example)" not in text and "*Bo*" not in text
+    # One backslash before each Markdown character (JSON doubles it).
+    assert r"Ask \\[click\\](evil.example) about" in text

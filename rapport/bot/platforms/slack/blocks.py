@@ -78,6 +78,12 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def fallback(text: str) -> str:
+    """A message's top-level `text` (notifications, screen readers): Slack parses `<...>` and
+    `&` there as it does in blocks, so names and notes are escaped here too."""
+    return clip(escape(text), MAX_FALLBACK_TEXT)
+
+
 def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
     """Sections of at most `limit` characters each, split on line breaks when possible."""
     chunks: list[str] = []
@@ -161,13 +167,13 @@ def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS
 def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
     """Fallback text and blocks for a proactive nudge, digest or summary."""
     if message.kind == "summary" or not message.items:
-        return clip(message.text or "Rapport", MAX_FALLBACK_TEXT), text_sections(message.text)
+        return fallback(message.text or "Rapport"), text_sections(message.text)
     if message.kind == "digest" or len(message.items) > 1:
         heading = f"{len(message.items)} people to reach out to"
-        fallback = heading + ": " + ", ".join(i.contact_name for i in message.items)
-        return clip(fallback, MAX_FALLBACK_TEXT), nudge_blocks(message.items, heading=heading)
+        names = heading + ": " + ", ".join(i.contact_name for i in message.items)
+        return fallback(names), nudge_blocks(message.items, heading=heading)
     item = message.items[0]
-    return clip(item.headline, MAX_FALLBACK_TEXT), nudge_blocks([item])
+    return fallback(item.headline), nudge_blocks([item])
 
 
 def outcome_blocks(message_blocks: Sequence[dict[str, Any]], nudge_id: int,
@@ -220,7 +226,7 @@ def reply_pages(reply: Reply) -> RenderedReply:
         blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
                    for chunk in _chunks(escape(body), MAX_SECTION_TEXT - 6)]
     pages = [to_dicts(page) for page in paginate(blocks)]
-    return RenderedReply(text=clip(text, MAX_FALLBACK_TEXT), pages=pages)
+    return RenderedReply(text=fallback(text), pages=pages)
 
 
 def _chunks(text: str, size: int) -> list[str]:

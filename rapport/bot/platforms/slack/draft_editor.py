@@ -134,7 +134,7 @@ class DraftEditor:
         try:
             opened = await user_client.conversations_open(users=contact)
             await user_client.chat_postMessage(channel=opened["channel"]["id"],
-                                               text=checked.text)
+                                               text=b.escape(checked.text))
         except SlackApiError as failure:
             logger.info("posting as the user failed",
                         extra={"error": failure.response.get("error")})

@@ -139,12 +139,12 @@ def dry_run_blocks(file: SlackFile, reply: Reply) -> tuple[str, list[dict[str, A
                           style="primary"),
             ButtonElement(text="Cancel", action_id=ACTION_IMPORT_CANCEL, value=file.id),
         ]))
-    return b.clip(text, b.MAX_FALLBACK_TEXT), b.to_dicts(shown)
+    return b.fallback(text), b.to_dicts(shown)
 
 
 def notice_blocks(text: str) -> tuple[str, list[dict[str, Any]]]:
     """A plain message (no buttons left to press)."""
-    return b.clip(text, b.MAX_FALLBACK_TEXT), b.to_dicts(
+    return b.fallback(text), b.to_dicts(
         b.text_sections(text)[:b.MAX_MESSAGE_BLOCKS])
 
 

@@ -65,12 +65,13 @@ class NudgeButtons:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.clip(reply.text, b.MAX_FALLBACK_TEXT),
+                    text=b.fallback(reply.text),
                     blocks=b.outcome_blocks(message["blocks"], nudge_id, reply.text))
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
         elif not reply.ok and can_respond:
-            await respond(text=reply.text, response_type="ephemeral", replace_original=False)
+            await respond(text=b.fallback(reply.text), response_type="ephemeral",
+                          replace_original=False)
         await platform.refresh_home(client, team_id, user_id)
 
 

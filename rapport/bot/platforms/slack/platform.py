@@ -154,7 +154,7 @@ class SlackPlatform:
             await client.files_upload_v2(
                 channel=opened["channel"]["id"], content=attachment.data,
                 filename=attachment.filename, title=attachment.filename,
-                initial_comment=b.clip(text, b.MAX_FALLBACK_TEXT))
+                initial_comment=b.fallback(text))
         except SlackApiError as failure:  # e.g. missing_scope: shown inline instead
             logger.info("file upload failed", extra={"error": failure.response.get("error")})
             return False

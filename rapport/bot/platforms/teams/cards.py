@@ -7,6 +7,7 @@ Both carry the same ``data``: ``{"rapport": kind, "verb": verb, ...ids}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,8 +35,22 @@ def snooze_input_id(nudge_id: int) -> str:
     return f"snooze_until_{nudge_id}"
 
 
+# Teams renders a subset of Markdown in TextBlocks and facts: names and notes must not become
+# links ("[click](https://…)"), emphasis or lists. CommonMark backslash escapes neutralise them.
+_MARKDOWN = re.compile(r"([\\`*_\[\]~])")
+_BULLET = re.compile(r"^(\s*)([-+])(\s)", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*)(\d+)\.(\s)", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as written in a card: Markdown characters backslash-escaped."""
+    text = _MARKDOWN.sub(r"\\\1", text)
+    text = _BULLET.sub(r"\1\\\2\3", text)
+    return _NUMBERED.sub(r"\1\2\\.\3", text)
+
+
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return {"type": "TextBlock", "text": escape_markdown(text), "wrap": True, **style}
 
 
 def _execute(title: str, data: Mapping[str, Any], *, style: str | None = None) -> dict[str, Any]:
@@ -172,7 +187,7 @@ def stats_card(stats: UserStats) -> dict[str, Any]:
     ]
     body: list[dict[str, Any]] = [
         _text("How it is going", weight="Bolder", size="Medium"),
-        {"type": "FactSet", "facts": [{"title": title, "value": value}
+        {"type": "FactSet", "facts": [{"title": title, "value": escape_markdown(value)}
                                       for title, value in facts]},
     ]
     if stats.most_overdue:
