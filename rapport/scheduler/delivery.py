@@ -70,6 +70,12 @@ class SweepReport:
     sent_by_platform: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     failed_by_platform: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
+    @property
+    def did_something(self) -> bool:
+        """Whether the sweep planned, claimed, sent, retried, failed or deferred anything."""
+        return any((self.planned, self.claimed, self.sent, self.messages, self.retried,
+                    self.failed, self.gone_users, self.deferred))
+
     def add(self, other: SweepReport) -> None:
         for name in ("planned", "claimed", "sent", "messages", "retried", "failed",
                      "gone_users", "deferred"):
@@ -270,10 +276,11 @@ class Sweeper:
         finally:
             if task is not None:
                 self._sweeps.discard(task)
-        logger.info("sweep finished", extra={"planned": report.planned, "sent": report.sent,
-                                              "messages": report.messages,
-                                              "retried": report.retried,
-                                              "failed": report.failed})
+        # An idle sweep runs every minute on every replica: a line each would bury the rest.
+        logger.log(logging.INFO if report.did_something else logging.DEBUG, "sweep finished",
+                   extra={"planned": report.planned, "sent": report.sent,
+                          "messages": report.messages, "retried": report.retried,
+                          "failed": report.failed})
         return report
 
     # ----------------------------------------------------------------- planning
