@@ -12,9 +12,17 @@ from typing import Annotated
 
 import typer
 
+from rapport import __version__
 from rapport.bot.service.config import Settings
 from rapport.bot.service.data_cli import register as register_data_commands
 from rapport.bot.service.logs import configure_logging
+from rapport.bot.service.startup import (
+    StartupError,
+    check_config,
+    describe_front_ends,
+    load_settings,
+    one_line_errors,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rapport: keep your work relationships human.")
@@ -23,8 +31,22 @@ app.add_typer(db_app, name="db")
 logger = logging.getLogger(__name__)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rapport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Rapport: keep your work relationships human."""
+
+
 def _settings() -> Settings:
-    return Settings()
+    """Settings from the environment; an invalid variable exits with one line (startup.py)."""
+    return load_settings()
 
 
 @app.command()
@@ -32,12 +54,14 @@ def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conso
          scheduler: Annotated[bool, typer.Option(help="Deliver nudges while you chat.")] = True
          ) -> None:
     """Talk to Rapport in this terminal; nudges arrive here while the scheduler runs."""
-    settings = _settings()
-    configure_logging("WARNING", "text")
-    # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
-    # session shuts down as gracefully as a server does.
-    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True, with_web=False,
-                       with_platforms=False, console_user=user))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging("WARNING", "text")
+        # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
+        # session shuts down as gracefully as a server does.
+        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True,
+                           with_web=False, with_platforms=False, console_user=user))
 
 
 @app.command()
@@ -50,25 +74,34 @@ def serve(
              "and this is a terminal).")] = None,
 ) -> None:
     """Run the web server (Slack, Teams, health) and, by default, the scheduler."""
-    settings = _settings()
-    use_console = console if console is not None else (
-        not settings.any_platform_configured and sys.stdin.isatty())
-    configure_logging("WARNING" if use_console else settings.log_level,
-                      "text" if use_console else settings.log_format)
-    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=True, platforms=True)
+        use_console = console if console is not None else (
+            not settings.any_platform_configured and sys.stdin.isatty())
+        configure_logging("WARNING" if use_console else settings.log_level,
+                          "text" if use_console else settings.log_format)
+        console_reason = "--no-console" if console is False else (
+            "Slack or Teams is configured" if settings.any_platform_configured
+            else "not a terminal")
+        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console,
+                           console_reason=console_reason))
 
 
 @app.command()
 def worker() -> None:
     """Run only the scheduler (no web server): for replicas that deliver nudges."""
-    settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=True)
+        configure_logging(settings.log_level, settings.log_format)
+        asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False,
+                           console_reason="worker"))
 
 
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
                  with_web: bool = True, with_platforms: bool = True,
-                 console_user: str | None = None) -> None:
+                 console_user: str | None = None, console_reason: str = "") -> None:
     from aiohttp import web
 
     from rapport.bot.platforms.console.chat import (
@@ -82,29 +115,51 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     from rapport.bot.service.server import build_web_app
     from rapport.scheduler.jobs import build_scheduler
 
-    runtime = await build_runtime(settings)
-    for messenger in await messengers_for(runtime) if with_platforms else []:
-        runtime.add_messenger(messenger)
-    if with_console:
-        runtime.add_messenger(ConsoleMessenger())
-    runner: web.AppRunner | None = None
-    if with_web:
-        web_app = await build_web_app(runtime, installers=installers_for(settings))
-        runner = web.AppRunner(web_app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        logger.info("listening", extra={"host": settings.host, "port": settings.port})
-        if with_console:
-            print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
-    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
-                            on_report=runtime.metrics.record_sweep) if with_scheduler else None
-    if sched is not None:
-        sched.start()
+    # Handlers first: a SIGTERM during start-up (a migration, Slack being slow) lets that step
+    # finish and then shuts down cleanly, instead of killing the process half-way.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    runtime = await build_runtime(settings)
+    runner: web.AppRunner | None = None
+    try:
+        for messenger in await messengers_for(runtime) if with_platforms else []:
+            runtime.add_messenger(messenger)
+        if with_console:
+            runtime.add_messenger(ConsoleMessenger())
+        if with_platforms:
+            front_ends = describe_front_ends(settings, web=with_web, console=with_console,
+                                             console_reason=console_reason)
+            logger.info(front_ends.line, extra={"slack": front_ends.slack,
+                                                "teams": front_ends.teams,
+                                                "console": front_ends.console})
+            if with_console:
+                print(front_ends.line)
+        if with_web:
+            web_app = await build_web_app(runtime, installers=installers_for(settings))
+            runner = web.AppRunner(web_app, access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, settings.host, settings.port).start()
+            except OSError as failure:
+                reason = failure.strerror or type(failure).__name__
+                raise StartupError(
+                    f"Cannot listen on {settings.host}:{settings.port} ({reason}); set "
+                    f"RAPPORT_HOST and RAPPORT_PORT to a free address.") from failure
+            logger.info("listening", extra={"host": settings.host, "port": settings.port})
+            if with_console:
+                print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
+    except BaseException:
+        if runner is not None:
+            await runner.cleanup()
+        await runtime.close()
+        raise
+    sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
+                            on_report=runtime.metrics.record_sweep) if with_scheduler else None
+    if sched is not None:
+        sched.start()
     try:
         if with_console:
             chat_task = asyncio.create_task(ConsoleChat(
@@ -135,20 +190,23 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"
                ) -> None:
     """Bring the database schema to the newest version (also done on every start)."""
-    settings = _settings()
-    configure_logging(settings.log_level, "text")
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging(settings.log_level, "text")
 
-    async def _run() -> None:
-        from rapport.storage import db
+        async def _run() -> None:
+            from rapport.bot.service.startup import prepare_database
+            from rapport.storage import db
 
-        engine = db.create_engine(settings.database_url)
-        try:
-            await db.upgrade(engine, revision)
-            typer.echo(f"Database at {await db.current_revision(engine)}.")
-        finally:
-            await engine.dispose()
+            engine = db.create_engine(settings.database_url)
+            try:
+                await prepare_database(engine, revision)
+                typer.echo(f"Database at {await db.current_revision(engine)}.")
+            finally:
+                await engine.dispose()
 
-    asyncio.run(_run())
+        asyncio.run(_run())
 
 
 # `rapport import`, `rapport report`, `rapport retention` live in bot/data_cli.py.
@@ -167,23 +225,27 @@ def workspace_ai(
     """Turn AI drafts off (or on) and set the disclosure policy, per workspace or everywhere."""
     if ai not in (None, "on", "off") or disclosure not in (None, "required", "optional", "off"):
         raise typer.BadParameter("use --ai on|off and --disclosure required|optional|off")
-    settings = _settings()
-    configure_logging(settings.log_level, "text")
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging(settings.log_level, "text")
 
-    async def _run() -> int:
-        from rapport.bot.core.drafts import set_workspace_ai
-        from rapport.storage import db
+        async def _run() -> int:
+            from rapport.bot.core.drafts import set_workspace_ai
+            from rapport.bot.service.startup import prepare_database
+            from rapport.storage import db
 
-        engine = db.create_engine(settings.database_url)
-        try:
-            await db.upgrade(engine)
-            return await set_workspace_ai(
-                db.session_factory(engine), platform=platform, external_id=workspace,
-                ai_enabled=None if ai is None else ai == "on", disclosure_policy=disclosure)
-        finally:
-            await engine.dispose()
+            engine = db.create_engine(settings.database_url)
+            try:
+                await prepare_database(engine)
+                return await set_workspace_ai(
+                    db.session_factory(engine), platform=platform, external_id=workspace,
+                    ai_enabled=None if ai is None else ai == "on",
+                    disclosure_policy=disclosure)
+            finally:
+                await engine.dispose()
 
-    typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
+        typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
 
 
 @app.command("teams-package")
