@@ -22,6 +22,15 @@ RouteInstaller = Callable[[web.Application, Runtime], Awaitable[None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The current request's id, added to every log line written while handling it.
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# Readiness beyond the database: a platform adds a check (e.g. "slack": is Socket Mode
+# connected?) that answers {"ready": bool, ...details}; /readyz reports each by name.
+ReadinessCheck = Callable[[], Awaitable[dict[str, object]]]
+READINESS_KEY: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness", dict)
+
+
+def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) -> None:
+    """Make /readyz also ask `check`; the app is not ready while any check says not ready."""
+    app.setdefault(READINESS_KEY, {})[name] = check
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -31,7 +40,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The database answers and the schema is at the head revision."""
+    """The database answers, the schema is at the head revision, and every added check passes."""
     runtime = request.app[RUNTIME_KEY]
     try:
         async with runtime.engine.connect() as connection:
@@ -44,7 +53,14 @@ async def readyz(request: web.Request) -> web.Response:
     if current != head:
         return web.json_response({"status": "migrating", "revision": current, "head": head},
                                  status=503)
-    return web.json_response({"status": "ready", "revision": current})
+    checks = {name: await check() for name, check in request.app.get(READINESS_KEY, {}).items()}
+    body: dict[str, object] = {"status": "ready", "revision": current}
+    if checks:
+        body["checks"] = checks
+    if not all(result.get("ready") for result in checks.values()):
+        body["status"] = "not ready"
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -90,6 +106,7 @@ async def build_web_app(runtime: Runtime, *, installers: list[RouteInstaller] | 
     app = web.Application(client_max_size=runtime.settings.max_body_bytes,
                           middlewares=[request_context])
     app[RUNTIME_KEY] = runtime
+    app[READINESS_KEY] = {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -1,0 +1,233 @@
+"""Socket Mode never blocks start-up: the real server against a fake Slack that refuses
+connections, answers invalid_auth, or fails once and then lets the WebSocket in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core.actions import Rapport
+from rapport.bot.platforms.slack import CONNECTION_KEY, slack_installer
+from rapport.bot.platforms.slack.socket_mode import (
+    MAX_DELAY_SECONDS,
+    SocketModeConnection,
+    exponential_backoff,
+)
+from rapport.bot.service.config import Settings
+from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import build_web_app
+from rapport.storage import db
+from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.conftest import Clock
+from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, FakeSlack
+
+APP_TOKEN = "xapp-1-A0FAKEAPP01-1-0123456789abcdef"
+# An hour: long enough that a test sees the connection waiting, never slept through.
+PARKED = 3600.0
+
+
+class RecordingBackoff:
+    """Injected delays: no wait for the first `attempts_before_parking` failures, then parked."""
+
+    def __init__(self, attempts_before_parking: int = 1_000_000) -> None:
+        self.asked: list[int] = []
+        self.parking = attempts_before_parking
+
+    def __call__(self, attempt: int) -> float:
+        self.asked.append(attempt)
+        return 0.0 if attempt < self.parking else PARKED
+
+
+Serve = Callable[..., Awaitable[tuple[str, web.Application]]]
+
+
+@pytest.fixture
+async def serve_socket_mode(engine: AsyncEngine, clock: Clock) -> AsyncIterator[Serve]:
+    """Serve the real web app with the Slack installer in Socket Mode against `api_url`."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(api_url: str, backoff: RecordingBackoff) -> tuple[str, web.Application]:
+        settings = Settings(slack_bot_token=DEFAULT_BOT_TOKEN, slack_app_token=APP_TOKEN,
+                            slack_signing_secret=None, slack_api_url=api_url)
+        sessions = db.session_factory(engine)
+        runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
+                          rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+        app = await build_web_app(runtime, installers=[slack_installer(backoff=backoff)])
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()  # runs on_startup: the connection starts in the background
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}", app
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _get(url: str) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, await response.json()
+
+
+async def _until(condition: Callable[[], bool], guard_seconds: float = 30) -> None:
+    """Poll the background task's state; the guard only turns a hang into a failure."""
+    deadline = time.monotonic() + guard_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never became true"
+        await asyncio.sleep(0.01)
+
+
+def _socket_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if "Socket Mode" in r.getMessage()]
+
+
+async def test_unreachable_slack_never_blocks_health_and_readiness_says_why(
+        serve_socket_mode: Serve,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeSlack() as gone:
+        api_url = gone.base_url
+    # The fake has stopped: every connection to it is refused.
+    backoff = RecordingBackoff(attempts_before_parking=3)
+    with caplog.at_level(logging.INFO):
+        base, app = await serve_socket_mode(api_url, backoff)
+        connection = app[CONNECTION_KEY]
+        await _until(lambda: backoff.asked == [1, 2, 3])
+
+        health, _ = await _get(f"{base}/healthz")
+        status, ready = await _get(f"{base}/readyz")
+
+    assert health == 200
+    assert status == 503 and ready["status"] == "not ready"
+    assert ready["checks"]["slack"] == {"ready": False, "socket_mode": "connecting",
+                                        "attempts": 3, "error": "ClientConnectorError"}
+    assert connection.state == "connecting" and connection.attempts == 3
+    retries = [r.getMessage() for r in _socket_lines(caplog)]
+    assert len(retries) == 3 and all("not connected" in line for line in retries)
+    assert not any(APP_TOKEN in r.getMessage() or APP_TOKEN in json.dumps(r.__dict__,
+                                                                          default=str)
+                   for r in caplog.records)
+
+
+async def test_a_refused_app_token_is_reported_once_and_never_retried(
+        fake_slack: FakeSlack,
+        serve_socket_mode: Serve,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The fake knows no app token at all: apps.connections.open answers invalid_auth.
+    backoff = RecordingBackoff()
+    with caplog.at_level(logging.INFO):
+        base, app = await serve_socket_mode(fake_slack.base_url, backoff)
+        connection = app[CONNECTION_KEY]
+        assert connection.task is not None
+        await asyncio.wait_for(asyncio.shield(connection.task), 30)
+
+        health, _ = await _get(f"{base}/healthz")
+        status, ready = await _get(f"{base}/readyz")
+
+    assert health == 200
+    assert status == 503
+    assert ready["checks"]["slack"] == {"ready": False, "socket_mode": "failed", "attempts": 1,
+                                        "error": "invalid_auth"}
+    calls = fake_slack.calls_to("apps.connections.open")
+    assert [call.error for call in calls] == ["invalid_auth"] and backoff.asked == []
+    [line] = _socket_lines(caplog)
+    assert line.levelno == logging.ERROR
+    message = line.getMessage()
+    assert "invalid_auth" in message and "SLACK_APP_TOKEN" in message
+    assert "xapp-" in message and "connections:write" in message and "Not retrying" in message
+    assert APP_TOKEN not in message
+    # The bot token still works: the rest of Slack (and the sweep) is unaffected.
+    assert [call.ok for call in fake_slack.calls_to("auth.test")] == [True]
+
+
+async def test_socket_mode_connects_after_a_failed_attempt_and_becomes_ready(
+        fake_slack: FakeSlack,
+        serve_socket_mode: Callable[..., Awaitable[tuple[str, web.Application]]]) -> None:
+    fake_slack.add_app_token(APP_TOKEN)
+    fake_slack.fail_next("apps.connections.open", status=500)
+    backoff = RecordingBackoff()
+    base, app = await serve_socket_mode(fake_slack.base_url, backoff)
+    connection = app[CONNECTION_KEY]
+    await _until(lambda: connection.state == "connected")
+
+    status, ready = await _get(f"{base}/readyz")
+
+    assert status == 200 and ready["status"] == "ready"
+    assert ready["checks"]["slack"] == {"ready": True, "socket_mode": "connected",
+                                        "attempts": 2}
+    assert backoff.asked == [1]
+    assert [call.error for call in fake_slack.calls_to("apps.connections.open")] == [
+        "internal_error", None]
+    assert fake_slack.socket_connections == 1
+
+
+def test_default_backoff_doubles_up_to_a_bound() -> None:
+    for attempt, base in ((1, 1), (2, 2), (3, 4), (6, 32), (7, MAX_DELAY_SECONDS),
+                          (500, MAX_DELAY_SECONDS)):
+        delay = exponential_backoff(attempt)
+        assert base / 2 <= delay <= base
+
+
+async def test_stopping_while_connecting_cancels_cleanly() -> None:
+    class NeverAnswers:
+        async def apps_connections_open(self, **_: Any) -> None:
+            await asyncio.Event().wait()
+
+    class Client:
+        app_token = APP_TOKEN
+        closed = False
+
+    class Handler:
+        client = Client()
+
+        async def close_async(self) -> None:
+            self.client.closed = True
+
+    handler = Handler()
+    connection = SocketModeConnection(handler, api=NeverAnswers())  # type: ignore[arg-type]
+    connection.start()
+    await _until(lambda: connection.attempts == 1)
+    await connection.stop()
+    assert connection.state == "stopped" and handler.client.closed
+    assert connection.task is not None and connection.task.cancelled()
+
+
+async def test_sigterm_while_socket_mode_is_connecting_exits_cleanly(tmp_path: Path) -> None:
+    """The real `rapport serve` with Slack unreachable: it listens, says why it is not ready,
+    and SIGTERM ends it with code 0 and no traceback."""
+    async with FakeSlack() as gone:
+        api_url = gone.base_url
+    port = free_port()
+    env = clean_env(tmp_path, SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN,
+                    SLACK_API_URL=api_url, RAPPORT_PORT=str(port), RAPPORT_LOG_FORMAT="json")
+    process = await start_cli("serve", "--no-console", env=env, cwd=tmp_path)
+    try:
+        await wait_until_answering(process, f"http://127.0.0.1:{port}/healthz")
+        health, _ = await _get(f"http://127.0.0.1:{port}/healthz")
+        status, ready = await _get(f"http://127.0.0.1:{port}/readyz")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    lines = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert process.returncode == 0, lines
+    assert health == 200
+    assert status == 503 and ready["checks"]["slack"]["ready"] is False
+    assert ready["checks"]["slack"]["socket_mode"] == "connecting"
+    assert "Traceback" not in stderr.decode() and APP_TOKEN not in stderr.decode()
+    messages = [line["msg"] for line in lines]
+    assert "Slack: on (single workspace, Socket Mode). Teams: off (set MicrosoftAppId, " \
+           "MicrosoftAppPassword). Console: off (--no-console)." in messages
+    assert "shutting down" in messages
