@@ -132,7 +132,13 @@ def register(app: typer.Typer) -> None:
         configure_logging("WARNING", "text")
 
         async def run() -> None:
-            from rapport.bot.core.report import GroupTooSmall, build_report, write_report
+            from rapport.bot.core.report import (
+                CHARTS_HINT,
+                GroupTooSmall,
+                build_report,
+                charts_available,
+                write_report,
+            )
 
             runtime = await _runtime(settings)
             try:
@@ -146,6 +152,8 @@ def register(app: typer.Typer) -> None:
                 await runtime.close()
             html_path, csv_path = write_report(team, out)
             typer.echo(f"Wrote {html_path} and {csv_path} ({team.users} people).")
+            if not charts_available():
+                typer.echo(f"The page has tables instead of charts. {CHARTS_HINT}.")
 
         _run(run)
 
