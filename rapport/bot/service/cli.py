@@ -253,15 +253,61 @@ def teams_package(
     app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID (GUID).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
         "rapport-teams.zip"),
+    name: Annotated[str | None, typer.Option(
+        help="The app's name in Teams (at most 30 characters).")] = None,
+    developer: Annotated[str | None, typer.Option(
+        help="Who publishes the app, e.g. your organisation (at most 32 characters).")] = None,
+    website: Annotated[str | None, typer.Option(help="Your support website (https).")] = None,
+    privacy_url: Annotated[str | None, typer.Option(
+        "--privacy-url", help="Your privacy statement (https).")] = None,
+    terms_url: Annotated[str | None, typer.Option(
+        "--terms-url", help="Your terms of use (https).")] = None,
+    version: Annotated[str | None, typer.Option(
+        help="The package version, e.g. 1.0.1; raise it for every re-upload.")] = None,
 ) -> None:
-    """Write the Teams app package (manifest with your bot id, icons) to upload in Teams."""
-    from rapport.bot.platforms.teams.package import build_teams_package
+    """Write the Teams app package (manifest with your bot id and details, icons) to upload."""
+    from rapport.bot.platforms.teams.package import (
+        AppDetails,
+        InvalidDetail,
+        build_teams_package,
+        example_urls,
+        load_manifest_template,
+        render_manifest,
+    )
 
+    details = AppDetails(name=name, developer=developer, website=website,
+                         privacy_url=privacy_url, terms_url=terms_url, version=version)
     try:
-        written = build_teams_package(app_id=app_id.strip(), out_path=out)
+        written = build_teams_package(app_id=app_id.strip(), out_path=out, details=details)
+    except InvalidDetail as problem:
+        raise typer.BadParameter(str(problem), param_hint=problem.option) from problem
     except ValueError as problem:
         raise typer.BadParameter(str(problem), param_hint="--app-id") from problem
     typer.echo(f"Wrote {written}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
+    leftover = example_urls(render_manifest(load_manifest_template(), app_id=app_id.strip(),
+                                            details=details))
+    if leftover:
+        typer.echo("Note: the package still links to rapport.example.com; pass --website, "
+                   "--privacy-url and --terms-url with your organisation's pages.")
+
+
+@app.command("slack-manifest")
+def slack_manifest(
+    url: Annotated[str | None, typer.Option(
+        "--url", envvar="RAPPORT_PUBLIC_URL",
+        help="Your public HTTPS base URL, e.g. https://bot.example.com "
+             "(default: RAPPORT_PUBLIC_URL).")] = None,
+    socket_mode: Annotated[bool, typer.Option(
+        "--socket-mode", help="Receive events over Socket Mode (SLACK_APP_TOKEN) instead of "
+                              "HTTP; no public URL needed.")] = False,
+) -> None:
+    """Print the Slack app manifest with your URLs, to paste at api.slack.com/apps."""
+    from rapport.bot.platforms.slack.manifest import render_slack_manifest
+
+    try:
+        typer.echo(render_slack_manifest(url=url, socket_mode=socket_mode), nl=False)
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--url") from problem
 
 
 def main() -> None:
