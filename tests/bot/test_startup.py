@@ -208,3 +208,24 @@ async def test_a_worker_says_it_only_sends(tmp_path: Path) -> None:
     assert line.decode().rstrip().endswith(
         "Teams: on (MultiTenant, sending nudges only). Console: off (worker).")
     assert "EMULATOR" not in line.decode()
+
+
+@pytest.mark.parametrize(("values", "web", "expected"), [
+    ({"slack_client_id": "1.2", "slack_client_secret": "s", "slack_signing_secret": "x"}, True,
+     "Slack: on (OAuth, many workspaces, HTTP)."),
+    ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, True,
+     "Slack: on (single workspace, Socket Mode)."),
+    ({"slack_bot_token": "xoxb-1"}, False,
+     "Slack: on (single workspace, sending nudges only: this process serves no requests)."),
+    ({"microsoft_app_id": APP_ID, "microsoft_app_password": "p",
+      "microsoft_app_type": "SingleTenant", "microsoft_app_tenant_id": "t"}, True,
+     "Teams: on (SingleTenant)."),
+])
+def test_the_start_line_names_the_mode(values: dict[str, str], web: bool, expected: str) -> None:
+    from rapport.bot.service.config import Settings
+    from rapport.bot.service.startup import describe_front_ends
+
+    line = describe_front_ends(Settings.model_validate(values), web=web, console=False).line
+    assert expected in line
+    for secret in ("xoxb-1", "xapp-1"):
+        assert secret not in line

@@ -29,7 +29,7 @@ OPERATOR = {"POSTGRES_PASSWORD": "s3cretpw", "SLACK_SIGNING_SECRET": "signing",
 
 
 def _setting_names() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for field in Settings.model_fields.values():
         alias = field.validation_alias
         if isinstance(alias, AliasChoices):

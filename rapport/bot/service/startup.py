@@ -69,7 +69,8 @@ def describe_invalid_settings(invalid: ValidationError) -> str:
         shown = "" if value is None or any(word in name.upper() for word in _SECRET_WORDS) \
             else f"={str(value)[:40]!r}"
         problems.append(f"{name}{shown} is invalid ({error['msg']})")
-    return "; ".join(problems) + "; fix or unset it (see README, Configuration)."
+    them = "them" if len(problems) > 1 else "it"
+    return "; ".join(problems) + f"; fix or unset {them} (see README, Configuration)."
 
 
 def check_database_url(url: str) -> URL:
@@ -136,9 +137,10 @@ def _check_slack(settings: Settings, *, web: bool) -> None:
                                            settings.slack_signing_secret),
                                           ("SLACK_APP_TOKEN", app_token)) if value]
         if stray:
-            raise StartupError(f"{' and '.join(stray)} set, but Slack has no token: set "
+            verb = "are" if len(stray) > 1 else "is"
+            raise StartupError(f"{' and '.join(stray)} {verb} set, but Slack has no token: set "
                                f"SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
-                               f"SLACK_CLIENT_SECRET (OAuth), or unset {stray[0]}.")
+                               f"SLACK_CLIENT_SECRET (OAuth), or unset {' and '.join(stray)}.")
         return
     if web and not settings.slack_signing_secret and not app_token:
         # Without a secret every request signature would be forgeable.
