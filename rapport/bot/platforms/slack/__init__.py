@@ -59,8 +59,7 @@ def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller
             raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
                                "(Socket Mode); see README, 'Use it in Slack'.")
         platform = build_platform(runtime)
-        token = runtime.settings.slack_app_token
-        if not token:
+        if not settings.slack_app_token:  # Socket Mode checks the token in the background
             await platform.start()
         app[SLACK_KEY] = platform
         if settings.slack_signing_secret:
@@ -68,6 +67,7 @@ def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller
         if platform.installations.oauth:
             app.router.add_get("/slack/install", platform.handle_install)
             app.router.add_get("/slack/oauth_redirect", platform.handle_oauth_redirect)
+        token = runtime.settings.slack_app_token
         if token:
             handler = socket_mode_handler(platform, token)
             app[SOCKET_KEY] = handler

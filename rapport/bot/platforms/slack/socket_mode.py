@@ -44,7 +44,7 @@ Backoff = Callable[[int], float]
 def exponential_backoff(attempt: int) -> float:
     """Seconds to wait after failed attempt `attempt` (1, 2, 4, ... at most 60), jittered so
     replicas that lost Slack together do not retry in step."""
-    delay = min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** min(attempt - 1, 16))
+    delay = min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2.0 ** min(attempt - 1, 16))
     return delay * random.uniform(0.5, 1.0)  # jitter, not security: `random` is enough
 
 
@@ -135,7 +135,9 @@ class SocketModeConnection:
         response = await self.api.apps_connections_open(app_token=client.app_token)
         client.wss_uri = str(response["url"])
         try:
-            await asyncio.wait_for(client.connect(), self.connect_seconds)
+            # slack_sdk's connect() has no annotations.
+            await asyncio.wait_for(client.connect(),  # type: ignore[no-untyped-call]
+                                   self.connect_seconds)
         except TimeoutError:
-            client.wss_uri = None  # type: ignore[assignment]  # the next attempt asks anew
+            client.wss_uri = None  # the next attempt asks Slack for a fresh URL
             raise

@@ -114,7 +114,7 @@ def render_manifest(manifest: dict[str, Any], *, app_id: str,
     """A copy of ``manifest`` with the app id and every bot id set to ``app_id``, and the
     organisation's `details` applied."""
     _check_app_id(app_id)
-    rendered = json.loads(json.dumps(manifest))
+    rendered: dict[str, Any] = json.loads(json.dumps(manifest))
     rendered["id"] = app_id
     for bot in rendered.get("bots", []):
         bot["botId"] = app_id
