@@ -15,9 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.actions import Rapport
 from rapport.bot.platforms.slack import CONNECTION_KEY, slack_installer
 from rapport.bot.platforms.slack.socket_mode import (
     MAX_DELAY_SECONDS,
@@ -25,11 +23,9 @@ from rapport.bot.platforms.slack.socket_mode import (
     exponential_backoff,
 )
 from rapport.bot.service.config import Settings
-from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.runtime import Runtime, build_runtime
 from rapport.bot.service.server import build_web_app
-from rapport.storage import db
 from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
-from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, FakeSlack
 
 APP_TOKEN = "xapp-1-A0FAKEAPP01-1-0123456789abcdef"
@@ -53,26 +49,26 @@ Serve = Callable[..., Awaitable[tuple[str, web.Application]]]
 
 
 @pytest.fixture
-async def serve_socket_mode(engine: AsyncEngine, clock: Clock) -> AsyncIterator[Serve]:
+async def serve_socket_mode(tmp_path: Path) -> AsyncIterator[Serve]:
     """Serve the real web app with the Slack installer in Socket Mode against `api_url`."""
-    runners: list[web.AppRunner] = []
+    started: list[tuple[web.AppRunner, Runtime]] = []
 
     async def serve(api_url: str, backoff: RecordingBackoff) -> tuple[str, web.Application]:
         settings = Settings(slack_bot_token=DEFAULT_BOT_TOKEN, slack_app_token=APP_TOKEN,
-                            slack_signing_secret=None, slack_api_url=api_url)
-        sessions = db.session_factory(engine)
-        runtime = Runtime(settings=settings, engine=engine, sessions=sessions,
-                          rapport=Rapport(sessions=sessions, clock=clock), clock=clock)
+                            slack_signing_secret=None, slack_api_url=api_url,
+                            database_url=f"sqlite+aiosqlite:///{tmp_path / 'socket.db'}")
+        runtime = await build_runtime(settings)
         app = await build_web_app(runtime, installers=[slack_installer(backoff=backoff)])
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # runs on_startup: the connection starts in the background
         await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
+        started.append((runner, runtime))
         return f"http://127.0.0.1:{runner.addresses[0][1]}", app
 
     yield serve
-    for runner in runners:
+    for runner, runtime in started:
         await runner.cleanup()
+        await runtime.close()
 
 
 async def _get(url: str) -> tuple[int, dict[str, Any]]:
