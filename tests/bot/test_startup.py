@@ -21,6 +21,7 @@ import rapport
 from tests.bot.processes import (
     clean_env,
     free_port,
+    refusing_port,
     run_cli,
     start_cli,
     wait_until_answering,
@@ -82,7 +83,12 @@ def test_a_configuration_error_is_one_line_and_nothing_is_migrated(
 
 
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    url = f"postgresql+asyncpg://rapport:secret@127.0.0.1:{free_port()}/rapport"
+    with refusing_port() as port:
+        url = f"postgresql+asyncpg://rapport:secret@127.0.0.1:{port}/rapport"
+        _assert_unreachable(tmp_path, url)
+
+
+def _assert_unreachable(tmp_path: Path, url: str) -> None:
     for command in (("serve", "--no-console"), ("worker",), ("db", "upgrade")):
         result = run_cli(*command, env=clean_env(tmp_path, RAPPORT_DATABASE_URL=url),
                          cwd=tmp_path)

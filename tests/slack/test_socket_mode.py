@@ -25,7 +25,13 @@ from rapport.bot.platforms.slack.socket_mode import (
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime, build_runtime
 from rapport.bot.service.server import build_web_app
-from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.bot.processes import (
+    clean_env,
+    free_port,
+    refusing_port,
+    start_cli,
+    wait_until_answering,
+)
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, FakeSlack
 
 APP_TOKEN = "xapp-1-A0FAKEAPP01-1-0123456789abcdef"
@@ -91,12 +97,10 @@ def _socket_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 async def test_unreachable_slack_never_blocks_health_and_readiness_says_why(
         serve_socket_mode: Serve,
         caplog: pytest.LogCaptureFixture) -> None:
-    async with FakeSlack() as gone:
-        api_url = gone.base_url
-    # The fake has stopped: every connection to it is refused.
     backoff = RecordingBackoff(attempts_before_parking=3)
-    with caplog.at_level(logging.INFO):
-        base, app = await serve_socket_mode(api_url, backoff)
+    with caplog.at_level(logging.INFO), refusing_port() as port:
+        # Slack's address refuses every connection.
+        base, app = await serve_socket_mode(f"http://127.0.0.1:{port}/api/", backoff)
         connection = app[CONNECTION_KEY]
         await _until(lambda: backoff.asked == [1, 2, 3])
 
@@ -201,12 +205,27 @@ async def test_stopping_while_connecting_cancels_cleanly() -> None:
 async def test_sigterm_while_socket_mode_is_connecting_exits_cleanly(tmp_path: Path) -> None:
     """The real `rapport serve` with Slack unreachable: it listens, says why it is not ready,
     and SIGTERM ends it with code 0 and no traceback."""
-    async with FakeSlack() as gone:
-        api_url = gone.base_url
     port = free_port()
-    env = clean_env(tmp_path, SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN,
-                    SLACK_API_URL=api_url, RAPPORT_PORT=str(port), RAPPORT_LOG_FORMAT="json")
-    process = await start_cli("serve", "--no-console", env=env, cwd=tmp_path)
+    with refusing_port() as slack_port:
+        env = clean_env(tmp_path, SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN,
+                        SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api/",
+                        RAPPORT_PORT=str(port), RAPPORT_LOG_FORMAT="json")
+        stderr, health, status, ready = await _serve_then_sigterm(env, port, tmp_path)
+    lines = [json.loads(line) for line in stderr.decode().splitlines()]
+    assert health == 200
+    assert status == 503 and ready["checks"]["slack"]["ready"] is False
+    assert ready["checks"]["slack"]["socket_mode"] == "connecting"
+    assert "Traceback" not in stderr.decode() and APP_TOKEN not in stderr.decode()
+    messages = [line["msg"] for line in lines]
+    assert "Slack: on (single workspace, Socket Mode). Teams: off (set MicrosoftAppId, " \
+           "MicrosoftAppPassword). Console: off (--no-console)." in messages
+    assert "shutting down" in messages
+
+
+async def _serve_then_sigterm(env: dict[str, str], port: int, cwd: Path
+                              ) -> tuple[bytes, int, int, dict[str, Any]]:
+    """Start `rapport serve`, read /healthz and /readyz once it listens, SIGTERM it; exit 0."""
+    process = await start_cli("serve", "--no-console", env=env, cwd=cwd)
     try:
         await wait_until_answering(process, f"http://127.0.0.1:{port}/healthz")
         health, _ = await _get(f"http://127.0.0.1:{port}/healthz")
@@ -217,13 +236,5 @@ async def test_sigterm_while_socket_mode_is_connecting_exits_cleanly(tmp_path: P
         if process.returncode is None:
             process.kill()
             await process.wait()
-    lines = [json.loads(line) for line in stderr.decode().splitlines()]
-    assert process.returncode == 0, lines
-    assert health == 200
-    assert status == 503 and ready["checks"]["slack"]["ready"] is False
-    assert ready["checks"]["slack"]["socket_mode"] == "connecting"
-    assert "Traceback" not in stderr.decode() and APP_TOKEN not in stderr.decode()
-    messages = [line["msg"] for line in lines]
-    assert "Slack: on (single workspace, Socket Mode). Teams: off (set MicrosoftAppId, " \
-           "MicrosoftAppPassword). Console: off (--no-console)." in messages
-    assert "shutting down" in messages
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    return stderr, health, status, ready
