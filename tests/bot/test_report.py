@@ -135,3 +135,73 @@ def test_cli_report_writes_files_and_refuses_small_groups(
     assert result.exit_code == 0, result.output
     assert (out / "report.html").exists() and (out / "report.csv").exists()
     assert "Quartermaine" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+# A Python started with this first blocks matplotlib and numpy as if they were not installed,
+# then runs the real CLI: the base install (without the `report` extra) in one process.
+WITHOUT_CHARTS = """
+import importlib.abc, runpy, sys
+
+class Uninstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("matplotlib", "numpy"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Uninstalled())
+sys.argv = ["rapport", *sys.argv[1:]]
+try:
+    runpy.run_module("rapport", run_name="__main__")
+finally:
+    leaked = [m for m in sys.modules if m.split(".")[0] in ("matplotlib", "numpy")]
+    print("LEAKED", leaked, file=sys.stderr)
+"""
+
+
+def test_report_without_matplotlib_writes_tables_and_says_how_to_get_charts(
+        tmp_path: Path, sqlite_template: Path, clock: Clock) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    target = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, target)
+    url = f"sqlite+aiosqlite:///{target}"
+
+    async def seed_users() -> None:
+        engine = db.create_engine(url)
+        await _seed_team(Rapport(sessions=db.session_factory(engine), clock=clock), clock, 5)
+        await engine.dispose()
+
+    asyncio.run(seed_users())
+    out = tmp_path / "report"
+    env = {**os.environ, "RAPPORT_DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_CHARTS, "report", "--workspace", "console:local",
+         "--out", str(out)], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert result.returncode == 0, result.stderr
+    assert "LEAKED []" in result.stderr  # nothing imported them, not even indirectly
+    assert "tables instead of charts" in result.stdout
+    assert "pip install 'rapport[report]'" in result.stdout
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img" not in page and "data:image/png" not in page
+    assert "pip install &#x27;rapport[report]&#x27;" in page
+    assert "<caption>Conversations logged per week</caption>" in page
+    # The CLI reports up to the real today; the seeded week (a Monday) is inside the 12 weeks.
+    assert f"<tr><td>{clock.now.date().isoformat()}</td><td>10</td></tr>" in page
+    assert "<tr><td>overdue 2-8 weeks</td><td>2</td></tr>" in page
+    assert "Nudges acted on within 48 hours</th><td>5 of 6 answered (83%)" in page
+    table = (out / "report.csv").read_text(encoding="utf-8")
+    assert "summary,users,5" in table
+    for secret in SECRETS:
+        assert secret not in page and secret not in table
+
+
+def test_charts_are_an_optional_extra_of_the_distribution() -> None:
+    from importlib.metadata import requires
+
+    needs = requires("rapport") or []
+    charting = [r for r in needs if r.startswith(("matplotlib", "numpy"))]
+    assert charting and all('extra == "report"' in r for r in charting), charting

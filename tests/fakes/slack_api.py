@@ -623,6 +623,10 @@ class FakeSlack(LocalServer):
         self.files: dict[str, UploadedFile] = {}
         # GETs of a file's url_private_download: file id, bearer token sent, HTTP status.
         self.downloads: list[tuple[str, str | None, int]] = []
+        # Socket Mode: app-level tokens apps.connections.open accepts, WebSockets opened.
+        self.app_tokens: set[str] = set()
+        self.socket_connections = 0
+        self._sockets: set[web.WebSocketResponse] = set()
 
         self._clock = clock
         self._faults: dict[str, deque[_Fault]] = {}
@@ -633,6 +637,7 @@ class FakeSlack(LocalServer):
         self._used_triggers: set[str] = set()
 
         self._handlers: dict[str, Handler] = {
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -658,6 +663,8 @@ class FakeSlack(LocalServer):
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._handle_download)
+        app.router.add_get("/socket-mode", self._handle_socket)
+        app.on_shutdown.append(self._close_sockets)
         return app
 
     @property
@@ -696,6 +703,12 @@ class FakeSlack(LocalServer):
         )
         self.tokens[token] = info
         return info
+
+    def add_app_token(self, token: str) -> None:
+        """Accept ``token`` (``xapp-...``) as an app-level token with ``connections:write``."""
+        self.app_tokens.add(token)
+        self.tokens[token] = TokenInfo(token=token, team_id="", team_name="", user_id="",
+                                       user_name="", bot_id=None, app_id=self.app_id)
 
     def add_workspace(
         self,
@@ -905,6 +918,7 @@ class FakeSlack(LocalServer):
         self.home_tabs.clear()
         self.files.clear()
         self.downloads.clear()
+        self.socket_connections = 0
         self._faults.clear()
         self._windows.clear()
         self._issued_triggers.clear()
@@ -985,6 +999,27 @@ class FakeSlack(LocalServer):
         await self._wait_latency()
         return response
 
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        # What Slack's Socket Mode endpoint does first: accept, then say hello. Rapport's tests
+        # only need a live connection, so envelopes are never sent and anything received is
+        # dropped (the SDK's pings are answered by aiohttp).
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.socket_connections += 1
+        self._sockets.add(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": self.app_id}})
+        try:
+            async for _message in socket:
+                pass
+        finally:
+            self._sockets.discard(socket)
+        return socket
+
+    async def _close_sockets(self, _app: web.Application) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+
     async def _wait_latency(self) -> None:
         if self.latency > 0:
             try:
@@ -1055,6 +1090,8 @@ class FakeSlack(LocalServer):
         auth: TokenInfo | None = None
         if "token" in spec.required:
             auth = self._authenticate(incoming.token)
+            if auth.token in self.app_tokens and spec.name != "apps.connections.open":
+                raise SlackError("not_allowed_token_type")  # app-level tokens open sockets only
             self._enforce_rate_limits(spec, auth, incoming.args)
             self._check_scopes(spec, auth)
         self._check_required(spec, incoming.args)
@@ -1239,6 +1276,12 @@ class FakeSlack(LocalServer):
         return body
 
     # -- methods -------------------------------------------------------------------------------
+
+    def _apps_connections_open(self, call: _Call) -> dict[str, Any]:
+        # Only an app-level token opens a socket; Slack refuses bot and user tokens here.
+        if call.identity.token not in self.app_tokens:
+            raise SlackError("not_allowed_token_type")
+        return {"url": f"ws://127.0.0.1:{self.port}/socket-mode?ticket={next(self._ids)}"}
 
     def _auth_test(self, call: _Call) -> dict[str, Any]:
         auth = call.identity

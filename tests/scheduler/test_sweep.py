@@ -266,3 +266,20 @@ async def test_far_time_zones_get_nudges_in_their_own_morning(
         clock.advance(hours=1)
     local = clock.now.astimezone(__import__("zoneinfo").ZoneInfo(tz))
     assert messenger.delivered and local.hour == 9
+
+
+async def test_an_idle_sweep_logs_at_debug_and_a_busy_one_at_info(
+        engine: AsyncEngine, clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
+    rapport, messenger = await _setup(engine, clock)
+    sweeper = _sweeper(engine, messenger, clock)
+    with caplog.at_level("DEBUG", logger="rapport.scheduler.delivery"):
+        await sweeper.sweep()
+        user = console_user()
+        await rapport.handle_text(user, "add Dana")
+        await rapport.handle_text(user, "note Dana: the launch on today")
+        await sweeper.sweep()
+        await sweeper.sweep()
+    finished = [(r.levelname, r.__dict__["planned"], r.__dict__["sent"])
+                for r in caplog.records if r.getMessage() == "sweep finished"]
+    # Once a minute on every replica: only a sweep that did something is worth a line at INFO.
+    assert finished == [("DEBUG", 0, 0), ("INFO", 1, 1), ("DEBUG", 0, 0)]

@@ -1,4 +1,5 @@
-"""app_manifest.yml is valid for Slack and names exactly what the code handles."""
+"""app_manifest.yml is valid for Slack and names exactly what the code handles; the copy in the
+wheel and the one at the repository root agree; `rapport slack-manifest` fills in the URLs."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 import yaml
 
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack import imports
 from rapport.bot.platforms.slack.install import BOT_SCOPES, USER_SCOPES
+from rapport.bot.platforms.slack.manifest import MANIFEST_PATH, PLACEHOLDER_URL
 from rapport.bot.platforms.slack.messenger import SlackMessenger
+from tests.bot.processes import clean_env, run_cli
 from tests.fakes.slack_api import load_method_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,13 +30,24 @@ IMPORTS_SOURCE = (SLACK_DIR / "imports.py").read_text("utf-8")
 
 
 def _manifest() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "app_manifest.yml").read_text("utf-8"))
+    # The source of truth is the copy inside the package (it ships in the wheel).
+    return yaml.safe_load(MANIFEST_PATH.read_text("utf-8"))
+
+
+def _validate(manifest: dict[str, Any]) -> None:
+    schema = json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.Draft7Validator(schema).validate(manifest)
 
 
 def test_manifest_validates_against_slacks_schema() -> None:
-    schema = json.loads(SCHEMA.read_text("utf-8"))
-    jsonschema.Draft7Validator.check_schema(schema)
-    jsonschema.Draft7Validator(schema).validate(_manifest())
+    _validate(_manifest())
+
+
+def test_the_repository_root_copy_is_identical_to_the_packaged_manifest() -> None:
+    assert MANIFEST_PATH == SLACK_DIR / "app_manifest.yml"
+    assert (ROOT / "app_manifest.yml").read_bytes() == MANIFEST_PATH.read_bytes(), (
+        "edit rapport/bot/platforms/slack/app_manifest.yml, then copy it to the root")
 
 
 def test_manifest_matches_the_command_shortcut_events_and_scopes_in_code() -> None:
@@ -95,3 +110,71 @@ def test_export_upload_and_posting_as_the_user_have_their_scopes() -> None:
     for method in ("conversations.open", "chat.postMessage"):
         needed = json.loads((methods_dir / f"{method}.json").read_text("utf-8"))["scope"]["user"]
         assert set(manifest["user"]) & set(needed), (method, needed)
+
+
+def _urls(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [url for value in node.values() for url in _urls(value)]
+    if isinstance(node, list):
+        return [url for value in node for url in _urls(value)]
+    return [node] if isinstance(node, str) and node.startswith(("http://", "https://")) else []
+
+
+@pytest.mark.parametrize(("given", "base"), [
+    ("https://bot.example.com", "https://bot.example.com"),
+    ("https://bot.example.com/", "https://bot.example.com"),
+    ("https://example.org:8443/rapport/", "https://example.org:8443/rapport"),
+])
+def test_slack_manifest_command_fills_in_the_public_url(tmp_path: Path, given: str,
+                                                        base: str) -> None:
+    result = run_cli("slack-manifest", "--url", given, env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert PLACEHOLDER_URL not in result.stdout
+    rendered = yaml.safe_load(result.stdout)
+    _validate(rendered)
+    assert rendered["features"]["slash_commands"][0]["url"] == f"{base}/slack/events"
+    assert rendered["settings"]["event_subscriptions"]["request_url"] == f"{base}/slack/events"
+    assert rendered["settings"]["interactivity"]["request_url"] == f"{base}/slack/events"
+    assert rendered["oauth_config"]["redirect_urls"] == [f"{base}/slack/oauth_redirect"]
+    assert rendered["settings"]["socket_mode_enabled"] is False
+    # Everything else is the template unchanged.
+    template = _manifest()
+    assert rendered["oauth_config"]["scopes"] == template["oauth_config"]["scopes"]
+    assert rendered["settings"]["event_subscriptions"]["bot_events"] == \
+        template["settings"]["event_subscriptions"]["bot_events"]
+    assert sorted(_urls(rendered)) == sorted(
+        url.replace(PLACEHOLDER_URL, base) for url in _urls(template))
+
+
+def test_slack_manifest_command_reads_rapport_public_url(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, RAPPORT_PUBLIC_URL="https://rapport.acme.test")
+    result = run_cli("slack-manifest", env=env, cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert set(_urls(yaml.safe_load(result.stdout))) == {
+        "https://rapport.acme.test/slack/events", "https://rapport.acme.test/slack/oauth_redirect"}
+
+
+def test_slack_manifest_for_socket_mode_needs_no_url(tmp_path: Path) -> None:
+    result = run_cli("slack-manifest", "--socket-mode", env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    rendered = yaml.safe_load(result.stdout)
+    _validate(rendered)
+    assert rendered["settings"]["socket_mode_enabled"] is True
+    assert _urls(rendered) == [] and "redirect_urls" not in rendered["oauth_config"]
+    assert rendered["settings"]["interactivity"]["is_enabled"] is True
+    assert rendered["features"]["slash_commands"][0]["command"] == b.SLASH_COMMAND
+
+
+@pytest.mark.parametrize("arguments", [
+    ("--url", "http://bot.example.com"), ("--url", "bot.example.com"),
+    ("--url", "https://bot.example.com/?x=1"), ()])
+def test_slack_manifest_command_refuses_what_slack_would(tmp_path: Path,
+                                                         arguments: tuple[str, ...]) -> None:
+    result = run_cli("slack-manifest", *arguments, env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "--url" in result.stderr

@@ -17,9 +17,12 @@ import pytest
 from rapport.bot.platforms.teams.package import (
     APP_PACKAGE_DIR,
     PLACEHOLDER_ID,
+    AppDetails,
+    InvalidDetail,
     build_teams_package,
     load_manifest_template,
 )
+from tests.bot.processes import clean_env, run_cli
 
 SCHEMA_PATH = Path(__file__).parents[1] / "data" / "schemas" / "MicrosoftTeams.schema.json"
 APP_ID = "3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d"
@@ -235,3 +238,87 @@ def test_a_non_guid_app_id_is_refused(tmp_path: Path, app_id: str) -> None:
         build_teams_package(app_id=app_id, out_path=out)
 
     assert not out.exists()
+
+
+# -- the organisation's own details ----------------------------------------------------------
+
+
+def test_teams_package_command_takes_the_organisations_details(
+    tmp_path: Path, validator: jsonschema.Draft4Validator
+) -> None:
+    out = tmp_path / "acme.zip"
+    result = run_cli(
+        "teams-package", "--app-id", APP_ID, "--out", str(out), "--name", "Acme Rapport",
+        "--developer", "Acme IT", "--website", "https://it.acme.test/rapport",
+        "--privacy-url", "https://it.acme.test/privacy", "--terms-url",
+        "https://it.acme.test/terms", "--version", "1.4.2",
+        env=clean_env(tmp_path), cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "rapport.example.com" not in result.stdout
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert _schema_errors(validator, manifest) == []
+    assert manifest["name"] == {"short": "Acme Rapport", "full": "Acme Rapport"}
+    assert manifest["developer"] == {
+        "name": "Acme IT",
+        "websiteUrl": "https://it.acme.test/rapport",
+        "privacyUrl": "https://it.acme.test/privacy",
+        "termsOfUseUrl": "https://it.acme.test/terms",
+    }
+    assert manifest["version"] == "1.4.2"
+    assert manifest["id"] == APP_ID and manifest["bots"][0]["botId"] == APP_ID
+    assert "rapport.example.com" not in json.dumps(manifest)
+
+
+def test_teams_package_without_details_warns_about_the_example_urls(tmp_path: Path) -> None:
+    result = run_cli("teams-package", "--app-id", APP_ID, "--out", str(tmp_path / "p.zip"),
+                     env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "still links to rapport.example.com" in result.stdout
+    assert "--privacy-url" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--name", "A name far too long for the Teams app tile"),
+        ("--name", "   "),
+        ("--developer", "An organisation name longer than 32 characters"),
+        ("--website", "http://it.acme.test"),
+        ("--privacy-url", "acme.test/privacy"),
+        ("--terms-url", "https://"),
+        ("--version", "v1"),
+        ("--version", "1.4"),
+        ("--version", "1.04.2"),
+    ],
+)
+def test_teams_package_command_refuses_what_teams_would(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    out = tmp_path / "p.zip"
+    result = run_cli("teams-package", "--app-id", APP_ID, "--out", str(out), option, value,
+                     env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert f"Invalid value for {option}" in result.stderr
+    assert not out.exists()
+
+
+def test_details_keep_the_template_where_not_given(validator: jsonschema.Draft4Validator,
+                                                   tmp_path: Path) -> None:
+    out = build_teams_package(app_id=APP_ID, out_path=tmp_path / "p.zip",
+                              details=AppDetails(version="2.0.0"))
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    template = load_manifest_template()
+    assert manifest["version"] == "2.0.0"
+    assert manifest["name"] == template["name"]
+    assert manifest["developer"] == template["developer"]
+    assert _schema_errors(validator, manifest) == []
+    with pytest.raises(InvalidDetail) as refused:
+        build_teams_package(app_id=APP_ID, out_path=tmp_path / "q.zip",
+                            details=AppDetails(website="ftp://acme.test"))
+    assert refused.value.option == "--website"

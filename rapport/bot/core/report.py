@@ -2,7 +2,9 @@
 
 Only counts and shares over at least `MIN_GROUP` users leave this module: no names, notes,
 drafts, companies or ids, so no individual can be singled out. Charts are matplotlib PNGs
-embedded as data URIs, so `report.html` is one self-contained file.
+embedded as data URIs, so `report.html` is one self-contained file. matplotlib (with numpy,
+over 160 MB) is the optional `report` extra: without it the page has the same numbers as
+tables and says how to get the charts.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 MIN_GROUP = 5
 WEEKS = 12
 HEALTH_BUCKETS = ("within rhythm", "overdue < 2 weeks", "overdue 2-8 weeks", "overdue > 8 weeks")
+CHARTS_HINT = "Charts need matplotlib: pip install 'rapport[report]'"
 
 
 class GroupTooSmall(Exception):
@@ -136,8 +139,20 @@ def _png(figure: object) -> bytes:
     return buffer.getvalue()
 
 
+def charts_available() -> bool:
+    """Whether matplotlib (the `report` extra) can be imported here."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def render_charts(report: TeamReport) -> dict[str, bytes]:
-    """Three PNG charts: touchpoints per week, acted-on rate per week, health distribution."""
+    """Three PNG charts: touchpoints per week, acted-on rate per week, health distribution.
+
+    Needs the `report` extra (see `charts_available`).
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display; safe in servers and CI
@@ -216,10 +231,19 @@ def report_csv(report: TeamReport) -> str:
     return write_safe_csv(rows)
 
 
-def report_html(report: TeamReport, charts: dict[str, bytes]) -> str:
-    """A self-contained HTML page: summary table and the charts as PNG data URIs."""
+def _table(caption: str, header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td></tr>"
+                   for a, b in rows)
+    return (f"<table class=\"data\"><caption>{html.escape(caption)}</caption><tr>"
+            f"<th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>"
+            f"{body}</table>")
+
+
+def report_html(report: TeamReport, charts: dict[str, bytes] | None) -> str:
+    """A self-contained HTML page: summary table, then each chart (PNG data URIs) or, without
+    the `report` extra (`charts` is None), its numbers as a table and how to get the charts."""
     def img(key: str, alt: str) -> str:
-        data = base64.b64encode(charts[key]).decode()
+        data = base64.b64encode(charts[key]).decode() if charts else ""
         return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">' \
                "</figure>"
 
@@ -239,25 +263,43 @@ def report_html(report: TeamReport, charts: dict[str, bytes]) -> str:
                 f"{report.drafts_used} / {report.drafts_edited}")]
     rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                      for k, v in summary)
+    if charts is not None:
+        figures = "\n".join((img("touchpoints_per_week", "Conversations logged per week"),
+                             img("acted_on_rate",
+                                 "Share of nudges acted on within 48 hours, per week"),
+                             img("health", "Contacts by relationship health")))
+    else:
+        weeks = [m.isoformat() for m in report.weeks]
+        figures = "\n".join((
+            f'<p class="hint">{html.escape(CHARTS_HINT)}.</p>',
+            _table("Conversations logged per week", ("week starting", "conversations"),
+                   [(w, str(n)) for w, n in zip(weeks, report.touchpoints_per_week,
+                                                strict=True)]),
+            _table("Nudges acted on within 48 hours (share of answered nudges)",
+                   ("week the nudge arrived", "acted on"),
+                   [(w, _pct(r)) for w, r in zip(weeks, report.acted_on_rate_per_week(),
+                                                 strict=True)]),
+            _table("Relationship health: contacts with a keep-in-touch rhythm",
+                   ("health", "contacts"), [(name, str(n)) for name, n in report.health])))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Rapport team report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
-th{{text-align:left;padding-right:2rem;font-weight:500}}img{{max-width:100%}}</style></head>
+th{{text-align:left;padding-right:2rem;font-weight:500}}img{{max-width:100%}}
+table.data{{margin:1.5rem 0}}caption{{text-align:left;font-weight:600}}</style></head>
 <body><h1>Rapport team report</h1>
 <p>Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Aggregated over {report.users} people;
 no names, notes or drafts are included, and groups under {MIN_GROUP} people get no report.</p>
 <table>{rows}</table>
-{img("touchpoints_per_week", "Conversations logged per week")}
-{img("acted_on_rate", "Share of nudges acted on within 48 hours, per week")}
-{img("health", "Contacts by relationship health")}
+{figures}
 </body></html>
 """
 
 
 def write_report(report: TeamReport, out_dir: Path) -> tuple[Path, Path]:
-    """Write report.html and report.csv into `out_dir` (created if missing)."""
+    """Write report.html and report.csv into `out_dir` (created if missing); the charts only
+    when the `report` extra is installed (`charts_available`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    charts = render_charts(report)
+    charts = render_charts(report) if charts_available() else None
     html_path, csv_path = out_dir / "report.html", out_dir / "report.csv"
     html_path.write_text(report_html(report, charts), encoding="utf-8")
     csv_path.write_text(report_csv(report), encoding="utf-8")

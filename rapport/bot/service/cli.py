@@ -13,9 +13,17 @@ from typing import Annotated
 
 import typer
 
+from rapport import __version__
 from rapport.bot.service.config import Settings
 from rapport.bot.service.data_cli import register as register_data_commands
 from rapport.bot.service.logs import configure_logging
+from rapport.bot.service.startup import (
+    StartupError,
+    check_config,
+    describe_front_ends,
+    load_settings,
+    one_line_errors,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rapport: keep your work relationships human.")
@@ -24,8 +32,22 @@ app.add_typer(db_app, name="db")
 logger = logging.getLogger(__name__)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"rapport {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Rapport: keep your work relationships human."""
+
+
 def _settings() -> Settings:
-    return Settings()
+    """Settings from the environment; an invalid variable exits with one line (startup.py)."""
+    return load_settings()
 
 
 @app.command()
@@ -33,12 +55,14 @@ def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conso
          scheduler: Annotated[bool, typer.Option(help="Deliver nudges while you chat.")] = True
          ) -> None:
     """Talk to Rapport in this terminal; nudges arrive here while the scheduler runs."""
-    settings = _settings()
-    configure_logging("WARNING", "text")
-    # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
-    # session shuts down as gracefully as a server does.
-    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True, with_web=False,
-                       with_platforms=False, console_user=user))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging("WARNING", "text")
+        # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
+        # session shuts down as gracefully as a server does.
+        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True,
+                           with_web=False, with_platforms=False, console_user=user))
 
 
 @app.command()
@@ -51,25 +75,34 @@ def serve(
              "and this is a terminal).")] = None,
 ) -> None:
     """Run the web server (Slack, Teams, health) and, by default, the scheduler."""
-    settings = _settings()
-    use_console = console if console is not None else (
-        not settings.any_platform_configured and sys.stdin.isatty())
-    configure_logging("WARNING" if use_console else settings.log_level,
-                      "text" if use_console else settings.log_format)
-    asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=True, platforms=True)
+        use_console = console if console is not None else (
+            not settings.any_platform_configured and sys.stdin.isatty())
+        configure_logging("WARNING" if use_console else settings.log_level,
+                          "text" if use_console else settings.log_format)
+        console_reason = "--no-console" if console is False else (
+            "Slack or Teams is configured" if settings.any_platform_configured
+            else "not a terminal")
+        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console,
+                           console_reason=console_reason))
 
 
 @app.command()
 def worker() -> None:
     """Run only the scheduler (no web server): for replicas that deliver nudges."""
-    settings = _settings()
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False))
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=True)
+        configure_logging(settings.log_level, settings.log_format)
+        asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False,
+                           console_reason="worker"))
 
 
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
                  with_web: bool = True, with_platforms: bool = True,
-                 console_user: str | None = None) -> None:
+                 console_user: str | None = None, console_reason: str = "") -> None:
     from rapport.bot.platforms.console.chat import (
         ConsoleChat,
         ConsoleMessenger,
@@ -81,27 +114,51 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     from rapport.bot.service.runtime import build_runtime
     from rapport.scheduler.jobs import build_scheduler
 
+    # Handlers first: a SIGTERM during start-up (a migration, Slack being slow) lets that step
+    # finish and then shuts down cleanly, instead of killing the process half-way.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
     runtime = await build_runtime(settings)
-    for messenger in await messengers_for(runtime) if with_platforms else []:
-        runtime.add_messenger(messenger)
-    if with_console:
-        runtime.add_messenger(ConsoleMessenger())
     servers: WebServers | None = None
-    if with_web:
-        servers = await start_web(runtime, installers=installers_for(settings))
+    try:
+        for messenger in await messengers_for(runtime) if with_platforms else []:
+            runtime.add_messenger(messenger)
         if with_console:
-            print(f"Web server on http://{settings.host}:{servers.public_port} (try /healthz).")
+            runtime.add_messenger(ConsoleMessenger())
+        if with_platforms:
+            front_ends = describe_front_ends(settings, web=with_web, console=with_console,
+                                             console_reason=console_reason)
+            logger.info(front_ends.line, extra={"slack": front_ends.slack,
+                                                "teams": front_ends.teams,
+                                                "console": front_ends.console})
+            if with_console:
+                print(front_ends.line)
+        if with_web:
+            try:
+                servers = await start_web(runtime, installers=installers_for(settings))
+            except OSError as failure:
+                reason = failure.strerror or type(failure).__name__
+                raise StartupError(
+                    f"Cannot listen on {settings.host}:{settings.port} ({reason}); set "
+                    f"RAPPORT_HOST and RAPPORT_PORT (and RAPPORT_METRICS_PORT) to free "
+                    f"addresses.") from failure
+            if with_console:
+                print(f"Web server on http://{settings.host}:{servers.public_port} "
+                      "(try /healthz).")
+    except BaseException:
+        if servers is not None:
+            await servers.cleanup()
+        await runtime.close()
+        raise
     sched = build_scheduler(
         sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
         on_report=runtime.metrics.record_sweep,
         uninstall_grace=timedelta(days=settings.uninstall_grace_days)) if with_scheduler else None
     if sched is not None:
         sched.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
     try:
         if with_console:
             chat_task = asyncio.create_task(ConsoleChat(
@@ -132,20 +189,23 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head"
                ) -> None:
     """Bring the database schema to the newest version (also done on every start)."""
-    settings = _settings()
-    configure_logging(settings.log_level, "text")
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging(settings.log_level, "text")
 
-    async def _run() -> None:
-        from rapport.storage import db
+        async def _run() -> None:
+            from rapport.bot.service.startup import prepare_database
+            from rapport.storage import db
 
-        engine = db.create_engine(settings.database_url)
-        try:
-            await db.upgrade(engine, revision)
-            typer.echo(f"Database at {await db.current_revision(engine)}.")
-        finally:
-            await engine.dispose()
+            engine = db.create_engine(settings.database_url)
+            try:
+                await prepare_database(engine, revision)
+                typer.echo(f"Database at {await db.current_revision(engine)}.")
+            finally:
+                await engine.dispose()
 
-    asyncio.run(_run())
+        asyncio.run(_run())
 
 
 # `rapport import`, `rapport report`, `rapport retention` live in bot/data_cli.py.
@@ -164,23 +224,27 @@ def workspace_ai(
     """Turn AI drafts off (or on) and set the disclosure policy, per workspace or everywhere."""
     if ai not in (None, "on", "off") or disclosure not in (None, "required", "optional", "off"):
         raise typer.BadParameter("use --ai on|off and --disclosure required|optional|off")
-    settings = _settings()
-    configure_logging(settings.log_level, "text")
+    with one_line_errors():
+        settings = _settings()
+        check_config(settings, web=False, platforms=False)
+        configure_logging(settings.log_level, "text")
 
-    async def _run() -> int:
-        from rapport.bot.core.drafts import set_workspace_ai
-        from rapport.storage import db
+        async def _run() -> int:
+            from rapport.bot.core.drafts import set_workspace_ai
+            from rapport.bot.service.startup import prepare_database
+            from rapport.storage import db
 
-        engine = db.create_engine(settings.database_url)
-        try:
-            await db.upgrade(engine)
-            return await set_workspace_ai(
-                db.session_factory(engine), platform=platform, external_id=workspace,
-                ai_enabled=None if ai is None else ai == "on", disclosure_policy=disclosure)
-        finally:
-            await engine.dispose()
+            engine = db.create_engine(settings.database_url)
+            try:
+                await prepare_database(engine)
+                return await set_workspace_ai(
+                    db.session_factory(engine), platform=platform, external_id=workspace,
+                    ai_enabled=None if ai is None else ai == "on",
+                    disclosure_policy=disclosure)
+            finally:
+                await engine.dispose()
 
-    typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
+        typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
 
 
 @app.command("teams-package")
@@ -188,15 +252,61 @@ def teams_package(
     app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID (GUID).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
         "rapport-teams.zip"),
+    name: Annotated[str | None, typer.Option(
+        help="The app's name in Teams (at most 30 characters).")] = None,
+    developer: Annotated[str | None, typer.Option(
+        help="Who publishes the app, e.g. your organisation (at most 32 characters).")] = None,
+    website: Annotated[str | None, typer.Option(help="Your support website (https).")] = None,
+    privacy_url: Annotated[str | None, typer.Option(
+        "--privacy-url", help="Your privacy statement (https).")] = None,
+    terms_url: Annotated[str | None, typer.Option(
+        "--terms-url", help="Your terms of use (https).")] = None,
+    version: Annotated[str | None, typer.Option(
+        help="The package version, e.g. 1.0.1; raise it for every re-upload.")] = None,
 ) -> None:
-    """Write the Teams app package (manifest with your bot id, icons) to upload in Teams."""
-    from rapport.bot.platforms.teams.package import build_teams_package
+    """Write the Teams app package (manifest with your bot id and details, icons) to upload."""
+    from rapport.bot.platforms.teams.package import (
+        AppDetails,
+        InvalidDetail,
+        build_teams_package,
+        example_urls,
+        load_manifest_template,
+        render_manifest,
+    )
 
+    details = AppDetails(name=name, developer=developer, website=website,
+                         privacy_url=privacy_url, terms_url=terms_url, version=version)
     try:
-        written = build_teams_package(app_id=app_id.strip(), out_path=out)
+        written = build_teams_package(app_id=app_id.strip(), out_path=out, details=details)
+    except InvalidDetail as problem:
+        raise typer.BadParameter(str(problem), param_hint=problem.option) from problem
     except ValueError as problem:
         raise typer.BadParameter(str(problem), param_hint="--app-id") from problem
     typer.echo(f"Wrote {written}. Upload it in Teams: Apps > Manage your apps > Upload an app.")
+    leftover = example_urls(render_manifest(load_manifest_template(), app_id=app_id.strip(),
+                                            details=details))
+    if leftover:
+        typer.echo("Note: the package still links to rapport.example.com; pass --website, "
+                   "--privacy-url and --terms-url with your organisation's pages.")
+
+
+@app.command("slack-manifest")
+def slack_manifest(
+    url: Annotated[str | None, typer.Option(
+        "--url", envvar="RAPPORT_PUBLIC_URL",
+        help="Your public HTTPS base URL, e.g. https://bot.example.com "
+             "(default: RAPPORT_PUBLIC_URL).")] = None,
+    socket_mode: Annotated[bool, typer.Option(
+        "--socket-mode", help="Receive events over Socket Mode (SLACK_APP_TOKEN) instead of "
+                              "HTTP; no public URL needed.")] = False,
+) -> None:
+    """Print the Slack app manifest with your URLs, to paste at api.slack.com/apps."""
+    from rapport.bot.platforms.slack.manifest import render_slack_manifest
+
+    try:
+        typer.echo(render_slack_manifest(url=url, socket_mode=socket_mode), nl=False)
+    except ValueError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--url") from problem
 
 
 def main() -> None:

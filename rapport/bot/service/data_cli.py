@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.service.config import Settings
 from rapport.bot.service.logs import configure_logging
+from rapport.bot.service.startup import check_config, load_settings, one_line_errors
 from rapport.storage.models import Workspace
 
 if TYPE_CHECKING:
@@ -53,10 +54,19 @@ def parse_user_ref(ref: str) -> tuple[str, str, str]:
 
 def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
-        asyncio.run(coroutine_factory())
+        with one_line_errors():
+            asyncio.run(coroutine_factory())
     except CliError as problem:
         typer.echo(str(problem), err=True)
         raise typer.Exit(2) from None
+
+
+def _settings() -> Settings:
+    """Settings, or one line and exit 2 when a variable is invalid (see startup.py)."""
+    with one_line_errors():
+        settings = load_settings()
+        check_config(settings, web=False, platforms=False)
+    return settings
 
 
 async def _runtime(settings: Settings) -> Runtime:
@@ -78,7 +88,7 @@ def register(app: typer.Typer) -> None:
         = False,
     ) -> None:
         """Import contacts from CSV or vCard: all rows or none; merges with existing ones."""
-        settings = Settings()
+        settings = _settings()
         configure_logging("WARNING", "text")
         try:
             platform, workspace_ext, user_ext = parse_user_ref(user)
@@ -119,11 +129,17 @@ def register(app: typer.Typer) -> None:
         weeks: Annotated[int, typer.Option(min=1, max=104, help="Weeks of history.")] = 12,
     ) -> None:
         """Write a privacy-preserving team report (HTML with charts, and CSV)."""
-        settings = Settings()
+        settings = _settings()
         configure_logging("WARNING", "text")
 
         async def run() -> None:
-            from rapport.bot.core.report import GroupTooSmall, build_report, write_report
+            from rapport.bot.core.report import (
+                CHARTS_HINT,
+                GroupTooSmall,
+                build_report,
+                charts_available,
+                write_report,
+            )
 
             runtime = await _runtime(settings)
             try:
@@ -137,6 +153,8 @@ def register(app: typer.Typer) -> None:
                 await runtime.close()
             html_path, csv_path = write_report(team, out)
             typer.echo(f"Wrote {html_path} and {csv_path} ({team.users} people).")
+            if not charts_available():
+                typer.echo(f"The page has tables instead of charts. {CHARTS_HINT}.")
 
         _run(run)
 
@@ -149,7 +167,7 @@ def register(app: typer.Typer) -> None:
                                                 "of at the next scheduled run.")] = False,
     ) -> None:
         """Set how long a workspace keeps touchpoint summaries and notes."""
-        settings = Settings()
+        settings = _settings()
         configure_logging("WARNING", "text")
 
         async def run() -> None:

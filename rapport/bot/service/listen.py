@@ -21,7 +21,12 @@ from aiohttp.web_protocol import RequestHandler
 
 from rapport.bot.service.config import is_loopback
 from rapport.bot.service.runtime import Runtime
-from rapport.bot.service.server import RouteInstaller, build_operator_app, build_web_app
+from rapport.bot.service.server import (
+    READINESS_KEY,
+    RouteInstaller,
+    build_operator_app,
+    build_web_app,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +125,13 @@ async def start_web(runtime: Runtime, *, installers: list[RouteInstaller] | None
     """Listen on RAPPORT_HOST:PORT (public) and RAPPORT_METRICS_HOST:PORT (operator)."""
     settings = runtime.settings
     timeout = settings.header_timeout_seconds
-    public = GuardedAppRunner(await build_web_app(runtime, installers=installers),
-                              header_timeout=timeout, access_log=None)
+    public_app = await build_web_app(runtime, installers=installers)
+    public = GuardedAppRunner(public_app, header_timeout=timeout, access_log=None)
     await public.setup()
-    operator = GuardedAppRunner(build_operator_app(runtime), header_timeout=timeout,
-                                access_log=None)
+    # One registry: Slack's Socket Mode check, added on the public app, shows on /readyz.
+    operator = GuardedAppRunner(build_operator_app(runtime,
+                                                   readiness=public_app[READINESS_KEY]),
+                                header_timeout=timeout, access_log=None)
     try:
         await web.TCPSite(public, settings.host, settings.port).start()
         await operator.setup()

@@ -44,6 +44,17 @@ def _current_request_id() -> str:
     return REQUEST_ID.get()
 
 
+class _DropBoltTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that it goes unused
+    because Rapport hands it a ready client; the token is used, through that client."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in str(record.msg)
+
+
+_BOLT_TOKEN_WARNING = _DropBoltTokenWarning()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None) -> None:
     """Root logging: JSON to stderr (or plain text for people at a terminal)."""
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
@@ -58,3 +69,4 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
     for noisy in ("apscheduler", "aiohttp.access", "sqlalchemy.engine", "aiosqlite", "asyncpg",
                   "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("slack_bolt").addFilter(_BOLT_TOKEN_WARNING)

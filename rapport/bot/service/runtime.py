@@ -63,7 +63,14 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
     if upgrade:
-        await db.upgrade(engine)
+        from rapport.bot.service.startup import prepare_database
+
+        try:
+            # An unreachable database or a failed migration is one line (startup.py).
+            await prepare_database(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
     sessions = db.session_factory(engine)
     drafts = build_draft_service(sessions=sessions, settings=settings, clock=clock)
     rapport = Rapport(sessions=sessions, clock=clock, drafter=drafts)

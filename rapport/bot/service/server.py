@@ -26,6 +26,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RECEIVED_AT: web.RequestKey[float] = web.RequestKey("received_at", float)
 # The current request's id, added to every log line written while handling it.
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# Readiness beyond the database: a platform adds a check (e.g. "slack": is Socket Mode
+# connected?) that answers {"ready": bool, ...details}; /readyz reports each by name.
+ReadinessCheck = Callable[[], Awaitable[dict[str, object]]]
+READINESS_KEY: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness", dict)
+
+
+def add_readiness_check(app: web.Application, name: str, check: ReadinessCheck) -> None:
+    """Make /readyz also ask `check`; the app is not ready while any check says not ready."""
+    app.setdefault(READINESS_KEY, {})[name] = check
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -35,7 +44,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The database answers and the schema is at the head revision."""
+    """The database answers, the schema is at the head revision, and every added check passes."""
     runtime = request.app[RUNTIME_KEY]
     try:
         async with runtime.engine.connect() as connection:
@@ -48,7 +57,14 @@ async def readyz(request: web.Request) -> web.Response:
     if current != head:
         return web.json_response({"status": "migrating", "revision": current, "head": head},
                                  status=503)
-    return web.json_response({"status": "ready", "revision": current})
+    checks = {name: await check() for name, check in request.app.get(READINESS_KEY, {}).items()}
+    body: dict[str, object] = {"status": "ready", "revision": current}
+    if checks:
+        body["checks"] = checks
+    if not all(result.get("ready") for result in checks.values()):
+        body["status"] = "not ready"
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -96,18 +112,21 @@ async def build_web_app(runtime: Runtime, *, installers: list[RouteInstaller] | 
     app = web.Application(client_max_size=runtime.settings.max_body_bytes,
                           middlewares=[request_context])
     app[RUNTIME_KEY] = runtime
+    app[READINESS_KEY] = {}
     app.router.add_get("/healthz", healthz)
     for install in installers or []:
         await install(app, runtime)
     return app
 
 
-def build_operator_app(runtime: Runtime) -> web.Application:
+def build_operator_app(runtime: Runtime, *,
+                       readiness: dict[str, ReadinessCheck] | None = None) -> web.Application:
     """The operator's web app (RAPPORT_METRICS_HOST/PORT, loopback by default): /healthz,
-    /readyz and /metrics."""
+    /readyz and /metrics. `readiness`: the checks platforms registered on the public app."""
     app = web.Application(client_max_size=runtime.settings.max_body_bytes,
                           middlewares=[request_context])
     app[RUNTIME_KEY] = runtime
+    app[READINESS_KEY] = readiness if readiness is not None else {}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

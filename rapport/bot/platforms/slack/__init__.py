@@ -6,22 +6,31 @@ import logging
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.platforms.slack import transport
 from rapport.bot.platforms.slack.install import build_installations
 from rapport.bot.platforms.slack.messenger import SlackMessenger
 from rapport.bot.platforms.slack.platform import SlackPlatform, build_platform
+from rapport.bot.platforms.slack.socket_mode import (
+    Backoff,
+    SocketModeConnection,
+    exponential_backoff,
+)
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
-from rapport.bot.service.server import RouteInstaller
+from rapport.bot.service.server import RouteInstaller, add_readiness_check
 
 logger = logging.getLogger(__name__)
 
 SLACK_KEY: web.AppKey[SlackPlatform] = web.AppKey("slack", SlackPlatform)
 SOCKET_KEY: web.AppKey[AsyncSocketModeHandler] = web.AppKey("slack_socket",
                                                             AsyncSocketModeHandler)
+CONNECTION_KEY: web.AppKey[SocketModeConnection] = web.AppKey("slack_socket_connection",
+                                                              SocketModeConnection)
 
 __all__ = [
+    "CONNECTION_KEY",
     "SLACK_KEY",
     "SOCKET_KEY",
     "SlackMessenger",
@@ -37,8 +46,12 @@ def socket_mode_handler(platform: SlackPlatform, app_token: str) -> AsyncSocketM
     return AsyncSocketModeHandler(platform.app, app_token, web_client=platform.app.client)
 
 
-def slack_installer() -> RouteInstaller:
-    """Mount /slack/events (+ OAuth routes) and, with SLACK_APP_TOKEN, run Socket Mode."""
+def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller:
+    """Mount /slack/events (+ OAuth routes) and, with SLACK_APP_TOKEN, run Socket Mode.
+
+    Socket Mode connects in the background (`backoff` paces its retries), so the web server,
+    /healthz and the scheduler start whether or not Slack answers; /readyz reports it.
+    """
 
     async def install(app: web.Application, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -47,7 +60,8 @@ def slack_installer() -> RouteInstaller:
             raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
                                "(Socket Mode); see README, 'Use it in Slack'.")
         platform = build_platform(runtime)
-        await platform.start()
+        if not settings.slack_app_token:  # Socket Mode checks the token in the background
+            await platform.start()
         if platform.installations.store is not None:
             # Rows written before RAPPORT_ENCRYPTION_KEY was set (the migration has no key).
             await platform.installations.store.seal_plaintext_tokens()
@@ -57,13 +71,20 @@ def slack_installer() -> RouteInstaller:
         if token:
             handler = socket_mode_handler(platform, token)
             app[SOCKET_KEY] = handler
+            # Checking the bot token (auth.test) waits for Slack too: it runs in the same
+            # background task, before the socket is opened.
+            connection = SocketModeConnection(
+                handler, api=AsyncWebClient(base_url=platform.app.client.base_url,
+                                            timeout=10, retry_handlers=[]),
+                backoff=backoff, before_connect=platform.start)
+            app[CONNECTION_KEY] = connection
+            add_readiness_check(app, "slack", connection.status)
 
             async def connect(_app: web.Application) -> None:
-                await handler.connect_async()
-                logger.warning("slack socket mode connected")
+                connection.start()
 
             async def disconnect(_app: web.Application) -> None:
-                await handler.close_async()
+                await connection.stop()
 
             app.on_startup.append(connect)
             app.on_cleanup.append(disconnect)

@@ -61,10 +61,14 @@ def bot_app_id(settings: Settings) -> str:
     return (settings.microsoft_app_id or "").strip()
 
 
-def build_adapter(settings: Settings) -> CloudAdapter:
-    """A CloudAdapter authenticated as the configured bot (or unauthenticated on loopback)."""
+def build_adapter(settings: Settings, *, serves_requests: bool = True) -> CloudAdapter:
+    """A CloudAdapter authenticated as the configured bot (or unauthenticated on loopback).
+
+    Only the adapter behind /api/messages (`serves_requests`) warns about emulator mode: the
+    messenger's adapter accepts nothing, and one warning per start is enough to be seen.
+    """
     check_settings(settings)
-    if emulator_mode(settings):
+    if emulator_mode(settings) and serves_requests:
         logger.warning("TEAMS EMULATOR MODE: no MicrosoftAppId, /api/messages accepts "
                        "unauthenticated activities; allowed only because the server listens "
                        "on loopback", extra={"host": settings.host})

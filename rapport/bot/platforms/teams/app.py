@@ -163,5 +163,6 @@ def _authenticated(authentication: BotFrameworkAuthentication, identity: ClaimsI
 def teams_messenger(runtime: Runtime) -> TeamsMessenger:
     """The scheduler's Messenger for Teams users."""
     check_settings(runtime.settings)
-    return TeamsMessenger(adapter=build_adapter(runtime.settings), sessions=runtime.sessions,
+    return TeamsMessenger(adapter=build_adapter(runtime.settings, serves_requests=False),
+                          sessions=runtime.sessions,
                           bot_app_id=bot_app_id(runtime.settings))

@@ -1,0 +1,269 @@
+"""Start-up checks: each configuration or connection problem is one line an operator can act on.
+
+They run before any migration, so a mistyped variable never half-starts a replica or leaves a
+new SQLite file behind. The full traceback is printed only with RAPPORT_LOG_LEVEL=DEBUG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.service.config import Settings
+
+# Exit status of every start-up error (2, like a usage error: the operator must change something).
+EXIT_STARTUP = 2
+# How long the first database connection may take before start-up gives up.
+CONNECT_SECONDS = 15.0
+SUPPORTED_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
+_EXAMPLES = ("postgresql+asyncpg://user:password@host:5432/rapport (PostgreSQL) or "
+             "sqlite+aiosqlite:///./rapport.db (SQLite)")
+# Values of these settings are never echoed back, even when invalid.
+_SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+
+
+class StartupError(Exception):
+    """What is wrong and how to fix it; ``str()`` is the one line printed before exiting."""
+
+
+@contextlib.contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn a StartupError into one line on stderr and exit code 2 (traceback only at DEBUG)."""
+    try:
+        yield
+    except StartupError as problem:
+        # The environment, not Settings: the settings themselves may be what failed to load.
+        if os.environ.get("RAPPORT_LOG_LEVEL", "").strip().upper() == "DEBUG":
+            traceback.print_exception(problem)
+        print(f"Cannot start: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_STARTUP) from None
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; an invalid value is a StartupError naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        raise StartupError(describe_invalid_settings(invalid)) from invalid
+
+
+def describe_invalid_settings(invalid: ValidationError) -> str:
+    """One line naming each invalid variable (aliases are the environment variable names)."""
+    problems = []
+    for error in invalid.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "a setting"
+        value = error.get("input")
+        shown = "" if value is None or any(word in name.upper() for word in _SECRET_WORDS) \
+            else f"={str(value)[:40]!r}"
+        problems.append(f"{name}{shown} is invalid ({error['msg']})")
+    them = "them" if len(problems) > 1 else "it"
+    return "; ".join(problems) + f"; fix or unset {them} (see README, Configuration)."
+
+
+def check_database_url(url: str) -> URL:
+    """The parsed URL, or a StartupError when it is unparsable or uses an unsupported driver."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # Never echo the URL: it may hold a password.
+        raise StartupError(f"RAPPORT_DATABASE_URL is not a database URL Rapport can read; use "
+                           f"{_EXAMPLES}.") from None
+    driver = parsed.drivername
+    if driver in SUPPORTED_DRIVERS:
+        if parsed.get_backend_name() == "sqlite":
+            _check_sqlite_path(parsed)
+        return parsed
+    backend = driver.split("+", 1)[0]
+    if backend in ("postgresql", "postgres"):
+        raise StartupError(
+            f"RAPPORT_DATABASE_URL starts with {driver}://, but Rapport talks to PostgreSQL "
+            f"through asyncpg: write postgresql+asyncpg://{_after_scheme(parsed)}.")
+    if backend == "sqlite":
+        raise StartupError(f"RAPPORT_DATABASE_URL starts with {driver}://; write "
+                           f"sqlite+aiosqlite://{_after_scheme(parsed)} instead.")
+    raise StartupError(f"RAPPORT_DATABASE_URL uses {driver}, which Rapport does not support; "
+                       f"use {_EXAMPLES}.")
+
+
+def _after_scheme(parsed: URL) -> str:
+    return parsed.render_as_string(hide_password=True).split("://", 1)[1]
+
+
+def _check_sqlite_path(parsed: URL) -> None:
+    database = parsed.database or ""
+    if not database or database == ":memory:" or "mode=memory" in str(parsed):
+        return
+    folder = Path(database).expanduser().parent
+    if not folder.is_dir():
+        raise StartupError(f"RAPPORT_DATABASE_URL points at {database}, but the folder "
+                           f"{folder} does not exist; create it or choose another path.")
+
+
+def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
+    """Refuse settings that cannot work, before anything touches the database."""
+    check_database_url(settings.database_url)
+    if platforms:
+        _check_slack(settings, web=web)
+        _check_teams(settings)
+
+
+def _check_slack(settings: Settings, *, web: bool) -> None:
+    client_id, client_secret = settings.slack_client_id, settings.slack_client_secret
+    if bool(client_id) != bool(client_secret):
+        have, missing = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if client_id else \
+            ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")
+        raise StartupError(f"{have} is set but {missing} is not: set both for OAuth installs "
+                           f"(many workspaces), or neither and use SLACK_BOT_TOKEN for one "
+                           f"workspace.")
+    app_token = settings.slack_app_token
+    if app_token and not app_token.startswith("xapp-"):
+        raise StartupError("SLACK_APP_TOKEN must be an app-level token (xapp-...) with the "
+                           "connections:write scope (Basic Information > App-Level Tokens).")
+    if not settings.slack_configured:
+        stray = [name for name, value in (("SLACK_SIGNING_SECRET",
+                                           settings.slack_signing_secret),
+                                          ("SLACK_APP_TOKEN", app_token)) if value]
+        if stray:
+            verb = "are" if len(stray) > 1 else "is"
+            raise StartupError(f"{' and '.join(stray)} {verb} set, but Slack has no token: set "
+                               f"SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                               f"SLACK_CLIENT_SECRET (OAuth), or unset {' and '.join(stray)}.")
+        return
+    if web and not settings.slack_signing_secret and not app_token:
+        # Without a secret every request signature would be forgeable.
+        raise StartupError("Slack needs SLACK_SIGNING_SECRET (HTTP mode; Basic Information > "
+                           "App Credentials) or SLACK_APP_TOKEN (Socket Mode).")
+
+
+def _check_teams(settings: Settings) -> None:
+    if settings.microsoft_app_password and not settings.teams_configured:
+        raise StartupError("MicrosoftAppPassword is set but MicrosoftAppId is not: set the "
+                           "bot's App ID too, or unset MicrosoftAppPassword.")
+    if not settings.teams_configured:
+        return
+    from rapport.bot.platforms.teams.adapter import TeamsConfigError, check_settings
+
+    try:
+        check_settings(settings)
+    except TeamsConfigError as problem:
+        raise StartupError(str(problem)) from problem
+
+
+async def check_database(engine: AsyncEngine, *, seconds: float = CONNECT_SECONDS) -> None:
+    """Connect once (PostgreSQL) so an unreachable or missing database is one clear line."""
+    if engine.dialect.name == "sqlite":
+        return  # connecting would create the file; the folder was checked with the URL
+    url = engine.url
+    where = _where(engine)
+    try:
+        async with asyncio.timeout(seconds), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except TimeoutError as failure:
+        raise StartupError(f"The database at {where} did not answer within {seconds:.0f} s; "
+                           f"check the host and port in RAPPORT_DATABASE_URL and the network."
+                           ) from failure
+    except socket.gaierror as failure:
+        raise StartupError(f"Cannot find the database host {url.host!r} "
+                           f"(RAPPORT_DATABASE_URL): check its spelling and DNS.") from failure
+    except ConnectionRefusedError as failure:
+        raise StartupError(f"Nothing accepts connections at {where}: is PostgreSQL running "
+                           f"there? Check RAPPORT_DATABASE_URL.") from failure
+    except Exception as failure:
+        raise StartupError(database_problem(failure, where=where)) from failure
+
+
+async def prepare_database(engine: AsyncEngine, revision: str = "head") -> None:
+    """Check the connection, then migrate; a failure either way is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rapport.storage import db
+
+    await check_database(engine)
+    try:
+        await db.upgrade(engine, revision)
+    except (SQLAlchemyError, OSError) as failure:
+        raise StartupError("Migrating the schema failed: "
+                           + database_problem(failure, where=_where(engine))) from failure
+
+
+def _where(engine: AsyncEngine) -> str:
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        return url.database or "(memory)"
+    return f"{url.host or 'localhost'}:{url.port or 5432}"
+
+
+def database_problem(failure: BaseException, *, where: str) -> str:
+    """One line for a database error: the driver's own message and what to check."""
+    root = _root_cause(failure)
+    message = (str(root).strip().splitlines() or [type(root).__name__])[0][:200]
+    name = type(root).__name__
+    if name == "InvalidCatalogNameError":
+        hint = "create it (createdb) or fix the database name in RAPPORT_DATABASE_URL"
+    elif name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+        hint = "check the user and password in RAPPORT_DATABASE_URL"
+    elif isinstance(root, OSError):
+        hint = "check the host and port in RAPPORT_DATABASE_URL"
+    else:
+        hint = "check RAPPORT_DATABASE_URL (RAPPORT_LOG_LEVEL=DEBUG shows the traceback)"
+    return f"The database at {where} refused Rapport: {message}; {hint}."
+
+
+def _root_cause(failure: BaseException) -> BaseException:
+    seen: set[int] = set()
+    current = failure
+    while id(current) not in seen:
+        seen.add(id(current))
+        nested = getattr(current, "orig", None) or current.__cause__
+        if not isinstance(nested, BaseException):
+            break
+        current = nested
+    return current
+
+
+@dataclass(frozen=True)
+class FrontEnds:
+    """Which front ends this process runs, each with the reason, for the start-up line."""
+
+    slack: str
+    teams: str
+    console: str
+
+    @property
+    def line(self) -> str:
+        return f"Slack: {self.slack}. Teams: {self.teams}. Console: {self.console}."
+
+
+def describe_front_ends(settings: Settings, *, web: bool, console: bool,
+                        console_reason: str = "") -> FrontEnds:
+    """What is on and why the rest is off (never a token, only which variables matter)."""
+    if settings.slack_configured:
+        tenancy = "OAuth, many workspaces" if settings.slack_client_id else "single workspace"
+        transport = "Socket Mode" if settings.slack_app_token else "HTTP"
+        slack = f"on ({tenancy}, {transport})" if web else \
+            f"on ({tenancy}, sending nudges only: this process serves no requests)"
+    else:
+        slack = "off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_CLIENT_ID and " \
+                "SLACK_CLIENT_SECRET)"
+    if not settings.teams_configured:
+        teams = "off (set MicrosoftAppId, MicrosoftAppPassword)"
+    elif not (settings.microsoft_app_id or "").strip():
+        teams = "on (EMULATOR MODE: no authentication, loopback only)"
+    else:
+        teams = f"on ({settings.microsoft_app_type})" if web else \
+            f"on ({settings.microsoft_app_type}, sending nudges only)"
+    console_text = "on" if console else f"off ({console_reason or 'not a terminal'})"
+    return FrontEnds(slack=slack, teams=teams, console=console_text)

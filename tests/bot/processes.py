@@ -1,0 +1,80 @@
+"""Run the real `python -m rapport ...` as a subprocess with a clean, explicit environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+
+# Every variable Rapport reads: removed from the inherited environment so a developer's own
+# credentials never leak into a test's process, then set explicitly by each test.
+_PREFIXES = ("RAPPORT_", "SLACK_", "MicrosoftApp", "TEAMS_", "OPENAI_", "AZURE_OPENAI_")
+
+
+def clean_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """The current environment minus Rapport's variables, with a SQLite file in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
+    env["RAPPORT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'rapport.db'}"
+    env.update(overrides)
+    return env
+
+
+def run_cli(*args: str, env: Mapping[str, str], cwd: Path,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m rapport ARGS` to completion (`timeout` only guards against a hang)."""
+    return subprocess.run([sys.executable, "-m", "rapport", *args], env=dict(env), cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A port that refuses connections for as long as the block runs: bound, never listening,
+    so no other process on a busy machine can take it and answer instead."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield int(bound.getsockname()[1])
+
+
+async def start_cli(*args: str, env: Mapping[str, str], cwd: Path
+                    ) -> asyncio.subprocess.Process:
+    """Start `python -m rapport ARGS` with stderr captured (read it with communicate())."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rapport", *args, env=dict(env), cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+
+
+async def wait_until_answering(process: asyncio.subprocess.Process, url: str,
+                               guard_seconds: float = 90) -> None:
+    """Poll `url` until it answers at all; fails if the process exits or the guard runs out."""
+    deadline = time.monotonic() + guard_seconds
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if process.returncode is not None:
+                _, stderr = await process.communicate()
+                raise AssertionError(f"exited with {process.returncode}: "
+                                     f"{stderr.decode()[-2000:]}")
+            try:
+                async with http.get(url) as response:
+                    await response.read()
+                    return
+            except aiohttp.ClientConnectionError:
+                pass
+            assert time.monotonic() < deadline, f"{url} never answered"
+            await asyncio.sleep(0.1)

@@ -1,0 +1,237 @@
+"""Start-up as an operator meets it: the real `python -m rapport` in a subprocess.
+
+Every configuration or connection error is one line on stderr naming the variable, exit code 2,
+and nothing was migrated; the full traceback only with RAPPORT_LOG_LEVEL=DEBUG. A good start
+says in one line which front ends are on and why the others are off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy.engine import make_url
+
+import rapport
+from tests.bot.processes import (
+    clean_env,
+    free_port,
+    refusing_port,
+    run_cli,
+    start_cli,
+    wait_until_answering,
+)
+from tests.conftest import PG_SKIP_REASON, PG_URL
+from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
+
+APP_ID = "3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d"
+
+# (command, environment, words the one line must contain)
+BAD_STARTS: list[tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]] = [
+    (("serve", "--no-console"), {"RAPPORT_PORT": "abc"}, ("RAPPORT_PORT", "'abc'")),
+    (("worker",), {"RAPPORT_SWEEP_SECONDS": "often"}, ("RAPPORT_SWEEP_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_DATABASE_URL": "postgresql://u:hunter2@db/rapport"},
+     ("RAPPORT_DATABASE_URL", "postgresql+asyncpg://u:***@db/rapport")),
+    (("worker",), {"RAPPORT_DATABASE_URL": "not a database url"},
+     ("RAPPORT_DATABASE_URL", "sqlite+aiosqlite://")),
+    (("chat",), {"RAPPORT_DATABASE_URL": "sqlite:///rapport.db"},
+     ("RAPPORT_DATABASE_URL", "sqlite+aiosqlite:///rapport.db")),
+    (("chat",), {"RAPPORT_DATABASE_URL": "mysql+aiomysql://u@h/db"}, ("RAPPORT_DATABASE_URL",)),
+    (("serve", "--no-console"), {"RAPPORT_DATABASE_URL": "sqlite+aiosqlite:///no/such/dir.db"},
+     ("RAPPORT_DATABASE_URL", "no/such")),
+    (("db", "upgrade"), {"RAPPORT_DATABASE_URL": "postgres://u@h/db"}, ("RAPPORT_DATABASE_URL",)),
+    # OAuth half-configured used to start silently with /slack/events answering 404.
+    (("serve", "--no-console"), {"SLACK_CLIENT_ID": "123.456", "SLACK_SIGNING_SECRET": "s"},
+     ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")),
+    (("worker",), {"SLACK_CLIENT_SECRET": "shh", "SLACK_SIGNING_SECRET": "s"},
+     ("SLACK_CLIENT_SECRET", "SLACK_CLIENT_ID")),
+    (("serve", "--no-console"), {"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN},
+     ("SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")),
+    (("serve", "--no-console"), {"SLACK_SIGNING_SECRET": "s"}, ("SLACK_SIGNING_SECRET",
+                                                                 "SLACK_BOT_TOKEN")),
+    (("serve", "--no-console"), {"SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
+                                 "SLACK_APP_TOKEN": "xoxb-not-an-app-token"},
+     ("SLACK_APP_TOKEN", "xapp-")),
+    (("serve", "--no-console"), {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "p",
+                                 "MicrosoftAppType": "Bogus"}, ("MicrosoftAppType",)),
+    (("worker",), {"MicrosoftAppPassword": "p"}, ("MicrosoftAppPassword", "MicrosoftAppId")),
+    (("serve", "--no-console"), {"TEAMS_ENABLED": "true", "RAPPORT_HOST": "0.0.0.0"},
+     ("MicrosoftAppId", "RAPPORT_HOST")),
+]
+
+
+@pytest.mark.parametrize(("command", "environment", "words"), BAD_STARTS,
+                         ids=[f"{c[0]}-{'-'.join(e)}" for c, e, _ in BAD_STARTS])
+def test_a_configuration_error_is_one_line_and_nothing_is_migrated(
+        tmp_path: Path, command: tuple[str, ...], environment: dict[str, str],
+        words: tuple[str, ...]) -> None:
+    result = run_cli(*command, env=clean_env(tmp_path, **environment), cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Cannot start: ")
+    for word in words:
+        assert word in line, line
+    assert "hunter2" not in line and "shh" not in line
+    assert not (tmp_path / "rapport.db").exists()  # no database was created or migrated
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    with refusing_port() as port:
+        url = f"postgresql+asyncpg://rapport:secret@127.0.0.1:{port}/rapport"
+        _assert_unreachable(tmp_path, url)
+
+
+def _assert_unreachable(tmp_path: Path, url: str) -> None:
+    for command in (("serve", "--no-console"), ("worker",), ("db", "upgrade")):
+        result = run_cli(*command, env=clean_env(tmp_path, RAPPORT_DATABASE_URL=url),
+                         cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.splitlines()
+        assert "RAPPORT_DATABASE_URL" in line and "127.0.0.1" in line
+        assert "secret" not in line
+
+
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+def test_a_missing_postgresql_database_is_one_line(tmp_path: Path) -> None:
+    assert PG_URL is not None
+    missing = make_url(PG_URL).set(database="rapport_no_such_database")
+    url = missing.render_as_string(hide_password=False)
+    result = run_cli("worker", env=clean_env(tmp_path, RAPPORT_DATABASE_URL=url), cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert 'database "rapport_no_such_database" does not exist' in line
+    assert "createdb" in line and "RAPPORT_DATABASE_URL" in line
+
+
+def test_debug_level_adds_the_traceback(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, RAPPORT_PORT="abc", RAPPORT_LOG_LEVEL="DEBUG")
+    result = run_cli("serve", "--no-console", env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ValidationError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("Cannot start: RAPPORT_PORT='abc'")
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_cli("--version", env=clean_env(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"rapport {rapport.__version__}"
+    assert result.stderr == ""
+
+
+async def _metric(base: str, name: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0.0
+
+
+async def _serve_until_swept(tmp_path: Path, env: dict[str, str], sweeps: int = 2) -> str:
+    """Run `rapport serve` until it has swept `sweeps` times, SIGTERM it, return its stderr."""
+    port = int(env["RAPPORT_PORT"])
+    base = f"http://127.0.0.1:{port}"
+    process = await start_cli("serve", "--no-console", env=env, cwd=tmp_path)
+    try:
+        await wait_until_answering(process, f"{base}/healthz")
+        deadline = time.monotonic() + 90  # a hang guard: the sweep runs every second
+        while await _metric(base, "rapport_sweep_duration_seconds_count") < sweeps:
+            assert time.monotonic() < deadline, "the scheduler never swept"
+            await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    return stderr.decode()
+
+
+async def test_start_line_in_json_logs_and_a_quiet_idle_server(tmp_path: Path) -> None:
+    async with FakeSlack() as fake:
+        fake.add_workspace(DEFAULT_TEAM_ID, bot_token=DEFAULT_BOT_TOKEN)
+        env = clean_env(tmp_path, SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN, SLACK_SIGNING_SECRET="s",
+                        SLACK_API_URL=fake.base_url, TEAMS_ENABLED="true",
+                        RAPPORT_PORT=str(free_port()), RAPPORT_SWEEP_SECONDS="1",
+                        RAPPORT_LOG_FORMAT="json")
+        stderr = await _serve_until_swept(tmp_path, env)
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    [start] = [line for line in lines if line["msg"].startswith("Slack: ")]
+    assert start["msg"] == ("Slack: on (single workspace, HTTP). Teams: on (EMULATOR MODE: no "
+                            "authentication, loopback only). Console: off (--no-console).")
+    assert start["slack"] == "on (single workspace, HTTP)"
+    assert start["teams"].startswith("on (EMULATOR MODE")
+    assert start["console"] == "off (--no-console)"
+    assert start["level"] == "info"
+    # Item 8 of issue 17: idle sweeps are DEBUG, the emulator warning comes once, and Bolt's
+    # "token will be unused" (it reads SLACK_BOT_TOKEN itself) is gone.
+    messages = [line["msg"] for line in lines]
+    assert not [m for m in messages if m.startswith("sweep finished")]
+    assert len([m for m in messages if "TEAMS EMULATOR MODE" in m]) == 1
+    assert not [m for m in messages if "will be unused" in m]
+    assert DEFAULT_BOT_TOKEN not in stderr
+
+
+async def test_start_line_in_text_logs_says_why_front_ends_are_off(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, RAPPORT_PORT=str(free_port()), RAPPORT_SWEEP_SECONDS="1",
+                    RAPPORT_LOG_FORMAT="text")
+    stderr = await _serve_until_swept(tmp_path, env, sweeps=1)
+    [start] = [line for line in stderr.splitlines() if "Slack: " in line]
+    assert start.endswith(
+        "INFO rapport.bot.service.cli Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, "
+        "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET). Teams: off (set MicrosoftAppId, "
+        "MicrosoftAppPassword). Console: off (--no-console).")
+    assert "sweep finished" not in stderr
+
+
+async def test_a_worker_says_it_only_sends(tmp_path: Path) -> None:
+    env = clean_env(tmp_path, MicrosoftAppId=APP_ID, MicrosoftAppPassword="p",
+                    MicrosoftAppType="MultiTenant", RAPPORT_LOG_FORMAT="text")
+    process = await start_cli("worker", env=env, cwd=tmp_path)
+    assert process.stderr is not None
+    try:
+        async with asyncio.timeout(90):  # a hang guard
+            while b"Slack: " not in (line := await process.stderr.readline()):
+                assert line, "the worker exited before its start line"
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert line.decode().rstrip().endswith(
+        "Teams: on (MultiTenant, sending nudges only). Console: off (worker).")
+    assert "EMULATOR" not in line.decode()
+
+
+@pytest.mark.parametrize(("values", "web", "expected"), [
+    ({"slack_client_id": "1.2", "slack_client_secret": "s", "slack_signing_secret": "x"}, True,
+     "Slack: on (OAuth, many workspaces, HTTP)."),
+    ({"slack_bot_token": "xoxb-1", "slack_app_token": "xapp-1"}, True,
+     "Slack: on (single workspace, Socket Mode)."),
+    ({"slack_bot_token": "xoxb-1"}, False,
+     "Slack: on (single workspace, sending nudges only: this process serves no requests)."),
+    ({"microsoft_app_id": APP_ID, "microsoft_app_password": "p",
+      "microsoft_app_type": "SingleTenant", "microsoft_app_tenant_id": "t"}, True,
+     "Teams: on (SingleTenant)."),
+])
+def test_the_start_line_names_the_mode(values: dict[str, str], web: bool, expected: str) -> None:
+    from rapport.bot.service.config import Settings
+    from rapport.bot.service.startup import describe_front_ends
+
+    line = describe_front_ends(Settings.model_validate(values), web=web, console=False).line
+    assert expected in line
+    for secret in ("xoxb-1", "xapp-1"):
+        assert secret not in line
