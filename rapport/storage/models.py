@@ -129,6 +129,8 @@ class User(Base):
     sent_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     sent_day_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     summary_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # When the welcome went out (once, whichever front end met the user first).
+    welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -116,6 +116,13 @@ def user_context_row(session: Session, workspace_id: int, user_id: int
         .where(User.id == user_id, User.workspace_id == workspace_id)).first())
 
 
+def mark_welcomed(session: Session, user_id: int, now: datetime) -> bool:
+    """Record the welcome; True only for the first caller (replicas race safely)."""
+    result = session.execute(update(User).where(User.id == user_id, User.welcomed_at.is_(None))
+                             .values(welcomed_at=now))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def delete_user(session: Session, workspace_id: int, user_id: int) -> None:
     """Everything of the user goes with the row (foreign keys cascade)."""
     session.execute(delete(User).where(User.id == user_id, User.workspace_id == workspace_id))

@@ -209,18 +209,21 @@ async def test_files_in_channels_from_bots_or_other_workspaces_are_ignored(
     await upload(slack, "F0BOT", "contacts.csv", CSV, user=bot.user_id,
                  extra={"bot_id": bot.bot_id})
     await upload(slack, "F0FOREIGN", "contacts.csv", CSV, extra={"user_team": "T0OTHER"})
-    # Plain text in the DM (message.im sends it too) is acknowledged with 200, not answered.
+    # Plain text in the DM (message.im sends it too) is a command, as in Teams: the first
+    # message is welcomed, and "hello" is no command, which the answer says.
     status, _ = await slack.event({"type": "message", "text": "hello", "user": ALEX,
                                    "channel": dm(slack), "channel_type": "im",
                                    "ts": f"{time.time():.6f}"})
     assert status == 200
+    welcome, unknown = await answer(slack, 1), await answer(slack, 2)
+    assert "private to you" in welcome["text"] and "hello" in unknown["text"]
     # A control upload afterwards proves the listener ran and answers only this one.
     await upload(slack, "F0OK", "contacts.csv", CSV)
-    offer = await answer(slack)
+    offer = await answer(slack, 3)
     assert buttons(offer)[0] == ("import_confirm", "F0OK")
     assert [f for f, _, _ in slack.fake.downloads] == ["F0OK"]
     assert slack.fake.messages_in(channel) == []
-    assert len([m for ch in slack.fake.messages.values() for m in ch if m.get("bot_id")]) == 1
+    assert len([m for ch in slack.fake.messages.values() for m in ch if m.get("bot_id")]) == 3
 
 
 async def test_too_large_or_wrong_type_files_are_refused_without_download(

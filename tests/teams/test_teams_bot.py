@@ -540,3 +540,10 @@ async def test_names_in_cards_are_text_never_links_or_emphasis(teams: TeamsHarne
     assert "[click](evil.example)" not in text and "*Bo*" not in text
     # One backslash before each Markdown character (JSON doubles it).
     assert r"Ask \\[click\\](evil.example) about" in text
+
+
+async def test_help_is_a_card_with_the_privacy_notice(teams: TeamsHarness) -> None:
+    assert await teams.say("help") == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = json.dumps(_card(reply))
+    assert "Your privacy" in card and "private to you" in card and "log <person>" in card

@@ -139,16 +139,19 @@ def test_manifest_declares_a_conversational_bot_in_every_scope() -> None:
     assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
     assert bot["isNotificationOnly"] is False
     assert bot["supportsFiles"] is True  # contact import by file upload in the personal chat
-    [commands] = bot["commandLists"]
+    # Every declared scope lists its commands (Teams store validation); in a team or group
+    # chat the answers still come privately.
+    commands, shared = bot["commandLists"]
     assert commands["scopes"] == ["personal"]
     assert [c["title"] for c in commands["commands"]] == MAIN_COMMANDS
+    assert shared["scopes"] == ["team", "groupChat"]
 
 
 def test_manifest_commands_exist_in_the_command_grammar() -> None:
     from rapport.bot.core.verbs import VERBS
 
     [bot] = load_manifest_template()["bots"]
-    titles = {c["title"] for c in bot["commandLists"][0]["commands"]}
+    titles = {c["title"] for commands in bot["commandLists"] for c in commands["commands"]}
     assert titles <= set(VERBS)
 
 
@@ -322,3 +325,11 @@ def test_details_keep_the_template_where_not_given(validator: jsonschema.Draft4V
         build_teams_package(app_id=APP_ID, out_path=tmp_path / "q.zip",
                             details=AppDetails(website="ftp://acme.test"))
     assert refused.value.option == "--website"
+
+
+def test_every_scope_the_bot_declares_has_its_commands_listed() -> None:
+    [bot] = load_manifest_template()["bots"]
+    listed = {scope for command_list in bot["commandLists"] for scope in command_list["scopes"]}
+    assert listed == set(bot["scopes"])
+    for command_list in bot["commandLists"]:
+        assert {"help", "due"} <= {c["title"] for c in command_list["commands"]}

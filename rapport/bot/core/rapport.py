@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
-from rapport.bot.core import importer, overview, verbs
+from rapport.bot.core import importer, onboarding, overview, verbs
 from rapport.bot.core.context import (
     TRY_AGAIN,
     Actor,
@@ -181,6 +181,18 @@ class Rapport:
         except Exception as failure:  # the directory is a nicety; fall back to the mention
             logger.warning("directory lookup failed", extra={"error": type(failure).__name__})
             return ""
+
+    async def welcome(self, actor: Actor) -> str | None:
+        """The welcome text the first time Rapport meets `actor` (None after that, or when
+        the database can't be reached: the next meeting tries again)."""
+
+        async def once(ctx: UserContext) -> bool:
+            now = self.clock()
+            return await self.db.run(lambda session: onboarding.first_meeting(
+                Turn(session, fresh_context(session, ctx), now)))
+
+        first = await self.with_user(actor, once)
+        return onboarding.welcome_text(actor.display_name) if first else None
 
     # ------------------------------------------------------------------ for platforms
     async def user_context(self, actor: Actor) -> UserContext:

@@ -13,9 +13,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.bot.core import commands as c
-from rapport.bot.core import data_rights, notes, nudges, overview, people, preferences
+from rapport.bot.core import (
+    data_rights,
+    notes,
+    nudges,
+    onboarding,
+    overview,
+    people,
+    preferences,
+)
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.views import Reply, error
+from rapport.bot.core.views import HelpView, Reply, error
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -48,7 +56,8 @@ class Verb(Generic[C]):
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
     del core, ctx
-    return Reply(help_text(command.topic))
+    return Reply(help_text(command.topic),
+                 view=HelpView(command.topic, onboarding.PRIVACY_NOTICE))
 
 
 async def _import_in_chat(core: Rapport, ctx: UserContext, command: c.ImportFile) -> Reply:

@@ -159,8 +159,16 @@ class ImportView:
     warnings: tuple[str, ...] = ()
 
 
-View = (FileView | ImportView | DraftView | DueView | PeopleView | StatsView | SettingsView
-        | HomeView | NudgeActed)
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    """The commands (or one command), and how Rapport treats what it is told."""
+
+    topic: str | None
+    privacy: str
+
+
+View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | StatsView
+        | SettingsView | HomeView | NudgeActed)
 
 
 @dataclass(frozen=True, slots=True)

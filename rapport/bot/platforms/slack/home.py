@@ -87,10 +87,15 @@ class HomeTab:
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
-        """Publish Home whenever the user opens it."""
+        """Publish Home whenever the user opens it; welcome them the first time they open
+        Home or the Messages tab."""
+        team_id, user_id = team_of(body), str(event.get("user", ""))
+        if not team_id or not user_id:
+            return
+        if self.platform.direct_messages is not None:
+            await self.platform.direct_messages.welcome(client, team_id, user_id)
         if event.get("tab", "home") != "home":
             return
-        team_id, user_id = team_of(body), str(event.get("user", ""))
         await self.platform.warm_profile(client, team_id, user_id)
         await self.refresh(client, team_id, user_id, opened=True)
 

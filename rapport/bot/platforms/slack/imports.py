@@ -318,11 +318,6 @@ class SlackImports:
         await self.update(client, body, notice_blocks(
             f"Import cancelled: nothing from “{b.clip(file.name, 80)}” was saved."))
 
-    @staticmethod
-    async def on_other_message(event: dict[str, Any]) -> None:
-        """Other DM messages (message.im delivers them all): acknowledged, nothing else."""
-        # Without a listener Bolt answers 404, and Slack retries and may switch events off.
-
 
 def register(platform: SlackPlatform) -> SlackImports:
     """Attach the upload and button listeners to the platform's Bolt app."""
@@ -331,6 +326,4 @@ def register(platform: SlackPlatform) -> SlackImports:
     app.event({"type": "message", "subtype": "file_share"})(imports.on_file_share)
     app.action(ACTION_IMPORT_CONFIRM)(imports.on_confirm)
     app.action(ACTION_IMPORT_CANCEL)(imports.on_cancel)
-    # Registered after every other message listener in this module; Bolt runs the first match.
-    app.event("message")(imports.on_other_message)
     return imports

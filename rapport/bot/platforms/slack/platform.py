@@ -39,6 +39,7 @@ from rapport.storage import queries
 if TYPE_CHECKING:
     from rapport.bot.platforms.slack.draft_editor import DraftEditor
     from rapport.bot.platforms.slack.home import HomeTab
+    from rapport.bot.platforms.slack.messages import DirectMessages
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class SlackPlatform:
     # Set by home.register and draft_editor.register; other listeners use them.
     home: HomeTab | None = field(default=None)
     draft_editor: DraftEditor | None = field(default=None)
+    direct_messages: DirectMessages | None = field(default=None)
 
     @property
     def rapport(self) -> Rapport:
@@ -200,6 +202,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
         home,
         imports,
         lifecycle,
+        messages,
         nudge_buttons,
         settings_form,
         shortcut,
@@ -236,6 +239,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     shortcut.register(platform)
     draft_editor.register(platform)
     lifecycle.register(platform)
-    # Last: it ends with a catch-all for DM messages (Bolt runs the first match).
     imports.register(platform)
+    # Last: the catch-all for DM messages (Bolt runs the first listener that matches).
+    messages.register(platform)
     return platform

@@ -136,6 +136,14 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     return _card(body)
 
 
+def help_card(text: str, privacy: str) -> dict[str, Any]:
+    """`help` as a card: the commands, then the privacy notice Teams' store review looks for."""
+    return _card([_text("Rapport", size="Medium", weight="Bolder"),
+                  *_lines(text),
+                  _text("Your privacy", weight="Bolder", separator=True),
+                  _text(privacy, isSubtle=True)])
+
+
 def outcome_card(text: str) -> dict[str, Any]:
     """The card that replaces a nudge after its last action: what happened, no buttons."""
     return _card([_text(text, color="Good")])

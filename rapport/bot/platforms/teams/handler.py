@@ -33,7 +33,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.verbs import help_text
-from rapport.bot.core.views import Reply, StatsView
+from rapport.bot.core.views import HelpView, Reply, StatsView
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
@@ -150,6 +150,11 @@ def render_reply(reply: Reply) -> Activity:
     if reply.draft is not None:
         activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
         activity.summary = f"Draft for {reply.draft.contact_name}"
+        return activity
+    if isinstance(reply.view, HelpView):
+        activity = MessageFactory.attachment(cards.as_attachment(
+            cards.help_card(reply.text, reply.view.privacy)))
+        activity.summary = "Rapport help"
         return activity
     if isinstance(reply.view, StatsView):
         activity = MessageFactory.attachment(
@@ -389,15 +394,19 @@ class RapportTeamsBot(TeamsActivityHandler):
 
     async def _installed(self, turn_context: TurnContext) -> None:
         actor = actor_for(turn_context.activity)
-        # Teams sends both conversationUpdate and installationUpdate: welcome only once.
-        if await self._remember(turn_context, actor):
-            first = actor.display_name.split(" ")[0] if actor.display_name else "there"
-            welcome = (f"Hi {first}, I'm Rapport. I help you keep in touch with the people you "
-                       "work with, and everything you tell me stays private to you. Type a "
-                       "command here, for example “log Dana coffee”.\n\n" + help_text())
-            activity = MessageFactory.text(welcome)
-            activity.text_format = "plain"
-            await turn_context.send_activity(activity)
+        await self._remember(turn_context, actor)
+        # Teams sends both conversationUpdate and installationUpdate; the core welcomes once.
+        await self._welcome(turn_context, actor)
+
+    async def _welcome(self, turn_context: TurnContext, actor: Actor) -> None:
+        """The welcome, the first time Rapport meets this person in any front end."""
+        welcome = await self.rapport.welcome(actor)
+        if welcome is None:
+            return
+        activity = MessageFactory.text(f"{welcome}\n\nFor example “log Dana coffee”.\n\n"
+                                       + help_text())
+        activity.text_format = "plain"
+        await turn_context.send_activity(activity)
 
     # ------------------------------------------------------------------ card actions
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,

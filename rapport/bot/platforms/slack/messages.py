@@ -1,0 +1,79 @@
+"""The bot's Messages tab: commands typed there work as `/rapport` does, answered in the same
+DM; the first time someone opens the Messages tab or App Home, or writes, a short welcome."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core.views import Reply
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.platform import MAX_RESPONSES, SlackPlatform, team_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DirectMessages:
+    platform: SlackPlatform
+
+    async def post(self, client: AsyncWebClient, channel: str, reply: Reply) -> None:
+        """The reply in the DM, as pages of blocks (files go up as files)."""
+        rendered = b.reply_pages(reply)
+        for page in rendered.pages[:MAX_RESPONSES]:
+            try:
+                await client.chat_postMessage(channel=channel, text=rendered.text, blocks=page)
+            except SlackApiError as failure:
+                logger.info("dm answer failed", extra={"error": failure.response.get("error")})
+                return
+
+    async def welcome(self, client: AsyncWebClient, team_id: str, user_id: str,
+                      channel: str | None = None) -> None:
+        """Post the welcome once per person (the core remembers who had it)."""
+        text = await self.platform.rapport.welcome(self.platform.actor(team_id, user_id))
+        if text is None:
+            return
+        try:
+            if channel is None:
+                opened = await client.conversations_open(users=user_id)
+                channel = str(opened["channel"]["id"])
+            await client.chat_postMessage(channel=channel, text=b.fallback(text),
+                                          blocks=b.to_dicts(b.text_sections(text)))
+        except SlackApiError as failure:
+            logger.info("welcome failed", extra={"error": failure.response.get("error")})
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any],
+                         client: AsyncWebClient, context: dict[str, Any]) -> None:
+        """A message in the DM with the bot: welcome the first time, then run it."""
+        team_id, user_id = team_of(body), str(event.get("user") or "")
+        channel = str(event.get("channel") or "")
+        if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
+                or not user_id or not channel or team_id != context.get("team_id")):
+            # Edits, deletions, bots and other conversations are none of Rapport's business.
+            return
+        platform = self.platform
+        await self.welcome(client, team_id, user_id, channel)
+        text = str(event.get("text") or "").strip()
+        if not text:
+            return
+        reply = await platform.rapport.handle_text(
+            platform.actor(team_id, user_id), text, directory=platform.directory(client, team_id))
+        if reply.attachment is not None and reply.ok and await platform.upload(
+                client, user_id, reply.text, reply.attachment):
+            return
+        await self.post(client, channel, reply)
+        if reply.changed:
+            await platform.refresh_home(client, team_id, user_id)
+        await platform.warm_profile(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> DirectMessages:
+    """After every other message listener: Bolt runs the first one that matches."""
+    messages = DirectMessages(platform)
+    platform.direct_messages = messages
+    platform.app.event("message")(messages.on_message)
+    return messages
