@@ -97,6 +97,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         if with_console:
             print(f"Web server on http://{settings.host}:{settings.port} (try /healthz).")
     sched = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
+                            extra_jobs=runtime.scheduled_jobs(),
                             on_report=runtime.metrics.record_sweep) if with_scheduler else None
     if sched is not None:
         sched.start()

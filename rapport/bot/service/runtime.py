@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +18,10 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import Messenger
 from rapport.scheduler.planner import utcnow
 from rapport.storage import db
+
+if TYPE_CHECKING:
+    from rapport.bot.connectors.calendars.cipher import TokenCipher
+    from rapport.bot.connectors.calendars.service import CalendarService
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,8 @@ class Runtime:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
+    # Calendar connections and their sync job, when a provider is configured (issue 16).
+    calendars: CalendarService | None = None
     _sweeper: Sweeper | None = None
 
     def add_messenger(self, messenger: Messenger) -> None:
@@ -45,15 +52,29 @@ class Runtime:
                                     lease_seconds=self.settings.lease_seconds, clock=self.clock)
         return self._sweeper
 
+    def scheduled_jobs(self) -> list[tuple[Callable[[], Awaitable[Any]], float]]:
+        """Interval jobs besides the sweep that this configuration needs: (job, seconds)."""
+        from rapport.scheduler.jobs import guarded
+
+        if self.calendars is None:
+            return []
+        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds)]
+
     async def close(self) -> None:
+        if self.calendars is not None:
+            await self.calendars.aclose()
         if isinstance(self.rapport.drafter, DraftService) and self.rapport.drafter.provider:
             await self.rapport.drafter.provider.close()
         await self.engine.dispose()
 
 
 async def build_runtime(settings: Settings | None = None, *, upgrade: bool = True,
-                        clock: Callable[[], datetime] = utcnow) -> Runtime:
-    """Engine, schema at head, use cases: the common start of every role."""
+                        clock: Callable[[], datetime] = utcnow,
+                        token_cipher: TokenCipher | None = None) -> Runtime:
+    """Engine, schema at head, use cases: the common start of every role.
+
+    `token_cipher` encrypts calendar tokens at rest; without one, calendars stay off.
+    """
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
     if upgrade:
@@ -61,5 +82,9 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     sessions = db.session_factory(engine)
     rapport = Rapport(sessions=sessions, clock=clock)
     rapport.drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
+    from rapport.bot.connectors.calendars.service import build_calendar_service
+
+    calendars = build_calendar_service(settings, sessions=sessions, cipher=token_cipher,
+                                       clock=clock)
     return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
-                   clock=clock)
+                   clock=clock, calendars=calendars)
