@@ -20,7 +20,7 @@ from rapport.scheduler.planner import utcnow
 from rapport.storage import db
 
 if TYPE_CHECKING:
-    from rapport.bot.connectors.calendars.cipher import TokenCipher
+    from rapport.bot.connectors.cipher import TokenCipher
     from rapport.bot.connectors.calendars.service import CalendarService
 
 logger = logging.getLogger(__name__)
@@ -82,9 +82,11 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     sessions = db.session_factory(engine)
     rapport = Rapport(sessions=sessions, clock=clock)
     rapport.drafter = build_draft_service(sessions=sessions, settings=settings, clock=clock)
-    from rapport.bot.connectors.calendars.service import build_calendar_service
+    calendars = None
+    if settings.calendar_providers:  # imported only then: it brings Authlib and httpx2
+        from rapport.bot.connectors.calendars.service import build_calendar_service
 
-    calendars = build_calendar_service(settings, sessions=sessions, cipher=token_cipher,
-                                       clock=clock)
+        calendars = build_calendar_service(settings, sessions=sessions, cipher=token_cipher,
+                                           clock=clock)
     return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
                    clock=clock, calendars=calendars)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.bot.connectors.calendars.cipher import TokenCipher
+from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.connectors.calendars.connections import CalendarConnections
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import providers_from_settings

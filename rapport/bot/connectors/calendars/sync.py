@@ -33,7 +33,7 @@ from rapport.bot.connectors.calendars.api import (
     google_pages,
     graph_pages,
 )
-from rapport.bot.connectors.calendars.cipher import TokenCipher
+from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.scheduler.planner import utcnow
