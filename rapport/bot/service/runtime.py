@@ -20,8 +20,8 @@ from rapport.scheduler.planner import utcnow
 from rapport.storage import db
 
 if TYPE_CHECKING:
-    from rapport.bot.connectors.cipher import TokenCipher
     from rapport.bot.connectors.calendars.service import CalendarService
+    from rapport.bot.connectors.cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
 

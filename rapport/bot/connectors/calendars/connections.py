@@ -22,9 +22,9 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
+from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import (
     CalendarConnection,

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.connectors.calendars.connections import CalendarConnections
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import providers_from_settings
 from rapport.bot.connectors.calendars.sync import CalendarSync
+from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.service.config import Settings
 
 logger = logging.getLogger(__name__)

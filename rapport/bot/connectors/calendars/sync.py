@@ -33,9 +33,9 @@ from rapport.bot.connectors.calendars.api import (
     google_pages,
     graph_pages,
 )
-from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
+from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import CalendarConnection, User
 
