@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -140,16 +139,14 @@ class CalendarApp:
 
 @pytest.fixture
 async def calendar_app(fake_google: FakeGoogle, fake_microsoft: FakeMicrosoft, clock: Clock,
-                       fernet: FernetCipher, sqlite_template: Path, tmp_path: Path
-                       ) -> AsyncIterator[CalendarApp]:
+                       fernet: FernetCipher, engine: AsyncEngine) -> AsyncIterator[CalendarApp]:
     """The real runtime (build_runtime) and web app (build_web_app) on a loopback socket."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    target = tmp_path / "calendar.db"
-    target.write_bytes(sqlite_template.read_bytes())
+    # The migrated SQLite copy of the `engine` fixture, opened by the runtime's own engine.
     settings = calendar_settings(fake_google, fake_microsoft, base_url,
-                                 f"sqlite+aiosqlite:///{target}")
+                                 engine.url.render_as_string(hide_password=False))
     runtime = await build_runtime(settings, upgrade=False, clock=clock, token_cipher=fernet)
     app = await build_web_app(runtime)
     runner = web.AppRunner(app, access_log=None)

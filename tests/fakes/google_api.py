@@ -103,6 +103,8 @@ class FakeGoogle(LocalServer):
         self.revocations: list[str] = []
         self._failures: deque[_Failure] = deque()
         self._token_failures: deque[_Failure] = deque()
+        # Google may return fewer events than maxResults on a page; this makes it do so.
+        self.page_limit: int | None = None
 
     # -- setup -----------------------------------------------------------------------------
     def allow_redirect(self, uri: str) -> None:
@@ -213,6 +215,8 @@ class FakeGoogle(LocalServer):
             raise _BadRequest(400, "Invalid value for maxResults", "invalid") from None
         if max_results < 1:
             raise _BadRequest(400, "Invalid value for maxResults", "invalid")
+        if self.page_limit is not None:
+            max_results = min(max_results, self.page_limit)
         if "pageToken" in query:
             state = _decode(query["pageToken"])
             if state is None:

@@ -109,6 +109,8 @@ class FakeMicrosoft(LocalServer):
         self.graph_requests: list[GraphRequest] = []
         self.tenants_seen: list[str] = []
         self._failures: deque[_Failure] = deque()
+        # Graph may page smaller than odata.maxpagesize asks; this makes it do so.
+        self.page_limit: int | None = None
 
     def allow_redirect(self, uri: str) -> None:
         self.oauth.clients[CLIENT_ID][1].add(uri)
@@ -210,6 +212,8 @@ class FakeMicrosoft(LocalServer):
             return web.json_response(body, status=failure.status, headers=headers)
         calendar = self.calendar(account)
         size, zone, applied = self._preferences(request)
+        if self.page_limit is not None:
+            size = min(size, self.page_limit)
         query = request.query
         if "$skiptoken" in query:
             state = _untoken(query["$skiptoken"])

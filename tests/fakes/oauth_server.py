@@ -189,6 +189,16 @@ class OAuthServer:
             body["refresh_token"] = grant.refresh_token
         return body
 
+    def issue_grant(self, client_id: str, account: str, scope: str) -> tuple[Grant, str]:
+        """A completed consent without the browser dance (for seeding many connections):
+        the grant and a fresh access token."""
+        grant = Grant(account=account.lower(), client_id=client_id, scope=scope,
+                      refresh_token=self._new_token("rt"))
+        self.grants.append(grant)
+        assert grant.refresh_token is not None
+        self.refresh_tokens[grant.refresh_token] = grant
+        return grant, self._issue(grant, with_refresh=False)["access_token"]
+
     # ---------------------------------------------------------------- revoke / check
     def revoke_token(self, token: str) -> bool:
         """RFC 7009-ish: revoking either token revokes the whole grant."""

@@ -102,10 +102,10 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     if not wanted:
         return stats
     _upsert_events(session, ref, [latest[key] for key in wanted], existing, now)
-    ids = dict(session.execute(
+    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in session.execute(
         select(CapturedEvent.event_id, CapturedEvent.id)
         .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.event_id.in_(list(wanted)))).tuples())
+               CapturedEvent.event_id.in_(list(wanted))))}
     held: dict[int, list[Any]] = defaultdict(list)
     for attendee in session.execute(
             select(CapturedAttendee.id, CapturedAttendee.captured_event_id,
