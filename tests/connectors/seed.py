@@ -29,9 +29,11 @@ class Seeded:
 async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                          cipher: TokenCipher, now: datetime, *, users: int,
                          events_per_user: int, contacts_per_user: int = 12,
-                         colleagues: int = 40, seed: int = 7) -> Seeded:
+                         colleagues: int = 40, upcoming_per_user: int = 0,
+                         seed: int = 7) -> Seeded:
     """`users` users, each with contacts (a share of their colleagues, by email) and a
-    calendar of `events_per_user` meetings over the last week with 1-4 colleagues each."""
+    calendar of `events_per_user` meetings over the last week with 1-4 colleagues each, plus
+    `upcoming_per_user` meetings in the next two days."""
     rng = random.Random(seed)
     provider = "google" if isinstance(fake, FakeGoogle) else "microsoft"
     client_id = google_api.CLIENT_ID if provider == "google" else microsoft_api.CLIENT_ID
@@ -58,7 +60,8 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                     workspace_id=workspace_id, user_id=user_id, name=f"Colleague {j}",
                     name_key=f"colleague {j}", kind="colleague", email=f"colleague{j}@acme.com",
                     cadence_days=rng.choice((14, 28, None)), created_at=now - timedelta(days=90)))
-        await connection.execute(insert(Contact), contacts)
+        if contacts:
+            await connection.execute(insert(Contact), contacts)
         known = {(c["user_id"], c["email"]) for c in contacts}
         rows = []
         accounts = []
@@ -75,9 +78,10 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                 access_token_expires_at=now + timedelta(minutes=59), next_sync_at=now,
                 failures=0, connected_at=now, updated_at=now))
             calendar = fake.calendar(account)
-            for e in range(events_per_user):
+            for e in range(events_per_user + upcoming_per_user):
                 start = now - timedelta(days=7) + timedelta(
-                    minutes=30 * rng.randrange(7 * 24 * 2 - 2))
+                    minutes=30 * rng.randrange(7 * 24 * 2 - 2)) if e < events_per_user \
+                    else now + timedelta(minutes=30 * rng.randrange(1, 2 * 24 * 2))
                 people = [f"colleague{j}@acme.com" for j in
                           rng.sample(range(colleagues), rng.randint(1, 4))]
                 calendar.add(start=start, attendees=people, organizer=rng.choice(
@@ -85,5 +89,5 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                 if start + timedelta(minutes=30) <= now:
                     expected += sum((user_id, p) in known for p in people)
         await connection.execute(insert(CalendarConnection), rows)
-    return Seeded(users=users, events=users * events_per_user,
+    return Seeded(users=users, events=users * (events_per_user + upcoming_per_user),
                   expected_touchpoints=expected, accounts=accounts)

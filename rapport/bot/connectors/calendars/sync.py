@@ -13,7 +13,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,9 +116,15 @@ class _Claim:
 
 @dataclass
 class _Round:
+    """What one round read: its cursor, window, and what the last transaction needs."""
+
     cursor: str
     window_start: datetime | None
     window_end: datetime | None
+    full: bool
+    seen: set[str] = field(default_factory=set)
+    last_page: Page | None = None
+    contacts: dict[str, list[int]] | None = None
 
 
 class CalendarSync:
@@ -280,14 +286,12 @@ class CalendarSync:
                 await self._failed(claim, now, str(failure), tokens)
                 return
         report.synced += 1
-        await self._finish(claim, sync_cursor=outcome.cursor,
-                           window_start=outcome.window_start, window_end=outcome.window_end,
-                           next_sync_at=now + self.interval, last_synced_at=now, failures=0,
-                           last_error=None, **self._token_values(tokens))
+        await self._commit_round(claim, outcome, now, report, tokens)
 
     async def _round(self, session: ProviderSession, claim: _Claim, now: datetime,
                      report: SyncReport, *, full: bool) -> _Round:
-        """Read one round of changes (all its pages), capture them, log ended meetings."""
+        """Read one round of changes (all its pages). Every page but the last is captured as
+        it arrives; the last is left to `_commit_round`, which records it with the outcome."""
         google = claim.provider == GOOGLE
         cursor = None if full else claim.sync_cursor
         window_start = claim.window_start or now - timedelta(days=RESYNC_DAYS)
@@ -302,50 +306,62 @@ class CalendarSync:
         pages = google_pages(session, cursor=cursor, window_start=window_start) if google \
             else graph_pages(session, cursor=cursor, window_start=window_start,
                              window_end=window_end or now + GRAPH_AHEAD)
-        ref = claim.ref
-        contacts: dict[str, list[int]] | None = None
-        seen: set[str] = set()
-        new_cursor: str | None = None
+        outcome = _Round(cursor="", window_start=window_start, window_end=window_end,
+                         full=cursor is None)
         async for page in pages:
             report.pages += 1
             report.unreadable += page.unreadable
-            if cursor is None:
-                seen.update(event.event_id for event in page.events)
-            new_cursor = page.cursor or new_cursor
-            contacts = await self._capture(ref, page, contacts, now, report)
-        if new_cursor is None:
+            if outcome.full:
+                outcome.seen.update(event.event_id for event in page.events)
+            if page.cursor:
+                outcome.cursor, outcome.last_page = page.cursor, page
+            elif page.events:
+                await self._capture(claim, outcome, page, now, report)
+        if not outcome.cursor:
             raise ProviderFailed("a round ended without a cursor")
+        return outcome
 
-        def finish(sync: Any) -> int:
-            removed = 0
-            if cursor is None:
-                removed = capture.forget_unseen(sync, claim.id, seen, window_start, window_end)
-            report.logged += capture.log_ended(sync, ref, now)
-            return removed
+    async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
+                       report: SyncReport) -> None:
+        """Apply one page of a round that has more pages, in a transaction of its own."""
+        async with self.sessions() as db, db.begin():
+            await db.run_sync(lambda sync: self._apply(sync, claim, outcome, page, now,
+                                                       report))
+
+    def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
+               report: SyncReport) -> None:
+        if outcome.contacts is None:  # the user's contact emails, once per round
+            outcome.contacts = capture.contact_emails(sync, claim.user_id)
+        stats = capture.apply_events(sync, claim.ref, page.events, outcome.contacts, now)
+        report.events += stats.events
+        report.moved += stats.moved
+        report.removed += stats.removed
+
+    async def _commit_round(self, claim: _Claim, outcome: _Round, now: datetime,
+                            report: SyncReport, tokens: Tokens) -> None:
+        """The round's last page, what a full sync no longer lists, the meetings that have
+        ended, and the new cursor and tokens: one transaction, so one commit per sync when
+        a round is one page (commits, not queries, bound a sync on PostgreSQL)."""
+        values = dict(sync_cursor=outcome.cursor, window_start=outcome.window_start,
+                      window_end=outcome.window_end, next_sync_at=now + self.interval,
+                      last_synced_at=now, failures=0, last_error=None, lease_owner=None,
+                      updated_at=self.clock(), **self._token_values(tokens))
+        c = CalendarConnection
+
+        def work(sync: Any) -> None:
+            if outcome.last_page is not None and outcome.last_page.events:
+                self._apply(sync, claim, outcome, outcome.last_page, now, report)
+            if outcome.full:
+                report.removed += capture.forget_unseen(
+                    sync, claim.id, outcome.seen, outcome.window_start or now,
+                    outcome.window_end)
+            report.logged += capture.log_ended(sync, claim.ref, now)
+            # Only while our lease holds: a replica that took over records its own outcome.
+            sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
+                         .values(**values).execution_options(synchronize_session=False))
 
         async with self.sessions() as db, db.begin():
-            report.removed += await db.run_sync(finish)
-        return _Round(cursor=new_cursor, window_start=window_start, window_end=window_end)
-
-    async def _capture(self, ref: capture.ConnectionRef, page: Page,
-                       contacts: dict[str, list[int]] | None, now: datetime,
-                       report: SyncReport) -> dict[str, list[int]]:
-        """Apply one page in one transaction; loads the user's contact emails once per round."""
-        loaded = contacts
-
-        def work(sync: Any) -> capture.CaptureStats:
-            nonlocal loaded
-            if loaded is None:
-                loaded = capture.contact_emails(sync, ref.user_id)
-            return capture.apply_events(sync, ref, page.events, loaded, now)
-
-        if page.events or contacts is None:
-            async with self.sessions() as db, db.begin():
-                stats = await db.run_sync(work)
-            report.events += stats.events
-            report.moved += stats.moved
-            report.removed += stats.removed
-        return loaded or {}
+            await db.run_sync(work)
 
     # ----------------------------------------------------------------------- outcomes
     def _token_values(self, tokens: Tokens) -> dict[str, Any]:

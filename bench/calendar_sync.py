@@ -1,0 +1,160 @@
+"""Calendar sync cost against its floor: syncing N users' calendars vs only fetching the same
+pages from the same fake, side by side in one run.
+
+Seeds N users, each with contacts and a connected calendar of E meetings over the last week
+(plus a few in the coming days, for briefs), on a local Google (or Microsoft) fake; then times:
+  floor  the same events.list (or calendarView/delta) pages fetched with the same client, the
+         same pool and the same concurrency, bodies parsed as JSON, nothing else;
+  sync   CalendarSync.run_once(): claim with leases, fetch, parse, match attendees to
+         contacts, store captured events, log `meeting` touchpoints through the core, record
+         cursors and tokens.
+Prints both times, the ratio, the touchpoints written and the meetings ready for a brief.
+
+    python bench/calendar_sync.py                       # 1,000 users x 50 events, SQLite
+    python bench/calendar_sync.py --provider microsoft --users 200
+    python bench/calendar_sync.py --url postgresql+asyncpg://postgres@127.0.0.1/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select, text
+
+from rapport.bot.connectors.calendars import capture
+from rapport.bot.connectors.calendars.briefs import upcoming_meetings
+from rapport.bot.connectors.calendars.oauth import CalendarHttp
+from rapport.bot.connectors.calendars.providers import ProviderConfig, providers_from_settings
+from rapport.bot.connectors.calendars.sync import CalendarSync
+from rapport.storage import db
+from rapport.storage.models import Touchpoint
+from tests.connectors.seed import seed_calendars
+from tests.fakes.calendar_fixtures import FernetCipher, calendar_settings
+from tests.fakes.google_api import FakeGoogle
+from tests.fakes.microsoft_api import FakeMicrosoft
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+CONCURRENCY = int(__import__("os").environ.get("BENCH_CONCURRENCY", "8"))
+
+
+async def floor(provider: ProviderConfig, http: CalendarHttp, tokens: list[str],
+                window_start: datetime) -> tuple[float, int]:
+    """Fetch every account's full-sync pages as the sync does; (seconds, pages)."""
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+    pages = 0
+
+    async def fetch(token: str) -> None:
+        nonlocal pages
+        client = http.client(provider, token={"access_token": token, "token_type": "Bearer"})
+        async with semaphore, client:
+            if provider.name == "google":
+                url = f"{provider.api_url}/calendar/v3/calendars/primary/events"
+                params: dict[str, str] | None = {
+                    "singleEvents": "true", "maxResults": "250",
+                    "timeMin": window_start.isoformat().replace("+00:00", "Z")}
+                while True:
+                    body: Any = (await client.get(url, params=params)).json()
+                    pages += 1
+                    if "nextPageToken" not in body:
+                        return
+                    params = {**(params or {}), "pageToken": body["nextPageToken"]}
+            else:
+                url = f"{provider.api_url}/v1.0/me/calendarView/delta"
+                headers = {"Prefer": 'odata.maxpagesize=100, outlook.timezone="UTC"'}
+                params = {"startDateTime": window_start.isoformat().replace("+00:00", "Z"),
+                          "endDateTime": (NOW + timedelta(days=60)).isoformat()
+                          .replace("+00:00", "Z")}
+                while True:
+                    body = (await client.get(url, params=params, headers=headers)).json()
+                    pages += 1
+                    if "@odata.nextLink" not in body:
+                        return
+                    url, params = body["@odata.nextLink"], None
+
+    started = time.perf_counter()
+    await asyncio.gather(*(fetch(token) for token in tokens))
+    return time.perf_counter() - started, pages
+
+
+class CoreTimer:
+    """Wall time spent inside the core's record_touchpoint (one call per meeting and contact);
+    it overlaps other connections' fetching, so it is an upper bound of its share."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+        self._inner = capture.record_touchpoint
+
+    def __call__(self, *args: Any, **kwargs: Any) -> int:
+        started = time.perf_counter()
+        try:
+            return self._inner(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += 1
+
+
+async def main(args: argparse.Namespace) -> None:
+    clock = lambda: NOW  # noqa: E731 - the bench's frozen "now"
+    cipher = FernetCipher()
+    url = args.url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/calendar-bench.db"
+    engine = db.create_engine(url, pool_size=CONCURRENCY)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await db.upgrade(engine)
+    async with FakeGoogle(clock=clock) as google, FakeMicrosoft(clock=clock) as microsoft:
+        fake = google if args.provider == "google" else microsoft
+        settings = calendar_settings(google, microsoft, "http://127.0.0.1:9")
+        provider = providers_from_settings(settings)[args.provider]
+        seeded = await seed_calendars(engine, fake, cipher, NOW, users=args.users,
+                                      events_per_user=args.events, upcoming_per_user=3,
+                                      contacts_per_user=args.contacts)
+        http = CalendarHttp()
+        tokens = [token for token, (grant, _) in fake.oauth.access_tokens.items()]
+        floor_seconds, pages = await floor(provider, http, tokens,
+                                           NOW - timedelta(days=30))
+        sync = CalendarSync(sessions=db.session_factory(engine),
+                            providers={args.provider: provider}, cipher=cipher, http=http,
+                            clock=clock, concurrency=CONCURRENCY)
+        timer = CoreTimer()
+        capture.record_touchpoint = timer  # type: ignore[assignment]
+        started = time.perf_counter()
+        report = await sync.run_once()
+        sync_seconds = time.perf_counter() - started
+        await http.aclose()
+    async with db.session_factory(engine)() as session:
+        touchpoints = await session.scalar(select(func.count()).select_from(Touchpoint))
+        briefs = await upcoming_meetings(session, start=NOW, end=NOW + timedelta(days=2))
+    await engine.dispose()
+    assert report.synced == seeded.users and touchpoints == seeded.expected_touchpoints
+    print(f"calendar sync, {args.provider}, {engine.dialect.name}: {seeded.users} users x "
+          f"{args.events} events last week (+3 upcoming each), {pages} pages")
+    print(f"  floor (fetch the same pages only): {floor_seconds:7.2f} s")
+    print(f"  sync (CalendarSync.run_once):      {sync_seconds:7.2f} s   "
+          f"ratio {sync_seconds / floor_seconds:.1f}x")
+    print(f"    of which inside the core's record_touchpoint ({timer.calls} calls): "
+          f"{timer.seconds:.2f} s; the rest against the floor: "
+          f"{(sync_seconds - timer.seconds) / floor_seconds:.1f}x")
+    print(f"  produced: {touchpoints} meeting touchpoints, {len(briefs)} upcoming meetings "
+          f"with contacts ready for a brief")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--contacts", type=int, default=12, help="contacts per user")
+    parser.add_argument("--provider", choices=("google", "microsoft"), default="google")
+    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    asyncio.run(main(parser.parse_args()))
