@@ -10,7 +10,8 @@ Seeds N users, each with contacts and a connected calendar of E meetings over th
          cursors and tokens.
 Prints both times, the ratio, the touchpoints written and the meetings ready for a brief.
 
-    python bench/calendar_sync.py                       # 1,000 users x 50 events, SQLite
+    python bench/calendar_sync.py                       # make bench scale: 100 users x 50 events
+    python bench/calendar_sync.py --users 1000          # the issue's scale, SQLite
     python bench/calendar_sync.py --provider microsoft --users 200
     python bench/calendar_sync.py --url postgresql+asyncpg://postgres@127.0.0.1/bench
 """
@@ -152,7 +153,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--contacts", type=int, default=12, help="contacts per user")
     parser.add_argument("--provider", choices=("google", "microsoft"), default="google")

@@ -421,3 +421,22 @@ async def test_no_meeting_title_description_or_location_is_stored_or_logged(
     assert all(secret not in logged for secret in secrets)
     async with app.runtime.sessions() as session:
         assert len((await session.scalars(select(CapturedEvent))).all()) == 2
+
+
+async def test_an_automatic_touchpoint_the_person_deleted_does_not_come_back(
+        calendar_app: CalendarApp) -> None:
+    from rapport.bot.core.touchpoints import delete_touchpoint
+
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    [touch] = await touchpoints(app)
+    async with app.runtime.sessions() as session, session.begin():
+        await session.run_sync(lambda sync: delete_touchpoint(sync, touch.id))
+    calendar.move(meeting.id, THU_14 + timedelta(hours=1))  # seen again, changed
+    await _next_run(app)
+    app.google.calendar("alex@example.com").expire_cursors()  # and again in a full resync
+    await _next_run(app)
+    assert await touchpoints(app) == []
