@@ -284,3 +284,35 @@ class CalendarConnections:
                 return False
         # 400 invalid_token: already revoked or expired, which is what we wanted.
         return response.status_code in (200, 400)
+
+
+async def export_calendar_data(session: AsyncSession, user_id: int
+                               ) -> dict[str, list[dict[str, object]]]:
+    """The user's calendar data for `export`: connections (never a token or cursor), the
+    meetings captured with the contacts met, and pending consents (never the state)."""
+    c, e, a, s = CalendarConnection, CapturedEvent, CapturedAttendee, OAuthState
+    connections = [dict(row._mapping) for row in await session.execute(
+        select(c.id, c.provider, c.status, c.connected_at, c.last_synced_at, c.last_error,
+               c.window_start, c.window_end, c.paused_notified_at)
+        .where(c.user_id == user_id).order_by(c.id))]
+    meetings: dict[int, dict[str, object]] = {}
+    for row in await session.execute(
+            select(e.id, c.provider, e.event_id, e.series_id, e.instance_start, e.start_at,
+                   e.end_at, a.contact_id, a.touchpoint_id, a.logged_at)
+            .join(c, c.id == e.connection_id)
+            .outerjoin(a, a.captured_event_id == e.id)
+            .where(e.user_id == user_id).order_by(e.start_at, e.id, a.contact_id)):
+        meeting = meetings.setdefault(row.id, {
+            "id": row.id, "provider": row.provider, "event_id": row.event_id,
+            "series_id": row.series_id, "instance_start": row.instance_start,
+            "start_at": row.start_at, "end_at": row.end_at, "contacts": []})
+        if row.contact_id is not None:
+            contacts = meeting["contacts"]
+            assert isinstance(contacts, list)
+            contacts.append({"contact_id": row.contact_id, "touchpoint_id": row.touchpoint_id,
+                             "logged_at": row.logged_at})
+    pending = [dict(row._mapping) for row in await session.execute(
+        select(s.id, s.provider, s.created_at, s.expires_at)
+        .where(s.user_id == user_id).order_by(s.id))]
+    return {"calendar_connections": connections, "calendar_meetings": list(meetings.values()),
+            "calendar_consents_pending": pending}
