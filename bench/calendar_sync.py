@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, text
 
-from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.briefs import upcoming_meetings
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig, providers_from_settings
@@ -86,26 +85,26 @@ async def floor(provider: ProviderConfig, http: CalendarHttp, tokens: list[str],
     return time.perf_counter() - started, pages
 
 
-class CoreTimer:
-    """Wall time spent inside the core's record_touchpoint (one call per meeting and contact);
-    it overlaps other connections' fetching, so it is an upper bound of its share."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.calls = 0
-        self._inner = capture.record_touchpoint
-
-    def __call__(self, *args: Any, **kwargs: Any) -> int:
-        started = time.perf_counter()
-        try:
-            return self._inner(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.calls += 1
+async def measure(engine: Any, fake: FakeGoogle | FakeMicrosoft, provider: ProviderConfig,
+                  cipher: FernetCipher, http: CalendarHttp, *, users: int, events: int,
+                  contacts: int, prefix: str) -> tuple[float, float, int, Any]:
+    """Seed a set of users, then time the floor and the sync over exactly that set."""
+    seeded = await seed_calendars(engine, fake, cipher, NOW, users=users,
+                                  events_per_user=events, upcoming_per_user=3,
+                                  contacts_per_user=contacts, prefix=prefix)
+    floor_seconds, pages = await floor(provider, http, seeded.access_tokens,
+                                       NOW - timedelta(days=30))
+    sync = CalendarSync(sessions=db.session_factory(engine),
+                        providers={provider.name: provider}, cipher=cipher, http=http,
+                        clock=lambda: NOW, concurrency=CONCURRENCY)
+    started = time.perf_counter()
+    report = await sync.run_once()
+    sync_seconds = time.perf_counter() - started
+    assert report.synced == seeded.users and report.logged == seeded.expected_touchpoints
+    return floor_seconds, sync_seconds, pages, report
 
 
 async def main(args: argparse.Namespace) -> None:
-    clock = lambda: NOW  # noqa: E731 - the bench's frozen "now"
     cipher = FernetCipher()
     url = args.url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/calendar-bench.db"
     engine = db.create_engine(url, pool_size=CONCURRENCY)
@@ -114,39 +113,32 @@ async def main(args: argparse.Namespace) -> None:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
     await db.upgrade(engine)
-    async with FakeGoogle(clock=clock) as google, FakeMicrosoft(clock=clock) as microsoft:
+    print(f"calendar sync, {args.provider}, {engine.dialect.name}: {args.users} users x "
+          f"{args.events} meetings last week (+3 upcoming each), concurrency {CONCURRENCY}")
+    async with FakeGoogle(clock=lambda: NOW) as google, \
+            FakeMicrosoft(clock=lambda: NOW) as microsoft:
         fake = google if args.provider == "google" else microsoft
         settings = calendar_settings(google, microsoft, "http://127.0.0.1:9")
         provider = providers_from_settings(settings)[args.provider]
-        seeded = await seed_calendars(engine, fake, cipher, NOW, users=args.users,
-                                      events_per_user=args.events, upcoming_per_user=3,
-                                      contacts_per_user=args.contacts)
         http = CalendarHttp()
-        tokens = [token for token, (grant, _) in fake.oauth.access_tokens.items()]
-        floor_seconds, pages = await floor(provider, http, tokens,
-                                           NOW - timedelta(days=30))
-        sync = CalendarSync(sessions=db.session_factory(engine),
-                            providers={args.provider: provider}, cipher=cipher, http=http,
-                            clock=clock, concurrency=CONCURRENCY)
-        timer = CoreTimer()
-        capture.record_touchpoint = timer  # type: ignore[assignment]
-        started = time.perf_counter()
-        report = await sync.run_once()
-        sync_seconds = time.perf_counter() - started
+        # First the same calendars for users with no contacts (nothing to log): the
+        # connector's own cost; then with contacts, where every meeting with one of them
+        # is a touchpoint written through the core's record_touchpoint.
+        for label, contacts, prefix in (("no contacts (connector only)", 0, "bare-"),
+                                        (f"{args.contacts} contacts per user", args.contacts,
+                                         "")):
+            floor_s, sync_s, pages, report = await measure(
+                engine, fake, provider, cipher, http, users=args.users, events=args.events,
+                contacts=contacts, prefix=prefix)
+            print(f"  {label}: {pages} pages")
+            print(f"    floor (fetch the same pages only): {floor_s:7.2f} s")
+            print(f"    sync (CalendarSync.run_once):      {sync_s:7.2f} s   "
+                  f"ratio {sync_s / floor_s:.1f}x   {report.logged} touchpoints")
         await http.aclose()
     async with db.session_factory(engine)() as session:
         touchpoints = await session.scalar(select(func.count()).select_from(Touchpoint))
         briefs = await upcoming_meetings(session, start=NOW, end=NOW + timedelta(days=2))
     await engine.dispose()
-    assert report.synced == seeded.users and touchpoints == seeded.expected_touchpoints
-    print(f"calendar sync, {args.provider}, {engine.dialect.name}: {seeded.users} users x "
-          f"{args.events} events last week (+3 upcoming each), {pages} pages")
-    print(f"  floor (fetch the same pages only): {floor_seconds:7.2f} s")
-    print(f"  sync (CalendarSync.run_once):      {sync_seconds:7.2f} s   "
-          f"ratio {sync_seconds / floor_seconds:.1f}x")
-    print(f"    of which inside the core's record_touchpoint ({timer.calls} calls): "
-          f"{timer.seconds:.2f} s; the rest against the floor: "
-          f"{(sync_seconds - timer.seconds) / floor_seconds:.1f}x")
     print(f"  produced: {touchpoints} meeting touchpoints, {len(briefs)} upcoming meetings "
           f"with contacts ready for a brief")
 

@@ -24,13 +24,14 @@ class Seeded:
     # Touchpoints a correct sync writes: one per (ended event, contact attending).
     expected_touchpoints: int
     accounts: list[str]
+    access_tokens: list[str]
 
 
 async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                          cipher: TokenCipher, now: datetime, *, users: int,
                          events_per_user: int, contacts_per_user: int = 12,
                          colleagues: int = 40, upcoming_per_user: int = 0,
-                         seed: int = 7) -> Seeded:
+                         seed: int = 7, prefix: str = "") -> Seeded:
     """`users` users, each with contacts (a share of their colleagues, by email) and a
     calendar of `events_per_user` meetings over the last week with 1-4 colleagues each, plus
     `upcoming_per_user` meetings in the next two days."""
@@ -47,7 +48,7 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                 disclosure_policy="optional", active=True, created_at=now)
                 .returning(Workspace.id))).scalar_one()
         user_ids = list((await connection.execute(insert(User).returning(User.id), [dict(
-            workspace_id=workspace_id, external_id=f"{provider}-user-{n}",
+            workspace_id=workspace_id, external_id=f"{prefix}{provider}-user-{n}",
             display_name=f"User {n}", tz="UTC", tz_from_platform=True,
             window_start_minute=540, window_end_minute=1020, working_days=31, daily_cap=3,
             digest=True, ai_enabled=True, tone="warm", weekly_summary=True, active=True,
@@ -65,11 +66,13 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
         known = {(c["user_id"], c["email"]) for c in contacts}
         rows = []
         accounts = []
+        tokens = []
         expected = 0
         for n, user_id in enumerate(user_ids):
-            account = f"{provider}-user-{n}@example.com"
+            account = f"{prefix}{provider}-user-{n}@example.com"
             accounts.append(account)
             grant, access = fake.oauth.issue_grant(client_id, account, "seeded")
+            tokens.append(access)
             assert grant.refresh_token is not None
             rows.append(dict(
                 workspace_id=workspace_id, user_id=user_id, provider=provider,
@@ -90,4 +93,4 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
                     expected += sum((user_id, p) in known for p in people)
         await connection.execute(insert(CalendarConnection), rows)
     return Seeded(users=users, events=users * (events_per_user + upcoming_per_user),
-                  expected_touchpoints=expected, accounts=accounts)
+                  expected_touchpoints=expected, accounts=accounts, access_tokens=tokens)
