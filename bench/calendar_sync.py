@@ -1,16 +1,19 @@
 """Calendar sync cost against its floor: syncing N users' calendars vs only fetching the same
 pages from the same fake, side by side in one run.
 
-Seeds N users, each with contacts and a connected calendar of E meetings over the last week
-(plus a few in the coming days, for briefs), on a local Google (or Microsoft) fake; then times:
+Seeds N users with a connected calendar of E meetings over the last week (plus 3 in the coming
+days, for briefs) on a local Google (or Microsoft) fake, twice: first users with no contacts
+(the connector's own cost: nothing to log), then users with contacts (every meeting with one
+of them becomes a touchpoint through the core's record_touchpoint). For each set it times:
   floor  the same events.list (or calendarView/delta) pages fetched with the same client, the
          same pool and the same concurrency, bodies parsed as JSON, nothing else;
   sync   CalendarSync.run_once(): claim with leases, fetch, parse, match attendees to
          contacts, store captured events, log `meeting` touchpoints through the core, record
          cursors and tokens.
-Prints both times, the ratio, the touchpoints written and the meetings ready for a brief.
+Prints both times and their ratio per set, the touchpoints written and the meetings ready for
+a brief. `--url` to PostgreSQL drops and recreates the `public` schema: use a scratch database.
 
-    python bench/calendar_sync.py                       # make bench scale: 100 users x 50 events
+    python bench/calendar_sync.py                       # make bench scale: 50 users x 50 meetings
     python bench/calendar_sync.py --users 1000          # the issue's scale, SQLite
     python bench/calendar_sync.py --provider microsoft --users 200
     python bench/calendar_sync.py --url postgresql+asyncpg://postgres@127.0.0.1/bench
@@ -145,7 +148,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--contacts", type=int, default=12, help="contacts per user")
     parser.add_argument("--provider", choices=("google", "microsoft"), default="google")
