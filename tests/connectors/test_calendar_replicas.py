@@ -4,6 +4,7 @@ connection is claimed by one, and each meeting logged once even when two runs ov
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,9 +19,9 @@ from tests.fakes.google_api import FakeGoogle
 from tests.fakes.microsoft_api import FakeMicrosoft
 
 
-async def _touchpoints(engine: AsyncEngine) -> list[tuple[int, object]]:
+async def _touchpoints(engine: AsyncEngine) -> list[tuple[int, datetime]]:
     async with db.session_factory(engine)() as session:
-        return [tuple(row) for row in await session.execute(
+        return [(contact_id, happened_at) for contact_id, happened_at in await session.execute(
             select(Touchpoint.contact_id, Touchpoint.happened_at))]
 
 

@@ -101,7 +101,7 @@ class FakeCalendar:
             event_type: str = "default", event_id: str | None = None,
             owner_response: str = "accepted") -> FakeEvent:
         """Add an event the owner is invited to (or organizes, when organizer is the owner)."""
-        zone = time_zone or getattr(start.tzinfo, "key", "UTC")
+        zone: str = time_zone or str(getattr(start.tzinfo, "key", "UTC"))
         start = start.astimezone(ZoneInfo(zone))
         people = [a if isinstance(a, FakeAttendee) else FakeAttendee(email=a.lower())
                   for a in attendees]

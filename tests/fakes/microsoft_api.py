@@ -204,12 +204,11 @@ class FakeMicrosoft(LocalServer):
         if self._failures:
             failure = self._failures.popleft()
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
-            if failure.status == 429:
-                body = graph_error("ApplicationThrottled",
-                                   "Application is over its MailboxConcurrency limit.")
-            else:
-                body = graph_error("ServiceNotAvailable", "Service unavailable.")
-            return web.json_response(body, status=failure.status, headers=headers)
+            error = graph_error("ApplicationThrottled",
+                                "Application is over its MailboxConcurrency limit.") \
+                if failure.status == 429 else graph_error("ServiceNotAvailable",
+                                                          "Service unavailable.")
+            return web.json_response(error, status=failure.status, headers=headers)
         calendar = self.calendar(account)
         size, zone, applied = self._preferences(request)
         if self.page_limit is not None:

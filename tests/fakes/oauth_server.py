@@ -167,15 +167,15 @@ class OAuthServer:
                 self.refresh_tokens[grant.refresh_token] = grant
             return 200, self._issue(grant, with_refresh=True)
         if grant_type == "refresh_token":
-            grant = self.refresh_tokens.get(form.get("refresh_token", ""))
-            if grant is None or grant.revoked:
+            held = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if held is None or held.revoked:
                 return 400, {"error": "invalid_grant",
                              "error_description": "Token has been expired or revoked."}
             if self.rotate_refresh_tokens:
-                del self.refresh_tokens[str(grant.refresh_token)]
-                grant.refresh_token = self._new_token("rt")
-                self.refresh_tokens[grant.refresh_token] = grant
-            return 200, self._issue(grant, with_refresh=self.rotate_refresh_tokens)
+                del self.refresh_tokens[str(held.refresh_token)]
+                held.refresh_token = self._new_token("rt")
+                self.refresh_tokens[held.refresh_token] = held
+            return 200, self._issue(held, with_refresh=self.rotate_refresh_tokens)
         return 400, {"error": "unsupported_grant_type",
                      "error_description": f"Invalid grant_type: {grant_type}"}
 
