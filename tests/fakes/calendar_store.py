@@ -9,14 +9,32 @@ description and a location on purpose: the tests assert that none of them is eve
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 RESPONSES = ("accepted", "declined", "tentative", "needsAction")
+
+
+def opaque_token(payload: dict[str, Any]) -> str:
+    """A page, sync or delta token: opaque to clients, readable by the fake that made it."""
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()
+                                    ).decode().rstrip("=")
+
+
+def read_token(token: str) -> dict[str, Any] | None:
+    """The payload of an `opaque_token`, or None for anything else (a forged token)."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass

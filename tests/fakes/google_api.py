@@ -21,8 +21,6 @@ GOOGLE_API_URL at ``fake.base_url``):
 
 from __future__ import annotations
 
-import base64
-import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from tests.fakes.calendar_store import FakeCalendar, Instance
+from tests.fakes.calendar_store import FakeCalendar, Instance, opaque_token, read_token
 from tests.fakes.local_server import LocalServer
 from tests.fakes.oauth_server import OAuthServer, utcnow
 
@@ -57,19 +55,6 @@ class _Failure:
     status: int
     retry_after: str | None
     reason: str | None
-
-
-def _encode(payload: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()
-                                    ).decode().rstrip("=")
-
-
-def _decode(token: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, TypeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -218,14 +203,14 @@ class FakeGoogle(LocalServer):
         if self.page_limit is not None:
             max_results = min(max_results, self.page_limit)
         if "pageToken" in query:
-            state = _decode(query["pageToken"])
+            state = read_token(query["pageToken"])
             if state is None:
                 raise _BadRequest(400, "Invalid page token", "invalid")
         elif "syncToken" in query:
             for name in _NOT_WITH_SYNC_TOKEN:
                 if name in query:
                     raise _BadRequest(400, f"Sync token cannot be used with {name}.", "invalid")
-            token = _decode(query["syncToken"])
+            token = read_token(query["syncToken"])
             if token is None:
                 raise _BadRequest(400, "Invalid sync token value.", "invalid")
             state = {"base": token["s"], "snap": calendar.seq, "off": 0, "e": token["e"],
@@ -252,9 +237,9 @@ class FakeGoogle(LocalServer):
             "defaultReminders": [{"method": "popup", "minutes": 10}],
             "items": [self.render(calendar, item) for item in page]}
         if offset + max_results < len(items):
-            body["nextPageToken"] = _encode({**state, "off": offset + max_results})
+            body["nextPageToken"] = opaque_token({**state, "off": offset + max_results})
         else:
-            body["nextSyncToken"] = _encode({"s": state["snap"], "e": calendar.epoch,
+            body["nextSyncToken"] = opaque_token({"s": state["snap"], "e": calendar.epoch,
                                              "se": state["se"]})
         return body
 

@@ -20,7 +20,6 @@ One server for both hosts (point MICROSOFT_LOGIN_URL and MICROSOFT_GRAPH_URL at
 from __future__ import annotations
 
 import base64
-import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from tests.fakes.calendar_store import FakeCalendar, Instance
+from tests.fakes.calendar_store import FakeCalendar, Instance, opaque_token, read_token
 from tests.fakes.local_server import LocalServer
 from tests.fakes.oauth_server import OAuthServer, utcnow
 
@@ -66,19 +65,6 @@ class GraphRequest:
 class _Failure:
     status: int
     retry_after: str | None
-
-
-def _token(payload: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()
-                                    ).decode().rstrip("=")
-
-
-def _untoken(value: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (ValueError, TypeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def graph_error(code: str, message: str) -> dict[str, Any]:
@@ -215,9 +201,9 @@ class FakeMicrosoft(LocalServer):
             size = min(size, self.page_limit)
         query = request.query
         if "$skiptoken" in query:
-            state = _untoken(query["$skiptoken"])
+            state = read_token(query["$skiptoken"])
         elif "$deltatoken" in query:
-            token = _untoken(query["$deltatoken"])
+            token = read_token(query["$deltatoken"])
             state = None if token is None else {**token, "base": token["seq"],
                                                 "snap": calendar.seq, "off": 0}
         else:
@@ -246,9 +232,10 @@ class FakeMicrosoft(LocalServer):
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(event)",
             "value": [self.render(calendar, unit, removed, zone) for unit, removed in page]}
         if offset + size < len(items):
-            body["@odata.nextLink"] = f"{base}?$skiptoken={_token({**state, 'off': offset + size})}"
+            skip = opaque_token({**state, "off": offset + size})
+            body["@odata.nextLink"] = f"{base}?$skiptoken={skip}"
         else:
-            delta = _token({"e": calendar.epoch, "w": state["w"], "seq": state["snap"]})
+            delta = opaque_token({"e": calendar.epoch, "w": state["w"], "seq": state["snap"]})
             body["@odata.deltaLink"] = f"{base}?$deltatoken={delta}"
         headers = {"Preference-Applied": ", ".join(applied)} if applied else {}
         return web.json_response(body, headers=headers)
