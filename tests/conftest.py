@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fakes.openai_fixtures",
     "tests.fakes.teams_fixtures",
     "tests.fakes.slack_fixtures",
+    "tests.fakes.calendar_fixtures",
 ]
 
 PG_URL_ENV = "RAPPORT_TEST_DATABASE_URL"

@@ -32,6 +32,19 @@ async def run_sweep(sweeper: Sweeper,
         on_report(report, time.perf_counter() - started)
 
 
+def guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """An extra job's body with the sweep's failure policy: logged, and the next run retries."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except Exception as error:  # the scheduler must survive a failed run
+            logger.error("job failed; the next run retries",
+                         extra={"job": name, "error": type(error).__name__})
+
+    return run
+
+
 def build_scheduler(*, sweeper: Sweeper, sweep_seconds: float,
                     extra_jobs: list[tuple[Callable[[], Awaitable[Any]], float]] | None = None,
                     on_report: Callable[[SweepReport, float], None] | None = None,

@@ -323,3 +323,117 @@ class SeenSignature(Base):
 
     signature: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarConnection(Base):
+    """A user's link to one calendar provider (issue 16): encrypted tokens and a sync cursor.
+
+    `next_sync_at` is the one moment the calendar job compares against, like Nudge's
+    `deliver_after`: the next sync while active, the lease expiry while claimed, a retry of the
+    "your calendar was disconnected" message while paused and not yet told, NULL otherwise.
+    """
+
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("user_id", "provider"),
+        Index("ix_connections_next_sync_at", "next_sync_at",
+              sqlite_where=text("next_sync_at IS NOT NULL"),
+              postgresql_where=text("next_sync_at IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    # active | paused (the provider refused the grant; the user is told once) | revoked
+    # (disconnected by the user: tokens gone, row kept so captured meetings are not doubled
+    # on reconnect).
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    # Ciphertexts from the injected TokenCipher; never the tokens themselves.
+    refresh_token_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    access_token_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Google's nextSyncToken or Graph's @odata.deltaLink; NULL means a bounded full sync next.
+    sync_cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The range the last full sync covered (Graph's delta window is fixed per round).
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failures: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    paused_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OAuthState(Base):
+    """A pending consent: single-use, bound to one user and provider, short-lived."""
+
+    __tablename__ = "oauth_states"
+    __table_args__ = (UniqueConstraint("state_hash"),
+                      Index("ix_oauth_states_expires_at", "expires_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # SHA-256 of the state: the database never holds a value that completes a consent.
+    state_hash: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    # The PKCE code_verifier must be sent back to the token endpoint, so it is encrypted,
+    # not hashed.
+    code_verifier_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CapturedEvent(Base):
+    """One calendar event instance with at least one contact: times only, never its title,
+    description or location. Keyed by the provider's instance id, so it is handled once."""
+
+    __tablename__ = "captured_events"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "event_id"),
+        Index("ix_captured_events_connection_id_series_id", "connection_id", "series_id"),
+        Index("ix_captured_events_user_id_start_at", "user_id", "start_at"),
+        Index("ix_captured_events_start_at", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The provider's id of this instance (Google instance id, Graph occurrence id).
+    event_id: Mapped[str] = mapped_column(String(1024))
+    # The recurring series and the instance's original start: the instance key.
+    series_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    instance_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CapturedAttendee(Base):
+    """A contact met in a captured event, and the touchpoint logged for it once it ended.
+
+    `logged_at` set with `touchpoint_id` NULL means handled without a touchpoint of ours (the
+    person deleted it, or had typed one that day): it is never logged again.
+    """
+
+    __tablename__ = "captured_attendees"
+    __table_args__ = (
+        UniqueConstraint("captured_event_id", "contact_id"),
+        Index("ix_captured_attendees_contact_id", "contact_id"),
+        Index("ix_captured_attendees_touchpoint_id", "touchpoint_id",
+              sqlite_where=text("touchpoint_id IS NOT NULL"),
+              postgresql_where=text("touchpoint_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    captured_event_id: Mapped[int] = mapped_column(
+        ForeignKey("captured_events.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoints.id", ondelete="SET NULL"), nullable=True)
+    logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -7,21 +7,57 @@ without a cascade or an export entry fails here.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from rapport.bot.connectors.calendars.connections import export_calendar_data
 from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
-from rapport.storage.models import Base, Contact, ConversationRef, ImportantDate, Nudge
+from rapport.storage.models import (
+    Base,
+    CalendarConnection,
+    CapturedAttendee,
+    CapturedEvent,
+    Contact,
+    ConversationRef,
+    ImportantDate,
+    Nudge,
+    OAuthState,
+)
 from tests.bot import seed
 from tests.conftest import Clock, console_user, snapshot
 
 # Export key for each table that holds a user's rows.
 EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "notes",
                "important_dates": "important_dates", "nudges": "nudges", "drafts": "drafts",
-               "conversation_refs": "conversation_refs"}
+               "conversation_refs": "conversation_refs",
+               # Calendar tables (issue 16): export_calendar_data, which `export` includes
+               # once the core wires calendars.
+               "connections": "calendar_connections", "captured_events": "calendar_meetings",
+               "oauth_states": "calendar_consents_pending"}
+
+
+async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
+                            now: datetime) -> None:
+    """A connected calendar, a meeting with Dana logged from it, and a pending consent."""
+    workspace_id, user_id = ctx_ids
+    connection = CalendarConnection(
+        workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
+        refresh_token_encrypted="ciphertext-of-a-refresh-token", next_sync_at=now,
+        connected_at=now, updated_at=now)
+    await seed.add_all(session, connection)
+    meeting = CapturedEvent(connection_id=connection.id, workspace_id=workspace_id,
+                            user_id=user_id, event_id=f"evt{user_id}", start_at=now,
+                            end_at=now, updated_at=now)
+    await seed.add_all(session, meeting, OAuthState(
+        state_hash=f"{user_id:064d}", workspace_id=workspace_id, user_id=user_id,
+        provider="microsoft", code_verifier_encrypted="ciphertext", expires_at=now,
+        created_at=now))
+    await seed.add_all(session, CapturedAttendee(captured_event_id=meeting.id,
+                                                 contact_id=dana.id))
 
 
 async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
@@ -53,6 +89,7 @@ async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
             ConversationRef(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
                             platform="console", conversation_id=f"dm-{name}",
                             reference_json="{}", updated_at=now))
+        await _calendar_history(session, (ctx.workspace_id, ctx.user_id), dana, now)
     clock.advance(minutes=1)
     return ctx.user_id
 
@@ -81,6 +118,12 @@ async def test_export_contains_every_row_of_the_user(any_engine: AsyncEngine, cl
     assert reply.ok and reply.attachment is not None
     assert reply.attachment.filename == "rapport-export.json"
     data: dict[str, Any] = json.loads(reply.attachment.data)
+    async with rapport.sessions() as session:
+        calendar = await export_calendar_data(session, user_id)
+    assert "ciphertext" not in repr(calendar)  # no token, verifier or state hash
+    data.update(json.loads(json.dumps(calendar, default=str)))
+    assert data["calendar_meetings"][0]["contacts"][0]["contact_id"] in {
+        c["id"] for c in data["contacts"]}
     in_db = await _rows_of_user(any_engine, user_id)
     assert in_db["users"] == {data["user"]["id"]}
     for table, ids in in_db.items():

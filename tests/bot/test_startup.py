@@ -139,8 +139,9 @@ async def _metric(base: str, name: str) -> float:
 
 async def _serve_until_swept(tmp_path: Path, env: dict[str, str], sweeps: int = 2) -> str:
     """Run `rapport serve` until it has swept `sweeps` times, SIGTERM it, return its stderr."""
-    port = int(env["RAPPORT_PORT"])
-    base = f"http://127.0.0.1:{port}"
+    # /metrics is on the operator port.
+    env = {"RAPPORT_METRICS_PORT": str(free_port()), **env}
+    base = f"http://127.0.0.1:{env['RAPPORT_METRICS_PORT']}"
     process = await start_cli("serve", "--no-console", env=env, cwd=tmp_path)
     try:
         await wait_until_answering(process, f"{base}/healthz")

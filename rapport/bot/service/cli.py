@@ -155,7 +155,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         raise
     sched = build_scheduler(
         sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
-        on_report=runtime.metrics.record_sweep,
+        extra_jobs=runtime.scheduled_jobs(), on_report=runtime.metrics.record_sweep,
         uninstall_grace=timedelta(days=settings.uninstall_grace_days)) if with_scheduler else None
     if sched is not None:
         sched.start()

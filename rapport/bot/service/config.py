@@ -71,6 +71,22 @@ class Settings(BaseSettings):
     ai_deployment: str | None = Field(None, validation_alias="RAPPORT_AI_DEPLOYMENT")
     ai_timeout_seconds: float = Field(20, validation_alias="RAPPORT_AI_TIMEOUT_SECONDS")
 
+    # Calendar connections (docs/calendars.md). The URLs are overridable for local fakes.
+    public_url: str | None = Field(None, validation_alias="RAPPORT_PUBLIC_URL")
+    google_client_id: str | None = Field(None, validation_alias="GOOGLE_CLIENT_ID")
+    google_client_secret: str | None = Field(None, validation_alias="GOOGLE_CLIENT_SECRET")
+    # Unset: Google's own hosts (consent on accounts.google.com, tokens on oauth2.googleapis.com).
+    google_oauth_url: str | None = Field(None, validation_alias="GOOGLE_OAUTH_URL")
+    google_api_url: str = Field("https://www.googleapis.com", validation_alias="GOOGLE_API_URL")
+    microsoft_client_id: str | None = Field(None, validation_alias="MICROSOFT_CLIENT_ID")
+    microsoft_client_secret: str | None = Field(None, validation_alias="MICROSOFT_CLIENT_SECRET")
+    microsoft_tenant: str | None = Field(None, validation_alias="MICROSOFT_TENANT")
+    microsoft_login_url: str = Field("https://login.microsoftonline.com",
+                                     validation_alias="MICROSOFT_LOGIN_URL")
+    microsoft_graph_url: str = Field("https://graph.microsoft.com",
+                                     validation_alias="MICROSOFT_GRAPH_URL")
+    calendar_sync_seconds: float = Field(300, validation_alias="RAPPORT_CALENDAR_SYNC_SECONDS")
+
     @property
     def slack_configured(self) -> bool:
         """Slack is on with a signing secret plus a bot token, OAuth, or Socket Mode."""
@@ -80,6 +96,37 @@ class Settings(BaseSettings):
     def teams_configured(self) -> bool:
         """Teams is on with an app id, or explicitly in emulator mode."""
         return bool(self.microsoft_app_id) or self.teams_enabled
+
+    @property
+    def microsoft_calendar_secret(self) -> str | None:
+        """The client secret; the bot's own password when the client is the bot's app."""
+        if self.microsoft_client_secret:
+            return self.microsoft_client_secret
+        if self.microsoft_client_id and self.microsoft_client_id == self.microsoft_app_id:
+            return self.microsoft_app_password
+        return None
+
+    @property
+    def microsoft_calendar_tenant(self) -> str:
+        """`common` (work, school and personal accounts) unless the app is single-tenant."""
+        if self.microsoft_tenant:
+            return self.microsoft_tenant
+        if self.microsoft_client_id == self.microsoft_app_id and \
+                self.microsoft_app_type == "SingleTenant" and self.microsoft_app_tenant_id:
+            return self.microsoft_app_tenant_id
+        return "common"
+
+    @property
+    def calendar_providers(self) -> tuple[str, ...]:
+        """Calendar providers with credentials and a public URL for their redirect URIs."""
+        if not self.public_url:
+            return ()
+        providers: list[str] = []
+        if self.google_client_id and self.google_client_secret:
+            providers.append("google")
+        if self.microsoft_client_id and self.microsoft_calendar_secret:
+            providers.append("microsoft")
+        return tuple(providers)
 
     @property
     def any_platform_configured(self) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +19,10 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import Messenger
 from rapport.scheduler.planner import utcnow
 from rapport.storage import db
+
+if TYPE_CHECKING:
+    from rapport.bot.connectors.calendars.service import CalendarService
+    from rapport.bot.connectors.cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +38,8 @@ class Runtime:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
+    # Calendar connections and their sync job, when a provider is configured (issue 16).
+    calendars: CalendarService | None = None
     _sweeper: Sweeper | None = None
 
     @property
@@ -51,15 +58,29 @@ class Runtime:
                                     lease_seconds=self.settings.lease_seconds, clock=self.clock)
         return self._sweeper
 
+    def scheduled_jobs(self) -> list[tuple[Callable[[], Awaitable[Any]], float]]:
+        """Interval jobs besides the sweep that this configuration needs: (job, seconds)."""
+        from rapport.scheduler.jobs import guarded
+
+        if self.calendars is None:
+            return []
+        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds)]
+
     async def close(self) -> None:
+        if self.calendars is not None:
+            await self.calendars.aclose()
         if self.drafts is not None:
             await self.drafts.close()
         await self.engine.dispose()
 
 
 async def build_runtime(settings: Settings | None = None, *, upgrade: bool = True,
-                        clock: Callable[[], datetime] = utcnow) -> Runtime:
-    """Engine, schema at head, use cases: the common start of every role."""
+                        clock: Callable[[], datetime] = utcnow,
+                        token_cipher: TokenCipher | None = None) -> Runtime:
+    """Engine, schema at head, use cases: the common start of every role.
+
+    `token_cipher` encrypts calendar tokens at rest; without one, calendars stay off.
+    """
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
     if upgrade:
@@ -74,5 +95,15 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     sessions = db.session_factory(engine)
     drafts = build_draft_service(sessions=sessions, settings=settings, clock=clock)
     rapport = Rapport(sessions=sessions, clock=clock, drafter=drafts)
+    calendars = None
+    if settings.calendar_providers:  # imported only then: it brings Authlib and httpx2
+        from rapport.bot.connectors.calendars.service import build_calendar_service
+        from rapport.storage.secrets import Secrets
+
+        # Refresh tokens at rest are encrypted with RAPPORT_ENCRYPTION_KEY (startup.py refuses
+        # calendars without it); tests inject their own cipher.
+        cipher = token_cipher or Secrets.from_setting(settings.encryption_key)
+        calendars = build_calendar_service(settings, sessions=sessions, cipher=cipher,
+                                           clock=clock)
     return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
-                   clock=clock)
+                   clock=clock, calendars=calendars)

@@ -116,6 +116,10 @@ async def build_web_app(runtime: Runtime, *, installers: list[RouteInstaller] | 
     app.router.add_get("/healthz", healthz)
     for install in installers or []:
         await install(app, runtime)
+    if runtime.calendars is not None:
+        from rapport.bot.connectors.calendars.web import install_calendar_callbacks
+
+        await install_calendar_callbacks(app, runtime)
     return app
 
 

@@ -118,6 +118,21 @@ def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
     if platforms:
         _check_slack(settings, web=web)
         _check_teams(settings)
+    _check_secrets(settings)
+
+
+def _check_secrets(settings: Settings) -> None:
+    from rapport.storage.secrets import Secrets, SecretsError
+
+    try:
+        Secrets.from_setting(settings.encryption_key)
+    except SecretsError as problem:
+        raise StartupError(f"RAPPORT_ENCRYPTION_KEY: {problem}") from problem
+    if settings.calendar_providers and not settings.encryption_key \
+            and not settings.allow_plaintext_tokens:
+        raise StartupError("Calendars are configured (GOOGLE_* or MICROSOFT_CLIENT_*): set "
+                           "RAPPORT_ENCRYPTION_KEY so their refresh tokens are encrypted at "
+                           "rest (docs/security.md), or unset the calendar credentials.")
 
 
 def _check_slack(settings: Settings, *, web: bool) -> None:

@@ -1,0 +1,318 @@
+"""Connecting and disconnecting calendars: the consent flow (authorization code with PKCE,
+a state bound to one user and used once), token storage (encrypted), revocation.
+
+The core calls `start` from `connect calendar`, `disconnect` from `disconnect calendar`, and
+`forget_user` from `forget me` (before deleting the user, so tokens are revoked at the
+provider first). The web callbacks (`web.py`) call `complete`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.connectors.calendars.oauth import CalendarHttp
+from rapport.bot.connectors.calendars.providers import ProviderConfig
+from rapport.bot.connectors.cipher import TokenCipher
+from rapport.scheduler.planner import utcnow
+from rapport.storage.models import (
+    CalendarConnection,
+    CapturedAttendee,
+    CapturedEvent,
+    OAuthState,
+)
+
+logger = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+
+
+class ProviderNotConfigured(LookupError):
+    """`connect calendar <provider>` for a provider this deployment has no app for."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentResult:
+    """What a callback achieved; `reason` is one of the REASONS keys."""
+
+    ok: bool
+    reason: str
+    provider: str
+    user_id: int | None = None
+
+
+# What the callback page says for each outcome (never a token, never a provider's message).
+REASONS: dict[str, str] = {
+    "connected": "Connected. You can close this tab.",
+    "unknown_state": "This link was already used or is not one Rapport made. Ask Rapport for "
+                     "a new one with “connect calendar”.",
+    "expired": "This link has expired. Ask Rapport for a new one with “connect calendar”.",
+    "wrong_provider": "This link belongs to another calendar provider. Ask Rapport for a new "
+                      "one with “connect calendar”.",
+    "denied": "Not connected: access was not granted. Nothing was stored.",
+    "scope_missing": "Not connected: calendar access was not granted (the calendar box was "
+                     "left unticked). Nothing was stored.",
+    "no_refresh_token": "Not connected: the provider did not grant offline access. Try "
+                        "“connect calendar” again.",
+    "exchange_failed": "Not connected: the provider refused to complete the connection. Try "
+                       "“connect calendar” again.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """One connection as the person may see it (no tokens)."""
+
+    provider: str
+    status: str
+    connected_at: datetime
+    last_synced_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """What `disconnect` did for one provider."""
+
+    provider: str
+    # False when the provider could not be reached or has no revocation endpoint
+    # (Microsoft): the person can remove the app's access in their account settings.
+    revoked_at_provider: bool
+
+
+def state_hash(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class CalendarConnections:
+    """Connect, complete, disconnect and forget calendar connections."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
+                 providers: Mapping[str, ProviderConfig], cipher: TokenCipher,
+                 http: CalendarHttp, clock: Callable[[], datetime] = utcnow,
+                 state_ttl: timedelta = STATE_TTL) -> None:
+        self.sessions = sessions
+        self.providers = dict(providers)
+        self.cipher = cipher
+        self.http = http
+        self.clock = clock
+        self.state_ttl = state_ttl
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        """Providers a person can connect here ("google", "microsoft")."""
+        return tuple(self.providers)
+
+    def _provider(self, name: str) -> ProviderConfig:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise ProviderNotConfigured(name) from None
+
+    async def start(self, user_id: int, workspace_id: int, provider: str) -> str:
+        """A consent URL for this user, valid once for STATE_TTL; send it privately."""
+        config = self._provider(provider)
+        now = self.clock()
+        state = secrets.token_urlsafe(32)
+        # RFC 7636: 43-128 characters from the unreserved set; Authlib derives the S256
+        # challenge, which alone travels through the browser.
+        verifier = generate_token(64)
+        async with self.sessions() as session, session.begin():
+            # Expired consents are of no use to anyone: sweep them while we are here.
+            await session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
+            session.add(OAuthState(state_hash=state_hash(state), workspace_id=workspace_id,
+                                   user_id=user_id, provider=provider,
+                                   code_verifier_encrypted=self.cipher.encrypt(verifier),
+                                   expires_at=now + self.state_ttl, created_at=now))
+        client = self.http.client(config)
+        async with client:
+            url, _ = client.create_authorization_url(
+                config.authorize_url, state=state, code_verifier=verifier,
+                **config.authorize_params)
+        return str(url)
+
+    async def complete(self, provider: str, *, state: str | None, code: str | None,
+                       error: str | None = None) -> ConsentResult:
+        """Finish a consent from the provider's redirect: the state is consumed whatever
+        happens next, so a link works once."""
+        now = self.clock()
+        if not state:
+            return ConsentResult(False, "unknown_state", provider)
+        async with self.sessions() as session, session.begin():
+            row = (await session.execute(
+                delete(OAuthState).where(OAuthState.state_hash == state_hash(state))
+                .returning(OAuthState.user_id, OAuthState.workspace_id, OAuthState.provider,
+                           OAuthState.code_verifier_encrypted, OAuthState.expires_at))).first()
+        if row is None:
+            return ConsentResult(False, "unknown_state", provider)
+        user_id, workspace_id, state_provider, verifier_encrypted, expires_at = row
+        if state_provider != provider or provider not in self.providers:
+            return ConsentResult(False, "wrong_provider", provider, user_id)
+        if expires_at <= now:
+            return ConsentResult(False, "expired", provider, user_id)
+        if error or not code:
+            return ConsentResult(False, "denied", provider, user_id)
+        config = self.providers[provider]
+        client = self.http.client(config)
+        async with client:
+            try:
+                token = await client.fetch_token(
+                    config.token_url, grant_type="authorization_code", code=code,
+                    code_verifier=self.cipher.decrypt(verifier_encrypted))
+            except (OAuthError, httpx2.HTTPError) as failure:
+                # Logged by kind only: the provider's description can echo request values.
+                logger.warning("calendar consent refused by the token endpoint",
+                               extra={"provider": provider, "user_id": user_id,
+                                      "error": getattr(failure, "error", None)
+                                      or type(failure).__name__})
+                return ConsentResult(False, "exchange_failed", provider, user_id)
+        if not config.grants_calendar(token.get("scope")):
+            await self._revoke(config, token.get("refresh_token") or token.get("access_token"))
+            return ConsentResult(False, "scope_missing", provider, user_id)
+        refresh_token = token.get("refresh_token")
+        if not refresh_token:
+            return ConsentResult(False, "no_refresh_token", provider, user_id)
+        await self._store(user_id, workspace_id, provider, str(token["access_token"]),
+                          str(refresh_token), float(token.get("expires_in") or 3600), now)
+        logger.info("calendar connected", extra={"provider": provider, "user_id": user_id})
+        return ConsentResult(True, "connected", provider, user_id)
+
+    async def _store(self, user_id: int, workspace_id: int, provider: str, access_token: str,
+                     refresh_token: str, expires_in: float, now: datetime) -> None:
+        values = dict(
+            status="active", refresh_token_encrypted=self.cipher.encrypt(refresh_token),
+            access_token_encrypted=self.cipher.encrypt(access_token),
+            access_token_expires_at=now + timedelta(seconds=expires_in),
+            # A new grant starts with a bounded full sync; captured events stay, so meetings
+            # logged before a disconnect are not logged twice.
+            sync_cursor=None, window_start=None, window_end=None, next_sync_at=now,
+            lease_owner=None, failures=0, last_error=None, paused_notified_at=None,
+            updated_at=now)
+        async with self.sessions() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            # One row per user and provider: a reconnect (or two consents racing) updates it.
+            await session.execute(
+                insert(CalendarConnection)
+                .values(workspace_id=workspace_id, user_id=user_id, provider=provider,
+                        connected_at=now, **values)
+                .on_conflict_do_update(index_elements=[CalendarConnection.user_id,
+                                                       CalendarConnection.provider],
+                                       set_=dict(connected_at=now, **values)))
+
+    async def disconnect(self, user_id: int, provider: str | None = None) -> list[Disconnected]:
+        """Revoke the grant at the provider and delete the tokens (every provider when
+        `provider` is None). Touchpoints already logged stay; upcoming meetings go."""
+        c = CalendarConnection
+        query = select(c.id, c.provider, c.refresh_token_encrypted, c.access_token_encrypted) \
+            .where(c.user_id == user_id, c.status != "revoked")
+        if provider is not None:
+            query = query.where(c.provider == provider)
+        async with self.sessions() as session:
+            rows = (await session.execute(query)).all()
+        done: list[Disconnected] = []
+        for connection_id, name, refresh_encrypted, access_encrypted in rows:
+            config = self.providers.get(name)
+            encrypted = refresh_encrypted or access_encrypted
+            revoked = False
+            if config is not None and encrypted is not None:
+                revoked = await self._revoke(config, self.cipher.decrypt(encrypted))
+            now = self.clock()
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(c).where(c.id == connection_id)
+                    .values(status="revoked", refresh_token_encrypted=None,
+                            access_token_encrypted=None, access_token_expires_at=None,
+                            sync_cursor=None, next_sync_at=None, lease_owner=None,
+                            updated_at=now))
+                # Meetings not logged yet would only feed briefs: nothing reads them now.
+                await session.execute(
+                    delete(CapturedEvent).where(
+                        CapturedEvent.connection_id == connection_id,
+                        ~exists().where(CapturedAttendee.captured_event_id == CapturedEvent.id,
+                                        CapturedAttendee.logged_at.is_not(None))))
+                await session.execute(delete(OAuthState).where(OAuthState.user_id == user_id,
+                                                               OAuthState.provider == name))
+            logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
+                                                        "revoked": revoked})
+            done.append(Disconnected(provider=name, revoked_at_provider=revoked))
+        return done
+
+    async def forget_user(self, user_id: int) -> None:
+        """`forget me`: revoke every grant, then delete connections, captured events and
+        pending consents. Call before deleting the user (whose rows cascade anyway)."""
+        await self.disconnect(user_id)
+        async with self.sessions() as session, session.begin():
+            await session.execute(delete(CalendarConnection)
+                                  .where(CalendarConnection.user_id == user_id))
+            await session.execute(delete(OAuthState).where(OAuthState.user_id == user_id))
+
+    async def status(self, user_id: int) -> list[ConnectionStatus]:
+        """The user's connections, for `settings` and `export` (no tokens)."""
+        c = CalendarConnection
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(c.provider, c.status, c.connected_at, c.last_synced_at, c.last_error)
+                .where(c.user_id == user_id).order_by(c.provider))
+            return [ConnectionStatus(provider=row.provider, status=row.status,
+                                     connected_at=row.connected_at,
+                                     last_synced_at=row.last_synced_at,
+                                     last_error=row.last_error) for row in rows]
+
+    async def _revoke(self, config: ProviderConfig, token: str | None) -> bool:
+        """Revoke at the provider when it offers it; True when the provider confirmed."""
+        if config.revoke_url is None or not token:
+            return False
+        client = self.http.client(config)
+        async with client:
+            try:
+                response = await client.revoke_token(config.revoke_url, token=token)
+            except httpx2.HTTPError as failure:
+                logger.warning("calendar revocation failed",
+                               extra={"provider": config.name, "error": type(failure).__name__})
+                return False
+        # 400 invalid_token: already revoked or expired, which is what we wanted.
+        return response.status_code in (200, 400)
+
+
+async def export_calendar_data(session: AsyncSession, user_id: int
+                               ) -> dict[str, list[dict[str, object]]]:
+    """The user's calendar data for `export`: connections (never a token or cursor), the
+    meetings captured with the contacts met, and pending consents (never the state)."""
+    c, e, a, s = CalendarConnection, CapturedEvent, CapturedAttendee, OAuthState
+    connections = [dict(row._mapping) for row in await session.execute(
+        select(c.id, c.provider, c.status, c.connected_at, c.last_synced_at, c.last_error,
+               c.window_start, c.window_end, c.paused_notified_at)
+        .where(c.user_id == user_id).order_by(c.id))]
+    meetings: dict[int, dict[str, object]] = {}
+    for row in await session.execute(
+            select(e.id, c.provider, e.event_id, e.series_id, e.instance_start, e.start_at,
+                   e.end_at, a.contact_id, a.touchpoint_id, a.logged_at)
+            .join(c, c.id == e.connection_id)
+            .outerjoin(a, a.captured_event_id == e.id)
+            .where(e.user_id == user_id).order_by(e.start_at, e.id, a.contact_id)):
+        meeting = meetings.setdefault(row.id, {
+            "id": row.id, "provider": row.provider, "event_id": row.event_id,
+            "series_id": row.series_id, "instance_start": row.instance_start,
+            "start_at": row.start_at, "end_at": row.end_at, "contacts": []})
+        if row.contact_id is not None:
+            contacts = meeting["contacts"]
+            assert isinstance(contacts, list)
+            contacts.append({"contact_id": row.contact_id, "touchpoint_id": row.touchpoint_id,
+                             "logged_at": row.logged_at})
+    pending = [dict(row._mapping) for row in await session.execute(
+        select(s.id, s.provider, s.created_at, s.expires_at)
+        .where(s.user_id == user_id).order_by(s.id))]
+    return {"calendar_connections": connections, "calendar_meetings": list(meetings.values()),
+            "calendar_consents_pending": pending}

@@ -1,0 +1,155 @@
+"""Provider events turned into the little Rapport keeps: ids, times, who attended.
+
+The parsers read only ids, status, times, responses and email addresses. Titles, descriptions,
+locations and bodies are never read, so they cannot reach the database or a log line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Google event types that are not meetings with people.
+_GOOGLE_MEETING_TYPES = frozenset({"default", "fromGmail"})
+# Graph returns up to seven fractional digits ("2026-11-20T17:00:00.0000000").
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+class UnreadableEvent(ValueError):
+    """An event whose times cannot be read (an unknown time zone name, a malformed value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    email: str  # lower-cased
+    declined: bool
+    is_self: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """One event instance as the sync needs it; `removed` covers cancelled and deleted."""
+
+    event_id: str
+    series_id: str | None = None
+    instance_start: datetime | None = None
+    removed: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    all_day: bool = False
+    is_meeting: bool = True
+    user_declined: bool = False
+    attendees: tuple[Attendee, ...] = ()
+
+    @property
+    def attended(self) -> bool:
+        """A timed meeting the user did not decline (tentative and unanswered count)."""
+        return (not self.removed and not self.all_day and self.is_meeting
+                and not self.user_declined and self.start is not None and self.end is not None)
+
+    def partner_emails(self) -> frozenset[str]:
+        """Everyone else who did not decline: the people the user met."""
+        return frozenset(a.email for a in self.attendees if not a.is_self and not a.declined)
+
+
+def _aware(moment: datetime, zone: str | None) -> datetime:
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise UnreadableEvent(f"unknown time zone {zone!r}") from error
+    return moment.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _parse(value: str, zone: str | None) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+    except (TypeError, ValueError) as error:
+        raise UnreadableEvent("malformed date-time") from error
+    return _aware(moment, zone)
+
+
+# ----------------------------------------------------------------------------------- Google
+def _google_time(value: Mapping[str, Any] | None) -> tuple[datetime | None, bool]:
+    """(UTC moment, all-day) of an EventDateTime; all-day dates carry no moment."""
+    if not value:
+        return None, False
+    if "dateTime" in value:
+        return _parse(value["dateTime"], value.get("timeZone")), False
+    return None, "date" in value
+
+
+def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
+    """A Calendar v3 `Event` (events.list with singleEvents=true)."""
+    event_id = str(item["id"])
+    series_id = item.get("recurringEventId")
+    instance_start, _ = _google_time(item.get("originalStartTime"))
+    if item.get("status") == "cancelled":
+        return CalendarEvent(event_id=event_id, series_id=series_id,
+                             instance_start=instance_start, removed=True)
+    start, all_day = _google_time(item.get("start"))
+    end, _ = _google_time(item.get("end"))
+    attendees: dict[str, Attendee] = {}
+    user_declined = False
+    for attendee in item.get("attendees") or ():
+        email = str(attendee.get("email") or "").strip().lower()
+        if not email or attendee.get("resource"):
+            continue  # meeting rooms and equipment are not people
+        declined = attendee.get("responseStatus") == "declined"
+        is_self = bool(attendee.get("self"))
+        user_declined = user_declined or (is_self and declined)
+        attendees[email] = Attendee(email=email, declined=declined, is_self=is_self)
+    organizer = item.get("organizer") or {}
+    organizer_email = str(organizer.get("email") or "").strip().lower()
+    if organizer_email and organizer_email not in attendees:
+        attendees[organizer_email] = Attendee(email=organizer_email, declined=False,
+                                              is_self=bool(organizer.get("self")))
+    return CalendarEvent(
+        event_id=event_id, series_id=series_id, instance_start=instance_start,
+        start=start, end=end, all_day=all_day,
+        is_meeting=item.get("eventType", "default") in _GOOGLE_MEETING_TYPES,
+        user_declined=user_declined, attendees=tuple(attendees.values()))
+
+
+# ------------------------------------------------------------------------------------ Graph
+def _graph_time(value: Mapping[str, Any] | None) -> datetime | None:
+    if not value or not value.get("dateTime"):
+        return None
+    return _parse(value["dateTime"], value.get("timeZone"))
+
+
+def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
+    """A Graph `event` from calendarView/delta (an occurrence, exception or single event)."""
+    event_id = str(item["id"])
+    series_id = item.get("seriesMasterId")
+    original = item.get("originalStart")
+    instance_start = _parse(original, "UTC") if original else None
+    if "@removed" in item or item.get("isCancelled"):
+        return CalendarEvent(event_id=event_id, series_id=series_id,
+                             instance_start=instance_start, removed=True)
+    attendees: dict[str, Attendee] = {}
+    for attendee in item.get("attendees") or ():
+        email = str((attendee.get("emailAddress") or {}).get("address") or "").strip().lower()
+        if not email or attendee.get("type") == "resource":
+            continue
+        response = (attendee.get("status") or {}).get("response")
+        attendees[email] = Attendee(email=email, declined=response == "declined",
+                                    is_self=False)
+    organizer = str(((item.get("organizer") or {}).get("emailAddress") or {})
+                    .get("address") or "").strip().lower()
+    if organizer:
+        attendees[organizer] = Attendee(email=organizer, declined=False,
+                                        is_self=bool(item.get("isOrganizer")))
+    response = (item.get("responseStatus") or {}).get("response")
+    return CalendarEvent(
+        event_id=event_id, series_id=series_id, instance_start=instance_start,
+        start=_graph_time(item.get("start")), end=_graph_time(item.get("end")),
+        all_day=bool(item.get("isAllDay")),
+        # calendarView lists instances; a series master is only the pattern.
+        is_meeting=item.get("type") != "seriesMaster",
+        user_declined=response == "declined", attendees=tuple(attendees.values()))

@@ -1,0 +1,421 @@
+"""The calendar sync job: claim due connections with a lease, read their changes, capture.
+
+Replica-safe like the nudge sweep (`rapport.scheduler.delivery`): connections are claimed with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, or inside SQLite's single writer transaction, by setting
+`lease_owner` and moving `next_sync_at` to the lease's end; a crashed replica's claims expire
+and another replica takes them. Capturing is idempotent (see `capture`), so even two runs on
+one connection log each meeting once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rapport.bot.connectors.calendars import capture
+from rapport.bot.connectors.calendars.api import (
+    GrantRevoked,
+    Page,
+    ProviderFailed,
+    ProviderSession,
+    RateLimited,
+    Sleep,
+    SyncExpired,
+    Tokens,
+    google_pages,
+    graph_pages,
+)
+from rapport.bot.connectors.calendars.oauth import CalendarHttp
+from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
+from rapport.bot.connectors.cipher import TokenCipher
+from rapport.scheduler.planner import utcnow
+from rapport.storage.models import CalendarConnection, User
+
+logger = logging.getLogger(__name__)
+
+# A first sync, and a resync after an expired cursor, reach back this far: enough for "last
+# week's meetings", bounded so a resync is a few pages, not a calendar's whole history.
+RESYNC_DAYS = 30
+# Graph's delta round is fixed to one window: it reaches this far ahead (briefs need the
+# coming days), and a new round starts once fewer than ROLL_MARGIN of it remain.
+GRAPH_AHEAD = timedelta(days=60)
+GRAPH_ROLL_MARGIN = timedelta(days=7)
+# A connection the provider keeps failing is retried less and less often, up to this.
+MAX_BACKOFF = timedelta(hours=6)
+# Telling the person their calendar needs reconnecting is retried this often until it works.
+NOTIFY_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PausedConnection:
+    """A calendar that stopped syncing because the provider refused the grant."""
+
+    user_id: int
+    workspace_id: int
+    provider: str
+    reason: str
+
+
+# Returns True once the person was told (a DM sent); False or an exception retries later.
+PauseNotifier = Callable[[PausedConnection], Awaitable[bool]]
+
+
+@dataclass
+class SyncReport:
+    """What one run did, for logs, metrics, tests and the bench."""
+
+    claimed: int = 0
+    synced: int = 0
+    full_syncs: int = 0
+    resyncs: int = 0
+    pages: int = 0
+    events: int = 0
+    unreadable: int = 0
+    logged: int = 0
+    moved: int = 0
+    removed: int = 0
+    rate_limited: int = 0
+    paused: int = 0
+    failed: int = 0
+    notified: int = 0
+
+    def add(self, other: SyncReport) -> None:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    id: int
+    workspace_id: int
+    user_id: int
+    provider: str
+    status: str
+    refresh_token_encrypted: str | None
+    access_token_encrypted: str | None
+    access_token_expires_at: datetime | None
+    sync_cursor: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    failures: int
+    tz: str
+
+    @property
+    def ref(self) -> capture.ConnectionRef:
+        return capture.ConnectionRef(connection_id=self.id, workspace_id=self.workspace_id,
+                                     user_id=self.user_id, tz=self.tz)
+
+
+@dataclass
+class _Round:
+    """What one round read: its cursor, window, and what the last transaction needs."""
+
+    cursor: str
+    window_start: datetime | None
+    window_end: datetime | None
+    full: bool
+    seen: set[str] = field(default_factory=set)
+    last_page: Page | None = None
+    contacts: dict[str, list[int]] | None = None
+
+
+class CalendarSync:
+    """Syncs every due calendar connection; safe to run on several replicas at once."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession],
+                 providers: Mapping[str, ProviderConfig], cipher: TokenCipher,
+                 http: CalendarHttp, clock: Callable[[], datetime] = utcnow,
+                 owner: str | None = None, interval_seconds: float = 300,
+                 lease_seconds: float = 300, batch_size: int = 100, concurrency: int = 8,
+                 sleep: Sleep = asyncio.sleep, max_inline_wait: float = 10.0,
+                 on_paused: PauseNotifier | None = None) -> None:
+        self.sessions = sessions
+        self.providers = dict(providers)
+        self.cipher = cipher
+        self.http = http
+        self.clock = clock
+        self.owner = owner or f"calendar-{uuid.uuid4().hex[:12]}"
+        self.interval = timedelta(seconds=interval_seconds)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.sleep = sleep
+        self.max_inline_wait = max_inline_wait
+        # The lead's hook to DM "your calendar needs reconnecting" (see PauseNotifier).
+        self.on_paused = on_paused
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Claim nothing more; connections in flight finish."""
+        self._stopping.set()
+
+    async def run_once(self, now: datetime | None = None) -> SyncReport:
+        """Sync every connection due at `now` (default: the clock), batch after batch."""
+        report = SyncReport()
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(claim: _Claim, at: datetime) -> SyncReport:
+            async with semaphore:
+                return await self.sync_claimed(claim, at)
+
+        while not self._stopping.is_set():
+            at = now or self.clock()
+            claims = await self._claim(at)
+            if not claims:
+                break
+            report.claimed += len(claims)
+            for result in await asyncio.gather(*(one(claim, at) for claim in claims)):
+                report.add(result)
+        if report.claimed:
+            logger.info("calendar sync finished", extra={
+                "claimed": report.claimed, "synced": report.synced, "events": report.events,
+                "logged": report.logged, "resyncs": report.resyncs,
+                "rate_limited": report.rate_limited, "paused": report.paused,
+                "failed": report.failed})
+        return report
+
+    async def release_claims(self) -> int:
+        """Hand this owner's claims back at once (shutdown), instead of after the lease."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(CalendarConnection).where(CalendarConnection.lease_owner == self.owner)
+                .values(lease_owner=None, next_sync_at=self.clock())
+                .execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # ------------------------------------------------------------------------ claiming
+    async def _claim(self, now: datetime) -> list[_Claim]:
+        c = CalendarConnection
+        async with self.sessions() as session, session.begin():
+            query = (select(c.id, c.workspace_id, c.user_id, c.provider, c.status,
+                            c.refresh_token_encrypted, c.access_token_encrypted,
+                            c.access_token_expires_at, c.sync_cursor, c.window_start,
+                            c.window_end, c.failures, User.tz)
+                     .join(User, User.id == c.user_id)
+                     .where(c.next_sync_at <= now).order_by(c.next_sync_at)
+                     .limit(self.batch_size))
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(of=c, skip_locked=True)
+            claims = [_Claim(*tuple(row)) for row in await session.execute(query)]
+            if claims:
+                # On SQLite this runs in the same BEGIN IMMEDIATE transaction as the SELECT,
+                # and the condition repeats the SELECT's: no other writer can slip between.
+                await session.execute(
+                    update(c).where(c.id.in_([claim.id for claim in claims]),
+                                    c.next_sync_at <= now)
+                    .values(lease_owner=self.owner, next_sync_at=now + self.lease)
+                    .execution_options(synchronize_session=False))
+        return claims
+
+    async def _finish(self, claim: _Claim, **values: Any) -> None:
+        """Record a connection's outcome, only while our lease holds."""
+        c = CalendarConnection
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(c).where(c.id == claim.id, c.lease_owner == self.owner)
+                .values(lease_owner=None, updated_at=self.clock(), **values)
+                .execution_options(synchronize_session=False))
+
+    # ------------------------------------------------------------------------- syncing
+    async def sync_claimed(self, claim: _Claim, now: datetime) -> SyncReport:
+        """Sync one claimed connection and record the outcome; never raises."""
+        report = SyncReport()
+        try:
+            if claim.status == "paused":
+                report.notified += await self._notify(claim, now)
+                return report
+            await self._sync(claim, now, report)
+        except Exception as error:  # one broken connection must not stop the others
+            logger.exception("calendar sync failed", extra={
+                "connection_id": claim.id, "provider": claim.provider,
+                "error": type(error).__name__})
+            report.failed += 1
+            await self._failed(claim, now, type(error).__name__)
+        return report
+
+    async def _sync(self, claim: _Claim, now: datetime, report: SyncReport) -> None:
+        provider = self.providers.get(claim.provider)
+        if provider is None or claim.refresh_token_encrypted is None:
+            # Not configured on this replica (or no token): look again later.
+            await self._finish(claim, next_sync_at=now + self.interval)
+            return
+        tokens = Tokens(
+            access_token=(self.cipher.decrypt(claim.access_token_encrypted)
+                          if claim.access_token_encrypted else None),
+            refresh_token=self.cipher.decrypt(claim.refresh_token_encrypted),
+            expires_at=claim.access_token_expires_at)
+        client = self.http.client(provider, token={
+            "access_token": tokens.access_token or "", "token_type": "Bearer",
+            "refresh_token": tokens.refresh_token})
+        session = ProviderSession(provider=provider, client=client, tokens=tokens,
+                                  clock=self.clock, sleep=self.sleep,
+                                  max_inline_wait=self.max_inline_wait)
+        async with client:
+            try:
+                try:
+                    outcome = await self._round(session, claim, now, report, full=False)
+                except SyncExpired:
+                    report.resyncs += 1
+                    outcome = await self._round(session, claim, now, report, full=True)
+            except SyncExpired:
+                await self._failed(claim, now, "sync expired during a full sync", tokens)
+                report.failed += 1
+                return
+            except RateLimited as limited:
+                report.rate_limited += 1
+                # Wait at least what the provider asked; the cursor stays where it was.
+                await self._finish(claim, next_sync_at=now + timedelta(
+                    seconds=max(limited.retry_after, 1.0)), last_error="rate limited",
+                    **self._token_values(tokens))
+                return
+            except GrantRevoked:
+                report.paused += 1
+                await self._pause(claim, now)
+                report.notified += await self._notify(claim, now)
+                return
+            except ProviderFailed as failure:
+                report.failed += 1
+                await self._failed(claim, now, str(failure), tokens)
+                return
+        report.synced += 1
+        await self._commit_round(claim, outcome, now, report, tokens)
+
+    async def _round(self, session: ProviderSession, claim: _Claim, now: datetime,
+                     report: SyncReport, *, full: bool) -> _Round:
+        """Read one round of changes (all its pages). Every page but the last is captured as
+        it arrives; the last is left to `_commit_round`, which records it with the outcome."""
+        google = claim.provider == GOOGLE
+        cursor = None if full else claim.sync_cursor
+        window_start = claim.window_start or now - timedelta(days=RESYNC_DAYS)
+        window_end = claim.window_end
+        if not google and cursor and window_end is not None and \
+                window_end - GRAPH_ROLL_MARGIN <= now:
+            cursor = None  # Graph's window is running out: start a round on a new one
+        if cursor is None:
+            report.full_syncs += 1
+            window_start = now - timedelta(days=RESYNC_DAYS)
+            window_end = None if google else now + GRAPH_AHEAD
+        pages = google_pages(session, cursor=cursor, window_start=window_start) if google \
+            else graph_pages(session, cursor=cursor, window_start=window_start,
+                             window_end=window_end or now + GRAPH_AHEAD)
+        outcome = _Round(cursor="", window_start=window_start, window_end=window_end,
+                         full=cursor is None)
+        async for page in pages:
+            report.pages += 1
+            report.unreadable += page.unreadable
+            if outcome.full:
+                outcome.seen.update(event.event_id for event in page.events)
+            if page.cursor:
+                outcome.cursor, outcome.last_page = page.cursor, page
+            elif page.events:
+                await self._capture(claim, outcome, page, now, report)
+        if not outcome.cursor:
+            raise ProviderFailed("a round ended without a cursor")
+        return outcome
+
+    async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
+                       report: SyncReport) -> None:
+        """Apply one page of a round that has more pages, in a transaction of its own."""
+        async with self.sessions() as db, db.begin():
+            await db.run_sync(lambda sync: self._apply(sync, claim, outcome, page, now,
+                                                       report))
+
+    def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
+               report: SyncReport) -> None:
+        if outcome.contacts is None:  # the user's contact emails, once per round
+            outcome.contacts = capture.contact_emails(sync, claim.user_id)
+        stats = capture.apply_events(sync, claim.ref, page.events, outcome.contacts, now)
+        report.events += stats.events
+        report.moved += stats.moved
+        report.removed += stats.removed
+
+    async def _commit_round(self, claim: _Claim, outcome: _Round, now: datetime,
+                            report: SyncReport, tokens: Tokens) -> None:
+        """The round's last page, what a full sync no longer lists, the meetings that have
+        ended, and the new cursor and tokens: one transaction, so one commit per sync when
+        a round is one page (commits, not queries, bound a sync on PostgreSQL)."""
+        values = dict(sync_cursor=outcome.cursor, window_start=outcome.window_start,
+                      window_end=outcome.window_end, next_sync_at=now + self.interval,
+                      last_synced_at=now, failures=0, last_error=None, lease_owner=None,
+                      updated_at=self.clock(), **self._token_values(tokens))
+        c = CalendarConnection
+
+        def work(sync: Any) -> None:
+            if outcome.last_page is not None and outcome.last_page.events:
+                self._apply(sync, claim, outcome, outcome.last_page, now, report)
+            if outcome.full:
+                report.removed += capture.forget_unseen(
+                    sync, claim.id, outcome.seen, outcome.window_start or now,
+                    outcome.window_end)
+            report.logged += capture.log_ended(sync, claim.ref, now)
+            # Only while our lease holds: a replica that took over records its own outcome.
+            sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
+                         .values(**values).execution_options(synchronize_session=False))
+
+        async with self.sessions() as db, db.begin():
+            await db.run_sync(work)
+
+    # ----------------------------------------------------------------------- outcomes
+    def _token_values(self, tokens: Tokens) -> dict[str, Any]:
+        if not tokens.changed or tokens.access_token is None:
+            return {}
+        return {"access_token_encrypted": self.cipher.encrypt(tokens.access_token),
+                "refresh_token_encrypted": self.cipher.encrypt(tokens.refresh_token),
+                "access_token_expires_at": tokens.expires_at}
+
+    async def _failed(self, claim: _Claim, now: datetime, error: str,
+                      tokens: Tokens | None = None) -> None:
+        failures = claim.failures + 1
+        delay = min(self.interval * 2 ** min(failures - 1, 10), MAX_BACKOFF)
+        await self._finish(claim, failures=failures, last_error=error[:200],
+                           next_sync_at=now + delay,
+                           **(self._token_values(tokens) if tokens else {}))
+
+    async def _pause(self, claim: _Claim, now: datetime) -> None:
+        # The grant is dead: its tokens are useless, so none is kept. The next job run (or the
+        # notify below) tells the person once; reconnecting starts afresh.
+        await self._finish(claim, status="paused", refresh_token_encrypted=None,
+                           access_token_encrypted=None, access_token_expires_at=None,
+                           sync_cursor=None, last_error="the provider refused the grant",
+                           paused_notified_at=None, next_sync_at=now)
+        logger.warning("calendar connection paused: grant refused",
+                       extra={"connection_id": claim.id, "provider": claim.provider})
+
+    async def _notify(self, claim: _Claim, now: datetime) -> int:
+        """Tell the person once that their calendar stopped; returns 1 when told."""
+        c = CalendarConnection
+        # Take the notice first, so two replicas never both send it.
+        async with self.sessions() as session, session.begin():
+            taken = (await session.execute(
+                update(c).where(c.id == claim.id, c.status == "paused",
+                                c.paused_notified_at.is_(None))
+                .values(paused_notified_at=now, next_sync_at=None, lease_owner=None)
+                .returning(c.id).execution_options(synchronize_session=False))).first()
+        if taken is None:
+            return 0
+        told = False
+        if self.on_paused is not None:
+            try:
+                told = await self.on_paused(PausedConnection(
+                    user_id=claim.user_id, workspace_id=claim.workspace_id,
+                    provider=claim.provider, reason="grant_refused"))
+            except Exception as error:  # a failed DM is retried, not lost
+                logger.warning("telling about a paused calendar failed",
+                               extra={"connection_id": claim.id,
+                                      "error": type(error).__name__})
+        if not told:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(c).where(c.id == claim.id, c.status == "paused")
+                    .values(paused_notified_at=None, next_sync_at=now + NOTIFY_RETRY)
+                    .execution_options(synchronize_session=False))
+            return 0
+        return 1
