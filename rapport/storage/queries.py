@@ -123,6 +123,15 @@ def mark_welcomed(session: Session, user_id: int, now: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def recipient_row(session: Session, user_id: int) -> tuple[Any, ...] | None:
+    """(workspace id, workspace external id, platform, user external id, display name, tz)
+    of a user, to send them a message."""
+    return _first(session.execute(
+        select(User.workspace_id, Workspace.external_id, Workspace.platform, User.external_id,
+               User.display_name, User.tz)
+        .join(Workspace, Workspace.id == User.workspace_id).where(User.id == user_id)).first())
+
+
 def delete_user(session: Session, workspace_id: int, user_id: int) -> None:
     """Everything of the user goes with the row (foreign keys cascade)."""
     session.execute(delete(User).where(User.id == user_id, User.workspace_id == workspace_id))

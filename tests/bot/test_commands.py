@@ -295,7 +295,7 @@ def test_help_is_generated_from_the_grammar_table() -> None:
         assert spec.summary in text, verb
     assert set(v.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
                             "dismiss", "pause", "resume", "settings", "draft", "date", "stats",
-                            "export", "import", "forget", "help"}
+                            "export", "import", "forget", "help", "connect", "disconnect"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
     for verb in v.SPECS:
         result = parse(verb)
@@ -446,3 +446,20 @@ def test_import_takes_a_path_and_an_optional_dry_run() -> None:
     assert ok("import ~/My Contacts.vcf dry run") == c.ImportFile("~/My Contacts.vcf", True)
     assert ok("import people.csv --dry-run") == c.ImportFile("people.csv", True)
     assert isinstance(parse("import"), CommandError)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("connect calendar", c.Connect(None)),
+    ("connect google calendar", c.Connect("google")),
+    ("connect my Outlook calendar", c.Connect("microsoft")),
+    ("disconnect calendar", c.Disconnect(None)),
+    ("disconnect calendar microsoft", c.Disconnect("microsoft")),
+])
+def test_calendar_connections(text: str, expected: c.Command) -> None:
+    assert ok(text) == expected
+
+
+def test_calendar_connections_need_a_calendar_and_a_known_provider() -> None:
+    err("connect", "connect")
+    err("connect yahoo calendar", "connect")
+    err("disconnect slack", "disconnect")

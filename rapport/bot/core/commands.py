@@ -188,6 +188,50 @@ class ImportFile:
     dry_run: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """`connect calendar [google|microsoft]`: a consent link for a read-only calendar."""
+
+    provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """`disconnect calendar [google|microsoft]`: revoke and delete the grant."""
+
+    provider: str | None = None
+
+
+CALENDAR_PROVIDERS = {"google": "google", "gmail": "google", "microsoft": "microsoft",
+                      "outlook": "microsoft", "office": "microsoft", "365": "microsoft",
+                      "m365": "microsoft", "office365": "microsoft"}
+
+
+def _calendar_provider(rest: str, verb: str) -> str | CommandError | None:
+    words = [w.lower() for w in rest.replace(",", " ").split()]
+    if "calendar" not in words and "calendars" not in words:
+        return CommandError("Connect what? For example “connect calendar” or “connect google "
+                            "calendar”.", verb)
+    others = [w for w in words if w not in ("calendar", "calendars", "my", "the", "a")]
+    if not others:
+        return None
+    if len(others) == 1 and others[0] in CALENDAR_PROVIDERS:
+        return CALENDAR_PROVIDERS[others[0]]
+    return CommandError("Which calendar: Google or Microsoft (Outlook)?", verb)
+
+
+def parse_connect(rest: str, today: date) -> Connect | CommandError:
+    del today
+    provider = _calendar_provider(rest, "connect")
+    return provider if isinstance(provider, CommandError) else Connect(provider)
+
+
+def parse_disconnect(rest: str, today: date) -> Disconnect | CommandError:
+    del today
+    provider = _calendar_provider(rest, "disconnect")
+    return provider if isinstance(provider, CommandError) else Disconnect(provider)
+
+
 def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command | None:
     """The typed command behind a nudge's button: done, dismiss, snooze for a day or a week,
     snooze until a picked day, draft; None for an unknown button or a picker without a day."""
@@ -207,7 +251,7 @@ def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command
 
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
-           | ImportFile | Help)
+           | ImportFile | Help | Connect | Disconnect)
 
 
 C = TypeVar("C")

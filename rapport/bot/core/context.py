@@ -6,7 +6,7 @@ instead of on each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -82,6 +82,35 @@ class Drafter(Protocol):
 
     async def close(self) -> None:
         """Release the provider's connections."""
+
+
+class CalendarDisconnect(Protocol):
+    """What disconnecting one calendar did."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def revoked_at_provider(self) -> bool: ...
+
+
+class Calendars(Protocol):
+    """The calendar connector as the core sees it (rapport.bot.connectors.calendars)."""
+
+    @property
+    def available(self) -> tuple[str, ...]: ...
+
+    async def start(self, user_id: int, workspace_id: int, provider: str) -> str:
+        """A private, single-use consent link for this user."""
+
+    async def disconnect(self, user_id: int, provider: str | None = None
+                         ) -> Sequence[CalendarDisconnect]:
+        """Revoke at the provider and delete the tokens; what was disconnected."""
+
+    async def forget_user(self, user_id: int) -> None:
+        """Revoke and delete every calendar grant of the user (before `forget me`)."""
+
+    async def export(self, user_id: int) -> dict[str, list[dict[str, object]]]:
+        """The user's calendar data for `export` (never a token)."""
 
 
 @dataclass(slots=True)

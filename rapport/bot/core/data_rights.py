@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Turn
+from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
 from rapport.storage import queries
+
+if TYPE_CHECKING:
+    from rapport.bot.core.rapport import Rapport
 
 FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, notes, "
                      "conversations, nudges and drafts. It cannot be undone. To go ahead, type "
@@ -31,9 +34,11 @@ def export_data(turn: Turn) -> dict[str, Any]:
     return result
 
 
-def export(turn: Turn, command: c.Export) -> Reply:
+async def export(core: Rapport, ctx: UserContext, command: c.Export) -> Reply:
     del command
-    data = export_data(turn)
+    data = await core.read(ctx, export_data)
+    if core.calendars is not None:
+        data.update(await core.calendars.export(ctx.user_id))
     payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
     return Reply(f"Here is everything Rapport stores about your relationships "
                  f"({len(data['contacts'])} people).",

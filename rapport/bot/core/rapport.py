@@ -22,6 +22,7 @@ from rapport.bot.core import importer, onboarding, overview, verbs
 from rapport.bot.core.context import (
     TRY_AGAIN,
     Actor,
+    Calendars,
     Directory,
     Drafter,
     MentionNamesNeeded,
@@ -56,6 +57,8 @@ class Rapport:
         # Platforms refresh their views (Slack's App Home) when a user's data changes.
         self.on_change = on_change
         self.users = Users(self.db, clock)
+        # The calendar connector when one is configured (the runtime sets it).
+        self.calendars: Calendars | None = None
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,
@@ -143,6 +146,10 @@ class Rapport:
         if verb.handle_async is not None:
             return await verb.handle_async(self, ctx, command)
         assert verb.handle is not None
+        if isinstance(command, c.Forget) and command.person is None and command.confirmed \
+                and self.calendars is not None:
+            # Grants are revoked at the provider before the rows that hold them go.
+            await self.calendars.forget_user(ctx.user_id)
         handle = verb.handle
         now = self.clock()
         names: dict[str, str] = {}

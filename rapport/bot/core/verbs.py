@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from rapport.bot.core import commands as c
 from rapport.bot.core import (
+    calendars,
     data_rights,
     notes,
     nudges,
@@ -22,6 +22,7 @@ from rapport.bot.core import (
     people,
     preferences,
 )
+from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import HelpView, Reply, error
 
@@ -116,7 +117,7 @@ TABLE: tuple[Verb[Any], ...] = (
          c.no_arguments(c.Stats, "stats"), overview.stats, writes=False),
     Verb("export", c.Export, "export",
          "Everything Rapport stores about your relationships, as JSON.",
-         c.no_arguments(c.Export, "export"), data_rights.export, writes=False),
+         c.no_arguments(c.Export, "export"), handle_async=data_rights.export),
     Verb("import", c.ImportFile, "import <contacts.csv|contacts.vcf> [dry run]",
          "Bring contacts in from a CSV or vCard file (console), all or nothing.",
          c.parse_import, handle_async=_import_in_chat,
@@ -124,6 +125,13 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("forget", c.Forget, "forget <person> | forget me",
          "Delete a contact with everything about them, or all your data.", c.parse_forget,
          data_rights.forget),
+    Verb("connect", c.Connect, "connect calendar [google|microsoft]",
+         "Let Rapport log your meetings with your people (read-only; who and when only).",
+         c.parse_connect, handle_async=calendars.connect,
+         examples=("connect calendar", "connect google calendar")),
+    Verb("disconnect", c.Disconnect, "disconnect calendar [google|microsoft]",
+         "Stop reading your calendar and delete its tokens.", c.parse_disconnect,
+         handle_async=calendars.disconnect),
     Verb("help", c.Help, "help [command]", "This list, or the details of one command.",
          c.parse_help, handle_async=_help, aliases=("?",)),
 )

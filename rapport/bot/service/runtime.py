@@ -16,12 +16,13 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.config import Settings
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
-from rapport.scheduler.messenger import Messenger
+from rapport.scheduler.messenger import Messenger, OutgoingMessage, Recipient
 from rapport.scheduler.planner import utcnow
-from rapport.storage import db
+from rapport.storage import db, queries
 
 if TYPE_CHECKING:
     from rapport.bot.connectors.calendars.service import CalendarService
+    from rapport.bot.connectors.calendars.sync import PausedConnection as PausedCalendar
     from rapport.bot.connectors.cipher import TokenCipher
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,33 @@ class Runtime:
             return []
         return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds)]
 
+    async def tell(self, user_id: int, text: str) -> bool:
+        """A plain direct message to one user, outside the nudge sweep; True when sent."""
+        row = await self.rapport.db.run(lambda session: queries.recipient_row(session, user_id),
+                                        write=False)
+        if row is None:
+            return False
+        workspace_id, workspace_external_id, platform, external_id, name, tz = row
+        messenger = self.messengers.get(platform)
+        if messenger is None:
+            return False
+        result = await messenger.deliver(OutgoingMessage(
+            recipient=Recipient(workspace_id=workspace_id,
+                                workspace_external_id=workspace_external_id,
+                                platform=platform, user_id=user_id,
+                                user_external_id=external_id, display_name=name, tz=tz),
+            kind="summary", text=text))
+        return result.status == "sent"
+
+    async def tell_calendar_paused(self, paused: PausedCalendar) -> bool:
+        """The provider refused a calendar's grant: say so once, and how to reconnect."""
+        name = {"google": "Google", "microsoft": "Microsoft 365"}.get(paused.provider,
+                                                                       paused.provider)
+        return await self.tell(paused.user_id, (
+            f"Your {name} calendar stopped syncing: {name} no longer accepts Rapport's access "
+            "(it was removed or expired). Meetings are not logged for you until you type "
+            f"“connect {paused.provider} calendar” again."))
+
     async def close(self) -> None:
         if self.calendars is not None:
             await self.calendars.aclose()
@@ -105,5 +133,9 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
         cipher = token_cipher or Secrets.from_setting(settings.encryption_key)
         calendars = build_calendar_service(settings, sessions=sessions, cipher=cipher,
                                            clock=clock)
-    return Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
-                   clock=clock, calendars=calendars)
+    runtime = Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
+                      clock=clock, calendars=calendars)
+    if calendars is not None:
+        rapport.calendars = calendars.connections
+        calendars.sync.on_paused = runtime.tell_calendar_paused
+    return runtime

@@ -258,6 +258,11 @@ class CalendarConnections:
                                   .where(CalendarConnection.user_id == user_id))
             await session.execute(delete(OAuthState).where(OAuthState.user_id == user_id))
 
+    async def export(self, user_id: int) -> dict[str, list[dict[str, object]]]:
+        """The user's calendar data for `export` (see export_calendar_data)."""
+        async with self.sessions() as session:
+            return await export_calendar_data(session, user_id)
+
     async def status(self, user_id: int) -> list[ConnectionStatus]:
         """The user's connections, for `settings` and `export` (no tokens)."""
         c = CalendarConnection
