@@ -7,6 +7,7 @@ from typing import Any
 
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.retention import retention_job
+from rapport.scheduler.suggestions import SUGGESTION_SECONDS, suggestion_job
 from rapport.scheduler.summary import summary_job
 
 # Summaries go out inside each user's window on their summary day; every 15 minutes finds it.
@@ -20,4 +21,6 @@ def housekeeping_jobs(sweeper: Sweeper) -> list[tuple[Callable[[], Awaitable[Any
         (summary_job(sweeper.sessions, sweeper.messengers, sweeper.clock),
          SUMMARY_SECONDS),
         (retention_job(sweeper.sessions, sweeper.clock), RETENTION_SECONDS),
+        # Suggestions: every hour, each user at most once a day (scheduler/suggestions.py).
+        (suggestion_job(sweeper.db, sweeper.clock), SUGGESTION_SECONDS),
     ]
