@@ -1020,3 +1020,14 @@ def suggestion_counts(session: Session, user_id: int) -> dict[str, int]:
     return {status: count for status, count in session.execute(
         select(Suggestion.status, func.count()).where(Suggestion.user_id == user_id)
         .group_by(Suggestion.status))}
+
+
+def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
+                        workspace_external_id: str, user_external_id: str) -> bool:
+    """Whether the suggestion belongs to this platform user (no rows are created to find out)."""
+    return session.execute(
+        select(Suggestion.id).join(User, User.id == Suggestion.user_id)
+        .join(Workspace, Workspace.id == Suggestion.workspace_id)
+        .where(Suggestion.id == suggestion_id, User.external_id == user_external_id,
+               Workspace.platform == platform,
+               Workspace.external_id == workspace_external_id)).first() is not None
