@@ -78,15 +78,26 @@ def counts_line(numbers: SuggestionCounts) -> str:
     return "Suggestions: " + ", ".join(parts) + "."
 
 
+def kind_word(kind: str) -> str:
+    """The word a person types for a kind (`suggestions on window`)."""
+    return next((word for word, known in rules.KIND_WORDS.items() if known == kind), kind)
+
+
+def silenced_line(silenced: tuple[str, ...]) -> str:
+    """'Silenced: delivery window (“suggestions on window” turns one back on).' or ''."""
+    if not silenced:
+        return ""
+    labels = ", ".join(rules.KIND_LABELS.get(kind, kind) for kind in silenced)
+    return f"Silenced: {labels} (“suggestions on {kind_word(silenced[0])}” turns one back on)."
+
+
 def suggestions_text(view: SuggestionsView) -> str:
     lines = [item_text(entry) for entry in view.items]
     if not lines:
         lines.append("No suggestions right now. I look at your history once a day and suggest "
                      "a change only when it has a clear reason.")
     if view.silenced:
-        labels = ", ".join(rules.KIND_LABELS.get(kind, kind) for kind in view.silenced)
-        first = next(word for word, kind in rules.KIND_WORDS.items() if kind == view.silenced[0])
-        lines.append(f"Silenced: {labels} (“suggestions on {first}” turns one back on).")
+        lines.append(silenced_line(view.silenced))
     return "\n".join(lines)
 
 
@@ -96,9 +107,7 @@ def show(turn: Turn, command: c.ShowSuggestions) -> Reply:
     if command.kind is not None:
         kind = rules.by_kind(command.kind)
         if kind is None:
-            names = ", ".join(dict.fromkeys(
-                next(w for w, k in rules.KIND_WORDS.items() if k == kind_)
-                for kind_ in rules.KINDS))
+            names = ", ".join(kind_word(known) for known in rules.KINDS)
             return error(f"There is no kind of suggestion called “{c.clip(command.kind)}”. "
                          f"Kinds: {names}.")
         label = rules.KIND_LABELS[kind]
@@ -176,7 +185,6 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     if row.status != rules.OPEN:
         return error(f"You already answered suggestion {row.id} "
                      f"({_STATUS_WORDS.get(row.status, row.status)}).")
-    view = SuggestionAnswered(row.id, row.status)
     if command.answer == "accept":
         done = _apply(turn, row)
         if done is None:
@@ -196,7 +204,6 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     queries.set_suggestions_silenced(turn.session, user.user_id, [*silenced, row.kind])
     queries.expire_open_of_kind(turn.session, user.user_id, row.kind, turn.now)
     label = rules.KIND_LABELS.get(row.kind, row.kind)
-    word = next(w for w, k in rules.KIND_WORDS.items() if k == row.kind)
-    del view
-    return Reply(f"No more suggestions about {label}. (“suggestions on {word}” turns them back "
-                 "on.)", changed=True, view=SuggestionAnswered(row.id, rules.SILENCED))
+    return Reply(f"No more suggestions about {label}. (“suggestions on {kind_word(row.kind)}” "
+                 "turns them back on.)", changed=True,
+                 view=SuggestionAnswered(row.id, rules.SILENCED))
