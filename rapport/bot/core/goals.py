@@ -35,15 +35,17 @@ MAX_TAGS_PER_PERSON = 20
 
 
 # ---------------------------------------------------------------------- applying goals
-def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int]) -> int:
-    """Re-apply the goals of these contacts' tags to their cadence; how many changed rhythm.
+def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int]
+                          ) -> dict[int, int | None]:
+    """Re-apply the goals of these contacts' tags to their cadence; contact id -> new cadence
+    of those whose rhythm changed.
 
     A contact whose cadence is the goal cadence last applied (or who has neither) takes the
     new goal cadence (or none); a contact with a rhythm of their own keeps it.
     """
     ids = list(dict.fromkeys(contact_ids))
     goals = queries.goal_cadences(session, user_id, ids)
-    changed = 0
+    changed: dict[int, int | None] = {}
     for state in queries.goal_states(session, user_id, ids):
         goal = goals.get(state.id)
         values: dict[str, object] = {}
@@ -55,7 +57,7 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
             values.update(cadence_days=goal, next_due_at=next_due, plan_at=next_due)
             if goal is None:
                 queries.expire_cadence_nudges(session, state.id, user_id=user_id)
-            changed += 1
+            changed[state.id] = goal
         if values:
             queries.update_contact(session, user_id, state.id, **values)
     return changed
@@ -146,8 +148,11 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         queries.set_tag_goal(turn.session, user_id, found.id, None, turn.now)
         changed = refresh_goal_cadences(turn.session, user_id,
                                         queries.tag_member_ids(turn.session, user_id, found.id))
-        rest = (f" {changed} of them no longer have a rhythm; set one with “every <name> "
-                "2 weeks”." if changed else "")
+        lost = sum(1 for days in changed.values() if days is None)
+        other = len(changed) - lost
+        rest = f" {lost} of them no longer have a rhythm; set one with “every <name> 2 " \
+            "weeks”." if lost else ""
+        rest += f" {other} of them now follow another goal." if other else ""
         return Reply(f"Goal for {found.name} turned off.{rest}", changed=True)
     tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
