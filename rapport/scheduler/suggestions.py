@@ -242,6 +242,8 @@ def better_window(history: History) -> Iterable[Proposal]:
     local = [(d.delivered_at.astimezone(z).hour, d) for z, d in hours]
     best: tuple[float, int, float, float] | None = None
     for start in range(0, 24 - WINDOW_HOURS + 1):
+        if not any(h == start for h, _ in local):
+            continue  # a window starts when nudges actually arrived
         inside = [d for h, d in local if start <= h < start + WINDOW_HOURS]
         outside = [d for h, d in local if not start <= h < start + WINDOW_HOURS]
         if len(inside) < TIMING_MIN_GROUP or len(outside) < TIMING_MIN_GROUP:

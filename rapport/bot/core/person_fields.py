@@ -94,6 +94,9 @@ def parse_set(rest: str, today: date) -> c.SetPersonField | c.CommandError:
         if isinstance(read, c.CommandError):
             return read
         return c.SetPersonField(person, field.name, value)
+    if tokens and tokens[0].lower() in FIELDS:
+        return c.CommandError(f"Who do you mean? For example “set Dana {tokens[0].lower()} "
+                              "off”.", "set")
     names = ", ".join(FIELDS)
     return c.CommandError(f"What should I set? Fields: {names}.", "set")
 

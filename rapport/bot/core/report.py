@@ -119,12 +119,11 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
                 select(Touchpoint.happened_at).where(Touchpoint.workspace_id == workspace_id,
                                                      Touchpoint.happened_at >= start,
                                                      Touchpoint.happened_at <= now))).all())
-        drafts = list((await session.execute(
+        drafts = (await session.execute(
             select(Draft.user_id, Draft.nudge_id, Draft.outcome, Draft.edit_distance,
                    func.length(Draft.draft_text).label("length"))
-            .where(Draft.workspace_id == workspace_id))).tuples().all())
-        drafted = {nudge_id: user_id for user_id, nudge_id, _, _, _ in drafts
-                   if nudge_id is not None}
+            .where(Draft.workspace_id == workspace_id))).all()
+        drafted = {row.nudge_id: row.user_id for row in drafts if row.nudge_id is not None}
         resolved_weeks: Counter[date] = Counter()
         acted_weeks: Counter[date] = Counter()
         resolved = acted = 0
@@ -153,9 +152,9 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
             select(Contact.cadence_days, Contact.next_due_at)
             .where(Contact.workspace_id == workspace_id))).all()
         health = Counter(_health_bucket(due, now) for cadence, due in contacts if cadence)
-    used = [distance for _, _, outcome, distance, _ in drafts if outcome in USED_DRAFT_OUTCOMES]
-    rewritten = [rewritten_share(distance, length) for _, _, outcome, distance, length in drafts
-                 if outcome in USED_DRAFT_OUTCOMES and distance is not None]
+    used = [row.edit_distance for row in drafts if row.outcome in USED_DRAFT_OUTCOMES]
+    rewritten = [rewritten_share(row.edit_distance, row.length) for row in drafts
+                 if row.outcome in USED_DRAFT_OUTCOMES and row.edit_distance is not None]
     return TeamReport(
         generated_at=now, users=users, contacts=len(contacts), weeks=mondays,
         touchpoints_per_week=tuple(touch_weeks[m] for m in mondays),
@@ -164,7 +163,7 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
         health=tuple((bucket, health[bucket]) for bucket in HEALTH_BUCKETS),
         nudges_resolved=resolved, nudges_acted_on=acted, drafts_used=len(used),
         drafts_edited=sum(1 for d in used if d), drafts_on_nudges=len(drafted),
-        drafts_discarded=sum(1 for _, _, outcome, _, _ in drafts if outcome == "discarded"),
+        drafts_discarded=sum(1 for row in drafts if row.outcome == "discarded"),
         mean_rewritten_share=sum(rewritten) / len(rewritten) if rewritten else None,
         with_draft=(with_draft[0], with_draft[1]),
         without_draft=(without_draft[0], without_draft[1]), draft_users=len(draft_users))

@@ -193,7 +193,7 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
                          "I left everything as it is.", changed=True,
                          view=SuggestionAnswered(row.id, rules.EXPIRED))
         queries.answer_suggestion(turn.session, row.id, rules.ACCEPTED, turn.now)
-        return Reply(f"Done: {done}", changed=True,
+        return Reply(f"Done. {done}", changed=True,
                      view=SuggestionAnswered(row.id, rules.ACCEPTED))
     if command.answer == "keep":
         queries.answer_suggestion(turn.session, row.id, rules.KEPT, turn.now)
