@@ -21,7 +21,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -444,10 +444,6 @@ def suggestion_job(db: Database, clock: Callable[[], datetime] = planner.utcnow
                          extra={"error": type(error).__name__})
 
     return run
-
-
-def local_day(now: datetime, tz: str) -> date:
-    return planner.local_date(now, tz)
 
 
 def by_kind(words: str) -> str | None:

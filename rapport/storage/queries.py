@@ -738,12 +738,6 @@ def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> l
         .where(Contact.user_id == user_id, Contact.id.in_(ids)))]
 
 
-def goal_contact_ids(session: Session, user_id: int) -> list[int]:
-    """Contacts whose cadence came from a goal at some point (to re-apply goals on change)."""
-    return list(session.execute(select(Contact.id).where(
-        Contact.user_id == user_id, Contact.goal_cadence_days.is_not(None))).scalars())
-
-
 @dataclass(frozen=True, slots=True)
 class GoalMemberRow:
     contact_id: int

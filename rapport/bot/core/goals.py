@@ -231,12 +231,6 @@ def add_tagged(turn: Turn, command: c.AddContact) -> Reply:
     return Reply(text, changed=True, view=reply.view)
 
 
-def tag_id(turn: Turn, name: str) -> int | None:
-    """The id of the user's tag called `name` (for `people #clients`)."""
-    found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(name))
-    return found.id if found is not None else None
-
-
 def person_badges(tags: Sequence[str], *, sensitive: bool, ai_drafts: bool,
                   first_name: str) -> list[str]:
     """What `show` adds about a person: their tags and how AI may help with them.
