@@ -10,6 +10,7 @@ from typing import Any
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.lifecycle import DEFAULT_GRACE, purge_job
 from rapport.scheduler.retention import retention_job
+from rapport.scheduler.suggestions import SUGGESTION_SECONDS, suggestion_job
 from rapport.scheduler.summary import summary_job
 
 # Summaries go out inside each user's window on their summary day; every 15 minutes finds it.
@@ -26,4 +27,6 @@ def housekeeping_jobs(sweeper: Sweeper, *, uninstall_grace: timedelta = DEFAULT_
          SUMMARY_SECONDS),
         (retention_job(sweeper.sessions, sweeper.clock), RETENTION_SECONDS),
         (purge_job(sweeper.sessions, sweeper.clock, uninstall_grace), PURGE_SECONDS),
+        # Suggestions: every hour, each user at most once a day (scheduler/suggestions.py).
+        (suggestion_job(sweeper.db, sweeper.clock), SUGGESTION_SECONDS),
     ]

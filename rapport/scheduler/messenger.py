@@ -35,13 +35,26 @@ class NudgeItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SuggestionItem:
+    """One open suggestion as every platform renders it: the sentence and three answers
+    (accept, keep things as they are, silence this kind)."""
+
+    suggestion_id: int
+    kind: str
+    text: str
+    # How the kind is named in "stop suggestions about ..." (rapport.scheduler.suggestions).
+    kind_label: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A nudge, a digest of several, or a plain summary text."""
+    """A nudge, a digest of several, or a plain summary text (with open suggestions)."""
 
     recipient: Recipient
     kind: MessageKind
     items: tuple[NudgeItem, ...] = ()
     text: str = ""
+    suggestions: tuple[SuggestionItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,19 @@ Several replicas may run the job at once: a user's week is claimed with a condit
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
-from rapport.scheduler.messenger import Messenger, OutgoingMessage, Recipient
+from rapport.scheduler.attainment import goal_attainments, goal_line
+from rapport.scheduler.messenger import Messenger, OutgoingMessage, Recipient, SuggestionItem
+from rapport.scheduler.suggestions import KIND_LABELS
+from rapport.storage import queries
 from rapport.storage.models import Contact, Touchpoint, User, Workspace
 
 logger = logging.getLogger(__name__)
@@ -43,8 +47,11 @@ def summary_day(week_day: date, working_days: int) -> date | None:
     return None
 
 
-def summary_text(reconnected: int, overdue: list[str]) -> str:
-    """'This week you reconnected with 4 people; 3 are overdue: Dana, Sam and Lee.'"""
+def summary_text(reconnected: int, overdue: list[str], goals: Sequence[str] = (),
+                 suggestions: int = 0) -> str:
+    """'This week you reconnected with 4 people; 3 are overdue: Dana, Sam and Lee.', then one
+    line per goal ('Clients: 7 of 9 within a month (78%), up from 56%') and a word about
+    open suggestions."""
     if reconnected == 0:
         first = "This week you did not log a conversation"
     else:
@@ -63,8 +70,12 @@ def summary_text(reconnected: int, overdue: list[str]) -> str:
             listed = ", ".join(names[:-1]) + f" and {names[-1]}"
         second = f"{len(overdue)} " + ("is" if len(overdue) == 1 else "are") + \
             f" overdue: {listed}"
-    return (f"{first}; {second}.\nType “stats” for more, or “settings summary off” to stop "
-            "these summaries.")
+    lines = [f"{first}; {second}.", *goals]
+    if suggestions:
+        lines.append("I have a suggestion for you below." if suggestions == 1 else
+                     f"I have {suggestions} suggestions for you below.")
+    lines.append("Type “stats” for more, or “settings summary off” to stop these summaries.")
+    return "\n".join(lines)
 
 
 def _due_now(user: User, now: datetime) -> bool:
@@ -82,6 +93,16 @@ def _due_now(user: User, now: datetime) -> bool:
     start = planner.local_moment(today, user.window_start_minute, user.tz)
     end = planner.local_moment(today, user.window_end_minute, user.tz)
     return start <= now < end
+
+
+def _goals_and_suggestions(session: Session, user_id: int, now: datetime
+                           ) -> tuple[list[str], tuple[SuggestionItem, ...]]:
+    goals = [goal_line(goal) for goal in goal_attainments(session, user_id, now)
+             if goal.now.members]
+    open_ones = tuple(SuggestionItem(row.id, row.kind, row.text,
+                                     KIND_LABELS.get(row.kind, row.kind))
+                      for row in queries.open_suggestions(session, user_id, limit=3))
+    return goals, open_ones
 
 
 async def _content(session: AsyncSession, user_id: int, now: datetime) -> tuple[int, list[str]]:
@@ -131,6 +152,7 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
     previous = user.summary_sent_on
     async with sessions() as session, session.begin():
         reconnected, overdue = await _content(session, user.id, now)
+        goals, suggestions = await session.run_sync(_goals_and_suggestions, user.id, now)
         has_contacts = await session.scalar(
             select(Contact.id).where(Contact.user_id == user.id).limit(1))
         # Claim the week first: a second replica's update then matches no row.
@@ -147,7 +169,8 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
                           user_id=user.id, user_external_id=user.external_id,
                           display_name=user.display_name, tz=user.tz)
     message = OutgoingMessage(recipient=recipient, kind="summary",
-                              text=summary_text(reconnected, overdue))
+                              text=summary_text(reconnected, overdue, goals, len(suggestions)),
+                              suggestions=suggestions)
     try:
         result = await messenger.deliver(message)
     except Exception as error:  # a messenger bug must not stop the other users' summaries

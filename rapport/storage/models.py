@@ -131,6 +131,10 @@ class User(Base):
     summary_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # When the welcome went out (once, whichever front end met the user first).
     welcomed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the suggestion rules last looked at this user (at most once a day; see
+    # rapport.scheduler.suggestions), and the kinds of suggestion the user silenced.
+    suggestions_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    suggestions_silenced: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -167,6 +171,13 @@ class Contact(Base):
     # When the sweep should next look at this contact; NULL once planned, so the sweep's
     # index range covers only contacts that may need a new nudge.
     plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The cadence the contact's goals ask for (the shortest goal of its tags), as last applied:
+    # `cadence_days` follows it while the two are equal, so a person's own rhythm (`every`)
+    # always wins and the sweep reads one column (rapport.bot.core.goals).
+    goal_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Per-person AI control: template drafts only, or no drafts at all (write personally).
+    ai_drafts: Mapped[bool] = mapped_column(Boolean, default=True)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -437,3 +448,66 @@ class CapturedAttendee(Base):
     touchpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("touchpoints.id", ondelete="SET NULL"), nullable=True)
     logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Tag(Base):
+    """A user's group of contacts ("clients", "team"), with an optional cadence goal."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("user_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    name_key: Mapped[str] = mapped_column(String(40))
+    # The goal: talk to everyone tagged at least this often (their own cadence wins).
+    goal_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    goal_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactTag(Base):
+    """One contact carrying one tag."""
+
+    __tablename__ = "contact_tags"
+    __table_args__ = (UniqueConstraint("contact_id", "tag_id"),
+                      Index("ix_contact_tags_tag_id", "tag_id"),
+                      Index("ix_contact_tags_user_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Suggestion(Base):
+    """A proposed change to the plan, the rule and reason behind it, and the person's answer.
+
+    `status`: open, accepted, kept (the person said no), silenced (no more of this kind),
+    expired (nobody answered in time, or the plan changed meanwhile).
+    """
+
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("user_id", "dedupe_key"),
+                      Index("ix_suggestions_user_id_status", "user_id", "status"),
+                      Index("ix_suggestions_contact_id", "contact_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(500))
+    proposed_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    proposed_window_start: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    proposed_window_end: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    proposed_working_days: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    current_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

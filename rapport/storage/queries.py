@@ -19,12 +19,15 @@ from rapport.storage.models import (
     OPEN_NUDGE_STATUSES,
     Base,
     Contact,
+    ContactTag,
     ConversationRef,
     Draft,
     ImportantDate,
     Note,
     Nudge,
     NudgeStatus,
+    Suggestion,
+    Tag,
     Touchpoint,
     User,
     Workspace,
@@ -505,12 +508,17 @@ def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
         .order_by(Note.plan_at).limit(limit)))
 
 
-def people_rows(session: Session, user_id: int, limit: int) -> list[tuple[Any, ...]]:
-    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name."""
-    return _rows(session.execute(
-        select(Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
-               Contact.last_touch_at, Contact.next_due_at)
-        .where(Contact.user_id == user_id).order_by(Contact.name_key).limit(limit)))
+def people_rows(session: Session, user_id: int, limit: int, tag_id: int | None = None
+                ) -> list[tuple[Any, ...]]:
+    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name; only
+    the people carrying `tag_id` when it is given."""
+    query = (select(Contact.id, Contact.name, Contact.company, Contact.kind,
+                    Contact.cadence_days, Contact.last_touch_at, Contact.next_due_at)
+             .where(Contact.user_id == user_id))
+    if tag_id is not None:
+        query = query.join(ContactTag, ContactTag.contact_id == Contact.id).where(
+            ContactTag.tag_id == tag_id)
+    return _rows(session.execute(query.order_by(Contact.name_key).limit(limit)))
 
 
 # ------------------------------------------------------------------------------ stats
@@ -621,7 +629,8 @@ def set_workspace_policy(session: Session, *, platform: str | None, external_id:
 EXPORTED_TABLES: dict[str, type[Base]] = {
     "contacts": Contact, "touchpoints": Touchpoint, "notes": Note,
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
-    "conversation_refs": ConversationRef}
+    "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
+    "suggestions": Suggestion}
 
 
 def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -634,3 +643,408 @@ def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]
         result[key] = [dict(row._mapping) for row in session.execute(
             select(table).where(table.c.user_id == user_id).order_by(table.c.id))]
     return result
+
+
+# ------------------------------------------------------------------------------ tags and goals
+@dataclass(frozen=True, slots=True)
+class TagRow:
+    id: int
+    name: str
+    goal_cadence_days: int | None
+
+
+def tag_by_key(session: Session, user_id: int, key: str) -> TagRow | None:
+    """The user's tag with this key (one unique-index lookup)."""
+    row = session.execute(select(Tag.id, Tag.name, Tag.goal_cadence_days)
+                          .where(Tag.user_id == user_id, Tag.name_key == key)).first()
+    return TagRow(*row) if row is not None else None
+
+
+def insert_tag(session: Session, *, workspace_id: int, user_id: int, name: str, key: str,
+               now: datetime) -> int:
+    return session.execute(insert(Tag).values(
+        workspace_id=workspace_id, user_id=user_id, name=name, name_key=key, created_at=now)
+        .returning(Tag.id)).scalar_one()
+
+
+def set_tag_goal(session: Session, user_id: int, tag_id: int, days: int | None,
+                 now: datetime) -> None:
+    session.execute(update(Tag).where(Tag.id == tag_id, Tag.user_id == user_id)
+                    .values(goal_cadence_days=days, goal_set_at=now if days else None)
+                    .execution_options(synchronize_session=False))
+
+
+def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:
+    """Every tag of the user with how many people carry it, by name."""
+    rows = session.execute(
+        select(Tag.id, Tag.name, Tag.goal_cadence_days, func.count(ContactTag.id))
+        .outerjoin(ContactTag, ContactTag.tag_id == Tag.id)
+        .where(Tag.user_id == user_id)
+        .group_by(Tag.id, Tag.name, Tag.goal_cadence_days, Tag.name_key)
+        .order_by(Tag.name_key))
+    return [(TagRow(tag_id, name, goal), count) for tag_id, name, goal, count in rows]
+
+
+def tag_contact(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
+                tag_id: int, now: datetime) -> bool:
+    """Put a tag on a contact; False when it was there already."""
+    exists = session.execute(select(ContactTag.id).where(
+        ContactTag.contact_id == contact_id, ContactTag.tag_id == tag_id)).first()
+    if exists is not None:
+        return False
+    session.execute(insert(ContactTag).values(workspace_id=workspace_id, user_id=user_id,
+                                              contact_id=contact_id, tag_id=tag_id,
+                                              created_at=now))
+    return True
+
+
+def untag_contact(session: Session, user_id: int, contact_id: int, tag_id: int) -> bool:
+    """Take a tag off a contact; False when it was not there."""
+    result = session.execute(delete(ContactTag).where(
+        ContactTag.user_id == user_id, ContactTag.contact_id == contact_id,
+        ContactTag.tag_id == tag_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def tag_member_ids(session: Session, user_id: int, tag_id: int) -> list[int]:
+    return list(session.execute(select(ContactTag.contact_id).where(
+        ContactTag.user_id == user_id, ContactTag.tag_id == tag_id)).scalars())
+
+
+def tags_of_contacts(session: Session, user_id: int, contact_ids: Iterable[int]
+                     ) -> dict[int, list[str]]:
+    """contact id -> its tag names, by name (for the people list, show and imports)."""
+    ids = list(contact_ids)
+    if not ids:
+        return {}
+    result: dict[int, list[str]] = {}
+    for contact_id, name in session.execute(
+            select(ContactTag.contact_id, Tag.name).join(Tag, Tag.id == ContactTag.tag_id)
+            .where(ContactTag.user_id == user_id, ContactTag.contact_id.in_(ids))
+            .order_by(Tag.name_key)):
+        result.setdefault(contact_id, []).append(name)
+    return result
+
+
+def goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int]
+                  ) -> dict[int, int]:
+    """contact id -> the shortest goal among its tags (contacts without a goal are left out)."""
+    ids = list(contact_ids)
+    if not ids:
+        return {}
+    return {contact_id: days for contact_id, days in session.execute(
+        select(ContactTag.contact_id, func.min(Tag.goal_cadence_days))
+        .join(Tag, Tag.id == ContactTag.tag_id)
+        .where(ContactTag.user_id == user_id, ContactTag.contact_id.in_(ids),
+               Tag.goal_cadence_days.is_not(None))
+        .group_by(ContactTag.contact_id)) if days is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class GoalState:
+    """What applying a goal's cadence to a contact needs."""
+
+    id: int
+    cadence_days: int | None
+    goal_cadence_days: int | None
+    last_touch_at: datetime | None
+    created_at: datetime
+
+
+def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> list[GoalState]:
+    ids = list(contact_ids)
+    if not ids:
+        return []
+    return [GoalState(*row) for row in session.execute(
+        select(Contact.id, Contact.cadence_days, Contact.goal_cadence_days,
+               Contact.last_touch_at, Contact.created_at)
+        .where(Contact.user_id == user_id, Contact.id.in_(ids)))]
+
+
+@dataclass(frozen=True, slots=True)
+class GoalMemberRow:
+    contact_id: int
+    cadence_days: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GoalGroup:
+    """A goal (a tag with a cadence) and the people who carry its tag."""
+
+    tag: str
+    cadence_days: int
+    members: tuple[GoalMemberRow, ...]
+
+
+def goal_members(session: Session, user_id: int) -> list[GoalGroup]:
+    """Every goal of the user, by tag name, with its people."""
+    groups: dict[int, tuple[str, int, list[GoalMemberRow]]] = {}
+    for tag_id, name, days, contact_id, cadence, created_at in session.execute(
+            select(Tag.id, Tag.name, Tag.goal_cadence_days, Contact.id, Contact.cadence_days,
+                   Contact.created_at)
+            .outerjoin(ContactTag, ContactTag.tag_id == Tag.id)
+            .outerjoin(Contact, Contact.id == ContactTag.contact_id)
+            .where(Tag.user_id == user_id, Tag.goal_cadence_days.is_not(None))
+            .order_by(Tag.name_key, Contact.id)):
+        group = groups.setdefault(tag_id, (name, days or 0, []))
+        if contact_id is not None:
+            group[2].append(GoalMemberRow(contact_id, cadence, created_at))
+    return [GoalGroup(name, days, tuple(members)) for name, days, members in groups.values()]
+
+
+def touch_moments(session: Session, user_id: int, contact_ids: Iterable[int], *,
+                  since: datetime, until: datetime) -> dict[int, list[datetime]]:
+    """contact id -> when its conversations happened in (since, until], oldest first."""
+    ids = list(contact_ids)
+    if not ids:
+        return {}
+    result: dict[int, list[datetime]] = {}
+    for contact_id, at in session.execute(
+            select(Touchpoint.contact_id, Touchpoint.happened_at)
+            .where(Touchpoint.user_id == user_id, Touchpoint.happened_at > since,
+                   Touchpoint.happened_at <= until, Touchpoint.contact_id.in_(ids))
+            .order_by(Touchpoint.happened_at)):
+        result.setdefault(contact_id, []).append(at)
+    return result
+
+
+# ------------------------------------------------------------------------------ person AI control
+@dataclass(frozen=True, slots=True)
+class PersonFlags:
+    """A contact's per-person AI control and tags (what `show` adds as badges)."""
+
+    name: str
+    ai_drafts: bool
+    sensitive: bool
+    tags: tuple[str, ...]
+
+
+def person_flags(session: Session, user_id: int, contact_id: int) -> PersonFlags | None:
+    row = session.execute(select(Contact.name, Contact.ai_drafts, Contact.sensitive)
+                          .where(Contact.id == contact_id, Contact.user_id == user_id)).first()
+    if row is None:
+        return None
+    tags = tuple(tags_of_contacts(session, user_id, [contact_id]).get(contact_id, ()))
+    return PersonFlags(row[0], bool(row[1]), bool(row[2]), tags)
+
+
+def contact_ai_mode(session: Session, user_id: int, contact_id: int
+                    ) -> tuple[bool, bool] | None:
+    """(AI drafts allowed, sensitive) for one of the user's contacts."""
+    row = session.execute(select(Contact.ai_drafts, Contact.sensitive).where(
+        Contact.id == contact_id, Contact.user_id == user_id)).first()
+    return (bool(row[0]), bool(row[1])) if row is not None else None
+
+
+# ------------------------------------------------------------------------------ draft measures
+def nudge_outcomes_by_id(session: Session, user_id: int
+                         ) -> list[tuple[int, str, int, datetime | None, datetime | None]]:
+    """(id, status, snooze_count, delivered_at, acted_at) of every nudge of the user."""
+    return _rows(session.execute(
+        select(Nudge.id, Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at)
+        .where(Nudge.user_id == user_id)))
+
+
+def draft_measures(session: Session, user_id: int
+                   ) -> list[tuple[int | None, str | None, int | None, int]]:
+    """(nudge_id, outcome, edit_distance, length of the draft) of every draft."""
+    return _rows(session.execute(
+        select(Draft.nudge_id, Draft.outcome, Draft.edit_distance,
+               func.length(Draft.draft_text)).where(Draft.user_id == user_id)))
+
+
+# ------------------------------------------------------------------------------ suggestions
+@dataclass(frozen=True, slots=True)
+class SuggestionUser:
+    """A user the suggestion rules look at, with what the timing rules need."""
+
+    user_id: int
+    workspace_id: int
+    tz: str
+    window_start: int
+    window_end: int
+    working_days: int
+    silenced: tuple[str, ...]
+    checked_at: datetime | None
+
+
+def silenced_kinds(value: str | None) -> tuple[str, ...]:
+    """'window,coffee' -> ('window', 'coffee')."""
+    return tuple(kind for kind in (value or "").split(",") if kind)
+
+
+def users_due_for_suggestions(session: Session, checked_before: datetime, limit: int,
+                              after_id: int = 0) -> list[SuggestionUser]:
+    """Active users not looked at since `checked_before` who have people, by id after
+    `after_id`."""
+    has_people = select(Contact.id).where(Contact.user_id == User.id).exists()
+    return [SuggestionUser(uid, wid, tz, start, end, days, silenced_kinds(silenced), checked)
+            for uid, wid, tz, start, end, days, silenced, checked in session.execute(
+                select(User.id, User.workspace_id, User.tz, User.window_start_minute,
+                       User.window_end_minute, User.working_days, User.suggestions_silenced,
+                       User.suggestions_checked_at)
+                .where(User.id > after_id, User.active.is_(True), has_people,
+                       or_(User.suggestions_checked_at.is_(None),
+                           User.suggestions_checked_at <= checked_before))
+                .order_by(User.id).limit(limit))]
+
+
+def claim_suggestion_check(session: Session, user_id: int, previous: datetime | None,
+                           now: datetime) -> bool:
+    """Mark the user checked now, unless another replica did since `previous` was read."""
+    condition = User.suggestions_checked_at.is_(None) if previous is None \
+        else User.suggestions_checked_at == previous
+    result = session.execute(update(User).where(User.id == user_id, condition)
+                             .values(suggestions_checked_at=now)
+                             .execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def set_suggestions_silenced(session: Session, user_id: int, kinds: Iterable[str]) -> None:
+    update_user(session, user_id, suggestions_silenced=",".join(sorted(set(kinds)))[:120])
+
+
+def user_silenced_kinds(session: Session, user_id: int) -> tuple[str, ...]:
+    return silenced_kinds(session.execute(select(User.suggestions_silenced)
+                                          .where(User.id == user_id)).scalar())
+
+
+def people_for_rules(session: Session, user_id: int) -> list[Any]:
+    """(id, name, cadence_days, last_touch_at) of every contact."""
+    return list(session.execute(select(Contact.id, Contact.name, Contact.cadence_days,
+                                       Contact.last_touch_at)
+                                .where(Contact.user_id == user_id)).all())
+
+
+def cadence_nudges_for_rules(session: Session, user_id: int
+                             ) -> list[tuple[int, int, str, int, datetime]]:
+    """(id, contact_id, status, snooze_count, created_at) of rhythm nudges that reached the
+    person or were put off."""
+    return _rows(session.execute(
+        select(Nudge.id, Nudge.contact_id, Nudge.status, Nudge.snooze_count, Nudge.created_at)
+        .where(Nudge.user_id == user_id, Nudge.reason == "cadence",
+               or_(Nudge.delivered_at.is_not(None), Nudge.snooze_count > 0,
+                   Nudge.status == NudgeStatus.DISMISSED))))
+
+
+def touches_since(session: Session, user_id: int, since: datetime
+                  ) -> list[tuple[int, datetime]]:
+    """(contact_id, happened_at) of conversations after `since`."""
+    return _rows(session.execute(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+        Touchpoint.user_id == user_id, Touchpoint.happened_at > since)))
+
+
+def notes_for_rules(session: Session, user_id: int) -> list[tuple[int, datetime]]:
+    """(contact_id, created_at) of notes not waiting for a planned follow-up."""
+    return _rows(session.execute(select(Note.contact_id, Note.created_at).where(
+        Note.user_id == user_id, Note.plan_at.is_(None))))
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionHistoryRow:
+    kind: str
+    contact_id: int | None
+    status: str
+    answered_at: datetime | None
+
+
+def suggestion_history(session: Session, user_id: int) -> list[SuggestionHistoryRow]:
+    return [SuggestionHistoryRow(*row) for row in session.execute(
+        select(Suggestion.kind, Suggestion.contact_id, Suggestion.status,
+               Suggestion.answered_at).where(Suggestion.user_id == user_id))]
+
+
+def insert_suggestion(session: Session, *, workspace_id: int, user_id: int,
+                      contact_id: int | None, kind: str, text: str, dedupe_key: str,
+                      proposed_days: int | None, proposed_window_start: int | None,
+                      proposed_window_end: int | None, proposed_working_days: int | None,
+                      current_value: int | None, now: datetime) -> int:
+    return session.execute(insert(Suggestion).values(
+        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, kind=kind,
+        text=text[:500], dedupe_key=dedupe_key[:120], proposed_days=proposed_days,
+        proposed_window_start=proposed_window_start, proposed_window_end=proposed_window_end,
+        proposed_working_days=proposed_working_days, current_value=current_value,
+        status="open", created_at=now).returning(Suggestion.id)).scalar_one()
+
+
+def expire_old_suggestions(session: Session, user_id: int, before: datetime) -> None:
+    session.execute(update(Suggestion).where(
+        Suggestion.user_id == user_id, Suggestion.status == "open",
+        Suggestion.created_at < before).values(status="expired")
+        .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionRow:
+    """A suggestion as the person sees and answers it."""
+
+    id: int
+    kind: str
+    contact_id: int | None
+    text: str
+    status: str
+    proposed_days: int | None
+    proposed_window_start: int | None
+    proposed_window_end: int | None
+    proposed_working_days: int | None
+    current_value: int | None
+    contact_name: str | None
+
+
+_SUGGESTION_COLUMNS = (Suggestion.id, Suggestion.kind, Suggestion.contact_id, Suggestion.text,
+                       Suggestion.status, Suggestion.proposed_days,
+                       Suggestion.proposed_window_start, Suggestion.proposed_window_end,
+                       Suggestion.proposed_working_days, Suggestion.current_value, Contact.name)
+
+
+def suggestion_of_user(session: Session, user_id: int, workspace_id: int, suggestion_id: int
+                       ) -> SuggestionRow | None:
+    """The suggestion when it belongs to this user; the same None for missing and foreign."""
+    row = session.execute(select(*_SUGGESTION_COLUMNS)
+                          .outerjoin(Contact, Contact.id == Suggestion.contact_id)
+                          .where(Suggestion.id == suggestion_id, Suggestion.user_id == user_id,
+                                 Suggestion.workspace_id == workspace_id)).first()
+    return SuggestionRow(*row) if row is not None else None
+
+
+def open_suggestions(session: Session, user_id: int, limit: int = 10) -> list[SuggestionRow]:
+    """The user's unanswered suggestions, oldest first."""
+    return [SuggestionRow(*row) for row in session.execute(
+        select(*_SUGGESTION_COLUMNS).outerjoin(Contact, Contact.id == Suggestion.contact_id)
+        .where(Suggestion.user_id == user_id, Suggestion.status == "open")
+        .order_by(Suggestion.created_at, Suggestion.id).limit(limit))]
+
+
+def answer_suggestion(session: Session, suggestion_id: int, status: str, now: datetime) -> bool:
+    """Record the answer once; False when the suggestion was answered meanwhile."""
+    result = session.execute(update(Suggestion).where(
+        Suggestion.id == suggestion_id, Suggestion.status == "open")
+        .values(status=status, answered_at=now).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def expire_open_of_kind(session: Session, user_id: int, kind: str, now: datetime) -> None:
+    """Other open suggestions of a kind the person just silenced go away too."""
+    session.execute(update(Suggestion).where(
+        Suggestion.user_id == user_id, Suggestion.kind == kind, Suggestion.status == "open")
+        .values(status="expired", answered_at=now)
+        .execution_options(synchronize_session=False))
+
+
+def suggestion_counts(session: Session, user_id: int) -> dict[str, int]:
+    """status -> how many of the user's suggestions have it."""
+    return {status: count for status, count in session.execute(
+        select(Suggestion.status, func.count()).where(Suggestion.user_id == user_id)
+        .group_by(Suggestion.status))}
+
+
+def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
+                        workspace_external_id: str, user_external_id: str) -> bool:
+    """Whether the suggestion belongs to this platform user (no rows are created to find out)."""
+    return session.execute(
+        select(Suggestion.id).join(User, User.id == Suggestion.user_id)
+        .join(Workspace, Workspace.id == Suggestion.workspace_id)
+        .where(Suggestion.id == suggestion_id, User.external_id == user_external_id,
+               Workspace.platform == platform,
+               Workspace.external_id == workspace_external_id)).first() is not None

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rapport.bot.core.resolve import name_key
-from rapport.storage.models import Contact, Draft, Note, Nudge, Touchpoint
+from rapport.storage.models import Contact, Draft, Note, Nudge, Suggestion, Touchpoint
 
 _keys = itertools.count(1)
 
@@ -48,6 +48,15 @@ def draft(c: Contact, outcome: str | None, distance: int | None, at: datetime,
                  nudge_id=nudge_id, provider="template", draft_text=text,
                  final_text=text + "!" if distance else None, edit_distance=distance,
                  disclosure=False, outcome=outcome, created_at=at)
+
+
+def suggestion(c: Contact, kind: str, at: datetime, *, proposed_days: int | None = None,
+               about_contact: bool = True, status: str = "open") -> Suggestion:
+    """A suggestion row of c's user (about c unless `about_contact` is False)."""
+    return Suggestion(workspace_id=c.workspace_id, user_id=c.user_id,
+                      contact_id=c.id if about_contact else None, kind=kind,
+                      dedupe_key=f"test:{next(_keys)}", text=f"A {kind} suggestion.",
+                      proposed_days=proposed_days, status=status, created_at=at)
 
 
 async def add_all(session: AsyncSession, *rows: object) -> None:

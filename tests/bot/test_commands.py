@@ -295,7 +295,10 @@ def test_help_is_generated_from_the_grammar_table() -> None:
         assert spec.summary in text, verb
     assert set(v.VERBS) == {"log", "note", "every", "add", "due", "people", "snooze", "done",
                             "dismiss", "pause", "resume", "settings", "draft", "date", "stats",
-                            "export", "import", "forget", "help", "connect", "disconnect"}
+                            "export", "import", "forget", "help", "connect", "disconnect",
+                            # goals and suggestions (issue 15)
+                            "tag", "untag", "goal", "goals", "set", "suggestions", "accept",
+                            "keep", "silence"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
     for verb in v.SPECS:
         result = parse(verb)

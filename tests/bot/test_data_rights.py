@@ -33,7 +33,8 @@ from tests.conftest import Clock, console_user, snapshot
 # Export key for each table that holds a user's rows.
 EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "notes",
                "important_dates": "important_dates", "nudges": "nudges", "drafts": "drafts",
-               "conversation_refs": "conversation_refs",
+               "conversation_refs": "conversation_refs", "tags": "tags",
+               "contact_tags": "contact_tags", "suggestions": "suggestions",
                # Calendar tables (issue 16): export_calendar_data, which `export` includes
                # once the core wires calendars.
                "connections": "calendar_connections", "captured_events": "calendar_meetings",
@@ -67,7 +68,8 @@ async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
                     "log Dana coffee: talked about the new puppy",
                     "note Dana: hiking trip in Yosemite after Saturday",
                     "note Sam: knee surgery", "date Dana birthday May 4",
-                    "date Sam anniversary Jan 9"):
+                    "date Sam anniversary Jan 9", "tag Dana clients", "tag Sam team",
+                    "goal clients every month"):
         reply = await rapport.handle_text(actor, command)
         assert reply.ok, reply.text
     ctx = await rapport.user_context(actor)
@@ -88,7 +90,10 @@ async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
             session, dana_draft, orphan, seed.draft(sam, "copied", 0, now),
             ConversationRef(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
                             platform="console", conversation_id=f"dm-{name}",
-                            reference_json="{}", updated_at=now))
+                            reference_json="{}", updated_at=now),
+            # A suggestion about Dana (goes with her) and one about the window (stays).
+            seed.suggestion(dana, "put_off", now, proposed_days=28),
+            seed.suggestion(dana, "window", now, about_contact=False))
         await _calendar_history(session, (ctx.workspace_id, ctx.user_id), dana, now)
     clock.advance(minutes=1)
     return ctx.user_id

@@ -79,8 +79,9 @@ async def test_seeded_history_matches_hand_count(rapport: Rapport, clock: Clock)
            "unanswered, 1 waiting for you (acted-on rate 29%)" in text
     assert "1 of 4 people within their rhythm (25%)" in text
     assert "Slipped most: Sam Lee (10 days overdue)" in text
-    assert "Drafts: 5 made, 3 used; you edited 2 of them (on average 6 characters changed)" \
-        in text
+    # Issue 15 replaced the drafts line: drafts 12 and 5 characters off an 8-character
+    # draft count as 100% and 62% rewritten, the copied one as 0%.
+    assert "Drafts: 5 made, 3 sent after your edits (avg 54% rewritten), 1 discarded." in text
     assert "Stranger" not in text
 
 

@@ -58,8 +58,8 @@ async def test_the_sync_runs_as_a_guarded_scheduler_job(calendar_app: CalendarAp
     assert seconds == runtime.settings.calendar_sync_seconds == 300
     scheduler = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=60,
                                 extra_jobs=runtime.scheduled_jobs())
-    # sweep, calendar sync, summary, retention, purge of uninstalled workspaces
-    assert len(scheduler.get_jobs()) == 5
+    # sweep, calendar sync, summary, retention, purge of uninstalled workspaces, suggestions
+    assert len(scheduler.get_jobs()) == 6
     await calendar_app.connect("alex", "google", "alex@example.com")
     await job()
     async with aiohttp.ClientSession() as http:  # the callback route is mounted

@@ -20,6 +20,7 @@ from rapport.scheduler.housekeeping import housekeeping_jobs
 from rapport.scheduler.lifecycle import purge_job, purge_uninstalled
 from rapport.storage import db
 from rapport.storage.models import Base, Contact, Workspace
+from rapport.storage.uow import Database
 from tests.bot import seed
 from tests.conftest import Clock
 from tests.slack.conftest import ALEX, HarnessFactory, SlackHarness
@@ -148,6 +149,7 @@ def _sweeper_like(sessions: Any, clock: Clock) -> Any:
     class Sweeper:
         def __init__(self) -> None:
             self.sessions, self.messengers, self.clock = sessions, {}, clock
+            self.db = Database(sessions)
 
     return Sweeper()
 

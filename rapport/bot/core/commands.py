@@ -85,6 +85,8 @@ class AddContact:
     kind: str
     company: str | None
     cadence_days: int | None
+    # `add Lee Park client at Initech #clients` (see parse_add_tagged).
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,8 @@ class ShowDue:
 
 @dataclass(frozen=True, slots=True)
 class ShowPeople:
-    pass
+    # `people #clients`: only the people carrying this tag.
+    tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +235,63 @@ def parse_disconnect(rest: str, today: date) -> Disconnect | CommandError:
     return provider if isinstance(provider, CommandError) else Disconnect(provider)
 
 
+# --------------------------------------------------------------------------- goals
+@dataclass(frozen=True, slots=True)
+class TagPerson:
+    """`tag Lee clients`: put one or more tags on a person."""
+
+    person: PersonRef
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UntagPerson:
+    person: PersonRef
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetGoal:
+    """`goal clients every month`; `days` None turns the goal off."""
+
+    tag: str
+    days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowGoals:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetPersonField:
+    """`set Dana ai off`, `set Dana sensitive`: one field of one person (see
+    rapport.bot.core.person_fields, which holds the field registry)."""
+
+    person: PersonRef
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSuggestions:
+    """`suggestions` lists them; `suggestions on|off <kind>` turns a kind back on or off."""
+
+    kind: str | None = None
+    enabled: bool | None = None
+
+
+SuggestionAnswer = Literal["accept", "keep", "silence"]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSuggestion:
+    """Yes, no (keep things as they are) or "stop suggesting this kind"."""
+
+    suggestion_id: int
+    answer: SuggestionAnswer
+
+
 def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command | None:
     """The typed command behind a nudge's button: done, dismiss, snooze for a day or a week,
     snooze until a picked day, draft; None for an unknown button or a picker without a day."""
@@ -251,7 +311,8 @@ def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command
 
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
-           | ImportFile | Help | Connect | Disconnect)
+           | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
+           | ShowGoals | SetPersonField | ShowSuggestions | AnswerSuggestion)
 
 
 C = TypeVar("C")
@@ -761,3 +822,153 @@ def parse_import(rest: str, today: date) -> ImportFile | CommandError:
 def parse_help(rest: str, today: date) -> Help | CommandError:
     del today
     return Help(rest.strip() or None)
+
+
+# --------------------------------------------------------------------------- goals: parsing
+MAX_TAG_CHARS = 32
+_TAG = re.compile(r"^[^\W_][\w\-]*$")
+_HASHTAG = re.compile(r"^#[^\s#]+$")
+_SUGGESTION_REF = re.compile(r"^(?:#|s)?(\d{1,12})$", re.IGNORECASE)
+
+
+def tag_name(word: str) -> str | None:
+    """'#Clients' or 'clients' -> 'clients'; None when it is not a tag name."""
+    name = word.strip().lstrip("#").strip(",;.").lower()
+    if not name or len(name) > MAX_TAG_CHARS or not _TAG.match(name):
+        return None
+    return name
+
+
+def _tag_words(words: list[str], verb: str) -> tuple[str, ...] | CommandError:
+    tags: list[str] = []
+    for word in words:
+        name = tag_name(word)
+        if name is None:
+            return CommandError(f"“{clip(word)}” is not a tag name: use letters, digits and "
+                                f"dashes, at most {MAX_TAG_CHARS} characters.", verb)
+        if name not in tags:
+            tags.append(name)
+    return tuple(tags)
+
+
+def _person_and_tags(rest: str, verb: str
+                     ) -> tuple[PersonRef, tuple[str, ...]] | CommandError:
+    """`Lee clients`, `Lee Park #clients #vip`, `"Lee Park" clients`: the person, then tags.
+
+    With #tags every #word is a tag; without, the last word is the one tag.
+    """
+    tokens = _tokens(rest)
+    hashed = [t for t in tokens if _HASHTAG.match(t)]
+    if hashed:
+        person_tokens = [t for t in tokens if not _HASHTAG.match(t)]
+        tag_tokens = hashed
+    else:
+        person_tokens, tag_tokens = tokens[:-1], tokens[-1:]
+    if not tag_tokens:
+        return CommandError("Which tag? For example “tag Lee clients”.", verb)
+    person = _check_person(_person_from_tokens(person_tokens), verb)
+    if isinstance(person, CommandError):
+        return person
+    tags = _tag_words(tag_tokens, verb)
+    return tags if isinstance(tags, CommandError) else (person, tags)
+
+
+def parse_tag(rest: str, today: date) -> TagPerson | CommandError:
+    del today
+    parsed = _person_and_tags(rest, "tag")
+    return parsed if isinstance(parsed, CommandError) else TagPerson(*parsed)
+
+
+def parse_untag(rest: str, today: date) -> UntagPerson | CommandError:
+    del today
+    parsed = _person_and_tags(rest, "untag")
+    return parsed if isinstance(parsed, CommandError) else UntagPerson(*parsed)
+
+
+def goal_duration_days(text: str) -> int | None:
+    """'month', '2 weeks', 'every 6w', 'fortnight' -> days; None when not a duration."""
+    words = text.lower().split()
+    if words[:1] == ["every"]:
+        words = words[1:]
+    phrase = " ".join(words)
+    if phrase in ("week", "month", "year", "day"):
+        phrase = "1 " + phrase
+    if phrase in ("fortnight", "other week"):
+        return 14
+    return parse_duration_days(phrase) if phrase else None
+
+
+def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
+    del today
+    words = rest.split()
+    if not words:
+        return CommandError("Which group? For example “goal clients every month”.", "goal")
+    tag = tag_name(words[0])
+    if tag is None:
+        return CommandError(f"“{clip(words[0])}” is not a tag name: use letters, digits and "
+                            "dashes.", "goal")
+    value = " ".join(words[1:]).lower()
+    if value in ("off", "none", "never", "remove"):
+        return SetGoal(tag, None)
+    days = goal_duration_days(value) if value else None
+    if days is None:
+        return CommandError("How often? For example “goal clients every month” or “goal team "
+                            "every 2 weeks”.", "goal")
+    return SetGoal(tag, days)
+
+
+def parse_people(rest: str, today: date) -> ShowPeople | CommandError:
+    """`people` or `people #clients`."""
+    del today
+    words = rest.split()
+    if not words:
+        return ShowPeople()
+    if len(words) == 1 and words[0].startswith("#"):
+        tag = tag_name(words[0])
+        if tag is not None:
+            return ShowPeople(tag)
+    return CommandError("“people” takes no arguments, or one #tag (for example “people "
+                        "#clients”).", "people")
+
+
+def parse_add_tagged(rest: str, today: date) -> AddContact | CommandError:
+    """`add` with #tags anywhere: the tags are taken out, the rest is read by parse_add."""
+    tokens = _tokens(rest)
+    hashed = [t for t in tokens if _HASHTAG.match(t)]
+    if not hashed:
+        return parse_add(rest, today)
+    tags = _tag_words(hashed, "add")
+    if isinstance(tags, CommandError):
+        return tags
+    parsed = parse_add(" ".join(t for t in tokens if not _HASHTAG.match(t)), today)
+    if isinstance(parsed, CommandError):
+        return parsed
+    return AddContact(person=parsed.person, kind=parsed.kind, company=parsed.company,
+                      cadence_days=parsed.cadence_days, tags=tags)
+
+
+def parse_suggestions(rest: str, today: date) -> ShowSuggestions | CommandError:
+    """`suggestions`, `suggestions on window`, `suggestions off coffee`."""
+    del today
+    words = rest.lower().split()
+    if not words:
+        return ShowSuggestions()
+    if len(words) == 2 and words[0] in ("on", "off"):
+        return ShowSuggestions(kind=words[1], enabled=words[0] == "on")
+    return CommandError("Say “suggestions”, or “suggestions on window” / “suggestions off "
+                        "coffee” to turn a kind back on or off.", "suggestions")
+
+
+def answer_parser(answer: SuggestionAnswer) -> Callable[[str, date],
+                                                        AnswerSuggestion | CommandError]:
+    """The parser of `accept 3`, `keep 3`, `silence 3` (a suggestion's number)."""
+
+    def parse(rest: str, today: date) -> AnswerSuggestion | CommandError:
+        del today
+        match = _SUGGESTION_REF.match(rest.strip())
+        if not match:
+            return CommandError(f"Which suggestion? Give its number, for example "
+                                f"“{answer} 3” (“suggestions” lists them).", answer)
+        return AnswerSuggestion(int(match.group(1)), answer)
+
+    return parse

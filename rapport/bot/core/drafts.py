@@ -346,11 +346,22 @@ class DraftService:
     async def draft_for(self, ctx: UserContext, contact_id: int,
                         nudge_id: int | None) -> Reply:
         """A new draft for one of the user's contacts (optionally for one of their nudges)."""
-        loaded = await self.db.run(lambda session: draft_context(session, ctx, contact_id,
-                                                                 nudge_id), write=False)
-        if loaded is None:
+        def load(session: Session) -> tuple[tuple[DraftContext, str, str | None] | None,
+                                            tuple[bool, bool] | None]:
+            return (draft_context(session, ctx, contact_id, nudge_id),
+                    queries.contact_ai_mode(session, ctx.user_id, contact_id))
+
+        loaded, mode = await self.db.run(load, write=False)
+        if loaded is None or mode is None:
             return error("I can't find that person among yours.")
         context, contact_name, platform_user_id = loaded
+        ai_for_person, sensitive = mode
+        if sensitive:
+            # `set Dana sensitive`: no draft of any kind, the person writes this one.
+            first = wording.first_name(contact_name)
+            return Reply(f"You marked {contact_name} as sensitive, so there is no draft: write "
+                         f"to {first} personally, in your own words. (“set {first} sensitive "
+                         "off” allows drafts again.)")
         notice = ""
         provider = self.provider
         if provider is not None and not ctx.workspace_ai_enabled:
@@ -358,6 +369,10 @@ class DraftService:
         elif provider is not None and not ctx.ai_enabled:
             provider, notice = None, ("AI drafts are off for you (“settings ai on” turns them "
                                       "back on).")
+        elif provider is not None and not ai_for_person:
+            first = wording.first_name(contact_name)
+            provider, notice = None, (f"AI drafts are off for {contact_name} (“set {first} ai "
+                                      "on” turns them back on).")
         text, sent, model = "", None, None
         if provider is not None:
             body = context.request_body(provider.model)

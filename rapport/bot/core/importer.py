@@ -18,9 +18,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text
+from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text, tag_name
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.dates import parse_duration_days
+from rapport.bot.core.goals import ensure_tag, refresh_goal_cadences
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import ImportView, Reply, error
 from rapport.scheduler import planner
@@ -31,9 +32,13 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
 MAX_REPORTED_ERRORS = 20
-COLUMNS = ("name", "kind", "company", "email", "cadence", "notes")
+COLUMNS = ("name", "kind", "company", "email", "cadence", "notes", "tags")
 _COLUMN_ALIASES = {"note": "notes", "organization": "company", "organisation": "company",
-                   "org": "company", "type": "kind", "e-mail": "email", "every": "cadence"}
+                   "org": "company", "type": "kind", "e-mail": "email", "every": "cadence",
+                   "tag": "tags", "groups": "tags", "group": "tags"}
+MAX_TAGS = 20
+# Several tags in one cell: "clients vip", "#clients #vip", "clients|vip", "clients, vip".
+_TAG_SEPARATORS = re.compile(r"[\s,;|]+")
 KINDS = ("colleague", "client")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
@@ -75,6 +80,7 @@ class ContactRow:
     cadence_days: int | None
     cadence_set: bool
     notes: str | None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -139,6 +145,19 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
     email = _field(cells.get("email"), label, "email", 320, parsed)
     cadence_text = _field(cells.get("cadence"), label, "cadence", 40, parsed)
     notes = _field(cells.get("notes"), label, "notes", MAX_SUMMARY_CHARS, parsed)
+    tags_text = _field(cells.get("tags"), label, "tags", 400, parsed)
+    tags: list[str] = []
+    for word in _TAG_SEPARATORS.split(tags_text or ""):
+        if not word.strip("#"):
+            continue
+        tag = tag_name(word)
+        if tag is None:
+            parsed.errors.append(f"{label}: tag '{word[:40]}' is not a tag name (letters, "
+                                 "digits and dashes).")
+        elif tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        parsed.errors.append(f"{label}: at most {MAX_TAGS} tags per person.")
     if name is None and len(parsed.errors) == errors_before:
         parsed.errors.append(f"{label}: the name is empty.")
     if kind is not None:
@@ -158,7 +177,8 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
     if len(parsed.errors) > errors_before or name is None:
         return None
     return ContactRow(line=label, name=name, kind=kind, company=company, email=email,
-                      cadence_days=cadence_days, cadence_set=cadence_set, notes=notes)
+                      cadence_days=cadence_days, cadence_set=cadence_set, notes=notes,
+                      tags=tuple(tags))
 
 
 def parse_csv(text: str, parsed: Parsed) -> None:
@@ -309,6 +329,8 @@ class _Known:
     created_at: datetime
     notes: set[str] = field(default_factory=set)
     changes: dict[str, object] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    new_tags: list[str] = field(default_factory=list)
 
 
 def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: bool,
@@ -324,6 +346,11 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
     for contact_id, text in queries.note_texts(session, ctx.user_id):
         if contact_id in by_id:
             by_id[contact_id].notes.add(text)
+    if any(row.tags for row in rows):
+        ids = [contact_id for contact_id in by_id if contact_id is not None]
+        for contact_id, names in queries.tags_of_contacts(session, ctx.user_id, ids).items():
+            if contact_id in by_id:
+                by_id[contact_id].tags.update(names)
     new: list[tuple[_Known, ContactRow]] = []
     pending_notes: list[tuple[_Known, str]] = []
     for row in rows:
@@ -334,6 +361,8 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
             plan.notes_added += row.notes is not None
             contact = _Known(None, name_key(row.name), row.email, row.kind or "colleague",
                              row.company, row.cadence_days, None, now)
+            contact.new_tags = list(row.tags)
+            contact.tags.update(row.tags)
             by_key[contact.key] = contact
             if row.email:
                 by_email[row.email] = contact
@@ -352,10 +381,13 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
         if row.cadence_set and row.cadence_days != contact.cadence_days:
             changes["cadence_days"] = row.cadence_days
         new_note = bool(row.notes) and row.notes not in contact.notes
-        if not changes and not new_note:
+        added_tags = [tag for tag in row.tags if tag not in contact.tags]
+        if not changes and not new_note and not added_tags:
             plan.unchanged += 1
             continue
         plan.updated += 1
+        contact.new_tags += added_tags
+        contact.tags.update(added_tags)
         plan.notes_added += new_note
         contact.changes.update(changes)
         if new_note and row.notes:
@@ -364,7 +396,25 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
     if write:
         changed = [k for k in known if k.changes] + [k for k, _ in new if k.changes]
         _write(session, ctx, new, changed, pending_notes, now)
+        _write_tags(session, ctx, [k for k in known if k.new_tags]
+                    + [k for k, _ in new if k.new_tags], now)
     return plan
+
+
+def _write_tags(session: Session, ctx: UserContext, contacts: list[_Known],
+                now: datetime) -> None:
+    """The tags column: tags are added (never removed), then their goals applied."""
+    if not contacts:
+        return
+    tag_ids: dict[str, int] = {}
+    for contact in contacts:
+        assert contact.id is not None
+        for name in contact.new_tags:
+            if name not in tag_ids:
+                tag_ids[name] = ensure_tag(session, ctx, name, now).id
+            queries.tag_contact(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                contact_id=contact.id, tag_id=tag_ids[name], now=now)
+    refresh_goal_cadences(session, ctx.user_id, [c.id for c in contacts if c.id is not None])
 
 
 def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRow]],

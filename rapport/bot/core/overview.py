@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import suggestions as suggestion_cases
 from rapport.bot.core.context import Turn
+from rapport.bot.core.resolve import name_key
 from rapport.bot.core.stats import compute_user_stats, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
@@ -18,6 +20,7 @@ from rapport.bot.core.views import (
     StatsView,
 )
 from rapport.scheduler import planner, wording
+from rapport.scheduler.attainment import every_phrase, goal_attainments, goal_line
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
@@ -106,51 +109,99 @@ def due(turn: Turn, command: c.ShowDue) -> Reply:
     return Reply(due_text(view), view=view)
 
 
-def people_view(turn: Turn, *, limit: int = MAX_PEOPLE) -> PeopleView:
-    rows = queries.people_rows(turn.session, turn.user.user_id, limit + 1)
+def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) -> PeopleView:
+    tag_id = None
+    if tag is not None:
+        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(tag))
+        if found is None:
+            return PeopleView(people=(), truncated=False, today=turn.today, tag=tag)
+        tag_id = found.id
+    rows = queries.people_rows(turn.session, turn.user.user_id, limit + 1, tag_id)
+    shown = rows[:limit]
+    tags = queries.tags_of_contacts(turn.session, turn.user.user_id, [row[0] for row in shown])
+    # Only tagged people can follow a goal: no extra read for someone without tags.
+    from_goal = {state.id for state in queries.goal_states(turn.session, turn.user.user_id,
+                                                           tags)
+                 if state.cadence_days is not None
+                 and state.cadence_days == state.goal_cadence_days} if tags else set()
     lines = tuple(
         PersonLine(contact_id=cid, name=name, company=company, kind=kind,
                    cadence_days=cadence,
                    last_touch_on=planner.local_date(last, turn.user.tz) if last else None,
-                   health=contact_health(next_due, turn.now))
-        for cid, name, company, kind, cadence, last, next_due in rows[:limit])
-    return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today)
+                   health=contact_health(next_due, turn.now), tags=tuple(tags.get(cid, ())),
+                   cadence_from_goal=cid in from_goal)
+        for cid, name, company, kind, cadence, last, next_due in shown)
+    return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today, tag=tag)
 
 
 def people_text(view: PeopleView) -> str:
     if not view.people:
+        if view.tag is not None:
+            return (f"Nobody is tagged {view.tag}. Tag someone with “tag Lee {view.tag}”.")
         return "You have no people yet. Add someone with “add Dana every 2 weeks”."
-    lines = ["Your people:"]
+    lines = [f"Your people tagged {view.tag}:" if view.tag is not None else "Your people:"]
     for person in view.people:
         last = (f"last talked {wording.friendly_day(person.last_touch_on, view.today)}"
                 if person.last_touch_on else "no conversation logged")
         every = f", every {planner.humanize_days(person.cadence_days)}" \
             if person.cadence_days else ""
+        if person.cadence_days and person.cadence_from_goal:
+            every = f", {every_phrase(person.cadence_days)} (goal)"
         health = f" · {person.health}" if person.health else ""
+        tags = "".join(f" #{name}" for name in person.tags)
         lines.append(f"  {wording.contact_label(person.name, person.company)} "
-                     f"({person.kind}{every}): {last}{health}")
+                     f"({person.kind}{every}){tags}: {last}{health}")
     if view.truncated:
         lines.append(f"  … and more; showing the first {len(view.people)}.")
     return "\n".join(lines)
 
 
 def people(turn: Turn, command: c.ShowPeople) -> Reply:
-    del command
-    view = people_view(turn)
+    view = people_view(turn, tag=command.tag)
     return Reply(people_text(view), view=view)
+
+
+def stats_view(turn: Turn) -> StatsView:
+    """The numbers, the goals that lead them, and the open suggestions (one unit of work)."""
+    user_id = turn.user.user_id
+    return StatsView(compute_user_stats(turn.session, user_id, turn.now),
+                     goals=goal_attainments(turn.session, user_id, turn.now),
+                     suggestions=suggestion_cases.open_items(turn.session, user_id),
+                     suggestion_counts=suggestion_cases.counts(turn.session, user_id))
+
+
+def goal_lines(view: StatsView) -> list[str]:
+    """'Clients: 7 of 9 within a month (78%), up from 56%' per goal with people."""
+    lines = [goal_line(goal) for goal in view.goals if goal.now.members]
+    empty = [goal for goal in view.goals if not goal.now.members]
+    if empty:
+        lines.append("No one tagged yet for: " + ", ".join(
+            f"{goal.tag} ({every_phrase(goal.cadence_days)})" for goal in empty) + ".")
+    return lines
+
+
+def stats_text(view: StatsView) -> str:
+    """Goals first, then the numbers, then what Rapport suggests and how that went."""
+    lines = goal_lines(view)
+    lines.append(format_stats_text(view.stats))
+    counted = suggestion_cases.counts_line(view.suggestion_counts)
+    if counted:
+        lines.append(counted)
+    lines += [suggestion_cases.item_text(entry) for entry in view.suggestions]
+    return "\n".join(lines)
 
 
 def stats(turn: Turn, command: c.Stats) -> Reply:
     del command
-    numbers = compute_user_stats(turn.session, turn.user.user_id, turn.now)
-    return Reply(format_stats_text(numbers), view=StatsView(numbers))
+    view = stats_view(turn)
+    return Reply(stats_text(view), view=view)
 
 
 def home(turn: Turn) -> HomeView:
     """Due, people and stats for the Slack App Home, in one unit of work."""
     due_now = due_view(turn)
     everyone = people_view(turn)
-    numbers = compute_user_stats(turn.session, turn.user.user_id, turn.now)
+    numbers = stats_view(turn)
     return HomeView(due=due_now, due_text=due_text(due_now), people=everyone,
-                    people_text=people_text(everyone), stats=StatsView(numbers),
-                    stats_text=format_stats_text(numbers))
+                    people_text=people_text(everyone), stats=numbers,
+                    stats_text=stats_text(numbers))

@@ -169,7 +169,8 @@ class Rapport:
             break
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             self.users.forget_user(ctx.workspace_id, ctx.user_id)
-        elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume):
+        elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume
+                                          | c.AnswerSuggestion):
             self.users.expire(ctx)
         return reply
 

@@ -22,7 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.core.importer import write_safe_csv
-from rapport.bot.core.stats import USED_DRAFT_OUTCOMES, classify_nudge, overdue_days
+from rapport.bot.core.stats import (
+    USED_DRAFT_OUTCOMES,
+    classify_nudge,
+    overdue_days,
+    rewritten_share,
+)
 from rapport.storage.models import Contact, Draft, Nudge, Touchpoint, User
 
 logger = logging.getLogger(__name__)
@@ -58,10 +63,28 @@ class TeamReport:
     nudges_acted_on: int
     drafts_used: int
     drafts_edited: int
+    # Do drafts help? The same measures as a person's stats, over everyone.
+    drafts_on_nudges: int = 0
+    drafts_discarded: int = 0
+    mean_rewritten_share: float | None = None
+    # (acted on within 48 h, answered) for nudges with a draft and without; `draft_users` is
+    # how many people had drafts on answered nudges (the comparison needs MIN_GROUP of them).
+    with_draft: tuple[int, int] = (0, 0)
+    without_draft: tuple[int, int] = (0, 0)
+    draft_users: int = 0
 
     @property
     def acted_on_rate(self) -> float | None:
         return self.nudges_acted_on / self.nudges_resolved if self.nudges_resolved else None
+
+    @property
+    def draft_comparison(self) -> tuple[float, float] | None:
+        """Acted-on rate with a draft and without, when at least MIN_GROUP people used drafts
+        on nudges (fewer could single someone out) and both sides have nudges."""
+        if self.draft_users < MIN_GROUP or not self.with_draft[1] or not self.without_draft[1]:
+            return None
+        return (self.with_draft[0] / self.with_draft[1],
+                self.without_draft[0] / self.without_draft[1])
 
     def acted_on_rate_per_week(self) -> tuple[float | None, ...]:
         return tuple(a / r if r else None for a, r in
@@ -99,18 +122,32 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
                 select(Touchpoint.happened_at).where(Touchpoint.workspace_id == workspace_id,
                                                      Touchpoint.happened_at >= start,
                                                      Touchpoint.happened_at <= now))).all())
+        drafts = (await session.execute(
+            select(Draft.user_id, Draft.nudge_id, Draft.outcome, Draft.edit_distance,
+                   func.length(Draft.draft_text).label("length"))
+            .where(Draft.workspace_id == workspace_id))).all()
+        drafted = {row.nudge_id: row.user_id for row in drafts if row.nudge_id is not None}
         resolved_weeks: Counter[date] = Counter()
         acted_weeks: Counter[date] = Counter()
         resolved = acted = 0
-        for status, snoozes, delivered_at, acted_at, due_at in (await session.execute(
-                select(Nudge.status, Nudge.snooze_count, Nudge.delivered_at, Nudge.acted_at,
-                       Nudge.due_at).where(Nudge.workspace_id == workspace_id))).all():
+        with_draft, without_draft = [0, 0], [0, 0]
+        draft_users: set[int] = set()
+        for nudge_id, status, snoozes, delivered_at, acted_at, due_at in (
+                await session.execute(
+                    select(Nudge.id, Nudge.status, Nudge.snooze_count, Nudge.delivered_at,
+                           Nudge.acted_at, Nudge.due_at)
+                    .where(Nudge.workspace_id == workspace_id))).all():
             kind = classify_nudge(status, snoozes, delivered_at, acted_at, now)
             if kind is None or kind == "waiting":
                 continue
             week = _monday((delivered_at or due_at).date())
             resolved += 1
             resolved_weeks[week] += 1
+            side = with_draft if nudge_id in drafted else without_draft
+            side[0] += kind == "acted_on"
+            side[1] += 1
+            if nudge_id in drafted:
+                draft_users.add(drafted[nudge_id])
             if kind == "acted_on":
                 acted += 1
                 acted_weeks[week] += 1
@@ -118,10 +155,9 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
             select(Contact.cadence_days, Contact.next_due_at)
             .where(Contact.workspace_id == workspace_id))).all()
         health = Counter(_health_bucket(due, now) for cadence, due in contacts if cadence)
-        drafts = (await session.execute(
-            select(Draft.outcome, Draft.edit_distance)
-            .where(Draft.workspace_id == workspace_id))).all()
-    used = [distance for outcome, distance in drafts if outcome in USED_DRAFT_OUTCOMES]
+    used = [row.edit_distance for row in drafts if row.outcome in USED_DRAFT_OUTCOMES]
+    rewritten = [rewritten_share(row.edit_distance, row.length) for row in drafts
+                 if row.outcome in USED_DRAFT_OUTCOMES and row.edit_distance is not None]
     return TeamReport(
         generated_at=now, users=users, contacts=len(contacts), weeks=mondays,
         touchpoints_per_week=tuple(touch_weeks[m] for m in mondays),
@@ -129,7 +165,11 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
         acted_on_per_week=tuple(acted_weeks[m] for m in mondays),
         health=tuple((bucket, health[bucket]) for bucket in HEALTH_BUCKETS),
         nudges_resolved=resolved, nudges_acted_on=acted, drafts_used=len(used),
-        drafts_edited=sum(1 for d in used if d))
+        drafts_edited=sum(1 for d in used if d), drafts_on_nudges=len(drafted),
+        drafts_discarded=sum(1 for row in drafts if row.outcome == "discarded"),
+        mean_rewritten_share=sum(rewritten) / len(rewritten) if rewritten else None,
+        with_draft=(with_draft[0], with_draft[1]),
+        without_draft=(without_draft[0], without_draft[1]), draft_users=len(draft_users))
 
 
 # ------------------------------------------------------------------------------ charts
@@ -222,6 +262,7 @@ def report_csv(report: TeamReport) -> str:
                                 ["summary", "acted-on rate", _pct(report.acted_on_rate)],
                                 ["summary", "drafts used", report.drafts_used],
                                 ["summary", "drafts edited before use", report.drafts_edited]]
+    rows += [["drafts", label, value] for label, value in draft_measures(report)]
     for monday, count in zip(report.weeks, report.touchpoints_per_week, strict=True):
         rows.append(["touchpoints per week", monday.isoformat(), count])
     for monday, rate in zip(report.weeks, report.acted_on_rate_per_week(), strict=True):
@@ -229,6 +270,21 @@ def report_csv(report: TeamReport) -> str:
     for bucket, count in report.health:
         rows.append(["health", bucket, count])
     return write_safe_csv(rows)
+
+
+def draft_measures(report: TeamReport) -> list[tuple[str, str]]:
+    """Whether drafts help, in aggregate: the same measures as a person's stats line."""
+    comparison = report.draft_comparison
+    if comparison is None:
+        compared = (f"not shown: fewer than {MIN_GROUP} people used drafts on nudges",) * 2
+    else:
+        compared = (_pct(comparison[0]), _pct(comparison[1]))
+    return [("nudges with a draft", str(report.drafts_on_nudges)),
+            ("drafts sent after edits", str(report.drafts_used)),
+            ("average share rewritten", _pct(report.mean_rewritten_share)),
+            ("drafts discarded", str(report.drafts_discarded)),
+            ("acted-on rate with a draft", compared[0]),
+            ("acted-on rate without a draft", compared[1])]
 
 
 def _table(caption: str, header: tuple[str, str], rows: list[tuple[str, str]]) -> str:
@@ -261,6 +317,15 @@ def report_html(report: TeamReport, charts: dict[str, bytes] | None) -> str:
                 f"{within} of {with_rhythm} ({_pct(within_share)})"),
                ("AI drafts used / edited before use",
                 f"{report.drafts_used} / {report.drafts_edited}")]
+    comparison = report.draft_comparison
+    summary.append((
+        "Drafts", f"used on {report.drafts_on_nudges} nudges, {report.drafts_used} sent after "
+                  f"edits (avg {_pct(report.mean_rewritten_share)} rewritten), "
+                  f"{report.drafts_discarded} discarded"))
+    summary.append((
+        "Nudges acted on with a draft vs without",
+        f"{_pct(comparison[0])} vs {_pct(comparison[1])}" if comparison is not None
+        else f"not shown: fewer than {MIN_GROUP} people used drafts on nudges"))
     rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                      for k, v in summary)
     if charts is not None:

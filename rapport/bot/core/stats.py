@@ -54,6 +54,14 @@ class UserStats:
     drafts_used: int
     drafts_edited: int
     mean_edit_distance: float | None
+    # Do drafts help? Drafts made for nudges vs others, discards, how much of a used draft the
+    # person rewrote, and the acted-on rate of nudges with a draft vs without (acted, answered).
+    drafts_on_nudges: int = 0
+    drafts_other: int = 0
+    drafts_discarded: int = 0
+    mean_rewritten_share: float | None = None
+    with_draft: tuple[int, int] = (0, 0)
+    without_draft: tuple[int, int] = (0, 0)
 
     @property
     def nudges_resolved(self) -> int:
@@ -82,6 +90,16 @@ class UserStats:
     def edited_share(self) -> float | None:
         """Share of used drafts the user changed before sending."""
         return self.drafts_edited / self.drafts_used if self.drafts_used else None
+
+    @property
+    def acted_on_rate_with_draft(self) -> float | None:
+        acted, answered = self.with_draft
+        return acted / answered if answered else None
+
+    @property
+    def acted_on_rate_without_draft(self) -> float | None:
+        acted, answered = self.without_draft
+        return acted / answered if answered else None
 
 
 def classify_nudge(status: str, snooze_count: int, delivered_at: datetime | None,
@@ -121,19 +139,28 @@ def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserSta
         now=now)
     counts = dict.fromkeys(("acted_on", "done_late", "dismissed", "snoozed", "ignored",
                             "waiting"), 0)
-    for status, snoozes, delivered_at, acted_at in queries.nudge_outcomes(session, user_id):
+    drafts = queries.draft_measures(session, user_id)
+    drafted = {nudge_id for nudge_id, *_ in drafts if nudge_id is not None}
+    with_draft, without_draft = [0, 0], [0, 0]
+    for nudge_id, status, snoozes, delivered_at, acted_at in queries.nudge_outcomes_by_id(
+            session, user_id):
         kind = classify_nudge(status, snoozes, delivered_at, acted_at, now)
         if kind is not None:
             counts[kind] += 1
+        if kind is not None and kind != "waiting":
+            side = with_draft if nudge_id in drafted else without_draft
+            side[0] += kind == "acted_on"
+            side[1] += 1
     contacts = queries.contact_rhythms(session, user_id)
     with_cadence = [(cid, name, due) for cid, name, cadence, due in contacts if cadence]
     overdue = sorted(
         (OverdueContact(cid, name, overdue_days(due, now))
          for cid, name, due in with_cadence if due is not None and due <= now),
         key=lambda o: (-o.days_overdue, o.name.casefold()))
-    drafts = queries.draft_outcomes(session, user_id)
-    used = [distance for outcome, distance in drafts if outcome in USED_DRAFT_OUTCOMES]
+    used = [distance for _, outcome, distance, _ in drafts if outcome in USED_DRAFT_OUTCOMES]
     measured = [distance for distance in used if distance is not None]
+    rewritten = [rewritten_share(distance, length) for _, outcome, distance, length in drafts
+                 if outcome in USED_DRAFT_OUTCOMES and distance is not None]
     return UserStats(
         touchpoints_week=week or 0, touchpoints_month=month or 0,
         people_reconnected_week=reconnected or 0,
@@ -145,7 +172,19 @@ def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserSta
         most_overdue=tuple(overdue[:TOP_OVERDUE]),
         drafts_total=len(drafts), drafts_used=len(used),
         drafts_edited=sum(1 for distance in measured if distance > 0),
-        mean_edit_distance=sum(measured) / len(measured) if measured else None)
+        mean_edit_distance=sum(measured) / len(measured) if measured else None,
+        drafts_on_nudges=len(drafted),
+        drafts_other=sum(1 for nudge_id, *_ in drafts if nudge_id is None),
+        drafts_discarded=sum(1 for _, outcome, *_ in drafts if outcome == "discarded"),
+        mean_rewritten_share=sum(rewritten) / len(rewritten) if rewritten else None,
+        with_draft=(with_draft[0], with_draft[1]),
+        without_draft=(without_draft[0], without_draft[1]))
+
+
+def rewritten_share(edit_distance: int, draft_length: int | None) -> float:
+    """How much of a draft the person rewrote: edit distance over the draft's length, at
+    most 100 %."""
+    return min(edit_distance / max(draft_length or 0, 1), 1.0)
 
 
 def _percent(share: float | None) -> str:
@@ -179,10 +218,29 @@ def format_stats_text(stats: UserStats) -> str:
     else:
         lines.append("Health: no keep-in-touch rhythms set yet (try “every Dana 2 weeks”).")
     if stats.drafts_total:
-        edited = ""
-        if stats.drafts_used:
-            edited = f"; you edited {stats.drafts_edited} of them"
-            if stats.mean_edit_distance is not None:
-                edited += f" (on average {stats.mean_edit_distance:.0f} characters changed)"
-        lines.append(f"Drafts: {stats.drafts_total} made, {stats.drafts_used} used{edited}.")
+        lines.append(drafts_line(stats))
     return "\n".join(lines)
+
+
+def drafts_line(stats: UserStats) -> str:
+    """Whether drafts earn their place, in one line: 'Drafts: used on 12 nudges, 10 sent after
+    your edits (avg 46% rewritten); nudges with a draft were acted on 83% vs 61% without.'"""
+    if stats.drafts_on_nudges and not stats.drafts_other:
+        made = f"used on {stats.drafts_on_nudges} nudge" + (
+            "" if stats.drafts_on_nudges == 1 else "s")
+    elif stats.drafts_on_nudges:
+        made = f"{stats.drafts_total} made, {stats.drafts_on_nudges} of them on nudges"
+    else:
+        made = f"{stats.drafts_total} made"
+    line = f"Drafts: {made}, {stats.drafts_used} sent after your edits"
+    if stats.mean_rewritten_share is not None:
+        line += f" (avg {_percent(stats.mean_rewritten_share)} rewritten)"
+    if stats.drafts_discarded:
+        line += f", {stats.drafts_discarded} discarded"
+    with_rate, without_rate = stats.acted_on_rate_with_draft, stats.acted_on_rate_without_draft
+    if with_rate is not None and without_rate is not None:
+        line += (f"; nudges with a draft were acted on {_percent(with_rate)} vs "
+                 f"{_percent(without_rate)} without")
+    elif with_rate is not None:
+        line += f"; nudges with a draft were acted on {_percent(with_rate)}"
+    return line + "."

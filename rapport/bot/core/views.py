@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from rapport.bot.core.stats import UserStats
-from rapport.scheduler.messenger import NudgeItem
+from rapport.scheduler.attainment import GoalAttainment
+from rapport.scheduler.messenger import NudgeItem, SuggestionItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,9 @@ class PersonLine:
     cadence_days: int | None
     last_touch_on: date | None
     health: str
+    tags: tuple[str, ...] = ()
+    # The rhythm comes from a goal of one of the tags, not from `every`.
+    cadence_from_goal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +99,61 @@ class PeopleView:
     people: tuple[PersonLine, ...]
     truncated: bool
     today: date
+    # `people #clients` shows only this tag's people.
+    tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionCounts:
+    """How the person answered the suggestions Rapport made."""
+
+    made: int = 0
+    accepted: int = 0
+    kept: int = 0
+    silenced: int = 0
+    waiting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class StatsView:
     stats: UserStats
+    # Goals lead the stats (rapport.scheduler.attainment); open suggestions follow them.
+    goals: tuple[GoalAttainment, ...] = ()
+    suggestions: tuple[SuggestionItem, ...] = ()
+    suggestion_counts: SuggestionCounts = SuggestionCounts()
+
+
+@dataclass(frozen=True, slots=True)
+class TagLine:
+    """A tag, how many people carry it and its goal (None: no goal)."""
+
+    name: str
+    people: int
+    goal_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalsView:
+    """`goals`: every tag with its goal and, for goals, attainment now and its trend."""
+
+    tags: tuple[TagLine, ...]
+    goals: tuple[GoalAttainment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionsView:
+    """`suggestions`: the open ones with their answers, and the kinds the person silenced."""
+
+    items: tuple[SuggestionItem, ...]
+    silenced: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionAnswered:
+    """A suggestion was answered (platforms replace its buttons with what happened)."""
+
+    suggestion_id: int
+    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +222,8 @@ class HelpView:
 
 
 View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | StatsView
-        | SettingsView | HomeView | NudgeActed)
+        | SettingsView | HomeView | NudgeActed | GoalsView | SuggestionsView
+        | SuggestionAnswered)
 
 
 @dataclass(frozen=True, slots=True)

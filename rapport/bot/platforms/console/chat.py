@@ -19,6 +19,7 @@ from rapport.bot.core.context import Actor, Drafter
 from rapport.bot.core.dates import valid_zone
 from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, draft_label
 from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.suggestions import item_text
 from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
@@ -76,7 +77,9 @@ def _indent(text: str) -> str:
 def render_message(message: OutgoingMessage) -> str:
     """A nudge or digest as terminal text, with the commands that act on it."""
     if message.kind == "summary":
-        return f"\n📬 {message.text}"
+        # Open suggestions follow the summary, each with the words that answer it.
+        return "\n".join([f"\n📬 {message.text}",
+                          *(item_text(entry) for entry in message.suggestions)])
     lines: list[str] = []
     if message.kind == "digest":
         lines.append(f"\n🔔 {len(message.items)} people are worth a message today:")

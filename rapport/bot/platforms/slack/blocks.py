@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -28,12 +29,23 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
-from rapport.bot.core.overview import coming_lines, due_text, overdue_lines
+from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
 from rapport.bot.core.stats import UserStats
-from rapport.bot.core.views import DraftView, DueView, HomeView, Reply, SettingsView
+from rapport.bot.core.suggestions import silenced_line
+from rapport.bot.core.views import (
+    DraftView,
+    DueView,
+    HomeView,
+    Reply,
+    SettingsView,
+    StatsView,
+    SuggestionsView,
+)
 from rapport.scheduler import planner, wording
-from rapport.scheduler.messenger import NudgeItem, OutgoingMessage
+from rapport.scheduler.attainment import percent
+from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, SuggestionItem
 
 # Slack's published limits (Block Kit reference).
 MAX_MESSAGE_BLOCKS = 50
@@ -55,6 +67,14 @@ NUDGE_ACTIONS = {ACTION_DONE: "done", ACTION_SNOOZE_1D: "snooze_1d",
                  ACTION_SNOOZE_1W: "snooze_1w", ACTION_SNOOZE_PICK: "snooze",
                  ACTION_DRAFT: "draft", ACTION_DISMISS: "dismiss"}
 ACTION_OPEN_SETTINGS = "open_settings"
+# A suggestion's three answers (suggestion_buttons.py); the value is the suggestion id.
+ACTION_SUGGESTION_ACCEPT = "suggestion_accept"
+ACTION_SUGGESTION_KEEP = "suggestion_keep"
+ACTION_SUGGESTION_SILENCE = "suggestion_silence"
+SUGGESTION_ACTIONS: dict[str, SuggestionAnswer] = {
+    ACTION_SUGGESTION_ACCEPT: "accept", ACTION_SUGGESTION_KEEP: "keep",
+    ACTION_SUGGESTION_SILENCE: "silence"}
+SUGGESTION_BLOCK_PREFIX = "suggestion_"
 NUDGE_BLOCK_PREFIX = "nudge_"
 CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
 CALLBACK_SETTINGS = "settings"
@@ -164,10 +184,35 @@ def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS
     return blocks
 
 
+def suggestion_actions(suggestion_id: int) -> ActionsBlock:
+    """Accept, keep as it is, stop suggesting this kind: each builds a typed answer."""
+    value = str(suggestion_id)
+    return ActionsBlock(block_id=f"{SUGGESTION_BLOCK_PREFIX}{suggestion_id}", elements=[
+        ButtonElement(text="Yes, change it", action_id=ACTION_SUGGESTION_ACCEPT, value=value,
+                      style="primary"),
+        ButtonElement(text="Keep as it is", action_id=ACTION_SUGGESTION_KEEP, value=value),
+        ButtonElement(text="Stop suggesting this", action_id=ACTION_SUGGESTION_SILENCE,
+                      value=value),
+    ])
+
+
+def suggestion_blocks(items: Sequence[SuggestionItem]) -> list[Block]:
+    """Each open suggestion: its reason in plain words, then its three answers."""
+    blocks: list[Block] = []
+    for item in items:
+        blocks.append(SectionBlock(
+            block_id=f"suggestion_text_{item.suggestion_id}",
+            text=MarkdownTextObject(text=clip(f"💡 *Suggestion {item.suggestion_id}:* "
+                                              f"{escape(item.text)}", MAX_SECTION_TEXT))))
+        blocks.append(suggestion_actions(item.suggestion_id))
+    return blocks
+
+
 def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
     """Fallback text and blocks for a proactive nudge, digest or summary."""
     if message.kind == "summary" or not message.items:
-        return fallback(message.text or "Rapport"), text_sections(message.text)
+        blocks = text_sections(message.text) + suggestion_blocks(message.suggestions)
+        return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
         heading = f"{len(message.items)} people to reach out to"
         names = heading + ": " + ", ".join(i.contact_name for i in message.items)
@@ -177,13 +222,14 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
 
 
 def outcome_blocks(message_blocks: Sequence[dict[str, Any]], nudge_id: int,
-                   outcome: str) -> list[dict[str, Any]]:
-    """The clicked message with that nudge's buttons replaced by what happened."""
+                   outcome: str, *, prefix: str = NUDGE_BLOCK_PREFIX) -> list[dict[str, Any]]:
+    """The clicked message with that nudge's (or suggestion's, with its `prefix`) buttons
+    replaced by what happened."""
     result: list[dict[str, Any]] = []
     replaced = False
     for block in message_blocks:
-        if block.get("block_id") == f"{NUDGE_BLOCK_PREFIX}{nudge_id}":
-            result.append(ContextBlock(block_id=f"nudge_outcome_{nudge_id}", elements=[
+        if block.get("block_id") == f"{prefix}{nudge_id}":
+            result.append(ContextBlock(block_id=f"{prefix}outcome_{nudge_id}", elements=[
                 MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict())
             replaced = True
         else:
@@ -214,6 +260,14 @@ def reply_pages(reply: Reply) -> RenderedReply:
             blocks += text_sections(due_text(rest))
         blocks += nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
                                heading="Due now")
+    elif isinstance(reply.view, StatsView) and reply.view.suggestions:
+        # The suggestions come as buttons; the text keeps the rest.
+        blocks += text_sections(stats_text(replace(reply.view, suggestions=())))
+        blocks += suggestion_blocks(reply.view.suggestions)
+    elif isinstance(reply.view, SuggestionsView) and reply.view.items:
+        blocks += suggestion_blocks(reply.view.items)
+        if reply.view.silenced:
+            blocks += text_sections(silenced_line(reply.view.silenced))
     else:
         blocks += text_sections(text)
     if reply.attachment is not None:
@@ -243,15 +297,40 @@ class HomeContent:
     people: str
     stats_text: str
     stats: UserStats | None = None
+    goals: Sequence[str] = ()
+    suggestions: Sequence[SuggestionItem] = ()
+    # The goal trend chart shared in the user's DM (file id) and its text line.
+    chart_file_id: str | None = None
+    chart_alt_text: str = ""
 
 
-def home_content(view: HomeView) -> HomeContent:
+def home_content(view: HomeView, *, chart_file_id: str | None = None,
+                 chart_alt_text: str = "") -> HomeContent:
     """The Home tab's content from the core's typed view."""
     # Home's "Coming up" also lists who is overdue with a nudge on its way.
     upcoming = overdue_lines(view.due) + coming_lines(view.due)
     return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
                        people=view.people_text, stats_text=view.stats_text,
-                       stats=view.stats.stats)
+                       stats=view.stats.stats, goals=goal_lines(view.stats),
+                       suggestions=view.stats.suggestions, chart_file_id=chart_file_id,
+                       chart_alt_text=chart_alt_text)
+
+
+def goals_blocks(lines: Sequence[str], *, chart_file_id: str | None,
+                 alt_text: str) -> list[Block]:
+    """Goal attainment: one line per goal, the trend chart and the same trend as text."""
+    if not lines:
+        return []
+    blocks: list[Block] = [SectionBlock(block_id="home_goals", text=MarkdownTextObject(
+        text=clip("\n".join(escape(line) for line in lines), MAX_SECTION_TEXT)))]
+    if chart_file_id:
+        blocks.append(ImageBlock(block_id="home_goal_chart", slack_file={"id": chart_file_id},
+                                 alt_text=clip(alt_text or "Goal attainment chart", 2000),
+                                 title=clip("Goal attainment, last 8 weeks", 2000)))
+    if alt_text:
+        blocks.append(ContextBlock(block_id="home_goal_trend", elements=[
+            MarkdownTextObject(text=clip(escape(alt_text), MAX_CONTEXT_TEXT))]))
+    return blocks
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -275,6 +354,11 @@ def stats_blocks(stats: UserStats) -> list[Block]:
               f"{stats.drafts_edited} edited")
     if stats.mean_edit_distance is not None:
         drafts += f"\n~{stats.mean_edit_distance:.0f} characters changed on average"
+    if stats.mean_rewritten_share is not None:
+        drafts += f" ({percent(stats.mean_rewritten_share)} rewritten)"
+    if stats.acted_on_rate_with_draft is not None:
+        drafts += (f"\nNudges acted on: {percent(stats.acted_on_rate_with_draft)} with a draft, "
+                   f"{percent(stats.acted_on_rate_without_draft)} without")
     fields = [
         MarkdownTextObject(text=f"*Conversations*\n{stats.touchpoints_week} this week · "
                                 f"{stats.touchpoints_month} this month"),
@@ -305,7 +389,12 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     people = text_sections(content.people)
     numbers = stats_blocks(content.stats) if content.stats is not None \
         else text_sections(content.stats_text)
-    stats = [DividerBlock(), HeaderBlock(text="How is it going?"), *numbers]
+    goals = goals_blocks(content.goals, chart_file_id=content.chart_file_id,
+                         alt_text=content.chart_alt_text)
+    stats = [DividerBlock(), HeaderBlock(text="How is it going?"), *goals, *numbers]
+    if content.suggestions:
+        stats += [DividerBlock(), HeaderBlock(text="Suggestions"),
+                  *suggestion_blocks(content.suggestions[:5])]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - len(stats) - 1
     due_budget = max(room // 2, 4)
     due = nudge_blocks(content.due, budget=due_budget) if content.due else [

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.goal_chart import alt_text
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -37,12 +38,21 @@ class HomeTab:
     _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
     _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    async def publish(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
+    async def publish(self, client: AsyncWebClient, team_id: str, user_id: str, *,
+                      opened: bool = False) -> None:
         """views.publish the user's Home tab with current data (one unit of work)."""
         view = await self.platform.rapport.home(self.platform.actor(team_id, user_id))
         if view is None:
             return  # the database is away; the tab keeps what it showed
-        await client.views_publish(user_id=user_id, view=b.home_view(b.home_content(view)))
+        goals = view.stats.goals
+        chart, charts = None, self.platform.goal_charts
+        if goals and charts is not None:
+            chart = charts.current(team_id, user_id, goals)
+            if chart is None and opened:
+                chart = await charts.share(client, team_id, user_id, goals, from_home=True)
+        content = b.home_content(view, chart_file_id=chart.file_id if chart else None,
+                                 chart_alt_text=alt_text(goals) if goals else "")
+        await client.views_publish(user_id=user_id, view=b.home_view(content))
 
     def _wait(self, key: tuple[str, str], opened: bool) -> float:
         if opened:
@@ -63,10 +73,10 @@ class HomeTab:
         try:
             while True:
                 await asyncio.sleep(self._wait(key, opened))
-                opened = False
+                was_opened, opened = opened, False
                 self._refreshing[key] = False
                 try:
-                    await self.publish(client, team_id, user_id)
+                    await self.publish(client, team_id, user_id, opened=was_opened)
                 except SlackApiError as failure:
                     logger.info("home refresh failed",
                                 extra={"error": failure.response.get("error")})

@@ -38,6 +38,7 @@ from rapport.storage import queries
 
 if TYPE_CHECKING:
     from rapport.bot.platforms.slack.draft_editor import DraftEditor
+    from rapport.bot.platforms.slack.goal_chart import GoalCharts
     from rapport.bot.platforms.slack.home import HomeTab
     from rapport.bot.platforms.slack.messages import DirectMessages
 
@@ -79,6 +80,8 @@ class SlackPlatform:
     home: HomeTab | None = field(default=None)
     draft_editor: DraftEditor | None = field(default=None)
     direct_messages: DirectMessages | None = field(default=None)
+    # Set by goal_chart.register: the goal trend chart shared in each user's DM.
+    goal_charts: GoalCharts | None = field(default=None)
 
     @property
     def rapport(self) -> Rapport:
@@ -199,6 +202,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     # Feature modules import this one; importing them here keeps that one-way.
     from rapport.bot.platforms.slack import (
         draft_editor,
+        goal_chart,
         home,
         imports,
         lifecycle,
@@ -207,6 +211,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
         settings_form,
         shortcut,
         slash,
+        suggestion_buttons,
         transport,
     )
 
@@ -234,6 +239,8 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     transport.register(platform)
     slash.register(platform)
     nudge_buttons.register(platform)
+    suggestion_buttons.register(platform)
+    goal_chart.register(platform)
     home.register(platform)
     settings_form.register(platform)
     shortcut.register(platform)

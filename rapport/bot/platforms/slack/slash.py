@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rapport.bot.core.views import StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
@@ -60,6 +61,12 @@ class SlashCommand:
                               response_type="ephemeral", replace_original=False)
             else:
                 await platform.send_pages(respond, reply, skip_first=False)
+                if isinstance(reply.view, StatsView) and reply.view.goals \
+                        and platform.goal_charts is not None:
+                    # The goal trend chart goes to the DM as a file (Slack shows no images
+                    # from bytes in an ephemeral answer).
+                    await platform.goal_charts.share(client, team_id, user_id,
+                                                     reply.view.goals)
         else:
             reply = await platform.rapport.handle_text(actor, text, directory=directory,
                                                        deadline=platform.deadline(context))

@@ -7,6 +7,7 @@ Both carry the same ``data``: ``{"rapport": kind, "verb": verb, ...ids}``.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -14,9 +15,11 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
+from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.stats import UserStats
+from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import DraftView
-from rapport.scheduler.messenger import NudgeItem
+from rapport.scheduler.messenger import NudgeItem, SuggestionItem
 
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -26,6 +29,12 @@ DRAFT_TEXT_INPUT = "draft_text"
 IMPORT = "import"
 IMPORT_CONFIRM = "import_confirm"
 IMPORT_CANCEL = "import_cancel"
+SUGGESTION = "suggestion"
+SUGGESTION_VERBS: dict[str, SuggestionAnswer] = {
+    "suggestion_accept": "accept", "suggestion_keep": "keep", "suggestion_silence": "silence"}
+# The chart goes into the card as a data URI only while the card stays well inside Teams'
+# message limit (about 28 KB with the JSON); otherwise the text line stands alone.
+MAX_CHART_URI_CHARS = 16_000
 # Teams caps a message at about 28 KB; a digest stays far below with this many items.
 MAX_CARD_ITEMS = 10
 
@@ -176,8 +185,78 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
     return _card(body, actions)
 
 
-def stats_card(stats: UserStats) -> dict[str, Any]:
-    """`stats` as a card: the same numbers as the console text, as facts."""
+def chart_uri(chart: TrendChart | None) -> str | None:
+    """The chart as a PNG data URI, or None when there is none or it would be too big."""
+    if chart is None or chart.png is None:
+        return None
+    uri = "data:image/png;base64," + base64.b64encode(chart.png).decode()
+    return uri if len(uri) <= MAX_CHART_URI_CHARS else None
+
+
+def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = ()
+                       ) -> list[dict[str, Any]]:
+    """Accept, keep as it is, stop suggesting this: each sends a typed answer."""
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": SUGGESTION, "verb": verb, "suggestion_id": suggestion_id,
+                "card_suggestions": list(card_suggestions)}
+
+    return [_execute("Yes, change it", data("suggestion_accept"), style="positive"),
+            _execute("Keep as it is", data("suggestion_keep")),
+            _execute("Stop suggesting this", data("suggestion_silence"))]
+
+
+def suggestion_block(item: SuggestionItem, card_suggestions: Sequence[int] = ()
+                     ) -> dict[str, Any]:
+    """One suggestion: its reason in plain words, then its three answers."""
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": [
+        _text(f"💡 Suggestion {item.suggestion_id}: {item.text}", weight="Bolder"),
+        {"type": "ActionSet",
+         "actions": suggestion_actions(item.suggestion_id, card_suggestions)}]}
+
+
+def suggestions_card(intro: str, items: Sequence[SuggestionItem], *,
+                     outcomes: Mapping[int, str] | None = None,
+                     card_suggestions: Sequence[int] | None = None,
+                     footer: str = "") -> dict[str, Any]:
+    """Open suggestions with their answers (`suggestions`, the weekly summary); answered ones
+    show what happened instead of buttons."""
+    shown = list(items[:MAX_CARD_ITEMS])
+    ids = list(card_suggestions) if card_suggestions is not None \
+        else [i.suggestion_id for i in shown]
+    outcomes = dict(outcomes or {})
+    body: list[dict[str, Any]] = [*_lines(intro)] if intro else []
+    for suggestion_id in ids:
+        if suggestion_id in outcomes:
+            body.append(_text(outcomes[suggestion_id], separator=True, color="Good"))
+    body.extend(suggestion_block(item, ids) for item in shown
+                if item.suggestion_id not in outcomes)
+    if footer:
+        body.append(_text(footer, isSubtle=True))
+    return _card(body)
+
+
+def goal_blocks(lines: Sequence[str], chart: TrendChart | None) -> list[dict[str, Any]]:
+    """Goal attainment first: one line per goal, the trend chart, its text line."""
+    if not lines:
+        return []
+    body: list[dict[str, Any]] = [_text("Goals", weight="Bolder"),
+                                  *(_text(line, spacing="None") for line in lines)]
+    uri = chart_uri(chart)
+    if uri is not None and chart is not None:
+        body.append({"type": "Image", "url": uri, "altText": chart.alt_text,
+                     "size": "Stretch", "id": "goal_chart"})
+    if chart is not None and chart.alt_text:
+        body.append(_text(chart.alt_text, isSubtle=True, spacing="Small"))
+    return body
+
+
+def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
+               chart: TrendChart | None = None,
+               suggestions: Sequence[SuggestionItem] = (),
+               suggestions_line: str = "") -> dict[str, Any]:
+    """`stats` as a card: goals (with the trend chart) first, then the same numbers as the
+    console text as facts, then open suggestions with their answers."""
     def percent(share: float | None) -> str:
         return "n/a" if share is None else f"{share:.0%}"
 
@@ -193,14 +272,24 @@ def stats_card(stats: UserStats) -> dict[str, Any]:
                                 f"({percent(stats.health_share)})"),
         ("Drafts used / edited", f"{stats.drafts_used} / {stats.drafts_edited}"),
     ]
+    if stats.acted_on_rate_with_draft is not None:
+        facts.append(("Acted on with / without a draft",
+                      f"{percent(stats.acted_on_rate_with_draft)} / "
+                      f"{percent(stats.acted_on_rate_without_draft)}"))
+    if stats.mean_rewritten_share is not None:
+        facts.append(("Drafts rewritten (average)", percent(stats.mean_rewritten_share)))
     body: list[dict[str, Any]] = [
         _text("How it is going", weight="Bolder", size="Medium"),
+        *goal_blocks(goals, chart),
         {"type": "FactSet", "facts": [{"title": title, "value": escape_markdown(value)}
                                       for title, value in facts]},
     ]
     if stats.most_overdue:
         slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
         body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
+    if suggestions_line:
+        body.append(_text(suggestions_line, isSubtle=True))
+    body.extend(suggestion_block(item) for item in suggestions[:MAX_CARD_ITEMS])
     return _card(body)
 
 

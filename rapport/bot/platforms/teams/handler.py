@@ -7,6 +7,7 @@ and posts nothing but a neutral line where others can read it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,10 +31,13 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Actor, UserContext
+from rapport.bot.core.context import Actor, Turn, UserContext
+from rapport.bot.core.overview import goal_lines
 from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
+from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.verbs import help_text
-from rapport.bot.core.views import HelpView, Reply, StatsView
+from rapport.bot.core.views import HelpView, Reply, StatsView, SuggestionsView
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
@@ -43,6 +47,7 @@ from rapport.bot.platforms.teams.imports import (
     is_import_command,
 )
 from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
+from rapport.scheduler.messenger import SuggestionItem
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +150,16 @@ def command_text(activity: Activity) -> str:
     return text.strip()
 
 
-def render_reply(reply: Reply) -> Activity:
-    """A core Reply as a Teams message: a card for nudges and drafts, else plain text."""
+async def chart_for(reply: Reply) -> TrendChart | None:
+    """The goal trend chart of a stats answer (rendered off the event loop), else None."""
+    if isinstance(reply.view, StatsView) and reply.view.goals:
+        return await asyncio.to_thread(trend_chart, reply.view.goals)
+    return None
+
+
+def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
+    """A core Reply as a Teams message: a card for nudges, drafts, stats and suggestions,
+    else plain text."""
     if reply.draft is not None:
         activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
         activity.summary = f"Draft for {reply.draft.contact_name}"
@@ -157,9 +170,16 @@ def render_reply(reply: Reply) -> Activity:
         activity.summary = "Rapport help"
         return activity
     if isinstance(reply.view, StatsView):
-        activity = MessageFactory.attachment(
-            cards.as_attachment(cards.stats_card(reply.view.stats)))
+        view = reply.view
+        activity = MessageFactory.attachment(cards.as_attachment(cards.stats_card(
+            view.stats, goals=goal_lines(view), chart=chart, suggestions=view.suggestions,
+            suggestions_line=counts_line(view.suggestion_counts))))
         activity.summary = "Your stats"
+        return activity
+    if isinstance(reply.view, SuggestionsView) and reply.view.items:
+        activity = MessageFactory.attachment(cards.as_attachment(cards.suggestions_card(
+            "Suggestions", reply.view.items, footer=silenced_line(reply.view.silenced))))
+        activity.summary = "Suggestions for you"
         return activity
     if reply.nudges:
         activity = MessageFactory.attachment(
@@ -264,7 +284,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             else await self.rapport.handle_text(actor, text)
         if personal:
             await self._remember(turn_context, actor)
-            await turn_context.send_activity(render_reply(reply))
+            await turn_context.send_activity(render_reply(reply, await chart_for(reply)))
             return
         delivered = await self._send_privately(turn_context, actor, reply)
         await turn_context.send_activity(PRIVATE_SENT if delivered else PRIVATE_FAILED)
@@ -302,8 +322,10 @@ class RapportTeamsBot(TeamsActivityHandler):
         if ctx is None:
             return False
 
+        chart = await chart_for(reply)
+
         async def send(inner: TurnContext) -> None:
-            await inner.send_activity(render_reply(reply))
+            await inner.send_activity(render_reply(reply, chart))
 
         reference = await self.references.load(ctx.user_id)
         if reference is not None:
@@ -431,6 +453,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             return await self._nudge_action(turn_context, data)
         if kind == cards.DRAFT:
             return await self._draft_action(turn_context, data)
+        if kind == cards.SUGGESTION:
+            return await self._suggestion_action(turn_context, data)
         if kind == cards.IMPORT:
             card, message = await self.imports.action(actor_for(turn_context.activity), data)
             if card is not None:
@@ -466,6 +490,38 @@ class RapportTeamsBot(TeamsActivityHandler):
         card = await self._card_after(actor, nudge_id, reply.text, data.get("card_nudges"))
         await self._update_card(turn_context, card)
         return card, reply.text
+
+    async def _suggestion_action(self, turn_context: TurnContext, data: dict[str, Any]
+                                 ) -> tuple[dict[str, Any] | None, str]:
+        """Accept, keep or silence: the core checks ownership (missing and foreign get the
+        same answer); a card of suggestions shows the outcome in place of the buttons."""
+        suggestion_id = _positive_int(data.get("suggestion_id"))
+        answer = cards.SUGGESTION_VERBS.get(str(data.get("verb")))
+        if suggestion_id is None or answer is None:
+            return None, STALE_BUTTON
+        actor = actor_for(turn_context.activity)
+        reply = await self.rapport.execute(actor, c.AnswerSuggestion(suggestion_id, answer))
+        if not reply.ok:
+            return None, reply.text
+        raw_ids = data.get("card_suggestions")
+        ids = [n for n in (_positive_int(v) for v in raw_ids) if n is not None] \
+            if isinstance(raw_ids, list) else []
+        if not ids:
+            # A button inside the stats card: the card stays, the answer is a message.
+            return None, reply.text
+        ids = ids[:cards.MAX_CARD_ITEMS]
+        still_open = await self.rapport.with_user(actor, self._open_suggestions) or []
+        card = cards.suggestions_card(
+            "Suggestions", [i for i in still_open if i.suggestion_id in ids],
+            outcomes={suggestion_id: reply.text}, card_suggestions=ids)
+        await self._update_card(turn_context, card)
+        return card, reply.text
+
+    async def _open_suggestions(self, ctx: UserContext) -> list[SuggestionItem]:
+        def read(turn: Turn) -> list[SuggestionItem]:
+            return list(open_items(turn.session, turn.user.user_id))
+
+        return await self.rapport.read(ctx, read)
 
     async def _card_after(self, actor: Actor, acted: int, outcome: str,
                           card_nudges: object) -> dict[str, Any]:

@@ -1,0 +1,255 @@
+"""Use cases on groups and goals: tags on people, a cadence goal per tag, and attainment.
+
+A goal's cadence is the default for everyone carrying its tag unless they have their own. It is
+materialised on the contact: `contacts.cadence_days` is what the sweep, the nudge wording, the
+stats and the summary read (so planning stays one index range scan on `plan_at`), and
+`contacts.goal_cadence_days` remembers the goal cadence last applied. A contact follows its
+goals while the two are equal (both empty for someone who never had a rhythm); setting a
+rhythm of one's own with `every` makes them differ, and from then on goals leave it alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from rapport.bot.core import commands as c
+from rapport.bot.core import people as people_cases
+from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.people import find_contact
+from rapport.bot.core.resolve import name_key
+from rapport.bot.core.views import GoalsView, Reply, TagLine, error
+from rapport.scheduler import planner
+from rapport.scheduler.attainment import (
+    GoalAttainment,
+    every_phrase,
+    goal_attainments,
+    goal_line,
+    percent,
+)
+from rapport.storage import queries
+
+MAX_TAGS_PER_PERSON = 20
+
+
+# ---------------------------------------------------------------------- applying goals
+def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int]
+                          ) -> dict[int, int | None]:
+    """Re-apply the goals of these contacts' tags to their cadence; contact id -> new cadence
+    of those whose rhythm changed.
+
+    A contact whose cadence is the goal cadence last applied (or who has neither) takes the
+    new goal cadence (or none); a contact with a rhythm of their own keeps it.
+    """
+    ids = list(dict.fromkeys(contact_ids))
+    goals = queries.goal_cadences(session, user_id, ids)
+    changed: dict[int, int | None] = {}
+    for state in queries.goal_states(session, user_id, ids):
+        goal = goals.get(state.id)
+        values: dict[str, object] = {}
+        if goal != state.goal_cadence_days:
+            values["goal_cadence_days"] = goal
+        follows = state.cadence_days == state.goal_cadence_days
+        if follows and state.cadence_days != goal:
+            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at)
+            values.update(cadence_days=goal, next_due_at=next_due, plan_at=next_due)
+            if goal is None:
+                queries.expire_cadence_nudges(session, state.id, user_id=user_id)
+            changed[state.id] = goal
+        if values:
+            queries.update_contact(session, user_id, state.id, **values)
+    return changed
+
+
+def ensure_tag(session: Session, user: UserContext, name: str, now: datetime
+               ) -> queries.TagRow:
+    """The user's tag called `name`, created when new."""
+    key = name_key(name)
+    found = queries.tag_by_key(session, user.user_id, key)
+    if found is not None:
+        return found
+    tag_id = queries.insert_tag(session, workspace_id=user.workspace_id, user_id=user.user_id,
+                                name=name, key=key, now=now)
+    return queries.TagRow(tag_id, name, None)
+
+
+def apply_tags(session: Session, user: UserContext, contact_id: int, tags: Sequence[str],
+               now: datetime) -> list[str]:
+    """Put `tags` on a contact (creating tags as needed) and apply their goals; the tags that
+    were new on the contact."""
+    added = []
+    for name in tags:
+        tag = ensure_tag(session, user, name, now)
+        if queries.tag_contact(session, workspace_id=user.workspace_id, user_id=user.user_id,
+                               contact_id=contact_id, tag_id=tag.id, now=now):
+            added.append(tag.name)
+    if added:
+        refresh_goal_cadences(session, user.user_id, [contact_id])
+    return added
+
+
+def _list(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _rhythm_note(turn: Turn, contact_id: int, name: str) -> str:
+    """' Dana now follows your clients goal: every month.' after a goal reached someone."""
+    state = queries.contact_state(turn.session, turn.user.user_id, contact_id)
+    goal_state = queries.goal_states(turn.session, turn.user.user_id, [contact_id])
+    if state is None or not goal_state or state.cadence_days is None:
+        return ""
+    if goal_state[0].goal_cadence_days == state.cadence_days:
+        return f" {name} now follows your goal: talk {every_phrase(state.cadence_days)}."
+    return ""
+
+
+# ---------------------------------------------------------------------- verbs
+def tag(turn: Turn, command: c.TagPerson) -> Reply:
+    contact, problem, _ = find_contact(turn, command.person, create_mentions=True)
+    if contact is None:
+        return error(problem or "Who do you mean?")
+    existing = queries.tags_of_contacts(turn.session, turn.user.user_id,
+                                        [contact.id]).get(contact.id, [])
+    if len(set(existing) | set(command.tags)) > MAX_TAGS_PER_PERSON:
+        return error(f"{contact.name} can carry at most {MAX_TAGS_PER_PERSON} tags.")
+    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now)
+    if not added:
+        return Reply(f"{contact.name} is already tagged {_list(list(command.tags))}.")
+    return Reply(f"Tagged {contact.name} {_list(added)}."
+                 + _rhythm_note(turn, contact.id, contact.name), changed=True)
+
+
+def untag(turn: Turn, command: c.UntagPerson) -> Reply:
+    contact, problem, _ = find_contact(turn, command.person, create_mentions=False)
+    if contact is None:
+        return error(problem or "Who do you mean?")
+    removed = []
+    for name in command.tags:
+        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(name))
+        if found is not None and queries.untag_contact(turn.session, turn.user.user_id,
+                                                       contact.id, found.id):
+            removed.append(found.name)
+    if not removed:
+        return error(f"{contact.name} is not tagged {_list(list(command.tags))}.")
+    refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id])
+    return Reply(f"Took {_list(removed)} off {contact.name}.", changed=True)
+
+
+def goal(turn: Turn, command: c.SetGoal) -> Reply:
+    user_id = turn.user.user_id
+    found = queries.tag_by_key(turn.session, user_id, name_key(command.tag))
+    if command.days is None:
+        if found is None or found.goal_cadence_days is None:
+            return error(f"There is no goal for {command.tag} to turn off.")
+        queries.set_tag_goal(turn.session, user_id, found.id, None, turn.now)
+        changed = refresh_goal_cadences(turn.session, user_id,
+                                        queries.tag_member_ids(turn.session, user_id, found.id))
+        lost = sum(1 for days in changed.values() if days is None)
+        other = len(changed) - lost
+        rest = f" {lost} of them no longer have a rhythm; set one with “every <name> 2 " \
+            "weeks”." if lost else ""
+        rest += f" {other} of them now follow another goal." if other else ""
+        return Reply(f"Goal for {found.name} turned off.{rest}", changed=True)
+    tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now)
+    queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
+    members = queries.tag_member_ids(turn.session, user_id, tag_row.id)
+    refresh_goal_cadences(turn.session, user_id, members)
+    states = queries.goal_states(turn.session, user_id, members)
+    own = sum(1 for s in states if s.cadence_days != s.goal_cadence_days)
+    text = f"Goal set: talk to everyone tagged {tag_row.name} {every_phrase(command.days)}."
+    if not members:
+        text += f" Nobody is tagged {tag_row.name} yet: “tag Lee {tag_row.name}” adds someone."
+    elif own:
+        text += (f" {own} of {len(members)} keep a rhythm of their own (set with “every”); "
+                 "attainment counts everyone.")
+    return Reply(text, changed=True)
+
+
+def goals_view(turn: Turn) -> GoalsView:
+    tags = tuple(TagLine(row.name, count, row.goal_cadence_days)
+                 for row, count in queries.user_tags(turn.session, turn.user.user_id))
+    return GoalsView(tags=tags, goals=goal_attainments(turn.session, turn.user.user_id,
+                                                       turn.now))
+
+
+def trend_line(goal_row: GoalAttainment) -> str:
+    """'week by week: 56%, 60%, …, 78% now' (weeks before anyone was in the group are left
+    out)."""
+    shares = [percent(point.share) for point in goal_row.trend if point.members]
+    return "week by week: " + ", ".join(shares) + " now"
+
+
+def goals_text(view: GoalsView) -> str:
+    if not view.tags:
+        return ("You have no groups yet. Tag people (“tag Lee clients”), then set a goal for "
+                "the group (“goal clients every month”).")
+    lines = []
+    by_tag = {g.tag: g for g in view.goals}
+    if view.goals:
+        lines.append("Your goals:")
+        for attained in view.goals:
+            lines.append(f"  {goal_line(attained)}")
+            if attained.now.members:
+                lines.append(f"    {trend_line(attained)}")
+    others = [t for t in view.tags if t.name not in by_tag]
+    if others:
+        lines.append("Groups without a goal: " + ", ".join(
+            f"{t.name} ({t.people})" for t in others)
+            + f". Set one with “goal {others[0].name} every month”.")
+    return "\n".join(lines)
+
+
+def show_goals(turn: Turn, command: c.ShowGoals) -> Reply:
+    del command
+    view = goals_view(turn)
+    return Reply(goals_text(view), view=view)
+
+
+def add_tagged(turn: Turn, command: c.AddContact) -> Reply:
+    """`add` with #tags: the person is added as `add` always does, then tagged."""
+    reply = people_cases.add(turn, command)
+    if not reply.ok or not command.tags:
+        return reply
+    person = command.person
+    contact = queries.contact_by_mention(turn.session, turn.user.user_id, person.mention_id) \
+        if person.mention_id else queries.contact_by_key(turn.session, turn.user.user_id,
+                                                         name_key(person.text[:100]))
+    if contact is None:
+        return reply
+    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now)
+    text = reply.text + (f" Tagged {_list(added)}." if added else "")
+    if command.cadence_days is None:
+        state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
+        if state is not None and state.cadence_days:
+            text = text.replace(f" Set how often with “every {contact.name.split()[0]} "
+                                "2 weeks”.", "")
+            text += f" Your goal for them: talk {every_phrase(state.cadence_days)}."
+    return Reply(text, changed=True, view=reply.view)
+
+
+def person_badges(tags: Sequence[str], *, sensitive: bool, ai_drafts: bool,
+                  first_name: str) -> list[str]:
+    """What `show` adds about a person: their tags and how AI may help with them.
+
+    ['#clients', '#vip', 'Sensitive: write to Dana personally; no drafts.'].
+    """
+    badges = [f"#{name}" for name in tags]
+    if sensitive:
+        badges.append(f"Sensitive: write to {first_name} personally; no drafts.")
+    elif not ai_drafts:
+        badges.append(f"AI drafts off for {first_name}: template drafts only.")
+    return badges
+
+
+def person_badges_for(session: Session, user_id: int, contact_id: int) -> list[str]:
+    """`person_badges` of one of the user's contacts (empty when it is not theirs)."""
+    flags = queries.person_flags(session, user_id, contact_id)
+    if flags is None:
+        return []
+    return person_badges(flags.tags, sensitive=flags.sensitive, ai_drafts=flags.ai_drafts,
+                         first_name=flags.name.split()[0] if flags.name.split() else flags.name)
+

@@ -1,0 +1,114 @@
+"""`set <person> <field> [value]`: one field of one person, through a registry of fields.
+
+Each entry of `FIELDS` reads its value (pure, at parse time) and applies it in the command's
+unit of work. Adding a field (company, email, kind, rename...) is one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn
+from rapport.bot.core.people import find_contact
+from rapport.bot.core.views import Reply, error
+from rapport.scheduler import wording
+from rapport.storage import queries
+from rapport.storage.queries import ContactName
+
+USAGE = "set <person> ai on|off | sensitive [off]"
+_ON = ("on", "yes", "true")
+_OFF = ("off", "no", "false")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonField:
+    """One field `set` can change: how its value reads, and what setting it does."""
+
+    name: str
+    usage: str
+    # Value text -> the value, or the problem with it (pure: runs at parse time).
+    read: Callable[[str], object | c.CommandError]
+    apply: Callable[[Turn, ContactName, object], Reply]
+
+
+def _flag(field: str, *, bare: bool | None) -> Callable[[str], object | c.CommandError]:
+    """on/off values; `bare` is the value when none is given (None: a value is required)."""
+
+    def read(value: str) -> object | c.CommandError:
+        word = value.strip().lower()
+        if not word and bare is not None:
+            return bare
+        if word in _ON:
+            return True
+        if word in _OFF:
+            return False
+        return c.CommandError(f"Say “on” or “off” after {field}.", "set")
+
+    return read
+
+
+def _set_ai(turn: Turn, contact: ContactName, value: object) -> Reply:
+    allowed = bool(value)
+    queries.update_contact(turn.session, turn.user.user_id, contact.id, ai_drafts=allowed)
+    first = wording.first_name(contact.name)
+    if allowed:
+        return Reply(f"AI drafts are allowed again for {contact.name}.", changed=True)
+    return Reply(f"AI drafts are off for {contact.name}: drafts for {first} are templates "
+                 "you fill in yourself, and nothing about them goes to an AI provider.",
+                 changed=True)
+
+
+def _set_sensitive(turn: Turn, contact: ContactName, value: object) -> Reply:
+    sensitive = bool(value)
+    queries.update_contact(turn.session, turn.user.user_id, contact.id, sensitive=sensitive)
+    first = wording.first_name(contact.name)
+    if sensitive:
+        return Reply(f"Marked {contact.name} as sensitive: no drafts for {first}, AI or "
+                     f"template. Write to {first} personally.", changed=True)
+    return Reply(f"{contact.name} is no longer marked sensitive.", changed=True)
+
+
+FIELDS: dict[str, PersonField] = {
+    "ai": PersonField("ai", "ai on|off", _flag("ai", bare=None), _set_ai),
+    "sensitive": PersonField("sensitive", "sensitive [on|off]", _flag("sensitive", bare=True),
+                             _set_sensitive),
+}
+
+
+def parse_set(rest: str, today: date) -> c.SetPersonField | c.CommandError:
+    """The person, then the first word that names a field, then its value."""
+    del today
+    tokens = c._tokens(rest)
+    for index, token in enumerate(tokens):
+        field = FIELDS.get(token.lower())
+        if index == 0 or field is None:
+            continue
+        person = c._check_person(c._person_from_tokens(tokens[:index]), "set")
+        if isinstance(person, c.CommandError):
+            return person
+        value = " ".join(tokens[index + 1:])
+        read = field.read(value)
+        if isinstance(read, c.CommandError):
+            return read
+        return c.SetPersonField(person, field.name, value)
+    if tokens and tokens[0].lower() in FIELDS:
+        return c.CommandError(f"Who do you mean? For example “set Dana {tokens[0].lower()} "
+                              "off”.", "set")
+    names = ", ".join(FIELDS)
+    return c.CommandError(f"What should I set? Fields: {names}.", "set")
+
+
+def set_field(turn: Turn, command: c.SetPersonField) -> Reply:
+    field = FIELDS.get(command.field)
+    if field is None:
+        return error(f"There is no field called “{c.clip(command.field)}”.")
+    value = field.read(command.value)
+    if isinstance(value, c.CommandError):
+        return error(value.message)
+    contact, problem, _ = find_contact(turn, command.person, create_mentions=False)
+    if contact is None:
+        return error(problem or "Who do you mean?")
+    return field.apply(turn, contact, value)

@@ -1,0 +1,209 @@
+"""Use cases on suggestions: list them, and answer one (accept, keep as it is, silence the kind).
+
+The rules that make suggestions run in the scheduler (rapport.scheduler.suggestions). Here the
+person decides: accepting applies exactly the change proposed, through the same use cases a
+typed command would use (`every`, `settings`, a follow-up note); keeping or silencing changes
+nothing but the suggestion's record. A suggestion whose subject changed meanwhile (the person
+set another rhythm, moved the window) is not applied: it is marked expired and the answer
+says why.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from rapport.bot.core import commands as c
+from rapport.bot.core import preferences
+from rapport.bot.core.context import Turn
+from rapport.bot.core.views import (
+    Reply,
+    SuggestionAnswered,
+    SuggestionCounts,
+    SuggestionsView,
+    error,
+)
+from rapport.scheduler import planner, wording
+from rapport.scheduler import suggestions as rules
+from rapport.scheduler.attainment import every_phrase
+from rapport.scheduler.messenger import SuggestionItem
+from rapport.storage import queries
+
+MAX_SHOWN = 10
+COFFEE_NOTE = "a coffee to catch up on what you noted"
+_STATUS_WORDS = {rules.ACCEPTED: "accepted", rules.KEPT: "kept as it was",
+                 rules.SILENCED: "silenced", rules.EXPIRED: "out of date"}
+
+
+def item(row: queries.SuggestionRow) -> SuggestionItem:
+    return SuggestionItem(suggestion_id=row.id, kind=row.kind, text=row.text,
+                          kind_label=rules.KIND_LABELS.get(row.kind, row.kind))
+
+
+def open_items(session: Session, user_id: int) -> tuple[SuggestionItem, ...]:
+    """The person's unanswered suggestions, oldest first."""
+    return tuple(item(row) for row in queries.open_suggestions(session, user_id, MAX_SHOWN))
+
+
+def counts(session: Session, user_id: int) -> SuggestionCounts:
+    made, accepted, kept, silenced, waiting = rules.counts(
+        queries.suggestion_counts(session, user_id))
+    return SuggestionCounts(made=made, accepted=accepted, kept=kept, silenced=silenced,
+                            waiting=waiting)
+
+
+def answer_hint(suggestion_id: int) -> str:
+    return (f"Reply “accept {suggestion_id}”, “keep {suggestion_id}” or "
+            f"“silence {suggestion_id}” (no more suggestions like this).")
+
+
+def item_text(entry: SuggestionItem) -> str:
+    """'💡 Suggestion 3: You've put off Lee three times. Every 8 weeks instead?\n   Reply …'."""
+    return (f"💡 Suggestion {entry.suggestion_id}: {entry.text}\n"
+            f"   {answer_hint(entry.suggestion_id)}")
+
+
+def counts_line(numbers: SuggestionCounts) -> str:
+    """'Suggestions: 4 made, 2 accepted, 1 kept as it was, 1 silenced.' ('' when none)."""
+    if not numbers.made:
+        return ""
+    parts = [f"{numbers.made} made", f"{numbers.accepted} accepted"]
+    if numbers.kept:
+        parts.append(f"{numbers.kept} kept as it was")
+    if numbers.silenced:
+        parts.append(f"{numbers.silenced} silenced")
+    if numbers.waiting:
+        parts.append(f"{numbers.waiting} waiting for your answer")
+    return "Suggestions: " + ", ".join(parts) + "."
+
+
+def kind_word(kind: str) -> str:
+    """The word a person types for a kind (`suggestions on window`)."""
+    return next((word for word, known in rules.KIND_WORDS.items() if known == kind), kind)
+
+
+def silenced_line(silenced: tuple[str, ...]) -> str:
+    """'Silenced: delivery window (“suggestions on window” turns one back on).' or ''."""
+    if not silenced:
+        return ""
+    labels = ", ".join(rules.KIND_LABELS.get(kind, kind) for kind in silenced)
+    return f"Silenced: {labels} (“suggestions on {kind_word(silenced[0])}” turns one back on)."
+
+
+def suggestions_text(view: SuggestionsView) -> str:
+    lines = [item_text(entry) for entry in view.items]
+    if not lines:
+        lines.append("No suggestions right now. I look at your history once a day and suggest "
+                     "a change only when it has a clear reason.")
+    if view.silenced:
+        lines.append(silenced_line(view.silenced))
+    return "\n".join(lines)
+
+
+def show(turn: Turn, command: c.ShowSuggestions) -> Reply:
+    user_id = turn.user.user_id
+    silenced = queries.user_silenced_kinds(turn.session, user_id)
+    if command.kind is not None:
+        kind = rules.by_kind(command.kind)
+        if kind is None:
+            names = ", ".join(kind_word(known) for known in rules.KINDS)
+            return error(f"There is no kind of suggestion called “{c.clip(command.kind)}”. "
+                         f"Kinds: {names}.")
+        label = rules.KIND_LABELS[kind]
+        if command.enabled:
+            if kind not in silenced:
+                return Reply(f"Suggestions about {label} are on already.")
+            queries.set_suggestions_silenced(turn.session, user_id,
+                                             [k for k in silenced if k != kind])
+            return Reply(f"Suggestions about {label} are back on.", changed=True)
+        if kind in silenced:
+            return Reply(f"Suggestions about {label} are off already.")
+        queries.set_suggestions_silenced(turn.session, user_id, [*silenced, kind])
+        queries.expire_open_of_kind(turn.session, user_id, kind, turn.now)
+        return Reply(f"No more suggestions about {label}.", changed=True)
+    view = SuggestionsView(items=open_items(turn.session, user_id), silenced=silenced)
+    return Reply(suggestions_text(view), view=view)
+
+
+# ---------------------------------------------------------------------- answering
+def _contact_name(row: queries.SuggestionRow) -> str:
+    return row.contact_name or "them"
+
+
+def _apply(turn: Turn, row: queries.SuggestionRow) -> str | None:
+    """Make the change; its description, or None when the subject changed meanwhile."""
+    session, user = turn.session, turn.user
+    if row.kind in (rules.PUT_OFF, rules.MORE_OFTEN):
+        if row.contact_id is None or row.proposed_days is None:
+            return None
+        state = queries.contact_state(session, user.user_id, row.contact_id)
+        if state is None or state.cadence_days != row.current_value:
+            return None
+        next_due = planner.cadence_next_due(state.last_touch_at, row.proposed_days,
+                                            state.created_at)
+        queries.update_contact(session, user.user_id, row.contact_id,
+                               cadence_days=row.proposed_days, next_due_at=next_due,
+                               plan_at=next_due)
+        return f"{state.name} is now {every_phrase(row.proposed_days)}."
+    if row.kind == rules.WINDOW:
+        start, end = row.proposed_window_start, row.proposed_window_end
+        prefs = user.prefs
+        if start is None or end is None or row.current_value != (
+                prefs.window_start_minute * 10_000 + prefs.window_end_minute):
+            return None
+        preferences.settings(turn, c.Settings(window=(start, end)))
+        return f"Your nudges now arrive between {rules.hour_text(start)} and " \
+               f"{rules.hour_text(end)}."
+    if row.kind == rules.DAYS:
+        days = row.proposed_working_days
+        if days is None or row.current_value != user.prefs.working_days:
+            return None
+        preferences.settings(turn, c.Settings(days=days))
+        return f"Your nudges now arrive on {preferences.format_days(days)}."
+    if row.kind == rules.COFFEE:
+        if row.contact_id is None or queries.contact_state(session, user.user_id,
+                                                           row.contact_id) is None:
+            return None
+        day = turn.today + timedelta(days=1)
+        queries.insert_note(session, workspace_id=user.workspace_id, user_id=user.user_id,
+                            contact_id=row.contact_id, text=COFFEE_NOTE, follow_up_on=day,
+                            plan_at=planner.follow_up_moment(day, user.prefs), now=turn.now)
+        first = wording.first_name(_contact_name(row))
+        return f"I'll remind you {wording.friendly_day(day, turn.today)} to ask {first} " \
+               "for a coffee."
+    return None
+
+
+def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
+    user = turn.user
+    row = queries.suggestion_of_user(turn.session, user.user_id, user.workspace_id,
+                                     command.suggestion_id)
+    if row is None:
+        # The same answer for "missing" and "someone else's": nothing leaks.
+        return error(f"I can't find suggestion {command.suggestion_id} among yours.")
+    if row.status != rules.OPEN:
+        return error(f"You already answered suggestion {row.id} "
+                     f"({_STATUS_WORDS.get(row.status, row.status)}).")
+    if command.answer == "accept":
+        done = _apply(turn, row)
+        if done is None:
+            queries.answer_suggestion(turn.session, row.id, rules.EXPIRED, turn.now)
+            return Reply("That suggestion is out of date (things changed since I made it), so "
+                         "I left everything as it is.", changed=True,
+                         view=SuggestionAnswered(row.id, rules.EXPIRED))
+        queries.answer_suggestion(turn.session, row.id, rules.ACCEPTED, turn.now)
+        return Reply(f"Done. {done}", changed=True,
+                     view=SuggestionAnswered(row.id, rules.ACCEPTED))
+    if command.answer == "keep":
+        queries.answer_suggestion(turn.session, row.id, rules.KEPT, turn.now)
+        return Reply("Kept as it is. I won't suggest this again until something changes.",
+                     changed=True, view=SuggestionAnswered(row.id, rules.KEPT))
+    queries.answer_suggestion(turn.session, row.id, rules.SILENCED, turn.now)
+    silenced = queries.user_silenced_kinds(turn.session, user.user_id)
+    queries.set_suggestions_silenced(turn.session, user.user_id, [*silenced, row.kind])
+    queries.expire_open_of_kind(turn.session, user.user_id, row.kind, turn.now)
+    label = rules.KIND_LABELS.get(row.kind, row.kind)
+    return Reply(f"No more suggestions about {label}. (“suggestions on {kind_word(row.kind)}” "
+                 "turns them back on.)", changed=True,
+                 view=SuggestionAnswered(row.id, rules.SILENCED))

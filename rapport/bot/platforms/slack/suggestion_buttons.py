@@ -1,0 +1,78 @@
+"""A suggestion's buttons (accept, keep as it is, stop suggesting this): answer, then show
+what happened in place of the buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from rapport.bot.core import commands as c
+from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.install import PLATFORM
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.storage import queries
+
+logger = logging.getLogger(__name__)
+NOT_YOURS = "That suggestion isn't yours."
+
+
+@dataclass
+class SuggestionButtons:
+    platform: SlackPlatform
+
+    async def owns(self, team_id: str, user_id: str, suggestion_id: int) -> bool:
+        """True when the suggestion belongs to this Slack user (no rows created to find out)."""
+        return await self.platform.rapport.db.run(lambda session: queries.suggestion_owned_by(
+            session, suggestion_id, platform=PLATFORM, workspace_external_id=team_id,
+            user_external_id=user_id), write=False)
+
+    async def on_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                        client: AsyncWebClient, respond: Respond,
+                        context: dict[str, Any]) -> None:
+        await ack()
+        team_id, user_id = team_of(body), str(body.get("user", {}).get("id", ""))
+        action_id = str(action.get("action_id", ""))
+        raw_id = str(action.get("value") or "")
+        can_respond = bool(body.get("response_url"))
+        if team_id != context.get("team_id") or not raw_id.isdigit() \
+                or action_id not in b.SUGGESTION_ACTIONS or len(raw_id) > 12:
+            logger.warning("suggestion action refused", extra={"reason": "malformed"})
+            return
+        suggestion_id = int(raw_id)
+        if not await self.owns(team_id, user_id, suggestion_id):
+            # Missing and someone else's get the same answer, and nothing is created.
+            logger.warning("suggestion action refused", extra={"reason": "not the owner"})
+            if can_respond:
+                await respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+            return
+        answer = b.SUGGESTION_ACTIONS[action_id]
+        command = c.AnswerSuggestion(suggestion_id, answer)
+        reply = await self.platform.rapport.execute(self.platform.actor(team_id, user_id),
+                                                    command)
+        container = body.get("container") or {}
+        message = body.get("message") or {}
+        if reply.ok and container.get("type") == "message" and message.get("blocks") \
+                and not container.get("is_ephemeral"):
+            try:
+                await client.chat_update(
+                    channel=container["channel_id"], ts=container["message_ts"],
+                    text=b.clip(reply.text, b.MAX_FALLBACK_TEXT),
+                    blocks=b.outcome_blocks(message["blocks"], suggestion_id, reply.text,
+                                            prefix=b.SUGGESTION_BLOCK_PREFIX))
+            except SlackApiError as failure:
+                logger.info("chat.update failed", extra={"error": failure.response.get("error")})
+        elif can_respond:
+            # An ephemeral answer (stats, suggestions) can't be edited: the outcome follows it.
+            await respond(text=reply.text if reply.ok else f"⚠️ {reply.text}",
+                          response_type="ephemeral", replace_original=False)
+        await self.platform.refresh_home(client, team_id, user_id)
+
+
+def register(platform: SlackPlatform) -> None:
+    platform.app.action(re.compile(r"^suggestion_(accept|keep|silence)$"))(
+        SuggestionButtons(platform).on_action)

@@ -1,0 +1,322 @@
+"""Tags, goals and attainment through the console grammar, on a history built over months."""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.goals import person_badges, person_badges_for
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.trend_chart import DPI, HEIGHT_INCHES, WIDTH_INCHES, trend_chart
+from rapport.bot.core.verbs import parse_command
+from rapport.bot.core.views import GoalsView, PeopleView, StatsView
+from rapport.bot.platforms.console.chat import ConsoleMessenger
+from rapport.scheduler.attainment import cadence_phrase, every_phrase
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
+from rapport.storage.models import Contact, ContactTag, Tag
+from tests.conftest import MONDAY_10_UTC, Clock, console_user, snapshot
+
+ALEX = console_user("alex")
+CLIENTS = ("Ana Diaz", "Ben Ng", "Cy Ode", "Di Park", "Ed Roy", "Fay Soto", "Gus Tam",
+           "Hal Udo", "Ivy Vo")
+NOW = MONDAY_10_UTC + timedelta(weeks=20)
+
+
+async def _say(rapport: Rapport, *lines: str, actor: object = ALEX) -> None:
+    for line in lines:
+        reply = await rapport.handle_text(actor, line)  # type: ignore[arg-type]
+        assert reply.ok, (line, reply.text)
+
+
+async def _contacts(rapport: Rapport) -> dict[str, Contact]:
+    async with rapport.sessions() as session:
+        return {row.name: row for row in (await session.scalars(select(Contact))).all()}
+
+
+async def _client_history(rapport: Rapport, clock: Clock) -> None:
+    """Nine clients added 20 weeks ago; five talked to 66 days ago, seven 10 days ago."""
+    clock.set(NOW - timedelta(weeks=20))
+    await _say(rapport, *(f"add {name} client at Initech #clients" for name in CLIENTS),
+               "goal clients every month")
+    clock.set(NOW - timedelta(days=66))
+    await _say(rapport, *(f'log "{name}" call' for name in CLIENTS[:5]))
+    clock.set(NOW - timedelta(days=10))
+    await _say(rapport, *(f'log "{name}" coffee' for name in CLIENTS[:7]))
+    clock.set(NOW)
+
+
+# ------------------------------------------------------------------------------ grammar
+def test_tag_goal_set_and_suggestion_grammar() -> None:
+    today = NOW.date()
+
+    def ok(text: str) -> object:
+        parsed = parse_command(text, today=today)
+        assert not isinstance(parsed, c.CommandError), (text, parsed)
+        return parsed
+
+    lee, lee_park = c.PersonRef(text="Lee"), c.PersonRef(text="Lee Park")
+    assert ok("tag Lee clients") == c.TagPerson(lee, ("clients",))
+    assert ok("tag Lee Park #Clients #emea") == c.TagPerson(lee_park, ("clients", "emea"))
+    assert ok('tag "Lee Park" vip') == c.TagPerson(lee_park, ("vip",))
+    assert ok("untag Lee clients") == c.UntagPerson(lee, ("clients",))
+    assert ok("goal clients every month") == c.SetGoal("clients", 30)
+    assert ok("goal #team every 2 weeks") == c.SetGoal("team", 14)
+    assert ok("goal team fortnight") == c.SetGoal("team", 14)
+    assert ok("goal clients off") == c.SetGoal("clients", None)
+    assert ok("goals") == c.ShowGoals()
+    assert ok("people #clients") == c.ShowPeople("clients")
+    assert ok("add Lee Park client at Initech #clients") == c.AddContact(
+        lee_park, "client", "Initech", None, ("clients",))
+    assert ok("add Lee Park client at Initech") == c.AddContact(lee_park, "client", "Initech",
+                                                                None)
+    assert ok("set Dana ai off") == c.SetPersonField(c.PersonRef(text="Dana"), "ai", "off")
+    assert ok("set Dana Scully sensitive") == c.SetPersonField(c.PersonRef(text="Dana Scully"),
+                                                               "sensitive", "")
+    assert ok("suggestions") == c.ShowSuggestions()
+    assert ok("suggestions on window") == c.ShowSuggestions("window", True)
+    assert ok("accept 3") == c.AnswerSuggestion(3, "accept")
+    assert ok("keep #3") == c.AnswerSuggestion(3, "keep")
+    assert ok("silence s3") == c.AnswerSuggestion(3, "silence")
+    for bad, message in (("tag Lee", "Who do you mean?"), ("tag Lee c@t", "not a tag name"),
+                         ("goal", "Which group?"), ("goal clients sometimes", "How often?"),
+                         ("goal cl!ents every week", "not a tag name"),
+                         ("people clients", "takes no arguments"),
+                         ("set Dana", "What should I set?"),
+                         ("set Dana ai maybe", "Say “on” or “off”"),
+                         ("accept", "Which suggestion?"), ("keep all", "Which suggestion?"),
+                         ("suggestions please", "suggestions on window"),
+                         ("add Lee #b@d", "not a tag name")):
+        parsed = parse_command(bad, today=today)
+        assert isinstance(parsed, c.CommandError), bad
+        assert message in parsed.message, (bad, parsed.message)
+        assert parsed.usage, bad
+
+
+def test_cadence_words() -> None:
+    assert [cadence_phrase(d) for d in (7, 14, 30, 60, 10, 365)] == [
+        "a week", "2 weeks", "a month", "2 months", "10 days", "a year"]
+    assert [every_phrase(d) for d in (7, 14, 30, 56)] == [
+        "every week", "every 2 weeks", "every month", "every 8 weeks"]
+
+
+# ------------------------------------------------------------------------------ tags
+async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
+                                                           clock: Clock) -> None:
+    reply = await rapport.handle_text(ALEX, "add Lee Park client at Initech #clients")
+    assert reply.ok and reply.text == ("Added Lee Park (Initech) (client). Set how often with "
+                                       "“every Lee 2 weeks”. Tagged clients.")
+    await _say(rapport, "add Dana Scully", "add Sam Lee every 1 week")
+    tagged = await rapport.handle_text(ALEX, "tag Dana #clients #vip")
+    assert tagged.text == "Tagged Dana Scully clients and vip."
+    again = await rapport.handle_text(ALEX, "tag Dana clients")
+    assert again.ok and not again.changed and again.text == "Dana Scully is already tagged " \
+                                                           "clients."
+    clients = await rapport.handle_text(ALEX, "people #clients")
+    assert isinstance(clients.view, PeopleView)
+    assert [p.name for p in clients.view.people] == ["Dana Scully", "Lee Park"]
+    assert clients.text.splitlines() == [
+        "Your people tagged clients:",
+        "  Dana Scully (colleague) #clients #vip: no conversation logged",
+        "  Lee Park (Initech) (client) #clients: no conversation logged"]
+    everyone = await rapport.handle_text(ALEX, "people")
+    assert "  Sam Lee (colleague, every 7 days): no conversation logged" in everyone.text
+    untagged = await rapport.handle_text(ALEX, "untag Dana vip")
+    assert untagged.text == "Took vip off Dana Scully."
+    await _say(rapport, "set Dana sensitive")
+    ctx = await rapport.user_context(ALEX)
+    dana = (await _contacts(rapport))["Dana Scully"]
+    async with rapport.sessions() as session:
+        badges = await session.run_sync(person_badges_for, ctx.user_id, dana.id)
+        stranger = await session.run_sync(person_badges_for, ctx.user_id + 1000, dana.id)
+    assert badges == ["#clients", "Sensitive: write to Dana personally; no drafts."]
+    assert stranger == []
+    assert person_badges(["team"], sensitive=False, ai_drafts=False, first_name="Lee") == [
+        "#team", "AI drafts off for Lee: template drafts only."]
+    assert person_badges([], sensitive=False, ai_drafts=True, first_name="Lee") == []
+    nobody = await rapport.handle_text(ALEX, "people #vip")
+    assert nobody.text == "Nobody is tagged vip. Tag someone with “tag Lee vip”."
+
+
+async def test_bad_tag_commands_change_nothing(any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Lee Park #clients", "goal clients every month")
+    before = await snapshot(any_engine)
+    for line, answer in (
+            ("tag Nobody clients", "I don't know anyone called “Nobody” yet."),
+            ("untag Lee vip", "Lee Park is not tagged vip."),
+            ("untag Lee Park #nope", "Lee Park is not tagged nope."),
+            ("goal team off", "There is no goal for team to turn off."),
+            ("tag Lee " + "x" * 40, "is not a tag name"),
+            ("tag Lee \u200b\u0301", "is not a tag name"),
+            ("set Nobody ai off", "I don't know anyone called “Nobody” yet."),
+            ("accept 999999", "I can't find suggestion 999999 among yours.")):
+        reply = await rapport.handle_text(ALEX, line)
+        assert not reply.ok and answer in reply.text, (line, reply.text)
+    assert await snapshot(any_engine) == before
+
+
+# ------------------------------------------------------------------------------ goals
+async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rapport,
+                                                                  clock: Clock) -> None:
+    await _say(rapport, "add Lee Park #clients", "add Dana Scully every 2 weeks #clients",
+               "add Kim Wu")
+    reply = await rapport.handle_text(ALEX, "goal clients every month")
+    assert reply.text == ("Goal set: talk to everyone tagged clients every month. 1 of 2 keep a "
+                          "rhythm of their own (set with “every”); attainment counts everyone.")
+    contacts = await _contacts(rapport)
+    assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].goal_cadence_days) == (30, 30)
+    assert contacts["Lee Park"].next_due_at == clock.now + timedelta(days=30)
+    assert contacts["Lee Park"].plan_at == contacts["Lee Park"].next_due_at
+    assert contacts["Dana Scully"].cadence_days == 14
+    tagged = await rapport.handle_text(ALEX, "tag Kim clients")
+    assert tagged.text == "Tagged Kim Wu clients. Kim Wu now follows your goal: talk every month."
+    people = await rapport.handle_text(ALEX, "people")
+    assert "  Lee Park (colleague, every month (goal)) #clients: no conversation logged" \
+        in people.text
+    # A shorter goal of a second tag wins; a rhythm of one's own always does.
+    await _say(rapport, "tag Lee team", "goal team every 2 weeks")
+    assert (await _contacts(rapport))["Lee Park"].cadence_days == 14
+    await _say(rapport, "every Kim 3 weeks", "goal clients every 2 months")
+    contacts = await _contacts(rapport)
+    assert (contacts["Kim Wu"].cadence_days, contacts["Lee Park"].cadence_days) == (21, 14)
+    off = await rapport.handle_text(ALEX, "goal team off")
+    assert off.text == "Goal for team turned off. 1 of them now follow another goal."
+    assert (await _contacts(rapport))["Lee Park"].cadence_days == 60
+    off = await rapport.handle_text(ALEX, "goal clients off")
+    assert off.text == ("Goal for clients turned off. 1 of them no longer have a rhythm; set one "
+                        "with “every <name> 2 weeks”.")
+    contacts = await _contacts(rapport)
+    assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].next_due_at) == (None, None)
+    assert contacts["Kim Wu"].cadence_days == 21 and contacts["Dana Scully"].cadence_days == 14
+
+
+async def test_the_sweep_nudges_about_a_goal_cadence(any_engine: AsyncEngine,
+                                                     clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "settings window 0:00-24:00", "settings days all",
+               "add Lee Park client at Initech #clients", "goal clients every 2 weeks")
+    messenger = ConsoleMessenger(write=lambda text: None)
+    sweeper = Sweeper(sessions=db.session_factory(any_engine), messengers={"console": messenger},
+                      owner="goals", clock=clock)
+    assert (await sweeper.sweep()).sent == 0
+    clock.advance(days=14, minutes=1)
+    assert (await sweeper.sweep()).sent == 1
+    [message] = messenger.delivered
+    assert message.items[0].headline == ("You wanted to keep in touch with Lee Park (Initech) "
+                                         "every 2 weeks, and you have not logged a conversation "
+                                         "yet")
+    # Untagged, Lee no longer follows the goal: the waiting rhythm nudges go.
+    await _say(rapport, "untag Lee clients")
+    assert (await _contacts(rapport))["Lee Park"].cadence_days is None
+
+
+async def test_attainment_leads_stats_and_the_goals_list(any_engine: AsyncEngine,
+                                                         clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _client_history(rapport, clock)
+    await _say(rapport, "add Zed Ash #team", "goal team every 2 weeks")
+    stats = await rapport.handle_text(ALEX, "stats")
+    assert stats.text.splitlines()[0] == "Clients: 7 of 9 within a month (78%), up from 56%"
+    assert stats.text.splitlines()[1] == "Team: 0 of 1 within 2 weeks (0%)"
+    assert stats.text.splitlines()[2].startswith("Conversations logged: ")
+    assert isinstance(stats.view, StatsView)
+    [clients, team] = stats.view.goals
+    assert [(p.within, p.members) for p in clients.trend] == [
+        (5, 9), (5, 9), (5, 9), (0, 9), (0, 9), (0, 9), (0, 9), (7, 9), (7, 9)]
+    assert [p.at for p in clients.trend] == [NOW - timedelta(weeks=8 - k) for k in range(9)]
+    assert [(p.within, p.members) for p in team.trend][-1] == (0, 1)
+    goals = await rapport.handle_text(ALEX, "goals")
+    assert isinstance(goals.view, GoalsView)
+    assert goals.text.splitlines() == [
+        "Your goals:",
+        "  Clients: 7 of 9 within a month (78%), up from 56%",
+        "    week by week: 56%, 56%, 56%, 0%, 0%, 0%, 0%, 78%, 78% now",
+        "  Team: 0 of 1 within 2 weeks (0%)",
+        "    week by week: 0% now"]
+    # Someone else's history never counts.
+    other = console_user("sam")
+    await _say(rapport, "add Ana Diaz #clients", "goal clients every month", actor=other)
+    assert (await rapport.handle_text(other, "stats")).text.splitlines()[0] == \
+        "Clients: 0 of 1 within a month (0%)"
+
+
+async def test_own_cadence_counts_and_people_added_later_count_from_then(
+        rapport: Rapport, clock: Clock) -> None:
+    clock.set(NOW - timedelta(weeks=10))
+    await _say(rapport, "add Lee Park every 1 week #team", "goal team every month",
+               "log Lee call")
+    clock.set(NOW - timedelta(days=20))
+    await _say(rapport, "add Dana Scully #team", "log Dana lunch")
+    clock.set(NOW)
+    stats = await rapport.handle_text(ALEX, "stats")
+    # Lee's own weekly rhythm: a call 10 weeks ago is not within it; Dana's month is.
+    assert stats.text.splitlines()[0] == "Team: 1 of 2 within a month (50%), up from 0%"
+    assert isinstance(stats.view, StatsView)
+    assert [p.members for p in stats.view.goals[0].trend] == [1, 1, 1, 1, 1, 1, 2, 2, 2]
+
+
+async def test_trend_chart_is_a_small_png_with_alt_text(rapport: Rapport, clock: Clock,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    await _client_history(rapport, clock)
+    stats = await rapport.handle_text(ALEX, "stats")
+    assert isinstance(stats.view, StatsView)
+    chart = trend_chart(stats.view.goals)
+    assert chart is not None and chart.png is not None
+    png = chart.png
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (round(WIDTH_INCHES * DPI), round(HEIGHT_INCHES * DPI)) \
+        == (320, 128)
+    assert 2_000 < len(png) < 12_000  # small enough for a Teams card
+    from matplotlib import image
+
+    pixels = image.imread(io.BytesIO(png))
+    assert pixels.shape[:2] == (128, 320)
+    drawn = (pixels[:, :, :3].sum(axis=2) < 2.5).sum()
+    assert drawn > 500, "the chart has lines and labels on it"
+    assert chart.alt_text == "Goal attainment over the last 8 weeks: Clients from 56% to 78%."
+    assert chart.filename == "goal-trend.png"
+    # Without matplotlib the text line stands alone.
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    bare = trend_chart(stats.view.goals)
+    assert bare is not None and bare.png is None and bare.alt_text == chart.alt_text
+    assert trend_chart(()) is None
+
+
+async def test_import_tags_column(rapport: Rapport, clock: Clock) -> None:
+    await _say(rapport, "goal clients every month", "add Dana Scully every 2 weeks")
+    ctx = await rapport.user_context(ALEX)
+    csv = (b"name,company,tags,cadence\n"
+           b"Lee Park,Initech,#clients vip,\n"
+           b"Dana Scully,,clients; team,\n")
+    dry = await rapport.import_contacts(ctx, "c.csv", csv, dry_run=True)
+    assert dry.ok and dry.text == ("Would add 1 people, would update 1 and would leave 0 "
+                                   "unchanged. Nothing was saved: this was a dry run.")
+    async with rapport.sessions() as session:
+        assert (await session.scalars(select(ContactTag))).all() == []
+    done = await rapport.import_contacts(ctx, "c.csv", csv)
+    assert done.ok, done.text
+    contacts = await _contacts(rapport)
+    assert contacts["Lee Park"].cadence_days == 30  # follows the goal
+    assert contacts["Dana Scully"].cadence_days == 14  # her own
+    people = await rapport.handle_text(ALEX, "people")
+    assert "  Dana Scully (colleague, every 2 weeks) #clients #team: no conversation logged" \
+        in people.text
+    assert "  Lee Park (Initech) (colleague, every month (goal)) #clients #vip: no " \
+           "conversation logged" in people.text
+    again = await rapport.import_contacts(ctx, "c.csv", csv)
+    assert "left 2 unchanged" in again.text
+    async with rapport.sessions() as session:
+        assert sorted((await session.scalars(select(Tag.name))).all()) == [
+            "clients", "team", "vip"]
+    bad = await rapport.import_contacts(ctx, "c.csv", b"name,tags\nKim Wu,good b@d\n")
+    assert not bad.ok and "row 2: tag 'b@d' is not a tag name" in bad.text
+    assert "Kim Wu" not in await _contacts(rapport)
