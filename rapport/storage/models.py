@@ -135,6 +135,9 @@ class User(Base):
     # rapport.scheduler.suggestions), and the kinds of suggestion the user silenced.
     suggestions_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     suggestions_silenced: Mapped[str] = mapped_column(String(120), default="")
+    # Minutes before a meeting with a contact that its brief arrives; 0 turns briefs off.
+    prep_minutes: Mapped[int] = mapped_column(SmallInteger, default=30,
+                                              server_default=text("30"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -423,6 +426,8 @@ class CapturedEvent(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the brief for this meeting went out (or was found to have nothing to say).
+    brief_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class CapturedAttendee(Base):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rapport.storage.models import (
     OPEN_NUDGE_STATUSES,
     Base,
+    CapturedEvent,
     Contact,
     ContactTag,
     ConversationRef,
@@ -114,7 +115,7 @@ def user_context_row(session: Session, workspace_id: int, user_id: int
                User.daily_cap, User.paused_until, User.digest, User.ai_enabled, User.tone,
                User.weekly_summary, Workspace.platform, Workspace.ai_enabled,
                Workspace.disclosure_policy, User.active, Workspace.external_id,
-               User.external_id)
+               User.external_id, User.prep_minutes)
         .join(Workspace, Workspace.id == User.workspace_id)
         .where(User.id == user_id, User.workspace_id == workspace_id)).first())
 
@@ -133,6 +134,20 @@ def recipient_row(session: Session, user_id: int) -> tuple[Any, ...] | None:
         select(User.workspace_id, Workspace.external_id, Workspace.platform, User.external_id,
                User.display_name, User.tz)
         .join(Workspace, Workspace.id == User.workspace_id).where(User.id == user_id)).first())
+
+
+def brief_prefs(session: Session, user_id: int) -> tuple[Any, ...] | None:
+    """(prep_minutes, paused_until, tz) of a user, for meeting briefs."""
+    return _first(session.execute(select(User.prep_minutes, User.paused_until, User.tz)
+                                  .where(User.id == user_id)).first())
+
+
+def claim_brief(session: Session, meeting_id: int, now: datetime) -> bool:
+    """Mark a meeting's brief as handled; True only for the one caller that did (replicas)."""
+    result = session.execute(update(CapturedEvent).where(CapturedEvent.id == meeting_id,
+                                                         CapturedEvent.brief_sent_at.is_(None))
+                             .values(brief_sent_at=now))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def delete_user(session: Session, workspace_id: int, user_id: int) -> None:
@@ -362,6 +377,27 @@ def update_important_date(session: Session, date_id: int, *, month: int, day: in
 
 def delete_important_date(session: Session, date_id: int) -> None:
     session.execute(delete(ImportantDate).where(ImportantDate.id == date_id))
+
+
+def notes_since(session: Session, user_id: int, contact_id: int, since: datetime | None,
+                limit: int = 3) -> list[tuple[str, datetime]]:
+    """(text, created_at) of the contact's newest notes written after `since` (all when
+    None): what has not been talked about since."""
+    query = select(Note.text, Note.created_at).where(Note.user_id == user_id,
+                                                     Note.contact_id == contact_id)
+    if since is not None:
+        query = query.where(Note.created_at > since)
+    return _rows(session.execute(query.order_by(Note.created_at.desc(), Note.id.desc())
+                                 .limit(limit)))
+
+
+def important_dates_of(session: Session, user_id: int, contact_id: int
+                       ) -> list[tuple[str, int, int]]:
+    """(kind, month, day) of the contact's yearly dates."""
+    return _rows(session.execute(select(ImportantDate.kind, ImportantDate.month,
+                                        ImportantDate.day)
+                                 .where(ImportantDate.user_id == user_id,
+                                        ImportantDate.contact_id == contact_id)))
 
 
 def important_date_kind(session: Session, user_id: int, date_id: int) -> str | None:

@@ -24,7 +24,7 @@ KNOWN_KINDS = ("chat", "call", "meeting", "in person", "coffee", "email", "lunch
                "video", "message", "walk", "event")
 TONES = ("warm", "brief", "formal")
 SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|digest on|off|"
-                  "ai on|off|tone warm|brief|formal|summary on|off]")
+                  "ai on|off|tone warm|brief|formal|summary on|off|prep 15m|1h|off]")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
@@ -143,6 +143,8 @@ class Settings:
     ai: bool | None = None
     tone: str | None = None
     summary: bool | None = None
+    # Minutes of meeting-brief lead time; 0 turns briefs off.
+    prep: int | None = None
 
     @property
     def is_change(self) -> bool:
@@ -679,6 +681,21 @@ def _on_off(value: str) -> bool | None:
             "false": False}.get(value.lower())
 
 
+MAX_PREP_MINUTES = 120
+
+
+def parse_prep(text: str) -> int | None:
+    """'15m', '30 min', '1h', '45', 'off' -> minutes before a meeting (0: off)."""
+    value = text.lower().replace(" ", "")
+    if value in ("off", "no", "none", "0"):
+        return 0
+    match = re.fullmatch(r"(\d{1,3})(m|min|mins|minutes?|h|hr|hours?)?", value)
+    if match is None:
+        return None
+    minutes = int(match.group(1)) * (60 if (match.group(2) or "m").startswith("h") else 1)
+    return minutes if 1 <= minutes <= MAX_PREP_MINUTES else None
+
+
 WINDOW_HELP = "Give the window as start-end in your time, e.g. “9-17” or “08:30-16:00”."
 
 
@@ -718,6 +735,12 @@ def parse_settings(rest: str, today: date) -> Settings | CommandError:
         if len(values) != 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 20:
             return CommandError("The daily cap is a number from 1 to 20.", "settings")
         return Settings(cap=int(values[0]))
+    if name in ("prep", "brief", "briefs"):
+        minutes = parse_prep(value_text)
+        if minutes is None:
+            return CommandError("Briefs before meetings: “settings prep 15m”, “1h” or “off” "
+                                "(up to 2 hours).", "settings")
+        return Settings(prep=minutes)
     if name in ("digest", "ai", "summary"):
         flag = _on_off(value_text) if values else None
         if flag is None:

@@ -54,6 +54,8 @@ class UserContext:
     # one process never act for someone else after a delete elsewhere.
     workspace_external_id: str = ""
     user_external_id: str = ""
+    # Minutes before a meeting that its brief arrives (0: off).
+    prep_minutes: int = 30
 
     def today(self, now: datetime) -> date:
         return planner.local_date(now, self.tz)

@@ -39,7 +39,7 @@ def settings_view(ctx: UserContext, now: datetime) -> SettingsView:
         window_end_minute=p.window_end_minute, working_days=p.working_days,
         daily_cap=p.daily_cap, digest=ctx.digest, ai_enabled=ctx.ai_enabled,
         workspace_ai_enabled=ctx.workspace_ai_enabled, tone=ctx.tone,
-        weekly_summary=ctx.weekly_summary,
+        weekly_summary=ctx.weekly_summary, prep_minutes=ctx.prep_minutes,
         paused_until=planner.local_date(p.paused_until, ctx.tz)
         if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
         paused_indefinitely=paused and p.paused_until is not None
@@ -61,7 +61,9 @@ def describe_settings(view: SettingsView) -> str:
             f"• At most {view.daily_cap} nudge message(s) a day; digest: "
             f"{'on' if view.digest else 'off'}\n"
             f"• AI drafts: {ai}; tone: {view.tone}\n"
-            f"• Weekly summary: {'on' if view.weekly_summary else 'off'}{paused}")
+            f"• Weekly summary: {'on' if view.weekly_summary else 'off'}\n"
+            f"• Briefs before meetings (connected calendars): "
+            f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}{paused}")
 
 
 def show_settings(ctx: UserContext, now: datetime) -> Reply:
@@ -84,7 +86,7 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
                       window_end_minute=command.window[1])
     for field, column in (("days", "working_days"), ("cap", "daily_cap"),
                           ("digest", "digest"), ("ai", "ai_enabled"), ("tone", "tone"),
-                          ("summary", "weekly_summary")):
+                          ("summary", "weekly_summary"), ("prep", "prep_minutes")):
         value = getattr(command, field)
         if value is not None:
             values[column] = value
@@ -106,7 +108,8 @@ def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
     return replace(ctx, tz=prefs.tz, prefs=prefs, digest=values.get("digest", ctx.digest),
                    ai_enabled=values.get("ai_enabled", ctx.ai_enabled),
                    tone=values.get("tone", ctx.tone),
-                   weekly_summary=values.get("weekly_summary", ctx.weekly_summary))
+                   weekly_summary=values.get("weekly_summary", ctx.weekly_summary),
+                   prep_minutes=values.get("prep_minutes", ctx.prep_minutes))
 
 
 def _reschedule_follow_ups(turn: Turn, ctx: UserContext) -> None:

@@ -38,14 +38,15 @@ def load_context(session: Session, workspace_id: int, user_id: int) -> UserConte
     if row is None:
         return None
     (tz, start, end, days, cap, paused, digest, ai, tone, summary, platform, ws_ai,
-     disclosure, active, workspace_external_id, user_external_id) = row
+     disclosure, active, workspace_external_id, user_external_id, prep_minutes) = row
     return UserContext(
         workspace_id=workspace_id, user_id=user_id, platform=platform, tz=tz,
         prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start, window_end_minute=end,
                                     working_days=days, daily_cap=cap, paused_until=paused),
         digest=digest, ai_enabled=ai, tone=tone, weekly_summary=summary,
         workspace_ai_enabled=ws_ai, disclosure_policy=disclosure, active=active,
-        workspace_external_id=workspace_external_id, user_external_id=user_external_id)
+        workspace_external_id=workspace_external_id, user_external_id=user_external_id,
+        prep_minutes=prep_minutes)
 
 
 def fresh_context(session: Session, known: UserContext) -> UserContext:

@@ -170,6 +170,7 @@ class SettingsView:
     workspace_ai_enabled: bool
     tone: str
     weekly_summary: bool
+    prep_minutes: int
     paused_until: date | None
     paused_indefinitely: bool
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Meeting briefs are looked for every minute (they go out `settings prep` minutes before).
+BRIEF_SECONDS = 60.0
+
 
 @dataclass
 class Runtime:
@@ -65,7 +68,11 @@ class Runtime:
 
         if self.calendars is None:
             return []
-        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds)]
+        from rapport.bot.connectors.calendars.briefs import BriefJob
+
+        briefs = BriefJob(sessions=self.sessions, tell=self.tell, clock=self.clock)
+        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
+                (guarded("meeting briefs", briefs.run_once), BRIEF_SECONDS)]
 
     async def tell(self, user_id: int, text: str) -> bool:
         """A plain direct message to one user, outside the nudge sweep; True when sent."""

@@ -4,14 +4,22 @@ can be a unique key on it (for example a nudge dedupe key `brief:<meeting_id>`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from rapport.bot.core.briefs import meeting_brief
+from rapport.scheduler import planner
+from rapport.storage import queries
 from rapport.storage.models import CalendarConnection, CapturedAttendee, CapturedEvent
+from rapport.storage.uow import Database
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LEAD = timedelta(minutes=30)
 
@@ -63,3 +71,58 @@ def briefs_due(meetings: Sequence[UpcomingMeeting], now: datetime,
                lead: timedelta = DEFAULT_LEAD) -> list[UpcomingMeeting]:
     """The meetings whose brief is due at `now`: inside the lead time, not yet started."""
     return [m for m in meetings if brief_at(m, lead) <= now < m.start_at]
+
+
+# A brief is a message, so only while people are likely awake (the user's local time).
+WAKING_FROM, WAKING_UNTIL = 7 * 60, 22 * 60
+# The longest lead a user may choose (`settings prep`), so the query looks that far ahead.
+LOOK_AHEAD = timedelta(minutes=120)
+Tell = Callable[[int, str], Awaitable[bool]]
+
+
+class BriefJob:
+    """Every minute: the brief for each meeting whose lead time has come, at most once."""
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], tell: Tell,
+                 clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.db = Database(sessions)
+        self.tell = tell
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        """Send the briefs that are due now; how many went out."""
+        now = self.clock()
+        async with self.sessions() as session:
+            meetings = await upcoming_meetings(session, start=now, end=now + LOOK_AHEAD)
+        sent = 0
+        for meeting in meetings:
+            text = await self._decide_one(meeting, now)
+            if text is not None and await self.tell(meeting.user_id, text):
+                sent += 1
+        if sent:
+            logger.info("meeting briefs sent", extra={"count": sent})
+        return sent
+
+    async def _decide_one(self, meeting: UpcomingMeeting, now: datetime) -> str | None:
+        return await self.db.run(lambda session: self._decide(session, meeting, now))
+
+    @staticmethod
+    def _decide(session: Session, meeting: UpcomingMeeting, now: datetime) -> str | None:
+        """In one transaction: is it time, may we, and what to say (claiming the meeting)."""
+        prefs = queries.brief_prefs(session, meeting.user_id)
+        if prefs is None:
+            return None
+        prep_minutes, paused_until, tz = prefs
+        if not prep_minutes or now < meeting.start_at - timedelta(minutes=prep_minutes):
+            return None  # briefs off, or not yet
+        local = now.astimezone(planner.zone(tz))
+        minute = local.hour * 60 + local.minute
+        paused = paused_until is not None and paused_until > now
+        # Claimed either way: at most one brief per meeting, and none late or while paused.
+        if not queries.claim_brief(session, meeting.meeting_id, now):
+            return None
+        if paused or not WAKING_FROM <= minute < WAKING_UNTIL:
+            return None
+        return meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
+                             tz, now)

@@ -1,0 +1,68 @@
+"""Meeting prep: what to know before meeting someone, in a few lines, or nothing at all.
+
+"Meeting with Dana Scully at 14:00 — last talked Nov 3 (coffee: Q3 plan). Ask about: the
+hiking trip (noted Oct 28). Her birthday is Friday." Only what Rapport holds is used: the last
+conversation, notes written since, and a yearly date in the coming week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from rapport.scheduler import planner, wording
+from rapport.storage import queries
+
+DATE_AHEAD = timedelta(days=7)
+
+
+def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: datetime
+                 ) -> tuple[str, list[str], bool] | None:
+    """(the contact's name, what to know about them, whether any of it is useful), or None
+    when the contact is not the user's."""
+    contact = queries.contact_state(session, user_id, contact_id)
+    if contact is None:
+        return None
+    today = planner.local_date(now, tz)
+    parts: list[str] = []
+    useful = False
+    touch = queries.latest_touches(session, [contact_id]).get(contact_id)
+    if touch is not None:
+        kind, happened_at, summary = touch
+        about = f"{kind}: {summary}" if summary else kind
+        parts.append(f"last talked {wording.short_date(planner.local_date(happened_at, tz))} "
+                     f"({about})")
+        useful = useful or bool(summary)
+    notes = queries.notes_since(session, user_id, contact_id, contact.last_touch_at)
+    if notes:
+        asks = "; ".join(f"{wording.about_phrase(text)} (noted "
+                         f"{wording.short_date(planner.local_date(created, tz))})"
+                         for text, created in notes)
+        parts.append(f"Ask about: {asks}")
+        useful = True
+    first = wording.first_name(contact.name)
+    for kind, month, day in queries.important_dates_of(session, user_id, contact_id):
+        occurrence = planner.yearly_occurrence(month, day, today)
+        if occurrence - today <= DATE_AHEAD:
+            what = "birthday" if kind == "birthday" else "work anniversary"
+            parts.append(f"{first}'s {what} is {wording.friendly_day(occurrence, today)}")
+            useful = True
+    return contact.name, parts, useful
+
+
+def meeting_brief(session: Session, user_id: int, contact_ids: Sequence[int],
+                  start_at: datetime, tz: str, now: datetime) -> str | None:
+    """The brief for a meeting, or None when Rapport has nothing useful to say."""
+    found = [brief for brief in (person_brief(session, user_id, contact_id, tz, now)
+                                 for contact_id in contact_ids) if brief is not None]
+    if not any(useful for _, _, useful in found):
+        return None
+    at = start_at.astimezone(planner.zone(tz)).strftime("%H:%M")
+    if len(found) == 1:
+        name, parts, _ = found[0]
+        return f"Meeting with {name} at {at} — " + ". ".join(parts) + "."
+    lines = [f"• {name}" + (" — " + ". ".join(parts) if parts else "") + "."
+             for name, parts, _ in found]
+    return f"Meeting at {at} with:\n" + "\n".join(lines)
