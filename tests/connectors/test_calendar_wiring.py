@@ -54,12 +54,13 @@ async def test_without_a_cipher_calendars_stay_off_and_say_why(
 
 async def test_the_sync_runs_as_a_guarded_scheduler_job(calendar_app: CalendarApp) -> None:
     runtime = calendar_app.runtime
-    [(job, seconds)] = runtime.scheduled_jobs()
+    [(job, seconds), (_briefs, brief_seconds)] = runtime.scheduled_jobs()
     assert seconds == runtime.settings.calendar_sync_seconds == 300
+    assert brief_seconds == 60
     scheduler = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=60,
                                 extra_jobs=runtime.scheduled_jobs())
-    # sweep, calendar sync, summary, retention, purge of uninstalled workspaces, suggestions
-    assert len(scheduler.get_jobs()) == 6
+    # sweep, calendar sync, meeting briefs, summary, retention, purge, suggestions
+    assert len(scheduler.get_jobs()) == 7
     await calendar_app.connect("alex", "google", "alex@example.com")
     await job()
     async with aiohttp.ClientSession() as http:  # the callback route is mounted
