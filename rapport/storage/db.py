@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -101,8 +102,28 @@ def alembic_config(url: str | None = None) -> Any:
     return config
 
 
+# The newest migration shipped with this code (tests/storage/test_migrations.py checks it
+# against Alembic's script directory). Starting a process whose database is already there
+# needs no Alembic at all: importing it (and its template engine) costs a good part of start-up.
+SCHEMA_HEAD = "0009_briefs"
+
+
+async def schema_at_head(engine: AsyncEngine) -> bool:
+    """True when the database records SCHEMA_HEAD (one small read, no Alembic import)."""
+    try:
+        async with engine.connect() as connection:
+            found = (await connection.exec_driver_sql(
+                "SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:
+        return False  # no version table yet: a new database
+    return list(found) == [SCHEMA_HEAD]
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to call on every start and from several replicas."""
+    if revision == "head" and await schema_at_head(engine):
+        logger.info("schema at head", extra={"revision": SCHEMA_HEAD})
+        return
     from alembic import command
 
     config = alembic_config()

@@ -83,3 +83,8 @@ async def test_postgresql_empty_to_head_matches_models() -> None:
         async with admin.begin() as connection:
             await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         await admin.dispose()
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    # Start-up skips Alembic when the database is at SCHEMA_HEAD: it must be the real head.
+    assert db.SCHEMA_HEAD == db.head_revision()

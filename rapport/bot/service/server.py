@@ -53,7 +53,7 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as failure:  # readiness reports, it does not raise
         return web.json_response({"status": "unavailable", "database": type(failure).__name__},
                                  status=503)
-    head = db.head_revision()
+    head = db.SCHEMA_HEAD
     if current != head:
         return web.json_response({"status": "migrating", "revision": current, "head": head},
                                  status=503)
