@@ -62,6 +62,13 @@ BAD_STARTS: list[tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]] = [
     (("worker",), {"MicrosoftAppPassword": "p"}, ("MicrosoftAppPassword", "MicrosoftAppId")),
     (("serve", "--no-console"), {"TEAMS_ENABLED": "true", "RAPPORT_HOST": "0.0.0.0"},
      ("MicrosoftAppId", "RAPPORT_HOST")),
+    # Several processes on one SQLite file would fight over its write lock.
+    (("serve", "--no-console"), {"RAPPORT_REUSE_PORT": "true"},
+     ("RAPPORT_REUSE_PORT", "PostgreSQL")),
+    # Calendars keep refresh tokens: they need the encryption key.
+    (("serve", "--no-console"), {"RAPPORT_PUBLIC_URL": "https://bot.example.com",
+                                 "GOOGLE_CLIENT_ID": "id", "GOOGLE_CLIENT_SECRET": "shh"},
+     ("RAPPORT_ENCRYPTION_KEY",)),
 ]
 
 

@@ -72,11 +72,12 @@ def free_port() -> int:
 
 
 async def start_server(fake: FakeSlack, database_url: str, *, signing_secret: str,
-                       extra_env: dict[str, str] | None = None
+                       extra_env: dict[str, str] | None = None, port: int | None = None
                        ) -> tuple[asyncio.subprocess.Process, str]:
     """A real `rapport serve --no-console --no-scheduler` process for the single-workspace bot
-    of `fake`, answering on a free port; returns it with its base URL once /healthz answers."""
-    port = free_port()
+    of `fake`, answering on `port` (a free one by default); returns it with its base URL once
+    /healthz answers."""
+    port = port or free_port()
     env = {**os.environ, "RAPPORT_DATABASE_URL": database_url, "RAPPORT_PORT": str(port),
            "RAPPORT_METRICS_PORT": "0", "SLACK_BOT_TOKEN": DEFAULT_BOT_TOKEN,
            "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": fake.base_url,

@@ -19,7 +19,7 @@ from rapport.storage import db
 from rapport.storage.models import SeenSignature, Touchpoint
 from tests.conftest import MONDAY_10_UTC, PG_SKIP_REASON, PG_URL, Clock, snapshot, truncate_all
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
-from tests.scheduler.workers import start_server
+from tests.scheduler.workers import free_port, start_server
 from tests.slack.conftest import ALEX, SlackHarness
 
 SECRET = "replica-test-signing-secret"
@@ -118,3 +118,38 @@ async def _seed_contact(http: aiohttp.ClientSession, url: str, fake: FakeSlack) 
     body, headers = _signed_command("add Dana", fake.base_url)
     async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
         assert response.status == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_two_serve_processes_share_one_port_on_postgresql(postgres_ready: str) -> None:
+    engine = db.create_engine(postgres_ready, pool_size=2)
+    await truncate_all(engine)
+    port = free_port()
+    shared = {"RAPPORT_REUSE_PORT": "true"}
+    async with FakeSlack() as fake:
+        fake.add_workspace(DEFAULT_TEAM_ID, "Rapport Test", bot_token=DEFAULT_BOT_TOKEN)
+        fake.add_user(ALEX, name="alex", real_name="Alex Kim", team_id=DEFAULT_TEAM_ID)
+        (first, url), (second, same_url) = await asyncio.gather(
+            start_server(fake, postgres_ready, signing_secret=SECRET, port=port,
+                         extra_env=shared),
+            start_server(fake, postgres_ready, signing_secret=SECRET, port=port,
+                         extra_env=shared))
+        try:
+            assert url == same_url
+            async with aiohttp.ClientSession() as http:
+                await _seed_contact(http, url, fake)
+                statuses = []
+                for _ in range(20):
+                    body, headers = _signed_command("log Dana coffee", fake.base_url)
+                    async with http.post(f"{url}/slack/events", data=body,
+                                         headers=headers) as response:
+                        statuses.append(response.status)
+            assert statuses == [200] * 20
+            assert await _count(engine, Touchpoint) == 20
+            assert first.returncode is None and second.returncode is None  # both listening
+        finally:
+            for process in (first, second):
+                process.terminate()
+            await asyncio.gather(first.wait(), second.wait())
+    await engine.dispose()

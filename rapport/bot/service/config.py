@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # /readyz and /metrics are served here only; 0 picks a free port (logged).
     metrics_host: str = Field("127.0.0.1", validation_alias="RAPPORT_METRICS_HOST")
     metrics_port: int = Field(3001, validation_alias="RAPPORT_METRICS_PORT")
+    reuse_port: bool = Field(False, validation_alias="RAPPORT_REUSE_PORT")
 
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

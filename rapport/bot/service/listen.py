@@ -133,7 +133,10 @@ async def start_web(runtime: Runtime, *, installers: list[RouteInstaller] | None
                                                    readiness=public_app[READINESS_KEY]),
                                 header_timeout=timeout, access_log=None)
     try:
-        await web.TCPSite(public, settings.host, settings.port).start()
+        # With RAPPORT_REUSE_PORT several `serve` processes share the public port and the
+        # kernel spreads connections between them (PostgreSQL only: SQLite is one process).
+        await web.TCPSite(public, settings.host, settings.port,
+                          reuse_port=settings.reuse_port or None).start()
         await operator.setup()
         await web.TCPSite(operator, settings.metrics_host, settings.metrics_port).start()
     except BaseException:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.service.config import Settings
+from rapport.storage.db import is_sqlite
 
 # Exit status of every start-up error (2, like a usage error: the operator must change something).
 EXIT_STARTUP = 2
@@ -119,6 +120,9 @@ def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
         _check_slack(settings, web=web)
         _check_teams(settings)
     _check_secrets(settings)
+    if settings.reuse_port and is_sqlite(settings.database_url):
+        raise StartupError("RAPPORT_REUSE_PORT lets several processes share a port; SQLite is "
+                           "for one process: use PostgreSQL (RAPPORT_DATABASE_URL) or unset it.")
 
 
 def _check_secrets(settings: Settings) -> None:
