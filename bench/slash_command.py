@@ -1,15 +1,19 @@
-"""Slash-command latency: the real Slack app against the same stack whose handler only acks.
+"""Slash commands under load: Rapport against its two floors, measured side by side in one run.
 
-Both servers are the production aiohttp app (bot.server.build_web_app, request middleware,
-Bolt signature check and authorize, SQLite in a temp dir). "app" mounts Rapport's Slack
-installer; "bare" mounts a Bolt AsyncApp whose /rapport listener only calls ack(). Each runs in
-its own process (the server gets a core to itself, as in production); this process plays Slack:
-50 concurrent clients sending signed `/rapport due` and `/rapport log Dana coffee`, the Web API
-(FakeSlack) and the response_url endpoint. Half of --seconds goes to each side.
+Three servers, each the production aiohttp app (request middleware, Bolt's signature check and
+single-workspace authorize) in a process of its own; this process plays Slack: closed-loop
+clients sending signed `/rapport log Dana coffee`, plus the Web API fake and response_url.
 
-    python bench/slash_command.py                 # make bench scale (20 s)
-    python bench/slash_command.py --seconds 40 --clients 50
-    python bench/slash_command.py --profile out.html   # pyinstrument the app server
+  bare   a /rapport listener that only acks: the cost of the stack itself;
+  floor  a listener doing the inherent work of `log` with the plain driver (sqlite3 on the event
+         loop, or asyncpg): one indexed SELECT of the contact, one INSERT, one UPDATE;
+  app    Rapport.
+
+    python bench/slash_command.py                          # SQLite, 50 clients (make bench)
+    python bench/slash_command.py --clients 50 200 --seconds 20
+    python bench/slash_command.py --url postgresql+asyncpg://postgres@127.0.0.1/test \\
+        --clients 50 --processes 1 2                       # PostgreSQL, one then two processes
+    python bench/slash_command.py --profile out.html       # pyinstrument the app server
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -38,31 +42,34 @@ from tests.fakes.slack_api import FakeSlack
 SECRET = "bench-signing-secret-0123456789ab"
 TOKEN = "xoxb-bench-token"
 TEAM = "T0BENCH"
-COMMANDS = ("due", "log Dana coffee")
-ACK_BUDGET_SECONDS = 3.0
+COMMAND = "log Dana coffee"
+LATE_SECONDS = 2.5
 
 
 def _user(n: int) -> str:
     return f"U0B{n:05d}"
 
 
-# ------------------------------------------------------------------ server (child process)
-async def _bare_installer(app: web.Application, runtime: Any) -> None:
-    """The same Bolt stack as the Slack installer, with a /rapport listener that only acks."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------ servers (child processes)
+def _bolt(settings: Any) -> Any:
     from slack_bolt.async_app import AsyncApp
 
     from rapport.bot.platforms.slack.client import make_client
     from rapport.bot.platforms.slack.platform import _single_workspace_authorize
 
-    settings = runtime.settings
     client = make_client(settings)
-    bolt = AsyncApp(signing_secret=settings.slack_signing_secret, client=client,
+    return AsyncApp(signing_secret=settings.slack_signing_secret, client=client,
                     authorize=_single_workspace_authorize(client, settings.slack_bot_token))
 
-    @bolt.command("/rapport")
-    async def only_ack(ack: Any) -> None:
-        await ack()
+
+def _mount(app: web.Application, bolt: Any) -> None:
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(
@@ -71,8 +78,76 @@ async def _bare_installer(app: web.Application, runtime: Any) -> None:
     app.router.add_post("/slack/events", events)
 
 
-async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: str) -> Any:
-    """Child process: seed, start the server, print its port, serve until stdin closes."""
+async def _bare_installer(app: web.Application, runtime: Any) -> None:
+    bolt = _bolt(runtime.settings)
+
+    @bolt.command("/rapport")
+    async def only_ack(ack: Any) -> None:
+        await ack()
+
+    _mount(app, bolt)
+
+
+_SELECT = ("SELECT c.id FROM contacts c JOIN users u ON u.id = c.user_id "
+           "WHERE u.external_id = {p1} AND c.name_key = {p2}")
+_INSERT = ("INSERT INTO touchpoints (workspace_id, user_id, contact_id, happened_at, kind, "
+           "source, created_at) SELECT workspace_id, user_id, id, {p1}, 'coffee', 'command', "
+           "{p1} FROM contacts WHERE id = {p2}")
+_UPDATE = "UPDATE contacts SET last_touch_at = {p1} WHERE id = {p2}"
+
+
+async def _floor_installer(app: web.Application, runtime: Any) -> None:
+    """`log`'s inherent work through the plain driver, in the same Bolt stack."""
+    bolt = _bolt(runtime.settings)
+    url = runtime.settings.database_url
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        connection = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+
+        def work(user: str) -> None:
+            now = time.strftime("%Y-%m-%d %H:%M:%S.000000")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                [(contact_id,)] = connection.execute(_SELECT.format(p1="?", p2="?"),
+                                                     (user, "dana")).fetchall()
+                connection.execute(_INSERT.format(p1="?", p2="?"), (now, now, contact_id))
+                connection.execute(_UPDATE.format(p1="?", p2="?"), (now, contact_id))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+        async def run(user: str) -> None:
+            work(user)
+    else:
+        import asyncpg
+
+        pool = await asyncpg.create_pool(url.replace("postgresql+asyncpg", "postgresql"),
+                                         min_size=2, max_size=runtime.settings.database_pool_size)
+
+        async def run(user: str) -> None:
+            from datetime import UTC, datetime
+
+            now = datetime.now(UTC)
+            async with pool.acquire() as connection, connection.transaction():
+                contact_id = await connection.fetchval(_SELECT.format(p1="$1", p2="$2"),
+                                                       user, "dana")
+                await connection.execute(_INSERT.format(p1="$1", p2="$2"), now, contact_id)
+                await connection.execute(_UPDATE.format(p1="$1", p2="$2"), now, contact_id)
+
+    @bolt.command("/rapport")
+    async def log(ack: Any, command: dict[str, Any]) -> None:
+        await run(str(command["user_id"]))
+        await ack(text="Logged coffee with Dana.")
+
+    _mount(app, bolt)
+
+
+async def serve(kind: str, slack_url: str, url: str, users: int, port: int, seed: bool,
+                profile: str) -> Any:
+    """Child process: seed, listen on `port` (shared with siblings), serve until stdin closes."""
     from rapport.bot.core.context import Actor
     from rapport.bot.platforms.registry import installers_for
     from rapport.bot.service.config import Settings
@@ -80,41 +155,35 @@ async def serve(kind: str, slack_url: str, workdir: str, users: int, profile: st
     from rapport.bot.service.runtime import build_runtime
     from rapport.bot.service.server import build_web_app
 
-    configure_logging("WARNING")
+    configure_logging("ERROR")
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN,
-                        slack_api_url=slack_url,
-                        database_url=f"sqlite+aiosqlite:///{workdir}/{kind}.db")
+                        slack_api_url=slack_url, database_url=url, metrics_port=0)
     runtime = await build_runtime(settings)
-    for n in range(users):
-        actor = Actor(platform="slack", workspace_external_id=TEAM, user_external_id=_user(n))
-        await runtime.rapport.handle_text(actor, "add Dana")
-        await runtime.rapport.handle_text(actor, "note Dana: ask about the hiking trip")
-    installers = installers_for(settings) if kind == "app" else [_bare_installer]
+    if seed:
+        for n in range(users):
+            actor = Actor(platform="slack", workspace_external_id=TEAM,
+                          user_external_id=_user(n))
+            await runtime.rapport.handle_text(actor, "add Dana")
+    installers = {"app": installers_for(settings), "bare": [_bare_installer],
+                  "floor": [_floor_installer]}[kind]
     app = await build_web_app(runtime, installers=installers)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
     profiler = None
     if profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(async_mode="disabled")
         profiler.start()
-    print(runner.addresses[0][1], flush=True)
+    print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     if profiler is not None:
         profiler.stop()
+        await asyncio.to_thread(Path(profile).write_text, profiler.output_html())
+        print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
     await runner.cleanup()
     await runtime.close()
-    return profiler
-
-
-def write_profile(profiler: Any, path: str) -> None:
-    """HTML for a browser, the raw session for re-rendering, and a text tree on stderr."""
-    Path(path).write_text(profiler.output_html())
-    profiler.last_session.save(path + ".pyisession")
-    print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
 
 
 # ------------------------------------------------------------------ Slack side (this process)
@@ -122,22 +191,21 @@ class Sink:
     """Slack's response_url endpoint."""
 
     def __init__(self) -> None:
-        self.posts = 0
         self.runner: web.AppRunner | None = None
         self.url = ""
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_post("/response", self._post)
+
+        async def post(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(text="ok")
+
+        app.router.add_post("/response", post)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", 0).start()
         self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/response"
-
-    async def _post(self, request: web.Request) -> web.Response:
-        await request.read()
-        self.posts += 1
-        return web.Response(text="ok")
 
 
 async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds: float,
@@ -158,13 +226,12 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
         async def client(n: int) -> None:
             user = _user(n)
             while (now := time.perf_counter()) < stop_at:
-                text = COMMANDS[next(counter) % len(COMMANDS)]
                 body = urllib.parse.urlencode({
                     "token": "legacy", "team_id": TEAM, "team_domain": "bench",
                     "channel_id": "C0GENERAL", "channel_name": "general", "user_id": user,
-                    "user_name": user.lower(), "command": "/rapport", "text": text,
+                    "user_name": user.lower(), "command": "/rapport", "text": COMMAND,
                     "api_app_id": fake.app_id, "response_url": sink.url,
-                    "trigger_id": fake.new_trigger_id()})
+                    "trigger_id": f"{next(counter)}.{time.time_ns()}"})
                 ts = str(int(time.time()))
                 headers = {"Content-Type": "application/x-www-form-urlencoded",
                            "X-Slack-Request-Timestamp": ts,
@@ -186,80 +253,121 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     latencies.sort()
     return {"n": len(latencies), "p50": statistics.median(latencies),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-            "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses}
+            "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses,
+            "late": sum(1 for x in latencies if x > LATE_SECONDS)}
 
 
-async def run_side(kind: str, fake: FakeSlack, sink: Sink, workdir: str, *, clients: int,
-                   seconds: float, profile: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--serve", kind, "--slack-url", fake.base_url,
-        "--workdir", workdir, "--clients", str(clients), "--profile", profile,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert process.stdout is not None and process.stdin is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 120)
-    if not line:
-        raise RuntimeError(f"{kind} server did not start")
+async def _reset(url: str) -> None:
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        from rapport.storage import db
+
+        engine = db.create_engine(url, pool_size=1)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+
+async def run_side(kind: str, fake: FakeSlack, sink: Sink, url: str, *, clients: int,
+                   seconds: float, processes: int, profile: str) -> dict[str, Any]:
+    await _reset(url)
+    port = _free_port()
+    children = []
     try:
-        return await drive(int(line), fake, sink, clients=clients, seconds=seconds,
+        for index in range(processes):
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--serve", kind, "--slack-url", fake.base_url,
+                "--db", url, "--users", str(clients), "--port", str(port),
+                "--seed", "1" if index == 0 else "0",
+                "--profile", profile if index == 0 else "",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            children.append(child)
+            assert child.stdout is not None
+            # One at a time: the first seeds and migrates before the others start.
+            if not await asyncio.wait_for(child.stdout.readline(), 600):
+                raise RuntimeError(f"{kind} server did not start")
+        return await drive(port, fake, sink, clients=clients, seconds=seconds,
                            warmup=min(2.0, seconds / 5))
     finally:
-        process.stdin.close()
-        await asyncio.wait_for(process.wait(), 60)
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.close()
+        await asyncio.gather(*(asyncio.wait_for(c.wait(), 60) for c in children))
+
+
+def _row(label: str, row: dict[str, Any]) -> str:
+    return (f"{label:<22} {row['n']:>8,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
+            f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6}  "
+            f"{row['statuses']}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
     sink = Sink()
     await sink.start()
+    backend = "PostgreSQL" if args.url else "SQLite"
     async with FakeSlack() as fake:
         fake.add_workspace(TEAM, "Bench", bot_token=TOKEN)
-        for n in range(args.clients):
+        for n in range(max(args.clients)):
             fake.add_user(_user(n), name=f"user{n}", tz="Europe/Berlin", team_id=TEAM)
         with tempfile.TemporaryDirectory() as workdir:
-            rows = {}
-            for kind in ("bare", "app"):
-                rows[kind] = await run_side(kind, fake, sink, workdir, clients=args.clients,
-                                            seconds=args.seconds / 2,
-                                            profile=args.profile if kind == "app" else "")
+            print(f"{backend}, `/rapport {COMMAND}`, {args.seconds:.0f} s per row, "
+                  f"closed-loop clients; late = answered after {LATE_SECONDS} s")
+            print(f"{'server':<22} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+                  f"{'max ms':>8} {'late':>6}  statuses")
+            for clients in args.clients:
+                rows: dict[str, dict[str, Any]] = {}
+                for kind in ("bare", "floor"):
+                    url = args.url or f"sqlite+aiosqlite:///{workdir}/{kind}{clients}.db"
+                    rows[kind] = await run_side(kind, fake, sink, url, clients=clients,
+                                                seconds=args.seconds, processes=1, profile="")
+                    print(_row(f"{kind}, {clients} clients", rows[kind]))
+                for processes in args.processes:
+                    url = args.url or f"sqlite+aiosqlite:///{workdir}/app{clients}.db"
+                    key = f"app x{processes}"
+                    rows[key] = await run_side("app", fake, sink, url, clients=clients,
+                                               seconds=args.seconds, processes=processes,
+                                               profile=args.profile)
+                    print(_row(f"{key}, {clients} clients", rows[key]))
+                app = rows["app x1"] if "app x1" in rows else rows[f"app x{args.processes[0]}"]
+                ratio = app["p99"] / rows["floor"]["p99"]
+                print(f"  p99 app/floor: {ratio:.2f}x (target <= 1.5x: "
+                      f"{'met' if ratio <= 1.5 else 'NOT met'}); app/bare: "
+                      f"{app['p99'] / rows['bare']['p99']:.2f}x; late requests: "
+                      f"{sum(r['late'] for r in rows.values())}")
+                if "app x1" in rows and "app x2" in rows:
+                    scale = rows["app x2"]["rps"] / rows["app x1"]["rps"]
+                    print(f"  throughput two processes / one: {scale:.2f}x (target >= 1.8x: "
+                          f"{'met' if scale >= 1.8 else 'NOT met'})")
     assert sink.runner is not None
     await sink.runner.cleanup()
-    print(f"{args.clients} concurrent clients, {args.seconds / 2:.0f} s per side, "
-          f"commands {' / '.join(COMMANDS)!r}")
-    print(f"{'server':<6} {'requests':>9} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8}  statuses")
-    for kind, row in rows.items():
-        print(f"{kind:<6} {row['n']:>9,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
-              f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f}  "
-              f"{json.dumps(row['statuses'])}")
-    ratio = rows["app"]["p99"] / rows["bare"]["p99"]
-    print(f"p99 ratio app/bare: {ratio:.2f}x (target <= 1.3x: "
-          f"{'met' if ratio <= 1.3 else 'NOT met'})")
-    all_ok = all(set(row["statuses"]) == {200} for row in rows.values())
-    worst = max(row["max"] for row in rows.values())
-    within = all_ok and worst < ACK_BUDGET_SECONDS
-    # Printed, not raised: like the p99 target, a miss is a finding, and `make bench` goes on.
-    print(f"every request HTTP 200 inside Slack's {ACK_BUDGET_SECONDS:.0f} s: "
-          f"{'yes' if within else 'NO'} (slowest {1000 * worst:.0f} ms)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20.0,
-                        help="total measured time, split evenly between the two servers")
-    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured time per row")
+    parser.add_argument("--clients", type=int, nargs="+", default=[50])
+    parser.add_argument("--processes", type=int, nargs="+", default=[1],
+                        help="app server processes sharing the port (2+: PostgreSQL only)")
+    parser.add_argument("--url", default="", help="PostgreSQL URL (default: temp SQLite)")
     parser.add_argument("--profile", default="",
-                        help="write a pyinstrument HTML profile of the app server here")
-    parser.add_argument("--serve", choices=("app", "bare"), help=argparse.SUPPRESS)
+                        help="write a pyinstrument HTML profile of the (first) app server")
+    parser.add_argument("--serve", choices=("app", "bare", "floor"), help=argparse.SUPPRESS)
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--users", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", default="1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        profiler = asyncio.run(serve(args.serve, args.slack_url, args.workdir, args.clients,
-                                     args.profile))
-        if profiler is not None:
-            write_profile(profiler, args.profile)
+        asyncio.run(serve(args.serve, args.slack_url, args.db, args.users, args.port,
+                          args.seed == "1", args.profile))
     else:
+        if not args.url and max(args.processes) > 1:
+            parser.error("several processes need PostgreSQL (--url)")
         asyncio.run(main_async(args))
 
 
