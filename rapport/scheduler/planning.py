@@ -72,14 +72,14 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
     (or when its clock says, after a conversation moved it)."""
     query = (select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
-                    Contact.next_due_at, Contact.plan_at)
+                    Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
              .where(Contact.plan_at <= now).order_by(Contact.plan_at).limit(limit))
     if _is_postgresql(session):
         query = query.with_for_update(skip_locked=True)
     rows = session.execute(query).all()
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
-    for contact_id, user_id, workspace_id, cadence, next_due, plan_at in rows:
+    for contact_id, user_id, workspace_id, cadence, months, next_due, plan_at in rows:
         if plan_at is None:
             continue  # excluded by the query
         new_plan: datetime | None
@@ -88,8 +88,10 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
                                  contact_id=contact_id, reason="cadence",
                                  dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
                                  due_at=next_due, deliver_after=plan_at, now=now))
-            # Ask again after another full cadence if the user still has not talked.
-            new_plan = max(plan_at + timedelta(days=cadence), now + CADENCE_RETRY)
+            # Ask again after another full cadence if the user still has not talked (calendar
+            # months for a monthly rhythm, so it keeps to the same day of the month).
+            again = planner.cadence_step(plan_at, cadence, months) or plan_at
+            new_plan = max(again, now + CADENCE_RETRY)
         else:
             new_plan = next_due if next_due is not None and next_due > now else None
         moves.append((contact_id, plan_at, new_plan))

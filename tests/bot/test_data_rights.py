@@ -21,7 +21,7 @@ from tests.conftest import Clock, console_user, snapshot
 # Export key for each table that holds a user's rows.
 EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "notes",
                "important_dates": "important_dates", "nudges": "nudges", "drafts": "drafts",
-               "conversation_refs": "conversation_refs"}
+               "conversation_refs": "conversation_refs", "undo_entries": "undo_history"}
 
 
 async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
@@ -110,7 +110,8 @@ async def test_forget_person_leaves_no_row_about_them(any_engine: AsyncEngine, c
             select(ImportantDate.id).where(ImportantDate.contact_id == dana_id))).all())
     assert dana_id is not None and nudge_ids and date_ids
     before = await snapshot(any_engine)
-    reply = await rapport.handle_text(console_user("alex"), "forget dana")
+    # Issue 14 (item 6): forgetting a person asks first; "confirm" deletes.
+    reply = await rapport.handle_text(console_user("alex"), "forget dana confirm")
     assert reply.ok and reply.text.startswith("Forgot Dana Scully")
     after = await snapshot(any_engine)
     async with any_engine.connect() as connection:

@@ -422,6 +422,11 @@ def import_file(session: Session, ctx: UserContext, filename: str, data: bytes, 
     if not parsed.rows:
         return error("The file has a header but no contacts.")
     plan = merge(session, ctx, parsed.rows, write=not dry_run, now=now)
+    if not dry_run and (plan.created or plan.updated):
+        # `undo` stops here rather than reach past an import and reverse something older.
+        queries.insert_undo_entry(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                  description=f"imported {filename[:100]}", kind="barrier",
+                                  payload=None, now=now)
     logger.info("import", extra={"dry_run": dry_run, "contacts_created": plan.created,
                                  "contacts_updated": plan.updated,
                                  "contacts_unchanged": plan.unchanged})

@@ -147,8 +147,11 @@ class Rapport:
         now = self.clock()
         names: dict[str, str] = {}
 
+        ai_configured = getattr(self.drafter, "provider", None) is not None
+
         def work(session: Session) -> Reply:
-            return handle(Turn(session, fresh_context(session, ctx), now, names), command)
+            return handle(Turn(session, fresh_context(session, ctx), now, names,
+                               ai_configured=ai_configured), command)
 
         while True:
             try:
@@ -162,7 +165,7 @@ class Rapport:
             break
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             self.users.forget_user(ctx.workspace_id, ctx.user_id)
-        elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume):
+        elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume | c.Undo):
             self.users.expire(ctx)
         return reply
 

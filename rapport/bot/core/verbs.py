@@ -13,7 +13,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.bot.core import commands as c
-from rapport.bot.core import data_rights, notes, nudges, overview, people, preferences
+from rapport.bot.core import (
+    corrections,
+    data_rights,
+    journal,
+    notes,
+    nudges,
+    overview,
+    people,
+    preferences,
+    profile,
+)
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import Reply, error
 
@@ -44,6 +54,9 @@ class Verb(Generic[C]):
     writes: bool = True
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    # How people say the same thing without the verb: (leading words, their parser), e.g.
+    # ("talked to", parse_log) for "talked to Lee today". The longest match wins.
+    phrases: tuple[tuple[str, Callable[[str, date], Any]], ...] = ()
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -58,37 +71,83 @@ async def _import_in_chat(core: Rapport, ctx: UserContext, command: c.ImportFile
     return error(data_rights.IMPORT_IN_CHAT)
 
 
+_LOG_PHRASES: tuple[tuple[str, Callable[[str, date], Any]], ...] = (
+    ("talked to", c.parse_log), ("talked with", c.parse_log), ("spoke to", c.parse_log),
+    ("spoke with", c.parse_log), ("chatted with", c.parse_log),
+    ("caught up with", c.parse_log), ("had", c.parse_log), ("grabbed", c.parse_log),
+    ("met with", c.log_as("meeting")), ("met", c.log_as("meeting")),
+    ("saw", c.log_as("in person")), ("called", c.log_as("call")),
+    ("phoned", c.log_as("call")), ("rang", c.log_as("call")),
+    ("emailed", c.log_as("email")), ("messaged", c.log_as("message")),
+    ("texted", c.log_as("message")), ("pinged", c.log_as("message")),
+    ("dm'd", c.log_as("message")), ("dmed", c.log_as("message")),
+    ("lunch with", c.log_as("lunch")), ("coffee with", c.log_as("coffee")),
+    ("dinner with", c.log_as("dinner")), ("call with", c.log_as("call")),
+)
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
          c.parse_log, people.log,
-         examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan"),
-         aliases=("logged",)),
+         examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan",
+                   "log coffee with Dana yesterday", "talked to Lee today",
+                   "met Priya for lunch on Monday"),
+         aliases=("logged",), phrases=_LOG_PHRASES),
     Verb("note", c.AddNote, "note <person>: <something to remember> [after|on <date>]",
-         "Remember something; with a date it becomes a nudge to ask about it.",
+         "Remember something; with a date anywhere in it, a nudge to ask about it.",
          c.parse_note, notes.note,
-         examples=("note Dana: hiking trip in Yosemite after Saturday",),
-         aliases=("remember",)),
-    Verb("every", c.SetCadence, "every <person> <2 weeks|6w|3 months|off>",
-         "How often you want to talk to someone.", c.parse_every, people.every,
-         examples=("every Dana 2 weeks",)),
-    Verb("add", c.AddContact, "add <name> [colleague|client] [at <company>] [every <duration>]",
+         examples=("note Dana: hiking trip in Yosemite after Saturday",
+                   "note Priya: her talk is next Thursday",
+                   "remind me to ask Dana about the offsite next week"),
+         aliases=("remember",),
+         phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
+                  ("ask", lambda rest, today: c.parse_reminder("ask " + rest, today)))),
+    Verb("every", c.SetCadence, "every <person> <2 weeks|monthly|every other week|3 months|off>",
+         "How often you want to talk to someone (months are calendar months).",
+         c.parse_every, people.every,
+         examples=("every Dana 2 weeks", "every Lee monthly", "every Priya quarterly")),
+    Verb("add", c.AddContact,
+         "add <name>[, role] [colleague|client] [at <company>] [every <duration>|monthly]",
          "Add someone to keep in touch with.", c.parse_add, people.add,
-         examples=("add Lee Park client at Acme every 6 weeks", "add @dana colleague")),
+         examples=("add Lee Park client at Acme every 6 weeks",
+                   "add Hiro Tanaka, VP Sales at Umbrella, monthly", "add @dana colleague")),
+    Verb("show", c.ShowPerson, "show <person>",
+         "Everything Rapport knows about someone, what to ask about first, with handles "
+         "(n3, t7) to edit or delete.", c.parse_show, profile.show, writes=False,
+         examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
+         phrases=(("tell me about", c.parse_show), ("what do i know about", c.parse_show))),
+    Verb("search", c.Search, "search <words>",
+         "Find people, notes and conversations, newest first.", c.parse_search,
+         profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",)),
     Verb("people", c.ShowPeople, "people",
          "Everyone you keep in touch with, last touch and health.",
          c.no_arguments(c.ShowPeople, "people"), overview.people, writes=False,
          aliases=("list", "contacts")),
-    Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|until <date>]",
+    Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|2 hours|until <date>]",
          "Push a nudge back (default: 1 day).", c.parse_snooze, nudges.snooze,
-         examples=("snooze Dana 1 week", "snooze #12 friday")),
+         examples=("snooze Dana 1 week", "snooze #12 friday", "snooze #6 2 hours")),
     Verb("done", c.Done, "done <person|#nudge>[: what you talked about]",
          "You reached out: logs a conversation and closes the nudge.", c.parse_done,
          nudges.done, examples=("done Dana",)),
     Verb("dismiss", c.Dismiss, "dismiss <person|#nudge>", "Drop a nudge without logging anything.",
          c.parse_dismiss, nudges.dismiss),
+    Verb("undo", c.Undo, "undo",
+         "Reverse your last change (several steps deep); says exactly what it undid.",
+         c.parse_undo, journal.undo, aliases=("oops",)),
+    Verb("edit", c.EditNote, "edit <n3|t7>[ when][: new text [on <date>]]",
+         "Correct one note or conversation (handles are shown by “show”).",
+         c.parse_edit, corrections.edit,
+         examples=("edit n3: hiking trip in Tahoe on Saturday", "edit t7 yesterday: call",
+                   "edit n3 no date"), aliases=("fix", "change")),
+    Verb("delete", c.DeleteEntry, "delete <n3|t7>", "Delete one note or conversation.",
+         c.parse_delete, corrections.delete, examples=("delete t7",), aliases=("remove",)),
+    Verb("rename", c.Rename, "rename <person> to <new name>", "Correct someone's name.",
+         c.parse_rename, corrections.rename, examples=("rename Dana Scully to Dana Mulder",)),
+    Verb("set", c.SetField, "set <person> <" + "|".join(c.PERSON_FIELDS) + "> <value|none>",
+         "Correct one detail of a person.", c.parse_set, corrections.set_field,
+         examples=tuple(spec.example for spec in c.PERSON_FIELDS.values())),
     Verb("pause", c.Pause, "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
          c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks")),
     Verb("resume", c.Resume, "resume", "Start nudges again after a pause.",
@@ -97,12 +156,13 @@ TABLE: tuple[Verb[Any], ...] = (
          "Show or change when and how Rapport nudges you.", c.parse_settings,
          preferences.settings,
          examples=("settings window 8:30-16:00", "settings tz Europe/Berlin"),
-         aliases=("config",)),
+         aliases=("config", "setting")),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
-    Verb("date", c.SetDate, "date <person> birthday|anniversary <month day|off>",
+    Verb("date", c.SetDate, "date <person> birthday|anniversary <month day [year]|off>",
          "Remember a yearly date; you get a nudge a few days before.", c.parse_date,
-         notes.set_date, examples=("date Dana birthday May 4",)),
+         notes.set_date, examples=("date Dana birthday May 4",
+                                   "date Lee anniversary March 1 2019")),
     Verb("stats", c.Stats, "stats", "How it is going: touchpoints, nudges acted on, health.",
          c.no_arguments(c.Stats, "stats"), overview.stats, writes=False),
     Verb("export", c.Export, "export",
@@ -112,9 +172,9 @@ TABLE: tuple[Verb[Any], ...] = (
          "Bring contacts in from a CSV or vCard file (console), all or nothing.",
          c.parse_import, handle_async=_import_in_chat,
          examples=("import ~/contacts.csv dry run",)),
-    Verb("forget", c.Forget, "forget <person> | forget me",
-         "Delete a contact with everything about them, or all your data.", c.parse_forget,
-         data_rights.forget),
+    Verb("forget", c.Forget, "forget <person> [confirm] | forget me [confirm]",
+         "Delete a contact with everything about them, or all your data (asks first).",
+         c.parse_forget, data_rights.forget, examples=("forget Lee Park confirm",)),
     Verb("help", c.Help, "help [command]", "This list, or the details of one command.",
          c.parse_help, handle_async=_help, aliases=("?",)),
 )
@@ -124,6 +184,14 @@ VERBS = tuple(SPECS)
 _BY_NAME: dict[str, Verb[Any]] = {
     **SPECS, **{alias: verb for verb in TABLE for alias in verb.aliases}}
 _BY_COMMAND: dict[type, Verb[Any]] = {verb.command: verb for verb in TABLE}
+# Commands a verb's parser may also produce: `edit t7` is an EditTouch, `delete Dana` a Forget.
+_BY_COMMAND[c.EditTouch] = SPECS["edit"]
+# Phrases by their words, longest first.
+_PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
+    sorted(((tuple(words.split()), verb, parse) for verb in TABLE
+            for words, parse in verb.phrases), key=lambda entry: -len(entry[0])))
+# Words a typo may be meant as: verbs, aliases and the first word of each phrase.
+_KNOWN_WORDS = tuple(dict.fromkeys([*_BY_NAME, *(entry[0][0] for entry in _PHRASES)]))
 
 
 def verb_for(command: object) -> Verb[Any]:
@@ -134,15 +202,19 @@ def verb_for(command: object) -> Verb[Any]:
 def help_text(topic: str | None = None) -> str:
     """Help generated from the table: every verb, or one verb with examples."""
     if topic:
-        verb = SPECS.get(topic.lower().strip())
+        verb = _BY_NAME.get(topic.lower().strip())
         if verb is None:
             return f"There is no command called “{c.clip(topic)}”.\n" + help_text()
         lines = [verb.usage, verb.summary]
         lines += [f"  e.g. {example}" for example in verb.examples]
+        if verb.phrases:
+            lines.append("Also understood: " + ", ".join(
+                f"“{words} …”" for words, _ in verb.phrases[:8]) + ".")
         return "\n".join(lines)
     lines = ["Rapport keeps your work relationships warm. Commands:"]
     lines += [f"  {verb.usage}\n      {verb.summary}" for verb in TABLE]
-    lines.append("Name people by @mention, by first name, or in \"quotes\".")
+    lines.append("Name people by @mention, by first name, or in \"quotes\". "
+                 "“Dana?” shows Dana; “undo” reverses your last change.")
     return "\n".join(lines)
 
 
@@ -159,15 +231,43 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
             "Type a command, for example “due”, or “help” to see them all.", "help"))
     word, _, rest = cleaned.partition(" ")
     verb = _BY_NAME.get(word.lower())
-    if verb is None:
-        return c.CommandError(f"I don't know the command “{c.clip(word.lower())}”. "
-                              "Type “help” to see what I can do.")
+    parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
+    words = cleaned.split()
+    lowered = [w.lower() for w in words]
+    for phrase, phrase_verb, phrase_parse in _PHRASES:
+        if tuple(lowered[:len(phrase)]) == phrase and len(words) > len(phrase) and (
+                verb is None or len(phrase) > 1):
+            verb, parse = phrase_verb, phrase_parse
+            rest = " ".join(words[len(phrase):])
+            break
+    if verb is None and cleaned.endswith("?") and len(words) <= 5:
+        # "Dana?" or "Dana Scully?": what do I know about Dana?
+        verb, parse, rest = SPECS["show"], c.parse_show, cleaned
+    if verb is None or parse is None:
+        return c.CommandError(_unknown(word))
     try:
-        parsed = verb.parse(rest.strip(), today)
+        parsed = parse(rest.strip(), today)
     except (ValueError, OverflowError, IndexError):
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
+
+
+def _unknown(word: str) -> str:
+    """The answer to a word that is no command: the closest command when it looks like a
+    typo ("lgo" -> "log"), never a guess that runs."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    typed = word.lower()
+    match = process.extractOne(typed, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
+                               score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
+    if match is not None:
+        suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
+        return (f"I don't know the command “{c.clip(typed)}”. Did you mean “{suggestion}”? "
+                "Type “help” to see what I can do.")
+    return (f"I don't know the command “{c.clip(typed)}”. Type “help” to see what I can "
+            "do.")
 
 
 def _with_usage(problem: c.CommandError) -> c.CommandError:
