@@ -572,10 +572,11 @@ def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
 
 
 def people_rows(session: Session, user_id: int, limit: int) -> list[tuple[Any, ...]]:
-    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name."""
+    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at, cadence_months)
+    by name."""
     return _rows(session.execute(
         select(Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
-               Contact.last_touch_at, Contact.next_due_at)
+               Contact.last_touch_at, Contact.next_due_at, Contact.cadence_months)
         .where(Contact.user_id == user_id).order_by(Contact.name_key).limit(limit)))
 
 

@@ -653,6 +653,12 @@ _NEEDS_ITS_DATE = {"is", "are", "was", "were", "be", "been", "'s", "will", "due"
                    "from", "to", "of", "the", "a", "an", "at", "for", "with"}
 
 
+_PAST_TENSE = re.compile(r"\b(?:was|were|had|did|went|started|joined|left|moved|got|"
+                         r"\w+ed)\b", re.IGNORECASE)
+_COPULA_END = re.compile(r"\s+(?:is|are|'s|’s|will be|is on|are on|happens|takes place)$",
+                         re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class NoteDate:
     """What a note's text says about when: the cleaned text, the follow-up day, the day the
@@ -675,6 +681,13 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             cleaned = text[: match.start()].rstrip(" ,;")
             if day < today:
                 return CommandError("That follow-up date has already passed.", "note")
+            if day > today + timedelta(days=300) and not re.search(r"\d{4}", match.group(2)) \
+                    and word == "on" and _PAST_TENSE.search(cleaned):
+                # "she started on Nov 2": last Nov 2, not next year's.
+                return NoteDate(text, past=day.replace(year=day.year - 1))
+            copula = _COPULA_END.search(cleaned)
+            if copula is not None and copula.start() > 0:
+                return NoteDate(cleaned[:copula.start()].rstrip(" ,;"), day, day)
             if word == "after":
                 return _after_event(cleaned, day)
             event = day if word == "on" else None
@@ -693,6 +706,11 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
     before, after = text[:span.start].rstrip(" ,;"), text[span.end:].strip(" ,;.")
     cleaned = text
+    copula = _COPULA_END.search(before) if not after else None
+    if copula is not None and copula.start() > 0:
+        # "her talk is next Thursday": the talk, on Thursday (the day is kept as data).
+        return NoteDate(before[:copula.start()].rstrip(" ,;"), span.day, span.day,
+                        unread=unread)
     if not after and before:
         last_word = before.split()[-1].lower()
         if span.preposition in ("on", "by", "after", "before", "until", "till") \

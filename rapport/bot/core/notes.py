@@ -40,6 +40,9 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     if isinstance(chosen, str):
         return error(chosen)
     command = chosen
+    if command.follow_up_on is not None and command.follow_up_on < turn.today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return error("That follow-up date has already passed.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
@@ -62,8 +65,8 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
                      f"it, so there is no reminder. To get one, say for example “edit {handle} "
                      "on Friday” or “edit {handle} on Dec 4”.").replace("{handle}", handle)
         elif command.past_date is not None:
-            text += (f" {wording.friendly_day(command.past_date, today).capitalize()} has "
-                     "passed, so there is no reminder.")
+            day = wording.friendly_day(command.past_date, today)
+            text += f" {day[:1].upper()}{day[1:]} is in the past, so there is no reminder."
         return Reply(text, changed=True)
     when = wording.on_day(command.follow_up_on, today)
     todo = wording.lower_first(wording.reminder(contact.name, command.text))

@@ -154,8 +154,8 @@ def people_view(turn: Turn, *, limit: int = MAX_PEOPLE) -> PeopleView:
         PersonLine(contact_id=cid, name=name, company=company, kind=kind,
                    cadence_days=cadence,
                    last_touch_on=planner.local_date(last, turn.user.tz) if last else None,
-                   health=contact_health(next_due, turn.now))
-        for cid, name, company, kind, cadence, last, next_due in rows[:limit])
+                   health=contact_health(next_due, turn.now), cadence_months=months)
+        for cid, name, company, kind, cadence, last, next_due, months in rows[:limit])
     return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today)
 
 
@@ -166,7 +166,7 @@ def people_text(view: PeopleView) -> str:
     for person in view.people:
         last = (f"last talked {wording.friendly_day(person.last_touch_on, view.today)}"
                 if person.last_touch_on else "no conversation logged")
-        every = f", every {planner.humanize_days(person.cadence_days)}" \
+        every = f", every {planner.cadence_text(person.cadence_days, person.cadence_months)}" \
             if person.cadence_days else ""
         health = f" · {person.health}" if person.health else ""
         lines.append(f"  {wording.contact_label(person.name, person.company)} "

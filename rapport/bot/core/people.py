@@ -145,13 +145,16 @@ def log(turn: Turn, command: c.Log) -> Reply:
     if isinstance(chosen, str):
         return error(chosen)
     command = chosen
+    today = turn.today
+    if command.day is not None and command.day > today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return error("You can only log conversations that already happened.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
     if created:
         change.inserted_row("contacts", contact.id)
-    today = turn.today
     day = command.day if command.day not in (None, today) else None
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(

@@ -103,16 +103,21 @@ def _ask_about(notes: tuple[NoteLine, ...], today: date) -> tuple[NoteLine, ...]
     return tuple(recent[:1])
 
 
-def ask_line(note: NoteLine, today: date) -> str:
-    """'the hiking trip in Yosemite (n3, noted Mon Nov 23, follow-up Sun Nov 29)'."""
+def ask_line(note: NoteLine, today: date, *, first: bool) -> str:
+    """'Ask about first: the hiking trip in Yosemite (n3, noted Mon Nov 23, follow-up Sun
+    Nov 29)', or 'First: send Dana the deck (n5, ...)' for a note that says what to do."""
     form, _verb, _rest = wording.note_form(note.text)
-    what = wording.about_phrase(note.text) if form == "subject" else note.reminder
+    if form == "subject":
+        lead, what = ("Ask about first" if first else "then ask about"), \
+            wording.about_phrase(note.text)
+    else:
+        lead, what = ("First" if first else "then"), wording.lower_first(note.reminder)
     parts = [note.handle, f"noted {wording.friendly_day(note.noted_on, today)}"]
     if note.event_on is not None and note.event_on != note.follow_up_on:
         parts.append(f"on {wording.friendly_day(note.event_on, today)}")
     if note.follow_up_on is not None:
         parts.append(f"follow-up {wording.friendly_day(note.follow_up_on, today)}")
-    return f"{what} ({', '.join(parts)})"
+    return f"{lead}: {what} ({', '.join(parts)})"
 
 
 def rhythm_line(view: PersonView) -> str:
@@ -145,8 +150,8 @@ def person_text(view: PersonView) -> str:
     lines = [f"{view.name}: {' · '.join(who)}"]
     if view.ask_about:
         first, *rest = view.ask_about
-        lines.append(f"Ask about first: {ask_line(first, today)}")
-        lines += [f"  then: {ask_line(note, today)}" for note in rest]
+        lines.append(ask_line(first, today, first=True))
+        lines += [f"  {ask_line(note, today, first=False)}" for note in rest]
     lines.append(f"Rhythm: {rhythm_line(view)}")
     if view.notes:
         lines.append("Notes:")
@@ -168,8 +173,12 @@ def person_text(view: PersonView) -> str:
         lines.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
     lines.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
-    lines.append(f"Fix anything: “edit n3: …”, “delete t7”, “rename {view.name} to …”, "
-                 f"“set {wording.first_name(view.name)} company …”; “undo” reverses a change.")
+    note_handle = view.notes[0].handle if view.notes else "n3"
+    touch_handle = view.touches[0].handle if view.touches else "t7"
+    lines.append(f"Fix anything: “edit {note_handle}: …”, “delete {touch_handle}”, “rename "
+                 f"{view.name} to "
+                 f"…”, “set {wording.first_name(view.name)} company …”; “undo” reverses a "
+                 "change.")
     return "\n".join(lines)
 
 

@@ -98,6 +98,7 @@ class PersonLine:
     cadence_days: int | None
     last_touch_on: date | None
     health: str
+    cadence_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
         imports,
         lifecycle,
         nudge_buttons,
+        person,
         settings_form,
         shortcut,
         slash,
@@ -235,6 +236,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     settings_form.register(platform)
     shortcut.register(platform)
     draft_editor.register(platform)
+    person.register(platform)
     lifecycle.register(platform)
     # Last: it ends with a catch-all for DM messages (Bolt runs the first match).
     imports.register(platform)

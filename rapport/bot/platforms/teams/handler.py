@@ -33,7 +33,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.verbs import help_text
-from rapport.bot.core.views import Reply, StatsView
+from rapport.bot.core.views import ConfirmView, PersonView, Reply, StatsView
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
@@ -47,6 +47,8 @@ from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
 logger = logging.getLogger(__name__)
 
 NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
+PERSON_VERBS = frozenset({"person_log", "person_note", "person_draft", "person_snooze",
+                          "person_forget"})
 PRIVATE_SENT = "I've sent you a private message."
 PRIVATE_FAILED = ("I couldn't open a private chat with you, so I kept the answer to myself. "
                   "Add Rapport as a personal app (Apps, then Rapport, then Add) and mention me "
@@ -150,6 +152,14 @@ def render_reply(reply: Reply) -> Activity:
     if reply.draft is not None:
         activity = MessageFactory.attachment(cards.as_attachment(cards.draft_card(reply.draft)))
         activity.summary = f"Draft for {reply.draft.contact_name}"
+        return activity
+    if isinstance(reply.view, PersonView):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.person_card(reply.view)))
+        activity.summary = reply.view.name
+        return activity
+    if isinstance(reply.view, ConfirmView):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.confirm_card(reply.view)))
+        activity.summary = reply.view.label
         return activity
     if isinstance(reply.view, StatsView):
         activity = MessageFactory.attachment(
@@ -422,6 +432,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             return await self._nudge_action(turn_context, data)
         if kind == cards.DRAFT:
             return await self._draft_action(turn_context, data)
+        if kind == cards.PERSON:
+            return await self._person_action(turn_context, data)
         if kind == cards.IMPORT:
             card, message = await self.imports.action(actor_for(turn_context.activity), data)
             if card is not None:
@@ -455,6 +467,53 @@ class RapportTeamsBot(TeamsActivityHandler):
         if not reply.ok:
             return None, reply.text
         card = await self._card_after(actor, nudge_id, reply.text, data.get("card_nudges"))
+        await self._update_card(turn_context, card)
+        return card, reply.text
+
+    async def _person_action(self, turn_context: TurnContext, data: dict[str, Any]
+                             ) -> tuple[dict[str, Any] | None, str]:
+        """A person card's button: a typed command naming the contact by id (the core checks
+        it is the clicker's); the card is redrawn with what happened."""
+        contact_id = _positive_int(data.get("contact_id"))
+        verb = data.get("verb")
+        if contact_id is None or verb not in PERSON_VERBS:
+            return None, STALE_BUTTON
+        person = c.PersonRef(contact_id=contact_id)
+        command: c.Command
+        if verb == "person_log":
+            kind = str(data.get(cards.PERSON_LOG_KIND) or "chat").lower()
+            summary = " ".join(str(data.get(cards.PERSON_LOG_SUMMARY) or "").split())
+            if kind not in c.KNOWN_KINDS or len(summary) > c.MAX_SUMMARY_CHARS:
+                return None, "Pick how you talked, and keep the summary short."
+            command = c.Log(person, _parse_day(data.get(cards.PERSON_LOG_DAY)), kind,
+                            summary or None)
+        elif verb == "person_note":
+            text = " ".join(str(data.get(cards.PERSON_NOTE_TEXT) or "").split())
+            if not text or len(text) > c.MAX_SUMMARY_CHARS:
+                return None, "Write what I should remember (at most 1,000 characters)."
+            day = _parse_day(data.get(cards.PERSON_NOTE_DAY))
+            command = c.AddNote(person, text, day, event_on=day)
+        elif verb == "person_draft":
+            command = c.Draft(person)
+        elif verb == "person_snooze":
+            command = c.Snooze(person, days=7)
+        else:
+            command = c.Forget(person, confirmed=True)
+        actor = actor_for(turn_context.activity)
+        reply = await self.rapport.execute(actor, command)
+        if verb == "person_draft":
+            if reply.ok:
+                await turn_context.send_activity(render_reply(reply))
+                return None, "Here is a draft; make it yours before you send it."
+            return None, reply.text
+        if not reply.ok:
+            return None, reply.text
+        if verb == "person_forget":
+            card = cards.outcome_card(reply.text)
+        else:
+            shown = await self.rapport.execute(actor, c.ShowPerson(person))
+            card = cards.person_card(shown.view, notice=reply.text) \
+                if isinstance(shown.view, PersonView) else cards.outcome_card(reply.text)
         await self._update_card(turn_context, card)
         return card, reply.text
 
