@@ -1,4 +1,5 @@
-"""Periodic jobs besides the sweep: weekly summary DMs and the retention cleanup."""
+"""Periodic jobs besides the sweep: weekly summary DMs, the retention cleanup and the undo
+journal's bounds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rapport.scheduler.delivery import Sweeper
-from rapport.scheduler.retention import retention_job
+from rapport.scheduler.retention import UNDO_PURGE_SECONDS, retention_job, undo_purge_job
 from rapport.scheduler.summary import summary_job
 
 # Summaries go out inside each user's window on their summary day; every 15 minutes finds it.
@@ -20,4 +21,5 @@ def housekeeping_jobs(sweeper: Sweeper) -> list[tuple[Callable[[], Awaitable[Any
         (summary_job(sweeper.sessions, sweeper.messengers, sweeper.clock),
          SUMMARY_SECONDS),
         (retention_job(sweeper.sessions, sweeper.clock), RETENTION_SECONDS),
+        (undo_purge_job(sweeper.sessions, sweeper.clock), UNDO_PURGE_SECONDS),
     ]

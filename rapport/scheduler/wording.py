@@ -12,6 +12,11 @@ _KEEPS_ITS_OWN_ARTICLE = {
     "the", "a", "an", "her", "his", "their", "my", "our", "your", "its", "how", "what",
     "whether", "when", "where", "why", "who", "which", "that", "this", "these", "those", "if",
 }
+# Nouns that end in -ing: they take "the" ("the wedding"), unlike "moving to Berlin".
+_ING_NOUNS = {"wedding", "meeting", "training", "briefing", "building", "opening", "outing",
+              "screening", "housewarming", "evening", "morning", "offering", "reading",
+              "hearing", "tasting", "christening", "ceiling", "painting", "recording",
+              "booking", "ring", "spring", "thing", "offboarding", "onboarding", "gathering"}
 _LINKING_WORDS = {"to", "in", "on", "at", "for", "with", "the", "a", "an", "her", "his", "their",
                   "into", "from", "back", "out", "up"}
 
@@ -31,7 +36,8 @@ def about_phrase(note_text: str) -> str:
     first = words[0]
     second = words[1].lower() if len(words) > 1 else ""
     # "moving to Berlin" reads as it is; "hiking trip" wants "the".
-    gerund_phrase = first.endswith("ing") and (not second or second in _LINKING_WORDS)
+    gerund_phrase = first.endswith("ing") and first.lower() not in _ING_NOUNS and (
+        not second or second in _LINKING_WORDS)
     if first.lower() in _KEEPS_ITS_OWN_ARTICLE or not first[:1].islower() or gerund_phrase:
         return text
     return "the " + text

@@ -239,11 +239,22 @@ def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
 
 
 def contacts_for_import(session: Session, user_id: int) -> list[tuple[Any, ...]]:
-    """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at)."""
+    """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at,
+    cadence_months)."""
     return _rows(session.execute(select(
         Contact.id, Contact.name_key, Contact.email, Contact.kind, Contact.company,
-        Contact.cadence_days, Contact.last_touch_at, Contact.created_at)
+        Contact.cadence_days, Contact.last_touch_at, Contact.created_at, Contact.cadence_months)
         .where(Contact.user_id == user_id)))
+
+
+def birthdays(session: Session, user_id: int) -> dict[int, tuple[int, int, int, int | None]]:
+    """contact id -> (date id, month, day, year) of every birthday the user keeps."""
+    return {contact_id: (date_id, month, day, year) for contact_id, date_id, month, day, year
+            in session.execute(select(ImportantDate.contact_id, ImportantDate.id,
+                                      ImportantDate.month, ImportantDate.day,
+                                      ImportantDate.year)
+                               .where(ImportantDate.user_id == user_id,
+                                      ImportantDate.kind == "birthday"))}
 
 
 def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:

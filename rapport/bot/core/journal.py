@@ -6,9 +6,10 @@ it inserted, and saves it with a description in the same transaction. `undo` rev
 newest entry exactly: inserted rows are deleted, deleted rows inserted again (with their old
 ids when those are free), updated rows set back to their before-images.
 
-Bounds: entries older than `KEEP` are purged; a forgotten person's snapshot is kept for
-`FORGET_KEEP` only, after which its entry stays as a barrier without data (undo says it is
-too late rather than reach past it) and the entries before it are deleted.
+Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 30 per user
+at most; a forgotten person's snapshot is kept for `FORGET_KEEP` (15 minutes) only, after
+which its entry stays as a barrier without data (undo says it is too late rather than reach
+past it) and the entries before it are deleted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,13 +25,11 @@ from sqlalchemy.orm import Session
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.views import Reply, error
+from rapport.scheduler.retention import FORGET_KEEP, purge_undo
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
 
-KEEP = timedelta(days=7)
-FORGET_KEEP = timedelta(minutes=15)
-MAX_ENTRIES = 30
 # Foreign keys a re-inserted row may need remapped when its parent got a new id.
 _PARENTS = {"contact_id": "contacts", "note_id": "notes",
             "important_date_id": "important_dates", "nudge_id": "nudges"}
@@ -93,22 +91,7 @@ class Change:
         queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
                                   user_id=turn.user.user_id, description=description,
                                   kind=kind, payload=payload, now=turn.now)
-        purge(turn.session, turn.now, user_id=turn.user.user_id)
-
-
-def barrier(turn: Turn, description: str) -> None:
-    """A change `undo` cannot reverse (an import): undo stops here instead of reaching past
-    it and reversing something older."""
-    queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
-                              user_id=turn.user.user_id, description=description,
-                              kind="barrier", payload=None, now=turn.now)
-
-
-def purge(session: Session, now: datetime, *, user_id: int | None = None) -> None:
-    """Apply the journal's bounds (for one user, or for everyone from a scheduler job)."""
-    queries.blank_forget_entries(session, now - FORGET_KEEP, user_id=user_id)
-    queries.purge_undo_entries(session, now - KEEP, user_id=user_id,
-                               keep=MAX_ENTRIES if user_id is not None else None)
+        purge_undo(turn.session, turn.now, user_id=turn.user.user_id)
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:

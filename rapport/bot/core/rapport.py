@@ -8,6 +8,7 @@ answers "try again").
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -184,6 +185,14 @@ class Rapport:
         except Exception as failure:  # the directory is a nicety; fall back to the mention
             logger.warning("directory lookup failed", extra={"error": type(failure).__name__})
             return ""
+
+    @staticmethod
+    async def warm_up() -> None:
+        """Load the date and fuzzy-matching libraries off the event loop, at start, so the
+        first command that names a month does not pay for it (about a second)."""
+        from rapport.bot.core.verbs import warm_up
+
+        await asyncio.to_thread(warm_up)
 
     # ------------------------------------------------------------------ for platforms
     async def user_context(self, actor: Actor) -> UserContext:

@@ -273,3 +273,14 @@ def _unknown(word: str) -> str:
 def _with_usage(problem: c.CommandError) -> c.CommandError:
     verb = SPECS.get(problem.verb or "")
     return replace(problem, usage=verb.usage) if verb is not None else problem
+
+
+def warm_up() -> None:
+    """Read a line of each kind once: dateparser's language data, rapidfuzz and the grammar
+    are loaded before the first person types (see `rapport.bot.core.dates.warm_up`)."""
+    from rapport.bot.core.dates import warm_up as warm_dates
+
+    warm_dates()
+    today = date.today()
+    for line in ("lgo Dana", "note Dana: the offsite on June 12", "log coffee with Dana"):
+        parse_command(line, today=today)

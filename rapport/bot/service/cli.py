@@ -83,6 +83,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     from rapport.scheduler.jobs import build_scheduler
 
     runtime = await build_runtime(settings)
+    # Date parsing and fuzzy matching load in the background while the server starts.
+    warming = asyncio.create_task(runtime.rapport.warm_up())
     for messenger in await messengers_for(runtime) if with_platforms else []:
         runtime.add_messenger(messenger)
     if with_console:
@@ -128,6 +130,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             logger.info("scheduler stopped", extra={"released": released})
         if runner is not None:
             await runner.cleanup()
+        if not warming.done():
+            await warming
         await runtime.close()
 
 
