@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Date, DateTime, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
@@ -31,6 +31,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
+from rapport.storage.types import UTCDateTime
 
 
 def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -758,11 +759,13 @@ def _from_json(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _python_type(column: Any) -> type | None:
-    try:
-        found: type = column.type.python_type
-    except NotImplementedError:
-        return None
-    return found
+    """datetime for (UTC) timestamp columns, date for day columns, else None."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime | DateTime):
+        return datetime
+    if isinstance(kind, Date):
+        return date
+    return None
 
 
 def row_images(session: Session, table: str, user_id: int, ids: Iterable[int],

@@ -131,6 +131,9 @@ class ShowPerson:
     """Everything Rapport knows about one person (`show Dana`, `who is Dana`, `Dana?`)."""
 
     person: PersonRef
+    # A bare line ("Dana") read as a name: when it names nobody, this is the answer instead
+    # (the line was probably a mistyped command).
+    unknown: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,12 +359,15 @@ def clip(text: str, limit: int = 40) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
+    # A dash standing alone separates parts ("log Sam - coffee - yesterday"); it says nothing.
+    return [token for token in _TOKEN.findall(text) if token not in ("-", "–", "—", "--")]
 
 
 def _partition_colon(text: str) -> tuple[str, str, str]:
     """Split at the first ":" outside a mention token (Teams ids look like ``29:abc``)."""
     masked = re.sub(r"<@[^>]*>", lambda m: "_" * len(m.group(0)), text)
+    # Nor a colon between digits: "1:1", "10:30".
+    masked = re.sub(r"(?<=\d):(?=\d)", "_", masked)
     index = masked.find(":")
     return (text, "", "") if index < 0 else (text[:index], ":", text[index + 1:])
 
@@ -380,7 +386,7 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
             return PersonRef(text=inner) if inner else None
         if token.startswith("@") and len(token) > 1:
             return PersonRef(text=token[1:])
-    words = " ".join(t.strip("\"“”") for t in tokens).strip()
+    words = " ".join(t.strip("\"“”").rstrip(",;") for t in tokens).strip()
     return PersonRef(text=words) if words else None
 
 
@@ -450,7 +456,7 @@ _KIND_SYNONYMS = {
     "breakfast": "coffee", "coffee chat": "coffee",
 }
 # Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
-_KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the")
+_KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
 # Words before a day that belong to it: "on Monday".
 _DAY_FILLERS = ("on",)
 
@@ -600,7 +606,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     tokens = _tokens(head_text)
     kind: str | None = None
     lead = _kind_at(tokens, 0)
-    if lead is not None and lead[1] < len(tokens) and tokens[lead[1]].lower() in ("with", "w/"):
+    if lead is not None and lead[1] < len(tokens) and tokens[lead[1]].lower() in ("with", "w/",
+                                                                                  "w"):
         # "log coffee with Dana yesterday", "had lunch with Priya"
         kind, tokens = lead[0], tokens[lead[1] + 1:]
     elif tokens and tokens[0].lower() in ("with", "to", "w/"):
@@ -706,6 +713,14 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
     before, after = text[:span.start].rstrip(" ,;"), text[span.end:].strip(" ,;.")
     cleaned = text
+    if after and before and span.preposition in ("on", "by", "after", "until", "till", "before"):
+        # "follow up on Friday about the contract": the day is kept as data, the words read
+        # on without it.
+        cleaned = f"{before} {after}"
+        if span.preposition == "after":
+            return _after_event(cleaned, span.day)
+        event = span.day if span.preposition == "on" else None
+        return NoteDate(cleaned, span.day, event, unread=unread)
     copula = _COPULA_END.search(before) if not after else None
     if copula is not None and copula.start() > 0:
         # "her talk is next Thursday": the talk, on Thursday (the day is kept as data).
@@ -732,8 +747,11 @@ def _after_event(text: str, day: date) -> NoteDate:
 
 def parse_note(rest: str, today: date) -> AddNote | CommandError:
     head, colon, tail = _partition_colon(rest)
-    if colon and head.strip():
-        person = _check_person(_person_from_tokens(_tokens(head)), "note")
+    head_tokens = _tokens(head)
+    while len(head_tokens) > 1 and head_tokens[0].lower() in ("for", "about", "re", "to", "on"):
+        head_tokens = head_tokens[1:]  # "note for Dana: ..."
+    if colon and head_tokens:
+        person = _check_person(_person_from_tokens(head_tokens), "note")
         text = tail.strip()
     else:
         person_raw, tokens = _first_person(_tokens(rest))
@@ -842,6 +860,10 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
             if end == ends[-1] and not readings:
                 return reading
             continue
+        if reading.follow_up_on is None:
+            # A reminder needs a day; a note without one would never remind anyone.
+            return CommandError("When should I remind you? Add a day, for example “remind me "
+                                "to call Lee tomorrow” or “… on Friday”.", "note")
         readings.append(reading)
     if not readings:
         return CommandError("Who do you mean? Name a person.", "note")
@@ -952,12 +974,14 @@ def _add_part(words: list[str], adding: _Adding, *, first: bool) -> list[str] | 
         if word in ("as", "is") and index + 1 < len(words):
             index += 1
             continue
-        if word in ("a", "an", "new", "my") and index + 1 < len(words) \
-                and words[index + 1].lower() in _KINDS_OF_PERSON:
-            index += 1
-            continue
+        if word in ("a", "an", "new", "my"):
+            following = next((w.lower() for w in words[index + 1:]
+                              if w.lower() not in ("a", "an", "new", "my")), "")
+            if following in _KINDS_OF_PERSON:
+                index += 1  # "add a new client called Jo Kim"
+                continue
         if word in _KINDS_OF_PERSON and (name or not first or index + 1 < len(words)):
-            adding.kind, adding.kind_set = _KINDS_OF_PERSON[word], True
+            adding.kind, adding.kind_set = _KINDS_OF_PERSON[word], bool(name) or not first
             index += 1
             if index < len(words) and words[index].lower() in ("called", "named"):
                 index += 1
@@ -1016,8 +1040,10 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
         if not words:
             continue
         lowered = [w.lower() for w in words]
-        # "VP Sales at Umbrella": a role at a company.
-        if "at" in lowered[1:] and lowered[0] not in ("at", "from", "every"):
+        # "VP Sales at Umbrella": a role at a company ("colleague at Initech" is a kind).
+        role = lowered[:lowered.index("at", 1)] if "at" in lowered[1:] else []
+        if role and lowered[0] not in ("at", "from", "every") and not all(
+                w in _KINDS_OF_PERSON or w in ("a", "an") for w in role):
             at = lowered.index("at", 1)
             adding.notes.append(" ".join(words[:at]))
             words = words[at:]
@@ -1117,8 +1143,12 @@ def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
 
 def parse_pause(rest: str, today: date) -> Pause | CommandError:
     words = rest.lower().split()
+    while words and words[0] in ("nudges", "reminders", "everything", "all", "me", "it"):
+        words = words[1:]  # "pause nudges for a week"
     if not words:
         return Pause(None)
+    if words[0] in ("till", "til", "through", "to"):
+        words[0] = "until"
     if words[0] == "until":
         day = parse_day(" ".join(words[1:]), today=today, direction="future")
     elif words[0] == "for":
@@ -1411,12 +1441,22 @@ def parse_handle(token: str) -> tuple[Literal["note", "touchpoint"], int] | None
     return ("note" if match.group(1).lower() == "n" else "touchpoint"), int(match.group(2))
 
 
-def parse_edit(rest: str, today: date) -> EditNote | EditTouch | CommandError:
+def parse_edit(rest: str, today: date) -> EditNote | EditTouch | SetField | CommandError:
     """`edit n3: new text [on <date>]`, `edit n3 on Friday`, `edit n3 no date`,
     `edit t7 yesterday call: new summary`."""
     head, colon, tail = _partition_colon(rest)
     tokens = _tokens(head)
     handle = parse_handle(tokens[0]) if tokens else None
+    if handle is None and tokens:
+        # "change Lee's company to Initech": a person's detail, as `set` says it.
+        fields = [i for i, t in enumerate(tokens) if _FIELD_ALIASES.get(
+            t.lower(), t.lower()) in PERSON_FIELDS]
+        if fields and fields[0] > 0:
+            words = list(tokens)
+            owner = words[fields[0] - 1]
+            if owner.lower().endswith(("'s", "’s")):
+                words[fields[0] - 1] = owner[:-2]
+            return parse_set(" ".join(words), today)
     if handle is None:
         return CommandError(HANDLE_HELP, "edit")
     kind, entry_id = handle
@@ -1481,6 +1521,9 @@ def _edit_note(note_id: int, words: list[str], text: str | None, today: date
 def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
     """`delete n3`, `delete t7`; `delete Dana` means forgetting Dana (which asks first)."""
     tokens = _tokens(rest)
+    if len(tokens) == 2 and tokens[0].lower() in ("note", "conversation", "touchpoint", "entry",
+                                                   "log", "the"):
+        tokens = tokens[1:]  # "delete note n3"
     if len(tokens) == 1 and (handle := parse_handle(tokens[0])) is not None:
         return DeleteEntry(*handle)
     if not tokens:
@@ -1596,3 +1639,47 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         return SetField(person, name, read[0])
     return CommandError(f"Which field? One of: {fields}. For example “set Dana company Acme”.",
                         "set")
+
+
+def reminder_as(verb: str) -> Callable[[str, date], AddNote | CommandError]:
+    """The reminder parser for a phrase that starts with what to do ("ask Priya ...",
+    "follow up with Lee on Friday ...")."""
+
+    def parse(rest: str, today: date) -> AddNote | CommandError:
+        return parse_reminder(f"{verb} {rest}", today)
+
+    return parse
+
+
+def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote | CommandError]:
+    """"talk to Sam every month" sets a rhythm; "talk to Sam on Friday" is a reminder."""
+
+    def parse(rest: str, today: date) -> SetCadence | AddNote | CommandError:
+        if _cadence_at_end(_tokens(rest)) is not None:
+            return parse_every(rest, today)
+        return parse_reminder(f"{verb} {rest}", today)
+
+    return parse
+
+
+_ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
+
+
+def starts_with_kind(tokens: list[str]) -> bool:
+    """"phone call with Ana", "quick call with Lee", "coffee w/ Marco": a log line that starts
+    with how you talked."""
+    index = 0
+    while index < len(tokens) and tokens[index].lower() in _ADJECTIVES:
+        index += 1
+    found = _kind_at(tokens, index)
+    return found is not None and index + found[1] < len(tokens) and \
+        tokens[index + found[1]].lower() in ("with", "w/", "w")
+
+
+def parse_kind_first(rest: str, today: date) -> Log | CommandError:
+    """A log line that starts with the kind: adjectives go, "w/" reads as "with"."""
+    tokens = _tokens(rest)
+    while tokens and tokens[0].lower() in _ADJECTIVES:
+        tokens = tokens[1:]
+    words = ["with" if t.lower() in ("w/", "w") else t for t in tokens]
+    return parse_log(" ".join(words), today)

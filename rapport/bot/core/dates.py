@@ -61,7 +61,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     phrase = " ".join(text.lower().strip(" ,.").split())
     if not phrase or len(phrase) > _MAX_PHRASE:
         return None
-    simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1}
+    simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1, "last night": -1,
+              "this morning": 0, "earlier today": 0, "tomorrow morning": 1}
     if phrase in simple:
         return today + timedelta(days=simple[phrase])
     if _ISO.match(phrase):
@@ -155,6 +156,8 @@ _CADENCE_WORDS = {
     "a fortnight": Cadence(days=14), "fortnight": Cadence(days=14),
     "every other week": Cadence(days=14), "every second week": Cadence(days=14),
     "twice a month": Cadence(days=14), "semimonthly": Cadence(days=14),
+    "day": Cadence(days=1), "week": Cadence(days=7), "month": Cadence(months=1),
+    "quarter": Cadence(months=3), "year": Cadence(months=12),
     "monthly": Cadence(months=1), "every month": Cadence(months=1),
     "once a month": Cadence(months=1), "a month": Cadence(months=1),
     "every other month": Cadence(months=2), "every second month": Cadence(months=2),
@@ -292,38 +295,41 @@ def _ordinal_day(number: int, today: date, direction: Direction) -> date | None:
     return None
 
 
-_TIME_TAIL = re.compile(r"(?:\s*,)?\s+(?:at\s+|in\s+the\s+)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?"
-                        r"|noon|midday|morning|afternoon|evening|night|lunchtime|eod)$",
-                        re.IGNORECASE)
+_TIME_TAIL = re.compile(
+    r"(?:\s*,)?\s+(?:at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?|\d{1,2}:\d{2}\s*(?:am|pm)?"
+    r"|\d{1,2}\s*(?:am|pm|h)|(?:at\s+|in\s+the\s+)?(?:noon|midday|morning|afternoon|evening"
+    r"|night|lunchtime|eod))$", re.IGNORECASE)
 
 
 def _accept(text: str, start: int, end: int, *, today: date, direction: Direction
             ) -> DateSpan | None:
+    """The longest part of dateparser's find that `parse_day` reads for certain: dateparser
+    takes words around a date ("on Friday about the"), and a word before it may be a
+    preposition that belongs with it ("on", "after") or not ("in" of "check in")."""
     phrase = text[start:end]
     # A time of day after the date ("Monday at noon") is not kept: notes have days.
     while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
         phrase = phrase[:cut.start()]
     words = phrase.split()
-    if not words or (len(words) == 1 and words[0].lower().strip(".,") in _NOT_DATES_IN_TEXT):
-        return None
-    end = start + len(phrase)
-    day = parse_day(phrase, today=today, direction=direction)
-    preposition = ""
-    if day is None and len(words) > 1:
-        first = words[0].lower()
-        rest = " ".join(words[1:])
-        if rest.lower().strip(".,") in _NOT_DATES_IN_TEXT:
-            return None
-        day = parse_day(rest, today=today, direction=direction)
-        if first in _PREPOSITIONS:
-            preposition = first
-        else:
-            # dateparser took a word that is not part of the date ("in" of "check in").
-            start = text.index(words[1], start)
-            phrase = text[start:end]
-    if day is None:
-        return None
-    return _with_preposition(text, DateSpan(start, end, day, preposition, phrase))
+    for first in (0, 1):
+        for last in range(len(words), first, -1):
+            candidate = words[first:last]
+            if len(candidate) == 1 and candidate[0].lower().strip(".,") in _NOT_DATES_IN_TEXT:
+                continue
+            day = parse_day(" ".join(candidate), today=today, direction=direction)
+            if day is None:
+                continue
+            offset = start
+            for word in words[:first]:
+                offset = text.index(word, offset) + len(word)
+            begin = text.index(candidate[0], offset)
+            finish = text.index(candidate[-1], begin) + len(candidate[-1])
+            preposition = ""
+            if first and words[0].lower() in _PREPOSITIONS:
+                preposition, begin = words[0].lower(), text.index(words[0], start)
+            return _with_preposition(text, DateSpan(begin, finish, day, preposition,
+                                                    text[begin:finish]))
+    return None
 
 
 def _with_preposition(text: str, span: DateSpan) -> DateSpan:

@@ -7,6 +7,7 @@ finds the handler here by the command's type.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -101,11 +102,17 @@ TABLE: tuple[Verb[Any], ...] = (
                    "remind me to ask Dana about the offsite next week"),
          aliases=("remember",),
          phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
-                  ("ask", lambda rest, today: c.parse_reminder("ask " + rest, today)))),
+                  ("ask", c.reminder_as("ask")),
+                  ("follow up with", c.reminder_as("follow up with")),
+                  ("check in with", c.reminder_as("check in with")),
+                  ("catch up with", c.reminder_as("catch up with")))),
     Verb("every", c.SetCadence, "every <person> <2 weeks|monthly|every other week|3 months|off>",
          "How often you want to talk to someone (months are calendar months).",
          c.parse_every, people.every,
-         examples=("every Dana 2 weeks", "every Lee monthly", "every Priya quarterly")),
+         examples=("every Dana 2 weeks", "every Lee monthly", "every Priya quarterly"),
+         phrases=(("talk to", c.every_or_reminder("talk to")),
+                  ("keep in touch with", c.parse_every),
+                  ("see", c.every_or_reminder("see")))),
     Verb("add", c.AddContact,
          "add <name>[, role] [colleague|client] [at <company>] [every <duration>|monthly]",
          "Add someone to keep in touch with.", c.parse_add, people.add,
@@ -120,7 +127,10 @@ TABLE: tuple[Verb[Any], ...] = (
          "Find people, notes and conversations, newest first.", c.parse_search,
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
-         c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",)),
+         c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",),
+         phrases=tuple((words, c.no_arguments(c.ShowDue, "due")) for words in (
+             "what's due", "whats due", "what is due", "who's due", "who is due",
+             "anything due", "what's next", "whats next"))),
     Verb("people", c.ShowPeople, "people",
          "Everyone you keep in touch with, last touch and health.",
          c.no_arguments(c.ShowPeople, "people"), overview.people, writes=False,
@@ -149,7 +159,11 @@ TABLE: tuple[Verb[Any], ...] = (
          "Correct one detail of a person.", c.parse_set, corrections.set_field,
          examples=tuple(spec.example for spec in c.PERSON_FIELDS.values())),
     Verb("pause", c.Pause, "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
-         c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks")),
+         c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks"),
+         aliases=("mute",),
+         phrases=tuple((words, c.parse_pause) for words in (
+             "stop nudges", "stop nudging me", "stop reminders", "stop reminding me",
+             "no nudges", "no reminders", "take a break"))),
     Verb("resume", c.Resume, "resume", "Start nudges again after a pause.",
          c.no_arguments(c.Resume, "resume"), preferences.resume, aliases=("unpause",)),
     Verb("settings", c.Settings, c.SETTINGS_USAGE,
@@ -229,20 +243,19 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     if not cleaned:
         return _with_usage(c.CommandError(
             "Type a command, for example “due”, or “help” to see them all.", "help"))
+    cleaned = _without_filler(cleaned)
     word, _, rest = cleaned.partition(" ")
-    verb = _BY_NAME.get(word.lower())
+    verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,"))
     parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
     words = cleaned.split()
-    lowered = [w.lower() for w in words]
+    lowered = [w.lower().strip("?!.,") for w in words]
     for phrase, phrase_verb, phrase_parse in _PHRASES:
-        if tuple(lowered[:len(phrase)]) == phrase and len(words) > len(phrase) and (
-                verb is None or len(phrase) > 1):
+        if tuple(lowered[:len(phrase)]) == phrase and (verb is None or len(phrase) > 1):
             verb, parse = phrase_verb, phrase_parse
             rest = " ".join(words[len(phrase):])
             break
-    if verb is None and cleaned.endswith("?") and len(words) <= 5:
-        # "Dana?" or "Dana Scully?": what do I know about Dana?
-        verb, parse, rest = SPECS["show"], c.parse_show, cleaned
+    if verb is None:
+        verb, parse, rest = _name_first(cleaned, words)
     if verb is None or parse is None:
         return c.CommandError(_unknown(word))
     try:
@@ -251,6 +264,65 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
+
+
+# Words people put before a command ("I talked to Lee", "just had coffee with Dana").
+_FILLER = ("i", "i've", "ive", "i have", "i just", "just", "we", "today i", "ok", "okay",
+           "please", "hey rapport", "rapport")
+
+
+def _without_filler(text: str) -> str:
+    """The line without a leading "I" or "just" when a command or phrase follows it."""
+    lowered = text.lower()
+    for filler in sorted(_FILLER, key=len, reverse=True):
+        if lowered.startswith(filler + " "):
+            rest = text[len(filler) + 1:].lstrip(" ,")
+            first = rest.split(" ", 1)[0].lower()
+            if first in _BY_NAME or any(phrase[0] == first for phrase, _, _ in _PHRASES):
+                return _without_filler(rest)
+    return text
+
+
+_CALLED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?P<how>called|phoned|rang|emailed|messaged|"
+                        r"texted|pinged|dm'd|dmed|visited|stopped by)\s+(?:me\b)?(?P<rest>.*)$",
+                        re.IGNORECASE)
+_HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
+        "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
+        "dmed": "message", "visited": "in person", "stopped by": "in person"}
+_POSSESSIVE_DATE = re.compile(r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?:work\s+)?(?:birthday|bday|b-day|"
+                              r"anniversary)\b", re.IGNORECASE)
+
+
+# A word as names are typed: capitalised letters ("Dana", "O'Brien", "Jean-Luc").
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+
+
+def _name_first(cleaned: str, words: list[str]
+                ) -> tuple[Verb[Any] | None, Callable[[str, date], Any] | None, str]:
+    """Lines that start with a name: "Lee called me yesterday" (a call), "Dana's birthday
+    is May 4" (a date), "Dana?" or "Dana" (show Dana, when Dana is someone you know)."""
+    if _POSSESSIVE_DATE.match(cleaned):
+        return SPECS["date"], c.parse_date, cleaned
+    if c.starts_with_kind(words):
+        return SPECS["log"], c.parse_kind_first, cleaned
+    called = _CALLED_ME.match(cleaned)
+    if called is not None and len(called.group("name").split()) <= 3:
+        kind = _HOW[called.group("how").lower()]
+        rest = f"{called.group('name')} {called.group('rest')}".strip()
+        return SPECS["log"], c.log_as(kind), rest
+    if cleaned.endswith("?") and len(words) <= 5:
+        return SPECS["show"], c.parse_show, cleaned
+    if len(words) <= 3 and all(_NAME_WORD.match(w) and w[0].isupper() for w in words):
+        unknown = _unknown(words[0])
+
+        def show_if_known(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+            shown = c.parse_show(rest, today)
+            if isinstance(shown, c.CommandError):
+                return c.CommandError(unknown)
+            return replace(shown, unknown=unknown)
+
+        return SPECS["show"], show_if_known, cleaned
+    return None, None, cleaned
 
 
 def _unknown(word: str) -> str:
@@ -262,7 +334,7 @@ def _unknown(word: str) -> str:
     typed = word.lower()
     match = process.extractOne(typed, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
                                score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
-    if match is not None:
+    if match is not None and match[0] != typed:
         suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
         return (f"I don't know the command “{c.clip(typed)}”. Did you mean “{suggestion}”? "
                 "Type “help” to see what I can do.")
