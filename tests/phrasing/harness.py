@@ -120,14 +120,19 @@ async def _no_lines() -> AsyncIterator[str]:
     yield ""  # pragma: no cover - makes this an async generator
 
 
-async def run_case(template: Path, folder: Path, clock: Clock, given: list[str],
-                   line: str) -> Outcome:
-    """Copy the world, type `given` then `line` in the console, and diff the exports."""
+def copy_world(template: Path, folder: Path) -> None:
+    """A fresh copy of the world's database file (with its WAL) in `folder`."""
     folder.mkdir(parents=True)
     shutil.copy(template, folder / "rapport.db")
     for suffix in ("-wal", "-shm"):
         if Path(f"{template}{suffix}").exists():
             shutil.copy(f"{template}{suffix}", folder / f"rapport.db{suffix}")
+
+
+async def run_case(template: Path, folder: Path, clock: Clock, given: list[str],
+                   line: str) -> Outcome:
+    """Copy the world, type `given` then `line` in the console, and diff the exports."""
+    copy_world(template, folder)
     engine = db.create_engine(f"sqlite+aiosqlite:///{folder / 'rapport.db'}")
     output: list[str] = []
     try:
