@@ -34,7 +34,9 @@ MAX_HITS = 20
 def show(turn: Turn, command: c.ShowPerson) -> Reply:
     result = resolve(turn.session, turn.user.user_id, command.person)
     if not isinstance(result, Resolved):
-        return error(result.message)
+        # A bare word that names nobody was more likely a mistyped command.
+        return error(command.unknown if command.unknown and not result.suggestions
+                     else result.message)
     view = person_view(turn, result.contact.id)
     if view is None:
         return error("I can't find that person among yours.")
