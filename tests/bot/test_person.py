@@ -91,7 +91,8 @@ async def test_show_answers_unknown_and_foreign_people_the_same_and_changes_noth
     assert eve is not None
     foreign = await rapport.execute(ALEX, c.ShowPerson(c.PersonRef(contact_id=eve)))
     missing = await rapport.execute(ALEX, c.ShowPerson(c.PersonRef(contact_id=999_999)))
-    assert not foreign.ok and foreign.text == missing.text == "I can't find that person among yours."
+    assert not foreign.ok
+    assert foreign.text == missing.text == "I can't find that person among yours."
     assert await snapshot(engine) == before
 
 
