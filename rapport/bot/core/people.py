@@ -217,7 +217,7 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     result = resolve(turn.session, turn.user.user_id, person, offer_add=False)
     if not isinstance(result, Resolved):
         message = result.message
-        if not result.suggestions:
+        if not result.suggestions and message.startswith("I don't know anyone"):
             message += " There is nothing to forget."
         return error(message)
     contact = result.contact
