@@ -11,11 +11,11 @@ from rapport.bot.core.rapport import Rapport
 from rapport.storage.models import Contact, ImportantDate
 from tests.conftest import console_user
 
-VCF = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dana Scully\r\nBDAY:1964-02-23\r\nEND:VCARD\r\n"
-       "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Fox Mulder\r\nBDAY:--1013\r\nEND:VCARD\r\n"
-       "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Walter Skinner\r\nBDAY;VALUE=date:19520605\r\n"
-       "END:VCARD\r\n"
-       "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lone Gunman\r\nBDAY:sometime\r\nEND:VCARD\r\n").encode()
+VCF = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dana Scully\r\nBDAY:1964-02-23\r\nEND:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Fox Mulder\r\nBDAY:--1013\r\nEND:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Walter Skinner\r\nBDAY;VALUE=date:19520605\r\n"
+       b"END:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lone Gunman\r\nBDAY:sometime\r\nEND:VCARD\r\n")
 
 
 def test_vcard_birthday_forms() -> None:
