@@ -202,3 +202,35 @@ async def test_another_users_person_buttons_and_forms_change_nothing(slack: Slac
         assert status == 200 and json.loads(body)["response_action"] == "errors"
     await _settle()
     assert await snapshot(slack.runtime.engine) == before
+
+
+async def test_fuzzed_person_clicks_and_forms_from_someone_else_change_nothing(
+        slack: SlackHarness) -> None:
+    from hypothesis import strategies as st
+
+    from tests.slack.test_fuzz import _assert_clean, _draw, _json
+
+    contact_id = await _dana(slack)
+    assert (await slack.command("help", user=SAM))[0] == 200
+    await _settle()
+    before = await snapshot(slack.runtime.engine)
+    values = st.one_of(st.just(str(contact_id)), st.integers(0, 10).map(str), _json)
+    for action_id, value, container in _draw(st.tuples(st.sampled_from(b.PERSON_ACTIONS),
+                                                       values, _json)):
+        payload = slack.block_action(user=SAM, action={"type": "button",
+                                                       "action_id": action_id,
+                                                       "value": value, "block_id": "x"})
+        payload["container"] = container
+        status, body = await slack.interaction(payload)
+        _assert_clean(status, body, slack)
+    for callback, state, metadata in _draw(st.tuples(
+            st.sampled_from([b.CALLBACK_PERSON_LOG, b.CALLBACK_PERSON_NOTE]), _json,
+            st.one_of(st.just(json.dumps({"contact_id": contact_id})), st.text(max_size=30),
+                      _json.map(json.dumps)))):
+        payload = _submission(slack, SAM, callback, contact_id, {})
+        payload["view"]["state"] = {"values": state}
+        payload["view"]["private_metadata"] = metadata
+        status, body = await slack.interaction(payload)
+        _assert_clean(status, body, slack)
+    await _settle()
+    assert await snapshot(slack.runtime.engine) == before

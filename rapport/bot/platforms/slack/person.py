@@ -24,6 +24,11 @@ from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, te
 logger = logging.getLogger(__name__)
 
 
+def _dict(value: object) -> dict[str, Any]:
+    """A payload part as a dict; anything else (a forged or garbled payload) as empty."""
+    return value if isinstance(value, dict) else {}
+
+
 def _contact_id(value: object) -> int | None:
     text = str(value or "")
     return int(text) if text.isdigit() and len(text) < 19 else None
@@ -31,18 +36,18 @@ def _contact_id(value: object) -> int | None:
 
 def _metadata_contact(view: dict[str, Any]) -> int | None:
     try:
-        return _contact_id(json.loads(view.get("private_metadata") or "{}").get("contact_id"))
-    except (ValueError, AttributeError):
+        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+    except ValueError:
         return None
+    return _contact_id(_dict(metadata).get("contact_id"))
 
 
 def log_from_form(contact_id: int, values: dict[str, Any]) -> c.Log | dict[str, str]:
     """The log form's state as a typed command, or the errors to show per block."""
     def value(block: str) -> dict[str, Any]:
-        found = (values.get(block) or {}).get("value") or {}
-        return found if isinstance(found, dict) else {}
+        return _dict(_dict(values.get(block)).get("value"))
 
-    kind = str((value("kind").get("selected_option") or {}).get("value") or "chat").lower()
+    kind = str(_dict(value("kind").get("selected_option")).get("value") or "chat").lower()
     summary = " ".join(str(value("summary").get("value") or "").split())
     picked = value("day").get("selected_date")
     try:
@@ -59,8 +64,7 @@ def log_from_form(contact_id: int, values: dict[str, Any]) -> c.Log | dict[str, 
 def note_from_form(contact_id: int, values: dict[str, Any]) -> c.AddNote | dict[str, str]:
     """The note form's state as a typed command, or the errors to show per block."""
     def value(block: str) -> dict[str, Any]:
-        found = (values.get(block) or {}).get("value") or {}
-        return found if isinstance(found, dict) else {}
+        return _dict(_dict(values.get(block)).get("value"))
 
     text = " ".join(str(value("text").get("value") or "").split())
     picked = value("follow_up").get("selected_date")
@@ -89,7 +93,7 @@ class PersonCard:
                         context: dict[str, Any]) -> None:
         await ack()
         platform = self.platform
-        team_id, user_id = team_of(body), str((body.get("user") or {}).get("id", ""))
+        team_id, user_id = team_of(body), str(_dict(body.get("user")).get("id", ""))
         contact_id = _contact_id(action.get("value"))
         action_id = str(action.get("action_id", ""))
         if team_id != context.get("team_id") or not user_id or contact_id is None \
@@ -97,8 +101,8 @@ class PersonCard:
             logger.warning("person action refused", extra={"reason": "malformed"})
             return
         actor = platform.actor(team_id, user_id)
-        container = body.get("container") or {}
-        view_id = str((body.get("view") or {}).get("id") or "") \
+        container = _dict(body.get("container"))
+        view_id = str(_dict(body.get("view")).get("id") or "") \
             if container.get("type") == "view" else ""
         trigger = str(body.get("trigger_id") or "")
         can_respond = bool(body.get("response_url"))
@@ -161,9 +165,9 @@ class PersonCard:
     async def on_form_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient) -> None:
         """Log or Note from a person card: a typed command, or errors on the fields."""
-        team_id, user_id = team_of(body), str((body.get("user") or {}).get("id", ""))
+        team_id, user_id = team_of(body), str(_dict(body.get("user")).get("id", ""))
         contact_id = _metadata_contact(view)
-        values = (view.get("state") or {}).get("values") or {}
+        values = _dict(_dict(view.get("state")).get("values"))
         is_log = view.get("callback_id") == b.CALLBACK_PERSON_LOG
         field = "summary" if is_log else "text"
         if contact_id is None or not user_id:
