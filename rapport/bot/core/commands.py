@@ -584,6 +584,14 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
             kind, words = _split_kind(words)
             if kind is not None and words and words[0] in (",", "-"):
                 words = words[1:]
+        if day is None and words:
+            # "log Dana: coffee yesterday": a plain day at the end of the summary.
+            last = words[-1].lower().strip(",.;!")
+            if last in ("yesterday", "today") or _WEEKDAY_WORD.match(last):
+                day = parse_day(last, today=today, direction="past")
+                words = words[:-1]
+                if words and words[-1].lower() in ("on", "last"):
+                    words = words[:-1]
     summary = " ".join(words).strip(" ,;-") or None
     if day is not None and day > today:
         return CommandError("You can only log conversations that already happened.", "log")
@@ -605,13 +613,24 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     head_text, colon, tail = _partition_colon(rest)
     tokens = _tokens(head_text)
     kind: str | None = None
-    lead = _kind_at(tokens, 0)
-    if lead is not None and lead[1] < len(tokens) and tokens[lead[1]].lower() in ("with", "w/",
-                                                                                  "w"):
+    start = 0
+    while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:
+        start += 1  # "had a great lunch with Priya"
+    lead = _kind_at(tokens, start)
+    after_kind = start + lead[1] if lead is not None else 0
+    if lead is not None and after_kind < len(tokens) - 1 and \
+            tokens[after_kind].lower() in _KIND_NOUNS:
+        after_kind += 1  # "coffee catch-up with Lee"
+    kind_first: tuple[str, list[str]] | None = None
+    if lead is not None and after_kind < len(tokens) and tokens[after_kind].lower() in (
+            "with", "w/", "w"):
         # "log coffee with Dana yesterday", "had lunch with Priya"
-        kind, tokens = lead[0], tokens[lead[1] + 1:]
+        kind, tokens = lead[0], tokens[after_kind + 1:]
     elif tokens and tokens[0].lower() in ("with", "to", "w/"):
         tokens = tokens[1:]
+    elif lead is not None and start == 0 and after_kind < len(tokens) and not colon:
+        # "log call Lee": the kind first, without "with"; also read as a name ("Call Lee").
+        kind_first = (lead[0], tokens[after_kind:])
     colon_summary = tail.strip() if colon else None
     if not tokens:
         return CommandError("Who do you mean? Name a person.", "log")
@@ -636,6 +655,10 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
                 return reading
             continue
         readings.append(reading)
+    if kind_first is not None:
+        again = parse_log(" ".join(kind_first[1]), today, default_kind=kind_first[0])
+        if isinstance(again, Log) and again.kind == kind_first[0]:
+            readings += [again, *again.alternatives]
     if not readings:
         return CommandError("Who do you mean? Name a person.", "log")
     first, *others = readings
@@ -1126,7 +1149,10 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
 def parse_done(rest: str, today: date) -> Done | CommandError:
     del today
     head, _, tail = _partition_colon(rest)
-    target = _target(_tokens(head), "done")
+    tokens = _tokens(head)
+    if len(tokens) > 1 and tokens[0].lower() in ("with", "talking to", "for"):
+        tokens = tokens[1:]  # "done with Tom"
+    target = _target(tokens, "done")
     if isinstance(target, CommandError):
         return target
     summary = tail.strip() or None
@@ -1622,7 +1648,10 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         name = _FIELD_ALIASES.get(word, word)
         if name not in PERSON_FIELDS:
             continue
-        person = _check_person(_person_from_tokens(tokens[:index]), "set")
+        owner = list(tokens[:index])
+        if owner and owner[-1].lower().endswith(("'s", "’s")):
+            owner[-1] = owner[-1][:-2]  # "set Priya's company to Hooli"
+        person = _check_person(_person_from_tokens(owner), "set")
         if isinstance(person, CommandError):
             return person
         value_tokens = tokens[index + 1:]
@@ -1663,6 +1692,8 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
 
 
 _ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
+# Words after a kind that name the same thing: "coffee catch-up", "lunch meeting".
+_KIND_NOUNS = ("catch-up", "catchup", "break", "meeting", "date", "chat", "session")
 
 
 def starts_with_kind(tokens: list[str]) -> bool:
@@ -1672,14 +1703,16 @@ def starts_with_kind(tokens: list[str]) -> bool:
     while index < len(tokens) and tokens[index].lower() in _ADJECTIVES:
         index += 1
     found = _kind_at(tokens, index)
-    return found is not None and index + found[1] < len(tokens) and \
-        tokens[index + found[1]].lower() in ("with", "w/", "w")
+    if found is None:
+        return False
+    after = index + found[1]
+    if after < len(tokens) and tokens[after].lower() in _KIND_NOUNS:
+        after += 1
+    return after < len(tokens) and tokens[after].lower() in ("with", "w/", "w")
 
 
 def parse_kind_first(rest: str, today: date) -> Log | CommandError:
     """A log line that starts with the kind: adjectives go, "w/" reads as "with"."""
     tokens = _tokens(rest)
-    while tokens and tokens[0].lower() in _ADJECTIVES:
-        tokens = tokens[1:]
     words = ["with" if t.lower() in ("w/", "w") else t for t in tokens]
     return parse_log(" ".join(words), today)

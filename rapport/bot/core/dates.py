@@ -97,7 +97,13 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     special = _special_day(phrase, today=today, direction=direction)
     if special is not None:
         return special
+    if len(words) > 1 and words[-1] in _TIMES_OF_DAY:
+        # "yesterday afternoon", "friday morning": the day is what counts.
+        return parse_day(" ".join(words[:-1]), today=today, direction=direction)
     return _parse_with_dateparser(phrase, today=today, direction=direction)
+
+
+_TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "lunchtime", "noon")
 
 
 def _special_day(phrase: str, *, today: date, direction: Direction) -> date | None:
@@ -306,6 +312,19 @@ def _accept(text: str, start: int, end: int, *, today: date, direction: Directio
     """The longest part of dateparser's find that `parse_day` reads for certain: dateparser
     takes words around a date ("on Friday about the"), and a word before it may be a
     preposition that belongs with it ("on", "after") or not ("in" of "check in")."""
+    # dateparser sometimes keeps only part of a date ("Dec" of "before Dec 15"): up to two
+    # following words are tried too, longest first.
+    following = re.match(r"(\s+[\w,]+){1,2}", text[end:])
+    if following is not None:
+        longer = _accept_exact(text, start, end + following.end(), today=today,
+                               direction=direction)
+        if longer is not None and longer.end > end:
+            return longer
+    return _accept_exact(text, start, end, today=today, direction=direction)
+
+
+def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Direction
+                  ) -> DateSpan | None:
     phrase = text[start:end]
     # A time of day after the date ("Monday at noon") is not kept: notes have days.
     while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
@@ -349,6 +368,8 @@ def _with_preposition(text: str, span: DateSpan) -> DateSpan:
 
 
 _DATE_WORDS = [*_WEEKDAYS, *_MONTH_NAMES, "tomorrow", "yesterday", "tonight", "weekend"]
+_MONTH_ABBREVIATIONS = {name[:3] for name in _MONTH_NAMES}
+_MONTH_FORMS = {*_MONTH_NAMES, *_MONTH_ABBREVIATIONS, "sept"}
 
 
 def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
@@ -361,8 +382,12 @@ def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
             continue
         word = token.group(0).lower().strip(".")
         previous = tokens[index - 1].group(0).lower() if index else ""
+        following = tokens[index + 1].group(0) if index + 1 < len(tokens) else ""
         if re.fullmatch(r"\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2}(?:st|nd|rd|th)", word):
             found.append(token.group(0))
+        elif word[:3] in _MONTH_ABBREVIATIONS and word in _MONTH_FORMS and \
+                following[:1].isdigit():
+            found.append(f"{token.group(0)} {following}")
         elif len(word) >= 5 and word.isalpha() and word not in ("march", "second"):
             match = process.extractOne(word, _DATE_WORDS, scorer=fuzz.ratio, score_cutoff=80)
             if match is not None and (word != match[0] or previous in ("next", "this", "on",

@@ -245,7 +245,7 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
             "Type a command, for example “due”, or “help” to see them all.", "help"))
     cleaned = _without_filler(cleaned)
     word, _, rest = cleaned.partition(" ")
-    verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,"))
+    verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,:"))
     parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
     words = cleaned.split()
     lowered = [w.lower().strip("?!.,") for w in words]
