@@ -58,6 +58,8 @@ class Verb(Generic[C]):
     # How people say the same thing without the verb: (leading words, their parser), e.g.
     # ("talked to", parse_log) for "talked to Lee today". The longest match wins.
     phrases: tuple[tuple[str, Callable[[str, date], Any]], ...] = ()
+    # Other command types this verb's handler runs (`edit t7` is an EditTouch).
+    also: tuple[type, ...] = ()
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -148,7 +150,7 @@ TABLE: tuple[Verb[Any], ...] = (
          c.parse_undo, journal.undo, aliases=("oops",)),
     Verb("edit", c.EditNote, "edit <n3|t7>[ when][: new text [on <date>]]",
          "Correct one note or conversation (handles are shown by “show”).",
-         c.parse_edit, corrections.edit,
+         c.parse_edit, corrections.edit, also=(c.EditTouch,),
          examples=("edit n3: hiking trip in Tahoe on Saturday", "edit t7 yesterday: call",
                    "edit n3 no date"), aliases=("fix", "change")),
     Verb("delete", c.DeleteEntry, "delete <n3|t7>", "Delete one note or conversation.",
@@ -197,9 +199,8 @@ SPECS: dict[str, Verb[Any]] = {verb.name: verb for verb in TABLE}
 VERBS = tuple(SPECS)
 _BY_NAME: dict[str, Verb[Any]] = {
     **SPECS, **{alias: verb for verb in TABLE for alias in verb.aliases}}
-_BY_COMMAND: dict[type, Verb[Any]] = {verb.command: verb for verb in TABLE}
-# Commands a verb's parser may also produce: `edit t7` is an EditTouch, `delete Dana` a Forget.
-_BY_COMMAND[c.EditTouch] = SPECS["edit"]
+_BY_COMMAND: dict[type, Verb[Any]] = {
+    command: verb for verb in TABLE for command in (verb.command, *verb.also)}
 # Phrases by their words, longest first.
 _PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
     sorted(((tuple(words.split()), verb, parse) for verb in TABLE
