@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -267,6 +268,7 @@ class HomeContent:
     stats: UserStats | None = None
     # One row per person, each with a button that opens their card.
     people_rows: Sequence[PersonLine] = ()
+    today: date | None = None
 
 
 def home_content(view: HomeView) -> HomeContent:
@@ -275,14 +277,14 @@ def home_content(view: HomeView) -> HomeContent:
     upcoming = overdue_lines(view.due) + coming_lines(view.due)
     return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
                        people=view.people_text, stats_text=view.stats_text,
-                       stats=view.stats.stats, people_rows=view.people.people)
+                       stats=view.stats.stats, people_rows=view.people.people,
+                       today=view.people.today)
 
 
-def person_row(line: PersonLine, today: object) -> SectionBlock:
+def person_row(line: PersonLine, today: date) -> SectionBlock:
     """One person on Home: name, rhythm and last conversation, and an Open button."""
-    del today
     every = planner.cadence_text(line.cadence_days, line.cadence_months)
-    last = f"last talked {line.last_touch_on:%a %b} {line.last_touch_on.day}" \
+    last = f"last talked {wording.friendly_day(line.last_touch_on, today)}" \
         if line.last_touch_on else "no conversation logged"
     parts = [line.kind, f"every {every}" if every else "", last, line.health]
     detail = " · ".join(part for part in parts if part)
@@ -342,8 +344,9 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     tail: list[Block] = [DividerBlock(), HeaderBlock(text="Coming up")]
     tail += text_sections(content.coming_up or "Nothing in the next week.")
     tail += [DividerBlock(), HeaderBlock(text="Your people")]
-    people = [person_row(line, None) for line in content.people_rows] \
-        if content.people_rows else text_sections(content.people)
+    people = [person_row(line, content.today) for line in content.people_rows] \
+        if content.people_rows and content.today is not None \
+        else text_sections(content.people)
     numbers = stats_blocks(content.stats) if content.stats is not None \
         else text_sections(content.stats_text)
     stats = [DividerBlock(), HeaderBlock(text="How is it going?"), *numbers]
