@@ -1,5 +1,5 @@
-"""Periodic jobs besides the sweep: weekly summary DMs, the retention cleanup, and purging
-workspaces uninstalled longer than their grace period."""
+"""Periodic jobs besides the sweep: weekly summary DMs, the retention cleanup, the undo
+journal's bounds, and purging workspaces uninstalled longer than their grace period."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.lifecycle import DEFAULT_GRACE, purge_job
-from rapport.scheduler.retention import retention_job
+from rapport.scheduler.retention import UNDO_PURGE_SECONDS, retention_job, undo_purge_job
 from rapport.scheduler.suggestions import SUGGESTION_SECONDS, suggestion_job
 from rapport.scheduler.summary import summary_job
 
@@ -29,4 +29,5 @@ def housekeeping_jobs(sweeper: Sweeper, *, uninstall_grace: timedelta = DEFAULT_
         (purge_job(sweeper.sessions, sweeper.clock, uninstall_grace), PURGE_SECONDS),
         # Suggestions: every hour, each user at most once a day (scheduler/suggestions.py).
         (suggestion_job(sweeper.db, sweeper.clock), SUGGESTION_SECONDS),
+        (undo_purge_job(sweeper.sessions, sweeper.clock), UNDO_PURGE_SECONDS),
     ]

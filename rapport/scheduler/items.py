@@ -19,17 +19,17 @@ def nudge_items(session: Session, nudge_ids: Iterable[int], now: datetime
     touches = queries.latest_touches(session, {row[2] for row in rows})
     items: dict[int, NudgeItem] = {}
     for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
-         note_text, note_created, date_kind, month, day, tz) in rows:
+         note_text, note_created, date_kind, month, day, tz, months, since_year) in rows:
         if reason == "follow_up" and note_text is not None and note_created is not None:
             headline = wording.follow_up_headline(name, note_text,
                                                   planner.local_date(note_created, tz))
         elif reason == "date" and date_kind is not None:
             occurrence = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
             headline = wording.important_date_headline(name, date_kind, occurrence,
-                                                       planner.local_date(now, tz))
+                                                       planner.local_date(now, tz), since_year)
         else:
             since = (now - last_touch_at).days if last_touch_at else None
-            headline = wording.cadence_headline(name, company, since, cadence or 0)
+            headline = wording.cadence_headline(name, company, since, cadence or 0, months)
         context = None
         if contact_id in touches:
             kind, happened_at, summary = touches[contact_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -116,17 +117,53 @@ def remaining_today(prefs: DeliveryPrefs, now: datetime, *, sent_on: date | None
     return max(prefs.daily_cap - sent_count, 0)
 
 
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same instant `months` calendar months later; the 31st becomes the month's end."""
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def approx_days(months: int) -> int:
+    """A calendar-month rhythm's length in days, for what only needs an approximation."""
+    return round(months * 30.44)
+
+
+def cadence_step(moment: datetime, cadence_days: int | None,
+                 cadence_months: int | None = None) -> datetime | None:
+    """`moment` one rhythm later: calendar months when the rhythm is in months."""
+    if cadence_months and cadence_months > 0:
+        return add_months(moment, cadence_months)
+    if cadence_days and cadence_days > 0:
+        return moment + timedelta(days=cadence_days)
+    return None
+
+
 def cadence_next_due(last_touch_at: datetime | None, cadence_days: int | None,
-                     created_at: datetime) -> datetime | None:
+                     created_at: datetime, cadence_months: int | None = None
+                     ) -> datetime | None:
     """When the keep-in-touch cadence next asks for a conversation.
 
     Counts from the last interaction (the day it happened, not when it was logged); a contact
-    never talked to counts from when it was added.
+    never talked to counts from when it was added. A rhythm in months adds calendar months
+    ("monthly" from Jan 31 is Feb 28, then Mar 28...).
     """
-    if not cadence_days or cadence_days <= 0:
-        return None
-    anchor = last_touch_at or created_at
-    return anchor + timedelta(days=cadence_days)
+    return cadence_step(last_touch_at or created_at, cadence_days, cadence_months)
+
+
+def cadence_text(cadence_days: int | None, cadence_months: int | None = None) -> str:
+    """'2 weeks', 'month', '3 months': the rhythm as it reads after the word "every"."""
+    if cadence_months:
+        if cadence_months == 1:
+            return "month"
+        if cadence_months % 12 == 0:
+            years = cadence_months // 12
+            return "year" if years == 1 else f"{years} years"
+        return f"{cadence_months} months"
+    if not cadence_days:
+        return ""
+    return humanize_days(cadence_days)
 
 
 def follow_up_moment(follow_up_on: date, prefs: DeliveryPrefs) -> datetime:

@@ -121,8 +121,11 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     ids = _due_ids(session, Contact.plan_at, Contact.id, now, limit)
     if not ids:
         return 0, 0
+    created = _plan_monthly(session, ids, now)
     key, later = _cadence_sql(session)
+    # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
     ran_out = and_(Contact.id.in_(ids), Contact.cadence_days > 0,
+                   func.coalesce(Contact.cadence_months, 0) == 0,
                    Contact.next_due_at.is_not(None), Contact.next_due_at <= now)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
                "deliver_after", "status", "snooze_count", "attempts", "created_at")
@@ -131,7 +134,7 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
                     literal(now, UTCDateTime())).where(ran_out)
     insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
-    created = len(session.connection().execute(
+    created += len(session.connection().execute(
         insert(Nudge).from_select(columns, source)
         .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
         .returning(Nudge.id)).all())
@@ -140,11 +143,41 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     retry_at = literal(now + CADENCE_RETRY, UTCDateTime())
     greatest = func.greatest if _is_postgresql(session) else func.max
     session.connection().execute(
-        update(Contact).where(Contact.id.in_(ids)).values(plan_at=case(
+        update(Contact).where(Contact.id.in_(ids),
+                              func.coalesce(Contact.cadence_months, 0) == 0).values(plan_at=case(
             (ran_out, greatest(later, retry_at)),
             (Contact.next_due_at > now, Contact.next_due_at),
             else_=null())))
     return created, len(ids)
+
+
+def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
+    """The due contacts among `ids` whose rhythm is in calendar months, one by one: the next
+    ask keeps to the same day of the month, which no portable SQL interval gives. Few
+    people are on monthly rhythms, so this stays a short loop."""
+    rows = session.execute(
+        select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
+               Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
+        .where(Contact.id.in_(ids), Contact.cadence_months > 0)).all()
+    nudges: list[dict[str, Any]] = []
+    moves: list[tuple[int, datetime, datetime | None]] = []
+    for contact_id, user_id, workspace_id, cadence, months, next_due, plan_at in rows:
+        if plan_at is None:
+            continue  # not due: the batch was picked by plan_at <= now
+        new_plan: datetime | None
+        if next_due is not None and next_due <= now:
+            nudges.append(_nudge(workspace_id=workspace_id, user_id=user_id,
+                                 contact_id=contact_id, reason="cadence",
+                                 dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
+                                 due_at=next_due, deliver_after=plan_at, now=now))
+            again = planner.cadence_step(plan_at, cadence, months) or plan_at
+            new_plan = max(again, now + CADENCE_RETRY)
+        else:
+            new_plan = next_due if next_due is not None and next_due > now else None
+        moves.append((contact_id, plan_at, new_plan))
+    created = insert_nudges(session, nudges)
+    move_plans(session, Contact.plan_at, Contact.id, moves)
+    return created
 
 
 def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, int]:

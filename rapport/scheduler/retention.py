@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
+from rapport.storage import queries
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     Draft,
@@ -26,10 +28,17 @@ from rapport.storage.models import (
     Touchpoint,
     Workspace,
 )
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
 MAX_RETENTION_MONTHS = 120
+# The undo journal (bot/core/journal.py): entries are kept a week, 30 per user at most; a
+# forgotten person's snapshot 15 minutes only.
+UNDO_KEEP = timedelta(days=7)
+FORGET_KEEP = timedelta(minutes=15)
+MAX_UNDO_ENTRIES = 30
+UNDO_PURGE_SECONDS = 5 * 60
 
 
 @dataclass
@@ -115,6 +124,29 @@ def retention_job(sessions: async_sessionmaker[AsyncSession],
             await apply_retention(sessions, clock())
         except Exception as error:  # the scheduler must survive a failed run
             logger.error("retention failed; the next run retries",
+                         extra={"error": type(error).__name__})
+
+    return run
+
+
+def purge_undo(session: Session, now: datetime, *, user_id: int | None = None) -> None:
+    """Apply the undo journal's bounds, for one user (after each change) or for everyone."""
+    queries.blank_forget_entries(session, now - FORGET_KEEP, user_id=user_id)
+    queries.purge_undo_entries(session, now - UNDO_KEEP, user_id=user_id,
+                               keep=MAX_UNDO_ENTRIES if user_id is not None else None)
+
+
+def undo_purge_job(sessions: async_sessionmaker[AsyncSession],
+                   clock: Callable[[], datetime] = planner.utcnow
+                   ) -> Callable[[], Awaitable[None]]:
+    """Drop forgotten people's snapshots after 15 minutes even when nobody changes anything."""
+    database = Database(sessions)
+
+    async def run() -> None:
+        try:
+            await database.run(lambda session: purge_undo(session, clock()))
+        except Exception as error:  # the scheduler must survive a failed run
+            logger.error("undo purge failed; the next run retries",
                          extra={"error": type(error).__name__})
 
     return run

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
+from typing import Literal
 
-from rapport.scheduler.planner import humanize_days
+from rapport.scheduler.planner import cadence_text, humanize_days
 
 _KEEPS_ITS_OWN_ARTICLE = {
     "the", "a", "an", "her", "his", "their", "my", "our", "your", "its", "how", "what",
     "whether", "when", "where", "why", "who", "which", "that", "this", "these", "those", "if",
 }
+# Nouns that end in -ing: they take "the" ("the wedding"), unlike "moving to Berlin".
+_ING_NOUNS = {"wedding", "meeting", "training", "briefing", "building", "opening", "outing",
+              "screening", "housewarming", "evening", "morning", "offering", "reading",
+              "hearing", "tasting", "christening", "ceiling", "painting", "recording",
+              "booking", "ring", "spring", "thing", "offboarding", "onboarding", "gathering"}
 _LINKING_WORDS = {"to", "in", "on", "at", "for", "with", "the", "a", "an", "her", "his", "their",
                   "into", "from", "back", "out", "up"}
 
@@ -29,21 +36,99 @@ def about_phrase(note_text: str) -> str:
     first = words[0]
     second = words[1].lower() if len(words) > 1 else ""
     # "moving to Berlin" reads as it is; "hiking trip" wants "the".
-    gerund_phrase = first.endswith("ing") and (not second or second in _LINKING_WORDS)
+    gerund_phrase = first.endswith("ing") and first.lower() not in _ING_NOUNS and (
+        not second or second in _LINKING_WORDS)
     if first.lower() in _KEEPS_ITS_OWN_ARTICLE or not first[:1].islower() or gerund_phrase:
         return text
     return "the " + text
 
 
-def short_date(day: date | datetime) -> str:
-    """'Nov 20', the way people write a date in a chat."""
-    return f"{day:%b} {day.day}"
+def short_date(day: date | datetime, today: date | None = None) -> str:
+    """'Fri Nov 20' (with the year when it is not `today`'s): the one way every message
+    writes a day."""
+    text = f"{day:%a} {day:%b} {day.day}"
+    if today is not None and day.year != today.year:
+        text += f" {day.year}"
+    return text
+
+
+# Notes that say what to do ("call", "send the deck"): the headline leads with the action.
+_ACTIONS = {
+    "check in": "Check in with {name}", "catch up": "Catch up with {name}",
+    "follow up": "Follow up with {name}", "reach out": "Reach out to {name}",
+    "talk": "Talk to {name}", "write": "Write to {name}", "call": "Call {name}",
+    "email": "Email {name}", "ping": "Ping {name}", "message": "Message {name}",
+    "text": "Text {name}", "thank": "Thank {name}", "congratulate": "Congratulate {name}",
+    "invite": "Invite {name}", "send": "Send {name}", "wish": "Wish {name}",
+    "meet": "Meet {name}", "see": "See {name}", "visit": "Visit {name}",
+    "introduce": "Introduce {name}", "remind": "Remind {name}", "tell": "Tell {name}",
+    "share": "Share with {name}", "book": "Book {name}", "schedule": "Schedule {name}",
+}
+# A finite verb makes a note a statement ("wife is expecting", "she got promoted").
+_STATEMENT = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|will|won't|isn't|aren't|got|gets|started|starts|"
+    r"joined|joins|left|leaves|moved|moves|passed|lost|won|became|becomes|broke|bought|"
+    r"sold|finished|shipped|launched|announced|returned|retired|quit|married)\b|'s\s+\w+ing\b",
+    re.IGNORECASE)
+_QUESTION_WORDS = ("about", "how", "what", "whether", "if", "when", "why", "where", "who",
+                   "which")
+Form = Literal["ask", "action", "statement", "subject"]
+
+
+def note_form(note_text: str) -> tuple[Form, str, str]:
+    """How a note reads: (form, the verb it starts with or "", the rest).
+
+    "ask how the offsite went" -> ("ask", "ask", "how the offsite went"); "send the deck" ->
+    ("action", "send", "the deck"); "wife is expecting" -> ("statement", "", ...); "hiking
+    trip in Yosemite" -> ("subject", "", ...).
+    """
+    text = " ".join(note_text.split()).rstrip(".!")
+    lowered = text.lower()
+    if lowered.startswith("ask "):
+        rest = re.sub(r"^(?:him|her|them)\s+", "", text[4:], flags=re.IGNORECASE)
+        return "ask", "ask", rest
+    for verb in sorted(_ACTIONS, key=len, reverse=True):
+        if lowered == verb or lowered.startswith(verb + " "):
+            return "action", verb, text[len(verb):].strip()
+    if _STATEMENT.search(text) and not text.split(" ", 1)[0].lower().endswith("ing"):
+        return "statement", "", text
+    return "subject", "", text
+
+
+def reminder(contact_name: str, note_text: str) -> str:
+    """What to do about a note, as the start of a sentence: "Ask Dana about the hiking trip
+    in Yosemite", "Ask Priya how the offsite went", "Send Lee the deck", "Check in with
+    Marco: wife is expecting"."""
+    name = first_name(contact_name)
+    form, verb, rest = note_form(note_text)
+    if form == "ask":
+        if not rest:
+            return f"Ask {name} how things are"
+        if rest.split(" ", 1)[0].lower() in _QUESTION_WORDS:
+            return f"Ask {name} {rest}"
+        return f"Ask {name} about {about_phrase(rest)}"
+    if form == "action":
+        rest = re.sub(rf"^(?:with|to|in with)\s+{re.escape(name)}\b\s*", "", rest,
+                      flags=re.IGNORECASE)
+        lead = _ACTIONS[verb].format(name=name)
+        return f"{lead} {rest}".rstrip()
+    if form == "statement":
+        return f"Check in with {name}: {text_without_period(note_text)}"
+    return f"Ask {name} about {about_phrase(note_text)}"
+
+
+def text_without_period(text: str) -> str:
+    return " ".join(text.split()).rstrip(".!")
+
+
+def lower_first(text: str) -> str:
+    """'Ask Dana about ...' -> 'ask Dana about ...' (to follow "I'll remind you to")."""
+    return text[:1].lower() + text[1:]
 
 
 def follow_up_headline(contact_name: str, note_text: str, noted_on: date) -> str:
-    """'Ask Dana about the hiking trip in Yosemite (you noted it on Nov 20)'."""
-    return (f"Ask {first_name(contact_name)} about {about_phrase(note_text)} "
-            f"(you noted it on {short_date(noted_on)})")
+    """'Ask Dana about the hiking trip in Yosemite (you noted it on Fri Nov 20)'."""
+    return f"{reminder(contact_name, note_text)} (you noted it on {short_date(noted_on)})"
 
 
 def contact_label(contact_name: str, company: str | None) -> str:
@@ -52,39 +137,56 @@ def contact_label(contact_name: str, company: str | None) -> str:
 
 
 def cadence_headline(contact_name: str, company: str | None, days_since: int | None,
-                     cadence_days: int) -> str:
+                     cadence_days: int, cadence_months: int | None = None) -> str:
     """'It has been 6 weeks since you talked to Lee (Acme)'."""
     who = contact_label(contact_name, company)
     if days_since is None:
-        return (f"You wanted to keep in touch with {who} every {humanize_days(cadence_days)}, "
+        every = cadence_text(cadence_days, cadence_months)
+        return (f"You wanted to keep in touch with {who} every {every}, "
                 "and you have not logged a conversation yet")
     return f"It has been {humanize_days(days_since)} since you talked to {who}"
 
 
-def important_date_headline(contact_name: str, kind: str, on: date, today: date) -> str:
-    """"Dana's birthday is on May 4 (in 3 days)"."""
+def important_date_headline(contact_name: str, kind: str, on: date, today: date,
+                            since_year: int | None = None) -> str:
+    """"Dana's birthday is on Mon May 4 (in 3 days)"; an anniversary with its year says how
+    many years: "Lee's 7th work anniversary is on Mon Mar 1 (in 3 days)"."""
     what = "birthday" if kind == "birthday" else "work anniversary"
+    if since_year is not None and kind != "birthday" and on.year > since_year:
+        what = f"{ordinal(on.year - since_year)} {what}"
     days = (on - today).days
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    return f"{first_name(contact_name)}'s {what} is on {short_date(on)} ({when})"
+    return f"{first_name(contact_name)}'s {what} is on {short_date(on, today)} ({when})"
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
+        number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def last_touch_context(kind: str, happened_on: date, summary: str | None) -> str:
-    """'Last time: coffee on Oct 2: talked about Q3'."""
+    """'Last time: coffee on Fri Oct 2: talked about Q3'."""
     text = f"Last time: {kind} on {short_date(happened_on)}"
     if summary:
         text += f": {summary}"
     return text
 
 
+def on_day(day: date, today: date) -> str:
+    """'today', 'tomorrow' or 'on Fri Nov 27': a day after a verb ("I'll remind you ...")."""
+    text = friendly_day(day, today)
+    return text if text in ("today", "tomorrow", "yesterday") else f"on {text}"
+
+
 def friendly_day(day: date, today: date) -> str:
-    """'today', 'tomorrow', 'Friday, Nov 27', 'Mon Dec 14' or 'Mon Jan 4 2027'."""
+    """'today', 'tomorrow', 'yesterday', or the day as every message writes one: 'Fri Nov 27',
+    'Mon Jan 4 2027'."""
     if day == today:
         return "today"
     if day == today + timedelta(days=1):
         return "tomorrow"
     if day == today - timedelta(days=1):
         return "yesterday"
-    if today < day < today + timedelta(days=7):
-        return f"{day:%A}, {short_date(day)}"
-    return f"{day:%a} {short_date(day)}" + (f" {day.year}" if day.year != today.year else "")
+    return short_date(day, today)

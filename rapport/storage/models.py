@@ -168,6 +168,9 @@ class Contact(Base):
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A rhythm in calendar months ("monthly", "quarterly"): the clock adds months, and
+    # cadence_days keeps an approximate length for what only needs one (health, stats).
+    cadence_months: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the cadence says it is time to talk again (for display and health).
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -218,6 +221,9 @@ class Note(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     follow_up_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The day the noted thing happens when the note named one ("the offsite on Friday"), so
+    # a nudge or draft on the follow-up day knows whether it is still ahead or already past.
+    event_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -516,3 +522,26 @@ class Suggestion(Base):
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class UndoEntry(Base):
+    """One change a user made, with what is needed to reverse it (`undo`).
+
+    Written in the same unit of work as the change. `payload` is JSON: ids of rows the
+    change inserted, and before-images of rows it updated or deleted. A forgotten person's
+    snapshot is kept for a short while only; then the entry stays as a barrier without data.
+    """
+
+    __tablename__ = "undo_entries"
+    __table_args__ = (Index("ix_undo_entries_user_id_id", "user_id", "id"),
+                      Index("ix_undo_entries_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # What the change was, in words ("logged coffee with Dana Scully on Sun Nov 22").
+    description: Mapped[str] = mapped_column(String(300))
+    # "change" (reversible), "forget" (reversible while its snapshot is kept), "barrier".
+    kind: Mapped[str] = mapped_column(String(16), default="change")
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

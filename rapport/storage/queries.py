@@ -12,10 +12,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
+    ACTIVE_NUDGE_STATUSES,
     OPEN_NUDGE_STATUSES,
     Base,
     CapturedEvent,
@@ -30,6 +43,7 @@ from rapport.storage.models import (
     Suggestion,
     Tag,
     Touchpoint,
+    UndoEntry,
     User,
     Workspace,
 )
@@ -107,6 +121,21 @@ def reactivate_user(session: Session, user_id: int, now: datetime) -> None:
                     .values(deliver_after=now).execution_options(synchronize_session=False))
 
 
+def held_nudge_ids(session: Session, user_id: int, now: datetime) -> list[int]:
+    """Planned nudges of the user put off to a later moment (a pause's end)."""
+    return list(session.execute(select(Nudge.id).where(
+        Nudge.user_id == user_id, Nudge.status == NudgeStatus.PLANNED,
+        Nudge.deliver_after > now)).scalars())
+
+
+def release_nudges(session: Session, nudge_ids: Sequence[int], now: datetime) -> None:
+    """Make these planned nudges due now (the sweep then finds the next allowed moment)."""
+    if nudge_ids:
+        session.execute(update(Nudge).where(Nudge.id.in_(list(nudge_ids)),
+                                            Nudge.status == NudgeStatus.PLANNED)
+                        .values(deliver_after=now).execution_options(synchronize_session=False))
+
+
 def user_context_row(session: Session, workspace_id: int, user_id: int
                      ) -> tuple[Any, ...] | None:
     """The user's preferences and their workspace's AI policy, in one read."""
@@ -173,6 +202,10 @@ class ContactState:
     last_touch_at: datetime | None
     next_due_at: datetime | None
     created_at: datetime
+    cadence_months: int | None = None
+    email: str | None = None
+    platform_user_id: str | None = None
+    plan_at: datetime | None = None
 
 
 _NAME_COLUMNS = (Contact.id, Contact.name, Contact.platform_user_id)
@@ -200,6 +233,13 @@ def contact_by_mention(session: Session, user_id: int, platform_user_id: str
     return ContactName(*row) if row is not None else None
 
 
+def contact_by_id(session: Session, user_id: int, contact_id: int) -> ContactName | None:
+    """The contact when it is this user's; the same None for missing and someone else's."""
+    row = session.execute(select(*_NAME_COLUMNS).where(Contact.user_id == user_id,
+                                                       Contact.id == contact_id)).first()
+    return ContactName(*row) if row is not None else None
+
+
 def contact_names(session: Session, user_id: int) -> list[ContactName]:
     """Every contact's name: for "did you mean" after a miss, and for imports."""
     return [ContactName(*row) for row in session.execute(
@@ -209,7 +249,8 @@ def contact_names(session: Session, user_id: int) -> list[ContactName]:
 def contact_state(session: Session, user_id: int, contact_id: int) -> ContactState | None:
     row = session.execute(select(
         Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
-        Contact.last_touch_at, Contact.next_due_at, Contact.created_at)
+        Contact.last_touch_at, Contact.next_due_at, Contact.created_at, Contact.cadence_months,
+        Contact.email, Contact.platform_user_id, Contact.plan_at)
         .where(Contact.id == contact_id, Contact.user_id == user_id)).first()
     return ContactState(*row) if row is not None else None
 
@@ -217,12 +258,13 @@ def contact_state(session: Session, user_id: int, contact_id: int) -> ContactSta
 def insert_contact(session: Session, *, workspace_id: int, user_id: int, name: str, key: str,
                    kind: str, platform_user_id: str | None, company: str | None,
                    email: str | None = None, cadence_days: int | None,
-                   next_due_at: datetime | None, now: datetime) -> int:
+                   next_due_at: datetime | None, now: datetime,
+                   cadence_months: int | None = None) -> int:
     return session.execute(insert(Contact).values(
         workspace_id=workspace_id, user_id=user_id, name=name, name_key=key, kind=kind,
         platform_user_id=platform_user_id, company=company, email=email,
-        cadence_days=cadence_days, next_due_at=next_due_at, plan_at=next_due_at,
-        created_at=now).returning(Contact.id)).scalar_one()
+        cadence_days=cadence_days, cadence_months=cadence_months, next_due_at=next_due_at,
+        plan_at=next_due_at, created_at=now).returning(Contact.id)).scalar_one()
 
 
 def update_contact(session: Session, user_id: int, contact_id: int, **values: Any) -> None:
@@ -244,11 +286,22 @@ def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
 
 
 def contacts_for_import(session: Session, user_id: int) -> list[tuple[Any, ...]]:
-    """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at)."""
+    """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at,
+    cadence_months)."""
     return _rows(session.execute(select(
         Contact.id, Contact.name_key, Contact.email, Contact.kind, Contact.company,
-        Contact.cadence_days, Contact.last_touch_at, Contact.created_at)
+        Contact.cadence_days, Contact.last_touch_at, Contact.created_at, Contact.cadence_months)
         .where(Contact.user_id == user_id)))
+
+
+def birthdays(session: Session, user_id: int) -> dict[int, tuple[int, int, int, int | None]]:
+    """contact id -> (date id, month, day, year) of every birthday the user keeps."""
+    return {contact_id: (date_id, month, day, year) for contact_id, date_id, month, day, year
+            in session.execute(select(ImportantDate.contact_id, ImportantDate.id,
+                                      ImportantDate.month, ImportantDate.day,
+                                      ImportantDate.year)
+                               .where(ImportantDate.user_id == user_id,
+                                      ImportantDate.kind == "birthday"))}
 
 
 def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -293,12 +346,13 @@ class ClockInputs:
     last_touch_at: datetime | None
     cadence_days: int | None
     created_at: datetime
+    cadence_months: int | None = None
 
 
 def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | None:
     """What a contact's keep-in-touch clock is computed from."""
     row = session.execute(select(Contact.last_touch_at, Contact.cadence_days,
-                                 Contact.created_at)
+                                 Contact.created_at, Contact.cadence_months)
                           .where(Contact.id == contact_id)).first()
     return ClockInputs(*row) if row is not None else None
 
@@ -313,10 +367,10 @@ def latest_summary(session: Session, user_id: int, contact_id: int) -> str | Non
 # ------------------------------------------------------------------------------ notes, dates
 def insert_note(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                 text: str, follow_up_on: date | None, plan_at: datetime | None,
-                now: datetime) -> int:
+                now: datetime, event_on: date | None = None) -> int:
     return session.execute(insert(Note).values(
         workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, text=text,
-        follow_up_on=follow_up_on, plan_at=plan_at, created_at=now)
+        follow_up_on=follow_up_on, event_on=event_on, plan_at=plan_at, created_at=now)
         .returning(Note.id)).scalar_one()
 
 
@@ -349,6 +403,25 @@ def note_text(session: Session, user_id: int, note_id: int) -> str | None:
                                                    Note.user_id == user_id)).scalar()
 
 
+def note_for_draft(session: Session, user_id: int, note_id: int
+                   ) -> tuple[str, date | None] | None:
+    """(text, event_on) of the user's note."""
+    row = session.execute(select(Note.text, Note.event_on).where(
+        Note.id == note_id, Note.user_id == user_id)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def newest_follow_up(session: Session, user_id: int, contact_id: int
+                     ) -> tuple[str, date | None] | None:
+    """(text, event_on) of the contact's newest note with a follow-up date."""
+    row = session.execute(
+        select(Note.text, Note.event_on).where(Note.contact_id == contact_id,
+                                               Note.user_id == user_id,
+                                               Note.follow_up_on.is_not(None))
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def newest_follow_up_text(session: Session, user_id: int, contact_id: int) -> str | None:
     return session.execute(
         select(Note.text).where(Note.contact_id == contact_id, Note.user_id == user_id,
@@ -363,16 +436,17 @@ def important_date_id(session: Session, contact_id: int, kind: str) -> int | Non
 
 def insert_important_date(session: Session, *, workspace_id: int, user_id: int,
                           contact_id: int, kind: str, month: int, day: int,
-                          plan_at: datetime, now: datetime) -> None:
-    session.execute(insert(ImportantDate).values(
+                          plan_at: datetime, now: datetime, year: int | None = None) -> int:
+    return session.execute(insert(ImportantDate).values(
         workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, kind=kind,
-        month=month, day=day, plan_at=plan_at, created_at=now))
+        month=month, day=day, year=year, plan_at=plan_at, created_at=now)
+        .returning(ImportantDate.id)).scalar_one()
 
 
 def update_important_date(session: Session, date_id: int, *, month: int, day: int,
-                          plan_at: datetime) -> None:
+                          plan_at: datetime, year: int | None = None) -> None:
     session.execute(update(ImportantDate).where(ImportantDate.id == date_id)
-                    .values(month=month, day=day, plan_at=plan_at))
+                    .values(month=month, day=day, year=year, plan_at=plan_at))
 
 
 def delete_important_date(session: Session, date_id: int) -> None:
@@ -474,6 +548,30 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
     expire_cadence_nudges(session, contact_id, user_id=user_id)
 
 
+def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:
+    """The contact's cadence nudges a conversation (or a new rhythm) would close."""
+    return list(session.execute(select(Nudge.id).where(
+        Nudge.user_id == user_id, Nudge.contact_id == contact_id, Nudge.reason == "cadence",
+        Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))))
+        .scalars())
+
+
+def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, list[int]]:
+    """Ids of every row that goes with a contact, table by table (what forgetting deletes)."""
+    found: dict[str, list[int]] = {}
+    for key, model in (("notes", Note), ("important_dates", ImportantDate),
+                       ("touchpoints", Touchpoint), ("nudges", Nudge)):
+        table = model.__table__
+        found[key] = list(session.execute(select(table.c.id).where(
+            table.c.user_id == user_id, table.c.contact_id == contact_id)
+            .order_by(table.c.id)).scalars())
+    found["drafts"] = list(session.execute(select(Draft.id).where(
+        Draft.user_id == user_id,
+        or_(Draft.contact_id == contact_id, Draft.nudge_id.in_(found["nudges"] or [-1])))
+        .order_by(Draft.id)).scalars())
+    return found
+
+
 def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int) -> None:
     session.execute(
         update(Nudge).where(Nudge.contact_id == contact_id, Nudge.user_id == user_id,
@@ -499,7 +597,7 @@ def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[An
         select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
                Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
                Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
-               User.tz)
+               User.tz, Contact.cadence_months, ImportantDate.year)
         .join(Contact, Contact.id == Nudge.contact_id)
         .join(User, User.id == Nudge.user_id)
         .outerjoin(Note, Note.id == Nudge.note_id)
@@ -525,13 +623,21 @@ def latest_touches(session: Session, contact_ids: Iterable[int]
 
 # ------------------------------------------------------------------------------ overview
 def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
-                      limit: int = 20) -> list[tuple[str, datetime]]:
-    """(name, next_due_at) of rhythms falling due before `horizon`."""
-    return [(name, at) for name, at in session.execute(
-        select(Contact.name, Contact.next_due_at)
+                      limit: int = 20) -> list[tuple[str, datetime, datetime | None]]:
+    """(name, next_due_at, plan_at) of rhythms falling due before `horizon`."""
+    return [(name, at, plan) for name, at, plan in session.execute(
+        select(Contact.name, Contact.next_due_at, Contact.plan_at)
         .where(Contact.user_id == user_id, Contact.next_due_at.is_not(None),
                Contact.next_due_at <= horizon)
         .order_by(Contact.next_due_at).limit(limit)) if at is not None]
+
+
+def people_counts(session: Session, user_id: int) -> tuple[int, int]:
+    """(contacts, contacts with a rhythm) of the user."""
+    total, rhythms = session.execute(
+        select(func.count(), func.count(Contact.cadence_days))
+        .where(Contact.user_id == user_id)).one()
+    return int(total), int(rhythms)
 
 
 def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
@@ -546,10 +652,11 @@ def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
 
 def people_rows(session: Session, user_id: int, limit: int, tag_id: int | None = None
                 ) -> list[tuple[Any, ...]]:
-    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at) by name; only
-    the people carrying `tag_id` when it is given."""
+    """(id, name, company, kind, cadence_days, last_touch_at, next_due_at, cadence_months)
+    by name; only the people carrying `tag_id` when it is given."""
     query = (select(Contact.id, Contact.name, Contact.company, Contact.kind,
-                    Contact.cadence_days, Contact.last_touch_at, Contact.next_due_at)
+                    Contact.cadence_days, Contact.last_touch_at, Contact.next_due_at,
+                    Contact.cadence_months)
              .where(Contact.user_id == user_id))
     if tag_id is not None:
         query = query.join(ContactTag, ContactTag.contact_id == Contact.id).where(
@@ -666,7 +773,7 @@ EXPORTED_TABLES: dict[str, type[Base]] = {
     "contacts": Contact, "touchpoints": Touchpoint, "notes": Note,
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
     "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
-    "suggestions": Suggestion}
+    "suggestions": Suggestion, "undo_history": UndoEntry}
 
 
 def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
@@ -1084,3 +1191,398 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
         .where(Suggestion.id == suggestion_id, User.external_id == user_external_id,
                Workspace.platform == platform,
                Workspace.external_id == workspace_external_id)).first() is not None
+# ------------------------------------------------------------------------------ undo journal
+# The tables a change may touch, by name, in the order rows are restored (parents first).
+JOURNAL_TABLES: dict[str, type[Base]] = {
+    "users": User, "contacts": Contact, "notes": Note, "important_dates": ImportantDate,
+    "touchpoints": Touchpoint, "nudges": Nudge, "drafts": Draft}
+# A user row's columns that changes may set (and undo may set back): preferences only.
+USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
+                           "window_end_minute", "working_days", "daily_cap", "digest",
+                           "paused_until", "ai_enabled", "tone", "weekly_summary")
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _owner_column(model: type[Base]) -> Any:
+    table = _table(model)
+    return table.c.id if model is User else table.c.user_id
+
+
+def _to_json(model: type[Base], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as JSON-ready values (dates and datetimes as ISO text)."""
+    values: dict[str, Any] = {}
+    for key, value in row.items():
+        values[key] = value.isoformat() if isinstance(value, date | datetime) else value
+    if model is User:
+        values = {k: v for k, v in values.items() if k in ("id", *USER_PREFERENCE_COLUMNS)}
+    return values
+
+
+def _from_json(model: type[Base], values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON values back to column values, by each column's type."""
+    table = model.__table__
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in table.c:
+            continue  # a column dropped since the change was recorded
+        if isinstance(value, str) and value:
+            python_type = _python_type(table.c[key])
+            if python_type is datetime:
+                value = datetime.fromisoformat(value)
+            elif python_type is date:
+                value = date.fromisoformat(value)
+        result[key] = value
+    return result
+
+
+def _python_type(column: Any) -> type | None:
+    """datetime for (UTC) timestamp columns, date for day columns, else None."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime | DateTime):
+        return datetime
+    if isinstance(kind, Date):
+        return date
+    return None
+
+
+def row_images(session: Session, table: str, user_id: int, ids: Iterable[int],
+               columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The user's rows of `table` with these ids, as JSON-ready before-images: whole rows,
+    or only `columns` (and the id) when given."""
+    model = JOURNAL_TABLES[table]
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    sql_table = _table(model)
+    selected = [sql_table.c.id, *(sql_table.c[name] for name in columns or ())] \
+        if columns is not None else [sql_table]
+    rows = session.execute(select(*selected).where(sql_table.c.id.in_(wanted),
+                                                   _owner_column(model) == user_id)
+                           .order_by(sql_table.c.id))
+    return [_to_json(model, dict(row._mapping)) for row in rows]
+
+
+def restore_image(session: Session, table: str, user_id: int, image: Mapping[str, Any]
+                  ) -> bool:
+    """Set the user's row back to its before-image; False when the row is gone."""
+    model = JOURNAL_TABLES[table]
+    values = _from_json(model, image)
+    row_id = values.pop("id")
+    values.pop("user_id", None)
+    values.pop("workspace_id", None)
+    sql_table = _table(model)
+    result = session.execute(update(sql_table).where(sql_table.c.id == row_id,
+                                                     _owner_column(model) == user_id)
+                             .values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def id_taken(session: Session, table: str, row_id: int) -> bool:
+    """Whether any row of `table` (anyone's) has this id."""
+    sql_table = JOURNAL_TABLES[table].__table__
+    return session.execute(select(sql_table.c.id).where(sql_table.c.id == row_id)
+                           ).first() is not None
+
+
+def reinsert_row(session: Session, table: str, image: Mapping[str, Any], *,
+                 keep_id: bool) -> int:
+    """Insert a deleted row again from its image (with its old id when `keep_id`)."""
+    model = JOURNAL_TABLES[table]
+    values = _from_json(model, image)
+    if not keep_id:
+        values.pop("id", None)
+    sql_table = _table(model)
+    return int(session.execute(insert(sql_table).values(**values)
+                               .returning(sql_table.c.id)).scalar_one())
+
+
+def delete_owned(session: Session, table: str, user_id: int, row_id: int) -> bool:
+    """Delete the user's row; False when it was already gone."""
+    model = JOURNAL_TABLES[table]
+    sql_table = _table(model)
+    result = session.execute(delete(sql_table).where(sql_table.c.id == row_id,
+                                                     _owner_column(model) == user_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def contact_exists(session: Session, user_id: int, contact_id: int) -> bool:
+    return session.execute(select(Contact.id).where(
+        Contact.id == contact_id, Contact.user_id == user_id)).first() is not None
+
+
+def insert_undo_entry(session: Session, *, workspace_id: int, user_id: int, description: str,
+                      kind: str, payload: str | None, now: datetime) -> int:
+    return session.execute(insert(UndoEntry).values(
+        workspace_id=workspace_id, user_id=user_id, description=description[:300], kind=kind,
+        payload=payload, created_at=now).returning(UndoEntry.id)).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class UndoRow:
+    id: int
+    description: str
+    kind: str
+    payload: str | None
+    created_at: datetime
+
+
+def latest_undo_entry(session: Session, user_id: int) -> UndoRow | None:
+    row = session.execute(select(UndoEntry.id, UndoEntry.description, UndoEntry.kind,
+                                 UndoEntry.payload, UndoEntry.created_at)
+                          .where(UndoEntry.user_id == user_id)
+                          .order_by(UndoEntry.id.desc()).limit(1)).first()
+    return UndoRow(*row) if row is not None else None
+
+
+def take_undo_entry(session: Session, user_id: int, entry_id: int) -> bool:
+    """Delete the entry being undone; False when another undo took it first."""
+    result = session.execute(delete(UndoEntry).where(UndoEntry.id == entry_id,
+                                                     UndoEntry.user_id == user_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def blank_forget_entries(session: Session, older_than: datetime, *,
+                         user_id: int | None = None) -> int:
+    """Drop the snapshots of people forgotten before `older_than`: each entry stays as a
+    barrier without data, and the entries before it (which no undo can reach any more, and
+    which may name the person) are deleted."""
+    query = select(UndoEntry.id, UndoEntry.user_id).where(
+        UndoEntry.kind == "forget", UndoEntry.created_at < older_than)
+    if user_id is not None:
+        query = query.where(UndoEntry.user_id == user_id)
+    rows = session.execute(query).all()
+    for entry_id, owner in rows:
+        session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
+            kind="barrier", payload=None, description="forgot someone"))
+        session.execute(delete(UndoEntry).where(UndoEntry.user_id == owner,
+                                                UndoEntry.id < entry_id))
+    return len(rows)
+
+
+def purge_undo_entries(session: Session, older_than: datetime, *,
+                       user_id: int | None = None, keep: int | None = None) -> None:
+    """Delete entries older than `older_than`; with `user_id` and `keep`, also all but the
+    newest `keep` of that user."""
+    statement = delete(UndoEntry).where(UndoEntry.created_at < older_than)
+    if user_id is not None:
+        statement = statement.where(UndoEntry.user_id == user_id)
+    session.execute(statement.execution_options(synchronize_session=False))
+    if user_id is not None and keep is not None:
+        cutoff = session.execute(select(UndoEntry.id).where(UndoEntry.user_id == user_id)
+                                 .order_by(UndoEntry.id.desc()).offset(keep).limit(1)).scalar()
+        if cutoff is not None:
+            session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
+                                                    UndoEntry.id <= cutoff))
+
+
+# ------------------------------------------------------------------------------ person card
+def notes_of_contact(session: Session, user_id: int, contact_id: int, limit: int
+                     ) -> list[tuple[Any, ...]]:
+    """(id, text, created_at, follow_up_on, event_on, plan_at), newest first."""
+    return _rows(session.execute(
+        select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on,
+               Note.plan_at)
+        .where(Note.user_id == user_id, Note.contact_id == contact_id)
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)))
+
+
+def note_count(session: Session, user_id: int, contact_id: int) -> int:
+    return int(session.execute(select(func.count()).select_from(Note).where(
+        Note.user_id == user_id, Note.contact_id == contact_id)).scalar_one())
+
+
+def acted_note_ids(session: Session, user_id: int, note_ids: Sequence[int]) -> set[int]:
+    """Notes whose follow-up nudge was done or dismissed."""
+    if not note_ids:
+        return set()
+    return {note_id for note_id in session.execute(select(Nudge.note_id).where(
+        Nudge.user_id == user_id, Nudge.note_id.in_(list(note_ids)),
+        Nudge.status.in_((NudgeStatus.DONE, NudgeStatus.DISMISSED)))).scalars()
+        if note_id is not None}
+
+
+def touches_of_contact(session: Session, user_id: int, contact_id: int, limit: int
+                       ) -> list[tuple[Any, ...]]:
+    """(id, happened_at, kind, summary, source), newest first."""
+    return _rows(session.execute(
+        select(Touchpoint.id, Touchpoint.happened_at, Touchpoint.kind, Touchpoint.summary,
+               Touchpoint.source)
+        .where(Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id)
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))
+
+
+def touch_count(session: Session, user_id: int, contact_id: int) -> int:
+    return int(session.execute(select(func.count()).select_from(Touchpoint).where(
+        Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id)).scalar_one())
+
+
+def dates_of_contact(session: Session, user_id: int, contact_id: int
+                     ) -> list[tuple[str, int, int, int | None]]:
+    """(kind, month, day, year) of the contact's yearly dates."""
+    return _rows(session.execute(
+        select(ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+        .where(ImportantDate.user_id == user_id, ImportantDate.contact_id == contact_id)
+        .order_by(ImportantDate.kind)))
+
+
+def draft_usage(session: Session, user_id: int, contact_id: int) -> tuple[int, int]:
+    """(drafts made, drafts posted or copied) for the contact."""
+    made, used = session.execute(
+        select(func.count(), func.count().filter(Draft.outcome.in_(("posted", "copied"))))
+        .where(Draft.user_id == user_id, Draft.contact_id == contact_id)).one()
+    return int(made), int(used)
+
+
+def next_plans(session: Session, user_id: int, contact_id: int) -> list[datetime]:
+    """When the sweep next looks at the contact's rhythm, notes and dates."""
+    moments = [session.execute(select(Contact.plan_at).where(
+        Contact.id == contact_id, Contact.user_id == user_id,
+        Contact.cadence_days.is_not(None))).scalar()]
+    for model in (Note, ImportantDate):
+        moments.append(session.execute(select(func.min(model.plan_at)).where(
+            model.user_id == user_id, model.contact_id == contact_id)).scalar())
+    return [moment for moment in moments if moment is not None]
+
+
+def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, now: datetime
+                              ) -> int | None:
+    """A nudge about the contact that is out now (sent, or due and not acted on)."""
+    return session.execute(select(Nudge.id).where(
+        Nudge.user_id == user_id, Nudge.contact_id == contact_id,
+        or_(Nudge.status == NudgeStatus.SENT,
+            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.CLAIMED))
+            & (Nudge.due_at <= now)))
+        .order_by(Nudge.due_at.desc()).limit(1)).scalar()
+
+
+# ------------------------------------------------------------------------------ search
+def _all_words(words: Sequence[str], *columns: Any) -> Any:
+    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped)."""
+    return and_(*(or_(*(func.lower(column).contains(word, autoescape=True)
+                        for column in columns)) for word in words))
+
+
+def search_people(session: Session, user_id: int, words: Sequence[str], limit: int
+                  ) -> list[tuple[Any, ...]]:
+    """(id, name, company, created_at) of contacts whose name or company has every word."""
+    return _rows(session.execute(
+        select(Contact.id, Contact.name, Contact.company, Contact.created_at)
+        .where(Contact.user_id == user_id,
+               _all_words(words, Contact.name, func.coalesce(Contact.company, ""),
+                          func.coalesce(Contact.email, "")))
+        .order_by(Contact.created_at.desc()).limit(limit)))
+
+
+def search_notes(session: Session, user_id: int, words: Sequence[str], limit: int
+                 ) -> list[tuple[Any, ...]]:
+    """(note id, contact id, contact name, text, created_at): every word in the note or the
+    person's name."""
+    return _rows(session.execute(
+        select(Note.id, Note.contact_id, Contact.name, Note.text, Note.created_at)
+        .join(Contact, Contact.id == Note.contact_id)
+        .where(Note.user_id == user_id, _all_words(words, Note.text, Contact.name))
+        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)))
+
+
+def search_touches(session: Session, user_id: int, words: Sequence[str], limit: int
+                   ) -> list[tuple[Any, ...]]:
+    """(touchpoint id, contact id, contact name, kind, summary, happened_at): every word in
+    the summary, the kind or the person's name."""
+    return _rows(session.execute(
+        select(Touchpoint.id, Touchpoint.contact_id, Contact.name, Touchpoint.kind,
+               Touchpoint.summary, Touchpoint.happened_at)
+        .join(Contact, Contact.id == Touchpoint.contact_id)
+        .where(Touchpoint.user_id == user_id,
+               _all_words(words, func.coalesce(Touchpoint.summary, ""), Touchpoint.kind,
+                          Contact.name))
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))
+
+
+# ------------------------------------------------------------------------------ corrections
+@dataclass(frozen=True, slots=True)
+class NoteRow:
+    id: int
+    contact_id: int
+    text: str
+    follow_up_on: date | None
+    event_on: date | None
+
+
+def note_row(session: Session, user_id: int, note_id: int) -> NoteRow | None:
+    """The note when it is this user's; the same None for missing and someone else's."""
+    row = session.execute(select(Note.id, Note.contact_id, Note.text, Note.follow_up_on,
+                                 Note.event_on)
+                          .where(Note.id == note_id, Note.user_id == user_id)).first()
+    return NoteRow(*row) if row is not None else None
+
+
+def update_note(session: Session, user_id: int, note_id: int, **values: Any) -> None:
+    session.execute(update(Note).where(Note.id == note_id, Note.user_id == user_id)
+                    .values(**values).execution_options(synchronize_session=False))
+
+
+def waiting_note_nudge_ids(session: Session, user_id: int, note_id: int) -> list[int]:
+    """The note's nudges not delivered yet (planned or snoozed)."""
+    return list(session.execute(select(Nudge.id).where(
+        Nudge.user_id == user_id, Nudge.note_id == note_id,
+        Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))).scalars())
+
+
+def note_nudge_ids(session: Session, user_id: int, note_id: int
+                   ) -> tuple[list[int], list[int]]:
+    """(nudges still waiting to go out, nudges with a history) about the note."""
+    rows = session.execute(select(Nudge.id, Nudge.status).where(
+        Nudge.user_id == user_id, Nudge.note_id == note_id).order_by(Nudge.id)).all()
+    waiting = [nudge_id for nudge_id, status in rows if status in ACTIVE_NUDGE_STATUSES]
+    return waiting, [nudge_id for nudge_id, status in rows if status not in
+                     ACTIVE_NUDGE_STATUSES]
+
+
+def detach_note(session: Session, nudge_ids: Sequence[int]) -> None:
+    """Delivered nudges keep their history without the note they were about."""
+    if nudge_ids:
+        session.execute(update(Nudge).where(Nudge.id.in_(list(nudge_ids)))
+                        .values(note_id=None).execution_options(synchronize_session=False))
+
+
+def expire_nudges(session: Session, nudge_ids: Sequence[int]) -> None:
+    if nudge_ids:
+        session.execute(update(Nudge).where(Nudge.id.in_(list(nudge_ids)))
+                        .values(status=NudgeStatus.EXPIRED)
+                        .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True, slots=True)
+class TouchRow:
+    id: int
+    contact_id: int
+    happened_at: datetime
+    kind: str
+    summary: str | None
+
+
+def touch_row(session: Session, user_id: int, touchpoint_id: int) -> TouchRow | None:
+    """The conversation when it is this user's; the same None for missing and foreign."""
+    row = session.execute(select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.happened_at,
+                                 Touchpoint.kind, Touchpoint.summary)
+                          .where(Touchpoint.id == touchpoint_id,
+                                 Touchpoint.user_id == user_id)).first()
+    return TouchRow(*row) if row is not None else None
+
+
+def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,
+                      **values: Any) -> None:
+    session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id,
+                                             Touchpoint.user_id == user_id)
+                    .values(**values).execution_options(synchronize_session=False))
+
+
+def contact_value(session: Session, user_id: int, contact_id: int, column: str) -> Any:
+    """One column of the user's contact (a `set` field's current value)."""
+    return session.execute(select(Contact.__table__.c[column]).where(
+        Contact.id == contact_id, Contact.user_id == user_id)).scalar()

@@ -114,8 +114,9 @@ async def test_add_log_note_every(rapport: Rapport, engine: AsyncEngine, actor: 
     assert await count(engine, Touchpoint) == 2
 
     reply = await say(rapport, actor, "note Lee: hiking trip in Yosemite after Saturday")
-    assert reply.text == ("Noted. I'll remind you to ask Lee about the hiking trip in Yosemite "
-                          "Sunday, Nov 29.")
+    # Issue 14 (item 9): one date format, the day before the reminder.
+    assert reply.text == ("Noted. I'll remind you on Sun Nov 29 to ask Lee about the hiking "
+                          "trip in Yosemite (n1).")
     async with db.session_factory(engine)() as session:
         note = await session.scalar(select(Note))
     assert note is not None and note.follow_up_on == date(2026, 11, 29)
@@ -192,7 +193,8 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
             "not logged a conversation yet") in due.text
 
     reply = await say(rapport, actor, f"snooze #{dana} 2 days")
-    assert reply.text == "Snoozed the nudge about Dana Scully until Wednesday, Dec 2."
+    # Issue 14 (item 9): one date format across messages.
+    assert reply.text == "Snoozed the nudge about Dana Scully until Wed Dec 2."
     async with db.session_factory(engine)() as session:
         nudge = await session.get(Nudge, dana)
     assert nudge is not None and nudge.status == "snoozed"
@@ -229,7 +231,11 @@ async def test_forget_a_contact_and_forget_me(rapport: Rapport, engine: AsyncEng
     await say(rapport, actor, "add Lee Park")
     await say(rapport, actor, "note Dana: new job")
     await say(rapport, actor, "log Dana call")
-    assert (await say(rapport, actor, "forget Dana")).text.startswith("Forgot Dana Scully")
+    # Issue 14 (item 6): forgetting a person asks first, like "forget me".
+    assert "forget Dana Scully confirm" in (await say(rapport, actor, "forget Dana")).text
+    assert await count(engine, Contact) == 2
+    assert (await say(rapport, actor, "forget Dana confirm")).text.startswith(
+        "Forgot Dana Scully")
     assert await count(engine, Contact) == 1
     assert await count(engine, Note) == 0 and await count(engine, Touchpoint) == 0
 

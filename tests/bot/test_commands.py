@@ -122,12 +122,15 @@ def test_note_errors() -> None:
 
 
 # --------------------------------------------------------------------------- every / add
-@pytest.mark.parametrize(("text", "days"), [
-    ("every Dana 2 weeks", 14), ("every Dana 6w", 42), ("every Dana 3 months", 90),
-    ("every Dana a week", 7), ("every Dana off", None), ("every Dana never", None),
+@pytest.mark.parametrize(("text", "days", "months"), [
+    ("every Dana 2 weeks", 14, None), ("every Dana 6w", 42, None),
+    # Issue 14: months are calendar months, not 30 days each.
+    ("every Dana 3 months", None, 3),
+    ("every Dana a week", 7, None), ("every Dana off", None, None),
+    ("every Dana never", None, None),
 ])
-def test_every(text: str, days: int | None) -> None:
-    assert ok(text) == c.SetCadence(person("Dana"), days)
+def test_every(text: str, days: int | None, months: int | None) -> None:
+    assert ok(text) == c.SetCadence(person("Dana"), days, months)
 
 
 def test_every_errors() -> None:
@@ -298,7 +301,9 @@ def test_help_is_generated_from_the_grammar_table() -> None:
                             "export", "import", "forget", "help", "connect", "disconnect",
                             # goals and suggestions (issue 15)
                             "tag", "untag", "goal", "goals", "set", "suggestions", "accept",
-                            "keep", "silence"}
+                            "keep", "silence",
+                            # issue 14: a person at a glance, and fixing mistakes
+                            "show", "search", "undo", "edit", "delete", "rename"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
     for verb in v.SPECS:
         result = parse(verb)

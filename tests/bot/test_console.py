@@ -63,7 +63,8 @@ async def test_walkthrough_from_the_readme_delivers_a_nudge(engine: AsyncEngine,
     await _wait_for(output, "every day")
     await sweeper.sweep()
     printed = await _wait_for(output, "Ask Dana about the hiking trip in Yosemite")
-    assert "(you noted it on Nov 22)" in printed  # the user's local date, not UTC's
+    # The user's local date, not UTC's (issue 14: one date format, with the weekday).
+    assert "(you noted it on Sun Nov 22)" in printed
     nudge_number = printed.split("🔔 #", 1)[1].split(" ", 1)[0]
     lines.type(f"done #{nudge_number}")
     await _wait_for(output, "Logged that you reached out to Dana Scully")

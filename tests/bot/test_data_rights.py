@@ -38,7 +38,7 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                # Calendar tables (issue 16): export_calendar_data, which `export` includes
                # once the core wires calendars.
                "connections": "calendar_connections", "captured_events": "calendar_meetings",
-               "oauth_states": "calendar_consents_pending"}
+               "oauth_states": "calendar_consents_pending", "undo_entries": "undo_history"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
@@ -158,7 +158,8 @@ async def test_forget_person_leaves_no_row_about_them(any_engine: AsyncEngine, c
             select(ImportantDate.id).where(ImportantDate.contact_id == dana_id))).all())
     assert dana_id is not None and nudge_ids and date_ids
     before = await snapshot(any_engine)
-    reply = await rapport.handle_text(console_user("alex"), "forget dana")
+    # Issue 14 (item 6): forgetting a person asks first; "confirm" deletes.
+    reply = await rapport.handle_text(console_user("alex"), "forget dana confirm")
     assert reply.ok and reply.text.startswith("Forgot Dana Scully")
     after = await snapshot(any_engine)
     async with any_engine.connect() as connection:

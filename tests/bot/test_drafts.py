@@ -164,13 +164,18 @@ async def test_template_without_provider(rapport: Rapport, clock: Clock,
     await _setup(rapport, sessions)
     reply = await _draft(rapport)
     assert reply.draft is not None and reply.draft.is_template
+    # Issue 14 (item 9): the trip is tomorrow, so the draft never asks "How did it go?".
     assert reply.draft.text == ("Hi Dana! I've been thinking about the hiking trip in Yosemite "
-                                "you mentioned. How did it go?")
+                                "you mentioned. Hope it goes great!")
     assert reply.text.startswith("Template draft for Dana Scully")
     await rapport.handle_text(ALEX, "settings tone brief")
     brief = await _draft(rapport)
     assert brief.draft is not None
-    assert brief.draft.text == "Hi Dana, how did the hiking trip in Yosemite go?"
+    assert brief.draft.text == "Hi Dana, good luck with the hiking trip in Yosemite!"
+    clock.advance(days=3)  # after the trip
+    after = await _draft(rapport)
+    assert after.draft is not None
+    assert after.draft.text == "Hi Dana, how did the hiking trip in Yosemite go?"
     lee = await _draft(rapport, who="Lee")
     assert lee.draft is not None and "secret reorg plans" in lee.draft.text
 

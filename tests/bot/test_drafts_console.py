@@ -16,8 +16,10 @@ from rapport.storage.models import Draft
 from tests.conftest import Clock, console_user
 from tests.fakes.openai_api import DEFAULT_REPLY, FakeOpenAI
 
+# Issue 14 (item 9): the trip is tomorrow, so the template wishes well instead of asking
+# "How did it go?".
 TEMPLATE_TEXT = ("Hi Dana! I've been thinking about the hiking trip in Yosemite you mentioned. "
-                 "How did it go?")
+                 "Hope it goes great!")
 
 
 async def _lines(*lines: str) -> AsyncIterator[str]:

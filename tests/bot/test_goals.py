@@ -74,7 +74,7 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
     assert ok("goals") == c.ShowGoals()
     assert ok("people #clients") == c.ShowPeople("clients")
     assert ok("add Lee Park client at Initech #clients") == c.AddContact(
-        lee_park, "client", "Initech", None, ("clients",))
+        lee_park, "client", "Initech", None, tags=("clients",))
     assert ok("add Lee Park client at Initech") == c.AddContact(lee_park, "client", "Initech",
                                                                 None)
     assert ok("set Dana ai off") == c.SetPersonField(c.PersonRef(text="Dana"), "ai", "off")
@@ -89,7 +89,7 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
                          ("goal", "Which group?"), ("goal clients sometimes", "How often?"),
                          ("goal cl!ents every week", "not a tag name"),
                          ("people clients", "takes no arguments"),
-                         ("set Dana", "What should I set?"),
+                         ("set Dana", "Which field?"),
                          ("set Dana ai maybe", "Say “on” or “off”"),
                          ("accept", "Which suggestion?"), ("keep all", "Which suggestion?"),
                          ("suggestions please", "suggestions on window"),

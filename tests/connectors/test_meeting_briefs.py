@@ -46,10 +46,10 @@ async def test_a_brief_arrives_once_thirty_minutes_before(calendar_app: Calendar
     calendar_app.clock.advance(minutes=1)
     assert await job.run_once() == 0  # once per meeting
     [brief] = told
-    assert brief.startswith("Meeting with Dana Scully at 14:00 — last talked Nov 22 "
+    assert brief.startswith("Meeting with Dana Scully at 14:00 — last talked Sun Nov 22 "
                             "(coffee: the Q3 plan)")
-    assert "Ask about: the hiking trip in Yosemite (noted Nov 23)" in brief
-    assert "Dana's birthday is Friday, Nov 27" in brief
+    assert "Ask about: the hiking trip in Yosemite (noted Mon Nov 23)" in brief
+    assert "Dana's birthday is Fri Nov 27" in brief
 
 
 async def test_settings_prep_moves_or_turns_off_the_brief(calendar_app: CalendarApp) -> None:

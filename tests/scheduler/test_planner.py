@@ -223,11 +223,12 @@ def test_humanize_days(days: int, text: str) -> None:
 def test_headlines() -> None:
     assert wording.follow_up_headline("Dana Scully", "hiking trip in Yosemite",
                                       date(2026, 11, 20)) == \
-        "Ask Dana about the hiking trip in Yosemite (you noted it on Nov 20)"
+        "Ask Dana about the hiking trip in Yosemite (you noted it on Fri Nov 20)"
+    # Issue 14 (item 9): one date format across messages, with the weekday.
     assert wording.follow_up_headline("Dana", "her new job", date(2026, 3, 2)) == \
-        "Ask Dana about her new job (you noted it on Mar 2)"
+        "Ask Dana about her new job (you noted it on Mon Mar 2)"
     assert wording.follow_up_headline("Dana", "moving to Berlin.", date(2026, 3, 2)) == \
-        "Ask Dana about moving to Berlin (you noted it on Mar 2)"
+        "Ask Dana about moving to Berlin (you noted it on Mon Mar 2)"
     assert wording.cadence_headline("Lee", "Acme", 42, 42) == \
         "It has been 6 weeks since you talked to Lee (Acme)"
     assert wording.cadence_headline("Lee Park", None, 3, 14) == \
@@ -236,9 +237,9 @@ def test_headlines() -> None:
         "You wanted to keep in touch with Lee every 2 weeks")
     assert wording.important_date_headline("Dana Scully", "birthday", date(2027, 5, 4),
                                            date(2027, 5, 1)) == \
-        "Dana's birthday is on May 4 (in 3 days)"
+        "Dana's birthday is on Tue May 4 (in 3 days)"
     assert wording.last_touch_context("coffee", date(2026, 10, 2), "talked about Q3") == \
-        "Last time: coffee on Oct 2: talked about Q3"
+        "Last time: coffee on Fri Oct 2: talked about Q3"
 
 
 # --------------------------------------------------------------------------- properties

@@ -64,7 +64,8 @@ async def test_follow_up_note_is_delivered_once_with_a_human_sentence(
     assert first.sent == 1 and second.sent == 0 and second.planned == 0
     [message] = messenger.delivered
     assert message.items[0].headline == (
-        "Ask Dana about the hiking trip in Yosemite (you noted it on Nov 23)")
+        # Issue 14 (item 9): one date format across messages, with the weekday.
+        "Ask Dana about the hiking trip in Yosemite (you noted it on Mon Nov 23)")
 
 
 async def test_two_sweepers_at_once_deliver_each_nudge_once(

@@ -11,11 +11,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, TypeVar
 
-from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
+from rapport.bot.core.dates import (
+    Cadence,
+    date_like_words,
+    find_dates,
+    parse_cadence,
+    parse_clock,
+    parse_day,
+    parse_duration_days,
+    parse_short_duration,
+)
 
 MAX_COMMAND_CHARS = 4000
 MAX_SUMMARY_CHARS = 1000
@@ -34,11 +43,13 @@ _KIND_WORD = re.compile(r"^[\w\-]{1,32}$")
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True, slots=True)
 class PersonRef:
-    """A contact as the user named it: words, or a platform mention."""
+    """A contact as the user named it: words, a platform mention, or (from a button or a
+    form) the contact's id, which the use case checks belongs to the acting user."""
 
     text: str = ""
     mention_id: str | None = None
     mention_name: str | None = None
+    contact_id: int | None = None
 
     def describe(self) -> str:
         return self.mention_name or self.text or (self.mention_id or "")
@@ -64,6 +75,9 @@ class Log:
     # rather than "Dana" with the kind "white"; the use case takes the one that names a
     # contact. Not part of equality: the same command, read another way.
     alternatives: tuple[Log, ...] = field(default=(), compare=False)
+    # Words this reading is not sure of ("White" between "Dana" and "yesterday"): a reading
+    # with doubts is never written; the use case asks instead.
+    unsure: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +85,23 @@ class AddNote:
     person: PersonRef
     text: str
     follow_up_on: date | None
+    # The day the noted thing happens ("the offsite on Friday"), when the note names one.
+    event_on: date | None = field(default=None, compare=False)
+    # Words that look like a date nobody could read ("next tuesdy"): the answer says so.
+    unread_date: str | None = field(default=None, compare=False)
+    # A date in the text that lies in the past, so it is no reminder ("started Nov 2").
+    past_date: date | None = field(default=None, compare=False)
+    alternatives: tuple[AddNote, ...] = field(default=(), compare=False)
+    unsure: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class SetCadence:
+    """Every `days` days, or every `months` calendar months; neither: no rhythm."""
+
     person: PersonRef
     days: int | None
+    months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +110,10 @@ class AddContact:
     kind: str
     company: str | None
     cadence_days: int | None
+    cadence_months: int | None = None
+    email: str | None = None
+    # What else the line said about them ("VP Sales"): kept as a note, and said so.
+    note: str | None = None
     # `add Lee Park client at Initech #clients` (see parse_add_tagged).
     tags: tuple[str, ...] = ()
 
@@ -101,12 +130,78 @@ class ShowPeople:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowPerson:
+    """Everything Rapport knows about one person (`show Dana`, `who is Dana`, `Dana?`)."""
+
+    person: PersonRef
+    # A bare line ("Dana") read as a name: when it names nobody, this is the answer instead
+    # (the line was probably a mistyped command).
+    unknown: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class EditNote:
+    """`edit n3: new text [on <date>]`; None leaves a part as it is."""
+
+    note_id: int
+    text: str | None = None
+    follow_up_on: date | None = None
+    clear_follow_up: bool = False
+    event_on: date | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EditTouch:
+    """`edit t7 [when] [how][: what you talked about]`; None leaves a part as it is."""
+
+    touchpoint_id: int
+    day: date | None = None
+    kind: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteEntry:
+    """`delete n3` (a note) or `delete t7` (a conversation)."""
+
+    kind: Literal["note", "touchpoint"]
+    entry_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rename:
+    person: PersonRef
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetField:
+    """`set Dana company Acme`: one field of the person registry (`PERSON_FIELDS`)."""
+
+    person: PersonRef
+    field: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Snooze:
-    """Until a day, or for a number of days from the user's today (a button's "1 week")."""
+    """Until a day, for a number of days from the user's today (a button's "1 week"), or
+    for a number of minutes ("2 hours")."""
 
     target: Target
     until: date | None = None
     days: int | None = None
+    minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +273,7 @@ class SetDate:
     kind: Literal["birthday", "anniversary"]
     month: int | None
     day: int | None
+    year: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +407,23 @@ def nudge_button(name: str, nudge_id: int, until: date | None = None) -> Command
     return None
 
 
-Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Snooze | Done
+def person_button(name: str, contact_id: int) -> Command | None:
+    """The typed command behind a person card's one-click buttons (Draft, Snooze 1 week,
+    the confirmed Forget); None for a button that needs a form (Log, Note) or is unknown."""
+    person = PersonRef(contact_id=contact_id)
+    if name == "draft":
+        return Draft(person)
+    if name == "snooze":
+        return Snooze(person, days=7)
+    if name == "show":
+        return ShowPerson(person)
+    if name == "forget":
+        return Forget(person, confirmed=True)
+    return None
+
+
+Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | ShowPerson | Search
+           | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
            | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
            | ShowGoals | SetPersonField | ShowSuggestions | AnswerSuggestion)
@@ -354,12 +466,15 @@ def clip(text: str, limit: int = 40) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
+    # A dash standing alone separates parts ("log Sam - coffee - yesterday"); it says nothing.
+    return [token for token in _TOKEN.findall(text) if token not in ("-", "–", "—", "--")]
 
 
 def _partition_colon(text: str) -> tuple[str, str, str]:
     """Split at the first ":" outside a mention token (Teams ids look like ``29:abc``)."""
     masked = re.sub(r"<@[^>]*>", lambda m: "_" * len(m.group(0)), text)
+    # Nor a colon between digits: "1:1", "10:30".
+    masked = re.sub(r"(?<=\d):(?=\d)", "_", masked)
     index = masked.find(":")
     return (text, "", "") if index < 0 else (text[:index], ":", text[index + 1:])
 
@@ -378,7 +493,7 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
             return PersonRef(text=inner) if inner else None
         if token.startswith("@") and len(token) > 1:
             return PersonRef(text=token[1:])
-    words = " ".join(t.strip("\"“”") for t in tokens).strip()
+    words = " ".join(t.strip("\"“”").rstrip(",;") for t in tokens).strip()
     return PersonRef(text=words) if words else None
 
 
@@ -401,6 +516,11 @@ def _first_person(tokens: list[str]) -> tuple[PersonRef | None, list[str]]:
     return _person_from_tokens(tokens[:1]), tokens[1:]
 
 
+def _is_single_token_name(token: str) -> bool:
+    """A mention or a "quoted name": the name is exactly this token."""
+    return bool(_MENTION.match(token)) or (token[:1] in "\"“" and len(token) >= 2)
+
+
 def _leading_day(tokens: list[str], *, today: date, direction: Literal["past", "future"]
                  ) -> tuple[date | None, list[str]]:
     for size in range(min(len(tokens), 4), 0, -1):
@@ -421,12 +541,11 @@ def _trailing_day(tokens: list[str], *, today: date, direction: Literal["past", 
 
 def _split_kind(words: list[str]) -> tuple[str | None, list[str]]:
     """A touchpoint kind at the start of `words`: a known kind, or None."""
-    lowered = [w.lower() for w in words]
-    if [w.strip(",.") for w in lowered[:2]] == ["in", "person"]:
-        return "in person", words[2:]
-    if lowered and lowered[0].strip(",.") in KNOWN_KINDS:
-        return lowered[0].strip(",."), words[1:]
-    return None, words
+    found = _kind_at(words, 0)
+    if found is None:
+        return None, words
+    kind, size = found
+    return kind, words[size:]
 
 
 def _target(tokens: list[str], verb: str) -> Target | CommandError:
@@ -435,64 +554,334 @@ def _target(tokens: list[str], verb: str) -> Target | CommandError:
     return _check_person(_person_from_tokens(tokens), verb)
 
 
-def parse_log(rest: str, today: date) -> Log | CommandError:
-    head, colon, tail = _partition_colon(rest)
-    if colon:
-        tokens = _tokens(head)
-        day, person_tokens = _trailing_day(tokens, today=today, direction="past")
-        kind: str | None = None
-        if [t.lower() for t in person_tokens[-2:]] == ["in", "person"] \
-                and len(person_tokens) > 2:
-            # "log Dana yesterday in person: lunch": the two-word kind sits before the colon.
-            kind, person_tokens = "in person", person_tokens[:-2]
-            if day is None:
-                day, person_tokens = _trailing_day(person_tokens, today=today, direction="past")
-        if kind is None and day is None and len(person_tokens) > 1:
-            # "log Dana yesterday pairing: ..." or "log Dana coffee: ..." name the kind
-            # before the colon: a known kind, or the user's own word after a date.
-            before_kind = person_tokens[:-1]
-            day, without_day = _trailing_day(before_kind, today=today, direction="past")
-            known_kind, _ = _split_kind(person_tokens[-1:])
-            if day is not None and _KIND_WORD.match(person_tokens[-1]):
-                kind, person_tokens = person_tokens[-1].lower(), without_day
-            elif known_kind:
-                kind, person_tokens = known_kind, before_kind
-        person = _check_person(_person_from_tokens(person_tokens), "log")
-        words = tail.split()
-        if kind is None:
-            kind, words = _split_kind(words)
-    else:
-        person_raw, tokens = _first_person(_tokens(rest))
-        person = _check_person(person_raw, "log")
-        day, tokens = _leading_day(tokens, today=today, direction="past")
-        kind, words = _split_kind(tokens)
-        if kind is None and len(words) == 1 and _KIND_WORD.match(words[0]):
-            kind, words = words[0].lower(), []
+# Ways people name how they talked, mapped to the kinds Rapport stores.
+_KIND_SYNONYMS = {
+    **{kind: kind for kind in KNOWN_KINDS},
+    "phone": "call", "phone call": "call", "video call": "video", "zoom": "video",
+    "teams call": "video", "1:1": "meeting", "one-on-one": "meeting", "1-on-1": "meeting",
+    "e-mail": "email", "mail": "email", "dm": "message", "text": "message", "drinks": "event",
+    "breakfast": "coffee", "coffee chat": "coffee",
+}
+# Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
+_KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
+# Words before a day that belong to it: "on Monday".
+_DAY_FILLERS = ("on",)
+
+
+def _kind_at(tokens: list[str], index: int) -> tuple[str, int] | None:
+    """(kind, tokens used) when a kind starts at `index`, fillers included."""
+    start = index
+    while start < len(tokens) and tokens[start].lower() in _KIND_FILLERS and start - index < 2:
+        start += 1
+    for size in (2, 1):
+        words = [t.lower().strip(",.;!") for t in tokens[start:start + size]]
+        if len(words) == size and " ".join(words) in _KIND_SYNONYMS:
+            return _KIND_SYNONYMS[" ".join(words)], start + size - index
+    return None
+
+
+# Bare words a date reader takes but that mean something else in a log line.
+_NOT_DAY_WORDS = {"now", "sat", "sun", "wed", "mon", "may", "march"}
+
+
+def _day_at(tokens: list[str], index: int, *, today: date,
+            direction: Literal["past", "future"]) -> tuple[date, int] | None:
+    """(day, tokens used) when a day phrase starts at `index` ("on Monday" included)."""
+    start = index + 1 if index < len(tokens) and tokens[index].lower() in _DAY_FILLERS \
+        else index
+    for size in range(min(len(tokens) - start, 4), 0, -1):
+        phrase = " ".join(tokens[start:start + size])
+        if size == 1 and phrase.lower().strip(",.") in _NOT_DAY_WORDS:
+            continue
+        day = parse_day(phrase, today=today, direction=direction)
+        if day is not None:
+            return day, start + size - index
+    return None
+
+
+def _marker_at(tokens: list[str], index: int, today: date) -> bool:
+    """Whether a day or a kind starts at `index`: where a name typed without quotes ends."""
+    word = tokens[index].lower()
+    if word in _KIND_FILLERS + _DAY_FILLERS and index + 1 >= len(tokens):
+        return False
+    return (_day_at(tokens, index, today=today, direction="past") is not None
+            or _kind_at(tokens, index) is not None)
+
+
+@dataclass
+class _Head:
+    day: date | None = None
+    kind: str | None = None
+    words: list[str] = field(default_factory=list)
+
+
+def _read_markers(tokens: list[str], today: date) -> _Head:
+    """Days and kinds from the left, in any order; the rest are the words of a summary. A
+    simple day at the very end counts too ("... about the launch yesterday")."""
+    head = _Head()
+    index = 0
+    while index < len(tokens):
+        if head.day is None and (found := _day_at(tokens, index, today=today,
+                                                  direction="past")) is not None:
+            head.day, used = found
+            index += used
+            continue
+        if head.kind is None and (kind := _kind_at(tokens, index)) is not None:
+            head.kind, used = kind
+            index += used
+            continue
+        break
+    rest = tokens[index:]
+    if head.day is None and len(rest) >= 2:
+        last = " ".join(rest[-2:]).lower()
+        single = rest[-1].lower().strip(",.")
+        if single in ("yesterday", "today") or _WEEKDAY_WORD.match(single):
+            head.day = parse_day(single, today=today, direction="past")
+            rest = rest[:-1]
+            if rest and rest[-1].lower() in (*_DAY_FILLERS, "last") and head.day is not None:
+                if rest[-1].lower() == "last":
+                    head.day = parse_day(last, today=today, direction="past")
+                rest = rest[:-1]
+        elif _AGO.match(" ".join(rest[-3:]).lower()):
+            head.day = parse_day(" ".join(rest[-3:]), today=today, direction="past")
+            rest = rest[:-3]
+    head.words = rest
+    return head
+
+
+_WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
+_AGO = re.compile(r"^\S+ (?:days?|weeks?) ago$")
+
+
+def _log_reading(name: list[str], between: list[str], after: list[str], *, today: date,
+                 default_kind: str, kind: str | None, colon_summary: str | None
+                 ) -> Log | CommandError:
+    """One reading of a log line: `name` is the person, `between` the words up to the first
+    day or kind, `after` the rest."""
+    person = _check_person(_person_from_tokens(name), "log")
     if isinstance(person, CommandError):
         return person
+    head = _read_markers(after, today)
+    day = head.day
+    kind = kind or head.kind
+    unsure = None
+    words = head.words
+    if between:
+        if after or colon_summary is not None:
+            # "log Dana White yesterday coffee": is "White" part of the name?
+            unsure = " ".join(between)
+            words = between + words
+        elif len(between) == 1 and kind is None and _KIND_WORD.match(between[0]):
+            # "log Dana pairing": a kind of the user's own, unless it reads like a name.
+            kind, words = between[0].lower(), []
+            if between[0][:1].isupper():
+                unsure = between[0]
+        else:
+            words = between
+    if colon_summary is None and kind is None and day is not None and len(words) == 1 \
+            and _KIND_WORD.match(words[0]):
+        kind, words = words[0].lower(), []
+    if colon_summary is not None:
+        if words and kind is None and len(words) == 1 and _KIND_WORD.match(words[0]):
+            kind, words = words[0].lower(), []
+        elif words:
+            unsure = unsure or " ".join(words)
+        words = colon_summary.split()
+        if kind is None:
+            kind, words = _split_kind(words)
+            if kind is not None and words and words[0] in (",", "-"):
+                words = words[1:]
+        if day is None and words:
+            # "log Dana: coffee yesterday": a plain day at the end of the summary.
+            last = words[-1].lower().strip(",.;!")
+            if last in ("yesterday", "today") or _WEEKDAY_WORD.match(last):
+                day = parse_day(last, today=today, direction="past")
+                words = words[:-1]
+                if words and words[-1].lower() in ("on", "last"):
+                    words = words[:-1]
+    summary = " ".join(words).strip(" ,;-") or None
     if day is not None and day > today:
         return CommandError("You can only log conversations that already happened.", "log")
     if day is not None and day < today - timedelta(days=3650):
         return CommandError("That date is more than ten years ago.", "log")
-    summary = " ".join(words).strip() or None
     if summary and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
-    alternatives: tuple[Log, ...] = ()
-    if kind and kind not in KNOWN_KINDS and not summary and not person.mention_id:
-        # "log Dana White": the kind "white", or the person "Dana White"?
-        alternatives = (Log(PersonRef(text=f"{person.text} {kind}"), day, "chat", None),)
-    return Log(person=person, day=day, kind=kind or "chat", summary=summary,
-               alternatives=alternatives)
+    return Log(person=person, day=day, kind=kind or default_kind, summary=summary,
+               unsure=unsure)
+
+
+def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
+    """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
+
+    A name typed without quotes may have several words, so every split of the words before
+    the first day or kind is a reading; the use case takes the one that names a contact, and
+    asks when a reading has words it is not sure of.
+    """
+    head_text, colon, tail = _partition_colon(rest)
+    tokens = _tokens(head_text)
+    kind: str | None = None
+    start = 0
+    while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:
+        start += 1  # "had a great lunch with Priya"
+    lead = _kind_at(tokens, start)
+    after_kind = start + lead[1] if lead is not None else 0
+    if lead is not None and after_kind < len(tokens) - 1 and \
+            tokens[after_kind].lower() in _KIND_NOUNS:
+        after_kind += 1  # "coffee catch-up with Lee"
+    kind_first: tuple[str, list[str]] | None = None
+    if lead is not None and after_kind < len(tokens) and tokens[after_kind].lower() in (
+            "with", "w/", "w"):
+        # "log coffee with Dana yesterday", "had lunch with Priya"
+        kind, tokens = lead[0], tokens[after_kind + 1:]
+    elif tokens and tokens[0].lower() in ("with", "to", "w/"):
+        tokens = tokens[1:]
+    elif lead is not None and start == 0 and after_kind < len(tokens) and not colon:
+        # "log call Lee": the kind first, without "with"; also read as a name ("Call Lee").
+        kind_first = (lead[0], tokens[after_kind:])
+    colon_summary = tail.strip() if colon else None
+    if not tokens:
+        return CommandError("Who do you mean? Name a person.", "log")
+    if _is_single_token_name(tokens[0]):
+        ends = [1]
+    else:
+        first_marker = next((i for i in range(1, len(tokens))
+                             if _marker_at(tokens, i, today)), len(tokens))
+        ends = list(range(1, first_marker + 1))
+        if colon:
+            ends.reverse()  # before a colon the whole head is the name ("log Lee Park: call")
+    first_marker = max(ends)
+    readings: list[Log] = []
+    for end in ends:
+        reading = _log_reading(tokens[:end], tokens[end:first_marker], tokens[first_marker:],
+                               today=today, default_kind=default_kind, kind=kind,
+                               colon_summary=colon_summary)
+        if isinstance(reading, CommandError):
+            if not readings and end == ends[-1]:
+                return reading
+            if reading.message.startswith(("You can only", "That date", "Keep the")):
+                return reading
+            continue
+        readings.append(reading)
+    if kind_first is not None:
+        again = parse_log(" ".join(kind_first[1]), today, default_kind=kind_first[0])
+        if isinstance(again, Log) and again.kind == kind_first[0]:
+            readings += [again, *again.alternatives]
+    if not readings:
+        return CommandError("Who do you mean? Name a person.", "log")
+    first, *others = readings
+    return replace(first, alternatives=tuple(others))
+
+
+def log_as(kind: str) -> Callable[[str, date], Log | CommandError]:
+    """The log parser for a phrase that says how ("called Lee" is a call)."""
+
+    def parse(rest: str, today: date) -> Log | CommandError:
+        return parse_log(rest, today, default_kind=kind)
+
+    return parse
 
 
 _FOLLOW_UP = re.compile(r"(?:,|;)?\s+(after|on|by|follow up(?: on)?|remind me(?: on)?)\s+(.+)$",
                         re.IGNORECASE)
+# What a statement's text may end with before a date ("her talk is next Thursday"): the date
+# is then part of the sentence and stays in the note.
+_NEEDS_ITS_DATE = {"is", "are", "was", "were", "be", "been", "'s", "will", "due", "until",
+                   "till", "since", "starts", "start", "begins", "begin", "ends", "end",
+                   "from", "to", "of", "the", "a", "an", "at", "for", "with"}
+
+
+_PAST_TENSE = re.compile(r"\b(?:was|were|had|did|went|started|joined|left|moved|got|"
+                         r"\w+ed)\b", re.IGNORECASE)
+_COPULA_END = re.compile(r"\s+(?:is|are|'s|’s|will be|is on|are on|happens|takes place)$",
+                         re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteDate:
+    """What a note's text says about when: the cleaned text, the follow-up day, the day the
+    noted thing happens, a past day, and words that looked like a date but were not read."""
+
+    text: str
+    follow_up_on: date | None = None
+    event_on: date | None = None
+    past: date | None = None
+    unread: str | None = None
+
+
+def read_note_date(text: str, today: date) -> NoteDate | CommandError:
+    """Dates anywhere in a note: "after Saturday" asks the day after, "on Friday" that day,
+    "her talk is next Thursday" keeps its words and asks on Thursday."""
+    for match in reversed(list(_FOLLOW_UP.finditer(text))):
+        day = parse_day(match.group(2), today=today, direction="future")
+        if day is not None:
+            word = match.group(1).lower()
+            cleaned = text[: match.start()].rstrip(" ,;")
+            if day < today:
+                return CommandError("That follow-up date has already passed.", "note")
+            if day > today + timedelta(days=300) and not re.search(r"\d{4}", match.group(2)) \
+                    and word == "on" and _PAST_TENSE.search(cleaned):
+                # "she started on Nov 2": last Nov 2, not next year's.
+                return NoteDate(text, past=day.replace(year=day.year - 1))
+            copula = _COPULA_END.search(cleaned)
+            if copula is not None and copula.start() > 0:
+                return NoteDate(cleaned[:copula.start()].rstrip(" ,;"), day, day)
+            if word == "after":
+                return _after_event(cleaned, day)
+            event = day if word == "on" else None
+            if cleaned.lower().startswith("after "):
+                return _after_event(cleaned[6:], day)
+            return NoteDate(cleaned, day, event)
+    spans = find_dates(text, today=today, direction="future")
+    unread = ", ".join(date_like_words(text, spans)) or None
+    upcoming = [s for s in spans if s.day >= today]
+    past = [s for s in spans if s.day < today]
+    if not upcoming:
+        return NoteDate(text, past=past[-1].day if past else None, unread=unread)
+    span = upcoming[-1]
+    if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase):
+        # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
+        return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
+    before, after = text[:span.start].rstrip(" ,;"), text[span.end:].strip(" ,;.")
+    cleaned = text
+    if after and before and span.preposition in ("on", "by", "after", "until", "till", "before"):
+        # "follow up on Friday about the contract": the day is kept as data, the words read
+        # on without it.
+        cleaned = f"{before} {after}"
+        if span.preposition == "after":
+            return _after_event(cleaned, span.day)
+        event = span.day if span.preposition == "on" else None
+        return NoteDate(cleaned, span.day, event, unread=unread)
+    copula = _COPULA_END.search(before) if not after else None
+    if copula is not None and copula.start() > 0:
+        # "her talk is next Thursday": the talk, on Thursday (the day is kept as data).
+        return NoteDate(before[:copula.start()].rstrip(" ,;"), span.day, span.day,
+                        unread=unread)
+    if not after and before:
+        last_word = before.split()[-1].lower()
+        if span.preposition in ("on", "by", "after", "before", "until", "till") \
+                or last_word not in _NEEDS_ITS_DATE:
+            cleaned = before
+    if cleaned.lower().startswith("after ") and cleaned is not text:
+        return _after_event(cleaned[6:], span.day)
+    if span.preposition == "after":
+        return _after_event(cleaned, span.day)
+    if span.preposition in ("by", "before", "until", "till"):
+        return NoteDate(cleaned, span.day, None, unread=unread)
+    return NoteDate(cleaned, span.day, span.day, unread=unread)
+
+
+def _after_event(text: str, day: date) -> NoteDate:
+    """"after the offsite on Friday": ask about the offsite the day after Friday."""
+    return NoteDate(text.strip(" ,;"), day + timedelta(days=1), day)
 
 
 def parse_note(rest: str, today: date) -> AddNote | CommandError:
     head, colon, tail = _partition_colon(rest)
-    if colon and head.strip():
-        person = _check_person(_person_from_tokens(_tokens(head)), "note")
+    head_tokens = _tokens(head)
+    while len(head_tokens) > 1 and head_tokens[0].lower() in ("for", "about", "re", "to", "on"):
+        head_tokens = head_tokens[1:]  # "note for Dana: ..."
+    if colon and head_tokens:
+        person = _check_person(_person_from_tokens(head_tokens), "note")
         text = tail.strip()
     else:
         person_raw, tokens = _first_person(_tokens(rest))
@@ -500,74 +889,317 @@ def parse_note(rest: str, today: date) -> AddNote | CommandError:
         text = " ".join(tokens).lstrip(": ").strip()
     if isinstance(person, CommandError):
         return person
-    follow_up: date | None = None
-    for match in reversed(list(_FOLLOW_UP.finditer(text))):
-        day = parse_day(match.group(2), today=today, direction="future")
-        if day is not None:
-            follow_up = day + timedelta(days=1) if match.group(1).lower() == "after" else day
-            text = text[: match.start()].rstrip(" ,;")
-            break
+    return _note(person, text, today)
+
+
+def _note(person: PersonRef, text: str, today: date, *, alternatives: tuple[AddNote, ...] = (),
+          unsure: str | None = None) -> AddNote | CommandError:
     if not text:
         return CommandError("What should I remember? Add the note after the name.", "note")
     if len(text) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep notes under {MAX_SUMMARY_CHARS:,} characters.", "note")
-    if follow_up is not None and follow_up < today:
-        return CommandError("That follow-up date has already passed.", "note")
-    return AddNote(person=person, text=text, follow_up_on=follow_up)
+    read = read_note_date(text, today)
+    if isinstance(read, CommandError):
+        return read
+    if not read.text:
+        return CommandError("What should I remember? Add the note after the name.", "note")
+    return AddNote(person=person, text=read.text, follow_up_on=read.follow_up_on,
+                   event_on=read.event_on, unread_date=read.unread, past_date=read.past,
+                   alternatives=alternatives, unsure=unsure)
+
+
+# "remind me to ask Dana about the offsite next week": what to do, with whom, about what.
+_REMINDER_VERBS = (
+    ("check in with", "check in"), ("catch up with", "catch up"),
+    ("follow up with", "follow up"), ("reach out to", "reach out"), ("talk to", "talk"),
+    ("write to", "write"), ("ask", "ask"), ("call", "call"), ("email", "email"),
+    ("ping", "ping"), ("message", "message"), ("text", "text"), ("thank", "thank"),
+    ("congratulate", "congratulate"), ("invite", "invite"), ("send", "send"), ("wish", "wish"),
+    ("meet", "meet"), ("see", "see"), ("visit", "visit"), ("introduce", "introduce"),
+)
+_TOPIC_WORDS = ("about", "re", "regarding", "how", "what", "whether", "if", "when", "why",
+                "where", "who", "on", "for", "to", "that", "the", "a", "an", "her", "his",
+                "their", "my", "our", "back")
+
+
+def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
+    """`remind me to ask Dana about the offsite next week`, `remind me to call Lee on Friday`,
+    `ask Priya how the offsite went`: a note with its follow-up day."""
+    text = " ".join(rest.split())
+    lowered = text.lower()
+    for prefix in ("remind me to ", "remind me ", "to "):
+        if lowered.startswith(prefix):
+            text, lowered = text[len(prefix):], lowered[len(prefix):]
+            break
+    # "remind me on Friday to ask Dana ...": the day may come before the task.
+    lead = re.match(r"^(.{2,40}?)\s+to\s+", text)
+    lead_day = None
+    if lead and (lead_day := parse_day(lead.group(1).removeprefix("on "), today=today,
+                                       direction="future")) is not None:
+        text = text[lead.end():]
+        lowered = text.lower()
+    if lowered.startswith("about "):
+        text, lowered = text[6:], lowered[6:]
+        verb_phrase = "ask"
+    else:
+        verb_phrase = ""
+        for words, action in _REMINDER_VERBS:
+            if lowered.startswith(words + " "):
+                verb_phrase, text = action, text[len(words) + 1:]
+                break
+        if not verb_phrase:
+            return CommandError("Who should I remind you about? For example “remind me to ask "
+                                "Dana about the offsite next week”.", "note")
+    tokens = _tokens(text)
+    if not tokens:
+        return CommandError("Who do you mean? Name a person.", "note")
+    if _is_single_token_name(tokens[0]) or tokens[0].lower().endswith(("'s", "’s")):
+        ends = [1]
+    else:
+        stop = next((i for i in range(1, len(tokens))
+                     if tokens[i].lower() in _TOPIC_WORDS
+                     or _day_at(tokens, i, today=today, direction="future") is not None
+                     or tokens[i].lower().endswith(("'s", "’s"))), len(tokens))
+        ends = list(range(1, stop + 1))
+    readings: list[AddNote] = []
+    for end in ends:
+        name = list(tokens[:end])
+        possessive = name[-1].lower().endswith(("'s", "’s"))
+        if possessive:
+            name[-1] = name[-1][:-2]
+        person = _check_person(_person_from_tokens(name), "note")
+        if isinstance(person, CommandError):
+            return person
+        between = tokens[end:ends[-1]]
+        topic = " ".join([*between, *tokens[ends[-1]:]])
+        if topic.lower().startswith(("about ", "re ", "regarding ")):
+            topic = topic.split(" ", 1)[1]
+            note_text = topic if verb_phrase == "ask" else f"{verb_phrase} about {topic}"
+        elif verb_phrase == "ask" and topic:
+            note_text = f"ask {topic}"
+        else:
+            note_text = f"{verb_phrase} {topic}".strip()
+        if lead_day is not None and not note_text.lower().endswith(" on"):
+            note_text = f"{note_text} on {lead_day.isoformat()}"
+        if possessive and not between:
+            note_text = f"{verb_phrase} about their {topic}" if verb_phrase != "ask" \
+                else f"their {topic}"
+        reading = _note(person, note_text, today,
+                        unsure=" ".join(between) if between else None)
+        if isinstance(reading, CommandError):
+            if end == ends[-1] and not readings:
+                return reading
+            continue
+        if reading.follow_up_on is None:
+            # A reminder needs a day; a note without one would never remind anyone.
+            return CommandError("When should I remind you? Add a day, for example “remind me "
+                                "to call Lee tomorrow” or “… on Friday”.", "note")
+        readings.append(reading)
+    if not readings:
+        return CommandError("Who do you mean? Name a person.", "note")
+    first, *others = readings
+    return replace(first, alternatives=tuple(others))
+
+
+def _cadence_at_end(tokens: list[str]) -> tuple[Cadence, int] | None:
+    """The rhythm phrase at the end of `tokens` and how many tokens it used."""
+    for size in range(min(len(tokens), 4), 0, -1):
+        cadence = parse_cadence(" ".join(tokens[-size:]))
+        if cadence is not None:
+            return cadence, size
+    return None
+
+
+def _cadence_at_start(tokens: list[str]) -> tuple[Cadence, int] | None:
+    for size in range(min(len(tokens), 4), 0, -1):
+        cadence = parse_cadence(" ".join(tokens[:size]))
+        if cadence is not None:
+            return cadence, size
+    return None
+
+
+HOW_OFTEN = ("How often? For example “2 weeks”, “monthly”, “every other week” or "
+             "“3 months”.")
 
 
 def parse_every(rest: str, today: date) -> SetCadence | CommandError:
     del today
     tokens = _tokens(rest)
-    if tokens and tokens[-1].lower() in ("off", "never", "none"):
+    if tokens and tokens[-1].lower() in ("off", "never", "none", "stop"):
         person = _check_person(_person_from_tokens(tokens[:-1]), "every")
         return person if isinstance(person, CommandError) else SetCadence(person, None)
-    for size in (2, 1):
-        if len(tokens) > size:
-            days = parse_duration_days(" ".join(tokens[-size:]))
-            if days is not None:
-                person = _check_person(_person_from_tokens(tokens[:-size]), "every")
-                if isinstance(person, CommandError):
-                    return person
-                return SetCadence(person, days)
-    return CommandError("How often? For example “2 weeks”, “6w” or “3 months”.", "every")
+    found = _cadence_at_end(tokens)
+    name = tokens[:-found[1]] if found else []
+    if found is None or not name:
+        # "every 2 weeks Dana": the rhythm first.
+        found = _cadence_at_start(tokens)
+        name = tokens[found[1]:] if found else []
+    if found is None or not name:
+        if found is None and len(tokens) > 1 and any(ch.isdigit() for ch in rest):
+            return CommandError(HOW_OFTEN, "every")
+        if found is not None or len(tokens) > 1:
+            if not name and found is not None:
+                return CommandError("Who do you mean? Name a person.", "every")
+        return CommandError(HOW_OFTEN, "every")
+    person = _check_person(_person_from_tokens(name), "every")
+    if isinstance(person, CommandError):
+        return person
+    cadence = found[0]
+    return SetCadence(person, cadence.days, cadence.months)
+
+
+# Words that are not a name anyone is called: "add colleague" is a mistake, not a person.
+NOT_NAMES = frozenset({"colleague", "colleagues", "client", "clients", "me", "myself",
+                       "someone", "somebody", "person", "people", "contact", "contacts",
+                       "a", "an", "the", "new", "my", "friend", "him", "her", "them",
+                       "everyone", "nobody", "here", "everybody"})
+# Words of a job title: a name without commas that holds one is asked about, not stored.
+_TITLE_WORDS = frozenset({"vp", "svp", "evp", "ceo", "cto", "cfo", "coo", "cmo", "cpo",
+                          "director", "manager", "head", "engineer", "lead", "founder",
+                          "president", "sales", "marketing", "recruiter", "designer",
+                          "developer", "partner", "chief", "officer", "intern", "analyst",
+                          "consultant", "pm", "em", "product"})
+_EMAIL = re.compile(r"^[^@\s<>\"“”]{1,64}@[^@\s<>]{1,255}\.[^@\s<>.]{1,63}$")
+_KINDS_OF_PERSON = {"colleague": "colleague", "client": "client", "customer": "client",
+                    "coworker": "colleague", "co-worker": "colleague",
+                    "teammate": "colleague"}
+
+
+def _split_commas(text: str) -> list[str]:
+    """Comma-separated parts, leaving commas inside quotes alone."""
+    parts, current, quote = [], "", ""
+    for ch in text:
+        if quote:
+            current += ch
+            if ch == quote or (quote == "“" and ch == "”"):
+                quote = ""
+        elif ch in "\"“":
+            quote, current = ch, current + ch
+        elif ch in ",;":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+@dataclass
+class _Adding:
+    kind: str = "colleague"
+    kind_set: bool = False
+    company: str | None = None
+    cadence: Cadence | None = None
+    email: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _add_part(words: list[str], adding: _Adding, *, first: bool) -> list[str] | CommandError:
+    """Read kind, company, rhythm and email out of one part; return the words left (the name
+    in the first part)."""
+    name: list[str] = []
+    index = 0
+    while index < len(words):
+        word = words[index].lower().strip("()")
+        if word in ("as", "is") and index + 1 < len(words):
+            index += 1
+            continue
+        if word in ("a", "an", "new", "my"):
+            following = next((w.lower() for w in words[index + 1:]
+                              if w.lower() not in ("a", "an", "new", "my")), "")
+            if following in _KINDS_OF_PERSON:
+                index += 1  # "add a new client called Jo Kim"
+                continue
+        if word in _KINDS_OF_PERSON and (name or not first or index + 1 < len(words)):
+            adding.kind, adding.kind_set = _KINDS_OF_PERSON[word], bool(name) or not first
+            index += 1
+            if index < len(words) and words[index].lower() in ("called", "named"):
+                index += 1
+            continue
+        if word in ("at", "from", "with") and (name or not first) and index + 1 < len(words):
+            end = index + 1
+            while end < len(words) and words[end].lower() not in (
+                    "every", "colleague", "client", "as") and parse_cadence(
+                    words[end]) is None and not _EMAIL.match(words[end]):
+                end += 1
+            company = " ".join(t.strip("\"“”()") for t in words[index + 1:end])[:200]
+            adding.company = company or None
+            index = end
+            continue
+        if word == "every" and (name or not first):
+            found = _cadence_at_start(words[index:index + 4]) or _cadence_at_start(
+                words[index + 1:index + 4])
+            if found is None:
+                return CommandError("How often? For example “every 2 weeks” or “monthly”.",
+                                    "add")
+            adding.cadence = found[0]
+            index += found[1] + (0 if words[index].lower() == "every" and parse_cadence(
+                " ".join(words[index:index + found[1]])) else 1)
+            continue
+        if (name or not first) and (found := _cadence_at_start(words[index:])) is not None \
+                and words[index].lower() not in ("a", "an", "one", "two"):
+            adding.cadence = found[0]
+            index += found[1]
+            continue
+        if _EMAIL.match(words[index].strip("<>()")):
+            adding.email = words[index].strip("<>()").lower()
+            index += 1
+            continue
+        if words[index].startswith("(") and words[-1].endswith(")") and name:
+            adding.company = " ".join(words[index:]).strip("()")[:200] or None
+            break
+        if name and (adding.kind_set or adding.company or adding.cadence or adding.email) \
+                and first:
+            return CommandError(f"I did not understand “{clip(words[index])}”.", "add")
+        name.append(words[index])
+        index += 1
+    return name
 
 
 def parse_add(rest: str, today: date) -> AddContact | CommandError:
+    """`add Lee Park client at Acme every 6 weeks`, `add Hiro Tanaka, VP Sales at Umbrella,
+    monthly`, `add client Lee Park (Acme)`."""
     del today
-    tokens = _tokens(rest)
-    kind, company, cadence = "colleague", None, None
-    name_tokens: list[str] = []
-    index = 0
-    while index < len(tokens):
-        word = tokens[index].lower()
-        if word in ("colleague", "client") and name_tokens:
-            kind = word
-        elif word == "at" and name_tokens and index + 1 < len(tokens):
-            end = index + 1
-            while end < len(tokens) and tokens[end].lower() not in ("every", "colleague",
-                                                                      "client"):
-                end += 1
-            company = " ".join(t.strip("\"“”") for t in tokens[index + 1:end])[:200] or None
-            index = end
+    parts = _split_commas(rest) or [""]
+    adding = _Adding()
+    name_words = _add_part(_tokens(parts[0]), adding, first=True)
+    if isinstance(name_words, CommandError):
+        return name_words
+    for part in parts[1:]:
+        words = _tokens(part)
+        if not words:
             continue
-        elif word == "every" and name_tokens:
-            duration = " ".join(tokens[index + 1:index + 3])
-            cadence = parse_duration_days(duration) or parse_duration_days(
-                " ".join(tokens[index + 1:index + 2]))
-            if cadence is None:
-                return CommandError("How often? For example “every 2 weeks”.", "add")
-            index += 3 if parse_duration_days(duration) else 2
-            continue
-        else:
-            if kind != "colleague" or company or cadence:
-                return CommandError(f"I did not understand “{clip(tokens[index])}”.", "add")
-            name_tokens.append(tokens[index])
-        index += 1
-    person = _check_person(_person_from_tokens(name_tokens), "add")
+        lowered = [w.lower() for w in words]
+        # "VP Sales at Umbrella": a role at a company ("colleague at Initech" is a kind).
+        role = lowered[:lowered.index("at", 1)] if "at" in lowered[1:] else []
+        if role and lowered[0] not in ("at", "from", "every") and not all(
+                w in _KINDS_OF_PERSON or w in ("a", "an") for w in role):
+            at = lowered.index("at", 1)
+            adding.notes.append(" ".join(words[:at]))
+            words = words[at:]
+        leftover = _add_part(words, adding, first=False)
+        if isinstance(leftover, CommandError):
+            return leftover
+        if leftover:
+            adding.notes.append(" ".join(leftover))
+    person = _check_person(_person_from_tokens(name_words), "add")
     if isinstance(person, CommandError):
         return person
-    return AddContact(person=person, kind=kind, company=company, cadence_days=cadence)
+    if not person.mention_id:
+        lowered = [w.lower().strip(".,") for w in person.text.split()]
+        if not lowered or all(word in NOT_NAMES for word in lowered):
+            return CommandError("Who should I add? Give their name, for example “add Dana "
+                                "Scully colleague”.", "add")
+        quoted = _is_single_token_name(name_words[0]) if name_words else False
+        if not quoted and (len(lowered) > 4 or any(w in _TITLE_WORDS for w in lowered[1:])):
+            return CommandError(f"Is “{clip(person.text)}” their whole name? Put the name first "
+                                "and the rest after a comma, for example “add Hiro Tanaka, VP "
+                                "Sales at Umbrella”, or put the name in quotes.", "add")
+    cadence = adding.cadence or Cadence()
+    note = "; ".join(adding.notes)[:MAX_SUMMARY_CHARS] or None
+    return AddContact(person=person, kind=adding.kind, company=adding.company,
+                      cadence_days=cadence.days, cadence_months=cadence.months,
+                      email=adding.email, note=note)
 
 
 MAX_SNOOZE = timedelta(days=366)
@@ -585,11 +1217,16 @@ def snooze_problem(until: date, today: date) -> str | None:
 def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
     tokens = _tokens(rest)
     until: date | None = None
+    minutes: int | None = None
     for size in (3, 2, 1):
         if len(tokens) > size:
             phrase = [t.lower() for t in tokens[-size:]]
             if phrase[0] in ("for",):
                 phrase = phrase[1:]
+            short = parse_short_duration(" ".join(phrase))
+            if short is not None:
+                minutes, tokens = int(short.total_seconds() // 60), tokens[:-size]
+                break
             if phrase and phrase[0] == "until":
                 day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
             else:
@@ -599,6 +1236,14 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
             if day is not None:
                 until, tokens = day, tokens[:-size]
                 break
+    if tokens and _NUDGE_REF.match(tokens[0]) and len(tokens) > 1:
+        # "snooze #6 2 blorps": the number is clear, the time is not.
+        return CommandError(f"I couldn't read “{clip(' '.join(tokens[1:]))}” as a time. Try "
+                            f"“snooze {tokens[0]} 2 days”, “snooze {tokens[0]} until Friday” "
+                            f"or “snooze {tokens[0]} 2 hours”.", "snooze")
+    if minutes is not None:
+        target = _target(tokens, "snooze")
+        return target if isinstance(target, CommandError) else Snooze(target, minutes=minutes)
     if until is None:
         until = today + timedelta(days=1)
     problem = snooze_problem(until, today)
@@ -611,7 +1256,10 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
 def parse_done(rest: str, today: date) -> Done | CommandError:
     del today
     head, _, tail = _partition_colon(rest)
-    target = _target(_tokens(head), "done")
+    tokens = _tokens(head)
+    if len(tokens) > 1 and tokens[0].lower() in ("with", "talking to", "for"):
+        tokens = tokens[1:]  # "done with Tom"
+    target = _target(tokens, "done")
     if isinstance(target, CommandError):
         return target
     summary = tail.strip() or None
@@ -628,8 +1276,12 @@ def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
 
 def parse_pause(rest: str, today: date) -> Pause | CommandError:
     words = rest.lower().split()
+    while words and words[0] in ("nudges", "reminders", "everything", "all", "me", "it"):
+        words = words[1:]  # "pause nudges for a week"
     if not words:
         return Pause(None)
+    if words[0] in ("till", "til", "through", "to"):
+        words[0] = "until"
     if words[0] == "until":
         day = parse_day(" ".join(words[1:]), today=today, direction="future")
     elif words[0] == "for":
@@ -756,33 +1408,71 @@ def parse_settings(rest: str, today: date) -> Settings | CommandError:
     return CommandError(f"There is no setting called “{clip(name)}”.", "settings")
 
 
+_DATE_KINDS = {"birthday": "birthday", "bday": "birthday", "b-day": "birthday",
+               "birthdate": "birthday", "anniversary": "anniversary",
+               "work-anniversary": "anniversary"}
+
+
 def parse_date(rest: str, today: date) -> SetDate | CommandError:
-    del today
     tokens = _tokens(rest)
-    lowered = [t.lower() for t in tokens]
+    lowered = [t.lower().strip(":,") for t in tokens]
     for index, word in enumerate(lowered):
-        if word in ("birthday", "anniversary"):
-            person = _check_person(_person_from_tokens(tokens[:index]), "date")
+        if word in _DATE_KINDS:
+            name = list(tokens[:index])
+            if name and name[-1].lower() == "work" and word == "anniversary":
+                name = name[:-1]
+            if name and name[-1].lower().endswith(("'s", "’s")):
+                name[-1] = name[-1][:-2]
+            person = _check_person(_person_from_tokens(name), "date")
             if isinstance(person, CommandError):
                 return person
             kind: Literal["birthday", "anniversary"] = (
-                "birthday" if word == "birthday" else "anniversary")
-            value = " ".join(lowered[index + 1:])
-            if value in ("off", "none", "remove"):
+                "birthday" if _DATE_KINDS[word] == "birthday" else "anniversary")
+            value_words = lowered[index + 1:]
+            while value_words and value_words[0] in ("is", "on", "=", "-"):
+                value_words = value_words[1:]
+            value = " ".join(value_words)
+            if value in ("off", "none", "remove", "delete", "forget"):
                 return SetDate(person, kind, None, None)
-            month_day = _month_day(value)
-            if month_day is None:
-                return CommandError("Which day? For example “May 4” or “4 May”.", "date")
-            return SetDate(person, kind, *month_day)
+            read = month_day_year(value, today)
+            if isinstance(read, str):
+                return CommandError(read, "date")
+            return SetDate(person, kind, *read)
     return CommandError("Say which date: “birthday” or “anniversary”.", "date")
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WHICH_DAY = "Which day? For example “May 4”, “4 May” or “March 1 2019”."
+
+
+def month_day_year(value: str, today: date) -> tuple[int, int, int | None] | str:
+    """'May 4', '4 May', '12/24', 'March 1 2019', '2019-03-01' -> (month, day, year or None);
+    a short answer when it is not a day of the year (or the year is in the future)."""
+    value = value.strip().strip(".")
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    year: int | None = None
+    if match:
+        year, month_day = int(match.group(1)), _month_day(f"{match.group(2)}/{match.group(3)}")
+    else:
+        match = re.fullmatch(r"(.+?),?\s+(\d{4})", value)
+        if match:
+            year, value = int(match.group(2)), match.group(1)
+        month_day = _month_day(value)
+    if month_day is None:
+        return _WHICH_DAY
+    if year is not None:
+        if not 1900 <= year <= today.year:
+            return "That year is not in the past; say the day without it, e.g. “May 4”."
+        try:
+            date(year, *month_day)
+        except ValueError:
+            return _WHICH_DAY
+    return month_day[0], month_day[1], year
 
 
 def _month_day(value: str) -> tuple[int, int] | None:
     match = re.fullmatch(r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?"
-                         r"\s+([a-z]{3,9})\.?|(\d{1,2})[/-](\d{1,2})", value.strip())
+                         r"\s+(?:of\s+)?([a-z]{3,9})\.?|(\d{1,2})[/-](\d{1,2})", value.strip())
     if not match:
         return None
     if match.group(1) or match.group(4):
@@ -807,8 +1497,17 @@ def parse_forget(rest: str, today: date) -> Forget | CommandError:
         if len(words) == 2 and not confirmed:
             return CommandError("To delete all your data, type “forget me confirm”.", "forget")
         return Forget(None, confirmed)
-    person = _check_person(_person_from_tokens(_tokens(rest)), "forget")
-    return person if isinstance(person, CommandError) else Forget(person)
+    tokens = _tokens(rest)
+    confirmed = bool(tokens) and tokens[-1].lower().strip(",.!") in ("confirm", "confirmed",
+                                                                     "yes")
+    if confirmed:
+        tokens = tokens[:-1]
+        if tokens and tokens[-1] in (",", "-"):
+            tokens = tokens[:-1]
+        if tokens:
+            tokens[-1] = tokens[-1].rstrip(",")
+    person = _check_person(_person_from_tokens(tokens), "forget")
+    return person if isinstance(person, CommandError) else Forget(person, confirmed)
 
 
 def no_arguments(factory: Callable[[], C], verb: str) -> Callable[[str, date], C | CommandError]:
@@ -966,8 +1665,7 @@ def parse_add_tagged(rest: str, today: date) -> AddContact | CommandError:
     parsed = parse_add(" ".join(t for t in tokens if not _HASHTAG.match(t)), today)
     if isinstance(parsed, CommandError):
         return parsed
-    return AddContact(person=parsed.person, kind=parsed.kind, company=parsed.company,
-                      cadence_days=parsed.cadence_days, tags=tags)
+    return replace(parsed, tags=tags)
 
 
 def parse_suggestions(rest: str, today: date) -> ShowSuggestions | CommandError:
@@ -995,3 +1693,301 @@ def answer_parser(answer: SuggestionAnswer) -> Callable[[str, date],
         return AnswerSuggestion(int(match.group(1)), answer)
 
     return parse
+# --------------------------------------------------------------------------- a person at a glance
+def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
+    """`show Dana`, `who is Dana`, `who's Dana?`, `show me Dana`."""
+    del today
+    text = rest.strip().rstrip("?!. ").strip()
+    for lead in ("is ", "'s ", "’s ", "me ", "about "):
+        if text.lower().startswith(lead):
+            text = text[len(lead):].strip()
+    if text.lower() in ("is", "me", ""):
+        return CommandError("Who? For example “show Dana”.", "show")
+    person = _check_person(_person_from_tokens(_tokens(text)), "show")
+    return person if isinstance(person, CommandError) else ShowPerson(person)
+
+
+MAX_SEARCH_CHARS = 100
+
+
+def parse_search(rest: str, today: date) -> Search | CommandError:
+    del today
+    words = " ".join(rest.strip().strip("\"“”").split())
+    if not words:
+        return CommandError("Search for what? For example “search hiking”.", "search")
+    if len(words) > MAX_SEARCH_CHARS:
+        return CommandError(f"Search for at most {MAX_SEARCH_CHARS} characters.", "search")
+    return Search(words)
+
+
+def parse_undo(rest: str, today: date) -> Undo | CommandError:
+    del today
+    if rest.strip().lower().strip(".!") not in ("", "that", "it", "last", "this", "please"):
+        return CommandError("“undo” reverses your last change; type it again to go further "
+                            "back.", "undo")
+    return Undo()
+
+
+# --------------------------------------------------------------------------- corrections
+_HANDLE = re.compile(r"^([ntNT])(\d{1,12}):?$")
+HANDLE_HELP = ("Name a note or conversation by its handle from “show”, for example "
+               "“n3” or “t7”.")
+
+
+def parse_handle(token: str) -> tuple[Literal["note", "touchpoint"], int] | None:
+    """'n3' -> ("note", 3), 't7' -> ("touchpoint", 7)."""
+    match = _HANDLE.match(token.strip())
+    if not match:
+        return None
+    return ("note" if match.group(1).lower() == "n" else "touchpoint"), int(match.group(2))
+
+
+def parse_edit(rest: str, today: date) -> EditNote | EditTouch | SetField | CommandError:
+    """`edit n3: new text [on <date>]`, `edit n3 on Friday`, `edit n3 no date`,
+    `edit t7 yesterday call: new summary`."""
+    head, colon, tail = _partition_colon(rest)
+    tokens = _tokens(head)
+    handle = parse_handle(tokens[0]) if tokens else None
+    if handle is None and tokens:
+        # "change Lee's company to Initech": a person's detail, as `set` says it.
+        fields = [i for i, t in enumerate(tokens) if FIELD_ALIASES.get(
+            t.lower(), t.lower()) in PERSON_FIELDS]
+        if fields and fields[0] > 0:
+            words = list(tokens)
+            owner = words[fields[0] - 1]
+            if owner.lower().endswith(("'s", "’s")):
+                words[fields[0] - 1] = owner[:-2]
+            return parse_set(" ".join(words), today)
+    if handle is None:
+        return CommandError(HANDLE_HELP, "edit")
+    kind, entry_id = handle
+    words = tokens[1:]
+    text = tail.strip() if colon else None
+    if kind == "note":
+        return _edit_note(entry_id, words, text, today)
+    head_info = _read_markers(words, today)
+    summary = text
+    if head_info.words:
+        if len(head_info.words) == 1 and head_info.kind is None and _KIND_WORD.match(
+                head_info.words[0]):
+            head_info.kind = head_info.words[0].lower()
+        else:
+            return CommandError(f"I did not understand “{clip(' '.join(head_info.words))}”. "
+                                "Put the new summary after a colon.", "edit")
+    if head_info.day is not None and head_info.day > today:
+        return CommandError("You can only log conversations that already happened.", "edit")
+    if summary is not None and len(summary) > MAX_SUMMARY_CHARS:
+        return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "edit")
+    if head_info.day is None and head_info.kind is None and summary is None:
+        return CommandError("What should change? For example “edit t7: coffee about Q3” or "
+                            "“edit t7 yesterday”.", "edit")
+    return EditTouch(entry_id, day=head_info.day, kind=head_info.kind, summary=summary)
+
+
+def _edit_note(note_id: int, words: list[str], text: str | None, today: date
+               ) -> EditNote | CommandError:
+    rest = " ".join(words).lower()
+    if rest in ("no date", "no reminder", "no follow up", "no follow-up", "off"):
+        if text:
+            return CommandError("Say either the new text or “no date”, one at a time.", "edit")
+        return EditNote(note_id, clear_follow_up=True)
+    if text is not None:
+        combined = f"{text} {' '.join(words)}".strip() if words else text
+        if not combined:
+            return CommandError("What should the note say? Put the text after the colon.",
+                                "edit")
+        if len(combined) > MAX_SUMMARY_CHARS:
+            return CommandError(f"Keep notes under {MAX_SUMMARY_CHARS:,} characters.", "edit")
+        read = read_note_date(combined, today)
+        if isinstance(read, CommandError):
+            return CommandError(read.message, "edit")
+        if not read.text:
+            return CommandError("What should the note say? Put the text after the colon.",
+                                "edit")
+        return EditNote(note_id, text=read.text, follow_up_on=read.follow_up_on,
+                        event_on=read.event_on)
+    phrase = " ".join(words)
+    after = phrase.lower().startswith("after ")
+    day = parse_day(phrase.split(" ", 1)[1] if phrase.lower().startswith(("on ", "after "))
+                    else phrase, today=today, direction="future") if phrase else None
+    if day is None:
+        return CommandError("What should change? For example “edit n3: new text”, “edit n3 on "
+                            "Friday” or “edit n3 no date”.", "edit")
+    if day < today:
+        return CommandError("That follow-up date has already passed.", "edit")
+    follow = day + timedelta(days=1) if after else day
+    return EditNote(note_id, follow_up_on=follow, event_on=day)
+
+
+def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
+    """`delete n3`, `delete t7`; `delete Dana` means forgetting Dana (which asks first)."""
+    tokens = _tokens(rest)
+    if len(tokens) == 2 and tokens[0].lower() in ("note", "conversation", "touchpoint", "entry",
+                                                   "log", "the"):
+        tokens = tokens[1:]  # "delete note n3"
+    if len(tokens) == 1 and (handle := parse_handle(tokens[0])) is not None:
+        return DeleteEntry(*handle)
+    if not tokens:
+        return CommandError(HANDLE_HELP, "delete")
+    if any(parse_handle(t) for t in tokens):
+        return CommandError("Delete one entry at a time, for example “delete t7”.", "delete")
+    return parse_forget(rest, today)
+
+
+def parse_rename(rest: str, today: date) -> Rename | CommandError:
+    """`rename Dana Scully to Dana Mulder` (also "as")."""
+    del today
+    tokens = _tokens(rest)
+    lowered = [t.lower() for t in tokens]
+    for word in ("to", "as", "->", "→"):
+        if word in lowered[1:]:
+            at = lowered.index(word, 1)
+            person = _check_person(_person_from_tokens(tokens[:at]), "rename")
+            if isinstance(person, CommandError):
+                return person
+            new = _check_person(_person_from_tokens(tokens[at + 1:]), "rename")
+            if isinstance(new, CommandError) or new.mention_id:
+                return CommandError("What is the new name? For example “rename Dana Scully to "
+                                    "Dana Mulder”.", "rename")
+            if all(w.lower() in NOT_NAMES for w in new.text.split()):
+                return CommandError("That is not a name; give the new name in full.",
+                                    "rename")
+            return Rename(person, new.text)
+    return CommandError("Say the new name after “to”, for example “rename Dana Scully to Dana "
+                        "Mulder”.", "rename")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonField:
+    """One field of a person that `set <person> <field> <value>` may change.
+
+    `read` turns the typed value into what is stored (None clears it) or returns a short
+    problem; `column` is the contact column it is stored in; `label` is how answers name it.
+    A new field (per-person AI, "sensitive") is one more entry in `PERSON_FIELDS`.
+    """
+
+    name: str
+    column: str
+    label: str
+    read: Callable[[str], tuple[str | None] | str]
+    example: str
+
+
+_CLEAR = ("none", "-", "clear", "off", "nothing", "remove", "delete")
+
+
+def _read_company(value: str) -> tuple[str | None] | str:
+    if value.lower() in _CLEAR:
+        return (None,)
+    if len(value) > 200:
+        return "Keep the company under 200 characters."
+    return (value,)
+
+
+def _read_email(value: str) -> tuple[str | None] | str:
+    if value.lower() in _CLEAR:
+        return (None,)
+    email = value.strip("<>").lower()
+    if email.startswith("mailto:"):
+        email = email[7:]
+    if not _EMAIL.match(email) or len(email) > 320:
+        return f"“{clip(value)}” is not an email address."
+    return (email,)
+
+
+def _read_kind(value: str) -> tuple[str | None] | str:
+    kind = _KINDS_OF_PERSON.get(value.lower())
+    if kind is None:
+        return "Kind is colleague or client."
+    return (kind,)
+
+
+PERSON_FIELDS: dict[str, PersonField] = {
+    "company": PersonField("company", "company", "company", _read_company,
+                           "set Dana company Acme"),
+    "email": PersonField("email", "email", "email", _read_email,
+                         "set Dana email dana@acme.com"),
+    "kind": PersonField("kind", "kind", "kind", _read_kind, "set Dana kind client"),
+}
+FIELD_ALIASES = {"org": "company", "organisation": "company", "organization": "company",
+                  "employer": "company", "e-mail": "email", "mail": "email", "type": "kind"}
+
+
+def parse_set(rest: str, today: date) -> SetField | CommandError:
+    """`set Dana company Acme`, `set Dana Scully email dana@acme.com`, `set Dana kind client`."""
+    del today
+    tokens = _tokens(rest)
+    fields = ", ".join(PERSON_FIELDS)
+    for index in range(1, len(tokens)):
+        word = tokens[index].lower().strip(":")
+        name = FIELD_ALIASES.get(word, word)
+        if name not in PERSON_FIELDS:
+            continue
+        owner = list(tokens[:index])
+        if owner and owner[-1].lower().endswith(("'s", "’s")):
+            owner[-1] = owner[-1][:-2]  # "set Priya's company to Hooli"
+        person = _check_person(_person_from_tokens(owner), "set")
+        if isinstance(person, CommandError):
+            return person
+        value_tokens = tokens[index + 1:]
+        if value_tokens and value_tokens[0].lower() in ("to", "=", "is", "as", ":"):
+            value_tokens = value_tokens[1:]
+        value = " ".join(t.strip("\"“”") for t in value_tokens).strip()
+        spec = PERSON_FIELDS[name]
+        if not value:
+            return CommandError(f"Set {spec.label} to what? For example “{spec.example}”.",
+                                "set")
+        read = spec.read(value)
+        if isinstance(read, str):
+            return CommandError(read, "set")
+        return SetField(person, name, read[0])
+    return CommandError(f"Which field? One of: {fields}. For example “set Dana company Acme”.",
+                        "set")
+
+
+def reminder_as(verb: str) -> Callable[[str, date], AddNote | CommandError]:
+    """The reminder parser for a phrase that starts with what to do ("ask Priya ...",
+    "follow up with Lee on Friday ...")."""
+
+    def parse(rest: str, today: date) -> AddNote | CommandError:
+        return parse_reminder(f"{verb} {rest}", today)
+
+    return parse
+
+
+def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote | CommandError]:
+    """"talk to Sam every month" sets a rhythm; "talk to Sam on Friday" is a reminder."""
+
+    def parse(rest: str, today: date) -> SetCadence | AddNote | CommandError:
+        if _cadence_at_end(_tokens(rest)) is not None:
+            return parse_every(rest, today)
+        return parse_reminder(f"{verb} {rest}", today)
+
+    return parse
+
+
+_ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
+# Words after a kind that name the same thing: "coffee catch-up", "lunch meeting".
+_KIND_NOUNS = ("catch-up", "catchup", "break", "meeting", "date", "chat", "session")
+
+
+def starts_with_kind(tokens: list[str]) -> bool:
+    """"phone call with Ana", "quick call with Lee", "coffee w/ Marco": a log line that starts
+    with how you talked."""
+    index = 0
+    while index < len(tokens) and tokens[index].lower() in _ADJECTIVES:
+        index += 1
+    found = _kind_at(tokens, index)
+    if found is None:
+        return False
+    after = index + found[1]
+    if after < len(tokens) and tokens[after].lower() in _KIND_NOUNS:
+        after += 1
+    return after < len(tokens) and tokens[after].lower() in ("with", "w/", "w")
+
+
+def parse_kind_first(rest: str, today: date) -> Log | CommandError:
+    """A log line that starts with the kind: adjectives go, "w/" reads as "with"."""
+    tokens = _tokens(rest)
+    words = ["with" if t.lower() in ("w/", "w") else t for t in tokens]
+    return parse_log(" ".join(words), today)

@@ -124,6 +124,8 @@ class Turn:
     now: datetime
     # Display names of @mentioned people, looked up before the unit of work when needed.
     mention_names: Mapping[str, str] = field(default_factory=dict)
+    # Whether an AI provider is set up (settings say "template drafts" otherwise).
+    ai_configured: bool = True
 
     @property
     def today(self) -> date:

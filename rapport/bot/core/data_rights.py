@@ -26,6 +26,9 @@ def export_data(turn: Turn) -> dict[str, Any]:
     tables = queries.user_rows(turn.session, turn.user.user_id)
     [user] = tables.pop("user")
     result: dict[str, Any] = {"user": user, "exported_at": turn.now, **tables}
+    for entry in result["undo_history"]:
+        # What `undo` can still reverse, with the before-images it keeps (see journal.py).
+        entry["payload"] = json.loads(entry["payload"]) if entry["payload"] else None
     result["sent_to_ai_providers"] = [
         {"draft_id": d["id"], "provider": d["provider"], "model": d["model"],
          "sent": json.loads(d["sent_context"]) if d["sent_context"] else None,
@@ -47,7 +50,7 @@ async def export(core: Rapport, ctx: UserContext, command: c.Export) -> Reply:
 
 def forget(turn: Turn, command: c.Forget) -> Reply:
     if command.person is not None:
-        return forget_person(turn, command.person)
+        return forget_person(turn, command.person, confirmed=command.confirmed)
     if not command.confirmed:
         return Reply(FORGET_ME_WARNING)
     queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)

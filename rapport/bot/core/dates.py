@@ -1,24 +1,39 @@
-"""Natural date and duration phrases in the user's time zone ("yesterday", "in 2 weeks")."""
+"""Natural date and duration phrases in the user's time zone ("yesterday", "in 2 weeks").
+
+Two entry points: `parse_day` reads a phrase that is only a date; `find_dates` finds the
+dates inside free text ("her talk is next Thursday"), using dateparser's `search_dates` to
+find candidates and `parse_day` to accept only what it reads with certainty. `date_like_words`
+spots what looks like a date but was not read ("next tuesdy"), so a note can say so.
+"""
 
 from __future__ import annotations
 
+import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rapidfuzz import fuzz, process
 
 from rapport.scheduler.planner import zone
 
 Direction = Literal["past", "future"]
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_WEEKDAY_ABBREVIATIONS = {name[:3]: index for index, name in enumerate(_WEEKDAYS)}
+_WEEKDAY_ABBREVIATIONS = {**{name[:3]: index for index, name in enumerate(_WEEKDAYS)},
+                          "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"]
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7,
           "m": 30, "mo": 30, "month": 30, "months": 30, "y": 365, "yr": 365, "year": 365,
           "years": 365}
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
-_DURATION = re.compile(r"^(\d{1,4}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
+                 "a couple of": 2, "couple of": 2, "a couple": 2}
+_DURATION = re.compile(r"^(\d{1,4}|a couple of|couple of|a couple|a|an|one|two|three|four|five|six"
+                       r"|seven|eight|nine|ten|twelve)"
                        r"\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b")
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?$")
@@ -46,7 +61,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     phrase = " ".join(text.lower().strip(" ,.").split())
     if not phrase or len(phrase) > _MAX_PHRASE:
         return None
-    simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1}
+    simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1, "last night": -1,
+              "this morning": 0, "earlier today": 0, "tomorrow morning": 1}
     if phrase in simple:
         return today + timedelta(days=simple[phrase])
     if _ISO.match(phrase):
@@ -78,7 +94,37 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return today + timedelta(days=7 if phrase == "next week" else 30)
     if phrase in ("last week", "last month"):
         return today - timedelta(days=7 if phrase == "last week" else 30)
+    special = _special_day(phrase, today=today, direction=direction)
+    if special is not None:
+        return special
+    if len(words) > 1 and words[-1] in _TIMES_OF_DAY:
+        # "yesterday afternoon", "friday morning": the day is what counts.
+        return parse_day(" ".join(words[:-1]), today=today, direction=direction)
     return _parse_with_dateparser(phrase, today=today, direction=direction)
+
+
+_TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "lunchtime", "noon")
+
+
+def _special_day(phrase: str, *, today: date, direction: Direction) -> date | None:
+    """'tonight', 'this weekend', 'end of the week' (EOW), 'end of the month' (EOM)."""
+    phrase = phrase.removeprefix("the ")
+    if phrase == "tonight":
+        return today
+    if phrase in ("weekend", "this weekend", "next weekend", "last weekend"):
+        saturday = 5
+        if direction == "past" or phrase == "last weekend":
+            return today - timedelta(days=((today.weekday() - saturday) % 7) or 7)
+        ahead = (saturday - today.weekday()) % 7
+        if phrase == "next weekend" and ahead < 7:
+            ahead += 7 if today.weekday() >= saturday else 0
+        return today + timedelta(days=ahead)
+    if phrase in ("end of the week", "end of week", "eow", "end of this week"):
+        friday = 4
+        return today + timedelta(days=(friday - today.weekday()) % 7)
+    if phrase in ("end of the month", "end of month", "eom", "end of this month"):
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    return None
 
 
 def _parse_with_dateparser(phrase: str, *, today: date, direction: Direction) -> date | None:
@@ -97,6 +143,270 @@ def _parse_with_dateparser(phrase: str, *, today: date, direction: Direction) ->
         "REQUIRE_PARTS": ["day", "month"],
     })
     return parsed.date() if parsed else None
+
+
+# ------------------------------------------------------------------------ rhythms
+@dataclass(frozen=True, slots=True)
+class Cadence:
+    """A keep-in-touch rhythm: a number of days, or of calendar months."""
+
+    days: int | None = None
+    months: int | None = None
+
+
+_CADENCE_WORDS = {
+    "daily": Cadence(days=1), "every day": Cadence(days=1),
+    "weekly": Cadence(days=7), "every week": Cadence(days=7), "once a week": Cadence(days=7),
+    "biweekly": Cadence(days=14), "bi-weekly": Cadence(days=14),
+    "fortnightly": Cadence(days=14), "every fortnight": Cadence(days=14),
+    "a fortnight": Cadence(days=14), "fortnight": Cadence(days=14),
+    "every other week": Cadence(days=14), "every second week": Cadence(days=14),
+    "twice a month": Cadence(days=14), "semimonthly": Cadence(days=14),
+    "day": Cadence(days=1), "week": Cadence(days=7), "month": Cadence(months=1),
+    "quarter": Cadence(months=3), "year": Cadence(months=12),
+    "monthly": Cadence(months=1), "every month": Cadence(months=1),
+    "once a month": Cadence(months=1), "a month": Cadence(months=1),
+    "every other month": Cadence(months=2), "every second month": Cadence(months=2),
+    "quarterly": Cadence(months=3), "every quarter": Cadence(months=3),
+    "once a quarter": Cadence(months=3), "a quarter": Cadence(months=3),
+    "twice a year": Cadence(months=6), "semiannually": Cadence(months=6),
+    "yearly": Cadence(months=12), "annually": Cadence(months=12),
+    "every year": Cadence(months=12), "once a year": Cadence(months=12),
+}
+_CADENCE_AMOUNT = re.compile(r"^(?:every\s+)?(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight"
+                             r"|nine|ten|twelve)\s*(d|days?|w|wks?|weeks?|m|mo|mos|months?|y|yrs?"
+                             r"|years?)$")
+MAX_CADENCE_DAYS = 3660
+
+
+def parse_cadence(text: str) -> Cadence | None:
+    """'2 weeks', '6w', 'monthly', 'every other week', '3 months' (calendar months)."""
+    phrase = " ".join(text.lower().strip(" ,.").split())
+    if phrase in _CADENCE_WORDS:
+        return _CADENCE_WORDS[phrase]
+    match = _CADENCE_AMOUNT.match(phrase)
+    if not match:
+        return None
+    amount = _NUMBER_WORDS.get(match.group(1)) or int(match.group(1))
+    unit = match.group(2)
+    if unit[0] in "my":
+        months = amount * (12 if unit[0] == "y" else 1)
+        return Cadence(months=months) if 0 < months <= MAX_CADENCE_DAYS // 30 else None
+    days = amount * _UNITS[unit]
+    return Cadence(days=days) if 0 < days <= MAX_CADENCE_DAYS else None
+
+
+_HOURS = re.compile(r"^(?:for\s+)?(\d{1,3}|an?|one|two|three|four|five|six|eight|twelve)\s*"
+                    r"(h|hrs?|hours?|m|mins?|minutes?)$")
+
+
+def parse_short_duration(text: str) -> timedelta | None:
+    """'2 hours', '2h', '30 minutes', 'an hour' -> the time; None when it is not one."""
+    match = _HOURS.match(" ".join(text.lower().split()))
+    if not match:
+        return None
+    amount = _NUMBER_WORDS.get(match.group(1)) or int(match.group(1))
+    if match.group(2).startswith("h"):
+        length = timedelta(hours=amount)
+    else:
+        length = timedelta(minutes=amount)
+    return length if timedelta(0) < length <= timedelta(hours=72) else None
+
+
+# ------------------------------------------------------------------------ dates in text
+@dataclass(frozen=True, slots=True)
+class DateSpan:
+    """A date found in free text: where (character offsets, with any leading preposition),
+    the preposition ("on", "after", ... or ""), and the day."""
+
+    start: int
+    end: int
+    day: date
+    preposition: str
+    phrase: str
+
+
+# Words that belong with the day after them ("after Friday", "due Mar 3"); "in" and "at"
+# do not ("check in tomorrow").
+_PREPOSITIONS = ("on", "after", "by", "before", "until", "till", "from", "due")
+# Cheap gate: text with none of these cannot hold a date, so dateparser is not asked.
+_DATE_HINT = re.compile(
+    r"\d|\b(?:today|tonight|tomorrow|yesterday|mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|"
+    r"nov|dec|january|february|march|april|june|july|august|september|october|november|"
+    r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+# Words a date reader would take as a weekday or "now" but that mean something else in a
+# sentence ("I sat with her", "she is now VP", "the sun").
+_NOT_DATES_IN_TEXT = {"sat", "sun", "mon", "wed", "now", "may", "march", "second"}
+_SPECIAL_PHRASES = re.compile(
+    r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+)?"
+    r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend|in a couple of (?:days|weeks)"
+    r"|in a couple (?:days|weeks))\b", re.IGNORECASE)
+
+
+def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan]:
+    """Dates inside free text, in order; only phrases `parse_day` reads for certain."""
+    if not _DATE_HINT.search(text):
+        return []
+    from dateparser.search import search_dates  # lazy: see warm_up
+
+    base = datetime(today.year, today.month, today.day, 12, 0)
+    try:
+        found = search_dates(text, languages=["en"], settings={
+            "RELATIVE_BASE": base,
+            "PREFER_DATES_FROM": "future" if direction == "future" else "past"}) or []
+    except (ValueError, OverflowError, IndexError, TypeError):
+        found = []
+    spans: list[DateSpan] = []
+    position = 0
+    for phrase, _moment in found:
+        start = text.find(phrase, position)
+        if start < 0:
+            continue
+        position = start + len(phrase)
+        span = _accept(text, start, start + len(phrase), today=today, direction=direction)
+        if span is not None:
+            spans.append(span)
+    for pattern in (_SPECIAL_PHRASES, _ORDINAL):
+        for match in pattern.finditer(text):
+            if any(s.start <= match.start() < s.end for s in spans):
+                continue
+            day = (_ordinal_day(int(match.group(1)), today, direction)
+                   if pattern is _ORDINAL else None)
+            span = DateSpan(match.start(), match.end(), day, "", match.group(0)) \
+                if day is not None else _accept(text, match.start(), match.end(), today=today,
+                                                direction=direction)
+            if span is not None:
+                spans.append(_with_preposition(text, span))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _ordinal_day(number: int, today: date, direction: Direction) -> date | None:
+    """'the 15th': the next (or last) 15th of a month."""
+    if not 1 <= number <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(13):
+        if number <= calendar.monthrange(year, month)[1]:
+            candidate = date(year, month, number)
+            if (direction == "future" and candidate >= today) or (
+                    direction == "past" and candidate <= today):
+                return candidate
+        month += 1 if direction == "future" else -1
+        if month == 13:
+            year, month = year + 1, 1
+        elif month == 0:
+            year, month = year - 1, 12
+    return None
+
+
+_TIME_TAIL = re.compile(
+    r"(?:\s*,)?\s+(?:at\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h)?|\d{1,2}:\d{2}\s*(?:am|pm)?"
+    r"|\d{1,2}\s*(?:am|pm|h)|(?:at\s+|in\s+the\s+)?(?:noon|midday|morning|afternoon|evening"
+    r"|night|lunchtime|eod))$", re.IGNORECASE)
+
+
+def _accept(text: str, start: int, end: int, *, today: date, direction: Direction
+            ) -> DateSpan | None:
+    """The longest part of dateparser's find that `parse_day` reads for certain: dateparser
+    takes words around a date ("on Friday about the"), and a word before it may be a
+    preposition that belongs with it ("on", "after") or not ("in" of "check in")."""
+    # dateparser sometimes keeps only part of a date ("Dec" of "before Dec 15"): up to two
+    # following words are tried too, longest first.
+    following = re.match(r"(\s+[\w,]+){1,2}", text[end:])
+    if following is not None:
+        longer = _accept_exact(text, start, end + following.end(), today=today,
+                               direction=direction)
+        if longer is not None and longer.end > end:
+            return longer
+    return _accept_exact(text, start, end, today=today, direction=direction)
+
+
+def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Direction
+                  ) -> DateSpan | None:
+    phrase = text[start:end]
+    # A time of day after the date ("Monday at noon") is not kept: notes have days.
+    while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
+        phrase = phrase[:cut.start()]
+    words = phrase.split()
+    for first in (0, 1):
+        for last in range(len(words), first, -1):
+            candidate = words[first:last]
+            if len(candidate) == 1 and candidate[0].lower().strip(".,") in _NOT_DATES_IN_TEXT:
+                continue
+            day = parse_day(" ".join(candidate), today=today, direction=direction)
+            if day is None:
+                continue
+            offset = start
+            for word in words[:first]:
+                offset = text.index(word, offset) + len(word)
+            begin = text.index(candidate[0], offset)
+            finish = text.index(candidate[-1], begin) + len(candidate[-1])
+            preposition = ""
+            if first and words[0].lower() in _PREPOSITIONS:
+                preposition, begin = words[0].lower(), text.index(words[0], start)
+            return _with_preposition(text, DateSpan(begin, finish, day, preposition,
+                                                    text[begin:finish]))
+    return None
+
+
+def _with_preposition(text: str, span: DateSpan) -> DateSpan:
+    """Take in the word before the date when it is a preposition ("after Friday")."""
+    if span.preposition:
+        return span
+    first = span.phrase.split()[0].lower() if span.phrase.split() else ""
+    if first in _PREPOSITIONS:
+        return DateSpan(span.start, span.end, span.day, first, span.phrase)
+    before = text[:span.start].rstrip()
+    match = re.search(r"(\w+)$", before)
+    if match and match.group(1).lower() in _PREPOSITIONS:
+        word = match.group(1).lower()
+        return DateSpan(match.start(1), span.end, span.day, word,
+                        text[match.start(1):span.end])
+    return span
+
+
+_DATE_WORDS = [*_WEEKDAYS, *_MONTH_NAMES, "tomorrow", "yesterday", "tonight", "weekend"]
+_MONTH_ABBREVIATIONS = {name[:3] for name in _MONTH_NAMES}
+_MONTH_FORMS = {*_MONTH_NAMES, *_MONTH_ABBREVIATIONS, "sept"}
+
+
+def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
+    """Words outside `spans` that look like a date nobody could read ("tuesdy", "15/13",
+    "mid December", "next blursday"), so the answer can say so instead of saying nothing."""
+    found: list[str] = []
+    tokens = list(re.finditer(r"[\w/.\-]+", text))
+    for index, token in enumerate(tokens):
+        if any(s.start <= token.start() < s.end for s in spans):
+            continue
+        word = token.group(0).lower().strip(".")
+        previous = tokens[index - 1].group(0).lower() if index else ""
+        following = tokens[index + 1].group(0) if index + 1 < len(tokens) else ""
+        if re.fullmatch(r"\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2}(?:st|nd|rd|th)", word):
+            found.append(token.group(0))
+        elif word[:3] in _MONTH_ABBREVIATIONS and word in _MONTH_FORMS and \
+                following[:1].isdigit():
+            found.append(f"{token.group(0)} {following}")
+        elif len(word) >= 5 and word.isalpha() and word not in ("march", "second"):
+            match = process.extractOne(word, _DATE_WORDS, scorer=fuzz.ratio, score_cutoff=80)
+            if match is not None and (word != match[0] or previous in ("next", "this", "on",
+                                                                        "mid", "early", "late",
+                                                                        "coming")):
+                found.append(token.group(0))
+        elif previous in ("next", "this", "coming") and word in ("time", "quarter", "sprint"):
+            found.append(f"{previous} {token.group(0)}")
+    return found
+
+
+def warm_up() -> None:
+    """Load dateparser's language data and rapidfuzz now, not on the first month name a
+    person types (the first "June 12" would otherwise take a second or two)."""
+    today = date.today()
+    parse_day("June 12", today=today, direction="future")
+    find_dates("her talk is next Thursday, then lunch on the 15th", today=today,
+               direction="future")
+    process.extractOne("tuesdy", _DATE_WORDS, scorer=fuzz.ratio)
 
 
 def local_today(now: datetime, tz_name: str) -> date:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from rapidfuzz.distance import Levenshtein
@@ -208,6 +208,9 @@ class DraftContext:
     company: str | None = None
     reason: str = "cadence"
     date_kind: str | None = None
+    # Whether the noted event is still "ahead", "today" or "past" (None: the note names no
+    # day); templates never ask "How did it go?" about something still to come. Not sent.
+    timing: str | None = None
 
     def prompt_lines(self) -> list[str]:
         lines = [f"Contact's first name: {self.first_name}"]
@@ -248,10 +251,7 @@ def template_text(context: DraftContext) -> str:
             context.tone, f"Your {what} is coming up, so an early happy {what}! Hope it's a "
                           "good one.")
     elif context.topic:
-        about = wording.about_phrase(context.topic)
-        body = {"brief": f"how did {about} go?",
-                "formal": f"I hope you are well. How did {about} go?"}.get(
-            context.tone, f"I've been thinking about {about} you mentioned. How did it go?")
+        body = _topic_body(context)
     elif context.last_touch:
         body = {"brief": "how are things since we last talked?",
                 "formal": "I hope you are well. I wanted to follow up on our last conversation "
@@ -265,8 +265,51 @@ def template_text(context: DraftContext) -> str:
     return sanitise(f"{hello} {body}")
 
 
-def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id: int | None
-                  ) -> tuple[DraftContext, str, str | None] | None:
+def _topic_body(context: DraftContext) -> str:
+    """The template's sentence about the note, from its form and tense: an event still
+    ahead gets good wishes, one that happened "How did it go?", a question is asked as
+    written ("I wanted to ask how the offsite went")."""
+    topic = context.topic or ""
+    tone = context.tone
+    form, verb, rest = wording.note_form(topic)
+    if form == "ask" and rest and rest.split(" ", 1)[0].lower() not in ("about",):
+        return {"brief": f"quick question: {rest}?",
+                "formal": f"I hope you are well. I wanted to ask {rest}."}.get(
+            tone, f"I've been meaning to ask {rest}.")
+    if form == "ask":
+        topic = rest.removeprefix("about ").strip() or topic
+    elif form == "action" and verb in ("congratulate", "thank"):
+        what = "Congratulations" if verb == "congratulate" else "Thank you"
+        extra = f" {rest}" if rest else ""
+        return {"formal": f"I hope you are well. {what}{extra}."}.get(tone, f"{what}{extra}!")
+    elif form in ("action", "statement"):
+        return {"brief": "how are things?",
+                "formal": "I hope you are well. I wanted to check in; how are things going?"}.get(
+            tone, "I was thinking of you and wanted to check in. How are things going?")
+    about = wording.about_phrase(topic)
+    if context.timing == "ahead":
+        return {"brief": f"good luck with {about}!",
+                "formal": f"I hope you are well. I wanted to wish you all the best with "
+                          f"{about}."}.get(
+            tone, f"I've been thinking about {about} you mentioned. Hope it goes great!")
+    if context.timing == "today":
+        return {"brief": f"good luck with {about} today!",
+                "formal": f"I hope you are well. All the best with {about} today."}.get(
+            tone, f"Thinking of you today with {about}. Hope it goes great!")
+    return {"brief": f"how did {about} go?",
+            "formal": f"I hope you are well. How did {about} go?"}.get(
+        tone, f"I've been thinking about {about} you mentioned. How did it go?")
+
+
+def note_timing(event_on: date | None, today: date) -> str | None:
+    """'ahead', 'today' or 'past' for a note's event day (None without one)."""
+    if event_on is None:
+        return None
+    return "ahead" if event_on > today else "today" if event_on == today else "past"
+
+
+def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id: int | None,
+                  today: date | None = None) -> tuple[DraftContext, str, str | None] | None:
     """The minimal context of a draft, the contact's name and platform id; None when the
     contact or nudge is not the user's."""
     contact = queries.draft_contact(session, ctx.user_id, ctx.workspace_id, contact_id)
@@ -274,17 +317,20 @@ def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id:
         return None
     name, company, platform_user_id = contact
     reason, note_text, date_kind = "cadence", None, None
+    event_on: date | None = None
     if nudge_id is not None:
         nudge = queries.nudge_reason(session, ctx.user_id, contact_id, nudge_id)
         if nudge is None:
             return None
         reason, note_id, date_id = nudge
         if note_id is not None:
-            note_text = queries.note_text(session, ctx.user_id, note_id)
+            found = queries.note_for_draft(session, ctx.user_id, note_id)
+            note_text, event_on = found if found is not None else (None, None)
         if date_id is not None:
             date_kind = queries.important_date_kind(session, ctx.user_id, date_id)
     if note_text is None and reason != "date":
-        note_text = queries.newest_follow_up_text(session, ctx.user_id, contact_id)
+        newest = queries.newest_follow_up(session, ctx.user_id, contact_id)
+        note_text, event_on = newest if newest is not None else (None, None)
     summary = queries.latest_summary(session, ctx.user_id, contact_id)
     topic = _clip(note_text)
     if reason == "date" and date_kind:
@@ -292,7 +338,8 @@ def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id:
             else "their upcoming work anniversary"
     context = DraftContext(first_name=wording.first_name(name)[:60], tone=ctx.tone,
                            topic=topic, last_touch=_clip(summary), company=_clip(company),
-                           reason=reason, date_kind=date_kind)
+                           reason=reason, date_kind=date_kind,
+                           timing=note_timing(event_on, today) if today else None)
     return context, name, platform_user_id
 
 
@@ -346,9 +393,11 @@ class DraftService:
     async def draft_for(self, ctx: UserContext, contact_id: int,
                         nudge_id: int | None) -> Reply:
         """A new draft for one of the user's contacts (optionally for one of their nudges)."""
+        today = ctx.today(self.clock())
+
         def load(session: Session) -> tuple[tuple[DraftContext, str, str | None] | None,
                                             tuple[bool, bool] | None]:
-            return (draft_context(session, ctx, contact_id, nudge_id),
+            return (draft_context(session, ctx, contact_id, nudge_id, today),
                     queries.contact_ai_mode(session, ctx.user_id, contact_id))
 
         loaded, mode = await self.db.run(load, write=False)

@@ -14,17 +14,18 @@ import logging
 import quopri
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text, tag_name
 from rapport.bot.core.context import UserContext
-from rapport.bot.core.dates import parse_duration_days
+from rapport.bot.core.dates import parse_cadence
 from rapport.bot.core.goals import ensure_tag, refresh_goal_cadences
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import ImportView, Reply, error
 from rapport.scheduler import planner
+from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class ContactRow:
     cadence_set: bool
     notes: str | None
     tags: tuple[str, ...] = ()
+    cadence_months: int | None = None
+    # (month, day, year or None) from a vCard BDAY.
+    birthday: tuple[int, int, int | None] | None = None
 
 
 @dataclass
@@ -168,17 +172,47 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
         email = email.lower()
         if not _EMAIL.match(email):
             parsed.errors.append(f"{label}: email '{email[:60]}' is not an email address.")
-    cadence_days, cadence_set = None, cadence_text is not None
+    cadence_days, cadence_months, cadence_set = None, None, cadence_text is not None
     if cadence_text is not None and cadence_text.lower() not in _OFF:
-        cadence_days = parse_duration_days(cadence_text)
-        if cadence_days is None:
+        cadence = parse_cadence(cadence_text)
+        if cadence is None:
             parsed.errors.append(f"{label}: cadence '{cadence_text[:40]}' is not a duration "
-                                 "(try “2 weeks”, “6w” or “3 months”).")
+                                 "(try “2 weeks”, “6w”, “monthly” or “3 months”).")
+        else:
+            cadence_months = cadence.months
+            cadence_days = planner.approx_days(cadence.months) if cadence.months \
+                else cadence.days
+    birthday = None
+    if cells.get("birthday"):
+        birthday = vcard_birthday(str(cells["birthday"]))
+        if birthday is None:
+            parsed.warnings.append(f"{label}: I couldn't read the birthday "
+                                   f"'{str(cells['birthday'])[:20]}', so I left it out.")
     if len(parsed.errors) > errors_before or name is None:
         return None
     return ContactRow(line=label, name=name, kind=kind, company=company, email=email,
                       cadence_days=cadence_days, cadence_set=cadence_set, notes=notes,
-                      tags=tuple(tags))
+                      tags=tuple(tags), cadence_months=cadence_months, birthday=birthday)
+
+
+_BDAY = re.compile(r"^(?:(\d{4})|--)-?(\d{2})-?(\d{2})(?:T.*)?$")
+
+
+def vcard_birthday(value: str) -> tuple[int, int, int | None] | None:
+    """A vCard BDAY ('1985-04-12', '19850412', '--0412', '--04-12', with or without a time)
+    as (month, day, year or None); None when it is not a day of the year."""
+    match = _BDAY.match(value.strip())
+    if not match:
+        return None
+    year = int(match.group(1)) if match.group(1) else None
+    month, day = int(match.group(2)), int(match.group(3))
+    try:
+        date(year or 2024, month, day)  # 2024: a leap year, so Feb 29 without a year is fine
+    except ValueError:
+        return None
+    if year is not None and not 1900 <= year <= 2100:
+        year = None
+    return month, day, year
 
 
 def parse_csv(text: str, parsed: Parsed) -> None:
@@ -269,7 +303,7 @@ def parse_vcard(text: str, parsed: Parsed) -> None:
                 cards.append(current)
             current = None
             continue
-        if current is None or prop not in ("FN", "N", "ORG", "EMAIL", "NOTE"):
+        if current is None or prop not in ("FN", "N", "ORG", "EMAIL", "NOTE", "BDAY"):
             continue
         if prop not in current:  # the first EMAIL (or ORG) is the one we keep
             current[prop] = _vcard_value(value, parts[1:])
@@ -289,7 +323,8 @@ def parse_vcard(text: str, parsed: Parsed) -> None:
         org = card.get("ORG", "").split(";")[0] or None
         _add(parsed, seen, _row(f"card {index}", {"name": name, "company": org,
                                                   "email": card.get("EMAIL"),
-                                                  "notes": card.get("NOTE")}, parsed))
+                                                  "notes": card.get("NOTE"),
+                                                  "birthday": card.get("BDAY")}, parsed))
 
 
 def parse_file(filename: str, data: bytes) -> Parsed:
@@ -331,18 +366,28 @@ class _Known:
     changes: dict[str, object] = field(default_factory=dict)
     tags: set[str] = field(default_factory=set)
     new_tags: list[str] = field(default_factory=list)
+    cadence_months: int | None = None
+    birthday: tuple[int, int, int | None] | None = None
+    birthday_id: int | None = None
+    new_birthday: tuple[int, int, int | None] | None = None
 
 
 def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: bool,
           now: datetime) -> ImportPlan:
     """Merge rows into the user's contacts (one unit of work; a dry run writes nothing)."""
     plan = ImportPlan()
-    known = [_Known(cid, key, email, kind, company, cadence, last, created)
-             for cid, key, email, kind, company, cadence, last, created
+    known = [_Known(cid, key, email, kind, company, cadence, last, created,
+                    cadence_months=months)
+             for cid, key, email, kind, company, cadence, last, created, months
              in queries.contacts_for_import(session, ctx.user_id)]
+    birthdays = queries.birthdays(session, ctx.user_id)
     by_key = {k.key: k for k in known}
     by_email = {k.email.lower(): k for k in known if k.email}
     by_id = {k.id: k for k in known}
+    for contact_id, (date_id, month, day, year) in birthdays.items():
+        if contact_id in by_id:
+            by_id[contact_id].birthday_id = date_id
+            by_id[contact_id].birthday = (month, day, year)
     for contact_id, text in queries.note_texts(session, ctx.user_id):
         if contact_id in by_id:
             by_id[contact_id].notes.add(text)
@@ -360,7 +405,8 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
             plan.created += 1
             plan.notes_added += row.notes is not None
             contact = _Known(None, name_key(row.name), row.email, row.kind or "colleague",
-                             row.company, row.cadence_days, None, now)
+                             row.company, row.cadence_days, None, now,
+                             cadence_months=row.cadence_months, new_birthday=row.birthday)
             contact.new_tags = list(row.tags)
             contact.tags.update(row.tags)
             by_key[contact.key] = contact
@@ -378,11 +424,15 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
             changes["company"] = row.company
         if row.email and row.email != (contact.email or "").lower():
             changes["email"] = row.email
-        if row.cadence_set and row.cadence_days != contact.cadence_days:
+        if row.cadence_set and (row.cadence_days, row.cadence_months) != (
+                contact.cadence_days, contact.cadence_months):
             changes["cadence_days"] = row.cadence_days
+            changes["cadence_months"] = row.cadence_months
+        if row.birthday is not None and row.birthday != contact.birthday:
+            contact.new_birthday = row.birthday
         new_note = bool(row.notes) and row.notes not in contact.notes
         added_tags = [tag for tag in row.tags if tag not in contact.tags]
-        if not changes and not new_note and not added_tags:
+        if not changes and not new_note and not added_tags and contact.new_birthday is None:
             plan.unchanged += 1
             continue
         plan.updated += 1
@@ -398,6 +448,7 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
         _write(session, ctx, new, changed, pending_notes, now)
         _write_tags(session, ctx, [k for k in known if k.new_tags]
                     + [k for k, _ in new if k.new_tags], now)
+        _write_birthdays(session, ctx, [*known, *(k for k, _ in new)], now)
     return plan
 
 
@@ -424,7 +475,9 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "name": row.name,
          "name_key": contact.key, "kind": contact.kind, "company": row.company,
          "email": row.email, "cadence_days": row.cadence_days,
-         "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now)),
+         "cadence_months": row.cadence_months,
+         "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now,
+                                                          row.cadence_months)),
          "plan_at": due, "created_at": now}
         for contact, row in new])
     for (contact, _row), contact_id in zip(new, ids, strict=True):
@@ -434,14 +487,38 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
         values = dict(contact.changes)
         if "cadence_days" in values:
             cadence = contact.changes["cadence_days"]
+            months = contact.changes.get("cadence_months")
             due = planner.cadence_next_due(contact.last_touch_at,
                                            cadence if isinstance(cadence, int) else None,
-                                           contact.created_at)
+                                           contact.created_at,
+                                           months if isinstance(months, int) else None)
             values.update(next_due_at=due, plan_at=due)
         queries.update_contact(session, ctx.user_id, contact.id, **values)
     queries.insert_notes(session, [
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "contact_id": contact.id,
          "text": text, "created_at": now} for contact, text in notes])
+
+
+def _write_birthdays(session: Session, ctx: UserContext, contacts: list[_Known],
+                     now: datetime) -> None:
+    """Birthdays from vCards: added, or changed to what the file says."""
+    today = planner.local_date(now, ctx.tz)
+    for contact in contacts:
+        if contact.new_birthday is None or contact.id is None:
+            continue
+        month, day, year = contact.new_birthday
+        occurrence = planner.yearly_occurrence(month, day, today)
+        plan_at = max(now, planner.local_moment(
+            occurrence - timedelta(days=IMPORTANT_DATE_LEAD_DAYS),
+            ctx.prefs.window_start_minute, ctx.tz))
+        if contact.birthday_id is None:
+            queries.insert_important_date(session, workspace_id=ctx.workspace_id,
+                                          user_id=ctx.user_id, contact_id=contact.id,
+                                          kind="birthday", month=month, day=day, year=year,
+                                          plan_at=plan_at, now=now)
+        else:
+            queries.update_important_date(session, contact.birthday_id, month=month, day=day,
+                                          year=year, plan_at=plan_at)
 
 
 def _summary(plan: ImportPlan, dry_run: bool) -> str:
@@ -472,6 +549,11 @@ def import_file(session: Session, ctx: UserContext, filename: str, data: bytes, 
     if not parsed.rows:
         return error("The file has a header but no contacts.")
     plan = merge(session, ctx, parsed.rows, write=not dry_run, now=now)
+    if not dry_run and (plan.created or plan.updated):
+        # `undo` stops here rather than reach past an import and reverse something older.
+        queries.insert_undo_entry(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                  description=f"imported {filename[:100]}", kind="barrier",
+                                  payload=None, now=now)
     logger.info("import", extra={"dry_run": dry_run, "contacts_created": plan.created,
                                  "contacts_updated": plan.updated,
                                  "contacts_unchanged": plan.unchanged})

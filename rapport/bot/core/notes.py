@@ -2,59 +2,112 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
-from rapport.bot.core.people import find_contact
+from rapport.bot.core.journal import Change
+from rapport.bot.core.people import choose_reading, find_contact
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
 
 
+def follow_up_plan(turn: Turn, follow_up_on: date | None) -> datetime | None:
+    """When the sweep should plan a note's nudge: the window start on its day (today's is
+    due now, not at this morning's window start)."""
+    if follow_up_on is None:
+        return None
+    moment = planner.follow_up_moment(follow_up_on, turn.user.prefs)
+    return max(moment, turn.now) if follow_up_on <= turn.today else moment
+
+
+def paused_note(turn: Turn) -> str:
+    """" Nudges are paused until Mon Nov 30, so it comes after that." or ""."""
+    paused = turn.user.prefs.paused_until
+    if paused is None or paused <= turn.now:
+        return ""
+    if paused.year >= 9999:
+        return " Nudges are paused, so it waits until you type “resume”."
+    day = planner.local_date(paused, turn.user.tz)
+    return (f" Nudges are paused until {wording.friendly_day(day, turn.today)}, so it comes "
+            "after that.")
+
+
 def note(turn: Turn, command: c.AddNote) -> Reply:
-    contact, problem, _ = find_contact(turn, command.person, create_mentions=True)
+    chosen = choose_reading(turn, (command, *command.alternatives), "note")
+    if isinstance(chosen, str):
+        return error(chosen)
+    command = chosen
+    if command.follow_up_on is not None and command.follow_up_on < turn.today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return error("That follow-up date has already passed.")
+    change = Change(turn)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
+    if created:
+        change.inserted_row("contacts", contact.id)
     today = turn.today
-    plan_at = None
-    if command.follow_up_on is not None:
-        moment = planner.follow_up_moment(command.follow_up_on, turn.user.prefs)
-        # Today's follow-up is due now, not at this morning's window start.
-        plan_at = max(moment, turn.now) if command.follow_up_on == today else moment
-    queries.insert_note(turn.session, workspace_id=turn.user.workspace_id,
-                        user_id=turn.user.user_id, contact_id=contact.id, text=command.text,
-                        follow_up_on=command.follow_up_on, plan_at=plan_at, now=turn.now)
+    note_id = queries.insert_note(
+        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+        contact_id=contact.id, text=command.text, follow_up_on=command.follow_up_on,
+        plan_at=follow_up_plan(turn, command.follow_up_on), now=turn.now,
+        event_on=command.event_on)
+    change.inserted_row("notes", note_id)
+    change.save(f"added note n{note_id} for {contact.name}")
+    handle = f"n{note_id}"
     if command.follow_up_on is None:
-        return Reply(f"Noted for {contact.name}.", changed=True)
-    return Reply(f"Noted. I'll remind you to ask {wording.first_name(contact.name)} about "
-                 f"{wording.about_phrase(command.text)} "
-                 f"{wording.friendly_day(command.follow_up_on, today)}.", changed=True)
+        text = f"Noted for {contact.name} ({handle})."
+        if command.unread_date:
+            text += (f" “{c.clip(command.unread_date)}” looks like a date, but I couldn't read "
+                     f"it, so there is no reminder. To get one, say for example “edit {handle} "
+                     "on Friday” or “edit {handle} on Dec 4”.").replace("{handle}", handle)
+        elif command.past_date is not None:
+            day = wording.friendly_day(command.past_date, today)
+            text += f" {day[:1].upper()}{day[1:]} is in the past, so there is no reminder."
+        return Reply(text, changed=True)
+    when = wording.on_day(command.follow_up_on, today)
+    todo = wording.lower_first(wording.reminder(contact.name, command.text))
+    return Reply(f"Noted. I'll remind you {when} to {todo} ({handle}).{paused_note(turn)}",
+                 changed=True)
 
 
 def set_date(turn: Turn, command: c.SetDate) -> Reply:
-    contact, problem, _ = find_contact(turn, command.person, create_mentions=True)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
     session, user = turn.session, turn.user
+    change = Change(turn)
+    if created:
+        change.inserted_row("contacts", contact.id)
     existing = queries.important_date_id(session, contact.id, command.kind)
     what = "birthday" if command.kind == "birthday" else "work anniversary"
     if command.month is None or command.day is None:
-        if existing is not None:
-            queries.delete_important_date(session, existing)
+        if existing is None:
+            return error(f"There is no {what} to forget for {contact.name}.")
+        change.before_delete("important_dates", [existing])
+        queries.delete_important_date(session, existing)
+        change.save(f"removed {contact.name}'s {what}")
         return Reply(f"Forgot {contact.name}'s {what}.", changed=True)
     occurrence = planner.yearly_occurrence(command.month, command.day, turn.today)
     plan_day = occurrence - timedelta(days=IMPORTANT_DATE_LEAD_DAYS)
     plan_at = max(turn.now, planner.local_moment(plan_day, user.prefs.window_start_minute,
                                                  user.tz))
     if existing is None:
-        queries.insert_important_date(session, workspace_id=user.workspace_id,
-                                      user_id=user.user_id, contact_id=contact.id,
-                                      kind=command.kind, month=command.month, day=command.day,
-                                      plan_at=plan_at, now=turn.now)
+        date_id = queries.insert_important_date(
+            session, workspace_id=user.workspace_id, user_id=user.user_id,
+            contact_id=contact.id, kind=command.kind, month=command.month, day=command.day,
+            plan_at=plan_at, now=turn.now, year=command.year)
+        change.inserted_row("important_dates", date_id)
     else:
+        change.before_update("important_dates", [existing],
+                             ("month", "day", "year", "plan_at"))
         queries.update_important_date(session, existing, month=command.month, day=command.day,
-                                      plan_at=plan_at)
+                                      plan_at=plan_at, year=command.year)
+    since = f", since {command.year}" if command.year else ""
+    change.save(f"set {contact.name}'s {what} to {occurrence:%b} {occurrence.day}{since}")
     return Reply(f"I'll remind you of {wording.first_name(contact.name)}'s {what} "
-                 f"({wording.short_date(occurrence)}) a few days before.", changed=True)
+                 f"({wording.short_date(occurrence, turn.today)}{since}) a few days before.",
+                 changed=True)

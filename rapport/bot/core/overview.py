@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from rapport.bot.core import commands as c
 from rapport.bot.core import suggestions as suggestion_cases
@@ -50,6 +50,14 @@ def open_nudges(turn: Turn, *, limit: int = MAX_OPEN_NUDGES) -> list[NudgeItem]:
     return [items[i] for i in ids if i in items]
 
 
+def paused_until(turn: Turn) -> date | None:
+    """The user's local day nudges resume (date.max: until "resume"), or None."""
+    paused = turn.user.prefs.paused_until
+    if paused is None or paused <= turn.now:
+        return None
+    return date.max if paused.year >= 9999 else planner.local_date(paused, turn.user.tz)
+
+
 def due_view(turn: Turn) -> DueView:
     now, tz = turn.now, turn.user.tz
     items = open_nudges(turn)
@@ -57,18 +65,41 @@ def due_view(turn: Turn) -> DueView:
     upcoming = queries.upcoming_contacts(turn.session, turn.user.user_id, horizon)
     follow_ups = queries.upcoming_follow_ups(turn.session, turn.user.user_id, horizon)
     open_names = {item.contact_name for item in items}
-    overdue = tuple(OverdueLine(name, planner.local_date(at, tz)) for name, at in upcoming
-                    if at <= now and name not in open_names)
-    coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at in upcoming
+    overdue = tuple(
+        OverdueLine(name, planner.local_date(at, tz),
+                    planner.local_date(plan, tz) if plan is not None and plan > now else None)
+        for name, at, plan in upcoming if at <= now and name not in open_names)
+    coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in upcoming
                    if at > now)
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
-    return DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today)
+    people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
+    return DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
+                   has_people=people > 0, has_rhythms=rhythms > 0,
+                   paused_until=paused_until(turn))
+
+
+def paused_text(view: DueView) -> str:
+    """'nudges are paused until Mon Nov 30' or 'nudges are paused until you type “resume”'."""
+    if view.paused_until is None:
+        return ""
+    if view.paused_until == date.max:
+        return "nudges are paused until you type “resume”"
+    return f"nudges are paused until {wording.friendly_day(view.paused_until, view.today)}"
 
 
 def overdue_lines(view: DueView) -> list[str]:
-    """The "overdue, nudge on its way" lines, without a heading."""
-    return [f"{line.name} (since {wording.friendly_day(line.since, view.today)})"
-            for line in view.overdue]
+    """The overdue lines, each saying when its next nudge comes, without a heading."""
+    lines = []
+    for line in view.overdue:
+        since = f"{line.name} (since {wording.friendly_day(line.since, view.today)})"
+        if view.paused_until is not None:
+            lines.append(since)
+        elif line.next_nudge is None:
+            lines.append(f"{since}: a nudge is on its way")
+        else:
+            lines.append(f"{since}: next reminder "
+                         f"{wording.friendly_day(line.next_nudge, view.today)}")
+    return lines
 
 
 def coming_lines(view: DueView) -> list[str]:
@@ -90,16 +121,27 @@ def due_text(view: DueView) -> str:
         lines.append("Due now:")
         lines += [f"  #{item.nudge_id} {item.headline}" for item in view.nudges]
     if view.overdue:
-        lines.append("Overdue, nudge on its way:")
+        paused = paused_text(view)
+        lines.append(f"Overdue ({paused}):" if paused else "Overdue:")
         lines += [f"  {line}" for line in overdue_lines(view)]
     if view.coming:
         lines.append("Coming up:")
         lines += [f"  {line}" for line in coming_lines(view)]
     if not lines:
-        return ("Nothing is due. Add people with “add <name>” and set how often with "
-                "“every <name> 2 weeks”.")
+        if not view.has_people:
+            return ("Nothing is due. Add people with “add <name>” and set how often with "
+                    "“every <name> 2 weeks”.")
+        if not view.has_rhythms:
+            return ("Nothing is due. None of your people has a rhythm yet: “every <name> 2 "
+                    "weeks” tells me how often to remind you.")
+        text = "Nothing is due in the next week."
+        paused = paused_text(view)
+        return f"{text} ({paused[0].upper()}{paused[1:]}.)" if paused else text
     if view.nudges:
         lines.append("Reply “done #N”, “snooze #N 1 week” or “dismiss #N”.")
+    if view.paused_until is not None and not view.overdue:
+        paused = paused_text(view)
+        lines.append(f"{paused[0].upper()}{paused[1:]}.")
     return "\n".join(lines)
 
 
@@ -129,8 +171,8 @@ def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) 
                    cadence_days=cadence,
                    last_touch_on=planner.local_date(last, turn.user.tz) if last else None,
                    health=contact_health(next_due, turn.now), tags=tuple(tags.get(cid, ())),
-                   cadence_from_goal=cid in from_goal)
-        for cid, name, company, kind, cadence, last, next_due in shown)
+                   cadence_from_goal=cid in from_goal, cadence_months=months)
+        for cid, name, company, kind, cadence, last, next_due, months in shown)
     return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today, tag=tag)
 
 
@@ -143,7 +185,7 @@ def people_text(view: PeopleView) -> str:
     for person in view.people:
         last = (f"last talked {wording.friendly_day(person.last_touch_on, view.today)}"
                 if person.last_touch_on else "no conversation logged")
-        every = f", every {planner.humanize_days(person.cadence_days)}" \
+        every = f", every {planner.cadence_text(person.cadence_days, person.cadence_months)}" \
             if person.cadence_days else ""
         if person.cadence_days and person.cadence_from_goal:
             every = f", {every_phrase(person.cadence_days)} (goal)"

@@ -1,12 +1,17 @@
-"""Use cases on people and touchpoints: add someone, log a conversation, set a rhythm."""
+"""Use cases on people and touchpoints: add someone, log a conversation, set a rhythm, and
+forget someone (after a confirmation)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
-from rapport.bot.core.resolve import Resolved, name_key, resolve
+from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, RHYTHM, Change
+from rapport.bot.core.resolve import Resolved, Unresolved, name_key, resolve
 from rapport.bot.core.touchpoints import record_touchpoint
-from rapport.bot.core.views import Reply, error
+from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
 from rapport.storage.queries import ContactName
@@ -25,8 +30,63 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool
     return None, result.message, False
 
 
+class Reading(Protocol):
+    """One way to read a line (a `Log` or an `AddNote`): who, and what it is unsure of."""
+
+    @property
+    def person(self) -> c.PersonRef: ...
+
+    @property
+    def unsure(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=Reading)
+
+
+def choose_reading(turn: Turn, readings: Sequence[R], verb: str) -> R | str:
+    """The reading whose person is one of the user's contacts, or why none can be taken.
+
+    A full name that matches exactly wins; then a name that resolves (a unique first name).
+    A reading with words it is unsure of is never taken: the answer asks instead, so a line
+    that can be read two ways never writes anything.
+    """
+    user_id = turn.user.user_id
+    exact = [r for r in readings if r.person.mention_id or r.person.contact_id is not None
+             or queries.contact_by_key(turn.session, user_id, name_key(r.person.text))]
+    results: dict[int, Resolved | Unresolved] = {}
+    if not exact:
+        for index, reading in enumerate(readings):
+            results[index] = resolve(turn.session, user_id, reading.person)
+    candidates = exact or [r for i, r in enumerate(readings)
+                           if isinstance(results[i], Resolved)]
+    if candidates:
+        chosen = candidates[-1]  # the longest name that matched
+        if chosen.unsure is None:
+            return chosen
+        return _ask_about(turn, chosen, readings, verb)
+    ambiguous = [r for r in results.values()
+                 if isinstance(r, Unresolved) and r.message.startswith("Which ")]
+    if ambiguous:
+        return ambiguous[0].message
+    last = results[len(readings) - 1]
+    return last.message if isinstance(last, Unresolved) else "Who do you mean?"
+
+
+def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str) -> str:
+    """The question for a line that can be read two ways ("log Dana White yesterday coffee"
+    when Dana White is nobody you know): nothing is written."""
+    longest = readings[-1].person.describe()
+    result = resolve(turn.session, turn.user.user_id, chosen.person)
+    known = result.contact.name if isinstance(result, Resolved) else chosen.person.describe()
+    return (f"I'm not sure who you mean: I don't know anyone called “{longest}”, and I won't "
+            f"guess that “{chosen.unsure}” is not part of the name. If you meant {known}, "
+            f"use the full name or quotes (“{verb} \"{known}\" …”); to add {longest}, say "
+            f"“add {longest}”. Nothing was saved.")
+
+
 def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str | None,
-                   cadence_days: int | None) -> ContactName:
+                   cadence_days: int | None, cadence_months: int | None = None,
+                   email: str | None = None, change: Change | None = None) -> ContactName:
     """A new contact; a colleague's name comes from the platform's directory."""
     if person.mention_id:
         if person.mention_id not in turn.mention_names:
@@ -39,11 +99,16 @@ def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str |
                                                     name_key(name)) is not None:
         # Two colleagues with one display name: the id tells them apart.
         name = f"{name} ({person.mention_id})"[:200]
-    next_due = planner.cadence_next_due(None, cadence_days, turn.now)
+    if cadence_months:
+        cadence_days = planner.approx_days(cadence_months)
+    next_due = planner.cadence_next_due(None, cadence_days, turn.now, cadence_months)
     contact_id = queries.insert_contact(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         name=name, key=name_key(name), kind=kind, platform_user_id=person.mention_id,
-        company=company, cadence_days=cadence_days, next_due_at=next_due, now=turn.now)
+        company=company, email=email, cadence_days=cadence_days, cadence_months=cadence_months,
+        next_due_at=next_due, now=turn.now)
+    if change is not None:
+        change.inserted_row("contacts", contact_id)
     return ContactName(contact_id, name, person.mention_id)
 
 
@@ -55,67 +120,132 @@ def add(turn: Turn, command: c.AddContact) -> Reply:
                                                          name_key(person.text))
     if existing is not None:
         return error(f"You already keep in touch with {existing.name}.")
+    change = Change(turn)
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
-                             cadence_days=command.cadence_days)
+                             cadence_days=command.cadence_days,
+                             cadence_months=command.cadence_months, email=command.email,
+                             change=change)
+    if command.note:
+        note_id = queries.insert_note(turn.session, workspace_id=turn.user.workspace_id,
+                                      user_id=user_id, contact_id=contact.id, text=command.note,
+                                      follow_up_on=None, plan_at=None, now=turn.now)
+        change.inserted_row("notes", note_id)
     label = wording.contact_label(contact.name, command.company)
-    cadence = (f" I'll remind you to talk every {planner.humanize_days(command.cadence_days)}."
-               if command.cadence_days else
+    every = planner.cadence_text(command.cadence_days, command.cadence_months)
+    cadence = (f" I'll remind you to talk every {every}." if every else
                f" Set how often with “every {contact.name.split()[0]} 2 weeks”.")
-    return Reply(f"Added {label} ({command.kind}).{cadence}", changed=True)
-
-
-def _reading(turn: Turn, command: c.Log) -> c.Log:
-    """The reading of the words whose person is exactly one of the user's contacts."""
-    for alternative in command.alternatives:
-        if queries.contact_by_key(turn.session, turn.user.user_id,
-                                  name_key(alternative.person.text)) is not None:
-            return alternative
-    return command
+    extra = f" I kept “{command.note}” as a note." if command.note else ""
+    email = f" Email: {command.email}." if command.email else ""
+    change.save(f"added {contact.name}")
+    return Reply(f"Added {label} ({command.kind}).{email}{cadence}{extra}", changed=True)
 
 
 def log(turn: Turn, command: c.Log) -> Reply:
-    command = _reading(turn, command)
+    chosen = choose_reading(turn, (command, *command.alternatives), "log")
+    if isinstance(chosen, str):
+        return error(chosen)
+    command = chosen
+    today = turn.today
+    if command.day is not None and command.day > today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return error("You can only log conversations that already happened.")
+    change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
-    today = turn.today
+    if created:
+        change.inserted_row("contacts", contact.id)
     day = command.day if command.day not in (None, today) else None
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(
         turn.now, planner.local_moment(day, 12 * 60, turn.user.tz))
-    record_touchpoint(turn.session, workspace_id=turn.user.workspace_id,
-                      user_id=turn.user.user_id, contact_id=contact.id, happened_at=happened_at,
-                      kind=command.kind, summary=command.summary, source="command",
-                      now=turn.now)
+    touch_clock(turn, change, contact.id)
+    touchpoint_id = record_touchpoint(
+        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+        contact_id=contact.id, happened_at=happened_at, kind=command.kind,
+        summary=command.summary, source="command", now=turn.now)
+    change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
+    on = wording.short_date(day or today, today)
+    change.save(f"logged {command.kind} with {contact.name} on {on}")
     return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
 
 
+def touch_clock(turn: Turn, change: Change, contact_id: int) -> None:
+    """Before-images of what recording a conversation changes: the contact's clock and its
+    open cadence nudges."""
+    change.before_update("contacts", [contact_id], CLOCK)
+    change.before_update("nudges", queries.open_cadence_nudge_ids(
+        turn.session, turn.user.user_id, contact_id), NUDGE_OUTCOME)
+
+
 def every(turn: Turn, command: c.SetCadence) -> Reply:
-    contact, problem, _ = find_contact(turn, command.person, create_mentions=True)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
+    change = Change(turn)
+    if created:
+        change.inserted_row("contacts", contact.id)
     user_id = turn.user.user_id
     state = queries.contact_state(turn.session, user_id, contact.id)
     assert state is not None  # found above in this same transaction
-    next_due = planner.cadence_next_due(state.last_touch_at, command.days, state.created_at)
-    queries.update_contact(turn.session, user_id, contact.id, cadence_days=command.days,
-                           next_due_at=next_due, plan_at=next_due)
-    if command.days is None:
+    months = command.months
+    days = planner.approx_days(months) if months else command.days
+    next_due = planner.cadence_next_due(state.last_touch_at, days, state.created_at, months)
+    change.before_update("contacts", [contact.id], RHYTHM)
+    change.before_update("nudges", queries.open_cadence_nudge_ids(turn.session, user_id,
+                                                                  contact.id), NUDGE_OUTCOME)
+    queries.update_contact(turn.session, user_id, contact.id, cadence_days=days,
+                           cadence_months=months, next_due_at=next_due, plan_at=next_due)
+    if days is None:
         queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id)
+        change.save(f"turned off the rhythm for {contact.name}")
         return Reply(f"No more keep-in-touch reminders for {contact.name}.", changed=True)
     today = turn.today
     due_day = planner.local_date(next_due, turn.user.tz) if next_due else today
     when = "now" if due_day <= today else wording.friendly_day(due_day, today)
-    return Reply(f"I'll remind you to talk to {contact.name} every "
-                 f"{planner.humanize_days(command.days)} (next: {when}).", changed=True)
+    rhythm = planner.cadence_text(days, months)
+    change.save(f"set the rhythm for {contact.name} to every {rhythm}")
+    return Reply(f"I'll remind you to talk to {contact.name} every {rhythm} (next: {when}).",
+                 changed=True)
 
 
-def forget_person(turn: Turn, person: c.PersonRef) -> Reply:
-    result = resolve(turn.session, turn.user.user_id, person)
+def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
+    """Ask first (naming the person in full, with what goes with them); delete once
+    confirmed. The rows are kept in the undo journal for a short while (`undo`)."""
+    result = resolve(turn.session, turn.user.user_id, person, offer_add=False)
     if not isinstance(result, Resolved):
-        return error(result.message)
-    queries.delete_contact(turn.session, turn.user.user_id, result.contact.id)
-    return Reply(f"Forgot {result.contact.name}, with their notes, conversations, nudges "
-                 "and drafts.", changed=True)
+        message = result.message
+        if not result.suggestions and message.startswith("I don't know anyone"):
+            message += " There is nothing to forget."
+        return error(message)
+    contact = result.contact
+    user_id = turn.user.user_id
+    rows = queries.contact_rows(turn.session, user_id, contact.id)
+    if not confirmed:
+        counts = [f"{len(rows[table])} {label if len(rows[table]) == 1 else label + 's'}"
+                  for table, label in (("notes", "note"), ("touchpoints", "conversation"),
+                                       ("important_dates", "date"), ("drafts", "draft"))
+                  if rows[table]]
+        what = f" with {wording_list(counts)}" if counts else ""
+        prompt = (f"This deletes {contact.name}{what}. To go ahead, type “forget "
+                  f"{contact.name} confirm”" + " (or press the button)." )
+        return Reply(prompt, view=ConfirmView(
+            prompt=prompt, label=f"Forget {contact.name}",
+            command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))
+    change = Change(turn)
+    change.before_delete("contacts", [contact.id])
+    for table in ("notes", "important_dates", "touchpoints", "nudges", "drafts"):
+        change.before_delete(table, rows[table])
+    queries.delete_contact(turn.session, user_id, contact.id)
+    change.save(f"forgot {contact.name}", kind="forget")
+    return Reply(f"Forgot {contact.name}, with their notes, conversations, nudges and drafts. "
+                 "Changed your mind? “undo” brings them back within 15 minutes.", changed=True)
+
+
+def wording_list(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,7 +1,9 @@
-"""`set <person> <field> [value]`: one field of one person, through a registry of fields.
+"""`set <person> <field> [value]`: one field of one person, through two registries.
 
-Each entry of `FIELDS` reads its value (pure, at parse time) and applies it in the command's
-unit of work. Adding a field (company, email, kind, rename...) is one entry here.
+Details of the person (company, email, kind: `commands.PERSON_FIELDS`, handled by
+`corrections.set_field` with undo) and the person's own settings (`FIELDS` here: AI drafts,
+sensitive). Each entry reads its value (pure, at parse time) and applies it in the command's
+unit of work; adding a field is one entry in either registry.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import corrections
 from rapport.bot.core.context import Turn
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.views import Reply, error
@@ -18,7 +21,8 @@ from rapport.scheduler import wording
 from rapport.storage import queries
 from rapport.storage.queries import ContactName
 
-USAGE = "set <person> ai on|off | sensitive [off]"
+USAGE = ("set <person> <" + "|".join(c.PERSON_FIELDS) + "> <value|none> | set <person> ai "
+         "on|off | set <person> sensitive [off]")
 _ON = ("on", "yes", "true")
 _OFF = ("off", "no", "false")
 
@@ -78,9 +82,24 @@ FIELDS: dict[str, PersonField] = {
 }
 
 
-def parse_set(rest: str, today: date) -> c.SetPersonField | c.CommandError:
-    """The person, then the first word that names a field, then its value."""
-    del today
+def parse_set(rest: str, today: date) -> c.SetField | c.SetPersonField | c.CommandError:
+    """The person, then the first word that names a field of either registry, then its
+    value: `set Dana company Acme`, `set Dana ai off`."""
+    tokens = c._tokens(rest)
+    if tokens and tokens[0].lower() in FIELDS:
+        return _parse_setting(rest)  # "set ai off": asks who
+    for word in tokens[1:]:
+        name = word.lower().strip(":")
+        if name in FIELDS:
+            return _parse_setting(rest)
+        if c.FIELD_ALIASES.get(name, name) in c.PERSON_FIELDS:
+            return c.parse_set(rest, today)
+    names = ", ".join((*c.PERSON_FIELDS, *FIELDS))
+    return c.CommandError(f"Which field? One of: {names}. For example “set Dana company Acme” "
+                          "or “set Dana ai off”.", "set")
+
+
+def _parse_setting(rest: str) -> c.SetPersonField | c.CommandError:
     tokens = c._tokens(rest)
     for index, token in enumerate(tokens):
         field = FIELDS.get(token.lower())
@@ -99,6 +118,12 @@ def parse_set(rest: str, today: date) -> c.SetPersonField | c.CommandError:
                               "off”.", "set")
     names = ", ".join(FIELDS)
     return c.CommandError(f"What should I set? Fields: {names}.", "set")
+
+
+def set_any(turn: Turn, command: c.SetField | c.SetPersonField) -> Reply:
+    if isinstance(command, c.SetField):
+        return corrections.set_field(turn, command)
+    return set_field(turn, command)
 
 
 def set_field(turn: Turn, command: c.SetPersonField) -> Reply:

@@ -9,6 +9,7 @@ from typing import Any
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.journal import Change
 from rapport.bot.core.views import Reply, SettingsView, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
@@ -31,7 +32,8 @@ def format_days(mask: int) -> str:
     return ", ".join(_DAY_NAMES[d] for d in days)
 
 
-def settings_view(ctx: UserContext, now: datetime) -> SettingsView:
+def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
+                  ) -> SettingsView:
     p = ctx.prefs
     paused = p.paused_until is not None and p.paused_until > now
     return SettingsView(
@@ -43,7 +45,7 @@ def settings_view(ctx: UserContext, now: datetime) -> SettingsView:
         paused_until=planner.local_date(p.paused_until, ctx.tz)
         if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
         paused_indefinitely=paused and p.paused_until is not None
-        and p.paused_until >= FAR_FUTURE)
+        and p.paused_until >= FAR_FUTURE, ai_configured=ai_configured)
 
 
 def describe_settings(view: SettingsView) -> str:
@@ -56,6 +58,8 @@ def describe_settings(view: SettingsView) -> str:
     ai = "on" if view.ai_enabled and view.workspace_ai_enabled else "off"
     if not view.workspace_ai_enabled:
         ai += " (turned off for the whole workspace)"
+    elif ai == "on" and not view.ai_configured:
+        ai = "template drafts (no AI provider is set up here)"
     return (f"Your settings:\n• Time zone: {view.tz}\n"
             f"• Delivery window: {view.window} on {format_days(view.working_days)}\n"
             f"• At most {view.daily_cap} nudge message(s) a day; digest: "
@@ -66,14 +70,14 @@ def describe_settings(view: SettingsView) -> str:
             f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}{paused}")
 
 
-def show_settings(ctx: UserContext, now: datetime) -> Reply:
-    view = settings_view(ctx, now)
+def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True) -> Reply:
+    view = settings_view(ctx, now, ai_configured=ai_configured)
     return Reply(describe_settings(view), view=view)
 
 
 def settings(turn: Turn, command: c.Settings) -> Reply:
     if not command.is_change:
-        return show_settings(turn.user, turn.now)
+        return show_settings(turn.user, turn.now, ai_configured=turn.ai_configured)
     values: dict[str, Any] = {}
     if command.tz is not None:
         zone = valid_zone(command.tz)
@@ -90,11 +94,20 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
         value = getattr(command, field)
         if value is not None:
             values[column] = value
+    change = Change(turn)
+    change.before_update("users", [turn.user.user_id], tuple(values))
     queries.update_user(turn.session, turn.user.user_id, **values)
     updated = _updated_context(turn.user, values)
-    _reschedule_follow_ups(turn, updated)
-    return Reply("Saved.\n" + describe_settings(settings_view(updated, turn.now)), changed=True,
-                 view=settings_view(updated, turn.now))
+    _reschedule_follow_ups(turn, updated, change)
+    change.save("changed settings (" + ", ".join(_changed_names(command)) + ")")
+    view = settings_view(updated, turn.now, ai_configured=turn.ai_configured)
+    return Reply("Saved.\n" + describe_settings(view), changed=True, view=view)
+
+
+def _changed_names(command: c.Settings) -> list[str]:
+    names = {"tz": "time zone", "window": "window", "days": "days", "cap": "cap",
+             "digest": "digest", "ai": "AI drafts", "tone": "tone", "summary": "summary"}
+    return [label for field, label in names.items() if getattr(command, field) is not None]
 
 
 def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
@@ -112,10 +125,12 @@ def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
                    prep_minutes=values.get("prep_minutes", ctx.prep_minutes))
 
 
-def _reschedule_follow_ups(turn: Turn, ctx: UserContext) -> None:
+def _reschedule_follow_ups(turn: Turn, ctx: UserContext, change: Change) -> None:
     # Follow-up moments depend on the window and zone; recompute the ones not yet planned.
     today = ctx.today(turn.now)
-    for note_id, follow_up_on in queries.unplanned_follow_ups(turn.session, ctx.user_id):
+    waiting = queries.unplanned_follow_ups(turn.session, ctx.user_id)
+    change.before_update("notes", [note_id for note_id, _ in waiting], ("plan_at",))
+    for note_id, follow_up_on in waiting:
         moment = planner.follow_up_moment(follow_up_on, ctx.prefs)
         queries.set_note_plan(turn.session, note_id,
                               max(moment, turn.now) if follow_up_on <= today else moment)
@@ -124,15 +139,27 @@ def _reschedule_follow_ups(turn: Turn, ctx: UserContext) -> None:
 def pause(turn: Turn, command: c.Pause) -> Reply:
     until = FAR_FUTURE if command.until is None else planner.local_moment(
         command.until, 0, turn.user.tz)
+    change = Change(turn)
+    change.before_update("users", [turn.user.user_id], ("paused_until",))
     queries.update_user(turn.session, turn.user.user_id, paused_until=until)
     if command.until is None:
+        change.save("paused nudges")
         return Reply("Paused. No nudges until you type “resume”.", changed=True)
+    change.save(f"paused nudges until {wording.short_date(command.until)}")
     return Reply(f"Paused until {wording.friendly_day(command.until, turn.today)}.",
                  changed=True)
 
 
 def resume(turn: Turn, command: c.Resume) -> Reply:
     del command
+    change = Change(turn)
+    change.before_update("users", [turn.user.user_id], ("paused_until",))
+    # Nudges that came due during the pause were put off until its end: they are due now,
+    # and the sweep sends them at the next moment the window allows.
+    held = queries.held_nudge_ids(turn.session, turn.user.user_id, turn.now)
+    change.before_update("nudges", held, ("deliver_after",))
     queries.update_user(turn.session, turn.user.user_id, paused_until=None)
+    queries.release_nudges(turn.session, held, turn.now)
+    change.save("resumed nudges")
     return Reply("Welcome back. Nudges are on again.", changed=True)
 

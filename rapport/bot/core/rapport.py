@@ -8,6 +8,7 @@ answers "try again").
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -154,8 +155,11 @@ class Rapport:
         now = self.clock()
         names: dict[str, str] = {}
 
+        ai_configured = getattr(self.drafter, "provider", None) is not None
+
         def work(session: Session) -> Reply:
-            return handle(Turn(session, fresh_context(session, ctx), now, names), command)
+            return handle(Turn(session, fresh_context(session, ctx), now, names,
+                               ai_configured=ai_configured), command)
 
         while True:
             try:
@@ -170,7 +174,7 @@ class Rapport:
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             self.users.forget_user(ctx.workspace_id, ctx.user_id)
         elif reply.changed and isinstance(command, c.Settings | c.Pause | c.Resume
-                                          | c.AnswerSuggestion):
+                                          | c.AnswerSuggestion | c.Undo):
             self.users.expire(ctx)
         return reply
 
@@ -201,6 +205,14 @@ class Rapport:
 
         first = await self.with_user(actor, once)
         return onboarding.welcome_text(actor.display_name) if first else None
+
+    @staticmethod
+    async def warm_up() -> None:
+        """Load the date and fuzzy-matching libraries off the event loop, at start, so the
+        first command that names a month does not pay for it (about a second)."""
+        from rapport.bot.core.verbs import warm_up
+
+        await asyncio.to_thread(warm_up)
 
     # ------------------------------------------------------------------ for platforms
     async def user_context(self, actor: Actor) -> UserContext:

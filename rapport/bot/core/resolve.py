@@ -36,8 +36,18 @@ def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def resolve(session: Session, user_id: int, person: PersonRef) -> Resolved | Unresolved:
-    """Match `person` against the user's contacts."""
+NOT_YOURS = "I can't find that person among yours."
+
+
+def resolve(session: Session, user_id: int, person: PersonRef, *,
+            offer_add: bool = True) -> Resolved | Unresolved:
+    """Match `person` against the user's contacts. `offer_add=False` leaves out the "Add them
+    with add ..." hint (it makes no sense after "forget Nobody")."""
+    if person.contact_id is not None:
+        # From a button or a form: the id must be one of this user's contacts; the same
+        # answer for missing and someone else's.
+        by_id = queries.contact_by_id(session, user_id, person.contact_id)
+        return Resolved(by_id) if by_id is not None else Unresolved(NOT_YOURS)
     if person.mention_id:
         found = queries.contact_by_mention(session, user_id, person.mention_id)
         if found is not None:
@@ -54,18 +64,25 @@ def resolve(session: Session, user_id: int, person: PersonRef) -> Resolved | Unr
         if len(first) > 1:
             names = tuple(sorted(c.name for c in first))
             return Unresolved(f"Which {person.text} do you mean: {_or_list(names)}?", names)
-    return did_you_mean(person, queries.contact_names(session, user_id))
+    return did_you_mean(person, queries.contact_names(session, user_id), offer_add=offer_add)
 
 
-def did_you_mean(person: PersonRef, contacts: list[ContactName]) -> Unresolved:
+def did_you_mean(person: PersonRef, contacts: list[ContactName], *,
+                 offer_add: bool = True) -> Unresolved:
     """The answer to a name that matched nobody: close names, or how to add them."""
     choices = {c.id: c.name for c in contacts}
     matches = process.extract(person.text, choices, scorer=_name_score, limit=3,
                               score_cutoff=FUZZY_CUTOFF, processor=name_key)
-    if matches:
-        names = tuple(dict.fromkeys(match[0] for match in matches))
+    names = tuple(dict.fromkeys(match[0] for match in matches))
+    if not names and " " in name_key(person.text):
+        # "Dana White" when you know Dana Scully: the same first name is worth asking about.
+        first = name_key(person.text).split(" ", 1)[0]
+        names = tuple(sorted(c.name for c in contacts if name_key(c.name).split(" ")[0] == first))
+    if names:
         return Unresolved(f"I don't know anyone called “{person.text}”. Did you mean "
                           f"{_or_list(names)}?", names)
+    if not offer_add:
+        return Unresolved(f"I don't know anyone called “{person.text}”.")
     return Unresolved(f"I don't know anyone called “{person.text}” yet. "
                       f"Add them with “add {person.text}”.")
 

@@ -36,7 +36,8 @@ def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
             else max(contact.last_touch_at, happened_at)
         queries.set_contact_clock(session, contact_id, last_touch_at=last,
                                   next_due_at=planner.cadence_next_due(
-                                      last, contact.cadence_days, contact.created_at))
+                                      last, contact.cadence_days, contact.created_at,
+                                      contact.cadence_months))
     return touchpoint_id
 
 
@@ -63,4 +64,5 @@ def recompute_clock(session: Session, contact_id: int) -> None:
     newest = queries.newest_touch(session, contact_id)
     queries.set_contact_clock(session, contact_id, last_touch_at=newest,
                               next_due_at=planner.cadence_next_due(
-                                  newest, contact.cadence_days, contact.created_at))
+                                  newest, contact.cadence_days, contact.created_at,
+                                  contact.cadence_months))

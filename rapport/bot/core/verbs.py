@@ -7,6 +7,7 @@ finds the handler here by the command's type.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.bot.core import (
     calendars,
+    corrections,
     data_rights,
     goals,
+    journal,
     notes,
     nudges,
     onboarding,
@@ -23,6 +26,7 @@ from rapport.bot.core import (
     people,
     person_fields,
     preferences,
+    profile,
     suggestions,
 )
 from rapport.bot.core import commands as c
@@ -56,6 +60,11 @@ class Verb(Generic[C]):
     writes: bool = True
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    # How people say the same thing without the verb: (leading words, their parser), e.g.
+    # ("talked to", parse_log) for "talked to Lee today". The longest match wins.
+    phrases: tuple[tuple[str, Callable[[str, date], Any]], ...] = ()
+    # Other command types this verb's handler runs (`edit t7` is an EditTouch).
+    also: tuple[type, ...] = ()
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -71,53 +80,116 @@ async def _import_in_chat(core: Rapport, ctx: UserContext, command: c.ImportFile
     return error(data_rights.IMPORT_IN_CHAT)
 
 
+_LOG_PHRASES: tuple[tuple[str, Callable[[str, date], Any]], ...] = (
+    ("talked to", c.parse_log), ("talked with", c.parse_log), ("spoke to", c.parse_log),
+    ("spoke with", c.parse_log), ("chatted with", c.parse_log),
+    ("caught up with", c.parse_log), ("had", c.parse_log), ("grabbed", c.parse_log),
+    ("met with", c.log_as("meeting")), ("met", c.log_as("meeting")),
+    ("saw", c.log_as("in person")), ("called", c.log_as("call")),
+    ("phoned", c.log_as("call")), ("rang", c.log_as("call")),
+    ("emailed", c.log_as("email")), ("messaged", c.log_as("message")),
+    ("texted", c.log_as("message")), ("pinged", c.log_as("message")),
+    ("dm'd", c.log_as("message")), ("dmed", c.log_as("message")),
+    ("lunch with", c.log_as("lunch")), ("coffee with", c.log_as("coffee")),
+    ("dinner with", c.log_as("dinner")), ("call with", c.log_as("call")),
+)
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
          c.parse_log, people.log,
-         examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan"),
-         aliases=("logged",)),
+         examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan",
+                   "log coffee with Dana yesterday", "talked to Lee today",
+                   "met Priya for lunch on Monday"),
+         aliases=("logged",), phrases=_LOG_PHRASES),
     Verb("note", c.AddNote, "note <person>: <something to remember> [after|on <date>]",
-         "Remember something; with a date it becomes a nudge to ask about it.",
+         "Remember something; with a date anywhere in it, a nudge to ask about it.",
          c.parse_note, notes.note,
-         examples=("note Dana: hiking trip in Yosemite after Saturday",),
-         aliases=("remember",)),
-    Verb("every", c.SetCadence, "every <person> <2 weeks|6w|3 months|off>",
-         "How often you want to talk to someone.", c.parse_every, people.every,
-         examples=("every Dana 2 weeks",)),
+         examples=("note Dana: hiking trip in Yosemite after Saturday",
+                   "note Priya: her talk is next Thursday",
+                   "remind me to ask Dana about the offsite next week"),
+         aliases=("remember",),
+         phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
+                  ("ask", c.reminder_as("ask")),
+                  ("follow up with", c.reminder_as("follow up with")),
+                  ("check in with", c.reminder_as("check in with")),
+                  ("catch up with", c.reminder_as("catch up with")))),
+    Verb("every", c.SetCadence, "every <person> <2 weeks|monthly|every other week|3 months|off>",
+         "How often you want to talk to someone (months are calendar months).",
+         c.parse_every, people.every,
+         examples=("every Dana 2 weeks", "every Lee monthly", "every Priya quarterly"),
+         phrases=(("talk to", c.every_or_reminder("talk to")),
+                  ("keep in touch with", c.parse_every),
+                  ("see", c.every_or_reminder("see")))),
     Verb("add", c.AddContact,
-         "add <name> [colleague|client] [at <company>] [every <duration>] [#tag ...]",
+         "add <name>[, role] [colleague|client] [at <company>] [every <duration>|monthly] "
+         "[#tag ...]",
          "Add someone to keep in touch with.", c.parse_add_tagged, goals.add_tagged,
-         examples=("add Lee Park client at Acme every 6 weeks", "add @dana colleague",
+         examples=("add Lee Park client at Acme every 6 weeks",
+                   "add Hiro Tanaka, VP Sales at Umbrella, monthly", "add @dana colleague",
                    "add Lee Park client at Initech #clients")),
+    Verb("show", c.ShowPerson, "show <person>",
+         "Everything Rapport knows about someone, what to ask about first, with handles "
+         "(n3, t7) to edit or delete.", c.parse_show, profile.show, writes=False,
+         examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
+         phrases=(("tell me about", c.parse_show), ("what do i know about", c.parse_show))),
+    Verb("search", c.Search, "search <words>",
+         "Find people, notes and conversations, newest first.", c.parse_search,
+         profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
-         c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",)),
+         c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",),
+         phrases=tuple((words, c.no_arguments(c.ShowDue, "due")) for words in (
+             "what's due", "whats due", "what is due", "who's due", "who is due",
+             "anything due", "what's next", "whats next"))),
     Verb("people", c.ShowPeople, "people [#tag]",
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
          examples=("people", "people #clients"), aliases=("list", "contacts")),
-    Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|until <date>]",
+    Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|2 hours|until <date>]",
          "Push a nudge back (default: 1 day).", c.parse_snooze, nudges.snooze,
-         examples=("snooze Dana 1 week", "snooze #12 friday")),
+         examples=("snooze Dana 1 week", "snooze #12 friday", "snooze #6 2 hours")),
     Verb("done", c.Done, "done <person|#nudge>[: what you talked about]",
          "You reached out: logs a conversation and closes the nudge.", c.parse_done,
          nudges.done, examples=("done Dana",)),
     Verb("dismiss", c.Dismiss, "dismiss <person|#nudge>", "Drop a nudge without logging anything.",
          c.parse_dismiss, nudges.dismiss),
+    Verb("undo", c.Undo, "undo",
+         "Reverse your last change (several steps deep); says exactly what it undid.",
+         c.parse_undo, journal.undo, aliases=("oops",)),
+    Verb("edit", c.EditNote, "edit <n3|t7>[ when][: new text [on <date>]]",
+         "Correct one note or conversation (handles are shown by “show”).",
+         c.parse_edit, corrections.edit, also=(c.EditTouch,),
+         examples=("edit n3: hiking trip in Tahoe on Saturday", "edit t7 yesterday: call",
+                   "edit n3 no date"), aliases=("fix", "change")),
+    Verb("delete", c.DeleteEntry, "delete <n3|t7>", "Delete one note or conversation.",
+         c.parse_delete, corrections.delete, examples=("delete t7",), aliases=("remove",)),
+    Verb("rename", c.Rename, "rename <person> to <new name>", "Correct someone's name.",
+         c.parse_rename, corrections.rename, examples=("rename Dana Scully to Dana Mulder",)),
+    Verb("set", c.SetField, person_fields.USAGE,
+         "Correct one detail of a person, or their own settings: AI drafts for them, or "
+         "sensitive (write personally).", person_fields.parse_set, person_fields.set_any,
+         examples=(*(spec.example for spec in c.PERSON_FIELDS.values()), "set Dana ai off",
+                   "set Dana sensitive"),
+         also=(c.SetPersonField,)),
     Verb("pause", c.Pause, "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
-         c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks")),
+         c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks"),
+         aliases=("mute",),
+         phrases=tuple((words, c.parse_pause) for words in (
+             "stop nudges", "stop nudging me", "stop reminders", "stop reminding me",
+             "no nudges", "no reminders", "take a break"))),
     Verb("resume", c.Resume, "resume", "Start nudges again after a pause.",
          c.no_arguments(c.Resume, "resume"), preferences.resume, aliases=("unpause",)),
     Verb("settings", c.Settings, c.SETTINGS_USAGE,
          "Show or change when and how Rapport nudges you.", c.parse_settings,
          preferences.settings,
          examples=("settings window 8:30-16:00", "settings tz Europe/Berlin"),
-         aliases=("config",)),
+         aliases=("config", "setting")),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
-    Verb("date", c.SetDate, "date <person> birthday|anniversary <month day|off>",
+    Verb("date", c.SetDate, "date <person> birthday|anniversary <month day [year]|off>",
          "Remember a yearly date; you get a nudge a few days before.", c.parse_date,
-         notes.set_date, examples=("date Dana birthday May 4",)),
+         notes.set_date, examples=("date Dana birthday May 4",
+                                   "date Lee anniversary March 1 2019")),
     Verb("stats", c.Stats, "stats", "How it is going: touchpoints, nudges acted on, health.",
          c.no_arguments(c.Stats, "stats"), overview.stats, writes=False),
     Verb("export", c.Export, "export",
@@ -127,9 +199,9 @@ TABLE: tuple[Verb[Any], ...] = (
          "Bring contacts in from a CSV or vCard file (console), all or nothing.",
          c.parse_import, handle_async=_import_in_chat,
          examples=("import ~/contacts.csv dry run",)),
-    Verb("forget", c.Forget, "forget <person> | forget me",
-         "Delete a contact with everything about them, or all your data.", c.parse_forget,
-         data_rights.forget),
+    Verb("forget", c.Forget, "forget <person> [confirm] | forget me [confirm]",
+         "Delete a contact with everything about them, or all your data (asks first).",
+         c.parse_forget, data_rights.forget, examples=("forget Lee Park confirm",)),
     Verb("connect", c.Connect, "connect calendar [google|microsoft]",
          "Let Rapport log your meetings with your people (read-only; who and when only).",
          c.parse_connect, handle_async=calendars.connect,
@@ -148,10 +220,6 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("goals", c.ShowGoals, "goals",
          "Your goals and how close you are: now and over the last 8 weeks.",
          c.no_arguments(c.ShowGoals, "goals"), goals.show_goals, writes=False),
-    Verb("set", c.SetPersonField, person_fields.USAGE,
-         "Per-person settings: AI drafts for them, or sensitive (write personally).",
-         person_fields.parse_set, person_fields.set_field,
-         examples=("set Dana ai off", "set Dana sensitive", "set Dana sensitive off")),
     Verb("suggestions", c.ShowSuggestions, "suggestions [on|off <kind>]",
          "Changes Rapport suggests from your history, each with its reason.",
          c.parse_suggestions, suggestions.show, examples=("suggestions",
@@ -172,7 +240,14 @@ SPECS: dict[str, Verb[Any]] = {verb.name: verb for verb in TABLE}
 VERBS = tuple(SPECS)
 _BY_NAME: dict[str, Verb[Any]] = {
     **SPECS, **{alias: verb for verb in TABLE for alias in verb.aliases}}
-_BY_COMMAND: dict[type, Verb[Any]] = {verb.command: verb for verb in TABLE}
+_BY_COMMAND: dict[type, Verb[Any]] = {
+    command: verb for verb in TABLE for command in (verb.command, *verb.also)}
+# Phrases by their words, longest first.
+_PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
+    sorted(((tuple(words.split()), verb, parse) for verb in TABLE
+            for words, parse in verb.phrases), key=lambda entry: -len(entry[0])))
+# Words a typo may be meant as: verbs, aliases and the first word of each phrase.
+_KNOWN_WORDS = tuple(dict.fromkeys([*_BY_NAME, *(entry[0][0] for entry in _PHRASES)]))
 
 
 def verb_for(command: object) -> Verb[Any]:
@@ -183,15 +258,19 @@ def verb_for(command: object) -> Verb[Any]:
 def help_text(topic: str | None = None) -> str:
     """Help generated from the table: every verb, or one verb with examples."""
     if topic:
-        verb = SPECS.get(topic.lower().strip())
+        verb = _BY_NAME.get(topic.lower().strip())
         if verb is None:
             return f"There is no command called “{c.clip(topic)}”.\n" + help_text()
         lines = [verb.usage, verb.summary]
         lines += [f"  e.g. {example}" for example in verb.examples]
+        if verb.phrases:
+            lines.append("Also understood: " + ", ".join(
+                f"“{words} …”" for words, _ in verb.phrases[:8]) + ".")
         return "\n".join(lines)
     lines = ["Rapport keeps your work relationships warm. Commands:"]
     lines += [f"  {verb.usage}\n      {verb.summary}" for verb in TABLE]
-    lines.append("Name people by @mention, by first name, or in \"quotes\".")
+    lines.append("Name people by @mention, by first name, or in \"quotes\". "
+                 "“Dana?” shows Dana; “undo” reverses your last change.")
     return "\n".join(lines)
 
 
@@ -206,19 +285,116 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     if not cleaned:
         return _with_usage(c.CommandError(
             "Type a command, for example “due”, or “help” to see them all.", "help"))
+    cleaned = _without_filler(cleaned)
     word, _, rest = cleaned.partition(" ")
-    verb = _BY_NAME.get(word.lower())
+    verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,:"))
+    parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
+    words = cleaned.split()
+    lowered = [w.lower().strip("?!.,") for w in words]
+    for phrase, phrase_verb, phrase_parse in _PHRASES:
+        if tuple(lowered[:len(phrase)]) == phrase and (verb is None or len(phrase) > 1):
+            verb, parse = phrase_verb, phrase_parse
+            rest = " ".join(words[len(phrase):])
+            break
     if verb is None:
-        return c.CommandError(f"I don't know the command “{c.clip(word.lower())}”. "
-                              "Type “help” to see what I can do.")
+        verb, parse, rest = _name_first(cleaned, words)
+    if verb is None or parse is None:
+        return c.CommandError(_unknown(word))
     try:
-        parsed = verb.parse(rest.strip(), today)
+        parsed = parse(rest.strip(), today)
     except (ValueError, OverflowError, IndexError):
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
 
 
+# Words people put before a command ("I talked to Lee", "just had coffee with Dana").
+_FILLER = ("i", "i've", "ive", "i have", "i just", "just", "we", "today i", "ok", "okay",
+           "please", "hey rapport", "rapport")
+
+
+def _without_filler(text: str) -> str:
+    """The line without a leading "I" or "just" when a command or phrase follows it."""
+    lowered = text.lower()
+    for filler in sorted(_FILLER, key=len, reverse=True):
+        if lowered.startswith(filler + " "):
+            rest = text[len(filler) + 1:].lstrip(" ,")
+            first = rest.split(" ", 1)[0].lower()
+            if first in _BY_NAME or any(phrase[0] == first for phrase, _, _ in _PHRASES):
+                return _without_filler(rest)
+    return text
+
+
+_CALLED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?P<how>called|phoned|rang|emailed|messaged|"
+                        r"texted|pinged|dm'd|dmed|visited|stopped by)\s+(?:me\b)?(?P<rest>.*)$",
+                        re.IGNORECASE)
+_HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
+        "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
+        "dmed": "message", "visited": "in person", "stopped by": "in person"}
+_POSSESSIVE_DATE = re.compile(r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?:work\s+)?(?:birthday|bday|b-day|"
+                              r"anniversary)\b", re.IGNORECASE)
+
+
+# A word as names are typed: capitalised letters ("Dana", "O'Brien", "Jean-Luc").
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+
+
+def _name_first(cleaned: str, words: list[str]
+                ) -> tuple[Verb[Any] | None, Callable[[str, date], Any] | None, str]:
+    """Lines that start with a name: "Lee called me yesterday" (a call), "Dana's birthday
+    is May 4" (a date), "Dana?" or "Dana" (show Dana, when Dana is someone you know)."""
+    if _POSSESSIVE_DATE.match(cleaned):
+        return SPECS["date"], c.parse_date, cleaned
+    if c.starts_with_kind(words):
+        return SPECS["log"], c.parse_kind_first, cleaned
+    called = _CALLED_ME.match(cleaned)
+    if called is not None and len(called.group("name").split()) <= 3:
+        kind = _HOW[called.group("how").lower()]
+        rest = f"{called.group('name')} {called.group('rest')}".strip()
+        return SPECS["log"], c.log_as(kind), rest
+    if cleaned.endswith("?") and len(words) <= 5:
+        return SPECS["show"], c.parse_show, cleaned
+    if len(words) <= 3 and all(_NAME_WORD.match(w) and w[0].isupper() for w in words):
+        unknown = _unknown(words[0])
+
+        def show_if_known(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+            shown = c.parse_show(rest, today)
+            if isinstance(shown, c.CommandError):
+                return c.CommandError(unknown)
+            return replace(shown, unknown=unknown)
+
+        return SPECS["show"], show_if_known, cleaned
+    return None, None, cleaned
+
+
+def _unknown(word: str) -> str:
+    """The answer to a word that is no command: the closest command when it looks like a
+    typo ("lgo" -> "log"), never a guess that runs."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    typed = word.lower()
+    match = process.extractOne(typed, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
+                               score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
+    if match is not None and match[0] != typed:
+        suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
+        return (f"I don't know the command “{c.clip(typed)}”. Did you mean “{suggestion}”? "
+                "Type “help” to see what I can do.")
+    return (f"I don't know the command “{c.clip(typed)}”. Type “help” to see what I can "
+            "do.")
+
+
 def _with_usage(problem: c.CommandError) -> c.CommandError:
     verb = SPECS.get(problem.verb or "")
     return replace(problem, usage=verb.usage) if verb is not None else problem
+
+
+def warm_up() -> None:
+    """Read a line of each kind once: dateparser's language data, rapidfuzz and the grammar
+    are loaded before the first person types (see `rapport.bot.core.dates.warm_up`)."""
+    from rapport.bot.core.dates import warm_up as warm_dates
+
+    warm_dates()
+    today = date.today()
+    for line in ("lgo Dana", "note Dana: the offsite on June 12", "log coffee with Dana"):
+        parse_command(line, today=today)

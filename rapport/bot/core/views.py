@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rapport.bot.core.stats import UserStats
 from rapport.scheduler.attainment import GoalAttainment
 from rapport.scheduler.messenger import NudgeItem, SuggestionItem
+
+if TYPE_CHECKING:
+    from rapport.bot.core.commands import Command
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class OverdueLine:
 
     name: str
     since: date
+    # When the next nudge about them comes (None: the sweep plans it now).
+    next_nudge: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,10 @@ class DueView:
     overdue: tuple[OverdueLine, ...]
     coming: tuple[ComingLine, ...]
     today: date
+    has_people: bool = True
+    has_rhythms: bool = True
+    # Nudges are paused until this day (date.max: until "resume").
+    paused_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,7 @@ class PersonLine:
     tags: tuple[str, ...] = ()
     # The rhythm comes from a goal of one of the tags, not from `every`.
     cadence_from_goal: bool = False
+    cadence_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +184,8 @@ class SettingsView:
     prep_minutes: int
     paused_until: date | None
     paused_indefinitely: bool
+    # An AI provider is set up for this server (otherwise "on" means template drafts).
+    ai_configured: bool = True
 
     @property
     def window(self) -> str:
@@ -222,9 +235,114 @@ class HelpView:
     privacy: str
 
 
+@dataclass(frozen=True, slots=True)
+class NoteLine:
+    """A note on the person card, with its handle ("n3") for edit and delete."""
+
+    note_id: int
+    text: str
+    noted_on: date
+    follow_up_on: date | None
+    event_on: date | None
+    # Its follow-up is still to come or not acted on (False: done, dismissed, or no date).
+    open: bool
+    # What to do about it, as the card's "Ask about" line says it ("Ask Dana about ...").
+    reminder: str
+
+    @property
+    def handle(self) -> str:
+        return f"n{self.note_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TouchLine:
+    """A conversation on the person card, with its handle ("t7")."""
+
+    touchpoint_id: int
+    day: date
+    kind: str
+    summary: str | None
+    source: str
+
+    @property
+    def handle(self) -> str:
+        return f"t{self.touchpoint_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class DateLine:
+    """A yearly date: when it next comes, and the year it started when known."""
+
+    kind: str
+    month: int
+    day: int
+    year: int | None
+    next_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    """A person at a glance: who they are, what to ask about first, the rhythm, the last
+    conversations and notes with their handles, dates and drafts. Platforms add their own
+    buttons (Log, Note, Draft, Snooze) that build typed commands with `contact_id`."""
+
+    contact_id: int
+    name: str
+    kind: str
+    company: str | None
+    email: str | None
+    linked: bool
+    cadence_days: int | None
+    cadence_months: int | None
+    next_nudge_on: date | None
+    last_touch_on: date | None
+    health: str
+    ask_about: tuple[NoteLine, ...]
+    notes: tuple[NoteLine, ...]
+    more_notes: int
+    touches: tuple[TouchLine, ...]
+    touch_count: int
+    dates: tuple[DateLine, ...]
+    drafts_made: int
+    drafts_used: int
+    today: date
+    paused_until: date | None = None
+    # Filled by the tags feature; empty until then.
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One match: a person, a note (handle n…) or a conversation (handle t…)."""
+
+    kind: str
+    contact_id: int
+    contact_name: str
+    text: str
+    day: date
+    handle: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchView:
+    words: str
+    hits: tuple[SearchHit, ...]
+    truncated: bool
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmView:
+    """A question that needs a yes: platforms show a button that runs `command` as it is."""
+
+    prompt: str
+    label: str
+    command: Command
+
+
 View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | StatsView
         | SettingsView | HomeView | NudgeActed | GoalsView | SuggestionsView
-        | SuggestionAnswered)
+        | SuggestionAnswered | PersonView | SearchView | ConfirmView)
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,6 +122,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     runtime = await build_runtime(settings)
+    # Date parsing and fuzzy matching load in the background while the server starts.
+    warming = asyncio.create_task(runtime.rapport.warm_up())
     servers: WebServers | None = None
     try:
         for messenger in await messengers_for(runtime) if with_platforms else []:
@@ -149,6 +151,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
                 print(f"Web server on http://{settings.host}:{servers.public_port} "
                       "(try /healthz).")
     except BaseException:
+        warming.cancel()
         if servers is not None:
             await servers.cleanup()
         await runtime.close()
@@ -182,6 +185,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             logger.info("scheduler stopped", extra={"released": released})
         if servers is not None:
             await servers.cleanup()
+        if not warming.done():
+            await warming
         await runtime.close()
 
 

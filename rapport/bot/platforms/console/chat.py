@@ -142,16 +142,22 @@ class ConsoleChat:
         self._input: AsyncIterator[str] | None = None
 
     async def run(self) -> None:
+        # Loaded while the person reads the prompt, not on the first month name they type.
+        warming = asyncio.create_task(self.rapport.warm_up())
         self.write("Rapport is listening. Type “help” for commands, “quit” to leave.\n")
         self.write(PROMPT)
         self._input = aiter(self.lines)
         async for raw in self._input:
+            if not warming.done():
+                await warming
             line = raw.strip()
             if line.lower() in ("quit", "exit", ":q"):
                 break
             if line:
                 await self.answer(line)
             self.write(PROMPT)
+        if not warming.done():
+            warming.cancel()
         self.write("\nBye.\n")
 
     async def answer(self, line: str) -> Reply:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -12,6 +13,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     ContextBlock,
     DatePickerElement,
     DividerBlock,
@@ -29,15 +31,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
+from rapport.bot.core.profile import ask_line, date_text, rhythm_line
 from rapport.bot.core.stats import UserStats
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
+    ConfirmView,
     DraftView,
     DueView,
     HomeView,
+    PersonLine,
+    PersonView,
     Reply,
     SettingsView,
     StatsView,
@@ -75,6 +82,18 @@ SUGGESTION_ACTIONS: dict[str, SuggestionAnswer] = {
     ACTION_SUGGESTION_ACCEPT: "accept", ACTION_SUGGESTION_KEEP: "keep",
     ACTION_SUGGESTION_SILENCE: "silence"}
 SUGGESTION_BLOCK_PREFIX = "suggestion_"
+# A person card's buttons (value: the contact id) and the row button on Home's people list.
+ACTION_PERSON_LOG = "person_log"
+ACTION_PERSON_NOTE = "person_note"
+ACTION_PERSON_DRAFT = "person_draft"
+ACTION_PERSON_SNOOZE = "person_snooze"
+ACTION_PERSON_OPEN = "person_open"
+ACTION_CONFIRM_FORGET = "confirm_forget"
+PERSON_ACTIONS = (ACTION_PERSON_LOG, ACTION_PERSON_NOTE, ACTION_PERSON_DRAFT,
+                  ACTION_PERSON_SNOOZE, ACTION_PERSON_OPEN, ACTION_CONFIRM_FORGET)
+CALLBACK_PERSON = "person"
+CALLBACK_PERSON_LOG = "person_log"
+CALLBACK_PERSON_NOTE = "person_note"
 NUDGE_BLOCK_PREFIX = "nudge_"
 CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
 CALLBACK_SETTINGS = "settings"
@@ -253,7 +272,11 @@ def reply_pages(reply: Reply) -> RenderedReply:
     """A Reply as paginated message blocks: text, then nudge cards, then an attachment."""
     blocks: list[Block] = []
     text = reply.text if reply.ok else f"⚠️ {reply.text}"
-    if isinstance(reply.view, DueView) and reply.view.nudges:
+    if isinstance(reply.view, PersonView):
+        blocks += person_blocks(reply.view)
+    elif isinstance(reply.view, ConfirmView):
+        blocks += confirm_blocks(reply.view)
+    elif isinstance(reply.view, DueView) and reply.view.nudges:
         # The cards show the open nudges with buttons; the text keeps the rest.
         rest = replace(reply.view, nudges=())
         if rest.overdue or rest.coming:
@@ -302,18 +325,22 @@ class HomeContent:
     # The goal trend chart shared in the user's DM (file id) and its text line.
     chart_file_id: str | None = None
     chart_alt_text: str = ""
+    # One row per person, each with a button that opens their card.
+    people_rows: Sequence[PersonLine] = ()
+    today: date | None = None
 
 
 def home_content(view: HomeView, *, chart_file_id: str | None = None,
                  chart_alt_text: str = "") -> HomeContent:
     """The Home tab's content from the core's typed view."""
-    # Home's "Coming up" also lists who is overdue with a nudge on its way.
+    # Home's "Coming up" also lists who is overdue and when their next nudge comes.
     upcoming = overdue_lines(view.due) + coming_lines(view.due)
     return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
                        people=view.people_text, stats_text=view.stats_text,
                        stats=view.stats.stats, goals=goal_lines(view.stats),
                        suggestions=view.stats.suggestions, chart_file_id=chart_file_id,
-                       chart_alt_text=chart_alt_text)
+                       chart_alt_text=chart_alt_text, people_rows=view.people.people,
+                       today=view.people.today)
 
 
 def goals_blocks(lines: Sequence[str], *, chart_file_id: str | None,
@@ -331,6 +358,21 @@ def goals_blocks(lines: Sequence[str], *, chart_file_id: str | None,
         blocks.append(ContextBlock(block_id="home_goal_trend", elements=[
             MarkdownTextObject(text=clip(escape(alt_text), MAX_CONTEXT_TEXT))]))
     return blocks
+
+
+def person_row(line: PersonLine, today: date) -> SectionBlock:
+    """One person on Home: name, rhythm and last conversation, and an Open button."""
+    every = planner.cadence_text(line.cadence_days, line.cadence_months)
+    last = f"last talked {wording.friendly_day(line.last_touch_on, today)}" \
+        if line.last_touch_on else "no conversation logged"
+    parts = [line.kind, f"every {every}" if every else "", last, line.health]
+    detail = " · ".join(part for part in parts if part)
+    title = escape(wording.contact_label(line.name, line.company))
+    return SectionBlock(
+        block_id=f"person_row_{line.contact_id}",
+        text=MarkdownTextObject(text=clip(f"*{title}*\n{escape(detail)}", MAX_SECTION_TEXT)),
+        accessory=ButtonElement(text="Open", action_id=ACTION_PERSON_OPEN,
+                                value=str(line.contact_id)))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -386,7 +428,9 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     tail: list[Block] = [DividerBlock(), HeaderBlock(text="Coming up")]
     tail += text_sections(content.coming_up or "Nothing in the next week.")
     tail += [DividerBlock(), HeaderBlock(text="Your people")]
-    people = text_sections(content.people)
+    people = [person_row(line, content.today) for line in content.people_rows] \
+        if content.people_rows and content.today is not None \
+        else text_sections(content.people)
     numbers = stats_blocks(content.stats) if content.stats is not None \
         else text_sections(content.stats_text)
     goals = goals_blocks(content.goals, chart_file_id=content.chart_file_id,
@@ -529,3 +573,124 @@ def copy_view(contact_name: str, text: str, *, why: str = "") -> dict[str, Any]:
                for i, chunk in enumerate(_chunks(escape(text), MAX_SECTION_TEXT - 6))]
     return View(type="modal", callback_id="draft_copied", title="Copy your message",
                 close="Close", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
+
+
+# ---------------------------------------------------------------------------------- people
+def person_actions(contact_id: int) -> ActionsBlock:
+    """Log, Note, Draft and Snooze 1 week for one person (value: the contact id)."""
+    value = str(contact_id)
+    return ActionsBlock(block_id=f"person_{contact_id}", elements=[
+        ButtonElement(text="Log", action_id=ACTION_PERSON_LOG, value=value, style="primary"),
+        ButtonElement(text="Note", action_id=ACTION_PERSON_NOTE, value=value),
+        ButtonElement(text="Draft", action_id=ACTION_PERSON_DRAFT, value=value),
+        ButtonElement(text="Snooze 1 week", action_id=ACTION_PERSON_SNOOZE, value=value),
+    ])
+
+
+def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
+    """A person at a glance: who, what to ask about first, rhythm, notes and conversations
+    with their handles, dates and drafts, then the buttons."""
+    today = view.today
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(ContextBlock(block_id="person_notice", elements=[
+            MarkdownTextObject(text=clip(escape(notice), MAX_CONTEXT_TEXT))]))
+    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    if view.email:
+        who.append(view.email)
+    if view.tags:
+        who.append(" ".join(f"#{tag}" for tag in view.tags))
+    blocks.append(SectionBlock(block_id="person_who", text=MarkdownTextObject(text=clip(
+        f"*{escape(view.name)}*\n{escape(' · '.join(who))}", MAX_SECTION_TEXT))))
+    if view.ask_about:
+        lines = [ask_line(note, today, first=index == 0)
+                 for index, note in enumerate(view.ask_about)]
+        blocks.append(SectionBlock(block_id="person_ask", text=MarkdownTextObject(
+            text=clip("\n".join(f"*{escape(line)}*" if i == 0 else escape(line)
+                                for i, line in enumerate(lines)), MAX_SECTION_TEXT))))
+    blocks.append(ContextBlock(block_id="person_rhythm", elements=[MarkdownTextObject(
+        text=clip(escape(f"Rhythm: {rhythm_line(view)}"), MAX_CONTEXT_TEXT))]))
+    if view.notes:
+        lines = []
+        for note in view.notes:
+            when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
+                if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
+            lines.append(f"`{note.handle}` {escape(note.text)} ({when})")
+        if view.more_notes:
+            lines.append(f"… and {view.more_notes} older")
+        blocks.append(SectionBlock(block_id="person_notes", text=MarkdownTextObject(
+            text=clip("*Notes*\n" + "\n".join(lines), MAX_SECTION_TEXT))))
+    if view.touches:
+        lines = [f"`{touch.handle}` {wording.friendly_day(touch.day, today)}, "
+                 f"{escape(touch.kind)}" + (f": {escape(touch.summary)}" if touch.summary else "")
+                 for touch in view.touches]
+        total = f" ({view.touch_count} in all)" if view.touch_count > len(view.touches) else ""
+        blocks.append(SectionBlock(block_id="person_touches", text=MarkdownTextObject(
+            text=clip(f"*Last conversations{total}*\n" + "\n".join(lines),
+                      MAX_SECTION_TEXT))))
+    extra = []
+    if view.dates:
+        extra.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
+    extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
+                 if view.drafts_made else "Drafts: none yet")
+    extra.append(f"Fix anything with `{SLASH_COMMAND} edit n3: …`, `delete t7`, "
+                 "`rename`, `set`; `undo` reverses a change.")
+    blocks.append(ContextBlock(block_id="person_more", elements=[MarkdownTextObject(
+        text=clip(escape(" · ".join(extra[:-1])) + "\n" + extra[-1], MAX_CONTEXT_TEXT))]))
+    blocks.append(person_actions(view.contact_id))
+    return blocks
+
+
+def person_modal(view: PersonView, *, notice: str = "") -> dict[str, Any]:
+    """The person card as a modal (opened from a row of Home's people list)."""
+    return View(type="modal", callback_id=CALLBACK_PERSON, title=clip(view.name, 24),
+                close="Close", private_metadata=json.dumps({"contact_id": view.contact_id}),
+                blocks=person_blocks(view, notice=notice)[:MAX_VIEW_BLOCKS]).to_dict()
+
+
+def person_log_view(contact_id: int, name: str, today: str) -> dict[str, Any]:
+    """Log a conversation with one person: how, when, what about; submit builds a typed Log."""
+    kinds = [Option(value=k, label=k.title()) for k in _KINDS]
+    blocks: list[Block] = [
+        InputBlock(block_id="kind", label="How", element=StaticSelectElement(
+            action_id="value", options=kinds, initial_option=kinds[0])),
+        InputBlock(block_id="day", label="When", element=DatePickerElement(
+            action_id="value", initial_date=today)),
+        InputBlock(block_id="summary", label="What you talked about", optional=True,
+                   element=PlainTextInputElement(action_id="value", multiline=True,
+                                                 max_length=c.MAX_SUMMARY_CHARS)),
+    ]
+    return View(type="modal", callback_id=CALLBACK_PERSON_LOG, title=clip(f"Log {name}", 24),
+                submit="Log", close="Cancel",
+                private_metadata=json.dumps({"contact_id": contact_id}),
+                blocks=blocks).to_dict()
+
+
+def person_note_view(contact_id: int, name: str) -> dict[str, Any]:
+    """Note something about one person, with an optional follow-up day."""
+    blocks: list[Block] = [
+        InputBlock(block_id="text", label="Something to remember",
+                   element=PlainTextInputElement(action_id="value", multiline=True,
+                                                 max_length=c.MAX_SUMMARY_CHARS)),
+        InputBlock(block_id="follow_up", label="Remind me to ask about it on", optional=True,
+                   element=DatePickerElement(action_id="value")),
+    ]
+    return View(type="modal", callback_id=CALLBACK_PERSON_NOTE,
+                title=clip(f"Note for {name}", 24), submit="Save", close="Cancel",
+                private_metadata=json.dumps({"contact_id": contact_id}),
+                blocks=blocks).to_dict()
+
+
+def confirm_blocks(view: ConfirmView) -> list[Block]:
+    """A question with the button that answers yes (forgetting a person)."""
+    blocks = text_sections(view.prompt)
+    command = view.command
+    if isinstance(command, c.Forget) and command.person is not None \
+            and command.person.contact_id is not None:
+        blocks.append(ActionsBlock(block_id=f"confirm_{command.person.contact_id}", elements=[
+            ButtonElement(text=clip(view.label, 75), action_id=ACTION_CONFIRM_FORGET,
+                          value=str(command.person.contact_id), style="danger",
+                          confirm=ConfirmObject(title="Forget for good?",
+                                                text=clip(view.prompt, 300),
+                                                confirm="Forget", deny="Keep"))]))
+    return blocks

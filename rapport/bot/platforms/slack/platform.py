@@ -208,6 +208,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
         lifecycle,
         messages,
         nudge_buttons,
+        person,
         settings_form,
         shortcut,
         slash,
@@ -245,6 +246,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     settings_form.register(platform)
     shortcut.register(platform)
     draft_editor.register(platform)
+    person.register(platform)
     lifecycle.register(platform)
     imports.register(platform)
     # Last: the catch-all for DM messages (Bolt runs the first listener that matches).

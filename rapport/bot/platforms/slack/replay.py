@@ -4,7 +4,9 @@ Slack signs each request with its timestamp and accepts it for five minutes, so 
 request could be sent again within that window, to any replica. Every signature accepted is
 inserted into the shared ``seen_signatures`` table; the insert conflicts on the primary key when
 any replica accepted it before, which makes the check and the claim one atomic statement.
-Rows expire when their timestamp could no longer pass Slack's five-minute check.
+Rows expire when their timestamp could no longer pass Slack's five-minute check. The claim
+is a unit of work like any command's: on SQLite it queues on the one writer thread instead of
+contending with it for the file lock.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import SeenSignature
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +40,24 @@ class ReplayStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
                  clock: Callable[[], datetime] = utcnow,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.sessions = sessions
+        self.db = Database(sessions)
         self.clock = clock
         self.monotonic = monotonic
         self._cleaned_at: float | None = None
 
     async def seen_before(self, signature: str, expires_at: datetime) -> bool:
         """Remember `signature` until `expires_at`; True when it was already remembered."""
-        async with self.sessions() as session, session.begin():
+
+        def claim(session: Session) -> bool:
             dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            inserted = await session.execute(
+            inserted = session.execute(
                 dialect.insert(SeenSignature)
                 .values(signature=signature, expires_at=expires_at)
                 .on_conflict_do_nothing(index_elements=[SeenSignature.signature])
                 .returning(SeenSignature.signature))
-            first = inserted.first() is not None
+            return inserted.first() is not None
+
+        first = await self.db.run(claim)
         now = self.monotonic()
         if self._cleaned_at is None or now - self._cleaned_at >= CLEANUP_EVERY_SECONDS:
             self._cleaned_at = now
@@ -59,7 +66,11 @@ class ReplayStore:
 
     async def forget_expired(self) -> int:
         """Delete the signatures that can no longer be replayed; returns how many."""
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
-                delete(SeenSignature).where(SeenSignature.expires_at < self.clock()))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        cutoff = self.clock()
+
+        def forget(session: Session) -> int:
+            result = session.execute(delete(SeenSignature).where(
+                SeenSignature.expires_at < cutoff))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+        return await self.db.run(forget)

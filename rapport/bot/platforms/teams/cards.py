@@ -15,10 +15,13 @@ from typing import Any
 from botbuilder.core import CardFactory
 from botbuilder.schema import Attachment
 
+from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
+from rapport.bot.core.profile import ask_line, date_text, rhythm_line
 from rapport.bot.core.stats import UserStats
 from rapport.bot.core.trend_chart import TrendChart
-from rapport.bot.core.views import DraftView
+from rapport.bot.core.views import ConfirmView, DraftView, PersonView
+from rapport.scheduler import wording
 from rapport.scheduler.messenger import NudgeItem, SuggestionItem
 
 CARD_VERSION = "1.5"
@@ -27,6 +30,14 @@ NUDGE = "nudge"
 DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
 IMPORT = "import"
+PERSON = "person"
+# A person card's inputs (one card per person, so the ids need no suffix).
+PERSON_LOG_KIND = "person_log_kind"
+PERSON_LOG_DAY = "person_log_day"
+PERSON_LOG_SUMMARY = "person_log_summary"
+PERSON_NOTE_TEXT = "person_note_text"
+PERSON_NOTE_DAY = "person_note_day"
+LOG_KINDS = ("chat", "call", "meeting", "coffee", "email", "lunch")
 IMPORT_CONFIRM = "import_confirm"
 IMPORT_CANCEL = "import_cancel"
 SUGGESTION = "suggestion"
@@ -335,3 +346,80 @@ def card_versions(card: Mapping[str, Any]) -> Iterable[str]:
         for child in children:
             if isinstance(child, Mapping):
                 yield from card_versions(child)
+
+
+def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
+    """A person at a glance: what to ask about first, rhythm, notes and conversations with
+    their handles, dates and drafts; Log and Note (small forms), Draft and Snooze 1 week."""
+    today = view.today
+    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    if view.email:
+        who.append(view.email)
+    if view.tags:
+        who.append(" ".join(f"#{tag}" for tag in view.tags))
+    body: list[dict[str, Any]] = []
+    if notice:
+        body.append(_text(notice, color="Good"))
+    body += [_text(view.name, size="Medium", weight="Bolder"),
+             _text(" · ".join(who), isSubtle=True, spacing="None")]
+    for index, note in enumerate(view.ask_about):
+        body.append(_text(ask_line(note, today, first=index == 0),
+                          weight="Bolder" if index == 0 else "Default"))
+    body.append(_text(f"Rhythm: {rhythm_line(view)}", isSubtle=True))
+    facts = []
+    for note in view.notes:
+        when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
+            if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
+        facts.append({"title": note.handle, "value": f"{note.text} ({when})"})
+    for touch in view.touches:
+        about = f": {touch.summary}" if touch.summary else ""
+        facts.append({"title": touch.handle,
+                      "value": f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"})
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    extra = ["; ".join(date_text(line, today) for line in view.dates)] if view.dates else []
+    extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
+                 if view.drafts_made else "Drafts: none yet")
+    body.append(_text(" · ".join(extra), isSubtle=True))
+    body.append(_text("Fix anything with “edit n3: …”, “delete t7”, “rename”, “set”; “undo” "
+                      "reverses a change.", isSubtle=True, spacing="None"))
+
+    def data(verb: str) -> dict[str, Any]:
+        return {"rapport": PERSON, "verb": verb, "contact_id": view.contact_id}
+
+    kinds = [{"title": kind.title(), "value": kind} for kind in LOG_KINDS]
+    log_form = {
+        "type": "Action.ShowCard", "title": "Log",
+        "card": {"type": "AdaptiveCard", "version": CARD_VERSION, "body": [
+            {"type": "Input.ChoiceSet", "id": PERSON_LOG_KIND, "label": "How",
+             "choices": kinds, "value": "chat"},
+            {"type": "Input.Date", "id": PERSON_LOG_DAY, "label": "When",
+             "value": today.isoformat(), "max": today.isoformat()},
+            {"type": "Input.Text", "id": PERSON_LOG_SUMMARY, "isMultiline": True,
+             "label": "What you talked about", "maxLength": c.MAX_SUMMARY_CHARS}],
+            "actions": [_execute("Log", data("person_log"))]},
+    }
+    note_form = {
+        "type": "Action.ShowCard", "title": "Note",
+        "card": {"type": "AdaptiveCard", "version": CARD_VERSION, "body": [
+            {"type": "Input.Text", "id": PERSON_NOTE_TEXT, "isMultiline": True,
+             "label": "Something to remember", "isRequired": True,
+             "errorMessage": "What should I remember?", "maxLength": c.MAX_SUMMARY_CHARS},
+            {"type": "Input.Date", "id": PERSON_NOTE_DAY,
+             "label": "Remind me to ask about it on", "min": today.isoformat()}],
+            "actions": [_execute("Save", data("person_note"))]},
+    }
+    return _card(body, [log_form, note_form, _execute("Draft", data("person_draft")),
+                        _execute("Snooze 1 week", data("person_snooze"))])
+
+
+def confirm_card(view: ConfirmView) -> dict[str, Any]:
+    """A question with the button that answers yes (forgetting a person)."""
+    command = view.command
+    actions = []
+    if isinstance(command, c.Forget) and command.person is not None \
+            and command.person.contact_id is not None:
+        actions.append(_execute(view.label, {"rapport": PERSON, "verb": "person_forget",
+                                             "contact_id": command.person.contact_id},
+                                style="destructive"))
+    return _card(_lines(view.prompt), actions)

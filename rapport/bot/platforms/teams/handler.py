@@ -37,7 +37,14 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.verbs import help_text
-from rapport.bot.core.views import HelpView, Reply, StatsView, SuggestionsView
+from rapport.bot.core.views import (
+    ConfirmView,
+    HelpView,
+    PersonView,
+    Reply,
+    StatsView,
+    SuggestionsView,
+)
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
@@ -52,6 +59,8 @@ from rapport.scheduler.messenger import SuggestionItem
 logger = logging.getLogger(__name__)
 
 NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
+PERSON_VERBS = frozenset({"person_log", "person_note", "person_draft", "person_snooze",
+                          "person_forget"})
 PRIVATE_SENT = "I've sent you a private message."
 PRIVATE_FAILED = ("I couldn't open a private chat with you, so I kept the answer to myself. "
                   "Add Rapport as a personal app (Apps, then Rapport, then Add) and mention me "
@@ -168,6 +177,14 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
         activity = MessageFactory.attachment(cards.as_attachment(
             cards.help_card(reply.text, reply.view.privacy)))
         activity.summary = "Rapport help"
+        return activity
+    if isinstance(reply.view, PersonView):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.person_card(reply.view)))
+        activity.summary = reply.view.name
+        return activity
+    if isinstance(reply.view, ConfirmView):
+        activity = MessageFactory.attachment(cards.as_attachment(cards.confirm_card(reply.view)))
+        activity.summary = reply.view.label
         return activity
     if isinstance(reply.view, StatsView):
         view = reply.view
@@ -455,6 +472,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             return await self._draft_action(turn_context, data)
         if kind == cards.SUGGESTION:
             return await self._suggestion_action(turn_context, data)
+        if kind == cards.PERSON:
+            return await self._person_action(turn_context, data)
         if kind == cards.IMPORT:
             card, message = await self.imports.action(actor_for(turn_context.activity), data)
             if card is not None:
@@ -522,6 +541,53 @@ class RapportTeamsBot(TeamsActivityHandler):
             return list(open_items(turn.session, turn.user.user_id))
 
         return await self.rapport.read(ctx, read)
+
+    async def _person_action(self, turn_context: TurnContext, data: dict[str, Any]
+                             ) -> tuple[dict[str, Any] | None, str]:
+        """A person card's button: a typed command naming the contact by id (the core checks
+        it is the clicker's); the card is redrawn with what happened."""
+        contact_id = _positive_int(data.get("contact_id"))
+        verb = data.get("verb")
+        if contact_id is None or verb not in PERSON_VERBS:
+            return None, STALE_BUTTON
+        person = c.PersonRef(contact_id=contact_id)
+        command: c.Command
+        if verb == "person_log":
+            kind = str(data.get(cards.PERSON_LOG_KIND) or "chat").lower()
+            summary = " ".join(str(data.get(cards.PERSON_LOG_SUMMARY) or "").split())
+            if kind not in c.KNOWN_KINDS or len(summary) > c.MAX_SUMMARY_CHARS:
+                return None, "Pick how you talked, and keep the summary short."
+            command = c.Log(person, _parse_day(data.get(cards.PERSON_LOG_DAY)), kind,
+                            summary or None)
+        elif verb == "person_note":
+            text = " ".join(str(data.get(cards.PERSON_NOTE_TEXT) or "").split())
+            if not text or len(text) > c.MAX_SUMMARY_CHARS:
+                return None, "Write what I should remember (at most 1,000 characters)."
+            day = _parse_day(data.get(cards.PERSON_NOTE_DAY))
+            command = c.AddNote(person, text, day, event_on=day)
+        elif verb == "person_draft":
+            command = c.Draft(person)
+        elif verb == "person_snooze":
+            command = c.Snooze(person, days=7)
+        else:
+            command = c.Forget(person, confirmed=True)
+        actor = actor_for(turn_context.activity)
+        reply = await self.rapport.execute(actor, command)
+        if verb == "person_draft":
+            if reply.ok:
+                await turn_context.send_activity(render_reply(reply))
+                return None, "Here is a draft; make it yours before you send it."
+            return None, reply.text
+        if not reply.ok:
+            return None, reply.text
+        if verb == "person_forget":
+            card = cards.outcome_card(reply.text)
+        else:
+            shown = await self.rapport.execute(actor, c.ShowPerson(person))
+            card = cards.person_card(shown.view, notice=reply.text) \
+                if isinstance(shown.view, PersonView) else cards.outcome_card(reply.text)
+        await self._update_card(turn_context, card)
+        return card, reply.text
 
     async def _card_after(self, actor: Actor, acted: int, outcome: str,
                           card_nudges: object) -> dict[str, Any]:

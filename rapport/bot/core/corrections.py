@@ -1,0 +1,190 @@
+"""Use cases that fix a mistake in one place: edit or delete one note or conversation (by
+the handle `show` prints), rename a person, set one of their details. All are undoable."""
+
+from __future__ import annotations
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn
+from rapport.bot.core.journal import CLOCK, Change
+from rapport.bot.core.notes import follow_up_plan
+from rapport.bot.core.resolve import Resolved, name_key, resolve
+from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint
+from rapport.bot.core.views import Reply, error
+from rapport.scheduler import planner, wording
+from rapport.storage import queries
+from rapport.storage.models import first_word
+
+
+def _missing(handle: str) -> Reply:
+    # The same answer for a handle that does not exist and one that is someone else's.
+    return error(f"I can't find {handle} among yours. “show <person>” lists the handles.")
+
+
+def edit(turn: Turn, command: c.EditNote | c.EditTouch) -> Reply:
+    if isinstance(command, c.EditTouch):
+        return _edit_touch(turn, command)
+    return _edit_note(turn, command)
+
+
+def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
+    session, user_id = turn.session, turn.user.user_id
+    handle = f"n{command.note_id}"
+    row = queries.note_row(session, user_id, command.note_id)
+    if row is None:
+        return _missing(handle)
+    change = Change(turn)
+    change.before_update("notes", [command.note_id],
+                         ("text", "follow_up_on", "event_on", "plan_at"))
+    values: dict[str, object] = {}
+    if command.text is not None and command.text != row.text:
+        values["text"] = command.text
+    new_follow_up = row.follow_up_on
+    if command.clear_follow_up:
+        new_follow_up = None
+        values.update(follow_up_on=None, event_on=None, plan_at=None)
+    elif command.follow_up_on is not None:
+        new_follow_up = command.follow_up_on
+        values.update(follow_up_on=command.follow_up_on, event_on=command.event_on,
+                      plan_at=follow_up_plan(turn, command.follow_up_on))
+    if not values:
+        return error(f"{handle} already says that. Nothing changed.")
+    if new_follow_up != row.follow_up_on:
+        # A reminder already planned for the old day must not come as well.
+        waiting = queries.waiting_note_nudge_ids(session, user_id, command.note_id)
+        change.before_update("nudges", waiting, ("status",))
+        queries.expire_nudges(session, waiting)
+    queries.update_note(session, user_id, command.note_id, **values)
+    contact = queries.contact_state(session, user_id, row.contact_id)
+    name = contact.name if contact is not None else "them"
+    change.save(f"edited {handle} about {name}")
+    text = str(values.get("text", row.text))
+    when = ""
+    if new_follow_up is not None:
+        when = (f" I'll remind you {wording.on_day(new_follow_up, turn.today)} to "
+                f"{wording.lower_first(wording.reminder(name, text))}.")
+    elif command.clear_follow_up:
+        when = " No reminder any more."
+    return Reply(f"Changed {handle} ({name}): {text}.{when}", changed=True)
+
+
+def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
+    session, user_id = turn.session, turn.user.user_id
+    handle = f"t{command.touchpoint_id}"
+    row = queries.touch_row(session, user_id, command.touchpoint_id)
+    if row is None:
+        return _missing(handle)
+    change = Change(turn)
+    change.before_update("touchpoints", [command.touchpoint_id],
+                         ("kind", "summary", "happened_at"))
+    change.before_update("contacts", [row.contact_id], CLOCK)
+    values: dict[str, object] = {}
+    if command.kind is not None and command.kind != row.kind:
+        values["kind"] = command.kind
+    if command.summary is not None and (command.summary or None) != row.summary:
+        values["summary"] = command.summary or None
+    today = turn.today
+    old_day = planner.local_date(row.happened_at, turn.user.tz)
+    move_to = None
+    if command.day is not None and command.day != old_day:
+        move_to = turn.now if command.day == today else min(
+            turn.now, planner.local_moment(command.day, 12 * 60, turn.user.tz))
+    if not values and move_to is None:
+        return error(f"{handle} already says that. Nothing changed.")
+    if values:
+        queries.update_touchpoint(session, user_id, command.touchpoint_id, **values)
+    if move_to is not None:
+        move_touchpoint(session, command.touchpoint_id, move_to)
+    contact = queries.contact_state(session, user_id, row.contact_id)
+    name = contact.name if contact is not None else "them"
+    day = command.day or old_day
+    kind = str(values.get("kind", row.kind))
+    summary = values["summary"] if "summary" in values else row.summary
+    change.save(f"edited {handle} with {name}")
+    about = f": {summary}" if summary else ""
+    return Reply(f"Changed {handle}: {kind} with {name} "
+                 f"({wording.friendly_day(day, today)}){about}.", changed=True)
+
+
+def delete(turn: Turn, command: c.DeleteEntry) -> Reply:
+    session, user_id = turn.session, turn.user.user_id
+    change = Change(turn)
+    if command.kind == "note":
+        handle = f"n{command.entry_id}"
+        row = queries.note_row(session, user_id, command.entry_id)
+        if row is None:
+            return _missing(handle)
+        # Delivered nudges keep their history without the note; waiting ones go with it.
+        waiting, delivered = queries.note_nudge_ids(session, user_id, command.entry_id)
+        change.before_delete("notes", [command.entry_id])
+        change.before_delete("nudges", waiting)
+        change.before_update("nudges", delivered, ("note_id",))
+        queries.detach_note(session, delivered)
+        queries.delete_owned(session, "notes", user_id, command.entry_id)
+        name = _name(turn, row.contact_id)
+        change.save(f"deleted note {handle} about {name}")
+        return Reply(f"Deleted {handle} about {name}: {row.text}. “undo” brings it back.",
+                     changed=True)
+    handle = f"t{command.entry_id}"
+    touch = queries.touch_row(session, user_id, command.entry_id)
+    if touch is None:
+        return _missing(handle)
+    change.before_delete("touchpoints", [command.entry_id])
+    change.before_update("contacts", [touch.contact_id], CLOCK)
+    delete_touchpoint(session, command.entry_id)
+    name = _name(turn, touch.contact_id)
+    day = wording.friendly_day(planner.local_date(touch.happened_at, turn.user.tz), turn.today)
+    change.save(f"deleted {handle}, {touch.kind} with {name} on "
+                f"{wording.short_date(planner.local_date(touch.happened_at, turn.user.tz))}")
+    return Reply(f"Deleted {handle}: {touch.kind} with {name} ({day}). “undo” brings it back.",
+                 changed=True)
+
+
+def _name(turn: Turn, contact_id: int) -> str:
+    state = queries.contact_state(turn.session, turn.user.user_id, contact_id)
+    return state.name if state is not None else "them"
+
+
+def rename(turn: Turn, command: c.Rename) -> Reply:
+    session, user_id = turn.session, turn.user.user_id
+    result = resolve(session, user_id, command.person, offer_add=False)
+    if not isinstance(result, Resolved):
+        return error(result.message)
+    contact = result.contact
+    new_name = " ".join(command.new_name.split())[:100]
+    key = name_key(new_name)
+    taken = queries.contact_by_key(session, user_id, key)
+    if taken is not None and taken.id != contact.id:
+        return error(f"You already have someone called {taken.name}. Nothing changed.")
+    if new_name == contact.name:
+        return error(f"{contact.name} is already called that. Nothing changed.")
+    change = Change(turn)
+    change.before_update("contacts", [contact.id], ("name", "name_key", "first_key"))
+    queries.update_contact(session, user_id, contact.id, name=new_name, name_key=key,
+                           first_key=first_word(key))
+    change.save(f"renamed {contact.name} to {new_name}")
+    return Reply(f"Renamed {contact.name} to {new_name}.", changed=True)
+
+
+def set_field(turn: Turn, command: c.SetField) -> Reply:
+    session, user_id = turn.session, turn.user.user_id
+    spec = c.PERSON_FIELDS.get(command.field)
+    if spec is None:
+        return error(f"Which field? One of: {', '.join(c.PERSON_FIELDS)}.")
+    result = resolve(session, user_id, command.person, offer_add=False)
+    if not isinstance(result, Resolved):
+        return error(result.message)
+    contact = result.contact
+    current = queries.contact_value(session, user_id, contact.id, spec.column)
+    if current == command.value:
+        return error(f"{contact.name}'s {spec.label} is already "
+                     f"{command.value if command.value is not None else 'empty'}. "
+                     "Nothing changed.")
+    change = Change(turn)
+    change.before_update("contacts", [contact.id], (spec.column,))
+    queries.update_contact(session, user_id, contact.id, **{spec.column: command.value})
+    was = f" (was {current})" if current not in (None, "") else ""
+    if command.value is None:
+        change.save(f"cleared {contact.name}'s {spec.label}")
+        return Reply(f"Cleared {contact.name}'s {spec.label}{was}.", changed=True)
+    change.save(f"set {contact.name}'s {spec.label} to {command.value}")
+    return Reply(f"{contact.name}'s {spec.label} is now {command.value}{was}.", changed=True)

@@ -1,0 +1,155 @@
+"""The undo journal: every change a person makes can be reversed, newest first.
+
+A use case that changes something opens a `Change` at the start of its unit of work, tells it
+which rows it is about to update or delete (their before-images are read then) and which rows
+it inserted, and saves it with a description in the same transaction. `undo` reverses the
+newest entry exactly: inserted rows are deleted, deleted rows inserted again (with their old
+ids when those are free), updated rows set back to their before-images.
+
+Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 30 per user
+at most; a forgotten person's snapshot is kept for `FORGET_KEEP` (15 minutes) only, after
+which its entry stays as a barrier without data (undo says it is too late rather than reach
+past it) and the entries before it are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn
+from rapport.bot.core.views import Reply, error
+from rapport.scheduler.retention import FORGET_KEEP, purge_undo
+from rapport.storage import queries
+
+logger = logging.getLogger(__name__)
+
+# Foreign keys a re-inserted row may need remapped when its parent got a new id.
+_PARENTS = {"contact_id": "contacts", "note_id": "notes",
+            "important_date_id": "important_dates", "nudge_id": "nudges"}
+
+
+# The columns each kind of change sets, so undo sets back exactly those.
+CLOCK = ("last_touch_at", "next_due_at", "plan_at")
+RHYTHM = ("cadence_days", "cadence_months", "next_due_at", "plan_at")
+NUDGE_OUTCOME = ("status", "acted_at")
+NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
+
+
+class Change:
+    """What one command changes, kept so `undo` can reverse it (see the module docstring)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.inserted: list[tuple[str, int]] = []
+        self.updated: dict[str, dict[int, dict[str, Any]]] = {}
+        self.deleted: dict[str, dict[int, dict[str, Any]]] = {}
+
+    def before_update(self, table: str, ids: Iterable[int], columns: Sequence[str]) -> None:
+        """Read the before-images of the `columns` this change is about to update. Call it
+        before the change writes anything: the image is of the row before the command.
+        Only those columns are set back on undo, so a change never reverts what it did not
+        touch (the sweep's delivery records, say)."""
+        known = self.updated.setdefault(table, {})
+        wanted = [i for i in ids if not self._inserted(table, i)]
+        for image in queries.row_images(self.turn.session, table, self.turn.user.user_id,
+                                        wanted, columns):
+            kept = known.setdefault(int(image["id"]), {})
+            for column, value in image.items():
+                kept.setdefault(column, value)
+
+    def before_delete(self, table: str, ids: Iterable[int]) -> None:
+        """Read the whole rows this change is about to delete."""
+        known = self.deleted.setdefault(table, {})
+        wanted = [i for i in ids if i not in known]
+        for image in queries.row_images(self.turn.session, table, self.turn.user.user_id,
+                                        wanted):
+            known[int(image["id"])] = image
+
+    def inserted_row(self, table: str, row_id: int) -> None:
+        self.inserted.append((table, row_id))
+
+    def _inserted(self, table: str, row_id: int) -> bool:
+        return (table, row_id) in self.inserted
+
+    def save(self, description: str, *, kind: str = "change") -> None:
+        """Write the journal entry (same transaction as the change) and purge old ones."""
+        turn = self.turn
+        payload = json.dumps({
+            "inserted": self.inserted,
+            "updated": {table: list(rows.values()) for table, rows in self.updated.items()
+                        if rows},
+            "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
+                        if rows},
+        }, ensure_ascii=False)
+        queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
+                                  user_id=turn.user.user_id, description=description,
+                                  kind=kind, payload=payload, now=turn.now)
+        purge_undo(turn.session, turn.now, user_id=turn.user.user_id)
+
+
+def undo(turn: Turn, command: c.Undo) -> Reply:
+    """Reverse the user's newest change and say exactly what it was."""
+    del command
+    session, user_id = turn.session, turn.user.user_id
+    entry = queries.latest_undo_entry(session, user_id)
+    if entry is None:
+        return error("There is nothing to undo.")
+    expired = entry.kind == "forget" and entry.created_at < turn.now - FORGET_KEEP
+    if expired or entry.kind == "barrier" or entry.payload is None:
+        # Too late for a forgotten person (the housekeeping job drops the snapshot), or a
+        # change undo cannot reverse: say so rather than reach past it.
+        what = "forgetting someone" if expired or entry.description == "forgot someone" \
+            else entry.description
+        why = " Rapport keeps a forgotten person for 15 minutes only." \
+            if what == "forgetting someone" else ""
+        return error(f"Your last change ({what}) can't be undone.{why} Nothing changed.")
+    payload = json.loads(entry.payload)
+    try:
+        with session.begin_nested():
+            if not queries.take_undo_entry(session, user_id, entry.id):
+                return error("That change was just undone.")
+            restored = _reverse(session, user_id, payload)
+    except IntegrityError:
+        # Something the change depended on is gone: leave everything as it is and say so;
+        # the entry stays, so undo never skips it to reverse something older.
+        logger.info("undo refused", extra={"reason": "conflict"})
+        return error(f"I can't undo “{entry.description}” any more: what it changed has "
+                     "changed since. Nothing changed.")
+    logger.info("undone", extra={"entry_id": entry.id})
+    handles = f" (as {', '.join(restored)})" if restored else ""
+    return Reply(f"Undone: {entry.description}{handles}.", changed=True)
+
+
+def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[str]:
+    """Apply one entry backwards; the handles of re-inserted notes and conversations whose
+    ids changed (so the answer can name them)."""
+    for table, row_id in reversed(payload.get("inserted", [])):
+        queries.delete_owned(session, table, user_id, int(row_id))
+    renamed: dict[str, dict[int, int]] = {}
+    moved: list[str] = []
+    deleted: dict[str, list[dict[str, Any]]] = payload.get("deleted", {})
+    for table in queries.JOURNAL_TABLES:
+        for image in deleted.get(table, []):
+            row = dict(image)
+            for column, parent in _PARENTS.items():
+                if row.get(column) is not None and int(row[column]) in renamed.get(parent, {}):
+                    row[column] = renamed[parent][int(row[column])]
+            old_id = int(row["id"])
+            keep_id = not queries.id_taken(session, table, old_id)
+            new_id = queries.reinsert_row(session, table, row, keep_id=keep_id)
+            if new_id != old_id:
+                renamed.setdefault(table, {})[old_id] = new_id
+                if table in ("notes", "touchpoints"):
+                    moved.append(f"{'n' if table == 'notes' else 't'}{new_id}")
+    updated: dict[str, list[dict[str, Any]]] = payload.get("updated", {})
+    for table in queries.JOURNAL_TABLES:
+        for image in updated.get(table, []):
+            queries.restore_image(session, table, user_id, image)
+    return moved

@@ -1,0 +1,230 @@
+"""A person at a glance (`show`) and finding anything again (`search`): read-only use cases.
+
+The card puts what to ask about first (meeting prep), then the rhythm, notes and the last
+five conversations with handles (`n3`, `t7`) that `edit` and `delete` accept.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import Turn
+from rapport.bot.core.overview import contact_health, paused_until
+from rapport.bot.core.resolve import Resolved, resolve
+from rapport.bot.core.views import (
+    DateLine,
+    NoteLine,
+    PersonView,
+    Reply,
+    SearchHit,
+    SearchView,
+    TouchLine,
+    error,
+)
+from rapport.scheduler import planner, wording
+from rapport.storage import queries
+
+MAX_NOTES = 10
+LAST_TOUCHES = 5
+MAX_ASK_ABOUT = 3
+MAX_HITS = 20
+
+
+def show(turn: Turn, command: c.ShowPerson) -> Reply:
+    result = resolve(turn.session, turn.user.user_id, command.person)
+    if not isinstance(result, Resolved):
+        # A bare word that names nobody was more likely a mistyped command.
+        return error(command.unknown if command.unknown and not result.suggestions
+                     else result.message)
+    view = person_view(turn, result.contact.id)
+    if view is None:
+        return error("I can't find that person among yours.")
+    return Reply(person_text(view), view=view)
+
+
+def person_view(turn: Turn, contact_id: int) -> PersonView | None:
+    """Everything the card shows, read in this unit of work."""
+    session, user_id, tz, today = turn.session, turn.user.user_id, turn.user.tz, turn.today
+    state = queries.contact_state(session, user_id, contact_id)
+    if state is None:
+        return None
+    note_rows = queries.notes_of_contact(session, user_id, contact_id, MAX_NOTES)
+    acted = queries.acted_note_ids(session, user_id, [row[0] for row in note_rows])
+    notes = tuple(
+        NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
+                 follow_up_on=follow_up, event_on=event,
+                 open=follow_up is not None and note_id not in acted,
+                 reminder=wording.reminder(state.name, text))
+        for note_id, text, created, follow_up, event, _plan in note_rows)
+    touches = tuple(
+        TouchLine(touchpoint_id=touch_id, day=planner.local_date(at, tz), kind=kind,
+                  summary=summary, source=source)
+        for touch_id, at, kind, summary, source in queries.touches_of_contact(
+            session, user_id, contact_id, LAST_TOUCHES))
+    dates = tuple(
+        DateLine(kind=kind, month=month, day=day, year=year,
+                 next_on=planner.yearly_occurrence(month, day, today))
+        for kind, month, day, year in queries.dates_of_contact(session, user_id, contact_id))
+    made, used = queries.draft_usage(session, user_id, contact_id)
+    return PersonView(
+        contact_id=contact_id, name=state.name, kind=state.kind, company=state.company,
+        email=state.email, linked=state.platform_user_id is not None,
+        cadence_days=state.cadence_days, cadence_months=state.cadence_months,
+        next_nudge_on=_next_nudge(turn, contact_id),
+        last_touch_on=planner.local_date(state.last_touch_at, tz)
+        if state.last_touch_at else None,
+        health=contact_health(state.next_due_at, turn.now),
+        ask_about=_ask_about(notes, today),
+        notes=notes, more_notes=max(queries.note_count(session, user_id, contact_id)
+                                    - len(notes), 0),
+        touches=touches, touch_count=queries.touch_count(session, user_id, contact_id),
+        dates=dates, drafts_made=made, drafts_used=used, today=today,
+        paused_until=paused_until(turn))
+
+
+def _next_nudge(turn: Turn, contact_id: int) -> date | None:
+    """The day the next nudge about them comes: today when one is out now."""
+    session, user_id = turn.session, turn.user.user_id
+    if queries.open_nudge_id_for_contact(session, user_id, contact_id, turn.now) is not None:
+        return turn.today
+    moments: list[datetime] = queries.next_plans(session, user_id, contact_id)
+    if not moments:
+        return None
+    return max(planner.local_date(min(moments), turn.user.tz), turn.today)
+
+
+def _ask_about(notes: tuple[NoteLine, ...], today: date) -> tuple[NoteLine, ...]:
+    """What to bring up first: open follow-ups, soonest first; else the newest note from the
+    last three months."""
+    open_ones = sorted((n for n in notes if n.open),
+                       key=lambda n: (n.follow_up_on or date.max, -n.note_id))
+    if open_ones:
+        return tuple(open_ones[:MAX_ASK_ABOUT])
+    recent = [n for n in notes if n.follow_up_on is None and (today - n.noted_on).days <= 92]
+    return tuple(recent[:1])
+
+
+def ask_line(note: NoteLine, today: date, *, first: bool) -> str:
+    """'Ask about first: the hiking trip in Yosemite (n3, noted Mon Nov 23, follow-up Sun
+    Nov 29)', or 'First: send Dana the deck (n5, ...)' for a note that says what to do."""
+    form, _verb, _rest = wording.note_form(note.text)
+    if form == "subject":
+        lead, what = ("Ask about first" if first else "then ask about"), \
+            wording.about_phrase(note.text)
+    else:
+        lead, what = ("First" if first else "then"), wording.lower_first(note.reminder)
+    parts = [note.handle, f"noted {wording.friendly_day(note.noted_on, today)}"]
+    if note.event_on is not None and note.event_on != note.follow_up_on:
+        parts.append(f"on {wording.friendly_day(note.event_on, today)}")
+    if note.follow_up_on is not None:
+        parts.append(f"follow-up {wording.friendly_day(note.follow_up_on, today)}")
+    return f"{lead}: {what} ({', '.join(parts)})"
+
+
+def rhythm_line(view: PersonView) -> str:
+    """'every 2 weeks · last talked Sun Nov 22 · due in 13 days · next nudge Sun Dec 6'."""
+    today = view.today
+    every = planner.cadence_text(view.cadence_days, view.cadence_months)
+    parts = [f"every {every}" if every else "no rhythm set"]
+    parts.append(f"last talked {wording.friendly_day(view.last_touch_on, today)}"
+                 if view.last_touch_on else "no conversation logged")
+    if view.health:
+        parts.append(view.health)
+    if view.paused_until is not None:
+        parts.append("nudges paused")
+    elif view.next_nudge_on is not None:
+        parts.append("a nudge is out now" if view.next_nudge_on <= today
+                     else f"next nudge {wording.friendly_day(view.next_nudge_on, today)}")
+    return " · ".join(parts)
+
+
+def person_text(view: PersonView) -> str:
+    """The card as text (the console prints it; platforms use it as the fallback)."""
+    today = view.today
+    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    if view.email:
+        who.append(view.email)
+    if view.linked:
+        who.append("linked to their chat account")
+    if view.tags:
+        who.append(" ".join(f"#{tag}" for tag in view.tags))
+    lines = [f"{view.name}: {' · '.join(who)}"]
+    if view.ask_about:
+        first, *rest = view.ask_about
+        lines.append(ask_line(first, today, first=True))
+        lines += [f"  {ask_line(note, today, first=False)}" for note in rest]
+    lines.append(f"Rhythm: {rhythm_line(view)}")
+    if view.notes:
+        lines.append("Notes:")
+        for note in view.notes:
+            when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
+                if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
+            done = "" if note.open or note.follow_up_on is None else ", followed up"
+            lines.append(f"  {note.handle} {note.text} ({when}{done})")
+        if view.more_notes:
+            lines.append(f"  … and {view.more_notes} older (search finds them)")
+    if view.touches:
+        total = f" ({view.touch_count} in all)" if view.touch_count > len(view.touches) else ""
+        lines.append(f"Last conversations{total}:")
+        for touch in view.touches:
+            about = f": {touch.summary}" if touch.summary else ""
+            lines.append(f"  {touch.handle} {wording.friendly_day(touch.day, today)}, "
+                         f"{touch.kind}{about}")
+    if view.dates:
+        lines.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
+    lines.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
+                 if view.drafts_made else "Drafts: none yet")
+    note_handle = view.notes[0].handle if view.notes else "n3"
+    touch_handle = view.touches[0].handle if view.touches else "t7"
+    lines.append(f"Fix anything: “edit {note_handle}: …”, “delete {touch_handle}”, “rename "
+                 f"{view.name} to "
+                 f"…”, “set {wording.first_name(view.name)} company …”; “undo” reverses a "
+                 "change.")
+    return "\n".join(lines)
+
+
+def date_text(line: DateLine, today: date) -> str:
+    """'birthday Mon May 4' or 'work anniversary Mon Mar 1 (since 2019)'."""
+    what = "birthday" if line.kind == "birthday" else "work anniversary"
+    since = f" (since {line.year})" if line.year else ""
+    return f"{what} {wording.friendly_day(line.next_on, today)}{since}"
+
+
+def search(turn: Turn, command: c.Search) -> Reply:
+    words = [w.casefold() for w in command.words.split() if w.strip()]
+    session, user_id, tz = turn.session, turn.user.user_id, turn.user.tz
+    hits: list[tuple[datetime, SearchHit]] = []
+    for contact_id, name, company, created in queries.search_people(
+            session, user_id, words, MAX_HITS + 1):
+        hits.append((created, SearchHit("person", contact_id, name,
+                                        wording.contact_label(name, company),
+                                        planner.local_date(created, tz))))
+    for note_id, contact_id, name, text, created in queries.search_notes(
+            session, user_id, words, MAX_HITS + 1):
+        hits.append((created, SearchHit("note", contact_id, name, text,
+                                        planner.local_date(created, tz), f"n{note_id}")))
+    for touch_id, contact_id, name, kind, summary, at in queries.search_touches(
+            session, user_id, words, MAX_HITS + 1):
+        text = f"{kind}: {summary}" if summary else kind
+        hits.append((at, SearchHit("conversation", contact_id, name, text,
+                                   planner.local_date(at, tz), f"t{touch_id}")))
+    hits.sort(key=lambda hit: hit[0], reverse=True)
+    view = SearchView(words=command.words, hits=tuple(h for _, h in hits[:MAX_HITS]),
+                      truncated=len(hits) > MAX_HITS, today=turn.today)
+    return Reply(search_text(view), view=view)
+
+
+def search_text(view: SearchView) -> str:
+    if not view.hits:
+        return f"Nothing matches “{view.words}”."
+    lines = [f"Found for “{view.words}” (newest first):"]
+    for hit in view.hits:
+        when = wording.friendly_day(hit.day, view.today)
+        if hit.kind == "person":
+            lines.append(f"  {hit.text} (person, added {when})")
+        else:
+            lines.append(f"  {hit.handle} {when}, {hit.contact_name}: {hit.text}")
+    if view.truncated:
+        lines.append(f"  … showing the newest {len(view.hits)}; add a word to narrow it down.")
+    return "\n".join(lines)

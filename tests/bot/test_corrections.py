@@ -1,0 +1,220 @@
+"""Fix any mistake: edit and delete single entries by handle, rename, set one detail; and
+nobody reaches another user's entries (the same answer for missing and foreign)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.rapport import Rapport
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
+from rapport.storage.models import Contact, Note, Nudge, Touchpoint
+from tests.bot.test_actions import Inbox
+from tests.conftest import Clock, console_user, snapshot
+
+ALEX = console_user("alex")
+MALLORY = console_user("mallory")
+
+
+async def _say(rapport: Rapport, text: str, actor: object = ALEX) -> str:
+    reply = await rapport.handle_text(actor, text)  # type: ignore[arg-type]
+    assert reply.ok, (text, reply.text)
+    return reply.text
+
+
+async def _contact(engine: AsyncEngine, name: str) -> Contact:
+    async with db.session_factory(engine)() as session:
+        row = await session.scalar(select(Contact).where(Contact.name == name))
+    assert row is not None
+    return row
+
+
+async def test_edit_a_note_changes_its_text_and_its_reminder(rapport: Rapport,
+                                                             engine: AsyncEngine) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "note Dana: hiking trip in Yosemite after Saturday")
+    text = await _say(rapport, "edit n1: hiking trip in Tahoe on Sunday")
+    assert text == ("Changed n1 (Dana Scully): hiking trip in Tahoe. I'll remind you on Sun "
+                    "Nov 29 to ask Dana about the hiking trip in Tahoe.")
+    await _say(rapport, "edit n1 on Friday")
+    async with db.session_factory(engine)() as session:
+        note = await session.scalar(select(Note))
+    assert note is not None and (note.text, note.follow_up_on) == ("hiking trip in Tahoe",
+                                                                   date(2026, 11, 27))
+    assert note.plan_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert (await _say(rapport, "edit n1 no date")).endswith("No reminder any more.")
+    async with db.session_factory(engine)() as session:
+        note = await session.scalar(select(Note))
+    assert note is not None and note.follow_up_on is None and note.plan_at is None
+
+
+async def test_a_new_follow_up_day_replaces_a_reminder_already_planned(
+        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "note Dana: the offsite on Tuesday")
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    # No console platform to deliver to: the nudge is planned and waits.
+    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={}, owner="test",
+                      clock=clock)
+    await sweeper.sweep()
+    async with db.session_factory(engine)() as session:
+        assert list((await session.scalars(select(Nudge.status))).all()) == ["planned"]
+    await _say(rapport, "edit n1 on Friday")
+    async with db.session_factory(engine)() as session:
+        statuses = (await session.scalars(select(Nudge.status))).all()
+    assert list(statuses) == ["expired"]
+
+
+async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
+        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
+    await _say(rapport, "add Dana Scully every 2 weeks")
+    await _say(rapport, "log Dana 5 days ago: coffee")
+    await _say(rapport, "log Dana yesterday call")
+    assert (await _contact(engine, "Dana Scully")).last_touch_at == \
+        datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    text = await _say(rapport, "edit t2 3 days ago video: roadmap")
+    assert text == "Changed t2: video with Dana Scully (Fri Nov 20): roadmap."
+    dana = await _contact(engine, "Dana Scully")
+    assert dana.last_touch_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    assert dana.next_due_at == datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert (await _say(rapport, "delete t2")).startswith("Deleted t2: video with Dana Scully")
+    dana = await _contact(engine, "Dana Scully")
+    assert dana.last_touch_at == datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    async with db.session_factory(engine)() as session:
+        kinds = (await session.scalars(select(Touchpoint.kind))).all()
+    assert list(kinds) == ["coffee"]
+
+
+async def test_deleting_a_note_keeps_delivered_nudge_history(
+        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "note Dana: the offsite on Tuesday")
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
+                      owner="test", clock=clock)
+    assert (await sweeper.sweep()).sent == 1
+    await _say(rapport, "delete n1")
+    async with db.session_factory(engine)() as session:
+        nudge = await session.scalar(select(Nudge))
+        notes = (await session.scalars(select(Note))).all()
+    assert notes == [] and nudge is not None
+    assert (nudge.status, nudge.note_id) == ("sent", None)
+
+
+async def test_rename_and_set_one_detail(rapport: Rapport, engine: AsyncEngine) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "add Fox Mulder")
+    assert await _say(rapport, "rename Dana Scully to Dana Katherine Scully") == \
+        "Renamed Dana Scully to Dana Katherine Scully."
+    dana = await _contact(engine, "Dana Katherine Scully")
+    assert (dana.name_key, dana.first_key) == ("dana katherine scully", "dana")
+    assert "Dana Katherine Scully" in await _say(rapport, "show Dana")
+    assert await _say(rapport, "set Dana company FBI") == \
+        "Dana Katherine Scully's company is now FBI."
+    assert await _say(rapport, "set Dana company Bureau") == \
+        "Dana Katherine Scully's company is now Bureau (was FBI)."
+    assert await _say(rapport, "set Dana email Dana@FBI.gov") == \
+        "Dana Katherine Scully's email is now dana@fbi.gov."
+    assert await _say(rapport, "set Dana kind client") == \
+        "Dana Katherine Scully's kind is now client (was colleague)."
+    assert await _say(rapport, "set Dana company none") == \
+        "Cleared Dana Katherine Scully's company (was Bureau)."
+    dana = await _contact(engine, "Dana Katherine Scully")
+    assert (dana.company, dana.email, dana.kind) == (None, "dana@fbi.gov", "client")
+
+
+@pytest.mark.parametrize(("line", "answer"), [
+    ("rename Dana Scully to Fox Mulder", "You already have someone called Fox Mulder."),
+    ("rename Dana Scully to Dana Scully", "already called that"),
+    ("rename Nobody to Dana", "I don't know anyone called “Nobody”."),
+    ("set Dana email not-an-email", "is not an email address"),
+    ("set Dana kind friend", "Kind is colleague or client."),
+    ("set Dana colour blue", "Which field?"),
+    ("set Dana company", "Set company to what?"),
+    ("edit n1", "What should change?"),
+    ("edit n1: x on 2020-01-01", "already passed"),
+    ("edit t1 tomorrow", "already happened"),
+    ("edit Dana: x", "handle"),
+    ("delete n1 n2", "one entry at a time"),
+    ("edit n99: x", "I can't find n99 among yours."),
+    ("delete t99", "I can't find t99 among yours."),
+])
+async def test_bad_corrections_are_refused_and_change_nothing(
+        rapport: Rapport, engine: AsyncEngine, line: str, answer: str) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "add Fox Mulder")
+    before = await snapshot(engine)
+    reply = await rapport.handle_text(ALEX, line)
+    assert not reply.ok and answer in reply.text, reply.text
+    assert await snapshot(engine) == before
+
+
+async def test_another_users_handles_and_contacts_are_refused_without_leaking(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Eve Secret", MALLORY)
+    await _say(rapport, "note Eve: the merger plan", MALLORY)
+    await _say(rapport, "log Eve coffee: acquisition talk", MALLORY)
+    await _say(rapport, "add Dana Scully")
+    async with db.session_factory(any_engine)() as session:
+        note_id = await session.scalar(select(Note.id))
+        touch_id = await session.scalar(select(Touchpoint.id))
+        eve = await session.scalar(select(Contact.id).where(Contact.name == "Eve Secret"))
+    assert note_id is not None and touch_id is not None and eve is not None
+    before = await snapshot(any_engine)
+    for line, missing in ((f"edit n{note_id}: mine now", "edit n999999: mine now"),
+                          (f"delete n{note_id}", "delete n999999"),
+                          (f"edit t{touch_id}: mine", "edit t999999: mine"),
+                          (f"delete t{touch_id}", "delete t999999")):
+        theirs = await rapport.handle_text(ALEX, line)
+        nobody = await rapport.handle_text(ALEX, missing)
+        assert not theirs.ok
+        assert theirs.text == nobody.text.replace("999999", str(
+            note_id if "n" in line.split()[1] else touch_id)), (theirs.text, nobody.text)
+        for secret in ("merger", "acquisition", "Eve"):
+            assert secret not in theirs.text
+    person = c.PersonRef(contact_id=eve)
+    for command in (c.ShowPerson(person), c.Log(person, None, "chat", None),
+                    c.AddNote(person, "x", None), c.Forget(person, confirmed=True),
+                    c.Snooze(person, days=7), c.SetField(person, "company", "Mine"),
+                    c.Rename(person, "Mine"), c.SetCadence(person, 7), c.Done(person)):
+        reply = await rapport.execute(ALEX, command)
+        assert not reply.ok and reply.text == "I can't find that person among yours.", command
+    assert await snapshot(any_engine) == before
+
+
+async def test_forget_asks_first_naming_the_person_in_full(rapport: Rapport,
+                                                           engine: AsyncEngine) -> None:
+    await _say(rapport, "add Lee Park client at Acme")
+    await _say(rapport, "note Lee: likes golf")
+    await _say(rapport, "log Lee call")
+    before = await snapshot(engine)
+    reply = await rapport.handle_text(ALEX, "forget Lee")
+    assert reply.ok and not reply.changed
+    assert reply.text == ("This deletes Lee Park with 1 note and 1 conversation. To go ahead, "
+                          "type “forget Lee Park confirm” (or press the button).")
+    assert await snapshot(engine) == before
+    view = reply.view
+    assert view is not None and getattr(view, "label", "") == "Forget Lee Park"
+    # The button runs the typed command it carries.
+    done = await rapport.execute(ALEX, view.command)  # type: ignore[union-attr]
+    assert done.ok and done.text.startswith("Forgot Lee Park")
+    nobody = await rapport.handle_text(ALEX, "forget Nobody")
+    assert not nobody.ok and nobody.text == ("I don't know anyone called “Nobody”. There is "
+                                             "nothing to forget.")
+
+
+async def test_undo_after_a_correction(rapport: Rapport, engine: AsyncEngine,
+                                       clock: Clock) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "note Dana: the offsite")
+    before = await snapshot(engine)
+    clock.advance(minutes=1)
+    await _say(rapport, "edit n1: the team offsite on Friday")
+    assert await _say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
+    assert (await snapshot(engine))["notes"] == before["notes"]

@@ -1,0 +1,64 @@
+"""vCard BDAY and monthly cadences on import (issue 14): birthdays become yearly dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from rapport.bot.core.importer import vcard_birthday
+from rapport.bot.core.rapport import Rapport
+from rapport.storage.models import Contact, ImportantDate
+from tests.conftest import console_user
+
+VCF = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dana Scully\r\nBDAY:1964-02-23\r\nEND:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Fox Mulder\r\nBDAY:--1013\r\nEND:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Walter Skinner\r\nBDAY;VALUE=date:19520605\r\n"
+       b"END:VCARD\r\n"
+       b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Lone Gunman\r\nBDAY:sometime\r\nEND:VCARD\r\n")
+
+
+def test_vcard_birthday_forms() -> None:
+    assert vcard_birthday("1985-04-12") == (4, 12, 1985)
+    assert vcard_birthday("19850412") == (4, 12, 1985)
+    assert vcard_birthday("--0412") == (4, 12, None)
+    assert vcard_birthday("--04-12") == (4, 12, None)
+    assert vcard_birthday("1985-04-12T00:00:00Z") == (4, 12, 1985)
+    assert vcard_birthday("--0229") == (2, 29, None)
+    for bad in ("1985-02-30", "sometime", "", "12/04/1985"):
+        assert vcard_birthday(bad) is None, bad
+
+
+async def test_a_vcard_bday_becomes_a_birthday_nudge_and_reimport_changes_nothing(
+        rapport: Rapport) -> None:
+    actor = console_user()
+    reply = await rapport.handle_import(actor, "contacts.vcf", VCF, dry_run=False)
+    assert reply.ok and "Added 4 people" in reply.text
+    assert "card 4: I couldn't read the birthday 'sometime'" in reply.text
+    async with rapport.sessions() as session:
+        rows = (await session.execute(
+            select(Contact.name, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
+                   ImportantDate.year, ImportantDate.plan_at)
+            .join(ImportantDate, ImportantDate.contact_id == Contact.id)
+            .order_by(Contact.name))).all()
+    assert [tuple(r[:5]) for r in rows] == [("Dana Scully", "birthday", 2, 23, 1964),
+                                            ("Fox Mulder", "birthday", 10, 13, None),
+                                            ("Walter Skinner", "birthday", 6, 5, 1952)]
+    # Three days before, at the start of the window.
+    assert rows[0][5] == datetime(2027, 2, 20, 9, 0, tzinfo=UTC)
+    shown = await rapport.handle_text(actor, "show Dana")
+    assert "birthday Tue Feb 23 2027 (since 1964)" in shown.text
+    again = await rapport.handle_import(actor, "contacts.vcf", VCF, dry_run=False)
+    assert again.ok and "left 4 unchanged" in again.text
+
+
+async def test_a_monthly_cadence_column_is_calendar_months(rapport: Rapport) -> None:
+    actor = console_user()
+    data = b"name,cadence\nLee Park,monthly\nSam Lee,quarterly\nAna Lima,2 weeks\n"
+    assert (await rapport.handle_import(actor, "people.csv", data, dry_run=False)).ok
+    async with rapport.sessions() as session:
+        rows = (await session.execute(select(Contact.name, Contact.cadence_days,
+                                             Contact.cadence_months)
+                                      .order_by(Contact.name))).all()
+    assert [tuple(r) for r in rows] == [("Ana Lima", 14, None), ("Lee Park", 30, 1),
+                                        ("Sam Lee", 91, 3)]

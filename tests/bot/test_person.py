@@ -1,0 +1,146 @@
+"""A person at a glance (`show`, `who is`, `Dana?`) and `search`, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import PersonView, SearchView
+from rapport.storage import db
+from rapport.storage.models import Contact
+from tests.conftest import Clock, console_user, snapshot
+
+ALEX = console_user("alex")
+MALLORY = console_user("mallory")
+
+
+async def _say(rapport: Rapport, text: str, actor: object = ALEX) -> str:
+    reply = await rapport.handle_text(actor, text)  # type: ignore[arg-type]
+    assert reply.ok, (text, reply.text)
+    return reply.text
+
+
+async def _world(rapport: Rapport) -> None:
+    for line in ("add Dana Scully client at Acme every 2 weeks",
+                 "set Dana email dana@acme.test",
+                 "note Dana: allergic to peanuts",
+                 "note Dana: hiking trip in Yosemite after Saturday",
+                 "note Dana: ask how the offsite went on Friday",
+                 "date Dana birthday May 4", "date Dana anniversary March 1 2019",
+                 "log Dana 9 days ago call: budget", "log Dana 7 days ago lunch",
+                 "log Dana 5 days ago email",
+                 "log Dana 3 days ago: coffee, talked about the Q3 plan",
+                 "log Dana 2 days ago video", "log Dana yesterday in person"):
+        await _say(rapport, line)
+
+
+async def test_show_puts_what_to_ask_first_and_lists_everything_with_handles(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _world(rapport)
+    reply = await rapport.handle_text(ALEX, "show Dana")
+    assert reply.ok and isinstance(reply.view, PersonView)
+    view = reply.view
+    text = reply.text
+    lines = text.splitlines()
+    assert lines[0] == "Dana Scully: client at Acme · dana@acme.test"
+    # Meeting prep: the open follow-ups first, the soonest first.
+    assert lines[1].startswith("First: ask Dana how the offsite went (n3, noted today, "
+                               "follow-up Fri Nov 27)")
+    assert lines[2].startswith("  then ask about: the hiking trip in Yosemite (n2")
+    assert "Rhythm: every 2 weeks · last talked yesterday" in text
+    assert "n1 allergic to peanuts (noted today)" in text
+    # The last five conversations, newest first, with how many there are in all.
+    assert "Last conversations (6 in all):" in text
+    touches = [line for line in lines if re.match(r"  t\d", line)]
+    assert len(touches) == 5 and touches[0].startswith("  t6 yesterday, in person")
+    assert "t4 Fri Nov 20, coffee: talked about the Q3 plan" in text
+    assert "t1 " not in text  # the sixth is counted, not listed
+    assert "Dates: work anniversary Mon Mar 1 2027 (since 2019); birthday Tue May 4 2027" in text
+    assert "Drafts: none yet" in text
+    assert [n.handle for n in view.ask_about] == ["n3", "n2"]
+    assert view.touch_count == 6 and view.tags == ()
+    assert view.cadence_days == 14 and view.email == "dana@acme.test"
+
+
+async def test_who_is_and_a_question_mark_show_the_same_card(rapport: Rapport) -> None:
+    await _say(rapport, "add Lee Park client at Acme")
+    shown = await rapport.handle_text(ALEX, "show Lee")
+    for line in ("who is Lee", "Lee?", "who's Lee Park?", "Lee Park", "tell me about Lee"):
+        reply = await rapport.handle_text(ALEX, line)
+        assert reply.ok and reply.text == shown.text, line
+
+
+async def test_show_answers_unknown_and_foreign_people_the_same_and_changes_nothing(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    await _say(rapport, "add Dana Scully")
+    await _say(rapport, "add Eve Secret", MALLORY)
+    before = await snapshot(engine)
+    reply = await rapport.handle_text(ALEX, "show Eve")
+    assert not reply.ok and "I don't know anyone called “Eve”" in reply.text
+    assert "Secret" not in reply.text
+    # A contact id from a forged button or form: the same answer for missing and foreign.
+    ctx = await rapport.user_context(MALLORY)
+    async with rapport.sessions() as session:
+        eve = await session.scalar(select(Contact.id).where(Contact.user_id == ctx.user_id))
+    assert eve is not None
+    foreign = await rapport.execute(ALEX, c.ShowPerson(c.PersonRef(contact_id=eve)))
+    missing = await rapport.execute(ALEX, c.ShowPerson(c.PersonRef(contact_id=999_999)))
+    assert not foreign.ok
+    assert foreign.text == missing.text == "I can't find that person among yours."
+    assert await snapshot(engine) == before
+
+
+async def test_a_bare_word_that_is_nobody_is_answered_as_an_unknown_command(
+        rapport: Rapport) -> None:
+    await _say(rapport, "add Dana Scully")
+    reply = await rapport.handle_text(ALEX, "Hello")
+    assert not reply.ok and reply.text.startswith("I don't know the command “hello”")
+
+
+async def test_search_finds_people_notes_and_conversations_newest_first(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana Scully client at Hiking Co")
+    await _say(rapport, "add Lee Park")
+    clock.advance(hours=1)
+    await _say(rapport, "note Dana: hiking trip in Yosemite")
+    clock.advance(hours=1)
+    await _say(rapport, "log Lee yesterday: talked about HIKING boots")
+    clock.advance(hours=1)
+    await _say(rapport, "note Lee: 100% sure about the offsite")
+    await _say(rapport, "add Eve", MALLORY)
+    await _say(rapport, "note Eve: hiking secrets", MALLORY)
+    reply = await rapport.handle_text(ALEX, "search hiking")
+    assert reply.ok and isinstance(reply.view, SearchView)
+    kinds = [(hit.kind, hit.contact_name) for hit in reply.view.hits]
+    # Newest first by when it happened: the note, the person (added before it), then the
+    # conversation (yesterday); never another user's note.
+    assert kinds == [("note", "Dana Scully"), ("person", "Dana Scully"),
+                     ("conversation", "Lee Park")]
+    assert all(hit.contact_name != "Eve" for hit in reply.view.hits)
+    assert "secrets" not in reply.text
+    # LIKE characters are plain text; several words must all match.
+    percent = await rapport.handle_text(ALEX, "search 100%")
+    assert isinstance(percent.view, SearchView) and len(percent.view.hits) == 1
+    both = await rapport.handle_text(ALEX, "search lee boots")
+    assert isinstance(both.view, SearchView)
+    assert [h.kind for h in both.view.hits] == ["conversation"]
+    nothing = await rapport.handle_text(ALEX, "search zebra")
+    assert nothing.ok and nothing.text == "Nothing matches “zebra”."
+
+
+async def test_person_card_says_when_nudges_are_paused_and_counts_drafts(
+        rapport: Rapport, clock: Clock) -> None:
+    await _say(rapport, "add Dana Scully every 1 week")
+    await _say(rapport, "pause until Monday")
+    reply = await rapport.handle_text(ALEX, "show Dana")
+    assert isinstance(reply.view, PersonView)
+    assert reply.view.paused_until == date(2026, 11, 30)
+    assert "nudges paused" in reply.text
+    assert reply.view.next_nudge_on == clock.now.date() + timedelta(days=7)

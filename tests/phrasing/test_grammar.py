@@ -1,0 +1,216 @@
+"""The grammar for the way people type, as pure functions: readings, dates in text, rhythms,
+and properties that hold for any text (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.dates import (
+    Cadence,
+    date_like_words,
+    find_dates,
+    parse_cadence,
+    parse_day,
+    parse_short_duration,
+)
+from rapport.bot.core.verbs import parse_command
+
+TODAY = date(2026, 11, 23)  # a Monday
+
+
+def parse(text: str) -> c.Command | c.CommandError:
+    return parse_command(text, today=TODAY)
+
+
+def person(text: str) -> c.PersonRef:
+    return c.PersonRef(text=text)
+
+
+def test_a_name_without_quotes_is_read_every_way_and_the_doubts_are_kept() -> None:
+    command = parse("log Dana White yesterday coffee")
+    assert isinstance(command, c.Log)
+    readings = [command, *command.alternatives]
+    assert [(r.person.text, r.unsure) for r in readings] == [("Dana", "White"),
+                                                             ("Dana White", None)]
+    assert all(r.day == TODAY - timedelta(days=1) and r.kind == "coffee" for r in readings)
+    # Lowercase words after a name are a kind of one's own; capitalised ones may be a name.
+    pairing = parse("log Dana pairing")
+    assert isinstance(pairing, c.Log) and pairing.unsure is None and pairing.kind == "pairing"
+    white = parse("log Dana White")
+    assert isinstance(white, c.Log) and white.unsure == "White"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("log coffee with Dana yesterday", c.Log(person("Dana"), date(2026, 11, 22), "coffee", None)),
+    ("had lunch with Priya on Friday", c.Log(person("Priya"), date(2026, 11, 20), "lunch", None)),
+    ("talked to Lee today", c.Log(person("Lee"), TODAY, "chat", None)),
+    ("called Sam yesterday", c.Log(person("Sam"), date(2026, 11, 22), "call", None)),
+    ("met Priya for lunch on Monday", c.Log(person("Priya"), date(2026, 11, 16), "lunch", None)),
+    ("Lee called me yesterday", c.Log(person("Lee"), date(2026, 11, 22), "call", None)),
+    ("I talked to Lee", c.Log(person("Lee"), None, "chat", None)),
+    ("quick call with Lee", c.Log(person("Lee"), None, "call", None)),
+    ("log Dana 1:1", c.Log(person("Dana"), None, "meeting", None)),
+    ("log Dana, coffee, yesterday", c.Log(person("Dana"), date(2026, 11, 22), "coffee", None)),
+    ("log Sam - coffee - last night", c.Log(person("Sam"), date(2026, 11, 22), "coffee", None)),
+])
+def test_log_phrasings(line: str, expected: c.Log) -> None:
+    assert parse(line) == expected
+
+
+@pytest.mark.parametrize(("line", "text", "follow_up", "event"), [
+    ("note Priya: her talk is next Thursday", "her talk", date(2026, 11, 26), date(2026, 11, 26)),
+    ("note Priya: check in tomorrow", "check in", date(2026, 11, 24), date(2026, 11, 24)),
+    ("note Priya: after the offsite on Friday", "the offsite", date(2026, 11, 28),
+     date(2026, 11, 27)),
+    ("note Marco: wife is expecting, due Mar 3 2027", "wife is expecting", date(2027, 3, 3),
+     date(2027, 3, 3)),
+    ("note Lee: send the proposal by Thursday", "send the proposal", date(2026, 11, 26), None),
+    ("note Tom: kid starts school on the 15th", "kid starts school", date(2026, 12, 15),
+     date(2026, 12, 15)),
+    ("remind me to ask Dana about the offsite next week", "the offsite", date(2026, 11, 30),
+     date(2026, 11, 30)),
+    ("ask Priya how the offsite went on Friday", "ask how the offsite went",
+     date(2026, 11, 27), date(2026, 11, 27)),
+    ("follow up with Lee on Friday about the contract", "follow up about the contract",
+     date(2026, 11, 27), date(2026, 11, 27)),
+])
+def test_dates_anywhere_in_a_note(line: str, text: str, follow_up: date,
+                                  event: date | None) -> None:
+    note = parse(line)
+    assert isinstance(note, c.AddNote), note
+    assert (note.text, note.follow_up_on, note.event_on) == (text, follow_up, event)
+
+
+def test_a_note_says_when_something_looked_like_a_date() -> None:
+    note = parse("note Dana: dentist next tuesdy")
+    assert isinstance(note, c.AddNote) and note.follow_up_on is None
+    assert note.unread_date == "tuesdy"
+    past = parse("note Lee: she started on Nov 2")
+    assert isinstance(past, c.AddNote) and past.follow_up_on is None
+    assert past.past_date == date(2026, 11, 2)
+    plain = parse("note Priya: talk on distributed systems")
+    assert isinstance(plain, c.AddNote) and plain.unread_date is None
+    assert plain.follow_up_on is None
+
+
+@pytest.mark.parametrize(("text", "cadence"), [
+    ("monthly", Cadence(months=1)), ("quarterly", Cadence(months=3)),
+    ("biweekly", Cadence(days=14)), ("every other week", Cadence(days=14)),
+    ("every month", Cadence(months=1)), ("1 month", Cadence(months=1)),
+    ("3 months", Cadence(months=3)), ("2 weeks", Cadence(days=14)), ("6w", Cadence(days=42)),
+    ("yearly", Cadence(months=12)), ("2 years", Cadence(months=24)),
+    ("twice a month", Cadence(days=14)), ("sometimes", None), ("0 weeks", None),
+    ("every few weeks", None),
+])
+def test_rhythms(text: str, cadence: Cadence | None) -> None:
+    assert parse_cadence(text) == cadence
+
+
+def test_add_reads_roles_kinds_and_rhythms_and_refuses_what_is_no_name() -> None:
+    assert parse("add Hiro Tanaka, VP Sales at Umbrella, monthly") == c.AddContact(
+        person("Hiro Tanaka"), "colleague", "Umbrella", None, 1, None, "VP Sales")
+    assert parse("add a new client called Jo Kim (Initech)") == c.AddContact(
+        person("Jo Kim"), "client", "Initech", None)
+    for line in ("add colleague", "add client", "add someone"):
+        problem = parse(line)
+        assert isinstance(problem, c.CommandError) and "Who should I add?" in problem.message
+    asked = parse("add Hiro Tanaka VP Sales at Umbrella")
+    assert isinstance(asked, c.CommandError) and "whole name" in asked.message
+
+
+def test_snooze_in_hours_and_a_clear_answer_for_a_time_it_cannot_read() -> None:
+    assert parse("snooze #6 2 hours") == c.Snooze(c.NudgeRef(6), minutes=120)
+    assert parse_short_duration("an hour") == timedelta(hours=1)
+    problem = parse("snooze #6 2 blorps")
+    assert isinstance(problem, c.CommandError) and "couldn't read “2 blorps”" in problem.message
+
+
+def test_dates_with_a_year_and_from_a_possessive() -> None:
+    assert parse("date Lee anniversary March 1 2019") == c.SetDate(
+        person("Lee"), "anniversary", 3, 1, 2019)
+    assert parse("Dana's birthday is May 4") == c.SetDate(person("Dana"), "birthday", 5, 4)
+    future = parse("date Lee anniversary March 1 2030")
+    assert isinstance(future, c.CommandError)
+
+
+def test_typos_get_did_you_mean_and_never_run() -> None:
+    for typed, meant in (("hlep", "help"), ("lgo Dana", "log"), ("peple", "people"),
+                         ("snoze #6", "snooze"), ("ntoe Dana: x", "note")):
+        problem = parse(typed)
+        assert isinstance(problem, c.CommandError), typed
+        assert f"Did you mean “{meant}”?" in problem.message, (typed, problem.message)
+
+
+def test_the_new_verbs() -> None:
+    assert parse("show Dana") == c.ShowPerson(person("Dana"))
+    assert parse("who is Dana Scully?") == c.ShowPerson(person("Dana Scully"))
+    assert parse("Dana?") == c.ShowPerson(person("Dana"))
+    assert parse("search hiking trip") == c.Search("hiking trip")
+    assert parse("undo") == c.Undo()
+    assert parse("edit n3: new text on Friday") == c.EditNote(3, "new text", date(2026, 11, 27))
+    assert parse("edit t7 yesterday call: budget") == c.EditTouch(
+        7, date(2026, 11, 22), "call", "budget")
+    assert parse("delete t7") == c.DeleteEntry("touchpoint", 7)
+    assert parse("delete Dana") == c.Forget(person("Dana"))
+    assert parse("rename Dana Scully to Dana Mulder") == c.Rename(person("Dana Scully"),
+                                                                 "Dana Mulder")
+    assert parse("set Dana email Dana@Acme.com") == c.SetField(person("Dana"), "email",
+                                                                "dana@acme.com")
+    assert parse("change Lee's company to Initech") == c.SetField(person("Lee"), "company",
+                                                                  "Initech")
+    assert parse("forget Lee Park confirm") == c.Forget(person("Lee Park"), confirmed=True)
+
+
+_VOCABULARY = st.sampled_from([
+    "log", "note", "remind", "me", "to", "ask", "about", "Dana", "Lee Park", "with", "coffee",
+    "yesterday", "next", "Thursday", "on", "after", "the", "offsite", "every", "monthly",
+    "quarterly", "other", "week", "add", ",", "VP", "at", "Acme", "snooze", "#6", "2",
+    "hours", "is", "due", "Mar", "3", "2027", "show", "?", "edit", "n3", "t7", ":", "delete",
+    "set", "email", "company", "rename", "undo", "called", "I", "just", "had", "'s",
+    "birthday", "1:1", "-", "w/", "tuesdy", "the 15th", "EOW", "end of the month", "🙂",
+    "\u202e", "x" * 30])
+
+
+@settings(max_examples=500, deadline=None)
+@given(words=st.lists(_VOCABULARY, max_size=10),
+       today=st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
+def test_any_line_of_these_words_parses_without_raising(words: list[str], today: date) -> None:
+    result = parse_command(" ".join(words), today=today)
+    assert isinstance(result, (*c.Command.__args__, c.CommandError))  # type: ignore[attr-defined]
+    if isinstance(result, c.CommandError):
+        assert 0 < len(result.text()) < 600
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=120))
+def test_dates_found_in_any_text_are_real_spans_that_read_back(text: str) -> None:
+    spans = find_dates(text, today=TODAY, direction="future")
+    for span in spans:
+        assert 0 <= span.start < span.end <= len(text)
+        assert text[span.start:span.end] == span.phrase
+    date_like_words(text, spans)  # never raises
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(min_value=1, max_value=12),
+       unit=st.sampled_from(["week", "weeks", "month", "months", "w", "m"]))
+def test_rhythms_of_any_size(amount: int, unit: str) -> None:
+    cadence = parse_cadence(f"{amount} {unit}")
+    assert cadence is not None
+    if unit.startswith("w"):
+        assert cadence == Cadence(days=7 * amount)
+    else:
+        assert cadence == Cadence(months=amount)
+    assert parse_cadence(f"every {amount} {unit}") == cadence
+
+
+def test_relative_days_read_the_same_alone_and_inside_text() -> None:
+    for phrase in ("tomorrow", "next Thursday", "on Friday", "in 2 weeks", "Dec 4"):
+        alone = parse_day(phrase.removeprefix("on "), today=TODAY, direction="future")
+        [span] = find_dates(f"the offsite {phrase}", today=TODAY, direction="future")
+        assert span.day == alone, phrase
