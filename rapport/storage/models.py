@@ -34,7 +34,8 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
-
+# Touchpoint.source of a conversation Rapport logged from a connected calendar.
+CALENDAR_SOURCE = "calendar"
 
 
 class NudgeStatus(StrEnum):
@@ -201,6 +202,7 @@ class Touchpoint(Base):
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(32), default="chat")
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # "command" (typed), "import", or CALENDAR_SOURCE (logged from a connected calendar).
     source: Mapped[str] = mapped_column(String(16), default="command")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

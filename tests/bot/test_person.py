@@ -12,7 +12,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.views import PersonView, SearchView
 from rapport.storage import db
-from rapport.storage.models import Contact
+from rapport.storage.models import CALENDAR_SOURCE, Contact, Touchpoint
 from tests.conftest import Clock, console_user, snapshot
 
 ALEX = console_user("alex")
@@ -144,3 +144,33 @@ async def test_person_card_says_when_nudges_are_paused_and_counts_drafts(
     assert reply.view.paused_until == date(2026, 11, 30)
     assert "nudges paused" in reply.text
     assert reply.view.next_nudge_on == clock.now.date() + timedelta(days=7)
+
+
+async def test_show_names_tags_draft_settings_and_what_the_calendar_logged(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    for line in ("add Lee Park client at Initech #clients #emea", "set Lee ai off",
+                 "log Lee yesterday: coffee"):
+        await _say(rapport, line)
+    async with any_engine.begin() as connection:
+        # What the calendar connector writes for a meeting with Lee that ended today.
+        lee_id = (await connection.execute(select(Contact.id).where(
+            Contact.name == "Lee Park"))).scalar_one()
+        row = (await connection.execute(select(Touchpoint).where(
+            Touchpoint.contact_id == lee_id))).first()
+        assert row is not None
+        await connection.execute(Touchpoint.__table__.insert().values(
+            workspace_id=row.workspace_id, user_id=row.user_id, contact_id=lee_id,
+            happened_at=clock.now, kind="meeting", source=CALENDAR_SOURCE,
+            created_at=clock.now))
+    reply = await rapport.handle_text(ALEX, "show Lee")
+    assert reply.ok and isinstance(reply.view, PersonView)
+    assert reply.view.tags == ("clients", "emea")
+    assert reply.view.drafts_note == "AI drafts off for Lee: template drafts only."
+    lines = reply.text.splitlines()
+    assert lines[0] == "Lee Park: client at Initech · #clients #emea"
+    assert lines[1] == "AI drafts off for Lee: template drafts only."
+    meeting = next(line for line in lines if ", meeting" in line)
+    coffee = next(line for line in lines if ", coffee" in line)
+    assert meeting.endswith("meeting (logged from your calendar)")
+    assert "calendar" not in coffee

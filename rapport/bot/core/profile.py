@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
+from rapport.bot.core.goals import person_badges
 from rapport.bot.core.overview import contact_health, paused_until
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import (
@@ -24,6 +25,7 @@ from rapport.bot.core.views import (
 )
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
+from rapport.storage.models import CALENDAR_SOURCE
 
 MAX_NOTES = 10
 LAST_TOUCHES = 5
@@ -67,6 +69,9 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
                  next_on=planner.yearly_occurrence(month, day, today))
         for kind, month, day, year in queries.dates_of_contact(session, user_id, contact_id))
     made, used = queries.draft_usage(session, user_id, contact_id)
+    flags = queries.person_flags(session, user_id, contact_id)
+    badges = person_badges(flags.tags, sensitive=flags.sensitive, ai_drafts=flags.ai_drafts,
+                           first_name=wording.first_name(state.name)) if flags else []
     return PersonView(
         contact_id=contact_id, name=state.name, kind=state.kind, company=state.company,
         email=state.email, linked=state.platform_user_id is not None,
@@ -80,7 +85,8 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
                                     - len(notes), 0),
         touches=touches, touch_count=queries.touch_count(session, user_id, contact_id),
         dates=dates, drafts_made=made, drafts_used=used, today=today,
-        paused_until=paused_until(turn))
+        paused_until=paused_until(turn), tags=flags.tags if flags else (),
+        drafts_note=next((badge for badge in badges if not badge.startswith("#")), None))
 
 
 def _next_nudge(turn: Turn, contact_id: int) -> date | None:
@@ -150,6 +156,8 @@ def person_text(view: PersonView) -> str:
     if view.tags:
         who.append(" ".join(f"#{tag}" for tag in view.tags))
     lines = [f"{view.name}: {' · '.join(who)}"]
+    if view.drafts_note:
+        lines.append(view.drafts_note)
     if view.ask_about:
         first, *rest = view.ask_about
         lines.append(ask_line(first, today, first=True))
@@ -170,7 +178,7 @@ def person_text(view: PersonView) -> str:
         for touch in view.touches:
             about = f": {touch.summary}" if touch.summary else ""
             lines.append(f"  {touch.handle} {wording.friendly_day(touch.day, today)}, "
-                         f"{touch.kind}{about}")
+                         f"{touch.kind}{about}{source_note(touch.source)}")
     if view.dates:
         lines.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
     lines.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
@@ -182,6 +190,11 @@ def person_text(view: PersonView) -> str:
                  f"…”, “set {wording.first_name(view.name)} company …”; “undo” reverses a "
                  "change.")
     return "\n".join(lines)
+
+
+def source_note(source: str) -> str:
+    """How a conversation got here when Rapport logged it, not the person."""
+    return " (logged from your calendar)" if source == CALENDAR_SOURCE else ""
 
 
 def date_text(line: DateLine, today: date) -> str:

@@ -307,8 +307,10 @@ class PersonView:
     drafts_used: int
     today: date
     paused_until: date | None = None
-    # Filled by the tags feature; empty until then.
     tags: tuple[str, ...] = ()
+    # How drafts may help with them ("AI drafts off for Dana: template drafts only."), when
+    # not the default.
+    drafts_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,16 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.calendars.events import CalendarEvent
 from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint, record_touchpoint
 from rapport.scheduler import planner
-from rapport.storage.models import CapturedAttendee, CapturedEvent, Contact, Touchpoint
+from rapport.storage.models import (
+    CALENDAR_SOURCE,
+    CapturedAttendee,
+    CapturedEvent,
+    Contact,
+    Touchpoint,
+)
 
 MEETING = "meeting"
-SOURCE = "calendar"
+SOURCE = CALENDAR_SOURCE
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line
+from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
@@ -600,8 +600,9 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
         who.append(view.email)
     if view.tags:
         who.append(" ".join(f"#{tag}" for tag in view.tags))
+    drafts = f"\n{escape(view.drafts_note)}" if view.drafts_note else ""
     blocks.append(SectionBlock(block_id="person_who", text=MarkdownTextObject(text=clip(
-        f"*{escape(view.name)}*\n{escape(' · '.join(who))}", MAX_SECTION_TEXT))))
+        f"*{escape(view.name)}*\n{escape(' · '.join(who))}{drafts}", MAX_SECTION_TEXT))))
     if view.ask_about:
         lines = [ask_line(note, today, first=index == 0)
                  for index, note in enumerate(view.ask_about)]
@@ -623,7 +624,7 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
     if view.touches:
         lines = [f"`{touch.handle}` {wording.friendly_day(touch.day, today)}, "
                  f"{escape(touch.kind)}" + (f": {escape(touch.summary)}" if touch.summary else "")
-                 for touch in view.touches]
+                 + source_note(touch.source) for touch in view.touches]
         total = f" ({view.touch_count} in all)" if view.touch_count > len(view.touches) else ""
         blocks.append(SectionBlock(block_id="person_touches", text=MarkdownTextObject(
             text=clip(f"*Last conversations{total}*\n" + "\n".join(lines),

@@ -17,7 +17,7 @@ from botbuilder.schema import Attachment
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line
+from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
@@ -362,6 +362,8 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
         body.append(_text(notice, color="Good"))
     body += [_text(view.name, size="Medium", weight="Bolder"),
              _text(" · ".join(who), isSubtle=True, spacing="None")]
+    if view.drafts_note:
+        body.append(_text(view.drafts_note, isSubtle=True, spacing="None"))
     for index, note in enumerate(view.ask_about):
         body.append(_text(ask_line(note, today, first=index == 0),
                           weight="Bolder" if index == 0 else "Default"))
@@ -374,7 +376,8 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     for touch in view.touches:
         about = f": {touch.summary}" if touch.summary else ""
         facts.append({"title": touch.handle,
-                      "value": f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"})
+                      "value": f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"
+                               f"{source_note(touch.source)}"})
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     extra = ["; ".join(date_text(line, today) for line in view.dates)] if view.dates else []
