@@ -1373,11 +1373,16 @@ def purge_undo_entries(session: Session, older_than: datetime, *,
         statement = statement.where(UndoEntry.user_id == user_id)
     session.execute(statement.execution_options(synchronize_session=False))
     if user_id is not None and keep is not None:
-        cutoff = session.execute(select(UndoEntry.id).where(UndoEntry.user_id == user_id)
-                                 .order_by(UndoEntry.id.desc()).offset(keep).limit(1)).scalar()
-        if cutoff is not None:
-            session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
-                                                    UndoEntry.id <= cutoff))
+        trim_undo_entries(session, user_id, keep)
+
+
+def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
+    """All but the user's newest `keep` entries go, in one statement."""
+    cutoff = select(UndoEntry.id).where(UndoEntry.user_id == user_id).order_by(
+        UndoEntry.id.desc()).offset(keep).limit(1).scalar_subquery()
+    session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
+                                            UndoEntry.id <= cutoff)
+                    .execution_options(synchronize_session=False))
 
 
 # ------------------------------------------------------------------------------ person card

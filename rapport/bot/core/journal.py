@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.views import Reply, error
-from rapport.scheduler.retention import FORGET_KEEP, purge_undo
+from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,10 @@ class Change:
         queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
                                   user_id=turn.user.user_id, description=description,
                                   kind=kind, payload=payload, now=turn.now)
-        purge_undo(turn.session, turn.now, user_id=turn.user.user_id)
+        # Only the count bound here, in one statement: every command pays for it. The age
+        # bounds (old entries, forgotten people's snapshots) are the undo purge job's, and
+        # `undo` checks a snapshot's age itself.
+        queries.trim_undo_entries(turn.session, turn.user.user_id, MAX_UNDO_ENTRIES)
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:

@@ -159,11 +159,12 @@ def log(turn: Turn, command: c.Log) -> Reply:
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(
         turn.now, planner.local_moment(day, 12 * 60, turn.user.tz))
-    touch_clock(turn, change, contact.id)
+    open_nudges = touch_clock(turn, change, contact.id)
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
-        summary=command.summary, source="command", now=turn.now)
+        summary=command.summary, source="command", now=turn.now,
+        open_cadence_nudges=open_nudges)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
@@ -172,12 +173,13 @@ def log(turn: Turn, command: c.Log) -> Reply:
     return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
 
 
-def touch_clock(turn: Turn, change: Change, contact_id: int) -> None:
+def touch_clock(turn: Turn, change: Change, contact_id: int) -> list[int]:
     """Before-images of what recording a conversation changes: the contact's clock and its
-    open cadence nudges."""
+    open cadence nudges (whose ids it returns)."""
     change.before_update("contacts", [contact_id], CLOCK)
-    change.before_update("nudges", queries.open_cadence_nudge_ids(
-        turn.session, turn.user.user_id, contact_id), NUDGE_OUTCOME)
+    open_nudges = queries.open_cadence_nudge_ids(turn.session, turn.user.user_id, contact_id)
+    change.before_update("nudges", open_nudges, NUDGE_OUTCOME)
+    return open_nudges
 
 
 def every(turn: Turn, command: c.SetCadence) -> Reply:

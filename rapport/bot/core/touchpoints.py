@@ -8,6 +8,7 @@ counts from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -20,14 +21,16 @@ MAX_KIND_CHARS = 32
 
 def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
-                      now: datetime) -> int:
-    """Insert a touchpoint, move the contact's clock forward, close its cadence nudges."""
+                      now: datetime, open_cadence_nudges: Sequence[int] | None = None) -> int:
+    """Insert a touchpoint, move the contact's clock forward, close its cadence nudges
+    (`open_cadence_nudges`: their ids when the caller read them already; none: no update)."""
     touchpoint_id = queries.insert_touchpoint(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
         happened_at=happened_at, kind=kind[:MAX_KIND_CHARS], summary=summary, source=source,
         now=now)
     # Talking to someone answers the "it has been a while" nudges about them...
-    queries.close_cadence_nudges(session, user_id, contact_id, now)
+    if open_cadence_nudges is None or open_cadence_nudges:
+        queries.close_cadence_nudges(session, user_id, contact_id, now)
     contact = queries.contact_clock_inputs(session, contact_id)
     if contact is not None:
         # ...and the clock restarts (plan_at too, so the next one gets planned). A backdated
