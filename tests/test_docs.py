@@ -84,6 +84,24 @@ def test_relative_links_point_at_existing_files(path: Path) -> None:
     assert not broken, f"{path.relative_to(ROOT)}: {broken}"
 
 
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: str(p.relative_to(ROOT)))
+def test_tables_have_as_many_cells_as_their_header(path: Path) -> None:
+    """GitHub drops a table whose rows and delimiter disagree; a `|` inside code needs `\\|`."""
+
+    def cells(row: str) -> int:
+        return len(re.split(r"(?<!\\)\|", row.strip().strip("|")))
+
+    tables: list[list[str]] = [[]]
+    for line in _FENCE.sub("", path.read_text(encoding="utf-8")).splitlines():
+        if line.startswith("|"):
+            tables[-1].append(line)
+        elif tables[-1]:
+            tables.append([])
+    bad = [row for table in tables if len(table) > 1
+           for row in table if cells(row) != cells(table[1])]
+    assert not bad, f"{path.relative_to(ROOT)}: {bad}"
+
+
 def test_readme_links_every_doc() -> None:
     linked = {(README.parent / target.partition("#")[0]).resolve()
               for target in _links(README) if not _EXTERNAL.match(target)}
