@@ -1,4 +1,4 @@
-# Rapport in a container: `docker build -t rapport .`, then see compose.yaml and README "Deploy".
+# Rapport in a container: `docker build -t rapport .`, then see compose.yaml and docs/operations.md.
 # tests/deploy/ checks this file (and builds it when a container engine answers).
 ARG PYTHON_IMAGE=python:3.11-slim
 

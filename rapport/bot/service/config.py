@@ -1,4 +1,4 @@
-"""Settings, read once from the environment (see the table in README)."""
+"""Settings, read once from the environment (the table in docs/configuration.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport.storage.db import DEFAULT_DATABASE_URL
 
-# Where Teams serves the files users send (SharePoint, OneDrive); see README, "Security".
+# Where Teams serves the files users send (SharePoint, OneDrive); see docs/security.md.
 DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com,*.sharepoint-df.com,*.sharepoint.us,"
                             "*.1drv.com,*.onedrive.com")
 

@@ -71,7 +71,7 @@ def describe_invalid_settings(invalid: ValidationError) -> str:
             else f"={str(value)[:40]!r}"
         problems.append(f"{name}{shown} is invalid ({error['msg']})")
     them = "them" if len(problems) > 1 else "it"
-    return "; ".join(problems) + f"; fix or unset {them} (see README, Configuration)."
+    return "; ".join(problems) + f"; fix or unset {them} (see docs/configuration.md)."
 
 
 def check_database_url(url: str) -> URL:

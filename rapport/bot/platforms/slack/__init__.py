@@ -58,7 +58,7 @@ def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller
         if not settings.slack_signing_secret and not settings.slack_app_token:
             # An empty secret would make every signature forgeable.
             raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
-                               "(Socket Mode); see README, 'Use it in Slack'.")
+                               "(Socket Mode); see docs/slack.md.")
         platform = build_platform(runtime)
         if not settings.slack_app_token:  # Socket Mode checks the token in the background
             await platform.start()

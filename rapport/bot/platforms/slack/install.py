@@ -54,7 +54,7 @@ def token_secrets(settings: Settings) -> Secrets | None:
     if secrets is None and oauth and not settings.allow_plaintext_tokens:
         raise TokenSettingsError(
             "Slack OAuth stores every workspace's tokens: set RAPPORT_ENCRYPTION_KEY to encrypt "
-            "them (see README, 'Security'), or RAPPORT_ALLOW_PLAINTEXT_TOKENS=true for "
+            "them (see docs/security.md), or RAPPORT_ALLOW_PLAINTEXT_TOKENS=true for "
             "development only.")
     if secrets is None and oauth:
         logger.warning("slack tokens stored in plain text (RAPPORT_ALLOW_PLAINTEXT_TOKENS)")

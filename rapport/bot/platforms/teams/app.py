@@ -1,4 +1,4 @@
-"""Wiring: the ``/api/messages`` route and the Teams messenger (used by bot/platforms.py)."""
+"""Wiring: the ``/api/messages`` route and the Teams messenger (used by platforms/registry.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Build the Teams app package: the zip an admin uploads to install Rapport in Teams.
 
-The template lives in ``bot/teams/app_package/`` (``manifest.json``, ``color.png``,
+The template lives in ``app_package/`` beside this module (``manifest.json``, ``color.png``,
 ``outline.png``) so it ships inside the installed package. Its app id and bot id are the all-zero
 GUID because the manifest schema only accepts GUIDs; the bot's Microsoft App ID replaces them here.
 The organisation's own name, developer, URLs and version come from `AppDetails`
