@@ -156,3 +156,29 @@ async def test_a_command_that_cannot_start_in_time_answers_busy_and_changes_noth
     platform.command_start_budget = 2.5
     status, body = await slack.command("log Dana coffee")
     assert "Logged coffee with Dana" in json.loads(body)["text"]
+
+
+async def test_an_event_that_cannot_be_checked_in_time_gets_503_and_is_not_remembered(
+        slack: SlackHarness) -> None:
+    """A DM typed while the database is swamped: 503 inside the deadline (Slack retries the
+    event later), nothing stored, not even its signature, so the retry is accepted."""
+    await slack.command("add Dana")
+    slack.fake.add_channel(slack.fake.dm_channel_id(ALEX), members=[ALEX])
+    event = {"type": "message", "channel": slack.fake.dm_channel_id(ALEX),
+             "channel_type": "im", "user": ALEX, "text": "log Dana coffee",
+             "ts": "1.000300", "event_ts": "1.000300"}
+    platform = slack.extra["app"][SLACK_KEY]
+    platform.command_start_budget = 0.05
+    before = await snapshot(slack.runtime.engine)
+    release = threading.Event()
+    blocker = asyncio.create_task(slack.runtime.rapport.db.run(
+        lambda session: release.wait(10)))
+    request = asyncio.create_task(slack.event(event))
+    await asyncio.sleep(0.2)
+    release.set()
+    status, _body = await request
+    await blocker
+    assert status == 503
+    assert await snapshot(slack.runtime.engine) == before
+    metrics = slack.runtime.metrics.render().decode()
+    assert 'rapport_busy_total{platform="slack"} 1.0' in metrics

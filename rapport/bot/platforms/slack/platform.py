@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 RECEIVED_AT_KEY = "rapport_received_at"
 # A command that cannot start this long after its request arrived answers "busy" instead:
 # Slack gives up after 3 s, and the answer itself needs a moment.
-COMMAND_START_BUDGET_SECONDS = 2.5
+COMMAND_START_BUDGET_SECONDS = 2.0
 # response_url accepts five messages; the first page goes in the ack itself.
 MAX_RESPONSES = 5
 Respond = Callable[..., Awaitable[Any]]
@@ -87,7 +87,7 @@ class SlackPlatform:
     def rapport(self) -> Rapport:
         return self.runtime.rapport
 
-    def deadline(self, context: dict[str, Any]) -> float:
+    def deadline(self, context: Mapping[str, Any]) -> float:
         """The moment a command must start by to be answered inside Slack's 3 s."""
         received = context.get(RECEIVED_AT_KEY)
         start = float(received) if isinstance(received, float) else time.monotonic()

@@ -45,8 +45,11 @@ class ReplayStore:
         self.monotonic = monotonic
         self._cleaned_at: float | None = None
 
-    async def seen_before(self, signature: str, expires_at: datetime) -> bool:
-        """Remember `signature` until `expires_at`; True when it was already remembered."""
+    async def seen_before(self, signature: str, expires_at: datetime, *,
+                          deadline: float | None = None) -> bool:
+        """Remember `signature` until `expires_at`; True when it was already remembered.
+
+        Raises `Busy` when the claim cannot start by `deadline` (nothing was remembered)."""
 
         def claim(session: Session) -> bool:
             dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -57,7 +60,7 @@ class ReplayStore:
                 .returning(SeenSignature.signature))
             return inserted.first() is not None
 
-        first = await self.db.run(claim)
+        first = await self.db.run(claim, deadline=deadline)
         now = self.monotonic()
         if self._cleaned_at is None or now - self._cleaned_at >= CLEANUP_EVERY_SECONDS:
             self._cleaned_at = now

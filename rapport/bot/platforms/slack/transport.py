@@ -9,12 +9,14 @@ and remembers signatures in the database (replay.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -23,10 +25,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from rapport.bot.core.rapport import BUSY
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
 from rapport.bot.platforms.slack.replay import SIGNATURE_MEMORY, ReplayStore
 from rapport.bot.service.payloads import json_too_deep
 from rapport.bot.service.server import RECEIVED_AT
+from rapport.storage.uow import Busy
 
 logger = logging.getLogger(__name__)
 # Seconds since the epoch, as Slack sends them; int() would also take " 1", "1_0" or "١".
@@ -38,6 +42,9 @@ class ReplayGuard:
     """Bolt middleware: refuses a signed request whose signature some replica accepted."""
 
     store: ReplayStore
+    # The moment the claim must start by (the platform's command deadline), from the context.
+    deadline: Callable[[Mapping[str, Any]], float]
+    on_busy: Callable[[], None]
 
     async def middleware(self, req: AsyncBoltRequest, resp: BoltResponse,
                          next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
@@ -48,7 +55,17 @@ class ReplayGuard:
         if req.mode == "http" and signature and timestamp.isascii() and timestamp.isdigit():
             expires_at = datetime.fromtimestamp(int(timestamp), UTC) + SIGNATURE_MEMORY
             try:
-                seen = await self.store.seen_before(signature, expires_at)
+                seen = await self.store.seen_before(signature, expires_at,
+                                                    deadline=self.deadline(req.context))
+            except Busy:
+                # Overloaded: answer inside Slack's deadline rather than after it. Nothing
+                # was remembered or done, so Slack's retry (or the person's) is accepted.
+                self.on_busy()
+                if req.body.get("command"):  # a slash command shows this answer
+                    return BoltResponse(status=200, body=json.dumps(
+                        {"response_type": "ephemeral", "text": BUSY}),
+                        headers={"content-type": "application/json"})
+                return BoltResponse(status=503, body="busy")
             except SQLAlchemyError as failure:
                 # Every effect of a request is written to this same database, so while it
                 # fails a replay can change nothing either; refusing would turn a database
@@ -119,7 +136,9 @@ async def on_error(error: Exception) -> BoltResponse | None:
 def register(platform: SlackPlatform) -> None:
     """The error handler and the replay guard on the Bolt app."""
     platform.app.error(on_error)
-    platform.app.middleware(ReplayGuard(ReplayStore(platform.runtime.sessions)).middleware)
+    guard = ReplayGuard(ReplayStore(platform.runtime.sessions), deadline=platform.deadline,
+                        on_busy=platform.runtime.metrics.busy.labels("slack").inc)
+    platform.app.middleware(guard.middleware)
 
 
 def mount(app: web.Application, platform: SlackPlatform) -> None:
