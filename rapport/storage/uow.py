@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -103,6 +105,27 @@ class _SqliteThread:
 # with the engine.
 _SQLITE_THREADS: weakref.WeakKeyDictionary[AsyncEngine, _SqliteThread] = \
     weakref.WeakKeyDictionary()
+# Threads whose engine was garbage-collected, waiting to be closed. The engine's finalizer
+# runs wherever the collector happens to run, possibly inside ThreadPoolExecutor.submit
+# holding its global lock, so it must not submit itself: SimpleQueue.put is the one call
+# documented safe there, and a closer thread does the rest.
+_TO_CLOSE: queue.SimpleQueue[_SqliteThread] = queue.SimpleQueue()
+_closer_started = threading.Lock()
+_closer: threading.Thread | None = None
+
+
+def _close_forever() -> None:
+    while True:
+        _TO_CLOSE.get().close()
+
+
+def _start_closer() -> None:
+    global _closer
+    with _closer_started:
+        if _closer is None:
+            _closer = threading.Thread(target=_close_forever, name="rapport-sqlite-closer",
+                                       daemon=True)
+            _closer.start()
 
 
 def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
@@ -110,8 +133,9 @@ def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
         return None
     thread = _SQLITE_THREADS.get(engine)
     if thread is None:
+        _start_closer()
         thread = _SQLITE_THREADS[engine] = _SqliteThread(engine)
-        weakref.finalize(engine, thread.close)
+        weakref.finalize(engine, _TO_CLOSE.put, thread)
     return thread
 
 

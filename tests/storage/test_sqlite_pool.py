@@ -54,3 +54,45 @@ async def test_an_in_memory_database_keeps_its_static_pool() -> None:
             assert (await connection.scalar(text("SELECT 1"))) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_collected_engine_s_thread_is_closed_without_submitting_from_the_collector(
+        tmp_path: Path) -> None:
+    """The engine's finalizer runs wherever the garbage collector does, even inside another
+    executor's submit() holding concurrent.futures' global lock; submitting from there
+    deadlocked a test run. It only queues the thread; the closer thread shuts it down."""
+    import gc
+    import threading
+    import weakref
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gc.db'}")
+    database = uow.Database(db.session_factory(engine))
+    assert await database.run(lambda session: session.execute(text("SELECT 1")).scalar()) == 1
+    thread = database._thread
+    assert thread is not None
+    executor = thread.executor
+    submitted_from: list[str] = []
+    submit = executor.submit
+
+    def recording_submit(*args: Any, **kwargs: Any) -> Any:
+        submitted_from.append(threading.current_thread().name)
+        return submit(*args, **kwargs)
+
+    executor.submit = recording_submit  # type: ignore[method-assign]
+    await engine.dispose()
+    engine_ref = weakref.ref(engine)
+    del engine, database, thread
+    gc.collect()
+    assert engine_ref() is None
+    assert threading.current_thread().name not in submitted_from
+    # The finalizer only queued it; the closer thread shuts the executor down soon after.
+    done = threading.Event()
+    for _ in range(200):
+        if executor._shutdown:
+            done.set()
+            break
+        await asyncio.sleep(0.01)
+    assert done.is_set()
+    assert submitted_from == ["rapport-sqlite-closer"]
