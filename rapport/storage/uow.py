@@ -13,7 +13,8 @@ How each backend runs a unit:
 
 A unit given a `deadline` that it cannot start before is not run at all (`Busy`): an
 overloaded process answers "busy" while the answer can still reach the user, and nothing
-half-happens.
+half-happens. On SQLite the caller hears Busy at the deadline itself, however long the line in
+front of the thread; a unit that started in time runs to its end.
 """
 
 from __future__ import annotations
@@ -55,6 +56,36 @@ def _check_deadline(deadline: float | None) -> None:
         raise Busy()
 
 
+class _Ticket:
+    """A queued unit's place in line: it either starts or is abandoned, never both."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "queued"
+
+    def start(self) -> bool:
+        """On the database thread: False when the caller gave up waiting."""
+        with self._lock:
+            if self._state == "abandoned":
+                return False
+            self._state = "started"
+            return True
+
+    def abandon(self) -> bool:
+        """On the event loop: True when the unit had not started (and now never will)."""
+        with self._lock:
+            if self._state == "started":
+                return False
+            self._state = "abandoned"
+            return True
+
+
+def _ignore_outcome(unit: asyncio.Future[Any]) -> None:
+    # An abandoned unit ends in Busy on the thread; nobody waits for it any more.
+    if not unit.cancelled():
+        unit.exception()
+
+
 class _SqliteThread:
     """One thread, one synchronous SQLite connection: a unit of work is one hop."""
 
@@ -69,7 +100,10 @@ class _SqliteThread:
         # Units waiting for (or running on) the thread: a cheap measure of how busy it is.
         self.queued = 0
 
-    def _unit(self, work: Callable[[Session], T], write: bool, deadline: float | None) -> T:
+    def _unit(self, work: Callable[[Session], T], write: bool, deadline: float | None,
+              ticket: _Ticket) -> T:
+        if not ticket.start():
+            raise Busy()
         _check_deadline(deadline)
         with Session(self.engine, expire_on_commit=False) as session:
             session.connection(execution_options=_options(write))
@@ -86,8 +120,23 @@ class _SqliteThread:
                   deadline: float | None) -> T:
         self.queued += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self.executor, self._unit, work, write, deadline)
+            ticket = _Ticket()
+            unit = asyncio.get_running_loop().run_in_executor(
+                self.executor, self._unit, work, write, deadline, ticket)
+            if deadline is None:
+                return await unit
+            try:
+                # Waiting is bounded on the event loop, not on the thread: a unit queued
+                # behind a long line answers Busy at its deadline instead of when its turn
+                # comes (by then the caller's answer would be too late to reach anyone).
+                return await asyncio.wait_for(asyncio.shield(unit),
+                                              timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                if ticket.abandon():
+                    unit.add_done_callback(_ignore_outcome)
+                    raise Busy() from None
+                # It started in time: its outcome stands, however long it takes.
+                return await unit
         finally:
             self.queued -= 1
 

@@ -96,3 +96,78 @@ async def test_a_collected_engine_s_thread_is_closed_without_submitting_from_the
         await asyncio.sleep(0.01)
     assert done.is_set()
     assert submitted_from == ["rapport-sqlite-closer"]
+
+
+async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_runs(
+        tmp_path: Path) -> None:
+    """A long line in front of the SQLite thread must not hold a caller past its deadline:
+    it hears Busy while the unit ahead is still running, and its work never runs later."""
+    import threading
+    import time
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'line.db'}")
+    database = uow.Database(db.session_factory(engine))
+    release = threading.Event()
+    ran: list[str] = []
+
+    def blocking(session: Any) -> str:
+        release.wait(30)
+        ran.append("blocking")
+        return "first"
+
+    def queued(session: Any) -> str:
+        ran.append("queued")
+        return "second"
+
+    try:
+        first = asyncio.ensure_future(database.run(blocking, write=False))
+        await asyncio.sleep(0)
+        refused = False
+        try:
+            await asyncio.wait_for(database.run(queued, write=False,
+                                                deadline=time.monotonic() + 0.05), timeout=20)
+        except uow.Busy:
+            refused = True
+        assert refused
+        assert not first.done() and ran == []  # the unit ahead was still running
+        release.set()
+        assert await first == "first"
+        # The thread reached the abandoned unit after the first; it was skipped.
+        assert await database.run(lambda session: "third", write=False) == "third"
+        assert ran == ["blocking"]
+    finally:
+        release.set()
+        await engine.dispose()
+
+
+async def test_a_unit_that_started_in_time_finishes_past_its_deadline(tmp_path: Path) -> None:
+    """Started before its deadline, a unit's outcome stands: never "busy" for work that
+    happened."""
+    import threading
+    import time
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'started.db'}")
+    database = uow.Database(db.session_factory(engine))
+    started, release = threading.Event(), threading.Event()
+
+    def slow(session: Any) -> str:
+        started.set()
+        release.wait(30)
+        return "done"
+
+    try:
+        unit = asyncio.ensure_future(database.run(slow, write=True,
+                                                  deadline=time.monotonic() + 0.5))
+        assert await asyncio.to_thread(started.wait, 30)
+        # Hold it past its deadline, then let it finish.
+        await asyncio.sleep(0.6)
+        assert not unit.done()
+        release.set()
+        assert await unit == "done"
+    finally:
+        release.set()
+        await engine.dispose()
