@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Execution option a unit of work sets on its connection: False means it only reads, so on
 # SQLite it begins with a plain BEGIN instead of taking the write lock.
 WRITE_OPTION = "rapport_writes"
+# How many connections an engine made here may hold at once (its pool plus overflow): units of
+# work queue for a slot on the event loop, where a deadline can bound the wait.
+POOL_CAPACITY: weakref.WeakKeyDictionary[AsyncEngine, int] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
@@ -55,6 +59,8 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
         # anyway runs again on a fresh one (rapport.storage.uow).
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
+    if not is_sqlite(url):
+        POOL_CAPACITY[engine] = 2 * pool_size
     if is_sqlite(url):
         configure_sqlite(engine.sync_engine)
     return engine

@@ -188,13 +188,32 @@ def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
     return thread
 
 
+# Connection slots per engine and event loop (an asyncio primitive belongs to one loop).
+_SLOTS: weakref.WeakKeyDictionary[
+    AsyncEngine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _slots(engine: AsyncEngine | None) -> asyncio.Semaphore | None:
+    capacity = db.POOL_CAPACITY.get(engine) if engine is not None else None
+    if engine is None or capacity is None:
+        return None
+    by_loop = _SLOTS.setdefault(engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    slots = by_loop.get(loop)
+    if slots is None:
+        slots = by_loop[loop] = asyncio.Semaphore(capacity)
+    return slots
+
+
 class Database:
     """Runs units of work on the application's database."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         bind: Any = sessions.kw.get("bind")
-        self._thread = _sqlite_thread(bind) if isinstance(bind, AsyncEngine) else None
+        self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
+        self._thread = _sqlite_thread(bind) if self._engine is not None else None
 
     @property
     def queued(self) -> int:
@@ -210,6 +229,26 @@ class Database:
         """
         if self._thread is not None:
             return await self._thread.run(work, write, deadline)
+        slots = _slots(self._engine)
+        if slots is None:
+            return await self._run_with_retry(work, write, deadline)
+        # A free connection is waited for here, not in the pool: a wait bounded by the
+        # deadline can give up safely (a cancelled pool checkout cannot).
+        if deadline is None:
+            await slots.acquire()
+        else:
+            try:
+                await asyncio.wait_for(slots.acquire(),
+                                       timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise Busy() from None
+        try:
+            return await self._run_with_retry(work, write, deadline)
+        finally:
+            slots.release()
+
+    async def _run_with_retry(self, work: Callable[[Session], T], write: bool,
+                              deadline: float | None) -> T:
         for attempt in (1, 2):
             try:
                 return await self._run_async(work, write, deadline)

@@ -1,4 +1,5 @@
-"""SQLite file databases use one pooled connection, so transactions queue on the event loop."""
+"""Units of work queue on the event loop: SQLite behind one connection and one thread, PostgreSQL
+for a connection slot; a deadline bounds the wait."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from rapport.storage import db
@@ -170,4 +172,46 @@ async def test_a_unit_that_started_in_time_finishes_past_its_deadline(tmp_path: 
         assert await unit == "done"
     finally:
         release.set()
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_unit_waiting_for_a_connection_answers_busy_at_its_deadline(
+        postgres_ready: str) -> None:
+    """Units wait for a connection slot on the event loop: with every slot taken, one with a
+    deadline is refused at it (nothing run), and without one it waits its turn."""
+    import time
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(postgres_ready, pool_size=1)
+    database = uow.Database(db.session_factory(engine))
+    ran: list[str] = []
+
+    def work(session: Any) -> int:
+        ran.append("work")
+        return int(session.execute(text("SELECT 1")).scalar_one())
+
+    try:
+        slots = uow._slots(engine)
+        assert slots is not None
+        taken = 0
+        while not slots.locked():  # every connection the pool may hold, as if in use
+            await slots.acquire()
+            taken += 1
+        assert taken == 2
+        refused = False
+        try:
+            await database.run(work, write=False, deadline=time.monotonic() + 0.05)
+        except uow.Busy:
+            refused = True
+        assert refused and ran == []
+        patient = asyncio.ensure_future(database.run(work, write=False))
+        await asyncio.sleep(0.05)
+        assert not patient.done()
+        slots.release()
+        assert await patient == 1 and ran == ["work"]
+        for _ in range(taken - 1):
+            slots.release()
+    finally:
         await engine.dispose()
