@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -323,6 +324,17 @@ def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
         .returning(Touchpoint.id)).scalar_one()
 
 
+def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many touchpoints in one statement; their ids in the order of `rows` (each row:
+    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at)."""
+    if not rows:
+        return []
+    result = session.execute(insert(Touchpoint).returning(Touchpoint.id,
+                                                          sort_by_parameter_order=True),
+                             list(rows))
+    return list(result.scalars())
+
+
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
     """New moment of a touchpoint; its contact id, or None when it is gone."""
     return session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
@@ -355,6 +367,27 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
                                  Contact.created_at, Contact.cadence_months)
                           .where(Contact.id == contact_id)).first()
     return ClockInputs(*row) if row is not None else None
+
+
+def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
+    """`contact_clock_inputs` for many contacts in one statement."""
+    rows = session.execute(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
+                                  Contact.created_at, Contact.cadence_months)
+                           .where(Contact.id.in_(set(contact_ids))))
+    return {row[0]: ClockInputs(*row[1:]) for row in rows}
+
+
+def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | None,
+                                                                datetime | None]]) -> None:
+    """`set_contact_clock` for many contacts: (id, last_touch_at, next_due_at) each, one
+    executemany."""
+    if not clocks:
+        return
+    session.connection().execute(
+        update(Contact).where(Contact.id == bindparam("b_id"))
+        .values(last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
+                plan_at=bindparam("b_due")),
+        [{"b_id": contact_id, "b_last": last, "b_due": due} for contact_id, last, due in clocks])
 
 
 def latest_summary(session: Session, user_id: int, contact_id: int) -> str | None:
@@ -546,6 +579,24 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
         .values(status=NudgeStatus.DONE, acted_at=now)
         .execution_options(synchronize_session=False))
     expire_cadence_nudges(session, contact_id, user_id=user_id)
+
+
+def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
+                            now: datetime) -> None:
+    """`close_cadence_nudges` for many contacts: two statements however many."""
+    wanted = set(contact_ids)
+    if not wanted:
+        return
+    session.execute(
+        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
+                            Nudge.reason == "cadence", Nudge.status == NudgeStatus.SENT)
+        .values(status=NudgeStatus.DONE, acted_at=now)
+        .execution_options(synchronize_session=False))
+    session.execute(
+        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
+                            Nudge.reason == "cadence",
+                            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
+        .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
 
 
 def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:

@@ -9,6 +9,7 @@ counts from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -42,6 +43,40 @@ def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
                                       last, contact.cadence_days, contact.created_at,
                                       contact.cadence_months))
     return touchpoint_id
+
+
+@dataclass(frozen=True, slots=True)
+class Met:
+    """One conversation to record in a batch: with whom and when."""
+
+    contact_id: int
+    happened_at: datetime
+
+
+def record_touchpoints(session: Session, *, workspace_id: int, user_id: int,
+                       meetings: Sequence[Met], kind: str, source: str, now: datetime
+                       ) -> list[int]:
+    """`record_touchpoint` for many conversations of one user at once (what a calendar sync
+    logs): the same rows and clocks, in five statements however many. Ids in order."""
+    if not meetings:
+        return []
+    ids = queries.insert_touchpoints(session, [
+        {"workspace_id": workspace_id, "user_id": user_id, "contact_id": met.contact_id,
+         "happened_at": met.happened_at, "kind": kind[:MAX_KIND_CHARS], "summary": None,
+         "source": source, "created_at": now} for met in meetings])
+    newest: dict[int, datetime] = {}
+    for met in meetings:
+        seen = newest.get(met.contact_id)
+        newest[met.contact_id] = met.happened_at if seen is None else max(seen, met.happened_at)
+    queries.close_cadence_nudges_of(session, user_id, newest, now)
+    clocks = []
+    for contact_id, inputs in queries.clock_inputs_of(session, newest).items():
+        last = newest[contact_id] if inputs.last_touch_at is None \
+            else max(inputs.last_touch_at, newest[contact_id])
+        clocks.append((contact_id, last, planner.cadence_next_due(
+            last, inputs.cadence_days, inputs.created_at, inputs.cadence_months)))
+    queries.set_contact_clocks(session, clocks)
+    return ids
 
 
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> None:
