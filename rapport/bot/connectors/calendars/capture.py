@@ -20,7 +20,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars.events import CalendarEvent
-from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint, record_touchpoint
+from rapport.bot.core.touchpoints import (
+    Met,
+    delete_touchpoint,
+    move_touchpoint,
+    record_touchpoints,
+)
 from rapport.scheduler import planner
 from rapport.storage.models import (
     CALENDAR_SOURCE,
@@ -254,15 +259,15 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
         .execution_options(synchronize_session=False)))
     rows = [row for row in pending if row.id in taken]
     typed = _typed_days(session, ref, rows)
-    links: list[dict[str, Any]] = []
-    for row in rows:
-        if (row.contact_id, planner.local_date(row.start_at, ref.tz)) in typed:
-            continue  # the person logged that day themselves: theirs stands alone
-        touchpoint_id = record_touchpoint(
-            session, workspace_id=ref.workspace_id, user_id=ref.user_id,
-            contact_id=row.contact_id, happened_at=row.start_at, kind=MEETING, summary=None,
-            source=SOURCE, now=now)
-        links.append({"b_id": row.id, "b_touchpoint": touchpoint_id})
+    # The person logged that day themselves: theirs stands alone.
+    to_log = [row for row in rows
+              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed]
+    touchpoint_ids = record_touchpoints(
+        session, workspace_id=ref.workspace_id, user_id=ref.user_id,
+        meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
+        source=SOURCE, now=now)
+    links = [{"b_id": row.id, "b_touchpoint": touchpoint_id}
+             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)]
     if links:
         session.connection().execute(
             update(CapturedAttendee).where(CapturedAttendee.id == bindparam("b_id"))
