@@ -126,7 +126,7 @@ async def main(args: argparse.Namespace) -> None:
         http = CalendarHttp()
         # First the same calendars for users with no contacts (nothing to log): the
         # connector's own cost; then with contacts, where every meeting with one of them
-        # is a touchpoint written through the core's record_touchpoint.
+        # is a touchpoint written through the core (record_touchpoints, one batch per page).
         for label, contacts, prefix in (("no contacts (connector only)", 0, "bare-"),
                                         (f"{args.contacts} contacts per user", args.contacts,
                                          "")):

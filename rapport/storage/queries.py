@@ -329,9 +329,10 @@ def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list
     workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at)."""
     if not rows:
         return []
-    result = session.execute(insert(Touchpoint).returning(Touchpoint.id,
-                                                          sort_by_parameter_order=True),
-                             list(rows))
+    table: Table = Touchpoint.__table__  # type: ignore[assignment]
+    # The table, not the class: no ORM bulk bookkeeping for rows nobody loads.
+    result = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
     return list(result.scalars())
 
 
