@@ -4,7 +4,7 @@ pages from the same fake, side by side in one run.
 Seeds N users with a connected calendar of E meetings over the last week (plus 3 in the coming
 days, for briefs) on a local Google (or Microsoft) fake, twice: first users with no contacts
 (the connector's own cost: nothing to log), then users with contacts (every meeting with one
-of them becomes a touchpoint through the core's record_touchpoint). For each set it times:
+of them becomes a touchpoint through the core's record_touchpoints). For each set it times:
   floor  the same events.list (or calendarView/delta) pages fetched with the same client, the
          same pool and the same concurrency, bodies parsed as JSON, nothing else;
   sync   CalendarSync.run_once(): claim with leases, fetch, parse, match attendees to
