@@ -1569,6 +1569,7 @@ ADMIN_USAGE = ("admin [status] | admin ai on|off | admin disclosure required|opt
 DISCLOSURE_POLICIES = ("required", "optional", "off")
 # A year of days is 12 months, 30 days 1 month: retention is kept in whole calendar months.
 _DAYS_PER_MONTH = 365.25 / 12
+_LONG_AMOUNT = re.compile(r"^(\d{1,6})\s*(d|days?|w|wks?|weeks?|m|mo|mos|months?|y|yrs?|years?)$")
 _RETENTION_OFF = ("off", "never", "forever", "none", "0", "no limit", "keep forever")
 RETENTION_HOW = ("How long? For example “admin retention 12 months”, “admin retention 365d” or "
                  "“admin retention off” (keep them until people delete them).")
@@ -1582,6 +1583,12 @@ def retention_months(text: str) -> int | CommandError | None:
     if phrase in _RETENTION_OFF:
         return None
     cadence = parse_cadence(phrase) if phrase else None
+    longer = _LONG_AMOUNT.match(phrase) if cadence is None else None
+    if longer is not None:
+        # Beyond any keep-in-touch rhythm, but still a length of time to answer "too long" to.
+        amount, unit = int(longer.group(1)), longer.group(2)[0]
+        cadence = Cadence(months=amount * (12 if unit == "y" else 1)) if unit in "my" \
+            else Cadence(days=amount * (7 if unit == "w" else 1))
     if cadence is None:
         return CommandError(f"I can't read “{clip(text)}” as a length of time. {RETENTION_HOW}",
                             "admin")
