@@ -22,6 +22,7 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.verbs import help_text, parse_command
 from rapport.bot.platforms.console.chat import ConsoleChat, console_actor
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
+from rapport.storage import db
 from rapport.storage.models import Contact, Workspace
 from tests.bot import seed
 from tests.conftest import Clock, console_user, snapshot
@@ -263,7 +264,7 @@ async def test_purge_says_what_goes_then_deletes_this_workspace_only(
     before = await snapshot(engine)
     preview = await rapport.handle_text(ADMIN, "admin purge", admins=ADMINS)
     assert preview.ok and "admin purge confirm" in preview.text
-    assert "2 contacts" in preview.text and "2 notes" in preview.text
+    assert "contacts: 2" in preview.text and "notes: 2" in preview.text
     assert "installed again" not in preview.text  # no stored tokens on the console
     assert await snapshot(engine) == before
 
@@ -330,3 +331,25 @@ async def _nothing() -> AsyncIterator[str]:
     """No typed lines: the test calls `answer` itself."""
     for line in ():
         yield line
+
+
+async def test_settings_and_purge_on_every_database(any_engine: AsyncEngine,
+                                                    clock: Clock) -> None:
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    other = Actor(platform="console", workspace_external_id="elsewhere",
+                  user_external_id="carol", display_name="Carol")
+    await rapport.handle_text(other, "add Lee Park")
+    await rapport.handle_text(MEMBER, "note Dana: hiking trip")  # unknown: asked back
+    await rapport.handle_text(MEMBER, "add Dana Scully")
+    for line in ("admin ai off", "admin disclosure required", "admin retention 2 years"):
+        assert (await rapport.handle_text(ADMIN, line, admins=ADMINS)).ok
+    workspace = await _workspace(sessions)
+    assert (workspace.ai_enabled, workspace.disclosure_policy,
+            workspace.retention_months) == (False, "required", 24)
+    preview = await rapport.handle_text(ADMIN, "admin purge", admins=ADMINS)
+    assert "people using Rapport: 2, contacts: 1, conversations: 0" in preview.text
+    assert (await rapport.handle_text(ADMIN, "admin purge confirm", admins=ADMINS)).ok
+    async with sessions() as session:
+        left = (await session.execute(select(Workspace.external_id))).scalars().all()
+    assert left == ["elsewhere"]

@@ -185,7 +185,7 @@ async def test_purge_asks_first_then_deletes_the_workspace(admin_slack: SlackHar
     before = await snapshot(engine)
     await slack.command("admin purge", user=BOSS)
     answer = await _answer(slack, "admin purge confirm")
-    assert "2 contacts" in answer and "cannot be undone" in answer
+    assert "contacts: 2" in answer and "cannot be undone" in answer
     assert await snapshot(engine) == before
     await slack.command("admin purge confirm", user=BOSS)
     await _answer(slack, "Deleted everything Rapport stored for this workspace")
@@ -216,3 +216,16 @@ async def test_purge_in_an_oauth_install_deletes_its_stored_tokens_too(
     await _answer(slack, "install Rapport again")
     assert await _installations(engine, NEW_TEAM) == 0
     assert await _workspace(slack, NEW_TEAM) is None
+
+
+async def test_admin_typed_in_the_messages_tab_is_answered_there(
+        admin_slack: SlackHarness) -> None:
+    slack = admin_slack
+    dm = slack.fake.dm_channel_id(BOSS)
+    slack.fake.add_channel(dm, members=[BOSS])
+    await slack.event({"type": "message", "channel": dm, "channel_type": "im", "user": BOSS,
+                       "text": "admin disclosure off", "ts": "1.000200", "event_ts": "1.000200"})
+    await slack.until(lambda: any("no longer carry a disclosure line" in m.get("text", "")
+                                  for m in slack.fake.messages_in(dm)))
+    workspace = await _workspace(slack)
+    assert workspace is not None and workspace.disclosure_policy == "off"

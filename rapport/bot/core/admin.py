@@ -155,12 +155,12 @@ async def _report(core: Rapport, ctx: UserContext) -> Reply:
 async def _purge_preview(core: Rapport, ctx: UserContext) -> Reply:
     counts = await core.db.run(lambda session: queries.workspace_counts(
         session, ctx.workspace_id), write=False)
-    listed = ", ".join(f"{count} {label}" for label, count in counts)
+    listed = ", ".join(f"{label}: {count}" for label, count in counts)
     tokens = ("; Rapport's stored installation for this workspace is deleted too, so it must "
               "be installed again to be used here" if ctx.platform in core.workspace_tokens
               else "")
     return Reply(f"This deletes everything Rapport stores for this workspace, for every "
-                 f"person in it: {listed}{tokens}. It cannot be undone. To go ahead, type "
+                 f"person in it ({listed}){tokens}. It cannot be undone. To go ahead, type "
                  "“admin purge confirm”.")
 
 
