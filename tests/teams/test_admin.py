@@ -141,7 +141,7 @@ async def test_the_team_report_comes_to_the_admin_without_anyones_data(
     bot = admin_teams
     rapport = bot.runtime.rapport
     assert await bot.say("help") == 201
-    admin_ctx = await rapport.user_context(_actor("ignored"))
+    admin_ctx = await rapport.user_context(_actor(DEFAULT_AAD_OBJECT_ID))
     for index in range(5):
         ctx = await rapport.user_context(_actor(f"aad-member-{index}"))
         assert ctx.workspace_id == admin_ctx.workspace_id
