@@ -66,6 +66,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+async def set_retention(sessions: async_sessionmaker[AsyncSession], workspace_id: int,
+                        months: int | None) -> bool:
+    """Keep a workspace's touchpoint summaries and notes `months` calendar months (None or 0:
+    forever); False when there is no such workspace. Shared by `rapport retention` and the
+    chat's `admin retention`; the next `apply_retention` run deletes what is older."""
+    if months is not None and not 0 <= months <= MAX_RETENTION_MONTHS:
+        raise ValueError(f"retention is 0 to {MAX_RETENTION_MONTHS} months")
+    return bool(await Database(sessions).run(lambda session: queries.set_workspace_retention(
+        session, workspace_id, months or None)))
+
+
 async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datetime,
                           *, workspace_id: int | None = None) -> RetentionReport:
     """Clear touchpoint summaries and delete notes older than each workspace's retention."""

@@ -810,14 +810,55 @@ def set_workspace_active(session: Session, platform: str, external_id: str,
 
 
 def set_workspace_policy(session: Session, *, platform: str | None, external_id: str | None,
-                         values: Mapping[str, object]) -> int:
-    """Set AI policy columns on matching workspaces (all of them when both are None)."""
+                         values: Mapping[str, object], workspace_id: int | None = None) -> int:
+    """Set AI policy columns on matching workspaces (all of them when every filter is None)."""
     statement = update(Workspace).values(**values)
+    if workspace_id is not None:
+        statement = statement.where(Workspace.id == workspace_id)
     if platform is not None:
         statement = statement.where(Workspace.platform == platform)
     if external_id is not None:
         statement = statement.where(Workspace.external_id == external_id)
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspacePolicy:
+    """A workspace's admin settings (`admin status`)."""
+
+    ai_enabled: bool
+    disclosure_policy: str
+    retention_months: int | None
+
+
+def workspace_policy(session: Session, workspace_id: int) -> WorkspacePolicy | None:
+    row = session.execute(select(Workspace.ai_enabled, Workspace.disclosure_policy,
+                                 Workspace.retention_months)
+                          .where(Workspace.id == workspace_id)).first()
+    return WorkspacePolicy(bool(row[0]), str(row[1]), row[2]) if row is not None else None
+
+
+def set_workspace_retention(session: Session, workspace_id: int, months: int | None) -> int:
+    """Keep touchpoint summaries and notes `months` months (None: forever); row count."""
+    return int(session.execute(update(Workspace).where(Workspace.id == workspace_id)
+                               .values(retention_months=months)).rowcount)  # type: ignore[attr-defined]
+
+
+# What `admin purge` names before it deletes: (label, table), counted in one workspace.
+WORKSPACE_COUNTED: tuple[tuple[str, type[Base]], ...] = (
+    ("people using Rapport", User), ("contacts", Contact), ("conversations", Touchpoint),
+    ("notes", Note), ("nudges", Nudge), ("drafts", Draft))
+
+
+def workspace_counts(session: Session, workspace_id: int) -> list[tuple[str, int]]:
+    """How many rows of each kind one workspace holds (counts only, nobody's data)."""
+    counts: list[tuple[str, int]] = []
+    for label, model in WORKSPACE_COUNTED:
+        column = model.__table__.c.workspace_id
+        counts.append((label, int(session.execute(
+            select(func.count()).select_from(model).where(column == workspace_id)
+        ).scalar_one())))
+    return counts
 
 
 # ------------------------------------------------------------------------------ data rights

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.core.resolve import name_key
 from rapport.storage.models import Contact, Draft, Note, Nudge, Suggestion, Touchpoint
@@ -63,3 +63,25 @@ async def add_all(session: AsyncSession, *rows: object) -> None:
     """Add and flush so ids are assigned."""
     session.add_all(rows)
     await session.flush()
+
+
+# Distinctive strings in other people's data: an admin must never see one of them.
+TEAM_SECRETS = ("Zebulon", "Quartermaine", "divorce lawyer", "chemo next week",
+                "Hi Zeb, hope", "Initech")
+
+
+async def seed_team_member(sessions: async_sessionmaker[AsyncSession], ids: tuple[int, int],
+                           now: datetime, index: int) -> None:
+    """One person's contact with a note, a summarised conversation, a nudge and a draft,
+    all named with `TEAM_SECRETS` (for admin and team report tests)."""
+    async with sessions() as session, session.begin():
+        person = contact(ids, f"Zebulon{index} Quartermaine", now, cadence=7,
+                         company="Initech", next_due=now + timedelta(days=3))
+        await add_all(session, person)
+        await add_all(session,
+                      note(person, "divorce lawyer", now),
+                      touch(person, now - timedelta(hours=1), "chemo next week"),
+                      nudge(person, "done", now - timedelta(days=2),
+                            delivered=now - timedelta(days=2),
+                            acted=now - timedelta(days=2, hours=-1)),
+                      draft(person, "posted", 7, now, text="Hi Zeb, hope all is well"))

@@ -303,7 +303,9 @@ def test_help_is_generated_from_the_grammar_table() -> None:
                             "tag", "untag", "goal", "goals", "set", "suggestions", "accept",
                             "keep", "silence",
                             # issue 14: a person at a glance, and fixing mistakes
-                            "show", "search", "undo", "edit", "delete", "rename"}
+                            "show", "search", "undo", "edit", "delete", "rename",
+                            # issue 17: admin controls in chat
+                            "admin"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.
     for verb in v.SPECS:
         result = parse(verb)

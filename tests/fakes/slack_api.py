@@ -735,8 +735,14 @@ class FakeSlack(LocalServer):
         is_bot: bool = False,
         deleted: bool = False,
         locale: str = "en-US",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
     ) -> dict[str, Any]:
-        """Seed a user for users.info; ``team_id=None`` makes them visible from every team."""
+        """Seed a user for users.info; ``team_id=None`` makes them visible from every team.
+
+        ``is_admin``, ``is_owner`` and ``is_primary_owner`` are the workspace roles users.info
+        reports (a primary owner is an owner and an admin too, as in Slack)."""
         ZoneInfo(tz)  # an unknown zone should fail here, not inside a later users.info
         real = real_name or name
         profile: dict[str, Any] = {
@@ -757,6 +763,11 @@ class FakeSlack(LocalServer):
             "tz": tz,
             "is_bot": is_bot,
             "is_app_user": False,
+            "is_admin": is_admin or is_owner or is_primary_owner,
+            "is_owner": is_owner or is_primary_owner,
+            "is_primary_owner": is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
             "updated": int(time.time()),
             "profile": profile,
             "_locale": locale,

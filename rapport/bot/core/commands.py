@@ -25,6 +25,7 @@ from rapport.bot.core.dates import (
     parse_duration_days,
     parse_short_duration,
 )
+from rapport.scheduler.retention import MAX_RETENTION_MONTHS
 
 MAX_COMMAND_CHARS = 4000
 MAX_SUMMARY_CHARS = 1000
@@ -268,6 +269,20 @@ class Forget:
 
 
 @dataclass(frozen=True, slots=True)
+class Admin:
+    """A workspace setting an admin shows or changes (`admin ai off`, `admin purge`...)."""
+
+    action: AdminAction = "status"
+    ai_enabled: bool | None = None
+    disclosure: str | None = None
+    # `admin retention`: whole calendar months; None keeps notes and summaries forever.
+    retention_months: int | None = None
+    # What the admin typed for the retention ("365d"), to say how it was read.
+    retention_text: str = ""
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SetDate:
     person: PersonRef
     kind: Literal["birthday", "anniversary"]
@@ -422,11 +437,13 @@ def person_button(name: str, contact_id: int) -> Command | None:
     return None
 
 
+AdminAction = Literal["status", "ai", "disclosure", "retention", "report", "purge"]
+
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | ShowPerson | Search
            | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
            | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
-           | ShowGoals | SetPersonField | ShowSuggestions | AnswerSuggestion)
+           | ShowGoals | SetPersonField | ShowSuggestions | AnswerSuggestion | Admin)
 
 
 C = TypeVar("C")
@@ -1544,6 +1561,89 @@ def parse_import(rest: str, today: date) -> ImportFile | CommandError:
 def parse_help(rest: str, today: date) -> Help | CommandError:
     del today
     return Help(rest.strip() or None)
+
+
+# --------------------------------------------------------------------------- admin: parsing
+ADMIN_USAGE = ("admin [status] | admin ai on|off | admin disclosure required|optional|off | "
+               "admin retention <12 months|365d|off> | admin report | admin purge [confirm]")
+DISCLOSURE_POLICIES = ("required", "optional", "off")
+# A year of days is 12 months, 30 days 1 month: retention is kept in whole calendar months.
+_DAYS_PER_MONTH = 365.25 / 12
+_LONG_AMOUNT = re.compile(r"^(\d{1,6})\s*(d|days?|w|wks?|weeks?|m|mo|mos|months?|y|yrs?|years?)$")
+_RETENTION_OFF = ("off", "never", "forever", "none", "0", "no limit", "keep forever")
+RETENTION_HOW = ("How long? For example “admin retention 12 months”, “admin retention 365d” or "
+                 "“admin retention off” (keep them until people delete them).")
+
+
+def retention_months(text: str) -> int | CommandError | None:
+    """'12 months', '365d', '1 year', '52 weeks' -> whole months; 'off' -> None."""
+    phrase = " ".join(text.lower().strip(" ,.").split())
+    if phrase.startswith("for "):
+        phrase = phrase[4:]
+    if phrase in _RETENTION_OFF:
+        return None
+    cadence = parse_cadence(phrase) if phrase else None
+    longer = _LONG_AMOUNT.match(phrase) if cadence is None else None
+    if longer is not None:
+        # Beyond any keep-in-touch rhythm, but still a length of time to answer "too long" to.
+        amount, unit = int(longer.group(1)), longer.group(2)[0]
+        cadence = Cadence(months=amount * (12 if unit == "y" else 1)) if unit in "my" \
+            else Cadence(days=amount * (7 if unit == "w" else 1))
+    if cadence is None:
+        return CommandError(f"I can't read “{clip(text)}” as a length of time. {RETENTION_HOW}",
+                            "admin")
+    months = cadence.months if cadence.months is not None \
+        else round((cadence.days or 0) / _DAYS_PER_MONTH)
+    if months < 1:
+        return CommandError("Retention is kept in whole months, at least 1 month (“admin "
+                            "retention 1 month”); “admin retention off” keeps everything.",
+                            "admin")
+    if months > MAX_RETENTION_MONTHS:
+        return CommandError(f"At most {MAX_RETENTION_MONTHS} months ({MAX_RETENTION_MONTHS // 12} "
+                            "years); “admin retention off” keeps everything.", "admin")
+    return months
+
+
+def parse_admin(rest: str, today: date) -> Admin | CommandError:
+    """`admin`, `admin status`, `admin ai on|off`, `admin disclosure required|optional|off`,
+    `admin retention <duration>|off`, `admin report`, `admin purge [confirm]`."""
+    del today
+    words = rest.lower().strip(" .!").split()
+    if not words or words == ["status"] or words == ["settings"]:
+        return Admin("status")
+    action, values = words[0], words[1:]
+    if action == "ai":
+        choice = _on_off(" ".join(values)) if len(values) == 1 else None
+        if choice is None:
+            return CommandError("Turn AI drafts on or off for everyone: “admin ai on” or "
+                                "“admin ai off”.", "admin")
+        return Admin("ai", ai_enabled=choice)
+    if action == "disclosure":
+        if len(values) != 1 or values[0] not in DISCLOSURE_POLICIES:
+            return CommandError("The disclosure line on AI-assisted messages is “required”, "
+                                "“optional” or “off”, e.g. “admin disclosure required”.",
+                                "admin")
+        return Admin("disclosure", disclosure=values[0])
+    if action == "retention":
+        if not values:
+            return CommandError(RETENTION_HOW, "admin")
+        typed = " ".join(rest.split()[1:])
+        months = retention_months(typed)
+        if isinstance(months, CommandError):
+            return months
+        return Admin("retention", retention_months=months, retention_text=clip(typed))
+    if action == "report":
+        if values:
+            return CommandError("“admin report” takes no arguments.", "admin")
+        return Admin("report")
+    if action == "purge":
+        if not values:
+            return Admin("purge")
+        if values in (["confirm"], ["confirmed"], ["yes"]):
+            return Admin("purge", confirmed=True)
+        return CommandError("To delete this workspace's data, type “admin purge” first; it "
+                            "says what goes and how to confirm.", "admin")
+    return CommandError(f"There is no admin setting “{clip(action)}”.", "admin")
 
 
 # --------------------------------------------------------------------------- goals: parsing

@@ -67,6 +67,31 @@ class Directory(Protocol):
     async def display_name(self, user_external_id: str) -> str | None: ...
 
 
+class Admins(Protocol):
+    """Who may change workspace-wide settings (`admin ...`), as the platform knows it.
+
+    Asked for `admin` commands only, never for ordinary ones. Slack asks users.info
+    (`is_admin`, `is_owner`); Teams reads a configured list of AAD object ids; the person at
+    the console runs the server.
+    """
+
+    @property
+    def who(self) -> str:
+        """Who counts as an admin here, for the refusal ("Slack workspace admins and owners")."""
+
+    async def is_admin(self, user_external_id: str) -> bool | None:
+        """Whether the user is an admin of the workspace; None when the platform could not
+        tell (then nobody is treated as one)."""
+
+
+class WorkspaceTokens(Protocol):
+    """A platform's stored credentials for a workspace (Slack's OAuth installations), which
+    `admin purge` deletes with the workspace's data, as `rapport purge-workspace` does."""
+
+    async def delete(self, workspace_external_id: str) -> int:
+        """Delete them; how many installations there were."""
+
+
 DraftOutcomeKind = Literal["post", "copy", "discard"]
 
 

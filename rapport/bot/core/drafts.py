@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.bot.core.ai import AIProvider, AISettings, ProviderError, provider_from_settings
+from rapport.bot.core.commands import DISCLOSURE_POLICIES
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.views import DraftView, Reply, error
 from rapport.scheduler import planner, wording
@@ -38,7 +39,6 @@ MAX_FINAL_CHARS = 4_000
 # Context fields are cut short: the model needs the gist, not the whole note.
 MAX_FIELD_CHARS = 300
 DISCLOSURE_LINE = "(drafted with AI help, edited by me)"
-DISCLOSURE_POLICIES = ("required", "optional", "off")
 UNCHANGED = ("That is still the draft as it was written (changes to case, spacing or "
              "punctuation don't count). Make it yours: change the words, add something only "
              "you would say, or write your own message from scratch.")
@@ -549,9 +549,12 @@ def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings:
 
 async def set_workspace_ai(sessions: async_sessionmaker[AsyncSession], *,
                            platform: str | None = None, external_id: str | None = None,
+                           workspace_id: int | None = None,
                            ai_enabled: bool | None = None,
                            disclosure_policy: str | None = None) -> int:
-    """Turn AI drafts on/off or set the disclosure policy for matching workspaces; row count."""
+    """Turn AI drafts on/off or set the disclosure policy for matching workspaces (every one
+    when no platform, external id or workspace id narrows it down); row count. The operator
+    CLI (`rapport workspace-ai`) and the chat's `admin ai`/`admin disclosure` share it."""
     if disclosure_policy is not None and disclosure_policy not in DISCLOSURE_POLICIES:
         raise ValueError(f"disclosure policy must be one of {', '.join(DISCLOSURE_POLICIES)}")
     values: dict[str, object] = {}
@@ -562,4 +565,5 @@ async def set_workspace_ai(sessions: async_sessionmaker[AsyncSession], *,
     if not values:
         return 0
     return await Database(sessions).run(lambda session: queries.set_workspace_policy(
-        session, platform=platform, external_id=external_id, values=values))
+        session, platform=platform, external_id=external_id, workspace_id=workspace_id,
+        values=values))

@@ -18,17 +18,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from rapport.bot.core import admin, importer, onboarding, overview, verbs
 from rapport.bot.core import commands as c
-from rapport.bot.core import importer, onboarding, overview, verbs
 from rapport.bot.core.context import (
     TRY_AGAIN,
     Actor,
+    Admins,
     Calendars,
     Directory,
     Drafter,
     MentionNamesNeeded,
     Turn,
     UserContext,
+    WorkspaceTokens,
 )
 from rapport.bot.core.users import StaleUser, Users, actor_key, fresh_context
 from rapport.bot.core.views import HomeView, Reply, error
@@ -60,32 +62,39 @@ class Rapport:
         self.users = Users(self.db, clock)
         # The calendar connector when one is configured (the runtime sets it).
         self.calendars: Calendars | None = None
+        # Stored platform credentials `admin purge` deletes, by platform (Slack OAuth sets it).
+        self.workspace_tokens: dict[str, WorkspaceTokens] = {}
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,
                           directory: Directory | None = None,
+                          admins: Admins | None = None,
                           deadline: float | None = None) -> Reply:
         """Parse and run one command typed by `actor`.
 
-        `deadline` (a `time.monotonic()` moment): when the command cannot start by then, it
-        is not run and the answer is "busy" (see `BUSY`).
+        `admins` answers whether the actor may run `admin` commands (asked for those only;
+        without it nobody may). `deadline` (a `time.monotonic()` moment): when the command
+        cannot start by then, it is not run and the answer is "busy" (see `BUSY`).
         """
 
         async def parse_and_run(ctx: UserContext) -> Reply:
             command = verbs.parse_command(text, today=ctx.today(self.clock()))
             if isinstance(command, c.CommandError):
                 return error(command.text())
-            return await self.run(ctx, command, directory=directory, deadline=deadline)
+            return await self.run(ctx, command, directory=directory, admins=admins,
+                                  deadline=deadline)
 
         return await self.guarded(actor, parse_and_run)
 
     async def execute(self, actor: Actor, command: c.Command, *,
                       directory: Directory | None = None,
+                      admins: Admins | None = None,
                       deadline: float | None = None) -> Reply:
         """Run a typed command built by a form or a button."""
 
         async def run(ctx: UserContext) -> Reply:
-            return await self.run(ctx, command, directory=directory, deadline=deadline)
+            return await self.run(ctx, command, directory=directory, admins=admins,
+                                  deadline=deadline)
 
         return await self.guarded(actor, run)
 
@@ -140,10 +149,16 @@ class Rapport:
         return reply
 
     async def run(self, ctx: UserContext, command: c.Command, *,
-                  directory: Directory | None = None, deadline: float | None = None) -> Reply:
+                  directory: Directory | None = None, admins: Admins | None = None,
+                  deadline: float | None = None) -> Reply:
         """Run a command for a loaded user: its verb's handler, in one unit of work that
         starts by reading the user's current rows."""
         verb = verbs.verb_for(command)
+        if verb.admin_only:
+            # Asked here, before anything is read or changed, and for admin verbs only.
+            refusal = await admin.refusal(ctx, admins)
+            if refusal is not None:
+                return refusal
         if verb.handle_async is not None:
             return await verb.handle_async(self, ctx, command)
         assert verb.handle is not None

@@ -149,6 +149,14 @@ class Users:
                                                                   ctx.user_id):
                 cached.loaded_at = float("-inf")
 
+    def expire_workspace(self, workspace_id: int) -> None:
+        """A workspace's policy changed (`admin ai off`): every one of its users reads their
+        rows again on their next command. Other processes keep theirs at most `ttl` seconds,
+        and every unit of work reads the policy again anyway (`fresh_context`)."""
+        for cached in self._known.values():
+            if cached.ctx.workspace_id == workspace_id:
+                cached.loaded_at = float("-inf")
+
     def forget(self, platform: str, workspace_external_id: str,
                user_external_id: str | None = None) -> None:
         """Drop what is cached after deletes (forget me, uninstall) or profile changes."""

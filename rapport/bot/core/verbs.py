@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.bot.core import (
+    admin,
     calendars,
     corrections,
     data_rights,
@@ -65,6 +66,8 @@ class Verb(Generic[C]):
     phrases: tuple[tuple[str, Callable[[str, date], Any]], ...] = ()
     # Other command types this verb's handler runs (`edit t7` is an EditTouch).
     also: tuple[type, ...] = ()
+    # Workspace admins only: the platform is asked (`Admins`) before the handler runs.
+    admin_only: bool = False
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -232,6 +235,12 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("silence", c.AnswerSuggestion, "silence <suggestion number>",
          "No, and no more suggestions of that kind.", c.answer_parser("silence"),
          suggestions.answer),
+    Verb("admin", c.Admin, c.ADMIN_USAGE,
+         "Workspace admins only: AI drafts, the disclosure line and retention for everyone, "
+         "the team report (aggregates, no one's contacts), or deleting the workspace's data.",
+         c.parse_admin, handle_async=admin.admin, admin_only=True,
+         examples=("admin", "admin ai off", "admin disclosure required",
+                   "admin retention 12 months", "admin report", "admin purge")),
     Verb("help", c.Help, "help [command]", "This list, or the details of one command.",
          c.parse_help, handle_async=_help, aliases=("?",)),
 )

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Comma-separated tenant ids a MultiTenant bot answers; empty: every tenant. A SingleTenant
     # (or UserAssignedMSI) bot answers MicrosoftAppTenantId only, whatever this says.
     teams_tenants: str = Field("", validation_alias="RAPPORT_TEAMS_TENANTS")
+    # Comma-separated AAD object ids of the people who may run `admin ...` in Teams (matched
+    # against the activity's from.aadObjectId); empty: nobody is a Teams admin.
+    teams_admins: str = Field("", validation_alias="RAPPORT_TEAMS_ADMINS")
     # Comma-separated; "*.example.com" is any subdomain. Empty: no file is ever downloaded.
     teams_file_hosts: str = Field(DEFAULT_TEAMS_FILE_HOSTS,
                                   validation_alias="RAPPORT_TEAMS_FILE_HOSTS")

@@ -171,16 +171,12 @@ def register(app: typer.Typer) -> None:
         configure_logging("WARNING", "text")
 
         async def run() -> None:
-            from sqlalchemy import update
-
-            from rapport.scheduler.retention import apply_retention
+            from rapport.scheduler.retention import apply_retention, set_retention
 
             runtime = await _runtime(settings)
             try:
                 ws = await find_workspace(runtime.sessions, workspace)
-                async with runtime.sessions() as session, session.begin():
-                    await session.execute(update(Workspace).where(Workspace.id == ws.id)
-                                          .values(retention_months=months or None))
+                await set_retention(runtime.sessions, ws.id, months)
                 if months == 0:
                     typer.echo("Retention off: summaries and notes are kept until users "
                                "delete them.")
@@ -263,15 +259,6 @@ def register(app: typer.Typer) -> None:
 
 async def _delete_slack_tokens(runtime: Runtime, team_id: str) -> int:
     """Delete the slack_sdk installation rows of a team (OAuth mode); returns how many."""
-    from sqlalchemy import column, delete, table
+    from rapport.bot.platforms.slack.install import delete_team_tokens
 
-    from rapport.bot.platforms.slack.install import TOKEN_COLUMNS
-
-    deleted = 0
-    async with runtime.engine.begin() as connection:
-        for name in TOKEN_COLUMNS:
-            rows = table(name, column("team_id"))
-            result = await connection.execute(delete(rows).where(rows.c.team_id == team_id))
-            deleted += int(result.rowcount or 0) if name == "slack_installations" else 0
-    return deleted
-
+    return await delete_team_tokens(runtime.engine, team_id)

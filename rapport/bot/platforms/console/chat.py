@@ -128,6 +128,20 @@ async def stdin_lines() -> AsyncIterator[str]:
         yield line.rstrip("\n")
 
 
+class ConsoleAdmin:
+    """The core's `Admins` for the console: the person at the terminal runs the server (and
+    could change the settings with the `rapport` CLI), so they administer its workspace."""
+
+    who = "the person running Rapport"
+
+    async def is_admin(self, user_external_id: str) -> bool:
+        del user_external_id
+        return True
+
+
+CONSOLE_ADMIN = ConsoleAdmin()
+
+
 class ConsoleChat:
     """The read-answer loop: one command per line until EOF or “quit”."""
 
@@ -164,7 +178,7 @@ class ConsoleChat:
         """Run one line and print the answer."""
         reply = await self._import_file(line) if line.lower().startswith("import ") else None
         if reply is None:
-            reply = await self.rapport.handle_text(self.actor, line)
+            reply = await self.rapport.handle_text(self.actor, line, admins=CONSOLE_ADMIN)
         saved_as = None
         if reply.attachment is not None:
             saved_as = self.export_dir / reply.attachment.filename

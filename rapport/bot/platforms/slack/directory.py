@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -59,7 +60,10 @@ def _profile_from(user: dict[str, object]) -> Profile:
 
 
 class SlackDirectory:
-    """The `Directory` of bot.actions for one workspace, backed by users.info and a cache."""
+    """The `Directory` and `Admins` of the core for one workspace, backed by users.info and
+    a cache."""
+
+    who = "Slack workspace admins and owners"
 
     def __init__(self, *, client: AsyncWebClient, team_id: str, cache: ProfileCache) -> None:
         self.client = client
@@ -91,3 +95,23 @@ class SlackDirectory:
         """The person's display name as Slack shows it."""
         profile = await self.profile(user_external_id)
         return profile.display_name if profile and profile.display_name else None
+
+    async def is_admin(self, user_external_id: str) -> bool | None:
+        """users.info's `is_admin`, `is_owner` or `is_primary_owner`, asked afresh each time
+        (an admin demoted a minute ago is no admin); None when Slack did not answer."""
+        try:
+            response = await self.client.users_info(user=user_external_id)
+        except SlackApiError as failure:
+            logger.info("users.info failed", extra={"error": failure.response.get("error")})
+            return None
+        except (ClientError, TimeoutError) as failure:
+            logger.warning("users.info failed", extra={"error": type(failure).__name__})
+            return None
+        user = response.get("user")
+        if not isinstance(user, dict) or str(user.get("id", "")) != user_external_id:
+            return None
+        self.cache.put(self.team_id, _profile_from(user))
+        if user.get("deleted"):
+            return False
+        return any(user.get(flag) is True for flag in ("is_admin", "is_owner",
+                                                        "is_primary_owner"))

@@ -184,6 +184,30 @@ class Installations:
             await self.store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
 
 
+async def delete_team_tokens(engine: AsyncEngine, team_id: str) -> int:
+    """Delete the slack_sdk installation and bot rows of a team (OAuth mode); how many
+    installations there were. `rapport purge-workspace` and `admin purge` call it."""
+    from sqlalchemy import column, delete, table
+
+    deleted = 0
+    async with engine.begin() as connection:
+        for name in TOKEN_COLUMNS:
+            rows = table(name, column("team_id"))
+            result = await connection.execute(delete(rows).where(rows.c.team_id == team_id))
+            deleted += int(result.rowcount or 0) if name == "slack_installations" else 0
+    return deleted
+
+
+@dataclass(frozen=True, slots=True)
+class SlackTokens:
+    """The core's `WorkspaceTokens` for Slack: the OAuth installations of a team."""
+
+    engine: AsyncEngine
+
+    async def delete(self, workspace_external_id: str) -> int:
+        return await delete_team_tokens(self.engine, workspace_external_id)
+
+
 def build_installations(settings: Settings, engine: AsyncEngine,
                         sessions: async_sessionmaker[AsyncSession]) -> Installations:
     """OAuth stores when SLACK_CLIENT_ID/SECRET are set, else the single bot token."""

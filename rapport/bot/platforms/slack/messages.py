@@ -60,8 +60,9 @@ class DirectMessages:
         text = str(event.get("text") or "").strip()
         if not text:
             return
+        directory = platform.directory(client, team_id)
         reply = await platform.rapport.handle_text(
-            platform.actor(team_id, user_id), text, directory=platform.directory(client, team_id))
+            platform.actor(team_id, user_id), text, directory=directory, admins=directory)
         if reply.attachment is not None and reply.ok and await platform.upload(
                 client, user_id, reply.text, reply.attachment):
             return

@@ -30,6 +30,7 @@ from rapport.bot.platforms.slack.install import (
     PLATFORM,
     USER_SCOPES,
     Installations,
+    SlackTokens,
     build_installations,
     set_workspace_active,
 )
@@ -237,6 +238,9 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
                    logger=logging.getLogger("slack_bolt"), **kwargs)
     platform = SlackPlatform(runtime=runtime, installations=installations, app=app,
                              cache=ProfileCache(), single_authorize=single)
+    if installations.oauth:
+        # `admin purge` deletes a team's stored installation too, as purge-workspace does.
+        runtime.rapport.workspace_tokens[PLATFORM] = SlackTokens(runtime.engine)
     transport.register(platform)
     slash.register(platform)
     nudge_buttons.register(platform)

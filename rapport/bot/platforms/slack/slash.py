@@ -16,7 +16,8 @@ from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 logger = logging.getLogger(__name__)
 
 # Verbs that may take longer than Slack's 3 s: acknowledged first, answered through respond.
-SLOW_VERBS = frozenset({"draft", "export", "stats"})
+# `admin` asks users.info who is an admin, which must not delay the ack.
+SLOW_VERBS = frozenset({"draft", "export", "stats", "admin"})
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -52,7 +53,8 @@ class SlashCommand:
             editor = platform.draft_editor
             opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
                 if verb == "draft" and editor is not None else None
-            reply = await platform.rapport.handle_text(actor, text, directory=directory)
+            reply = await platform.rapport.handle_text(actor, text, directory=directory,
+                                                       admins=directory)
             if opened is not None and editor is not None:
                 await editor.show_draft(client, opened, reply, respond=respond)
             elif reply.attachment is not None and reply.ok and await platform.upload(

@@ -23,6 +23,7 @@ from rapport.bot.platforms.teams.adapter import (
     check_settings,
     emulator_mode,
 )
+from rapport.bot.platforms.teams.admins import admin_ids
 from rapport.bot.platforms.teams.auth import (
     RETRY_AFTER_FAILURE_SECONDS,
     ChannelTokenValidator,
@@ -69,7 +70,8 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
     adapter = build_adapter(settings)
     bot = RapportTeamsBot(rapport=runtime.rapport, adapter=adapter,
                           bot_app_id=bot_app_id(settings),
-                          draft_action=_draft_action(runtime))
+                          draft_action=_draft_action(runtime),
+                          admin_ids=admin_ids(settings))
     policy = file_policy or FileHostPolicy(hosts=parse_hosts(settings.teams_file_hosts))
     bot.imports.fetch = functools.partial(download, policy=policy)
     emulator = emulator_mode(settings)

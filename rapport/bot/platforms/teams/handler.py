@@ -46,6 +46,7 @@ from rapport.bot.core.views import (
     SuggestionsView,
 )
 from rapport.bot.platforms.teams import cards
+from rapport.bot.platforms.teams.admins import TeamsAdmins
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
@@ -268,9 +269,12 @@ class RapportTeamsBot(TeamsActivityHandler):
     """Rapport's TeamsActivityHandler: every Teams activity the bot understands."""
 
     def __init__(self, *, rapport: Rapport, adapter: CloudAdapter, bot_app_id: str,
-                 draft_action: DraftAction | None = None) -> None:
+                 draft_action: DraftAction | None = None,
+                 admin_ids: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.rapport = rapport
+        # AAD object ids that may run `admin ...` (RAPPORT_TEAMS_ADMINS).
+        self.admin_ids = admin_ids
         self.adapter = adapter
         self.bot_app_id = bot_app_id
         self.references = ReferenceStore(sessions=rapport.sessions, clock=rapport.clock)
@@ -297,8 +301,10 @@ class RapportTeamsBot(TeamsActivityHandler):
         actor = actor_for(activity)
         text = command_text(activity)
         # In Teams the file comes as an attachment, so typed `import` gets the how-to instead.
+        admins = TeamsAdmins(self.admin_ids, (activity.from_property or ChannelAccount())
+                             .aad_object_id)
         reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-            else await self.rapport.handle_text(actor, text)
+            else await self.rapport.handle_text(actor, text, admins=admins)
         if personal:
             await self._remember(turn_context, actor)
             await turn_context.send_activity(render_reply(reply, await chart_for(reply)))
