@@ -24,6 +24,7 @@ from rapport.bot.core.context import (
     TRY_AGAIN,
     Actor,
     Calendars,
+    ChatCapture,
     Directory,
     Drafter,
     MentionNamesNeeded,
@@ -60,6 +61,8 @@ class Rapport:
         self.users = Users(self.db, clock)
         # The calendar connector when one is configured (the runtime sets it).
         self.calendars: Calendars | None = None
+        # Chat capture by platform ("slack"), when a platform offers it (it registers itself).
+        self.chat_captures: dict[str, ChatCapture] = {}
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,
@@ -144,13 +147,16 @@ class Rapport:
         """Run a command for a loaded user: its verb's handler, in one unit of work that
         starts by reading the user's current rows."""
         verb = verbs.verb_for(command)
-        if verb.handle_async is not None:
-            return await verb.handle_async(self, ctx, command)
+        handle_async = verb.async_handler(command)
+        if handle_async is not None:
+            return await handle_async(self, ctx, command)
         assert verb.handle is not None
-        if isinstance(command, c.Forget) and command.person is None and command.confirmed \
-                and self.calendars is not None:
+        if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             # Grants are revoked at the provider before the rows that hold them go.
-            await self.calendars.forget_user(ctx.user_id)
+            if self.calendars is not None:
+                await self.calendars.forget_user(ctx.user_id)
+            for capture in self.chat_captures.values():
+                await capture.forget_user(ctx.user_id)
         handle = verb.handle
         now = self.clock()
         names: dict[str, str] = {}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.bot.core import (
     calendars,
+    chat_capture,
     corrections,
     data_rights,
     goals,
@@ -65,6 +66,16 @@ class Verb(Generic[C]):
     phrases: tuple[tuple[str, Callable[[str, date], Any]], ...] = ()
     # Other command types this verb's handler runs (`edit t7` is an EditTouch).
     also: tuple[type, ...] = ()
+    # Other command types this verb reads, each with its own async handler
+    # (`settings capture slack on` asks the platform for a consent link).
+    also_async: tuple[tuple[type, AsyncHandler[Any]], ...] = ()
+
+    def async_handler(self, command: object) -> AsyncHandler[Any] | None:
+        """The async handler for `command`, or None when `handle` runs it."""
+        for kind, handler in self.also_async:
+            if isinstance(command, kind):
+                return handler
+        return self.handle_async
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -182,8 +193,9 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("settings", c.Settings, c.SETTINGS_USAGE,
          "Show or change when and how Rapport nudges you.", c.parse_settings,
          preferences.settings,
-         examples=("settings window 8:30-16:00", "settings tz Europe/Berlin"),
-         aliases=("config", "setting")),
+         examples=("settings window 8:30-16:00", "settings tz Europe/Berlin",
+                   "settings capture slack on"),
+         aliases=("config", "setting"), also_async=((c.CaptureChat, chat_capture.capture),)),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
     Verb("date", c.SetDate, "date <person> birthday|anniversary <month day [year]|off>",
@@ -241,7 +253,8 @@ VERBS = tuple(SPECS)
 _BY_NAME: dict[str, Verb[Any]] = {
     **SPECS, **{alias: verb for verb in TABLE for alias in verb.aliases}}
 _BY_COMMAND: dict[type, Verb[Any]] = {
-    command: verb for verb in TABLE for command in (verb.command, *verb.also)}
+    command: verb for verb in TABLE
+    for command in (verb.command, *verb.also, *(kind for kind, _ in verb.also_async))}
 # Phrases by their words, longest first.
 _PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
     sorted(((tuple(words.split()), verb, parse) for verb in TABLE
