@@ -788,10 +788,10 @@ def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str
     """The user's chat capture for `export`: grants (never the token) and logged days."""
     g, d = ChatGrant, CapturedChat
     grants = [dict(row._mapping) for row in session.execute(
-        select(g.provider, g.external_user_id, g.scopes, g.granted_at)
+        select(g.id, g.provider, g.external_user_id, g.scopes, g.granted_at)
         .where(g.user_id == user_id).order_by(g.id))]
     days = [dict(row._mapping) for row in session.execute(
-        select(d.provider, d.contact_id, d.day, d.touchpoint_id, d.logged_at)
+        select(d.id, d.provider, d.contact_id, d.day, d.touchpoint_id, d.logged_at)
         .where(d.user_id == user_id).order_by(d.day, d.contact_id))]
     return {"chat_capture": grants, "chat_days_logged": days}
 
