@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth import AuthorizeUrlGenerator
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -172,10 +171,12 @@ class SlackDmCapture:
                 expires_at=now + self.state_ttl, created_at=now))
 
         await self.db.run(save)
-        generator = AuthorizeUrlGenerator(
-            client_id=self.client_id, redirect_uri=self.redirect_uri, scopes=[],
-            user_scopes=list(CAPTURE_SCOPES), authorization_url=self.authorize_url)
-        return generator.generate(state, team=ctx.workspace_external_id or None)
+        # User scopes only (no `scope`): the bot's grant is the install's, untouched.
+        params = {"client_id": self.client_id, "user_scope": ",".join(CAPTURE_SCOPES),
+                  "redirect_uri": self.redirect_uri, "state": state}
+        if ctx.workspace_external_id:
+            params["team"] = ctx.workspace_external_id
+        return f"{self.authorize_url}?{urllib.parse.urlencode(params)}"
 
     async def complete(self, *, state: str | None, code: str | None,
                        error: str | None = None) -> ConsentResult:
