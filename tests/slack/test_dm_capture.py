@@ -325,6 +325,24 @@ async def test_forget_me_revokes_the_grant_first(make_harness: HarnessFactory) -
         assert await session.scalar(select(func.count()).select_from(ChatGrant)) == 0
 
 
+async def test_a_token_revoked_in_slack_or_an_uninstall_drops_the_grant(
+        make_harness: HarnessFactory) -> None:
+    slack = await _harness(make_harness)
+    await _opt_in(slack, ALEX)
+    await _opt_in(slack, SAM)
+    await slack.event({"type": "tokens_revoked", "tokens": {"oauth": [ALEX], "bot": []}})
+    await slack.until(lambda: _grants(slack, [SAM]))
+    await slack.event({"type": "app_uninstalled"})
+    await slack.until(lambda: _grants(slack, []))
+
+
+async def _grants(slack: SlackHarness, expected: list[str]) -> bool:
+    async with slack.runtime.sessions() as session:
+        users = (await session.scalars(select(ChatGrant.external_user_id)
+                                       .order_by(ChatGrant.external_user_id))).all()
+    return list(users) == expected
+
+
 async def test_show_marks_it_delete_and_undo_work_and_a_typed_day_stands_alone(
         make_harness: HarnessFactory, clock: Clock) -> None:
     slack = await _harness(make_harness)

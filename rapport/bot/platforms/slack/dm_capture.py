@@ -276,6 +276,27 @@ class SlackDmCapture:
     async def forget_user(self, user_id: int) -> None:
         await self.stop(user_id)
 
+    async def drop_revoked(self, team_id: str, user_ids: Iterable[str] | None = None) -> int:
+        """Slack revoked these users' tokens (tokens_revoked), or every token of the team
+        (`user_ids` None: app_uninstalled): delete their grants; returns how many."""
+        wanted = None if user_ids is None else sorted(set(user_ids))
+
+        def drop(session: Session) -> int:
+            workspaces = select(Workspace.id).where(Workspace.platform == PLATFORM,
+                                                    Workspace.external_id == team_id)
+            statement = delete(ChatGrant).where(ChatGrant.provider == PROVIDER,
+                                                ChatGrant.workspace_id.in_(workspaces))
+            if wanted is not None:
+                statement = statement.where(ChatGrant.external_user_id.in_(wanted))
+            return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+        if wanted == []:
+            return 0
+        dropped = await self.db.run(drop)
+        if dropped:
+            logger.info("slack dm capture grants dropped", extra={"grants": dropped})
+        return dropped
+
     async def _revoke(self, token: str) -> bool:
         """auth.revoke; True when Slack confirmed or the token was already dead."""
         try:
