@@ -169,6 +169,7 @@ async def test_consent_flow_stores_the_token_encrypted_confirms_by_dm_and_works_
                                   for m in slack.fake.messages_in(ALEX)))
     assert "Slack DMs with your people logged as conversations: on" in \
         await _say(slack, "settings")
+    assert "already on" in await _say(slack, "settings capture slack on")
 
     # The link works once.
     async with slack.http.get(f"{slack.base}{CALLBACK_PATH}", params=params) as response:

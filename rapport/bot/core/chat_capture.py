@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.views import Reply, error
+from rapport.storage import queries
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -45,7 +46,11 @@ async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Re
     name = NAMES.get(command.platform, command.platform)
     if command.on:
         link = await chats.start(ctx)
-        return Reply(f"Open this private link to let Rapport log your {name} DMs with your "
+        already = command.platform in await core.read(
+            ctx, lambda turn: queries.chat_capture_providers(turn.session, ctx.user_id))
+        renew = (f"Logging your {name} DMs is already on; this link renews the grant. "
+                 if already else "")
+        return Reply(f"{renew}Open this private link to let Rapport log your {name} DMs with your "
                      "people as conversations (it works once, for 10 minutes; Slack asks you "
                      "to allow reading your direct messages, which is how Slack names this "
                      f"permission):\n{link}\n{WHAT_IS_READ}")
