@@ -36,6 +36,11 @@ NAMING_CONVENTION = {
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Touchpoint.source of a conversation Rapport logged from a connected calendar.
 CALENDAR_SOURCE = "calendar"
+# Touchpoint.source of a conversation Rapport logged from the user's Slack direct messages
+# (opt-in, metadata only: who and which day, never the text).
+SLACK_DM_SOURCE = "slack_dm"
+# Sources Rapport writes by itself; every other source is the person's own record.
+AUTOMATIC_SOURCES = (CALENDAR_SOURCE, SLACK_DM_SOURCE)
 
 
 class NudgeStatus(StrEnum):
@@ -202,7 +207,8 @@ class Touchpoint(Base):
     happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(32), default="chat")
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # "command" (typed), "import", or CALENDAR_SOURCE (logged from a connected calendar).
+    # "command" (typed), "import", CALENDAR_SOURCE (logged from a connected calendar) or
+    # SLACK_DM_SOURCE (logged from the user's Slack DMs with the contact).
     source: Mapped[str] = mapped_column(String(16), default="command")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -461,6 +467,74 @@ class CapturedAttendee(Base):
     touchpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("touchpoints.id", ondelete="SET NULL"), nullable=True)
     logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ChatGrant(Base):
+    """A user's opt-in to chat capture (issue 16): the user token that lets Rapport see who
+    the user exchanged direct messages with, and when. Deleted (after revoking the token at
+    the provider) when the user turns capture off or is forgotten."""
+
+    __tablename__ = "chat_grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "provider"),
+        Index("ix_chat_grants_workspace_id_external_user_id", "workspace_id",
+              "external_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    # The platform's id of the user the token belongs to (Slack's authed_user.id).
+    external_user_id: Mapped[str] = mapped_column(String(128))
+    # Ciphertext from the injected TokenCipher; never the token itself.
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(String(300), default="")
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatChannel(Base):
+    """A direct-message conversation of a grant's user, and who is on the other side (looked
+    up once per conversation, so later messages cost no API call)."""
+
+    __tablename__ = "chat_channels"
+    __table_args__ = (UniqueConstraint("grant_id", "channel_id"),
+                      Index("ix_chat_channels_channel_id", "channel_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("chat_grants.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(64))
+    counterpart_external_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CapturedChat(Base):
+    """A day (the user's local date) on which the user and a contact exchanged direct
+    messages: the unique key makes the `chat` touchpoint one per contact per day, whatever
+    the number of messages, retries or replicas.
+
+    `touchpoint_id` NULL means handled without a touchpoint of ours (the person deleted it,
+    or had logged that day themselves): the day is never logged again.
+    """
+
+    __tablename__ = "captured_chats"
+    __table_args__ = (
+        UniqueConstraint("user_id", "contact_id", "day"),
+        Index("ix_captured_chats_contact_id", "contact_id"),
+        Index("ix_captured_chats_touchpoint_id", "touchpoint_id",
+              sqlite_where=text("touchpoint_id IS NOT NULL"),
+              postgresql_where=text("touchpoint_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoints.id", ondelete="SET NULL"), nullable=True)
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Tag(Base):

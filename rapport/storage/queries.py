@@ -32,7 +32,9 @@ from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     OPEN_NUDGE_STATUSES,
     Base,
+    CapturedChat,
     CapturedEvent,
+    ChatGrant,
     Contact,
     ContactTag,
     ConversationRef,
@@ -867,6 +869,24 @@ EXPORTED_TABLES: dict[str, type[Base]] = {
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
     "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
     "suggestions": Suggestion, "undo_history": UndoEntry}
+
+
+def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
+    """Platforms whose DMs the user lets Rapport log (`settings capture slack on`)."""
+    return tuple(session.scalars(select(ChatGrant.provider).where(ChatGrant.user_id == user_id)
+                                 .order_by(ChatGrant.provider)))
+
+
+def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The user's chat capture for `export`: grants (never the token) and logged days."""
+    g, d = ChatGrant, CapturedChat
+    grants = [dict(row._mapping) for row in session.execute(
+        select(g.id, g.provider, g.external_user_id, g.scopes, g.granted_at)
+        .where(g.user_id == user_id).order_by(g.id))]
+    days = [dict(row._mapping) for row in session.execute(
+        select(d.id, d.provider, d.contact_id, d.day, d.touchpoint_id, d.logged_at)
+        .where(d.user_id == user_id).order_by(d.day, d.contact_id))]
+    return {"chat_capture": grants, "chat_days_logged": days}
 
 
 def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:

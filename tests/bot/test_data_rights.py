@@ -20,7 +20,9 @@ from rapport.storage.models import (
     Base,
     CalendarConnection,
     CapturedAttendee,
+    CapturedChat,
     CapturedEvent,
+    ChatGrant,
     Contact,
     ConversationRef,
     ImportantDate,
@@ -38,7 +40,9 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                # Calendar tables (issue 16): export_calendar_data, which `export` includes
                # once the core wires calendars.
                "connections": "calendar_connections", "captured_events": "calendar_meetings",
-               "oauth_states": "calendar_consents_pending", "undo_entries": "undo_history"}
+               "oauth_states": "calendar_consents_pending", "undo_entries": "undo_history",
+               # Slack DM capture (issue 16): whether it is on (never the token), days logged.
+               "chat_grants": "chat_capture", "captured_chats": "chat_days_logged"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
@@ -57,6 +61,12 @@ async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dan
         state_hash=f"{user_id:064d}", workspace_id=workspace_id, user_id=user_id,
         provider="microsoft", code_verifier_encrypted="ciphertext", expires_at=now,
         created_at=now))
+    await seed.add_all(session, ChatGrant(
+        workspace_id=workspace_id, user_id=user_id, provider="slack", external_user_id="U0X",
+        token_encrypted="ciphertext-of-a-user-token", scopes="im:history,im:read",
+        granted_at=now), CapturedChat(workspace_id=workspace_id, user_id=user_id,
+                                      contact_id=dana.id, provider="slack", day=now.date(),
+                                      logged_at=now))
     await seed.add_all(session, CapturedAttendee(captured_event_id=meeting.id,
                                                  contact_id=dana.id))
 
@@ -123,6 +133,8 @@ async def test_export_contains_every_row_of_the_user(any_engine: AsyncEngine, cl
     assert reply.ok and reply.attachment is not None
     assert reply.attachment.filename == "rapport-export.json"
     data: dict[str, Any] = json.loads(reply.attachment.data)
+    assert "ciphertext" not in reply.attachment.data.decode()  # never a token
+    assert data["chat_capture"][0]["provider"] == "slack"
     async with rapport.sessions() as session:
         calendar = await export_calendar_data(session, user_id)
     assert "ciphertext" not in repr(calendar)  # no token, verifier or state hash

@@ -154,6 +154,28 @@ _HAND_WRITTEN_SPECS: Mapping[str, Mapping[str, Any]] = {
         "scope": {"bot": ["files:read"], "user": ["files:read"]},
         "json_input_supported": False,
     },
+    # docs.slack.dev/reference/methods/auth.revoke: any token revokes itself (no scope); GET or
+    # POST; answers {"ok": true, "revoked": true}; `test=1` checks without revoking.
+    "auth.revoke": {
+        "http_method": "GET",
+        "args": {"required": ["token"]},
+        "rate_limits": "t3",
+        "errors": ["not_authed", "invalid_auth", "account_inactive", "token_revoked"],
+        "scope": {},
+        "json_input_supported": False,
+    },
+    # docs.slack.dev/reference/methods/conversations.info: one conversation's details; for a
+    # DM (`is_im`) `user` is the other member. Scopes by conversation type: im:read for DMs.
+    "conversations.info": {
+        "http_method": "GET",
+        "args": {"required": ["token", "channel"]},
+        "rate_limits": "t3",
+        "errors": ["channel_not_found", "missing_scope", "not_authed", "invalid_auth",
+                   "token_revoked", "ratelimited"],
+        "scope": {"bot": ["channels:read", "groups:read", "im:read", "mpim:read"],
+                  "user": ["channels:read", "groups:read", "im:read", "mpim:read"]},
+        "json_input_supported": False,
+    },
 }
 
 
@@ -638,10 +660,12 @@ class FakeSlack(LocalServer):
 
         self._handlers: dict[str, Handler] = {
             "apps.connections.open": self._apps_connections_open,
+            "auth.revoke": self._auth_revoke,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
+            "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
@@ -1415,6 +1439,28 @@ class FakeSlack(LocalServer):
             body.update(no_op=True, already_open=True)
         return body
 
+    def _auth_revoke(self, call: _Call) -> dict[str, Any]:
+        auth = call.identity
+        if not _truthy(call.args.get("test")):
+            auth.revoked = True
+        return {"revoked": True}
+
+    def _conversations_info(self, call: _Call) -> dict[str, Any]:
+        auth = call.identity
+        channel = self.channels.get(str(call.args["channel"]))
+        # A conversation exists for a token only when its user (or bot) is a member of it.
+        if channel is None or channel.team_id not in (None, auth.team_id) \
+                or (channel.kind != "channel" and auth.user_id not in channel.members):
+            raise SlackError("channel_not_found")
+        if channel.kind != "im":
+            return {"channel": {"id": channel.id, "name": channel.name, "is_channel": True,
+                                "is_im": False, "created": channel.created}}
+        others = [member for member in channel.members if member != auth.user_id]
+        return {"channel": {
+            "id": channel.id, "created": channel.created, "is_im": True, "is_org_shared": False,
+            "user": others[0] if others else auth.user_id, "is_user_deleted": False,
+            "priority": 0}}
+
     def _users_info(self, call: _Call) -> dict[str, Any]:
         auth = call.identity
         user = self.users.get(str(call.args["user"]))
@@ -1454,7 +1500,9 @@ class FakeSlack(LocalServer):
             raise SlackError("bad_redirect_uri")
         del self.oauth_codes[str(code)]  # codes are single use
         team_name = grant.team_name or self._team_name(grant.team_id)
-        bot = self.add_workspace(grant.team_id, team_name, scopes=grant.scopes)
+        # A grant of user scopes only (no `scope` asked for) issues no bot token.
+        bot = self.add_workspace(grant.team_id, team_name, scopes=grant.scopes) \
+            if grant.scopes else None
         authed_user: dict[str, Any] = {"id": grant.user_id}
         if grant.user_scopes:
             user_token = self.add_token(
@@ -1469,17 +1517,17 @@ class FakeSlack(LocalServer):
                 access_token=user_token.token,
                 token_type="user",
             )
-        return {
+        body: dict[str, Any] = {
             "app_id": self.app_id,
             "authed_user": authed_user,
-            "scope": ",".join(grant.scopes),
-            "token_type": "bot",
-            "access_token": bot.token,
-            "bot_user_id": bot.user_id,
             "team": {"id": grant.team_id, "name": team_name},
             "enterprise": None,
             "is_enterprise_install": False,
         }
+        if bot is not None:
+            body.update(scope=",".join(grant.scopes), token_type="bot", access_token=bot.token,
+                        bot_user_id=bot.user_id)
+        return body
 
     def _files_get_upload_url_external(self, call: _Call) -> dict[str, Any]:
         auth, args = call.identity, call.args

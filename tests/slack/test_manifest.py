@@ -14,6 +14,7 @@ import yaml
 
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack import imports
+from rapport.bot.platforms.slack.dm_capture import CALLBACK_PATH, CAPTURE_SCOPES
 from rapport.bot.platforms.slack.install import BOT_SCOPES, USER_SCOPES
 from rapport.bot.platforms.slack.manifest import MANIFEST_PATH, PLACEHOLDER_URL
 from rapport.bot.platforms.slack.messenger import SlackMessenger
@@ -74,8 +75,12 @@ def test_manifest_matches_the_command_shortcut_events_and_scopes_in_code() -> No
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
-    assert manifest["oauth_config"]["scopes"]["user"] == list(USER_SCOPES)
+    # Install asks for USER_SCOPES; Slack DM capture asks for its own only when a person opts in.
+    assert manifest["oauth_config"]["scopes"]["user"] == [*USER_SCOPES, *CAPTURE_SCOPES]
     assert manifest["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+    assert manifest["oauth_config"]["redirect_urls"][1].endswith(CALLBACK_PATH)
+    # Slack DM capture: message.im for the people who granted im:history (dm_capture.py).
+    assert manifest["settings"]["event_subscriptions"]["user_events"] == ["message.im"]
 
 
 def test_bot_scopes_cover_every_web_api_method_the_app_calls() -> None:
@@ -138,7 +143,8 @@ def test_slack_manifest_command_fills_in_the_public_url(tmp_path: Path, given: s
     assert rendered["features"]["slash_commands"][0]["url"] == f"{base}/slack/events"
     assert rendered["settings"]["event_subscriptions"]["request_url"] == f"{base}/slack/events"
     assert rendered["settings"]["interactivity"]["request_url"] == f"{base}/slack/events"
-    assert rendered["oauth_config"]["redirect_urls"] == [f"{base}/slack/oauth_redirect"]
+    assert rendered["oauth_config"]["redirect_urls"] == [f"{base}/slack/oauth_redirect",
+                                                         f"{base}{CALLBACK_PATH}"]
     assert rendered["settings"]["socket_mode_enabled"] is False
     # Everything else is the template unchanged.
     template = _manifest()
@@ -155,7 +161,8 @@ def test_slack_manifest_command_reads_rapport_public_url(tmp_path: Path) -> None
 
     assert result.returncode == 0, result.stderr
     assert set(_urls(yaml.safe_load(result.stdout))) == {
-        "https://rapport.acme.test/slack/events", "https://rapport.acme.test/slack/oauth_redirect"}
+        "https://rapport.acme.test/slack/events", "https://rapport.acme.test/slack/oauth_redirect",
+        f"https://rapport.acme.test{CALLBACK_PATH}"}
 
 
 def test_slack_manifest_for_socket_mode_needs_no_url(tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ KNOWN_KINDS = ("chat", "call", "meeting", "in person", "coffee", "email", "lunch
                "video", "message", "walk", "event")
 TONES = ("warm", "brief", "formal")
 SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|digest on|off|"
-                  "ai on|off|tone warm|brief|formal|summary on|off|prep 15m|1h|off]")
+                  "ai on|off|tone warm|brief|formal|summary on|off|prep 15m|1h|off|"
+                  "capture slack on|off]")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
@@ -245,6 +246,18 @@ class Settings:
     @property
     def is_change(self) -> bool:
         return any(getattr(self, name) is not None for name in self.__slots__)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureChat:
+    """`settings capture slack on|off`: log DMs with contacts as conversations (opt-in)."""
+
+    platform: str
+    on: bool
+
+
+CAPTURE_PLATFORMS = {"slack": "slack"}
+CAPTURE_HELP = "Say “settings capture slack on” or “settings capture slack off”."
 
 
 @dataclass(frozen=True, slots=True)
@@ -1378,7 +1391,7 @@ def parse_window(text: str) -> tuple[int, int] | None:
     return start, end
 
 
-def parse_settings(rest: str, today: date) -> Settings | CommandError:
+def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandError:
     del today
     words = rest.split()
     if not words:
@@ -1418,6 +1431,12 @@ def parse_settings(rest: str, today: date) -> Settings | CommandError:
         if name == "digest":
             return Settings(digest=flag)
         return Settings(ai=flag) if name == "ai" else Settings(summary=flag)
+    if name == "capture":
+        words = [value.lower() for value in values if value.lower() not in ("dms", "dm")]
+        flag = _on_off(words[-1]) if len(words) == 2 else None
+        if flag is None or words[0] not in CAPTURE_PLATFORMS:
+            return CommandError(CAPTURE_HELP, "settings")
+        return CaptureChat(platform=CAPTURE_PLATFORMS[words[0]], on=flag)
     if name == "tone":
         if value_text.lower() not in TONES:
             return CommandError("Tone is one of warm, brief or formal.", "settings")

@@ -140,6 +140,21 @@ class Calendars(Protocol):
         """The user's calendar data for `export` (never a token)."""
 
 
+class ChatCapture(Protocol):
+    """Capture of one chat platform's direct messages as the core sees it (Slack:
+    rapport.bot.platforms.slack.dm_capture). Metadata only: who and when, never the text."""
+
+    async def start(self, ctx: UserContext) -> str:
+        """A private, single-use consent link for this user."""
+
+    async def stop(self, user_id: int) -> bool | None:
+        """Revoke the grant at the platform and delete it: None when capture was off, else
+        whether the platform confirmed the revocation."""
+
+    async def forget_user(self, user_id: int) -> None:
+        """Revoke and delete the user's grant (before `forget me`)."""
+
+
 @dataclass(slots=True)
 class Turn:
     """One command's unit of work: the session, who acts, and the moment it happens."""

@@ -25,7 +25,8 @@ def export_data(turn: Turn) -> dict[str, Any]:
     """Every row Rapport keeps for this user, as plain JSON-ready data."""
     tables = queries.user_rows(turn.session, turn.user.user_id)
     [user] = tables.pop("user")
-    result: dict[str, Any] = {"user": user, "exported_at": turn.now, **tables}
+    result: dict[str, Any] = {"user": user, "exported_at": turn.now, **tables,
+                              **queries.chat_capture_rows(turn.session, turn.user.user_id)}
     for entry in result["undo_history"]:
         # What `undo` can still reverse, with the before-images it keeps (see journal.py).
         entry["payload"] = json.loads(entry["payload"]) if entry["payload"] else None

@@ -32,8 +32,8 @@ def format_days(mask: int) -> str:
     return ", ".join(_DAY_NAMES[d] for d in days)
 
 
-def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
-                  ) -> SettingsView:
+def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
+                  chat_capture: tuple[str, ...] = ()) -> SettingsView:
     p = ctx.prefs
     paused = p.paused_until is not None and p.paused_until > now
     return SettingsView(
@@ -45,7 +45,8 @@ def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
         paused_until=planner.local_date(p.paused_until, ctx.tz)
         if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
         paused_indefinitely=paused and p.paused_until is not None
-        and p.paused_until >= FAR_FUTURE, ai_configured=ai_configured)
+        and p.paused_until >= FAR_FUTURE, ai_configured=ai_configured,
+        chat_capture=chat_capture)
 
 
 def describe_settings(view: SettingsView) -> str:
@@ -67,17 +68,22 @@ def describe_settings(view: SettingsView) -> str:
             f"• AI drafts: {ai}; tone: {view.tone}\n"
             f"• Weekly summary: {'on' if view.weekly_summary else 'off'}\n"
             f"• Briefs before meetings (connected calendars): "
-            f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}{paused}")
+            f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}\n"
+            f"• Slack DMs with your people logged as conversations: "
+            f"{'on' if 'slack' in view.chat_capture else 'off'}{paused}")
 
 
-def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True) -> Reply:
-    view = settings_view(ctx, now, ai_configured=ai_configured)
+def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
+                  chat_capture: tuple[str, ...] = ()) -> Reply:
+    view = settings_view(ctx, now, ai_configured=ai_configured, chat_capture=chat_capture)
     return Reply(describe_settings(view), view=view)
 
 
 def settings(turn: Turn, command: c.Settings) -> Reply:
+    capturing = queries.chat_capture_providers(turn.session, turn.user.user_id)
     if not command.is_change:
-        return show_settings(turn.user, turn.now, ai_configured=turn.ai_configured)
+        return show_settings(turn.user, turn.now, ai_configured=turn.ai_configured,
+                             chat_capture=capturing)
     values: dict[str, Any] = {}
     if command.tz is not None:
         zone = valid_zone(command.tz)
@@ -100,7 +106,8 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     updated = _updated_context(turn.user, values)
     _reschedule_follow_ups(turn, updated, change)
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")")
-    view = settings_view(updated, turn.now, ai_configured=turn.ai_configured)
+    view = settings_view(updated, turn.now, ai_configured=turn.ai_configured,
+                         chat_capture=capturing)
     return Reply("Saved.\n" + describe_settings(view), changed=True, view=view)
 
 

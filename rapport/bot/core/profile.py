@@ -25,7 +25,7 @@ from rapport.bot.core.views import (
 )
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
-from rapport.storage.models import CALENDAR_SOURCE
+from rapport.storage.models import CALENDAR_SOURCE, SLACK_DM_SOURCE
 
 MAX_NOTES = 10
 LAST_TOUCHES = 5
@@ -194,7 +194,11 @@ def person_text(view: PersonView) -> str:
 
 def source_note(source: str) -> str:
     """How a conversation got here when Rapport logged it, not the person."""
-    return " (logged from your calendar)" if source == CALENDAR_SOURCE else ""
+    return _SOURCE_NOTES.get(source, "")
+
+
+_SOURCE_NOTES = {CALENDAR_SOURCE: " (logged from your calendar)",
+                 SLACK_DM_SOURCE: " (logged from your Slack DMs)"}
 
 
 def date_text(line: DateLine, today: date) -> str:

@@ -25,6 +25,7 @@ from rapport.bot.core.context import (
     Actor,
     Admins,
     Calendars,
+    ChatCapture,
     Directory,
     Drafter,
     MentionNamesNeeded,
@@ -64,6 +65,8 @@ class Rapport:
         self.calendars: Calendars | None = None
         # Stored platform credentials `admin purge` deletes, by platform (Slack OAuth sets it).
         self.workspace_tokens: dict[str, WorkspaceTokens] = {}
+        # Chat capture by platform ("slack"), when a platform offers it (it registers itself).
+        self.chat_captures: dict[str, ChatCapture] = {}
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,
@@ -159,13 +162,16 @@ class Rapport:
             refusal = await admin.refusal(ctx, admins)
             if refusal is not None:
                 return refusal
-        if verb.handle_async is not None:
-            return await verb.handle_async(self, ctx, command)
+        handle_async = verb.async_handler(command)
+        if handle_async is not None:
+            return await handle_async(self, ctx, command)
         assert verb.handle is not None
-        if isinstance(command, c.Forget) and command.person is None and command.confirmed \
-                and self.calendars is not None:
+        if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             # Grants are revoked at the provider before the rows that hold them go.
-            await self.calendars.forget_user(ctx.user_id)
+            if self.calendars is not None:
+                await self.calendars.forget_user(ctx.user_id)
+            for capture in self.chat_captures.values():
+                await capture.forget_user(ctx.user_id)
         handle = verb.handle
         now = self.clock()
         names: dict[str, str] = {}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from rapport.bot.core import (
     admin,
     calendars,
+    chat_capture,
     corrections,
     data_rights,
     goals,
@@ -68,6 +69,16 @@ class Verb(Generic[C]):
     also: tuple[type, ...] = ()
     # Workspace admins only: the platform is asked (`Admins`) before the handler runs.
     admin_only: bool = False
+    # Other command types this verb reads, each with its own async handler
+    # (`settings capture slack on` asks the platform for a consent link).
+    also_async: tuple[tuple[type, AsyncHandler[Any]], ...] = ()
+
+    def async_handler(self, command: object) -> AsyncHandler[Any] | None:
+        """The async handler for `command`, or None when `handle` runs it."""
+        for kind, handler in self.also_async:
+            if isinstance(command, kind):
+                return handler
+        return self.handle_async
 
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
@@ -185,8 +196,9 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("settings", c.Settings, c.SETTINGS_USAGE,
          "Show or change when and how Rapport nudges you.", c.parse_settings,
          preferences.settings,
-         examples=("settings window 8:30-16:00", "settings tz Europe/Berlin"),
-         aliases=("config", "setting")),
+         examples=("settings window 8:30-16:00", "settings tz Europe/Berlin",
+                   "settings capture slack on"),
+         aliases=("config", "setting"), also_async=((c.CaptureChat, chat_capture.capture),)),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
     Verb("date", c.SetDate, "date <person> birthday|anniversary <month day [year]|off>",
@@ -250,7 +262,8 @@ VERBS = tuple(SPECS)
 _BY_NAME: dict[str, Verb[Any]] = {
     **SPECS, **{alias: verb for verb in TABLE for alias in verb.aliases}}
 _BY_COMMAND: dict[type, Verb[Any]] = {
-    command: verb for verb in TABLE for command in (verb.command, *verb.also)}
+    command: verb for verb in TABLE
+    for command in (verb.command, *verb.also, *(kind for kind, _ in verb.also_async))}
 # Phrases by their words, longest first.
 _PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
     sorted(((tuple(words.split()), verb, parse) for verb in TABLE

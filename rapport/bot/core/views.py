@@ -186,6 +186,8 @@ class SettingsView:
     paused_indefinitely: bool
     # An AI provider is set up for this server (otherwise "on" means template drafts).
     ai_configured: bool = True
+    # Platforms whose DMs are logged as conversations (`settings capture slack on`).
+    chat_capture: tuple[str, ...] = ()
 
     @property
     def window(self) -> str:

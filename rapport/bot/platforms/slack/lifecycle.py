@@ -23,6 +23,8 @@ class Lifecycle:
         # Stop deliveries first, so a sweep in between never meets a workspace without tokens.
         await set_workspace_active(platform.runtime.sessions, team_id, False)
         await platform.installations.remove(team_id, enterprise_id=body.get("enterprise_id"))
+        if platform.dm_capture is not None:  # Slack revoked every user token with the app
+            await platform.dm_capture.drop_revoked(team_id)
         platform.rapport.forget_cached(PLATFORM, team_id)
         logger.warning("slack app uninstalled", extra={"team_id": team_id})
 
@@ -38,6 +40,9 @@ class Lifecycle:
             platform.rapport.forget_cached(PLATFORM, team_id)
         await platform.installations.remove(team_id, enterprise_id=body.get("enterprise_id"),
                                             user_ids=users, bot=bot_revoked)
+        if platform.dm_capture is not None and users:
+            # A person removed Rapport's access in Slack: DM capture stops with it.
+            await platform.dm_capture.drop_revoked(team_id, users)
         logger.warning("slack tokens revoked", extra={"team_id": team_id, "users": len(users),
                                                       "bot": bot_revoked})
 

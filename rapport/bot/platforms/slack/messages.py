@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.dm_capture import delivered_for_user
 from rapport.bot.platforms.slack.platform import MAX_RESPONSES, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -48,9 +49,16 @@ class DirectMessages:
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any],
                          client: AsyncWebClient, context: dict[str, Any]) -> None:
-        """A message in the DM with the bot: welcome the first time, then run it."""
+        """A message in the DM with the bot: welcome the first time, then run it. A DM that
+        Slack sent for a person's own token (Slack DM capture) is only looked at for who and
+        when, and never run as a command unless it is the DM with the bot."""
         team_id, user_id = team_of(body), str(event.get("user") or "")
         channel = str(event.get("channel") or "")
+        if event.get("channel_type") == "im" and delivered_for_user(body):
+            capture = self.platform.dm_capture
+            if capture is None or not await capture.on_message(
+                    event, body, context.get("bot_user_id")):
+                return
         if (event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id")
                 or not user_id or not channel or team_id != context.get("team_id")):
             # Edits, deletions, bots and other conversations are none of Rapport's business.

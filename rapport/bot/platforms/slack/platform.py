@@ -38,6 +38,7 @@ from rapport.bot.service.runtime import Runtime
 from rapport.storage import queries
 
 if TYPE_CHECKING:
+    from rapport.bot.platforms.slack.dm_capture import SlackDmCapture
     from rapport.bot.platforms.slack.draft_editor import DraftEditor
     from rapport.bot.platforms.slack.goal_chart import GoalCharts
     from rapport.bot.platforms.slack.home import HomeTab
@@ -81,6 +82,8 @@ class SlackPlatform:
     home: HomeTab | None = field(default=None)
     draft_editor: DraftEditor | None = field(default=None)
     direct_messages: DirectMessages | None = field(default=None)
+    # Set by dm_capture.register when this deployment can log users' Slack DMs (opt-in).
+    dm_capture: SlackDmCapture | None = field(default=None)
     # Set by goal_chart.register: the goal trend chart shared in each user's DM.
     goal_charts: GoalCharts | None = field(default=None)
 
@@ -202,6 +205,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     """The Bolt app with Rapport's listeners, for HTTP or Socket Mode."""
     # Feature modules import this one; importing them here keeps that one-way.
     from rapport.bot.platforms.slack import (
+        dm_capture,
         draft_editor,
         goal_chart,
         home,
@@ -253,6 +257,7 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
     person.register(platform)
     lifecycle.register(platform)
     imports.register(platform)
+    dm_capture.register(platform)
     # Last: the catch-all for DM messages (Bolt runs the first listener that matches).
     messages.register(platform)
     return platform

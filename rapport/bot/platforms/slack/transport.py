@@ -149,6 +149,10 @@ def mount(app: web.Application, platform: SlackPlatform) -> None:
     if platform.installations.oauth:
         app.router.add_get("/slack/install", transport.handle_install)
         app.router.add_get("/slack/oauth_redirect", transport.handle_oauth_redirect)
+    if platform.dm_capture is not None:
+        from rapport.bot.platforms.slack.dm_capture import CALLBACK_PATH
+
+        app.router.add_get(CALLBACK_PATH, platform.dm_capture.handle_callback)
 
 
 def malformed(headers: Mapping[str, str], body: bytes) -> str | None:

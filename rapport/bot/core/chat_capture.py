@@ -1,0 +1,65 @@
+"""Use cases on chat capture: `settings capture slack on|off` (issue 16).
+
+The consent itself is the platform's (a private, single-use OAuth link); the core only asks
+for it, explains what is and is not read, and reports the result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rapport.bot.core import commands as c
+from rapport.bot.core.context import UserContext
+from rapport.bot.core.views import Reply, error
+from rapport.storage import queries
+
+if TYPE_CHECKING:
+    from rapport.bot.core.rapport import Rapport
+
+NAMES = {"slack": "Slack"}
+WHAT_IS_READ = (
+    "What Rapport reads: only who you exchanged a direct message with and when (the "
+    "conversation, the sender and the time of each DM), and only DMs with people you added to "
+    "Rapport count, as one “chat” conversation per person per day. What it never reads or "
+    "keeps: the text of any message, files, reactions, channels or group DMs. "
+    "“settings capture slack off” stops it and deletes the grant.")
+
+
+def needs_platform(platform: str) -> str:
+    name = NAMES.get(platform, platform)
+    return (f"Logging {name} DMs works from {name}: type “settings capture {platform} on” "
+            f"to Rapport there (the /rapport command or your DM with Rapport).")
+
+
+NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs the Slack "
+              "app installed with OAuth and a public URL. An operator can turn it on "
+              "(docs/slack.md).")
+
+
+async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Reply:
+    """Turn capture of the user's DMs on (a consent link) or off (revoke and delete)."""
+    if ctx.platform != command.platform:
+        return error(needs_platform(command.platform))
+    chats = core.chat_captures.get(command.platform)
+    if chats is None:
+        return error(NOT_SET_UP)
+    name = NAMES.get(command.platform, command.platform)
+    if command.on:
+        link = await chats.start(ctx)
+        already = command.platform in await core.read(
+            ctx, lambda turn: queries.chat_capture_providers(turn.session, ctx.user_id))
+        renew = (f"Logging your {name} DMs is already on; this link renews the grant. "
+                 if already else "")
+        return Reply(f"{renew}Open this private link to let Rapport log your {name} DMs with your "
+                     "people as conversations (it works once, for 10 minutes; Slack asks you "
+                     "to allow reading your direct messages, which is how Slack names this "
+                     f"permission):\n{link}\n{WHAT_IS_READ}")
+    revoked = await chats.stop(ctx.user_id)
+    if revoked is None:
+        return Reply(f"Logging your {name} DMs is already off; Rapport holds no grant.")
+    return Reply(f"Stopped logging your {name} DMs; the grant is deleted"
+                 + (" and revoked at Slack." if revoked else
+                    f". {name} could not be told: remove Rapport's access in your {name} "
+                    "settings too.")
+                 + " Conversations logged so far stay (“delete” removes one).",
+                 changed=True)
