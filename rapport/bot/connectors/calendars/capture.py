@@ -27,11 +27,16 @@ from rapport.storage.models import (
     CapturedAttendee,
     CapturedEvent,
     Contact,
+    MetAttendee,
     Touchpoint,
 )
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
+# How long Rapport remembers meeting someone who is not a contact: the offer to add them
+# counts the last 30 days (rapport.scheduler.suggestions.MET_WITHIN); a little more is kept
+# so a meeting moved back a few days still counts, then the rows are deleted.
+PRUNE_MET_AFTER = timedelta(days=45)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     stats = CaptureStats(events=len(events))
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
+    _track_met(session, ref, latest, contacts)
     existing = {row.event_id: row for row in session.execute(
         select(CapturedEvent.id, CapturedEvent.event_id, CapturedEvent.start_at,
                CapturedEvent.end_at)
@@ -206,6 +212,90 @@ def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
     return 1
 
 
+def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
+               contacts: Mapping[str, list[int]]) -> None:
+    """Keep the people met who are not contacts in line with one page: email, display name,
+    event key and times only, for the offer to add them (none for declined, cancelled,
+    all-day or untimed events)."""
+    m = MetAttendee
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    for event in latest.values():
+        if not event.attended or event.start is None or event.end is None:
+            continue
+        for attendee in event.partners():
+            if attendee.email in contacts or len(attendee.email) > 320:
+                continue
+            wanted[(event.event_id, attendee.email)] = dict(
+                connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+                user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
+                email=attendee.email, display_name=attendee.name, start_at=event.start,
+                end_at=event.end)
+    stale = [row.id for row in session.execute(
+        select(m.id, m.event_id, m.email)
+        .where(m.connection_id == ref.connection_id, m.event_id.in_(list(latest))))
+        if (row.event_id, row.email) not in wanted]
+    series_gone = [event.event_id for event in latest.values()
+                   if event.removed and event.series_id is None]
+    if series_gone:
+        stale.extend(session.scalars(select(m.id).where(
+            m.connection_id == ref.connection_id, m.series_id.in_(series_gone))))
+    if stale:
+        session.execute(delete(m).where(m.id.in_(stale)))
+    if wanted:
+        insert = _insert(session)(m)
+        session.connection().execute(
+            insert.on_conflict_do_update(
+                index_elements=[m.connection_id, m.event_id, m.email],
+                set_={"start_at": insert.excluded.start_at, "end_at": insert.excluded.end_at,
+                      "display_name": insert.excluded.display_name}),
+            list(wanted.values()))
+
+
+def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, list[int]] | None,
+                now: datetime) -> int:
+    """Meetings held with someone who has since become a contact (an accepted offer, `set
+    Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
+    their rows of people met go. Returns how many meetings were handed over."""
+    m = MetAttendee
+    emails = set(session.scalars(select(m.email).distinct()
+                                 .where(m.connection_id == ref.connection_id)))
+    if not emails:
+        return 0
+    if contacts is None:
+        contacts = contact_emails(session, ref.user_id)
+    known = [email for email in emails if email in contacts]
+    if not known:
+        return 0
+    rows = session.execute(
+        select(m.id, m.event_id, m.series_id, m.email, m.start_at, m.end_at)
+        .where(m.connection_id == ref.connection_id, m.email.in_(known))).all()
+    events = {row.event_id: row for row in rows}
+    session.connection().execute(
+        _insert(session)(CapturedEvent).on_conflict_do_nothing(
+            index_elements=[CapturedEvent.connection_id, CapturedEvent.event_id]),
+        [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+              user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
+              instance_start=None, start_at=row.start_at, end_at=row.end_at, updated_at=now)
+         for row in events.values()])
+    ids = dict(session.execute(
+        select(CapturedEvent.event_id, CapturedEvent.id)
+        .where(CapturedEvent.connection_id == ref.connection_id,
+               CapturedEvent.event_id.in_(list(events)))).tuples())
+    session.connection().execute(
+        _insert(session)(CapturedAttendee).on_conflict_do_nothing(
+            index_elements=[CapturedAttendee.captured_event_id, CapturedAttendee.contact_id]),
+        [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
+         for row in rows for contact_id in contacts[row.email]])
+    session.execute(delete(m).where(m.id.in_([row.id for row in rows])))
+    return len(events)
+
+
+def prune_met(session: Session, connection_id: int, now: datetime) -> None:
+    """Forget meetings with non-contacts older than PRUNE_MET_AFTER (one index range)."""
+    session.execute(delete(MetAttendee).where(MetAttendee.connection_id == connection_id,
+                                              MetAttendee.start_at < now - PRUNE_MET_AFTER))
+
+
 def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
     """Delete captured events (cancelled, deleted, gone from a resync) and the touchpoints
     the calendar logged for them; returns how many touchpoints went."""
@@ -230,6 +320,13 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
     if end is not None:
         query = query.where(CapturedEvent.start_at < end)
     stale = [row.id for row in session.execute(query) if row.event_id not in seen]
+    met = select(MetAttendee.id, MetAttendee.event_id).where(
+        MetAttendee.connection_id == connection_id, MetAttendee.end_at > start)
+    if end is not None:
+        met = met.where(MetAttendee.start_at < end)
+    gone = [row.id for row in session.execute(met) if row.event_id not in seen]
+    if gone:
+        session.execute(delete(MetAttendee).where(MetAttendee.id.in_(gone)))
     return forget_events(session, stale)
 
 
