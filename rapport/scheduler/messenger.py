@@ -45,6 +45,14 @@ class SuggestionItem:
     # How the kind is named in "stop suggestions about ..." (rapport.scheduler.suggestions).
     kind_label: str
 
+    @property
+    def labels(self) -> tuple[str, str, str]:
+        """The three answers' button labels: an offer to add someone met says Add / Not now /
+        Never (that person only); a change to the plan says change it / keep / stop."""
+        if self.kind == "add_person":  # rapport.scheduler.suggestions.ADD_PERSON
+            return ("Add", "Not now", "Never")
+        return ("Yes, change it", "Keep as it is", "Stop suggesting this")
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:

@@ -26,6 +26,7 @@ from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
+from rapport.storage import queries
 from rapport.storage.models import (
     CalendarConnection,
     CapturedAttendee,
@@ -248,6 +249,8 @@ class CalendarConnections:
                 # People met who are not contacts were kept only to offer adding them.
                 await session.execute(delete(MetAttendee).where(
                     MetAttendee.connection_id == connection_id))
+                await session.run_sync(
+                    lambda sync: queries.delete_attendee_offers(sync, user_id))
             logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
                                                         "revoked": revoked})
             done.append(Disconnected(provider=name, revoked_at_provider=revoked))

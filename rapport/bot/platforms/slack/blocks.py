@@ -203,15 +203,18 @@ def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS
     return blocks
 
 
-def suggestion_actions(suggestion_id: int) -> ActionsBlock:
-    """Accept, keep as it is, stop suggesting this kind: each builds a typed answer."""
+def suggestion_actions(suggestion_id: int,
+                       labels: tuple[str, str, str] = ("Yes, change it", "Keep as it is",
+                                                       "Stop suggesting this")) -> ActionsBlock:
+    """Accept, keep as it is, stop suggesting this kind (or, for a person met: Add, Not now,
+    Never): each builds a typed answer."""
     value = str(suggestion_id)
+    accept, keep, silence = labels
     return ActionsBlock(block_id=f"{SUGGESTION_BLOCK_PREFIX}{suggestion_id}", elements=[
-        ButtonElement(text="Yes, change it", action_id=ACTION_SUGGESTION_ACCEPT, value=value,
+        ButtonElement(text=accept, action_id=ACTION_SUGGESTION_ACCEPT, value=value,
                       style="primary"),
-        ButtonElement(text="Keep as it is", action_id=ACTION_SUGGESTION_KEEP, value=value),
-        ButtonElement(text="Stop suggesting this", action_id=ACTION_SUGGESTION_SILENCE,
-                      value=value),
+        ButtonElement(text=keep, action_id=ACTION_SUGGESTION_KEEP, value=value),
+        ButtonElement(text=silence, action_id=ACTION_SUGGESTION_SILENCE, value=value),
     ])
 
 
@@ -223,7 +226,7 @@ def suggestion_blocks(items: Sequence[SuggestionItem]) -> list[Block]:
             block_id=f"suggestion_text_{item.suggestion_id}",
             text=MarkdownTextObject(text=clip(f"💡 *Suggestion {item.suggestion_id}:* "
                                               f"{escape(item.text)}", MAX_SECTION_TEXT))))
-        blocks.append(suggestion_actions(item.suggestion_id))
+        blocks.append(suggestion_actions(item.suggestion_id, item.labels))
     return blocks
 
 

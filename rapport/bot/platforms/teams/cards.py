@@ -204,17 +204,21 @@ def chart_uri(chart: TrendChart | None) -> str | None:
     return uri if len(uri) <= MAX_CHART_URI_CHARS else None
 
 
-def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = ()
+def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = (),
+                       labels: tuple[str, str, str] = ("Yes, change it", "Keep as it is",
+                                                       "Stop suggesting this")
                        ) -> list[dict[str, Any]]:
-    """Accept, keep as it is, stop suggesting this: each sends a typed answer."""
+    """Accept, keep as it is, stop suggesting this (or, for a person met: Add, Not now,
+    Never): each sends a typed answer."""
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": SUGGESTION, "verb": verb, "suggestion_id": suggestion_id,
                 "card_suggestions": list(card_suggestions)}
 
-    return [_execute("Yes, change it", data("suggestion_accept"), style="positive"),
-            _execute("Keep as it is", data("suggestion_keep")),
-            _execute("Stop suggesting this", data("suggestion_silence"))]
+    accept, keep, silence = labels
+    return [_execute(accept, data("suggestion_accept"), style="positive"),
+            _execute(keep, data("suggestion_keep")),
+            _execute(silence, data("suggestion_silence"))]
 
 
 def suggestion_block(item: SuggestionItem, card_suggestions: Sequence[int] = ()
@@ -223,7 +227,8 @@ def suggestion_block(item: SuggestionItem, card_suggestions: Sequence[int] = ()
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": [
         _text(f"💡 Suggestion {item.suggestion_id}: {item.text}", weight="Bolder"),
         {"type": "ActionSet",
-         "actions": suggestion_actions(item.suggestion_id, card_suggestions)}]}
+         "actions": suggestion_actions(item.suggestion_id, card_suggestions,
+                                       item.labels)}]}
 
 
 def suggestions_card(intro: str, items: Sequence[SuggestionItem], *,
