@@ -471,6 +471,7 @@ def load_history(session: Session, user: queries.SuggestionUser, now: datetime) 
             emails.add(address)
             if company and "@" in address:
                 domains[address.rsplit("@", 1)[-1]][company] += 1
+        emails |= queries.own_calendar_addresses(session, user.user_id)
         history.contact_emails = frozenset(emails)
         # A domain's company is the one most of the user's contacts there work for.
         history.companies = {domain: max(names, key=lambda name: (names[name], name))

@@ -386,6 +386,9 @@ class CalendarConnection(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The calendar owner's own address, as the provider marks it (Google's `self`, Graph's
+    # organizer of a meeting the user organised): never offered as someone they met.
+    account_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

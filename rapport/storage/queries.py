@@ -31,6 +31,7 @@ from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     OPEN_NUDGE_STATUSES,
     Base,
+    CalendarConnection,
     CapturedEvent,
     Contact,
     ContactTag,
@@ -1020,9 +1021,10 @@ def silenced_kinds(value: str | None) -> tuple[str, ...]:
 
 def users_due_for_suggestions(session: Session, checked_before: datetime, limit: int,
                               after_id: int = 0) -> list[SuggestionUser]:
-    """Active users not looked at since `checked_before` who have people, by id after
-    `after_id`."""
-    has_people = select(Contact.id).where(Contact.user_id == User.id).exists()
+    """Active users not looked at since `checked_before` who have people (or met someone
+    in a calendar meeting), by id after `after_id`."""
+    has_people = or_(select(Contact.id).where(Contact.user_id == User.id).exists(),
+                     select(MetAttendee.id).where(MetAttendee.user_id == User.id).exists())
     return [SuggestionUser(uid, wid, tz, start, end, days, silenced_kinds(silenced), checked)
             for uid, wid, tz, start, end, days, silenced, checked in session.execute(
                 select(User.id, User.workspace_id, User.tz, User.window_start_minute,
@@ -1137,6 +1139,13 @@ def met_for_rules(session: Session, user_id: int, since: datetime, now: datetime
         select(m.email, m.display_name, m.start_at)
         .where(m.user_id == user_id, m.start_at >= since, m.end_at <= now)
         .order_by(m.start_at, m.id))]
+
+
+def own_calendar_addresses(session: Session, user_id: int) -> set[str]:
+    """The user's own addresses, as their connected calendars mark them."""
+    return {email for email in session.scalars(select(CalendarConnection.account_email).where(
+        CalendarConnection.user_id == user_id, CalendarConnection.account_email.is_not(None)))
+        if email}
 
 
 def contact_emails_and_companies(session: Session, user_id: int

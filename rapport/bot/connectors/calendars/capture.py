@@ -24,6 +24,7 @@ from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint, rec
 from rapport.scheduler import planner
 from rapport.storage.models import (
     CALENDAR_SOURCE,
+    CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
     Contact,
@@ -218,12 +219,14 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     event key and times only, for the offer to add them (none for declined, cancelled,
     all-day or untimed events)."""
     m = MetAttendee
+    own = _account_email(session, ref, latest.values())
     wanted: dict[tuple[str, str], dict[str, Any]] = {}
     for event in latest.values():
         if not event.attended or event.start is None or event.end is None:
             continue
         for attendee in event.partners():
-            if attendee.email in contacts or len(attendee.email) > 320:
+            if attendee.email in contacts or attendee.email == own \
+                    or len(attendee.email) > 320:
                 continue
             wanted[(event.event_id, attendee.email)] = dict(
                 connection_id=ref.connection_id, workspace_id=ref.workspace_id,
@@ -249,6 +252,26 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
                 set_={"start_at": insert.excluded.start_at, "end_at": insert.excluded.end_at,
                       "display_name": insert.excluded.display_name}),
             list(wanted.values()))
+
+
+def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent]
+                   ) -> str | None:
+    """The calendar owner's address: stored once a page marks it (Graph lists the owner
+    among the attendees of meetings others organise without saying so)."""
+    known = session.scalar(select(CalendarConnection.account_email)
+                           .where(CalendarConnection.id == ref.connection_id))
+    if known is not None:
+        return known
+    marked = next((a.email for event in events for a in event.attendees
+                   if a.is_self and len(a.email) <= 320), None)
+    if marked is not None:
+        session.execute(update(CalendarConnection)
+                        .where(CalendarConnection.id == ref.connection_id)
+                        .values(account_email=marked)
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(MetAttendee).where(
+            MetAttendee.connection_id == ref.connection_id, MetAttendee.email == marked))
+    return marked
 
 
 def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, list[int]] | None,
@@ -277,10 +300,10 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
               user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
               instance_start=None, start_at=row.start_at, end_at=row.end_at, updated_at=now)
          for row in events.values()])
-    ids = dict(session.execute(
+    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in session.execute(
         select(CapturedEvent.event_id, CapturedEvent.id)
         .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.event_id.in_(list(events)))).tuples())
+               CapturedEvent.event_id.in_(list(events))))}
     session.connection().execute(
         _insert(session)(CapturedAttendee).on_conflict_do_nothing(
             index_elements=[CapturedAttendee.captured_event_id, CapturedAttendee.contact_id]),

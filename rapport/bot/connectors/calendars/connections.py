@@ -305,8 +305,8 @@ async def export_calendar_data(session: AsyncSession, user_id: int
     offer adding them), and pending consents (never the state)."""
     c, e, a, s = CalendarConnection, CapturedEvent, CapturedAttendee, OAuthState
     connections = [dict(row._mapping) for row in await session.execute(
-        select(c.id, c.provider, c.status, c.connected_at, c.last_synced_at, c.last_error,
-               c.window_start, c.window_end, c.paused_notified_at)
+        select(c.id, c.provider, c.status, c.account_email, c.connected_at, c.last_synced_at,
+               c.last_error, c.window_start, c.window_end, c.paused_notified_at)
         .where(c.user_id == user_id).order_by(c.id))]
     meetings: dict[int, dict[str, object]] = {}
     for row in await session.execute(

@@ -63,11 +63,11 @@ class CalendarEvent:
         return tuple(a for a in self.attendees if not a.is_self and not a.declined)
 
 
-def display_name(value: object) -> str | None:
+def display_name(value: object, email: str) -> str | None:
     """A calendar display name fit to show: stripped, one line, short; None when it is
-    missing or only an address (Graph repeats the address when it knows no name)."""
+    missing or only the address or its alias (Graph repeats them when it knows no name)."""
     text = " ".join(str(value or "").split())[:200]
-    if not text or "@" in text:
+    if not text or "@" in text or text.lower() == email.split("@", 1)[0]:
         return None
     return text
 
@@ -120,13 +120,14 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
         is_self = bool(attendee.get("self"))
         user_declined = user_declined or (is_self and declined)
         attendees[email] = Attendee(email=email, declined=declined, is_self=is_self,
-                                    name=display_name(attendee.get("displayName")))
+                                    name=display_name(attendee.get("displayName"), email))
     organizer = item.get("organizer") or {}
     organizer_email = str(organizer.get("email") or "").strip().lower()
     if organizer_email and organizer_email not in attendees:
         attendees[organizer_email] = Attendee(email=organizer_email, declined=False,
                                               is_self=bool(organizer.get("self")),
-                                              name=display_name(organizer.get("displayName")))
+                                              name=display_name(organizer.get("displayName"),
+                                                                   organizer_email))
     return CalendarEvent(
         event_id=event_id, series_id=series_id, instance_start=instance_start,
         start=start, end=end, all_day=all_day,
@@ -158,13 +159,14 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
             continue
         response = (attendee.get("status") or {}).get("response")
         attendees[email] = Attendee(email=email, declined=response == "declined",
-                                    is_self=False, name=display_name(address.get("name")))
+                                    is_self=False, name=display_name(address.get("name"), email))
     organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
     organizer = str(organizer_address.get("address") or "").strip().lower()
     if organizer:
         attendees[organizer] = Attendee(email=organizer, declined=False,
                                         is_self=bool(item.get("isOrganizer")),
-                                        name=display_name(organizer_address.get("name")))
+                                        name=display_name(organizer_address.get("name"),
+                                                                 organizer))
     response = (item.get("responseStatus") or {}).get("response")
     return CalendarEvent(
         event_id=event_id, series_id=series_id, instance_start=instance_start,

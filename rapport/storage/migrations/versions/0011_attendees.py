@@ -51,6 +51,8 @@ def upgrade() -> None:
         batch.create_index("ix_met_attendees_user_id_email", ["user_id", "email"], unique=False)
         batch.create_index("ix_met_attendees_connection_id_start_at",
                            ["connection_id", "start_at"], unique=False)
+    with op.batch_alter_table("connections") as batch:
+        batch.add_column(sa.Column("account_email", sa.String(length=320), nullable=True))
     with op.batch_alter_table("suggestions") as batch:
         batch.add_column(sa.Column("attendee_email", sa.String(length=320), nullable=True))
         batch.add_column(sa.Column("attendee_name", sa.String(length=200), nullable=True))
@@ -62,6 +64,8 @@ def downgrade() -> None:
         batch.drop_column("attendee_company")
         batch.drop_column("attendee_name")
         batch.drop_column("attendee_email")
+    with op.batch_alter_table("connections") as batch:
+        batch.drop_column("account_email")
     with op.batch_alter_table("met_attendees") as batch:
         batch.drop_index("ix_met_attendees_connection_id_start_at")
         batch.drop_index("ix_met_attendees_user_id_email")
