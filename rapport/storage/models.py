@@ -36,6 +36,8 @@ NAMING_CONVENTION = {
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Touchpoint.source of a conversation Rapport logged from a connected calendar.
 CALENDAR_SOURCE = "calendar"
+# Sources Rapport logs by itself, not the person (`stats` and `export` say so).
+AUTOMATIC_SOURCES: tuple[str, ...] = (CALENDAR_SOURCE,)
 
 
 class NudgeStatus(StrEnum):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
+    AUTOMATIC_SOURCES,
     OPEN_NUDGE_STATUSES,
     Base,
     CalendarConnection,
@@ -676,6 +677,16 @@ def touch_counts(session: Session, user_id: int, *, week_ago: datetime, month_ag
                    Touchpoint.happened_at >= week_ago))
         .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
                Touchpoint.happened_at <= now)).one()
+
+
+def automatic_touch_counts(session: Session, user_id: int, *, month_ago: datetime,
+                           now: datetime) -> dict[str, int]:
+    """source -> touchpoints Rapport logged by itself (calendar, ...) in the month."""
+    return {source: count for source, count in session.execute(
+        select(Touchpoint.source, func.count())
+        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
+               Touchpoint.happened_at <= now, Touchpoint.source.in_(AUTOMATIC_SOURCES))
+        .group_by(Touchpoint.source))}
 
 
 def nudge_outcomes(session: Session, user_id: int

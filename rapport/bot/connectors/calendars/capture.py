@@ -201,9 +201,10 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
 
 def _is_ours(session: Session, touchpoint_id: int) -> bool:
     # Only touchpoints the calendar wrote are ever moved or deleted: a typed one is the
-    # person's own record.
-    return session.scalar(select(Touchpoint.source).where(Touchpoint.id == touchpoint_id)) \
-        == SOURCE
+    # person's own record, and so is a calendar one they gave a summary (`edit t7: ...`).
+    row = session.execute(select(Touchpoint.source, Touchpoint.summary)
+                          .where(Touchpoint.id == touchpoint_id)).first()
+    return row is not None and row.source == SOURCE and not row.summary
 
 
 def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:

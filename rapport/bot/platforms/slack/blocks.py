@@ -36,7 +36,7 @@ from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
 from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
-from rapport.bot.core.stats import UserStats
+from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
     ConfirmView,
@@ -404,9 +404,11 @@ def stats_blocks(stats: UserStats) -> list[Block]:
     if stats.acted_on_rate_with_draft is not None:
         drafts += (f"\nNudges acted on: {percent(stats.acted_on_rate_with_draft)} with a draft, "
                    f"{percent(stats.acted_on_rate_without_draft)} without")
+    automatic = automatic_note(stats)
     fields = [
         MarkdownTextObject(text=f"*Conversations*\n{stats.touchpoints_week} this week · "
-                                f"{stats.touchpoints_month} this month"),
+                                f"{stats.touchpoints_month} this month"
+                                + (f" ({automatic})" if automatic else "")),
         MarkdownTextObject(text=f"*Nudges*\n{nudges}"),
         MarkdownTextObject(text=f"*Health*\n{health}"),
         MarkdownTextObject(text=f"*Drafts*\n{drafts}"),

@@ -18,7 +18,7 @@ from botbuilder.schema import Attachment
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
-from rapport.bot.core.stats import UserStats
+from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
 from rapport.scheduler import wording
@@ -276,9 +276,10 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
     def percent(share: float | None) -> str:
         return "n/a" if share is None else f"{share:.0%}"
 
+    automatic = automatic_note(stats)
     facts = [
         ("Conversations", f"{stats.touchpoints_week} this week, {stats.touchpoints_month} "
-                          "in 30 days"),
+                          "in 30 days" + (f" ({automatic})" if automatic else "")),
         ("Nudges acted on", f"{stats.nudges_acted_on} ({percent(stats.acted_on_rate)} "
                             "within 48 h)"),
         ("Snoozed / dismissed / ignored", f"{stats.nudges_snoozed} / {stats.nudges_dismissed}"
