@@ -55,14 +55,25 @@ class SuggestionItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonButton:
+    """A person a message is about (a meeting brief), shown with Show and Snooze buttons that
+    act on that contact like a person card's."""
+
+    contact_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A nudge, a digest of several, or a plain summary text (with open suggestions)."""
+    """A nudge, a digest of several, or a plain summary text (with open suggestions, or the
+    people of a meeting brief)."""
 
     recipient: Recipient
     kind: MessageKind
     items: tuple[NudgeItem, ...] = ()
     text: str = ""
     suggestions: tuple[SuggestionItem, ...] = ()
+    people: tuple[PersonButton, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

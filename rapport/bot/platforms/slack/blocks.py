@@ -52,7 +52,12 @@ from rapport.bot.core.views import (
 )
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import percent
-from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, SuggestionItem
+from rapport.scheduler.messenger import (
+    NudgeItem,
+    OutgoingMessage,
+    PersonButton,
+    SuggestionItem,
+)
 
 # Slack's published limits (Block Kit reference).
 MAX_MESSAGE_BLOCKS = 50
@@ -82,6 +87,8 @@ SUGGESTION_ACTIONS: dict[str, SuggestionAnswer] = {
     ACTION_SUGGESTION_ACCEPT: "accept", ACTION_SUGGESTION_KEEP: "keep",
     ACTION_SUGGESTION_SILENCE: "silence"}
 SUGGESTION_BLOCK_PREFIX = "suggestion_"
+# A brief names at most this many people with buttons (a meeting with more is a crowd).
+MAX_BRIEF_PEOPLE = 5
 # A person card's buttons (value: the contact id) and the row button on Home's people list.
 ACTION_PERSON_LOG = "person_log"
 ACTION_PERSON_NOTE = "person_note"
@@ -230,10 +237,25 @@ def suggestion_blocks(items: Sequence[SuggestionItem]) -> list[Block]:
     return blocks
 
 
+def brief_person_actions(people: Sequence[PersonButton]) -> list[Block]:
+    """A meeting brief's buttons, per person: Show (their card) and Snooze 1 week (their
+    nudges: you are about to talk), the same actions as the person card's."""
+    blocks: list[Block] = []
+    for person in people[:MAX_BRIEF_PEOPLE]:
+        value, first = str(person.contact_id), person.name.split()[0] if person.name else "them"
+        blocks.append(ActionsBlock(block_id=f"brief_person_{person.contact_id}", elements=[
+            ButtonElement(text=clip(f"Show {first}", 75), action_id=ACTION_PERSON_OPEN,
+                          value=value),
+            ButtonElement(text=clip(f"Snooze {first} 1 week", 75),
+                          action_id=ACTION_PERSON_SNOOZE, value=value)]))
+    return blocks
+
+
 def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
-    """Fallback text and blocks for a proactive nudge, digest or summary."""
+    """Fallback text and blocks for a proactive nudge, digest or summary (or brief)."""
     if message.kind == "summary" or not message.items:
-        blocks = text_sections(message.text) + suggestion_blocks(message.suggestions)
+        blocks = text_sections(message.text) + suggestion_blocks(message.suggestions) \
+            + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
         heading = f"{len(message.items)} people to reach out to"

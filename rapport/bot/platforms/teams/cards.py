@@ -22,7 +22,7 @@ from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
 from rapport.scheduler import wording
-from rapport.scheduler.messenger import NudgeItem, SuggestionItem
+from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -31,6 +31,8 @@ DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
 IMPORT = "import"
 PERSON = "person"
+# A brief names at most this many people with buttons.
+MAX_BRIEF_PEOPLE = 5
 # A person card's inputs (one card per person, so the ids need no suffix).
 PERSON_LOG_KIND = "person_log_kind"
 PERSON_LOG_DAY = "person_log_day"
@@ -167,6 +169,19 @@ def help_card(text: str, privacy: str) -> dict[str, Any]:
 def outcome_card(text: str) -> dict[str, Any]:
     """The card that replaces a nudge after its last action: what happened, no buttons."""
     return _card([_text(text, color="Good")])
+
+
+def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
+    """A meeting brief: its lines, then per person Show (their card) and Snooze 1 week (their
+    nudges), the same actions as the person card's."""
+    body = [_text(line, spacing="Small") for line in text.splitlines() if line.strip()]
+    for person in people[:MAX_BRIEF_PEOPLE]:
+        first = person.name.split()[0] if person.name else "them"
+        data = {"rapport": PERSON, "contact_id": person.contact_id}
+        body.append({"type": "ActionSet", "actions": [
+            _execute(f"Show {first}", {**data, "verb": "person_show"}),
+            _execute(f"Snooze {first} 1 week", {**data, "verb": "person_snooze"})]})
+    return _card(body)
 
 
 def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
