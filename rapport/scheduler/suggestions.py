@@ -67,6 +67,9 @@ DAYS_GAP = 0.35
 COFFEE_MIN_NOTES = 2
 COFFEE_WAIT = timedelta(days=30)
 MET_WITHIN = timedelta(days=30)  # "this month"
+# How long a meeting with someone who is not a contact is remembered (rapport.storage.models.
+# MetAttendee): the 30 days counted plus a little, so a meeting moved back still counts.
+MET_KEEP = timedelta(days=45)
 MET_MIN_MEETINGS = 2
 MAX_OPEN = 3
 CHECK_EVERY = timedelta(days=1)

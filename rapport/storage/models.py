@@ -472,13 +472,13 @@ class MetAttendee(Base):
     """Someone met in a calendar meeting who is not one of the user's contacts: only the
     email, the display name the calendar gives, the event's key and its times, so Rapport can
     count meetings and offer to add the person (rapport.scheduler.suggestions). Pruned after
-    PRUNE_MET_AFTER, deleted by `disconnect calendar` and `forget me`."""
+    MET_KEEP (rapport.scheduler.suggestions), deleted by `disconnect calendar` and `forget me`."""
 
     __tablename__ = "met_attendees"
     __table_args__ = (
         UniqueConstraint("connection_id", "event_id", "email"),
         Index("ix_met_attendees_user_id_email", "user_id", "email"),
-        Index("ix_met_attendees_connection_id_start_at", "connection_id", "start_at"),
+        Index("ix_met_attendees_start_at", "start_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -12,9 +12,11 @@ from sqlalchemy import select, update
 
 from rapport.bot.core.views import SuggestionsView
 from rapport.scheduler import suggestions as rules
+from rapport.scheduler.retention import apply_retention
 from rapport.storage.models import Contact, MetAttendee, Suggestion, Touchpoint
 from tests.conftest import console_user
 from tests.connectors.helpers import connected
+from tests.connectors.seed import seed_met_twice
 from tests.fakes.calendar_fixtures import CalendarApp
 from tests.fakes.calendar_store import FakeAttendee
 
@@ -251,3 +253,16 @@ async def test_met_rows_are_pruned_after_a_month_and_a_half(calendar_app: Calend
     app.clock.advance(days=46)
     await _sync(app)
     assert await _met(app) == []
+
+
+async def test_the_retention_job_prunes_people_met_of_a_paused_calendar(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    # A calendar that no longer syncs (paused) keeps its rows until the retention job runs.
+    workspace_id, user_id = await app.user("casey")
+    await seed_met_twice(app.runtime.sessions, user_id, workspace_id, THU_14)
+    assert len(await _met(app)) == 2
+    report = await apply_retention(app.runtime.sessions, THU_14 + timedelta(days=30))
+    assert report.met_pruned == 0 and len(await _met(app)) == 2
+    report = await apply_retention(app.runtime.sessions, THU_14 + timedelta(days=46))
+    assert report.met_pruned == 2 and await _met(app) == []

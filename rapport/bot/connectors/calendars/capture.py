@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.calendars.events import CalendarEvent
 from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint, record_touchpoint
 from rapport.scheduler import planner
+from rapport.scheduler.suggestions import MET_KEEP
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
@@ -34,10 +35,9 @@ from rapport.storage.models import (
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
-# How long Rapport remembers meeting someone who is not a contact: the offer to add them
-# counts the last 30 days (rapport.scheduler.suggestions.MET_WITHIN); a little more is kept
-# so a meeting moved back a few days still counts, then the rows are deleted.
-PRUNE_MET_AFTER = timedelta(days=45)
+# How long Rapport remembers meeting someone who is not a contact (the retention job prunes
+# paused and revoked connections too).
+PRUNE_MET_AFTER = MET_KEEP
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,8 +49,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("met_attendees") as batch:
         batch.create_index("ix_met_attendees_user_id_email", ["user_id", "email"], unique=False)
-        batch.create_index("ix_met_attendees_connection_id_start_at",
-                           ["connection_id", "start_at"], unique=False)
+        batch.create_index("ix_met_attendees_start_at", ["start_at"], unique=False)
     with op.batch_alter_table("connections") as batch:
         batch.add_column(sa.Column("account_email", sa.String(length=320), nullable=True))
     with op.batch_alter_table("suggestions") as batch:
@@ -67,6 +66,6 @@ def downgrade() -> None:
     with op.batch_alter_table("connections") as batch:
         batch.drop_column("account_email")
     with op.batch_alter_table("met_attendees") as batch:
-        batch.drop_index("ix_met_attendees_connection_id_start_at")
+        batch.drop_index("ix_met_attendees_start_at")
         batch.drop_index("ix_met_attendees_user_id_email")
     op.drop_table("met_attendees")
