@@ -74,8 +74,8 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
     """Clear touchpoint summaries and delete notes older than each workspace's retention;
     delete meetings with people who are not contacts older than MET_KEEP."""
     report = RetentionReport()
-    # People met who are not contacts are kept MET_KEEP, whatever the workspace says (the
-    # calendar sync prunes its own connection too; this covers paused and revoked ones).
+    # People met who are not contacts are kept MET_KEEP, whatever the workspace says (one
+    # index range here rather than a statement in every calendar sync).
     async with sessions() as session, session.begin():
         met = delete(MetAttendee).where(MetAttendee.start_at < now - MET_KEEP)
         if workspace_id is not None:

@@ -244,21 +244,9 @@ async def test_forget_me_deletes_people_met(calendar_app: CalendarApp) -> None:
     assert await _met(app) == []
 
 
-async def test_met_rows_are_pruned_after_a_month_and_a_half(calendar_app: CalendarApp) -> None:
+async def test_the_retention_job_prunes_people_met_after_45_days(calendar_app: CalendarApp
+                                                                 ) -> None:
     app = calendar_app
-    calendar = await connected(app, "google")
-    calendar.add(start=THU_14, attendees=[SAM])
-    await app.sync.run_once()
-    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")]
-    app.clock.advance(days=46)
-    await _sync(app)
-    assert await _met(app) == []
-
-
-async def test_the_retention_job_prunes_people_met_of_a_paused_calendar(
-        calendar_app: CalendarApp) -> None:
-    app = calendar_app
-    # A calendar that no longer syncs (paused) keeps its rows until the retention job runs.
     workspace_id, user_id = await app.user("casey")
     await seed_met_twice(app.runtime.sessions, user_id, workspace_id, THU_14)
     assert len(await _met(app)) == 2

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.calendars.events import CalendarEvent
 from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint, record_touchpoint
 from rapport.scheduler import planner
-from rapport.scheduler.suggestions import MET_KEEP
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
@@ -35,9 +34,6 @@ from rapport.storage.models import (
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
-# How long Rapport remembers meeting someone who is not a contact (the retention job prunes
-# paused and revoked connections too).
-PRUNE_MET_AFTER = MET_KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,12 +308,6 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
          for row in rows for contact_id in contacts[row.email]])
     session.execute(delete(m).where(m.id.in_([row.id for row in rows])))
     return len(events)
-
-
-def prune_met(session: Session, connection_id: int, now: datetime) -> None:
-    """Forget meetings with non-contacts older than PRUNE_MET_AFTER (one index range)."""
-    session.execute(delete(MetAttendee).where(MetAttendee.connection_id == connection_id,
-                                              MetAttendee.start_at < now - PRUNE_MET_AFTER))
 
 
 def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
