@@ -45,16 +45,35 @@ class SuggestionItem:
     # How the kind is named in "stop suggestions about ..." (rapport.scheduler.suggestions).
     kind_label: str
 
+    @property
+    def labels(self) -> tuple[str, str, str]:
+        """The three answers' button labels: an offer to add someone met says Add / Not now /
+        Never (that person only); a change to the plan says change it / keep / stop."""
+        if self.kind == "add_person":  # rapport.scheduler.suggestions.ADD_PERSON
+            return ("Add", "Not now", "Never")
+        return ("Yes, change it", "Keep as it is", "Stop suggesting this")
+
+
+@dataclass(frozen=True, slots=True)
+class PersonButton:
+    """A person a message is about (a meeting brief), shown with Show and Snooze buttons that
+    act on that contact like a person card's."""
+
+    contact_id: int
+    name: str
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """A nudge, a digest of several, or a plain summary text (with open suggestions)."""
+    """A nudge, a digest of several, or a plain summary text (with open suggestions, or the
+    people of a meeting brief)."""
 
     recipient: Recipient
     kind: MessageKind
     items: tuple[NudgeItem, ...] = ()
     text: str = ""
     suggestions: tuple[SuggestionItem, ...] = ()
+    people: tuple[PersonButton, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
+from rapport.scheduler.suggestions import MET_KEEP
 from rapport.storage import queries
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     Draft,
+    MetAttendee,
     Note,
     Nudge,
     Touchpoint,
@@ -49,6 +51,7 @@ class RetentionReport:
     summaries_cleared: int = 0
     notes_deleted: int = 0
     contexts_cleared: int = 0
+    met_pruned: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -79,8 +82,17 @@ async def set_retention(sessions: async_sessionmaker[AsyncSession], workspace_id
 
 async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datetime,
                           *, workspace_id: int | None = None) -> RetentionReport:
-    """Clear touchpoint summaries and delete notes older than each workspace's retention."""
+    """Clear touchpoint summaries and delete notes older than each workspace's retention;
+    delete meetings with people who are not contacts older than MET_KEEP."""
     report = RetentionReport()
+    # People met who are not contacts are kept MET_KEEP, whatever the workspace says (one
+    # index range here rather than a statement in every calendar sync).
+    async with sessions() as session, session.begin():
+        met = delete(MetAttendee).where(MetAttendee.start_at < now - MET_KEEP)
+        if workspace_id is not None:
+            met = met.where(MetAttendee.workspace_id == workspace_id)
+        pruned = await session.execute(met.execution_options(synchronize_session=False))
+        report.met_pruned = pruned.rowcount or 0  # type: ignore[attr-defined]
     async with sessions() as session:
         query = select(Workspace.id, Workspace.retention_months).where(
             Workspace.retention_months.is_not(None), Workspace.retention_months > 0)

@@ -11,13 +11,19 @@ When and how often (docs/goals.md says the same):
 - a rule waits for fresh evidence after the person answered it about the same person (or the
   same window), never repeats one still open, and never runs again once silenced;
 - open suggestions nobody answered expire after 30 days.
+The "add person" rule (people met in calendar meetings who are not contacts) is per person:
+offered once per person; "Not now" (keep) or no answer waits for two new meetings after it;
+"Never" (silence) is never offered again for that person alone; `suggestions off met` turns the
+whole kind off.
 They surface in `suggestions`, after `stats`, in Slack's App Home and Teams' stats card, and in
 the weekly summary (with buttons on Slack and Teams).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,13 +40,16 @@ from rapport.storage.uow import Database
 logger = logging.getLogger(__name__)
 
 PUT_OFF, MORE_OFTEN, WINDOW, DAYS, COFFEE = "put_off", "more_often", "window", "days", "coffee"
-KINDS = (PUT_OFF, MORE_OFTEN, WINDOW, DAYS, COFFEE)
+ADD_PERSON = "add_person"
+KINDS = (PUT_OFF, MORE_OFTEN, WINDOW, DAYS, COFFEE, ADD_PERSON)
 # How the person names a kind (`suggestions on window`) and how Rapport describes it.
 KIND_LABELS = {PUT_OFF: "put-off people", MORE_OFTEN: "more often than planned",
-               WINDOW: "delivery window", DAYS: "nudge days", COFFEE: "notes waiting"}
+               WINDOW: "delivery window", DAYS: "nudge days", COFFEE: "notes waiting",
+               ADD_PERSON: "people you met"}
 KIND_WORDS = {"put-off": PUT_OFF, "putoff": PUT_OFF, "put_off": PUT_OFF, "more-often": MORE_OFTEN,
               "more_often": MORE_OFTEN, "often": MORE_OFTEN, "window": WINDOW, "hours": WINDOW,
-              "days": DAYS, "coffee": COFFEE, "notes": COFFEE}
+              "days": DAYS, "coffee": COFFEE, "notes": COFFEE, "met": ADD_PERSON,
+              "people-met": ADD_PERSON, "attendees": ADD_PERSON, "add-person": ADD_PERSON}
 
 OPEN, ACCEPTED, KEPT, SILENCED, EXPIRED = "open", "accepted", "kept", "silenced", "expired"
 
@@ -57,6 +66,11 @@ DAY_MIN_NUDGES = 4
 DAYS_GAP = 0.35
 COFFEE_MIN_NOTES = 2
 COFFEE_WAIT = timedelta(days=30)
+MET_WITHIN = timedelta(days=30)  # "this month"
+# How long a meeting with someone who is not a contact is remembered (rapport.storage.models.
+# MetAttendee): the 30 days counted plus a little, so a meeting moved back still counts.
+MET_KEEP = timedelta(days=45)
+MET_MIN_MEETINGS = 2
 MAX_OPEN = 3
 CHECK_EVERY = timedelta(days=1)
 EXPIRE_AFTER = timedelta(days=30)
@@ -82,6 +96,8 @@ class Proposal:
     # What the proposal replaces (a cadence, a window start, a days mask): an answer that comes
     # after it changed by other means finds the suggestion out of date.
     current_value: int | None = None
+    # An "add person" offer: (email, name, company or None).
+    attendee: tuple[str, str, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +148,16 @@ class History:
     answered: dict[tuple[str, int | None], datetime] = field(default_factory=dict)
     open: set[tuple[str, int | None]] = field(default_factory=set)
     silenced: frozenset[str] = frozenset()
+    open_count: int = 0
+    # Meetings with people who are not contacts (last MET_WITHIN), and what the user's
+    # contacts tell about them: known addresses, the company of each email domain.
+    met: list[queries.MetRow] = field(default_factory=list)
+    contact_emails: frozenset[str] = frozenset()
+    companies: dict[str, str] = field(default_factory=dict)
+    # Per attendee email: offers open, offers silenced ("Never"), the last answer or expiry.
+    attendee_open: set[str] = field(default_factory=set)
+    attendee_never: set[str] = field(default_factory=set)
+    attendee_answered: dict[str, datetime] = field(default_factory=dict)
 
 
 def first(name: str) -> str:
@@ -341,13 +367,62 @@ def coffee(history: History) -> Iterable[Proposal]:
                   "Plan a coffee?"))
 
 
+# ---------------------------------------------------------------------- add a person met
+_NAME_PARTS = re.compile(r"[._-]+")
+
+
+def name_from_email(email: str) -> str:
+    """'sam.lee@globex.com' -> 'Sam Lee'; the address itself when its local part is not
+    a first and last name."""
+    parts = [part for part in _NAME_PARTS.split(email.split("@", 1)[0]) if part]
+    if 2 <= len(parts) <= 3 and all(part.isalpha() for part in parts):
+        return " ".join(part.capitalize() for part in parts)
+    return email
+
+
+def times_word(count: int) -> str:
+    return "twice" if count == 2 else f"{number_word(count)} times"
+
+
+def add_person(history: History) -> Iterable[Proposal]:
+    """Someone who is not a contact, met in at least two meetings in the last 30 days (ended,
+    not declined, not cancelled; each instance of a series counts): offer to add them once.
+    After "Not now" or no answer, only meetings after that count."""
+    if ADD_PERSON in history.silenced:
+        return
+    by_email: dict[str, list[queries.MetRow]] = defaultdict(list)
+    start = history.now - MET_WITHIN
+    for row in history.met:
+        if row.start_at >= start and row.email not in history.contact_emails:
+            by_email[row.email].append(row)
+    candidates = []
+    for email, rows in by_email.items():
+        if email in history.attendee_never or email in history.attendee_open:
+            continue
+        since = history.attendee_answered.get(email)
+        # One meeting in two calendars (Google and Microsoft) is still one meeting.
+        meetings = sorted({row.start_at for row in rows if since is None or row.start_at > since})
+        if len(meetings) >= MET_MIN_MEETINGS:
+            candidates.append((-len(meetings), -meetings[-1].timestamp(), email, rows, meetings))
+    for _count, _latest, email, rows, meetings in sorted(candidates):
+        named = [row.display_name for row in rows if row.display_name]
+        name = named[-1] if named else name_from_email(email)
+        company = history.companies.get(email.rsplit("@", 1)[-1])
+        who = f"{name} ({company})" if company else name
+        digest = hashlib.sha256(email.encode()).hexdigest()[:24]
+        yield Proposal(
+            kind=ADD_PERSON, attendee=(email, name, company),
+            dedupe_key=f"{ADD_PERSON}:{digest}:{meetings[-1]:%Y%m%d%H%M}",
+            text=f"You met {who} {times_word(len(meetings))} this month. Add to your people?")
+
+
 RULES: tuple[Callable[[History], Iterable[Proposal]], ...] = (
-    put_off, more_often, coffee, better_window, better_days)
+    put_off, more_often, coffee, add_person, better_window, better_days)
 
 
 def propose(history: History) -> Proposal | None:
     """The first proposal of the rules, in their order; None when nothing is worth saying."""
-    if len(history.open) >= MAX_OPEN:
+    if max(len(history.open), history.open_count) >= MAX_OPEN:
         return None
     for rule in RULES:
         for proposal in rule(history):
@@ -383,10 +458,42 @@ def load_history(session: Session, user: queries.SuggestionUser, now: datetime) 
         key = (row.kind, row.contact_id)
         if row.status == OPEN:
             history.open.add(key)
+            history.open_count += 1
         elif row.answered_at is not None and row.status in (ACCEPTED, KEPT, SILENCED):
             history.answered[key] = max(history.answered.get(key, row.answered_at),
                                         row.answered_at)
+        if row.attendee_email is not None:
+            _attendee_history(history, row)
+    if ADD_PERSON not in history.silenced:
+        history.met = queries.met_for_rules(session, user.user_id, now - MET_WITHIN, now)
+    if history.met:
+        domains: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        emails = set()
+        for email, company in queries.contact_emails_and_companies(session, user.user_id):
+            address = (email or "").strip().lower()
+            emails.add(address)
+            if company and "@" in address:
+                domains[address.rsplit("@", 1)[-1]][company] += 1
+        emails |= queries.own_calendar_addresses(session, user.user_id)
+        history.contact_emails = frozenset(emails)
+        # A domain's company is the one most of the user's contacts there work for.
+        history.companies = {domain: max(names, key=lambda name: (names[name], name))
+                             for domain, names in domains.items()}
     return history
+
+
+def _attendee_history(history: History, row: queries.SuggestionHistoryRow) -> None:
+    email = row.attendee_email
+    assert email is not None
+    if row.status == OPEN:
+        history.attendee_open.add(email)
+    elif row.status == SILENCED:
+        history.attendee_never.add(email)
+    else:  # accepted (then forgotten), kept, expired: only newer meetings count
+        moment = row.answered_at or row.created_at
+        if moment is not None:
+            history.attendee_answered[email] = max(
+                history.attendee_answered.get(email, moment), moment)
 
 
 def evaluate_user(session: Session, user: queries.SuggestionUser, now: datetime
@@ -405,7 +512,7 @@ def evaluate_user(session: Session, user: queries.SuggestionUser, now: datetime
         proposed_window_start=proposal.window[0] if proposal.window else None,
         proposed_window_end=proposal.window[1] if proposal.window else None,
         proposed_working_days=proposal.working_days, current_value=proposal.current_value,
-        now=now)
+        now=now, attendee=proposal.attendee)
     return proposal
 
 

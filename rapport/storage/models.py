@@ -392,6 +392,9 @@ class CalendarConnection(Base):
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     paused_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The calendar owner's own address, as the provider marks it (Google's `self`, Graph's
+    # organizer of a meeting the user organised): never offered as someone they met.
+    account_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -537,6 +540,31 @@ class CapturedChat(Base):
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class MetAttendee(Base):
+    """Someone met in a calendar meeting who is not one of the user's contacts: only the
+    email, the display name the calendar gives, the event's key and its times, so Rapport can
+    count meetings and offer to add the person (rapport.scheduler.suggestions). Pruned after
+    MET_KEEP (rapport.scheduler.suggestions), deleted by `disconnect calendar` and `forget me`."""
+
+    __tablename__ = "met_attendees"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "event_id", "email"),
+        Index("ix_met_attendees_user_id_email", "user_id", "email"),
+        Index("ix_met_attendees_start_at", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(1024))
+    series_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    email: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Tag(Base):
     """A user's group of contacts ("clients", "team"), with an optional cadence goal."""
 
@@ -595,6 +623,11 @@ class Suggestion(Base):
     proposed_window_end: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     proposed_working_days: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
     current_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # An "add person" offer: the attendee met (lower-cased email, name, company if known).
+    # Kept after a "Never" so that this person, and only this person, is never offered again.
+    attendee_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    attendee_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attendee_company: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
+    AUTOMATIC_SOURCES,
     OPEN_NUDGE_STATUSES,
     Base,
+    CalendarConnection,
     CapturedChat,
     CapturedEvent,
     ChatGrant,
@@ -40,6 +42,7 @@ from rapport.storage.models import (
     ConversationRef,
     Draft,
     ImportantDate,
+    MetAttendee,
     Note,
     Nudge,
     NudgeStatus,
@@ -730,6 +733,16 @@ def touch_counts(session: Session, user_id: int, *, week_ago: datetime, month_ag
                Touchpoint.happened_at <= now)).one()
 
 
+def automatic_touch_counts(session: Session, user_id: int, *, month_ago: datetime,
+                           now: datetime) -> dict[str, int]:
+    """source -> touchpoints Rapport logged by itself (calendar, ...) in the month."""
+    return {source: count for source, count in session.execute(
+        select(Touchpoint.source, func.count())
+        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= month_ago,
+               Touchpoint.happened_at <= now, Touchpoint.source.in_(AUTOMATIC_SOURCES))
+        .group_by(Touchpoint.source))}
+
+
 def nudge_outcomes(session: Session, user_id: int
                    ) -> list[tuple[str, int, datetime | None, datetime | None]]:
     """(status, snooze_count, delivered_at, acted_at) of every nudge of the user."""
@@ -1132,9 +1145,10 @@ def silenced_kinds(value: str | None) -> tuple[str, ...]:
 
 def users_due_for_suggestions(session: Session, checked_before: datetime, limit: int,
                               after_id: int = 0) -> list[SuggestionUser]:
-    """Active users not looked at since `checked_before` who have people, by id after
-    `after_id`."""
-    has_people = select(Contact.id).where(Contact.user_id == User.id).exists()
+    """Active users not looked at since `checked_before` who have people (or met someone
+    in a calendar meeting), by id after `after_id`."""
+    has_people = or_(select(Contact.id).where(Contact.user_id == User.id).exists(),
+                     select(MetAttendee.id).where(MetAttendee.user_id == User.id).exists())
     return [SuggestionUser(uid, wid, tz, start, end, days, silenced_kinds(silenced), checked)
             for uid, wid, tz, start, end, days, silenced, checked in session.execute(
                 select(User.id, User.workspace_id, User.tz, User.window_start_minute,
@@ -1203,25 +1217,75 @@ class SuggestionHistoryRow:
     contact_id: int | None
     status: str
     answered_at: datetime | None
+    attendee_email: str | None = None
+    created_at: datetime | None = None
 
 
 def suggestion_history(session: Session, user_id: int) -> list[SuggestionHistoryRow]:
     return [SuggestionHistoryRow(*row) for row in session.execute(
         select(Suggestion.kind, Suggestion.contact_id, Suggestion.status,
-               Suggestion.answered_at).where(Suggestion.user_id == user_id))]
+               Suggestion.answered_at, Suggestion.attendee_email, Suggestion.created_at)
+        .where(Suggestion.user_id == user_id))]
 
 
 def insert_suggestion(session: Session, *, workspace_id: int, user_id: int,
                       contact_id: int | None, kind: str, text: str, dedupe_key: str,
                       proposed_days: int | None, proposed_window_start: int | None,
                       proposed_window_end: int | None, proposed_working_days: int | None,
-                      current_value: int | None, now: datetime) -> int:
+                      current_value: int | None, now: datetime,
+                      attendee: tuple[str, str, str | None] | None = None) -> int:
+    """A new open suggestion; `attendee` is (email, name, company) of an "add person" one."""
+    email, name, company = attendee if attendee is not None else (None, None, None)
     return session.execute(insert(Suggestion).values(
         workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, kind=kind,
         text=text[:500], dedupe_key=dedupe_key[:120], proposed_days=proposed_days,
         proposed_window_start=proposed_window_start, proposed_window_end=proposed_window_end,
         proposed_working_days=proposed_working_days, current_value=current_value,
+        attendee_email=email, attendee_name=name[:200] if name else None,
+        attendee_company=company[:200] if company else None,
         status="open", created_at=now).returning(Suggestion.id)).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class MetRow:
+    """One meeting with someone who is not a contact (rapport.storage.models.MetAttendee)."""
+
+    email: str
+    display_name: str | None
+    start_at: datetime
+
+
+def met_for_rules(session: Session, user_id: int, since: datetime, now: datetime
+                  ) -> list[MetRow]:
+    """Meetings with non-contacts that started after `since` and have ended, oldest first."""
+    m = MetAttendee
+    return [MetRow(*row) for row in session.execute(
+        select(m.email, m.display_name, m.start_at)
+        .where(m.user_id == user_id, m.start_at >= since, m.end_at <= now)
+        .order_by(m.start_at, m.id))]
+
+
+def own_calendar_addresses(session: Session, user_id: int) -> set[str]:
+    """The user's own addresses, as their connected calendars mark them."""
+    return {email for email in session.scalars(select(CalendarConnection.account_email).where(
+        CalendarConnection.user_id == user_id, CalendarConnection.account_email.is_not(None)))
+        if email}
+
+
+def contact_emails_and_companies(session: Session, user_id: int
+                                 ) -> list[tuple[str, str | None]]:
+    """(email, company) of the user's contacts that have an email."""
+    return _rows(session.execute(select(Contact.email, Contact.company).where(
+        Contact.user_id == user_id, Contact.email.is_not(None))))
+
+
+def delete_attendee_offers(session: Session, user_id: int) -> None:
+    """`disconnect calendar`: "add person" offers go with the meetings they came from, except
+    an accepted one (that person is a contact now) and a "Never", which keeps that address
+    from being offered again."""
+    session.execute(delete(Suggestion).where(
+        Suggestion.user_id == user_id, Suggestion.attendee_email.is_not(None),
+        Suggestion.status.not_in(("accepted", "silenced"))))
 
 
 def expire_old_suggestions(session: Session, user_id: int, before: datetime) -> None:
@@ -1246,12 +1310,17 @@ class SuggestionRow:
     proposed_working_days: int | None
     current_value: int | None
     contact_name: str | None
+    attendee_email: str | None = None
+    attendee_name: str | None = None
+    attendee_company: str | None = None
 
 
 _SUGGESTION_COLUMNS = (Suggestion.id, Suggestion.kind, Suggestion.contact_id, Suggestion.text,
                        Suggestion.status, Suggestion.proposed_days,
                        Suggestion.proposed_window_start, Suggestion.proposed_window_end,
-                       Suggestion.proposed_working_days, Suggestion.current_value, Contact.name)
+                       Suggestion.proposed_working_days, Suggestion.current_value, Contact.name,
+                       Suggestion.attendee_email, Suggestion.attendee_name,
+                       Suggestion.attendee_company)
 
 
 def suggestion_of_user(session: Session, user_id: int, workspace_id: int, suggestion_id: int

@@ -26,6 +26,7 @@ from rapport.storage.models import (
     Contact,
     ConversationRef,
     ImportantDate,
+    MetAttendee,
     Nudge,
     OAuthState,
 )
@@ -42,12 +43,14 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                "connections": "calendar_connections", "captured_events": "calendar_meetings",
                "oauth_states": "calendar_consents_pending", "undo_entries": "undo_history",
                # Slack DM capture (issue 16): whether it is on (never the token), days logged.
-               "chat_grants": "chat_capture", "captured_chats": "chat_days_logged"}
+               "chat_grants": "chat_capture", "captured_chats": "chat_days_logged",
+               "met_attendees": "calendar_people_met"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
                             now: datetime) -> None:
-    """A connected calendar, a meeting with Dana logged from it, and a pending consent."""
+    """A connected calendar, a meeting with Dana logged from it (with someone who is not a
+    contact), and a pending consent."""
     workspace_id, user_id = ctx_ids
     connection = CalendarConnection(
         workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
@@ -69,6 +72,11 @@ async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dan
                                       logged_at=now))
     await seed.add_all(session, CapturedAttendee(captured_event_id=meeting.id,
                                                  contact_id=dana.id))
+    # Someone met who is not a contact (kept to offer adding them).
+    await seed.add_all(session, MetAttendee(
+        connection_id=connection.id, workspace_id=workspace_id, user_id=user_id,
+        event_id=f"evt{user_id}", email="pat@initech.com", display_name="Pat Kim",
+        start_at=now, end_at=now))
 
 
 async def _history(rapport: Rapport, clock: Clock, name: str) -> int:

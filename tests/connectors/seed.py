@@ -94,3 +94,40 @@ async def seed_calendars(engine: AsyncEngine, fake: FakeGoogle | FakeMicrosoft,
         await connection.execute(insert(CalendarConnection), rows)
     return Seeded(users=users, events=users * (events_per_user + upcoming_per_user),
                   expected_touchpoints=expected, accounts=accounts, access_tokens=tokens)
+
+
+async def seed_met_twice(sessions: object, user_id: int, workspace_id: int, now: datetime,
+                         email: str = "sam.lee@globex.com", name: str = "Sam Lee") -> None:
+    """A Google connection whose sync met `email` (not a contact) in two meetings last week,
+    as rapport.bot.connectors.calendars.capture stores them; for platform tests of the
+    "add person" offer that need no calendar fake."""
+    from rapport.storage.models import MetAttendee
+
+    async with sessions() as session, session.begin():  # type: ignore[operator]
+        connection = (await session.execute(insert(CalendarConnection).values(
+            workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
+            connected_at=now, updated_at=now).returning(CalendarConnection.id))).scalar_one()
+        await session.execute(insert(MetAttendee), [dict(
+            connection_id=connection, workspace_id=workspace_id, user_id=user_id,
+            event_id=f"evt{day}", email=email, display_name=name,
+            start_at=now - timedelta(days=day), end_at=now - timedelta(days=day, minutes=-30))
+            for day in (3, 5)])
+
+
+async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contact_id: int,
+                       start: datetime) -> None:
+    """A connected calendar holding one upcoming meeting with `contact_id`, as the sync
+    stores it; for platform tests of meeting briefs that need no calendar fake."""
+    from rapport.storage.models import CapturedAttendee, CapturedEvent
+
+    async with sessions() as session, session.begin():  # type: ignore[operator]
+        connection = (await session.execute(insert(CalendarConnection).values(
+            workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
+            connected_at=start, updated_at=start).returning(CalendarConnection.id))
+        ).scalar_one()
+        event = (await session.execute(insert(CapturedEvent).values(
+            connection_id=connection, workspace_id=workspace_id, user_id=user_id,
+            event_id="upcoming", start_at=start, end_at=start + timedelta(minutes=30),
+            updated_at=start).returning(CapturedEvent.id))).scalar_one()
+        await session.execute(insert(CapturedAttendee).values(captured_event_id=event,
+                                                              contact_id=contact_id))

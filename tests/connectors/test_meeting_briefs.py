@@ -28,7 +28,7 @@ async def _setup(app: CalendarApp, provider: str = "google") -> tuple[BriefJob, 
     await app.sync.run_once()
     told: list[str] = []
 
-    async def tell(user_id: int, text: str) -> bool:
+    async def tell(user_id: int, text: str, people: object = ()) -> bool:
         told.append(text)
         return True
 

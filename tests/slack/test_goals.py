@@ -17,6 +17,7 @@ from rapport.scheduler import suggestions as rules
 from rapport.scheduler.summary import send_weekly_summaries
 from rapport.storage.models import Contact, Suggestion, User
 from tests.conftest import MONDAY_10_UTC, Clock, snapshot
+from tests.connectors.seed import seed_met_twice
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 
 CLIENTS = ("Ana Diaz", "Ben Ng", "Cy Ode", "Di Park", "Ed Roy", "Fay Soto", "Gus Tam",
@@ -215,3 +216,37 @@ async def test_a_sensitive_person_gets_no_draft_in_slack(slack: SlackHarness,
     view = slack.fake.calls_to("views.update")[-1].response["view"]
     assert "write to Dana personally" in json.dumps(view)
     assert "draft_actions" not in json.dumps(view)
+
+
+async def test_an_offer_to_add_someone_met_is_added_with_its_button(
+        slack: SlackHarness, clock: Clock) -> None:
+    ctx = await slack.runtime.rapport.user_context(slack.actor())
+    await seed_met_twice(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, clock.now)
+    assert await rules.make_suggestions(slack.runtime.rapport.db, clock.now) == 1
+    status, body = await slack.command("suggestions")
+    assert status == 200
+    blocks = _ack(body)["blocks"]
+    async with slack.runtime.sessions() as session:
+        suggestion_id = await session.scalar(select(Suggestion.id))
+    question = next(blk for blk in blocks
+                    if blk.get("block_id") == f"suggestion_text_{suggestion_id}")
+    assert question["text"]["text"] == (f"💡 *Suggestion {suggestion_id}:* You met Sam Lee "
+                                        "twice this month. Add to your people?")
+    [actions] = [blk for blk in blocks if blk.get("block_id") == f"suggestion_{suggestion_id}"]
+    assert [e["text"]["text"] for e in actions["elements"]] == ["Add", "Not now", "Never"]
+    # Someone else's click is refused and changes nothing.
+    before = await snapshot(slack.runtime.engine)
+    await slack.interaction(slack.block_action(
+        user=SAM, action=_suggestion_action("accept", suggestion_id)))
+    await slack.until(lambda: any(p["text"] == NOT_YOURS for p in slack.sink.posts))
+    assert await snapshot(slack.runtime.engine) == before
+    # The owner's Add creates the contact with the address the calendar gave.
+    await slack.interaction(slack.block_action(
+        user=ALEX, action=_suggestion_action("accept", suggestion_id)))
+    await slack.until(lambda: any(p["text"].startswith("Added Sam Lee") for p in
+                                  slack.sink.posts))
+    async with slack.runtime.sessions() as session:
+        sam = await session.scalar(select(Contact).where(Contact.name == "Sam Lee"))
+        row = await session.scalar(select(Suggestion))
+    assert sam is not None and sam.email == "sam.lee@globex.com"
+    assert row is not None and row.status == "accepted"

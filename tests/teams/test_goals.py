@@ -14,8 +14,9 @@ from sqlalchemy import select
 from rapport.bot.platforms.teams.cards import SUGGESTION_VERBS
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.summary import send_weekly_summaries
-from rapport.storage.models import Contact, Note, Suggestion
+from rapport.storage.models import Contact, Note, Suggestion, User
 from tests.conftest import MONDAY_10_UTC, snapshot
+from tests.connectors.seed import seed_met_twice
 from tests.fakes.teams_activities import teams_card_action_invoke, teams_message_back
 from tests.teams.test_teams_bot import (  # noqa: F401 (teams is a fixture)
     FOX,
@@ -196,3 +197,45 @@ async def test_per_person_ai_control_and_tags_by_teams_message(
     [people] = teams.connector.sent_to(PERSONAL)
     assert people.text == ("Your people tagged clients:\n  Dana Scully (colleague) #clients: no "
                            "conversation logged")
+
+
+async def test_an_offer_to_add_someone_met_is_added_from_its_card(
+        teams: TeamsHarness) -> None:  # noqa: F811
+    await _install(teams)
+    assert await teams.say("help") == 201
+    async with teams.runtime.sessions() as session:
+        user = (await session.scalars(select(User).order_by(User.id))).first()
+    assert user is not None
+    await seed_met_twice(teams.runtime.sessions, user.id, user.workspace_id, teams.clock.now)
+    assert await rules.make_suggestions(teams.runtime.rapport.db, teams.clock.now) == 1
+    async with teams.runtime.sessions() as session:
+        suggestion_id = await session.scalar(select(Suggestion.id))
+    teams.connector.reset()
+    assert await teams.say("suggestions") == 201
+    [listed] = teams.connector.sent_to(PERSONAL)
+    card = _card(listed)
+    assert (f"💡 Suggestion {suggestion_id}: You met Sam Lee twice this month. Add to your "
+            "people?") in _texts(card)
+    actions = [a for a in _actions(card) if a["type"] == "Action.Execute"]
+    assert [a["title"] for a in actions] == ["Add", "Not now", "Never"]
+    accept = actions[0]
+    # Another user's click is refused with nothing changed.
+    assert await teams.say("help", **FOX) == 201
+    before = await snapshot(teams.engine)
+    status, body = await teams.post(teams_card_action_invoke(
+        accept["data"], verb="suggestion_accept", service_url=teams.url,
+        reply_to_id=listed.activity_id, **FOX))
+    assert status == 200 and body["value"] == \
+        f"I can't find suggestion {suggestion_id} among yours."
+    assert await snapshot(teams.engine) == before
+    # The owner's Add.
+    status, body = await teams.post(teams_card_action_invoke(
+        accept["data"], verb="suggestion_accept", service_url=teams.url,
+        reply_to_id=listed.activity_id))
+    assert status == 200
+    assert "Added Sam Lee" in json.dumps(body["value"], ensure_ascii=False)
+    async with teams.runtime.sessions() as session:
+        sam = await session.scalar(select(Contact).where(Contact.name == "Sam Lee"))
+        row = await session.scalar(select(Suggestion))
+    assert sam is not None and sam.email == "sam.lee@globex.com"
+    assert row is not None and row.status == "accepted"

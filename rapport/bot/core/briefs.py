@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner, wording
+from rapport.scheduler.messenger import PersonButton
 from rapport.storage import queries
 
 DATE_AHEAD = timedelta(days=7)
@@ -66,3 +67,11 @@ def meeting_brief(session: Session, user_id: int, contact_ids: Sequence[int],
     lines = [f"• {name}" + (" — " + ". ".join(parts) if parts else "") + "."
              for name, parts, _ in found]
     return f"Meeting at {at} with:\n" + "\n".join(lines)
+
+
+def brief_people(session: Session, user_id: int, contact_ids: Sequence[int]
+                 ) -> tuple[PersonButton, ...]:
+    """The user's contacts of a meeting, for the brief's Show / Snooze buttons."""
+    found = (queries.contact_state(session, user_id, contact_id) for contact_id in contact_ids)
+    return tuple(PersonButton(contact.id, contact.name) for contact in found
+                 if contact is not None)

@@ -10,6 +10,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
 from rapport.storage import queries
+from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_SOURCE
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, notes, "
                      "conversations, nudges and drafts. It cannot be undone. To go ahead, type "
                      "“forget me confirm”.")
+# A touchpoint's `source` as `export` explains it.
+LOGGED_FROM = {CALENDAR_SOURCE: "calendar", SLACK_DM_SOURCE: "Slack DMs", "command": "typed",
+               "nudge": "nudge marked done", "import": "import"}
 IMPORT_IN_CHAT = ("Import reads a file on your own computer, so it works in the console "
                   "(`rapport chat`) or with `rapport import FILE --user ...`.")
 
@@ -27,6 +31,10 @@ def export_data(turn: Turn) -> dict[str, Any]:
     [user] = tables.pop("user")
     result: dict[str, Any] = {"user": user, "exported_at": turn.now, **tables,
                               **queries.chat_capture_rows(turn.session, turn.user.user_id)}
+    for touch in result["touchpoints"]:
+        # How each conversation got here, in words: Rapport logged it, or the person did.
+        touch["automatic"] = touch["source"] in AUTOMATIC_SOURCES
+        touch["logged_from"] = LOGGED_FROM.get(touch["source"], touch["source"])
     for entry in result["undo_history"]:
         # What `undo` can still reverse, with the before-images it keeps (see journal.py).
         entry["payload"] = json.loads(entry["payload"]) if entry["payload"] else None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage import queries
+from rapport.storage.models import CALENDAR_SOURCE, SLACK_DM_SOURCE
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ ACTED_ON_WITHIN = timedelta(hours=48)
 # Draft outcomes that mean the user sent (a version of) the draft.
 USED_DRAFT_OUTCOMES = ("posted", "copied")
 TOP_OVERDUE = 3
+# Where Rapport logged a conversation by itself, as `stats` words it ("5 from your calendar").
+SOURCE_WORDS = {CALENDAR_SOURCE: "your calendar", SLACK_DM_SOURCE: "your Slack DMs"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,8 @@ class UserStats:
     mean_rewritten_share: float | None = None
     with_draft: tuple[int, int] = (0, 0)
     without_draft: tuple[int, int] = (0, 0)
+    # Of the month's conversations, those Rapport logged by itself: (source, count), by source.
+    automatic_month: tuple[tuple[str, int], ...] = ()
 
     @property
     def nudges_resolved(self) -> int:
@@ -137,6 +142,8 @@ def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserSta
     week, month, reconnected = queries.touch_counts(
         session, user_id, week_ago=now - timedelta(days=7), month_ago=now - timedelta(days=30),
         now=now)
+    automatic = queries.automatic_touch_counts(session, user_id,
+                                               month_ago=now - timedelta(days=30), now=now)
     counts = dict.fromkeys(("acted_on", "done_late", "dismissed", "snoozed", "ignored",
                             "waiting"), 0)
     drafts = queries.draft_measures(session, user_id)
@@ -178,7 +185,14 @@ def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserSta
         drafts_discarded=sum(1 for _, outcome, *_ in drafts if outcome == "discarded"),
         mean_rewritten_share=sum(rewritten) / len(rewritten) if rewritten else None,
         with_draft=(with_draft[0], with_draft[1]),
-        without_draft=(without_draft[0], without_draft[1]))
+        without_draft=(without_draft[0], without_draft[1]),
+        automatic_month=tuple(sorted(automatic.items())))
+
+
+def automatic_note(stats: UserStats) -> str:
+    """'5 from your calendar' (or '' when Rapport logged none of the month's by itself)."""
+    return ", ".join(f"{count} from {SOURCE_WORDS.get(source, source)}"
+                     for source, count in stats.automatic_month if count)
 
 
 def rewritten_share(edit_distance: int, draft_length: int | None) -> float:
@@ -194,8 +208,10 @@ def _percent(share: float | None) -> str:
 def format_stats_text(stats: UserStats) -> str:
     """The stats as plain text (console, and the fallback text on every platform)."""
     people = "person" if stats.people_reconnected_week == 1 else "people"
+    automatic = automatic_note(stats)
     lines = [f"Conversations logged: {stats.touchpoints_week} in the last 7 days "
-             f"({stats.people_reconnected_week} {people}), {stats.touchpoints_month} in 30 days."]
+             f"({stats.people_reconnected_week} {people}), {stats.touchpoints_month} in 30 days"
+             + (f" ({automatic})." if automatic else ".")]
     if stats.nudges_resolved or stats.nudges_waiting:
         late = f", {stats.nudges_done_late} done later" if stats.nudges_done_late else ""
         lines.append(

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
-from rapport.bot.core import preferences
+from rapport.bot.core import people, preferences
 from rapport.bot.core.context import Turn
 from rapport.bot.core.views import (
     Reply,
@@ -53,7 +53,10 @@ def counts(session: Session, user_id: int) -> SuggestionCounts:
                             waiting=waiting)
 
 
-def answer_hint(suggestion_id: int) -> str:
+def answer_hint(suggestion_id: int, kind: str = "") -> str:
+    if kind == rules.ADD_PERSON:
+        return (f"Reply “accept {suggestion_id}” to add them, “keep {suggestion_id}” for not "
+                f"now, or “silence {suggestion_id}” to never be asked about them again.")
     return (f"Reply “accept {suggestion_id}”, “keep {suggestion_id}” or "
             f"“silence {suggestion_id}” (no more suggestions like this).")
 
@@ -61,7 +64,7 @@ def answer_hint(suggestion_id: int) -> str:
 def item_text(entry: SuggestionItem) -> str:
     """'💡 Suggestion 3: You've put off Lee three times. Every 8 weeks instead?\n   Reply …'."""
     return (f"💡 Suggestion {entry.suggestion_id}: {entry.text}\n"
-            f"   {answer_hint(entry.suggestion_id)}")
+            f"   {answer_hint(entry.suggestion_id, entry.kind)}")
 
 
 def counts_line(numbers: SuggestionCounts) -> str:
@@ -185,6 +188,8 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     if row.status != rules.OPEN:
         return error(f"You already answered suggestion {row.id} "
                      f"({_STATUS_WORDS.get(row.status, row.status)}).")
+    if row.kind == rules.ADD_PERSON:
+        return _answer_offer(turn, command, row)
     if command.answer == "accept":
         done = _apply(turn, row)
         if done is None:
@@ -206,4 +211,37 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     label = rules.KIND_LABELS.get(row.kind, row.kind)
     return Reply(f"No more suggestions about {label}. (“suggestions on {kind_word(row.kind)}” "
                  "turns them back on.)", changed=True,
+                 view=SuggestionAnswered(row.id, rules.SILENCED))
+
+
+# ---------------------------------------------------------------------- a person met
+def _answer_offer(turn: Turn, command: c.AnswerSuggestion, row: queries.SuggestionRow
+                  ) -> Reply:
+    """Add / Not now / Never on an offer to add someone met in meetings. Never silences this
+    person only; `suggestions off met` stops all such offers."""
+    name = row.attendee_name or row.attendee_email or "them"
+    if command.answer == "accept":
+        email = (row.attendee_email or "").strip().lower()
+        known = {(address or "").strip().lower() for address, _ in
+                 queries.contact_emails_and_companies(turn.session, turn.user.user_id)}
+        if not email or email in known:
+            queries.answer_suggestion(turn.session, row.id, rules.EXPIRED, turn.now)
+            return Reply(f"{name} is already one of your people, so I left everything as it "
+                         "is.", changed=True, view=SuggestionAnswered(row.id, rules.EXPIRED))
+        # The same use case as a typed `add Sam Lee at Globex email sam@globex.com`.
+        added = people.add(turn, c.AddContact(
+            person=c.PersonRef(text=name), kind="colleague", company=row.attendee_company,
+            cadence_days=None, email=email))
+        if not added.ok:
+            return added  # a namesake exists: the offer stays open, nothing changed
+        queries.answer_suggestion(turn.session, row.id, rules.ACCEPTED, turn.now)
+        return Reply(f"{added.text} Meetings with them in your calendar are logged from now "
+                     "on.", changed=True, view=SuggestionAnswered(row.id, rules.ACCEPTED))
+    if command.answer == "keep":
+        queries.answer_suggestion(turn.session, row.id, rules.KEPT, turn.now)
+        return Reply(f"Not now. I'll ask about {name} again only if you meet twice more.",
+                     changed=True, view=SuggestionAnswered(row.id, rules.KEPT))
+    queries.answer_suggestion(turn.session, row.id, rules.SILENCED, turn.now)
+    return Reply(f"I won't suggest adding {name} again. (“suggestions off met” stops these "
+                 "offers for everyone.)", changed=True,
                  view=SuggestionAnswered(row.id, rules.SILENCED))

@@ -16,7 +16,7 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.config import Settings
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
-from rapport.scheduler.messenger import Messenger, OutgoingMessage, Recipient
+from rapport.scheduler.messenger import Messenger, OutgoingMessage, PersonButton, Recipient
 from rapport.scheduler.planner import utcnow
 from rapport.storage import db, queries
 
@@ -74,8 +74,10 @@ class Runtime:
         return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
                 (guarded("meeting briefs", briefs.run_once), BRIEF_SECONDS)]
 
-    async def tell(self, user_id: int, text: str) -> bool:
-        """A plain direct message to one user, outside the nudge sweep; True when sent."""
+    async def tell(self, user_id: int, text: str, people: tuple[PersonButton, ...] = ()
+                   ) -> bool:
+        """A direct message to one user, outside the nudge sweep (with Show / Snooze buttons
+        for `people`, a meeting brief's); True when sent."""
         row = await self.rapport.db.run(lambda session: queries.recipient_row(session, user_id),
                                         write=False)
         if row is None:
@@ -89,7 +91,7 @@ class Runtime:
                                 workspace_external_id=workspace_external_id,
                                 platform=platform, user_id=user_id,
                                 user_external_id=external_id, display_name=name, tz=tz),
-            kind="summary", text=text))
+            kind="summary", text=text, people=people))
         return result.status == "sent"
 
     async def tell_calendar_paused(self, paused: PausedCalendar) -> bool:

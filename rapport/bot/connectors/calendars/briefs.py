@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from rapport.bot.core.briefs import meeting_brief
+from rapport.bot.core.briefs import brief_people, meeting_brief
 from rapport.scheduler import planner
+from rapport.scheduler.messenger import PersonButton
 from rapport.storage import queries
 from rapport.storage.models import CalendarConnection, CapturedAttendee, CapturedEvent
 from rapport.storage.uow import Database
@@ -77,7 +78,8 @@ def briefs_due(meetings: Sequence[UpcomingMeeting], now: datetime,
 WAKING_FROM, WAKING_UNTIL = 7 * 60, 22 * 60
 # The longest lead a user may choose (`settings prep`), so the query looks that far ahead.
 LOOK_AHEAD = timedelta(minutes=120)
-Tell = Callable[[int, str], Awaitable[bool]]
+# (user id, brief text, the contacts met, for Show / Snooze buttons) -> sent.
+Tell = Callable[[int, str, tuple[PersonButton, ...]], Awaitable[bool]]
 
 
 class BriefJob:
@@ -97,18 +99,20 @@ class BriefJob:
             meetings = await upcoming_meetings(session, start=now, end=now + LOOK_AHEAD)
         sent = 0
         for meeting in meetings:
-            text = await self._decide_one(meeting, now)
-            if text is not None and await self.tell(meeting.user_id, text):
+            brief = await self._decide_one(meeting, now)
+            if brief is not None and await self.tell(meeting.user_id, *brief):
                 sent += 1
         if sent:
             logger.info("meeting briefs sent", extra={"count": sent})
         return sent
 
-    async def _decide_one(self, meeting: UpcomingMeeting, now: datetime) -> str | None:
+    async def _decide_one(self, meeting: UpcomingMeeting, now: datetime
+                          ) -> tuple[str, tuple[PersonButton, ...]] | None:
         return await self.db.run(lambda session: self._decide(session, meeting, now))
 
     @staticmethod
-    def _decide(session: Session, meeting: UpcomingMeeting, now: datetime) -> str | None:
+    def _decide(session: Session, meeting: UpcomingMeeting, now: datetime
+                ) -> tuple[str, tuple[PersonButton, ...]] | None:
         """In one transaction: is it time, may we, and what to say (claiming the meeting)."""
         prefs = queries.brief_prefs(session, meeting.user_id)
         if prefs is None:
@@ -124,5 +128,8 @@ class BriefJob:
             return None
         if paused or not WAKING_FROM <= minute < WAKING_UNTIL:
             return None
-        return meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
+        text = meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
                              tz, now)
+        if text is None:
+            return None
+        return text, brief_people(session, meeting.user_id, meeting.contact_ids)

@@ -29,9 +29,11 @@ from rapport.bot.core.touchpoints import (
 from rapport.scheduler import planner
 from rapport.storage.models import (
     CALENDAR_SOURCE,
+    CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
     Contact,
+    MetAttendee,
     Touchpoint,
 )
 
@@ -85,6 +87,7 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     stats = CaptureStats(events=len(events))
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
+    _track_met(session, ref, latest, contacts)
     existing = {row.event_id: row for row in session.execute(
         select(CapturedEvent.id, CapturedEvent.event_id, CapturedEvent.start_at,
                CapturedEvent.end_at)
@@ -199,9 +202,10 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
 
 def _is_ours(session: Session, touchpoint_id: int) -> bool:
     # Only touchpoints the calendar wrote are ever moved or deleted: a typed one is the
-    # person's own record.
-    return session.scalar(select(Touchpoint.source).where(Touchpoint.id == touchpoint_id)) \
-        == SOURCE
+    # person's own record, and so is a calendar one they gave a summary (`edit t7: ...`).
+    row = session.execute(select(Touchpoint.source, Touchpoint.summary)
+                          .where(Touchpoint.id == touchpoint_id)).first()
+    return row is not None and row.source == SOURCE and not row.summary
 
 
 def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
@@ -209,6 +213,106 @@ def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
         return 0
     delete_touchpoint(session, touchpoint_id)
     return 1
+
+
+def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
+               contacts: Mapping[str, list[int]]) -> None:
+    """Keep the people met who are not contacts in line with one page: email, display name,
+    event key and times only, for the offer to add them (none for declined, cancelled,
+    all-day or untimed events)."""
+    m = MetAttendee
+    own = _account_email(session, ref, latest.values())
+    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    for event in latest.values():
+        if not event.attended or event.start is None or event.end is None:
+            continue
+        for attendee in event.partners():
+            if attendee.email in contacts or attendee.email == own \
+                    or len(attendee.email) > 320:
+                continue
+            wanted[(event.event_id, attendee.email)] = dict(
+                connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+                user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
+                email=attendee.email, display_name=attendee.name, start_at=event.start,
+                end_at=event.end)
+    stale = [row.id for row in session.execute(
+        select(m.id, m.event_id, m.email)
+        .where(m.connection_id == ref.connection_id, m.event_id.in_(list(latest))))
+        if (row.event_id, row.email) not in wanted]
+    series_gone = [event.event_id for event in latest.values()
+                   if event.removed and event.series_id is None]
+    if series_gone:
+        stale.extend(session.scalars(select(m.id).where(
+            m.connection_id == ref.connection_id, m.series_id.in_(series_gone))))
+    if stale:
+        session.execute(delete(m).where(m.id.in_(stale)))
+    if wanted:
+        insert = _insert(session)(m)
+        session.connection().execute(
+            insert.on_conflict_do_update(
+                index_elements=[m.connection_id, m.event_id, m.email],
+                set_={"start_at": insert.excluded.start_at, "end_at": insert.excluded.end_at,
+                      "display_name": insert.excluded.display_name}),
+            list(wanted.values()))
+
+
+def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent]
+                   ) -> str | None:
+    """The calendar owner's address: stored once a page marks it (Graph lists the owner
+    among the attendees of meetings others organise without saying so)."""
+    known = session.scalar(select(CalendarConnection.account_email)
+                           .where(CalendarConnection.id == ref.connection_id))
+    if known is not None:
+        return known
+    marked = next((a.email for event in events for a in event.attendees
+                   if a.is_self and len(a.email) <= 320), None)
+    if marked is not None:
+        session.execute(update(CalendarConnection)
+                        .where(CalendarConnection.id == ref.connection_id)
+                        .values(account_email=marked)
+                        .execution_options(synchronize_session=False))
+        session.execute(delete(MetAttendee).where(
+            MetAttendee.connection_id == ref.connection_id, MetAttendee.email == marked))
+    return marked
+
+
+def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, list[int]] | None,
+                now: datetime) -> int:
+    """Meetings held with someone who has since become a contact (an accepted offer, `set
+    Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
+    their rows of people met go. Returns how many meetings were handed over."""
+    m = MetAttendee
+    emails = set(session.scalars(select(m.email).distinct()
+                                 .where(m.connection_id == ref.connection_id)))
+    if not emails:
+        return 0
+    if contacts is None:
+        contacts = contact_emails(session, ref.user_id)
+    known = [email for email in emails if email in contacts]
+    if not known:
+        return 0
+    rows = session.execute(
+        select(m.id, m.event_id, m.series_id, m.email, m.start_at, m.end_at)
+        .where(m.connection_id == ref.connection_id, m.email.in_(known))).all()
+    events = {row.event_id: row for row in rows}
+    session.connection().execute(
+        _insert(session)(CapturedEvent).on_conflict_do_nothing(
+            index_elements=[CapturedEvent.connection_id, CapturedEvent.event_id]),
+        [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+              user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
+              instance_start=None, start_at=row.start_at, end_at=row.end_at, updated_at=now)
+         for row in events.values()])
+    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in session.execute(
+        select(CapturedEvent.event_id, CapturedEvent.id)
+        .where(CapturedEvent.connection_id == ref.connection_id,
+               CapturedEvent.event_id.in_(list(events))))}
+    session.connection().execute(
+        _insert(session)(CapturedAttendee).on_conflict_do_nothing(
+            index_elements=[CapturedAttendee.captured_event_id, CapturedAttendee.contact_id]),
+        [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
+         for row in rows for contact_id in contacts[row.email]])
+    session.execute(delete(m).where(m.id.in_([row.id for row in rows])))
+    return len(events)
 
 
 def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
@@ -235,6 +339,13 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
     if end is not None:
         query = query.where(CapturedEvent.start_at < end)
     stale = [row.id for row in session.execute(query) if row.event_id not in seen]
+    met = select(MetAttendee.id, MetAttendee.event_id).where(
+        MetAttendee.connection_id == connection_id, MetAttendee.end_at > start)
+    if end is not None:
+        met = met.where(MetAttendee.start_at < end)
+    gone = [row.id for row in session.execute(met) if row.event_id not in seen]
+    if gone:
+        session.execute(delete(MetAttendee).where(MetAttendee.id.in_(gone)))
     return forget_events(session, stale)
 
 

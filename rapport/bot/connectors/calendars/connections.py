@@ -26,10 +26,12 @@ from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
+from rapport.storage import queries
 from rapport.storage.models import (
     CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
+    MetAttendee,
     OAuthState,
 )
 
@@ -244,6 +246,11 @@ class CalendarConnections:
                                         CapturedAttendee.logged_at.is_not(None))))
                 await session.execute(delete(OAuthState).where(OAuthState.user_id == user_id,
                                                                OAuthState.provider == name))
+                # People met who are not contacts were kept only to offer adding them.
+                await session.execute(delete(MetAttendee).where(
+                    MetAttendee.connection_id == connection_id))
+                await session.run_sync(
+                    lambda sync: queries.delete_attendee_offers(sync, user_id))
             logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
                                                         "revoked": revoked})
             done.append(Disconnected(provider=name, revoked_at_provider=revoked))
@@ -294,11 +301,12 @@ class CalendarConnections:
 async def export_calendar_data(session: AsyncSession, user_id: int
                                ) -> dict[str, list[dict[str, object]]]:
     """The user's calendar data for `export`: connections (never a token or cursor), the
-    meetings captured with the contacts met, and pending consents (never the state)."""
+    meetings captured with the contacts met, the people met who are not contacts (kept to
+    offer adding them), and pending consents (never the state)."""
     c, e, a, s = CalendarConnection, CapturedEvent, CapturedAttendee, OAuthState
     connections = [dict(row._mapping) for row in await session.execute(
-        select(c.id, c.provider, c.status, c.connected_at, c.last_synced_at, c.last_error,
-               c.window_start, c.window_end, c.paused_notified_at)
+        select(c.id, c.provider, c.status, c.account_email, c.connected_at, c.last_synced_at,
+               c.last_error, c.window_start, c.window_end, c.paused_notified_at)
         .where(c.user_id == user_id).order_by(c.id))]
     meetings: dict[int, dict[str, object]] = {}
     for row in await session.execute(
@@ -319,5 +327,11 @@ async def export_calendar_data(session: AsyncSession, user_id: int
     pending = [dict(row._mapping) for row in await session.execute(
         select(s.id, s.provider, s.created_at, s.expires_at)
         .where(s.user_id == user_id).order_by(s.id))]
+    m = MetAttendee
+    met = [dict(row._mapping) for row in await session.execute(
+        select(m.id, c.provider, m.event_id, m.series_id, m.email, m.display_name, m.start_at,
+               m.end_at)
+        .join(c, c.id == m.connection_id)
+        .where(m.user_id == user_id).order_by(m.start_at, m.id))]
     return {"calendar_connections": connections, "calendar_meetings": list(meetings.values()),
-            "calendar_consents_pending": pending}
+            "calendar_people_met": met, "calendar_consents_pending": pending}

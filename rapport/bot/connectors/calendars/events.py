@@ -1,7 +1,8 @@
 """Provider events turned into the little Rapport keeps: ids, times, who attended.
 
-The parsers read only ids, status, times, responses and email addresses. Titles, descriptions,
-locations and bodies are never read, so they cannot reach the database or a log line.
+The parsers read only ids, status, times, responses, email addresses and attendees' display
+names (to offer adding someone met twice). Titles, descriptions, locations and bodies are
+never read, so they cannot reach the database or a log line.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Attendee:
     email: str  # lower-cased
     declined: bool
     is_self: bool
+    # The name the calendar shows for them, when it gives one (never the address itself).
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,19 @@ class CalendarEvent:
     def partner_emails(self) -> frozenset[str]:
         """Everyone else who did not decline: the people the user met."""
         return frozenset(a.email for a in self.attendees if not a.is_self and not a.declined)
+
+    def partners(self) -> tuple[Attendee, ...]:
+        """The attendees `partner_emails` names, with their display names."""
+        return tuple(a for a in self.attendees if not a.is_self and not a.declined)
+
+
+def display_name(value: object, email: str) -> str | None:
+    """A calendar display name fit to show: stripped, one line, short; None when it is
+    missing or only the address or its alias (Graph repeats them when it knows no name)."""
+    text = " ".join(str(value or "").split())[:200]
+    if not text or "@" in text or text.lower() == email.split("@", 1)[0]:
+        return None
+    return text
 
 
 def _aware(moment: datetime, zone: str | None) -> datetime:
@@ -103,12 +119,15 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
         declined = attendee.get("responseStatus") == "declined"
         is_self = bool(attendee.get("self"))
         user_declined = user_declined or (is_self and declined)
-        attendees[email] = Attendee(email=email, declined=declined, is_self=is_self)
+        attendees[email] = Attendee(email=email, declined=declined, is_self=is_self,
+                                    name=display_name(attendee.get("displayName"), email))
     organizer = item.get("organizer") or {}
     organizer_email = str(organizer.get("email") or "").strip().lower()
     if organizer_email and organizer_email not in attendees:
         attendees[organizer_email] = Attendee(email=organizer_email, declined=False,
-                                              is_self=bool(organizer.get("self")))
+                                              is_self=bool(organizer.get("self")),
+                                              name=display_name(organizer.get("displayName"),
+                                                                   organizer_email))
     return CalendarEvent(
         event_id=event_id, series_id=series_id, instance_start=instance_start,
         start=start, end=end, all_day=all_day,
@@ -134,17 +153,20 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
                              instance_start=instance_start, removed=True)
     attendees: dict[str, Attendee] = {}
     for attendee in item.get("attendees") or ():
-        email = str((attendee.get("emailAddress") or {}).get("address") or "").strip().lower()
+        address = attendee.get("emailAddress") or {}
+        email = str(address.get("address") or "").strip().lower()
         if not email or attendee.get("type") == "resource":
             continue
         response = (attendee.get("status") or {}).get("response")
         attendees[email] = Attendee(email=email, declined=response == "declined",
-                                    is_self=False)
-    organizer = str(((item.get("organizer") or {}).get("emailAddress") or {})
-                    .get("address") or "").strip().lower()
+                                    is_self=False, name=display_name(address.get("name"), email))
+    organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
+    organizer = str(organizer_address.get("address") or "").strip().lower()
     if organizer:
         attendees[organizer] = Attendee(email=organizer, declined=False,
-                                        is_self=bool(item.get("isOrganizer")))
+                                        is_self=bool(item.get("isOrganizer")),
+                                        name=display_name(organizer_address.get("name"),
+                                                                 organizer))
     response = (item.get("responseStatus") or {}).get("response")
     return CalendarEvent(
         event_id=event_id, series_id=series_id, instance_start=instance_start,

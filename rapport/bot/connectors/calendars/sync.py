@@ -355,6 +355,7 @@ class CalendarSync:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
                     outcome.window_end)
+            capture.promote_met(sync, claim.ref, outcome.contacts, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
             # Only while our lease holds: a replica that took over records its own outcome.
             sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)

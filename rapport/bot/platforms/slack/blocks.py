@@ -36,7 +36,7 @@ from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
 from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
-from rapport.bot.core.stats import UserStats
+from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
     ConfirmView,
@@ -52,7 +52,12 @@ from rapport.bot.core.views import (
 )
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import percent
-from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, SuggestionItem
+from rapport.scheduler.messenger import (
+    NudgeItem,
+    OutgoingMessage,
+    PersonButton,
+    SuggestionItem,
+)
 
 # Slack's published limits (Block Kit reference).
 MAX_MESSAGE_BLOCKS = 50
@@ -82,6 +87,8 @@ SUGGESTION_ACTIONS: dict[str, SuggestionAnswer] = {
     ACTION_SUGGESTION_ACCEPT: "accept", ACTION_SUGGESTION_KEEP: "keep",
     ACTION_SUGGESTION_SILENCE: "silence"}
 SUGGESTION_BLOCK_PREFIX = "suggestion_"
+# A brief names at most this many people with buttons (a meeting with more is a crowd).
+MAX_BRIEF_PEOPLE = 5
 # A person card's buttons (value: the contact id) and the row button on Home's people list.
 ACTION_PERSON_LOG = "person_log"
 ACTION_PERSON_NOTE = "person_note"
@@ -203,15 +210,18 @@ def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS
     return blocks
 
 
-def suggestion_actions(suggestion_id: int) -> ActionsBlock:
-    """Accept, keep as it is, stop suggesting this kind: each builds a typed answer."""
+def suggestion_actions(suggestion_id: int,
+                       labels: tuple[str, str, str] = ("Yes, change it", "Keep as it is",
+                                                       "Stop suggesting this")) -> ActionsBlock:
+    """Accept, keep as it is, stop suggesting this kind (or, for a person met: Add, Not now,
+    Never): each builds a typed answer."""
     value = str(suggestion_id)
+    accept, keep, silence = labels
     return ActionsBlock(block_id=f"{SUGGESTION_BLOCK_PREFIX}{suggestion_id}", elements=[
-        ButtonElement(text="Yes, change it", action_id=ACTION_SUGGESTION_ACCEPT, value=value,
+        ButtonElement(text=accept, action_id=ACTION_SUGGESTION_ACCEPT, value=value,
                       style="primary"),
-        ButtonElement(text="Keep as it is", action_id=ACTION_SUGGESTION_KEEP, value=value),
-        ButtonElement(text="Stop suggesting this", action_id=ACTION_SUGGESTION_SILENCE,
-                      value=value),
+        ButtonElement(text=keep, action_id=ACTION_SUGGESTION_KEEP, value=value),
+        ButtonElement(text=silence, action_id=ACTION_SUGGESTION_SILENCE, value=value),
     ])
 
 
@@ -223,14 +233,29 @@ def suggestion_blocks(items: Sequence[SuggestionItem]) -> list[Block]:
             block_id=f"suggestion_text_{item.suggestion_id}",
             text=MarkdownTextObject(text=clip(f"💡 *Suggestion {item.suggestion_id}:* "
                                               f"{escape(item.text)}", MAX_SECTION_TEXT))))
-        blocks.append(suggestion_actions(item.suggestion_id))
+        blocks.append(suggestion_actions(item.suggestion_id, item.labels))
+    return blocks
+
+
+def brief_person_actions(people: Sequence[PersonButton]) -> list[Block]:
+    """A meeting brief's buttons, per person: Show (their card) and Snooze 1 week (their
+    nudges: you are about to talk), the same actions as the person card's."""
+    blocks: list[Block] = []
+    for person in people[:MAX_BRIEF_PEOPLE]:
+        value, first = str(person.contact_id), person.name.split()[0] if person.name else "them"
+        blocks.append(ActionsBlock(block_id=f"brief_person_{person.contact_id}", elements=[
+            ButtonElement(text=clip(f"Show {first}", 75), action_id=ACTION_PERSON_OPEN,
+                          value=value),
+            ButtonElement(text=clip(f"Snooze {first} 1 week", 75),
+                          action_id=ACTION_PERSON_SNOOZE, value=value)]))
     return blocks
 
 
 def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
-    """Fallback text and blocks for a proactive nudge, digest or summary."""
+    """Fallback text and blocks for a proactive nudge, digest or summary (or brief)."""
     if message.kind == "summary" or not message.items:
-        blocks = text_sections(message.text) + suggestion_blocks(message.suggestions)
+        blocks = text_sections(message.text) + suggestion_blocks(message.suggestions) \
+            + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
         heading = f"{len(message.items)} people to reach out to"
@@ -401,9 +426,11 @@ def stats_blocks(stats: UserStats) -> list[Block]:
     if stats.acted_on_rate_with_draft is not None:
         drafts += (f"\nNudges acted on: {percent(stats.acted_on_rate_with_draft)} with a draft, "
                    f"{percent(stats.acted_on_rate_without_draft)} without")
+    automatic = automatic_note(stats)
     fields = [
         MarkdownTextObject(text=f"*Conversations*\n{stats.touchpoints_week} this week · "
-                                f"{stats.touchpoints_month} this month"),
+                                f"{stats.touchpoints_month} this month"
+                                + (f" ({automatic})" if automatic else "")),
         MarkdownTextObject(text=f"*Nudges*\n{nudges}"),
         MarkdownTextObject(text=f"*Health*\n{health}"),
         MarkdownTextObject(text=f"*Drafts*\n{drafts}"),

@@ -18,11 +18,11 @@ from botbuilder.schema import Attachment
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
-from rapport.bot.core.stats import UserStats
+from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
 from rapport.scheduler import wording
-from rapport.scheduler.messenger import NudgeItem, SuggestionItem
+from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -31,6 +31,8 @@ DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
 IMPORT = "import"
 PERSON = "person"
+# A brief names at most this many people with buttons.
+MAX_BRIEF_PEOPLE = 5
 # A person card's inputs (one card per person, so the ids need no suffix).
 PERSON_LOG_KIND = "person_log_kind"
 PERSON_LOG_DAY = "person_log_day"
@@ -169,6 +171,19 @@ def outcome_card(text: str) -> dict[str, Any]:
     return _card([_text(text, color="Good")])
 
 
+def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
+    """A meeting brief: its lines, then per person Show (their card) and Snooze 1 week (their
+    nudges), the same actions as the person card's."""
+    body = [_text(line, spacing="Small") for line in text.splitlines() if line.strip()]
+    for person in people[:MAX_BRIEF_PEOPLE]:
+        first = person.name.split()[0] if person.name else "them"
+        data = {"rapport": PERSON, "contact_id": person.contact_id}
+        body.append({"type": "ActionSet", "actions": [
+            _execute(f"Show {first}", {**data, "verb": "person_show"}),
+            _execute(f"Snooze {first} 1 week", {**data, "verb": "person_snooze"})]})
+    return _card(body)
+
+
 def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
     """A command's answer that lists nudges (``due``): the text, then each nudge's buttons."""
     return nudge_card(items, intro=text)
@@ -204,17 +219,21 @@ def chart_uri(chart: TrendChart | None) -> str | None:
     return uri if len(uri) <= MAX_CHART_URI_CHARS else None
 
 
-def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = ()
+def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = (),
+                       labels: tuple[str, str, str] = ("Yes, change it", "Keep as it is",
+                                                       "Stop suggesting this")
                        ) -> list[dict[str, Any]]:
-    """Accept, keep as it is, stop suggesting this: each sends a typed answer."""
+    """Accept, keep as it is, stop suggesting this (or, for a person met: Add, Not now,
+    Never): each sends a typed answer."""
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": SUGGESTION, "verb": verb, "suggestion_id": suggestion_id,
                 "card_suggestions": list(card_suggestions)}
 
-    return [_execute("Yes, change it", data("suggestion_accept"), style="positive"),
-            _execute("Keep as it is", data("suggestion_keep")),
-            _execute("Stop suggesting this", data("suggestion_silence"))]
+    accept, keep, silence = labels
+    return [_execute(accept, data("suggestion_accept"), style="positive"),
+            _execute(keep, data("suggestion_keep")),
+            _execute(silence, data("suggestion_silence"))]
 
 
 def suggestion_block(item: SuggestionItem, card_suggestions: Sequence[int] = ()
@@ -223,7 +242,8 @@ def suggestion_block(item: SuggestionItem, card_suggestions: Sequence[int] = ()
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": [
         _text(f"💡 Suggestion {item.suggestion_id}: {item.text}", weight="Bolder"),
         {"type": "ActionSet",
-         "actions": suggestion_actions(item.suggestion_id, card_suggestions)}]}
+         "actions": suggestion_actions(item.suggestion_id, card_suggestions,
+                                       item.labels)}]}
 
 
 def suggestions_card(intro: str, items: Sequence[SuggestionItem], *,
@@ -271,9 +291,10 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
     def percent(share: float | None) -> str:
         return "n/a" if share is None else f"{share:.0%}"
 
+    automatic = automatic_note(stats)
     facts = [
         ("Conversations", f"{stats.touchpoints_week} this week, {stats.touchpoints_month} "
-                          "in 30 days"),
+                          "in 30 days" + (f" ({automatic})" if automatic else "")),
         ("Nudges acted on", f"{stats.nudges_acted_on} ({percent(stats.acted_on_rate)} "
                             "within 48 h)"),
         ("Snoozed / dismissed / ignored", f"{stats.nudges_snoozed} / {stats.nudges_dismissed}"

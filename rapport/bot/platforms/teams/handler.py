@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
 PERSON_VERBS = frozenset({"person_log", "person_note", "person_draft", "person_snooze",
-                          "person_forget"})
+                          "person_forget", "person_show"})
 PRIVATE_SENT = "I've sent you a private message."
 PRIVATE_FAILED = ("I couldn't open a private chat with you, so I kept the answer to myself. "
                   "Add Rapport as a personal app (Apps, then Rapport, then Add) and mention me "
@@ -575,10 +575,17 @@ class RapportTeamsBot(TeamsActivityHandler):
             command = c.Draft(person)
         elif verb == "person_snooze":
             command = c.Snooze(person, days=7)
+        elif verb == "person_show":  # a meeting brief's Show: the person card, as a new message
+            command = c.ShowPerson(person)
         else:
             command = c.Forget(person, confirmed=True)
         actor = actor_for(turn_context.activity)
         reply = await self.rapport.execute(actor, command)
+        if verb == "person_show":
+            if reply.ok and isinstance(reply.view, PersonView):
+                await turn_context.send_activity(render_reply(reply))
+                return None, f"Here is {reply.view.name}."
+            return None, reply.text
         if verb == "person_draft":
             if reply.ok:
                 await turn_context.send_activity(render_reply(reply))

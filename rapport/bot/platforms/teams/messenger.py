@@ -49,6 +49,12 @@ def render(message: OutgoingMessage) -> Activity:
         activity.summary = message.items[0].headline if len(message.items) == 1 \
             else f"{len(message.items)} people worth a message"
         return activity
+    if message.people:
+        # A meeting brief, with Show / Snooze for each person met.
+        card = cards.brief_card(message.text, message.people)
+        activity = MessageFactory.attachment(cards.as_attachment(card))
+        activity.summary = message.text.splitlines()[0][:100]
+        return activity
     if message.suggestions:
         # The summary with its open suggestions, each with accept / keep / silence.
         card = cards.suggestions_card(message.text, message.suggestions)

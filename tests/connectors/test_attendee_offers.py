@@ -1,0 +1,256 @@
+"""Suggest, never add: people met in calendar meetings who are not contacts, offered once
+after two meetings in 30 days (Add / Not now / Never), through the real sync against the
+Google and Microsoft fakes and the real suggestion rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from rapport.bot.core.views import SuggestionsView
+from rapport.scheduler import suggestions as rules
+from rapport.scheduler.retention import apply_retention
+from rapport.storage.models import Contact, MetAttendee, Suggestion, Touchpoint
+from tests.conftest import console_user
+from tests.connectors.helpers import connected
+from tests.connectors.seed import seed_met_twice
+from tests.fakes.calendar_fixtures import CalendarApp
+from tests.fakes.calendar_store import FakeAttendee
+
+PROVIDERS = ["google", "microsoft"]
+ALEX = console_user("alex", tz="Europe/Berlin")
+# The clock starts on Monday 2026-11-23 10:00 UTC.
+WED_11 = datetime(2026, 11, 11, 14, 0, tzinfo=UTC)
+THU_14 = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)
+FRI_10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+SAM = FakeAttendee("Sam.Lee@Globex.com", name="Sam Lee")
+OFFER = "You met Sam Lee (Globex) twice this month. Add to your people?"
+
+
+async def _dana_at_globex(app: CalendarApp) -> int:
+    """A contact at Globex, so Sam's company is known from the email domain."""
+    dana = await app.add_contact("alex", "Dana Scully", "dana@globex.com")
+    async with app.runtime.sessions() as session, session.begin():
+        await session.execute(update(Contact).where(Contact.id == dana)
+                              .values(company="Globex"))
+    return dana
+
+
+async def _evaluate(app: CalendarApp) -> int:
+    """One daily evaluation of the suggestion rules (the clock moves a day first)."""
+    app.clock.advance(days=1)
+    return await rules.make_suggestions(app.runtime.rapport.db, app.clock.now)
+
+
+async def _sync(app: CalendarApp) -> None:
+    app.clock.advance(minutes=5, seconds=1)
+    report = await app.sync.run_once()
+    assert report.failed == 0
+
+
+async def _offers(app: CalendarApp) -> list[str]:
+    reply = await app.runtime.rapport.handle_text(ALEX, "suggestions")
+    assert isinstance(reply.view, SuggestionsView)
+    return [item.text for item in reply.view.items]
+
+
+async def _suggestions(app: CalendarApp) -> list[Suggestion]:
+    async with app.runtime.sessions() as session:
+        return list((await session.scalars(select(Suggestion).order_by(Suggestion.id))).all())
+
+
+async def _met(app: CalendarApp) -> list[tuple[str, str | None]]:
+    async with app.runtime.sessions() as session:
+        return [(row.email, row.display_name) for row in await session.execute(
+            select(MetAttendee.email, MetAttendee.display_name).order_by(MetAttendee.id))]
+
+
+async def _say(app: CalendarApp, line: str) -> str:
+    reply = await app.runtime.rapport.handle_text(ALEX, line)
+    assert reply.ok, reply.text
+    return reply.text
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_two_meetings_with_a_stranger_make_one_offer_and_add_logs_them(
+        calendar_app: CalendarApp, provider: str) -> None:
+    app = calendar_app
+    calendar = await connected(app, provider)
+    await _dana_at_globex(app)
+    # Sam twice (once in a meeting Sam organised); Pat once; Quinn declined one of two;
+    # Robin's second meeting was cancelled; Kim's meetings the user declined.
+    calendar.add(start=THU_14, attendees=[SAM, "pat@initech.com", "quinn@initech.com",
+                                          "robin@initech.com"])
+    calendar.add(start=FRI_10, attendees=[SAM, FakeAttendee("quinn@initech.com", "declined")],
+                 organizer="sam.lee@globex.com")
+    calendar.cancel(calendar.add(start=FRI_10 + timedelta(hours=2),
+                                 attendees=["robin@initech.com"]).id)
+    for start in (THU_14 + timedelta(hours=2), FRI_10 + timedelta(hours=3)):
+        calendar.add(start=start, attendees=["kim@initech.com"], organizer="kim@initech.com",
+                     owner_response="declined")
+    await app.sync.run_once()
+    # Only the minimum is kept, and never the user's own address or a declined meeting.
+    assert sorted(set(email for email, _ in await _met(app))) == [
+        "pat@initech.com", "quinn@initech.com", "robin@initech.com", "sam.lee@globex.com"]
+
+    assert await _evaluate(app) == 1
+    assert await _offers(app) == [OFFER]
+    # Offered once: nothing new while it is open, even after a third meeting.
+    calendar.add(start=app.clock.now - timedelta(hours=3), attendees=[SAM])
+    await _sync(app)
+    assert await _evaluate(app) == 0
+    assert await _offers(app) == [OFFER]
+
+    [offer] = await _suggestions(app)
+    answer = await _say(app, f"accept {offer.id}")
+    assert answer.startswith("Added Sam Lee (Globex)")
+    async with app.runtime.sessions() as session:
+        sam = (await session.scalars(select(Contact).where(Contact.name == "Sam Lee"))).one()
+    assert (sam.email, sam.company) == ("sam.lee@globex.com", "Globex")
+    # The next sync logs the meetings held with Sam, from the calendar.
+    await _sync(app)
+    async with app.runtime.sessions() as session:
+        logged = (await session.execute(
+            select(Touchpoint.happened_at, Touchpoint.source, Touchpoint.kind)
+            .where(Touchpoint.contact_id == sam.id).order_by(Touchpoint.happened_at))).all()
+    assert [(at, source) for at, source, _ in logged][:2] == [
+        (THU_14, "calendar"), (FRI_10, "calendar")]
+    assert len(logged) == 3 and {kind for *_, kind in logged} == {"meeting"}
+    assert "sam.lee@globex.com" not in {email for email, _ in await _met(app)}
+    # A new meeting with Sam is logged like any contact's.
+    calendar.add(start=app.clock.now - timedelta(hours=1), attendees=[SAM])
+    await _sync(app)
+    async with app.runtime.sessions() as session:
+        assert len((await session.scalars(
+            select(Touchpoint.id).where(Touchpoint.contact_id == sam.id))).all()) == 4
+    assert await _evaluate(app) == 0  # Sam is a contact: never offered again
+
+
+async def test_an_existing_contact_by_email_is_never_offered(calendar_app: CalendarApp
+                                                            ) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Sam Lee", "SAM.LEE@globex.com")
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _met(app) == []
+    assert await _evaluate(app) == 0
+
+
+async def test_one_meeting_or_meetings_older_than_a_month_make_no_offer(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=THU_14 - timedelta(days=32), attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 0
+    assert await _offers(app) == []
+
+
+async def test_never_is_for_that_person_only_and_holds_after_more_meetings(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    calendar.add(start=WED_11, attendees=[SAM, FakeAttendee("pat@initech.com", name="Pat Kim")])
+    calendar.add(start=THU_14, attendees=[SAM, FakeAttendee("pat@initech.com", name="Pat Kim")])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [first] = await _suggestions(app)
+    who = "Sam Lee" if "Sam" in first.text else "Pat Kim"
+    assert await _say(app, f"silence {first.id}") == (
+        f"I won't suggest adding {who} again. (“suggestions off met” stops these offers for "
+        "everyone.)")
+    # The other person is still offered: Never silenced one person, not the kind.
+    assert await _evaluate(app) == 1
+    other = (await _suggestions(app))[-1]
+    assert who not in other.text and other.status == "open"
+    await _say(app, f"silence {other.id}")
+    for day in range(3):
+        calendar.add(start=app.clock.now - timedelta(hours=2 + day), attendees=[SAM])
+    await _sync(app)
+    assert await _evaluate(app) == 0
+    assert await _evaluate(app) == 0
+
+
+async def test_not_now_waits_for_two_new_meetings(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "microsoft")
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+    assert offer.text == OFFER
+    assert await _say(app, f"keep {offer.id}") == (
+        "Not now. I'll ask about Sam Lee again only if you meet twice more.")
+    calendar.add(start=app.clock.now + timedelta(hours=1), attendees=[SAM])
+    app.clock.advance(hours=2)
+    await _sync(app)
+    assert await _evaluate(app) == 0  # one new meeting is not enough
+    calendar.add(start=app.clock.now + timedelta(hours=1), attendees=[SAM])
+    app.clock.advance(hours=2)
+    await _sync(app)
+    assert await _evaluate(app) == 1
+    assert await _offers(app) == [OFFER]
+
+
+async def test_suggestions_off_met_stops_every_offer(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _say(app, "suggestions off met") == "No more suggestions about people you met."
+    assert await _evaluate(app) == 0
+
+
+async def test_people_met_are_exported_and_gone_after_disconnect(calendar_app: CalendarApp
+                                                                ) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    calendar.add(start=THU_14, attendees=[SAM], title="Secret merger talk")
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    reply = await app.runtime.rapport.handle_text(ALEX, "export")
+    assert reply.attachment is not None
+    data = json.loads(reply.attachment.data)
+    met = data["calendar_people_met"]
+    assert [(row["email"], row["display_name"]) for row in met] == [
+        ("sam.lee@globex.com", "Sam Lee")] * 2
+    assert set(met[0]) == {"id", "provider", "event_id", "series_id", "email", "display_name",
+                           "start_at", "end_at"}
+    assert "Secret merger" not in reply.attachment.data.decode()
+    assert [s["attendee_email"] for s in data["suggestions"]] == ["sam.lee@globex.com"]
+
+    await _say(app, "disconnect calendar")
+    assert await _met(app) == []
+    assert await _suggestions(app) == []  # the open offer came from the calendar
+
+
+async def test_forget_me_deletes_people_met(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    calendar.add(start=THU_14, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _met(app) != []
+    await _say(app, "forget me confirm")
+    assert await _met(app) == []
+
+
+async def test_the_retention_job_prunes_people_met_after_45_days(calendar_app: CalendarApp
+                                                                 ) -> None:
+    app = calendar_app
+    workspace_id, user_id = await app.user("casey")
+    await seed_met_twice(app.runtime.sessions, user_id, workspace_id, THU_14)
+    assert len(await _met(app)) == 2
+    report = await apply_retention(app.runtime.sessions, THU_14 + timedelta(days=30))
+    assert report.met_pruned == 0 and len(await _met(app)) == 2
+    report = await apply_retention(app.runtime.sessions, THU_14 + timedelta(days=46))
+    assert report.met_pruned == 2 and await _met(app) == []

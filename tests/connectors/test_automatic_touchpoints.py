@@ -1,0 +1,153 @@
+"""Touchpoints the calendar logged: marked as such in `stats` (text, Slack blocks, Teams card)
+and `export`, deleted and undone like typed ones, and never overriding a typed summary."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from rapport.bot.core.views import StatsView
+from rapport.bot.platforms.slack.blocks import stats_blocks
+from rapport.bot.platforms.teams.cards import stats_card
+from rapport.storage.models import Touchpoint
+from tests.conftest import console_user
+from tests.connectors.helpers import connected, touchpoints
+from tests.fakes.calendar_fixtures import CalendarApp
+
+ALEX = console_user("alex", tz="Europe/Berlin")
+# The clock starts on Monday 2026-11-23 10:00 UTC.
+THU_14 = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)
+FRI_10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+async def _say(app: CalendarApp, line: str) -> str:
+    reply = await app.runtime.rapport.handle_text(ALEX, line)
+    assert reply.ok, (line, reply.text)
+    return reply.text
+
+
+async def _sync(app: CalendarApp) -> None:
+    app.clock.advance(minutes=5, seconds=1)
+    assert (await app.sync.run_once()).failed == 0
+
+
+async def _two_meetings_with_dana(app: CalendarApp) -> tuple[int, list[Touchpoint]]:
+    calendar = await connected(app, "google")
+    dana = await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    logged = await touchpoints(app)
+    assert [(t.happened_at, t.source) for t in logged] == [(THU_14, "calendar"),
+                                                          (FRI_10, "calendar")]
+    return dana, logged
+
+
+def _texts(node: object) -> str:
+    return json.dumps(node, ensure_ascii=False)
+
+
+async def test_stats_say_how_many_conversations_the_calendar_logged(calendar_app: CalendarApp
+                                                                   ) -> None:
+    app = calendar_app
+    await _two_meetings_with_dana(app)
+    await _say(app, "log Dana call yesterday: the Q3 plan")
+    reply = await app.runtime.rapport.handle_text(ALEX, "stats")
+    assert reply.text.splitlines()[0] == (
+        "Conversations logged: 3 in the last 7 days (1 person), 3 in 30 days (2 from your "
+        "calendar).")
+    assert isinstance(reply.view, StatsView)
+    stats = reply.view.stats
+    assert stats.automatic_month == (("calendar", 2),)
+    # Slack (App Home's stats blocks) and Teams (the stats card) say the same.
+    slack = _texts([block.to_dict() for block in stats_blocks(stats)])
+    assert "3 this month (2 from your calendar)" in slack
+    teams = _texts(stats_card(stats))
+    assert "3 in 30 days (2 from your calendar)" in teams
+
+
+async def test_stats_without_calendar_conversations_say_nothing_about_it(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    await _say(app, "log Dana call yesterday")
+    reply = await app.runtime.rapport.handle_text(ALEX, "stats")
+    assert reply.text.splitlines()[0] == (
+        "Conversations logged: 1 in the last 7 days (1 person), 1 in 30 days.")
+    assert isinstance(reply.view, StatsView)
+    assert "calendar" not in _texts(stats_card(reply.view.stats))
+
+
+async def test_export_says_where_each_conversation_came_from(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    await _two_meetings_with_dana(app)
+    await _say(app, "log Dana call yesterday: the Q3 plan")
+    reply = await app.runtime.rapport.handle_text(ALEX, "export")
+    assert reply.attachment is not None
+    data = json.loads(reply.attachment.data)
+    assert sorted((t["source"], t["logged_from"], t["automatic"])
+                  for t in data["touchpoints"]) == [
+        ("calendar", "calendar", True), ("calendar", "calendar", True),
+        ("command", "typed", False)]
+
+
+async def test_a_calendar_touchpoint_is_deleted_and_undone_like_a_typed_one(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    _dana, logged = await _two_meetings_with_dana(app)
+    shown = await _say(app, "show Dana")
+    handle = f"t{logged[1].id}"
+    assert f"{handle} " in shown and "(logged from your calendar)" in shown
+    assert (await _say(app, f"delete {handle}")).startswith(f"Deleted {handle}: meeting with "
+                                                            "Dana Scully")
+    assert [t.id for t in await touchpoints(app)] == [logged[0].id]
+    # A later sync does not log the deleted meeting again.
+    await _sync(app)
+    assert [t.id for t in await touchpoints(app)] == [logged[0].id]
+    await _say(app, "undo")
+    assert [(t.id, t.source) for t in await touchpoints(app)] == [
+        (logged[0].id, "calendar"), (logged[1].id, "calendar")]
+    await _sync(app)
+    assert len(await touchpoints(app)) == 2
+
+
+async def test_a_typed_summary_on_the_same_day_stands_alone(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    # The person logs the meeting themselves (the meeting is still going on).
+    meeting = calendar.add(start=app.clock.now - timedelta(minutes=10),
+                           attendees=["dana@acme.com"])
+    await _say(app, "log Dana meeting: agreed the Q3 plan")
+    await app.sync.run_once()
+    app.clock.advance(hours=1)
+    await _sync(app)
+    assert [(t.source, t.summary) for t in await touchpoints(app)] == [
+        ("command", "agreed the Q3 plan")]
+    # Moving the meeting later that day does not touch the typed one either.
+    calendar.move(meeting.id, app.clock.now - timedelta(minutes=40))
+    await _sync(app)
+    assert [(t.source, t.summary) for t in await touchpoints(app)] == [
+        ("command", "agreed the Q3 plan")]
+
+
+async def test_a_summary_added_to_a_calendar_touchpoint_survives_a_cancellation(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    await _say(app, f"edit t{first.id}: the Q3 plan")
+    calendar.cancel(meeting.id)
+    calendar.cancel(other.id)
+    await _sync(app)
+    # The untouched calendar entry follows the calendar; the one with the person's words stays.
+    async with app.runtime.sessions() as session:
+        left = (await session.execute(select(Touchpoint.id, Touchpoint.summary))).all()
+    assert [(row.id, row.summary) for row in left] == [(first.id, "the Q3 plan")]
+    assert second.id not in {row.id for row in left}
