@@ -4,6 +4,7 @@ logs a day of DMs (idempotent on SQLite and PostgreSQL, even when two replicas r
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -15,6 +16,7 @@ from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
 from rapport.storage.models import SLACK_DM_SOURCE, CapturedChat, Contact, Touchpoint
 from rapport.storage.uow import Database
+from tests.bot import seed as rows
 from tests.conftest import Clock, console_user
 
 
@@ -63,3 +65,24 @@ async def test_a_day_of_dms_logs_one_chat_even_when_replicas_race(any_engine: As
         assert await session.scalar(select(func.count()).select_from(CapturedChat)) == 2
         kinds = (await session.scalars(select(Touchpoint.kind))).all()
     assert kinds == ["chat", "chat"]
+
+
+async def test_a_day_of_slack_dms_is_marked_automatic_in_stats_and_export(
+        rapport: Rapport, clock: Clock) -> None:
+    """Like the calendar's, the conversations Slack DMs logged say so in `stats` and
+    `export`; a typed one does not."""
+    actor = console_user("alex")
+    ctx = await rapport.user_context(actor)
+    async with rapport.sessions() as session, session.begin():
+        dana = rows.contact((ctx.workspace_id, ctx.user_id), "Dana Scully", clock.now)
+        await rows.add_all(session, dana)
+        dm = rows.touch(dana, clock.now - timedelta(days=1))
+        dm.source = SLACK_DM_SOURCE
+        await rows.add_all(session, dm, rows.touch(dana, clock.now - timedelta(days=2), "lunch"))
+    stats = await rapport.handle_text(actor, "stats")
+    assert "2 in 30 days (1 from your Slack DMs)" in stats.text.splitlines()[0]
+    export = await rapport.handle_text(actor, "export")
+    assert export.attachment is not None
+    data = json.loads(export.attachment.data)
+    assert sorted((t["logged_from"], t["automatic"]) for t in data["touchpoints"]) == [
+        ("Slack DMs", True), ("typed", False)]
