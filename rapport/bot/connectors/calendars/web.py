@@ -6,7 +6,6 @@ never cached, never leaks the URL through a Referer, and never echoes what it re
 
 from __future__ import annotations
 
-import html
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -14,22 +13,11 @@ from aiohttp import web
 
 from rapport.bot.connectors.calendars.connections import REASONS, CalendarConnections
 from rapport.bot.connectors.calendars.providers import LABELS
+from rapport.bot.service.pages import consent_result_page
 
 if TYPE_CHECKING:
     from rapport.bot.service.runtime import Runtime
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Rapport: {title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto;">
-<h1>{title}</h1><p>{message}</p></body></html>
-"""
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 def callback_handler(connections: CalendarConnections, provider: str
@@ -42,9 +30,7 @@ def callback_handler(connections: CalendarConnections, provider: str
                                             code=query.get("code"), error=query.get("error"))
         label = LABELS.get(provider, provider)
         title = f"{label} connected" if result.ok else f"{label} not connected"
-        page = _PAGE.format(title=html.escape(title), message=html.escape(REASONS[result.reason]))
-        return web.Response(text=page, content_type="text/html", headers=_HEADERS,
-                            status=200 if result.ok else 400)
+        return consent_result_page(title, REASONS[result.reason], ok=result.ok)
 
     return callback
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import logging
 import secrets
 import urllib.parse
@@ -39,6 +38,7 @@ from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.manifest import public_base_url
 from rapport.bot.platforms.slack.platform import team_of
+from rapport.bot.service.pages import consent_result_page
 from rapport.storage.models import (
     SLACK_DM_SOURCE,
     ChatChannel,
@@ -83,18 +83,6 @@ CONFIRMATION = ("Rapport now logs your Slack DMs with your people as conversatio
                 "reads only who and when, never the text. “settings capture slack off” stops "
                 "it.")
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Rapport: {title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto;">
-<h1>{title}</h1><p>{message}</p></body></html>
-"""
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "X-Content-Type-Options": "nosniff",
-}
 
 
 def state_hash(state: str) -> str:
@@ -381,10 +369,7 @@ class SlackDmCapture:
         result = await self.complete(state=query.get("state"), code=query.get("code"),
                                      error=query.get("error"))
         title = "Slack DMs: on" if result.ok else "Slack DMs: not turned on"
-        page = _PAGE.format(title=html.escape(title),
-                            message=html.escape(REASONS[result.reason]))
-        return web.Response(text=page, content_type="text/html", headers=_HEADERS,
-                            status=200 if result.ok else 400)
+        return consent_result_page(title, REASONS[result.reason], ok=result.ok)
 
 
 def _moment(ts: object) -> datetime | None:
