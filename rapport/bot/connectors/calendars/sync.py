@@ -38,6 +38,7 @@ from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import CalendarConnection, User
+from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class CalendarSync:
                  sleep: Sleep = asyncio.sleep, max_inline_wait: float = 10.0,
                  on_paused: PauseNotifier | None = None) -> None:
         self.sessions = sessions
+        # A page's writes as one unit of work (on SQLite: one hop to the database thread).
+        self.database = Database(sessions)
         self.providers = dict(providers)
         self.cipher = cipher
         self.http = http
@@ -324,9 +327,8 @@ class CalendarSync:
     async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                        report: SyncReport) -> None:
         """Apply one page of a round that has more pages, in a transaction of its own."""
-        async with self.sessions() as db, db.begin():
-            await db.run_sync(lambda sync: self._apply(sync, claim, outcome, page, now,
-                                                       report))
+        await self.database.run(lambda sync: self._apply(sync, claim, outcome, page, now,
+                                                         report))
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                report: SyncReport) -> None:
@@ -361,8 +363,7 @@ class CalendarSync:
             sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
                          .values(**values).execution_options(synchronize_session=False))
 
-        async with self.sessions() as db, db.begin():
-            await db.run_sync(work)
+        await self.database.run(work)
 
     # ----------------------------------------------------------------------- outcomes
     def _token_values(self, tokens: Tokens) -> dict[str, Any]:
