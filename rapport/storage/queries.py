@@ -589,7 +589,8 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
 
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
                             now: datetime) -> None:
-    """`close_cadence_nudges` for many contacts: two statements however many."""
+    """`close_cadence_nudges` for many contacts: two statements however many. (The
+    one-contact version stays for the command path: an expanding IN costs more there.)"""
     wanted = set(contact_ids)
     if not wanted:
         return
