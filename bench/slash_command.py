@@ -216,6 +216,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     counter = itertools.count()
+    busy = 0
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
@@ -224,6 +225,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
         stop_at = measure_from + seconds
 
         async def client(n: int) -> None:
+            nonlocal busy
             user = _user(n)
             while (now := time.perf_counter()) < stop_at:
                 body = urllib.parse.urlencode({
@@ -238,9 +240,10 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
                            "X-Slack-Signature": verifier.generate_signature(timestamp=ts,
                                                                             body=body)}
                 sent = time.perf_counter()
+                answer = b""
                 try:
                     async with http.post(url, data=body.encode(), headers=headers) as response:
-                        await response.read()
+                        answer = await response.read()
                         status = response.status
                 except (aiohttp.ClientError, TimeoutError):
                     status = 0
@@ -248,13 +251,14 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
                 if now >= measure_from:
                     latencies.append(elapsed)
                     statuses[status] = statuses.get(status, 0) + 1
+                    busy += b"try again in a moment" in answer
 
         await asyncio.gather(*(client(n) for n in range(clients)))
     latencies.sort()
     return {"n": len(latencies), "p50": statistics.median(latencies),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses,
-            "late": sum(1 for x in latencies if x > LATE_SECONDS)}
+            "late": sum(1 for x in latencies if x > LATE_SECONDS), "busy": busy}
 
 
 async def _reset(url: str) -> None:
@@ -300,8 +304,8 @@ async def run_side(kind: str, fake: FakeSlack, sink: Sink, url: str, *, clients:
 
 def _row(label: str, row: dict[str, Any]) -> str:
     return (f"{label:<22} {row['n']:>8,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
-            f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6}  "
-            f"{row['statuses']}")
+            f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6} "
+            f"{row['busy']:>6}  {row['statuses']}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -314,9 +318,10 @@ async def main_async(args: argparse.Namespace) -> None:
             fake.add_user(_user(n), name=f"user{n}", tz="Europe/Berlin", team_id=TEAM)
         with tempfile.TemporaryDirectory() as workdir:
             print(f"{backend}, `/rapport {COMMAND}`, {args.seconds:.0f} s per row, "
-                  f"closed-loop clients; late = answered after {LATE_SECONDS} s")
+                  f"closed-loop clients; late = answered after {LATE_SECONDS} s; busy = "
+                  "answered \"busy, try again\"")
             print(f"{'server':<22} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-                  f"{'max ms':>8} {'late':>6}  statuses")
+                  f"{'max ms':>8} {'late':>6} {'busy':>6}  statuses")
             for clients in args.clients:
                 rows: dict[str, dict[str, Any]] = {}
                 for kind in ("bare", "floor"):

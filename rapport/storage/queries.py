@@ -7,6 +7,7 @@ dataclasses, never ORM object graphs; every query is scoped by its owner's ids.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,6 +54,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
+from rapport.storage.prepared import Prepared
 from rapport.storage.types import UTCDateTime
 
 
@@ -142,17 +144,20 @@ def release_nudges(session: Session, nudge_ids: Sequence[int], now: datetime) ->
                         .values(deliver_after=now).execution_options(synchronize_session=False))
 
 
+_USER_CONTEXT = Prepared(
+    select(User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
+           User.daily_cap, User.paused_until, User.digest, User.ai_enabled, User.tone,
+           User.weekly_summary, Workspace.platform, Workspace.ai_enabled,
+           Workspace.disclosure_policy, User.active, Workspace.external_id,
+           User.external_id, User.prep_minutes)
+    .join(Workspace, Workspace.id == User.workspace_id)
+    .where(User.id == bindparam("user_id"), User.workspace_id == bindparam("workspace_id")))
+
+
 def user_context_row(session: Session, workspace_id: int, user_id: int
                      ) -> tuple[Any, ...] | None:
     """The user's preferences and their workspace's AI policy, in one read."""
-    return _first(session.execute(
-        select(User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
-               User.daily_cap, User.paused_until, User.digest, User.ai_enabled, User.tone,
-               User.weekly_summary, Workspace.platform, Workspace.ai_enabled,
-               Workspace.disclosure_policy, User.active, Workspace.external_id,
-               User.external_id, User.prep_minutes)
-        .join(Workspace, Workspace.id == User.workspace_id)
-        .where(User.id == user_id, User.workspace_id == workspace_id)).first())
+    return _USER_CONTEXT.first(session, user_id=user_id, workspace_id=workspace_id)
 
 
 def mark_welcomed(session: Session, user_id: int, now: datetime) -> bool:
@@ -217,10 +222,13 @@ class ContactState:
 _NAME_COLUMNS = (Contact.id, Contact.name, Contact.platform_user_id)
 
 
+_CONTACT_BY_KEY = Prepared(select(*_NAME_COLUMNS).where(
+    Contact.user_id == bindparam("user_id"), Contact.name_key == bindparam("key")))
+
+
 def contact_by_key(session: Session, user_id: int, key: str) -> ContactName | None:
     """The contact whose normalised name is exactly `key` (one unique-index lookup)."""
-    row = session.execute(select(*_NAME_COLUMNS).where(Contact.user_id == user_id,
-                                                       Contact.name_key == key)).first()
+    row = _CONTACT_BY_KEY.first(session, user_id=user_id, key=key)
     return ContactName(*row) if row is not None else None
 
 
@@ -278,13 +286,17 @@ def update_contact(session: Session, user_id: int, contact_id: int, **values: An
                     .values(**values).execution_options(synchronize_session=False))
 
 
+_SET_CONTACT_CLOCK = Prepared(
+    update(Contact).where(Contact.id == bindparam("contact_id"))
+    .values(last_touch_at=bindparam("last_touch_at"), next_due_at=bindparam("next_due_at"),
+            plan_at=bindparam("plan_at")))
+
+
 def set_contact_clock(session: Session, contact_id: int, *, last_touch_at: datetime | None,
                       next_due_at: datetime | None) -> None:
     """Last touch and the cadence clock (`plan_at` follows `next_due_at`)."""
-    session.execute(update(Contact).where(Contact.id == contact_id)
-                    .values(last_touch_at=last_touch_at, next_due_at=next_due_at,
-                            plan_at=next_due_at)
-                    .execution_options(synchronize_session=False))
+    _SET_CONTACT_CLOCK.execute(session, contact_id=contact_id, last_touch_at=last_touch_at,
+                               next_due_at=next_due_at, plan_at=next_due_at)
 
 
 def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
@@ -320,13 +332,18 @@ def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list
 
 
 # ------------------------------------------------------------------------------ touchpoints
+_INSERT_TOUCHPOINT = Prepared(insert(Touchpoint).values(
+    {column: bindparam(column) for column in (
+        "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary", "source",
+        "created_at")}).returning(Touchpoint.id))
+
+
 def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
                       now: datetime) -> int:
-    return session.execute(insert(Touchpoint).values(
-        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-        happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now)
-        .returning(Touchpoint.id)).scalar_one()
+    return int(_INSERT_TOUCHPOINT.scalar(
+        session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+        happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now))
 
 
 def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -367,11 +384,14 @@ class ClockInputs:
     cadence_months: int | None = None
 
 
+_CLOCK_INPUTS = Prepared(select(Contact.last_touch_at, Contact.cadence_days,
+                                Contact.created_at, Contact.cadence_months)
+                         .where(Contact.id == bindparam("contact_id")))
+
+
 def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | None:
     """What a contact's keep-in-touch clock is computed from."""
-    row = session.execute(select(Contact.last_touch_at, Contact.cadence_days,
-                                 Contact.created_at, Contact.cadence_months)
-                          .where(Contact.id == contact_id)).first()
+    row = _CLOCK_INPUTS.first(session, contact_id=contact_id)
     return ClockInputs(*row) if row is not None else None
 
 
@@ -606,12 +626,19 @@ def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterabl
         .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
 
 
+# Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared
+# statement cannot be.
+_OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
+    Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
+    Nudge.reason == "cadence",
+    or_(*(Nudge.status == status for status in (NudgeStatus.SENT, NudgeStatus.PLANNED,
+                                                 NudgeStatus.SNOOZED)))))
+
+
 def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:
     """The contact's cadence nudges a conversation (or a new rhythm) would close."""
-    return list(session.execute(select(Nudge.id).where(
-        Nudge.user_id == user_id, Nudge.contact_id == contact_id, Nudge.reason == "cadence",
-        Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))))
-        .scalars())
+    return [row[0] for row in _OPEN_CADENCE_NUDGES.rows(session, user_id=user_id,
+                                                        contact_id=contact_id)]
 
 
 def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, list[int]]:
@@ -1441,6 +1468,14 @@ def row_images(session: Session, table: str, user_id: int, ids: Iterable[int],
     wanted = sorted(set(ids))
     if not wanted:
         return []
+    if len(wanted) == 1 and columns is not None:
+        # The common case (a command changes one contact): a statement prepared per table
+        # and column set.
+        query = _one_row_image(table, tuple(columns))
+        row = query.first(session, id=wanted[0], user_id=user_id)
+        if row is None:
+            return []
+        return [_to_json(model, dict(zip(("id", *columns), row, strict=True)))]
     sql_table = _table(model)
     selected = [sql_table.c.id, *(sql_table.c[name] for name in columns or ())] \
         if columns is not None else [sql_table]
@@ -1448,6 +1483,15 @@ def row_images(session: Session, table: str, user_id: int, ids: Iterable[int],
                                                    _owner_column(model) == user_id)
                            .order_by(sql_table.c.id))
     return [_to_json(model, dict(row._mapping)) for row in rows]
+
+
+@functools.cache
+def _one_row_image(table: str, columns: tuple[str, ...]) -> Prepared:
+    model = JOURNAL_TABLES[table]
+    sql_table = _table(model)
+    return Prepared(select(sql_table.c.id, *(sql_table.c[name] for name in columns))
+                    .where(sql_table.c.id == bindparam("id"),
+                           _owner_column(model) == bindparam("user_id")))
 
 
 def restore_image(session: Session, table: str, user_id: int, image: Mapping[str, Any]
@@ -1498,11 +1542,17 @@ def contact_exists(session: Session, user_id: int, contact_id: int) -> bool:
         Contact.id == contact_id, Contact.user_id == user_id)).first() is not None
 
 
+_INSERT_UNDO_ENTRY = Prepared(insert(UndoEntry).values(
+    {column: bindparam(column) for column in (
+        "workspace_id", "user_id", "description", "kind", "payload", "created_at")})
+    .returning(UndoEntry.id))
+
+
 def insert_undo_entry(session: Session, *, workspace_id: int, user_id: int, description: str,
                       kind: str, payload: str | None, now: datetime) -> int:
-    return session.execute(insert(UndoEntry).values(
-        workspace_id=workspace_id, user_id=user_id, description=description[:300], kind=kind,
-        payload=payload, created_at=now).returning(UndoEntry.id)).scalar_one()
+    return int(_INSERT_UNDO_ENTRY.scalar(
+        session, workspace_id=workspace_id, user_id=user_id, description=description[:300],
+        kind=kind, payload=payload, created_at=now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1559,13 +1609,15 @@ def purge_undo_entries(session: Session, older_than: datetime, *,
         trim_undo_entries(session, user_id, keep)
 
 
+_TRIM_UNDO_ENTRIES = Prepared(delete(UndoEntry).where(
+    UndoEntry.user_id == bindparam("user_id"),
+    UndoEntry.id <= select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
+    .order_by(UndoEntry.id.desc()).offset(bindparam("keep")).limit(1).scalar_subquery()))
+
+
 def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
     """All but the user's newest `keep` entries go, in one statement."""
-    cutoff = select(UndoEntry.id).where(UndoEntry.user_id == user_id).order_by(
-        UndoEntry.id.desc()).offset(keep).limit(1).scalar_subquery()
-    session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
-                                            UndoEntry.id <= cutoff)
-                    .execution_options(synchronize_session=False))
+    _TRIM_UNDO_ENTRIES.execute(session, user_id=user_id, keep=keep)
 
 
 # ------------------------------------------------------------------------------ person card

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
-from rapport.storage import db
+from rapport.storage import db, prepared
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,8 @@ class _SqliteThread:
             raise Busy()
         _check_deadline(deadline)
         with Session(self.engine, expire_on_commit=False) as session:
-            session.connection(execution_options=_options(write))
+            connection = session.connection(execution_options=_options(write))
+            prepared.attach_driver(session, connection)
             if not write:
                 try:
                     return work(session)

@@ -14,6 +14,7 @@ from rapport.bot.core.context import Drafter
 from rapport.bot.core.drafts import build_draft_service
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.config import Settings
+from rapport.bot.service.load import RequestLoad
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import Messenger, OutgoingMessage, PersonButton, Recipient
@@ -42,6 +43,7 @@ class Runtime:
     messengers: dict[str, Messenger] = field(default_factory=dict)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)
+    load: RequestLoad = field(default_factory=RequestLoad)
     # Calendar connections and their sync job, when a provider is configured (issue 16).
     calendars: CalendarService | None = None
     _sweeper: Sweeper | None = None

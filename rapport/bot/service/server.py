@@ -84,6 +84,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     route = request.match_info.route.resource.canonical if request.match_info.route.resource \
         else "unmatched"
     status = 500
+    runtime.load.started()
     try:
         if request.content_length is not None and \
                 request.content_length > runtime.settings.max_body_bytes:
@@ -101,6 +102,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         return web.json_response({"error": "internal error", "request_id": request_id},
                                  status=500)
     finally:
+        runtime.load.finished()
         runtime.metrics.http_requests.labels(route, str(status)).inc()
         REQUEST_ID.reset(token)
 

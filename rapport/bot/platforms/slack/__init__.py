@@ -9,6 +9,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.platforms.slack import transport
+from rapport.bot.platforms.slack.client import pooled_session
 from rapport.bot.platforms.slack.install import build_installations
 from rapport.bot.platforms.slack.messenger import SlackMessenger
 from rapport.bot.platforms.slack.platform import SlackPlatform, build_platform
@@ -60,6 +61,16 @@ def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller
             raise RuntimeError("Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN "
                                "(Socket Mode); see docs/slack.md.")
         platform = build_platform(runtime)
+        # One pooled HTTP session for the Web API calls made while serving (Bolt's clients per
+        # request share it): kept-alive connections instead of a new session and connection
+        # per call, which cost more than the call itself on a busy event loop.
+        http = pooled_session()
+        platform.app.client.session = http
+
+        async def close_http(_app: web.Application) -> None:
+            await http.close()
+
+        app.on_cleanup.append(close_http)
         if not settings.slack_app_token:  # Socket Mode checks the token in the background
             await platform.start()
         if platform.installations.store is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -32,3 +33,10 @@ def make_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
         else settings.slack_api_url + "/"
     return AsyncWebClient(token=token, base_url=base_url, timeout=_TIMEOUT_SECONDS,
                           retry_handlers=retry_handlers())
+
+
+def pooled_session() -> aiohttp.ClientSession:
+    """An HTTP session for AsyncWebClient.session (inside the running event loop). A client
+    without one opens a new session, and a new connection, for every call; once this one is
+    closed, clients fall back to that."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_TIMEOUT_SECONDS))

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 # After a change, Home is rebuilt at most this often per user (opening the tab always is).
 HOME_MIN_INTERVAL_SECONDS = 30.0
+# ...and not while commands are being answered, unless it has waited this long for a pause.
+HOME_MAX_DEFER_SECONDS = 30.0
 MAX_REMEMBERED_HOMES = 50_000
 
 
@@ -27,12 +29,14 @@ MAX_REMEMBERED_HOMES = 50_000
 class HomeTab:
     """App Home is built when the user opens it, and after changes at most once per
     `min_interval` per user: a burst of commands costs one Home, not one each, and no
-    command waits for it."""
+    command waits for it (a refresh waits up to `max_defer` for no request to be in
+    flight, so it does not take the event loop from commands either)."""
 
     platform: SlackPlatform
     # Seconds a refresh waits after a change, collecting further changes.
     refresh_delay: float = 1.0
     min_interval: float = HOME_MIN_INTERVAL_SECONDS
+    max_defer: float = HOME_MAX_DEFER_SECONDS
     monotonic: Callable[[], float] = time.monotonic
     # Users whose Home is being republished -> "changed again meanwhile" (see refresh).
     _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
@@ -73,6 +77,9 @@ class HomeTab:
         try:
             while True:
                 await asyncio.sleep(self._wait(key, opened))
+                if not opened:
+                    # A refresh after a change steps aside while commands are answered.
+                    await self.platform.runtime.load.quiet(self.max_defer)
                 was_opened, opened = opened, False
                 self._refreshing[key] = False
                 try:

@@ -148,8 +148,11 @@ class SlackPlatform:
             await self.home.refresh(client, team_id, user_id)
 
     @staticmethod
-    async def send_pages(respond: Respond, reply: Reply, *, skip_first: bool) -> None:
-        rendered = b.reply_pages(reply)
+    async def send_pages(respond: Respond, reply: Reply, *, skip_first: bool,
+                         rendered: b.RenderedReply | None = None) -> None:
+        """The reply's pages through `respond` (`rendered`: the pages when already built)."""
+        if rendered is None:
+            rendered = b.reply_pages(reply)
         pages = rendered.pages[1:] if skip_first else rendered.pages
         for page in pages[:MAX_RESPONSES - (1 if skip_first else 0)]:
             await respond(text=rendered.text, blocks=page, response_type="ephemeral",

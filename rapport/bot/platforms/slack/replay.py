@@ -15,14 +15,16 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import ModuleType
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import SeenSignature
+from rapport.storage.prepared import Prepared
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,19 @@ logger = logging.getLogger(__name__)
 SIGNATURE_MEMORY = timedelta(minutes=6)
 # Expired rows are deleted by whichever replica next accepts a request after this long.
 CLEANUP_EVERY_SECONDS = 300.0
+
+
+def _claim(dialect: ModuleType) -> Prepared:
+    return Prepared(dialect.insert(SeenSignature)
+                    .values(signature=bindparam("signature"),
+                            expires_at=bindparam("expires_at"))
+                    .on_conflict_do_nothing(index_elements=[SeenSignature.signature])
+                    .returning(SeenSignature.signature))
+
+
+# Every request to /slack/events runs one of these: prepared once, like the hot queries.
+_CLAIM_POSTGRESQL = _claim(postgresql)
+_CLAIM_SQLITE = _claim(sqlite)
 
 
 class ReplayStore:
@@ -52,13 +67,10 @@ class ReplayStore:
         Raises `Busy` when the claim cannot start by `deadline` (nothing was remembered)."""
 
         def claim(session: Session) -> bool:
-            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            inserted = session.execute(
-                dialect.insert(SeenSignature)
-                .values(signature=signature, expires_at=expires_at)
-                .on_conflict_do_nothing(index_elements=[SeenSignature.signature])
-                .returning(SeenSignature.signature))
-            return inserted.first() is not None
+            postgres = session.get_bind().dialect.name == "postgresql"
+            statement = _CLAIM_POSTGRESQL if postgres else _CLAIM_SQLITE
+            return statement.first(session, signature=signature,
+                                   expires_at=expires_at) is not None
 
         first = await self.db.run(claim, deadline=deadline)
         now = self.monotonic()

@@ -76,7 +76,7 @@ class SlashCommand:
                 platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)
             await ack(text=rendered.text, blocks=rendered.pages[0], response_type="ephemeral")
-            await platform.send_pages(respond, reply, skip_first=True)
+            await platform.send_pages(respond, reply, skip_first=True, rendered=rendered)
         if reply.changed:
             await platform.refresh_home(client, team_id, user_id)
         await platform.warm_profile(client, team_id, user_id)

@@ -1,0 +1,165 @@
+"""Statements built and compiled once, for the queries every command runs.
+
+Building a SQLAlchemy statement, computing its cache key and going through the ORM's execute
+path costs about 150-300 microseconds of Python per statement; SQLite itself needs about 15.
+A command runs ten or so statements, so on the command path that overhead, not the database,
+was most of a command's cost (docs/performance.md). A `Prepared` statement is built once at
+import, with named `bindparam`s for what varies; it is compiled once per dialect. On a SQLite
+file (a synchronous `sqlite3` connection, as the units of work use) it then runs straight on
+the driver, with SQLAlchemy's own bind and result processors for each column's type, so
+values go in and come out exactly as through SQLAlchemy. On any other driver (asyncpg in a
+greenlet, aiosqlite in memory) it runs through the Core connection, which skips only the
+building and the ORM layer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A statement as the SQLite driver takes it."""
+
+    sql: str
+    # Per positional parameter: its bind name, or None with a fixed value in `constant`.
+    names: tuple[str | None, ...]
+    constants: tuple[Any, ...]
+    bind_processors: tuple[_Processor, ...]
+    result_processors: tuple[_Processor, ...]
+
+
+_NO_PLAN = _Plan("", (), (), (), ())
+
+
+class Prepared:
+    """A statement with named parameters, built once and compiled once per dialect."""
+
+    __slots__ = ("_plans", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[type[Dialect], _Plan] = {}
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = self._plans.get(type(dialect))
+        if plan is None:
+            plan = self._plans[type(dialect)] = _compile(self.statement, dialect)
+        return plan
+
+    def _driver(self, session: Session) -> tuple[sqlite3.Connection | None, _Plan]:
+        attached: tuple[sqlite3.Connection, Dialect] | None = session.info.get(_DRIVER)
+        if attached is not None:
+            return attached[0], self._plan(attached[1])
+        connection = session.connection()
+        driver = _sqlite_driver(connection)
+        if driver is None:
+            return None, _NO_PLAN
+        return driver, self._plan(connection.dialect)
+
+    def rows(self, session: Session, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row, as tuples."""
+        driver, plan = self._driver(session)
+        if driver is None:
+            return [tuple(row) for row in session.connection().execute(self.statement, params)]
+        rows = driver.execute(plan.sql, _arguments(plan, params)).fetchall()
+        return [_processed(plan.result_processors, row) for row in rows]
+
+    def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        driver, plan = self._driver(session)
+        if driver is None:
+            row = session.connection().execute(self.statement, params).first()
+            return tuple(row) if row is not None else None
+        cursor = driver.execute(plan.sql, _arguments(plan, params))
+        found = cursor.fetchone()
+        cursor.close()
+        return _processed(plan.result_processors, found) if found is not None else None
+
+    def scalar(self, session: Session, **params: Any) -> Any:
+        """The first column of the first row, or None."""
+        row = self.first(session, **params)
+        return row[0] if row is not None else None
+
+    def execute(self, session: Session, **params: Any) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        driver, plan = self._driver(session)
+        if driver is None:
+            result = session.connection().execute(self.statement, params)
+            return int(result.rowcount)
+        return int(driver.execute(plan.sql, _arguments(plan, params)).rowcount)
+
+
+_DRIVER = "rapport.sqlite_driver"
+
+
+def attach_driver(session: Session, connection: Connection) -> None:
+    """Remember the unit's own `sqlite3` connection on its session: a prepared statement
+    then skips asking the session for its connection (a measurable part of a fast query)."""
+    driver = connection.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        session.info[_DRIVER] = (driver, connection.dialect)
+
+
+def _sqlite_driver(connection: Connection) -> sqlite3.Connection | None:
+    driver = connection.connection.driver_connection
+    return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = [params[name] if name is not None else constant
+              for name, constant in zip(plan.names, plan.constants, strict=True)]
+    return tuple(processor(value) if processor is not None else value
+                 for processor, value in zip(plan.bind_processors, values, strict=True))
+
+
+def _processed(processors: tuple[_Processor, ...], row: Any) -> tuple[Any, ...]:
+    return tuple(processor(value) if processor is not None else value
+                 for processor, value in zip(processors, row, strict=True))
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Plan:
+    if not isinstance(statement, ClauseElement):
+        raise TypeError("only SQL expression statements can be prepared")
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    order = compiled.positiontup
+    if order is None:
+        raise ValueError(f"{dialect.name} does not take positional parameters")
+    names: list[str | None] = []
+    constants: list[Any] = []
+    bind_processors: list[_Processor] = []
+    for key in order:
+        bind = compiled.binds[key]
+        if bind.expanding:
+            raise ValueError("expanding parameters (IN lists) cannot be prepared")
+        # A bindparam named by the caller (`bindparam("user_id")`) varies; one SQLAlchemy
+        # made for a literal (`column == 5`, `.limit(1)`) is fixed in the statement.
+        names.append(bind.key if bind.required else None)
+        constants.append(None if bind.required else bind.effective_value)
+        bind_processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
+    # SQLAlchemy computes Python-side defaults (`default=`, `onupdate=`) as it executes; the
+    # driver would not, so a prepared INSERT or UPDATE must set those columns itself.
+    prefetched = [column.key for column in (*compiled.insert_prefetch,
+                                            *compiled.update_prefetch)]
+    if prefetched:
+        raise ValueError(f"a prepared statement must set {', '.join(prefetched)} itself")
+    sql = str(compiled)
+    if "POSTCOMPILE" in sql:
+        raise ValueError("statements with parameters rendered at execution cannot be prepared")
+    columns = statement.exported_columns if hasattr(statement, "exported_columns") else ()
+    result_processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                              for column in columns)
+    return _Plan(sql, tuple(names), tuple(constants), tuple(bind_processors),
+                 result_processors)
