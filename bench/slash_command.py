@@ -177,7 +177,11 @@ async def serve(kind: str, slack_url: str, url: str, users: int, port: int, seed
         profiler = Profiler(async_mode="disabled")
         profiler.start()
     print("ready", flush=True)
+    cpu_before = time.process_time()
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    # CPU seconds this server spent while driven: per request, steadier than latency on a
+    # machine that other work shares.
+    print(f"cpu {time.process_time() - cpu_before:.4f}", flush=True)
     if profiler is not None:
         profiler.stop()
         await asyncio.to_thread(Path(profile).write_text, profiler.output_html())
@@ -214,6 +218,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     verifier = SignatureVerifier(SECRET)
     url = f"http://127.0.0.1:{port}/slack/events"
     latencies: list[float] = []
+    answered = 0
     statuses: dict[int, int] = {}
     counter = itertools.count()
     busy = 0
@@ -225,7 +230,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
         stop_at = measure_from + seconds
 
         async def client(n: int) -> None:
-            nonlocal busy
+            nonlocal busy, answered
             user = _user(n)
             while (now := time.perf_counter()) < stop_at:
                 body = urllib.parse.urlencode({
@@ -248,6 +253,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
                 except (aiohttp.ClientError, TimeoutError):
                     status = 0
                 elapsed = time.perf_counter() - sent
+                answered += 1
                 if now >= measure_from:
                     latencies.append(elapsed)
                     statuses[status] = statuses.get(status, 0) + 1
@@ -258,7 +264,8 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     return {"n": len(latencies), "p50": statistics.median(latencies),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses,
-            "late": sum(1 for x in latencies if x > LATE_SECONDS), "busy": busy}
+            "late": sum(1 for x in latencies if x > LATE_SECONDS), "busy": busy,
+            "all": answered}
 
 
 async def _reset(url: str) -> None:
@@ -293,19 +300,27 @@ async def run_side(kind: str, fake: FakeSlack, sink: Sink, url: str, *, clients:
             # One at a time: the first seeds and migrates before the others start.
             if not await asyncio.wait_for(child.stdout.readline(), 600):
                 raise RuntimeError(f"{kind} server did not start")
-        return await drive(port, fake, sink, clients=clients, seconds=seconds,
-                           warmup=min(2.0, seconds / 5))
+        result = await drive(port, fake, sink, clients=clients, seconds=seconds,
+                             warmup=min(2.0, seconds / 5))
     finally:
         for child in children:
             assert child.stdin is not None
             child.stdin.close()
         await asyncio.gather(*(asyncio.wait_for(c.wait(), 60) for c in children))
+    cpu = 0.0
+    for child in children:
+        assert child.stdout is not None
+        for line in (await child.stdout.read()).decode().splitlines():
+            if line.startswith("cpu "):
+                cpu += float(line.split()[1])
+    result["cpu_ms"] = 1000 * cpu / max(1, result["all"])
+    return result
 
 
 def _row(label: str, row: dict[str, Any]) -> str:
     return (f"{label:<22} {row['n']:>8,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
             f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6} "
-            f"{row['busy']:>6}  {row['statuses']}")
+            f"{row['busy']:>6} {row['cpu_ms']:>7.2f}  {row['statuses']}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -319,9 +334,10 @@ async def main_async(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory() as workdir:
             print(f"{backend}, `/rapport {COMMAND}`, {args.seconds:.0f} s per row, "
                   f"closed-loop clients; late = answered after {LATE_SECONDS} s; busy = "
-                  "answered \"busy, try again\"")
+                  "answered \"busy, try again\"; cpu ms = "
+                  "server CPU per request (all processes, warm-up included)")
             print(f"{'server':<22} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-                  f"{'max ms':>8} {'late':>6} {'busy':>6}  statuses")
+                  f"{'max ms':>8} {'late':>6} {'busy':>6} {'cpu ms':>7}  statuses")
             for clients in args.clients:
                 rows: dict[str, dict[str, Any]] = {}
                 for kind in ("bare", "floor"):

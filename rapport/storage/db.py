@@ -89,7 +89,13 @@ def configure_sqlite(engine: Engine) -> None:
         # serialises writers up front, which SQLite needs anyway. Work that only reads
         # says so and does not take the write lock.
         writes = connection.get_execution_options().get(WRITE_OPTION, True)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        # On the driver's own cursor: every unit of work pays for this statement, and going
+        # through SQLAlchemy's execution machinery cost more than the BEGIN itself.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+        finally:
+            cursor.close()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
