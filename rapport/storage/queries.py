@@ -260,12 +260,15 @@ def contact_names(session: Session, user_id: int) -> list[ContactName]:
         select(*_NAME_COLUMNS).where(Contact.user_id == user_id))]
 
 
+_CONTACT_STATE = Prepared(select(
+    Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
+    Contact.last_touch_at, Contact.next_due_at, Contact.created_at, Contact.cadence_months,
+    Contact.email, Contact.platform_user_id, Contact.plan_at)
+    .where(Contact.id == bindparam("contact_id"), Contact.user_id == bindparam("user_id")))
+
+
 def contact_state(session: Session, user_id: int, contact_id: int) -> ContactState | None:
-    row = session.execute(select(
-        Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
-        Contact.last_touch_at, Contact.next_due_at, Contact.created_at, Contact.cadence_months,
-        Contact.email, Contact.platform_user_id, Contact.plan_at)
-        .where(Contact.id == contact_id, Contact.user_id == user_id)).first()
+    row = _CONTACT_STATE.first(session, user_id=user_id, contact_id=contact_id)
     return ContactState(*row) if row is not None else None
 
 
@@ -665,15 +668,19 @@ def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int) ->
         .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
 
 
+_OPEN_NUDGES = Prepared(
+    select(Nudge.id).where(
+        Nudge.user_id == bindparam("user_id"),
+        or_(Nudge.status == NudgeStatus.SENT,
+            or_(Nudge.status == NudgeStatus.PLANNED, Nudge.status == NudgeStatus.CLAIMED)
+            & (Nudge.due_at <= bindparam("now", type_=UTCDateTime))))
+    .order_by(Nudge.due_at).limit(bindparam("limit")))
+
+
 def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) -> list[int]:
     """Nudges due and not acted on, oldest first: sent ones, and planned ones past due."""
-    return list(session.execute(
-        select(Nudge.id).where(
-            Nudge.user_id == user_id,
-            or_(Nudge.status == NudgeStatus.SENT,
-                Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.CLAIMED))
-                & (Nudge.due_at <= now)))
-        .order_by(Nudge.due_at).limit(limit)).scalars())
+    return [row[0] for row in _OPEN_NUDGES.rows(session, user_id=user_id, now=now,
+                                                limit=limit)]
 
 
 def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[Any, ...]]:
@@ -707,32 +714,43 @@ def latest_touches(session: Session, contact_ids: Iterable[int]
 
 
 # ------------------------------------------------------------------------------ overview
+_UPCOMING_CONTACTS = Prepared(
+    select(Contact.name, Contact.next_due_at, Contact.plan_at)
+    .where(Contact.user_id == bindparam("user_id"), Contact.next_due_at.is_not(None),
+           Contact.next_due_at <= bindparam("horizon", type_=UTCDateTime))
+    .order_by(Contact.next_due_at).limit(bindparam("limit")))
+
+
 def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
                       limit: int = 20) -> list[tuple[str, datetime, datetime | None]]:
     """(name, next_due_at, plan_at) of rhythms falling due before `horizon`."""
-    return [(name, at, plan) for name, at, plan in session.execute(
-        select(Contact.name, Contact.next_due_at, Contact.plan_at)
-        .where(Contact.user_id == user_id, Contact.next_due_at.is_not(None),
-               Contact.next_due_at <= horizon)
-        .order_by(Contact.next_due_at).limit(limit)) if at is not None]
+    return [(name, at, plan) for name, at, plan in _UPCOMING_CONTACTS.rows(
+        session, user_id=user_id, horizon=horizon, limit=limit) if at is not None]
+
+
+_PEOPLE_COUNTS = Prepared(select(func.count(), func.count(Contact.cadence_days))
+                          .where(Contact.user_id == bindparam("user_id")))
 
 
 def people_counts(session: Session, user_id: int) -> tuple[int, int]:
     """(contacts, contacts with a rhythm) of the user."""
-    total, rhythms = session.execute(
-        select(func.count(), func.count(Contact.cadence_days))
-        .where(Contact.user_id == user_id)).one()
-    return int(total), int(rhythms)
+    row = _PEOPLE_COUNTS.first(session, user_id=user_id)
+    assert row is not None  # an aggregate always has its row
+    return int(row[0]), int(row[1])
+
+
+_UPCOMING_FOLLOW_UPS = Prepared(
+    select(Contact.name, Note.text, Note.follow_up_on)
+    .join(Contact, Contact.id == Note.contact_id)
+    .where(Note.user_id == bindparam("user_id"), Note.plan_at.is_not(None),
+           Note.plan_at <= bindparam("horizon", type_=UTCDateTime))
+    .order_by(Note.plan_at).limit(bindparam("limit")))
 
 
 def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
                         limit: int = 20) -> list[tuple[str, str, date | None]]:
     """(name, note text, follow_up_on) of follow-ups planned before `horizon`."""
-    return _rows(session.execute(
-        select(Contact.name, Note.text, Note.follow_up_on)
-        .join(Contact, Contact.id == Note.contact_id)
-        .where(Note.user_id == user_id, Note.plan_at.is_not(None), Note.plan_at <= horizon)
-        .order_by(Note.plan_at).limit(limit)))
+    return _UPCOMING_FOLLOW_UPS.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 
 def people_rows(session: Session, user_id: int, limit: int, tag_id: int | None = None
@@ -1117,12 +1135,21 @@ class PersonFlags:
     tags: tuple[str, ...]
 
 
+_PERSON_FLAGS = Prepared(select(Contact.name, Contact.ai_drafts, Contact.sensitive)
+                         .where(Contact.id == bindparam("contact_id"),
+                                Contact.user_id == bindparam("user_id")))
+_TAGS_OF_CONTACT = Prepared(select(Tag.name).join(ContactTag, Tag.id == ContactTag.tag_id)
+                            .where(ContactTag.user_id == bindparam("user_id"),
+                                   ContactTag.contact_id == bindparam("contact_id"))
+                            .order_by(Tag.name_key))
+
+
 def person_flags(session: Session, user_id: int, contact_id: int) -> PersonFlags | None:
-    row = session.execute(select(Contact.name, Contact.ai_drafts, Contact.sensitive)
-                          .where(Contact.id == contact_id, Contact.user_id == user_id)).first()
+    row = _PERSON_FLAGS.first(session, user_id=user_id, contact_id=contact_id)
     if row is None:
         return None
-    tags = tuple(tags_of_contacts(session, user_id, [contact_id]).get(contact_id, ()))
+    tags = tuple(name for name, in _TAGS_OF_CONTACT.rows(session, user_id=user_id,
+                                                         contact_id=contact_id))
     return PersonFlags(row[0], bool(row[1]), bool(row[2]), tags)
 
 
@@ -1621,19 +1648,24 @@ def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
 
 
 # ------------------------------------------------------------------------------ person card
+_NOTES_OF_CONTACT = Prepared(
+    select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on, Note.plan_at)
+    .where(Note.user_id == bindparam("user_id"), Note.contact_id == bindparam("contact_id"))
+    .order_by(Note.created_at.desc(), Note.id.desc()).limit(bindparam("limit")))
+
+
 def notes_of_contact(session: Session, user_id: int, contact_id: int, limit: int
                      ) -> list[tuple[Any, ...]]:
     """(id, text, created_at, follow_up_on, event_on, plan_at), newest first."""
-    return _rows(session.execute(
-        select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on,
-               Note.plan_at)
-        .where(Note.user_id == user_id, Note.contact_id == contact_id)
-        .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)))
+    return _NOTES_OF_CONTACT.rows(session, user_id=user_id, contact_id=contact_id, limit=limit)
+
+
+_NOTE_COUNT = Prepared(select(func.count()).select_from(Note).where(
+    Note.user_id == bindparam("user_id"), Note.contact_id == bindparam("contact_id")))
 
 
 def note_count(session: Session, user_id: int, contact_id: int) -> int:
-    return int(session.execute(select(func.count()).select_from(Note).where(
-        Note.user_id == user_id, Note.contact_id == contact_id)).scalar_one())
+    return int(_NOTE_COUNT.scalar(session, user_id=user_id, contact_id=contact_id))
 
 
 def acted_note_ids(session: Session, user_id: int, note_ids: Sequence[int]) -> set[int]:
@@ -1646,58 +1678,84 @@ def acted_note_ids(session: Session, user_id: int, note_ids: Sequence[int]) -> s
         if note_id is not None}
 
 
+_TOUCHES_OF_CONTACT = Prepared(
+    select(Touchpoint.id, Touchpoint.happened_at, Touchpoint.kind, Touchpoint.summary,
+           Touchpoint.source)
+    .where(Touchpoint.user_id == bindparam("user_id"),
+           Touchpoint.contact_id == bindparam("contact_id"))
+    .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(bindparam("limit")))
+
+
 def touches_of_contact(session: Session, user_id: int, contact_id: int, limit: int
                        ) -> list[tuple[Any, ...]]:
     """(id, happened_at, kind, summary, source), newest first."""
-    return _rows(session.execute(
-        select(Touchpoint.id, Touchpoint.happened_at, Touchpoint.kind, Touchpoint.summary,
-               Touchpoint.source)
-        .where(Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id)
-        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))
+    return _TOUCHES_OF_CONTACT.rows(session, user_id=user_id, contact_id=contact_id,
+                                    limit=limit)
+
+
+_TOUCH_COUNT = Prepared(select(func.count()).select_from(Touchpoint).where(
+    Touchpoint.user_id == bindparam("user_id"), Touchpoint.contact_id == bindparam("contact_id")))
 
 
 def touch_count(session: Session, user_id: int, contact_id: int) -> int:
-    return int(session.execute(select(func.count()).select_from(Touchpoint).where(
-        Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id)).scalar_one())
+    return int(_TOUCH_COUNT.scalar(session, user_id=user_id, contact_id=contact_id))
+
+
+_DATES_OF_CONTACT = Prepared(
+    select(ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+    .where(ImportantDate.user_id == bindparam("user_id"),
+           ImportantDate.contact_id == bindparam("contact_id"))
+    .order_by(ImportantDate.kind))
 
 
 def dates_of_contact(session: Session, user_id: int, contact_id: int
                      ) -> list[tuple[str, int, int, int | None]]:
     """(kind, month, day, year) of the contact's yearly dates."""
-    return _rows(session.execute(
-        select(ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year)
-        .where(ImportantDate.user_id == user_id, ImportantDate.contact_id == contact_id)
-        .order_by(ImportantDate.kind)))
+    return _DATES_OF_CONTACT.rows(session, user_id=user_id, contact_id=contact_id)
+
+
+_DRAFT_USAGE = Prepared(
+    select(func.count(), func.count().filter(or_(Draft.outcome == "posted",
+                                                 Draft.outcome == "copied")))
+    .where(Draft.user_id == bindparam("user_id"), Draft.contact_id == bindparam("contact_id")))
 
 
 def draft_usage(session: Session, user_id: int, contact_id: int) -> tuple[int, int]:
     """(drafts made, drafts posted or copied) for the contact."""
-    made, used = session.execute(
-        select(func.count(), func.count().filter(Draft.outcome.in_(("posted", "copied"))))
-        .where(Draft.user_id == user_id, Draft.contact_id == contact_id)).one()
-    return int(made), int(used)
+    row = _DRAFT_USAGE.first(session, user_id=user_id, contact_id=contact_id)
+    assert row is not None  # an aggregate always has its row
+    return int(row[0]), int(row[1])
+
+
+_NEXT_PLANS = Prepared(select(
+    select(Contact.plan_at).where(Contact.id == bindparam("contact_id"),
+                                  Contact.user_id == bindparam("user_id"),
+                                  Contact.cadence_days.is_not(None)).scalar_subquery(),
+    *(select(func.min(model.plan_at)).where(model.user_id == bindparam("user_id"),
+                                            model.contact_id == bindparam("contact_id"))
+      .scalar_subquery() for model in (Note, ImportantDate))))
 
 
 def next_plans(session: Session, user_id: int, contact_id: int) -> list[datetime]:
     """When the sweep next looks at the contact's rhythm, notes and dates."""
-    moments = [session.execute(select(Contact.plan_at).where(
-        Contact.id == contact_id, Contact.user_id == user_id,
-        Contact.cadence_days.is_not(None))).scalar()]
-    for model in (Note, ImportantDate):
-        moments.append(session.execute(select(func.min(model.plan_at)).where(
-            model.user_id == user_id, model.contact_id == contact_id)).scalar())
-    return [moment for moment in moments if moment is not None]
+    row = _NEXT_PLANS.first(session, user_id=user_id, contact_id=contact_id)
+    return [moment for moment in row or () if moment is not None]
+
+
+_OPEN_NUDGE_FOR_CONTACT = Prepared(select(Nudge.id).where(
+    Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
+    or_(Nudge.status == NudgeStatus.SENT,
+        or_(Nudge.status == NudgeStatus.PLANNED, Nudge.status == NudgeStatus.CLAIMED)
+        & (Nudge.due_at <= bindparam("now", type_=UTCDateTime))))
+    .order_by(Nudge.due_at.desc()).limit(1))
 
 
 def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, now: datetime
                               ) -> int | None:
     """A nudge about the contact that is out now (sent, or due and not acted on)."""
-    return session.execute(select(Nudge.id).where(
-        Nudge.user_id == user_id, Nudge.contact_id == contact_id,
-        or_(Nudge.status == NudgeStatus.SENT,
-            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.CLAIMED))
-            & (Nudge.due_at <= now)))
-        .order_by(Nudge.due_at.desc()).limit(1)).scalar()
+    found = _OPEN_NUDGE_FOR_CONTACT.scalar(session, user_id=user_id, contact_id=contact_id,
+                                           now=now)
+    return int(found) if found is not None else None
 
 
 # ------------------------------------------------------------------------------ search
