@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -375,11 +376,20 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
     return ClockInputs(*row) if row is not None else None
 
 
+# The batch twins below run once per calendar page: built once, with expanding IN lists, so
+# a page pays neither statement construction nor one coerced literal per contact.
+_CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
+                          Contact.created_at, Contact.cadence_months).where(
+    Contact.id.in_(bindparam("contact_ids", expanding=True)))
+_SET_CONTACT_CLOCKS = update(Contact).where(Contact.id == bindparam("b_id")).values(
+    last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
+    plan_at=bindparam("b_due"))
+
+
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
     """`contact_clock_inputs` for many contacts in one statement."""
-    rows = session.execute(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
-                                  Contact.created_at, Contact.cadence_months)
-                           .where(Contact.id.in_(set(contact_ids))))
+    rows = session.connection().execute(_CLOCK_INPUTS_OF,
+                                        {"contact_ids": list(set(contact_ids))})
     return {row[0]: ClockInputs(*row[1:]) for row in rows}
 
 
@@ -390,9 +400,7 @@ def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | 
     if not clocks:
         return
     session.connection().execute(
-        update(Contact).where(Contact.id == bindparam("b_id"))
-        .values(last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
-                plan_at=bindparam("b_due")),
+        _SET_CONTACT_CLOCKS,
         [{"b_id": contact_id, "b_last": last, "b_due": due} for contact_id, last, due in clocks])
 
 
@@ -587,23 +595,28 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
     expire_cadence_nudges(session, contact_id, user_id=user_id)
 
 
+# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
+# (expired): one statement for both, built once.
+_CLOSE_CADENCE_NUDGES_OF = update(Nudge).where(
+    Nudge.contact_id.in_(bindparam("b_contacts", expanding=True)),
+    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
+    Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))
+).values(
+    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                else_=literal(NudgeStatus.EXPIRED.value)),
+    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
+                  else_=Nudge.acted_at))
+
+
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
                             now: datetime) -> None:
-    """`close_cadence_nudges` for many contacts: two statements however many. (The
+    """`close_cadence_nudges` for many contacts: one statement however many. (The
     one-contact version stays for the command path: an expanding IN costs more there.)"""
-    wanted = set(contact_ids)
+    wanted = list(set(contact_ids))
     if not wanted:
         return
-    session.execute(
-        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
-                            Nudge.reason == "cadence", Nudge.status == NudgeStatus.SENT)
-        .values(status=NudgeStatus.DONE, acted_at=now)
-        .execution_options(synchronize_session=False))
-    session.execute(
-        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
-                            Nudge.reason == "cadence",
-                            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
-        .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
+    session.connection().execute(_CLOSE_CADENCE_NUDGES_OF,
+                                 {"b_contacts": wanted, "b_user": user_id, "b_now": now})
 
 
 def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:

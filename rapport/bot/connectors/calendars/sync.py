@@ -108,6 +108,7 @@ class _Claim:
     window_end: datetime | None
     failures: int
     tz: str
+    account_email: str | None
 
     @property
     def ref(self) -> capture.ConnectionRef:
@@ -125,7 +126,8 @@ class _Round:
     full: bool
     seen: set[str] = field(default_factory=set)
     last_page: Page | None = None
-    contacts: dict[str, list[int]] | None = None
+    # The contacts and the owner's address, read with the round's first page of events.
+    known: capture.Known | None = None
 
 
 class CalendarSync:
@@ -201,7 +203,7 @@ class CalendarSync:
             query = (select(c.id, c.workspace_id, c.user_id, c.provider, c.status,
                             c.refresh_token_encrypted, c.access_token_encrypted,
                             c.access_token_expires_at, c.sync_cursor, c.window_start,
-                            c.window_end, c.failures, User.tz)
+                            c.window_end, c.failures, User.tz, c.account_email)
                      .join(User, User.id == c.user_id)
                      .where(c.next_sync_at <= now).order_by(c.next_sync_at)
                      .limit(self.batch_size))
@@ -332,9 +334,10 @@ class CalendarSync:
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                report: SyncReport) -> None:
-        if outcome.contacts is None:  # the user's contact emails, once per round
-            outcome.contacts = capture.contact_emails(sync, claim.user_id)
-        stats = capture.apply_events(sync, claim.ref, page.events, outcome.contacts, now)
+        if outcome.known is None:  # the user's contact emails, once per round
+            outcome.known = capture.Known(capture.contact_emails(sync, claim.user_id),
+                                          claim.account_email)
+        stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now)
         report.events += stats.events
         report.moved += stats.moved
         report.removed += stats.removed
@@ -357,7 +360,8 @@ class CalendarSync:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
                     outcome.window_end)
-            capture.promote_met(sync, claim.ref, outcome.contacts, now)
+            capture.promote_met(sync, claim.ref,
+                                outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
             # Only while our lease holds: a replica that took over records its own outcome.
             sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
