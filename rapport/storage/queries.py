@@ -330,16 +330,27 @@ def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
         .returning(Touchpoint.id)).scalar_one()
 
 
+_TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
+# The table, not the class: no ORM bulk bookkeeping for rows nobody loads. RETURNING without
+# `sort_by_parameter_order`: on SQLite that option inserts one row per statement (there is no
+# sentinel column to sort by), so rows are matched back by what identifies them instead.
+_INSERT_TOUCHPOINTS = insert(_TOUCHPOINTS).returning(
+    _TOUCHPOINTS.c.id, _TOUCHPOINTS.c.contact_id, _TOUCHPOINTS.c.happened_at)
+
+
 def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many touchpoints in one statement; their ids in the order of `rows` (each row:
-    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at)."""
+    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at, the
+    same kind, summary and source for all)."""
     if not rows:
         return []
-    table: Table = Touchpoint.__table__  # type: ignore[assignment]
-    # The table, not the class: no ORM bulk bookkeeping for rows nobody loads.
-    result = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
-    return list(result.scalars())
+    ids: dict[tuple[int, datetime], list[int]] = {}
+    inserted: Any = session.connection().execute(_INSERT_TOUCHPOINTS, list(rows))
+    for touchpoint_id, contact_id, happened_at in inserted:
+        ids.setdefault((contact_id, happened_at), []).append(touchpoint_id)
+    # Two rows with the same contact and moment are the same conversation twice: which id
+    # goes to which does not matter, each gets one.
+    return [ids[(row["contact_id"], row["happened_at"])].pop() for row in rows]
 
 
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
