@@ -41,6 +41,9 @@ from rapport.storage.models import (
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
+# At most this many values in one expanding IN list (SQLite and asyncpg allow 32,766 bound
+# parameters per statement); longer lists take the way round that needs none.
+MAX_BOUND_IDS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,20 +123,20 @@ def _statements(dialect: str) -> SimpleNamespace:
             account_email=bindparam("email")),
         delete_met_email=delete(m).where(m.connection_id == bindparam("connection_id"),
                                          m.email == bindparam("email")),
+        # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
+        # syncing the same connection at the same moment waits here for our commit, then
+        # finds the rows logged and leaves them.
         pending=select(a.id, a.contact_id, e.start_at)
         .join(e, e.id == a.captured_event_id)
         .where(e.connection_id == bindparam("connection_id"), e.end_at <= bindparam("now"),
                a.logged_at.is_(None))
-        .order_by(e.start_at, a.id),
-        take=update(a).where(a.id.in_(bindparam("ids", expanding=True)),
-                             a.logged_at.is_(None))
-        .values(logged_at=bindparam("now")).returning(a.id),
+        .order_by(e.start_at, a.id).with_for_update(of=a),
         typed=select(Touchpoint.contact_id, Touchpoint.happened_at).where(
             Touchpoint.contact_id.in_(bindparam("contact_ids", expanding=True)),
             Touchpoint.source != SOURCE, Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last")),
-        link=update(a).where(a.id == bindparam("b_id")).values(
-            touchpoint_id=bindparam("b_touchpoint")),
+        logged=update(a).where(a.id == bindparam("b_id")).values(
+            logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
     )
 
 
@@ -368,16 +371,23 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     their rows of people met go. Returns how many meetings were handed over."""
     q = _statements(_dialect(session))
     db: Any = session.connection()
-    emails = set(db.execute(q.met_emails, {"connection_id": ref.connection_id}).scalars())
-    if not emails:
-        return 0
-    if contacts is None:
-        contacts = contact_emails(session, ref.user_id)
-    known = [email for email in emails if email in contacts]
+    if contacts is not None and len(contacts) <= MAX_BOUND_IDS:
+        # The contacts are at hand: ask for the rows of people met who are among them.
+        known = list(contacts)
+    else:
+        emails = set(db.execute(q.met_emails, {"connection_id": ref.connection_id})
+                     .scalars())
+        if not emails:
+            return 0
+        if contacts is None:
+            contacts = contact_emails(session, ref.user_id)
+        known = [email for email in emails if email in contacts]
     if not known:
         return 0
     rows = db.execute(q.met_with, {"connection_id": ref.connection_id,
                                    "emails": known}).all()
+    if not rows:
+        return 0
     events = {row.event_id: row for row in rows}
     db.execute(q.insert_events_quietly,
                [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
@@ -413,9 +423,13 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
                   end: datetime | None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
     longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
-    q = _window_statements(end is not None)
+    # The seen ids go to the database when there are not too many for one statement, so
+    # only what is gone comes back (after a first sync: nothing).
+    filtered = len(seen) <= MAX_BOUND_IDS
+    q = _window_statements(end is not None, filtered)
     db: Any = session.connection()
-    params = {"connection_id": connection_id, "start": start, "end": end}
+    params = {"connection_id": connection_id, "start": start, "end": end,
+              "seen": list(seen) if filtered else None}
     stale = [row.id for row in db.execute(q.events, params) if row.event_id not in seen]
     gone = [row.id for row in db.execute(q.met, params) if row.event_id not in seen]
     if gone:
@@ -424,7 +438,7 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
 
 
 @cache
-def _window_statements(bounded: bool) -> SimpleNamespace:
+def _window_statements(bounded: bool, filtered: bool) -> SimpleNamespace:
     e, m = CapturedEvent, MetAttendee
     events = select(e.id, e.event_id).where(e.connection_id == bindparam("connection_id"),
                                             e.end_at > bindparam("start"))
@@ -433,6 +447,9 @@ def _window_statements(bounded: bool) -> SimpleNamespace:
     if bounded:
         events = events.where(e.start_at < bindparam("end"))
         met = met.where(m.start_at < bindparam("end"))
+    if filtered:
+        events = events.where(e.event_id.not_in(bindparam("seen", expanding=True)))
+        met = met.where(m.event_id.not_in(bindparam("seen", expanding=True)))
     return SimpleNamespace(events=events, met=met)
 
 
@@ -441,14 +458,9 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     not logged yet. Returns how many touchpoints were written."""
     q = _statements(_dialect(session))
     db: Any = session.connection()
-    pending = db.execute(q.pending, {"connection_id": ref.connection_id, "now": now}).all()
-    if not pending:
+    rows = db.execute(q.pending, {"connection_id": ref.connection_id, "now": now}).all()
+    if not rows:
         return 0
-    # Take the rows first: a replica syncing the same connection at the same moment finds
-    # them taken (its update waits for ours, then matches nothing) and logs nothing twice.
-    taken = set(db.execute(q.take, {"ids": [row.id for row in pending], "now": now})
-                .scalars())
-    rows = [row for row in pending if row.id in taken]
     typed = _typed_days(session, ref, rows)
     # The person logged that day themselves: theirs stands alone.
     to_log = [row for row in rows
@@ -457,10 +469,11 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
         meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
         source=SOURCE, now=now)
-    links = [{"b_id": row.id, "b_touchpoint": touchpoint_id}
-             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)]
-    if links:
-        db.execute(q.link, links)
+    links = {row.id: touchpoint_id
+             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)}
+    # Every row is handled now, with its touchpoint or without one (a typed day).
+    db.execute(q.logged, [{"b_id": row.id, "b_now": now, "b_touchpoint": links.get(row.id)}
+                          for row in rows])
     return len(links)
 
 
