@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
@@ -392,9 +393,9 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
 _CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
                           Contact.created_at, Contact.cadence_months).where(
     Contact.id.in_(bindparam("contact_ids", expanding=True)))
-_SET_CONTACT_CLOCKS = update(Contact).where(Contact.id == bindparam("b_id")).values(
+_SET_CONTACT_CLOCKS = Prepared(update(Contact).where(Contact.id == bindparam("b_id")).values(
     last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
-    plan_at=bindparam("b_due"))
+    plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
 
 
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
@@ -410,8 +411,8 @@ def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | 
     executemany."""
     if not clocks:
         return
-    session.connection().execute(
-        _SET_CONTACT_CLOCKS,
+    _SET_CONTACT_CLOCKS.executemany(
+        session,
         [{"b_id": contact_id, "b_last": last, "b_due": due} for contact_id, last, due in clocks])
 
 

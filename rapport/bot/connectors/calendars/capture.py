@@ -29,6 +29,7 @@ from rapport.bot.core.touchpoints import (
     record_touchpoints,
 )
 from rapport.scheduler import planner
+from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
@@ -102,17 +103,20 @@ def _statements(dialect: str) -> SimpleNamespace:
         attendees_of=select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
                             a.logged_at).where(
             a.captured_event_id.in_(bindparam("captured_ids", expanding=True))),
-        insert_attendees=insert(a).on_conflict_do_nothing(
+        insert_attendees=Prepared(insert(a).on_conflict_do_nothing(
             index_elements=[a.captured_event_id, a.contact_id]),
+            ("captured_event_id", "contact_id")),
         met_of_events=select(m.id, m.event_id, m.email, m.display_name, m.start_at,
                              m.end_at).where(
             m.connection_id == bindparam("connection_id"),
             m.event_id.in_(bindparam("event_ids", expanding=True))),
-        upsert_met=met_upsert.on_conflict_do_update(
+        upsert_met=Prepared(met_upsert.on_conflict_do_update(
             index_elements=[m.connection_id, m.event_id, m.email],
             set_={"start_at": met_upsert.excluded.start_at,
                   "end_at": met_upsert.excluded.end_at,
                   "display_name": met_upsert.excluded.display_name}),
+            ("connection_id", "workspace_id", "user_id", "event_id", "series_id", "email",
+             "display_name", "start_at", "end_at")),
         delete_met=delete(m).where(m.id.in_(bindparam("ids", expanding=True))),
         met_emails=select(m.email).distinct().where(
             m.connection_id == bindparam("connection_id")),
@@ -135,8 +139,9 @@ def _statements(dialect: str) -> SimpleNamespace:
             Touchpoint.contact_id.in_(bindparam("contact_ids", expanding=True)),
             Touchpoint.source != SOURCE, Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last")),
-        logged=update(a).where(a.id == bindparam("b_id")).values(
+        logged=Prepared(update(a).where(a.id == bindparam("b_id")).values(
             logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
+            ("b_id", "b_now", "b_touchpoint")),
     )
 
 
@@ -216,7 +221,7 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
         new.extend({"captured_event_id": ids[event_id], "contact_id": contact_id}
                    for contact_id in sorted(met - have))
     if new:
-        db.execute(q.insert_attendees, new)
+        q.insert_attendees.executemany(session, new)
     return stats
 
 
@@ -343,7 +348,7 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     if stale:
         db.execute(q.delete_met, {"ids": stale})
     if wanted:
-        db.execute(q.upsert_met, list(wanted.values()))
+        q.upsert_met.executemany(session, list(wanted.values()))
 
 
 def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
@@ -397,9 +402,9 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
                 for row in events.values()])
     ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in db.execute(
         q.ids_of, {"connection_id": ref.connection_id, "event_ids": list(events)})}
-    db.execute(q.insert_attendees,
-               [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
-                for row in rows for contact_id in contacts[row.email]])
+    q.insert_attendees.executemany(
+        session, [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
+                  for row in rows for contact_id in contacts[row.email]])
     db.execute(q.delete_met, {"ids": [row.id for row in rows]})
     return len(events)
 
@@ -472,8 +477,8 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     links = {row.id: touchpoint_id
              for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)}
     # Every row is handled now, with its touchpoint or without one (a typed day).
-    db.execute(q.logged, [{"b_id": row.id, "b_now": now, "b_touchpoint": links.get(row.id)}
-                          for row in rows])
+    q.logged.executemany(session, [{"b_id": row.id, "b_now": now,
+                                    "b_touchpoint": links.get(row.id)} for row in rows])
     return len(links)
 
 
