@@ -38,7 +38,7 @@ from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import CalendarConnection, User
-from rapport.storage.uow import Database
+from rapport.storage.uow import Database, Grouped
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +141,10 @@ class CalendarSync:
                  sleep: Sleep = asyncio.sleep, max_inline_wait: float = 10.0,
                  on_paused: PauseNotifier | None = None) -> None:
         self.sessions = sessions
-        # A page's writes as one unit of work (on SQLite: one hop to the database thread).
+        # A page's writes as one unit of work (on SQLite: one hop to the database thread),
+        # sharing its transaction and commit with the other connections' pages waiting then.
         self.database = Database(sessions)
+        self.pages = Grouped(self.database, limit=max(concurrency, 1))
         self.providers = dict(providers)
         self.cipher = cipher
         self.http = http
@@ -329,8 +331,8 @@ class CalendarSync:
     async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                        report: SyncReport) -> None:
         """Apply one page of a round that has more pages, in a transaction of its own."""
-        await self.database.run(lambda sync: self._apply(sync, claim, outcome, page, now,
-                                                         report))
+        await self.pages.run(lambda sync: self._apply(sync, claim, outcome, page, now,
+                                                       report))
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                report: SyncReport) -> None:
@@ -367,7 +369,7 @@ class CalendarSync:
             sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
                          .values(**values).execution_options(synchronize_session=False))
 
-        await self.database.run(work)
+        await self.pages.run(work)
 
     # ----------------------------------------------------------------------- outcomes
     def _token_values(self, tokens: Tokens) -> dict[str, Any]:
