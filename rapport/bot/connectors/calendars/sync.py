@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.connectors.calendars import capture
@@ -128,6 +129,14 @@ class _Round:
     last_page: Page | None = None
     # The contacts and the owner's address, read with the round's first page of events.
     known: capture.Known | None = None
+
+
+@cache
+def _outcome_statement(keys: tuple[str, ...]) -> Any:
+    """A connection's outcome for these columns, while our lease holds; built once."""
+    c = CalendarConnection
+    return update(c).where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner")) \
+        .values({key: bindparam(f"b_{key}") for key in keys})
 
 
 class CalendarSync:
@@ -353,7 +362,6 @@ class CalendarSync:
                       window_end=outcome.window_end, next_sync_at=now + self.interval,
                       last_synced_at=now, failures=0, last_error=None, lease_owner=None,
                       updated_at=self.clock(), **self._token_values(tokens))
-        c = CalendarConnection
 
         def work(sync: Any) -> None:
             if outcome.last_page is not None and outcome.last_page.events:
@@ -366,8 +374,9 @@ class CalendarSync:
                                 outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
             # Only while our lease holds: a replica that took over records its own outcome.
-            sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
-                         .values(**values).execution_options(synchronize_session=False))
+            sync.connection().execute(_outcome_statement(tuple(values)), {
+                "b_id": claim.id, "b_owner": self.owner,
+                **{f"b_{key}": value for key, value in values.items()}})
 
         await self.pages.run(work)
 
