@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,8 +23,10 @@ Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...]
-    processors: tuple[Processor, ...]
+    # The row's values in the statement's order, in one C call.
+    values: Callable[[Mapping[str, Any]], Any]
+    # (position, processor) of the values that need one (on SQLite: the datetimes).
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class Prepared:
@@ -43,10 +46,15 @@ class Prepared:
         prepared = None
         if dialect.positional and names is not None and set(names) <= set(self.keys) \
                 and not compiled.literal_execute_params and not compiled.post_compile_params:
+            processors = [compiled.binds[name].type.dialect_impl(dialect)
+                          .bind_processor(dialect) for name in names]
+            get = itemgetter(*names)
             prepared = _Compiled(
-                sql=compiled.string, names=tuple(names),
-                processors=tuple(compiled.binds[name].type.dialect_impl(dialect)
-                                 .bind_processor(dialect) for name in names))
+                sql=compiled.string,
+                values=get if len(names) > 1 else (lambda row: (get(row),)),
+                processed=tuple((position, process)
+                                for position, process in enumerate(processors)
+                                if process is not None))
         # None: a dialect this cannot serve (named parameters), which takes the usual way.
         self._compiled[dialect.name] = prepared
         return prepared
@@ -59,8 +67,14 @@ class Prepared:
         if prepared is None:
             session.connection().execute(self.statement, list(rows))
             return
-        pairs = tuple(zip(prepared.names, prepared.processors, strict=True))
-        session.connection().exec_driver_sql(prepared.sql, [
-            tuple(row[name] if process is None else process(row[name])
-                  for name, process in pairs)
-            for row in rows])
+        values, processed = prepared.values, prepared.processed
+        if not processed:
+            params = [values(row) for row in rows]
+        else:
+            params = []
+            for row in rows:
+                row_values = list(values(row))
+                for position, process in processed:
+                    row_values[position] = process(row_values[position])
+                params.append(tuple(row_values))
+        session.connection().exec_driver_sql(prepared.sql, params)
