@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.api import (
@@ -200,17 +201,21 @@ class CalendarSync:
 
     async def release_claims(self) -> int:
         """Hand this owner's claims back at once (shutdown), instead of after the lease."""
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
+        def release(session: Session) -> int:
+            result = session.execute(
                 update(CalendarConnection).where(CalendarConnection.lease_owner == self.owner)
                 .values(lease_owner=None, next_sync_at=self.clock())
                 .execution_options(synchronize_session=False))
-        return int(getattr(result, "rowcount", 0) or 0)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        return await self.database.run(release)
 
     # ------------------------------------------------------------------------ claiming
     async def _claim(self, now: datetime) -> list[_Claim]:
+        """Take up to a batch of due connections (one unit of work, like a page)."""
         c = CalendarConnection
-        async with self.sessions() as session, session.begin():
+
+        def claim(session: Session) -> list[_Claim]:
             query = (select(c.id, c.workspace_id, c.user_id, c.provider, c.status,
                             c.refresh_token_encrypted, c.access_token_encrypted,
                             c.access_token_expires_at, c.sync_cursor, c.window_start,
@@ -220,25 +225,26 @@ class CalendarSync:
                      .limit(self.batch_size))
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(of=c, skip_locked=True)
-            claims = [_Claim(*tuple(row)) for row in await session.execute(query)]
+            claims = [_Claim(*tuple(row)) for row in session.execute(query)]
             if claims:
                 # On SQLite this runs in the same BEGIN IMMEDIATE transaction as the SELECT,
                 # and the condition repeats the SELECT's: no other writer can slip between.
-                await session.execute(
+                session.execute(
                     update(c).where(c.id.in_([claim.id for claim in claims]),
                                     c.next_sync_at <= now)
                     .values(lease_owner=self.owner, next_sync_at=now + self.lease)
                     .execution_options(synchronize_session=False))
-        return claims
+            return claims
+
+        return await self.database.run(claim)
 
     async def _finish(self, claim: _Claim, **values: Any) -> None:
         """Record a connection's outcome, only while our lease holds."""
         c = CalendarConnection
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(c).where(c.id == claim.id, c.lease_owner == self.owner)
-                .values(lease_owner=None, updated_at=self.clock(), **values)
-                .execution_options(synchronize_session=False))
+        await self.database.run(lambda session: session.execute(
+            update(c).where(c.id == claim.id, c.lease_owner == self.owner)
+            .values(lease_owner=None, updated_at=self.clock(), **values)
+            .execution_options(synchronize_session=False)))
 
     # ------------------------------------------------------------------------- syncing
     async def sync_claimed(self, claim: _Claim, now: datetime) -> SyncReport:
@@ -410,12 +416,11 @@ class CalendarSync:
         """Tell the person once that their calendar stopped; returns 1 when told."""
         c = CalendarConnection
         # Take the notice first, so two replicas never both send it.
-        async with self.sessions() as session, session.begin():
-            taken = (await session.execute(
-                update(c).where(c.id == claim.id, c.status == "paused",
-                                c.paused_notified_at.is_(None))
-                .values(paused_notified_at=now, next_sync_at=None, lease_owner=None)
-                .returning(c.id).execution_options(synchronize_session=False))).first()
+        taken = await self.database.run(lambda session: session.execute(
+            update(c).where(c.id == claim.id, c.status == "paused",
+                            c.paused_notified_at.is_(None))
+            .values(paused_notified_at=now, next_sync_at=None, lease_owner=None)
+            .returning(c.id).execution_options(synchronize_session=False)).first())
         if taken is None:
             return 0
         told = False
@@ -429,10 +434,9 @@ class CalendarSync:
                                extra={"connection_id": claim.id,
                                       "error": type(error).__name__})
         if not told:
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(c).where(c.id == claim.id, c.status == "paused")
-                    .values(paused_notified_at=None, next_sync_at=now + NOTIFY_RETRY)
-                    .execution_options(synchronize_session=False))
+            await self.database.run(lambda session: session.execute(
+                update(c).where(c.id == claim.id, c.status == "paused")
+                .values(paused_notified_at=None, next_sync_at=now + NOTIFY_RETRY)
+                .execution_options(synchronize_session=False)))
             return 0
         return 1
