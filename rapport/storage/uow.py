@@ -334,6 +334,10 @@ class Grouped:
                 try:
                     with session.begin_nested():
                         outcomes.append((True, work(session)))
+                except DBAPIError as error:
+                    if error.connection_invalidated:
+                        raise  # the connection died: the whole unit runs again on a new one
+                    outcomes.append((False, error))
                 except Exception as error:  # this caller's failure, rolled back alone
                     outcomes.append((False, error))
             return outcomes

@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -80,3 +81,27 @@ async def test_a_failed_transaction_reaches_every_caller(engine: AsyncEngine) ->
     count = await database.run(lambda s: s.scalar(select(func.count()).select_from(Workspace)),
                                write=False)
     assert count == 1
+
+
+async def test_a_lost_connection_runs_the_whole_group_again() -> None:
+    engine = db.create_engine("sqlite+aiosqlite://")  # the async path, which retries
+    database = Database(db.session_factory(engine))
+    assert database._thread is None
+    calls: list[str] = []
+
+    def work(name: str):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> str:
+            calls.append(name)
+            session.execute(text("SELECT 1"))
+            if calls == ["lost"]:
+                raise DBAPIError("SELECT 1", {}, Exception("server closed the connection"),
+                                 connection_invalidated=True)
+            return name
+        return run
+
+    grouped = Grouped(database)
+    try:
+        assert await grouped.run(work("lost")) == "lost"
+    finally:
+        await engine.dispose()
+    assert calls == ["lost", "lost"]
