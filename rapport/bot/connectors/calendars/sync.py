@@ -345,7 +345,8 @@ class CalendarSync:
 
     async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                        report: SyncReport) -> None:
-        """Apply one page of a round that has more pages, in a transaction of its own."""
+        """Apply one page of a round that has more pages, in a savepoint of its own (the
+        transaction and its commit are shared with the other pages waiting then)."""
         await self.pages.run(lambda sync: self._apply(sync, claim, outcome, page, now,
                                                        report))
 
@@ -362,8 +363,9 @@ class CalendarSync:
     async def _commit_round(self, claim: _Claim, outcome: _Round, now: datetime,
                             report: SyncReport, tokens: Tokens) -> None:
         """The round's last page, what a full sync no longer lists, the meetings that have
-        ended, and the new cursor and tokens: one transaction, so one commit per sync when
-        a round is one page (commits, not queries, bound a sync on PostgreSQL)."""
+        ended, and the new cursor and tokens: one savepoint, so all or none of it, in a
+        transaction shared with the other connections' pages waiting then (commits, not
+        queries, bound a sync on PostgreSQL; on SQLite a commit costs as much as a page)."""
         values = dict(sync_cursor=outcome.cursor, window_start=outcome.window_start,
                       window_end=outcome.window_end, next_sync_at=now + self.interval,
                       last_synced_at=now, failures=0, last_error=None, lease_owner=None,
