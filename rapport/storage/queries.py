@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
@@ -349,16 +351,27 @@ def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
         happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now))
 
 
+_TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
+# The table, not the class: no ORM bulk bookkeeping for rows nobody loads. RETURNING without
+# `sort_by_parameter_order`: on SQLite that option inserts one row per statement (there is no
+# sentinel column to sort by), so rows are matched back by what identifies them instead.
+_INSERT_TOUCHPOINTS = insert(_TOUCHPOINTS).returning(
+    _TOUCHPOINTS.c.id, _TOUCHPOINTS.c.contact_id, _TOUCHPOINTS.c.happened_at)
+
+
 def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many touchpoints in one statement; their ids in the order of `rows` (each row:
-    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at)."""
+    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at, the
+    same kind, summary and source for all)."""
     if not rows:
         return []
-    table: Table = Touchpoint.__table__  # type: ignore[assignment]
-    # The table, not the class: no ORM bulk bookkeeping for rows nobody loads.
-    result = session.connection().execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
-    return list(result.scalars())
+    ids: dict[tuple[int, datetime], list[int]] = {}
+    inserted: Any = session.connection().execute(_INSERT_TOUCHPOINTS, list(rows))
+    for touchpoint_id, contact_id, happened_at in inserted:
+        ids.setdefault((contact_id, happened_at), []).append(touchpoint_id)
+    # Two rows with the same contact and moment are the same conversation twice: which id
+    # goes to which does not matter, each gets one.
+    return [ids[(row["contact_id"], row["happened_at"])].pop() for row in rows]
 
 
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
@@ -398,11 +411,20 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
     return ClockInputs(*row) if row is not None else None
 
 
+# The batch twins below run once per calendar page: built once, with expanding IN lists, so
+# a page pays neither statement construction nor one coerced literal per contact.
+_CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
+                          Contact.created_at, Contact.cadence_months).where(
+    Contact.id.in_(bindparam("contact_ids", expanding=True)))
+_SET_CONTACT_CLOCKS = Prepared(update(Contact).where(Contact.id == bindparam("b_id")).values(
+    last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
+    plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
+
+
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
     """`contact_clock_inputs` for many contacts in one statement."""
-    rows = session.execute(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
-                                  Contact.created_at, Contact.cadence_months)
-                           .where(Contact.id.in_(set(contact_ids))))
+    rows = session.connection().execute(_CLOCK_INPUTS_OF,
+                                        {"contact_ids": list(set(contact_ids))})
     return {row[0]: ClockInputs(*row[1:]) for row in rows}
 
 
@@ -412,10 +434,8 @@ def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | 
     executemany."""
     if not clocks:
         return
-    session.connection().execute(
-        update(Contact).where(Contact.id == bindparam("b_id"))
-        .values(last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
-                plan_at=bindparam("b_due")),
+    _SET_CONTACT_CLOCKS.executemany(
+        session,
         [{"b_id": contact_id, "b_last": last, "b_due": due} for contact_id, last, due in clocks])
 
 
@@ -610,23 +630,28 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
     expire_cadence_nudges(session, contact_id, user_id=user_id)
 
 
+# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
+# (expired): one statement for both, built once.
+_CLOSE_CADENCE_NUDGES_OF = update(Nudge).where(
+    Nudge.contact_id.in_(bindparam("b_contacts", expanding=True)),
+    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
+    Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))
+).values(
+    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                else_=literal(NudgeStatus.EXPIRED.value)),
+    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
+                  else_=Nudge.acted_at))
+
+
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
                             now: datetime) -> None:
-    """`close_cadence_nudges` for many contacts: two statements however many. (The
+    """`close_cadence_nudges` for many contacts: one statement however many. (The
     one-contact version stays for the command path: an expanding IN costs more there.)"""
-    wanted = set(contact_ids)
+    wanted = list(set(contact_ids))
     if not wanted:
         return
-    session.execute(
-        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
-                            Nudge.reason == "cadence", Nudge.status == NudgeStatus.SENT)
-        .values(status=NudgeStatus.DONE, acted_at=now)
-        .execution_options(synchronize_session=False))
-    session.execute(
-        update(Nudge).where(Nudge.contact_id.in_(wanted), Nudge.user_id == user_id,
-                            Nudge.reason == "cadence",
-                            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
-        .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
+    session.connection().execute(_CLOSE_CADENCE_NUDGES_OF,
+                                 {"b_contacts": wanted, "b_user": user_id, "b_now": now})
 
 
 # Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared

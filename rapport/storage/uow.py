@@ -284,3 +284,79 @@ class _BeforeCommit(Exception):
     def __init__(self, error: DBAPIError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class Grouped:
+    """Units of work from many callers that may share one transaction: whatever is waiting
+    when the database is free runs as one unit (one hop, one commit), each caller's work in a
+    savepoint of its own, so the one that fails is rolled back alone and hears its exception.
+
+    For bulk jobs whose units are many and small (a calendar page each), where the commit
+    and the hop cost as much as the work; each caller still waits for the commit that makes
+    its work durable. `limit` bounds how many units one transaction takes.
+    """
+
+    def __init__(self, database: Database, *, limit: int = 16) -> None:
+        self.database = database
+        self.limit = limit
+        self._waiting: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self._drain: asyncio.Task[None] | None = None
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in a transaction shared with whatever else is waiting; its result."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, future))
+        if self._drain is None or self._drain.done():
+            # A task of its own, so no caller's coroutine is held up writing the others'.
+            self._drain = asyncio.create_task(self._drain_waiting())
+        return await future
+
+    async def _drain_waiting(self) -> None:
+        try:
+            while self._waiting:
+                # A caller that stopped waiting (cancelled) has nothing written for it.
+                waiting = [(work, future) for work, future in self._waiting
+                           if not future.done()]
+                batch, self._waiting = waiting[:self.limit], waiting[self.limit:]
+                if batch:
+                    await self._run(batch)
+        finally:
+            # Cancelled mid-way (shutdown): nobody is left waiting for ever.
+            for _work, future in self._waiting:
+                if not future.done():
+                    future.cancel()
+            self._waiting = []
+
+    async def _run(self, batch: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]]
+                   ) -> None:
+        def unit(session: Session) -> list[tuple[bool, Any]]:
+            outcomes: list[tuple[bool, Any]] = []
+            for work, _future in batch:
+                try:
+                    with session.begin_nested():
+                        outcomes.append((True, work(session)))
+                except DBAPIError as error:
+                    if error.connection_invalidated:
+                        raise  # the connection died: the whole unit runs again on a new one
+                    outcomes.append((False, error))
+                except Exception as error:  # this caller's failure, rolled back alone
+                    outcomes.append((False, error))
+            return outcomes
+
+        try:
+            outcomes = await self.database.run(unit)
+        except BaseException as error:
+            # Nothing was committed: every caller in the batch hears why.
+            for _work, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_work, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)

@@ -53,9 +53,10 @@ async def test_a_batch_leaves_the_rows_and_clocks_one_by_one_leaves(
     now = clock.now
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     workspace_id, user_id, (dana, lee, kim) = await _history(rapport, now)
-    # Out of order, twice with Dana, once older than Kim's typed conversation.
+    # Out of order, three times with Dana (two meetings at the same moment: each gets a
+    # touchpoint of its own), once older than Kim's typed conversation.
     meetings = [Met(dana, now - D), Met(lee, now - 3 * D), Met(dana, now - 5 * D),
-                Met(kim, now - 6 * D), Met(lee, now - 2 * D)]
+                Met(kim, now - 6 * D), Met(lee, now - 2 * D), Met(dana, now - D)]
 
     def one_by_one(session: Session) -> dict[str, Any]:
         for met in meetings:
@@ -80,7 +81,7 @@ async def test_a_batch_leaves_the_rows_and_clocks_one_by_one_leaves(
         expected = await session.run_sync(one_by_one)
     async with rapport.sessions() as session:
         ids, got = await session.run_sync(batched)
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 6
     assert got == expected
     # What the batch changed, spelled out: Dana's sent nudge done, her planned one expired,
     # Kim's snoozed one expired; Dana's clock from her newest meeting, Kim's typed one stands.

@@ -13,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from rapport.bot.core.touchpoints import (
     record_touchpoints,
 )
 from rapport.scheduler import planner
+from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
@@ -39,6 +42,9 @@ from rapport.storage.models import (
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
+# At most this many values in one expanding IN list (SQLite and asyncpg allow 32,766 bound
+# parameters per statement); longer lists take the way round that needs none.
+MAX_BOUND_IDS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,34 +71,112 @@ class CaptureStats:
         self.removed += other.removed
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# Statements built once per dialect and reused: building one costs more than running it on
+# SQLite (argument coercion, one literal per element of an IN list), and a sync runs the same
+# dozen statements for every page. IN lists are expanding bind parameters, so one statement
+# (and one cached compilation) serves every list length.
+@cache
+def _statements(dialect: str) -> SimpleNamespace:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    e, a, m, c = CapturedEvent, CapturedAttendee, MetAttendee, CalendarConnection
+    met_upsert = insert(m)
+    return SimpleNamespace(
+        contacts=select(Contact.id, Contact.email).where(
+            Contact.user_id == bindparam("user_id"), Contact.email.is_not(None)),
+        events_of=select(e.id, e.event_id, e.start_at, e.end_at).where(
+            e.connection_id == bindparam("connection_id"),
+            e.event_id.in_(bindparam("event_ids", expanding=True))),
+        ids_of=select(e.event_id, e.id).where(
+            e.connection_id == bindparam("connection_id"),
+            e.event_id.in_(bindparam("event_ids", expanding=True))),
+        insert_events=insert(e).on_conflict_do_nothing(
+            index_elements=[e.connection_id, e.event_id]).returning(e.event_id, e.id),
+        insert_events_quietly=insert(e).on_conflict_do_nothing(
+            index_elements=[e.connection_id, e.event_id]),
+        move_events=update(e).where(e.id == bindparam("b_id")).values(
+            start_at=bindparam("b_start"), end_at=bindparam("b_end"),
+            updated_at=bindparam("b_now")),
+        attendees_of=select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
+                            a.logged_at).where(
+            a.captured_event_id.in_(bindparam("captured_ids", expanding=True))),
+        insert_attendees=Prepared(insert(a).on_conflict_do_nothing(
+            index_elements=[a.captured_event_id, a.contact_id]),
+            ("captured_event_id", "contact_id")),
+        met_of_events=select(m.id, m.event_id, m.email, m.display_name, m.start_at,
+                             m.end_at).where(
+            m.connection_id == bindparam("connection_id"),
+            m.event_id.in_(bindparam("event_ids", expanding=True))),
+        upsert_met=Prepared(met_upsert.on_conflict_do_update(
+            index_elements=[m.connection_id, m.event_id, m.email],
+            set_={"start_at": met_upsert.excluded.start_at,
+                  "end_at": met_upsert.excluded.end_at,
+                  "display_name": met_upsert.excluded.display_name}),
+            ("connection_id", "workspace_id", "user_id", "event_id", "series_id", "email",
+             "display_name", "start_at", "end_at")),
+        delete_met=delete(m).where(m.id.in_(bindparam("ids", expanding=True))),
+        met_emails=select(m.email).distinct().where(
+            m.connection_id == bindparam("connection_id")),
+        met_with=select(m.id, m.event_id, m.series_id, m.email, m.start_at, m.end_at).where(
+            m.connection_id == bindparam("connection_id"),
+            m.email.in_(bindparam("emails", expanding=True))),
+        set_account_email=update(c).where(c.id == bindparam("connection_id")).values(
+            account_email=bindparam("email")),
+        delete_met_email=delete(m).where(m.connection_id == bindparam("connection_id"),
+                                         m.email == bindparam("email")),
+        # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
+        # syncing the same connection at the same moment waits here for our commit, then
+        # finds the rows logged and leaves them.
+        pending=select(a.id, a.contact_id, e.start_at)
+        .join(e, e.id == a.captured_event_id)
+        .where(e.connection_id == bindparam("connection_id"), e.end_at <= bindparam("now"),
+               a.logged_at.is_(None))
+        .order_by(e.start_at, a.id).with_for_update(of=a),
+        typed=select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+            Touchpoint.contact_id.in_(bindparam("contact_ids", expanding=True)),
+            Touchpoint.source != SOURCE, Touchpoint.happened_at >= bindparam("first"),
+            Touchpoint.happened_at <= bindparam("last")),
+        logged=Prepared(update(a).where(a.id == bindparam("b_id")).values(
+            logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
+            ("b_id", "b_now", "b_touchpoint")),
+    )
+
+
+@dataclass
+class Known:
+    """What a round of pages reads once, not per page: the user's contacts by lower-cased
+    email (two contacts may share one) and the calendar owner's own address."""
+
+    contacts: dict[str, list[int]]
+    account_email: str | None
 
 
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
     """The user's contacts by lower-cased email (two contacts may share one)."""
     by_email: dict[str, list[int]] = defaultdict(list)
-    for contact_id, email in session.execute(
-            select(Contact.id, Contact.email)
-            .where(Contact.user_id == user_id, Contact.email.is_not(None))):
+    rows: Any = session.connection().execute(_statements(_dialect(session)).contacts,
+                                             {"user_id": user_id})
+    for contact_id, email in rows:
         if email and email.strip():
             by_email[email.strip().lower()].append(contact_id)
     return dict(by_email)
 
 
 def apply_events(session: Session, ref: ConnectionRef, events: Sequence[CalendarEvent],
-                 contacts: Mapping[str, list[int]], now: datetime) -> CaptureStats:
+                 known: Known, now: datetime) -> CaptureStats:
     """Bring captured events in line with one page of provider changes."""
     stats = CaptureStats(events=len(events))
+    q = _statements(_dialect(session))
+    db: Any = session.connection()  # rows of prebuilt statements: typed by hand
+    contacts = known.contacts
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
-    _track_met(session, ref, latest, contacts)
-    existing = {row.event_id: row for row in session.execute(
-        select(CapturedEvent.id, CapturedEvent.event_id, CapturedEvent.start_at,
-               CapturedEvent.end_at)
-        .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.event_id.in_(list(latest))))}
+    _track_met(session, ref, latest, known)
+    existing = {row.event_id: row for row in db.execute(
+        q.events_of, {"connection_id": ref.connection_id, "event_ids": list(latest)})}
     wanted: dict[str, set[int]] = {}
     gone: list[int] = []
     for event in latest.values():
@@ -115,18 +199,14 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     stats.removed += forget_events(session, gone)
     if not wanted:
         return stats
-    _upsert_events(session, ref, [latest[key] for key in wanted], existing, now)
-    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in session.execute(
-        select(CapturedEvent.event_id, CapturedEvent.id)
-        .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.event_id.in_(list(wanted))))}
+    ids = _upsert_events(session, ref, [latest[key] for key in wanted], existing, now)
+    # Only events held before this page can have attendee rows (and one another replica
+    # inserted a moment ago): a freshly inserted event has none yet.
+    older = [ids[key] for key in wanted if key not in ids.fresh]
     held: dict[int, list[Any]] = defaultdict(list)
-    for attendee in session.execute(
-            select(CapturedAttendee.id, CapturedAttendee.captured_event_id,
-                   CapturedAttendee.contact_id, CapturedAttendee.touchpoint_id,
-                   CapturedAttendee.logged_at)
-            .where(CapturedAttendee.captured_event_id.in_(list(ids.values())))):
-        held[attendee.captured_event_id].append(attendee)
+    if older:
+        for attendee in db.execute(q.attendees_of, {"captured_ids": older}):
+            held[attendee.captured_event_id].append(attendee)
     new: list[dict[str, Any]] = []
     for event_id, met in wanted.items():
         row = existing.get(event_id)
@@ -141,19 +221,30 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
         new.extend({"captured_event_id": ids[event_id], "contact_id": contact_id}
                    for contact_id in sorted(met - have))
     if new:
-        session.connection().execute(
-            _insert(session)(CapturedAttendee).on_conflict_do_nothing(
-                index_elements=[CapturedAttendee.captured_event_id,
-                                CapturedAttendee.contact_id]), new)
+        q.insert_attendees.executemany(session, new)
     return stats
 
 
+class _Ids(dict[str, int]):
+    """Captured event ids by provider event id, knowing which were inserted just now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fresh: set[str] = set()
+
+
 def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
-                   existing: Mapping[str, Any], now: datetime) -> None:
+                   existing: Mapping[str, Any], now: datetime) -> _Ids:
+    """Insert new events and follow moved ones; every wanted event's captured id."""
+    q = _statements(_dialect(session))
+    db: Any = session.connection()
+    ids = _Ids()
     new_rows: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for event in events:
         row = existing.get(event.event_id)
+        if row is not None:
+            ids[event.event_id] = row.id
         if event.start is None or event.end is None:
             continue  # no longer a timed meeting: its attendees are dropped, the row stays
         if row is None:
@@ -166,16 +257,18 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
                             "b_now": now})
     if new_rows:
-        # Another replica may have inserted the same instance a moment ago: keep theirs.
-        session.connection().execute(
-            _insert(session)(CapturedEvent).on_conflict_do_nothing(
-                index_elements=[CapturedEvent.connection_id, CapturedEvent.event_id]),
-            new_rows)
+        # Another replica may have inserted the same instance a moment ago: keep theirs
+        # (RETURNING names only the rows inserted here; theirs are read after).
+        for event_id, captured_id in db.execute(q.insert_events, new_rows):
+            ids[event_id] = captured_id
+            ids.fresh.add(event_id)
+        missing = [row["event_id"] for row in new_rows if row["event_id"] not in ids]
+        if missing:
+            ids.update({event_id: captured_id for event_id, captured_id in db.execute(
+                q.ids_of, {"connection_id": ref.connection_id, "event_ids": missing})})
     if changed:
-        session.connection().execute(
-            update(CapturedEvent).where(CapturedEvent.id == bindparam("b_id"))
-            .values(start_at=bindparam("b_start"), end_at=bindparam("b_end"),
-                    updated_at=bindparam("b_now")), changed)
+        db.execute(q.move_events, changed)
+    return ids
 
 
 def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
@@ -216,12 +309,14 @@ def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
 
 
 def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
-               contacts: Mapping[str, list[int]]) -> None:
+               known: Known) -> None:
     """Keep the people met who are not contacts in line with one page: email, display name,
     event key and times only, for the offer to add them (none for declined, cancelled,
     all-day or untimed events)."""
-    m = MetAttendee
-    own = _account_email(session, ref, latest.values())
+    q = _statements(_dialect(session))
+    db: Any = session.connection()
+    contacts = known.contacts
+    own = _account_email(session, ref, latest.values(), known)
     wanted: dict[tuple[str, str], dict[str, Any]] = {}
     for event in latest.values():
         if not event.attended or event.start is None or event.end is None:
@@ -235,44 +330,42 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
                 user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
                 email=attendee.email, display_name=attendee.name, start_at=event.start,
                 end_at=event.end)
-    stale = [row.id for row in session.execute(
-        select(m.id, m.event_id, m.email)
-        .where(m.connection_id == ref.connection_id, m.event_id.in_(list(latest))))
-        if (row.event_id, row.email) not in wanted]
+    stale: list[int] = []
+    for row in db.execute(q.met_of_events, {"connection_id": ref.connection_id,
+                                            "event_ids": list(latest)}):
+        want = wanted.get((row.event_id, row.email))
+        if want is None:
+            stale.append(row.id)
+        elif want["start_at"] == row.start_at and want["end_at"] == row.end_at and \
+                want["display_name"] == row.display_name:
+            del wanted[(row.event_id, row.email)]  # held as it is: nothing to write
     series_gone = [event.event_id for event in latest.values()
                    if event.removed and event.series_id is None]
     if series_gone:
-        stale.extend(session.scalars(select(m.id).where(
-            m.connection_id == ref.connection_id, m.series_id.in_(series_gone))))
+        stale.extend(session.scalars(select(MetAttendee.id).where(
+            MetAttendee.connection_id == ref.connection_id,
+            MetAttendee.series_id.in_(series_gone))))
     if stale:
-        session.execute(delete(m).where(m.id.in_(stale)))
+        db.execute(q.delete_met, {"ids": stale})
     if wanted:
-        insert = _insert(session)(m)
-        session.connection().execute(
-            insert.on_conflict_do_update(
-                index_elements=[m.connection_id, m.event_id, m.email],
-                set_={"start_at": insert.excluded.start_at, "end_at": insert.excluded.end_at,
-                      "display_name": insert.excluded.display_name}),
-            list(wanted.values()))
+        q.upsert_met.executemany(session, list(wanted.values()))
 
 
-def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent]
-                   ) -> str | None:
+def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
+                   known: Known) -> str | None:
     """The calendar owner's address: stored once a page marks it (Graph lists the owner
     among the attendees of meetings others organise without saying so)."""
-    known = session.scalar(select(CalendarConnection.account_email)
-                           .where(CalendarConnection.id == ref.connection_id))
-    if known is not None:
-        return known
+    if known.account_email is not None:
+        return known.account_email
     marked = next((a.email for event in events for a in event.attendees
                    if a.is_self and len(a.email) <= 320), None)
     if marked is not None:
-        session.execute(update(CalendarConnection)
-                        .where(CalendarConnection.id == ref.connection_id)
-                        .values(account_email=marked)
-                        .execution_options(synchronize_session=False))
-        session.execute(delete(MetAttendee).where(
-            MetAttendee.connection_id == ref.connection_id, MetAttendee.email == marked))
+        q = _statements(_dialect(session))
+        db: Any = session.connection()
+        params = {"connection_id": ref.connection_id, "email": marked}
+        db.execute(q.set_account_email, params)
+        db.execute(q.delete_met_email, params)
+        known.account_email = marked
     return marked
 
 
@@ -281,37 +374,38 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     """Meetings held with someone who has since become a contact (an accepted offer, `set
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
     their rows of people met go. Returns how many meetings were handed over."""
-    m = MetAttendee
-    emails = set(session.scalars(select(m.email).distinct()
-                                 .where(m.connection_id == ref.connection_id)))
-    if not emails:
-        return 0
-    if contacts is None:
-        contacts = contact_emails(session, ref.user_id)
-    known = [email for email in emails if email in contacts]
+    q = _statements(_dialect(session))
+    db: Any = session.connection()
+    if contacts is not None and len(contacts) <= MAX_BOUND_IDS:
+        # The contacts are at hand: ask for the rows of people met who are among them.
+        known = list(contacts)
+    else:
+        emails = set(db.execute(q.met_emails, {"connection_id": ref.connection_id})
+                     .scalars())
+        if not emails:
+            return 0
+        if contacts is None:
+            contacts = contact_emails(session, ref.user_id)
+        known = [email for email in emails if email in contacts]
     if not known:
         return 0
-    rows = session.execute(
-        select(m.id, m.event_id, m.series_id, m.email, m.start_at, m.end_at)
-        .where(m.connection_id == ref.connection_id, m.email.in_(known))).all()
+    rows = db.execute(q.met_with, {"connection_id": ref.connection_id,
+                                   "emails": known}).all()
+    if not rows:
+        return 0
     events = {row.event_id: row for row in rows}
-    session.connection().execute(
-        _insert(session)(CapturedEvent).on_conflict_do_nothing(
-            index_elements=[CapturedEvent.connection_id, CapturedEvent.event_id]),
-        [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-              user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
-              instance_start=None, start_at=row.start_at, end_at=row.end_at, updated_at=now)
-         for row in events.values()])
-    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in session.execute(
-        select(CapturedEvent.event_id, CapturedEvent.id)
-        .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.event_id.in_(list(events))))}
-    session.connection().execute(
-        _insert(session)(CapturedAttendee).on_conflict_do_nothing(
-            index_elements=[CapturedAttendee.captured_event_id, CapturedAttendee.contact_id]),
-        [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
-         for row in rows for contact_id in contacts[row.email]])
-    session.execute(delete(m).where(m.id.in_([row.id for row in rows])))
+    db.execute(q.insert_events_quietly,
+               [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+                     user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
+                     instance_start=None, start_at=row.start_at, end_at=row.end_at,
+                     updated_at=now)
+                for row in events.values()])
+    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in db.execute(
+        q.ids_of, {"connection_id": ref.connection_id, "event_ids": list(events)})}
+    q.insert_attendees.executemany(
+        session, [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
+                  for row in rows for contact_id in contacts[row.email]])
+    db.execute(q.delete_met, {"ids": [row.id for row in rows]})
     return len(events)
 
 
@@ -334,41 +428,44 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
                   end: datetime | None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
     longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
-    query = select(CapturedEvent.id, CapturedEvent.event_id).where(
-        CapturedEvent.connection_id == connection_id, CapturedEvent.end_at > start)
-    if end is not None:
-        query = query.where(CapturedEvent.start_at < end)
-    stale = [row.id for row in session.execute(query) if row.event_id not in seen]
-    met = select(MetAttendee.id, MetAttendee.event_id).where(
-        MetAttendee.connection_id == connection_id, MetAttendee.end_at > start)
-    if end is not None:
-        met = met.where(MetAttendee.start_at < end)
-    gone = [row.id for row in session.execute(met) if row.event_id not in seen]
+    # The seen ids go to the database when there are not too many for one statement, so
+    # only what is gone comes back (after a first sync: nothing).
+    filtered = len(seen) <= MAX_BOUND_IDS
+    q = _window_statements(end is not None, filtered)
+    db: Any = session.connection()
+    params = {"connection_id": connection_id, "start": start, "end": end,
+              "seen": list(seen) if filtered else None}
+    stale = [row.id for row in db.execute(q.events, params) if row.event_id not in seen]
+    gone = [row.id for row in db.execute(q.met, params) if row.event_id not in seen]
     if gone:
-        session.execute(delete(MetAttendee).where(MetAttendee.id.in_(gone)))
+        db.execute(_statements(_dialect(session)).delete_met, {"ids": gone})
     return forget_events(session, stale)
+
+
+@cache
+def _window_statements(bounded: bool, filtered: bool) -> SimpleNamespace:
+    e, m = CapturedEvent, MetAttendee
+    events = select(e.id, e.event_id).where(e.connection_id == bindparam("connection_id"),
+                                            e.end_at > bindparam("start"))
+    met = select(m.id, m.event_id).where(m.connection_id == bindparam("connection_id"),
+                                         m.end_at > bindparam("start"))
+    if bounded:
+        events = events.where(e.start_at < bindparam("end"))
+        met = met.where(m.start_at < bindparam("end"))
+    if filtered:
+        events = events.where(e.event_id.not_in(bindparam("seen", expanding=True)))
+        met = met.where(m.event_id.not_in(bindparam("seen", expanding=True)))
+    return SimpleNamespace(events=events, met=met)
 
 
 def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     """Log a `meeting` touchpoint for every contact met in an event that has ended and was
     not logged yet. Returns how many touchpoints were written."""
-    pending = session.execute(
-        select(CapturedAttendee.id, CapturedAttendee.contact_id, CapturedEvent.start_at)
-        .join(CapturedEvent, CapturedEvent.id == CapturedAttendee.captured_event_id)
-        .where(CapturedEvent.connection_id == ref.connection_id,
-               CapturedEvent.end_at <= now, CapturedAttendee.logged_at.is_(None))
-        .order_by(CapturedEvent.start_at, CapturedAttendee.id)).all()
-    if not pending:
+    q = _statements(_dialect(session))
+    db: Any = session.connection()
+    rows = db.execute(q.pending, {"connection_id": ref.connection_id, "now": now}).all()
+    if not rows:
         return 0
-    # Take the rows first: a replica syncing the same connection at the same moment finds
-    # them taken (its update waits for ours, then matches nothing) and logs nothing twice.
-    taken = set(session.scalars(
-        update(CapturedAttendee)
-        .where(CapturedAttendee.id.in_([row.id for row in pending]),
-               CapturedAttendee.logged_at.is_(None))
-        .values(logged_at=now).returning(CapturedAttendee.id)
-        .execution_options(synchronize_session=False)))
-    rows = [row for row in pending if row.id in taken]
     typed = _typed_days(session, ref, rows)
     # The person logged that day themselves: theirs stands alone.
     to_log = [row for row in rows
@@ -377,12 +474,11 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
         meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
         source=SOURCE, now=now)
-    links = [{"b_id": row.id, "b_touchpoint": touchpoint_id}
-             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)]
-    if links:
-        session.connection().execute(
-            update(CapturedAttendee).where(CapturedAttendee.id == bindparam("b_id"))
-            .values(touchpoint_id=bindparam("b_touchpoint")), links)
+    links = {row.id: touchpoint_id
+             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)}
+    # Every row is handled now, with its touchpoint or without one (a typed day).
+    q.logged.executemany(session, [{"b_id": row.id, "b_now": now,
+                                    "b_touchpoint": links.get(row.id)} for row in rows])
     return len(links)
 
 
@@ -393,9 +489,6 @@ def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[Any]
         return set()
     first = min(row.start_at for row in rows) - timedelta(days=1)
     last = max(row.start_at for row in rows) + timedelta(days=1)
-    typed = session.execute(
-        select(Touchpoint.contact_id, Touchpoint.happened_at)
-        .where(and_(Touchpoint.contact_id.in_({row.contact_id for row in rows}),
-                    Touchpoint.source != SOURCE, Touchpoint.happened_at >= first,
-                    Touchpoint.happened_at <= last)))
+    typed: Any = session.connection().execute(_statements(_dialect(session)).typed, {
+        "contact_ids": list({row.contact_id for row in rows}), "first": first, "last": last})
     return {(contact_id, planner.local_date(at, ref.tz)) for contact_id, at in typed}

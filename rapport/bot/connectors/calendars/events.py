@@ -7,7 +7,6 @@ never read, so they cannot reach the database or a log line.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Google event types that are not meetings with people.
 _GOOGLE_MEETING_TYPES = frozenset({"default", "fromGmail"})
-# Graph returns up to seven fractional digits ("2026-11-20T17:00:00.0000000").
-_FRACTION = re.compile(r"(\.\d{6})\d+")
+_UTC_NAMES = frozenset({None, "", "UTC", "Etc/UTC"})
 
 
 class UnreadableEvent(ValueError):
@@ -66,7 +64,9 @@ class CalendarEvent:
 def display_name(value: object, email: str) -> str | None:
     """A calendar display name fit to show: stripped, one line, short; None when it is
     missing or only the address or its alias (Graph repeats them when it knows no name)."""
-    text = " ".join(str(value or "").split())[:200]
+    if not value:
+        return None
+    text = " ".join(str(value).split())[:200]
     if not text or "@" in text or text.lower() == email.split("@", 1)[0]:
         return None
     return text
@@ -75,6 +75,8 @@ def display_name(value: object, email: str) -> str | None:
 def _aware(moment: datetime, zone: str | None) -> datetime:
     if moment.tzinfo is not None:
         return moment.astimezone(UTC)
+    if zone in _UTC_NAMES:
+        return moment.replace(tzinfo=UTC)
     try:
         tz = ZoneInfo(zone or "UTC")
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -84,7 +86,9 @@ def _aware(moment: datetime, zone: str | None) -> datetime:
 
 def _parse(value: str, zone: str | None) -> datetime:
     try:
-        moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value))
+        # Python 3.11 reads Graph's seven fractional digits ("2026-11-20T17:00:00.0000000"),
+        # keeping six, and Google's "Z".
+        moment = datetime.fromisoformat(value)
     except (TypeError, ValueError) as error:
         raise UnreadableEvent("malformed date-time") from error
     return _aware(moment, zone)

@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.api import (
@@ -38,7 +40,7 @@ from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import CalendarConnection, User
-from rapport.storage.uow import Database
+from rapport.storage.uow import Database, Grouped
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ class _Claim:
     window_end: datetime | None
     failures: int
     tz: str
+    account_email: str | None
 
     @property
     def ref(self) -> capture.ConnectionRef:
@@ -125,7 +128,16 @@ class _Round:
     full: bool
     seen: set[str] = field(default_factory=set)
     last_page: Page | None = None
-    contacts: dict[str, list[int]] | None = None
+    # The contacts and the owner's address, read with the round's first page of events.
+    known: capture.Known | None = None
+
+
+@cache
+def _outcome_statement(keys: tuple[str, ...]) -> Any:
+    """A connection's outcome for these columns, while our lease holds; built once."""
+    c = CalendarConnection
+    return update(c).where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner")) \
+        .values({key: bindparam(f"b_{key}") for key in keys})
 
 
 class CalendarSync:
@@ -139,8 +151,10 @@ class CalendarSync:
                  sleep: Sleep = asyncio.sleep, max_inline_wait: float = 10.0,
                  on_paused: PauseNotifier | None = None) -> None:
         self.sessions = sessions
-        # A page's writes as one unit of work (on SQLite: one hop to the database thread).
+        # A page's writes as one unit of work (on SQLite: one hop to the database thread),
+        # sharing its transaction and commit with the other connections' pages waiting then.
         self.database = Database(sessions)
+        self.pages = Grouped(self.database, limit=max(concurrency, 1))
         self.providers = dict(providers)
         self.cipher = cipher
         self.http = http
@@ -187,45 +201,50 @@ class CalendarSync:
 
     async def release_claims(self) -> int:
         """Hand this owner's claims back at once (shutdown), instead of after the lease."""
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
+        def release(session: Session) -> int:
+            result = session.execute(
                 update(CalendarConnection).where(CalendarConnection.lease_owner == self.owner)
                 .values(lease_owner=None, next_sync_at=self.clock())
                 .execution_options(synchronize_session=False))
-        return int(getattr(result, "rowcount", 0) or 0)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        return await self.database.run(release)
 
     # ------------------------------------------------------------------------ claiming
     async def _claim(self, now: datetime) -> list[_Claim]:
+        """Take up to a batch of due connections (one unit of work, like a page)."""
         c = CalendarConnection
-        async with self.sessions() as session, session.begin():
+
+        def claim(session: Session) -> list[_Claim]:
             query = (select(c.id, c.workspace_id, c.user_id, c.provider, c.status,
                             c.refresh_token_encrypted, c.access_token_encrypted,
                             c.access_token_expires_at, c.sync_cursor, c.window_start,
-                            c.window_end, c.failures, User.tz)
+                            c.window_end, c.failures, User.tz, c.account_email)
                      .join(User, User.id == c.user_id)
                      .where(c.next_sync_at <= now).order_by(c.next_sync_at)
                      .limit(self.batch_size))
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(of=c, skip_locked=True)
-            claims = [_Claim(*tuple(row)) for row in await session.execute(query)]
+            claims = [_Claim(*tuple(row)) for row in session.execute(query)]
             if claims:
                 # On SQLite this runs in the same BEGIN IMMEDIATE transaction as the SELECT,
                 # and the condition repeats the SELECT's: no other writer can slip between.
-                await session.execute(
+                session.execute(
                     update(c).where(c.id.in_([claim.id for claim in claims]),
                                     c.next_sync_at <= now)
                     .values(lease_owner=self.owner, next_sync_at=now + self.lease)
                     .execution_options(synchronize_session=False))
-        return claims
+            return claims
+
+        return await self.database.run(claim)
 
     async def _finish(self, claim: _Claim, **values: Any) -> None:
         """Record a connection's outcome, only while our lease holds."""
         c = CalendarConnection
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(c).where(c.id == claim.id, c.lease_owner == self.owner)
-                .values(lease_owner=None, updated_at=self.clock(), **values)
-                .execution_options(synchronize_session=False))
+        await self.database.run(lambda session: session.execute(
+            update(c).where(c.id == claim.id, c.lease_owner == self.owner)
+            .values(lease_owner=None, updated_at=self.clock(), **values)
+            .execution_options(synchronize_session=False)))
 
     # ------------------------------------------------------------------------- syncing
     async def sync_claimed(self, claim: _Claim, now: datetime) -> SyncReport:
@@ -326,15 +345,17 @@ class CalendarSync:
 
     async def _capture(self, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                        report: SyncReport) -> None:
-        """Apply one page of a round that has more pages, in a transaction of its own."""
-        await self.database.run(lambda sync: self._apply(sync, claim, outcome, page, now,
-                                                         report))
+        """Apply one page of a round that has more pages, in a savepoint of its own (the
+        transaction and its commit are shared with the other pages waiting then)."""
+        await self.pages.run(lambda sync: self._apply(sync, claim, outcome, page, now,
+                                                       report))
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                report: SyncReport) -> None:
-        if outcome.contacts is None:  # the user's contact emails, once per round
-            outcome.contacts = capture.contact_emails(sync, claim.user_id)
-        stats = capture.apply_events(sync, claim.ref, page.events, outcome.contacts, now)
+        if outcome.known is None:  # the user's contact emails, once per round
+            outcome.known = capture.Known(capture.contact_emails(sync, claim.user_id),
+                                          claim.account_email)
+        stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now)
         report.events += stats.events
         report.moved += stats.moved
         report.removed += stats.removed
@@ -342,13 +363,13 @@ class CalendarSync:
     async def _commit_round(self, claim: _Claim, outcome: _Round, now: datetime,
                             report: SyncReport, tokens: Tokens) -> None:
         """The round's last page, what a full sync no longer lists, the meetings that have
-        ended, and the new cursor and tokens: one transaction, so one commit per sync when
-        a round is one page (commits, not queries, bound a sync on PostgreSQL)."""
+        ended, and the new cursor and tokens: one savepoint, so all or none of it, in a
+        transaction shared with the other connections' pages waiting then (commits, not
+        queries, bound a sync on PostgreSQL; on SQLite a commit costs as much as a page)."""
         values = dict(sync_cursor=outcome.cursor, window_start=outcome.window_start,
                       window_end=outcome.window_end, next_sync_at=now + self.interval,
                       last_synced_at=now, failures=0, last_error=None, lease_owner=None,
                       updated_at=self.clock(), **self._token_values(tokens))
-        c = CalendarConnection
 
         def work(sync: Any) -> None:
             if outcome.last_page is not None and outcome.last_page.events:
@@ -357,13 +378,15 @@ class CalendarSync:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
                     outcome.window_end)
-            capture.promote_met(sync, claim.ref, outcome.contacts, now)
+            capture.promote_met(sync, claim.ref,
+                                outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
             # Only while our lease holds: a replica that took over records its own outcome.
-            sync.execute(update(c).where(c.id == claim.id, c.lease_owner == self.owner)
-                         .values(**values).execution_options(synchronize_session=False))
+            sync.connection().execute(_outcome_statement(tuple(values)), {
+                "b_id": claim.id, "b_owner": self.owner,
+                **{f"b_{key}": value for key, value in values.items()}})
 
-        await self.database.run(work)
+        await self.pages.run(work)
 
     # ----------------------------------------------------------------------- outcomes
     def _token_values(self, tokens: Tokens) -> dict[str, Any]:
@@ -395,12 +418,11 @@ class CalendarSync:
         """Tell the person once that their calendar stopped; returns 1 when told."""
         c = CalendarConnection
         # Take the notice first, so two replicas never both send it.
-        async with self.sessions() as session, session.begin():
-            taken = (await session.execute(
-                update(c).where(c.id == claim.id, c.status == "paused",
-                                c.paused_notified_at.is_(None))
-                .values(paused_notified_at=now, next_sync_at=None, lease_owner=None)
-                .returning(c.id).execution_options(synchronize_session=False))).first()
+        taken = await self.database.run(lambda session: session.execute(
+            update(c).where(c.id == claim.id, c.status == "paused",
+                            c.paused_notified_at.is_(None))
+            .values(paused_notified_at=now, next_sync_at=None, lease_owner=None)
+            .returning(c.id).execution_options(synchronize_session=False)).first())
         if taken is None:
             return 0
         told = False
@@ -414,10 +436,9 @@ class CalendarSync:
                                extra={"connection_id": claim.id,
                                       "error": type(error).__name__})
         if not told:
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    update(c).where(c.id == claim.id, c.status == "paused")
-                    .values(paused_notified_at=None, next_sync_at=now + NOTIFY_RETRY)
-                    .execution_options(synchronize_session=False))
+            await self.database.run(lambda session: session.execute(
+                update(c).where(c.id == claim.id, c.status == "paused")
+                .values(paused_notified_at=None, next_sync_at=now + NOTIFY_RETRY)
+                .execution_options(synchronize_session=False)))
             return 0
         return 1

@@ -1,0 +1,74 @@
+"""Prepared statements for many rows write what `Connection.execute` writes, on every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
+
+from rapport.storage import db
+from rapport.storage.bulk import Prepared
+from rapport.storage.models import Contact, Touchpoint, User, Workspace
+from rapport.storage.uow import Database
+
+PARIS = timezone(timedelta(hours=1))
+
+
+def _people(session: Session, now: datetime) -> tuple[int, int, list[int]]:
+    workspace = session.execute(insert(Workspace).values(
+        platform="console", external_id="bulk", name="bulk", ai_enabled=True,
+        disclosure_policy="optional", active=True, created_at=now)
+        .returning(Workspace.id)).scalar_one()
+    user = session.execute(insert(User).values(
+        workspace_id=workspace, external_id="u", display_name="U", tz="UTC",
+        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
+        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+        weekly_summary=True, active=True, sent_day_count=0, created_at=now)
+        .returning(User.id)).scalar_one()
+    contacts = list(session.execute(insert(Contact).returning(Contact.id), [dict(
+        workspace_id=workspace, user_id=user, name=name, name_key=name.lower(),
+        kind="colleague", created_at=now) for name in ("Dana", "Lee")]).scalars())
+    return workspace, user, contacts
+
+
+async def test_prepared_rows_read_back_as_executed_rows(any_engine: AsyncEngine) -> None:
+    now = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
+    table: Any = Touchpoint.__table__
+    keys = ("workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary",
+            "source", "created_at")
+    prepared = Prepared(insert(table), keys)
+    clocks = Prepared(update(Contact).where(Contact.id == bindparam("b_id")).values(
+        last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due")),
+        ("b_id", "b_last", "b_due"))
+
+    def work(session: Session) -> list[Any]:
+        workspace, user, (dana, lee) = _people(session, now)
+        rows = [dict(workspace_id=workspace, user_id=user, contact_id=contact,
+                     happened_at=at, kind="meeting", summary=summary, source="calendar",
+                     created_at=now)
+                for contact, at, summary in ((dana, now, None),
+                                             (lee, now.astimezone(PARIS), "lunch"),
+                                             (dana, now - timedelta(days=3), None))]
+        session.connection().execute(insert(table), rows)  # the reference
+        prepared.executemany(session, rows)
+        prepared.executemany(session, [])  # nothing to do
+        clocks.executemany(session, [
+            {"b_id": dana, "b_last": now.astimezone(PARIS), "b_due": None},
+            {"b_id": lee, "b_last": now - timedelta(days=1), "b_due": now + timedelta(days=7)}])
+        written = session.execute(select(
+            Touchpoint.contact_id, Touchpoint.happened_at, Touchpoint.kind, Touchpoint.summary,
+            Touchpoint.source).order_by(Touchpoint.id)).all()
+        return [written, session.execute(select(
+            Contact.id, Contact.last_touch_at, Contact.next_due_at).order_by(Contact.id)).all(),
+            (dana, lee)]
+
+    written, contacts, (dana, lee) = await Database(db.session_factory(any_engine)).run(work)
+    assert written[3:] == written[:3]
+    assert [row.happened_at for row in written[:3]] == [
+        now, now, now - timedelta(days=3)]
+    assert all(row.happened_at.tzinfo is not None for row in written)
+    assert [tuple(row) for row in contacts] == [
+        (dana, now, None), (lee, now - timedelta(days=1), now + timedelta(days=7))]

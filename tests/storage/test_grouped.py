@@ -1,0 +1,107 @@
+"""Grouped units of work share a transaction; the one that fails is rolled back alone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
+
+from rapport.storage import db
+from rapport.storage.models import Workspace
+from rapport.storage.uow import Database, Grouped
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def _workspace(name: str, *, fail: bool = False):  # type: ignore[no-untyped-def]
+    def work(session: Session) -> str:
+        session.execute(insert(Workspace).values(
+            platform="console", external_id=name, name=name, ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=NOW))
+        if fail:
+            raise ValueError(f"{name} broke")
+        return name
+    return work
+
+
+async def test_waiting_units_share_one_commit_and_fail_alone(any_engine: AsyncEngine) -> None:
+    database = Database(db.session_factory(any_engine))
+    grouped = Grouped(database, limit=8)
+    commits: list[int] = []
+    target = any_engine.sync_engine
+    if database._thread is not None:  # SQLite file: the units run on the thread's engine
+        target = database._thread.engine
+
+    def on_commit(_connection: object) -> None:
+        commits.append(1)
+
+    event.listen(target, "commit", on_commit)
+    try:
+        first = asyncio.ensure_future(grouped.run(_workspace("first")))
+        await asyncio.sleep(0)  # the first starts alone; the next ones wait for it together
+        rest = [asyncio.ensure_future(grouped.run(_workspace(name, fail=name == "bad")))
+                for name in ("a", "bad", "b")]
+        assert await first == "first"
+        results = await asyncio.gather(*rest, return_exceptions=True)
+    finally:
+        event.remove(target, "commit", on_commit)
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], ValueError) and str(results[1]) == "bad broke"
+    names = await database.run(lambda s: sorted(s.scalars(select(Workspace.external_id))),
+                               write=False)
+    assert names == ["a", "b", "first"]  # the failing one left nothing behind
+    assert len(commits) == 2  # one for the first, one for the three that waited together
+
+
+async def test_a_failed_transaction_reaches_every_caller(engine: AsyncEngine) -> None:
+    database = Database(db.session_factory(engine))
+    grouped = Grouped(database)
+
+    def duplicate(session: Session) -> None:
+        session.execute(insert(Workspace).values(
+            platform="console", external_id="same", name="x", ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=NOW))
+
+    await grouped.run(duplicate)
+
+    async def broken_run(work: object, **_kw: object) -> None:
+        raise ConnectionError("database gone")
+
+    database.run = broken_run  # type: ignore[assignment,method-assign]
+    calls = [asyncio.ensure_future(grouped.run(duplicate)) for _ in range(3)]
+    for call in calls:
+        with pytest.raises(ConnectionError):
+            await call
+    database.run = Database.run.__get__(database)  # type: ignore[method-assign]
+    count = await database.run(lambda s: s.scalar(select(func.count()).select_from(Workspace)),
+                               write=False)
+    assert count == 1
+
+
+async def test_a_lost_connection_runs_the_whole_group_again() -> None:
+    engine = db.create_engine("sqlite+aiosqlite://")  # the async path, which retries
+    database = Database(db.session_factory(engine))
+    assert database._thread is None
+    calls: list[str] = []
+
+    def work(name: str):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> str:
+            calls.append(name)
+            session.execute(text("SELECT 1"))
+            if calls == ["lost"]:
+                raise DBAPIError("SELECT 1", {}, Exception("server closed the connection"),
+                                 connection_invalidated=True)
+            return name
+        return run
+
+    grouped = Grouped(database)
+    try:
+        assert await grouped.run(work("lost")) == "lost"
+    finally:
+        await engine.dispose()
+    assert calls == ["lost", "lost"]
