@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
@@ -56,7 +55,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.prepared import Prepared
+from rapport.storage.prepared import Prepared, PreparedMany
 from rapport.storage.types import UTCDateTime
 
 
@@ -416,7 +415,7 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
 _CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
                           Contact.created_at, Contact.cadence_months).where(
     Contact.id.in_(bindparam("contact_ids", expanding=True)))
-_SET_CONTACT_CLOCKS = Prepared(update(Contact).where(Contact.id == bindparam("b_id")).values(
+_SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam("b_id")).values(
     last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
     plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
 

@@ -29,7 +29,6 @@ from rapport.bot.core.touchpoints import (
     record_touchpoints,
 )
 from rapport.scheduler import planner
-from rapport.storage.bulk import Prepared
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
@@ -39,6 +38,7 @@ from rapport.storage.models import (
     MetAttendee,
     Touchpoint,
 )
+from rapport.storage.prepared import PreparedMany
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
@@ -103,14 +103,14 @@ def _statements(dialect: str) -> SimpleNamespace:
         attendees_of=select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
                             a.logged_at).where(
             a.captured_event_id.in_(bindparam("captured_ids", expanding=True))),
-        insert_attendees=Prepared(insert(a).on_conflict_do_nothing(
+        insert_attendees=PreparedMany(insert(a).on_conflict_do_nothing(
             index_elements=[a.captured_event_id, a.contact_id]),
             ("captured_event_id", "contact_id")),
         met_of_events=select(m.id, m.event_id, m.email, m.display_name, m.start_at,
                              m.end_at).where(
             m.connection_id == bindparam("connection_id"),
             m.event_id.in_(bindparam("event_ids", expanding=True))),
-        upsert_met=Prepared(met_upsert.on_conflict_do_update(
+        upsert_met=PreparedMany(met_upsert.on_conflict_do_update(
             index_elements=[m.connection_id, m.event_id, m.email],
             set_={"start_at": met_upsert.excluded.start_at,
                   "end_at": met_upsert.excluded.end_at,
@@ -139,7 +139,7 @@ def _statements(dialect: str) -> SimpleNamespace:
             Touchpoint.contact_id.in_(bindparam("contact_ids", expanding=True)),
             Touchpoint.source != SOURCE, Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last")),
-        logged=Prepared(update(a).where(a.id == bindparam("b_id")).values(
+        logged=PreparedMany(update(a).where(a.id == bindparam("b_id")).values(
             logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
             ("b_id", "b_now", "b_touchpoint")),
     )

@@ -1,4 +1,5 @@
-"""Prepared statements for many rows write what `Connection.execute` writes, on every backend."""
+"""Statements for many rows (PreparedMany) write what `Connection.execute` writes, on every
+backend."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db
-from rapport.storage.bulk import Prepared
 from rapport.storage.models import Contact, Touchpoint, User, Workspace
+from rapport.storage.prepared import PreparedMany
 from rapport.storage.uow import Database
 
 PARIS = timezone(timedelta(hours=1))
@@ -39,8 +40,8 @@ async def test_prepared_rows_read_back_as_executed_rows(any_engine: AsyncEngine)
     table: Any = Touchpoint.__table__
     keys = ("workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary",
             "source", "created_at")
-    prepared = Prepared(insert(table), keys)
-    clocks = Prepared(update(Contact).where(Contact.id == bindparam("b_id")).values(
+    prepared = PreparedMany(insert(table), keys)
+    clocks = PreparedMany(update(Contact).where(Contact.id == bindparam("b_id")).values(
         last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due")),
         ("b_id", "b_last", "b_due"))
 
