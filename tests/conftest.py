@@ -97,10 +97,20 @@ def postgres_ready() -> str:
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
-    """Empty every application table (PostgreSQL tests share one database)."""
-    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    """Empty every application table and restart every id sequence at 1 (PostgreSQL tests
+    share one database), as TRUNCATE ... RESTART IDENTITY would.
+
+    DELETE, not TRUNCATE: a test leaves a few rows, and deleting them is one commit, while
+    TRUNCATE swaps every table's files (about half a second for the schema, per test)."""
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):  # rows that refer to others first
+            await connection.execute(table.delete())
+        sequences = (await connection.scalars(text(
+            "SELECT oid::regclass::text FROM pg_class "
+            "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"))).all()
+        if sequences:
+            await connection.execute(
+                text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in sequences)))
 
 
 def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:

@@ -23,6 +23,7 @@ from tests.bot.processes import (
     free_port,
     refusing_port,
     run_cli,
+    run_cli_in_process,
     start_cli,
     wait_until_answering,
 )
@@ -72,12 +73,21 @@ BAD_STARTS: list[tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]] = [
 ]
 
 
+# The first bad start of each command runs as a real process (what an operator meets, from
+# the interpreter's start on); the others differ only in the settings being checked, so they
+# go through the same entry point in this process, two seconds less each.
+REAL_PROCESS = {command[0]: index for index, (command, _, _) in reversed(
+    list(enumerate(BAD_STARTS)))}
+
+
 @pytest.mark.parametrize(("command", "environment", "words"), BAD_STARTS,
                          ids=[f"{c[0]}-{'-'.join(e)}" for c, e, _ in BAD_STARTS])
 def test_a_configuration_error_is_one_line_and_nothing_is_migrated(
         tmp_path: Path, command: tuple[str, ...], environment: dict[str, str],
         words: tuple[str, ...]) -> None:
-    result = run_cli(*command, env=clean_env(tmp_path, **environment), cwd=tmp_path)
+    real = REAL_PROCESS[command[0]] == BAD_STARTS.index((command, environment, words))
+    run = run_cli if real else run_cli_in_process
+    result = run(*command, env=clean_env(tmp_path, **environment), cwd=tmp_path)
 
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.parse
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
+from rapport.bot.platforms.slack import SLACK_KEY
 from rapport.bot.platforms.slack.install import BOT_SCOPES
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
@@ -81,8 +83,6 @@ class SlackHarness:
 
     def profile_cached(self, user: str = ALEX) -> bool:
         """True once the app has learnt `user`'s Slack profile (name, zone) after an ack."""
-        from rapport.bot.platforms.slack import SLACK_KEY
-
         return self.extra["app"][SLACK_KEY].cache.get(self.team_id, user) is not None
 
     def headers(self, body: str, *, timestamp: int | None = None,
@@ -165,6 +165,21 @@ def slack_settings(fake: FakeSlack, **overrides: Any) -> Settings:
 HarnessFactory = Callable[..., Awaitable[SlackHarness]]
 
 
+class WakeableSleep:
+    """Home's refresh wait: real time while a test runs, over at once when it shuts down.
+
+    A change schedules a Home refresh a second later (min_interval later when repeated). The
+    test sees exactly that timing; shutting down only stops paying it: the waiting refreshes
+    publish at once instead of holding every test's teardown for a second or more."""
+
+    def __init__(self) -> None:
+        self.woken = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.woken.wait(), seconds)
+
+
 @pytest.fixture
 async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
                        ) -> AsyncIterator[HarnessFactory]:
@@ -187,6 +202,10 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
         for messenger in await messengers_for(runtime):
             runtime.add_messenger(messenger)
         app = await build_web_app(runtime, installers=installers_for(settings))
+        home_sleep = WakeableSleep()
+        platform = app.get(SLACK_KEY)
+        if platform is not None and platform.home is not None:
+            platform.home.sleep = home_sleep
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -199,6 +218,7 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
             current = asyncio.current_task()
             pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()
                        and "RequestHandler" not in repr(t.get_coro())]
+            home_sleep.woken.set()
             if pending:
                 await asyncio.wait(pending, timeout=2.0)
             await http.close()

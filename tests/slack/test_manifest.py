@@ -18,7 +18,7 @@ from rapport.bot.platforms.slack.dm_capture import CALLBACK_PATH, CAPTURE_SCOPES
 from rapport.bot.platforms.slack.install import BOT_SCOPES, USER_SCOPES
 from rapport.bot.platforms.slack.manifest import MANIFEST_PATH, PLACEHOLDER_URL
 from rapport.bot.platforms.slack.messenger import SlackMessenger
-from tests.bot.processes import clean_env, run_cli
+from tests.bot.processes import clean_env, run_cli, run_cli_in_process
 from tests.fakes.slack_api import load_method_specs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +134,10 @@ def _urls(node: Any) -> list[str]:
 ])
 def test_slack_manifest_command_fills_in_the_public_url(tmp_path: Path, given: str,
                                                         base: str) -> None:
-    result = run_cli("slack-manifest", "--url", given, env=clean_env(tmp_path), cwd=tmp_path)
+    # In this process through the real entry point (run_cli_in_process says why); the command
+    # runs as a real process in test_slack_manifest_command_reads_rapport_public_url.
+    result = run_cli_in_process("slack-manifest", "--url", given, env=clean_env(tmp_path),
+                                cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert PLACEHOLDER_URL not in result.stdout
@@ -166,7 +169,8 @@ def test_slack_manifest_command_reads_rapport_public_url(tmp_path: Path) -> None
 
 
 def test_slack_manifest_for_socket_mode_needs_no_url(tmp_path: Path) -> None:
-    result = run_cli("slack-manifest", "--socket-mode", env=clean_env(tmp_path), cwd=tmp_path)
+    result = run_cli_in_process("slack-manifest", "--socket-mode", env=clean_env(tmp_path),
+                                cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     rendered = yaml.safe_load(result.stdout)
@@ -177,12 +181,17 @@ def test_slack_manifest_for_socket_mode_needs_no_url(tmp_path: Path) -> None:
     assert rendered["features"]["slash_commands"][0]["command"] == b.SLASH_COMMAND
 
 
-@pytest.mark.parametrize("arguments", [
+REFUSED_URLS: list[tuple[str, ...]] = [
     ("--url", "http://bot.example.com"), ("--url", "bot.example.com"),
-    ("--url", "https://bot.example.com/?x=1"), ()])
+    ("--url", "https://bot.example.com/?x=1"), ()]
+
+
+@pytest.mark.parametrize("arguments", REFUSED_URLS)
 def test_slack_manifest_command_refuses_what_slack_would(tmp_path: Path,
                                                          arguments: tuple[str, ...]) -> None:
-    result = run_cli("slack-manifest", *arguments, env=clean_env(tmp_path), cwd=tmp_path)
+    # The first refusal runs as a real process; the others only differ in the value checked.
+    run = run_cli if arguments == REFUSED_URLS[0] else run_cli_in_process
+    result = run("slack-manifest", *arguments, env=clean_env(tmp_path), cwd=tmp_path)
 
     assert result.returncode == 2
     assert result.stdout == ""

@@ -22,7 +22,7 @@ from rapport.bot.platforms.teams.package import (
     build_teams_package,
     load_manifest_template,
 )
-from tests.bot.processes import clean_env, run_cli
+from tests.bot.processes import clean_env, run_cli, run_cli_in_process
 
 SCHEMA_PATH = Path(__file__).parents[1] / "data" / "schemas" / "MicrosoftTeams.schema.json"
 APP_ID = "3f2b8c1e-6a4d-4e9b-9c2f-1d7e5a0b8c6d"
@@ -276,34 +276,38 @@ def test_teams_package_command_takes_the_organisations_details(
 
 
 def test_teams_package_without_details_warns_about_the_example_urls(tmp_path: Path) -> None:
-    result = run_cli("teams-package", "--app-id", APP_ID, "--out", str(tmp_path / "p.zip"),
-                     env=clean_env(tmp_path), cwd=tmp_path)
+    # In this process through the real entry point (run_cli_in_process says why); the command
+    # runs as a real process in test_teams_package_command_takes_the_organisations_details.
+    result = run_cli_in_process("teams-package", "--app-id", APP_ID, "--out",
+                                str(tmp_path / "p.zip"), env=clean_env(tmp_path), cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "still links to rapport.example.com" in result.stdout
     assert "--privacy-url" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("option", "value"),
-    [
-        ("--name", "A name far too long for the Teams app tile"),
-        ("--name", "   "),
-        ("--developer", "An organisation name longer than 32 characters"),
-        ("--website", "http://it.acme.test"),
-        ("--privacy-url", "acme.test/privacy"),
-        ("--terms-url", "https://"),
-        ("--version", "v1"),
-        ("--version", "1.4"),
-        ("--version", "1.04.2"),
-    ],
-)
+REFUSED_DETAILS = [
+    ("--name", "A name far too long for the Teams app tile"),
+    ("--name", "   "),
+    ("--developer", "An organisation name longer than 32 characters"),
+    ("--website", "http://it.acme.test"),
+    ("--privacy-url", "acme.test/privacy"),
+    ("--terms-url", "https://"),
+    ("--version", "v1"),
+    ("--version", "1.4"),
+    ("--version", "1.04.2"),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), REFUSED_DETAILS)
 def test_teams_package_command_refuses_what_teams_would(
     tmp_path: Path, option: str, value: str
 ) -> None:
     out = tmp_path / "p.zip"
-    result = run_cli("teams-package", "--app-id", APP_ID, "--out", str(out), option, value,
-                     env=clean_env(tmp_path), cwd=tmp_path)
+    # The first refusal runs as a real process; the others only differ in the value checked.
+    run = run_cli if (option, value) == REFUSED_DETAILS[0] else run_cli_in_process
+    result = run("teams-package", "--app-id", APP_ID, "--out", str(out), option, value,
+                 env=clean_env(tmp_path), cwd=tmp_path)
 
     assert result.returncode == 2
     assert f"Invalid value for {option}" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,8 @@ class HomeTab:
     min_interval: float = HOME_MIN_INTERVAL_SECONDS
     max_defer: float = HOME_MAX_DEFER_SECONDS
     monotonic: Callable[[], float] = time.monotonic
+    # How a refresh waits (tests wake waiting refreshes when they shut the app down).
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # Users whose Home is being republished -> "changed again meanwhile" (see refresh).
     _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
     _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -76,7 +78,7 @@ class HomeTab:
         self._refreshing[key] = False
         try:
             while True:
-                await asyncio.sleep(self._wait(key, opened))
+                await self.sleep(self._wait(key, opened))
                 if not opened:
                     # A refresh after a change steps aside while commands are answered.
                     await self.platform.runtime.load.quiet(self.max_defer)
