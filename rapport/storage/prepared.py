@@ -16,13 +16,15 @@ building and the ORM layer. A `PreparedMany` hands many rows to the driver's exe
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Executable
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -76,7 +78,8 @@ class Prepared:
         driver, plan = self._driver(session)
         if driver is None:
             return [tuple(row) for row in session.connection().execute(self.statement, params)]
-        rows = driver.execute(plan.sql, _arguments(plan, params)).fetchall()
+        with _as_sqlalchemy_errors(plan.sql):
+            rows = driver.execute(plan.sql, _arguments(plan, params)).fetchall()
         return [_processed(plan.result_processors, row) for row in rows]
 
     def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
@@ -85,9 +88,10 @@ class Prepared:
         if driver is None:
             row = session.connection().execute(self.statement, params).first()
             return tuple(row) if row is not None else None
-        cursor = driver.execute(plan.sql, _arguments(plan, params))
-        found = cursor.fetchone()
-        cursor.close()
+        with _as_sqlalchemy_errors(plan.sql):
+            cursor = driver.execute(plan.sql, _arguments(plan, params))
+            found = cursor.fetchone()
+            cursor.close()
         return _processed(plan.result_processors, found) if found is not None else None
 
     def scalar(self, session: Session, **params: Any) -> Any:
@@ -101,7 +105,8 @@ class Prepared:
         if driver is None:
             result = session.connection().execute(self.statement, params)
             return int(result.rowcount)
-        return int(driver.execute(plan.sql, _arguments(plan, params)).rowcount)
+        with _as_sqlalchemy_errors(plan.sql):
+            return int(driver.execute(plan.sql, _arguments(plan, params)).rowcount)
 
 
 _DRIVER = "rapport.sqlite_driver"
@@ -118,6 +123,16 @@ def attach_driver(session: Session, connection: Connection) -> None:
 def _sqlite_driver(connection: Connection) -> sqlite3.Connection | None:
     driver = connection.connection.driver_connection
     return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+@contextmanager
+def _as_sqlalchemy_errors(sql: str) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy raises them (IntegrityError, OperationalError, ...):
+    callers that tell a busy database or a conflict from a bug catch those."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:

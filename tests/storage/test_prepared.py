@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -124,6 +125,21 @@ async def test_units_on_a_sqlite_file_run_prepared_statements_on_the_driver(
     # prepared statement goes straight to the driver (the whole point of preparing).
     assert await database.run(lambda session: "rapport.sqlite_driver" in session.info,
                               write=False)
+
+
+async def test_driver_errors_surface_as_sqlalchemys(engine: AsyncEngine, clock: Clock) -> None:
+    workspace_id, user_id, _contact_id = await _user(engine, clock)
+    database = Database(db.session_factory(engine))
+
+    def orphan(session: Session) -> int:
+        return queries.insert_touchpoint(
+            session, workspace_id=workspace_id, user_id=user_id, contact_id=999_999,
+            happened_at=MOMENT, kind="coffee", summary=None, source="command", now=MOMENT)
+
+    # A foreign key the driver refuses is SQLAlchemy's IntegrityError, as callers expect
+    # (a busy database likewise arrives as its OperationalError).
+    with pytest.raises(IntegrityError):
+        await database.run(orphan)
 
 
 def test_statements_that_cannot_be_run_faithfully_are_refused() -> None:
