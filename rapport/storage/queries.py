@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     DateTime,
     Table,
@@ -653,13 +654,16 @@ def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterabl
                                  {"b_contacts": wanted, "b_user": user_id, "b_now": now})
 
 
-# Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared
-# statement cannot be.
+def _any_status(*statuses: NudgeStatus) -> ColumnElement[bool]:
+    # Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared
+    # statement cannot be.
+    return or_(*(Nudge.status == status for status in statuses))
+
+
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
     Nudge.reason == "cadence",
-    or_(*(Nudge.status == status for status in (NudgeStatus.SENT, NudgeStatus.PLANNED,
-                                                 NudgeStatus.SNOOZED)))))
+    _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
 
 
 def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:
@@ -692,13 +696,12 @@ def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int) ->
         .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
 
 
-_OPEN_NUDGES = Prepared(
-    select(Nudge.id).where(
-        Nudge.user_id == bindparam("user_id"),
-        or_(Nudge.status == NudgeStatus.SENT,
-            or_(Nudge.status == NudgeStatus.PLANNED, Nudge.status == NudgeStatus.CLAIMED)
-            & (Nudge.due_at <= bindparam("now", type_=UTCDateTime))))
-    .order_by(Nudge.due_at).limit(bindparam("limit")))
+# A nudge that is out now: sent, or due and not acted on.
+_OUT_NOW = or_(Nudge.status == NudgeStatus.SENT,
+               _any_status(NudgeStatus.PLANNED, NudgeStatus.CLAIMED)
+               & (Nudge.due_at <= bindparam("now", type_=UTCDateTime)))
+_OPEN_NUDGES = Prepared(select(Nudge.id).where(Nudge.user_id == bindparam("user_id"), _OUT_NOW)
+                        .order_by(Nudge.due_at).limit(bindparam("limit")))
 
 
 def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) -> list[int]:
@@ -1050,12 +1053,23 @@ def tag_member_ids(session: Session, user_id: int, tag_id: int) -> list[int]:
         ContactTag.user_id == user_id, ContactTag.tag_id == tag_id)).scalars())
 
 
+_TAGS_OF_CONTACT = Prepared(select(Tag.name).join(ContactTag, Tag.id == ContactTag.tag_id)
+                            .where(ContactTag.user_id == bindparam("user_id"),
+                                   ContactTag.contact_id == bindparam("contact_id"))
+                            .order_by(Tag.name_key))
+
+
 def tags_of_contacts(session: Session, user_id: int, contact_ids: Iterable[int]
                      ) -> dict[int, list[str]]:
     """contact id -> its tag names, by name (for the people list, show and imports)."""
     ids = list(contact_ids)
     if not ids:
         return {}
+    if len(ids) == 1:
+        # One person's card (`show`): a statement prepared for one contact.
+        names = [name for name, in _TAGS_OF_CONTACT.rows(session, user_id=user_id,
+                                                         contact_id=ids[0])]
+        return {ids[0]: names} if names else {}
     result: dict[int, list[str]] = {}
     for contact_id, name in session.execute(
             select(ContactTag.contact_id, Tag.name).join(Tag, Tag.id == ContactTag.tag_id)
@@ -1162,18 +1176,13 @@ class PersonFlags:
 _PERSON_FLAGS = Prepared(select(Contact.name, Contact.ai_drafts, Contact.sensitive)
                          .where(Contact.id == bindparam("contact_id"),
                                 Contact.user_id == bindparam("user_id")))
-_TAGS_OF_CONTACT = Prepared(select(Tag.name).join(ContactTag, Tag.id == ContactTag.tag_id)
-                            .where(ContactTag.user_id == bindparam("user_id"),
-                                   ContactTag.contact_id == bindparam("contact_id"))
-                            .order_by(Tag.name_key))
 
 
 def person_flags(session: Session, user_id: int, contact_id: int) -> PersonFlags | None:
     row = _PERSON_FLAGS.first(session, user_id=user_id, contact_id=contact_id)
     if row is None:
         return None
-    tags = tuple(name for name, in _TAGS_OF_CONTACT.rows(session, user_id=user_id,
-                                                         contact_id=contact_id))
+    tags = tuple(tags_of_contacts(session, user_id, [contact_id]).get(contact_id, ()))
     return PersonFlags(row[0], bool(row[1]), bool(row[2]), tags)
 
 
@@ -1768,10 +1777,7 @@ def next_plans(session: Session, user_id: int, contact_id: int) -> list[datetime
 
 _OPEN_NUDGE_FOR_CONTACT = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
-    or_(Nudge.status == NudgeStatus.SENT,
-        or_(Nudge.status == NudgeStatus.PLANNED, Nudge.status == NudgeStatus.CLAIMED)
-        & (Nudge.due_at <= bindparam("now", type_=UTCDateTime))))
-    .order_by(Nudge.due_at.desc()).limit(1))
+    _OUT_NOW).order_by(Nudge.due_at.desc()).limit(1))
 
 
 def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, now: datetime
