@@ -115,8 +115,8 @@ _DRIVER = "rapport.sqlite_driver"
 def attach_driver(session: Session, connection: Connection) -> None:
     """Remember the unit's own `sqlite3` connection on its session: a prepared statement
     then skips asking the session for its connection (a measurable part of a fast query)."""
-    driver = connection.connection.driver_connection
-    if isinstance(driver, sqlite3.Connection):
+    driver = _sqlite_driver(connection)
+    if driver is not None:
         session.info[_DRIVER] = (driver, connection.dialect)
 
 
@@ -147,6 +147,16 @@ def _processed(processors: tuple[_Processor, ...], row: Any) -> tuple[Any, ...]:
                  for processor, value in zip(processors, row, strict=True))
 
 
+def _renders_at_execution(compiled: SQLCompiler) -> bool:
+    """Whether SQLAlchemy completes the SQL as it executes (IN lists, literal parameters)."""
+    return bool(compiled.literal_execute_params or compiled.post_compile_params)
+
+
+def _bind_processor(compiled: SQLCompiler, name: str, dialect: Dialect) -> _Processor:
+    """What SQLAlchemy does to the parameter `name` before the driver gets it."""
+    return compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     if not isinstance(statement, ClauseElement):
         raise TypeError("only SQL expression statements can be prepared")
@@ -160,22 +170,20 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     bind_processors: list[_Processor] = []
     for key in order:
         bind = compiled.binds[key]
-        if bind.expanding:
-            raise ValueError("expanding parameters (IN lists) cannot be prepared")
         # A bindparam named by the caller (`bindparam("user_id")`) varies; one SQLAlchemy
         # made for a literal (`column == 5`, `.limit(1)`) is fixed in the statement.
         names.append(bind.key if bind.required else None)
         constants.append(None if bind.required else bind.effective_value)
-        bind_processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
+        bind_processors.append(_bind_processor(compiled, key, dialect))
     # SQLAlchemy computes Python-side defaults (`default=`, `onupdate=`) as it executes; the
     # driver would not, so a prepared INSERT or UPDATE must set those columns itself.
     prefetched = [column.key for column in (*compiled.insert_prefetch,
                                             *compiled.update_prefetch)]
     if prefetched:
         raise ValueError(f"a prepared statement must set {', '.join(prefetched)} itself")
-    sql = str(compiled)
-    if "POSTCOMPILE" in sql:
+    if _renders_at_execution(compiled):
         raise ValueError("statements with parameters rendered at execution cannot be prepared")
+    sql = compiled.string
     columns = statement.exported_columns if hasattr(statement, "exported_columns") else ()
     result_processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                               for column in columns)
@@ -213,9 +221,8 @@ class PreparedMany:
         names = compiled.positiontup
         prepared = None
         if dialect.positional and names is not None and set(names) <= set(self.keys) \
-                and not compiled.literal_execute_params and not compiled.post_compile_params:
-            processors = [compiled.binds[name].type.dialect_impl(dialect)
-                          .bind_processor(dialect) for name in names]
+                and not _renders_at_execution(compiled):
+            processors = [_bind_processor(compiled, name, dialect) for name in names]
             get = itemgetter(*names)
             prepared = _ManyPlan(
                 sql=compiled.string,
