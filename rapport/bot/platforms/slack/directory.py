@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
@@ -79,17 +80,22 @@ class SlackDirectory:
         cached = self.cached(user_id)
         if cached is not None:
             return cached
+        user = await self._users_info(user_id)
+        if user is None:
+            return None
+        profile = _profile_from(user)
+        self.cache.put(self.team_id, profile)
+        return profile
+
+    async def _users_info(self, user_id: str) -> dict[str, Any] | None:
+        """users.info's user object; None when Slack refused (logged)."""
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as failure:
             logger.info("users.info failed", extra={"error": failure.response.get("error")})
             return None
         user = response.get("user")
-        if not isinstance(user, dict):
-            return None
-        profile = _profile_from(user)
-        self.cache.put(self.team_id, profile)
-        return profile
+        return user if isinstance(user, dict) else None
 
     async def display_name(self, user_external_id: str) -> str | None:
         """The person's display name as Slack shows it."""
@@ -100,15 +106,11 @@ class SlackDirectory:
         """users.info's `is_admin`, `is_owner` or `is_primary_owner`, asked afresh each time
         (an admin demoted a minute ago is no admin); None when Slack did not answer."""
         try:
-            response = await self.client.users_info(user=user_external_id)
-        except SlackApiError as failure:
-            logger.info("users.info failed", extra={"error": failure.response.get("error")})
-            return None
+            user = await self._users_info(user_external_id)
         except (ClientError, TimeoutError) as failure:
             logger.warning("users.info failed", extra={"error": type(failure).__name__})
             return None
-        user = response.get("user")
-        if not isinstance(user, dict) or str(user.get("id", "")) != user_external_id:
+        if user is None or str(user.get("id", "")) != user_external_id:
             return None
         self.cache.put(self.team_id, _profile_from(user))
         if user.get("deleted"):
