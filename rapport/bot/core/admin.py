@@ -94,7 +94,11 @@ async def status(core: Rapport, ctx: UserContext, *, changed: str = "") -> Reply
 def retention_text(months: int | None) -> str:
     if not months:
         return "kept until people delete them"
-    return f"{months} month{'s' if months != 1 else ''}, then deleted"
+    return f"{_months(months)}, then deleted"
+
+
+def _months(months: int) -> str:
+    return f"{months} month{'s' if months != 1 else ''}"
 
 
 async def _set_policy(core: Rapport, ctx: UserContext, *, ai_enabled: bool | None = None,
@@ -129,7 +133,7 @@ async def _set_retention(core: Rapport, ctx: UserContext, command: c.Admin) -> R
         done = ("Retention off: notes and conversation summaries are kept until people delete "
                 "them.")
     else:
-        read_as = f"{months} month{'s' if months != 1 else ''}"
+        read_as = _months(months)
         typed = command.retention_text
         shown = read_as if not typed or typed.lower().startswith(f"{months} month") \
             else f"{read_as} (“{typed}” in whole months)"
