@@ -34,15 +34,20 @@ def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
         queries.close_cadence_nudges(session, user_id, contact_id, now)
     contact = queries.contact_clock_inputs(session, contact_id)
     if contact is not None:
-        # ...and the clock restarts (plan_at too, so the next one gets planned). A backdated
-        # log never moves it backwards: never more overdue than before.
-        last = happened_at if contact.last_touch_at is None \
-            else max(contact.last_touch_at, happened_at)
-        queries.set_contact_clock(session, contact_id, last_touch_at=last,
-                                  next_due_at=planner.cadence_next_due(
-                                      last, contact.cadence_days, contact.created_at,
-                                      contact.cadence_months))
+        # ...and the clock restarts (plan_at too, so the next one gets planned).
+        last, next_due = _restarted_clock(contact, happened_at)
+        queries.set_contact_clock(session, contact_id, last_touch_at=last, next_due_at=next_due)
     return touchpoint_id
+
+
+def _restarted_clock(contact: queries.ClockInputs, happened_at: datetime
+                     ) -> tuple[datetime, datetime | None]:
+    """(last touch, next due) after a conversation at `happened_at`. A backdated one never
+    moves the clock backwards: never more overdue than before."""
+    last = happened_at if contact.last_touch_at is None \
+        else max(contact.last_touch_at, happened_at)
+    return last, planner.cadence_next_due(last, contact.cadence_days, contact.created_at,
+                                          contact.cadence_months)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +74,8 @@ def record_touchpoints(session: Session, *, workspace_id: int, user_id: int,
         seen = newest.get(met.contact_id)
         newest[met.contact_id] = met.happened_at if seen is None else max(seen, met.happened_at)
     queries.close_cadence_nudges_of(session, user_id, newest, now)
-    clocks = []
-    for contact_id, inputs in queries.clock_inputs_of(session, newest).items():
-        last = newest[contact_id] if inputs.last_touch_at is None \
-            else max(inputs.last_touch_at, newest[contact_id])
-        clocks.append((contact_id, last, planner.cadence_next_due(
-            last, inputs.cadence_days, inputs.created_at, inputs.cadence_months)))
+    clocks = [(contact_id, *_restarted_clock(inputs, newest[contact_id]))
+              for contact_id, inputs in queries.clock_inputs_of(session, newest).items()]
     queries.set_contact_clocks(session, clocks)
     return ids
 
