@@ -11,9 +11,13 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,report]'
+	$(BIN)/python -m compileall -q rapport
 	touch $(STAMP)
 
 run: $(STAMP)
+	@# Bytecode for what changed since install: each start then skips compiling Rapport's own
+	@# modules (pip does this for installed packages, not for an editable install).
+	@$(BIN)/python -m compileall -q rapport
 	$(BIN)/rapport serve
 
 test: $(STAMP)

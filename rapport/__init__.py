@@ -4,9 +4,15 @@ Three layers, dependencies pointing one way: `rapport.bot` (people: grammar, use
 platforms, service) -> `rapport.scheduler` (time) -> `rapport.storage` (data).
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("rapport")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Looked up on first use: reading the installed metadata scans site-packages, which every
+    # start would otherwise pay for (`--version` is the only command that prints it).
+    if name != "__version__":
+        raise AttributeError(f"module 'rapport' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rapport")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"

@@ -1,5 +1,5 @@
 """`python -m rapport` runs the rapport CLI."""
 
-from rapport.bot.service.cli import main
+from rapport.launch import main
 
 main()

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from rapport import __version__
+import rapport
 from rapport.bot.service.config import Settings
 from rapport.bot.service.data_cli import register as register_data_commands
 from rapport.bot.service.logs import configure_logging
@@ -24,6 +24,7 @@ from rapport.bot.service.startup import (
     load_settings,
     one_line_errors,
 )
+from rapport.launch import collector_paused
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rapport: keep your work relationships human.")
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"rapport {__version__}")
+        typer.echo(f"rapport {rapport.__version__}")
         raise typer.Exit()
 
 
@@ -103,16 +104,17 @@ def worker() -> None:
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
                  with_web: bool = True, with_platforms: bool = True,
                  console_user: str | None = None, console_reason: str = "") -> None:
-    from rapport.bot.platforms.console.chat import (
-        ConsoleChat,
-        ConsoleMessenger,
-        console_actor,
-        stdin_lines,
-    )
-    from rapport.bot.platforms.registry import installers_for, messengers_for
-    from rapport.bot.service.listen import WebServers, start_web
-    from rapport.bot.service.runtime import build_runtime
-    from rapport.scheduler.jobs import build_scheduler
+    with collector_paused():
+        from rapport.bot.platforms.console.chat import (
+            ConsoleChat,
+            ConsoleMessenger,
+            console_actor,
+            stdin_lines,
+        )
+        from rapport.bot.platforms.registry import installers_for, messengers_for
+        from rapport.bot.service.listen import WebServers, start_web
+        from rapport.bot.service.runtime import build_runtime
+        from rapport.scheduler.jobs import build_scheduler
 
     # Handlers first: a SIGTERM during start-up (a migration, Slack being slow) lets that step
     # finish and then shuts down cleanly, instead of killing the process half-way.
@@ -122,8 +124,6 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     runtime = await build_runtime(settings)
-    # Date parsing and fuzzy matching load in the background while the server starts.
-    warming = asyncio.create_task(runtime.rapport.warm_up())
     servers: WebServers | None = None
     try:
         for messenger in await messengers_for(runtime) if with_platforms else []:
@@ -151,11 +151,14 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
                 print(f"Web server on http://{settings.host}:{servers.public_port} "
                       "(try /healthz).")
     except BaseException:
-        warming.cancel()
         if servers is not None:
             await servers.cleanup()
         await runtime.close()
         raise
+    # Date parsing and fuzzy matching load in the background once the server listens: started
+    # earlier, that thread's imports hold the GIL the start-up's own imports are waiting for.
+    # The console loads them itself, after its prompt.
+    warming = None if with_console else asyncio.create_task(runtime.rapport.warm_up())
     sched = build_scheduler(
         sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
         extra_jobs=runtime.scheduled_jobs(), on_report=runtime.metrics.record_sweep,
@@ -185,7 +188,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             logger.info("scheduler stopped", extra={"released": released})
         if servers is not None:
             await servers.cleanup()
-        if not warming.done():
+        if warming is not None and not warming.done():
             await warming
         await runtime.close()
 
