@@ -26,7 +26,6 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine
@@ -80,14 +79,29 @@ class _Ticket:
             return True
 
 
-def _ignore_outcome(unit: asyncio.Future[Any]) -> None:
-    # An abandoned unit ends in Busy on the thread; nobody waits for it any more.
-    if not unit.cancelled():
-        unit.exception()
+def _settle(outcome: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    # On the event loop. A caller that gave up (Busy at its deadline, or cancelled) has its
+    # outcome already: what the thread reports afterwards is dropped.
+    if outcome.done():
+        return
+    if error is None:
+        outcome.set_result(result)
+    else:
+        outcome.set_exception(error)
+
+
+# What the thread is handed for one unit: the work, whether it writes, its deadline, its place
+# in line, and where to report (the caller's loop and future).
+_Job = tuple[Callable[[Session], Any], bool, "float | None", _Ticket,
+             asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
 
 
 class _SqliteThread:
-    """One thread, one synchronous SQLite connection: a unit of work is one hop."""
+    """One thread, one synchronous SQLite connection: a unit of work is one hop.
+
+    The hop is a queue and a future rather than an executor: handing a unit over and getting
+    its result back is most of what a short unit costs on the event loop, and a deadline is
+    a timer on the loop instead of a task wrapping the wait."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         url = engine.url.set(drivername="sqlite")
@@ -96,9 +110,28 @@ class _SqliteThread:
                                                                           "check_same_thread":
                                                                           True})
         db.configure_sqlite(self.engine)
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rapport-sqlite")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name="rapport-sqlite", daemon=True)
+        self.thread.start()
         # Units waiting for (or running on) the thread: a cheap measure of how busy it is.
         self.queued = 0
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            work, write, deadline, ticket, loop, outcome = job
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = self._unit(work, write, deadline, ticket)
+            except BaseException as failure:  # the caller's to handle
+                error = failure
+            del job, work  # nothing of a finished unit stays alive until the next one
+            try:
+                loop.call_soon_threadsafe(_settle, outcome, result, error)
+            except RuntimeError:
+                pass  # the caller's loop is closed: nobody is waiting any more
+        # The connection belongs to this thread: it is closed here.
+        self.engine.dispose()
 
     def _unit(self, work: Callable[[Session], T], write: bool, deadline: float | None,
               ticket: _Ticket) -> T:
@@ -119,63 +152,43 @@ class _SqliteThread:
 
     async def run(self, work: Callable[[Session], T], write: bool,
                   deadline: float | None) -> T:
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[T] = loop.create_future()
+        ticket = _Ticket()
         self.queued += 1
-        try:
-            ticket = _Ticket()
-            unit = asyncio.get_running_loop().run_in_executor(
-                self.executor, self._unit, work, write, deadline, ticket)
-            if deadline is None:
-                return await unit
-            try:
+        self._jobs.put((work, write, deadline, ticket, loop, outcome))
+        timer = None
+        if deadline is not None:
+            def give_up() -> None:
                 # Waiting is bounded on the event loop, not on the thread: a unit queued
                 # behind a long line answers Busy at its deadline instead of when its turn
-                # comes (by then the caller's answer would be too late to reach anyone).
-                return await asyncio.wait_for(asyncio.shield(unit),
-                                              timeout=max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                if ticket.abandon():
-                    unit.add_done_callback(_ignore_outcome)
-                    raise Busy() from None
-                # It started in time: its outcome stands, however long it takes.
-                return await unit
+                # comes (by then the answer would be too late to reach anyone). A unit that
+                # started in time runs to its end, and its outcome stands.
+                if not outcome.done() and ticket.abandon():
+                    outcome.set_exception(Busy())
+
+            timer = loop.call_later(max(0.0, deadline - time.monotonic()), give_up)
+        try:
+            return await outcome
+        except asyncio.CancelledError:
+            ticket.abandon()  # a caller that went away before its unit started: never run it
+            raise
         finally:
             self.queued -= 1
+            if timer is not None:
+                timer.cancel()
 
     def close(self) -> None:
-        # The connection belongs to the thread: it is closed there (at interpreter exit the
-        # thread is gone already, and the process takes the connection with it).
-        try:
-            self.executor.submit(self.engine.dispose)
-        except RuntimeError:
-            return
-        self.executor.shutdown(wait=False)
+        """Stop the thread after the units already queued; it closes the connection."""
+        self._jobs.put(None)
 
 
-# One SQLite thread per async engine, shared by every Database built on it; it goes away
-# with the engine.
+# One SQLite thread per async engine, shared by every Database built on it; it stops when the
+# engine is garbage-collected. The engine's finalizer runs wherever the collector happens to
+# run (inside another library's lock, say), so it only puts a stop mark on the thread's queue:
+# SimpleQueue.put is documented safe there.
 _SQLITE_THREADS: weakref.WeakKeyDictionary[AsyncEngine, _SqliteThread] = \
     weakref.WeakKeyDictionary()
-# Threads whose engine was garbage-collected, waiting to be closed. The engine's finalizer
-# runs wherever the collector happens to run, possibly inside ThreadPoolExecutor.submit
-# holding its global lock, so it must not submit itself: SimpleQueue.put is the one call
-# documented safe there, and a closer thread does the rest.
-_TO_CLOSE: queue.SimpleQueue[_SqliteThread] = queue.SimpleQueue()
-_closer_started = threading.Lock()
-_closer: threading.Thread | None = None
-
-
-def _close_forever() -> None:
-    while True:
-        _TO_CLOSE.get().close()
-
-
-def _start_closer() -> None:
-    global _closer
-    with _closer_started:
-        if _closer is None:
-            _closer = threading.Thread(target=_close_forever, name="rapport-sqlite-closer",
-                                       daemon=True)
-            _closer.start()
 
 
 def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
@@ -183,9 +196,8 @@ def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
         return None
     thread = _SQLITE_THREADS.get(engine)
     if thread is None:
-        _start_closer()
         thread = _SQLITE_THREADS[engine] = _SqliteThread(engine)
-        weakref.finalize(engine, _TO_CLOSE.put, thread)
+        weakref.finalize(engine, thread.close)
     return thread
 
 

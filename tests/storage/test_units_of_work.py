@@ -4,6 +4,7 @@ for a connection slot; a deadline bounds the wait."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +59,13 @@ async def test_an_in_memory_database_keeps_its_static_pool() -> None:
         await engine.dispose()
 
 
-async def test_a_collected_engine_s_thread_is_closed_without_submitting_from_the_collector(
+async def test_a_collected_engine_s_thread_stops_and_closes_its_connection(
         tmp_path: Path) -> None:
     """The engine's finalizer runs wherever the garbage collector does, even inside another
-    executor's submit() holding concurrent.futures' global lock; submitting from there
-    deadlocked a test run. It only queues the thread; the closer thread shuts it down."""
+    library's lock (submitting to an executor from there once deadlocked a test run): it only
+    queues a stop mark, and the SQLite thread finishes the units ahead, closes its
+    connection and exits."""
     import gc
-    import threading
     import weakref
 
     from rapport.storage import uow
@@ -74,30 +75,16 @@ async def test_a_collected_engine_s_thread_is_closed_without_submitting_from_the
     assert await database.run(lambda session: session.execute(text("SELECT 1")).scalar()) == 1
     thread = database._thread
     assert thread is not None
-    executor = thread.executor
-    submitted_from: list[str] = []
-    submit = executor.submit
-
-    def recording_submit(*args: Any, **kwargs: Any) -> Any:
-        submitted_from.append(threading.current_thread().name)
-        return submit(*args, **kwargs)
-
-    executor.submit = recording_submit  # type: ignore[method-assign]
+    worker, pool = thread.thread, thread.engine.pool
+    assert worker.is_alive() and pool.checkedin() == 1
     await engine.dispose()
     engine_ref = weakref.ref(engine)
     del engine, database, thread
     gc.collect()
     assert engine_ref() is None
-    assert threading.current_thread().name not in submitted_from
-    # The finalizer only queued it; the closer thread shuts the executor down soon after.
-    done = threading.Event()
-    for _ in range(200):
-        if executor._shutdown:
-            done.set()
-            break
-        await asyncio.sleep(0.01)
-    assert done.is_set()
-    assert submitted_from == ["rapport-sqlite-closer"]
+    await asyncio.to_thread(worker.join, 20)
+    assert not worker.is_alive()
+    assert pool.checkedin() == 0  # disposed on its own thread
 
 
 async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_runs(
@@ -139,6 +126,49 @@ async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_ru
         # The thread reached the abandoned unit after the first; it was skipped.
         assert await database.run(lambda session: "third", write=False) == "third"
         assert ran == ["blocking"]
+    finally:
+        release.set()
+        await engine.dispose()
+
+
+async def test_a_unit_whose_caller_went_away_before_it_started_never_runs(
+        tmp_path: Path) -> None:
+    """A cancelled caller (the client hung up) leaves nothing half-done: its queued unit is
+    skipped, and the units behind it still run."""
+    import threading
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cancelled.db'}")
+    database = uow.Database(db.session_factory(engine))
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def blocking(session: Any) -> None:
+        started.set()
+        release.wait(30)
+
+    def write(session: Any) -> None:
+        session.execute(text("CREATE TABLE cancelled_marker (x INTEGER)"))
+        ran.append("write")
+
+    try:
+        first = asyncio.ensure_future(database.run(blocking, write=False))
+        assert await asyncio.to_thread(started.wait, 30)
+        cancelled = asyncio.ensure_future(database.run(write, write=True))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cancelled
+        assert database.queued == 1  # only the blocking unit is still counted
+        release.set()
+        await first
+        assert await database.run(lambda session: "after", write=False) == "after"
+        assert ran == []
+        tables = await database.run(lambda session: session.execute(text(
+            "SELECT name FROM sqlite_master WHERE name = 'cancelled_marker'")).all(),
+            write=False)
+        assert tables == []
     finally:
         release.set()
         await engine.dispose()
