@@ -7,6 +7,7 @@ import asyncio
 import time
 import urllib.parse
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rapport.bot.platforms.slack.replay import CLEANUP_EVERY_SECONDS, ReplayStore
 from rapport.storage import db
 from rapport.storage.models import SeenSignature, Touchpoint
+from rapport.storage.uow import Busy
 from tests.conftest import MONDAY_10_UTC, PG_SKIP_REASON, PG_URL, Clock, snapshot, truncate_all
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import free_port, start_server
@@ -48,6 +50,62 @@ async def test_the_store_claims_a_signature_once_and_forgets_it_after_expiry(
         left = (await connection.scalars(select(SeenSignature.signature)
                                          .order_by(SeenSignature.signature))).all()
     assert left == ["v0=bbb", "v0=ccc"]
+
+
+async def test_claims_arriving_together_share_a_unit_and_each_signature_wins_once(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    """A burst of requests is claimed in fewer transactions than requests, and a signature
+    sent twice in the same burst is still accepted exactly once."""
+    store = ReplayStore(db.session_factory(any_engine), clock=clock)
+    units = 0
+    run = store.db.run
+
+    async def counting_run(*args: Any, **kwargs: Any) -> Any:
+        nonlocal units
+        units += 1
+        return await run(*args, **kwargs)
+
+    store.db.run = counting_run  # type: ignore[method-assign]
+    expires = MONDAY_10_UTC + timedelta(minutes=6)
+    signatures = [f"v0={n:03d}" for n in range(40)] + ["v0=007", "v0=021"]
+    seen = await asyncio.gather(*(store.seen_before(signature, expires)
+                                  for signature in signatures))
+    assert seen.count(True) == 2 and seen[-2:] == [True, True]
+    assert 1 <= units < len(signatures)
+    assert await _count(any_engine, SeenSignature) == 40
+
+
+async def test_a_busy_unit_refuses_only_the_claims_whose_deadline_passed(
+        engine: AsyncEngine, clock: Clock) -> None:
+    """While the database is held, a claim due now hears Busy at its deadline and nothing
+    is remembered for it; a claim with time left is written in the next unit."""
+    import threading
+
+    store = ReplayStore(db.session_factory(engine), clock=clock)
+    started, release = threading.Event(), threading.Event()
+
+    def hold(session: Any) -> None:
+        started.set()
+        release.wait(30)
+
+    expires = MONDAY_10_UTC + timedelta(minutes=6)
+    holding = asyncio.ensure_future(store.db.run(hold, write=False))
+    try:
+        assert await asyncio.to_thread(started.wait, 30)
+        patient = asyncio.ensure_future(store.seen_before("v0=patient", expires,
+                                                          deadline=time.monotonic() + 60))
+        with pytest.raises(Busy):
+            await store.seen_before("v0=hurried", expires, deadline=time.monotonic() + 0.05)
+        assert not patient.done()
+        release.set()
+        assert await patient is False
+    finally:
+        release.set()
+        await holding
+    async with engine.connect() as connection:
+        remembered = (await connection.scalars(select(SeenSignature.signature))).all()
+    assert remembered == ["v0=patient"]
+    assert await store.seen_before("v0=hurried", expires) is False  # Slack's retry is accepted
 
 
 async def test_only_accepted_signatures_are_remembered(slack: SlackHarness) -> None:
