@@ -39,12 +39,13 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     chosen = choose_reading(turn, (command, *command.alternatives), "note")
     if isinstance(chosen, str):
         return error(chosen)
-    command = chosen
+    command, known = chosen
     if command.follow_up_on is not None and command.follow_up_on < turn.today:
         # Typed text is checked by the grammar; this is a form's date picker.
         return error("That follow-up date has already passed.")
     change = Change(turn)
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             known=known)
     if contact is None:
         return error(problem or "Who do you mean?")
     if created:

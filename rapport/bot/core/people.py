@@ -17,9 +17,13 @@ from rapport.storage import queries
 from rapport.storage.queries import ContactName
 
 
-def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool
+def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
+                 known: ContactName | None = None
                  ) -> tuple[ContactName | None, str | None, bool]:
-    """(contact, why not, created) for `person`; an unknown @mention may become a contact."""
+    """(contact, why not, created) for `person`; an unknown @mention may become a contact.
+    `known`: the contact this same unit of work found for `person` already (`choose_reading`)."""
+    if known is not None:
+        return known, None, False
     result = resolve(turn.session, turn.user.user_id, person)
     if isinstance(result, Resolved):
         return result.contact, None, False
@@ -43,26 +47,34 @@ class Reading(Protocol):
 R = TypeVar("R", bound=Reading)
 
 
-def choose_reading(turn: Turn, readings: Sequence[R], verb: str) -> R | str:
-    """The reading whose person is one of the user's contacts, or why none can be taken.
+def choose_reading(turn: Turn, readings: Sequence[R], verb: str
+                   ) -> tuple[R, ContactName | None] | str:
+    """The reading whose person is one of the user's contacts, with that contact when it was
+    looked up on the way (None for an @mention or a form's id); or why none can be taken.
 
     A full name that matches exactly wins; then a name that resolves (a unique first name).
     A reading with words it is unsure of is never taken: the answer asks instead, so a line
     that can be read two ways never writes anything.
     """
     user_id = turn.user.user_id
-    exact = [r for r in readings if r.person.mention_id or r.person.contact_id is not None
-             or queries.contact_by_key(turn.session, user_id, name_key(r.person.text))]
+    exact: list[tuple[R, ContactName | None]] = []
+    for reading in readings:
+        if reading.person.mention_id or reading.person.contact_id is not None:
+            exact.append((reading, None))
+        elif (found := queries.contact_by_key(turn.session, user_id,
+                                               name_key(reading.person.text))) is not None:
+            exact.append((reading, found))
     results: dict[int, Resolved | Unresolved] = {}
     if not exact:
         for index, reading in enumerate(readings):
             results[index] = resolve(turn.session, user_id, reading.person)
-    candidates = exact or [r for i, r in enumerate(readings)
-                           if isinstance(results[i], Resolved)]
+    candidates = exact or [(reading, result.contact) for reading, result
+                           in zip(readings, results.values(), strict=True)
+                           if isinstance(result, Resolved)]
     if candidates:
-        chosen = candidates[-1]  # the longest name that matched
+        chosen, contact = candidates[-1]  # the longest name that matched
         if chosen.unsure is None:
-            return chosen
+            return chosen, contact
         return _ask_about(turn, chosen, readings, verb)
     ambiguous = [r for r in results.values()
                  if isinstance(r, Unresolved) and r.message.startswith("Which ")]
@@ -144,13 +156,14 @@ def log(turn: Turn, command: c.Log) -> Reply:
     chosen = choose_reading(turn, (command, *command.alternatives), "log")
     if isinstance(chosen, str):
         return error(chosen)
-    command = chosen
+    command, known = chosen
     today = turn.today
     if command.day is not None and command.day > today:
         # Typed text is checked by the grammar; this is a form's date picker.
         return error("You can only log conversations that already happened.")
     change = Change(turn)
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             known=known)
     if contact is None:
         return error(problem or "Who do you mean?")
     if created:

@@ -1,0 +1,51 @@
+"""A typed name is looked up once per command: the reading chosen carries its contact on to
+the use case (each lookup is a round trip on PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import Rapport
+from rapport.storage import queries
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    keys: list[str] = []
+    original = queries.contact_by_key
+
+    def counting(session: Any, user_id: int, key: str) -> Any:
+        keys.append(key)
+        return original(session, user_id, key)
+
+    monkeypatch.setattr(queries, "contact_by_key", counting)
+    return keys
+
+
+@pytest.mark.parametrize("line, answer", [
+    ("log Dana Scully coffee", "Logged coffee with Dana Scully"),
+    ("log Dana Scully yesterday: lunch", "Logged lunch with Dana Scully"),
+    ("note Dana Scully: hiking trip in May", "n1"),
+])
+async def test_a_known_full_name_is_looked_up_once(rapport: Rapport, actor: Actor,
+                                                   lookups: list[str], line: str,
+                                                   answer: str) -> None:
+    await rapport.handle_text(actor, "add Dana Scully")
+    await rapport.handle_text(actor, "add Dana White")
+    lookups.clear()
+    reply = await rapport.handle_text(actor, line)
+    assert reply.ok and answer in reply.text, reply.text
+    assert lookups.count("dana scully") == 1
+
+
+async def test_a_first_name_is_resolved_and_logged_for_that_contact(
+        rapport: Rapport, actor: Actor, lookups: list[str]) -> None:
+    await rapport.handle_text(actor, "add Dana Scully")
+    lookups.clear()
+    reply = await rapport.handle_text(actor, "log Dana coffee")
+    assert reply.ok and "Logged coffee with Dana Scully" in reply.text, reply.text
+    shown = await rapport.handle_text(actor, "show Dana Scully")
+    assert "coffee" in shown.text
