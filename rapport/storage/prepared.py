@@ -202,8 +202,10 @@ class _ManyPlan:
 
 class PreparedMany:
     """An INSERT or UPDATE without RETURNING, run for many rows of the same keys (what a
-    calendar sync writes by the hundred): its rows go to the driver's executemany as tuples,
-    each value through its type's bind processor only where it has one.
+    calendar sync writes by the hundred, what the sweep records per wave): its rows go to the
+    driver's executemany as tuples, each value through its type's bind processor only where it
+    has one. Values fixed in the statement (`.values(status="sent")`, `attempts + 1`) are
+    passed with every row, as `Prepared` does.
     `Connection.execute(statement, rows)` does the same work with SQLAlchemy's bookkeeping
     per row (a parameter dict built and processed key by key), which costs more than SQLite's
     insert of the row itself."""
@@ -220,13 +222,18 @@ class PreparedMany:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys))
         names = compiled.positiontup
         prepared = None
-        if dialect.positional and names is not None and set(names) <= set(self.keys) \
+        constants = {name: compiled.binds[name].effective_value for name in names or ()
+                     if name not in self.keys and not compiled.binds[name].required}
+        if dialect.positional and names is not None \
+                and set(names) <= set(self.keys) | set(constants) \
                 and not _renders_at_execution(compiled):
             processors = [_bind_processor(compiled, name, dialect) for name in names]
             get = itemgetter(*names)
+            values = get if len(names) > 1 else (lambda row: (get(row),))
             prepared = _ManyPlan(
                 sql=compiled.string,
-                values=get if len(names) > 1 else (lambda row: (get(row),)),
+                values=values if not constants
+                else (lambda row: values({**constants, **row})),
                 processed=tuple((position, process)
                                 for position, process in enumerate(processors)
                                 if process is not None))
