@@ -42,7 +42,9 @@ class _Plan:
     names: tuple[str | None, ...]
     constants: tuple[Any, ...]
     bind_processors: tuple[_Processor, ...]
-    result_processors: tuple[_Processor, ...]
+    # (position, processor) of the result columns that have one: most columns (ints, text)
+    # come from the driver as they are, and a wide row should not pay for them.
+    result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 _NO_PLAN = _Plan("", (), (), (), ())
@@ -142,9 +144,14 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
                  for processor, value in zip(plan.bind_processors, values, strict=True))
 
 
-def _processed(processors: tuple[_Processor, ...], row: Any) -> tuple[Any, ...]:
-    return tuple(processor(value) if processor is not None else value
-                 for processor, value in zip(processors, row, strict=True))
+def _processed(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: tuple[Any, ...]
+               ) -> tuple[Any, ...]:
+    if not processors:
+        return row
+    values = list(row)
+    for position, processor in processors:
+        values[position] = processor(values[position])
+    return tuple(values)
 
 
 def _renders_at_execution(compiled: SQLCompiler) -> bool:
@@ -185,8 +192,11 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         raise ValueError("statements with parameters rendered at execution cannot be prepared")
     sql = compiled.string
     columns = statement.exported_columns if hasattr(statement, "exported_columns") else ()
-    result_processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                              for column in columns)
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for column in columns]
+    result_processors = tuple((position, processor)
+                              for position, processor in enumerate(processors)
+                              if processor is not None)
     return _Plan(sql, tuple(names), tuple(constants), tuple(bind_processors),
                  result_processors)
 
@@ -215,8 +225,7 @@ class PreparedMany:
         self.keys = tuple(keys)
         self._compiled: dict[str, _ManyPlan | None] = {}
 
-    def _compile(self, session: Session) -> _ManyPlan | None:
-        dialect = session.get_bind().dialect
+    def _compile(self, dialect: Dialect) -> _ManyPlan | None:
         if dialect.name in self._compiled:
             return self._compiled[dialect.name]
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys))
@@ -245,7 +254,10 @@ class PreparedMany:
         """Run the statement once per row (each row a mapping of `keys`)."""
         if not rows:
             return
-        prepared = self._compile(session)
+        # Inside a unit on a SQLite file: its own driver connection, as `Prepared` uses.
+        attached: tuple[sqlite3.Connection, Dialect] | None = session.info.get(_DRIVER)
+        prepared = self._compile(attached[1] if attached is not None
+                                 else session.get_bind().dialect)
         if prepared is None:
             session.connection().execute(self.statement, list(rows))
             return
@@ -259,4 +271,8 @@ class PreparedMany:
                 for position, process in processed:
                     row_values[position] = process(row_values[position])
                 params.append(tuple(row_values))
-        session.connection().exec_driver_sql(prepared.sql, params)
+        if attached is None:
+            session.connection().exec_driver_sql(prepared.sql, params)
+            return
+        with _as_sqlalchemy_errors(prepared.sql):
+            attached[0].executemany(prepared.sql, params)
