@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, case, literal_column, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, case, literal_column, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ from rapport.scheduler.planning import NudgePlanner
 from rapport.storage import queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
 from rapport.storage.prepared import Prepared, PreparedMany
-from rapport.storage.types import UTCDateTime
+from rapport.storage.types import UTCDateTime, in_ids
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -141,15 +140,10 @@ _DECISION_COLUMNS = 17  # the columns before the wording's
 _CANDIDATES = Prepared(_DELIVERABLE)
 # PostgreSQL: replicas skip each other's rows instead of waiting for them.
 _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked=True))
-_CLAIMED_BY = update(Nudge).values(
+# The whole batch in one statement: one round trip on PostgreSQL.
+_CLAIM = Prepared(update(Nudge).where(in_ids(Nudge.id, "b_ids")).values(
     status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
-    deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1)
-# SQLite runs in-process: a row each through executemany costs no round trip.
-_CLAIM = PreparedMany(_CLAIMED_BY.where(Nudge.id == bindparam("b_id")),
-                      ("b_id", "b_owner", "b_until"))
-# PostgreSQL: the whole batch in one statement, one round trip instead of one per row.
-_CLAIM_ALL = Prepared(_CLAIMED_BY.where(
-    Nudge.id == any_(bindparam("b_ids", type_=postgresql.ARRAY(BigInteger)))))
+    deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
 _MARK_SENT = PreparedMany(
     update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
     .values(status=NudgeStatus.SENT.value, delivered_at=bindparam("b_now"),
@@ -292,14 +286,9 @@ class Sweeper:
         rows = candidates_query.rows(session, now=now, limit=self.batch_size)
         messages, deferrals = self._plan_messages(self._addressees(rows), now)
         claimed_ids = {n for message in messages for n in message.nudge_ids}
-        lease_until = now + self.lease
-        if _is_postgresql(session):
-            if claimed_ids:
-                _CLAIM_ALL.execute(session, b_ids=list(claimed_ids), b_owner=self.owner,
-                                   b_until=lease_until)
-        else:
-            _CLAIM.executemany(session, [{"b_id": nudge_id, "b_owner": self.owner,
-                                          "b_until": lease_until} for nudge_id in claimed_ids])
+        if claimed_ids:
+            _CLAIM.execute(session, b_ids=list(claimed_ids), b_owner=self.owner,
+                           b_until=now + self.lease)
         _DEFER.executemany(session, deferrals)
         items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
                                         if row[_DECISION_COLUMNS] in claimed_ids], now)

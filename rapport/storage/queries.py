@@ -58,7 +58,7 @@ from rapport.storage.models import (
     Workspace,
 )
 from rapport.storage.prepared import Prepared, PreparedMany
-from rapport.storage.types import UTCDateTime
+from rapport.storage.types import UTCDateTime, in_ids
 
 
 def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -735,20 +735,24 @@ def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[An
         .where(Nudge.id.in_(list(nudge_ids)))))
 
 
+_LATEST = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
+           .where(in_ids(Touchpoint.contact_id, "contact_ids"))
+           .group_by(Touchpoint.contact_id).subquery())
+_LATEST_TOUCHES = Prepared(
+    select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at, Touchpoint.summary)
+    .join(_LATEST, and_(_LATEST.c.contact_id == Touchpoint.contact_id,
+                        _LATEST.c.at == Touchpoint.happened_at)))
+
+
 def latest_touches(session: Session, contact_ids: Iterable[int]
                    ) -> dict[int, tuple[str, datetime, str | None]]:
     """contact id -> (kind, happened_at, summary) of its newest touchpoint."""
     ids = list(contact_ids)
     if not ids:
         return {}
-    latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
-              .where(Touchpoint.contact_id.in_(ids)).group_by(Touchpoint.contact_id).subquery())
     return {contact_id: (kind, happened_at, summary)
-            for contact_id, kind, happened_at, summary in session.execute(
-                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
-                       Touchpoint.summary)
-                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
-                                   latest.c.at == Touchpoint.happened_at)))}
+            for contact_id, kind, happened_at, summary in _LATEST_TOUCHES.rows(
+                session, contact_ids=ids)}
 
 
 # ------------------------------------------------------------------------------ overview
