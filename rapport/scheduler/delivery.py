@@ -136,7 +136,13 @@ _DELIVERABLE = queries.with_nudge_item_columns(
            Nudge.deliver_after <= bindparam("now", type_=UTCDateTime))
     .order_by(Nudge.deliver_after, Nudge.id)
     .limit(bindparam("limit")))
-_DECISION_COLUMNS = 17  # the columns before the wording's
+# The columns before the wording's (queries.NUDGE_ITEM_COLUMNS), and where the wording's
+# nudge id, due moment and user zone are in a row.
+_DECISION_COLUMNS = len(_DELIVERABLE.selected_columns) - len(queries.NUDGE_ITEM_COLUMNS)
+_NUDGE_ID, _DUE_AT, _TZ = (
+    _DECISION_COLUMNS + next(index for index, column in enumerate(queries.NUDGE_ITEM_COLUMNS)
+                             if column is wanted)
+    for wanted in (Nudge.id, Nudge.due_at, User.tz))
 _CANDIDATES = Prepared(_DELIVERABLE)
 # PostgreSQL: replicas skip each other's rows instead of waiting for them.
 _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked=True))
@@ -291,7 +297,7 @@ class Sweeper:
                            b_until=now + self.lease)
         _DEFER.executemany(session, deferrals)
         items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
-                                        if row[_DECISION_COLUMNS] in claimed_ids], now)
+                                        if row[_NUDGE_ID] in claimed_ids], now)
         return _Claimed(messages, items, len(claimed_ids), len(deferrals))
 
     async def deliver_batch(self, now: datetime) -> SweepReport:
@@ -343,14 +349,14 @@ class Sweeper:
         """The batch's rows by user, users in the order of their first row."""
         by_user: dict[int, _Addressee] = {}
         for row in rows:
-            nudge_id, due_at = row[_DECISION_COLUMNS], row[_DECISION_COLUMNS + 3]
+            nudge_id, due_at = row[_NUDGE_ID], row[_DUE_AT]
             user_id, status = row[0], row[1]
             addressee = by_user.get(user_id)
             if addressee is None:
                 (start, end, days, cap, paused, digest, sent_day, sent_count, user_active,
                  user_external, display_name, workspace_id, workspace_external, platform,
                  workspace_active) = row[2:_DECISION_COLUMNS]
-                tz = row[_DECISION_COLUMNS + 13]
+                tz = row[_TZ]
                 addressee = by_user[user_id] = _Addressee(
                     prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start,
                                                 window_end_minute=end, working_days=days,
