@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, literal_column, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
-from rapport.scheduler.items import nudge_items
+from rapport.scheduler.items import items_of_rows
 from rapport.scheduler.messenger import (
     DeliveryResult,
     Messenger,
@@ -36,7 +36,10 @@ from rapport.scheduler.messenger import (
     Recipient,
 )
 from rapport.scheduler.planning import NudgePlanner
+from rapport.storage import queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
+from rapport.storage.prepared import Prepared, PreparedMany
+from rapport.storage.types import UTCDateTime, in_ids
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -84,17 +87,23 @@ class SweepReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Candidate:
+class _DueNudge:
     nudge_id: int
-    user_id: int
     due_at: datetime
     status: str
+
+
+@dataclass(slots=True)
+class _Addressee:
+    """A user with deliverable nudges in the batch, and what deciding their messages needs."""
+
     prefs: planner.DeliveryPrefs
     digest: bool
     sent_day: date | None
     sent_day_count: int
     reachable: bool
     recipient: Recipient
+    nudges: list[_DueNudge]
 
 
 @dataclass
@@ -107,20 +116,57 @@ class _PlannedMessage:
     sent_day_count: int
 
 
-_MARK_SENT = (
+# The sweep's statements are built once and compiled once per dialect; on a SQLite file they
+# run on the driver (rapport/storage/prepared.py): building them per batch or wave cost more
+# than SQLite's work.
+
+# What may go out now, with everything a decision and a message need, in one read: the
+# nudge, its user's delivery settings and address, and the wording's columns. The active
+# statuses are spelled as literals so SQLite sees the partial index's own condition.
+_DELIVERABLE = queries.with_nudge_item_columns(
+    select(Nudge.user_id, Nudge.status, User.window_start_minute, User.window_end_minute,
+           User.working_days, User.daily_cap, User.paused_until, User.digest, User.sent_day,
+           User.sent_day_count, User.active, User.external_id, User.display_name,
+           Workspace.id, Workspace.external_id, Workspace.platform, Workspace.active)
+    .select_from(Nudge)
+    .join(User, User.id == Nudge.user_id)
+    .join(Workspace, Workspace.id == Nudge.workspace_id)
+    .where(Nudge.status.in_([literal_column(f"'{status.value}'")
+                             for status in ACTIVE_NUDGE_STATUSES]),
+           Nudge.deliver_after <= bindparam("now", type_=UTCDateTime))
+    .order_by(Nudge.deliver_after, Nudge.id)
+    .limit(bindparam("limit")))
+# The columns before the wording's (queries.NUDGE_ITEM_COLUMNS), and where the wording's
+# nudge id, due moment and user zone are in a row.
+_DECISION_COLUMNS = len(_DELIVERABLE.selected_columns) - len(queries.NUDGE_ITEM_COLUMNS)
+_NUDGE_ID, _DUE_AT, _TZ = (
+    _DECISION_COLUMNS + next(index for index, column in enumerate(queries.NUDGE_ITEM_COLUMNS)
+                             if column is wanted)
+    for wanted in (Nudge.id, Nudge.due_at, User.tz))
+_CANDIDATES = Prepared(_DELIVERABLE)
+# PostgreSQL: replicas skip each other's rows instead of waiting for them.
+_CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked=True))
+# The whole batch in one statement: one round trip on PostgreSQL.
+_CLAIM = Prepared(update(Nudge).where(in_ids(Nudge.id, "b_ids")).values(
+    status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
+    deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
+_MARK_SENT = PreparedMany(
     update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
     .values(status=NudgeStatus.SENT.value, delivered_at=bindparam("b_now"),
             delivery_ref=bindparam("b_ref"), message_key=bindparam("b_key"), lease_owner=None,
-            last_error=None))
-_COUNT_SENT = (
+            last_error=None),
+    ("b_id", "b_owner", "b_now", "b_ref", "b_key"))
+_COUNT_SENT = PreparedMany(
     update(User).where(User.id == bindparam("b_id"))
     # Add to today's count, or start a new day's count.
     .values(sent_day_count=case(
         (User.sent_day == bindparam("b_day"), User.sent_day_count + bindparam("b_count")),
-        else_=bindparam("b_count")), sent_day=bindparam("b_day")))
-_DEFER = (
+        else_=bindparam("b_count")), sent_day=bindparam("b_day")),
+    ("b_id", "b_day", "b_count"))
+_DEFER = PreparedMany(
     update(Nudge).where(Nudge.id == bindparam("b_id"))
-    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None))
+    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None),
+    ("b_id", "b_after", "b_status"))
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -241,32 +287,17 @@ class Sweeper:
     # ----------------------------------------------------------------- delivery
     def _claim(self, session: Session, now: datetime) -> _Claimed:
         """One batch: select what may go out, decide messages and deferrals, mark the chosen
-        nudges claimed by us, and read what they say; all in one transaction."""
-        query = (
-            select(Nudge.id, Nudge.user_id, Nudge.due_at, Nudge.status,
-                   User.tz, User.window_start_minute, User.window_end_minute, User.working_days,
-                   User.daily_cap, User.paused_until, User.digest, User.sent_day,
-                   User.sent_day_count, User.active, User.external_id, User.display_name,
-                   Workspace.id, Workspace.external_id, Workspace.platform, Workspace.active)
-            .join(User, User.id == Nudge.user_id)
-            .join(Workspace, Workspace.id == Nudge.workspace_id)
-            .where(Nudge.status.in_(ACTIVE_NUDGE_STATUSES), Nudge.deliver_after <= now)
-            .order_by(Nudge.deliver_after, Nudge.id)
-            .limit(self.batch_size))
-        if _is_postgresql(session):
-            query = query.with_for_update(of=Nudge, skip_locked=True)
-        candidates = [self._candidate(row) for row in session.connection().execute(query)]
-        messages, deferrals = self._plan_messages(candidates, now)
-        claimed_ids = [n for message in messages for n in message.nudge_ids]
-        connection = session.connection()
+        nudges claimed by us, and word them; all in one transaction."""
+        candidates_query = _CANDIDATES_LOCKED if _is_postgresql(session) else _CANDIDATES
+        rows = candidates_query.rows(session, now=now, limit=self.batch_size)
+        messages, deferrals = self._plan_messages(self._addressees(rows), now)
+        claimed_ids = {n for message in messages for n in message.nudge_ids}
         if claimed_ids:
-            connection.execute(
-                update(Nudge).where(Nudge.id.in_(claimed_ids))
-                .values(status=NudgeStatus.CLAIMED.value, lease_owner=self.owner,
-                        deliver_after=now + self.lease, attempts=Nudge.attempts + 1))
-        if deferrals:
-            connection.execute(_DEFER, deferrals)
-        items = nudge_items(session, claimed_ids, now) if claimed_ids else {}
+            _CLAIM.execute(session, b_ids=list(claimed_ids), b_owner=self.owner,
+                           b_until=now + self.lease)
+        _DEFER.executemany(session, deferrals)
+        items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
+                                        if row[_NUDGE_ID] in claimed_ids], now)
         return _Claimed(messages, items, len(claimed_ids), len(deferrals))
 
     async def deliver_batch(self, now: datetime) -> SweepReport:
@@ -314,72 +345,89 @@ class Sweeper:
         return current + self.lease
 
     @staticmethod
-    def _candidate(row: Any) -> _Candidate:
-        (nudge_id, user_id, due_at, status, tz, start, end, days, cap, paused, digest, sent_day,
-         sent_count, user_active, user_external, display_name, workspace_id, workspace_external,
-         platform, workspace_active) = row
-        return _Candidate(
-            nudge_id=nudge_id, user_id=user_id, due_at=due_at, status=status,
-            prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start,
-                                        window_end_minute=end, working_days=days,
-                                        daily_cap=cap, paused_until=paused),
-            digest=digest, sent_day=sent_day, sent_day_count=sent_count,
-            reachable=bool(user_active and workspace_active),
-            recipient=Recipient(workspace_id=workspace_id,
-                                workspace_external_id=workspace_external, platform=platform,
-                                user_id=user_id, user_external_id=user_external,
-                                display_name=display_name, tz=tz))
+    def _addressees(rows: Sequence[Sequence[Any]]) -> list[_Addressee]:
+        """The batch's rows by user, users in the order of their first row."""
+        by_user: dict[int, _Addressee] = {}
+        for row in rows:
+            nudge_id, due_at = row[_NUDGE_ID], row[_DUE_AT]
+            user_id, status = row[0], row[1]
+            addressee = by_user.get(user_id)
+            if addressee is None:
+                (start, end, days, cap, paused, digest, sent_day, sent_count, user_active,
+                 user_external, display_name, workspace_id, workspace_external, platform,
+                 workspace_active) = row[2:_DECISION_COLUMNS]
+                tz = row[_TZ]
+                addressee = by_user[user_id] = _Addressee(
+                    prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start,
+                                                window_end_minute=end, working_days=days,
+                                                daily_cap=cap, paused_until=paused),
+                    digest=digest, sent_day=sent_day, sent_day_count=sent_count,
+                    reachable=bool(user_active and workspace_active),
+                    recipient=Recipient(workspace_id=workspace_id,
+                                        workspace_external_id=workspace_external,
+                                        platform=platform, user_id=user_id,
+                                        user_external_id=user_external,
+                                        display_name=display_name, tz=tz),
+                    nudges=[])
+            addressee.nudges.append(_DueNudge(nudge_id, due_at, status))
+        return list(by_user.values())
 
-    def _plan_messages(self, candidates: Sequence[_Candidate], now: datetime
+    def _plan_messages(self, addressees: Sequence[_Addressee], now: datetime
                        ) -> tuple[list[_PlannedMessage], list[dict[str, Any]]]:
-        by_user: dict[int, list[_Candidate]] = defaultdict(list)
-        for candidate in candidates:
-            by_user[candidate.user_id].append(candidate)
         messages: list[_PlannedMessage] = []
         deferrals: list[dict[str, Any]] = []
+        # Many users share their settings and today's count: the calendar arithmetic (time
+        # zones, windows) is done once per distinct combination in a batch, not per user.
+        timings: dict[tuple[planner.DeliveryPrefs, date | None, int],
+                      tuple[datetime | None, int]] = {}
 
-        def defer(batch: Sequence[_Candidate], until: datetime) -> None:
-            for c in batch:
-                deferrals.append({"b_id": c.nudge_id, "b_after": until,
+        def defer(batch: Sequence[_DueNudge], until: datetime) -> None:
+            for nudge in batch:
+                deferrals.append({"b_id": nudge.nudge_id, "b_after": until,
                                   "b_status": NudgeStatus.SNOOZED.value
-                                  if c.status == NudgeStatus.SNOOZED
+                                  if nudge.status == NudgeStatus.SNOOZED
                                   else NudgeStatus.PLANNED.value})
 
-        for user_candidates in by_user.values():
-            first = user_candidates[0]
-            if (self.stopping or not first.reachable
-                    or first.recipient.platform not in self.messengers):
-                defer(user_candidates, now + RECHECK_UNREACHABLE)
+        for user in addressees:
+            due = user.nudges
+            if (self.stopping or not user.reachable
+                    or user.recipient.platform not in self.messengers):
+                defer(due, now + RECHECK_UNREACHABLE)
                 continue
-            user_candidates.sort(key=lambda c: (c.due_at, c.nudge_id))
-            moment = planner.next_delivery_moment(first.prefs, now, sent_on=first.sent_day,
-                                                  sent_count=first.sent_day_count)
+            due.sort(key=lambda nudge: (nudge.due_at, nudge.nudge_id))
+            key = (user.prefs, user.sent_day, user.sent_day_count)
+            timing = timings.get(key)
+            if timing is None:
+                timing = timings[key] = (
+                    planner.next_delivery_moment(user.prefs, now, sent_on=user.sent_day,
+                                                 sent_count=user.sent_day_count),
+                    planner.remaining_today(user.prefs, now, sent_on=user.sent_day,
+                                            sent_count=user.sent_day_count))
+            moment, remaining = timing
             if moment is None:
-                defer(user_candidates, now + timedelta(days=1))
+                defer(due, now + timedelta(days=1))
                 continue
             if moment > now:
-                defer(user_candidates, moment)
+                defer(due, moment)
                 continue
-            remaining = planner.remaining_today(first.prefs, now, sent_on=first.sent_day,
-                                                sent_count=first.sent_day_count)
-            if len(user_candidates) > 1 and (first.digest or len(user_candidates) > remaining):
-                chosen = [user_candidates[:DIGEST_MAX_ITEMS]]
-                leftover = user_candidates[DIGEST_MAX_ITEMS:]
+            if len(due) > 1 and (user.digest or len(due) > remaining):
+                chosen = [due[:DIGEST_MAX_ITEMS]]
+                leftover = due[DIGEST_MAX_ITEMS:]
                 digest = True
             else:
-                chosen = [[c] for c in user_candidates[:remaining]]
-                leftover = user_candidates[remaining:]
+                chosen = [[nudge] for nudge in due[:remaining]]
+                leftover = due[remaining:]
                 digest = False
             for group in chosen:
                 messages.append(_PlannedMessage(
                     key=f"{self.owner}-{next(self._message_numbers)}",
-                    recipient=first.recipient, nudge_ids=[c.nudge_id for c in group],
-                    digest=digest, sent_day=first.sent_day,
-                    sent_day_count=first.sent_day_count))
+                    recipient=user.recipient, nudge_ids=[nudge.nudge_id for nudge in group],
+                    digest=digest, sent_day=user.sent_day,
+                    sent_day_count=user.sent_day_count))
             if leftover:
-                today = planner.local_date(now, first.prefs.tz)
-                already = first.sent_day_count if first.sent_day == today else 0
-                later = planner.next_delivery_moment(first.prefs, now + DIGEST_SPACING,
+                today = planner.local_date(now, user.prefs.tz)
+                already = user.sent_day_count if user.sent_day == today else 0
+                later = planner.next_delivery_moment(user.prefs, now + DIGEST_SPACING,
                                                      sent_on=today,
                                                      sent_count=already + len(chosen))
                 defer(leftover, later or now + timedelta(days=1))
@@ -453,12 +501,10 @@ class Sweeper:
                        user_counts: dict[int, tuple[date, int]],
                        gone_users: dict[int, str], now: datetime) -> None:
         connection = session.connection()
-        if sent_rows:
-            connection.execute(_MARK_SENT, [{**row, "b_owner": self.owner, "b_now": now}
-                                            for row in sent_rows])
-        if user_counts:
-            connection.execute(_COUNT_SENT, [{"b_id": user_id, "b_day": day, "b_count": count}
-                                             for user_id, (day, count) in user_counts.items()])
+        _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
+                                         for row in sent_rows])
+        _COUNT_SENT.executemany(session, [{"b_id": user_id, "b_day": day, "b_count": count}
+                                          for user_id, (day, count) in user_counts.items()])
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
                 select(Nudge.id, Nudge.attempts)

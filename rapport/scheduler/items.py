@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,12 @@ from rapport.storage import queries
 def nudge_items(session: Session, nudge_ids: Iterable[int], now: datetime
                 ) -> dict[int, NudgeItem]:
     """The nudges' wording by nudge id (missing ids are left out)."""
-    rows = queries.nudge_item_rows(session, nudge_ids)
+    return items_of_rows(session, queries.nudge_item_rows(session, nudge_ids), now)
+
+
+def items_of_rows(session: Session, rows: Sequence[Sequence[Any]], now: datetime
+                  ) -> dict[int, NudgeItem]:
+    """The wording of nudges already read (`queries.NUDGE_ITEM_COLUMNS` rows), by nudge id."""
     touches = queries.latest_touches(session, {row[2] for row in rows})
     items: dict[int, NudgeItem] = {}
     for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage.models import Contact, ImportantDate, Note, Nudge, NudgeStatus, User
-from rapport.storage.types import UTCDateTime
+from rapport.storage.types import UTCDateTime, in_ids
 from rapport.storage.uow import Database
 
 IMPORTANT_DATE_LEAD_DAYS = 3
@@ -124,7 +124,8 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     created = _plan_monthly(session, ids, now)
     key, later = _cadence_sql(session)
     # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
-    ran_out = and_(Contact.id.in_(ids), Contact.cadence_days > 0,
+    batch = {"b_ids": ids}
+    ran_out = and_(in_ids(Contact.id, "b_ids"), Contact.cadence_days > 0,
                    func.coalesce(Contact.cadence_months, 0) == 0,
                    Contact.next_due_at.is_not(None), Contact.next_due_at <= now)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
@@ -137,17 +138,17 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     created += len(session.connection().execute(
         insert(Nudge).from_select(columns, source)
         .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-        .returning(Nudge.id)).all())
+        .returning(Nudge.id), batch).all())
     # Ask again after another full cadence if the user still has not talked; otherwise the
     # clock (next_due_at) says when to look again, or never.
     retry_at = literal(now + CADENCE_RETRY, UTCDateTime())
     greatest = func.greatest if _is_postgresql(session) else func.max
     session.connection().execute(
-        update(Contact).where(Contact.id.in_(ids),
+        update(Contact).where(in_ids(Contact.id, "b_ids"),
                               func.coalesce(Contact.cadence_months, 0) == 0).values(plan_at=case(
             (ran_out, greatest(later, retry_at)),
             (Contact.next_due_at > now, Contact.next_due_at),
-            else_=null())))
+            else_=null())), batch)
     return created, len(ids)
 
 
@@ -158,7 +159,8 @@ def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
     rows = session.execute(
         select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
                Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
-        .where(Contact.id.in_(ids), Contact.cadence_months > 0)).all()
+        .where(in_ids(Contact.id, "b_ids"), Contact.cadence_months > 0),
+        {"b_ids": list(ids)}).all()
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
     for contact_id, user_id, workspace_id, cadence, months, next_due, plan_at in rows:
@@ -192,14 +194,15 @@ def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, i
     source = select(Note.workspace_id, Note.user_id, Note.contact_id, Note.id,
                     literal("follow_up"), key, Note.plan_at, Note.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
-                    literal(now, UTCDateTime())).where(Note.id.in_(ids))
+                    literal(now, UTCDateTime())).where(in_ids(Note.id, "b_ids"))
     insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
     created = len(session.connection().execute(
         insert(Nudge).from_select(columns, source)
         .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-        .returning(Nudge.id)).all())
+        .returning(Nudge.id), {"b_ids": ids}).all())
     # Once planned, a follow-up is done: its nudge carries it from here.
-    session.connection().execute(update(Note).where(Note.id.in_(ids)).values(plan_at=None))
+    session.connection().execute(update(Note).where(in_ids(Note.id, "b_ids"))
+                                 .values(plan_at=None), {"b_ids": ids})
     return created, len(ids)
 
 

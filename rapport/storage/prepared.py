@@ -42,7 +42,9 @@ class _Plan:
     names: tuple[str | None, ...]
     constants: tuple[Any, ...]
     bind_processors: tuple[_Processor, ...]
-    result_processors: tuple[_Processor, ...]
+    # (position, processor) of the result columns that have one: most columns (ints, text)
+    # come from the driver as they are, and a wide row should not pay for them.
+    result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 _NO_PLAN = _Plan("", (), (), (), ())
@@ -142,9 +144,14 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
                  for processor, value in zip(plan.bind_processors, values, strict=True))
 
 
-def _processed(processors: tuple[_Processor, ...], row: Any) -> tuple[Any, ...]:
-    return tuple(processor(value) if processor is not None else value
-                 for processor, value in zip(processors, row, strict=True))
+def _processed(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: tuple[Any, ...]
+               ) -> tuple[Any, ...]:
+    if not processors:
+        return row
+    values = list(row)
+    for position, processor in processors:
+        values[position] = processor(values[position])
+    return tuple(values)
 
 
 def _renders_at_execution(compiled: SQLCompiler) -> bool:
@@ -185,8 +192,11 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         raise ValueError("statements with parameters rendered at execution cannot be prepared")
     sql = compiled.string
     columns = statement.exported_columns if hasattr(statement, "exported_columns") else ()
-    result_processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
-                              for column in columns)
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                  for column in columns]
+    result_processors = tuple((position, processor)
+                              for position, processor in enumerate(processors)
+                              if processor is not None)
     return _Plan(sql, tuple(names), tuple(constants), tuple(bind_processors),
                  result_processors)
 
@@ -202,8 +212,10 @@ class _ManyPlan:
 
 class PreparedMany:
     """An INSERT or UPDATE without RETURNING, run for many rows of the same keys (what a
-    calendar sync writes by the hundred): its rows go to the driver's executemany as tuples,
-    each value through its type's bind processor only where it has one.
+    calendar sync writes by the hundred, what the sweep records per wave): its rows go to the
+    driver's executemany as tuples, each value through its type's bind processor only where it
+    has one. Values fixed in the statement (`.values(status="sent")`, `attempts + 1`) are
+    passed with every row, as `Prepared` does.
     `Connection.execute(statement, rows)` does the same work with SQLAlchemy's bookkeeping
     per row (a parameter dict built and processed key by key), which costs more than SQLite's
     insert of the row itself."""
@@ -213,20 +225,24 @@ class PreparedMany:
         self.keys = tuple(keys)
         self._compiled: dict[str, _ManyPlan | None] = {}
 
-    def _compile(self, session: Session) -> _ManyPlan | None:
-        dialect = session.get_bind().dialect
+    def _compile(self, dialect: Dialect) -> _ManyPlan | None:
         if dialect.name in self._compiled:
             return self._compiled[dialect.name]
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.keys))
         names = compiled.positiontup
         prepared = None
-        if dialect.positional and names is not None and set(names) <= set(self.keys) \
+        constants = {name: compiled.binds[name].effective_value for name in names or ()
+                     if name not in self.keys and not compiled.binds[name].required}
+        if dialect.positional and names is not None \
+                and set(names) <= set(self.keys) | set(constants) \
                 and not _renders_at_execution(compiled):
             processors = [_bind_processor(compiled, name, dialect) for name in names]
             get = itemgetter(*names)
+            values = get if len(names) > 1 else (lambda row: (get(row),))
             prepared = _ManyPlan(
                 sql=compiled.string,
-                values=get if len(names) > 1 else (lambda row: (get(row),)),
+                values=values if not constants
+                else (lambda row: values({**constants, **row})),
                 processed=tuple((position, process)
                                 for position, process in enumerate(processors)
                                 if process is not None))
@@ -238,7 +254,10 @@ class PreparedMany:
         """Run the statement once per row (each row a mapping of `keys`)."""
         if not rows:
             return
-        prepared = self._compile(session)
+        # Inside a unit on a SQLite file: its own driver connection, as `Prepared` uses.
+        attached: tuple[sqlite3.Connection, Dialect] | None = session.info.get(_DRIVER)
+        prepared = self._compile(attached[1] if attached is not None
+                                 else session.get_bind().dialect)
         if prepared is None:
             session.connection().execute(self.statement, list(rows))
             return
@@ -252,4 +271,8 @@ class PreparedMany:
                 for position, process in processed:
                     row_values[position] = process(row_values[position])
                 params.append(tuple(row_values))
-        session.connection().exec_driver_sql(prepared.sql, params)
+        if attached is None:
+            session.connection().exec_driver_sql(prepared.sql, params)
+            return
+        with _as_sqlalchemy_errors(prepared.sql):
+            attached[0].executemany(prepared.sql, params)

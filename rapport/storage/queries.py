@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Select,
     Table,
     and_,
     bindparam,
@@ -57,7 +58,7 @@ from rapport.storage.models import (
     Workspace,
 )
 from rapport.storage.prepared import Prepared, PreparedMany
-from rapport.storage.types import UTCDateTime
+from rapport.storage.types import UTCDateTime, in_ids
 
 
 def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -710,18 +711,37 @@ def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) ->
                                                 limit=limit)]
 
 
+# What a nudge's wording needs: reason, contact, note, date and the user's zone. The sweep
+# reads the same columns in its claim, joined the same way (`with_nudge_item_columns`).
+NUDGE_ITEM_COLUMNS = (Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
+                      Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
+                      Note.created_at, ImportantDate.kind, ImportantDate.month,
+                      ImportantDate.day, User.tz, Contact.cadence_months, ImportantDate.year)
+
+
+def with_nudge_item_columns(query: Select[*tuple[Any, ...]]
+                            ) -> Select[*tuple[Any, ...]]:
+    """`query` on nudges (already joined to their user) with `NUDGE_ITEM_COLUMNS` added."""
+    return (query.add_columns(*NUDGE_ITEM_COLUMNS)
+            .join(Contact, Contact.id == Nudge.contact_id)
+            .outerjoin(Note, Note.id == Nudge.note_id)
+            .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id))
+
+
 def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[Any, ...]]:
-    """What a nudge's wording needs: reason, contact, note, date and the user's zone."""
-    return _rows(session.execute(
-        select(Nudge.id, Nudge.reason, Nudge.contact_id, Nudge.due_at, Contact.name,
-               Contact.company, Contact.cadence_days, Contact.last_touch_at, Note.text,
-               Note.created_at, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
-               User.tz, Contact.cadence_months, ImportantDate.year)
-        .join(Contact, Contact.id == Nudge.contact_id)
-        .join(User, User.id == Nudge.user_id)
-        .outerjoin(Note, Note.id == Nudge.note_id)
-        .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
+    """`NUDGE_ITEM_COLUMNS` of the nudges."""
+    return _rows(session.execute(with_nudge_item_columns(
+        select().select_from(Nudge).join(User, User.id == Nudge.user_id))
         .where(Nudge.id.in_(list(nudge_ids)))))
+
+
+_LATEST = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
+           .where(in_ids(Touchpoint.contact_id, "contact_ids"))
+           .group_by(Touchpoint.contact_id).subquery())
+_LATEST_TOUCHES = Prepared(
+    select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at, Touchpoint.summary)
+    .join(_LATEST, and_(_LATEST.c.contact_id == Touchpoint.contact_id,
+                        _LATEST.c.at == Touchpoint.happened_at)))
 
 
 def latest_touches(session: Session, contact_ids: Iterable[int]
@@ -730,14 +750,9 @@ def latest_touches(session: Session, contact_ids: Iterable[int]
     ids = list(contact_ids)
     if not ids:
         return {}
-    latest = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
-              .where(Touchpoint.contact_id.in_(ids)).group_by(Touchpoint.contact_id).subquery())
     return {contact_id: (kind, happened_at, summary)
-            for contact_id, kind, happened_at, summary in session.execute(
-                select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at,
-                       Touchpoint.summary)
-                .join(latest, and_(latest.c.contact_id == Touchpoint.contact_id,
-                                   latest.c.at == Touchpoint.happened_at)))}
+            for contact_id, kind, happened_at, summary in _LATEST_TOUCHES.rows(
+                session, contact_ids=ids)}
 
 
 # ------------------------------------------------------------------------------ overview

@@ -31,3 +31,18 @@ async def test_sweep_queries_use_their_partial_index(engine: AsyncEngine, query:
     details = " ".join(str(row[-1]) for row in plan)
     assert f"USING INDEX {index}" in details or f"USING COVERING INDEX {index}" in details, \
         details
+
+
+async def test_the_sweeps_claim_reads_through_the_active_nudges_index(
+        engine: AsyncEngine) -> None:
+    # The claim's joined read, as prepared: its status condition must be the partial index's
+    # own, spelled with literals (a bound status list would not prove the index applies).
+    from rapport.scheduler.delivery import _DELIVERABLE
+
+    sql = str(_DELIVERABLE.compile(engine.sync_engine))
+    async with engine.connect() as connection:
+        plan = (await connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {sql}", (NOW.isoformat(" "), 500, 0))).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH nudges USING INDEX ix_nudges_active_deliver_after" in details, details
+    assert "TEMP B-TREE" not in details, details  # read in order, not sorted

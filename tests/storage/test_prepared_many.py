@@ -73,3 +73,25 @@ async def test_prepared_rows_read_back_as_executed_rows(any_engine: AsyncEngine)
     assert all(row.happened_at.tzinfo is not None for row in written)
     assert [tuple(row) for row in contacts] == [
         (dana, now, None), (lee, now - timedelta(days=1), now + timedelta(days=7))]
+
+
+async def test_values_fixed_in_the_statement_are_written_with_every_row(
+        any_engine: AsyncEngine) -> None:
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    # A literal, NULL and an expression with a constant, beside the rows' own keys.
+    statement = update(Contact).where(Contact.id == bindparam("b_id")).values(
+        kind="friend", company=None, cadence_days=Contact.cadence_days + 7,
+        next_due_at=bindparam("b_due"))
+    prepared = PreparedMany(statement, ("b_id", "b_due"))
+
+    def work(session: Session) -> list[Any]:
+        _workspace, _user, (dana, lee) = _people(session, now)
+        session.execute(update(Contact).values(company="Acme", cadence_days=14))
+        session.connection().execute(statement, [{"b_id": dana, "b_due": now}])  # reference
+        prepared.executemany(session, [{"b_id": lee, "b_due": now}])
+        return [tuple(row) for row in session.execute(select(
+            Contact.kind, Contact.company, Contact.cadence_days, Contact.next_due_at)
+            .order_by(Contact.id))]
+
+    dana, lee = await Database(db.session_factory(any_engine)).run(work)
+    assert dana == lee == ("friend", None, 21, now)

@@ -1,0 +1,136 @@
+"""What one claim decides, user by user, pinned on tricky inputs: who gets a message now, which
+nudges it carries, and when the rest is looked at again.
+
+Users here share their delivery settings but not today's count, sit in other zones, are
+paused, capped, unreachable or on a platform this replica does not serve; the sweep decides
+for a whole batch at once, and each of them must still be decided on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.storage import db
+from rapport.storage.models import Contact, Nudge, User, Workspace
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
+TODAY = date(2026, 11, 23)
+
+
+class Recorder:
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.messages: list[OutgoingMessage] = []
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        self.messages.append(message)
+        return DeliveryResult.sent(ref=f"ref-{len(self.messages)}")
+
+
+# name: (workspace, settings, [(status, hours before now that it fell due)])
+USERS: dict[str, tuple[int, dict[str, Any], list[tuple[str, int]]]] = {
+    # Same settings as "fresh" below, but today's cap is used up: tomorrow's window.
+    "capped": (1, dict(sent_day=TODAY, sent_day_count=3), [("planned", 5)]),
+    # Capped yesterday, not today: one message per nudge.
+    "fresh": (1, dict(sent_day=TODAY - timedelta(days=1), sent_day_count=3),
+              [("planned", 5), ("snoozed", 3)]),
+    # One message left today and two nudges: one digest.
+    "one_left": (1, dict(sent_day=TODAY, sent_day_count=2), [("planned", 2), ("planned", 4)]),
+    # 05:00 in New York: when the window opens there.
+    "new_york": (1, dict(tz="America/New_York"), [("planned", 1), ("snoozed", 2)]),
+    "inactive": (1, dict(active=False), [("snoozed", 1)]),
+    "paused": (1, dict(paused_until=NOW + timedelta(days=2)), [("planned", 1)]),
+    # Twelve at once: a digest of the ten oldest, the rest after the digest spacing.
+    "many": (1, dict(digest=True), [("planned", hours) for hours in
+                                    (9, 1, 12, 3, 7, 2, 11, 4, 8, 5, 10, 6)]),
+    # A platform this replica has no messenger for.
+    "elsewhere": (2, {}, [("planned", 1)]),
+}
+
+
+async def _seed(engine: AsyncEngine) -> dict[str, list[int]]:
+    """The users and their due nudges; nudge ids by user name, in insertion order."""
+    nudges: dict[str, list[int]] = {}
+    async with engine.begin() as connection:
+        for workspace_id, platform in ((1, "console"), (2, "teams")):
+            await connection.execute(insert(Workspace).values(
+                id=workspace_id, platform=platform, external_id=f"T{workspace_id}",
+                name=platform, ai_enabled=True, disclosure_policy="optional", active=True,
+                created_at=NOW))
+        for index, (name, (workspace_id, settings, due)) in enumerate(USERS.items()):
+            user_id = index + 1
+            await connection.execute(insert(User).values({
+                "id": user_id, "workspace_id": workspace_id, "external_id": name,
+                "display_name": name, "tz": "UTC", "tz_from_platform": True,
+                "window_start_minute": 9 * 60, "window_end_minute": 17 * 60,
+                "working_days": 0b0011111, "daily_cap": 3, "digest": False,
+                "ai_enabled": True, "tone": "warm", "weekly_summary": True, "active": True,
+                "sent_day_count": 0, "created_at": NOW, **settings}))
+            nudges[name] = []
+            for number, (status, hours) in enumerate(due):
+                contact_id = (await connection.execute(insert(Contact).values(
+                    workspace_id=workspace_id, user_id=user_id, name=f"{name} {number}",
+                    name_key=f"{name} {number}", kind="colleague", cadence_days=14,
+                    created_at=NOW).returning(Contact.id))).scalar_one()
+                at = NOW - timedelta(hours=hours)
+                nudges[name].append((await connection.execute(insert(Nudge).values(
+                    workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+                    reason="cadence", dedupe_key=f"cadence:{contact_id}", due_at=at,
+                    deliver_after=at, status=status, snooze_count=0, attempts=0,
+                    created_at=NOW).returning(Nudge.id))).scalar_one())
+    return nudges
+
+
+async def test_each_user_is_decided_on_their_own_settings_and_count(
+        any_engine: AsyncEngine) -> None:
+    ids = await _seed(any_engine)
+    recorder = Recorder()
+    sweeper = Sweeper(sessions=db.session_factory(any_engine),
+                      messengers={"console": recorder}, owner="a", clock=lambda: NOW)
+    report = await sweeper.sweep(NOW)
+
+    sent = sorted((message.recipient.user_external_id, message.kind,
+                   tuple(item.nudge_id for item in message.items))
+                  for message in recorder.messages)
+    hours = [hours for _status, hours in USERS["many"][2]]
+    oldest_first = [ids["many"][i] for i in sorted(range(12), key=lambda i: -hours[i])]
+    assert sent == sorted([
+        ("fresh", "nudge", (ids["fresh"][0],)), ("fresh", "nudge", (ids["fresh"][1],)),
+        ("one_left", "digest", (ids["one_left"][1], ids["one_left"][0])),
+        ("many", "digest", tuple(oldest_first[:10])),
+    ])
+    assert all(item.headline for message in recorder.messages for item in message.items)
+
+    async with any_engine.connect() as connection:
+        rows = {nudge_id: (status, after) for nudge_id, status, after in await connection.execute(
+            select(Nudge.id, Nudge.status, Nudge.deliver_after))}
+        counts = {name: (day, count) for name, day, count in await connection.execute(
+            select(User.external_id, User.sent_day, User.sent_day_count))}
+    tomorrow_nine = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    later = {
+        ids["capped"][0]: ("planned", tomorrow_nine),
+        ids["new_york"][0]: ("planned", datetime(2026, 11, 23, 14, 0, tzinfo=UTC)),
+        ids["new_york"][1]: ("snoozed", datetime(2026, 11, 23, 14, 0, tzinfo=UTC)),
+        ids["inactive"][0]: ("snoozed", NOW + timedelta(hours=1)),
+        ids["paused"][0]: ("planned", NOW + timedelta(days=2)),
+        ids["elsewhere"][0]: ("planned", NOW + timedelta(hours=1)),
+        # After the digest spacing, on the same day: a second message is allowed.
+        oldest_first[10]: ("planned", NOW + timedelta(hours=3)),
+        oldest_first[11]: ("planned", NOW + timedelta(hours=3)),
+    }
+    for nudge_id, (status, after) in later.items():
+        assert rows[nudge_id][0] == status
+        assert rows[nudge_id][1].astimezone(UTC) == after
+    delivered = {n for message in recorder.messages for n in
+                 (item.nudge_id for item in message.items)}
+    assert {n for n, (status, _after) in rows.items() if status == "sent"} == delivered
+    assert report.sent == len(delivered) == 14 and report.deferred == len(later)
+    assert counts["fresh"] == (TODAY, 2) and counts["one_left"] == (TODAY, 3)
+    assert counts["many"] == (TODAY, 1) and counts["capped"] == (TODAY, 3)
