@@ -5,12 +5,14 @@ Building a SQLAlchemy statement, computing its cache key and going through the O
 path costs about 150-300 microseconds of Python per statement; SQLite itself needs about 15.
 A command runs ten or so statements, so on the command path that overhead, not the database,
 was most of a command's cost (docs/performance.md). A `Prepared` statement is built once at
-import, with named `bindparam`s for what varies; it is compiled once per dialect. On a SQLite
-file (a synchronous `sqlite3` connection, as the units of work use) it then runs straight on
-the driver, with SQLAlchemy's own bind and result processors for each column's type, so
-values go in and come out exactly as through SQLAlchemy. On any other driver (asyncpg in a
-greenlet, aiosqlite in memory) it runs through the Core connection, which skips only the
-building and the ORM layer. A `PreparedMany` hands many rows to the driver's executemany.
+import, with named `bindparam`s for what varies; it is compiled once per dialect. It then runs
+straight on the DB-API connection, with SQLAlchemy's own bind and result processors for each
+column's type, so values go in and come out exactly as through SQLAlchemy: on a SQLite file
+the unit's `sqlite3` connection, on PostgreSQL SQLAlchemy's adapter of asyncpg (which keeps
+asyncpg's server-side prepared statements per connection); the driver's errors come out as
+SQLAlchemy's, a lost connection invalidated as SQLAlchemy would. Elsewhere (aiosqlite in
+memory) it runs through the Core connection, which skips only the building and the ORM
+layer. A `PreparedMany` hands many rows to the driver's executemany.
 """
 
 from __future__ import annotations
@@ -65,23 +67,24 @@ class Prepared:
             plan = self._plans[type(dialect)] = _compile(self.statement, dialect)
         return plan
 
-    def _driver(self, session: Session) -> tuple[sqlite3.Connection | None, _Plan]:
-        attached: tuple[sqlite3.Connection, Dialect] | None = session.info.get(_DRIVER)
-        if attached is not None:
-            return attached[0], self._plan(attached[1])
-        connection = session.connection()
-        driver = _sqlite_driver(connection)
+    def _driver(self, session: Session) -> tuple[_Driver | None, _Plan]:
+        driver: _Driver | None = session.info.get(_DRIVER)
         if driver is None:
-            return None, _NO_PLAN
-        return driver, self._plan(connection.dialect)
+            # Not inside a unit on the SQLite thread: the session's connection of the moment
+            # (asked each time: a session may move to another connection after a commit).
+            driver = _driver_of(session.connection())
+            if driver is None:
+                return None, _NO_PLAN
+        return driver, self._plan(driver.dialect)
 
     def rows(self, session: Session, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, as tuples."""
         driver, plan = self._driver(session)
         if driver is None:
             return [tuple(row) for row in session.connection().execute(self.statement, params)]
-        with _as_sqlalchemy_errors(plan.sql):
-            rows = driver.execute(plan.sql, _arguments(plan, params)).fetchall()
+        cursor = driver.execute(plan.sql, _arguments(plan, params))
+        rows = cursor.fetchall()
+        cursor.close()
         return [_processed(plan.result_processors, row) for row in rows]
 
     def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
@@ -90,10 +93,9 @@ class Prepared:
         if driver is None:
             row = session.connection().execute(self.statement, params).first()
             return tuple(row) if row is not None else None
-        with _as_sqlalchemy_errors(plan.sql):
-            cursor = driver.execute(plan.sql, _arguments(plan, params))
-            found = cursor.fetchone()
-            cursor.close()
+        cursor = driver.execute(plan.sql, _arguments(plan, params))
+        found = cursor.fetchone()
+        cursor.close()
         return _processed(plan.result_processors, found) if found is not None else None
 
     def scalar(self, session: Session, **params: Any) -> Any:
@@ -107,8 +109,28 @@ class Prepared:
         if driver is None:
             result = session.connection().execute(self.statement, params)
             return int(result.rowcount)
-        with _as_sqlalchemy_errors(plan.sql):
-            return int(driver.execute(plan.sql, _arguments(plan, params)).rowcount)
+        cursor = driver.execute(plan.sql, _arguments(plan, params))
+        changed = int(cursor.rowcount)
+        cursor.close()
+        return changed
+
+
+@dataclass(frozen=True, slots=True)
+class _Driver:
+    """A unit's DB-API connection: `sqlite3`'s own, or SQLAlchemy's adapter of asyncpg (whose
+    calls await the driver from inside the unit's greenlet), and the SQLAlchemy connection
+    it belongs to."""
+
+    connection: Any
+    dialect: Dialect
+    owner: Connection
+
+    def execute(self, sql: str, arguments: Sequence[Any]) -> Any:
+        """A cursor that ran `sql`; the driver's errors raised as SQLAlchemy's."""
+        cursor = self.connection.cursor()
+        with _as_sqlalchemy_errors(sql, self):
+            cursor.execute(sql, arguments)
+        return cursor
 
 
 _DRIVER = "rapport.sqlite_driver"
@@ -117,24 +139,38 @@ _DRIVER = "rapport.sqlite_driver"
 def attach_driver(session: Session, connection: Connection) -> None:
     """Remember the unit's own `sqlite3` connection on its session: a prepared statement
     then skips asking the session for its connection (a measurable part of a fast query)."""
-    driver = _sqlite_driver(connection)
-    if driver is not None:
-        session.info[_DRIVER] = (driver, connection.dialect)
+    driver = _driver_of(connection)
+    if driver is not None and isinstance(driver.connection, sqlite3.Connection):
+        session.info[_DRIVER] = driver
 
 
-def _sqlite_driver(connection: Connection) -> sqlite3.Connection | None:
-    driver = connection.connection.driver_connection
-    return driver if isinstance(driver, sqlite3.Connection) else None
+def _driver_of(connection: Connection) -> _Driver | None:
+    """The connection's DB-API connection when a prepared statement can run on it directly:
+    `sqlite3` (a SQLite file's unit) or asyncpg (through SQLAlchemy's adapter, which keeps
+    its cache of server-side prepared statements); None for others (aiosqlite in memory)."""
+    pooled = connection.connection
+    if isinstance(pooled.driver_connection, sqlite3.Connection):
+        return _Driver(pooled.driver_connection, connection.dialect, connection)
+    if connection.dialect.driver == "asyncpg":
+        return _Driver(pooled.dbapi_connection, connection.dialect, connection)
+    return None
 
 
 @contextmanager
-def _as_sqlalchemy_errors(sql: str) -> Iterator[None]:
+def _as_sqlalchemy_errors(sql: str, driver: _Driver) -> Iterator[None]:
     """The driver's errors as SQLAlchemy raises them (IntegrityError, OperationalError, ...):
-    callers that tell a busy database or a conflict from a bug catch those."""
+    callers that tell a busy database or a conflict from a bug catch those. A lost
+    connection is invalidated and says so (`connection_invalidated`), as SQLAlchemy does, so
+    a unit of work on PostgreSQL runs once more on a fresh connection."""
+    dbapi_error = driver.dialect.loaded_dbapi.Error
     try:
         yield
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+    except dbapi_error as error:
+        lost = driver.dialect.is_disconnect(error, driver.connection, None)
+        if lost:
+            driver.owner.invalidate(error)
+        raise DBAPIError.instance(sql, None, error, dbapi_error, connection_invalidated=lost,
+                                  dialect=driver.dialect) from error
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -144,10 +180,10 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
                  for processor, value in zip(plan.bind_processors, values, strict=True))
 
 
-def _processed(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: tuple[Any, ...]
+def _processed(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: Sequence[Any]
                ) -> tuple[Any, ...]:
     if not processors:
-        return row
+        return row if isinstance(row, tuple) else tuple(row)  # asyncpg gives Records
     values = list(row)
     for position, processor in processors:
         values[position] = processor(values[position])
@@ -255,8 +291,8 @@ class PreparedMany:
         if not rows:
             return
         # Inside a unit on a SQLite file: its own driver connection, as `Prepared` uses.
-        attached: tuple[sqlite3.Connection, Dialect] | None = session.info.get(_DRIVER)
-        prepared = self._compile(attached[1] if attached is not None
+        attached: _Driver | None = session.info.get(_DRIVER)
+        prepared = self._compile(attached.dialect if attached is not None
                                  else session.get_bind().dialect)
         if prepared is None:
             session.connection().execute(self.statement, list(rows))
@@ -274,5 +310,5 @@ class PreparedMany:
         if attached is None:
             session.connection().exec_driver_sql(prepared.sql, params)
             return
-        with _as_sqlalchemy_errors(prepared.sql):
-            attached[0].executemany(prepared.sql, params)
+        with _as_sqlalchemy_errors(prepared.sql, attached):
+            attached.connection.executemany(prepared.sql, params)

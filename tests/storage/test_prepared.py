@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +18,7 @@ from rapport.storage import db, queries
 from rapport.storage.models import Contact, Nudge, Touchpoint, User, Workspace
 from rapport.storage.prepared import Prepared, attach_driver
 from rapport.storage.uow import Database
-from tests.conftest import Clock, console_user
+from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user, truncate_all
 
 # Microseconds and a zone other than UTC on the way in: both must survive the round trip.
 MOMENT = datetime(2026, 11, 30, 9, 15, 42, 123456, tzinfo=UTC)
@@ -127,9 +127,10 @@ async def test_units_on_a_sqlite_file_run_prepared_statements_on_the_driver(
                               write=False)
 
 
-async def test_driver_errors_surface_as_sqlalchemys(engine: AsyncEngine, clock: Clock) -> None:
-    workspace_id, user_id, _contact_id = await _user(engine, clock)
-    database = Database(db.session_factory(engine))
+async def test_driver_errors_surface_as_sqlalchemys(any_engine: AsyncEngine,
+                                                    clock: Clock) -> None:
+    workspace_id, user_id, _contact_id = await _user(any_engine, clock)
+    database = Database(db.session_factory(any_engine))
 
     def orphan(session: Session) -> int:
         return queries.insert_touchpoint(
@@ -167,3 +168,65 @@ def test_attach_driver_ignores_a_connection_that_is_not_sqlite3() -> None:
     session = Session()
     attach_driver(session, NotSqlite())  # type: ignore[arg-type]
     assert "rapport.sqlite_driver" not in session.info
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_on_postgresql_prepared_statements_run_on_the_asyncpg_adapter(
+        postgres_ready: str, clock: Clock) -> None:
+    """Not through SQLAlchemy's execution (its events never see them), with the same rows."""
+    engine = db.create_engine(postgres_ready, pool_size=2)
+    await truncate_all(engine)
+    try:
+        _workspace_id, user_id, contact_id = await _user(engine, clock)
+        executed: list[str] = []
+        record = lambda *args: executed.append(args[2])  # noqa: E731
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        database = Database(db.session_factory(engine))
+
+        def both(session: Session) -> tuple[object, object]:
+            found = queries.contact_by_key(session, user_id, "dana")
+            assert found is not None
+            core = session.execute(select(Contact.id, Contact.name, Contact.platform_user_id)
+                                   .where(Contact.id == contact_id)).one()
+            return (found.id, found.name, found.platform_user_id), tuple(core)
+
+        prepared, core = await database.run(both, write=False)
+        assert prepared == core == (contact_id, "Dana", None)
+        assert len(executed) == 1 and "platform_user_id" in executed[0]  # only the Core one
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_a_connection_lost_under_a_prepared_statement_is_retried_on_a_fresh_one(
+        postgres_ready: str, clock: Clock) -> None:
+    """The server drops the unit's connection (a failover, a restart): the prepared
+    statement's error says the connection was lost, the pool forgets it, and the unit runs
+    once more, as it does for SQLAlchemy's own statements."""
+    engine = db.create_engine(postgres_ready, pool_size=1)
+    admin = db.create_engine(postgres_ready, pool_size=1)
+    await truncate_all(engine)
+    try:
+        _workspace_id, user_id, contact_id = await _user(engine, clock)
+        database = Database(db.session_factory(engine))
+        backends: list[int] = []
+
+        def look_up(session: Session) -> object:
+            backends.append(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            if len(backends) == 1:
+                killer = admin.sync_engine.connect()  # the adapter needs the greenlet: fine
+                try:
+                    killer.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                   {"pid": backends[0]})
+                finally:
+                    killer.close()
+            return queries.contact_by_key(session, user_id, "dana")
+
+        found = await database.run(look_up, write=False)
+        assert found is not None and found.id == contact_id
+        assert len(backends) == 2 and backends[0] != backends[1]
+    finally:
+        await admin.dispose()
+        await engine.dispose()
