@@ -11,24 +11,30 @@ the driver, with SQLAlchemy's own bind and result processors for each column's t
 values go in and come out exactly as through SQLAlchemy. On any other driver (asyncpg in a
 greenlet, aiosqlite in memory) it runs through the Core connection, which skips only the
 building and the ORM layer. A `PreparedMany` hands many rows to the driver's executemany.
+`in_json_list` is an IN list a prepared statement can hold: its values as one JSON array.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Text, bindparam
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 _Processor = Callable[[Any], Any] | None
 
@@ -253,3 +259,59 @@ class PreparedMany:
                     row_values[position] = process(row_values[position])
                 params.append(tuple(row_values))
         session.connection().exec_driver_sql(prepared.sql, params)
+
+
+class JsonList(TypeDecorator[Iterable[Any]]):
+    """Values (ids, strings) bound as the text of one JSON array."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Iterable[Any] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+
+class _JsonListValues(ColumnElement[Any]):
+    """The elements of a JSON array parameter as a subquery, of the type `element_type`."""
+
+    __visit_name__ = "json_list_values"
+    inherit_cache = True
+    # SQLAlchemy's own spelling of what makes up the cache key (a list, as it declares it).
+    _traverse_internals = [("values", InternalTraversal.dp_clauseelement),  # noqa: RUF012
+                           ("element_type", InternalTraversal.dp_type)]
+
+    def __init__(self, values: BindParameter[Any], element_type: TypeEngine[Any]) -> None:
+        self.values = values
+        self.element_type = element_type
+
+
+def in_json_list(column: ColumnElement[Any] | QueryableAttribute[Any], name: str, *,
+                 negated: bool = False) -> ColumnElement[bool]:
+    """`column IN` (or `NOT IN`) the values of the list given as parameter `name`.
+
+    An expanding IN is rendered anew at each execution, one placeholder per value, which a
+    `Prepared` statement cannot hold and which costs SQLAlchemy more than SQLite's lookup of
+    the values; this is one fixed statement whatever the list's length, with no limit on
+    bound parameters either."""
+    if isinstance(column, QueryableAttribute):
+        column = column.expression
+    values = _JsonListValues(bindparam(name, type_=JsonList()), column.type)
+    return column.op("NOT IN" if negated else "IN", is_comparison=True)(values)
+
+
+@compiles(_JsonListValues, "sqlite")
+def _json_list_values_sqlite(element: _JsonListValues, compiler: SQLCompiler,
+                             **kw: Any) -> str:
+    return f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+
+
+@compiles(_JsonListValues, "postgresql")
+def _json_list_values_postgresql(element: _JsonListValues, compiler: SQLCompiler,
+                                 **kw: Any) -> str:
+    # The elements come out as text: cast back to the column's own type, so the index on it
+    # serves the lookup.
+    element_type = compiler.dialect.type_compiler_instance.process(element.element_type)
+    return (f"(SELECT CAST(value AS {element_type}) FROM jsonb_array_elements_text("
+            f"CAST({compiler.process(element.values, **kw)} AS JSONB)))")
