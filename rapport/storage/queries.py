@@ -56,7 +56,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.prepared import Prepared, PreparedMany
+from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
 from rapport.storage.types import UTCDateTime
 
 
@@ -411,11 +411,11 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
     return ClockInputs(*row) if row is not None else None
 
 
-# The batch twins below run once per calendar page: built once, with expanding IN lists, so
-# a page pays neither statement construction nor one coerced literal per contact.
-_CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
-                          Contact.created_at, Contact.cadence_months).where(
-    Contact.id.in_(bindparam("contact_ids", expanding=True)))
+# The batch twins below run once per calendar page: prepared, their IN lists one JSON
+# parameter, so a page pays neither statement construction nor a list rendered per call.
+_CLOCK_INPUTS_OF = Prepared(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
+                                   Contact.created_at, Contact.cadence_months).where(
+    in_json_list(Contact.id, "contact_ids")))
 _SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam("b_id")).values(
     last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
     plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
@@ -423,8 +423,7 @@ _SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam
 
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
     """`contact_clock_inputs` for many contacts in one statement."""
-    rows = session.connection().execute(_CLOCK_INPUTS_OF,
-                                        {"contact_ids": list(set(contact_ids))})
+    rows = _CLOCK_INPUTS_OF.rows(session, contact_ids=list(set(contact_ids)))
     return {row[0]: ClockInputs(*row[1:]) for row in rows}
 
 
@@ -630,34 +629,32 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
     expire_cadence_nudges(session, contact_id, user_id=user_id)
 
 
-# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
-# (expired): one statement for both, built once.
-_CLOSE_CADENCE_NUDGES_OF = update(Nudge).where(
-    Nudge.contact_id.in_(bindparam("b_contacts", expanding=True)),
-    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
-    Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))
-).values(
-    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
-                else_=literal(NudgeStatus.EXPIRED.value)),
-    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
-                  else_=Nudge.acted_at))
-
-
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
                             now: datetime) -> None:
-    """`close_cadence_nudges` for many contacts: one statement however many. (The
-    one-contact version stays for the command path: an expanding IN costs more there.)"""
+    """`close_cadence_nudges` for many contacts: one statement however many."""
     wanted = list(set(contact_ids))
     if not wanted:
         return
-    session.connection().execute(_CLOSE_CADENCE_NUDGES_OF,
-                                 {"b_contacts": wanted, "b_user": user_id, "b_now": now})
+    _CLOSE_CADENCE_NUDGES_OF.execute(session, b_contacts=wanted, b_user=user_id, b_now=now)
 
 
 def _any_status(*statuses: NudgeStatus) -> ColumnElement[bool]:
     # Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared
     # statement cannot be.
     return or_(*(Nudge.status == status for status in statuses))
+
+
+# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
+# (expired): one statement for both, prepared.
+_CLOSE_CADENCE_NUDGES_OF = Prepared(update(Nudge).where(
+    in_json_list(Nudge.contact_id, "b_contacts"),
+    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
+    _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
+).values(
+    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                else_=literal(NudgeStatus.EXPIRED.value)),
+    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
+                  else_=Nudge.acted_at)))
 
 
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
