@@ -56,7 +56,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
+from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
 from rapport.storage.types import UTCDateTime
 
 
@@ -352,26 +352,29 @@ def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
 
 
 _TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
-# The table, not the class: no ORM bulk bookkeeping for rows nobody loads. RETURNING without
-# `sort_by_parameter_order`: on SQLite that option inserts one row per statement (there is no
-# sentinel column to sort by), so rows are matched back by what identifies them instead.
-_INSERT_TOUCHPOINTS = insert(_TOUCHPOINTS).returning(
-    _TOUCHPOINTS.c.id, _TOUCHPOINTS.c.contact_id, _TOUCHPOINTS.c.happened_at)
+# One statement however many rows, the rows one JSON parameter. RETURNING gives no order to
+# rely on, so rows are matched back by what identifies them.
+_INSERT_TOUCHPOINTS = JsonRowsInsert(
+    _TOUCHPOINTS, shared=("workspace_id", "user_id", "kind", "summary", "source", "created_at"),
+    per_row=("contact_id", "happened_at"), tail="RETURNING id, contact_id, happened_at",
+    returning=("id", "contact_id", "happened_at"))
 
 
-def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert many touchpoints in one statement; their ids in the order of `rows` (each row:
-    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at, the
-    same kind, summary and source for all)."""
-    if not rows:
+def insert_touchpoints(session: Session, *, workspace_id: int, user_id: int, kind: str,
+                       summary: str | None, source: str, now: datetime,
+                       meetings: Sequence[tuple[int, datetime]]) -> list[int]:
+    """Insert many touchpoints of one user, of one kind, summary and source, in one
+    statement: (contact_id, happened_at) each. Their ids in the order of `meetings`."""
+    if not meetings:
         return []
     ids: dict[tuple[int, datetime], list[int]] = {}
-    inserted: Any = session.connection().execute(_INSERT_TOUCHPOINTS, list(rows))
-    for touchpoint_id, contact_id, happened_at in inserted:
+    for touchpoint_id, contact_id, happened_at in _INSERT_TOUCHPOINTS.rows(
+            session, meetings, workspace_id=workspace_id, user_id=user_id, kind=kind,
+            summary=summary, source=source, created_at=now):
         ids.setdefault((contact_id, happened_at), []).append(touchpoint_id)
     # Two rows with the same contact and moment are the same conversation twice: which id
     # goes to which does not matter, each gets one.
-    return [ids[(row["contact_id"], row["happened_at"])].pop() for row in rows]
+    return [ids[(contact_id, happened_at)].pop() for contact_id, happened_at in meetings]
 
 
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
