@@ -9,16 +9,15 @@ is written only by the transaction whose conditional update took its attendee ro
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,8 +38,7 @@ from rapport.storage.models import (
     MetAttendee,
     Touchpoint,
 )
-from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
-from rapport.storage.types import UTCDateTime
+from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
@@ -77,44 +75,25 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-# The people met on a page, about 125 rows on a first sync, go to the database as one JSON
-# array of [event_id, series_id, email, display_name, start_at, end_at] rows in one
-# statement: binding them row by row (executemany) cost as much as SQLite's insert itself,
-# and on PostgreSQL each row was a round trip. Both spellings store exactly what the column
-# types would (`_json_moment`), and update only the times and the name of a row held.
-_UPSERT_MET_SQL = {
-    "sqlite": """
-        INSERT INTO met_attendees (connection_id, workspace_id, user_id, event_id, series_id,
-                                   email, display_name, start_at, end_at)
-        SELECT :connection_id, :workspace_id, :user_id, value ->> 0, value ->> 1,
-               value ->> 2, value ->> 3, value ->> 4, value ->> 5
-        FROM json_each(:rows)
-        WHERE true  -- SQLite's grammar needs a WHERE before ON CONFLICT here
-        ON CONFLICT (connection_id, event_id, email) DO UPDATE
-        SET start_at = excluded.start_at, end_at = excluded.end_at,
-            display_name = excluded.display_name""",
-    "postgresql": """
-        INSERT INTO met_attendees (connection_id, workspace_id, user_id, event_id, series_id,
-                                   email, display_name, start_at, end_at)
-        SELECT CAST(:connection_id AS BIGINT), CAST(:workspace_id AS BIGINT),
-               CAST(:user_id AS BIGINT), row ->> 0, row ->> 1, row ->> 2, row ->> 3,
-               CAST(row ->> 4 AS TIMESTAMPTZ), CAST(row ->> 5 AS TIMESTAMPTZ)
-        FROM jsonb_array_elements(CAST(CAST(:rows AS TEXT) AS JSONB)) AS met(row)
-        ON CONFLICT (connection_id, event_id, email) DO UPDATE
-        SET start_at = excluded.start_at, end_at = excluded.end_at,
-            display_name = excluded.display_name""",
-}
-
-
-@cache
-def _json_moment(dialect_name: str) -> Callable[[datetime], str]:
-    """A moment as text in a JSON parameter: on SQLite the very text the column type binds
-    (rows are compared and sorted as text there), on PostgreSQL ISO 8601 with its offset."""
-    if dialect_name == "sqlite":
-        bind = UTCDateTime().bind_processor(sqlite.dialect())
-        assert bind is not None
-        return bind
-    return datetime.isoformat
+_MET: Table = MetAttendee.__table__  # type: ignore[assignment]
+_EVENTS: Table = CapturedEvent.__table__  # type: ignore[assignment]
+# The people met on a page (about 125 rows on a first sync) and its new events, each in one
+# statement with the rows as one JSON parameter: binding them value by value cost as much as
+# SQLite's insert itself, and on PostgreSQL each row or batch of rows was a round trip. A row
+# of people met held already keeps its id and takes the page's times and name.
+_UPSERT_MET = JsonRowsInsert(
+    _MET, shared=("connection_id", "workspace_id", "user_id"),
+    per_row=("event_id", "series_id", "email", "display_name", "start_at", "end_at"),
+    tail="ON CONFLICT (connection_id, event_id, email) DO UPDATE SET "
+         "start_at = excluded.start_at, end_at = excluded.end_at, "
+         "display_name = excluded.display_name")
+# Another replica may have inserted the same instance a moment ago: theirs stays (RETURNING
+# names only the rows inserted here).
+_INSERT_EVENTS = JsonRowsInsert(
+    _EVENTS, shared=("connection_id", "workspace_id", "user_id", "updated_at"),
+    per_row=("event_id", "series_id", "instance_start", "start_at", "end_at"),
+    tail="ON CONFLICT (connection_id, event_id) DO NOTHING RETURNING event_id, id",
+    returning=("event_id", "id"))
 
 
 class _Held(NamedTuple):
@@ -169,10 +148,6 @@ def _statements(dialect: str) -> SimpleNamespace:
         ids_of=Prepared(select(e.event_id, e.id).where(
             e.connection_id == bindparam("connection_id"),
             in_json_list(e.event_id, "event_ids"))),
-        insert_events=insert(e).on_conflict_do_nothing(
-            index_elements=[e.connection_id, e.event_id]).returning(e.event_id, e.id),
-        insert_events_quietly=insert(e).on_conflict_do_nothing(
-            index_elements=[e.connection_id, e.event_id]),
         move_events=update(e).where(e.id == bindparam("b_id")).values(
             start_at=bindparam("b_start"), end_at=bindparam("b_end"),
             updated_at=bindparam("b_now")),
@@ -185,7 +160,6 @@ def _statements(dialect: str) -> SimpleNamespace:
         met_of_events=Prepared(select(m.id, m.event_id, m.email, m.display_name, m.start_at,
                                       m.end_at).where(
             m.connection_id == bindparam("connection_id"), in_json_list(m.event_id, "event_ids"))),
-        upsert_met=Prepared(text(_UPSERT_MET_SQL[dialect])),
         delete_met=Prepared(delete(m).where(in_json_list(m.id, "ids"))),
         met_emails=select(m.email).distinct().where(
             m.connection_id == bindparam("connection_id")),
@@ -308,7 +282,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
     q = _statements(_dialect(session))
     db: Any = session.connection()
     ids = _Ids()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
     for event in events:
         row = existing.get(event.event_id)
@@ -317,21 +291,19 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
         if event.start is None or event.end is None:
             continue  # no longer a timed meeting: its attendees are dropped, the row stays
         if row is None:
-            new_rows.append(dict(
-                connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-                user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
-                instance_start=event.instance_start, start_at=event.start, end_at=event.end,
-                updated_at=now))
+            new_rows.append((event.event_id, event.series_id, event.instance_start,
+                             event.start, event.end))
         elif row.start_at != event.start or row.end_at != event.end:
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
                             "b_now": now})
     if new_rows:
-        # Another replica may have inserted the same instance a moment ago: keep theirs
-        # (RETURNING names only the rows inserted here; theirs are read after).
-        for event_id, captured_id in db.execute(q.insert_events, new_rows):
+        # Rows another replica inserted a moment ago are read after.
+        for event_id, captured_id in _INSERT_EVENTS.rows(
+                session, new_rows, connection_id=ref.connection_id,
+                workspace_id=ref.workspace_id, user_id=ref.user_id, updated_at=now):
             ids[event_id] = captured_id
             ids.fresh.add(event_id)
-        missing = [row["event_id"] for row in new_rows if row["event_id"] not in ids]
+        missing = [row[0] for row in new_rows if row[0] not in ids]
         if missing:
             ids.update(q.ids_of.rows(session, connection_id=ref.connection_id,
                                      event_ids=missing))
@@ -412,25 +384,11 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     if stale:
         q.delete_met.execute(session, ids=stale)
     if wanted:
-        q.upsert_met.execute(session, connection_id=ref.connection_id,
-                             workspace_id=ref.workspace_id, user_id=ref.user_id,
-                             rows=_met_rows_json(wanted, _dialect(session)))
-
-
-def _met_rows_json(wanted: Mapping[tuple[str, str], tuple[CalendarEvent, str | None]],
-                   dialect_name: str) -> str:
-    """The rows of `_UPSERT_MET_SQL`'s JSON parameter."""
-    moment = _json_moment(dialect_name)
-    times: dict[str, tuple[str, str]] = {}  # an event's two moments, formatted once
-    rows: list[tuple[str, str | None, str, str | None, str, str]] = []
-    for (event_id, email), (event, name) in wanted.items():
-        stamps = times.get(event_id)
-        if stamps is None:
-            assert event.start is not None and event.end is not None
-            stamps = times[event_id] = (moment(event.start), moment(event.end))
-        rows.append((event_id, event.series_id, email, name, *stamps))
-    # ensure_ascii off: names and ids go as the text they are, the JSON no longer than they.
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        _UPSERT_MET.execute(
+            session, [(event_id, event.series_id, email, name, event.start, event.end)
+                      for (event_id, email), (event, name) in wanted.items()],
+            connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+            user_id=ref.user_id)
 
 
 def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
@@ -474,14 +432,15 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     if not rows:
         return 0
     events = {row.event_id: row for row in rows}
-    db.execute(q.insert_events_quietly,
-               [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-                     user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
-                     instance_start=None, start_at=row.start_at, end_at=row.end_at,
-                     updated_at=now)
-                for row in events.values()])
-    ids: dict[str, int] = dict(q.ids_of.rows(session, connection_id=ref.connection_id,
-                                             event_ids=list(events)))
+    ids: dict[str, int] = dict(_INSERT_EVENTS.rows(
+        session, [(row.event_id, row.series_id, None, row.start_at, row.end_at)
+                  for row in events.values()],
+        connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
+        updated_at=now))
+    # Events held already (captured before the person became a contact) kept their rows.
+    held = [event_id for event_id in events if event_id not in ids]
+    if held:
+        ids.update(q.ids_of.rows(session, connection_id=ref.connection_id, event_ids=held))
     q.insert_attendees.executemany(
         session, [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
                   for row in rows for contact_id in contacts[row.email]])
