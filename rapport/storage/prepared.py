@@ -25,7 +25,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Executable, Table, Text, TextClause, bindparam, text
+from sqlalchemy import Boolean, Executable, Table, Text, TextClause, bindparam, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -37,7 +37,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.selectable import TextualSelect
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 from rapport.storage.types import UTCDateTime
 
@@ -278,18 +278,24 @@ class JsonList(TypeDecorator[Iterable[Any]]):
         return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
 
 
-class _JsonListValues(ColumnElement[Any]):
-    """The elements of a JSON array parameter as a subquery, of the type `element_type`."""
+class _InJsonList(ColumnElement[bool]):
+    """`column [NOT] IN` the elements of a JSON array parameter (see `in_json_list`)."""
 
-    __visit_name__ = "json_list_values"
+    __visit_name__ = "in_json_list"
     inherit_cache = True
     # SQLAlchemy's own spelling of what makes up the cache key (a list, as it declares it).
-    _traverse_internals = [("values", InternalTraversal.dp_clauseelement),  # noqa: RUF012
-                           ("element_type", InternalTraversal.dp_type)]
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),  # noqa: RUF012
+                           ("values", InternalTraversal.dp_clauseelement),
+                           ("negated", InternalTraversal.dp_boolean)]
+    type = Boolean()
+    # A predicate as it stands: no "= 1" added where the database has no boolean type.
+    _is_implicitly_boolean = True
 
-    def __init__(self, values: BindParameter[Any], element_type: TypeEngine[Any]) -> None:
+    def __init__(self, column: ColumnElement[Any], values: BindParameter[Any],
+                 negated: bool) -> None:
+        self.column = column
         self.values = values
-        self.element_type = element_type
+        self.negated = negated
 
 
 def in_json_list(column: ColumnElement[Any] | QueryableAttribute[Any], name: str, *,
@@ -302,24 +308,26 @@ def in_json_list(column: ColumnElement[Any] | QueryableAttribute[Any], name: str
     bound parameters either."""
     if isinstance(column, QueryableAttribute):
         column = column.expression
-    values = _JsonListValues(bindparam(name, type_=JsonList()), column.type)
-    return column.op("NOT IN" if negated else "IN", is_comparison=True)(values)
+    return _InJsonList(column, bindparam(name, type_=JsonList()), negated)
 
 
-@compiles(_JsonListValues, "sqlite")
-def _json_list_values_sqlite(element: _JsonListValues, compiler: SQLCompiler,
-                             **kw: Any) -> str:
-    return f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+@compiles(_InJsonList, "sqlite")
+def _in_json_list_sqlite(element: _InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
+    operator = "NOT IN" if element.negated else "IN"
+    return (f"{compiler.process(element.column, **kw)} {operator} "
+            f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))")
 
 
-@compiles(_JsonListValues, "postgresql")
-def _json_list_values_postgresql(element: _JsonListValues, compiler: SQLCompiler,
-                                 **kw: Any) -> str:
-    # The elements come out as text: cast back to the column's own type, so the index on it
-    # serves the lookup.
-    element_type = compiler.dialect.type_compiler_instance.process(element.element_type)
-    return (f"(SELECT CAST(value AS {element_type}) FROM jsonb_array_elements_text("
-            f"CAST({compiler.process(element.values, **kw)} AS JSONB)))")
+@compiles(_InJsonList, "postgresql")
+def _in_json_list_postgresql(element: _InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
+    # An array, not IN (subquery): PostgreSQL plans an IN over a set-returning function as a
+    # hash join over the whole table, but `= ANY(array)` as a lookup in the column's index.
+    # The elements come out as text, cast back to the column's own type.
+    element_type = compiler.dialect.type_compiler_instance.process(element.column.type)
+    operator = "<> ALL" if element.negated else "= ANY"
+    return (f"{compiler.process(element.column, **kw)} {operator} (ARRAY("
+            f"SELECT CAST(value AS {element_type}) FROM jsonb_array_elements_text("
+            f"CAST({compiler.process(element.values, **kw)} AS JSONB))))")
 
 
 def json_moment(dialect_name: str) -> Callable[[datetime], str]:
