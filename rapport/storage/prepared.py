@@ -407,14 +407,17 @@ class JsonRowsInsert:
     def _json(self, rows: Iterable[Sequence[Any]], dialect_name: str) -> str:
         if self._moments:
             moment = json_moment(dialect_name)
-            seen: dict[datetime, str] = {}  # rows of one event share its moments
+            # Rows of one event share its moment objects: each is formatted once, looked up by
+            # identity (hashing an aware datetime asks its zone for the offset, which costs
+            # about as much as formatting it). The rows hold the objects until the end.
+            seen: dict[int, str] = {}
 
             def text_of(value: datetime | None) -> str | None:
                 if value is None:
                     return None
-                found = seen.get(value)
+                found = seen.get(id(value))
                 if found is None:
-                    found = seen[value] = moment(value)
+                    found = seen[id(value)] = moment(value)
                 return found
 
             converted = []
