@@ -1,7 +1,7 @@
 """The people met who are not contacts, written by one statement with a JSON parameter
-(`capture._UPSERT_MET_SQL`): the same rows, times and names as the column-by-column upsert it
-replaced, on every backend, through names with quotes and any script, conflicts and rows that
-did not change."""
+(`capture._UPSERT_MET`, a `JsonRowsInsert`): the same rows, times and names as the
+column-by-column upsert it replaced, on every backend, through names with quotes and any
+script, conflicts and rows that did not change."""
 
 from __future__ import annotations
 
