@@ -38,8 +38,8 @@ from rapport.scheduler.messenger import (
 from rapport.scheduler.planning import NudgePlanner
 from rapport.storage import queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
-from rapport.storage.prepared import Prepared, PreparedMany
-from rapport.storage.types import UTCDateTime, in_ids
+from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
+from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ _CANDIDATES = Prepared(_DELIVERABLE)
 # PostgreSQL: replicas skip each other's rows instead of waiting for them.
 _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked=True))
 # The whole batch in one statement: one round trip on PostgreSQL.
-_CLAIM = Prepared(update(Nudge).where(in_ids(Nudge.id, "b_ids")).values(
+_CLAIM = Prepared(update(Nudge).where(in_json_list(Nudge.id, "b_ids")).values(
     status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
     deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
 _MARK_SENT = PreparedMany(

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage.models import Contact, ImportantDate, Note, Nudge, NudgeStatus, User
-from rapport.storage.types import UTCDateTime, in_ids
+from rapport.storage.prepared import in_json_list
+from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
 IMPORTANT_DATE_LEAD_DAYS = 3
@@ -125,7 +126,7 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     key, later = _cadence_sql(session)
     # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
     batch = {"b_ids": ids}
-    ran_out = and_(in_ids(Contact.id, "b_ids"), Contact.cadence_days > 0,
+    ran_out = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
                    func.coalesce(Contact.cadence_months, 0) == 0,
                    Contact.next_due_at.is_not(None), Contact.next_due_at <= now)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
@@ -144,7 +145,7 @@ def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int
     retry_at = literal(now + CADENCE_RETRY, UTCDateTime())
     greatest = func.greatest if _is_postgresql(session) else func.max
     session.connection().execute(
-        update(Contact).where(in_ids(Contact.id, "b_ids"),
+        update(Contact).where(in_json_list(Contact.id, "b_ids"),
                               func.coalesce(Contact.cadence_months, 0) == 0).values(plan_at=case(
             (ran_out, greatest(later, retry_at)),
             (Contact.next_due_at > now, Contact.next_due_at),
@@ -159,7 +160,7 @@ def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
     rows = session.execute(
         select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
                Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
-        .where(in_ids(Contact.id, "b_ids"), Contact.cadence_months > 0),
+        .where(in_json_list(Contact.id, "b_ids"), Contact.cadence_months > 0),
         {"b_ids": list(ids)}).all()
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
@@ -194,14 +195,14 @@ def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, i
     source = select(Note.workspace_id, Note.user_id, Note.contact_id, Note.id,
                     literal("follow_up"), key, Note.plan_at, Note.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
-                    literal(now, UTCDateTime())).where(in_ids(Note.id, "b_ids"))
+                    literal(now, UTCDateTime())).where(in_json_list(Note.id, "b_ids"))
     insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
     created = len(session.connection().execute(
         insert(Nudge).from_select(columns, source)
         .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
         .returning(Nudge.id), {"b_ids": ids}).all())
     # Once planned, a follow-up is done: its nudge carries it from here.
-    session.connection().execute(update(Note).where(in_ids(Note.id, "b_ids"))
+    session.connection().execute(update(Note).where(in_json_list(Note.id, "b_ids"))
                                  .values(plan_at=None), {"b_ids": ids})
     return created, len(ids)
 

@@ -13,24 +13,35 @@ asyncpg's server-side prepared statements per connection); the driver's errors c
 SQLAlchemy's, a lost connection invalidated as SQLAlchemy would. Elsewhere (aiosqlite in
 memory) it runs through the Core connection, which skips only the building and the ORM
 layer. A `PreparedMany` hands many rows to the driver's executemany.
+`in_json_list` is an IN list a prepared statement can hold: its values as one JSON array.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Executable
+from sqlalchemy import Boolean, Executable, Table, Text, TextClause, bindparam, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.selectable import TextualSelect
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator
+
+from rapport.storage.types import UTCDateTime
 
 _Processor = Callable[[Any], Any] | None
 
@@ -312,3 +323,182 @@ class PreparedMany:
             return
         with _as_sqlalchemy_errors(prepared.sql, attached):
             attached.connection.executemany(prepared.sql, params)
+
+
+class JsonList(TypeDecorator[Iterable[Any]]):
+    """Values (ids, strings) bound as the text of one JSON array."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Iterable[Any] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+
+
+class _InJsonList(ColumnElement[bool]):
+    """`column [NOT] IN` the elements of a JSON array parameter (see `in_json_list`)."""
+
+    __visit_name__ = "in_json_list"
+    inherit_cache = True
+    # SQLAlchemy's own spelling of what makes up the cache key (a list, as it declares it).
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),  # noqa: RUF012
+                           ("values", InternalTraversal.dp_clauseelement),
+                           ("negated", InternalTraversal.dp_boolean)]
+    type = Boolean()
+    # A predicate as it stands: no "= 1" added where the database has no boolean type.
+    _is_implicitly_boolean = True
+
+    def __init__(self, column: ColumnElement[Any], values: BindParameter[Any],
+                 negated: bool) -> None:
+        self.column = column
+        self.values = values
+        self.negated = negated
+
+
+def in_json_list(column: ColumnElement[Any] | QueryableAttribute[Any], name: str, *,
+                 negated: bool = False) -> ColumnElement[bool]:
+    """`column IN` (or `NOT IN`) the values of the list given as parameter `name`.
+
+    An expanding IN is rendered anew at each execution, one placeholder per value, which a
+    `Prepared` statement cannot hold and which costs SQLAlchemy more than SQLite's lookup of
+    the values; this is one fixed statement whatever the list's length, with no limit on
+    bound parameters either."""
+    if isinstance(column, QueryableAttribute):
+        column = column.expression
+    return _InJsonList(column, bindparam(name, type_=JsonList()), negated)
+
+
+@compiles(_InJsonList, "sqlite")
+def _in_json_list_sqlite(element: _InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
+    operator = "NOT IN" if element.negated else "IN"
+    return (f"{compiler.process(element.column, **kw)} {operator} "
+            f"(SELECT value FROM json_each({compiler.process(element.values, **kw)}))")
+
+
+@compiles(_InJsonList, "postgresql")
+def _in_json_list_postgresql(element: _InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
+    # An array, not IN (subquery): PostgreSQL plans an IN over a set-returning function as a
+    # hash join over the whole table, but `= ANY(array)` as a lookup in the column's index.
+    # The elements come out as text, cast back to the column's own type.
+    element_type = compiler.dialect.type_compiler_instance.process(element.column.type)
+    operator = "<> ALL" if element.negated else "= ANY"
+    return (f"{compiler.process(element.column, **kw)} {operator} (ARRAY("
+            f"SELECT CAST(value AS {element_type}) FROM jsonb_array_elements_text("
+            f"CAST({compiler.process(element.values, **kw)} AS JSONB))))")
+
+
+def json_moment(dialect_name: str) -> Callable[[datetime], str]:
+    """A moment as text in a JSON parameter: on SQLite the very text `UTCDateTime` binds
+    (moments are compared and sorted as text there), elsewhere ISO 8601 with its offset."""
+    if dialect_name == "sqlite":
+        bind = UTCDateTime().bind_processor(sqlite.dialect())
+        assert bind is not None
+        return bind
+    return datetime.isoformat
+
+
+class JsonRowsInsert:
+    """An INSERT of many rows in one statement, the rows one JSON array parameter: for the
+    writes a calendar sync makes by the dozen, where binding each value (`PreparedMany`, or
+    SQLAlchemy's many-values INSERT for RETURNING) cost as much as the database's insert, and
+    on PostgreSQL each row or batch was a round trip.
+
+    `shared` columns take one value for every row (keyword arguments); `per_row` columns come
+    from each row's tuple, in that order, moments included (converted as their columns would
+    bind them). `tail` follows the SELECT: ON CONFLICT and RETURNING clauses, spelled alike on
+    SQLite and PostgreSQL; `returning` names the columns it returns, read back through their
+    types."""
+
+    def __init__(self, table: Table, shared: Sequence[str], per_row: Sequence[str], *,
+                 tail: str = "", returning: Sequence[str] = ()) -> None:
+        self.table = table
+        self.shared = tuple(shared)
+        self.per_row = tuple(per_row)
+        self.tail = tail
+        self.returning = tuple(returning)
+        # Python-side defaults are SQLAlchemy's to fill in as it executes; this statement is
+        # text, so every column that has one must be given.
+        unset = [column.name for column in table.columns if column.default is not None
+                 and column.name not in (*self.shared, *self.per_row)]
+        if unset:
+            raise ValueError(f"JSON rows must set {', '.join(unset)} themselves")
+        self._moments = tuple(position for position, name in enumerate(self.per_row)
+                              if isinstance(table.c[name].type, UTCDateTime))
+        self._prepared: dict[str, Prepared] = {}
+
+    def _statement(self, dialect: Dialect) -> Prepared:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            prepared = self._prepared[dialect.name] = Prepared(self._build(dialect))
+        return prepared
+
+    def _build(self, dialect: Dialect) -> TextClause | TextualSelect:
+        columns = self.table.c
+        if dialect.name == "sqlite":
+            values = [f":{name}" for name in self.shared]
+            values += [f"value ->> {position}" for position in range(len(self.per_row))]
+            # SQLite's grammar needs a WHERE between a SELECT's FROM and ON CONFLICT.
+            source = "json_each(:rows) WHERE true"
+        elif dialect.name == "postgresql":
+            type_compiler = dialect.type_compiler_instance
+
+            def sql_type(name: str) -> str:
+                return type_compiler.process(columns[name].type)
+
+            values = [f"CAST(:{name} AS {sql_type(name)})" for name in self.shared]
+            values += [f"CAST(json_row ->> {position} AS {sql_type(name)})"
+                       for position, name in enumerate(self.per_row)]
+            source = "jsonb_array_elements(CAST(:rows AS JSONB)) AS json_rows(json_row)"
+        else:
+            raise ValueError(f"no JSON rows on {dialect.name}")
+        names = ", ".join((*self.shared, *self.per_row))
+        sql = (f"INSERT INTO {self.table.name} ({names}) SELECT {', '.join(values)} "
+               f"FROM {source} {self.tail}")
+        statement = text(sql).bindparams(
+            bindparam("rows", type_=Text()),
+            *(bindparam(name, type_=columns[name].type) for name in self.shared))
+        if self.returning:
+            return statement.columns(*(columns[name] for name in self.returning))
+        return statement
+
+    def _json(self, rows: Iterable[Sequence[Any]], dialect_name: str) -> str:
+        if self._moments:
+            moment = json_moment(dialect_name)
+            # Rows of one event share its moment objects: each is formatted once, looked up by
+            # identity (hashing an aware datetime asks its zone for the offset, which costs
+            # about as much as formatting it). The rows hold the objects until the end.
+            seen: dict[int, str] = {}
+
+            def text_of(value: datetime | None) -> str | None:
+                if value is None:
+                    return None
+                found = seen.get(id(value))
+                if found is None:
+                    found = seen[id(value)] = moment(value)
+                return found
+
+            converted = []
+            for row in rows:
+                values = list(row)
+                for position in self._moments:
+                    values[position] = text_of(values[position])
+                converted.append(values)
+            rows = converted
+        else:
+            rows = list(rows)
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+    def execute(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any) -> int:
+        """Insert the rows; how many rows were written."""
+        dialect = session.get_bind().dialect
+        return self._statement(dialect).execute(
+            session, rows=self._json(rows, dialect.name), **shared)
+
+    def rows(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any
+             ) -> list[tuple[Any, ...]]:
+        """Insert the rows; what `returning` returns for each."""
+        dialect = session.get_bind().dialect
+        return self._statement(dialect).rows(
+            session, rows=self._json(rows, dialect.name), **shared)

@@ -57,8 +57,8 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.prepared import Prepared, PreparedMany
-from rapport.storage.types import UTCDateTime, in_ids
+from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
+from rapport.storage.types import UTCDateTime
 
 
 def _rows(result: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -353,26 +353,29 @@ def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
 
 
 _TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
-# The table, not the class: no ORM bulk bookkeeping for rows nobody loads. RETURNING without
-# `sort_by_parameter_order`: on SQLite that option inserts one row per statement (there is no
-# sentinel column to sort by), so rows are matched back by what identifies them instead.
-_INSERT_TOUCHPOINTS = insert(_TOUCHPOINTS).returning(
-    _TOUCHPOINTS.c.id, _TOUCHPOINTS.c.contact_id, _TOUCHPOINTS.c.happened_at)
+# One statement however many rows, the rows one JSON parameter. RETURNING gives no order to
+# rely on, so rows are matched back by what identifies them.
+_INSERT_TOUCHPOINTS = JsonRowsInsert(
+    _TOUCHPOINTS, shared=("workspace_id", "user_id", "kind", "summary", "source", "created_at"),
+    per_row=("contact_id", "happened_at"), tail="RETURNING id, contact_id, happened_at",
+    returning=("id", "contact_id", "happened_at"))
 
 
-def insert_touchpoints(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert many touchpoints in one statement; their ids in the order of `rows` (each row:
-    workspace_id, user_id, contact_id, happened_at, kind, summary, source, created_at, the
-    same kind, summary and source for all)."""
-    if not rows:
+def insert_touchpoints(session: Session, *, workspace_id: int, user_id: int, kind: str,
+                       summary: str | None, source: str, now: datetime,
+                       meetings: Sequence[tuple[int, datetime]]) -> list[int]:
+    """Insert many touchpoints of one user, of one kind, summary and source, in one
+    statement: (contact_id, happened_at) each. Their ids in the order of `meetings`."""
+    if not meetings:
         return []
     ids: dict[tuple[int, datetime], list[int]] = {}
-    inserted: Any = session.connection().execute(_INSERT_TOUCHPOINTS, list(rows))
-    for touchpoint_id, contact_id, happened_at in inserted:
+    for touchpoint_id, contact_id, happened_at in _INSERT_TOUCHPOINTS.rows(
+            session, meetings, workspace_id=workspace_id, user_id=user_id, kind=kind,
+            summary=summary, source=source, created_at=now):
         ids.setdefault((contact_id, happened_at), []).append(touchpoint_id)
     # Two rows with the same contact and moment are the same conversation twice: which id
     # goes to which does not matter, each gets one.
-    return [ids[(row["contact_id"], row["happened_at"])].pop() for row in rows]
+    return [ids[(contact_id, happened_at)].pop() for contact_id, happened_at in meetings]
 
 
 def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
@@ -412,11 +415,11 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
     return ClockInputs(*row) if row is not None else None
 
 
-# The batch twins below run once per calendar page: built once, with expanding IN lists, so
-# a page pays neither statement construction nor one coerced literal per contact.
-_CLOCK_INPUTS_OF = select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
-                          Contact.created_at, Contact.cadence_months).where(
-    Contact.id.in_(bindparam("contact_ids", expanding=True)))
+# The batch twins below run once per calendar page: prepared, their IN lists one JSON
+# parameter, so a page pays neither statement construction nor a list rendered per call.
+_CLOCK_INPUTS_OF = Prepared(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
+                                   Contact.created_at, Contact.cadence_months).where(
+    in_json_list(Contact.id, "contact_ids")))
 _SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam("b_id")).values(
     last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
     plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
@@ -424,8 +427,7 @@ _SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam
 
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
     """`contact_clock_inputs` for many contacts in one statement."""
-    rows = session.connection().execute(_CLOCK_INPUTS_OF,
-                                        {"contact_ids": list(set(contact_ids))})
+    rows = _CLOCK_INPUTS_OF.rows(session, contact_ids=list(set(contact_ids)))
     return {row[0]: ClockInputs(*row[1:]) for row in rows}
 
 
@@ -631,34 +633,32 @@ def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
     expire_cadence_nudges(session, contact_id, user_id=user_id)
 
 
-# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
-# (expired): one statement for both, built once.
-_CLOSE_CADENCE_NUDGES_OF = update(Nudge).where(
-    Nudge.contact_id.in_(bindparam("b_contacts", expanding=True)),
-    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
-    Nudge.status.in_((NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED))
-).values(
-    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
-                else_=literal(NudgeStatus.EXPIRED.value)),
-    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
-                  else_=Nudge.acted_at))
-
-
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
                             now: datetime) -> None:
-    """`close_cadence_nudges` for many contacts: one statement however many. (The
-    one-contact version stays for the command path: an expanding IN costs more there.)"""
+    """`close_cadence_nudges` for many contacts: one statement however many."""
     wanted = list(set(contact_ids))
     if not wanted:
         return
-    session.connection().execute(_CLOSE_CADENCE_NUDGES_OF,
-                                 {"b_contacts": wanted, "b_user": user_id, "b_now": now})
+    _CLOSE_CADENCE_NUDGES_OF.execute(session, b_contacts=wanted, b_user=user_id, b_now=now)
 
 
 def _any_status(*statuses: NudgeStatus) -> ColumnElement[bool]:
     # Spelled out rather than `in_`: an IN list is rendered at execution, which a prepared
     # statement cannot be.
     return or_(*(Nudge.status == status for status in statuses))
+
+
+# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
+# (expired): one statement for both, prepared.
+_CLOSE_CADENCE_NUDGES_OF = Prepared(update(Nudge).where(
+    in_json_list(Nudge.contact_id, "b_contacts"),
+    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
+    _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
+).values(
+    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                else_=literal(NudgeStatus.EXPIRED.value)),
+    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
+                  else_=Nudge.acted_at)))
 
 
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
@@ -736,7 +736,7 @@ def nudge_item_rows(session: Session, nudge_ids: Iterable[int]) -> list[tuple[An
 
 
 _LATEST = (select(Touchpoint.contact_id, func.max(Touchpoint.happened_at).label("at"))
-           .where(in_ids(Touchpoint.contact_id, "contact_ids"))
+           .where(in_json_list(Touchpoint.contact_id, "contact_ids"))
            .group_by(Touchpoint.contact_id).subquery())
 _LATEST_TOUCHES = Prepared(
     select(Touchpoint.contact_id, Touchpoint.kind, Touchpoint.happened_at, Touchpoint.summary)

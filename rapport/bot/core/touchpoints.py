@@ -65,10 +65,10 @@ def record_touchpoints(session: Session, *, workspace_id: int, user_id: int,
     logs): the same rows and clocks, in five statements however many. Ids in order."""
     if not meetings:
         return []
-    ids = queries.insert_touchpoints(session, [
-        {"workspace_id": workspace_id, "user_id": user_id, "contact_id": met.contact_id,
-         "happened_at": met.happened_at, "kind": kind[:MAX_KIND_CHARS], "summary": None,
-         "source": source, "created_at": now} for met in meetings])
+    ids = queries.insert_touchpoints(
+        session, workspace_id=workspace_id, user_id=user_id, kind=kind[:MAX_KIND_CHARS],
+        summary=None, source=source, now=now,
+        meetings=[(met.contact_id, met.happened_at) for met in meetings])
     newest: dict[int, datetime] = {}
     for met in meetings:
         seen = newest.get(met.contact_id)

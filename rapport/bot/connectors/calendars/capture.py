@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,12 +38,12 @@ from rapport.storage.models import (
     MetAttendee,
     Touchpoint,
 )
-from rapport.storage.prepared import PreparedMany
+from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
-# At most this many values in one expanding IN list (SQLite and asyncpg allow 32,766 bound
-# parameters per statement); longer lists take the way round that needs none.
+# At most this many contacts' addresses are sent to ask which people met became contacts;
+# more take the way round (the few addresses met, matched here), which costs less then.
 MAX_BOUND_IDS = 5000
 
 
@@ -75,70 +75,114 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+_MET: Table = MetAttendee.__table__  # type: ignore[assignment]
+_EVENTS: Table = CapturedEvent.__table__  # type: ignore[assignment]
+# The people met on a page (about 125 rows on a first sync) and its new events, each in one
+# statement with the rows as one JSON parameter: binding them value by value cost as much as
+# SQLite's insert itself, and on PostgreSQL each row or batch of rows was a round trip. A row
+# of people met held already keeps its id and takes the page's times and name.
+_UPSERT_MET = JsonRowsInsert(
+    _MET, shared=("connection_id", "workspace_id", "user_id"),
+    per_row=("event_id", "series_id", "email", "display_name", "start_at", "end_at"),
+    tail="ON CONFLICT (connection_id, event_id, email) DO UPDATE SET "
+         "start_at = excluded.start_at, end_at = excluded.end_at, "
+         "display_name = excluded.display_name")
+# Another replica may have inserted the same instance a moment ago: theirs stays (RETURNING
+# names only the rows inserted here).
+_INSERT_EVENTS = JsonRowsInsert(
+    _EVENTS, shared=("connection_id", "workspace_id", "user_id", "updated_at"),
+    per_row=("event_id", "series_id", "instance_start", "start_at", "end_at"),
+    tail="ON CONFLICT (connection_id, event_id) DO NOTHING RETURNING event_id, id",
+    returning=("event_id", "id"))
+
+
+class _Held(NamedTuple):
+    """A captured event as a page finds it."""
+
+    id: int
+    event_id: str
+    start_at: datetime
+    end_at: datetime
+
+
+class _HeldAttendee(NamedTuple):
+    id: int
+    captured_event_id: int
+    contact_id: int
+    touchpoint_id: int | None
+    logged_at: datetime | None
+
+
+class _MetRow(NamedTuple):
+    id: int
+    event_id: str
+    series_id: str | None
+    email: str
+    start_at: datetime
+    end_at: datetime
+
+
+class _Pending(NamedTuple):
+    """An attendee row of an ended meeting not logged yet."""
+
+    id: int
+    contact_id: int
+    start_at: datetime
+
+
 # Statements built once per dialect and reused: building one costs more than running it on
 # SQLite (argument coercion, one literal per element of an IN list), and a sync runs the same
-# dozen statements for every page. IN lists are expanding bind parameters, so one statement
-# (and one cached compilation) serves every list length.
+# dozen statements for every page. The ones a page runs are `Prepared` (on SQLite: compiled
+# once, run on the driver); their IN lists are one JSON array parameter (`in_json_list`), so
+# one statement serves every list length.
 @cache
 def _statements(dialect: str) -> SimpleNamespace:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     e, a, m, c = CapturedEvent, CapturedAttendee, MetAttendee, CalendarConnection
-    met_upsert = insert(m)
     return SimpleNamespace(
-        contacts=select(Contact.id, Contact.email).where(
-            Contact.user_id == bindparam("user_id"), Contact.email.is_not(None)),
-        events_of=select(e.id, e.event_id, e.start_at, e.end_at).where(
+        contacts=Prepared(select(Contact.id, Contact.email).where(
+            Contact.user_id == bindparam("user_id"), Contact.email.is_not(None))),
+        events_of=Prepared(select(e.id, e.event_id, e.start_at, e.end_at).where(
             e.connection_id == bindparam("connection_id"),
-            e.event_id.in_(bindparam("event_ids", expanding=True))),
-        ids_of=select(e.event_id, e.id).where(
+            in_json_list(e.event_id, "event_ids"))),
+        ids_of=Prepared(select(e.event_id, e.id).where(
             e.connection_id == bindparam("connection_id"),
-            e.event_id.in_(bindparam("event_ids", expanding=True))),
-        insert_events=insert(e).on_conflict_do_nothing(
-            index_elements=[e.connection_id, e.event_id]).returning(e.event_id, e.id),
-        insert_events_quietly=insert(e).on_conflict_do_nothing(
-            index_elements=[e.connection_id, e.event_id]),
+            in_json_list(e.event_id, "event_ids"))),
         move_events=update(e).where(e.id == bindparam("b_id")).values(
             start_at=bindparam("b_start"), end_at=bindparam("b_end"),
             updated_at=bindparam("b_now")),
-        attendees_of=select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
-                            a.logged_at).where(
-            a.captured_event_id.in_(bindparam("captured_ids", expanding=True))),
+        attendees_of=Prepared(select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
+                                     a.logged_at).where(
+            in_json_list(a.captured_event_id, "captured_ids"))),
         insert_attendees=PreparedMany(insert(a).on_conflict_do_nothing(
             index_elements=[a.captured_event_id, a.contact_id]),
             ("captured_event_id", "contact_id")),
-        met_of_events=select(m.id, m.event_id, m.email, m.display_name, m.start_at,
-                             m.end_at).where(
-            m.connection_id == bindparam("connection_id"),
-            m.event_id.in_(bindparam("event_ids", expanding=True))),
-        upsert_met=PreparedMany(met_upsert.on_conflict_do_update(
-            index_elements=[m.connection_id, m.event_id, m.email],
-            set_={"start_at": met_upsert.excluded.start_at,
-                  "end_at": met_upsert.excluded.end_at,
-                  "display_name": met_upsert.excluded.display_name}),
-            ("connection_id", "workspace_id", "user_id", "event_id", "series_id", "email",
-             "display_name", "start_at", "end_at")),
-        delete_met=delete(m).where(m.id.in_(bindparam("ids", expanding=True))),
+        met_of_events=Prepared(select(m.id, m.event_id, m.email, m.display_name, m.start_at,
+                                      m.end_at).where(
+            m.connection_id == bindparam("connection_id"), in_json_list(m.event_id, "event_ids"))),
+        delete_met=Prepared(delete(m).where(in_json_list(m.id, "ids"))),
         met_emails=select(m.email).distinct().where(
             m.connection_id == bindparam("connection_id")),
-        met_with=select(m.id, m.event_id, m.series_id, m.email, m.start_at, m.end_at).where(
-            m.connection_id == bindparam("connection_id"),
-            m.email.in_(bindparam("emails", expanding=True))),
-        set_account_email=update(c).where(c.id == bindparam("connection_id")).values(
-            account_email=bindparam("email")),
-        delete_met_email=delete(m).where(m.connection_id == bindparam("connection_id"),
-                                         m.email == bindparam("email")),
+        met_with=Prepared(select(m.id, m.event_id, m.series_id, m.email, m.start_at,
+                                 m.end_at).where(
+            m.connection_id == bindparam("connection_id"), in_json_list(m.email, "emails"))),
+        set_account_email=Prepared(update(c).where(c.id == bindparam("connection_id")).values(
+            account_email=bindparam("email"))),
+        delete_met_email=Prepared(delete(m).where(m.connection_id == bindparam("connection_id"),
+                                                  m.email == bindparam("email"))),
         # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
         # syncing the same connection at the same moment waits here for our commit, then
         # finds the rows logged and leaves them.
-        pending=select(a.id, a.contact_id, e.start_at)
-        .join(e, e.id == a.captured_event_id)
-        .where(e.connection_id == bindparam("connection_id"), e.end_at <= bindparam("now"),
-               a.logged_at.is_(None))
-        .order_by(e.start_at, a.id).with_for_update(of=a),
-        typed=select(Touchpoint.contact_id, Touchpoint.happened_at).where(
-            Touchpoint.contact_id.in_(bindparam("contact_ids", expanding=True)),
-            Touchpoint.source != SOURCE, Touchpoint.happened_at >= bindparam("first"),
-            Touchpoint.happened_at <= bindparam("last")),
+        pending=Prepared(select(a.id, a.contact_id, e.start_at)
+                         .join(e, e.id == a.captured_event_id)
+                         .where(e.connection_id == bindparam("connection_id"),
+                                e.end_at <= bindparam("now"), a.logged_at.is_(None))
+                         .order_by(e.start_at, a.id).with_for_update(of=a)),
+        typed=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+            in_json_list(Touchpoint.contact_id, "contact_ids"),
+            Touchpoint.source != bindparam("source"),
+            Touchpoint.happened_at >= bindparam("first"),
+            Touchpoint.happened_at <= bindparam("last"))),
         logged=PreparedMany(update(a).where(a.id == bindparam("b_id")).values(
             logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
             ("b_id", "b_now", "b_touchpoint")),
@@ -157,9 +201,8 @@ class Known:
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
     """The user's contacts by lower-cased email (two contacts may share one)."""
     by_email: dict[str, list[int]] = defaultdict(list)
-    rows: Any = session.connection().execute(_statements(_dialect(session)).contacts,
-                                             {"user_id": user_id})
-    for contact_id, email in rows:
+    for contact_id, email in _statements(_dialect(session)).contacts.rows(session,
+                                                                          user_id=user_id):
         if email and email.strip():
             by_email[email.strip().lower()].append(contact_id)
     return dict(by_email)
@@ -170,13 +213,12 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     """Bring captured events in line with one page of provider changes."""
     stats = CaptureStats(events=len(events))
     q = _statements(_dialect(session))
-    db: Any = session.connection()  # rows of prebuilt statements: typed by hand
     contacts = known.contacts
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
     _track_met(session, ref, latest, known)
-    existing = {row.event_id: row for row in db.execute(
-        q.events_of, {"connection_id": ref.connection_id, "event_ids": list(latest)})}
+    existing = {row.event_id: row for row in map(_Held._make, q.events_of.rows(
+        session, connection_id=ref.connection_id, event_ids=list(latest)))}
     wanted: dict[str, set[int]] = {}
     gone: list[int] = []
     for event in latest.values():
@@ -203,9 +245,10 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     # Only events held before this page can have attendee rows (and one another replica
     # inserted a moment ago): a freshly inserted event has none yet.
     older = [ids[key] for key in wanted if key not in ids.fresh]
-    held: dict[int, list[Any]] = defaultdict(list)
+    held: dict[int, list[_HeldAttendee]] = defaultdict(list)
     if older:
-        for attendee in db.execute(q.attendees_of, {"captured_ids": older}):
+        for attendee in map(_HeldAttendee._make,
+                            q.attendees_of.rows(session, captured_ids=older)):
             held[attendee.captured_event_id].append(attendee)
     new: list[dict[str, Any]] = []
     for event_id, met in wanted.items():
@@ -239,7 +282,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
     q = _statements(_dialect(session))
     db: Any = session.connection()
     ids = _Ids()
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
     for event in events:
         row = existing.get(event.event_id)
@@ -248,24 +291,22 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
         if event.start is None or event.end is None:
             continue  # no longer a timed meeting: its attendees are dropped, the row stays
         if row is None:
-            new_rows.append(dict(
-                connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-                user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
-                instance_start=event.instance_start, start_at=event.start, end_at=event.end,
-                updated_at=now))
+            new_rows.append((event.event_id, event.series_id, event.instance_start,
+                             event.start, event.end))
         elif row.start_at != event.start or row.end_at != event.end:
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
                             "b_now": now})
     if new_rows:
-        # Another replica may have inserted the same instance a moment ago: keep theirs
-        # (RETURNING names only the rows inserted here; theirs are read after).
-        for event_id, captured_id in db.execute(q.insert_events, new_rows):
+        # Rows another replica inserted a moment ago are read after.
+        for event_id, captured_id in _INSERT_EVENTS.rows(
+                session, new_rows, connection_id=ref.connection_id,
+                workspace_id=ref.workspace_id, user_id=ref.user_id, updated_at=now):
             ids[event_id] = captured_id
             ids.fresh.add(event_id)
-        missing = [row["event_id"] for row in new_rows if row["event_id"] not in ids]
+        missing = [row[0] for row in new_rows if row[0] not in ids]
         if missing:
-            ids.update({event_id: captured_id for event_id, captured_id in db.execute(
-                q.ids_of, {"connection_id": ref.connection_id, "event_ids": missing})})
+            ids.update(q.ids_of.rows(session, connection_id=ref.connection_id,
+                                     event_ids=missing))
     if changed:
         db.execute(q.move_events, changed)
     return ids
@@ -314,10 +355,10 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     event key and times only, for the offer to add them (none for declined, cancelled,
     all-day or untimed events)."""
     q = _statements(_dialect(session))
-    db: Any = session.connection()
     contacts = known.contacts
     own = _account_email(session, ref, latest.values(), known)
-    wanted: dict[tuple[str, str], dict[str, Any]] = {}
+    # (event id, email) -> (event, display name): what the page says should be held.
+    wanted: dict[tuple[str, str], tuple[CalendarEvent, str | None]] = {}
     for event in latest.values():
         if not event.attended or event.start is None or event.end is None:
             continue
@@ -325,20 +366,15 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
             if attendee.email in contacts or attendee.email == own \
                     or len(attendee.email) > 320:
                 continue
-            wanted[(event.event_id, attendee.email)] = dict(
-                connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-                user_id=ref.user_id, event_id=event.event_id, series_id=event.series_id,
-                email=attendee.email, display_name=attendee.name, start_at=event.start,
-                end_at=event.end)
+            wanted[(event.event_id, attendee.email)] = (event, attendee.name)
     stale: list[int] = []
-    for row in db.execute(q.met_of_events, {"connection_id": ref.connection_id,
-                                            "event_ids": list(latest)}):
-        want = wanted.get((row.event_id, row.email))
+    for met_id, event_id, email, name, start_at, end_at in q.met_of_events.rows(
+            session, connection_id=ref.connection_id, event_ids=list(latest)):
+        want = wanted.get((event_id, email))
         if want is None:
-            stale.append(row.id)
-        elif want["start_at"] == row.start_at and want["end_at"] == row.end_at and \
-                want["display_name"] == row.display_name:
-            del wanted[(row.event_id, row.email)]  # held as it is: nothing to write
+            stale.append(met_id)
+        elif want[0].start == start_at and want[0].end == end_at and want[1] == name:
+            del wanted[(event_id, email)]  # held as it is: nothing to write
     series_gone = [event.event_id for event in latest.values()
                    if event.removed and event.series_id is None]
     if series_gone:
@@ -346,9 +382,13 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
             MetAttendee.connection_id == ref.connection_id,
             MetAttendee.series_id.in_(series_gone))))
     if stale:
-        db.execute(q.delete_met, {"ids": stale})
+        q.delete_met.execute(session, ids=stale)
     if wanted:
-        q.upsert_met.executemany(session, list(wanted.values()))
+        _UPSERT_MET.execute(
+            session, [(event_id, event.series_id, email, name, event.start, event.end)
+                      for (event_id, email), (event, name) in wanted.items()],
+            connection_id=ref.connection_id, workspace_id=ref.workspace_id,
+            user_id=ref.user_id)
 
 
 def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
@@ -361,10 +401,8 @@ def _account_email(session: Session, ref: ConnectionRef, events: Iterable[Calend
                    if a.is_self and len(a.email) <= 320), None)
     if marked is not None:
         q = _statements(_dialect(session))
-        db: Any = session.connection()
-        params = {"connection_id": ref.connection_id, "email": marked}
-        db.execute(q.set_account_email, params)
-        db.execute(q.delete_met_email, params)
+        q.set_account_email.execute(session, connection_id=ref.connection_id, email=marked)
+        q.delete_met_email.execute(session, connection_id=ref.connection_id, email=marked)
         known.account_email = marked
     return marked
 
@@ -389,23 +427,24 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
         known = [email for email in emails if email in contacts]
     if not known:
         return 0
-    rows = db.execute(q.met_with, {"connection_id": ref.connection_id,
-                                   "emails": known}).all()
+    rows = [_MetRow._make(row) for row in q.met_with.rows(
+        session, connection_id=ref.connection_id, emails=known)]
     if not rows:
         return 0
     events = {row.event_id: row for row in rows}
-    db.execute(q.insert_events_quietly,
-               [dict(connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-                     user_id=ref.user_id, event_id=row.event_id, series_id=row.series_id,
-                     instance_start=None, start_at=row.start_at, end_at=row.end_at,
-                     updated_at=now)
-                for row in events.values()])
-    ids: dict[str, int] = {event_id: captured_id for event_id, captured_id in db.execute(
-        q.ids_of, {"connection_id": ref.connection_id, "event_ids": list(events)})}
+    ids: dict[str, int] = dict(_INSERT_EVENTS.rows(
+        session, [(row.event_id, row.series_id, None, row.start_at, row.end_at)
+                  for row in events.values()],
+        connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
+        updated_at=now))
+    # Events held already (captured before the person became a contact) kept their rows.
+    held = [event_id for event_id in events if event_id not in ids]
+    if held:
+        ids.update(q.ids_of.rows(session, connection_id=ref.connection_id, event_ids=held))
     q.insert_attendees.executemany(
         session, [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
                   for row in rows for contact_id in contacts[row.email]])
-    db.execute(q.delete_met, {"ids": [row.id for row in rows]})
+    q.delete_met.execute(session, ids=[row.id for row in rows])
     return len(events)
 
 
@@ -428,42 +467,38 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
                   end: datetime | None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
     longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
-    # The seen ids go to the database when there are not too many for one statement, so
-    # only what is gone comes back (after a first sync: nothing).
-    filtered = len(seen) <= MAX_BOUND_IDS
-    q = _window_statements(end is not None, filtered)
-    db: Any = session.connection()
-    params = {"connection_id": connection_id, "start": start, "end": end,
-              "seen": list(seen) if filtered else None}
-    stale = [row.id for row in db.execute(q.events, params) if row.event_id not in seen]
-    gone = [row.id for row in db.execute(q.met, params) if row.event_id not in seen]
+    # The seen ids go to the database, so only what is gone comes back (after a first sync:
+    # nothing).
+    q = _window_statements(end is not None)
+    params = {"connection_id": connection_id, "start": start, "end": end, "seen": list(seen)}
+    stale = [row[0] for row in q.events.rows(session, **params)]
+    gone = [row[0] for row in q.met.rows(session, **params)]
     if gone:
-        db.execute(_statements(_dialect(session)).delete_met, {"ids": gone})
+        _statements(_dialect(session)).delete_met.execute(session, ids=gone)
     return forget_events(session, stale)
 
 
 @cache
-def _window_statements(bounded: bool, filtered: bool) -> SimpleNamespace:
+def _window_statements(bounded: bool) -> SimpleNamespace:
     e, m = CapturedEvent, MetAttendee
-    events = select(e.id, e.event_id).where(e.connection_id == bindparam("connection_id"),
-                                            e.end_at > bindparam("start"))
-    met = select(m.id, m.event_id).where(m.connection_id == bindparam("connection_id"),
-                                         m.end_at > bindparam("start"))
+    events = select(e.id).where(e.connection_id == bindparam("connection_id"),
+                                e.end_at > bindparam("start"),
+                                in_json_list(e.event_id, "seen", negated=True))
+    met = select(m.id).where(m.connection_id == bindparam("connection_id"),
+                             m.end_at > bindparam("start"),
+                             in_json_list(m.event_id, "seen", negated=True))
     if bounded:
         events = events.where(e.start_at < bindparam("end"))
         met = met.where(m.start_at < bindparam("end"))
-    if filtered:
-        events = events.where(e.event_id.not_in(bindparam("seen", expanding=True)))
-        met = met.where(m.event_id.not_in(bindparam("seen", expanding=True)))
-    return SimpleNamespace(events=events, met=met)
+    return SimpleNamespace(events=Prepared(events), met=Prepared(met))
 
 
 def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     """Log a `meeting` touchpoint for every contact met in an event that has ended and was
     not logged yet. Returns how many touchpoints were written."""
     q = _statements(_dialect(session))
-    db: Any = session.connection()
-    rows = db.execute(q.pending, {"connection_id": ref.connection_id, "now": now}).all()
+    rows = [_Pending._make(row) for row in q.pending.rows(
+        session, connection_id=ref.connection_id, now=now)]
     if not rows:
         return 0
     typed = _typed_days(session, ref, rows)
@@ -482,13 +517,14 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     return len(links)
 
 
-def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[Any]
+def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
                 ) -> set[tuple[int, Any]]:
     """(contact, local day) pairs on which the person logged a touchpoint themselves."""
     if not rows:
         return set()
     first = min(row.start_at for row in rows) - timedelta(days=1)
     last = max(row.start_at for row in rows) + timedelta(days=1)
-    typed: Any = session.connection().execute(_statements(_dialect(session)).typed, {
-        "contact_ids": list({row.contact_id for row in rows}), "first": first, "last": last})
+    typed = _statements(_dialect(session)).typed.rows(
+        session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
+        first=first, last=last)
     return {(contact_id, planner.local_date(at, ref.tz)) for contact_id, at in typed}

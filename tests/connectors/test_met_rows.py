@@ -1,0 +1,127 @@
+"""The people met who are not contacts, written by one statement with a JSON parameter
+(`capture._UPSERT_MET`, a `JsonRowsInsert`): the same rows, times and names as the
+column-by-column upsert it replaced, on every backend, through names with quotes and any
+script, conflicts and rows that did not change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import String, cast, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
+
+from rapport.bot.connectors.calendars import capture
+from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
+from rapport.storage import db
+from rapport.storage.models import CalendarConnection, MetAttendee, User, Workspace
+from rapport.storage.uow import Database
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TOKYO = timezone(timedelta(hours=9))
+ME = Attendee("me@example.com", declined=False, is_self=True)
+QUOTED = Attendee("o'brien@example.com", declined=False, is_self=False,
+                  name='Seán O\'Brien "Jr" \\ ; DROP TABLE met_attendees; --')
+UNICODE = Attendee("zoë@例え.jp", declined=False, is_self=False, name="佐藤 ゾーイ 🙂")
+NAMELESS = Attendee("plain@example.com", declined=False, is_self=False)
+
+
+def _event(event_id: str, start: datetime, *attendees: Attendee,
+           series_id: str | None = None) -> CalendarEvent:
+    return CalendarEvent(event_id=event_id, series_id=series_id, start=start,
+                         end=start + timedelta(minutes=45, microseconds=123456),
+                         attendees=(ME, *attendees))
+
+
+def _connection(session: Session, key: str) -> capture.ConnectionRef:
+    workspace = session.execute(insert(Workspace).values(
+        platform="console", external_id=key, name=key, ai_enabled=True,
+        disclosure_policy="optional", active=True, created_at=NOW)
+        .returning(Workspace.id)).scalar_one()
+    user = session.execute(insert(User).values(
+        workspace_id=workspace, external_id=key, display_name=key, tz="UTC",
+        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
+        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+        weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
+        .returning(User.id)).scalar_one()
+    connection = session.execute(insert(CalendarConnection).values(
+        workspace_id=workspace, user_id=user, provider="google", status="active",
+        connected_at=NOW, updated_at=NOW).returning(CalendarConnection.id)).scalar_one()
+    return capture.ConnectionRef(connection_id=connection, workspace_id=workspace,
+                                 user_id=user, tz="UTC")
+
+
+def _reference_upsert(session: Session, ref: capture.ConnectionRef,
+                      events: list[CalendarEvent]) -> None:
+    """The upsert as it was written before, row by row through SQLAlchemy's own binding."""
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MetAttendee)
+    statement = statement.on_conflict_do_update(
+        index_elements=[MetAttendee.connection_id, MetAttendee.event_id, MetAttendee.email],
+        set_={"start_at": statement.excluded.start_at, "end_at": statement.excluded.end_at,
+              "display_name": statement.excluded.display_name})
+    session.execute(statement, [dict(
+        connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
+        event_id=event.event_id, series_id=event.series_id, email=attendee.email,
+        display_name=attendee.name, start_at=event.start, end_at=event.end)
+        for event in events for attendee in event.partners()])
+
+
+def _held(session: Session, ref: capture.ConnectionRef) -> list[tuple[Any, ...]]:
+    """The rows of one connection, as stored: on SQLite the moments' very text."""
+    m = MetAttendee
+    return [tuple(row) for row in session.execute(
+        select(m.id, (m.workspace_id == ref.workspace_id).label("same_workspace"),
+               (m.user_id == ref.user_id).label("same_user"),
+               m.event_id, m.series_id, m.email, m.display_name, m.start_at, m.end_at,
+               cast(m.start_at, String).label("start_text"),
+               cast(m.end_at, String).label("end_text"))
+        .where(m.connection_id == ref.connection_id).order_by(m.event_id, m.email))]
+
+
+def _without_ids(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [row[1:] for row in rows]
+
+
+async def test_json_upsert_stores_what_the_row_by_row_upsert_stored(
+        any_engine: AsyncEngine) -> None:
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    first = [_event("e1", monday, QUOTED, UNICODE, NAMELESS),
+             _event("e2", monday.astimezone(TOKYO) + timedelta(days=1), NAMELESS,
+                    series_id="s'1")]
+    # The second page: e1 moved and one name changed (conflicts updated in place), e2 as it
+    # was (nothing to write), e3 new.
+    renamed = Attendee(QUOTED.email, declined=False, is_self=False, name="Seán")
+    second = [_event("e1", monday + timedelta(hours=2), renamed, UNICODE, NAMELESS),
+              first[1], _event("e3", monday + timedelta(days=2), UNICODE)]
+
+    def work(session: Session) -> dict[str, Any]:
+        ours, theirs = _connection(session, "json"), _connection(session, "reference")
+        known = capture.Known(contacts={}, account_email=ME.email)
+        seen: dict[str, Any] = {}
+        for label, page in (("first", first), ("second", second)):
+            capture.apply_events(session, ours, page, known, NOW)
+            _reference_upsert(session, theirs, page)
+            seen[label] = (_held(session, ours), _held(session, theirs))
+        return seen
+
+    seen = await Database(db.session_factory(any_engine)).run(work)
+    for label in ("first", "second"):
+        ours, theirs = seen[label]
+        assert _without_ids(ours) == _without_ids(theirs), label
+    first_rows, _ = seen["first"]
+    second_rows, _ = seen["second"]
+    assert len(first_rows) == 4 and len(second_rows) == 5
+    # Rows held are updated, not replaced: the same ids.
+    assert {row[0] for row in first_rows} <= {row[0] for row in second_rows}
+    by_key = {(row[3], row[5]): row for row in second_rows}
+    assert by_key[("e1", QUOTED.email)][6] == "Seán"
+    assert by_key[("e1", UNICODE.email)][6] == UNICODE.name
+    assert by_key[("e1", NAMELESS.email)][6] is None
+    assert by_key[("e2", NAMELESS.email)][4] == "s'1"
+    assert by_key[("e1", QUOTED.email)][7] == monday + timedelta(hours=2)
+    assert all(row[7].tzinfo is not None and row[8].tzinfo is not None for row in second_rows)
+    first_e1 = {(row[3], row[5]): row for row in first_rows}[("e1", QUOTED.email)]
+    assert first_e1[6] == QUOTED.name
