@@ -16,6 +16,7 @@ from rapport.bot.core.context import Actor
 from rapport.bot.core.drafts import DraftOutcome
 from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
@@ -170,6 +171,6 @@ class DraftEditor:
 def register(platform: SlackPlatform) -> None:
     editor = DraftEditor(platform)
     platform.draft_editor = editor
-    platform.app.view(b.CALLBACK_DRAFT)(editor.on_draft_submit)
-    platform.app.action(b.ACTION_DRAFT_COPY)(editor.on_draft_button)
-    platform.app.action(b.ACTION_DRAFT_DISCARD)(editor.on_draft_button)
+    platform.app.view(b.CALLBACK_DRAFT)(answered_at_ack(editor.on_draft_submit))
+    platform.app.action(b.ACTION_DRAFT_COPY)(answered_at_ack(editor.on_draft_button))
+    platform.app.action(b.ACTION_DRAFT_DISCARD)(answered_at_ack(editor.on_draft_button))

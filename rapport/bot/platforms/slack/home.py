@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
@@ -122,4 +123,4 @@ class HomeTab:
 def register(platform: SlackPlatform) -> None:
     tab = HomeTab(platform)
     platform.home = tab
-    platform.app.event("app_home_opened")(tab.on_home_opened)
+    platform.app.event("app_home_opened")(answered_at_ack(tab.on_home_opened))

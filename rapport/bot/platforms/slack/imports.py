@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.core import importer
 from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
@@ -323,7 +324,7 @@ def register(platform: SlackPlatform) -> SlackImports:
     """Attach the upload and button listeners to the platform's Bolt app."""
     imports = SlackImports(platform)
     app = platform.app
-    app.event({"type": "message", "subtype": "file_share"})(imports.on_file_share)
-    app.action(ACTION_IMPORT_CONFIRM)(imports.on_confirm)
-    app.action(ACTION_IMPORT_CANCEL)(imports.on_cancel)
+    app.event({"type": "message", "subtype": "file_share"})(answered_at_ack(imports.on_file_share))
+    app.action(ACTION_IMPORT_CONFIRM)(answered_at_ack(imports.on_confirm))
+    app.action(ACTION_IMPORT_CANCEL)(answered_at_ack(imports.on_cancel))
     return imports

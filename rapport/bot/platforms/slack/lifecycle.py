@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.install import PLATFORM, set_workspace_active
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
@@ -49,5 +50,5 @@ class Lifecycle:
 
 def register(platform: SlackPlatform) -> None:
     lifecycle = Lifecycle(platform)
-    platform.app.event("app_uninstalled")(lifecycle.on_uninstalled)
-    platform.app.event("tokens_revoked")(lifecycle.on_tokens_revoked)
+    platform.app.event("app_uninstalled")(answered_at_ack(lifecycle.on_uninstalled))
+    platform.app.event("tokens_revoked")(answered_at_ack(lifecycle.on_tokens_revoked))

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.dm_capture import delivered_for_user
 from rapport.bot.platforms.slack.platform import MAX_RESPONSES, SlackPlatform, team_of
 
@@ -84,5 +85,5 @@ def register(platform: SlackPlatform) -> DirectMessages:
     """After every other message listener: Bolt runs the first one that matches."""
     messages = DirectMessages(platform)
     platform.direct_messages = messages
-    platform.app.event("message")(messages.on_message)
+    platform.app.event("message")(answered_at_ack(messages.on_message))
     return messages

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -78,4 +79,4 @@ class NudgeButtons:
 def register(platform: SlackPlatform) -> None:
     platform.app.action(re.compile(
         r"^nudge_(done|snooze_1d|snooze_1w|snooze_pick|draft|dismiss)$"))(
-        NudgeButtons(platform).on_nudge_action)
+        answered_at_ack(NudgeButtons(platform).on_nudge_action))

@@ -19,6 +19,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor
 from rapport.bot.core.views import PersonView, Reply
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ class PersonCard:
 def register(platform: SlackPlatform) -> None:
     card = PersonCard(platform)
     platform.app.action(re.compile(
-        "^(" + "|".join(re.escape(a) for a in b.PERSON_ACTIONS) + ")$"))(card.on_action)
-    platform.app.view(b.CALLBACK_PERSON_LOG)(card.on_form_submit)
-    platform.app.view(b.CALLBACK_PERSON_NOTE)(card.on_form_submit)
+        "^(" + "|".join(re.escape(a) for a in b.PERSON_ACTIONS) + ")$"))(
+        answered_at_ack(card.on_action))
+    platform.app.view(b.CALLBACK_PERSON_LOG)(answered_at_ack(card.on_form_submit))
+    platform.app.view(b.CALLBACK_PERSON_NOTE)(answered_at_ack(card.on_form_submit))

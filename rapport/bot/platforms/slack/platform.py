@@ -241,8 +241,10 @@ def build_platform(runtime: Runtime) -> SlackPlatform:
         single = kwargs["authorize"] = _single_workspace_authorize(client,
                                                                    settings.slack_bot_token)
     # Bolt skips signature checks only for requests that arrive over the Socket Mode socket.
+    # Bolt awaits each listener until its ack (acks.py) instead of polling for the ack.
     app = AsyncApp(signing_secret=settings.slack_signing_secret or "", client=client,
-                   logger=logging.getLogger("slack_bolt"), **kwargs)
+                   logger=logging.getLogger("slack_bolt"), process_before_response=True,
+                   **kwargs)
     platform = SlackPlatform(runtime=runtime, installations=installations, app=app,
                              cache=ProfileCache(), single_authorize=single)
     if installations.oauth:

@@ -12,6 +12,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.dates import valid_zone
 from rapport.bot.core.views import SettingsView
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
 
 
@@ -95,5 +96,5 @@ class SettingsForm:
 
 def register(platform: SlackPlatform) -> None:
     form = SettingsForm(platform)
-    platform.app.action(b.ACTION_OPEN_SETTINGS)(form.on_open_settings)
-    platform.app.view(b.CALLBACK_SETTINGS)(form.on_settings_submit)
+    platform.app.action(b.ACTION_OPEN_SETTINGS)(answered_at_ack(form.on_open_settings))
+    platform.app.view(b.CALLBACK_SETTINGS)(answered_at_ack(form.on_settings_submit))

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
 
 # A view_submission must be answered within 3 s, including a users.info for the author.
@@ -74,5 +75,5 @@ class LogShortcut:
 
 def register(platform: SlackPlatform) -> None:
     shortcut = LogShortcut(platform)
-    platform.app.shortcut(b.CALLBACK_LOG_TOUCHPOINT)(shortcut.on_log_shortcut)
-    platform.app.view(b.CALLBACK_LOG_TOUCHPOINT)(shortcut.on_log_submit)
+    platform.app.shortcut(b.CALLBACK_LOG_TOUCHPOINT)(answered_at_ack(shortcut.on_log_shortcut))
+    platform.app.view(b.CALLBACK_LOG_TOUCHPOINT)(answered_at_ack(shortcut.on_log_submit))

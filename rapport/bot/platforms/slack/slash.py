@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.views import StatsView
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
@@ -83,4 +84,4 @@ class SlashCommand:
 
 
 def register(platform: SlackPlatform) -> None:
-    platform.app.command(b.SLASH_COMMAND)(SlashCommand(platform).on_command)
+    platform.app.command(b.SLASH_COMMAND)(answered_at_ack(SlashCommand(platform).on_command))

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 from rapport.storage import queries
@@ -75,4 +76,4 @@ class SuggestionButtons:
 
 def register(platform: SlackPlatform) -> None:
     platform.app.action(re.compile(r"^suggestion_(accept|keep|silence)$"))(
-        SuggestionButtons(platform).on_action)
+        answered_at_ack(SuggestionButtons(platform).on_action))

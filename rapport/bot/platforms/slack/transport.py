@@ -26,6 +26,7 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from rapport.bot.core.rapport import BUSY
+from rapport.bot.platforms.slack.acks import log_listener_failure
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
 from rapport.bot.platforms.slack.replay import SIGNATURE_MEMORY, ReplayStore
 from rapport.bot.service.payloads import json_too_deep
@@ -129,7 +130,7 @@ async def on_error(error: Exception) -> BoltResponse | None:
         logger.warning("slack request refused", extra={"reason": "malformed payload",
                                                        "error": type(error).__name__})
         return BoltResponse(status=400, body="")
-    logger.error("slack listener failed", extra={"error": type(error).__name__})
+    log_listener_failure(error)
     return None
 
 
