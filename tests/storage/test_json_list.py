@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db
-from rapport.storage.models import Contact, User, Workspace
+from rapport.storage.models import Contact, Workspace
 from rapport.storage.prepared import Prepared, in_json_list
 from rapport.storage.uow import Database
+from tests.storage.people import insert_people
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 EMAILS = ["o'brien@example.com", 'say "hi"@example.com', "zoë@例え.jp", "🙂@example.com",
@@ -29,27 +30,10 @@ BY_EMAIL = Prepared(select(Contact.id).where(in_json_list(Contact.email, "emails
                     .order_by(Contact.id))
 
 
-def _contacts(session: Session) -> tuple[int, list[int]]:
-    workspace = session.execute(insert(Workspace).values(
-        platform="console", external_id="json", name="json", ai_enabled=True,
-        disclosure_policy="optional", active=True, created_at=NOW)
-        .returning(Workspace.id)).scalar_one()
-    user = session.execute(insert(User).values(
-        workspace_id=workspace, external_id="u", display_name="U", tz="UTC",
-        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
-        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-        weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
-        .returning(User.id)).scalar_one()
-    ids = list(session.execute(insert(Contact).returning(Contact.id), [dict(
-        workspace_id=workspace, user_id=user, name=f"Person {n}", name_key=f"person {n}",
-        kind="colleague", email=email, created_at=NOW)
-        for n, email in enumerate(EMAILS)]).scalars())
-    return user, ids
-
-
 async def test_json_list_selects_what_an_expanding_in_selects(any_engine: AsyncEngine) -> None:
     def work(session: Session) -> dict[str, Any]:
-        user, ids = _contacts(session)
+        _workspace, user, ids = insert_people(
+            session, NOW, names=[f"Person {n}" for n in range(len(EMAILS))], emails=EMAILS)
         some = [ids[0], ids[2], ids[4], ids[-1]]
         # Longer than SQLite's and asyncpg's 32,766 bound parameters in one statement.
         many = [*some, *range(10**9, 10**9 + 40_000)]

@@ -13,30 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db, queries
-from rapport.storage.models import Contact, Touchpoint, User, Workspace
+from rapport.storage.models import Touchpoint
 from rapport.storage.prepared import JsonRowsInsert
 from rapport.storage.uow import Database
+from tests.storage.people import insert_people
 
 NOW = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
 TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
-
-
-def _people(session: Session) -> tuple[int, int, list[int]]:
-    workspace = session.execute(insert(Workspace).values(
-        platform="console", external_id="rows", name="rows", ai_enabled=True,
-        disclosure_policy="optional", active=True, created_at=NOW)
-        .returning(Workspace.id)).scalar_one()
-    user = session.execute(insert(User).values(
-        workspace_id=workspace, external_id="u", display_name="U", tz="UTC",
-        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
-        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-        weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
-        .returning(User.id)).scalar_one()
-    contacts = list(session.execute(insert(Contact).returning(Contact.id), [dict(
-        workspace_id=workspace, user_id=user, name=name, name_key=name.lower(),
-        kind="colleague", created_at=NOW) for name in ("Dana", "Lee")]).scalars())
-    return workspace, user, contacts
 
 
 def _stored(session: Session, source: str) -> list[tuple[Any, ...]]:
@@ -50,7 +34,7 @@ def _stored(session: Session, source: str) -> list[tuple[Any, ...]]:
 async def test_touchpoints_in_one_statement_store_what_sqlalchemy_stores(
         any_engine: AsyncEngine) -> None:
     def work(session: Session) -> dict[str, Any]:
-        workspace, user, (dana, lee) = _people(session)
+        workspace, user, (dana, lee) = insert_people(session, NOW)
         # Lee twice at the same moment (one in another zone): two rows, two ids.
         meetings = [(dana, NOW - timedelta(days=2)), (lee, NOW.astimezone(PARIS)),
                     (dana, NOW - timedelta(days=1, microseconds=1)), (lee, NOW)]

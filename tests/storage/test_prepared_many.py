@@ -11,28 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db
-from rapport.storage.models import Contact, Touchpoint, User, Workspace
+from rapport.storage.models import Contact, Touchpoint
 from rapport.storage.prepared import PreparedMany
 from rapport.storage.uow import Database
+from tests.storage.people import insert_people
 
 PARIS = timezone(timedelta(hours=1))
-
-
-def _people(session: Session, now: datetime) -> tuple[int, int, list[int]]:
-    workspace = session.execute(insert(Workspace).values(
-        platform="console", external_id="bulk", name="bulk", ai_enabled=True,
-        disclosure_policy="optional", active=True, created_at=now)
-        .returning(Workspace.id)).scalar_one()
-    user = session.execute(insert(User).values(
-        workspace_id=workspace, external_id="u", display_name="U", tz="UTC",
-        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
-        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-        weekly_summary=True, active=True, sent_day_count=0, created_at=now)
-        .returning(User.id)).scalar_one()
-    contacts = list(session.execute(insert(Contact).returning(Contact.id), [dict(
-        workspace_id=workspace, user_id=user, name=name, name_key=name.lower(),
-        kind="colleague", created_at=now) for name in ("Dana", "Lee")]).scalars())
-    return workspace, user, contacts
 
 
 async def test_prepared_rows_read_back_as_executed_rows(any_engine: AsyncEngine) -> None:
@@ -46,7 +30,7 @@ async def test_prepared_rows_read_back_as_executed_rows(any_engine: AsyncEngine)
         ("b_id", "b_last", "b_due"))
 
     def work(session: Session) -> list[Any]:
-        workspace, user, (dana, lee) = _people(session, now)
+        workspace, user, (dana, lee) = insert_people(session, now)
         rows = [dict(workspace_id=workspace, user_id=user, contact_id=contact,
                      happened_at=at, kind="meeting", summary=summary, source="calendar",
                      created_at=now)
@@ -85,7 +69,7 @@ async def test_values_fixed_in_the_statement_are_written_with_every_row(
     prepared = PreparedMany(statement, ("b_id", "b_due"))
 
     def work(session: Session) -> list[Any]:
-        _workspace, _user, (dana, lee) = _people(session, now)
+        _workspace, _user, (dana, lee) = insert_people(session, now)
         session.execute(update(Contact).values(company="Acme", cadence_days=14))
         session.connection().execute(statement, [{"b_id": dana, "b_due": now}])  # reference
         prepared.executemany(session, [{"b_id": lee, "b_due": now}])
