@@ -118,20 +118,26 @@ class _SqliteThread:
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            work, write, deadline, ticket, loop, outcome = job
-            result: Any = None
-            error: BaseException | None = None
-            try:
-                result = self._unit(work, write, deadline, ticket)
-            except BaseException as failure:  # the caller's to handle
-                error = failure
-            del job, work  # nothing of a finished unit stays alive until the next one
-            try:
-                loop.call_soon_threadsafe(_settle, outcome, result, error)
-            except RuntimeError:
-                pass  # the caller's loop is closed: nobody is waiting any more
+            self._run_one(*job)
+            # Nothing of a finished unit (its result, an exception's frames) stays alive
+            # while the thread waits for the next one.
+            del job
         # The connection belongs to this thread: it is closed here.
         self.engine.dispose()
+
+    def _run_one(self, work: Callable[[Session], Any], write: bool, deadline: float | None,
+                 ticket: _Ticket, loop: asyncio.AbstractEventLoop,
+                 outcome: asyncio.Future[Any]) -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = self._unit(work, write, deadline, ticket)
+        except BaseException as failure:  # the caller's to handle
+            error = failure
+        try:
+            loop.call_soon_threadsafe(_settle, outcome, result, error)
+        except RuntimeError:
+            pass  # the caller's loop is closed: nobody is waiting any more
 
     def _unit(self, work: Callable[[Session], T], write: bool, deadline: float | None,
               ticket: _Ticket) -> T:
