@@ -26,6 +26,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine
@@ -304,77 +305,108 @@ class _BeforeCommit(Exception):
         self.error = error
 
 
+@dataclass(slots=True)
+class _GroupedWork:
+    work: Callable[[Session], Any]
+    deadline: float | None
+    outcome: asyncio.Future[Any]
+
+
 class Grouped:
     """Units of work from many callers that may share one transaction: whatever is waiting
     when the database is free runs as one unit (one hop, one commit), each caller's work in a
     savepoint of its own, so the one that fails is rolled back alone and hears its exception.
 
-    For bulk jobs whose units are many and small (a calendar page each), where the commit
-    and the hop cost as much as the work; each caller still waits for the commit that makes
-    its work durable. `limit` bounds how many units one transaction takes.
+    For work whose units are many and small (a calendar page each, the replay guard's claim
+    of one signature), where the commit and the hop cost as much as the work; each caller
+    still waits for the commit that makes its work durable. `limit` bounds how many units one
+    transaction takes. `savepoints=False` is for work that cannot fail alone (a single
+    INSERT ... ON CONFLICT DO NOTHING): no savepoint statements around each, and a failure
+    rolls back the whole group, whose callers all hear it.
+
+    A caller's `deadline` works as `Database.run`'s: a group that cannot start by its
+    earliest deadline answers `Busy` to the callers whose deadline has passed, and the others
+    go first in the next group.
     """
 
-    def __init__(self, database: Database, *, limit: int = 16) -> None:
+    def __init__(self, database: Database, *, limit: int = 16, savepoints: bool = True) -> None:
         self.database = database
         self.limit = limit
-        self._waiting: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self.savepoints = savepoints
+        self._waiting: list[_GroupedWork] = []
         self._drain: asyncio.Task[None] | None = None
 
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T], *, deadline: float | None = None) -> T:
         """Run `work` in a transaction shared with whatever else is waiting; its result."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append((work, future))
+        outcome: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_GroupedWork(work, deadline, outcome))
         if self._drain is None or self._drain.done():
             # A task of its own, so no caller's coroutine is held up writing the others'.
             self._drain = asyncio.create_task(self._drain_waiting())
-        return await future
+        return await outcome
 
     async def _drain_waiting(self) -> None:
         try:
             while self._waiting:
                 # A caller that stopped waiting (cancelled) has nothing written for it.
-                waiting = [(work, future) for work, future in self._waiting
-                           if not future.done()]
+                waiting = [item for item in self._waiting if not item.outcome.done()]
                 batch, self._waiting = waiting[:self.limit], waiting[self.limit:]
                 if batch:
                     await self._run(batch)
         finally:
             # Cancelled mid-way (shutdown): nobody is left waiting for ever.
-            for _work, future in self._waiting:
-                if not future.done():
-                    future.cancel()
+            for item in self._waiting:
+                if not item.outcome.done():
+                    item.outcome.cancel()
             self._waiting = []
 
-    async def _run(self, batch: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]]
-                   ) -> None:
-        def unit(session: Session) -> list[tuple[bool, Any]]:
-            outcomes: list[tuple[bool, Any]] = []
-            for work, _future in batch:
-                try:
-                    with session.begin_nested():
-                        outcomes.append((True, work(session)))
-                except DBAPIError as error:
-                    if error.connection_invalidated:
-                        raise  # the connection died: the whole unit runs again on a new one
-                    outcomes.append((False, error))
-                except Exception as error:  # this caller's failure, rolled back alone
-                    outcomes.append((False, error))
-            return outcomes
-
+    def _each(self, session: Session, work: Callable[[Session], Any]) -> tuple[bool, Any]:
+        if not self.savepoints:
+            return True, work(session)
         try:
-            outcomes = await self.database.run(unit)
+            with session.begin_nested():
+                return True, work(session)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise  # the connection died: the whole unit runs again on a new one
+            return False, error
+        except Exception as error:  # this caller's failure, rolled back alone
+            return False, error
+
+    async def _run(self, batch: list[_GroupedWork]) -> None:
+        def unit(session: Session) -> list[tuple[bool, Any]]:
+            return [self._each(session, item.work) for item in batch]
+
+        deadlines = [item.deadline for item in batch if item.deadline is not None]
+        try:
+            outcomes = await self.database.run(unit, deadline=min(deadlines, default=None))
+        except Busy:
+            now = time.monotonic()
+            again: list[_GroupedWork] = []
+            for item in batch:
+                if item.deadline is None or item.deadline > now:
+                    again.append(item)
+                elif not item.outcome.done():
+                    item.outcome.set_exception(Busy())
+            self._waiting = again + self._waiting
+            return
         except BaseException as error:
-            # Nothing was committed: every caller in the batch hears why.
-            for _work, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            # Nothing was committed: every caller in the batch hears why (cancelled at
+            # shutdown: cancelled).
+            for item in batch:
+                if item.outcome.done():
+                    continue
+                if isinstance(error, Exception):
+                    item.outcome.set_exception(error)
+                else:
+                    item.outcome.cancel()
             if not isinstance(error, Exception):
                 raise
             return
-        for (_work, future), (ok, value) in zip(batch, outcomes, strict=True):
-            if future.done():
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            if item.outcome.done():
                 continue
             if ok:
-                future.set_result(value)
+                item.outcome.set_result(value)
             else:
-                future.set_exception(value)
+                item.outcome.set_exception(value)

@@ -105,3 +105,33 @@ async def test_a_lost_connection_runs_the_whole_group_again() -> None:
     finally:
         await engine.dispose()
     assert calls == ["lost", "lost"]
+
+
+async def test_without_savepoints_a_failure_rolls_back_the_whole_group(
+        any_engine: AsyncEngine) -> None:
+    """`savepoints=False`: no SAVEPOINT around each caller's work, so one failure takes the
+    group's transaction with it and every caller in it hears that failure."""
+    database = Database(db.session_factory(any_engine))
+    grouped = Grouped(database, savepoints=False)
+    statements: list[str] = []
+    target = database._thread.engine if database._thread is not None else any_engine.sync_engine
+
+    def on_execute(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(target, "before_cursor_execute", on_execute)
+    try:
+        first = asyncio.ensure_future(grouped.run(_workspace("first")))
+        await asyncio.sleep(0)
+        rest = [asyncio.ensure_future(grouped.run(_workspace(name, fail=name == "bad")))
+                for name in ("a", "bad", "b")]
+        assert await first == "first"
+        results = await asyncio.gather(*rest, return_exceptions=True)
+    finally:
+        event.remove(target, "before_cursor_execute", on_execute)
+    assert all(isinstance(result, ValueError) and str(result) == "bad broke"
+               for result in results)
+    names = await database.run(lambda s: sorted(s.scalars(select(Workspace.external_id))),
+                               write=False)
+    assert names == ["first"]
+    assert not any("SAVEPOINT" in statement.upper() for statement in statements)
