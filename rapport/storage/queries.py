@@ -1068,10 +1068,13 @@ def tag_member_ids(session: Session, user_id: int, tag_id: int) -> list[int]:
         ContactTag.user_id == user_id, ContactTag.tag_id == tag_id)).scalars())
 
 
-_TAGS_OF_CONTACT = Prepared(select(Tag.name).join(ContactTag, Tag.id == ContactTag.tag_id)
-                            .where(ContactTag.user_id == bindparam("user_id"),
-                                   ContactTag.contact_id == bindparam("contact_id"))
-                            .order_by(Tag.name_key))
+# One statement for one person's card (`show`) and for a page of people alike: the ids are
+# one JSON parameter.
+_TAGS_OF_CONTACTS = Prepared(
+    select(ContactTag.contact_id, Tag.name).join(Tag, Tag.id == ContactTag.tag_id)
+    .where(ContactTag.user_id == bindparam("user_id"),
+           in_json_list(ContactTag.contact_id, "contact_ids"))
+    .order_by(Tag.name_key))
 
 
 def tags_of_contacts(session: Session, user_id: int, contact_ids: Iterable[int]
@@ -1080,16 +1083,9 @@ def tags_of_contacts(session: Session, user_id: int, contact_ids: Iterable[int]
     ids = list(contact_ids)
     if not ids:
         return {}
-    if len(ids) == 1:
-        # One person's card (`show`): a statement prepared for one contact.
-        names = [name for name, in _TAGS_OF_CONTACT.rows(session, user_id=user_id,
-                                                         contact_id=ids[0])]
-        return {ids[0]: names} if names else {}
     result: dict[int, list[str]] = {}
-    for contact_id, name in session.execute(
-            select(ContactTag.contact_id, Tag.name).join(Tag, Tag.id == ContactTag.tag_id)
-            .where(ContactTag.user_id == user_id, ContactTag.contact_id.in_(ids))
-            .order_by(Tag.name_key)):
+    for contact_id, name in _TAGS_OF_CONTACTS.rows(session, user_id=user_id,
+                                                   contact_ids=ids):
         result.setdefault(contact_id, []).append(name)
     return result
 
