@@ -325,6 +325,11 @@ class PreparedMany:
             attached.connection.executemany(prepared.sql, params)
 
 
+def _json_parameter(values: list[Any]) -> str:
+    """The text of a JSON parameter: compact, non-ASCII as it is (the database parses it)."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
 class JsonList(TypeDecorator[Iterable[Any]]):
     """Values (ids, strings) bound as the text of one JSON array."""
 
@@ -334,7 +339,7 @@ class JsonList(TypeDecorator[Iterable[Any]]):
     def process_bind_param(self, value: Iterable[Any] | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+        return _json_parameter(list(value))
 
 
 class _InJsonList(ColumnElement[bool]):
@@ -488,7 +493,7 @@ class JsonRowsInsert:
             rows = converted
         else:
             rows = list(rows)
-        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        return _json_parameter(rows)
 
     def execute(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any) -> int:
         """Insert the rows; how many rows were written."""
