@@ -44,7 +44,7 @@ MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
 # At most this many contacts' addresses are sent to ask which people met became contacts;
 # more take the way round (the few addresses met, matched here), which costs less then.
-MAX_BOUND_IDS = 5000
+MAX_ADDRESSES_ASKED = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +414,7 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     their rows of people met go. Returns how many meetings were handed over."""
     q = _statements(_dialect(session))
     db: Any = session.connection()
-    if contacts is not None and len(contacts) <= MAX_BOUND_IDS:
+    if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
         known = list(contacts)
     else:
