@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +26,15 @@ async def _authorize(**_: Any) -> AuthorizeResult:
 def _app() -> AsyncApp:
     return AsyncApp(signing_secret="unused", authorize=_authorize,
                     process_before_response=True, request_verification_enabled=False)
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    """Let the listener's task run until `condition` holds (a guard against a hang, not a
+    time limit: a loaded machine may take a while)."""
+    for _ in range(3000):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
 
 
 def _command(text: str = "hello") -> AsyncBoltRequest:
@@ -51,10 +61,7 @@ async def test_the_answer_goes_out_at_the_ack_while_the_listener_carries_on() ->
     assert response.status == 200 and "got hello" in response.body
     assert steps == ["acked"]  # answered while the listener was still at work
     release.set()
-    for _ in range(100):
-        if steps == ["acked", "after"]:
-            break
-        await asyncio.sleep(0.01)
+    await _eventually(lambda: steps == ["acked", "after"])
     assert steps == ["acked", "after"]
 
 
@@ -92,10 +99,7 @@ async def test_a_failure_after_the_ack_keeps_the_answer_and_is_logged_once(
     with caplog.at_level(logging.ERROR, logger="rapport.bot.platforms.slack.acks"):
         response = await asyncio.wait_for(app.async_dispatch(_command()), timeout=30)
         await asyncio.wait_for(failed.wait(), timeout=30)
-        for _ in range(100):
-            if caplog.records:
-                break
-            await asyncio.sleep(0.01)
+        await _eventually(lambda: bool(caplog.records))
     assert response.status == 200 and "done" in response.body
     failures = [r for r in caplog.records if r.getMessage() == "slack listener failed"]
     assert len(failures) == 1 and getattr(failures[0], "error", None) == "RuntimeError"
@@ -122,10 +126,7 @@ async def test_an_event_is_acknowledged_at_once_however_long_its_listener_takes(
     await asyncio.sleep(0)
     assert "published" not in seen
     release.set()
-    for _ in range(100):
-        if "published" in seen:
-            break
-        await asyncio.sleep(0.01)
+    await _eventually(lambda: "published" in seen)
     assert seen == ["U1", "published"]
 
 
