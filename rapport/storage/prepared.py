@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -394,9 +395,11 @@ def _in_json_list_postgresql(element: _InJsonList, compiler: SQLCompiler, **kw: 
             f"CAST({compiler.process(element.values, **kw)} AS JSONB))))")
 
 
+@cache
 def json_moment(dialect_name: str) -> Callable[[datetime], str]:
     """A moment as text in a JSON parameter: on SQLite the very text `UTCDateTime` binds
-    (moments are compared and sorted as text there), elsewhere ISO 8601 with its offset."""
+    (moments are compared and sorted as text there), elsewhere ISO 8601 with its offset.
+    Built once per dialect: a dialect object costs more to make than a page's moments."""
     if dialect_name == "sqlite":
         bind = UTCDateTime().bind_processor(sqlite.dialect())
         assert bind is not None

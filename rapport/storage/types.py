@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 # SQLAlchemy's SQLite DATETIME storage format, "2026-11-23 10:00:00.000000".
 _SQLITE_FORMAT = ("%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
                   ".%(microsecond)06d")
+_SQLITE_LENGTH = len("2026-11-23 10:00:00.000000")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -47,7 +48,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is None:
+            zone = value.tzinfo
+            if zone is UTC:
+                # Already UTC (what parsers and the clock give): drop the "+00:00" instead of
+                # making two more datetimes to format.
+                return value.isoformat(" ", "microseconds")[:_SQLITE_LENGTH]
+            if zone is None:
                 raise ValueError("naive datetime given to a UTC column")
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 

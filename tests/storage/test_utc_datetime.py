@@ -1,0 +1,57 @@
+"""`UTCDateTime` on SQLite: its one-step bind processor writes exactly the text SQLAlchemy's
+own two steps (`process_bind_param`, then SQLite's DATETIME processor) would, for every aware
+moment, whatever its zone; moments are compared as text there, so one character off would
+misorder rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite
+
+from rapport.storage.prepared import json_moment
+from rapport.storage.types import UTCDateTime
+
+DIALECT = sqlite.dialect()
+FAST = UTCDateTime().bind_processor(DIALECT)
+SQLALCHEMY_DATETIME = DateTime().dialect_impl(DIALECT).bind_processor(DIALECT)
+
+ZONES = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)),
+                         timezone(timedelta(hours=-11)), ZoneInfo("Europe/Paris"),
+                         ZoneInfo("America/Los_Angeles"), ZoneInfo("Pacific/Kiritimati")])
+MOMENTS = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(9999, 12, 30),
+                       timezones=ZONES)
+
+
+def two_steps(value: datetime) -> str:
+    assert SQLALCHEMY_DATETIME is not None
+    return str(SQLALCHEMY_DATETIME(UTCDateTime().process_bind_param(value, DIALECT)))
+
+
+@given(MOMENTS)
+def test_the_one_step_text_is_sqlalchemys_for_every_zone(value: datetime) -> None:
+    assert FAST is not None
+    assert FAST(value) == two_steps(value)
+
+
+@given(MOMENTS)
+def test_json_rows_carry_the_same_text(value: datetime) -> None:
+    assert json_moment("sqlite")(value) == two_steps(value)
+
+
+def test_utc_moments_keep_their_microseconds_and_lose_the_offset() -> None:
+    assert FAST is not None
+    assert FAST(datetime(2026, 11, 23, 10, 0, tzinfo=UTC)) == "2026-11-23 10:00:00.000000"
+    assert FAST(datetime(2026, 11, 23, 10, 0, 1, 7, tzinfo=UTC)) == "2026-11-23 10:00:01.000007"
+
+
+def test_a_naive_moment_is_refused() -> None:
+    assert FAST is not None
+    with pytest.raises(ValueError, match="naive"):
+        FAST(datetime(2026, 11, 23, 10, 0))
+    assert FAST(None) is None
