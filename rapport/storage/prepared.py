@@ -28,7 +28,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Boolean, Executable, Table, Text, TextClause, bindparam, text
+from sqlalchemy import Boolean, Executable, Table, Text, bindparam, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
@@ -38,7 +38,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.expression import ClauseElement
-from sqlalchemy.sql.selectable import TextualSelect
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
@@ -407,31 +406,17 @@ def json_moment(dialect_name: str) -> Callable[[datetime], str]:
     return datetime.isoformat
 
 
-class JsonRowsInsert:
-    """An INSERT of many rows in one statement, the rows one JSON array parameter: for the
-    writes a calendar sync makes by the dozen, where binding each value (`PreparedMany`, or
-    SQLAlchemy's many-values INSERT for RETURNING) cost as much as the database's insert, and
-    on PostgreSQL each row or batch was a round trip.
+class _JsonRows:
+    """What the statements below share: the rows of one call as one JSON array parameter,
+    each row a tuple of `per_row` columns' values, moments converted as their columns would
+    bind them; the statement built once per dialect and run as a `Prepared` one."""
 
-    `shared` columns take one value for every row (keyword arguments); `per_row` columns come
-    from each row's tuple, in that order, moments included (converted as their columns would
-    bind them). `tail` follows the SELECT: ON CONFLICT and RETURNING clauses, spelled alike on
-    SQLite and PostgreSQL; `returning` names the columns it returns, read back through their
-    types."""
-
-    def __init__(self, table: Table, shared: Sequence[str], per_row: Sequence[str], *,
-                 tail: str = "", returning: Sequence[str] = ()) -> None:
+    def __init__(self, table: Table, shared: Sequence[str], per_row: Sequence[str],
+                 returning: Sequence[str]) -> None:
         self.table = table
         self.shared = tuple(shared)
         self.per_row = tuple(per_row)
-        self.tail = tail
         self.returning = tuple(returning)
-        # Python-side defaults are SQLAlchemy's to fill in as it executes; this statement is
-        # text, so every column that has one must be given.
-        unset = [column.name for column in table.columns if column.default is not None
-                 and column.name not in (*self.shared, *self.per_row)]
-        if unset:
-            raise ValueError(f"JSON rows must set {', '.join(unset)} themselves")
         self._moments = tuple(position for position, name in enumerate(self.per_row)
                               if isinstance(table.c[name].type, UTCDateTime))
         self._prepared: dict[str, Prepared] = {}
@@ -439,37 +424,21 @@ class JsonRowsInsert:
     def _statement(self, dialect: Dialect) -> Prepared:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
-            prepared = self._prepared[dialect.name] = Prepared(self._build(dialect))
+            sql = self._sql(dialect)
+            columns = self.table.c
+            statement = text(sql).bindparams(
+                bindparam("rows", type_=Text()),
+                *(bindparam(name, type_=columns[name].type) for name in self.shared))
+            prepared = self._prepared[dialect.name] = Prepared(
+                statement.columns(*(columns[name] for name in self.returning))
+                if self.returning else statement)
         return prepared
 
-    def _build(self, dialect: Dialect) -> TextClause | TextualSelect:
-        columns = self.table.c
-        if dialect.name == "sqlite":
-            values = [f":{name}" for name in self.shared]
-            values += [f"value ->> {position}" for position in range(len(self.per_row))]
-            # SQLite's grammar needs a WHERE between a SELECT's FROM and ON CONFLICT.
-            source = "json_each(:rows) WHERE true"
-        elif dialect.name == "postgresql":
-            type_compiler = dialect.type_compiler_instance
+    def _sql(self, dialect: Dialect) -> str:
+        raise NotImplementedError
 
-            def sql_type(name: str) -> str:
-                return type_compiler.process(columns[name].type)
-
-            values = [f"CAST(:{name} AS {sql_type(name)})" for name in self.shared]
-            values += [f"CAST(json_row ->> {position} AS {sql_type(name)})"
-                       for position, name in enumerate(self.per_row)]
-            source = "jsonb_array_elements(CAST(:rows AS JSONB)) AS json_rows(json_row)"
-        else:
-            raise ValueError(f"no JSON rows on {dialect.name}")
-        names = ", ".join((*self.shared, *self.per_row))
-        sql = (f"INSERT INTO {self.table.name} ({names}) SELECT {', '.join(values)} "
-               f"FROM {source} {self.tail}")
-        statement = text(sql).bindparams(
-            bindparam("rows", type_=Text()),
-            *(bindparam(name, type_=columns[name].type) for name in self.shared))
-        if self.returning:
-            return statement.columns(*(columns[name] for name in self.returning))
-        return statement
+    def _sql_type(self, dialect: Dialect, name: str) -> str:
+        return dialect.type_compiler_instance.process(self.table.c[name].type)
 
     def _json(self, rows: Iterable[Sequence[Any]], dialect_name: str) -> str:
         if self._moments:
@@ -499,14 +468,94 @@ class JsonRowsInsert:
         return _json_parameter(rows)
 
     def execute(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any) -> int:
-        """Insert the rows; how many rows were written."""
+        """Write the rows; how many rows were written."""
         dialect = session.get_bind().dialect
         return self._statement(dialect).execute(
             session, rows=self._json(rows, dialect.name), **shared)
 
     def rows(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any
              ) -> list[tuple[Any, ...]]:
-        """Insert the rows; what `returning` returns for each."""
+        """Write the rows; what `returning` returns for each."""
         dialect = session.get_bind().dialect
         return self._statement(dialect).rows(
             session, rows=self._json(rows, dialect.name), **shared)
+
+
+def _json_source(dialect: Dialect) -> tuple[str, Callable[[int], str]]:
+    """The FROM item that makes rows of the JSON parameter, and how to read a row's value at
+    a position (as text on PostgreSQL, to be cast; as its SQL value on SQLite)."""
+    if dialect.name == "sqlite":
+        return "json_each(:rows) AS json_rows", lambda position: f"json_rows.value ->> {position}"
+    if dialect.name == "postgresql":
+        return ("jsonb_array_elements(CAST(:rows AS JSONB)) AS json_rows(json_row)",
+                lambda position: f"json_rows.json_row ->> {position}")
+    raise ValueError(f"no JSON rows on {dialect.name}")
+
+
+class JsonRowsInsert(_JsonRows):
+    """An INSERT of many rows in one statement, the rows one JSON array parameter: for the
+    writes a calendar sync makes by the dozen, where binding each value (`PreparedMany`, or
+    SQLAlchemy's many-values INSERT for RETURNING) cost as much as the database's insert, and
+    on PostgreSQL each row or batch was a round trip.
+
+    `shared` columns take one value for every row (keyword arguments); `per_row` columns come
+    from each row's tuple, in that order, moments included (converted as their columns would
+    bind them). `tail` follows the SELECT: ON CONFLICT and RETURNING clauses, spelled alike on
+    SQLite and PostgreSQL; `returning` names the columns it returns, read back through their
+    types."""
+
+    def __init__(self, table: Table, shared: Sequence[str], per_row: Sequence[str], *,
+                 tail: str = "", returning: Sequence[str] = ()) -> None:
+        super().__init__(table, shared, per_row, returning)
+        self.tail = tail
+        # Python-side defaults are SQLAlchemy's to fill in as it executes; this statement is
+        # text, so every column that has one must be given.
+        unset = [column.name for column in table.columns if column.default is not None
+                 and column.name not in (*self.shared, *self.per_row)]
+        if unset:
+            raise ValueError(f"JSON rows must set {', '.join(unset)} themselves")
+
+    def _sql(self, dialect: Dialect) -> str:
+        source, value_at = _json_source(dialect)
+        if dialect.name == "sqlite":
+            values = [f":{name}" for name in self.shared]
+            values += [value_at(position) for position in range(len(self.per_row))]
+            # SQLite's grammar needs a WHERE between a SELECT's FROM and ON CONFLICT.
+            source += " WHERE true"
+        else:
+            values = [f"CAST(:{name} AS {self._sql_type(dialect, name)})"
+                      for name in self.shared]
+            values += [f"CAST({value_at(position)} AS {self._sql_type(dialect, name)})"
+                       for position, name in enumerate(self.per_row)]
+        names = ", ".join((*self.shared, *self.per_row))
+        return (f"INSERT INTO {self.table.name} ({names}) SELECT {', '.join(values)} "
+                f"FROM {source} {self.tail}")
+
+
+class JsonRowsUpdate(_JsonRows):
+    """An UPDATE of many rows, each by its `key`, in one statement: the rows one JSON array
+    parameter of tuples (key, *per_row values). Where `PreparedMany` ran the statement once
+    per row, on SQLite each row's step let go of the GIL and waited to take it back from
+    the event loop's thread, and on PostgreSQL each row was a round trip.
+
+    `shared` columns take one value for every row (keyword arguments). Keys are assumed
+    distinct: a key given twice is updated with one of its rows."""
+
+    def __init__(self, table: Table, key: str, shared: Sequence[str],
+                 per_row: Sequence[str]) -> None:
+        super().__init__(table, shared, (key, *per_row), ())
+        self.key = key
+
+    def _sql(self, dialect: Dialect) -> str:
+        source, value_at = _json_source(dialect)
+        postgresql = dialect.name == "postgresql"
+
+        def cast(value: str, name: str) -> str:
+            return f"CAST({value} AS {self._sql_type(dialect, name)})" if postgresql else value
+
+        assignments = [f"{name} = {cast(f':{name}', name)}" for name in self.shared]
+        assignments += [f"{name} = {cast(value_at(position), name)}"
+                        for position, name in enumerate(self.per_row) if position > 0]
+        table = self.table.name
+        return (f"UPDATE {table} SET {', '.join(assignments)} FROM {source} "
+                f"WHERE {table}.{self.key} = {cast(value_at(0), self.key)}")

@@ -57,7 +57,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
+from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
 from rapport.storage.types import UTCDateTime
 
 
@@ -420,9 +420,9 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
 _CLOCK_INPUTS_OF = Prepared(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
                                    Contact.created_at, Contact.cadence_months).where(
     in_json_list(Contact.id, "contact_ids")))
-_SET_CONTACT_CLOCKS = PreparedMany(update(Contact).where(Contact.id == bindparam("b_id")).values(
-    last_touch_at=bindparam("b_last"), next_due_at=bindparam("b_due"),
-    plan_at=bindparam("b_due")), ("b_id", "b_last", "b_due"))
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_SET_CONTACT_CLOCKS = JsonRowsUpdate(_CONTACTS, key="id", shared=(),
+                                     per_row=("last_touch_at", "next_due_at", "plan_at"))
 
 
 def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
@@ -434,12 +434,11 @@ def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, C
 def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | None,
                                                                 datetime | None]]) -> None:
     """`set_contact_clock` for many contacts: (id, last_touch_at, next_due_at) each, one
-    executemany."""
+    statement."""
     if not clocks:
         return
-    _SET_CONTACT_CLOCKS.executemany(
-        session,
-        [{"b_id": contact_id, "b_last": last, "b_due": due} for contact_id, last, due in clocks])
+    _SET_CONTACT_CLOCKS.execute(session, [(contact_id, last, due, due)
+                                          for contact_id, last, due in clocks])
 
 
 def latest_summary(session: Session, user_id: int, contact_id: int) -> str | None:

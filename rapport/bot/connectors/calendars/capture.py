@@ -18,7 +18,6 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars.events import CalendarEvent
@@ -38,7 +37,7 @@ from rapport.storage.models import (
     MetAttendee,
     Touchpoint,
 )
-from rapport.storage.prepared import JsonRowsInsert, Prepared, PreparedMany, in_json_list
+from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
@@ -77,6 +76,7 @@ def _dialect(session: Session) -> str:
 
 _MET: Table = MetAttendee.__table__  # type: ignore[assignment]
 _EVENTS: Table = CapturedEvent.__table__  # type: ignore[assignment]
+_ATTENDEES: Table = CapturedAttendee.__table__  # type: ignore[assignment]
 # The people met on a page (about 125 rows on a first sync) and its new events, each in one
 # statement with the rows as one JSON parameter: binding them value by value cost as much as
 # SQLite's insert itself, and on PostgreSQL each row or batch of rows was a round trip. A row
@@ -94,6 +94,13 @@ _INSERT_EVENTS = JsonRowsInsert(
     per_row=("event_id", "series_id", "instance_start", "start_at", "end_at"),
     tail="ON CONFLICT (connection_id, event_id) DO NOTHING RETURNING event_id, id",
     returning=("event_id", "id"))
+# A page's contacts met, and the rows `log_ended` has handled, each one statement: run once
+# per row, each row's step on SQLite waited to take the GIL back from the event loop.
+_INSERT_ATTENDEES = JsonRowsInsert(
+    _ATTENDEES, shared=(), per_row=("captured_event_id", "contact_id"),
+    tail="ON CONFLICT (captured_event_id, contact_id) DO NOTHING")
+_MARK_LOGGED = JsonRowsUpdate(_ATTENDEES, key="id", shared=("logged_at",),
+                              per_row=("touchpoint_id",))
 
 
 class _Held(NamedTuple):
@@ -137,7 +144,6 @@ class _Pending(NamedTuple):
 # one statement serves every list length.
 @cache
 def _statements(dialect: str) -> SimpleNamespace:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     e, a, m, c = CapturedEvent, CapturedAttendee, MetAttendee, CalendarConnection
     return SimpleNamespace(
         contacts=Prepared(select(Contact.id, Contact.email).where(
@@ -154,9 +160,6 @@ def _statements(dialect: str) -> SimpleNamespace:
         attendees_of=Prepared(select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
                                      a.logged_at).where(
             in_json_list(a.captured_event_id, "captured_ids"))),
-        insert_attendees=PreparedMany(insert(a).on_conflict_do_nothing(
-            index_elements=[a.captured_event_id, a.contact_id]),
-            ("captured_event_id", "contact_id")),
         met_of_events=Prepared(select(m.id, m.event_id, m.email, m.display_name, m.start_at,
                                       m.end_at).where(
             m.connection_id == bindparam("connection_id"), in_json_list(m.event_id, "event_ids"))),
@@ -183,9 +186,6 @@ def _statements(dialect: str) -> SimpleNamespace:
             Touchpoint.source != bindparam("source"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
-        logged=PreparedMany(update(a).where(a.id == bindparam("b_id")).values(
-            logged_at=bindparam("b_now"), touchpoint_id=bindparam("b_touchpoint")),
-            ("b_id", "b_now", "b_touchpoint")),
     )
 
 
@@ -250,7 +250,7 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
         for attendee in map(_HeldAttendee._make,
                             q.attendees_of.rows(session, captured_ids=older)):
             held[attendee.captured_event_id].append(attendee)
-    new: list[dict[str, Any]] = []
+    new: list[tuple[int, int]] = []
     for event_id, met in wanted.items():
         row = existing.get(event_id)
         event = latest[event_id]
@@ -261,10 +261,9 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
         stats.removed += removed
         stats.moved += shifted
         have = {attendee.contact_id for attendee in attendees}
-        new.extend({"captured_event_id": ids[event_id], "contact_id": contact_id}
-                   for contact_id in sorted(met - have))
+        new.extend((ids[event_id], contact_id) for contact_id in sorted(met - have))
     if new:
-        q.insert_attendees.executemany(session, new)
+        _INSERT_ATTENDEES.execute(session, new)
     return stats
 
 
@@ -441,9 +440,8 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     held = [event_id for event_id in events if event_id not in ids]
     if held:
         ids.update(q.ids_of.rows(session, connection_id=ref.connection_id, event_ids=held))
-    q.insert_attendees.executemany(
-        session, [{"captured_event_id": ids[row.event_id], "contact_id": contact_id}
-                  for row in rows for contact_id in contacts[row.email]])
+    _INSERT_ATTENDEES.execute(session, [(ids[row.event_id], contact_id)
+                                        for row in rows for contact_id in contacts[row.email]])
     q.delete_met.execute(session, ids=[row.id for row in rows])
     return len(events)
 
@@ -512,8 +510,8 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     links = {row.id: touchpoint_id
              for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)}
     # Every row is handled now, with its touchpoint or without one (a typed day).
-    q.logged.executemany(session, [{"b_id": row.id, "b_now": now,
-                                    "b_touchpoint": links.get(row.id)} for row in rows])
+    _MARK_LOGGED.execute(session, [(row.id, links.get(row.id)) for row in rows],
+                         logged_at=now)
     return len(links)
 
 
