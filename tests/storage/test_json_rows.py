@@ -1,6 +1,7 @@
 """`JsonRowsInsert`: many rows in one statement with one JSON parameter store what SQLAlchemy's
 own INSERT stores, on every backend, and read back what RETURNING gives; ids of touchpoints
-come back in the order asked, twins included."""
+come back in the order asked, twins included. `JsonRowsUpdate` writes what SQLAlchemy's
+UPDATE by id writes, to the rows named and no other."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import String, Table, cast, insert, select
+from sqlalchemy import String, Table, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db, queries
-from rapport.storage.models import Touchpoint
-from rapport.storage.prepared import JsonRowsInsert
+from rapport.storage.models import Contact, Touchpoint
+from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate
 from rapport.storage.uow import Database
 from tests.storage.people import insert_people
 
@@ -68,3 +69,50 @@ def test_a_column_with_a_python_default_must_be_given() -> None:
     with pytest.raises(ValueError, match="kind, source"):
         JsonRowsInsert(TOUCHPOINTS, shared=("workspace_id", "user_id", "created_at"),
                        per_row=("contact_id", "happened_at"))
+
+
+CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+CLOCKS = JsonRowsUpdate(CONTACTS, key="id", shared=("created_at",),
+                        per_row=("last_touch_at", "next_due_at", "company"))
+
+
+def _contacts(session: Session, ids: list[int]) -> list[tuple[Any, ...]]:
+    c = Contact
+    return [tuple(row) for row in session.execute(
+        select(c.last_touch_at, cast(c.last_touch_at, String).label("last"), c.next_due_at,
+               c.company,
+               c.created_at, cast(c.created_at, String).label("created"), c.name)
+        .where(c.id.in_(ids)).order_by(c.id))]
+
+
+async def test_an_update_of_many_rows_writes_what_sqlalchemy_writes(
+        any_engine: AsyncEngine) -> None:
+    def work(session: Session) -> dict[str, Any]:
+        names = ["Dana", "Lee", "Zoë", "Sam", "Untouched"]
+        _workspace, _user, ids = insert_people(session, NOW, names=names)
+        theirs, ours, untouched = ids[:2], ids[2:4], ids[4]
+        # Moments in two zones, a NULL, text with quotes and unicode, and a shared moment.
+        values = [(NOW - timedelta(days=3), None, "O'Brien & “Sons”"),
+                  (NOW.astimezone(PARIS), NOW + timedelta(days=14, microseconds=7), None)]
+        for contact, (last, due, company) in zip(theirs, values, strict=True):
+            session.execute(update(Contact).where(Contact.id == contact).values(
+                last_touch_at=last, next_due_at=due, company=company,
+                created_at=NOW.astimezone(PARIS) - timedelta(days=1)))
+        written = CLOCKS.execute(
+            session, [(contact, *row) for contact, row in zip(ours, values, strict=True)],
+            created_at=NOW.astimezone(PARIS) - timedelta(days=1))
+        return {"core": [row[:-1] for row in _contacts(session, theirs)],
+                "ours": [row[:-1] for row in _contacts(session, ours)],
+                "untouched": _contacts(session, [untouched]), "written": written,
+                "none": CLOCKS.execute(session, [], created_at=NOW)}
+
+    found = await Database(db.session_factory(any_engine)).run(work)
+    assert found["ours"] == found["core"]
+    assert found["ours"][0][0] == NOW - timedelta(days=3)
+    assert found["ours"][1][3] is None
+    assert found["ours"][0][4] == NOW - timedelta(days=1)
+    untouched = found["untouched"][0]
+    assert untouched[:4] == (None, None, None, None)
+    assert (untouched[4], untouched[6]) == (NOW, "Untouched")
+    assert found["written"] == 2
+    assert found["none"] == 0
