@@ -40,6 +40,7 @@ from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage.models import CalendarConnection, User
+from rapport.storage.prepared import Prepared
 from rapport.storage.uow import Database, Grouped
 
 logger = logging.getLogger(__name__)
@@ -133,11 +134,12 @@ class _Round:
 
 
 @cache
-def _outcome_statement(keys: tuple[str, ...]) -> Any:
+def _outcome_statement(keys: tuple[str, ...]) -> Prepared:
     """A connection's outcome for these columns, while our lease holds; built once."""
     c = CalendarConnection
-    return update(c).where(c.id == bindparam("b_id"), c.lease_owner == bindparam("b_owner")) \
-        .values({key: bindparam(f"b_{key}") for key in keys})
+    return Prepared(update(c).where(c.id == bindparam("b_id"),
+                                    c.lease_owner == bindparam("b_owner"))
+                    .values({key: bindparam(f"b_{key}") for key in keys}))
 
 
 class CalendarSync:
@@ -382,9 +384,9 @@ class CalendarSync:
                                 outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
             # Only while our lease holds: a replica that took over records its own outcome.
-            sync.connection().execute(_outcome_statement(tuple(values)), {
-                "b_id": claim.id, "b_owner": self.owner,
-                **{f"b_{key}": value for key, value in values.items()}})
+            _outcome_statement(tuple(values)).execute(
+                sync, b_id=claim.id, b_owner=self.owner,
+                **{f"b_{key}": value for key, value in values.items()})
 
         await self.pages.run(work)
 
