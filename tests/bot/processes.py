@@ -26,6 +26,8 @@ def clean_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     """The current environment minus Rapport's variables, with a SQLite file in `tmp_path`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_PREFIXES)}
     env["RAPPORT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'rapport.db'}"
+    # Any free operator port: a developer's own `make run` may hold the default one.
+    env["RAPPORT_METRICS_PORT"] = str(free_port())
     env.update(overrides)
     return env
 
