@@ -1691,6 +1691,42 @@ def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
     _TRIM_UNDO_ENTRIES.execute(session, user_id=user_id, keep=keep)
 
 
+# On PostgreSQL a journal entry is written and the journal trimmed in one statement (one round
+# trip): the DELETE does not see the row its CTE inserts (one snapshot for the statement), so
+# it keeps one entry fewer of the older ones. SQLite has no data-modifying CTEs: two
+# statements there.
+_INSERT_UNDO_ENTRY_AND_TRIM = Prepared(delete(UndoEntry).where(
+    UndoEntry.user_id == bindparam("user_id"),
+    UndoEntry.id <= select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
+    .order_by(UndoEntry.id.desc()).offset(bindparam("older_kept")).limit(1).scalar_subquery()
+).add_cte(insert(UndoEntry).values(
+    {column: bindparam(column) for column in (
+        "workspace_id", "user_id", "description", "kind", "payload", "created_at")}
+).cte("entry")))
+
+
+def _combines_writes(session: Session) -> bool:
+    """Whether the database runs several writes as one statement (data-modifying CTEs)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_undo_entry_and_trim(session: Session, *, workspace_id: int, user_id: int,
+                               description: str, kind: str, payload: str | None,
+                               now: datetime, keep: int) -> None:
+    """`insert_undo_entry`, then `trim_undo_entries` to the newest `keep` (the new one
+    included): one statement on PostgreSQL."""
+    if not _combines_writes(session):
+        insert_undo_entry(session, workspace_id=workspace_id, user_id=user_id,
+                          description=description, kind=kind, payload=payload, now=now)
+        trim_undo_entries(session, user_id, keep)
+        return
+    if keep < 1:
+        raise ValueError("the new entry is always kept")
+    _INSERT_UNDO_ENTRY_AND_TRIM.execute(
+        session, workspace_id=workspace_id, user_id=user_id, description=description[:300],
+        kind=kind, payload=payload, created_at=now, older_kept=keep - 1)
+
+
 # ------------------------------------------------------------------------------ person card
 _NOTES_OF_CONTACT = Prepared(
     select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on, Note.plan_at)

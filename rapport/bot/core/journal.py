@@ -88,13 +88,13 @@ class Change:
             "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
                         if rows},
         }, ensure_ascii=False)
-        queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
-                                  user_id=turn.user.user_id, description=description,
-                                  kind=kind, payload=payload, now=turn.now)
-        # Only the count bound here, in one statement: every command pays for it. The age
-        # bounds (old entries, forgotten people's snapshots) are the undo purge job's, and
-        # `undo` checks a snapshot's age itself.
-        queries.trim_undo_entries(turn.session, turn.user.user_id, MAX_UNDO_ENTRIES)
+        # Only the count bound here, with the insert (one statement on PostgreSQL): every
+        # command pays for it. The age bounds (old entries, forgotten people's snapshots)
+        # are the undo purge job's, and `undo` checks a snapshot's age itself.
+        queries.insert_undo_entry_and_trim(
+            turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+            description=description, kind=kind, payload=payload, now=turn.now,
+            keep=MAX_UNDO_ENTRIES)
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:
