@@ -56,10 +56,17 @@ class Change:
         before the change writes anything: the image is of the row before the command.
         Only those columns are set back on undo, so a change never reverts what it did not
         touch (the sweep's delivery records, say)."""
-        known = self.updated.setdefault(table, {})
         wanted = [i for i in ids if not self._inserted(table, i)]
-        for image in queries.row_images(self.turn.session, table, self.turn.user.user_id,
-                                        wanted, columns):
+        self.before_images(table, queries.row_images(self.turn.session, table,
+                                                     self.turn.user.user_id, wanted, columns))
+
+    def before_images(self, table: str, images: Iterable[dict[str, Any]]) -> None:
+        """`before_update` with the images read already (in a statement that read more
+        than them: `queries.touch_state`). Rows this change inserted have none."""
+        known = self.updated.setdefault(table, {})
+        for image in images:
+            if self._inserted(table, int(image["id"])):
+                continue
             kept = known.setdefault(int(image["id"]), {})
             for column, value in image.items():
                 kept.setdefault(column, value)

@@ -172,12 +172,12 @@ def log(turn: Turn, command: c.Log) -> Reply:
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(
         turn.now, planner.local_moment(day, 12 * 60, turn.user.tz))
-    open_nudges = touch_clock(turn, change, contact.id)
+    state = touch_clock(turn, change, contact.id)
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
         summary=command.summary, source="command", now=turn.now,
-        open_cadence_nudges=open_nudges)
+        open_cadence_nudges=[] if state is None else None, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
@@ -186,13 +186,16 @@ def log(turn: Turn, command: c.Log) -> Reply:
     return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
 
 
-def touch_clock(turn: Turn, change: Change, contact_id: int) -> list[int]:
+def touch_clock(turn: Turn, change: Change, contact_id: int) -> queries.TouchState | None:
     """Before-images of what recording a conversation changes: the contact's clock and its
-    open cadence nudges (whose ids it returns)."""
-    change.before_update("contacts", [contact_id], CLOCK)
-    open_nudges = queries.open_cadence_nudge_ids(turn.session, turn.user.user_id, contact_id)
-    change.before_update("nudges", open_nudges, NUDGE_OUTCOME)
-    return open_nudges
+    open cadence nudges, read in one statement with the clock's inputs (None when the
+    contact is not the user's). Pass what it returns to `record_touchpoint`, which then reads
+    nothing again."""
+    state = queries.touch_state(turn.session, turn.user.user_id, contact_id, CLOCK,
+                                NUDGE_OUTCOME)
+    change.before_images("contacts", [state.contact_image] if state is not None else [])
+    change.before_images("nudges", state.nudge_images if state is not None else [])
+    return state
 
 
 def every(turn: Turn, command: c.SetCadence) -> Reply:
