@@ -1748,22 +1748,40 @@ _OPEN_CADENCE = (NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
 
 
 @functools.cache
-def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...]
+def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...], by: str
                  ) -> tuple[Prepared, tuple[str, ...]]:
-    """The statement for `touch_state` and the contact columns it selects, in order."""
+    """The statement for `touch_state` (`by` "id") or `contact_by_key_touched` (`by` "key")
+    and the contact columns it selects, in order."""
     contacts, nudges = _table(Contact), _table(Nudge)
-    names = tuple(dict.fromkeys(("id", *contact_columns, *_CLOCK_INPUT_COLUMNS)))
+    names = tuple(dict.fromkeys(("id", "name", "platform_user_id", *contact_columns,
+                                 *_CLOCK_INPUT_COLUMNS)))
     open_cadence = and_(nudges.c.contact_id == contacts.c.id,
                         nudges.c.user_id == bindparam("user_id"),
                         nudges.c.reason == "cadence",
                         or_(*(nudges.c.status == status for status in _OPEN_CADENCE)))
+    which = contacts.c.id == bindparam("contact_id") if by == "id" \
+        else contacts.c.name_key == bindparam("key")
     statement = (select(*(contacts.c[name] for name in names), nudges.c.id,
                         *(nudges.c[name] for name in nudge_columns))
                  .select_from(contacts.outerjoin(nudges, open_cadence))
-                 .where(contacts.c.id == bindparam("contact_id"),
-                        contacts.c.user_id == bindparam("user_id"))
+                 .where(contacts.c.user_id == bindparam("user_id"), which)
                  .order_by(nudges.c.id))
     return Prepared(statement), names
+
+
+def _touched(rows: Sequence[Sequence[Any]], names: tuple[str, ...],
+             contact_columns: Sequence[str], nudge_columns: Sequence[str]
+             ) -> tuple[ContactName, TouchState] | None:
+    if not rows:
+        return None
+    contact = dict(zip(names, rows[0][:len(names)], strict=True))
+    image = _to_json(Contact, {name: contact[name] for name in ("id", *contact_columns)})
+    clock = ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS))
+    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names):],
+                                             strict=True)))
+                    for row in rows if row[len(names)] is not None]
+    return (ContactName(contact["id"], contact["name"], contact["platform_user_id"]),
+            TouchState(image, clock, nudge_images))
 
 
 def touch_state(session: Session, user_id: int, contact_id: int,
@@ -1773,17 +1791,20 @@ def touch_state(session: Session, user_id: int, contact_id: int,
     open cadence nudges' `nudge_columns`, in one statement; None when the contact is not
     theirs. What `row_images`, `open_cadence_nudge_ids`, `row_images` of those nudges and
     `contact_clock_inputs` read, as one round trip."""
-    statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns))
-    rows = statement.rows(session, user_id=user_id, contact_id=contact_id)
-    if not rows:
-        return None
-    contact = dict(zip(names, rows[0][:len(names)], strict=True))
-    image = _to_json(Contact, {name: contact[name] for name in ("id", *contact_columns)})
-    clock = ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS))
-    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names):],
-                                             strict=True)))
-                    for row in rows if row[len(names)] is not None]
-    return TouchState(image, clock, nudge_images)
+    statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns), "id")
+    found = _touched(statement.rows(session, user_id=user_id, contact_id=contact_id), names,
+                     contact_columns, nudge_columns)
+    return found[1] if found is not None else None
+
+
+def contact_by_key_touched(session: Session, user_id: int, key: str,
+                           contact_columns: Sequence[str], nudge_columns: Sequence[str]
+                           ) -> tuple[ContactName, TouchState] | None:
+    """`contact_by_key` and that contact's `touch_state`, in one statement: for a command
+    that names someone to record a conversation with them."""
+    statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns), "key")
+    return _touched(statement.rows(session, user_id=user_id, key=key), names,
+                    contact_columns, nudge_columns)
 
 
 def _close_open_cadence(contact_id: Any, user_id: Any, now: Any) -> Any:
@@ -1802,7 +1823,7 @@ _CLOSE_OPEN_CADENCE = Prepared(_close_open_cadence(
     bindparam("contact_id"), bindparam("user_id"), bindparam("now", type_=UTCDateTime)))
 
 
-def _touched(close: bool) -> Prepared:
+def _touch_and_clock(close: bool) -> Prepared:
     """PostgreSQL: the touchpoint inserted, the contact's clock set and (`close`) its cadence
     nudges closed, in one statement."""
     clock = update(Contact).where(Contact.id == bindparam("contact_id")).values(
@@ -1821,7 +1842,7 @@ def _touched(close: bool) -> Prepared:
     return Prepared(statement)
 
 
-_TOUCHED = {close: _touched(close) for close in (False, True)}
+_TOUCHED = {close: _touch_and_clock(close) for close in (False, True)}
 
 
 def insert_touchpoint_with_clock(session: Session, *, workspace_id: int, user_id: int,

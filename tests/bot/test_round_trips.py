@@ -1,7 +1,7 @@
 """The statements a `log` runs, counted: on PostgreSQL each one is a round trip to the server,
-so reads are merged (the undo journal's before-images with the clock's inputs) and the writes
-go together in data-modifying CTEs. SQLite has no such CTEs and needs no round trips: the same
-rows, written by one statement each."""
+so reads are merged (the name's lookup with the undo journal's before-images and the clock's
+inputs) and the writes go together in data-modifying CTEs. SQLite has no such CTEs and no
+round trips: the same rows, written by one statement each."""
 
 from __future__ import annotations
 
@@ -24,13 +24,16 @@ from tests.conftest import Clock, console_user
 
 ALEX = console_user("alex")
 
-# Besides BEGIN and COMMIT: the user's rows, the name's lookup, the contact with its open
-# cadence nudges (before-images and clock inputs in one read), then the writes: on PostgreSQL
+# Besides BEGIN and COMMIT: the user's rows, the name's lookup with the contact's open cadence
+# nudges (before-images and clock inputs in the same read), then the writes: on PostgreSQL
 # the touchpoint with the clock (and the nudges closed) in one statement and the journal entry
 # with its trim in another; on SQLite the touchpoint, the nudges when some are open, the
 # clock, the entry and the trim one statement each.
-LOG_STATEMENTS = {"postgresql": 5, "sqlite": 7}
-LOG_STATEMENTS_CLOSING_NUDGES = {"postgresql": 5, "sqlite": 8}
+LOG_STATEMENTS = {"postgresql": 4, "sqlite": 6}
+LOG_STATEMENTS_CLOSING_NUDGES = {"postgresql": 4, "sqlite": 7}
+# A first name ("log Dana" for Dana Scully) is resolved by the lookups that find it (two
+# exact keys, then the first name); the contact's state is read after them.
+LOG_BY_FIRST_NAME_STATEMENTS = {"postgresql": 7, "sqlite": 9}
 
 
 @contextmanager
@@ -65,7 +68,7 @@ async def _say(rapport: Rapport, text: str) -> str:
     return reply.text
 
 
-async def test_a_log_runs_five_statements_on_postgresql(any_engine: AsyncEngine,
+async def test_a_log_runs_four_statements_on_postgresql(any_engine: AsyncEngine,
                                                         clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     await _say(rapport, "add Dana every 2 weeks")
@@ -113,6 +116,21 @@ async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
                            datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
     assert entries is not None
     assert await _say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
+    assert await _data(any_engine) == before
+
+
+async def test_a_log_by_first_name_reads_the_contact_once_found(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana Scully every 2 weeks")
+    await _say(rapport, "log Dana coffee")
+    before = await _data(any_engine)
+    with _statements(rapport, any_engine) as executed:
+        assert await _say(rapport, "log Dana call") == "Logged call with Dana Scully."
+    assert len(executed) == LOG_BY_FIRST_NAME_STATEMENTS[any_engine.dialect.name], \
+        "\n".join(executed)
+    assert await _say(rapport, "undo") == \
+        "Undone: logged call with Dana Scully on Mon Nov 23."
     assert await _data(any_engine) == before
 
 
