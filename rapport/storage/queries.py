@@ -1690,6 +1690,182 @@ def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
     _TRIM_UNDO_ENTRIES.execute(session, user_id=user_id, keep=keep)
 
 
+# On PostgreSQL a journal entry is written and the journal trimmed in one statement (one round
+# trip): the DELETE does not see the row its CTE inserts (one snapshot for the statement), so
+# it keeps one entry fewer of the older ones. SQLite has no data-modifying CTEs: two
+# statements there.
+_INSERT_UNDO_ENTRY_AND_TRIM = Prepared(delete(UndoEntry).where(
+    UndoEntry.user_id == bindparam("user_id"),
+    UndoEntry.id <= select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
+    .order_by(UndoEntry.id.desc()).offset(bindparam("older_kept")).limit(1).scalar_subquery()
+).add_cte(insert(UndoEntry).values(
+    {column: bindparam(column) for column in (
+        "workspace_id", "user_id", "description", "kind", "payload", "created_at")}
+).cte("entry")))
+
+
+def _combines_writes(session: Session) -> bool:
+    """Whether the database runs several writes as one statement (data-modifying CTEs)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_undo_entry_and_trim(session: Session, *, workspace_id: int, user_id: int,
+                               description: str, kind: str, payload: str | None,
+                               now: datetime, keep: int) -> None:
+    """`insert_undo_entry`, then `trim_undo_entries` to the newest `keep` (the new one
+    included): one statement on PostgreSQL."""
+    if not _combines_writes(session):
+        insert_undo_entry(session, workspace_id=workspace_id, user_id=user_id,
+                          description=description, kind=kind, payload=payload, now=now)
+        trim_undo_entries(session, user_id, keep)
+        return
+    if keep < 1:
+        raise ValueError("the new entry is always kept")
+    _INSERT_UNDO_ENTRY_AND_TRIM.execute(
+        session, workspace_id=workspace_id, user_id=user_id, description=description[:300],
+        kind=kind, payload=payload, created_at=now, older_kept=keep - 1)
+
+
+# ------------------------------------------------------------------------------ a conversation
+@dataclass(frozen=True, slots=True)
+class TouchState:
+    """What recording a conversation with a contact reads first, in one statement: the
+    contact's before-image, what its clock is computed from, and the open cadence nudges the
+    conversation closes, with their before-images (JSON-ready, as `row_images` gives them)."""
+
+    contact_image: dict[str, Any]
+    clock: ClockInputs
+    nudge_images: list[dict[str, Any]]
+
+    @property
+    def open_nudges(self) -> list[int]:
+        return [int(image["id"]) for image in self.nudge_images]
+
+
+_CLOCK_INPUT_COLUMNS = ("last_touch_at", "cadence_days", "created_at", "cadence_months")
+_OPEN_CADENCE = (NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
+
+
+@functools.cache
+def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...], by: str
+                 ) -> tuple[Prepared, tuple[str, ...]]:
+    """The statement for `touch_state` (`by` "id") or `contact_by_key_touched` (`by` "key")
+    and the contact columns it selects, in order."""
+    contacts, nudges = _table(Contact), _table(Nudge)
+    names = tuple(dict.fromkeys(("id", "name", "platform_user_id", *contact_columns,
+                                 *_CLOCK_INPUT_COLUMNS)))
+    open_cadence = and_(nudges.c.contact_id == contacts.c.id,
+                        nudges.c.user_id == bindparam("user_id"),
+                        nudges.c.reason == "cadence",
+                        or_(*(nudges.c.status == status for status in _OPEN_CADENCE)))
+    which = contacts.c.id == bindparam("contact_id") if by == "id" \
+        else contacts.c.name_key == bindparam("key")
+    statement = (select(*(contacts.c[name] for name in names), nudges.c.id,
+                        *(nudges.c[name] for name in nudge_columns))
+                 .select_from(contacts.outerjoin(nudges, open_cadence))
+                 .where(contacts.c.user_id == bindparam("user_id"), which)
+                 .order_by(nudges.c.id))
+    return Prepared(statement), names
+
+
+def _touched(rows: Sequence[Sequence[Any]], names: tuple[str, ...],
+             contact_columns: Sequence[str], nudge_columns: Sequence[str]
+             ) -> tuple[ContactName, TouchState] | None:
+    if not rows:
+        return None
+    contact = dict(zip(names, rows[0][:len(names)], strict=True))
+    image = _to_json(Contact, {name: contact[name] for name in ("id", *contact_columns)})
+    clock = ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS))
+    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names):],
+                                             strict=True)))
+                    for row in rows if row[len(names)] is not None]
+    return (ContactName(contact["id"], contact["name"], contact["platform_user_id"]),
+            TouchState(image, clock, nudge_images))
+
+
+def touch_state(session: Session, user_id: int, contact_id: int,
+                contact_columns: Sequence[str], nudge_columns: Sequence[str]
+                ) -> TouchState | None:
+    """The user's contact's `contact_columns` (its before-image), its clock inputs and its
+    open cadence nudges' `nudge_columns`, in one statement; None when the contact is not
+    theirs. What `row_images`, `open_cadence_nudge_ids`, `row_images` of those nudges and
+    `contact_clock_inputs` read, as one round trip."""
+    statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns), "id")
+    found = _touched(statement.rows(session, user_id=user_id, contact_id=contact_id), names,
+                     contact_columns, nudge_columns)
+    return found[1] if found is not None else None
+
+
+def contact_by_key_touched(session: Session, user_id: int, key: str,
+                           contact_columns: Sequence[str], nudge_columns: Sequence[str]
+                           ) -> tuple[ContactName, TouchState] | None:
+    """`contact_by_key` and that contact's `touch_state`, in one statement: for a command
+    that names someone to record a conversation with them."""
+    statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns), "key")
+    return _touched(statement.rows(session, user_id=user_id, key=key), names,
+                    contact_columns, nudge_columns)
+
+
+def _close_open_cadence(contact_id: Any, user_id: Any, now: Any) -> Any:
+    """`close_cadence_nudges` as one UPDATE: sent ones done (acted on `now`), waiting ones
+    expired."""
+    return update(Nudge).where(
+        Nudge.contact_id == contact_id, Nudge.user_id == user_id, Nudge.reason == "cadence",
+        _any_status(*_OPEN_CADENCE)
+    ).values(
+        status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                    else_=literal(NudgeStatus.EXPIRED.value)),
+        acted_at=case((Nudge.status == NudgeStatus.SENT, now), else_=Nudge.acted_at))
+
+
+_CLOSE_OPEN_CADENCE = Prepared(_close_open_cadence(
+    bindparam("contact_id"), bindparam("user_id"), bindparam("now", type_=UTCDateTime)))
+
+
+def _touch_and_clock(close: bool) -> Prepared:
+    """PostgreSQL: the touchpoint inserted, the contact's clock set and (`close`) its cadence
+    nudges closed, in one statement."""
+    clock = update(Contact).where(Contact.id == bindparam("contact_id")).values(
+        last_touch_at=bindparam("last_touch_at", type_=UTCDateTime),
+        next_due_at=bindparam("next_due_at", type_=UTCDateTime),
+        plan_at=bindparam("next_due_at", type_=UTCDateTime))
+    statement = insert(Touchpoint).values(
+        {**{column: bindparam(column) for column in (
+            "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary",
+            "source")}, "created_at": bindparam("now", type_=UTCDateTime)}
+    ).returning(Touchpoint.id).add_cte(clock.cte("clock"))
+    if close:
+        statement = statement.add_cte(_close_open_cadence(
+            bindparam("contact_id"), bindparam("user_id"),
+            bindparam("now", type_=UTCDateTime)).cte("closed"))
+    return Prepared(statement)
+
+
+_TOUCHED = {close: _touch_and_clock(close) for close in (False, True)}
+
+
+def insert_touchpoint_with_clock(session: Session, *, workspace_id: int, user_id: int,
+                                 contact_id: int, happened_at: datetime, kind: str,
+                                 summary: str | None, source: str, now: datetime,
+                                 close_cadence: bool, last_touch_at: datetime | None,
+                                 next_due_at: datetime | None) -> int:
+    """`insert_touchpoint`, `close_cadence_nudges` (when `close_cadence`) and
+    `set_contact_clock` together: one statement on PostgreSQL. The touchpoint's id."""
+    if _combines_writes(session):
+        return int(_TOUCHED[close_cadence].scalar(
+            session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+            happened_at=happened_at, kind=kind, summary=summary, source=source, now=now,
+            last_touch_at=last_touch_at, next_due_at=next_due_at))
+    touchpoint_id = insert_touchpoint(
+        session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+        happened_at=happened_at, kind=kind, summary=summary, source=source, now=now)
+    if close_cadence:
+        _CLOSE_OPEN_CADENCE.execute(session, contact_id=contact_id, user_id=user_id, now=now)
+    set_contact_clock(session, contact_id, last_touch_at=last_touch_at,
+                      next_due_at=next_due_at)
+    return touchpoint_id
+
+
 # ------------------------------------------------------------------------------ person card
 _NOTES_OF_CONTACT = Prepared(
     select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on, Note.plan_at)

@@ -14,14 +14,22 @@ from rapport.storage import queries
 
 @pytest.fixture
 def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys looked up, by either lookup of a full name (`log`'s reads the contact's
+    clock with it)."""
     keys: list[str] = []
     original = queries.contact_by_key
+    original_touched = queries.contact_by_key_touched
 
     def counting(session: Any, user_id: int, key: str) -> Any:
         keys.append(key)
         return original(session, user_id, key)
 
+    def counting_touched(session: Any, user_id: int, key: str, *columns: Any) -> Any:
+        keys.append(key)
+        return original_touched(session, user_id, key, *columns)
+
     monkeypatch.setattr(queries, "contact_by_key", counting)
+    monkeypatch.setattr(queries, "contact_by_key_touched", counting_touched)
     return keys
 
 

@@ -56,10 +56,17 @@ class Change:
         before the change writes anything: the image is of the row before the command.
         Only those columns are set back on undo, so a change never reverts what it did not
         touch (the sweep's delivery records, say)."""
-        known = self.updated.setdefault(table, {})
         wanted = [i for i in ids if not self._inserted(table, i)]
-        for image in queries.row_images(self.turn.session, table, self.turn.user.user_id,
-                                        wanted, columns):
+        self.before_images(table, queries.row_images(self.turn.session, table,
+                                                     self.turn.user.user_id, wanted, columns))
+
+    def before_images(self, table: str, images: Iterable[dict[str, Any]]) -> None:
+        """`before_update` with the images read already (in a statement that read more
+        than them: `queries.touch_state`). Rows this change inserted have none."""
+        known = self.updated.setdefault(table, {})
+        for image in images:
+            if self._inserted(table, int(image["id"])):
+                continue
             kept = known.setdefault(int(image["id"]), {})
             for column, value in image.items():
                 kept.setdefault(column, value)
@@ -88,13 +95,13 @@ class Change:
             "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
                         if rows},
         }, ensure_ascii=False)
-        queries.insert_undo_entry(turn.session, workspace_id=turn.user.workspace_id,
-                                  user_id=turn.user.user_id, description=description,
-                                  kind=kind, payload=payload, now=turn.now)
-        # Only the count bound here, in one statement: every command pays for it. The age
-        # bounds (old entries, forgotten people's snapshots) are the undo purge job's, and
-        # `undo` checks a snapshot's age itself.
-        queries.trim_undo_entries(turn.session, turn.user.user_id, MAX_UNDO_ENTRIES)
+        # Only the count bound here, with the insert (one statement on PostgreSQL): every
+        # command pays for it. The age bounds (old entries, forgotten people's snapshots)
+        # are the undo purge job's, and `undo` checks a snapshot's age itself.
+        queries.insert_undo_entry_and_trim(
+            turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+            description=description, kind=kind, payload=payload, now=turn.now,
+            keep=MAX_UNDO_ENTRIES)
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:

@@ -59,11 +59,11 @@ def done(turn: Turn, command: c.Done) -> Reply:
     change = Change(turn)
     if nudge is None and person is not None:
         # Nothing open: "done Dana" still means "I talked to Dana".
-        touch_clock(turn, change, person.id)
+        state = touch_clock(turn, change, person.id)
         touchpoint_id = record_touchpoint(
             turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
             contact_id=person.id, happened_at=turn.now, kind="chat", summary=command.summary,
-            source="command", now=turn.now)
+            source="command", now=turn.now, state=state)
         change.inserted_row("touchpoints", touchpoint_id)
         change.save(f"logged chat with {person.name} on {wording.short_date(turn.today)}")
         return Reply(f"Logged a chat with {person.name}.", changed=True)
@@ -72,14 +72,14 @@ def done(turn: Turn, command: c.Done) -> Reply:
     if nudge.status not in OPEN_NUDGE_STATUSES:
         return error(f"That nudge is already {nudge.status}.")
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
-    touch_clock(turn, change, nudge.contact_id)
+    state = touch_clock(turn, change, nudge.contact_id)
     if nudge.note_id is not None:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DONE, turn.now)
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
         contact_id=nudge.contact_id, happened_at=turn.now, kind="chat",
-        summary=command.summary, source="nudge", now=turn.now)
+        summary=command.summary, source="nudge", now=turn.now, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
         queries.set_note_plan(turn.session, nudge.note_id, None)

@@ -47,10 +47,13 @@ class Reading(Protocol):
 R = TypeVar("R", bound=Reading)
 
 
-def choose_reading(turn: Turn, readings: Sequence[R], verb: str
+def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
+                   touched: dict[int, queries.TouchState] | None = None
                    ) -> tuple[R, ContactName | None] | str:
     """The reading whose person is one of the user's contacts, with that contact when it was
     looked up on the way (None for an @mention or a form's id); or why none can be taken.
+    `touched`: a conversation is to be recorded with the person: each full name looked up
+    reads the contact's `touch_state` in the same statement, kept there by contact id.
 
     A full name that matches exactly wins; then a name that resolves (a unique first name).
     A reading with words it is unsure of is never taken: the answer asks instead, so a line
@@ -61,8 +64,7 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str
     for reading in readings:
         if reading.person.mention_id or reading.person.contact_id is not None:
             exact.append((reading, None))
-        elif (found := queries.contact_by_key(turn.session, user_id,
-                                               name_key(reading.person.text))) is not None:
+        elif (found := _by_key(turn, name_key(reading.person.text), touched)) is not None:
             exact.append((reading, found))
     results: dict[int, Resolved | Unresolved] = {}
     if not exact:
@@ -82,6 +84,19 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str
         return ambiguous[0].message
     last = results[len(readings) - 1]
     return last.message if isinstance(last, Unresolved) else "Who do you mean?"
+
+
+def _by_key(turn: Turn, key: str, touched: dict[int, queries.TouchState] | None
+            ) -> ContactName | None:
+    if touched is None:
+        return queries.contact_by_key(turn.session, turn.user.user_id, key)
+    found = queries.contact_by_key_touched(turn.session, turn.user.user_id, key, CLOCK,
+                                           NUDGE_OUTCOME)
+    if found is None:
+        return None
+    contact, state = found
+    touched[contact.id] = state
+    return contact
 
 
 def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str) -> str:
@@ -153,7 +168,9 @@ def add(turn: Turn, command: c.AddContact) -> Reply:
 
 
 def log(turn: Turn, command: c.Log) -> Reply:
-    chosen = choose_reading(turn, (command, *command.alternatives), "log")
+    # The name's lookup reads what recording the conversation needs too (one statement).
+    touched: dict[int, queries.TouchState] = {}
+    chosen = choose_reading(turn, (command, *command.alternatives), "log", touched=touched)
     if isinstance(chosen, str):
         return error(chosen)
     command, known = chosen
@@ -172,12 +189,12 @@ def log(turn: Turn, command: c.Log) -> Reply:
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(
         turn.now, planner.local_moment(day, 12 * 60, turn.user.tz))
-    open_nudges = touch_clock(turn, change, contact.id)
+    state = touch_clock(turn, change, contact.id, known=touched.get(contact.id))
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
         summary=command.summary, source="command", now=turn.now,
-        open_cadence_nudges=open_nudges)
+        open_cadence_nudges=[] if state is None else None, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
@@ -186,13 +203,18 @@ def log(turn: Turn, command: c.Log) -> Reply:
     return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
 
 
-def touch_clock(turn: Turn, change: Change, contact_id: int) -> list[int]:
+def touch_clock(turn: Turn, change: Change, contact_id: int, *,
+                known: queries.TouchState | None = None) -> queries.TouchState | None:
     """Before-images of what recording a conversation changes: the contact's clock and its
-    open cadence nudges (whose ids it returns)."""
-    change.before_update("contacts", [contact_id], CLOCK)
-    open_nudges = queries.open_cadence_nudge_ids(turn.session, turn.user.user_id, contact_id)
-    change.before_update("nudges", open_nudges, NUDGE_OUTCOME)
-    return open_nudges
+    open cadence nudges, read in one statement with the clock's inputs (None when the
+    contact is not the user's), or `known` when this unit read them already with the name
+    (`choose_reading`), before writing anything. Pass what it returns to
+    `record_touchpoint`, which then reads nothing again."""
+    state = known if known is not None else queries.touch_state(
+        turn.session, turn.user.user_id, contact_id, CLOCK, NUDGE_OUTCOME)
+    change.before_images("contacts", [state.contact_image] if state is not None else [])
+    change.before_images("nudges", state.nudge_images if state is not None else [])
+    return state
 
 
 def every(turn: Turn, command: c.SetCadence) -> Reply:

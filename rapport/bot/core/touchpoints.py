@@ -22,9 +22,22 @@ MAX_KIND_CHARS = 32
 
 def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
-                      now: datetime, open_cadence_nudges: Sequence[int] | None = None) -> int:
+                      now: datetime, open_cadence_nudges: Sequence[int] | None = None,
+                      state: queries.TouchState | None = None) -> int:
     """Insert a touchpoint, move the contact's clock forward, close its cadence nudges
-    (`open_cadence_nudges`: their ids when the caller read them already; none: no update)."""
+    (`open_cadence_nudges`: their ids when the caller read them already; none: no update).
+
+    `state`: the contact as the caller read it already in this unit (`queries.touch_state`):
+    nothing is read again, and the writes go together (one statement on PostgreSQL)."""
+    if state is not None:
+        # The clock's inputs (cadence, creation, last touch) are the same before and after
+        # the touchpoint's insert: the new clock is known before anything is written.
+        last, next_due = _restarted_clock(state.clock, happened_at)
+        return queries.insert_touchpoint_with_clock(
+            session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
+            happened_at=happened_at, kind=kind[:MAX_KIND_CHARS], summary=summary,
+            source=source, now=now, close_cadence=bool(state.open_nudges),
+            last_touch_at=last, next_due_at=next_due)
     touchpoint_id = queries.insert_touchpoint(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
         happened_at=happened_at, kind=kind[:MAX_KIND_CHARS], summary=summary, source=source,

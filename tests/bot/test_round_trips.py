@@ -1,0 +1,151 @@
+"""The statements a `log` runs, counted: on PostgreSQL each one is a round trip to the server,
+so reads are merged (the name's lookup with the undo journal's before-images and the clock's
+inputs) and the writes go together in data-modifying CTEs. SQLite has no such CTEs and no
+round trips: the same rows, written by one statement each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core.rapport import Rapport
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db, prepared
+from rapport.storage.models import Contact, Nudge, UndoEntry
+from tests.bot.test_actions import Inbox
+from tests.bot.test_undo import _data
+from tests.conftest import Clock, console_user
+
+ALEX = console_user("alex")
+
+# Besides BEGIN and COMMIT: the user's rows, the name's lookup with the contact's open cadence
+# nudges (before-images and clock inputs in the same read), then the writes: on PostgreSQL
+# the touchpoint with the clock (and the nudges closed) in one statement and the journal entry
+# with its trim in another; on SQLite the touchpoint, the nudges when some are open, the
+# clock, the entry and the trim one statement each.
+LOG_STATEMENTS = {"postgresql": 4, "sqlite": 6}
+LOG_STATEMENTS_CLOSING_NUDGES = {"postgresql": 4, "sqlite": 7}
+# A first name ("log Dana" for Dana Scully) is resolved by the lookups that find it (two
+# exact keys, then the first name); the contact's state is read after them.
+LOG_BY_FIRST_NAME_STATEMENTS = {"postgresql": 7, "sqlite": 9}
+
+
+@contextmanager
+def _statements(rapport: Rapport, engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement sent to the database meanwhile: prepared ones (run on the driver
+    directly) and SQLAlchemy's own."""
+    executed: list[str] = []
+    original = prepared._Driver.execute
+
+    def counted(self: Any, sql: str, arguments: Any) -> Any:
+        executed.append(sql)
+        return original(self, sql, arguments)
+
+    thread = rapport.db._thread
+    target = thread.engine if thread is not None else engine.sync_engine
+
+    def on_execute(*args: Any) -> None:
+        executed.append(str(args[2]))
+
+    prepared._Driver.execute = counted  # type: ignore[method-assign]
+    event.listen(target, "before_cursor_execute", on_execute)
+    try:
+        yield executed
+    finally:
+        event.remove(target, "before_cursor_execute", on_execute)
+        prepared._Driver.execute = original  # type: ignore[method-assign]
+
+
+async def _say(rapport: Rapport, text: str) -> str:
+    reply = await rapport.handle_text(ALEX, text)
+    assert reply.ok, (text, reply.text)
+    return reply.text
+
+
+async def test_a_log_runs_four_statements_on_postgresql(any_engine: AsyncEngine,
+                                                        clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana every 2 weeks")
+    await _say(rapport, "log Dana coffee")  # statements compiled, the user's rows cached
+    before = await _data(any_engine)
+    with _statements(rapport, any_engine) as executed:
+        assert await _say(rapport, "log Dana coffee") == "Logged coffee with Dana."
+    assert len(executed) == LOG_STATEMENTS[any_engine.dialect.name], executed
+    # And it is undone exactly, as before.
+    assert await _say(rapport, "undo") == "Undone: logged coffee with Dana on Mon Nov 23."
+    assert await _data(any_engine) == before
+
+
+async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    """A sent cadence nudge is done, a snoozed one expired; the clock restarts; undo puts
+    them all back."""
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana every 1 week")
+    await _say(rapport, "add Lee every 1 week")
+    clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    sweeper = Sweeper(sessions=db.session_factory(any_engine),
+                      messengers={"console": Inbox()}, owner="test", clock=clock)
+    assert (await sweeper.sweep()).sent == 2
+    due = await rapport.handle_text(ALEX, "due")
+    lee = next(item.nudge_id for item in due.nudges if item.contact_name == "Lee")
+    await _say(rapport, f"snooze #{lee} 2 hours")
+    await _say(rapport, "log Lee yesterday call")  # warm-up, and Lee's snoozed nudge expires
+    before = await _data(any_engine)
+    with _statements(rapport, any_engine) as executed:
+        assert await _say(rapport, "log Dana coffee") == "Logged coffee with Dana."
+    assert len(executed) == LOG_STATEMENTS_CLOSING_NUDGES[any_engine.dialect.name], \
+        "\n".join(executed)
+    async with db.session_factory(any_engine)() as session:
+        nudges = (await session.execute(select(Contact.name, Nudge.status, Nudge.acted_at)
+                                        .join(Contact, Contact.id == Nudge.contact_id)
+                                        .order_by(Contact.name))).all()
+        dana = (await session.execute(select(Contact.last_touch_at, Contact.next_due_at,
+                                             Contact.plan_at)
+                                      .where(Contact.name == "Dana"))).one()
+        entries = await session.scalar(select(UndoEntry.id).order_by(UndoEntry.id.desc()))
+    assert [tuple(row) for row in nudges] == [
+        ("Dana", "done", clock.now), ("Lee", "expired", None)]
+    assert tuple(dana) == (clock.now, datetime(2026, 12, 8, 10, 0, tzinfo=UTC),
+                           datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
+    assert entries is not None
+    assert await _say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
+    assert await _data(any_engine) == before
+
+
+async def test_a_log_by_first_name_reads_the_contact_once_found(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana Scully every 2 weeks")
+    await _say(rapport, "log Dana coffee")
+    before = await _data(any_engine)
+    with _statements(rapport, any_engine) as executed:
+        assert await _say(rapport, "log Dana call") == "Logged call with Dana Scully."
+    assert len(executed) == LOG_BY_FIRST_NAME_STATEMENTS[any_engine.dialect.name], \
+        "\n".join(executed)
+    assert await _say(rapport, "undo") == \
+        "Undone: logged call with Dana Scully on Mon Nov 23."
+    assert await _data(any_engine) == before
+
+
+@pytest.mark.parametrize("changes", [29, 30, 31, 45])
+async def test_the_journal_keeps_its_newest_30_entries_on_every_backend(
+        any_engine: AsyncEngine, clock: Clock, changes: int) -> None:
+    """The entry and its trim are one statement on PostgreSQL, two on SQLite: the same
+    entries are kept."""
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "add Dana")
+    for _ in range(changes - 1):
+        await _say(rapport, "log Dana coffee")
+    async with db.session_factory(any_engine)() as session:
+        descriptions = (await session.scalars(select(UndoEntry.description)
+                                              .order_by(UndoEntry.id))).all()
+    assert len(descriptions) == min(changes, 30)
+    assert descriptions[-1] == "logged coffee with Dana on Mon Nov 23"
+    assert (descriptions[0] == "added Dana") == (changes <= 30)
