@@ -81,3 +81,24 @@ async def test_ai_draft_with_the_fake_provider(
     [draft] = await _drafts(sessions)
     assert draft.outcome == "copied" and draft.disclosure is True
     assert draft.provider == "openai-compatible" and draft.sent_context is not None
+
+
+async def test_a_command_typed_at_the_edit_prompt_is_not_taken_as_the_message(
+        rapport: Rapport, clock: Clock, sessions: async_sessionmaker[AsyncSession]) -> None:
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    out = await _chat(rapport, "draft Dana", "undo", "", "people")
+    assert "“undo” reads like a command. Use it as your message? [y/N]" in out
+    assert "Type the command again at the prompt." in out
+    assert "send to Dana" not in out
+    assert "Your people:" in out
+    [draft] = await _drafts(sessions)
+    assert draft.outcome == "discarded" and draft.final_text is None
+
+
+async def test_a_message_that_reads_like_a_command_is_kept_when_confirmed(
+        rapport: Rapport, clock: Clock, sessions: async_sessionmaker[AsyncSession]) -> None:
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    out = await _chat(rapport, "draft Dana", "due", "y")
+    assert "Here is your message to copy and send to Dana:\n\n  due\n" in out
+    [draft] = await _drafts(sessions)
+    assert draft.outcome == "copied" and draft.final_text == "due"

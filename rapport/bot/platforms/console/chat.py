@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 
-from rapport.bot.core.commands import ImportFile
+from rapport.bot.core.commands import CommandError, ImportFile
 from rapport.bot.core.context import Actor, Drafter
 from rapport.bot.core.dates import valid_zone
 from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, draft_label
@@ -55,6 +55,11 @@ def console_actor(user: str | None = None, tz: str | None = None) -> Actor:
     name = user or os.environ.get("RAPPORT_CONSOLE_USER") or getpass.getuser() or "me"
     return Actor(platform=PLATFORM, workspace_external_id="local", user_external_id=name,
                  display_name=name, tz=tz or local_zone_name(), workspace_name="Console")
+
+
+def _reads_as_command(text: str) -> bool:
+    """Whether a line is one of Rapport's commands ("draft Zoë", "undo", "done #2")."""
+    return not isinstance(parse_command(text, today=date.today()), CommandError)
 
 
 def render_reply(reply: Reply, saved_as: Path | None = None) -> str:
@@ -224,6 +229,14 @@ class ConsoleChat:
         while True:
             self.write(EDIT_PROMPT)
             text = ((await self._next_line()) or "").strip()
+            if text and _reads_as_command(text):
+                # Typed at the wrong prompt, most likely: never copied (nor counted as a
+                # draft used) without saying yes.
+                self.write(f"“{text}” reads like a command. Use it as your message? [y/N] ")
+                if ((await self._next_line()) or "").strip().lower() not in ("y", "yes"):
+                    result = await drafter.finish(self.actor, view.draft_id, "", "discard")
+                    self.write(f"{result.message} Type the command again at the prompt.\n")
+                    return result
             if not text:
                 result = await drafter.finish(self.actor, view.draft_id, "", "discard")
                 self.write(result.message + "\n")
