@@ -34,7 +34,10 @@ def items_of_rows(session: Session, rows: Sequence[Sequence[Any]], now: datetime
             headline = wording.important_date_headline(name, date_kind, occurrence,
                                                        planner.local_date(now, tz), since_year)
         else:
-            since = (now - last_touch_at).days if last_touch_at else None
+            # Days on the person's calendar: logged "10 days ago" reads "10 days" whatever
+            # the hour (a log counts from noon of its day).
+            since = (planner.local_date(now, tz) - planner.local_date(last_touch_at, tz)).days \
+                if last_touch_at else None
             headline = wording.cadence_headline(name, company, since, cadence or 0, months)
         context = None
         if contact_id in touches:
