@@ -536,7 +536,8 @@ class JsonRowsUpdate(_JsonRows):
     """An UPDATE of many rows, each by its `key`, in one statement: the rows one JSON array
     parameter of tuples (key, *per_row values). Where `PreparedMany` ran the statement once
     per row, on SQLite each row's step let go of the GIL and waited to take it back from
-    the event loop's thread, and on PostgreSQL each row was a round trip.
+    the busy event loop's thread (a calendar page's clocks and logged marks cost 5–10x
+    SQLite's own work that way), and on PostgreSQL each row was a statement of its own.
 
     `shared` columns take one value for every row (keyword arguments). Keys are assumed
     distinct: a key given twice is updated with one of its rows."""
