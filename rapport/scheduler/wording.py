@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from rapport.scheduler.messenger import NudgeItem
 from rapport.scheduler.planner import cadence_text, humanize_days
 
 _KEEPS_ITS_OWN_ARTICLE = {
@@ -19,6 +21,17 @@ _ING_NOUNS = {"wedding", "meeting", "training", "briefing", "building", "opening
               "booking", "ring", "spring", "thing", "offboarding", "onboarding", "gathering"}
 _LINKING_WORDS = {"to", "in", "on", "at", "for", "with", "the", "a", "an", "her", "his", "their",
                   "into", "from", "back", "out", "up"}
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 person', '2 people', '0 notes': a count with the word that agrees with it
+    (`plural` defaults to `singular` + "s")."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def people_count(items: Iterable[NudgeItem]) -> int:
+    """How many different people some nudges are about (one person may have several)."""
+    return len({item.contact_id for item in items})
 
 
 def first_name(name: str) -> str:

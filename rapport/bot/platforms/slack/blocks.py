@@ -258,7 +258,8 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
             + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
-        heading = f"{len(message.items)} people to reach out to"
+        people = wording.counted(wording.people_count(message.items), "person", "people")
+        heading = f"{people} to reach out to"
         names = heading + ": " + ", ".join(i.contact_name for i in message.items)
         return fallback(names), nudge_blocks(message.items, heading=heading)
     item = message.items[0]

@@ -143,11 +143,14 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     shown = list(items[:MAX_CARD_ITEMS])
     ids = list(card_nudges) if card_nudges is not None else [i.nudge_id for i in shown]
     outcomes = dict(outcomes or {})
-    if intro is None:
-        intro = ("A good moment to reach out:" if len(ids) <= 1
-                 else f"{len(ids)} people worth a message:")
-    body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     open_ids = {item.nudge_id for item in shown}
+    if intro is None:
+        # People, not nudges: one person may have several. A nudge already acted on (a card
+        # redrawn after a click) is not in `items`, so it counts as one person of its own.
+        people = wording.people_count(shown) + len([n for n in ids if n not in open_ids])
+        intro = ("A good moment to reach out:" if len(ids) <= 1 or people <= 1
+                 else f"{people} people worth a message:")
+    body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     for nudge_id in ids:
         if nudge_id in outcomes:
             body.append(_text(outcomes[nudge_id], separator=True, color="Good"))
