@@ -150,9 +150,10 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
                                         queries.tag_member_ids(turn.session, user_id, found.id))
         lost = sum(1 for days in changed.values() if days is None)
         other = len(changed) - lost
-        rest = f" {lost} of them no longer have a rhythm; set one with “every <name> 2 " \
-            "weeks”." if lost else ""
-        rest += f" {other} of them now follow another goal." if other else ""
+        rest = (f" {lost} of them no longer {'has' if lost == 1 else 'have'} a rhythm; set one "
+                "with “every <name> 2 weeks”.") if lost else ""
+        rest += (f" {other} of them now {'follows' if other == 1 else 'follow'} another goal."
+                 if other else "")
         return Reply(f"Goal for {found.name} turned off.{rest}", changed=True)
     tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)

@@ -412,7 +412,8 @@ def stats_blocks(stats: UserStats) -> list[Block]:
     if stats.acted_on_rate is not None:
         nudges += f"\nActed-on rate {round(stats.acted_on_rate * 100)}%"
     if stats.contacts_with_cadence:
-        health = (f"{stats.contacts_within_cadence} of {stats.contacts_with_cadence} people "
+        health = (f"{stats.contacts_within_cadence} of "
+                  f"{wording.counted(stats.contacts_with_cadence, 'person', 'people')} "
                   "within their rhythm")
         if stats.health_share is not None:
             health += f" ({round(stats.health_share * 100)}%)"

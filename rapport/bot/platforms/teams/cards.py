@@ -21,7 +21,7 @@ from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_no
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
-from rapport.scheduler import wording
+from rapport.scheduler import planner, wording
 from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
 CARD_VERSION = "1.5"
@@ -320,7 +320,8 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
                                       for title, value in facts]},
     ]
     if stats.most_overdue:
-        slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
+        slipped = ", ".join(f"{c.name} ({planner.humanize_days(c.days_overdue)} overdue)"
+                            for c in stats.most_overdue)
         body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
     if suggestions_line:
         body.append(_text(suggestions_line, isSubtle=True))
