@@ -34,6 +34,12 @@ def people_count(items: Iterable[NudgeItem]) -> int:
     return len({item.contact_id for item in items})
 
 
+def every_example(contact_name: str) -> str:
+    """'“every Dana White 2 weeks”': a suggested command names the person in full, since
+    the first name may be two people's."""
+    return f"“every {contact_name} 2 weeks”"
+
+
 def first_name(name: str) -> str:
     """The first word of a name, or the whole name when it has one word."""
     parts = name.split()

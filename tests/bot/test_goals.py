@@ -112,7 +112,7 @@ async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
                                                            clock: Clock) -> None:
     reply = await rapport.handle_text(ALEX, "add Lee Park client at Initech #clients")
     assert reply.ok and reply.text == ("Added Lee Park (Initech) (client). Set how often with "
-                                       "“every Lee 2 weeks”. Tagged clients.")
+                                       "“every Lee Park 2 weeks”. Tagged clients.")
     await _say(rapport, "add Dana Scully", "add Sam Lee every 1 week")
     tagged = await rapport.handle_text(ALEX, "tag Dana #clients #vip")
     assert tagged.text == "Tagged Dana Scully clients and vip."

@@ -21,7 +21,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
-from rapport.scheduler import planner
+from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
     GoalAttainment,
     every_phrase,
@@ -226,8 +226,8 @@ def add_tagged(turn: Turn, command: c.AddContact) -> Reply:
     if command.cadence_days is None:
         state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
         if state is not None and state.cadence_days:
-            text = text.replace(f" Set how often with “every {contact.name.split()[0]} "
-                                "2 weeks”.", "")
+            text = text.replace(
+                f" Set how often with {wording.every_example(contact.name)}.", "")
             text += f" Your goal for them: talk {every_phrase(state.cadence_days)}."
     return Reply(text, changed=True, view=reply.view)
 

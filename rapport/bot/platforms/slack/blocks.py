@@ -35,7 +35,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
+from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
@@ -663,8 +663,10 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
         extra.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
-    extra.append(f"Fix anything with `{SLASH_COMMAND} edit n3: …`, `delete t7`, "
-                 "`rename`, `set`; `undo` reverses a change.")
+    first, *others = fix_examples(view)
+    examples = ", ".join([f"`{SLASH_COMMAND} {escape(first)}`",
+                          *(f"`{escape(example)}`" for example in others)])
+    extra.append(f"Fix anything with {examples}; `undo` reverses a change.")
     blocks.append(ContextBlock(block_id="person_more", elements=[MarkdownTextObject(
         text=clip(escape(" · ".join(extra[:-1])) + "\n" + extra[-1], MAX_CONTEXT_TEXT))]))
     blocks.append(person_actions(view.contact_id))

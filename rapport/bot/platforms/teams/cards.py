@@ -17,7 +17,7 @@ from botbuilder.schema import Attachment
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
+from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
@@ -409,8 +409,9 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
     body.append(_text(" · ".join(extra), isSubtle=True))
-    body.append(_text("Fix anything with “edit n3: …”, “delete t7”, “rename”, “set”; “undo” "
-                      "reverses a change.", isSubtle=True, spacing="None"))
+    examples = ", ".join(f"“{escape_markdown(example)}”" for example in fix_examples(view))
+    body.append(_text(f"Fix anything with {examples}; “undo” reverses a change.",
+                      isSubtle=True, spacing="None"))
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": PERSON, "verb": verb, "contact_id": view.contact_id}
