@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from rapport.scheduler.messenger import NudgeItem
 from rapport.scheduler.planner import cadence_text, humanize_days
 
 _KEEPS_ITS_OWN_ARTICLE = {
@@ -19,6 +21,23 @@ _ING_NOUNS = {"wedding", "meeting", "training", "briefing", "building", "opening
               "booking", "ring", "spring", "thing", "offboarding", "onboarding", "gathering"}
 _LINKING_WORDS = {"to", "in", "on", "at", "for", "with", "the", "a", "an", "her", "his", "their",
                   "into", "from", "back", "out", "up"}
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 person', '2 people', '0 notes': a count with the word that agrees with it
+    (`plural` defaults to `singular` + "s")."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def people_count(items: Iterable[NudgeItem]) -> int:
+    """How many different people some nudges are about (one person may have several)."""
+    return len({item.contact_id for item in items})
+
+
+def every_example(contact_name: str) -> str:
+    """'“every Dana White 2 weeks”': a suggested command names the person in full, since
+    the first name may be two people's."""
+    return f"“every {contact_name} 2 weeks”"
 
 
 def first_name(name: str) -> str:
@@ -73,6 +92,10 @@ _STATEMENT = re.compile(
 _QUESTION_WORDS = ("about", "how", "what", "whether", "if", "when", "why", "where", "who",
                    "which")
 Form = Literal["ask", "action", "statement", "subject"]
+# Words after "her" that show it is the person ("send her the deck"), not "her flight".
+_AFTER_HER = ("the", "a", "an", "about", "to", "for", "on", "at", "in", "with", "back", "and",
+              "re", "that", "if", "how", "what", "when", "whether", "again", "soon", "up",
+              "out", "my", "our", "some", "this", "these", "those")
 
 
 def note_form(note_text: str) -> tuple[Form, str, str]:
@@ -95,26 +118,32 @@ def note_form(note_text: str) -> tuple[Form, str, str]:
     return "subject", "", text
 
 
-def reminder(contact_name: str, note_text: str) -> str:
+def reminder(contact_name: str, note_text: str, *, when: str = "") -> str:
     """What to do about a note, as the start of a sentence: "Ask Dana about the hiking trip
     in Yosemite", "Ask Priya how the offsite went", "Send Lee the deck", "Check in with
-    Marco: wife is expecting"."""
+    Marco: wife is expecting". `when` ("tomorrow", "Thu Dec 10") goes where it reads right:
+    "Call Zoë tomorrow", "Check in with Marco tomorrow: wife is expecting"."""
     name = first_name(contact_name)
+    after = f" {when}" if when else ""
     form, verb, rest = note_form(note_text)
     if form == "ask":
         if not rest:
-            return f"Ask {name} how things are"
+            return f"Ask {name} how things are{after}"
         if rest.split(" ", 1)[0].lower() in _QUESTION_WORDS:
-            return f"Ask {name} {rest}"
-        return f"Ask {name} about {about_phrase(rest)}"
+            return f"Ask {name} {rest}{after}"
+        return f"Ask {name} about {about_phrase(rest)}{after}"
     if form == "action":
-        rest = re.sub(rf"^(?:with|to|in with)\s+{re.escape(name)}\b\s*", "", rest,
+        # The note names the person as "her" or by name ("call her", "talk to Zoë"): the
+        # sentence names them once, by name.
+        # "her" is the person unless a noun follows it ("book her flight").
+        person = rf"(?:{re.escape(name)}|him|them|her(?=$|\s+(?:{'|'.join(_AFTER_HER)})\b))"
+        rest = re.sub(rf"^(?:(?:with|to|in with)\s+)?{person}\b\s*", "", rest,
                       flags=re.IGNORECASE)
         lead = _ACTIONS[verb].format(name=name)
-        return f"{lead} {rest}".rstrip()
+        return f"{lead} {rest}".rstrip() + after
     if form == "statement":
-        return f"Check in with {name}: {text_without_period(note_text)}"
-    return f"Ask {name} about {about_phrase(note_text)}"
+        return f"Check in with {name}{after}: {text_without_period(note_text)}"
+    return f"Ask {name} about {about_phrase(note_text)}{after}"
 
 
 def text_without_period(text: str) -> str:

@@ -174,7 +174,7 @@ async def test_people_settings_pause_resume_stats_export(
         assert await session.scalar(select(User.paused_until)) is None
 
     stats = await say(rapport, actor, "stats")
-    assert "1 of 1 people within their rhythm" in stats.text
+    assert "1 of 1 person within their rhythm" in stats.text
 
     export = await say(rapport, actor, "export")
     assert export.attachment is not None

@@ -45,8 +45,8 @@ async def test_ai_off_for_one_person_gives_templates_and_sends_nothing_about_the
         "and nothing about them goes to an AI provider.")
     dana = await rapport.handle_text(ALEX, "draft Dana")
     assert dana.draft is not None and dana.draft.is_template and dana.draft.provider == "template"
-    assert dana.draft.notice == "AI drafts are off for Dana Scully (“set Dana ai on” turns them " \
-                                "back on)."
+    assert dana.draft.notice == ("AI drafts are off for Dana Scully (“set Dana Scully ai on” "
+                                 "turns them back on).")
     assert "board presentation" in dana.draft.text
     assert fake_openai_env.requests == []
     lee = await rapport.handle_text(ALEX, "draft Lee")  # everyone else still gets AI drafts
@@ -69,8 +69,8 @@ async def test_sensitive_person_gets_no_draft_at_all(
     reply = await rapport.handle_text(ALEX, "draft Dana")
     assert reply.ok and reply.draft is None
     assert reply.text == ("You marked Dana Scully as sensitive, so there is no draft: write to "
-                          "Dana personally, in your own words. (“set Dana sensitive off” allows "
-                          "drafts again.)")
+                          "Dana personally, in your own words. (“set Dana Scully sensitive off” "
+                          "allows drafts again.)")
     # The Draft button on a nudge about her answers the same.
     ctx = await rapport.user_context(ALEX)
     async with sessions() as session, session.begin():

@@ -112,7 +112,7 @@ async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
                                                            clock: Clock) -> None:
     reply = await rapport.handle_text(ALEX, "add Lee Park client at Initech #clients")
     assert reply.ok and reply.text == ("Added Lee Park (Initech) (client). Set how often with "
-                                       "“every Lee 2 weeks”. Tagged clients.")
+                                       "“every Lee Park 2 weeks”. Tagged clients.")
     await _say(rapport, "add Dana Scully", "add Sam Lee every 1 week")
     tagged = await rapport.handle_text(ALEX, "tag Dana #clients #vip")
     assert tagged.text == "Tagged Dana Scully clients and vip."
@@ -188,10 +188,10 @@ async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rappo
     contacts = await _contacts(rapport)
     assert (contacts["Kim Wu"].cadence_days, contacts["Lee Park"].cadence_days) == (21, 14)
     off = await rapport.handle_text(ALEX, "goal team off")
-    assert off.text == "Goal for team turned off. 1 of them now follow another goal."
+    assert off.text == "Goal for team turned off. 1 of them now follows another goal."
     assert (await _contacts(rapport))["Lee Park"].cadence_days == 60
     off = await rapport.handle_text(ALEX, "goal clients off")
-    assert off.text == ("Goal for clients turned off. 1 of them no longer have a rhythm; set one "
+    assert off.text == ("Goal for clients turned off. 1 of them no longer has a rhythm; set one "
                         "with “every <name> 2 weeks”.")
     contacts = await _contacts(rapport)
     assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].next_due_at) == (None, None)
@@ -298,7 +298,7 @@ async def test_import_tags_column(rapport: Rapport, clock: Clock) -> None:
            b"Lee Park,Initech,#clients vip,\n"
            b"Dana Scully,,clients; team,\n")
     dry = await rapport.import_contacts(ctx, "c.csv", csv, dry_run=True)
-    assert dry.ok and dry.text == ("Would add 1 people, would update 1 and would leave 0 "
+    assert dry.ok and dry.text == ("Would add 1 person, would update 1 and would leave 0 "
                                    "unchanged. Nothing was saved: this was a dry run.")
     async with rapport.sessions() as session:
         assert (await session.scalars(select(ContactTag))).all() == []

@@ -52,7 +52,7 @@ async def test_valid_csv_imports_and_second_import_changes_nothing(
         rapport: Rapport, engine: AsyncEngine) -> None:
     reply = await _import(rapport, "contacts.csv", GOOD_CSV)
     assert reply.ok, reply.text
-    assert reply.text == "Added 3 people, updated 0 and left 0 unchanged (1 note(s) added)."
+    assert reply.text == "Added 3 people, updated 0 and left 0 unchanged (1 note added)."
     assert await _contacts(rapport) == [
         ("Dana Scully", "client", "FBI", "dana@fbi.gov", 14),
         ("Lee Park", "colleague", "Acme", None, None),

@@ -174,3 +174,34 @@ async def test_show_names_tags_draft_settings_and_what_the_calendar_logged(
     coffee = next(line for line in lines if ", coffee" in line)
     assert meeting.endswith("meeting (logged from your calendar)")
     assert "calendar" not in coffee
+
+
+async def test_the_fix_line_suggests_only_this_persons_handles_and_full_name(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    # Found by a tester: every card without notes suggested "edit n3" and "delete t7", other
+    # people's records, and "set Dana company" when there were two Danas.
+    from rapport.bot.platforms.slack.blocks import person_blocks, to_dicts
+    from rapport.bot.platforms.teams.cards import person_card
+
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _world(rapport)  # Dana Scully's notes n1-n3 and conversations
+    added = await _say(rapport, "add Dana White")
+    assert "“every Dana White 2 weeks”" in added
+
+    white = await rapport.handle_text(ALEX, "show Dana White")
+    assert isinstance(white.view, PersonView)
+    fix = white.text.splitlines()[-1]
+    assert fix == ("Fix anything: “rename Dana White to …”, “set Dana White company …”; "
+                   "“undo” reverses a change.")
+    scully = await rapport.handle_text(ALEX, "show Dana Scully")
+    assert isinstance(scully.view, PersonView)
+    own = (scully.view.notes[0].handle, scully.view.touches[0].handle)
+    assert scully.text.splitlines()[-1].startswith(
+        f"Fix anything: “edit {own[0]}: …”, “delete {own[1]}”, “rename Dana Scully to …”, "
+        "“set Dana Scully company …”")
+    # The Slack and Teams cards say the same.
+    for view, handles in ((white.view, ()), (scully.view, own)):
+        for rendered in (str(to_dicts(person_blocks(view))), str(person_card(view))):
+            found = set(re.findall(r"\b[nt]\d+\b", rendered.split("Fix anything", 1)[1]))
+            assert found == set(handles), rendered
+            assert f"set {view.name} company" in rendered

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -253,3 +254,23 @@ def test_the_start_line_names_the_mode(values: dict[str, str], web: bool, expect
     assert expected in line
     for secret in ("xoxb-1", "xapp-1"):
         assert secret not in line
+
+
+@pytest.mark.parametrize("taken", ["RAPPORT_PORT", "RAPPORT_METRICS_PORT"])
+def test_a_taken_port_names_that_port_and_its_variable(tmp_path: Path, taken: str) -> None:
+    # Found by a tester: the operator port was taken, the message named the public one.
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        ports = {"RAPPORT_PORT": str(free_port()), "RAPPORT_METRICS_PORT": str(free_port())}
+        ports[taken] = str(busy)
+        result = run_cli_in_process("serve", "--no-console",
+                                    env=clean_env(tmp_path, **ports), cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.splitlines()[-1]
+    other = ({"RAPPORT_PORT", "RAPPORT_METRICS_PORT"} - {taken}).pop()
+    assert line.startswith(f"Cannot start: Cannot listen on 127.0.0.1:{busy} "), line
+    assert taken in line and other not in line, line
+    assert ports[other] not in line, line

@@ -133,7 +133,7 @@ async def test_vcard_upload_is_imported(slack: SlackHarness) -> None:
             b"EMAIL:kim@acme.example\r\nEND:VCARD\r\n")
     await upload(slack, "F0VCF", "kim.vcf", card, filetype="vcard")
     offer = await answer(slack)
-    assert "Would add 1 people" in offer["text"]
+    assert "Would add 1 person" in offer["text"]
     await click(slack, offer, "import_confirm", "F0VCF")
     await slack.until(lambda: "Imported" in slack.fake.message(dm(slack), offer["ts"])["text"])
     assert await contacts(slack) == [("Kim Wu", "kim@acme.example", None)]

@@ -289,7 +289,7 @@ async def test_vcard_upload_imports_too(h: Harness) -> None:
     vcard = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:John Doggett\r\nORG:FBI\r\n"
              b"EMAIL:john@fbi.example\r\nEND:VCARD\r\n")
     message = await _preview(h, "phone.vcf", vcard)
-    assert "Would add 1 people" in _texts(_card(message))
+    assert "Would add 1 person" in _texts(_card(message))
 
     await h.click(_buttons(_card(message))["Import"], reply_to_id=message.activity_id)
 

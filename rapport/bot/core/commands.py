@@ -881,6 +881,11 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             return _after_event(cleaned, span.day)
         event = span.day if span.preposition == "on" else None
         return NoteDate(cleaned, span.day, event, unread=unread)
+    if after and before and not span.preposition \
+            and span.phrase.lower() in ("today", "tonight", "tomorrow"):
+        # "demo tomorrow at 3pm": kept, "tomorrow" would be wrong on the day and said twice
+        # beside the day the reminder names; the day is kept as data.
+        return NoteDate(f"{before} {after}", span.day, span.day, unread=unread)
     copula = _COPULA_END.search(before) if not after else None
     if copula is not None and copula.start() > 0:
         # "her talk is next Thursday": the talk, on Thursday (the day is kept as data).

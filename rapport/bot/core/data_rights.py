@@ -9,6 +9,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
+from rapport.scheduler import wording
 from rapport.storage import queries
 from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_SOURCE
 
@@ -53,7 +54,7 @@ async def export(core: Rapport, ctx: UserContext, command: c.Export) -> Reply:
         data.update(await core.calendars.export(ctx.user_id))
     payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
     return Reply(f"Here is everything Rapport stores about your relationships "
-                 f"({len(data['contacts'])} people).",
+                 f"({wording.counted(len(data['contacts']), 'person', 'people')}).",
                  view=FileView(Attachment("rapport-export.json", "application/json", payload)))
 
 

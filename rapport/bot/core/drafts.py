@@ -409,8 +409,8 @@ class DraftService:
             # `set Dana sensitive`: no draft of any kind, the person writes this one.
             first = wording.first_name(contact_name)
             return Reply(f"You marked {contact_name} as sensitive, so there is no draft: write "
-                         f"to {first} personally, in your own words. (“set {first} sensitive "
-                         "off” allows drafts again.)")
+                         f"to {first} personally, in your own words. (“set {contact_name} "
+                         "sensitive off” allows drafts again.)")
         notice = ""
         provider = self.provider
         if provider is not None and not ctx.workspace_ai_enabled:
@@ -419,9 +419,8 @@ class DraftService:
             provider, notice = None, ("AI drafts are off for you (“settings ai on” turns them "
                                       "back on).")
         elif provider is not None and not ai_for_person:
-            first = wording.first_name(contact_name)
-            provider, notice = None, (f"AI drafts are off for {contact_name} (“set {first} ai "
-                                      "on” turns them back on).")
+            provider, notice = None, (f"AI drafts are off for {contact_name} (“set "
+                                      f"{contact_name} ai on” turns them back on).")
         text, sent, model = "", None, None
         if provider is not None:
             body = context.request_body(provider.model)

@@ -21,7 +21,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
-from rapport.scheduler import planner
+from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
     GoalAttainment,
     every_phrase,
@@ -150,9 +150,10 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
                                         queries.tag_member_ids(turn.session, user_id, found.id))
         lost = sum(1 for days in changed.values() if days is None)
         other = len(changed) - lost
-        rest = f" {lost} of them no longer have a rhythm; set one with “every <name> 2 " \
-            "weeks”." if lost else ""
-        rest += f" {other} of them now follow another goal." if other else ""
+        rest = (f" {lost} of them no longer {'has' if lost == 1 else 'have'} a rhythm; set one "
+                "with “every <name> 2 weeks”.") if lost else ""
+        rest += (f" {other} of them now {'follows' if other == 1 else 'follow'} another goal."
+                 if other else "")
         return Reply(f"Goal for {found.name} turned off.{rest}", changed=True)
     tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
@@ -225,8 +226,8 @@ def add_tagged(turn: Turn, command: c.AddContact) -> Reply:
     if command.cadence_days is None:
         state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
         if state is not None and state.cadence_days:
-            text = text.replace(f" Set how often with “every {contact.name.split()[0]} "
-                                "2 weeks”.", "")
+            text = text.replace(
+                f" Set how often with {wording.every_example(contact.name)}.", "")
             text += f" Your goal for them: talk {every_phrase(state.cadence_days)}."
     return Reply(text, changed=True, view=reply.view)
 

@@ -24,7 +24,7 @@ from rapport.bot.core.dates import parse_cadence
 from rapport.bot.core.goals import ensure_tag, refresh_goal_cadences
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import ImportView, Reply, error
-from rapport.scheduler import planner
+from rapport.scheduler import planner, wording
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
 
@@ -524,10 +524,11 @@ def _write_birthdays(session: Session, ctx: UserContext, contacts: list[_Known],
 def _summary(plan: ImportPlan, dry_run: bool) -> str:
     verb = ("Would add", "would update", "would leave") if dry_run else \
         ("Added", "updated", "left")
-    text = (f"{verb[0]} {plan.created} people, {verb[1]} {plan.updated} and {verb[2]} "
-            f"{plan.unchanged} unchanged")
+    text = (f"{verb[0]} {wording.counted(plan.created, 'person', 'people')}, {verb[1]} "
+            f"{plan.updated} and {verb[2]} {plan.unchanged} unchanged")
     if plan.notes_added:
-        text += f" ({plan.notes_added} note(s) {'to add' if dry_run else 'added'})"
+        text += (f" ({wording.counted(plan.notes_added, 'note')} "
+                 f"{'to add' if dry_run else 'added'})")
     return text + "." + (" Nothing was saved: this was a dry run." if dry_run else "")
 
 

@@ -72,6 +72,8 @@ def due_view(turn: Turn) -> DueView:
     coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in upcoming
                    if at > now)
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
+    # One list in date order: rhythms and follow-ups come from two queries.
+    coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
     people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
     return DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
                    has_people=people > 0, has_rhythms=rhythms > 0,
@@ -108,10 +110,10 @@ def coming_lines(view: DueView) -> list[str]:
     for line in view.coming:
         when = wording.friendly_day(line.day, view.today) if line.day else ""
         if line.topic is None:
-            lines.append(f"Talk to {line.name} {when}")
+            lines.append(f"Talk to {line.name} {when}".rstrip())
         else:
-            lines.append(f"Ask {wording.first_name(line.name)} about "
-                         f"{wording.about_phrase(line.topic)} {when}".rstrip())
+            # The same words as the note's confirmation and its nudge.
+            lines.append(wording.reminder(line.name, line.topic, when=when))
     return lines
 
 

@@ -160,7 +160,7 @@ def add(turn: Turn, command: c.AddContact) -> Reply:
     label = wording.contact_label(contact.name, command.company)
     every = planner.cadence_text(command.cadence_days, command.cadence_months)
     cadence = (f" I'll remind you to talk every {every}." if every else
-               f" Set how often with “every {contact.name.split()[0]} 2 weeks”.")
+               f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
     change.save(f"added {contact.name}")

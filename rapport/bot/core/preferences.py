@@ -63,7 +63,7 @@ def describe_settings(view: SettingsView) -> str:
         ai = "template drafts (no AI provider is set up here)"
     return (f"Your settings:\n• Time zone: {view.tz}\n"
             f"• Delivery window: {view.window} on {format_days(view.working_days)}\n"
-            f"• At most {view.daily_cap} nudge message(s) a day; digest: "
+            f"• At most {wording.counted(view.daily_cap, 'nudge message')} a day; digest: "
             f"{'on' if view.digest else 'off'}\n"
             f"• AI drafts: {ai}; tone: {view.tone}\n"
             f"• Weekly summary: {'on' if view.weekly_summary else 'off'}\n"

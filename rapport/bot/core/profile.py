@@ -183,13 +183,21 @@ def person_text(view: PersonView) -> str:
         lines.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
     lines.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
-    note_handle = view.notes[0].handle if view.notes else "n3"
-    touch_handle = view.touches[0].handle if view.touches else "t7"
-    lines.append(f"Fix anything: “edit {note_handle}: …”, “delete {touch_handle}”, “rename "
-                 f"{view.name} to "
-                 f"…”, “set {wording.first_name(view.name)} company …”; “undo” reverses a "
-                 "change.")
+    examples = ", ".join(f"“{example}”" for example in fix_examples(view))
+    lines.append(f"Fix anything: {examples}; “undo” reverses a change.")
     return "\n".join(lines)
+
+
+def fix_examples(view: PersonView) -> list[str]:
+    """The commands a card suggests for corrections, with this person's own handles and full
+    name: a handle from elsewhere would act on someone else's record, a first name may be
+    two people's."""
+    examples = []
+    if view.notes:
+        examples.append(f"edit {view.notes[0].handle}: …")
+    if view.touches:
+        examples.append(f"delete {view.touches[0].handle}")
+    return [*examples, f"rename {view.name} to …", f"set {view.name} company …"]
 
 
 def source_note(source: str) -> str:

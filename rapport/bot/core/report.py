@@ -42,7 +42,8 @@ class GroupTooSmall(Exception):
     """Fewer than MIN_GROUP users have data: a report could single someone out."""
 
     def __init__(self, users: int) -> None:
-        super().__init__(f"Only {users} user(s) in this workspace have contacts; a team report "
+        have = "user in this workspace has" if users == 1 else "users in this workspace have"
+        super().__init__(f"Only {users} {have} contacts; a team report "
                          f"needs at least {MIN_GROUP} so that no one can be singled out.")
         self.users = users
 

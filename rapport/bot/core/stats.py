@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from rapport.scheduler import planner
+from rapport.scheduler import planner, wording
 from rapport.storage import queries
 from rapport.storage.models import CALENDAR_SOURCE, SLACK_DM_SOURCE
 
@@ -224,8 +224,9 @@ def format_stats_text(stats: UserStats) -> str:
     else:
         lines.append("Nudges: none yet.")
     if stats.contacts_with_cadence:
-        health = (f"Health: {stats.contacts_within_cadence} of {stats.contacts_with_cadence} "
-                  f"people within their rhythm ({_percent(stats.health_share)}).")
+        health = (f"Health: {stats.contacts_within_cadence} of "
+                  f"{wording.counted(stats.contacts_with_cadence, 'person', 'people')} "
+                  f"within their rhythm ({_percent(stats.health_share)}).")
         if stats.most_overdue:
             slipped = ", ".join(f"{o.name} ({planner.humanize_days(o.days_overdue)} overdue)"
                                 for o in stats.most_overdue)

@@ -112,7 +112,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             stdin_lines,
         )
         from rapport.bot.platforms.registry import installers_for, messengers_for
-        from rapport.bot.service.listen import WebServers, start_web
+        from rapport.bot.service.listen import CannotListen, WebServers, start_web
         from rapport.bot.service.runtime import build_runtime
         from rapport.scheduler.jobs import build_scheduler
 
@@ -141,12 +141,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         if with_web:
             try:
                 servers = await start_web(runtime, installers=installers_for(settings))
-            except OSError as failure:
-                reason = failure.strerror or type(failure).__name__
-                raise StartupError(
-                    f"Cannot listen on {settings.host}:{settings.port} ({reason}); set "
-                    f"RAPPORT_HOST and RAPPORT_PORT (and RAPPORT_METRICS_PORT) to free "
-                    f"addresses.") from failure
+            except CannotListen as failure:
+                raise StartupError(str(failure)) from failure
             if with_console:
                 print(f"Web server on http://{settings.host}:{servers.public_port} "
                       "(try /healthz).")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,26 @@ class GuardedAppRunner(web.AppRunner):
                                     header_timeout=self._header_timeout, **plain._kwargs)
 
 
+class CannotListen(OSError):
+    """One of the two listening addresses is taken or not allowed: says which, and which
+    variables set it."""
+
+    def __init__(self, host: str, port: int, host_variable: str, port_variable: str,
+                 failure: OSError) -> None:
+        # aiohttp's own text repeats the address; the system's reason alone reads better.
+        reason = (os.strerror(failure.errno) if failure.errno
+                  else failure.strerror or type(failure).__name__)
+        super().__init__(failure.errno, reason)
+        self.host = host
+        self.port = port
+        self.host_variable = host_variable
+        self.port_variable = port_variable
+
+    def __str__(self) -> str:
+        return (f"Cannot listen on {self.host}:{self.port} ({self.strerror}); set "
+                f"{self.host_variable} and {self.port_variable} to a free address.")
+
+
 @dataclass
 class WebServers:
     """The two listening apps of a `rapport serve` process."""
@@ -135,10 +156,19 @@ async def start_web(runtime: Runtime, *, installers: list[RouteInstaller] | None
     try:
         # With RAPPORT_REUSE_PORT several `serve` processes share the public port and the
         # kernel spreads connections between them (PostgreSQL only: SQLite is one process).
-        await web.TCPSite(public, settings.host, settings.port,
-                          reuse_port=settings.reuse_port or None).start()
+        try:
+            await web.TCPSite(public, settings.host, settings.port,
+                              reuse_port=settings.reuse_port or None).start()
+        except OSError as failure:
+            raise CannotListen(settings.host, settings.port, "RAPPORT_HOST", "RAPPORT_PORT",
+                               failure) from failure
         await operator.setup()
-        await web.TCPSite(operator, settings.metrics_host, settings.metrics_port).start()
+        try:
+            await web.TCPSite(operator, settings.metrics_host, settings.metrics_port).start()
+        except OSError as failure:
+            raise CannotListen(settings.metrics_host, settings.metrics_port,
+                               "RAPPORT_METRICS_HOST", "RAPPORT_METRICS_PORT",
+                               failure) from failure
     except BaseException:
         await operator.cleanup()
         await public.cleanup()

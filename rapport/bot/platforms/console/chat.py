@@ -23,6 +23,7 @@ from rapport.bot.core.suggestions import item_text
 from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.scheduler.wording import counted, people_count
 
 PLATFORM = "console"
 PROMPT = "rapport> "
@@ -87,7 +88,8 @@ def render_message(message: OutgoingMessage) -> str:
                           *(item_text(entry) for entry in message.suggestions)])
     lines: list[str] = []
     if message.kind == "digest":
-        lines.append(f"\n🔔 {len(message.items)} people are worth a message today:")
+        people = counted(people_count(message.items), "person is", "people are")
+        lines.append(f"\n🔔 {people} worth a message today:")
         for item in message.items:
             lines.append(f"  #{item.nudge_id} {item.headline}")
             if item.context:

@@ -35,7 +35,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
+from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
@@ -258,7 +258,8 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
             + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
-        heading = f"{len(message.items)} people to reach out to"
+        people = wording.counted(wording.people_count(message.items), "person", "people")
+        heading = f"{people} to reach out to"
         names = heading + ": " + ", ".join(i.contact_name for i in message.items)
         return fallback(names), nudge_blocks(message.items, heading=heading)
     item = message.items[0]
@@ -411,7 +412,8 @@ def stats_blocks(stats: UserStats) -> list[Block]:
     if stats.acted_on_rate is not None:
         nudges += f"\nActed-on rate {round(stats.acted_on_rate * 100)}%"
     if stats.contacts_with_cadence:
-        health = (f"{stats.contacts_within_cadence} of {stats.contacts_with_cadence} people "
+        health = (f"{stats.contacts_within_cadence} of "
+                  f"{wording.counted(stats.contacts_with_cadence, 'person', 'people')} "
                   "within their rhythm")
         if stats.health_share is not None:
             health += f" ({round(stats.health_share * 100)}%)"
@@ -661,8 +663,10 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
         extra.append("Dates: " + "; ".join(date_text(line, today) for line in view.dates))
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
-    extra.append(f"Fix anything with `{SLASH_COMMAND} edit n3: …`, `delete t7`, "
-                 "`rename`, `set`; `undo` reverses a change.")
+    first, *others = fix_examples(view)
+    examples = ", ".join([f"`{SLASH_COMMAND} {escape(first)}`",
+                          *(f"`{escape(example)}`" for example in others)])
+    extra.append(f"Fix anything with {examples}; `undo` reverses a change.")
     blocks.append(ContextBlock(block_id="person_more", elements=[MarkdownTextObject(
         text=clip(escape(" · ".join(extra[:-1])) + "\n" + extra[-1], MAX_CONTEXT_TEXT))]))
     blocks.append(person_actions(view.contact_id))

@@ -17,11 +17,11 @@ from botbuilder.schema import Attachment
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
-from rapport.bot.core.profile import ask_line, date_text, rhythm_line, source_note
+from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, PersonView
-from rapport.scheduler import wording
+from rapport.scheduler import planner, wording
 from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
 CARD_VERSION = "1.5"
@@ -143,11 +143,14 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     shown = list(items[:MAX_CARD_ITEMS])
     ids = list(card_nudges) if card_nudges is not None else [i.nudge_id for i in shown]
     outcomes = dict(outcomes or {})
-    if intro is None:
-        intro = ("A good moment to reach out:" if len(ids) <= 1
-                 else f"{len(ids)} people worth a message:")
-    body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     open_ids = {item.nudge_id for item in shown}
+    if intro is None:
+        # People, not nudges: one person may have several. A nudge already acted on (a card
+        # redrawn after a click) is not in `items`, so it counts as one person of its own.
+        people = wording.people_count(shown) + len([n for n in ids if n not in open_ids])
+        intro = ("A good moment to reach out:" if len(ids) <= 1 or people <= 1
+                 else f"{people} people worth a message:")
+    body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     for nudge_id in ids:
         if nudge_id in outcomes:
             body.append(_text(outcomes[nudge_id], separator=True, color="Good"))
@@ -317,7 +320,8 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
                                       for title, value in facts]},
     ]
     if stats.most_overdue:
-        slipped = ", ".join(f"{c.name} ({c.days_overdue} days)" for c in stats.most_overdue)
+        slipped = ", ".join(f"{c.name} ({planner.humanize_days(c.days_overdue)} overdue)"
+                            for c in stats.most_overdue)
         body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
     if suggestions_line:
         body.append(_text(suggestions_line, isSubtle=True))
@@ -405,8 +409,9 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
     body.append(_text(" · ".join(extra), isSubtle=True))
-    body.append(_text("Fix anything with “edit n3: …”, “delete t7”, “rename”, “set”; “undo” "
-                      "reverses a change.", isSubtle=True, spacing="None"))
+    examples = ", ".join(f"“{escape_markdown(example)}”" for example in fix_examples(view))
+    body.append(_text(f"Fix anything with {examples}; “undo” reverses a change.",
+                      isSubtle=True, spacing="None"))
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": PERSON, "verb": verb, "contact_id": view.contact_id}

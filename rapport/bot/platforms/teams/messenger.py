@@ -26,6 +26,7 @@ from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.store import ReferenceStore
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.scheduler.planner import utcnow
+from rapport.scheduler.wording import counted, people_count
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def render(message: OutgoingMessage) -> Activity:
         activity = MessageFactory.attachment(cards.as_attachment(card))
         # The notification preview in Teams shows this instead of "Sent a card".
         activity.summary = message.items[0].headline if len(message.items) == 1 \
-            else f"{len(message.items)} people worth a message"
+            else f"{counted(people_count(message.items), 'person', 'people')} worth a message"
         return activity
     if message.people:
         # A meeting brief, with Show / Snooze for each person met.

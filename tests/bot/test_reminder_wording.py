@@ -1,0 +1,49 @@
+"""A note's reminder says one sensible thing, the same in its confirmation, `due` and the
+card: the person named once, no "ask about the ask …", no day said twice; `due` in date order."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core.rapport import Rapport
+from rapport.storage import db
+from tests.conftest import Clock, console_user
+
+ALEX = console_user("alex")
+
+
+async def _say(rapport: Rapport, text: str) -> str:
+    reply = await rapport.handle_text(ALEX, text)
+    assert reply.ok, (text, reply.text)
+    return reply.text
+
+
+async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngine,
+                                                             clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)  # Monday Nov 23
+    for line in ("add Zoë", "add Dana Scully", "add Ravi Kumar every 10 days",
+                 "log Ravi 7 days ago"):
+        await _say(rapport, line)
+    said = {line: await _say(rapport, line) for line in (
+        "note Zoë: call her tomorrow", "note Zoë: ping her in 5 days",
+        "remind me to call Zoë tomorrow", "note Zoë: follow up on Friday",
+        "note Zoë: ask how the launch went next Wednesday",
+        "note Dana Scully: demo tomorrow at 3pm")}
+    assert [text.split(" (n")[0] for text in said.values()] == [
+        "Noted. I'll remind you tomorrow to call Zoë",
+        "Noted. I'll remind you on Sat Nov 28 to ping Zoë",
+        "Noted. I'll remind you tomorrow to call Zoë",
+        "Noted. I'll remind you on Fri Nov 27 to follow up with Zoë",
+        "Noted. I'll remind you on Wed Nov 25 to ask Zoë how the launch went",
+        "Noted. I'll remind you tomorrow to ask Dana about the demo at 3pm"]
+
+    due = await _say(rapport, "due")
+    coming = due.split("Coming up:\n", 1)[1].splitlines()
+    assert [line.strip() for line in coming] == [
+        "Call Zoë tomorrow",
+        "Call Zoë tomorrow",
+        "Ask Dana about the demo at 3pm tomorrow",
+        "Ask Zoë how the launch went Wed Nov 25",
+        "Talk to Ravi Kumar Thu Nov 26",  # in date order among the follow-ups
+        "Follow up with Zoë Fri Nov 27",
+        "Ping Zoë Sat Nov 28"]
