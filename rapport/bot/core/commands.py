@@ -24,6 +24,7 @@ from rapport.bot.core.dates import (
     parse_day,
     parse_duration_days,
     parse_short_duration,
+    unread_date_at_end,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
 
@@ -39,7 +40,8 @@ SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|dige
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
-_KIND_WORD = re.compile(r"^[\w\-]{1,32}$")
+# A kind of the user's own ("pairing"): one word with a letter in it ("2026-02-30" is not one).
+_KIND_WORD = re.compile(r"^(?=.*[^\W\d_])[\w\-]{1,32}$")
 
 
 # --------------------------------------------------------------------------- results
@@ -730,6 +732,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
                 if words and words[-1].lower() in ("on", "last"):
                     words = words[:-1]
     summary = " ".join(words).strip(" ,;-") or None
+    if day is None and summary and (unread := unread_date_at_end(
+            summary, today=today, direction="past")) is not None:
+        # Saved, it would say today with the date words as the summary: ask instead.
+        return _unread_log_date(unread, today)
     if day is not None and day > today:
         return CommandError("You can only log conversations that already happened.", "log")
     if day is not None and day < today - timedelta(days=3650):
@@ -738,6 +744,22 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
     return Log(person=person, day=day, kind=kind or default_kind, summary=summary,
                unsure=unsure)
+
+
+_UNREAD_LOG_DATE = "I couldn't read"
+
+
+def _unread_log_date(phrase: str, today: date) -> CommandError:
+    """The answer to a log that ends with a date nobody could read: too far back, in the
+    future, or not a day at all."""
+    words = phrase.lower().split()
+    if words[-1] == "ago":
+        return CommandError("That date is more than ten years ago.", "log")
+    if words[0] == "in":
+        return CommandError("You can only log conversations that already happened.", "log")
+    return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a date, so nothing was "
+                        f"logged. Say for example “yesterday”, “last Friday”, “3 days ago” or "
+                        f"“{(today - timedelta(days=2)).isoformat()}”.", "log")
 
 
 def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
@@ -788,7 +810,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
         if isinstance(reading, CommandError):
             if not readings and end == ends[-1]:
                 return reading
-            if reading.message.startswith(("You can only", "That date", "Keep the")):
+            if reading.message.startswith(("You can only", "That date", "Keep the",
+                                           _UNREAD_LOG_DATE)):
                 return reading
             continue
         readings.append(reading)

@@ -1,0 +1,39 @@
+"""Dates in `log` and `note` through the real core and database: a date that cannot be read
+is asked about and stores nothing; a time before the day and words before "after ... on
+Friday" keep the reminder."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rapport.bot.core.rapport import Rapport
+from rapport.storage import db
+from rapport.storage.models import Touchpoint
+from tests.conftest import console_user
+
+ALEX = console_user("alex")
+
+
+async def _touchpoints(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with db.session_factory(engine)() as session:
+        return [tuple(row) for row in (await session.execute(
+            select(Touchpoint.happened_at, Touchpoint.summary).order_by(Touchpoint.id))).all()]
+
+
+async def test_log_with_a_date_it_cannot_read_stores_nothing_and_says_why(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    assert (await rapport.handle_text(ALEX, "add Lee Park client")).ok
+    assert (await rapport.handle_text(ALEX, "add Dana Scully")).ok
+    for line, answer in (("log Lee on 2026-13-45", "couldn't read “2026-13-45”"),
+                         ("log Dana Scully 100 years ago", "more than ten years ago")):
+        reply = await rapport.handle_text(ALEX, line)
+        assert not reply.ok and answer in reply.text, (line, reply.text)
+    assert await _touchpoints(engine) == []
+    reply = await rapport.handle_text(ALEX, "log Dana Scully 0 days ago")
+    assert reply.ok and "Dana Scully" in reply.text, reply.text
+    [(happened_at, summary)] = await _touchpoints(engine)
+    assert summary is None and happened_at.date() == date(2026, 11, 23)  # the frozen clock's
+
