@@ -139,6 +139,18 @@ def test_note_forms() -> None:
         person("Dana"), "talk on distributed systems", None)
 
 
+@pytest.mark.parametrize(("line", "text"), [
+    ("note Dana: demo at 3pm tomorrow", "demo at 3pm"),
+    ("note Dana: standup at 9:30 tomorrow", "standup at 9:30"),
+    ("note Dana: demo at 3 pm tomorrow", "demo at 3 pm"),
+    ("note Dana: lunch at noon tomorrow", "lunch at noon"),
+    ("note Dana: demo tomorrow at 3pm", "demo tomorrow at 3pm"),
+])
+def test_note_with_a_time_before_the_day_keeps_the_reminder(line: str, text: str) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    assert ok(line) == c.AddNote(person("Dana"), text, tomorrow, event_on=tomorrow)
+
+
 def test_note_errors() -> None:
     assert "What should I remember" in err("note Dana", "note").message
     assert "What should I remember" in err("note Dana:", "note").message

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
-from rapport.storage.models import Touchpoint
+from rapport.storage.models import Note, Touchpoint
 from tests.conftest import console_user
 
 ALEX = console_user("alex")
@@ -37,3 +37,22 @@ async def test_log_with_a_date_it_cannot_read_stores_nothing_and_says_why(
     [(happened_at, summary)] = await _touchpoints(engine)
     assert summary is None and happened_at.date() == date(2026, 11, 23)  # the frozen clock's
 
+
+
+async def _notes(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with db.session_factory(engine)() as session:
+        return [tuple(row) for row in (await session.execute(
+            select(Note.text, Note.follow_up_on, Note.event_on).order_by(Note.id))).all()]
+
+
+async def test_a_time_before_the_day_keeps_the_reminder(rapport: Rapport, engine: AsyncEngine
+                                                       ) -> None:
+    # The clock is Mon Nov 23: tomorrow is Tue Nov 24.
+    assert (await rapport.handle_text(ALEX, "add Dana Scully")).ok
+    for line in ("note Dana Scully: demo at 3pm tomorrow",
+                 "note Dana Scully: standup at 9:30 tomorrow"):
+        reply = await rapport.handle_text(ALEX, line)
+        assert reply.ok and "I'll remind you tomorrow" in reply.text, (line, reply.text)
+    tomorrow = date(2026, 11, 24)
+    assert await _notes(engine) == [("demo at 3pm", tomorrow, tomorrow),
+                                    ("standup at 9:30", tomorrow, tomorrow)]

@@ -318,6 +318,11 @@ _TIME_TAIL = re.compile(
     r"|night|lunchtime|eod))$", re.IGNORECASE)
 
 
+_TIME_HEAD = re.compile(
+    r"(?:at\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|h)?|\d{1,2}:\d{2}\s*(?:am|pm)?"
+    r"|\d{1,2}\s*(?:am|pm|h)|(?:at\s+)?(?:noon|midday|lunchtime))\b,?\s+", re.IGNORECASE)
+
+
 def _accept(text: str, start: int, end: int, *, today: date, direction: Direction
             ) -> DateSpan | None:
     """The longest part of dateparser's find that `parse_day` reads for certain: dateparser
@@ -340,6 +345,9 @@ def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Di
     # A time of day after the date ("Monday at noon") is not kept: notes have days.
     while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
         phrase = phrase[:cut.start()]
+    # Nor one before it ("at 3pm tomorrow" is "tomorrow at 3pm"); the time stays in the text.
+    while (lead := _TIME_HEAD.match(phrase)) is not None and lead.end() < len(phrase):
+        phrase, start = phrase[lead.end():], start + lead.end()
     words = phrase.split()
     for first in (0, 1):
         for last in range(len(words), first, -1):
