@@ -151,6 +151,19 @@ def test_note_with_a_time_before_the_day_keeps_the_reminder(line: str, text: str
     assert ok(line) == c.AddNote(person("Dana"), text, tomorrow, event_on=tomorrow)
 
 
+def test_note_after_an_event_on_a_day_asks_the_day_after_wherever_it_stands() -> None:
+    friday, saturday = date(2026, 11, 27), date(2026, 11, 28)
+    assert ok("note Zoë: after the offsite on Friday") == c.AddNote(
+        person("Zoë"), "the offsite", saturday, event_on=friday)
+    assert ok("note Zoë: moving house after the offsite on Friday") == c.AddNote(
+        person("Zoë"), "moving house after the offsite", saturday, event_on=friday)
+    assert ok("note Zoë: moving house after the offsite on Friday with Sam") == c.AddNote(
+        person("Zoë"), "moving house after the offsite with Sam", saturday, event_on=friday)
+    # Without "after", the day itself.
+    assert ok("note Zoë: moving house on Friday") == c.AddNote(
+        person("Zoë"), "moving house", friday, event_on=friday)
+
+
 def test_note_errors() -> None:
     assert "What should I remember" in err("note Dana", "note").message
     assert "What should I remember" in err("note Dana:", "note").message

@@ -56,3 +56,13 @@ async def test_a_time_before_the_day_keeps_the_reminder(rapport: Rapport, engine
     tomorrow = date(2026, 11, 24)
     assert await _notes(engine) == [("demo at 3pm", tomorrow, tomorrow),
                                     ("standup at 9:30", tomorrow, tomorrow)]
+
+
+async def test_an_after_clause_before_on_friday_asks_the_day_after(rapport: Rapport,
+                                                                   engine: AsyncEngine) -> None:
+    # The clock is Mon Nov 23: Friday is Nov 27, the day after it Sat Nov 28.
+    assert (await rapport.handle_text(ALEX, "add Zoë")).ok
+    reply = await rapport.handle_text(ALEX, "note Zoë: moving house after the offsite on Friday")
+    assert reply.ok and "I'll remind you on Sat Nov 28" in reply.text, reply.text
+    assert await _notes(engine) == [
+        ("moving house after the offsite", date(2026, 11, 28), date(2026, 11, 27))]

@@ -900,7 +900,7 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         # "follow up on Friday about the contract": the day is kept as data, the words read
         # on without it.
         cleaned = f"{before} {after}"
-        if span.preposition == "after":
+        if span.preposition == "after" or _ends_after_clause(before, span.preposition):
             return _after_event(cleaned, span.day)
         event = span.day if span.preposition == "on" else None
         return NoteDate(cleaned, span.day, event, unread=unread)
@@ -916,11 +916,23 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             cleaned = before
     if cleaned.lower().startswith("after ") and cleaned is not text:
         return _after_event(cleaned[6:], span.day)
-    if span.preposition == "after":
+    if span.preposition == "after" or (cleaned is not text
+                                       and _ends_after_clause(cleaned, span.preposition)):
         return _after_event(cleaned, span.day)
     if span.preposition in ("by", "before", "until", "till"):
         return NoteDate(cleaned, span.day, None, unread=unread)
     return NoteDate(cleaned, span.day, span.day, unread=unread)
+
+
+# "moving house after the offsite": an "after" clause of a few words just before "on Friday".
+_AFTER_CLAUSE = re.compile(r"(?:^|\s)after\s+(?:[^\s,;]+\s+){0,4}[^\s,;]+$", re.IGNORECASE)
+
+
+def _ends_after_clause(before: str, preposition: str) -> bool:
+    """Whether the words before "on <day>" end with "after <event>": the event is that day
+    ("moving house after the offsite on Friday"), so the reminder asks the day after, as when
+    the note starts with "after"."""
+    return preposition == "on" and _AFTER_CLAUSE.search(before) is not None
 
 
 def _after_event(text: str, day: date) -> NoteDate:
