@@ -41,6 +41,49 @@ def is_file_database(url: str) -> bool:
     return bool(database) and database != ":memory:" and "mode=memory" not in url
 
 
+# Files SQLite keeps beside the database: the write-ahead log, its shared-memory index, and
+# the rollback journal.
+SQLITE_COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def sqlite_database_path(url: str) -> Path | None:
+    """The file an SQLite URL names (a `file:` URI's path too); None for other databases."""
+    if not is_sqlite(url) or not is_file_database(url):
+        return None
+    database = make_url(url).database or ""
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database).expanduser()
+
+
+def is_database_file(path: Path, url: str) -> bool:
+    """True when `path`, by any spelling or link, is the live SQLite database at `url` or one of
+    its -wal/-shm/-journal files.
+
+    Call it before opening a path a person typed: POSIX record locks belong to the process and
+    the file, so closing *any* descriptor of the database in this process drops SQLite's locks,
+    and another connection may then delete the WAL under us (and lose committed writes).
+    Files are compared by device and inode, so symlinks, hard links and `..` are all caught.
+    """
+    database = sqlite_database_path(url)
+    if database is None:
+        return False
+    try:
+        target = path.expanduser().stat()
+    except (OSError, ValueError):
+        return False  # nothing there (or an unusable name): opening it will say why
+    identity = (target.st_dev, target.st_ino)
+    for candidate in (database, *(Path(f"{database}{suffix}")
+                                  for suffix in SQLITE_COMPANION_SUFFIXES)):
+        try:
+            found = candidate.stat()
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == identity:
+            return True
+    return False
+
+
 def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
                   echo: bool = False) -> AsyncEngine:
     """An async engine with the settings each backend needs."""

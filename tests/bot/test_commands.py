@@ -97,6 +97,31 @@ def test_log_refuses_a_date_ten_years_back_and_long_summaries() -> None:
     assert "under 1,000" in err("log Dana: " + "x" * 1500, "log").message
 
 
+@pytest.mark.parametrize(("text", "answer"), [
+    ("log Lee on 2026-13-45", "couldn't read “2026-13-45”"),
+    ("log Lee 2026-02-30", "couldn't read “2026-02-30”"),
+    ("log Lee: call on 2026-13-45", "couldn't read “2026-13-45”"),
+    ("log Lee on feb 30", "couldn't read “feb 30”"),
+    ("log Lee 15/13", "couldn't read “15/13”"),
+    ("log Lee on fridya", "couldn't read “fridya”"),
+    ("log Dana Scully 100 years ago", "more than ten years ago"),
+    ("log Dana 20 years ago", "more than ten years ago"),
+    ("log Dana in 100 years", "already happened"),
+])
+def test_log_refuses_a_date_it_cannot_read_instead_of_saving_today(text: str, answer: str
+                                                                  ) -> None:
+    assert answer in err(text, "log").message
+
+
+def test_log_zero_days_ago_is_today_and_date_like_words_in_a_summary_stay() -> None:
+    assert ok("log Dana 0 days ago") == c.Log(person("Dana"), TODAY, "chat", None)
+    assert ok("log Dana Scully 0 days ago").alternatives[0] == c.Log(  # type: ignore[union-attr]
+        person("Dana Scully"), TODAY, "chat", None)
+    for summary in ("agreed 50/50", "roadmap for June 2027", "her 30th",
+                    "complained about mondays", "planning for next sprint"):
+        assert ok(f"log Dana: {summary}") == c.Log(person("Dana"), None, "chat", summary)
+
+
 # --------------------------------------------------------------------------- note
 def test_note_forms() -> None:
     assert ok("note Dana: hiking trip in Yosemite after Saturday") == c.AddNote(
@@ -112,6 +137,31 @@ def test_note_forms() -> None:
     # "on" followed by something that is not a date stays part of the note.
     assert ok("note Dana: talk on distributed systems") == c.AddNote(
         person("Dana"), "talk on distributed systems", None)
+
+
+@pytest.mark.parametrize(("line", "text"), [
+    ("note Dana: demo at 3pm tomorrow", "demo at 3pm"),
+    ("note Dana: standup at 9:30 tomorrow", "standup at 9:30"),
+    ("note Dana: demo at 3 pm tomorrow", "demo at 3 pm"),
+    ("note Dana: lunch at noon tomorrow", "lunch at noon"),
+    ("note Dana: demo tomorrow at 3pm", "demo tomorrow at 3pm"),
+])
+def test_note_with_a_time_before_the_day_keeps_the_reminder(line: str, text: str) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    assert ok(line) == c.AddNote(person("Dana"), text, tomorrow, event_on=tomorrow)
+
+
+def test_note_after_an_event_on_a_day_asks_the_day_after_wherever_it_stands() -> None:
+    friday, saturday = date(2026, 11, 27), date(2026, 11, 28)
+    assert ok("note Zoë: after the offsite on Friday") == c.AddNote(
+        person("Zoë"), "the offsite", saturday, event_on=friday)
+    assert ok("note Zoë: moving house after the offsite on Friday") == c.AddNote(
+        person("Zoë"), "moving house after the offsite", saturday, event_on=friday)
+    assert ok("note Zoë: moving house after the offsite on Friday with Sam") == c.AddNote(
+        person("Zoë"), "moving house after the offsite with Sam", saturday, event_on=friday)
+    # Without "after", the day itself.
+    assert ok("note Zoë: moving house on Friday") == c.AddNote(
+        person("Zoë"), "moving house", friday, event_on=friday)
 
 
 def test_note_errors() -> None:

@@ -155,3 +155,53 @@ async def test_import_reads_a_local_file_only_in_the_console(engine: AsyncEngine
 
 def console_user_on_slack() -> Actor:
     return Actor(platform="slack", workspace_external_id="T1", user_external_id="U1")
+
+
+async def _console_lines(rapport: Rapport, tmp_path: Path, *typed: str) -> str:
+    output: list[str] = []
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    for line in typed:
+        lines.type(line)
+    lines.type(None)
+    await asyncio.wait_for(running, 10)
+    return "".join(output)
+
+
+async def test_import_refuses_rapports_own_database_by_any_name(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
+    database = tmp_path / "rapport.db"
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    await _console_lines(rapport, tmp_path, "add Erin")
+    wal = Path(f"{database}-wal")
+    assert await asyncio.to_thread(wal.exists)
+    (tmp_path / "link.db").symlink_to(database)
+    (tmp_path / "sub").mkdir()
+    spellings = [database, wal, tmp_path / "link.db", tmp_path / "sub" / ".." / "rapport.db"]
+    text = await _console_lines(rapport, tmp_path, *(f"import {path}" for path in spellings))
+    assert text.count("That is Rapport's own database") == len(spellings), text
+    assert "NUL bytes" not in text
+    csv = tmp_path / "people.csv"
+    csv.write_text("name\nLee Park\n")
+    text = await _console_lines(rapport, tmp_path, f"import {csv}", "people")
+    assert "own database" not in text and "Lee Park" in text and "Erin" in text
+
+
+async def test_refused_import_keeps_sqlites_locks_so_the_wal_survives_another_connection(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
+    # POSIX locks belong to the process: had the console opened and closed the database file,
+    # SQLite's locks would be gone, and the next connection of another process to close would
+    # delete the WAL that this process still writes to (bug: `add Erin` lost after a crash).
+    database = tmp_path / "rapport.db"
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    text = await _console_lines(rapport, tmp_path, "add Erin", f"import {database}")
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('SELECT count(*) FROM contacts').fetchall(); c.close()", str(database))
+    assert await asyncio.wait_for(other.wait(), 30) == 0
+    assert await asyncio.to_thread(os.path.exists, f"{database}-wal")
+    assert "own database" in text
+    text = await _console_lines(rapport, tmp_path, "add Frank", "people")
+    assert "Erin" in text and "Frank" in text

@@ -241,3 +241,18 @@ def test_cli_import_dry_run_then_real(tmp_path: Path, sqlite_template: Path,
     assert result.exit_code == 2 and "No workspace 'slack:T1'" in result.output
     result = runner.invoke(app, ["import", str(source), "--user", "alex"])
     assert result.exit_code == 2 and "platform:workspace:user" in result.output
+
+
+def test_cli_import_refuses_rapports_own_database(tmp_path: Path, sqlite_template: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    database = tmp_path / "cli.db"
+    shutil.copy(sqlite_template, database)
+    monkeypatch.setenv("RAPPORT_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    (tmp_path / "alias.db").symlink_to(database)
+    runner = CliRunner()
+    for path in (database, tmp_path / "alias.db"):
+        result = runner.invoke(app, ["import", str(path), "--user", "console:local:alex"])
+        assert result.exit_code == 1 and "Rapport's own database" in result.output
+        assert "NUL bytes" not in result.output

@@ -24,6 +24,7 @@ from rapport.bot.core.dates import (
     parse_day,
     parse_duration_days,
     parse_short_duration,
+    unread_date_at_end,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
 
@@ -39,7 +40,8 @@ SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|dige
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
-_KIND_WORD = re.compile(r"^[\w\-]{1,32}$")
+# A kind of the user's own ("pairing"): one word with a letter in it ("2026-02-30" is not one).
+_KIND_WORD = re.compile(r"^(?=.*[^\W\d_])[\w\-]{1,32}$")
 
 
 # --------------------------------------------------------------------------- results
@@ -730,6 +732,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
                 if words and words[-1].lower() in ("on", "last"):
                     words = words[:-1]
     summary = " ".join(words).strip(" ,;-") or None
+    if day is None and summary and (unread := unread_date_at_end(
+            summary, today=today, direction="past")) is not None:
+        # Saved, it would say today with the date words as the summary: ask instead.
+        return _unread_log_date(unread, today)
     if day is not None and day > today:
         return CommandError("You can only log conversations that already happened.", "log")
     if day is not None and day < today - timedelta(days=3650):
@@ -738,6 +744,22 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
     return Log(person=person, day=day, kind=kind or default_kind, summary=summary,
                unsure=unsure)
+
+
+_UNREAD_LOG_DATE = "I couldn't read"
+
+
+def _unread_log_date(phrase: str, today: date) -> CommandError:
+    """The answer to a log that ends with a date nobody could read: too far back, in the
+    future, or not a day at all."""
+    words = phrase.lower().split()
+    if words[-1] == "ago":
+        return CommandError("That date is more than ten years ago.", "log")
+    if words[0] == "in":
+        return CommandError("You can only log conversations that already happened.", "log")
+    return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a date, so nothing was "
+                        f"logged. Say for example “yesterday”, “last Friday”, “3 days ago” or "
+                        f"“{(today - timedelta(days=2)).isoformat()}”.", "log")
 
 
 def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
@@ -788,7 +810,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
         if isinstance(reading, CommandError):
             if not readings and end == ends[-1]:
                 return reading
-            if reading.message.startswith(("You can only", "That date", "Keep the")):
+            if reading.message.startswith(("You can only", "That date", "Keep the",
+                                           _UNREAD_LOG_DATE)):
                 return reading
             continue
         readings.append(reading)
@@ -877,7 +900,7 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         # "follow up on Friday about the contract": the day is kept as data, the words read
         # on without it.
         cleaned = f"{before} {after}"
-        if span.preposition == "after":
+        if span.preposition == "after" or _ends_after_clause(before, span.preposition):
             return _after_event(cleaned, span.day)
         event = span.day if span.preposition == "on" else None
         return NoteDate(cleaned, span.day, event, unread=unread)
@@ -898,11 +921,23 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             cleaned = before
     if cleaned.lower().startswith("after ") and cleaned is not text:
         return _after_event(cleaned[6:], span.day)
-    if span.preposition == "after":
+    if span.preposition == "after" or (cleaned is not text
+                                       and _ends_after_clause(cleaned, span.preposition)):
         return _after_event(cleaned, span.day)
     if span.preposition in ("by", "before", "until", "till"):
         return NoteDate(cleaned, span.day, None, unread=unread)
     return NoteDate(cleaned, span.day, span.day, unread=unread)
+
+
+# "moving house after the offsite": an "after" clause of a few words just before "on Friday".
+_AFTER_CLAUSE = re.compile(r"(?:^|\s)after\s+(?:[^\s,;]+\s+){0,4}[^\s,;]+$", re.IGNORECASE)
+
+
+def _ends_after_clause(before: str, preposition: str) -> bool:
+    """Whether the words before "on <day>" end with "after <event>": the event is that day
+    ("moving house after the offsite on Friday"), so the reminder asks the day after, as when
+    the note starts with "after"."""
+    return preposition == "on" and _AFTER_CLAUSE.search(before) is not None
 
 
 def _after_event(text: str, day: date) -> NoteDate:

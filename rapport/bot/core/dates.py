@@ -53,6 +53,17 @@ def parse_duration_days(text: str) -> int | None:
     return days if 0 < days <= 3660 else None
 
 
+_ZERO_DURATION = re.compile(r"^(?:0+|zero)\s*(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
+
+
+def _days_ago(text: str) -> int | None:
+    """Days in "2 weeks" of "2 weeks ago"; "0 days" ago is today (0), as people mean it
+    ("in 0 days" is no reminder anybody wants, so it stays unread)."""
+    if _ZERO_DURATION.match(" ".join(text.lower().split())):
+        return 0
+    return parse_duration_days(text)
+
+
 def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     """A calendar day from a phrase, relative to the user's `today`.
 
@@ -88,8 +99,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         days = parse_duration_days(" ".join(words[1:]))
         return today + timedelta(days=days) if days else None
     if words[-1] == "ago" and len(words) >= 2:
-        days = parse_duration_days(" ".join(words[:-1]))
-        return today - timedelta(days=days) if days else None
+        days = _days_ago(" ".join(words[:-1]))
+        return today - timedelta(days=days) if days is not None else None
     if phrase in ("next week", "next month"):
         return today + timedelta(days=7 if phrase == "next week" else 30)
     if phrase in ("last week", "last month"):
@@ -307,6 +318,11 @@ _TIME_TAIL = re.compile(
     r"|night|lunchtime|eod))$", re.IGNORECASE)
 
 
+_TIME_HEAD = re.compile(
+    r"(?:at\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|h)?|\d{1,2}:\d{2}\s*(?:am|pm)?"
+    r"|\d{1,2}\s*(?:am|pm|h)|(?:at\s+)?(?:noon|midday|lunchtime))\b,?\s+", re.IGNORECASE)
+
+
 def _accept(text: str, start: int, end: int, *, today: date, direction: Direction
             ) -> DateSpan | None:
     """The longest part of dateparser's find that `parse_day` reads for certain: dateparser
@@ -329,6 +345,9 @@ def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Di
     # A time of day after the date ("Monday at noon") is not kept: notes have days.
     while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
         phrase = phrase[:cut.start()]
+    # Nor one before it ("at 3pm tomorrow" is "tomorrow at 3pm"); the time stays in the text.
+    while (lead := _TIME_HEAD.match(phrase)) is not None and lead.end() < len(phrase):
+        phrase, start = phrase[lead.end():], start + lead.end()
     words = phrase.split()
     for first in (0, 1):
         for last in range(len(words), first, -1):
@@ -372,31 +391,95 @@ _MONTH_ABBREVIATIONS = {name[:3] for name in _MONTH_NAMES}
 _MONTH_FORMS = {*_MONTH_NAMES, *_MONTH_ABBREVIATIONS, "sept"}
 
 
-def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
-    """Words outside `spans` that look like a date nobody could read ("tuesdy", "15/13",
-    "mid December", "next blursday"), so the answer can say so instead of saying nothing."""
-    found: list[str] = []
+@dataclass(frozen=True, slots=True)
+class _DateLike:
+    """Words that look like a date: where they end, what they say, and how sure the guess is
+    ("misspelt" and "vague" ones may be ordinary words in a summary)."""
+
+    end: int
+    phrase: str
+    sort: Literal["numeric", "misspelt", "vague"]
+    previous: str
+
+
+def _date_like(text: str, spans: list[DateSpan]) -> list[_DateLike]:
+    found: list[_DateLike] = []
     tokens = list(re.finditer(r"[\w/.\-]+", text))
     for index, token in enumerate(tokens):
         if any(s.start <= token.start() < s.end for s in spans):
             continue
         word = token.group(0).lower().strip(".")
         previous = tokens[index - 1].group(0).lower() if index else ""
-        following = tokens[index + 1].group(0) if index + 1 < len(tokens) else ""
-        if re.fullmatch(r"\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2}(?:st|nd|rd|th)", word):
-            found.append(token.group(0))
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if re.fullmatch(r"\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?|\d{1,2}(?:st|nd|rd|th)"
+                        r"|\d{4}-\d{1,2}-\d{1,2}", word):
+            found.append(_DateLike(token.end(), token.group(0), "numeric", previous))
         elif word[:3] in _MONTH_ABBREVIATIONS and word in _MONTH_FORMS and \
-                following[:1].isdigit():
-            found.append(f"{token.group(0)} {following}")
+                following is not None and following.group(0)[:1].isdigit():
+            found.append(_DateLike(following.end(), f"{token.group(0)} {following.group(0)}",
+                                   "numeric", previous))
         elif len(word) >= 5 and word.isalpha() and word not in ("march", "second"):
             match = process.extractOne(word, _DATE_WORDS, scorer=fuzz.ratio, score_cutoff=80)
             if match is not None and (word != match[0] or previous in ("next", "this", "on",
                                                                         "mid", "early", "late",
                                                                         "coming")):
-                found.append(token.group(0))
+                found.append(_DateLike(token.end(), token.group(0), "misspelt", previous))
         elif previous in ("next", "this", "coming") and word in ("time", "quarter", "sprint"):
-            found.append(f"{previous} {token.group(0)}")
+            found.append(_DateLike(token.end(), f"{previous} {token.group(0)}", "vague",
+                                   previous))
     return found
+
+
+def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
+    """Words outside `spans` that look like a date nobody could read ("tuesdy", "15/13",
+    "mid December", "next blursday"), so the answer can say so instead of saying nothing."""
+    return [found.phrase for found in _date_like(text, spans)]
+
+
+_AMOUNT_WORDS = (r"(?:\d+|a couple of|couple of|a couple|a|an|zero|one|two|three|four|five|six"
+                 r"|seven|eight|nine|ten|twelve)")
+_UNIT_WORDS = r"(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)"
+_RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_AMOUNT_WORDS}\s*{_UNIT_WORDS}"
+                            rf"|{_AMOUNT_WORDS}\s*{_UNIT_WORDS}\s+ago)$", re.IGNORECASE)
+# Words before a misspelt day that say a day was meant ("on fridya", "last tuesdy").
+_DAY_LEADS = ("on", "last", "next", "this", "coming", "past")
+
+
+def _day_like(found: _DateLike) -> bool:
+    """Whether numbers look like a day and month ("13/12", "feb 30"), not a ratio, a year or
+    an anniversary ("50/50", "June 2027", "her 30th")."""
+    if found.sort != "numeric" or _ISO_SHAPE.fullmatch(found.phrase):
+        return True
+    numbers = [int(n) for n in re.findall(r"\d+", found.phrase)]
+    if re.search(r"\d(?:st|nd|rd|th)$", found.phrase, re.IGNORECASE):
+        return False
+    return all(0 < n <= 31 for n in numbers[:2])
+
+
+_ISO_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str | None:
+    """The words ending `text` when they look like a date that `parse_day` cannot read
+    ("on 2026-13-45", "100 years ago", "last fridya"); None when the text ends otherwise.
+
+    Stricter than `date_like_words`: a command that would store these words as text, and the
+    day as today, asks instead, so only what is almost surely a date counts."""
+    stripped = text.rstrip(" .,;!?")
+    relative = _RELATIVE_TAIL.search(stripped)
+    if relative is not None and parse_day(relative.group(1), today=today,
+                                          direction=direction) is None:
+        return relative.group(1)
+    found = _date_like(stripped, [])
+    if not found or found[-1].end != len(stripped):
+        return None
+    last = found[-1]
+    if last.sort == "vague" or not _day_like(last):
+        return None
+    if last.sort == "misspelt" and last.previous not in _DAY_LEADS and \
+            stripped[:-len(last.phrase)].strip():
+        return None  # "complained about mondays": a word, unless a day was plainly meant
+    return last.phrase
 
 
 def warm_up() -> None:

@@ -95,8 +95,13 @@ def register(app: typer.Typer) -> None:
         except CliError as problem:
             typer.echo(str(problem), err=True)
             raise typer.Exit(2) from None
-        from rapport.bot.core.importer import MAX_BYTES
+        from rapport.bot.core.importer import MAX_BYTES, OWN_DATABASE
+        from rapport.storage.db import is_database_file
 
+        if is_database_file(file, settings.database_url):
+            # Before the file is opened: see is_database_file.
+            typer.echo(OWN_DATABASE, err=True)
+            raise typer.Exit(1)
         if file.stat().st_size > MAX_BYTES:
             typer.echo(f"{file.name} is larger than {MAX_BYTES // 1_000_000} MB; split it up.",
                        err=True)

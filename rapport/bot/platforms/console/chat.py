@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from rapport.bot.core.commands import CommandError, ImportFile
 from rapport.bot.core.context import Actor, Drafter
 from rapport.bot.core.dates import valid_zone
@@ -24,6 +26,7 @@ from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.scheduler.wording import counted, people_count
+from rapport.storage import db
 
 PLATFORM = "console"
 PROMPT = "rapport> "
@@ -200,13 +203,19 @@ class ConsoleChat:
     async def _import_file(self, line: str) -> Reply | None:
         # The console user owns this machine, so only here may a command read a local file.
         from rapport.bot.core.importer import MAX_BYTES as MAX_IMPORT_BYTES
+        from rapport.bot.core.importer import OWN_DATABASE
 
         command = parse_command(line, today=date.today())
         if not isinstance(command, ImportFile):
             return None
         path = Path(command.path)
+        database_url = self._database_url()
 
-        def read() -> bytes:
+        def read() -> bytes | None:
+            # Checked before the file is opened: closing any descriptor of the live database
+            # in this process would drop SQLite's locks (see db.is_database_file).
+            if database_url is not None and db.is_database_file(path, database_url):
+                return None
             with path.expanduser().open("rb") as handle:
                 return handle.read(MAX_IMPORT_BYTES + 1)
 
@@ -215,8 +224,15 @@ class ConsoleChat:
         except OSError as failure:
             return Reply(f"I can't read {path}: {failure.strerror or type(failure).__name__}.",
                          ok=False)
+        if data is None:
+            return Reply(OWN_DATABASE, ok=False)
         return await self.rapport.handle_import(self.actor, path.name, data,
                                                 dry_run=command.dry_run)
+
+    def _database_url(self) -> str | None:
+        engine = self.rapport.sessions.kw.get("bind")
+        return engine.url.render_as_string(hide_password=False) \
+            if isinstance(engine, AsyncEngine) else None
 
     async def _next_line(self) -> str | None:
         if self._input is None:
