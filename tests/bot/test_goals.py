@@ -85,7 +85,11 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
     assert ok("accept 3") == c.AnswerSuggestion(3, "accept")
     assert ok("keep #3") == c.AnswerSuggestion(3, "keep")
     assert ok("silence s3") == c.AnswerSuggestion(3, "silence")
-    for bad, message in (("tag Lee", "Who do you mean?"), ("tag Lee c@t", "not a tag name"),
+    for bad, message in (("tag Lee", "Which tag? For example “tag Lee clients”."),
+                         ("tag Zoë", "Which tag?"), ("untag Zoë", "Which tag?"),
+                         ("tag", "Who do you mean? Name a person and a tag"),
+                         ("untag", "Who do you mean?"), ("tag #clients", "Who do you mean?"),
+                         ("tag Lee c@t", "not a tag name"),
                          ("goal", "Which group?"), ("goal clients sometimes", "How often?"),
                          ("goal cl!ents every week", "not a tag name"),
                          ("people clients", "takes no arguments"),
