@@ -31,14 +31,17 @@ from rapport.storage import queries
 logger = logging.getLogger(__name__)
 
 # Foreign keys a re-inserted row may need remapped when its parent got a new id.
-_PARENTS = {"contact_id": "contacts", "note_id": "notes",
+_PARENTS = {"contact_id": "contacts", "tag_id": "tags", "note_id": "notes",
             "important_date_id": "important_dates", "nudge_id": "nudges"}
 
 
 # The columns each kind of change sets, so undo sets back exactly those.
 CLOCK = ("last_touch_at", "next_due_at", "plan_at")
-RHYTHM = ("cadence_days", "cadence_months", "next_due_at", "plan_at")
+RHYTHM = ("cadence_days", "cadence_months", "cadence_own", "next_due_at", "plan_at")
 NUDGE_OUTCOME = ("status", "acted_at")
+# What applying goals sets on a contact (rapport.bot.core.goals), and a goal on a tag.
+GOAL_RHYTHM = ("cadence_days", "goal_cadence_days", "next_due_at", "plan_at")
+TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
 
 
@@ -102,6 +105,15 @@ class Change:
             turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
             description=description, kind=kind, payload=payload, now=turn.now,
             keep=MAX_UNDO_ENTRIES)
+
+
+def not_undoable(turn: Turn, description: str) -> None:
+    """Record a change `undo` does not reverse (answering a suggestion): undo right after it
+    says so rather than reach past it to something older."""
+    queries.insert_undo_entry_and_trim(
+        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+        description=description, kind="barrier", payload=None, now=turn.now,
+        keep=MAX_UNDO_ENTRIES)
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:
