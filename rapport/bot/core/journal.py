@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Turn
+from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
@@ -110,10 +111,28 @@ class Change:
 def not_undoable(turn: Turn, description: str) -> None:
     """Record a change `undo` does not reverse (answering a suggestion): undo right after it
     says so rather than reach past it to something older."""
+    barrier(turn.session, turn.user, description, turn.now)
+
+
+def barrier(session: Session, user: UserContext, description: str, now: datetime) -> None:
+    """`not_undoable` for a change made outside a turn (disconnecting a calendar)."""
     queries.insert_undo_entry_and_trim(
-        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
-        description=description, kind="barrier", payload=None, now=turn.now,
+        session, workspace_id=user.workspace_id, user_id=user.user_id,
+        description=description, kind="barrier", payload=None, now=now,
         keep=MAX_UNDO_ENTRIES)
+
+
+def not_undoable_description(command: object) -> str | None:
+    """What an async verb's change is called in the journal when it can't be undone (it
+    revokes a grant at a provider, or changes the workspace for everyone); None for the
+    others."""
+    if isinstance(command, c.Disconnect):
+        return "disconnected your calendar"
+    if isinstance(command, c.CaptureChat) and not command.on:
+        return f"stopped logging your {command.platform.capitalize()} DMs"
+    if isinstance(command, c.Admin) and command.action in ("ai", "disclosure", "retention"):
+        return f"changed the workspace's {command.action} setting"
+    return None
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:
