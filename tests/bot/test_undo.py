@@ -221,6 +221,7 @@ async def test_undo_after_a_change_it_cannot_reverse_says_so(any_engine: AsyncEn
         await _say(rapport, step)
     before = await snapshot(any_engine)
     refused = await rapport.handle_text(ALEX, "undo")
-    assert not refused.ok and refused.text == ("Your last change (turned suggestions about "
-                                               "window off) can't be undone. Nothing changed.")
+    assert not refused.ok and refused.text == ("Your last change (turned off suggestions about "
+                                               "delivery window) can't be undone. Nothing "
+                                               "changed.")
     assert await snapshot(any_engine) == before

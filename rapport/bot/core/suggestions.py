@@ -110,7 +110,8 @@ def show(turn: Turn, command: c.ShowSuggestions) -> Reply:
     if reply.changed and command.kind is not None:
         state = "on" if command.enabled else "off"
         kind = rules.by_kind(command.kind) or command.kind
-        not_undoable(turn, f"turned suggestions about {kind_word(kind)} {state}")
+        not_undoable(turn, f"turned {state} suggestions about "
+                           f"{rules.KIND_LABELS.get(kind, kind_word(kind))}")
     return reply
 
 
