@@ -184,9 +184,12 @@ class Contact(Base):
     # index range covers only contacts that may need a new nudge.
     plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The cadence the contact's goals ask for (the shortest goal of its tags), as last applied:
-    # `cadence_days` follows it while the two are equal, so a person's own rhythm (`every`)
+    # `cadence_days` follows it unless `cadence_own`, so a person's own rhythm (`every`)
     # always wins and the sweep reads one column (rapport.bot.core.goals).
     goal_cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The rhythm (or its absence, `every Dana off`) is the person's own, set with `every`,
+    # `add … every` or an import: goals never change it. False: `cadence_days` follows goals.
+    cadence_own: Mapped[bool] = mapped_column(Boolean, default=False)
     # Per-person AI control: template drafts only, or no drafts at all (write personally).
     ai_drafts: Mapped[bool] = mapped_column(Boolean, default=True)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)

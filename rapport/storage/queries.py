@@ -279,12 +279,13 @@ def insert_contact(session: Session, *, workspace_id: int, user_id: int, name: s
                    kind: str, platform_user_id: str | None, company: str | None,
                    email: str | None = None, cadence_days: int | None,
                    next_due_at: datetime | None, now: datetime,
-                   cadence_months: int | None = None) -> int:
+                   cadence_months: int | None = None, cadence_own: bool = False) -> int:
     return session.execute(insert(Contact).values(
         workspace_id=workspace_id, user_id=user_id, name=name, name_key=key, kind=kind,
         platform_user_id=platform_user_id, company=company, email=email,
-        cadence_days=cadence_days, cadence_months=cadence_months, next_due_at=next_due_at,
-        plan_at=next_due_at, created_at=now).returning(Contact.id)).scalar_one()
+        cadence_days=cadence_days, cadence_months=cadence_months, cadence_own=cadence_own,
+        next_due_at=next_due_at, plan_at=next_due_at, created_at=now
+    ).returning(Contact.id)).scalar_one()
 
 
 def update_contact(session: Session, user_id: int, contact_id: int, **values: Any) -> None:
@@ -681,6 +682,7 @@ def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, l
         found[key] = list(session.execute(select(table.c.id).where(
             table.c.user_id == user_id, table.c.contact_id == contact_id)
             .order_by(table.c.id)).scalars())
+    found["contact_tags"] = list(contact_tag_ids(session, user_id, contact_id).values())
     found["drafts"] = list(session.execute(select(Draft.id).where(
         Draft.user_id == user_id,
         or_(Draft.contact_id == contact_id, Draft.nudge_id.in_(found["nudges"] or [-1])))
@@ -1042,16 +1044,22 @@ def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:
 
 
 def tag_contact(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
-                tag_id: int, now: datetime) -> bool:
-    """Put a tag on a contact; False when it was there already."""
+                tag_id: int, now: datetime) -> int | None:
+    """Put a tag on a contact: the new row's id; None when it was there already."""
     exists = session.execute(select(ContactTag.id).where(
         ContactTag.contact_id == contact_id, ContactTag.tag_id == tag_id)).first()
     if exists is not None:
-        return False
-    session.execute(insert(ContactTag).values(workspace_id=workspace_id, user_id=user_id,
-                                              contact_id=contact_id, tag_id=tag_id,
-                                              created_at=now))
-    return True
+        return None
+    return int(session.execute(insert(ContactTag).values(
+        workspace_id=workspace_id, user_id=user_id, contact_id=contact_id, tag_id=tag_id,
+        created_at=now).returning(ContactTag.id)).scalar_one())
+
+
+def contact_tag_ids(session: Session, user_id: int, contact_id: int) -> dict[int, int]:
+    """tag id -> the id of the row putting it on this contact."""
+    return {tag_id: row_id for row_id, tag_id in session.execute(
+        select(ContactTag.id, ContactTag.tag_id).where(
+            ContactTag.user_id == user_id, ContactTag.contact_id == contact_id))}
 
 
 def untag_contact(session: Session, user_id: int, contact_id: int, tag_id: int) -> bool:
@@ -1112,6 +1120,12 @@ class GoalState:
     goal_cadence_days: int | None
     last_touch_at: datetime | None
     created_at: datetime
+    cadence_own: bool
+
+    @property
+    def follows_goal(self) -> bool:
+        """Whether `cadence_days` is the goals' (not a rhythm of the person's own)."""
+        return not self.cadence_own
 
 
 def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> list[GoalState]:
@@ -1120,7 +1134,7 @@ def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> l
         return []
     return [GoalState(*row) for row in session.execute(
         select(Contact.id, Contact.cadence_days, Contact.goal_cadence_days,
-               Contact.last_touch_at, Contact.created_at)
+               Contact.last_touch_at, Contact.created_at, Contact.cadence_own)
         .where(Contact.user_id == user_id, Contact.id.in_(ids)))]
 
 
@@ -1474,8 +1488,9 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 # ------------------------------------------------------------------------------ undo journal
 # The tables a change may touch, by name, in the order rows are restored (parents first).
 JOURNAL_TABLES: dict[str, type[Base]] = {
-    "users": User, "contacts": Contact, "notes": Note, "important_dates": ImportantDate,
-    "touchpoints": Touchpoint, "nudges": Nudge, "drafts": Draft}
+    "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
+    "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
+    "drafts": Draft}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",

@@ -192,8 +192,14 @@ async def test_an_admin_changes_their_own_workspace_only(
     assert status.ok and "AI drafts: on" in status.text and "optional" in status.text
     assert "kept until people delete them" in status.text
 
+    await rapport.handle_text(ADMIN, "add Dana Scully")
     reply = await rapport.handle_text(ADMIN, "admin ai off", admins=ADMINS)
     assert reply.ok and reply.changed and "AI drafts: off" in reply.text
+    # A workspace setting is not undone: undo says so rather than remove Dana.
+    undo = await rapport.handle_text(ADMIN, "undo", admins=ADMINS)
+    assert not undo.ok and undo.text == ("Your last change (changed the workspace's ai "
+                                         "setting) can't be undone. Nothing changed.")
+    assert (await rapport.handle_text(ADMIN, "show Dana")).ok
     reply = await rapport.handle_text(ADMIN, "admin disclosure required", admins=ADMINS)
     assert reply.ok and "Disclosure line on AI-assisted messages: required" in reply.text
     reply = await rapport.handle_text(ADMIN, "admin retention 365d", admins=ADMINS)

@@ -85,7 +85,11 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
     assert ok("accept 3") == c.AnswerSuggestion(3, "accept")
     assert ok("keep #3") == c.AnswerSuggestion(3, "keep")
     assert ok("silence s3") == c.AnswerSuggestion(3, "silence")
-    for bad, message in (("tag Lee", "Who do you mean?"), ("tag Lee c@t", "not a tag name"),
+    for bad, message in (("tag Lee", "Which tag? For example “tag Lee clients”."),
+                         ("tag Zoë", "Which tag?"), ("untag Zoë", "Which tag?"),
+                         ("tag", "Who do you mean? Name a person and a tag"),
+                         ("untag", "Who do you mean?"), ("tag #clients", "Who do you mean?"),
+                         ("tag Lee c@t", "not a tag name"),
                          ("goal", "Which group?"), ("goal clients sometimes", "How often?"),
                          ("goal cl!ents every week", "not a tag name"),
                          ("people clients", "takes no arguments"),
@@ -320,3 +324,53 @@ async def test_import_tags_column(rapport: Rapport, clock: Clock) -> None:
     bad = await rapport.import_contacts(ctx, "c.csv", b"name,tags\nKim Wu,good b@d\n")
     assert not bad.ok and "row 2: tag 'b@d' is not a tag name" in bad.text
     assert "Kim Wu" not in await _contacts(rapport)
+
+
+async def test_a_rhythm_of_ones_own_survives_every_goal_change(any_engine: AsyncEngine,
+                                                               clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    # Equal to the goal, and still one's own: turning the goal off leaves it.
+    await _say(rapport, "add Ravi Kumar every 3 weeks #ops", "goal ops every 3 weeks")
+    off = await rapport.handle_text(ALEX, "goal ops off")
+    assert off.text == "Goal for ops turned off."
+    ops = await rapport.handle_text(ALEX, "people #ops")
+    assert "  Ravi Kumar (colleague, every 3 weeks) #ops: no conversation logged" in ops.text
+    # Tagged into a goal equal to one's own, then the goal changes: one's own stays.
+    await _say(rapport, "add Sam Lee every 4 weeks", "goal team every 4 weeks",
+               "add Kim Wu")
+    tagged = await rapport.handle_text(ALEX, "tag Sam team")
+    assert tagged.text == "Tagged Sam Lee team."
+    await _say(rapport, "tag Kim team", "goal team every 1 week")
+    team = await rapport.handle_text(ALEX, "people #team")
+    assert team.text.splitlines()[1:] == [
+        "  Kim Wu (colleague, every week (goal)) #team: no conversation logged",
+        "  Sam Lee (colleague, every 4 weeks) #team: no conversation logged"]
+    # An imported rhythm is one's own too.
+    ctx = await rapport.user_context(ALEX)
+    reply = await rapport.import_contacts(ctx, "c.csv", b"name,tags,cadence\nAna Diaz,team,"
+                                                       b"every 1 week\n", dry_run=False)
+    assert reply.ok, reply.text
+    await _say(rapport, "goal team every 2 weeks")
+    contacts = await _contacts(rapport)
+    assert {name: row.cadence_days for name, row in contacts.items()} == {
+        "Ravi Kumar": 21, "Sam Lee": 28, "Kim Wu": 14, "Ana Diaz": 7}
+    assert [row.cadence_own for row in contacts.values()].count(False) == 1
+
+
+async def test_add_says_a_rhythm_given_is_their_own_not_a_goal(rapport: Rapport) -> None:
+    picard = await rapport.handle_text(
+        ALEX, "add Jean-Luc Picard colleague at Starfleet every 3 months #captains")
+    assert picard.text == ("Added Jean-Luc Picard (Starfleet) (colleague). I'll remind you to "
+                           "talk every 3 months. Tagged captains.")
+    await _say(rapport, "goal heroes every month")
+    kim = await rapport.handle_text(ALEX, "add Kim Possible every 2 months #heroes")
+    assert kim.text == ("Added Kim Possible (colleague). I'll remind you to talk every 2 months. "
+                        "Tagged heroes.")
+    ron = await rapport.handle_text(ALEX, "add Ron Stoppable #heroes")
+    assert ron.text == "Added Ron Stoppable (colleague). Tagged heroes. Your goal for them: " \
+                       "talk every month."
+    contacts = await _contacts(rapport)
+    assert (contacts["Kim Possible"].cadence_months, contacts["Kim Possible"].cadence_own) == \
+        (2, True)
+    assert (contacts["Ron Stoppable"].cadence_days, contacts["Ron Stoppable"].cadence_own) == \
+        (30, False)

@@ -166,3 +166,62 @@ async def test_an_undo_that_would_clash_says_so_and_changes_nothing(
     assert reply.text == ("I can't undo “renamed Dana Scully to Dana Mulder” any more: what it "
                           "changed has changed since. Nothing changed.")
     assert await snapshot(any_engine) == before
+
+
+TAG_STEPS = ["add Omar Haddad", "log Omar yesterday: coffee", "add Priya Shah every 3 weeks #vip",
+             "tag Omar clients", "goal clients every month", "tag Priya clients",
+             "goal vip every 2 weeks", "untag Priya vip", "untag Omar clients",
+             "goal clients off", "goal clients every 2 weeks", "set Omar ai off",
+             "set Priya sensitive", "tag Omar vip", "forget Omar confirm"]
+
+
+async def test_tags_goals_and_person_settings_are_undone_exactly(any_engine: AsyncEngine,
+                                                                 clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _say(rapport, "help")
+    states = [await _data(any_engine)]
+    for step in TAG_STEPS:
+        await _say(rapport, step)
+        states.append(await _data(any_engine))
+    answers = []
+    for index in reversed(range(len(TAG_STEPS))):
+        reply = await rapport.handle_text(ALEX, "undo")
+        assert reply.ok and reply.changed, (TAG_STEPS[index], reply.text)
+        answers.append(reply.text)
+        assert await _data(any_engine) == states[index], (TAG_STEPS[index], reply.text)
+    assert answers == [
+        "Undone: forgot Omar Haddad.", "Undone: tagged Omar Haddad vip.",
+        "Undone: marked Priya Shah as sensitive.", "Undone: turned AI drafts off for Omar Haddad.",
+        "Undone: set the goal for clients to every 2 weeks.",
+        "Undone: turned off the goal for clients.", "Undone: took clients off Omar Haddad.",
+        "Undone: took vip off Priya Shah.", "Undone: set the goal for vip to every 2 weeks.",
+        "Undone: tagged Priya Shah clients.", "Undone: set the goal for clients to every month.",
+        "Undone: tagged Omar Haddad clients.", "Undone: added Priya Shah.",
+        "Undone: logged coffee with Omar Haddad on Sun Nov 22.", "Undone: added Omar Haddad."]
+
+
+async def test_undo_right_after_a_tag_reverses_the_tag_not_an_older_change(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    for step in ("add Omar Haddad", "log Omar yesterday: coffee", "tag Omar clients"):
+        await _say(rapport, step)
+    assert await _say(rapport, "undo") == "Undone: tagged Omar Haddad clients."
+    shown = await _say(rapport, "show Omar")
+    assert "#clients" not in shown and "coffee" in shown
+    await _say(rapport, "goal clients every month")
+    assert await _say(rapport, "undo") == "Undone: set the goal for clients to every month."
+    assert (await _say(rapport, "goals")).startswith("You have no groups yet.")
+    assert await _say(rapport, "undo") == "Undone: logged coffee with Omar Haddad on Sun Nov 22."
+
+
+async def test_undo_after_a_change_it_cannot_reverse_says_so(any_engine: AsyncEngine,
+                                                             clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    for step in ("add Omar Haddad", "suggestions off window"):
+        await _say(rapport, step)
+    before = await snapshot(any_engine)
+    refused = await rapport.handle_text(ALEX, "undo")
+    assert not refused.ok and refused.text == ("Your last change (turned off suggestions about "
+                                               "delivery window) can't be undone. Nothing "
+                                               "changed.")
+    assert await snapshot(any_engine) == before

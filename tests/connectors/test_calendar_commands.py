@@ -41,6 +41,10 @@ async def test_connect_gives_a_private_link_that_connects_and_disconnect_removes
     async with calendar_app.runtime.sessions() as session:
         connection = await session.scalar(select(CalendarConnection))
     assert connection is not None and connection.refresh_token_encrypted is None
+    # The grant is revoked at the provider: undo says so rather than undo something older.
+    undo = await rapport.handle_text(ALEX, "undo")
+    assert not undo.ok and undo.text == ("Your last change (disconnected your calendar) can't "
+                                         "be undone. Nothing changed.")
     again = await rapport.handle_text(ALEX, "disconnect calendar")
     assert again.text == "No calendar is connected."
 

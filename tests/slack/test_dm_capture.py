@@ -310,6 +310,9 @@ async def test_off_revokes_at_slack_deletes_the_grant_and_later_dms_are_ignored(
         assert await session.scalar(select(func.count()).select_from(ChatGrant)) == 0
         assert await session.scalar(select(func.count()).select_from(ChatChannel)) == 0
     assert "logged as conversations: off" in await _say(slack, "settings")
+    # The grant is revoked at Slack: undo says so rather than undo an older change.
+    assert await _say(slack, "undo") == ("⚠️ Your last change (stopped logging your Slack DMs) "
+                                         "can't be undone. Nothing changed.")
     # A late event (already in flight) logs nothing.
     await _send(slack, _body(channel=DM, sender=DANA, ts=_ts(clock, 24 * 60)))
     await _settle()

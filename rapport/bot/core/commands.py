@@ -1743,10 +1743,14 @@ def _person_and_tags(rest: str, verb: str
     if hashed:
         person_tokens = [t for t in tokens if not _HASHTAG.match(t)]
         tag_tokens = hashed
+    elif len(tokens) == 1:
+        # One word is the person: it is the tag that is missing ("tag Zoë").
+        return CommandError(f"Which tag? For example “{verb} {clip(tokens[0])} clients”.", verb)
     else:
         person_tokens, tag_tokens = tokens[:-1], tokens[-1:]
-    if not tag_tokens:
-        return CommandError("Which tag? For example “tag Lee clients”.", verb)
+    if not tokens:
+        return CommandError(f"Who do you mean? Name a person and a tag, for example “{verb} "
+                            "Lee clients”.", verb)
     person = _check_person(_person_from_tokens(person_tokens), verb)
     if isinstance(person, CommandError):
         return person

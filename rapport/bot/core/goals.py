@@ -4,8 +4,8 @@ A goal's cadence is the default for everyone carrying its tag unless they have t
 materialised on the contact: `contacts.cadence_days` is what the sweep, the nudge wording, the
 stats and the summary read (so planning stays one index range scan on `plan_at`), and
 `contacts.goal_cadence_days` remembers the goal cadence last applied. A contact follows its
-goals while the two are equal (both empty for someone who never had a rhythm); setting a
-rhythm of one's own with `every` makes them differ, and from then on goals leave it alone.
+goals unless `contacts.cadence_own`: a rhythm of one's own (`every`, `add … every`, an import)
+sets it, and from then on goals leave the rhythm alone, even when the two happen to be equal.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.core import commands as c
 from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
@@ -35,13 +36,13 @@ MAX_TAGS_PER_PERSON = 20
 
 
 # ---------------------------------------------------------------------- applying goals
-def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int]
-                          ) -> dict[int, int | None]:
+def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int],
+                          change: Change | None = None) -> dict[int, int | None]:
     """Re-apply the goals of these contacts' tags to their cadence; contact id -> new cadence
     of those whose rhythm changed.
 
-    A contact whose cadence is the goal cadence last applied (or who has neither) takes the
-    new goal cadence (or none); a contact with a rhythm of their own keeps it.
+    A contact who follows goals takes the new goal cadence (or none); a contact with a
+    rhythm of their own keeps it. `change`: the journal entry to record what changes in.
     """
     ids = list(dict.fromkeys(contact_ids))
     goals = queries.goal_cadences(session, user_id, ids)
@@ -49,10 +50,15 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
     for state in queries.goal_states(session, user_id, ids):
         goal = goals.get(state.id)
         values: dict[str, object] = {}
+        if change is not None and (goal != state.goal_cadence_days or (
+                state.follows_goal and state.cadence_days != goal)):
+            change.before_update("contacts", [state.id], GOAL_RHYTHM)
+            if goal is None:
+                change.before_update("nudges", queries.open_cadence_nudge_ids(
+                    session, user_id, state.id), NUDGE_OUTCOME)
         if goal != state.goal_cadence_days:
             values["goal_cadence_days"] = goal
-        follows = state.cadence_days == state.goal_cadence_days
-        if follows and state.cadence_days != goal:
+        if state.follows_goal and state.cadence_days != goal:
             next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at)
             values.update(cadence_days=goal, next_due_at=next_due, plan_at=next_due)
             if goal is None:
@@ -63,8 +69,8 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
     return changed
 
 
-def ensure_tag(session: Session, user: UserContext, name: str, now: datetime
-               ) -> queries.TagRow:
+def ensure_tag(session: Session, user: UserContext, name: str, now: datetime,
+               change: Change | None = None) -> queries.TagRow:
     """The user's tag called `name`, created when new."""
     key = name_key(name)
     found = queries.tag_by_key(session, user.user_id, key)
@@ -72,21 +78,26 @@ def ensure_tag(session: Session, user: UserContext, name: str, now: datetime
         return found
     tag_id = queries.insert_tag(session, workspace_id=user.workspace_id, user_id=user.user_id,
                                 name=name, key=key, now=now)
+    if change is not None:
+        change.inserted_row("tags", tag_id)
     return queries.TagRow(tag_id, name, None)
 
 
 def apply_tags(session: Session, user: UserContext, contact_id: int, tags: Sequence[str],
-               now: datetime) -> list[str]:
+               now: datetime, change: Change) -> list[str]:
     """Put `tags` on a contact (creating tags as needed) and apply their goals; the tags that
     were new on the contact."""
     added = []
     for name in tags:
-        tag = ensure_tag(session, user, name, now)
-        if queries.tag_contact(session, workspace_id=user.workspace_id, user_id=user.user_id,
-                               contact_id=contact_id, tag_id=tag.id, now=now):
+        tag = ensure_tag(session, user, name, now, change)
+        row_id = queries.tag_contact(session, workspace_id=user.workspace_id,
+                                     user_id=user.user_id, contact_id=contact_id,
+                                     tag_id=tag.id, now=now)
+        if row_id is not None:
+            change.inserted_row("contact_tags", row_id)
             added.append(tag.name)
     if added:
-        refresh_goal_cadences(session, user.user_id, [contact_id])
+        refresh_goal_cadences(session, user.user_id, [contact_id], change)
     return added
 
 
@@ -98,27 +109,28 @@ def _list(names: Sequence[str]) -> str:
 
 def _rhythm_note(turn: Turn, contact_id: int, name: str) -> str:
     """' Dana now follows your clients goal: every month.' after a goal reached someone."""
-    state = queries.contact_state(turn.session, turn.user.user_id, contact_id)
     goal_state = queries.goal_states(turn.session, turn.user.user_id, [contact_id])
-    if state is None or not goal_state or state.cadence_days is None:
+    if not goal_state or goal_state[0].cadence_days is None or not goal_state[0].follows_goal:
         return ""
-    if goal_state[0].goal_cadence_days == state.cadence_days:
-        return f" {name} now follows your goal: talk {every_phrase(state.cadence_days)}."
-    return ""
+    return f" {name} now follows your goal: talk {every_phrase(goal_state[0].cadence_days)}."
 
 
 # ---------------------------------------------------------------------- verbs
 def tag(turn: Turn, command: c.TagPerson) -> Reply:
-    contact, problem, _ = find_contact(turn, command.person, create_mentions=True)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
     if contact is None:
         return error(problem or "Who do you mean?")
     existing = queries.tags_of_contacts(turn.session, turn.user.user_id,
                                         [contact.id]).get(contact.id, [])
     if len(set(existing) | set(command.tags)) > MAX_TAGS_PER_PERSON:
         return error(f"{contact.name} can carry at most {MAX_TAGS_PER_PERSON} tags.")
-    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now)
+    change = Change(turn)
+    if created:
+        change.inserted_row("contacts", contact.id)
+    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now, change)
     if not added:
         return Reply(f"{contact.name} is already tagged {_list(list(command.tags))}.")
+    change.save(f"tagged {contact.name} {_list(added)}")
     return Reply(f"Tagged {contact.name} {_list(added)}."
                  + _rhythm_note(turn, contact.id, contact.name), changed=True)
 
@@ -128,14 +140,18 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     if contact is None:
         return error(problem or "Who do you mean?")
     removed = []
+    change = Change(turn)
+    rows = queries.contact_tag_ids(turn.session, turn.user.user_id, contact.id)
     for name in command.tags:
         found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(name))
-        if found is not None and queries.untag_contact(turn.session, turn.user.user_id,
-                                                       contact.id, found.id):
-            removed.append(found.name)
+        if found is not None and found.id in rows:
+            change.before_delete("contact_tags", [rows[found.id]])
+            if queries.untag_contact(turn.session, turn.user.user_id, contact.id, found.id):
+                removed.append(found.name)
     if not removed:
         return error(f"{contact.name} is not tagged {_list(list(command.tags))}.")
-    refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id])
+    refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id], change)
+    change.save(f"took {_list(removed)} off {contact.name}")
     return Reply(f"Took {_list(removed)} off {contact.name}.", changed=True)
 
 
@@ -145,9 +161,12 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     if command.days is None:
         if found is None or found.goal_cadence_days is None:
             return error(f"There is no goal for {command.tag} to turn off.")
+        change = Change(turn)
+        change.before_update("tags", [found.id], TAG_GOAL)
         queries.set_tag_goal(turn.session, user_id, found.id, None, turn.now)
-        changed = refresh_goal_cadences(turn.session, user_id,
-                                        queries.tag_member_ids(turn.session, user_id, found.id))
+        changed = refresh_goal_cadences(turn.session, user_id, queries.tag_member_ids(
+            turn.session, user_id, found.id), change)
+        change.save(f"turned off the goal for {found.name}")
         lost = sum(1 for days in changed.values() if days is None)
         other = len(changed) - lost
         rest = (f" {lost} of them no longer {'has' if lost == 1 else 'have'} a rhythm; set one "
@@ -155,12 +174,15 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         rest += (f" {other} of them now {'follows' if other == 1 else 'follow'} another goal."
                  if other else "")
         return Reply(f"Goal for {found.name} turned off.{rest}", changed=True)
-    tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now)
+    change = Change(turn)
+    tag_row = found or ensure_tag(turn.session, turn.user, command.tag, turn.now, change)
+    change.before_update("tags", [tag_row.id], TAG_GOAL)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
     members = queries.tag_member_ids(turn.session, user_id, tag_row.id)
-    refresh_goal_cadences(turn.session, user_id, members)
+    refresh_goal_cadences(turn.session, user_id, members, change)
+    change.save(f"set the goal for {tag_row.name} to {every_phrase(command.days)}")
     states = queries.goal_states(turn.session, user_id, members)
-    own = sum(1 for s in states if s.cadence_days != s.goal_cadence_days)
+    own = sum(1 for s in states if not s.follows_goal)
     text = f"Goal set: talk to everyone tagged {tag_row.name} {every_phrase(command.days)}."
     if not members:
         text += f" Nobody is tagged {tag_row.name} yet: “tag Lee {tag_row.name}” adds someone."
@@ -212,23 +234,22 @@ def show_goals(turn: Turn, command: c.ShowGoals) -> Reply:
 
 def add_tagged(turn: Turn, command: c.AddContact) -> Reply:
     """`add` with #tags: the person is added as `add` always does, then tagged."""
-    reply = people_cases.add(turn, command)
-    if not reply.ok or not command.tags:
-        return reply
-    person = command.person
-    contact = queries.contact_by_mention(turn.session, turn.user.user_id, person.mention_id) \
-        if person.mention_id else queries.contact_by_key(turn.session, turn.user.user_id,
-                                                         name_key(person.text[:100]))
+    change = Change(turn)
+    reply, contact = people_cases.add_contact(turn, command, change)
     if contact is None:
         return reply
-    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now)
+    if not command.tags:
+        change.save(f"added {contact.name}")
+        return reply
+    added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now, change)
+    change.save(f"added {contact.name}")
     text = reply.text + (f" Tagged {_list(added)}." if added else "")
-    if command.cadence_days is None:
-        state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
-        if state is not None and state.cadence_days:
-            text = text.replace(
-                f" Set how often with {wording.every_example(contact.name)}.", "")
-            text += f" Your goal for them: talk {every_phrase(state.cadence_days)}."
+    # A rhythm given in `add` is the person's own (the reply said so already); otherwise
+    # say which goal they follow, if any.
+    [state] = queries.goal_states(turn.session, turn.user.user_id, [contact.id])
+    if state.follows_goal and state.cadence_days:
+        text = text.replace(f" Set how often with {wording.every_example(contact.name)}.", "")
+        text += f" Your goal for them: talk {every_phrase(state.cadence_days)}."
     return Reply(text, changed=True, view=reply.view)
 
 

@@ -478,7 +478,7 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "name": row.name,
          "name_key": contact.key, "kind": contact.kind, "company": row.company,
          "email": row.email, "cadence_days": row.cadence_days,
-         "cadence_months": row.cadence_months,
+         "cadence_months": row.cadence_months, "cadence_own": row.cadence_set,
          "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now,
                                                           row.cadence_months)),
          "plan_at": due, "created_at": now}
@@ -495,7 +495,7 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
                                            cadence if isinstance(cadence, int) else None,
                                            contact.created_at,
                                            months if isinstance(months, int) else None)
-            values.update(next_due_at=due, plan_at=due)
+            values.update(next_due_at=due, plan_at=due, cadence_own=True)
         queries.update_contact(session, ctx.user_id, contact.id, **values)
     queries.insert_notes(session, [
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "contact_id": contact.id,

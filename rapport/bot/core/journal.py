@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Turn
+from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
@@ -31,14 +32,17 @@ from rapport.storage import queries
 logger = logging.getLogger(__name__)
 
 # Foreign keys a re-inserted row may need remapped when its parent got a new id.
-_PARENTS = {"contact_id": "contacts", "note_id": "notes",
+_PARENTS = {"contact_id": "contacts", "tag_id": "tags", "note_id": "notes",
             "important_date_id": "important_dates", "nudge_id": "nudges"}
 
 
 # The columns each kind of change sets, so undo sets back exactly those.
 CLOCK = ("last_touch_at", "next_due_at", "plan_at")
-RHYTHM = ("cadence_days", "cadence_months", "next_due_at", "plan_at")
+RHYTHM = ("cadence_days", "cadence_months", "cadence_own", "next_due_at", "plan_at")
 NUDGE_OUTCOME = ("status", "acted_at")
+# What applying goals sets on a contact (rapport.bot.core.goals), and a goal on a tag.
+GOAL_RHYTHM = ("cadence_days", "goal_cadence_days", "next_due_at", "plan_at")
+TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
 
 
@@ -102,6 +106,33 @@ class Change:
             turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
             description=description, kind=kind, payload=payload, now=turn.now,
             keep=MAX_UNDO_ENTRIES)
+
+
+def not_undoable(turn: Turn, description: str) -> None:
+    """Record a change `undo` does not reverse (answering a suggestion): undo right after it
+    says so rather than reach past it to something older."""
+    barrier(turn.session, turn.user, description, turn.now)
+
+
+def barrier(session: Session, user: UserContext, description: str, now: datetime) -> None:
+    """`not_undoable` for a change made outside a turn (disconnecting a calendar)."""
+    queries.insert_undo_entry_and_trim(
+        session, workspace_id=user.workspace_id, user_id=user.user_id,
+        description=description, kind="barrier", payload=None, now=now,
+        keep=MAX_UNDO_ENTRIES)
+
+
+def not_undoable_description(command: object) -> str | None:
+    """What an async verb's change is called in the journal when it can't be undone (it
+    revokes a grant at a provider, or changes the workspace for everyone); None for the
+    others."""
+    if isinstance(command, c.Disconnect):
+        return "disconnected your calendar"
+    if isinstance(command, c.CaptureChat) and not command.on:
+        return f"stopped logging your {command.platform.capitalize()} DMs"
+    if isinstance(command, c.Admin) and command.action in ("ai", "disclosure", "retention"):
+        return f"changed the workspace's {command.action} setting"
+    return None
 
 
 def undo(turn: Turn, command: c.Undo) -> Reply:

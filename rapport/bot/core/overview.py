@@ -166,8 +166,7 @@ def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) 
     # Only tagged people can follow a goal: no extra read for someone without tags.
     from_goal = {state.id for state in queries.goal_states(turn.session, turn.user.user_id,
                                                            tags)
-                 if state.cadence_days is not None
-                 and state.cadence_days == state.goal_cadence_days} if tags else set()
+                 if state.cadence_days is not None and state.follows_goal} if tags else set()
     lines = tuple(
         PersonLine(contact_id=cid, name=name, company=company, kind=kind,
                    cadence_days=cadence,

@@ -133,21 +133,31 @@ def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str |
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         name=name, key=name_key(name), kind=kind, platform_user_id=person.mention_id,
         company=company, email=email, cadence_days=cadence_days, cadence_months=cadence_months,
-        next_due_at=next_due, now=turn.now)
+        cadence_own=cadence_days is not None, next_due_at=next_due, now=turn.now)
     if change is not None:
         change.inserted_row("contacts", contact_id)
     return ContactName(contact_id, name, person.mention_id)
 
 
 def add(turn: Turn, command: c.AddContact) -> Reply:
+    change = Change(turn)
+    reply, contact = add_contact(turn, command, change)
+    if contact is not None:
+        change.save(f"added {contact.name}")
+    return reply
+
+
+def add_contact(turn: Turn, command: c.AddContact, change: Change
+                ) -> tuple[Reply, ContactName | None]:
+    """`add` without saving its journal entry (the caller saves `change`): the answer and
+    the new contact (None when refused)."""
     person = command.person
     user_id = turn.user.user_id
     existing = queries.contact_by_mention(turn.session, user_id, person.mention_id) \
         if person.mention_id else queries.contact_by_key(turn.session, user_id,
                                                          name_key(person.text))
     if existing is not None:
-        return error(f"You already keep in touch with {existing.name}.")
-    change = Change(turn)
+        return error(f"You already keep in touch with {existing.name}."), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
@@ -163,8 +173,8 @@ def add(turn: Turn, command: c.AddContact) -> Reply:
                f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
-    change.save(f"added {contact.name}")
-    return Reply(f"Added {label} ({command.kind}).{email}{cadence}{extra}", changed=True)
+    return Reply(f"Added {label} ({command.kind}).{email}{cadence}{extra}",
+                 changed=True), contact
 
 
 def log(turn: Turn, command: c.Log) -> Reply:
@@ -234,7 +244,8 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
     change.before_update("nudges", queries.open_cadence_nudge_ids(turn.session, user_id,
                                                                   contact.id), NUDGE_OUTCOME)
     queries.update_contact(turn.session, user_id, contact.id, cadence_days=days,
-                           cadence_months=months, next_due_at=next_due, plan_at=next_due)
+                           cadence_months=months, cadence_own=True, next_due_at=next_due,
+                           plan_at=next_due)
     if days is None:
         queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id)
         change.save(f"turned off the rhythm for {contact.name}")
@@ -273,7 +284,8 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
             command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))
     change = Change(turn)
     change.before_delete("contacts", [contact.id])
-    for table in ("notes", "important_dates", "touchpoints", "nudges", "drafts"):
+    for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
+                  "drafts"):
         change.before_delete(table, rows[table])
     queries.delete_contact(turn.session, user_id, contact.id)
     change.save(f"forgot {contact.name}", kind="forget")

@@ -15,6 +15,7 @@ from datetime import date
 from rapport.bot.core import commands as c
 from rapport.bot.core import corrections
 from rapport.bot.core.context import Turn
+from rapport.bot.core.journal import Change
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import wording
@@ -56,7 +57,10 @@ def _flag(field: str, *, bare: bool | None) -> Callable[[str], object | c.Comman
 
 def _set_ai(turn: Turn, contact: ContactName, value: object) -> Reply:
     allowed = bool(value)
+    change = Change(turn)
+    change.before_update("contacts", [contact.id], ("ai_drafts",))
     queries.update_contact(turn.session, turn.user.user_id, contact.id, ai_drafts=allowed)
+    change.save(f"turned AI drafts {'on' if allowed else 'off'} for {contact.name}")
     first = wording.first_name(contact.name)
     if allowed:
         return Reply(f"AI drafts are allowed again for {contact.name}.", changed=True)
@@ -67,7 +71,10 @@ def _set_ai(turn: Turn, contact: ContactName, value: object) -> Reply:
 
 def _set_sensitive(turn: Turn, contact: ContactName, value: object) -> Reply:
     sensitive = bool(value)
+    change = Change(turn)
+    change.before_update("contacts", [contact.id], ("sensitive",))
     queries.update_contact(turn.session, turn.user.user_id, contact.id, sensitive=sensitive)
+    change.save(f"{'marked' if sensitive else 'unmarked'} {contact.name} as sensitive")
     first = wording.first_name(contact.name)
     if sensitive:
         return Reply(f"Marked {contact.name} as sensitive: no drafts for {first}, AI or "

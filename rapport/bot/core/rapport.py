@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from rapport.bot.core import admin, importer, onboarding, overview, verbs
+from rapport.bot.core import admin, importer, journal, onboarding, overview, verbs
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import (
     TRY_AGAIN,
@@ -164,7 +164,15 @@ class Rapport:
                 return refusal
         handle_async = verb.async_handler(command)
         if handle_async is not None:
-            return await handle_async(self, ctx, command)
+            reply = await handle_async(self, ctx, command)
+            description = journal.not_undoable_description(command)
+            if reply.ok and description is not None and (reply.changed
+                                                          or isinstance(command, c.Admin)):
+                # So that `undo` right after says it can't, rather than reverse an older change.
+                when = self.clock()
+                await self.db.run(lambda session: journal.barrier(
+                    session, fresh_context(session, ctx), description, when))
+            return reply
         assert verb.handle is not None
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
             # Grants are revoked at the provider before the rows that hold them go.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.core import commands as c
 from rapport.bot.core import people, preferences
 from rapport.bot.core.context import Turn
+from rapport.bot.core.journal import not_undoable
 from rapport.bot.core.views import (
     Reply,
     SuggestionAnswered,
@@ -105,6 +106,16 @@ def suggestions_text(view: SuggestionsView) -> str:
 
 
 def show(turn: Turn, command: c.ShowSuggestions) -> Reply:
+    reply = _show(turn, command)
+    if reply.changed and command.kind is not None:
+        state = "on" if command.enabled else "off"
+        kind = rules.by_kind(command.kind) or command.kind
+        not_undoable(turn, f"turned {state} suggestions about "
+                           f"{rules.KIND_LABELS.get(kind, kind_word(kind))}")
+    return reply
+
+
+def _show(turn: Turn, command: c.ShowSuggestions) -> Reply:
     user_id = turn.user.user_id
     silenced = queries.user_silenced_kinds(turn.session, user_id)
     if command.kind is not None:
@@ -146,8 +157,8 @@ def _apply(turn: Turn, row: queries.SuggestionRow) -> str | None:
         next_due = planner.cadence_next_due(state.last_touch_at, row.proposed_days,
                                             state.created_at)
         queries.update_contact(session, user.user_id, row.contact_id,
-                               cadence_days=row.proposed_days, next_due_at=next_due,
-                               plan_at=next_due)
+                               cadence_days=row.proposed_days, cadence_own=True,
+                               next_due_at=next_due, plan_at=next_due)
         return f"{state.name} is now {every_phrase(row.proposed_days)}."
     if row.kind == rules.WINDOW:
         start, end = row.proposed_window_start, row.proposed_window_end
@@ -178,7 +189,18 @@ def _apply(turn: Turn, row: queries.SuggestionRow) -> str | None:
     return None
 
 
+_ANSWER_WORDS = {"accept": "accepted", "keep": "kept", "silence": "silenced"}
+
+
 def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
+    reply = _answer(turn, command)
+    if reply.changed:
+        verb = _ANSWER_WORDS.get(command.answer, "answered")
+        not_undoable(turn, f"{verb} suggestion {command.suggestion_id}")
+    return reply
+
+
+def _answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     user = turn.user
     row = queries.suggestion_of_user(turn.session, user.user_id, user.workspace_id,
                                      command.suggestion_id)
