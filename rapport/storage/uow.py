@@ -346,22 +346,13 @@ class Grouped:
         self.parallel = 1 if database.single_writer else max(parallel, 1)
         self._waiting: list[_GroupedWork] = []
         self._running: set[asyncio.Task[None]] = set()
-        self._start_soon: asyncio.Handle | None = None
 
     async def run(self, work: Callable[[Session], T], *, deadline: float | None = None) -> T:
         """Run `work` in a transaction shared with whatever else is waiting; its result."""
-        loop = asyncio.get_running_loop()
-        outcome: asyncio.Future[T] = loop.create_future()
+        outcome: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append(_GroupedWork(work, deadline, outcome))
-        if self._start_soon is None:
-            # On the loop's next turn, so the work of callers that ask in this one is
-            # grouped together.
-            self._start_soon = loop.call_soon(self._start_scheduled)
-        return await outcome
-
-    def _start_scheduled(self) -> None:
-        self._start_soon = None
         self._start_groups()
+        return await outcome
 
     def _start_groups(self) -> None:
         """Start groups of what is waiting while fewer than `parallel` run. Each runs as a
