@@ -236,12 +236,6 @@ class Database:
         self._thread = _sqlite_thread(bind) if self._engine is not None else None
 
     @property
-    def single_writer(self) -> bool:
-        """SQLite (or a database not known): one transaction writes at a time, so units of
-        work gain nothing from running side by side."""
-        return self._engine is None or db.is_sqlite(self._engine)
-
-    @property
     def queued(self) -> int:
         """Units waiting for the SQLite thread (0 on PostgreSQL, where the pool queues)."""
         return self._thread.queued if self._thread is not None else 0
@@ -333,50 +327,38 @@ class Grouped:
     A caller's `deadline` works as `Database.run`'s: a group that cannot start by its
     earliest deadline answers `Busy` to the callers whose deadline has passed, and the others
     go first in the next group.
-
-    `parallel` groups may run at once where several transactions can write side by side
-    (PostgreSQL: each group waits on round trips, not on a lock); on SQLite one at a time.
     """
 
-    def __init__(self, database: Database, *, limit: int = 16, savepoints: bool = True,
-                 parallel: int = 1) -> None:
+    def __init__(self, database: Database, *, limit: int = 16, savepoints: bool = True) -> None:
         self.database = database
         self.limit = limit
         self.savepoints = savepoints
-        self.parallel = 1 if database.single_writer else max(parallel, 1)
         self._waiting: list[_GroupedWork] = []
-        self._running: set[asyncio.Task[None]] = set()
+        self._drain: asyncio.Task[None] | None = None
 
     async def run(self, work: Callable[[Session], T], *, deadline: float | None = None) -> T:
         """Run `work` in a transaction shared with whatever else is waiting; its result."""
         outcome: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append(_GroupedWork(work, deadline, outcome))
-        self._start_groups()
+        if self._drain is None or self._drain.done():
+            # A task of its own, so no caller's coroutine is held up writing the others'.
+            self._drain = asyncio.create_task(self._drain_waiting())
         return await outcome
 
-    def _start_groups(self) -> None:
-        """Start groups of what is waiting while fewer than `parallel` run. Each runs as a
-        task of its own, so no caller's coroutine is held up writing the others'."""
-        while self._waiting and len(self._running) < self.parallel:
-            # A caller that stopped waiting (cancelled) has nothing written for it.
-            waiting = [item for item in self._waiting if not item.outcome.done()]
-            batch, self._waiting = waiting[:self.limit], waiting[self.limit:]
-            if not batch:
-                return
-            group = asyncio.create_task(self._run(batch))
-            self._running.add(group)
-            group.add_done_callback(self._finished)
-
-    def _finished(self, group: asyncio.Task[None]) -> None:
-        self._running.discard(group)
-        if group.cancelled():
-            # Stopped mid-way (shutdown): nobody is left waiting for ever.
+    async def _drain_waiting(self) -> None:
+        try:
+            while self._waiting:
+                # A caller that stopped waiting (cancelled) has nothing written for it.
+                waiting = [item for item in self._waiting if not item.outcome.done()]
+                batch, self._waiting = waiting[:self.limit], waiting[self.limit:]
+                if batch:
+                    await self._run(batch)
+        finally:
+            # Cancelled mid-way (shutdown): nobody is left waiting for ever.
             for item in self._waiting:
                 if not item.outcome.done():
                     item.outcome.cancel()
             self._waiting = []
-            return
-        self._start_groups()
 
     def _each(self, session: Session, work: Callable[[Session], Any]) -> tuple[bool, Any]:
         if not self.savepoints:

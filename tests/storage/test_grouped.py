@@ -135,32 +135,3 @@ async def test_without_savepoints_a_failure_rolls_back_the_whole_group(
                                write=False)
     assert names == ["first"]
     assert not any("SAVEPOINT" in statement.upper() for statement in statements)
-
-
-async def test_groups_run_side_by_side_only_where_transactions_can(
-        any_engine: AsyncEngine) -> None:
-    """On PostgreSQL a second group starts while the first waits on the server; on SQLite
-    (one writer) groups go one after the other, whatever `parallel` asks."""
-    database = Database(db.session_factory(any_engine))
-    postgresql = any_engine.dialect.name == "postgresql"
-    grouped = Grouped(database, limit=1, parallel=2)
-    assert grouped.parallel == (2 if postgresql else 1)
-    finished: list[str] = []
-
-    def slow(session: Session) -> str:
-        # On PostgreSQL the unit waits on the server (the event loop runs meanwhile); on
-        # SQLite it holds the database thread.
-        session.execute(text("SELECT pg_sleep(0.5)" if postgresql else "SELECT 1"))
-        finished.append("slow")
-        return "slow"
-
-    def quick(session: Session) -> str:
-        finished.append("quick")
-        return "quick"
-
-    slow_run = asyncio.ensure_future(grouped.run(slow))
-    await asyncio.sleep(0)
-    quick_run = asyncio.ensure_future(grouped.run(quick))
-    assert await quick_run == "quick"
-    assert await slow_run == "slow"
-    assert finished == (["quick", "slow"] if postgresql else ["slow", "quick"])

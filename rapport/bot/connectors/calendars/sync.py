@@ -154,11 +154,9 @@ class CalendarSync:
                  on_paused: PauseNotifier | None = None) -> None:
         self.sessions = sessions
         # A page's writes as one unit of work (on SQLite: one hop to the database thread),
-        # sharing its transaction and commit with the other connections' pages waiting then;
-        # on PostgreSQL a few such groups at once, each waiting on its own round trips.
+        # sharing its transaction and commit with the other connections' pages waiting then.
         self.database = Database(sessions)
-        self.pages = Grouped(self.database, limit=max(concurrency, 1),
-                             parallel=max(concurrency // 2, 1))
+        self.pages = Grouped(self.database, limit=max(concurrency, 1))
         self.providers = dict(providers)
         self.cipher = cipher
         self.http = http
