@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -113,12 +114,18 @@ async def truncate_all(engine: AsyncEngine) -> None:
                 text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in sequences)))
 
 
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, what its WAL holds included, through SQLite's
+    backup API. Copying the files raced with a connection that closes later (a finished
+    engine's database thread closes its connection when the engine is collected), whose
+    close checkpoints and deletes the -wal and -shm files between seeing them and copying."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
+        origin.backup(copy)
+
+
 def _sqlite_engine(template: Path, tmp_path: Path) -> AsyncEngine:
     target = tmp_path / "rapport.db"
-    shutil.copy(template, target)
-    for suffix in ("-wal", "-shm"):
-        if Path(f"{template}{suffix}").exists():
-            shutil.copy(f"{template}{suffix}", f"{target}{suffix}")
+    copy_database(template, target)
     return db.create_engine(f"sqlite+aiosqlite:///{target}")
 
 

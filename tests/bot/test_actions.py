@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage import db
 from rapport.storage.models import Contact, Note, Nudge, Touchpoint, User
-from tests.conftest import Clock, console_user, run_in_fresh_loop, snapshot
+from tests.conftest import Clock, console_user, copy_database, run_in_fresh_loop, snapshot
 
 MAX_ERROR_CHARS = 600
 
@@ -373,10 +372,7 @@ _EXAMPLES = itertools.count()
 
 def _copy_database(source: Path, folder: Path) -> None:
     folder.mkdir()
-    shutil.copy(source, folder / "rapport.db")
-    for suffix in ("-wal", "-shm"):
-        if Path(f"{source}{suffix}").exists():
-            shutil.copy(f"{source}{suffix}", folder / f"rapport.db{suffix}")
+    copy_database(source, folder / "rapport.db")
 
 
 @pytest.fixture(scope="module")

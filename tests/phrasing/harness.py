@@ -10,7 +10,6 @@ what a person would check by hand.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from rapport.bot.core.views import Reply
 from rapport.bot.platforms.console.chat import ConsoleChat
 from rapport.storage import db
 from rapport.storage.models import Contact, Note, Nudge, Touchpoint, UndoEntry
-from tests.conftest import Clock, console_user
+from tests.conftest import Clock, console_user, copy_database
 
 # Eight colleagues and clients, as in the issue.
 PEOPLE = ("add Dana Scully colleague every 2 weeks", "add Lee Park client at Acme",
@@ -121,12 +120,9 @@ async def _no_lines() -> AsyncIterator[str]:
 
 
 def copy_world(template: Path, folder: Path) -> None:
-    """A fresh copy of the world's database file (with its WAL) in `folder`."""
+    """A fresh copy of the world's database in `folder`."""
     folder.mkdir(parents=True)
-    shutil.copy(template, folder / "rapport.db")
-    for suffix in ("-wal", "-shm"):
-        if Path(f"{template}{suffix}").exists():
-            shutil.copy(f"{template}{suffix}", folder / f"rapport.db{suffix}")
+    copy_database(template, folder / "rapport.db")
 
 
 async def run_case(template: Path, folder: Path, clock: Clock, given: list[str],

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Clock
+from tests.conftest import Clock, copy_database
 from tests.phrasing.harness import Outcome, run_case, seed_world
 
 TABLE = Path(__file__).with_name("phrases.yaml")
@@ -93,11 +93,7 @@ def test_phrasing_understood_or_asked_back_with_no_silent_wrong_write(
     cases = load_cases()
     clock = Clock()
     world = tmp_path / "world.db"
-    world.write_bytes(sqlite_template.read_bytes())
-    for suffix in ("-wal", "-shm"):
-        source = Path(f"{sqlite_template}{suffix}")
-        if source.exists():
-            Path(f"{world}{suffix}").write_bytes(source.read_bytes())
+    copy_database(sqlite_template, world)
 
     async def run_all() -> list[tuple[Case, Outcome, str]]:
         await seed_world(world, clock)
