@@ -524,3 +524,29 @@ def test_calendar_connections_need_a_calendar_and_a_known_provider() -> None:
     err("connect", "connect")
     err("connect yahoo calendar", "connect")
     err("disconnect slack", "disconnect")
+
+
+@pytest.mark.parametrize(("phrase", "today", "expected"), [
+    ("in 1 month", date(2026, 12, 3), date(2027, 1, 3)),
+    ("in a month", date(2026, 12, 3), date(2027, 1, 3)),
+    ("next month", date(2026, 12, 3), date(2027, 1, 3)),
+    ("in 2 months", date(2026, 12, 3), date(2027, 2, 3)),
+    ("in 1 month", date(2027, 1, 31), date(2027, 2, 28)),
+    ("in 1 year", date(2028, 2, 29), date(2029, 2, 28)),
+    ("1 month ago", date(2027, 3, 31), date(2027, 2, 28)),
+    ("last month", date(2026, 12, 3), date(2026, 11, 3)),
+    ("in 2 weeks", date(2026, 12, 3), date(2026, 12, 17)),
+    ("3 days ago", date(2026, 12, 3), date(2026, 11, 30)),
+])
+def test_months_in_dates_are_calendar_months_as_in_rhythms(phrase: str, today: date,
+                                                            expected: date) -> None:
+    direction = "past" if "ago" in phrase or "last" in phrase else "future"
+    assert parse_day(phrase, today=today, direction=direction) == expected
+
+
+def test_pause_and_snooze_for_a_month_end_on_the_same_day_next_month() -> None:
+    # TODAY is Mon Nov 23: 30 days would end on Dec 23 too, so the longer ones tell.
+    assert ok("pause for 1 month") == c.Pause(date(2026, 12, 23))
+    assert ok("pause for 3 months") == c.Pause(date(2027, 2, 23))
+    assert ok("pause 2 months") == c.Pause(date(2027, 1, 23))
+    assert ok("snooze #6 2 months") == c.Snooze(c.NudgeRef(6), date(2027, 1, 23))

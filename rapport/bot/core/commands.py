@@ -24,6 +24,7 @@ from rapport.bot.core.dates import (
     parse_day,
     parse_duration_days,
     parse_short_duration,
+    shift_by_duration,
     unread_date_at_end,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
@@ -1300,8 +1301,7 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
             if phrase and phrase[0] == "until":
                 day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
             else:
-                days = parse_duration_days(" ".join(phrase))
-                day = today + timedelta(days=days) if days else parse_day(
+                day = shift_by_duration(" ".join(phrase), today) or parse_day(
                     " ".join(phrase), today=today, direction="future")
             if day is not None:
                 until, tokens = day, tokens[:-size]
@@ -1355,11 +1355,9 @@ def parse_pause(rest: str, today: date) -> Pause | CommandError:
     if words[0] == "until":
         day = parse_day(" ".join(words[1:]), today=today, direction="future")
     elif words[0] == "for":
-        days = parse_duration_days(" ".join(words[1:]))
-        day = today + timedelta(days=days) if days else None
+        day = shift_by_duration(" ".join(words[1:]), today)
     else:
-        days = parse_duration_days(" ".join(words))
-        day = today + timedelta(days=days) if days else parse_day(
+        day = shift_by_duration(" ".join(words), today) or parse_day(
             " ".join(words), today=today, direction="future")
     if day is None:
         return CommandError("Pause until when? For example “until Monday” or “for 2 weeks”.",

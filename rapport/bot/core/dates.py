@@ -53,15 +53,33 @@ def parse_duration_days(text: str) -> int | None:
     return days if 0 < days <= 3660 else None
 
 
+def shift_by_duration(text: str, day: date, *, sign: int = 1) -> date | None:
+    """`day` moved forward (`sign` -1: back) by a duration phrase: days and weeks as days,
+    months and years as calendar months, as rhythms count them ("in 1 month" from Jan 31 is
+    Feb 28, from Dec 3 Jan 3); None when it is not a duration."""
+    days = parse_duration_days(text)
+    if days is None:
+        return None
+    match = _DURATION.match(" ".join(text.lower().split()))
+    assert match is not None
+    amount_text, unit = match.groups()
+    if unit[0] not in "my":
+        return day + timedelta(days=sign * days)
+    amount = _NUMBER_WORDS.get(amount_text) or int(amount_text)
+    months = sign * amount * (12 if unit[0] == "y" else 1)
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
 _ZERO_DURATION = re.compile(r"^(?:0+|zero)\s*(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
 
 
-def _days_ago(text: str) -> int | None:
-    """Days in "2 weeks" of "2 weeks ago"; "0 days" ago is today (0), as people mean it
+def _ago(text: str, today: date) -> date | None:
+    """The day "2 weeks" (or "1 month") "ago" names; "0 days" ago is today, as people mean it
     ("in 0 days" is no reminder anybody wants, so it stays unread)."""
     if _ZERO_DURATION.match(" ".join(text.lower().split())):
-        return 0
-    return parse_duration_days(text)
+        return today
+    return shift_by_duration(text, today, sign=-1)
 
 
 def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
@@ -96,15 +114,11 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
             return today + timedelta(days=delta or 7)
         return today - timedelta(days=((today.weekday() - weekday) % 7) or 7)
     if words[0] == "in" and len(words) >= 2:
-        days = parse_duration_days(" ".join(words[1:]))
-        return today + timedelta(days=days) if days else None
+        return shift_by_duration(" ".join(words[1:]), today)
     if words[-1] == "ago" and len(words) >= 2:
-        days = _days_ago(" ".join(words[:-1]))
-        return today - timedelta(days=days) if days is not None else None
-    if phrase in ("next week", "next month"):
-        return today + timedelta(days=7 if phrase == "next week" else 30)
-    if phrase in ("last week", "last month"):
-        return today - timedelta(days=7 if phrase == "last week" else 30)
+        return _ago(" ".join(words[:-1]), today)
+    if phrase in ("next week", "next month", "last week", "last month"):
+        return shift_by_duration(f"1 {words[1]}", today, sign=1 if words[0] == "next" else -1)
     special = _special_day(phrase, today=today, direction=direction)
     if special is not None:
         return special
