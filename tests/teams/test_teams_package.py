@@ -286,6 +286,20 @@ def test_teams_package_without_details_warns_about_the_example_urls(tmp_path: Pa
     assert "--privacy-url" in result.stdout
 
 
+def test_teams_package_never_writes_over_the_database(tmp_path: Path) -> None:
+    env = clean_env(tmp_path)
+    database = tmp_path / "rapport.db"  # clean_env's database
+    database.write_bytes(b"SQLite format 3\x00 rows a person keeps")
+    link = tmp_path / "package.zip"
+    link.symlink_to(database)
+    for target in (database, link):
+        result = run_cli_in_process("teams-package", "--app-id", APP_ID, "--out", str(target),
+                                    env=env, cwd=tmp_path)
+        assert result.returncode != 0
+        assert "Rapport's own database" in result.stderr
+    assert database.read_bytes() == b"SQLite format 3\x00 rows a person keeps"
+
+
 REFUSED_DETAILS = [
     ("--name", "A name far too long for the Teams app tile"),
     ("--name", "   "),

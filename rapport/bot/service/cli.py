@@ -277,7 +277,11 @@ def teams_package(
         load_manifest_template,
         render_manifest,
     )
+    from rapport.storage.db import is_database_file
 
+    if is_database_file(out, _settings().database_url):
+        raise typer.BadParameter("that is Rapport's own database; write the package elsewhere.",
+                                 param_hint="--out")
     details = AppDetails(name=name, developer=developer, website=website,
                          privacy_url=privacy_url, terms_url=terms_url, version=version)
     try:
