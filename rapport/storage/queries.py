@@ -625,12 +625,7 @@ def snooze_nudge(session: Session, nudge_id: int, deliver_after: datetime) -> No
 def close_cadence_nudges(session: Session, user_id: int, contact_id: int,
                          now: datetime) -> None:
     """A conversation answers the cadence nudges: sent ones are done, waiting ones moot."""
-    session.execute(
-        update(Nudge).where(Nudge.contact_id == contact_id, Nudge.user_id == user_id,
-                            Nudge.reason == "cadence", Nudge.status == NudgeStatus.SENT)
-        .values(status=NudgeStatus.DONE, acted_at=now)
-        .execution_options(synchronize_session=False))
-    expire_cadence_nudges(session, contact_id, user_id=user_id)
+    _CLOSE_CADENCE_NUDGES.execute(session, b_contact=contact_id, b_user=user_id, b_now=now)
 
 
 def close_cadence_nudges_of(session: Session, user_id: int, contact_ids: Iterable[int],
@@ -648,23 +643,33 @@ def _any_status(*statuses: NudgeStatus) -> ColumnElement[bool]:
     return or_(*(Nudge.status == status for status in statuses))
 
 
-# Sent cadence nudges are answered (done), planned or snoozed ones are no longer needed
-# (expired): one statement for both, prepared.
-_CLOSE_CADENCE_NUDGES_OF = Prepared(update(Nudge).where(
-    in_json_list(Nudge.contact_id, "b_contacts"),
-    Nudge.user_id == bindparam("b_user"), Nudge.reason == "cadence",
-    _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
-).values(
-    status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
-                else_=literal(NudgeStatus.EXPIRED.value)),
-    acted_at=case((Nudge.status == NudgeStatus.SENT, bindparam("b_now", type_=UTCDateTime)),
-                  else_=Nudge.acted_at)))
+# The cadence nudges a conversation answers: out (sent) or still to come.
+_OPEN_CADENCE = (NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
+
+
+def _close_cadence(contacts: ColumnElement[bool], user_id: Any, now: Any) -> Any:
+    """Sent cadence nudges of `contacts` are answered (done, acted on `now`), planned or
+    snoozed ones are no longer needed (expired): one UPDATE for both."""
+    return update(Nudge).where(
+        contacts, Nudge.user_id == user_id, Nudge.reason == "cadence",
+        _any_status(*_OPEN_CADENCE)
+    ).values(
+        status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
+                    else_=literal(NudgeStatus.EXPIRED.value)),
+        acted_at=case((Nudge.status == NudgeStatus.SENT, now), else_=Nudge.acted_at))
+
+
+_CLOSE_CADENCE_NUDGES = Prepared(_close_cadence(
+    Nudge.contact_id == bindparam("b_contact"), bindparam("b_user"),
+    bindparam("b_now", type_=UTCDateTime)))
+_CLOSE_CADENCE_NUDGES_OF = Prepared(_close_cadence(
+    in_json_list(Nudge.contact_id, "b_contacts"), bindparam("b_user"),
+    bindparam("b_now", type_=UTCDateTime)))
 
 
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
-    Nudge.reason == "cadence",
-    _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
+    Nudge.reason == "cadence", _any_status(*_OPEN_CADENCE)))
 
 
 def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> list[int]:
@@ -1758,7 +1763,6 @@ class TouchState:
 
 
 _CLOCK_INPUT_COLUMNS = ("last_touch_at", "cadence_days", "created_at", "cadence_months")
-_OPEN_CADENCE = (NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
 
 
 @functools.cache
@@ -1821,22 +1825,6 @@ def contact_by_key_touched(session: Session, user_id: int, key: str,
                     contact_columns, nudge_columns)
 
 
-def _close_open_cadence(contact_id: Any, user_id: Any, now: Any) -> Any:
-    """`close_cadence_nudges` as one UPDATE: sent ones done (acted on `now`), waiting ones
-    expired."""
-    return update(Nudge).where(
-        Nudge.contact_id == contact_id, Nudge.user_id == user_id, Nudge.reason == "cadence",
-        _any_status(*_OPEN_CADENCE)
-    ).values(
-        status=case((Nudge.status == NudgeStatus.SENT, literal(NudgeStatus.DONE.value)),
-                    else_=literal(NudgeStatus.EXPIRED.value)),
-        acted_at=case((Nudge.status == NudgeStatus.SENT, now), else_=Nudge.acted_at))
-
-
-_CLOSE_OPEN_CADENCE = Prepared(_close_open_cadence(
-    bindparam("contact_id"), bindparam("user_id"), bindparam("now", type_=UTCDateTime)))
-
-
 def _touch_and_clock(close: bool) -> Prepared:
     """PostgreSQL: the touchpoint inserted, the contact's clock set and (`close`) its cadence
     nudges closed, in one statement."""
@@ -1850,8 +1838,8 @@ def _touch_and_clock(close: bool) -> Prepared:
             "source")}, "created_at": bindparam("now", type_=UTCDateTime)}
     ).returning(Touchpoint.id).add_cte(clock.cte("clock"))
     if close:
-        statement = statement.add_cte(_close_open_cadence(
-            bindparam("contact_id"), bindparam("user_id"),
+        statement = statement.add_cte(_close_cadence(
+            Nudge.contact_id == bindparam("contact_id"), bindparam("user_id"),
             bindparam("now", type_=UTCDateTime)).cte("closed"))
     return Prepared(statement)
 
@@ -1875,7 +1863,7 @@ def insert_touchpoint_with_clock(session: Session, *, workspace_id: int, user_id
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
         happened_at=happened_at, kind=kind, summary=summary, source=source, now=now)
     if close_cadence:
-        _CLOSE_OPEN_CADENCE.execute(session, contact_id=contact_id, user_id=user_id, now=now)
+        close_cadence_nudges(session, user_id, contact_id, now)
     set_contact_clock(session, contact_id, last_touch_at=last_touch_at,
                       next_due_at=next_due_at)
     return touchpoint_id
