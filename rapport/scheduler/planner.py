@@ -5,7 +5,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# A calendar day or a moment: what month arithmetic works on alike.
+Day = TypeVar("Day", date, datetime)
 
 MINUTES_PER_DAY = 24 * 60
 # How far ahead to look for an allowed delivery moment before giving up (a pause of years
@@ -117,8 +121,9 @@ def remaining_today(prefs: DeliveryPrefs, now: datetime, *, sent_on: date | None
     return max(prefs.daily_cap - sent_count, 0)
 
 
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same instant `months` calendar months later; the 31st becomes the month's end."""
+def add_months(moment: Day, months: int) -> Day:
+    """The same instant (or day) `months` calendar months later; the 31st becomes the month's
+    end."""
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])

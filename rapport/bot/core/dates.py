@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapidfuzz import fuzz, process
 
-from rapport.scheduler.planner import zone
+from rapport.scheduler.planner import add_months, zone
 
 Direction = Literal["past", "future"]
 
@@ -66,9 +66,7 @@ def shift_by_duration(text: str, day: date, *, sign: int = 1) -> date | None:
     if unit[0] not in "my":
         return day + timedelta(days=sign * days)
     amount = _NUMBER_WORDS.get(amount_text) or int(amount_text)
-    months = sign * amount * (12 if unit[0] == "y" else 1)
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return add_months(day, sign * amount * (12 if unit[0] == "y" else 1))
 
 
 _ZERO_DURATION = re.compile(r"^(?:0+|zero)\s*(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
