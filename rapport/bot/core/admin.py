@@ -19,6 +19,7 @@ from rapport.bot.core.report import GroupTooSmall, build_report, report_csv
 from rapport.bot.core.views import Attachment, FileView, Reply, error
 from rapport.scheduler.lifecycle import purge_workspace
 from rapport.scheduler.retention import set_retention
+from rapport.scheduler.wording import counted
 from rapport.storage import queries
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def retention_text(months: int | None) -> str:
 
 
 def _months(months: int) -> str:
-    return f"{months} month{'s' if months != 1 else ''}"
+    return counted(months, "month")
 
 
 async def _set_policy(core: Rapport, ctx: UserContext, *, ai_enabled: bool | None = None,

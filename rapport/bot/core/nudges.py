@@ -141,9 +141,8 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
 
 def _length(minutes: int) -> str:
     if minutes % 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = minutes // 60
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+        return wording.counted(minutes, "minute")
+    return wording.counted(minutes // 60, "hour")
 
 
 def _hold_next(turn: Turn, person: c.PersonRef, until: date, minutes: int | None) -> Reply:
