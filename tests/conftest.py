@@ -172,6 +172,13 @@ def actor() -> Actor:
     return console_user()
 
 
+async def say(rapport: Rapport, text: str, actor: Actor | None = None) -> str:
+    """Rapport's answer to `text` typed by `actor` (alex at the console); it must succeed."""
+    reply = await rapport.handle_text(actor or console_user(), text)
+    assert reply.ok, (text, reply.text)
+    return reply.text
+
+
 SnapshotFn = Callable[[], "asyncio.Future[dict[str, list[tuple[object, ...]]]]"]
 
 

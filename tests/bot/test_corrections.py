@@ -15,16 +15,10 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import Contact, Note, Nudge, Touchpoint
 from tests.bot.test_actions import Inbox
-from tests.conftest import Clock, console_user, snapshot
+from tests.conftest import Clock, console_user, say, snapshot
 
 ALEX = console_user("alex")
 MALLORY = console_user("mallory")
-
-
-async def _say(rapport: Rapport, text: str, actor: object = ALEX) -> str:
-    reply = await rapport.handle_text(actor, text)  # type: ignore[arg-type]
-    assert reply.ok, (text, reply.text)
-    return reply.text
 
 
 async def _contact(engine: AsyncEngine, name: str) -> Contact:
@@ -36,18 +30,18 @@ async def _contact(engine: AsyncEngine, name: str) -> Contact:
 
 async def test_edit_a_note_changes_its_text_and_its_reminder(rapport: Rapport,
                                                              engine: AsyncEngine) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "note Dana: hiking trip in Yosemite after Saturday")
-    text = await _say(rapport, "edit n1: hiking trip in Tahoe on Sunday")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "note Dana: hiking trip in Yosemite after Saturday")
+    text = await say(rapport, "edit n1: hiking trip in Tahoe on Sunday")
     assert text == ("Changed n1 (Dana Scully): hiking trip in Tahoe. I'll remind you on Sun "
                     "Nov 29 to ask Dana about the hiking trip in Tahoe.")
-    await _say(rapport, "edit n1 on Friday")
+    await say(rapport, "edit n1 on Friday")
     async with db.session_factory(engine)() as session:
         note = await session.scalar(select(Note))
     assert note is not None and (note.text, note.follow_up_on) == ("hiking trip in Tahoe",
                                                                    date(2026, 11, 27))
     assert note.plan_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-    assert (await _say(rapport, "edit n1 no date")).endswith("No reminder any more.")
+    assert (await say(rapport, "edit n1 no date")).endswith("No reminder any more.")
     async with db.session_factory(engine)() as session:
         note = await session.scalar(select(Note))
     assert note is not None and note.follow_up_on is None and note.plan_at is None
@@ -55,8 +49,8 @@ async def test_edit_a_note_changes_its_text_and_its_reminder(rapport: Rapport,
 
 async def test_a_new_follow_up_day_replaces_a_reminder_already_planned(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "note Dana: the offsite on Tuesday")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "note Dana: the offsite on Tuesday")
     clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
     # No console platform to deliver to: the nudge is planned and waits.
     sweeper = Sweeper(sessions=db.session_factory(engine), messengers={}, owner="test",
@@ -64,7 +58,7 @@ async def test_a_new_follow_up_day_replaces_a_reminder_already_planned(
     await sweeper.sweep()
     async with db.session_factory(engine)() as session:
         assert list((await session.scalars(select(Nudge.status))).all()) == ["planned"]
-    await _say(rapport, "edit n1 on Friday")
+    await say(rapport, "edit n1 on Friday")
     async with db.session_factory(engine)() as session:
         statuses = (await session.scalars(select(Nudge.status))).all()
     assert list(statuses) == ["expired"]
@@ -72,17 +66,17 @@ async def test_a_new_follow_up_day_replaces_a_reminder_already_planned(
 
 async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully every 2 weeks")
-    await _say(rapport, "log Dana 5 days ago: coffee")
-    await _say(rapport, "log Dana yesterday call")
+    await say(rapport, "add Dana Scully every 2 weeks")
+    await say(rapport, "log Dana 5 days ago: coffee")
+    await say(rapport, "log Dana yesterday call")
     assert (await _contact(engine, "Dana Scully")).last_touch_at == \
         datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    text = await _say(rapport, "edit t2 3 days ago video: roadmap")
+    text = await say(rapport, "edit t2 3 days ago video: roadmap")
     assert text == "Changed t2: video with Dana Scully (Fri Nov 20): roadmap."
     dana = await _contact(engine, "Dana Scully")
     assert dana.last_touch_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     assert dana.next_due_at == datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-    assert (await _say(rapport, "delete t2")).startswith("Deleted t2: video with Dana Scully")
+    assert (await say(rapport, "delete t2")).startswith("Deleted t2: video with Dana Scully")
     dana = await _contact(engine, "Dana Scully")
     assert dana.last_touch_at == datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
     async with db.session_factory(engine)() as session:
@@ -92,13 +86,13 @@ async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
 
 async def test_deleting_a_note_keeps_delivered_nudge_history(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "note Dana: the offsite on Tuesday")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "note Dana: the offsite on Tuesday")
     clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
                       owner="test", clock=clock)
     assert (await sweeper.sweep()).sent == 1
-    await _say(rapport, "delete n1")
+    await say(rapport, "delete n1")
     async with db.session_factory(engine)() as session:
         nudge = await session.scalar(select(Nudge))
         notes = (await session.scalars(select(Note))).all()
@@ -107,22 +101,22 @@ async def test_deleting_a_note_keeps_delivered_nudge_history(
 
 
 async def test_rename_and_set_one_detail(rapport: Rapport, engine: AsyncEngine) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "add Fox Mulder")
-    assert await _say(rapport, "rename Dana Scully to Dana Katherine Scully") == \
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "add Fox Mulder")
+    assert await say(rapport, "rename Dana Scully to Dana Katherine Scully") == \
         "Renamed Dana Scully to Dana Katherine Scully."
     dana = await _contact(engine, "Dana Katherine Scully")
     assert (dana.name_key, dana.first_key) == ("dana katherine scully", "dana")
-    assert "Dana Katherine Scully" in await _say(rapport, "show Dana")
-    assert await _say(rapport, "set Dana company FBI") == \
+    assert "Dana Katherine Scully" in await say(rapport, "show Dana")
+    assert await say(rapport, "set Dana company FBI") == \
         "Dana Katherine Scully's company is now FBI."
-    assert await _say(rapport, "set Dana company Bureau") == \
+    assert await say(rapport, "set Dana company Bureau") == \
         "Dana Katherine Scully's company is now Bureau (was FBI)."
-    assert await _say(rapport, "set Dana email Dana@FBI.gov") == \
+    assert await say(rapport, "set Dana email Dana@FBI.gov") == \
         "Dana Katherine Scully's email is now dana@fbi.gov."
-    assert await _say(rapport, "set Dana kind client") == \
+    assert await say(rapport, "set Dana kind client") == \
         "Dana Katherine Scully's kind is now client (was colleague)."
-    assert await _say(rapport, "set Dana company none") == \
+    assert await say(rapport, "set Dana company none") == \
         "Cleared Dana Katherine Scully's company (was Bureau)."
     dana = await _contact(engine, "Dana Katherine Scully")
     assert (dana.company, dana.email, dana.kind) == (None, "dana@fbi.gov", "client")
@@ -146,8 +140,8 @@ async def test_rename_and_set_one_detail(rapport: Rapport, engine: AsyncEngine) 
 ])
 async def test_bad_corrections_are_refused_and_change_nothing(
         rapport: Rapport, engine: AsyncEngine, line: str, answer: str) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "add Fox Mulder")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "add Fox Mulder")
     before = await snapshot(engine)
     reply = await rapport.handle_text(ALEX, line)
     assert not reply.ok and answer in reply.text, reply.text
@@ -157,10 +151,10 @@ async def test_bad_corrections_are_refused_and_change_nothing(
 async def test_another_users_handles_and_contacts_are_refused_without_leaking(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Eve Secret", MALLORY)
-    await _say(rapport, "note Eve: the merger plan", MALLORY)
-    await _say(rapport, "log Eve coffee: acquisition talk", MALLORY)
-    await _say(rapport, "add Dana Scully")
+    await say(rapport, "add Eve Secret", MALLORY)
+    await say(rapport, "note Eve: the merger plan", MALLORY)
+    await say(rapport, "log Eve coffee: acquisition talk", MALLORY)
+    await say(rapport, "add Dana Scully")
     async with db.session_factory(any_engine)() as session:
         note_id = await session.scalar(select(Note.id))
         touch_id = await session.scalar(select(Touchpoint.id))
@@ -190,9 +184,9 @@ async def test_another_users_handles_and_contacts_are_refused_without_leaking(
 
 async def test_forget_asks_first_naming_the_person_in_full(rapport: Rapport,
                                                            engine: AsyncEngine) -> None:
-    await _say(rapport, "add Lee Park client at Acme")
-    await _say(rapport, "note Lee: likes golf")
-    await _say(rapport, "log Lee call")
+    await say(rapport, "add Lee Park client at Acme")
+    await say(rapport, "note Lee: likes golf")
+    await say(rapport, "log Lee call")
     before = await snapshot(engine)
     reply = await rapport.handle_text(ALEX, "forget Lee")
     assert reply.ok and not reply.changed
@@ -211,10 +205,10 @@ async def test_forget_asks_first_naming_the_person_in_full(rapport: Rapport,
 
 async def test_undo_after_a_correction(rapport: Rapport, engine: AsyncEngine,
                                        clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "note Dana: the offsite")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "note Dana: the offsite")
     before = await snapshot(engine)
     clock.advance(minutes=1)
-    await _say(rapport, "edit n1: the team offsite on Friday")
-    assert await _say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
+    await say(rapport, "edit n1: the team offsite on Friday")
+    assert await say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
     assert (await snapshot(engine))["notes"] == before["notes"]

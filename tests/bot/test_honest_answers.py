@@ -14,15 +14,7 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import Nudge
 from tests.bot.test_actions import Inbox
-from tests.conftest import Clock, console_user
-
-ALEX = console_user("alex")
-
-
-async def _say(rapport: Rapport, text: str) -> str:
-    reply = await rapport.handle_text(ALEX, text)
-    assert reply.ok, (text, reply.text)
-    return reply.text
+from tests.conftest import Clock, say
 
 
 def _sweeper(engine: AsyncEngine, clock: Clock, inbox: Inbox | None = None) -> Sweeper:
@@ -32,47 +24,47 @@ def _sweeper(engine: AsyncEngine, clock: Clock, inbox: Inbox | None = None) -> S
 
 async def test_due_after_a_dismiss_says_when_the_next_reminder_comes(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully every 1 week")
+    await say(rapport, "add Dana Scully every 1 week")
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     assert (await _sweeper(engine, clock).sweep()).sent == 1
-    await _say(rapport, "dismiss Dana")
-    due = await _say(rapport, "due")
+    await say(rapport, "dismiss Dana")
+    due = await say(rapport, "due")
     assert "on its way" not in due
     assert due == "Overdue:\n  Dana Scully (since today): next reminder Mon Dec 7"
 
 
 async def test_due_and_notes_while_paused_say_so(rapport: Rapport, engine: AsyncEngine,
                                                   clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully every 1 week")
+    await say(rapport, "add Dana Scully every 1 week")
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
-    await _say(rapport, "pause until Friday")
-    due = await _say(rapport, "due")
+    await say(rapport, "pause until Friday")
+    due = await say(rapport, "due")
     assert due == "Overdue (nudges are paused until Fri Dec 4):\n  Dana Scully (since today)"
     await _sweeper(engine, clock).sweep()  # planned, held until the pause ends
-    due = await _say(rapport, "due")
+    due = await say(rapport, "due")
     assert "on its way" not in due and due.endswith("Nudges are paused until Fri Dec 4.")
-    note = await _say(rapport, "note Dana: the offsite today")
+    note = await say(rapport, "note Dana: the offsite today")
     assert note.endswith("Nudges are paused until Fri Dec 4, so it comes after that.")
-    await _say(rapport, "pause")
-    note = await _say(rapport, "note Dana: the launch tomorrow")
+    await say(rapport, "pause")
+    note = await say(rapport, "note Dana: the launch tomorrow")
     assert note.endswith("Nudges are paused, so it waits until you type “resume”.")
 
 
 async def test_the_first_due_after_adding_someone_does_not_say_add_people(
         rapport: Rapport) -> None:
-    assert "Add people" in await _say(rapport, "due")
-    await _say(rapport, "add Dana Scully")
-    assert await _say(rapport, "due") == (
+    assert "Add people" in await say(rapport, "due")
+    await say(rapport, "add Dana Scully")
+    assert await say(rapport, "due") == (
         "Nothing is due. None of your people has a rhythm yet: “every <name> 2 weeks” tells "
         "me how often to remind you.")
-    await _say(rapport, "every Dana monthly")
-    assert await _say(rapport, "due") == "Nothing is due in the next week."
+    await say(rapport, "every Dana monthly")
+    assert await say(rapport, "due") == "Nothing is due in the next week."
 
 
 async def test_settings_say_template_drafts_without_a_provider(rapport: Rapport,
                                                                 clock: Clock) -> None:
     assert "AI drafts: template drafts (no AI provider is set up here)" in \
-        await _say(rapport, "settings")
+        await say(rapport, "settings")
 
     class Provider:
         name = "openai"
@@ -81,13 +73,13 @@ async def test_settings_say_template_drafts_without_a_provider(rapport: Rapport,
     rapport.drafter = DraftService(sessions=rapport.sessions,
                                    provider=Provider(),  # type: ignore[arg-type]
                                    clock=clock)
-    assert "AI drafts: on; tone: warm" in await _say(rapport, "settings")
+    assert "AI drafts: on; tone: warm" in await say(rapport, "settings")
 
 
 async def test_resume_sends_what_came_due_during_the_pause_at_the_next_allowed_moment(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully every 1 week")
-    await _say(rapport, "pause until Dec 10")
+    await say(rapport, "add Dana Scully every 1 week")
+    await say(rapport, "pause until Dec 10")
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     inbox = Inbox()
     sweeper = _sweeper(engine, clock, inbox)
@@ -96,7 +88,7 @@ async def test_resume_sends_what_came_due_during_the_pause_at_the_next_allowed_m
         held = await session.scalar(select(Nudge))
     assert held is not None and held.deliver_after == datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
     clock.set(datetime(2026, 12, 1, 19, 0, tzinfo=UTC))  # Tuesday evening, after the window
-    await _say(rapport, "resume")
+    await say(rapport, "resume")
     await sweeper.sweep()
     clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # the next allowed moment
     assert (await sweeper.sweep()).sent == 1

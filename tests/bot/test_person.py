@@ -13,16 +13,10 @@ from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.views import PersonView, SearchView
 from rapport.storage import db
 from rapport.storage.models import CALENDAR_SOURCE, Contact, Touchpoint
-from tests.conftest import Clock, console_user, snapshot
+from tests.conftest import Clock, console_user, say, snapshot
 
 ALEX = console_user("alex")
 MALLORY = console_user("mallory")
-
-
-async def _say(rapport: Rapport, text: str, actor: object = ALEX) -> str:
-    reply = await rapport.handle_text(actor, text)  # type: ignore[arg-type]
-    assert reply.ok, (text, reply.text)
-    return reply.text
 
 
 async def _world(rapport: Rapport) -> None:
@@ -36,7 +30,7 @@ async def _world(rapport: Rapport) -> None:
                  "log Dana 5 days ago email",
                  "log Dana 3 days ago: coffee, talked about the Q3 plan",
                  "log Dana 2 days ago video", "log Dana yesterday in person"):
-        await _say(rapport, line)
+        await say(rapport, line)
 
 
 async def test_show_puts_what_to_ask_first_and_lists_everything_with_handles(
@@ -69,7 +63,7 @@ async def test_show_puts_what_to_ask_first_and_lists_everything_with_handles(
 
 
 async def test_who_is_and_a_question_mark_show_the_same_card(rapport: Rapport) -> None:
-    await _say(rapport, "add Lee Park client at Acme")
+    await say(rapport, "add Lee Park client at Acme")
     shown = await rapport.handle_text(ALEX, "show Lee")
     for line in ("who is Lee", "Lee?", "who's Lee Park?", "Lee Park", "tell me about Lee"):
         reply = await rapport.handle_text(ALEX, line)
@@ -78,8 +72,8 @@ async def test_who_is_and_a_question_mark_show_the_same_card(rapport: Rapport) -
 
 async def test_show_answers_unknown_and_foreign_people_the_same_and_changes_nothing(
         rapport: Rapport, engine: AsyncEngine) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "add Eve Secret", MALLORY)
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "add Eve Secret", MALLORY)
     before = await snapshot(engine)
     reply = await rapport.handle_text(ALEX, "show Eve")
     assert not reply.ok and "I don't know anyone called “Eve”" in reply.text
@@ -98,7 +92,7 @@ async def test_show_answers_unknown_and_foreign_people_the_same_and_changes_noth
 
 async def test_a_bare_word_that_is_nobody_is_answered_as_an_unknown_command(
         rapport: Rapport) -> None:
-    await _say(rapport, "add Dana Scully")
+    await say(rapport, "add Dana Scully")
     reply = await rapport.handle_text(ALEX, "Hello")
     assert not reply.ok and reply.text.startswith("I don't know the command “hello”")
 
@@ -106,16 +100,16 @@ async def test_a_bare_word_that_is_nobody_is_answered_as_an_unknown_command(
 async def test_search_finds_people_notes_and_conversations_newest_first(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana Scully client at Hiking Co")
-    await _say(rapport, "add Lee Park")
+    await say(rapport, "add Dana Scully client at Hiking Co")
+    await say(rapport, "add Lee Park")
     clock.advance(hours=1)
-    await _say(rapport, "note Dana: hiking trip in Yosemite")
+    await say(rapport, "note Dana: hiking trip in Yosemite")
     clock.advance(hours=1)
-    await _say(rapport, "log Lee yesterday: talked about HIKING boots")
+    await say(rapport, "log Lee yesterday: talked about HIKING boots")
     clock.advance(hours=1)
-    await _say(rapport, "note Lee: 100% sure about the offsite")
-    await _say(rapport, "add Eve", MALLORY)
-    await _say(rapport, "note Eve: hiking secrets", MALLORY)
+    await say(rapport, "note Lee: 100% sure about the offsite")
+    await say(rapport, "add Eve", MALLORY)
+    await say(rapport, "note Eve: hiking secrets", MALLORY)
     reply = await rapport.handle_text(ALEX, "search hiking")
     assert reply.ok and isinstance(reply.view, SearchView)
     kinds = [(hit.kind, hit.contact_name) for hit in reply.view.hits]
@@ -137,8 +131,8 @@ async def test_search_finds_people_notes_and_conversations_newest_first(
 
 async def test_person_card_says_when_nudges_are_paused_and_counts_drafts(
         rapport: Rapport, clock: Clock) -> None:
-    await _say(rapport, "add Dana Scully every 1 week")
-    await _say(rapport, "pause until Monday")
+    await say(rapport, "add Dana Scully every 1 week")
+    await say(rapport, "pause until Monday")
     reply = await rapport.handle_text(ALEX, "show Dana")
     assert isinstance(reply.view, PersonView)
     assert reply.view.paused_until == date(2026, 11, 30)
@@ -151,7 +145,7 @@ async def test_show_names_tags_draft_settings_and_what_the_calendar_logged(
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     for line in ("add Lee Park client at Initech #clients #emea", "set Lee ai off",
                  "log Lee yesterday: coffee"):
-        await _say(rapport, line)
+        await say(rapport, line)
     async with any_engine.begin() as connection:
         # What the calendar connector writes for a meeting with Lee that ended today.
         lee_id = (await connection.execute(select(Contact.id).where(
@@ -185,7 +179,7 @@ async def test_the_fix_line_suggests_only_this_persons_handles_and_full_name(
 
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     await _world(rapport)  # Dana Scully's notes n1-n3 and conversations
-    added = await _say(rapport, "add Dana White")
+    added = await say(rapport, "add Dana White")
     assert "“every Dana White 2 weeks”" in added
 
     white = await rapport.handle_text(ALEX, "show Dana White")

@@ -7,15 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
-from tests.conftest import Clock, console_user
-
-ALEX = console_user("alex")
-
-
-async def _say(rapport: Rapport, text: str) -> str:
-    reply = await rapport.handle_text(ALEX, text)
-    assert reply.ok, (text, reply.text)
-    return reply.text
+from tests.conftest import Clock, say
 
 
 async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngine,
@@ -23,8 +15,8 @@ async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngin
     rapport = Rapport(sessions=db.session_factory(engine), clock=clock)  # Monday Nov 23
     for line in ("add Zoë", "add Dana Scully", "add Ravi Kumar every 10 days",
                  "log Ravi 7 days ago"):
-        await _say(rapport, line)
-    said = {line: await _say(rapport, line) for line in (
+        await say(rapport, line)
+    said = {line: await say(rapport, line) for line in (
         "note Zoë: call her tomorrow", "note Zoë: ping her in 5 days",
         "remind me to call Zoë tomorrow", "note Zoë: follow up on Friday",
         "note Zoë: ask how the launch went next Wednesday",
@@ -37,7 +29,7 @@ async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngin
         "Noted. I'll remind you on Wed Nov 25 to ask Zoë how the launch went",
         "Noted. I'll remind you tomorrow to ask Dana about the demo at 3pm"]
 
-    due = await _say(rapport, "due")
+    due = await say(rapport, "due")
     coming = due.split("Coming up:\n", 1)[1].splitlines()
     assert [line.strip() for line in coming] == [
         "Call Zoë tomorrow",

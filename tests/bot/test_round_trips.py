@@ -20,7 +20,7 @@ from rapport.storage import db, prepared
 from rapport.storage.models import Contact, Nudge, UndoEntry
 from tests.bot.test_actions import Inbox
 from tests.bot.test_undo import _data
-from tests.conftest import Clock, console_user
+from tests.conftest import Clock, console_user, say
 
 ALEX = console_user("alex")
 
@@ -62,23 +62,17 @@ def _statements(rapport: Rapport, engine: AsyncEngine) -> Iterator[list[str]]:
         prepared._Driver.execute = original  # type: ignore[method-assign]
 
 
-async def _say(rapport: Rapport, text: str) -> str:
-    reply = await rapport.handle_text(ALEX, text)
-    assert reply.ok, (text, reply.text)
-    return reply.text
-
-
 async def test_a_log_runs_four_statements_on_postgresql(any_engine: AsyncEngine,
                                                         clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana every 2 weeks")
-    await _say(rapport, "log Dana coffee")  # statements compiled, the user's rows cached
+    await say(rapport, "add Dana every 2 weeks")
+    await say(rapport, "log Dana coffee")  # statements compiled, the user's rows cached
     before = await _data(any_engine)
     with _statements(rapport, any_engine) as executed:
-        assert await _say(rapport, "log Dana coffee") == "Logged coffee with Dana."
+        assert await say(rapport, "log Dana coffee") == "Logged coffee with Dana."
     assert len(executed) == LOG_STATEMENTS[any_engine.dialect.name], executed
     # And it is undone exactly, as before.
-    assert await _say(rapport, "undo") == "Undone: logged coffee with Dana on Mon Nov 23."
+    assert await say(rapport, "undo") == "Undone: logged coffee with Dana on Mon Nov 23."
     assert await _data(any_engine) == before
 
 
@@ -87,19 +81,19 @@ async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
     """A sent cadence nudge is done, a snoozed one expired; the clock restarts; undo puts
     them all back."""
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana every 1 week")
-    await _say(rapport, "add Lee every 1 week")
+    await say(rapport, "add Dana every 1 week")
+    await say(rapport, "add Lee every 1 week")
     clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
     sweeper = Sweeper(sessions=db.session_factory(any_engine),
                       messengers={"console": Inbox()}, owner="test", clock=clock)
     assert (await sweeper.sweep()).sent == 2
     due = await rapport.handle_text(ALEX, "due")
     lee = next(item.nudge_id for item in due.nudges if item.contact_name == "Lee")
-    await _say(rapport, f"snooze #{lee} 2 hours")
-    await _say(rapport, "log Lee yesterday call")  # warm-up, and Lee's snoozed nudge expires
+    await say(rapport, f"snooze #{lee} 2 hours")
+    await say(rapport, "log Lee yesterday call")  # warm-up, and Lee's snoozed nudge expires
     before = await _data(any_engine)
     with _statements(rapport, any_engine) as executed:
-        assert await _say(rapport, "log Dana coffee") == "Logged coffee with Dana."
+        assert await say(rapport, "log Dana coffee") == "Logged coffee with Dana."
     assert len(executed) == LOG_STATEMENTS_CLOSING_NUDGES[any_engine.dialect.name], \
         "\n".join(executed)
     async with db.session_factory(any_engine)() as session:
@@ -115,21 +109,21 @@ async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
     assert tuple(dana) == (clock.now, datetime(2026, 12, 8, 10, 0, tzinfo=UTC),
                            datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
     assert entries is not None
-    assert await _say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
+    assert await say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
     assert await _data(any_engine) == before
 
 
 async def test_a_log_by_first_name_reads_the_contact_once_found(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana Scully every 2 weeks")
-    await _say(rapport, "log Dana coffee")
+    await say(rapport, "add Dana Scully every 2 weeks")
+    await say(rapport, "log Dana coffee")
     before = await _data(any_engine)
     with _statements(rapport, any_engine) as executed:
-        assert await _say(rapport, "log Dana call") == "Logged call with Dana Scully."
+        assert await say(rapport, "log Dana call") == "Logged call with Dana Scully."
     assert len(executed) == LOG_BY_FIRST_NAME_STATEMENTS[any_engine.dialect.name], \
         "\n".join(executed)
-    assert await _say(rapport, "undo") == \
+    assert await say(rapport, "undo") == \
         "Undone: logged call with Dana Scully on Mon Nov 23."
     assert await _data(any_engine) == before
 
@@ -140,9 +134,9 @@ async def test_the_journal_keeps_its_newest_30_entries_on_every_backend(
     """The entry and its trim are one statement on PostgreSQL, two on SQLite: the same
     entries are kept."""
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana")
+    await say(rapport, "add Dana")
     for _ in range(changes - 1):
-        await _say(rapport, "log Dana coffee")
+        await say(rapport, "log Dana coffee")
     async with db.session_factory(any_engine)() as session:
         descriptions = (await session.scalars(select(UndoEntry.description)
                                               .order_by(UndoEntry.id))).all()

@@ -15,7 +15,7 @@ from rapport.scheduler.retention import undo_purge_job
 from rapport.storage import db
 from rapport.storage.models import Contact, UndoEntry
 from tests.bot.test_actions import Inbox
-from tests.conftest import Clock, console_user, snapshot
+from tests.conftest import Clock, console_user, say, snapshot
 
 ALEX = console_user("alex")
 
@@ -25,12 +25,6 @@ async def _data(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
     rows = await snapshot(engine)
     rows.pop("undo_entries")
     return rows
-
-
-async def _say(rapport: Rapport, text: str) -> str:
-    reply = await rapport.handle_text(ALEX, text)
-    assert reply.ok, (text, reply.text)
-    return reply.text
 
 
 STEPS = ["add Dana Scully client at Acme", "add Lee Park", "log Dana yesterday: coffee",
@@ -47,10 +41,10 @@ STEPS = ["add Dana Scully client at Acme", "add Lee Park", "log Dana yesterday: 
 async def test_every_change_is_reversed_exactly_newest_first(any_engine: AsyncEngine,
                                                               clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "help")  # Alex's rows exist before the first change
+    await say(rapport, "help")  # Alex's rows exist before the first change
     states = [await _data(any_engine)]
     for step in STEPS:
-        await _say(rapport, step)
+        await say(rapport, step)
         states.append(await _data(any_engine))
     answers = []
     for index in reversed(range(len(STEPS))):
@@ -70,8 +64,8 @@ async def test_every_change_is_reversed_exactly_newest_first(any_engine: AsyncEn
 
 async def test_nudge_actions_are_undone(any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana Scully every 1 week")
-    await _say(rapport, "note Dana: the offsite on Monday")
+    await say(rapport, "add Dana Scully every 1 week")
+    await say(rapport, "note Dana: the offsite on Monday")
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     sweeper = Sweeper(sessions=db.session_factory(any_engine), messengers={"console": Inbox()},
                       owner="test", clock=clock)
@@ -81,7 +75,7 @@ async def test_nudge_actions_are_undone(any_engine: AsyncEngine, clock: Clock) -
     for command in (f"snooze #{numbers[0]} 2 hours", f"snooze #{numbers[0]} 1 week",
                     f"dismiss #{numbers[1]}", f"done #{numbers[0]}", "done Dana: coffee"):
         before = await _data(any_engine)
-        await _say(rapport, command)
+        await say(rapport, command)
         assert await _data(any_engine) != before, command
         reply = await rapport.handle_text(ALEX, "undo")
         assert reply.ok, reply.text
@@ -93,12 +87,12 @@ async def test_forget_is_undoable_for_15_minutes_then_nothing_about_them_remains
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     for line in ("add Dana Scully client at FBI", "note Dana: secret project Yosemite",
                  "log Dana coffee: the X-files", "date Dana birthday May 4"):
-        await _say(rapport, line)
+        await say(rapport, line)
     kept = await _data(any_engine)
-    await _say(rapport, "forget Dana confirm")
-    await _say(rapport, "undo")
+    await say(rapport, "forget Dana confirm")
+    await say(rapport, "undo")
     assert await _data(any_engine) == kept  # back within 15 minutes, ids and all
-    await _say(rapport, "forget Dana confirm")
+    await say(rapport, "forget Dana confirm")
     gone = await _data(any_engine)
     clock.advance(minutes=16)
     late = await rapport.handle_text(ALEX, "undo")
@@ -116,8 +110,8 @@ async def test_forget_is_undoable_for_15_minutes_then_nothing_about_them_remains
 
 async def test_undo_stops_at_an_import_and_is_per_user(rapport: Rapport, engine: AsyncEngine
                                                        ) -> None:
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "log Dana coffee")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "log Dana coffee")
     reply = await rapport.handle_import(ALEX, "people.csv", b"name\nLee Park\n", dry_run=False)
     assert reply.ok
     before = await snapshot(engine)
@@ -133,13 +127,13 @@ async def test_undo_stops_at_an_import_and_is_per_user(rapport: Rapport, engine:
 
 async def test_the_journal_keeps_the_last_30_changes(rapport: Rapport, engine: AsyncEngine
                                                      ) -> None:
-    await _say(rapport, "add Dana Scully")
+    await say(rapport, "add Dana Scully")
     for number in range(35):
-        await _say(rapport, f"note Dana: thing {number}")
+        await say(rapport, f"note Dana: thing {number}")
     async with db.session_factory(engine)() as session:
         assert await session.scalar(select(func.count()).select_from(UndoEntry)) == 30
     for _ in range(30):
-        await _say(rapport, "undo")
+        await say(rapport, "undo")
     assert (await rapport.handle_text(ALEX, "undo")).text == "There is nothing to undo."
     async with db.session_factory(engine)() as session:
         notes = await session.scalar(select(func.count()).select_from(
@@ -150,8 +144,8 @@ async def test_the_journal_keeps_the_last_30_changes(rapport: Rapport, engine: A
 async def test_an_undo_that_would_clash_says_so_and_changes_nothing(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "add Dana Scully")
-    await _say(rapport, "rename Dana Scully to Dana Mulder")
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "rename Dana Scully to Dana Mulder")
     ctx = await rapport.user_context(ALEX)
     # Someone called Dana Scully appears by another way than a command (an import or a
     # connector would not go through the journal): undoing the rename would clash.
@@ -178,10 +172,10 @@ TAG_STEPS = ["add Omar Haddad", "log Omar yesterday: coffee", "add Priya Shah ev
 async def test_tags_goals_and_person_settings_are_undone_exactly(any_engine: AsyncEngine,
                                                                  clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await _say(rapport, "help")
+    await say(rapport, "help")
     states = [await _data(any_engine)]
     for step in TAG_STEPS:
-        await _say(rapport, step)
+        await say(rapport, step)
         states.append(await _data(any_engine))
     answers = []
     for index in reversed(range(len(TAG_STEPS))):
@@ -204,21 +198,21 @@ async def test_undo_right_after_a_tag_reverses_the_tag_not_an_older_change(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     for step in ("add Omar Haddad", "log Omar yesterday: coffee", "tag Omar clients"):
-        await _say(rapport, step)
-    assert await _say(rapport, "undo") == "Undone: tagged Omar Haddad clients."
-    shown = await _say(rapport, "show Omar")
+        await say(rapport, step)
+    assert await say(rapport, "undo") == "Undone: tagged Omar Haddad clients."
+    shown = await say(rapport, "show Omar")
     assert "#clients" not in shown and "coffee" in shown
-    await _say(rapport, "goal clients every month")
-    assert await _say(rapport, "undo") == "Undone: set the goal for clients to every month."
-    assert (await _say(rapport, "goals")).startswith("You have no groups yet.")
-    assert await _say(rapport, "undo") == "Undone: logged coffee with Omar Haddad on Sun Nov 22."
+    await say(rapport, "goal clients every month")
+    assert await say(rapport, "undo") == "Undone: set the goal for clients to every month."
+    assert (await say(rapport, "goals")).startswith("You have no groups yet.")
+    assert await say(rapport, "undo") == "Undone: logged coffee with Omar Haddad on Sun Nov 22."
 
 
 async def test_undo_after_a_change_it_cannot_reverse_says_so(any_engine: AsyncEngine,
                                                              clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     for step in ("add Omar Haddad", "suggestions off window"):
-        await _say(rapport, step)
+        await say(rapport, step)
     before = await snapshot(any_engine)
     refused = await rapport.handle_text(ALEX, "undo")
     assert not refused.ok and refused.text == ("Your last change (turned off suggestions about "
