@@ -29,6 +29,17 @@ def _workspace(name: str, *, fail: bool = False):  # type: ignore[no-untyped-def
     return work
 
 
+async def _first_then_three(grouped: Grouped) -> list[object]:
+    """"first" alone, then "a", "bad" (which fails) and "b" waiting for it together: the
+    outcomes of the three."""
+    first = asyncio.ensure_future(grouped.run(_workspace("first")))
+    await asyncio.sleep(0)  # the first starts alone; the next ones wait for it together
+    rest = [asyncio.ensure_future(grouped.run(_workspace(name, fail=name == "bad")))
+            for name in ("a", "bad", "b")]
+    assert await first == "first"
+    return await asyncio.gather(*rest, return_exceptions=True)
+
+
 async def test_waiting_units_share_one_commit_and_fail_alone(any_engine: AsyncEngine) -> None:
     database = Database(db.session_factory(any_engine))
     grouped = Grouped(database, limit=8)
@@ -42,12 +53,7 @@ async def test_waiting_units_share_one_commit_and_fail_alone(any_engine: AsyncEn
 
     event.listen(target, "commit", on_commit)
     try:
-        first = asyncio.ensure_future(grouped.run(_workspace("first")))
-        await asyncio.sleep(0)  # the first starts alone; the next ones wait for it together
-        rest = [asyncio.ensure_future(grouped.run(_workspace(name, fail=name == "bad")))
-                for name in ("a", "bad", "b")]
-        assert await first == "first"
-        results = await asyncio.gather(*rest, return_exceptions=True)
+        results = await _first_then_three(grouped)
     finally:
         event.remove(target, "commit", on_commit)
     assert results[0] == "a" and results[2] == "b"
@@ -121,12 +127,7 @@ async def test_without_savepoints_a_failure_rolls_back_the_whole_group(
 
     event.listen(target, "before_cursor_execute", on_execute)
     try:
-        first = asyncio.ensure_future(grouped.run(_workspace("first")))
-        await asyncio.sleep(0)
-        rest = [asyncio.ensure_future(grouped.run(_workspace(name, fail=name == "bad")))
-                for name in ("a", "bad", "b")]
-        assert await first == "first"
-        results = await asyncio.gather(*rest, return_exceptions=True)
+        results = await _first_then_three(grouped)
     finally:
         event.remove(target, "before_cursor_execute", on_execute)
     assert all(isinstance(result, ValueError) and str(result) == "bad broke"
