@@ -70,10 +70,6 @@ class CaptureStats:
         self.removed += other.removed
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 _MET: Table = MetAttendee.__table__  # type: ignore[assignment]
 _EVENTS: Table = CapturedEvent.__table__  # type: ignore[assignment]
 _ATTENDEES: Table = CapturedAttendee.__table__  # type: ignore[assignment]
@@ -137,13 +133,13 @@ class _Pending(NamedTuple):
     start_at: datetime
 
 
-# Statements built once per dialect and reused: building one costs more than running it on
+# Statements built once, on first use, and reused: building one costs more than running it on
 # SQLite (argument coercion, one literal per element of an IN list), and a sync runs the same
-# dozen statements for every page. The ones a page runs are `Prepared` (on SQLite: compiled
-# once, run on the driver); their IN lists are one JSON array parameter (`in_json_list`), so
-# one statement serves every list length.
+# dozen statements for every page. The ones a page runs are `Prepared` (compiled once per
+# dialect; on SQLite run on the driver); their IN lists are one JSON array parameter
+# (`in_json_list`), so one statement serves every list length.
 @cache
-def _statements(dialect: str) -> SimpleNamespace:
+def _statements() -> SimpleNamespace:
     e, a, m, c = CapturedEvent, CapturedAttendee, MetAttendee, CalendarConnection
     return SimpleNamespace(
         contacts=Prepared(select(Contact.id, Contact.email).where(
@@ -201,7 +197,7 @@ class Known:
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
     """The user's contacts by lower-cased email (two contacts may share one)."""
     by_email: dict[str, list[int]] = defaultdict(list)
-    for contact_id, email in _statements(_dialect(session)).contacts.rows(session,
+    for contact_id, email in _statements().contacts.rows(session,
                                                                           user_id=user_id):
         if email and email.strip():
             by_email[email.strip().lower()].append(contact_id)
@@ -212,7 +208,7 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
                  known: Known, now: datetime) -> CaptureStats:
     """Bring captured events in line with one page of provider changes."""
     stats = CaptureStats(events=len(events))
-    q = _statements(_dialect(session))
+    q = _statements()
     contacts = known.contacts
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
@@ -278,7 +274,7 @@ class _Ids(dict[str, int]):
 def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
                    existing: Mapping[str, Any], now: datetime) -> _Ids:
     """Insert new events and follow moved ones; every wanted event's captured id."""
-    q = _statements(_dialect(session))
+    q = _statements()
     db: Any = session.connection()
     ids = _Ids()
     new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
@@ -353,7 +349,7 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     """Keep the people met who are not contacts in line with one page: email, display name,
     event key and times only, for the offer to add them (none for declined, cancelled,
     all-day or untimed events)."""
-    q = _statements(_dialect(session))
+    q = _statements()
     contacts = known.contacts
     own = _account_email(session, ref, latest.values(), known)
     # (event id, email) -> (event, display name): what the page says should be held.
@@ -399,7 +395,7 @@ def _account_email(session: Session, ref: ConnectionRef, events: Iterable[Calend
     marked = next((a.email for event in events for a in event.attendees
                    if a.is_self and len(a.email) <= 320), None)
     if marked is not None:
-        q = _statements(_dialect(session))
+        q = _statements()
         q.set_account_email.execute(session, connection_id=ref.connection_id, email=marked)
         q.delete_met_email.execute(session, connection_id=ref.connection_id, email=marked)
         known.account_email = marked
@@ -411,7 +407,7 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     """Meetings held with someone who has since become a contact (an accepted offer, `set
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
     their rows of people met go. Returns how many meetings were handed over."""
-    q = _statements(_dialect(session))
+    q = _statements()
     db: Any = session.connection()
     if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
@@ -472,7 +468,7 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
     stale = [row[0] for row in q.events.rows(session, **params)]
     gone = [row[0] for row in q.met.rows(session, **params)]
     if gone:
-        _statements(_dialect(session)).delete_met.execute(session, ids=gone)
+        _statements().delete_met.execute(session, ids=gone)
     return forget_events(session, stale)
 
 
@@ -494,7 +490,7 @@ def _window_statements(bounded: bool) -> SimpleNamespace:
 def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     """Log a `meeting` touchpoint for every contact met in an event that has ended and was
     not logged yet. Returns how many touchpoints were written."""
-    q = _statements(_dialect(session))
+    q = _statements()
     rows = [_Pending._make(row) for row in q.pending.rows(
         session, connection_id=ref.connection_id, now=now)]
     if not rows:
@@ -522,7 +518,7 @@ def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
         return set()
     first = min(row.start_at for row in rows) - timedelta(days=1)
     last = max(row.start_at for row in rows) + timedelta(days=1)
-    typed = _statements(_dialect(session)).typed.rows(
+    typed = _statements().typed.rows(
         session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
         first=first, last=last)
     return {(contact_id, planner.local_date(at, ref.tz)) for contact_id, at in typed}
