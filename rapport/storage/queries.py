@@ -1126,6 +1126,7 @@ class GoalState:
     last_touch_at: datetime | None
     created_at: datetime
     cadence_own: bool
+    cadence_months: int | None
 
     @property
     def follows_goal(self) -> bool:
@@ -1139,7 +1140,8 @@ def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> l
         return []
     return [GoalState(*row) for row in session.execute(
         select(Contact.id, Contact.cadence_days, Contact.goal_cadence_days,
-               Contact.last_touch_at, Contact.created_at, Contact.cadence_own)
+               Contact.last_touch_at, Contact.created_at, Contact.cadence_own,
+               Contact.cadence_months)
         .where(Contact.user_id == user_id, Contact.id.in_(ids)))]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from rapport.bot.core.trend_chart import DPI, HEIGHT_INCHES, WIDTH_INCHES, trend
 from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import GoalsView, PeopleView, StatsView
 from rapport.bot.platforms.console.chat import ConsoleMessenger
+from rapport.scheduler import planner
 from rapport.scheduler.attainment import cadence_phrase, every_phrase
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
@@ -374,3 +375,53 @@ async def test_add_says_a_rhythm_given_is_their_own_not_a_goal(rapport: Rapport)
         (2, True)
     assert (contacts["Ron Stoppable"].cadence_days, contacts["Ron Stoppable"].cadence_own) == \
         (30, False)
+
+
+async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
+        rapport: Rapport, clock: Clock) -> None:
+    # Jan 31: a calendar month on is Feb 28 (30 days would be Mar 2).
+    clock.set(datetime(2027, 1, 31, 10, 0, tzinfo=UTC))
+    await _say(rapport, "add Lee Park client at Initech #clients", "goal clients every month",
+               "add Dana Scully every month #clients")
+    contacts = await _contacts(rapport)
+    lee, dana = contacts["Lee Park"], contacts["Dana Scully"]
+    assert (lee.cadence_days, lee.cadence_months, lee.cadence_own) == (30, 1, False)
+    assert lee.next_due_at == dana.next_due_at == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
+    show = await rapport.handle_text(ALEX, "show Lee")
+    assert "Rhythm: every month · " in show.text and "next nudge Sun Feb 28\n" in show.text
+    people = await rapport.handle_text(ALEX, "people")
+    assert "  Lee Park (Initech) (client, every month (goal)) #clients" in people.text
+
+    # Quarterly and yearly goals are calendar months too; weeks stay days.
+    quarterly = await rapport.handle_text(ALEX, "goal clients quarterly")
+    assert quarterly.text.startswith("Goal set: talk to everyone tagged clients every 3 months.")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months) == (90, 3)
+    assert lee.next_due_at == datetime(2027, 4, 30, 10, 0, tzinfo=UTC)
+    await _say(rapport, "goal clients every year")
+    assert (await _contacts(rapport))["Lee Park"].cadence_months == 12
+    await _say(rapport, "goal clients every 4 weeks")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months) == (28, None)
+    show = await rapport.handle_text(ALEX, "show Lee")
+    assert "Rhythm: every 4 weeks · " in show.text
+
+    # Undo puts the months back with the rest of the rhythm.
+    await _say(rapport, "undo")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months, lee.goal_cadence_days) == (365, 12, 365)
+
+
+def test_goal_words_store_months_as_the_goal_wording_reads_them() -> None:
+    today = NOW.date()
+    for text, days in (("goal clients every month", 30), ("goal clients monthly", 30),
+                       ("goal clients quarterly", 90), ("goal clients every other month", 60),
+                       ("goal clients every 18 months", 540), ("goal clients yearly", 365),
+                       ("goal clients every 2 years", 730), ("goal clients every 2 weeks", 14),
+                       ("goal clients fortnight", 14), ("goal clients every 10 days", 10)):
+        assert parse_command(text, today=today) == c.SetGoal("clients", days), text
+    for days, months in ((30, 1), (60, 2), (90, 3), (540, 18), (365, 12), (730, 24),
+                         (14, None), (28, None), (10, None), (None, None)):
+        assert planner.goal_months(days) == months, days
+        if months:
+            assert every_phrase(days) == "every " + planner.cadence_text(days, months)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.storage import db
-from rapport.storage.models import Base, is_modelled
+from rapport.storage.models import Base, Contact, User, Workspace, is_modelled
 from tests.conftest import PG_SKIP_REASON, PG_URL
 
 SCHEMA = "rapport_migration_check"
@@ -57,9 +60,10 @@ async def test_sqlite_empty_to_head_matches_models(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
-async def test_postgresql_empty_to_head_matches_models() -> None:
+@contextlib.asynccontextmanager
+async def _own_schema() -> AsyncIterator[AsyncEngine]:
+    """An engine whose connections work in a schema of their own, away from the shared test
+    schema, dropped afterwards."""
     assert PG_URL is not None
     admin = db.create_engine(PG_URL, pool_size=1)
     async with admin.begin() as connection:
@@ -68,16 +72,13 @@ async def test_postgresql_empty_to_head_matches_models() -> None:
     engine = db.create_engine(PG_URL, pool_size=1)
     engine.sync_engine.dialect.default_schema_name = SCHEMA
 
-    from sqlalchemy import event
-
     @event.listens_for(engine.sync_engine, "connect")
     def _search_path(dbapi_connection: Any, _record: Any) -> None:
-        # Runs the migrations in a schema of their own, away from the shared test schema.
         dbapi_connection.run_async(
             lambda conn: conn.execute(f"SET search_path TO {SCHEMA}"))
 
     try:
-        await _check_head(engine)
+        yield engine
     finally:
         await engine.dispose()
         async with admin.begin() as connection:
@@ -85,6 +86,60 @@ async def test_postgresql_empty_to_head_matches_models() -> None:
         await admin.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_postgresql_empty_to_head_matches_models() -> None:
+    async with _own_schema() as engine:
+        await _check_head(engine)
+
+
 def test_the_known_head_is_alembics_head() -> None:
     # Start-up skips Alembic when the database is at SCHEMA_HEAD: it must be the real head.
     assert db.SCHEMA_HEAD == db.head_revision()
+
+
+async def _followers_of_month_goals_get_calendar_months(engine: AsyncEngine) -> None:
+    """0014_goal_months: people following a goal set in months (stored as 30 days a month,
+    365 a year) count calendar months; their own rhythms and goals in weeks are untouched."""
+    await db.upgrade(engine, "0013_cadence_own")
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    contact = {"workspace_id": 1, "user_id": 1, "kind": "colleague", "created_at": now}
+    async with engine.begin() as connection:
+        await connection.execute(insert(Workspace), [dict(
+            id=1, platform="console", external_id="T1", name="w", ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=now)])
+        await connection.execute(insert(User), [dict(
+            id=1, workspace_id=1, external_id="U1", display_name="u", tz="UTC",
+            tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
+            working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+            weekly_summary=True, active=True, sent_day_count=0, created_at=now)])
+        await connection.execute(insert(Contact), [
+            {**contact, "name": name, "name_key": name.lower(), "cadence_days": days,
+             "goal_cadence_days": goal, "cadence_own": own, "cadence_months": months}
+            for name, days, goal, own, months in (
+                ("monthly goal", 30, 30, False, None), ("quarterly goal", 90, 90, False, None),
+                ("yearly goal", 365, 365, False, None), ("weekly goal", 28, 28, False, None),
+                ("own 30 days", 30, 30, True, None), ("own monthly", 30, None, True, 1),
+                ("no rhythm", None, None, False, None))])
+    await db.upgrade(engine)
+    async with engine.connect() as connection:
+        months = dict((await connection.execute(
+            select(Contact.name, Contact.cadence_months))).all())
+    assert months == {"monthly goal": 1, "quarterly goal": 3, "yearly goal": 12,
+                      "weekly goal": None, "own 30 days": None, "own monthly": 1,
+                      "no rhythm": None}
+
+
+async def test_sqlite_goal_months_migration(tmp_path: Path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await _followers_of_month_goals_get_calendar_months(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_postgresql_goal_months_migration() -> None:
+    async with _own_schema() as engine:
+        await _followers_of_month_goals_get_calendar_months(engine)

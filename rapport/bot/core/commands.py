@@ -1769,11 +1769,20 @@ def parse_untag(rest: str, today: date) -> UntagPerson | CommandError:
 
 
 def goal_duration_days(text: str) -> int | None:
-    """'month', '2 weeks', 'every 6w', 'fortnight' -> days; None when not a duration."""
+    """'month', '2 weeks', 'every 6w', 'fortnight', 'quarterly' -> days (a month stored as 30,
+    a year as 365: `planner.goal_months` reads them back as calendar months); None when not
+    a duration."""
     words = text.lower().split()
+    cadence = parse_cadence(" ".join(words))
     if words[:1] == ["every"]:
         words = words[1:]
     phrase = " ".join(words)
+    cadence = cadence or parse_cadence(phrase)
+    if cadence is not None and cadence.months:
+        years, months = divmod(cadence.months, 12)
+        return years * 365 if not months else cadence.months * 30
+    if cadence is not None and cadence.days:
+        return cadence.days
     if phrase in ("week", "month", "year", "day"):
         phrase = "1 " + phrase
     if phrase in ("fortnight", "other week"):

@@ -49,18 +49,22 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
     changed: dict[int, int | None] = {}
     for state in queries.goal_states(session, user_id, ids):
         goal = goals.get(state.id)
+        months = planner.goal_months(goal)
         values: dict[str, object] = {}
-        if change is not None and (goal != state.goal_cadence_days or (
-                state.follows_goal and state.cadence_days != goal)):
+        rhythm_changes = state.follows_goal and (state.cadence_days, state.cadence_months) != (
+            goal, months)
+        if change is not None and (goal != state.goal_cadence_days or rhythm_changes):
             change.before_update("contacts", [state.id], GOAL_RHYTHM)
             if goal is None:
                 change.before_update("nudges", queries.open_cadence_nudge_ids(
                     session, user_id, state.id), NUDGE_OUTCOME)
         if goal != state.goal_cadence_days:
             values["goal_cadence_days"] = goal
-        if state.follows_goal and state.cadence_days != goal:
-            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at)
-            values.update(cadence_days=goal, next_due_at=next_due, plan_at=next_due)
+        if rhythm_changes:
+            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at,
+                                                months)
+            values.update(cadence_days=goal, cadence_months=months, next_due_at=next_due,
+                          plan_at=next_due)
             if goal is None:
                 queries.expire_cadence_nudges(session, state.id, user_id=user_id)
             changed[state.id] = goal

@@ -41,7 +41,7 @@ CLOCK = ("last_touch_at", "next_due_at", "plan_at")
 RHYTHM = ("cadence_days", "cadence_months", "cadence_own", "next_due_at", "plan_at")
 NUDGE_OUTCOME = ("status", "acted_at")
 # What applying goals sets on a contact (rapport.bot.core.goals), and a goal on a tag.
-GOAL_RHYTHM = ("cadence_days", "goal_cadence_days", "next_due_at", "plan_at")
+GOAL_RHYTHM = ("cadence_days", "cadence_months", "goal_cadence_days", "next_due_at", "plan_at")
 TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
 
