@@ -87,7 +87,11 @@ _ACTIONS = {
 _STATEMENT = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|won't|isn't|aren't|got|gets|started|starts|"
     r"joined|joins|left|leaves|moved|moves|passed|lost|won|became|becomes|broke|bought|"
-    r"sold|finished|shipped|launched|announced|returned|retired|quit|married)\b|'s\s+\w+ing\b",
+    r"sold|finished|shipped|launched|announced|returned|retired|quit|married|"
+    # What someone is like ("loves sourdough", "plays in a band"): a fact, not a topic.
+    r"loves|likes|hates|dislikes|prefers|enjoys|wants|needs|knows|speaks|lives|works|plays|"
+    r"runs|owns|collects|drinks|eats|coaches|teaches|studies|follows|supports|does|doesn't|"
+    r"can|can't|cannot)\b|'s\s+\w+ing\b",
     re.IGNORECASE)
 _QUESTION_WORDS = ("about", "how", "what", "whether", "if", "when", "why", "where", "who",
                    "which")
