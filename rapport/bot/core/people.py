@@ -277,8 +277,9 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
                                        ("important_dates", "date"), ("drafts", "draft"))
                   if rows[table]]
         what = f" with {wording_list(counts)}" if counts else ""
+        # Slack and Teams show a button under it; the console has none to mention.
         prompt = (f"This deletes {contact.name}{what}. To go ahead, type “forget "
-                  f"{contact.name} confirm”" + " (or press the button)." )
+                  f"{contact.name} confirm”.")
         return Reply(prompt, view=ConfirmView(
             prompt=prompt, label=f"Forget {contact.name}",
             command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))
