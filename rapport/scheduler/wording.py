@@ -169,6 +169,11 @@ def contact_label(contact_name: str, company: str | None) -> str:
     return f"{contact_name} ({company})" if company else contact_name
 
 
+def kind_at(kind: str, company: str | None) -> str:
+    """'client at Acme' or 'colleague': who someone is, in one parenthesis with the rest."""
+    return f"{kind} at {company}" if company else kind
+
+
 def cadence_headline(contact_name: str, company: str | None, days_since: int | None,
                      cadence_days: int, cadence_months: int | None = None) -> str:
     """'It has been 6 weeks since you talked to Lee (Acme)'."""

@@ -90,7 +90,7 @@ async def expect_refusal(rapport: Rapport, engine: AsyncEngine, actor: Actor, te
 async def test_add_log_note_every(rapport: Rapport, engine: AsyncEngine, actor: Actor,
                                   clock: Clock) -> None:
     reply = await say(rapport, actor, "add Lee Park client at Acme every 6 weeks")
-    assert reply.text.startswith("Added Lee Park (Acme) (client).")
+    assert reply.text.startswith("Added Lee Park (client at Acme).")
     assert "every 6 weeks" in reply.text and reply.changed
     lee = await contact(engine, "Lee Park")
     assert (lee.kind, lee.company, lee.cadence_days) == ("client", "Acme", 42)

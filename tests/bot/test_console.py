@@ -146,7 +146,7 @@ async def test_import_reads_a_local_file_only_in_the_console(engine: AsyncEngine
     await asyncio.wait_for(running, 10)
     text = "".join(output)
     first_people = text.index("You have no people yet")
-    assert "Lee Park (Acme)" in text[first_people:]
+    assert "Lee Park (client at Acme, every 6 weeks)" in text[first_people:]
     assert "I can't read" in text
     # On a chat platform the same words never read the server's files.
     reply = await rapport.handle_text(console_user_on_slack(), f"import {csv}")

@@ -116,7 +116,7 @@ def test_cadence_words() -> None:
 async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
                                                            clock: Clock) -> None:
     reply = await rapport.handle_text(ALEX, "add Lee Park client at Initech #clients")
-    assert reply.ok and reply.text == ("Added Lee Park (Initech) (client). Set how often with "
+    assert reply.ok and reply.text == ("Added Lee Park (client at Initech). Set how often with "
                                        "“every Lee Park 2 weeks”. Tagged clients.")
     await _say(rapport, "add Dana Scully", "add Sam Lee every 1 week")
     tagged = await rapport.handle_text(ALEX, "tag Dana #clients #vip")
@@ -130,7 +130,7 @@ async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
     assert clients.text.splitlines() == [
         "Your people tagged clients:",
         "  Dana Scully (colleague) #clients #vip: no conversation logged",
-        "  Lee Park (Initech) (client) #clients: no conversation logged"]
+        "  Lee Park (client at Initech) #clients: no conversation logged"]
     everyone = await rapport.handle_text(ALEX, "people")
     assert "  Sam Lee (colleague, every 7 days): no conversation logged" in everyone.text
     untagged = await rapport.handle_text(ALEX, "untag Dana vip")
@@ -184,7 +184,7 @@ async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rappo
     tagged = await rapport.handle_text(ALEX, "tag Kim clients")
     assert tagged.text == "Tagged Kim Wu clients. Kim Wu now follows your goal: talk every month."
     people = await rapport.handle_text(ALEX, "people")
-    assert "  Lee Park (colleague, every month (goal)) #clients: no conversation logged" \
+    assert "  Lee Park (colleague; goal: every month) #clients: no conversation logged" \
         in people.text
     # A shorter goal of a second tag wins; a rhythm of one's own always does.
     await _say(rapport, "tag Lee team", "goal team every 2 weeks")
@@ -315,7 +315,7 @@ async def test_import_tags_column(rapport: Rapport, clock: Clock) -> None:
     people = await rapport.handle_text(ALEX, "people")
     assert "  Dana Scully (colleague, every 2 weeks) #clients #team: no conversation logged" \
         in people.text
-    assert "  Lee Park (Initech) (colleague, every month (goal)) #clients #vip: no " \
+    assert "  Lee Park (colleague at Initech; goal: every month) #clients #vip: no " \
            "conversation logged" in people.text
     again = await rapport.import_contacts(ctx, "c.csv", csv)
     assert "left 2 unchanged" in again.text
@@ -344,7 +344,7 @@ async def test_a_rhythm_of_ones_own_survives_every_goal_change(any_engine: Async
     await _say(rapport, "tag Kim team", "goal team every 1 week")
     team = await rapport.handle_text(ALEX, "people #team")
     assert team.text.splitlines()[1:] == [
-        "  Kim Wu (colleague, every week (goal)) #team: no conversation logged",
+        "  Kim Wu (colleague; goal: every week) #team: no conversation logged",
         "  Sam Lee (colleague, every 4 weeks) #team: no conversation logged"]
     # An imported rhythm is one's own too.
     ctx = await rapport.user_context(ALEX)
@@ -361,7 +361,7 @@ async def test_a_rhythm_of_ones_own_survives_every_goal_change(any_engine: Async
 async def test_add_says_a_rhythm_given_is_their_own_not_a_goal(rapport: Rapport) -> None:
     picard = await rapport.handle_text(
         ALEX, "add Jean-Luc Picard colleague at Starfleet every 3 months #captains")
-    assert picard.text == ("Added Jean-Luc Picard (Starfleet) (colleague). I'll remind you to "
+    assert picard.text == ("Added Jean-Luc Picard (colleague at Starfleet). I'll remind you to "
                            "talk every 3 months. Tagged captains.")
     await _say(rapport, "goal heroes every month")
     kim = await rapport.handle_text(ALEX, "add Kim Possible every 2 months #heroes")
@@ -390,7 +390,7 @@ async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
     show = await rapport.handle_text(ALEX, "show Lee")
     assert "Rhythm: every month · " in show.text and "next nudge Sun Feb 28\n" in show.text
     people = await rapport.handle_text(ALEX, "people")
-    assert "  Lee Park (Initech) (client, every month (goal)) #clients" in people.text
+    assert "  Lee Park (client at Initech; goal: every month) #clients" in people.text
 
     # Quarterly and yearly goals are calendar months too; weeks stay days.
     quarterly = await rapport.handle_text(ALEX, "goal clients quarterly")

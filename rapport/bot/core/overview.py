@@ -189,11 +189,11 @@ def people_text(view: PeopleView) -> str:
         every = f", every {planner.cadence_text(person.cadence_days, person.cadence_months)}" \
             if person.cadence_days else ""
         if person.cadence_days and person.cadence_from_goal:
-            every = f", {every_phrase(person.cadence_days)} (goal)"
+            every = f"; goal: {every_phrase(person.cadence_days)}"
         health = f" · {person.health}" if person.health else ""
         tags = "".join(f" #{name}" for name in person.tags)
-        lines.append(f"  {wording.contact_label(person.name, person.company)} "
-                     f"({person.kind}{every}){tags}: {last}{health}")
+        lines.append(f"  {person.name} ({wording.kind_at(person.kind, person.company)}{every})"
+                     f"{tags}: {last}{health}")
     if view.truncated:
         lines.append(f"  … and more; showing the first {len(view.people)}.")
     return "\n".join(lines)

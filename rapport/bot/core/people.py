@@ -167,13 +167,13 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                                       user_id=user_id, contact_id=contact.id, text=command.note,
                                       follow_up_on=None, plan_at=None, now=turn.now)
         change.inserted_row("notes", note_id)
-    label = wording.contact_label(contact.name, command.company)
+    label = f"{contact.name} ({wording.kind_at(command.kind, command.company)})"
     every = planner.cadence_text(command.cadence_days, command.cadence_months)
     cadence = (f" I'll remind you to talk every {every}." if every else
                f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
-    return Reply(f"Added {label} ({command.kind}).{email}{cadence}{extra}",
+    return Reply(f"Added {label}.{email}{cadence}{extra}",
                  changed=True), contact
 
 
