@@ -1671,6 +1671,10 @@ def take_undo_entry(session: Session, user_id: int, entry_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# What a forgotten person's entry says once their snapshot is dropped (and in `export`).
+FORGOTTEN = "forgot someone"
+
+
 def blank_forget_entries(session: Session, older_than: datetime, *,
                          user_id: int | None = None) -> int:
     """Drop the snapshots of people forgotten before `older_than`: each entry stays as a
@@ -1683,7 +1687,7 @@ def blank_forget_entries(session: Session, older_than: datetime, *,
     rows = session.execute(query).all()
     for entry_id, owner in rows:
         session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
-            kind="barrier", payload=None, description="forgot someone"))
+            kind="barrier", payload=None, description=FORGOTTEN))
         session.execute(delete(UndoEntry).where(UndoEntry.user_id == owner,
                                                 UndoEntry.id < entry_id))
     return len(rows)
