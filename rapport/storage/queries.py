@@ -1686,11 +1686,48 @@ def blank_forget_entries(session: Session, older_than: datetime, *,
         query = query.where(UndoEntry.user_id == user_id)
     rows = session.execute(query).all()
     for entry_id, owner in rows:
-        session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
-            kind="barrier", payload=None, description=FORGOTTEN))
-        session.execute(delete(UndoEntry).where(UndoEntry.user_id == owner,
-                                                UndoEntry.id < entry_id))
+        empty_undo_entry(session, entry_id, owner, kind="forget", description=FORGOTTEN)
     return len(rows)
+
+
+def empty_undo_entry(session: Session, entry_id: int, user_id: int, *, kind: str,
+                     description: str) -> None:
+    """Make one entry a barrier without data, saying `description`. A forgotten person's
+    entry takes the entries before it along (only undoing it could reach them, and they may
+    name the person)."""
+    session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
+        kind="barrier", payload=None, description=description[:300]))
+    if kind == "forget":
+        session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
+                                                UndoEntry.id < entry_id))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPayload:
+    id: int
+    user_id: int
+    kind: str
+    description: str
+    payload: str
+
+
+def workspace_undo_payloads(session: Session, workspace_id: int) -> list[JournalPayload]:
+    """Every journal entry of a workspace that still holds data, oldest first."""
+    rows = session.execute(
+        select(UndoEntry.id, UndoEntry.user_id, UndoEntry.kind, UndoEntry.description,
+               UndoEntry.payload)
+        .where(UndoEntry.workspace_id == workspace_id, UndoEntry.payload.is_not(None))
+        .order_by(UndoEntry.id))
+    return [JournalPayload(entry_id, user_id, kind, description, payload)
+            for entry_id, user_id, kind, description, payload in rows if payload is not None]
+
+
+def ids_older_than(session: Session, table: str, workspace_id: int, column: str,
+                   cutoff: datetime) -> set[int]:
+    """Ids of a workspace's rows of a journal table whose `column` is before `cutoff`."""
+    sql_table = _table(JOURNAL_TABLES[table])
+    return set(session.scalars(select(sql_table.c.id).where(
+        sql_table.c.workspace_id == workspace_id, sql_table.c[column] < cutoff)))
 
 
 def purge_undo_entries(session: Session, older_than: datetime, *,
