@@ -1722,12 +1722,15 @@ def workspace_undo_payloads(session: Session, workspace_id: int) -> list[Journal
             for entry_id, user_id, kind, description, payload in rows if payload is not None]
 
 
-def ids_older_than(session: Session, table: str, workspace_id: int, column: str,
+def ids_older_than(session: Session, table: str, ids: Iterable[int], column: str,
                    cutoff: datetime) -> set[int]:
-    """Ids of a workspace's rows of a journal table whose `column` is before `cutoff`."""
+    """Those of `ids` whose row of a journal table has `column` before `cutoff`."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
     sql_table = _table(JOURNAL_TABLES[table])
     return set(session.scalars(select(sql_table.c.id).where(
-        sql_table.c.workspace_id == workspace_id, sql_table.c[column] < cutoff)))
+        sql_table.c.id.in_(wanted), sql_table.c[column] < cutoff)))
 
 
 def purge_undo_entries(session: Session, older_than: datetime, *,

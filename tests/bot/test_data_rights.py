@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.bot.connectors.calendars.connections import export_calendar_data
+from rapport.bot.core.journal import HELD
 from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.retention import undo_purge_job
 from rapport.storage import db
@@ -284,6 +285,9 @@ async def test_export_right_after_forget_holds_nothing_about_them(any_engine: As
     [forget] = [entry for entry in data["undo_history"] if entry["kind"] == "forget"]
     assert forget["description"] == "forgot someone" and forget["payload"] is None
     assert forget["undo_until"] == str(until)
+    earlier = [entry for entry in data["undo_history"] if entry["id"] < forget["id"]]
+    assert earlier and all(entry["description"] == HELD and entry["payload"] is None
+                           for entry in earlier)
     # The copy is real: undo brings Dana back, and the export shows her again, history too.
     assert (await say(rapport, "undo")).startswith("Undone: forgot Dana Scully")
     text, data = await _export(rapport)

@@ -136,6 +136,10 @@ def not_undoable_description(command: object) -> str | None:
     return None
 
 
+# What `export` says of a change that goes with a forgotten person's snapshot.
+HELD = "an earlier change, deleted with what Rapport keeps of someone you forgot"
+
+
 def exported_history(entries: Sequence[dict[str, Any]], now: datetime
                      ) -> tuple[list[dict[str, Any]], list[datetime]]:
     """The journal's rows (oldest first) as `export` shows them, and until when each person
@@ -143,9 +147,10 @@ def exported_history(entries: Sequence[dict[str, Any]], now: datetime
 
     A forgotten person's snapshot is kept only for `undo`: someone who just said “forget
     Dana” expects Dana gone from their export, so it shows the entry as “forgot someone”
-    with its `undo_until`, never its before-images. The entries before it, which only undoing it can
-    reach and which may name the person (“logged coffee with Dana”), are dropped with the
-    snapshot; until then they are listed by id and time only."""
+    with its `undo_until`, never its before-images. The entries before it, which only
+    undoing it can reach and which may name the person (“logged coffee with Dana”), are
+    dropped with the snapshot; until then they are listed as `HELD`, without their
+    description or data."""
     forgets = [index for index, entry in enumerate(entries) if entry["kind"] == "forget"]
     held_through = forgets[-1] if forgets else -1
     shown: list[dict[str, Any]] = []
@@ -163,7 +168,7 @@ def exported_history(entries: Sequence[dict[str, Any]], now: datetime
             else:  # what the purge job turns it into on its next run
                 row["kind"] = "barrier"
         else:
-            row.update(kind="held", description=None, payload=None)
+            row.update(description=HELD, payload=None)
         shown.append(row)
     return shown, pending
 
