@@ -1671,6 +1671,10 @@ def take_undo_entry(session: Session, user_id: int, entry_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# What a forgotten person's entry says once their snapshot is dropped (and in `export`).
+FORGOTTEN = "forgot someone"
+
+
 def blank_forget_entries(session: Session, older_than: datetime, *,
                          user_id: int | None = None) -> int:
     """Drop the snapshots of people forgotten before `older_than`: each entry stays as a
@@ -1682,11 +1686,51 @@ def blank_forget_entries(session: Session, older_than: datetime, *,
         query = query.where(UndoEntry.user_id == user_id)
     rows = session.execute(query).all()
     for entry_id, owner in rows:
-        session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
-            kind="barrier", payload=None, description="forgot someone"))
-        session.execute(delete(UndoEntry).where(UndoEntry.user_id == owner,
-                                                UndoEntry.id < entry_id))
+        empty_undo_entry(session, entry_id, owner, kind="forget", description=FORGOTTEN)
     return len(rows)
+
+
+def empty_undo_entry(session: Session, entry_id: int, user_id: int, *, kind: str,
+                     description: str) -> None:
+    """Make one entry a barrier without data, saying `description`. A forgotten person's
+    entry takes the entries before it along (only undoing it could reach them, and they may
+    name the person)."""
+    session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
+        kind="barrier", payload=None, description=description[:300]))
+    if kind == "forget":
+        session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
+                                                UndoEntry.id < entry_id))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPayload:
+    id: int
+    user_id: int
+    kind: str
+    description: str
+    payload: str
+
+
+def workspace_undo_payloads(session: Session, workspace_id: int) -> list[JournalPayload]:
+    """Every journal entry of a workspace that still holds data, oldest first."""
+    rows = session.execute(
+        select(UndoEntry.id, UndoEntry.user_id, UndoEntry.kind, UndoEntry.description,
+               UndoEntry.payload)
+        .where(UndoEntry.workspace_id == workspace_id, UndoEntry.payload.is_not(None))
+        .order_by(UndoEntry.id))
+    return [JournalPayload(entry_id, user_id, kind, description, payload)
+            for entry_id, user_id, kind, description, payload in rows if payload is not None]
+
+
+def ids_older_than(session: Session, table: str, ids: Iterable[int], column: str,
+                   cutoff: datetime) -> set[int]:
+    """Those of `ids` whose row of a journal table has `column` before `cutoff`."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    sql_table = _table(JOURNAL_TABLES[table])
+    return set(session.scalars(select(sql_table.c.id).where(
+        sql_table.c.id.in_(wanted), sql_table.c[column] < cutoff)))
 
 
 def purge_undo_entries(session: Session, older_than: datetime, *,

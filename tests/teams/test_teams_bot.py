@@ -422,6 +422,55 @@ async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: Teams
     assert body["value"] == updated
 
 
+async def _digest_of(teams: TeamsHarness, notes: tuple[tuple[str, str], ...]
+                     ) -> ReceivedActivity:
+    """Notes due today about these people, delivered by the real Sweeper as one card."""
+    await _install(teams)
+    for name in dict(notes):
+        assert await teams.say(f"add {name}") == 201
+    for name, what in notes:
+        assert await teams.say(f"note {name}: {what} on today") == 201
+    teams.connector.reset()
+    assert (await teams.runtime.sweeper.sweep()).messages == 1
+    [digest] = teams.connector.sent_to(PERSONAL)
+    return digest
+
+
+async def _click(teams: TeamsHarness, digest: ReceivedActivity, card: dict[str, Any],
+                 verb: str) -> dict[str, Any]:
+    """Press the first `verb` button left on the card; the card it is redrawn as."""
+    action = next(a for a in _actions(card) if a.get("verb") == verb)
+    status, body = await teams.post(teams_card_action_invoke(
+        action["data"], verb=verb, service_url=teams.url, reply_to_id=digest.activity_id))
+    assert status == 200
+    redrawn: dict[str, Any] = body["value"]
+    return redrawn
+
+
+@pytest.mark.parametrize(("notes", "clicks", "headings"), [
+    # Two of Ana's nudges and one of Ben's: once one of Ana's was done the card said
+    # "3 people", counting the handled nudge as a person of its own.
+    ((("Ana", "the offsite"), ("Ana", "the launch"), ("Ben", "the trip")),
+     ("done", "snooze_1d", "dismiss"),
+     ("2 people worth a message:", "2 people worth a message:", "A good moment to reach out:",
+      "Nothing left to do on this card:")),
+    # Three people: the heading counts who is left, not who was on the card.
+    ((("Ana", "the offsite"), ("Ben", "the launch"), ("Cy", "the trip")), ("done", "done"),
+     ("3 people worth a message:", "2 people worth a message:",
+      "A good moment to reach out:")),
+])
+async def test_a_redrawn_digest_counts_the_people_left_on_it(
+        teams: TeamsHarness, notes: tuple[tuple[str, str], ...], clicks: tuple[str, ...],
+        headings: tuple[str, ...]) -> None:
+    digest = await _digest_of(teams, notes)
+    card = _card(digest)
+    seen = [card["body"][0]["text"]]
+    for verb in clicks:
+        card = await _click(teams, digest, card, verb)
+        seen.append(card["body"][0]["text"])
+    assert tuple(seen) == headings
+
+
 async def test_draft_button_sends_an_editable_card_and_copy_needs_an_edit(
         teams: TeamsHarness) -> None:
     _nudge, delivered = await _deliver_nudge(teams)

@@ -9,7 +9,8 @@ ids when those are free), updated rows set back to their before-images.
 Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 30 per user
 at most; a forgotten person's snapshot is kept for `FORGET_KEEP` (15 minutes) only, after
 which its entry stays as a barrier without data (undo says it is too late rather than reach
-past it) and the entries before it are deleted.
+past it) and the entries before it are deleted. Until then `export` says until when a forgotten
+person can be brought back, never what their snapshot holds (`exported_history`).
 """
 
 from __future__ import annotations
@@ -135,6 +136,43 @@ def not_undoable_description(command: object) -> str | None:
     return None
 
 
+# What `export` says of a change that goes with a forgotten person's snapshot.
+HELD = "an earlier change, deleted with what Rapport keeps of someone you forgot"
+
+
+def exported_history(entries: Sequence[dict[str, Any]], now: datetime
+                     ) -> tuple[list[dict[str, Any]], list[datetime]]:
+    """The journal's rows (oldest first) as `export` shows them, and until when each person
+    forgotten in the last 15 minutes can still be brought back by `undo`.
+
+    A forgotten person's snapshot is kept only for `undo`: someone who just said “forget
+    Dana” expects Dana gone from their export, so it shows the entry as “forgot someone”
+    with its `undo_until`, never its before-images. The entries before it, which only
+    undoing it can reach and which may name the person (“logged coffee with Dana”), are
+    dropped with the snapshot; until then they are listed as `HELD`, without their
+    description or data."""
+    forgets = [index for index, entry in enumerate(entries) if entry["kind"] == "forget"]
+    held_through = forgets[-1] if forgets else -1
+    shown: list[dict[str, Any]] = []
+    pending: list[datetime] = []
+    for index, entry in enumerate(entries):
+        row = dict(entry)
+        if index > held_through:
+            row["payload"] = json.loads(row["payload"]) if row["payload"] else None
+        elif entry["kind"] == "forget":
+            until = entry["created_at"] + FORGET_KEEP
+            row.update(description=queries.FORGOTTEN, payload=None)
+            if until > now:
+                row["undo_until"] = until
+                pending.append(until)
+            else:  # what the purge job turns it into on its next run
+                row["kind"] = "barrier"
+        else:
+            row.update(description=HELD, payload=None)
+        shown.append(row)
+    return shown, pending
+
+
 def undo(turn: Turn, command: c.Undo) -> Reply:
     """Reverse the user's newest change and say exactly what it was."""
     del command
@@ -146,7 +184,7 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
     if expired or entry.kind == "barrier" or entry.payload is None:
         # Too late for a forgotten person (the housekeeping job drops the snapshot), or a
         # change undo cannot reverse: say so rather than reach past it.
-        what = "forgetting someone" if expired or entry.description == "forgot someone" \
+        what = "forgetting someone" if expired or entry.description == queries.FORGOTTEN \
             else entry.description
         why = " Rapport keeps a forgotten person for 15 minutes only." \
             if what == "forgetting someone" else ""

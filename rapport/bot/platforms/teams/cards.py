@@ -132,6 +132,10 @@ def _item_block(item: NudgeItem, card_nudges: Sequence[int]) -> dict[str, Any]:
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
+# The heading of a card redrawn after its last open nudge was handled.
+NOTHING_LEFT = "Nothing left to do on this card:"
+
+
 def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
                outcomes: Mapping[int, str] | None = None,
                card_nudges: Sequence[int] | None = None) -> dict[str, Any]:
@@ -145,10 +149,12 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     outcomes = dict(outcomes or {})
     open_ids = {item.nudge_id for item in shown}
     if intro is None:
-        # People, not nudges: one person may have several. A nudge already acted on (a card
-        # redrawn after a click) is not in `items`, so it counts as one person of its own.
-        people = wording.people_count(shown) + len([n for n in ids if n not in open_ids])
-        intro = ("A good moment to reach out:" if len(ids) <= 1 or people <= 1
+        # People, not nudges (one person may have several), and only those the card still
+        # has buttons for: a card redrawn after a click counts what is left to do, never a
+        # handled nudge as a person of its own (two of Dana's and one of Lee's said
+        # "3 people" once one of Dana's was done).
+        people = wording.people_count(item for item in shown if item.nudge_id not in outcomes)
+        intro = (NOTHING_LEFT if people == 0 else "A good moment to reach out:" if people == 1
                  else f"{people} people worth a message:")
     body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     for nudge_id in ids:
