@@ -26,7 +26,7 @@ from rapport.bot.platforms.console.chat import (
 from rapport.bot.service.logs import configure_console_logging, console_log_path
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
-from tests.bot.processes import clean_env, run_cli
+from tests.bot.processes import clean_env, run_chat, run_cli
 from tests.conftest import Clock
 
 
@@ -218,28 +218,15 @@ async def test_refused_import_keeps_sqlites_locks_so_the_wal_survives_another_co
     assert "Erin" in text and "Frank" in text
 
 
-async def _chat(*lines: str, cwd: Path, database: Path, **env: str) -> tuple[str, str]:
-    """(stdout, stderr) of `rapport chat` with `lines` typed, as a person runs it."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rapport", "chat", "--user", "sam", "--no-scheduler", cwd=cwd,
-        env=clean_env(cwd, RAPPORT_DATABASE_URL=f"sqlite+aiosqlite:///{database}", **env),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-    stdout, stderr = await asyncio.wait_for(
-        process.communicate("".join(f"{line}\n" for line in lines).encode()), 120)
-    assert process.returncode == 0, stderr.decode()
-    return stdout.decode(), stderr.decode()
-
-
 async def test_admin_changes_in_the_console_are_logged_to_a_file_not_into_the_chat(
         tmp_path: Path) -> None:
     """An admin change is logged at WARNING for operators; the person chatting sees only the
     answers, and the audit record is in rapport.log beside the database."""
     data = tmp_path / "data"
     data.mkdir()
-    said, stderr = await _chat("admin ai off", "admin retention 12 months",
-                               "admin disclosure required", "add Dana", "quit",
-                               cwd=tmp_path, database=data / "r.db")
+    said, stderr = await run_chat("admin ai off", "admin retention 12 months",
+                                  "admin disclosure required", "add Dana", "quit",
+                                  cwd=tmp_path, database=data / "r.db")
     assert stderr == ""
     assert said.split("rapport> ")[1].startswith("AI drafts are off for everyone")
     assert said.split("rapport> ")[2].startswith("Retention set to 12 months")
@@ -255,8 +242,8 @@ async def test_admin_changes_in_the_console_are_logged_to_a_file_not_into_the_ch
     assert [r.get("ai_enabled") for r in records if "policy" in r["msg"]] == [False, None]
     assert {r["months"] for r in records if "retention" in r["msg"]} == {12}
     # A second session appends: the record of the first one stays.
-    await _chat("admin ai on", "quit", cwd=tmp_path, database=data / "r.db",
-                RAPPORT_LOG_FORMAT="text")
+    await run_chat("admin ai on", "quit", cwd=tmp_path, database=data / "r.db",
+                   RAPPORT_LOG_FORMAT="text")
     lines = (data / "rapport.log").read_text().splitlines()
     assert lines[:len(records)] == [json.dumps(r, ensure_ascii=False) for r in records]
     assert [line.split(" ", 2)[2] for line in lines[len(records):] if " WARNING " in line] == [

@@ -3,10 +3,7 @@ same person as one typed on a keyboard (“O'Brien”), in every lookup and in e
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from rapport.storage import db
 from rapport.storage.models import Contact, UndoEntry
 from rapport.storage.names import name_key
 from rapport.storage.queries import ContactName
+from tests.bot.processes import run_chat
 from tests.conftest import console_user, say
 
 # What phones, macOS, word processors and other keyboards put where a person means ' or -.
@@ -163,18 +161,10 @@ async def test_undo_of_a_change_saved_with_an_old_key_restores_a_key_that_is_fou
 
 async def test_rapport_chat_finds_a_name_typed_with_a_phone_apostrophe(tmp_path: Path) -> None:
     """`rapport chat` as a person runs it: UTF-8 typed at the terminal, answers on stdout."""
-    env = {**os.environ, "RAPPORT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
-           "TZ": "UTC"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rapport", "chat", "--user", "sam", "--no-scheduler",
-        cwd=tmp_path, env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
-    lines = ["add Dana O'Brien", "show Dana O’Brien", "log Dana O’Brien yesterday: coffee",
-             "add Lee O’Neil", "add Lee O'Neil", "show Lee ONeil", "quit"]
-    stdout, stderr = await asyncio.wait_for(
-        process.communicate("".join(f"{line}\n" for line in lines).encode()), 120)
-    said = stdout.decode()
-    assert process.returncode == 0, stderr.decode()
+    said, _ = await run_chat("add Dana O'Brien", "show Dana O’Brien",
+                             "log Dana O’Brien yesterday: coffee", "add Lee O’Neil",
+                             "add Lee O'Neil", "show Lee ONeil", "quit",
+                             cwd=tmp_path, database=tmp_path / "r.db", TZ="UTC")
     assert "Dana O'Brien: colleague" in said
     assert "Logged coffee with Dana O'Brien (yesterday)." in said
     assert "You already keep in touch with Lee O’Neil." in said
