@@ -13,11 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.storage import db
 from rapport.storage.models import Base, Contact, User, Workspace, is_modelled
+from rapport.storage.names import name_key
 from tests.conftest import PG_SKIP_REASON, PG_URL
+from tests.storage.people import insert_people
 
 SCHEMA = "rapport_migration_check"
 
@@ -143,3 +145,82 @@ async def test_sqlite_goal_months_migration(tmp_path: Path) -> None:
 async def test_postgresql_goal_months_migration() -> None:
     async with _own_schema() as engine:
         await _followers_of_month_goals_get_calendar_months(engine)
+
+
+# Contacts as the code before 0015 keyed them (casefolded, so "o’brien" and "o'brien"
+# differed; insert_people's lower case is the same for these names), and what 0015 makes of
+# them: the same key for names that read the same, and a visible "(2)" on the newer of two
+# contacts that now collide (never a failed upgrade, nothing merged).
+BEFORE_0015 = ("Dana O'Brien", "Dana O’Brien", "DANA O‘BRIEN", "Ann Smith–Jones", "Lee O’Neil",
+               "D’Arcy Smith", "Kim O'Day", "Kim O'Day (2)", "Kim O’Day", "Dana Scully")
+AFTER_0015 = [
+    ("Dana O'Brien", "dana o'brien", "dana"),
+    ("Dana O’Brien (2)", "dana o'brien (2)", "dana"),
+    ("DANA O‘BRIEN (3)", "dana o'brien (3)", "dana"),
+    ("Ann Smith–Jones", "ann smith-jones", "ann"),
+    ("Lee O’Neil", "lee o'neil", "lee"),
+    ("D’Arcy Smith", "d'arcy smith", "d'arcy"),
+    ("Kim O'Day", "kim o'day", "kim"),
+    ("Kim O'Day (2)", "kim o'day (2)", "kim"),
+    ("Kim O’Day (3)", "kim o'day (3)", "kim"),
+    ("Dana Scully", "dana scully", "dana"),
+]
+
+
+async def _contacts(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(
+            select(Contact.user_id, Contact.name, Contact.name_key, Contact.first_key)
+            .order_by(Contact.id))]
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
+    config = db.alembic_config()
+
+    def _run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[
+    pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)])])
+async def empty_engine(request: pytest.FixtureRequest, tmp_path: Path
+                       ) -> AsyncIterator[AsyncEngine]:
+    """A database with no schema yet: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+    else:
+        async with _own_schema() as engine:
+            yield engine
+
+
+async def test_name_keys_are_recomputed_and_collisions_renamed(empty_engine: AsyncEngine
+                                                               ) -> None:
+    await db.upgrade(empty_engine, "0014_goal_months")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        _, user, _ = await session.run_sync(lambda s: insert_people(s, now, names=BEFORE_0015))
+        # Someone else's contact of the same name is theirs: it is not renamed.
+        _, other, _ = await session.run_sync(lambda s: insert_people(
+            s, now, names=["Dana O’Brien"], workspace="other"))
+    await db.upgrade(empty_engine)
+    expected = [(user, *row) for row in AFTER_0015] + [(other, "Dana O’Brien", "dana o'brien",
+                                                        "dana")]
+    assert await _contacts(empty_engine) == expected
+    # Each key is what the code computes from the name now: every lookup finds them.
+    assert all(key == name_key(name) for _, name, key, _ in expected)
+    # Down again: keys as 0014 computed them, the names kept; and up gives the same result.
+    await _downgrade(empty_engine, "0014_goal_months")
+    assert [key for _, _, key, _ in await _contacts(empty_engine)][:3] == [
+        "dana o'brien", "dana o’brien (2)", "dana o‘brien (3)"]
+    await db.upgrade(empty_engine)
+    assert await _contacts(empty_engine) == expected

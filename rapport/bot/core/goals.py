@@ -20,7 +20,6 @@ from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
@@ -31,6 +30,7 @@ from rapport.scheduler.attainment import (
     percent,
 )
 from rapport.storage import queries
+from rapport.storage.names import name_key
 
 MAX_TAGS_PER_PERSON = 20
 

@@ -28,11 +28,11 @@ from rapport.bot.core.commands import (
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.dates import parse_cadence
 from rapport.bot.core.goals import ensure_tag, refresh_goal_cadences
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import ImportView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
+from rapport.storage.names import name_key
 
 logger = logging.getLogger(__name__)
 

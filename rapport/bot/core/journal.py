@@ -29,6 +29,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
+from rapport.storage.names import first_word, name_key
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     deleted: dict[str, list[dict[str, Any]]] = payload.get("deleted", {})
     for table in queries.JOURNAL_TABLES:
         for image in deleted.get(table, []):
-            row = dict(image)
+            row = _keyed(image)
             for column, parent in _PARENTS.items():
                 if row.get(column) is not None and int(row[column]) in renamed.get(parent, {}):
                     row[column] = renamed[parent][int(row[column])]
@@ -230,5 +231,16 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     updated: dict[str, list[dict[str, Any]]] = payload.get("updated", {})
     for table in queries.JOURNAL_TABLES:
         for image in updated.get(table, []):
-            queries.restore_image(session, table, user_id, image)
+            queries.restore_image(session, table, user_id, _keyed(image))
     return moved
+
+
+def _keyed(image: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a before-image with its name key derived from its name again: an entry saved
+    before the key's rules changed (migration 0015) restores a key today's lookups find."""
+    row = dict(image)
+    if "name" in row and "name_key" in row:
+        row["name_key"] = name_key(row["name"])
+        if "first_key" in row:
+            row["first_key"] = first_word(row["name_key"])
+    return row

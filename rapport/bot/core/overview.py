@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core import suggestions as suggestion_cases
 from rapport.bot.core.context import Turn
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.stats import compute_user_stats, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
@@ -24,6 +23,7 @@ from rapport.scheduler.attainment import every_phrase, goal_attainments, goal_li
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
+from rapport.storage.names import name_key
 
 UPCOMING_HORIZON = timedelta(days=7)
 MAX_OPEN_NUDGES = 50

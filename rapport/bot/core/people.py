@@ -9,11 +9,12 @@ from typing import Protocol, TypeVar
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, RHYTHM, Change
-from rapport.bot.core.resolve import Resolved, Unresolved, name_key, resolve
+from rapport.bot.core.resolve import Resolved, Unresolved, resolve
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
+from rapport.storage.names import name_key
 from rapport.storage.queries import ContactName
 
 
