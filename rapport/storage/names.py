@@ -58,12 +58,42 @@ _ASCII_FORMS = str.maketrans({**dict.fromkeys(_APOSTROPHES, "'"),
                               **dict.fromkeys(_INVISIBLE, None)})
 
 
+# Latin letters that carry their mark inside (no combining accent to drop), as people type
+# them without it: "Bjorn" for "Bjørn", "Lukasz" for "Łukasz".
+_LATIN_PLAIN = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ı": "i",
+                              "æ": "ae", "œ": "oe", "ŧ": "t", "ŀ": "l"})
+
+
+def _is_latin(char: str) -> bool:
+    """Basic Latin, Latin-1, Latin Extended-A/B and Latin Extended Additional letters."""
+    code = ord(char)
+    return code <= 0x024F or 0x1E00 <= code <= 0x1EFF
+
+
+def _without_latin_accents(text: str) -> str:
+    """'zoë' -> 'zoe', 'josé' -> 'jose': people type names without their accents as often
+    as with. Only marks on Latin letters go; in other scripts (Devanagari, Thai, Arabic…) a
+    combining mark is part of the spelling and stays."""
+    kept: list[str] = []
+    base_is_latin = False
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char):
+            if not base_is_latin:
+                kept.append(char)
+            continue
+        base_is_latin = _is_latin(char)
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).translate(_LATIN_PLAIN)
+
+
 def name_key(name: str) -> str:
     """The form names are compared in: typographic apostrophes, quotes and dashes as their ASCII
-    forms, invisible characters dropped, accents composed (NFC), casefolded, single spaces."""
+    forms, invisible characters dropped, accents on Latin letters dropped ("Zoë" is "zoe"),
+    other scripts composed (NFC), casefolded, single spaces."""
     # Translated again after NFC, which makes a few of them out of other characters.
     composed = unicodedata.normalize("NFC", name.translate(_ASCII_FORMS))
-    return " ".join(composed.translate(_ASCII_FORMS).casefold().split())
+    folded = _without_latin_accents(composed.translate(_ASCII_FORMS).casefold())
+    return " ".join(folded.translate(_ASCII_FORMS).split())
 
 
 def first_word(key: str) -> str:

@@ -68,7 +68,38 @@ def test_the_key_of_a_key_is_itself_and_accents_compare_however_they_were_encode
 def test_the_examples_people_type() -> None:
     assert name_key("Dana O’Brien") == name_key("dana o'brien") == "dana o'brien"
     assert name_key("Anne‐Marie Smith–Jones") == "anne-marie smith-jones"
-    assert name_key("Zoë\u00a0Lee") == name_key("Zoe\u0308 Lee") == "zoë lee"
+    assert name_key("Zoë\u00a0Lee") == name_key("Zoe\u0308 Lee") == "zoe lee"
+    assert name_key("José García") == name_key("Jose Garcia") == "jose garcia"
+    assert name_key("Björn Ødegård") == "bjorn odegard"
+    assert name_key("Łukasz Żak") == "lukasz zak"
+    assert name_key("Nguyễn Văn An") == "nguyen van an"
+    # Outside Latin a combining mark is part of the spelling: "कि" is not "क".
+    assert name_key("किरण") != name_key("करण")
+
+
+# Latin letters with their accents, and the letter a person types without one.
+_ACCENTED = {"é": "e", "è": "e", "ê": "e", "ë": "e", "á": "a", "à": "a", "â": "a", "ä": "a",
+             "å": "a", "ã": "a", "í": "i", "ï": "i", "ó": "o", "ö": "o", "ô": "o", "õ": "o",
+             "ø": "o", "ú": "u", "ü": "u", "ç": "c", "ñ": "n", "ł": "l", "ż": "z", "ś": "s",
+             "ő": "o", "ă": "a", "ș": "s", "ț": "t", "ğ": "g", "ý": "y", "č": "c", "ř": "r"}
+
+
+@given(name=st.lists(st.text(alphabet=st.sampled_from("abcdeilnorstuyz" + "".join(_ACCENTED)),
+                             min_size=1, max_size=10), min_size=1, max_size=3).map(" ".join))
+def test_a_name_typed_without_its_accents_is_the_same_person(name: str) -> None:
+    plain = "".join(_ACCENTED.get(ch, ch) for ch in name)
+    assert name_key(plain) == name_key(name) == name_key(name.upper())
+
+
+async def test_a_person_saved_with_accents_is_found_without_them(rapport: Rapport) -> None:
+    await say(rapport, "add Zoë O'Neil client")
+    await say(rapport, "add José García")
+    shown = await rapport.handle_text(console_user(), "show Zoe")
+    assert shown.ok and shown.text.startswith("Zoë O'Neil: client"), shown.text
+    logged = await rapport.handle_text(console_user(), "log jose garcia yesterday: coffee")
+    assert logged.ok and "José García" in logged.text, logged.text
+    assert "You already keep in touch with Zoë O'Neil" in (
+        await rapport.handle_text(console_user(), "add Zoe O'Neil")).text
     assert name_key("“Bob” Smith") == '"bob" smith'
 
 
@@ -120,7 +151,7 @@ async def test_every_lookup_finds_the_person_with_either_apostrophe(
                                            f"name,company\n{dana(typed)},Acme\n".encode(),
                                            dry_run=False)
     assert imported.text.startswith("Added 0 people, updated 1 "), imported.text
-    assert f"{dana(saved)} (Acme)" in await say(rapport, "people")
+    assert f"{dana(saved)} (client at Acme)" in await say(rapport, "people")
     # Renaming someone to another person's name with the other apostrophe is refused;
     # changing the apostrophe of their own name is a spelling fix, and allowed.
     assert (await rapport.handle_text(console_user(), f"rename D{typed}Arcy Smith to "

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.storage import db
-from rapport.storage.models import Base, Contact, User, Workspace, is_modelled
+from rapport.storage.models import Base, Contact, Tag, User, Workspace, is_modelled
 from rapport.storage.names import name_key
 from tests.conftest import PG_SKIP_REASON, PG_URL
 from tests.storage.people import insert_people
@@ -152,7 +152,8 @@ async def test_postgresql_goal_months_migration() -> None:
 # them: the same key for names that read the same, and a visible "(2)" on the newer of two
 # contacts that now collide (never a failed upgrade, nothing merged).
 BEFORE_0015 = ("Dana O'Brien", "Dana O’Brien", "DANA O‘BRIEN", "Ann Smith–Jones", "Lee O’Neil",
-               "D’Arcy Smith", "Kim O'Day", "Kim O'Day (2)", "Kim O’Day", "Dana Scully")
+               "D’Arcy Smith", "Kim O'Day", "Kim O'Day (2)", "Kim O’Day", "Dana Scully",
+               "Zoë Lee", "Zoe Lee", "José García")
 AFTER_0015 = [
     ("Dana O'Brien", "dana o'brien", "dana"),
     ("Dana O’Brien (2)", "dana o'brien (2)", "dana"),
@@ -164,6 +165,10 @@ AFTER_0015 = [
     ("Kim O'Day (2)", "kim o'day (2)", "kim"),
     ("Kim O’Day (3)", "kim o'day (3)", "kim"),
     ("Dana Scully", "dana scully", "dana"),
+    # Accents on Latin letters are left out of keys: "Zoe Lee" had that key already.
+    ("Zoë Lee (2)", "zoe lee (2)", "zoe"),
+    ("Zoe Lee", "zoe lee", "zoe"),
+    ("José García", "jose garcia", "jose"),
 ]
 
 
@@ -224,3 +229,19 @@ async def test_name_keys_are_recomputed_and_collisions_renamed(empty_engine: Asy
         "dana o'brien", "dana o’brien (2)", "dana o‘brien (3)"]
     await db.upgrade(empty_engine)
     assert await _contacts(empty_engine) == expected
+
+
+async def test_tag_keys_lose_their_accents_and_a_collision_gets_a_number(
+        empty_engine: AsyncEngine) -> None:
+    await db.upgrade(empty_engine, "0014_goal_months")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, _ = await session.run_sync(lambda s: insert_people(s, now))
+        await session.execute(insert(Tag), [
+            {"workspace_id": workspace, "user_id": user, "name": name, "name_key": name,
+             "created_at": now} for name in ("équipe", "equipe", "café", "clients")])
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        tags = (await connection.execute(select(Tag.name, Tag.name_key).order_by(Tag.id))).all()
+    assert [tuple(tag) for tag in tags] == [("équipe-2", "equipe-2"), ("equipe", "equipe"),
+                                            ("café", "cafe"), ("clients", "clients")]
