@@ -57,6 +57,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
+from rapport.storage.names import name_key
 from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
 from rapport.storage.types import UTCDateTime
 
@@ -2025,9 +2026,13 @@ def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, n
 
 # ------------------------------------------------------------------------------ search
 def _all_words(words: Sequence[str], *columns: Any) -> Any:
-    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped)."""
+    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped), or
+    in the person's name as names are compared (`Contact.name_key`: "zoe" and "o’brien" find
+    "Zoë O'Brien")."""
     return and_(*(or_(*(func.lower(column).contains(word, autoescape=True)
-                        for column in columns)) for word in words))
+                        for column in columns),
+                      Contact.name_key.contains(name_key(word), autoescape=True))
+                  for word in words))
 
 
 def search_people(session: Session, user_id: int, words: Sequence[str], limit: int
