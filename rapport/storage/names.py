@@ -86,14 +86,26 @@ def _without_latin_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept)).translate(_LATIN_PLAIN)
 
 
-def name_key(name: str) -> str:
+# The key columns' lengths (contacts.name_key, tags.name_key): casefolding can make a key
+# longer than its name ("ﬃ" is "ffi", "ß" is "ss"), so a key is cut to fit rather than fail
+# to store; two names alike for that long are one person to every lookup anyway.
+KEY_CHARS = 200
+TAG_KEY_CHARS = 40
+
+
+def name_key(name: str, *, limit: int = KEY_CHARS) -> str:
     """The form names are compared in: typographic apostrophes, quotes and dashes as their ASCII
     forms, invisible characters dropped, accents on Latin letters dropped ("Zoë" is "zoe"),
-    other scripts composed (NFC), casefolded, single spaces."""
+    other scripts composed (NFC), casefolded, single spaces, at most `limit` characters."""
     # Translated again after NFC, which makes a few of them out of other characters.
     composed = unicodedata.normalize("NFC", name.translate(_ASCII_FORMS))
     folded = _without_latin_accents(composed.translate(_ASCII_FORMS).casefold())
-    return " ".join(folded.translate(_ASCII_FORMS).split())
+    return " ".join(folded.translate(_ASCII_FORMS).split())[:limit].rstrip()
+
+
+def tag_key(name: str) -> str:
+    """A tag's key: as a name's, cut to the tag key column."""
+    return name_key(name, limit=TAG_KEY_CHARS)
 
 
 def first_word(key: str) -> str:

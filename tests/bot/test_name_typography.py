@@ -201,3 +201,19 @@ async def test_rapport_chat_finds_a_name_typed_with_a_phone_apostrophe(tmp_path:
     assert "You already keep in touch with Lee O’Neil." in said
     assert "Did you mean Lee O’Neil?" in said
     assert "I don't know anyone called “Dana O’Brien”" not in said
+
+
+async def test_a_name_or_tag_whose_key_outgrows_it_is_still_stored(any_engine: AsyncEngine
+                                                                   ) -> None:
+    """Casefolding lengthens some names ("ﬃ" is "ffi", "ß" is "ss"): the key is cut to its
+    column rather than the database refusing it (PostgreSQL checks the length)."""
+    rapport = Rapport(sessions=db.session_factory(any_engine))
+    long_name = "ﬃ" * 90
+    added = await rapport.handle_text(console_user(), f"add {long_name}")
+    assert added.ok, added.text
+    assert (await rapport.handle_text(console_user(), f"show {long_name}")).ok
+    tag = "ß" * 32
+    tagged = await rapport.handle_text(console_user(), f"tag {long_name} {tag}")
+    assert tagged.ok, tagged.text
+    people = await rapport.handle_text(console_user(), f"people #{tag}")
+    assert long_name in people.text

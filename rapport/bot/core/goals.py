@@ -30,7 +30,7 @@ from rapport.scheduler.attainment import (
     percent,
 )
 from rapport.storage import queries
-from rapport.storage.names import name_key
+from rapport.storage.names import tag_key
 
 MAX_TAGS_PER_PERSON = 20
 
@@ -76,7 +76,7 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
 def ensure_tag(session: Session, user: UserContext, name: str, now: datetime,
                change: Change | None = None) -> queries.TagRow:
     """The user's tag called `name`, created when new."""
-    key = name_key(name)
+    key = tag_key(name)
     found = queries.tag_by_key(session, user.user_id, key)
     if found is not None:
         return found
@@ -147,7 +147,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     change = Change(turn)
     rows = queries.contact_tag_ids(turn.session, turn.user.user_id, contact.id)
     for name in command.tags:
-        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(name))
+        found = queries.tag_by_key(turn.session, turn.user.user_id, tag_key(name))
         if found is not None and found.id in rows:
             change.before_delete("contact_tags", [rows[found.id]])
             if queries.untag_contact(turn.session, turn.user.user_id, contact.id, found.id):
@@ -161,7 +161,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
 
 def goal(turn: Turn, command: c.SetGoal) -> Reply:
     user_id = turn.user.user_id
-    found = queries.tag_by_key(turn.session, user_id, name_key(command.tag))
+    found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
         if found is None or found.goal_cadence_days is None:
             return error(f"There is no goal for {command.tag} to turn off.")

@@ -23,7 +23,7 @@ from rapport.scheduler.attainment import every_phrase, goal_attainments, goal_li
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
-from rapport.storage.names import name_key
+from rapport.storage.names import tag_key
 
 UPCOMING_HORIZON = timedelta(days=7)
 MAX_OPEN_NUDGES = 50
@@ -156,7 +156,7 @@ def due(turn: Turn, command: c.ShowDue) -> Reply:
 def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) -> PeopleView:
     tag_id = None
     if tag is not None:
-        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(tag))
+        found = queries.tag_by_key(turn.session, turn.user.user_id, tag_key(tag))
         if found is None:
             return PeopleView(people=(), truncated=False, today=turn.today, tag=tag)
         tag_id = found.id

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from rapport.storage.names import first_word, name_key
+from rapport.storage.names import first_word, name_key, tag_key
 
 revision: str = "0015_name_key_typography"
 down_revision: str | None = "0014_goal_months"
@@ -53,8 +53,9 @@ def _tag_suffix(name: str, number: int) -> str:
 
 def upgrade() -> None:
     connection = op.get_bind()
-    for table, suffixed in ((_CONTACTS, _contact_suffix), (_TAGS, _tag_suffix)):
-        renamed = _rekey(connection, table, name_key, suffixed)
+    for table, key_of, suffixed in ((_CONTACTS, name_key, _contact_suffix),
+                                    (_TAGS, tag_key, _tag_suffix)):
+        renamed = _rekey(connection, table, key_of, suffixed)
         if renamed:
             # Ids and a count only: names are the users' data.
             logger.warning(f"{table.name} renamed: their names now read the same as another's",
