@@ -290,7 +290,8 @@ BAD_INPUT = [
     ("\u202egol Dana", ("I don't know the command",)),
     ("lo\u0301g Dana", ("I don't know the command",)),
     ("log \x00\x00", ("Who do you mean?",)),
-    ("log Da\u0301na", ("I don't know anyone called",)),
+    # A combining accent is read (and "Dána" would be Dana: names match without accents).
+    ("log Zo\u0301e\u0308", ("I don't know anyone called",)),
     ("log 👩‍🚀", ("I don't know anyone called",)),
     ("settings tz Mars/Olympus", ("I don't know the time zone", "Usage: settings")),
     ("settings tz ../../etc/passwd", ("I don't know the time zone",)),
