@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.core.views import StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class SlashCommand:
         """Run the typed text; answer in the ack, or ack first and answer after."""
         platform = self.platform
         team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
-        text = str(command.get("text") or "")
+        text = plain_text(str(command.get("text") or ""))
         if not team_id or not user_id:
             # Without both ids there is nobody to act for; never create rows for "".
             logger.warning("command refused", extra={"reason": "malformed"})
