@@ -8,10 +8,12 @@ import json
 
 from sqlalchemy import select
 
+from rapport.bot.core.commands import MAX_SUMMARY_CHARS
 from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.storage.models import Contact, Note, Touchpoint
 from tests.slack.conftest import ALEX, DANA, SAM, SlackHarness
 from tests.slack.test_messages_tab import _dm_event, _texts
+from tests.slack.test_views import _submission
 
 
 def test_plain_text_reads_slack_markup_back() -> None:
@@ -70,3 +72,30 @@ async def test_log_touchpoint_prefills_the_message_as_its_reader_saw_it(
     assert blocks["summary"]["element"]["initial_value"] == "R&D <3 @sam, see the doc"
     async with slack.runtime.sessions() as session:
         assert await session.scalar(select(Touchpoint.id)) is None
+
+
+async def test_log_touchpoint_on_a_long_message_can_be_logged_as_prefilled(
+        slack: SlackHarness) -> None:
+    payload = {"type": "message_action", "callback_id": "log_touchpoint",
+               "team": {"id": slack.team_id, "domain": "rapport"},
+               "user": {"id": ALEX, "username": "alex", "team_id": slack.team_id},
+               "api_app_id": slack.fake.app_id, "token": "legacy",
+               "trigger_id": slack.fake.new_trigger_id(), "response_url": slack.sink.url,
+               "channel": {"id": "C0GENERAL", "name": "general"}, "message_ts": "1.000100",
+               "message": {"type": "message", "user": DANA, "ts": "1.000100",
+                           "text": "release notes " * 200}}
+    await slack.interaction(payload)
+    await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
+    [opened] = slack.fake.calls_to("views.open")
+    summary = {b["block_id"]: b for b in opened.args["view"]["blocks"]}["summary"]["element"]
+    assert summary["max_length"] == MAX_SUMMARY_CHARS
+    prefilled = summary["initial_value"]
+    assert len(prefilled) <= MAX_SUMMARY_CHARS
+
+    # Log as prefilled: accepted, not "Keep the summary under 1,000 characters".
+    values = {"contact": {"value": {"type": "users_select", "selected_user": DANA}},
+              "summary": {"value": {"type": "plain_text_input", "value": prefilled}}}
+    status, body = await slack.interaction(_submission(slack, "log_touchpoint", values))
+    assert (status, body) == (200, "")
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(Touchpoint.id)) is not None

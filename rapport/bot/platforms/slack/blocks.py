@@ -527,8 +527,9 @@ def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any
             action_id="value", options=kinds, initial_option=kinds[0])),
         InputBlock(block_id="summary", label="What you talked about", optional=True,
                    element=PlainTextInputElement(
-                       action_id="value", multiline=True, max_length=MAX_INPUT_TEXT,
-                       initial_value=clip(summary, MAX_INPUT_TEXT) if summary else None)),
+                       action_id="value", multiline=True, max_length=c.MAX_SUMMARY_CHARS,
+                       # A long message is cut to what Log accepts, not refused on submit.
+                       initial_value=clip(summary, c.MAX_SUMMARY_CHARS) if summary else None)),
     ]
     return View(type="modal", callback_id=CALLBACK_LOG_TOUCHPOINT, title="Log touchpoint",
                 submit="Log", close="Cancel", blocks=blocks).to_dict()
