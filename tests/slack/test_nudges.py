@@ -105,6 +105,21 @@ async def test_another_users_nudge_is_refused_and_nothing_changes(
     assert await snapshot(slack.runtime.engine) == before
 
 
+async def test_a_button_left_after_forgetting_the_person_says_the_nudge_is_gone(
+        slack: SlackHarness, clock: Clock) -> None:
+    [nudge_id] = await _deliver_one(slack, clock)
+    channel, message = _dm(slack)
+    reply = await slack.runtime.rapport.handle_text(slack.actor(), "forget Dana confirm")
+    assert reply.ok, reply.text
+    status, _ = await slack.interaction(slack.block_action(
+        user=ALEX, action=_action("nudge_done", nudge_id), channel=channel, message=message))
+    assert status == 200
+    await slack.until(lambda: bool(slack.sink.posts))
+    # The same answer as Teams and the console give, not "That nudge isn't yours."
+    assert slack.sink.posts[0]["text"] == f"I can't find nudge #{nudge_id} among yours."
+    assert slack.fake.calls_to("chat.update") == []
+
+
 async def test_another_workspace_is_refused_and_nothing_changes(
         slack: SlackHarness, clock: Clock) -> None:
     [nudge_id] = await _deliver_one(slack, clock)

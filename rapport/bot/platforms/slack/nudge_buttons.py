@@ -39,9 +39,13 @@ class NudgeButtons:
             return
         nudge_id = int(raw_id)
         if not await platform.owns_nudge(team_id, user_id, nudge_id):
-            logger.warning("nudge action refused", extra={"reason": "not the owner"})
+            gone = not await platform.nudge_exists(nudge_id)
+            logger.warning("nudge action refused",
+                           extra={"reason": "gone" if gone else "not the owner"})
             if can_respond:
-                await respond(text="That nudge isn't yours.", response_type="ephemeral",
+                # A button left on an old message after "forget": the owner's own nudge.
+                await respond(text=f"I can't find nudge #{nudge_id} among yours." if gone
+                              else "That nudge isn't yours.", response_type="ephemeral",
                               replace_original=False)
             return
         actor = platform.actor(team_id, user_id)
