@@ -194,7 +194,7 @@ def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
 
 def draft_card(draft: DraftView) -> dict[str, Any]:
     """A draft to edit: multiline input prefilled with the text; Copy and Discard."""
-    source = "template" if draft.is_template else f"AI draft ({draft.provider})"
+    source = "Template draft" if draft.is_template else f"AI draft ({draft.provider})"
     body: list[dict[str, Any]] = [
         _text(f"Draft for {draft.contact_name}", size="Medium", weight="Bolder"),
         _text(f"{source}. Make it your own before you send it.", isSubtle=True, spacing="None"),
