@@ -17,6 +17,7 @@ from botbuilder.schema import Attachment
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
+from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
@@ -29,6 +30,8 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 NUDGE = "nudge"
 DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
+# The disclosure toggle on an AI draft under the `optional` policy ("true" / "false").
+DRAFT_DISCLOSE_INPUT = "draft_disclose"
 IMPORT = "import"
 PERSON = "person"
 # A brief names at most this many people with buttons.
@@ -203,6 +206,14 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
         body.append(_text(draft.notice, isSubtle=True))
     body.append({"type": "Input.Text", "id": DRAFT_TEXT_INPUT, "isMultiline": True,
                  "value": draft.text, "maxLength": 4000, "label": "Your message"})
+    # The disclosure as Slack's modal and the console offer it (docs/ai-drafts.md).
+    if not draft.is_template and draft.disclosure_policy == "optional":
+        body.append({"type": "Input.Toggle", "id": DRAFT_DISCLOSE_INPUT,
+                     "title": f"Add “{DISCLOSURE_LINE}”", "value": "true",
+                     "valueOn": "true", "valueOff": "false"})
+    elif not draft.is_template and draft.disclosure_policy == "required":
+        body.append(_text(f"Your workspace adds “{DISCLOSURE_LINE}” to AI-assisted messages.",
+                          isSubtle=True))
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": DRAFT, "verb": verb, "draft_id": draft.draft_id}

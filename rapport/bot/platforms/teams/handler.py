@@ -75,8 +75,8 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 MAX_INLINE_EXPORT_BYTES = 20_000
 _UNSAFE_NAME = re.compile(r"[<>|]")
 
-# (actor, draft_id, "copy" | "discard" | "post", edited text) -> what to show.
-DraftAction = Callable[[Actor, int, str, str | None], Awaitable[Reply]]
+# (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
+DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[Reply]]
 
 
 def tenant_id(activity: Activity) -> str:
@@ -635,9 +635,11 @@ class RapportTeamsBot(TeamsActivityHandler):
         if self.draft_action is None:
             return None, "Copy the text from the box above and send it in your own words."
         text = data.get(cards.DRAFT_TEXT_INPUT)
+        # Without the toggle (a template, or a policy of required or off) the policy decides.
+        disclose = str(data.get(cards.DRAFT_DISCLOSE_INPUT, "true")).lower() != "false"
         reply = await self.draft_action(actor_for(turn_context.activity), draft_id,
                                         str(verb).removeprefix("draft_"),
-                                        text if isinstance(text, str) else None)
+                                        text if isinstance(text, str) else None, disclose)
         if not reply.ok:
             return None, reply.text
         card = cards.outcome_card(reply.text)
