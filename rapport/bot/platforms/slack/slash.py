@@ -9,9 +9,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.core.views import StatsView
+from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
 from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
@@ -72,8 +73,10 @@ class SlashCommand:
                     await platform.goal_charts.share(client, team_id, user_id,
                                                      reply.view.goals)
         else:
-            reply = await platform.rapport.handle_text(actor, text, directory=directory,
-                                                       deadline=platform.deadline(context))
+            # In Slack a file is uploaded to the bot, never named (docs/slack.md).
+            reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+                else await platform.rapport.handle_text(actor, text, directory=directory,
+                                                        deadline=platform.deadline(context))
             if reply.busy:
                 platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)
