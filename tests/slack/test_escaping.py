@@ -47,3 +47,24 @@ async def test_hostile_display_names_are_escaped_in_acks_nudges_and_updates(
 
     status, body = await slack.command("due")
     assert status == 200 and _raw_markup(json.loads(body)) == []
+
+
+async def test_the_answer_to_a_forget_button_is_escaped_too(slack: SlackHarness) -> None:
+    slack.fake.add_user("U0HOSTILE", name="u0hostile", display_name="<!channel>",
+                        team_id=slack.team_id)
+    await slack.command("add <@U0HOSTILE>")
+    await slack.until(lambda: bool(slack.sink.posts))
+    _status, body = await slack.command("forget <@U0HOSTILE>")
+    [button] = [e for block in json.loads(body)["blocks"] if block["type"] == "actions"
+                for e in block["elements"]]
+    before = len(slack.sink.posts)
+    payload = slack.block_action(user=ALEX, action={
+        "type": "button", "action_id": button["action_id"], "block_id": "confirm",
+        "value": button["value"]})
+    payload["container"] = {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL",
+                            "is_ephemeral": True}
+    await slack.interaction(payload)
+    await slack.until(lambda: len(slack.sink.posts) > before)
+    answer = slack.sink.posts[-1]
+    assert answer["text"].startswith("Forgot &lt;!channel&gt;"), answer
+    assert _raw_markup(answer) == []
