@@ -76,6 +76,21 @@ async def test_log_and_note_from_the_card_store_typed_commands(teams: TeamsHarne
     assert str(notes["her talk"]) == "2026-11-26"
 
 
+async def test_a_day_that_cannot_be_read_is_refused_not_taken_as_today(
+        teams: TeamsHarness) -> None:
+    card = await _show_dana(teams)
+    before = await snapshot(teams.engine)
+    for verb, field in (("person_log", cards.PERSON_LOG_DAY),
+                        ("person_note", cards.PERSON_NOTE_DAY)):
+        data = {**_action(card, verb)["data"], cards.PERSON_LOG_KIND: "call",
+                cards.PERSON_NOTE_TEXT: "her talk", field: "next-ish"}
+        status, body = await teams.post(teams_card_action_invoke(
+            data, verb=verb, service_url=teams.url, reply_to_id="card-1"))
+        assert (status, body["value"]) == (200, "Pick a day."), body
+    assert teams.connector.updates() == []
+    assert await snapshot(teams.engine) == before
+
+
 async def test_snooze_and_draft_from_the_card(teams: TeamsHarness) -> None:
     card = await _show_dana(teams)
     assert await teams.say("every Dana 3 days") == 201

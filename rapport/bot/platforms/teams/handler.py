@@ -558,18 +558,21 @@ class RapportTeamsBot(TeamsActivityHandler):
             return None, STALE_BUTTON
         person = c.PersonRef(contact_id=contact_id)
         command: c.Command
+        # A day that was sent but can't be read is refused, never taken as "today" or "none".
+        day_field = cards.PERSON_LOG_DAY if verb == "person_log" else cards.PERSON_NOTE_DAY
+        day = _parse_day(data.get(day_field))
+        if verb in ("person_log", "person_note") and data.get(day_field) and day is None:
+            return None, "Pick a day."
         if verb == "person_log":
             kind = str(data.get(cards.PERSON_LOG_KIND) or "chat").lower()
             summary = " ".join(str(data.get(cards.PERSON_LOG_SUMMARY) or "").split())
             if kind not in c.KNOWN_KINDS or len(summary) > c.MAX_SUMMARY_CHARS:
                 return None, "Pick how you talked, and keep the summary short."
-            command = c.Log(person, _parse_day(data.get(cards.PERSON_LOG_DAY)), kind,
-                            summary or None)
+            command = c.Log(person, day, kind, summary or None)
         elif verb == "person_note":
             text = " ".join(str(data.get(cards.PERSON_NOTE_TEXT) or "").split())
             if not text or len(text) > c.MAX_SUMMARY_CHARS:
                 return None, "Write what I should remember (at most 1,000 characters)."
-            day = _parse_day(data.get(cards.PERSON_NOTE_DAY))
             command = c.AddNote(person, text, day, event_on=day)
         elif verb == "person_draft":
             command = c.Draft(person)
