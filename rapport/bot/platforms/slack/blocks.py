@@ -723,7 +723,8 @@ def confirm_blocks(view: ConfirmView) -> list[Block]:
         blocks.append(ActionsBlock(block_id=f"confirm_{command.person.contact_id}", elements=[
             ButtonElement(text=clip(view.label, 75), action_id=ACTION_CONFIRM_FORGET,
                           value=str(command.person.contact_id), style="danger",
+                          # Plain text: the name shows as written, never as markup.
                           confirm=ConfirmObject(title="Forget for good?",
-                                                text=clip(view.prompt, 300),
+                                                text=PlainTextObject(text=clip(view.prompt, 300)),
                                                 confirm="Forget", deny="Keep"))]))
     return blocks
