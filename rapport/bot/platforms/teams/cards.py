@@ -408,19 +408,20 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     for note in view.notes:
         when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
             if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
-        facts.append({"title": note.handle, "value": f"{note.text} ({when})"})
+        facts.append({"title": note.handle, "value": escape_markdown(f"{note.text} ({when})")})
     for touch in view.touches:
         about = f": {touch.summary}" if touch.summary else ""
-        facts.append({"title": touch.handle,
-                      "value": f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"
-                               f"{source_note(touch.source)}"})
+        facts.append({"title": touch.handle, "value": escape_markdown(
+            f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"
+            f"{source_note(touch.source)}")})
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     extra = ["; ".join(date_text(line, today) for line in view.dates)] if view.dates else []
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
     body.append(_text(" · ".join(extra), isSubtle=True))
-    examples = ", ".join(f"“{escape_markdown(example)}”" for example in fix_examples(view))
+    # Escaped once, by _text.
+    examples = ", ".join(f"“{example}”" for example in fix_examples(view))
     body.append(_text(f"Fix anything with {examples}; “undo” reverses a change.",
                       isSubtle=True, spacing="None"))
 
