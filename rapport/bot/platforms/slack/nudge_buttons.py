@@ -66,7 +66,10 @@ class NudgeButtons:
         reply = await platform.rapport.execute(actor, command)
         container = body.get("container") or {}
         message = body.get("message") or {}
-        if reply.ok and container.get("type") == "message" and message.get("blocks"):
+        # An ephemeral message (the `due` answer) can't be edited: the outcome follows it.
+        ephemeral = bool(container.get("is_ephemeral"))
+        if reply.ok and container.get("type") == "message" and message.get("blocks") \
+                and not ephemeral:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
@@ -74,7 +77,7 @@ class NudgeButtons:
                     blocks=b.outcome_blocks(message["blocks"], nudge_id, reply.text))
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
-        elif not reply.ok and can_respond:
+        elif (ephemeral or not reply.ok) and can_respond:
             await respond(text=b.fallback(reply.text), response_type="ephemeral",
                           replace_original=False)
         await platform.refresh_home(client, team_id, user_id)
