@@ -481,6 +481,13 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
 
+def forgotten_home_view() -> dict[str, Any]:
+    """App Home right after "forget me": nothing is stored, nothing is shown."""
+    blocks: list[Block] = [HeaderBlock(text="Rapport"), SectionBlock(text=MarkdownTextObject(
+        text=f"Rapport stores nothing for you. Type `{SLASH_COMMAND} help` to start again."))]
+    return View(type="home", callback_id="home", blocks=blocks).to_dict()
+
+
 def settings_view(settings: SettingsView) -> dict[str, Any]:
     """The settings modal, prefilled with the user's current values."""
     tz, window, working_days = settings.tz, settings.window, settings.working_days
