@@ -292,3 +292,6 @@ async def test_typed_import_says_how_to_upload_in_slack(slack: SlackHarness) -> 
     await slack.event(_dm_event(slack, "import contacts.vcf"))
     await slack.until(lambda: len(_texts(slack)) >= 2)
     assert _texts(slack)[-1] == b.fallback(imports.HOW_TO_IMPORT)
+    # The help line says so too, not only "(console)".
+    _status, body = await slack.command("help import")
+    assert "in Slack and Teams, send the file to Rapport" in json.loads(body)["text"]
