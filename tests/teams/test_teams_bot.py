@@ -399,6 +399,29 @@ async def test_message_back_snoozes_to_a_picked_date_and_updates_the_card(
     assert after.deliver_after.date().isoformat() == "2026-12-02"
 
 
+async def test_due_card_shows_each_nudge_once_with_its_buttons_then_the_rest(
+        teams: TeamsHarness) -> None:
+    await _install(teams)
+    for line in ("add Ana", "note Ana: the offsite on today", "add Ben every 2 weeks",
+                 "log Ben 10 days ago"):
+        assert await teams.say(line) == 201
+    assert (await teams.runtime.sweeper.sweep()).sent == 1
+    teams.connector.reset()
+
+    assert await teams.say("due") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    texts = [block["text"] for block in card["body"] if block["type"] == "TextBlock"]
+    assert texts[0] == "Due now"
+    # Once, with its buttons; not again in a paragraph with "Reply done #N" above them.
+    assert json.dumps(card).count("Ask Ana about the offsite") == 1
+    assert "done #N" not in json.dumps(card)
+    assert {a.get("verb") for a in _actions(card)} >= {"done", "snooze_1d", "dismiss"}
+    # The rest (who is coming up) follows as lines, one TextBlock each.
+    assert "Coming up:" in texts and any("Ben" in text for text in texts)
+
+
 async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: TeamsHarness) -> None:
     await _install(teams)
     for name in ("Ana", "Ben"):

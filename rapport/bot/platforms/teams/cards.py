@@ -191,8 +191,13 @@ def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
 
 
 def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
-    """A command's answer that lists nudges (``due``): the text, then each nudge's buttons."""
-    return nudge_card(items, intro=text)
+    """`due`: each open nudge once, with its buttons, then the rest of the answer (overdue,
+    coming up) as plain lines, as Slack shows it."""
+    card = nudge_card(items, intro="Due now")
+    rest = _lines(text)
+    if rest:
+        card["body"] += [{**rest[0], "separator": True, "spacing": "Medium"}, *rest[1:]]
+    return card
 
 
 def draft_card(draft: DraftView) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -32,13 +33,14 @@ from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor, Turn, UserContext
-from rapport.bot.core.overview import goal_lines
+from rapport.bot.core.overview import due_text, goal_lines
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.verbs import help_text
 from rapport.bot.core.views import (
     ConfirmView,
+    DueView,
     HelpView,
     PersonView,
     Reply,
@@ -199,10 +201,12 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
             "Suggestions", reply.view.items, footer=silenced_line(reply.view.silenced))))
         activity.summary = "Suggestions for you"
         return activity
-    if reply.nudges:
-        activity = MessageFactory.attachment(
-            cards.as_attachment(cards.text_card(reply.text, reply.nudges)))
-        activity.summary = reply.text.splitlines()[0][:100] if reply.text else "Your nudges"
+    if isinstance(reply.view, DueView) and reply.nudges:
+        # The cards show the open nudges with buttons; the text keeps the rest (as in Slack).
+        rest = replace(reply.view, nudges=())
+        activity = MessageFactory.attachment(cards.as_attachment(cards.text_card(
+            due_text(rest) if rest.overdue or rest.coming else "", reply.nudges)))
+        activity.summary = "Due now"
         return activity
     text = reply.text
     if reply.attachment is not None:
