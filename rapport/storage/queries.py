@@ -610,6 +610,11 @@ def nudge_owned_by(session: Session, nudge_id: int, *, platform: str, workspace_
                Workspace.external_id == workspace_external_id)).first() is not None
 
 
+def nudge_exists(session: Session, nudge_id: int) -> bool:
+    """Whether a nudge with this id is still stored (a forgotten person's are not)."""
+    return session.execute(select(Nudge.id).where(Nudge.id == nudge_id)).first() is not None
+
+
 def set_nudge_status(session: Session, nudge_id: int, status: NudgeStatus,
                      acted_at: datetime) -> None:
     session.execute(update(Nudge).where(Nudge.id == nudge_id)

@@ -82,4 +82,5 @@ def forget(turn: Turn, command: c.Forget) -> Reply:
     if not command.confirmed:
         return Reply(FORGET_ME_WARNING)
     queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)
-    return Reply("Done. Everything Rapport stored for you is deleted.")
+    # changed: what platforms show of it (Slack's App Home) is cleared too.
+    return Reply("Done. Everything Rapport stored for you is deleted.", changed=True)

@@ -4,6 +4,7 @@ forget someone (after a confirmation)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
@@ -189,6 +190,9 @@ def log(turn: Turn, command: c.Log) -> Reply:
     if command.day is not None and command.day > today:
         # Typed text is checked by the grammar; this is a form's date picker.
         return error("You can only log conversations that already happened.")
+    if command.day is not None and command.day < today - timedelta(days=3650):
+        # The grammar's bound too: a date picker scrolled to 1900 is a slip, not a memory.
+        return error("That date is more than ten years ago.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
                                              known=known)
