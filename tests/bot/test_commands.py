@@ -12,7 +12,9 @@ from rapport.bot.core import commands as c
 from rapport.bot.core import verbs as v
 from rapport.bot.core.commands import CommandError, PersonRef, parse_working_days
 from rapport.bot.core.dates import parse_clock, parse_day, parse_duration_days
+from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.verbs import parse_command
+from tests.conftest import console_user
 
 # Monday 2026-11-23, the same day as the shared clock fixture.
 TODAY = date(2026, 11, 23)
@@ -565,3 +567,22 @@ def test_pause_and_snooze_for_a_month_end_on_the_same_day_next_month() -> None:
     assert ok("pause for 3 months") == c.Pause(date(2027, 2, 23))
     assert ok("pause 2 months") == c.Pause(date(2027, 1, 23))
     assert ok("snooze #6 2 months") == c.Snooze(c.NudgeRef(6), date(2027, 1, 23))
+
+
+@pytest.mark.parametrize(("line", "talk"), [
+    ("hi", "hello"), ("Hello!", "hello"), ("hey there", "hello"), ("good morning!", "hello"),
+    ("thanks", "thanks"), ("Thank you!", "thanks"), ("thanks 🙏", "thanks"), ("ty", "thanks"),
+    ("great, thanks!", "thanks"),
+])
+def test_small_talk_is_answered_not_refused(line: str, talk: str) -> None:
+    assert ok(line) == c.Help(small_talk=talk)  # type: ignore[arg-type]
+
+
+async def test_small_talk_gets_a_line_back(rapport: Rapport) -> None:
+    hello = await rapport.handle_text(console_user(), "Hi!")
+    assert hello.ok and hello.text.startswith("Hi! Tell me after you talk to someone")
+    thanks = await rapport.handle_text(console_user(), "thanks!")
+    assert thanks.ok and thanks.text == "You're welcome!"
+    # With more words it is no small talk: a command is never guessed.
+    unknown = await rapport.handle_text(console_user(), "hi Dana")
+    assert not unknown.ok and "I don't know the command" in unknown.text

@@ -312,6 +312,8 @@ class SetDate:
 @dataclass(frozen=True, slots=True)
 class Help:
     topic: str | None = None
+    # "hi", "thanks!": small talk, answered in a line instead of "I don't know the command".
+    small_talk: Literal["hello", "thanks"] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from rapport.bot.core import (
     admin,
@@ -83,6 +83,11 @@ class Verb(Generic[C]):
 
 async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
     del core, ctx
+    if command.small_talk == "thanks":
+        return Reply("You're welcome!")
+    if command.small_talk == "hello":
+        return Reply("Hi! Tell me after you talk to someone (“log Dana: coffee, her trip”), "
+                     "ask what is due (“due”), or type “help” for everything I can do.")
     return Reply(help_text(command.topic),
                  view=HelpView(command.topic, onboarding.PRIVACY_NOTICE))
 
@@ -322,13 +327,32 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     if verb is None:
         verb, parse, rest = _name_first(cleaned, words)
     if verb is None or parse is None:
-        return c.CommandError(_unknown(word))
+        talk = _small_talk(cleaned)
+        return c.Help(small_talk=talk) if talk else c.CommandError(_unknown(word))
     try:
         parsed = parse(rest.strip(), today)
     except (ValueError, OverflowError, IndexError):
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
+
+
+_HELLO = ("hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "hi there", "hello there",
+          "hey there", "good morning", "good afternoon", "good evening", "morning", "gm")
+_THANKS = ("thanks", "thank you", "thx", "ty", "cheers", "thanks a lot", "thank you so much",
+           "thanks so much", "great thanks", "great, thanks", "perfect thanks", "perfect, thanks",
+           "ok thanks", "ok, thanks", "awesome thanks", "awesome, thanks", "nice, thanks")
+
+
+def _small_talk(text: str) -> Literal["hello", "thanks"] | None:
+    """"Hi!", "thanks 🙏": what a person says to a bot between commands."""
+    words = "".join(ch for ch in text.lower() if ch.isalnum() or ch in " ,'").strip(" ,")
+    words = " ".join(words.split())
+    if words in _HELLO:
+        return "hello"
+    if words in _THANKS:
+        return "thanks"
+    return None
 
 
 # Words people put before a command ("I talked to Lee", "just had coffee with Dana").
