@@ -136,6 +136,13 @@ async def test_mentions_create_contacts_with_their_platform_id(
     assert dana.platform_user_id == "U123"
     await say(rapport, actor, "log <@U123> call")  # the id alone finds the same contact
     assert await count(engine, Contact) == 1 and await count(engine, Touchpoint) == 2
+    # Mentioning yourself adds nobody: you are not one of your people.
+    before = await snapshot(engine)
+    for line in (f"log <@{actor.user_external_id}|me> call", f"add <@{actor.user_external_id}>",
+                 f"note <@{actor.user_external_id}>: remember the milk"):
+        reply = await rapport.handle_text(actor, line)
+        assert not reply.ok and reply.text.startswith("That's you."), (line, reply.text)
+    assert await snapshot(engine) == before
 
 
 async def test_people_settings_pause_resume_stats_export(

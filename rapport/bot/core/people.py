@@ -30,10 +30,16 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
     if isinstance(result, Resolved):
         return result.contact, None, False
     if person.mention_id and create_mentions:
+        if person.mention_id == turn.user.user_external_id:
+            return None, ITS_YOU, False
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
     return None, result.message, False
+
+
+# `log @me`, or the message shortcut on one's own message: not someone to keep in touch with.
+ITS_YOU = "That's you. Rapport keeps track of the people you talk to; name someone else."
 
 
 class Reading(Protocol):
@@ -161,6 +167,8 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                                                          name_key(person.text))
     if existing is not None:
         return error(f"You already keep in touch with {existing.name}."), None
+    if person.mention_id and person.mention_id == turn.user.user_external_id:
+        return error(ITS_YOU), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
