@@ -66,6 +66,19 @@ async def test_mention_becomes_a_contact_named_from_the_directory(slack: SlackHa
     assert (contact.name, contact.platform_user_id) == ("Dana Scully", DANA)
 
 
+async def test_a_mention_whose_name_slack_cannot_give_adds_nobody(slack: SlackHarness) -> None:
+    await slack.command("add Lee")  # the user's rows exist; nothing else is there
+    await slack.until(slack.profile_cached)
+    slack.fake.fail_next("users.info", error="user_not_found", count=5)
+    await slack.command("log <@U0NOBODY> call")
+    await slack.until(lambda: len(slack.sink.posts) >= 1)
+    assert "I couldn't look up that person's name just now" in slack.sink.posts[-1]["text"]
+    # Not a contact called "U0NOBODY", nor a conversation with one.
+    async with slack.runtime.sessions() as session:
+        assert list(await session.scalars(select(Contact.name))) == ["Lee"]
+        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 0
+
+
 async def test_slow_verb_acks_first_then_responds(slack: SlackHarness) -> None:
     await slack.command("add Dana")
     await slack.command("log Dana coffee")

@@ -32,10 +32,26 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
     if person.mention_id and create_mentions:
         if person.mention_id == turn.user.user_external_id:
             return None, ITS_YOU, False
+        if not mention_name(turn, person):
+            return None, NAME_UNKNOWN, False
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
     return None, result.message, False
+
+
+def mention_name(turn: Turn, person: c.PersonRef) -> str | None:
+    """The name a new contact from an @mention gets: the platform directory's, else the
+    mention's own label; None when neither is known (the directory could not be asked)."""
+    assert person.mention_id is not None
+    if person.mention_id not in turn.mention_names:
+        raise MentionNamesNeeded((person.mention_id,))
+    return turn.mention_names[person.mention_id] or person.mention_name or person.text or None
+
+
+# A contact named "U0123ABCD" would be no one the person recognises.
+NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a moment, or add "
+                "them by name (“add Dana Scully”).")
 
 
 # `log @me`, or the message shortcut on one's own message: not someone to keep in touch with.
@@ -125,10 +141,7 @@ def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str |
                    role: str | None = None) -> ContactName:
     """A new contact; a colleague's name comes from the platform's directory."""
     if person.mention_id:
-        if person.mention_id not in turn.mention_names:
-            raise MentionNamesNeeded((person.mention_id,))
-        name = (turn.mention_names[person.mention_id] or person.mention_name or person.text
-                or person.mention_id)[:100]
+        name = (mention_name(turn, person) or person.mention_id)[:100]
     else:
         name = person.text[:100]
     if person.mention_id and queries.contact_by_key(turn.session, turn.user.user_id,
@@ -169,6 +182,8 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
         return error(f"You already keep in touch with {existing.name}."), None
     if person.mention_id and person.mention_id == turn.user.user_external_id:
         return error(ITS_YOU), None
+    if person.mention_id and not mention_name(turn, person):
+        return error(NAME_UNKNOWN), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
