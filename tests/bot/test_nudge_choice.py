@@ -16,7 +16,7 @@ from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import Contact, Nudge, Touchpoint
-from tests.bot.test_actions import Inbox
+from tests.bot.test_actions import Inbox, expect_refusal
 from tests.conftest import Clock, console_user, say, snapshot
 
 ALEX = console_user("alex")
@@ -69,12 +69,8 @@ async def _statuses(engine: AsyncEngine) -> dict[int, str]:
 
 
 async def _asked(rapport: Rapport, engine: AsyncEngine, text: str) -> str:
-    """The question a command gets: not ok, and not one row changed."""
-    before = await snapshot(engine)
-    reply = await rapport.handle_text(ALEX, text)
-    assert not reply.ok and not reply.changed, (text, reply.text)
-    assert await snapshot(engine) == before, text
-    return reply.text
+    """The question (or refusal) a command gets: not ok, and not one row changed."""
+    return (await expect_refusal(rapport, engine, ALEX, text)).text
 
 
 async def test_one_open_nudge_is_acted_on_and_named(any_engine: AsyncEngine,
