@@ -212,6 +212,28 @@ class Sink:
         self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/response"
 
 
+def _cpu_jiffies() -> tuple[int, int] | None:
+    """(busy, total) jiffies of the whole machine so far (Linux), or None elsewhere."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+async def _machine_busy(measure_from: float, stop_at: float) -> float | None:
+    """Share of all the machine's cores busy between the two moments: near 1.0 means the
+    CPU, not Rapport's design, bounds what another process could add."""
+    await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+    first = _cpu_jiffies()
+    await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+    last = _cpu_jiffies()
+    if first is None or last is None or last[1] == first[1]:
+        return None
+    return (last[0] - first[0]) / (last[1] - first[1])
+
+
 async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds: float,
                 warmup: float) -> dict[str, Any]:
     """`clients` closed-loop clients for `seconds` (after `warmup`); latencies in seconds."""
@@ -259,13 +281,15 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
                     statuses[status] = statuses.get(status, 0) + 1
                     busy += b"try again in a moment" in answer
 
+        busy_share = asyncio.create_task(_machine_busy(measure_from, stop_at))
         await asyncio.gather(*(client(n) for n in range(clients)))
+        machine = await busy_share
     latencies.sort()
     return {"n": len(latencies), "p50": statistics.median(latencies),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses,
             "late": sum(1 for x in latencies if x > LATE_SECONDS), "busy": busy,
-            "all": answered}
+            "all": answered, "machine": machine}
 
 
 async def _reset(url: str) -> None:
@@ -318,9 +342,10 @@ async def run_side(kind: str, fake: FakeSlack, sink: Sink, url: str, *, clients:
 
 
 def _row(label: str, row: dict[str, Any]) -> str:
+    machine = "-" if row["machine"] is None else f"{100 * row['machine']:.0f}%"
     return (f"{label:<22} {row['n']:>8,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
             f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6} "
-            f"{row['busy']:>6} {row['cpu_ms']:>7.2f}  {row['statuses']}")
+            f"{row['busy']:>6} {row['cpu_ms']:>7.2f} {machine:>8}  {row['statuses']}")
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -335,9 +360,11 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"{backend}, `/rapport {COMMAND}`, {args.seconds:.0f} s per row, "
                   f"closed-loop clients; late = answered after {LATE_SECONDS} s; busy = "
                   "answered \"busy, try again\"; cpu ms = "
-                  "server CPU per request (all processes, warm-up included)")
+                  "server CPU per request (all processes, warm-up included); machine = share of "
+                  f"all {os.cpu_count()} cores busy while measured (servers, clients, "
+                  "database and fakes together)")
             print(f"{'server':<22} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
-                  f"{'max ms':>8} {'late':>6} {'busy':>6} {'cpu ms':>7}  statuses")
+                  f"{'max ms':>8} {'late':>6} {'busy':>6} {'cpu ms':>7} {'machine':>8}  statuses")
             for clients in args.clients:
                 rows: dict[str, dict[str, Any]] = {}
                 for kind in ("bare", "floor"):

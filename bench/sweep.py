@@ -7,19 +7,24 @@ Prints one row per size, so growth with due nudges vs all contacts is visible si
 
     python bench/sweep.py                                # make bench scale (SQLite)
     python bench/sweep.py --users 50000 --contacts 1000000 --url postgresql+asyncpg://...
+    python bench/sweep.py --phases                       # where the first size's sweep went
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import random
 import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -94,8 +99,50 @@ async def generate(engine, users: int, contacts: int, due_share: float) -> int: 
     return due
 
 
+@contextlib.contextmanager
+def timed_phases(spent: dict[str, float]) -> Iterator[None]:
+    """Add the wall time of each step of a sweep to `spent` while inside (wrapping the
+    Sweeper's own methods; nothing else changes): planning, each batch's claim as run in its
+    unit of work, sending, and each wave's record (its unit of work, and the writes in it)."""
+    steps = {"plan": "planning (a unit of work)",
+             "_claim": "claims (inside their units)",
+             "_send": "sending to the no-op messenger",
+             "_record": "recording waves (units of work)",
+             "_write_results": "  of which the writes in them"}
+    originals = {name: getattr(Sweeper, name) for name in steps}
+    for label in steps.values():
+        spent.setdefault(label, 0.0)  # printed in this order
+
+    def timing(name: str, original: Any) -> Any:
+        if asyncio.iscoroutinefunction(original):
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    spent[steps[name]] += time.perf_counter() - started
+            return timed_async
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[steps[name]] += time.perf_counter() - started
+        return timed
+
+    for name, original in originals.items():
+        setattr(Sweeper, name, timing(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(Sweeper, name, original)
+
+
 async def measure(url: str, users: int, contacts: int, due_share: float,
-                  profile: str = "") -> dict[str, float]:
+                  profile: str = "", phases: dict[str, float] | None = None
+                  ) -> dict[str, float]:
     engine = db.create_engine(url, pool_size=5)
     await _reset(engine)
     due = await generate(engine, users, contacts, due_share)
@@ -117,9 +164,10 @@ async def measure(url: str, users: int, contacts: int, due_share: float,
 
         profiler = Profiler(async_mode="disabled")
         profiler.start()
-    started = time.perf_counter()
-    report = await sweeper.sweep(NOW)
-    sweep = time.perf_counter() - started
+    with timed_phases(phases) if phases is not None else contextlib.nullcontext():
+        started = time.perf_counter()
+        report = await sweeper.sweep(NOW)
+        sweep = time.perf_counter() - started
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False), file=sys.stderr)
@@ -146,6 +194,9 @@ def main() -> None:
                         help="only --contacts (skip the two linearity sizes; for full scale)")
     parser.add_argument("--profile", action="store_true",
                         help="pyinstrument the first size's sweep (tree on stderr)")
+    parser.add_argument("--phases", action="store_true",
+                        help="print where the first size's sweep spent its time, each step "
+                             "against the floor")
     args = parser.parse_args()
     sizes = [(args.contacts, args.due_share), (args.contacts * 2, args.due_share),
              (args.contacts * 2, args.due_share / 2)]
@@ -156,12 +207,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for index, (contacts, share) in enumerate(sizes):
             url = args.url or f"sqlite+aiosqlite:///{tmp}/bench{index}.db"
+            phases: collections.Counter[str] | None = \
+                collections.Counter() if args.phases and index == 0 else None
             row = asyncio.run(measure(url, args.users, contacts, share,
-                                      profile="1" if args.profile and index == 0 else ""))
+                                      profile="1" if args.profile and index == 0 else "",
+                                      phases=phases))
             print(f"{row['contacts']:>10,} {row['due']:>7,} {row['floor_s']:>9.3f} "
                   f"{row['sweep_s']:>9.3f} {row['sweep_s'] / row['floor_s']:>6.1f}x "
                   f"{1000 * row['sweep_s'] / max(row['due'], 1):>11.3f} "
                   f"{row['peak_rss_mb']:>12.0f} {row['deferred']:>9,}")
+            if phases is not None:
+                for step, seconds in phases.items():
+                    print(f"    {step:<36} {seconds:>7.3f} s  "
+                          f"{seconds / row['floor_s']:>5.1f}x the floor")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,20 @@ def add_months(moment: Day, months: int) -> Day:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def goal_months(goal_days: int | None) -> int | None:
+    """The calendar months a goal stands for, when it was set in months or years: goals are
+    stored in days, a month as 30 and a year as 365 (how `goal … every month` reads, and how
+    its wording says it back), and the people following it then count calendar months, as
+    `every … monthly` does. None for goals in days or weeks."""
+    if not goal_days or goal_days <= 0:
+        return None
+    if goal_days % 365 == 0:
+        return goal_days // 365 * 12
+    if goal_days % 30 == 0:
+        return goal_days // 30
+    return None
+
+
 def approx_days(months: int) -> int:
     """A calendar-month rhythm's length in days, for what only needs an approximation."""
     return round(months * 30.44)

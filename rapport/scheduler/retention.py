@@ -4,15 +4,19 @@ Touchpoints themselves stay (dates and kinds feed stats and cadences); their fre
 is cleared. Notes are deleted. Nudges already delivered about a deleted note keep their history
 (for stats) but lose the link; nudges still waiting to go out about it are removed with it.
 Drafts keep their outcome and edit distance (stats) but lose the record of what was sent to the
-AI provider (``sent_context``: a first name, a note, a summary).
+AI provider (``sent_context``: a first name, a note, a summary). The undo journal's copies of
+them go too: an entry that holds one becomes a barrier without data (`expire_journal`), so
+neither `export` nor `undo` brings back what retention deleted.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -40,7 +44,10 @@ MAX_RETENTION_MONTHS = 120
 UNDO_KEEP = timedelta(days=7)
 FORGET_KEEP = timedelta(minutes=15)
 MAX_UNDO_ENTRIES = 30
-UNDO_PURGE_SECONDS = 5 * 60
+# Every minute: a forgotten person's snapshot is gone at most a minute after its 15 minutes
+# (`undo` and `export` treat it as gone from the 15th minute on). The query is cheap: entries
+# are 30 per user at most, and each forgotten person's is blanked once.
+UNDO_PURGE_SECONDS = 60
 
 
 @dataclass
@@ -52,6 +59,7 @@ class RetentionReport:
     notes_deleted: int = 0
     contexts_cleared: int = 0
     met_pruned: int = 0
+    undo_entries_emptied: int = 0
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -110,6 +118,8 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
                 .where(Touchpoint.workspace_id == ws_id, Touchpoint.happened_at < cutoff,
                        Touchpoint.summary.is_not(None))
                 .values(summary=None).execution_options(synchronize_session=False))
+            # The journal first: it needs to know which notes are old before they go.
+            emptied = await session.run_sync(expire_journal, ws_id, cutoff)
             old_notes = select(Note.id).where(Note.workspace_id == ws_id,
                                               Note.created_at < cutoff)
             await session.execute(
@@ -126,15 +136,76 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
                        Draft.sent_context.is_not(None))
                 .values(sent_context=None).execution_options(synchronize_session=False))
         report.workspaces += 1
+        report.undo_entries_emptied += emptied
         report.contexts_cleared += contexts.rowcount or 0  # type: ignore[attr-defined]
         report.summaries_cleared += cleared.rowcount or 0  # type: ignore[attr-defined]
         report.notes_deleted += deleted.rowcount or 0  # type: ignore[attr-defined]
-    if report.summaries_cleared or report.notes_deleted or report.contexts_cleared:
+    if report.summaries_cleared or report.notes_deleted or report.contexts_cleared \
+            or report.undo_entries_emptied:
         logger.info("retention applied", extra={"workspaces": report.workspaces,
                                                 "summaries_cleared": report.summaries_cleared,
                                                 "notes_deleted": report.notes_deleted,
-                                                "contexts_cleared": report.contexts_cleared})
+                                                "contexts_cleared": report.contexts_cleared,
+                                                "undo_entries_emptied":
+                                                    report.undo_entries_emptied})
     return report
+
+
+# What retention removes, per table of the undo journal: the column whose age decides, and
+# the column that goes (None: the whole row goes).
+_RETAINED = {"notes": ("created_at", None), "touchpoints": ("happened_at", "summary"),
+             "drafts": ("created_at", "sent_context")}
+PAST_RETENTION = ", since removed by the workspace's retention"
+
+
+def expire_journal(session: Session, workspace_id: int, cutoff: datetime) -> int:
+    """Retention for the undo journal's before-images (bot/core/journal.py): an entry holding
+    a note, a conversation summary or what a draft sent to an AI provider from before
+    `cutoff` becomes a barrier without data (undo says it can't reverse it); how many did.
+
+    A before-image of an update carries only the columns changed, so a row's age comes from
+    the row itself or from a whole-row image of it (a later delete) in the journal."""
+    entries = [(entry, json.loads(entry.payload))
+               for entry in queries.workspace_undo_payloads(session, workspace_id)]
+    old: dict[str, set[int]] = {}
+    for table, (age, held) in _RETAINED.items():
+        images = [image for _, payload in entries for kind in ("updated", "deleted")
+                  for image in payload.get(kind, {}).get(table, [])
+                  if held is None or image.get(held) is not None]
+        # Only rows the journal holds something of are looked up, by id.
+        old[table] = queries.ids_older_than(session, table, {int(i["id"]) for i in images},
+                                            age, cutoff)
+        old[table].update(int(image["id"]) for image in images
+                          if _before(image.get(age), cutoff))
+    emptied = 0
+    for entry, payload in entries:
+        if _holds_expired(payload, old, cutoff):
+            queries.empty_undo_entry(
+                session, entry.id, entry.user_id, kind=entry.kind,
+                description=queries.FORGOTTEN if entry.kind == "forget"
+                else entry.description + PAST_RETENTION)
+            emptied += 1
+    return emptied
+
+
+def _holds_expired(payload: dict[str, Any], old: dict[str, set[int]], cutoff: datetime
+                   ) -> bool:
+    for images in (payload.get("updated", {}), payload.get("deleted", {})):
+        for table, (age, held) in _RETAINED.items():
+            for image in images.get(table, []):
+                if held is not None and image.get(held) is None:
+                    continue  # nothing retention removes is in this image
+                if int(image["id"]) in old[table] or _before(image.get(age), cutoff):
+                    return True
+    return False
+
+
+def _before(value: object, cutoff: datetime) -> bool:
+    """Whether a before-image's timestamp (ISO text, or absent) is before `cutoff`."""
+    if not isinstance(value, str):
+        return False
+    moment = datetime.fromisoformat(value)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) < cutoff
 
 
 def retention_job(sessions: async_sessionmaker[AsyncSession],

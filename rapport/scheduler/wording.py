@@ -87,7 +87,11 @@ _ACTIONS = {
 _STATEMENT = re.compile(
     r"\b(?:is|are|was|were|has|have|had|will|won't|isn't|aren't|got|gets|started|starts|"
     r"joined|joins|left|leaves|moved|moves|passed|lost|won|became|becomes|broke|bought|"
-    r"sold|finished|shipped|launched|announced|returned|retired|quit|married)\b|'s\s+\w+ing\b",
+    r"sold|finished|shipped|launched|announced|returned|retired|quit|married|"
+    # What someone is like ("loves sourdough", "plays in a band"): a fact, not a topic.
+    r"loves|likes|hates|dislikes|prefers|enjoys|wants|needs|knows|speaks|lives|works|plays|"
+    r"runs|owns|collects|drinks|eats|coaches|teaches|studies|follows|supports|does|doesn't|"
+    r"can|can't|cannot)\b|'s\s+\w+ing\b",
     re.IGNORECASE)
 _QUESTION_WORDS = ("about", "how", "what", "whether", "if", "when", "why", "where", "who",
                    "which")
@@ -163,6 +167,11 @@ def follow_up_headline(contact_name: str, note_text: str, noted_on: date) -> str
 def contact_label(contact_name: str, company: str | None) -> str:
     """'Lee (Acme)' or 'Lee'."""
     return f"{contact_name} ({company})" if company else contact_name
+
+
+def kind_at(kind: str, company: str | None) -> str:
+    """'client at Acme' or 'colleague': who someone is, in one parenthesis with the rest."""
+    return f"{kind} at {company}" if company else kind
 
 
 def cadence_headline(contact_name: str, company: str | None, days_since: int | None,

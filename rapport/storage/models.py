@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from rapport.storage.names import first_word
 from rapport.storage.types import UTCDateTime
 
 # Stable constraint names so Alembic migrations can refer to them on every backend.
@@ -77,11 +78,6 @@ def is_modelled(obj: object, name: str | None, type_: str, reflected: bool,
     del reflected, compare_to
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
     return table not in UNMODELLED_TABLES
-
-
-def first_word(key: str) -> str:
-    """The first word of a name key: "dana scully" -> "dana"."""
-    return key.split(" ", 1)[0]
 
 
 class Base(DeclarativeBase):

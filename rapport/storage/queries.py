@@ -57,6 +57,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
+from rapport.storage.names import name_key
 from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
 from rapport.storage.types import UTCDateTime
 
@@ -618,6 +619,11 @@ def nudge_owned_by(session: Session, nudge_id: int, *, platform: str, workspace_
                Workspace.external_id == workspace_external_id)).first() is not None
 
 
+def nudge_exists(session: Session, nudge_id: int) -> bool:
+    """Whether a nudge with this id is still stored (a forgotten person's are not)."""
+    return session.execute(select(Nudge.id).where(Nudge.id == nudge_id)).first() is not None
+
+
 def set_nudge_status(session: Session, nudge_id: int, status: NudgeStatus,
                      acted_at: datetime) -> None:
     session.execute(update(Nudge).where(Nudge.id == nudge_id)
@@ -1135,6 +1141,7 @@ class GoalState:
     last_touch_at: datetime | None
     created_at: datetime
     cadence_own: bool
+    cadence_months: int | None
 
     @property
     def follows_goal(self) -> bool:
@@ -1148,7 +1155,8 @@ def goal_states(session: Session, user_id: int, contact_ids: Iterable[int]) -> l
         return []
     return [GoalState(*row) for row in session.execute(
         select(Contact.id, Contact.cadence_days, Contact.goal_cadence_days,
-               Contact.last_touch_at, Contact.created_at, Contact.cadence_own)
+               Contact.last_touch_at, Contact.created_at, Contact.cadence_own,
+               Contact.cadence_months)
         .where(Contact.user_id == user_id, Contact.id.in_(ids)))]
 
 
@@ -1678,6 +1686,10 @@ def take_undo_entry(session: Session, user_id: int, entry_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# What a forgotten person's entry says once their snapshot is dropped (and in `export`).
+FORGOTTEN = "forgot someone"
+
+
 def blank_forget_entries(session: Session, older_than: datetime, *,
                          user_id: int | None = None) -> int:
     """Drop the snapshots of people forgotten before `older_than`: each entry stays as a
@@ -1689,11 +1701,51 @@ def blank_forget_entries(session: Session, older_than: datetime, *,
         query = query.where(UndoEntry.user_id == user_id)
     rows = session.execute(query).all()
     for entry_id, owner in rows:
-        session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
-            kind="barrier", payload=None, description="forgot someone"))
-        session.execute(delete(UndoEntry).where(UndoEntry.user_id == owner,
-                                                UndoEntry.id < entry_id))
+        empty_undo_entry(session, entry_id, owner, kind="forget", description=FORGOTTEN)
     return len(rows)
+
+
+def empty_undo_entry(session: Session, entry_id: int, user_id: int, *, kind: str,
+                     description: str) -> None:
+    """Make one entry a barrier without data, saying `description`. A forgotten person's
+    entry takes the entries before it along (only undoing it could reach them, and they may
+    name the person)."""
+    session.execute(update(UndoEntry).where(UndoEntry.id == entry_id).values(
+        kind="barrier", payload=None, description=description[:300]))
+    if kind == "forget":
+        session.execute(delete(UndoEntry).where(UndoEntry.user_id == user_id,
+                                                UndoEntry.id < entry_id))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPayload:
+    id: int
+    user_id: int
+    kind: str
+    description: str
+    payload: str
+
+
+def workspace_undo_payloads(session: Session, workspace_id: int) -> list[JournalPayload]:
+    """Every journal entry of a workspace that still holds data, oldest first."""
+    rows = session.execute(
+        select(UndoEntry.id, UndoEntry.user_id, UndoEntry.kind, UndoEntry.description,
+               UndoEntry.payload)
+        .where(UndoEntry.workspace_id == workspace_id, UndoEntry.payload.is_not(None))
+        .order_by(UndoEntry.id))
+    return [JournalPayload(entry_id, user_id, kind, description, payload)
+            for entry_id, user_id, kind, description, payload in rows if payload is not None]
+
+
+def ids_older_than(session: Session, table: str, ids: Iterable[int], column: str,
+                   cutoff: datetime) -> set[int]:
+    """Those of `ids` whose row of a journal table has `column` before `cutoff`."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    sql_table = _table(JOURNAL_TABLES[table])
+    return set(session.scalars(select(sql_table.c.id).where(
+        sql_table.c.id.in_(wanted), sql_table.c[column] < cutoff)))
 
 
 def purge_undo_entries(session: Session, older_than: datetime, *,
@@ -1988,9 +2040,13 @@ def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, n
 
 # ------------------------------------------------------------------------------ search
 def _all_words(words: Sequence[str], *columns: Any) -> Any:
-    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped)."""
+    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped), or
+    in the person's name as names are compared (`Contact.name_key`: "zoe" and "o’brien" find
+    "Zoë O'Brien")."""
     return and_(*(or_(*(func.lower(column).contains(word, autoescape=True)
-                        for column in columns)) for word in words))
+                        for column in columns),
+                      Contact.name_key.contains(name_key(word), autoescape=True))
+                  for word in words))
 
 
 def search_people(session: Session, user_id: int, words: Sequence[str], limit: int

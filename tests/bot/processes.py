@@ -84,6 +84,20 @@ def refusing_port() -> Iterator[int]:
         yield int(bound.getsockname()[1])
 
 
+async def run_chat(*lines: str, cwd: Path, database: Path, **env: str) -> tuple[str, str]:
+    """(stdout, stderr) of `python -m rapport chat` (no scheduler) with `lines` typed, as a
+    person runs it; it must exit 0."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rapport", "chat", "--user", "sam", "--no-scheduler", cwd=cwd,
+        env=clean_env(cwd, RAPPORT_DATABASE_URL=f"sqlite+aiosqlite:///{database}", **env),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(
+        process.communicate("".join(f"{line}\n" for line in lines).encode()), 120)
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode(), stderr.decode()
+
+
 async def start_cli(*args: str, env: Mapping[str, str], cwd: Path
                     ) -> asyncio.subprocess.Process:
     """Start `python -m rapport ARGS` with stderr captured (read it with communicate())."""

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.bot.core.resolve import name_key
 from rapport.storage.models import Contact, Draft, Note, Nudge, Suggestion, Touchpoint
+from rapport.storage.names import name_key
 
 _keys = itertools.count(1)
 

@@ -90,7 +90,7 @@ async def expect_refusal(rapport: Rapport, engine: AsyncEngine, actor: Actor, te
 async def test_add_log_note_every(rapport: Rapport, engine: AsyncEngine, actor: Actor,
                                   clock: Clock) -> None:
     reply = await say(rapport, actor, "add Lee Park client at Acme every 6 weeks")
-    assert reply.text.startswith("Added Lee Park (Acme) (client).")
+    assert reply.text.startswith("Added Lee Park (client at Acme).")
     assert "every 6 weeks" in reply.text and reply.changed
     lee = await contact(engine, "Lee Park")
     assert (lee.kind, lee.company, lee.cadence_days) == ("client", "Acme", 42)
@@ -290,7 +290,8 @@ BAD_INPUT = [
     ("\u202egol Dana", ("I don't know the command",)),
     ("lo\u0301g Dana", ("I don't know the command",)),
     ("log \x00\x00", ("Who do you mean?",)),
-    ("log Da\u0301na", ("I don't know anyone called",)),
+    # A combining accent is read (and "Dána" would be Dana: names match without accents).
+    ("log Zo\u0301e\u0308", ("I don't know anyone called",)),
     ("log 👩‍🚀", ("I don't know anyone called",)),
     ("settings tz Mars/Olympus", ("I don't know the time zone", "Usage: settings")),
     ("settings tz ../../etc/passwd", ("I don't know the time zone",)),

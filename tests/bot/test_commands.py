@@ -152,6 +152,21 @@ def test_note_with_a_time_before_the_day_keeps_the_reminder(line: str, text: str
     assert ok(line) == c.AddNote(person("Dana"), text, tomorrow, event_on=tomorrow)
 
 
+@pytest.mark.parametrize(("line", "text", "day"), [
+    # Any day words before a time, not only "tomorrow": "next Thursday" is wrong on that
+    # Thursday, when the reminder comes and names the day itself.
+    ("note Dana: his kid's recital next Thursday at 6pm", "his kid's recital at 6pm",
+     date(2026, 11, 26)),
+    ("note Dana: recital Thursday at 6:30 pm", "recital at 6:30 pm", date(2026, 11, 26)),
+    ("note Dana: recital Dec 10 at noon", "recital at noon", date(2026, 12, 10)),
+    ("note Dana: recital next Thursday in the evening", "recital in the evening",
+     date(2026, 11, 26)),
+])
+def test_note_with_a_day_then_a_time_keeps_only_the_time(line: str, text: str,
+                                                         day: date) -> None:
+    assert ok(line) == c.AddNote(person("Dana"), text, day, event_on=day)
+
+
 def test_note_after_an_event_on_a_day_asks_the_day_after_wherever_it_stands() -> None:
     friday, saturday = date(2026, 11, 27), date(2026, 11, 28)
     assert ok("note Zoë: after the offsite on Friday") == c.AddNote(

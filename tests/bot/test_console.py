@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
-from rapport.bot.platforms.console.chat import ConsoleChat, ConsoleMessenger, console_actor
+from rapport.bot.platforms.console.chat import (
+    PROMPT,
+    ConsoleChat,
+    ConsoleMessenger,
+    console_actor,
+)
+from rapport.bot.service.logs import configure_console_logging, console_log_path
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
+from tests.bot.processes import clean_env, run_chat, run_cli
 from tests.conftest import Clock
 
 
@@ -146,7 +157,7 @@ async def test_import_reads_a_local_file_only_in_the_console(engine: AsyncEngine
     await asyncio.wait_for(running, 10)
     text = "".join(output)
     first_people = text.index("You have no people yet")
-    assert "Lee Park (Acme)" in text[first_people:]
+    assert "Lee Park (client at Acme, every 6 weeks)" in text[first_people:]
     assert "I can't read" in text
     # On a chat platform the same words never read the server's files.
     reply = await rapport.handle_text(console_user_on_slack(), f"import {csv}")
@@ -205,3 +216,85 @@ async def test_refused_import_keeps_sqlites_locks_so_the_wal_survives_another_co
     assert "own database" in text
     text = await _console_lines(rapport, tmp_path, "add Frank", "people")
     assert "Erin" in text and "Frank" in text
+
+
+async def test_admin_changes_in_the_console_are_logged_to_a_file_not_into_the_chat(
+        tmp_path: Path) -> None:
+    """An admin change is logged at WARNING for operators; the person chatting sees only the
+    answers, and the audit record is in rapport.log beside the database."""
+    data = tmp_path / "data"
+    data.mkdir()
+    said, stderr = await run_chat("admin ai off", "admin retention 12 months",
+                                  "admin disclosure required", "add Dana", "quit",
+                                  cwd=tmp_path, database=data / "r.db")
+    assert stderr == ""
+    assert said.split("rapport> ")[1].startswith("AI drafts are off for everyone")
+    assert said.split("rapport> ")[2].startswith("Retention set to 12 months")
+    assert said.split("rapport> ")[4].startswith("Added Dana")
+    assert "WARNING" not in said and "changed by an admin" not in said
+    assert not (tmp_path / "rapport.log").exists()
+    records = [json.loads(line) for line in (data / "rapport.log").read_text().splitlines()]
+    audit = [(r["level"], r["msg"], r["workspace_id"]) for r in records
+             if r["logger"] == "rapport.bot.core.admin"]
+    assert audit == [("warning", "workspace policy changed by an admin", 1),
+                     ("warning", "workspace retention changed by an admin", 1),
+                     ("warning", "workspace policy changed by an admin", 1)]
+    assert [r.get("ai_enabled") for r in records if "policy" in r["msg"]] == [False, None]
+    assert {r["months"] for r in records if "retention" in r["msg"]} == {12}
+    # A second session appends: the record of the first one stays.
+    await run_chat("admin ai on", "quit", cwd=tmp_path, database=data / "r.db",
+                   RAPPORT_LOG_FORMAT="text")
+    lines = (data / "rapport.log").read_text().splitlines()
+    assert lines[:len(records)] == [json.dumps(r, ensure_ascii=False) for r in records]
+    assert [line.split(" ", 2)[2] for line in lines[len(records):] if " WARNING " in line] == [
+        "WARNING rapport.bot.core.admin workspace policy changed by an admin"]
+
+
+def test_a_real_problem_is_one_plain_line_in_the_chat_and_the_rest_stays_in_the_file(
+        tmp_path: Path) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    terminal = io.StringIO()
+    log_path = tmp_path / "rapport.log"
+    try:
+        configure_console_logging("INFO", "json", log_path, prompt=PROMPT, stream=terminal)
+        logging.getLogger("rapport.bot.core.admin").warning(
+            "workspace policy changed by an admin", extra={"workspace_id": 1})
+        assert terminal.getvalue() == ""
+        try:
+            raise ConnectionResetError("database went away")
+        except ConnectionResetError:
+            logging.getLogger("rapport.scheduler.jobs").exception(
+                "sweep failed; the next run retries")
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert terminal.getvalue() == (
+        "\n(Something went wrong in the background: sweep failed; the next run retries. The "
+        f"details are in {log_path}.)\n{PROMPT}")
+    logged = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [(r["level"], r["msg"]) for r in logged] == [
+        ("warning", "workspace policy changed by an admin"),
+        ("error", "sweep failed; the next run retries")]
+    assert logged[1]["exc_type"] == "ConnectionResetError"
+
+
+def test_the_console_log_sits_beside_an_sqlite_database_else_in_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert console_log_path("sqlite+aiosqlite:///./rapport.db") == tmp_path / "rapport.log"
+    assert console_log_path(f"sqlite+aiosqlite:///{tmp_path}/data/x.db") == \
+        tmp_path / "data" / "rapport.log"
+    assert console_log_path("postgresql+asyncpg://u@db/rapport") == tmp_path / "rapport.log"
+    assert console_log_path("sqlite+aiosqlite://") == tmp_path / "rapport.log"
+
+
+def test_a_log_file_that_cannot_be_written_is_one_start_up_line(tmp_path: Path) -> None:
+    (tmp_path / "rapport.log").mkdir()  # a directory where the file should be
+    result = run_cli("chat", env=clean_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (f"Cannot start: cannot write the console's log file "
+                             f"{tmp_path / 'rapport.log'} (Is a directory); the console logs "
+                             "beside an SQLite database, else in the working directory.\n")

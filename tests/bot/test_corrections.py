@@ -191,7 +191,7 @@ async def test_forget_asks_first_naming_the_person_in_full(rapport: Rapport,
     reply = await rapport.handle_text(ALEX, "forget Lee")
     assert reply.ok and not reply.changed
     assert reply.text == ("This deletes Lee Park with 1 note and 1 conversation. To go ahead, "
-                          "type “forget Lee Park confirm” (or press the button).")
+                          "type “forget Lee Park confirm”.")
     assert await snapshot(engine) == before
     view = reply.view
     assert view is not None and getattr(view, "label", "") == "Forget Lee Park"

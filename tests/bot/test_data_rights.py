@@ -7,14 +7,16 @@ without a cascade or an export entry fails here.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.bot.connectors.calendars.connections import export_calendar_data
+from rapport.bot.core.journal import HELD
 from rapport.bot.core.rapport import Rapport
+from rapport.scheduler.retention import undo_purge_job
 from rapport.storage import db
 from rapport.storage.models import (
     Base,
@@ -29,9 +31,10 @@ from rapport.storage.models import (
     MetAttendee,
     Nudge,
     OAuthState,
+    UndoEntry,
 )
 from tests.bot import seed
-from tests.conftest import Clock, console_user, snapshot
+from tests.conftest import Clock, console_user, say, snapshot
 
 # Export key for each table that holds a user's rows.
 EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "notes",
@@ -242,3 +245,83 @@ async def test_export_after_import_then_forget(any_engine: AsyncEngine, clock: C
     await rapport.handle_text(console_user(), "forget me confirm")
     left = await _rows_of_user(any_engine, ctx.user_id)
     assert left and all(not ids for ids in left.values()), left
+
+
+# What Alex's history says about Dana (tests above): none of it may be in an export after
+# "forget Dana", not even through the undo journal's before-images.
+ABOUT_DANA = ("Dana", "Scully", "FBI", "puppy", "Yosemite")
+
+
+async def _export(rapport: Rapport) -> tuple[str, dict[str, Any]]:
+    reply = await rapport.handle_text(console_user("alex"), "export")
+    assert reply.ok and reply.attachment is not None
+    return reply.text, json.loads(reply.attachment.data)
+
+
+async def test_export_right_after_forget_holds_nothing_about_them(any_engine: AsyncEngine,
+                                                                  clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    user_id = await _history(rapport, clock, "alex")
+    await say(rapport, "forget dana confirm")
+    forgot_at = clock.now
+    clock.advance(minutes=2)
+    text, data = await _export(rapport)
+    dumped = json.dumps(data, default=str)
+    for word in ABOUT_DANA:
+        assert word not in dumped, word
+        assert word not in text, word
+    assert "knee surgery" in dumped and "Sam Lee" in dumped  # everyone else is all there
+    # It says the copy exists, how long for, and that it is not in the file.
+    until = forgot_at + timedelta(minutes=15)
+    assert text.endswith(f"1 person you forgot can still be brought back with “undo” until "
+                         f"{until:%H:%M}; nothing about them is in this file, and what "
+                         "Rapport keeps for undo is deleted then.")
+    assert data["forgotten_people_undo_until"] == [str(until)]
+    # Every journal row is still listed (an export lists every row), without its content.
+    async with rapport.sessions() as session:
+        journal = set((await session.scalars(
+            select(UndoEntry.id).where(UndoEntry.user_id == user_id))).all())
+    assert {entry["id"] for entry in data["undo_history"]} == journal
+    [forget] = [entry for entry in data["undo_history"] if entry["kind"] == "forget"]
+    assert forget["description"] == "forgot someone" and forget["payload"] is None
+    assert forget["undo_until"] == str(until)
+    earlier = [entry for entry in data["undo_history"] if entry["id"] < forget["id"]]
+    assert earlier and all(entry["description"] == HELD and entry["payload"] is None
+                           for entry in earlier)
+    # The copy is real: undo brings Dana back, and the export shows her again, history too.
+    assert (await say(rapport, "undo")).startswith("Undone: forgot Dana Scully")
+    text, data = await _export(rapport)
+    assert "Dana Scully" in [c["name"] for c in data["contacts"]]
+    assert "logged coffee with Dana Scully" in json.dumps(data["undo_history"])
+    assert "forgot" not in text and data["forgotten_people_undo_until"] == []
+
+
+async def test_export_after_the_undo_window_and_its_purge(any_engine: AsyncEngine,
+                                                          clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await _history(rapport, clock, "alex")
+    await say(rapport, "forget dana confirm")
+    await say(rapport, "log Sam call")  # a change after it: shown as usual
+    clock.advance(minutes=10)
+    await say(rapport, "forget sam confirm")
+    text, _ = await _export(rapport)
+    assert "2 people you forgot can still be brought back with “undo” until " in text
+    assert " at the latest;" in text
+    # Past Dana's window, before the purge job has run: nothing about her, nor a promise.
+    clock.advance(minutes=6)
+    text, data = await _export(rapport)
+    assert text.endswith("1 person you forgot can still be brought back with “undo” until "
+                         f"{clock.now + timedelta(minutes=9):%H:%M}; nothing about them is in "
+                         "this file, and what Rapport keeps for undo is deleted then.")
+    kinds = [(entry["kind"], entry["description"]) for entry in data["undo_history"]]
+    assert ("barrier", "forgot someone") in kinds and ("forget", "forgot someone") in kinds
+    for word in (*ABOUT_DANA, "Sam", "knee surgery"):
+        assert word not in json.dumps(data, default=str), word
+    # After both windows and the purge job: one empty marker (Sam's; Dana's was before it).
+    clock.advance(minutes=10)
+    await undo_purge_job(db.session_factory(any_engine), clock)()
+    text, data = await _export(rapport)
+    assert text == "Here is everything Rapport stores about your relationships (0 people)."
+    assert [(e["kind"], e["description"], e["payload"]) for e in data["undo_history"]] == [
+        ("barrier", "forgot someone", None)]
+    assert data["forgotten_people_undo_until"] == []

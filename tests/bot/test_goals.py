@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from rapport.bot.core.trend_chart import DPI, HEIGHT_INCHES, WIDTH_INCHES, trend
 from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import GoalsView, PeopleView, StatsView
 from rapport.bot.platforms.console.chat import ConsoleMessenger
+from rapport.scheduler import planner
 from rapport.scheduler.attainment import cadence_phrase, every_phrase
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
@@ -115,7 +116,7 @@ def test_cadence_words() -> None:
 async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
                                                            clock: Clock) -> None:
     reply = await rapport.handle_text(ALEX, "add Lee Park client at Initech #clients")
-    assert reply.ok and reply.text == ("Added Lee Park (Initech) (client). Set how often with "
+    assert reply.ok and reply.text == ("Added Lee Park (client at Initech). Set how often with "
                                        "“every Lee Park 2 weeks”. Tagged clients.")
     await _say(rapport, "add Dana Scully", "add Sam Lee every 1 week")
     tagged = await rapport.handle_text(ALEX, "tag Dana #clients #vip")
@@ -129,7 +130,7 @@ async def test_tags_on_people_in_add_people_and_show_badges(rapport: Rapport,
     assert clients.text.splitlines() == [
         "Your people tagged clients:",
         "  Dana Scully (colleague) #clients #vip: no conversation logged",
-        "  Lee Park (Initech) (client) #clients: no conversation logged"]
+        "  Lee Park (client at Initech) #clients: no conversation logged"]
     everyone = await rapport.handle_text(ALEX, "people")
     assert "  Sam Lee (colleague, every 7 days): no conversation logged" in everyone.text
     untagged = await rapport.handle_text(ALEX, "untag Dana vip")
@@ -183,7 +184,7 @@ async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rappo
     tagged = await rapport.handle_text(ALEX, "tag Kim clients")
     assert tagged.text == "Tagged Kim Wu clients. Kim Wu now follows your goal: talk every month."
     people = await rapport.handle_text(ALEX, "people")
-    assert "  Lee Park (colleague, every month (goal)) #clients: no conversation logged" \
+    assert "  Lee Park (colleague; goal: every month) #clients: no conversation logged" \
         in people.text
     # A shorter goal of a second tag wins; a rhythm of one's own always does.
     await _say(rapport, "tag Lee team", "goal team every 2 weeks")
@@ -314,7 +315,7 @@ async def test_import_tags_column(rapport: Rapport, clock: Clock) -> None:
     people = await rapport.handle_text(ALEX, "people")
     assert "  Dana Scully (colleague, every 2 weeks) #clients #team: no conversation logged" \
         in people.text
-    assert "  Lee Park (Initech) (colleague, every month (goal)) #clients #vip: no " \
+    assert "  Lee Park (colleague at Initech; goal: every month) #clients #vip: no " \
            "conversation logged" in people.text
     again = await rapport.import_contacts(ctx, "c.csv", csv)
     assert "left 2 unchanged" in again.text
@@ -343,7 +344,7 @@ async def test_a_rhythm_of_ones_own_survives_every_goal_change(any_engine: Async
     await _say(rapport, "tag Kim team", "goal team every 1 week")
     team = await rapport.handle_text(ALEX, "people #team")
     assert team.text.splitlines()[1:] == [
-        "  Kim Wu (colleague, every week (goal)) #team: no conversation logged",
+        "  Kim Wu (colleague; goal: every week) #team: no conversation logged",
         "  Sam Lee (colleague, every 4 weeks) #team: no conversation logged"]
     # An imported rhythm is one's own too.
     ctx = await rapport.user_context(ALEX)
@@ -360,7 +361,7 @@ async def test_a_rhythm_of_ones_own_survives_every_goal_change(any_engine: Async
 async def test_add_says_a_rhythm_given_is_their_own_not_a_goal(rapport: Rapport) -> None:
     picard = await rapport.handle_text(
         ALEX, "add Jean-Luc Picard colleague at Starfleet every 3 months #captains")
-    assert picard.text == ("Added Jean-Luc Picard (Starfleet) (colleague). I'll remind you to "
+    assert picard.text == ("Added Jean-Luc Picard (colleague at Starfleet). I'll remind you to "
                            "talk every 3 months. Tagged captains.")
     await _say(rapport, "goal heroes every month")
     kim = await rapport.handle_text(ALEX, "add Kim Possible every 2 months #heroes")
@@ -374,3 +375,53 @@ async def test_add_says_a_rhythm_given_is_their_own_not_a_goal(rapport: Rapport)
         (2, True)
     assert (contacts["Ron Stoppable"].cadence_days, contacts["Ron Stoppable"].cadence_own) == \
         (30, False)
+
+
+async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
+        rapport: Rapport, clock: Clock) -> None:
+    # Jan 31: a calendar month on is Feb 28 (30 days would be Mar 2).
+    clock.set(datetime(2027, 1, 31, 10, 0, tzinfo=UTC))
+    await _say(rapport, "add Lee Park client at Initech #clients", "goal clients every month",
+               "add Dana Scully every month #clients")
+    contacts = await _contacts(rapport)
+    lee, dana = contacts["Lee Park"], contacts["Dana Scully"]
+    assert (lee.cadence_days, lee.cadence_months, lee.cadence_own) == (30, 1, False)
+    assert lee.next_due_at == dana.next_due_at == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
+    show = await rapport.handle_text(ALEX, "show Lee")
+    assert "Rhythm: every month · " in show.text and "next nudge Sun Feb 28\n" in show.text
+    people = await rapport.handle_text(ALEX, "people")
+    assert "  Lee Park (client at Initech; goal: every month) #clients" in people.text
+
+    # Quarterly and yearly goals are calendar months too; weeks stay days.
+    quarterly = await rapport.handle_text(ALEX, "goal clients quarterly")
+    assert quarterly.text.startswith("Goal set: talk to everyone tagged clients every 3 months.")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months) == (90, 3)
+    assert lee.next_due_at == datetime(2027, 4, 30, 10, 0, tzinfo=UTC)
+    await _say(rapport, "goal clients every year")
+    assert (await _contacts(rapport))["Lee Park"].cadence_months == 12
+    await _say(rapport, "goal clients every 4 weeks")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months) == (28, None)
+    show = await rapport.handle_text(ALEX, "show Lee")
+    assert "Rhythm: every 4 weeks · " in show.text
+
+    # Undo puts the months back with the rest of the rhythm.
+    await _say(rapport, "undo")
+    lee = (await _contacts(rapport))["Lee Park"]
+    assert (lee.cadence_days, lee.cadence_months, lee.goal_cadence_days) == (365, 12, 365)
+
+
+def test_goal_words_store_months_as_the_goal_wording_reads_them() -> None:
+    today = NOW.date()
+    for text, days in (("goal clients every month", 30), ("goal clients monthly", 30),
+                       ("goal clients quarterly", 90), ("goal clients every other month", 60),
+                       ("goal clients every 18 months", 540), ("goal clients yearly", 365),
+                       ("goal clients every 2 years", 730), ("goal clients every 2 weeks", 14),
+                       ("goal clients fortnight", 14), ("goal clients every 10 days", 10)):
+        assert parse_command(text, today=today) == c.SetGoal("clients", days), text
+    for days, months in ((30, 1), (60, 2), (90, 3), (540, 18), (365, 12), (730, 24),
+                         (14, None), (28, None), (10, None), (None, None)):
+        assert planner.goal_months(days) == months, days
+        if months:
+            assert every_phrase(days) == "every " + planner.cadence_text(days, months)

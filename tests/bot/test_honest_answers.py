@@ -106,6 +106,11 @@ def test_nudges_are_worded_from_the_notes_own_form() -> None:
         "congratulate on the promotion": "Congratulate Priya on the promotion",
         "her new job": "Ask Priya about her new job",
         "wedding": "Ask Priya about the wedding",
+        # What someone is like is a fact to keep in mind, not a topic ("the loves sourdough").
+        "loves sourdough": "Check in with Priya: loves sourdough",
+        "plays bass in a band": "Check in with Priya: plays bass in a band",
+        "can't eat gluten": "Check in with Priya: can't eat gluten",
+        "moving to Berlin": "Ask Priya about moving to Berlin",
     }
     for note, headline in cases.items():
         assert wording.follow_up_headline("Priya Natarajan", note, noted) == \

@@ -62,7 +62,7 @@ async def test_valid_csv_imports_and_second_import_changes_nothing(
             "Likes hiking, esp. Yosemite"]
     # Cadences from the import drive the sweep like typed ones.
     people = await rapport.handle_text(console_user(), "people")
-    assert "Dana Scully (FBI) (client, every 2 weeks)" in people.text
+    assert "Dana Scully (client at FBI, every 2 weeks)" in people.text
     before = await snapshot(engine)
     again = await _import(rapport, "contacts.csv", GOOD_CSV)
     assert again.ok and again.text == "Added 0 people, updated 0 and left 3 unchanged."

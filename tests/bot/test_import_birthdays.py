@@ -62,3 +62,25 @@ async def test_a_monthly_cadence_column_is_calendar_months(rapport: Rapport) -> 
                                       .order_by(Contact.name))).all()
     assert [tuple(r) for r in rows] == [("Ana Lima", 14, None), ("Lee Park", 30, 1),
                                         ("Sam Lee", 91, 3)]
+
+
+async def test_a_csv_birthday_column_in_the_forms_people_write(rapport: Rapport) -> None:
+    actor = console_user()
+    data = (b"name,Birthday\nLee Park,Mar 3\nSam Lee,1990-07-14\nAna Lima,4 May 1985\n"
+            b"Kim Wu,12/24\nRon Ng,someday\nEd Roy,\n")
+    reply = await rapport.handle_import(actor, "people.csv", data, dry_run=False)
+    assert reply.ok and "Added 6 people" in reply.text, reply.text
+    assert "row 6: I couldn't read the birthday 'someday', so I left it out." in reply.text
+    assert "Ignored unknown column" not in reply.text
+    async with rapport.sessions() as session:
+        rows = (await session.execute(
+            select(Contact.name, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+            .join(ImportantDate, ImportantDate.contact_id == Contact.id)
+            .where(ImportantDate.kind == "birthday").order_by(Contact.name))).all()
+    assert [tuple(row) for row in rows] == [("Ana Lima", 5, 4, 1985), ("Kim Wu", 12, 24, None),
+                                            ("Lee Park", 3, 3, None), ("Sam Lee", 7, 14, 1990)]
+    # Other names people give the column.
+    for header in ("DOB", "bday", "date of birth"):
+        data = f"name,{header}\nLee Park,Mar 3\n".encode()
+        again = await rapport.handle_import(actor, "people.csv", data, dry_run=True)
+        assert again.ok and "Ignored unknown column" not in again.text, (header, again.text)

@@ -127,6 +127,15 @@ async def test_search_finds_people_notes_and_conversations_newest_first(
     assert [h.kind for h in both.view.hits] == ["conversation"]
     nothing = await rapport.handle_text(ALEX, "search zebra")
     assert nothing.ok and nothing.text == "Nothing matches “zebra”."
+    # A name is found as names are compared: without its accents, with either apostrophe.
+    await say(rapport, "add Zoë O'Brien")
+    clock.advance(hours=1)
+    await say(rapport, "note Zoë: loves sourdough")
+    for typed in ("zoe", "o’brien", "ZOE O'BRIEN"):
+        found = await rapport.handle_text(ALEX, f"search {typed}")
+        assert isinstance(found.view, SearchView), typed
+        assert [(h.kind, h.contact_name) for h in found.view.hits] == [
+            ("note", "Zoë O'Brien"), ("person", "Zoë O'Brien")], typed
 
 
 async def test_person_card_says_when_nudges_are_paused_and_counts_drafts(

@@ -9,11 +9,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
-from rapport.bot.core.resolve import name_key
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.retention import undo_purge_job
 from rapport.storage import db
 from rapport.storage.models import Contact, UndoEntry
+from rapport.storage.names import name_key
 from tests.bot.test_actions import Inbox
 from tests.conftest import Clock, console_user, say, snapshot
 

@@ -106,7 +106,7 @@ async def test_two_meetings_with_a_stranger_make_one_offer_and_add_logs_them(
 
     [offer] = await _suggestions(app)
     answer = await _say(app, f"accept {offer.id}")
-    assert answer.startswith("Added Sam Lee (Globex)")
+    assert answer.startswith("Added Sam Lee (colleague at Globex)")
     async with app.runtime.sessions() as session:
         sam = (await session.scalars(select(Contact).where(Contact.name == "Sam Lee"))).one()
     assert (sam.email, sam.company) == ("sam.lee@globex.com", "Globex")

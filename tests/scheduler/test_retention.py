@@ -18,7 +18,7 @@ from rapport.scheduler.retention import apply_retention, months_before, retentio
 from rapport.storage import db
 from rapport.storage.models import Draft, Note, Nudge, Touchpoint, Workspace
 from tests.bot import seed
-from tests.conftest import Clock, console_user, snapshot
+from tests.conftest import Clock, console_user, say, snapshot
 
 
 async def _history(rapport: Rapport, actor: Actor, now: datetime) -> None:
@@ -113,6 +113,42 @@ async def test_what_old_drafts_sent_to_the_ai_provider_is_cleared(
                                         ("console", sent, "copied", 4),
                                         ("slack", sent, "copied", 4),
                                         ("slack", sent, "copied", 4)]
+
+
+async def test_retention_reaches_the_undo_journals_copies(any_engine: AsyncEngine,
+                                                          clock: Clock) -> None:
+    """A before-image in the undo journal is a copy of what retention deletes: neither
+    `export` nor `undo` may bring an old note or summary back."""
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    await _history(rapport, console_user(), clock.now)
+    async with sessions() as session:
+        notes = {text: note_id for note_id, text in (await session.execute(
+            select(Note.id, Note.text))).all()}
+        [old_touch] = (await session.scalars(select(Touchpoint.id).where(
+            Touchpoint.summary == "old summary about health"))).all()
+    # Corrections made a week before retention is turned on keep the old text for undo.
+    await say(rapport, f"edit t{old_touch}: a checkup")
+    await say(rapport, f"edit n{notes['recent: new puppy']}: recent: the puppy grew")
+    await say(rapport, f"delete n{notes['old secret: divorce']}")
+    async with sessions() as session, session.begin():
+        await session.execute(update(Workspace).values(retention_months=12))
+
+    report = await apply_retention(sessions, clock.now)
+
+    assert report.undo_entries_emptied == 2
+    reply = await rapport.handle_text(console_user(), "export")
+    assert reply.attachment is not None
+    exported = reply.attachment.data.decode()
+    assert "old secret" not in exported and "old summary about health" not in exported
+    assert "recent: new puppy" in exported  # inside retention: undo keeps it
+    refused = await rapport.handle_text(console_user(), "undo")
+    assert refused.text == (
+        f"Your last change (deleted note n{notes['old secret: divorce']} about Dana, since "
+        "removed by the workspace's retention) can't be undone. Nothing changed.")
+    async with sessions() as session:
+        assert set((await session.scalars(select(Note.text))).all()) == {
+            "recent: the puppy grew"}
 
 
 async def test_job_function_swallows_errors_and_applies(rapport: Rapport, clock: Clock) -> None:

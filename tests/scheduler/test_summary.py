@@ -167,3 +167,7 @@ async def test_scheduler_runs_summary_and_retention_jobs(rapport: Rapport, clock
     names = {getattr(job.func, "__qualname__", "") for job in jobs}
     assert any(name.startswith("summary_job") for name in names)
     assert any(name.startswith("retention_job") for name in names)
+    # A forgotten person's undo copy is dropped within a minute of its 15 minutes.
+    [undo_purge] = [job for job in jobs
+                    if getattr(job.func, "__qualname__", "").startswith("undo_purge_job")]
+    assert undo_purge.trigger.interval.total_seconds() == 60

@@ -13,6 +13,16 @@ from tests.slack.conftest import ALEX, SlackHarness
 HOSTILE = {"U0HOSTILE": "<!channel>", "U0LINKER": "<https://evil.example|click>"}
 
 
+def _mrkdwn(value: Any) -> list[str]:
+    """Every mrkdwn text in a payload (plain_text shows `<` as written)."""
+    if isinstance(value, dict):
+        own = [value["text"]] if value.get("type") == "mrkdwn" else []
+        return own + [t for v in value.values() for t in _mrkdwn(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _mrkdwn(v)]
+    return []
+
+
 def _raw_markup(value: Any) -> list[str]:
     text = json.dumps(value)
     return [token for token in ("<!channel>", "<https://evil.example") if token in text]
@@ -47,3 +57,31 @@ async def test_hostile_display_names_are_escaped_in_acks_nudges_and_updates(
 
     status, body = await slack.command("due")
     assert status == 200 and _raw_markup(json.loads(body)) == []
+
+
+async def test_forget_and_the_answer_to_its_button_are_escaped_too(slack: SlackHarness) -> None:
+    slack.fake.add_user("U0HOSTILE", name="u0hostile", display_name="<!channel>",
+                        team_id=slack.team_id)
+    await slack.command("add <@U0HOSTILE>")
+    await slack.until(lambda: bool(slack.sink.posts))
+    _status, body = await slack.command("forget <@U0HOSTILE>")
+    # The question, its button and the button's "are you sure?" dialog show the name as text:
+    # escaped where Slack reads markup, plain text elsewhere.
+    answer = json.loads(body)
+    assert _raw_markup(answer["text"]) == [] and _raw_markup(_mrkdwn(answer)) == []
+    [dialog] = [e["confirm"]["text"] for block in answer["blocks"] if block["type"] == "actions"
+                for e in block["elements"]]
+    assert dialog["type"] == "plain_text" and "<!channel>" in dialog["text"]
+    [button] = [e for block in json.loads(body)["blocks"] if block["type"] == "actions"
+                for e in block["elements"]]
+    before = len(slack.sink.posts)
+    payload = slack.block_action(user=ALEX, action={
+        "type": "button", "action_id": button["action_id"], "block_id": "confirm",
+        "value": button["value"]})
+    payload["container"] = {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL",
+                            "is_ephemeral": True}
+    await slack.interaction(payload)
+    await slack.until(lambda: len(slack.sink.posts) > before)
+    answer = slack.sink.posts[-1]
+    assert answer["text"].startswith("Forgot &lt;!channel&gt;"), answer
+    assert _raw_markup(answer) == []

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from sqlalchemy import select
+
+from rapport.storage.models import User
 from tests.bot import seed
 from tests.conftest import Clock
 from tests.slack.conftest import ALEX, SlackHarness
@@ -94,3 +97,15 @@ async def test_app_home_shows_the_stats_of_a_seeded_history(slack: SlackHarness,
     slipped_text = slipped["elements"][0]["text"]
     assert slipped_text.startswith("Slipped most: Lee Park (10 days overdue), Kim Wu")
     assert "Stranger" not in json.dumps(view)
+
+
+async def test_forget_me_clears_app_home_without_making_a_new_user(slack: SlackHarness) -> None:
+    assert (await slack.runtime.rapport.handle_text(slack.actor(), "add Dana Scully")).ok
+    status, body = await slack.command("forget me confirm")
+    assert status == 200 and "deleted" in json.loads(body)["text"]
+    # The Home refresh that follows a change runs a second later.
+    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
+    home = json.dumps(slack.fake.home_view(ALEX))
+    assert "Dana Scully" not in home and "stores nothing for you" in home
+    async with slack.runtime.sessions() as session:
+        assert (await session.scalars(select(User.id))).all() == []

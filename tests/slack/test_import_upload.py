@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -10,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.platforms.slack import SLACK_KEY, imports
+from rapport.bot.platforms.slack import blocks as b
 from rapport.storage.models import Contact, Note
 from tests.conftest import snapshot
 from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import ALEX, SAM, SlackHarness
+from tests.slack.test_messages_tab import _dm_event, _texts
 
 CSV = (b"name,kind,company,email,cadence,notes\n"
        b"Dana Scully,client,FBI,dana@fbi.example,2 weeks,hiking trip in Yosemite\n"
@@ -277,3 +280,18 @@ async def test_a_stub_file_in_the_event_is_looked_up_with_files_info(slack: Slac
     hidden = await answer(slack, 2)
     assert "didn't let me read that file" in hidden["text"]
     assert [c.args["file"] for c in slack.fake.calls_to("files.info")] == ["F0STUB", "F0HIDDEN"]
+
+
+async def test_typed_import_says_how_to_upload_in_slack(slack: SlackHarness) -> None:
+    # The console's `import FILE` names a file on disk; in Slack the file is uploaded.
+    status, body = await slack.command("import contacts.csv")
+    answer = json.loads(body)
+    assert status == 200 and answer["response_type"] == "ephemeral"
+    assert answer["text"] == b.fallback(imports.HOW_TO_IMPORT)
+    assert "console" not in answer["text"]
+    await slack.event(_dm_event(slack, "import contacts.vcf"))
+    await slack.until(lambda: len(_texts(slack)) >= 2)
+    assert _texts(slack)[-1] == b.fallback(imports.HOW_TO_IMPORT)
+    # The help line says so too, not only "(console)".
+    _status, body = await slack.command("help import")
+    assert "in Slack and Teams, send the file to Rapport" in json.loads(body)["text"]

@@ -105,6 +105,37 @@ async def test_another_users_nudge_is_refused_and_nothing_changes(
     assert await snapshot(slack.runtime.engine) == before
 
 
+async def test_a_button_left_after_forgetting_the_person_says_the_nudge_is_gone(
+        slack: SlackHarness, clock: Clock) -> None:
+    [nudge_id] = await _deliver_one(slack, clock)
+    channel, message = _dm(slack)
+    reply = await slack.runtime.rapport.handle_text(slack.actor(), "forget Dana confirm")
+    assert reply.ok, reply.text
+    status, _ = await slack.interaction(slack.block_action(
+        user=ALEX, action=_action("nudge_done", nudge_id), channel=channel, message=message))
+    assert status == 200
+    await slack.until(lambda: bool(slack.sink.posts))
+    # The same answer as Teams and the console give, not "That nudge isn't yours."
+    assert slack.sink.posts[0]["text"] == f"I can't find nudge #{nudge_id} among yours."
+    assert slack.fake.calls_to("chat.update") == []
+
+
+async def test_a_button_on_the_ephemeral_due_answer_says_what_happened(
+        slack: SlackHarness, clock: Clock) -> None:
+    [nudge_id] = await _deliver_one(slack, clock)
+    status, body = await slack.command("due")
+    assert status == 200 and f"nudge_{nudge_id}" in body  # the due list carries the buttons
+    payload = slack.block_action(user=ALEX, action=_action("nudge_done", nudge_id))
+    payload["container"] = {"type": "message", "message_ts": "1.1", "channel_id": "C0GENERAL",
+                            "is_ephemeral": True}
+    await slack.interaction(payload)
+    await slack.until(lambda: bool(slack.sink.posts))
+    # Slack can't chat.update an ephemeral message: the answer comes through response_url.
+    assert "Logged that you reached out to Dana" in slack.sink.posts[0]["text"]
+    assert slack.fake.calls_to("chat.update") == []
+    assert await _status(slack, nudge_id) == "done"
+
+
 async def test_another_workspace_is_refused_and_nothing_changes(
         slack: SlackHarness, clock: Clock) -> None:
     [nudge_id] = await _deliver_one(slack, clock)

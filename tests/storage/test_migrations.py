@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.storage import db
-from rapport.storage.models import Base, is_modelled
+from rapport.storage.models import Base, Contact, Tag, User, Workspace, is_modelled
+from rapport.storage.names import name_key
 from tests.conftest import PG_SKIP_REASON, PG_URL
+from tests.storage.people import insert_people
 
 SCHEMA = "rapport_migration_check"
 
@@ -57,9 +62,10 @@ async def test_sqlite_empty_to_head_matches_models(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
-async def test_postgresql_empty_to_head_matches_models() -> None:
+@contextlib.asynccontextmanager
+async def _own_schema() -> AsyncIterator[AsyncEngine]:
+    """An engine whose connections work in a schema of their own, away from the shared test
+    schema, dropped afterwards."""
     assert PG_URL is not None
     admin = db.create_engine(PG_URL, pool_size=1)
     async with admin.begin() as connection:
@@ -68,16 +74,13 @@ async def test_postgresql_empty_to_head_matches_models() -> None:
     engine = db.create_engine(PG_URL, pool_size=1)
     engine.sync_engine.dialect.default_schema_name = SCHEMA
 
-    from sqlalchemy import event
-
     @event.listens_for(engine.sync_engine, "connect")
     def _search_path(dbapi_connection: Any, _record: Any) -> None:
-        # Runs the migrations in a schema of their own, away from the shared test schema.
         dbapi_connection.run_async(
             lambda conn: conn.execute(f"SET search_path TO {SCHEMA}"))
 
     try:
-        await _check_head(engine)
+        yield engine
     finally:
         await engine.dispose()
         async with admin.begin() as connection:
@@ -85,6 +88,160 @@ async def test_postgresql_empty_to_head_matches_models() -> None:
         await admin.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_postgresql_empty_to_head_matches_models() -> None:
+    async with _own_schema() as engine:
+        await _check_head(engine)
+
+
 def test_the_known_head_is_alembics_head() -> None:
     # Start-up skips Alembic when the database is at SCHEMA_HEAD: it must be the real head.
     assert db.SCHEMA_HEAD == db.head_revision()
+
+
+async def _followers_of_month_goals_get_calendar_months(engine: AsyncEngine) -> None:
+    """0014_goal_months: people following a goal set in months (stored as 30 days a month,
+    365 a year) count calendar months; their own rhythms and goals in weeks are untouched."""
+    await db.upgrade(engine, "0013_cadence_own")
+    now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    contact = {"workspace_id": 1, "user_id": 1, "kind": "colleague", "created_at": now}
+    async with engine.begin() as connection:
+        await connection.execute(insert(Workspace), [dict(
+            id=1, platform="console", external_id="T1", name="w", ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=now)])
+        await connection.execute(insert(User), [dict(
+            id=1, workspace_id=1, external_id="U1", display_name="u", tz="UTC",
+            tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
+            working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+            weekly_summary=True, active=True, sent_day_count=0, created_at=now)])
+        await connection.execute(insert(Contact), [
+            {**contact, "name": name, "name_key": name.lower(), "cadence_days": days,
+             "goal_cadence_days": goal, "cadence_own": own, "cadence_months": months}
+            for name, days, goal, own, months in (
+                ("monthly goal", 30, 30, False, None), ("quarterly goal", 90, 90, False, None),
+                ("yearly goal", 365, 365, False, None), ("weekly goal", 28, 28, False, None),
+                ("own 30 days", 30, 30, True, None), ("own monthly", 30, None, True, 1),
+                ("no rhythm", None, None, False, None))])
+    await db.upgrade(engine)
+    async with engine.connect() as connection:
+        months = dict((await connection.execute(
+            select(Contact.name, Contact.cadence_months))).all())
+    assert months == {"monthly goal": 1, "quarterly goal": 3, "yearly goal": 12,
+                      "weekly goal": None, "own 30 days": None, "own monthly": 1,
+                      "no rhythm": None}
+
+
+async def test_sqlite_goal_months_migration(tmp_path: Path) -> None:
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await _followers_of_month_goals_get_calendar_months(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
+async def test_postgresql_goal_months_migration() -> None:
+    async with _own_schema() as engine:
+        await _followers_of_month_goals_get_calendar_months(engine)
+
+
+# Contacts as the code before 0015 keyed them (casefolded, so "o’brien" and "o'brien"
+# differed; insert_people's lower case is the same for these names), and what 0015 makes of
+# them: the same key for names that read the same, and a visible "(2)" on the newer of two
+# contacts that now collide (never a failed upgrade, nothing merged).
+BEFORE_0015 = ("Dana O'Brien", "Dana O’Brien", "DANA O‘BRIEN", "Ann Smith–Jones", "Lee O’Neil",
+               "D’Arcy Smith", "Kim O'Day", "Kim O'Day (2)", "Kim O’Day", "Dana Scully",
+               "Zoë Lee", "Zoe Lee", "José García")
+AFTER_0015 = [
+    ("Dana O'Brien", "dana o'brien", "dana"),
+    ("Dana O’Brien (2)", "dana o'brien (2)", "dana"),
+    ("DANA O‘BRIEN (3)", "dana o'brien (3)", "dana"),
+    ("Ann Smith–Jones", "ann smith-jones", "ann"),
+    ("Lee O’Neil", "lee o'neil", "lee"),
+    ("D’Arcy Smith", "d'arcy smith", "d'arcy"),
+    ("Kim O'Day", "kim o'day", "kim"),
+    ("Kim O'Day (2)", "kim o'day (2)", "kim"),
+    ("Kim O’Day (3)", "kim o'day (3)", "kim"),
+    ("Dana Scully", "dana scully", "dana"),
+    # Accents on Latin letters are left out of keys: "Zoe Lee" had that key already.
+    ("Zoë Lee (2)", "zoe lee (2)", "zoe"),
+    ("Zoe Lee", "zoe lee", "zoe"),
+    ("José García", "jose garcia", "jose"),
+]
+
+
+async def _contacts(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(
+            select(Contact.user_id, Contact.name, Contact.name_key, Contact.first_key)
+            .order_by(Contact.id))]
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
+    config = db.alembic_config()
+
+    def _run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=[
+    pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)])])
+async def empty_engine(request: pytest.FixtureRequest, tmp_path: Path
+                       ) -> AsyncIterator[AsyncEngine]:
+    """A database with no schema yet: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+    else:
+        async with _own_schema() as engine:
+            yield engine
+
+
+async def test_name_keys_are_recomputed_and_collisions_renamed(empty_engine: AsyncEngine
+                                                               ) -> None:
+    await db.upgrade(empty_engine, "0014_goal_months")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        _, user, _ = await session.run_sync(lambda s: insert_people(s, now, names=BEFORE_0015))
+        # Someone else's contact of the same name is theirs: it is not renamed.
+        _, other, _ = await session.run_sync(lambda s: insert_people(
+            s, now, names=["Dana O’Brien"], workspace="other"))
+    await db.upgrade(empty_engine)
+    expected = [(user, *row) for row in AFTER_0015] + [(other, "Dana O’Brien", "dana o'brien",
+                                                        "dana")]
+    assert await _contacts(empty_engine) == expected
+    # Each key is what the code computes from the name now: every lookup finds them.
+    assert all(key == name_key(name) for _, name, key, _ in expected)
+    # Down again: keys as 0014 computed them, the names kept; and up gives the same result.
+    await _downgrade(empty_engine, "0014_goal_months")
+    assert [key for _, _, key, _ in await _contacts(empty_engine)][:3] == [
+        "dana o'brien", "dana o’brien (2)", "dana o‘brien (3)"]
+    await db.upgrade(empty_engine)
+    assert await _contacts(empty_engine) == expected
+
+
+async def test_tag_keys_lose_their_accents_and_a_collision_gets_a_number(
+        empty_engine: AsyncEngine) -> None:
+    await db.upgrade(empty_engine, "0014_goal_months")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, _ = await session.run_sync(lambda s: insert_people(s, now))
+        await session.execute(insert(Tag), [
+            {"workspace_id": workspace, "user_id": user, "name": name, "name_key": name,
+             "created_at": now} for name in ("équipe", "equipe", "café", "clients")])
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        tags = (await connection.execute(select(Tag.name, Tag.name_key).order_by(Tag.id))).all()
+    assert [tuple(tag) for tag in tags] == [("équipe-2", "equipe-2"), ("equipe", "equipe"),
+                                            ("café", "cafe"), ("clients", "clients")]

@@ -52,6 +52,25 @@ async def test_show_answers_with_a_card_and_its_actions(teams: TeamsHarness) -> 
     assert all(a["data"]["contact_id"] == dana.id for a in _actions(card) if "data" in a)
 
 
+async def test_the_card_shows_names_notes_and_summaries_as_written(teams: TeamsHarness) -> None:
+    await _install(teams)
+    for line in ('add "Ana [Ops]"', "note Ana: read the *draft* [here](https://x.example)",
+                 "log Ana yesterday: call, went over the_plan"):
+        assert await teams.say(line) == 201
+    teams.connector.reset()
+    assert await teams.say("show Ana") == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    [facts] = [block for block in card["body"] if block["type"] == "FactSet"]
+    values = [fact["value"] for fact in facts["facts"]]
+    # Teams reads Markdown in facts too: escaped once, so it shows exactly what was typed.
+    assert values[0].startswith(cards.escape_markdown("read the *draft* [here](https://x.example)"))
+    assert cards.escape_markdown("went over the_plan") in values[1]
+    [fix] = [block["text"] for block in card["body"]
+             if block["type"] == "TextBlock" and block["text"].startswith("Fix anything")]
+    assert cards.escape_markdown("rename Ana [Ops] to") in fix and "\\\\" not in fix
+
+
 async def test_log_and_note_from_the_card_store_typed_commands(teams: TeamsHarness) -> None:
     card = await _show_dana(teams)
     log = _action(card, "person_log")
@@ -74,6 +93,21 @@ async def test_log_and_note_from_the_card_store_typed_commands(teams: TeamsHarne
     assert status == 201
     notes = {n.text: n.follow_up_on for n in await teams.rows(Note)}
     assert str(notes["her talk"]) == "2026-11-26"
+
+
+async def test_a_day_that_cannot_be_read_is_refused_not_taken_as_today(
+        teams: TeamsHarness) -> None:
+    card = await _show_dana(teams)
+    before = await snapshot(teams.engine)
+    for verb, field in (("person_log", cards.PERSON_LOG_DAY),
+                        ("person_note", cards.PERSON_NOTE_DAY)):
+        data = {**_action(card, verb)["data"], cards.PERSON_LOG_KIND: "call",
+                cards.PERSON_NOTE_TEXT: "her talk", field: "next-ish"}
+        status, body = await teams.post(teams_card_action_invoke(
+            data, verb=verb, service_url=teams.url, reply_to_id="card-1"))
+        assert (status, body["value"]) == (200, "Pick a day."), body
+    assert teams.connector.updates() == []
+    assert await snapshot(teams.engine) == before
 
 
 async def test_snooze_and_draft_from_the_card(teams: TeamsHarness) -> None:

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.bot.core.drafts import build_draft_service
+from rapport.bot.core.drafts import DISCLOSURE_LINE, build_draft_service
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
 from rapport.bot.platforms.teams.adapter import TeamsConfigError, build_adapter
@@ -30,6 +30,7 @@ from rapport.storage import db
 from rapport.storage.models import Contact, ConversationRef, Draft, Nudge, Touchpoint, User
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BOT_NOT_IN_ROSTER, BotConnectorFake, ReceivedActivity
+from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.teams_activities import (
     DEFAULT_AAD_OBJECT_ID,
     default_conversation_id,
@@ -398,6 +399,29 @@ async def test_message_back_snoozes_to_a_picked_date_and_updates_the_card(
     assert after.deliver_after.date().isoformat() == "2026-12-02"
 
 
+async def test_due_card_shows_each_nudge_once_with_its_buttons_then_the_rest(
+        teams: TeamsHarness) -> None:
+    await _install(teams)
+    for line in ("add Ana", "note Ana: the offsite on today", "add Ben every 2 weeks",
+                 "log Ben 10 days ago"):
+        assert await teams.say(line) == 201
+    assert (await teams.runtime.sweeper.sweep()).sent == 1
+    teams.connector.reset()
+
+    assert await teams.say("due") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    texts = [block["text"] for block in card["body"] if block["type"] == "TextBlock"]
+    assert texts[0] == "Due now"
+    # Once, with its buttons; not again in a paragraph with "Reply done #N" above them.
+    assert json.dumps(card).count("Ask Ana about the offsite") == 1
+    assert "done #N" not in json.dumps(card)
+    assert {a.get("verb") for a in _actions(card)} >= {"done", "snooze_1d", "dismiss"}
+    # The rest (who is coming up) follows as lines, one TextBlock each.
+    assert "Coming up:" in texts and any("Ben" in text for text in texts)
+
+
 async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: TeamsHarness) -> None:
     await _install(teams)
     for name in ("Ana", "Ben"):
@@ -420,6 +444,55 @@ async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: Teams
     assert first["data"]["nudge_id"] not in remaining and len(remaining) == 1
     assert "Nice. Logged" in json.dumps(updated)
     assert body["value"] == updated
+
+
+async def _digest_of(teams: TeamsHarness, notes: tuple[tuple[str, str], ...]
+                     ) -> ReceivedActivity:
+    """Notes due today about these people, delivered by the real Sweeper as one card."""
+    await _install(teams)
+    for name in dict(notes):
+        assert await teams.say(f"add {name}") == 201
+    for name, what in notes:
+        assert await teams.say(f"note {name}: {what} on today") == 201
+    teams.connector.reset()
+    assert (await teams.runtime.sweeper.sweep()).messages == 1
+    [digest] = teams.connector.sent_to(PERSONAL)
+    return digest
+
+
+async def _click(teams: TeamsHarness, digest: ReceivedActivity, card: dict[str, Any],
+                 verb: str) -> dict[str, Any]:
+    """Press the first `verb` button left on the card; the card it is redrawn as."""
+    action = next(a for a in _actions(card) if a.get("verb") == verb)
+    status, body = await teams.post(teams_card_action_invoke(
+        action["data"], verb=verb, service_url=teams.url, reply_to_id=digest.activity_id))
+    assert status == 200
+    redrawn: dict[str, Any] = body["value"]
+    return redrawn
+
+
+@pytest.mark.parametrize(("notes", "clicks", "headings"), [
+    # Two of Ana's nudges and one of Ben's: once one of Ana's was done the card said
+    # "3 people", counting the handled nudge as a person of its own.
+    ((("Ana", "the offsite"), ("Ana", "the launch"), ("Ben", "the trip")),
+     ("done", "snooze_1d", "dismiss"),
+     ("2 people worth a message:", "2 people worth a message:", "A good moment to reach out:",
+      "Nothing left to do on this card:")),
+    # Three people: the heading counts who is left, not who was on the card.
+    ((("Ana", "the offsite"), ("Ben", "the launch"), ("Cy", "the trip")), ("done", "done"),
+     ("3 people worth a message:", "2 people worth a message:",
+      "A good moment to reach out:")),
+])
+async def test_a_redrawn_digest_counts_the_people_left_on_it(
+        teams: TeamsHarness, notes: tuple[tuple[str, str], ...], clicks: tuple[str, ...],
+        headings: tuple[str, ...]) -> None:
+    digest = await _digest_of(teams, notes)
+    card = _card(digest)
+    seen = [card["body"][0]["text"]]
+    for verb in clicks:
+        card = await _click(teams, digest, card, verb)
+        seen.append(card["body"][0]["text"])
+    assert tuple(seen) == headings
 
 
 async def test_draft_button_sends_an_editable_card_and_copy_needs_an_edit(
@@ -454,6 +527,29 @@ async def test_draft_button_sends_an_editable_card_and_copy_needs_an_edit(
     assert "how did the launch go" in json.dumps(update.body)
     [row] = await teams.rows(Draft)
     assert row.outcome == "copied" and row.final_text and "launch go" in row.final_text
+
+
+async def test_ai_draft_card_offers_the_disclosure_as_slack_and_the_console_do(
+        fake_openai_env: FakeOpenAI, teams: TeamsHarness) -> None:
+    # fake_openai_env comes first: the teams fixture builds its DraftService from the env.
+    await _install(teams)
+    assert await teams.say("add Dana") == 201
+    assert await teams.say("draft Dana") == 201
+    draft_message = teams.connector.sent_to(PERSONAL)[-1]
+    card = _card(draft_message)
+    [toggle] = [e for e in card["body"] if e["type"] == "Input.Toggle"]
+    assert toggle["value"] == toggle["valueOn"] == "true" and DISCLOSURE_LINE in toggle["title"]
+    copy = next(a for a in _actions(card) if a.get("verb") == "draft_copy")
+
+    # Teams merges the toggle's value into the data: unticked, no line is added.
+    await teams.post(teams_card_action_invoke(
+        {**copy["data"], "draft_text": "Dana, how did the launch go?", toggle["id"]: "false"},
+        verb="draft_copy", service_url=teams.url, reply_to_id=draft_message.activity_id))
+
+    [row] = await teams.rows(Draft)
+    assert row.outcome == "copied" and row.final_text == "Dana, how did the launch go?"
+    assert not row.disclosure
+    assert DISCLOSURE_LINE not in json.dumps(teams.connector.updates()[-1].body)
 
 
 async def test_action_on_another_users_nudge_is_refused_and_changes_nothing(

@@ -73,6 +73,9 @@ def test_cards_use_a_schema_version_teams_renders() -> None:
     for card in (nudge_card(items), draft_card(draft)):
         assert card["version"] == "1.5"
         assert all(float(v) <= 1.5 for v in card_versions(card))
+    # The card says what kind of draft it is, as a sentence.
+    assert draft_card(draft)["body"][1]["text"] == \
+        "Template draft. Make it your own before you send it."
     text = json.dumps(nudge_card(items))
     # Each item's date input has its own id, so a digest's inputs do not collide.
     assert "snooze_until_1" in text and "snooze_until_2" in text

@@ -906,8 +906,10 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         event = span.day if span.preposition == "on" else None
         return NoteDate(cleaned, span.day, event, unread=unread)
     if after and before and not span.preposition \
-            and span.phrase.lower() in ("today", "tonight", "tomorrow"):
-        # "demo tomorrow at 3pm": kept, "tomorrow" would be wrong on the day and said twice
+            and (span.phrase.lower() in ("today", "tonight", "tomorrow")
+                 or _ONLY_A_TIME.fullmatch(after)):
+        # "demo tomorrow at 3pm", "recital next Thursday at 6pm": the time is kept, the day
+        # words are not: "tomorrow" or "next Thursday" would be wrong on the day and said twice
         # beside the day the reminder names; the day is kept as data.
         return NoteDate(f"{before} {after}", span.day, span.day, unread=unread)
     copula = _COPULA_END.search(before) if not after else None
@@ -928,6 +930,12 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     if span.preposition in ("by", "before", "until", "till"):
         return NoteDate(cleaned, span.day, None, unread=unread)
     return NoteDate(cleaned, span.day, span.day, unread=unread)
+
+
+# A time of day and nothing else: "at 6pm", "6:30 pm", "at noon", "in the evening".
+_ONLY_A_TIME = re.compile(
+    r"(?:at\s+)?(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|h)?|noon|midday|lunchtime)"
+    r"|(?:in\s+the\s+)?(?:morning|afternoon|evening)", re.IGNORECASE)
 
 
 # "moving house after the offsite": an "after" clause of a few words just before "on Friday".
@@ -1769,11 +1777,20 @@ def parse_untag(rest: str, today: date) -> UntagPerson | CommandError:
 
 
 def goal_duration_days(text: str) -> int | None:
-    """'month', '2 weeks', 'every 6w', 'fortnight' -> days; None when not a duration."""
+    """'month', '2 weeks', 'every 6w', 'fortnight', 'quarterly' -> days (a month stored as 30,
+    a year as 365: `planner.goal_months` reads them back as calendar months); None when not
+    a duration."""
     words = text.lower().split()
+    cadence = parse_cadence(" ".join(words))
     if words[:1] == ["every"]:
         words = words[1:]
     phrase = " ".join(words)
+    cadence = cadence or parse_cadence(phrase)
+    if cadence is not None and cadence.months:
+        years, months = divmod(cadence.months, 12)
+        return years * 365 if not months else cadence.months * 30
+    if cadence is not None and cadence.days:
+        return cadence.days
     if phrase in ("week", "month", "year", "day"):
         phrase = "1 " + phrase
     if phrase in ("fortnight", "other week"):

@@ -7,12 +7,12 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.notes import follow_up_plan
-from rapport.bot.core.resolve import Resolved, name_key, resolve
+from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
-from rapport.storage.models import first_word
+from rapport.storage.names import first_word, name_key
 
 
 def _missing(handle: str) -> Reply:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.journal import exported_history
 from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
-from rapport.scheduler import wording
+from rapport.scheduler import planner, wording
 from rapport.storage import queries
 from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_SOURCE
 
@@ -36,9 +38,10 @@ def export_data(turn: Turn) -> dict[str, Any]:
         # How each conversation got here, in words: Rapport logged it, or the person did.
         touch["automatic"] = touch["source"] in AUTOMATIC_SOURCES
         touch["logged_from"] = LOGGED_FROM.get(touch["source"], touch["source"])
-    for entry in result["undo_history"]:
-        # What `undo` can still reverse, with the before-images it keeps (see journal.py).
-        entry["payload"] = json.loads(entry["payload"]) if entry["payload"] else None
+    # What `undo` can still reverse, with the before-images it keeps, except what it keeps of
+    # people just forgotten: only until when they can be brought back (see journal.py).
+    result["undo_history"], pending = exported_history(result["undo_history"], turn.now)
+    result["forgotten_people_undo_until"] = pending
     result["sent_to_ai_providers"] = [
         {"draft_id": d["id"], "provider": d["provider"], "model": d["model"],
          "sent": json.loads(d["sent_context"]) if d["sent_context"] else None,
@@ -54,8 +57,23 @@ async def export(core: Rapport, ctx: UserContext, command: c.Export) -> Reply:
         data.update(await core.calendars.export(ctx.user_id))
     payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
     return Reply(f"Here is everything Rapport stores about your relationships "
-                 f"({wording.counted(len(data['contacts']), 'person', 'people')}).",
+                 f"({wording.counted(len(data['contacts']), 'person', 'people')})."
+                 + _kept_for_undo(data["forgotten_people_undo_until"], ctx),
                  view=FileView(Attachment("rapport-export.json", "application/json", payload)))
+
+
+def _kept_for_undo(until: list[datetime], ctx: UserContext) -> str:
+    """The sentence about people forgotten in the last 15 minutes: how many, and until when
+    `undo` can bring them back (their data is not in the file)."""
+    if not until:
+        return ""
+    latest = max(until).astimezone(planner.zone(ctx.tz))
+    count = len(until)
+    person = wording.counted(count, "person", "people")
+    last = "" if count == 1 else " at the latest"
+    return (f" {person} you forgot can still be brought back with “undo” until "
+            f"{latest:%H:%M}{last}; nothing about them is in this file, and what Rapport keeps "
+            "for undo is deleted then.")
 
 
 def forget(turn: Turn, command: c.Forget) -> Reply:
@@ -64,4 +82,5 @@ def forget(turn: Turn, command: c.Forget) -> Reply:
     if not command.confirmed:
         return Reply(FORGET_ME_WARNING)
     queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)
-    return Reply("Done. Everything Rapport stored for you is deleted.")
+    # changed: what platforms show of it (Slack's App Home) is cleared too.
+    return Reply("Done. Everything Rapport stored for you is deleted.", changed=True)

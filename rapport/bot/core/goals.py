@@ -20,7 +20,6 @@ from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
@@ -31,6 +30,7 @@ from rapport.scheduler.attainment import (
     percent,
 )
 from rapport.storage import queries
+from rapport.storage.names import tag_key
 
 MAX_TAGS_PER_PERSON = 20
 
@@ -49,18 +49,22 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
     changed: dict[int, int | None] = {}
     for state in queries.goal_states(session, user_id, ids):
         goal = goals.get(state.id)
+        months = planner.goal_months(goal)
         values: dict[str, object] = {}
-        if change is not None and (goal != state.goal_cadence_days or (
-                state.follows_goal and state.cadence_days != goal)):
+        rhythm_changes = state.follows_goal and (state.cadence_days, state.cadence_months) != (
+            goal, months)
+        if change is not None and (goal != state.goal_cadence_days or rhythm_changes):
             change.before_update("contacts", [state.id], GOAL_RHYTHM)
             if goal is None:
                 change.before_update("nudges", queries.open_cadence_nudge_ids(
                     session, user_id, state.id), NUDGE_OUTCOME)
         if goal != state.goal_cadence_days:
             values["goal_cadence_days"] = goal
-        if state.follows_goal and state.cadence_days != goal:
-            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at)
-            values.update(cadence_days=goal, next_due_at=next_due, plan_at=next_due)
+        if rhythm_changes:
+            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at,
+                                                months)
+            values.update(cadence_days=goal, cadence_months=months, next_due_at=next_due,
+                          plan_at=next_due)
             if goal is None:
                 queries.expire_cadence_nudges(session, state.id, user_id=user_id)
             changed[state.id] = goal
@@ -72,7 +76,7 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
 def ensure_tag(session: Session, user: UserContext, name: str, now: datetime,
                change: Change | None = None) -> queries.TagRow:
     """The user's tag called `name`, created when new."""
-    key = name_key(name)
+    key = tag_key(name)
     found = queries.tag_by_key(session, user.user_id, key)
     if found is not None:
         return found
@@ -143,7 +147,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     change = Change(turn)
     rows = queries.contact_tag_ids(turn.session, turn.user.user_id, contact.id)
     for name in command.tags:
-        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(name))
+        found = queries.tag_by_key(turn.session, turn.user.user_id, tag_key(name))
         if found is not None and found.id in rows:
             change.before_delete("contact_tags", [rows[found.id]])
             if queries.untag_contact(turn.session, turn.user.user_id, contact.id, found.id):
@@ -157,7 +161,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
 
 def goal(turn: Turn, command: c.SetGoal) -> Reply:
     user_id = turn.user.user_id
-    found = queries.tag_by_key(turn.session, user_id, name_key(command.tag))
+    found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
         if found is None or found.goal_cadence_days is None:
             return error(f"There is no goal for {command.tag} to turn off.")

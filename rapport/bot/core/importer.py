@@ -18,15 +18,21 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from rapport.bot.core.commands import MAX_NAME_CHARS, MAX_SUMMARY_CHARS, clean_text, tag_name
+from rapport.bot.core.commands import (
+    MAX_NAME_CHARS,
+    MAX_SUMMARY_CHARS,
+    clean_text,
+    month_day_year,
+    tag_name,
+)
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.dates import parse_cadence
 from rapport.bot.core.goals import ensure_tag, refresh_goal_cadences
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.views import ImportView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
+from rapport.storage.names import name_key
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +42,12 @@ OWN_DATABASE = ("That is Rapport's own database, not a contacts file; I didn't o
                 "To get your data out, use `export`.")
 MAX_ROWS = 5_000
 MAX_REPORTED_ERRORS = 20
-COLUMNS = ("name", "kind", "company", "email", "cadence", "notes", "tags")
+COLUMNS = ("name", "kind", "company", "email", "cadence", "notes", "tags", "birthday")
 _COLUMN_ALIASES = {"note": "notes", "organization": "company", "organisation": "company",
                    "org": "company", "type": "kind", "e-mail": "email", "every": "cadence",
-                   "tag": "tags", "groups": "tags", "group": "tags"}
+                   "tag": "tags", "groups": "tags", "group": "tags", "bday": "birthday",
+                   "birthdate": "birthday", "birth date": "birthday", "birth_date": "birthday",
+                   "date of birth": "birthday", "dob": "birthday"}
 MAX_TAGS = 20
 # Several tags in one cell: "clients vip", "#clients #vip", "clients|vip", "clients, vip".
 _TAG_SEPARATORS = re.compile(r"[\s,;|]+")
@@ -187,7 +195,7 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
                 else cadence.days
     birthday = None
     if cells.get("birthday"):
-        birthday = vcard_birthday(str(cells["birthday"]))
+        birthday = _birthday(str(cells["birthday"]))
         if birthday is None:
             parsed.warnings.append(f"{label}: I couldn't read the birthday "
                                    f"'{str(cells['birthday'])[:20]}', so I left it out.")
@@ -199,6 +207,16 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
 
 
 _BDAY = re.compile(r"^(?:(\d{4})|--)-?(\d{2})-?(\d{2})(?:T.*)?$")
+
+
+def _birthday(value: str) -> tuple[int, int, int | None] | None:
+    """A birthday cell: a vCard BDAY, or a day as `date … birthday` reads it ("May 4",
+    "4 May 1990", "12/24"); None when it is neither."""
+    found = vcard_birthday(value)
+    if found is not None:
+        return found
+    read = month_day_year(value.lower(), date.today())
+    return read if not isinstance(read, str) else None
 
 
 def vcard_birthday(value: str) -> tuple[int, int, int | None] | None:

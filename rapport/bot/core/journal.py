@@ -9,7 +9,8 @@ ids when those are free), updated rows set back to their before-images.
 Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 30 per user
 at most; a forgotten person's snapshot is kept for `FORGET_KEEP` (15 minutes) only, after
 which its entry stays as a barrier without data (undo says it is too late rather than reach
-past it) and the entries before it are deleted.
+past it) and the entries before it are deleted. Until then `export` says until when a forgotten
+person can be brought back, never what their snapshot holds (`exported_history`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
+from rapport.storage.names import first_word, name_key
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ CLOCK = ("last_touch_at", "next_due_at", "plan_at")
 RHYTHM = ("cadence_days", "cadence_months", "cadence_own", "next_due_at", "plan_at")
 NUDGE_OUTCOME = ("status", "acted_at")
 # What applying goals sets on a contact (rapport.bot.core.goals), and a goal on a tag.
-GOAL_RHYTHM = ("cadence_days", "goal_cadence_days", "next_due_at", "plan_at")
+GOAL_RHYTHM = ("cadence_days", "cadence_months", "goal_cadence_days", "next_due_at", "plan_at")
 TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
 
@@ -135,6 +137,43 @@ def not_undoable_description(command: object) -> str | None:
     return None
 
 
+# What `export` says of a change that goes with a forgotten person's snapshot.
+HELD = "an earlier change, deleted with what Rapport keeps of someone you forgot"
+
+
+def exported_history(entries: Sequence[dict[str, Any]], now: datetime
+                     ) -> tuple[list[dict[str, Any]], list[datetime]]:
+    """The journal's rows (oldest first) as `export` shows them, and until when each person
+    forgotten in the last 15 minutes can still be brought back by `undo`.
+
+    A forgotten person's snapshot is kept only for `undo`: someone who just said “forget
+    Dana” expects Dana gone from their export, so it shows the entry as “forgot someone”
+    with its `undo_until`, never its before-images. The entries before it, which only
+    undoing it can reach and which may name the person (“logged coffee with Dana”), are
+    dropped with the snapshot; until then they are listed as `HELD`, without their
+    description or data."""
+    forgets = [index for index, entry in enumerate(entries) if entry["kind"] == "forget"]
+    held_through = forgets[-1] if forgets else -1
+    shown: list[dict[str, Any]] = []
+    pending: list[datetime] = []
+    for index, entry in enumerate(entries):
+        row = dict(entry)
+        if index > held_through:
+            row["payload"] = json.loads(row["payload"]) if row["payload"] else None
+        elif entry["kind"] == "forget":
+            until = entry["created_at"] + FORGET_KEEP
+            row.update(description=queries.FORGOTTEN, payload=None)
+            if until > now:
+                row["undo_until"] = until
+                pending.append(until)
+            else:  # what the purge job turns it into on its next run
+                row["kind"] = "barrier"
+        else:
+            row.update(description=HELD, payload=None)
+        shown.append(row)
+    return shown, pending
+
+
 def undo(turn: Turn, command: c.Undo) -> Reply:
     """Reverse the user's newest change and say exactly what it was."""
     del command
@@ -146,7 +185,7 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
     if expired or entry.kind == "barrier" or entry.payload is None:
         # Too late for a forgotten person (the housekeeping job drops the snapshot), or a
         # change undo cannot reverse: say so rather than reach past it.
-        what = "forgetting someone" if expired or entry.description == "forgot someone" \
+        what = "forgetting someone" if expired or entry.description == queries.FORGOTTEN \
             else entry.description
         why = " Rapport keeps a forgotten person for 15 minutes only." \
             if what == "forgetting someone" else ""
@@ -178,7 +217,7 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     deleted: dict[str, list[dict[str, Any]]] = payload.get("deleted", {})
     for table in queries.JOURNAL_TABLES:
         for image in deleted.get(table, []):
-            row = dict(image)
+            row = _keyed(image)
             for column, parent in _PARENTS.items():
                 if row.get(column) is not None and int(row[column]) in renamed.get(parent, {}):
                     row[column] = renamed[parent][int(row[column])]
@@ -192,5 +231,16 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     updated: dict[str, list[dict[str, Any]]] = payload.get("updated", {})
     for table in queries.JOURNAL_TABLES:
         for image in updated.get(table, []):
-            queries.restore_image(session, table, user_id, image)
+            queries.restore_image(session, table, user_id, _keyed(image))
     return moved
+
+
+def _keyed(image: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a before-image with its name key derived from its name again: an entry saved
+    before the key's rules changed (migration 0015) restores a key today's lookups find."""
+    row = dict(image)
+    if "name" in row and "name_key" in row:
+        row["name_key"] = name_key(row["name"])
+        if "first_key" in row:
+            row["first_key"] = first_word(row["name_key"])
+    return row

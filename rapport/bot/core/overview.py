@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core import suggestions as suggestion_cases
 from rapport.bot.core.context import Turn
-from rapport.bot.core.resolve import name_key
 from rapport.bot.core.stats import compute_user_stats, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
@@ -24,6 +23,7 @@ from rapport.scheduler.attainment import every_phrase, goal_attainments, goal_li
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
+from rapport.storage.names import tag_key
 
 UPCOMING_HORIZON = timedelta(days=7)
 MAX_OPEN_NUDGES = 50
@@ -156,7 +156,7 @@ def due(turn: Turn, command: c.ShowDue) -> Reply:
 def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) -> PeopleView:
     tag_id = None
     if tag is not None:
-        found = queries.tag_by_key(turn.session, turn.user.user_id, name_key(tag))
+        found = queries.tag_by_key(turn.session, turn.user.user_id, tag_key(tag))
         if found is None:
             return PeopleView(people=(), truncated=False, today=turn.today, tag=tag)
         tag_id = found.id
@@ -189,11 +189,11 @@ def people_text(view: PeopleView) -> str:
         every = f", every {planner.cadence_text(person.cadence_days, person.cadence_months)}" \
             if person.cadence_days else ""
         if person.cadence_days and person.cadence_from_goal:
-            every = f", {every_phrase(person.cadence_days)} (goal)"
+            every = f"; goal: {every_phrase(person.cadence_days)}"
         health = f" · {person.health}" if person.health else ""
         tags = "".join(f" #{name}" for name in person.tags)
-        lines.append(f"  {wording.contact_label(person.name, person.company)} "
-                     f"({person.kind}{every}){tags}: {last}{health}")
+        lines.append(f"  {person.name} ({wording.kind_at(person.kind, person.company)}{every})"
+                     f"{tags}: {last}{health}")
     if view.truncated:
         lines.append(f"  … and more; showing the first {len(view.people)}.")
     return "\n".join(lines)

@@ -4,16 +4,18 @@ forget someone (after a confirmation)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, RHYTHM, Change
-from rapport.bot.core.resolve import Resolved, Unresolved, name_key, resolve
+from rapport.bot.core.resolve import Resolved, Unresolved, resolve
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
+from rapport.storage.names import name_key
 from rapport.storage.queries import ContactName
 
 
@@ -167,13 +169,13 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                                       user_id=user_id, contact_id=contact.id, text=command.note,
                                       follow_up_on=None, plan_at=None, now=turn.now)
         change.inserted_row("notes", note_id)
-    label = wording.contact_label(contact.name, command.company)
+    label = f"{contact.name} ({wording.kind_at(command.kind, command.company)})"
     every = planner.cadence_text(command.cadence_days, command.cadence_months)
     cadence = (f" I'll remind you to talk every {every}." if every else
                f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
-    return Reply(f"Added {label} ({command.kind}).{email}{cadence}{extra}",
+    return Reply(f"Added {label}.{email}{cadence}{extra}",
                  changed=True), contact
 
 
@@ -188,6 +190,9 @@ def log(turn: Turn, command: c.Log) -> Reply:
     if command.day is not None and command.day > today:
         # Typed text is checked by the grammar; this is a form's date picker.
         return error("You can only log conversations that already happened.")
+    if command.day is not None and command.day < today - timedelta(days=3650):
+        # The grammar's bound too: a date picker scrolled to 1900 is a slip, not a memory.
+        return error("That date is more than ten years ago.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
                                              known=known)
@@ -277,8 +282,9 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
                                        ("important_dates", "date"), ("drafts", "draft"))
                   if rows[table]]
         what = f" with {wording_list(counts)}" if counts else ""
+        # Slack and Teams show a button under it; the console has none to mention.
         prompt = (f"This deletes {contact.name}{what}. To go ahead, type “forget "
-                  f"{contact.name} confirm”" + " (or press the button)." )
+                  f"{contact.name} confirm”.")
         return Reply(prompt, view=ConfirmView(
             prompt=prompt, label=f"Forget {contact.name}",
             command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,11 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BUSY = "I'm busy right now. Please try again in a moment."
+# What the database refuses to store (a value too long for its column, a row that clashes
+# with one already there): trying again would not help, so the answer must not say it would.
+NOT_STORED = ("I couldn't store that: something in it doesn't fit, or it clashes with what "
+              "you already have. Nothing changed.")
+REFUSED_BY_DATABASE = (DataError, IntegrityError)
 # What a database that is down or overloaded raises through SQLAlchemy and the drivers.
 DATABASE_TROUBLE = (OperationalError, DBAPIError, OSError, TimeoutError)
 
@@ -141,6 +146,11 @@ class Rapport:
         except Busy:
             logger.warning("command refused", extra={"reason": "busy"})
             return Reply(BUSY, ok=False, busy=True)
+        except REFUSED_BY_DATABASE as failure:
+            # A check the grammar or the use case should have made (or a race two commands
+            # ran into): an error for the operator, a plain answer for the person.
+            logger.error("database refused a change", extra={"error": type(failure).__name__})
+            return error(NOT_STORED)
         except DATABASE_TROUBLE as failure:
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
             return error(TRY_AGAIN)

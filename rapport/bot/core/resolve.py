@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import PersonRef
 from rapport.storage import queries
+from rapport.storage.names import name_key
 from rapport.storage.queries import ContactName
 
 FUZZY_CUTOFF = 72
@@ -29,11 +30,6 @@ class Unresolved:
 
     message: str
     suggestions: tuple[str, ...] = ()
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: casefolded, single spaces."""
-    return " ".join(name.casefold().split())
 
 
 NOT_YOURS = "I can't find that person among yours."

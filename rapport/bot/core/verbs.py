@@ -211,7 +211,8 @@ TABLE: tuple[Verb[Any], ...] = (
          "Everything Rapport stores about your relationships, as JSON.",
          c.no_arguments(c.Export, "export"), handle_async=data_rights.export),
     Verb("import", c.ImportFile, "import <contacts.csv|contacts.vcf> [dry run]",
-         "Bring contacts in from a CSV or vCard file (console), all or nothing.",
+         "Bring contacts in from a CSV or vCard file, all or nothing (console; in Slack and "
+         "Teams, send the file to Rapport in your chat with it instead).",
          c.parse_import, handle_async=_import_in_chat,
          examples=("import ~/contacts.csv dry run",)),
     Verb("forget", c.Forget, "forget <person> [confirm] | forget me [confirm]",

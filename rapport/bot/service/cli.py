@@ -16,7 +16,11 @@ import typer
 import rapport
 from rapport.bot.service.config import Settings
 from rapport.bot.service.data_cli import register as register_data_commands
-from rapport.bot.service.logs import configure_logging
+from rapport.bot.service.logs import (
+    configure_console_logging,
+    configure_logging,
+    console_log_path,
+)
 from rapport.bot.service.startup import (
     StartupError,
     check_config,
@@ -59,7 +63,6 @@ def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conso
     with one_line_errors():
         settings = _settings()
         check_config(settings, web=False, platforms=False)
-        configure_logging("WARNING", "text")
         # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
         # session shuts down as gracefully as a server does.
         asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True,
@@ -81,8 +84,8 @@ def serve(
         check_config(settings, web=True, platforms=True)
         use_console = console if console is not None else (
             not settings.any_platform_configured and sys.stdin.isatty())
-        configure_logging("WARNING" if use_console else settings.log_level,
-                          "text" if use_console else settings.log_format)
+        if not use_console:  # the console logs to a file (_serve)
+            configure_logging(settings.log_level, settings.log_format)
         console_reason = "--no-console" if console is False else (
             "Slack or Teams is configured" if settings.any_platform_configured
             else "not a terminal")
@@ -106,6 +109,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
                  console_user: str | None = None, console_reason: str = "") -> None:
     with collector_paused():
         from rapport.bot.platforms.console.chat import (
+            PROMPT,
             ConsoleChat,
             ConsoleMessenger,
             console_actor,
@@ -116,6 +120,19 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         from rapport.bot.service.runtime import build_runtime
         from rapport.scheduler.jobs import build_scheduler
 
+    if with_console:
+        # Log lines between the answers read like errors to the person chatting (an admin
+        # change is logged at WARNING, for operators): they go to a file, where operators
+        # find them.
+        log_path = console_log_path(settings.database_url)
+        try:
+            configure_console_logging(settings.log_level, settings.log_format, log_path,
+                                      prompt=PROMPT)
+        except OSError as failure:
+            raise StartupError(f"cannot write the console's log file {log_path} "
+                               f"({failure.strerror or type(failure).__name__}); the console "
+                               "logs beside an SQLite database, else in the working "
+                               "directory.") from failure
     # Handlers first: a SIGTERM during start-up (a migration, Slack being slow) lets that step
     # finish and then shuts down cleanly, instead of killing the process half-way.
     stop = asyncio.Event()

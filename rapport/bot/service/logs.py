@@ -6,6 +6,10 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from rapport.storage.db import sqlite_database_path
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message",
                                                                               "asctime"}
@@ -55,9 +59,12 @@ class _DropBoltTokenWarning(logging.Filter):
 _BOLT_TOKEN_WARNING = _DropBoltTokenWarning()
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None) -> None:
-    """Root logging: JSON to stderr (or plain text for people at a terminal)."""
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None,
+                      path: Path | None = None) -> None:
+    """Root logging: JSON to stderr (or plain text for people at a terminal), or appended to
+    the file at `path`."""
+    handler: logging.Handler = logging.FileHandler(path, encoding="utf-8") if path else \
+        logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -70,3 +77,46 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
                   "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("slack_bolt").addFilter(_BOLT_TOKEN_WARNING)
+
+
+# The interactive console's log, beside its SQLite database (or in the working directory).
+CONSOLE_LOG_NAME = "rapport.log"
+
+
+def console_log_path(database_url: str) -> Path:
+    """Where a console session's logs go: rapport.log beside the SQLite database file
+    (./rapport.log with the default ./rapport.db), else in the working directory."""
+    database = sqlite_database_path(database_url)
+    return ((database.parent if database is not None else Path()) / CONSOLE_LOG_NAME).absolute()
+
+
+class ConsoleNotices(logging.Handler):
+    """For the person chatting in a terminal: a real problem (ERROR and worse) as one plain
+    line between the answers, pointing at the log file for the details; everything else (the
+    admin audit lines at WARNING, start-up, sweeps) is in that file only."""
+
+    def __init__(self, log_path: Path, *, prompt: str = "", stream: TextIO | None = None
+                 ) -> None:
+        super().__init__(logging.ERROR)
+        self.log_path = log_path
+        self.prompt = prompt
+        self.stream = stream or sys.stderr
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            problem = record.getMessage().rstrip(". ")
+            # Like a nudge, it interrupts the prompt the person was looking at: shown again.
+            self.stream.write(f"\n(Something went wrong in the background: {problem}. The "
+                              f"details are in {self.log_path}.)\n{self.prompt}")
+            self.stream.flush()
+        except Exception:  # logging must never break the chat
+            self.handleError(record)
+
+
+def configure_console_logging(level: str, fmt: str, path: Path, *, prompt: str = "",
+                              stream: TextIO | None = None) -> None:
+    """Logging for `rapport chat` (and `serve` with the console): records go to the file at
+    `path`, never between the person's lines and the answers; only a real problem is also
+    said in the terminal (`ConsoleNotices`). Raises OSError when the file cannot be opened."""
+    configure_logging(level, fmt, path=path)
+    logging.getLogger().addHandler(ConsoleNotices(path, prompt=prompt, stream=stream))

@@ -481,6 +481,13 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
 
+def forgotten_home_view() -> dict[str, Any]:
+    """App Home right after "forget me": nothing is stored, nothing is shown."""
+    blocks: list[Block] = [HeaderBlock(text="Rapport"), SectionBlock(text=MarkdownTextObject(
+        text=f"Rapport stores nothing for you. Type `{SLASH_COMMAND} help` to start again."))]
+    return View(type="home", callback_id="home", blocks=blocks).to_dict()
+
+
 def settings_view(settings: SettingsView) -> dict[str, Any]:
     """The settings modal, prefilled with the user's current values."""
     tz, window, working_days = settings.tz, settings.window, settings.working_days
@@ -527,8 +534,9 @@ def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any
             action_id="value", options=kinds, initial_option=kinds[0])),
         InputBlock(block_id="summary", label="What you talked about", optional=True,
                    element=PlainTextInputElement(
-                       action_id="value", multiline=True, max_length=MAX_INPUT_TEXT,
-                       initial_value=clip(summary, MAX_INPUT_TEXT) if summary else None)),
+                       action_id="value", multiline=True, max_length=c.MAX_SUMMARY_CHARS,
+                       # A long message is cut to what Log accepts, not refused on submit.
+                       initial_value=clip(summary, c.MAX_SUMMARY_CHARS) if summary else None)),
     ]
     return View(type="modal", callback_id=CALLBACK_LOG_TOUCHPOINT, title="Log touchpoint",
                 submit="Log", close="Cancel", blocks=blocks).to_dict()
@@ -722,7 +730,8 @@ def confirm_blocks(view: ConfirmView) -> list[Block]:
         blocks.append(ActionsBlock(block_id=f"confirm_{command.person.contact_id}", elements=[
             ButtonElement(text=clip(view.label, 75), action_id=ACTION_CONFIRM_FORGET,
                           value=str(command.person.contact_id), style="danger",
+                          # Plain text: the name shows as written, never as markup.
                           confirm=ConfirmObject(title="Forget for good?",
-                                                text=clip(view.prompt, 300),
+                                                text=PlainTextObject(text=clip(view.prompt, 300)),
                                                 confirm="Forget", deny="Keep"))]))
     return blocks

@@ -15,7 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
+from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
+from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,12 @@ class HomeTab:
     async def publish(self, client: AsyncWebClient, team_id: str, user_id: str, *,
                       opened: bool = False) -> None:
         """views.publish the user's Home tab with current data (one unit of work)."""
+        if not opened and not await self.platform.rapport.db.run(
+                lambda session: queries.user_ids(session, PLATFORM, team_id, user_id)
+                is not None, write=False):
+            # Gone since the change ("forget me"): show that, and create no rows for them.
+            await client.views_publish(user_id=user_id, view=b.forgotten_home_view())
+            return
         view = await self.platform.rapport.home(self.platform.actor(team_id, user_id))
         if view is None:
             return  # the database is away; the tab keeps what it showed

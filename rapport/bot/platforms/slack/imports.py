@@ -33,6 +33,19 @@ _CHUNK_BYTES = 64 * 1024
 _FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
 
 
+# Typed `import` (the console's command that names a file on disk) gets this in Slack instead.
+HOW_TO_IMPORT = (f"To import contacts, upload a CSV (.csv) or vCard (.vcf) file of at most "
+                 f"{MAX_BYTES // 1_000_000} MB in your direct messages with Rapport (its Messages "
+                 "tab: drag the file in, or + then Upload). I'll show you what would change "
+                 "before anything is saved.")
+
+
+def is_import_command(text: str) -> bool:
+    """Whether typed text is the `import` command (a chat cannot name a file on disk)."""
+    words = text.split(maxsplit=1)
+    return bool(words) and words[0].lower() == "import"
+
+
 class ImportRefused(Exception):
     """A reason, fit to show the user, why a file can't be imported."""
 

@@ -14,6 +14,8 @@ from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.dm_capture import delivered_for_user
+from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
+from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.platform import MAX_RESPONSES, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -66,12 +68,13 @@ class DirectMessages:
             return
         platform = self.platform
         await self.welcome(client, team_id, user_id, channel)
-        text = str(event.get("text") or "").strip()
+        text = plain_text(str(event.get("text") or "")).strip()
         if not text:
             return
         directory = platform.directory(client, team_id)
-        reply = await platform.rapport.handle_text(
-            platform.actor(team_id, user_id), text, directory=directory, admins=directory)
+        reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+            else await platform.rapport.handle_text(
+                platform.actor(team_id, user_id), text, directory=directory, admins=directory)
         if reply.attachment is not None and reply.ok and await platform.upload(
                 client, user_id, reply.text, reply.attachment):
             return

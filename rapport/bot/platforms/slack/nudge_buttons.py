@@ -39,9 +39,13 @@ class NudgeButtons:
             return
         nudge_id = int(raw_id)
         if not await platform.owns_nudge(team_id, user_id, nudge_id):
-            logger.warning("nudge action refused", extra={"reason": "not the owner"})
+            gone = not await platform.nudge_exists(nudge_id)
+            logger.warning("nudge action refused",
+                           extra={"reason": "gone" if gone else "not the owner"})
             if can_respond:
-                await respond(text="That nudge isn't yours.", response_type="ephemeral",
+                # A button left on an old message after "forget": the owner's own nudge.
+                await respond(text=f"I can't find nudge #{nudge_id} among yours." if gone
+                              else "That nudge isn't yours.", response_type="ephemeral",
                               replace_original=False)
             return
         actor = platform.actor(team_id, user_id)
@@ -62,7 +66,10 @@ class NudgeButtons:
         reply = await platform.rapport.execute(actor, command)
         container = body.get("container") or {}
         message = body.get("message") or {}
-        if reply.ok and container.get("type") == "message" and message.get("blocks"):
+        # An ephemeral message (the `due` answer) can't be edited: the outcome follows it.
+        ephemeral = bool(container.get("is_ephemeral"))
+        if reply.ok and container.get("type") == "message" and message.get("blocks") \
+                and not ephemeral:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
@@ -70,7 +77,7 @@ class NudgeButtons:
                     blocks=b.outcome_blocks(message["blocks"], nudge_id, reply.text))
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
-        elif not reply.ok and can_respond:
+        elif (ephemeral or not reply.ok) and can_respond:
             await respond(text=b.fallback(reply.text), response_type="ephemeral",
                           replace_original=False)
         await platform.refresh_home(client, team_id, user_id)

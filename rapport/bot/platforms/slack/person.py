@@ -121,7 +121,7 @@ class PersonCard:
                 c.PersonRef(contact_id=contact_id), confirmed=True))
             changed = reply.changed
             if can_respond:
-                await respond(text=b.clip(reply.text, b.MAX_FALLBACK_TEXT),
+                await respond(text=b.fallback(reply.text),
                               response_type="ephemeral", replace_original=reply.ok)
         elif action_id == b.ACTION_PERSON_DRAFT:
             editor = platform.draft_editor

@@ -142,6 +142,11 @@ class SlackPlatform:
             session, nudge_id, platform=PLATFORM, workspace_external_id=team_id,
             user_external_id=user_id), write=False)
 
+    async def nudge_exists(self, nudge_id: int) -> bool:
+        """True while the nudge is stored (forgetting a person deletes their nudges)."""
+        return await self.rapport.db.run(
+            lambda session: queries.nudge_exists(session, nudge_id), write=False)
+
     async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Republish the user's App Home after a change (see home.py)."""
         if self.home is not None:

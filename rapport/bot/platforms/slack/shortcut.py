@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
 
 # A view_submission must be answered within 3 s, including a users.info for the author.
@@ -44,13 +45,20 @@ class LogShortcut:
     async def on_log_shortcut(self, ack: Ack, body: dict[str, Any],
                               client: AsyncWebClient) -> None:
         await ack()
+        team_id = team_of(body)
         message = body.get("message") or {}
         author = message.get("user")
-        text = str(message.get("text") or "")
+
+        def name_of(user_id: str) -> str | None:
+            profile = self.platform.cache.get(team_id, user_id)
+            return profile.display_name if profile is not None else None
+
+        # The summary box shows the message as its reader saw it, not Slack's markup.
+        text = plain_text(str(message.get("text") or ""), name_of=name_of)
         await client.views_open(trigger_id=body["trigger_id"], view=b.log_touchpoint_view(
             author_id=str(author) if author else None, summary=text))
         if author:
-            await self.platform.warm_profile(client, team_of(body), str(author))
+            await self.platform.warm_profile(client, team_id, str(author))
 
     async def on_log_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                             client: AsyncWebClient) -> None:

@@ -9,9 +9,11 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.core.views import StatsView
+from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
+from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ class SlashCommand:
         """Run the typed text; answer in the ack, or ack first and answer after."""
         platform = self.platform
         team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
-        text = str(command.get("text") or "")
+        text = plain_text(str(command.get("text") or ""))
         if not team_id or not user_id:
             # Without both ids there is nobody to act for; never create rows for "".
             logger.warning("command refused", extra={"reason": "malformed"})
@@ -71,8 +73,10 @@ class SlashCommand:
                     await platform.goal_charts.share(client, team_id, user_id,
                                                      reply.view.goals)
         else:
-            reply = await platform.rapport.handle_text(actor, text, directory=directory,
-                                                       deadline=platform.deadline(context))
+            # In Slack a file is uploaded to the bot, never named (docs/slack.md).
+            reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+                else await platform.rapport.handle_text(actor, text, directory=directory,
+                                                        deadline=platform.deadline(context))
             if reply.busy:
                 platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)

@@ -62,14 +62,14 @@ class SuggestionButtons:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.clip(reply.text, b.MAX_FALLBACK_TEXT),
+                    text=b.fallback(reply.text),
                     blocks=b.outcome_blocks(message["blocks"], suggestion_id, reply.text,
                                             prefix=b.SUGGESTION_BLOCK_PREFIX))
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
         elif can_respond:
             # An ephemeral answer (stats, suggestions) can't be edited: the outcome follows it.
-            await respond(text=reply.text if reply.ok else f"⚠️ {reply.text}",
+            await respond(text=b.fallback(reply.text if reply.ok else f"⚠️ {reply.text}"),
                           response_type="ephemeral", replace_original=False)
         await self.platform.refresh_home(client, team_id, user_id)
 

@@ -44,13 +44,14 @@ MESSAGES_PATH = "/api/messages"
 
 def _draft_action(runtime: Runtime) -> DraftAction:
     """Draft buttons finish drafts through the runtime's draft service."""
-    async def finish(actor: Actor, draft_id: int, verb: str, text: str | None) -> Reply:
+    async def finish(actor: Actor, draft_id: int, verb: str, text: str | None,
+                     disclose: bool) -> Reply:
         service = runtime.drafts
         if service is None:
             return error("Copy the text from the box above and send it in your own words.")
         # "post" cannot happen in Teams (the bot cannot write as the user): it is a copy.
         outcome = await service.finish(actor, draft_id, text or "",
-                                       "discard" if verb == "discard" else "copy")
+                                       "discard" if verb == "discard" else "copy", disclose)
         if not outcome.ok:
             return error(outcome.message)
         return Reply(f"{outcome.message}\n\n{outcome.text}" if outcome.text else outcome.message)

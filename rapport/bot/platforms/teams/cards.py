@@ -17,6 +17,7 @@ from botbuilder.schema import Attachment
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
+from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
@@ -29,6 +30,8 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 NUDGE = "nudge"
 DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
+# The disclosure toggle on an AI draft under the `optional` policy ("true" / "false").
+DRAFT_DISCLOSE_INPUT = "draft_disclose"
 IMPORT = "import"
 PERSON = "person"
 # A brief names at most this many people with buttons.
@@ -132,6 +135,10 @@ def _item_block(item: NudgeItem, card_nudges: Sequence[int]) -> dict[str, Any]:
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
+# The heading of a card redrawn after its last open nudge was handled.
+NOTHING_LEFT = "Nothing left to do on this card:"
+
+
 def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
                outcomes: Mapping[int, str] | None = None,
                card_nudges: Sequence[int] | None = None) -> dict[str, Any]:
@@ -145,10 +152,12 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     outcomes = dict(outcomes or {})
     open_ids = {item.nudge_id for item in shown}
     if intro is None:
-        # People, not nudges: one person may have several. A nudge already acted on (a card
-        # redrawn after a click) is not in `items`, so it counts as one person of its own.
-        people = wording.people_count(shown) + len([n for n in ids if n not in open_ids])
-        intro = ("A good moment to reach out:" if len(ids) <= 1 or people <= 1
+        # People, not nudges (one person may have several), and only those the card still
+        # has buttons for: a card redrawn after a click counts what is left to do, never a
+        # handled nudge as a person of its own (two of Dana's and one of Lee's said
+        # "3 people" once one of Dana's was done).
+        people = wording.people_count(item for item in shown if item.nudge_id not in outcomes)
+        intro = (NOTHING_LEFT if people == 0 else "A good moment to reach out:" if people == 1
                  else f"{people} people worth a message:")
     body: list[dict[str, Any]] = [_text(intro, size="Medium", weight="Bolder")]
     for nudge_id in ids:
@@ -188,13 +197,18 @@ def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
 
 
 def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
-    """A command's answer that lists nudges (``due``): the text, then each nudge's buttons."""
-    return nudge_card(items, intro=text)
+    """`due`: each open nudge once, with its buttons, then the rest of the answer (overdue,
+    coming up) as plain lines, as Slack shows it."""
+    card = nudge_card(items, intro="Due now")
+    rest = _lines(text)
+    if rest:
+        card["body"] += [{**rest[0], "separator": True, "spacing": "Medium"}, *rest[1:]]
+    return card
 
 
 def draft_card(draft: DraftView) -> dict[str, Any]:
     """A draft to edit: multiline input prefilled with the text; Copy and Discard."""
-    source = "template" if draft.is_template else f"AI draft ({draft.provider})"
+    source = "Template draft" if draft.is_template else f"AI draft ({draft.provider})"
     body: list[dict[str, Any]] = [
         _text(f"Draft for {draft.contact_name}", size="Medium", weight="Bolder"),
         _text(f"{source}. Make it your own before you send it.", isSubtle=True, spacing="None"),
@@ -203,6 +217,14 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
         body.append(_text(draft.notice, isSubtle=True))
     body.append({"type": "Input.Text", "id": DRAFT_TEXT_INPUT, "isMultiline": True,
                  "value": draft.text, "maxLength": 4000, "label": "Your message"})
+    # The disclosure as Slack's modal and the console offer it (docs/ai-drafts.md).
+    if not draft.is_template and draft.disclosure_policy == "optional":
+        body.append({"type": "Input.Toggle", "id": DRAFT_DISCLOSE_INPUT,
+                     "title": f"Add “{DISCLOSURE_LINE}”", "value": "true",
+                     "valueOn": "true", "valueOff": "false"})
+    elif not draft.is_template and draft.disclosure_policy == "required":
+        body.append(_text(f"Your workspace adds “{DISCLOSURE_LINE}” to AI-assisted messages.",
+                          isSubtle=True))
 
     def data(verb: str) -> dict[str, Any]:
         return {"rapport": DRAFT, "verb": verb, "draft_id": draft.draft_id}
@@ -397,19 +419,20 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     for note in view.notes:
         when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
             if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
-        facts.append({"title": note.handle, "value": f"{note.text} ({when})"})
+        facts.append({"title": note.handle, "value": escape_markdown(f"{note.text} ({when})")})
     for touch in view.touches:
         about = f": {touch.summary}" if touch.summary else ""
-        facts.append({"title": touch.handle,
-                      "value": f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"
-                               f"{source_note(touch.source)}"})
+        facts.append({"title": touch.handle, "value": escape_markdown(
+            f"{wording.friendly_day(touch.day, today)}, {touch.kind}{about}"
+            f"{source_note(touch.source)}")})
     if facts:
         body.append({"type": "FactSet", "facts": facts})
     extra = ["; ".join(date_text(line, today) for line in view.dates)] if view.dates else []
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
     body.append(_text(" · ".join(extra), isSubtle=True))
-    examples = ", ".join(f"“{escape_markdown(example)}”" for example in fix_examples(view))
+    # Escaped once, by _text.
+    examples = ", ".join(f"“{example}”" for example in fix_examples(view))
     body.append(_text(f"Fix anything with {examples}; “undo” reverses a change.",
                       isSubtle=True, spacing="None"))
 

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -32,13 +33,14 @@ from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor, Turn, UserContext
-from rapport.bot.core.overview import goal_lines
+from rapport.bot.core.overview import due_text, goal_lines
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.verbs import help_text
 from rapport.bot.core.views import (
     ConfirmView,
+    DueView,
     HelpView,
     PersonView,
     Reply,
@@ -75,8 +77,8 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 MAX_INLINE_EXPORT_BYTES = 20_000
 _UNSAFE_NAME = re.compile(r"[<>|]")
 
-# (actor, draft_id, "copy" | "discard" | "post", edited text) -> what to show.
-DraftAction = Callable[[Actor, int, str, str | None], Awaitable[Reply]]
+# (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
+DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[Reply]]
 
 
 def tenant_id(activity: Activity) -> str:
@@ -199,10 +201,12 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
             "Suggestions", reply.view.items, footer=silenced_line(reply.view.silenced))))
         activity.summary = "Suggestions for you"
         return activity
-    if reply.nudges:
-        activity = MessageFactory.attachment(
-            cards.as_attachment(cards.text_card(reply.text, reply.nudges)))
-        activity.summary = reply.text.splitlines()[0][:100] if reply.text else "Your nudges"
+    if isinstance(reply.view, DueView) and reply.nudges:
+        # The cards show the open nudges with buttons; the text keeps the rest (as in Slack).
+        rest = replace(reply.view, nudges=())
+        activity = MessageFactory.attachment(cards.as_attachment(cards.text_card(
+            due_text(rest) if rest.overdue or rest.coming else "", reply.nudges)))
+        activity.summary = "Due now"
         return activity
     text = reply.text
     if reply.attachment is not None:
@@ -558,18 +562,21 @@ class RapportTeamsBot(TeamsActivityHandler):
             return None, STALE_BUTTON
         person = c.PersonRef(contact_id=contact_id)
         command: c.Command
+        # A day that was sent but can't be read is refused, never taken as "today" or "none".
+        day_field = cards.PERSON_LOG_DAY if verb == "person_log" else cards.PERSON_NOTE_DAY
+        day = _parse_day(data.get(day_field))
+        if verb in ("person_log", "person_note") and data.get(day_field) and day is None:
+            return None, "Pick a day."
         if verb == "person_log":
             kind = str(data.get(cards.PERSON_LOG_KIND) or "chat").lower()
             summary = " ".join(str(data.get(cards.PERSON_LOG_SUMMARY) or "").split())
             if kind not in c.KNOWN_KINDS or len(summary) > c.MAX_SUMMARY_CHARS:
                 return None, "Pick how you talked, and keep the summary short."
-            command = c.Log(person, _parse_day(data.get(cards.PERSON_LOG_DAY)), kind,
-                            summary or None)
+            command = c.Log(person, day, kind, summary or None)
         elif verb == "person_note":
             text = " ".join(str(data.get(cards.PERSON_NOTE_TEXT) or "").split())
             if not text or len(text) > c.MAX_SUMMARY_CHARS:
                 return None, "Write what I should remember (at most 1,000 characters)."
-            day = _parse_day(data.get(cards.PERSON_NOTE_DAY))
             command = c.AddNote(person, text, day, event_on=day)
         elif verb == "person_draft":
             command = c.Draft(person)
@@ -635,9 +642,11 @@ class RapportTeamsBot(TeamsActivityHandler):
         if self.draft_action is None:
             return None, "Copy the text from the box above and send it in your own words."
         text = data.get(cards.DRAFT_TEXT_INPUT)
+        # Without the toggle (a template, or a policy of required or off) the policy decides.
+        disclose = str(data.get(cards.DRAFT_DISCLOSE_INPUT, "true")).lower() != "false"
         reply = await self.draft_action(actor_for(turn_context.activity), draft_id,
                                         str(verb).removeprefix("draft_"),
-                                        text if isinstance(text, str) else None)
+                                        text if isinstance(text, str) else None, disclose)
         if not reply.ok:
             return None, reply.text
         card = cards.outcome_card(reply.text)

@@ -1,0 +1,51 @@
+"""What people type in Slack, read back as the plain words they typed.
+
+Slack sends slash-command text (with `should_escape`) and message text in its own markup: `&`,
+`<` and `>` arrive as `&amp;`, `&lt;` and `&gt;`, and what Slack linked arrives in angle
+brackets (`<mailto:dana@acme.com|dana@acme.com>`, `<https://acme.com|acme.com>`,
+`<#C123|general>`, `<!here>`). The core reads plain text, with `<@U123|name>` for a mentioned
+person; everything else is turned back into what the person saw when they typed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# One markup token or one escaped character, in a single pass: an entity inside a token's
+# label is decoded with the label, and a decoded `&lt;` never starts a token.
+_MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+_BROADCASTS = {"here", "channel", "everyone"}
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _token(inner: str, name_of: Callable[[str], str | None] | None) -> str:
+    target, _, label = inner.partition("|")
+    label = _unescape(label)
+    if target.startswith("@"):
+        if name_of is None:
+            return f"<{inner}>"  # a mention: the core's own token
+        return "@" + (label or name_of(target[1:]) or target[1:])
+    if target.startswith("#"):
+        return "#" + (label or target[1:])
+    if target.startswith("!"):
+        special = target[1:].split("^", 1)[0]
+        return label or (f"@{special}" if special in _BROADCASTS else "")
+    if target.startswith("mailto:"):
+        return _unescape(target.removeprefix("mailto:"))
+    return label or _unescape(target)
+
+
+def plain_text(text: str, *, name_of: Callable[[str], str | None] | None = None) -> str:
+    """`text` as typed: entities decoded, links and channels as shown; user mentions stay
+    `<@U123|name>` tokens, or become `@name` when `name_of` is given (for a text box)."""
+    def replace(match: re.Match[str]) -> str:
+        if match.group(2):
+            return _ENTITIES[match.group(2)]
+        return _token(match.group(1), name_of)
+
+    return _MARKUP.sub(replace, text)
