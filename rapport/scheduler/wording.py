@@ -174,6 +174,14 @@ def kind_at(kind: str, company: str | None) -> str:
     return f"{kind} at {company}" if company else kind
 
 
+def who(kind: str, company: str | None, role: str | None) -> str:
+    """'VP Sales at Umbrella, client', 'VP Sales, colleague' or 'client at Acme': what someone
+    does and where, then how you know them (the card's first line, `add`'s answer)."""
+    if not role:
+        return kind_at(kind, company)
+    return f"{role} at {company}, {kind}" if company else f"{role}, {kind}"
+
+
 def cadence_headline(contact_name: str, company: str | None, days_since: int | None,
                      cadence_days: int, cadence_months: int | None = None) -> str:
     """'It has been 6 weeks since you talked to Lee (Acme)'."""

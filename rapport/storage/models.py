@@ -168,6 +168,8 @@ class Contact(Base):
     kind: Mapped[str] = mapped_column(String(16), default="colleague")
     platform_user_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # What they do ("VP Sales"): `add Hiro Tanaka, VP Sales at Umbrella`, `set Hiro role …`.
+    role: Mapped[str | None] = mapped_column(String(200), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     cadence_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # A rhythm in calendar months ("monthly", "quarterly"): the clock adds months, and

@@ -221,6 +221,7 @@ class ContactState:
     email: str | None = None
     platform_user_id: str | None = None
     plan_at: datetime | None = None
+    role: str | None = None
 
 
 _NAME_COLUMNS = (Contact.id, Contact.name, Contact.platform_user_id)
@@ -267,7 +268,7 @@ def contact_names(session: Session, user_id: int) -> list[ContactName]:
 _CONTACT_STATE = Prepared(select(
     Contact.id, Contact.name, Contact.company, Contact.kind, Contact.cadence_days,
     Contact.last_touch_at, Contact.next_due_at, Contact.created_at, Contact.cadence_months,
-    Contact.email, Contact.platform_user_id, Contact.plan_at)
+    Contact.email, Contact.platform_user_id, Contact.plan_at, Contact.role)
     .where(Contact.id == bindparam("contact_id"), Contact.user_id == bindparam("user_id")))
 
 
@@ -280,10 +281,11 @@ def insert_contact(session: Session, *, workspace_id: int, user_id: int, name: s
                    kind: str, platform_user_id: str | None, company: str | None,
                    email: str | None = None, cadence_days: int | None,
                    next_due_at: datetime | None, now: datetime,
-                   cadence_months: int | None = None, cadence_own: bool = False) -> int:
+                   cadence_months: int | None = None, cadence_own: bool = False,
+                   role: str | None = None) -> int:
     return session.execute(insert(Contact).values(
         workspace_id=workspace_id, user_id=user_id, name=name, name_key=key, kind=kind,
-        platform_user_id=platform_user_id, company=company, email=email,
+        platform_user_id=platform_user_id, company=company, email=email, role=role,
         cadence_days=cadence_days, cadence_months=cadence_months, cadence_own=cadence_own,
         next_due_at=next_due_at, plan_at=next_due_at, created_at=now
     ).returning(Contact.id)).scalar_one()
@@ -313,10 +315,11 @@ def delete_contact(session: Session, user_id: int, contact_id: int) -> None:
 
 def contacts_for_import(session: Session, user_id: int) -> list[tuple[Any, ...]]:
     """(id, name_key, email, kind, company, cadence_days, last_touch_at, created_at,
-    cadence_months)."""
+    cadence_months, role)."""
     return _rows(session.execute(select(
         Contact.id, Contact.name_key, Contact.email, Contact.kind, Contact.company,
-        Contact.cadence_days, Contact.last_touch_at, Contact.created_at, Contact.cadence_months)
+        Contact.cadence_days, Contact.last_touch_at, Contact.created_at, Contact.cadence_months,
+        Contact.role)
         .where(Contact.user_id == user_id)))
 
 

@@ -208,3 +208,35 @@ async def test_the_fix_line_suggests_only_this_persons_handles_and_full_name(
             found = set(re.findall(r"\b[nt]\d+\b", rendered.split("Fix anything", 1)[1]))
             assert found == set(handles), rendered
             assert f"set {view.name} company" in rendered
+
+
+async def test_a_role_given_to_add_is_theirs_on_the_card_and_can_be_changed(
+        rapport: Rapport) -> None:
+    added = await rapport.handle_text(ALEX, "add Hiro Tanaka, VP Sales at Umbrella, monthly")
+    assert added.text == ("Added Hiro Tanaka (VP Sales at Umbrella, colleague). I'll remind you "
+                          "to talk every month.")
+    card = await rapport.handle_text(ALEX, "show Hiro")
+    assert card.text.startswith("Hiro Tanaka: VP Sales at Umbrella, colleague\n")
+    # A role is not something to ask about: there are no notes to lead with.
+    assert "Ask about" not in card.text and "Notes:" not in card.text
+    changed = await rapport.handle_text(ALEX, "set Hiro title Head of Sales")
+    assert changed.text == "Hiro Tanaka's role is now Head of Sales (was VP Sales)."
+    assert (await rapport.handle_text(ALEX, "undo")).ok
+    assert (await rapport.handle_text(ALEX, "show Hiro")).text.startswith(
+        "Hiro Tanaka: VP Sales at Umbrella, colleague\n")
+    # How you met is a note, not a company.
+    met = await rapport.handle_text(ALEX, "add Dana Scully, met at KubeCon")
+    assert met.text == ("Added Dana Scully (colleague). Set how often with “every Dana Scully "
+                        "2 weeks”. I kept “met at KubeCon” as a note.")
+    # Imports carry it too (a title column, or a vCard's TITLE).
+    imported = await rapport.handle_import(
+        ALEX, "people.csv", b"name,company,job title\nMei Chen,Globex,Head of Design\n",
+        dry_run=False)
+    assert imported.ok and "Ignored" not in imported.text, imported.text
+    assert (await rapport.handle_text(ALEX, "show Mei")).text.startswith(
+        "Mei Chen: Head of Design at Globex, colleague\n")
+    card = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Sam Okafor\r\nORG:Initech\r\nTITLE:CTO\r\n"
+            b"END:VCARD\r\n")
+    assert (await rapport.handle_import(ALEX, "sam.vcf", card, dry_run=False)).ok
+    assert (await rapport.handle_text(ALEX, "show Sam")).text.startswith(
+        "Sam Okafor: CTO at Initech, colleague\n")

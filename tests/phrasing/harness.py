@@ -83,6 +83,8 @@ def compact(export: dict[str, Any]) -> set[str]:
                    else f"{c['cadence_days']} d" if c["cadence_days"] else "-")
         rows.add(f"contact: {c['name']} | {c['kind']} | {c['company'] or '-'} | "
                  f"{c['email'] or '-'} | {cadence}")
+        if c.get("role"):
+            rows.add(f"role: {c['name']} | {c['role']}")
     for t in export["touchpoints"]:
         rows.add(f"touch: {names[t['contact_id']]} | {str(t['happened_at'])[:10]} | "
                  f"{t['kind']} | {t['summary'] or '-'}")

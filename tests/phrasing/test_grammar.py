@@ -113,7 +113,9 @@ def test_rhythms(text: str, cadence: Cadence | None) -> None:
 
 def test_add_reads_roles_kinds_and_rhythms_and_refuses_what_is_no_name() -> None:
     assert parse("add Hiro Tanaka, VP Sales at Umbrella, monthly") == c.AddContact(
-        person("Hiro Tanaka"), "colleague", "Umbrella", None, 1, None, "VP Sales")
+        person("Hiro Tanaka"), "colleague", "Umbrella", None, 1, None, role="VP Sales")
+    assert parse("add Dana Scully, met at KubeCon") == c.AddContact(
+        person("Dana Scully"), "colleague", None, None, note="met at KubeCon")
     assert parse("add a new client called Jo Kim (Initech)") == c.AddContact(
         person("Jo Kim"), "client", "Initech", None)
     for line in ("add colleague", "add client", "add someone"):

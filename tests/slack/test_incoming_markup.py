@@ -33,7 +33,8 @@ async def test_slash_command_text_is_read_as_typed(slack: SlackHarness) -> None:
     # Slack sends "/rapport add Procter & Gamble" with the ampersand escaped.
     status, body = await slack.command("add Procter &amp; Gamble at P&amp;G")
     answer = json.loads(body)["text"]  # escaped once for Slack to show "&"
-    assert status == 200 and answer.startswith("Added Procter &amp; Gamble (P&amp;G)"), answer
+    assert status == 200 and answer.startswith(
+        "Added Procter &amp; Gamble (colleague at P&amp;G)"), answer
     await slack.command("note Procter: R&amp;D offsite &lt;3 tomorrow")
     # Slack links an email address as it is typed.
     status, body = await slack.command(

@@ -117,10 +117,12 @@ class AddContact:
     cadence_days: int | None
     cadence_months: int | None = None
     email: str | None = None
-    # What else the line said about them ("VP Sales"): kept as a note, and said so.
+    # What else the line said about them ("met at KubeCon"): kept as a note, and said so.
     note: str | None = None
     # `add Lee Park client at Initech #clients` (see parse_add_tagged).
     tags: tuple[str, ...] = ()
+    # What they do, from "…, VP Sales at Umbrella": the contact's role.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1171,6 +1173,14 @@ class _Adding:
     cadence: Cadence | None = None
     email: str | None = None
     notes: list[str] = field(default_factory=list)
+    role: str | None = None
+
+
+# "…, met at KubeCon", "…, introduced by Sam at the offsite": how you know them, not a role at
+# a company; the part is kept whole as a note.
+_HOW_YOU_KNOW_THEM = ("met", "introduced", "intro", "saw", "spoke", "talked", "chatted",
+                      "know", "knew", "friend", "friends", "worked", "studied", "sat", "via",
+                      "through")
 
 
 def _add_part(words: list[str], adding: _Adding, *, first: bool) -> list[str] | CommandError:
@@ -1249,12 +1259,18 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
         if not words:
             continue
         lowered = [w.lower() for w in words]
+        if lowered[0] in _HOW_YOU_KNOW_THEM:
+            adding.notes.append(" ".join(words))  # "met at KubeCon": how they met
+            continue
         # "VP Sales at Umbrella": a role at a company ("colleague at Initech" is a kind).
         role = lowered[:lowered.index("at", 1)] if "at" in lowered[1:] else []
         if role and lowered[0] not in ("at", "from", "every") and not all(
                 w in _KINDS_OF_PERSON or w in ("a", "an") for w in role):
             at = lowered.index("at", 1)
-            adding.notes.append(" ".join(words[:at]))
+            if adding.role is None:
+                adding.role = " ".join(words[:at])[:200]
+            else:
+                adding.notes.append(" ".join(words[:at]))
             words = words[at:]
         leftover = _add_part(words, adding, first=False)
         if isinstance(leftover, CommandError):
@@ -1278,7 +1294,7 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
     note = "; ".join(adding.notes)[:MAX_SUMMARY_CHARS] or None
     return AddContact(person=person, kind=adding.kind, company=adding.company,
                       cadence_days=cadence.days, cadence_months=cadence.months,
-                      email=adding.email, note=note)
+                      email=adding.email, note=note, role=adding.role)
 
 
 MAX_SNOOZE = timedelta(days=366)
@@ -2073,6 +2089,14 @@ def _read_email(value: str) -> tuple[str | None] | str:
     return (email,)
 
 
+def _read_role(value: str) -> tuple[str | None] | str:
+    if value.lower() in _CLEAR:
+        return (None,)
+    if len(value) > 200:
+        return "Keep the role under 200 characters."
+    return (value,)
+
+
 def _read_kind(value: str) -> tuple[str | None] | str:
     kind = _KINDS_OF_PERSON.get(value.lower())
     if kind is None:
@@ -2086,9 +2110,11 @@ PERSON_FIELDS: dict[str, PersonField] = {
     "email": PersonField("email", "email", "email", _read_email,
                          "set Dana email dana@acme.com"),
     "kind": PersonField("kind", "kind", "kind", _read_kind, "set Dana kind client"),
+    "role": PersonField("role", "role", "role", _read_role, "set Dana role VP Sales"),
 }
 FIELD_ALIASES = {"org": "company", "organisation": "company", "organization": "company",
-                  "employer": "company", "e-mail": "email", "mail": "email", "type": "kind"}
+                  "employer": "company", "e-mail": "email", "mail": "email", "type": "kind",
+                  "title": "role", "job": "role", "position": "role"}
 
 
 def parse_set(rest: str, today: date) -> SetField | CommandError:

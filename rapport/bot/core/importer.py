@@ -42,8 +42,9 @@ OWN_DATABASE = ("That is Rapport's own database, not a contacts file; I didn't o
                 "To get your data out, use `export`.")
 MAX_ROWS = 5_000
 MAX_REPORTED_ERRORS = 20
-COLUMNS = ("name", "kind", "company", "email", "cadence", "notes", "tags", "birthday")
-_COLUMN_ALIASES = {"note": "notes", "organization": "company", "organisation": "company",
+COLUMNS = ("name", "kind", "company", "role", "email", "cadence", "notes", "tags", "birthday")
+_COLUMN_ALIASES = {"title": "role", "job title": "role", "job": "role", "position": "role",
+                   "note": "notes", "organization": "company", "organisation": "company",
                    "org": "company", "type": "kind", "e-mail": "email", "every": "cadence",
                    "tag": "tags", "groups": "tags", "group": "tags", "bday": "birthday",
                    "birthdate": "birthday", "birth date": "birthday", "birth_date": "birthday",
@@ -96,6 +97,7 @@ class ContactRow:
     cadence_months: int | None = None
     # (month, day, year or None) from a vCard BDAY.
     birthday: tuple[int, int, int | None] | None = None
+    role: str | None = None
 
 
 @dataclass
@@ -157,6 +159,7 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
     name = _field(cells.get("name"), label, "name", MAX_NAME_CHARS, parsed)
     kind = _field(cells.get("kind"), label, "kind", 40, parsed)
     company = _field(cells.get("company"), label, "company", 200, parsed)
+    role = _field(cells.get("role"), label, "role", 200, parsed)
     email = _field(cells.get("email"), label, "email", 320, parsed)
     cadence_text = _field(cells.get("cadence"), label, "cadence", 40, parsed)
     notes = _field(cells.get("notes"), label, "notes", MAX_SUMMARY_CHARS, parsed)
@@ -201,7 +204,7 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
                                    f"'{str(cells['birthday'])[:20]}', so I left it out.")
     if len(parsed.errors) > errors_before or name is None:
         return None
-    return ContactRow(line=label, name=name, kind=kind, company=company, email=email,
+    return ContactRow(line=label, name=name, kind=kind, company=company, role=role, email=email,
                       cadence_days=cadence_days, cadence_set=cadence_set, notes=notes,
                       tags=tuple(tags), cadence_months=cadence_months, birthday=birthday)
 
@@ -324,7 +327,7 @@ def parse_vcard(text: str, parsed: Parsed) -> None:
                 cards.append(current)
             current = None
             continue
-        if current is None or prop not in ("FN", "N", "ORG", "EMAIL", "NOTE", "BDAY"):
+        if current is None or prop not in ("FN", "N", "ORG", "TITLE", "EMAIL", "NOTE", "BDAY"):
             continue
         if prop not in current:  # the first EMAIL (or ORG) is the one we keep
             current[prop] = _vcard_value(value, parts[1:])
@@ -343,6 +346,7 @@ def parse_vcard(text: str, parsed: Parsed) -> None:
             name = f"{given} {family}".strip()
         org = card.get("ORG", "").split(";")[0] or None
         _add(parsed, seen, _row(f"card {index}", {"name": name, "company": org,
+                                                  "role": card.get("TITLE"),
                                                   "email": card.get("EMAIL"),
                                                   "notes": card.get("NOTE"),
                                                   "birthday": card.get("BDAY")}, parsed))
@@ -391,6 +395,7 @@ class _Known:
     birthday: tuple[int, int, int | None] | None = None
     birthday_id: int | None = None
     new_birthday: tuple[int, int, int | None] | None = None
+    role: str | None = None
 
 
 def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: bool,
@@ -398,8 +403,8 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
     """Merge rows into the user's contacts (one unit of work; a dry run writes nothing)."""
     plan = ImportPlan()
     known = [_Known(cid, key, email, kind, company, cadence, last, created,
-                    cadence_months=months)
-             for cid, key, email, kind, company, cadence, last, created, months
+                    cadence_months=months, role=role)
+             for cid, key, email, kind, company, cadence, last, created, months, role
              in queries.contacts_for_import(session, ctx.user_id)]
     birthdays = queries.birthdays(session, ctx.user_id)
     by_key = {k.key: k for k in known}
@@ -443,6 +448,8 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
             changes["kind"] = row.kind
         if row.company and row.company != contact.company:
             changes["company"] = row.company
+        if row.role and row.role != contact.role:
+            changes["role"] = row.role
         if row.email and row.email != (contact.email or "").lower():
             changes["email"] = row.email
         if row.cadence_set and (row.cadence_days, row.cadence_months) != (
@@ -495,6 +502,7 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
     ids = queries.insert_contacts(session, [
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "name": row.name,
          "name_key": contact.key, "kind": contact.kind, "company": row.company,
+         "role": row.role,
          "email": row.email, "cadence_days": row.cadence_days,
          "cadence_months": row.cadence_months, "cadence_own": row.cadence_set,
          "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now,

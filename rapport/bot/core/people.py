@@ -115,7 +115,8 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
 
 def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str | None,
                    cadence_days: int | None, cadence_months: int | None = None,
-                   email: str | None = None, change: Change | None = None) -> ContactName:
+                   email: str | None = None, change: Change | None = None,
+                   role: str | None = None) -> ContactName:
     """A new contact; a colleague's name comes from the platform's directory."""
     if person.mention_id:
         if person.mention_id not in turn.mention_names:
@@ -135,7 +136,7 @@ def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str |
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         name=name, key=name_key(name), kind=kind, platform_user_id=person.mention_id,
         company=company, email=email, cadence_days=cadence_days, cadence_months=cadence_months,
-        cadence_own=cadence_days is not None, next_due_at=next_due, now=turn.now)
+        cadence_own=cadence_days is not None, next_due_at=next_due, now=turn.now, role=role)
     if change is not None:
         change.inserted_row("contacts", contact_id)
     return ContactName(contact_id, name, person.mention_id)
@@ -163,13 +164,13 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
-                             change=change)
+                             change=change, role=command.role)
     if command.note:
         note_id = queries.insert_note(turn.session, workspace_id=turn.user.workspace_id,
                                       user_id=user_id, contact_id=contact.id, text=command.note,
                                       follow_up_on=None, plan_at=None, now=turn.now)
         change.inserted_row("notes", note_id)
-    label = f"{contact.name} ({wording.kind_at(command.kind, command.company)})"
+    label = f"{contact.name} ({wording.who(command.kind, command.company, command.role)})"
     every = planner.cadence_text(command.cadence_days, command.cadence_months)
     cadence = (f" I'll remind you to talk every {every}." if every else
                f" Set how often with {wording.every_example(contact.name)}.")

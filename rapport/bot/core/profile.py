@@ -74,6 +74,7 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
                            first_name=wording.first_name(state.name)) if flags else []
     return PersonView(
         contact_id=contact_id, name=state.name, kind=state.kind, company=state.company,
+        role=state.role,
         email=state.email, linked=state.platform_user_id is not None,
         cadence_days=state.cadence_days, cadence_months=state.cadence_months,
         next_nudge_on=_next_nudge(turn, contact_id),
@@ -148,7 +149,7 @@ def rhythm_line(view: PersonView) -> str:
 def person_text(view: PersonView) -> str:
     """The card as text (the console prints it; platforms use it as the fallback)."""
     today = view.today
-    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    who = [wording.who(view.kind, view.company, view.role)]
     if view.email:
         who.append(view.email)
     if view.linked:

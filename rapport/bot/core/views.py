@@ -313,6 +313,7 @@ class PersonView:
     # How drafts may help with them ("AI drafts off for Dana: template drafts only."), when
     # not the default.
     drafts_note: str | None = None
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

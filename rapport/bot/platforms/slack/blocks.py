@@ -632,7 +632,7 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
     if notice:
         blocks.append(ContextBlock(block_id="person_notice", elements=[
             MarkdownTextObject(text=clip(escape(notice), MAX_CONTEXT_TEXT))]))
-    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    who = [wording.who(view.kind, view.company, view.role)]
     if view.email:
         who.append(view.email)
     if view.tags:

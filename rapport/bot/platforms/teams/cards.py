@@ -399,7 +399,7 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     """A person at a glance: what to ask about first, rhythm, notes and conversations with
     their handles, dates and drafts; Log and Note (small forms), Draft and Snooze 1 week."""
     today = view.today
-    who = [f"{view.kind} at {view.company}" if view.company else view.kind]
+    who = [wording.who(view.kind, view.company, view.role)]
     if view.email:
         who.append(view.email)
     if view.tags:
