@@ -205,6 +205,18 @@ def important_date_headline(contact_name: str, kind: str, on: date, today: date,
     return f"{first_name(contact_name)}'s {what} is on {short_date(on, today)} ({when})"
 
 
+def nudge_subject(reason: str, contact_name: str, note_text: str | None,
+                  date_kind: str | None) -> str:
+    """Which nudge an answer acted on, after its verb: "the reminder to ask Dana about the
+    trip", "the reminder about Dana's birthday", "the reminder to talk to Dana Scully"."""
+    if reason == "follow_up" and note_text is not None:
+        return f"the reminder to {lower_first(reminder(contact_name, note_text))}"
+    if reason == "date" and date_kind is not None:
+        what = "birthday" if date_kind == "birthday" else "work anniversary"
+        return f"the reminder about {first_name(contact_name)}'s {what}"
+    return f"the reminder to talk to {contact_name}"
+
+
 def ordinal(number: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(

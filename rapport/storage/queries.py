@@ -571,35 +571,44 @@ def important_date_kind(session: Session, user_id: int, date_id: int) -> str | N
 # ------------------------------------------------------------------------------ nudges
 @dataclass(frozen=True, slots=True)
 class NudgeRow:
+    """A nudge as `done`, `snooze` and `dismiss` act on it, with what names it in their answer:
+    the contact's name, the note of a follow-up, the kind of a yearly date."""
+
     id: int
     contact_id: int
     note_id: int | None
     important_date_id: int | None
     reason: str
     status: str
+    contact_name: str
+    note_text: str | None
+    date_kind: str | None
 
 
-_NUDGE_COLUMNS = (Nudge.id, Nudge.contact_id, Nudge.note_id, Nudge.important_date_id,
-                  Nudge.reason, Nudge.status)
+_NUDGE_ROWS = (select(Nudge.id, Nudge.contact_id, Nudge.note_id, Nudge.important_date_id,
+                      Nudge.reason, Nudge.status, Contact.name, Note.text, ImportantDate.kind)
+               .join(Contact, Contact.id == Nudge.contact_id)
+               .outerjoin(Note, Note.id == Nudge.note_id)
+               .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id))
 
 
 def nudge_of_user(session: Session, user_id: int, workspace_id: int, nudge_id: int
                   ) -> NudgeRow | None:
     """The nudge when it belongs to this user; the same None for missing and foreign."""
-    row = session.execute(select(*_NUDGE_COLUMNS).where(
+    row = session.execute(_NUDGE_ROWS.where(
         Nudge.id == nudge_id, Nudge.user_id == user_id,
         Nudge.workspace_id == workspace_id)).first()
     return NudgeRow(*row) if row is not None else None
 
 
-def open_nudge_for_contact(session: Session, user_id: int, contact_id: int,
-                           due_before: datetime) -> NudgeRow | None:
-    """The newest open nudge about a contact that is due (or nearly due)."""
-    row = session.execute(select(*_NUDGE_COLUMNS).where(
+def open_nudges_for_contact(session: Session, user_id: int, contact_id: int,
+                            due_before: datetime, limit: int = 10) -> list[NudgeRow]:
+    """The open nudges about a contact that are due (or nearly due), newest first."""
+    rows = session.execute(_NUDGE_ROWS.where(
         Nudge.user_id == user_id, Nudge.contact_id == contact_id,
         Nudge.status.in_(OPEN_NUDGE_STATUSES), Nudge.due_at <= due_before)
-        .order_by(Nudge.due_at.desc()).limit(1)).first()
-    return NudgeRow(*row) if row is not None else None
+        .order_by(Nudge.due_at.desc(), Nudge.id.desc()).limit(limit))
+    return [NudgeRow(*row) for row in rows]
 
 
 def nudge_owned_by(session: Session, nudge_id: int, *, platform: str, workspace_external_id: str,

@@ -200,7 +200,7 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
 
     reply = await say(rapport, actor, f"snooze #{dana} 2 days")
     # Issue 14 (item 9): one date format across messages.
-    assert reply.text == "Snoozed the nudge about Dana Scully until Wed Dec 2."
+    assert reply.text == "Snoozed the reminder to talk to Dana Scully until Wed Dec 2."
     async with db.session_factory(engine)() as session:
         nudge = await session.get(Nudge, dana)
     assert nudge is not None and nudge.status == "snoozed"
@@ -215,7 +215,7 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
 
     lee = await open_nudge(rapport, engine, clock, actor, "Lee Park")
     assert (await say(rapport, actor, "dismiss Lee")).text == (
-        "Dismissed the nudge about Lee Park.")
+        "Dismissed the reminder to talk to Lee Park.")
     async with db.session_factory(engine)() as session:
         nudge = await session.get(Nudge, lee)
     assert nudge is not None and nudge.status == "dismissed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -9,13 +10,14 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
 from rapport.bot.core.people import find_contact, touch_clock
-from rapport.bot.core.resolve import Resolved, resolve
+from rapport.bot.core.resolve import Resolved, or_list, resolve
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import NudgeActed, Reply, error
 from rapport.scheduler import planner, wording
+from rapport.scheduler.items import nudge_items
 from rapport.storage import queries
 from rapport.storage.models import OPEN_NUDGE_STATUSES, NudgeStatus
-from rapport.storage.queries import NudgeRow
+from rapport.storage.queries import ContactName, NudgeRow
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -24,53 +26,98 @@ if TYPE_CHECKING:
 OPEN_NUDGE_LOOKAHEAD = timedelta(days=1)
 
 
-def _open_nudge(turn: Turn, target: c.Target) -> tuple[NudgeRow | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a command's target names: the person (when named by a person) and the nudges it
+    may mean: the one a number names, or the person's open ones, newest first (maybe none)."""
+
+    person: ContactName | None
+    nudges: list[NudgeRow]
+
+
+def _find(turn: Turn, target: c.Target) -> _Found | str:
+    """The nudges `target` may mean, or why none can be found."""
     if isinstance(target, c.NudgeRef):
         nudge = queries.nudge_of_user(turn.session, turn.user.user_id, turn.user.workspace_id,
                                       target.nudge_id)
         if nudge is None:
             # The same answer for "missing" and "someone else's": nothing leaks.
-            return None, f"I can't find nudge #{target.nudge_id} among yours."
-        return nudge, None
+            return f"I can't find nudge #{target.nudge_id} among yours."
+        return _Found(None, [nudge])
     result = resolve(turn.session, turn.user.user_id, target)
     if not isinstance(result, Resolved):
-        return None, result.message
-    nudge = queries.open_nudge_for_contact(turn.session, turn.user.user_id, result.contact.id,
-                                           turn.now + OPEN_NUDGE_LOOKAHEAD)
-    if nudge is None:
-        return None, f"There is no open nudge for {result.contact.name}."
-    return nudge, None
+        return result.message
+    nudges = queries.open_nudges_for_contact(turn.session, turn.user.user_id, result.contact.id,
+                                             turn.now + OPEN_NUDGE_LOOKAHEAD)
+    # A rhythm that asked again before its last ask was answered is still one reminder: its
+    # newest ask stands for it (a conversation closes them all).
+    rhythm = [n.id for n in nudges if n.reason == "cadence"][:1]
+    return _Found(result.contact, [n for n in nudges if n.reason != "cadence" or n.id in rhythm])
 
 
-def _contact_name(turn: Turn, contact_id: int) -> str:
-    state = queries.contact_state(turn.session, turn.user.user_id, contact_id)
-    return state.name if state is not None else "them"
+def _subject(nudge: NudgeRow) -> str:
+    """How an answer names the nudge it acted on ("the reminder to ask Dana about ...")."""
+    return wording.nudge_subject(nudge.reason, nudge.contact_name, nudge.note_text,
+                                 nudge.date_kind)
+
+
+def _listed(turn: Turn, nudges: list[NudgeRow]) -> list[str]:
+    """The nudges as `due` lists them ("  #5 Ask Dana about the trip ..."), oldest first."""
+    ids = [nudge.id for nudge in reversed(nudges)]
+    items = nudge_items(turn.session, ids, turn.now)
+    return [f"  #{i} {items[i].headline}" for i in ids if i in items]
+
+
+def _which(turn: Turn, found: _Found, command: c.Snooze | c.Done | c.Dismiss) -> Reply:
+    """Several open nudges about the person and nothing says which: ask, as "Which Dana do
+    you mean" does, and change nothing. The answer is the command again with the nudge's
+    number, the way a nudge's own buttons name it."""
+    assert found.person is not None
+    lines = [f"Which nudge about {found.person.name} do you mean?", *_listed(turn, found.nudges)]
+    again = tuple(f"“{_typed(command, nudge.id, turn.today)}”"
+                  for nudge in reversed(found.nudges))
+    lines.append(f"Reply {or_list(again)}.")
+    return error("\n".join(lines))
+
+
+def _typed(command: c.Snooze | c.Done | c.Dismiss, nudge_id: int, today: date) -> str:
+    """`command` as typed about nudge #`nudge_id`: "snooze #5 until Dec 7", "done #5: coffee"."""
+    if isinstance(command, c.Done):
+        return f"done #{nudge_id}" + (f": {command.summary}" if command.summary else "")
+    if isinstance(command, c.Dismiss):
+        return f"dismiss #{nudge_id}"
+    if command.minutes is not None:
+        return f"snooze #{nudge_id} {_length(command.minutes)}"
+    until = _snooze_until(command, today)
+    # The month and day read as the next such day: within the year a snooze allows, exact.
+    return f"snooze #{nudge_id} until {until:%b} {until.day}"
+
+
+def _snooze_until(command: c.Snooze, today: date) -> date:
+    return command.until or today + timedelta(days=command.days or 1)
 
 
 def done(turn: Turn, command: c.Done) -> Reply:
-    user = turn.user
-    person = None
-    if isinstance(command.target, c.PersonRef):
-        result = resolve(turn.session, user.user_id, command.target)
-        if not isinstance(result, Resolved):
-            return error(result.message)
-        person = result.contact
-    nudge, problem = _open_nudge(turn, command.target)
-    change = Change(turn)
-    if nudge is None and person is not None:
-        # Nothing open: "done Dana" still means "I talked to Dana".
-        state = touch_clock(turn, change, person.id)
-        touchpoint_id = record_touchpoint(
-            turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-            contact_id=person.id, happened_at=turn.now, kind="chat", summary=command.summary,
-            source="command", now=turn.now, state=state)
-        change.inserted_row("touchpoints", touchpoint_id)
-        change.save(f"logged chat with {person.name} on {wording.short_date(turn.today)}")
-        return Reply(f"Logged a chat with {person.name}.", changed=True)
-    if nudge is None:
-        return error(problem or "Nothing to mark done.")
+    found = _find(turn, command.target)
+    if isinstance(found, str):
+        return error(found)
+    if not found.nudges:
+        assert found.person is not None  # a number names its nudge or is refused
+        return _log_chat(turn, found.person, command.summary)
+    nudge, still_open = found.nudges[0], found.nudges[1:]
+    if still_open:
+        # "done Dana" says you talked to Dana: that answers the keep-in-touch reminder (a
+        # conversation closes it anyway). Whether the talk covered a noted topic or a
+        # birthday, nothing says: those stay open, and are named.
+        rhythm = [n for n in found.nudges if n.reason == "cadence"]
+        if not rhythm:
+            return _which(turn, found, command)
+        nudge = rhythm[0]
+        still_open = [n for n in found.nudges if n is not nudge]
     if nudge.status not in OPEN_NUDGE_STATUSES:
         return error(f"That nudge is already {nudge.status}.")
+    user = turn.user
+    change = Change(turn)
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     state = touch_clock(turn, change, nudge.contact_id)
     if nudge.note_id is not None:
@@ -83,44 +130,75 @@ def done(turn: Turn, command: c.Done) -> Reply:
     change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
         queries.set_note_plan(turn.session, nudge.note_id, None)
-    name = _contact_name(turn, nudge.contact_id)
+    name = nudge.contact_name
     change.save(f"marked nudge #{nudge.id} about {name} done")
-    return Reply(f"Nice. Logged that you reached out to {name}.",
-                 changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
+    # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
+    marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
+    text = f"Nice. Logged that you reached out to {name}{marked}."
+    if still_open:
+        text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
+    return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
+
+
+def _log_chat(turn: Turn, person: ContactName, summary: str | None) -> Reply:
+    """Nothing open: "done Dana" still means "I talked to Dana"."""
+    user = turn.user
+    change = Change(turn)
+    state = touch_clock(turn, change, person.id)
+    touchpoint_id = record_touchpoint(
+        turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
+        contact_id=person.id, happened_at=turn.now, kind="chat", summary=summary,
+        source="command", now=turn.now, state=state)
+    change.inserted_row("touchpoints", touchpoint_id)
+    change.save(f"logged chat with {person.name} on {wording.short_date(turn.today)}")
+    return Reply(f"Logged a chat with {person.name}.", changed=True)
+
+
+def _one(turn: Turn, found: _Found, command: c.Snooze | c.Dismiss) -> NudgeRow | Reply:
+    """The one open nudge `found` names, or the answer: none, or which one?"""
+    if not found.nudges:
+        assert found.person is not None  # a number names its nudge or is refused
+        return error(f"There is no open nudge for {found.person.name}.")
+    if len(found.nudges) > 1:
+        return _which(turn, found, command)
+    nudge = found.nudges[0]
+    if nudge.status not in OPEN_NUDGE_STATUSES:
+        return error(f"That nudge is already {nudge.status}.")
+    return nudge
 
 
 def dismiss(turn: Turn, command: c.Dismiss) -> Reply:
-    nudge, problem = _open_nudge(turn, command.target)
-    if nudge is None:
-        return error(problem or "Nothing to dismiss.")
-    if nudge.status not in OPEN_NUDGE_STATUSES:
-        return error(f"That nudge is already {nudge.status}.")
+    found = _find(turn, command.target)
+    if isinstance(found, str):
+        return error(found)
+    nudge = _one(turn, found, command)
+    if isinstance(nudge, Reply):
+        return nudge
     change = Change(turn)
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DISMISSED, turn.now)
-    name = _contact_name(turn, nudge.contact_id)
-    change.save(f"dismissed nudge #{nudge.id} about {name}")
-    return Reply(f"Dismissed the nudge about {name}.",
+    change.save(f"dismissed nudge #{nudge.id} about {nudge.contact_name}")
+    return Reply(f"Dismissed {_subject(nudge)}.",
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.DISMISSED))
 
 
 def snooze(turn: Turn, command: c.Snooze) -> Reply:
     today = turn.today
-    until = command.until or today + timedelta(days=command.days or 1)
+    until = _snooze_until(command, today)
     if command.minutes is None and c.snooze_problem(until, today) is not None:
         # Typed text was checked by the grammar; this is a date picker or a button.
         return error("Pick a day after today, within a year.")
-    nudge, problem = _open_nudge(turn, command.target)
-    if nudge is None and isinstance(command.target, c.PersonRef) and problem is not None \
-            and problem.startswith("There is no open nudge"):
-        return _hold_next(turn, command.target, until, command.minutes)
-    if nudge is None:
-        return error(problem or "Nothing to snooze.")
-    if nudge.status not in OPEN_NUDGE_STATUSES:
-        return error(f"That nudge is already {nudge.status}.")
+    found = _find(turn, command.target)
+    if isinstance(found, str):
+        return error(found)
+    if not found.nudges and found.person is not None:
+        return _hold_next(turn, found.person, until, command.minutes)
+    nudge = _one(turn, found, command)
+    if isinstance(nudge, Reply):
+        return nudge
     change = Change(turn)
     change.before_update("nudges", [nudge.id], NUDGE_SNOOZE)
-    name = _contact_name(turn, nudge.contact_id)
+    name, subject = nudge.contact_name, _subject(nudge)
     if command.minutes is not None:
         back = turn.now + timedelta(minutes=command.minutes)
         queries.snooze_nudge(turn.session, nudge.id, back)
@@ -128,15 +206,14 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
         clock = back.astimezone(planner.zone(turn.user.tz))
         day = "" if clock.date() == today else " " + wording.friendly_day(clock.date(), today)
         change.save(f"snoozed nudge #{nudge.id} about {name} for {length}")
-        return Reply(f"Snoozed the nudge about {name} for {length} (until {clock:%H:%M}{day}"
+        return Reply(f"Snoozed {subject} for {length} (until {clock:%H:%M}{day}"
                      "; it comes back inside your delivery window).", changed=True,
                      view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, clock.date()))
     queries.snooze_nudge(turn.session, nudge.id, planner.local_moment(
         until, turn.user.prefs.window_start_minute, turn.user.tz))
     change.save(f"snoozed nudge #{nudge.id} about {name} until {wording.short_date(until)}")
-    return Reply(f"Snoozed the nudge about {name} until "
-                 f"{wording.friendly_day(until, today)}.", changed=True,
-                 view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, until))
+    return Reply(f"Snoozed {subject} until {wording.friendly_day(until, today)}.",
+                 changed=True, view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, until))
 
 
 def _length(minutes: int) -> str:
@@ -145,12 +222,8 @@ def _length(minutes: int) -> str:
     return wording.counted(minutes // 60, "hour")
 
 
-def _hold_next(turn: Turn, person: c.PersonRef, until: date, minutes: int | None) -> Reply:
+def _hold_next(turn: Turn, contact: ContactName, until: date, minutes: int | None) -> Reply:
     """"snooze Dana 1 week" with no nudge out: the next rhythm nudge waits until then."""
-    result = resolve(turn.session, turn.user.user_id, person)
-    if not isinstance(result, Resolved):
-        return error(result.message)
-    contact = result.contact
     state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
     if state is None or not state.cadence_days or minutes is not None:
         return error(f"There is no open nudge for {contact.name}.")

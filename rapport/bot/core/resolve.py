@@ -59,7 +59,7 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
             return Resolved(first[0])
         if len(first) > 1:
             names = tuple(sorted(c.name for c in first))
-            return Unresolved(f"Which {person.text} do you mean: {_or_list(names)}?", names)
+            return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
     return did_you_mean(person, queries.contact_names(session, user_id), offer_add=offer_add)
 
 
@@ -76,7 +76,7 @@ def did_you_mean(person: PersonRef, contacts: list[ContactName], *,
         names = tuple(sorted(c.name for c in contacts if name_key(c.name).split(" ")[0] == first))
     if names:
         return Unresolved(f"I don't know anyone called “{person.text}”. Did you mean "
-                          f"{_or_list(names)}?", names)
+                          f"{or_list(names)}?", names)
     if not offer_add:
         return Unresolved(f"I don't know anyone called “{person.text}”.")
     return Unresolved(f"I don't know anyone called “{person.text}” yet. "
@@ -89,7 +89,7 @@ def _name_score(query: str, choice: str, **kwargs: object) -> float:
     return max(fuzz.WRatio(query, choice), fuzz.ratio(query, choice.split(" ")[0]))
 
 
-def _or_list(names: tuple[str, ...]) -> str:
+def or_list(names: tuple[str, ...]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
