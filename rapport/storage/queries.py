@@ -1983,6 +1983,15 @@ _TOUCH_COUNT = Prepared(select(func.count()).select_from(Touchpoint).where(
     Touchpoint.user_id == bindparam("user_id"), Touchpoint.contact_id == bindparam("contact_id")))
 
 
+def touched_between(session: Session, user_id: int, contact_id: int, start: datetime,
+                    end: datetime) -> bool:
+    """Whether a conversation with the contact is recorded between the two moments."""
+    return session.execute(select(Touchpoint.id).where(
+        Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id,
+        Touchpoint.happened_at >= start, Touchpoint.happened_at <= end).limit(1)).first() \
+        is not None
+
+
 def touch_count(session: Session, user_id: int, contact_id: int) -> int:
     return int(_TOUCH_COUNT.scalar(session, user_id=user_id, contact_id=contact_id))
 

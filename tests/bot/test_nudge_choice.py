@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
@@ -188,6 +188,29 @@ async def test_done_by_name_answers_the_rhythm_and_names_what_stays_open(
     assert await say(rapport, "undo") == (
         f"Undone: marked nudge #{n[DANA_RHYTHM]} about Dana Scully done.")
     assert await _data(any_engine) == before
+
+
+async def test_done_on_a_second_nudge_the_same_day_logs_the_conversation_once(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    n = await _monday(rapport, any_engine, clock)
+    await say(rapport, "done Dana")
+    clock.advance(minutes=5)
+    before = await _data(any_engine)
+    # The trip's Done (its card's button, or "done #N" from the list) is the same talk.
+    assert await say(rapport, f"done #{n[TRIP]}") == (
+        "Nice. Marked the reminder to ask Dana about the trip done; today's conversation with "
+        "Dana Scully is logged already.")
+    async with db.session_factory(any_engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 1
+    assert await say(rapport, "undo") == f"Undone: marked nudge #{n[TRIP]} about Dana Scully done."
+    assert await _data(any_engine) == before
+    # With something said about it, it is logged as asked; and the next day is another talk.
+    await say(rapport, f"done #{n[TRIP]}: she loved Yosemite")
+    clock.advance(days=1)
+    await say(rapport, f"done #{n[DANA_BIRTHDAY]}")
+    async with db.session_factory(any_engine)() as session:
+        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 3
 
 
 async def test_a_rhythm_that_asked_again_is_one_reminder(rapport: Rapport, engine: AsyncEngine,

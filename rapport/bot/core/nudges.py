@@ -119,15 +119,22 @@ def done(turn: Turn, command: c.Done) -> Reply:
     user = turn.user
     change = Change(turn)
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
-    state = touch_clock(turn, change, nudge.contact_id)
+    # Done on a second nudge about someone you talked to today (their other card's Done, a
+    # `log`, a meeting from the calendar) is the same conversation: it closes the nudge
+    # without logging that conversation twice. With a summary, it is logged as asked.
+    talked_today = command.summary is None and queries.touched_between(
+        turn.session, user.user_id, nudge.contact_id,
+        planner.local_moment(turn.today, 0, user.tz), turn.now)
+    state = None if talked_today else touch_clock(turn, change, nudge.contact_id)
     if nudge.note_id is not None:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DONE, turn.now)
-    touchpoint_id = record_touchpoint(
-        turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-        contact_id=nudge.contact_id, happened_at=turn.now, kind="chat",
-        summary=command.summary, source="nudge", now=turn.now, state=state)
-    change.inserted_row("touchpoints", touchpoint_id)
+    if not talked_today:
+        touchpoint_id = record_touchpoint(
+            turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
+            contact_id=nudge.contact_id, happened_at=turn.now, kind="chat",
+            summary=command.summary, source="nudge", now=turn.now, state=state)
+        change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
         queries.set_note_plan(turn.session, nudge.note_id, None)
     name = nudge.contact_name
@@ -135,6 +142,9 @@ def done(turn: Turn, command: c.Done) -> Reply:
     # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
     marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
     text = f"Nice. Logged that you reached out to {name}{marked}."
+    if talked_today:
+        text = (f"Nice. Marked {_subject(nudge)} done; today's conversation with {name} is "
+                "logged already.")
     if still_open:
         text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
     return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
