@@ -238,6 +238,14 @@ def on_day(day: date, today: date) -> str:
     return text if text in ("today", "tomorrow", "yesterday") else f"on {text}"
 
 
+def lasting_day(day: date, today: date) -> str:
+    """'tomorrow (Fri Dec 4)' or 'Mon Dec 7': a day in an answer that stays in a nudge's
+    message after the click, so "tomorrow" must still say which day it was."""
+    friendly = friendly_day(day, today)
+    return f"{friendly} ({short_date(day, today)})" if friendly in ("today", "tomorrow",
+                                                                     "yesterday") else friendly
+
+
 def friendly_day(day: date, today: date) -> str:
     """'today', 'tomorrow', 'yesterday', or the day as every message writes one: 'Fri Nov 27',
     'Mon Jan 4 2027'."""

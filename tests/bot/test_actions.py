@@ -198,6 +198,10 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
     assert (f"#{dana} You wanted to keep in touch with Dana Scully every 7 days, and you have "
             "not logged a conversation yet") in due.text
 
+    # The answer stays in the nudge's message after the click: "tomorrow" says which day.
+    reply = await say(rapport, actor, f"snooze #{dana} 1 day")
+    assert reply.text == ("Snoozed the reminder to talk to Dana Scully until tomorrow "
+                          "(Tue Dec 1).")
     reply = await say(rapport, actor, f"snooze #{dana} 2 days")
     # Issue 14 (item 9): one date format across messages.
     assert reply.text == "Snoozed the reminder to talk to Dana Scully until Wed Dec 2."

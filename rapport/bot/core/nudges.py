@@ -214,7 +214,7 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
         queries.snooze_nudge(turn.session, nudge.id, back)
         length = _length(command.minutes)
         clock = back.astimezone(planner.zone(turn.user.tz))
-        day = "" if clock.date() == today else " " + wording.friendly_day(clock.date(), today)
+        day = "" if clock.date() == today else " " + wording.lasting_day(clock.date(), today)
         change.save(f"snoozed nudge #{nudge.id} about {name} for {length}")
         return Reply(f"Snoozed {subject} for {length} (until {clock:%H:%M}{day}"
                      "; it comes back inside your delivery window).", changed=True,
@@ -222,7 +222,7 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
     queries.snooze_nudge(turn.session, nudge.id, planner.local_moment(
         until, turn.user.prefs.window_start_minute, turn.user.tz))
     change.save(f"snoozed nudge #{nudge.id} about {name} until {wording.short_date(until)}")
-    return Reply(f"Snoozed {subject} until {wording.friendly_day(until, today)}.",
+    return Reply(f"Snoozed {subject} until {wording.lasting_day(until, today)}.",
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, until))
 
 
