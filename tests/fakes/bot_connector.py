@@ -72,6 +72,11 @@ BLOCKED_BY_USER = ConnectorError(
 BOT_DISABLED_BY_ADMIN = ConnectorError("BotDisabledByAdmin", "The tenant admin disabled this bot.")
 CONVERSATION_NOT_FOUND = ConnectorError("ConversationNotFound", "Conversation not found.")
 THROTTLED = ConnectorError("Throttled", "Too many requests. Retry after the time in Retry-After.")
+# "The bot message size limit is 40 KB ... the entire message payload encoded as UTF-16"
+# (Microsoft Learn, "Format your bot messages"; newer pages say 100 KB and advise 80): the
+# fake holds bots to the stricter figure, answering 413 MessageSizeTooBig as Teams does.
+MAX_MESSAGE_UTF16_BYTES = 40 * 1024
+TOO_BIG = ConnectorError("MessageSizeTooBig", "Message size is too big.")
 _DEFAULT_ERRORS: dict[int, ConnectorError] = {
     400: ConnectorError("BadArgument", "The request was malformed."),
     401: ConnectorError("Unauthorized", "Authorization has been denied for this request."),
@@ -365,6 +370,10 @@ class BotConnectorFake(LocalServer):
         if fault is not None:
             self._log(request, fault.status, cid)
             return self._fault_response(fault)
+        if len(json.dumps(body, ensure_ascii=False).encode("utf-16-le")) > \
+                MAX_MESSAGE_UTF16_BYTES:
+            self._log(request, 413, cid)
+            return self._error(413, TOO_BIG)
         if rate_limited:
             bot_id = str((body.get("from") or {}).get("id", ""))
             wait = self._over_rate_limit((bot_id, cid))

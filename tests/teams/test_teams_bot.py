@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport.bot.core.context import Actor
 from rapport.bot.core.drafts import DISCLOSURE_LINE, build_draft_service
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
@@ -33,6 +34,7 @@ from tests.fakes.bot_connector import BOT_NOT_IN_ROSTER, BotConnectorFake, Recei
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.teams_activities import (
     DEFAULT_AAD_OBJECT_ID,
+    DEFAULT_TENANT_ID,
     default_conversation_id,
     teams_card_action_invoke,
     teams_conversation_update_activity,
@@ -643,3 +645,28 @@ async def test_help_is_a_card_with_the_privacy_notice(teams: TeamsHarness) -> No
     [reply] = teams.connector.sent_to(PERSONAL)
     card = json.dumps(_card(reply))
     assert "Your privacy" in card and "private to you" in card and "log <person>" in card
+
+
+async def test_a_long_answer_is_cut_to_what_teams_accepts_and_says_so(
+        teams: TeamsHarness) -> None:
+    """Teams refuses a message over 40 KB in UTF-16 (the fake answers 413 as it does): 200
+    people with long names would be no answer at all."""
+    actor = Actor(platform="teams", workspace_external_id=DEFAULT_TENANT_ID,
+                  user_external_id=DEFAULT_AAD_OBJECT_ID, display_name="Alex", tz="UTC")
+    rows = "".join(f"Person {n:03d} {'Longname' * 8},{'Company' * 20},every 2 weeks\n"
+                   for n in range(200))
+    imported = await teams.runtime.rapport.handle_import(
+        actor, "people.csv", ("name,company,cadence\n" + rows).encode(), dry_run=False)
+    assert imported.ok, imported.text
+    teams.connector.reset()
+    assert await teams.say("people") == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert reply.text is not None and reply.text.startswith("Your people:\n  Person 000")
+    assert reply.text.endswith("narrow it down, for example “people #clients” or “search "
+                               "Dana”.")
+    assert len(json.dumps(reply.body, ensure_ascii=False).encode("utf-16-le")) <= 40 * 1024
+    # A short answer is never cut.
+    teams.connector.reset()
+    assert await teams.say("people #nobody") == 201
+    [short] = teams.connector.sent_to(PERSONAL)
+    assert short.text == "Nobody is tagged nobody. Tag someone with “tag Lee nobody”."

@@ -8,6 +8,7 @@ and posts nothing but a neutral line where others can read it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -75,6 +76,12 @@ STALE_BUTTON = "That button is out of date. Type “due” to see your open nudg
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 # Teams messages are capped near 28 KB; longer exports are not inlined.
 MAX_INLINE_EXPORT_BYTES = 20_000
+# Teams refuses a bot message over 40 KB, counted as the whole payload in UTF-16 (413
+# MessageSizeTooBig, "Format your bot messages" on Microsoft Learn): a text answer keeps room
+# for the activity's own fields.
+MAX_TEXT_UTF16_BYTES = 36 * 1024
+MORE_THAN_FITS = ("\n… and more than fits in one Teams message: narrow it down, for example "
+                  "“people #clients” or “search Dana”.")
 _UNSAFE_NAME = re.compile(r"[<>|]")
 
 # (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
@@ -211,15 +218,41 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
     text = reply.text
     if reply.attachment is not None:
         # Bots cannot attach files in a chat without the file-consent flow; small exports inline.
-        if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES:
-            text += "\n\n" + reply.attachment.data.decode("utf-8", "replace")
+        inline = text + "\n\n" + reply.attachment.data.decode("utf-8", "replace")
+        if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES and \
+                _utf16_size(inline) <= MAX_TEXT_UTF16_BYTES:
+            text = inline
         else:
             text += ("\n\nYour export is too large to show in Teams. Ask your admin to run the "
                      "export for you.")
-    activity = MessageFactory.text(text)
+    activity = MessageFactory.text(fit_text(text))
     # Plain: names with * or _ must not turn into formatting.
     activity.text_format = "plain"
     return activity
+
+
+def _utf16_size(text: str) -> int:
+    """The bytes `text` takes in the activity as Teams counts them (JSON-escaped, UTF-16)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-16-le"))
+
+
+def fit_text(text: str) -> str:
+    """`text`, or as many of its lines as fit in one Teams message and a line saying there is
+    more (a long `people` list): an answer Teams refuses would never arrive at all."""
+    if _utf16_size(text) <= MAX_TEXT_UTF16_BYTES:
+        return text
+    budget = MAX_TEXT_UTF16_BYTES - _utf16_size(MORE_THAN_FITS)
+    kept: list[str] = []
+    used = 0
+    for line in text.split("\n"):
+        size = _utf16_size(line + "\n")
+        if used + size > budget:
+            if not kept:  # one line longer than a message: as much of it as fits
+                kept.append(line[:budget // 4])
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept) + MORE_THAN_FITS
 
 
 def _positive_int(value: object) -> int | None:
