@@ -5,6 +5,7 @@ in the Messages tab and in the message a "Log touchpoint" shortcut starts from."
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 
@@ -56,17 +57,21 @@ async def test_messages_tab_text_is_read_as_typed(slack: SlackHarness) -> None:
         assert await session.scalar(select(Contact.name)) == "Procter & Gamble"
 
 
+def _log_touchpoint_on(slack: SlackHarness, text: str) -> dict[str, Any]:
+    """The message shortcut "Log touchpoint" on Dana's message `text` (as Slack sends it)."""
+    return {"type": "message_action", "callback_id": "log_touchpoint",
+            "team": {"id": slack.team_id, "domain": "rapport"},
+            "user": {"id": ALEX, "username": "alex", "team_id": slack.team_id},
+            "api_app_id": slack.fake.app_id, "token": "legacy",
+            "trigger_id": slack.fake.new_trigger_id(), "response_url": slack.sink.url,
+            "channel": {"id": "C0GENERAL", "name": "general"}, "message_ts": "1.000100",
+            "message": {"type": "message", "user": DANA, "ts": "1.000100", "text": text}}
+
+
 async def test_log_touchpoint_prefills_the_message_as_its_reader_saw_it(
         slack: SlackHarness) -> None:
-    payload = {"type": "message_action", "callback_id": "log_touchpoint",
-               "team": {"id": slack.team_id, "domain": "rapport"},
-               "user": {"id": ALEX, "username": "alex", "team_id": slack.team_id},
-               "api_app_id": slack.fake.app_id, "token": "legacy",
-               "trigger_id": slack.fake.new_trigger_id(), "response_url": slack.sink.url,
-               "channel": {"id": "C0GENERAL", "name": "general"}, "message_ts": "1.000100",
-               "message": {"type": "message", "user": DANA, "ts": "1.000100",
-                           "text": "R&amp;D &lt;3 <@U0SAM|sam>, see <https://x.example|the doc>"}}
-    await slack.interaction(payload)
+    await slack.interaction(_log_touchpoint_on(
+        slack, "R&amp;D &lt;3 <@U0SAM|sam>, see <https://x.example|the doc>"))
     await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
     [opened] = slack.fake.calls_to("views.open")
     blocks = {b["block_id"]: b for b in opened.args["view"]["blocks"]}
@@ -77,15 +82,7 @@ async def test_log_touchpoint_prefills_the_message_as_its_reader_saw_it(
 
 async def test_log_touchpoint_on_a_long_message_can_be_logged_as_prefilled(
         slack: SlackHarness) -> None:
-    payload = {"type": "message_action", "callback_id": "log_touchpoint",
-               "team": {"id": slack.team_id, "domain": "rapport"},
-               "user": {"id": ALEX, "username": "alex", "team_id": slack.team_id},
-               "api_app_id": slack.fake.app_id, "token": "legacy",
-               "trigger_id": slack.fake.new_trigger_id(), "response_url": slack.sink.url,
-               "channel": {"id": "C0GENERAL", "name": "general"}, "message_ts": "1.000100",
-               "message": {"type": "message", "user": DANA, "ts": "1.000100",
-                           "text": "release notes " * 200}}
-    await slack.interaction(payload)
+    await slack.interaction(_log_touchpoint_on(slack, "release notes " * 200))
     await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
     [opened] = slack.fake.calls_to("views.open")
     summary = {b["block_id"]: b for b in opened.args["view"]["blocks"]}["summary"]["element"]

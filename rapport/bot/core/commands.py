@@ -2072,12 +2072,16 @@ class PersonField:
 _CLEAR = ("none", "-", "clear", "off", "nothing", "remove", "delete")
 
 
-def _read_company(value: str) -> tuple[str | None] | str:
-    if value.lower() in _CLEAR:
-        return (None,)
-    if len(value) > 200:
-        return "Keep the company under 200 characters."
-    return (value,)
+def _read_text(label: str) -> Callable[[str], tuple[str | None] | str]:
+    """A free-text field of at most 200 characters (its column's size); "none" clears it."""
+    def read(value: str) -> tuple[str | None] | str:
+        if value.lower() in _CLEAR:
+            return (None,)
+        if len(value) > 200:
+            return f"Keep the {label} under 200 characters."
+        return (value,)
+
+    return read
 
 
 def _read_email(value: str) -> tuple[str | None] | str:
@@ -2091,14 +2095,6 @@ def _read_email(value: str) -> tuple[str | None] | str:
     return (email,)
 
 
-def _read_role(value: str) -> tuple[str | None] | str:
-    if value.lower() in _CLEAR:
-        return (None,)
-    if len(value) > 200:
-        return "Keep the role under 200 characters."
-    return (value,)
-
-
 def _read_kind(value: str) -> tuple[str | None] | str:
     kind = _KINDS_OF_PERSON.get(value.lower())
     if kind is None:
@@ -2107,12 +2103,12 @@ def _read_kind(value: str) -> tuple[str | None] | str:
 
 
 PERSON_FIELDS: dict[str, PersonField] = {
-    "company": PersonField("company", "company", "company", _read_company,
+    "company": PersonField("company", "company", "company", _read_text("company"),
                            "set Dana company Acme"),
     "email": PersonField("email", "email", "email", _read_email,
                          "set Dana email dana@acme.com"),
     "kind": PersonField("kind", "kind", "kind", _read_kind, "set Dana kind client"),
-    "role": PersonField("role", "role", "role", _read_role, "set Dana role VP Sales"),
+    "role": PersonField("role", "role", "role", _read_text("role"), "set Dana role VP Sales"),
 }
 FIELD_ALIASES = {"org": "company", "organisation": "company", "organization": "company",
                   "employer": "company", "e-mail": "email", "mail": "email", "type": "kind",
