@@ -900,10 +900,12 @@ def insert_draft(session: Session, **values: Any) -> int:
 
 def draft_with_contact(session: Session, user_id: int, workspace_id: int, draft_id: int
                        ) -> tuple[Any, ...] | None:
-    """(draft text, provider, outcome, contact name, contact platform id, disclosure policy)."""
+    """(draft text, provider, outcome, contact name, contact platform id, disclosure policy,
+    model, contact id, nudge id)."""
     return _first(session.execute(
         select(Draft.draft_text, Draft.provider, Draft.outcome, Contact.name,
-               Contact.platform_user_id, Workspace.disclosure_policy)
+               Contact.platform_user_id, Workspace.disclosure_policy, Draft.model,
+               Draft.contact_id, Draft.nudge_id)
         .join(Workspace, Workspace.id == Draft.workspace_id)
         .outerjoin(Contact, Contact.id == Draft.contact_id)
         .where(Draft.id == draft_id, Draft.user_id == user_id,

@@ -338,3 +338,57 @@ async def test_provider_failure_gives_a_clear_message_and_a_template(
     assert "Template draft" in shown
     assert "disclose" not in [bl.get("block_id") for bl in view["blocks"]]
     assert (await _draft(slack, view)).provider == "template"
+
+
+async def test_a_draft_typed_in_the_messages_tab_opens_in_the_editor_from_its_button(
+        slack: SlackHarness, drafts: MakeDrafts) -> None:
+    """`draft Dana` typed in the DM has no window to open (no trigger): the answer carries
+    "Edit and send…", which opens that same draft in the editor, and only for its owner."""
+    from tests.slack.test_import_upload import buttons, dm
+
+    drafts(slack)
+    await _with_dana(slack)
+    await slack.until(slack.profile_cached)
+    await slack.event({"type": "message", "text": "draft Dana", "user": ALEX,
+                       "channel": dm(slack), "channel_type": "im", "ts": f"{time.time():.6f}"})
+    await slack.until(lambda: any(buttons(m) for m in slack.fake.messages_in(dm(slack))
+                                  if m.get("bot_id")), within=12)
+    drafted = next(m for m in reversed(slack.fake.messages_in(dm(slack)))
+                   if m.get("bot_id") and buttons(m))
+    [(action_id, draft_id)] = buttons(drafted)
+    assert action_id == b.ACTION_DRAFT_OPEN and "for Dana Scully. Edit it" in drafted["text"]
+
+    def click(user: str) -> dict[str, Any]:
+        return slack.block_action(user=user, action={
+            "type": "button", "action_id": b.ACTION_DRAFT_OPEN, "block_id": "draft_open",
+            "value": draft_id})
+
+    updates = len(slack.fake.calls_to("views.update"))
+    await slack.interaction(click(ALEX))
+    await slack.until(lambda: len(slack.fake.calls_to("views.update")) > updates)
+    editor = slack.fake.calls_to("views.update")[-1].response["view"]
+    assert editor["callback_id"] == b.CALLBACK_DRAFT
+    assert json.loads(editor["private_metadata"])["draft_id"] == int(draft_id)
+    async with slack.runtime.sessions() as session:
+        [draft] = (await session.scalars(select(Draft))).all()  # the same draft, not a new one
+    assert _draft_text(editor) == draft.draft_text
+    # Someone else's click finds nothing of Alex's.
+    updates = len(slack.fake.calls_to("views.update"))
+    await slack.interaction(click(SAM))
+    await slack.until(lambda: len(slack.fake.calls_to("views.update")) > updates)
+    notice = json.dumps(slack.fake.calls_to("views.update")[-1].response["view"])
+    assert "I can't find that draft among yours." in notice and draft.draft_text not in notice
+    # Once discarded, it is done: the button says so and a new draft is one command away.
+    await slack.interaction(_button(slack, editor, b.ACTION_DRAFT_DISCARD, draft.draft_text))
+    await slack.until(lambda: _recorded(slack, draft.id))
+    updates = len(slack.fake.calls_to("views.update"))
+    await slack.interaction(click(ALEX))
+    await slack.until(lambda: len(slack.fake.calls_to("views.update")) > updates)
+    notice = json.dumps(slack.fake.calls_to("views.update")[-1].response["view"])
+    assert "That draft is discarded already" in notice
+
+
+async def _recorded(slack: SlackHarness, draft_id: int) -> bool:
+    async with slack.runtime.sessions() as session:
+        draft = await session.get(Draft, draft_id)
+        return draft is not None and draft.outcome is not None

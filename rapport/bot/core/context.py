@@ -101,6 +101,9 @@ class Drafter(Protocol):
     async def draft_for(self, ctx: UserContext, contact_id: int,
                         nudge_id: int | None) -> Reply: ...
 
+    async def reopen(self, who: UserContext | Actor, draft_id: int) -> Reply:
+        """A draft made before, to edit in a window of its own; refused once finished."""
+
     async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,
                       outcome: DraftOutcomeKind, disclose: bool = True) -> DraftOutcome: ...
 

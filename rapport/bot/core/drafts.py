@@ -371,6 +371,9 @@ class _Loaded:
     contact_name: str
     contact_platform_user_id: str | None
     policy: str
+    model: str | None = None
+    contact_id: int | None = None
+    nudge_id: int | None = None
 
 
 class DraftService:
@@ -457,6 +460,23 @@ class DraftService:
         return Reply(f"{intro}{draft_label(view)} for {contact_name}. Edit it before sending; "
                      f"an unchanged draft can't be posted:\n\n{text}", view=view)
 
+    async def reopen(self, who: UserContext | Actor, draft_id: int) -> Reply:
+        """A draft made before, to edit in a window of its own (a draft answered as text,
+        where no editor could open): the same draft, not a new one; refused once finished."""
+        loaded = await self._load(who, draft_id)
+        if loaded is None:
+            return error("I can't find that draft among yours.")
+        if loaded.outcome is not None:
+            return error(f"That draft is {loaded.outcome} already; “draft "
+                         f"{loaded.contact_name}” starts a new one.")
+        view = DraftView(draft_id=draft_id, contact_id=loaded.contact_id,
+                         contact_name=loaded.contact_name, text=loaded.draft_text,
+                         provider=loaded.provider, is_template=loaded.provider == TEMPLATE,
+                         disclosure_policy=loaded.policy, can_post=True, model=loaded.model,
+                         nudge_id=loaded.nudge_id,
+                         contact_platform_user_id=loaded.contact_platform_user_id)
+        return Reply(f"{draft_label(view)} for {loaded.contact_name}.", view=view)
+
     # ------------------------------------------------------------------ finishing
     async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,
                       outcome: Outcome, disclose: bool = True) -> DraftOutcome:
@@ -531,11 +551,13 @@ class DraftService:
             row = queries.draft_with_contact(session, user_id, workspace_id, draft_id)
             if row is None:
                 return None
-            text, provider, outcome, name, platform_user_id, policy = row
+            (text, provider, outcome, name, platform_user_id, policy, model, contact_id,
+             nudge_id) = row
             return _Loaded(draft_id=draft_id, user_id=user_id, draft_text=text,
                            provider=provider, outcome=outcome, contact_name=name or "them",
                            contact_platform_user_id=platform_user_id,
-                           policy=policy if policy in DISCLOSURE_POLICIES else "optional")
+                           policy=policy if policy in DISCLOSURE_POLICIES else "optional",
+                           model=model, contact_id=contact_id, nudge_id=nudge_id)
 
         return await self.db.run(load, write=False)
 

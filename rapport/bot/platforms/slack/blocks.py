@@ -107,6 +107,9 @@ CALLBACK_SETTINGS = "settings"
 CALLBACK_DRAFT = "draft_edit"
 ACTION_DRAFT_COPY = "draft_copy"
 ACTION_DRAFT_DISCARD = "draft_discard"
+# Under a draft answered as text (typed in the Messages tab, or a slash command whose window
+# could not open): the same draft in the editor, where it can be posted.
+ACTION_DRAFT_OPEN = "draft_open"
 DRAFT_ERROR_BLOCK = "draft_error"
 SLASH_COMMAND = "/rapport"
 
@@ -319,6 +322,10 @@ def reply_pages(reply: Reply) -> RenderedReply:
             blocks += text_sections(silenced_line(reply.view.silenced))
     else:
         blocks += text_sections(text)
+    if reply.draft is not None:
+        blocks.append(ActionsBlock(block_id="draft_open", elements=[ButtonElement(
+            text="Edit and send…", action_id=ACTION_DRAFT_OPEN,
+            value=str(reply.draft.draft_id), style="primary")]))
     if reply.attachment is not None:
         try:
             body = reply.attachment.data.decode("utf-8")

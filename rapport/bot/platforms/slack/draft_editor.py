@@ -168,9 +168,27 @@ class DraftEditor:
         await self.platform.update_view(client, view_id, shown)
 
 
+    async def on_open_draft(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                            client: AsyncWebClient) -> None:
+        """"Edit and send…" under a draft answered as text: that draft in the editor."""
+        await ack()
+        drafts = self.platform.runtime.drafts
+        value = str(action.get("value") or "")
+        if drafts is None or not value.isdigit():
+            logger.warning("draft action refused", extra={"reason": "malformed"})
+            return
+        view_id = await self.open_loading(client, str(body.get("trigger_id") or ""))
+        if view_id is None:
+            return
+        actor = self.platform.actor(team_of(body), str(body.get("user", {}).get("id", "")))
+        # The core checks the draft is the clicker's (another's reads as not found).
+        await self.show_draft(client, view_id, await drafts.reopen(actor, int(value)))
+
+
 def register(platform: SlackPlatform) -> None:
     editor = DraftEditor(platform)
     platform.draft_editor = editor
     platform.app.view(b.CALLBACK_DRAFT)(answered_at_ack(editor.on_draft_submit))
     platform.app.action(b.ACTION_DRAFT_COPY)(answered_at_ack(editor.on_draft_button))
     platform.app.action(b.ACTION_DRAFT_DISCARD)(answered_at_ack(editor.on_draft_button))
+    platform.app.action(b.ACTION_DRAFT_OPEN)(answered_at_ack(editor.on_open_draft))
