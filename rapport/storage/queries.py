@@ -77,6 +77,7 @@ class UserRow:
     tz_from_platform: bool
     active: bool
     inactive_reason: str | None
+    tz: str = "UTC"
 
 
 def user_ids(session: Session, platform: str, workspace_external_id: str,
@@ -104,7 +105,7 @@ def insert_workspace(session: Session, *, platform: str, external_id: str, name:
 
 def user_row(session: Session, workspace_id: int, external_id: str) -> UserRow | None:
     row = session.execute(select(User.id, User.tz_from_platform, User.active,
-                                 User.inactive_reason)
+                                 User.inactive_reason, User.tz)
                           .where(User.workspace_id == workspace_id,
                                  User.external_id == external_id)).first()
     return UserRow(*row) if row is not None else None
@@ -394,6 +395,22 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> int | None:
     """Delete a touchpoint; its contact id, or None when it was already gone."""
     return session.execute(delete(Touchpoint).where(Touchpoint.id == touchpoint_id)
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
+
+
+def typed_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
+    """(id, contact id, happened_at) of the conversations the user logged themselves."""
+    return [tuple(row) for row in session.execute(  # type: ignore[misc]
+        select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.happened_at)
+        .where(Touchpoint.user_id == user_id, Touchpoint.source == "command"))]
+
+
+def set_touch_moments(session: Session, moments: Sequence[tuple[int, datetime]]) -> None:
+    """Move each touchpoint (id, new happened_at)."""
+    if moments:
+        session.connection().execute(
+            update(Touchpoint).where(Touchpoint.id == bindparam("b_id"))
+            .values(happened_at=bindparam("b_at")),
+            [{"b_id": tp_id, "b_at": at} for tp_id, at in moments])
 
 
 def newest_touch(session: Session, contact_id: int) -> datetime | None:

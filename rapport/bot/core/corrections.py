@@ -8,7 +8,7 @@ from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.notes import follow_up_plan
 from rapport.bot.core.resolve import Resolved, resolve
-from rapport.bot.core.touchpoints import delete_touchpoint, move_touchpoint
+from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, delete_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
@@ -87,7 +87,7 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
     move_to = None
     if command.day is not None and command.day != old_day:
         move_to = turn.now if command.day == today else min(
-            turn.now, planner.local_moment(command.day, 12 * 60, turn.user.tz))
+            turn.now, planner.local_moment(command.day, DAY_ONLY_MINUTE, turn.user.tz))
     if not values and move_to is None:
         return error(f"{handle} already says that. Nothing changed.")
     if values:

@@ -11,7 +11,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, RHYTHM, Change
 from rapport.bot.core.resolve import Resolved, Unresolved, resolve
-from rapport.bot.core.touchpoints import record_touchpoint
+from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
@@ -227,7 +227,7 @@ def log(turn: Turn, command: c.Log) -> Reply:
     day = command.day if command.day not in (None, today) else None
     # A past day counts from its noon, never later than now.
     happened_at = turn.now if day is None else min(
-        turn.now, planner.local_moment(day, 12 * 60, turn.user.tz))
+        turn.now, planner.local_moment(day, DAY_ONLY_MINUTE, turn.user.tz))
     state = touch_clock(turn, change, contact.id, known=touched.get(contact.id))
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,

@@ -9,7 +9,8 @@ from typing import Any
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.dates import valid_zone
-from rapport.bot.core.journal import Change
+from rapport.bot.core.journal import CLOCK, Change
+from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.bot.core.views import Reply, SettingsView, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
@@ -102,6 +103,13 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
             values[column] = value
     change = Change(turn)
     change.before_update("users", [turn.user.user_id], tuple(values))
+    moves = day_logs_to_move(turn.session, turn.user.user_id, turn.user.tz,
+                             values.get("tz", turn.user.tz), turn.now)
+    if moves:
+        # Days logged stay the days they were in the new zone (undo moves them back).
+        change.before_update("touchpoints", [m.touchpoint_id for m in moves], ("happened_at",))
+        change.before_update("contacts", sorted({m.contact_id for m in moves}), CLOCK)
+        move_day_logs(turn.session, moves)
     queries.update_user(turn.session, turn.user.user_id, **values)
     updated = _updated_context(turn.user, values)
     _reschedule_follow_ups(turn, updated, change)

@@ -108,6 +108,45 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> None:
         recompute_clock(session, contact_id)
 
 
+# A conversation logged for a day rather than a moment ("log Dana yesterday") is kept at noon
+# of that day in the user's zone, so its day reads the same in any zone within 12 hours.
+DAY_ONLY_MINUTE = 12 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class DayLogMove:
+    touchpoint_id: int
+    contact_id: int
+    happened_at: datetime
+
+
+def day_logs_to_move(session: Session, user_id: int, old_tz: str, new_tz: str,
+                     now: datetime) -> list[DayLogMove]:
+    """The user's conversations logged for a day, each moved to noon of the same day in
+    `new_tz`: after a move across the world, "yesterday" stays the day it was (read only;
+    `move_day_logs` writes). A typed log at any other moment keeps it."""
+    if old_tz == new_tz:
+        return []
+    old_zone = planner.zone(old_tz)
+    moves = []
+    for touchpoint_id, contact_id, happened_at in queries.typed_touches(session, user_id):
+        local = happened_at.astimezone(old_zone)
+        if (local.hour * 60 + local.minute, local.second, local.microsecond) != (
+                DAY_ONLY_MINUTE, 0, 0):
+            continue
+        moved = min(now, planner.local_moment(local.date(), DAY_ONLY_MINUTE, new_tz))
+        if moved != happened_at:
+            moves.append(DayLogMove(touchpoint_id, contact_id, moved))
+    return moves
+
+
+def move_day_logs(session: Session, moves: Sequence[DayLogMove]) -> None:
+    """Write `day_logs_to_move`'s moves and the clocks of the contacts they belong to."""
+    queries.set_touch_moments(session, [(m.touchpoint_id, m.happened_at) for m in moves])
+    for contact_id in sorted({m.contact_id for m in moves}):
+        recompute_clock(session, contact_id)
+
+
 def recompute_clock(session: Session, contact_id: int) -> None:
     """Set the contact's last touch to its newest touchpoint and the cadence clock from it."""
     contact = queries.contact_clock_inputs(session, contact_id)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.scheduler import planner
 from rapport.storage import queries
 from rapport.storage.uow import Database
@@ -74,7 +75,10 @@ def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int
             display_name=actor.display_name[:200], tz=valid_zone(actor.tz or "") or "UTC",
             now=now)
         return workspace_id, user_id
-    if user.tz_from_platform and (platform_zone := valid_zone(actor.tz or "")):
+    if user.tz_from_platform and (platform_zone := valid_zone(actor.tz or "")) and \
+            platform_zone != user.tz:
+        # Travelling: the platform says another zone. Days logged stay the days they were.
+        move_day_logs(session, day_logs_to_move(session, user.id, user.tz, platform_zone, now))
         queries.update_user(session, user.id, tz=platform_zone)
     if not user.active and user.inactive_reason:
         # The user is talking to us again, so they can be reached again, and what waited
