@@ -217,3 +217,18 @@ async def test_a_name_or_tag_whose_key_outgrows_it_is_still_stored(any_engine: A
     assert tagged.ok, tagged.text
     people = await rapport.handle_text(console_user(), f"people #{tag}")
     assert long_name in people.text
+
+
+async def test_a_last_name_alone_finds_the_one_person_who_has_it(rapport: Rapport) -> None:
+    for name in ("Dana Scully", "Lee Park", "Sam Park", "Scully Jones"):
+        await say(rapport, f"add {name}")
+    assert (await say(rapport, "show Jones")).startswith("Scully Jones: ")
+    logged = await say(rapport, "log Scully: coffee")  # a first name comes before a last name
+    assert logged == "Logged coffee with Scully Jones."
+    asked = await rapport.handle_text(console_user(), "log Park: coffee")
+    assert not asked.ok and asked.text == "Which Park do you mean: Lee Park or Sam Park?"
+    # Last names compare as names do: without accents, with either apostrophe.
+    await say(rapport, "add José García")
+    await say(rapport, "add Kim O’Day")
+    assert (await say(rapport, "show garcia")).startswith("José García: ")
+    assert (await say(rapport, "show O'Day")).startswith("Kim O’Day: ")

@@ -1,7 +1,9 @@
-"""Find the contact a user meant: @mention, exact name, first name, or a 'did you mean' answer.
+"""Find the contact a user meant: @mention, exact name, first name, last name, or a 'did you
+mean' answer.
 
-Each step is one indexed lookup (`rapport.storage.queries`); only a miss reads every name
-for the fuzzy "did you mean". Never guesses between candidates.
+Each step up to the first name is one indexed lookup (`rapport.storage.queries`); only a miss
+reads every name, for the last name and then the fuzzy "did you mean". Never guesses between
+candidates.
 """
 
 from __future__ import annotations
@@ -60,7 +62,17 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
         if len(first) > 1:
             names = tuple(sorted(c.name for c in first))
             return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
-    return did_you_mean(person, queries.contact_names(session, user_id), offer_add=offer_add)
+    everyone = queries.contact_names(session, user_id)
+    if " " not in wanted:
+        # "log Scully": a last name is how some people are known; one match is them.
+        last = [c for c in everyone if " " in name_key(c.name)
+                and name_key(c.name).rsplit(" ", 1)[1] == wanted]
+        if len(last) == 1:
+            return Resolved(last[0])
+        if len(last) > 1:
+            names = tuple(sorted(c.name for c in last))
+            return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
+    return did_you_mean(person, everyone, offer_add=offer_add)
 
 
 def did_you_mean(person: PersonRef, contacts: list[ContactName], *,
