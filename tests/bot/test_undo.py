@@ -3,6 +3,7 @@ PostgreSQL; forgetting someone is undoable for 15 minutes, then nothing about th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
@@ -38,20 +39,28 @@ STEPS = ["add Dana Scully client at Acme", "add Lee Park", "log Dana yesterday: 
          "forget Dana confirm"]
 
 
+async def _undo_each(rapport: Rapport, engine: AsyncEngine, steps: Sequence[str]
+                     ) -> list[str]:
+    """Type `steps`, then `undo` once per step: each undo must bring back exactly the data
+    before its step, newest first. The undo answers, in order."""
+    await say(rapport, "help")  # Alex's rows exist before the first change
+    states = [await _data(engine)]
+    for step in steps:
+        await say(rapport, step)
+        states.append(await _data(engine))
+    answers = []
+    for index in reversed(range(len(steps))):
+        reply = await rapport.handle_text(ALEX, "undo")
+        assert reply.ok and reply.changed, (steps[index], reply.text)
+        answers.append(reply.text)
+        assert await _data(engine) == states[index], (steps[index], reply.text)
+    return answers
+
+
 async def test_every_change_is_reversed_exactly_newest_first(any_engine: AsyncEngine,
                                                               clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await say(rapport, "help")  # Alex's rows exist before the first change
-    states = [await _data(any_engine)]
-    for step in STEPS:
-        await say(rapport, step)
-        states.append(await _data(any_engine))
-    answers = []
-    for index in reversed(range(len(STEPS))):
-        reply = await rapport.handle_text(ALEX, "undo")
-        assert reply.ok and reply.changed, (STEPS[index], reply.text)
-        answers.append(reply.text)
-        assert await _data(any_engine) == states[index], (STEPS[index], reply.text)
+    answers = await _undo_each(rapport, any_engine, STEPS)
     # It says exactly what it reversed.
     assert answers[0] == "Undone: forgot Dana Mulder."
     assert "Undone: deleted note n1 about Dana Mulder." in answers
@@ -172,17 +181,7 @@ TAG_STEPS = ["add Omar Haddad", "log Omar yesterday: coffee", "add Priya Shah ev
 async def test_tags_goals_and_person_settings_are_undone_exactly(any_engine: AsyncEngine,
                                                                  clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
-    await say(rapport, "help")
-    states = [await _data(any_engine)]
-    for step in TAG_STEPS:
-        await say(rapport, step)
-        states.append(await _data(any_engine))
-    answers = []
-    for index in reversed(range(len(TAG_STEPS))):
-        reply = await rapport.handle_text(ALEX, "undo")
-        assert reply.ok and reply.changed, (TAG_STEPS[index], reply.text)
-        answers.append(reply.text)
-        assert await _data(any_engine) == states[index], (TAG_STEPS[index], reply.text)
+    answers = await _undo_each(rapport, any_engine, TAG_STEPS)
     assert answers == [
         "Undone: forgot Omar Haddad.", "Undone: tagged Omar Haddad vip.",
         "Undone: marked Priya Shah as sensitive.", "Undone: turned AI drafts off for Omar Haddad.",

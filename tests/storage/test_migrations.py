@@ -100,9 +100,11 @@ def test_the_known_head_is_alembics_head() -> None:
     assert db.SCHEMA_HEAD == db.head_revision()
 
 
-async def _followers_of_month_goals_get_calendar_months(engine: AsyncEngine) -> None:
+async def test_followers_of_month_goals_get_calendar_months(empty_engine: AsyncEngine
+                                                             ) -> None:
     """0014_goal_months: people following a goal set in months (stored as 30 days a month,
     365 a year) count calendar months; their own rhythms and goals in weeks are untouched."""
+    engine = empty_engine
     await db.upgrade(engine, "0013_cadence_own")
     now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     contact = {"workspace_id": 1, "user_id": 1, "kind": "colleague", "created_at": now}
@@ -130,21 +132,6 @@ async def _followers_of_month_goals_get_calendar_months(engine: AsyncEngine) -> 
     assert months == {"monthly goal": 1, "quarterly goal": 3, "yearly goal": 12,
                       "weekly goal": None, "own 30 days": None, "own monthly": 1,
                       "no rhythm": None}
-
-
-async def test_sqlite_goal_months_migration(tmp_path: Path) -> None:
-    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    try:
-        await _followers_of_month_goals_get_calendar_months(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)
-async def test_postgresql_goal_months_migration() -> None:
-    async with _own_schema() as engine:
-        await _followers_of_month_goals_get_calendar_months(engine)
 
 
 # Contacts as the code before 0015 keyed them (casefolded, so "o’brien" and "o'brien"
