@@ -30,10 +30,9 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
     if isinstance(result, Resolved):
         return result.contact, None, False
     if person.mention_id and create_mentions:
-        if person.mention_id == turn.user.user_external_id:
-            return None, ITS_YOU, False
-        if not mention_name(turn, person):
-            return None, NAME_UNKNOWN, False
+        refusal = mention_refusal(turn, person)
+        if refusal is not None:
+            return None, refusal, False
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
@@ -56,6 +55,14 @@ NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a 
 
 # `log @me`, or the message shortcut on one's own message: not someone to keep in touch with.
 ITS_YOU = "That's you. Rapport keeps track of the people you talk to; name someone else."
+
+
+def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
+    """Why an @mention can't become a new contact (it is the user, or nobody could say its
+    name), or None when it can."""
+    if person.mention_id == turn.user.user_external_id:
+        return ITS_YOU
+    return None if mention_name(turn, person) else NAME_UNKNOWN
 
 
 class Reading(Protocol):
@@ -180,10 +187,9 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                                                          name_key(person.text))
     if existing is not None:
         return error(f"You already keep in touch with {existing.name}."), None
-    if person.mention_id and person.mention_id == turn.user.user_external_id:
-        return error(ITS_YOU), None
-    if person.mention_id and not mention_name(turn, person):
-        return error(NAME_UNKNOWN), None
+    refusal = mention_refusal(turn, person) if person.mention_id else None
+    if refusal is not None:
+        return error(refusal), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,

@@ -56,23 +56,32 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
     if exact is not None:
         return Resolved(exact)
     if " " not in wanted:
-        first = queries.contacts_by_first_name(session, user_id, wanted)
-        if len(first) == 1:
-            return Resolved(first[0])
-        if len(first) > 1:
-            names = tuple(sorted(c.name for c in first))
-            return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
+        picked = _one_of(person, queries.contacts_by_first_name(session, user_id, wanted))
+        if picked is not None:
+            return picked
     everyone = queries.contact_names(session, user_id)
     if " " not in wanted:
         # "log Scully": a last name is how some people are known; one match is them.
-        last = [c for c in everyone if " " in name_key(c.name)
-                and name_key(c.name).rsplit(" ", 1)[1] == wanted]
-        if len(last) == 1:
-            return Resolved(last[0])
-        if len(last) > 1:
-            names = tuple(sorted(c.name for c in last))
-            return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
+        picked = _one_of(person, [c for c in everyone if _last_name(c.name) == wanted])
+        if picked is not None:
+            return picked
     return did_you_mean(person, everyone, offer_add=offer_add)
+
+
+def _one_of(person: PersonRef, found: list[ContactName]) -> Resolved | Unresolved | None:
+    """The one contact a single word names, the question when it names several, or None."""
+    if len(found) == 1:
+        return Resolved(found[0])
+    if len(found) > 1:
+        names = tuple(sorted(c.name for c in found))
+        return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
+    return None
+
+
+def _last_name(name: str) -> str | None:
+    """The last word of a name of several, as names are compared; None for a single word."""
+    _first, space, last = name_key(name).rpartition(" ")
+    return last if space else None
 
 
 def did_you_mean(person: PersonRef, contacts: list[ContactName], *,
