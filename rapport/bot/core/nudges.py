@@ -139,12 +139,13 @@ def done(turn: Turn, command: c.Done) -> Reply:
         queries.set_note_plan(turn.session, nudge.note_id, None)
     name = nudge.contact_name
     change.save(f"marked nudge #{nudge.id} about {name} done")
-    # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
-    marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
-    text = f"Nice. Logged that you reached out to {name}{marked}."
     if talked_today:
         text = (f"Nice. Marked {_subject(nudge)} done; today's conversation with {name} is "
                 "logged already.")
+    else:
+        # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
+        marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
+        text = f"Nice. Logged that you reached out to {name}{marked}."
     if still_open:
         text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
     return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from rapport.bot.core import commands as c
@@ -115,6 +116,13 @@ def coming_lines(view: DueView) -> list[str]:
             # The same words as the note's confirmation and its nudge.
             lines.append(wording.reminder(line.name, line.topic, when=when))
     return lines
+
+
+def due_text_beside_cards(view: DueView) -> str:
+    """What `due` says besides its open nudges, for platforms that show those as cards with
+    buttons (overdue, coming up); empty when there is nothing else."""
+    rest = replace(view, nudges=())
+    return due_text(rest) if rest.overdue or rest.coming else ""
 
 
 def due_text(view: DueView) -> str:

@@ -34,7 +34,13 @@ from slack_sdk.models.views import View
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
-from rapport.bot.core.overview import coming_lines, due_text, goal_lines, overdue_lines, stats_text
+from rapport.bot.core.overview import (
+    coming_lines,
+    due_text_beside_cards,
+    goal_lines,
+    overdue_lines,
+    stats_text,
+)
 from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
@@ -307,9 +313,9 @@ def reply_pages(reply: Reply) -> RenderedReply:
         blocks += confirm_blocks(reply.view)
     elif isinstance(reply.view, DueView) and reply.view.nudges:
         # The cards show the open nudges with buttons; the text keeps the rest.
-        rest = replace(reply.view, nudges=())
-        if rest.overdue or rest.coming:
-            blocks += text_sections(due_text(rest))
+        rest = due_text_beside_cards(reply.view)
+        if rest:
+            blocks += text_sections(rest)
         blocks += nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
                                heading="Due now")
     elif isinstance(reply.view, StatsView) and reply.view.suggestions:

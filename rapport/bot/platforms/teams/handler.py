@@ -12,7 +12,6 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -34,7 +33,7 @@ from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor, Turn, UserContext
-from rapport.bot.core.overview import due_text, goal_lines
+from rapport.bot.core.overview import due_text_beside_cards, goal_lines
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
@@ -210,17 +209,16 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
         return activity
     if isinstance(reply.view, DueView) and reply.nudges:
         # The cards show the open nudges with buttons; the text keeps the rest (as in Slack).
-        rest = replace(reply.view, nudges=())
         activity = MessageFactory.attachment(cards.as_attachment(cards.text_card(
-            due_text(rest) if rest.overdue or rest.coming else "", reply.nudges)))
+            due_text_beside_cards(reply.view), reply.nudges)))
         activity.summary = "Due now"
         return activity
     text = reply.text
     if reply.attachment is not None:
         # Bots cannot attach files in a chat without the file-consent flow; small exports inline.
-        inline = text + "\n\n" + reply.attachment.data.decode("utf-8", "replace")
-        if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES and \
-                _utf16_size(inline) <= MAX_TEXT_UTF16_BYTES:
+        inline = text + "\n\n" + reply.attachment.data.decode("utf-8", "replace") \
+            if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES else None
+        if inline is not None and _utf16_size(inline) <= MAX_TEXT_UTF16_BYTES:
             text = inline
         else:
             text += ("\n\nYour export is too large to show in Teams. Ask your admin to run the "
