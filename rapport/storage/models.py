@@ -35,6 +35,8 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# Touchpoint.source of a conversation the person typed (`log`, `done` by name, a form).
+TYPED_SOURCE = "command"
 # Touchpoint.source of a conversation Rapport logged from a connected calendar.
 CALENDAR_SOURCE = "calendar"
 # Touchpoint.source of a conversation Rapport logged from the user's Slack direct messages
@@ -210,7 +212,7 @@ class Touchpoint(Base):
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     # "command" (typed), "import", CALENDAR_SOURCE (logged from a connected calendar) or
     # SLACK_DM_SOURCE (logged from the user's Slack DMs with the contact).
-    source: Mapped[str] = mapped_column(String(16), default="command")
+    source: Mapped[str] = mapped_column(String(16), default=TYPED_SOURCE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

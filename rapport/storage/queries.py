@@ -36,6 +36,7 @@ from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
     OPEN_NUDGE_STATUSES,
+    TYPED_SOURCE,
     Base,
     CalendarConnection,
     CapturedChat,
@@ -401,7 +402,7 @@ def typed_touches(session: Session, user_id: int) -> list[tuple[int, int, dateti
     """(id, contact id, happened_at) of the conversations the user logged themselves."""
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.happened_at)
-        .where(Touchpoint.user_id == user_id, Touchpoint.source == "command"))]
+        .where(Touchpoint.user_id == user_id, Touchpoint.source == TYPED_SOURCE))]
 
 
 def set_touch_moments(session: Session, moments: Sequence[tuple[int, datetime]]) -> None:

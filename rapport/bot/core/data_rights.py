@@ -13,7 +13,7 @@ from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
-from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_SOURCE
+from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_SOURCE, TYPED_SOURCE
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -22,7 +22,7 @@ FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, no
                      "conversations, nudges and drafts. It cannot be undone. To go ahead, type "
                      "“forget me confirm”.")
 # A touchpoint's `source` as `export` explains it.
-LOGGED_FROM = {CALENDAR_SOURCE: "calendar", SLACK_DM_SOURCE: "Slack DMs", "command": "typed",
+LOGGED_FROM = {CALENDAR_SOURCE: "calendar", SLACK_DM_SOURCE: "Slack DMs", TYPED_SOURCE: "typed",
                "nudge": "nudge marked done", "import": "import"}
 IMPORT_IN_CHAT = ("Import reads a file on your own computer, so it works in the console "
                   "(`rapport chat`) or with `rapport import FILE --user ...`.")

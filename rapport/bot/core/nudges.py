@@ -16,7 +16,7 @@ from rapport.bot.core.views import NudgeActed, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.items import nudge_items
 from rapport.storage import queries
-from rapport.storage.models import OPEN_NUDGE_STATUSES, NudgeStatus
+from rapport.storage.models import OPEN_NUDGE_STATUSES, TYPED_SOURCE, NudgeStatus
 from rapport.storage.queries import ContactName, NudgeRow
 
 if TYPE_CHECKING:
@@ -159,7 +159,7 @@ def _log_chat(turn: Turn, person: ContactName, summary: str | None) -> Reply:
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
         contact_id=person.id, happened_at=turn.now, kind="chat", summary=summary,
-        source="command", now=turn.now, state=state)
+        source=TYPED_SOURCE, now=turn.now, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     change.save(f"logged chat with {person.name} on {wording.short_date(turn.today)}")
     return Reply(f"Logged a chat with {person.name}.", changed=True)

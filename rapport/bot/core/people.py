@@ -15,6 +15,7 @@ from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
+from rapport.storage.models import TYPED_SOURCE
 from rapport.storage.names import name_key
 from rapport.storage.queries import ContactName
 
@@ -238,7 +239,7 @@ def log(turn: Turn, command: c.Log) -> Reply:
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
-        summary=command.summary, source="command", now=turn.now,
+        summary=command.summary, source=TYPED_SOURCE, now=turn.now,
         open_cadence_nudges=[] if state is None else None, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
