@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -102,3 +103,18 @@ async def test_a_message_that_reads_like_a_command_is_kept_when_confirmed(
     assert "Here is your message to copy and send to Dana:\n\n  due\n" in out
     [draft] = await _drafts(sessions)
     assert draft.outcome == "copied" and draft.final_text == "due"
+
+
+@pytest.mark.parametrize("message", ["Hi Dana! How was Yosemite?", "Coffee soon?", "Thanks!",
+                                     "Dana?"])
+async def test_a_message_that_only_looks_like_a_name_or_small_talk_is_taken_as_written(
+        message: str, rapport: Rapport, clock: Clock,
+        sessions: async_sessionmaker[AsyncSession]) -> None:
+    # A question ends in "?" as "Dana?" does: that guess at a name must not make the editor
+    # ask whether the person meant a command.
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    out = await _chat(rapport, "draft Dana", message)
+    assert "reads like a command" not in out
+    assert f"Here is your message to copy and send to Dana:\n\n  {message}\n" in out
+    [draft] = await _drafts(sessions)
+    assert draft.outcome == "copied" and draft.final_text == message

@@ -399,9 +399,11 @@ def _name_first(cleaned: str, words: list[str]
         kind = _HOW[called.group("how").lower()]
         rest = f"{called.group('name')} {called.group('rest')}".strip()
         return SPECS["log"], c.log_as(kind), rest
-    if cleaned.endswith("?") and len(words) <= 5:
-        return SPECS["show"], c.parse_show, cleaned
-    if len(words) <= 3 and all(_NAME_WORD.match(w) and w[0].isupper() for w in words):
+    asked = cleaned.endswith("?") and len(words) <= 5
+    if asked or (len(words) <= 3
+                 and all(_NAME_WORD.match(w) and w[0].isupper() for w in words)):
+        # Only a guess that a name was meant: "Coffee soon?" names nobody and answers as the
+        # unknown word it starts with, not as "I don't know anyone called Coffee soon".
         unknown = _unknown(words[0])
 
         def show_if_known(rest: str, today: date) -> c.ShowPerson | c.CommandError:
@@ -412,6 +414,13 @@ def _name_first(cleaned: str, words: list[str]
 
         return SPECS["show"], show_if_known, cleaned
     return None, None, cleaned
+
+
+def is_guess(command: object) -> bool:
+    """Whether a parsed line only guessed at what was meant: a name typed alone ("Dana?")
+    or small talk ("thanks!"). Such a line is also a plausible message to someone."""
+    return (isinstance(command, c.ShowPerson) and command.unknown is not None) or (
+        isinstance(command, c.Help) and command.small_talk is not None)
 
 
 def _unknown(word: str) -> str:

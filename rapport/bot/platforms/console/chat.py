@@ -22,7 +22,7 @@ from rapport.bot.core.dates import valid_zone
 from rapport.bot.core.drafts import DISCLOSURE_LINE, DraftOutcome, draft_label
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.suggestions import item_text
-from rapport.bot.core.verbs import parse_command
+from rapport.bot.core.verbs import is_guess, parse_command
 from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.scheduler.wording import counted, people_count
@@ -62,8 +62,10 @@ def console_actor(user: str | None = None, tz: str | None = None) -> Actor:
 
 
 def _reads_as_command(text: str) -> bool:
-    """Whether a line is one of Rapport's commands ("draft Zoë", "undo", "done #2")."""
-    return not isinstance(parse_command(text, today=date.today()), CommandError)
+    """Whether a line is one of Rapport's commands ("draft Zoë", "undo", "done #2"), not a
+    message that only looks like one ("Coffee soon?", "Thanks!")."""
+    command = parse_command(text, today=date.today())
+    return not isinstance(command, CommandError) and not is_guess(command)
 
 
 def render_reply(reply: Reply, saved_as: Path | None = None) -> str:
