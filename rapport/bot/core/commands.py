@@ -39,6 +39,7 @@ SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|dige
                   "ai on|off|tone warm|brief|formal|summary on|off|prep 15m|1h|off|"
                   "capture slack on|off]")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
+_MENTION_INSIDE = re.compile(r"<@[A-Za-z0-9_:.\-]+(?:\|[^>]*)?>")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
 # A kind of the user's own ("pairing"): one word with a letter in it ("2026-02-30" is not one).
@@ -519,6 +520,11 @@ def _partition_colon(text: str) -> tuple[str, str, str]:
 def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
     if not tokens:
         return None
+    mentions = [token for token in tokens if _MENTION.match(token)]
+    if len(mentions) == 1 and len(tokens) > 1:
+        # "add Dana @Dana Scully": the mention says exactly who; the words around it are the
+        # name typed twice, never part of it (stored, the name read "Dana <@U0DANA>").
+        tokens = mentions
     if len(tokens) == 1:
         token = tokens[0]
         mention = _MENTION.match(token)
@@ -534,9 +540,20 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
     return PersonRef(text=words) if words else None
 
 
+ONE_PERSON_AT_A_TIME = "One person at a time, please"
+
+
+def _one_person_at_a_time(verb: str) -> CommandError:
+    return CommandError(f"{ONE_PERSON_AT_A_TIME}: I keep each person's notes and conversations "
+                        f"apart. Say it once for each of them (“{verb} @Dana …”, then "
+                        f"“{verb} @Lee …”).", verb)
+
+
 def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandError:
     if person is None or not (person.text or person.mention_id):
         return CommandError("Who do you mean? Name a person.", verb)
+    if not person.mention_id and _MENTION_INSIDE.search(person.text):
+        return _one_person_at_a_time(verb)  # two @mentions where one person goes
     if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
                                          for ch in person.text):
         # Lone combining marks or punctuation are not a name anyone could recognise.
@@ -736,6 +753,12 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
                 words = words[:-1]
                 if words and words[-1].lower() in ("on", "last"):
                     words = words[:-1]
+    if any(_MENTION.match(word) for word in between):
+        # "log Dana @Dana Scully coffee" read as "Dana": the mention is the name, not a stray.
+        return CommandError("Who do you mean? Name a person.", "log")
+    if colon_summary is None and any(_MENTION.match(word) for word in words):
+        # "had coffee with @Sam and @Dana": logged for Sam alone, "and <@U0DANA>" the summary.
+        return _one_person_at_a_time("log")
     summary = " ".join(words).strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
             summary, today=today, direction="past")) is not None:
@@ -816,7 +839,7 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
             if not readings and end == ends[-1]:
                 return reading
             if reading.message.startswith(("You can only", "That date", "Keep the",
-                                           _UNREAD_LOG_DATE)):
+                                           _UNREAD_LOG_DATE, ONE_PERSON_AT_A_TIME)):
                 return reading
             continue
         readings.append(reading)
