@@ -386,10 +386,14 @@ class UntagPerson:
 
 @dataclass(frozen=True, slots=True)
 class SetGoal:
-    """`goal clients every month`; `days` None turns the goal off."""
+    """`goal clients every month`; `days` None turns the goal off. `person`: the same words
+    read as `every` ("goal Dana every 2 weeks"): with no group of that name, a goal for one
+    person is their own rhythm. `tag` is None when the words cannot be a group
+    ("goal Dana Scully every 2 weeks")."""
 
-    tag: str
+    tag: str | None
     days: int | None
+    person: SetCadence | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1840,22 +1844,26 @@ def goal_duration_days(text: str) -> int | None:
 
 
 def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
-    del today
     words = rest.split()
     if not words:
         return CommandError("Which group? For example “goal clients every month”.", "goal")
+    as_person = parse_every(rest, today)
+    person = as_person if isinstance(as_person, SetCadence) and (
+        as_person.days or as_person.months) else None
     tag = tag_name(words[0])
+    value = " ".join(words[1:]).lower()
+    if tag is not None and value in ("off", "none", "never", "remove"):
+        return SetGoal(tag, None)
+    days = goal_duration_days(value) if value and tag is not None else None
+    if days is not None:
+        return SetGoal(tag, days, person)
+    if person is not None:
+        return SetGoal(None, person.days, person)  # "goal Dana Scully every 2 weeks"
     if tag is None:
         return CommandError(f"“{clip(words[0])}” is not a tag name: use letters, digits and "
                             "dashes.", "goal")
-    value = " ".join(words[1:]).lower()
-    if value in ("off", "none", "never", "remove"):
-        return SetGoal(tag, None)
-    days = goal_duration_days(value) if value else None
-    if days is None:
-        return CommandError("How often? For example “goal clients every month” or “goal team "
-                            "every 2 weeks”.", "goal")
-    return SetGoal(tag, days)
+    return CommandError("How often? For example “goal clients every month” or “goal team "
+                        "every 2 weeks”.", "goal")
 
 
 def parse_people(rest: str, today: date) -> ShowPeople | CommandError:

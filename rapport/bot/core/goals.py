@@ -20,6 +20,7 @@ from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
+from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import GoalsView, Reply, TagLine, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
@@ -159,7 +160,40 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     return Reply(f"Took {_list(removed)} off {contact.name}.", changed=True)
 
 
+def _names_a_person(turn: Turn, command: c.SetGoal) -> bool:
+    """Whether `goal <words> every …` means one person: no group is called that, and the
+    words name one of the user's people (or several, who are asked about)."""
+    if command.person is None:
+        return False
+    if command.person.person.mention_id:
+        return True
+    if command.tag is not None and queries.tag_by_key(
+            turn.session, turn.user.user_id, tag_key(command.tag)) is not None:
+        return False
+    found = resolve(turn.session, turn.user.user_id, command.person.person)
+    if isinstance(found, Resolved):
+        return True
+    if command.tag is None:
+        # Words that cannot be a group: `every` answers for them ("did you mean …?"), unless
+        # one word that is no one's name was meant as a group ("goal cl!ents every week").
+        return bool(found.suggestions) or " " in command.person.person.text
+    return bool(found.suggestions) and found.message.startswith("Which ")
+
+
 def goal(turn: Turn, command: c.SetGoal) -> Reply:
+    if _names_a_person(turn, command):
+        # "goal Dana every 2 weeks": once a tag goal nobody carried ("tagged dana").
+        assert command.person is not None
+        reply = people_cases.every(turn, command.person)
+        if not reply.ok:
+            return reply
+        return Reply(f"Goal set: {reply.text} That rhythm is their own: a group's goal "
+                     "won't change it, “every” or “goal” again will.", changed=True)
+    if command.tag is None:
+        name = command.person.person.text if command.person is not None else ""
+        return error(f"“{c.clip(name)}” is not a tag name (use letters, digits and dashes), "
+                     "nor one of your people. For a group: “goal clients every month”; for "
+                     "one person: “goal Dana every 2 weeks”.")
     user_id = turn.user.user_id
     found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
