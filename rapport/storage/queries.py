@@ -1075,6 +1075,27 @@ def set_tag_goal(session: Session, user_id: int, tag_id: int, days: int | None,
                     .execution_options(synchronize_session=False))
 
 
+@dataclass(frozen=True, slots=True)
+class OwnRhythmRow:
+    """A person whose rhythm is their own (`every`, `goal <person>`), and when you last talked."""
+
+    name: str
+    cadence_days: int
+    cadence_months: int | None
+    last_touch_at: datetime | None
+
+
+def own_rhythms(session: Session, user_id: int) -> list[OwnRhythmRow]:
+    """Every person of the user with a rhythm of their own, by name."""
+    rows = session.execute(
+        select(Contact.name, Contact.cadence_days, Contact.cadence_months,
+               Contact.last_touch_at)
+        .where(Contact.user_id == user_id, Contact.cadence_own.is_(True),
+               Contact.cadence_days.is_not(None))
+        .order_by(Contact.name_key))
+    return [OwnRhythmRow(*row) for row in rows]
+
+
 def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:
     """Every tag of the user with how many people carry it, by name."""
     rows = session.execute(

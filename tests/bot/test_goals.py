@@ -223,6 +223,14 @@ async def test_a_goal_for_one_person_is_their_own_rhythm(rapport: Rapport) -> No
         1, None)
     async with rapport.sessions() as session:
         assert list(await session.scalars(select(Tag.name))) == ["clients"]
+    # `goals` shows them, so a goal set for one person can be watched like a group's.
+    await _say(rapport, "log Lee yesterday")
+    listed = await rapport.handle_text(ALEX, "goals")
+    assert listed.text.endswith(
+        "People with a rhythm of their own: 1 of 2 talked to within it\n"
+        "  Dana Scully: every month, no conversation logged yet\n"
+        "  Lee Park: every 2 weeks, last talked yesterday")
+    await _say(rapport, "undo")
     # A group of that name comes first; an unknown name is still a new group's goal.
     await _say(rapport, "tag Dana White lee", "goal lee every 3 weeks", "goal team every week")
     contacts = await _contacts(rapport)

@@ -11,7 +11,7 @@ sets it, and from then on goals leave the rhythm alone, even when the two happen
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
 from rapport.bot.core.resolve import Resolved, resolve
-from rapport.bot.core.views import GoalsView, Reply, TagLine, error
+from rapport.bot.core.views import GoalsView, OwnRhythmLine, Reply, TagLine, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
     GoalAttainment,
@@ -34,6 +34,8 @@ from rapport.storage import queries
 from rapport.storage.names import tag_key
 
 MAX_TAGS_PER_PERSON = 20
+# `goals` lists this many people with a rhythm of their own, then how many more.
+MAX_OWN_RHYTHM_LINES = 10
 
 
 # ---------------------------------------------------------------------- applying goals
@@ -230,11 +232,22 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     return Reply(text, changed=True)
 
 
+def _own_rhythm_line(row: queries.OwnRhythmRow, turn: Turn) -> OwnRhythmLine:
+    last = row.last_touch_at
+    within = last is not None and last > turn.now - timedelta(days=row.cadence_days)
+    talked = wording.friendly_day(planner.local_date(last, turn.user.tz), turn.today) \
+        if last is not None else None
+    return OwnRhythmLine(row.name, planner.cadence_text(row.cadence_days, row.cadence_months),
+                         within, talked)
+
+
 def goals_view(turn: Turn) -> GoalsView:
     tags = tuple(TagLine(row.name, count, row.goal_cadence_days)
                  for row, count in queries.user_tags(turn.session, turn.user.user_id))
+    own = tuple(_own_rhythm_line(row, turn)
+                for row in queries.own_rhythms(turn.session, turn.user.user_id))
     return GoalsView(tags=tags, goals=goal_attainments(turn.session, turn.user.user_id,
-                                                       turn.now))
+                                                       turn.now), own=own)
 
 
 def trend_line(goal_row: GoalAttainment) -> str:
@@ -244,10 +257,27 @@ def trend_line(goal_row: GoalAttainment) -> str:
     return "week by week: " + ", ".join(shares) + " now"
 
 
+def _own_rhythms_text(own: Sequence[OwnRhythmLine]) -> list[str]:
+    """'People with a rhythm of their own: 1 of 2 talked to within it', then one line each."""
+    within = sum(1 for line in own if line.within)
+    lines = [f"People with a rhythm of their own: {within} of {len(own)} talked to within it"]
+    for line in own[:MAX_OWN_RHYTHM_LINES]:
+        if line.last_talked is None:
+            status = "no conversation logged yet"
+        else:
+            status = f"last talked {line.last_talked}" + ("" if line.within else ", overdue")
+        lines.append(f"  {line.name}: every {line.every}, {status}")
+    if len(own) > MAX_OWN_RHYTHM_LINES:
+        lines.append(f"  … and {len(own) - MAX_OWN_RHYTHM_LINES} more (“people” lists "
+                     "everyone)")
+    return lines
+
+
 def goals_text(view: GoalsView) -> str:
+    own = _own_rhythms_text(view.own) if view.own else []
     if not view.tags:
-        return ("You have no groups yet. Tag people (“tag Lee clients”), then set a goal for "
-                "the group (“goal clients every month”).")
+        return "\n".join([*own, "You have no groups yet. Tag people (“tag Lee clients”), then "
+                           "set a goal for the group (“goal clients every month”)."])
     lines = []
     by_tag = {g.tag: g for g in view.goals}
     if view.goals:
@@ -261,7 +291,7 @@ def goals_text(view: GoalsView) -> str:
         lines.append("Groups without a goal: " + ", ".join(
             f"{t.name} ({t.people})" for t in others)
             + f". Set one with “goal {others[0].name} every month”.")
-    return "\n".join(lines)
+    return "\n".join(lines + own)
 
 
 def show_goals(turn: Turn, command: c.ShowGoals) -> Reply:
