@@ -1535,7 +1535,7 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     return CommandError(f"There is no setting called “{clip(name)}”.", "settings")
 
 
-_DATE_KINDS = {"birthday": "birthday", "bday": "birthday", "b-day": "birthday",
+DATE_KINDS = {"birthday": "birthday", "bday": "birthday", "b-day": "birthday",
                "birthdate": "birthday", "anniversary": "anniversary",
                "work-anniversary": "anniversary"}
 
@@ -1544,7 +1544,7 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
     tokens = _tokens(rest)
     lowered = [t.lower().strip(":,") for t in tokens]
     for index, word in enumerate(lowered):
-        if word in _DATE_KINDS:
+        if word in DATE_KINDS:
             name = list(tokens[:index])
             if name and name[-1].lower() == "work" and word == "anniversary":
                 name = name[:-1]
@@ -1554,9 +1554,9 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
             if isinstance(person, CommandError):
                 return person
             kind: Literal["birthday", "anniversary"] = (
-                "birthday" if _DATE_KINDS[word] == "birthday" else "anniversary")
+                "birthday" if DATE_KINDS[word] == "birthday" else "anniversary")
             value_words = lowered[index + 1:]
-            while value_words and value_words[0] in ("is", "on", "=", "-"):
+            while value_words and value_words[0] in ("is", "on", "=", "-", "to"):
                 value_words = value_words[1:]
             value = " ".join(value_words)
             if value in ("off", "none", "remove", "delete", "forget"):

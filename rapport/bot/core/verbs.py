@@ -312,6 +312,7 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     cleaned = c.clean_text(text)
     if cleaned.lower().startswith("/rapport"):
         cleaned = cleaned[len("/rapport"):].strip()
+    cleaned = _unquoted(cleaned)
     if not cleaned:
         return _with_usage(c.CommandError(
             "Type a command, for example “due”, or “help” to see them all.", "help"))
@@ -337,6 +338,18 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
+
+
+# A whole line in one pair of quotes: pasted from a doc or a chat ("“log Dana coffee”").
+_QUOTED_LINE = re.compile(r'^(?:"([^"]+)"|“([^“”]+)”|‘([^‘’]+)’|`([^`]+)`)[.!]?$')
+
+
+def _unquoted(text: str) -> str:
+    """The line without the quotes around all of it; quotes inside it stay (a quoted name)."""
+    match = _QUOTED_LINE.match(text)
+    if match is None:
+        return text
+    return next(group for group in match.groups() if group is not None).strip()
 
 
 _HELLO = ("hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "hi there", "hello there",
