@@ -645,6 +645,12 @@ def nudge_exists(session: Session, nudge_id: int) -> bool:
     return session.execute(select(Nudge.id).where(Nudge.id == nudge_id)).first() is not None
 
 
+def suggestion_exists(session: Session, suggestion_id: int) -> bool:
+    """Whether a suggestion with this id is still stored (a forgotten person's are not)."""
+    return session.execute(
+        select(Suggestion.id).where(Suggestion.id == suggestion_id)).first() is not None
+
+
 def set_nudge_status(session: Session, nudge_id: int, status: NudgeStatus,
                      acted_at: datetime) -> None:
     session.execute(update(Nudge).where(Nudge.id == nudge_id)
