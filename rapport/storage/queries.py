@@ -734,6 +734,9 @@ def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, l
         Draft.user_id == user_id,
         or_(Draft.contact_id == contact_id, Draft.nudge_id.in_(found["nudges"] or [-1])))
         .order_by(Draft.id)).scalars())
+    found["suggestions"] = list(session.execute(select(Suggestion.id).where(
+        Suggestion.user_id == user_id, Suggestion.contact_id == contact_id)
+        .order_by(Suggestion.id)).scalars())
     return found
 
 
@@ -1562,7 +1565,7 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 JOURNAL_TABLES: dict[str, type[Base]] = {
     "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
     "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
-    "drafts": Draft}
+    "drafts": Draft, "suggestions": Suggestion}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",

@@ -322,7 +322,7 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     change = Change(turn)
     change.before_delete("contacts", [contact.id])
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
-                  "drafts"):
+                  "drafts", "suggestions"):
         change.before_delete(table, rows[table])
     queries.delete_contact(turn.session, user_id, contact.id)
     change.save(f"forgot {contact.name}", kind="forget")
