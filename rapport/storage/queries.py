@@ -1102,7 +1102,8 @@ def own_rhythms(session: Session, user_id: int) -> list[OwnRhythmRow]:
         .where(Contact.user_id == user_id, Contact.cadence_own.is_(True),
                Contact.cadence_days.is_not(None))
         .order_by(Contact.name_key))
-    return [OwnRhythmRow(*row) for row in rows]
+    return [OwnRhythmRow(name, days, months, last) for name, days, months, last in rows
+            if days is not None]
 
 
 def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:

@@ -108,7 +108,7 @@ async def test_two_mentioned_people_in_one_log_are_asked_about_not_half_logged(
     for line in (f"had coffee with <@{DANA}> and <@{SAM}>", f"log <@{DANA}> <@{SAM}> call",
                  f"note <@{DANA}> <@{SAM}>: the offsite"):
         slack.sink.posts.clear()
-        status, body = await slack.command(line)
+        _status, body = await slack.command(line)
         answer = json.loads(body)["text"]
         if "Working on it" in answer:
             await slack.until(lambda: bool(slack.sink.posts))

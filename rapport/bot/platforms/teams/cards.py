@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import CardFactory
