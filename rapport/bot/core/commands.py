@@ -707,6 +707,21 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
     return head
 
 
+# Words after "and" that say who else was there without naming one of your people ("dinner
+# with Marco and his wife"): the conversation is still Marco's alone.
+_COMPANY_WORDS = frozenset({
+    "his", "her", "their", "my", "our", "your", "the", "a", "an", "some", "two", "three",
+    "team", "others", "everyone", "co", "friends", "family", "kids", "wife", "husband",
+    "partner", "boss", "colleagues", "folks", "crew", "gang", "me", "i"})
+
+
+def _another_person(words: list[str]) -> bool:
+    """Whether words after a name start by naming someone else ("and Lee", "& Lee Park")."""
+    if len(words) < 2 or words[0].lower() not in ("and", "&", "+"):
+        return False
+    return words[1].lower().strip(",.") not in _COMPANY_WORDS
+
+
 _WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
 _AGO = re.compile(r"^\S+ (?:days?|weeks?) ago$")
 
@@ -725,8 +740,9 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     unsure = None
     words = head.words
     if between:
-        if after or colon_summary is not None:
-            # "log Dana White yesterday coffee": is "White" part of the name?
+        if after or colon_summary is not None or _another_person(between):
+            # "log Dana White yesterday coffee": is "White" part of the name? "talked to
+            # Dana and Lee": a second person, not what the talk was about.
             unsure = " ".join(between)
             words = between + words
         elif len(between) == 1 and kind is None and _KIND_WORD.match(between[0]):

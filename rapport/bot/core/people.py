@@ -137,6 +137,12 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
     longest = readings[-1].person.describe()
     result = resolve(turn.session, turn.user.user_id, chosen.person)
     known = result.contact.name if isinstance(result, Resolved) else chosen.person.describe()
+    if chosen.unsure and chosen.unsure.split()[0].lower() in ("and", "&", "+"):
+        # "talked to Dana and Lee": two people, and a conversation belongs to one.
+        other = chosen.unsure.split()[1]
+        return (f"{c.ONE_PERSON_AT_A_TIME}: I keep each person's notes and conversations "
+                f"apart. Say it once for each of them (“{verb} {known} …”, then “{verb} "
+                f"{other} …”). Nothing was saved.")
     return (f"I'm not sure who you mean: I don't know anyone called “{longest}”, and I won't "
             f"guess that “{chosen.unsure}” is not part of the name. If you meant {known}, "
             f"use the full name or quotes (“{verb} \"{known}\" …”); to add {longest}, say "
