@@ -103,6 +103,11 @@ def test_a_line_in_quotes_is_read_as_its_words_and_set_reads_yearly_dates() -> N
     assert ok("set Lee Park work anniversary March 1 2019") == c.SetDate(
         PersonRef(text="Lee Park"), "anniversary", 3, 1, 2019)
     assert "Which day?" in err("set Dana birthday Feb 30", "date").message
+    # A detail said as a fact is `set`; a remark that only looks like one is no command.
+    assert ok("Dana's email is dana@acme.com") == ok("set Dana email dana@acme.com")
+    assert ok("Lee’s new role is CTO") == ok("set Lee role CTO")
+    assert ok("lee's title: VP Sales") == ok("set lee role VP Sales")
+    assert isinstance(parse("Dana's new job is tough"), CommandError)
 
 
 def test_log_today_and_nonsense_day_words_are_not_dates() -> None:

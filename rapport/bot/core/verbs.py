@@ -397,6 +397,13 @@ _POSSESSIVE_DATE = re.compile(r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?:work\s+)?(?:birth
                               r"anniversary)\b", re.IGNORECASE)
 
 
+# "Dana's email is …": only the words that name a detail and nothing else ("Dana's new job
+# is tough" is a remark, not her role).
+_POSSESSIVE_FIELD = re.compile(
+    r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|role|"
+    r"title)(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+
+
 # A word as names are typed: capitalised letters ("Dana", "O'Brien", "Jean-Luc").
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 
@@ -407,6 +414,10 @@ def _name_first(cleaned: str, words: list[str]
     is May 4" (a date), "Dana?" or "Dana" (show Dana, when Dana is someone you know)."""
     if _POSSESSIVE_DATE.match(cleaned):
         return SPECS["date"], c.parse_date, cleaned
+    if (field := _POSSESSIVE_FIELD.match(cleaned)) is not None:
+        # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
+        return SPECS["set"], SPECS["set"].parse, \
+            f"{cleaned[:field.start('new')]}{cleaned[field.end('new'):]}".strip()
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)
