@@ -108,6 +108,9 @@ def test_a_line_in_quotes_is_read_as_its_words_and_set_reads_yearly_dates() -> N
     assert ok("Lee’s new role is CTO") == ok("set Lee role CTO")
     assert ok("lee's title: VP Sales") == ok("set lee role VP Sales")
     assert isinstance(parse("Dana's new job is tough"), CommandError)
+    assert "“show Dana” lists them" in err("delete Dana's last note", "delete").message
+    assert "“show Dana” lists them" in err("delete the conversation with Lee", "delete").message
+    assert ok("forget about Lee") == c.Forget(PersonRef(text="Lee"), False)
 
 
 def test_log_today_and_nonsense_day_words_are_not_dates() -> None:

@@ -1641,6 +1641,8 @@ def parse_forget(rest: str, today: date) -> Forget | CommandError:
             return CommandError("To delete all your data, type “forget me confirm”.", "forget")
         return Forget(None, confirmed)
     tokens = _tokens(rest)
+    if len(tokens) > 1 and tokens[0].lower() == "about":
+        tokens = tokens[1:]  # "forget about Lee"
     confirmed = bool(tokens) and tokens[-1].lower().strip(",.!") in ("confirm", "confirmed",
                                                                      "yes")
     if confirmed:
@@ -2074,7 +2076,17 @@ def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
         return CommandError(HANDLE_HELP, "delete")
     if any(parse_handle(t) for t in tokens):
         return CommandError("Delete one entry at a time, for example “delete t7”.", "delete")
+    if any(t.lower().strip(",.") in _ENTRY_WORDS for t in tokens):
+        # "delete Dana's last note": an entry, not the person (it read as "forget Dana's
+        # last note" and answered "There is nothing to forget").
+        return CommandError(f"Which one? {HANDLE_HELP} “show Dana” lists them with theirs; "
+                            "then say “delete n3”.", "delete")
     return parse_forget(rest, today)
+
+
+_ENTRY_WORDS = frozenset({"note", "notes", "conversation", "conversations", "touchpoint",
+                          "touchpoints", "log", "logs", "entry", "entries", "reminder",
+                          "reminders"})
 
 
 def parse_rename(rest: str, today: date) -> Rename | CommandError:
