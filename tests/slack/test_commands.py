@@ -93,6 +93,29 @@ async def test_a_name_typed_beside_a_mention_is_the_mentioned_person(slack: Slac
     assert kinds == ["coffee"]
 
 
+async def test_a_mention_of_someone_added_by_name_links_them_instead_of_a_second_one(
+        slack: SlackHarness) -> None:
+    # "add Dana Scully", then "log @Dana Scully": a second contact "Dana Scully (U0DANA)".
+    await slack.command("add Dana Scully client at FBI")
+    await slack.command(f"log <@{DANA}> coffee")
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert slack.sink.posts[0]["text"] == "Logged coffee with Dana Scully."
+    async with slack.runtime.sessions() as session:
+        contacts = [tuple(row) for row in await session.execute(
+            select(Contact.name, Contact.kind, Contact.platform_user_id))]
+    assert contacts == [("Dana Scully", "client", DANA)]
+    status, body = await slack.command("undo")  # the link goes with the conversation
+    assert "Undone: logged coffee with Dana Scully" in json.loads(body)["text"]
+    status, body = await slack.command(f"add <@{DANA}>")
+    assert "I linked them to that @mention" in json.loads(body)["text"]
+    async with slack.runtime.sessions() as session:
+        assert list(await session.scalars(select(Contact.platform_user_id))) == [DANA]
+    status, body = await slack.command("undo")
+    assert json.loads(body)["text"] == "Undone: linked Dana Scully to an @mention."
+    async with slack.runtime.sessions() as session:
+        assert list(await session.scalars(select(Contact.platform_user_id))) == [None]
+
+
 async def test_two_mentioned_people_in_one_log_are_asked_about_not_half_logged(
         slack: SlackHarness) -> None:
     await slack.command(f"log <@{DANA}> lunch")

@@ -202,6 +202,17 @@ async def test_mentioned_colleague_becomes_a_linked_contact(teams: TeamsHarness)
     assert (contact.name, contact.platform_user_id) == ("Fox Mulder", "29:fox-mulder")
 
 
+async def test_a_mention_links_the_contact_added_by_that_name(teams: TeamsHarness) -> None:
+    assert await teams.say("add Fox Mulder") == 201
+    # A second contact "Fox Mulder (29:fox-mulder)" before.
+    assert await teams.say("log <at>Fox Mulder</at> lunch",
+                           mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
+    [contact] = await teams.rows(Contact)
+    assert (contact.name, contact.platform_user_id) == ("Fox Mulder", "29:fox-mulder")
+    [touch] = await teams.rows(Touchpoint)
+    assert (touch.contact_id, touch.kind) == (contact.id, "lunch")
+
+
 async def test_two_mentioned_colleagues_in_one_log_are_asked_about(teams: TeamsHarness) -> None:
     assert await teams.say("log <at>Fox Mulder</at> lunch",
                            mentions=[("29:fox-mulder", "Fox Mulder")]) == 201

@@ -124,14 +124,15 @@ def _rhythm_note(turn: Turn, contact_id: int, name: str) -> str:
 
 # ---------------------------------------------------------------------- verbs
 def tag(turn: Turn, command: c.TagPerson) -> Reply:
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    change = Change(turn)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
     existing = queries.tags_of_contacts(turn.session, turn.user.user_id,
                                         [contact.id]).get(contact.id, [])
     if len(set(existing) | set(command.tags)) > MAX_TAGS_PER_PERSON:
         return error(f"{contact.name} can carry at most {MAX_TAGS_PER_PERSON} tags.")
-    change = Change(turn)
     if created:
         change.inserted_row("contacts", contact.id)
     added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now, change)
