@@ -104,13 +104,13 @@ async def test_a_mention_of_someone_added_by_name_links_them_instead_of_a_second
         contacts = [tuple(row) for row in await session.execute(
             select(Contact.name, Contact.kind, Contact.platform_user_id))]
     assert contacts == [("Dana Scully", "client", DANA)]
-    status, body = await slack.command("undo")  # the link goes with the conversation
+    _status, body = await slack.command("undo")  # the link goes with the conversation
     assert "Undone: logged coffee with Dana Scully" in json.loads(body)["text"]
-    status, body = await slack.command(f"add <@{DANA}>")
+    _status, body = await slack.command(f"add <@{DANA}>")
     assert "I linked them to that @mention" in json.loads(body)["text"]
     async with slack.runtime.sessions() as session:
         assert list(await session.scalars(select(Contact.platform_user_id))) == [DANA]
-    status, body = await slack.command("undo")
+    _status, body = await slack.command("undo")
     assert json.loads(body)["text"] == "Undone: linked Dana Scully to an @mention."
     async with slack.runtime.sessions() as session:
         assert list(await session.scalars(select(Contact.platform_user_id))) == [None]
