@@ -215,6 +215,9 @@ async def test_a_goal_for_one_person_is_their_own_rhythm(rapport: Rapport) -> No
     assert reply.text.startswith("Goal set: I'll remind you to talk to Lee Park every 2 weeks")
     assert "their own" in reply.text
     await _say(rapport, "goal Dana Scully monthly")
+    off = await rapport.handle_text(ALEX, "goal Lee off")
+    assert off.text == ("There is no group called lee. Lee Park's rhythm is their own: “every "
+                        "Lee Park off” stops reminders, “every Lee Park 3 weeks” changes it.")
     which = await rapport.handle_text(ALEX, "goal Dana every week")
     assert not which.ok and "Which Dana do you mean" in which.text
     contacts = await _contacts(rapport)

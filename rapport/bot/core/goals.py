@@ -201,6 +201,14 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
         if found is None or found.goal_cadence_days is None:
+            person = resolve(turn.session, user_id, c.PersonRef(text=command.tag)) \
+                if found is None else None
+            if isinstance(person, Resolved):
+                # "goal Dana off" after "goal Dana every 2 weeks": that was Dana's own rhythm.
+                name = person.contact.name
+                return error(f"There is no group called {command.tag}. {name}'s rhythm is "
+                             f"their own: “every {name} off” stops reminders, “every {name} "
+                             "3 weeks” changes it.")
             return error(f"There is no goal for {command.tag} to turn off.")
         change = Change(turn)
         change.before_update("tags", [found.id], TAG_GOAL)
