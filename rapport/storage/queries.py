@@ -645,6 +645,12 @@ def nudge_exists(session: Session, nudge_id: int) -> bool:
     return session.execute(select(Nudge.id).where(Nudge.id == nudge_id)).first() is not None
 
 
+def suggestion_exists(session: Session, suggestion_id: int) -> bool:
+    """Whether a suggestion with this id is still stored (a forgotten person's are not)."""
+    return session.execute(
+        select(Suggestion.id).where(Suggestion.id == suggestion_id)).first() is not None
+
+
 def set_nudge_status(session: Session, nudge_id: int, status: NudgeStatus,
                      acted_at: datetime) -> None:
     session.execute(update(Nudge).where(Nudge.id == nudge_id)
@@ -728,6 +734,9 @@ def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, l
         Draft.user_id == user_id,
         or_(Draft.contact_id == contact_id, Draft.nudge_id.in_(found["nudges"] or [-1])))
         .order_by(Draft.id)).scalars())
+    found["suggestions"] = list(session.execute(select(Suggestion.id).where(
+        Suggestion.user_id == user_id, Suggestion.contact_id == contact_id)
+        .order_by(Suggestion.id)).scalars())
     return found
 
 
@@ -1073,6 +1082,28 @@ def set_tag_goal(session: Session, user_id: int, tag_id: int, days: int | None,
     session.execute(update(Tag).where(Tag.id == tag_id, Tag.user_id == user_id)
                     .values(goal_cadence_days=days, goal_set_at=now if days else None)
                     .execution_options(synchronize_session=False))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnRhythmRow:
+    """A person whose rhythm is their own (`every`, `goal <person>`), and when you last talked."""
+
+    name: str
+    cadence_days: int
+    cadence_months: int | None
+    last_touch_at: datetime | None
+
+
+def own_rhythms(session: Session, user_id: int) -> list[OwnRhythmRow]:
+    """Every person of the user with a rhythm of their own, by name."""
+    rows = session.execute(
+        select(Contact.name, Contact.cadence_days, Contact.cadence_months,
+               Contact.last_touch_at)
+        .where(Contact.user_id == user_id, Contact.cadence_own.is_(True),
+               Contact.cadence_days.is_not(None))
+        .order_by(Contact.name_key))
+    return [OwnRhythmRow(name, days, months, last) for name, days, months, last in rows
+            if days is not None]
 
 
 def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:
@@ -1535,7 +1566,7 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 JOURNAL_TABLES: dict[str, type[Base]] = {
     "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
     "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
-    "drafts": Draft}
+    "drafts": Draft, "suggestions": Suggestion}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",

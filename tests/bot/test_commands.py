@@ -82,6 +82,37 @@ def test_log_mention_carries_id_and_name() -> None:
     assert command == c.Log(PersonRef("dana", "U123", "dana"), None, "call", None)
 
 
+def test_a_name_beside_a_mention_is_the_mention_and_two_mentions_are_asked_about() -> None:
+    assert ok("add Dana <@U0DANA>") == ok("add <@U0DANA>")
+    assert ok("every Dana <@U0DANA|dana> 2 weeks") == c.SetCadence(
+        PersonRef(text="dana", mention_id="U0DANA", mention_name="dana"), 14)
+    for line in ("had coffee with <@U1> and <@U2>", "log <@U1> <@U2> call",
+                 "note <@U1> <@U2>: the offsite", "show <@U1> <@U2>"):
+        assert "One person at a time" in err(line, line.split()[0].replace("had", "log")
+                                             ).message
+
+
+def test_a_line_in_quotes_is_read_as_its_words_and_set_reads_yearly_dates() -> None:
+    assert ok("“log Dana coffee yesterday”") == ok("log Dana coffee yesterday")
+    assert ok('"had lunch with Priya on Friday."') == ok("had lunch with Priya on Friday")
+    assert ok("‘show Dana Scully’") == ok("show Dana Scully")
+    assert parse("“Dana”") == parse("Dana")
+    assert ok("set Dana birthday May 4") == c.SetDate(PersonRef(text="Dana"), "birthday", 5, 4,
+                                                      None)
+    assert ok("set Lee's birthday to 4 May") == ok("date Lee birthday May 4")
+    assert ok("set Lee Park work anniversary March 1 2019") == c.SetDate(
+        PersonRef(text="Lee Park"), "anniversary", 3, 1, 2019)
+    assert "Which day?" in err("set Dana birthday Feb 30", "date").message
+    # A detail said as a fact is `set`; a remark that only looks like one is no command.
+    assert ok("Dana's email is dana@acme.com") == ok("set Dana email dana@acme.com")
+    assert ok("Lee’s new role is CTO") == ok("set Lee role CTO")
+    assert ok("lee's title: VP Sales") == ok("set lee role VP Sales")
+    assert isinstance(parse("Dana's new job is tough"), CommandError)
+    assert "“show Dana” lists them" in err("delete Dana's last note", "delete").message
+    assert "“show Dana” lists them" in err("delete the conversation with Lee", "delete").message
+    assert ok("forget about Lee") == c.Forget(PersonRef(text="Lee"), False)
+
+
 def test_log_today_and_nonsense_day_words_are_not_dates() -> None:
     assert ok("log Dana today") == c.Log(person("Dana"), TODAY, "chat", None)
     # An unknown word is never read as a date: it stays the summary.

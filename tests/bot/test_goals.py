@@ -72,6 +72,11 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
     assert ok("goal #team every 2 weeks") == c.SetGoal("team", 14)
     assert ok("goal team fortnight") == c.SetGoal("team", 14)
     assert ok("goal clients off") == c.SetGoal("clients", None)
+    # The same words read as one person's rhythm, for when no group is called that.
+    assert ok("goal Dana every 2 weeks").person == c.SetCadence(c.PersonRef(text="Dana"), 14)
+    assert ok("goal Dana Scully monthly") == c.SetGoal(None, None)
+    assert ok("goal Dana Scully monthly").person == c.SetCadence(
+        c.PersonRef(text="Dana Scully"), None, 1)
     assert ok("goals") == c.ShowGoals()
     assert ok("people #clients") == c.ShowPeople("clients")
     assert ok("add Lee Park client at Initech #clients") == c.AddContact(
@@ -92,7 +97,6 @@ def test_tag_goal_set_and_suggestion_grammar() -> None:
                          ("untag", "Who do you mean?"), ("tag #clients", "Who do you mean?"),
                          ("tag Lee c@t", "not a tag name"),
                          ("goal", "Which group?"), ("goal clients sometimes", "How often?"),
-                         ("goal cl!ents every week", "not a tag name"),
                          ("people clients", "takes no arguments"),
                          ("set Dana", "Which field?"),
                          ("set Dana ai maybe", "Say “on” or “off”"),
@@ -201,6 +205,48 @@ async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rappo
     contacts = await _contacts(rapport)
     assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].next_due_at) == (None, None)
     assert contacts["Kim Wu"].cadence_days == 21 and contacts["Dana Scully"].cadence_days == 14
+
+
+async def test_a_goal_for_one_person_is_their_own_rhythm(rapport: Rapport) -> None:
+    # "goal Dana every 2 weeks" set a goal for a group "dana" that nobody carried before.
+    await _say(rapport, "add Lee Park #clients", "add Dana Scully", "add Dana White",
+               "goal clients every month")
+    reply = await rapport.handle_text(ALEX, "goal Lee every 2 weeks")
+    assert reply.text.startswith("Goal set: I'll remind you to talk to Lee Park every 2 weeks")
+    assert "their own" in reply.text
+    await _say(rapport, "goal Dana Scully monthly")
+    off = await rapport.handle_text(ALEX, "goal Lee off")
+    assert off.text == ("There is no group called lee. Lee Park's rhythm is their own: “every "
+                        "Lee Park off” stops reminders, “every Lee Park 3 weeks” changes it.")
+    which = await rapport.handle_text(ALEX, "goal Dana every week")
+    assert not which.ok and "Which Dana do you mean" in which.text
+    contacts = await _contacts(rapport)
+    assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].cadence_own) == (14, True)
+    assert (contacts["Dana Scully"].cadence_months, contacts["Dana White"].cadence_days) == (
+        1, None)
+    async with rapport.sessions() as session:
+        assert list(await session.scalars(select(Tag.name))) == ["clients"]
+    # `goals` shows them, so a goal set for one person can be watched like a group's.
+    await _say(rapport, "log Lee yesterday")
+    listed = await rapport.handle_text(ALEX, "goals")
+    assert listed.text.endswith(
+        "People with a rhythm of their own: 1 of 2 talked to within it\n"
+        "  Dana Scully: every month, no conversation logged yet\n"
+        "  Lee Park: every 2 weeks, last talked yesterday")
+    await _say(rapport, "undo")
+    # A group of that name comes first; an unknown name is still a new group's goal.
+    await _say(rapport, "tag Dana White lee", "goal lee every 3 weeks", "goal team every week")
+    contacts = await _contacts(rapport)
+    assert (contacts["Lee Park"].cadence_days, contacts["Dana White"].cadence_days) == (14, 21)
+    await _say(rapport, "undo", "undo", "undo", "undo")
+    assert (await _contacts(rapport))["Dana Scully"].cadence_months is None
+    before = await snapshot(rapport.sessions.kw["bind"])
+    for line, answer in (("goal cl!ents every week", "is not a tag name"),
+                         ("goal Mr. Nobody every week", "I don't know anyone called “Mr. "),
+                         ("goal Dana Sculy every week", "Did you mean Dana Scully?")):
+        nobody = await rapport.handle_text(ALEX, line)
+        assert not nobody.ok and answer in nobody.text, nobody.text
+    assert await snapshot(rapport.sessions.kw["bind"]) == before
 
 
 async def test_the_sweep_nudges_about_a_goal_cadence(any_engine: AsyncEngine,

@@ -124,6 +124,20 @@ async def test_an_out_of_date_suggestion_changes_nothing(rapport: Rapport,
     assert [r.status for r in await _rows(rapport)] == ["expired"]
 
 
+async def test_undoing_forget_brings_the_persons_suggestions_back(rapport: Rapport,
+                                                                  clock: Clock) -> None:
+    # Forget deleted them (a foreign key cascade) but its undo entry did not keep them.
+    await _put_off_lee(rapport, clock)
+    await rules.make_suggestions(rapport.db, clock.now)
+    [item] = (await _open(rapport)).items
+    await _say(rapport, "forget Lee Park confirm")
+    assert await _rows(rapport) == []
+    await _say(rapport, "undo")
+    assert (await _open(rapport)).items == (item,)
+    reply = await rapport.handle_text(ALEX, f"accept {item.suggestion_id}")
+    assert reply.text == "Done. Lee Park is now every 8 weeks."
+
+
 async def test_someone_elses_suggestion_cannot_be_answered(any_engine: AsyncEngine,
                                                            clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)

@@ -11,9 +11,9 @@ import urllib.parse
 from sqlalchemy import func, select
 
 from rapport.bot.platforms.slack import SLACK_KEY
-from rapport.storage.models import Contact, Touchpoint, User
+from rapport.storage.models import Contact, Note, Touchpoint, User
 from tests.conftest import snapshot
-from tests.slack.conftest import ALEX, DANA, SlackHarness
+from tests.slack.conftest import ALEX, DANA, SAM, SlackHarness
 
 
 async def test_log_is_answered_ephemerally_inside_the_ack(slack: SlackHarness) -> None:
@@ -77,6 +77,67 @@ async def test_a_mention_whose_name_slack_cannot_give_adds_nobody(slack: SlackHa
     async with slack.runtime.sessions() as session:
         assert list(await session.scalars(select(Contact.name))) == ["Lee"]
         assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 0
+
+
+async def test_a_name_typed_beside_a_mention_is_the_mentioned_person(slack: SlackHarness
+                                                                     ) -> None:
+    # "add Dana @Dana Scully": stored as a contact called "Dana <@U0DANA>" before.
+    await slack.command(f"add Dana <@{DANA}>")
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert "Added Dana Scully (colleague)" in slack.sink.posts[0]["text"]
+    await slack.command(f"log Dana <@{DANA}> coffee")
+    async with slack.runtime.sessions() as session:
+        contacts = list(await session.execute(select(Contact.name, Contact.platform_user_id)))
+        kinds = list(await session.scalars(select(Touchpoint.kind)))
+    assert [tuple(row) for row in contacts] == [("Dana Scully", DANA)]
+    assert kinds == ["coffee"]
+
+
+async def test_a_mention_of_someone_added_by_name_links_them_instead_of_a_second_one(
+        slack: SlackHarness) -> None:
+    # "add Dana Scully", then "log @Dana Scully": a second contact "Dana Scully (U0DANA)".
+    await slack.command("add Dana Scully client at FBI")
+    await slack.command(f"log <@{DANA}> coffee")
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert slack.sink.posts[0]["text"] == "Logged coffee with Dana Scully."
+    async with slack.runtime.sessions() as session:
+        contacts = [tuple(row) for row in await session.execute(
+            select(Contact.name, Contact.kind, Contact.platform_user_id))]
+    assert contacts == [("Dana Scully", "client", DANA)]
+    _status, body = await slack.command("undo")  # the link goes with the conversation
+    assert "Undone: logged coffee with Dana Scully" in json.loads(body)["text"]
+    _status, body = await slack.command(f"add <@{DANA}>")
+    assert "I linked them to that @mention" in json.loads(body)["text"]
+    async with slack.runtime.sessions() as session:
+        assert list(await session.scalars(select(Contact.platform_user_id))) == [DANA]
+    _status, body = await slack.command("undo")
+    assert json.loads(body)["text"] == "Undone: linked Dana Scully to an @mention."
+    async with slack.runtime.sessions() as session:
+        assert list(await session.scalars(select(Contact.platform_user_id))) == [None]
+
+
+async def test_two_mentioned_people_in_one_log_are_asked_about_not_half_logged(
+        slack: SlackHarness) -> None:
+    await slack.command(f"log <@{DANA}> lunch")
+    await slack.until(lambda: bool(slack.sink.posts))
+
+    async def rows() -> list[tuple[object, ...]]:
+        async with slack.runtime.sessions() as session:
+            return [tuple(row) for model in (Contact, Touchpoint, Note)
+                    for row in await session.execute(select(model.__table__))]
+
+    before = await rows()
+    # Logged as coffee with Dana alone, "and <@U0SAM>" her summary, before.
+    for line in (f"had coffee with <@{DANA}> and <@{SAM}>", f"log <@{DANA}> <@{SAM}> call",
+                 f"note <@{DANA}> <@{SAM}>: the offsite"):
+        slack.sink.posts.clear()
+        _status, body = await slack.command(line)
+        answer = json.loads(body)["text"]
+        if "Working on it" in answer:
+            await slack.until(lambda: bool(slack.sink.posts))
+            answer = slack.sink.posts[0]["text"]
+        assert "One person at a time" in answer, (line, answer)
+    assert await rows() == before
 
 
 async def test_slow_verb_acks_first_then_responds(slack: SlackHarness) -> None:

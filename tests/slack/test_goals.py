@@ -250,3 +250,16 @@ async def test_an_offer_to_add_someone_met_is_added_with_its_button(
         row = await session.scalar(select(Suggestion))
     assert sam is not None and sam.email == "sam.lee@globex.com"
     assert row is not None and row.status == "accepted"
+
+
+async def test_a_suggestion_button_left_after_forgetting_the_person_says_it_is_gone(
+        slack: SlackHarness, clock: Clock) -> None:
+    suggestion_id = await _suggestion_for_lee(slack, clock)
+    assert (await slack.runtime.rapport.handle_text(slack.actor(),
+                                                    "forget Lee Park confirm")).ok
+    await slack.interaction(slack.block_action(
+        user=ALEX, action=_suggestion_action("accept", suggestion_id)))
+    await slack.until(lambda: bool(slack.sink.posts))
+    # The user's own suggestion, about someone forgotten: not "That suggestion isn't yours."
+    assert slack.sink.posts[-1]["text"] == \
+        f"I can't find suggestion {suggestion_id} among yours."

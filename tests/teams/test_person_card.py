@@ -162,3 +162,26 @@ async def test_another_users_clicks_on_a_person_card_change_nothing(teams: Teams
     assert teams.connector.updates() == []
     assert "X-files" not in json.dumps([r.body for r in teams.connector.requests])
     assert await snapshot(teams.engine) == before
+
+
+async def test_a_person_with_many_long_notes_still_arrives_as_one_card(teams: TeamsHarness
+                                                                       ) -> None:
+    # Ten 1,000-character notes and five long summaries are more than one Teams message holds
+    # (40 KB as UTF-16): Teams answered 413 and the user saw "something went wrong".
+    await _install(teams)
+    assert await teams.say("add Dana Scully client at FBI every 2 weeks") == 201
+    for i in range(12):
+        assert await teams.say(f"note Dana: thing {i:02} " + ("word_ " * 200)[:985]) == 201
+        assert await teams.say(f"log Dana {i + 1} days ago: talk {i:02} "
+                               + ("w*rd " * 200)[:985]) == 201
+    teams.connector.reset()
+    assert await teams.say("show Dana") == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    [facts] = [block for block in card["body"] if block["type"] == "FactSet"]
+    assert [fact["title"] for fact in facts["facts"]][:2] == ["n12", "n11"]
+    assert len(facts["facts"]) == 15  # every note and conversation is there, shortened
+    text = json.dumps(card)
+    assert "thing 11" in text and "talk 00" in text
+    assert "shortened to fit in Teams" in text
+    assert cards.card_size(card) <= cards.MAX_PERSON_CARD_UTF16_BYTES

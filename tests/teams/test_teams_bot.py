@@ -202,6 +202,35 @@ async def test_mentioned_colleague_becomes_a_linked_contact(teams: TeamsHarness)
     assert (contact.name, contact.platform_user_id) == ("Fox Mulder", "29:fox-mulder")
 
 
+async def test_a_mention_links_the_contact_added_by_that_name(teams: TeamsHarness) -> None:
+    assert await teams.say("add Fox Mulder") == 201
+    # A second contact "Fox Mulder (29:fox-mulder)" before.
+    assert await teams.say("log <at>Fox Mulder</at> lunch",
+                           mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
+    [contact] = await teams.rows(Contact)
+    assert (contact.name, contact.platform_user_id) == ("Fox Mulder", "29:fox-mulder")
+    [touch] = await teams.rows(Touchpoint)
+    assert (touch.contact_id, touch.kind) == (contact.id, "lunch")
+
+
+async def test_two_mentioned_colleagues_in_one_log_are_asked_about(teams: TeamsHarness) -> None:
+    assert await teams.say("log <at>Fox Mulder</at> lunch",
+                           mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
+    async def rows() -> list[tuple[Any, ...]]:
+        return [(t.contact_id, t.kind, t.summary) for t in await teams.rows(Touchpoint)] + \
+            [(c.id, c.name) for c in await teams.rows(Contact)]
+
+    before = await rows()
+    teams.connector.reset()
+    # Logged for Fox alone, with "and <@29:dana-scully|Dana Scully>" as the summary, before.
+    assert await teams.say("had coffee with <at>Fox Mulder</at> and <at>Dana Scully</at>",
+                           mentions=[("29:fox-mulder", "Fox Mulder"),
+                                     ("29:dana-scully", "Dana Scully")]) == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert "One person at a time" in reply.body["text"]
+    assert await rows() == before
+
+
 # -- group chats and channels -------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ SETTINGS_USAGE = ("settings [tz <zone>|window <9-17>|days <mon-fri>|cap <n>|dige
                   "ai on|off|tone warm|brief|formal|summary on|off|prep 15m|1h|off|"
                   "capture slack on|off]")
 _MENTION = re.compile(r"^<@([A-Za-z0-9_:.\-]+)(?:\|([^>]*))?>$")
+_MENTION_INSIDE = re.compile(r"<@[A-Za-z0-9_:.\-]+(?:\|[^>]*)?>")
 _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
 # A kind of the user's own ("pairing"): one word with a letter in it ("2026-02-30" is not one).
@@ -385,10 +386,14 @@ class UntagPerson:
 
 @dataclass(frozen=True, slots=True)
 class SetGoal:
-    """`goal clients every month`; `days` None turns the goal off."""
+    """`goal clients every month`; `days` None turns the goal off. `person`: the same words
+    read as `every` ("goal Dana every 2 weeks"): with no group of that name, a goal for one
+    person is their own rhythm. `tag` is None when the words cannot be a group
+    ("goal Dana Scully every 2 weeks")."""
 
-    tag: str
+    tag: str | None
     days: int | None
+    person: SetCadence | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,6 +524,11 @@ def _partition_colon(text: str) -> tuple[str, str, str]:
 def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
     if not tokens:
         return None
+    mentions = [token for token in tokens if _MENTION.match(token)]
+    if len(mentions) == 1 and len(tokens) > 1:
+        # "add Dana @Dana Scully": the mention says exactly who; the words around it are the
+        # name typed twice, never part of it (stored, the name read "Dana <@U0DANA>").
+        tokens = mentions
     if len(tokens) == 1:
         token = tokens[0]
         mention = _MENTION.match(token)
@@ -534,9 +544,20 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
     return PersonRef(text=words) if words else None
 
 
+ONE_PERSON_AT_A_TIME = "One person at a time, please"
+
+
+def _one_person_at_a_time(verb: str) -> CommandError:
+    return CommandError(f"{ONE_PERSON_AT_A_TIME}: I keep each person's notes and conversations "
+                        f"apart. Say it once for each of them (“{verb} @Dana …”, then "
+                        f"“{verb} @Lee …”).", verb)
+
+
 def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandError:
     if person is None or not (person.text or person.mention_id):
         return CommandError("Who do you mean? Name a person.", verb)
+    if not person.mention_id and _MENTION_INSIDE.search(person.text):
+        return _one_person_at_a_time(verb)  # two @mentions where one person goes
     if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
                                          for ch in person.text):
         # Lone combining marks or punctuation are not a name anyone could recognise.
@@ -686,6 +707,21 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
     return head
 
 
+# Words after "and" that say who else was there without naming one of your people ("dinner
+# with Marco and his wife"): the conversation is still Marco's alone.
+_COMPANY_WORDS = frozenset({
+    "his", "her", "their", "my", "our", "your", "the", "a", "an", "some", "two", "three",
+    "team", "others", "everyone", "co", "friends", "family", "kids", "wife", "husband",
+    "partner", "boss", "colleagues", "folks", "crew", "gang", "me", "i"})
+
+
+def _another_person(words: list[str]) -> bool:
+    """Whether words after a name start by naming someone else ("and Lee", "& Lee Park")."""
+    if len(words) < 2 or words[0].lower() not in ("and", "&", "+"):
+        return False
+    return words[1].lower().strip(",.") not in _COMPANY_WORDS
+
+
 _WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
 _AGO = re.compile(r"^\S+ (?:days?|weeks?) ago$")
 
@@ -704,8 +740,9 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     unsure = None
     words = head.words
     if between:
-        if after or colon_summary is not None:
-            # "log Dana White yesterday coffee": is "White" part of the name?
+        if after or colon_summary is not None or _another_person(between):
+            # "log Dana White yesterday coffee": is "White" part of the name? "talked to
+            # Dana and Lee": a second person, not what the talk was about.
             unsure = " ".join(between)
             words = between + words
         elif len(between) == 1 and kind is None and _KIND_WORD.match(between[0]):
@@ -736,6 +773,12 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
                 words = words[:-1]
                 if words and words[-1].lower() in ("on", "last"):
                     words = words[:-1]
+    if any(_MENTION.match(word) for word in between):
+        # "log Dana @Dana Scully coffee" read as "Dana": the mention is the name, not a stray.
+        return CommandError("Who do you mean? Name a person.", "log")
+    if colon_summary is None and any(_MENTION.match(word) for word in words):
+        # "had coffee with @Sam and @Dana": logged for Sam alone, "and <@U0DANA>" the summary.
+        return _one_person_at_a_time("log")
     summary = " ".join(words).strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
             summary, today=today, direction="past")) is not None:
@@ -816,7 +859,7 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
             if not readings and end == ends[-1]:
                 return reading
             if reading.message.startswith(("You can only", "That date", "Keep the",
-                                           _UNREAD_LOG_DATE)):
+                                           _UNREAD_LOG_DATE, ONE_PERSON_AT_A_TIME)):
                 return reading
             continue
         readings.append(reading)
@@ -1508,7 +1551,7 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     return CommandError(f"There is no setting called “{clip(name)}”.", "settings")
 
 
-_DATE_KINDS = {"birthday": "birthday", "bday": "birthday", "b-day": "birthday",
+DATE_KINDS = {"birthday": "birthday", "bday": "birthday", "b-day": "birthday",
                "birthdate": "birthday", "anniversary": "anniversary",
                "work-anniversary": "anniversary"}
 
@@ -1517,7 +1560,7 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
     tokens = _tokens(rest)
     lowered = [t.lower().strip(":,") for t in tokens]
     for index, word in enumerate(lowered):
-        if word in _DATE_KINDS:
+        if word in DATE_KINDS:
             name = list(tokens[:index])
             if name and name[-1].lower() == "work" and word == "anniversary":
                 name = name[:-1]
@@ -1527,9 +1570,9 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
             if isinstance(person, CommandError):
                 return person
             kind: Literal["birthday", "anniversary"] = (
-                "birthday" if _DATE_KINDS[word] == "birthday" else "anniversary")
+                "birthday" if DATE_KINDS[word] == "birthday" else "anniversary")
             value_words = lowered[index + 1:]
-            while value_words and value_words[0] in ("is", "on", "=", "-"):
+            while value_words and value_words[0] in ("is", "on", "=", "-", "to"):
                 value_words = value_words[1:]
             value = " ".join(value_words)
             if value in ("off", "none", "remove", "delete", "forget"):
@@ -1598,6 +1641,8 @@ def parse_forget(rest: str, today: date) -> Forget | CommandError:
             return CommandError("To delete all your data, type “forget me confirm”.", "forget")
         return Forget(None, confirmed)
     tokens = _tokens(rest)
+    if len(tokens) > 1 and tokens[0].lower() == "about":
+        tokens = tokens[1:]  # "forget about Lee"
     confirmed = bool(tokens) and tokens[-1].lower().strip(",.!") in ("confirm", "confirmed",
                                                                      "yes")
     if confirmed:
@@ -1817,22 +1862,26 @@ def goal_duration_days(text: str) -> int | None:
 
 
 def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
-    del today
     words = rest.split()
     if not words:
         return CommandError("Which group? For example “goal clients every month”.", "goal")
+    as_person = parse_every(rest, today)
+    person = as_person if isinstance(as_person, SetCadence) and (
+        as_person.days or as_person.months) else None
     tag = tag_name(words[0])
+    value = " ".join(words[1:]).lower()
+    if tag is not None and value in ("off", "none", "never", "remove"):
+        return SetGoal(tag, None)
+    days = goal_duration_days(value) if value and tag is not None else None
+    if days is not None:
+        return SetGoal(tag, days, person)
+    if person is not None:
+        return SetGoal(None, person.days, person)  # "goal Dana Scully every 2 weeks"
     if tag is None:
         return CommandError(f"“{clip(words[0])}” is not a tag name: use letters, digits and "
                             "dashes.", "goal")
-    value = " ".join(words[1:]).lower()
-    if value in ("off", "none", "never", "remove"):
-        return SetGoal(tag, None)
-    days = goal_duration_days(value) if value else None
-    if days is None:
-        return CommandError("How often? For example “goal clients every month” or “goal team "
-                            "every 2 weeks”.", "goal")
-    return SetGoal(tag, days)
+    return CommandError("How often? For example “goal clients every month” or “goal team "
+                        "every 2 weeks”.", "goal")
 
 
 def parse_people(rest: str, today: date) -> ShowPeople | CommandError:
@@ -2027,7 +2076,17 @@ def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
         return CommandError(HANDLE_HELP, "delete")
     if any(parse_handle(t) for t in tokens):
         return CommandError("Delete one entry at a time, for example “delete t7”.", "delete")
+    if any(t.lower().strip(",.") in _ENTRY_WORDS for t in tokens):
+        # "delete Dana's last note": an entry, not the person (it read as "forget Dana's
+        # last note" and answered "There is nothing to forget").
+        return CommandError(f"Which one? {HANDLE_HELP} “show Dana” lists them with theirs; "
+                            "then say “delete n3”.", "delete")
     return parse_forget(rest, today)
+
+
+_ENTRY_WORDS = frozenset({"note", "notes", "conversation", "conversations", "touchpoint",
+                          "touchpoints", "log", "logs", "entry", "entries", "reminder",
+                          "reminders"})
 
 
 def parse_rename(rest: str, today: date) -> Rename | CommandError:

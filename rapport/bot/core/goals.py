@@ -11,7 +11,7 @@ sets it, and from then on goals leave the rhythm alone, even when the two happen
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,8 @@ from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
 from rapport.bot.core.people import find_contact
-from rapport.bot.core.views import GoalsView, Reply, TagLine, error
+from rapport.bot.core.resolve import Resolved, resolve
+from rapport.bot.core.views import GoalsView, OwnRhythmLine, Reply, TagLine, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import (
     GoalAttainment,
@@ -33,6 +34,8 @@ from rapport.storage import queries
 from rapport.storage.names import tag_key
 
 MAX_TAGS_PER_PERSON = 20
+# `goals` lists this many people with a rhythm of their own, then how many more.
+MAX_OWN_RHYTHM_LINES = 10
 
 
 # ---------------------------------------------------------------------- applying goals
@@ -121,14 +124,15 @@ def _rhythm_note(turn: Turn, contact_id: int, name: str) -> str:
 
 # ---------------------------------------------------------------------- verbs
 def tag(turn: Turn, command: c.TagPerson) -> Reply:
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    change = Change(turn)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
     existing = queries.tags_of_contacts(turn.session, turn.user.user_id,
                                         [contact.id]).get(contact.id, [])
     if len(set(existing) | set(command.tags)) > MAX_TAGS_PER_PERSON:
         return error(f"{contact.name} can carry at most {MAX_TAGS_PER_PERSON} tags.")
-    change = Change(turn)
     if created:
         change.inserted_row("contacts", contact.id)
     added = apply_tags(turn.session, turn.user, contact.id, command.tags, turn.now, change)
@@ -159,11 +163,52 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     return Reply(f"Took {_list(removed)} off {contact.name}.", changed=True)
 
 
+def _names_a_person(turn: Turn, command: c.SetGoal) -> bool:
+    """Whether `goal <words> every …` means one person: no group is called that, and the
+    words name one of the user's people (or several, who are asked about)."""
+    if command.person is None:
+        return False
+    if command.person.person.mention_id:
+        return True
+    if command.tag is not None and queries.tag_by_key(
+            turn.session, turn.user.user_id, tag_key(command.tag)) is not None:
+        return False
+    found = resolve(turn.session, turn.user.user_id, command.person.person)
+    if isinstance(found, Resolved):
+        return True
+    if command.tag is None:
+        # Words that cannot be a group: `every` answers for them ("did you mean …?"), unless
+        # one word that is no one's name was meant as a group ("goal cl!ents every week").
+        return bool(found.suggestions) or " " in command.person.person.text
+    return bool(found.suggestions) and found.message.startswith("Which ")
+
+
 def goal(turn: Turn, command: c.SetGoal) -> Reply:
+    if _names_a_person(turn, command):
+        # "goal Dana every 2 weeks": once a tag goal nobody carried ("tagged dana").
+        assert command.person is not None
+        reply = people_cases.every(turn, command.person)
+        if not reply.ok:
+            return reply
+        return Reply(f"Goal set: {reply.text} That rhythm is their own: a group's goal "
+                     "won't change it, “every” or “goal” again will.", changed=True)
+    if command.tag is None:
+        name = command.person.person.text if command.person is not None else ""
+        return error(f"“{c.clip(name)}” is not a tag name (use letters, digits and dashes), "
+                     "nor one of your people. For a group: “goal clients every month”; for "
+                     "one person: “goal Dana every 2 weeks”.")
     user_id = turn.user.user_id
     found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
         if found is None or found.goal_cadence_days is None:
+            person = resolve(turn.session, user_id, c.PersonRef(text=command.tag)) \
+                if found is None else None
+            if isinstance(person, Resolved):
+                # "goal Dana off" after "goal Dana every 2 weeks": that was Dana's own rhythm.
+                name = person.contact.name
+                return error(f"There is no group called {command.tag}. {name}'s rhythm is "
+                             f"their own: “every {name} off” stops reminders, “every {name} "
+                             "3 weeks” changes it.")
             return error(f"There is no goal for {command.tag} to turn off.")
         change = Change(turn)
         change.before_update("tags", [found.id], TAG_GOAL)
@@ -196,11 +241,22 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     return Reply(text, changed=True)
 
 
+def _own_rhythm_line(row: queries.OwnRhythmRow, turn: Turn) -> OwnRhythmLine:
+    last = row.last_touch_at
+    within = last is not None and last > turn.now - timedelta(days=row.cadence_days)
+    talked = wording.friendly_day(planner.local_date(last, turn.user.tz), turn.today) \
+        if last is not None else None
+    return OwnRhythmLine(row.name, planner.cadence_text(row.cadence_days, row.cadence_months),
+                         within, talked)
+
+
 def goals_view(turn: Turn) -> GoalsView:
     tags = tuple(TagLine(row.name, count, row.goal_cadence_days)
                  for row, count in queries.user_tags(turn.session, turn.user.user_id))
+    own = tuple(_own_rhythm_line(row, turn)
+                for row in queries.own_rhythms(turn.session, turn.user.user_id))
     return GoalsView(tags=tags, goals=goal_attainments(turn.session, turn.user.user_id,
-                                                       turn.now))
+                                                       turn.now), own=own)
 
 
 def trend_line(goal_row: GoalAttainment) -> str:
@@ -210,10 +266,27 @@ def trend_line(goal_row: GoalAttainment) -> str:
     return "week by week: " + ", ".join(shares) + " now"
 
 
+def _own_rhythms_text(own: Sequence[OwnRhythmLine]) -> list[str]:
+    """'People with a rhythm of their own: 1 of 2 talked to within it', then one line each."""
+    within = sum(1 for line in own if line.within)
+    lines = [f"People with a rhythm of their own: {within} of {len(own)} talked to within it"]
+    for line in own[:MAX_OWN_RHYTHM_LINES]:
+        if line.last_talked is None:
+            status = "no conversation logged yet"
+        else:
+            status = f"last talked {line.last_talked}" + ("" if line.within else ", overdue")
+        lines.append(f"  {line.name}: every {line.every}, {status}")
+    if len(own) > MAX_OWN_RHYTHM_LINES:
+        lines.append(f"  … and {len(own) - MAX_OWN_RHYTHM_LINES} more (“people” lists "
+                     "everyone)")
+    return lines
+
+
 def goals_text(view: GoalsView) -> str:
+    own = _own_rhythms_text(view.own) if view.own else []
     if not view.tags:
-        return ("You have no groups yet. Tag people (“tag Lee clients”), then set a goal for "
-                "the group (“goal clients every month”).")
+        return "\n".join([*own, "You have no groups yet. Tag people (“tag Lee clients”), then "
+                           "set a goal for the group (“goal clients every month”)."])
     lines = []
     by_tag = {g.tag: g for g in view.goals}
     if view.goals:
@@ -227,7 +300,7 @@ def goals_text(view: GoalsView) -> str:
         lines.append("Groups without a goal: " + ", ".join(
             f"{t.name} ({t.people})" for t in others)
             + f". Set one with “goal {others[0].name} every month”.")
-    return "\n".join(lines)
+    return "\n".join(lines + own)
 
 
 def show_goals(turn: Turn, command: c.ShowGoals) -> Reply:

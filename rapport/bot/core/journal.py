@@ -46,6 +46,8 @@ NUDGE_OUTCOME = ("status", "acted_at")
 GOAL_RHYTHM = ("cadence_days", "cadence_months", "goal_cadence_days", "next_due_at", "plan_at")
 TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
+# An @mention linking a contact first added by name to the person's chat account.
+LINK = ("platform_user_id",)
 
 
 class Change:

@@ -45,7 +45,7 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
         return error("That follow-up date has already passed.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
-                                             known=known)
+                                             known=known, change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
     if created:
@@ -76,11 +76,12 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
 
 
 def set_date(turn: Turn, command: c.SetDate) -> Reply:
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    change = Change(turn)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
     session, user = turn.session, turn.user
-    change = Change(turn)
     if created:
         change.inserted_row("contacts", contact.id)
     existing = queries.important_date_id(session, contact.id, command.kind)

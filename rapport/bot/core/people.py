@@ -9,7 +9,7 @@ from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
-from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, RHYTHM, Change
+from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, RHYTHM, Change
 from rapport.bot.core.resolve import Resolved, Unresolved, resolve
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
@@ -21,9 +21,10 @@ from rapport.storage.queries import ContactName
 
 
 def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
-                 known: ContactName | None = None
+                 known: ContactName | None = None, change: Change | None = None
                  ) -> tuple[ContactName | None, str | None, bool]:
-    """(contact, why not, created) for `person`; an unknown @mention may become a contact.
+    """(contact, why not, created) for `person`; an unknown @mention may become a contact,
+    or (given the `change` to journal it in) link the one added by that name before.
     `known`: the contact this same unit of work found for `person` already (`choose_reading`)."""
     if known is not None:
         return known, None, False
@@ -34,10 +35,28 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
         refusal = mention_refusal(turn, person)
         if refusal is not None:
             return None, refusal, False
+        if change is not None and (linked := link_mention(turn, person, change)) is not None:
+            return linked, None, False
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
     return None, result.message, False
+
+
+def link_mention(turn: Turn, person: c.PersonRef, change: Change) -> ContactName | None:
+    """The contact added by name ("add Dana Scully") that an @mention of someone with that
+    name now links to their chat account, or None when there is none not linked yet.
+
+    Without it, "log @Dana Scully" made a second Dana, named "Dana Scully (U0DANA)"."""
+    name = mention_name(turn, person)
+    same = queries.contact_by_key(turn.session, turn.user.user_id, name_key(name)) \
+        if name else None
+    if same is None or same.platform_user_id is not None or person.mention_id is None:
+        return None  # someone else linked already: two colleagues with one name
+    change.before_update("contacts", [same.id], LINK)
+    queries.update_contact(turn.session, turn.user.user_id, same.id,
+                           platform_user_id=person.mention_id)
+    return ContactName(same.id, same.name, person.mention_id)
 
 
 def mention_name(turn: Turn, person: c.PersonRef) -> str | None:
@@ -137,6 +156,12 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
     longest = readings[-1].person.describe()
     result = resolve(turn.session, turn.user.user_id, chosen.person)
     known = result.contact.name if isinstance(result, Resolved) else chosen.person.describe()
+    if chosen.unsure and chosen.unsure.split()[0].lower() in ("and", "&", "+"):
+        # "talked to Dana and Lee": two people, and a conversation belongs to one.
+        other = chosen.unsure.split()[1]
+        return (f"{c.ONE_PERSON_AT_A_TIME}: I keep each person's notes and conversations "
+                f"apart. Say it once for each of them (“{verb} {known} …”, then “{verb} "
+                f"{other} …”). Nothing was saved.")
     return (f"I'm not sure who you mean: I don't know anyone called “{longest}”, and I won't "
             f"guess that “{chosen.unsure}” is not part of the name. If you meant {known}, "
             f"use the full name or quotes (“{verb} \"{known}\" …”); to add {longest}, say "
@@ -191,6 +216,13 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
     refusal = mention_refusal(turn, person) if person.mention_id else None
     if refusal is not None:
         return error(refusal), None
+    if person.mention_id and (linked := link_mention(turn, person, change)) is not None:
+        # Nothing else of `add` applies (no new contact for the caller to tag or save as
+        # "added"): they are someone the user keeps in touch with already.
+        change.save(f"linked {linked.name} to an @mention")
+        return Reply(f"You already keep in touch with {linked.name}: I linked them to that "
+                     "@mention, so the chat's @mentions and Rapport mean the same person.",
+                     changed=True), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
@@ -226,7 +258,7 @@ def log(turn: Turn, command: c.Log) -> Reply:
         return error("That date is more than ten years ago.")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
-                                             known=known)
+                                             known=known, change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
     if created:
@@ -264,10 +296,11 @@ def touch_clock(turn: Turn, change: Change, contact_id: int, *,
 
 
 def every(turn: Turn, command: c.SetCadence) -> Reply:
-    contact, problem, created = find_contact(turn, command.person, create_mentions=True)
+    change = Change(turn)
+    contact, problem, created = find_contact(turn, command.person, create_mentions=True,
+                                             change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
-    change = Change(turn)
     if created:
         change.inserted_row("contacts", contact.id)
     user_id = turn.user.user_id
@@ -322,7 +355,7 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     change = Change(turn)
     change.before_delete("contacts", [contact.id])
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
-                  "drafts"):
+                  "drafts", "suggestions"):
         change.before_delete(table, rows[table])
     queries.delete_contact(turn.session, user_id, contact.id)
     change.save(f"forgot {contact.name}", kind="forget")

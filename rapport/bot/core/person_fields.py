@@ -23,7 +23,7 @@ from rapport.storage import queries
 from rapport.storage.queries import ContactName
 
 USAGE = ("set <person> <" + "|".join(c.PERSON_FIELDS) + "> <value|none> | set <person> ai "
-         "on|off | set <person> sensitive [off]")
+         "on|off | set <person> sensitive [off] | set <person> birthday|anniversary <date>")
 _ON = ("on", "yes", "true")
 _OFF = ("off", "no", "false")
 
@@ -89,9 +89,11 @@ FIELDS: dict[str, PersonField] = {
 }
 
 
-def parse_set(rest: str, today: date) -> c.SetField | c.SetPersonField | c.CommandError:
+def parse_set(rest: str, today: date
+              ) -> c.SetField | c.SetPersonField | c.SetDate | c.CommandError:
     """The person, then the first word that names a field of either registry, then its
-    value: `set Dana company Acme`, `set Dana ai off`."""
+    value: `set Dana company Acme`, `set Dana ai off`; a yearly date as `date` reads it
+    (`set Dana birthday May 4`)."""
     tokens = c._tokens(rest)
     if tokens and tokens[0].lower() in FIELDS:
         return _parse_setting(rest)  # "set ai off": asks who
@@ -101,7 +103,9 @@ def parse_set(rest: str, today: date) -> c.SetField | c.SetPersonField | c.Comma
             return _parse_setting(rest)
         if c.FIELD_ALIASES.get(name, name) in c.PERSON_FIELDS:
             return c.parse_set(rest, today)
-    names = ", ".join((*c.PERSON_FIELDS, *FIELDS))
+        if name in c.DATE_KINDS:
+            return c.parse_date(rest, today)
+    names = ", ".join((*c.PERSON_FIELDS, *FIELDS, "birthday", "anniversary"))
     return c.CommandError(f"Which field? One of: {names}. For example “set Dana company Acme” "
                           "or “set Dana ai off”.", "set")
 

@@ -235,9 +235,11 @@ TABLE: tuple[Verb[Any], ...] = (
          goals.tag, examples=("tag Lee clients", "tag Lee Park #clients #emea")),
     Verb("untag", c.UntagPerson, "untag <person> <tag>", "Take a tag off someone.",
          c.parse_untag, goals.untag, examples=("untag Lee clients",)),
-    Verb("goal", c.SetGoal, "goal <tag> every <duration> | goal <tag> off",
-         "How often to talk to everyone in a group (their own rhythm wins).", c.parse_goal,
-         goals.goal, examples=("goal clients every month", "goal team every 2 weeks")),
+    Verb("goal", c.SetGoal, "goal <tag|person> every <duration> | goal <tag> off",
+         "How often to talk to everyone in a group (their own rhythm wins), or to one person.",
+         c.parse_goal, goals.goal,
+         examples=("goal clients every month", "goal team every 2 weeks",
+                   "goal Dana every 2 weeks")),
     Verb("goals", c.ShowGoals, "goals",
          "Your goals and how close you are: now and over the last 8 weeks.",
          c.no_arguments(c.ShowGoals, "goals"), goals.show_goals, writes=False),
@@ -310,6 +312,7 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     cleaned = c.clean_text(text)
     if cleaned.lower().startswith("/rapport"):
         cleaned = cleaned[len("/rapport"):].strip()
+    cleaned = _unquoted(cleaned)
     if not cleaned:
         return _with_usage(c.CommandError(
             "Type a command, for example “due”, or “help” to see them all.", "help"))
@@ -335,6 +338,18 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
+
+
+# A whole line in one pair of quotes: pasted from a doc or a chat ("“log Dana coffee”").
+_QUOTED_LINE = re.compile(r'^(?:"([^"]+)"|“([^“”]+)”|‘([^‘’]+)’|`([^`]+)`)[.!]?$')
+
+
+def _unquoted(text: str) -> str:
+    """The line without the quotes around all of it; quotes inside it stay (a quoted name)."""
+    match = _QUOTED_LINE.match(text)
+    if match is None:
+        return text
+    return next(group for group in match.groups() if group is not None).strip()
 
 
 _HELLO = ("hi", "hello", "hey", "hiya", "heya", "howdy", "yo", "hi there", "hello there",
@@ -382,6 +397,13 @@ _POSSESSIVE_DATE = re.compile(r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?:work\s+)?(?:birth
                               r"anniversary)\b", re.IGNORECASE)
 
 
+# "Dana's email is …": only the words that name a detail and nothing else ("Dana's new job
+# is tough" is a remark, not her role).
+_POSSESSIVE_FIELD = re.compile(
+    r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|role|"
+    r"title)(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+
+
 # A word as names are typed: capitalised letters ("Dana", "O'Brien", "Jean-Luc").
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 
@@ -392,6 +414,10 @@ def _name_first(cleaned: str, words: list[str]
     is May 4" (a date), "Dana?" or "Dana" (show Dana, when Dana is someone you know)."""
     if _POSSESSIVE_DATE.match(cleaned):
         return SPECS["date"], c.parse_date, cleaned
+    if (field := _POSSESSIVE_FIELD.match(cleaned)) is not None:
+        # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
+        return SPECS["set"], SPECS["set"].parse, \
+            f"{cleaned[:field.start('new')]}{cleaned[field.end('new'):]}".strip()
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)

@@ -144,11 +144,24 @@ class TagLine:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnRhythmLine:
+    """A goal for one person (their own rhythm): 'every 2 weeks', talked to within it or not,
+    and when last ('Sun Nov 22'; None: never)."""
+
+    name: str
+    every: str
+    within: bool
+    last_talked: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class GoalsView:
-    """`goals`: every tag with its goal and, for goals, attainment now and its trend."""
+    """`goals`: every tag with its goal and, for goals, attainment now and its trend; then
+    the people with a rhythm of their own."""
 
     tags: tuple[TagLine, ...]
     goals: tuple[GoalAttainment, ...]
+    own: tuple[OwnRhythmLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,10 +46,16 @@ class SuggestionButtons:
             return
         suggestion_id = int(raw_id)
         if not await self.owns(team_id, user_id, suggestion_id):
-            # Missing and someone else's get the same answer, and nothing is created.
-            logger.warning("suggestion action refused", extra={"reason": "not the owner"})
+            gone = not await self.platform.rapport.db.run(
+                lambda session: queries.suggestion_exists(session, suggestion_id), write=False)
+            logger.warning("suggestion action refused",
+                           extra={"reason": "gone" if gone else "not the owner"})
             if can_respond:
-                await respond(text=NOT_YOURS, response_type="ephemeral", replace_original=False)
+                # A button left on an old summary after "forget": the owner's own suggestion,
+                # answered as Teams and the console answer it. Nothing is created either way.
+                await respond(text=f"I can't find suggestion {suggestion_id} among yours."
+                              if gone else NOT_YOURS, response_type="ephemeral",
+                              replace_original=False)
             return
         answer = b.SUGGESTION_ACTIONS[action_id]
         command = c.AnswerSuggestion(suggestion_id, answer)

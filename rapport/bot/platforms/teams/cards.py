@@ -8,8 +8,10 @@ Both carry the same ``data``: ``{"rapport": kind, "verb": verb, ...ids}``.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import CardFactory
@@ -21,7 +23,7 @@ from rapport.bot.core.drafts import DISCLOSURE_LINE
 from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
-from rapport.bot.core.views import ConfirmView, DraftView, PersonView
+from rapport.bot.core.views import ConfirmView, DraftView, NoteLine, PersonView, TouchLine
 from rapport.scheduler import planner, wording
 from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
@@ -53,6 +55,13 @@ SUGGESTION_VERBS: dict[str, SuggestionAnswer] = {
 MAX_CHART_URI_CHARS = 16_000
 # Teams caps a message at about 28 KB; a digest stays far below with this many items.
 MAX_CARD_ITEMS = 10
+# Teams refuses a bot message over 40 KB counted as UTF-16 (413 MessageSizeTooBig): a person
+# card with long notes and conversation summaries keeps room for the activity around it.
+MAX_PERSON_CARD_UTF16_BYTES = 34 * 1024
+# Below this many characters a note is no longer worth shortening further.
+_SHORTEST_CLIP = 60
+SHORTENED_NOTE = ("Long notes and summaries are shortened to fit in Teams; "
+                  "“search <words>” shows them in full.")
 
 
 def snooze_input_id(nudge_id: int) -> str:
@@ -395,9 +404,39 @@ def card_versions(card: Mapping[str, Any]) -> Iterable[str]:
                 yield from card_versions(child)
 
 
+def card_size(card: Mapping[str, Any]) -> int:
+    """The bytes a card takes in a message as Teams counts them (JSON, UTF-16)."""
+    return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
+
+
+def _shortened(view: PersonView, limit: int) -> PersonView:
+    """`view` with every note and conversation summary at most `limit` characters."""
+    def note(line: NoteLine) -> NoteLine:
+        return replace(line, text=c.clip(line.text, limit), reminder=c.clip(line.reminder, limit))
+
+    def touch(line: TouchLine) -> TouchLine:
+        return replace(line, summary=c.clip(line.summary, limit) if line.summary else None)
+
+    return replace(view, ask_about=tuple(note(line) for line in view.ask_about),
+                   notes=tuple(note(line) for line in view.notes),
+                   touches=tuple(touch(line) for line in view.touches))
+
+
 def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
     """A person at a glance: what to ask about first, rhythm, notes and conversations with
-    their handles, dates and drafts; Log and Note (small forms), Draft and Snooze 1 week."""
+    their handles, dates and drafts; Log and Note (small forms), Draft and Snooze 1 week.
+
+    Ten long notes and five long summaries are more than one Teams message holds, and a card
+    Teams refuses never arrives: they are shortened, evenly, until the card fits."""
+    card = _person_card(view, notice=notice)
+    limit = c.MAX_SUMMARY_CHARS
+    while card_size(card) > MAX_PERSON_CARD_UTF16_BYTES and limit > _SHORTEST_CLIP:
+        limit //= 2
+        card = _person_card(_shortened(view, limit), notice=notice, shortened=True)
+    return card
+
+
+def _person_card(view: PersonView, *, notice: str, shortened: bool = False) -> dict[str, Any]:
     today = view.today
     who = [wording.who(view.kind, view.company, view.role)]
     if view.email:
@@ -427,6 +466,8 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
             f"{source_note(touch.source)}")})
     if facts:
         body.append({"type": "FactSet", "facts": facts})
+    if shortened:
+        body.append(_text(SHORTENED_NOTE, isSubtle=True))
     extra = ["; ".join(date_text(line, today) for line in view.dates)] if view.dates else []
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
