@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -213,6 +214,10 @@ class Touchpoint(Base):
     # "command" (typed), "import", CALENDAR_SOURCE (logged from a connected calendar) or
     # SLACK_DM_SOURCE (logged from the user's Slack DMs with the contact).
     source: Mapped[str] = mapped_column(String(16), default=TYPED_SOURCE)
+    # Logged or corrected for a day rather than a moment ("log Dana yesterday", "edit t7
+    # Monday"), whatever its source: kept at noon of that day, and moved to noon of the same
+    # day when the person's time zone changes. A meeting's own time is a moment.
+    day_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -36,7 +36,6 @@ from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
     OPEN_NUDGE_STATUSES,
-    TYPED_SOURCE,
     Base,
     CalendarConnection,
     CapturedChat,
@@ -348,15 +347,16 @@ def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list
 _INSERT_TOUCHPOINT = Prepared(insert(Touchpoint).values(
     {column: bindparam(column) for column in (
         "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary", "source",
-        "created_at")}).returning(Touchpoint.id))
+        "day_only", "created_at")}).returning(Touchpoint.id))
 
 
 def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
-                      now: datetime) -> int:
+                      now: datetime, day_only: bool = False) -> int:
     return int(_INSERT_TOUCHPOINT.scalar(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-        happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now))
+        happened_at=happened_at, kind=kind, summary=summary, source=source,
+        day_only=day_only, created_at=now))
 
 
 _TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
@@ -385,10 +385,15 @@ def insert_touchpoints(session: Session, *, workspace_id: int, user_id: int, kin
     return [ids[(contact_id, happened_at)].pop() for contact_id, happened_at in meetings]
 
 
-def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
-    """New moment of a touchpoint; its contact id, or None when it is gone."""
+def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime,
+                    day_only: bool | None = None) -> int | None:
+    """New moment of a touchpoint (and whether it now stands for a day, when given); its
+    contact id, or None when it is gone."""
+    values: dict[str, object] = {"happened_at": happened_at}
+    if day_only is not None:
+        values["day_only"] = day_only
     return session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
-                           .values(happened_at=happened_at)
+                           .values(values)
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
 
 
@@ -398,11 +403,12 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> int | None:
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
 
 
-def typed_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
-    """(id, contact id, happened_at) of the conversations the user logged themselves."""
+def day_only_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
+    """(id, contact id, happened_at) of the user's conversations logged or corrected for a
+    day rather than a moment, whatever their source."""
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.happened_at)
-        .where(Touchpoint.user_id == user_id, Touchpoint.source == TYPED_SOURCE))]
+        .where(Touchpoint.user_id == user_id, Touchpoint.day_only))]
 
 
 def set_touch_moments(session: Session, moments: Sequence[tuple[int, datetime]]) -> None:
@@ -1919,7 +1925,7 @@ def _touch_and_clock(close: bool) -> Prepared:
     statement = insert(Touchpoint).values(
         {**{column: bindparam(column) for column in (
             "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary",
-            "source")}, "created_at": bindparam("now", type_=UTCDateTime)}
+            "source", "day_only")}, "created_at": bindparam("now", type_=UTCDateTime)}
     ).returning(Touchpoint.id).add_cte(clock.cte("clock"))
     if close:
         statement = statement.add_cte(_close_cadence(
@@ -1935,17 +1941,18 @@ def insert_touchpoint_with_clock(session: Session, *, workspace_id: int, user_id
                                  contact_id: int, happened_at: datetime, kind: str,
                                  summary: str | None, source: str, now: datetime,
                                  close_cadence: bool, last_touch_at: datetime | None,
-                                 next_due_at: datetime | None) -> int:
+                                 next_due_at: datetime | None, day_only: bool = False) -> int:
     """`insert_touchpoint`, `close_cadence_nudges` (when `close_cadence`) and
     `set_contact_clock` together: one statement on PostgreSQL. The touchpoint's id."""
     if _combines_writes(session):
         return int(_TOUCHED[close_cadence].scalar(
             session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
             happened_at=happened_at, kind=kind, summary=summary, source=source, now=now,
-            last_touch_at=last_touch_at, next_due_at=next_due_at))
+            last_touch_at=last_touch_at, next_due_at=next_due_at, day_only=day_only))
     touchpoint_id = insert_touchpoint(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-        happened_at=happened_at, kind=kind, summary=summary, source=source, now=now)
+        happened_at=happened_at, kind=kind, summary=summary, source=source, now=now,
+        day_only=day_only)
     if close_cadence:
         close_cadence_nudges(session, user_id, contact_id, now)
     set_contact_clock(session, contact_id, last_touch_at=last_touch_at,

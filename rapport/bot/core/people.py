@@ -240,7 +240,8 @@ def log(turn: Turn, command: c.Log) -> Reply:
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
         summary=command.summary, source=TYPED_SOURCE, now=turn.now,
-        open_cadence_nudges=[] if state is None else None, state=state)
+        open_cadence_nudges=[] if state is None else None, state=state,
+        day_only=day is not None)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
