@@ -662,3 +662,32 @@ class UndoEntry(Base):
     kind: Mapped[str] = mapped_column(String(16), default="change")
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessageRedaction(Base):
+    """A message already delivered about someone who was forgotten (`forget Dana`, `forget
+    me`, `admin purge`), still to be edited to a neutral text without buttons.
+
+    Written in the same unit of work as the delete, so a restart between the two loses
+    nothing; the scheduler edits the message and deletes the row (also when the platform says
+    the message is gone). It holds no name and no text, and points at no user or contact row
+    (those are deleted with the forget): only where the message is.
+    """
+
+    __tablename__ = "message_redactions"
+    __table_args__ = (Index("ix_message_redactions_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_external_id: Mapped[str] = mapped_column(String(128))
+    # The platform's delivery reference (Nudge.delivery_ref): Slack "channel:ts", Teams JSON.
+    message_ref: Mapped[str] = mapped_column(Text)
+    # The conversation reference the message went through (ConversationRef.reference_json),
+    # copied because `forget me` deletes that row.
+    conversation_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Which neutral text replaces it (rapport.scheduler.wording.redacted_text).
+    reason: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -46,6 +46,7 @@ from rapport.storage.models import (
     ConversationRef,
     Draft,
     ImportantDate,
+    MessageRedaction,
     MetAttendee,
     Note,
     Nudge,
@@ -2207,3 +2208,98 @@ def contact_value(session: Session, user_id: int, contact_id: int, column: str) 
     """One column of the user's contact (a `set` field's current value)."""
     return session.execute(select(Contact.__table__.c[column]).where(
         Contact.id == contact_id, Contact.user_id == user_id)).scalar()
+
+
+# ------------------------------------------------------------------------------ redactions
+# MessageRedaction.reason: the message was about the person forgotten, or a digest that also
+# named others; the person who had it was forgotten (`forget me`); the workspace was purged.
+REDACT_PERSON, REDACT_DIGEST, REDACT_USER, REDACT_WORKSPACE = ("person", "digest", "user",
+                                                               "workspace")
+
+
+def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
+                     user_id: int | None = None, contact_id: int | None = None) -> int:
+    """Queue every message delivered about one contact (`contact_id`, of `user_id`), to one
+    user (`user_id` alone) or in one workspace for redaction, before their rows are deleted:
+    each delivered message once, however many nudges it carried. How many were queued."""
+    where = [Nudge.workspace_id == workspace_id, Nudge.delivery_ref.is_not(None)]
+    if user_id is not None:
+        where.append(Nudge.user_id == user_id)
+    if contact_id is not None:
+        where.append(Nudge.contact_id == contact_id)
+    rows = session.execute(
+        select(Nudge.delivery_ref, Nudge.message_key, Workspace.platform,
+               Workspace.external_id, ConversationRef.reference_json)
+        .join(Workspace, Workspace.id == Nudge.workspace_id)
+        .outerjoin(ConversationRef, ConversationRef.user_id == Nudge.user_id)
+        .where(*where)).all()
+    if not rows:
+        return 0
+    reason = REDACT_WORKSPACE if user_id is None else REDACT_USER if contact_id is None \
+        else REDACT_PERSON
+    shared: set[str] = set()
+    keys = {row.message_key for row in rows if row.message_key}
+    if contact_id is not None and keys:
+        # A digest also carried reminders about others: the cleared text says where they are.
+        shared = set(session.scalars(
+            select(Nudge.message_key).where(Nudge.user_id == user_id,
+                                            Nudge.message_key.in_(sorted(keys)),
+                                            Nudge.contact_id != contact_id)))
+    queued: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        queued.setdefault(row.delivery_ref, {
+            "platform": row.platform, "workspace_external_id": row.external_id,
+            "message_ref": row.delivery_ref, "conversation_json": row.reference_json,
+            "reason": REDACT_DIGEST if row.message_key in shared else reason,
+            "attempts": 0, "next_attempt_at": now, "created_at": now})
+    session.execute(insert(MessageRedaction), list(queued.values()))
+    return len(queued)
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionRow:
+    id: int
+    platform: str
+    workspace_external_id: str
+    message_ref: str
+    conversation_json: str | None
+    reason: str
+    attempts: int
+    created_at: datetime
+
+
+def claim_redactions(session: Session, now: datetime, lease_until: datetime, limit: int
+                     ) -> list[RedactionRow]:
+    """Redactions due now, each claimed until `lease_until` (a conditional update, so two
+    replicas never both take one)."""
+    due = session.execute(
+        select(MessageRedaction.id, MessageRedaction.platform,
+               MessageRedaction.workspace_external_id, MessageRedaction.message_ref,
+               MessageRedaction.conversation_json, MessageRedaction.reason,
+               MessageRedaction.attempts, MessageRedaction.created_at,
+               MessageRedaction.next_attempt_at)
+        .where(MessageRedaction.next_attempt_at <= now)
+        .order_by(MessageRedaction.next_attempt_at, MessageRedaction.id).limit(limit)).all()
+    claimed = []
+    for row in due:
+        taken = session.execute(
+            update(MessageRedaction)
+            .where(MessageRedaction.id == row.id,
+                   MessageRedaction.next_attempt_at == row.next_attempt_at)
+            .values(next_attempt_at=lease_until)).rowcount  # type: ignore[attr-defined]
+        if taken:
+            claimed.append(RedactionRow(*row[:8]))
+    return claimed
+
+
+def finish_redaction(session: Session, redaction_id: int) -> None:
+    """The message is redacted, or can't be any more: the row goes."""
+    session.execute(delete(MessageRedaction).where(MessageRedaction.id == redaction_id))
+
+
+def retry_redaction(session: Session, redaction_id: int, at: datetime, error: str, *,
+                    counted: bool = True) -> None:
+    """Try again at `at` (`counted`: one more attempt)."""
+    session.execute(update(MessageRedaction).where(MessageRedaction.id == redaction_id).values(
+        attempts=MessageRedaction.attempts + (1 if counted else 0), next_attempt_at=at,
+        last_error=error[:200]))

@@ -325,6 +325,10 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
                   "drafts"):
         change.before_delete(table, rows[table])
+    # Reminders already delivered about them are cleared too (scheduler/redaction.py); the
+    # queue is written with the delete, so nothing is lost to a restart.
+    queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,
+                             user_id=user_id, contact_id=contact.id)
     queries.delete_contact(turn.session, user_id, contact.id)
     change.save(f"forgot {contact.name}", kind="forget")
     return Reply(f"Forgot {contact.name}, with their notes, conversations, nudges and drafts. "
