@@ -9,6 +9,7 @@ from typing import Any
 
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.lifecycle import DEFAULT_GRACE, purge_job
+from rapport.scheduler.redaction import REDACTION_SECONDS, redaction_job
 from rapport.scheduler.retention import UNDO_PURGE_SECONDS, retention_job, undo_purge_job
 from rapport.scheduler.suggestions import SUGGESTION_SECONDS, suggestion_job
 from rapport.scheduler.summary import summary_job
@@ -30,4 +31,6 @@ def housekeeping_jobs(sweeper: Sweeper, *, uninstall_grace: timedelta = DEFAULT_
         # Suggestions: every hour, each user at most once a day (scheduler/suggestions.py).
         (suggestion_job(sweeper.db, sweeper.clock), SUGGESTION_SECONDS),
         (undo_purge_job(sweeper.sessions, sweeper.clock), UNDO_PURGE_SECONDS),
+        # Delivered reminders about someone forgotten are cleared (scheduler/redaction.py).
+        (redaction_job(sweeper.sessions, sweeper.messengers, sweeper.clock), REDACTION_SECONDS),
     ]

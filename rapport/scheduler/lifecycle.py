@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.scheduler import planner
+from rapport.storage import queries
 from rapport.storage.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -24,9 +25,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_GRACE = timedelta(days=30)
 
 
-async def purge_workspace(sessions: async_sessionmaker[AsyncSession], workspace_id: int) -> bool:
-    """Delete one workspace and everything scoped by it; False when there was none."""
+async def purge_workspace(sessions: async_sessionmaker[AsyncSession], workspace_id: int,
+                          now: datetime | None = None) -> bool:
+    """Delete one workspace and everything scoped by it; False when there was none. The
+    reminders it delivered are queued to be cleared (scheduler/redaction.py)."""
+    moment = now or planner.utcnow()
     async with sessions() as session, session.begin():
+        await session.run_sync(lambda sync: queries.queue_redactions(
+            sync, moment, workspace_id=workspace_id))
         result = await session.execute(delete(Workspace).where(Workspace.id == workspace_id))
     purged = bool(result.rowcount)  # type: ignore[attr-defined]
     if purged:

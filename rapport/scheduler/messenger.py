@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 DeliveryStatus = Literal["sent", "retry", "gone", "failed"]
 MessageKind = Literal["nudge", "digest", "summary"]
@@ -115,4 +115,26 @@ class Messenger(Protocol):
 
     async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
         """Send `message` privately to its recipient; never raise for platform errors."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredMessage:
+    """A message a messenger sent earlier, as it told us where (`DeliveryResult.ref`)."""
+
+    platform: str
+    workspace_external_id: str
+    ref: str
+    # The conversation reference it went through, when the platform stored one (Teams).
+    conversation_json: str | None = None
+
+
+@runtime_checkable
+class EditableMessenger(Messenger, Protocol):
+    """A messenger that can also replace what it sent (Slack, Teams)."""
+
+    async def redact(self, message: DeliveredMessage, text: str) -> DeliveryResult:
+        """Replace the message with `text` alone, no buttons; never raise for platform
+        errors. `gone`: the message (or the way to it) no longer exists, so trying again is
+        pointless; `retry`: a transient failure."""
         ...

@@ -256,3 +256,18 @@ def friendly_day(day: date, today: date) -> str:
     if day == today - timedelta(days=1):
         return "yesterday"
     return short_date(day, today)
+
+
+# What replaces a delivered message about someone forgotten, by MessageRedaction.reason.
+_REDACTED = {
+    "person": "This reminder was about someone you asked Rapport to forget.",
+    "digest": ("This message named someone you asked Rapport to forget, so it was cleared. "
+               "Reminders about the others in it are still in “due”."),
+    "user": "This reminder was cleared: you asked Rapport to delete everything it stored for you.",
+    "workspace": "This reminder was cleared: your workspace's Rapport data was deleted.",
+}
+
+
+def redacted_text(reason: str) -> str:
+    """The neutral text a delivered message is replaced with after a forget or a purge."""
+    return _REDACTED.get(reason, _REDACTED["person"])

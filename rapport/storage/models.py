@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -213,6 +214,10 @@ class Touchpoint(Base):
     # "command" (typed), "import", CALENDAR_SOURCE (logged from a connected calendar) or
     # SLACK_DM_SOURCE (logged from the user's Slack DMs with the contact).
     source: Mapped[str] = mapped_column(String(16), default=TYPED_SOURCE)
+    # Logged or corrected for a day rather than a moment ("log Dana yesterday", "edit t7
+    # Monday"), whatever its source: kept at noon of that day, and moved to noon of the same
+    # day when the person's time zone changes. A meeting's own time is a moment.
+    day_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -656,4 +661,33 @@ class UndoEntry(Base):
     # "change" (reversible), "forget" (reversible while its snapshot is kept), "barrier".
     kind: Mapped[str] = mapped_column(String(16), default="change")
     payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MessageRedaction(Base):
+    """A message already delivered about someone who was forgotten (`forget Dana`, `forget
+    me`, `admin purge`), still to be edited to a neutral text without buttons.
+
+    Written in the same unit of work as the delete, so a restart between the two loses
+    nothing; the scheduler edits the message and deletes the row (also when the platform says
+    the message is gone). It holds no name and no text, and points at no user or contact row
+    (those are deleted with the forget): only where the message is.
+    """
+
+    __tablename__ = "message_redactions"
+    __table_args__ = (Index("ix_message_redactions_next_attempt_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_external_id: Mapped[str] = mapped_column(String(128))
+    # The platform's delivery reference (Nudge.delivery_ref): Slack "channel:ts", Teams JSON.
+    message_ref: Mapped[str] = mapped_column(Text)
+    # The conversation reference the message went through (ConversationRef.reference_json),
+    # copied because `forget me` deletes that row.
+    conversation_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Which neutral text replaces it (rapport.scheduler.wording.redacted_text).
+    reason: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -36,7 +36,6 @@ from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
     OPEN_NUDGE_STATUSES,
-    TYPED_SOURCE,
     Base,
     CalendarConnection,
     CapturedChat,
@@ -47,6 +46,7 @@ from rapport.storage.models import (
     ConversationRef,
     Draft,
     ImportantDate,
+    MessageRedaction,
     MetAttendee,
     Note,
     Nudge,
@@ -348,15 +348,16 @@ def insert_contacts(session: Session, rows: Sequence[Mapping[str, Any]]) -> list
 _INSERT_TOUCHPOINT = Prepared(insert(Touchpoint).values(
     {column: bindparam(column) for column in (
         "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary", "source",
-        "created_at")}).returning(Touchpoint.id))
+        "day_only", "created_at")}).returning(Touchpoint.id))
 
 
 def insert_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
-                      now: datetime) -> int:
+                      now: datetime, day_only: bool = False) -> int:
     return int(_INSERT_TOUCHPOINT.scalar(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-        happened_at=happened_at, kind=kind, summary=summary, source=source, created_at=now))
+        happened_at=happened_at, kind=kind, summary=summary, source=source,
+        day_only=day_only, created_at=now))
 
 
 _TOUCHPOINTS: Table = Touchpoint.__table__  # type: ignore[assignment]
@@ -385,10 +386,15 @@ def insert_touchpoints(session: Session, *, workspace_id: int, user_id: int, kin
     return [ids[(contact_id, happened_at)].pop() for contact_id, happened_at in meetings]
 
 
-def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> int | None:
-    """New moment of a touchpoint; its contact id, or None when it is gone."""
+def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime,
+                    day_only: bool | None = None) -> int | None:
+    """New moment of a touchpoint (and whether it now stands for a day, when given); its
+    contact id, or None when it is gone."""
+    values: dict[str, object] = {"happened_at": happened_at}
+    if day_only is not None:
+        values["day_only"] = day_only
     return session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id)
-                           .values(happened_at=happened_at)
+                           .values(values)
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
 
 
@@ -398,11 +404,12 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> int | None:
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
 
 
-def typed_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
-    """(id, contact id, happened_at) of the conversations the user logged themselves."""
+def day_only_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
+    """(id, contact id, happened_at) of the user's conversations logged or corrected for a
+    day rather than a moment, whatever their source."""
     return [tuple(row) for row in session.execute(  # type: ignore[misc]
         select(Touchpoint.id, Touchpoint.contact_id, Touchpoint.happened_at)
-        .where(Touchpoint.user_id == user_id, Touchpoint.source == TYPED_SOURCE))]
+        .where(Touchpoint.user_id == user_id, Touchpoint.day_only))]
 
 
 def set_touch_moments(session: Session, moments: Sequence[tuple[int, datetime]]) -> None:
@@ -1950,7 +1957,7 @@ def _touch_and_clock(close: bool) -> Prepared:
     statement = insert(Touchpoint).values(
         {**{column: bindparam(column) for column in (
             "workspace_id", "user_id", "contact_id", "happened_at", "kind", "summary",
-            "source")}, "created_at": bindparam("now", type_=UTCDateTime)}
+            "source", "day_only")}, "created_at": bindparam("now", type_=UTCDateTime)}
     ).returning(Touchpoint.id).add_cte(clock.cte("clock"))
     if close:
         statement = statement.add_cte(_close_cadence(
@@ -1966,17 +1973,18 @@ def insert_touchpoint_with_clock(session: Session, *, workspace_id: int, user_id
                                  contact_id: int, happened_at: datetime, kind: str,
                                  summary: str | None, source: str, now: datetime,
                                  close_cadence: bool, last_touch_at: datetime | None,
-                                 next_due_at: datetime | None) -> int:
+                                 next_due_at: datetime | None, day_only: bool = False) -> int:
     """`insert_touchpoint`, `close_cadence_nudges` (when `close_cadence`) and
     `set_contact_clock` together: one statement on PostgreSQL. The touchpoint's id."""
     if _combines_writes(session):
         return int(_TOUCHED[close_cadence].scalar(
             session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
             happened_at=happened_at, kind=kind, summary=summary, source=source, now=now,
-            last_touch_at=last_touch_at, next_due_at=next_due_at))
+            last_touch_at=last_touch_at, next_due_at=next_due_at, day_only=day_only))
     touchpoint_id = insert_touchpoint(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
-        happened_at=happened_at, kind=kind, summary=summary, source=source, now=now)
+        happened_at=happened_at, kind=kind, summary=summary, source=source, now=now,
+        day_only=day_only)
     if close_cadence:
         close_cadence_nudges(session, user_id, contact_id, now)
     set_contact_clock(session, contact_id, last_touch_at=last_touch_at,
@@ -2231,3 +2239,98 @@ def contact_value(session: Session, user_id: int, contact_id: int, column: str) 
     """One column of the user's contact (a `set` field's current value)."""
     return session.execute(select(Contact.__table__.c[column]).where(
         Contact.id == contact_id, Contact.user_id == user_id)).scalar()
+
+
+# ------------------------------------------------------------------------------ redactions
+# MessageRedaction.reason: the message was about the person forgotten, or a digest that also
+# named others; the person who had it was forgotten (`forget me`); the workspace was purged.
+REDACT_PERSON, REDACT_DIGEST, REDACT_USER, REDACT_WORKSPACE = ("person", "digest", "user",
+                                                               "workspace")
+
+
+def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
+                     user_id: int | None = None, contact_id: int | None = None) -> int:
+    """Queue every message delivered about one contact (`contact_id`, of `user_id`), to one
+    user (`user_id` alone) or in one workspace for redaction, before their rows are deleted:
+    each delivered message once, however many nudges it carried. How many were queued."""
+    where = [Nudge.workspace_id == workspace_id, Nudge.delivery_ref.is_not(None)]
+    if user_id is not None:
+        where.append(Nudge.user_id == user_id)
+    if contact_id is not None:
+        where.append(Nudge.contact_id == contact_id)
+    rows = session.execute(
+        select(Nudge.delivery_ref, Nudge.message_key, Workspace.platform,
+               Workspace.external_id, ConversationRef.reference_json)
+        .join(Workspace, Workspace.id == Nudge.workspace_id)
+        .outerjoin(ConversationRef, ConversationRef.user_id == Nudge.user_id)
+        .where(*where)).all()
+    if not rows:
+        return 0
+    reason = REDACT_WORKSPACE if user_id is None else REDACT_USER if contact_id is None \
+        else REDACT_PERSON
+    shared: set[str] = set()
+    keys = {row.message_key for row in rows if row.message_key}
+    if contact_id is not None and keys:
+        # A digest also carried reminders about others: the cleared text says where they are.
+        shared = set(session.scalars(
+            select(Nudge.message_key).where(Nudge.user_id == user_id,
+                                            Nudge.message_key.in_(sorted(keys)),
+                                            Nudge.contact_id != contact_id)))
+    queued: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        queued.setdefault(row.delivery_ref, {
+            "platform": row.platform, "workspace_external_id": row.external_id,
+            "message_ref": row.delivery_ref, "conversation_json": row.reference_json,
+            "reason": REDACT_DIGEST if row.message_key in shared else reason,
+            "attempts": 0, "next_attempt_at": now, "created_at": now})
+    session.execute(insert(MessageRedaction), list(queued.values()))
+    return len(queued)
+
+
+@dataclass(frozen=True, slots=True)
+class RedactionRow:
+    id: int
+    platform: str
+    workspace_external_id: str
+    message_ref: str
+    conversation_json: str | None
+    reason: str
+    attempts: int
+    created_at: datetime
+
+
+def claim_redactions(session: Session, now: datetime, lease_until: datetime, limit: int
+                     ) -> list[RedactionRow]:
+    """Redactions due now, each claimed until `lease_until` (a conditional update, so two
+    replicas never both take one)."""
+    due = session.execute(
+        select(MessageRedaction.id, MessageRedaction.platform,
+               MessageRedaction.workspace_external_id, MessageRedaction.message_ref,
+               MessageRedaction.conversation_json, MessageRedaction.reason,
+               MessageRedaction.attempts, MessageRedaction.created_at,
+               MessageRedaction.next_attempt_at)
+        .where(MessageRedaction.next_attempt_at <= now)
+        .order_by(MessageRedaction.next_attempt_at, MessageRedaction.id).limit(limit)).all()
+    claimed = []
+    for row in due:
+        taken = session.execute(
+            update(MessageRedaction)
+            .where(MessageRedaction.id == row.id,
+                   MessageRedaction.next_attempt_at == row.next_attempt_at)
+            .values(next_attempt_at=lease_until)).rowcount  # type: ignore[attr-defined]
+        if taken:
+            claimed.append(RedactionRow(*row[:8]))
+    return claimed
+
+
+def finish_redaction(session: Session, redaction_id: int) -> None:
+    """The message is redacted, or can't be any more: the row goes."""
+    session.execute(delete(MessageRedaction).where(MessageRedaction.id == redaction_id))
+
+
+def retry_redaction(session: Session, redaction_id: int, at: datetime, error: str, *,
+                    counted: bool = True) -> None:
+    """Try again at `at` (`counted`: one more attempt)."""
+    session.execute(update(MessageRedaction).where(MessageRedaction.id == redaction_id).values(
+        attempts=MessageRedaction.attempts + (1 if counted else 0), next_attempt_at=at,
+        last_error=error[:200]))

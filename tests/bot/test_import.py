@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -215,7 +216,7 @@ async def test_bad_vcards(rapport: Rapport) -> None:
 
 
 def test_parse_file_detects_vcard_by_content() -> None:
-    parsed = parse_file("upload.txt", b"BEGIN:VCARD\nFN:Dana\nEND:VCARD\n")
+    parsed = parse_file("upload.txt", b"BEGIN:VCARD\nFN:Dana\nEND:VCARD\n", date(2026, 11, 23))
     assert [row.name for row in parsed.rows] == ["Dana"] and not parsed.errors
 
 

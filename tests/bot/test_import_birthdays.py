@@ -9,7 +9,7 @@ from sqlalchemy import select
 from rapport.bot.core.importer import vcard_birthday
 from rapport.bot.core.rapport import Rapport
 from rapport.storage.models import Contact, ImportantDate
-from tests.conftest import console_user
+from tests.conftest import Clock, console_user
 
 VCF = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Dana Scully\r\nBDAY:1964-02-23\r\nEND:VCARD\r\n"
        b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Fox Mulder\r\nBDAY:--1013\r\nEND:VCARD\r\n"
@@ -84,3 +84,27 @@ async def test_a_csv_birthday_column_in_the_forms_people_write(rapport: Rapport)
         data = f"name,{header}\nLee Park,Mar 3\n".encode()
         again = await rapport.handle_import(actor, "people.csv", data, dry_run=True)
         assert again.ok and "Ignored unknown column" not in again.text, (header, again.text)
+
+
+async def test_a_birth_year_is_judged_by_the_clock_and_the_users_day_not_the_servers(
+        rapport: Rapport, clock: Clock) -> None:
+    # 11:00 UTC on New Year's Eve is already New Year's Day at UTC+14 (Kiritimati): a baby
+    # born "today" there has a valid birth year that the server's own date would call future.
+    clock.now = datetime(2031, 12, 31, 11, 0, tzinfo=UTC)
+    kiritimati = console_user(tz="Pacific/Kiritimati")
+    data = (b"name,birthday\nNew Baby,January 1 2032\nTypo Year,March 3 2033\n"
+            b"Card Year,2033-03-03\n")
+    reply = await rapport.handle_import(kiritimati, "people.csv", data, dry_run=False)
+    assert reply.ok and "Added 3 people" in reply.text, reply.text
+    assert "row 3: I couldn't read the birthday 'March 3 2033'" in reply.text
+    async with rapport.sessions() as session:
+        rows = (await session.execute(
+            select(Contact.name, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+            .join(ImportantDate, ImportantDate.contact_id == Contact.id)
+            .order_by(Contact.name))).all()
+    # A vCard-style date with a future year keeps its day, like one outside 1900-2100.
+    assert [tuple(row) for row in rows] == [("Card Year", 3, 3, None), ("New Baby", 1, 1, 2032)]
+    # The same file for someone in UTC, where it is still 2031: 2032 is in the future.
+    utc_reply = await rapport.handle_import(console_user("sam"), "people.csv", data,
+                                            dry_run=True)
+    assert "row 2: I couldn't read the birthday 'January 1 2032'" in utc_reply.text

@@ -4,7 +4,7 @@ and `export`, deleted and undone like typed ones, and never overriding a typed s
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -151,3 +151,27 @@ async def test_a_summary_added_to_a_calendar_touchpoint_survives_a_cancellation(
         left = (await session.execute(select(Touchpoint.id, Touchpoint.summary))).all()
     assert [(row.id, row.summary) for row in left] == [(first.id, "the Q3 plan")]
     assert second.id not in {row.id for row in left}
+
+
+async def test_a_day_given_by_hand_to_a_calendar_touchpoint_survives_a_move_and_a_cancel(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    # The calendar had the wrong day: it was Wednesday.
+    await _say(app, f"edit t{first.id} 2026-11-18")
+    [edited] = [t.happened_at for t in await touchpoints(app) if t.id == first.id]
+    assert edited.date() == date(2026, 11, 18)
+    calendar.move(meeting.id, THU_14 + timedelta(hours=2))
+    calendar.move(other.id, FRI_10 + timedelta(hours=1))
+    await _sync(app)
+    async with app.runtime.sessions() as session:
+        left = dict((await session.execute(select(Touchpoint.id, Touchpoint.happened_at))).all())
+    assert left == {first.id: edited, second.id: FRI_10 + timedelta(hours=1)}
+    calendar.cancel(meeting.id)
+    await _sync(app)
+    assert [t.id for t in await touchpoints(app)] == [first.id, second.id]

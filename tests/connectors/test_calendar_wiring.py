@@ -59,8 +59,9 @@ async def test_the_sync_runs_as_a_guarded_scheduler_job(calendar_app: CalendarAp
     assert brief_seconds == 60
     scheduler = build_scheduler(sweeper=runtime.sweeper, sweep_seconds=60,
                                 extra_jobs=runtime.scheduled_jobs())
-    # sweep, calendar sync, meeting briefs, summary, retention, purge, suggestions, undo purge
-    assert len(scheduler.get_jobs()) == 8
+    # sweep, calendar sync, meeting briefs, summary, retention, purge, suggestions, undo purge,
+    # redactions
+    assert len(scheduler.get_jobs()) == 9
     await calendar_app.connect("alex", "google", "alex@example.com")
     await job()
     async with aiohttp.ClientSession() as http:  # the callback route is mounted

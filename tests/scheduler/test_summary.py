@@ -171,3 +171,7 @@ async def test_scheduler_runs_summary_and_retention_jobs(rapport: Rapport, clock
     [undo_purge] = [job for job in jobs
                     if getattr(job.func, "__qualname__", "").startswith("undo_purge_job")]
     assert undo_purge.trigger.interval.total_seconds() == 60
+    # Reminders delivered about someone forgotten are cleared within a minute.
+    [redactions] = [job for job in jobs
+                    if getattr(job.func, "__qualname__", "").startswith("redaction_job")]
+    assert redactions.trigger.interval.total_seconds() == 30

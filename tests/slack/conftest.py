@@ -39,12 +39,26 @@ SAM = "U0SAM"
 
 
 class ResponseSink:
-    """Stands in for Slack's response_url endpoint and records what the app posted there."""
+    """Stands in for Slack's response_url endpoint and records what the app posted there.
+
+    As Slack does, each request gets its own URL (`url` hands out a new one each time), and
+    one URL takes at most five messages: a sixth is refused (`refused` keeps it)."""
+
+    USES_PER_URL = 5
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
+        self._uses: dict[str, int] = {}
+        self._issued = 0
         self._runner: web.AppRunner | None = None
-        self.url = ""
+        self._base = ""
+
+    @property
+    def url(self) -> str:
+        """A fresh response_url, as in each slash command or interaction payload."""
+        self._issued += 1
+        return f"{self._base}/response/{self._issued}"
 
     async def start(self) -> None:
         app = web.Application()
@@ -53,10 +67,17 @@ class ResponseSink:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/response/1"
+        self._base = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
 
     async def _post(self, request: web.Request) -> web.Response:
-        self.posts.append(await request.json())
+        body = await request.json()
+        key = request.match_info["n"]
+        used = self._uses.get(key, 0)
+        if used >= self.USES_PER_URL:
+            self.refused.append(body)
+            return web.Response(status=404, text="used_url")
+        self._uses[key] = used + 1
+        self.posts.append(body)
         return web.Response(text="ok")
 
     async def stop(self) -> None:

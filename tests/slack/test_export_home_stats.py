@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
+from rapport.bot.platforms.slack.blocks import reply_pages
 from rapport.storage.models import User
 from tests.bot import seed
 from tests.conftest import Clock
@@ -109,3 +112,63 @@ async def test_forget_me_clears_app_home_without_making_a_new_user(slack: SlackH
     assert "Dana Scully" not in home and "stores nothing for you" in home
     async with slack.runtime.sessions() as session:
         assert (await session.scalars(select(User.id))).all() == []
+
+
+async def _seed_long_notes(slack: SlackHarness, now: datetime) -> None:
+    """Many long notes: an inline export of them is more pages than response_url takes."""
+    ctx = await slack.runtime.rapport.user_context(slack.actor())
+    ids = (ctx.workspace_id, ctx.user_id)
+    async with slack.runtime.sessions() as session, session.begin():
+        people = [seed.contact(ids, f"Person {n:03}", now) for n in range(300)]
+        await seed.add_all(session, *people)
+        await seed.add_all(session, *(seed.note(person, f"note {n:03} " + "x" * 2_500, now)
+                                      for n, person in enumerate(people)))
+
+
+async def _assert_the_whole_export(slack: SlackHarness,
+                                   pages: list[list[dict[str, Any]]]) -> None:
+    """The inline copy in `pages`, put back together in their order, is the whole export."""
+    inline = "".join(block["text"]["text"].strip("`") for page in pages for block in page
+                     if block["text"]["text"].startswith("```"))
+    expected = await slack.runtime.rapport.handle_text(slack.actor(), "export")
+    assert expected.attachment is not None
+    assert html.unescape(inline) == expected.attachment.data.decode()
+
+
+def _dm_pages(slack: SlackHarness) -> list[list[dict[str, Any]]]:
+    return [message["blocks"] for message in
+            slack.fake.messages_in(slack.fake.dm_channel_id(ALEX)) if "blocks" in message]
+
+
+async def test_an_answer_longer_than_response_url_takes_goes_on_in_the_dm_in_order(
+        slack: SlackHarness, clock: Clock) -> None:
+    # An inline export (the upload refused) with more pages than the five messages Slack's
+    # response_url takes.
+    await _seed_long_notes(slack, clock.now)
+    slack.fake.fail_next("files.getUploadURLExternal", error="missing_scope")
+    await slack.command("export")
+    await slack.until(lambda: any("direct messages" in p["text"] for p in slack.sink.posts),
+                      within=10)
+    assert slack.sink.refused == [] and len(slack.sink.posts) == 5
+    *shown, pointer = slack.sink.posts
+    rest = _dm_pages(slack)
+    assert len(rest) >= 3 and pointer["text"] == (
+        f"This answer is longer than Slack lets me show here: the other {len(rest)} parts are "
+        "in our direct messages (open Rapport under Apps).")
+    await _assert_the_whole_export(slack, [*(post["blocks"] for post in shown), *rest])
+
+
+async def test_a_long_answer_in_the_messages_tab_comes_whole(slack: SlackHarness,
+                                                             clock: Clock) -> None:
+    await _seed_long_notes(slack, clock.now)
+    dm = slack.fake.dm_channel_id(ALEX)
+    slack.fake.add_channel(dm, members=[ALEX])
+    slack.fake.fail_next("files.getUploadURLExternal", error="missing_scope")
+    await slack.event({"type": "message", "channel": dm, "channel_type": "im", "user": ALEX,
+                       "text": "export", "ts": "1.000200", "event_ts": "1.000200"})
+    expected = await slack.runtime.rapport.handle_text(slack.actor(), "export")
+    pages = len(reply_pages(expected).pages)
+    assert pages > 5
+    await slack.until(lambda: len([p for p in _dm_pages(slack) if "```" in str(p)]) >= pages - 1,
+                      within=10)
+    await _assert_the_whole_export(slack, _dm_pages(slack))

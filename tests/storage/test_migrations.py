@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import column, event, insert, inspect, select, table, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rapport.storage import db
-from rapport.storage.models import Base, Contact, Tag, User, Workspace, is_modelled
+from rapport.storage.models import Base, Contact, Tag, Touchpoint, User, Workspace, is_modelled
 from rapport.storage.names import name_key
 from tests.conftest import PG_SKIP_REASON, PG_URL
 from tests.storage.people import insert_people
@@ -232,3 +232,31 @@ async def test_tag_keys_lose_their_accents_and_a_collision_gets_a_number(
         tags = (await connection.execute(select(Tag.name, Tag.name_key).order_by(Tag.id))).all()
     assert [tuple(tag) for tag in tags] == [("équipe-2", "equipe-2"), ("equipe", "equipe"),
                                             ("café", "cafe"), ("clients", "clients")]
+
+
+async def test_typed_logs_at_noon_of_their_day_are_marked_as_days(empty_engine: AsyncEngine
+                                                                   ) -> None:
+    """0017_touchpoint_day_only: what the code before it recognised as a day (a typed log at
+    noon in the person's zone) is marked; a moment, or a calendar meeting at noon, is not."""
+    await db.upgrade(empty_engine, "0016_contact_role")
+    now = datetime(2026, 12, 3, tzinfo=UTC)
+    touchpoints = table("touchpoints", *(column(name) for name in (
+        "id", "workspace_id", "user_id", "contact_id", "happened_at", "kind", "source",
+        "created_at")))
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, [dana, _] = await session.run_sync(lambda s: insert_people(s, now))
+        await session.execute(update(User).where(User.id == user).values(tz="Asia/Tokyo"))
+        noon_in_tokyo = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+        await session.execute(insert(touchpoints), [
+            {"id": touch_id, "workspace_id": workspace, "user_id": user, "contact_id": dana,
+             "happened_at": at, "kind": "chat", "source": source, "created_at": now}
+            for touch_id, at, source in (
+                (1, noon_in_tokyo, "command"),
+                (2, datetime(2026, 12, 1, 12, 0, tzinfo=UTC), "command"),  # 21:00 in Tokyo
+                (3, noon_in_tokyo + timedelta(seconds=1), "command"),
+                (4, noon_in_tokyo, "calendar"))])
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        marked = dict((await connection.execute(
+            select(Touchpoint.id, Touchpoint.day_only))).all())
+    assert marked == {1: True, 2: False, 3: False, 4: False}

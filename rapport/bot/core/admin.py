@@ -172,9 +172,13 @@ async def _purge_preview(core: Rapport, ctx: UserContext) -> Reply:
 async def _purge(core: Rapport, ctx: UserContext) -> Reply:
     people = await core.db.run(lambda session: dict(queries.workspace_counts(
         session, ctx.workspace_id)), write=False)
-    await purge_workspace(core.sessions, ctx.workspace_id)
+    await purge_workspace(core.sessions, ctx.workspace_id, core.clock())
     # Every cached id of the workspace names deleted rows now; the next command starts afresh.
     core.users.forget(ctx.platform, ctx.workspace_external_id)
+    if core.redact_now is not None:
+        # The reminders delivered here are cleared while the installation's token still
+        # exists (it is deleted next); what fails now is tried again by the scheduler.
+        await core.redact_now()
     deleted_tokens = 0
     tokens = core.workspace_tokens.get(ctx.platform)
     if tokens is not None:

@@ -75,7 +75,7 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
         return _missing(handle)
     change = Change(turn)
     change.before_update("touchpoints", [command.touchpoint_id],
-                         ("kind", "summary", "happened_at"))
+                         ("kind", "summary", "happened_at", "day_only"))
     change.before_update("contacts", [row.contact_id], CLOCK)
     values: dict[str, object] = {}
     if command.kind is not None and command.kind != row.kind:
@@ -93,7 +93,10 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
     if values:
         queries.update_touchpoint(session, user_id, command.touchpoint_id, **values)
     if move_to is not None:
-        move_touchpoint(session, command.touchpoint_id, move_to)
+        # Moved to a past day, it stands for that day (moved again with the person's time
+        # zone, left alone by a calendar sync); moved to today, it is now.
+        move_touchpoint(session, command.touchpoint_id, move_to,
+                        day_only=command.day != today)
     contact = queries.contact_state(session, user_id, row.contact_id)
     name = contact.name if contact is not None else "them"
     day = command.day or old_day

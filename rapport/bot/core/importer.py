@@ -154,7 +154,8 @@ def _field(raw: str | None, label: str, column: str, limit: int, parsed: Parsed)
     return value or None
 
 
-def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow | None:
+def _row(label: str, cells: dict[str, str | None], parsed: Parsed,
+         today: date) -> ContactRow | None:
     errors_before = len(parsed.errors)
     name = _field(cells.get("name"), label, "name", MAX_NAME_CHARS, parsed)
     kind = _field(cells.get("kind"), label, "kind", 40, parsed)
@@ -198,7 +199,7 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
                 else cadence.days
     birthday = None
     if cells.get("birthday"):
-        birthday = _birthday(str(cells["birthday"]))
+        birthday = _birthday(str(cells["birthday"]), today)
         if birthday is None:
             parsed.warnings.append(f"{label}: I couldn't read the birthday "
                                    f"'{str(cells['birthday'])[:20]}', so I left it out.")
@@ -212,13 +213,16 @@ def _row(label: str, cells: dict[str, str | None], parsed: Parsed) -> ContactRow
 _BDAY = re.compile(r"^(?:(\d{4})|--)-?(\d{2})-?(\d{2})(?:T.*)?$")
 
 
-def _birthday(value: str) -> tuple[int, int, int | None] | None:
+def _birthday(value: str, today: date) -> tuple[int, int, int | None] | None:
     """A birthday cell: a vCard BDAY, or a day as `date … birthday` reads it ("May 4",
-    "4 May 1990", "12/24"); None when it is neither."""
+    "4 May 1990", "12/24"); None when it is neither. `today` is the user's local day, which
+    decides whether a year is in the future."""
     found = vcard_birthday(value)
     if found is not None:
-        return found
-    read = month_day_year(value.lower(), date.today())
+        month, day, year = found
+        # A year after the user's today is a typo, like one outside 1900-2100: keep the day.
+        return month, day, year if year is None or year <= today.year else None
+    read = month_day_year(value.lower(), today)
     return read if not isinstance(read, str) else None
 
 
@@ -239,7 +243,7 @@ def vcard_birthday(value: str) -> tuple[int, int, int | None] | None:
     return month, day, year
 
 
-def parse_csv(text: str, parsed: Parsed) -> None:
+def parse_csv(text: str, parsed: Parsed, today: date) -> None:
     """Rows of a CSV with a header line naming the columns."""
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096],
@@ -271,7 +275,7 @@ def parse_csv(text: str, parsed: Parsed) -> None:
                 return
             values = {column: (cells[i] if i < len(cells) else None)
                       for i, column in enumerate(columns) if column in COLUMNS}
-            _add(parsed, seen, _row(f"row {line_no}", values, parsed))
+            _add(parsed, seen, _row(f"row {line_no}", values, parsed, today))
     except csv.Error as failure:
         parsed.errors.append(f"row {reader.line_num}: {failure}.")
 
@@ -300,7 +304,7 @@ def _vcard_value(raw: str, params: list[str]) -> str:
     return re.sub(r"\\([nN,;\\])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), raw)
 
 
-def parse_vcard(text: str, parsed: Parsed) -> None:
+def parse_vcard(text: str, parsed: Parsed, today: date) -> None:
     """Contacts of a .vcf file: FN (or N), ORG, EMAIL, NOTE of each card."""
     lines: list[str] = []
     for line in text.splitlines():
@@ -349,11 +353,13 @@ def parse_vcard(text: str, parsed: Parsed) -> None:
                                                   "role": card.get("TITLE"),
                                                   "email": card.get("EMAIL"),
                                                   "notes": card.get("NOTE"),
-                                                  "birthday": card.get("BDAY")}, parsed))
+                                                  "birthday": card.get("BDAY")},
+                                parsed, today))
 
 
-def parse_file(filename: str, data: bytes) -> Parsed:
-    """Parse a CSV or vCard upload into valid rows and row-level errors."""
+def parse_file(filename: str, data: bytes, today: date) -> Parsed:
+    """Parse a CSV or vCard upload into valid rows and row-level errors; `today` is the
+    user's local day (a birthday's year may not be after it)."""
     parsed = Parsed()
     if len(data) > MAX_BYTES:
         parsed.errors.append(f"The file is {len(data) / 1_000_000:.1f} MB; the limit is "
@@ -368,9 +374,9 @@ def parse_file(filename: str, data: bytes) -> Parsed:
     is_vcard = filename.lower().endswith((".vcf", ".vcard")) or \
         text.lstrip().upper().startswith("BEGIN:VCARD")
     if is_vcard:
-        parse_vcard(text, parsed)
+        parse_vcard(text, parsed, today)
     else:
-        parse_csv(text, parsed)
+        parse_csv(text, parsed, today)
     return parsed
 
 
@@ -564,7 +570,7 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
 def import_file(session: Session, ctx: UserContext, filename: str, data: bytes, *,
                 dry_run: bool, now: datetime) -> Reply:
     """Validate and merge an uploaded file into the user's contacts, all or nothing."""
-    parsed = parse_file(filename, data)
+    parsed = parse_file(filename, data, planner.local_date(now, ctx.tz))
     notes = "\n".join(parsed.warnings[:MAX_REPORTED_ERRORS])
     if parsed.errors:
         shown = parsed.errors[:MAX_REPORTED_ERRORS]

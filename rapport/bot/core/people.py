@@ -272,7 +272,8 @@ def log(turn: Turn, command: c.Log) -> Reply:
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact.id, happened_at=happened_at, kind=command.kind,
         summary=command.summary, source=TYPED_SOURCE, now=turn.now,
-        open_cadence_nudges=[] if state is None else None, state=state)
+        open_cadence_nudges=[] if state is None else None, state=state,
+        day_only=day is not None)
     change.inserted_row("touchpoints", touchpoint_id)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
@@ -357,6 +358,10 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
                   "drafts", "suggestions"):
         change.before_delete(table, rows[table])
+    # Reminders already delivered about them are cleared too (scheduler/redaction.py); the
+    # queue is written with the delete, so nothing is lost to a restart.
+    queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,
+                             user_id=user_id, contact_id=contact.id)
     queries.delete_contact(turn.session, user_id, contact.id)
     change.save(f"forgot {contact.name}", kind="forget")
     return Reply(f"Forgot {contact.name}, with their notes, conversations, nudges and drafts. "

@@ -72,6 +72,9 @@ class Rapport:
         self.workspace_tokens: dict[str, WorkspaceTokens] = {}
         # Chat capture by platform ("slack"), when a platform offers it (it registers itself).
         self.chat_captures: dict[str, ChatCapture] = {}
+        # Clears queued redactions of delivered messages now (the runtime sets it; without
+        # it the scheduler's job does, within a minute).
+        self.redact_now: Callable[[], Awaitable[int]] | None = None
 
     # ------------------------------------------------------------------ entry points
     async def handle_text(self, actor: Actor, text: str, *,

@@ -23,12 +23,13 @@ MAX_KIND_CHARS = 32
 def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, contact_id: int,
                       happened_at: datetime, kind: str, summary: str | None, source: str,
                       now: datetime, open_cadence_nudges: Sequence[int] | None = None,
-                      state: queries.TouchState | None = None) -> int:
+                      state: queries.TouchState | None = None, day_only: bool = False) -> int:
     """Insert a touchpoint, move the contact's clock forward, close its cadence nudges
     (`open_cadence_nudges`: their ids when the caller read them already; none: no update).
 
     `state`: the contact as the caller read it already in this unit (`queries.touch_state`):
-    nothing is read again, and the writes go together (one statement on PostgreSQL)."""
+    nothing is read again, and the writes go together (one statement on PostgreSQL).
+    `day_only`: logged for a day, at `DAY_ONLY_MINUTE` of it (see `day_logs_to_move`)."""
     if state is not None:
         # The clock's inputs (cadence, creation, last touch) are the same before and after
         # the touchpoint's insert: the new clock is known before anything is written.
@@ -37,11 +38,11 @@ def record_touchpoint(session: Session, *, workspace_id: int, user_id: int, cont
             session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
             happened_at=happened_at, kind=kind[:MAX_KIND_CHARS], summary=summary,
             source=source, now=now, close_cadence=bool(state.open_nudges),
-            last_touch_at=last, next_due_at=next_due)
+            last_touch_at=last, next_due_at=next_due, day_only=day_only)
     touchpoint_id = queries.insert_touchpoint(
         session, workspace_id=workspace_id, user_id=user_id, contact_id=contact_id,
         happened_at=happened_at, kind=kind[:MAX_KIND_CHARS], summary=summary, source=source,
-        now=now)
+        now=now, day_only=day_only)
     # Talking to someone answers the "it has been a while" nudges about them...
     if open_cadence_nudges is None or open_cadence_nudges:
         queries.close_cadence_nudges(session, user_id, contact_id, now)
@@ -93,9 +94,11 @@ def record_touchpoints(session: Session, *, workspace_id: int, user_id: int,
     return ids
 
 
-def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime) -> None:
-    """A touchpoint happened at another moment (a meeting moved): the clock follows."""
-    contact_id = queries.move_touchpoint(session, touchpoint_id, happened_at)
+def move_touchpoint(session: Session, touchpoint_id: int, happened_at: datetime,
+                    day_only: bool | None = None) -> None:
+    """A touchpoint happened at another moment (a meeting moved, or a person's correction:
+    `day_only` says whether it now stands for a day): the clock follows."""
+    contact_id = queries.move_touchpoint(session, touchpoint_id, happened_at, day_only)
     if contact_id is not None:
         recompute_clock(session, contact_id)
 
@@ -124,16 +127,14 @@ def day_logs_to_move(session: Session, user_id: int, old_tz: str, new_tz: str,
                      now: datetime) -> list[DayLogMove]:
     """The user's conversations logged for a day, each moved to noon of the same day in
     `new_tz`: after a move across the world, "yesterday" stays the day it was (read only;
-    `move_day_logs` writes). A typed log at any other moment keeps it."""
+    `move_day_logs` writes). Whatever its source, a conversation logged at a moment (a
+    meeting from the calendar, `log Dana: call` now) keeps it."""
     if old_tz == new_tz:
         return []
     old_zone = planner.zone(old_tz)
     moves = []
-    for touchpoint_id, contact_id, happened_at in queries.typed_touches(session, user_id):
+    for touchpoint_id, contact_id, happened_at in queries.day_only_touches(session, user_id):
         local = happened_at.astimezone(old_zone)
-        if (local.hour * 60 + local.minute, local.second, local.microsecond) != (
-                DAY_ONLY_MINUTE, 0, 0):
-            continue
         moved = min(now, planner.local_moment(local.date(), DAY_ONLY_MINUTE, new_tz))
         if moved != happened_at:
             moves.append(DayLogMove(touchpoint_id, contact_id, moved))

@@ -19,6 +19,7 @@ from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import Messenger, OutgoingMessage, PersonButton, Recipient
 from rapport.scheduler.planner import utcnow
+from rapport.scheduler.redaction import redact_pending
 from rapport.storage import db, queries
 
 if TYPE_CHECKING:
@@ -47,6 +48,13 @@ class Runtime:
     # Calendar connections and their sync job, when a provider is configured (issue 16).
     calendars: CalendarService | None = None
     _sweeper: Sweeper | None = None
+
+    def __post_init__(self) -> None:
+        self.rapport.redact_now = self.redact_pending
+
+    async def redact_pending(self) -> int:
+        """Clear the delivered messages queued after a forget or a purge, now."""
+        return await redact_pending(self.sessions, self.messengers, self.clock())
 
     @property
     def drafts(self) -> Drafter | None:

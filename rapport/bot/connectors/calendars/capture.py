@@ -331,10 +331,11 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
 
 def _is_ours(session: Session, touchpoint_id: int) -> bool:
     # Only touchpoints the calendar wrote are ever moved or deleted: a typed one is the
-    # person's own record, and so is a calendar one they gave a summary (`edit t7: ...`).
-    row = session.execute(select(Touchpoint.source, Touchpoint.summary)
+    # person's own record, and so is a calendar one they gave a summary (`edit t7: ...`) or
+    # another day (`edit t7 yesterday`).
+    row = session.execute(select(Touchpoint.source, Touchpoint.summary, Touchpoint.day_only)
                           .where(Touchpoint.id == touchpoint_id)).first()
-    return row is not None and row.source == SOURCE and not row.summary
+    return row is not None and row.source == SOURCE and not row.summary and not row.day_only
 
 
 def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:

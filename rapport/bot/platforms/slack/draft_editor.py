@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.client import make_client
-from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,10 @@ class DraftEditor:
         return str(opened["view"]["id"])
 
     async def show_draft(self, client: AsyncWebClient, view_id: str, reply: Reply, *,
-                         nudge_id: int | None = None, respond: Respond | None = None) -> None:
-        """Fill the open modal with the draft editor, or with why there is no draft."""
+                         nudge_id: int | None = None,
+                         answer: Callable[[Reply], Awaitable[None]] | None = None) -> None:
+        """Fill the open modal with the draft editor, or with why there is no draft
+        (`answer`: how to say so in the conversation too, when there is one)."""
         if reply.draft is not None:
             view = b.draft_view(reply.draft, nudge_id=nudge_id or reply.draft.nudge_id)
         else:
@@ -76,12 +79,12 @@ class DraftEditor:
             await client.views_update(view_id=view_id, view=view)
         except SlackApiError as failure:  # the user closed the modal meanwhile
             logger.info("views.update failed", extra={"error": failure.response.get("error")})
-            if respond is not None:
-                await self.platform.send_pages(respond, reply, skip_first=False)
+            if answer is not None:
+                await answer(reply)
             return
-        if reply.draft is None and respond is not None:
+        if reply.draft is None and answer is not None:
             # The modal may be closed by now; the answer also stays in the conversation.
-            await self.platform.send_pages(respond, reply, skip_first=False)
+            await answer(reply)
 
     async def on_draft_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                               client: AsyncWebClient) -> None:

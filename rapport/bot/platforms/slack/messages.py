@@ -16,7 +16,7 @@ from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.dm_capture import delivered_for_user
 from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
 from rapport.bot.platforms.slack.incoming import plain_text
-from rapport.bot.platforms.slack.platform import MAX_RESPONSES, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +26,11 @@ class DirectMessages:
     platform: SlackPlatform
 
     async def post(self, client: AsyncWebClient, channel: str, reply: Reply) -> None:
-        """The reply in the DM, as pages of blocks (files go up as files)."""
+        """The reply in the DM, as pages of blocks, every one of them: chat.postMessage has
+        no response_url's cap (files go up as files)."""
         rendered = b.reply_pages(reply)
-        for page in rendered.pages[:MAX_RESPONSES]:
-            try:
-                await client.chat_postMessage(channel=channel, text=rendered.text, blocks=page)
-            except SlackApiError as failure:
-                logger.info("dm answer failed", extra={"error": failure.response.get("error")})
-                return
+        await self.platform.post_pages_to_dm(client, "", rendered.text, rendered.pages,
+                                             channel=channel)
 
     async def welcome(self, client: AsyncWebClient, team_id: str, user_id: str,
                       channel: str | None = None) -> None:

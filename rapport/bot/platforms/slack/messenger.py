@@ -17,11 +17,11 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.platforms.slack.blocks import outgoing_blocks, to_dicts
+from rapport.bot.platforms.slack.blocks import fallback, outgoing_blocks, text_sections, to_dicts
 from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.install import PLATFORM, Installations
 from rapport.bot.service.config import Settings
-from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.scheduler.messenger import DeliveredMessage, DeliveryResult, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,11 @@ GONE_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "u
 RETRY_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                           "request_timeout"})
 
+
+# chat.update: the message, or the conversation it is in, no longer exists (or may no longer
+# be edited): there is nothing left to clear.
+MESSAGE_GONE_ERRORS = frozenset({"message_not_found", "channel_not_found", "is_archived",
+                                 "cant_update_message", "edit_window_closed"})
 
 # Errors after which a cached DM channel id may be stale.
 _STALE_CHANNEL_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
@@ -233,3 +238,27 @@ class SlackMessenger:
             except (TimeoutError, aiohttp.ClientError) as failure:
                 return DeliveryResult.retry(type(failure).__name__)
         return DeliveryResult.sent(f"{channel}:{posted['ts']}")
+
+    async def redact(self, message: DeliveredMessage, text: str) -> DeliveryResult:
+        """chat.update the bot's own DM message to `text` alone (its buttons go); a message
+        or DM that no longer exists is `gone`."""
+        channel, _, ts = message.ref.partition(":")
+        if not channel or not ts:
+            return DeliveryResult.failed("not a Slack message reference")
+        try:
+            token = await self.installations.bot_token(message.workspace_external_id)
+        except Exception as failure:  # the store's database may hiccup: try again later
+            return DeliveryResult.retry(type(failure).__name__)
+        if token is None:
+            return DeliveryResult.gone("not_installed")
+        try:
+            await self._client(token).chat_update(
+                channel=channel, ts=ts, text=fallback(text),
+                blocks=to_dicts(text_sections(text)))
+        except SlackApiError as failure:
+            if failure.response.get("error") in MESSAGE_GONE_ERRORS:
+                return DeliveryResult.gone(str(failure.response.get("error")))
+            return classify(failure)
+        except (TimeoutError, aiohttp.ClientError) as failure:
+            return DeliveryResult.retry(type(failure).__name__)
+        return DeliveryResult.sent(message.ref)

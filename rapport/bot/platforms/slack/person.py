@@ -110,7 +110,8 @@ class PersonCard:
 
         async def tell(reply: Reply) -> None:
             if can_respond:
-                await platform.send_pages(respond, reply, skip_first=False)
+                await platform.send_pages(respond, reply, skip_first=False, client=client,
+                                          user_id=user_id)
             elif trigger:
                 await client.views_open(trigger_id=trigger,
                                         view=b.notice_view("Rapport", reply.text))
@@ -130,7 +131,7 @@ class PersonCard:
                 c.PersonRef(contact_id=contact_id)), directory=platform.directory(client, team_id))
             if opened is not None and editor is not None:
                 await editor.show_draft(client, opened, reply,
-                                        respond=respond if can_respond else None)
+                                        answer=tell if can_respond else None)
             else:
                 await tell(reply)
         elif action_id == b.ACTION_PERSON_SNOOZE:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,10 +51,25 @@ RECEIVED_AT_KEY = "rapport_received_at"
 # A command that cannot start this long after its request arrived answers "busy" instead:
 # Slack gives up after 3 s, and the answer itself needs a moment.
 COMMAND_START_BUDGET_SECONDS = 2.0
-# response_url accepts five messages; the first page goes in the ack itself.
+# response_url accepts five messages within 30 minutes (the ack's own answer is not one of
+# them); pages past what it takes go to the DM with the bot.
 MAX_RESPONSES = 5
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
+
+
+def where_the_rest_went(rest: int, posted: int, problem: str | None) -> str:
+    """What the last message through response_url says about the pages sent to the DM."""
+    if problem is None:
+        return (f"This answer is longer than Slack lets me show here: the other {rest} parts "
+                "are in our direct messages (open Rapport under Apps).")
+    if posted:
+        return (f"This answer is longer than Slack lets me show here: I sent {posted} of the "
+                f"other {rest} parts to our direct messages, then Slack refused the rest "
+                f"({problem}). Try the command again in a minute, or from our direct messages.")
+    return ("This answer is longer than Slack lets me show here, and Slack refused to send the "
+            f"rest to our direct messages ({problem}). Try the command again in a minute, or "
+            "type it in our direct messages (open Rapport under Apps).")
 
 
 def team_of(body: dict[str, Any]) -> str:
@@ -152,16 +167,52 @@ class SlackPlatform:
         if self.home is not None:
             await self.home.refresh(client, team_id, user_id)
 
-    @staticmethod
-    async def send_pages(respond: Respond, reply: Reply, *, skip_first: bool,
+    async def send_pages(self, respond: Respond, reply: Reply, *, skip_first: bool,
+                         client: AsyncWebClient, user_id: str,
                          rendered: b.RenderedReply | None = None) -> None:
-        """The reply's pages through `respond` (`rendered`: the pages when already built)."""
+        """The reply's pages through `respond` (`rendered`: the pages when already built;
+        `skip_first`: the ack showed the first). Slack takes five through response_url: a
+        longer answer sends four there, the rest to the DM with the bot, in order, and a
+        fifth message says where the rest went."""
         if rendered is None:
             rendered = b.reply_pages(reply)
         pages = rendered.pages[1:] if skip_first else rendered.pages
-        for page in pages[:MAX_RESPONSES - (1 if skip_first else 0)]:
+        fits = len(pages) <= MAX_RESPONSES
+        for page in pages if fits else pages[:MAX_RESPONSES - 1]:
             await respond(text=rendered.text, blocks=page, response_type="ephemeral",
                           replace_original=False)
+        if fits:
+            return
+        rest = pages[MAX_RESPONSES - 1:]
+        posted, problem = await self.post_pages_to_dm(client, user_id, rendered.text, rest)
+        pointer = where_the_rest_went(len(rest), posted, problem)
+        await respond(text=b.fallback(pointer), blocks=b.to_dicts(b.text_sections(pointer)),
+                      response_type="ephemeral", replace_original=False)
+
+    async def post_pages_to_dm(self, client: AsyncWebClient, user_id: str, text: str,
+                               pages: Sequence[list[dict[str, Any]]],
+                               channel: str | None = None) -> tuple[int, str | None]:
+        """Post pages in order to the DM with the bot (`channel` when already known): how
+        many were posted, and Slack's error when one was refused (the rest are not sent, so
+        nothing arrives out of order)."""
+        posted = 0
+        try:
+            if channel is None:
+                opened = await client.conversations_open(users=user_id)
+                channel = str(opened["channel"]["id"])
+            for page in pages:
+                await client.chat_postMessage(channel=channel, text=text, blocks=page)
+                posted += 1
+        except SlackApiError as failure:
+            error = str(failure.response.get("error") or "error")
+            logger.info("dm pages failed", extra={"error": error, "posted": posted,
+                                                  "pages": len(pages)})
+            return posted, error
+        except (ClientError, TimeoutError) as failure:
+            logger.warning("dm pages failed", extra={"error": type(failure).__name__,
+                                                     "posted": posted, "pages": len(pages)})
+            return posted, type(failure).__name__
+        return posted, None
 
     async def upload(self, client: AsyncWebClient, user_id: str, text: str,
                      attachment: Attachment) -> bool:

@@ -59,13 +59,16 @@ class SlashCommand:
             reply = await platform.rapport.handle_text(actor, text, directory=directory,
                                                        admins=directory)
             if opened is not None and editor is not None:
-                await editor.show_draft(client, opened, reply, respond=respond)
+                await editor.show_draft(client, opened, reply, answer=lambda shown: (
+                    platform.send_pages(respond, shown, skip_first=False, client=client,
+                                        user_id=user_id)))
             elif reply.attachment is not None and reply.ok and await platform.upload(
                     client, user_id, reply.text, reply.attachment):
                 await respond(text="I've sent the file to our direct messages.",
                               response_type="ephemeral", replace_original=False)
             else:
-                await platform.send_pages(respond, reply, skip_first=False)
+                await platform.send_pages(respond, reply, skip_first=False, client=client,
+                                          user_id=user_id)
                 if isinstance(reply.view, StatsView) and reply.view.goals \
                         and platform.goal_charts is not None:
                     # The goal trend chart goes to the DM as a file (Slack shows no images
@@ -81,7 +84,8 @@ class SlashCommand:
                 platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)
             await ack(text=rendered.text, blocks=rendered.pages[0], response_type="ephemeral")
-            await platform.send_pages(respond, reply, skip_first=True, rendered=rendered)
+            await platform.send_pages(respond, reply, skip_first=True, rendered=rendered,
+                                      client=client, user_id=user_id)
         if reply.changed:
             await platform.refresh_home(client, team_id, user_id)
         await platform.warm_profile(client, team_id, user_id)

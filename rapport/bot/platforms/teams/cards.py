@@ -192,6 +192,12 @@ def outcome_card(text: str) -> dict[str, Any]:
     return _card([_text(text, color="Good")])
 
 
+def cleared_card(text: str) -> dict[str, Any]:
+    """The card that replaces a delivered nudge about someone forgotten: the neutral text,
+    no buttons."""
+    return _card([_text(text)])
+
+
 def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
     """A meeting brief: its lines, then per person Show (their card) and Snooze 1 week (their
     nudges), the same actions as the person card's."""

@@ -18,13 +18,13 @@ from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ErrorResponseException
+from botbuilder.schema import Activity, ConversationReference, ErrorResponseException
 from msrest.exceptions import ClientRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.store import ReferenceStore
-from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
+from rapport.scheduler.messenger import DeliveredMessage, DeliveryResult, OutgoingMessage
 from rapport.scheduler.planner import utcnow
 from rapport.scheduler.wording import counted, people_count
 
@@ -129,6 +129,46 @@ class TeamsMessenger:
             return DeliveryResult.sent(json.dumps(
                 {"conversation_id": reference.conversation.id, "activity_id": sent_id}))
         return DeliveryResult.retry(error)
+
+    async def redact(self, message: DeliveredMessage, text: str) -> DeliveryResult:
+        """Update the sent card to `text` alone, no buttons, through the conversation it went
+        to; a conversation or message that is gone (403/404) is `gone`."""
+        try:
+            sent = json.loads(message.ref)
+            activity_id = str(sent["activity_id"])
+            reference = ConversationReference().deserialize(
+                json.loads(message.conversation_json or ""))
+        except (ValueError, KeyError, TypeError):
+            return DeliveryResult.failed("no Teams message or conversation reference")
+        if reference.conversation is None or reference.conversation.id != \
+                sent.get("conversation_id"):
+            return DeliveryResult.failed("the message is in another conversation")
+        cleared = MessageFactory.attachment(cards.as_attachment(cards.cleared_card(text)))
+        cleared.summary = text[:100]
+        cleared.id = activity_id
+        outcome: dict[str, Any] = {}
+
+        async def callback(turn_context: TurnContext) -> None:
+            try:
+                await turn_context.update_activity(cleared)
+            except Exception as failure:  # raised below, past the adapter's on_turn_error
+                outcome["error"] = failure
+
+        try:
+            await self.adapter.continue_conversation(reference, callback,
+                                                     bot_app_id=self.bot_app_id)
+            if "error" in outcome:
+                raise outcome["error"]
+        except ErrorResponseException as failure:
+            status, retry_after = _status(failure)
+            if status in GONE_STATUSES:
+                return DeliveryResult.gone(f"teams {status}")
+            if status == 429 or status in TRANSIENT_STATUSES:
+                return DeliveryResult.retry(f"teams {status}", retry_after=retry_after)
+            return DeliveryResult.failed(f"teams {status}")
+        except (ClientRequestError, OSError, TimeoutError) as failure:
+            return DeliveryResult.retry(type(failure).__name__)
+        return DeliveryResult.sent(message.ref)
 
     async def _send(self, reference: Any, activity: Activity) -> str | None:
         outcome: dict[str, Any] = {}
