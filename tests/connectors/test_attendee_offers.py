@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from rapport.bot.core.views import SuggestionsView
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.retention import apply_retention
-from rapport.storage.models import Contact, MetAttendee, Suggestion, Touchpoint
+from rapport.storage import met
+from rapport.storage.models import Contact, MetPerson, Suggestion, Touchpoint
 from tests.conftest import console_user
 from tests.connectors.helpers import connected
 from tests.connectors.seed import seed_met_twice
@@ -63,9 +64,11 @@ async def _suggestions(app: CalendarApp) -> list[Suggestion]:
 
 
 async def _met(app: CalendarApp) -> list[tuple[str, str | None]]:
+    """(email, display name) for each meeting held with someone met."""
     async with app.runtime.sessions() as session:
         return [(row.email, row.display_name) for row in await session.execute(
-            select(MetAttendee.email, MetAttendee.display_name).order_by(MetAttendee.id))]
+            select(MetPerson.email, MetPerson.display_name, MetPerson.meetings)
+            .order_by(MetPerson.id)) for _ in met.meetings(row.meetings)]
 
 
 async def _say(app: CalendarApp, line: str) -> str:
