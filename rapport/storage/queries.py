@@ -1458,12 +1458,12 @@ def trim_met(session: Session, before: datetime, limit: int,
     if workspace_id is not None:
         query = query.where(m.workspace_id == workspace_id)
     rows = session.execute(query.order_by(m.id).limit(limit)).all()
-    cutoff = met.moment_text(before)
+    cutoff = met.micros(before)
     lists: list[tuple[int, list[met.Entry]]] = []
     dropped = 0
     for row_id, listed in rows:
         entries = met.decode(listed)
-        kept = [entry for entry in entries if str(entry[2]) >= cutoff]
+        kept = [entry for entry in entries if entry[2] >= cutoff]
         dropped += len(entries) - len(kept)
         lists.append((row_id, kept))
     set_met_lists(session, lists)

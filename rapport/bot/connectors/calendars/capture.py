@@ -189,6 +189,10 @@ class Known:
     contacts: dict[str, list[int]]
     account_email: str | None
     forgotten: ForgottenAddresses = field(default_factory=ForgottenAddresses)
+    # The event ids each person met was held with when the round's first page was read
+    # (None until then): what a full sync may find gone. Whatever a page adds later comes
+    # from the round itself, so is seen.
+    met_before: dict[str, list[str]] | None = None
 
 
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
@@ -355,7 +359,8 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     and each meeting's event key and times only, for the offer to add them (none for
     declined, cancelled, all-day or untimed events, none for people the user forgot)."""
     q = _statements()
-    contacts, forgotten = known.contacts, known.forgotten
+    contacts = known.contacts
+    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
     own = _account_email(session, ref, latest.values(), known)
     # email -> what the page says should be held for that person.
     named: dict[str, _Named] = {}
@@ -365,7 +370,8 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         listed: met.Entry | None = None
         for attendee in event.partners():
             email = attendee.email
-            if email in contacts or email == own or len(email) > 320 or email in forgotten:
+            if email in contacts or email == own or len(email) > 320 or \
+                    (forgotten is not None and email in forgotten):
                 continue
             if listed is None:
                 listed = met.entry(event.event_id, event.series_id, event.start, event.end)
@@ -379,9 +385,22 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
                    if event.removed and event.series_id is None}
     writes: list[tuple[str, str | None, str, datetime]] = []
     empty: list[int] = []
+    texts: dict[met.Entry, str] = {}  # a meeting's text, made once for all its people
+
+    def first_start(entries: list[met.Entry]) -> datetime:
+        # The page's own moment when the oldest meeting is on it: rows of one meeting then
+        # share one datetime, which the statement formats once.
+        event = latest.get(entries[0][0])
+        return event.start if event is not None and event.start is not None \
+            else met.first_start(entries)
+
+    first_page = known.met_before is None
+    before: dict[str, list[str]] = {}
     for met_id, email, name, listed_text in q.met_of_connection.rows(
             session, connection_id=ref.connection_id):
         held = met.decode(listed_text)
+        if first_page:
+            before[email] = [entry[0] for entry in held]
         # The page's version of each of its events replaces ours; a series gone takes its
         # instances.
         kept = [entry for entry in held if entry[0] not in latest and entry[1] not in series_gone]
@@ -396,10 +415,12 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         if not merged:
             empty.append(met_id)
         elif merged != held or new_name != name:
-            writes.append((email, new_name, met.encode(merged), met.first_start(merged)))
+            writes.append((email, new_name, met.encode(merged, texts), first_start(merged)))
     for email, person in named.items():
         merged = met.ordered(person.entries.values())
-        writes.append((email, person.name[1], met.encode(merged), met.first_start(merged)))
+        writes.append((email, person.name[1], met.encode(merged, texts), first_start(merged)))
+    if first_page:
+        known.met_before = before
     if empty:
         q.delete_met.execute(session, ids=empty)
     if writes:
@@ -484,7 +505,7 @@ def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
 
 
 def forget_unseen(session: Session, connection_id: int, seen: set[str], start: datetime,
-                  end: datetime | None) -> int:
+                  end: datetime | None, known: Known | None = None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
     longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
     # The seen ids go to the database, so only what is gone comes back (after a first sync:
@@ -492,21 +513,31 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
     q = _window_statements(end is not None)
     params = {"connection_id": connection_id, "start": start, "end": end, "seen": list(seen)}
     stale = [row[0] for row in q.events.rows(session, **params)]
-    _forget_unseen_met(session, connection_id, seen, start, end)
+    _forget_unseen_met(session, connection_id, seen, start, end, known)
     return forget_events(session, stale)
 
 
 def _forget_unseen_met(session: Session, connection_id: int, seen: set[str], start: datetime,
-                       end: datetime | None) -> None:
+                       end: datetime | None, known: Known | None) -> None:
     """The meetings with people met in [start, end) that the full sync no longer lists."""
-    after, before = met.moment_text(start), met.moment_text(end) if end is not None else None
+    q = _statements()
+    if known is not None and known.met_before is not None:
+        # Only a meeting held before the round can be unseen: on a first sync none is, and
+        # the lists just written are not read back.
+        emails = [email for email, event_ids in known.met_before.items()
+                  if any(event_id not in seen for event_id in event_ids)]
+        rows = [(met_id, listed) for met_id, _email, listed in q.met_with.rows(
+            session, connection_id=connection_id, emails=emails)] if emails else []
+    else:
+        rows = [(met_id, listed) for met_id, _email, _name, listed in
+                q.met_of_connection.rows(session, connection_id=connection_id)]
+    after, before = met.micros(start), met.micros(end) if end is not None else None
     lists: list[tuple[int, list[met.Entry]]] = []
-    for met_id, _email, _name, listed in _statements().met_of_connection.rows(
-            session, connection_id=connection_id):
+    for met_id, listed in rows:
         held = met.decode(listed)
         kept = [entry for entry in held
-                if entry[0] in seen or str(entry[3]) <= after
-                or (before is not None and str(entry[2]) >= before)]
+                if entry[0] in seen or entry[3] <= after
+                or (before is not None and entry[2] >= before)]
         if len(kept) != len(held):
             lists.append((met_id, kept))
     queries.set_met_lists(session, lists)

@@ -381,7 +381,7 @@ class CalendarSync:
             if outcome.full:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
-                    outcome.window_end)
+                    outcome.window_end, outcome.known)
             capture.promote_met(sync, claim.ref,
                                 outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)

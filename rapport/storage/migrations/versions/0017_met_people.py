@@ -155,18 +155,18 @@ def upgrade() -> None:
                             name=op.f("uq_forgotten_addresses_user_id_digest")),
     )
     connection = op.get_bind()
-    for batch in _in_batches(_folded(connection)):
-        connection.execute(_NEW.insert(), batch)
+    for rows in _in_batches(_folded(connection)):
+        connection.execute(_NEW.insert(), rows)
     _drop_met_attendees()
 
 
 def downgrade() -> None:
     _create_met_attendees()
     connection = op.get_bind()
-    for batch in _in_batches(_unfolded(connection)):
-        connection.execute(_OLD.insert(), batch)
-    with op.batch_alter_table("met_people") as batch_op:
-        batch_op.drop_index("ix_met_people_first_start_at")
-        batch_op.drop_index("ix_met_people_user_id_email")
+    for rows in _in_batches(_unfolded(connection)):
+        connection.execute(_OLD.insert(), rows)
+    with op.batch_alter_table("met_people") as batch:
+        batch.drop_index("ix_met_people_first_start_at")
+        batch.drop_index("ix_met_people_user_id_email")
     op.drop_table("met_people")
     op.drop_table("forgotten_addresses")
