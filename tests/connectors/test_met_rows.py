@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
+from rapport.scheduler.retention import apply_retention
+from rapport.scheduler.suggestions import MET_KEEP
 from rapport.storage import db, met
 from rapport.storage.models import CalendarConnection, MetPerson, User, Workspace
 from rapport.storage.uow import Database
@@ -139,3 +141,83 @@ async def test_json_upsert_stores_what_the_row_by_row_upsert_stored(
     assert all(row[7].tzinfo is not None and row[8].tzinfo is not None for row in second_rows)
     first_e1 = {(row[3], row[5]): row for row in first_rows}[("e1", QUOTED.email)]
     assert first_e1[6] == QUOTED.name
+
+
+def _meetings_of(session: Session, ref: capture.ConnectionRef) -> dict[str, list[str]]:
+    """Each person met's event ids, oldest meeting first."""
+    m = MetPerson
+    return {row.email: [meeting.event_id for meeting in met.meetings(row.meetings)]
+            for row in session.execute(select(m.email, m.meetings)
+                                       .where(m.connection_id == ref.connection_id))}
+
+
+async def test_a_page_takes_back_meetings_that_are_gone_and_keeps_the_rest(
+        any_engine: AsyncEngine) -> None:
+    """Cancelled, declined and untimed events, an attendee dropped from an event, a
+    cancelled series and a full resync that no longer lists an event each take that meeting
+    out of the lists of the people in it, even when the page does not name them; a person
+    left with no meeting has no row."""
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False, name="Pat Kim")
+    kim = Attendee("kim@initech.com", declined=False, is_self=False)
+    first = [_event("a", monday, pat, kim), _event("b", monday + timedelta(days=1), pat),
+             _event("c", monday + timedelta(days=2), kim),
+             _event("s1", monday + timedelta(days=3), pat, series_id="s"),
+             _event("s2", monday + timedelta(days=4), pat, kim, series_id="s"),
+             _event("d", monday + timedelta(days=5), NAMELESS),
+             _event("u", monday + timedelta(days=6), NAMELESS)]
+
+    def work(session: Session) -> list[dict[str, list[str]]]:
+        ref = _connection(session, "changes")
+        known = capture.Known(contacts={}, account_email=ME.email)
+        capture.apply_events(session, ref, first, known, NOW)
+        seen = [_meetings_of(session, ref)]
+        # Kim dropped from "a" (the page names Pat only); "c" cancelled (no attendees
+        # listed); the series "s" cancelled; the user declined "d"; "u" lost its times.
+        capture.apply_events(session, ref, [
+            _event("a", monday, pat), CalendarEvent(event_id="c", removed=True),
+            CalendarEvent(event_id="s", removed=True),
+            CalendarEvent(event_id="d", start=monday, end=monday + timedelta(hours=1),
+                          user_declined=True, attendees=(ME, NAMELESS)),
+            CalendarEvent(event_id="u", attendees=(ME, NAMELESS))], known, NOW)
+        seen.append(_meetings_of(session, ref))
+        # A full resync lists "a" only: "b" was deleted while the cursor was dead.
+        capture.forget_unseen(session, ref.connection_id, {"a"}, monday - timedelta(days=1),
+                              None)
+        seen.append(_meetings_of(session, ref))
+        return seen
+
+    before, after_page, after_resync = await Database(db.session_factory(any_engine)).run(work)
+    assert before == {"pat@initech.com": ["a", "b", "s1", "s2"], "kim@initech.com":
+                      ["a", "c", "s2"], NAMELESS.email: ["d", "u"]}
+    assert after_page == {"pat@initech.com": ["a", "b"]}
+    assert after_resync == {"pat@initech.com": ["a"]}
+
+
+async def test_retention_trims_old_meetings_from_a_list_and_keeps_newer_ones(
+        any_engine: AsyncEngine) -> None:
+    old, recent = NOW - MET_KEEP - timedelta(days=1), NOW - timedelta(days=3)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False)
+    kim = Attendee("kim@initech.com", declined=False, is_self=False)
+    sessions = db.session_factory(any_engine)
+
+    def seed(session: Session) -> capture.ConnectionRef:
+        ref = _connection(session, "retention")
+        capture.apply_events(session, ref, [_event("old", old, pat, kim),
+                                            _event("new", recent, pat)],
+                             capture.Known(contacts={}, account_email=ME.email), NOW)
+        return ref
+
+    ref = await Database(sessions).run(seed)
+    report = await apply_retention(sessions, NOW)
+    assert report.met_pruned == 2  # the old meeting, with Pat and with Kim
+
+    def held(session: Session) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in session.execute(
+            select(MetPerson.email, MetPerson.first_start_at, MetPerson.meetings)
+            .where(MetPerson.connection_id == ref.connection_id))]
+
+    [(email, first_start, listed)] = await Database(sessions).run(held)
+    assert email == "pat@initech.com" and first_start == recent
+    assert [meeting.event_id for meeting in met.meetings(listed)] == ["new"]
+    assert (await apply_retention(sessions, NOW)).met_pruned == 0
