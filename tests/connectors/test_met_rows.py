@@ -17,7 +17,7 @@ from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
 from rapport.scheduler.retention import apply_retention
 from rapport.scheduler.suggestions import MET_KEEP
-from rapport.storage import db, met
+from rapport.storage import db, forgotten, met
 from rapport.storage.models import CalendarConnection, MetPerson, User, Workspace
 from rapport.storage.uow import Database
 
@@ -221,3 +221,28 @@ async def test_retention_trims_old_meetings_from_a_list_and_keeps_newer_ones(
     assert email == "pat@initech.com" and first_start == recent
     assert [meeting.event_id for meeting in met.meetings(listed)] == ["new"]
     assert (await apply_retention(sessions, NOW)).met_pruned == 0
+
+
+async def test_a_forgotten_address_is_neither_written_nor_kept_by_a_page(
+        any_engine: AsyncEngine) -> None:
+    """A page never holds a forgotten person as someone met, and drops what a page written
+    just before the forget committed still held of them."""
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False, name="Pat Kim")
+    salt = forgotten.new_salt()
+    gone = forgotten.ForgottenAddresses([(salt, forgotten.digest(salt, " Pat@Initech.com"))])
+
+    def work(session: Session) -> list[dict[str, list[str]]]:
+        ref = _connection(session, "forgotten")
+        capture.apply_events(session, ref, [_event("a", monday, pat, NAMELESS)],
+                             capture.Known(contacts={}, account_email=ME.email), NOW)
+        seen = [_meetings_of(session, ref)]
+        capture.apply_events(session, ref, [_event("b", monday + timedelta(days=1), pat)],
+                             capture.Known(contacts={}, account_email=ME.email,
+                                           forgotten=gone), NOW)
+        seen.append(_meetings_of(session, ref))
+        return seen
+
+    before, after = await Database(db.session_factory(any_engine)).run(work)
+    assert before == {"pat@initech.com": ["a"], NAMELESS.email: ["a"]}
+    assert after == {NAMELESS.email: ["a"]}

@@ -401,6 +401,11 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         held = met.decode(listed_text)
         if first_page:
             before[email] = [entry[0] for entry in held]
+        if forgotten is not None and email in forgotten:
+            # Written by a page that read the round's addresses before `forget` committed.
+            empty.append(met_id)
+            named.pop(email, None)
+            continue
         # The page's version of each of its events replaces ours; a series gone takes its
         # instances.
         kept = [entry for entry in held if entry[0] not in latest and entry[1] not in series_gone]
