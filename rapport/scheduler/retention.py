@@ -28,7 +28,6 @@ from rapport.storage import queries
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     Draft,
-    MetAttendee,
     Note,
     Nudge,
     Touchpoint,
@@ -48,6 +47,8 @@ MAX_UNDO_ENTRIES = 30
 # (`undo` and `export` treat it as gone from the 15th minute on). The query is cheap: entries
 # are 30 per user at most, and each forgotten person's is blanked once.
 UNDO_PURGE_SECONDS = 60
+# Rows of people met trimmed per transaction.
+MET_TRIM_BATCH = 500
 
 
 @dataclass
@@ -93,14 +94,17 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
     """Clear touchpoint summaries and delete notes older than each workspace's retention;
     delete meetings with people who are not contacts older than MET_KEEP."""
     report = RetentionReport()
-    # People met who are not contacts are kept MET_KEEP, whatever the workspace says (one
-    # index range here rather than a statement in every calendar sync).
-    async with sessions() as session, session.begin():
-        met = delete(MetAttendee).where(MetAttendee.start_at < now - MET_KEEP)
-        if workspace_id is not None:
-            met = met.where(MetAttendee.workspace_id == workspace_id)
-        pruned = await session.execute(met.execution_options(synchronize_session=False))
-        report.met_pruned = pruned.rowcount or 0  # type: ignore[attr-defined]
+    # People met who are not contacts are kept MET_KEEP, whatever the workspace says: their
+    # lists lose the older meetings (one index range here rather than a statement in every
+    # calendar sync), a few hundred rows per transaction so a sync's writes are not held up.
+    while True:
+        async with sessions() as session, session.begin():
+            dropped, looked_at = await session.run_sync(
+                lambda sync: queries.trim_met(sync, now - MET_KEEP, MET_TRIM_BATCH,
+                                              workspace_id))
+        report.met_pruned += dropped
+        if looked_at < MET_TRIM_BATCH:
+            break
     async with sessions() as session:
         query = select(Workspace.id, Workspace.retention_months).where(
             Workspace.retention_months.is_not(None), Workspace.retention_months > 0)

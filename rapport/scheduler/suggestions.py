@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from rapport.scheduler import planner
 from rapport.scheduler.attainment import every_phrase, number_word
 from rapport.storage import queries
+from rapport.storage.forgotten import ForgottenAddresses
 from rapport.storage.uow import Database
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ COFFEE_MIN_NOTES = 2
 COFFEE_WAIT = timedelta(days=30)
 MET_WITHIN = timedelta(days=30)  # "this month"
 # How long a meeting with someone who is not a contact is remembered (rapport.storage.models.
-# MetAttendee): the 30 days counted plus a little, so a meeting moved back still counts.
+# MetPerson): the 30 days counted plus a little, so a meeting moved back still counts.
 MET_KEEP = timedelta(days=45)
 MET_MIN_MEETINGS = 2
 MAX_OPEN = 3
@@ -158,6 +159,8 @@ class History:
     attendee_open: set[str] = field(default_factory=set)
     attendee_never: set[str] = field(default_factory=set)
     attendee_answered: dict[str, datetime] = field(default_factory=dict)
+    # People the user forgot (`forget Dana`): never offered again, whatever the calendar says.
+    forgotten: ForgottenAddresses = field(default_factory=ForgottenAddresses)
 
 
 def first(name: str) -> str:
@@ -393,7 +396,8 @@ def add_person(history: History) -> Iterable[Proposal]:
     by_email: dict[str, list[queries.MetRow]] = defaultdict(list)
     start = history.now - MET_WITHIN
     for row in history.met:
-        if row.start_at >= start and row.email not in history.contact_emails:
+        if row.start_at >= start and row.email not in history.contact_emails \
+                and row.email not in history.forgotten:
             by_email[row.email].append(row)
     candidates = []
     for email, rows in by_email.items():
@@ -475,6 +479,7 @@ def load_history(session: Session, user: queries.SuggestionUser, now: datetime) 
             if company and "@" in address:
                 domains[address.rsplit("@", 1)[-1]][company] += 1
         emails |= queries.own_calendar_addresses(session, user.user_id)
+        history.forgotten = queries.forgotten_addresses(session, user.user_id)
         history.contact_emails = frozenset(emails)
         # A domain's company is the one most of the user's contacts there work for.
         history.companies = {domain: max(names, key=lambda name: (names[name], name))

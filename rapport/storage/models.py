@@ -548,29 +548,51 @@ class CapturedChat(Base):
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class MetAttendee(Base):
-    """Someone met in a calendar meeting who is not one of the user's contacts: only the
-    email, the display name the calendar gives, the event's key and its times, so Rapport can
-    count meetings and offer to add the person (rapport.scheduler.suggestions). Pruned after
-    MET_KEEP (rapport.scheduler.suggestions), deleted by `disconnect calendar` and `forget me`."""
+class MetPerson(Base):
+    """Someone met in calendar meetings who is not one of the user's contacts, one row per
+    connection and person: only the email, the display name the calendar last gave, and their
+    meetings as a small JSON list of [event id, series id, start, end]
+    (rapport.storage.met), so Rapport can count meetings and offer to add the person
+    (rapport.scheduler.suggestions). One row per person rather than per meeting: a calendar
+    page rewrites a few dozen lists instead of inserting a hundred rows and their index
+    entries. Meetings older than MET_KEEP are trimmed (the row goes with its last one;
+    `first_start_at` is the oldest start, so retention finds the rows to trim by an index);
+    deleted by `disconnect calendar`, `forget <person>` (their address) and `forget me`."""
 
-    __tablename__ = "met_attendees"
+    __tablename__ = "met_people"
     __table_args__ = (
-        UniqueConstraint("connection_id", "event_id", "email"),
-        Index("ix_met_attendees_user_id_email", "user_id", "email"),
-        Index("ix_met_attendees_start_at", "start_at"),
+        UniqueConstraint("connection_id", "email"),
+        Index("ix_met_people_user_id_email", "user_id", "email"),
+        Index("ix_met_people_first_start_at", "first_start_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    event_id: Mapped[str] = mapped_column(String(1024))
-    series_id: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     email: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # JSON text written and read by rapport.storage.met alone, the same text on every backend.
+    meetings: Mapped[str] = mapped_column(Text)
+    first_start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ForgottenAddress(Base):
+    """An email address of someone the user forgot (`forget Dana`), kept only as a salted
+    hash so a calendar never offers that person again (rapport.storage.forgotten): not the
+    address, not the name. Deleted by `undo` of that forget and by `forget me`."""
+
+    __tablename__ = "forgotten_addresses"
+    __table_args__ = (UniqueConstraint("user_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # One random salt per user (every row of a user has the same), so the same address
+    # hashes differently for two users and a table of hashed addresses is of no use.
+    salt: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    forgotten_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Tag(Base):

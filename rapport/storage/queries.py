@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from rapport.storage import forgotten, met
+from rapport.storage.forgotten import ForgottenAddresses
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
@@ -45,9 +47,10 @@ from rapport.storage.models import (
     ContactTag,
     ConversationRef,
     Draft,
+    ForgottenAddress,
     ImportantDate,
     MessageRedaction,
-    MetAttendee,
+    MetPerson,
     Note,
     Nudge,
     NudgeStatus,
@@ -1029,7 +1032,8 @@ EXPORTED_TABLES: dict[str, type[Base]] = {
     "contacts": Contact, "touchpoints": Touchpoint, "notes": Note,
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
     "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
-    "suggestions": Suggestion, "undo_history": UndoEntry}
+    "suggestions": Suggestion, "undo_history": UndoEntry,
+    "forgotten_addresses": ForgottenAddress}
 
 
 def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
@@ -1343,7 +1347,7 @@ def users_due_for_suggestions(session: Session, checked_before: datetime, limit:
     """Active users not looked at since `checked_before` who have people (or met someone
     in a calendar meeting), by id after `after_id`."""
     has_people = or_(select(Contact.id).where(Contact.user_id == User.id).exists(),
-                     select(MetAttendee.id).where(MetAttendee.user_id == User.id).exists())
+                     select(MetPerson.id).where(MetPerson.user_id == User.id).exists())
     return [SuggestionUser(uid, wid, tz, start, end, days, silenced_kinds(silenced), checked)
             for uid, wid, tz, start, end, days, silenced, checked in session.execute(
                 select(User.id, User.workspace_id, User.tz, User.window_start_minute,
@@ -1443,7 +1447,7 @@ def insert_suggestion(session: Session, *, workspace_id: int, user_id: int,
 
 @dataclass(frozen=True, slots=True)
 class MetRow:
-    """One meeting with someone who is not a contact (rapport.storage.models.MetAttendee)."""
+    """One meeting with someone who is not a contact (rapport.storage.models.MetPerson)."""
 
     email: str
     display_name: str | None
@@ -1453,11 +1457,87 @@ class MetRow:
 def met_for_rules(session: Session, user_id: int, since: datetime, now: datetime
                   ) -> list[MetRow]:
     """Meetings with non-contacts that started after `since` and have ended, oldest first."""
-    m = MetAttendee
-    return [MetRow(*row) for row in session.execute(
-        select(m.email, m.display_name, m.start_at)
-        .where(m.user_id == user_id, m.start_at >= since, m.end_at <= now)
-        .order_by(m.start_at, m.id))]
+    m = MetPerson
+    found: list[tuple[datetime, int, MetRow]] = []
+    for row_id, email, name, listed in session.execute(
+            select(m.id, m.email, m.display_name, m.meetings).where(m.user_id == user_id)):
+        for meeting in met.meetings(listed):
+            if meeting.start_at >= since and meeting.end_at <= now:
+                found.append((meeting.start_at, row_id, MetRow(email, name, meeting.start_at)))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [row for _, _, row in found]
+
+
+# Rewrites of people met's lists by row id, one statement for every row (retention, a full
+# sync's unseen meetings).
+_SET_MET_LISTS = JsonRowsUpdate(MetPerson.__table__,  # type: ignore[arg-type]
+                                key="id", shared=(), per_row=("meetings", "first_start_at"))
+_DELETE_MET = Prepared(delete(MetPerson).where(in_json_list(MetPerson.id, "ids")))
+
+
+def set_met_lists(session: Session, lists: Sequence[tuple[int, Sequence[met.Entry]]]) -> None:
+    """Give rows of people met these (ordered) lists of meetings; a row whose list is empty
+    is deleted: nobody is held without a meeting."""
+    kept = [(row_id, met.encode(entries), met.first_start(entries))
+            for row_id, entries in lists if entries]
+    empty = [row_id for row_id, entries in lists if not entries]
+    if kept:
+        _SET_MET_LISTS.execute(session, kept)
+    if empty:
+        _DELETE_MET.execute(session, ids=empty)
+
+
+def trim_met(session: Session, before: datetime, limit: int,
+             workspace_id: int | None = None) -> tuple[int, int]:
+    """Drop meetings with people met that started before `before` from their lists, in at
+    most `limit` rows (found by their oldest start); (meetings dropped, rows looked at)."""
+    m = MetPerson
+    query = select(m.id, m.meetings).where(m.first_start_at < before)
+    if workspace_id is not None:
+        query = query.where(m.workspace_id == workspace_id)
+    rows = session.execute(query.order_by(m.id).limit(limit)).all()
+    cutoff = met.micros(before)
+    lists: list[tuple[int, list[met.Entry]]] = []
+    dropped = 0
+    for row_id, listed in rows:
+        entries = met.decode(listed)
+        kept = [entry for entry in entries if entry[2] >= cutoff]
+        dropped += len(entries) - len(kept)
+        lists.append((row_id, kept))
+    set_met_lists(session, lists)
+    return dropped, len(rows)
+
+
+_FORGOTTEN = Prepared(select(ForgottenAddress.salt, ForgottenAddress.digest)
+                      .where(ForgottenAddress.user_id == bindparam("user_id")))
+
+
+def forgotten_addresses(session: Session, user_id: int) -> ForgottenAddresses:
+    """The user's forgotten addresses (salted hashes), to be asked one address at a time."""
+    return ForgottenAddresses((salt, digest)
+                              for salt, digest in _FORGOTTEN.rows(session, user_id=user_id))
+
+
+def forget_address(session: Session, workspace_id: int, user_id: int, address: str,
+                   now: datetime) -> int | None:
+    """`forget Dana` with an email: her address kept as a salted hash only, so she is never
+    offered again; her meetings as someone met and the offers naming her address deleted.
+    The id of the hash's row when it is new (undo deletes it), None when it was kept
+    already."""
+    address = forgotten.normalised(address)
+    session.execute(delete(MetPerson).where(MetPerson.user_id == user_id,
+                                            MetPerson.email == address))
+    session.execute(delete(Suggestion).where(Suggestion.user_id == user_id,
+                                             Suggestion.attendee_email == address))
+    f = ForgottenAddress
+    salt = session.scalar(select(f.salt).where(f.user_id == user_id).limit(1)) \
+        or forgotten.new_salt()
+    digest = forgotten.digest(salt, address)
+    if session.scalar(select(f.id).where(f.user_id == user_id, f.digest == digest)) is not None:
+        return None
+    return int(session.execute(insert(f).values(
+        workspace_id=workspace_id, user_id=user_id, salt=salt, digest=digest,
+        forgotten_at=now).returning(f.id)).scalar_one())
 
 
 def own_calendar_addresses(session: Session, user_id: int) -> set[str]:
@@ -1573,7 +1653,7 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 JOURNAL_TABLES: dict[str, type[Base]] = {
     "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
     "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
-    "drafts": Draft, "suggestions": Suggestion}
+    "drafts": Draft, "suggestions": Suggestion, "forgotten_addresses": ForgottenAddress}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",

@@ -17,7 +17,7 @@ from rapport.bot.connectors.calendars.connections import export_calendar_data
 from rapport.bot.core.journal import HELD
 from rapport.bot.core.rapport import Rapport
 from rapport.scheduler.retention import undo_purge_job
-from rapport.storage import db
+from rapport.storage import db, forgotten, met
 from rapport.storage.models import (
     Base,
     CalendarConnection,
@@ -27,8 +27,9 @@ from rapport.storage.models import (
     ChatGrant,
     Contact,
     ConversationRef,
+    ForgottenAddress,
     ImportantDate,
-    MetAttendee,
+    MetPerson,
     Nudge,
     OAuthState,
     UndoEntry,
@@ -47,7 +48,9 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                "oauth_states": "calendar_consents_pending", "undo_entries": "undo_history",
                # Slack DM capture (issue 16): whether it is on (never the token), days logged.
                "chat_grants": "chat_capture", "captured_chats": "chat_days_logged",
-               "met_attendees": "calendar_people_met"}
+               "met_people": "calendar_people_met",
+               # Salted hashes of forgotten people's addresses (never offered again).
+               "forgotten_addresses": "forgotten_addresses"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
@@ -76,10 +79,16 @@ async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dan
     await seed.add_all(session, CapturedAttendee(captured_event_id=meeting.id,
                                                  contact_id=dana.id))
     # Someone met who is not a contact (kept to offer adding them).
-    await seed.add_all(session, MetAttendee(
+    meetings = [met.entry(f"evt{user_id}", None, now, now)]
+    await seed.add_all(session, MetPerson(
         connection_id=connection.id, workspace_id=workspace_id, user_id=user_id,
-        event_id=f"evt{user_id}", email="pat@initech.com", display_name="Pat Kim",
-        start_at=now, end_at=now))
+        email="pat@initech.com", display_name="Pat Kim", meetings=met.encode(meetings),
+        first_start_at=now))
+    # Someone forgotten earlier, kept as a salted hash of their address only.
+    salt = forgotten.new_salt()
+    await seed.add_all(session, ForgottenAddress(
+        workspace_id=workspace_id, user_id=user_id, salt=salt,
+        digest=forgotten.digest(salt, "kim@initech.com"), forgotten_at=now))
 
 
 async def _history(rapport: Rapport, clock: Clock, name: str) -> int:

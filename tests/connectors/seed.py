@@ -101,17 +101,20 @@ async def seed_met_twice(sessions: object, user_id: int, workspace_id: int, now:
     """A Google connection whose sync met `email` (not a contact) in two meetings last week,
     as rapport.bot.connectors.calendars.capture stores them; for platform tests of the
     "add person" offer that need no calendar fake."""
-    from rapport.storage.models import MetAttendee
+    from rapport.storage import met
+    from rapport.storage.models import MetPerson
 
     async with sessions() as session, session.begin():  # type: ignore[operator]
         connection = (await session.execute(insert(CalendarConnection).values(
             workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
             connected_at=now, updated_at=now).returning(CalendarConnection.id))).scalar_one()
-        await session.execute(insert(MetAttendee), [dict(
-            connection_id=connection, workspace_id=workspace_id, user_id=user_id,
-            event_id=f"evt{day}", email=email, display_name=name,
-            start_at=now - timedelta(days=day), end_at=now - timedelta(days=day, minutes=-30))
-            for day in (3, 5)])
+        meetings = met.ordered(met.entry(f"evt{day}", None, now - timedelta(days=day),
+                                         now - timedelta(days=day, minutes=-30))
+                               for day in (3, 5))
+        await session.execute(insert(MetPerson).values(
+            connection_id=connection, workspace_id=workspace_id, user_id=user_id, email=email,
+            display_name=name, meetings=met.encode(meetings),
+            first_start_at=met.first_start(meetings)))
 
 
 async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contact_id: int,

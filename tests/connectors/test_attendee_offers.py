@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from rapport.bot.core.views import SuggestionsView
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.retention import apply_retention
-from rapport.storage.models import Contact, MetAttendee, Suggestion, Touchpoint
+from rapport.storage import met
+from rapport.storage.models import Contact, ForgottenAddress, MetPerson, Suggestion, Touchpoint
 from tests.conftest import console_user
 from tests.connectors.helpers import connected
 from tests.connectors.seed import seed_met_twice
@@ -63,9 +64,11 @@ async def _suggestions(app: CalendarApp) -> list[Suggestion]:
 
 
 async def _met(app: CalendarApp) -> list[tuple[str, str | None]]:
+    """(email, display name) for each meeting held with someone met."""
     async with app.runtime.sessions() as session:
         return [(row.email, row.display_name) for row in await session.execute(
-            select(MetAttendee.email, MetAttendee.display_name).order_by(MetAttendee.id))]
+            select(MetPerson.email, MetPerson.display_name, MetPerson.meetings)
+            .order_by(MetPerson.id)) for _ in met.meetings(row.meetings)]
 
 
 async def _say(app: CalendarApp, line: str) -> str:
@@ -254,3 +257,60 @@ async def test_the_retention_job_prunes_people_met_after_45_days(calendar_app: C
     assert report.met_pruned == 0 and len(await _met(app)) == 2
     report = await apply_retention(app.runtime.sessions, THU_14 + timedelta(days=46))
     assert report.met_pruned == 2 and await _met(app) == []
+
+
+async def _forgotten_addresses(app: CalendarApp) -> int:
+    async with app.runtime.sessions() as session:
+        return len((await session.scalars(select(ForgottenAddress.id))).all())
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_forgotten_person_is_never_offered_again(calendar_app: CalendarApp,
+                                                         provider: str) -> None:
+    app = calendar_app
+    calendar = await connected(app, provider)
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+    await _say(app, f"accept {offer.id}")
+    assert (await _say(app, "forget Sam confirm")).startswith("Forgot Sam Lee")
+    # Two more meetings with Sam: before, the next sync met her address as someone who is
+    # not a contact and offered "You met Sam Lee (Globex) twice this month" again.
+    for hours in (4, 2):
+        calendar.add(start=app.clock.now - timedelta(hours=hours), attendees=[SAM])
+    await _sync(app)
+    assert await _met(app) == []  # nothing about Sam is kept as someone met either
+    assert await _evaluate(app) == 0
+    assert await _offers(app) == []
+    # What is kept is a salted hash, not the address or the name: the export names neither
+    # (the offer Sam was added from went with Sam).
+    reply = await app.runtime.rapport.handle_text(ALEX, "export")
+    assert reply.attachment is not None
+    exported = reply.attachment.data.decode()
+    assert "sam.lee" not in exported.lower() and "Sam Lee" not in exported
+    assert await _suggestions(app) == []
+    assert await _forgotten_addresses(app) == 1
+
+
+async def test_undo_of_forget_takes_the_hash_back_and_forget_me_leaves_nothing(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Sam Lee", "sam.lee@globex.com")
+    await _say(app, "add Pat Kim")  # no email: nothing to keep
+    await _say(app, "forget Pat confirm")
+    assert await _forgotten_addresses(app) == 0
+    await _say(app, "forget Sam confirm")
+    assert await _forgotten_addresses(app) == 1
+    assert (await _say(app, "undo")).startswith("Undone: forgot Sam Lee")
+    assert await _forgotten_addresses(app) == 0
+    # Sam is a contact again: meetings with her are logged, never held as someone met.
+    calendar.add(start=THU_14, attendees=[SAM, "robin@initech.com"])
+    await app.sync.run_once()
+    assert await _met(app) == [("robin@initech.com", None)]
+    await _say(app, "forget Sam confirm")
+    await _say(app, "forget me confirm")
+    assert await _met(app) == [] and await _forgotten_addresses(app) == 0

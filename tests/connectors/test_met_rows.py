@@ -1,22 +1,24 @@
-"""The people met who are not contacts, written by one statement with a JSON parameter
-(`capture._UPSERT_MET`, a `JsonRowsInsert`): the same rows, times and names as the
-column-by-column upsert it replaced, on every backend, through names with quotes and any
-script, conflicts and rows that did not change."""
+"""The people met who are not contacts, one row per person holding their meetings as a JSON
+list, written by one statement with a JSON parameter (`capture._UPSERT_MET`, a
+`JsonRowsInsert`): the same meetings, times and names as the row-per-meeting upsert it
+replaced, on every backend, through names with quotes and any script, conflicts and rows that
+did not change; the list's text is the very same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, cast, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
-from rapport.storage import db
-from rapport.storage.models import CalendarConnection, MetAttendee, User, Workspace
+from rapport.scheduler.retention import apply_retention
+from rapport.scheduler.suggestions import MET_KEEP
+from rapport.storage import db, forgotten, met
+from rapport.storage.models import CalendarConnection, MetPerson, User, Workspace
 from rapport.storage.uow import Database
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -53,32 +55,45 @@ def _connection(session: Session, key: str) -> capture.ConnectionRef:
                                  user_id=user, tz="UTC")
 
 
-def _reference_upsert(session: Session, ref: capture.ConnectionRef,
-                      events: list[CalendarEvent]) -> None:
-    """The upsert as it was written before, row by row through SQLAlchemy's own binding."""
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(MetAttendee)
-    statement = statement.on_conflict_do_update(
-        index_elements=[MetAttendee.connection_id, MetAttendee.event_id, MetAttendee.email],
-        set_={"start_at": statement.excluded.start_at, "end_at": statement.excluded.end_at,
-              "display_name": statement.excluded.display_name})
-    session.execute(statement, [dict(
-        connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
-        event_id=event.event_id, series_id=event.series_id, email=attendee.email,
-        display_name=attendee.name, start_at=event.start, end_at=event.end)
-        for event in events for attendee in event.partners()])
+# What the row-per-meeting upsert held: (event id, email) -> (series id, name, start, end).
+Reference = dict[tuple[str, str], tuple[str | None, str | None, datetime, datetime]]
+
+
+def _reference_upsert(held: Reference, events: list[CalendarEvent]) -> None:
+    """The upsert as it was written before (a row per meeting and person, a conflict taking
+    the page's times and name), kept in a dict."""
+    for event in events:
+        assert event.start is not None and event.end is not None
+        for attendee in event.partners():
+            held[(event.event_id, attendee.email)] = (event.series_id, attendee.name,
+                                                      event.start, event.end)
+
+
+def _reference_rows(held: Reference) -> list[tuple[Any, ...]]:
+    return [(True, True, event_id, series_id, email, name, start, end)
+            for (event_id, email), (series_id, name, start, end) in sorted(held.items())]
 
 
 def _held(session: Session, ref: capture.ConnectionRef) -> list[tuple[Any, ...]]:
-    """The rows of one connection, as stored: on SQLite the moments' very text."""
-    m = MetAttendee
-    return [tuple(row) for row in session.execute(
-        select(m.id, (m.workspace_id == ref.workspace_id).label("same_workspace"),
-               (m.user_id == ref.user_id).label("same_user"),
-               m.event_id, m.series_id, m.email, m.display_name, m.start_at, m.end_at,
-               cast(m.start_at, String).label("start_text"),
-               cast(m.end_at, String).label("end_text"))
-        .where(m.connection_id == ref.connection_id).order_by(m.event_id, m.email))]
+    """The meetings of one connection, one tuple per meeting and person (the person's row id
+    first), with the moments as stored; checks each row's list text on the way."""
+    m = MetPerson
+    rows = []
+    for row in session.execute(
+            select(m.id, (m.workspace_id == ref.workspace_id).label("same_workspace"),
+                   (m.user_id == ref.user_id).label("same_user"), m.email, m.display_name,
+                   m.meetings, m.first_start_at)
+            .where(m.connection_id == ref.connection_id)):
+        meetings = met.meetings(row.meetings)
+        # The text is what rapport.storage.met writes, whatever the backend: UTC moments
+        # with microseconds, oldest first; first_start_at the oldest start.
+        assert row.meetings == met.encode(met.ordered(
+            met.entry(*meeting) for meeting in meetings))
+        assert row.first_start_at == meetings[0].start_at
+        rows.extend((row.id, bool(row.same_workspace), bool(row.same_user), meeting.event_id,
+                     meeting.series_id, row.email, row.display_name, meeting.start_at,
+                     meeting.end_at) for meeting in meetings)
+    return sorted(rows, key=lambda row: (row[3], row[5]))
 
 
 def _without_ids(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -98,19 +113,20 @@ async def test_json_upsert_stores_what_the_row_by_row_upsert_stored(
               first[1], _event("e3", monday + timedelta(days=2), UNICODE)]
 
     def work(session: Session) -> dict[str, Any]:
-        ours, theirs = _connection(session, "json"), _connection(session, "reference")
+        ours = _connection(session, "json")
         known = capture.Known(contacts={}, account_email=ME.email)
+        reference: Reference = {}
         seen: dict[str, Any] = {}
         for label, page in (("first", first), ("second", second)):
             capture.apply_events(session, ours, page, known, NOW)
-            _reference_upsert(session, theirs, page)
-            seen[label] = (_held(session, ours), _held(session, theirs))
+            _reference_upsert(reference, page)
+            seen[label] = (_held(session, ours), _reference_rows(reference))
         return seen
 
     seen = await Database(db.session_factory(any_engine)).run(work)
     for label in ("first", "second"):
         ours, theirs = seen[label]
-        assert _without_ids(ours) == _without_ids(theirs), label
+        assert _without_ids(ours) == theirs, label
     first_rows, _ = seen["first"]
     second_rows, _ = seen["second"]
     assert len(first_rows) == 4 and len(second_rows) == 5
@@ -125,3 +141,108 @@ async def test_json_upsert_stores_what_the_row_by_row_upsert_stored(
     assert all(row[7].tzinfo is not None and row[8].tzinfo is not None for row in second_rows)
     first_e1 = {(row[3], row[5]): row for row in first_rows}[("e1", QUOTED.email)]
     assert first_e1[6] == QUOTED.name
+
+
+def _meetings_of(session: Session, ref: capture.ConnectionRef) -> dict[str, list[str]]:
+    """Each person met's event ids, oldest meeting first."""
+    m = MetPerson
+    return {row.email: [meeting.event_id for meeting in met.meetings(row.meetings)]
+            for row in session.execute(select(m.email, m.meetings)
+                                       .where(m.connection_id == ref.connection_id))}
+
+
+async def test_a_page_takes_back_meetings_that_are_gone_and_keeps_the_rest(
+        any_engine: AsyncEngine) -> None:
+    """Cancelled, declined and untimed events, an attendee dropped from an event, a
+    cancelled series and a full resync that no longer lists an event each take that meeting
+    out of the lists of the people in it, even when the page does not name them; a person
+    left with no meeting has no row."""
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False, name="Pat Kim")
+    kim = Attendee("kim@initech.com", declined=False, is_self=False)
+    first = [_event("a", monday, pat, kim), _event("b", monday + timedelta(days=1), pat),
+             _event("c", monday + timedelta(days=2), kim),
+             _event("s1", monday + timedelta(days=3), pat, series_id="s"),
+             _event("s2", monday + timedelta(days=4), pat, kim, series_id="s"),
+             _event("d", monday + timedelta(days=5), NAMELESS),
+             _event("u", monday + timedelta(days=6), NAMELESS)]
+
+    def work(session: Session) -> list[dict[str, list[str]]]:
+        ref = _connection(session, "changes")
+        known = capture.Known(contacts={}, account_email=ME.email)
+        capture.apply_events(session, ref, first, known, NOW)
+        seen = [_meetings_of(session, ref)]
+        # Kim dropped from "a" (the page names Pat only); "c" cancelled (no attendees
+        # listed); the series "s" cancelled; the user declined "d"; "u" lost its times.
+        capture.apply_events(session, ref, [
+            _event("a", monday, pat), CalendarEvent(event_id="c", removed=True),
+            CalendarEvent(event_id="s", removed=True),
+            CalendarEvent(event_id="d", start=monday, end=monday + timedelta(hours=1),
+                          user_declined=True, attendees=(ME, NAMELESS)),
+            CalendarEvent(event_id="u", attendees=(ME, NAMELESS))], known, NOW)
+        seen.append(_meetings_of(session, ref))
+        # A full resync lists "a" only: "b" was deleted while the cursor was dead.
+        capture.forget_unseen(session, ref.connection_id, {"a"}, monday - timedelta(days=1),
+                              None)
+        seen.append(_meetings_of(session, ref))
+        return seen
+
+    before, after_page, after_resync = await Database(db.session_factory(any_engine)).run(work)
+    assert before == {"pat@initech.com": ["a", "b", "s1", "s2"], "kim@initech.com":
+                      ["a", "c", "s2"], NAMELESS.email: ["d", "u"]}
+    assert after_page == {"pat@initech.com": ["a", "b"]}
+    assert after_resync == {"pat@initech.com": ["a"]}
+
+
+async def test_retention_trims_old_meetings_from_a_list_and_keeps_newer_ones(
+        any_engine: AsyncEngine) -> None:
+    old, recent = NOW - MET_KEEP - timedelta(days=1), NOW - timedelta(days=3)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False)
+    kim = Attendee("kim@initech.com", declined=False, is_self=False)
+    sessions = db.session_factory(any_engine)
+
+    def seed(session: Session) -> capture.ConnectionRef:
+        ref = _connection(session, "retention")
+        capture.apply_events(session, ref, [_event("old", old, pat, kim),
+                                            _event("new", recent, pat)],
+                             capture.Known(contacts={}, account_email=ME.email), NOW)
+        return ref
+
+    ref = await Database(sessions).run(seed)
+    report = await apply_retention(sessions, NOW)
+    assert report.met_pruned == 2  # the old meeting, with Pat and with Kim
+
+    def held(session: Session) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in session.execute(
+            select(MetPerson.email, MetPerson.first_start_at, MetPerson.meetings)
+            .where(MetPerson.connection_id == ref.connection_id))]
+
+    [(email, first_start, listed)] = await Database(sessions).run(held)
+    assert email == "pat@initech.com" and first_start == recent
+    assert [meeting.event_id for meeting in met.meetings(listed)] == ["new"]
+    assert (await apply_retention(sessions, NOW)).met_pruned == 0
+
+
+async def test_a_forgotten_address_is_neither_written_nor_kept_by_a_page(
+        any_engine: AsyncEngine) -> None:
+    """A page never holds a forgotten person as someone met, and drops what a page written
+    just before the forget committed still held of them."""
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False, name="Pat Kim")
+    salt = forgotten.new_salt()
+    gone = forgotten.ForgottenAddresses([(salt, forgotten.digest(salt, " Pat@Initech.com"))])
+
+    def work(session: Session) -> list[dict[str, list[str]]]:
+        ref = _connection(session, "forgotten")
+        capture.apply_events(session, ref, [_event("a", monday, pat, NAMELESS)],
+                             capture.Known(contacts={}, account_email=ME.email), NOW)
+        seen = [_meetings_of(session, ref)]
+        capture.apply_events(session, ref, [_event("b", monday + timedelta(days=1), pat)],
+                             capture.Known(contacts={}, account_email=ME.email,
+                                           forgotten=gone), NOW)
+        seen.append(_meetings_of(session, ref))
+        return seen
+
+    before, after = await Database(db.session_factory(any_engine)).run(work)
+    assert before == {"pat@initech.com": ["a"], NAMELESS.email: ["a"]}
+    assert after == {NAMELESS.email: ["a"]}

@@ -15,9 +15,20 @@ from sqlalchemy import column, event, insert, inspect, select, table, text, upda
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from rapport.storage import db
-from rapport.storage.models import Base, Contact, Tag, Touchpoint, User, Workspace, is_modelled
+from rapport.storage import db, met
+from rapport.storage.models import (
+    Base,
+    CalendarConnection,
+    Contact,
+    MetPerson,
+    Tag,
+    Touchpoint,
+    User,
+    Workspace,
+    is_modelled,
+)
 from rapport.storage.names import name_key
+from rapport.storage.types import UTCDateTime
 from tests.conftest import PG_SKIP_REASON, PG_URL
 from tests.storage.people import insert_people
 
@@ -260,3 +271,74 @@ async def test_typed_logs_at_noon_of_their_day_are_marked_as_days(empty_engine: 
         marked = dict((await connection.execute(
             select(Touchpoint.id, Touchpoint.day_only))).all())
     assert marked == {1: True, 2: False, 3: False, 4: False}
+
+
+# met_attendees as 0016 held it: a row per meeting and person.
+_MET_ATTENDEES = table("met_attendees", column("connection_id"), column("workspace_id"),
+                       column("user_id"), column("event_id"), column("series_id"),
+                       column("email"), column("display_name"),
+                       column("start_at", UTCDateTime()), column("end_at", UTCDateTime()))
+
+
+async def _met_attendees(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    t = _MET_ATTENDEES.c
+    async with engine.connect() as connection:
+        return sorted(tuple(row) for row in await connection.execute(
+            select(t.event_id, t.series_id, t.email, t.display_name, t.start_at, t.end_at)))
+
+
+async def _met_people(engine: AsyncEngine) -> list[tuple[Any, ...]]:
+    m = MetPerson
+    async with engine.connect() as connection:
+        return sorted((row.connection_id, row.email, row.display_name, row.first_start_at,
+                       met.meetings(row.meetings), row.meetings)
+                      for row in await connection.execute(select(m)))
+
+
+async def test_people_met_fold_into_one_row_per_person_and_unfold_again(
+        empty_engine: AsyncEngine) -> None:
+    """0019_met_people: every meeting of every person met is kept, in one list per
+    connection and person, oldest first, with the last name the calendar gave; down again,
+    one row per meeting (each with that name); up again, the same lists."""
+    await db.upgrade(empty_engine, "0016_contact_role")
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, _ = await session.run_sync(lambda s: insert_people(s, now))
+        connections = [(await session.execute(insert(CalendarConnection).values(
+            workspace_id=workspace, user_id=user, provider=provider, status="active",
+            connected_at=now, updated_at=now).returning(CalendarConnection.id))).scalar_one()
+            for provider in ("google", "microsoft")]
+        google, microsoft = connections
+        rows = [(google, "e2", None, "sam@globex.com", None, monday + timedelta(days=1)),
+                (google, "e1", None, "sam@globex.com", "Sam Lee", monday),
+                (google, "e3", "s'1", "sam@globex.com", "Sam", monday + timedelta(days=2)),
+                (google, "e1", None, "zoë@例え.jp", "佐藤 ゾーイ 🙂", monday),
+                (microsoft, "AAMk=", None, "sam@globex.com", None, monday)]
+        await session.execute(insert(_MET_ATTENDEES), [
+            {"connection_id": connection, "workspace_id": workspace, "user_id": user,
+             "event_id": event_id, "series_id": series_id, "email": email,
+             "display_name": name, "start_at": start, "end_at": start + timedelta(minutes=45)}
+            for connection, event_id, series_id, email, name, start in rows])
+    await db.upgrade(empty_engine)
+    folded = await _met_people(empty_engine)
+
+    def meeting(event_id: str, series_id: str | None, start: datetime) -> met.Meeting:
+        return met.Meeting(event_id, series_id, start, start + timedelta(minutes=45))
+
+    assert [row[:5] for row in folded] == [
+        (google, "sam@globex.com", "Sam", monday,
+         [meeting("e1", None, monday), meeting("e2", None, monday + timedelta(days=1)),
+          meeting("e3", "s'1", monday + timedelta(days=2))]),
+        (google, "zoë@例え.jp", "佐藤 ゾーイ 🙂", monday, [meeting("e1", None, monday)]),
+        (microsoft, "sam@globex.com", None, monday, [meeting("AAMk=", None, monday)])]
+    # Down: a row per meeting again, each with its person's name.
+    await _downgrade(empty_engine, "0016_contact_role")
+    by_person = {(row[0], row[1]): row[2] for row in folded}
+    assert await _met_attendees(empty_engine) == sorted(
+        (event_id, series_id, email, by_person[(connection, email)], start,
+         start + timedelta(minutes=45))
+        for connection, event_id, series_id, email, _name, start in rows)
+    # Up again: the very same lists, to the character.
+    await db.upgrade(empty_engine)
+    assert await _met_people(empty_engine) == folded

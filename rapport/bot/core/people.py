@@ -353,6 +353,7 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
         return Reply(prompt, view=ConfirmView(
             prompt=prompt, label=f"Forget {contact.name}",
             command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))
+    state = queries.contact_state(turn.session, user_id, contact.id)
     change = Change(turn)
     change.before_delete("contacts", [contact.id])
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
@@ -363,6 +364,13 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,
                              user_id=user_id, contact_id=contact.id)
     queries.delete_contact(turn.session, user_id, contact.id)
+    if state is not None and state.email and state.email.strip():
+        # Otherwise the next calendar sync meets her address as someone who is not a
+        # contact and offers to add her again; `undo` deletes the hash with the rest.
+        kept = queries.forget_address(turn.session, turn.user.workspace_id, user_id,
+                                      state.email, turn.now)
+        if kept is not None:
+            change.inserted_row("forgotten_addresses", kept)
     change.save(f"forgot {contact.name}", kind="forget")
     return Reply(f"Forgot {contact.name}, with their notes, conversations, nudges and drafts. "
                  "Changed your mind? “undo” brings them back within 15 minutes.", changed=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
@@ -28,13 +28,15 @@ from rapport.bot.core.touchpoints import (
     record_touchpoints,
 )
 from rapport.scheduler import planner
+from rapport.storage import met, queries
+from rapport.storage.forgotten import ForgottenAddresses
 from rapport.storage.models import (
     CALENDAR_SOURCE,
     CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
     Contact,
-    MetAttendee,
+    MetPerson,
     Touchpoint,
 )
 from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
@@ -70,19 +72,20 @@ class CaptureStats:
         self.removed += other.removed
 
 
-_MET: Table = MetAttendee.__table__  # type: ignore[assignment]
+_MET: Table = MetPerson.__table__  # type: ignore[assignment]
 _EVENTS: Table = CapturedEvent.__table__  # type: ignore[assignment]
 _ATTENDEES: Table = CapturedAttendee.__table__  # type: ignore[assignment]
-# The people met on a page (about 125 rows on a first sync) and its new events, each in one
-# statement with the rows as one JSON parameter: binding them value by value cost as much as
-# SQLite's insert itself, and on PostgreSQL each row or batch of rows was a round trip. A row
-# of people met held already keeps its id and takes the page's times and name.
+# The people met on a page (one row per person: about 40 on a first sync, where a row per
+# meeting and person was about 125) and its new events, each in one statement with the rows
+# as one JSON parameter: binding them value by value cost as much as SQLite's insert itself,
+# and on PostgreSQL each row or batch of rows was a round trip. A person held already keeps
+# their row's id and takes the merged list and name.
 _UPSERT_MET = JsonRowsInsert(
     _MET, shared=("connection_id", "workspace_id", "user_id"),
-    per_row=("event_id", "series_id", "email", "display_name", "start_at", "end_at"),
-    tail="ON CONFLICT (connection_id, event_id, email) DO UPDATE SET "
-         "start_at = excluded.start_at, end_at = excluded.end_at, "
-         "display_name = excluded.display_name")
+    per_row=("email", "display_name", "meetings", "first_start_at"),
+    tail="ON CONFLICT (connection_id, email) DO UPDATE SET "
+         "display_name = excluded.display_name, meetings = excluded.meetings, "
+         "first_start_at = excluded.first_start_at")
 # Another replica may have inserted the same instance a moment ago: theirs stays (RETURNING
 # names only the rows inserted here).
 _INSERT_EVENTS = JsonRowsInsert(
@@ -116,15 +119,6 @@ class _HeldAttendee(NamedTuple):
     logged_at: datetime | None
 
 
-class _MetRow(NamedTuple):
-    id: int
-    event_id: str
-    series_id: str | None
-    email: str
-    start_at: datetime
-    end_at: datetime
-
-
 class _Pending(NamedTuple):
     """An attendee row of an ended meeting not logged yet."""
 
@@ -140,7 +134,7 @@ class _Pending(NamedTuple):
 # (`in_json_list`), so one statement serves every list length.
 @cache
 def _statements() -> SimpleNamespace:
-    e, a, m, c = CapturedEvent, CapturedAttendee, MetAttendee, CalendarConnection
+    e, a, m, c = CapturedEvent, CapturedAttendee, MetPerson, CalendarConnection
     return SimpleNamespace(
         contacts=Prepared(select(Contact.id, Contact.email).where(
             Contact.user_id == bindparam("user_id"), Contact.email.is_not(None))),
@@ -156,14 +150,15 @@ def _statements() -> SimpleNamespace:
         attendees_of=Prepared(select(a.id, a.captured_event_id, a.contact_id, a.touchpoint_id,
                                      a.logged_at).where(
             in_json_list(a.captured_event_id, "captured_ids"))),
-        met_of_events=Prepared(select(m.id, m.event_id, m.email, m.display_name, m.start_at,
-                                      m.end_at).where(
-            m.connection_id == bindparam("connection_id"), in_json_list(m.event_id, "event_ids"))),
+        # Every person met on the connection: a page may drop a meeting (cancelled, declined,
+        # an attendee removed) of someone it no longer names, so the lists to look at are
+        # not only those of the people it names. None on a first sync; a few dozen short
+        # rows after, one per person rather than one per meeting.
+        met_of_connection=Prepared(select(m.id, m.email, m.display_name, m.meetings).where(
+            m.connection_id == bindparam("connection_id"))),
         delete_met=Prepared(delete(m).where(in_json_list(m.id, "ids"))),
-        met_emails=select(m.email).distinct().where(
-            m.connection_id == bindparam("connection_id")),
-        met_with=Prepared(select(m.id, m.event_id, m.series_id, m.email, m.start_at,
-                                 m.end_at).where(
+        met_emails=select(m.email).where(m.connection_id == bindparam("connection_id")),
+        met_with=Prepared(select(m.id, m.email, m.meetings).where(
             m.connection_id == bindparam("connection_id"), in_json_list(m.email, "emails"))),
         set_account_email=Prepared(update(c).where(c.id == bindparam("connection_id")).values(
             account_email=bindparam("email"))),
@@ -188,10 +183,16 @@ def _statements() -> SimpleNamespace:
 @dataclass
 class Known:
     """What a round of pages reads once, not per page: the user's contacts by lower-cased
-    email (two contacts may share one) and the calendar owner's own address."""
+    email (two contacts may share one), the calendar owner's own address and the addresses
+    of people the user forgot (never held as people met)."""
 
     contacts: dict[str, list[int]]
     account_email: str | None
+    forgotten: ForgottenAddresses = field(default_factory=ForgottenAddresses)
+    # The event ids each person met was held with when the round's first page was read
+    # (None until then): what a full sync may find gone. Whatever a page adds later comes
+    # from the round itself, so is seen.
+    met_before: dict[str, list[str]] | None = None
 
 
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
@@ -345,46 +346,92 @@ def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
     return 1
 
 
+class _Named(NamedTuple):
+    """What a page says of one person met: their meetings on it, and the name the calendar
+    gives them in the latest of those that names them."""
+
+    entries: dict[str, met.Entry]
+    name: list[Any]  # [start of the meeting that named them, the name], or [None, None]
+
+
 def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
                known: Known) -> None:
     """Keep the people met who are not contacts in line with one page: email, display name,
-    event key and times only, for the offer to add them (none for declined, cancelled,
-    all-day or untimed events)."""
+    and each meeting's event key and times only, for the offer to add them (none for
+    declined, cancelled, all-day or untimed events, none for people the user forgot)."""
     q = _statements()
     contacts = known.contacts
+    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
     own = _account_email(session, ref, latest.values(), known)
-    # (event id, email) -> (event, display name): what the page says should be held.
-    wanted: dict[tuple[str, str], tuple[CalendarEvent, str | None]] = {}
+    # email -> what the page says should be held for that person.
+    named: dict[str, _Named] = {}
     for event in latest.values():
         if not event.attended or event.start is None or event.end is None:
             continue
+        listed: met.Entry | None = None
         for attendee in event.partners():
-            if attendee.email in contacts or attendee.email == own \
-                    or len(attendee.email) > 320:
+            email = attendee.email
+            if email in contacts or email == own or len(email) > 320 or \
+                    (forgotten is not None and email in forgotten):
                 continue
-            wanted[(event.event_id, attendee.email)] = (event, attendee.name)
-    stale: list[int] = []
-    for met_id, event_id, email, name, start_at, end_at in q.met_of_events.rows(
-            session, connection_id=ref.connection_id, event_ids=list(latest)):
-        want = wanted.get((event_id, email))
-        if want is None:
-            stale.append(met_id)
-        elif want[0].start == start_at and want[0].end == end_at and want[1] == name:
-            del wanted[(event_id, email)]  # held as it is: nothing to write
-    series_gone = [event.event_id for event in latest.values()
-                   if event.removed and event.series_id is None]
-    if series_gone:
-        stale.extend(session.scalars(select(MetAttendee.id).where(
-            MetAttendee.connection_id == ref.connection_id,
-            MetAttendee.series_id.in_(series_gone))))
-    if stale:
-        q.delete_met.execute(session, ids=stale)
-    if wanted:
-        _UPSERT_MET.execute(
-            session, [(event_id, event.series_id, email, name, event.start, event.end)
-                      for (event_id, email), (event, name) in wanted.items()],
-            connection_id=ref.connection_id, workspace_id=ref.workspace_id,
-            user_id=ref.user_id)
+            if listed is None:
+                listed = met.entry(event.event_id, event.series_id, event.start, event.end)
+            person = named.get(email)
+            if person is None:
+                person = named[email] = _Named({}, [None, None])
+            person.entries[event.event_id] = listed
+            if attendee.name and (person.name[0] is None or event.start >= person.name[0]):
+                person.name[:] = [event.start, attendee.name]
+    series_gone = {event.event_id for event in latest.values()
+                   if event.removed and event.series_id is None}
+    writes: list[tuple[str, str | None, str, datetime]] = []
+    empty: list[int] = []
+    texts: dict[met.Entry, str] = {}  # a meeting's text, made once for all its people
+
+    def first_start(entries: list[met.Entry]) -> datetime:
+        # The page's own moment when the oldest meeting is on it: rows of one meeting then
+        # share one datetime, which the statement formats once.
+        event = latest.get(entries[0][0])
+        return event.start if event is not None and event.start is not None \
+            else met.first_start(entries)
+
+    first_page = known.met_before is None
+    before: dict[str, list[str]] = {}
+    for met_id, email, name, listed_text in q.met_of_connection.rows(
+            session, connection_id=ref.connection_id):
+        held = met.decode(listed_text)
+        if first_page:
+            before[email] = [entry[0] for entry in held]
+        if forgotten is not None and email in forgotten:
+            # Written by a page that read the round's addresses before `forget` committed.
+            empty.append(met_id)
+            named.pop(email, None)
+            continue
+        # The page's version of each of its events replaces ours; a series gone takes its
+        # instances.
+        kept = [entry for entry in held if entry[0] not in latest and entry[1] not in series_gone]
+        person = named.pop(email, None)
+        if person is None:
+            if len(kept) == len(held):
+                continue  # nothing of theirs on this page
+            merged, new_name = kept, name
+        else:
+            merged = met.ordered([*kept, *person.entries.values()])
+            new_name = person.name[1] or name
+        if not merged:
+            empty.append(met_id)
+        elif merged != held or new_name != name:
+            writes.append((email, new_name, met.encode(merged, texts), first_start(merged)))
+    for email, person in named.items():
+        merged = met.ordered(person.entries.values())
+        writes.append((email, person.name[1], met.encode(merged, texts), first_start(merged)))
+    if first_page:
+        known.met_before = before
+    if empty:
+        q.delete_met.execute(session, ids=empty)
+    if writes:
+        _UPSERT_MET.execute(session, writes, connection_id=ref.connection_id,
+                            workspace_id=ref.workspace_id, user_id=ref.user_id)
 
 
 def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
@@ -423,23 +470,28 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
         known = [email for email in emails if email in contacts]
     if not known:
         return 0
-    rows = [_MetRow._make(row) for row in q.met_with.rows(
-        session, connection_id=ref.connection_id, emails=known)]
+    rows = q.met_with.rows(session, connection_id=ref.connection_id, emails=known)
     if not rows:
         return 0
-    events = {row.event_id: row for row in rows}
+    events: dict[str, met.Meeting] = {}
+    pairs: list[tuple[str, str]] = []
+    for _met_id, email, listed in rows:
+        for meeting in met.meetings(listed):
+            events.setdefault(meeting.event_id, meeting)
+            pairs.append((meeting.event_id, email))
     ids: dict[str, int] = dict(_INSERT_EVENTS.rows(
-        session, [(row.event_id, row.series_id, None, row.start_at, row.end_at)
-                  for row in events.values()],
+        session, [(meeting.event_id, meeting.series_id, None, meeting.start_at, meeting.end_at)
+                  for meeting in events.values()],
         connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
         updated_at=now))
     # Events held already (captured before the person became a contact) kept their rows.
     held = [event_id for event_id in events if event_id not in ids]
     if held:
         ids.update(q.ids_of.rows(session, connection_id=ref.connection_id, event_ids=held))
-    _INSERT_ATTENDEES.execute(session, [(ids[row.event_id], contact_id)
-                                        for row in rows for contact_id in contacts[row.email]])
-    q.delete_met.execute(session, ids=[row.id for row in rows])
+    _INSERT_ATTENDEES.execute(session, [(ids[event_id], contact_id)
+                                        for event_id, email in pairs
+                                        for contact_id in contacts[email]])
+    q.delete_met.execute(session, ids=[row[0] for row in rows])
     return len(events)
 
 
@@ -459,7 +511,7 @@ def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
 
 
 def forget_unseen(session: Session, connection_id: int, seen: set[str], start: datetime,
-                  end: datetime | None) -> int:
+                  end: datetime | None, known: Known | None = None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
     longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
     # The seen ids go to the database, so only what is gone comes back (after a first sync:
@@ -467,25 +519,45 @@ def forget_unseen(session: Session, connection_id: int, seen: set[str], start: d
     q = _window_statements(end is not None)
     params = {"connection_id": connection_id, "start": start, "end": end, "seen": list(seen)}
     stale = [row[0] for row in q.events.rows(session, **params)]
-    gone = [row[0] for row in q.met.rows(session, **params)]
-    if gone:
-        _statements().delete_met.execute(session, ids=gone)
+    _forget_unseen_met(session, connection_id, seen, start, end, known)
     return forget_events(session, stale)
+
+
+def _forget_unseen_met(session: Session, connection_id: int, seen: set[str], start: datetime,
+                       end: datetime | None, known: Known | None) -> None:
+    """The meetings with people met in [start, end) that the full sync no longer lists."""
+    q = _statements()
+    if known is not None and known.met_before is not None:
+        # Only a meeting held before the round can be unseen: on a first sync none is, and
+        # the lists just written are not read back.
+        emails = [email for email, event_ids in known.met_before.items()
+                  if any(event_id not in seen for event_id in event_ids)]
+        rows = [(met_id, listed) for met_id, _email, listed in q.met_with.rows(
+            session, connection_id=connection_id, emails=emails)] if emails else []
+    else:
+        rows = [(met_id, listed) for met_id, _email, _name, listed in
+                q.met_of_connection.rows(session, connection_id=connection_id)]
+    after, before = met.micros(start), met.micros(end) if end is not None else None
+    lists: list[tuple[int, list[met.Entry]]] = []
+    for met_id, listed in rows:
+        held = met.decode(listed)
+        kept = [entry for entry in held
+                if entry[0] in seen or entry[3] <= after
+                or (before is not None and entry[2] >= before)]
+        if len(kept) != len(held):
+            lists.append((met_id, kept))
+    queries.set_met_lists(session, lists)
 
 
 @cache
 def _window_statements(bounded: bool) -> SimpleNamespace:
-    e, m = CapturedEvent, MetAttendee
+    e = CapturedEvent
     events = select(e.id).where(e.connection_id == bindparam("connection_id"),
                                 e.end_at > bindparam("start"),
                                 in_json_list(e.event_id, "seen", negated=True))
-    met = select(m.id).where(m.connection_id == bindparam("connection_id"),
-                             m.end_at > bindparam("start"),
-                             in_json_list(m.event_id, "seen", negated=True))
     if bounded:
         events = events.where(e.start_at < bindparam("end"))
-        met = met.where(m.start_at < bindparam("end"))
-    return SimpleNamespace(events=Prepared(events), met=Prepared(met))
+    return SimpleNamespace(events=Prepared(events))
 
 
 def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:

@@ -26,12 +26,13 @@ from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
+from rapport.storage import met as met_lists
 from rapport.storage import queries
 from rapport.storage.models import (
     CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
-    MetAttendee,
+    MetPerson,
     OAuthState,
 )
 
@@ -247,8 +248,8 @@ class CalendarConnections:
                 await session.execute(delete(OAuthState).where(OAuthState.user_id == user_id,
                                                                OAuthState.provider == name))
                 # People met who are not contacts were kept only to offer adding them.
-                await session.execute(delete(MetAttendee).where(
-                    MetAttendee.connection_id == connection_id))
+                await session.execute(delete(MetPerson).where(
+                    MetPerson.connection_id == connection_id))
                 await session.run_sync(
                     lambda sync: queries.delete_attendee_offers(sync, user_id))
             logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
@@ -327,11 +328,16 @@ async def export_calendar_data(session: AsyncSession, user_id: int
     pending = [dict(row._mapping) for row in await session.execute(
         select(s.id, s.provider, s.created_at, s.expires_at)
         .where(s.user_id == user_id).order_by(s.id))]
-    m = MetAttendee
-    met = [dict(row._mapping) for row in await session.execute(
-        select(m.id, c.provider, m.event_id, m.series_id, m.email, m.display_name, m.start_at,
-               m.end_at)
-        .join(c, c.id == m.connection_id)
-        .where(m.user_id == user_id).order_by(m.start_at, m.id))]
+    m = MetPerson
+    # One entry per meeting, as the person would list them (a row holds a person's list).
+    met = sorted(({"id": row.id, "provider": row.provider, "event_id": meeting.event_id,
+                   "series_id": meeting.series_id, "email": row.email,
+                   "display_name": row.display_name, "start_at": meeting.start_at,
+                   "end_at": meeting.end_at}
+                  for row in await session.execute(
+                      select(m.id, c.provider, m.email, m.display_name, m.meetings)
+                      .join(c, c.id == m.connection_id).where(m.user_id == user_id))
+                  for meeting in met_lists.meetings(row.meetings)),
+                 key=lambda item: (item["start_at"], item["id"]))
     return {"calendar_connections": connections, "calendar_meetings": list(meetings.values()),
             "calendar_people_met": met, "calendar_consents_pending": pending}

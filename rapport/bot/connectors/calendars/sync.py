@@ -39,6 +39,7 @@ from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
+from rapport.storage import queries
 from rapport.storage.models import CalendarConnection, User
 from rapport.storage.prepared import Prepared
 from rapport.storage.uow import Database, Grouped
@@ -356,7 +357,8 @@ class CalendarSync:
                report: SyncReport) -> None:
         if outcome.known is None:  # the user's contact emails, once per round
             outcome.known = capture.Known(capture.contact_emails(sync, claim.user_id),
-                                          claim.account_email)
+                                          claim.account_email,
+                                          queries.forgotten_addresses(sync, claim.user_id))
         stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now)
         report.events += stats.events
         report.moved += stats.moved
@@ -379,7 +381,7 @@ class CalendarSync:
             if outcome.full:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
-                    outcome.window_end)
+                    outcome.window_end, outcome.known)
             capture.promote_met(sync, claim.ref,
                                 outcome.known.contacts if outcome.known else None, now)
             report.logged += capture.log_ended(sync, claim.ref, now)
