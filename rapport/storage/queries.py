@@ -1535,7 +1535,7 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 JOURNAL_TABLES: dict[str, type[Base]] = {
     "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
     "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
-    "drafts": Draft}
+    "drafts": Draft, "suggestions": Suggestion}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",
