@@ -1022,6 +1022,15 @@ def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
                                  .order_by(ChatGrant.provider)))
 
 
+def calendar_states(session: Session, user_id: int) -> tuple[tuple[str, str], ...]:
+    """(provider, status) of the user's calendars that are connected or paused (a
+    disconnected one is kept only so its meetings are not logged twice)."""
+    c = CalendarConnection
+    return tuple((row.provider, row.status) for row in session.execute(
+        select(c.provider, c.status).where(c.user_id == user_id, c.status != "revoked")
+        .order_by(c.provider)))
+
+
 def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """The user's chat capture for `export`: grants (never the token) and logged days."""
     g, d = ChatGrant, CapturedChat
@@ -1539,7 +1548,8 @@ JOURNAL_TABLES: dict[str, type[Base]] = {
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",
-                           "paused_until", "ai_enabled", "tone", "weekly_summary")
+                           "paused_until", "ai_enabled", "tone", "weekly_summary",
+                           "prep_minutes")
 
 
 def _table(model: type[Base]) -> Table:
@@ -1632,6 +1642,8 @@ def restore_image(session: Session, table: str, user_id: int, image: Mapping[str
     row_id = values.pop("id")
     values.pop("user_id", None)
     values.pop("workspace_id", None)
+    if not values:
+        return True  # nothing of this row was recorded (an empty SET is no statement)
     sql_table = _table(model)
     result = session.execute(update(sql_table).where(sql_table.c.id == row_id,
                                                      _owner_column(model) == user_id)

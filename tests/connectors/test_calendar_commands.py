@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from rapport.scheduler.messenger import OutgoingMessage
 from rapport.storage.models import CalendarConnection
@@ -37,7 +37,11 @@ async def test_connect_gives_a_private_link_that_connects_and_disconnect_removes
     assert await _connections(calendar_app) == 1
 
     done = await rapport.handle_text(ALEX, "disconnect calendar")
-    assert done.ok and "Disconnected your Google calendar" in done.text
+    assert done.ok and done.text == (
+        "Disconnected your Google calendar: Rapport no longer reads it, and its tokens are "
+        "deleted.\nMeetings already logged stay as conversations (“show <name>” lists them, "
+        "“delete t7” removes one). People you met who aren't among your people, and open "
+        "offers to add them, are forgotten; a “Never” you gave still holds.")
     async with calendar_app.runtime.sessions() as session:
         connection = await session.scalar(select(CalendarConnection))
     assert connection is not None and connection.refresh_token_encrypted is None
@@ -86,3 +90,73 @@ async def test_a_refused_grant_is_told_once_by_direct_message(calendar_app: Cale
     assert told
     [message] = sent
     assert message.recipient.user_id == user_id and "connect google calendar" in message.text
+
+
+async def test_connecting_again_says_so_and_settings_show_each_calendar(
+        calendar_app: CalendarApp) -> None:
+    rapport = calendar_app.runtime.rapport
+    settings = await rapport.handle_text(ALEX, "settings")
+    assert "• Calendars: none connected (“connect calendar”)" in settings.text
+    await calendar_app.connect("alex", "google", "alex@example.com")
+    assert "• Calendars: Google (connected)" in (await rapport.handle_text(ALEX, "settings")).text
+    again = await rapport.handle_text(ALEX, "connect google calendar")
+    assert again.ok and again.text.startswith(
+        "Your Google calendar is connected already; this link replaces its grant (with the "
+        "same or another account), and no meeting is logged twice. Open this private link")
+    first = await rapport.handle_text(ALEX, "connect microsoft calendar")
+    assert first.text.startswith("Open this private link to connect your Microsoft 365")
+    # A calendar that stopped answering is named, with what to type.
+    async with calendar_app.runtime.sessions() as session, session.begin():
+        await session.execute(update(CalendarConnection).values(status="paused"))
+    assert ("• Calendars: Google (stopped: it no longer lets Rapport read; type “connect "
+            "google calendar” again)") in (await rapport.handle_text(ALEX, "settings")).text
+    assert (await rapport.handle_text(ALEX, "connect google calendar")).text.startswith(
+        "Your Google calendar stopped letting Rapport read it; this link connects it again.")
+
+
+async def test_disconnecting_microsoft_says_where_to_remove_the_consent(
+        calendar_app: CalendarApp) -> None:
+    rapport = calendar_app.runtime.rapport
+    await calendar_app.connect("alex", "microsoft", "alex@example.com")
+    nothing = await rapport.handle_text(ALEX, "disconnect google calendar")
+    assert nothing.text == "Your Google calendar is not connected."
+    done = await rapport.handle_text(ALEX, "disconnect outlook")
+    assert done.ok and done.text.startswith(
+        "Disconnected your Microsoft 365 calendar: Rapport no longer reads it, and its tokens "
+        "are deleted. Microsoft gives Rapport no way to withdraw its access: remove Rapport at "
+        "https://myapps.microsoft.com (work or school account) or "
+        "https://account.live.com/consent/Manage (personal account).\n")
+
+
+async def test_connect_and_disconnect_read_the_way_people_type_them(
+        calendar_app: CalendarApp) -> None:
+    rapport = calendar_app.runtime.rapport
+    google = await rapport.handle_text(ALEX, "connect google")
+    assert google.ok and "connect your Google calendar" in google.text
+    what = await rapport.handle_text(ALEX, "disconnect")
+    assert not what.ok and what.text.startswith(
+        "Disconnect what? For example “disconnect calendar” or “disconnect google calendar”.")
+    slack = await rapport.handle_text(ALEX, "connect slack")
+    assert not slack.ok and slack.text.startswith(
+        "Slack DMs are logged with “settings capture slack on”")
+
+
+async def test_forget_me_says_the_calendar_is_disconnected_first(
+        calendar_app: CalendarApp) -> None:
+    rapport = calendar_app.runtime.rapport
+    assert "calendar" not in (await rapport.handle_text(ALEX, "forget me")).text
+    await calendar_app.connect("alex", "google", "alex@example.com")
+    warning = await rapport.handle_text(ALEX, "forget me")
+    assert ("people, notes, conversations, nudges and drafts. Before that, Rapport "
+            "disconnects your Google calendar and withdraws its access. It cannot be undone."
+            ) in warning.text
+
+
+async def test_undo_sets_the_meeting_brief_lead_back(calendar_app: CalendarApp) -> None:
+    """`settings prep` then `undo` answered "I can't reach my database" and undid nothing."""
+    rapport = calendar_app.runtime.rapport
+    assert (await rapport.handle_text(ALEX, "settings prep 1h")).ok
+    assert (await rapport.handle_text(ALEX, "undo")).text == \
+        "Undone: changed settings (meeting briefs)."
+    assert "Briefs before meetings (connected calendars): 30 min before" in \
+        (await rapport.handle_text(ALEX, "settings")).text
