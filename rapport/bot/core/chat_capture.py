@@ -25,10 +25,11 @@ WHAT_IS_READ = (
     "“settings capture slack off” stops it and deletes the grant.")
 
 
-def needs_platform(platform: str) -> str:
+def needs_platform(platform: str, on: bool = True) -> str:
     name = NAMES.get(platform, platform)
-    return (f"Logging {name} DMs works from {name}: type “settings capture {platform} on” "
-            f"to Rapport there (the /rapport command or your DM with Rapport).")
+    return (f"Logging {name} DMs works from {name}: type “settings capture {platform} "
+            f"{'on' if on else 'off'}” to Rapport there (the /rapport command or your DM with "
+            "Rapport).")
 
 
 NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs the Slack "
@@ -39,7 +40,7 @@ NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs 
 async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Reply:
     """Turn capture of the user's DMs on (a consent link) or off (revoke and delete)."""
     if ctx.platform != command.platform:
-        return error(needs_platform(command.platform))
+        return error(needs_platform(command.platform, command.on))
     chats = core.chat_captures.get(command.platform)
     if chats is None:
         return error(NOT_SET_UP)

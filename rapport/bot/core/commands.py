@@ -345,10 +345,15 @@ CALENDAR_PROVIDERS = {"google": "google", "gmail": "google", "microsoft": "micro
 
 def _calendar_provider(rest: str, verb: str) -> str | CommandError | None:
     words = [w.lower() for w in rest.replace(",", " ").split()]
-    if "calendar" not in words and "calendars" not in words:
-        return CommandError("Connect what? For example “connect calendar” or “connect google "
-                            "calendar”.", verb)
     others = [w for w in words if w not in ("calendar", "calendars", "my", "the", "a")]
+    if "calendar" not in words and "calendars" not in words:
+        if len(others) == 1 and others[0] in CALENDAR_PROVIDERS:
+            return CALENDAR_PROVIDERS[others[0]]  # `connect google`: only calendars connect
+        if "slack" in others:
+            return CommandError("Slack DMs are logged with “settings capture slack on” (and "
+                                "stopped with “settings capture slack off”).", verb)
+        return CommandError(f"{verb.capitalize()} what? For example “{verb} calendar” or "
+                            f"“{verb} google calendar”.", verb)
     if not others:
         return None
     if len(others) == 1 and others[0] in CALENDAR_PROVIDERS:

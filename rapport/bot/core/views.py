@@ -188,6 +188,8 @@ class SettingsView:
     ai_configured: bool = True
     # Platforms whose DMs are logged as conversations (`settings capture slack on`).
     chat_capture: tuple[str, ...] = ()
+    # The user's calendars that are connected or paused: (provider, status).
+    calendars: tuple[tuple[str, str], ...] = ()
 
     @property
     def window(self) -> str:
