@@ -202,7 +202,8 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
                                      command.suggestion_id)
     if row is None:
         # The same answer for "missing" and "someone else's": nothing leaks.
-        return error(f"I can't find suggestion {command.suggestion_id} among yours.")
+        return error(f"I can't find suggestion {command.suggestion_id} among yours; it may "
+                     "have been withdrawn (“suggestions” lists the open ones).")
     if row.status != rules.OPEN:
         return error(f"You already answered suggestion {row.id} "
                      f"({_STATUS_WORDS.get(row.status, row.status)}).")

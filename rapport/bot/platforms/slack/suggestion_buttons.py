@@ -19,7 +19,10 @@ from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, te
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
-NOT_YOURS = "That suggestion isn't yours."
+# The same answer for someone else's and for one withdrawn since it was shown (disconnecting
+# a calendar withdraws its offers): "isn't yours" would be wrong to the person it was for.
+NOT_YOURS = ("I can't find that suggestion among yours; it may have been withdrawn "
+             "(“/rapport suggestions” lists the open ones).")
 
 
 @dataclass
