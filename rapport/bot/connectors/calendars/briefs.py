@@ -122,11 +122,13 @@ class BriefJob:
             return None  # briefs off, or not yet
         local = now.astimezone(planner.zone(tz))
         minute = local.hour * 60 + local.minute
+        if minute < WAKING_FROM:
+            return None  # early: the brief waits for 07:00 if the meeting has not begun
         paused = paused_until is not None and paused_until > now
         # Claimed either way: at most one brief per meeting, and none late or while paused.
         if not queries.claim_brief(session, meeting.meeting_id, now):
             return None
-        if paused or not WAKING_FROM <= minute < WAKING_UNTIL:
+        if paused or minute >= WAKING_UNTIL:
             return None
         text = meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
                              tz, now)

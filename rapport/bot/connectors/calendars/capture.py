@@ -41,6 +41,9 @@ from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, i
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
+# A meeting moved by more than the longest brief lead (`settings prep` up to 2 hours) after its
+# brief was handled is briefed again for its new time; a smaller shift keeps the one it had.
+REBRIEF_AFTER_MOVE = timedelta(hours=2)
 # At most this many contacts' addresses are sent to ask which people met became contacts;
 # more take the way round (the few addresses met, matched here), which costs less then.
 MAX_ADDRESSES_ASKED = 5000
@@ -279,6 +282,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
     ids = _Ids()
     new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
+    existing_start: dict[int, datetime] = {}
     for event in events:
         row = existing.get(event.event_id)
         if row is not None:
@@ -289,6 +293,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             new_rows.append((event.event_id, event.series_id, event.instance_start,
                              event.start, event.end))
         elif row.start_at != event.start or row.end_at != event.end:
+            existing_start[row.id] = row.start_at
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
                             "b_now": now})
     if new_rows:
@@ -304,6 +309,12 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
                                      event_ids=missing))
     if changed:
         db.execute(q.move_events, changed)
+        far = [row["b_id"] for row in changed
+               if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
+        if far:
+            # Its brief named the old time: moved this far, the meeting gets one for the new.
+            session.execute(update(CapturedEvent).where(CapturedEvent.id.in_(far))
+                            .values(brief_sent_at=None))
     return ids
 
 
