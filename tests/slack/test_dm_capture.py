@@ -139,7 +139,10 @@ async def test_consent_flow_stores_the_token_encrypted_confirms_by_dm_and_works_
     answer = await _say(slack, "settings capture slack on")
     # What is and is not read, said before anything is granted.
     assert "who you exchanged a direct message with and when" in answer
-    assert "never reads or keeps: the text of any message" in answer
+    assert ("Slack sends each of your DMs to Rapport as it happens (that is what the "
+            "permission means); Rapport looks only at the sender, the conversation and the "
+            "time, and drops the rest unread: the text, files and reactions are never stored, "
+            "logged or sent anywhere. Channels and group DMs are not sent at all.") in answer
     link = _link(answer)
     parts = urllib.parse.urlsplit(link)
     query = urllib.parse.parse_qs(parts.query)
@@ -302,7 +305,11 @@ async def test_off_revokes_at_slack_deletes_the_grant_and_later_dms_are_ignored(
     await slack.until(lambda: _count(slack, 1))
 
     answer = await _say(slack, "settings capture slack off")
-    assert "revoked at Slack" in answer
+    assert answer == (
+        "Stopped logging your Slack DMs; the grant is deleted and revoked at Slack. "
+        "Conversations logged so far stay (“show &lt;name&gt;” lists them, “delete t7” removes "
+        "one). If you had let Rapport post your edited drafts as you, that ends too until you "
+        "allow it again (Slack keeps one grant per person).")
     [revoke] = slack.fake.calls_to("auth.revoke")
     assert revoke.token == token and revoke.ok
     assert slack.fake.tokens[token].revoked

@@ -80,7 +80,7 @@ REASONS: dict[str, str] = {
 }
 CONFIRMATION = ("Rapport now logs your Slack DMs with your people as conversations: one "
                 "“chat” per person per day, marked “logged from your Slack DMs” in “show”. It "
-                "reads only who and when, never the text. “settings capture slack off” stops "
+                "keeps only who and when, never the text. “settings capture slack off” stops "
                 "it.")
 
 
