@@ -88,3 +88,15 @@ async def test_a_day_of_slack_dms_is_marked_automatic_in_stats_and_export(
     data = json.loads(export.attachment.data)
     assert sorted((t["logged_from"], t["automatic"]) for t in data["touchpoints"]) == [
         ("Slack DMs", True), ("typed", False)]
+
+
+async def test_help_finds_calendars_briefs_and_capture(rapport: Rapport) -> None:
+    """`help prep` and `help capture` answered "There is no command called …"."""
+    for topic, first_line in (("calendar", "connect calendar [google|microsoft]"),
+                              ("prep", "settings ["), ("briefs", "settings ["),
+                              ("capture slack", "settings ["),
+                              ("settings capture slack on", "settings [")):
+        reply = await rapport.handle_text(console_user(), f"help {topic}")
+        assert reply.text.startswith(first_line), topic
+    settings = (await rapport.handle_text(console_user(), "help settings")).text
+    assert "briefs you before meetings (prep)" in settings and "e.g. settings prep 1h" in settings
