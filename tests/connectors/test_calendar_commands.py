@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import func, select, update
 
-from rapport.scheduler.messenger import OutgoingMessage
+from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage.models import CalendarConnection
 from tests.conftest import console_user
 from tests.fakes.calendar_fixtures import CalendarApp
@@ -70,18 +70,23 @@ async def test_export_lists_the_connection_without_tokens_and_forget_me_revokes_
     assert await _connections(calendar_app) == 0
 
 
+class Recorder:
+    """A console messenger that records what it is asked to deliver."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        self.sent.append(message)
+        return DeliveryResult.sent("recorded")
+
+
 async def test_a_refused_grant_is_told_once_by_direct_message(calendar_app: CalendarApp) -> None:
-    sent: list[OutgoingMessage] = []
-
-    class Recorder:
-        platform = "console"
-
-        async def deliver(self, message: OutgoingMessage) -> object:
-            sent.append(message)
-            from rapport.scheduler.messenger import DeliveryResult
-            return DeliveryResult.sent("recorded")
-
-    calendar_app.runtime.add_messenger(Recorder())  # type: ignore[arg-type]
+    recorder = Recorder()
+    sent = recorder.sent
+    calendar_app.runtime.add_messenger(recorder)  # type: ignore[arg-type]
     _, user_id = await calendar_app.user("alex")
     from rapport.bot.connectors.calendars.sync import PausedConnection
 
@@ -160,3 +165,22 @@ async def test_undo_sets_the_meeting_brief_lead_back(calendar_app: CalendarApp) 
         "Undone: changed settings (meeting briefs)."
     assert "Briefs before meetings (connected calendars): 30 min before" in \
         (await rapport.handle_text(ALEX, "settings")).text
+
+
+async def test_a_consent_is_confirmed_in_the_chat_too(calendar_app: CalendarApp) -> None:
+    """The person comes back to the chat, not to the browser tab: it says what happens next."""
+    recorder = Recorder()
+    calendar_app.runtime.add_messenger(recorder)  # type: ignore[arg-type]
+    _, user_id = await calendar_app.user("alex")
+    await calendar_app.connect("alex", "microsoft", "alex@example.com")
+    [message] = recorder.sent
+    assert message.recipient.user_id == user_id
+    assert message.text == (
+        "Your Microsoft 365 calendar is connected. Within a few minutes Rapport reads the last "
+        "30 days and logs the meetings you attended with your people (who and when, never "
+        "what was said); “show <name>” marks them “logged from your calendar”. “disconnect "
+        "calendar” stops it.")
+    # A refused consent sends nothing.
+    calendar_app.google.oauth.consent = "deny"
+    status, _ = await calendar_app.connect("alex", "google", "alex@example.com")
+    assert status == 400 and len(recorder.sent) == 1

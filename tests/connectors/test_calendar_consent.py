@@ -47,7 +47,8 @@ async def test_consent_connects_with_pkce_and_stores_tokens_encrypted(
 
     status, page = await calendar_app.consent(url, "alex@example.com")
 
-    assert status == 200 and "Connected. You can close this tab." in page
+    assert status == 200 and ("Connected. Rapport reads your last 30 days of meetings within "
+                              "a few minutes. You can close this tab.") in page
     fake = _fake(calendar_app, provider)
     [authorize] = fake.oauth.authorize_requests
     [exchange] = [r for r in fake.oauth.token_requests if r.grant_type == "authorization_code"]

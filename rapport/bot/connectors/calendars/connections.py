@@ -56,7 +56,8 @@ class ConsentResult:
 
 # What the callback page says for each outcome (never a token, never a provider's message).
 REASONS: dict[str, str] = {
-    "connected": "Connected. You can close this tab.",
+    "connected": "Connected. Rapport reads your last 30 days of meetings within a few "
+                 "minutes. You can close this tab.",
     "unknown_state": "This link was already used or is not one Rapport made. Ask Rapport for "
                      "a new one with “connect calendar”.",
     "expired": "This link has expired. Ask Rapport for a new one with “connect calendar”.",
