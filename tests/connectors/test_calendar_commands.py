@@ -117,6 +117,13 @@ async def test_connecting_again_says_so_and_settings_show_each_calendar(
             "google calendar” again)") in (await rapport.handle_text(ALEX, "settings")).text
     assert (await rapport.handle_text(ALEX, "connect google calendar")).text.startswith(
         "Your Google calendar stopped letting Rapport read it; this link connects it again.")
+    # Disconnecting it does not ask the person to withdraw an access that is gone already.
+    async with calendar_app.runtime.sessions() as session, session.begin():
+        await session.execute(update(CalendarConnection).values(
+            refresh_token_encrypted=None, access_token_encrypted=None))
+    done = await rapport.handle_text(ALEX, "disconnect google calendar")
+    assert done.text.startswith("Disconnected your Google calendar (it had stopped letting "
+                                "Rapport read it already).\nMeetings already logged stay")
 
 
 async def test_disconnecting_microsoft_says_where_to_remove_the_consent(

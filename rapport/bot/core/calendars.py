@@ -67,6 +67,11 @@ async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect) -> 
     lines = []
     for item in done:
         name = NAMES.get(item.provider, item.provider)
+        if not item.had_grant:
+            # Paused: the provider refused the grant already, so there is nothing to withdraw.
+            lines.append(f"Disconnected your {name} calendar (it had stopped letting Rapport "
+                         "read it already).")
+            continue
         lines.append(f"Disconnected your {name} calendar: Rapport no longer reads it, and its "
                      "tokens are deleted."
                      + ("" if item.revoked_at_provider else " " + REMOVE_ACCESS.get(

@@ -92,6 +92,9 @@ class Disconnected:
     # False when the provider could not be reached or has no revocation endpoint
     # (Microsoft): the person can remove the app's access in their account settings.
     revoked_at_provider: bool
+    # False when the provider had stopped accepting the grant already (a paused connection
+    # holds no token): there is nothing left to withdraw.
+    had_grant: bool = True
 
 
 def state_hash(state: str) -> str:
@@ -254,7 +257,8 @@ class CalendarConnections:
                     lambda sync: queries.delete_attendee_offers(sync, user_id))
             logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
                                                         "revoked": revoked})
-            done.append(Disconnected(provider=name, revoked_at_provider=revoked))
+            done.append(Disconnected(provider=name, revoked_at_provider=revoked,
+                                     had_grant=encrypted is not None))
         return done
 
     async def forget_user(self, user_id: int) -> None:
