@@ -138,3 +138,11 @@ async def test_someone_with_no_conversation_yet_reads_as_one_sentence(
     calendar_app.clock.set(later - timedelta(minutes=29))
     assert await job.run_once() == 1
     assert told[-1].endswith("\n• Lee Park — ask about: the new role (noted Mon Nov 23).")
+
+
+async def test_briefs_turned_off_come_back_with_prep_on(calendar_app: CalendarApp) -> None:
+    """`settings prep on` answered with an error, so after `off` there was no plain way back."""
+    rapport = calendar_app.runtime.rapport
+    assert (await rapport.handle_text(ALEX, "settings prep off")).ok
+    back = await rapport.handle_text(ALEX, "settings prep on")
+    assert back.ok and "Briefs before meetings (connected calendars): 30 min before" in back.text
