@@ -49,8 +49,8 @@ async def test_a_consent_link_from_the_console_connects(fake_google: FakeGoogle,
             # Before, the browser was sent to a port nothing listened on.
             assert page.status == 200 and "Connected" in await page.text()
         process.stdin.write(b"settings\n")
-        assert "• Calendars: Google (connected)" in await _read_until(
-            process.stdout, "Slack DMs with your people")
+        assert "• Calendars: Google (connected)\n" in await _read_until(
+            process.stdout, "Google (connected)\n")
         process.stdin.write(b"quit\n")
         await asyncio.wait_for(process.wait(), 60)
         assert process.returncode == 0

@@ -49,7 +49,7 @@ def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
         if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
         paused_indefinitely=paused and p.paused_until is not None
         and p.paused_until >= FAR_FUTURE, ai_configured=ai_configured,
-        chat_capture=chat_capture, calendars=calendars)
+        chat_capture=chat_capture, calendars=calendars, platform=ctx.platform)
 
 
 def calendars_line(calendars: tuple[tuple[str, str], ...]) -> str:
@@ -82,9 +82,12 @@ def describe_settings(view: SettingsView) -> str:
             f"• Weekly summary: {'on' if view.weekly_summary else 'off'}\n"
             f"• Briefs before meetings (connected calendars): "
             f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}\n"
-            f"• Calendars: {calendars_line(view.calendars)}\n"
-            f"• Slack DMs with your people logged as conversations: "
-            f"{'on' if 'slack' in view.chat_capture else 'off'}{paused}")
+            f"• Calendars: {calendars_line(view.calendars)}"
+            + (f"\n• Slack DMs with your people logged as conversations: "
+               f"{'on' if 'slack' in view.chat_capture else 'off'}"
+               # Teams and the console can't turn it on: a line about Slack there only puzzles.
+               if view.platform == "slack" or view.chat_capture else "")
+            + paused)
 
 
 def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True,

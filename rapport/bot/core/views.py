@@ -190,6 +190,8 @@ class SettingsView:
     chat_capture: tuple[str, ...] = ()
     # The user's calendars that are connected or paused: (provider, status).
     calendars: tuple[tuple[str, str], ...] = ()
+    # Where the person is (slack, teams, console): DM capture is offered on Slack only.
+    platform: str = ""
 
     @property
     def window(self) -> str:
