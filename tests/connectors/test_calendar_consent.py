@@ -153,7 +153,8 @@ async def test_declined_consent_and_unticked_calendar_box_store_nothing(
         calendar_app: CalendarApp) -> None:
     calendar_app.google.oauth.consent = "deny"
     status, page = await calendar_app.connect("alex", "google", "alex@example.com")
-    assert status == 400 and "access was not granted" in page
+    assert status == 400 and ("Not connected: access was not granted. Nothing was stored. "
+                              "To try again, type “connect calendar” to Rapport.") in page
     # Granular consent: the person grants only their basic profile, not the calendar.
     calendar_app.google.oauth.consent = "openid"
     status, page = await calendar_app.connect("alex", "google", "alex@example.com")

@@ -400,3 +400,15 @@ async def test_the_dm_with_the_bot_still_runs_commands_when_slack_names_the_user
     await slack.until(lambda: any("Added Lee" in m["text"]
                                   for m in slack.fake.messages_in(bot_dm)))
     assert await _chats(slack) == []
+
+
+async def test_a_declined_consent_says_how_to_try_again(make_harness: HarnessFactory) -> None:
+    slack = await _harness(make_harness)
+    link = _link(await _say(slack, "settings capture slack on"))
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["state"][0]
+    async with slack.http.get(f"{slack.base}{CALLBACK_PATH}",
+                              params={"error": "access_denied", "state": state}) as response:
+        page = await response.text()
+    assert response.status == 400
+    assert ("Not turned on: access was not granted. Nothing was stored. To try again, type "
+            "“settings capture slack on” to Rapport.") in page

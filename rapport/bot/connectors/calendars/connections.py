@@ -63,9 +63,11 @@ REASONS: dict[str, str] = {
     "expired": "This link has expired. Ask Rapport for a new one with “connect calendar”.",
     "wrong_provider": "This link belongs to another calendar provider. Ask Rapport for a new "
                       "one with “connect calendar”.",
-    "denied": "Not connected: access was not granted. Nothing was stored.",
+    "denied": "Not connected: access was not granted. Nothing was stored. To try again, "
+              "type “connect calendar” to Rapport.",
     "scope_missing": "Not connected: calendar access was not granted (the calendar box was "
-                     "left unticked). Nothing was stored.",
+                     "left unticked). Nothing was stored. To try again, type “connect "
+                     "calendar” to Rapport and tick the calendar box.",
     "no_refresh_token": "Not connected: the provider did not grant offline access. Try "
                         "“connect calendar” again.",
     "exchange_failed": "Not connected: the provider refused to complete the connection. Try "
