@@ -101,3 +101,14 @@ async def test_help_finds_calendars_briefs_and_capture(rapport: Rapport) -> None
         assert reply.text.startswith(first_line), topic
     settings = (await rapport.handle_text(console_user(), "help settings")).text
     assert "briefs you before meetings (prep)" in settings and "e.g. settings prep 1h" in settings
+
+
+async def test_help_for_the_answers_says_what_they_do_to_an_offer(rapport: Rapport) -> None:
+    """`silence` said "no more suggestions of that kind" only; on an offer to add someone
+    met, it is Never for that person alone."""
+    silence = (await rapport.handle_text(console_user(), "help silence")).text
+    assert "(for someone you met: Never, for that person only)" in silence
+    assert "(for someone you met: Add)" in (await rapport.handle_text(console_user(),
+                                                                      "help accept")).text
+    assert "(for someone you met: Not now)" in (await rapport.handle_text(console_user(),
+                                                                          "help keep")).text
