@@ -54,9 +54,15 @@ async def _harness(make_harness: HarnessFactory) -> SlackHarness:
 
 
 async def _say(slack: SlackHarness, text: str, user: str = ALEX) -> str:
+    """The answer: in the ack, or (a command that revokes a grant) through response_url."""
+    posted = len(slack.sink.posts)
     status, body = await slack.command(text, user=user)
     assert status == 200, body
-    return str(json.loads(body)["text"])
+    answer = str(json.loads(body)["text"])
+    if answer != "Working on it…":
+        return answer
+    await slack.until(lambda: len(slack.sink.posts) > posted)
+    return str(slack.sink.posts[posted]["text"])
 
 
 def _link(answer: str) -> str:
@@ -304,7 +310,12 @@ async def test_off_revokes_at_slack_deletes_the_grant_and_later_dms_are_ignored(
     await _send(slack, _body(channel=DM, sender=ALEX, ts=_ts(clock)))
     await slack.until(lambda: _count(slack, 1))
 
-    answer = await _say(slack, "settings capture slack off")
+    posted = len(slack.sink.posts)
+    status, ack = await slack.command("settings capture slack off")
+    # Slack is asked to revoke the token: that call is not made inside the 3-second ack.
+    assert status == 200 and json.loads(ack)["text"] == "Working on it…"
+    await slack.until(lambda: len(slack.sink.posts) > posted)
+    answer = str(slack.sink.posts[posted]["text"])
     assert answer == (
         "Stopped logging your Slack DMs; the grant is deleted and revoked at Slack. "
         "Conversations logged so far stay (“show &lt;name&gt;” lists them, “delete t7” removes "
