@@ -1022,13 +1022,15 @@ def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
                                  .order_by(ChatGrant.provider)))
 
 
-def calendar_states(session: Session, user_id: int) -> tuple[tuple[str, str], ...]:
-    """(provider, status) of the user's calendars that are connected or paused (a
-    disconnected one is kept only so its meetings are not logged twice)."""
+def calendar_states(session: Session, user_id: int
+                    ) -> tuple[tuple[str, str, str | None], ...]:
+    """(provider, status, account address once a sync has learnt it) of the user's calendars
+    that are connected or paused (a disconnected one is kept only so its meetings are not
+    logged twice)."""
     c = CalendarConnection
-    return tuple((row.provider, row.status) for row in session.execute(
-        select(c.provider, c.status).where(c.user_id == user_id, c.status != "revoked")
-        .order_by(c.provider)))
+    return tuple((row.provider, row.status, row.account_email) for row in session.execute(
+        select(c.provider, c.status, c.account_email)
+        .where(c.user_id == user_id, c.status != "revoked").order_by(c.provider)))
 
 
 def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
@@ -191,3 +192,20 @@ async def test_a_consent_is_confirmed_in_the_chat_too(calendar_app: CalendarApp)
     calendar_app.google.oauth.consent = "deny"
     status, _ = await calendar_app.connect("alex", "google", "alex@example.com")
     assert status == 400 and len(recorder.sent) == 1
+
+
+async def test_settings_name_the_account_connected_and_the_link_says_keep_it_private(
+        calendar_app: CalendarApp) -> None:
+    """A consent link connects the calendar of whoever opens it: the answer says so, and once
+    the first sync has learnt the account, `settings` names it, so a wrong one shows."""
+    rapport = calendar_app.runtime.rapport
+    reply = await rapport.handle_text(ALEX, "connect google calendar")
+    assert ("(read-only; it works once, for 10 minutes, and connects the calendar of whoever "
+            "opens it to your Rapport, so keep it to yourself)") in reply.text
+    [link] = LINK.findall(reply.text)
+    await calendar_app.consent(link, "sam@example.com")  # forwarded, opened by Sam
+    calendar_app.google.calendar("sam@example.com").add(
+        start=calendar_app.clock.now - timedelta(days=1), attendees=["lee@acme.com"])
+    await calendar_app.sync.run_once()
+    settings = await rapport.handle_text(ALEX, "settings")
+    assert "• Calendars: Google (connected as sam@example.com)" in settings.text

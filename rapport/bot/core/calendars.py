@@ -30,8 +30,8 @@ async def connect(core: Rapport, ctx: UserContext, command: c.Connect) -> Reply:
     if provider not in calendars.available:
         return error(f"{NAMES.get(provider, provider)} calendars are not set up here; "
                      f"{', '.join(NAMES.get(p, p) for p in calendars.available)} is.")
-    states = dict(await core.read(
-        ctx, lambda turn: queries.calendar_states(turn.session, ctx.user_id)))
+    states = {state[0]: state[1] for state in await core.read(
+        ctx, lambda turn: queries.calendar_states(turn.session, ctx.user_id))}
     name = NAMES.get(provider, provider)
     link = await calendars.start(ctx.user_id, ctx.workspace_id, provider)
     again = {"active": f"Your {name} calendar is connected already; this link replaces its "
@@ -40,7 +40,8 @@ async def connect(core: Rapport, ctx: UserContext, command: c.Connect) -> Reply:
              "paused": f"Your {name} calendar stopped letting Rapport read it; this link "
                        "connects it again. "}.get(states.get(provider, ""), "")
     return Reply(f"{again}Open this private link to connect your {name} "
-                 "calendar (read-only; it works once, for 10 minutes):\n"
+                 "calendar (read-only; it works once, for 10 minutes, and connects the calendar "
+                 "of whoever opens it to your Rapport, so keep it to yourself):\n"
                  f"{link}\n"
                  "Rapport then logs the meetings you attend with your people (who and when, "
                  "never what was said) and can brief you before the next one. "

@@ -81,7 +81,7 @@ def forget_me_warning(turn: Turn) -> str:
     """What `forget me` will do, naming the connections it withdraws first."""
     user_id = turn.user.user_id
     connected = [f"your {CALENDAR_NAMES.get(provider, provider)} calendar"
-                 for provider, _ in queries.calendar_states(turn.session, user_id)]
+                 for provider, *_ in queries.calendar_states(turn.session, user_id)]
     connected += [f"the logging of your {provider.capitalize()} DMs"
                   for provider in queries.chat_capture_providers(turn.session, user_id)]
     if not connected:

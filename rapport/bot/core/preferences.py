@@ -36,7 +36,7 @@ def format_days(mask: int) -> str:
 
 def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
                   chat_capture: tuple[str, ...] = (),
-                  calendars: tuple[tuple[str, str], ...] = ()) -> SettingsView:
+                  calendars: tuple[tuple[str, str, str | None], ...] = ()) -> SettingsView:
     p = ctx.prefs
     paused = p.paused_until is not None and p.paused_until > now
     return SettingsView(
@@ -52,14 +52,16 @@ def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
         chat_capture=chat_capture, calendars=calendars, platform=ctx.platform)
 
 
-def calendars_line(calendars: tuple[tuple[str, str], ...]) -> str:
-    """'Google (connected)', or what to do about a paused one; 'none connected'."""
+def calendars_line(calendars: tuple[tuple[str, str, str | None], ...]) -> str:
+    """'Google (connected as alex@example.com)', or what to do about a paused one; 'none
+    connected'. The address shows whose calendar a consent link connected."""
     if not calendars:
         return "none connected (“connect calendar”)"
     return ", ".join(
-        f"{CALENDAR_NAMES.get(provider, provider)} (connected)" if status == "active" else
+        (f"{CALENDAR_NAMES.get(provider, provider)} (connected"
+         + (f" as {account})" if account else ")")) if status == "active" else
         f"{CALENDAR_NAMES.get(provider, provider)} (stopped: it no longer lets Rapport read; "
-        f"type “connect {provider} calendar” again)" for provider, status in calendars)
+        f"type “connect {provider} calendar” again)" for provider, status, account in calendars)
 
 
 def describe_settings(view: SettingsView) -> str:
@@ -92,7 +94,7 @@ def describe_settings(view: SettingsView) -> str:
 
 def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
                   chat_capture: tuple[str, ...] = (),
-                  calendars: tuple[tuple[str, str], ...] = ()) -> Reply:
+                  calendars: tuple[tuple[str, str, str | None], ...] = ()) -> Reply:
     view = settings_view(ctx, now, ai_configured=ai_configured, chat_capture=chat_capture,
                          calendars=calendars)
     return Reply(describe_settings(view), view=view)

@@ -35,7 +35,7 @@ class SlashCommand:
     def is_slow(self, text: str, team_id: str) -> bool:
         """Commands that may outlast the ack: slow verbs, or @mentions not in the cache."""
         words = text.strip().split(maxsplit=1)
-        if words and words[0].lower() in SLOW_VERBS or _REVOKING.match(text):
+        if (words and words[0].lower() in SLOW_VERBS) or _REVOKING.match(text):
             return True
         return any(self.platform.cache.get(team_id, uid) is None
                    for uid in _MENTION.findall(text))
