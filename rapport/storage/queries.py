@@ -39,6 +39,7 @@ from rapport.storage.models import (
     TYPED_SOURCE,
     Base,
     CalendarConnection,
+    CapturedAttendee,
     CapturedChat,
     CapturedEvent,
     ChatGrant,
@@ -2201,6 +2202,14 @@ def touch_row(session: Session, user_id: int, touchpoint_id: int) -> TouchRow | 
                           .where(Touchpoint.id == touchpoint_id,
                                  Touchpoint.user_id == user_id)).first()
     return TouchRow(*row) if row is not None else None
+
+
+def take_over_captured(session: Session, touchpoint_id: int) -> None:
+    """A conversation the calendar logged, corrected by the person: it is theirs now, so a
+    later move or cancellation of the meeting leaves it alone (the attendee row stays handled,
+    so the meeting is not logged again either)."""
+    session.execute(update(CapturedAttendee).where(CapturedAttendee.touchpoint_id == touchpoint_id)
+                    .values(touchpoint_id=None).execution_options(synchronize_session=False))
 
 
 def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,

@@ -151,3 +151,30 @@ async def test_a_summary_added_to_a_calendar_touchpoint_survives_a_cancellation(
         left = (await session.execute(select(Touchpoint.id, Touchpoint.summary))).all()
     assert [(row.id, row.summary) for row in left] == [(first.id, "the Q3 plan")]
     assert second.id not in {row.id for row in left}
+
+
+async def test_a_date_or_kind_corrected_on_a_calendar_touchpoint_sticks(
+        calendar_app: CalendarApp) -> None:
+    """`edit t1 Nov 19` then the meeting moved: the calendar put the date back; cancelled:
+    it deleted what the person had corrected."""
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    held = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    meeting = calendar.add(start=held, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    [touch] = await touchpoints(app)
+    rapport = app.runtime.rapport
+    assert (await rapport.handle_text(ALEX, f"edit t{touch.id} Nov 19")).ok
+    assert (await rapport.handle_text(ALEX, f"edit t{touch.id} call")).ok
+    calendar.move(meeting.id, held + timedelta(hours=2))
+    app.clock.advance(minutes=6)
+    await app.sync.run_once()
+    calendar.cancel(meeting.id)
+    app.clock.advance(minutes=6)
+    await app.sync.run_once()
+    [kept] = await touchpoints(app)
+    assert (kept.id, kept.kind, kept.source) == (touch.id, "call", "calendar")
+    assert kept.happened_at.date().isoformat() == "2026-11-19"
+    show = await rapport.handle_text(ALEX, "show Dana")
+    assert f"t{touch.id} Thu Nov 19, call (logged from your calendar)" in show.text
