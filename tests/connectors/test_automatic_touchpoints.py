@@ -178,3 +178,20 @@ async def test_a_date_or_kind_corrected_on_a_calendar_touchpoint_sticks(
     assert kept.happened_at.date().isoformat() == "2026-11-19"
     show = await rapport.handle_text(ALEX, "show Dana")
     assert f"t{touch.id} Thu Nov 19, call (logged from your calendar)" in show.text
+
+
+async def test_a_meeting_in_two_connected_calendars_is_one_conversation(
+        calendar_app: CalendarApp) -> None:
+    """The same meeting in the Google and the Microsoft calendar was logged twice, so
+    `stats` counted two conversations for one meeting."""
+    app = calendar_app
+    personal = await connected(app, "google")
+    work = await connected(app, "microsoft", "alex@work.example.com")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    held = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    for calendar in (personal, work):
+        calendar.add(start=held, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    assert [(t.happened_at, t.source) for t in await touchpoints(app)] == [(held, "calendar")]
+    stats = await app.runtime.rapport.handle_text(ALEX, "stats")
+    assert "1 in 30 days (1 from your calendar)" in stats.text

@@ -146,3 +146,23 @@ async def test_briefs_turned_off_come_back_with_prep_on(calendar_app: CalendarAp
     assert (await rapport.handle_text(ALEX, "settings prep off")).ok
     back = await rapport.handle_text(ALEX, "settings prep on")
     assert back.ok and "Briefs before meetings (connected calendars): 30 min before" in back.text
+
+
+async def test_a_meeting_in_two_connected_calendars_is_briefed_once(
+        calendar_app: CalendarApp) -> None:
+    """Work and personal calendars both holding the meeting sent the same brief twice."""
+    job, told = await _setup(calendar_app)
+    await calendar_app.add_contact("alex", "Lee Park", "lee@acme.com")
+    assert (await calendar_app.runtime.rapport.handle_text(ALEX, "note Lee: the new role")).ok
+    work = await connected(calendar_app, "microsoft", "alex@work.example.com")
+    work.add(start=MEETING, attendees=["dana@acme.com", "lee@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    calendar_app.clock.set(MEETING - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    calendar_app.clock.advance(minutes=1)
+    assert await job.run_once() == 0
+    [brief] = told
+    # One brief, with everyone either calendar lists.
+    assert brief.startswith("Meeting at 14:00 with:\n• Dana Scully — last talked")
+    assert brief.endswith("\n• Lee Park — ask about: the new role (noted Mon Nov 23).")

@@ -185,6 +185,13 @@ def _statements() -> SimpleNamespace:
             Touchpoint.source != bindparam("source"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
+        # The same contacts' calendar touchpoints in that span: another connected calendar
+        # (work and personal) may hold the same meeting and have logged it already.
+        from_calendar=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+            in_json_list(Touchpoint.contact_id, "contact_ids"),
+            Touchpoint.source == bindparam("source"),
+            Touchpoint.happened_at >= bindparam("first"),
+            Touchpoint.happened_at <= bindparam("last"))),
     )
 
 
@@ -507,9 +514,12 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     if not rows:
         return 0
     typed = _typed_days(session, ref, rows)
-    # The person logged that day themselves: theirs stands alone.
+    logged = _logged_from_calendars(session, rows)
+    # The person logged that day themselves: theirs stands alone. A meeting another of their
+    # calendars logged already (same contact, same start) is one meeting, not two.
     to_log = [row for row in rows
-              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed]
+              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed
+              and (row.contact_id, row.start_at) not in logged]
     touchpoint_ids = record_touchpoints(
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
         meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
@@ -520,6 +530,16 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     _MARK_LOGGED.execute(session, [(row.id, links.get(row.id)) for row in rows],
                          logged_at=now)
     return len(links)
+
+
+def _logged_from_calendars(session: Session, rows: Sequence[_Pending]
+                           ) -> set[tuple[int, datetime]]:
+    """(contact, start) pairs a calendar touchpoint exists for already (any connection)."""
+    first = min(row.start_at for row in rows)
+    last = max(row.start_at for row in rows)
+    return {(contact_id, at) for contact_id, at in _statements().from_calendar.rows(
+        session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
+        first=first, last=last)}
 
 
 def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
