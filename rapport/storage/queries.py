@@ -40,6 +40,7 @@ from rapport.storage.models import (
     OPEN_NUDGE_STATUSES,
     Base,
     CalendarConnection,
+    CapturedAttendee,
     CapturedChat,
     CapturedEvent,
     ChatGrant,
@@ -1042,6 +1043,17 @@ def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
                                  .order_by(ChatGrant.provider)))
 
 
+def calendar_states(session: Session, user_id: int
+                    ) -> tuple[tuple[str, str, str | None], ...]:
+    """(provider, status, account address once a sync has learnt it) of the user's calendars
+    that are connected or paused (a disconnected one is kept only so its meetings are not
+    logged twice)."""
+    c = CalendarConnection
+    return tuple((row.provider, row.status, row.account_email) for row in session.execute(
+        select(c.provider, c.status, c.account_email)
+        .where(c.user_id == user_id, c.status != "revoked").order_by(c.provider)))
+
+
 def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """The user's chat capture for `export`: grants (never the token) and logged days."""
     g, d = ChatGrant, CapturedChat
@@ -1657,7 +1669,8 @@ JOURNAL_TABLES: dict[str, type[Base]] = {
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",
-                           "paused_until", "ai_enabled", "tone", "weekly_summary")
+                           "paused_until", "ai_enabled", "tone", "weekly_summary",
+                           "prep_minutes")
 
 
 def _table(model: type[Base]) -> Table:
@@ -1750,6 +1763,8 @@ def restore_image(session: Session, table: str, user_id: int, image: Mapping[str
     row_id = values.pop("id")
     values.pop("user_id", None)
     values.pop("workspace_id", None)
+    if not values:
+        return True  # nothing of this row was recorded (an empty SET is no statement)
     sql_table = _table(model)
     result = session.execute(update(sql_table).where(sql_table.c.id == row_id,
                                                      _owner_column(model) == user_id)
@@ -2306,6 +2321,14 @@ def touch_row(session: Session, user_id: int, touchpoint_id: int) -> TouchRow | 
                           .where(Touchpoint.id == touchpoint_id,
                                  Touchpoint.user_id == user_id)).first()
     return TouchRow(*row) if row is not None else None
+
+
+def take_over_captured(session: Session, touchpoint_id: int) -> None:
+    """A conversation the calendar logged, corrected by the person: it is theirs now, so a
+    later move or cancellation of the meeting leaves it alone (the attendee row stays handled,
+    so the meeting is not logged again either)."""
+    session.execute(update(CapturedAttendee).where(CapturedAttendee.touchpoint_id == touchpoint_id)
+                    .values(touchpoint_id=None).execution_options(synchronize_session=False))
 
 
 def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,

@@ -34,7 +34,10 @@ async def test_capture_off_slack_says_it_needs_slack_and_settings_show_it_off(
     reply = await rapport.handle_text(console_user(), "settings capture slack on")
     assert not reply.ok and "works from Slack" in reply.text
     shown = await rapport.handle_text(console_user(), "settings")
-    assert "Slack DMs with your people logged as conversations: off" in shown.text
+    # Only Slack can log Slack DMs: the console and Teams are not asked about it.
+    assert "Slack DMs" not in shown.text
+    off = await rapport.handle_text(console_user(), "settings capture slack off")
+    assert not off.ok and "type “settings capture slack off” to Rapport there" in off.text
 
 
 async def test_a_day_of_dms_logs_one_chat_even_when_replicas_race(any_engine: AsyncEngine,
@@ -86,3 +89,26 @@ async def test_a_day_of_slack_dms_is_marked_automatic_in_stats_and_export(
     data = json.loads(export.attachment.data)
     assert sorted((t["logged_from"], t["automatic"]) for t in data["touchpoints"]) == [
         ("Slack DMs", True), ("typed", False)]
+
+
+async def test_help_finds_calendars_briefs_and_capture(rapport: Rapport) -> None:
+    """`help prep` and `help capture` answered "There is no command called …"."""
+    for topic, first_line in (("calendar", "connect calendar [google|microsoft]"),
+                              ("prep", "settings ["), ("briefs", "settings ["),
+                              ("capture slack", "settings ["),
+                              ("settings capture slack on", "settings [")):
+        reply = await rapport.handle_text(console_user(), f"help {topic}")
+        assert reply.text.startswith(first_line), topic
+    settings = (await rapport.handle_text(console_user(), "help settings")).text
+    assert "briefs you before meetings (prep)" in settings and "e.g. settings prep 1h" in settings
+
+
+async def test_help_for_the_answers_says_what_they_do_to_an_offer(rapport: Rapport) -> None:
+    """`silence` said "no more suggestions of that kind" only; on an offer to add someone
+    met, it is Never for that person alone."""
+    silence = (await rapport.handle_text(console_user(), "help silence")).text
+    assert "(for someone you met: Never, for that person only)" in silence
+    assert "(for someone you met: Add)" in (await rapport.handle_text(console_user(),
+                                                                      "help accept")).text
+    assert "(for someone you met: Not now)" in (await rapport.handle_text(console_user(),
+                                                                          "help keep")).text

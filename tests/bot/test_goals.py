@@ -166,7 +166,8 @@ async def test_bad_tag_commands_change_nothing(any_engine: AsyncEngine, clock: C
             ("tag Lee " + "x" * 40, "is not a tag name"),
             ("tag Lee \u200b\u0301", "is not a tag name"),
             ("set Nobody ai off", "I don't know anyone called “Nobody” yet."),
-            ("accept 999999", "I can't find suggestion 999999 among yours.")):
+            ("accept 999999", "I can't find suggestion 999999 among yours;"
+                              " it may have been withdrawn (“suggestions” lists the open ones).")):
         reply = await rapport.handle_text(ALEX, line)
         assert not reply.ok and answer in reply.text, (line, reply.text)
     assert await snapshot(any_engine) == before

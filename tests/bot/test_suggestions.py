@@ -149,9 +149,12 @@ async def test_someone_elses_suggestion_cannot_be_answered(any_engine: AsyncEngi
     for answer in ("accept", "keep", "silence"):
         foreign = await rapport.handle_text(SAM, f"{answer} {item.suggestion_id}")
         missing = await rapport.handle_text(SAM, f"{answer} {item.suggestion_id + 1000}")
-        assert not foreign.ok and foreign.text == \
-            f"I can't find suggestion {item.suggestion_id} among yours."
-        assert missing.text == f"I can't find suggestion {item.suggestion_id + 1000} among yours."
+        assert not foreign.ok and foreign.text == (
+            f"I can't find suggestion {item.suggestion_id} among yours;"
+            " it may have been withdrawn (“suggestions” lists the open ones).")
+        assert missing.text == (
+            f"I can't find suggestion {item.suggestion_id + 1000} among yours;"
+            " it may have been withdrawn (“suggestions” lists the open ones).")
     assert (await _open(rapport, SAM)).items == ()
     assert await snapshot(any_engine) == before
 

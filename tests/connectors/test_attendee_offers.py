@@ -167,7 +167,7 @@ async def test_never_is_for_that_person_only_and_holds_after_more_meetings(
     who = "Sam Lee" if "Sam" in first.text else "Pat Kim"
     assert await _say(app, f"silence {first.id}") == (
         f"I won't suggest adding {who} again. (“suggestions off met” stops these offers for "
-        "everyone.)")
+        "everyone; “undo” takes this back.)")
     # The other person is still offered: Never silenced one person, not the kind.
     assert await _evaluate(app) == 1
     other = (await _suggestions(app))[-1]
@@ -191,7 +191,8 @@ async def test_not_now_waits_for_two_new_meetings(calendar_app: CalendarApp) -> 
     [offer] = await _suggestions(app)
     assert offer.text == OFFER
     assert await _say(app, f"keep {offer.id}") == (
-        "Not now. I'll ask about Sam Lee again only if you meet twice more.")
+        "Not now. I'll ask about Sam Lee again only if you meet twice more. (“undo” takes "
+        "this back.)")
     calendar.add(start=app.clock.now + timedelta(hours=1), attendees=[SAM])
     app.clock.advance(hours=2)
     await _sync(app)
@@ -314,3 +315,59 @@ async def test_undo_of_forget_takes_the_hash_back_and_forget_me_leaves_nothing(
     await _say(app, "forget Sam confirm")
     await _say(app, "forget me confirm")
     assert await _met(app) == [] and await _forgotten_addresses(app) == 0
+
+
+async def test_add_not_now_and_never_are_each_undone(calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+    added = await _say(app, f"accept {offer.id}")
+    assert "“undo” takes this back" in added
+    assert "Sam Lee" in await _say(app, "people")
+    # Undo takes Sam back out and the offer is open again, as the docs promise.
+    assert await _say(app, "undo") == f"Undone: added Sam Lee from suggestion {offer.id}."
+    assert "Sam Lee" not in await _say(app, "people")
+    assert await _offers(app) == [OFFER]
+    await _say(app, f"silence {offer.id}")
+    assert await _say(app, "undo") == "Undone: said never to adding Sam Lee."
+    assert await _offers(app) == [OFFER]
+    await _say(app, f"keep {offer.id}")
+    assert await _say(app, "undo") == "Undone: said not now to adding Sam Lee."
+    assert await _offers(app) == [OFFER]
+    # And after all that, Add still works and the calendar logs the meetings held.
+    assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
+    await _sync(app)
+    async with app.runtime.sessions() as session:
+        logged = (await session.scalars(select(Touchpoint.happened_at).join(
+            Contact, Contact.id == Touchpoint.contact_id).where(Contact.name == "Sam Lee")
+            .order_by(Touchpoint.happened_at))).all()
+    assert list(logged) == [THU_14, FRI_10]
+
+
+async def test_an_offer_for_a_namesake_or_a_bare_address_says_what_to_do(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await _say(app, "add Sam Lee")  # someone else called Sam Lee, without an email
+    pat = FakeAttendee("pat@initech.com")  # the calendar shows no name
+    calendar.add(start=THU_14, attendees=[SAM, pat])
+    calendar.add(start=FRI_10, attendees=[SAM, pat])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1 and await _evaluate(app) == 1
+    offers = {offer.attendee_email: offer for offer in await _suggestions(app)}
+    offer, pat_offer = offers["sam.lee@globex.com"], offers["pat@initech.com"]
+    refused = await app.runtime.rapport.handle_text(ALEX, f"accept {offer.id}")
+    assert not refused.ok and refused.text == (
+        "You already keep in touch with Sam Lee. If that's who you met, “set Sam Lee email "
+        f"sam.lee@globex.com” links them (then the calendar logs your meetings); if it's "
+        f"someone else, “silence {offer.id}”.")
+    assert pat_offer.text == "You met pat@initech.com twice this month. Add to your people?"
+    added = await _say(app, f"accept {pat_offer.id}")
+    assert "The calendar shows no name for them: “rename pat@initech.com to …” gives them " \
+        "one." in added
+    assert (await _say(app, "rename pat@initech.com to Pat Kim")).startswith("Renamed")

@@ -175,3 +175,47 @@ async def test_a_day_given_by_hand_to_a_calendar_touchpoint_survives_a_move_and_
     calendar.cancel(meeting.id)
     await _sync(app)
     assert [t.id for t in await touchpoints(app)] == [first.id, second.id]
+
+
+async def test_a_date_or_kind_corrected_on_a_calendar_touchpoint_sticks(
+        calendar_app: CalendarApp) -> None:
+    """`edit t1 Nov 19` then the meeting moved: the calendar put the date back; cancelled:
+    it deleted what the person had corrected."""
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    held = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    meeting = calendar.add(start=held, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    [touch] = await touchpoints(app)
+    rapport = app.runtime.rapport
+    assert (await rapport.handle_text(ALEX, f"edit t{touch.id} Nov 19")).ok
+    assert (await rapport.handle_text(ALEX, f"edit t{touch.id} call")).ok
+    calendar.move(meeting.id, held + timedelta(hours=2))
+    app.clock.advance(minutes=6)
+    await app.sync.run_once()
+    calendar.cancel(meeting.id)
+    app.clock.advance(minutes=6)
+    await app.sync.run_once()
+    [kept] = await touchpoints(app)
+    assert (kept.id, kept.kind, kept.source) == (touch.id, "call", "calendar")
+    assert kept.happened_at.date().isoformat() == "2026-11-19"
+    show = await rapport.handle_text(ALEX, "show Dana")
+    assert f"t{touch.id} Thu Nov 19, call (logged from your calendar)" in show.text
+
+
+async def test_a_meeting_in_two_connected_calendars_is_one_conversation(
+        calendar_app: CalendarApp) -> None:
+    """The same meeting in the Google and the Microsoft calendar was logged twice, so
+    `stats` counted two conversations for one meeting."""
+    app = calendar_app
+    personal = await connected(app, "google")
+    work = await connected(app, "microsoft", "alex@work.example.com")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    held = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    for calendar in (personal, work):
+        calendar.add(start=held, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    assert [(t.happened_at, t.source) for t in await touchpoints(app)] == [(held, "calendar")]
+    stats = await app.runtime.rapport.handle_text(ALEX, "stats")
+    assert "1 in 30 days (1 from your calendar)" in stats.text

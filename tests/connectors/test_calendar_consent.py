@@ -47,7 +47,8 @@ async def test_consent_connects_with_pkce_and_stores_tokens_encrypted(
 
     status, page = await calendar_app.consent(url, "alex@example.com")
 
-    assert status == 200 and "Connected. You can close this tab." in page
+    assert status == 200 and ("Connected. Rapport reads your last 30 days of meetings within "
+                              "a few minutes. You can close this tab.") in page
     fake = _fake(calendar_app, provider)
     [authorize] = fake.oauth.authorize_requests
     [exchange] = [r for r in fake.oauth.token_requests if r.grant_type == "authorization_code"]
@@ -152,7 +153,8 @@ async def test_declined_consent_and_unticked_calendar_box_store_nothing(
         calendar_app: CalendarApp) -> None:
     calendar_app.google.oauth.consent = "deny"
     status, page = await calendar_app.connect("alex", "google", "alex@example.com")
-    assert status == 400 and "access was not granted" in page
+    assert status == 400 and ("Not connected: access was not granted. Nothing was stored. "
+                              "To try again, type “connect calendar” to Rapport.") in page
     # Granular consent: the person grants only their basic profile, not the calendar.
     calendar_app.google.oauth.consent = "openid"
     status, page = await calendar_app.connect("alex", "google", "alex@example.com")

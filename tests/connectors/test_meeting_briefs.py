@@ -82,3 +82,87 @@ async def test_no_brief_when_off_paused_or_with_nothing_to_say(calendar_app: Cal
     await calendar_app.sync.run_once()
     calendar_app.clock.set(later - timedelta(minutes=20))
     assert await job.run_once() == 0 and told == []
+
+
+async def test_a_meeting_moved_to_another_day_after_its_brief_gets_one_for_the_new_time(
+        calendar_app: CalendarApp) -> None:
+    """The brief said "at 14:00"; the meeting moved to tomorrow: tomorrow brings a brief for
+    it (before, the brief claimed at 13:30 stood for the meeting wherever it went)."""
+    job, told = await _setup(calendar_app)
+    calendar = calendar_app.google.calendar("alex@example.com")
+    [meeting] = calendar.events.values()
+    calendar_app.clock.set(MEETING - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    calendar_app.clock.advance(minutes=10)
+    calendar.move(meeting.id, MEETING + timedelta(days=1, hours=1))
+    await calendar_app.sync.run_once()
+    calendar_app.clock.set(MEETING + timedelta(days=1, minutes=31))
+    await calendar_app.sync.run_once()
+    assert await job.run_once() == 1
+    assert told[-1].startswith("Meeting with Dana Scully at 15:00 — last talked Sun Nov 22")
+    # A move by less than the longest lead keeps the brief it had: no second one.
+    calendar.move(meeting.id, MEETING + timedelta(days=1, hours=1, minutes=30))
+    calendar_app.clock.advance(minutes=10)
+    await calendar_app.sync.run_once()
+    assert await job.run_once() == 0 and len(told) == 2
+
+
+async def test_an_early_meeting_is_briefed_at_seven_not_skipped(calendar_app: CalendarApp
+                                                                ) -> None:
+    job, told = await _setup(calendar_app)
+    calendar = calendar_app.google.calendar("alex@example.com")
+    early = datetime(2026, 11, 24, 6, 15, tzinfo=UTC)  # 07:15 in Berlin
+    calendar.add(start=early, attendees=["dana@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    calendar_app.clock.set(MEETING + timedelta(hours=1))  # today's meeting is over
+    await job.run_once()
+    told.clear()
+    calendar_app.clock.set(early - timedelta(minutes=30))  # 06:45: too early for a message
+    assert await job.run_once() == 0
+    calendar_app.clock.set(early - timedelta(minutes=15))  # 07:00
+    assert await job.run_once() == 1
+    assert told[0].startswith("Meeting with Dana Scully at 07:15")
+
+
+async def test_someone_with_no_conversation_yet_reads_as_one_sentence(
+        calendar_app: CalendarApp) -> None:
+    job, told = await _setup(calendar_app)
+    await calendar_app.add_contact("alex", "Lee Park", "lee@acme.com")
+    assert (await calendar_app.runtime.rapport.handle_text(ALEX, "note Lee: the new role")).ok
+    calendar = calendar_app.google.calendar("alex@example.com")
+    later = MEETING + timedelta(hours=3)
+    calendar.add(start=later, attendees=["lee@acme.com", "dana@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    calendar_app.clock.set(later - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    assert told[-1].endswith("\n• Lee Park — ask about: the new role (noted Mon Nov 23).")
+
+
+async def test_briefs_turned_off_come_back_with_prep_on(calendar_app: CalendarApp) -> None:
+    """`settings prep on` answered with an error, so after `off` there was no plain way back."""
+    rapport = calendar_app.runtime.rapport
+    assert (await rapport.handle_text(ALEX, "settings prep off")).ok
+    back = await rapport.handle_text(ALEX, "settings prep on")
+    assert back.ok and "Briefs before meetings (connected calendars): 30 min before" in back.text
+
+
+async def test_a_meeting_in_two_connected_calendars_is_briefed_once(
+        calendar_app: CalendarApp) -> None:
+    """Work and personal calendars both holding the meeting sent the same brief twice."""
+    job, told = await _setup(calendar_app)
+    await calendar_app.add_contact("alex", "Lee Park", "lee@acme.com")
+    assert (await calendar_app.runtime.rapport.handle_text(ALEX, "note Lee: the new role")).ok
+    work = await connected(calendar_app, "microsoft", "alex@work.example.com")
+    work.add(start=MEETING, attendees=["dana@acme.com", "lee@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    calendar_app.clock.set(MEETING - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    calendar_app.clock.advance(minutes=1)
+    assert await job.run_once() == 0
+    [brief] = told
+    # One brief, with everyone either calendar lists.
+    assert brief.startswith("Meeting at 14:00 with:\n• Dana Scully — last talked")
+    assert brief.endswith("\n• Lee Park — ask about: the new role (noted Mon Nov 23).")

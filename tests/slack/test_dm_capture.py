@@ -54,9 +54,15 @@ async def _harness(make_harness: HarnessFactory) -> SlackHarness:
 
 
 async def _say(slack: SlackHarness, text: str, user: str = ALEX) -> str:
+    """The answer: in the ack, or (a command that revokes a grant) through response_url."""
+    posted = len(slack.sink.posts)
     status, body = await slack.command(text, user=user)
     assert status == 200, body
-    return str(json.loads(body)["text"])
+    answer = str(json.loads(body)["text"])
+    if answer != "Working on it…":
+        return answer
+    await slack.until(lambda: len(slack.sink.posts) > posted)
+    return str(slack.sink.posts[posted]["text"])
 
 
 def _link(answer: str) -> str:
@@ -139,7 +145,10 @@ async def test_consent_flow_stores_the_token_encrypted_confirms_by_dm_and_works_
     answer = await _say(slack, "settings capture slack on")
     # What is and is not read, said before anything is granted.
     assert "who you exchanged a direct message with and when" in answer
-    assert "never reads or keeps: the text of any message" in answer
+    assert ("Slack sends each of your DMs to Rapport as it happens (that is what the "
+            "permission means); Rapport looks only at the sender, the conversation and the "
+            "time, and drops the rest unread: the text, files and reactions are never stored, "
+            "logged or sent anywhere. Channels and group DMs are not sent at all.") in answer
     link = _link(answer)
     parts = urllib.parse.urlsplit(link)
     query = urllib.parse.parse_qs(parts.query)
@@ -301,8 +310,17 @@ async def test_off_revokes_at_slack_deletes_the_grant_and_later_dms_are_ignored(
     await _send(slack, _body(channel=DM, sender=ALEX, ts=_ts(clock)))
     await slack.until(lambda: _count(slack, 1))
 
-    answer = await _say(slack, "settings capture slack off")
-    assert "revoked at Slack" in answer
+    posted = len(slack.sink.posts)
+    status, ack = await slack.command("settings capture slack off")
+    # Slack is asked to revoke the token: that call is not made inside the 3-second ack.
+    assert status == 200 and json.loads(ack)["text"] == "Working on it…"
+    await slack.until(lambda: len(slack.sink.posts) > posted)
+    answer = str(slack.sink.posts[posted]["text"])
+    assert answer == (
+        "Stopped logging your Slack DMs; the grant is deleted and revoked at Slack. "
+        "Conversations logged so far stay (“show &lt;name&gt;” lists them, “delete t7” removes "
+        "one). If you had let Rapport post your edited drafts as you, that ends too until you "
+        "allow it again (Slack keeps one grant per person).")
     [revoke] = slack.fake.calls_to("auth.revoke")
     assert revoke.token == token and revoke.ok
     assert slack.fake.tokens[token].revoked
@@ -393,3 +411,15 @@ async def test_the_dm_with_the_bot_still_runs_commands_when_slack_names_the_user
     await slack.until(lambda: any("Added Lee" in m["text"]
                                   for m in slack.fake.messages_in(bot_dm)))
     assert await _chats(slack) == []
+
+
+async def test_a_declined_consent_says_how_to_try_again(make_harness: HarnessFactory) -> None:
+    slack = await _harness(make_harness)
+    link = _link(await _say(slack, "settings capture slack on"))
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["state"][0]
+    async with slack.http.get(f"{slack.base}{CALLBACK_PATH}",
+                              params={"error": "access_denied", "state": state}) as response:
+        page = await response.text()
+    assert response.status == 400
+    assert ("Not turned on: access was not granted. Nothing was stored. To try again, type "
+            "“settings capture slack on” to Rapport.") in page

@@ -15,6 +15,7 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.suggestion_buttons import NOT_YOURS
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.summary import send_weekly_summaries
+from rapport.storage import queries
 from rapport.storage.models import Contact, Suggestion, User
 from tests.conftest import MONDAY_10_UTC, Clock, snapshot
 from tests.connectors.seed import seed_met_twice
@@ -261,5 +262,29 @@ async def test_a_suggestion_button_left_after_forgetting_the_person_says_it_is_g
         user=ALEX, action=_suggestion_action("accept", suggestion_id)))
     await slack.until(lambda: bool(slack.sink.posts))
     # The user's own suggestion, about someone forgotten: not "That suggestion isn't yours."
-    assert slack.sink.posts[-1]["text"] == \
-        f"I can't find suggestion {suggestion_id} among yours."
+    assert slack.sink.posts[-1]["text"] == (
+        f"I can't find suggestion {suggestion_id} among yours; it may have been withdrawn "
+        "(“/rapport suggestions” lists the open ones).")
+
+
+async def test_a_withdrawn_offer_s_button_says_so_not_that_it_is_someone_elses(
+        slack: SlackHarness, clock: Clock) -> None:
+    """`disconnect calendar` withdraws open offers; an Add clicked on the old message said
+    "That suggestion isn't yours." to the person it was for."""
+    ctx = await slack.runtime.rapport.user_context(slack.actor())
+    await seed_met_twice(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, clock.now)
+    assert await rules.make_suggestions(slack.runtime.rapport.db, clock.now) == 1
+    async with slack.runtime.sessions() as session:
+        suggestion_id = await session.scalar(select(Suggestion.id))
+    assert suggestion_id is not None
+    async with slack.runtime.sessions() as session, session.begin():
+        await session.run_sync(lambda sync: queries.delete_attendee_offers(sync, ctx.user_id))
+    await slack.interaction(slack.block_action(
+        user=ALEX, action=_suggestion_action("accept", suggestion_id)))
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert slack.sink.posts[-1]["text"] == (
+        f"I can't find suggestion {suggestion_id} among yours; it may have been withdrawn "
+        "(“/rapport suggestions” lists the open ones).")
+    typed = await slack.runtime.rapport.handle_text(slack.actor(), f"accept {suggestion_id}")
+    assert typed.text == (f"I can't find suggestion {suggestion_id} among yours; it may have "
+                          "been withdrawn (“suggestions” lists the open ones).")

@@ -147,8 +147,9 @@ async def test_another_users_click_on_a_suggestion_is_refused(
     await teams.post(teams_message_back(data, service_url=teams.url, reply_to_id="1:card",
                                         **FOX))
 
-    assert status == 200 and body["value"] == \
-        f"I can't find suggestion {suggestion_id} among yours."
+    assert status == 200 and body["value"] == (
+        f"I can't find suggestion {suggestion_id} among yours;"
+        " it may have been withdrawn (“suggestions” lists the open ones).")
     assert teams.connector.updates() == []
     assert "Marco" not in json.dumps([a.body for a in teams.connector.sent()])
     assert await snapshot(teams.engine) == before
@@ -225,8 +226,9 @@ async def test_an_offer_to_add_someone_met_is_added_from_its_card(
     status, body = await teams.post(teams_card_action_invoke(
         accept["data"], verb="suggestion_accept", service_url=teams.url,
         reply_to_id=listed.activity_id, **FOX))
-    assert status == 200 and body["value"] == \
-        f"I can't find suggestion {suggestion_id} among yours."
+    assert status == 200 and body["value"] == (
+        f"I can't find suggestion {suggestion_id} among yours;"
+        " it may have been withdrawn (“suggestions” lists the open ones).")
     assert await snapshot(teams.engine) == before
     # The owner's Add.
     status, body = await teams.post(teams_card_action_invoke(

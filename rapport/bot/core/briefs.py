@@ -53,6 +53,13 @@ def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: 
     return contact.name, parts, useful
 
 
+def _after_dash(parts: Sequence[str]) -> str:
+    """The parts after a dash: "— ask about: …", not "— Ask about: …" (a part that starts
+    with a name, "Dana's birthday …", keeps its capital)."""
+    text = ". ".join(parts)
+    return "ask" + text[3:] if text.startswith("Ask ") else text
+
+
 def meeting_brief(session: Session, user_id: int, contact_ids: Sequence[int],
                   start_at: datetime, tz: str, now: datetime) -> str | None:
     """The brief for a meeting, or None when Rapport has nothing useful to say."""
@@ -63,8 +70,8 @@ def meeting_brief(session: Session, user_id: int, contact_ids: Sequence[int],
     at = start_at.astimezone(planner.zone(tz)).strftime("%H:%M")
     if len(found) == 1:
         name, parts, _ = found[0]
-        return f"Meeting with {name} at {at} — " + ". ".join(parts) + "."
-    lines = [f"• {name}" + (" — " + ". ".join(parts) if parts else "") + "."
+        return f"Meeting with {name} at {at} — " + _after_dash(parts) + "."
+    lines = [f"• {name}" + (" — " + _after_dash(parts) if parts else "") + "."
              for name, parts, _ in found]
     return f"Meeting at {at} with:\n" + "\n".join(lines)
 

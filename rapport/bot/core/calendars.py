@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.views import Reply, error
+from rapport.storage import queries
 
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
@@ -29,13 +30,29 @@ async def connect(core: Rapport, ctx: UserContext, command: c.Connect) -> Reply:
     if provider not in calendars.available:
         return error(f"{NAMES.get(provider, provider)} calendars are not set up here; "
                      f"{', '.join(NAMES.get(p, p) for p in calendars.available)} is.")
+    states = {state[0]: state[1] for state in await core.read(
+        ctx, lambda turn: queries.calendar_states(turn.session, ctx.user_id))}
+    name = NAMES.get(provider, provider)
     link = await calendars.start(ctx.user_id, ctx.workspace_id, provider)
-    return Reply(f"Open this private link to connect your {NAMES.get(provider, provider)} "
-                 "calendar (read-only; it works once, for 10 minutes):\n"
+    again = {"active": f"Your {name} calendar is connected already; this link replaces its "
+                       "grant (with the same or another account), and no meeting is logged "
+                       "twice. ",
+             "paused": f"Your {name} calendar stopped letting Rapport read it; this link "
+                       "connects it again. "}.get(states.get(provider, ""), "")
+    return Reply(f"{again}Open this private link to connect your {name} "
+                 "calendar (read-only; it works once, for 10 minutes, and connects the calendar "
+                 "of whoever opens it to your Rapport, so keep it to yourself):\n"
                  f"{link}\n"
                  "Rapport then logs the meetings you attend with your people (who and when, "
                  "never what was said) and can brief you before the next one. "
                  "“disconnect calendar” undoes it.")
+
+
+# Where a person removes Rapport's access themselves when the provider can't be told.
+REMOVE_ACCESS = {
+    "microsoft": "Microsoft gives Rapport no way to withdraw its access: remove Rapport at "
+                 "https://myapps.microsoft.com (work or school account) or "
+                 "https://account.live.com/consent/Manage (personal account)."}
 
 
 async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect) -> Reply:
@@ -44,12 +61,24 @@ async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect) -> 
         return error(NOT_SET_UP)
     done = await calendars.disconnect(ctx.user_id, command.provider)
     if not done:
+        if command.provider is not None:
+            return Reply(f"Your {NAMES.get(command.provider, command.provider)} calendar is "
+                         "not connected.")
         return Reply("No calendar is connected.")
     lines = []
     for item in done:
         name = NAMES.get(item.provider, item.provider)
-        lines.append(f"Disconnected your {name} calendar; its tokens are deleted."
-                     + ("" if item.revoked_at_provider else
-                        f" Remove Rapport's access in your {name} account settings too "
-                        "(the provider could not be told)."))
+        if not item.had_grant:
+            # Paused: the provider refused the grant already, so there is nothing to withdraw.
+            lines.append(f"Disconnected your {name} calendar (it had stopped letting Rapport "
+                         "read it already).")
+            continue
+        lines.append(f"Disconnected your {name} calendar: Rapport no longer reads it, and its "
+                     "tokens are deleted."
+                     + ("" if item.revoked_at_provider else " " + REMOVE_ACCESS.get(
+                         item.provider, f"{name} could not be told: remove Rapport's access "
+                                        f"in your {name} account settings too.")))
+    lines.append("Meetings already logged stay as conversations (“show <name>” lists them, "
+                 "“delete t7” removes one). People you met who aren't among your people, and "
+                 "open offers to add them, are forgotten; a “Never” you gave still holds.")
     return Reply("\n".join(lines), changed=True)

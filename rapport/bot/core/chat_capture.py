@@ -18,18 +18,24 @@ if TYPE_CHECKING:
 
 NAMES = {"slack": "Slack"}
 WHAT_IS_READ = (
-    "What Rapport reads: only who you exchanged a direct message with and when (the "
-    "conversation, the sender and the time of each DM), and only DMs with people you added to "
-    "Rapport count, as one “chat” conversation per person per day. What it never reads or "
-    "keeps: the text of any message, files, reactions, channels or group DMs. "
-    "“settings capture slack off” stops it and deletes the grant.")
+    "What Rapport uses: who you exchanged a direct message with and when, only with people "
+    "you added to Rapport, as one “chat” conversation per person per day. Slack sends each of "
+    "your DMs to Rapport as it happens (that is what the permission means); Rapport looks only "
+    "at the sender, the conversation and the time, and drops the rest unread: the text, files "
+    "and reactions are never stored, logged or sent anywhere. Channels and group DMs are not "
+    "sent at all. “settings capture slack off” stops it and deletes the grant.")
 
 
-def needs_platform(platform: str) -> str:
+def needs_platform(platform: str, on: bool = True) -> str:
     name = NAMES.get(platform, platform)
-    return (f"Logging {name} DMs works from {name}: type “settings capture {platform} on” "
-            f"to Rapport there (the /rapport command or your DM with Rapport).")
+    return (f"Logging {name} DMs works from {name}: type “settings capture {platform} "
+            f"{'on' if on else 'off'}” to Rapport there (the /rapport command or your DM with "
+            "Rapport).")
 
+
+# Slack keeps one user grant per person and app: revoking it ends everything it allowed.
+SHARED_GRANT = {"slack": " If you had let Rapport post your edited drafts as you, that ends "
+                         "too until you allow it again (Slack keeps one grant per person)."}
 
 NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs the Slack "
               "app installed with OAuth and a public URL. An operator can turn it on "
@@ -39,7 +45,7 @@ NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs 
 async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Reply:
     """Turn capture of the user's DMs on (a consent link) or off (revoke and delete)."""
     if ctx.platform != command.platform:
-        return error(needs_platform(command.platform))
+        return error(needs_platform(command.platform, command.on))
     chats = core.chat_captures.get(command.platform)
     if chats is None:
         return error(NOT_SET_UP)
@@ -58,8 +64,9 @@ async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Re
     if revoked is None:
         return Reply(f"Logging your {name} DMs is already off; Rapport holds no grant.")
     return Reply(f"Stopped logging your {name} DMs; the grant is deleted"
-                 + (" and revoked at Slack." if revoked else
+                 + (f" and revoked at {name}." if revoked else
                     f". {name} could not be told: remove Rapport's access in your {name} "
                     "settings too.")
-                 + " Conversations logged so far stay (“delete” removes one).",
+                 + " Conversations logged so far stay (“show <name>” lists them, “delete t7” "
+                 "removes one)." + SHARED_GRANT.get(command.platform, ""),
                  changed=True)

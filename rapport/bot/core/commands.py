@@ -346,10 +346,15 @@ CALENDAR_PROVIDERS = {"google": "google", "gmail": "google", "microsoft": "micro
 
 def _calendar_provider(rest: str, verb: str) -> str | CommandError | None:
     words = [w.lower() for w in rest.replace(",", " ").split()]
-    if "calendar" not in words and "calendars" not in words:
-        return CommandError("Connect what? For example “connect calendar” or “connect google "
-                            "calendar”.", verb)
     others = [w for w in words if w not in ("calendar", "calendars", "my", "the", "a")]
+    if "calendar" not in words and "calendars" not in words:
+        if len(others) == 1 and others[0] in CALENDAR_PROVIDERS:
+            return CALENDAR_PROVIDERS[others[0]]  # `connect google`: only calendars connect
+        if "slack" in others:
+            return CommandError("Slack DMs are logged with “settings capture slack on” (and "
+                                "stopped with “settings capture slack off”).", verb)
+        return CommandError(f"{verb.capitalize()} what? For example “{verb} calendar” or "
+                            f"“{verb} google calendar”.", verb)
     if not others:
         return None
     if len(others) == 1 and others[0] in CALENDAR_PROVIDERS:
@@ -1473,11 +1478,17 @@ def _on_off(value: str) -> bool | None:
 MAX_PREP_MINUTES = 120
 
 
+# A new user's lead (the users.prep_minutes column default).
+DEFAULT_PREP_MINUTES = 30
+
+
 def parse_prep(text: str) -> int | None:
-    """'15m', '30 min', '1h', '45', 'off' -> minutes before a meeting (0: off)."""
+    """'15m', '30 min', '1h', '45', 'off', 'on' -> minutes before a meeting (0: off)."""
     value = text.lower().replace(" ", "")
-    if value in ("off", "no", "none", "0"):
+    if value in ("off", "no", "none", "0", "0m"):
         return 0
+    if value in ("on", "yes"):
+        return DEFAULT_PREP_MINUTES  # back on after `settings prep off`, at the default
     match = re.fullmatch(r"(\d{1,3})(m|min|mins|minutes?|h|hr|hours?)?", value)
     if match is None:
         return None
@@ -1527,8 +1538,8 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     if name in ("prep", "brief", "briefs"):
         minutes = parse_prep(value_text)
         if minutes is None:
-            return CommandError("Briefs before meetings: “settings prep 15m”, “1h” or “off” "
-                                "(up to 2 hours).", "settings")
+            return CommandError("Briefs before meetings: “settings prep 15m”, “1h”, “off” or "
+                                "“on” (30 minutes; up to 2 hours).", "settings")
         return Settings(prep=minutes)
     if name in ("digest", "ai", "summary"):
         flag = _on_off(value_text) if values else None

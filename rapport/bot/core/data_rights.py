@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import exported_history
 from rapport.bot.core.people import forget_person
@@ -76,11 +77,27 @@ def _kept_for_undo(until: list[datetime], ctx: UserContext) -> str:
             "for undo is deleted then.")
 
 
+def forget_me_warning(turn: Turn) -> str:
+    """What `forget me` will do, naming the connections it withdraws first."""
+    user_id = turn.user.user_id
+    connected = [f"your {CALENDAR_NAMES.get(provider, provider)} calendar"
+                 for provider, *_ in queries.calendar_states(turn.session, user_id)]
+    connected += [f"the logging of your {provider.capitalize()} DMs"
+                  for provider in queries.chat_capture_providers(turn.session, user_id)]
+    if not connected:
+        return FORGET_ME_WARNING
+    what = " and ".join(connected) if len(connected) <= 2 else \
+        ", ".join(connected[:-1]) + " and " + connected[-1]
+    return FORGET_ME_WARNING.replace(
+        "drafts.", f"drafts. Before that, Rapport disconnects {what} and withdraws its "
+                   "access.", 1)
+
+
 def forget(turn: Turn, command: c.Forget) -> Reply:
     if command.person is not None:
         return forget_person(turn, command.person, confirmed=command.confirmed)
     if not command.confirmed:
-        return Reply(FORGET_ME_WARNING)
+        return Reply(forget_me_warning(turn))
     queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,
                              user_id=turn.user.user_id)
     queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)

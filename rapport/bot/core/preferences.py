@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.dates import valid_zone
 from rapport.bot.core.journal import CLOCK, Change
@@ -34,7 +35,8 @@ def format_days(mask: int) -> str:
 
 
 def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
-                  chat_capture: tuple[str, ...] = ()) -> SettingsView:
+                  chat_capture: tuple[str, ...] = (),
+                  calendars: tuple[tuple[str, str, str | None], ...] = ()) -> SettingsView:
     p = ctx.prefs
     paused = p.paused_until is not None and p.paused_until > now
     return SettingsView(
@@ -47,7 +49,19 @@ def settings_view(ctx: UserContext, now: datetime, *, ai_configured: bool = True
         if paused and p.paused_until is not None and p.paused_until < FAR_FUTURE else None,
         paused_indefinitely=paused and p.paused_until is not None
         and p.paused_until >= FAR_FUTURE, ai_configured=ai_configured,
-        chat_capture=chat_capture)
+        chat_capture=chat_capture, calendars=calendars, platform=ctx.platform)
+
+
+def calendars_line(calendars: tuple[tuple[str, str, str | None], ...]) -> str:
+    """'Google (connected as alex@example.com)', or what to do about a paused one; 'none
+    connected'. The address shows whose calendar a consent link connected."""
+    if not calendars:
+        return "none connected (“connect calendar”)"
+    return ", ".join(
+        (f"{CALENDAR_NAMES.get(provider, provider)} (connected"
+         + (f" as {account})" if account else ")")) if status == "active" else
+        f"{CALENDAR_NAMES.get(provider, provider)} (stopped: it no longer lets Rapport read; "
+        f"type “connect {provider} calendar” again)" for provider, status, account in calendars)
 
 
 def describe_settings(view: SettingsView) -> str:
@@ -70,21 +84,28 @@ def describe_settings(view: SettingsView) -> str:
             f"• Weekly summary: {'on' if view.weekly_summary else 'off'}\n"
             f"• Briefs before meetings (connected calendars): "
             f"{f'{view.prep_minutes} min before' if view.prep_minutes else 'off'}\n"
-            f"• Slack DMs with your people logged as conversations: "
-            f"{'on' if 'slack' in view.chat_capture else 'off'}{paused}")
+            f"• Calendars: {calendars_line(view.calendars)}"
+            + (f"\n• Slack DMs with your people logged as conversations: "
+               f"{'on' if 'slack' in view.chat_capture else 'off'}"
+               # Teams and the console can't turn it on: a line about Slack there only puzzles.
+               if view.platform == "slack" or view.chat_capture else "")
+            + paused)
 
 
 def show_settings(ctx: UserContext, now: datetime, *, ai_configured: bool = True,
-                  chat_capture: tuple[str, ...] = ()) -> Reply:
-    view = settings_view(ctx, now, ai_configured=ai_configured, chat_capture=chat_capture)
+                  chat_capture: tuple[str, ...] = (),
+                  calendars: tuple[tuple[str, str, str | None], ...] = ()) -> Reply:
+    view = settings_view(ctx, now, ai_configured=ai_configured, chat_capture=chat_capture,
+                         calendars=calendars)
     return Reply(describe_settings(view), view=view)
 
 
 def settings(turn: Turn, command: c.Settings) -> Reply:
     capturing = queries.chat_capture_providers(turn.session, turn.user.user_id)
+    calendars = queries.calendar_states(turn.session, turn.user.user_id)
     if not command.is_change:
         return show_settings(turn.user, turn.now, ai_configured=turn.ai_configured,
-                             chat_capture=capturing)
+                             chat_capture=capturing, calendars=calendars)
     values: dict[str, Any] = {}
     if command.tz is not None:
         zone = valid_zone(command.tz)
@@ -115,13 +136,14 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     _reschedule_follow_ups(turn, updated, change)
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")")
     view = settings_view(updated, turn.now, ai_configured=turn.ai_configured,
-                         chat_capture=capturing)
+                         chat_capture=capturing, calendars=calendars)
     return Reply("Saved.\n" + describe_settings(view), changed=True, view=view)
 
 
 def _changed_names(command: c.Settings) -> list[str]:
     names = {"tz": "time zone", "window": "window", "days": "days", "cap": "cap",
-             "digest": "digest", "ai": "AI drafts", "tone": "tone", "summary": "summary"}
+             "digest": "digest", "ai": "AI drafts", "tone": "tone", "summary": "summary",
+             "prep": "meeting briefs"}
     return [label for field, label in names.items() if getattr(command, field) is not None]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.core import commands as c
 from rapport.bot.core import people, preferences
 from rapport.bot.core.context import Turn
-from rapport.bot.core.journal import not_undoable
+from rapport.bot.core.journal import Change, not_undoable
 from rapport.bot.core.views import (
     Reply,
     SuggestionAnswered,
@@ -192,26 +192,33 @@ def _apply(turn: Turn, row: queries.SuggestionRow) -> str | None:
 _ANSWER_WORDS = {"accept": "accepted", "keep": "kept", "silence": "silenced"}
 
 
+# What answering an offer to add someone sets on the suggestion (undo sets it back).
+ANSWER_COLUMNS = ("status", "answered_at")
+
+
 def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
-    reply = _answer(turn, command)
+    user = turn.user
+    row = queries.suggestion_of_user(turn.session, user.user_id, user.workspace_id,
+                                     command.suggestion_id)
+    if row is None:
+        # The same answer for "missing" and "someone else's": nothing leaks.
+        return error(f"I can't find suggestion {command.suggestion_id} among yours; it may "
+                     "have been withdrawn (“suggestions” lists the open ones).")
+    if row.status != rules.OPEN:
+        return error(f"You already answered suggestion {row.id} "
+                     f"({_STATUS_WORDS.get(row.status, row.status)}).")
+    if row.kind == rules.ADD_PERSON:
+        # Journaled by itself: Add, Not now and Never can each be undone.
+        return _answer_offer(turn, command, row)
+    reply = _answer(turn, command, row)
     if reply.changed:
         verb = _ANSWER_WORDS.get(command.answer, "answered")
         not_undoable(turn, f"{verb} suggestion {command.suggestion_id}")
     return reply
 
 
-def _answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
+def _answer(turn: Turn, command: c.AnswerSuggestion, row: queries.SuggestionRow) -> Reply:
     user = turn.user
-    row = queries.suggestion_of_user(turn.session, user.user_id, user.workspace_id,
-                                     command.suggestion_id)
-    if row is None:
-        # The same answer for "missing" and "someone else's": nothing leaks.
-        return error(f"I can't find suggestion {command.suggestion_id} among yours.")
-    if row.status != rules.OPEN:
-        return error(f"You already answered suggestion {row.id} "
-                     f"({_STATUS_WORDS.get(row.status, row.status)}).")
-    if row.kind == rules.ADD_PERSON:
-        return _answer_offer(turn, command, row)
     if command.answer == "accept":
         done = _apply(turn, row)
         if done is None:
@@ -239,8 +246,24 @@ def _answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
 # ---------------------------------------------------------------------- a person met
 def _answer_offer(turn: Turn, command: c.AnswerSuggestion, row: queries.SuggestionRow
                   ) -> Reply:
-    """Add / Not now / Never on an offer to add someone met in meetings. Never silences this
-    person only; `suggestions off met` stops all such offers."""
+    """Add / Not now / Never on an offer to add someone met in meetings, each one change
+    `undo` reverses (Add takes the person back out, and the offer is open again). Never
+    silences this person only; `suggestions off met` stops all such offers."""
+    change = Change(turn)
+    change.before_update("suggestions", [row.id], ANSWER_COLUMNS)
+    reply = _offer_answered(turn, command, row, change)
+    if reply.changed:
+        name = row.attendee_name or row.attendee_email or "someone"
+        verb = {"accept": f"added {name} from suggestion {row.id}",
+                "keep": f"said not now to adding {name}",
+                "silence": f"said never to adding {name}"}.get(command.answer,
+                                                              f"answered suggestion {row.id}")
+        change.save(verb)
+    return reply
+
+
+def _offer_answered(turn: Turn, command: c.AnswerSuggestion, row: queries.SuggestionRow,
+                    change: Change) -> Reply:
     name = row.attendee_name or row.attendee_email or "them"
     if command.answer == "accept":
         email = (row.attendee_email or "").strip().lower()
@@ -251,19 +274,28 @@ def _answer_offer(turn: Turn, command: c.AnswerSuggestion, row: queries.Suggesti
             return Reply(f"{name} is already one of your people, so I left everything as it "
                          "is.", changed=True, view=SuggestionAnswered(row.id, rules.EXPIRED))
         # The same use case as a typed `add Sam Lee at Globex email sam@globex.com`.
-        added = people.add(turn, c.AddContact(
+        added, _contact = people.add_contact(turn, c.AddContact(
             person=c.PersonRef(text=name), kind="colleague", company=row.attendee_company,
-            cadence_days=None, email=email))
+            cadence_days=None, email=email), change)
         if not added.ok:
-            return added  # a namesake exists: the offer stays open, nothing changed
+            # A namesake exists: the offer stays open, nothing changed. Say how to settle
+            # it either way, or the person is left with an offer they can't take.
+            return error(f"{added.text} If that's who you met, “set {name} email {email}” "
+                         f"links them (then the calendar logs your meetings); if it's someone "
+                         f"else, “silence {row.id}”.")
         queries.answer_suggestion(turn.session, row.id, rules.ACCEPTED, turn.now)
-        return Reply(f"{added.text} Meetings with them in your calendar are logged from now "
-                     "on.", changed=True, view=SuggestionAnswered(row.id, rules.ACCEPTED))
+        unnamed = (f" The calendar shows no name for them: “rename {name} to …” gives them "
+                   "one." if name == email else "")
+        return Reply(f"{added.text}{unnamed} Meetings you've had with them show up as "
+                     "conversations after the next calendar sync, and later ones too. "
+                     "(“undo” takes this back.)", changed=True,
+                     view=SuggestionAnswered(row.id, rules.ACCEPTED))
     if command.answer == "keep":
         queries.answer_suggestion(turn.session, row.id, rules.KEPT, turn.now)
-        return Reply(f"Not now. I'll ask about {name} again only if you meet twice more.",
+        return Reply(f"Not now. I'll ask about {name} again only if you meet twice more. "
+                     "(“undo” takes this back.)",
                      changed=True, view=SuggestionAnswered(row.id, rules.KEPT))
     queries.answer_suggestion(turn.session, row.id, rules.SILENCED, turn.now)
     return Reply(f"I won't suggest adding {name} again. (“suggestions off met” stops these "
-                 "offers for everyone.)", changed=True,
+                 "offers for everyone; “undo” takes this back.)", changed=True,
                  view=SuggestionAnswered(row.id, rules.SILENCED))

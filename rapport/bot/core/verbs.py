@@ -199,10 +199,11 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("resume", c.Resume, "resume", "Start nudges again after a pause.",
          c.no_arguments(c.Resume, "resume"), preferences.resume, aliases=("unpause",)),
     Verb("settings", c.Settings, c.SETTINGS_USAGE,
-         "Show or change when and how Rapport nudges you.", c.parse_settings,
+         "Show or change when and how Rapport nudges you, briefs you before meetings "
+         "(prep) and logs your Slack DMs (capture).", c.parse_settings,
          preferences.settings,
          examples=("settings window 8:30-16:00", "settings tz Europe/Berlin",
-                   "settings capture slack on"),
+                   "settings prep 1h", "settings capture slack on"),
          aliases=("config", "setting"), also_async=((c.CaptureChat, chat_capture.capture),)),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
@@ -248,13 +249,14 @@ TABLE: tuple[Verb[Any], ...] = (
          c.parse_suggestions, suggestions.show, examples=("suggestions",
                                                           "suggestions on window")),
     Verb("accept", c.AnswerSuggestion, "accept <suggestion number>",
-         "Yes: make the change a suggestion proposes.", c.answer_parser("accept"),
-         suggestions.answer, examples=("accept 3",)),
+         "Yes: make the change a suggestion proposes (for someone you met: Add).",
+         c.answer_parser("accept"), suggestions.answer, examples=("accept 3",)),
     Verb("keep", c.AnswerSuggestion, "keep <suggestion number>",
-         "No: keep things as they are.", c.answer_parser("keep"), suggestions.answer),
+         "No: keep things as they are (for someone you met: Not now).",
+         c.answer_parser("keep"), suggestions.answer),
     Verb("silence", c.AnswerSuggestion, "silence <suggestion number>",
-         "No, and no more suggestions of that kind.", c.answer_parser("silence"),
-         suggestions.answer),
+         "No, and no more suggestions of that kind (for someone you met: Never, for that "
+         "person only).", c.answer_parser("silence"), suggestions.answer),
     Verb("admin", c.Admin, c.ADMIN_USAGE,
          "Workspace admins only: AI drafts, the disclosure line and retention for everyone, "
          "the team report (aggregates, no one's contacts), or deleting the workspace's data.",
@@ -285,10 +287,20 @@ def verb_for(command: object) -> Verb[Any]:
     return _BY_COMMAND[type(command)]
 
 
+# What people ask help about that is not a verb of its own: the verb that does it.
+HELP_TOPICS = {"calendar": "connect", "calendars": "connect", "google": "connect",
+               "outlook": "connect", "microsoft": "connect", "prep": "settings",
+               "brief": "settings", "briefs": "settings", "capture": "settings",
+               "slack": "settings", "dms": "settings", "offers": "suggestions"}
+
+
 def help_text(topic: str | None = None) -> str:
     """Help generated from the table: every verb, or one verb with examples."""
     if topic:
-        verb = _BY_NAME.get(topic.lower().strip())
+        words = topic.lower().split()
+        verb = _BY_NAME.get(" ".join(words)) or next(
+            (_BY_NAME.get(HELP_TOPICS.get(word, word)) for word in words[:2]
+             if _BY_NAME.get(HELP_TOPICS.get(word, word)) is not None), None)
         if verb is None:
             return f"There is no command called “{c.clip(topic)}”.\n" + help_text()
         lines = [verb.usage, verb.summary]

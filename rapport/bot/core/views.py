@@ -201,6 +201,11 @@ class SettingsView:
     ai_configured: bool = True
     # Platforms whose DMs are logged as conversations (`settings capture slack on`).
     chat_capture: tuple[str, ...] = ()
+    # The user's calendars that are connected or paused: (provider, status, the account's
+    # address once the first sync has learnt it).
+    calendars: tuple[tuple[str, str, str | None], ...] = ()
+    # Where the person is (slack, teams, console): DM capture is offered on Slack only.
+    platform: str = ""
 
     @property
     def window(self) -> str:

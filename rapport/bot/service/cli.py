@@ -9,7 +9,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,6 +29,9 @@ from rapport.bot.service.startup import (
     one_line_errors,
 )
 from rapport.launch import collector_paused
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rapport: keep your work relationships human.")
@@ -116,7 +119,12 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             stdin_lines,
         )
         from rapport.bot.platforms.registry import installers_for, messengers_for
-        from rapport.bot.service.listen import CannotListen, WebServers, start_web
+        from rapport.bot.service.listen import (
+            CannotListen,
+            WebServers,
+            start_consent_callbacks,
+            start_web,
+        )
         from rapport.bot.service.runtime import build_runtime
         from rapport.scheduler.jobs import build_scheduler
 
@@ -142,6 +150,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             loop.add_signal_handler(signum, stop.set)
     runtime = await build_runtime(settings)
     servers: WebServers | None = None
+    callbacks: web.AppRunner | None = None
     try:
         for messenger in await messengers_for(runtime) if with_platforms else []:
             runtime.add_messenger(messenger)
@@ -163,9 +172,21 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             if with_console:
                 print(f"Web server on http://{settings.host}:{servers.public_port} "
                       "(try /healthz).")
+        elif with_console and runtime.calendars is not None:
+            # The provider sends the browser back to RAPPORT_PUBLIC_URL after consent: without
+            # a listener there, `connect calendar` in the console led to a dead page.
+            try:
+                callbacks = await start_consent_callbacks(runtime)
+            except CannotListen as failure:
+                print(f"Calendar consent links come back to {settings.public_url}: "
+                      f"{failure} (a `rapport serve` on the same database answers them too).")
+            else:
+                print(f"Calendar consent answers on http://{settings.host}:{settings.port}.")
     except BaseException:
         if servers is not None:
             await servers.cleanup()
+        if callbacks is not None:
+            await callbacks.cleanup()
         await runtime.close()
         raise
     # Date parsing and fuzzy matching load in the background once the server listens: started
@@ -201,6 +222,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             logger.info("scheduler stopped", extra={"released": released})
         if servers is not None:
             await servers.cleanup()
+        if callbacks is not None:
+            await callbacks.cleanup()
         if warming is not None and not warming.done():
             await warming
         await runtime.close()

@@ -181,3 +181,19 @@ async def start_web(runtime: Runtime, *, installers: list[RouteInstaller] | None
         logger.warning("operator port reachable from other machines: /readyz and /metrics "
                        "are not authenticated", extra={"metrics_host": settings.metrics_host})
     return servers
+
+
+async def start_consent_callbacks(runtime: Runtime) -> web.AppRunner:
+    """`rapport chat` with calendars: only the consent callbacks (and /healthz) on
+    RAPPORT_HOST:PORT, so a link `connect calendar` gives in the console lands somewhere."""
+    settings = runtime.settings
+    runner = GuardedAppRunner(await build_web_app(runtime),
+                              header_timeout=settings.header_timeout_seconds, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as failure:
+        await runner.cleanup()
+        raise CannotListen(settings.host, settings.port, "RAPPORT_HOST", "RAPPORT_PORT",
+                           failure) from failure
+    return runner

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -36,6 +36,25 @@ class UpcomingMeeting:
     start_at: datetime
     end_at: datetime
     contact_ids: tuple[int, ...]
+    # The same meeting held in the user's other connected calendars (work and personal):
+    # claimed with this one, so it is briefed once.
+    same_in_other_calendars: tuple[int, ...] = ()
+
+
+def one_per_meeting(meetings: Sequence[UpcomingMeeting]) -> list[UpcomingMeeting]:
+    """One entry per user and start: a meeting in two connected calendars is one meeting,
+    with every contact either calendar lists (the lowest id claims it)."""
+    merged: dict[tuple[int, datetime], UpcomingMeeting] = {}
+    for meeting in sorted(meetings, key=lambda m: m.meeting_id):
+        key = (meeting.user_id, meeting.start_at)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = meeting
+            continue
+        merged[key] = replace(
+            known, contact_ids=tuple(dict.fromkeys((*known.contact_ids, *meeting.contact_ids))),
+            same_in_other_calendars=(*known.same_in_other_calendars, meeting.meeting_id))
+    return sorted(merged.values(), key=lambda m: (m.start_at, m.meeting_id))
 
 
 async def upcoming_meetings(session: AsyncSession, *, start: datetime, end: datetime,
@@ -96,7 +115,8 @@ class BriefJob:
         """Send the briefs that are due now; how many went out."""
         now = self.clock()
         async with self.sessions() as session:
-            meetings = await upcoming_meetings(session, start=now, end=now + LOOK_AHEAD)
+            meetings = one_per_meeting(
+                await upcoming_meetings(session, start=now, end=now + LOOK_AHEAD))
         sent = 0
         for meeting in meetings:
             brief = await self._decide_one(meeting, now)
@@ -122,11 +142,15 @@ class BriefJob:
             return None  # briefs off, or not yet
         local = now.astimezone(planner.zone(tz))
         minute = local.hour * 60 + local.minute
+        if minute < WAKING_FROM:
+            return None  # early: the brief waits for 07:00 if the meeting has not begun
         paused = paused_until is not None and paused_until > now
         # Claimed either way: at most one brief per meeting, and none late or while paused.
         if not queries.claim_brief(session, meeting.meeting_id, now):
             return None
-        if paused or not WAKING_FROM <= minute < WAKING_UNTIL:
+        for other in meeting.same_in_other_calendars:
+            queries.claim_brief(session, other, now)
+        if paused or minute >= WAKING_UNTIL:
             return None
         text = meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
                              tz, now)

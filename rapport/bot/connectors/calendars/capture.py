@@ -43,6 +43,9 @@ from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, i
 
 MEETING = "meeting"
 SOURCE = CALENDAR_SOURCE
+# A meeting moved by more than the longest brief lead (`settings prep` up to 2 hours) after its
+# brief was handled is briefed again for its new time; a smaller shift keeps the one it had.
+REBRIEF_AFTER_MOVE = timedelta(hours=2)
 # At most this many contacts' addresses are sent to ask which people met became contacts;
 # more take the way round (the few addresses met, matched here), which costs less then.
 MAX_ADDRESSES_ASKED = 5000
@@ -177,6 +180,13 @@ def _statements() -> SimpleNamespace:
             Touchpoint.source != bindparam("source"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
+        # The same contacts' calendar touchpoints in that span: another connected calendar
+        # (work and personal) may hold the same meeting and have logged it already.
+        from_calendar=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+            in_json_list(Touchpoint.contact_id, "contact_ids"),
+            Touchpoint.source == bindparam("source"),
+            Touchpoint.happened_at >= bindparam("first"),
+            Touchpoint.happened_at <= bindparam("last"))),
     )
 
 
@@ -280,6 +290,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
     ids = _Ids()
     new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
+    existing_start: dict[int, datetime] = {}
     for event in events:
         row = existing.get(event.event_id)
         if row is not None:
@@ -290,6 +301,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             new_rows.append((event.event_id, event.series_id, event.instance_start,
                              event.start, event.end))
         elif row.start_at != event.start or row.end_at != event.end:
+            existing_start[row.id] = row.start_at
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
                             "b_now": now})
     if new_rows:
@@ -305,6 +317,12 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
                                      event_ids=missing))
     if changed:
         db.execute(q.move_events, changed)
+        far = [row["b_id"] for row in changed
+               if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
+        if far:
+            # Its brief named the old time: moved this far, the meeting gets one for the new.
+            session.execute(update(CapturedEvent).where(CapturedEvent.id.in_(far))
+                            .values(brief_sent_at=None))
     return ids
 
 
@@ -569,9 +587,12 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     if not rows:
         return 0
     typed = _typed_days(session, ref, rows)
-    # The person logged that day themselves: theirs stands alone.
+    logged = _logged_from_calendars(session, rows)
+    # The person logged that day themselves: theirs stands alone. A meeting another of their
+    # calendars logged already (same contact, same start) is one meeting, not two.
     to_log = [row for row in rows
-              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed]
+              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed
+              and (row.contact_id, row.start_at) not in logged]
     touchpoint_ids = record_touchpoints(
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
         meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
@@ -582,6 +603,16 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     _MARK_LOGGED.execute(session, [(row.id, links.get(row.id)) for row in rows],
                          logged_at=now)
     return len(links)
+
+
+def _logged_from_calendars(session: Session, rows: Sequence[_Pending]
+                           ) -> set[tuple[int, datetime]]:
+    """(contact, start) pairs a calendar touchpoint exists for already (any connection)."""
+    first = min(row.start_at for row in rows)
+    last = max(row.start_at for row in rows)
+    return {(contact_id, at) for contact_id, at in _statements().from_calendar.rows(
+        session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
+        first=first, last=last)}
 
 
 def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]

@@ -57,15 +57,18 @@ class ConsentResult:
 
 # What the callback page says for each outcome (never a token, never a provider's message).
 REASONS: dict[str, str] = {
-    "connected": "Connected. You can close this tab.",
+    "connected": "Connected. Rapport reads your last 30 days of meetings within a few "
+                 "minutes. You can close this tab.",
     "unknown_state": "This link was already used or is not one Rapport made. Ask Rapport for "
                      "a new one with “connect calendar”.",
     "expired": "This link has expired. Ask Rapport for a new one with “connect calendar”.",
     "wrong_provider": "This link belongs to another calendar provider. Ask Rapport for a new "
                       "one with “connect calendar”.",
-    "denied": "Not connected: access was not granted. Nothing was stored.",
+    "denied": "Not connected: access was not granted. Nothing was stored. To try again, "
+              "type “connect calendar” to Rapport.",
     "scope_missing": "Not connected: calendar access was not granted (the calendar box was "
-                     "left unticked). Nothing was stored.",
+                     "left unticked). Nothing was stored. To try again, type “connect "
+                     "calendar” to Rapport and tick the calendar box.",
     "no_refresh_token": "Not connected: the provider did not grant offline access. Try "
                         "“connect calendar” again.",
     "exchange_failed": "Not connected: the provider refused to complete the connection. Try "
@@ -92,6 +95,9 @@ class Disconnected:
     # False when the provider could not be reached or has no revocation endpoint
     # (Microsoft): the person can remove the app's access in their account settings.
     revoked_at_provider: bool
+    # False when the provider had stopped accepting the grant already (a paused connection
+    # holds no token): there is nothing left to withdraw.
+    had_grant: bool = True
 
 
 def state_hash(state: str) -> str:
@@ -254,7 +260,8 @@ class CalendarConnections:
                     lambda sync: queries.delete_attendee_offers(sync, user_id))
             logger.info("calendar disconnected", extra={"provider": name, "user_id": user_id,
                                                         "revoked": revoked})
-            done.append(Disconnected(provider=name, revoked_at_provider=revoked))
+            done.append(Disconnected(provider=name, revoked_at_provider=revoked,
+                                     had_grant=encrypted is not None))
         return done
 
     async def forget_user(self, user_id: int) -> None:

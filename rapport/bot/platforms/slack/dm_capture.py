@@ -70,9 +70,11 @@ REASONS: dict[str, str] = {
                      "a new one with “settings capture slack on”.",
     "expired": "This link has expired. Ask Rapport for a new one with “settings capture slack "
                "on”.",
-    "denied": "Not turned on: access was not granted. Nothing was stored.",
+    "denied": "Not turned on: access was not granted. Nothing was stored. To try again, "
+              "type “settings capture slack on” to Rapport.",
     "scope_missing": "Not turned on: Slack did not grant access to your direct messages. "
-                     "Nothing was stored.",
+                     "Nothing was stored. To try again, type “settings capture slack on” to "
+                     "Rapport.",
     "wrong_user": "Not turned on: this link was made for another Slack account. Nothing was "
                   "stored; ask Rapport for your own link.",
     "exchange_failed": "Not turned on: Slack refused to complete the grant. Try “settings "
@@ -80,7 +82,7 @@ REASONS: dict[str, str] = {
 }
 CONFIRMATION = ("Rapport now logs your Slack DMs with your people as conversations: one "
                 "“chat” per person per day, marked “logged from your Slack DMs” in “show”. It "
-                "reads only who and when, never the text. “settings capture slack off” stops "
+                "keeps only who and when, never the text. “settings capture slack off” stops "
                 "it.")
 
 

@@ -19,7 +19,10 @@ from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, te
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
-NOT_YOURS = "That suggestion isn't yours."
+# The same answer for someone else's and for one withdrawn since it was shown (disconnecting
+# a calendar withdraws its offers): "isn't yours" would be wrong to the person it was for.
+NOT_YOURS = ("I can't find that suggestion among yours; it may have been withdrawn "
+             "(“/rapport suggestions” lists the open ones).")
 
 
 @dataclass
@@ -53,8 +56,9 @@ class SuggestionButtons:
             if can_respond:
                 # A button left on an old summary after "forget": the owner's own suggestion,
                 # answered as Teams and the console answer it. Nothing is created either way.
-                await respond(text=f"I can't find suggestion {suggestion_id} among yours."
-                              if gone else NOT_YOURS, response_type="ephemeral",
+                await respond(text=f"I can't find suggestion {suggestion_id} among yours; it "
+                              "may have been withdrawn (“/rapport suggestions” lists the open "
+                              "ones)." if gone else NOT_YOURS, response_type="ephemeral",
                               replace_original=False)
             return
         answer = b.SUGGESTION_ACTIONS[action_id]
