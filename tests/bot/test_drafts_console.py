@@ -106,6 +106,7 @@ async def test_a_message_that_reads_like_a_command_is_kept_when_confirmed(
 
 
 @pytest.mark.parametrize("message", ["Hi Dana! How was Yosemite?", "Coffee soon?", "Thanks!",
+                                     "How's the new job going?",
                                      "Dana?"])
 async def test_a_message_that_only_looks_like_a_name_or_small_talk_is_taken_as_written(
         message: str, rapport: Rapport, clock: Clock,

@@ -1957,6 +1957,10 @@ def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
     for lead in ("is ", "'s ", "’s ", "me ", "about "):
         if text.lower().startswith(lead):
             text = text[len(lead):].strip()
+    for tail in (" doing lately", " doing these days", " doing"):  # "how is Dana doing?"
+        if text.lower().endswith(tail) and len(text) > len(tail):
+            text = text[:-len(tail)].strip()
+            break
     if text.lower() in ("is", "me", ""):
         return CommandError("Who? For example “show Dana”.", "show")
     person = _check_person(_person_from_tokens(_tokens(text)), "show")

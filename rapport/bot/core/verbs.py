@@ -113,6 +113,18 @@ _LOG_PHRASES: tuple[tuple[str, Callable[[str, date], Any]], ...] = (
     ("dinner with", c.log_as("dinner")), ("call with", c.log_as("call")),
 )
 
+
+def _show_guess(words: str) -> Callable[[str, date], c.ShowPerson | c.CommandError]:
+    """`how's Dana?`: Dana's card when Dana is someone you know; otherwise the line was not
+    about one of your people, and is answered (and treated by the draft editor) as such."""
+    def parse(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+        unknown = _unknown(words.split()[0])
+        shown = c.parse_show(rest, today)
+        return c.CommandError(unknown) if isinstance(shown, c.CommandError) \
+            else replace(shown, unknown=unknown)
+
+    return parse
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
@@ -151,7 +163,11 @@ TABLE: tuple[Verb[Any], ...] = (
          "Everything Rapport knows about someone, what to ask about first, with handles "
          "(n3, t7) to edit or delete.", c.parse_show, profile.show, writes=False,
          examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
-         phrases=(("tell me about", c.parse_show), ("what do i know about", c.parse_show))),
+         phrases=(*((words, c.parse_show) for words in (
+             "tell me about", "what do i know about", "when did i last talk to",
+             "when did i last talk with", "when did i last speak to", "when did i last see")),
+             # "How's the launch going?" is as likely a message to someone: a guess.
+             *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
          "Find people, notes and conversations, newest first.", c.parse_search,
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
