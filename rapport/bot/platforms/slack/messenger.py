@@ -205,15 +205,20 @@ class SlackMessenger:
                 for handler in client.retry_handlers]
         return client
 
+    async def _token(self, workspace_external_id: str) -> str | DeliveryResult:
+        """The workspace's bot token, or what to record when there is none to use."""
+        try:
+            token = await self.installations.bot_token(workspace_external_id)
+        except Exception as failure:  # the store's database may hiccup: try again later
+            return DeliveryResult.retry(type(failure).__name__)
+        return token if token is not None else DeliveryResult.gone("not_installed")
+
     async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
         """Open the DM and post the message; never raises for Slack's errors."""
         recipient = message.recipient
-        try:
-            token = await self.installations.bot_token(recipient.workspace_external_id)
-        except Exception as failure:  # the store's database may hiccup: try again later
-            return DeliveryResult.retry(type(failure).__name__)
-        if token is None:
-            return DeliveryResult.gone("not_installed")
+        token = await self._token(recipient.workspace_external_id)
+        if isinstance(token, DeliveryResult):
+            return token
         client = self._client(token)
         text, blocks = outgoing_blocks(message)
         user = recipient.user_external_id
@@ -245,12 +250,9 @@ class SlackMessenger:
         channel, _, ts = message.ref.partition(":")
         if not channel or not ts:
             return DeliveryResult.failed("not a Slack message reference")
-        try:
-            token = await self.installations.bot_token(message.workspace_external_id)
-        except Exception as failure:  # the store's database may hiccup: try again later
-            return DeliveryResult.retry(type(failure).__name__)
-        if token is None:
-            return DeliveryResult.gone("not_installed")
+        token = await self._token(message.workspace_external_id)
+        if isinstance(token, DeliveryResult):
+            return token
         try:
             await self._client(token).chat_update(
                 channel=channel, ts=ts, text=fallback(text),
