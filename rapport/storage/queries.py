@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Row,
     DateTime,
     Select,
     Table,
@@ -2413,11 +2412,12 @@ def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
     for row in rows:
         queue(row.delivery_ref, row.platform, row.external_id, row.reference_json,
               REDACT_DIGEST if row.message_key in shared else reason)
-    for record in _briefs_and_summaries(session, workspace_id, user_id, contact_id):
+    for ref, kind, platform, external_id, conversation_json in _briefs_and_summaries(
+            session, workspace_id, user_id, contact_id):
         # Naming the person forgotten: the kind says what was cleared ("This meeting brief
         # ..."); forget me and a purge clear everything with their own words.
-        queue(record.delivery_ref, record.platform, record.external_id,
-              record.reference_json, record.kind if contact_id is not None else reason)
+        queue(ref, platform, external_id, conversation_json,
+              kind if contact_id is not None else reason)
     if contact_id is not None:
         # Cleared now, so a later `forget me` does not clear them a second time.
         session.execute(delete(DeliveredMessageRecord).where(DeliveredMessageRecord.id.in_(
@@ -2430,7 +2430,10 @@ def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
 
 
 def _briefs_and_summaries(session: Session, workspace_id: int, user_id: int | None,
-                          contact_id: int | None) -> Sequence[Row[Any]]:
+                          contact_id: int | None
+                          ) -> list[tuple[str, str, str, str, str | None]]:
+    """(delivery ref, kind, platform, workspace external id, conversation reference JSON) of
+    the briefs and summaries naming the contact, or all of the user's or workspace's."""
     where = [DeliveredMessageRecord.workspace_id == workspace_id]
     if user_id is not None:
         where.append(DeliveredMessageRecord.user_id == user_id)
@@ -2438,13 +2441,15 @@ def _briefs_and_summaries(session: Session, workspace_id: int, user_id: int | No
         where.append(DeliveredMessageRecord.id.in_(
             select(DeliveredMessagePerson.delivered_message_id)
             .where(DeliveredMessagePerson.contact_id == contact_id)))
-    return session.execute(
-        select(DeliveredMessageRecord.delivery_ref, DeliveredMessageRecord.kind,
-               Workspace.platform, Workspace.external_id, ConversationRef.reference_json)
-        .join(Workspace, Workspace.id == DeliveredMessageRecord.workspace_id)
-        .outerjoin(ConversationRef,
-                   ConversationRef.user_id == DeliveredMessageRecord.user_id)
-        .where(*where).order_by(DeliveredMessageRecord.id)).all()
+    return [(ref, kind, platform, external_id, conversation_json)
+            for ref, kind, platform, external_id, conversation_json in session.execute(
+                select(DeliveredMessageRecord.delivery_ref, DeliveredMessageRecord.kind,
+                       Workspace.platform, Workspace.external_id,
+                       ConversationRef.reference_json)
+                .join(Workspace, Workspace.id == DeliveredMessageRecord.workspace_id)
+                .outerjoin(ConversationRef,
+                           ConversationRef.user_id == DeliveredMessageRecord.user_id)
+                .where(*where).order_by(DeliveredMessageRecord.id))]
 
 
 @dataclass(frozen=True, slots=True)

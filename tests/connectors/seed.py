@@ -134,7 +134,8 @@ async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contac
                 .returning(CalendarConnection.id))).scalar_one()
         event = (await session.execute(insert(CapturedEvent).values(
             connection_id=connection, workspace_id=workspace_id, user_id=user_id,
-            event_id=f"upcoming-{contact_id}-{start.isoformat()}", start_at=start, end_at=start + timedelta(minutes=30),
+            event_id=f"upcoming-{contact_id}-{start.isoformat()}", start_at=start,
+            end_at=start + timedelta(minutes=30),
             updated_at=start).returning(CapturedEvent.id))).scalar_one()
         await session.execute(insert(CapturedAttendee).values(captured_event_id=event,
                                                               contact_id=contact_id))

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from rapport.bot.connectors.calendars.briefs import BriefJob
 from rapport.scheduler.summary import send_weekly_summaries
 from rapport.storage.models import Contact, DeliveredMessageRecord
 from tests.conftest import Clock
@@ -47,8 +46,7 @@ async def _brief(slack: SlackHarness, clock: Clock, name: str, in_minutes: int
     ctx = await slack.runtime.rapport.user_context(slack.actor())
     await seed_meeting(slack.runtime.sessions, ctx.user_id, ctx.workspace_id,
                        await _contact(slack, name), clock.now + timedelta(minutes=in_minutes))
-    job = BriefJob(sessions=slack.runtime.sessions, tell=slack.runtime.tell_brief, clock=clock)
-    assert await job.run_once() == 1
+    assert await slack.runtime.brief_job().run_once() == 1
     return next(m for m in reversed(slack.fake.messages_in(ALEX))
                 if m["text"].startswith(f"Meeting with {name}"))
 

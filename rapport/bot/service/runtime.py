@@ -23,6 +23,7 @@ from rapport.scheduler.redaction import redact_pending
 from rapport.storage import db, queries
 
 if TYPE_CHECKING:
+    from rapport.bot.connectors.calendars.briefs import BriefJob
     from rapport.bot.connectors.calendars.service import CalendarService
     from rapport.bot.connectors.calendars.sync import PausedConnection as PausedCalendar
     from rapport.bot.connectors.cipher import TokenCipher
@@ -78,11 +79,14 @@ class Runtime:
 
         if self.calendars is None:
             return []
+        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
+                (guarded("meeting briefs", self.brief_job().run_once), BRIEF_SECONDS)]
+
+    def brief_job(self) -> BriefJob:
+        """The meeting-brief job, delivering through `tell_brief` (so briefs are recorded)."""
         from rapport.bot.connectors.calendars.briefs import BriefJob
 
-        briefs = BriefJob(sessions=self.sessions, tell=self.tell_brief, clock=self.clock)
-        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
-                (guarded("meeting briefs", briefs.run_once), BRIEF_SECONDS)]
+        return BriefJob(sessions=self.sessions, tell=self.tell_brief, clock=self.clock)
 
     async def tell(self, user_id: int, text: str, people: tuple[PersonButton, ...] = ()
                    ) -> bool:
