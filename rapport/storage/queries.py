@@ -1036,7 +1036,9 @@ EXPORTED_TABLES: dict[str, type[Base]] = {
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
     "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
     "suggestions": Suggestion, "undo_history": UndoEntry,
-    "forgotten_addresses": ForgottenAddress}
+    "forgotten_addresses": ForgottenAddress,
+    # Where each meeting brief and weekly summary went (to clear it after a forget).
+    "briefs_and_summaries_delivered": DeliveredMessageRecord}
 
 
 def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
@@ -1077,6 +1079,16 @@ def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]
         table = model.__table__
         result[key] = [dict(row._mapping) for row in session.execute(
             select(table).where(table.c.user_id == user_id).order_by(table.c.id))]
+    named: dict[int, list[int]] = {}
+    for message_id, contact_id in session.execute(
+            select(DeliveredMessagePerson.delivered_message_id, DeliveredMessagePerson.contact_id)
+            .join(DeliveredMessageRecord,
+                  DeliveredMessageRecord.id == DeliveredMessagePerson.delivered_message_id)
+            .where(DeliveredMessageRecord.user_id == user_id)
+            .order_by(DeliveredMessagePerson.contact_id)):
+        named.setdefault(message_id, []).append(contact_id)
+    for message in result["briefs_and_summaries_delivered"]:
+        message["names_contact_ids"] = named.get(message["id"], [])
     return result
 
 
