@@ -96,22 +96,25 @@ def _due_now(user: User, now: datetime) -> bool:
 
 
 def _goals_and_suggestions(session: Session, user_id: int, now: datetime
-                           ) -> tuple[list[str], tuple[SuggestionItem, ...]]:
+                           ) -> tuple[list[str], tuple[SuggestionItem, ...], list[int]]:
+    """Goal lines, open suggestions, and the contacts those suggestions are about."""
     goals = [goal_line(goal) for goal in goal_attainments(session, user_id, now)
              if goal.now.members]
+    rows = queries.open_suggestions(session, user_id, limit=3)
     open_ones = tuple(SuggestionItem(row.id, row.kind, row.text,
-                                     KIND_LABELS.get(row.kind, row.kind))
-                      for row in queries.open_suggestions(session, user_id, limit=3))
-    return goals, open_ones
+                                     KIND_LABELS.get(row.kind, row.kind)) for row in rows)
+    return goals, open_ones, [row.contact_id for row in rows if row.contact_id is not None]
 
 
-async def _content(session: AsyncSession, user_id: int, now: datetime) -> tuple[int, list[str]]:
+async def _content(session: AsyncSession, user_id: int, now: datetime
+                   ) -> tuple[int, list[tuple[int, str]]]:
+    """How many people were talked to this week, and the overdue contacts (id, name)."""
     reconnected = await session.scalar(
         select(func.count(Touchpoint.contact_id.distinct()))
         .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= now - timedelta(days=7),
                Touchpoint.happened_at <= now)) or 0
-    overdue = [name for (name,) in (await session.execute(
-        select(Contact.name)
+    overdue = [(contact_id, name) for contact_id, name in (await session.execute(
+        select(Contact.id, Contact.name)
         .where(Contact.user_id == user_id, Contact.cadence_days.is_not(None),
                Contact.next_due_at <= now)
         .order_by(Contact.next_due_at, Contact.name_key))).all()]
@@ -152,7 +155,8 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
     previous = user.summary_sent_on
     async with sessions() as session, session.begin():
         reconnected, overdue = await _content(session, user.id, now)
-        goals, suggestions = await session.run_sync(_goals_and_suggestions, user.id, now)
+        goals, suggestions, suggested_about = await session.run_sync(
+            _goals_and_suggestions, user.id, now)
         has_contacts = await session.scalar(
             select(Contact.id).where(Contact.user_id == user.id).limit(1))
         # Claim the week first: a second replica's update then matches no row.
@@ -169,8 +173,10 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
                           user_id=user.id, user_external_id=user.external_id,
                           display_name=user.display_name, tz=user.tz)
     message = OutgoingMessage(recipient=recipient, kind="summary",
-                              text=summary_text(reconnected, overdue, goals, len(suggestions)),
+                              text=summary_text(reconnected, [name for _, name in overdue],
+                                                goals, len(suggestions)),
                               suggestions=suggestions)
+    delivered_ref: str | None = None
     try:
         result = await messenger.deliver(message)
     except Exception as error:  # a messenger bug must not stop the other users' summaries
@@ -178,8 +184,13 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
         result_status, error_name = "retry", type(error).__name__
     else:
         result_status, error_name = result.status, result.error or ""
+        delivered_ref = result.ref
     if result_status == "sent":
         report.sent += 1
+        if delivered_ref:
+            # Only the names the text shows (and the suggestions' people) count as named.
+            named = [contact_id for contact_id, _ in overdue[:MAX_NAMES]] + suggested_about
+            await _remember(sessions, user, delivered_ref, named, now)
         return
     async with sessions() as session, session.begin():
         if result_status == "retry":
@@ -197,6 +208,19 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
             report.failed += 1
             logger.warning("summary not delivered", extra={"platform": platform,
                                                            "error": error_name[:100]})
+
+
+async def _remember(sessions: async_sessionmaker[AsyncSession], user: User, ref: str,
+                    named: list[int], now: datetime) -> None:
+    """Record where the summary went, so forgetting someone it names clears it."""
+    try:
+        async with sessions() as session, session.begin():
+            await session.run_sync(lambda sync: queries.record_delivered_message(
+                sync, now, workspace_id=user.workspace_id, user_id=user.id,
+                kind=queries.REDACT_SUMMARY, delivery_ref=ref, contact_ids=named))
+    except Exception as error:  # it went out already; the other users' summaries still go
+        logger.exception("summary sent but not recorded for redaction",
+                         extra={"error": type(error).__name__})
 
 
 def summary_job(sessions: async_sessionmaker[AsyncSession], messengers: Mapping[str, Messenger],

@@ -263,8 +263,13 @@ _REDACTED = {
     "person": "This reminder was about someone you asked Rapport to forget.",
     "digest": ("This message named someone you asked Rapport to forget, so it was cleared. "
                "Reminders about the others in it are still in “due”."),
-    "user": "This reminder was cleared: you asked Rapport to delete everything it stored for you.",
-    "workspace": "This reminder was cleared: your workspace's Rapport data was deleted.",
+    "brief": ("This meeting brief named someone you asked Rapport to forget, so it was "
+              "cleared."),
+    "summary": ("This weekly summary named someone you asked Rapport to forget, so it was "
+                "cleared. Type “stats” to see how your week went."),
+    # Reminders, briefs and summaries alike, so "message".
+    "user": "This message was cleared: you asked Rapport to delete everything it stored for you.",
+    "workspace": "This message was cleared: your workspace's Rapport data was deleted.",
 }
 
 

@@ -713,3 +713,36 @@ class MessageRedaction(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveredMessageRecord(Base):
+    """A meeting brief or weekly summary delivered to a user, and where: kept so that a
+    forget (`forget Dana`, `forget me`, `admin purge`) can clear it like a reminder.
+
+    Holds no text and no name; the people it names are `DeliveredMessagePerson` rows.
+    """
+
+    __tablename__ = "delivered_messages"
+    __table_args__ = (Index("ix_delivered_messages_user_id", "user_id"),
+                      Index("ix_delivered_messages_workspace_id", "workspace_id"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # "brief" or "summary": which neutral text replaces it when someone it names is forgotten.
+    kind: Mapped[str] = mapped_column(String(16))
+    # The platform's delivery reference (DeliveryResult.ref): Slack "channel:ts", Teams JSON.
+    delivery_ref: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeliveredMessagePerson(Base):
+    """A contact a delivered brief or summary names, so `forget <person>` finds it."""
+
+    __tablename__ = "delivered_message_people"
+    __table_args__ = (Index("ix_delivered_message_people_contact_id", "contact_id"),)
+
+    delivered_message_id: Mapped[int] = mapped_column(
+        ForeignKey("delivered_messages.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            primary_key=True)

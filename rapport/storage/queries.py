@@ -47,6 +47,8 @@ from rapport.storage.models import (
     Contact,
     ContactTag,
     ConversationRef,
+    DeliveredMessagePerson,
+    DeliveredMessageRecord,
     Draft,
     ForgottenAddress,
     ImportantDate,
@@ -1034,7 +1036,9 @@ EXPORTED_TABLES: dict[str, type[Base]] = {
     "important_dates": ImportantDate, "nudges": Nudge, "drafts": Draft,
     "conversation_refs": ConversationRef, "tags": Tag, "contact_tags": ContactTag,
     "suggestions": Suggestion, "undo_history": UndoEntry,
-    "forgotten_addresses": ForgottenAddress}
+    "forgotten_addresses": ForgottenAddress,
+    # Where each meeting brief and weekly summary went (to clear it after a forget).
+    "briefs_and_summaries_delivered": DeliveredMessageRecord}
 
 
 def chat_capture_providers(session: Session, user_id: int) -> tuple[str, ...]:
@@ -1075,6 +1079,16 @@ def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]
         table = model.__table__
         result[key] = [dict(row._mapping) for row in session.execute(
             select(table).where(table.c.user_id == user_id).order_by(table.c.id))]
+    named: dict[int, list[int]] = {}
+    for message_id, contact_id in session.execute(
+            select(DeliveredMessagePerson.delivered_message_id, DeliveredMessagePerson.contact_id)
+            .join(DeliveredMessageRecord,
+                  DeliveredMessageRecord.id == DeliveredMessagePerson.delivered_message_id)
+            .where(DeliveredMessageRecord.user_id == user_id)
+            .order_by(DeliveredMessagePerson.contact_id)):
+        named.setdefault(message_id, []).append(contact_id)
+    for message in result["briefs_and_summaries_delivered"]:
+        message["names_contact_ids"] = named.get(message["id"], [])
     return result
 
 
@@ -2346,16 +2360,37 @@ def contact_value(session: Session, user_id: int, contact_id: int, column: str) 
 
 # ------------------------------------------------------------------------------ redactions
 # MessageRedaction.reason: the message was about the person forgotten, or a digest that also
-# named others; the person who had it was forgotten (`forget me`); the workspace was purged.
+# named others; a meeting brief or weekly summary that named them; the person who had it was
+# forgotten (`forget me`); the workspace was purged.
 REDACT_PERSON, REDACT_DIGEST, REDACT_USER, REDACT_WORKSPACE = ("person", "digest", "user",
                                                                "workspace")
+# DeliveredMessageRecord.kind, which is also the reason when someone it names is forgotten.
+REDACT_BRIEF, REDACT_SUMMARY = "brief", "summary"
+
+
+def record_delivered_message(session: Session, now: datetime, *, workspace_id: int,
+                             user_id: int, kind: str, delivery_ref: str,
+                             contact_ids: Sequence[int]) -> None:
+    """Remember where a brief or summary went and whom it names, for a later forget.
+    Contacts forgotten meanwhile (no row any more) are left out."""
+    message_id = session.execute(insert(DeliveredMessageRecord).values(
+        workspace_id=workspace_id, user_id=user_id, kind=kind, delivery_ref=delivery_ref,
+        created_at=now).returning(DeliveredMessageRecord.id)).scalar_one()
+    named = sorted(set(session.scalars(select(Contact.id).where(
+        Contact.user_id == user_id, Contact.id.in_(sorted(set(contact_ids)))))))
+    if named:
+        session.execute(insert(DeliveredMessagePerson), [
+            {"delivered_message_id": message_id, "contact_id": contact_id}
+            for contact_id in named])
 
 
 def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
                      user_id: int | None = None, contact_id: int | None = None) -> int:
     """Queue every message delivered about one contact (`contact_id`, of `user_id`), to one
     user (`user_id` alone) or in one workspace for redaction, before their rows are deleted:
-    each delivered message once, however many nudges it carried. How many were queued."""
+    each delivered message once, however many nudges it carried; meeting briefs and weekly
+    summaries too (those naming the contact, or all of the user's or workspace's). How many
+    were queued."""
     where = [Nudge.workspace_id == workspace_id, Nudge.delivery_ref.is_not(None)]
     if user_id is not None:
         where.append(Nudge.user_id == user_id)
@@ -2367,8 +2402,6 @@ def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
         .join(Workspace, Workspace.id == Nudge.workspace_id)
         .outerjoin(ConversationRef, ConversationRef.user_id == Nudge.user_id)
         .where(*where)).all()
-    if not rows:
-        return 0
     reason = REDACT_WORKSPACE if user_id is None else REDACT_USER if contact_id is None \
         else REDACT_PERSON
     shared: set[str] = set()
@@ -2380,14 +2413,55 @@ def queue_redactions(session: Session, now: datetime, *, workspace_id: int,
                                             Nudge.message_key.in_(sorted(keys)),
                                             Nudge.contact_id != contact_id)))
     queued: dict[str, dict[str, Any]] = {}
+
+    def queue(ref: str, platform: str, external_id: str, conversation_json: str | None,
+              why: str) -> None:
+        queued.setdefault(ref, {
+            "platform": platform, "workspace_external_id": external_id, "message_ref": ref,
+            "conversation_json": conversation_json, "reason": why, "attempts": 0,
+            "next_attempt_at": now, "created_at": now})
+
     for row in rows:
-        queued.setdefault(row.delivery_ref, {
-            "platform": row.platform, "workspace_external_id": row.external_id,
-            "message_ref": row.delivery_ref, "conversation_json": row.reference_json,
-            "reason": REDACT_DIGEST if row.message_key in shared else reason,
-            "attempts": 0, "next_attempt_at": now, "created_at": now})
+        queue(row.delivery_ref, row.platform, row.external_id, row.reference_json,
+              REDACT_DIGEST if row.message_key in shared else reason)
+    for ref, kind, platform, external_id, conversation_json in _briefs_and_summaries(
+            session, workspace_id, user_id, contact_id):
+        # Naming the person forgotten: the kind says what was cleared ("This meeting brief
+        # ..."); forget me and a purge clear everything with their own words.
+        queue(ref, platform, external_id, conversation_json,
+              kind if contact_id is not None else reason)
+    if contact_id is not None:
+        # Cleared now, so a later `forget me` does not clear them a second time.
+        session.execute(delete(DeliveredMessageRecord).where(DeliveredMessageRecord.id.in_(
+            select(DeliveredMessagePerson.delivered_message_id)
+            .where(DeliveredMessagePerson.contact_id == contact_id))))
+    if not queued:
+        return 0
     session.execute(insert(MessageRedaction), list(queued.values()))
     return len(queued)
+
+
+def _briefs_and_summaries(session: Session, workspace_id: int, user_id: int | None,
+                          contact_id: int | None
+                          ) -> list[tuple[str, str, str, str, str | None]]:
+    """(delivery ref, kind, platform, workspace external id, conversation reference JSON) of
+    the briefs and summaries naming the contact, or all of the user's or workspace's."""
+    where = [DeliveredMessageRecord.workspace_id == workspace_id]
+    if user_id is not None:
+        where.append(DeliveredMessageRecord.user_id == user_id)
+    if contact_id is not None:
+        where.append(DeliveredMessageRecord.id.in_(
+            select(DeliveredMessagePerson.delivered_message_id)
+            .where(DeliveredMessagePerson.contact_id == contact_id)))
+    return [(ref, kind, platform, external_id, conversation_json)
+            for ref, kind, platform, external_id, conversation_json in session.execute(
+                select(DeliveredMessageRecord.delivery_ref, DeliveredMessageRecord.kind,
+                       Workspace.platform, Workspace.external_id,
+                       ConversationRef.reference_json)
+                .join(Workspace, Workspace.id == DeliveredMessageRecord.workspace_id)
+                .outerjoin(ConversationRef,
+                           ConversationRef.user_id == DeliveredMessageRecord.user_id)
+                .where(*where).order_by(DeliveredMessageRecord.id))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,11 @@ from rapport.storage.models import (
     ChatGrant,
     Contact,
     ConversationRef,
+    DeliveredMessagePerson,
+    DeliveredMessageRecord,
     ForgottenAddress,
     ImportantDate,
+    MessageRedaction,
     MetPerson,
     Nudge,
     OAuthState,
@@ -50,7 +53,9 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                "chat_grants": "chat_capture", "captured_chats": "chat_days_logged",
                "met_people": "calendar_people_met",
                # Salted hashes of forgotten people's addresses (never offered again).
-               "forgotten_addresses": "forgotten_addresses"}
+               "forgotten_addresses": "forgotten_addresses",
+               # Where briefs and summaries went and whom they name, to clear after a forget.
+               "delivered_messages": "briefs_and_summaries_delivered"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
@@ -125,6 +130,17 @@ async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
             seed.suggestion(dana, "put_off", now, proposed_days=28),
             seed.suggestion(dana, "window", now, about_contact=False))
         await _calendar_history(session, (ctx.workspace_id, ctx.user_id), dana, now)
+        # A meeting brief about Dana and a weekly summary naming both, as delivered.
+        brief = DeliveredMessageRecord(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                       kind="brief", delivery_ref=f"D-{name}:1.0",
+                                       created_at=now)
+        summary = DeliveredMessageRecord(workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                                         kind="summary", delivery_ref=f"D-{name}:2.0",
+                                         created_at=now)
+        await seed.add_all(session, brief, summary)
+        await seed.add_all(session, *(
+            DeliveredMessagePerson(delivered_message_id=message.id, contact_id=contact.id)
+            for message, contact in ((brief, dana), (summary, dana), (summary, sam))))
     clock.advance(minutes=1)
     return ctx.user_id
 
@@ -209,6 +225,15 @@ async def test_forget_person_leaves_no_row_about_them(any_engine: AsyncEngine, c
                 count = await connection.scalar(select(func.count()).select_from(table)
                                                 .where(check))
                 assert count == 0, f"{table.name} still has rows about the forgotten contact"
+    # The brief and the summary naming her are queued to be cleared, each with what it was,
+    # and no longer on record (a later `forget me` does not clear them again).
+    async with rapport.sessions() as session:
+        queued = {(row.message_ref, row.reason) for row in (await session.scalars(
+            select(MessageRedaction))).all()}
+        kept = (await session.scalars(select(DeliveredMessageRecord.delivery_ref).where(
+            DeliveredMessageRecord.user_id == user_id))).all()
+    assert {("D-alex:1.0", "brief"), ("D-alex:2.0", "summary")} <= queued
+    assert kept == []
     # Everything else is as it was: the other contact, the other user, the user row.
     assert len(after["contacts"]) == len(before["contacts"]) - 1
     assert after["users"] == before["users"]

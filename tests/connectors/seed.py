@@ -124,13 +124,18 @@ async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contac
     from rapport.storage.models import CapturedAttendee, CapturedEvent
 
     async with sessions() as session, session.begin():  # type: ignore[operator]
-        connection = (await session.execute(insert(CalendarConnection).values(
-            workspace_id=workspace_id, user_id=user_id, provider="google", status="active",
-            connected_at=start, updated_at=start).returning(CalendarConnection.id))
-        ).scalar_one()
+        # A second meeting goes into the same calendar (one connection per provider).
+        connection = await session.scalar(select(CalendarConnection.id).where(
+            CalendarConnection.user_id == user_id, CalendarConnection.provider == "google"))
+        if connection is None:
+            connection = (await session.execute(insert(CalendarConnection).values(
+                workspace_id=workspace_id, user_id=user_id, provider="google",
+                status="active", connected_at=start, updated_at=start)
+                .returning(CalendarConnection.id))).scalar_one()
         event = (await session.execute(insert(CapturedEvent).values(
             connection_id=connection, workspace_id=workspace_id, user_id=user_id,
-            event_id="upcoming", start_at=start, end_at=start + timedelta(minutes=30),
+            event_id=f"upcoming-{contact_id}-{start.isoformat()}", start_at=start,
+            end_at=start + timedelta(minutes=30),
             updated_at=start).returning(CapturedEvent.id))).scalar_one()
         await session.execute(insert(CapturedAttendee).values(captured_event_id=event,
                                                               contact_id=contact_id))

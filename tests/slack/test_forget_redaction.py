@@ -113,7 +113,7 @@ async def test_forget_me_retries_a_transient_failure_and_drops_a_message_slack_l
     assert await slack.runtime.redact_pending() == 1
     assert len(slack.fake.calls_to("chat.update")) == 3
     dana = _now(slack, delivered["Dana"])
-    assert dana["text"] == ("This reminder was cleared: you asked Rapport to delete "
+    assert dana["text"] == ("This message was cleared: you asked Rapport to delete "
                             "everything it stored for you.")
     assert not _has_buttons(dana) and await _queued(slack) == 0
 
@@ -128,7 +128,7 @@ async def test_admin_purge_clears_the_workspaces_reminders_at_once(
     await slack.until(lambda: any("Deleted everything" in post["text"]
                                   for post in slack.sink.posts))
     dana = _now(slack, delivered["Dana"])
-    assert dana["text"] == "This reminder was cleared: your workspace's Rapport data was deleted."
+    assert dana["text"] == "This message was cleared: your workspace's Rapport data was deleted."
     assert not _has_buttons(dana) and await _queued(slack) == 0
 
 

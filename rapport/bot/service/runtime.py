@@ -23,6 +23,7 @@ from rapport.scheduler.redaction import redact_pending
 from rapport.storage import db, queries
 
 if TYPE_CHECKING:
+    from rapport.bot.connectors.calendars.briefs import BriefJob
     from rapport.bot.connectors.calendars.service import CalendarService
     from rapport.bot.connectors.calendars.sync import PausedConnection as PausedCalendar
     from rapport.bot.connectors.cipher import TokenCipher
@@ -78,31 +79,54 @@ class Runtime:
 
         if self.calendars is None:
             return []
+        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
+                (guarded("meeting briefs", self.brief_job().run_once), BRIEF_SECONDS)]
+
+    def brief_job(self) -> BriefJob:
+        """The meeting-brief job, delivering through `tell_brief` (so briefs are recorded)."""
         from rapport.bot.connectors.calendars.briefs import BriefJob
 
-        briefs = BriefJob(sessions=self.sessions, tell=self.tell, clock=self.clock)
-        return [(guarded("calendar sync", self.calendars.job()), self.calendars.sync_seconds),
-                (guarded("meeting briefs", briefs.run_once), BRIEF_SECONDS)]
+        return BriefJob(sessions=self.sessions, tell=self.tell_brief, clock=self.clock)
 
     async def tell(self, user_id: int, text: str, people: tuple[PersonButton, ...] = ()
                    ) -> bool:
         """A direct message to one user, outside the nudge sweep (with Show / Snooze buttons
-        for `people`, a meeting brief's); True when sent."""
+        for `people`); True when sent."""
+        return await self._tell(user_id, text, people) is not None
+
+    async def tell_brief(self, user_id: int, text: str, people: tuple[PersonButton, ...]
+                         ) -> bool:
+        """A meeting brief, recorded with the people it names so that forgetting one of
+        them (or `forget me`, `admin purge`) clears it; True when sent."""
+        sent = await self._tell(user_id, text, people)
+        if sent is None:
+            return False
+        workspace_id, ref = sent
+        if ref:
+            await self.rapport.db.run(lambda session: queries.record_delivered_message(
+                session, self.clock(), workspace_id=workspace_id, user_id=user_id,
+                kind=queries.REDACT_BRIEF, delivery_ref=ref,
+                contact_ids=[person.contact_id for person in people]))
+        return True
+
+    async def _tell(self, user_id: int, text: str, people: tuple[PersonButton, ...]
+                    ) -> tuple[int, str | None] | None:
+        """(workspace id, delivery reference) when sent, else None."""
         row = await self.rapport.db.run(lambda session: queries.recipient_row(session, user_id),
                                         write=False)
         if row is None:
-            return False
+            return None
         workspace_id, workspace_external_id, platform, external_id, name, tz = row
         messenger = self.messengers.get(platform)
         if messenger is None:
-            return False
+            return None
         result = await messenger.deliver(OutgoingMessage(
             recipient=Recipient(workspace_id=workspace_id,
                                 workspace_external_id=workspace_external_id,
                                 platform=platform, user_id=user_id,
                                 user_external_id=external_id, display_name=name, tz=tz),
             kind="summary", text=text, people=people))
-        return result.status == "sent"
+        return (workspace_id, result.ref) if result.status == "sent" else None
 
     async def tell_calendar_paused(self, paused: PausedCalendar) -> bool:
         """The provider refused a calendar's grant: say so once, and how to reconnect."""
