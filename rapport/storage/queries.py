@@ -1499,6 +1499,43 @@ def set_met_lists(session: Session, lists: Sequence[tuple[int, Sequence[met.Entr
         _DELETE_MET.execute(session, ids=empty)
 
 
+def return_meetings_to_met(session: Session, user_id: int, contact_id: int) -> int:
+    """Before a contact with an email is taken back (`undo` of an add): the meetings the
+    calendar captured with them become meetings with someone met again, as they were before
+    the add handed them over (capture.promote_met), so adding them once more logs them
+    again. Returns how many meetings went back."""
+    email = session.scalar(select(Contact.email).where(Contact.id == contact_id,
+                                                       Contact.user_id == user_id))
+    address = email.strip().lower() if email else ""
+    if not address:
+        return 0
+    name = session.scalar(select(Contact.name).where(Contact.id == contact_id))
+    e, a, c = CapturedEvent, CapturedAttendee, CalendarConnection
+    found: dict[int, tuple[int, list[met.Entry]]] = {}
+    for connection_id, workspace_id, event_id, series_id, start_at, end_at in session.execute(
+            select(e.connection_id, e.workspace_id, e.event_id, e.series_id, e.start_at,
+                   e.end_at)
+            .join(a, a.captured_event_id == e.id).join(c, c.id == e.connection_id)
+            .where(a.contact_id == contact_id, c.status != "revoked")):
+        found.setdefault(connection_id, (workspace_id, []))[1].append(
+            met.entry(event_id, series_id, start_at, end_at))
+    m = MetPerson
+    for connection_id, (workspace_id, entries) in found.items():
+        row = session.execute(select(m.id, m.meetings).where(
+            m.connection_id == connection_id, m.email == address)).first()
+        if row is not None:
+            held = {entry[0]: entry for entry in met.decode(row.meetings)}
+            merged = met.ordered({**held, **{entry[0]: entry for entry in entries}}.values())
+            set_met_lists(session, [(row.id, merged)])
+        else:
+            merged = met.ordered(entries)
+            session.execute(insert(m).values(
+                connection_id=connection_id, workspace_id=workspace_id, user_id=user_id,
+                email=address, display_name=name[:200] if name else None,
+                meetings=met.encode(merged), first_start_at=met.first_start(merged)))
+    return sum(len(entries) for _, entries in found.values())
+
+
 def trim_met(session: Session, before: datetime, limit: int,
              workspace_id: int | None = None) -> tuple[int, int]:
     """Drop meetings with people met that started before `before` from their lists, in at

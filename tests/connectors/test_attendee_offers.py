@@ -371,3 +371,35 @@ async def test_an_offer_for_a_namesake_or_a_bare_address_says_what_to_do(
     assert "The calendar shows no name for them: “rename pat@initech.com to …” gives them " \
         "one." in added
     assert (await _say(app, "rename pat@initech.com to Pat Kim")).startswith("Renamed")
+
+
+async def test_add_synced_then_undone_then_added_again_logs_the_meetings_again(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+
+    async def sams_meetings() -> list[datetime]:
+        async with app.runtime.sessions() as session:
+            return list((await session.scalars(select(Touchpoint.happened_at).join(
+                Contact, Contact.id == Touchpoint.contact_id).where(Contact.name == "Sam Lee")
+                .order_by(Touchpoint.happened_at))).all())
+
+    assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
+    await _sync(app)  # the sync hands Sam's meetings over and logs them
+    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _met(app) == []
+    await _say(app, "undo")
+    assert await sams_meetings() == []
+    # Sam is someone met again, with the meetings held.
+    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
+    assert await _offers(app) == [OFFER]
+    assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
+    await _sync(app)
+    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _met(app) == []

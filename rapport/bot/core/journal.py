@@ -213,6 +213,10 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     """Apply one entry backwards; the handles of re-inserted notes and conversations whose
     ids changed (so the answer can name them)."""
     for table, row_id in reversed(payload.get("inserted", [])):
+        if table == "contacts":
+            # Their captured meetings would go with them (cascade): held as someone met
+            # again, a second add logs them as the first did.
+            queries.return_meetings_to_met(session, user_id, int(row_id))
         queries.delete_owned(session, table, user_id, int(row_id))
     renamed: dict[str, dict[int, int]] = {}
     moved: list[str] = []
