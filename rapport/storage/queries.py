@@ -1604,12 +1604,15 @@ def contact_emails_and_companies(session: Session, user_id: int
 
 
 def delete_attendee_offers(session: Session, user_id: int) -> None:
-    """`disconnect calendar`: "add person" offers go with the meetings they came from, except
-    an accepted one (that person is a contact now) and a "Never", which keeps that address
-    from being offered again."""
+    """`disconnect calendar`, after the disconnected calendar's people met are deleted: "add
+    person" offers go with the meetings they came from, except an accepted one (that person
+    is a contact now), a "Never", which keeps that address from being offered again, and one
+    whose person another connected calendar still holds meetings with."""
+    held_elsewhere = select(MetPerson.id).where(MetPerson.user_id == user_id,
+                                                MetPerson.email == Suggestion.attendee_email)
     session.execute(delete(Suggestion).where(
         Suggestion.user_id == user_id, Suggestion.attendee_email.is_not(None),
-        Suggestion.status.not_in(("accepted", "silenced"))))
+        Suggestion.status.not_in(("accepted", "silenced")), ~held_elsewhere.exists()))
 
 
 def expire_old_suggestions(session: Session, user_id: int, before: datetime) -> None:

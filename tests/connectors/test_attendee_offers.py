@@ -403,3 +403,28 @@ async def test_add_synced_then_undone_then_added_again_logs_the_meetings_again(
     await _sync(app)
     assert await sams_meetings() == [THU_14, FRI_10]
     assert await _met(app) == []
+
+
+async def test_disconnecting_one_of_two_calendars_keeps_offers_the_other_still_holds(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    google = await connected(app, "google")
+    microsoft = await connected(app, "microsoft")
+    await _dana_at_globex(app)
+    # Sam is met in both calendars; Pat only in Google.
+    google.add(start=THU_14, attendees=[SAM])
+    google.add(start=FRI_10, attendees=[SAM])
+    microsoft.add(start=FRI_10 + timedelta(hours=3), attendees=[SAM])
+    google.add(start=WED_11, attendees=["pat@initech.com"])
+    google.add(start=WED_11 + timedelta(days=1), attendees=["pat@initech.com"])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    assert await _evaluate(app) == 1
+    offers = await _offers(app)
+    assert len(offers) == 2 and any(text.startswith("You met Sam Lee") for text in offers)
+
+    await _say(app, "disconnect calendar google")
+    # Pat's offer came from Google alone; Sam is still met in Microsoft 365.
+    assert [s.attendee_email for s in await _suggestions(app)] == ["sam.lee@globex.com"]
+    await _say(app, "disconnect calendar microsoft")
+    assert await _suggestions(app) == []
