@@ -2363,12 +2363,32 @@ def touch_row(session: Session, user_id: int, touchpoint_id: int) -> TouchRow | 
     return TouchRow(*row) if row is not None else None
 
 
-def take_over_captured(session: Session, touchpoint_id: int) -> None:
+def take_over_captured(session: Session, touchpoint_id: int) -> list[int]:
     """A conversation the calendar logged, corrected by the person: it is theirs now, so a
     later move or cancellation of the meeting leaves it alone (the attendee row stays handled,
-    so the meeting is not logged again either)."""
-    session.execute(update(CapturedAttendee).where(CapturedAttendee.touchpoint_id == touchpoint_id)
-                    .values(touchpoint_id=None).execution_options(synchronize_session=False))
+    so the meeting is not logged again either). Returns the attendee rows let go, for undo
+    (`give_back_captured`)."""
+    a = CapturedAttendee
+    ids = list(session.scalars(select(a.id).where(a.touchpoint_id == touchpoint_id)))
+    if ids:
+        session.execute(update(a).where(a.id.in_(ids)).values(touchpoint_id=None)
+                        .execution_options(synchronize_session=False))
+    return ids
+
+
+def give_back_captured(session: Session, user_id: int,
+                       links: Sequence[tuple[int, int]]) -> None:
+    """Undo of `take_over_captured`: each (attendee row, touchpoint) linked again, so the
+    calendar follows the meeting with that touchpoint as before the correction; a row since
+    linked to another touchpoint, or gone, is left as it is."""
+    a, e = CapturedAttendee, CapturedEvent
+    for attendee_id, touchpoint_id in links:
+        session.execute(update(a).where(
+            a.id == attendee_id, a.touchpoint_id.is_(None),
+            a.captured_event_id.in_(select(e.id).where(e.user_id == user_id)),
+            select(Touchpoint.id).where(Touchpoint.id == touchpoint_id,
+                                        Touchpoint.user_id == user_id).exists())
+            .values(touchpoint_id=touchpoint_id).execution_options(synchronize_session=False))
 
 
 def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,

@@ -246,3 +246,25 @@ async def test_a_meeting_in_two_calendars_stays_logged_while_one_still_holds_it(
     calendars[other].cancel(meetings[other].id)
     await _sync(app)
     assert await touchpoints(app) == []
+
+
+async def test_an_undone_correction_gives_the_touchpoint_back_to_the_calendar(
+        calendar_app: CalendarApp) -> None:
+    """`edit t1 call` then `undo`: the old values came back, but the calendar no longer
+    moved or deleted the touchpoint, as if it were still corrected."""
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    await _say(app, f"edit t{first.id} call")
+    assert (await _say(app, "undo")).startswith(f"Undone: edited t{first.id}")
+    await _say(app, f"edit t{second.id}: the Q3 plan")
+    await _say(app, "undo")
+    calendar.move(meeting.id, THU_14 + timedelta(hours=2))
+    calendar.cancel(other.id)
+    await _sync(app)
+    assert [(t.id, t.happened_at, t.kind, t.summary) for t in await touchpoints(app)] == [
+        (first.id, THU_14 + timedelta(hours=2), "meeting", None)]
