@@ -423,8 +423,10 @@ async def test_disconnecting_one_of_two_calendars_keeps_offers_the_other_still_h
     offers = await _offers(app)
     assert len(offers) == 2 and any(text.startswith("You met Sam Lee") for text in offers)
 
-    await _say(app, "disconnect calendar google")
+    assert "are forgotten (unless your other calendar has them too);" in await _say(
+        app, "disconnect calendar google")
     # Pat's offer came from Google alone; Sam is still met in Microsoft 365.
     assert [s.attendee_email for s in await _suggestions(app)] == ["sam.lee@globex.com"]
-    await _say(app, "disconnect calendar microsoft")
+    assert "open offers to add them, are forgotten; a “Never”" in await _say(
+        app, "disconnect calendar microsoft")
     assert await _suggestions(app) == []
