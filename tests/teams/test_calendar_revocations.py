@@ -13,6 +13,7 @@ import pytest
 
 from tests.fakes.calendar_fixtures import CalendarApp
 from tests.teams.test_teams_bot import (  # noqa: F401 (teams is a fixture)
+    CHANNEL,
     PERSONAL,
     TeamsHarness,
     _install,
@@ -70,3 +71,23 @@ async def test_a_slow_revocation_answers_working_on_it_then_the_result(
     assert await said == 201
     await _until(lambda: len(_texts(teams)) == 2, "the answer after the revocation")
     assert _texts(teams)[1].startswith(result)
+
+
+async def test_in_a_channel_the_result_comes_privately_after_the_turn(
+        teams: TeamsHarness, calendar_app: CalendarApp) -> None:  # noqa: F811
+    await _connect_google(teams, calendar_app)
+    google = calendar_app.google
+    gate = google.revocation_gate = asyncio.Event()
+    said = asyncio.create_task(teams.say("disconnect calendar", conversation_type="channel",
+                                         mentions_bot=True))
+    try:
+        await _until(lambda: bool(google.revocations), "Google asked to revoke")
+        assert [a.text for a in teams.connector.sent_to(CHANNEL)] == [
+            "Working on it… I'll answer you in a private message."]
+    finally:
+        gate.set()
+    assert await said == 201
+    await _until(lambda: bool(_texts(teams)), "the private answer")
+    assert _texts(teams)[0].startswith("Disconnected your Google calendar")
+    # Nothing about the person's calendar where others read.
+    assert len(teams.connector.sent_to(CHANNEL)) == 1
