@@ -1513,6 +1513,43 @@ def set_met_lists(session: Session, lists: Sequence[tuple[int, Sequence[met.Entr
         _DELETE_MET.execute(session, ids=empty)
 
 
+def return_meetings_to_met(session: Session, user_id: int, contact_id: int) -> int:
+    """Before a contact with an email is taken back (`undo` of an add): the meetings the
+    calendar captured with them become meetings with someone met again, as they were before
+    the add handed them over (capture.promote_met), so adding them once more logs them
+    again. Returns how many meetings went back."""
+    email = session.scalar(select(Contact.email).where(Contact.id == contact_id,
+                                                       Contact.user_id == user_id))
+    address = email.strip().lower() if email else ""
+    if not address:
+        return 0
+    name = session.scalar(select(Contact.name).where(Contact.id == contact_id))
+    e, a, c = CapturedEvent, CapturedAttendee, CalendarConnection
+    found: dict[int, tuple[int, list[met.Entry]]] = {}
+    for connection_id, workspace_id, event_id, series_id, start_at, end_at in session.execute(
+            select(e.connection_id, e.workspace_id, e.event_id, e.series_id, e.start_at,
+                   e.end_at)
+            .join(a, a.captured_event_id == e.id).join(c, c.id == e.connection_id)
+            .where(a.contact_id == contact_id, c.status != "revoked")):
+        found.setdefault(connection_id, (workspace_id, []))[1].append(
+            met.entry(event_id, series_id, start_at, end_at))
+    m = MetPerson
+    for connection_id, (workspace_id, entries) in found.items():
+        row = session.execute(select(m.id, m.meetings).where(
+            m.connection_id == connection_id, m.email == address)).first()
+        if row is not None:
+            held = {entry[0]: entry for entry in met.decode(row.meetings)}
+            merged = met.ordered({**held, **{entry[0]: entry for entry in entries}}.values())
+            set_met_lists(session, [(row.id, merged)])
+        else:
+            merged = met.ordered(entries)
+            session.execute(insert(m).values(
+                connection_id=connection_id, workspace_id=workspace_id, user_id=user_id,
+                email=address, display_name=name[:200] if name else None,
+                meetings=met.encode(merged), first_start_at=met.first_start(merged)))
+    return sum(len(entries) for _, entries in found.values())
+
+
 def trim_met(session: Session, before: datetime, limit: int,
              workspace_id: int | None = None) -> tuple[int, int]:
     """Drop meetings with people met that started before `before` from their lists, in at
@@ -1581,12 +1618,15 @@ def contact_emails_and_companies(session: Session, user_id: int
 
 
 def delete_attendee_offers(session: Session, user_id: int) -> None:
-    """`disconnect calendar`: "add person" offers go with the meetings they came from, except
-    an accepted one (that person is a contact now) and a "Never", which keeps that address
-    from being offered again."""
+    """`disconnect calendar`, after the disconnected calendar's people met are deleted: "add
+    person" offers go with the meetings they came from, except an accepted one (that person
+    is a contact now), a "Never", which keeps that address from being offered again, and one
+    whose person another connected calendar still holds meetings with."""
+    held_elsewhere = select(MetPerson.id).where(MetPerson.user_id == user_id,
+                                                MetPerson.email == Suggestion.attendee_email)
     session.execute(delete(Suggestion).where(
         Suggestion.user_id == user_id, Suggestion.attendee_email.is_not(None),
-        Suggestion.status.not_in(("accepted", "silenced"))))
+        Suggestion.status.not_in(("accepted", "silenced")), ~held_elsewhere.exists()))
 
 
 def expire_old_suggestions(session: Session, user_id: int, before: datetime) -> None:
@@ -2337,12 +2377,32 @@ def touch_row(session: Session, user_id: int, touchpoint_id: int) -> TouchRow | 
     return TouchRow(*row) if row is not None else None
 
 
-def take_over_captured(session: Session, touchpoint_id: int) -> None:
+def take_over_captured(session: Session, touchpoint_id: int) -> list[int]:
     """A conversation the calendar logged, corrected by the person: it is theirs now, so a
     later move or cancellation of the meeting leaves it alone (the attendee row stays handled,
-    so the meeting is not logged again either)."""
-    session.execute(update(CapturedAttendee).where(CapturedAttendee.touchpoint_id == touchpoint_id)
-                    .values(touchpoint_id=None).execution_options(synchronize_session=False))
+    so the meeting is not logged again either). Returns the attendee rows let go, for undo
+    (`give_back_captured`)."""
+    a = CapturedAttendee
+    ids = list(session.scalars(select(a.id).where(a.touchpoint_id == touchpoint_id)))
+    if ids:
+        session.execute(update(a).where(a.id.in_(ids)).values(touchpoint_id=None)
+                        .execution_options(synchronize_session=False))
+    return ids
+
+
+def give_back_captured(session: Session, user_id: int,
+                       links: Sequence[tuple[int, int]]) -> None:
+    """Undo of `take_over_captured`: each (attendee row, touchpoint) linked again, so the
+    calendar follows the meeting with that touchpoint as before the correction; a row since
+    linked to another touchpoint, or gone, is left as it is."""
+    a, e = CapturedAttendee, CapturedEvent
+    for attendee_id, touchpoint_id in links:
+        session.execute(update(a).where(
+            a.id == attendee_id, a.touchpoint_id.is_(None),
+            a.captured_event_id.in_(select(e.id).where(e.user_id == user_id)),
+            select(Touchpoint.id).where(Touchpoint.id == touchpoint_id,
+                                        Touchpoint.user_id == user_id).exists())
+            .values(touchpoint_id=touchpoint_id).execution_options(synchronize_session=False))
 
 
 def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,

@@ -371,3 +371,62 @@ async def test_an_offer_for_a_namesake_or_a_bare_address_says_what_to_do(
     assert "The calendar shows no name for them: “rename pat@initech.com to …” gives them " \
         "one." in added
     assert (await _say(app, "rename pat@initech.com to Pat Kim")).startswith("Renamed")
+
+
+async def test_add_synced_then_undone_then_added_again_logs_the_meetings_again(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+
+    async def sams_meetings() -> list[datetime]:
+        async with app.runtime.sessions() as session:
+            return list((await session.scalars(select(Touchpoint.happened_at).join(
+                Contact, Contact.id == Touchpoint.contact_id).where(Contact.name == "Sam Lee")
+                .order_by(Touchpoint.happened_at))).all())
+
+    assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
+    await _sync(app)  # the sync hands Sam's meetings over and logs them
+    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _met(app) == []
+    await _say(app, "undo")
+    assert await sams_meetings() == []
+    # Sam is someone met again, with the meetings held.
+    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
+    assert await _offers(app) == [OFFER]
+    assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
+    await _sync(app)
+    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _met(app) == []
+
+
+async def test_disconnecting_one_of_two_calendars_keeps_offers_the_other_still_holds(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    google = await connected(app, "google")
+    microsoft = await connected(app, "microsoft")
+    await _dana_at_globex(app)
+    # Sam is met in both calendars; Pat only in Google.
+    google.add(start=THU_14, attendees=[SAM])
+    google.add(start=FRI_10, attendees=[SAM])
+    microsoft.add(start=FRI_10 + timedelta(hours=3), attendees=[SAM])
+    google.add(start=WED_11, attendees=["pat@initech.com"])
+    google.add(start=WED_11 + timedelta(days=1), attendees=["pat@initech.com"])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    assert await _evaluate(app) == 1
+    offers = await _offers(app)
+    assert len(offers) == 2 and any(text.startswith("You met Sam Lee") for text in offers)
+
+    assert "are forgotten (unless your other calendar has them too);" in await _say(
+        app, "disconnect calendar google")
+    # Pat's offer came from Google alone; Sam is still met in Microsoft 365.
+    assert [s.attendee_email for s in await _suggestions(app)] == ["sam.lee@globex.com"]
+    assert "open offers to add them, are forgotten; a “Never”" in await _say(
+        app, "disconnect calendar microsoft")
+    assert await _suggestions(app) == []

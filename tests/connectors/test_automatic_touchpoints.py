@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from rapport.bot.core.views import StatsView
@@ -219,3 +220,51 @@ async def test_a_meeting_in_two_connected_calendars_is_one_conversation(
     assert [(t.happened_at, t.source) for t in await touchpoints(app)] == [(held, "calendar")]
     stats = await app.runtime.rapport.handle_text(ALEX, "stats")
     assert "1 in 30 days (1 from your calendar)" in stats.text
+
+
+@pytest.mark.parametrize("cancelled_in", ["google", "microsoft"])
+async def test_a_meeting_in_two_calendars_stays_logged_while_one_still_holds_it(
+        calendar_app: CalendarApp, cancelled_in: str) -> None:
+    """The calendar that logged a meeting held in two cancelled it: the touchpoint went,
+    though the meeting still stood in the other calendar."""
+    app = calendar_app
+    calendars = {"google": await connected(app, "google"),
+                 "microsoft": await connected(app, "microsoft", "alex@work.example.com")}
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    held = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
+    meetings = {name: calendar.add(start=held, attendees=["dana@acme.com"])
+                for name, calendar in calendars.items()}
+    await app.sync.run_once()
+    [logged] = await touchpoints(app)
+
+    calendars[cancelled_in].cancel(meetings[cancelled_in].id)
+    await _sync(app)
+    assert [(t.id, t.happened_at, t.source) for t in await touchpoints(app)] == [
+        (logged.id, held, "calendar")]
+    # Still the calendar's: cancelled in the other calendar too, it goes.
+    [other] = [name for name in calendars if name != cancelled_in]
+    calendars[other].cancel(meetings[other].id)
+    await _sync(app)
+    assert await touchpoints(app) == []
+
+
+async def test_an_undone_correction_gives_the_touchpoint_back_to_the_calendar(
+        calendar_app: CalendarApp) -> None:
+    """`edit t1 call` then `undo`: the old values came back, but the calendar no longer
+    moved or deleted the touchpoint, as if it were still corrected."""
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    await _say(app, f"edit t{first.id} call")
+    assert (await _say(app, "undo")).startswith(f"Undone: edited t{first.id}")
+    await _say(app, f"edit t{second.id}: the Q3 plan")
+    await _say(app, "undo")
+    calendar.move(meeting.id, THU_14 + timedelta(hours=2))
+    calendar.cancel(other.id)
+    await _sync(app)
+    assert [(t.id, t.happened_at, t.kind, t.summary) for t in await touchpoints(app)] == [
+        (first.id, THU_14 + timedelta(hours=2), "meeting", None)]

@@ -21,6 +21,7 @@ GOOGLE_API_URL at ``fake.base_url``):
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +87,8 @@ class FakeGoogle(LocalServer):
         self.calendars: dict[str, FakeCalendar] = {}
         self.api_requests: list[ApiRequest] = []
         self.revocations: list[str] = []
+        # Set to an unset event to make /revoke wait until the test sets it (a slow Google).
+        self.revocation_gate: asyncio.Event | None = None
         self._failures: deque[_Failure] = deque()
         self._token_failures: deque[_Failure] = deque()
         # Google may return fewer events than maxResults on a page; this makes it do so.
@@ -148,6 +151,8 @@ class FakeGoogle(LocalServer):
         form = await request.post()
         token = str(form.get("token", ""))
         self.revocations.append(token)
+        if self.revocation_gate is not None:
+            await self.revocation_gate.wait()
         if self.oauth.revoke_token(token):
             return web.json_response({})
         return web.json_response({"error": "invalid_token",

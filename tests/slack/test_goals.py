@@ -8,7 +8,7 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from rapport.bot.core.drafts import DraftService
 from rapport.bot.platforms.slack import blocks as b
@@ -16,7 +16,7 @@ from rapport.bot.platforms.slack.suggestion_buttons import NOT_YOURS
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.summary import send_weekly_summaries
 from rapport.storage import queries
-from rapport.storage.models import Contact, Suggestion, User
+from rapport.storage.models import Contact, MetPerson, Suggestion, User
 from tests.conftest import MONDAY_10_UTC, Clock, snapshot
 from tests.connectors.seed import seed_met_twice
 from tests.slack.conftest import ALEX, SAM, SlackHarness
@@ -278,6 +278,8 @@ async def test_a_withdrawn_offer_s_button_says_so_not_that_it_is_someone_elses(
         suggestion_id = await session.scalar(select(Suggestion.id))
     assert suggestion_id is not None
     async with slack.runtime.sessions() as session, session.begin():
+        # What `disconnect calendar` does: its people met go, then the offers they backed.
+        await session.execute(delete(MetPerson).where(MetPerson.user_id == ctx.user_id))
         await session.run_sync(lambda sync: queries.delete_attendee_offers(sync, ctx.user_id))
     await slack.interaction(slack.block_action(
         user=ALEX, action=_suggestion_action("accept", suggestion_id)))

@@ -78,7 +78,12 @@ async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect) -> 
                      + ("" if item.revoked_at_provider else " " + REMOVE_ACCESS.get(
                          item.provider, f"{name} could not be told: remove Rapport's access "
                                         f"in your {name} account settings too.")))
+    still_connected = await core.read(
+        ctx, lambda turn: queries.calendar_states(turn.session, ctx.user_id))
+    # Offers another connected calendar still backs stay (queries.delete_attendee_offers).
+    elsewhere = " (unless your other calendar has them too)" if still_connected else ""
     lines.append("Meetings already logged stay as conversations (“show <name>” lists them, "
                  "“delete t7” removes one). People you met who aren't among your people, and "
-                 "open offers to add them, are forgotten; a “Never” you gave still holds.")
+                 f"open offers to add them, are forgotten{elsewhere}; a “Never” you gave "
+                 "still holds.")
     return Reply("\n".join(lines), changed=True)

@@ -374,6 +374,18 @@ def parse_disconnect(rest: str, today: date) -> Disconnect | CommandError:
     return provider if isinstance(provider, CommandError) else Disconnect(provider)
 
 
+# Lines that withdraw a grant at Google, Microsoft or Slack: a revocation call whose time is
+# the provider's, longer than a chat platform waits for its answer (Slack's 3 seconds, Teams'
+# patience), so every platform answers them after the turn.
+_REVOKING = re.compile(r"^\s*(?:disconnect\b|forget\s+me\s+confirm\b|"
+                       r"settings\s+capture\s+\S+\s+off\b)", re.IGNORECASE)
+
+
+def revokes_a_grant(text: str) -> bool:
+    """Whether the typed line may call a provider to revoke a grant (see `_REVOKING`)."""
+    return _REVOKING.match(text) is not None
+
+
 # --------------------------------------------------------------------------- goals
 @dataclass(frozen=True, slots=True)
 class TagPerson:

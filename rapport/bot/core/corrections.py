@@ -99,7 +99,8 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
                         day_only=command.day != today)
     # A correction sticks: the calendar no longer moves or deletes what the person fixed
     # (before, a date or kind corrected here went back with the meeting's next change).
-    queries.take_over_captured(session, command.touchpoint_id)
+    change.let_go_captured(queries.take_over_captured(session, command.touchpoint_id),
+                           command.touchpoint_id)
     contact = queries.contact_state(session, user_id, row.contact_id)
     name = contact.name if contact is not None else "them"
     day = command.day or old_day

@@ -58,6 +58,8 @@ class Change:
         self.inserted: list[tuple[str, int]] = []
         self.updated: dict[str, dict[int, dict[str, Any]]] = {}
         self.deleted: dict[str, dict[int, dict[str, Any]]] = {}
+        # (captured attendee row, touchpoint) links a correction took from the calendar.
+        self.let_go: list[tuple[int, int]] = []
 
     def before_update(self, table: str, ids: Iterable[int], columns: Sequence[str]) -> None:
         """Read the before-images of the `columns` this change is about to update. Call it
@@ -90,6 +92,11 @@ class Change:
     def inserted_row(self, table: str, row_id: int) -> None:
         self.inserted.append((table, row_id))
 
+    def let_go_captured(self, attendee_ids: Iterable[int], touchpoint_id: int) -> None:
+        """The calendar's attendee rows no longer follow this touchpoint (a correction made it
+        the person's); undo links them again, so the calendar has it back as before."""
+        self.let_go.extend((attendee_id, touchpoint_id) for attendee_id in attendee_ids)
+
     def _inserted(self, table: str, row_id: int) -> bool:
         return (table, row_id) in self.inserted
 
@@ -98,6 +105,7 @@ class Change:
         turn = self.turn
         payload = json.dumps({
             "inserted": self.inserted,
+            **({"let_go": self.let_go} if self.let_go else {}),
             "updated": {table: list(rows.values()) for table, rows in self.updated.items()
                         if rows},
             "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
@@ -213,6 +221,10 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     """Apply one entry backwards; the handles of re-inserted notes and conversations whose
     ids changed (so the answer can name them)."""
     for table, row_id in reversed(payload.get("inserted", [])):
+        if table == "contacts":
+            # Their captured meetings would go with them (cascade): held as someone met
+            # again, a second add logs them as the first did.
+            queries.return_meetings_to_met(session, user_id, int(row_id))
         queries.delete_owned(session, table, user_id, int(row_id))
     renamed: dict[str, dict[int, int]] = {}
     moved: list[str] = []
@@ -234,6 +246,10 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
     for table in queries.JOURNAL_TABLES:
         for image in updated.get(table, []):
             queries.restore_image(session, table, user_id, _keyed(image))
+    touchpoints = renamed.get("touchpoints", {})
+    queries.give_back_captured(session, user_id, [
+        (int(attendee_id), touchpoints.get(int(touchpoint_id), int(touchpoint_id)))
+        for attendee_id, touchpoint_id in payload.get("let_go", [])])
     return moved
 
 

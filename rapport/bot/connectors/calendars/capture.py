@@ -360,8 +360,33 @@ def _is_ours(session: Session, touchpoint_id: int) -> bool:
 def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
     if touchpoint_id is None or not _is_ours(session, touchpoint_id):
         return 0
+    if _hand_over(session, touchpoint_id):
+        return 0
     delete_touchpoint(session, touchpoint_id)
     return 1
+
+
+def _hand_over(session: Session, touchpoint_id: int) -> bool:
+    """The meeting may stand in another connected calendar, whose row was handled without a
+    touchpoint because this one logged it first (`_logged_from_calendars`): that row takes
+    the touchpoint over, so the meeting stays logged once. True when one did."""
+    e, a = CapturedEvent, CapturedAttendee
+    touch = session.execute(select(Touchpoint.contact_id, Touchpoint.happened_at)
+                            .where(Touchpoint.id == touchpoint_id)).first()
+    if touch is None:
+        return False
+    holders = select(e.connection_id).join(a, a.captured_event_id == e.id) \
+        .where(a.touchpoint_id == touchpoint_id)
+    other = session.scalar(
+        select(a.id).join(e, e.id == a.captured_event_id)
+        .where(a.contact_id == touch.contact_id, a.touchpoint_id.is_(None),
+               a.logged_at.is_not(None), e.start_at == touch.happened_at,
+               e.connection_id.not_in(holders))
+        .order_by(a.id).limit(1))
+    if other is None:
+        return False
+    session.execute(update(a).where(a.id == other).values(touchpoint_id=touchpoint_id))
+    return True
 
 
 class _Named(NamedTuple):

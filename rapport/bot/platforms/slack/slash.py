@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rapport.bot.core.commands import revokes_a_grant
 from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
@@ -21,10 +22,6 @@ logger = logging.getLogger(__name__)
 # Verbs that may take longer than Slack's 3 s: acknowledged first, answered through respond.
 # `admin` asks users.info who is an admin, which must not delay the ack.
 SLOW_VERBS = frozenset({"draft", "export", "stats", "admin", "disconnect"})
-# Lines that withdraw a grant at Google, Microsoft or Slack (a revocation call that may take
-# longer than Slack's 3 seconds): answered after the ack, not inside it.
-_REVOKING = re.compile(r"^\s*(?:forget\s+me\s+confirm|settings\s+capture\s+\S+\s+off)\b",
-                       re.IGNORECASE)
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -35,7 +32,7 @@ class SlashCommand:
     def is_slow(self, text: str, team_id: str) -> bool:
         """Commands that may outlast the ack: slow verbs, or @mentions not in the cache."""
         words = text.strip().split(maxsplit=1)
-        if (words and words[0].lower() in SLOW_VERBS) or _REVOKING.match(text):
+        if (words and words[0].lower() in SLOW_VERBS) or revokes_a_grant(text):
             return True
         return any(self.platform.cache.get(team_id, uid) is None
                    for uid in _MENTION.findall(text))

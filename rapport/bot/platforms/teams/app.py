@@ -120,6 +120,11 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
         return web.json_response(invoke_response.body, status=invoke_response.status)
 
     app.router.add_post(MESSAGES_PATH, messages)
+
+    async def finish_answers(_app: web.Application) -> None:
+        await bot.finish_answers()
+
+    app.on_shutdown.append(finish_answers)
     logger.info("teams endpoint mounted", extra={"path": MESSAGES_PATH})
 
 

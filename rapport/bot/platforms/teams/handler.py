@@ -71,6 +71,8 @@ PRIVATE_FAILED = ("I couldn't open a private chat with you, so I kept the answer
 CHANNEL_WELCOME = ("Hi, I'm Rapport. I help each of you keep in touch with the people you work "
                    "with. Mention me with a command (for example “@Rapport due”) and I'll answer "
                    "you in a private chat; nothing about your contacts is posted here.")
+WORKING = "Working on it…"
+WORKING_PRIVATELY = "Working on it… I'll answer you in a private message."
 STALE_BUTTON = "That button is out of date. Type “due” to see your open nudges."
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 # Teams messages are capped near 28 KB; longer exports are not inlined.
@@ -315,6 +317,9 @@ class RapportTeamsBot(TeamsActivityHandler):
         self.references = ReferenceStore(sessions=rapport.sessions, clock=rapport.clock)
         self.draft_action = draft_action
         self.imports = TeamsImports(rapport)
+        # Answers still being worked on after their turn (`_answer_after_turn`): kept so a
+        # task is not collected mid-way and shutdown can wait for it.
+        self._after_turn: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -338,6 +343,9 @@ class RapportTeamsBot(TeamsActivityHandler):
         # In Teams the file comes as an attachment, so typed `import` gets the how-to instead.
         admins = TeamsAdmins(self.admin_ids, (activity.from_property or ChannelAccount())
                              .aad_object_id)
+        if c.revokes_a_grant(text):
+            await self._answer_after_turn(turn_context, actor, text, admins, personal)
+            return
         reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
             else await self.rapport.handle_text(actor, text, admins=admins)
         if personal:
@@ -346,6 +354,56 @@ class RapportTeamsBot(TeamsActivityHandler):
             return
         delivered = await self._send_privately(turn_context, actor, reply)
         await turn_context.send_activity(PRIVATE_SENT if delivered else PRIVATE_FAILED)
+
+    async def _answer_after_turn(self, turn_context: TurnContext, actor: Actor, text: str,
+                                 admins: TeamsAdmins, personal: bool) -> None:
+        """A line that revokes a grant at a provider (`disconnect calendar`, `forget me
+        confirm`): "Working on it…" now, the answer once the provider has answered, in a
+        proactive message. Run inside the turn, a slow provider kept Teams waiting past its
+        patience, and the person saw an error while the command went on."""
+        activity = turn_context.activity
+        if personal:
+            await self._remember(turn_context, actor)
+        # The chat's reference from this activity, not the stored one: `forget me` deletes it.
+        reference = TurnContext.get_conversation_reference(activity)
+        await turn_context.send_activity(WORKING if personal else WORKING_PRIVATELY)
+
+        async def answer() -> None:
+            reply = await self.rapport.handle_text(actor, text, admins=admins)
+            if not personal:
+                if not await self._send_privately(turn_context, actor, reply):
+                    await self._send_to(reference, PRIVATE_FAILED)
+                return
+            chart = await chart_for(reply)
+            await self._send_to(reference, render_reply(reply, chart))
+
+        task = asyncio.create_task(answer())
+        self._after_turn.add(task)
+        task.add_done_callback(self._after_turn_done)
+
+    async def _send_to(self, reference: ConversationReference, message: Activity | str
+                       ) -> None:
+        async def send(inner: TurnContext) -> None:
+            await inner.send_activity(message)
+
+        run = _Proactive(send)
+        await self.adapter.continue_conversation(reference, run, bot_app_id=self.bot_app_id)
+        run.check()
+
+    def _after_turn_done(self, task: asyncio.Task[None]) -> None:
+        self._after_turn.discard(task)
+        if task.cancelled():
+            return
+        failure = task.exception()
+        if failure is not None:
+            # Type only: a Connector error's text can echo the message.
+            logger.warning("answer after the turn failed",
+                           extra={"error": type(failure).__name__})
+
+    async def finish_answers(self) -> None:
+        """Wait for the answers still being worked on after their turn (on shutdown)."""
+        while self._after_turn:
+            await asyncio.wait(set(self._after_turn))
 
     async def _import_upload(self, turn_context: TurnContext, upload: Upload) -> None:
         """A CSV or vCard sent in the personal chat: answer with its dry run card."""
