@@ -211,7 +211,8 @@ async def make_harness(fake_slack: FakeSlack, engine: AsyncEngine, clock: Clock
                              scopes=BOT_SCOPES)
     fake_slack.add_user(ALEX, name="alex", real_name="Alex Kim", tz="Europe/Berlin",
                         team_id=DEFAULT_TEAM_ID)
-    fake_slack.add_user(DANA, name="dana", display_name="Dana Scully", tz="America/New_York",
+    fake_slack.add_user(DANA, name="dana", real_name="Dana Scully", display_name="Dana",
+                        tz="America/New_York",
                         team_id=DEFAULT_TEAM_ID)
     fake_slack.add_user(SAM, name="sam", real_name="Sam Lee", team_id=DEFAULT_TEAM_ID)
 

@@ -182,7 +182,7 @@ async def _oauth_with_user_token(make_harness: HarnessFactory) -> tuple[SlackHar
         assert response.status == 200, await response.text()
     slack.team_id = NEW_TEAM
     for user, name in ((ALEX, "Alex Kim"), (DANA, "Dana Scully"), (SAM, "Sam Lee")):
-        slack.fake.add_user(user, name=name.split()[0].lower(), display_name=name, team_id=None)
+        slack.fake.add_user(user, name=name.split()[0].lower(), real_name=name, team_id=None)
     store = slack.extra["app"][SLACK_KEY].installations.store
     installation = await store.async_find_installation(enterprise_id=None, team_id=NEW_TEAM,
                                                        user_id=ALEX)

@@ -31,9 +31,9 @@ def _raw_markup(value: Any) -> list[str]:
 async def test_hostile_display_names_are_escaped_in_acks_nudges_and_updates(
         slack: SlackHarness, clock: Clock) -> None:
     for user_id, display in HOSTILE.items():
-        slack.fake.add_user(user_id, name=user_id.lower(), display_name=display,
+        slack.fake.add_user(user_id, name=user_id.lower(), real_name=display,
                             team_id=slack.team_id)
-        # The contact is created from the directory's display name (users.info after the ack).
+        # The contact is created from the directory's real name (users.info after the ack).
         before = len(slack.sink.posts)
         await slack.command(f"log <@{user_id}> call")
         await slack.until(lambda before=before: len(slack.sink.posts) > before)
@@ -60,7 +60,7 @@ async def test_hostile_display_names_are_escaped_in_acks_nudges_and_updates(
 
 
 async def test_forget_and_the_answer_to_its_button_are_escaped_too(slack: SlackHarness) -> None:
-    slack.fake.add_user("U0HOSTILE", name="u0hostile", display_name="<!channel>",
+    slack.fake.add_user("U0HOSTILE", name="u0hostile", real_name="<!channel>",
                         team_id=slack.team_id)
     await slack.command("add <@U0HOSTILE>")
     await slack.until(lambda: bool(slack.sink.posts))

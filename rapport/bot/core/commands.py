@@ -561,6 +561,14 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
     return PersonRef(text=words) if words else None
 
 
+def _name_as_typed(tokens: list[str], unquoted: str) -> str:
+    """A new name with the quotes typed inside it ("Dana “The Boss” Scully"); only quotes
+    around the whole name are taken off, as they mark where it starts and ends."""
+    if len(tokens) == 1:
+        return unquoted
+    return " ".join(token.rstrip(",;") for token in tokens).strip() or unquoted
+
+
 ONE_PERSON_AT_A_TIME = "One person at a time, please"
 
 
@@ -2134,7 +2142,7 @@ def parse_rename(rest: str, today: date) -> Rename | CommandError:
             if all(w.lower() in NOT_NAMES for w in new.text.split()):
                 return CommandError("That is not a name; give the new name in full.",
                                     "rename")
-            return Rename(person, new.text)
+            return Rename(person, _name_as_typed(tokens[at + 1:], new.text))
     return CommandError("Say the new name after “to”, for example “rename Dana Scully to Dana "
                         "Mulder”.", "rename")
 

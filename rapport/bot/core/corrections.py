@@ -6,7 +6,8 @@ from __future__ import annotations
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
-from rapport.bot.core.notes import follow_up_plan
+from rapport.bot.core.notes import follow_up_plan, follow_up_refusal
+from rapport.bot.core.people import named_mentions
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, delete_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
@@ -32,12 +33,17 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     row = queries.note_row(session, user_id, command.note_id)
     if row is None:
         return _missing(handle)
+    refusal = None if command.clear_follow_up else follow_up_refusal(turn,
+                                                                      command.follow_up_on)
+    if refusal is not None:
+        return error(refusal)
+    new_text = named_mentions(turn, command.text) if command.text is not None else None
     change = Change(turn)
     change.before_update("notes", [command.note_id],
                          ("text", "follow_up_on", "event_on", "plan_at"))
     values: dict[str, object] = {}
-    if command.text is not None and command.text != row.text:
-        values["text"] = command.text
+    if new_text is not None and new_text != row.text:
+        values["text"] = new_text
     new_follow_up = row.follow_up_on
     if command.clear_follow_up:
         new_follow_up = None

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import Change
-from rapport.bot.core.people import choose_reading, find_contact
+from rapport.bot.core.people import choose_reading, find_contact, named_mentions
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
@@ -35,14 +35,34 @@ def paused_note(turn: Turn) -> str:
             "after that.")
 
 
+FOLLOW_UP_PASSED = "That follow-up date has already passed."
+FOLLOW_UP_TOO_FAR = ("That follow-up date is more than ten years away. Pick a day within the "
+                     "next ten years.")
+# The log's bound the other way: a date picker scrolled to 2099 is a slip, not a plan.
+FOLLOW_UP_HORIZON = timedelta(days=3650)
+
+
+def follow_up_refusal(turn: Turn, follow_up_on: date | None) -> str | None:
+    """Why a follow-up day can't be used (passed, or too far away), or None when it can."""
+    if follow_up_on is None:
+        return None
+    if follow_up_on < turn.today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return FOLLOW_UP_PASSED
+    if follow_up_on > turn.today + FOLLOW_UP_HORIZON:
+        return FOLLOW_UP_TOO_FAR
+    return None
+
+
 def note(turn: Turn, command: c.AddNote) -> Reply:
     chosen = choose_reading(turn, (command, *command.alternatives), "note")
     if isinstance(chosen, str):
         return error(chosen)
     command, known = chosen
-    if command.follow_up_on is not None and command.follow_up_on < turn.today:
-        # Typed text is checked by the grammar; this is a form's date picker.
-        return error("That follow-up date has already passed.")
+    refusal = follow_up_refusal(turn, command.follow_up_on)
+    if refusal is not None:
+        return error(refusal)
+    text = named_mentions(turn, command.text)
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
                                              known=known, change=change)
@@ -53,7 +73,7 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     today = turn.today
     note_id = queries.insert_note(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
-        contact_id=contact.id, text=command.text, follow_up_on=command.follow_up_on,
+        contact_id=contact.id, text=text, follow_up_on=command.follow_up_on,
         plan_at=follow_up_plan(turn, command.follow_up_on), now=turn.now,
         event_on=command.event_on)
     change.inserted_row("notes", note_id)
@@ -70,7 +90,7 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
             text += f" {day[:1].upper()}{day[1:]} is in the past, so there is no reminder."
         return Reply(text, changed=True)
     when = wording.on_day(command.follow_up_on, today)
-    todo = wording.lower_first(wording.reminder(contact.name, command.text))
+    todo = wording.lower_first(wording.reminder(contact.name, text))
     return Reply(f"Noted. I'll remind you {when} to {todo} ({handle}).{paused_note(turn)}",
                  changed=True)
 

@@ -3,6 +3,7 @@ forget someone (after a confirmation)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Protocol, TypeVar
@@ -66,6 +67,26 @@ def mention_name(turn: Turn, person: c.PersonRef) -> str | None:
     if person.mention_id not in turn.mention_names:
         raise MentionNamesNeeded((person.mention_id,))
     return turn.mention_names[person.mention_id] or person.mention_name or person.text or None
+
+
+# `<@U0LEE>` or `<@U0LEE|lee>`, the core's token for a mentioned person, inside free text.
+_MENTION_IN_TEXT = re.compile(r"<@([A-Za-z0-9_:.\-]+)(?:\|([^<>]*))?>")
+
+
+def named_mentions(turn: Turn, text: str) -> str:
+    """`text` with each @mention token written as "@Name" (the directory's name, else the
+    mention's label): a note keeps reading right where no mention renders (Teams, the
+    console, a nudge's fallback text, an export) and where it does, shows the same person."""
+    unknown = tuple(dict.fromkeys(match.group(1) for match in _MENTION_IN_TEXT.finditer(text)
+                                  if match.group(1) not in turn.mention_names))
+    if unknown:
+        raise MentionNamesNeeded(unknown)
+
+    def name(match: re.Match[str]) -> str:
+        label = " ".join((match.group(2) or "").split())
+        return "@" + (turn.mention_names[match.group(1)] or label or match.group(1))
+
+    return _MENTION_IN_TEXT.sub(name, text)
 
 
 # A contact named "U0123ABCD" would be no one the person recognises.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -123,9 +124,23 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _KINDS = ("chat", "call", "meeting", "coffee", "email", "lunch")
 
 
-def escape(text: str) -> str:
-    """Escape Slack's three control characters in user-provided text."""
+# Before a formatting character, it is no longer at a word's edge, so Slack's mrkdwn does not
+# read "*urgent*" or "Dana_Scully_" as bold or italic; invisible, and Rapport's own grammar
+# drops it (a format character) when a name is copied back into a command.
+WORD_JOINER = "\u2060"
+_FORMATTING = re.compile(r"([*_~])")
+
+
+def escape_controls(text: str) -> str:
+    """Escape Slack's three control characters only: for text shown as code (where nothing is
+    formatted) and text posted as the person's own message (formatted as they wrote it)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape(text: str) -> str:
+    """User-written text (names, notes, summaries) for a mrkdwn object: Slack's three control
+    characters escaped and its formatting characters shown as typed."""
+    return _FORMATTING.sub(WORD_JOINER + r"\1", escape_controls(text))
 
 
 def clip(text: str, limit: int) -> str:
@@ -136,7 +151,7 @@ def clip(text: str, limit: int) -> str:
 def fallback(text: str) -> str:
     """A message's top-level `text` (notifications, screen readers): Slack parses `<...>` and
     `&` there as it does in blocks, so names and notes are escaped here too."""
-    return clip(escape(text), MAX_FALLBACK_TEXT)
+    return clip(escape_controls(text), MAX_FALLBACK_TEXT)
 
 
 def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
@@ -340,7 +355,7 @@ def reply_pages(reply: Reply) -> RenderedReply:
         # Files go up with files_upload_v2 (platform.py, upload); this inline copy is the
         # fallback when the upload is refused (an app installed before files:write).
         blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
-                   for chunk in _chunks(escape(body), MAX_SECTION_TEXT - 6)]
+                   for chunk in _chunks(escape_controls(body), MAX_SECTION_TEXT - 6)]
     pages = [to_dicts(page) for page in paginate(blocks)]
     return RenderedReply(text=fallback(text), pages=pages)
 
@@ -620,7 +635,7 @@ def copy_view(contact_name: str, text: str, *, why: str = "") -> dict[str, Any]:
     blocks.append(SectionBlock(text=MarkdownTextObject(
         text=f"Here is your message to copy and send to {first}:")))
     blocks += [SectionBlock(block_id=f"final_{i}", text=MarkdownTextObject(text=f"```{chunk}```"))
-               for i, chunk in enumerate(_chunks(escape(text), MAX_SECTION_TEXT - 6))]
+               for i, chunk in enumerate(_chunks(escape_controls(text), MAX_SECTION_TEXT - 6))]
     return View(type="modal", callback_id="draft_copied", title="Copy your message",
                 close="Close", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
@@ -685,8 +700,8 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
     extra.append(f"Drafts: {view.drafts_made} made, {view.drafts_used} used"
                  if view.drafts_made else "Drafts: none yet")
     first, *others = fix_examples(view)
-    examples = ", ".join([f"`{SLASH_COMMAND} {escape(first)}`",
-                          *(f"`{escape(example)}`" for example in others)])
+    examples = ", ".join([f"`{SLASH_COMMAND} {escape_controls(first)}`",
+                          *(f"`{escape_controls(example)}`" for example in others)])
     extra.append(f"Fix anything with {examples}; `undo` reverses a change.")
     blocks.append(ContextBlock(block_id="person_more", elements=[MarkdownTextObject(
         text=clip(escape(" · ".join(extra[:-1])) + "\n" + extra[-1], MAX_CONTEXT_TEXT))]))

@@ -53,8 +53,11 @@ class ProfileCache:
 def _profile_from(user: dict[str, object]) -> Profile:
     raw_profile = user.get("profile")
     profile: dict[str, object] = raw_profile if isinstance(raw_profile, dict) else {}
-    name = next((str(v) for v in (profile.get("display_name"), profile.get("real_name"),
-                                  user.get("real_name"), user.get("name")) if v), "")
+    # The full name first: a contact named "sam" (a display name, often a nickname or
+    # handle) is hard to find again among people; the display name only when no real name.
+    name = next((str(v).strip() for v in (profile.get("real_name"), user.get("real_name"),
+                                          profile.get("display_name"), user.get("name"))
+                 if isinstance(v, str) and v.strip()), "")
     tz = user.get("tz")
     return Profile(user_id=str(user.get("id", "")), display_name=name[:200],
                    tz=str(tz) if tz else None, deleted=bool(user.get("deleted")))
@@ -98,7 +101,8 @@ class SlackDirectory:
         return user if isinstance(user, dict) else None
 
     async def display_name(self, user_external_id: str) -> str | None:
-        """The person's display name as Slack shows it."""
+        """The person's name as Slack shows it in their profile: the real name, else the
+        display name."""
         profile = await self.profile(user_external_id)
         return profile.display_name if profile and profile.display_name else None
 

@@ -138,7 +138,7 @@ class DraftEditor:
         try:
             opened = await user_client.conversations_open(users=contact)
             await user_client.chat_postMessage(channel=opened["channel"]["id"],
-                                               text=b.escape(checked.text))
+                                               text=b.escape_controls(checked.text))
         except SlackApiError as failure:
             logger.info("posting as the user failed",
                         extra={"error": failure.response.get("error")})

@@ -16,6 +16,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import notes
 from rapport.bot.core.context import Actor
 from rapport.bot.core.views import PersonView, Reply
 from rapport.bot.platforms.slack import blocks as b
@@ -183,6 +184,8 @@ class PersonCard:
         actor = self.platform.actor(team_id, user_id)
         reply = await self.platform.rapport.execute(actor, command)
         if not reply.ok:
+            if not is_log and reply.text in (notes.FOLLOW_UP_PASSED, notes.FOLLOW_UP_TOO_FAR):
+                field = "follow_up"  # under the date picker that chose the day
             await ack(response_action="errors", errors={field: b.clip(reply.text, 150)})
             return
         card = await self.card(actor, contact_id)

@@ -1,0 +1,143 @@
+"""What people write reaches Slack as they wrote it: a mention inside a note reads as the
+person's name everywhere, a contact from a mention gets their real name, `*`, `_` and `~` in
+names and notes are not turned into formatting, the Note form's day is bounded like the Log
+form's, and quotes inside a new name are kept."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from rapport.bot.platforms.slack import blocks as b
+from rapport.storage.models import Contact, Note
+from tests.conftest import snapshot
+from tests.slack.conftest import ALEX, SAM, SlackHarness
+from tests.slack.test_person import _dana, _submission
+
+# Slack's mrkdwn formats `*x*`, `_x_` and `~x~` when the opening character starts a word
+# (line start, a space or an opening bracket or quote before it) and the closing one ends a
+# word; anything else before it (a letter, an invisible joiner) leaves the characters as typed.
+_FORMATTED = re.compile(r"(?:^|(?<=[\s(\[{\"'“‘]))([*_~])(?=\S)(.+?)(?<=\S)\1"
+                        r"(?=$|[\s.,;:!?)\]}\"'”’])", re.MULTILINE)
+
+
+def _mrkdwn_texts(node: Any) -> Iterator[str]:
+    """Every mrkdwn text object's text in a block tree."""
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            yield node["text"]
+        for value in node.values():
+            yield from _mrkdwn_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _mrkdwn_texts(value)
+
+
+def _formatted_user_text(blocks: list[dict[str, Any]], *typed: str) -> list[str]:
+    """The spans Slack would format in `blocks` that come from what the person typed
+    (Rapport's own `*bold*` labels are meant)."""
+    return [match.group(0) for text in _mrkdwn_texts(blocks)
+            for match in _FORMATTED.finditer(text)
+            if any(match.group(2) in piece for piece in typed)]
+
+
+async def test_a_mention_inside_a_note_is_stored_and_shown_as_the_persons_name(
+        slack: SlackHarness) -> None:
+    await slack.command("add Dana Scully")
+    # Sam is not in the cache yet: users.info is asked after the ack.
+    status, body = await slack.command(f"note Dana: ask <@{SAM}> about the intro on Friday")
+    assert status == 200 and "Working on it" in json.loads(body)["text"]
+    await slack.until(lambda: bool(slack.sink.posts))
+    answer = slack.sink.posts[-1]["text"]
+    assert "ask Dana Scully about ask @Sam Lee about the intro" not in answer
+    assert "@Sam Lee" in answer and "<@" not in answer and SAM not in answer, answer
+    async with slack.runtime.sessions() as session:
+        note = await session.scalar(select(Note))
+        contacts = list(await session.scalars(select(Contact.name)))
+    # Readable in Teams, the console, nudges, drafts and exports; Sam is no contact for it.
+    assert note is not None and note.text == "ask @Sam Lee about the intro"
+    assert contacts == ["Dana Scully"]
+    _status, body = await slack.command("show Dana")
+    shown = json.dumps(json.loads(body)["blocks"], ensure_ascii=False)
+    assert "@Sam Lee" in shown and "‹@" not in shown and "&lt;@" not in shown
+    # A mention with Slack's own label, and one edited in later, read the same way.
+    await slack.command(f"note Dana: <@{SAM}|sam> owes her a call")
+    async with slack.runtime.sessions() as session:
+        texts = list(await session.scalars(select(Note.text).order_by(Note.id)))
+    assert texts[-1] == "@Sam Lee owes her a call"
+    await slack.command(f"edit n{note.id}: intro <@{SAM}> to the board")
+    async with slack.runtime.sessions() as session:
+        edited = await session.scalar(select(Note.text).where(Note.id == note.id))
+    assert edited == "intro @Sam Lee to the board"
+
+
+async def test_a_contact_from_a_mention_takes_the_real_name_not_the_display_name(
+        slack: SlackHarness) -> None:
+    # Sam's display name is "sam"; his real name is "Sam Lee".
+    await slack.command(f"log <@{SAM}> coffee")
+    await slack.until(lambda: bool(slack.sink.posts))
+    assert slack.sink.posts[-1]["text"].startswith("Logged coffee with Sam Lee.")
+    # Someone who never filled in a real name is known by their display name.
+    user = slack.fake.add_user("U0KIM", name="kim.w", display_name="Kim W",
+                               team_id=slack.team_id)
+    user["real_name"] = user["profile"]["real_name"] = ""
+    await slack.command("log <@U0KIM> call")
+    await slack.until(lambda: len(slack.sink.posts) >= 2)
+    async with slack.runtime.sessions() as session:
+        names = set(await session.scalars(select(Contact.name)))
+    assert names == {"Sam Lee", "Kim W"}
+
+
+async def test_formatting_characters_in_names_and_notes_are_shown_as_typed(
+        slack: SlackHarness) -> None:
+    typed = ("Dana_Scully_", "*urgent* and ~maybe~ _soon_")
+    _status, body = await slack.command("add Dana_Scully_")
+    added = json.loads(body)
+    assert "Dana_Scully_" in added["text"]  # the notification text carries no joiners
+    _status, body = await slack.command("note Dana_Scully_: *urgent* and ~maybe~ _soon_")
+    noted = json.loads(body)["blocks"]
+    _status, body = await slack.command("show Dana_Scully_")
+    shown = json.loads(body)["blocks"]
+    for blocks in (added["blocks"], noted, shown):
+        assert _formatted_user_text(blocks, *typed) == [], blocks
+    # Still what was typed once the invisible joiners are taken out; Rapport's own bold stays.
+    card = "\n".join(_mrkdwn_texts(shown)).replace(b.WORD_JOINER, "")
+    assert "*Dana_Scully_*" in card and "*urgent* and ~maybe~ _soon_" in card
+    # A name copied from Slack, joiners and all, still finds the person.
+    copied = next(text for text in _mrkdwn_texts(shown) if "Scully" in text)
+    name = copied.split("\n")[0].strip("*")
+    assert b.WORD_JOINER in name
+    _status, body = await slack.command(f"log {name} coffee")
+    assert json.loads(body)["text"].startswith("Logged coffee with Dana_Scully_")
+
+
+async def test_the_note_form_refuses_a_follow_up_more_than_ten_years_away(
+        slack: SlackHarness) -> None:
+    contact_id = await _dana(slack)
+    before = await snapshot(slack.runtime.engine)
+    values = {"text": {"value": {"type": "plain_text_input", "value": "her sabbatical"}},
+              "follow_up": {"value": {"type": "datepicker", "selected_date": "2099-01-01"}}}
+    status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_NOTE,
+                                                       contact_id, values))
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "errors", answer
+    assert answer["errors"] == {"follow_up": "That follow-up date is more than ten years "
+                                             "away. Pick a day within the next ten years."}
+    # Typed, the same day gets the same answer.
+    _status, body = await slack.command("note Dana: her sabbatical on 2099-01-01")
+    assert "more than ten years away" in json.loads(body)["text"]
+    assert await snapshot(slack.runtime.engine) == before
+
+
+async def test_quotes_inside_a_new_name_are_kept(slack: SlackHarness) -> None:
+    await slack.command("add Dana Scully")
+    _status, body = await slack.command("rename Dana to Dana “The Boss” Scully")
+    assert json.loads(body)["text"] == "Renamed Dana Scully to Dana “The Boss” Scully."
+    # Quotes around the whole name only mark where it starts and ends.
+    await slack.command('rename Dana to "Dana O\'Neil"')
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(Contact.name)) == "Dana O'Neil"
