@@ -115,6 +115,19 @@ async def test_formatting_characters_in_names_and_notes_are_shown_as_typed(
     assert json.loads(body)["text"].startswith("Logged coffee with Dana_Scully_")
 
 
+async def test_links_and_addresses_in_a_note_keep_their_characters(slack: SlackHarness
+                                                                   ) -> None:
+    # A word joiner inside a link or an address would break what Slack links and what the
+    # person copies out of the card.
+    await _dana(slack)
+    note = "the plan at https://docs.acme.com/q3_plan_v2 (ask dana_s@acme.com) *soon*"
+    await slack.command(f"note Dana: {note}")
+    _status, body = await slack.command("show Dana")
+    card = "\n".join(_mrkdwn_texts(json.loads(body)["blocks"]))
+    assert "https://docs.acme.com/q3_plan_v2" in card and "dana_s@acme.com" in card
+    assert f"{b.WORD_JOINER}*soon{b.WORD_JOINER}*" in card
+
+
 async def test_the_note_form_refuses_a_follow_up_more_than_ten_years_away(
         slack: SlackHarness) -> None:
     contact_id = await _dana(slack)

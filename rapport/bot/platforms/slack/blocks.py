@@ -140,7 +140,19 @@ def escape_controls(text: str) -> str:
 def escape(text: str) -> str:
     """User-written text (names, notes, summaries) for a mrkdwn object: Slack's three control
     characters escaped and its formatting characters shown as typed."""
-    return _FORMATTING.sub(WORD_JOINER + r"\1", escape_controls(text))
+    return _WORD.sub(_join_formatting, escape_controls(text))
+
+
+# A link or an email address (Slack links both) keeps its characters: a word joiner inside
+# "https://acme.com/q3_plan" or "dana_s@acme.com" would break the link and what is copied.
+_WORD = re.compile(r"\S+")
+
+
+def _join_formatting(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if "@" in word or "://" in word or word.startswith(("www.", "mailto:")):
+        return word
+    return _FORMATTING.sub(WORD_JOINER + r"\1", word)
 
 
 def clip(text: str, limit: int) -> str:
