@@ -268,3 +268,33 @@ async def test_an_undone_correction_gives_the_touchpoint_back_to_the_calendar(
     await _sync(app)
     assert [(t.id, t.happened_at, t.kind, t.summary) for t in await touchpoints(app)] == [
         (first.id, THU_14 + timedelta(hours=2), "meeting", None)]
+
+
+async def test_a_deleted_calendar_touchpoint_brought_back_by_undo_follows_the_calendar_again(
+        calendar_app: CalendarApp) -> None:
+    """`delete t1` then `undo`: the touchpoint came back, but the calendar no longer moved or
+    deleted it with its meeting."""
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    for touch in (first, second):
+        await _say(app, f"delete t{touch.id}")
+        assert (await _say(app, "undo")).startswith("Undone: deleted t")
+    restored = {t.happened_at: t.id for t in await touchpoints(app)}
+    assert set(restored) == {THU_14, FRI_10}
+    calendar.move(meeting.id, THU_14 + timedelta(hours=2))
+    calendar.cancel(other.id)
+    await _sync(app)
+    assert [(t.id, t.happened_at) for t in await touchpoints(app)] == [
+        (restored[THU_14], THU_14 + timedelta(hours=2))]
+    # Deleted and left deleted, a meeting is not logged again by a later sync.
+    [kept] = await touchpoints(app)
+    await _say(app, f"delete t{kept.id}")
+    calendar.move(meeting.id, THU_14 + timedelta(hours=3))
+    await _sync(app)
+    assert await touchpoints(app) == []
+

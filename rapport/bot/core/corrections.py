@@ -143,6 +143,10 @@ def delete(turn: Turn, command: c.DeleteEntry) -> Reply:
         return _missing(handle)
     change.before_delete("touchpoints", [command.entry_id])
     change.before_update("contacts", [touch.contact_id], CLOCK)
+    # A calendar meeting deleted stays handled (it is not logged again); undo gives the
+    # touchpoint back to the calendar, which then moves or cancels it as before.
+    change.let_go_captured(queries.take_over_captured(session, command.entry_id),
+                           command.entry_id)
     delete_touchpoint(session, command.entry_id)
     name = _name(turn, touch.contact_id)
     day = wording.friendly_day(planner.local_date(touch.happened_at, turn.user.tz), turn.today)
