@@ -146,19 +146,11 @@ class TeamsMessenger:
         cleared = MessageFactory.attachment(cards.as_attachment(cards.cleared_card(text)))
         cleared.summary = text[:100]
         cleared.id = activity_id
-        outcome: dict[str, Any] = {}
-
-        async def callback(turn_context: TurnContext) -> None:
-            try:
-                await turn_context.update_activity(cleared)
-            except Exception as failure:  # raised below, past the adapter's on_turn_error
-                outcome["error"] = failure
+        async def update(turn_context: TurnContext) -> None:
+            await turn_context.update_activity(cleared)
 
         try:
-            await self.adapter.continue_conversation(reference, callback,
-                                                     bot_app_id=self.bot_app_id)
-            if "error" in outcome:
-                raise outcome["error"]
+            await self._in_conversation(reference, update)
         except ErrorResponseException as failure:
             status, retry_after = _status(failure)
             if status in GONE_STATUSES:
@@ -171,17 +163,28 @@ class TeamsMessenger:
         return DeliveryResult.sent(message.ref)
 
     async def _send(self, reference: Any, activity: Activity) -> str | None:
-        outcome: dict[str, Any] = {}
+        sent: list[str | None] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            sent.append(response.id if response is not None else None)
+
+        await self._in_conversation(reference, send)
+        return sent[0] if sent else None
+
+    async def _in_conversation(self, reference: Any,
+                               work: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run `work` in a proactive turn of `reference`'s conversation; what it raises is
+        raised here (caught inside the turn so the adapter's on_turn_error cannot swallow
+        it)."""
+        failures: list[Exception] = []
 
         async def callback(turn_context: TurnContext) -> None:
             try:
-                response = await turn_context.send_activity(activity)
-                outcome["id"] = response.id if response is not None else None
+                await work(turn_context)
             except Exception as failure:
-                # Caught here so the adapter's on_turn_error cannot swallow it.
-                outcome["error"] = failure
+                failures.append(failure)
 
         await self.adapter.continue_conversation(reference, callback, bot_app_id=self.bot_app_id)
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome.get("id")
+        if failures:
+            raise failures[0]
