@@ -1518,12 +1518,12 @@ def return_meetings_to_met(session: Session, user_id: int, contact_id: int) -> i
     calendar captured with them become meetings with someone met again, as they were before
     the add handed them over (capture.promote_met), so adding them once more logs them
     again. Returns how many meetings went back."""
-    email = session.scalar(select(Contact.email).where(Contact.id == contact_id,
-                                                       Contact.user_id == user_id))
-    address = email.strip().lower() if email else ""
-    if not address:
+    contact = session.execute(select(Contact.email, Contact.name).where(
+        Contact.id == contact_id, Contact.user_id == user_id)).first()
+    address = forgotten.normalised(contact.email or "") if contact is not None else ""
+    if contact is None or not address:
         return 0
-    name = session.scalar(select(Contact.name).where(Contact.id == contact_id))
+    name = contact.name
     e, a, c = CapturedEvent, CapturedAttendee, CalendarConnection
     found: dict[int, tuple[int, list[met.Entry]]] = {}
     for connection_id, workspace_id, event_id, series_id, start_at, end_at in session.execute(
