@@ -17,6 +17,7 @@ from tests.conftest import Clock
 from tests.connectors.seed import seed_meeting
 from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import ALEX, SlackHarness
+from tests.slack.test_forget_redaction import _has_buttons, _now
 
 BRIEF_CLEARED = "This meeting brief named someone you asked Rapport to forget, so it was cleared."
 SUMMARY_CLEARED = ("This weekly summary named someone you asked Rapport to forget, so it was "
@@ -60,16 +61,6 @@ async def _summary(slack: SlackHarness, clock: Clock) -> dict[str, Any]:
     assert report.sent == 1
     return next(m for m in reversed(slack.fake.messages_in(ALEX))
                 if m["text"].startswith("This week"))
-
-
-def _now(slack: SlackHarness, message: dict[str, Any]) -> dict[str, Any]:
-    found = slack.fake.message(slack.fake.dm_channel_id(ALEX), message["ts"])
-    assert found is not None
-    return found
-
-
-def _has_buttons(message: dict[str, Any]) -> bool:
-    return any(block["type"] == "actions" for block in message.get("blocks", []))
 
 
 async def _recorded(slack: SlackHarness) -> int:
