@@ -16,6 +16,7 @@ from rapport.storage.models import Touchpoint
 from tests.conftest import console_user
 from tests.connectors.helpers import connected, touchpoints
 from tests.fakes.calendar_fixtures import CalendarApp
+from tests.fakes.calendar_store import FakeCalendar, FakeEvent
 
 ALEX = console_user("alex", tz="Europe/Berlin")
 # The clock starts on Monday 2026-11-23 10:00 UTC.
@@ -49,6 +50,19 @@ async def _two_meetings_with_dana(app: CalendarApp) -> tuple[int, list[Touchpoin
 def _texts(node: object) -> str:
     return json.dumps(node, ensure_ascii=False)
 
+
+
+async def _dana_met_twice(app: CalendarApp
+                          ) -> tuple[FakeCalendar, FakeEvent, FakeEvent, Touchpoint, Touchpoint]:
+    """Dana (a contact with her email) in two meetings the calendar has logged: the calendar,
+    the two meetings and their two touchpoints."""
+    calendar = await connected(app, "google")
+    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
+    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
+    await app.sync.run_once()
+    first, second = await touchpoints(app)
+    return calendar, meeting, other, first, second
 
 async def test_stats_say_how_many_conversations_the_calendar_logged(calendar_app: CalendarApp
                                                                    ) -> None:
@@ -137,12 +151,7 @@ async def test_a_typed_summary_on_the_same_day_stands_alone(calendar_app: Calend
 async def test_a_summary_added_to_a_calendar_touchpoint_survives_a_cancellation(
         calendar_app: CalendarApp) -> None:
     app = calendar_app
-    calendar = await connected(app, "google")
-    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
-    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
-    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
-    await app.sync.run_once()
-    first, second = await touchpoints(app)
+    calendar, meeting, other, first, second = await _dana_met_twice(app)
     await _say(app, f"edit t{first.id}: the Q3 plan")
     calendar.cancel(meeting.id)
     calendar.cancel(other.id)
@@ -157,12 +166,7 @@ async def test_a_summary_added_to_a_calendar_touchpoint_survives_a_cancellation(
 async def test_a_day_given_by_hand_to_a_calendar_touchpoint_survives_a_move_and_a_cancel(
         calendar_app: CalendarApp) -> None:
     app = calendar_app
-    calendar = await connected(app, "google")
-    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
-    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
-    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
-    await app.sync.run_once()
-    first, second = await touchpoints(app)
+    calendar, meeting, other, first, second = await _dana_met_twice(app)
     # The calendar had the wrong day: it was Wednesday.
     await _say(app, f"edit t{first.id} 2026-11-18")
     [edited] = [t.happened_at for t in await touchpoints(app) if t.id == first.id]
@@ -253,12 +257,7 @@ async def test_an_undone_correction_gives_the_touchpoint_back_to_the_calendar(
     """`edit t1 call` then `undo`: the old values came back, but the calendar no longer
     moved or deleted the touchpoint, as if it were still corrected."""
     app = calendar_app
-    calendar = await connected(app, "google")
-    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
-    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
-    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
-    await app.sync.run_once()
-    first, second = await touchpoints(app)
+    calendar, meeting, other, first, second = await _dana_met_twice(app)
     await _say(app, f"edit t{first.id} call")
     assert (await _say(app, "undo")).startswith(f"Undone: edited t{first.id}")
     await _say(app, f"edit t{second.id}: the Q3 plan")
@@ -275,12 +274,7 @@ async def test_a_deleted_calendar_touchpoint_brought_back_by_undo_follows_the_ca
     """`delete t1` then `undo`: the touchpoint came back, but the calendar no longer moved or
     deleted it with its meeting."""
     app = calendar_app
-    calendar = await connected(app, "google")
-    await app.add_contact("alex", "Dana Scully", "dana@acme.com")
-    meeting = calendar.add(start=THU_14, attendees=["dana@acme.com"])
-    other = calendar.add(start=FRI_10, attendees=["dana@acme.com"])
-    await app.sync.run_once()
-    first, second = await touchpoints(app)
+    calendar, meeting, other, first, second = await _dana_met_twice(app)
     for touch in (first, second):
         await _say(app, f"delete t{touch.id}")
         assert (await _say(app, "undo")).startswith("Undone: deleted t")
