@@ -8,6 +8,12 @@ never deadlock on a lock upgrade. Any exception rolls everything back.
 How each backend runs a unit:
 - SQLite (a file): one thread owns one synchronous connection and runs each whole unit in one
   hop from the event loop; units queue in front of that thread, not in SQLite's busy handler.
+  A unit someone is waiting on (it has a deadline: a command, a button) first tries a second
+  connection on the event loop's own thread, which never waits for a lock: a short unit
+  costs less run there than handed over, because the loop and the database thread share one
+  GIL and every hand-over waits for the other. When that connection finds the database
+  locked (a long write on the thread, another process), the unit goes to the thread as any
+  other; nothing of it was done.
 - PostgreSQL (and in-memory SQLite): the async engine's session, the unit run in a greenlet,
   so each statement awaits the driver on the event loop without thread hops.
 
@@ -22,12 +28,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import DBAPIError
@@ -95,6 +102,8 @@ def _settle(outcome: asyncio.Future[Any], result: Any, error: BaseException | No
 # in line, and where to report (the caller's loop and future).
 _Job = tuple[Callable[[Session], Any], bool, "float | None", _Ticket,
              asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+# Housekeeping for the thread's own connection (a WAL checkpoint), run between units.
+_Chore = Callable[[Engine], None]
 
 
 class _SqliteThread:
@@ -111,7 +120,7 @@ class _SqliteThread:
                                                                           "check_same_thread":
                                                                           True})
         db.configure_sqlite(self.engine)
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job | _Chore | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="rapport-sqlite", daemon=True)
         self.thread.start()
         # Units waiting for (or running on) the thread: a cheap measure of how busy it is.
@@ -119,12 +128,25 @@ class _SqliteThread:
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            self._run_one(*job)
+            if isinstance(job, tuple):
+                self._run_one(*job)
+            else:
+                self._do_chore(job)
             # Nothing of a finished unit (its result, an exception's frames) stays alive
             # while the thread waits for the next one.
             del job
         # The connection belongs to this thread: it is closed here.
         self.engine.dispose()
+
+    def _do_chore(self, chore: _Chore) -> None:
+        try:
+            chore(self.engine)
+        except Exception as failure:  # housekeeping must never stop the thread
+            logger.warning("sqlite housekeeping failed", extra={"error": type(failure).__name__})
+
+    def add_chore(self, chore: _Chore) -> None:
+        """Run `chore` on the thread's own connection after the units queued before it."""
+        self._jobs.put(chore)
 
     def _run_one(self, work: Callable[[Session], Any], write: bool, deadline: float | None,
                  ticket: _Ticket, loop: asyncio.AbstractEventLoop,
@@ -208,6 +230,101 @@ def _sqlite_thread(engine: AsyncEngine) -> _SqliteThread | None:
     return thread
 
 
+# An inline connection never checkpoints the WAL itself; after this many of its commits the
+# database thread is asked to (SQLite's own default is every 1,000 pages written, and a
+# command's commit writes a handful).
+CHECKPOINT_EVERY_COMMITS = 100
+
+
+def _checkpoint(engine: Engine) -> None:
+    # PASSIVE: copies what it can without waiting for readers or the writer, so the inline
+    # connection is never locked out by it.
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        raw.close()
+
+
+def _is_locked(error: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included), raw or as SQLAlchemy wraps it."""
+    original = getattr(error, "orig", error)
+    code = getattr(original, "sqlite_errorcode", None)
+    return isinstance(original, sqlite3.OperationalError) and code is not None \
+        and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+class _InlineSqlite:
+    """A second synchronous connection, used on the event loop's own thread for units someone
+    is waiting on. It never waits for a lock (busy timeout 0): a unit that finds the database
+    locked is rolled back untouched and handed to the database thread instead."""
+
+    def __init__(self, engine: AsyncEngine, thread: _SqliteThread) -> None:
+        url = engine.url.set(drivername="sqlite")
+        # Whichever thread runs an event loop may use it, one unit at a time (`_in_use`): a
+        # test suite runs loops one after another, on more than one thread.
+        self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_size=1,
+                                            max_overflow=0, connect_args={
+                                                "timeout": 0, "check_same_thread": False})
+        db.configure_sqlite(self.engine, wait_for_locks=False)
+        self._thread = thread
+        self._in_use = threading.Lock()
+        self._commits_since_checkpoint = 0
+        # Units that found the database locked and went to the thread (tests read it).
+        self.handed_over = 0
+
+    def try_run(self, work: Callable[[Session], Any], write: bool,
+                deadline: float | None) -> tuple[bool, Any]:
+        """(True, the unit's result), or (False, None) when it was not run here."""
+        if not self._in_use.acquire(blocking=False):
+            return False, None
+        try:
+            _check_deadline(deadline)
+            with Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    connection = session.connection(execution_options=_options(write))
+                    prepared.attach_driver(session, connection)
+                    if not write:
+                        try:
+                            return True, work(session)
+                        finally:
+                            session.rollback()
+                    result = work(session)
+                    session.commit()
+                except Exception as failure:
+                    # A write takes its lock at BEGIN IMMEDIATE, before any work: nothing
+                    # was done. A read in WAL mode is locked out only in rare moments (the
+                    # WAL being reset), and is rolled back.
+                    if not _is_locked(failure):
+                        raise
+                    session.rollback()
+                    self.handed_over += 1
+                    return False, None
+        finally:
+            self._in_use.release()
+        self._commits_since_checkpoint += 1
+        if self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS:
+            self._commits_since_checkpoint = 0
+            self._thread.add_chore(_checkpoint)
+        return True, result
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+_INLINE: weakref.WeakKeyDictionary[AsyncEngine, _InlineSqlite] = weakref.WeakKeyDictionary()
+
+
+def _inline_sqlite(engine: AsyncEngine, thread: _SqliteThread) -> _InlineSqlite:
+    inline = _INLINE.get(engine)
+    if inline is None:
+        inline = _INLINE[engine] = _InlineSqlite(engine, thread)
+        weakref.finalize(engine, inline.close)
+    return inline
+
+
 # Connection slots per engine and event loop (an asyncio primitive belongs to one loop).
 _SLOTS: weakref.WeakKeyDictionary[
     AsyncEngine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]] = \
@@ -234,6 +351,7 @@ class Database:
         bind: Any = sessions.kw.get("bind")
         self._engine: AsyncEngine | None = bind if isinstance(bind, AsyncEngine) else None
         self._thread = _sqlite_thread(bind) if self._engine is not None else None
+        self._inline = _inline_sqlite(bind, self._thread) if self._thread is not None else None
 
     @property
     def queued(self) -> int:
@@ -246,8 +364,14 @@ class Database:
 
         `write=False` marks read-only work: it runs under a plain BEGIN and is rolled back.
         `deadline` (a `time.monotonic()` moment): if the unit cannot start by then, `Busy`.
+        Someone is waiting on a unit with a deadline: on a SQLite file it runs on the event
+        loop's own thread unless the database is locked (see the module's docstring).
         """
         if self._thread is not None:
+            if deadline is not None and self._inline is not None:
+                ran, result = self._inline.try_run(work, write, deadline)
+                if ran:
+                    return cast(T, result)
             return await self._thread.run(work, write, deadline)
         slots = _slots(self._engine)
         if slots is None:
@@ -367,8 +491,10 @@ class Grouped:
             with session.begin_nested():
                 return True, work(session)
         except DBAPIError as error:
-            if error.connection_invalidated:
-                raise  # the connection died: the whole unit runs again on a new one
+            if error.connection_invalidated or _is_locked(error):
+                # The connection died (the whole unit runs again on a new one), or an inline
+                # unit found the database locked (it goes to the database thread).
+                raise
             return False, error
         except Exception as error:  # this caller's failure, rolled back alone
             return False, error

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import urllib.parse
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -204,6 +205,19 @@ async def test_people_list_keeps_every_section_within_slack_limits(slack: SlackH
     assert "Person00" in text and "Person39" in text
 
 
+async def hold_the_database(slack: SlackHarness) -> tuple[asyncio.Task[Any], threading.Event]:
+    """A write unit that holds the database thread and SQLite's write lock until released."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(session: Any) -> None:
+        started.set()
+        release.wait(10)
+
+    blocker = asyncio.create_task(slack.runtime.rapport.db.run(hold, write=True))
+    assert await asyncio.to_thread(started.wait, 10)
+    return blocker, release
+
+
 async def test_a_command_that_cannot_start_in_time_answers_busy_and_changes_nothing(
         slack: SlackHarness) -> None:
     await slack.command("add Dana")
@@ -211,10 +225,8 @@ async def test_a_command_that_cannot_start_in_time_answers_busy_and_changes_noth
     # Slack's 3 s shrunk so the test need not wait: a command must start within 50 ms.
     platform.command_start_budget = 0.05
     before = await snapshot(slack.runtime.engine)
-    release = threading.Event()
-    # Another unit of work holds the database thread, as a burst of commands would.
-    blocker = asyncio.create_task(slack.runtime.rapport.db.run(
-        lambda session: release.wait(10)))
+    # Another unit of work holds the database's write lock, as a long write would.
+    blocker, release = await hold_the_database(slack)
     request = asyncio.create_task(slack.command("log Dana coffee"))
     await asyncio.sleep(0.2)  # the command's 50 ms pass while it waits in the queue
     release.set()
@@ -244,9 +256,7 @@ async def test_an_event_that_cannot_be_checked_in_time_gets_503_and_is_not_remem
     platform = slack.extra["app"][SLACK_KEY]
     platform.command_start_budget = 0.05
     before = await snapshot(slack.runtime.engine)
-    release = threading.Event()
-    blocker = asyncio.create_task(slack.runtime.rapport.db.run(
-        lambda session: release.wait(10)))
+    blocker, release = await hold_the_database(slack)
     request = asyncio.create_task(slack.event(event))
     await asyncio.sleep(0.2)
     release.set()

@@ -89,7 +89,9 @@ async def test_a_busy_unit_refuses_only_the_claims_whose_deadline_passed(
         release.wait(30)
 
     expires = MONDAY_10_UTC + timedelta(minutes=6)
-    holding = asyncio.ensure_future(store.db.run(hold, write=False))
+    # A write holds the database (beside a read, a claim would run on the event loop's own
+    # connection instead of waiting).
+    holding = asyncio.ensure_future(store.db.run(hold, write=True))
     try:
         assert await asyncio.to_thread(started.wait, 30)
         patient = asyncio.ensure_future(store.seen_before("v0=patient", expires,

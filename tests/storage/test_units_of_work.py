@@ -90,7 +90,9 @@ async def test_a_collected_engine_s_thread_stops_and_closes_its_connection(
 async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_runs(
         tmp_path: Path) -> None:
     """A long line in front of the SQLite thread must not hold a caller past its deadline:
-    it hears Busy while the unit ahead is still running, and its work never runs later."""
+    it hears Busy while the unit ahead is still running, and its work never runs later. (The
+    unit ahead writes: beside a read, the caller's unit would run on the event loop's own
+    connection instead of waiting.)"""
     import threading
     import time
 
@@ -101,7 +103,10 @@ async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_ru
     release = threading.Event()
     ran: list[str] = []
 
+    started = threading.Event()
+
     def blocking(session: Any) -> str:
+        started.set()
         release.wait(30)
         ran.append("blocking")
         return "first"
@@ -111,11 +116,11 @@ async def test_a_unit_queued_past_its_deadline_answers_busy_at_once_and_never_ru
         return "second"
 
     try:
-        first = asyncio.ensure_future(database.run(blocking, write=False))
-        await asyncio.sleep(0)
+        first = asyncio.ensure_future(database.run(blocking, write=True))
+        assert await asyncio.to_thread(started.wait, 30)
         refused = False
         try:
-            await asyncio.wait_for(database.run(queued, write=False,
+            await asyncio.wait_for(database.run(queued, write=True,
                                                 deadline=time.monotonic() + 0.05), timeout=20)
         except uow.Busy:
             refused = True
@@ -184,6 +189,9 @@ async def test_a_unit_that_started_in_time_finishes_past_its_deadline(tmp_path: 
 
     engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'started.db'}")
     database = uow.Database(db.session_factory(engine))
+    # On the database thread (a unit on the event loop's own connection runs to its end
+    # before anything else can happen).
+    database._inline = None
     started, release = threading.Event(), threading.Event()
 
     def slow(session: Any) -> str:
@@ -202,6 +210,121 @@ async def test_a_unit_that_started_in_time_finishes_past_its_deadline(tmp_path: 
         assert await unit == "done"
     finally:
         release.set()
+        await engine.dispose()
+
+
+async def test_a_unit_with_a_deadline_runs_on_the_loop_s_thread_beside_a_long_read(
+        tmp_path: Path) -> None:
+    """Someone is waiting on a unit with a deadline: on a SQLite file it runs on the event
+    loop's own connection, so a long read on the database thread does not hold it up."""
+    import threading
+    import time
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    database = uow.Database(db.session_factory(engine))
+    started, release = threading.Event(), threading.Event()
+
+    def long_read(session: Any) -> str:
+        started.set()
+        release.wait(30)
+        return "read"
+
+    def command(session: Any) -> int:
+        session.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        return threading.get_ident()
+
+    try:
+        reading = asyncio.ensure_future(database.run(long_read, write=False))
+        assert await asyncio.to_thread(started.wait, 30)
+        ran_on = await database.run(command, deadline=time.monotonic() + 5)
+        assert ran_on == threading.get_ident()
+        assert not reading.done()
+        release.set()
+        assert await reading == "read"
+        count = await database.run(lambda session: session.execute(
+            text("SELECT count(*) FROM t")).scalar(), write=False)
+        assert count == 1
+    finally:
+        release.set()
+        await engine.dispose()
+
+
+async def test_a_write_that_finds_the_database_locked_runs_on_the_thread_once(
+        tmp_path: Path) -> None:
+    """The event loop never waits for a lock: a command's write that finds another process
+    writing (`rapport chat` on the same file) is handed to the database thread, which waits
+    its turn; it runs once, and its caller hears its result."""
+    import sqlite3
+    import threading
+    import time
+
+    from rapport.storage import uow
+
+    path = tmp_path / "locked.db"
+    engine = db.create_engine(f"sqlite+aiosqlite:///{path}")
+    database = uow.Database(db.session_factory(engine))
+    await database.run(lambda session: session.execute(text("CREATE TABLE t (n INTEGER)")))
+    other_process = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other_process.execute("BEGIN IMMEDIATE")
+    ran_on: list[str] = []
+
+    def command(session: Any) -> str:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        ran_on.append(threading.current_thread().name)
+        return "logged"
+
+    try:
+        assert database._inline is not None
+        unit = asyncio.ensure_future(database.run(command, deadline=time.monotonic() + 20))
+        await asyncio.sleep(0.2)
+        assert not unit.done() and ran_on == []  # waiting for the lock, not on the loop
+        other_process.execute("COMMIT")
+        assert await asyncio.wait_for(unit, 30) == "logged"
+        assert ran_on == ["rapport-sqlite"]
+        assert database._inline.handed_over == 1
+        count = await database.run(lambda session: session.execute(
+            text("SELECT count(*) FROM t")).scalar(), write=False)
+        assert count == 1
+    finally:
+        other_process.close()
+        await engine.dispose()
+
+
+async def test_the_loop_s_connection_leaves_wal_checkpoints_to_the_database_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint writes the database file and syncs it: never on the event loop. After
+    every CHECKPOINT_EVERY_COMMITS commits on the loop's connection the thread runs one."""
+    import threading
+    import time
+
+    from rapport.storage import uow
+
+    checkpoints: list[str] = []
+    checkpoint = uow._checkpoint
+
+    def recorded(engine: Any) -> None:
+        checkpoints.append(threading.current_thread().name)
+        checkpoint(engine)
+
+    monkeypatch.setattr(uow, "CHECKPOINT_EVERY_COMMITS", 3)
+    monkeypatch.setattr(uow, "_checkpoint", recorded)
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    database = uow.Database(db.session_factory(engine))
+    try:
+        await database.run(lambda session: session.execute(text("CREATE TABLE t (n INTEGER)")))
+        for n in range(7):
+            await database.run(lambda session, n=n: session.execute(
+                text("INSERT INTO t VALUES (:n)"), {"n": n}), deadline=time.monotonic() + 5)
+        # The chores queued before this unit have run by the time it answers.
+        assert await database.run(lambda session: "after", write=False) == "after"
+        assert checkpoints == ["rapport-sqlite", "rapport-sqlite"]
+        assert database._inline is not None
+        with database._inline.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    finally:
         await engine.dispose()
 
 
