@@ -53,6 +53,21 @@ async def test_a_refresh_waits_while_a_request_is_in_flight(slack: SlackHarness)
     await slack.until(lambda: _publishes(slack) == 1)
 
 
+async def test_a_refresh_waits_for_the_burst_to_end_not_for_a_gap_between_requests(
+        slack: SlackHarness) -> None:
+    """Commands answered one after another, each before the next arrives, are one burst:
+    "nothing in flight" between two of them is no pause to publish Home in."""
+    load = slack.runtime.load
+    status, _ = await slack.command("add Dana")
+    assert status == 200
+    for _ in range(8):
+        load.started()
+        load.finished()
+        await asyncio.sleep(load.lull / 4)
+        assert _publishes(slack) == 0
+    await slack.until(lambda: _publishes(slack) == 1)
+
+
 async def test_a_refresh_waits_for_a_pause_only_so_long(slack: SlackHarness) -> None:
     _home(slack).max_defer = 0.2
     load = slack.runtime.load
