@@ -293,6 +293,36 @@ async def test_a_write_that_finds_the_database_locked_runs_on_the_thread_once(
         await engine.dispose()
 
 
+async def test_a_failed_unit_on_the_loop_s_connection_leaves_nothing_for_the_next(
+        tmp_path: Path) -> None:
+    """The loop's connection stays open between units: a unit that fails is rolled back
+    whole, and the next one starts clean on the same connection."""
+    import time
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'failed.db'}")
+    database = uow.Database(db.session_factory(engine))
+
+    def half_done(session: Any) -> None:
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        raise ValueError("the use case gave up")
+
+    def count(session: Any) -> int:
+        return int(session.execute(text("SELECT count(*) FROM t")).scalar_one())
+
+    try:
+        await database.run(lambda session: session.execute(text("CREATE TABLE t (n INTEGER)")))
+        with pytest.raises(ValueError):
+            await database.run(half_done, deadline=time.monotonic() + 5)
+        await database.run(lambda session: session.execute(text("INSERT INTO t VALUES (2)")),
+                           deadline=time.monotonic() + 5)
+        assert await database.run(count, write=False, deadline=time.monotonic() + 5) == 1
+        assert await database.run(count, write=False) == 1  # as the database thread sees it
+    finally:
+        await engine.dispose()
+
+
 async def test_the_loop_s_connection_leaves_wal_checkpoints_to_the_database_thread(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkpoint writes the database file and syncs it: never on the event loop. After
@@ -321,9 +351,9 @@ async def test_the_loop_s_connection_leaves_wal_checkpoints_to_the_database_thre
         # The chores queued before this unit have run by the time it answers.
         assert await database.run(lambda session: "after", write=False) == "after"
         assert checkpoints == ["rapport-sqlite", "rapport-sqlite"]
-        assert database._inline is not None
-        with database._inline.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        assert database._inline is not None and database._inline._connection is not None
+        connection = database._inline._connection
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
     finally:
         await engine.dispose()
 
