@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+
 from rapport.bot.core.views import Attachment, FileView, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
@@ -16,6 +20,21 @@ def _items(count: int) -> tuple[NudgeItem, ...]:
 def _recipient() -> Recipient:
     return Recipient(workspace_id=1, workspace_external_id="T0", platform="slack", user_id=1,
                      user_external_id="U0ALEX", display_name="Alex", tz="UTC")
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=7000),
+       limit=st.sampled_from([b.MAX_SECTION_TEXT, 40, 1]))
+def test_text_sections_are_exactly_what_slack_sdk_builds_and_pass_its_checks(
+        text: str, limit: int) -> None:
+    """Text sections skip slack_sdk's slow validation: their dicts must be the same as a
+    validated SectionBlock's, and pass the same checks, for any text."""
+    for section in b.text_sections(text, limit=limit):
+        chunk = section.to_dict()["text"]["text"]
+        assert 0 < len(chunk) <= limit and chunk.strip()
+        validated = SectionBlock(text=MarkdownTextObject(text=chunk))
+        assert section.to_dict() == validated.to_dict()  # to_dict validates, or raises
+        SectionBlock.validate_json(section)
 
 
 def test_long_text_splits_into_sections_and_pages() -> None:

@@ -166,6 +166,23 @@ def fallback(text: str) -> str:
     return clip(escape_controls(text), MAX_FALLBACK_TEXT)
 
 
+class TextSection(SectionBlock):
+    """A section of mrkdwn text that `text_sections` has already cut to Slack's limits.
+
+    Its dict is built directly: slack_sdk's `to_dict` validates by inspecting every method of
+    the block and its text object, which took longer than the rest of a command's answer
+    (about 0.25 ms a section). What it would check (at most 3,000 characters, not empty) holds
+    by construction, and `tests/slack/test_blocks.py` checks that the dict is exactly
+    slack_sdk's and passes its validation."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text=MarkdownTextObject(text=text))
+        self._chunk = text
+
+    def to_dict(self, *args: Any) -> dict[str, Any]:
+        return {"text": {"text": self._chunk, "type": "mrkdwn"}, "type": "section"}
+
+
 def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
     """Sections of at most `limit` characters each, split on line breaks when possible."""
     chunks: list[str] = []
@@ -185,7 +202,7 @@ def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
             current = candidate
     if current.strip():
         chunks.append(current)
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks if chunk.strip()]
+    return [TextSection(chunk) for chunk in chunks if chunk.strip()]
 
 
 def paginate(blocks: Sequence[Block], *, per_page: int = MAX_MESSAGE_BLOCKS) -> list[list[Block]]:
