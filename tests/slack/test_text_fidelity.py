@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from rapport.bot.platforms.slack import blocks as b
@@ -128,21 +129,30 @@ async def test_links_and_addresses_in_a_note_keep_their_characters(slack: SlackH
     assert f"{b.WORD_JOINER}*soon{b.WORD_JOINER}*" in card
 
 
-async def test_the_note_form_refuses_a_follow_up_more_than_ten_years_away(
-        slack: SlackHarness) -> None:
+@pytest.mark.parametrize(("picked", "field", "answer"), [
+    ("2099-01-01", "follow_up", "That follow-up date is more than ten years away. Pick a day "
+                                "within the next ten years."),
+    ("2026-11-01", "follow_up", "That follow-up date has already passed."),
+    # A person not theirs: about the form as a whole, shown under the text.
+    ("2026-12-01", "text", "I can't find that person among yours."),
+])
+async def test_the_note_form_shows_each_refusal_under_the_field_it_is_about(
+        slack: SlackHarness, picked: str, field: str, answer: str) -> None:
     contact_id = await _dana(slack)
+    if field == "text":
+        contact_id += 1000  # gone, or another user's: the same answer
     before = await snapshot(slack.runtime.engine)
     values = {"text": {"value": {"type": "plain_text_input", "value": "her sabbatical"}},
-              "follow_up": {"value": {"type": "datepicker", "selected_date": "2099-01-01"}}}
+              "follow_up": {"value": {"type": "datepicker", "selected_date": picked}}}
     status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_NOTE,
                                                        contact_id, values))
-    answer = json.loads(body)
-    assert status == 200 and answer["response_action"] == "errors", answer
-    assert answer["errors"] == {"follow_up": "That follow-up date is more than ten years "
-                                             "away. Pick a day within the next ten years."}
-    # Typed, the same day gets the same answer.
-    _status, body = await slack.command("note Dana: her sabbatical on 2099-01-01")
-    assert "more than ten years away" in json.loads(body)["text"]
+    reply = json.loads(body)
+    assert status == 200 and reply["response_action"] == "errors", reply
+    assert reply["errors"] == {field: answer}
+    if picked == "2099-01-01":
+        # Typed, the same day gets the same answer.
+        _status, body = await slack.command("note Dana: her sabbatical on 2099-01-01")
+        assert "more than ten years away" in json.loads(body)["text"]
     assert await snapshot(slack.runtime.engine) == before
 
 

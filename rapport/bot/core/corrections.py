@@ -36,7 +36,7 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     refusal = None if command.clear_follow_up else follow_up_refusal(turn,
                                                                       command.follow_up_on)
     if refusal is not None:
-        return error(refusal)
+        return refusal
     new_text = named_mentions(turn, command.text) if command.text is not None else None
     change = Change(turn)
     change.before_update("notes", [command.note_id],
