@@ -19,11 +19,15 @@ from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 from tests.slack.test_person import _dana, _submission
 
-# Slack's mrkdwn formats `*x*`, `_x_` and `~x~` when the opening character starts a word
-# (line start, a space or an opening bracket or quote before it) and the closing one ends a
-# word; anything else before it (a letter, an invisible joiner) leaves the characters as typed.
-_FORMATTED = re.compile(r"(?:^|(?<=[\s(\[{\"'“‘]))([*_~])(?=\S)(.+?)(?<=\S)\1"
+# Slack's mrkdwn formats `*x*`, `_x_`, `~x~` and code when the opening character starts a
+# word (line start, a space or an opening bracket or quote before it) and the closing one ends
+# a word; anything else before it (a letter, an invisible joiner) leaves the characters as
+# typed.
+_FORMATTED = re.compile(r"(?:^|(?<=[\s(\[{\"'“‘]))([*_~`])(?=\S)(.+?)(?<=\S)\1"
                         r"(?=$|[\s.,;:!?)\]}\"'”’])", re.MULTILINE)
+# And it quotes a line that starts with ">", which it receives as "&gt;" (spaces before it or
+# not: either way the line must not start with it).
+_QUOTED = re.compile(r"^[ \t]*(?:&gt;|>)", re.MULTILINE)
 
 
 def _mrkdwn_texts(node: Any) -> Iterator[str]:
@@ -114,6 +118,25 @@ async def test_formatting_characters_in_names_and_notes_are_shown_as_typed(
     assert b.WORD_JOINER in name
     _status, body = await slack.command(f"log {name} coffee")
     assert json.loads(body)["text"].startswith("Logged coffee with Dana_Scully_")
+
+
+async def test_backticks_and_a_leading_quote_in_names_and_notes_are_shown_as_typed(
+        slack: SlackHarness) -> None:
+    await slack.command("add >Dana Scully")
+    await slack.command("add `Pat` Kim")
+    await slack.command("note `Pat` Kim: run `make test` first")
+    _status, body = await slack.command("people")
+    listed = json.loads(body)["blocks"]
+    _status, body = await slack.command("show `Pat` Kim")
+    shown = json.loads(body)["blocks"]
+    for blocks in (listed, shown):
+        assert _formatted_user_text(blocks, "Pat", "make test") == [], blocks
+        assert [text for text in _mrkdwn_texts(blocks) if _QUOTED.search(text)] == [], blocks
+    # Still what was typed once the invisible joiners are taken out.
+    people = "\n".join(_mrkdwn_texts(listed)).replace(b.WORD_JOINER, "")
+    assert "  &gt;Dana Scully (colleague)" in people and "  `Pat` Kim (colleague)" in people
+    assert "run `make test` first" in "\n".join(_mrkdwn_texts(shown)).replace(b.WORD_JOINER,
+                                                                               "")
 
 
 async def test_links_and_addresses_in_a_note_keep_their_characters(slack: SlackHarness

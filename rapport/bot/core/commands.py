@@ -1375,7 +1375,7 @@ def snooze_problem(until: date, today: date) -> str | None:
     if until <= today:
         return "Snooze to a day after today."
     if until > today + MAX_SNOOZE:
-        return "Snooze for at most a year; use `every` or `forget` instead."
+        return "Snooze for at most a year; use “every” or “forget” instead."
     return None
 
 
