@@ -2524,6 +2524,13 @@ def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,
                     .values(**values).execution_options(synchronize_session=False))
 
 
+def someone_works_at(session: Session, user_id: int, company: str) -> bool:
+    """Whether one of the user's contacts has this company (letter case apart)."""
+    return session.scalar(select(Contact.id).where(
+        Contact.user_id == user_id, func.lower(Contact.company) == company.lower())
+        .limit(1)) is not None
+
+
 def contact_value(session: Session, user_id: int, contact_id: int, column: str) -> Any:
     """One column of the user's contact (a `set` field's current value)."""
     return session.execute(select(Contact.__table__.c[column]).where(
