@@ -1573,18 +1573,24 @@ def contact_addresses(session: Session, user_id: int, contact_ids: Sequence[int]
         if email and email.strip()}
 
 
+# Built once: `set Dana email` asks it on the command path (compiling it cost more than it).
+_CAPTURED_ATTENDEE_IDS = Prepared(
+    select(CapturedAttendee.id, CapturedAttendee.contact_id)
+    .join(Contact, Contact.id == CapturedAttendee.contact_id)
+    .where(in_json_list(CapturedAttendee.contact_id, "contact_ids"),
+           Contact.user_id == bindparam("user_id"))
+    .order_by(CapturedAttendee.id))
+
+
 def captured_attendee_ids(session: Session, user_id: int, contact_ids: Sequence[int]
                           ) -> dict[int, list[int]]:
     """The captured attendee rows of each of these contacts of the user (an entry for every
     one, empty when the calendar met them nowhere): before their email changes, what `undo`
     of that change keeps (`return_readdressed_meetings`)."""
-    a = CapturedAttendee
     found: dict[int, list[int]] = {contact_id: [] for contact_id in contact_ids}
     if found:
-        for attendee_id, contact_id in session.execute(
-                select(a.id, a.contact_id).join(Contact, Contact.id == a.contact_id)
-                .where(a.contact_id.in_(list(found)), Contact.user_id == user_id)
-                .order_by(a.id)):
+        for attendee_id, contact_id in _CAPTURED_ATTENDEE_IDS.rows(
+                session, contact_ids=list(found), user_id=user_id):
             found[contact_id].append(attendee_id)
     return found
 
