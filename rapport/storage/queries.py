@@ -37,6 +37,7 @@ from rapport.storage.forgotten import ForgottenAddresses
 from rapport.storage.models import (
     ACTIVE_NUDGE_STATUSES,
     AUTOMATIC_SOURCES,
+    CALENDAR_SOURCE,
     OPEN_NUDGE_STATUSES,
     Base,
     CalendarConnection,
@@ -408,6 +409,39 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> int | None:
     """Delete a touchpoint; its contact id, or None when it was already gone."""
     return session.execute(delete(Touchpoint).where(Touchpoint.id == touchpoint_id)
                            .returning(Touchpoint.contact_id)).scalar_one_or_none()
+
+
+def calendar_owned(session: Session, touchpoint_id: int) -> bool:
+    """Whether the calendar may move or delete this touchpoint: only one it wrote itself. A
+    typed one is the person's own record, and so is a calendar one they gave a summary
+    (`edit t7: ...`) or another day (`edit t7 yesterday`)."""
+    row = session.execute(select(Touchpoint.source, Touchpoint.summary, Touchpoint.day_only)
+                          .where(Touchpoint.id == touchpoint_id)).first()
+    return row is not None and row.source == CALENDAR_SOURCE and not row.summary \
+        and not row.day_only
+
+
+def hand_calendar_touchpoint_over(session: Session, touchpoint_id: int) -> bool:
+    """The meeting may stand in another connected calendar, whose row was handled without a
+    touchpoint because this one logged it first (capture's `_logged_from_calendars`): that
+    row takes the touchpoint over, so the meeting stays logged once. True when one did."""
+    e, a = CapturedEvent, CapturedAttendee
+    touch = session.execute(select(Touchpoint.contact_id, Touchpoint.happened_at)
+                            .where(Touchpoint.id == touchpoint_id)).first()
+    if touch is None:
+        return False
+    holders = select(e.connection_id).join(a, a.captured_event_id == e.id) \
+        .where(a.touchpoint_id == touchpoint_id)
+    other = session.scalar(
+        select(a.id).join(e, e.id == a.captured_event_id)
+        .where(a.contact_id == touch.contact_id, a.touchpoint_id.is_(None),
+               a.logged_at.is_not(None), e.start_at == touch.happened_at,
+               e.connection_id.not_in(holders))
+        .order_by(a.id).limit(1))
+    if other is None:
+        return False
+    session.execute(update(a).where(a.id == other).values(touchpoint_id=touchpoint_id))
+    return True
 
 
 def day_only_touches(session: Session, user_id: int) -> list[tuple[int, int, datetime]]:
@@ -1523,16 +1557,101 @@ def return_meetings_to_met(session: Session, user_id: int, contact_id: int) -> i
     address = forgotten.normalised(contact.email or "") if contact is not None else ""
     if contact is None or not address:
         return 0
-    name = contact.name
+    meetings = _captured_with(session, contact_id)
+    _hold_as_met(session, user_id, address, contact.name, meetings)
+    return len(meetings)
+
+
+def contact_addresses(session: Session, user_id: int, contact_ids: Sequence[int]
+                      ) -> dict[int, str]:
+    """The normalised emails of these contacts of the user that have one."""
+    if not contact_ids:
+        return {}
+    return {contact_id: forgotten.normalised(email) for contact_id, email in session.execute(
+        select(Contact.id, Contact.email).where(Contact.id.in_(list(contact_ids)),
+                                                Contact.user_id == user_id))
+        if email and email.strip()}
+
+
+# Built once: `set Dana email` asks it on the command path (compiling it cost more than it).
+_CAPTURED_ATTENDEE_IDS = Prepared(
+    select(CapturedAttendee.id, CapturedAttendee.contact_id)
+    .join(Contact, Contact.id == CapturedAttendee.contact_id)
+    .where(in_json_list(CapturedAttendee.contact_id, "contact_ids"),
+           Contact.user_id == bindparam("user_id"))
+    .order_by(CapturedAttendee.id))
+
+
+def captured_attendee_ids(session: Session, user_id: int, contact_ids: Sequence[int]
+                          ) -> dict[int, list[int]]:
+    """The captured attendee rows of each of these contacts of the user (an entry for every
+    one, empty when the calendar met them nowhere): before their email changes, what `undo`
+    of that change keeps (`return_readdressed_meetings`)."""
+    found: dict[int, list[int]] = {contact_id: [] for contact_id in contact_ids}
+    if found:
+        for attendee_id, contact_id in _CAPTURED_ATTENDEE_IDS.rows(
+                session, contact_ids=list(found), user_id=user_id):
+            found[contact_id].append(attendee_id)
+    return found
+
+
+def return_readdressed_meetings(session: Session, user_id: int, contact_id: int,
+                                address: str, kept: Iterable[int]) -> list[int]:
+    """`undo` of a change of the contact's email that made it `address` (the email is set
+    back already): the meetings captured with them since (their attendee rows not `kept`)
+    were theirs through that address alone. Those rows go, and the meetings are held as
+    someone met at `address` again, as capture.promote_met found them, unless the address
+    is another contact's, the user's own or forgotten (the calendar holds none of those as
+    someone met). Returns the touchpoint ids the rows had, for the caller to drop."""
+    standing = set(kept)
+    meetings = [row for row in _captured_with(session, contact_id)
+                if row.attendee_id not in standing]
+    if not meetings:
+        return []
+    session.execute(delete(CapturedAttendee).where(
+        CapturedAttendee.id.in_([row.attendee_id for row in meetings])))
+    contact = session.execute(select(Contact.name).where(Contact.id == contact_id)).first()
+    held = session.scalar(select(Contact.id).where(
+        Contact.user_id == user_id, func.lower(func.trim(Contact.email)) == address).limit(1))
+    if contact is not None and held is None \
+            and address not in own_calendar_addresses(session, user_id) \
+            and address not in forgotten_addresses(session, user_id):
+        _hold_as_met(session, user_id, address, contact.name, meetings)
+    return [row.touchpoint_id for row in meetings if row.touchpoint_id is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class _CapturedMeeting:
+    """A meeting the calendar captured with a contact, as people met hold it again."""
+
+    attendee_id: int
+    touchpoint_id: int | None
+    connection_id: int
+    workspace_id: int
+    entry: met.Entry
+
+
+def _captured_with(session: Session, contact_id: int) -> list[_CapturedMeeting]:
+    """The meetings of the contact's captured attendee rows, on calendars still connected."""
     e, a, c = CapturedEvent, CapturedAttendee, CalendarConnection
+    return [_CapturedMeeting(attendee_id, touchpoint_id, connection_id, workspace_id,
+                             met.entry(event_id, series_id, start_at, end_at))
+            for (attendee_id, touchpoint_id, connection_id, workspace_id, event_id, series_id,
+                 start_at, end_at) in session.execute(
+                select(a.id, a.touchpoint_id, e.connection_id, e.workspace_id, e.event_id,
+                       e.series_id, e.start_at, e.end_at)
+                .join(a, a.captured_event_id == e.id).join(c, c.id == e.connection_id)
+                .where(a.contact_id == contact_id, c.status != "revoked"))]
+
+
+def _hold_as_met(session: Session, user_id: int, address: str, name: str,
+                 meetings: Sequence[_CapturedMeeting]) -> None:
+    """Add the meetings to the lists of the person met at `address` on their calendars (a
+    new row, named `name`, where the calendar holds none)."""
     found: dict[int, tuple[int, list[met.Entry]]] = {}
-    for connection_id, workspace_id, event_id, series_id, start_at, end_at in session.execute(
-            select(e.connection_id, e.workspace_id, e.event_id, e.series_id, e.start_at,
-                   e.end_at)
-            .join(a, a.captured_event_id == e.id).join(c, c.id == e.connection_id)
-            .where(a.contact_id == contact_id, c.status != "revoked")):
-        found.setdefault(connection_id, (workspace_id, []))[1].append(
-            met.entry(event_id, series_id, start_at, end_at))
+    for meeting in meetings:
+        found.setdefault(meeting.connection_id, (meeting.workspace_id, []))[1].append(
+            meeting.entry)
     m = MetPerson
     for connection_id, (workspace_id, entries) in found.items():
         row = session.execute(select(m.id, m.meetings).where(
@@ -1547,7 +1666,6 @@ def return_meetings_to_met(session: Session, user_id: int, contact_id: int) -> i
                 connection_id=connection_id, workspace_id=workspace_id, user_id=user_id,
                 email=address, display_name=name[:200] if name else None,
                 meetings=met.encode(merged), first_start_at=met.first_start(merged)))
-    return sum(len(entries) for _, entries in found.values())
 
 
 def trim_met(session: Session, before: datetime, limit: int,
@@ -2410,6 +2528,13 @@ def update_touchpoint(session: Session, user_id: int, touchpoint_id: int,
     session.execute(update(Touchpoint).where(Touchpoint.id == touchpoint_id,
                                              Touchpoint.user_id == user_id)
                     .values(**values).execution_options(synchronize_session=False))
+
+
+def someone_works_at(session: Session, user_id: int, company: str) -> bool:
+    """Whether one of the user's contacts has this company (letter case apart)."""
+    return session.scalar(select(Contact.id).where(
+        Contact.user_id == user_id, func.lower(Contact.company) == company.lower())
+        .limit(1)) is not None
 
 
 def contact_value(session: Session, user_id: int, contact_id: int, column: str) -> Any:

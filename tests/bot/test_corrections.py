@@ -148,6 +148,29 @@ async def test_bad_corrections_are_refused_and_change_nothing(
     assert await snapshot(engine) == before
 
 
+@pytest.mark.parametrize(("day", "answer"), [
+    (date(2026, 11, 1), "That follow-up date has already passed."),
+    (date(2099, 1, 1), "That follow-up date is more than ten years away."),
+])
+async def test_a_form_day_the_note_cannot_use_is_refused_as_its_follow_up(
+        rapport: Rapport, engine: AsyncEngine, day: date, answer: str) -> None:
+    # Forms hand the core a picked day directly (typed text never gets this far): the
+    # refusal says which argument it is about, so a form shows it under that field.
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "note Dana: her talk")
+    before = await snapshot(engine)
+    for command in (c.AddNote(c.PersonRef(text="Dana"), "her sabbatical", day),
+                    c.EditNote(1, follow_up_on=day)):
+        reply = await rapport.execute(ALEX, command)
+        assert (reply.ok, reply.refused) == (False, "follow_up_on")
+        assert reply.text.startswith(answer)
+    # A refusal about the person, not the day, is about the command as a whole.
+    reply = await rapport.execute(ALEX, c.AddNote(c.PersonRef(text="Nobody"), "x",
+                                                  date(2026, 12, 1)))
+    assert (reply.ok, reply.refused) == (False, None)
+    assert await snapshot(engine) == before
+
+
 async def test_another_users_handles_and_contacts_are_refused_without_leaking(
         any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)

@@ -71,6 +71,19 @@ async def _met(app: CalendarApp) -> list[tuple[str, str | None]]:
             .order_by(MetPerson.id)) for _ in met.meetings(row.meetings)]
 
 
+async def _sams_meetings(app: CalendarApp) -> list[datetime]:
+    """When the touchpoints logged with the contact Sam Lee happened, oldest first."""
+    async with app.runtime.sessions() as session:
+        return list((await session.scalars(select(Touchpoint.happened_at).join(
+            Contact, Contact.id == Touchpoint.contact_id).where(Contact.name == "Sam Lee")
+            .order_by(Touchpoint.happened_at))).all())
+
+
+async def _last_touch(app: CalendarApp, name: str) -> datetime | None:
+    async with app.runtime.sessions() as session:
+        return await session.scalar(select(Contact.last_touch_at).where(Contact.name == name))
+
+
 async def _say(app: CalendarApp, line: str) -> str:
     reply = await app.runtime.rapport.handle_text(ALEX, line)
     assert reply.ok, reply.text
@@ -383,26 +396,87 @@ async def test_add_synced_then_undone_then_added_again_logs_the_meetings_again(
     await app.sync.run_once()
     assert await _evaluate(app) == 1
     [offer] = await _suggestions(app)
-
-    async def sams_meetings() -> list[datetime]:
-        async with app.runtime.sessions() as session:
-            return list((await session.scalars(select(Touchpoint.happened_at).join(
-                Contact, Contact.id == Touchpoint.contact_id).where(Contact.name == "Sam Lee")
-                .order_by(Touchpoint.happened_at))).all())
-
     assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
     await _sync(app)  # the sync hands Sam's meetings over and logs them
-    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _sams_meetings(app) == [THU_14, FRI_10]
     assert await _met(app) == []
     await _say(app, "undo")
-    assert await sams_meetings() == []
+    assert await _sams_meetings(app) == []
     # Sam is someone met again, with the meetings held.
     assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
     assert await _offers(app) == [OFFER]
     assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
     await _sync(app)
-    assert await sams_meetings() == [THU_14, FRI_10]
+    assert await _sams_meetings(app) == [THU_14, FRI_10]
     assert await _met(app) == []
+
+
+async def test_undo_of_set_email_gives_the_meetings_back_to_someone_met(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    await _dana_at_globex(app)
+    await _say(app, "add Sam Lee")  # known by name only, so the calendar holds Sam as met
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    assert await _offers(app) == [OFFER]
+
+    await _say(app, "set Sam Lee email sam.lee@globex.com")
+    await _sync(app)  # the sync hands the meetings with that address over and logs them
+    assert await _sams_meetings(app) == [THU_14, FRI_10]
+    assert await _met(app) == []
+    assert await _say(app, "undo") == "Undone: set Sam Lee's email to sam.lee@globex.com."
+    # As before the change: the meetings are held with the address again, nothing is logged
+    # with Sam (whose clock goes back), and the offer still stands.
+    assert await _sams_meetings(app) == []
+    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
+    assert await _last_touch(app, "Sam Lee") is None
+    assert await _offers(app) == [OFFER]
+    await _sync(app)
+    assert await _sams_meetings(app) == [] and len(await _met(app)) == 2
+    # Setting it again logs each meeting once.
+    await _say(app, "set Sam Lee email sam.lee@globex.com")
+    await _sync(app)
+    await _sync(app)
+    assert await _sams_meetings(app) == [THU_14, FRI_10]
+    await _say(app, "undo")
+
+    # Another address: only its meetings are Sam's; undoing a second address leaves what
+    # the first one logged.
+    calendar.add(start=WED_11, attendees=["sam@lee.family"])
+    await _say(app, "set Sam Lee email sam@lee.family")
+    await _sync(app)
+    assert await _sams_meetings(app) == [WED_11]
+    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
+    await _say(app, "set Sam Lee email sam.lee@globex.com")
+    await _sync(app)
+    assert await _sams_meetings(app) == [WED_11, THU_14, FRI_10]
+    assert await _say(app, "undo") == "Undone: set Sam Lee's email to sam.lee@globex.com."
+    assert await _sams_meetings(app) == [WED_11]
+    assert await _met(app) == [("sam.lee@globex.com", "Sam Lee")] * 2
+    assert await _last_touch(app, "Sam Lee") == WED_11
+
+
+async def test_undo_of_set_email_to_another_contacts_address_holds_nobody_as_met(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    calendar = await connected(app, "google")
+    pat = await app.add_contact("alex", "Pat Kim", "pat@initech.com")
+    await _say(app, "add Sam Lee")
+    await _say(app, "set Sam Lee email pat@initech.com")  # a shared team address
+    calendar.add(start=THU_14, attendees=["pat@initech.com"])
+    await _sync(app)
+    assert await _sams_meetings(app) == [THU_14]
+    await _say(app, "undo")
+    assert await _sams_meetings(app) == []
+    assert await _last_touch(app, "Pat Kim") == THU_14
+    assert await _met(app) == []  # still Pat's address: the calendar logs it with Pat
+    await _sync(app)
+    assert await _sams_meetings(app) == [] and await _met(app) == []
+    async with app.runtime.sessions() as session:
+        assert (await session.scalars(select(Touchpoint.contact_id))).all() == [pat]
 
 
 async def test_disconnecting_one_of_two_calendars_keeps_offers_the_other_still_holds(

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from rapport.bot.platforms.slack import blocks as b
@@ -18,11 +19,15 @@ from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 from tests.slack.test_person import _dana, _submission
 
-# Slack's mrkdwn formats `*x*`, `_x_` and `~x~` when the opening character starts a word
-# (line start, a space or an opening bracket or quote before it) and the closing one ends a
-# word; anything else before it (a letter, an invisible joiner) leaves the characters as typed.
-_FORMATTED = re.compile(r"(?:^|(?<=[\s(\[{\"'“‘]))([*_~])(?=\S)(.+?)(?<=\S)\1"
+# Slack's mrkdwn formats `*x*`, `_x_`, `~x~` and code when the opening character starts a
+# word (line start, a space or an opening bracket or quote before it) and the closing one ends
+# a word; anything else before it (a letter, an invisible joiner) leaves the characters as
+# typed.
+_FORMATTED = re.compile(r"(?:^|(?<=[\s(\[{\"'“‘]))([*_~`])(?=\S)(.+?)(?<=\S)\1"
                         r"(?=$|[\s.,;:!?)\]}\"'”’])", re.MULTILINE)
+# And it quotes a line that starts with ">", which it receives as "&gt;" (spaces before it or
+# not: either way the line must not start with it).
+_QUOTED = re.compile(r"^[ \t]*(?:&gt;|>)", re.MULTILINE)
 
 
 def _mrkdwn_texts(node: Any) -> Iterator[str]:
@@ -115,6 +120,25 @@ async def test_formatting_characters_in_names_and_notes_are_shown_as_typed(
     assert json.loads(body)["text"].startswith("Logged coffee with Dana_Scully_")
 
 
+async def test_backticks_and_a_leading_quote_in_names_and_notes_are_shown_as_typed(
+        slack: SlackHarness) -> None:
+    await slack.command("add >Dana Scully")
+    await slack.command("add `Pat` Kim")
+    await slack.command("note `Pat` Kim: run `make test` first")
+    _status, body = await slack.command("people")
+    listed = json.loads(body)["blocks"]
+    _status, body = await slack.command("show `Pat` Kim")
+    shown = json.loads(body)["blocks"]
+    for blocks in (listed, shown):
+        assert _formatted_user_text(blocks, "Pat", "make test") == [], blocks
+        assert [text for text in _mrkdwn_texts(blocks) if _QUOTED.search(text)] == [], blocks
+    # Still what was typed once the invisible joiners are taken out.
+    people = "\n".join(_mrkdwn_texts(listed)).replace(b.WORD_JOINER, "")
+    assert "  &gt;Dana Scully (colleague)" in people and "  `Pat` Kim (colleague)" in people
+    assert "run `make test` first" in "\n".join(_mrkdwn_texts(shown)).replace(b.WORD_JOINER,
+                                                                               "")
+
+
 async def test_links_and_addresses_in_a_note_keep_their_characters(slack: SlackHarness
                                                                    ) -> None:
     # A word joiner inside a link or an address would break what Slack links and what the
@@ -128,21 +152,30 @@ async def test_links_and_addresses_in_a_note_keep_their_characters(slack: SlackH
     assert f"{b.WORD_JOINER}*soon{b.WORD_JOINER}*" in card
 
 
-async def test_the_note_form_refuses_a_follow_up_more_than_ten_years_away(
-        slack: SlackHarness) -> None:
+@pytest.mark.parametrize(("picked", "field", "answer"), [
+    ("2099-01-01", "follow_up", "That follow-up date is more than ten years away. Pick a day "
+                                "within the next ten years."),
+    ("2026-11-01", "follow_up", "That follow-up date has already passed."),
+    # A person not theirs: about the form as a whole, shown under the text.
+    ("2026-12-01", "text", "I can't find that person among yours."),
+])
+async def test_the_note_form_shows_each_refusal_under_the_field_it_is_about(
+        slack: SlackHarness, picked: str, field: str, answer: str) -> None:
     contact_id = await _dana(slack)
+    if field == "text":
+        contact_id += 1000  # gone, or another user's: the same answer
     before = await snapshot(slack.runtime.engine)
     values = {"text": {"value": {"type": "plain_text_input", "value": "her sabbatical"}},
-              "follow_up": {"value": {"type": "datepicker", "selected_date": "2099-01-01"}}}
+              "follow_up": {"value": {"type": "datepicker", "selected_date": picked}}}
     status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_NOTE,
                                                        contact_id, values))
-    answer = json.loads(body)
-    assert status == 200 and answer["response_action"] == "errors", answer
-    assert answer["errors"] == {"follow_up": "That follow-up date is more than ten years "
-                                             "away. Pick a day within the next ten years."}
-    # Typed, the same day gets the same answer.
-    _status, body = await slack.command("note Dana: her sabbatical on 2099-01-01")
-    assert "more than ten years away" in json.loads(body)["text"]
+    reply = json.loads(body)
+    assert status == 200 and reply["response_action"] == "errors", reply
+    assert reply["errors"] == {field: answer}
+    if picked == "2099-01-01":
+        # Typed, the same day gets the same answer.
+        _status, body = await slack.command("note Dana: her sabbatical on 2099-01-01")
+        assert "more than ten years away" in json.loads(body)["text"]
     assert await snapshot(slack.runtime.engine) == before
 
 

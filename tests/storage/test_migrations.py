@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -295,11 +295,26 @@ async def _met_people(engine: AsyncEngine) -> list[tuple[Any, ...]]:
                       for row in await connection.execute(select(m)))
 
 
+@contextlib.contextmanager
+def _met_changed_since() -> Iterator[None]:
+    """rapport.storage.met as if it had changed since 0019 (every function of it gone): a
+    revision writes and reads the list format of its own day, which it holds itself."""
+    def gone(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("a migration used rapport.storage.met as it is today")
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("micros", "moment", "entry", "ordered", "entry_text", "encode", "decode",
+                     "first_start", "meetings"):
+            patch.setattr(met, name, gone)
+        yield
+
+
 async def test_people_met_fold_into_one_row_per_person_and_unfold_again(
         empty_engine: AsyncEngine) -> None:
     """0019_met_people: every meeting of every person met is kept, in one list per
     connection and person, oldest first, with the last name the calendar gave; down again,
-    one row per meeting (each with that name); up again, the same lists."""
+    one row per meeting (each with that name); up again, the same lists. Whatever
+    rapport.storage.met has become since: the revision keeps the format of its day."""
     await db.upgrade(empty_engine, "0016_contact_role")
     now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     monday = datetime(2026, 11, 23, 9, 30, 0, 123456, tzinfo=UTC)
@@ -320,7 +335,8 @@ async def test_people_met_fold_into_one_row_per_person_and_unfold_again(
              "event_id": event_id, "series_id": series_id, "email": email,
              "display_name": name, "start_at": start, "end_at": start + timedelta(minutes=45)}
             for connection, event_id, series_id, email, name, start in rows])
-    await db.upgrade(empty_engine)
+    with _met_changed_since():
+        await db.upgrade(empty_engine)
     folded = await _met_people(empty_engine)
 
     def meeting(event_id: str, series_id: str | None, start: datetime) -> met.Meeting:
@@ -332,13 +348,18 @@ async def test_people_met_fold_into_one_row_per_person_and_unfold_again(
           meeting("e3", "s'1", monday + timedelta(days=2))]),
         (google, "zoë@例え.jp", "佐藤 ゾーイ 🙂", monday, [meeting("e1", None, monday)]),
         (microsoft, "sam@globex.com", None, monday, [meeting("AAMk=", None, monday)])]
+    # The text of 0019's format, to the character: what today's met reads.
+    assert folded[1][5] == f'[["e1",null,{met.micros(monday)},' \
+        f'{met.micros(monday + timedelta(minutes=45))}]]'
     # Down: a row per meeting again, each with its person's name.
-    await _downgrade(empty_engine, "0016_contact_role")
+    with _met_changed_since():
+        await _downgrade(empty_engine, "0016_contact_role")
     by_person = {(row[0], row[1]): row[2] for row in folded}
     assert await _met_attendees(empty_engine) == sorted(
         (event_id, series_id, email, by_person[(connection, email)], start,
          start + timedelta(minutes=45))
         for connection, event_id, series_id, email, _name, start in rows)
     # Up again: the very same lists, to the character.
-    await db.upgrade(empty_engine)
+    with _met_changed_since():
+        await db.upgrade(empty_engine)
     assert await _met_people(empty_engine) == folded

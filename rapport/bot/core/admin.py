@@ -152,7 +152,7 @@ async def _report(core: Rapport, ctx: UserContext) -> Reply:
     logger.info("team report sent to an admin", extra={"workspace_id": ctx.workspace_id})
     return Reply(f"The team report for this workspace: {team.users} people, {team.contacts} "
                  f"contacts, last {len(team.weeks)} weeks. Aggregates only: no names, notes or "
-                 "drafts. (`rapport report` on the server also draws the charts.)",
+                 "drafts. (“rapport report” on the server also draws the charts.)",
                  view=FileView(Attachment(REPORT_FILENAME, "text/csv",
                                           report_csv(team).encode())))
 

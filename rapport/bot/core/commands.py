@@ -429,6 +429,18 @@ class SetPersonField:
 
 
 @dataclass(frozen=True, slots=True)
+class NewCompany:
+    """"Lee moved to Initech", "Dana is now at Acme": `set <person> company <company>` told
+    as news. The same words tell a move to a city ("Dana moved to Berlin"), so the use case
+    sets the company only when it plainly is one, and asks otherwise."""
+
+    person: PersonRef
+    company: str
+    # The words between the name and the company ("moved to"), for the note it offers.
+    said: str
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSuggestions:
     """`suggestions` lists them; `suggestions on|off <kind>` turns a kind back on or off."""
 
@@ -485,7 +497,8 @@ Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | Show
            | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze | Done
            | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
            | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
-           | ShowGoals | SetPersonField | ShowSuggestions | AnswerSuggestion | Admin)
+           | ShowGoals | SetPersonField | NewCompany | ShowSuggestions | AnswerSuggestion
+           | Admin)
 
 
 C = TypeVar("C")
@@ -1375,7 +1388,7 @@ def snooze_problem(until: date, today: date) -> str | None:
     if until <= today:
         return "Snooze to a day after today."
     if until > today + MAX_SNOOZE:
-        return "Snooze for at most a year; use `every` or `forget` instead."
+        return "Snooze for at most a year; use “every” or “forget” instead."
     return None
 
 
@@ -2239,6 +2252,40 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         return SetField(person, name, read[0])
     return CommandError(f"Which field? One of: {fields}. For example “set Dana company Acme”.",
                         "set")
+
+
+# "<person> moved to|joined|is now at <company>": a name of one to three words first.
+NEW_COMPANY = re.compile(
+    r"^(?P<name>\S+(?:\s+\S+){0,2}?)\s+(?P<said>(?:has\s+)?(?:moved\s+to|joined)|"
+    r"is\s+now\s+(?:at|with)|now\s+works\s+(?:at|for)|(?:has\s+)?started\s+at)\s+"
+    r"(?P<company>\S.*?)[\s.!]*$", re.IGNORECASE)
+# Words that end only a company's name ("Hooli Inc", "Pied Piper GmbH").
+_COMPANY_ENDING = re.compile(
+    r"\b(?:inc|incorporated|ltd|limited|llc|llp|plc|gmbh|ag|sa|sarl|bv|nv|pty|corp|"
+    r"corporation|co|company|group|labs|technologies)\.?$", re.IGNORECASE)
+
+
+def parse_new_company(text: str, today: date) -> NewCompany | CommandError:
+    """"Lee moved to Initech" (see `NewCompany`)."""
+    del today
+    said = NEW_COMPANY.match(text.strip())
+    if said is None:
+        return CommandError("Say it as “set Lee company Initech”.", "set")
+    person = _check_person(_person_from_tokens(_tokens(said.group("name"))), "set")
+    if isinstance(person, CommandError):
+        return person
+    company = " ".join(said.group("company").strip("\"“”").split())
+    read = PERSON_FIELDS["company"].read(company)
+    if isinstance(read, str) or read[0] is None:
+        return CommandError(read if isinstance(read, str) else
+                            f"Which company? For example “{PERSON_FIELDS['company'].example}”.",
+                            "set")
+    return NewCompany(person, company, " ".join(said.group("said").split()))
+
+
+def looks_like_company(name: str) -> bool:
+    """Whether a name ends the way only companies' names do ("Hooli Inc")."""
+    return _COMPANY_ENDING.search(name) is not None
 
 
 def reminder_as(verb: str) -> Callable[[str, date], AddNote | CommandError]:

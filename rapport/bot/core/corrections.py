@@ -36,7 +36,7 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     refusal = None if command.clear_follow_up else follow_up_refusal(turn,
                                                                       command.follow_up_on)
     if refusal is not None:
-        return error(refusal)
+        return refusal
     new_text = named_mentions(turn, command.text) if command.text is not None else None
     change = Change(turn)
     change.before_update("notes", [command.note_id],
@@ -180,6 +180,24 @@ def rename(turn: Turn, command: c.Rename) -> Reply:
                            first_key=first_word(key))
     change.save(f"renamed {contact.name} to {new_name}")
     return Reply(f"Renamed {contact.name} to {new_name}.", changed=True)
+
+
+def new_company(turn: Turn, command: c.NewCompany) -> Reply:
+    """"Lee moved to Initech": the company is set (undoably, as `set Lee company Initech`)
+    when one of the person's contacts works there or its name ends like a company's only
+    ("Hooli Inc"). Otherwise it may as well be a city ("Dana moved to Berlin"), and a
+    contact has no place to keep one: ask, and say how to note the move instead."""
+    result = resolve(turn.session, turn.user.user_id, command.person, offer_add=False)
+    if not isinstance(result, Resolved):
+        return error(result.message)
+    contact, company = result.contact, command.company
+    if not (queries.someone_works_at(turn.session, turn.user.user_id, company)
+            or c.looks_like_company(company)):
+        return error(f"Is {company} {contact.name}'s new company? Then “set {contact.name} "
+                     f"company {company}” records it. If it is a place, Rapport keeps no "
+                     f"address: “note {contact.name}: {command.said} {company}” remembers "
+                     "it.")
+    return set_field(turn, c.SetField(c.PersonRef(contact_id=contact.id), "company", company))
 
 
 def set_field(turn: Turn, command: c.SetField) -> Reply:

@@ -26,7 +26,7 @@ FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, no
 LOGGED_FROM = {CALENDAR_SOURCE: "calendar", SLACK_DM_SOURCE: "Slack DMs", TYPED_SOURCE: "typed",
                "nudge": "nudge marked done", "import": "import"}
 IMPORT_IN_CHAT = ("Import reads a file on your own computer, so it works in the console "
-                  "(`rapport chat`) or with `rapport import FILE --user ...`.")
+                  "(“rapport chat”) or with “rapport import FILE --user ...”.")
 
 
 def export_data(turn: Turn) -> dict[str, Any]:

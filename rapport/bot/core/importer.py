@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_BYTES = 1_000_000
 # The answer when the file to import is Rapport's own database (or its WAL): it is never opened.
 OWN_DATABASE = ("That is Rapport's own database, not a contacts file; I didn't open it. "
-                "To get your data out, use `export`.")
+                "To get your data out, use “export”.")
 MAX_ROWS = 5_000
 MAX_REPORTED_ERRORS = 20
 COLUMNS = ("name", "kind", "company", "role", "email", "cadence", "notes", "tags", "birthday")

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.touchpoints import drop_calendar_touchpoint
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
@@ -60,6 +61,9 @@ class Change:
         self.deleted: dict[str, dict[int, dict[str, Any]]] = {}
         # (captured attendee row, touchpoint) links a correction took from the calendar.
         self.let_go: list[tuple[int, int]] = []
+        # The captured attendee rows of each contact whose email this change sets, as they
+        # stood before it: undo hands the meetings captured since back to people met.
+        self.captured: dict[int, list[int]] = {}
 
     def before_update(self, table: str, ids: Iterable[int], columns: Sequence[str]) -> None:
         """Read the before-images of the `columns` this change is about to update. Call it
@@ -69,6 +73,12 @@ class Change:
         wanted = [i for i in ids if not self._inserted(table, i)]
         self.before_images(table, queries.row_images(self.turn.session, table,
                                                      self.turn.user.user_id, wanted, columns))
+        if table == "contacts" and "email" in columns:
+            # The calendar captures meetings by email (capture.promote_met hands over those
+            # held with a new address): what stands now is what undo keeps.
+            new = [i for i in wanted if i not in self.captured]
+            self.captured.update(queries.captured_attendee_ids(
+                self.turn.session, self.turn.user.user_id, new))
 
     def before_images(self, table: str, images: Iterable[dict[str, Any]]) -> None:
         """`before_update` with the images read already (in a statement that read more
@@ -106,6 +116,8 @@ class Change:
         payload = json.dumps({
             "inserted": self.inserted,
             **({"let_go": self.let_go} if self.let_go else {}),
+            **({"captured": {str(contact_id): ids for contact_id, ids in self.captured.items()}}
+               if self.captured else {}),
             "updated": {table: list(rows.values()) for table, rows in self.updated.items()
                         if rows},
             "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
@@ -243,14 +255,31 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
                 if table in ("notes", "touchpoints"):
                     moved.append(f"{'n' if table == 'notes' else 't'}{new_id}")
     updated: dict[str, list[dict[str, Any]]] = payload.get("updated", {})
+    captured: dict[str, list[int]] = payload.get("captured", {})
+    addresses = queries.contact_addresses(session, user_id, [int(key) for key in captured])
     for table in queries.JOURNAL_TABLES:
         for image in updated.get(table, []):
             queries.restore_image(session, table, user_id, _keyed(image))
+    _return_readdressed(session, user_id, captured, addresses)
     touchpoints = renamed.get("touchpoints", {})
     queries.give_back_captured(session, user_id, [
         (int(attendee_id), touchpoints.get(int(touchpoint_id), int(touchpoint_id)))
         for attendee_id, touchpoint_id in payload.get("let_go", [])])
     return moved
+
+
+def _return_readdressed(session: Session, user_id: int, captured: dict[str, list[int]],
+                        addresses: dict[int, str]) -> None:
+    """After the emails a change set are set back: the meetings the calendar captured with
+    each contact through the address taken back go back to people met, and the touchpoints
+    it logged for them go (the contact's clock with them)."""
+    now = queries.contact_addresses(session, user_id, list(addresses))
+    for contact_id, address in addresses.items():
+        if now.get(contact_id) == address:
+            continue  # the email stands (the change did not set it)
+        for touchpoint_id in queries.return_readdressed_meetings(
+                session, user_id, contact_id, address, captured[str(contact_id)]):
+            drop_calendar_touchpoint(session, touchpoint_id)
 
 
 def _keyed(image: dict[str, Any]) -> dict[str, Any]:

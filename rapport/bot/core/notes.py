@@ -42,15 +42,16 @@ FOLLOW_UP_TOO_FAR = ("That follow-up date is more than ten years away. Pick a da
 FOLLOW_UP_HORIZON = timedelta(days=3650)
 
 
-def follow_up_refusal(turn: Turn, follow_up_on: date | None) -> str | None:
-    """Why a follow-up day can't be used (passed, or too far away), or None when it can."""
+def follow_up_refusal(turn: Turn, follow_up_on: date | None) -> Reply | None:
+    """The refusal of a follow-up day that can't be used (passed, or too far away), about
+    the command's `follow_up_on`; None when it can."""
     if follow_up_on is None:
         return None
     if follow_up_on < turn.today:
         # Typed text is checked by the grammar; this is a form's date picker.
-        return FOLLOW_UP_PASSED
+        return error(FOLLOW_UP_PASSED, refused="follow_up_on")
     if follow_up_on > turn.today + FOLLOW_UP_HORIZON:
-        return FOLLOW_UP_TOO_FAR
+        return error(FOLLOW_UP_TOO_FAR, refused="follow_up_on")
     return None
 
 
@@ -61,7 +62,7 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     command, known = chosen
     refusal = follow_up_refusal(turn, command.follow_up_on)
     if refusal is not None:
-        return error(refusal)
+        return refusal
     text = named_mentions(turn, command.text)
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,

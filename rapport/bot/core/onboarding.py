@@ -7,7 +7,7 @@ from rapport.storage import queries
 
 PRIVACY_NOTICE = ("Everything you tell Rapport stays private to you: your people, notes and "
                   "nudges are never shown to anyone else, and AI drafts are sent only what "
-                  "`export` lists.")
+                  "“export” lists.")
 
 
 def welcome_text(display_name: str) -> str:

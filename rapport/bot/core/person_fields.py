@@ -131,9 +131,11 @@ def _parse_setting(rest: str) -> c.SetPersonField | c.CommandError:
     return c.CommandError(f"What should I set? Fields: {names}.", "set")
 
 
-def set_any(turn: Turn, command: c.SetField | c.SetPersonField) -> Reply:
+def set_any(turn: Turn, command: c.SetField | c.SetPersonField | c.NewCompany) -> Reply:
     if isinstance(command, c.SetField):
         return corrections.set_field(turn, command)
+    if isinstance(command, c.NewCompany):
+        return corrections.new_company(turn, command)
     return set_field(turn, command)
 
 

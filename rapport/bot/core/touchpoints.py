@@ -111,6 +111,18 @@ def delete_touchpoint(session: Session, touchpoint_id: int) -> None:
         recompute_clock(session, contact_id)
 
 
+def drop_calendar_touchpoint(session: Session, touchpoint_id: int | None) -> int:
+    """The calendar takes back a meeting it logged (cancelled, no longer with that contact):
+    its touchpoint goes, unless it is the person's own (`queries.calendar_owned`) or another
+    calendar holding the same meeting takes it over. Returns 1 when one was deleted."""
+    if touchpoint_id is None or not queries.calendar_owned(session, touchpoint_id):
+        return 0
+    if queries.hand_calendar_touchpoint_over(session, touchpoint_id):
+        return 0
+    delete_touchpoint(session, touchpoint_id)
+    return 1
+
+
 # A conversation logged for a day rather than a moment ("log Dana yesterday") is kept at noon
 # of that day in the user's zone, so its day reads the same in any zone within 12 hours.
 DAY_ONLY_MINUTE = 12 * 60

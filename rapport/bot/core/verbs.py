@@ -205,7 +205,7 @@ TABLE: tuple[Verb[Any], ...] = (
          "sensitive (write personally).", person_fields.parse_set, person_fields.set_any,
          examples=(*(spec.example for spec in c.PERSON_FIELDS.values()), "set Dana ai off",
                    "set Dana sensitive"),
-         also=(c.SetPersonField,)),
+         also=(c.SetPersonField, c.NewCompany)),
     Verb("pause", c.Pause, "pause [until <date>|for <duration>]", "Stop all nudges for a while.",
          c.parse_pause, preferences.pause, examples=("pause until Monday", "pause for 2 weeks"),
          aliases=("mute",),
@@ -446,6 +446,9 @@ def _name_first(cleaned: str, words: list[str]
         # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
         return SPECS["set"], SPECS["set"].parse, \
             f"{cleaned[:field.start('new')]}{cleaned[field.end('new'):]}".strip()
+    if c.NEW_COMPANY.match(cleaned) is not None:
+        # "Lee moved to Initech", "Dana is now at Acme": `set`, said as news.
+        return SPECS["set"], c.parse_new_company, cleaned
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)

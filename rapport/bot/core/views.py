@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rapport.bot.core.stats import UserStats
 from rapport.scheduler.attainment import GoalAttainment
@@ -368,6 +368,11 @@ View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | St
         | SuggestionAnswered | PersonView | SearchView | ConfirmView)
 
 
+# The arguments of a command a use case may refuse on their own, by the command's field
+# name: a form shows the refusal under the input that gave that argument.
+RefusedArgument = Literal["follow_up_on"]
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What a use case answers: text, and the same answer as a typed view when it has one."""
@@ -378,6 +383,8 @@ class Reply:
     changed: bool = False
     # The command was not run because the process was overloaded; try again shortly.
     busy: bool = False
+    # A refusal about one argument of the command (None: about the command as a whole).
+    refused: RefusedArgument | None = None
 
     @property
     def nudges(self) -> tuple[NudgeItem, ...]:
@@ -392,9 +399,9 @@ class Reply:
         return self.view.attachment if isinstance(self.view, FileView) else None
 
 
-def error(text: str) -> Reply:
-    """A refusal or a problem: nothing changed."""
-    return Reply(text=text, ok=False)
+def error(text: str, refused: RefusedArgument | None = None) -> Reply:
+    """A refusal or a problem: nothing changed. `refused`: the argument it is about."""
+    return Reply(text=text, ok=False, refused=refused)
 
 
 def format_window(start: int, end: int) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.calendars.events import CalendarEvent
 from rapport.bot.core.touchpoints import (
     Met,
-    delete_touchpoint,
+    drop_calendar_touchpoint,
     move_touchpoint,
     record_touchpoints,
 )
@@ -332,61 +332,20 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
     removed = shifted = 0
     for row in rows:
         if row.contact_id not in met:
-            removed += _drop_touchpoint(session, row.touchpoint_id)
+            removed += drop_calendar_touchpoint(session, row.touchpoint_id)
             session.execute(delete(CapturedAttendee).where(CapturedAttendee.id == row.id))
         elif moved and row.logged_at is not None and event.end is not None \
                 and event.start is not None:
             if event.end <= now and row.touchpoint_id is not None:
-                if _is_ours(session, row.touchpoint_id):
+                if queries.calendar_owned(session, row.touchpoint_id):
                     move_touchpoint(session, row.touchpoint_id, event.start)
                     shifted += 1
             elif event.end > now:
                 # Moved to a time that has not come yet: it will be logged when it has.
-                removed += _drop_touchpoint(session, row.touchpoint_id)
+                removed += drop_calendar_touchpoint(session, row.touchpoint_id)
                 session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
                                 .values(logged_at=None, touchpoint_id=None))
     return removed, shifted
-
-
-def _is_ours(session: Session, touchpoint_id: int) -> bool:
-    # Only touchpoints the calendar wrote are ever moved or deleted: a typed one is the
-    # person's own record, and so is a calendar one they gave a summary (`edit t7: ...`) or
-    # another day (`edit t7 yesterday`).
-    row = session.execute(select(Touchpoint.source, Touchpoint.summary, Touchpoint.day_only)
-                          .where(Touchpoint.id == touchpoint_id)).first()
-    return row is not None and row.source == SOURCE and not row.summary and not row.day_only
-
-
-def _drop_touchpoint(session: Session, touchpoint_id: int | None) -> int:
-    if touchpoint_id is None or not _is_ours(session, touchpoint_id):
-        return 0
-    if _hand_over(session, touchpoint_id):
-        return 0
-    delete_touchpoint(session, touchpoint_id)
-    return 1
-
-
-def _hand_over(session: Session, touchpoint_id: int) -> bool:
-    """The meeting may stand in another connected calendar, whose row was handled without a
-    touchpoint because this one logged it first (`_logged_from_calendars`): that row takes
-    the touchpoint over, so the meeting stays logged once. True when one did."""
-    e, a = CapturedEvent, CapturedAttendee
-    touch = session.execute(select(Touchpoint.contact_id, Touchpoint.happened_at)
-                            .where(Touchpoint.id == touchpoint_id)).first()
-    if touch is None:
-        return False
-    holders = select(e.connection_id).join(a, a.captured_event_id == e.id) \
-        .where(a.touchpoint_id == touchpoint_id)
-    other = session.scalar(
-        select(a.id).join(e, e.id == a.captured_event_id)
-        .where(a.contact_id == touch.contact_id, a.touchpoint_id.is_(None),
-               a.logged_at.is_not(None), e.start_at == touch.happened_at,
-               e.connection_id.not_in(holders))
-        .order_by(a.id).limit(1))
-    if other is None:
-        return False
-    session.execute(update(a).where(a.id == other).values(touchpoint_id=touchpoint_id))
-    return True
 
 
 class _Named(NamedTuple):
@@ -548,7 +507,7 @@ def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
             select(CapturedAttendee.touchpoint_id)
             .where(CapturedAttendee.captured_event_id.in_(list(captured_ids)),
                    CapturedAttendee.touchpoint_id.is_not(None))):
-        removed += _drop_touchpoint(session, touchpoint_id)
+        removed += drop_calendar_touchpoint(session, touchpoint_id)
     session.execute(delete(CapturedEvent).where(CapturedEvent.id.in_(list(captured_ids))))
     return removed
 

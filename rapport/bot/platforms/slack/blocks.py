@@ -125,10 +125,14 @@ _KINDS = ("chat", "call", "meeting", "coffee", "email", "lunch")
 
 
 # Before a formatting character, it is no longer at a word's edge, so Slack's mrkdwn does not
-# read "*urgent*" or "Dana_Scully_" as bold or italic; invisible, and Rapport's own grammar
-# drops it (a format character) when a name is copied back into a command.
+# read "*urgent*" or "Dana_Scully_" as bold or italic, nor "`Pat`" as code; invisible, and
+# Rapport's own grammar drops it (a format character) when a name is copied back into a
+# command.
 WORD_JOINER = "\u2060"
-_FORMATTING = re.compile(r"([*_~])")
+_FORMATTING = re.compile(r"([*_~`])")
+# Slack quotes a line that starts with ">", sent as "&gt;" (which it reads the same): with the
+# joiner first, the line no longer starts with it.
+_QUOTE = re.compile(r"^([ \t]*)(?=&gt;)", re.MULTILINE)
 
 
 def escape_controls(text: str) -> str:
@@ -139,8 +143,8 @@ def escape_controls(text: str) -> str:
 
 def escape(text: str) -> str:
     """User-written text (names, notes, summaries) for a mrkdwn object: Slack's three control
-    characters escaped and its formatting characters shown as typed."""
-    return _WORD.sub(_join_formatting, escape_controls(text))
+    characters escaped, and its formatting characters and a leading ">" shown as typed."""
+    return _QUOTE.sub(r"\1" + WORD_JOINER, _WORD.sub(_join_formatting, escape_controls(text)))
 
 
 # A link or an email address (Slack links both) keeps its characters: a word joiner inside

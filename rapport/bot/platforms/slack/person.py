@@ -16,9 +16,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
-from rapport.bot.core import notes
 from rapport.bot.core.context import Actor
-from rapport.bot.core.views import PersonView, Reply
+from rapport.bot.core.views import PersonView, RefusedArgument, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
@@ -79,6 +78,11 @@ def note_from_form(contact_id: int, values: dict[str, Any]) -> c.AddNote | dict[
     if len(text) > c.MAX_SUMMARY_CHARS:
         return {"text": f"Keep notes under {c.MAX_SUMMARY_CHARS:,} characters."}
     return c.AddNote(c.PersonRef(contact_id=contact_id), text, day, event_on=day)
+
+
+# The Log and Note forms' input blocks by the command argument they give: a refusal about one
+# shows under it (a follow-up day under the date picker that chose it).
+_FORM_BLOCKS: dict[RefusedArgument, str] = {"follow_up_on": "follow_up"}
 
 
 @dataclass
@@ -184,8 +188,8 @@ class PersonCard:
         actor = self.platform.actor(team_id, user_id)
         reply = await self.platform.rapport.execute(actor, command)
         if not reply.ok:
-            if not is_log and reply.text in (notes.FOLLOW_UP_PASSED, notes.FOLLOW_UP_TOO_FAR):
-                field = "follow_up"  # under the date picker that chose the day
+            if reply.refused is not None:
+                field = _FORM_BLOCKS.get(reply.refused, field)
             await ack(response_action="errors", errors={field: b.clip(reply.text, 150)})
             return
         card = await self.card(actor, contact_id)

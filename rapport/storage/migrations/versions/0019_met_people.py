@@ -16,14 +16,16 @@ calendar never offers them again (rapport.storage.forgotten); downgrading drops 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
+from json.encoder import encode_basestring
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
-from rapport.storage import met
 from rapport.storage.types import UTCDateTime
 
 revision: str = "0019_met_people"
@@ -43,6 +45,41 @@ _NEW = sa.table("met_people", sa.column("id", Id), sa.column("connection_id", Id
                 sa.column("workspace_id", Id), sa.column("user_id", Id),
                 sa.column("email", sa.String()), sa.column("display_name", sa.String()),
                 sa.column("meetings", sa.Text()), sa.column("first_start_at", UTCDateTime()))
+
+
+# The list format of met_people.meetings as this revision writes it (rapport.storage.met at
+# 0019), frozen here: the revision must keep writing and reading that format whatever met.py
+# becomes. Each meeting is [event id, series id or null, start, end], oldest first, moments
+# in whole microseconds since 1970-01-01 UTC.
+_Entry = tuple[str, str | None, int, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _entry(event_id: str, series_id: str | None, start: datetime, end: datetime) -> _Entry:
+    return (event_id, series_id, (start - _EPOCH) // _MICROSECOND,
+            (end - _EPOCH) // _MICROSECOND)
+
+
+def _ordered(entries: Iterable[_Entry]) -> list[_Entry]:
+    return sorted(entries, key=lambda entry: (entry[2], entry[0]))
+
+
+def _encode(entries: Sequence[_Entry]) -> str:
+    return "[" + ",".join(
+        f"[{encode_basestring(event_id)},"
+        f"{'null' if series_id is None else encode_basestring(series_id)},{start},{end}]"
+        for event_id, series_id, start, end in entries) + "]"
+
+
+def _moment(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def _meetings(text: str) -> list[tuple[str, str | None, datetime, datetime]]:
+    """(event id, series id, start, end) of each meeting of a list, oldest first."""
+    return [(str(event_id), series_id, _moment(int(start)), _moment(int(end)))
+            for event_id, series_id, start, end in json.loads(text)]
 
 
 def _foreign_keys(table: str) -> list[sa.ForeignKeyConstraint]:
@@ -103,23 +140,22 @@ def _folded(connection: sa.Connection) -> Iterator[dict[str, Any]]:
                                                                        row.email)):
         meetings = list(group)
         names = [row.display_name for row in meetings if row.display_name]
-        entries = met.ordered(met.entry(row.event_id, row.series_id, row.start_at, row.end_at)
-                              for row in meetings)
+        entries = _ordered(_entry(row.event_id, row.series_id, row.start_at, row.end_at)
+                           for row in meetings)
         yield {"connection_id": connection_id, "workspace_id": meetings[0].workspace_id,
                "user_id": meetings[0].user_id, "email": email,
                "display_name": names[-1] if names else None,
-               "meetings": met.encode(entries), "first_start_at": met.first_start(entries)}
+               "meetings": _encode(entries), "first_start_at": _moment(entries[0][2])}
 
 
 def _unfolded(connection: sa.Connection) -> Iterator[dict[str, Any]]:
     """One met_attendees row per meeting of each met_people list."""
     for row in connection.execute(sa.select(_NEW).order_by(_NEW.c.id)).all():
-        for meeting in met.meetings(row.meetings):
+        for event_id, series_id, start, end in _meetings(row.meetings):
             yield {"connection_id": row.connection_id, "workspace_id": row.workspace_id,
-                   "user_id": row.user_id, "event_id": meeting.event_id,
-                   "series_id": meeting.series_id, "email": row.email,
-                   "display_name": row.display_name, "start_at": meeting.start_at,
-                   "end_at": meeting.end_at}
+                   "user_id": row.user_id, "event_id": event_id, "series_id": series_id,
+                   "email": row.email, "display_name": row.display_name, "start_at": start,
+                   "end_at": end}
 
 
 def upgrade() -> None:
