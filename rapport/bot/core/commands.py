@@ -2254,10 +2254,12 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
                         "set")
 
 
-# "<person> moved to|joined|is now at <company>": a name of one to three words first.
+# "<person> moved to|joined|is now at <company>": a name of one to three words first. Never
+# a person ("Dana joined us for lunch", "Lee joined me for coffee" tell of a conversation).
 NEW_COMPANY = re.compile(
     r"^(?P<name>\S+(?:\s+\S+){0,2}?)\s+(?P<said>(?:has\s+)?(?:moved\s+to|joined)|"
     r"is\s+now\s+(?:at|with)|now\s+works\s+(?:at|for)|(?:has\s+)?started\s+at)\s+"
+    r"(?!(?:us|me|him|her|them|you|everyone|everybody)\b)"
     r"(?P<company>\S.*?)[\s.!]*$", re.IGNORECASE)
 # Words that end only a company's name ("Hooli Inc", "Pied Piper GmbH").
 _COMPANY_ENDING = re.compile(

@@ -418,6 +418,9 @@ def _without_filler(text: str) -> str:
 _CALLED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?P<how>called|phoned|rang|emailed|messaged|"
                         r"texted|pinged|dm'd|dmed|visited|stopped by)\s+(?:me\b)?(?P<rest>.*)$",
                         re.IGNORECASE)
+# "Dana joined us for lunch", "Lee joined me for coffee yesterday": a conversation.
+_JOINED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?:has\s+)?joined\s+(?:me|us)\s+for\s+"
+                        r"(?:a\s+|an\s+)?(?P<what>\S.*)$", re.IGNORECASE)
 _HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
         "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
         "dmed": "message", "visited": "in person", "stopped by": "in person"}
@@ -449,6 +452,9 @@ def _name_first(cleaned: str, words: list[str]
     if c.NEW_COMPANY.match(cleaned) is not None:
         # "Lee moved to Initech", "Dana is now at Acme": `set`, said as news.
         return SPECS["set"], c.parse_new_company, cleaned
+    joined = _JOINED_ME.match(cleaned)
+    if joined is not None and len(joined.group("name").split()) <= 3:
+        return SPECS["log"], SPECS["log"].parse, f"{joined.group('name')} {joined.group('what')}"
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)
