@@ -442,25 +442,17 @@ class _JsonRows:
 
     def _json(self, rows: Iterable[Sequence[Any]], dialect_name: str) -> str:
         if self._moments:
+            # On SQLite a moment bound lately is looked up rather than formatted again
+            # (`UTCDateTime`): meetings start and end on few distinct instants.
             moment = json_moment(dialect_name)
-            # Rows of one event share its moment objects: each is formatted once, looked up by
-            # identity (hashing an aware datetime asks its zone for the offset, which costs
-            # about as much as formatting it). The rows hold the objects until the end.
-            seen: dict[int, str] = {}
-
-            def text_of(value: datetime | None) -> str | None:
-                if value is None:
-                    return None
-                found = seen.get(id(value))
-                if found is None:
-                    found = seen[id(value)] = moment(value)
-                return found
-
+            positions = self._moments
             converted = []
             for row in rows:
                 values = list(row)
-                for position in self._moments:
-                    values[position] = text_of(values[position])
+                for position in positions:
+                    value = values[position]
+                    if value is not None:
+                        values[position] = moment(value)
                 converted.append(values)
             rows = converted
         else:

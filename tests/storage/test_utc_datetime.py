@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
+from rapport.storage import types
 from rapport.storage.prepared import json_moment
 from rapport.storage.types import UTCDateTime
 
@@ -55,3 +56,29 @@ def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         FAST(datetime(2026, 11, 23, 10, 0))
     assert FAST(None) is None
+
+
+@given(MOMENTS)
+def test_a_moment_bound_again_keeps_its_text(value: datetime) -> None:
+    # The second time it comes from the texts kept by moment, the first time it was made.
+    assert FAST is not None
+    first = FAST(value)
+    assert FAST(value) == first == two_steps(value)
+    # The same instant in another zone is the same text.
+    assert FAST(value.astimezone(ZoneInfo("Asia/Kathmandu"))) == first
+
+
+def test_a_naive_moment_is_refused_after_the_same_wall_time_aware() -> None:
+    assert FAST is not None
+    FAST(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    with pytest.raises(ValueError, match="naive"):
+        FAST(datetime(2026, 11, 23, 10, 0))
+
+
+def test_the_texts_kept_stay_bounded() -> None:
+    assert FAST is not None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for minute in range(types._SQLITE_TEXTS_KEPT + 10):
+        moment = start + timedelta(minutes=minute)
+        assert FAST(moment) == two_steps(moment)
+    assert len(types._SQLITE_TEXTS) <= types._SQLITE_TEXTS_KEPT
