@@ -22,6 +22,9 @@ _SQLITE_LENGTH = len("2026-11-23 10:00:00.000000")
 # is never found here and is refused below. Cleared when full rather than kept in order.
 _SQLITE_TEXTS: dict[datetime, str] = {}
 _SQLITE_TEXTS_KEPT = 8192
+# And the other way: the aware moments of texts read lately (datetimes are immutable, so
+# rows may share one).
+_SQLITE_MOMENTS: dict[Any, datetime] = {}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -74,6 +77,32 @@ class UTCDateTime(TypeDecorator[datetime]):
                 texts.clear()
             texts[value] = text
             return text
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object
+                         ) -> Callable[[Any], Any] | None:
+        """On SQLite, the moments of texts read lately are looked up rather than parsed and
+        made aware again (a calendar page reads back a hundred or so, of few distinct
+        meeting moments); the moment is SQLAlchemy's own two steps' the first time."""
+        parse = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or parse is None or \
+                getattr(self.impl_instance.dialect_impl(dialect), "_storage_format",
+                        None) != _SQLITE_FORMAT:
+            return parse
+        moments = _SQLITE_MOMENTS
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            moment = moments.get(value)
+            if moment is None:
+                moment = parse(value)
+                if moment is not None:
+                    if len(moments) >= _SQLITE_TEXTS_KEPT:
+                        moments.clear()
+                    moments[value] = moment
+            return moment
 
         return process
 

@@ -82,3 +82,20 @@ def test_the_texts_kept_stay_bounded() -> None:
         moment = start + timedelta(minutes=minute)
         assert FAST(moment) == two_steps(moment)
     assert len(types._SQLITE_TEXTS) <= types._SQLITE_TEXTS_KEPT
+
+
+READ = UTCDateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
+SQLALCHEMY_READ = DateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
+
+
+@given(MOMENTS)
+def test_a_text_read_again_is_the_same_moment(value: datetime) -> None:
+    # Read twice (the second time from the moments kept by text), it is what SQLAlchemy's
+    # own steps make of it: the stored naive UTC wall time, made aware.
+    assert READ is not None and SQLALCHEMY_READ is not None
+    text = two_steps(value)
+    first = READ(text)
+    assert READ(text) == first == SQLALCHEMY_READ(text).replace(tzinfo=UTC)
+    assert first == value.astimezone(UTC)
+    assert first.tzinfo is UTC
+    assert READ(None) is None

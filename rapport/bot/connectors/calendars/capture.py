@@ -283,7 +283,6 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
                    existing: Mapping[str, Any], now: datetime) -> _Ids:
     """Insert new events and follow moved ones; every wanted event's captured id."""
     q = _statements()
-    db: Any = session.connection()
     ids = _Ids()
     new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
@@ -313,7 +312,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             ids.update(q.ids_of.rows(session, connection_id=ref.connection_id,
                                      event_ids=missing))
     if changed:
-        db.execute(q.move_events, changed)
+        session.connection().execute(q.move_events, changed)
         far = [row["b_id"] for row in changed
                if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
         if far:
@@ -496,13 +495,12 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
     their rows of people met go. Returns how many meetings were handed over."""
     q = _statements()
-    db: Any = session.connection()
     if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
         known = list(contacts)
     else:
-        emails = set(db.execute(q.met_emails, {"connection_id": ref.connection_id})
-                     .scalars())
+        emails: set[str] = set(session.connection().execute(
+            q.met_emails, {"connection_id": ref.connection_id}).scalars())
         if not emails:
             return 0
         if contacts is None:
