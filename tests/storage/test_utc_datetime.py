@@ -95,7 +95,8 @@ def test_a_text_read_again_is_the_same_moment(value: datetime) -> None:
     assert READ is not None and SQLALCHEMY_READ is not None
     text = two_steps(value)
     first = READ(text)
-    assert READ(text) == first == SQLALCHEMY_READ(text).replace(tzinfo=UTC)
+    naive: datetime = SQLALCHEMY_READ(text)
+    assert READ(text) == first == naive.replace(tzinfo=UTC)
     assert first == value.astimezone(UTC)
     assert first.tzinfo is UTC
     assert READ(None) is None
