@@ -95,7 +95,8 @@ def test_a_text_read_again_is_the_same_moment(value: datetime) -> None:
     assert READ is not None and SQLALCHEMY_READ is not None
     text = two_steps(value)
     first = READ(text)
-    naive: datetime = SQLALCHEMY_READ(text)
+    naive = SQLALCHEMY_READ(text)
+    assert isinstance(naive, datetime)
     assert READ(text) == first == naive.replace(tzinfo=UTC)
     assert first == value.astimezone(UTC)
     assert first.tzinfo is UTC
