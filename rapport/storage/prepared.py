@@ -403,7 +403,24 @@ def json_moment(dialect_name: str) -> Callable[[datetime], str]:
         bind = UTCDateTime().bind_processor(sqlite.dialect())
         assert bind is not None
         return bind
-    return datetime.isoformat
+    # As on SQLite (`UTCDateTime`), the text of a moment met lately is looked up, not made
+    # again: a calendar page's rows repeat a few meeting moments. An equal moment in another
+    # zone is the same instant, which the database reads back the same from either text.
+    texts: dict[datetime, str] = {}
+
+    def iso(value: datetime) -> str:
+        text = texts.get(value)
+        if text is None:
+            text = value.isoformat()
+            if len(texts) >= _MOMENT_TEXTS_KEPT:
+                texts.clear()
+            texts[value] = text
+        return text
+
+    return iso
+
+
+_MOMENT_TEXTS_KEPT = 8192
 
 
 class _JsonRows:

@@ -101,3 +101,12 @@ def test_a_text_read_again_is_the_same_moment(value: datetime) -> None:
     assert first == value.astimezone(UTC)
     assert first.tzinfo is UTC
     assert READ(None) is None
+
+
+@given(MOMENTS)
+def test_postgresql_json_rows_carry_the_instant_however_often_bound(value: datetime) -> None:
+    # PostgreSQL reads the ISO text with its offset; a moment bound again (or the same
+    # instant in another zone) may come from the texts kept, and is the same instant.
+    iso = json_moment("postgresql")
+    for bound in (value, value, value.astimezone(ZoneInfo("Asia/Kathmandu"))):
+        assert datetime.fromisoformat(iso(bound)).astimezone(UTC) == value.astimezone(UTC)
