@@ -403,7 +403,24 @@ def json_moment(dialect_name: str) -> Callable[[datetime], str]:
         bind = UTCDateTime().bind_processor(sqlite.dialect())
         assert bind is not None
         return bind
-    return datetime.isoformat
+    # As on SQLite (`UTCDateTime`), the text of a moment met lately is looked up, not made
+    # again: a calendar page's rows repeat a few meeting moments. An equal moment in another
+    # zone is the same instant, which the database reads back the same from either text.
+    texts: dict[datetime, str] = {}
+
+    def iso(value: datetime) -> str:
+        text = texts.get(value)
+        if text is None:
+            text = value.isoformat()
+            if len(texts) >= _MOMENT_TEXTS_KEPT:
+                texts.clear()
+            texts[value] = text
+        return text
+
+    return iso
+
+
+_MOMENT_TEXTS_KEPT = 8192
 
 
 class _JsonRows:
@@ -442,25 +459,17 @@ class _JsonRows:
 
     def _json(self, rows: Iterable[Sequence[Any]], dialect_name: str) -> str:
         if self._moments:
+            # On SQLite a moment bound lately is looked up rather than formatted again
+            # (`UTCDateTime`): meetings start and end on few distinct instants.
             moment = json_moment(dialect_name)
-            # Rows of one event share its moment objects: each is formatted once, looked up by
-            # identity (hashing an aware datetime asks its zone for the offset, which costs
-            # about as much as formatting it). The rows hold the objects until the end.
-            seen: dict[int, str] = {}
-
-            def text_of(value: datetime | None) -> str | None:
-                if value is None:
-                    return None
-                found = seen.get(id(value))
-                if found is None:
-                    found = seen[id(value)] = moment(value)
-                return found
-
+            positions = self._moments
             converted = []
             for row in rows:
                 values = list(row)
-                for position in self._moments:
-                    values[position] = text_of(values[position])
+                for position in positions:
+                    value = values[position]
+                    if value is not None:
+                        values[position] = moment(value)
                 converted.append(values)
             rows = converted
         else:
@@ -469,16 +478,23 @@ class _JsonRows:
 
     def execute(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any) -> int:
         """Write the rows; how many rows were written."""
-        dialect = session.get_bind().dialect
+        dialect = _dialect(session)
         return self._statement(dialect).execute(
             session, rows=self._json(rows, dialect.name), **shared)
 
     def rows(self, session: Session, rows: Iterable[Sequence[Any]], **shared: Any
              ) -> list[tuple[Any, ...]]:
         """Write the rows; what `returning` returns for each."""
-        dialect = session.get_bind().dialect
+        dialect = _dialect(session)
         return self._statement(dialect).rows(
             session, rows=self._json(rows, dialect.name), **shared)
+
+
+def _dialect(session: Session) -> Dialect:
+    """The session's dialect: the unit's own driver's when it has one (asking the session for
+    its bind goes through the ORM's machinery, a measurable part of a page's statements)."""
+    driver: _Driver | None = session.info.get(_DRIVER)
+    return driver.dialect if driver is not None else session.get_bind().dialect
 
 
 def _json_source(dialect: Dialect) -> tuple[str, Callable[[int], str]]:

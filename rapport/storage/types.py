@@ -14,6 +14,17 @@ from sqlalchemy.types import TypeDecorator
 _SQLITE_FORMAT = ("%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
                   ".%(microsecond)06d")
 _SQLITE_LENGTH = len("2026-11-23 10:00:00.000000")
+# The stored text of moments bound lately, by moment. Meetings start and end on a few
+# thousand distinct moments a month (whole and half hours, mostly), and a calendar sync binds
+# each of them over and over (an event's start and end, its touchpoints, the people met):
+# looking one up costs a twentieth of formatting it. Equal aware moments are the same instant
+# whatever their zone, so they share one text; a naive one never equals an aware one, so it
+# is never found here and is refused below. Cleared when full rather than kept in order.
+_SQLITE_TEXTS: dict[datetime, str] = {}
+_SQLITE_TEXTS_KEPT = 8192
+# And the other way: the aware moments of texts read lately (datetimes are immutable, so
+# rows may share one).
+_SQLITE_MOMENTS: dict[Any, datetime] = {}
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -45,17 +56,53 @@ class UTCDateTime(TypeDecorator[datetime]):
                         None) != _SQLITE_FORMAT:
             return super().bind_processor(dialect)
 
+        texts = _SQLITE_TEXTS
+
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            text = texts.get(value)
+            if text is not None:
+                return text
             zone = value.tzinfo
             if zone is UTC:
                 # Already UTC (what parsers and the clock give): drop the "+00:00" instead of
                 # making two more datetimes to format.
-                return value.isoformat(" ", "microseconds")[:_SQLITE_LENGTH]
-            if zone is None:
+                text = value.isoformat(" ", "microseconds")[:_SQLITE_LENGTH]
+            elif zone is None:
                 raise ValueError("naive datetime given to a UTC column")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            else:
+                text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if len(texts) >= _SQLITE_TEXTS_KEPT:
+                texts.clear()
+            texts[value] = text
+            return text
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: object
+                         ) -> Callable[[Any], Any] | None:
+        """On SQLite, the moments of texts read lately are looked up rather than parsed and
+        made aware again (a calendar page reads back a hundred or so, of few distinct
+        meeting moments); the moment is SQLAlchemy's own two steps' the first time."""
+        parse = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or parse is None or \
+                getattr(self.impl_instance.dialect_impl(dialect), "_storage_format",
+                        None) != _SQLITE_FORMAT:
+            return parse
+        moments = _SQLITE_MOMENTS
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            moment = moments.get(value)
+            if moment is None:
+                moment = parse(value)
+                if moment is not None:
+                    if len(moments) >= _SQLITE_TEXTS_KEPT:
+                        moments.clear()
+                    moments[value] = moment
+            return moment
 
         return process
 

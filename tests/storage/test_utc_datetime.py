@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
+from rapport.storage import types
 from rapport.storage.prepared import json_moment
 from rapport.storage.types import UTCDateTime
 
@@ -55,3 +56,57 @@ def test_a_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         FAST(datetime(2026, 11, 23, 10, 0))
     assert FAST(None) is None
+
+
+@given(MOMENTS)
+def test_a_moment_bound_again_keeps_its_text(value: datetime) -> None:
+    # The second time it comes from the texts kept by moment, the first time it was made.
+    assert FAST is not None
+    first = FAST(value)
+    assert FAST(value) == first == two_steps(value)
+    # The same instant in another zone is the same text.
+    assert FAST(value.astimezone(ZoneInfo("Asia/Kathmandu"))) == first
+
+
+def test_a_naive_moment_is_refused_after_the_same_wall_time_aware() -> None:
+    assert FAST is not None
+    FAST(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    with pytest.raises(ValueError, match="naive"):
+        FAST(datetime(2026, 11, 23, 10, 0))
+
+
+def test_the_texts_kept_stay_bounded() -> None:
+    assert FAST is not None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for minute in range(types._SQLITE_TEXTS_KEPT + 10):
+        moment = start + timedelta(minutes=minute)
+        assert FAST(moment) == two_steps(moment)
+    assert len(types._SQLITE_TEXTS) <= types._SQLITE_TEXTS_KEPT
+
+
+READ = UTCDateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
+SQLALCHEMY_READ = DateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
+
+
+@given(MOMENTS)
+def test_a_text_read_again_is_the_same_moment(value: datetime) -> None:
+    # Read twice (the second time from the moments kept by text), it is what SQLAlchemy's
+    # own steps make of it: the stored naive UTC wall time, made aware.
+    assert READ is not None and SQLALCHEMY_READ is not None
+    text = two_steps(value)
+    first = READ(text)
+    naive = SQLALCHEMY_READ(text)
+    assert isinstance(naive, datetime)
+    assert READ(text) == first == naive.replace(tzinfo=UTC)
+    assert first == value.astimezone(UTC)
+    assert first.tzinfo is UTC
+    assert READ(None) is None
+
+
+@given(MOMENTS)
+def test_postgresql_json_rows_carry_the_instant_however_often_bound(value: datetime) -> None:
+    # PostgreSQL reads the ISO text with its offset; a moment bound again (or the same
+    # instant in another zone) may come from the texts kept, and is the same instant.
+    iso = json_moment("postgresql")
+    for bound in (value, value, value.astimezone(ZoneInfo("Asia/Kathmandu"))):
+        assert datetime.fromisoformat(iso(bound)).astimezone(UTC) == value.astimezone(UTC)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -64,9 +65,9 @@ def _restarted_clock(contact: queries.ClockInputs, happened_at: datetime
                                           contact.cadence_months)
 
 
-@dataclass(frozen=True, slots=True)
-class Met:
-    """One conversation to record in a batch: with whom and when."""
+class Met(NamedTuple):
+    """One conversation to record in a batch: with whom and when (a named tuple: a calendar
+    page makes dozens, and a frozen dataclass costs several times as much to make)."""
 
     contact_id: int
     happened_at: datetime

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -175,16 +175,13 @@ def _statements() -> SimpleNamespace:
                          .where(e.connection_id == bindparam("connection_id"),
                                 e.end_at <= bindparam("now"), a.logged_at.is_(None))
                          .order_by(e.start_at, a.id).with_for_update(of=a)),
-        typed=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
+        # The same contacts' touchpoints around those meetings, of every source: the ones the
+        # person logged (a typed day stands alone) and the calendar's own (another connected
+        # calendar, work and personal, may hold the same meeting and have logged it). One
+        # read for both: a page's span is a week, so neither set is large.
+        touches_around=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at,
+                                       Touchpoint.source).where(
             in_json_list(Touchpoint.contact_id, "contact_ids"),
-            Touchpoint.source != bindparam("source"),
-            Touchpoint.happened_at >= bindparam("first"),
-            Touchpoint.happened_at <= bindparam("last"))),
-        # The same contacts' calendar touchpoints in that span: another connected calendar
-        # (work and personal) may hold the same meeting and have logged it already.
-        from_calendar=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at).where(
-            in_json_list(Touchpoint.contact_id, "contact_ids"),
-            Touchpoint.source == bindparam("source"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
     )
@@ -286,7 +283,6 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
                    existing: Mapping[str, Any], now: datetime) -> _Ids:
     """Insert new events and follow moved ones; every wanted event's captured id."""
     q = _statements()
-    db: Any = session.connection()
     ids = _Ids()
     new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
     changed: list[dict[str, Any]] = []
@@ -316,7 +312,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             ids.update(q.ids_of.rows(session, connection_id=ref.connection_id,
                                      event_ids=missing))
     if changed:
-        db.execute(q.move_events, changed)
+        session.connection().execute(q.move_events, changed)
         far = [row["b_id"] for row in changed
                if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
         if far:
@@ -458,13 +454,12 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
     their rows of people met go. Returns how many meetings were handed over."""
     q = _statements()
-    db: Any = session.connection()
     if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
         known = list(contacts)
     else:
-        emails = set(db.execute(q.met_emails, {"connection_id": ref.connection_id})
-                     .scalars())
+        emails: set[str] = set(session.connection().execute(
+            q.met_emails, {"connection_id": ref.connection_id}).scalars())
         if not emails:
             return 0
         if contacts is None:
@@ -570,12 +565,12 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
         session, connection_id=ref.connection_id, now=now)]
     if not rows:
         return 0
-    typed = _typed_days(session, ref, rows)
-    logged = _logged_from_calendars(session, rows)
+    typed, logged = _touched(session, ref, rows)
     # The person logged that day themselves: theirs stands alone. A meeting another of their
     # calendars logged already (same contact, same start) is one meeting, not two.
+    tz = planner.zone(ref.tz)
     to_log = [row for row in rows
-              if (row.contact_id, planner.local_date(row.start_at, ref.tz)) not in typed
+              if not (typed and (row.contact_id, row.start_at.astimezone(tz).date()) in typed)
               and (row.contact_id, row.start_at) not in logged]
     touchpoint_ids = record_touchpoints(
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
@@ -589,24 +584,21 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
     return len(links)
 
 
-def _logged_from_calendars(session: Session, rows: Sequence[_Pending]
-                           ) -> set[tuple[int, datetime]]:
-    """(contact, start) pairs a calendar touchpoint exists for already (any connection)."""
-    first = min(row.start_at for row in rows)
-    last = max(row.start_at for row in rows)
-    return {(contact_id, at) for contact_id, at in _statements().from_calendar.rows(
-        session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
-        first=first, last=last)}
-
-
-def _typed_days(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
-                ) -> set[tuple[int, Any]]:
-    """(contact, local day) pairs on which the person logged a touchpoint themselves."""
-    if not rows:
-        return set()
+def _touched(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
+             ) -> tuple[set[tuple[int, date]], set[tuple[int, datetime]]]:
+    """The (contact, local day) pairs on which the person logged a touchpoint themselves,
+    and the (contact, start) pairs a calendar touchpoint exists for already (any
+    connection), for the contacts of `rows` around their meetings."""
     first = min(row.start_at for row in rows) - timedelta(days=1)
     last = max(row.start_at for row in rows) + timedelta(days=1)
-    typed = _statements().typed.rows(
-        session, contact_ids=list({row.contact_id for row in rows}), source=SOURCE,
-        first=first, last=last)
-    return {(contact_id, planner.local_date(at, ref.tz)) for contact_id, at in typed}
+    tz = planner.zone(ref.tz)
+    typed: set[tuple[int, date]] = set()
+    logged: set[tuple[int, datetime]] = set()
+    for contact_id, at, source in _statements().touches_around.rows(
+            session, contact_ids=list({row.contact_id for row in rows}), first=first,
+            last=last):
+        if source == SOURCE:
+            logged.add((contact_id, at))
+        elif source is not None:
+            typed.add((contact_id, at.astimezone(tz).date()))
+    return typed, logged

