@@ -186,6 +186,8 @@ class _Claimed:
     items: dict[int, NudgeItem]
     claimed: int
     deferred: int
+    # The read found fewer candidates than a batch: nothing else was deliverable then.
+    exhausted: bool
 
 
 class Sweeper:
@@ -262,14 +264,23 @@ class Sweeper:
         if task is not None:
             self._sweeps.add(task)
         try:
-            report.planned = await self.plan(now)
-            while not self.stopping:
+            # The first batch is claimed in the unit of work that finishes planning: the
+            # nudges planned then are claimed in the same transaction (one commit, one hop).
+            batch_now = now
+            report.planned, claimed = await self.planner.plan_then(
+                now, lambda: self.stopping,
+                lambda session: None if self.stopping else self._claim(session, batch_now))
+            while claimed is not None:
+                batch = await self._deliver(claimed, batch_now)
+                report.add(batch)
+                # A short batch was all there was: no read of an empty range to find out.
+                if self.stopping or claimed.exhausted or batch.claimed + batch.deferred == 0:
+                    break
                 # A paced sweep can run for many minutes: each batch's claims and leases
                 # count from when that batch starts, not from when the sweep started.
-                batch = await self.deliver_batch(fixed_now or self.clock())
-                report.add(batch)
-                if batch.claimed + batch.deferred == 0:
-                    break
+                batch_now = fixed_now or self.clock()
+                claimed = await self.db.run(
+                    lambda session: self._claim(session, batch_now))
         finally:
             if task is not None:
                 self._sweeps.discard(task)
@@ -298,12 +309,17 @@ class Sweeper:
         _DEFER.executemany(session, deferrals)
         items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
                                         if row[_NUDGE_ID] in claimed_ids], now)
-        return _Claimed(messages, items, len(claimed_ids), len(deferrals))
+        return _Claimed(messages, items, len(claimed_ids), len(deferrals),
+                        exhausted=len(rows) < self.batch_size)
 
     async def deliver_batch(self, now: datetime) -> SweepReport:
         """Claim one batch of deliverable nudges, deliver them, and record the outcome."""
-        report = SweepReport()
         claimed = await self.db.run(lambda session: self._claim(session, now))
+        return await self._deliver(claimed, now)
+
+    async def _deliver(self, claimed: _Claimed, now: datetime) -> SweepReport:
+        """Deliver what one claim chose, wave by wave, recording each wave's outcome."""
+        report = SweepReport()
         report.claimed, report.deferred = claimed.claimed, claimed.deferred
         messages = claimed.messages
         if not messages:

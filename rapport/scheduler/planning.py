@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -42,6 +42,7 @@ IMPORTANT_DATE_LEAD_DAYS = 3
 CADENCE_RETRY = timedelta(days=1)
 
 Step = Callable[[Session, datetime, int], tuple[int, int]]
+T = TypeVar("T")
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -248,14 +249,36 @@ class NudgePlanner:
 
     async def plan(self, now: datetime, stopping: Callable[[], bool]) -> int:
         """Create the nudges that are due at `now`; idempotent across runs and replicas."""
-        created = 0
-        for step in STEPS:
-            while True:
-                made, seen = await self._run(step, now)
-                created += made
-                if seen < self.batch_size or stopping():
-                    break
+        created, _ = await self.plan_then(now, stopping, None)
         return created
 
-    async def _run(self, step: Step, now: datetime) -> tuple[int, int]:
-        return await self.db.run(lambda session: step(session, now, self.batch_size))
+    async def plan_then(self, now: datetime, stopping: Callable[[], bool],
+                        then: Callable[[Session], T] | None) -> tuple[int, T | None]:
+        """Plan as `plan` does, and run `then` in the unit of work that finishes planning;
+        how many nudges were new, and what `then` returned (None when it did not run:
+        stopping, or no `then`).
+
+        A unit runs the steps one after the other until one of them fills its batch (that
+        step has more to do, in a unit of its own): when few things are due, which is every
+        sweep but a catch-up, all of planning is one transaction, and `then` (the sweep's
+        first claim) shares it, so the nudges just planned are claimed before the commit
+        that would have written their pages a first time."""
+        created = 0
+        step_index = 0
+        while True:
+            def unit(session: Session, first: int = step_index
+                     ) -> tuple[int, int, T | None]:
+                made = 0
+                for index in range(first, len(STEPS)):
+                    new, seen = STEPS[index](session, now, self.batch_size)
+                    made += new
+                    if seen >= self.batch_size:
+                        return made, index, None
+                return made, len(STEPS), then(session) if then is not None else None
+
+            made, step_index, result = await self.db.run(unit)
+            created += made
+            if step_index == len(STEPS):
+                return created, result
+            if stopping():
+                return created, None
