@@ -6,12 +6,21 @@ platform's OK and the commit of the result lets the lease expire and another rep
 the messages of the wave it was sending (at most RECORD_EVERY).
 
 Each step is one unit of work (`rapport.storage.uow`): claiming a batch (select, decide,
-mark claimed, defer the rest, read what the messages say), recording a wave, renewing leases.
+mark claimed, count the messages in their users' daily counts, defer the rest, read what the
+messages say), recording a wave, renewing leases. The first claim shares the unit that
+finishes planning.
+
+The daily count is taken when a message is claimed, not when it is recorded: a batch's users
+are written once in its claim instead of a few in every wave, and a wave's transaction writes
+only its nudges. A message that does not go out gives its place back when its wave is
+recorded (or when shutdown releases it). A replica killed holding claims leaves them counted:
+its users get fewer messages that day than their cap allows, never more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import uuid
@@ -163,10 +172,32 @@ _COUNT_SENT = PreparedMany(
         (User.sent_day == bindparam("b_day"), User.sent_day_count + bindparam("b_count")),
         else_=bindparam("b_count")), sent_day=bindparam("b_day")),
     ("b_id", "b_day", "b_count"))
+# A message the claim counted that did not go out (the platform refused it, asked for a retry,
+# or the sweep shut down before sending it) gives its place in the day back.
+_UNCOUNT_SENT = PreparedMany(
+    update(User).where(User.id == bindparam("b_id"), User.sent_day == bindparam("b_day"))
+    .values(sent_day_count=case(
+        (User.sent_day_count > bindparam("b_count"), User.sent_day_count - bindparam("b_count")),
+        else_=0)),
+    ("b_id", "b_day", "b_count"))
 _DEFER = PreparedMany(
     update(Nudge).where(Nudge.id == bindparam("b_id"))
     .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None),
     ("b_id", "b_after", "b_status"))
+
+
+def _day_counts(messages: Sequence[_PlannedMessage], now: datetime) -> list[dict[str, Any]]:
+    """The messages per user on the user's local day at `now`, as `_COUNT_SENT` rows."""
+    counts: dict[int, dict[str, Any]] = {}
+    for message in messages:
+        recipient = message.recipient
+        row = counts.get(recipient.user_id)
+        if row is None:
+            row = counts[recipient.user_id] = {
+                "b_id": recipient.user_id, "b_count": 0,
+                "b_day": planner.local_date(now, recipient.tz)}
+        row["b_count"] += 1
+    return list(counts.values())
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -233,8 +264,10 @@ class Sweeper:
                 logger.warning("sweep cancelled at shutdown", extra={"tasks": len(late)})
         return await self.release_claims()
 
-    async def release_claims(self, nudge_ids: Sequence[int] | None = None) -> int:
-        """Put this owner's claimed, unsent nudges (or `nudge_ids` only) back to planned now."""
+    async def release_claims(self, nudge_ids: Sequence[int] | None = None, *,
+                             uncount: Sequence[Mapping[str, Any]] = ()) -> int:
+        """Put this owner's claimed, unsent nudges (or `nudge_ids` only) back to planned now;
+        `uncount` takes their messages out of their users' daily counts (`_day_counts`)."""
         statement = (update(Nudge)
                      .where(Nudge.lease_owner == self.owner,
                             Nudge.status == NudgeStatus.CLAIMED)
@@ -245,8 +278,12 @@ class Sweeper:
                      .execution_options(synchronize_session=False))
         if nudge_ids is not None:
             statement = statement.where(Nudge.id.in_(list(nudge_ids)))
-        released = await self.db.run(
-            lambda session: session.connection().execute(statement).rowcount)
+        def release(session: Session) -> int:
+            changed = int(session.connection().execute(statement).rowcount)
+            _UNCOUNT_SENT.executemany(session, uncount)
+            return changed
+
+        released = await self.db.run(release)
         if released:
             logger.warning("claims released", extra={"count": released})
         return released
@@ -279,8 +316,7 @@ class Sweeper:
                 # A paced sweep can run for many minutes: each batch's claims and leases
                 # count from when that batch starts, not from when the sweep started.
                 batch_now = fixed_now or self.clock()
-                claimed = await self.db.run(
-                    lambda session: self._claim(session, batch_now))
+                claimed = await self.db.run(functools.partial(self._claim, now=batch_now))
         finally:
             if task is not None:
                 self._sweeps.discard(task)
@@ -306,6 +342,7 @@ class Sweeper:
         if claimed_ids:
             _CLAIM.execute(session, b_ids=list(claimed_ids), b_owner=self.owner,
                            b_until=now + self.lease)
+            _COUNT_SENT.executemany(session, _day_counts(messages, now))
         _DEFER.executemany(session, deferrals)
         items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
                                         if row[_NUDGE_ID] in claimed_ids], now)
@@ -339,8 +376,10 @@ class Sweeper:
             await self._record([m for m, _ in results], [r for _, r in results], now, report)
             rest = messages[first + RECORD_EVERY:]
             if rest and self.stopping:
-                # Shutting down: hand the unsent rest back now instead of after the lease.
-                await self.release_claims([n for message in rest for n in message.nudge_ids])
+                # Shutting down: hand the unsent rest back now instead of after the lease,
+                # and their places in the daily counts with them.
+                await self.release_claims([n for message in rest for n in message.nudge_ids],
+                                          uncount=_day_counts(rest, now))
                 break
             if rest:
                 lease_until = await self._renew_leases(lease_until)
@@ -469,7 +508,7 @@ class Sweeper:
                       report: SweepReport) -> None:
         sent_rows: list[dict[str, Any]] = []
         retry_rows: list[dict[str, Any]] = []
-        user_counts: dict[int, tuple[date, int]] = {}
+        unsent: list[_PlannedMessage] = []
         gone_users: dict[int, str] = {}
         for message, result in zip(messages, results, strict=True):
             platform = message.recipient.platform
@@ -480,10 +519,8 @@ class Sweeper:
                 for nudge_id in message.nudge_ids:
                     sent_rows.append({"b_id": nudge_id, "b_ref": result.ref,
                                       "b_key": message.key})
-                today = planner.local_date(now, message.recipient.tz)
-                _, count = user_counts.get(message.recipient.user_id, (today, 0))
-                user_counts[message.recipient.user_id] = (today, count + 1)
                 continue
+            unsent.append(message)
             if result.status == "gone":
                 gone_users[message.recipient.user_id] = (result.error or "unreachable")[:64]
             report.retried += result.status in ("retry", "gone")
@@ -494,13 +531,14 @@ class Sweeper:
                 retry_rows.append({"b_id": nudge_id, "b_error": (result.error or "")[:200],
                                    "b_kind": result.status,
                                    "b_retry": result.retry_after})
+        uncount = _day_counts(unsent, now)
         # The platform already has these messages: recording must not give up on a dropped
         # connection (that would re-send them after the lease). The updates are conditional
-        # on our lease, so running them again is harmless.
+        # on our lease, and a unit that failed wrote nothing, so running it again is harmless.
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 await self.db.run(lambda session: self._write_results(
-                    session, sent_rows, retry_rows, user_counts, gone_users, now))
+                    session, sent_rows, retry_rows, uncount, gone_users, now))
                 break
             except (DBAPIError, OSError) as failure:
                 if attempt == RECORD_ATTEMPTS - 1:
@@ -513,14 +551,12 @@ class Sweeper:
             logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
 
     def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
-                       retry_rows: list[dict[str, Any]],
-                       user_counts: dict[int, tuple[date, int]],
+                       retry_rows: list[dict[str, Any]], uncount: list[dict[str, Any]],
                        gone_users: dict[int, str], now: datetime) -> None:
         connection = session.connection()
         _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
                                          for row in sent_rows])
-        _COUNT_SENT.executemany(session, [{"b_id": user_id, "b_day": day, "b_count": count}
-                                          for user_id, (day, count) in user_counts.items()])
+        _UNCOUNT_SENT.executemany(session, uncount)
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
                 select(Nudge.id, Nudge.attempts)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rapport.scheduler.delivery import Sweeper
+from rapport.scheduler.delivery import RECORD_EVERY, Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.storage import db
 from rapport.storage.models import Contact, Nudge, User, Workspace
@@ -134,3 +134,77 @@ async def test_each_user_is_decided_on_their_own_settings_and_count(
     assert report.sent == len(delivered) == 14 and report.deferred == len(later)
     assert counts["fresh"] == (TODAY, 2) and counts["one_left"] == (TODAY, 3)
     assert counts["many"] == (TODAY, 1) and counts["capped"] == (TODAY, 3)
+
+
+class Refusing(Recorder):
+    """Sends, except to the users named: their messages come back as retry later."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+        if message.recipient.user_external_id in self.refused:
+            return DeliveryResult.retry("ratelimited")
+        return await super().deliver(message)
+
+
+async def _day_counts(engine: AsyncEngine) -> dict[str, tuple[date | None, int]]:
+    async with engine.connect() as connection:
+        return {name: (day, count) for name, day, count in await connection.execute(
+            select(User.external_id, User.sent_day, User.sent_day_count))}
+
+
+async def test_a_message_that_did_not_go_out_gives_its_place_in_the_day_back(
+        any_engine: AsyncEngine) -> None:
+    # The claim counts each message in its user's day; a retry must hand that back, or the
+    # user would lose a message of their cap to every failed attempt.
+    await _seed(any_engine)
+    sweeper = Sweeper(sessions=db.session_factory(any_engine),
+                      messengers={"console": Refusing({"one_left", "fresh"})}, owner="a",
+                      clock=lambda: NOW)
+    report = await sweeper.sweep(NOW)
+    assert report.retried == 3 and report.messages == 1
+    counts = await _day_counts(any_engine)
+    assert counts["one_left"] == (TODAY, 2)
+    assert counts["fresh"][1] == 0 and counts["many"] == (TODAY, 1)
+
+
+async def test_messages_released_at_shutdown_give_their_places_back(
+        any_engine: AsyncEngine) -> None:
+    # Twenty users with one nudge each: the first wave goes out, then the sweeper is told to
+    # stop and hands the rest back; only what was sent stays counted.
+    async with any_engine.begin() as connection:
+        await connection.execute(insert(Workspace).values(
+            id=1, platform="console", external_id="T1", name="console", ai_enabled=True,
+            disclosure_policy="optional", active=True, created_at=NOW))
+        for user_id in range(1, 21):
+            await connection.execute(insert(User).values(
+                id=user_id, workspace_id=1, external_id=f"u{user_id}", display_name="u",
+                tz="UTC", tz_from_platform=True, window_start_minute=9 * 60,
+                window_end_minute=17 * 60, working_days=0b0011111, daily_cap=3, digest=False,
+                ai_enabled=True, tone="warm", weekly_summary=True, active=True,
+                sent_day_count=0, created_at=NOW))
+            contact_id = (await connection.execute(insert(Contact).values(
+                workspace_id=1, user_id=user_id, name="Ana", name_key="ana", kind="colleague",
+                cadence_days=14, created_at=NOW).returning(Contact.id))).scalar_one()
+            await connection.execute(insert(Nudge).values(
+                workspace_id=1, user_id=user_id, contact_id=contact_id, reason="cadence",
+                dedupe_key=f"cadence:{contact_id}", due_at=NOW, deliver_after=NOW,
+                status="planned", snooze_count=0, attempts=0, created_at=NOW))
+
+    class StoppingRecorder(Recorder):
+        async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+            sweeper.stop()
+            return await super().deliver(message)
+
+    recorder = StoppingRecorder()
+    sweeper = Sweeper(sessions=db.session_factory(any_engine), messengers={"console": recorder},
+                      owner="a", clock=lambda: NOW)
+    report = await sweeper.sweep(NOW)
+    assert report.messages == len(recorder.messages) == RECORD_EVERY
+    counts = await _day_counts(any_engine)
+    assert sorted(count for _day, count in counts.values()) == [0] * 4 + [1] * RECORD_EVERY
+    async with any_engine.connect() as connection:
+        statuses = sorted((await connection.scalars(select(Nudge.status))).all())
+    assert statuses == ["planned"] * 4 + ["sent"] * RECORD_EVERY
