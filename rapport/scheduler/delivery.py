@@ -47,7 +47,7 @@ from rapport.scheduler.messenger import (
 from rapport.scheduler.planning import NudgePlanner
 from rapport.storage import queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
-from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
+from rapport.storage.prepared import JsonRowsUpdate, Prepared, PreparedMany, in_json_list
 from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
@@ -159,12 +159,12 @@ _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked
 _CLAIM = Prepared(update(Nudge).where(in_json_list(Nudge.id, "b_ids")).values(
     status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
     deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
-_MARK_SENT = PreparedMany(
-    update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
-    .values(status=NudgeStatus.SENT.value, delivered_at=bindparam("b_now"),
-            delivery_ref=bindparam("b_ref"), message_key=bindparam("b_key"), lease_owner=None,
-            last_error=None),
-    ("b_id", "b_owner", "b_now", "b_ref", "b_key"))
+# A wave's sent nudges in one statement, each only while we still hold its lease: one round
+# trip on PostgreSQL, one step on SQLite (a statement per row gave up the GIL at each).
+_MARK_SENT = JsonRowsUpdate(Nudge.__table__,  # type: ignore[arg-type]
+                            key="id", shared=("status", "delivered_at", "lease_owner",
+                                              "last_error"),
+                            per_row=("delivery_ref", "message_key"), matched=("lease_owner",))
 _COUNT_SENT = PreparedMany(
     update(User).where(User.id == bindparam("b_id"))
     # Add to today's count, or start a new day's count.
@@ -506,7 +506,7 @@ class Sweeper:
     async def _record(self, messages: Sequence[_PlannedMessage],
                       results: Sequence[DeliveryResult], now: datetime,
                       report: SweepReport) -> None:
-        sent_rows: list[dict[str, Any]] = []
+        sent_rows: list[tuple[int, str | None, str]] = []
         retry_rows: list[dict[str, Any]] = []
         unsent: list[_PlannedMessage] = []
         gone_users: dict[int, str] = {}
@@ -516,9 +516,8 @@ class Sweeper:
                 report.messages += 1
                 report.sent += len(message.nudge_ids)
                 report.sent_by_platform[platform] += len(message.nudge_ids)
-                for nudge_id in message.nudge_ids:
-                    sent_rows.append({"b_id": nudge_id, "b_ref": result.ref,
-                                      "b_key": message.key})
+                sent_rows.extend((nudge_id, result.ref, message.key)
+                                 for nudge_id in message.nudge_ids)
                 continue
             unsent.append(message)
             if result.status == "gone":
@@ -550,12 +549,14 @@ class Sweeper:
             report.gone_users += len(gone_users)
             logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
 
-    def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
+    def _write_results(self, session: Session, sent_rows: list[tuple[int, str | None, str]],
                        retry_rows: list[dict[str, Any]], uncount: list[dict[str, Any]],
                        gone_users: dict[int, str], now: datetime) -> None:
         connection = session.connection()
-        _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
-                                         for row in sent_rows])
+        if sent_rows:
+            _MARK_SENT.execute(session, sent_rows, status=NudgeStatus.SENT.value,
+                               delivered_at=now, lease_owner=None, last_error=None,
+                               match_lease_owner=self.owner)
         _UNCOUNT_SENT.executemany(session, uncount)
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
