@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -106,6 +106,21 @@ _Job = tuple[Callable[[Session], Any], bool, "float | None", _Ticket,
 _Chore = Callable[[Engine], None]
 
 
+# Pages this thread's connection keeps (negative: KiB). SQLite's default, 2 MiB, is smaller than
+# what one sweep batch touches: planning reads a batch of contacts scattered over the table
+# and then moves their `plan_at`, and with the default cache the second statement read every
+# page again (docs/performance.md, session 9). At most 16 MiB, held by one connection.
+_PAGE_CACHE_KIB = 16 * 1024
+
+
+def _larger_page_cache(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA cache_size=-{_PAGE_CACHE_KIB}")
+    finally:
+        cursor.close()
+
+
 class _SqliteThread:
     """One thread, one synchronous SQLite connection: a unit of work is one hop.
 
@@ -120,6 +135,7 @@ class _SqliteThread:
                                                                           "check_same_thread":
                                                                           True})
         db.configure_sqlite(self.engine)
+        event.listen(self.engine, "connect", _larger_page_cache)
         self._jobs: queue.SimpleQueue[_Job | _Chore | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="rapport-sqlite", daemon=True)
         self.thread.start()

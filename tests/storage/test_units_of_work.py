@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, text
 
 from rapport.storage import db
+from rapport.storage.uow import Database
 
 
 async def test_a_file_database_queues_transactions_on_one_connection(tmp_path: Path) -> None:
@@ -396,5 +397,19 @@ async def test_on_postgresql_a_unit_waiting_for_a_connection_answers_busy_at_its
         assert await patient == 1 and ran == ["work"]
         for _ in range(taken - 1):
             slots.release()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_file_database_s_units_keep_a_page_cache_a_sweep_batch_fits_in(
+        tmp_path: Path) -> None:
+    # Planning reads a batch of contacts and then moves their plan_at: with SQLite's default
+    # 2 MiB cache the second statement read every page again.
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
+    try:
+        size = await Database(db.session_factory(engine)).run(
+            lambda session: session.connection().exec_driver_sql("PRAGMA cache_size").scalar(),
+            write=False)
+        assert size == -16 * 1024
     finally:
         await engine.dispose()
