@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import event, text
 
 from rapport.storage import db
-from rapport.storage.uow import Database
 
 
 async def test_a_file_database_queues_transactions_on_one_connection(tmp_path: Path) -> None:
@@ -405,9 +404,11 @@ async def test_a_file_database_s_units_keep_a_page_cache_a_sweep_batch_fits_in(
         tmp_path: Path) -> None:
     # Planning reads a batch of contacts and then moves their plan_at: with SQLite's default
     # 2 MiB cache the second statement read every page again.
+    from rapport.storage import uow
+
     engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
     try:
-        size = await Database(db.session_factory(engine)).run(
+        size = await uow.Database(db.session_factory(engine)).run(
             lambda session: session.connection().exec_driver_sql("PRAGMA cache_size").scalar(),
             write=False)
         assert size == -16 * 1024
