@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
 import logging
 import uuid
 from collections import defaultdict
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, literal_column, select, update
+from sqlalchemy import Text, bindparam, case, literal_column, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -165,13 +166,24 @@ _MARK_SENT = JsonRowsUpdate(Nudge.__table__,  # type: ignore[arg-type]
                             key="id", shared=("status", "delivered_at", "lease_owner",
                                               "last_error"),
                             per_row=("delivery_ref", "message_key"), matched=("lease_owner",))
-_COUNT_SENT = PreparedMany(
-    update(User).where(User.id == bindparam("b_id"))
-    # Add to today's count, or start a new day's count.
-    .values(sent_day_count=case(
-        (User.sent_day == bindparam("b_day"), User.sent_day_count + bindparam("b_count")),
-        else_=bindparam("b_count")), sent_day=bindparam("b_day")),
-    ("b_id", "b_day", "b_count"))
+# A claim's messages in their users' daily counts, in one statement whatever the batch's
+# users (one statement per user cost a round trip each on PostgreSQL): add to today's count,
+# or start a new day's count. The rows are one JSON array of {"id", "day", "count"}.
+_COUNT_SENT = {
+    "sqlite": Prepared(text(
+        "UPDATE users SET sent_day_count = CASE WHEN users.sent_day = counted.value ->> 'day' "
+        "THEN users.sent_day_count + (counted.value ->> 'count') "
+        "ELSE counted.value ->> 'count' END, sent_day = counted.value ->> 'day' "
+        "FROM json_each(:rows) AS counted WHERE users.id = counted.value ->> 'id'")
+        .bindparams(bindparam("rows", type_=Text()))),
+    "postgresql": Prepared(text(
+        "UPDATE users SET sent_day_count = CASE WHEN users.sent_day = counted.day "
+        "THEN users.sent_day_count + counted.count ELSE counted.count END, "
+        "sent_day = counted.day "
+        "FROM jsonb_to_recordset(CAST(:rows AS JSONB)) "
+        "AS counted(id INTEGER, day DATE, count SMALLINT) WHERE users.id = counted.id")
+        .bindparams(bindparam("rows", type_=Text()))),
+}
 # A message the claim counted that did not go out (the platform refused it, asked for a retry,
 # or the sweep shut down before sending it) gives its place in the day back.
 _UNCOUNT_SENT = PreparedMany(
@@ -187,7 +199,7 @@ _DEFER = PreparedMany(
 
 
 def _day_counts(messages: Sequence[_PlannedMessage], now: datetime) -> list[dict[str, Any]]:
-    """The messages per user on the user's local day at `now`, as `_COUNT_SENT` rows."""
+    """The messages per user on the user's local day at `now`, as `_UNCOUNT_SENT` rows."""
     counts: dict[int, dict[str, Any]] = {}
     for message in messages:
         recipient = message.recipient
@@ -342,7 +354,10 @@ class Sweeper:
         if claimed_ids:
             _CLAIM.execute(session, b_ids=list(claimed_ids), b_owner=self.owner,
                            b_until=now + self.lease)
-            _COUNT_SENT.executemany(session, _day_counts(messages, now))
+            counted = [{"id": row["b_id"], "day": row["b_day"].isoformat(),
+                        "count": row["b_count"]} for row in _day_counts(messages, now)]
+            _COUNT_SENT[session.get_bind().dialect.name].execute(
+                session, rows=json.dumps(counted, separators=(",", ":")))
         _DEFER.executemany(session, deferrals)
         items = items_of_rows(session, [row[_DECISION_COLUMNS:] for row in rows
                                         if row[_NUDGE_ID] in claimed_ids], now)
