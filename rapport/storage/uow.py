@@ -53,9 +53,11 @@ class Busy(Exception):
     """The unit of work could not start before its deadline; nothing was done."""
 
 
-def _options(write: bool) -> Any:
+def _options(write: bool, atomic: bool = True) -> Any:
     # A plain dict: SQLAlchemy types execution options as a TypedDict of its own keys.
-    return {db.WRITE_OPTION: write}
+    if atomic:
+        return {db.WRITE_OPTION: write}
+    return {db.WRITE_OPTION: write, "isolation_level": "AUTOCOMMIT"}
 
 
 def _check_deadline(deadline: float | None) -> None:
@@ -391,13 +393,16 @@ class Database:
         return self._thread.queued if self._thread is not None else 0
 
     async def run(self, work: Callable[[Session], T], *, write: bool = True,
-                  deadline: float | None = None) -> T:
+                  deadline: float | None = None, atomic: bool = True) -> T:
         """Run `work` in one transaction and return what it returned.
 
         `write=False` marks read-only work: it runs under a plain BEGIN and is rolled back.
         `deadline` (a `time.monotonic()` moment): if the unit cannot start by then, `Busy`.
         Someone is waiting on a unit with a deadline: on a SQLite file it runs on the event
         loop's own thread unless the database is locked (see the module's docstring).
+        `atomic=False` is for work that is one statement (or statements each safe on its
+        own): on PostgreSQL each statement then commits as it runs, with no BEGIN and COMMIT
+        round trips around it; on SQLite the unit is a transaction all the same.
         """
         if self._thread is not None:
             if deadline is not None and self._inline is not None:
@@ -407,7 +412,7 @@ class Database:
             return await self._thread.run(work, write, deadline)
         slots = _slots(self._engine)
         if slots is None:
-            return await self._run_with_retry(work, write, deadline)
+            return await self._run_with_retry(work, write, deadline, atomic)
         # A free connection is waited for here, not in the pool: a wait bounded by the
         # deadline can give up safely (a cancelled pool checkout cannot).
         if deadline is None:
@@ -419,15 +424,15 @@ class Database:
             except TimeoutError:
                 raise Busy() from None
         try:
-            return await self._run_with_retry(work, write, deadline)
+            return await self._run_with_retry(work, write, deadline, atomic)
         finally:
             slots.release()
 
     async def _run_with_retry(self, work: Callable[[Session], T], write: bool,
-                              deadline: float | None) -> T:
+                              deadline: float | None, atomic: bool = True) -> T:
         for attempt in (1, 2):
             try:
-                return await self._run_async(work, write, deadline)
+                return await self._run_async(work, write, deadline, atomic)
             except _BeforeCommit as failure:
                 # A connection that died before anything was committed (a recycled server
                 # connection, a failover): the whole unit runs once more on a fresh one.
@@ -437,9 +442,9 @@ class Database:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _run_async(self, work: Callable[[Session], T], write: bool,
-                         deadline: float | None) -> T:
+                         deadline: float | None, atomic: bool = True) -> T:
         async with self.sessions() as session:
-            await session.connection(execution_options=_options(write))
+            await session.connection(execution_options=_options(write, atomic))
             _check_deadline(deadline)
             try:
                 result = await session.run_sync(work)

@@ -414,3 +414,37 @@ async def test_a_file_database_s_units_keep_a_page_cache_a_sweep_batch_fits_in(
         assert size == -16 * 1024
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_unit_that_is_not_atomic_commits_each_statement_and_only_it(
+        postgres_ready: str) -> None:
+    """`atomic=False` (a sweep wave's one UPDATE) runs without BEGIN and COMMIT: what a
+    statement wrote stays even if the work fails after it. The pooled connection goes back
+    to transactions for the next unit."""
+    from rapport.storage import uow
+
+    engine = db.create_engine(postgres_ready, pool_size=1)
+    database = uow.Database(db.session_factory(engine))
+
+    def insert_then_fail(number: int) -> Any:
+        def work(session: Any) -> None:
+            session.execute(text("INSERT INTO uow_atomic_probe VALUES (:n)"), {"n": number})
+            raise RuntimeError("after the insert")
+        return work
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE IF EXISTS uow_atomic_probe"))
+            await connection.execute(text("CREATE TABLE uow_atomic_probe (n INTEGER)"))
+        with pytest.raises(RuntimeError):
+            await database.run(insert_then_fail(1), atomic=False)
+        with pytest.raises(RuntimeError):
+            await database.run(insert_then_fail(2))
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT n FROM uow_atomic_probe"))).all()
+        assert [row[0] for row in kept] == [1]
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE IF EXISTS uow_atomic_probe"))
+        await engine.dispose()
