@@ -160,8 +160,8 @@ _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked
 _CLAIM = Prepared(update(Nudge).where(in_json_list(Nudge.id, "b_ids")).values(
     status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
     deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
-# A wave's sent nudges in one statement, each only while we still hold its lease: one round
-# trip on PostgreSQL, one step on SQLite (a statement per row gave up the GIL at each).
+# A wave's sent nudges in one statement, each only while we still hold its lease: on
+# PostgreSQL one round trip, and a wave that all went out runs it without a transaction.
 _MARK_SENT = JsonRowsUpdate(Nudge.__table__,  # type: ignore[arg-type]
                             key="id", shared=("status", "delivered_at", "lease_owner",
                                               "last_error"),
@@ -290,6 +290,7 @@ class Sweeper:
                      .execution_options(synchronize_session=False))
         if nudge_ids is not None:
             statement = statement.where(Nudge.id.in_(list(nudge_ids)))
+
         def release(session: Session) -> int:
             changed = int(session.connection().execute(statement).rowcount)
             _UNCOUNT_SENT.executemany(session, uncount)
