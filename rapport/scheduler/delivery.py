@@ -48,7 +48,7 @@ from rapport.scheduler.messenger import (
 from rapport.scheduler.planning import NudgePlanner
 from rapport.storage import queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
-from rapport.storage.prepared import JsonRowsUpdate, Prepared, PreparedMany, in_json_list
+from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
 from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
@@ -160,12 +160,15 @@ _CANDIDATES_LOCKED = Prepared(_DELIVERABLE.with_for_update(of=Nudge, skip_locked
 _CLAIM = Prepared(update(Nudge).where(in_json_list(Nudge.id, "b_ids")).values(
     status=NudgeStatus.CLAIMED.value, lease_owner=bindparam("b_owner"),
     deliver_after=bindparam("b_until", type_=UTCDateTime), attempts=Nudge.attempts + 1))
-# A wave's sent nudges in one statement, each only while we still hold its lease: on
-# PostgreSQL one round trip, and a wave that all went out runs it without a transaction.
-_MARK_SENT = JsonRowsUpdate(Nudge.__table__,  # type: ignore[arg-type]
-                            key="id", shared=("status", "delivered_at", "lease_owner",
-                                              "last_error"),
-                            per_row=("delivery_ref", "message_key"), matched=("lease_owner",))
+# A wave's sent nudges, each only while we still hold its lease. Each row is a lookup in the
+# primary key; one UPDATE ... FROM the wave's JSON rows was tried, and PostgreSQL planned it
+# as a hash join over a scan of the whole nudges table (docs/performance.md, session 9).
+_MARK_SENT = PreparedMany(
+    update(Nudge).where(Nudge.id == bindparam("b_id"), Nudge.lease_owner == bindparam("b_owner"))
+    .values(status=NudgeStatus.SENT.value, delivered_at=bindparam("b_now"),
+            delivery_ref=bindparam("b_ref"), message_key=bindparam("b_key"), lease_owner=None,
+            last_error=None),
+    ("b_id", "b_owner", "b_now", "b_ref", "b_key"))
 # A claim's messages in their users' daily counts, in one statement whatever the batch's
 # users (one statement per user cost a round trip each on PostgreSQL): add to today's count,
 # or start a new day's count. The rows are one JSON array of {"id", "day", "count"}.
@@ -522,7 +525,7 @@ class Sweeper:
     async def _record(self, messages: Sequence[_PlannedMessage],
                       results: Sequence[DeliveryResult], now: datetime,
                       report: SweepReport) -> None:
-        sent_rows: list[tuple[int, str | None, str]] = []
+        sent_rows: list[dict[str, Any]] = []
         retry_rows: list[dict[str, Any]] = []
         unsent: list[_PlannedMessage] = []
         gone_users: dict[int, str] = {}
@@ -532,7 +535,7 @@ class Sweeper:
                 report.messages += 1
                 report.sent += len(message.nudge_ids)
                 report.sent_by_platform[platform] += len(message.nudge_ids)
-                sent_rows.extend((nudge_id, result.ref, message.key)
+                sent_rows.extend({"b_id": nudge_id, "b_ref": result.ref, "b_key": message.key}
                                  for nudge_id in message.nudge_ids)
                 continue
             unsent.append(message)
@@ -550,8 +553,9 @@ class Sweeper:
         # The platform already has these messages: recording must not give up on a dropped
         # connection (that would re-send them after the lease). The updates are conditional
         # on our lease, and a unit that failed wrote nothing, so running it again is harmless.
-        # A wave that all went out is one UPDATE, which needs no transaction around it: on
-        # PostgreSQL that saves the BEGIN and COMMIT round trips of every wave.
+        # A wave that all went out is one statement (its rows in one executemany), which needs
+        # no transaction around it: on PostgreSQL that saves the BEGIN and COMMIT round trips
+        # of every wave.
         alone = not (retry_rows or uncount or gone_users)
         for attempt in range(RECORD_ATTEMPTS):
             try:
@@ -568,14 +572,14 @@ class Sweeper:
             report.gone_users += len(gone_users)
             logger.warning("users unreachable, marked inactive", extra={"count": len(gone_users)})
 
-    def _write_results(self, session: Session, sent_rows: list[tuple[int, str | None, str]],
+    def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
                        retry_rows: list[dict[str, Any]], uncount: list[dict[str, Any]],
                        gone_users: dict[int, str], now: datetime) -> None:
         connection = session.connection()
-        if sent_rows:
-            _MARK_SENT.execute(session, sent_rows, status=NudgeStatus.SENT.value,
-                               delivered_at=now, lease_owner=None, last_error=None,
-                               match_lease_owner=self.owner)
+        # On PostgreSQL the rows go to asyncpg's executemany: one round trip, one implicit
+        # transaction, also when the wave runs without BEGIN and COMMIT.
+        _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
+                                         for row in sent_rows])
         _UNCOUNT_SENT.executemany(session, uncount)
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(

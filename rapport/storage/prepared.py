@@ -428,10 +428,6 @@ class _JsonRows:
     each row a tuple of `per_row` columns' values, moments converted as their columns would
     bind them; the statement built once per dialect and run as a `Prepared` one."""
 
-    # Columns a statement compares with a value given once (`match_<column>=` keyword
-    # arguments), beside the shared values it writes.
-    matched: tuple[str, ...] = ()
-
     def __init__(self, table: Table, shared: Sequence[str], per_row: Sequence[str],
                  returning: Sequence[str]) -> None:
         self.table = table
@@ -449,9 +445,7 @@ class _JsonRows:
             columns = self.table.c
             statement = text(sql).bindparams(
                 bindparam("rows", type_=Text()),
-                *(bindparam(name, type_=columns[name].type) for name in self.shared),
-                *(bindparam(f"match_{name}", type_=columns[name].type)
-                  for name in self.matched))
+                *(bindparam(name, type_=columns[name].type) for name in self.shared))
             prepared = self._prepared[dialect.name] = Prepared(
                 statement.columns(*(columns[name] for name in self.returning))
                 if self.returning else statement)
@@ -562,15 +556,12 @@ class JsonRowsUpdate(_JsonRows):
     SQLite's own work that way), and on PostgreSQL each row was a statement of its own.
 
     `shared` columns take one value for every row (keyword arguments). Keys are assumed
-    distinct: a key given twice is updated with one of its rows. A row is updated only if
-    each `matched` column equals the value given as keyword argument `match_<column>` (the
-    sweep's lease owner, say), checked before the row is written."""
+    distinct: a key given twice is updated with one of its rows."""
 
     def __init__(self, table: Table, key: str, shared: Sequence[str],
-                 per_row: Sequence[str], *, matched: Sequence[str] = ()) -> None:
+                 per_row: Sequence[str]) -> None:
         super().__init__(table, shared, (key, *per_row), ())
         self.key = key
-        self.matched = tuple(matched)
 
     def _sql(self, dialect: Dialect) -> str:
         source, value_at = _json_source(dialect)
@@ -583,8 +574,5 @@ class JsonRowsUpdate(_JsonRows):
         assignments += [f"{name} = {cast(value_at(position), name)}"
                         for position, name in enumerate(self.per_row) if position > 0]
         table = self.table.name
-        conditions = [f"{table}.{self.key} = {cast(value_at(0), self.key)}"]
-        conditions += [f"{table}.{name} = {cast(f':match_{name}', name)}"
-                       for name in self.matched]
         return (f"UPDATE {table} SET {', '.join(assignments)} FROM {source} "
-                f"WHERE {' AND '.join(conditions)}")
+                f"WHERE {table}.{self.key} = {cast(value_at(0), self.key)}")

@@ -116,29 +116,3 @@ async def test_an_update_of_many_rows_writes_what_sqlalchemy_writes(
     assert (untouched[4], untouched[6]) == (NOW, "Untouched")
     assert found["written"] == 2
     assert found["none"] == 0
-
-
-COMPANIES = JsonRowsUpdate(CONTACTS, key="id", shared=("company",), per_row=("name",),
-                           matched=("company",))
-
-
-async def test_an_update_writes_only_the_rows_whose_matched_columns_equal_the_value(
-        any_engine: AsyncEngine) -> None:
-    # What the sweep's record of a wave relies on: a row is written only while it still
-    # holds the value given (its lease owner), even when the update sets that column too.
-    def work(session: Session) -> tuple[int, list[tuple[Any, ...]]]:
-        _workspace, _user, ids = insert_people(session, NOW, names=["Dana", "Lee", "Sam"])
-        session.execute(update(Contact).where(Contact.id.in_(ids[:2])).values(company="ours"))
-        session.execute(update(Contact).where(Contact.id == ids[2]).values(company="theirs"))
-        written = COMPANIES.execute(
-            session, [(contact, f"renamed {contact}") for contact in ids], company=None,
-            match_company="ours")
-        names = [tuple(row) for row in session.execute(
-            select(Contact.name, Contact.company).where(Contact.id.in_(ids))
-            .order_by(Contact.id))]
-        return written, names
-
-    written, names = await Database(db.session_factory(any_engine)).run(work)
-    assert written == 2
-    assert [company for _name, company in names] == [None, None, "theirs"]
-    assert names[2][0] == "Sam" and names[0][0].startswith("renamed ")
