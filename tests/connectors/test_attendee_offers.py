@@ -19,7 +19,7 @@ from tests.conftest import console_user
 from tests.connectors.helpers import connected
 from tests.connectors.seed import seed_met_twice
 from tests.fakes.calendar_fixtures import CalendarApp
-from tests.fakes.calendar_store import FakeAttendee
+from tests.fakes.calendar_store import FakeAttendee, FakeCalendar
 
 PROVIDERS = ["google", "microsoft"]
 ALEX = console_user("alex", tz="Europe/Berlin")
@@ -38,6 +38,18 @@ async def _dana_at_globex(app: CalendarApp) -> int:
         await session.execute(update(Contact).where(Contact.id == dana)
                               .values(company="Globex"))
     return dana
+
+
+async def _sam_offered(app: CalendarApp, provider: str) -> tuple[FakeCalendar, Suggestion]:
+    """Sam, at Globex as Dana is, met twice in `provider`'s calendar and offered once."""
+    calendar = await connected(app, provider)
+    await _dana_at_globex(app)
+    calendar.add(start=THU_14, attendees=[SAM])
+    calendar.add(start=FRI_10, attendees=[SAM])
+    await app.sync.run_once()
+    assert await _evaluate(app) == 1
+    [offer] = await _suggestions(app)
+    return calendar, offer
 
 
 async def _evaluate(app: CalendarApp) -> int:
@@ -195,13 +207,7 @@ async def test_never_is_for_that_person_only_and_holds_after_more_meetings(
 
 async def test_not_now_waits_for_two_new_meetings(calendar_app: CalendarApp) -> None:
     app = calendar_app
-    calendar = await connected(app, "microsoft")
-    await _dana_at_globex(app)
-    calendar.add(start=THU_14, attendees=[SAM])
-    calendar.add(start=FRI_10, attendees=[SAM])
-    await app.sync.run_once()
-    assert await _evaluate(app) == 1
-    [offer] = await _suggestions(app)
+    calendar, offer = await _sam_offered(app, "microsoft")
     assert offer.text == OFFER
     assert await _say(app, f"keep {offer.id}") == (
         "Not now. I'll ask about Sam Lee again only if you meet twice more. (“undo” takes "
@@ -282,13 +288,7 @@ async def _forgotten_addresses(app: CalendarApp) -> int:
 async def test_a_forgotten_person_is_never_offered_again(calendar_app: CalendarApp,
                                                          provider: str) -> None:
     app = calendar_app
-    calendar = await connected(app, provider)
-    await _dana_at_globex(app)
-    calendar.add(start=THU_14, attendees=[SAM])
-    calendar.add(start=FRI_10, attendees=[SAM])
-    await app.sync.run_once()
-    assert await _evaluate(app) == 1
-    [offer] = await _suggestions(app)
+    calendar, offer = await _sam_offered(app, provider)
     await _say(app, f"accept {offer.id}")
     assert (await _say(app, "forget Sam confirm")).startswith("Forgot Sam Lee")
     # Two more meetings with Sam: before, the next sync met her address as someone who is
@@ -332,13 +332,7 @@ async def test_undo_of_forget_takes_the_hash_back_and_forget_me_leaves_nothing(
 
 async def test_add_not_now_and_never_are_each_undone(calendar_app: CalendarApp) -> None:
     app = calendar_app
-    calendar = await connected(app, "google")
-    await _dana_at_globex(app)
-    calendar.add(start=THU_14, attendees=[SAM])
-    calendar.add(start=FRI_10, attendees=[SAM])
-    await app.sync.run_once()
-    assert await _evaluate(app) == 1
-    [offer] = await _suggestions(app)
+    _, offer = await _sam_offered(app, "google")
     added = await _say(app, f"accept {offer.id}")
     assert "“undo” takes this back" in added
     assert "Sam Lee" in await _say(app, "people")
@@ -389,13 +383,7 @@ async def test_an_offer_for_a_namesake_or_a_bare_address_says_what_to_do(
 async def test_add_synced_then_undone_then_added_again_logs_the_meetings_again(
         calendar_app: CalendarApp) -> None:
     app = calendar_app
-    calendar = await connected(app, "google")
-    await _dana_at_globex(app)
-    calendar.add(start=THU_14, attendees=[SAM])
-    calendar.add(start=FRI_10, attendees=[SAM])
-    await app.sync.run_once()
-    assert await _evaluate(app) == 1
-    [offer] = await _suggestions(app)
+    _, offer = await _sam_offered(app, "google")
     assert (await _say(app, f"accept {offer.id}")).startswith("Added Sam Lee")
     await _sync(app)  # the sync hands Sam's meetings over and logs them
     assert await _sams_meetings(app) == [THU_14, FRI_10]
