@@ -16,6 +16,7 @@ from rapport.storage.models import MessageRedaction
 from tests.conftest import Clock
 from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import ALEX, HarnessFactory, SlackHarness
+from tests.slack.test_admin import BOSS
 
 FORGOTTEN = "This reminder was about someone you asked Rapport to forget."
 
@@ -118,15 +119,19 @@ async def test_forget_me_retries_a_transient_failure_and_drops_a_message_slack_l
     assert not _has_buttons(dana) and await _queued(slack) == 0
 
 
+async def _purged_by_an_admin(slack: SlackHarness) -> None:
+    """A workspace admin runs `admin purge confirm`, and it has answered."""
+    slack.fake.add_user(BOSS, name="boss", real_name="Bo Boss", team_id=DEFAULT_TEAM_ID,
+                        is_admin=True)
+    await slack.command("admin purge confirm", user=BOSS)
+    await slack.until(lambda: any("Deleted everything" in post["text"]
+                                  for post in slack.sink.posts))
+
+
 async def test_admin_purge_clears_the_workspaces_reminders_at_once(
         slack: SlackHarness, clock: Clock) -> None:
     delivered = await _deliver(slack, clock, "Dana")
-    boss = "U0BOSS"
-    slack.fake.add_user(boss, name="boss", real_name="Bo Boss", team_id=DEFAULT_TEAM_ID,
-                        is_admin=True)
-    await slack.command("admin purge confirm", user=boss)
-    await slack.until(lambda: any("Deleted everything" in post["text"]
-                                  for post in slack.sink.posts))
+    await _purged_by_an_admin(slack)
     dana = _now(slack, delivered["Dana"])
     assert dana["text"] == "This message was cleared: your workspace's Rapport data was deleted."
     assert not _has_buttons(dana) and await _queued(slack) == 0

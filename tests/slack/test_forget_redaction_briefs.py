@@ -15,9 +15,8 @@ from rapport.scheduler.summary import send_weekly_summaries
 from rapport.storage.models import Contact, DeliveredMessageRecord
 from tests.conftest import Clock
 from tests.connectors.seed import seed_meeting
-from tests.fakes.slack_api import DEFAULT_TEAM_ID
 from tests.slack.conftest import ALEX, SlackHarness
-from tests.slack.test_forget_redaction import _has_buttons, _now
+from tests.slack.test_forget_redaction import _has_buttons, _now, _purged_by_an_admin
 
 BRIEF_CLEARED = "This meeting brief named someone you asked Rapport to forget, so it was cleared."
 SUMMARY_CLEARED = ("This weekly summary named someone you asked Rapport to forget, so it was "
@@ -134,11 +133,6 @@ async def test_admin_purge_clears_the_workspaces_summaries(slack: SlackHarness,
                                                            clock: Clock) -> None:
     await _people(slack, "Dana Scully")
     summary = await _summary(slack, clock)
-    boss = "U0BOSS"
-    slack.fake.add_user(boss, name="boss", real_name="Bo Boss", team_id=DEFAULT_TEAM_ID,
-                        is_admin=True)
-    await slack.command("admin purge confirm", user=boss)
-    await slack.until(lambda: any("Deleted everything" in post["text"]
-                                  for post in slack.sink.posts))
+    await _purged_by_an_admin(slack)
     assert _now(slack, summary)["text"] == (
         "This message was cleared: your workspace's Rapport data was deleted.")
