@@ -4,6 +4,7 @@ Snooze per person; its actions go through the real adapter as Activity JSON."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -28,19 +29,29 @@ async def _dana_plan(teams: TeamsHarness) -> object:  # noqa: F811
         return await session.scalar(select(Contact.plan_at).where(Contact.name == "Dana Scully"))
 
 
-async def test_a_brief_card_shows_and_snoozes_the_person(teams: TeamsHarness  # noqa: F811
-                                                         ) -> None:
+async def meeting_soon_with(teams: TeamsHarness, name: str,  # noqa: F811
+                            lines: Sequence[str]) -> int:
+    """The app installed, `lines` typed in the personal chat, then a meeting with `name` in
+    20 minutes (a brief is due); what the connector received so far is cleared. The
+    contact's id."""
     await _install(teams)
-    for line in ("add Dana Scully every 1 week", "log Dana coffee 10 days ago",
-                 "note Dana: the hiking trip in Yosemite"):
+    for line in lines:
         assert await teams.say(line) == 201, line
     async with teams.runtime.sessions() as session:
         user = (await session.scalars(select(User).order_by(User.id))).first()
-        dana = await session.scalar(select(Contact.id).where(Contact.name == "Dana Scully"))
-    assert user is not None and dana is not None
-    await seed_meeting(teams.runtime.sessions, user.id, user.workspace_id, dana,
+        contact = await session.scalar(select(Contact.id).where(Contact.name == name))
+    assert user is not None and contact is not None
+    await seed_meeting(teams.runtime.sessions, user.id, user.workspace_id, contact,
                        teams.clock.now + timedelta(minutes=20))
     teams.connector.reset()
+    return contact
+
+
+async def test_a_brief_card_shows_and_snoozes_the_person(teams: TeamsHarness  # noqa: F811
+                                                         ) -> None:
+    dana = await meeting_soon_with(teams, "Dana Scully", (
+        "add Dana Scully every 1 week", "log Dana coffee 10 days ago",
+        "note Dana: the hiking trip in Yosemite"))
     job = BriefJob(sessions=teams.runtime.sessions, tell=teams.runtime.tell, clock=teams.clock)
     assert await job.run_once() == 1
     [brief] = teams.connector.sent_to(PERSONAL)

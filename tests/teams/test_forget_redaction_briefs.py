@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from rapport.scheduler.summary import send_weekly_summaries
-from rapport.storage.models import Contact, User
-from tests.connectors.seed import seed_meeting
 from tests.fakes.bot_connector import ReceivedActivity
+from tests.teams.test_brief_card import meeting_soon_with
 from tests.teams.test_teams_bot import (  # noqa: F401 (teams is a fixture)
     PERSONAL,
     TeamsHarness,
@@ -27,18 +24,10 @@ async def _brief_and_summary(teams: TeamsHarness  # noqa: F811
                              ) -> tuple[ReceivedActivity, ReceivedActivity]:
     """Lee Adama is due with something to ask about: a brief for a meeting with him, then
     the weekly summary that names him."""
-    await _install(teams)
-    for line in ("add Lee Adama every 1 week", "log Lee coffee 10 days ago",
-                 "note Lee: the hiking trip in Yosemite", "settings window 0:00-24:00",
-                 "settings days all"):
-        assert await teams.say(line) == 201, line
-    async with teams.runtime.sessions() as session:
-        user = (await session.scalars(select(User).order_by(User.id))).first()
-        lee = await session.scalar(select(Contact.id).where(Contact.name == "Lee Adama"))
-    assert user is not None and lee is not None
-    await seed_meeting(teams.runtime.sessions, user.id, user.workspace_id, lee,
-                       teams.clock.now + timedelta(minutes=20))
-    teams.connector.reset()
+    await meeting_soon_with(teams, "Lee Adama", (
+        "add Lee Adama every 1 week", "log Lee coffee 10 days ago",
+        "note Lee: the hiking trip in Yosemite", "settings window 0:00-24:00",
+        "settings days all"))
     assert await teams.runtime.brief_job().run_once() == 1
     friday = teams.clock.now + timedelta(days=(4 - teams.clock.now.weekday()) % 7)
     report = await send_weekly_summaries(teams.runtime.sessions, teams.runtime.messengers,
