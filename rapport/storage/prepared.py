@@ -41,7 +41,7 @@ from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
-from rapport.storage.types import UTCDateTime
+from rapport.storage.types import UTCDateTime, remember
 
 _Processor = Callable[[Any], Any] | None
 
@@ -410,17 +410,9 @@ def json_moment(dialect_name: str) -> Callable[[datetime], str]:
 
     def iso(value: datetime) -> str:
         text = texts.get(value)
-        if text is None:
-            text = value.isoformat()
-            if len(texts) >= _MOMENT_TEXTS_KEPT:
-                texts.clear()
-            texts[value] = text
-        return text
+        return text if text is not None else remember(texts, value, value.isoformat())
 
     return iso
-
-
-_MOMENT_TEXTS_KEPT = 8192
 
 
 class _JsonRows:

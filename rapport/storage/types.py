@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -21,10 +21,22 @@ _SQLITE_LENGTH = len("2026-11-23 10:00:00.000000")
 # whatever their zone, so they share one text; a naive one never equals an aware one, so it
 # is never found here and is refused below. Cleared when full rather than kept in order.
 _SQLITE_TEXTS: dict[datetime, str] = {}
-_SQLITE_TEXTS_KEPT = 8192
 # And the other way: the aware moments of texts read lately (datetimes are immutable, so
 # rows may share one).
 _SQLITE_MOMENTS: dict[Any, datetime] = {}
+# At most this many entries in each such memo of moments.
+MOMENTS_KEPT = 8192
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(memo: dict[K, V], key: K, value: V) -> V:
+    """Keep `value` under `key` in a memo of moments, emptied first when it is full; `value`."""
+    if len(memo) >= MOMENTS_KEPT:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -73,10 +85,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 raise ValueError("naive datetime given to a UTC column")
             else:
                 text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            if len(texts) >= _SQLITE_TEXTS_KEPT:
-                texts.clear()
-            texts[value] = text
-            return text
+            return remember(texts, value, text)
 
         return process
 
@@ -99,9 +108,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             if moment is None:
                 moment = parse(value)
                 if moment is not None:
-                    if len(moments) >= _SQLITE_TEXTS_KEPT:
-                        moments.clear()
-                    moments[value] = moment
+                    remember(moments, value, moment)
             return moment
 
         return process

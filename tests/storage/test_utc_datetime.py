@@ -78,10 +78,10 @@ def test_a_naive_moment_is_refused_after_the_same_wall_time_aware() -> None:
 def test_the_texts_kept_stay_bounded() -> None:
     assert FAST is not None
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    for minute in range(types._SQLITE_TEXTS_KEPT + 10):
+    for minute in range(types.MOMENTS_KEPT + 10):
         moment = start + timedelta(minutes=minute)
         assert FAST(moment) == two_steps(moment)
-    assert len(types._SQLITE_TEXTS) <= types._SQLITE_TEXTS_KEPT
+    assert len(types._SQLITE_TEXTS) <= types.MOMENTS_KEPT
 
 
 READ = UTCDateTime().dialect_impl(DIALECT).result_processor(DIALECT, None)
