@@ -140,6 +140,11 @@ def configure_sqlite(engine: Engine, *, wait_for_locks: bool = True) -> None:
         # serialises writers up front, which SQLite needs anyway. Work that only reads
         # says so and does not take the write lock.
         writes = connection.get_execution_options().get(WRITE_OPTION, True)
+        driver = connection.connection.driver_connection
+        if getattr(driver, "in_transaction", False):
+            # Begun on the driver's connection already (a unit on the event loop's own
+            # connection, rapport.storage.uow): the session joins that transaction.
+            return
         # On the driver's own cursor: every unit of work pays for this statement, and going
         # through SQLAlchemy's execution machinery cost more than the BEGIN itself.
         cursor = connection.connection.cursor()

@@ -277,7 +277,15 @@ def _is_locked(error: BaseException) -> bool:
 class _InlineSqlite:
     """A second synchronous connection, used on the event loop's own thread for units someone
     is waiting on. It never waits for a lock (busy timeout 0): a unit that finds the database
-    locked is rolled back untouched and handed to the database thread instead."""
+    locked is rolled back untouched and handed to the database thread instead.
+
+    The unit's transaction is begun and ended on the `sqlite3` connection itself, and one
+    session, kept with the connection, serves every unit: on the command path a short unit
+    runs prepared statements only, and the ORM session's own begin and commit cost about as
+    much Python as the unit's statements. Work that does use the session (an ORM query, an
+    `add`) joins the transaction already begun (`db.configure_sqlite` then issues no BEGIN),
+    and the session commits or rolls it back and is emptied, so nothing loaded in one unit
+    is seen by the next."""
 
     def __init__(self, engine: AsyncEngine, thread: _SqliteThread) -> None:
         url = engine.url.set(drivername="sqlite")
@@ -290,11 +298,33 @@ class _InlineSqlite:
         # Kept open between units: checking a connection out of the pool and back in cost
         # about as much as a short unit's own statements.
         self._connection: Connection | None = None
+        self._session: Session | None = None
+        self._raw: sqlite3.Connection | None = None
         self._thread = thread
         self._in_use = threading.Lock()
         self._commits_since_checkpoint = 0
         # Units that found the database locked and went to the thread (tests read it).
         self.handed_over = 0
+
+    def _open(self) -> tuple[Session, sqlite3.Connection]:
+        if self._connection is None or self._connection.invalidated \
+                or self._session is None or self._raw is None:
+            self._discard()
+            self._connection = self.engine.connect()
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+            prepared.attach_driver(self._session, self._connection)
+            raw = self._connection.connection.driver_connection
+            assert isinstance(raw, sqlite3.Connection)
+            self._raw = raw
+        return self._session, self._raw
+
+    def _discard(self) -> None:
+        """Close the connection and its session (closing rolls back whatever was open)."""
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()
+        self._session, self._connection, self._raw = None, None, None
 
     def try_run(self, work: Callable[[Session], Any], write: bool,
                 deadline: float | None) -> tuple[bool, Any]:
@@ -303,48 +333,67 @@ class _InlineSqlite:
             return False, None
         try:
             _check_deadline(deadline)
-            if self._connection is None or self._connection.invalidated:
-                self._connection = self.engine.connect()
-            connection = self._connection.execution_options(**_options(write))
-            # The session begins the connection's transaction (BEGIN or BEGIN IMMEDIATE, by
-            # the option above) and ends it; closing it leaves the connection open.
-            with Session(bind=connection, expire_on_commit=False) as session:
-                try:
-                    session.connection()
-                    prepared.attach_driver(session, connection)
-                    if not write:
-                        try:
-                            return True, work(session)
-                        finally:
-                            session.rollback()
-                    result = work(session)
-                    session.commit()
-                except Exception as failure:
-                    # A write takes its lock at BEGIN IMMEDIATE, before any work: nothing
-                    # was done. A read in WAL mode is locked out only in rare moments (the
-                    # WAL being reset), and is rolled back.
-                    if not _is_locked(failure):
-                        raise
-                    session.rollback()
-                    self.handed_over += 1
-                    return False, None
+            session, raw = self._open()
+            try:
+                # A write takes its lock here, before any work (BEGIN IMMEDIATE): locked
+                # out, nothing was done.
+                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.OperationalError as failure:
+                if not _is_locked(failure):
+                    raise
+                self.handed_over += 1
+                return False, None
+            try:
+                result = self._unit(session, raw, work, write)
+            except Exception as failure:
+                # A read in WAL mode is locked out only in rare moments (the WAL being
+                # reset); it was rolled back, and the thread runs the whole unit instead.
+                if not _is_locked(failure):
+                    raise
+                self.handed_over += 1
+                return False, None
         finally:
-            if self._connection is not None and self._connection.in_transaction():
-                # Whatever went wrong left a transaction open: never carry it into the
-                # next unit (closing rolls it back).
-                self._connection.close()
-                self._connection = None
             self._in_use.release()
-        self._commits_since_checkpoint += 1
-        if self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS:
-            self._commits_since_checkpoint = 0
-            self._thread.add_chore(_checkpoint)
+        if write:
+            self._commits_since_checkpoint += 1
+            if self._commits_since_checkpoint >= CHECKPOINT_EVERY_COMMITS:
+                self._commits_since_checkpoint = 0
+                self._thread.add_chore(_checkpoint)
         return True, result
 
+    def _unit(self, session: Session, raw: sqlite3.Connection,
+              work: Callable[[Session], Any], write: bool) -> Any:
+        """Run `work` in the transaction begun on `raw`; commit it (a write) or roll it back.
+        However it ends, the connection is left with no transaction and the session empty,
+        or is discarded."""
+        ended = False
+        try:
+            result = work(session)
+            if session.in_transaction():  # the session joined: it ends the transaction
+                if write:
+                    session.commit()
+                else:
+                    session.rollback()
+            else:
+                raw.execute("COMMIT" if write else "ROLLBACK")
+            ended = True
+            return result
+        finally:
+            try:
+                if not ended:
+                    if session.in_transaction():
+                        session.rollback()
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                if session.identity_map:
+                    session.expunge_all()
+            except Exception:
+                # The connection is in doubt: never carry it into the next unit.
+                self._discard()
+                raise
+
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._discard()
         self.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 
 from rapport.storage import db
 
@@ -319,6 +319,91 @@ async def test_a_failed_unit_on_the_loop_s_connection_leaves_nothing_for_the_nex
                            deadline=time.monotonic() + 5)
         assert await database.run(count, write=False, deadline=time.monotonic() + 5) == 1
         assert await database.run(count, write=False) == 1  # as the database thread sees it
+    finally:
+        await engine.dispose()
+
+
+async def test_on_the_loop_s_connection_prepared_and_orm_writes_share_one_transaction(
+        tmp_path: Path) -> None:
+    """A unit there begins its transaction on the driver's connection; ORM work joins it.
+    One failure rolls back both kinds of write; a success commits both, once."""
+    import time
+
+    from sqlalchemy import Integer, column, insert, table
+    from sqlalchemy.orm import Session
+
+    from rapport.storage import uow
+    from rapport.storage.prepared import Prepared
+
+    numbers = table("t", column("n", Integer))
+    insert_prepared = Prepared(insert(numbers).values(n=bindparam("n")))
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}")
+    database = uow.Database(db.session_factory(engine))
+
+    def both(session: Session, fail: bool) -> str:
+        insert_prepared.execute(session, n=1)  # on the sqlite3 connection itself
+        session.execute(insert(numbers).values(n=2))  # through the ORM session
+        if fail:
+            raise ValueError("the use case gave up")
+        return "done"
+
+    def rows(session: Session) -> list[int]:
+        return sorted(session.execute(text("SELECT n FROM t")).scalars())
+
+    try:
+        await database.run(lambda session: session.execute(text("CREATE TABLE t (n INTEGER)")))
+        with pytest.raises(ValueError):
+            await database.run(lambda session: both(session, True),
+                               deadline=time.monotonic() + 5)
+        assert await database.run(rows, write=False) == []
+        assert await database.run(lambda session: both(session, False),
+                                  deadline=time.monotonic() + 5) == "done"
+        assert await database.run(rows, write=False) == [1, 2]
+        assert database._inline is not None and database._inline.handed_over == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_rows_loaded_in_one_unit_on_the_loop_s_connection_are_read_afresh_in_the_next(
+        tmp_path: Path) -> None:
+    """The loop's connection keeps one session for every unit: what a unit loaded is
+    forgotten when it ends, so a change made meanwhile elsewhere is seen."""
+    import time
+
+    from sqlalchemy import Column, Integer, String
+    from sqlalchemy.orm import DeclarativeBase, Session
+
+    from rapport.storage import uow
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "notes"
+        id = Column(Integer, primary_key=True)
+        text = Column(String)
+
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    database = uow.Database(db.session_factory(engine))
+
+    def read(session: Session) -> str:
+        note = session.get(Note, 1)
+        assert note is not None
+        return str(note.text)
+
+    try:
+        await database.run(lambda session: Base.metadata.create_all(session.connection()))
+        await database.run(lambda session: session.add(Note(id=1, text="first")))
+        # A unit that writes commits, and a commit keeps what it loaded (expire_on_commit
+        # is off for every session), here held on to by the caller: only emptying the
+        # session forgets it.
+        held = await database.run(lambda session: session.get(Note, 1),
+                                  deadline=time.monotonic() + 5)
+        assert held is not None and held.text == "first"
+        # Changed on the database thread's connection (no deadline), as another process might.
+        await database.run(lambda session: session.execute(
+            text("UPDATE notes SET text = 'second' WHERE id = 1")))
+        assert await database.run(read, write=False, deadline=time.monotonic() + 5) == "second"
     finally:
         await engine.dispose()
 
