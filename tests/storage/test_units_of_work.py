@@ -502,6 +502,30 @@ async def test_a_file_database_s_units_keep_a_page_cache_a_sweep_batch_fits_in(
 
 
 @pytest.mark.postgres
+async def test_on_postgresql_a_read_only_unit_runs_without_a_transaction(
+        postgres_ready: str) -> None:
+    """A read-only unit sends no BEGIN and no ROLLBACK: each of its statements is a
+    transaction of its own (as under READ COMMITTED inside one, each has its own snapshot).
+    A unit that writes is still one transaction."""
+    from rapport.storage import uow
+
+    engine = db.create_engine(postgres_ready, pool_size=1)
+    database = uow.Database(db.session_factory(engine))
+
+    def transactions_seen(session: Any) -> int:
+        # now() is the moment the statement's transaction began.
+        first = session.execute(text("SELECT now()")).scalar()
+        session.execute(text("SELECT pg_sleep(0.02)"))
+        return len({first, session.execute(text("SELECT now()")).scalar()})
+
+    try:
+        assert await database.run(transactions_seen, write=False) == 2
+        assert await database.run(transactions_seen) == 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
 async def test_on_postgresql_a_unit_that_is_not_atomic_commits_each_statement_and_only_it(
         postgres_ready: str) -> None:
     """`atomic=False` (a sweep wave's one UPDATE) runs without BEGIN and COMMIT: what a
