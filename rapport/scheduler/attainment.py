@@ -154,8 +154,21 @@ def goal_line(goal: GoalAttainment) -> str:
         elif after < before:
             line += f", down from {before}%"
         else:
-            line += ", no change"
+            line += _unchanged(goal, earlier, before)
     return line
+
+
+def _unchanged(goal: GoalAttainment, earlier: Point, share: int) -> str:
+    """Same share as at the start of the trend: said plainly, with the dip if there was one
+    ("no change" over a month that fell to 20% and came back would hide what happened)."""
+    lowest = min((point for point in goal.trend if point.at >= earlier.at
+                  and point.share is not None), key=lambda point: point.share or 0.0)
+    low = round((lowest.share or 0.0) * 100)
+    if low >= share:
+        return ", no change"
+    weeks = max(1, round((goal.now.at - earlier.at).days / 7))
+    return (f", the same as {weeks} week{'s' if weeks != 1 else ''} ago after a dip to "
+            f"{low}%")
 
 
 def trend_text(goals: Sequence[GoalAttainment]) -> str:

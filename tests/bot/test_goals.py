@@ -19,7 +19,13 @@ from rapport.bot.core.verbs import parse_command
 from rapport.bot.core.views import GoalsView, PeopleView, StatsView
 from rapport.bot.platforms.console.chat import ConsoleMessenger
 from rapport.scheduler import planner
-from rapport.scheduler.attainment import cadence_phrase, every_phrase
+from rapport.scheduler.attainment import (
+    GoalAttainment,
+    Point,
+    cadence_phrase,
+    every_phrase,
+    goal_line,
+)
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import Contact, ContactTag, Tag
@@ -472,3 +478,19 @@ def test_goal_words_store_months_as_the_goal_wording_reads_them() -> None:
         assert planner.goal_months(days) == months, days
         if months:
             assert every_phrase(days) == "every " + planner.cadence_text(days, months)
+
+
+def test_a_goal_back_where_it_was_says_so_and_names_the_dip() -> None:
+    """Start and end alike: "no change" only when it never fell in between."""
+    def goal(shares: list[tuple[int, int]]) -> GoalAttainment:
+        return GoalAttainment("clients", 30, tuple(
+            Point(at=NOW - timedelta(weeks=len(shares) - 1 - k), within=within, members=of)
+            for k, (within, of) in enumerate(shares)))
+
+    steady = goal([(0, 0), (2, 4), (3, 4), (2, 4)])
+    assert goal_line(steady) == "Clients: 2 of 4 within a month (50%), no change"
+    dipped = goal([(2, 4), (2, 4), (1, 5), (0, 4), (2, 4)])
+    assert goal_line(dipped) == ("Clients: 2 of 4 within a month (50%), the same as 4 weeks "
+                                 "ago after a dip to 0%")
+    assert goal_line(goal([(1, 4), (0, 4), (2, 4)])).endswith(", up from 25%")
+
