@@ -541,17 +541,24 @@ class Grouped:
     still waits for the commit that makes its work durable. `limit` bounds how many units one
     transaction takes. `savepoints=False` is for work that cannot fail alone (a single
     INSERT ... ON CONFLICT DO NOTHING): no savepoint statements around each, and a failure
-    rolls back the whole group, whose callers all hear it.
+    rolls back the whole group, whose callers all hear it. `atomic=False` (with
+    `savepoints=False`) is for work that is one statement each, which may stand alone: on
+    PostgreSQL each then commits as it runs, with no BEGIN and COMMIT around the group (a
+    failure then leaves what was written before it, and every caller hears it).
 
     A caller's `deadline` works as `Database.run`'s: a group that cannot start by its
     earliest deadline answers `Busy` to the callers whose deadline has passed, and the others
     go first in the next group.
     """
 
-    def __init__(self, database: Database, *, limit: int = 16, savepoints: bool = True) -> None:
+    def __init__(self, database: Database, *, limit: int = 16, savepoints: bool = True,
+                 atomic: bool = True) -> None:
+        if not atomic and savepoints:
+            raise ValueError("savepoints need a transaction")
         self.database = database
         self.limit = limit
         self.savepoints = savepoints
+        self.atomic = atomic
         self._waiting: list[_GroupedWork] = []
         self._drain: asyncio.Task[None] | None = None
 
@@ -600,7 +607,8 @@ class Grouped:
 
         deadlines = [item.deadline for item in batch if item.deadline is not None]
         try:
-            outcomes = await self.database.run(unit, deadline=min(deadlines, default=None))
+            outcomes = await self.database.run(unit, deadline=min(deadlines, default=None),
+                                               atomic=self.atomic)
         except Busy:
             now = time.monotonic()
             again: list[_GroupedWork] = []

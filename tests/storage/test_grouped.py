@@ -136,3 +136,23 @@ async def test_without_savepoints_a_failure_rolls_back_the_whole_group(
                                write=False)
     assert names == ["first"]
     assert not any("SAVEPOINT" in statement.upper() for statement in statements)
+
+
+async def test_a_group_that_is_not_atomic_commits_each_statement_on_postgresql(
+        any_engine: AsyncEngine) -> None:
+    """`atomic=False` (the replay guard's claims, one INSERT each): on PostgreSQL each
+    caller's statement commits as it runs, no BEGIN or COMMIT around the group, so a
+    failure leaves what ran before it; on SQLite the group is one transaction all the same.
+    Every caller hears the failure either way."""
+    database = Database(db.session_factory(any_engine))
+    grouped = Grouped(database, savepoints=False, atomic=False)
+    results = await _first_then_three(grouped)
+    assert all(isinstance(result, ValueError) and str(result) == "bad broke"
+               for result in results)
+    names = await database.run(lambda s: sorted(s.scalars(select(Workspace.external_id))),
+                               write=False)
+    postgres = any_engine.dialect.name == "postgresql"
+    # "bad" wrote before it raised: on PostgreSQL that stands too.
+    assert names == (["a", "bad", "first"] if postgres else ["first"])
+    with pytest.raises(ValueError):
+        Grouped(database, atomic=False)  # savepoints need a transaction
