@@ -37,6 +37,15 @@ def test_text_sections_are_exactly_what_slack_sdk_builds_and_pass_its_checks(
         SectionBlock.validate_json(section)
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab *_~`>&<@:/.w\n\t\u2060é"), max_size=80)
+       | st.text(max_size=200))
+def test_escape_s_shortcut_gives_what_escaping_every_word_gives(text: str) -> None:
+    """`escape` skips the per-word passes when nothing in the text needs them: for any text
+    the result is the same as with them."""
+    assert b.escape(text) == b._escape_every_word(text)
+
+
 def test_long_text_splits_into_sections_and_pages() -> None:
     text = "\n".join(f"line {i} " + "y" * 500 for i in range(400))
     rendered = b.reply_pages(Reply(text))
