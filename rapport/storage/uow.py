@@ -26,6 +26,7 @@ front of the thread; a unit that started in time runs to its end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -319,12 +320,17 @@ class _InlineSqlite:
         return self._session, self._raw
 
     def _discard(self) -> None:
-        """Close the connection and its session (closing rolls back whatever was open)."""
-        if self._session is not None:
-            self._session.close()
-        if self._connection is not None:
-            self._connection.close()
+        """Close the connection and its session (closing rolls back whatever was open). A
+        connection thrown away in doubt may fail to close: the failure that led here is the
+        one worth reporting, so that one is not masked."""
+        session, connection = self._session, self._connection
         self._session, self._connection, self._raw = None, None, None
+        with contextlib.suppress(Exception):
+            if session is not None:
+                session.close()
+        with contextlib.suppress(Exception):
+            if connection is not None:
+                connection.close()
 
     def try_run(self, work: Callable[[Session], Any], write: bool,
                 deadline: float | None) -> tuple[bool, Any]:
