@@ -216,3 +216,57 @@ def test_relative_days_read_the_same_alone_and_inside_text() -> None:
         alone = parse_day(phrase.removeprefix("on "), today=TODAY, direction="future")
         [span] = find_dates(f"the offsite {phrase}", today=TODAY, direction="future")
         assert span.day == alone, phrase
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Lee joined the call", c.Log(person("Lee"), None, "call", None)),
+    ("Dana joined the meeting", c.Log(person("Dana"), None, "meeting", None)),
+    ("Sam joined the standup late", c.Log(person("Sam"), None, "meeting", None)),
+    ("Lee joined yesterday's call", c.Log(person("Lee"), date(2026, 11, 22), "call", None)),
+    ("Lee joined the call about the renewal",
+     c.Log(person("Lee"), None, "call", "about the renewal")),
+    ("Lee joined the zoom call for a bit", c.Log(person("Lee"), None, "video", None)),
+])
+def test_joining_a_call_or_a_meeting_is_a_conversation(line: str, expected: c.Log) -> None:
+    assert parse(line) == expected
+
+
+@pytest.mark.parametrize(("line", "company"), [
+    ("Lee joined Globex", "Globex"), ("Lee joined Hooli Inc", "Hooli Inc"),
+    ("Lee joined Zoom", "Zoom"), ("Priya joined the team", "the team"),
+    ("Lee joined the coffee club", "the coffee club"),
+])
+def test_joining_anything_else_is_news_the_use_case_weighs(line: str, company: str) -> None:
+    """A company, a city or a group: the use case sets the company only when it plainly is
+    one, and answers a group ("the team") without storing anything."""
+    parsed = parse(line)
+    assert isinstance(parsed, c.NewCompany) and parsed.company == company
+
+
+def test_a_group_is_told_apart_from_a_company_by_its_last_word() -> None:
+    assert c.names_a_group("the team") and c.names_a_group("our leadership team")
+    assert c.names_a_group("the board") and c.names_a_group("team")
+    assert not c.names_a_group("Hooli Group") and not c.names_a_group("Globex")
+
+
+_MEETINGS = st.sampled_from(["call", "meeting", "standup", "stand-up", "sync", "huddle",
+                             "1:1", "zoom", "zoom call", "video call", "phone call",
+                             "conference call", "lunch", "coffee", "dinner"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["Lee", "Dana Scully", "lee", "María José García", "@Dana",
+                             "O'Brien"]),
+       said=st.sampled_from(["joined", "has joined"]),
+       whose=st.sampled_from(["the", "our", "my", "a", "this", "today's", "yesterday's",
+                              "Friday's"]),
+       which=st.sampled_from(["", "weekly ", "Q3 planning ", "team "]),
+       meeting=_MEETINGS,
+       after=st.sampled_from(["", " late", " early", " yesterday", " about the renewal",
+                              " for a bit", ".", "!"]))
+def test_no_one_joining_a_meeting_is_read_as_a_new_company(
+        name: str, said: str, whose: str, which: str, meeting: str, after: str) -> None:
+    parsed = parse(f"{name} {said} {whose} {which}{meeting}{after}")
+    assert not isinstance(parsed, (c.NewCompany, c.SetField)), parsed
+    assert isinstance(parsed, c.Log) and parsed.kind in ("call", "meeting", "video", "lunch",
+                                                         "coffee", "dinner"), parsed

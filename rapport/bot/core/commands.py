@@ -657,6 +657,10 @@ _KIND_SYNONYMS = {
     "teams call": "video", "1:1": "meeting", "one-on-one": "meeting", "1-on-1": "meeting",
     "e-mail": "email", "mail": "email", "dm": "message", "text": "message", "drinks": "event",
     "breakfast": "coffee", "coffee chat": "coffee",
+    # Meetings by the names teams give them, and calls by the tool they ran on.
+    "standup": "meeting", "stand-up": "meeting", "sync": "meeting", "huddle": "call",
+    "zoom call": "video", "zoom meeting": "video", "teams meeting": "video",
+    "google meet": "video", "conference call": "call",
 }
 # Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
 _KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
@@ -2288,6 +2292,75 @@ def parse_new_company(text: str, today: date) -> NewCompany | CommandError:
 def looks_like_company(name: str) -> bool:
     """Whether a name ends the way only companies' names do ("Hooli Inc")."""
     return _COMPANY_ENDING.search(name) is not None
+
+
+# Words that open what someone joined when it is one thing, not a company's name ("the
+# call", "our standup", "yesterday's sync"). A company is named bare: "Lee joined Globex".
+_DETERMINERS = frozenset({"the", "our", "my", "a", "an", "this", "that", "their", "your",
+                          "his", "her"})
+# "yesterday's call": the day the conversation happened, said as whose it was.
+_POSSESSIVE_DAY = re.compile(r"^(?P<day>today|yesterday|tonight|(?:mon|tues|wednes|thurs|fri|"
+                             r"satur|sun)day)(?:'s|’s)$", re.IGNORECASE)
+# The kinds you can join someone in: joining a chat, an email or a message thread is not
+# talking to them.
+_JOINABLE_KINDS = frozenset({"call", "meeting", "video", "coffee", "lunch", "dinner", "walk"})
+# What may be joined without "the" ("Lee joined call"); "Lee joined Zoom" is the company.
+_BARE_JOINABLE = frozenset({"call", "meeting", "standup", "stand-up", "sync", "huddle", "1:1",
+                            "lunch", "dinner", "coffee"})
+# How someone joined, not what was said: never a summary ("Sam joined the standup late").
+_JOINING_MANNER = frozenset({"late", "early", "briefly", "too", "again", "halfway",
+                             "through", "as", "well", "for", "a", "bit", "few", "minutes",
+                             "minute", "at", "the", "end", "start"})
+# The last word of something one joins that is neither a company nor a conversation: a
+# group ("the team", "the board") or a gathering ("the conference").
+_GROUP_WORDS = frozenset({
+    "team", "board", "squad", "group", "committee", "council", "panel", "org", "department",
+    "dept", "crew", "guild", "club", "chapter", "cohort", "program", "programme", "project",
+    "initiative", "taskforce", "channel", "chat", "thread", "workspace", "community",
+    "company", "firm", "startup", "conference", "webinar", "offsite", "all-hands", "summit",
+    "meetup", "party"})
+# "Lee joined the company": a company, but not which one.
+UNNAMED_COMPANY = frozenset({"company", "firm", "startup"})
+
+
+def joined_conversation(news: re.Match[str]) -> str | None:
+    """The log line for "Lee joined the call" (a `NEW_COMPANY` match): "Lee call", as "Dana
+    joined us for lunch" is "Dana lunch". None when what was joined is not a conversation:
+    a company ("Lee joined Globex") or a group ("Priya joined the team")."""
+    if news.group("said").split()[-1].lower() != "joined":
+        return None
+    words = _tokens(news.group("company"))
+    day: list[str] = []
+    if words and (whose := _POSSESSIVE_DAY.match(words[0])) is not None:
+        day, words = [whose.group("day")], words[1:]
+    elif words and words[0].lower() in _DETERMINERS:
+        words = words[1:]
+    elif len(words) != 1 or words[0].lower() not in _BARE_JOINABLE:
+        return None  # "Lee joined Acme Corp", "Lee joined Zoom": a company's name
+    # The kind may follow a word or two that only say which ("the weekly sync", "the Q3
+    # planning call"); those are not what was talked about, so they are left out.
+    for start in range(min(len(words), 3)):
+        found = _kind_at(words, start)
+        if found is None:
+            continue
+        kind, size = found
+        rest = words[start + size:]
+        if kind not in _JOINABLE_KINDS or (rest and rest[-1].lower() in _GROUP_WORDS):
+            return None  # "the coffee club", "the lunch crew": a group
+        while rest and rest[-1].lower().strip(".,!") in _JOINING_MANNER:
+            rest = rest[:-1]
+        while rest and rest[0].lower() in _JOINING_MANNER - {"for", "at", "a"}:
+            rest = rest[1:]
+        return " ".join([news.group("name"), kind, *rest, *day])
+    return None
+
+
+def names_a_group(joined: str) -> bool:
+    """Whether what someone joined is a group or a gathering ("the team", "our board", "the
+    conference"): no company to set and no conversation to log."""
+    words = joined.lower().split()
+    return bool(words) and words[-1].strip(".,!") in _GROUP_WORDS and (
+        len(words) == 1 or words[0] in _DETERMINERS)
 
 
 def reminder_as(verb: str) -> Callable[[str, date], AddNote | CommandError]:

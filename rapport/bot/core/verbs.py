@@ -449,7 +449,10 @@ def _name_first(cleaned: str, words: list[str]
         # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
         return SPECS["set"], SPECS["set"].parse, \
             f"{cleaned[:field.start('new')]}{cleaned[field.end('new'):]}".strip()
-    if c.NEW_COMPANY.match(cleaned) is not None:
+    if (news := c.NEW_COMPANY.match(cleaned)) is not None:
+        if (talk := c.joined_conversation(news)) is not None:
+            # "Lee joined the call": a conversation, as "Dana joined us for lunch" is.
+            return SPECS["log"], SPECS["log"].parse, talk
         # "Lee moved to Initech", "Dana is now at Acme": `set`, said as news.
         return SPECS["set"], c.parse_new_company, cleaned
     joined = _JOINED_ME.match(cleaned)
