@@ -294,6 +294,12 @@ _BY_COMMAND: dict[type, Verb[Any]] = {
 _PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
     sorted(((tuple(words.split()), verb, parse) for verb in TABLE
             for words, parse in verb.phrases), key=lambda entry: -len(entry[0])))
+# The same, by their first word: a line is checked against the few phrases its first word
+# starts, not against every phrase (the table grows; the hot path must not).
+_PHRASES_BY_FIRST_WORD: dict[str, tuple[tuple[tuple[str, ...], Verb[Any],
+                                              Callable[[str, date], Any]], ...]] = {
+    first: tuple(entry for entry in _PHRASES if entry[0][0] == first)
+    for first in dict.fromkeys(entry[0][0] for entry in _PHRASES)}
 # Words a typo may be meant as: verbs, aliases and the first word of each phrase.
 _KNOWN_WORDS = tuple(dict.fromkeys([*_BY_NAME, *(entry[0][0] for entry in _PHRASES)]))
 
@@ -350,7 +356,8 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
     words = cleaned.split()
     lowered = [w.lower().strip("?!.,") for w in words]
-    for phrase, phrase_verb, phrase_parse in _PHRASES:
+    for phrase, phrase_verb, phrase_parse in _PHRASES_BY_FIRST_WORD.get(
+            lowered[0] if lowered else "", ()):
         if tuple(lowered[:len(phrase)]) == phrase and (verb is None or len(phrase) > 1):
             verb, parse = phrase_verb, phrase_parse
             rest = " ".join(words[len(phrase):])
@@ -410,7 +417,7 @@ def _without_filler(text: str) -> str:
         if lowered.startswith(filler + " "):
             rest = text[len(filler) + 1:].lstrip(" ,")
             first = rest.split(" ", 1)[0].lower()
-            if first in _BY_NAME or any(phrase[0] == first for phrase, _, _ in _PHRASES):
+            if first in _BY_NAME or first in _PHRASES_BY_FIRST_WORD:
                 return _without_filler(rest)
     return text
 
