@@ -25,6 +25,7 @@ from rapport.bot.core.dates import (
     parse_duration_days,
     parse_short_duration,
     shift_by_duration,
+    spell_out_days,
     unread_date_at_end,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
@@ -735,7 +736,7 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
     if head.day is None and len(rest) >= 2:
         last = " ".join(rest[-2:]).lower()
         single = rest[-1].lower().strip(",.")
-        if single in ("yesterday", "today") or _WEEKDAY_WORD.match(single):
+        if single in _PLAIN_DAYS or _WEEKDAY_WORD.match(single):
             head.day = parse_day(single, today=today, direction="past")
             rest = rest[:-1]
             if rest and rest[-1].lower() in (*_DAY_FILLERS, "last") and head.day is not None:
@@ -765,7 +766,15 @@ def _another_person(words: list[str]) -> bool:
 
 
 _WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
-_AGO = re.compile(r"^\S+ (?:days?|weeks?) ago$")
+# A day said in one word that may end a log's summary ("... about the launch yesterday").
+_PLAIN_DAYS = frozenset({"yesterday", "today", "yday", "yest", "2day"})
+_AGO = re.compile(r"^\S+ (?:days?|weeks?|hours?|hrs?|minutes?|mins?) ago$")
+
+
+def _only_symbols(word: str) -> bool:
+    """An emoji or a run of them ("👍", "☕️", "🙌🏽"): no letters, digits or punctuation."""
+    return all(unicodedata.category(ch) in ("So", "Sk", "Mn", "Me", "Cf")
+               or ch == "\ufe0f" for ch in word)
 
 
 def _log_reading(name: list[str], between: list[str], after: list[str], *, today: date,
@@ -810,7 +819,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         if day is None and words:
             # "log Dana: coffee yesterday": a plain day at the end of the summary.
             last = words[-1].lower().strip(",.;!")
-            if last in ("yesterday", "today") or _WEEKDAY_WORD.match(last):
+            if last in _PLAIN_DAYS or _WEEKDAY_WORD.match(last):
                 day = parse_day(last, today=today, direction="past")
                 words = words[:-1]
                 if words and words[-1].lower() in ("on", "last"):
@@ -821,6 +830,8 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if colon_summary is None and any(_MENTION.match(word) for word in words):
         # "had coffee with @Sam and @Dana": logged for Sam alone, "and <@U0DANA>" the summary.
         return _one_person_at_a_time("log")
+    while words and _only_symbols(words[-1]):
+        words = words[:-1]  # "log Dana coffee 👍": a reaction, not what you talked about
     summary = " ".join(words).strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
             summary, today=today, direction="past")) is not None:
@@ -852,6 +863,11 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
                         f"“{(today - timedelta(days=2)).isoformat()}”.", "log")
 
 
+# How long a conversation took, said before its kind ("30 min call", "1h lunch").
+_LENGTH_BEFORE_KIND = re.compile(r"(?<!\S)\d{1,3}\s*(?:min|mins|minutes?|m|h|hr|hrs|hours?)"
+                                 r"(?:\s+|-)", re.IGNORECASE)
+
+
 def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
     """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
 
@@ -860,7 +876,14 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     asks when a reading has words it is not sure of.
     """
     head_text, colon, tail = _partition_colon(rest)
+    for length in _LENGTH_BEFORE_KIND.finditer(head_text):
+        if _kind_at(_tokens(head_text[length.end():]), 0) is not None:
+            # "log Lee 30 min call": how long is not who, nor what it was about.
+            head_text = f"{head_text[:length.start()]} {head_text[length.end():]}"
+            break
     tokens = _tokens(head_text)
+    while tokens and _only_symbols(tokens[-1]):
+        tokens.pop()  # "talked to Lee Park 👍": a reaction, never part of a name
     kind: str | None = None
     start = 0
     while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:
@@ -954,6 +977,7 @@ class NoteDate:
 def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     """Dates anywhere in a note: "after Saturday" asks the day after, "on Friday" that day,
     "her talk is next Thursday" keeps its words and asks on Thursday."""
+    text = spell_out_days(text)
     for match in reversed(list(_FOLLOW_UP.finditer(text))):
         day = parse_day(match.group(2), today=today, direction="future")
         if day is not None:
@@ -1125,7 +1149,7 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
         ends = [1]
     else:
         stop = next((i for i in range(1, len(tokens))
-                     if tokens[i].lower() in _TOPIC_WORDS
+                     if tokens[i].lower().rstrip(":") in _TOPIC_WORDS
                      or _day_at(tokens, i, today=today, direction="future") is not None
                      or tokens[i].lower().endswith(("'s", "’s"))), len(tokens))
         ends = list(range(1, stop + 1))
@@ -1140,7 +1164,7 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
             return person
         between = tokens[end:ends[-1]]
         topic = " ".join([*between, *tokens[ends[-1]:]])
-        if topic.lower().startswith(("about ", "re ", "regarding ")):
+        if topic.lower().startswith(("about ", "re ", "re: ", "regarding ")):
             topic = topic.split(" ", 1)[1]
             note_text = topic if verb_phrase == "ask" else f"{verb_phrase} about {topic}"
         elif verb_phrase == "ask" and topic:
@@ -1409,6 +1433,8 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
             if short is not None:
                 minutes, tokens = int(short.total_seconds() // 60), tokens[:-size]
                 break
+            if phrase and phrase[0] in ("til", "till", "'til", "’til"):
+                phrase[0] = "until"  # "snooze Mei til Monday"
             if phrase and phrase[0] == "until":
                 day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
             else:
@@ -1620,7 +1646,7 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
             kind: Literal["birthday", "anniversary"] = (
                 "birthday" if DATE_KINDS[word] == "birthday" else "anniversary")
             value_words = lowered[index + 1:]
-            while value_words and value_words[0] in ("is", "on", "=", "-", "to"):
+            while value_words and value_words[0] in ("is", "on", "the", "=", "-", "to"):
                 value_words = value_words[1:]
             value = " ".join(value_words)
             if value in ("off", "none", "remove", "delete", "forget"):
@@ -2245,6 +2271,8 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         value_tokens = tokens[index + 1:]
         if value_tokens and value_tokens[0].lower() in ("to", "=", "is", "as", ":"):
             value_tokens = value_tokens[1:]
+        if len(value_tokens) > 1 and value_tokens[0].lower() == "now":
+            value_tokens = value_tokens[1:]  # "Lee's company is now Initech"
         value = " ".join(t.strip("\"“”") for t in value_tokens).strip()
         spec = PERSON_FIELDS[name]
         if not value:
@@ -2377,8 +2405,13 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
     """"talk to Sam every month" sets a rhythm; "talk to Sam on Friday" is a reminder."""
 
     def parse(rest: str, today: date) -> SetCadence | AddNote | CommandError:
-        if _cadence_at_end(_tokens(rest)) is not None:
-            return parse_every(rest, today)
+        tokens = _tokens(rest)
+        rhythm = _cadence_at_end(tokens)
+        if rhythm is not None:
+            # "… next week", "… in 2 weeks" end in a rhythm's words but name a day.
+            day, before = _trailing_day(tokens, today=today, direction="future")
+            if day is None or len(tokens) - len(before) <= rhythm[1]:
+                return parse_every(rest, today)
         return parse_reminder(f"{verb} {rest}", today)
 
     return parse
@@ -2387,6 +2420,16 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
 _ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
 # Words after a kind that name the same thing: "coffee catch-up", "lunch meeting".
 _KIND_NOUNS = ("catch-up", "catchup", "break", "meeting", "date", "chat", "session")
+
+
+def from_kind(text: str) -> str | None:
+    """The words from how you talked on ("a quick lunch yesterday" -> "lunch yesterday"),
+    or None when they do not start with it after an adjective or two."""
+    tokens = _tokens(text)
+    index = 0
+    while index < len(tokens) and tokens[index].lower() in _ADJECTIVES:
+        index += 1
+    return " ".join(tokens[index:]) if _kind_at(tokens, index) is not None else None
 
 
 def starts_with_kind(tokens: list[str]) -> bool:
