@@ -327,6 +327,13 @@ def test_a_possessive_that_is_no_news_about_someone_is_no_note(line: str) -> Non
     assert not isinstance(parse(line), c.AddNote)
 
 
+@pytest.mark.parametrize("line", ["Lee's role changed", "Lee's email lee@acme.com",
+                                  "Lee's company Initech"])
+def test_a_detail_said_without_is_asks_whether_to_set_or_note(line: str) -> None:
+    parsed = parse(line)
+    assert isinstance(parsed, c.CommandError) and "“set Lee " in parsed.message
+
+
 def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
     assert parse("check in with Mei every 2 weeks") == c.SetCadence(person("Mei"), days=14)
     assert parse("snooze Mei til Monday") == c.Snooze(person("Mei"), date(2026, 11, 30))

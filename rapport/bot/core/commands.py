@@ -882,8 +882,9 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
             head_text = f"{head_text[:length.start()]} {head_text[length.end():]}"
             break
     tokens = _tokens(head_text)
-    while tokens and _only_symbols(tokens[-1]):
-        tokens.pop()  # "talked to Lee Park 👍": a reaction, never part of a name
+    while len(tokens) > 1 and _only_symbols(tokens[-1]):
+        # "talked to Lee Park 👍": a reaction, never part of a name (alone, it is the name).
+        tokens.pop()
     kind: str | None = None
     start = 0
     while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:

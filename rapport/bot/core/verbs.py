@@ -495,10 +495,22 @@ _NOT_WHOSE = frozenset({"today", "yesterday", "tomorrow", "tonight", "everyone",
                         "sunday", "week", "month", "year", "team", "company", "client"})
 
 
+# Words that name one of a person's details ("Lee's role ..."), answered with `set`.
+_DETAILS = frozenset({"company", "employer", "email", "e-mail", "role", "title", "kind"})
 # "Sam's out today" is "Sam is out": a state of the moment, no note worth keeping.
 _IS_NOT_NEWS = frozenset({"out", "off", "away", "sick", "in", "at", "here", "there", "late",
                           "not", "ok", "okay", "fine", "busy", "free", "around", "online",
                           "offline", "ooo", "on", "so", "very", "really", "just"})
+
+
+def _ask_set_or_note(name: str, field: str) -> Callable[[str, date], c.CommandError]:
+    """The answer to "Lee's role …" said without "is": which of the two was meant."""
+    def parse(rest: str, today: date) -> c.CommandError:
+        del rest, today
+        return c.CommandError(f"To change {name}'s {field}, say “set {name} {field} …”; to "
+                              f"remember something about it, “note {name}: …”.", "set")
+
+    return parse
 
 
 def _name_first(cleaned: str, words: list[str]
@@ -539,6 +551,12 @@ def _name_first(cleaned: str, words: list[str]
     if news is not None and not cleaned.endswith("?") \
             and news.group("name").lower() not in _NOT_WHOSE \
             and news.group("news").split()[0].lower() not in _IS_NOT_NEWS:
+        detail = news.group("news").split()[0].lower()
+        if detail in _DETAILS:
+            # "Lee's role changed", "Lee's email lee@acme.com": a detail may be meant, or a
+            # remark about it; a note would hide the one, `set` would guess at the other.
+            return SPECS["set"], _ask_set_or_note(news.group("name"),
+                                                  c.FIELD_ALIASES.get(detail, detail)), cleaned
         # Said of one person as a fact, not a question: a note about them.
         return SPECS["note"], SPECS["note"].parse, f"{news.group('name')}: {news.group('news')}"
     asked = cleaned.endswith("?") and len(words) <= 5
