@@ -235,7 +235,8 @@ def test_joining_a_call_or_a_meeting_is_a_conversation(line: str, expected: c.Lo
 
 @pytest.mark.parametrize(("line", "company"), [
     ("Lee joined Globex", "Globex"), ("Lee joined Hooli Inc", "Hooli Inc"),
-    ("Lee joined Zoom", "Zoom"), ("Priya joined the team", "the team"),
+    ("Lee joined Zoom", "Zoom"), ("Lee joined Huddle", "Huddle"),
+    ("Priya joined the team", "the team"),
     ("Lee joined the coffee club", "the coffee club"),
 ])
 def test_joining_anything_else_is_news_the_use_case_weighs(line: str, company: str) -> None:

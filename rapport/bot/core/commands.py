@@ -2333,9 +2333,10 @@ _POSSESSIVE_DAY = re.compile(r"^(?P<day>today|yesterday|tonight|(?:mon|tues|wedn
 # The kinds you can join someone in: joining a chat, an email or a message thread is not
 # talking to them.
 _JOINABLE_KINDS = frozenset({"call", "meeting", "video", "coffee", "lunch", "dinner", "walk"})
-# What may be joined without "the" ("Lee joined call"); "Lee joined Zoom" is the company.
-_BARE_JOINABLE = frozenset({"call", "meeting", "standup", "stand-up", "sync", "huddle", "1:1",
-                            "lunch", "dinner", "coffee"})
+# What may be joined without "the" ("Lee joined call"); "Lee joined Zoom" and "Lee joined
+# Huddle" may be the companies of those names.
+_BARE_JOINABLE = frozenset({"call", "meeting", "standup", "stand-up", "1:1", "lunch", "dinner",
+                            "coffee"})
 # How someone joined, not what was said: never a summary ("Sam joined the standup late").
 _JOINING_MANNER = frozenset({"late", "early", "briefly", "too", "again", "halfway",
                              "through", "as", "well", "for", "a", "bit", "few", "minutes",
