@@ -151,3 +151,16 @@ def test_the_readme_command_table_names_every_verb() -> None:
     missing = [verb.name for verb in TABLE
                if not re.search(rf"`{re.escape(verb.name)}\b", first_cells)]
     assert missing == []
+
+
+def test_the_phrasing_figures_quoted_are_the_tables_size() -> None:
+    """README and docs/people.md quote how many lines the phrasing table holds."""
+    import yaml
+
+    table = ROOT / "tests" / "phrasing" / "phrases.yaml"
+    lines = len(yaml.safe_load(table.read_text(encoding="utf-8")))
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    people = " ".join((ROOT / "docs" / "people.md").read_text(encoding="utf-8").split())
+    assert f"**Understood the way people type:** {lines} lines" in readme
+    assert f"`tests/phrasing/phrases.yaml` holds {lines} lines" in people
+    assert f"Today: {lines} of {lines} understood" in people

@@ -3,6 +3,7 @@ and properties that hold for any text (hypothesis)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from rapport.bot.core.dates import (
     parse_cadence,
     parse_day,
     parse_short_duration,
+    spell_out_days,
 )
 from rapport.bot.core.verbs import parse_command
 
@@ -216,3 +218,155 @@ def test_relative_days_read_the_same_alone_and_inside_text() -> None:
         alone = parse_day(phrase.removeprefix("on "), today=TODAY, direction="future")
         [span] = find_dates(f"the offsite {phrase}", today=TODAY, direction="future")
         assert span.day == alone, phrase
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Lee joined the call", c.Log(person("Lee"), None, "call", None)),
+    ("Dana joined the meeting", c.Log(person("Dana"), None, "meeting", None)),
+    ("Sam joined the standup late", c.Log(person("Sam"), None, "meeting", None)),
+    ("Lee joined yesterday's call", c.Log(person("Lee"), date(2026, 11, 22), "call", None)),
+    ("Lee joined the call about the renewal",
+     c.Log(person("Lee"), None, "call", "about the renewal")),
+    ("Lee joined the zoom call for a bit", c.Log(person("Lee"), None, "video", None)),
+])
+def test_joining_a_call_or_a_meeting_is_a_conversation(line: str, expected: c.Log) -> None:
+    assert parse(line) == expected
+
+
+@pytest.mark.parametrize(("line", "company"), [
+    ("Lee joined Globex", "Globex"), ("Lee joined Hooli Inc", "Hooli Inc"),
+    ("Lee joined Zoom", "Zoom"), ("Lee joined Huddle", "Huddle"),
+    ("Priya joined the team", "the team"),
+    ("Lee joined the coffee club", "the coffee club"),
+])
+def test_joining_anything_else_is_news_the_use_case_weighs(line: str, company: str) -> None:
+    """A company, a city or a group: the use case sets the company only when it plainly is
+    one, and answers a group ("the team") without storing anything."""
+    parsed = parse(line)
+    assert isinstance(parsed, c.NewCompany) and parsed.company == company
+
+
+def test_a_group_is_told_apart_from_a_company_by_its_last_word() -> None:
+    assert c.names_a_group("the team") and c.names_a_group("our leadership team")
+    assert c.names_a_group("the board") and c.names_a_group("team")
+    assert not c.names_a_group("Hooli Group") and not c.names_a_group("Globex")
+
+
+_MEETINGS = st.sampled_from(["call", "meeting", "standup", "stand-up", "sync", "huddle",
+                             "1:1", "zoom", "zoom call", "video call", "phone call",
+                             "conference call", "lunch", "coffee", "dinner"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["Lee", "Dana Scully", "lee", "María José García", "@Dana",
+                             "O'Brien"]),
+       said=st.sampled_from(["joined", "has joined"]),
+       whose=st.sampled_from(["the", "our", "my", "a", "this", "today's", "yesterday's",
+                              "Friday's"]),
+       which=st.sampled_from(["", "weekly ", "Q3 planning ", "team "]),
+       meeting=_MEETINGS,
+       after=st.sampled_from(["", " late", " early", " yesterday", " about the renewal",
+                              " for a bit", ".", "!"]))
+def test_no_one_joining_a_meeting_is_read_as_a_new_company(
+        name: str, said: str, whose: str, which: str, meeting: str, after: str) -> None:
+    parsed = parse(f"{name} {said} {whose} {which}{meeting}{after}")
+    assert not isinstance(parsed, (c.NewCompany, c.SetField)), parsed
+    assert isinstance(parsed, c.Log) and parsed.kind in ("call", "meeting", "video", "lunch",
+                                                         "coffee", "dinner"), parsed
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("log coffee w Dana yday", c.Log(person("Dana"), date(2026, 11, 22), "coffee", None)),
+    ("lunch w/ Priya yday 🍜", c.Log(person("Priya"), date(2026, 11, 22), "lunch", None)),
+    ("log dana coffee 👍", c.Log(person("dana"), None, "coffee", None)),
+    ("log Lee: call 👍", c.Log(person("Lee"), None, "call", None)),
+    ("caught up w/ Marco", c.Log(person("Marco"), None, "chat", None)),
+    ("hopped on a call with Ana", c.Log(person("Ana"), None, "call", None)),
+    ("jumped on a zoom with Marco yesterday",
+     c.Log(person("Marco"), date(2026, 11, 22), "video", None)),
+    ("bumped into Tom at the office", c.Log(person("Tom"), None, "in person", "at the office")),
+    ("Lee and I had a quick coffee yesterday",
+     c.Log(person("Lee"), date(2026, 11, 22), "coffee", None)),
+    ("Dana and I caught up about the reorg",
+     c.Log(person("Dana"), None, "chat", "about the reorg")),
+    ("Lee joined us on the call", c.Log(person("Lee"), None, "call", None)),
+    ("log Lee 30 min call re budget", c.Log(person("Lee"), None, "call", "re budget")),
+    ("log Marco zoom call", c.Log(person("Marco"), None, "video", None)),
+    ("Quick sync w/ Sam this morning", c.Log(person("Sam"), TODAY, "meeting", None)),
+    ("log Dana 2 hours ago", c.Log(person("Dana"), TODAY, "chat", None)),
+])
+def test_conversations_as_chat_shortens_them(line: str, expected: c.Log) -> None:
+    parsed = parse(line)
+    assert isinstance(parsed, c.Log)
+    assert replace(parsed, alternatives=()) == expected
+
+
+def test_had_with_no_kind_after_it_tells_of_no_conversation() -> None:
+    assert not isinstance(parse("Lee and I had planned to meet"), c.Log)
+
+
+@pytest.mark.parametrize(("line", "text", "follow_up"), [
+    ("remind me to call Lee tmrw", "call", date(2026, 11, 24)),
+    ("remind me tmrw to email Ana", "email", date(2026, 11, 24)),
+    ("remind me to follow up with Marco re: the contract on Thursday",
+     "follow up about the contract", date(2026, 11, 26)),
+    ("let's catch up with Dana next week", "catch up", date(2026, 11, 30)),
+    ("talk to Sam next week", "talk", date(2026, 11, 30)),
+    ("Sam's last day is Friday", "last day", date(2026, 11, 27)),
+    ("Dana's kid started college", "kid started college", None),
+])
+def test_reminders_and_news_about_someone(line: str, text: str,
+                                          follow_up: date | None) -> None:
+    parsed = parse(line)
+    assert isinstance(parsed, c.AddNote), parsed
+    assert (parsed.text, parsed.follow_up_on) == (text, follow_up)
+
+
+@pytest.mark.parametrize("line", ["Sam's out today", "Today's standup was long",
+                                  "Let's see", "What's up?", "Dana's kid?"])
+def test_a_possessive_that_is_no_news_about_someone_is_no_note(line: str) -> None:
+    assert not isinstance(parse(line), c.AddNote)
+
+
+@pytest.mark.parametrize("line", ["Lee's role changed", "Lee's email lee@acme.com",
+                                  "Lee's company Initech"])
+def test_a_detail_said_without_is_asks_whether_to_set_or_note(line: str) -> None:
+    parsed = parse(line)
+    assert isinstance(parsed, c.CommandError) and "“set Lee " in parsed.message
+
+
+def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
+    assert parse("check in with Mei every 2 weeks") == c.SetCadence(person("Mei"), days=14)
+    assert parse("snooze Mei til Monday") == c.Snooze(person("Mei"), date(2026, 11, 30))
+    assert parse("snooze Tom til tmrw") == c.Snooze(person("Tom"), date(2026, 11, 24))
+    assert parse("Dana's birthday is on the 14th of Feb") == c.SetDate(
+        person("Dana"), "birthday", 2, 14, None)
+    assert parse("Lee's company is now Initech") == c.SetField(person("Lee"), "company",
+                                                               "Initech")
+    for question in ("who haven't I talked to lately", "who should I reach out to?",
+                     "who's overdue"):
+        assert parse(question) == c.ShowDue(), question
+    assert isinstance(parse("who should I reach out to about the offsite?"), c.CommandError)
+    assert parse("how long since I talked to Ana?") == c.ShowPerson(person("Ana"))
+
+
+@pytest.mark.parametrize("word", ["yday", "tmrw", "tmr"])
+def test_chat_shorthand_for_a_day_reads_as_the_word(word: str) -> None:
+    full = {"yday": "yesterday", "tmrw": "tomorrow", "tmr": "tomorrow"}[word]
+    for direction in ("past", "future"):
+        assert parse_day(word, today=TODAY, direction=direction) == parse_day(
+            full, today=TODAY, direction=direction)
+    assert spell_out_days(f"call Lee {word.upper()}, then Tomo") == f"call Lee {full}, then Tomo"
+
+
+@settings(max_examples=200, deadline=None)
+@given(line=st.sampled_from(["log Dana coffee", "log coffee with Dana", "had lunch with Priya",
+                             "talked to Lee Park", "log Lee: call", "Lee joined the call"]),
+       day=st.sampled_from([("", ""), (" yday", " yesterday"), (" yesterday", " yesterday")]),
+       emoji=st.sampled_from(["", " 👍", " ☕️", " 🙌🏽", " 🎉🎉"]))
+def test_a_reaction_or_a_short_day_at_the_end_changes_nothing_stored(
+        line: str, day: tuple[str, str], emoji: str) -> None:
+    short, full = day
+    if ":" in line and short:
+        return  # after a colon a day is read only when it is the summary's last word
+    assert parse(f"{line}{short}{emoji}") == parse(f"{line}{full}")

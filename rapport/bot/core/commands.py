@@ -25,6 +25,7 @@ from rapport.bot.core.dates import (
     parse_duration_days,
     parse_short_duration,
     shift_by_duration,
+    spell_out_days,
     unread_date_at_end,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
@@ -657,6 +658,10 @@ _KIND_SYNONYMS = {
     "teams call": "video", "1:1": "meeting", "one-on-one": "meeting", "1-on-1": "meeting",
     "e-mail": "email", "mail": "email", "dm": "message", "text": "message", "drinks": "event",
     "breakfast": "coffee", "coffee chat": "coffee",
+    # Meetings by the names teams give them, and calls by the tool they ran on.
+    "standup": "meeting", "stand-up": "meeting", "sync": "meeting", "huddle": "call",
+    "zoom call": "video", "zoom meeting": "video", "teams meeting": "video",
+    "google meet": "video", "conference call": "call",
 }
 # Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
 _KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
@@ -731,7 +736,7 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
     if head.day is None and len(rest) >= 2:
         last = " ".join(rest[-2:]).lower()
         single = rest[-1].lower().strip(",.")
-        if single in ("yesterday", "today") or _WEEKDAY_WORD.match(single):
+        if single in _PLAIN_DAYS or _WEEKDAY_WORD.match(single):
             head.day = parse_day(single, today=today, direction="past")
             rest = rest[:-1]
             if rest and rest[-1].lower() in (*_DAY_FILLERS, "last") and head.day is not None:
@@ -761,7 +766,15 @@ def _another_person(words: list[str]) -> bool:
 
 
 _WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
-_AGO = re.compile(r"^\S+ (?:days?|weeks?) ago$")
+# A day said in one word that may end a log's summary ("... about the launch yesterday").
+_PLAIN_DAYS = frozenset({"yesterday", "today", "yday", "yest", "2day"})
+_AGO = re.compile(r"^\S+ (?:days?|weeks?|hours?|hrs?|minutes?|mins?) ago$")
+
+
+def _only_symbols(word: str) -> bool:
+    """An emoji or a run of them ("👍", "☕️", "🙌🏽"): no letters, digits or punctuation."""
+    return all(unicodedata.category(ch) in ("So", "Sk", "Mn", "Me", "Cf")
+               or ch == "\ufe0f" for ch in word)
 
 
 def _log_reading(name: list[str], between: list[str], after: list[str], *, today: date,
@@ -806,7 +819,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         if day is None and words:
             # "log Dana: coffee yesterday": a plain day at the end of the summary.
             last = words[-1].lower().strip(",.;!")
-            if last in ("yesterday", "today") or _WEEKDAY_WORD.match(last):
+            if last in _PLAIN_DAYS or _WEEKDAY_WORD.match(last):
                 day = parse_day(last, today=today, direction="past")
                 words = words[:-1]
                 if words and words[-1].lower() in ("on", "last"):
@@ -817,6 +830,8 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if colon_summary is None and any(_MENTION.match(word) for word in words):
         # "had coffee with @Sam and @Dana": logged for Sam alone, "and <@U0DANA>" the summary.
         return _one_person_at_a_time("log")
+    while words and _only_symbols(words[-1]):
+        words = words[:-1]  # "log Dana coffee 👍": a reaction, not what you talked about
     summary = " ".join(words).strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
             summary, today=today, direction="past")) is not None:
@@ -848,6 +863,11 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
                         f"“{(today - timedelta(days=2)).isoformat()}”.", "log")
 
 
+# How long a conversation took, said before its kind ("30 min call", "1h lunch").
+_LENGTH_BEFORE_KIND = re.compile(r"(?<!\S)\d{1,3}\s*(?:min|mins|minutes?|m|h|hr|hrs|hours?)"
+                                 r"(?:\s+|-)", re.IGNORECASE)
+
+
 def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
     """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
 
@@ -856,7 +876,15 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     asks when a reading has words it is not sure of.
     """
     head_text, colon, tail = _partition_colon(rest)
+    for length in _LENGTH_BEFORE_KIND.finditer(head_text):
+        if _kind_at(_tokens(head_text[length.end():]), 0) is not None:
+            # "log Lee 30 min call": how long is not who, nor what it was about.
+            head_text = f"{head_text[:length.start()]} {head_text[length.end():]}"
+            break
     tokens = _tokens(head_text)
+    while len(tokens) > 1 and _only_symbols(tokens[-1]):
+        # "talked to Lee Park 👍": a reaction, never part of a name (alone, it is the name).
+        tokens.pop()
     kind: str | None = None
     start = 0
     while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:
@@ -950,6 +978,7 @@ class NoteDate:
 def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     """Dates anywhere in a note: "after Saturday" asks the day after, "on Friday" that day,
     "her talk is next Thursday" keeps its words and asks on Thursday."""
+    text = spell_out_days(text)
     for match in reversed(list(_FOLLOW_UP.finditer(text))):
         day = parse_day(match.group(2), today=today, direction="future")
         if day is not None:
@@ -1121,7 +1150,7 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
         ends = [1]
     else:
         stop = next((i for i in range(1, len(tokens))
-                     if tokens[i].lower() in _TOPIC_WORDS
+                     if tokens[i].lower().rstrip(":") in _TOPIC_WORDS
                      or _day_at(tokens, i, today=today, direction="future") is not None
                      or tokens[i].lower().endswith(("'s", "’s"))), len(tokens))
         ends = list(range(1, stop + 1))
@@ -1136,7 +1165,7 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
             return person
         between = tokens[end:ends[-1]]
         topic = " ".join([*between, *tokens[ends[-1]:]])
-        if topic.lower().startswith(("about ", "re ", "regarding ")):
+        if topic.lower().startswith(("about ", "re ", "re: ", "regarding ")):
             topic = topic.split(" ", 1)[1]
             note_text = topic if verb_phrase == "ask" else f"{verb_phrase} about {topic}"
         elif verb_phrase == "ask" and topic:
@@ -1405,6 +1434,8 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
             if short is not None:
                 minutes, tokens = int(short.total_seconds() // 60), tokens[:-size]
                 break
+            if phrase and phrase[0] in ("til", "till", "'til", "’til"):
+                phrase[0] = "until"  # "snooze Mei til Monday"
             if phrase and phrase[0] == "until":
                 day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
             else:
@@ -1616,7 +1647,7 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
             kind: Literal["birthday", "anniversary"] = (
                 "birthday" if DATE_KINDS[word] == "birthday" else "anniversary")
             value_words = lowered[index + 1:]
-            while value_words and value_words[0] in ("is", "on", "=", "-", "to"):
+            while value_words and value_words[0] in ("is", "on", "the", "=", "-", "to"):
                 value_words = value_words[1:]
             value = " ".join(value_words)
             if value in ("off", "none", "remove", "delete", "forget"):
@@ -2241,6 +2272,8 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         value_tokens = tokens[index + 1:]
         if value_tokens and value_tokens[0].lower() in ("to", "=", "is", "as", ":"):
             value_tokens = value_tokens[1:]
+        if len(value_tokens) > 1 and value_tokens[0].lower() == "now":
+            value_tokens = value_tokens[1:]  # "Lee's company is now Initech"
         value = " ".join(t.strip("\"“”") for t in value_tokens).strip()
         spec = PERSON_FIELDS[name]
         if not value:
@@ -2290,6 +2323,76 @@ def looks_like_company(name: str) -> bool:
     return _COMPANY_ENDING.search(name) is not None
 
 
+# Words that open what someone joined when it is one thing, not a company's name ("the
+# call", "our standup", "yesterday's sync"). A company is named bare: "Lee joined Globex".
+_DETERMINERS = frozenset({"the", "our", "my", "a", "an", "this", "that", "their", "your",
+                          "his", "her"})
+# "yesterday's call": the day the conversation happened, said as whose it was.
+_POSSESSIVE_DAY = re.compile(r"^(?P<day>today|yesterday|tonight|(?:mon|tues|wednes|thurs|fri|"
+                             r"satur|sun)day)(?:'s|’s)$", re.IGNORECASE)
+# The kinds you can join someone in: joining a chat, an email or a message thread is not
+# talking to them.
+_JOINABLE_KINDS = frozenset({"call", "meeting", "video", "coffee", "lunch", "dinner", "walk"})
+# What may be joined without "the" ("Lee joined call"); "Lee joined Zoom" and "Lee joined
+# Huddle" may be the companies of those names.
+_BARE_JOINABLE = frozenset({"call", "meeting", "standup", "stand-up", "1:1", "lunch", "dinner",
+                            "coffee"})
+# How someone joined, not what was said: never a summary ("Sam joined the standup late").
+_JOINING_MANNER = frozenset({"late", "early", "briefly", "too", "again", "halfway",
+                             "through", "as", "well", "for", "a", "bit", "few", "minutes",
+                             "minute", "at", "the", "end", "start"})
+# The last word of something one joins that is neither a company nor a conversation: a
+# group ("the team", "the board") or a gathering ("the conference").
+_GROUP_WORDS = frozenset({
+    "team", "board", "squad", "group", "committee", "council", "panel", "org", "department",
+    "dept", "crew", "guild", "club", "chapter", "cohort", "program", "programme", "project",
+    "initiative", "taskforce", "channel", "chat", "thread", "workspace", "community",
+    "company", "firm", "startup", "conference", "webinar", "offsite", "all-hands", "summit",
+    "meetup", "party"})
+# "Lee joined the company": a company, but not which one.
+UNNAMED_COMPANY = frozenset({"company", "firm", "startup"})
+
+
+def joined_conversation(news: re.Match[str]) -> str | None:
+    """The log line for "Lee joined the call" (a `NEW_COMPANY` match): "Lee call", as "Dana
+    joined us for lunch" is "Dana lunch". None when what was joined is not a conversation:
+    a company ("Lee joined Globex") or a group ("Priya joined the team")."""
+    if news.group("said").split()[-1].lower() != "joined":
+        return None
+    words = _tokens(news.group("company"))
+    day: list[str] = []
+    if words and (whose := _POSSESSIVE_DAY.match(words[0])) is not None:
+        day, words = [whose.group("day")], words[1:]
+    elif words and words[0].lower() in _DETERMINERS:
+        words = words[1:]
+    elif len(words) != 1 or words[0].lower() not in _BARE_JOINABLE:
+        return None  # "Lee joined Acme Corp", "Lee joined Zoom": a company's name
+    # The kind may follow a word or two that only say which ("the weekly sync", "the Q3
+    # planning call"); those are not what was talked about, so they are left out.
+    for start in range(min(len(words), 3)):
+        found = _kind_at(words, start)
+        if found is None:
+            continue
+        kind, size = found
+        rest = words[start + size:]
+        if kind not in _JOINABLE_KINDS or (rest and rest[-1].lower() in _GROUP_WORDS):
+            return None  # "the coffee club", "the lunch crew": a group
+        while rest and rest[-1].lower().strip(".,!") in _JOINING_MANNER:
+            rest = rest[:-1]
+        while rest and rest[0].lower() in _JOINING_MANNER - {"for", "at", "a"}:
+            rest = rest[1:]
+        return " ".join([news.group("name"), kind, *rest, *day])
+    return None
+
+
+def names_a_group(joined: str) -> bool:
+    """Whether what someone joined is a group or a gathering ("the team", "our board", "the
+    conference"): no company to set and no conversation to log."""
+    words = joined.lower().split()
+    return bool(words) and words[-1].strip(".,!") in _GROUP_WORDS and (
+        len(words) == 1 or words[0] in _DETERMINERS)
+
+
 def reminder_as(verb: str) -> Callable[[str, date], AddNote | CommandError]:
     """The reminder parser for a phrase that starts with what to do ("ask Priya ...",
     "follow up with Lee on Friday ...")."""
@@ -2304,8 +2407,13 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
     """"talk to Sam every month" sets a rhythm; "talk to Sam on Friday" is a reminder."""
 
     def parse(rest: str, today: date) -> SetCadence | AddNote | CommandError:
-        if _cadence_at_end(_tokens(rest)) is not None:
-            return parse_every(rest, today)
+        tokens = _tokens(rest)
+        rhythm = _cadence_at_end(tokens)
+        if rhythm is not None:
+            # "… next week", "… in 2 weeks" end in a rhythm's words but name a day.
+            day, before = _trailing_day(tokens, today=today, direction="future")
+            if day is None or len(tokens) - len(before) <= rhythm[1]:
+                return parse_every(rest, today)
         return parse_reminder(f"{verb} {rest}", today)
 
     return parse
@@ -2314,6 +2422,16 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
 _ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
 # Words after a kind that name the same thing: "coffee catch-up", "lunch meeting".
 _KIND_NOUNS = ("catch-up", "catchup", "break", "meeting", "date", "chat", "session")
+
+
+def from_kind(text: str) -> str | None:
+    """The words from how you talked on ("a quick lunch yesterday" -> "lunch yesterday"),
+    or None when they do not start with it after an adjective or two."""
+    tokens = _tokens(text)
+    index = 0
+    while index < len(tokens) and tokens[index].lower() in _ADJECTIVES:
+        index += 1
+    return " ".join(tokens[index:]) if _kind_at(tokens, index) is not None else None
 
 
 def starts_with_kind(tokens: list[str]) -> bool:

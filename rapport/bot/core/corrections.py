@@ -191,6 +191,17 @@ def new_company(turn: Turn, command: c.NewCompany) -> Reply:
     if not isinstance(result, Resolved):
         return error(result.message)
     contact, company = result.contact, command.company
+    if c.names_a_group(company):
+        # "Priya joined the team": news worth a note, but no company and no conversation.
+        group = company.split()[-1].strip(".,!").lower()
+        if group in c.UNNAMED_COMPANY:
+            return error(f"Which company did {contact.name} join? “set {contact.name} company "
+                         f"Acme” records it.")
+        tag = f"; to group your people, “tag {contact.name} {group}”" \
+            if group in ("team", "squad", "group", "crew") else ""
+        return error(f"“{company}” is not a company, and joining it is no conversation, so "
+                     f"I stored nothing. To remember it: “note {contact.name}: {command.said} "
+                     f"{company}”{tag}.")
     if not (queries.someone_works_at(turn.session, turn.user.user_id, company)
             or c.looks_like_company(company)):
         return error(f"Is {company} {contact.name}'s new company? Then “set {contact.name} "

@@ -24,6 +24,13 @@ Direction = Literal["past", "future"]
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WEEKDAY_ABBREVIATIONS = {**{name[:3]: index for index, name in enumerate(_WEEKDAYS)},
                           "tues": 1, "weds": 2, "thur": 3, "thurs": 3}
+# How day words are shortened in chat ("coffee w Dana yday", "call Lee tmrw").
+DAY_ABBREVIATIONS = {"yday": "yesterday", "yest": "yesterday", "ystd": "yesterday",
+                     "tmrw": "tomorrow", "tmr": "tomorrow", "tmw": "tomorrow",
+                     "tmrow": "tomorrow", "2moro": "tomorrow",
+                     "2day": "today", "tdy": "today", "tonite": "tonight"}
+_DAY_ABBREVIATION = re.compile(r"(?<![\w'’-])(" + "|".join(DAY_ABBREVIATIONS) + r")(?![\w'’-])",
+                               re.IGNORECASE)
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december"]
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7,
@@ -69,13 +76,17 @@ def shift_by_duration(text: str, day: date, *, sign: int = 1) -> date | None:
     return add_months(day, sign * amount * (12 if unit[0] == "y" else 1))
 
 
+# "2 hours ago", "an hour ago": earlier today, as far as a day is concerned.
+_HOURS_AGO = re.compile(r"^(?:\d{1,2}|an?|a few|few|a couple of|a couple|couple of)\s*"
+                        r"(?:h|hrs?|hours?|mins?|minutes?)$")
 _ZERO_DURATION = re.compile(r"^(?:0+|zero)\s*(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
 
 
 def _ago(text: str, today: date) -> date | None:
     """The day "2 weeks" (or "1 month") "ago" names; "0 days" ago is today, as people mean it
     ("in 0 days" is no reminder anybody wants, so it stays unread)."""
-    if _ZERO_DURATION.match(" ".join(text.lower().split())):
+    phrase = " ".join(text.lower().split())
+    if _ZERO_DURATION.match(phrase) or _HOURS_AGO.match(phrase):
         return today
     return shift_by_duration(text, today, sign=-1)
 
@@ -88,6 +99,7 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     phrase = " ".join(text.lower().strip(" ,.").split())
     if not phrase or len(phrase) > _MAX_PHRASE:
         return None
+    phrase = DAY_ABBREVIATIONS.get(phrase, phrase)  # "yday"; "tmrw morning" comes back here
     simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1, "last night": -1,
               "this morning": 0, "earlier today": 0, "tomorrow morning": 1}
     if phrase in simple:
@@ -266,6 +278,12 @@ _SPECIAL_PHRASES = re.compile(
     r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+)?"
     r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend|in a couple of (?:days|weeks)"
     r"|in a couple (?:days|weeks))\b", re.IGNORECASE)
+
+
+def spell_out_days(text: str) -> str:
+    """The text with chat shorthand for days written out ("call Lee tmrw" -> "call Lee
+    tomorrow"), so a date reader that knows only whole words finds them."""
+    return _DAY_ABBREVIATION.sub(lambda m: DAY_ABBREVIATIONS[m.group(1).lower()], text)
 
 
 def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan]:

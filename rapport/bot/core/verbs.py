@@ -111,6 +111,9 @@ _LOG_PHRASES: tuple[tuple[str, Callable[[str, date], Any]], ...] = (
     ("dm'd", c.log_as("message")), ("dmed", c.log_as("message")),
     ("lunch with", c.log_as("lunch")), ("coffee with", c.log_as("coffee")),
     ("dinner with", c.log_as("dinner")), ("call with", c.log_as("call")),
+    # "hopped on a call with Ana", "jumped on a zoom with Marco": the kind comes first.
+    ("hopped on", c.parse_log), ("jumped on", c.parse_log), ("got on", c.parse_log),
+    ("bumped into", c.log_as("in person")), ("ran into", c.log_as("in person")),
 )
 
 
@@ -124,6 +127,20 @@ def _show_guess(words: str) -> Callable[[str, date], c.ShowPerson | c.CommandErr
             else replace(shown, unknown=unknown)
 
     return parse
+
+# What may follow a question about who is due: when, not whom ("who haven't I talked to
+# lately?"); anything else is no such question.
+_DUE_QUESTION_TAILS = frozenset({"", "lately", "recently", "in a while", "for a while",
+                                 "in ages", "today", "this week", "next", "now", "yet"})
+
+
+def _due_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
+    """`who haven't I talked to lately?`, `who should I reach out to?`: the due list."""
+    if " ".join(rest.lower().strip(" ?!.").split()) not in _DUE_QUESTION_TAILS:
+        return c.CommandError("Say “due” to see who is due, or “show Dana” for one person.",
+                              "due")
+    return c.no_arguments(c.ShowDue, "due")("", today)
+
 
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
@@ -143,8 +160,9 @@ TABLE: tuple[Verb[Any], ...] = (
          phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
                   ("ask", c.reminder_as("ask")),
                   ("follow up with", c.reminder_as("follow up with")),
-                  ("check in with", c.reminder_as("check in with")),
-                  ("catch up with", c.reminder_as("catch up with")))),
+                  # "check in with Mei every 2 weeks" sets a rhythm; "… on Friday" reminds.
+                  ("check in with", c.every_or_reminder("check in with")),
+                  ("catch up with", c.every_or_reminder("catch up with")))),
     Verb("every", c.SetCadence, "every <person> <2 weeks|monthly|every other week|3 months|off>",
          "How often you want to talk to someone (months are calendar months).",
          c.parse_every, people.every,
@@ -165,7 +183,10 @@ TABLE: tuple[Verb[Any], ...] = (
          examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
          phrases=(*((words, c.parse_show) for words in (
              "tell me about", "what do i know about", "when did i last talk to",
-             "when did i last talk with", "when did i last speak to", "when did i last see")),
+             "when did i last talk with", "when did i last speak to", "when did i last see",
+             "when did i last speak with", "how long since i talked to",
+             "how long since i last talked to", "how long since i spoke to",
+             "how long since i saw")),
              # "How's the launch going?" is as likely a message to someone: a guess.
              *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
@@ -173,9 +194,15 @@ TABLE: tuple[Verb[Any], ...] = (
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",),
-         phrases=tuple((words, c.no_arguments(c.ShowDue, "due")) for words in (
+         phrases=(*((words, c.no_arguments(c.ShowDue, "due")) for words in (
              "what's due", "whats due", "what is due", "who's due", "who is due",
-             "anything due", "what's next", "whats next"))),
+             "anything due", "what's next", "whats next")),
+             *((words, _due_question) for words in (
+                 "who's overdue", "who is overdue", "whos overdue", "anyone overdue",
+                 "who haven't i talked to", "who havent i talked to",
+                 "who have i not talked to", "who haven't i spoken to",
+                 "who should i reach out to", "who should i talk to",
+                 "who should i ping", "who do i need to talk to")))),
     Verb("people", c.ShowPeople, "people [#tag]",
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
@@ -294,6 +321,12 @@ _BY_COMMAND: dict[type, Verb[Any]] = {
 _PHRASES: tuple[tuple[tuple[str, ...], Verb[Any], Callable[[str, date], Any]], ...] = tuple(
     sorted(((tuple(words.split()), verb, parse) for verb in TABLE
             for words, parse in verb.phrases), key=lambda entry: -len(entry[0])))
+# The same, by their first word: a line is checked against the few phrases its first word
+# starts, not against every phrase (the table grows; the hot path must not).
+_PHRASES_BY_FIRST_WORD: dict[str, tuple[tuple[tuple[str, ...], Verb[Any],
+                                              Callable[[str, date], Any]], ...]] = {
+    first: tuple(entry for entry in _PHRASES if entry[0][0] == first)
+    for first in dict.fromkeys(entry[0][0] for entry in _PHRASES)}
 # Words a typo may be meant as: verbs, aliases and the first word of each phrase.
 _KNOWN_WORDS = tuple(dict.fromkeys([*_BY_NAME, *(entry[0][0] for entry in _PHRASES)]))
 
@@ -332,6 +365,9 @@ def help_text(topic: str | None = None) -> str:
     return "\n".join(lines)
 
 
+_WITH = {"w/": "with", "w": "with"}
+
+
 def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     """Turn one line of user text into a command; never raises."""
     if len(text) > c.MAX_COMMAND_CHARS:
@@ -349,8 +385,10 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,:"))
     parse: Callable[[str, date], Any] | None = verb.parse if verb is not None else None
     words = cleaned.split()
-    lowered = [w.lower().strip("?!.,") for w in words]
-    for phrase, phrase_verb, phrase_parse in _PHRASES:
+    # "caught up w/ Marco": the short "with" of chat, only where a phrase is matched.
+    lowered = [_WITH.get(w.lower(), w.lower().strip("?!.,")) for w in words]
+    for phrase, phrase_verb, phrase_parse in _PHRASES_BY_FIRST_WORD.get(
+            lowered[0] if lowered else "", ()):
         if tuple(lowered[:len(phrase)]) == phrase and (verb is None or len(phrase) > 1):
             verb, parse = phrase_verb, phrase_parse
             rest = " ".join(words[len(phrase):])
@@ -400,7 +438,8 @@ def _small_talk(text: str) -> Literal["hello", "thanks"] | None:
 
 # Words people put before a command ("I talked to Lee", "just had coffee with Dana").
 _FILLER = ("i", "i've", "ive", "i have", "i just", "just", "we", "today i", "ok", "okay",
-           "please", "hey rapport", "rapport")
+           "please", "hey rapport", "rapport", "let's", "lets", "let’s", "i need to",
+           "need to", "i should", "should", "i must")
 
 
 def _without_filler(text: str) -> str:
@@ -410,7 +449,7 @@ def _without_filler(text: str) -> str:
         if lowered.startswith(filler + " "):
             rest = text[len(filler) + 1:].lstrip(" ,")
             first = rest.split(" ", 1)[0].lower()
-            if first in _BY_NAME or any(phrase[0] == first for phrase, _, _ in _PHRASES):
+            if first in _BY_NAME or first in _PHRASES_BY_FIRST_WORD:
                 return _without_filler(rest)
     return text
 
@@ -419,8 +458,17 @@ _CALLED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?P<how>called|phoned|rang|emai
                         r"texted|pinged|dm'd|dmed|visited|stopped by)\s+(?:me\b)?(?P<rest>.*)$",
                         re.IGNORECASE)
 # "Dana joined us for lunch", "Lee joined me for coffee yesterday": a conversation.
-_JOINED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?:has\s+)?joined\s+(?:me|us)\s+for\s+"
-                        r"(?:a\s+|an\s+)?(?P<what>\S.*)$", re.IGNORECASE)
+_JOINED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?:has\s+)?joined\s+(?:me|us)\s+"
+                        r"(?:for|on|at|over)\s+(?:a\s+|an\s+|the\s+)?(?P<what>\S.*)$",
+                        re.IGNORECASE)
+# "Lee and I had lunch", "Dana and I caught up yesterday": a conversation with one person.
+_AND_I = re.compile(r"^(?P<name>\S+(?:\s+\S+)?)\s+and\s+I\s+(?P<how>had|grabbed|caught\s+up|"
+                    r"talked|spoke|chatted|met(?:\s+up)?)\b\s*(?P<rest>.*)$", re.IGNORECASE)
+_AND_I_KIND = {"had": "chat", "grabbed": "chat", "caught up": "chat", "talked": "chat",
+               "spoke": "chat", "chatted": "chat", "met": "meeting", "met up": "meeting"}
+# "Dana's kid started college", "Sam's last day is Friday": news about a person, a note.
+_POSSESSIVE_NEWS = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+"
+                              r"(?P<news>\S+(?:\s+\S+)+)$")
 _HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
         "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
         "dmed": "message", "visited": "in person", "stopped by": "in person"}
@@ -439,6 +487,32 @@ _POSSESSIVE_FIELD = re.compile(
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 
 
+# Words before "'s" that are no one ("today's standup", "everyone's favourite").
+_NOT_WHOSE = frozenset({"today", "yesterday", "tomorrow", "tonight", "everyone", "everybody",
+                        "someone", "somebody", "nobody", "it", "that", "this", "there",
+                        "here", "what", "who", "where", "when", "how", "let", "he", "she",
+                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                        "sunday", "week", "month", "year", "team", "company", "client"})
+
+
+# Words that name one of a person's details ("Lee's role ..."), answered with `set`.
+_DETAILS = frozenset({"company", "employer", "email", "e-mail", "role", "title", "kind"})
+# "Sam's out today" is "Sam is out": a state of the moment, no note worth keeping.
+_IS_NOT_NEWS = frozenset({"out", "off", "away", "sick", "in", "at", "here", "there", "late",
+                          "not", "ok", "okay", "fine", "busy", "free", "around", "online",
+                          "offline", "ooo", "on", "so", "very", "really", "just"})
+
+
+def _ask_set_or_note(name: str, field: str) -> Callable[[str, date], c.CommandError]:
+    """The answer to "Lee's role …" said without "is": which of the two was meant."""
+    def parse(rest: str, today: date) -> c.CommandError:
+        del rest, today
+        return c.CommandError(f"To change {name}'s {field}, say “set {name} {field} …”; to "
+                              f"remember something about it, “note {name}: …”.", "set")
+
+    return parse
+
+
 def _name_first(cleaned: str, words: list[str]
                 ) -> tuple[Verb[Any] | None, Callable[[str, date], Any] | None, str]:
     """Lines that start with a name: "Lee called me yesterday" (a call), "Dana's birthday
@@ -449,12 +523,23 @@ def _name_first(cleaned: str, words: list[str]
         # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
         return SPECS["set"], SPECS["set"].parse, \
             f"{cleaned[:field.start('new')]}{cleaned[field.end('new'):]}".strip()
-    if c.NEW_COMPANY.match(cleaned) is not None:
+    if (news := c.NEW_COMPANY.match(cleaned)) is not None:
+        if (talk := c.joined_conversation(news)) is not None:
+            # "Lee joined the call": a conversation, as "Dana joined us for lunch" is.
+            return SPECS["log"], SPECS["log"].parse, talk
         # "Lee moved to Initech", "Dana is now at Acme": `set`, said as news.
         return SPECS["set"], c.parse_new_company, cleaned
     joined = _JOINED_ME.match(cleaned)
     if joined is not None and len(joined.group("name").split()) <= 3:
         return SPECS["log"], SPECS["log"].parse, f"{joined.group('name')} {joined.group('what')}"
+    if (both := _AND_I.match(cleaned)) is not None:
+        how = " ".join(both.group("how").lower().split())
+        # "Lee and I had a quick lunch"; not "Lee and I had planned to meet", which tells
+        # of no conversation.
+        said = c.from_kind(both.group("rest")) if how in ("had", "grabbed") \
+            else both.group("rest")
+        if said is not None:
+            return SPECS["log"], c.log_as(_AND_I_KIND[how]), f"{both.group('name')} {said}"
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)
@@ -462,6 +547,18 @@ def _name_first(cleaned: str, words: list[str]
         kind = _HOW[called.group("how").lower()]
         rest = f"{called.group('name')} {called.group('rest')}".strip()
         return SPECS["log"], c.log_as(kind), rest
+    news = _POSSESSIVE_NEWS.match(cleaned)
+    if news is not None and not cleaned.endswith("?") \
+            and news.group("name").lower() not in _NOT_WHOSE \
+            and news.group("news").split()[0].lower() not in _IS_NOT_NEWS:
+        detail = news.group("news").split()[0].lower()
+        if detail in _DETAILS:
+            # "Lee's role changed", "Lee's email lee@acme.com": a detail may be meant, or a
+            # remark about it; a note would hide the one, `set` would guess at the other.
+            return SPECS["set"], _ask_set_or_note(news.group("name"),
+                                                  c.FIELD_ALIASES.get(detail, detail)), cleaned
+        # Said of one person as a fact, not a question: a note about them.
+        return SPECS["note"], SPECS["note"].parse, f"{news.group('name')}: {news.group('news')}"
     asked = cleaned.endswith("?") and len(words) <= 5
     if asked or (len(words) <= 3
                  and all(_NAME_WORD.match(w) and w[0].isupper() for w in words)):
