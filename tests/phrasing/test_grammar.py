@@ -370,3 +370,21 @@ def test_a_reaction_or_a_short_day_at_the_end_changes_nothing_stored(
     if ":" in line and short:
         return  # after a colon a day is read only when it is the summary's last word
     assert parse(f"{line}{short}{emoji}") == parse(f"{line}{full}")
+
+
+@pytest.mark.parametrize(("line", "suggested"), [
+    ("talk to Sam every Friday", "“every Sam 1 week”"),
+    ("check in with Mei each monday", "“every Mei 1 week”"),
+    ("catch up with Dana every other Thursday", "“every Dana 2 weeks”"),
+    ("talk to Lee on Fridays", "“every Lee 1 week”"),
+])
+def test_a_rhythm_on_a_weekday_asks_rather_than_guess(line: str, suggested: str) -> None:
+    """A rhythm counts from the last conversation: "every Friday" is neither a rhythm nor
+    one reminder, so the answer offers both ways and stores nothing."""
+    parsed = parse(line)
+    assert isinstance(parsed, c.CommandError) and suggested in parsed.message
+
+
+def test_one_weekday_is_still_a_reminder_and_a_period_still_a_rhythm() -> None:
+    assert isinstance(parse("talk to Sam on Friday"), c.AddNote)
+    assert parse("talk to Sam every 2 weeks") == c.SetCadence(person("Sam"), days=14)

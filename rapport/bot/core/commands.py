@@ -2408,6 +2408,18 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
 
     def parse(rest: str, today: date) -> SetCadence | AddNote | CommandError:
         tokens = _tokens(rest)
+        weekly = _EVERY_WEEKDAY.search(rest)
+        if weekly is not None:
+            # A rhythm counts from the last conversation, never from a weekday: neither a
+            # rhythm nor one reminder would be what "every Friday" means, so ask.
+            who = rest[:weekly.start()].strip() or "them"
+            weeks = "2 weeks" if " other " in weekly.group(0).lower() else "1 week"
+            return CommandError(
+                f"A rhythm counts from your last conversation, not from a day of the week. "
+                f"Say “every {who} {weeks}” to be nudged {weeks.replace('1 week', 'a week')} "
+                f"after you last talked, or "
+                f"“remind me to {verb} {who} on {weekly.group(1).capitalize()}” for once.",
+                "every")
         rhythm = _cadence_at_end(tokens)
         if rhythm is not None:
             # "… next week", "… in 2 weeks" end in a rhythm's words but name a day.
@@ -2417,6 +2429,13 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
         return parse_reminder(f"{verb} {rest}", today)
 
     return parse
+
+
+# "… every Friday", "… each monday", "… every other Thursday", "… on Fridays".
+_EVERY_WEEKDAY = re.compile(
+    r"\s(?:(?:every|each)(?:\s+other)?\s+|on\s+(?=\w+days\b))"
+    r"((?:mon|tues|tue|wednes|wed|thurs|thu|fri|satur|sat|sun)(?:day)?)s?[.!]?\s*$",
+    re.IGNORECASE)
 
 
 _ADJECTIVES = ("quick", "short", "long", "brief", "great", "good", "nice", "lovely", "a", "an")
