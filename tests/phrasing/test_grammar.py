@@ -388,3 +388,24 @@ def test_a_rhythm_on_a_weekday_asks_rather_than_guess(line: str, suggested: str)
 def test_one_weekday_is_still_a_reminder_and_a_period_still_a_rhythm() -> None:
     assert isinstance(parse("talk to Sam on Friday"), c.AddNote)
     assert parse("talk to Sam every 2 weeks") == c.SetCadence(person("Sam"), days=14)
+
+
+@pytest.mark.parametrize(("line", "suggested"), [
+    ("Lee is on vacation until Dec 10", "“note Lee: on vacation until Dec 10”"),
+    ("Lee's out sick today", "“note Lee: out sick today”"),
+    ("Dana just had a baby!", "“note Dana: had a baby”"),
+    ("Lee Park got promoted to VP.", "“note Lee Park: got promoted to VP”"),
+])
+def test_news_of_someone_no_rule_reads_shows_how_to_note_it(line: str,
+                                                           suggested: str) -> None:
+    """Said of someone, news no rule reads is answered with the note that keeps it: never
+    stored on a guess, never "I don't know the command “lee”"."""
+    parsed = parse(line)
+    assert isinstance(parsed, c.CommandError) and suggested in parsed.message
+
+
+@pytest.mark.parametrize("line", ["Today is Friday", "it is late", "lgo Dana",
+                                  "Is Lee around?"])
+def test_lines_that_are_no_news_of_anyone_get_no_note_hint(line: str) -> None:
+    parsed = parse(line)
+    assert not (isinstance(parsed, c.CommandError) and "“note " in parsed.message), parsed

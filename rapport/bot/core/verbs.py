@@ -397,7 +397,10 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         verb, parse, rest = _name_first(cleaned, words)
     if verb is None or parse is None:
         talk = _small_talk(cleaned)
-        return c.Help(small_talk=talk) if talk else c.CommandError(_unknown(word))
+        if talk:
+            return c.Help(small_talk=talk)
+        news = _news_of_someone(cleaned)
+        return c.CommandError(news if news is not None else _unknown(word))
     try:
         parsed = parse(rest.strip(), today)
     except (ValueError, OverflowError, IndexError):
@@ -581,6 +584,30 @@ def is_guess(command: object) -> bool:
     or small talk ("thanks!"). Such a line is also a plausible message to someone."""
     return (isinstance(command, c.ShowPerson) and command.unknown is not None) or (
         isinstance(command, c.Help) and command.small_talk is not None)
+
+
+# "Lee is on vacation until Dec 10", "Lee got promoted", "Dana just had a baby": news of
+# someone, which may be meant as a note, or only said.
+_NEWS_OF_SOMEONE = re.compile(
+    r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[A-Z][\w.\-]*)?)(?:\s+(?:is|was|got|has|had|just|"
+    r"will|started|left|became)\b|(?:'s|’s)\s)\s*(?P<news>.+?)[.!]?$")
+_NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
+
+
+def _news_of_someone(cleaned: str) -> str | None:
+    """The answer to news said of someone that no rule reads: how to keep it as a note, which
+    is likely what was meant; never a guess that stores it."""
+    said = _NEWS_OF_SOMEONE.match(cleaned)
+    if said is None or said.group("name").split()[0].lower() in _NOT_WHOSE \
+            or cleaned.endswith("?"):
+        return None
+    name = said.group("name")
+    news = _NEWS_FILLER.sub("", cleaned[len(name):].strip().removeprefix("'s ")
+                            .removeprefix("’s ")).rstrip(".!")
+    if not news:
+        return None
+    return (f"To remember that, say “note {name}: {news}” (a date in it gets you a reminder "
+            f"to ask about it then).")
 
 
 def _unknown(word: str) -> str:
