@@ -409,3 +409,12 @@ def test_news_of_someone_no_rule_reads_shows_how_to_note_it(line: str,
 def test_lines_that_are_no_news_of_anyone_get_no_note_hint(line: str) -> None:
     parsed = parse(line)
     assert not (isinstance(parsed, c.CommandError) and "“note " in parsed.message), parsed
+
+
+def test_a_new_job_said_with_its_role_reads_both() -> None:
+    assert parse("Lee joined Globex as VP Sales") == c.NewCompany(
+        person("Lee"), "Globex", "joined", "VP Sales")
+    assert parse("Sam moved to Hooli Inc as a senior engineer") == c.NewCompany(
+        person("Sam"), "Hooli Inc", "moved to", "senior engineer")
+    assert parse("Lee joined Globex") == c.NewCompany(person("Lee"), "Globex", "joined")
+

@@ -439,6 +439,8 @@ class NewCompany:
     company: str
     # The words between the name and the company ("moved to"), for the note it offers.
     said: str
+    # "Lee joined Globex as VP Sales": the role said with it.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -2310,12 +2312,25 @@ def parse_new_company(text: str, today: date) -> NewCompany | CommandError:
     if isinstance(person, CommandError):
         return person
     company = " ".join(said.group("company").strip("\"“”").split())
+    role: str | None = None
+    if (with_role := _AS_ROLE.search(company)) is not None:
+        role = company[with_role.end():].strip(" .!")
+        company = company[:with_role.start()].strip()
+        read_role = PERSON_FIELDS["role"].read(role)
+        if isinstance(read_role, str) or read_role[0] is None:
+            return CommandError(read_role if isinstance(read_role, str) else
+                                f"Which role? For example “{PERSON_FIELDS['role'].example}”.",
+                                "set")
     read = PERSON_FIELDS["company"].read(company)
     if isinstance(read, str) or read[0] is None:
         return CommandError(read if isinstance(read, str) else
                             f"Which company? For example “{PERSON_FIELDS['company'].example}”.",
                             "set")
-    return NewCompany(person, company, " ".join(said.group("said").split()))
+    return NewCompany(person, company, " ".join(said.group("said").split()), role)
+
+
+# "Globex as VP Sales", "Acme as a senior engineer": the company, then the role.
+_AS_ROLE = re.compile(r"\s+as\s+(?:an?\s+|the\s+|their\s+|our\s+)?(?=\S)", re.IGNORECASE)
 
 
 def looks_like_company(name: str) -> bool:

@@ -204,11 +204,37 @@ def new_company(turn: Turn, command: c.NewCompany) -> Reply:
                      f"{company}”{tag}.")
     if not (queries.someone_works_at(turn.session, turn.user.user_id, company)
             or c.looks_like_company(company)):
+        role = f" (and “set {contact.name} role {command.role}”)" if command.role else ""
         return error(f"Is {company} {contact.name}'s new company? Then “set {contact.name} "
-                     f"company {company}” records it. If it is a place, Rapport keeps no "
-                     f"address: “note {contact.name}: {command.said} {company}” remembers "
+                     f"company {company}”{role} records it. If it is a place, Rapport keeps "
+                     f"no address: “note {contact.name}: {command.said} {company}” remembers "
                      "it.")
-    return set_field(turn, c.SetField(c.PersonRef(contact_id=contact.id), "company", company))
+    if command.role is None:
+        return set_field(turn, c.SetField(c.PersonRef(contact_id=contact.id), "company",
+                                          company))
+    return _new_job(turn, contact.id, contact.name, company, command.role)
+
+
+def _new_job(turn: Turn, contact_id: int, name: str, company: str, role: str) -> Reply:
+    """Company and role set together, as one change `undo` reverses whole."""
+    session, user_id = turn.session, turn.user.user_id
+    was = {field: queries.contact_value(session, user_id, contact_id,
+                                        c.PERSON_FIELDS[field].column)
+           for field in ("company", "role")}
+    if was == {"company": company, "role": role}:
+        return error(f"{name} is already {role} at {company}. Nothing changed.")
+    change = Change(turn)
+    change.before_update("contacts", [contact_id], (c.PERSON_FIELDS["company"].column,
+                                                    c.PERSON_FIELDS["role"].column))
+    queries.update_contact(session, user_id, contact_id,
+                           **{c.PERSON_FIELDS["company"].column: company,
+                              c.PERSON_FIELDS["role"].column: role})
+    change.save(f"set {name}'s company to {company} and role to {role}")
+    role_was, company_was = was["role"], was["company"]
+    before = " ".join(part for part in (role_was, f"at {company_was}" if company_was else None)
+                      if part)
+    earlier = f" (was {before})" if before else ""
+    return Reply(f"{name} is now {role} at {company}{earlier}.", changed=True)
 
 
 def set_field(turn: Turn, command: c.SetField) -> Reply:
