@@ -418,3 +418,13 @@ def test_a_new_job_said_with_its_role_reads_both() -> None:
         person("Sam"), "Hooli Inc", "moved to", "senior engineer")
     assert parse("Lee joined Globex") == c.NewCompany(person("Lee"), "Globex", "joined")
 
+
+def test_reaching_someone_on_a_day_is_a_reminder_and_without_one_asks() -> None:
+    assert parse("call Lee tomorrow") == c.AddNote(person("Lee"), "call",
+                                                   TODAY + timedelta(days=1))
+    assert isinstance(parse("text Dana on Friday"), c.AddNote)
+    asked = parse("call Lee")
+    assert isinstance(asked, c.CommandError) and "“log Lee call”" in asked.message
+    assert isinstance(parse("call with Lee yesterday"), c.Log)
+    assert isinstance(parse("phone call with Lee"), c.Log)
+

@@ -2483,6 +2483,36 @@ def starts_with_kind(tokens: list[str]) -> bool:
     return after < len(tokens) and tokens[after].lower() in ("with", "w/", "w")
 
 
+# Verbs that say how to reach someone, and the kind a conversation that way is logged as.
+_REACH_KINDS = {"call": "call", "phone": "call", "email": "email", "text": "message",
+                "message": "message", "ping": "message", "dm": "message"}
+
+
+def reach_or_reminder(verb: str) -> Callable[[str, date], Log | AddNote | CommandError]:
+    """"call Lee tomorrow", "email Lee on Friday about the renewal": a reminder to, as "remind
+    me to call Lee tomorrow" is; "call with Lee yesterday" logs one. Said with no day ("call
+    Lee"), it could be either: ask."""
+    kind = _REACH_KINDS[verb]
+
+    def parse(rest: str, today: date) -> Log | AddNote | CommandError:
+        tokens = _tokens(rest)
+        if not tokens:
+            return CommandError(f"Who? “{verb} Lee on Friday” reminds you to; “log Lee {kind}” "
+                                "records one you had.", "log")
+        if starts_with_kind([verb, *tokens]):
+            # "call with Lee yesterday", "phone call w/ Lee": how you talked, then who.
+            return parse_kind_first(f"{verb} {rest}", today)
+        reminder = parse_reminder(f"{verb} {rest}", today)
+        if isinstance(reminder, AddNote) and reminder.follow_up_on is not None:
+            return reminder
+        who = " ".join(tokens[:2]) if len(tokens) > 1 and tokens[1][:1].isupper() \
+            else tokens[0]
+        return CommandError(f"Did you talk to {who}? “log {who} {kind}” records it. Or to be "
+                            f"reminded: “{verb} {who} on Friday”.", "log")
+
+    return parse
+
+
 def parse_kind_first(rest: str, today: date) -> Log | CommandError:
     """A log line that starts with the kind: adjectives go, "w/" reads as "with"."""
     tokens = _tokens(rest)

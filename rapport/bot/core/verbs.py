@@ -159,6 +159,8 @@ TABLE: tuple[Verb[Any], ...] = (
          aliases=("remember",),
          phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
                   ("ask", c.reminder_as("ask")),
+                  *((verb, c.reach_or_reminder(verb)) for verb in (
+                      "call", "phone", "email", "text", "message", "ping", "dm")),
                   ("follow up with", c.reminder_as("follow up with")),
                   # "check in with Mei every 2 weeks" sets a rhythm; "… on Friday" reminds.
                   ("check in with", c.every_or_reminder("check in with")),
