@@ -428,3 +428,16 @@ def test_reaching_someone_on_a_day_is_a_reminder_and_without_one_asks() -> None:
     assert isinstance(parse("call with Lee yesterday"), c.Log)
     assert isinstance(parse("phone call with Lee"), c.Log)
 
+
+
+def test_small_ways_people_type_them() -> None:
+    """A name given is no call; "re:" opens the summary; a chat tool names the kind; "skip"
+    is "dismiss"; stopping nudges about one person asks rather than pause everything."""
+    assert isinstance(parse("Dana's daughter is called Maya"), c.AddNote)
+    assert isinstance(parse("Lee called me yesterday"), c.Log)
+    logged = parse("log Dana slack chat yesterday re: hiring plan")
+    assert isinstance(logged, c.Log) and logged.summary == "hiring plan"
+    assert isinstance(parse("skip Tom"), c.Dismiss)
+    stop = parse("stop reminding me about Lee")
+    assert isinstance(stop, c.CommandError) and "“every Lee off”" in stop.message
+    assert isinstance(parse("stop reminding me for 2 weeks"), c.Pause)

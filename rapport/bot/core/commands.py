@@ -664,6 +664,9 @@ _KIND_SYNONYMS = {
     "standup": "meeting", "stand-up": "meeting", "sync": "meeting", "huddle": "call",
     "zoom call": "video", "zoom meeting": "video", "teams meeting": "video",
     "google meet": "video", "conference call": "call",
+    # Chat tools: a chat or a call there is one.
+    "slack chat": "chat", "slack message": "message", "slack call": "call",
+    "slack huddle": "call", "teams chat": "chat", "whatsapp": "message",
 }
 # Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
 _KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
@@ -870,6 +873,9 @@ _LENGTH_BEFORE_KIND = re.compile(r"(?<!\S)\d{1,3}\s*(?:min|mins|minutes?|m|h|hr|
                                  r"(?:\s+|-)", re.IGNORECASE)
 
 
+_SUMMARY_MARKER = re.compile(r"\s+(?:re|regarding)\s*$", re.IGNORECASE)
+
+
 def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
     """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
 
@@ -878,6 +884,9 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     asks when a reading has words it is not sure of.
     """
     head_text, colon, tail = _partition_colon(rest)
+    if colon and (marker := _SUMMARY_MARKER.search(head_text)) is not None:
+        # "log Dana coffee yesterday re: hiring": "re" says what follows is the summary.
+        head_text = head_text[:marker.start()]
     for length in _LENGTH_BEFORE_KIND.finditer(head_text):
         if _kind_at(_tokens(head_text[length.end():]), 0) is not None:
             # "log Lee 30 min call": how long is not who, nor what it was about.
@@ -1486,6 +1495,14 @@ def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
 
 def parse_pause(rest: str, today: date) -> Pause | CommandError:
     words = rest.lower().split()
+    if len(words) >= 2 and words[0] in ("about", "for", "of", "with") \
+            and shift_by_duration(" ".join(words[1:]), today) is None \
+            and parse_day(" ".join(words[1:]), today=today, direction="future") is None:
+        # "stop reminding me about Lee": one person, not every nudge.
+        who = " ".join(rest.split()[1:])
+        return CommandError(f"To stop nudges about {who}: “every {who} off” ends the rhythm, "
+                            f"“dismiss {who}” drops what is waiting. “pause” stops every "
+                            "nudge for a while.", "pause")
     while words and words[0] in ("nudges", "reminders", "everything", "all", "me", "it"):
         words = words[1:]  # "pause nudges for a week"
     if not words:

@@ -216,7 +216,7 @@ TABLE: tuple[Verb[Any], ...] = (
          "You reached out: logs a conversation and closes the nudge.", c.parse_done,
          nudges.done, examples=("done Dana",)),
     Verb("dismiss", c.Dismiss, "dismiss <person|#nudge>", "Drop a nudge without logging anything.",
-         c.parse_dismiss, nudges.dismiss),
+         c.parse_dismiss, nudges.dismiss, aliases=("skip",)),
     Verb("undo", c.Undo, "undo",
          "Reverse your last change (several steps deep); says exactly what it undid.",
          c.parse_undo, journal.undo, aliases=("oops",)),
@@ -462,6 +462,10 @@ def _without_filler(text: str) -> str:
 _CALLED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?P<how>called|phoned|rang|emailed|messaged|"
                         r"texted|pinged|dm'd|dmed|visited|stopped by)\s+(?:me\b)?(?P<rest>.*)$",
                         re.IGNORECASE)
+# Before "called", words that make it a name given, not a call: "Dana's daughter is called
+# Maya", "the project was called Atlas".
+_NOT_A_CALLER = re.compile(r"(?:'s|’s|\bis|\bwas|\bare|\bwere|\bbe|\bgets?|\bgot)$",
+                           re.IGNORECASE)
 # "Dana joined us for lunch", "Lee joined me for coffee yesterday": a conversation.
 _JOINED_ME = re.compile(r"^(?P<name>.{1,100}?)\s+(?:has\s+)?joined\s+(?:me|us)\s+"
                         r"(?:for|on|at|over)\s+(?:a\s+|an\s+|the\s+)?(?P<what>\S.*)$",
@@ -548,7 +552,8 @@ def _name_first(cleaned: str, words: list[str]
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
     called = _CALLED_ME.match(cleaned)
-    if called is not None and len(called.group("name").split()) <= 3:
+    if called is not None and len(called.group("name").split()) <= 3 \
+            and _NOT_A_CALLER.search(called.group("name")) is None:
         kind = _HOW[called.group("how").lower()]
         rest = f"{called.group('name')} {called.group('rest')}".strip()
         return SPECS["log"], c.log_as(kind), rest
@@ -592,7 +597,8 @@ def is_guess(command: object) -> bool:
 # someone, which may be meant as a note, or only said.
 _NEWS_OF_SOMEONE = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[A-Z][\w.\-]*)?)(?:\s+(?:is|was|got|has|had|just|"
-    r"will|started|left|became)\b|(?:'s|’s)\s)\s*(?P<news>.+?)[.!]?$")
+    r"will|started|left|became|prefers|likes|loves|hates|wants|needs)\b|(?:'s|’s)\s)\s*"
+    r"(?P<news>.+?)[.!]?$")
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
 
 
