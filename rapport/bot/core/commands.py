@@ -1982,6 +1982,9 @@ def parse_people(rest: str, today: date) -> ShowPeople | CommandError:
     """`people` or `people #clients`."""
     del today
     words = rest.split()
+    while words and words[0].lower().strip("?!.") in ("people", "everyone", "everybody", "all",
+                                                      "my", "contacts", "of"):
+        words = words[1:]  # "list people", "show all my people"
     if not words:
         return ShowPeople()
     if len(words) == 1 and words[0].startswith("#"):
@@ -2033,6 +2036,11 @@ def answer_parser(answer: SuggestionAnswer) -> Callable[[str, date],
 
     return parse
 # --------------------------------------------------------------------------- a person at a glance
+# Words that start a question about the asker after "who": "who do I owe", "who have I met".
+_ASKED_OF_ME = frozenset({"i", "do", "did", "does", "have", "has", "should", "can", "could",
+                          "would", "will", "am", "was", "were", "are", "needs", "need", "owes"})
+
+
 def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
     """`show Dana`, `who is Dana`, `who's Dana?`, `show me Dana`."""
     del today
@@ -2046,6 +2054,16 @@ def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
             break
     if text.lower() in ("is", "me", ""):
         return CommandError("Who? For example “show Dana”.", "show")
+    first = text.split()[0].lower()
+    if first in _ASKED_OF_ME:
+        # "who do I owe a reply", "who have I met": a question about you, not a name.
+        return CommandError("“due” shows who to reach out to now, “people” everyone you keep "
+                            "in touch with; “show Dana” one person.", "show")
+    if first in ("my", "all", "every", "everyone", "everybody") or text.lower() in (
+            "people", "contacts", "clients", "colleagues"):
+        # "show me my clients", "show all my people".
+        return CommandError("“people” lists everyone you keep in touch with; “people #clients” "
+                            "those tagged clients.", "show")
     person = _check_person(_person_from_tokens(_tokens(text)), "show")
     return person if isinstance(person, CommandError) else ShowPerson(person)
 

@@ -185,6 +185,8 @@ TABLE: tuple[Verb[Any], ...] = (
          examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
          phrases=(*((words, c.parse_show) for words in (
              "tell me about", "what do i know about", "when did i last talk to",
+             "what's new with", "whats new with", "what's up with", "whats up with",
+             "what’s new with", "what’s up with",
              "when did i last talk with", "when did i last speak to", "when did i last see",
              "when did i last speak with", "how long since i talked to",
              "how long since i last talked to", "how long since i spoke to",
@@ -481,7 +483,9 @@ _POSSESSIVE_NEWS = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)
 _HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
         "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
         "dmed": "message", "visited": "in person", "stopped by": "in person"}
-_POSSESSIVE_DATE = re.compile(r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?:work\s+)?(?:birthday|bday|b-day|"
+# "Dana's birthday is May 4", and typed in haste "Dana birthday May 4" (not "my birthday").
+_POSSESSIVE_DATE = re.compile(r"^(?!(?:my|our|your|his|her|their|the|a|an|its)\s)"
+                              r"\S+(?:\s\S+)?(?:'s|’s)?\s+(?:work\s+)?(?:birthday|bday|b-day|"
                               r"anniversary)\b", re.IGNORECASE)
 
 
