@@ -49,6 +49,7 @@ def test_no_broadcast_mention_or_link_token_survives(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(texts, st.integers(min_value=5, max_value=60))
 @example("a" * 10 + "@heresy", 16)
+@example("<000<athere", 9)
 def test_cutting_to_the_limit_forms_no_broadcast(text: str, limit: int) -> None:
     assert_clean(sanitise(text, allowed_mention=CONTACT, limit=limit), limit=limit)
 

@@ -159,8 +159,9 @@ def sanitise(text: str, *, allowed_mention: str | None = None,
         space = cut.rfind(" ")
         if space > limit - 100:
             cut = cut[:space]
-        # Cutting a word can end in a broadcast ("@heresy" -> "@here…"): remove it again.
-        text = _PLAIN_BROADCAST.sub("", cut.rstrip() + "…")
+        # Cutting a word can end in a broadcast ("@heresy" -> "@here…") or a tag's opening
+        # ("<athere" -> "<at…", Teams' mention tag): remove and defuse them again.
+        text = re.sub("<" + kept + _OPENING, "‹", _PLAIN_BROADCAST.sub("", cut.rstrip() + "…"))
     return text
 
 
