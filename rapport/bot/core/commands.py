@@ -843,7 +843,11 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         # Saved, it would say today with the date words as the summary: ask instead.
         return _unread_log_date(unread, today)
     if day is not None and day > today:
-        return CommandError("You can only log conversations that already happened.", "log")
+        # "coffee w Dana tmrw": a plan. A reminder is what keeps it.
+        who = person.text if person.text else "them"
+        return CommandError(f"You can only log conversations that already happened. To be "
+                            f"reminded of it: “remind me to meet {who} on "
+                            f"{day:%b} {day.day}”.", "log")
     if day is not None and day < today - timedelta(days=3650):
         return CommandError("That date is more than ten years ago.", "log")
     if summary and len(summary) > MAX_SUMMARY_CHARS:
@@ -1142,7 +1146,8 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
                                        direction="future")) is not None:
         text = text[lead.end():]
         lowered = text.lower()
-    if lowered.startswith("about "):
+    about_someone = lowered.startswith("about ")
+    if about_someone:
         text, lowered = text[6:], lowered[6:]
         verb_phrase = "ask"
     else:
@@ -1194,6 +1199,9 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
             if end == ends[-1] and not readings:
                 return reading
             continue
+        if about_someone and reading.text.lower() == "ask":
+            # "remind me about Lee in 2 weeks": nothing to ask about, only someone to reach.
+            reading = replace(reading, text="check in")
         if reading.follow_up_on is None:
             # A reminder needs a day; a note without one would never remind anyone.
             return CommandError("When should I remind you? Add a day, for example “remind me "

@@ -403,8 +403,12 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         talk = _small_talk(cleaned)
         if talk:
             return c.Help(small_talk=talk)
-        news = _news_of_someone(cleaned)
-        return c.CommandError(news if news is not None else _unknown(word))
+        unknown = _unknown(word)
+        # A close typo of a command ("ntoe Dana: …") is the likelier meaning, unless the word
+        # is capitalised as names are and commands rarely are ("Lee is away", not "see").
+        news = _news_of_someone(cleaned) \
+            if word[:1].isupper() or _SUGGESTED not in unknown else None
+        return c.CommandError(news if news is not None else unknown)
     try:
         parsed = parse(rest.strip(), today)
     except (ValueError, OverflowError, IndexError):
@@ -603,12 +607,20 @@ _NEWS_OF_SOMEONE = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[A-Z][\w.\-]*)?)(?:\s+(?:is|was|got|has|had|just|"
     r"will|started|left|became|prefers|likes|loves|hates|wants|needs)\b|(?:'s|’s)\s)\s*"
     r"(?P<news>.+?)[.!]?$")
+_NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}):\s*"
+                         r"(?P<text>\S.*)$")
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
 
 
 def _news_of_someone(cleaned: str) -> str | None:
     """The answer to news said of someone that no rule reads: how to keep it as a note, which
     is likely what was meant; never a guess that stores it."""
+    labelled = _NAME_COLON.match(cleaned)
+    if labelled is not None and labelled.group("name").split()[0].lower() not in _NOT_WHOSE:
+        # "Dana: loves hiking": something about Dana, to remember or from a conversation.
+        name, text = labelled.group("name"), labelled.group("text")
+        return (f"To remember it, say “note {name}: {text}”; if you talked, “log {name}: "
+                f"{text}” logs the conversation with it.")
     said = _NEWS_OF_SOMEONE.match(cleaned)
     if said is None or said.group("name").split()[0].lower() in _NOT_WHOSE \
             or cleaned.endswith("?"):
@@ -622,6 +634,9 @@ def _news_of_someone(cleaned: str) -> str | None:
             f"to ask about it then).")
 
 
+_SUGGESTED = "Did you mean"
+
+
 def _unknown(word: str) -> str:
     """The answer to a word that is no command: the closest command when it looks like a
     typo ("lgo" -> "log"), never a guess that runs."""
@@ -633,7 +648,7 @@ def _unknown(word: str) -> str:
                                score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
     if match is not None and match[0] != typed:
         suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
-        return (f"I don't know the command “{c.clip(typed)}”. Did you mean “{suggestion}”? "
+        return (f"I don't know the command “{c.clip(typed)}”. {_SUGGESTED} “{suggestion}”? "
                 "Type “help” to see what I can do.")
     return (f"I don't know the command “{c.clip(typed)}”. Type “help” to see what I can "
             "do.")
