@@ -165,8 +165,6 @@ def _statements() -> SimpleNamespace:
             m.connection_id == bindparam("connection_id"), in_json_list(m.email, "emails"))),
         set_account_email=Prepared(update(c).where(c.id == bindparam("connection_id")).values(
             account_email=bindparam("email"))),
-        delete_met_email=Prepared(delete(m).where(m.connection_id == bindparam("connection_id"),
-                                                  m.email == bindparam("email"))),
         # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
         # syncing the same connection at the same moment waits here for our commit, then
         # finds the rows logged and leaves them.
@@ -200,6 +198,10 @@ class Known:
     # (None until then): what a full sync may find gone. Whatever a page adds later comes
     # from the round itself, so is seen.
     met_before: dict[str, list[str]] | None = None
+    # The owner's address when a page of this round marked it and it is not stored yet:
+    # written with the page (`save_account_email`) or, on the round's last page, with its
+    # outcome, in the same statement.
+    unsaved_account_email: str | None = None
 
 
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
@@ -360,7 +362,7 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     q = _statements()
     contacts = known.contacts
     forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
-    own = _account_email(session, ref, latest.values(), known)
+    own = _account_email(latest.values(), known)
     # email -> what the page says should be held for that person.
     named: dict[str, _Named] = {}
     for event in latest.values():
@@ -400,8 +402,9 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         held = met.decode(listed_text)
         if first_page:
             before[email] = [entry[0] for entry in held]
-        if forgotten is not None and email in forgotten:
-            # Written by a page that read the round's addresses before `forget` committed.
+        if email == own or (forgotten is not None and email in forgotten):
+            # The owner's own address, met before a page marked it as theirs; or written by
+            # a page that read the round's addresses before `forget` committed.
             empty.append(met_id)
             named.pop(email, None)
             continue
@@ -432,29 +435,42 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
                             workspace_id=ref.workspace_id, user_id=ref.user_id)
 
 
-def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
-                   known: Known) -> str | None:
-    """The calendar owner's address: stored once a page marks it (Graph lists the owner
-    among the attendees of meetings others organise without saying so)."""
+def _account_email(events: Iterable[CalendarEvent], known: Known) -> str | None:
+    """The calendar owner's address, once a page marks it (Graph lists the owner among the
+    attendees of meetings others organise without saying so). A row of people met held for
+    it goes in `_track_met`, which reads every row anyway; storing it waits for the end of
+    the page (`save_account_email`), so a first sync's single page writes it with its
+    outcome rather than in a statement of its own."""
     if known.account_email is not None:
         return known.account_email
     marked = next((a.email for event in events for a in event.attendees
                    if a.is_self and len(a.email) <= 320), None)
     if marked is not None:
-        q = _statements()
-        q.set_account_email.execute(session, connection_id=ref.connection_id, email=marked)
-        q.delete_met_email.execute(session, connection_id=ref.connection_id, email=marked)
-        known.account_email = marked
+        known.account_email = known.unsaved_account_email = marked
     return marked
 
 
+def save_account_email(session: Session, ref: ConnectionRef, known: Known) -> None:
+    """Store the owner's address a page has marked, if any (the caller forgets it once the
+    page has committed: a unit run again writes it again)."""
+    if known.unsaved_account_email is not None:
+        _statements().set_account_email.execute(session, connection_id=ref.connection_id,
+                                                 email=known.unsaved_account_email)
+
+
 def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, list[int]] | None,
-                now: datetime) -> int:
+                now: datetime, held_before: Iterable[str] | None = None) -> int:
     """Meetings held with someone who has since become a contact (an accepted offer, `set
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
-    their rows of people met go. Returns how many meetings were handed over."""
+    their rows of people met go. Returns how many meetings were handed over.
+
+    `held_before`, the people met held when the round (which knew `contacts` throughout)
+    began: its pages hold no contact as a person met, so only those can be found."""
     q = _statements()
-    if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
+    if contacts is not None and held_before is not None:
+        # On a first sync nobody was held: nothing to ask.
+        known = [email for email in held_before if email in contacts]
+    elif contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
         known = list(contacts)
     else:
