@@ -222,10 +222,13 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     contacts = known.contacts
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
-    _track_met(session, ref, latest, known)
+    own = _account_email(latest.values(), known)
+    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
     existing = {row.event_id: row for row in map(_Held._make, q.events_of.rows(
         session, connection_id=ref.connection_id, event_ids=list(latest)))}
     wanted: dict[str, set[int]] = {}
+    # The people met who are not contacts, by email: what the page says should be held.
+    named: dict[str, _Named] = {}
     gone: list[int] = []
     for event in latest.values():
         row = existing.get(event.event_id)
@@ -239,11 +242,36 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
                     .where(CapturedEvent.connection_id == ref.connection_id,
                            CapturedEvent.series_id == event.event_id)))
             continue
-        met = {contact_id for email in event.partner_emails()
-               for contact_id in contacts.get(email, ())} if event.attended else set()
-        if row is None and not met:
+        contacts_met: set[int] = set()
+        start, end = event.start, event.end
+        if event.attended and start is not None and end is not None:
+            # One pass over the people the user met (everyone else who did not decline)
+            # for both: the contacts among them, and the others, held as people met for
+            # the offer to add them (never the owner, never someone the user forgot).
+            listed: met.Entry | None = None
+            for guest in event.attendees:
+                if guest.is_self or guest.declined:
+                    continue
+                email = guest.email
+                their_ids = contacts.get(email)
+                if their_ids is not None:
+                    contacts_met.update(their_ids)
+                    continue
+                if email == own or len(email) > 320 or \
+                        (forgotten is not None and email in forgotten):
+                    continue
+                if listed is None:
+                    listed = met.entry(event.event_id, event.series_id, start, end)
+                person = named.get(email)
+                if person is None:
+                    person = named[email] = _Named({}, [None, None])
+                person.entries[event.event_id] = listed
+                if guest.name and (person.name[0] is None or start >= person.name[0]):
+                    person.name[:] = [start, guest.name]
+        if row is None and not contacts_met:
             continue  # nothing of ours: events without contacts are not stored at all
-        wanted[event.event_id] = met
+        wanted[event.event_id] = contacts_met
+    _track_met(session, ref, latest, known, named, own)
     stats.removed += forget_events(session, gone)
     if not wanted:
         return stats
@@ -257,17 +285,17 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
                             q.attendees_of.rows(session, captured_ids=older)):
             held[attendee.captured_event_id].append(attendee)
     new: list[tuple[int, int]] = []
-    for event_id, met in wanted.items():
+    for event_id, contacts_met in wanted.items():
         row = existing.get(event_id)
         event = latest[event_id]
         moved = row is not None and event.start is not None and (
             row.start_at != event.start or row.end_at != event.end)
         attendees = held.get(ids[event_id], [])
-        removed, shifted = _sync_attendees(session, attendees, met, event, moved, now)
+        removed, shifted = _sync_attendees(session, attendees, contacts_met, event, moved, now)
         stats.removed += removed
         stats.moved += shifted
         have = {attendee.contact_id for attendee in attendees}
-        new.extend((ids[event_id], contact_id) for contact_id in sorted(met - have))
+        new.extend((ids[event_id], contact_id) for contact_id in sorted(contacts_met - have))
     if new:
         _INSERT_ATTENDEES.execute(session, new)
     return stats
@@ -355,33 +383,13 @@ class _Named(NamedTuple):
 
 
 def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
-               known: Known) -> None:
-    """Keep the people met who are not contacts in line with one page: email, display name,
-    and each meeting's event key and times only, for the offer to add them (none for
-    declined, cancelled, all-day or untimed events, none for people the user forgot)."""
+               known: Known, named: dict[str, _Named], own: str | None) -> None:
+    """Keep the people met who are not contacts in line with one page (`named`, what the
+    page says of each, which `apply_events` gathered): email, display name, and each
+    meeting's event key and times only, for the offer to add them (none for declined,
+    cancelled, all-day or untimed events, none for people the user forgot)."""
     q = _statements()
-    contacts = known.contacts
-    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
-    own = _account_email(latest.values(), known)
-    # email -> what the page says should be held for that person.
-    named: dict[str, _Named] = {}
-    for event in latest.values():
-        if not event.attended or event.start is None or event.end is None:
-            continue
-        listed: met.Entry | None = None
-        for attendee in event.partners():
-            email = attendee.email
-            if email in contacts or email == own or len(email) > 320 or \
-                    (forgotten is not None and email in forgotten):
-                continue
-            if listed is None:
-                listed = met.entry(event.event_id, event.series_id, event.start, event.end)
-            person = named.get(email)
-            if person is None:
-                person = named[email] = _Named({}, [None, None])
-            person.entries[event.event_id] = listed
-            if attendee.name and (person.name[0] is None or event.start >= person.name[0]):
-                person.name[:] = [event.start, attendee.name]
+    forgotten = known.forgotten if known.forgotten else None
     series_gone = {event.event_id for event in latest.values()
                    if event.removed and event.series_id is None}
     writes: list[tuple[str, str | None, str, datetime]] = []
