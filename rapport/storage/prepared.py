@@ -58,6 +58,8 @@ class _Plan:
     # (position, processor) of the result columns that have one: most columns (ints, text)
     # come from the driver as they are, and a wide row should not pay for them.
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # (name, constant, bind processor) per positional parameter: the three above, zipped once.
+    steps: tuple[tuple[str | None, Any, _Processor], ...] = ()
 
 
 _NO_PLAN = _Plan("", (), (), (), ())
@@ -94,9 +96,12 @@ class Prepared:
         if driver is None:
             return [tuple(row) for row in session.connection().execute(self.statement, params)]
         cursor = driver.execute(plan.sql, _arguments(plan, params))
-        rows = cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
         cursor.close()
-        return [_processed(plan.result_processors, row) for row in rows]
+        processors = plan.result_processors
+        if not processors and (not rows or isinstance(rows[0], tuple)):
+            return rows  # `sqlite3` gives tuples already: nothing to convert
+        return [_processed(processors, row) for row in rows]
 
     def first(self, session: Session, **params: Any) -> tuple[Any, ...] | None:
         """The first row, or None."""
@@ -185,10 +190,12 @@ def _as_sqlalchemy_errors(sql: str, driver: _Driver) -> Iterator[None]:
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    values = [params[name] if name is not None else constant
-              for name, constant in zip(plan.names, plan.constants, strict=True)]
-    return tuple(processor(value) if processor is not None else value
-                 for processor, value in zip(plan.bind_processors, values, strict=True))
+    # One pass, without a generator: a page runs this for each of its dozen statements.
+    arguments = []
+    for name, constant, processor in plan.steps:
+        value = params[name] if name is not None else constant
+        arguments.append(processor(value) if processor is not None else value)
+    return tuple(arguments)
 
 
 def _processed(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: Sequence[Any]
@@ -245,7 +252,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
                               for position, processor in enumerate(processors)
                               if processor is not None)
     return _Plan(sql, tuple(names), tuple(constants), tuple(bind_processors),
-                 result_processors)
+                 result_processors, tuple(zip(names, constants, bind_processors, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -487,18 +487,23 @@ def contact_clock_inputs(session: Session, contact_id: int) -> ClockInputs | Non
 
 # The batch twins below run once per calendar page: prepared, their IN lists one JSON
 # parameter, so a page pays neither statement construction nor a list rendered per call.
-_CLOCK_INPUTS_OF = Prepared(select(Contact.id, Contact.last_touch_at, Contact.cadence_days,
-                                   Contact.created_at, Contact.cadence_months).where(
-    in_json_list(Contact.id, "contact_ids")))
 _CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 _SET_CONTACT_CLOCKS = JsonRowsUpdate(_CONTACTS, key="id", shared=(),
                                      per_row=("last_touch_at", "next_due_at", "plan_at"))
 
 
-def clock_inputs_of(session: Session, contact_ids: Iterable[int]) -> dict[int, ClockInputs]:
-    """`contact_clock_inputs` for many contacts in one statement."""
-    rows = _CLOCK_INPUTS_OF.rows(session, contact_ids=list(set(contact_ids)))
-    return {row[0]: ClockInputs(*row[1:]) for row in rows}
+def clock_inputs_of(session: Session, user_id: int, contact_ids: Iterable[int]
+                    ) -> tuple[dict[int, ClockInputs], list[int]]:
+    """`contact_clock_inputs` for many contacts of the user in one statement, and which of
+    them have open cadence nudges (what `close_cadence_nudges_of` closes)."""
+    inputs: dict[int, ClockInputs] = {}
+    open_cadence: list[int] = []
+    for contact_id, last, days, created, months, has_open in _CLOCK_INPUTS_OF.rows(
+            session, contact_ids=list(set(contact_ids)), user_id=user_id):
+        inputs[contact_id] = ClockInputs(last, days, created, months)
+        if has_open:
+            open_cadence.append(contact_id)
+    return inputs, open_cadence
 
 
 def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | None,
@@ -756,6 +761,13 @@ _CLOSE_CADENCE_NUDGES_OF = Prepared(_close_cadence(
     bindparam("b_now", type_=UTCDateTime)))
 
 
+_CLOCK_INPUTS_OF = Prepared(select(
+    Contact.id, Contact.last_touch_at, Contact.cadence_days, Contact.created_at,
+    Contact.cadence_months,
+    select(Nudge.id).where(Nudge.contact_id == Contact.id,
+                           Nudge.user_id == bindparam("user_id"), Nudge.reason == "cadence",
+                           _any_status(*_OPEN_CADENCE)).exists())
+    .where(in_json_list(Contact.id, "contact_ids")))
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
     Nudge.reason == "cadence", _any_status(*_OPEN_CADENCE)))

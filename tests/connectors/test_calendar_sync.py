@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from rapport.bot.connectors.calendars.briefs import briefs_due, upcoming_meetings
 from rapport.bot.connectors.calendars.sync import RESYNC_DAYS, PausedConnection
-from rapport.storage.models import CapturedEvent
+from rapport.storage.models import CapturedEvent, MetPerson
 from tests.conftest import console_user, snapshot
 from tests.connectors.helpers import (
     RecordingSleep,
@@ -95,6 +95,59 @@ async def test_ended_meetings_the_user_attended_are_logged_once_per_contact(
     report = await app.sync.run_once()
     assert report.logged == 2
     assert await touch_summary(app) == [(dana, THU_14), (dana, TUE_15), (lee, TUE_15)]
+
+
+@pytest.mark.parametrize("pages", [1, 3])
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_first_sync_stores_the_owners_address_in_one_page_or_several(
+        calendar_app: CalendarApp, provider: str, pages: int) -> None:
+    """A page marks the owner's address: a round of one page stores it with the round's
+    outcome, a longer round with the page that marked it; stored either way, and never held
+    as someone met."""
+    app = calendar_app
+    calendar = await connected(app, provider)
+    if pages > 1:
+        (app.google if provider == "google" else app.microsoft).page_limit = 2
+    for hour in range(2 * pages - 1):
+        calendar.add(start=THU_14 + timedelta(hours=hour), attendees=["pat@initech.com"],
+                     organizer="pat@initech.com" if hour % 2 else "alex@example.com")
+    assert (await connection(app, provider)).account_email is None
+
+    report = await app.sync.run_once()
+
+    assert (report.synced, report.pages, report.failed) == (1, pages, 0)
+    assert (await connection(app, provider)).account_email == "alex@example.com"
+    _, user_id = await app.user("alex")
+    async with app.runtime.sessions() as session:
+        held = set(await session.scalars(select(MetPerson.email)
+                                         .where(MetPerson.user_id == user_id)))
+    assert held == {"pat@initech.com"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_someone_met_who_becomes_a_contact_has_their_meetings_logged_next_round(
+        calendar_app: CalendarApp, provider: str) -> None:
+    """The next round logs the meetings held with someone met who has become a contact
+    since: with nothing new at the provider, and with a page of changes that do not name
+    them (the round asks about the people held when it began; a first sync, which held
+    nobody, asks nothing)."""
+    app = calendar_app
+    calendar = await connected(app, provider)
+    for start in (THU_14, FRI_10):
+        calendar.add(start=start, attendees=["sam.lee@globex.com", "kim@initech.com"])
+    await app.sync.run_once()
+    assert await touch_summary(app) == []
+    sam = await app.add_contact("alex", "Sam Lee", "Sam.Lee@Globex.com")
+    await _next_run(app)
+    assert await touch_summary(app) == [(sam, THU_14), (sam, FRI_10)]
+
+    kim = await app.add_contact("alex", "Kim Ito", "kim@initech.com")
+    calendar.add(start=FRI_10 + timedelta(hours=1), attendees=["pat@initech.com"])
+    report = await _next_run(app)
+
+    assert (report.synced, report.full_syncs, report.events, report.logged) == (1, 0, 1, 2)
+    assert sorted(await touch_summary(app)) == sorted(
+        [(sam, THU_14), (sam, FRI_10), (kim, THU_14), (kim, FRI_10)])
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -246,3 +246,36 @@ async def test_a_forgotten_address_is_neither_written_nor_kept_by_a_page(
     before, after = await Database(db.session_factory(any_engine)).run(work)
     assert before == {"pat@initech.com": ["a"], NAMELESS.email: ["a"]}
     assert after == {NAMELESS.email: ["a"]}
+
+
+async def test_the_owners_address_once_marked_takes_back_what_was_held_for_it(
+        any_engine: AsyncEngine) -> None:
+    """Graph lists the owner among the attendees without marking them: until a page marks
+    the address as theirs, it is held as someone met. The page that marks it drops that row
+    (no statement of its own: the read of every row finds it) and leaves the address to be
+    stored with the page."""
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=UTC)
+    unmarked = Attendee(ME.email, declined=False, is_self=False)
+
+    def work(session: Session) -> tuple[dict[str, list[str]], ...]:
+        ref = _connection(session, "owner")
+        earlier = capture.Known(contacts={}, account_email=None)
+        capture.apply_events(session, ref, [CalendarEvent(
+            event_id="a", start=monday, end=monday + timedelta(minutes=30),
+            attendees=(unmarked, NAMELESS))], earlier, NOW)
+        assert earlier.unsaved_account_email is None
+        before = _meetings_of(session, ref)
+        known = capture.Known(contacts={}, account_email=None)
+        capture.apply_events(session, ref, [_event("b", monday + timedelta(days=1), NAMELESS)],
+                             known, NOW)
+        assert known.account_email == known.unsaved_account_email == ME.email
+        after = _meetings_of(session, ref)
+        capture.save_account_email(session, ref, known)
+        stored = session.scalar(select(CalendarConnection.account_email)
+                                .where(CalendarConnection.id == ref.connection_id))
+        return before, after, {"stored": [stored or ""]}
+
+    before, after, stored = await Database(db.session_factory(any_engine)).run(work)
+    assert before == {ME.email: ["a"], NAMELESS.email: ["a"]}
+    assert after == {NAMELESS.email: ["a", "b"]}
+    assert stored == {"stored": [ME.email]}

@@ -165,8 +165,6 @@ def _statements() -> SimpleNamespace:
             m.connection_id == bindparam("connection_id"), in_json_list(m.email, "emails"))),
         set_account_email=Prepared(update(c).where(c.id == bindparam("connection_id")).values(
             account_email=bindparam("email"))),
-        delete_met_email=Prepared(delete(m).where(m.connection_id == bindparam("connection_id"),
-                                                  m.email == bindparam("email"))),
         # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
         # syncing the same connection at the same moment waits here for our commit, then
         # finds the rows logged and leaves them.
@@ -200,6 +198,10 @@ class Known:
     # (None until then): what a full sync may find gone. Whatever a page adds later comes
     # from the round itself, so is seen.
     met_before: dict[str, list[str]] | None = None
+    # The owner's address when a page of this round marked it and it is not stored yet:
+    # written with the page (`save_account_email`) or, on the round's last page, with its
+    # outcome, in the same statement.
+    unsaved_account_email: str | None = None
 
 
 def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
@@ -220,10 +222,13 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     contacts = known.contacts
     # The last version of an instance on a page wins.
     latest = {event.event_id: event for event in events}
-    _track_met(session, ref, latest, known)
+    own = _account_email(latest.values(), known)
+    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
     existing = {row.event_id: row for row in map(_Held._make, q.events_of.rows(
         session, connection_id=ref.connection_id, event_ids=list(latest)))}
     wanted: dict[str, set[int]] = {}
+    # The people met who are not contacts, by email: what the page says should be held.
+    named: dict[str, _Named] = {}
     gone: list[int] = []
     for event in latest.values():
         row = existing.get(event.event_id)
@@ -237,11 +242,36 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
                     .where(CapturedEvent.connection_id == ref.connection_id,
                            CapturedEvent.series_id == event.event_id)))
             continue
-        met = {contact_id for email in event.partner_emails()
-               for contact_id in contacts.get(email, ())} if event.attended else set()
-        if row is None and not met:
+        contacts_met: set[int] = set()
+        start, end = event.start, event.end
+        if event.attended and start is not None and end is not None:
+            # One pass over the people the user met (everyone else who did not decline)
+            # for both: the contacts among them, and the others, held as people met for
+            # the offer to add them (never the owner, never someone the user forgot).
+            listed: met.Entry | None = None
+            for guest in event.attendees:
+                if guest.is_self or guest.declined:
+                    continue
+                email = guest.email
+                their_ids = contacts.get(email)
+                if their_ids is not None:
+                    contacts_met.update(their_ids)
+                    continue
+                if email == own or len(email) > 320 or \
+                        (forgotten is not None and email in forgotten):
+                    continue
+                if listed is None:
+                    listed = met.entry(event.event_id, event.series_id, start, end)
+                person = named.get(email)
+                if person is None:
+                    person = named[email] = _Named({}, [None, None])
+                person.entries[event.event_id] = listed
+                if guest.name and (person.name[0] is None or start >= person.name[0]):
+                    person.name[:] = [start, guest.name]
+        if row is None and not contacts_met:
             continue  # nothing of ours: events without contacts are not stored at all
-        wanted[event.event_id] = met
+        wanted[event.event_id] = contacts_met
+    _track_met(session, ref, latest, known, named, own)
     stats.removed += forget_events(session, gone)
     if not wanted:
         return stats
@@ -255,17 +285,17 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
                             q.attendees_of.rows(session, captured_ids=older)):
             held[attendee.captured_event_id].append(attendee)
     new: list[tuple[int, int]] = []
-    for event_id, met in wanted.items():
+    for event_id, contacts_met in wanted.items():
         row = existing.get(event_id)
         event = latest[event_id]
         moved = row is not None and event.start is not None and (
             row.start_at != event.start or row.end_at != event.end)
         attendees = held.get(ids[event_id], [])
-        removed, shifted = _sync_attendees(session, attendees, met, event, moved, now)
+        removed, shifted = _sync_attendees(session, attendees, contacts_met, event, moved, now)
         stats.removed += removed
         stats.moved += shifted
         have = {attendee.contact_id for attendee in attendees}
-        new.extend((ids[event_id], contact_id) for contact_id in sorted(met - have))
+        new.extend((ids[event_id], contact_id) for contact_id in sorted(contacts_met - have))
     if new:
         _INSERT_ATTENDEES.execute(session, new)
     return stats
@@ -353,33 +383,13 @@ class _Named(NamedTuple):
 
 
 def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, CalendarEvent],
-               known: Known) -> None:
-    """Keep the people met who are not contacts in line with one page: email, display name,
-    and each meeting's event key and times only, for the offer to add them (none for
-    declined, cancelled, all-day or untimed events, none for people the user forgot)."""
+               known: Known, named: dict[str, _Named], own: str | None) -> None:
+    """Keep the people met who are not contacts in line with one page (`named`, what the
+    page says of each, which `apply_events` gathered): email, display name, and each
+    meeting's event key and times only, for the offer to add them (none for declined,
+    cancelled, all-day or untimed events, none for people the user forgot)."""
     q = _statements()
-    contacts = known.contacts
-    forgotten = known.forgotten if known.forgotten else None  # asked per attendee: usually none
-    own = _account_email(session, ref, latest.values(), known)
-    # email -> what the page says should be held for that person.
-    named: dict[str, _Named] = {}
-    for event in latest.values():
-        if not event.attended or event.start is None or event.end is None:
-            continue
-        listed: met.Entry | None = None
-        for attendee in event.partners():
-            email = attendee.email
-            if email in contacts or email == own or len(email) > 320 or \
-                    (forgotten is not None and email in forgotten):
-                continue
-            if listed is None:
-                listed = met.entry(event.event_id, event.series_id, event.start, event.end)
-            person = named.get(email)
-            if person is None:
-                person = named[email] = _Named({}, [None, None])
-            person.entries[event.event_id] = listed
-            if attendee.name and (person.name[0] is None or event.start >= person.name[0]):
-                person.name[:] = [event.start, attendee.name]
+    forgotten = known.forgotten if known.forgotten else None
     series_gone = {event.event_id for event in latest.values()
                    if event.removed and event.series_id is None}
     writes: list[tuple[str, str | None, str, datetime]] = []
@@ -400,8 +410,9 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         held = met.decode(listed_text)
         if first_page:
             before[email] = [entry[0] for entry in held]
-        if forgotten is not None and email in forgotten:
-            # Written by a page that read the round's addresses before `forget` committed.
+        if email == own or (forgotten is not None and email in forgotten):
+            # The owner's own address, met before a page marked it as theirs; or written by
+            # a page that read the round's addresses before `forget` committed.
             empty.append(met_id)
             named.pop(email, None)
             continue
@@ -432,29 +443,42 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
                             workspace_id=ref.workspace_id, user_id=ref.user_id)
 
 
-def _account_email(session: Session, ref: ConnectionRef, events: Iterable[CalendarEvent],
-                   known: Known) -> str | None:
-    """The calendar owner's address: stored once a page marks it (Graph lists the owner
-    among the attendees of meetings others organise without saying so)."""
+def _account_email(events: Iterable[CalendarEvent], known: Known) -> str | None:
+    """The calendar owner's address, once a page marks it (Graph lists the owner among the
+    attendees of meetings others organise without saying so). A row of people met held for
+    it goes in `_track_met`, which reads every row anyway; storing it waits for the end of
+    the page (`save_account_email`), so a first sync's single page writes it with its
+    outcome rather than in a statement of its own."""
     if known.account_email is not None:
         return known.account_email
     marked = next((a.email for event in events for a in event.attendees
                    if a.is_self and len(a.email) <= 320), None)
     if marked is not None:
-        q = _statements()
-        q.set_account_email.execute(session, connection_id=ref.connection_id, email=marked)
-        q.delete_met_email.execute(session, connection_id=ref.connection_id, email=marked)
-        known.account_email = marked
+        known.account_email = known.unsaved_account_email = marked
     return marked
 
 
+def save_account_email(session: Session, ref: ConnectionRef, known: Known) -> None:
+    """Store the owner's address a page has marked, if any (the caller forgets it once the
+    page has committed: a unit run again writes it again)."""
+    if known.unsaved_account_email is not None:
+        _statements().set_account_email.execute(session, connection_id=ref.connection_id,
+                                                 email=known.unsaved_account_email)
+
+
 def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, list[int]] | None,
-                now: datetime) -> int:
+                now: datetime, held_before: Iterable[str] | None = None) -> int:
     """Meetings held with someone who has since become a contact (an accepted offer, `set
     Sam email ...`) become captured meetings with that contact, so `log_ended` logs them;
-    their rows of people met go. Returns how many meetings were handed over."""
+    their rows of people met go. Returns how many meetings were handed over.
+
+    `held_before`, the people met held when the round (which knew `contacts` throughout)
+    began: its pages hold no contact as a person met, so only those can be found."""
     q = _statements()
-    if contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
+    if contacts is not None and held_before is not None:
+        # On a first sync nobody was held: nothing to ask.
+        known = [email for email in held_before if email in contacts]
+    elif contacts is not None and len(contacts) <= MAX_ADDRESSES_ASKED:
         # The contacts are at hand: ask for the rows of people met who are among them.
         known = list(contacts)
     else:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from rapport.storage.types import remember
+
 # Google event types that are not meetings with people.
 _GOOGLE_MEETING_TYPES = frozenset({"default", "fromGmail"})
 _UTC_NAMES = frozenset({None, "", "UTC", "Etc/UTC"})
@@ -84,16 +86,27 @@ def _aware(moment: datetime, zone: str | None) -> datetime:
     return moment.replace(tzinfo=tz).astimezone(UTC)
 
 
+# The UTC moments of date-time texts read lately, by (text, zone name): meetings start and
+# end on few distinct instants (whole and half hours), which a sync reads again in event
+# after event; a lookup costs a tenth of parsing and converting. Datetimes are immutable,
+# so events may share one. Bounded like the storage's memos of moments.
+_MOMENTS: dict[tuple[str, str | None], datetime] = {}
+
+
 def _parse(value: str, zone: str | None) -> datetime:
     try:
+        key = (value, zone)
+        known = _MOMENTS.get(key)
+        if known is not None:
+            return known
         # Python 3.11 reads Graph's seven fractional digits ("2026-11-20T17:00:00.0000000"),
         # keeping six, and Google's "Z".
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError) as error:
         raise UnreadableEvent("malformed date-time") from error
     if moment.tzinfo is not None:  # what providers send: an offset, or "Z"
-        return moment.astimezone(UTC)
-    return _aware(moment, zone)
+        return remember(_MOMENTS, key, moment.astimezone(UTC))
+    return remember(_MOMENTS, key, _aware(moment, zone))
 
 
 # ----------------------------------------------------------------------------------- Google

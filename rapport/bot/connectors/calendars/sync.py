@@ -350,8 +350,14 @@ class CalendarSync:
                        report: SyncReport) -> None:
         """Apply one page of a round that has more pages, in a savepoint of its own (the
         transaction and its commit are shared with the other pages waiting then)."""
-        await self.pages.run(lambda sync: self._apply(sync, claim, outcome, page, now,
-                                                       report))
+        def work(sync: Any) -> None:
+            self._apply(sync, claim, outcome, page, now, report)
+            if outcome.known is not None:
+                capture.save_account_email(sync, claim.ref, outcome.known)
+
+        await self.pages.run(work)
+        if outcome.known is not None:
+            outcome.known.unsaved_account_email = None  # committed with the page
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
                report: SyncReport) -> None:
@@ -376,19 +382,25 @@ class CalendarSync:
                       updated_at=self.clock(), **self._token_values(tokens))
 
         def work(sync: Any) -> None:
+            known = outcome.known
             if outcome.last_page is not None and outcome.last_page.events:
                 self._apply(sync, claim, outcome, outcome.last_page, now, report)
+                known = outcome.known
             if outcome.full:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
-                    outcome.window_end, outcome.known)
-            capture.promote_met(sync, claim.ref,
-                                outcome.known.contacts if outcome.known else None, now)
+                    outcome.window_end, known)
+            capture.promote_met(sync, claim.ref, known.contacts if known else None, now,
+                                held_before=known.met_before if known else None)
             report.logged += capture.log_ended(sync, claim.ref, now)
+            recorded = values
+            if known is not None and known.unsaved_account_email is not None:
+                # The owner's address the last page marked, in the outcome's statement.
+                recorded = {**values, "account_email": known.unsaved_account_email}
             # Only while our lease holds: a replica that took over records its own outcome.
-            _outcome_statement(tuple(values)).execute(
+            _outcome_statement(tuple(recorded)).execute(
                 sync, b_id=claim.id, b_owner=self.owner,
-                **{f"b_{key}": value for key, value in values.items()})
+                **{f"b_{key}": value for key, value in recorded.items()})
 
         await self.pages.run(work)
 
