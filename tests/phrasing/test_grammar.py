@@ -405,7 +405,8 @@ def test_news_of_someone_no_rule_reads_shows_how_to_note_it(line: str,
 
 
 @pytest.mark.parametrize("line", ["Today is Friday", "it is late", "lgo Dana",
-                                  "Is Lee around?"])
+                                  "Is Lee around?", "I was at the offsite", "We had lunch",
+                                  "The deck: done", "They got back to me"])
 def test_lines_that_are_no_news_of_anyone_get_no_note_hint(line: str) -> None:
     parsed = parse(line)
     assert not (isinstance(parsed, c.CommandError) and "“note " in parsed.message), parsed

@@ -612,18 +612,27 @@ _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
 
 
+# Who a line may be about without being anyone's name ("I was at the offsite").
+_PRONOUNS = frozenset({"i", "we", "you", "they", "me", "us", "my", "our", "your", "their",
+                       "his", "her", "its", "the", "a", "an", "this", "that", "these", "those"})
+
+
+def _nobody(name: str) -> bool:
+    first = name.split()[0].lower()
+    return first in _NOT_WHOSE or first in _PRONOUNS
+
+
 def _news_of_someone(cleaned: str) -> str | None:
     """The answer to news said of someone that no rule reads: how to keep it as a note, which
     is likely what was meant; never a guess that stores it."""
     labelled = _NAME_COLON.match(cleaned)
-    if labelled is not None and labelled.group("name").split()[0].lower() not in _NOT_WHOSE:
+    if labelled is not None and not _nobody(labelled.group("name")):
         # "Dana: loves hiking": something about Dana, to remember or from a conversation.
         name, text = labelled.group("name"), labelled.group("text")
         return (f"To remember it, say “note {name}: {text}”; if you talked, “log {name}: "
                 f"{text}” logs the conversation with it.")
     said = _NEWS_OF_SOMEONE.match(cleaned)
-    if said is None or said.group("name").split()[0].lower() in _NOT_WHOSE \
-            or cleaned.endswith("?"):
+    if said is None or _nobody(said.group("name")) or cleaned.endswith("?"):
         return None
     name = said.group("name")
     news = _NEWS_FILLER.sub("", cleaned[len(name):].strip().removeprefix("'s ")
