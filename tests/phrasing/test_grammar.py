@@ -442,3 +442,11 @@ def test_small_ways_people_type_them() -> None:
     stop = parse("stop reminding me about Lee")
     assert isinstance(stop, c.CommandError) and "“every Lee off”" in stop.message
     assert isinstance(parse("stop reminding me for 2 weeks"), c.Pause)
+
+
+def test_a_conversation_said_as_the_day_s_is_logged_on_that_day() -> None:
+    logged = parse("Yesterday's call with Lee went well")
+    assert isinstance(logged, c.Log)
+    assert (logged.day, logged.kind) == (TODAY - timedelta(days=1), "call")
+    assert not isinstance(parse("yesterday's news"), c.Log)
+

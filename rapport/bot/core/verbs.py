@@ -33,6 +33,7 @@ from rapport.bot.core import (
 )
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.dates import parse_day
 from rapport.bot.core.views import HelpView, Reply, error
 
 if TYPE_CHECKING:
@@ -559,6 +560,11 @@ def _name_first(cleaned: str, words: list[str]
             return SPECS["log"], c.log_as(_AND_I_KIND[how]), f"{both.group('name')} {said}"
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
+    if len(words) > 3 and (whose := _DAY_OF.match(words[0])) is not None \
+            and c.starts_with_kind(words[1:]):
+        # "Yesterday's call with Lee went well": the day the conversation happened, said as
+        # whose it was.
+        return SPECS["log"], _on_day(whose.group("day")), " ".join(words[1:])
     called = _CALLED_ME.match(cleaned)
     if called is not None and len(called.group("name").split()) <= 3 \
             and _NOT_A_CALLER.search(called.group("name")) is None:
@@ -610,6 +616,24 @@ _NEWS_OF_SOMEONE = re.compile(
 _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}):\s*"
                          r"(?P<text>\S.*)$")
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
+
+
+_DAY_OF = re.compile(r"^(?P<day>today|yesterday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)"
+                     r"(?:'s|’s)$", re.IGNORECASE)
+
+
+def _on_day(day_words: str) -> Callable[[str, date], c.Log | c.CommandError]:
+    """A kind-first log line whose day was said before it ("yesterday's call with Lee")."""
+    def parse(rest: str, today: date) -> c.Log | c.CommandError:
+        day = parse_day(day_words, today=today, direction="past")
+        logged = c.parse_kind_first(rest, today)
+        if day is None or not isinstance(logged, c.Log) or logged.day is not None:
+            return logged
+        return replace(logged, day=day, alternatives=tuple(
+            replace(other, day=day) if other.day is None else other
+            for other in logged.alternatives))
+
+    return parse
 
 
 # Who a line may be about without being anyone's name ("I was at the offsite").
