@@ -51,18 +51,15 @@ class _Plan:
     """A statement as the SQLite driver takes it."""
 
     sql: str
-    # Per positional parameter: its bind name, or None with a fixed value in `constant`.
-    names: tuple[str | None, ...]
-    constants: tuple[Any, ...]
-    bind_processors: tuple[_Processor, ...]
+    # Per positional parameter: (its bind name, or None with a fixed value as the constant;
+    # the constant; SQLAlchemy's bind processor for it).
+    steps: tuple[tuple[str | None, Any, _Processor], ...]
     # (position, processor) of the result columns that have one: most columns (ints, text)
     # come from the driver as they are, and a wide row should not pay for them.
     result_processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-    # (name, constant, bind processor) per positional parameter: the three above, zipped once.
-    steps: tuple[tuple[str | None, Any, _Processor], ...] = ()
 
 
-_NO_PLAN = _Plan("", (), (), (), ())
+_NO_PLAN = _Plan("", (), ())
 
 
 class Prepared:
@@ -226,16 +223,14 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     order = compiled.positiontup
     if order is None:
         raise ValueError(f"{dialect.name} does not take positional parameters")
-    names: list[str | None] = []
-    constants: list[Any] = []
-    bind_processors: list[_Processor] = []
+    steps: list[tuple[str | None, Any, _Processor]] = []
     for key in order:
         bind = compiled.binds[key]
         # A bindparam named by the caller (`bindparam("user_id")`) varies; one SQLAlchemy
         # made for a literal (`column == 5`, `.limit(1)`) is fixed in the statement.
-        names.append(bind.key if bind.required else None)
-        constants.append(None if bind.required else bind.effective_value)
-        bind_processors.append(_bind_processor(compiled, key, dialect))
+        steps.append((bind.key if bind.required else None,
+                      None if bind.required else bind.effective_value,
+                      _bind_processor(compiled, key, dialect)))
     # SQLAlchemy computes Python-side defaults (`default=`, `onupdate=`) as it executes; the
     # driver would not, so a prepared INSERT or UPDATE must set those columns itself.
     prefetched = [column.key for column in (*compiled.insert_prefetch,
@@ -251,8 +246,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
     result_processors = tuple((position, processor)
                               for position, processor in enumerate(processors)
                               if processor is not None)
-    return _Plan(sql, tuple(names), tuple(constants), tuple(bind_processors),
-                 result_processors, tuple(zip(names, constants, bind_processors, strict=True)))
+    return _Plan(sql, tuple(steps), result_processors)
 
 
 @dataclass(frozen=True, slots=True)
