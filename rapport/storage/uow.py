@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -109,19 +109,11 @@ _Job = tuple[Callable[[Session], Any], bool, "float | None", _Ticket,
 _Chore = Callable[[Engine], None]
 
 
-# Pages this thread's connection keeps (negative: KiB). SQLite's default, 2 MiB, is smaller than
-# what one sweep batch touches: planning reads a batch of contacts scattered over the table
-# and then moves their `plan_at`, and with the default cache the second statement read every
-# page again (docs/performance.md, session 9). At most 16 MiB, held by one connection.
+# The page cache of this thread's connection. SQLite's default, 2 MiB, is smaller than what
+# one sweep batch touches: planning reads a batch of contacts scattered over the table and
+# then moves their `plan_at`, and with the default cache the second statement read every page
+# again (docs/performance.md, session 9). At most 16 MiB, held by one connection.
 _PAGE_CACHE_KIB = 16 * 1024
-
-
-def _larger_page_cache(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA cache_size=-{_PAGE_CACHE_KIB}")
-    finally:
-        cursor.close()
 
 
 class _SqliteThread:
@@ -137,8 +129,7 @@ class _SqliteThread:
                                             max_overflow=0, connect_args={"timeout": 30,
                                                                           "check_same_thread":
                                                                           True})
-        db.configure_sqlite(self.engine)
-        event.listen(self.engine, "connect", _larger_page_cache)
+        db.configure_sqlite(self.engine, page_cache_kib=_PAGE_CACHE_KIB)
         self._jobs: queue.SimpleQueue[_Job | _Chore | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="rapport-sqlite", daemon=True)
         self.thread.start()
@@ -341,19 +332,13 @@ class _InlineSqlite:
             _check_deadline(deadline)
             session, raw = self._open()
             try:
-                # A write takes its lock here, before any work (BEGIN IMMEDIATE): locked
-                # out, nothing was done.
+                # A write takes its lock here, before any work (BEGIN IMMEDIATE).
                 raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            except sqlite3.OperationalError as failure:
-                if not _is_locked(failure):
-                    raise
-                self.handed_over += 1
-                return False, None
-            try:
                 result = self._unit(session, raw, work, write)
             except Exception as failure:
-                # A read in WAL mode is locked out only in rare moments (the WAL being
-                # reset); it was rolled back, and the thread runs the whole unit instead.
+                # Locked out at BEGIN, nothing was done; a read in WAL mode is locked out
+                # only in rare moments (the WAL being reset), and `_unit` rolled it back.
+                # Either way the thread runs the whole unit instead.
                 if not _is_locked(failure):
                     raise
                 self.handed_over += 1
