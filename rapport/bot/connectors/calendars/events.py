@@ -54,12 +54,8 @@ class CalendarEvent(NamedTuple):
         return (not self.removed and not self.all_day and self.is_meeting
                 and not self.user_declined and self.start is not None and self.end is not None)
 
-    def partner_emails(self) -> frozenset[str]:
-        """Everyone else who did not decline: the people the user met."""
-        return frozenset(a.email for a in self.attendees if not a.is_self and not a.declined)
-
     def partners(self) -> tuple[Attendee, ...]:
-        """The attendees `partner_emails` names, with their display names."""
+        """Everyone else who did not decline: the people the user met."""
         return tuple(a for a in self.attendees if not a.is_self and not a.declined)
 
 
