@@ -382,10 +382,9 @@ class CalendarSync:
                       updated_at=self.clock(), **self._token_values(tokens))
 
         def work(sync: Any) -> None:
-            known = outcome.known
             if outcome.last_page is not None and outcome.last_page.events:
                 self._apply(sync, claim, outcome, outcome.last_page, now, report)
-                known = outcome.known
+            known = outcome.known  # the round's first page to apply sets it
             if outcome.full:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
