@@ -2386,8 +2386,8 @@ def looks_like_company(name: str) -> bool:
 _DETERMINERS = frozenset({"the", "our", "my", "a", "an", "this", "that", "their", "your",
                           "his", "her"})
 # "yesterday's call": the day the conversation happened, said as whose it was.
-_POSSESSIVE_DAY = re.compile(r"^(?P<day>today|yesterday|tonight|(?:mon|tues|wednes|thurs|fri|"
-                             r"satur|sun)day)(?:'s|’s)$", re.IGNORECASE)
+POSSESSIVE_DAY = re.compile(r"^(?P<day>today|yesterday|tonight|(?:mon|tues|wednes|thurs|fri|"
+                            r"satur|sun)day)(?:'s|’s)$", re.IGNORECASE)
 # The kinds you can join someone in: joining a chat, an email or a message thread is not
 # talking to them.
 _JOINABLE_KINDS = frozenset({"call", "meeting", "video", "coffee", "lunch", "dinner", "walk"})
@@ -2419,7 +2419,7 @@ def joined_conversation(news: re.Match[str]) -> str | None:
         return None
     words = _tokens(news.group("company"))
     day: list[str] = []
-    if words and (whose := _POSSESSIVE_DAY.match(words[0])) is not None:
+    if words and (whose := POSSESSIVE_DAY.match(words[0])) is not None:
         day, words = [whose.group("day")], words[1:]
     elif words and words[0].lower() in _DETERMINERS:
         words = words[1:]

@@ -560,7 +560,7 @@ def _name_first(cleaned: str, words: list[str]
             return SPECS["log"], c.log_as(_AND_I_KIND[how]), f"{both.group('name')} {said}"
     if c.starts_with_kind(words):
         return SPECS["log"], c.parse_kind_first, cleaned
-    if len(words) > 3 and (whose := _DAY_OF.match(words[0])) is not None \
+    if len(words) > 3 and (whose := c.POSSESSIVE_DAY.match(words[0])) is not None \
             and c.starts_with_kind(words[1:]):
         # "Yesterday's call with Lee went well": the day the conversation happened, said as
         # whose it was.
@@ -616,10 +616,6 @@ _NEWS_OF_SOMEONE = re.compile(
 _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}):\s*"
                          r"(?P<text>\S.*)$")
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
-
-
-_DAY_OF = re.compile(r"^(?P<day>today|yesterday|(?:mon|tues|wednes|thurs|fri|satur|sun)day)"
-                     r"(?:'s|’s)$", re.IGNORECASE)
 
 
 def _on_day(day_words: str) -> Callable[[str, date], c.Log | c.CommandError]:
