@@ -2526,16 +2526,13 @@ def starts_with_kind(tokens: list[str]) -> bool:
     return after < len(tokens) and tokens[after].lower() in ("with", "w/", "w")
 
 
-# Verbs that say how to reach someone, and the kind a conversation that way is logged as.
-_REACH_KINDS = {"call": "call", "phone": "call", "email": "email", "text": "message",
-                "message": "message", "ping": "message", "dm": "message"}
-
-
 def reach_or_reminder(verb: str) -> Callable[[str, date], Log | AddNote | CommandError]:
     """"call Lee tomorrow", "email Lee on Friday about the renewal": a reminder to, as "remind
     me to call Lee tomorrow" is; "call with Lee yesterday" logs one. Said with no day ("call
     Lee"), it could be either: ask."""
-    kind = _REACH_KINDS[verb]
+    # The kind a conversation that way is logged as ("text" a message); "ping", no kind of
+    # its own, is one too.
+    kind = _KIND_SYNONYMS.get(verb, "message")
 
     def parse(rest: str, today: date) -> Log | AddNote | CommandError:
         tokens = _tokens(rest)
