@@ -154,6 +154,7 @@ async def serve(kind: str, slack_url: str, url: str, users: int, port: int, seed
     from rapport.bot.service.logs import configure_logging
     from rapport.bot.service.runtime import build_runtime
     from rapport.bot.service.server import build_web_app
+    from rapport.launch import keep_from_collector
 
     configure_logging("ERROR")
     settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN,
@@ -167,6 +168,9 @@ async def serve(kind: str, slack_url: str, url: str, users: int, port: int, seed
     installers = {"app": installers_for(settings), "bare": [_bare_installer],
                   "floor": [_floor_installer]}[kind]
     app = await build_web_app(runtime, installers=installers)
+    # As `rapport serve` does once it listens; the same for the three servers.
+    await runtime.rapport.warm_up()
+    keep_from_collector()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()

@@ -197,6 +197,11 @@ async def test_start_line_in_json_logs_and_a_quiet_idle_server(tmp_path: Path) -
     # "token will be unused" (it reads SLACK_BOT_TOKEN itself) is gone.
     messages = [line["msg"] for line in lines]
     assert not [m for m in messages if m.startswith("sweep finished")]
+    # Once warmed up, what start-up built is kept from the collector (its full collections
+    # walked all of it, a pause every request in flight waited for).
+    [kept] = [line for line in lines
+              if line["msg"] == "start-up objects kept from the garbage collector"]
+    assert kept["objects"] > 50_000
     assert len([m for m in messages if "TEAMS EMULATOR MODE" in m]) == 1
     assert not [m for m in messages if "will be unused" in m]
     assert DEFAULT_BOT_TOKEN not in stderr

@@ -28,10 +28,12 @@ from rapport.bot.service.startup import (
     load_settings,
     one_line_errors,
 )
-from rapport.launch import collector_paused
+from rapport.launch import collector_paused, keep_from_collector
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from rapport.bot.service.runtime import Runtime
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Rapport: keep your work relationships human.")
@@ -105,6 +107,14 @@ def worker() -> None:
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False,
                            console_reason="worker"))
+
+
+async def _warm_up_then_settle(runtime: Runtime) -> None:
+    """Load what the first commands would load, then keep everything start-up built away
+    from the garbage collector (`rapport.launch.keep_from_collector`)."""
+    await runtime.rapport.warm_up()
+    kept = keep_from_collector()
+    logger.info("start-up objects kept from the garbage collector", extra={"objects": kept})
 
 
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
@@ -192,7 +202,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     # Date parsing and fuzzy matching load in the background once the server listens: started
     # earlier, that thread's imports hold the GIL the start-up's own imports are waiting for.
     # The console loads them itself, after its prompt.
-    warming = None if with_console else asyncio.create_task(runtime.rapport.warm_up())
+    warming = None if with_console else asyncio.create_task(_warm_up_then_settle(runtime))
     sched = build_scheduler(
         sweeper=runtime.sweeper, sweep_seconds=settings.sweep_seconds,
         extra_jobs=runtime.scheduled_jobs(), on_report=runtime.metrics.record_sweep,
