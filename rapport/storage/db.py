@@ -24,8 +24,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Execution option a unit of work sets on its connection: False means it only reads, so on
 # SQLite it begins with a plain BEGIN instead of taking the write lock.
 WRITE_OPTION = "rapport_writes"
-# How many connections an engine made here may hold at once (its pool plus overflow): units of
-# work queue for a slot on the event loop, where a deadline can bound the wait.
+# How many units of work may use an engine made here at once: as many as its pool keeps open.
+# The others queue for a slot on the event loop, where a deadline can bound the wait, instead
+# of opening overflow connections that the pool closes again on return (under a burst, a
+# connection opened and closed for every other command). The overflow stays for the
+# scheduler's jobs and /readyz, which use sessions of their own.
 POOL_CAPACITY: weakref.WeakKeyDictionary[AsyncEngine, int] = weakref.WeakKeyDictionary()
 
 
@@ -103,7 +106,7 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
-        POOL_CAPACITY[engine] = 2 * pool_size
+        POOL_CAPACITY[engine] = pool_size
     if is_sqlite(url):
         configure_sqlite(engine.sync_engine)
     return engine

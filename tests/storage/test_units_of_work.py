@@ -464,10 +464,10 @@ async def test_on_postgresql_a_unit_waiting_for_a_connection_answers_busy_at_its
         slots = uow._slots(engine)
         assert slots is not None
         taken = 0
-        while not slots.locked():  # every connection the pool may hold, as if in use
+        while not slots.locked():  # every connection the pool keeps, as if in use
             await slots.acquire()
             taken += 1
-        assert taken == 2
+        assert taken == 1
         refused = False
         try:
             await database.run(work, write=False, deadline=time.monotonic() + 0.05)
@@ -481,6 +481,33 @@ async def test_on_postgresql_a_unit_waiting_for_a_connection_answers_busy_at_its
         assert await patient == 1 and ran == ["work"]
         for _ in range(taken - 1):
             slots.release()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_burst_of_units_shares_the_pool_s_kept_connections(
+        postgres_ready: str) -> None:
+    """More units than the pool keeps queue for its connections instead of opening overflow
+    connections that are closed again on return: under a burst of slash commands that
+    churn was a third of the process's CPU (a new connection each, with its TLS attempt)."""
+    from sqlalchemy import event
+
+    from rapport.storage import uow
+
+    engine = db.create_engine(postgres_ready, pool_size=2)
+    database = uow.Database(db.session_factory(engine))
+    opened: list[object] = []
+    event.listen(engine.sync_engine, "connect", lambda connection, record: opened.append(
+        connection))
+
+    def work(session: Any) -> int:
+        return int(session.execute(text("SELECT 1 FROM pg_sleep(0.01)")).scalar_one())
+
+    try:
+        for _ in range(3):
+            assert await asyncio.gather(*(database.run(work) for _ in range(12))) == [1] * 12
+        assert len(opened) == 2
     finally:
         await engine.dispose()
 
