@@ -62,10 +62,16 @@ def about_phrase(note_text: str) -> str:
     return "the " + text
 
 
+# English names whatever the process's locale; strftime's %a and %b would follow it.
+_WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                        "Nov", "Dec")
+
+
 def short_date(day: date | datetime, today: date | None = None) -> str:
     """'Fri Nov 20' (with the year when it is not `today`'s): the one way every message
     writes a day."""
-    text = f"{day:%a} {day:%b} {day.day}"
+    text = f"{_WEEKDAY_NAMES[day.weekday()]} {_MONTH_NAMES[day.month - 1]} {day.day}"
     if today is not None and day.year != today.year:
         text += f" {day.year}"
     return text

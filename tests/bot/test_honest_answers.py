@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -124,6 +124,13 @@ def test_one_date_format_across_messages() -> None:
     assert wording.friendly_day(date(2027, 3, 3), today) == "Wed Mar 3 2027"
     assert wording.friendly_day(date(2026, 12, 14), today) == "Mon Dec 14"
     assert wording.short_date(date(2026, 11, 20)) == "Fri Nov 20"
+    # Every weekday and month, named as English does whatever the locale.
+    first = date(2027, 1, 4)
+    assert [wording.short_date(first + timedelta(days=n)) for n in range(7)] == [
+        f"{name} Jan {4 + n}" for n, name in enumerate(
+            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))]
+    assert [wording.short_date(date(2027, month, 1)).split()[1] for month in range(1, 13)] == [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def test_template_drafts_follow_the_events_tense() -> None:

@@ -450,3 +450,12 @@ def test_a_conversation_said_as_the_day_s_is_logged_on_that_day() -> None:
     assert (logged.day, logged.kind) == (TODAY - timedelta(days=1), "call")
     assert not isinstance(parse("yesterday's news"), c.Log)
 
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("aZ 09:,.\t\n\r\x0b\x0c\x7f\x00\u00a0\u2028é\u200b"),
+                    max_size=40) | st.text(max_size=80))
+def test_clean_text_s_shortcut_gives_what_cleaning_every_character_gives(text: str) -> None:
+    """Plain printable ASCII skips the character by character pass: for any line the
+    result is the same as with it."""
+    assert c.clean_text(text) == c._clean_every_character(text)

@@ -452,12 +452,14 @@ def _small_talk(text: str) -> Literal["hello", "thanks"] | None:
 _FILLER = ("i", "i've", "ive", "i have", "i just", "just", "we", "today i", "ok", "okay",
            "please", "hey rapport", "rapport", "let's", "lets", "let’s", "i need to",
            "need to", "i should", "should", "i must")
+# Longest first: "i just" is tried before "i".
+_FILLER_LONGEST_FIRST = tuple(sorted(_FILLER, key=len, reverse=True))
 
 
 def _without_filler(text: str) -> str:
     """The line without a leading "I" or "just" when a command or phrase follows it."""
     lowered = text.lower()
-    for filler in sorted(_FILLER, key=len, reverse=True):
+    for filler in _FILLER_LONGEST_FIRST:
         if lowered.startswith(filler + " "):
             rest = text[len(filler) + 1:].lstrip(" ,")
             first = rest.split(" ", 1)[0].lower()
