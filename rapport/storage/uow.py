@@ -492,19 +492,29 @@ class Database:
 
     async def _run_async(self, work: Callable[[Session], T], write: bool,
                          deadline: float | None, atomic: bool = True) -> T:
-        async with self.sessions() as session:
-            await session.connection(execution_options=_options(write, atomic))
-            _check_deadline(deadline)
+        options = _options(write, atomic)
+
+        def whole_unit(session: Session) -> T:
+            # The whole unit in one greenlet: checkout, work, commit and close. Awaiting each
+            # of the async session's methods instead started a greenlet for each (five per
+            # unit), about a sixth of a short unit's CPU on PostgreSQL.
             try:
-                result = await session.run_sync(work)
-            except DBAPIError as error:
-                await session.rollback()
-                raise _BeforeCommit(error) from error
-            if write:
-                await session.commit()
-            else:
-                await session.rollback()
-            return result
+                session.connection(execution_options=options)
+                _check_deadline(deadline)
+                try:
+                    result = work(session)
+                except DBAPIError as error:
+                    session.rollback()
+                    raise _BeforeCommit(error) from error
+                if write:
+                    session.commit()
+                else:
+                    session.rollback()
+                return result
+            finally:
+                session.close()
+
+        return await self.sessions().run_sync(whole_unit)
 
 
 class _BeforeCommit(Exception):
