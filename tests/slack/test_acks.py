@@ -142,3 +142,15 @@ async def test_bolt_passes_the_listener_the_arguments_it_names() -> None:
     response = await asyncio.wait_for(app.async_dispatch(_command("due")), timeout=30)
     assert response.status == 200
     assert received == {"text": "due", "team": "T1"}
+
+
+async def test_shutting_down_waits_for_answers_still_being_sent(slack: Any) -> None:
+    """A restart while a command is still being answered after its ack (the person was told
+    "Working on it") sends that answer before the app stops, instead of cutting it."""
+    slack.fake.latency = 0.3  # users.info for the uncached mention takes a while
+    status, body = await slack.command("log <@U0DANA|dana> lunch")
+    assert status == 200 and "Working on it" in body
+    assert not slack.sink.posts
+    await slack.extra["app"].shutdown()  # what `rapport serve` runs on SIGTERM, first
+    assert [post["text"] for post in slack.sink.posts] == [
+        "Logged lunch with Dana Scully. I added Dana Scully to your people."]

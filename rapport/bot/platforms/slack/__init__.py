@@ -9,6 +9,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.platforms.slack import transport
+from rapport.bot.platforms.slack.acks import finish_answers
 from rapport.bot.platforms.slack.client import pooled_session
 from rapport.bot.platforms.slack.install import build_installations
 from rapport.bot.platforms.slack.messenger import SlackMessenger
@@ -71,6 +72,12 @@ def slack_installer(*, backoff: Backoff = exponential_backoff) -> RouteInstaller
             await http.close()
 
         app.on_cleanup.append(close_http)
+
+        async def finish(_app: web.Application) -> None:
+            # Before the HTTP session closes (cleanup): the answers still being sent need it.
+            await finish_answers()
+
+        app.on_shutdown.append(finish)
         if not settings.slack_app_token:  # Socket Mode checks the token in the background
             await platform.start()
         if platform.installations.store is not None:

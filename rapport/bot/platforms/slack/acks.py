@@ -14,6 +14,8 @@ the listener carries on (a follow-up page, the Home refresh, a slow command's `r
 - A failure after the ack reaches nobody waiting: it is logged as every listener failure is.
 - Event listeners never call `ack()` (Bolt acknowledges events itself): they are started and
   Bolt answers at once, so a slow event never holds Slack's delivery.
+- On shutdown the web app waits for the listeners still at work (`finish_answers`): a
+  follow-up page or a slow command's answer is sent, not cut, by a restart.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def _finished_after_ack(task: asyncio.Task[None]) -> None:
     _AFTER_ACK.discard(task)
     if not task.cancelled() and task.exception() is not None:
         log_listener_failure(task.exception())  # type: ignore[arg-type]
+
+
+async def finish_answers() -> None:
+    """Wait for this event loop's listeners still working after their ack (on shutdown)."""
+    loop = asyncio.get_running_loop()
+    while working := {task for task in _AFTER_ACK if task.get_loop() is loop}:
+        await asyncio.wait(working)
 
 
 def answered_at_ack(listener: Listener) -> Listener:
