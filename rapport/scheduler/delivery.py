@@ -555,12 +555,14 @@ class Sweeper:
         # on our lease, and a unit that failed wrote nothing, so running it again is harmless.
         # A wave that all went out is one statement (its rows in one executemany), which needs
         # no transaction around it: on PostgreSQL that saves the BEGIN and COMMIT round trips
-        # of every wave.
+        # of every wave. On a SQLite file a wave is a short unit run on the event loop's own
+        # connection: the hop to the database thread and back cost more than its writes.
         alone = not (retry_rows or uncount or gone_users)
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 await self.db.run(lambda session: self._write_results(
-                    session, sent_rows, retry_rows, uncount, gone_users, now), atomic=not alone)
+                    session, sent_rows, retry_rows, uncount, gone_users, now),
+                    atomic=not alone, short=True)
                 break
             except (DBAPIError, OSError) as failure:
                 if attempt == RECORD_ATTEMPTS - 1:

@@ -439,7 +439,8 @@ class Database:
         return self._thread.queued if self._thread is not None else 0
 
     async def run(self, work: Callable[[Session], T], *, write: bool = True,
-                  deadline: float | None = None, atomic: bool = True) -> T:
+                  deadline: float | None = None, atomic: bool = True,
+                  short: bool = False) -> T:
         """Run `work` in one transaction and return what it returned.
 
         `write=False` marks read-only work: it runs under a plain BEGIN and is rolled back;
@@ -450,9 +451,13 @@ class Database:
         `atomic=False` is for work that is one statement (or statements each safe on its
         own): on PostgreSQL each statement then commits as it runs, with no BEGIN and COMMIT
         round trips around it; on SQLite the unit is a transaction all the same.
+        `short=True` is for a unit of a few indexed statements that a caller makes many of
+        in a row (a sweep's waves): on a SQLite file it runs on the event loop's own thread
+        as a unit with a deadline does, since handing such a unit to the database thread and
+        back costs more than the unit; when the database is locked it goes to the thread.
         """
         if self._thread is not None:
-            if deadline is not None and self._inline is not None:
+            if (deadline is not None or short) and self._inline is not None:
                 ran, result = self._inline.try_run(work, write, deadline)
                 if ran:
                     return cast(T, result)
