@@ -9,9 +9,10 @@ How each backend runs a unit:
 - SQLite (a file): one thread owns one synchronous connection and runs each whole unit in one
   hop from the event loop; units queue in front of that thread, not in SQLite's busy handler.
   A unit someone is waiting on (it has a deadline: a Slack command's, the replay guard's claim
-  of any Slack request) first tries a second connection on the event loop's own thread,
-  which never waits for a lock: a short unit costs less run there than handed over, because
-  the loop and the database thread share one GIL and every hand-over waits for the other.
+  of any Slack request), or a short one made many times in a row (`short`: a sweep's waves),
+  first tries a second connection on the event loop's own thread, which never waits for a
+  lock: a short unit costs less run there than handed over, because the loop and the
+  database thread share one GIL and every hand-over waits for the other.
   When that connection finds the database locked (a long write on the thread, another
   process), the unit goes to the thread as any other; nothing of it was done.
 - PostgreSQL (and in-memory SQLite): the async engine's session, the unit run in a greenlet,
