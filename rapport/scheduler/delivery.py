@@ -563,12 +563,17 @@ class Sweeper:
     def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
                        retry_rows: list[dict[str, Any]], uncount: list[dict[str, Any]],
                        gone_users: dict[int, str], now: datetime) -> None:
-        connection = session.connection()
         # On PostgreSQL the rows go to asyncpg's executemany: one round trip, one implicit
         # transaction, also when the wave runs without BEGIN and COMMIT.
         _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
                                          for row in sent_rows])
         _UNCOUNT_SENT.executemany(session, uncount)
+        if not (retry_rows or gone_users):
+            # A wave that all went out runs prepared statements only: asking the session for
+            # its connection would begin the session's own transaction, and on SQLite the
+            # unit's commit would then go through the ORM's commit instead of the driver's.
+            return
+        connection = session.connection()
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
                 select(Nudge.id, Nudge.attempts)
