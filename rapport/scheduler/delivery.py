@@ -96,34 +96,18 @@ class SweepReport:
             self.failed_by_platform[platform] += count
 
 
-@dataclass(frozen=True, slots=True)
-class _DueNudge:
-    nudge_id: int
-    due_at: datetime
-    status: str
+# A deliverable nudge as the claim decides on it: (due moment, nudge id, status). A plain
+# tuple, which sorts oldest first (ids break ties): a batch makes one per nudge, and a frozen
+# dataclass cost several times as much to make.
+_DueNudge = tuple[datetime, int, str]
 
 
 @dataclass(slots=True)
-class _Addressee:
-    """A user with deliverable nudges in the batch, and what deciding their messages needs."""
-
-    prefs: planner.DeliveryPrefs
-    digest: bool
-    sent_day: date | None
-    sent_day_count: int
-    reachable: bool
-    recipient: Recipient
-    nudges: list[_DueNudge]
-
-
-@dataclass
 class _PlannedMessage:
     key: str
     recipient: Recipient
     nudge_ids: list[int]
     digest: bool
-    sent_day: date | None
-    sent_day_count: int
 
 
 # The sweep's statements are built once and compiled once per dialect; on a SQLite file they
@@ -204,13 +188,17 @@ _DEFER = PreparedMany(
 def _day_counts(messages: Sequence[_PlannedMessage], now: datetime) -> list[dict[str, Any]]:
     """The messages per user on the user's local day at `now`, as `_UNCOUNT_SENT` rows."""
     counts: dict[int, dict[str, Any]] = {}
+    # Users share a few zones: each zone's date is worked out once.
+    days: dict[str, date] = {}
     for message in messages:
         recipient = message.recipient
         row = counts.get(recipient.user_id)
         if row is None:
-            row = counts[recipient.user_id] = {
-                "b_id": recipient.user_id, "b_count": 0,
-                "b_day": planner.local_date(now, recipient.tz)}
+            day = days.get(recipient.tz)
+            if day is None:
+                day = days[recipient.tz] = planner.local_date(now, recipient.tz)
+            row = counts[recipient.user_id] = {"b_id": recipient.user_id, "b_count": 0,
+                                               "b_day": day}
         row["b_count"] += 1
     return list(counts.values())
 
@@ -419,64 +407,59 @@ class Sweeper:
         return current + self.lease
 
     @staticmethod
-    def _addressees(rows: Sequence[Sequence[Any]]) -> list[_Addressee]:
-        """The batch's rows by user, users in the order of their first row."""
-        by_user: dict[int, _Addressee] = {}
+    def _addressees(rows: Sequence[Sequence[Any]]
+                    ) -> dict[int, tuple[Sequence[Any], list[_DueNudge]]]:
+        """The batch's rows by user, users in the order of their first row: the user's first
+        row (their settings and address) and their deliverable nudges."""
+        by_user: dict[int, tuple[Sequence[Any], list[_DueNudge]]] = {}
         for row in rows:
-            nudge_id, due_at = row[_NUDGE_ID], row[_DUE_AT]
-            user_id, status = row[0], row[1]
-            addressee = by_user.get(user_id)
-            if addressee is None:
-                (start, end, days, cap, paused, digest, sent_day, sent_count, user_active,
-                 user_external, display_name, workspace_id, workspace_external, platform,
-                 workspace_active) = row[2:_DECISION_COLUMNS]
-                tz = row[_TZ]
-                addressee = by_user[user_id] = _Addressee(
-                    prefs=planner.DeliveryPrefs(tz=tz, window_start_minute=start,
-                                                window_end_minute=end, working_days=days,
-                                                daily_cap=cap, paused_until=paused),
-                    digest=digest, sent_day=sent_day, sent_day_count=sent_count,
-                    reachable=bool(user_active and workspace_active),
-                    recipient=Recipient(workspace_id=workspace_id,
-                                        workspace_external_id=workspace_external,
-                                        platform=platform, user_id=user_id,
-                                        user_external_id=user_external,
-                                        display_name=display_name, tz=tz),
-                    nudges=[])
-            addressee.nudges.append(_DueNudge(nudge_id, due_at, status))
-        return list(by_user.values())
+            found = by_user.get(row[0])
+            if found is None:
+                found = by_user[row[0]] = (row, [])
+            found[1].append((row[_DUE_AT], row[_NUDGE_ID], row[1]))
+        return by_user
 
-    def _plan_messages(self, addressees: Sequence[_Addressee], now: datetime
-                       ) -> tuple[list[_PlannedMessage], list[dict[str, Any]]]:
+    def _plan_messages(self, addressees: Mapping[int, tuple[Sequence[Any], list[_DueNudge]]],
+                       now: datetime) -> tuple[list[_PlannedMessage], list[dict[str, Any]]]:
         messages: list[_PlannedMessage] = []
         deferrals: list[dict[str, Any]] = []
         # Many users share their settings and today's count: the calendar arithmetic (time
-        # zones, windows) is done once per distinct combination in a batch, not per user.
+        # zones, windows) is done once per distinct combination in a batch, not per user,
+        # and so is making the planner's settings object.
+        settings: dict[tuple[Any, ...], planner.DeliveryPrefs] = {}
         timings: dict[tuple[planner.DeliveryPrefs, date | None, int],
                       tuple[datetime | None, int]] = {}
+        planned, snoozed = NudgeStatus.PLANNED.value, NudgeStatus.SNOOZED.value
 
         def defer(batch: Sequence[_DueNudge], until: datetime) -> None:
-            for nudge in batch:
-                deferrals.append({"b_id": nudge.nudge_id, "b_after": until,
-                                  "b_status": NudgeStatus.SNOOZED.value
-                                  if nudge.status == NudgeStatus.SNOOZED
-                                  else NudgeStatus.PLANNED.value})
+            for _due_at, nudge_id, status in batch:
+                deferrals.append({"b_id": nudge_id, "b_after": until,
+                                  "b_status": snoozed if status == snoozed else planned})
 
-        for user in addressees:
-            due = user.nudges
-            if (self.stopping or not user.reachable
-                    or user.recipient.platform not in self.messengers):
+        for user_id, (row, due) in addressees.items():
+            (start, end, days, cap, paused, digest_wanted, sent_day, sent_count, user_active,
+             user_external, display_name, workspace_id, workspace_external, platform,
+             workspace_active) = row[2:_DECISION_COLUMNS]
+            if (self.stopping or not (user_active and workspace_active)
+                    or platform not in self.messengers):
                 defer(due, now + RECHECK_UNREACHABLE)
                 continue
-            due.sort(key=lambda nudge: (nudge.due_at, nudge.nudge_id))
-            key = (user.prefs, user.sent_day, user.sent_day_count)
+            tz = row[_TZ]
+            setting = (tz, start, end, days, cap, paused)
+            prefs = settings.get(setting)
+            if prefs is None:
+                prefs = settings[setting] = planner.DeliveryPrefs(
+                    tz=tz, window_start_minute=start, window_end_minute=end,
+                    working_days=days, daily_cap=cap, paused_until=paused)
+            due.sort()
+            key = (prefs, sent_day, sent_count)
             timing = timings.get(key)
             if timing is None:
                 timing = timings[key] = (
-                    planner.next_delivery_moment(user.prefs, now, sent_on=user.sent_day,
-                                                 sent_count=user.sent_day_count),
-                    planner.remaining_today(user.prefs, now, sent_on=user.sent_day,
-                                            sent_count=user.sent_day_count))
+                    planner.next_delivery_moment(prefs, now, sent_on=sent_day,
+                                                 sent_count=sent_count),
+                    planner.remaining_today(prefs, now, sent_on=sent_day,
+                                            sent_count=sent_count))
             moment, remaining = timing
             if moment is None:
                 defer(due, now + timedelta(days=1))
@@ -484,7 +467,7 @@ class Sweeper:
             if moment > now:
                 defer(due, moment)
                 continue
-            if len(due) > 1 and (user.digest or len(due) > remaining):
+            if len(due) > 1 and (digest_wanted or len(due) > remaining):
                 chosen = [due[:DIGEST_MAX_ITEMS]]
                 leftover = due[DIGEST_MAX_ITEMS:]
                 digest = True
@@ -492,16 +475,19 @@ class Sweeper:
                 chosen = [[nudge] for nudge in due[:remaining]]
                 leftover = due[remaining:]
                 digest = False
+            recipient = Recipient(workspace_id=workspace_id,
+                                  workspace_external_id=workspace_external, platform=platform,
+                                  user_id=user_id, user_external_id=user_external,
+                                  display_name=display_name, tz=tz)
             for group in chosen:
                 messages.append(_PlannedMessage(
-                    key=f"{self.owner}-{next(self._message_numbers)}",
-                    recipient=user.recipient, nudge_ids=[nudge.nudge_id for nudge in group],
-                    digest=digest, sent_day=user.sent_day,
-                    sent_day_count=user.sent_day_count))
+                    key=f"{self.owner}-{next(self._message_numbers)}", recipient=recipient,
+                    nudge_ids=[nudge_id for _due_at, nudge_id, _status in group],
+                    digest=digest))
             if leftover:
-                today = planner.local_date(now, user.prefs.tz)
-                already = user.sent_day_count if user.sent_day == today else 0
-                later = planner.next_delivery_moment(user.prefs, now + DIGEST_SPACING,
+                today = planner.local_date(now, tz)
+                already = sent_count if sent_day == today else 0
+                later = planner.next_delivery_moment(prefs, now + DIGEST_SPACING,
                                                      sent_on=today,
                                                      sent_count=already + len(chosen))
                 defer(leftover, later or now + timedelta(days=1))
@@ -555,12 +541,14 @@ class Sweeper:
         # on our lease, and a unit that failed wrote nothing, so running it again is harmless.
         # A wave that all went out is one statement (its rows in one executemany), which needs
         # no transaction around it: on PostgreSQL that saves the BEGIN and COMMIT round trips
-        # of every wave.
+        # of every wave. On a SQLite file a wave is a short unit run on the event loop's own
+        # connection: the hop to the database thread and back cost more than its writes.
         alone = not (retry_rows or uncount or gone_users)
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 await self.db.run(lambda session: self._write_results(
-                    session, sent_rows, retry_rows, uncount, gone_users, now), atomic=not alone)
+                    session, sent_rows, retry_rows, uncount, gone_users, now),
+                    atomic=not alone, short=True)
                 break
             except (DBAPIError, OSError) as failure:
                 if attempt == RECORD_ATTEMPTS - 1:
@@ -575,12 +563,17 @@ class Sweeper:
     def _write_results(self, session: Session, sent_rows: list[dict[str, Any]],
                        retry_rows: list[dict[str, Any]], uncount: list[dict[str, Any]],
                        gone_users: dict[int, str], now: datetime) -> None:
-        connection = session.connection()
         # On PostgreSQL the rows go to asyncpg's executemany: one round trip, one implicit
         # transaction, also when the wave runs without BEGIN and COMMIT.
         _MARK_SENT.executemany(session, [{**row, "b_owner": self.owner, "b_now": now}
                                          for row in sent_rows])
         _UNCOUNT_SENT.executemany(session, uncount)
+        if not (retry_rows or gone_users):
+            # A wave that all went out runs prepared statements only: asking the session for
+            # its connection would begin the session's own transaction, and on SQLite the
+            # unit's commit would then go through the ORM's commit instead of the driver's.
+            return
+        connection = session.connection()
         if retry_rows:
             attempts = {nudge_id: tries for nudge_id, tries in connection.execute(
                 select(Nudge.id, Nudge.attempts)

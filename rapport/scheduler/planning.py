@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Executable,
     String,
     and_,
     bindparam,
@@ -28,12 +29,13 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage.models import Contact, ImportantDate, Note, Nudge, NudgeStatus, User
-from rapport.storage.prepared import in_json_list
+from rapport.storage.prepared import Prepared, in_json_list
 from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database
 
@@ -53,7 +55,7 @@ def insert_nudges(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert new nudges, skipping ones planned before; how many were new."""
     if not rows:
         return 0
-    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
+    insert = postgresql_dialect.insert if _is_postgresql(session) else sqlite_dialect.insert
     # One multi-row INSERT (insertmanyvalues); RETURNING lists only the rows that were new,
     # so a concurrent sweep's duplicates are skipped and not counted.
     statement = insert(Nudge).on_conflict_do_nothing(
@@ -85,24 +87,41 @@ def _nudge(*, workspace_id: int, user_id: int, contact_id: int, reason: str, ded
             "created_at": now}
 
 
-def _due_ids(session: Session, column: Any, key: Any, now: datetime, limit: int,
-             ) -> list[int]:
+def _prepared_per_dialect(build: Callable[[bool], Executable]) -> dict[str, Prepared]:
+    """A planning statement built once for each backend (`build(postgresql)`), where the SQL
+    differs between them (locks, date arithmetic): a sweep runs each step per batch, and
+    building and compiling its statements each time cost more Python than the rest of the
+    step's own."""
+    return {"sqlite": Prepared(build(False)), "postgresql": Prepared(build(True))}
+
+
+def _dialect(session: Session) -> str:
+    return "postgresql" if _is_postgresql(session) else "sqlite"
+
+
+def _due_ids_statement(column: Any, key: Any) -> dict[str, Prepared]:
     """One batch of due row ids through the partial index on `column` (plan_at), locked
     against other replicas on PostgreSQL (SKIP LOCKED: they take the next batch)."""
-    query = select(key).where(column <= now).order_by(column).limit(limit)
-    if _is_postgresql(session):
-        query = query.with_for_update(skip_locked=True)
-    return list(session.connection().execute(query).scalars())
+    def build(postgresql: bool) -> Executable:
+        query = (select(key).where(column <= bindparam("now", type_=UTCDateTime))
+                 .order_by(column).limit(bindparam("limit")))
+        return query.with_for_update(skip_locked=True) if postgresql else query
+    return _prepared_per_dialect(build)
 
 
-def _cadence_sql(session: Session) -> tuple[ColumnElement[str], ColumnElement[Any]]:
+def _due_ids(session: Session, statement: Mapping[str, Prepared], now: datetime, limit: int
+             ) -> list[int]:
+    return [row[0] for row in statement[_dialect(session)].rows(session, now=now, limit=limit)]
+
+
+def _cadence_sql(postgresql: bool) -> tuple[ColumnElement[str], ColumnElement[Any]]:
     """(dedupe key, plan_at one cadence later) as SQL, per dialect.
 
     The key must equal f"cadence:{id}:{plan_at:%Y%m%d%H%M}" (UTC), as rows planned before
     have it; on SQLite the new plan_at keeps SQLAlchemy's stored text format exactly, so
     later comparisons with bound datetimes stay exact.
     """
-    if _is_postgresql(session):
+    if postgresql:
         stamp = func.to_char(func.timezone("UTC", Contact.plan_at), "YYYYMMDDHH24MI")
         later: ColumnElement[Any] = Contact.plan_at + func.make_interval(
             0, 0, 0, Contact.cadence_days)
@@ -116,41 +135,62 @@ def _cadence_sql(session: Session) -> tuple[ColumnElement[str], ColumnElement[An
     return key, later
 
 
-def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
-    (or when its clock says, after a conversation moved it). Set-based: one INSERT ...
-    SELECT and one UPDATE for the whole batch."""
-    ids = _due_ids(session, Contact.plan_at, Contact.id, now, limit)
-    if not ids:
-        return 0, 0
-    created = _plan_monthly(session, ids, now)
-    key, later = _cadence_sql(session)
-    # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
-    batch = {"b_ids": ids}
-    ran_out = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
-                   func.coalesce(Contact.cadence_months, 0) == 0,
-                   Contact.next_due_at.is_not(None), Contact.next_due_at <= now)
+_NOW = bindparam("now", type_=UTCDateTime)
+# The batch's day rhythms that ran out (monthly ones are planned one by one).
+_RAN_OUT = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
+                func.coalesce(Contact.cadence_months, 0) == 0,
+                Contact.next_due_at.is_not(None), Contact.next_due_at <= _NOW)
+_DUE_CONTACTS = _due_ids_statement(Contact.plan_at, Contact.id)
+
+
+def _insert_cadences(postgresql: bool) -> Executable:
+    key, _later = _cadence_sql(postgresql)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
                "deliver_after", "status", "snooze_count", "attempts", "created_at")
     source = select(Contact.workspace_id, Contact.user_id, Contact.id, literal("cadence"), key,
                     Contact.next_due_at, Contact.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
-                    literal(now, UTCDateTime())).where(ran_out)
-    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
-    created += len(session.connection().execute(
-        insert(Nudge).from_select(columns, source)
-        .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-        .returning(Nudge.id), batch).all())
+                    _NOW).where(_RAN_OUT)
+    insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
+    return (insert(Nudge).from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
+            .returning(Nudge.id))
+
+
+def _move_cadences(postgresql: bool) -> Executable:
     # Ask again after another full cadence if the user still has not talked; otherwise the
     # clock (next_due_at) says when to look again, or never.
-    retry_at = literal(now + CADENCE_RETRY, UTCDateTime())
-    greatest = func.greatest if _is_postgresql(session) else func.max
-    session.connection().execute(
-        update(Contact).where(in_json_list(Contact.id, "b_ids"),
-                              func.coalesce(Contact.cadence_months, 0) == 0).values(plan_at=case(
-            (ran_out, greatest(later, retry_at)),
-            (Contact.next_due_at > now, Contact.next_due_at),
-            else_=null())), batch)
+    _key, later = _cadence_sql(postgresql)
+    retry_at = bindparam("retry_at", type_=UTCDateTime)
+    greatest = func.greatest if postgresql else func.max
+    return update(Contact).where(in_json_list(Contact.id, "b_ids"),
+                                 func.coalesce(Contact.cadence_months, 0) == 0).values(
+        plan_at=case((_RAN_OUT, greatest(later, retry_at)),
+                     (Contact.next_due_at > _NOW, Contact.next_due_at),
+                     else_=null()))
+
+
+_INSERT_CADENCES = _prepared_per_dialect(_insert_cadences)
+_MOVE_CADENCES = _prepared_per_dialect(_move_cadences)
+_MONTHLY = Prepared(
+    select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
+           Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
+    .where(in_json_list(Contact.id, "b_ids"), Contact.cadence_months > 0))
+
+
+def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int]:
+    """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
+    (or when its clock says, after a conversation moved it). Set-based: one INSERT ...
+    SELECT and one UPDATE for the whole batch."""
+    ids = _due_ids(session, _DUE_CONTACTS, now, limit)
+    if not ids:
+        return 0, 0
+    created = _plan_monthly(session, ids, now)
+    # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
+    dialect = _dialect(session)
+    created += len(_INSERT_CADENCES[dialect].rows(session, b_ids=ids, now=now))
+    _MOVE_CADENCES[dialect].execute(session, b_ids=ids, now=now,
+                                    retry_at=now + CADENCE_RETRY)
     return created, len(ids)
 
 
@@ -158,11 +198,7 @@ def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
     """The due contacts among `ids` whose rhythm is in calendar months, one by one: the next
     ask keeps to the same day of the month, which no portable SQL interval gives. Few
     people are on monthly rhythms, so this stays a short loop."""
-    rows = session.execute(
-        select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
-               Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
-        .where(in_json_list(Contact.id, "b_ids"), Contact.cadence_months > 0),
-        {"b_ids": list(ids)}).all()
+    rows = _MONTHLY.rows(session, b_ids=ids)
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
     for contact_id, user_id, workspace_id, cadence, months, next_due, plan_at in rows:
@@ -184,11 +220,10 @@ def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
     return created
 
 
-def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Notes whose follow-up day has come: one nudge each, once (set-based)."""
-    ids = _due_ids(session, Note.plan_at, Note.id, now, limit)
-    if not ids:
-        return 0, 0
+_DUE_NOTES = _due_ids_statement(Note.plan_at, Note.id)
+
+
+def _insert_follow_ups(postgresql: bool) -> Executable:
     key = literal("follow_up:") + cast(Note.contact_id, String) + literal(":") + cast(
         Note.id, String)
     columns = ("workspace_id", "user_id", "contact_id", "note_id", "reason", "dedupe_key",
@@ -196,29 +231,44 @@ def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, i
     source = select(Note.workspace_id, Note.user_id, Note.contact_id, Note.id,
                     literal("follow_up"), key, Note.plan_at, Note.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
-                    literal(now, UTCDateTime())).where(in_json_list(Note.id, "b_ids"))
-    insert = postgresql.insert if _is_postgresql(session) else sqlite.insert
-    created = len(session.connection().execute(
-        insert(Nudge).from_select(columns, source)
-        .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-        .returning(Nudge.id), {"b_ids": ids}).all())
-    # Once planned, a follow-up is done: its nudge carries it from here.
-    session.connection().execute(update(Note).where(in_json_list(Note.id, "b_ids"))
-                                 .values(plan_at=None), {"b_ids": ids})
+                    _NOW).where(in_json_list(Note.id, "b_ids"))
+    insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
+    return (insert(Nudge).from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
+            .returning(Nudge.id))
+
+
+_INSERT_FOLLOW_UPS = _prepared_per_dialect(_insert_follow_ups)
+# Once planned, a follow-up is done: its nudge carries it from here.
+_FOLLOWED_UP = Prepared(update(Note).where(in_json_list(Note.id, "b_ids")).values(plan_at=None))
+
+
+def plan_follow_ups(session: Session, now: datetime, limit: int) -> tuple[int, int]:
+    """Notes whose follow-up day has come: one nudge each, once (set-based)."""
+    ids = _due_ids(session, _DUE_NOTES, now, limit)
+    if not ids:
+        return 0, 0
+    created = len(_INSERT_FOLLOW_UPS[_dialect(session)].rows(session, b_ids=ids, now=now))
+    _FOLLOWED_UP.execute(session, b_ids=ids)
     return created, len(ids)
 
 
-def plan_dates(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Birthdays and anniversaries a few days ahead: one nudge a year each."""
+def _due_dates(postgresql: bool) -> Executable:
     query = (select(ImportantDate.id, ImportantDate.contact_id, ImportantDate.user_id,
                     ImportantDate.workspace_id, ImportantDate.month, ImportantDate.day,
                     ImportantDate.plan_at, User.tz, User.window_start_minute)
              .join(User, User.id == ImportantDate.user_id)
-             .where(ImportantDate.plan_at <= now).order_by(ImportantDate.plan_at)
-             .limit(limit))
-    if _is_postgresql(session):
-        query = query.with_for_update(of=ImportantDate, skip_locked=True)
-    rows = session.connection().execute(query).all()
+             .where(ImportantDate.plan_at <= _NOW).order_by(ImportantDate.plan_at)
+             .limit(bindparam("limit")))
+    return query.with_for_update(of=ImportantDate, skip_locked=True) if postgresql else query
+
+
+_DUE_DATES = _prepared_per_dialect(_due_dates)
+
+
+def plan_dates(session: Session, now: datetime, limit: int) -> tuple[int, int]:
+    """Birthdays and anniversaries a few days ahead: one nudge a year each."""
+    rows = _DUE_DATES[_dialect(session)].rows(session, now=now, limit=limit)
     nudges: list[dict[str, Any]] = []
     moves: list[tuple[int, datetime, datetime | None]] = []
     for date_id, contact_id, user_id, workspace_id, month, day, plan_at, tz, start in rows:

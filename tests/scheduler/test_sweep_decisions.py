@@ -8,6 +8,8 @@ for a whole batch at once, and each of them must still be decided on their own.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -170,15 +172,13 @@ async def test_a_message_that_did_not_go_out_gives_its_place_in_the_day_back(
     assert counts["fresh"][1] == 0 and counts["many"] == (TODAY, 1)
 
 
-async def test_messages_released_at_shutdown_give_their_places_back(
-        any_engine: AsyncEngine) -> None:
-    # Twenty users with one nudge each: the first wave goes out, then the sweeper is told to
-    # stop and hands the rest back; only what was sent stays counted.
-    async with any_engine.begin() as connection:
+async def _one_nudge_each(engine: AsyncEngine, users: int) -> None:
+    """`users` users with one due nudge each: more than one wave of messages."""
+    async with engine.begin() as connection:
         await connection.execute(insert(Workspace).values(
             id=1, platform="console", external_id="T1", name="console", ai_enabled=True,
             disclosure_policy="optional", active=True, created_at=NOW))
-        for user_id in range(1, 21):
+        for user_id in range(1, users + 1):
             await connection.execute(insert(User).values(
                 id=user_id, workspace_id=1, external_id=f"u{user_id}", display_name="u",
                 tz="UTC", tz_from_platform=True, window_start_minute=9 * 60,
@@ -192,6 +192,13 @@ async def test_messages_released_at_shutdown_give_their_places_back(
                 workspace_id=1, user_id=user_id, contact_id=contact_id, reason="cadence",
                 dedupe_key=f"cadence:{contact_id}", due_at=NOW, deliver_after=NOW,
                 status="planned", snooze_count=0, attempts=0, created_at=NOW))
+
+
+async def test_messages_released_at_shutdown_give_their_places_back(
+        any_engine: AsyncEngine) -> None:
+    # Twenty users with one nudge each: the first wave goes out, then the sweeper is told to
+    # stop and hands the rest back; only what was sent stays counted.
+    await _one_nudge_each(any_engine, 20)
 
     class StoppingRecorder(Recorder):
         async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
@@ -208,3 +215,44 @@ async def test_messages_released_at_shutdown_give_their_places_back(
     async with any_engine.connect() as connection:
         statuses = sorted((await connection.scalars(select(Nudge.status))).all())
     assert statuses == ["planned"] * 4 + ["sent"] * RECORD_EVERY
+
+
+async def test_a_wave_that_finds_the_database_locked_is_recorded_once_it_is_free(
+        engine: AsyncEngine) -> None:
+    """On a SQLite file a wave is recorded on the event loop's own connection, which never
+    waits for a lock: when another process is writing, the wave goes to the database thread
+    and is recorded after that write, once, with nothing lost or sent twice."""
+    await _one_nudge_each(engine, 20)
+    path = engine.url.database
+    assert path is not None
+    other_process = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    class LockingRecorder(Recorder):
+        async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+            if not self.messages:
+                # Another process takes the write lock while the first wave goes out, and
+                # holds it until after the wave's record has found it locked.
+                other_process.execute("BEGIN IMMEDIATE")
+                asyncio.get_running_loop().call_later(
+                    0.05, lambda: other_process.execute("COMMIT"))
+            return await super().deliver(message)
+
+    recorder = LockingRecorder()
+    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": recorder},
+                      owner="a", clock=lambda: NOW)
+    try:
+        report = await sweeper.sweep(NOW)
+    finally:
+        other_process.close()
+    assert sweeper.db._inline is not None and sweeper.db._inline.handed_over >= 1
+    assert report.messages == report.sent == 20 and report.retried == 0
+    delivered = [item.nudge_id for message in recorder.messages for item in message.items]
+    assert len(delivered) == len(set(delivered)) == 20
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(Nudge.id, Nudge.status, Nudge.lease_owner,
+                                                Nudge.message_key))).all()
+    assert sorted(nudge_id for nudge_id, *_ in rows) == sorted(delivered)
+    assert {(status, owner) for _id, status, owner, _key in rows} == {("sent", None)}
+    assert len({key for *_rest, key in rows}) == 20
+    counts = await _day_counts(engine)
+    assert set(counts.values()) == {(TODAY, 1)}
