@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text
 
+from rapport.launch import keep_from_collector
 from rapport.scheduler.delivery import Sweeper
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.scheduler.planning import NudgePlanner
@@ -161,6 +162,10 @@ async def measure(url: str, users: int, contacts: int, due_share: float,
     engine = db.create_engine(url, pool_size=5)
     await _reset(engine)
     due = await generate(engine, users, contacts, due_share)
+    # As `rapport serve` and `rapport worker` do once started: what was built so far is kept
+    # from the collector, so a full collection during the sweep walks only the sweep's own
+    # objects (one came due at 200k and walked everything: 40 ms of a 355 ms sweep).
+    keep_from_collector()
     sessions = db.session_factory(engine)
     started = time.perf_counter()
     async with engine.connect() as connection:
