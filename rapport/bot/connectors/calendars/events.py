@@ -115,6 +115,25 @@ def _google_time(value: Mapping[str, Any] | None) -> tuple[datetime | None, bool
     return None, "date" in value
 
 
+def _google_guest(raw: object, response: object, is_self: object, shown: object,
+                  resource: object) -> Attendee | None:
+    """An attendee as Google lists it; None for a meeting room or equipment (not people) or
+    an attendee with no address."""
+    email = str(raw).strip().lower() if raw else ""
+    if not email or resource:
+        return None
+    return Attendee(email, response == "declined", bool(is_self),
+                    display_name(shown, email) if shown else None)
+
+
+# Google's attendees read lately, by (email, responseStatus, self, displayName, resource) as
+# given: a calendar's guests are the same few dozen people in meeting after meeting. Bounded
+# like the moments; only text addresses and names are kept (an equal value of another type
+# could read differently).
+_GOOGLE_GUESTS: dict[tuple[Any, ...], Attendee | None] = {}
+_UNREAD = Attendee("", False, False)
+
+
 def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     """A Calendar v3 `Event` (events.list with singleEvents=true)."""
     event_id = str(item["id"])
@@ -128,29 +147,37 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     attendees: dict[str, Attendee] = {}
     user_declined = False
     for attendee in item.get("attendees") or ():
-        raw = attendee.get("email")
-        email = str(raw).strip().lower() if raw else ""
-        if not email or attendee.get("resource"):
-            continue  # meeting rooms and equipment are not people
-        declined = attendee.get("responseStatus") == "declined"
-        is_self = bool(attendee.get("self"))
-        if is_self and declined:
+        raw, response, shown = (attendee.get("email"), attendee.get("responseStatus"),
+                                attendee.get("displayName"))
+        if type(raw) is str and (shown is None or type(shown) is str):
+            # What the provider says of a guest repeats from meeting to meeting: one guest
+            # as read before is looked up, not read again (and not held twice).
+            key = (raw, response, attendee.get("self"), shown, attendee.get("resource"))
+            person = _GOOGLE_GUESTS.get(key, _UNREAD)
+            if person is _UNREAD:
+                person = remember(_GOOGLE_GUESTS, key, _google_guest(*key))
+        else:
+            person = _google_guest(raw, response, attendee.get("self"), shown,
+                                   attendee.get("resource"))
+        if person is None:
+            continue
+        if person.is_self and person.declined:
             user_declined = True
-        shown = attendee.get("displayName")
-        attendees[email] = Attendee(email, declined, is_self,
-                                    display_name(shown, email) if shown else None)
+        attendees[person.email] = person
     organizer = item.get("organizer") or {}
-    organizer_email = str(organizer.get("email") or "").strip().lower()
-    if organizer_email and organizer_email not in attendees:
-        attendees[organizer_email] = Attendee(email=organizer_email, declined=False,
-                                              is_self=bool(organizer.get("self")),
-                                              name=display_name(organizer.get("displayName"),
-                                                                   organizer_email))
+    raw = organizer.get("email")
+    # The organizer is usually listed among the attendees, by the very address.
+    if type(raw) is not str or raw not in attendees:
+        organizer_email = str(raw or "").strip().lower()
+        if organizer_email and organizer_email not in attendees:
+            attendees[organizer_email] = Attendee(
+                email=organizer_email, declined=False, is_self=bool(organizer.get("self")),
+                name=display_name(organizer.get("displayName"), organizer_email))
+    # Positional: a named tuple made with keywords costs twice as much.
     return CalendarEvent(
-        event_id=event_id, series_id=series_id, instance_start=instance_start,
-        start=start, end=end, all_day=all_day,
-        is_meeting=item.get("eventType", "default") in _GOOGLE_MEETING_TYPES,
-        user_declined=user_declined, attendees=tuple(attendees.values()))
+        event_id, series_id, instance_start, False, start, end, all_day,
+        item.get("eventType", "default") in _GOOGLE_MEETING_TYPES, user_declined,
+        tuple(attendees.values()))
 
 
 # ------------------------------------------------------------------------------------ Graph
