@@ -7,9 +7,9 @@ never read, so they cannot reach the database or a log line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.storage.types import remember
@@ -126,12 +126,27 @@ def _google_guest(raw: object, response: object, is_self: object, shown: object,
                     display_name(shown, email) if shown else None)
 
 
+G = TypeVar("G", bound=Attendee | None)
+# What a memo of guests gives for a key it does not hold (None is a guest read: no one).
+_UNREAD: Any = object()
+
+
+def _known_guest(memo: dict[tuple[Any, ...], G], key: tuple[Any, ...],
+                 read: Callable[..., G]) -> G:
+    """`read(*key)`, looked up in `memo` when read before; a key that cannot be hashed (a
+    list or an object where a text belongs) is read as it is."""
+    try:
+        person: G = memo.get(key, _UNREAD)
+    except TypeError:
+        return read(*key)
+    return remember(memo, key, read(*key)) if person is _UNREAD else person
+
+
 # Google's attendees read lately, by (email, responseStatus, self, displayName, resource) as
 # given: a calendar's guests are the same few dozen people in meeting after meeting. Bounded
 # like the moments; only text addresses and names are kept (an equal value of another type
 # could read differently).
 _GOOGLE_GUESTS: dict[tuple[Any, ...], Attendee | None] = {}
-_UNREAD = Attendee("", False, False)
 
 
 def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
@@ -149,16 +164,13 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     for attendee in item.get("attendees") or ():
         raw, response, shown = (attendee.get("email"), attendee.get("responseStatus"),
                                 attendee.get("displayName"))
+        key = (raw, response, attendee.get("self"), shown, attendee.get("resource"))
         if type(raw) is str and (shown is None or type(shown) is str):
             # What the provider says of a guest repeats from meeting to meeting: one guest
             # as read before is looked up, not read again (and not held twice).
-            key = (raw, response, attendee.get("self"), shown, attendee.get("resource"))
-            person = _GOOGLE_GUESTS.get(key, _UNREAD)
-            if person is _UNREAD:
-                person = remember(_GOOGLE_GUESTS, key, _google_guest(*key))
+            person = _known_guest(_GOOGLE_GUESTS, key, _google_guest)
         else:
-            person = _google_guest(raw, response, attendee.get("self"), shown,
-                                   attendee.get("resource"))
+            person = _google_guest(*key)
         if person is None:
             continue
         if person.is_self and person.declined:
@@ -187,6 +199,17 @@ def _graph_time(value: Mapping[str, Any] | None) -> datetime | None:
     return _parse(value["dateTime"], value.get("timeZone"))
 
 
+def _graph_guest(raw: str, response: object, shown: object) -> Attendee:
+    """A person Graph lists among the attendees (a text address, not a room)."""
+    email = raw.strip().lower()
+    return Attendee(email, response == "declined", False,
+                    display_name(shown, email) if shown else None)
+
+
+# Graph's people read lately, by (address, response, name) as given (see Google's).
+_GRAPH_GUESTS: dict[tuple[Any, ...], Attendee] = {}
+
+
 def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
     """A Graph `event` from calendarView/delta (an occurrence, exception or single event)."""
     event_id = str(item["id"])
@@ -200,13 +223,24 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
     for attendee in item.get("attendees") or ():
         address = attendee.get("emailAddress") or {}
         raw = address.get("address")
-        email = str(raw).strip().lower() if raw else ""
-        if not email or attendee.get("type") == "resource":
+        if type(raw) is not str:
+            email = str(raw).strip().lower() if raw else ""
+            if not email or attendee.get("type") == "resource":
+                continue
+            response = (attendee.get("status") or {}).get("response")
+            shown = address.get("name")
+            attendees[email] = Attendee(email, response == "declined", False,
+                                        display_name(shown, email) if shown else None)
             continue
-        response = (attendee.get("status") or {}).get("response")
+        # An address that strips to nothing is no one, whatever else the entry says.
+        if not raw or raw.isspace() or attendee.get("type") == "resource":
+            continue
         shown = address.get("name")
-        attendees[email] = Attendee(email, response == "declined", False,
-                                    display_name(shown, email) if shown else None)
+        key = (raw, (attendee.get("status") or {}).get("response"), shown)
+        # As for Google: the same guests, as read before, are looked up.
+        person = _known_guest(_GRAPH_GUESTS, key, _graph_guest) \
+            if shown is None or type(shown) is str else _graph_guest(*key)
+        attendees[person.email] = person
     organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
     organizer = str(organizer_address.get("address") or "").strip().lower()
     if organizer:

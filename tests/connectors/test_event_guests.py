@@ -1,7 +1,7 @@
-"""Google's parser keeps the attendees it read lately and looks the organizer up among them
-by the address as given: whatever the attendees and organizer say (odd types, case, spaces,
-rooms, the owner declining), a page read with the memo warm or cold gives the events the
-plain reading gives, field for field."""
+"""The parsers keep the attendees they read lately (and Google's looks the organizer up among
+them by the address as given): whatever the attendees and organizer say (odd types, values
+that cannot be hashed, case, spaces, rooms, the owner declining), a page read with the memos
+warm or cold gives the events the plain reading gives, field for field."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ _ADDRESSES = st.sampled_from(["dana@acme.com", "Dana@Acme.com", " dana@acme.com 
                               1.0, None])
 _NAMES = st.sampled_from([None, "", "Dana", "Dana  Lee", "dana", "dana@acme.com", 1, True,
                           "True", " Lee\n"])
-_FLAGS = st.sampled_from([None, False, True, 0, 1, "yes"])
-_RESPONSES = st.sampled_from([None, "accepted", "declined", "tentative", "needsAction"])
+_FLAGS = st.sampled_from([None, False, True, 0, 1, "yes", [], {"a": 1}])
+_RESPONSES = st.sampled_from([None, "accepted", "declined", "tentative", "needsAction",
+                              ["declined"], {}])
 
 
 @st.composite
@@ -98,6 +99,67 @@ def test_attendees_read_with_the_memo_are_those_read_plainly(
         assert [tuple(map(type, a)) for a in parsed.attendees] == \
             [tuple(map(type, a)) for a in attendees]
         assert parsed.start is not None and parsed.start.hour == 16
+
+
+def _plain_graph_attendees(item: Mapping[str, Any]) -> tuple[Attendee, ...]:
+    """Graph's attendees read one by one with no memo (the reading before it kept them)."""
+    attendees: dict[str, Attendee] = {}
+    for attendee in item.get("attendees") or ():
+        address = attendee.get("emailAddress") or {}
+        raw = address.get("address")
+        email = str(raw).strip().lower() if raw else ""
+        if not email or attendee.get("type") == "resource":
+            continue
+        response = (attendee.get("status") or {}).get("response")
+        shown = address.get("name")
+        attendees[email] = Attendee(email, response == "declined", False,
+                                    display_name(shown, email) if shown else None)
+    organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
+    organizer = str(organizer_address.get("address") or "").strip().lower()
+    if organizer:
+        attendees[organizer] = Attendee(organizer, False, bool(item.get("isOrganizer")),
+                                        display_name(organizer_address.get("name"), organizer))
+    return tuple(attendees.values())
+
+
+_SPACES = st.sampled_from(["", " ", "\t\n"])
+
+
+@st.composite
+def _graph_attendee(draw: st.DrawFn) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    address: dict[str, Any] = {}
+    if draw(st.booleans()):
+        address["address"] = draw(st.one_of(_ADDRESSES, _SPACES))
+    if draw(st.booleans()):
+        address["name"] = draw(_NAMES)
+    if address or draw(st.booleans()):
+        entry["emailAddress"] = address
+    if draw(st.booleans()):
+        entry["type"] = draw(st.sampled_from(["required", "optional", "resource", None, []]))
+    if draw(st.booleans()):
+        entry["status"] = {"response": draw(_RESPONSES)} if draw(st.booleans()) else None
+    return entry
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_graph_attendee(), max_size=5), min_size=1, max_size=6),
+       st.booleans())
+def test_graph_attendees_read_with_the_memo_are_those_read_plainly(
+        lists: list[list[dict[str, Any]]], cold: bool) -> None:
+    if cold:
+        events._GRAPH_GUESTS.clear()
+    for attendees in lists:
+        item: dict[str, Any] = {
+            "id": "g1", "attendees": attendees, "isOrganizer": False,
+            "organizer": {"emailAddress": {"address": "Lee@Acme.com", "name": "Lee"}},
+            "start": {"dateTime": "2026-11-20T17:00:00.0000000", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-20T17:30:00.0000000", "timeZone": "UTC"}}
+        parsed = events.parse_graph_event(item)
+        plain = _plain_graph_attendees(item)
+        assert parsed.attendees == plain
+        assert [tuple(map(type, a)) for a in parsed.attendees] == \
+            [tuple(map(type, a)) for a in plain]
 
 
 def test_the_memo_stays_bounded() -> None:
