@@ -195,13 +195,13 @@ def _statements() -> SimpleNamespace:
         # person logged (a typed day stands alone) and the calendar's own (another connected
         # calendar, work and personal, may hold the same meeting and have logged it). One
         # read for both: a page's span is a week, so neither set is large.
-        # Which of these touchpoints an attendee row holds.
-        linked=Prepared(select(a.touchpoint_id).where(in_json_list(a.touchpoint_id, "ids"))),
         touches_around=Prepared(select(Touchpoint.contact_id, Touchpoint.happened_at,
                                        Touchpoint.source).where(
             in_json_list(Touchpoint.contact_id, "contact_ids"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
+        # Which of these touchpoints an attendee row holds (rare: see `_write_new`).
+        linked=Prepared(select(a.touchpoint_id).where(in_json_list(a.touchpoint_id, "ids"))),
     )
 
 
