@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.calendars.events import CalendarEvent
 from rapport.bot.core.touchpoints import (
     Met,
+    delete_touchpoint,
     drop_calendar_touchpoint,
     move_touchpoint,
     record_touchpoints,
@@ -103,6 +104,13 @@ _INSERT_ATTENDEES = JsonRowsInsert(
     tail="ON CONFLICT (captured_event_id, contact_id) DO NOTHING")
 _MARK_LOGGED = JsonRowsUpdate(_ATTENDEES, key="id", shared=("logged_at",),
                               per_row=("touchpoint_id",))
+# The round's last page's contacts met, written by `log_ended` once it knows their
+# touchpoints: an ended meeting's row goes in handled, so neither the read of rows to log nor
+# the UPDATE that marks them has it to do (on a first sync, every row of the round).
+_INSERT_HANDLED_ATTENDEES = JsonRowsInsert(
+    _ATTENDEES, shared=(), per_row=("captured_event_id", "contact_id", "touchpoint_id",
+                                    "logged_at"),
+    tail="ON CONFLICT (captured_event_id, contact_id) DO NOTHING")
 
 
 class _Held(NamedTuple):
@@ -128,6 +136,16 @@ class _Pending(NamedTuple):
     id: int
     contact_id: int
     start_at: datetime
+
+
+class NewAttendee(NamedTuple):
+    """A contact met in a captured event who has no row yet: what `apply_events` hands
+    `log_ended` to write, when asked to (`held`)."""
+
+    captured_event_id: int
+    contact_id: int
+    start_at: datetime
+    end_at: datetime
 
 
 # Statements built once, on first use, and reused: building one costs more than running it on
@@ -182,6 +200,8 @@ def _statements() -> SimpleNamespace:
             in_json_list(Touchpoint.contact_id, "contact_ids"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
+        # Which of these touchpoints an attendee row holds (rare: see `_write_new`).
+        linked=Prepared(select(a.touchpoint_id).where(in_json_list(a.touchpoint_id, "ids"))),
     )
 
 
@@ -215,8 +235,13 @@ def contact_emails(session: Session, user_id: int) -> dict[str, list[int]]:
 
 
 def apply_events(session: Session, ref: ConnectionRef, events: Sequence[CalendarEvent],
-                 known: Known, now: datetime) -> CaptureStats:
-    """Bring captured events in line with one page of provider changes."""
+                 known: Known, now: datetime, held: list[NewAttendee] | None = None
+                 ) -> CaptureStats:
+    """Bring captured events in line with one page of provider changes.
+
+    With `held`, the page's new attendee rows are added to it instead of written: the caller
+    passes it to `log_ended` in the same transaction, which writes them with their
+    touchpoints."""
     stats = CaptureStats(events=len(events))
     q = _statements()
     contacts = known.contacts
@@ -279,23 +304,31 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
     # Only events held before this page can have attendee rows (and one another replica
     # inserted a moment ago): a freshly inserted event has none yet.
     older = [ids[key] for key in wanted if key not in ids.fresh]
-    held: dict[int, list[_HeldAttendee]] = defaultdict(list)
+    rows_of: dict[int, list[_HeldAttendee]] = defaultdict(list)
     if older:
         for attendee in map(_HeldAttendee._make,
                             q.attendees_of.rows(session, captured_ids=older)):
-            held[attendee.captured_event_id].append(attendee)
+            rows_of[attendee.captured_event_id].append(attendee)
     new: list[tuple[int, int]] = []
     for event_id, contacts_met in wanted.items():
         row = existing.get(event_id)
         event = latest[event_id]
         moved = row is not None and event.start is not None and (
             row.start_at != event.start or row.end_at != event.end)
-        attendees = held.get(ids[event_id], [])
+        attendees = rows_of.get(ids[event_id], [])
         removed, shifted = _sync_attendees(session, attendees, contacts_met, event, moved, now)
         stats.removed += removed
         stats.moved += shifted
+        if not contacts_met:
+            continue
         have = {attendee.contact_id for attendee in attendees}
-        new.extend((ids[event_id], contact_id) for contact_id in sorted(contacts_met - have))
+        fresh = sorted(contacts_met - have)
+        if held is not None and fresh and event.start is not None and event.end is not None:
+            captured_id, start, end = ids[event_id], event.start, event.end
+            held.extend(NewAttendee(captured_id, contact_id, start, end)
+                        for contact_id in fresh)
+        else:
+            new.extend((ids[event_id], contact_id) for contact_id in fresh)
     if new:
         _INSERT_ATTENDEES.execute(session, new)
     return stats
@@ -581,14 +614,23 @@ def _window_statements(bounded: bool) -> SimpleNamespace:
     return SimpleNamespace(events=Prepared(events))
 
 
-def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
+def log_ended(session: Session, ref: ConnectionRef, now: datetime,
+              new: Sequence[NewAttendee] = ()) -> int:
     """Log a `meeting` touchpoint for every contact met in an event that has ended and was
-    not logged yet. Returns how many touchpoints were written."""
+    not logged yet, and write the attendee rows `apply_events` held back (`new`), those of
+    ended meetings as handled. Returns how many touchpoints were written."""
     q = _statements()
-    rows = [_Pending._make(row) for row in q.pending.rows(
+    pending = [_Pending._make(row) for row in q.pending.rows(
         session, connection_id=ref.connection_id, now=now)]
-    if not rows:
+    ended = [row for row in new if row.end_at <= now]
+    if not pending and not ended:
+        _write_new(session, new, {}, now)
         return 0
+    # In the order the rows' ids would give had the new ones been written first: by start,
+    # then the rows held before (by id) ahead of the new ones (as they came).
+    rows: list[_Pending | NewAttendee] = [*pending, *ended]
+    if pending and ended:
+        rows.sort(key=_start_at)
     typed, logged = _touched(session, ref, rows)
     # The person logged that day themselves: theirs stands alone. A meeting another of their
     # calendars logged already (same contact, same start) is one meeting, not two.
@@ -600,15 +642,44 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime) -> int:
         session, workspace_id=ref.workspace_id, user_id=ref.user_id,
         meetings=[Met(row.contact_id, row.start_at) for row in to_log], kind=MEETING,
         source=SOURCE, now=now)
-    links = {row.id: touchpoint_id
-             for row, touchpoint_id in zip(to_log, touchpoint_ids, strict=True)}
-    # Every row is handled now, with its touchpoint or without one (a typed day).
-    _MARK_LOGGED.execute(session, [(row.id, links.get(row.id)) for row in rows],
-                         logged_at=now)
-    return len(links)
+    links = dict(zip(to_log, touchpoint_ids, strict=True))
+    lost = _write_new(session, new, links, now)
+    if pending:
+        # Every row is handled now, with its touchpoint or without one (a typed day).
+        _MARK_LOGGED.execute(session, [(row.id, links.get(row)) for row in pending],
+                             logged_at=now)
+    return len(links) - lost
 
 
-def _touched(session: Session, ref: ConnectionRef, rows: Sequence[_Pending]
+def _start_at(row: _Pending | NewAttendee) -> datetime:
+    return row.start_at
+
+
+def _write_new(session: Session, new: Sequence[NewAttendee],
+               links: Mapping[_Pending | NewAttendee, int], now: datetime) -> int:
+    """Write the attendee rows `apply_events` held back: an ended meeting's handled (with its
+    touchpoint in `links`, or without one), the others to be logged once they end. Returns
+    how many touchpoints went again because their row was there already."""
+    if not new:
+        return 0
+    rows = [(row.captured_event_id, row.contact_id, links.get(row),
+             now if row.end_at <= now else None) for row in new]
+    if _INSERT_HANDLED_ATTENDEES.execute(session, rows) == len(rows):
+        return 0
+    # Another replica wrote some of these rows a moment ago (its own sync of this calendar,
+    # on an event held before this page): the meeting is theirs to log, so the touchpoints
+    # written here for those rows go (the contact's clock goes back with each).
+    ours = [touchpoint_id for *_, touchpoint_id, _at in rows if touchpoint_id is not None]
+    if not ours:
+        return 0
+    linked = {row[0] for row in _statements().linked.rows(session, ids=ours)}
+    lost = [touchpoint_id for touchpoint_id in ours if touchpoint_id not in linked]
+    for touchpoint_id in lost:
+        delete_touchpoint(session, touchpoint_id)
+    return len(lost)
+
+
+def _touched(session: Session, ref: ConnectionRef, rows: Sequence[_Pending | NewAttendee]
              ) -> tuple[set[tuple[int, date]], set[tuple[int, datetime]]]:
     """The (contact, local day) pairs on which the person logged a touchpoint themselves,
     and the (contact, start) pairs a calendar touchpoint exists for already (any

@@ -7,9 +7,9 @@ never read, so they cannot reach the database or a log line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rapport.storage.types import remember
@@ -115,6 +115,40 @@ def _google_time(value: Mapping[str, Any] | None) -> tuple[datetime | None, bool
     return None, "date" in value
 
 
+def _google_guest(raw: object, response: object, is_self: object, shown: object,
+                  resource: object) -> Attendee | None:
+    """An attendee as Google lists it; None for a meeting room or equipment (not people) or
+    an attendee with no address."""
+    email = str(raw).strip().lower() if raw else ""
+    if not email or resource:
+        return None
+    return Attendee(email, response == "declined", bool(is_self),
+                    display_name(shown, email) if shown else None)
+
+
+G = TypeVar("G", bound=Attendee | None)
+# What a memo of guests gives for a key it does not hold (None is a guest read: no one).
+_UNREAD: Any = object()
+
+
+def _known_guest(memo: dict[tuple[Any, ...], G], key: tuple[Any, ...],
+                 read: Callable[..., G]) -> G:
+    """`read(*key)`, looked up in `memo` when read before; a key that cannot be hashed (a
+    list or an object where a text belongs) is read as it is."""
+    try:
+        person: G = memo.get(key, _UNREAD)
+    except TypeError:
+        return read(*key)
+    return remember(memo, key, read(*key)) if person is _UNREAD else person
+
+
+# Google's attendees read lately, by (email, responseStatus, self, displayName, resource) as
+# given: a calendar's guests are the same few dozen people in meeting after meeting. Bounded
+# like the moments; only text addresses and names are kept (an equal value of another type
+# could read differently).
+_GOOGLE_GUESTS: dict[tuple[Any, ...], Attendee | None] = {}
+
+
 def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     """A Calendar v3 `Event` (events.list with singleEvents=true)."""
     event_id = str(item["id"])
@@ -128,29 +162,34 @@ def parse_google_event(item: Mapping[str, Any]) -> CalendarEvent:
     attendees: dict[str, Attendee] = {}
     user_declined = False
     for attendee in item.get("attendees") or ():
-        raw = attendee.get("email")
-        email = str(raw).strip().lower() if raw else ""
-        if not email or attendee.get("resource"):
-            continue  # meeting rooms and equipment are not people
-        declined = attendee.get("responseStatus") == "declined"
-        is_self = bool(attendee.get("self"))
-        if is_self and declined:
+        raw, response, shown = (attendee.get("email"), attendee.get("responseStatus"),
+                                attendee.get("displayName"))
+        key = (raw, response, attendee.get("self"), shown, attendee.get("resource"))
+        if type(raw) is str and (shown is None or type(shown) is str):
+            # What the provider says of a guest repeats from meeting to meeting: one guest
+            # as read before is looked up, not read again (and not held twice).
+            person = _known_guest(_GOOGLE_GUESTS, key, _google_guest)
+        else:
+            person = _google_guest(*key)
+        if person is None:
+            continue
+        if person.is_self and person.declined:
             user_declined = True
-        shown = attendee.get("displayName")
-        attendees[email] = Attendee(email, declined, is_self,
-                                    display_name(shown, email) if shown else None)
+        attendees[person.email] = person
     organizer = item.get("organizer") or {}
-    organizer_email = str(organizer.get("email") or "").strip().lower()
-    if organizer_email and organizer_email not in attendees:
-        attendees[organizer_email] = Attendee(email=organizer_email, declined=False,
-                                              is_self=bool(organizer.get("self")),
-                                              name=display_name(organizer.get("displayName"),
-                                                                   organizer_email))
+    raw = organizer.get("email")
+    # The organizer is usually listed among the attendees, by the very address.
+    if type(raw) is not str or raw not in attendees:
+        organizer_email = str(raw or "").strip().lower()
+        if organizer_email and organizer_email not in attendees:
+            attendees[organizer_email] = Attendee(
+                email=organizer_email, declined=False, is_self=bool(organizer.get("self")),
+                name=display_name(organizer.get("displayName"), organizer_email))
+    # Positional: a named tuple made with keywords costs twice as much.
     return CalendarEvent(
-        event_id=event_id, series_id=series_id, instance_start=instance_start,
-        start=start, end=end, all_day=all_day,
-        is_meeting=item.get("eventType", "default") in _GOOGLE_MEETING_TYPES,
-        user_declined=user_declined, attendees=tuple(attendees.values()))
+        event_id, series_id, instance_start, False, start, end, all_day,
+        item.get("eventType", "default") in _GOOGLE_MEETING_TYPES, user_declined,
+        tuple(attendees.values()))
 
 
 # ------------------------------------------------------------------------------------ Graph
@@ -158,6 +197,17 @@ def _graph_time(value: Mapping[str, Any] | None) -> datetime | None:
     if not value or not value.get("dateTime"):
         return None
     return _parse(value["dateTime"], value.get("timeZone"))
+
+
+def _graph_guest(raw: str, response: object, shown: object) -> Attendee:
+    """A person Graph lists among the attendees (a text address, not a room)."""
+    email = raw.strip().lower()
+    return Attendee(email, response == "declined", False,
+                    display_name(shown, email) if shown else None)
+
+
+# Graph's people read lately, by (address, response, name) as given (see Google's).
+_GRAPH_GUESTS: dict[tuple[Any, ...], Attendee] = {}
 
 
 def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
@@ -173,13 +223,24 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
     for attendee in item.get("attendees") or ():
         address = attendee.get("emailAddress") or {}
         raw = address.get("address")
-        email = str(raw).strip().lower() if raw else ""
-        if not email or attendee.get("type") == "resource":
+        if type(raw) is not str:
+            email = str(raw).strip().lower() if raw else ""
+            if not email or attendee.get("type") == "resource":
+                continue
+            response = (attendee.get("status") or {}).get("response")
+            shown = address.get("name")
+            attendees[email] = Attendee(email, response == "declined", False,
+                                        display_name(shown, email) if shown else None)
             continue
-        response = (attendee.get("status") or {}).get("response")
+        # An address that strips to nothing is no one, whatever else the entry says.
+        if not raw or raw.isspace() or attendee.get("type") == "resource":
+            continue
         shown = address.get("name")
-        attendees[email] = Attendee(email, response == "declined", False,
-                                    display_name(shown, email) if shown else None)
+        key = (raw, (attendee.get("status") or {}).get("response"), shown)
+        # As for Google: the same guests, as read before, are looked up.
+        person = _known_guest(_GRAPH_GUESTS, key, _graph_guest) \
+            if shown is None or type(shown) is str else _graph_guest(*key)
+        attendees[person.email] = person
     organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
     organizer = str(organizer_address.get("address") or "").strip().lower()
     if organizer:

@@ -360,12 +360,12 @@ class CalendarSync:
             outcome.known.unsaved_account_email = None  # committed with the page
 
     def _apply(self, sync: Any, claim: _Claim, outcome: _Round, page: Page, now: datetime,
-               report: SyncReport) -> None:
+               report: SyncReport, held: list[capture.NewAttendee] | None = None) -> None:
         if outcome.known is None:  # the user's contact emails, once per round
             outcome.known = capture.Known(capture.contact_emails(sync, claim.user_id),
                                           claim.account_email,
                                           queries.forgotten_addresses(sync, claim.user_id))
-        stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now)
+        stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now, held)
         report.events += stats.events
         report.moved += stats.moved
         report.removed += stats.removed
@@ -382,8 +382,11 @@ class CalendarSync:
                       updated_at=self.clock(), **self._token_values(tokens))
 
         def work(sync: Any) -> None:
+            # The last page's new attendee rows are written by `log_ended` below, those of
+            # meetings that have ended with their touchpoints.
+            held: list[capture.NewAttendee] = []
             if outcome.last_page is not None and outcome.last_page.events:
-                self._apply(sync, claim, outcome, outcome.last_page, now, report)
+                self._apply(sync, claim, outcome, outcome.last_page, now, report, held)
             known = outcome.known  # the round's first page to apply sets it
             if outcome.full:
                 report.removed += capture.forget_unseen(
@@ -391,7 +394,7 @@ class CalendarSync:
                     outcome.window_end, known)
             capture.promote_met(sync, claim.ref, known.contacts if known else None, now,
                                 held_before=known.met_before if known else None)
-            report.logged += capture.log_ended(sync, claim.ref, now)
+            report.logged += capture.log_ended(sync, claim.ref, now, held)
             recorded = values
             if known is not None and known.unsaved_account_email is not None:
                 # The owner's address the last page marked, in the outcome's statement.
