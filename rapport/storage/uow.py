@@ -9,10 +9,11 @@ How each backend runs a unit:
 - SQLite (a file): one thread owns one synchronous connection and runs each whole unit in one
   hop from the event loop; units queue in front of that thread, not in SQLite's busy handler.
   A unit someone is waiting on (it has a deadline: a Slack command's, the replay guard's claim
-  of any Slack request), or a short one made many times in a row (`short`: a sweep's waves),
-  first tries a second connection on the event loop's own thread, which never waits for a
-  lock: a short unit costs less run there than handed over, because the loop and the
-  database thread share one GIL and every hand-over waits for the other.
+  of any Slack request), or a short one made many times in a row or waited for by a command
+  (`short`: a sweep's waves, the acting user's rows), first tries a second connection on the
+  event loop's own thread, which never waits for a lock: a short unit costs less run there
+  than handed over, because the loop and the database thread share one GIL and every
+  hand-over waits for the other.
   When that connection finds the database locked (a long write on the thread, another
   process), the unit goes to the thread as any other; nothing of it was done.
 - PostgreSQL (and in-memory SQLite): the async engine's session, the unit run in a greenlet,
@@ -453,9 +454,11 @@ class Database:
         own): on PostgreSQL each statement then commits as it runs, with no BEGIN and COMMIT
         round trips around it; on SQLite the unit is a transaction all the same.
         `short=True` is for a unit of a few indexed statements that a caller makes many of
-        in a row (a sweep's waves): on a SQLite file it runs on the event loop's own thread
-        as a unit with a deadline does, since handing such a unit to the database thread and
-        back costs more than the unit; when the database is locked it goes to the thread.
+        in a row (a sweep's waves) or that a command waits for (the acting user's rows): on
+        a SQLite file it runs on the event loop's own thread as a unit with a deadline does,
+        since handing such a unit to the database thread and back costs more than the unit,
+        and a write there would lock out the commands running on the loop; when the database
+        is locked it goes to the thread.
         """
         if self._thread is not None:
             if (deadline is not None or short) and self._inline is not None:

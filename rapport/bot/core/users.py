@@ -119,8 +119,9 @@ class Users:
             if self.monotonic() - cached.loaded_at < self.ttl:
                 return cached.ctx
             known = cached.ctx
+            # A command waits for this read: on the event loop's own connection (`short`).
             ctx = await self.db.run(lambda session: load_context(
-                session, known.workspace_id, known.user_id), write=False)
+                session, known.workspace_id, known.user_id), write=False, short=True)
             if ctx is not None and ctx.active:
                 self.remember(ctx)
                 return ctx
@@ -133,7 +134,12 @@ class Users:
 
         for _attempt in range(_CREATE_ATTEMPTS):
             try:
-                loaded = await self.db.run(create)
+                # On the event loop's own connection like the command it precedes: handed to
+                # the database thread, a burst of new users' rows (and of rows reloaded after
+                # a profile lookup) held the write lock there, and every command arriving
+                # meanwhile found the database locked and queued behind them (seconds of
+                # slow answers when 200 people start at once, bench/slash_command.py).
+                loaded = await self.db.run(create, short=True)
             except IntegrityError:
                 continue  # a concurrent first message created the same rows; read them
             assert loaded is not None  # created in this very transaction
