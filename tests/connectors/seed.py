@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session
 
+from rapport.bot.connectors.calendars.capture import ConnectionRef
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.storage.models import CalendarConnection, Contact, User, Workspace
 from tests.fakes import google_api, microsoft_api
@@ -139,3 +141,21 @@ async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contac
             updated_at=start).returning(CapturedEvent.id))).scalar_one()
         await session.execute(insert(CapturedAttendee).values(captured_event_id=event,
                                                               contact_id=contact_id))
+
+
+def connected_user(session: Session, key: str, now: datetime, tz: str) -> ConnectionRef:
+    """A workspace and a user named `key`, with a Google calendar connected (in a unit)."""
+    workspace = session.execute(insert(Workspace).values(
+        platform="console", external_id=key, name=key, ai_enabled=True,
+        disclosure_policy="optional", active=True, created_at=now)
+        .returning(Workspace.id)).scalar_one()
+    user = session.execute(insert(User).values(
+        workspace_id=workspace, external_id=key, display_name=key, tz=tz,
+        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
+        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
+        weekly_summary=True, active=True, sent_day_count=0, created_at=now)
+        .returning(User.id)).scalar_one()
+    connection = session.execute(insert(CalendarConnection).values(
+        workspace_id=workspace, user_id=user, provider="google", status="active",
+        connected_at=now, updated_at=now).returning(CalendarConnection.id)).scalar_one()
+    return ConnectionRef(connection_id=connection, workspace_id=workspace, user_id=user, tz=tz)

@@ -18,15 +18,13 @@ from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
 from rapport.storage import db
 from rapport.storage.models import (
-    CalendarConnection,
     CapturedAttendee,
     CapturedEvent,
     Contact,
     Touchpoint,
-    User,
-    Workspace,
 )
 from rapport.storage.uow import Database
+from tests.connectors.seed import connected_user
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -45,26 +43,14 @@ def _event(event_id: str, start: datetime, *emails: str) -> CalendarEvent:
 
 def _user(session: Session, key: str) -> tuple[capture.ConnectionRef, dict[str, int]]:
     """A user with a connected calendar and three contacts (by email)."""
-    workspace = session.execute(insert(Workspace).values(
-        platform="console", external_id=key, name=key, ai_enabled=True,
-        disclosure_policy="optional", active=True, created_at=NOW)
-        .returning(Workspace.id)).scalar_one()
-    user = session.execute(insert(User).values(
-        workspace_id=workspace, external_id=key, display_name=key, tz="America/New_York",
-        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
-        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-        weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
-        .returning(User.id)).scalar_one()
+    ref = connected_user(session, key, NOW, "America/New_York")
+    workspace, user = ref.workspace_id, ref.user_id
     contacts = {email: session.execute(insert(Contact).values(
         workspace_id=workspace, user_id=user, name=email.split("@")[0],
         name_key=email.split("@")[0], kind="colleague", email=email, cadence_days=14,
         created_at=NOW - timedelta(days=90)).returning(Contact.id)).scalar_one()
         for email in EMAILS}
-    connection = session.execute(insert(CalendarConnection).values(
-        workspace_id=workspace, user_id=user, provider="google", status="active",
-        connected_at=NOW, updated_at=NOW).returning(CalendarConnection.id)).scalar_one()
-    return (capture.ConnectionRef(connection_id=connection, workspace_id=workspace,
-                                  user_id=user, tz="America/New_York"), contacts)
+    return ref, contacts
 
 
 def _typed(session: Session, ref: capture.ConnectionRef, contact_id: int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,9 @@ from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
 from rapport.scheduler.retention import apply_retention
 from rapport.scheduler.suggestions import MET_KEEP
 from rapport.storage import db, forgotten, met
-from rapport.storage.models import CalendarConnection, MetPerson, User, Workspace
+from rapport.storage.models import CalendarConnection, MetPerson
 from rapport.storage.uow import Database
+from tests.connectors.seed import connected_user
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 TOKYO = timezone(timedelta(hours=9))
@@ -38,21 +39,7 @@ def _event(event_id: str, start: datetime, *attendees: Attendee,
 
 
 def _connection(session: Session, key: str) -> capture.ConnectionRef:
-    workspace = session.execute(insert(Workspace).values(
-        platform="console", external_id=key, name=key, ai_enabled=True,
-        disclosure_policy="optional", active=True, created_at=NOW)
-        .returning(Workspace.id)).scalar_one()
-    user = session.execute(insert(User).values(
-        workspace_id=workspace, external_id=key, display_name=key, tz="UTC",
-        tz_from_platform=True, window_start_minute=540, window_end_minute=1020,
-        working_days=31, daily_cap=3, digest=True, ai_enabled=True, tone="warm",
-        weekly_summary=True, active=True, sent_day_count=0, created_at=NOW)
-        .returning(User.id)).scalar_one()
-    connection = session.execute(insert(CalendarConnection).values(
-        workspace_id=workspace, user_id=user, provider="google", status="active",
-        connected_at=NOW, updated_at=NOW).returning(CalendarConnection.id)).scalar_one()
-    return capture.ConnectionRef(connection_id=connection, workspace_id=workspace,
-                                 user_id=user, tz="UTC")
+    return connected_user(session, key, NOW, "UTC")
 
 
 # What the row-per-meeting upsert held: (event id, email) -> (series id, name, start, end).
