@@ -64,8 +64,8 @@ def about_phrase(note_text: str) -> str:
 
 # English names whatever the process's locale; strftime's %a and %b would follow it.
 _WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                        "Nov", "Dec")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec")
 
 
 def short_date(day: date | datetime, today: date | None = None) -> str:

@@ -505,8 +505,8 @@ class Database:
 
         def whole_unit(session: Session) -> T:
             # The whole unit in one greenlet: checkout, work, commit and close. Awaiting each
-            # of the async session's methods instead started a greenlet for each (five per
-            # unit), about a sixth of a short unit's CPU on PostgreSQL.
+            # of the async session's methods instead started a greenlet for each (four or five
+            # per unit), a third or more of a one-statement unit's CPU on PostgreSQL.
             try:
                 session.connection(execution_options=options)
                 _check_deadline(deadline)
