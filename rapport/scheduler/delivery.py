@@ -188,17 +188,13 @@ _DEFER = PreparedMany(
 def _day_counts(messages: Sequence[_PlannedMessage], now: datetime) -> list[dict[str, Any]]:
     """The messages per user on the user's local day at `now`, as `_UNCOUNT_SENT` rows."""
     counts: dict[int, dict[str, Any]] = {}
-    # Users share a few zones: each zone's date is worked out once.
-    days: dict[str, date] = {}
+    days = planner.LocalDates(now)
     for message in messages:
         recipient = message.recipient
         row = counts.get(recipient.user_id)
         if row is None:
-            day = days.get(recipient.tz)
-            if day is None:
-                day = days[recipient.tz] = planner.local_date(now, recipient.tz)
             row = counts[recipient.user_id] = {"b_id": recipient.user_id, "b_count": 0,
-                                               "b_day": day}
+                                               "b_day": days[recipient.tz]}
         row["b_count"] += 1
     return list(counts.values())
 

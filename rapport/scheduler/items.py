@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,14 +24,10 @@ def items_of_rows(session: Session, rows: Sequence[Sequence[Any]], now: datetime
     """The wording of nudges already read (`queries.NUDGE_ITEM_COLUMNS` rows), by nudge id."""
     touches = queries.latest_touches(session, {row[2] for row in rows})
     items: dict[int, NudgeItem] = {}
-    # Today in each zone, worked out once per zone rather than once per nudge (a sweep's
-    # batch words thousands of nudges of users in a few zones).
-    todays: dict[str, date] = {}
+    todays = planner.LocalDates(now)
     for (nudge_id, reason, contact_id, due_at, name, company, cadence, last_touch_at,
          note_text, note_created, date_kind, month, day, tz, months, since_year) in rows:
-        today = todays.get(tz)
-        if today is None:
-            today = todays[tz] = planner.local_date(now, tz)
+        today = todays[tz]
         if reason == "follow_up" and note_text is not None and note_created is not None:
             headline = wording.follow_up_headline(name, note_text,
                                                   planner.local_date(note_created, tz))

@@ -299,3 +299,22 @@ def test_local_moment_never_reads_earlier_than_asked(day: date, minute: int, tz:
     # ...and it is the earliest such instant: a minute before reads earlier than asked.
     before = (moment - timedelta(minutes=1)).astimezone(planner.zone(tz))
     assert before.replace(tzinfo=None) < wanted
+
+
+def test_local_dates_give_each_zone_s_date_at_the_moment_and_work_it_out_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    moment = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    worked_out: list[str] = []
+    local_date = planner.local_date
+
+    def counted(at: datetime, tz_name: str) -> date:
+        worked_out.append(tz_name)
+        return local_date(at, tz_name)
+
+    monkeypatch.setattr(planner, "local_date", counted)
+    days = planner.LocalDates(moment)
+    assert [days[tz] for tz in ("UTC", "Europe/Berlin", "America/New_York", "Europe/Berlin",
+                                "UTC")] == [date(2026, 11, 23), date(2026, 11, 24),
+                                            date(2026, 11, 23), date(2026, 11, 24),
+                                            date(2026, 11, 23)]
+    assert worked_out == ["UTC", "Europe/Berlin", "America/New_York"]
