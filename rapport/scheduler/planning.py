@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Executable,
+    Select,
     String,
     and_,
     bindparam,
@@ -143,6 +144,15 @@ _RAN_OUT = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
 _DUE_CONTACTS = _due_ids_statement(Contact.plan_at, Contact.id)
 
 
+def _nudges_from(postgresql: bool, columns: Sequence[str], source: Select[Any]) -> Executable:
+    """INSERT ... SELECT of new nudges, skipping those planned before (by a concurrent sweep
+    too), returning the ids of the rows that were new."""
+    insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
+    return (insert(Nudge).from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
+            .returning(Nudge.id))
+
+
 def _insert_cadences(postgresql: bool) -> Executable:
     key, _later = _cadence_sql(postgresql)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
@@ -151,10 +161,7 @@ def _insert_cadences(postgresql: bool) -> Executable:
                     Contact.next_due_at, Contact.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
                     _NOW).where(_RAN_OUT)
-    insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
-    return (insert(Nudge).from_select(columns, source)
-            .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-            .returning(Nudge.id))
+    return _nudges_from(postgresql, columns, source)
 
 
 def _move_cadences(postgresql: bool) -> Executable:
@@ -232,10 +239,7 @@ def _insert_follow_ups(postgresql: bool) -> Executable:
                     literal("follow_up"), key, Note.plan_at, Note.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
                     _NOW).where(in_json_list(Note.id, "b_ids"))
-    insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
-    return (insert(Nudge).from_select(columns, source)
-            .on_conflict_do_nothing(index_elements=[Nudge.user_id, Nudge.dedupe_key])
-            .returning(Nudge.id))
+    return _nudges_from(postgresql, columns, source)
 
 
 _INSERT_FOLLOW_UPS = _prepared_per_dialect(_insert_follow_ups)
