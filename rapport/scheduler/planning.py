@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Executable,
-    Select,
+    Selectable,
     String,
     and_,
     bindparam,
@@ -144,7 +144,7 @@ _RAN_OUT = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
 _DUE_CONTACTS = _due_ids_statement(Contact.plan_at, Contact.id)
 
 
-def _nudges_from(postgresql: bool, columns: Sequence[str], source: Select[Any]) -> Executable:
+def _nudges_from(postgresql: bool, columns: Sequence[str], source: Selectable) -> Executable:
     """INSERT ... SELECT of new nudges, skipping those planned before (by a concurrent sweep
     too), returning the ids of the rows that were new."""
     insert = postgresql_dialect.insert if postgresql else sqlite_dialect.insert
