@@ -223,15 +223,11 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
     for attendee in item.get("attendees") or ():
         address = attendee.get("emailAddress") or {}
         raw = address.get("address")
-        if type(raw) is not str:
-            email = str(raw).strip().lower() if raw else ""
-            if not email or attendee.get("type") == "resource":
-                continue
-            response = (attendee.get("status") or {}).get("response")
-            shown = address.get("name")
-            attendees[email] = Attendee(email, response == "declined", False,
-                                        display_name(shown, email) if shown else None)
-            continue
+        # Only text as given is remembered; anything else where an address belongs is read
+        # as its text each time.
+        remembered = type(raw) is str
+        if not remembered:
+            raw = str(raw) if raw else ""
         # An address that strips to nothing is no one, whatever else the entry says.
         if not raw or raw.isspace() or attendee.get("type") == "resource":
             continue
@@ -239,7 +235,7 @@ def parse_graph_event(item: Mapping[str, Any]) -> CalendarEvent:
         key = (raw, (attendee.get("status") or {}).get("response"), shown)
         # As for Google: the same guests, as read before, are looked up.
         person = _known_guest(_GRAPH_GUESTS, key, _graph_guest) \
-            if shown is None or type(shown) is str else _graph_guest(*key)
+            if remembered and (shown is None or type(shown) is str) else _graph_guest(*key)
         attendees[person.email] = person
     organizer_address = (item.get("organizer") or {}).get("emailAddress") or {}
     organizer = str(organizer_address.get("address") or "").strip().lower()
