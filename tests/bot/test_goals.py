@@ -253,6 +253,13 @@ async def test_a_goal_for_one_person_is_their_own_rhythm(rapport: Rapport) -> No
                          ("goal Dana Sculy every week", "Did you mean Dana Scully?")):
         nobody = await rapport.handle_text(ALEX, line)
         assert not nobody.ok and answer in nobody.text, nobody.text
+    # Words that name nobody are told what a goal is, never offered as a person to add.
+    sentence = await rapport.handle_text(ALEX, "goal talk to 3 clients a week")
+    assert not sentence.ok
+    assert sentence.text.startswith("I don't know anyone called “talk to 3 clients”, and a "
+                                    "group's name is one word."), sentence.text
+    assert "“goal clients every month”" in sentence.text
+    assert "add talk" not in sentence.text
     assert await snapshot(rapport.sessions.kw["bind"]) == before
 
 

@@ -177,9 +177,10 @@ def _names_a_person(turn: Turn, command: c.SetGoal) -> bool:
     if isinstance(found, Resolved):
         return True
     if command.tag is None:
-        # Words that cannot be a group: `every` answers for them ("did you mean …?"), unless
-        # one word that is no one's name was meant as a group ("goal cl!ents every week").
-        return bool(found.suggestions) or " " in command.person.person.text
+        # Words that cannot be a group and come close to someone's name: `every` asks "did
+        # you mean …?". Words that name nobody ("goal talk to 3 clients a week") are answered
+        # in `goal`, with what a goal is, not with an offer to add a person so named.
+        return bool(found.suggestions)
     return bool(found.suggestions) and found.message.startswith("Which ")
 
 
@@ -194,9 +195,13 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
                      "won't change it, “every” or “goal” again will.", changed=True)
     if command.tag is None:
         name = command.person.person.text if command.person is not None else ""
+        usage = ("A goal says how often to talk to everyone in a group (“goal clients every "
+                 "month”) or to one of your people (“goal Dana every 2 weeks”).")
+        if " " in name.strip():
+            return error(f"I don't know anyone called “{c.clip(name)}”, and a group's name is "
+                         f"one word. {usage} Someone new is added first: “add <name>”.")
         return error(f"“{c.clip(name)}” is not a tag name (use letters, digits and dashes), "
-                     "nor one of your people. For a group: “goal clients every month”; for "
-                     "one person: “goal Dana every 2 weeks”.")
+                     f"nor one of your people. {usage}")
     user_id = turn.user.user_id
     found = queries.tag_by_key(turn.session, user_id, tag_key(command.tag))
     if command.days is None:
