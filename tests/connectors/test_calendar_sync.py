@@ -313,16 +313,28 @@ async def test_tokens_are_refreshed_and_stored_encrypted(calendar_app: CalendarA
     fake = app.google if provider == "google" else app.microsoft
     before = await connection(app, provider)
     old_refresh = app.cipher.decrypt(before.refresh_token_encrypted or "")
+    # What the sync decrypts: the refresh token, the long-lived secret, only to refresh.
+    opened: list[str] = []
+    decrypt = app.cipher.decrypt
+
+    def recording_decrypt(ciphertext: str) -> str:
+        opened.append(ciphertext)
+        return decrypt(ciphertext)
+
+    app.cipher.decrypt = recording_decrypt  # type: ignore[method-assign]
     await app.sync.run_once()
     assert [r.grant_type for r in fake.oauth.token_requests] == ["authorization_code"]
+    assert opened == [before.access_token_encrypted]
 
     app.clock.advance(hours=2)  # the access token has expired by our clock
     calendar.add(start=app.clock.now - timedelta(hours=1), attendees=["dana@acme.com"])
+    opened.clear()
     report = await app.sync.run_once()
 
     assert report.synced == 1 and report.logged == 1
     assert [r.grant_type for r in fake.oauth.token_requests] == [
         "authorization_code", "refresh_token"]
+    assert opened.count(before.refresh_token_encrypted) == 1
     after = await connection(app, provider)
     assert after.access_token_expires_at == app.clock.now + timedelta(seconds=3599)
     new_refresh = app.cipher.decrypt(after.refresh_token_encrypted or "")

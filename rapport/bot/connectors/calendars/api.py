@@ -57,12 +57,27 @@ class ProviderFailed(Exception):
 
 @dataclass
 class Tokens:
-    """A connection's tokens in memory (plaintext only here, never stored as such)."""
+    """A connection's tokens in memory (plaintext only here, never stored as such).
+
+    The refresh token, the long-lived secret, stays sealed as it is stored until a refresh
+    needs it: most syncs use a current access token alone, and then it is never opened."""
 
     access_token: str | None
-    refresh_token: str
+    sealed_refresh_token: str
     expires_at: datetime | None
+    open_sealed: Callable[[str], str] = field(repr=False)
     changed: bool = False
+    _refresh_token: str | None = field(default=None, repr=False)
+
+    @property
+    def refresh_token(self) -> str:
+        if self._refresh_token is None:
+            self._refresh_token = self.open_sealed(self.sealed_refresh_token)
+        return self._refresh_token
+
+    @refresh_token.setter
+    def refresh_token(self, token: str) -> None:
+        self._refresh_token = token
 
 
 @dataclass

@@ -275,11 +275,12 @@ class CalendarSync:
         tokens = Tokens(
             access_token=(self.cipher.decrypt(claim.access_token_encrypted)
                           if claim.access_token_encrypted else None),
-            refresh_token=self.cipher.decrypt(claim.refresh_token_encrypted),
-            expires_at=claim.access_token_expires_at)
+            sealed_refresh_token=claim.refresh_token_encrypted,
+            expires_at=claim.access_token_expires_at, open_sealed=self.cipher.decrypt)
+        # No refresh token for Authlib: it never refreshes on its own here (the token has no
+        # expiry for it to check); ProviderSession.refresh hands it over when one is due.
         client = self.http.client(provider, token={
-            "access_token": tokens.access_token or "", "token_type": "Bearer",
-            "refresh_token": tokens.refresh_token})
+            "access_token": tokens.access_token or "", "token_type": "Bearer"})
         session = ProviderSession(provider=provider, client=client, tokens=tokens,
                                   clock=self.clock, sleep=self.sleep,
                                   max_inline_wait=self.max_inline_wait)
