@@ -71,9 +71,34 @@ def decode(text: str) -> list[Entry]:
             for event_id, series_id, start, end in json.loads(text)]
 
 
-def first_start(entries: Sequence[Entry]) -> datetime:
-    """The oldest start of a non-empty ordered list (the row's `first_start_at`)."""
-    return moment(entries[0][2])
+_MICROS_PER_DAY = 86_400 * 1_000_000
+_MIDNIGHTS: dict[int, datetime] = {}
+
+
+def first_day(entries: Sequence[Entry]) -> datetime:
+    """Midnight UTC of the day of the oldest start of a non-empty ordered list: the row's
+    `first_start_at`.
+
+    The day, not the moment: retention trims by the day anyway, and rows of one day share
+    one key in the column's index, so the rows a calendar page writes go at the end of a few
+    days' runs of that index instead of each on a page of its own (on SQLite every page a
+    commit touches is written to the WAL whole: the exact moment made a first sync write
+    most of the index again with every commit; docs/performance.md, session 12)."""
+    return _midnight(entries[0][2] // _MICROS_PER_DAY)
+
+
+def day_start(value: datetime) -> datetime:
+    """Midnight UTC of the day an aware moment falls on (what `first_day` holds)."""
+    return _midnight(micros(value) // _MICROS_PER_DAY)
+
+
+def _midnight(day: int) -> datetime:
+    midnight = _MIDNIGHTS.get(day)
+    if midnight is None:
+        if len(_MIDNIGHTS) >= 4096:
+            _MIDNIGHTS.clear()
+        midnight = _MIDNIGHTS[day] = EPOCH + timedelta(days=day)
+    return midnight
 
 
 class Meeting(NamedTuple):

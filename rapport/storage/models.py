@@ -556,7 +556,8 @@ class MetPerson(Base):
     (rapport.scheduler.suggestions). One row per person rather than per meeting: a calendar
     page rewrites a few dozen lists instead of inserting a hundred rows and their index
     entries. Meetings older than MET_KEEP are trimmed (the row goes with its last one;
-    `first_start_at` is the oldest start, so retention finds the rows to trim by an index);
+    `first_start_at` is midnight UTC of the oldest start's day, so retention finds the rows
+    to trim by an index whose rows of one day share a key: `met.first_day`);
     deleted by `disconnect calendar`, `forget <person>` (their address) and `forget me`."""
 
     __tablename__ = "met_people"

@@ -1550,7 +1550,7 @@ _DELETE_MET = Prepared(delete(MetPerson).where(in_json_list(MetPerson.id, "ids")
 def set_met_lists(session: Session, lists: Sequence[tuple[int, Sequence[met.Entry]]]) -> None:
     """Give rows of people met these (ordered) lists of meetings; a row whose list is empty
     is deleted: nobody is held without a meeting."""
-    kept = [(row_id, met.encode(entries), met.first_start(entries))
+    kept = [(row_id, met.encode(entries), met.first_day(entries))
             for row_id, entries in lists if entries]
     empty = [row_id for row_id, entries in lists if not entries]
     if kept:
@@ -1677,14 +1677,20 @@ def _hold_as_met(session: Session, user_id: int, address: str, name: str,
             session.execute(insert(m).values(
                 connection_id=connection_id, workspace_id=workspace_id, user_id=user_id,
                 email=address, display_name=name[:200] if name else None,
-                meetings=met.encode(merged), first_start_at=met.first_start(merged)))
+                meetings=met.encode(merged), first_start_at=met.first_day(merged)))
 
 
 def trim_met(session: Session, before: datetime, limit: int,
              workspace_id: int | None = None) -> tuple[int, int]:
-    """Drop meetings with people met that started before `before` from their lists, in at
-    most `limit` rows (found by their oldest start); (meetings dropped, rows looked at)."""
+    """Drop meetings with people met that started on days (UTC) before `before`'s from their
+    lists, in at most `limit` rows (found by the day of their oldest start); (meetings
+    dropped, rows looked at).
+
+    Whole days, as `first_start_at` holds them (`met.first_day`): every row looked at loses
+    at least its oldest meeting, so a caller that runs again while `limit` rows were looked
+    at comes to an end."""
     m = MetPerson
+    before = met.day_start(before)
     query = select(m.id, m.meetings).where(m.first_start_at < before)
     if workspace_id is not None:
         query = query.where(m.workspace_id == workspace_id)

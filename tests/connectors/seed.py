@@ -116,7 +116,7 @@ async def seed_met_twice(sessions: object, user_id: int, workspace_id: int, now:
         await session.execute(insert(MetPerson).values(
             connection_id=connection, workspace_id=workspace_id, user_id=user_id, email=email,
             display_name=name, meetings=met.encode(meetings),
-            first_start_at=met.first_start(meetings)))
+            first_start_at=met.first_day(meetings)))
 
 
 async def seed_meeting(sessions: object, user_id: int, workspace_id: int, contact_id: int,

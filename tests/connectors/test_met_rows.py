@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from rapport.bot.connectors.calendars import capture
 from rapport.bot.connectors.calendars.events import Attendee, CalendarEvent
 from rapport.scheduler.retention import apply_retention
 from rapport.scheduler.suggestions import MET_KEEP
-from rapport.storage import db, forgotten, met
+from rapport.storage import db, forgotten, met, queries
 from rapport.storage.models import CalendarConnection, MetPerson
 from rapport.storage.uow import Database
 from tests.connectors.seed import connected_user
@@ -73,10 +75,11 @@ def _held(session: Session, ref: capture.ConnectionRef) -> list[tuple[Any, ...]]
             .where(m.connection_id == ref.connection_id)):
         meetings = met.meetings(row.meetings)
         # The text is what rapport.storage.met writes, whatever the backend: UTC moments
-        # with microseconds, oldest first; first_start_at the oldest start.
+        # with microseconds, oldest first; first_start_at midnight UTC of the oldest start.
         assert row.meetings == met.encode(met.ordered(
             met.entry(*meeting) for meeting in meetings))
-        assert row.first_start_at == meetings[0].start_at
+        oldest = meetings[0].start_at
+        assert row.first_start_at == datetime(oldest.year, oldest.month, oldest.day, tzinfo=UTC)
         rows.extend((row.id, bool(row.same_workspace), bool(row.same_user), meeting.event_id,
                      meeting.series_id, row.email, row.display_name, meeting.start_at,
                      meeting.end_at) for meeting in meetings)
@@ -205,9 +208,62 @@ async def test_retention_trims_old_meetings_from_a_list_and_keeps_newer_ones(
             .where(MetPerson.connection_id == ref.connection_id))]
 
     [(email, first_start, listed)] = await Database(sessions).run(held)
-    assert email == "pat@initech.com" and first_start == recent
+    assert email == "pat@initech.com"
+    assert first_start == datetime(recent.year, recent.month, recent.day, tzinfo=UTC)
     assert [meeting.event_id for meeting in met.meetings(listed)] == ["new"]
     assert (await apply_retention(sessions, NOW)).met_pruned == 0
+
+
+async def test_retention_trims_whole_days_and_never_looks_at_a_row_twice(
+        any_engine: AsyncEngine) -> None:
+    """The rows hold the day of their oldest meeting: a meeting on the cutoff's own day stays
+    (before or after the cutoff's hour), one on the day before goes, and a row looked at
+    once is not looked at again (the retention job loops while a batch was full)."""
+    cutoff = datetime(2026, 10, 9, 12, 0, tzinfo=UTC)
+    pat = Attendee("pat@initech.com", declined=False, is_self=False)
+    kim = Attendee("kim@initech.com", declined=False, is_self=False)
+    lee = Attendee("lee@initech.com", declined=False, is_self=False)
+    sessions = db.session_factory(any_engine)
+
+    def seed(session: Session) -> capture.ConnectionRef:
+        ref = _connection(session, "whole-days")
+        capture.apply_events(session, ref, [
+            _event("early-that-day", cutoff - timedelta(hours=11), pat),
+            _event("after-the-hour", cutoff + timedelta(hours=2), lee),
+            _event("day-before", cutoff - timedelta(hours=12, minutes=30), kim),
+            _event("later", cutoff + timedelta(days=2), kim)],
+            capture.Known(contacts={}, account_email=ME.email), NOW)
+        return ref
+
+    await Database(sessions).run(seed)
+    first = await Database(sessions).run(lambda session: queries.trim_met(session, cutoff, 10))
+    again = await Database(sessions).run(lambda session: queries.trim_met(session, cutoff, 10))
+    assert (first, again) == ((1, 1), (0, 0))  # Kim's meeting of the day before, Kim's row
+
+    def held(session: Session) -> dict[str, tuple[datetime, list[str]]]:
+        return {row.email: (row.first_start_at, [m.event_id for m in met.meetings(row.meetings)])
+                for row in session.execute(select(MetPerson.email, MetPerson.first_start_at,
+                                                  MetPerson.meetings))}
+
+    assert await Database(sessions).run(held) == {
+        "pat@initech.com": (datetime(2026, 10, 9, tzinfo=UTC), ["early-that-day"]),
+        "lee@initech.com": (datetime(2026, 10, 9, tzinfo=UTC), ["after-the-hour"]),
+        "kim@initech.com": (datetime(2026, 10, 11, tzinfo=UTC), ["later"])}
+
+
+@settings(max_examples=200, deadline=None)
+@given(moments=st.lists(st.datetimes(min_value=datetime(1900, 1, 1),
+                                     max_value=datetime(2200, 1, 1),
+                                     timezones=st.sampled_from([UTC, TOKYO, timezone(
+                                         timedelta(hours=-7, minutes=-30))])),
+                        min_size=1, max_size=5))
+def test_a_rows_day_is_the_utc_day_of_its_oldest_meeting(moments: list[datetime]) -> None:
+    entries = met.ordered(met.entry(f"e{n}", None, moment, moment + timedelta(hours=1))
+                          for n, moment in enumerate(moments))
+    oldest = min(moments).astimezone(UTC)
+    midnight = datetime(oldest.year, oldest.month, oldest.day, tzinfo=UTC)
+    assert met.first_day(entries) == midnight == met.day_start(min(moments))
+    assert met.first_day(entries) <= oldest < midnight + timedelta(days=1)
 
 
 async def test_a_forgotten_address_is_neither_written_nor_kept_by_a_page(

@@ -304,7 +304,7 @@ def _met_changed_since() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         for name in ("micros", "moment", "entry", "ordered", "entry_text", "encode", "decode",
-                     "first_start", "meetings"):
+                     "first_day", "day_start", "meetings"):
             patch.setattr(met, name, gone)
         yield
 

@@ -429,13 +429,6 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
     empty: list[int] = []
     texts: dict[met.Entry, str] = {}  # a meeting's text, made once for all its people
 
-    def first_start(entries: list[met.Entry]) -> datetime:
-        # The page's own moment when the oldest meeting is on it: rows of one meeting then
-        # share one datetime, which the statement formats once.
-        event = latest.get(entries[0][0])
-        return event.start if event is not None and event.start is not None \
-            else met.first_start(entries)
-
     first_page = known.met_before is None
     before: dict[str, list[str]] = {}
     for met_id, email, name, listed_text in q.met_of_connection.rows(
@@ -463,10 +456,11 @@ def _track_met(session: Session, ref: ConnectionRef, latest: Mapping[str, Calend
         if not merged:
             empty.append(met_id)
         elif merged != held or new_name != name:
-            writes.append((email, new_name, met.encode(merged, texts), first_start(merged)))
+            writes.append((email, new_name, met.encode(merged, texts), met.first_day(merged)))
     for email, person in named.items():
         merged = met.ordered(person.entries.values())
-        writes.append((email, person.name[1], met.encode(merged, texts), first_start(merged)))
+        writes.append((email, person.name[1], met.encode(merged, texts),
+                       met.first_day(merged)))
     if first_page:
         known.met_before = before
     if empty:
