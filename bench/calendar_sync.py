@@ -6,7 +6,8 @@ days, for briefs) on a local Google (or Microsoft) fake, twice: first users with
 (the connector's own cost: nothing to log), then users with contacts (every meeting with one
 of them becomes a touchpoint through the core's record_touchpoints). For each set it times:
   floor  the same events.list (or calendarView/delta) pages fetched with the same client, the
-         same pool and the same concurrency, bodies parsed as JSON, nothing else;
+         same pool and the same concurrency, bodies parsed as JSON, nothing else; timed
+         before the sync and again after it, and the mean of the two taken;
   sync   CalendarSync.run_once(): claim with leases, fetch, parse, match attendees to
          contacts, store captured events, log `meeting` touchpoints through the core, record
          cursors and tokens.
@@ -109,7 +110,8 @@ def database_thread_cpu() -> float:
 async def measure(engine: Any, fake: FakeGoogle | FakeMicrosoft, provider: ProviderConfig,
                   cipher: FernetCipher, http: CalendarHttp, *, users: int, events: int,
                   contacts: int, prefix: str
-                  ) -> tuple[float, float, int, Any, float, float, float]:
+                  ) -> tuple[tuple[float, float], float, int, Any, tuple[float, float], float,
+                             float]:
     """Seed a set of users, then time the floor and the sync over exactly that set."""
     seeded = await seed_calendars(engine, fake, cipher, NOW, users=users,
                                   events_per_user=events, upcoming_per_user=3,
@@ -137,7 +139,14 @@ async def measure(engine: Any, fake: FakeGoogle | FakeMicrosoft, provider: Provi
     sync_cpu = time.process_time() - cpu
     database_cpu = database_thread_cpu() - database_cpu
     assert report.synced == seeded.users and report.logged == seeded.expected_touchpoints
-    return floor_seconds, sync_seconds, pages, report, floor_cpu, sync_cpu, database_cpu
+    # The floor again, right after: a shared machine's speed drifts by a quarter from one
+    # minute to the next, so the sync is compared with the mean of a floor timed on each
+    # side of it (both are printed).
+    cpu = time.process_time()
+    after_seconds, _ = await floor(provider, http, seeded.access_tokens, NOW - timedelta(days=30))
+    after_cpu = time.process_time() - cpu
+    return ((floor_seconds, after_seconds), sync_seconds, pages, report,
+            (floor_cpu, after_cpu), sync_cpu, database_cpu)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -163,17 +172,20 @@ async def main(args: argparse.Namespace) -> None:
         for label, contacts, prefix in (("no contacts (connector only)", 0, "bare-"),
                                         (f"{args.contacts} contacts per user", args.contacts,
                                          "")):
-            floor_s, sync_s, pages, report, floor_cpu, sync_cpu, database_cpu = await measure(
+            floors, sync_s, pages, report, floor_cpus, sync_cpu, database_cpu = await measure(
                 engine, fake, provider, cipher, http, users=args.users, events=args.events,
                 contacts=contacts, prefix=prefix)
+            floor_s, floor_cpu = sum(floors) / 2, sum(floor_cpus) / 2
             print(f"  {label}: {pages} pages")
-            print(f"    floor (fetch the same pages only): {floor_s:7.2f} s")
+            print(f"    floor (fetch the same pages only): {floor_s:7.2f} s   "
+                  f"(before the sync {floors[0]:.2f} s, after {floors[1]:.2f} s)")
             print(f"    sync (CalendarSync.run_once):      {sync_s:7.2f} s   "
                   f"ratio {sync_s / floor_s:.1f}x   {report.logged} touchpoints")
             # CPU of this process (every thread, the in-process fake included) says the
             # same with less noise from a shared machine; on PostgreSQL it leaves out the
             # server's own CPU.
-            print(f"    process CPU: floor {floor_cpu:.2f} s, sync {sync_cpu:.2f} s, "
+            print(f"    process CPU: floor {floor_cpu:.2f} s (before {floor_cpus[0]:.2f}, after "
+                  f"{floor_cpus[1]:.2f}), sync {sync_cpu:.2f} s, "
                   f"ratio {sync_cpu / floor_cpu:.2f}x")
             if database_cpu:
                 # The SQLite thread's share: what the database work costs, apart from the
