@@ -120,6 +120,12 @@ async def test_rename_and_set_one_detail(rapport: Rapport, engine: AsyncEngine) 
         "Cleared Dana Katherine Scully's company (was Bureau)."
     dana = await _contact(engine, "Dana Katherine Scully")
     assert (dana.company, dana.email, dana.kind) == (None, "dana@fbi.gov", "client")
+    # A value that ends a sentence by itself gets no second period.
+    assert await say(rapport, "set Dana company Acme Inc.") == \
+        "Dana Katherine Scully's company is now Acme Inc."
+    assert await say(rapport, "rename Fox Mulder to Fox W. M.") == \
+        "Renamed Fox Mulder to Fox W. M."
+    assert await say(rapport, "undo") == "Undone: renamed Fox Mulder to Fox W. M."
 
 
 @pytest.mark.parametrize(("line", "answer"), [

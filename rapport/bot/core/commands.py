@@ -548,6 +548,12 @@ def clip(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def full_stop(sentence: str) -> str:
+    """`sentence` ended with a period, unless it ends with one already (a name such as
+    "Priya N.") or with another closing mark."""
+    return sentence if sentence.endswith((".", "!", "?", "…")) else sentence + "."
+
+
 def _tokens(text: str) -> list[str]:
     # A dash standing alone separates parts ("log Sam - coffee - yesterday"); it says nothing.
     return [token for token in _TOKEN.findall(text) if token not in ("-", "–", "—", "--")]

@@ -179,7 +179,7 @@ def rename(turn: Turn, command: c.Rename) -> Reply:
     queries.update_contact(session, user_id, contact.id, name=new_name, name_key=key,
                            first_key=first_word(key))
     change.save(f"renamed {contact.name} to {new_name}")
-    return Reply(f"Renamed {contact.name} to {new_name}.", changed=True)
+    return Reply(c.full_stop(f"Renamed {contact.name} to {new_name}"), changed=True)
 
 
 def new_company(turn: Turn, command: c.NewCompany) -> Reply:
@@ -234,7 +234,7 @@ def _new_job(turn: Turn, contact_id: int, name: str, company: str, role: str) ->
     before = " ".join(part for part in (role_was, f"at {company_was}" if company_was else None)
                       if part)
     earlier = f" (was {before})" if before else ""
-    return Reply(f"{name} is now {role} at {company}{earlier}.", changed=True)
+    return Reply(c.full_stop(f"{name} is now {role} at {company}{earlier}"), changed=True)
 
 
 def set_field(turn: Turn, command: c.SetField) -> Reply:
@@ -259,4 +259,5 @@ def set_field(turn: Turn, command: c.SetField) -> Reply:
         change.save(f"cleared {contact.name}'s {spec.label}")
         return Reply(f"Cleared {contact.name}'s {spec.label}{was}.", changed=True)
     change.save(f"set {contact.name}'s {spec.label} to {command.value}")
-    return Reply(f"{contact.name}'s {spec.label} is now {command.value}{was}.", changed=True)
+    return Reply(c.full_stop(f"{contact.name}'s {spec.label} is now {command.value}{was}"),
+                 changed=True)

@@ -226,7 +226,7 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
                      "changed since. Nothing changed.")
     logger.info("undone", extra={"entry_id": entry.id})
     handles = f" (as {', '.join(restored)})" if restored else ""
-    return Reply(f"Undone: {entry.description}{handles}.", changed=True)
+    return Reply(c.full_stop(f"Undone: {entry.description}{handles}"), changed=True)
 
 
 def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[str]:
