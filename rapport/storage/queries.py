@@ -195,6 +195,18 @@ def brief_prefs(session: Session, user_id: int) -> tuple[Any, ...] | None:
                                   .where(User.id == user_id)).first())
 
 
+def brief_leads(session: Session, user_ids: Iterable[int]) -> dict[int, int]:
+    """Each user's brief lead in minutes (0: briefs off), by user id."""
+    return {user_id: minutes for user_id, minutes in session.execute(
+        select(User.id, User.prep_minutes).where(User.id.in_(list(user_ids))))}
+
+
+def unbriefed(session: Session, meeting_ids: Iterable[int]) -> set[int]:
+    """Those of the meetings whose brief is not yet handled (`claim_brief`)."""
+    return set(session.scalars(select(CapturedEvent.id).where(
+        CapturedEvent.id.in_(list(meeting_ids)), CapturedEvent.brief_sent_at.is_(None))))
+
+
 def claim_brief(session: Session, meeting_id: int, now: datetime) -> bool:
     """Mark a meeting's brief as handled; True only for the one caller that did (replicas)."""
     result = session.execute(update(CapturedEvent).where(CapturedEvent.id == meeting_id,

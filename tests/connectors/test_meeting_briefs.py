@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from rapport.bot.connectors.calendars.briefs import BriefJob
 from tests.conftest import console_user
@@ -166,3 +168,45 @@ async def test_a_meeting_in_two_connected_calendars_is_briefed_once(
     # One brief, with everyone either calendar lists.
     assert brief.startswith("Meeting at 14:00 with:\n• Dana Scully — last talked")
     assert brief.endswith("\n• Lee Park — ask about: the new role (noted Mon Nov 23).")
+
+
+async def test_meetings_not_yet_due_cost_no_transaction_each(calendar_app: CalendarApp
+                                                             ) -> None:
+    """Every minute the job sees each meeting of the next two hours: one not yet due (or
+    already briefed) is left out by one read for all of them, not asked about in a
+    transaction of its own, once a minute for up to two hours."""
+    calendar = await connected(calendar_app, "google")
+    await calendar_app.add_contact("alex", "Dana Scully", "dana@acme.com")
+    assert (await calendar_app.runtime.rapport.handle_text(
+        ALEX, "note Dana: hiking trip in Yosemite")).ok
+    for minutes in (0, 10, 20, 30):
+        calendar.add(start=MEETING + timedelta(minutes=minutes), attendees=["dana@acme.com"])
+    await calendar_app.sync.run_once()
+    told: list[str] = []
+
+    async def tell(user_id: int, text: str, people: object = ()) -> bool:
+        told.append(text)
+        return True
+
+    job = BriefJob(sessions=calendar_app.runtime.sessions, tell=tell, clock=calendar_app.clock)
+    leads_read: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "prep_minutes" in statement:
+            leads_read.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        # Three in view (the fourth starts just past the two hours), none due yet.
+        calendar_app.clock.set(MEETING - timedelta(minutes=90))
+        assert await job.run_once() == 0
+        assert len(leads_read) == 1  # one read of the users' leads, none per meeting
+        leads_read.clear()
+        calendar_app.clock.set(MEETING - timedelta(minutes=25))  # the first one is due
+        assert await job.run_once() == 1
+        calendar_app.clock.advance(minutes=1)
+        assert await job.run_once() == 0  # briefed: left out with the others, not yet due
+        assert len(leads_read) == 3  # the two reads, and the due meeting's own decision
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(told) == 1 and told[0].startswith("Meeting with Dana Scully at 14:00")

@@ -117,6 +117,9 @@ class BriefJob:
         async with self.sessions() as session:
             meetings = one_per_meeting(
                 await upcoming_meetings(session, start=now, end=now + LOOK_AHEAD))
+            if meetings:
+                meetings = await session.run_sync(
+                    lambda sync: self._worth_deciding(sync, meetings, now))
         sent = 0
         for meeting in meetings:
             brief = await self._decide_one(meeting, now)
@@ -125,6 +128,20 @@ class BriefJob:
         if sent:
             logger.info("meeting briefs sent", extra={"count": sent})
         return sent
+
+    @staticmethod
+    def _worth_deciding(session: Session, meetings: list[UpcomingMeeting], now: datetime
+                        ) -> list[UpcomingMeeting]:
+        """The meetings `_decide` could brief now: not yet claimed, with its user's lead time
+        come. Read once for all of them, where each would otherwise take a transaction of
+        its own every minute of the two hours it is in view, to find out it is not yet time.
+        `_decide` checks again inside its transaction; a meeting left out here is looked at
+        again next minute."""
+        leads = queries.brief_leads(session, {meeting.user_id for meeting in meetings})
+        unclaimed = queries.unbriefed(session, [meeting.meeting_id for meeting in meetings])
+        return [meeting for meeting in meetings
+                if meeting.meeting_id in unclaimed and leads.get(meeting.user_id)
+                and now >= meeting.start_at - timedelta(minutes=leads[meeting.user_id])]
 
     async def _decide_one(self, meeting: UpcomingMeeting, now: datetime
                           ) -> tuple[str, tuple[PersonButton, ...]] | None:
