@@ -116,6 +116,10 @@ def test_rhythms(text: str, cadence: Cadence | None) -> None:
 def test_add_reads_roles_kinds_and_rhythms_and_refuses_what_is_no_name() -> None:
     assert parse("add Hiro Tanaka, VP Sales at Umbrella, monthly") == c.AddContact(
         person("Hiro Tanaka"), "colleague", "Umbrella", None, 1, None, role="VP Sales")
+    assert parse("add Sam O'Neil, VP Sales client at Globex every 6 weeks") == c.AddContact(
+        person("Sam O'Neil"), "client", "Globex", 42, None, None, role="VP Sales")
+    assert parse("add Lee Park, Head of Customer Success at Initech") == c.AddContact(
+        person("Lee Park"), "colleague", "Initech", None, role="Head of Customer Success")
     assert parse("add Dana Scully, met at KubeCon") == c.AddContact(
         person("Dana Scully"), "colleague", None, None, note="met at KubeCon")
     assert parse("add a new client called Jo Kim (Initech)") == c.AddContact(

@@ -1412,6 +1412,8 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
         if role and lowered[0] not in ("at", "from", "every") and not all(
                 w in _KINDS_OF_PERSON or w in ("a", "an") for w in role):
             at = lowered.index("at", 1)
+            if lowered[at - 1] in _KINDS_OF_PERSON:
+                at -= 1  # "VP Sales client at Globex": the role, then what kind of person
             if adding.role is None:
                 adding.role = " ".join(words[:at])[:200]
             else:
