@@ -93,8 +93,26 @@ async def test_show_answers_unknown_and_foreign_people_the_same_and_changes_noth
 async def test_a_bare_word_that_is_nobody_is_answered_as_an_unknown_command(
         rapport: Rapport) -> None:
     await say(rapport, "add Dana Scully")
-    reply = await rapport.handle_text(ALEX, "Hello")
-    assert not reply.ok and reply.text.startswith("I don't know the command “hello”")
+    reply = await rapport.handle_text(ALEX, "Banana")
+    assert not reply.ok and reply.text.startswith("I don't know the command “banana”")
+    # Greetings and thanks capitalised, as phones type them, are small talk, not names.
+    assert (await rapport.handle_text(ALEX, "Hello")).text.startswith("Hi! ")
+    assert (await rapport.handle_text(ALEX, "Thanks")).text == "You're welcome!"
+
+
+async def test_a_name_typed_alone_in_lowercase_shows_that_person(rapport: Rapport) -> None:
+    for line in ("add Sam O'Neil client", "add Dana Scully", "add Dana White"):
+        await say(rapport, line)
+    shown = await rapport.handle_text(ALEX, "sam")
+    assert shown.ok and isinstance(shown.view, PersonView)
+    assert shown.text.startswith("Sam O'Neil: client")
+    which = await rapport.handle_text(ALEX, "dana")
+    assert not which.ok and which.text.startswith("Which dana do you mean")
+    # A near miss is the mistyped command it more likely is, never someone's card.
+    for typed, answer in (("samm", "I don't know the command “samm”. Type “help”"),
+                          ("hlep", "I don't know the command “hlep”. Did you mean “help”?")):
+        missed = await rapport.handle_text(ALEX, typed)
+        assert not missed.ok and missed.text.startswith(answer), missed.text
 
 
 async def test_search_finds_people_notes_and_conversations_newest_first(

@@ -146,6 +146,9 @@ class ShowPerson:
     # A bare line ("Dana") read as a name: when it names nobody, this is the answer instead
     # (the line was probably a mistyped command).
     unknown: str | None = field(default=None, compare=False)
+    # A bare lowercase word ("dana"): `unknown` answers any near miss too, unless the word is
+    # the first name of several people (then "Which Dana …?").
+    exact: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

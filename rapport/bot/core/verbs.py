@@ -585,18 +585,25 @@ def _name_first(cleaned: str, words: list[str]
                                                   c.FIELD_ALIASES.get(detail, detail)), cleaned
         # Said of one person as a fact, not a question: a note about them.
         return SPECS["note"], SPECS["note"].parse, f"{news.group('name')}: {news.group('news')}"
+    if _small_talk(cleaned) is not None:
+        return None, None, cleaned  # "Thanks", "Hi" (capitalised as phones do): no names
     asked = cleaned.endswith("?") and len(words) <= 5
-    if asked or (len(words) <= 3
-                 and all(_NAME_WORD.match(w) and w[0].isupper() for w in words)):
+    capitalised = len(words) <= 3 and all(_NAME_WORD.match(w) and w[0].isupper()
+                                          for w in words)
+    # "dana" typed alone, as names are in chat: shown only when it is one of your people by
+    # name; a near miss answers as the mistyped command it more likely is ("lgo").
+    lowercase = len(words) == 1 and _NAME_WORD.match(words[0]) is not None
+    if asked or capitalised or lowercase:
         # Only a guess that a name was meant: "Coffee soon?" names nobody and answers as the
         # unknown word it starts with, not as "I don't know anyone called Coffee soon".
         unknown = _unknown(words[0])
+        exact = not (asked or capitalised)
 
         def show_if_known(rest: str, today: date) -> c.ShowPerson | c.CommandError:
             shown = c.parse_show(rest, today)
             if isinstance(shown, c.CommandError):
                 return c.CommandError(unknown)
-            return replace(shown, unknown=unknown)
+            return replace(shown, unknown=unknown, exact=exact)
 
         return SPECS["show"], show_if_known, cleaned
     return None, None, cleaned
