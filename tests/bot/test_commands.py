@@ -331,7 +331,7 @@ def test_settings(text: str, expected: c.Settings) -> None:
 
 @pytest.mark.parametrize(("text", "fragment"), [
     ("settings tz", "Which time zone"),
-    ("settings window 17-9", "start-end"),
+    ("settings window 17-9", "runs past midnight"),
     ("settings window 9-25", "start-end"),
     ("settings window 9-24:30", "start-end"),
     ("settings window nine to five", "start-end"),

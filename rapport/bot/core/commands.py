@@ -1609,14 +1609,31 @@ def parse_prep(text: str) -> int | None:
 WINDOW_HELP = "Give the window as start-end in your time, e.g. “9-17” or “08:30-16:00”."
 
 
-def parse_window(text: str) -> tuple[int, int] | None:
-    """'9-17', '08:30-16:00', '9am to 5pm' -> minutes after midnight (start, end)."""
+def _window_clocks(text: str) -> tuple[int, int] | None:
+    """The two clock times of '9-17', '08:30-16:00', '9am to 5pm', in whatever order."""
     match = re.fullmatch(r"\s*([0-9:.apmh ]+?)\s*(?:-|–|to)\s*([0-9:.apmh ]+?)\s*", text)
     start = parse_clock(match.group(1)) if match else None
     end = parse_clock(match.group(2)) if match else None
-    if start is None or end is None or start >= end:
+    return (start, end) if start is not None and end is not None else None
+
+
+def parse_window(text: str) -> tuple[int, int] | None:
+    """'9-17', '08:30-16:00', '9am to 5pm' -> minutes after midnight (start, end)."""
+    clocks = _window_clocks(text)
+    if clocks is None or clocks[0] >= clocks[1]:
         return None
-    return start, end
+    return clocks
+
+
+def window_problem(text: str) -> str:
+    """Why `text` is no delivery window (`parse_window` gave None)."""
+    clocks = _window_clocks(text)
+    if clocks is not None and clocks[0] > clocks[1]:
+        return (f"“{clip(text.strip())}” runs past midnight, and the window is within one day: "
+                "give the hours you want nudges in, e.g. “8-18”.")
+    if clocks is not None:
+        return "The window needs an end after its start, e.g. “9-17”."
+    return WINDOW_HELP
 
 
 def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandError:
@@ -1633,7 +1650,7 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     if name == "window":
         window = parse_window(value_text)
         if window is None:
-            return CommandError(WINDOW_HELP, "settings")
+            return CommandError(window_problem(value_text), "settings")
         return Settings(window=window)
     if name in ("days", "workdays"):
         mask = parse_working_days(value_text)

@@ -35,7 +35,7 @@ def settings_change(current: SettingsView, values: dict[str, Any]
     if window_text and window_text != current.window:
         window = c.parse_window(window_text)
         if window is None:
-            errors["window"] = b.clip(c.WINDOW_HELP, 150)
+            errors["window"] = b.clip(c.window_problem(window_text), 150)
     days = [int(o["value"]) for o in pick("days").get("selected_options") or []
             if str(o.get("value", "")).isdigit()]
     mask = sum(1 << d for d in set(days) if 0 <= d < 7)
