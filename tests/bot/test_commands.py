@@ -386,8 +386,11 @@ def test_no_argument_verbs() -> None:
     assert ok("stats") == c.Stats()
     assert ok("export") == c.Export()
     assert ok("draft Dana") == c.Draft(person("Dana"))
-    for verb in ("due", "people", "stats", "export"):
+    for verb in ("people", "stats", "export"):
         assert "no arguments" in err(f"{verb} please", verb).message
+    # `due` takes when ("due this week"), and nothing else.
+    assert ok("due this week") == c.ShowDue()
+    assert "Say “due” to see who is due" in err("due please", "due").message
 
 
 # --------------------------------------------------------------------------- help

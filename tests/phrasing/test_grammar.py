@@ -356,8 +356,9 @@ def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
     assert parse("Lee's company is now Initech") == c.SetField(person("Lee"), "company",
                                                                "Initech")
     for question in ("who haven't I talked to lately", "who should I reach out to?",
-                     "who's overdue"):
+                     "who's overdue", "what is due this week?", "due today", "due now"):
         assert parse(question) == c.ShowDue(), question
+    assert isinstance(parse("due Dana"), c.CommandError)
     assert isinstance(parse("who should I reach out to about the offsite?"), c.CommandError)
     assert parse("how long since I talked to Ana?") == c.ShowPerson(person("Ana"))
 

@@ -136,7 +136,8 @@ _DUE_QUESTION_TAILS = frozenset({"", "lately", "recently", "in a while", "for a 
 
 
 def _due_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
-    """`who haven't I talked to lately?`, `who should I reach out to?`: the due list."""
+    """`due`, `what is due this week?`, `who haven't I talked to lately?`, `who should I
+    reach out to?`: the due list (which holds what is due now and the coming week)."""
     if " ".join(rest.lower().strip(" ?!.").split()) not in _DUE_QUESTION_TAILS:
         return c.CommandError("Say “due” to see who is due, or “show Dana” for one person.",
                               "due")
@@ -198,8 +199,8 @@ TABLE: tuple[Verb[Any], ...] = (
          "Find people, notes and conversations, newest first.", c.parse_search,
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
-         c.no_arguments(c.ShowDue, "due"), overview.due, writes=False, aliases=("status",),
-         phrases=(*((words, c.no_arguments(c.ShowDue, "due")) for words in (
+         _due_question, overview.due, writes=False, aliases=("status",),
+         phrases=(*((words, _due_question) for words in (
              "what's due", "whats due", "what is due", "who's due", "who is due",
              "anything due", "what's next", "whats next")),
              *((words, _due_question) for words in (
