@@ -36,12 +36,12 @@ MAX_HITS = 20
 def show(turn: Turn, command: c.ShowPerson) -> Reply:
     result = resolve(turn.session, turn.user.user_id, command.person)
     if not isinstance(result, Resolved):
-        # A bare word that names nobody was more likely a mistyped command; a lowercase one
-        # that only comes close to a name too.
-        near_miss = bool(result.suggestions) and not (
-            command.exact and result.message.startswith("Which "))
-        return error(command.unknown if command.unknown and (
-            not result.suggestions or (command.exact and near_miss)) else result.message)
+        # A bare word that names nobody was more likely a mistyped command; so is a lowercase
+        # one that only comes close to a name ("Which Dana …?" still asks).
+        ambiguous = result.message.startswith("Which ")
+        if command.unknown and (not result.suggestions or (command.exact and not ambiguous)):
+            return error(command.unknown)
+        return error(result.message)
     view = person_view(turn, result.contact.id)
     if view is None:
         return error("I can't find that person among yours.")
