@@ -154,6 +154,8 @@ async def test_people_settings_pause_resume_stats_export(
     assert "Dana Scully (colleague, every 2 weeks): last talked today" in people.text
 
     assert "Time zone: UTC" in (await say(rapport, actor, "settings")).text
+    reply = await say(rapport, actor, "settings tz new york")  # a city names its zone
+    assert "Time zone: America/New_York" in reply.text
     reply = await say(rapport, actor, "settings tz europe/berlin")
     assert "Time zone: Europe/Berlin" in reply.text
     reply = await say(rapport, actor, "settings window 8:30-24:00")
@@ -305,6 +307,8 @@ BAD_INPUT = [
     ("log Zo\u0301e\u0308", ("I don't know anyone called",)),
     ("log 👩‍🚀", ("I don't know anyone called",)),
     ("settings tz Mars/Olympus", ("I don't know the time zone", "Usage: settings")),
+    ("settings tz springfield", ("I don't know the time zone “springfield”",
+                                 "a city a zone is named after")),
     ("settings tz ../../etc/passwd", ("I don't know the time zone",)),
     ("settings window 17-9", ("“17-9” runs past midnight, and the window is within one day",
                               "e.g. “8-18”", "Usage: settings")),

@@ -307,6 +307,7 @@ def test_pause_resume() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("settings", c.Settings()),
     ("settings tz Europe/Berlin", c.Settings(tz="Europe/Berlin")),
+    ("settings tz new york", c.Settings(tz="new york")),
     ("settings window 9-17", c.Settings(window=(540, 1020))),
     ("settings window 08:30-16:00", c.Settings(window=(510, 960))),
     ("settings window 8:30-24:00", c.Settings(window=(510, 1440))),

@@ -1646,7 +1646,7 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     if name in ("tz", "timezone", "zone"):
         if not values:
             return CommandError("Which time zone? For example “Europe/Berlin”.", "settings")
-        return Settings(tz=values[0])
+        return Settings(tz=" ".join(values))  # "settings tz new york": a city
     if name == "window":
         window = parse_window(value_text)
         if window is None:

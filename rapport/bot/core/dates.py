@@ -12,6 +12,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -541,6 +542,35 @@ def parse_clock(text: str) -> int | None:
     if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
         return None
     return hours * 60 + minutes
+
+
+def zone_named(name: str) -> str | None:
+    """The zone a person means: an IANA name in any case ("europe/berlin"), or the city a
+    zone is named after ("berlin", "new york", "Sao_Paulo"); None when it is neither."""
+    zone = valid_zone(name.strip())
+    if zone is not None:
+        return zone
+    city = " ".join(name.replace("_", " ").split()).lower()
+    if not city or len(city) > 64:
+        return None
+    return _zones_by_city().get(city)
+
+
+@cache
+def _zones_by_city() -> dict[str, str]:
+    """Each city that names exactly one zone (its last part: "America/New_York" is "new
+    york"), read once from the zone database. Where one city names several zones they are
+    old aliases of one another ("America/Indianapolis", "America/Indiana/Indianapolis"): the
+    one with the fewest parts is taken."""
+    from zoneinfo import available_timezones
+
+    found: dict[str, str] = {}
+    for zone_name in sorted(available_timezones(), key=lambda z: (z.count("/"), z)):
+        region, _, city = zone_name.rpartition("/")
+        if not region or region.split("/")[0] in ("Etc", "SystemV", "posix", "right"):
+            continue
+        found.setdefault(city.replace("_", " ").lower(), zone_name)
+    return found
 
 
 def valid_zone(name: str) -> str | None:

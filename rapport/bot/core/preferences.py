@@ -9,7 +9,7 @@ from typing import Any
 from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.dates import zone_named
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.bot.core.views import Reply, SettingsView, error
@@ -108,10 +108,11 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
                              chat_capture=capturing, calendars=calendars)
     values: dict[str, Any] = {}
     if command.tz is not None:
-        zone = valid_zone(command.tz)
+        zone = zone_named(command.tz)
         if zone is None:
             return error(f"I don't know the time zone “{command.tz[:40]}”. Use a name like "
-                         f"Europe/Berlin or America/New_York.\nUsage: {c.SETTINGS_USAGE}")
+                         "Europe/Berlin or America/New_York, or a city a zone is named after "
+                         f"(“Berlin”).\nUsage: {c.SETTINGS_USAGE}")
         values.update(tz=zone, tz_from_platform=False)
     if command.window is not None:
         values.update(window_start_minute=command.window[0],

@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.dates import valid_zone
+from rapport.bot.core.dates import zone_named
 from rapport.bot.core.views import SettingsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
@@ -27,7 +27,7 @@ def settings_change(current: SettingsView, values: dict[str, Any]
     tz_text = str(pick("tz").get("value") or "").strip()
     tz = None
     if tz_text and tz_text != current.tz:
-        tz = valid_zone(tz_text)
+        tz = zone_named(tz_text)
         if tz is None:
             errors["tz"] = "Use a zone name like Europe/Berlin."
     window_text = str(pick("window").get("value") or "").strip()
