@@ -558,10 +558,10 @@ def zone_named(name: str) -> str | None:
 
 @cache
 def _zones_by_city() -> dict[str, str]:
-    """Each city that names exactly one zone (its last part: "America/New_York" is "new
-    york"), read once from the zone database. Where one city names several zones they are
-    old aliases of one another ("America/Indianapolis", "America/Indiana/Indianapolis"): the
-    one with the fewest parts is taken."""
+    """The zone each city names (a zone's last part: "America/New_York" is "new york"), read
+    once from the zone database. Where one city names several zones they are old aliases of
+    one another ("America/Indianapolis", "America/Indiana/Indianapolis"): the one with the
+    fewest parts is taken."""
     from zoneinfo import available_timezones
 
     found: dict[str, str] = {}
