@@ -87,6 +87,11 @@ def brief_at(meeting: UpcomingMeeting, lead: timedelta = DEFAULT_LEAD) -> dateti
     return meeting.start_at - lead
 
 
+def lead_has_come(meeting: UpcomingMeeting, prep_minutes: int, now: datetime) -> bool:
+    """Whether, with briefs `prep_minutes` ahead (0: off), the brief's moment has come."""
+    return bool(prep_minutes) and now >= brief_at(meeting, timedelta(minutes=prep_minutes))
+
+
 def briefs_due(meetings: Sequence[UpcomingMeeting], now: datetime,
                lead: timedelta = DEFAULT_LEAD) -> list[UpcomingMeeting]:
     """The meetings whose brief is due at `now`: inside the lead time, not yet started."""
@@ -140,8 +145,8 @@ class BriefJob:
         leads = queries.brief_leads(session, {meeting.user_id for meeting in meetings})
         unclaimed = queries.unbriefed(session, [meeting.meeting_id for meeting in meetings])
         return [meeting for meeting in meetings
-                if meeting.meeting_id in unclaimed and leads.get(meeting.user_id)
-                and now >= meeting.start_at - timedelta(minutes=leads[meeting.user_id])]
+                if meeting.meeting_id in unclaimed
+                and lead_has_come(meeting, leads.get(meeting.user_id, 0), now)]
 
     async def _decide_one(self, meeting: UpcomingMeeting, now: datetime
                           ) -> tuple[str, tuple[PersonButton, ...]] | None:
@@ -155,7 +160,7 @@ class BriefJob:
         if prefs is None:
             return None
         prep_minutes, paused_until, tz = prefs
-        if not prep_minutes or now < meeting.start_at - timedelta(minutes=prep_minutes):
+        if not lead_has_come(meeting, prep_minutes, now):
             return None  # briefs off, or not yet
         local = now.astimezone(planner.zone(tz))
         minute = local.hour * 60 + local.minute
