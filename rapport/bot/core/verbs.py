@@ -200,15 +200,14 @@ TABLE: tuple[Verb[Any], ...] = (
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          _due_question, overview.due, writes=False, aliases=("status",),
-         phrases=(*((words, _due_question) for words in (
+         phrases=tuple((words, _due_question) for words in (
              "what's due", "whats due", "what is due", "who's due", "who is due",
-             "anything due", "what's next", "whats next")),
-             *((words, _due_question) for words in (
-                 "who's overdue", "who is overdue", "whos overdue", "anyone overdue",
-                 "who haven't i talked to", "who havent i talked to",
-                 "who have i not talked to", "who haven't i spoken to",
-                 "who should i reach out to", "who should i talk to",
-                 "who should i ping", "who do i need to talk to")))),
+             "anything due", "what's next", "whats next",
+             "who's overdue", "who is overdue", "whos overdue", "anyone overdue",
+             "who haven't i talked to", "who havent i talked to",
+             "who have i not talked to", "who haven't i spoken to",
+             "who should i reach out to", "who should i talk to",
+             "who should i ping", "who do i need to talk to"))),
     Verb("people", c.ShowPeople, "people [#tag]",
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
