@@ -436,7 +436,13 @@ class CapturedEvent(Base):
         UniqueConstraint("connection_id", "event_id"),
         Index("ix_captured_events_connection_id_series_id", "connection_id", "series_id"),
         Index("ix_captured_events_user_id_start_at", "user_id", "start_at"),
-        Index("ix_captured_events_start_at", "start_at"),
+        # The brief job's every-minute read of everyone's next two hours: only meetings still
+        # to brief, which are upcoming ones (one captured after it began, or once it has
+        # ended, is marked handled). An index of every meeting's start took a third of what
+        # a first sync wrote, its entries landing all over it (docs/performance.md).
+        Index("ix_captured_events_unbriefed_start_at", "start_at",
+              sqlite_where=text("brief_sent_at IS NULL"),
+              postgresql_where=text("brief_sent_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -451,7 +457,9 @@ class CapturedEvent(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # When the brief for this meeting went out (or was found to have nothing to say).
+    # When the brief for this meeting was handled: sent, found to have nothing to say, or
+    # needing none (captured after the meeting began, or ended without one). NULL: still to
+    # brief, so in the index the brief job reads.
     brief_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

@@ -201,10 +201,12 @@ def brief_leads(session: Session, user_ids: Iterable[int]) -> dict[int, int]:
         select(User.id, User.prep_minutes).where(User.id.in_(list(user_ids))))}
 
 
-def unbriefed(session: Session, meeting_ids: Iterable[int]) -> set[int]:
-    """Those of the meetings whose brief is not yet handled (`claim_brief`)."""
-    return set(session.scalars(select(CapturedEvent.id).where(
-        CapturedEvent.id.in_(list(meeting_ids)), CapturedEvent.brief_sent_at.is_(None))))
+def briefed_at(session: Session, user_id: int, start_at: datetime) -> bool:
+    """Whether a meeting of the user starting at `start_at` has had its brief handled (one
+    in another connected calendar is the same meeting)."""
+    return session.scalar(select(CapturedEvent.id).where(
+        CapturedEvent.user_id == user_id, CapturedEvent.start_at == start_at,
+        CapturedEvent.brief_sent_at.is_not(None)).limit(1)) is not None
 
 
 def claim_brief(session: Session, meeting_id: int, now: datetime) -> bool:

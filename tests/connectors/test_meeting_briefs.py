@@ -4,12 +4,14 @@ something to say, never while paused or at night; from a real synced calendar.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from rapport.bot.connectors.calendars.briefs import BriefJob
+from rapport.storage.models import CapturedEvent
 from tests.conftest import console_user
 from tests.connectors.helpers import connected
 from tests.fakes.calendar_fixtures import CalendarApp
@@ -210,3 +212,46 @@ async def test_meetings_not_yet_due_cost_no_transaction_each(calendar_app: Calen
     finally:
         event.remove(Engine, "before_cursor_execute", count)
     assert len(told) == 1 and told[0].startswith("Meeting with Dana Scully at 14:00")
+
+
+async def test_a_calendar_connected_after_the_brief_brings_no_second_one(
+        calendar_app: CalendarApp) -> None:
+    """The work calendar, connected after the personal one's copy was briefed, holds the same
+    meeting: the read of meetings to brief shows only the new copy, which is the same
+    meeting, so no second brief."""
+    job, told = await _setup(calendar_app)
+    calendar_app.clock.set(MEETING - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    work = await connected(calendar_app, "microsoft", "alex@work.example.com")
+    work.add(start=MEETING, attendees=["dana@acme.com"])
+    await calendar_app.sync.run_once()
+    assert len(await _still_to_brief(calendar_app)) == 1  # the work copy, just captured
+    calendar_app.clock.advance(minutes=1)
+    assert await job.run_once() == 0 and len(told) == 1
+    assert await _still_to_brief(calendar_app) == []  # and claimed: not asked again
+
+
+async def _still_to_brief(app: CalendarApp) -> list[tuple[str, datetime]]:
+    async with app.runtime.sessions() as session:
+        return [(row.event_id, row.start_at) for row in await session.execute(
+            select(CapturedEvent.event_id, CapturedEvent.start_at)
+            .where(CapturedEvent.brief_sent_at.is_(None)))]
+
+
+async def test_only_meetings_to_come_wait_for_a_brief(calendar_app: CalendarApp) -> None:
+    """A meeting the sync finds after it began needs no brief, and one that ends without a
+    brief (here briefs are off) needs none any more: both are marked handled, so the brief
+    job's index holds meetings to come alone."""
+    job, _told = await _setup(calendar_app)
+    calendar = calendar_app.google.calendar("alex@example.com")
+    calendar.add(start=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),  # two hours ago
+                 attendees=["dana@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    assert await _still_to_brief(calendar_app) == [(ANY, MEETING)]
+    assert (await calendar_app.runtime.rapport.handle_text(ALEX, "settings prep off")).ok
+    calendar_app.clock.set(MEETING - timedelta(minutes=10))
+    assert await job.run_once() == 0
+    calendar_app.clock.set(MEETING + timedelta(hours=2))  # over, unbriefed
+    await calendar_app.sync.run_once()
+    assert await _still_to_brief(calendar_app) == []

@@ -46,3 +46,21 @@ async def test_the_sweeps_claim_reads_through_the_active_nudges_index(
     details = " ".join(str(row[-1]) for row in plan)
     assert "SEARCH nudges USING INDEX ix_nudges_active_deliver_after" in details, details
     assert "TEMP B-TREE" not in details, details  # read in order, not sorted
+
+
+async def test_the_brief_jobs_read_walks_only_meetings_still_to_brief(engine: AsyncEngine
+                                                                      ) -> None:
+    """Every minute the brief job reads everyone's next two hours: through the partial index
+    of meetings still to brief, not one of every meeting's start (which a first sync filled
+    with its whole past week)."""
+    from sqlalchemy.dialects import sqlite
+
+    from rapport.bot.connectors.calendars.briefs import upcoming_query
+
+    compiled = upcoming_query(NOW, NOW).compile(dialect=sqlite.dialect(paramstyle="named"))
+    async with engine.connect() as connection:
+        plan = (await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"),
+                                         dict.fromkeys(compiled.params, "x"))).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH captured_events USING INDEX ix_captured_events_unbriefed_start_at" \
+        in details, details

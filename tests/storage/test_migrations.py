@@ -19,6 +19,7 @@ from rapport.storage import db, met
 from rapport.storage.models import (
     Base,
     CalendarConnection,
+    CapturedEvent,
     Contact,
     MetPerson,
     Tag,
@@ -363,3 +364,40 @@ async def test_people_met_fold_into_one_row_per_person_and_unfold_again(
     with _met_changed_since():
         await db.upgrade(empty_engine)
     assert await _met_people(empty_engine) == folded
+
+
+async def test_meetings_that_have_begun_leave_the_brief_jobs_index(empty_engine: AsyncEngine
+                                                                   ) -> None:
+    """0021_unbriefed_meetings: a meeting that has begun is marked handled, one to come stays
+    to brief, one briefed keeps its moment; the index of every start goes for the partial
+    one, and comes back on the way down."""
+    await db.upgrade(empty_engine, "0020_delivered_messages")
+    now = datetime.now(UTC)
+    briefed_at = now - timedelta(days=2, minutes=30)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, _ = await session.run_sync(lambda s: insert_people(s, now))
+        connection_id = (await session.execute(insert(CalendarConnection).values(
+            workspace_id=workspace, user_id=user, provider="google", status="active",
+            connected_at=now, updated_at=now).returning(CalendarConnection.id))).scalar_one()
+        await session.execute(insert(CapturedEvent), [
+            {"connection_id": connection_id, "workspace_id": workspace, "user_id": user,
+             "event_id": event_id, "start_at": start, "end_at": start + timedelta(hours=1),
+             "updated_at": now, "brief_sent_at": brief}
+            for event_id, start, brief in (
+                ("begun", now - timedelta(days=1), None),
+                ("to come", now + timedelta(days=1), None),
+                ("briefed", now - timedelta(days=2), briefed_at))])
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        marks = dict((await connection.execute(
+            select(CapturedEvent.event_id, CapturedEvent.brief_sent_at))).all())
+        indexes = await connection.run_sync(_index_names)
+    assert marks["to come"] is None and marks["briefed"] == briefed_at
+    assert marks["begun"] is not None and marks["begun"] >= now
+    assert "ix_captured_events_unbriefed_start_at" in indexes
+    assert "ix_captured_events_start_at" not in indexes
+    await _downgrade(empty_engine, "0020_delivered_messages")
+    async with empty_engine.connect() as connection:
+        indexes = await connection.run_sync(_index_names)
+    assert "ix_captured_events_start_at" in indexes
+    assert "ix_captured_events_unbriefed_start_at" not in indexes

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -59,27 +59,34 @@ def one_per_meeting(meetings: Sequence[UpcomingMeeting]) -> list[UpcomingMeeting
 
 async def upcoming_meetings(session: AsyncSession, *, start: datetime, end: datetime,
                             user_id: int | None = None) -> list[UpcomingMeeting]:
-    """Meetings with at least one contact starting in [start, end), for one user or all,
-    from calendars that are still connected; ordered by start."""
-    query = (select(CapturedEvent.id, CapturedEvent.workspace_id, CapturedEvent.user_id,
-                    CalendarConnection.provider, CapturedEvent.start_at, CapturedEvent.end_at,
-                    CapturedAttendee.contact_id)
-             .join(CalendarConnection, CalendarConnection.id == CapturedEvent.connection_id)
-             .join(CapturedAttendee, CapturedAttendee.captured_event_id == CapturedEvent.id)
-             .where(CapturedEvent.start_at >= start, CapturedEvent.start_at < end,
-                    CalendarConnection.status == "active")
-             .order_by(CapturedEvent.start_at, CapturedEvent.id, CapturedAttendee.contact_id))
-    if user_id is not None:
-        query = query.where(CapturedEvent.user_id == user_id)
+    """Meetings still to brief with at least one contact starting in [start, end), for one
+    user or all, from calendars that are still connected; ordered by start."""
     meetings: dict[int, UpcomingMeeting] = {}
     for meeting_id, workspace_id, owner, provider, start_at, end_at, contact_id in \
-            await session.execute(query):
+            await session.execute(upcoming_query(start, end, user_id)):
         known = meetings.get(meeting_id)
         meetings[meeting_id] = UpcomingMeeting(
             meeting_id=meeting_id, workspace_id=workspace_id, user_id=owner,
             provider=provider, start_at=start_at, end_at=end_at,
             contact_ids=(*known.contact_ids, contact_id) if known else (contact_id,))
     return list(meetings.values())
+
+
+def upcoming_query(start: datetime, end: datetime, user_id: int | None = None
+                   ) -> Select[int, int, int, str, datetime, datetime, int]:
+    """`upcoming_meetings`' read: through the index of meetings still to brief, which holds
+    upcoming ones alone (tests/storage/test_due_indexes.py)."""
+    query = (select(CapturedEvent.id, CapturedEvent.workspace_id, CapturedEvent.user_id,
+                    CalendarConnection.provider, CapturedEvent.start_at, CapturedEvent.end_at,
+                    CapturedAttendee.contact_id)
+             .join(CalendarConnection, CalendarConnection.id == CapturedEvent.connection_id)
+             .join(CapturedAttendee, CapturedAttendee.captured_event_id == CapturedEvent.id)
+             .where(CapturedEvent.brief_sent_at.is_(None), CapturedEvent.start_at >= start,
+                    CapturedEvent.start_at < end, CalendarConnection.status == "active")
+             .order_by(CapturedEvent.start_at, CapturedEvent.id, CapturedAttendee.contact_id))
+    if user_id is not None:
+        query = query.where(CapturedEvent.user_id == user_id)
+    return query
 
 
 def brief_at(meeting: UpcomingMeeting, lead: timedelta = DEFAULT_LEAD) -> datetime:
@@ -137,16 +144,14 @@ class BriefJob:
     @staticmethod
     def _worth_deciding(session: Session, meetings: list[UpcomingMeeting], now: datetime
                         ) -> list[UpcomingMeeting]:
-        """The meetings `_decide` could brief now: not yet claimed, with its user's lead time
-        come. Read once for all of them, where each would otherwise take a transaction of
-        its own every minute of the two hours it is in view, to find out it is not yet time.
-        `_decide` checks again inside its transaction; a meeting left out here is looked at
-        again next minute."""
+        """The meetings `_decide` could brief now: those whose user's lead time has come
+        (`upcoming_meetings` reads only the ones not yet claimed). Read once for all of them,
+        where each would otherwise take a transaction of its own every minute of the two
+        hours it is in view, to find out it is not yet time. `_decide` checks again inside
+        its transaction; a meeting left out here is looked at again next minute."""
         leads = queries.brief_leads(session, {meeting.user_id for meeting in meetings})
-        unclaimed = queries.unbriefed(session, [meeting.meeting_id for meeting in meetings])
         return [meeting for meeting in meetings
-                if meeting.meeting_id in unclaimed
-                and lead_has_come(meeting, leads.get(meeting.user_id, 0), now)]
+                if lead_has_come(meeting, leads.get(meeting.user_id, 0), now)]
 
     async def _decide_one(self, meeting: UpcomingMeeting, now: datetime
                           ) -> tuple[str, tuple[PersonButton, ...]] | None:
@@ -167,12 +172,15 @@ class BriefJob:
         if minute < WAKING_FROM:
             return None  # early: the brief waits for 07:00 if the meeting has not begun
         paused = paused_until is not None and paused_until > now
+        # Another calendar's copy of this meeting, briefed before this one was captured: the
+        # read of meetings to brief no longer shows it, so it is asked for here.
+        briefed = queries.briefed_at(session, meeting.user_id, meeting.start_at)
         # Claimed either way: at most one brief per meeting, and none late or while paused.
         if not queries.claim_brief(session, meeting.meeting_id, now):
             return None
         for other in meeting.same_in_other_calendars:
             queries.claim_brief(session, other, now)
-        if paused or minute >= WAKING_UNTIL:
+        if briefed or paused or minute >= WAKING_UNTIL:
             return None
         text = meeting_brief(session, meeting.user_id, meeting.contact_ids, meeting.start_at,
                              tz, now)

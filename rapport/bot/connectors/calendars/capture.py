@@ -17,7 +17,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.orm import Session
 
 from rapport.bot.connectors.calendars.events import CalendarEvent
@@ -91,10 +91,12 @@ _UPSERT_MET = JsonRowsInsert(
          "display_name = excluded.display_name, meetings = excluded.meetings, "
          "first_start_at = excluded.first_start_at")
 # Another replica may have inserted the same instance a moment ago: theirs stays (RETURNING
-# names only the rows inserted here).
+# names only the rows inserted here). A meeting that has begun goes in with its brief handled
+# (`handled_brief`): it needs none, and stays out of the brief job's index.
 _INSERT_EVENTS = JsonRowsInsert(
     _EVENTS, shared=("connection_id", "workspace_id", "user_id", "updated_at"),
-    per_row=("event_id", "series_id", "instance_start", "start_at", "end_at"),
+    per_row=("event_id", "series_id", "instance_start", "start_at", "end_at",
+             "brief_sent_at"),
     tail="ON CONFLICT (connection_id, event_id) DO NOTHING RETURNING event_id, id",
     returning=("event_id", "id"))
 # A page's contacts met, and the rows `log_ended` has handled, each one statement: run once
@@ -136,6 +138,7 @@ class _Pending(NamedTuple):
     id: int
     contact_id: int
     start_at: datetime
+    captured_event_id: int
 
 
 class NewAttendee(NamedTuple):
@@ -186,7 +189,7 @@ def _statements() -> SimpleNamespace:
         # FOR UPDATE (PostgreSQL; SQLite's writer holds the database already): a replica
         # syncing the same connection at the same moment waits here for our commit, then
         # finds the rows logged and leaves them.
-        pending=Prepared(select(a.id, a.contact_id, e.start_at)
+        pending=Prepared(select(a.id, a.contact_id, e.start_at, a.captured_event_id)
                          .join(e, e.id == a.captured_event_id)
                          .where(e.connection_id == bindparam("connection_id"),
                                 e.end_at <= bindparam("now"), a.logged_at.is_(None))
@@ -200,6 +203,11 @@ def _statements() -> SimpleNamespace:
             in_json_list(Touchpoint.contact_id, "contact_ids"),
             Touchpoint.happened_at >= bindparam("first"),
             Touchpoint.happened_at <= bindparam("last"))),
+        # Meetings that ended unbriefed (briefs off, or nothing to say before 07:00) leave
+        # the brief job's index.
+        brief_handled=Prepared(update(e).where(in_json_list(e.id, "ids"),
+                                               e.brief_sent_at.is_(None))
+                               .values(brief_sent_at=bindparam("now"))),
         # Which of these touchpoints an attendee row holds (rare: see `_write_new`).
         linked=Prepared(select(a.touchpoint_id).where(in_json_list(a.touchpoint_id, "ids"))),
     )
@@ -347,7 +355,8 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
     """Insert new events and follow moved ones; every wanted event's captured id."""
     q = _statements()
     ids = _Ids()
-    new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime]] = []
+    new_rows: list[tuple[str, str | None, datetime | None, datetime, datetime,
+                         datetime | None]] = []
     changed: list[dict[str, Any]] = []
     existing_start: dict[int, datetime] = {}
     for event in events:
@@ -358,7 +367,7 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             continue  # no longer a timed meeting: its attendees are dropped, the row stays
         if row is None:
             new_rows.append((event.event_id, event.series_id, event.instance_start,
-                             event.start, event.end))
+                             event.start, event.end, handled_brief(event.start, now)))
         elif row.start_at != event.start or row.end_at != event.end:
             existing_start[row.id] = row.start_at
             changed.append({"b_id": row.id, "b_start": event.start, "b_end": event.end,
@@ -379,9 +388,11 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
         far = [row["b_id"] for row in changed
                if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
         if far:
-            # Its brief named the old time: moved this far, the meeting gets one for the new.
+            # Its brief named the old time: moved this far, the meeting gets one for the new
+            # (unless it has begun by then).
             session.execute(update(CapturedEvent).where(CapturedEvent.id.in_(far))
-                            .values(brief_sent_at=None))
+                            .values(brief_sent_at=case(
+                                (CapturedEvent.start_at <= now, now), else_=None)))
     return ids
 
 
@@ -528,8 +539,8 @@ def promote_met(session: Session, ref: ConnectionRef, contacts: Mapping[str, lis
             events.setdefault(meeting.event_id, meeting)
             pairs.append((meeting.event_id, email))
     ids: dict[str, int] = dict(_INSERT_EVENTS.rows(
-        session, [(meeting.event_id, meeting.series_id, None, meeting.start_at, meeting.end_at)
-                  for meeting in events.values()],
+        session, [(meeting.event_id, meeting.series_id, None, meeting.start_at, meeting.end_at,
+                   handled_brief(meeting.start_at, now)) for meeting in events.values()],
         connection_id=ref.connection_id, workspace_id=ref.workspace_id, user_id=ref.user_id,
         updated_at=now))
     # Events held already (captured before the person became a contact) kept their rows.
@@ -642,7 +653,15 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime,
         # Every row is handled now, with its touchpoint or without one (a typed day).
         _MARK_LOGGED.execute(session, [(row.id, links.get(row)) for row in pending],
                              logged_at=now)
+        q.brief_handled.execute(session, ids=list({row.captured_event_id for row in pending}),
+                                now=now)
     return len(links) - lost
+
+
+def handled_brief(start: datetime, now: datetime) -> datetime | None:
+    """A new captured meeting's `brief_sent_at`: `now` once it has begun (it needs no brief),
+    else None (to brief)."""
+    return now if start <= now else None
 
 
 def _start_at(row: _Pending | NewAttendee) -> datetime:
