@@ -2395,6 +2395,13 @@ def next_plans(session: Session, user_id: int, contact_id: int) -> list[datetime
     return [moment for moment in row or () if moment is not None]
 
 
+def next_dated_plan(session: Session, user_id: int, contact_id: int) -> datetime | None:
+    """When the sweep next looks at the contact's dated notes and yearly dates (not their
+    rhythm), if ever."""
+    row = _NEXT_PLANS.first(session, user_id=user_id, contact_id=contact_id)
+    return min((moment for moment in (row or ())[1:] if moment is not None), default=None)
+
+
 _OPEN_NUDGE_FOR_CONTACT = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
     _OUT_NOW).order_by(Nudge.due_at.desc()).limit(1))

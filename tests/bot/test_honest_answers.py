@@ -14,7 +14,7 @@ from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from rapport.storage.models import Nudge
 from tests.bot.test_actions import Inbox
-from tests.conftest import Clock, say
+from tests.conftest import Clock, console_user, say
 
 
 def _sweeper(engine: AsyncEngine, clock: Clock, inbox: Inbox | None = None) -> Sweeper:
@@ -147,3 +147,30 @@ def test_template_drafts_follow_the_events_tense() -> None:
     assert "How did" not in draft("wife is expecting", "ahead")
     assert draft("congratulate on the promotion", None) == \
         "Hi Priya! Congratulations on the promotion!"
+
+
+async def test_snoozing_a_person_does_not_deny_a_dated_reminder_coming_sooner(
+        rapport: Rapport) -> None:
+    """`snooze Dana 1 week` with nothing out said no nudge came before next week, while the
+    reminder to call her, dated tomorrow, still came tomorrow (her card said so)."""
+    await say(rapport, "add Dana Scully every 2 weeks")
+    await say(rapport, "log Dana yesterday: coffee")
+    assert (await _answer(rapport, "snooze Dana 1 week")).startswith(
+        "No nudge about Dana Scully is due before")  # nothing dated: as before
+    await say(rapport, "remind me to call Dana tomorrow")
+    held = await _answer(rapport, "snooze Dana 1 week")
+    assert held.startswith("Dana Scully's rhythm brings no nudge before ")
+    assert held.endswith("A reminder with a day of its own still comes tomorrow "
+                         "(“show Dana Scully” lists it).")
+    await say(rapport, "add Lee Park every 1 week")
+    await say(rapport, "log Lee 6 days ago: call")
+    await say(rapport, "remind me to send Lee the deck tomorrow")
+    moved = await say(rapport, "snooze Lee 1 week")
+    assert moved.startswith("No nudge about Lee Park is out; their next rhythm nudge waits "
+                            "until ")
+    assert "A reminder with a day of its own still comes " in moved
+
+
+async def _answer(rapport: Rapport, text: str) -> str:
+    """Rapport's answer, an error included."""
+    return (await rapport.handle_text(console_user(), text)).text

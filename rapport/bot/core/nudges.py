@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
@@ -239,15 +239,34 @@ def _hold_next(turn: Turn, contact: ContactName, until: date, minutes: int | Non
     if state is None or not state.cadence_days or minutes is not None:
         return error(f"There is no open nudge for {contact.name}.")
     hold = planner.local_moment(until, turn.user.prefs.window_start_minute, turn.user.tz)
+    sooner = _dated_before(turn, contact, hold)
     if state.plan_at is not None and state.plan_at >= hold:
+        if sooner:
+            return error(f"{contact.name}'s rhythm brings no nudge before "
+                         f"{wording.friendly_day(until, turn.today)} anyway.{sooner}")
         return error(f"No nudge about {contact.name} is due before "
                      f"{wording.friendly_day(until, turn.today)} anyway.")
     change = Change(turn)
     change.before_update("contacts", [contact.id], ("plan_at",))
     queries.update_contact(turn.session, turn.user.user_id, contact.id, plan_at=hold)
     change.save(f"held the next nudge about {contact.name} until {wording.short_date(until)}")
+    if sooner:
+        return Reply(f"No nudge about {contact.name} is out; their next rhythm nudge waits "
+                     f"until {wording.friendly_day(until, turn.today)}.{sooner}", changed=True)
     return Reply(f"No nudge about {contact.name} is out; the next one waits until "
                  f"{wording.friendly_day(until, turn.today)}.", changed=True)
+
+
+def _dated_before(turn: Turn, contact: ContactName, hold: datetime) -> str:
+    """What to add when a reminder with a day of its own (a note's follow-up, a birthday)
+    comes before `hold`: a snooze of the person moves their rhythm, not a day the person
+    chose, and must not claim that nothing comes sooner."""
+    dated = queries.next_dated_plan(turn.session, turn.user.user_id, contact.id)
+    if dated is None or dated >= hold:
+        return ""
+    day = max(planner.local_date(dated, turn.user.tz), turn.today)
+    return (f" A reminder with a day of its own still comes "
+            f"{wording.friendly_day(day, turn.today)} (“show {contact.name}” lists it).")
 
 
 async def draft(core: Rapport, ctx: UserContext, command: c.Draft) -> Reply:
