@@ -135,8 +135,9 @@ async def test_snooze_and_draft_buttons(slack: SlackHarness) -> None:
     await slack.interaction(_ephemeral(slack, ALEX, _button(b.ACTION_PERSON_SNOOZE,
                                                             contact_id)))
     await slack.until(lambda: bool(slack.sink.posts))
-    assert "No nudge about Dana Scully is out; the next one waits until Mon Nov 30" in \
-        slack.sink.posts[0]["text"]
+    # Her noted trip keeps its own day, before the week the button holds her rhythm for.
+    assert "No nudge about Dana Scully is out; their next rhythm nudge waits until Mon Nov 30." \
+        " A reminder with a day of its own still comes Sun Nov 29" in slack.sink.posts[0]["text"]
     await slack.interaction(_ephemeral(slack, ALEX, _button(b.ACTION_PERSON_DRAFT,
                                                             contact_id)))
     await slack.until(lambda: bool(slack.fake.calls_to("views.update")))
