@@ -363,6 +363,16 @@ def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
     assert parse("how long since I talked to Ana?") == c.ShowPerson(person("Ana"))
 
 
+@pytest.mark.parametrize("question", [
+    "what did I talk about with Ana?", "What did we talk about with Ana", "what did i discuss "
+    "with Ana", "when did I talk to Ana?", "When did I last meet Ana", "when did i last meet "
+    "with Ana?", "When was the last time I talked to Ana", "when did I last chat with Ana"])
+def test_asking_what_was_said_or_when_shows_the_person(question: str) -> None:
+    """These answered “I don't know the command “what”” (or “when”): the person's card says
+    when they last talked and about what."""
+    assert parse(question) == c.ShowPerson(person("Ana"))
+
+
 @pytest.mark.parametrize("word", ["yday", "tmrw", "tmr"])
 def test_chat_shorthand_for_a_day_reads_as_the_word(word: str) -> None:
     full = {"yday": "yesterday", "tmrw": "tomorrow", "tmr": "tomorrow"}[word]

@@ -192,7 +192,12 @@ TABLE: tuple[Verb[Any], ...] = (
              "when did i last talk with", "when did i last speak to", "when did i last see",
              "when did i last speak with", "how long since i talked to",
              "how long since i last talked to", "how long since i spoke to",
-             "how long since i saw")),
+             "how long since i saw", "what did i talk about with",
+             "what did we talk about with", "what did i discuss with",
+             "what have i talked about with", "when did i talk to", "when did i talk with",
+             "when did i last meet", "when did i last meet with",
+             "when was the last time i talked to", "when was the last time i spoke to",
+             "when was the last time i saw", "when did i last chat with")),
              # "How's the launch going?" is as likely a message to someone: a guess.
              *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
