@@ -443,6 +443,23 @@ def test_a_new_job_said_with_its_role_reads_both() -> None:
     assert parse("Lee joined Globex") == c.NewCompany(person("Lee"), "Globex", "joined")
 
 
+def test_facts_said_after_a_name_read_as_the_command_they_mean() -> None:
+    """"Dana every 2 weeks", "lee works at Initech now" and "Lee is a client" answered “I
+    don't know the command “dana”” (or “lee”, with “Did you mean “see”?”)."""
+    assert parse("Dana every 2 weeks") == c.SetCadence(person("Dana"), 14)
+    assert parse("lee park every other week") == c.SetCadence(person("lee park"), 14)
+    assert parse("Zoë every 3 months") == c.SetCadence(person("Zoë"), None, 3)
+    assert parse("lee works at Initech now") == c.NewCompany(person("lee"), "Initech",
+                                                             "works at")
+    assert parse("Dana now works for Globex Corp.") == c.NewCompany(
+        person("Dana"), "Globex Corp", "now works for")
+    assert parse("Lee is a client") == c.SetField(person("Lee"), "kind", "client")
+    assert parse("dana is my colleague") == c.SetField(person("dana"), "kind", "colleague")
+    # A rhythm that is none, or no name before it: not a rhythm at all.
+    for line in ("Standup every Monday", "Dana every", "every now and then"):
+        assert not isinstance(parse(line), c.SetCadence), line
+
+
 def test_reaching_someone_on_a_day_is_a_reminder_and_without_one_asks() -> None:
     assert parse("call Lee tomorrow") == c.AddNote(person("Lee"), "call",
                                                    TODAY + timedelta(days=1))

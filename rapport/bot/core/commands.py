@@ -2372,9 +2372,9 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
 # a person ("Dana joined us for lunch", "Lee joined me for coffee" tell of a conversation).
 NEW_COMPANY = re.compile(
     r"^(?P<name>\S+(?:\s+\S+){0,2}?)\s+(?P<said>(?:has\s+)?(?:moved\s+to|joined)|"
-    r"is\s+now\s+(?:at|with)|now\s+works\s+(?:at|for)|(?:has\s+)?started\s+at)\s+"
+    r"is\s+now\s+(?:at|with)|(?:now\s+)?works\s+(?:at|for)|(?:has\s+)?started\s+at)\s+"
     r"(?!(?:us|me|him|her|them|you|everyone|everybody)\b)"
-    r"(?P<company>\S.*?)[\s.!]*$", re.IGNORECASE)
+    r"(?P<company>\S.*?)(?:\s+now)?[\s.!]*$", re.IGNORECASE)
 # Words that end only a company's name ("Hooli Inc", "Pied Piper GmbH").
 _COMPANY_ENDING = re.compile(
     r"\b(?:inc|incorporated|ltd|limited|llc|llp|plc|gmbh|ag|sa|sarl|bv|nv|pty|corp|"

@@ -202,7 +202,9 @@ def new_company(turn: Turn, command: c.NewCompany) -> Reply:
         return error(f"“{company}” is not a company, and joining it is no conversation, so "
                      f"I stored nothing. To remember it: “note {contact.name}: {command.said} "
                      f"{company}”{tag}.")
-    if not (queries.someone_works_at(turn.session, turn.user.user_id, company)
+    # "works at" or "for" names an employer; "moved to" may as well name a city.
+    employer = command.said.lower().split()[-2:] in (["works", "at"], ["works", "for"])
+    if not (employer or queries.someone_works_at(turn.session, turn.user.user_id, company)
             or c.looks_like_company(company)):
         role = f" (and “set {contact.name} role {command.role}”)" if command.role else ""
         return error(f"Is {company} {contact.name}'s new company? Then “set {contact.name} "

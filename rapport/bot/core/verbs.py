@@ -508,6 +508,14 @@ _POSSESSIVE_FIELD = re.compile(
     r"title)(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
 
 
+# "Dana every 2 weeks", "Lee Park every other week": a name of up to three words, then the
+# rhythm (`parse_every` must read it, or the line is something else: "Standup every Monday").
+_NAME_EVERY = re.compile(r"^[^\W\d_][\w'’.\-]*(?:\s+[^\W\d_][\w'’.\-]*){0,2}\s+every\s+\S",
+                         re.IGNORECASE)
+# "Lee is a client", "Dana is my colleague": the kind, as `set Lee kind client` sets it.
+_IS_A_KIND = re.compile(r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[^\W\d_][\w'’.\-]*)?)\s+is\s+"
+                        r"(?:a|an|my|our)\s+(?P<kind>client|colleague)[\s.!]*$",
+                        re.IGNORECASE)
 # A word as names are typed: capitalised letters ("Dana", "O'Brien", "Jean-Luc").
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 
@@ -554,6 +562,14 @@ def _name_first(cleaned: str, words: list[str]
             return SPECS["log"], SPECS["log"].parse, talk
         # "Lee moved to Initech", "Dana is now at Acme": `set`, said as news.
         return SPECS["set"], c.parse_new_company, cleaned
+    if _NAME_EVERY.match(cleaned) is not None and \
+            isinstance(c.parse_every(cleaned, date.min), c.SetCadence):
+        # "Dana every 2 weeks": the rhythm said after the name, as `add` takes it.
+        return SPECS["every"], c.parse_every, cleaned
+    if (is_a := _IS_A_KIND.match(cleaned)) is not None:
+        # "Lee is a client": `set Lee kind client`, said as a fact.
+        return SPECS["set"], SPECS["set"].parse, \
+            f"{is_a.group('name')} kind {is_a.group('kind').lower()}"
     joined = _JOINED_ME.match(cleaned)
     if joined is not None and len(joined.group("name").split()) <= 3:
         return SPECS["log"], SPECS["log"].parse, f"{joined.group('name')} {joined.group('what')}"
