@@ -443,6 +443,17 @@ def test_a_new_job_said_with_its_role_reads_both() -> None:
     assert parse("Lee joined Globex") == c.NewCompany(person("Lee"), "Globex", "joined")
 
 
+@pytest.mark.parametrize(("line", "expected"), [
+    ("how many people do I have?", c.ShowPeople()), ("show everyone", c.ShowPeople()),
+    ("show all", c.ShowPeople()), ("my people", c.ShowPeople()),
+    ("who do I know", c.ShowPeople()), ("show all #clients", c.ShowPeople("clients")),
+    ("what's on my plate?", c.ShowDue()), ("what should I do today", c.ShowDue()),
+    ("anything for today?", c.ShowDue())])
+def test_questions_about_everyone_or_today_list_them(line: str, expected: c.Command) -> None:
+    """These answered with a hint to type “people” or “due”, or “I don't know the command”."""
+    assert parse(line) == expected
+
+
 def test_facts_said_after_a_name_read_as_the_command_they_mean() -> None:
     """"Dana every 2 weeks", "lee works at Initech now" and "Lee is a client" answered “I
     don't know the command “dana”” (or “lee”, with “Did you mean “see”?”)."""

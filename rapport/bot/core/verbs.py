@@ -144,6 +144,20 @@ def _due_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
     return c.no_arguments(c.ShowDue, "due")("", today)
 
 
+# What may follow a question about your people: nothing that picks some of them out.
+_PEOPLE_QUESTION_TAILS = frozenset({"", "do i have", "have i got", "i have", "i know",
+                                   "are there", "do i keep in touch with", "my people",
+                                   "people", "my contacts", "contacts", "of them"})
+
+
+def _people_question(rest: str, today: date) -> c.ShowPeople | c.CommandError:
+    """`my people`, `how many people do I have?`, `show everyone`: the people list (a #tag
+    after it lists that group)."""
+    if " ".join(rest.lower().strip(" ?!.").split()) in _PEOPLE_QUESTION_TAILS:
+        return c.ShowPeople()
+    return c.parse_people(rest, today)
+
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
@@ -212,11 +226,17 @@ TABLE: tuple[Verb[Any], ...] = (
              "who haven't i talked to", "who havent i talked to",
              "who have i not talked to", "who haven't i spoken to",
              "who should i reach out to", "who should i talk to",
-             "who should i ping", "who do i need to talk to"))),
+             "who should i ping", "who do i need to talk to", "what's on my plate",
+             "whats on my plate", "what’s on my plate", "what should i do",
+             "anything for today", "anything on today", "what do i have today"))),
     Verb("people", c.ShowPeople, "people [#tag]",
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
-         examples=("people", "people #clients"), aliases=("list", "contacts")),
+         examples=("people", "people #clients"), aliases=("list", "contacts"),
+         phrases=tuple((words, _people_question) for words in (
+             "my people", "my contacts", "how many people", "how many contacts",
+             "who do i know", "who do i keep in touch with", "show everyone",
+             "show everybody", "show all"))),
     Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|2 hours|until <date>]",
          "Push a nudge back (default: 1 day).", c.parse_snooze, nudges.snooze,
          examples=("snooze Dana 1 week", "snooze #12 friday", "snooze #6 2 hours")),
