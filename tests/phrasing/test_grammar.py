@@ -454,6 +454,21 @@ def test_questions_about_everyone_or_today_list_them(line: str, expected: c.Comm
     assert parse(line) == expected
 
 
+@pytest.mark.parametrize(("line", "day", "kind", "summary"), [
+    ("log Dana yesterday at 3pm: the launch", TODAY - timedelta(days=1), "chat", "the launch"),
+    ("log Dana yesterday 3pm", TODAY - timedelta(days=1), "chat", None),
+    ("met Dana at 2pm today", TODAY, "meeting", None),
+    ("coffee with Dana yesterday at noon", TODAY - timedelta(days=1), "coffee", None),
+    ("log Dana call at 10:30", None, "call", None),
+    ("log Dana at 9 am: planning", None, "chat", "planning")])
+def test_a_time_of_day_in_a_log_is_set_aside(line: str, day: date | None, kind: str,
+                                             summary: str | None) -> None:
+    """A log keeps the day. "at 3pm" was taken for part of the name (“I won't guess that
+    “at 3pm” is not part of the name”), for the kind (“Logged 3pm with Dana”) or for what
+    was said."""
+    assert parse(line) == c.Log(person("Dana"), day, kind, summary)
+
+
 def test_facts_said_after_a_name_read_as_the_command_they_mean() -> None:
     """"Dana every 2 weeks", "lee works at Initech now" and "Lee is a client" answered “I
     don't know the command “dana”” (or “lee”, with “Did you mean “see”?”)."""

@@ -722,12 +722,31 @@ def _day_at(tokens: list[str], index: int, *, today: date,
     return None
 
 
+# A time of day in a log line ("at 3pm", "10:30", "around noon"): a log is of a day, so the
+# time is read and set aside rather than taken for part of a name or for what was said.
+_LOG_TIME = re.compile(r"(?:(?:at|around|@)\s*)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|"
+                       r"\d{1,2}:\d{2}|noon|midday)|(?:at|around)\s+\d{1,2}",
+                       re.IGNORECASE)
+
+
+def _time_at(tokens: list[str], index: int) -> int | None:
+    """How many tokens a time of day starting at `index` takes, if one does."""
+    for size in (3, 2, 1):
+        words = tokens[index:index + size]
+        if len(words) == size and _LOG_TIME.fullmatch(
+                " ".join(word.strip(",.;") for word in words)):
+            return size
+    return None
+
+
 def _marker_at(tokens: list[str], index: int, today: date) -> bool:
-    """Whether a day or a kind starts at `index`: where a name typed without quotes ends."""
+    """Whether a day, a time or a kind starts at `index`: where a name typed without quotes
+    ends."""
     word = tokens[index].lower()
     if word in _KIND_FILLERS + _DAY_FILLERS and index + 1 >= len(tokens):
         return False
     return (_day_at(tokens, index, today=today, direction="past") is not None
+            or _time_at(tokens, index) is not None
             or _kind_at(tokens, index) is not None)
 
 
@@ -752,6 +771,9 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
         if head.kind is None and (kind := _kind_at(tokens, index)) is not None:
             head.kind, used = kind
             index += used
+            continue
+        if (time_words := _time_at(tokens, index)) is not None:
+            index += time_words  # "yesterday at 3pm": the day is what a log keeps
             continue
         break
     rest = tokens[index:]
