@@ -195,7 +195,11 @@ def cadence_text(cadence_days: int | None, cadence_months: int | None = None) ->
         return f"{cadence_months} months"
     if not cadence_days:
         return ""
-    return humanize_days(cadence_days)
+    if cadence_days < 14:
+        return humanize_days(cadence_days)
+    # Exact, as it was set: "every 10 weeks" is not "every 2 months", nor 30 days 4 weeks.
+    weeks, odd_days = divmod(cadence_days, 7)
+    return f"{weeks} weeks" if not odd_days else f"{cadence_days} days"
 
 
 def follow_up_moment(follow_up_on: date, prefs: DeliveryPrefs) -> datetime:

@@ -318,3 +318,18 @@ def test_local_dates_give_each_zone_s_date_at_the_moment_and_work_it_out_once(
                                             date(2026, 11, 23), date(2026, 11, 24),
                                             date(2026, 11, 23)]
     assert worked_out == ["UTC", "Europe/Berlin", "America/New_York"]
+
+
+@pytest.mark.parametrize(("days", "text"), [
+    (1, "1 day"), (3, "3 days"), (14, "2 weeks"), (30, "30 days"), (42, "6 weeks"),
+    (70, "10 weeks"), (100, "100 days"), (3500, "500 weeks")])
+def test_a_rhythm_in_days_reads_as_it_was_set(days: int, text: str) -> None:
+    """`every Dana 10 weeks` answered “every 2 months”, and 30 days read “4 weeks”: a rhythm
+    is shown exactly, unlike how long it has been (`humanize_days`)."""
+    assert planner.cadence_text(days) == text
+
+
+@given(st.integers(min_value=14, max_value=3660))
+def test_a_rhythm_of_two_weeks_or_more_names_its_exact_days(days: int) -> None:
+    amount, unit = planner.cadence_text(days).split()
+    assert int(amount) * (7 if unit == "weeks" else 1) == days
