@@ -128,6 +128,20 @@ def note_form(note_text: str) -> tuple[Form, str, str]:
     return "subject", "", text
 
 
+# What someone is like, kept to know them by rather than to bring up: "prefers email over
+# calls", "vegetarian", "allergic to nuts", "goes by Sam".
+_BACKGROUND = re.compile(
+    r"^(?:she\s+|he\s+|they\s+)?(?:prefers|likes|loves|hates|dislikes|doesn'?t\s+(?:like|drink|"
+    r"eat)|does\s+not\s+(?:like|drink|eat)|never|always|is\s+allergic|allergic|vegetarian|"
+    r"vegan|pronouns|goes\s+by|is\s+vegetarian|is\s+vegan)(?=$|[\s,.;:!])", re.IGNORECASE)
+
+
+def is_background(note_text: str) -> bool:
+    """Whether a note tells what the person is like (a preference, a diet, how they are
+    called) rather than something to ask about or do."""
+    return _BACKGROUND.match(" ".join(note_text.split())) is not None
+
+
 def reminder(contact_name: str, note_text: str, *, when: str = "") -> str:
     """What to do about a note, as the start of a sentence: "Ask Dana about the hiking trip
     in Yosemite", "Ask Priya how the offsite went", "Send Lee the deck", "Check in with

@@ -258,3 +258,16 @@ async def test_a_role_given_to_add_is_theirs_on_the_card_and_can_be_changed(
     assert (await rapport.handle_import(ALEX, "sam.vcf", card, dry_run=False)).ok
     assert (await rapport.handle_text(ALEX, "show Sam")).text.startswith(
         "Sam Okafor: CTO at Initech, colleague\n")
+
+
+async def test_a_note_of_what_someone_is_like_is_not_what_to_open_with(rapport: Rapport
+                                                                        ) -> None:
+    """The card opened with “First: check in with Priya: prefers email over calls”: what
+    someone is like is listed with the notes, and the newest topic is what to ask about."""
+    await say(rapport, "add Priya Natarajan client at Initech")
+    await say(rapport, "note Priya: the offsite in Lisbon")
+    await say(rapport, "note Priya: prefers email over calls")
+    card = await say(rapport, "show Priya")
+    assert "Ask about first: the offsite in Lisbon (n1" in card
+    assert "prefers email over calls (noted today)" in card  # listed with the notes
+    assert "First: check in with Priya" not in card

@@ -255,3 +255,18 @@ async def test_only_meetings_to_come_wait_for_a_brief(calendar_app: CalendarApp)
     calendar_app.clock.set(MEETING + timedelta(hours=2))  # over, unbriefed
     await calendar_app.sync.run_once()
     assert await _still_to_brief(calendar_app) == []
+
+
+async def test_what_someone_is_like_is_kept_in_mind_not_asked_about(
+        calendar_app: CalendarApp) -> None:
+    """A brief said “Ask about: prefers email over calls”: a note of what the person is like
+    is now said as something to keep in mind, beside the topics to ask about."""
+    job, told = await _setup(calendar_app)
+    assert (await calendar_app.runtime.rapport.handle_text(
+        ALEX, "note Dana: prefers email over calls")).ok
+    calendar_app.clock.set(MEETING - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    [brief] = told
+    assert "Ask about: the hiking trip in Yosemite (noted Mon Nov 23)" in brief
+    assert "prefers email over calls (noted" not in brief
+    assert "Keep in mind: prefers email over calls" in brief

@@ -333,3 +333,17 @@ def test_a_rhythm_in_days_reads_as_it_was_set(days: int, text: str) -> None:
 def test_a_rhythm_of_two_weeks_or_more_names_its_exact_days(days: int) -> None:
     amount, unit = planner.cadence_text(days).split()
     assert int(amount) * (7 if unit == "weeks" else 1) == days
+
+
+@pytest.mark.parametrize("text", ["prefers email over calls", "Vegetarian", "allergic to nuts",
+                                  "goes by Sam", "doesn't drink coffee", "She likes sailing",
+                                  "is allergic to shellfish"])
+def test_notes_of_what_someone_is_like_are_background(text: str) -> None:
+    assert wording.is_background(text)
+
+
+@pytest.mark.parametrize("text", ["hiking trip in Yosemite", "ask how the offsite went",
+                                  "send the deck", "wife is expecting", "likely to renew",
+                                  "always-on project review"])
+def test_topics_and_things_to_do_are_not_background(text: str) -> None:
+    assert not wording.is_background(text)

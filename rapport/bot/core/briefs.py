@@ -37,12 +37,17 @@ def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: 
                      f"({about})")
         useful = useful or bool(summary)
     notes = queries.notes_since(session, user_id, contact_id, contact.last_touch_at)
-    if notes:
+    # What they are like ("prefers email over calls") is kept in mind, not asked about.
+    topics = [(text, created) for text, created in notes if not wording.is_background(text)]
+    background = [text for text, _created in notes if wording.is_background(text)]
+    if topics:
         asks = "; ".join(f"{wording.about_phrase(text)} (noted "
                          f"{wording.short_date(planner.local_date(created, tz))})"
-                         for text, created in notes)
+                         for text, created in topics)
         parts.append(f"Ask about: {asks}")
-        useful = True
+    if background:
+        parts.append(f"Keep in mind: {'; '.join(' '.join(text.split()) for text in background)}")
+    useful = useful or bool(notes)
     first = wording.first_name(contact.name)
     for kind, month, day in queries.important_dates_of(session, user_id, contact_id):
         occurrence = planner.yearly_occurrence(month, day, today)

@@ -106,12 +106,14 @@ def _next_nudge(turn: Turn, contact_id: int) -> date | None:
 
 def _ask_about(notes: tuple[NoteLine, ...], today: date) -> tuple[NoteLine, ...]:
     """What to bring up first: open follow-ups, soonest first; else the newest note from the
-    last three months."""
+    last three months that is not background (`wording.is_background`)."""
     open_ones = sorted((n for n in notes if n.open),
                        key=lambda n: (n.follow_up_on or date.max, -n.note_id))
     if open_ones:
         return tuple(open_ones[:MAX_ASK_ABOUT])
-    recent = [n for n in notes if n.follow_up_on is None and (today - n.noted_on).days <= 92]
+    # "prefers email over calls" is what they are like, not a topic to open with.
+    recent = [n for n in notes if n.follow_up_on is None and (today - n.noted_on).days <= 92
+              and not wording.is_background(n.text)]
     return tuple(recent[:1])
 
 
