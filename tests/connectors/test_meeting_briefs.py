@@ -270,3 +270,26 @@ async def test_what_someone_is_like_is_kept_in_mind_not_asked_about(
     assert "Ask about: the hiking trip in Yosemite (noted Mon Nov 23)" in brief
     assert "prefers email over calls (noted" not in brief
     assert "Keep in mind: prefers email over calls" in brief
+
+
+async def test_a_meeting_found_after_it_began_and_moved_later_gets_its_brief(
+        calendar_app: CalendarApp) -> None:
+    """Found by the sync after it began, a meeting needs no brief; put off to later the same
+    morning (by less than the two hours that bring a briefed meeting a new brief), it needs
+    one, since none went out."""
+    job, told = await _setup(calendar_app)
+    calendar = calendar_app.google.calendar("alex@example.com")
+    begun = datetime(2026, 11, 23, 9, 45, tzinfo=UTC)  # began before the sync at 10:00
+    meeting = calendar.add(start=begun, attendees=["dana@acme.com"])
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    assert [start for _id, start in await _still_to_brief(calendar_app)] == [MEETING]
+    later = datetime(2026, 11, 23, 11, 15, tzinfo=UTC)  # 12:15 in Berlin
+    calendar.move(meeting.id, later)
+    calendar_app.clock.advance(minutes=6)
+    await calendar_app.sync.run_once()
+    assert sorted(start for _id, start in await _still_to_brief(calendar_app)) == [
+        later, MEETING]
+    calendar_app.clock.set(later - timedelta(minutes=29))
+    assert await job.run_once() == 1
+    assert told[-1].startswith("Meeting with Dana Scully at 12:15")

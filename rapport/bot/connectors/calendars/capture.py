@@ -207,7 +207,12 @@ def _statements() -> SimpleNamespace:
         # the brief job's index.
         brief_handled=Prepared(update(e).where(in_json_list(e.id, "ids"),
                                                e.brief_sent_at.is_(None))
-                               .values(brief_sent_at=bindparam("now"))),
+                               .values(brief_sent_at=e.start_at)),
+        # A meeting handled because it had begun, moved to a start still to come, is to
+        # brief after all (whatever the move's size: no brief went out for it).
+        reopen_briefs=Prepared(update(e).where(in_json_list(e.id, "ids"),
+                                               e.brief_sent_at == e.start_at)
+                               .values(brief_sent_at=None)),
         # Which of these touchpoints an attendee row holds (rare: see `_write_new`).
         linked=Prepared(select(a.touchpoint_id).where(in_json_list(a.touchpoint_id, "ids"))),
     )
@@ -384,6 +389,10 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             ids.update(q.ids_of.rows(session, connection_id=ref.connection_id,
                                      event_ids=missing))
     if changed:
+        to_come = [row["b_id"] for row in changed if row["b_start"] > now]
+        if to_come:
+            # Before the move, while `start_at` is still the one the mark was made from.
+            q.reopen_briefs.execute(session, ids=to_come)
         session.connection().execute(q.move_events, changed)
         far = [row["b_id"] for row in changed
                if abs(row["b_start"] - existing_start[row["b_id"]]) > REBRIEF_AFTER_MOVE]
@@ -392,7 +401,8 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
             # (unless it has begun by then).
             session.execute(update(CapturedEvent).where(CapturedEvent.id.in_(far))
                             .values(brief_sent_at=case(
-                                (CapturedEvent.start_at <= now, now), else_=None)))
+                                (CapturedEvent.start_at <= now, CapturedEvent.start_at),
+                                else_=None)))
     return ids
 
 
@@ -653,15 +663,15 @@ def log_ended(session: Session, ref: ConnectionRef, now: datetime,
         # Every row is handled now, with its touchpoint or without one (a typed day).
         _MARK_LOGGED.execute(session, [(row.id, links.get(row)) for row in pending],
                              logged_at=now)
-        q.brief_handled.execute(session, ids=list({row.captured_event_id for row in pending}),
-                                now=now)
+        q.brief_handled.execute(session, ids=list({row.captured_event_id for row in pending}))
     return len(links) - lost
 
 
 def handled_brief(start: datetime, now: datetime) -> datetime | None:
-    """A new captured meeting's `brief_sent_at`: `now` once it has begun (it needs no brief),
-    else None (to brief)."""
-    return now if start <= now else None
+    """A new captured meeting's `brief_sent_at`: its own start once it has begun (it needs no
+    brief; a brief is always handled before its meeting starts, so this value says that none
+    went out), else None (to brief)."""
+    return start if start <= now else None
 
 
 def _start_at(row: _Pending | NewAttendee) -> datetime:
