@@ -457,8 +457,9 @@ class CapturedEvent(Base):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # When the brief for this meeting was handled: sent, found to have nothing to say, or
-    # needing none (captured after the meeting began, or ended without one). NULL: still to
+    # When the brief for this meeting was handled: sent, or found to have nothing to say
+    # (a moment before the start), or needing none: captured after the meeting began, or
+    # ended without one (the meeting's own start, which no brief has). NULL: still to
     # brief, so in the index the brief job reads.
     brief_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -6,8 +6,8 @@ Create Date: 2026-12-03 19:30:00
 
 A meeting that has begun needs no brief, so its `brief_sent_at` is set (to its own start,
 which says no brief went out: one is always handled before its meeting) and it leaves the
-index: from now on a sync marks a meeting it captures after it
-began, and one that ends unbriefed, the same way. The index of every meeting's start goes;
+index: from now on a sync marks a meeting it captures after it began, and one that ends
+unbriefed, the same way. The index of every meeting's start goes;
 `ix_captured_events_user_id_start_at` still serves a user's meetings in time order.
 """
 
