@@ -17,6 +17,8 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import NamedTuple
 
+from rapport.storage.types import remember
+
 # (event id, series id or None, start, end), moments in microseconds since EPOCH.
 Entry = tuple[str, str | None, int, int]
 
@@ -94,11 +96,8 @@ def day_start(value: datetime) -> datetime:
 
 def _midnight(day: int) -> datetime:
     midnight = _MIDNIGHTS.get(day)
-    if midnight is None:
-        if len(_MIDNIGHTS) >= 4096:
-            _MIDNIGHTS.clear()
-        midnight = _MIDNIGHTS[day] = EPOCH + timedelta(days=day)
-    return midnight
+    return midnight if midnight is not None else remember(_MIDNIGHTS, day,
+                                                          EPOCH + timedelta(days=day))
 
 
 class Meeting(NamedTuple):

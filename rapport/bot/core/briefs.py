@@ -38,8 +38,13 @@ def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: 
         useful = useful or bool(summary)
     notes = queries.notes_since(session, user_id, contact_id, contact.last_touch_at)
     # What they are like ("prefers email over calls") is kept in mind, not asked about.
-    topics = [(text, created) for text, created in notes if not wording.is_background(text)]
-    background = [text for text, _created in notes if wording.is_background(text)]
+    topics: list[tuple[str, datetime]] = []
+    background: list[str] = []
+    for text, created in notes:
+        if wording.is_background(text):
+            background.append(text)
+        else:
+            topics.append((text, created))
     if topics:
         asks = "; ".join(f"{wording.about_phrase(text)} (noted "
                          f"{wording.short_date(planner.local_date(created, tz))})"

@@ -724,6 +724,8 @@ def _day_at(tokens: list[str], index: int, *, today: date,
 
 # A time of day in a log line ("at 3pm", "10:30", "around noon"): a log is of a day, so the
 # time is read and set aside rather than taken for part of a name or for what was said.
+# Stricter than `_ONLY_A_TIME` (a note's time after its day): a bare number or "morning"
+# here is as likely what was said ("log Dana 3 coffees").
 _LOG_TIME = re.compile(r"(?:(?:at|around|@)\s*)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|"
                        r"\d{1,2}:\d{2}|noon|midday)|(?:at|around)\s+\d{1,2}",
                        re.IGNORECASE)
