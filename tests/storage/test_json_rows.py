@@ -5,17 +5,21 @@ UPDATE by id writes, to the rows named and no other."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import String, Table, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
 from rapport.storage import db, queries
 from rapport.storage.models import Contact, Touchpoint
-from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate
+from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, _json_parameter
 from rapport.storage.uow import Database
 from tests.storage.people import insert_people
 
@@ -116,3 +120,25 @@ async def test_an_update_of_many_rows_writes_what_sqlalchemy_writes(
     assert (untouched[4], untouched[6]) == (NOW, "Untouched")
     assert found["written"] == 2
     assert found["none"] == 0
+
+
+_JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1),
+                         st.text(), st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_JSON_VALUES, max_size=6), max_size=8))
+def test_rows_are_encoded_as_the_standard_encoder_would_and_read_back_by_sqlite(
+        rows: list[list[Any]]) -> None:
+    """orjson stands in for `json.dumps`: the text must be the one the standard encoder
+    writes (compact, non-ASCII kept), and SQLite's `json_each` must read each row back."""
+    encoded = _json_parameter(rows)
+    assert isinstance(encoded, str)
+    assert json.loads(encoded) == rows
+    if not any(isinstance(value, float) for row in rows for value in row):
+        # Floats may be spelled differently (1e16 against 1e+16); no JSON row holds one.
+        assert encoded == json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    with sqlite3.connect(":memory:") as connection:
+        read = [json.loads(value) for (value,) in connection.execute(
+            "SELECT json(value) FROM json_each(?)", (encoded,))]
+    assert read == rows
