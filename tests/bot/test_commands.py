@@ -622,3 +622,46 @@ async def test_small_talk_gets_a_line_back(rapport: Rapport) -> None:
     # With more words it is no small talk: a command is never guessed.
     unknown = await rapport.handle_text(console_user(), "hi Dana")
     assert not unknown.ok and "I don't know the command" in unknown.text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("what do you know about Lee?", c.ShowPerson(PersonRef("Lee"))),
+    ("everything you know about Dana Scully", c.ShowPerson(PersonRef("Dana Scully"))),
+    ("when is Lee's birthday?", c.ShowPerson(PersonRef("Lee"))),
+    ("when's Dana Scully's anniversary", c.ShowPerson(PersonRef("Dana Scully"))),
+    ("how am I doing?", c.Stats()),
+    ("how's it going lately", c.Stats()),
+    ("show my stats", c.Stats()),
+    ("how's it going with Dana?", c.ShowPerson(PersonRef("Dana"))),
+    ("how am I doing on my goals?", c.ShowGoals()),
+    ("show me my goals", c.ShowGoals()),
+    ("my goals", c.ShowGoals()),
+    ("how are my goals going?", c.ShowGoals()),
+    ("change Dana's name to Dana Mulder", c.Rename(PersonRef("Dana"), "Dana Mulder")),
+    ("set Lee's name to Lee Parker", c.Rename(PersonRef("Lee"), "Lee Parker")),
+    ("set Lee name Lee Parker", c.Rename(PersonRef("Lee"), "Lee Parker")),
+    ("Dana's name is actually Dana Mulder", c.Rename(PersonRef("Dana"), "Dana Mulder")),
+    ("change Lee's company name to Initech", c.SetField(PersonRef("Lee"), "company", "Initech")),
+    ("Dana's email address is dana@acme.com",
+     c.SetField(PersonRef("Dana"), "email", "dana@acme.com")),
+])
+def test_questions_and_details_said_as_people_say_them(text: str, expected: c.Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "when is the offsite?",  # no one's date: asked back, not a person called "the offsite"
+    "how am I doing with the launch plan and the budget",
+    "show me my goals from last year",
+    "change Dana's name to",
+])
+def test_questions_that_name_nothing_known_are_asked_back(text: str) -> None:
+    assert isinstance(parse(text), (CommandError, c.ShowPerson))
+    assert not isinstance(parse(text), (c.Rename, c.Stats, c.ShowGoals))
+
+
+def test_a_remark_about_a_name_is_a_note_not_a_rename() -> None:
+    """Only a capitalised new name renames: "hard to spell" is what someone said about it."""
+    note = parse("Dana's name is hard to spell")
+    assert isinstance(note, c.AddNote)
+    assert (note.person, note.text) == (PersonRef("Dana"), "name is hard to spell")

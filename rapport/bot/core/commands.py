@@ -2171,13 +2171,17 @@ def parse_handle(token: str) -> tuple[Literal["note", "touchpoint"], int] | None
     return ("note" if match.group(1).lower() == "n" else "touchpoint"), int(match.group(2))
 
 
-def parse_edit(rest: str, today: date) -> EditNote | EditTouch | SetField | CommandError:
+def parse_edit(rest: str, today: date
+               ) -> EditNote | EditTouch | SetField | Rename | CommandError:
     """`edit n3: new text [on <date>]`, `edit n3 on Friday`, `edit n3 no date`,
     `edit t7 yesterday call: new summary`."""
     head, colon, tail = _partition_colon(rest)
     tokens = _tokens(head)
     handle = parse_handle(tokens[0]) if tokens else None
     if handle is None and tokens:
+        renamed = rename_said_as_detail(tokens, today)
+        if renamed is not None:
+            return renamed  # "change Dana's name to Dana Mulder"
         # "change Lee's company to Initech": a person's detail, as `set` says it.
         fields = [i for i, t in enumerate(tokens) if FIELD_ALIASES.get(
             t.lower(), t.lower()) in PERSON_FIELDS]
@@ -2296,6 +2300,32 @@ def parse_rename(rest: str, today: date) -> Rename | CommandError:
                         "Mulder”.", "rename")
 
 
+# Words between "name" and the new name ("Dana's name is actually Dana Mulder").
+_BEFORE_NEW_NAME = frozenset({"to", "is", "=", ":", "as", "now", "actually", "really"})
+
+
+def rename_said_as_detail(tokens: list[str], today: date) -> Rename | CommandError | None:
+    """`<person>['s] name [to|is] <new name>`, the name said as one of a person's details
+    ("change Dana's name to Dana Mulder", "set Lee name Lee Parker"): `rename`. None when no
+    word after the person is "name"."""
+    lowered = [token.lower() for token in tokens]
+    if "name" not in lowered[1:]:
+        return None
+    at = lowered.index("name", 1)
+    if FIELD_ALIASES.get(lowered[at - 1], lowered[at - 1]) in PERSON_FIELDS:
+        return None  # "Lee's company name is Initech": the company
+    owner = list(tokens[:at])
+    if owner[-1].lower().endswith(("'s", "’s")):
+        owner[-1] = owner[-1][:-2]
+    new = tokens[at + 1:]
+    while new and new[0].lower() in _BEFORE_NEW_NAME:
+        new = new[1:]
+    if not new or not owner[-1]:
+        return CommandError("What is the new name? For example “rename Dana Scully to Dana "
+                            "Mulder”.", "rename")
+    return parse_rename(" ".join([*owner, "to", *new]), today)
+
+
 @dataclass(frozen=True, slots=True)
 class PersonField:
     """One field of a person that `set <person> <field> <value>` may change.
@@ -2375,6 +2405,8 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         if isinstance(person, CommandError):
             return person
         value_tokens = tokens[index + 1:]
+        if len(value_tokens) > 1 and value_tokens[0].lower() in ("name", "address"):
+            value_tokens = value_tokens[1:]  # "Lee's company name is Initech"
         if value_tokens and value_tokens[0].lower() in ("to", "=", "is", "as", ":"):
             value_tokens = value_tokens[1:]
         if len(value_tokens) > 1 and value_tokens[0].lower() == "now":

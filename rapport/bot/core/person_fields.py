@@ -90,10 +90,10 @@ FIELDS: dict[str, PersonField] = {
 
 
 def parse_set(rest: str, today: date
-              ) -> c.SetField | c.SetPersonField | c.SetDate | c.CommandError:
+              ) -> c.SetField | c.SetPersonField | c.SetDate | c.Rename | c.CommandError:
     """The person, then the first word that names a field of either registry, then its
     value: `set Dana company Acme`, `set Dana ai off`; a yearly date as `date` reads it
-    (`set Dana birthday May 4`)."""
+    (`set Dana birthday May 4`); the name as `rename` does (`set Lee's name to Lee Parker`)."""
     tokens = c._tokens(rest)
     if tokens and tokens[0].lower() in FIELDS:
         return _parse_setting(rest)  # "set ai off": asks who
@@ -105,7 +105,9 @@ def parse_set(rest: str, today: date
             return c.parse_set(rest, today)
         if name in c.DATE_KINDS:
             return c.parse_date(rest, today)
-    names = ", ".join((*c.PERSON_FIELDS, *FIELDS, "birthday", "anniversary"))
+        if name == "name" and (renamed := c.rename_said_as_detail(tokens, today)) is not None:
+            return renamed
+    names = ", ".join((*c.PERSON_FIELDS, *FIELDS, "name", "birthday", "anniversary"))
     return c.CommandError(f"Which field? One of: {names}. For example “set Dana company Acme” "
                           "or “set Dana ai off”.", "set")
 

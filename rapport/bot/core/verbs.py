@@ -158,6 +158,54 @@ def _people_question(rest: str, today: date) -> c.ShowPeople | c.CommandError:
     return c.parse_people(rest, today)
 
 
+# "when is Lee's birthday?", "when's Dana's anniversary": the card, which lists the dates.
+_WHEN_IS_DATE = re.compile(r"^(?P<name>.+?)(?:'s|’s|')\s+(?:work\s+)?(?:birthday|bday|b-day|"
+                           r"anniversary)[\s?!.]*$", re.IGNORECASE)
+
+
+def _when_is_date(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+    said = _WHEN_IS_DATE.match(rest.strip())
+    if said is None:
+        return c.CommandError("Ask “show Dana” to see someone's dates, or “due” for what is "
+                              "coming up.", "show")
+    return c.parse_show(said.group("name"), today)
+
+
+# What may follow "how am I doing" and the like: when, not what.
+_STATS_QUESTION_TAILS = frozenset({"", "lately", "recently", "so far", "overall", "this week",
+                                   "this month", "today", "these days"})
+_GOALS_WORDS = frozenset({"goal", "goals", "my goal", "my goals", "the goals", "the goal"})
+
+
+def _stats_question(rest: str, today: date
+                    ) -> c.Stats | c.ShowGoals | c.ShowPerson | c.CommandError:
+    """`how am I doing?`, `how's it going`: the stats; `… on my goals`: the goals; `… with
+    Dana`: Dana's card."""
+    tail = " ".join(rest.lower().strip(" ?!.").split())
+    if tail in _STATS_QUESTION_TAILS:
+        return c.Stats()
+    preposition, _, what = tail.partition(" ")
+    if preposition in ("on", "with", "against", "toward", "towards", "for") \
+            and what in _GOALS_WORDS:
+        return c.ShowGoals()
+    if preposition == "with" and what:
+        return c.parse_show(rest.strip(" ?!.")[len(preposition):].strip(), today)
+    return c.CommandError("Say “stats” for how it is going, or “goals” for your goals.", "stats")
+
+
+_GOALS_QUESTION_TAILS = frozenset({"", "going", "doing", "so far", "now", "this week",
+                                   "look", "looking"})
+
+
+def _goals_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
+    """`my goals`, `show me my goals`, `how are my goals going?`: the goals."""
+    del today
+    if " ".join(rest.lower().strip(" ?!.").split()) in _GOALS_QUESTION_TAILS:
+        return c.ShowGoals()
+    return c.CommandError("Say “goals” to see your goals, or “goal clients every month” to "
+                          "set one.", "goals")
+
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
@@ -211,7 +259,12 @@ TABLE: tuple[Verb[Any], ...] = (
              "what have i talked about with", "when did i talk to", "when did i talk with",
              "when did i last meet", "when did i last meet with",
              "when was the last time i talked to", "when was the last time i spoke to",
-             "when was the last time i saw", "when did i last chat with")),
+             "when was the last time i saw", "when did i last chat with",
+             "what do you know about", "what do we know about", "what do you have on",
+             "what do i have on", "what have you got on", "everything about",
+             "everything you know about", "what's the latest with",
+             "whats the latest with", "what’s the latest with")),
+             *((words, _when_is_date) for words in ("when is", "when's", "whens", "when’s")),
              # "How's the launch going?" is as likely a message to someone: a guess.
              *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
@@ -285,7 +338,11 @@ TABLE: tuple[Verb[Any], ...] = (
          notes.set_date, examples=("date Dana birthday May 4",
                                    "date Lee anniversary March 1 2019")),
     Verb("stats", c.Stats, "stats", "How it is going: touchpoints, nudges acted on, health.",
-         c.no_arguments(c.Stats, "stats"), overview.stats, writes=False),
+         c.no_arguments(c.Stats, "stats"), overview.stats, writes=False,
+         phrases=tuple((words, _stats_question) for words in (
+             "how am i doing", "how are we doing", "how's it going", "hows it going",
+             "how’s it going", "how is it going", "how are things", "how are things going",
+             "my stats", "show my stats", "show me my stats", "show stats"))),
     Verb("export", c.Export, "export",
          "Everything Rapport stores about your relationships, as JSON.",
          c.no_arguments(c.Export, "export"), handle_async=data_rights.export),
@@ -316,7 +373,11 @@ TABLE: tuple[Verb[Any], ...] = (
                    "goal Dana every 2 weeks")),
     Verb("goals", c.ShowGoals, "goals",
          "Your goals and how close you are: now and over the last 8 weeks.",
-         c.no_arguments(c.ShowGoals, "goals"), goals.show_goals, writes=False),
+         c.no_arguments(c.ShowGoals, "goals"), goals.show_goals, writes=False,
+         phrases=tuple((words, _goals_question) for words in (
+             "my goals", "show my goals", "show me my goals", "what are my goals",
+             "how are my goals", "how are my goals doing", "how are my goals going",
+             "how're my goals"))),
     Verb("suggestions", c.ShowSuggestions, "suggestions [on|off <kind>]",
          "Changes Rapport suggests from your history, each with its reason.",
          c.parse_suggestions, suggestions.show, examples=("suggestions",
@@ -525,7 +586,16 @@ _POSSESSIVE_DATE = re.compile(r"^(?!(?:my|our|your|his|her|their|the|a|an|its)\s
 # is tough" is a remark, not her role).
 _POSSESSIVE_FIELD = re.compile(
     r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|role|"
-    r"title)(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+    r"title)(?:\s+(?:name|address))?(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+
+
+# "Dana's name is Dana Mulder", "Lee's name is actually Lee Parker": a rename, when the new
+# name is written as names are (each word capitalised); "Dana's name is hard to spell" is a
+# remark about it.
+_POSSESSIVE_NAME = re.compile(
+    r"^(?P<owner>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+(?:full\s+)?name\s+"
+    r"is\s+(?:now\s+|actually\s+|really\s+)?(?P<new>[^\W\d_][\w'’.\-]*"
+    r"(?:\s+[^\W\d_][\w'’.\-]*){0,3})[\s.!]*$", re.IGNORECASE)
 
 
 # "Dana every 2 weeks", "Lee Park every other week": a name of up to three words, then the
@@ -572,6 +642,9 @@ def _name_first(cleaned: str, words: list[str]
     is May 4" (a date), "Dana?" or "Dana" (show Dana, when Dana is someone you know)."""
     if _POSSESSIVE_DATE.match(cleaned):
         return SPECS["date"], c.parse_date, cleaned
+    if (named := _POSSESSIVE_NAME.match(cleaned)) is not None and \
+            all(word[0].isupper() for word in named.group("new").split()):
+        return SPECS["rename"], c.parse_rename, f"{named.group('owner')} to {named.group('new')}"
     if (field := _POSSESSIVE_FIELD.match(cleaned)) is not None:
         # "Dana's email is dana@acme.com", "Lee's new role is CTO": `set`, said as a fact.
         return SPECS["set"], SPECS["set"].parse, \
