@@ -521,6 +521,11 @@ def test_parser_never_raises_on_a_verb_and_random_words(verb: str, words: list[s
     ("may 4th", date(2026, 5, 4), date(2027, 5, 4)),
     ("4 May 2027", date(2027, 5, 4), date(2027, 5, 4)),
     ("12/24", date(2025, 12, 24), date(2026, 12, 24)),
+    # A day of the month: this month's or the one before (after) it.
+    ("the 4th", date(2026, 11, 4), date(2026, 12, 4)),
+    ("the 23rd", TODAY, TODAY),
+    ("the 30th", date(2026, 10, 30), date(2026, 11, 30)),
+    ("the 31st", date(2026, 10, 31), date(2026, 12, 31)),  # November has none
 ])
 def test_parse_day(phrase: str, past: date, future: date) -> None:
     assert parse_day(phrase, today=TODAY, direction="past") == past
@@ -528,7 +533,8 @@ def test_parse_day(phrase: str, past: date, future: date) -> None:
 
 
 @pytest.mark.parametrize("phrase", [
-    "", "coffee", "call", "banana", "in banana", "next banana", "lunch 4", "the 4th",
+    "", "coffee", "call", "banana", "in banana", "next banana", "lunch 4", "4th", "the 32nd",
+    "the 0th",
     "2026-02-30", "Dana", "in person", "zorgday", "x" * 60, "may", "in 0 days",
 ])
 def test_nonsense_is_never_a_date(phrase: str) -> None:
@@ -665,3 +671,20 @@ def test_a_remark_about_a_name_is_a_note_not_a_rename() -> None:
     note = parse("Dana's name is hard to spell")
     assert isinstance(note, c.AddNote)
     assert (note.person, note.text) == (PersonRef("Dana"), "name is hard to spell")
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("log Lee on the 1st: lunch", date(2026, 11, 1)),
+    ("log Lee the 20th call", date(2026, 11, 20)),
+])
+def test_a_log_on_a_day_of_the_month(text: str, day: date) -> None:
+    logged = parse(text)
+    assert isinstance(logged, c.Log) and logged.day == day
+
+
+@pytest.mark.parametrize("text", ["note Dana: she finished 4th in the marathon",
+                                  "note Dana: came 2nd at the hackathon",
+                                  "log Dana coffee: she came 4th"])
+def test_a_rank_in_a_text_is_no_date(text: str) -> None:
+    said = parse(text)
+    assert getattr(said, "follow_up_on", None) is None and getattr(said, "day", None) is None

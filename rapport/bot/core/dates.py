@@ -133,6 +133,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     special = _special_day(phrase, today=today, direction=direction)
     if special is not None:
         return special
+    if (ordinal := _ORDINAL_DAY.match(phrase)) is not None:
+        return _ordinal_day(int(ordinal.group(1)), today, direction)
     if len(words) > 1 and words[-1] in _TIMES_OF_DAY:
         # "yesterday afternoon", "friday morning": the day is what counts.
         return parse_day(" ".join(words[:-1]), today=today, direction=direction)
@@ -140,6 +142,9 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
 
 
 _TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "lunchtime", "noon")
+# "the 1st": a day of the month, the month left to the direction ("2nd" alone is as likely
+# a count: "log Dana 2nd coffee").
+_ORDINAL_DAY = re.compile(r"^the\s+(\d{1,2})(?:st|nd|rd|th)$")
 
 
 def _special_day(phrase: str, *, today: date, direction: Direction) -> date | None:
@@ -384,6 +389,10 @@ def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Di
         for last in range(len(words), first, -1):
             candidate = words[first:last]
             if len(candidate) == 1 and candidate[0].lower().strip(".,") in _NOT_DATES_IN_TEXT:
+                continue
+            if _ORDINAL_DAY.match(" ".join(candidate).lower()):
+                # A day of the month alone is found in a text by `_ORDINAL` ("the 20th"), not
+                # in what the date library reads ("finished 4th").
                 continue
             day = parse_day(" ".join(candidate), today=today, direction=direction)
             if day is None:
