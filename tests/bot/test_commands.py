@@ -688,3 +688,12 @@ def test_a_log_on_a_day_of_the_month(text: str, day: date) -> None:
 def test_a_rank_in_a_text_is_no_date(text: str) -> None:
     said = parse(text)
     assert getattr(said, "follow_up_on", None) is None and getattr(said, "day", None) is None
+
+
+@pytest.mark.parametrize("text", ["I haven't talked to Lee in a month", "the weather is nice",
+                                  "what is this", "we should grab lunch sometime"])
+def test_a_sentence_is_not_called_an_unknown_command(text: str) -> None:
+    """These answered “I don't know the command “i”” (or “the”, “what”, “we”)."""
+    said = parse(text)
+    assert isinstance(said, CommandError)
+    assert said.message.startswith("I didn't catch that.") and "help" in said.message

@@ -802,8 +802,21 @@ def _unknown(word: str) -> str:
         suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
         return (f"I don't know the command “{c.clip(typed)}”. {_SUGGESTED} “{suggestion}”? "
                 "Type “help” to see what I can do.")
+    if typed.strip(",.!?") in _SENTENCE_STARTS:
+        # "I haven't talked to Lee in ages": a sentence, not a mistyped command.
+        return ("I didn't catch that. Lines I understand look like “log Dana coffee”, "
+                "“show Dana” or “due”; type “help” to see them all.")
     return (f"I don't know the command “{c.clip(typed)}”. Type “help” to see what I can "
             "do.")
+
+
+# First words of a sentence, which no command starts with.
+_SENTENCE_STARTS = frozenset({"i", "i'm", "im", "i’m", "i'd", "i’d", "i'll", "i’ll", "we",
+                              "we're", "my", "our", "it", "it's", "its", "this", "that",
+                              "there", "they", "he", "she", "you", "the", "a", "an", "so",
+                              "but", "and", "well", "hmm", "can", "could", "would", "will",
+                              "do", "does", "did", "is", "are", "was", "why", "what", "when",
+                              "where", "how", "which"})
 
 
 def _with_usage(problem: c.CommandError) -> c.CommandError:
