@@ -101,7 +101,7 @@ async def test_set_refuses_bad_fields_and_foreign_people(any_engine: AsyncEngine
     await rapport.handle_text(console_user("sam"), "add Kim Wu")
     before = await snapshot(any_engine)
     for line, answer in (("set Dana", "Which field? One of: company, email, kind, role, ai, "
-                                      "sensitive, birthday, anniversary."),
+                                      "sensitive, name, birthday, anniversary."),
                          ("set Dana ai", "Say “on” or “off” after ai."),
                          ("set Dana sensitive perhaps", "Say “on” or “off” after sensitive."),
                          ("set Kim ai off", "I don't know anyone called “Kim” yet."),

@@ -603,6 +603,11 @@ def _name_as_typed(tokens: list[str], unquoted: str) -> str:
 
 
 ONE_PERSON_AT_A_TIME = "One person at a time, please"
+# Names joined as a list: "Dana and Lee", "Dana & Lee", "Dana, Lee".
+_SEVERAL_NAMES = re.compile(r"\S,\s*\S|\s(?:and|&|\+)\s\S", re.IGNORECASE)
+# Verbs about one person whose line names a person first (`add` takes a role after a comma,
+# `rename` a new name).
+_ONE_PERSON_VERBS = frozenset({"log", "note", "every", "show", "date", "set", "forget"})
 
 
 def _one_person_at_a_time(verb: str) -> CommandError:
@@ -616,6 +621,11 @@ def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandErr
         return CommandError("Who do you mean? Name a person.", verb)
     if not person.mention_id and _MENTION_INSIDE.search(person.text):
         return _one_person_at_a_time(verb)  # two @mentions where one person goes
+    if not person.mention_id and verb in _ONE_PERSON_VERBS and \
+            _SEVERAL_NAMES.search(person.text):
+        # "note Dana and Lee: …", "log Dana, Lee: standup": two people where one goes (not
+        # "I don't know anyone called “Dana and Lee”", nor a guess that it is Lee).
+        return _one_person_at_a_time(verb)
     if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
                                          for ch in person.text):
         # Lone combining marks or punctuation are not a name anyone could recognise.
@@ -972,6 +982,9 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
         if colon:
             ends.reverse()  # before a colon the whole head is the name ("log Lee Park: call")
     first_marker = max(ends)
+    if any(tokens[i].endswith(",") and tokens[i + 1][:1].isupper()
+           for i in range(first_marker - 1)):
+        return _one_person_at_a_time("log")  # "log Dana, Lee: standup"
     readings: list[Log] = []
     for end in ends:
         reading = _log_reading(tokens[:end], tokens[end:first_marker], tokens[first_marker:],
