@@ -602,6 +602,15 @@ def _name_as_typed(tokens: list[str], unquoted: str) -> str:
     return " ".join(token.rstrip(",;") for token in tokens).strip() or unquoted
 
 
+def _owner(tokens: list[str]) -> list[str]:
+    """The words naming whose detail it is, without the "'s" of the last ("set Priya's
+    company to Hooli", "Lee's birthday")."""
+    owner = list(tokens)
+    if owner and owner[-1].lower().endswith(("'s", "’s")):
+        owner[-1] = owner[-1][:-2]
+    return owner
+
+
 ONE_PERSON_AT_A_TIME = "One person at a time, please"
 # Names joined as a list: "Dana and Lee", "Dana & Lee", "Dana, Lee".
 _SEVERAL_NAMES = re.compile(r"\S,\s*\S|\s(?:and|&|\+)\s\S", re.IGNORECASE)
@@ -1739,9 +1748,7 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
             name = list(tokens[:index])
             if name and name[-1].lower() == "work" and word == "anniversary":
                 name = name[:-1]
-            if name and name[-1].lower().endswith(("'s", "’s")):
-                name[-1] = name[-1][:-2]
-            person = _check_person(_person_from_tokens(name), "date")
+            person = _check_person(_person_from_tokens(_owner(name)), "date")
             if isinstance(person, CommandError):
                 return person
             kind: Literal["birthday", "anniversary"] = (
@@ -2199,10 +2206,7 @@ def parse_edit(rest: str, today: date
         fields = [i for i, t in enumerate(tokens) if FIELD_ALIASES.get(
             t.lower(), t.lower()) in PERSON_FIELDS]
         if fields and fields[0] > 0:
-            words = list(tokens)
-            owner = words[fields[0] - 1]
-            if owner.lower().endswith(("'s", "’s")):
-                words[fields[0] - 1] = owner[:-2]
+            words = [*_owner(tokens[:fields[0]]), *tokens[fields[0]:]]
             return parse_set(" ".join(words), today)
     if handle is None:
         return CommandError(HANDLE_HELP, "edit")
@@ -2327,9 +2331,7 @@ def rename_said_as_detail(tokens: list[str], today: date) -> Rename | CommandErr
     at = lowered.index("name", 1)
     if FIELD_ALIASES.get(lowered[at - 1], lowered[at - 1]) in PERSON_FIELDS:
         return None  # "Lee's company name is Initech": the company
-    owner = list(tokens[:at])
-    if owner[-1].lower().endswith(("'s", "’s")):
-        owner[-1] = owner[-1][:-2]
+    owner = _owner(tokens[:at])
     new = tokens[at + 1:]
     while new and new[0].lower() in _BEFORE_NEW_NAME:
         new = new[1:]
@@ -2411,10 +2413,7 @@ def parse_set(rest: str, today: date) -> SetField | CommandError:
         name = FIELD_ALIASES.get(word, word)
         if name not in PERSON_FIELDS:
             continue
-        owner = list(tokens[:index])
-        if owner and owner[-1].lower().endswith(("'s", "’s")):
-            owner[-1] = owner[-1][:-2]  # "set Priya's company to Hooli"
-        person = _check_person(_person_from_tokens(owner), "set")
+        person = _check_person(_person_from_tokens(_owner(tokens[:index])), "set")
         if isinstance(person, CommandError):
             return person
         value_tokens = tokens[index + 1:]
