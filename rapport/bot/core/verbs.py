@@ -135,10 +135,16 @@ _DUE_QUESTION_TAILS = frozenset({"", "lately", "recently", "in a while", "for a 
                                  "in ages", "today", "this week", "next", "now", "yet"})
 
 
+def _question_tail(rest: str) -> str:
+    """What follows a question's fixed words, as the tails below are written: lower case, one
+    space between words, no end punctuation."""
+    return " ".join(rest.lower().strip(" ?!.").split())
+
+
 def _due_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
     """`due`, `what is due this week?`, `who haven't I talked to lately?`, `who should I
     reach out to?`: the due list (which holds what is due now and the coming week)."""
-    if " ".join(rest.lower().strip(" ?!.").split()) not in _DUE_QUESTION_TAILS:
+    if _question_tail(rest) not in _DUE_QUESTION_TAILS:
         return c.CommandError("Say “due” to see who is due, or “show Dana” for one person.",
                               "due")
     return c.no_arguments(c.ShowDue, "due")("", today)
@@ -153,7 +159,7 @@ _PEOPLE_QUESTION_TAILS = frozenset({"", "do i have", "have i got", "i have", "i 
 def _people_question(rest: str, today: date) -> c.ShowPeople | c.CommandError:
     """`my people`, `how many people do I have?`, `show everyone`: the people list (a #tag
     after it lists that group)."""
-    if " ".join(rest.lower().strip(" ?!.").split()) in _PEOPLE_QUESTION_TAILS:
+    if _question_tail(rest) in _PEOPLE_QUESTION_TAILS:
         return c.ShowPeople()
     return c.parse_people(rest, today)
 
@@ -181,7 +187,7 @@ def _stats_question(rest: str, today: date
                     ) -> c.Stats | c.ShowGoals | c.ShowPerson | c.CommandError:
     """`how am I doing?`, `how's it going`: the stats; `… on my goals`: the goals; `… with
     Dana`: Dana's card."""
-    tail = " ".join(rest.lower().strip(" ?!.").split())
+    tail = _question_tail(rest)
     if tail in _STATS_QUESTION_TAILS:
         return c.Stats()
     preposition, _, what = tail.partition(" ")
@@ -200,7 +206,7 @@ _GOALS_QUESTION_TAILS = frozenset({"", "going", "doing", "so far", "now", "this 
 def _goals_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
     """`my goals`, `show me my goals`, `how are my goals going?`: the goals."""
     del today
-    if " ".join(rest.lower().strip(" ?!.").split()) in _GOALS_QUESTION_TAILS:
+    if _question_tail(rest) in _GOALS_QUESTION_TAILS:
         return c.ShowGoals()
     return c.CommandError("Say “goals” to see your goals, or “goal clients every month” to "
                           "set one.", "goals")
