@@ -143,8 +143,9 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
 
 _TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "lunchtime", "noon")
 # "the 1st": a day of the month, the month left to the direction ("2nd" alone is as likely
-# a count: "log Dana 2nd coffee").
-_ORDINAL_DAY = re.compile(r"^the\s+(\d{1,2})(?:st|nd|rd|th)$")
+# a count: "log Dana 2nd coffee"). `_ORDINAL` finds the same words inside a text.
+_THE_NTH = r"the\s+(\d{1,2})(?:st|nd|rd|th)"
+_ORDINAL_DAY = re.compile(rf"^{_THE_NTH}$")
 
 
 def _special_day(phrase: str, *, today: date, direction: Direction) -> date | None:
@@ -276,7 +277,7 @@ _DATE_HINT = re.compile(
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|"
     r"nov|dec|january|february|march|april|june|july|august|september|october|november|"
     r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b", re.IGNORECASE)
-_ORDINAL = re.compile(r"\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b", re.IGNORECASE)
 # Words a date reader would take as a weekday or "now" but that mean something else in a
 # sentence ("I sat with her", "she is now VP", "the sun").
 _NOT_DATES_IN_TEXT = {"sat", "sun", "mon", "wed", "now", "may", "march", "second"}
@@ -390,11 +391,12 @@ def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Di
             candidate = words[first:last]
             if len(candidate) == 1 and candidate[0].lower().strip(".,") in _NOT_DATES_IN_TEXT:
                 continue
-            if _ORDINAL_DAY.match(" ".join(candidate).lower()):
+            said = " ".join(candidate)
+            if _ORDINAL_DAY.match(said.lower()):
                 # A day of the month alone is found in a text by `_ORDINAL` ("the 20th"), not
                 # in what the date library reads ("finished 4th").
                 continue
-            day = parse_day(" ".join(candidate), today=today, direction=direction)
+            day = parse_day(said, today=today, direction=direction)
             if day is None:
                 continue
             offset = start
