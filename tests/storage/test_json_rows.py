@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from rapport.storage import db, queries
 from rapport.storage.models import Contact, Touchpoint
-from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, _json_parameter
+from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, json_text
 from rapport.storage.uow import Database
 from tests.storage.people import insert_people
 
@@ -132,7 +132,7 @@ def test_rows_are_encoded_as_the_standard_encoder_would_and_read_back_by_sqlite(
         rows: list[list[Any]]) -> None:
     """orjson stands in for `json.dumps`: the text must be the one the standard encoder
     writes (compact, non-ASCII kept), and SQLite's `json_each` must read each row back."""
-    encoded = _json_parameter(rows)
+    encoded = json_text(rows)
     assert isinstance(encoded, str)
     assert json.loads(encoded) == rows
     if not any(isinstance(value, float) for row in rows for value in row):

@@ -31,6 +31,7 @@ from rapport.bot.core.views import Reply, error
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
 from rapport.storage import queries
 from rapport.storage.names import first_word, name_key
+from rapport.storage.prepared import json_text
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class Change:
     def save(self, description: str, *, kind: str = "change") -> None:
         """Write the journal entry (same transaction as the change) and purge old ones."""
         turn = self.turn
-        payload = json.dumps({
+        payload = json_text({
             "inserted": self.inserted,
             **({"let_go": self.let_go} if self.let_go else {}),
             **({"captured": {str(contact_id): ids for contact_id, ids in self.captured.items()}}
@@ -122,7 +123,7 @@ class Change:
                         if rows},
             "deleted": {table: list(rows.values()) for table, rows in self.deleted.items()
                         if rows},
-        }, ensure_ascii=False)
+        })
         # Only the count bound here, with the insert (one statement on PostgreSQL): every
         # command pays for it. The age bounds (old entries, forgotten people's snapshots)
         # are the undo purge job's, and `undo` checks a snapshot's age itself.
