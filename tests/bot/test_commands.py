@@ -697,3 +697,24 @@ def test_a_sentence_is_not_called_an_unknown_command(text: str) -> None:
     said = parse(text)
     assert isinstance(said, CommandError)
     assert said.message.startswith("I didn't catch that.") and "help" in said.message
+
+
+@pytest.mark.parametrize("text", ["note Dana: the 4th quarter looks rough",
+                                  "note Lee: moved to the 2nd floor",
+                                  "note Sam: the 3rd time she asked about pricing",
+                                  "note Dana: their 10th anniversary party was fun"])
+def test_a_ranked_noun_in_a_note_is_no_date(text: str) -> None:
+    """“the 4th quarter” planned a reminder for the 4th of the month (today, on Dec 4)."""
+    note = parse(text)
+    assert isinstance(note, c.AddNote), note
+    assert (note.follow_up_on, note.event_on) == (None, None)
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("note Dana: the offsite is on the 4th", date(2026, 12, 4)),
+    ("note Dana: call her the 15th about the budget", date(2026, 12, 15)),
+])
+def test_the_nth_before_other_words_is_still_a_day(text: str, day: date) -> None:
+    note = parse(text)
+    assert isinstance(note, c.AddNote), note
+    assert note.follow_up_on == day

@@ -277,7 +277,16 @@ _DATE_HINT = re.compile(
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|"
     r"nov|dec|january|february|march|april|june|july|august|september|october|november|"
     r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b", re.IGNORECASE)
-_ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b", re.IGNORECASE)
+# "the 4th" in a text names a day, unless it ranks the noun after it ("the 4th quarter
+# looks rough", "the 2nd floor", "the 3rd time she asked").
+_RANKED_NOUNS = (
+    "quarter|half|floor|time|times|place|grade|year|years|anniversary|birthday|century|round|"
+    "edition|version|release|generation|attempt|try|draft|step|level|row|week|weeks|month|"
+    "months|day|days|hour|minute|inning|period|term|semester|season|game|match|question|item|"
+    "point|page|chapter|avenue|ave|street|st|largest|biggest|best|worst|most|person|hire|"
+    "child|kid|baby|one|employee|customer|client|meeting|call|interview|sprint")
+_ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b(?!\s+(?:{_RANKED_NOUNS})\b)",
+                      re.IGNORECASE)
 # Words a date reader would take as a weekday or "now" but that mean something else in a
 # sentence ("I sat with her", "she is now VP", "the sun").
 _NOT_DATES_IN_TEXT = {"sat", "sun", "mon", "wed", "now", "may", "march", "second"}
