@@ -718,3 +718,21 @@ def test_the_nth_before_other_words_is_still_a_day(text: str, day: date) -> None
     note = parse(text)
     assert isinstance(note, c.AddNote), note
     assert note.follow_up_on == day
+
+
+@pytest.mark.parametrize("text", ["what did I note about Dana?", "notes on Dana",
+                                  "show notes for Dana", "notes Dana", "my notes about Dana"])
+def test_asking_for_someones_notes_shows_them(text: str) -> None:
+    assert parse(text) == c.ShowPerson(PersonRef("Dana"))
+
+
+@pytest.mark.parametrize("text", ["notes", "my notes", "show my notes", "all my notes"])
+def test_notes_alone_says_where_notes_are(text: str) -> None:
+    said = parse(text)
+    assert isinstance(said, CommandError)
+    assert "show Dana" in said.message and "search" in said.message
+
+
+def test_notes_with_a_colon_keeps_the_note() -> None:
+    note = parse("notes Dana: likes hiking")
+    assert isinstance(note, c.AddNote) and note.text == "likes hiking"
