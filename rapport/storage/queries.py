@@ -2480,6 +2480,17 @@ def note_row(session: Session, user_id: int, note_id: int) -> NoteRow | None:
     return NoteRow(*row) if row is not None else None
 
 
+def newest_entry_id(session: Session, user_id: int, kind: str, contact_id: int | None
+                    ) -> int | None:
+    """The id of the user's note (`kind` "note") or conversation recorded last, of everyone's
+    or of one contact's."""
+    table: type[Note] | type[Touchpoint] = Note if kind == "note" else Touchpoint
+    query = select(table.id).where(table.user_id == user_id)
+    if contact_id is not None:
+        query = query.where(table.contact_id == contact_id)
+    return session.scalar(query.order_by(table.id.desc()).limit(1))
+
+
 def update_note(session: Session, user_id: int, note_id: int, **values: Any) -> None:
     session.execute(update(Note).where(Note.id == note_id, Note.user_id == user_id)
                     .values(**values).execution_options(synchronize_session=False))

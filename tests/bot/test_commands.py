@@ -109,7 +109,7 @@ def test_a_line_in_quotes_is_read_as_its_words_and_set_reads_yearly_dates() -> N
     assert ok("lee's title: VP Sales") == ok("set lee role VP Sales")
     # A remark about Dana, not her role: kept as a note about her.
     assert ok("Dana's new job is tough") == ok("note Dana: new job is tough")
-    assert "“show Dana” lists them" in err("delete Dana's last note", "delete").message
+    assert "“show Dana” lists them" in err("delete Dana's second note", "delete").message
     assert "“show Dana” lists them" in err("delete the conversation with Lee", "delete").message
     assert ok("forget about Lee") == c.Forget(PersonRef(text="Lee"), False)
 
@@ -736,3 +736,16 @@ def test_notes_alone_says_where_notes_are(text: str) -> None:
 def test_notes_with_a_colon_keeps_the_note() -> None:
     note = parse("notes Dana: likes hiking")
     assert isinstance(note, c.AddNote) and note.text == "likes hiking"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("delete the last note", c.DeleteNewest("note")),
+    ("delete my latest note", c.DeleteNewest("note")),
+    ("remove the last conversation.", c.DeleteNewest("touchpoint")),
+    ("delete last log", c.DeleteNewest("touchpoint")),
+    ("delete Dana's last note", c.DeleteNewest("note", PersonRef("Dana"))),
+    ("delete the most recent note for Lee Park", c.DeleteNewest("note", PersonRef("Lee Park"))),
+    ("delete my last call with Dana", c.DeleteNewest("touchpoint", PersonRef("Dana"))),
+])
+def test_delete_the_newest_entry(text: str, expected: c.DeleteNewest) -> None:
+    assert parse(text) == expected

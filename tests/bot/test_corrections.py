@@ -241,3 +241,43 @@ async def test_undo_after_a_correction(rapport: Rapport, engine: AsyncEngine,
     await say(rapport, "edit n1: the team offsite on Friday")
     assert await say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
     assert (await snapshot(engine))["notes"] == before["notes"]
+
+
+async def test_the_last_note_or_conversation_is_deleted_by_saying_so(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    """“delete the last note” asked for a handle; now it takes the one recorded last (of
+    everyone, or of the person named), names it, and `undo` brings it back. Another user's
+    newer entries are never the last one."""
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "add Lee Park")
+    await say(rapport, "note Dana: likes hiking")
+    await say(rapport, "note Lee: new job at Initech")
+    await say(rapport, "log Dana coffee: Q3 plan")
+    await say(rapport, "add Eve Secret", MALLORY)
+    await say(rapport, "note Eve: the merger plan", MALLORY)
+    await say(rapport, "log Eve lunch", MALLORY)
+
+    reply = await rapport.handle_text(ALEX, "delete Dana's last note")
+    assert reply.ok and reply.text.startswith("Deleted n1 about Dana Scully: likes hiking.")
+    reply = await rapport.handle_text(ALEX, "delete the last note")
+    assert reply.ok and "about Lee Park: new job at Initech" in reply.text
+    reply = await rapport.handle_text(ALEX, "delete my last conversation")
+    assert reply.ok and "coffee with Dana Scully" in reply.text
+    async with db.session_factory(any_engine)() as session:
+        mine = (await session.scalars(select(Note.text).where(Note.user_id == Contact.user_id)
+                                      .join(Contact, Contact.id == Note.contact_id)
+                                      .where(Contact.name != "Eve Secret"))).all()
+        theirs = (await session.scalars(select(Note.text).join(
+            Contact, Contact.id == Note.contact_id).where(Contact.name == "Eve Secret"))).all()
+        touches = (await session.scalars(select(Touchpoint.kind))).all()
+    assert (mine, theirs, touches) == ([], ["the merger plan"], ["lunch"])
+
+    assert (await rapport.handle_text(ALEX, "delete the last note")).text == \
+        "There are no notes to delete."
+    assert (await rapport.handle_text(ALEX, "delete Lee's last conversation")).text == \
+        "There are no conversations logged for Lee Park to delete."
+    assert "Undone" in (await rapport.handle_text(ALEX, "undo")).text
+    async with db.session_factory(any_engine)() as session:
+        assert (await session.scalars(select(Touchpoint.summary).order_by(Touchpoint.id))
+                ).all() == ["Q3 plan", None]

@@ -191,6 +191,15 @@ class DeleteEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class DeleteNewest:
+    """`delete the last note`, `delete Dana's last conversation`: the newest one recorded,
+    of everyone's or of `person`'s."""
+
+    kind: Literal["note", "touchpoint"]
+    person: PersonRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rename:
     person: PersonRef
     new_name: str
@@ -2269,7 +2278,8 @@ def _edit_note(note_id: int, words: list[str], text: str | None, today: date
     return EditNote(note_id, follow_up_on=follow, event_on=day)
 
 
-def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
+def parse_delete(rest: str, today: date
+                 ) -> DeleteEntry | DeleteNewest | Forget | CommandError:
     """`delete n3`, `delete t7`; `delete Dana` means forgetting Dana (which asks first)."""
     tokens = _tokens(rest)
     if len(tokens) == 2 and tokens[0].lower() in ("note", "conversation", "touchpoint", "entry",
@@ -2281,12 +2291,40 @@ def parse_delete(rest: str, today: date) -> DeleteEntry | Forget | CommandError:
         return CommandError(HANDLE_HELP, "delete")
     if any(parse_handle(t) for t in tokens):
         return CommandError("Delete one entry at a time, for example “delete t7”.", "delete")
+    newest = _delete_newest(rest)
+    if newest is not None:
+        return newest
     if any(t.lower().strip(",.") in _ENTRY_WORDS for t in tokens):
         # "delete Dana's last note": an entry, not the person (it read as "forget Dana's
         # last note" and answered "There is nothing to forget").
         return CommandError(f"Which one? {HANDLE_HELP} “show Dana” lists them with theirs; "
                             "then say “delete n3”.", "delete")
     return parse_forget(rest, today)
+
+
+_NEWEST = r"(?:the\s+|my\s+)?(?:last|latest|newest|most\s+recent)\s+"
+_NEWEST_KINDS = {"note": "note", "conversation": "touchpoint", "touchpoint": "touchpoint",
+                 "log": "touchpoint", "call": "touchpoint", "meeting": "touchpoint"}
+_NEWEST_OF = re.compile(
+    rf"^{_NEWEST}(?P<kind>{'|'.join(_NEWEST_KINDS)})"
+    r"(?:\s+(?:for|with|about|of|on)\s+(?P<person>.+))?$", re.IGNORECASE)
+_THEIR_NEWEST = re.compile(
+    rf"^(?P<person>.+?)['’]s?\s+{_NEWEST}(?P<kind>{'|'.join(_NEWEST_KINDS)})$", re.IGNORECASE)
+
+
+def _delete_newest(rest: str) -> DeleteNewest | CommandError | None:
+    """"the last note", "my latest conversation with Lee", "Dana's last note"; None when
+    `rest` says none of these."""
+    text = " ".join(rest.strip().rstrip("?!. ").split())
+    said = _NEWEST_OF.match(text) or _THEIR_NEWEST.match(text)
+    if said is None:
+        return None
+    kind: Literal["note", "touchpoint"] = (
+        "note" if _NEWEST_KINDS[said.group("kind").lower()] == "note" else "touchpoint")
+    if said.group("person") is None:
+        return DeleteNewest(kind)
+    person = _check_person(_person_from_tokens(_tokens(said.group("person"))), "delete")
+    return person if isinstance(person, CommandError) else DeleteNewest(kind, person)
 
 
 _ENTRY_WORDS = frozenset({"note", "notes", "conversation", "conversations", "touchpoint",

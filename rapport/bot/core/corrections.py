@@ -118,8 +118,10 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
                  f"({wording.friendly_day(day, today)}){about}.", changed=True)
 
 
-def delete(turn: Turn, command: c.DeleteEntry) -> Reply:
+def delete(turn: Turn, command: c.DeleteEntry | c.DeleteNewest) -> Reply:
     session, user_id = turn.session, turn.user.user_id
+    if isinstance(command, c.DeleteNewest):
+        return _delete_newest(turn, command)
     change = Change(turn)
     if command.kind == "note":
         handle = f"n{command.entry_id}"
@@ -154,6 +156,24 @@ def delete(turn: Turn, command: c.DeleteEntry) -> Reply:
                 f"{wording.short_date(planner.local_date(touch.happened_at, turn.user.tz))}")
     return Reply(f"Deleted {handle}: {touch.kind} with {name} ({day}). “undo” brings it back.",
                  changed=True)
+
+
+def _delete_newest(turn: Turn, command: c.DeleteNewest) -> Reply:
+    """The note or conversation recorded last goes, as `delete n3` would take it; the reply
+    names it with its handle, and `undo` brings it back."""
+    session, user_id = turn.session, turn.user.user_id
+    contact_id: int | None = None
+    whose = ""
+    if command.person is not None:
+        found = resolve(session, user_id, command.person, offer_add=False)
+        if not isinstance(found, Resolved):
+            return error(found.message)
+        contact_id, whose = found.contact.id, f" for {found.contact.name}"
+    entry_id = queries.newest_entry_id(session, user_id, command.kind, contact_id)
+    if entry_id is None:
+        what = "notes" if command.kind == "note" else "conversations logged"
+        return error(f"There are no {what}{whose} to delete.")
+    return delete(turn, c.DeleteEntry(command.kind, entry_id))
 
 
 def _name(turn: Turn, contact_id: int) -> str:
