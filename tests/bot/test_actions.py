@@ -447,3 +447,43 @@ async def test_log_with_a_two_word_name_without_quotes(rapport: Rapport, actor: 
     assert reply.ok and reply.text == "Logged chat with Dana White."
     # A free kind word that is not part of a name stays a kind, and still needs a clear name.
     assert "Which Dana" in (await rapport.handle_text(actor, "log Dana pairing")).text
+
+
+async def test_one_conversation_with_several_people_is_one_change(
+        rapport: Rapport, engine: AsyncEngine, actor: Actor) -> None:
+    """“log Dana and Lee lunch” answered “One person at a time”: now a touchpoint with each,
+    their clocks restarted, one change `undo` takes back whole; nothing is written when one
+    of the names is nobody's, not even a contact for a mention before it."""
+    await say(rapport, actor, "add Dana Scully every 2 weeks")
+    await say(rapport, actor, "add Lee Park")
+    reply = await say(rapport, actor, "had lunch with Dana and Lee yesterday: Q3 plan")
+    assert reply.text == "Logged lunch with Dana Scully and Lee Park (yesterday)."
+    async with db.session_factory(engine)() as session:
+        rows = (await session.execute(
+            select(Contact.name, Touchpoint.kind, Touchpoint.summary, Touchpoint.happened_at)
+            .join(Contact, Contact.id == Touchpoint.contact_id).order_by(Contact.name))).all()
+    yesterday_noon = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert [tuple(row) for row in rows] == [
+        ("Dana Scully", "lunch", "Q3 plan", yesterday_noon),
+        ("Lee Park", "lunch", "Q3 plan", yesterday_noon)]
+    assert (await contact(engine, "Dana Scully")).next_due_at == \
+        yesterday_noon + timedelta(days=14)
+
+    reply = await say(rapport, actor, "undo")
+    assert reply.text.startswith("Undone: logged lunch with Dana Scully and Lee Park")
+    assert await count(engine, Touchpoint) == 0
+    assert (await contact(engine, "Dana Scully")).last_touch_at is None
+
+    before = await snapshot(engine)
+    for line, why in (("log <@U0NEW|sam> and Bob coffee", "“Bob”"),
+                      ("log Dana and Bob coffee", "“Bob”"),
+                      (f"log <@U0NEW|sam> and <@{actor.user_external_id}|me> coffee",
+                       "That's you.")):
+        reply = await rapport.handle_text(actor, line)
+        assert not reply.ok and why in reply.text, reply.text
+    assert await snapshot(engine) == before
+
+    reply = await say(rapport, actor, "log Dana, Dana Scully and <@U0NEW|sam> coffee")
+    assert reply.text == ("Logged coffee with Dana Scully and sam. I added sam to your "
+                          "people.")
+    assert await count(engine, Touchpoint) == 2

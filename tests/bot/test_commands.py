@@ -86,7 +86,7 @@ def test_a_name_beside_a_mention_is_the_mention_and_two_mentions_are_asked_about
     assert ok("add Dana <@U0DANA>") == ok("add <@U0DANA>")
     assert ok("every Dana <@U0DANA|dana> 2 weeks") == c.SetCadence(
         PersonRef(text="dana", mention_id="U0DANA", mention_name="dana"), 14)
-    for line in ("had coffee with <@U1> and <@U2>", "log <@U1> <@U2> call",
+    for line in ("log <@U1> <@U2> call",
                  "note <@U1> <@U2>: the offsite", "show <@U1> <@U2>"):
         assert "One person at a time" in err(line, line.split()[0].replace("had", "log")
                                              ).message
@@ -749,3 +749,33 @@ def test_notes_with_a_colon_keeps_the_note() -> None:
 ])
 def test_delete_the_newest_entry(text: str, expected: c.DeleteNewest) -> None:
     assert parse(text) == expected
+
+
+@pytest.mark.parametrize(("text", "names", "day", "kind", "summary"), [
+    ("log Dana and Lee lunch", ["Dana", "Lee"], None, "lunch", None),
+    ("had coffee with Dana, Lee and Sam yesterday", ["Dana", "Lee", "Sam"],
+     date(2026, 11, 22), "coffee", None),
+    ("log Dana Scully & Lee Park: Q3 plan", ["Dana Scully", "Lee Park"], None, "chat",
+     "Q3 plan"),
+    ("yesterday's call with Lee and Sam", ["Lee", "Sam"], date(2026, 11, 22), "call", None),
+    ("log <@U0DANA> and <@U0LEE> coffee", ["@U0DANA", "@U0LEE"], None, "coffee", None),
+])
+def test_one_conversation_with_several_people(text: str, names: list[str], day: date | None,
+                                              kind: str, summary: str | None) -> None:
+    together = parse(text)
+    assert isinstance(together, c.LogTogether), together
+    assert [one.person.text or f"@{one.person.mention_id}" for one in together.logs] == names
+    assert {(one.day, one.kind, one.summary) for one in together.logs} == {(day, kind, summary)}
+
+
+def test_a_list_of_people_ending_in_and_asks_who_else() -> None:
+    said = parse("log Dana and")
+    assert isinstance(said, CommandError) and said.message.startswith("Who else was there?")
+
+
+@pytest.mark.parametrize("text", ["had dinner with Marco and his wife",
+                                  "lunch with Dana and the team", "coffee with Lee and co"])
+def test_a_person_and_company_is_that_persons_conversation(text: str) -> None:
+    logged = parse(text)
+    assert isinstance(logged, c.Log), logged
+    assert logged.person == PersonRef(text.split(" with ")[1].split()[0])

@@ -125,7 +125,7 @@ def test_phrasing_understood_or_asked_back_with_no_silent_wrong_write(
 
 
 @pytest.mark.parametrize("line", ["log Dana White yesterday coffee", "add colleague",
-                                  "log Dana and Lee coffee"])
+                                  "note Dana and Lee: the offsite"])
 def test_lines_that_can_be_read_two_ways_are_in_the_table_as_questions(line: str) -> None:
     [case] = [c for c in load_cases() if c.say == line and not c.given]
     assert case.asks and not case.writes

@@ -117,7 +117,7 @@ async def test_a_mention_of_someone_added_by_name_links_them_instead_of_a_second
         assert list(await session.scalars(select(Contact.platform_user_id))) == [None]
 
 
-async def test_two_mentioned_people_in_one_log_are_asked_about_not_half_logged(
+async def test_two_mentioned_people_are_logged_together_or_asked_about_not_half_logged(
         slack: SlackHarness) -> None:
     await slack.command(f"log <@{DANA}> lunch")
     await slack.until(lambda: bool(slack.sink.posts))
@@ -127,18 +127,30 @@ async def test_two_mentioned_people_in_one_log_are_asked_about_not_half_logged(
             return [tuple(row) for model in (Contact, Touchpoint, Note)
                     for row in await session.execute(select(model.__table__))]
 
-    before = await rows()
-    # Logged as coffee with Dana alone, "and <@U0SAM>" her summary, before.
-    for line in (f"had coffee with <@{DANA}> and <@{SAM}>", f"log <@{DANA}> <@{SAM}> call",
-                 f"note <@{DANA}> <@{SAM}>: the offsite"):
+    async def answer(line: str) -> str:
         slack.sink.posts.clear()
         _status, body = await slack.command(line)
-        answer = json.loads(body)["text"]
-        if "Working on it" in answer:
+        said = str(json.loads(body)["text"])
+        if "Working on it" in said:
             await slack.until(lambda: bool(slack.sink.posts))
-            answer = slack.sink.posts[0]["text"]
-        assert "One person at a time" in answer, (line, answer)
+            said = slack.sink.posts[0]["text"]
+        return said
+
+    before = await rows()
+    # Two mentions side by side, or a note: one person at a time, nothing written.
+    for line in (f"log <@{DANA}> <@{SAM}> call", f"note <@{DANA}> <@{SAM}>: the offsite"):
+        assert "One person at a time" in await answer(line), line
     assert await rows() == before
+    # Joined by "and": one conversation with each (it was logged as coffee with Dana
+    # alone, "and <@U0SAM>" her summary, two sessions before).
+    said = await answer(f"had coffee with <@{DANA}> and <@{SAM}>")
+    assert said.startswith("Logged coffee with ") and " and " in said, said
+    async with slack.runtime.sessions() as session:
+        coffees = (await session.execute(
+            select(Contact.platform_user_id, Touchpoint.summary)
+            .join(Touchpoint, Touchpoint.contact_id == Contact.id)
+            .where(Touchpoint.kind == "coffee"))).all()
+    assert sorted(tuple(row) for row in coffees) == sorted([(DANA, None), (SAM, None)])
 
 
 async def test_slow_verb_acks_first_then_responds(slack: SlackHarness) -> None:

@@ -213,7 +213,8 @@ async def test_a_mention_links_the_contact_added_by_that_name(teams: TeamsHarnes
     assert (touch.contact_id, touch.kind) == (contact.id, "lunch")
 
 
-async def test_two_mentioned_colleagues_in_one_log_are_asked_about(teams: TeamsHarness) -> None:
+async def test_two_mentioned_colleagues_in_one_log_are_logged_together(
+        teams: TeamsHarness) -> None:
     assert await teams.say("log <at>Fox Mulder</at> lunch",
                            mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
     async def rows() -> list[tuple[Any, ...]]:
@@ -222,13 +223,17 @@ async def test_two_mentioned_colleagues_in_one_log_are_asked_about(teams: TeamsH
 
     before = await rows()
     teams.connector.reset()
-    # Logged for Fox alone, with "and <@29:dana-scully|Dana Scully>" as the summary, before.
+    # Logged for Fox alone, with "and <@29:dana-scully|Dana Scully>" as the summary, two
+    # sessions before; then refused as two people where one goes.
     assert await teams.say("had coffee with <at>Fox Mulder</at> and <at>Dana Scully</at>",
                            mentions=[("29:fox-mulder", "Fox Mulder"),
                                      ("29:dana-scully", "Dana Scully")]) == 201
     [reply] = teams.connector.sent_to(PERSONAL)
-    assert "One person at a time" in reply.body["text"]
-    assert await rows() == before
+    assert reply.body["text"] == ("Logged coffee with Fox Mulder and Dana Scully. I added "
+                                  "Dana Scully to your people.")
+    after = await rows()
+    assert [row for row in after if row not in before and len(row) == 3] == [
+        (before[-1][0], "coffee", None), (before[-1][0] + 1, "coffee", None)]
 
 
 # -- group chats and channels -------------------------------------------------------------------

@@ -88,6 +88,15 @@ class Log:
 
 
 @dataclass(frozen=True, slots=True)
+class LogTogether:
+    """`log Dana and Lee lunch`, `had coffee with Dana, Lee and Sam`: one conversation with
+    several people, a `Log` for each (the same day, kind and summary), recorded as one
+    change."""
+
+    logs: tuple[Log, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AddNote:
     person: PersonRef
     text: str
@@ -622,7 +631,7 @@ def _owner(tokens: list[str]) -> list[str]:
 
 ONE_PERSON_AT_A_TIME = "One person at a time, please"
 # Names joined as a list: "Dana and Lee", "Dana & Lee", "Dana, Lee".
-_SEVERAL_NAMES = re.compile(r"\S,\s*\S|\s(?:and|&|\+)\s\S", re.IGNORECASE)
+_SEVERAL_NAMES = re.compile(r"\S,\s*(\S+)|\s(?:and|&|\+)\s(\S+)", re.IGNORECASE)
 # Verbs about one person whose line names a person first (`add` takes a role after a comma,
 # `rename` a new name).
 _ONE_PERSON_VERBS = frozenset({"log", "note", "every", "show", "date", "set", "forget"})
@@ -639,8 +648,9 @@ def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandErr
         return CommandError("Who do you mean? Name a person.", verb)
     if not person.mention_id and _MENTION_INSIDE.search(person.text):
         return _one_person_at_a_time(verb)  # two @mentions where one person goes
-    if not person.mention_id and verb in _ONE_PERSON_VERBS and \
-            _SEVERAL_NAMES.search(person.text):
+    if not person.mention_id and verb in _ONE_PERSON_VERBS and any(
+            (joined.group(1) or joined.group(2)).lower().strip(",.") not in _COMPANY_WORDS
+            for joined in _SEVERAL_NAMES.finditer(person.text)):
         # "note Dana and Lee: …", "log Dana, Lee: standup": two people where one goes (not
         # "I don't know anyone called “Dana and Lee”", nor a guess that it is Lee).
         return _one_person_at_a_time(verb)
@@ -949,7 +959,8 @@ _LENGTH_BEFORE_KIND = re.compile(r"(?<!\S)\d{1,3}\s*(?:min|mins|minutes?|m|h|hr|
 _SUMMARY_MARKER = re.compile(r"\s+(?:re|regarding)\s*$", re.IGNORECASE)
 
 
-def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | CommandError:
+def parse_log(rest: str, today: date, *, default_kind: str = "chat"
+              ) -> Log | LogTogether | CommandError:
     """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
 
     A name typed without quotes may have several words, so every split of the words before
@@ -999,6 +1010,10 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
         ends = list(range(1, first_marker + 1))
         if colon:
             ends.reverse()  # before a colon the whole head is the name ("log Lee Park: call")
+    together = _log_together(tokens, today=today, default_kind=default_kind, kind=kind,
+                             colon_summary=colon_summary)
+    if together is not None:
+        return together
     first_marker = max(ends)
     if any(tokens[i].endswith(",") and tokens[i + 1][:1].isupper()
            for i in range(first_marker - 1)):
@@ -1026,10 +1041,65 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat") -> Log | Co
     return replace(first, alternatives=tuple(others))
 
 
-def log_as(kind: str) -> Callable[[str, date], Log | CommandError]:
+# What joins the names of a list: "Dana and Lee", "Dana, Lee & Sam", "Dana + Lee".
+_NAME_JOINER = re.compile(r"^(?:,|and|&|\+)$", re.IGNORECASE)
+MAX_PEOPLE_TOGETHER = 10
+# A name in a list of people has at most this many words ("Lee Park", "Ana de Souza"): more
+# is a name with what was said after it, which reads as one person's line.
+MAX_NAME_WORDS = 3
+
+
+def _log_together(tokens: list[str], *, today: date, default_kind: str, kind: str | None,
+                  colon_summary: str | None) -> LogTogether | CommandError | None:
+    """The names before the first day or kind, when they are a list of people ("Dana and
+    Lee", "Dana, Lee and Sam"): a reading for each, with what follows; None when they name
+    one person."""
+    bare_tokens = [token.rstrip(",") or token for token in tokens]
+    end = next((i for i in range(1, len(tokens)) if _marker_at(bare_tokens, i, today)),
+               len(tokens))
+    names: list[list[str]] = [[]]
+    after_comma: list[list[str]] = []  # names after a comma, not after "and"
+    for token in tokens[:end]:
+        bare = token.rstrip(",")
+        if _NAME_JOINER.match(token) or (token.endswith(",") and not bare):
+            names.append([])
+            if token == ",":
+                after_comma.append(names[-1])
+            continue
+        if bare:
+            names[-1].append(bare)
+        if token.endswith(","):
+            names.append([])
+            after_comma.append(names[-1])
+    if len(names) > 1 and not names[-1]:
+        if end == len(tokens) and _NAME_JOINER.match(tokens[-1]) and all(names[:-1]):
+            return CommandError("Who else was there? For example “log Dana and Lee lunch”.",
+                                "log")
+        names.pop()  # "log Dana, coffee": the comma ends the name
+    if len(names) < 2 or any(not name for name in names) or any(
+            name[0].lower() in _COMPANY_WORDS or len(name) > MAX_NAME_WORDS
+            for name in names[1:]) or any(
+            not all(_is_single_token_name(word) or word[:1].isupper() for word in name)
+            for name in after_comma):
+        # One name; "dinner with Marco and his wife" is Marco's; "a 1:1 with Lee, talked
+        # about Q1 goals" says what about after the comma.
+        return None
+    if len(names) > MAX_PEOPLE_TOGETHER:
+        return CommandError(f"Log at most {MAX_PEOPLE_TOGETHER} people at a time.", "log")
+    logs: list[Log] = []
+    for name in names:
+        reading = _log_reading(name, [], tokens[end:], today=today, default_kind=default_kind,
+                               kind=kind, colon_summary=colon_summary)
+        if isinstance(reading, CommandError):
+            return reading
+        logs.append(reading)
+    return LogTogether(tuple(logs))
+
+
+def log_as(kind: str) -> Callable[[str, date], Log | LogTogether | CommandError]:
     """The log parser for a phrase that says how ("called Lee" is a call)."""
 
-    def parse(rest: str, today: date) -> Log | CommandError:
+    def parse(rest: str, today: date) -> Log | LogTogether | CommandError:
         return parse_log(rest, today, default_kind=kind)
 
     return parse
@@ -2668,7 +2738,8 @@ def starts_with_kind(tokens: list[str]) -> bool:
     return after < len(tokens) and tokens[after].lower() in ("with", "w/", "w")
 
 
-def reach_or_reminder(verb: str) -> Callable[[str, date], Log | AddNote | CommandError]:
+def reach_or_reminder(verb: str
+                      ) -> Callable[[str, date], Log | LogTogether | AddNote | CommandError]:
     """"call Lee tomorrow", "email Lee on Friday about the renewal": a reminder to, as "remind
     me to call Lee tomorrow" is; "call with Lee yesterday" logs one. Said with no day ("call
     Lee"), it could be either: ask."""
@@ -2676,7 +2747,7 @@ def reach_or_reminder(verb: str) -> Callable[[str, date], Log | AddNote | Comman
     # its own, is one too.
     kind = _KIND_SYNONYMS.get(verb, "message")
 
-    def parse(rest: str, today: date) -> Log | AddNote | CommandError:
+    def parse(rest: str, today: date) -> Log | LogTogether | AddNote | CommandError:
         tokens = _tokens(rest)
         if not tokens:
             return CommandError(f"Who? “{verb} Lee on Friday” reminds you to; “log Lee {kind}” "
@@ -2695,7 +2766,7 @@ def reach_or_reminder(verb: str) -> Callable[[str, date], Log | AddNote | Comman
     return parse
 
 
-def parse_kind_first(rest: str, today: date) -> Log | CommandError:
+def parse_kind_first(rest: str, today: date) -> Log | LogTogether | CommandError:
     """A log line that starts with the kind: adjectives go, "w/" reads as "with"."""
     tokens = _tokens(rest)
     words = ["with" if t.lower() in ("w/", "w") else t for t in tokens]

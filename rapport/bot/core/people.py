@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
@@ -263,7 +263,9 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                  changed=True), contact
 
 
-def log(turn: Turn, command: c.Log) -> Reply:
+def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
+    if isinstance(command, c.LogTogether):
+        return log_together(turn, command)
     # The name's lookup reads what recording the conversation needs too (one statement).
     touched: dict[int, queries.TouchState] = {}
     chosen = choose_reading(turn, (command, *command.alternatives), "log", touched=touched)
@@ -271,12 +273,9 @@ def log(turn: Turn, command: c.Log) -> Reply:
         return error(chosen)
     command, known = chosen
     today = turn.today
-    if command.day is not None and command.day > today:
-        # Typed text is checked by the grammar; this is a form's date picker.
-        return error("You can only log conversations that already happened.")
-    if command.day is not None and command.day < today - timedelta(days=3650):
-        # The grammar's bound too: a date picker scrolled to 1900 is a slip, not a memory.
-        return error("That date is more than ten years ago.")
+    refused = _day_refused(command.day, today)
+    if refused is not None:
+        return error(refused)
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
                                              known=known, change=change)
@@ -284,23 +283,85 @@ def log(turn: Turn, command: c.Log) -> Reply:
         return error(problem or "Who do you mean?")
     if created:
         change.inserted_row("contacts", contact.id)
-    day = command.day if command.day not in (None, today) else None
-    # A past day counts from its noon, never later than now.
-    happened_at = turn.now if day is None else min(
-        turn.now, planner.local_moment(day, DAY_ONLY_MINUTE, turn.user.tz))
-    state = touch_clock(turn, change, contact.id, known=touched.get(contact.id))
-    touchpoint_id = record_touchpoint(
-        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
-        contact_id=contact.id, happened_at=happened_at, kind=command.kind,
-        summary=command.summary, source=TYPED_SOURCE, now=turn.now,
-        open_cadence_nudges=[] if state is None else None, state=state,
-        day_only=day is not None)
-    change.inserted_row("touchpoints", touchpoint_id)
+    day = _record_log(turn, change, command, contact.id, touched)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
     on = wording.short_date(day or today, today)
     change.save(f"logged {command.kind} with {contact.name} on {on}")
     return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
+
+
+def log_together(turn: Turn, command: c.LogTogether) -> Reply:
+    """One conversation with several people: a touchpoint with each, one change for undo;
+    nothing is written unless every name is one of the user's people (or an @mention)."""
+    touched: dict[int, queries.TouchState] = {}
+    chosen: list[tuple[c.Log, ContactName | None]] = []
+    for one in command.logs:
+        reading = choose_reading(turn, (one, *one.alternatives), "log", touched=touched)
+        if isinstance(reading, str):
+            return error(reading)
+        chosen.append(reading)
+    today = turn.today
+    refused = _day_refused(chosen[0][0].day, today)
+    if refused is not None:
+        return error(refused)
+    change = Change(turn)
+    savepoint = turn.session.begin_nested()
+    found: dict[int, tuple[c.Log, ContactName, bool]] = {}
+    for one, known in chosen:
+        contact, problem, created = find_contact(turn, one.person, create_mentions=True,
+                                                 known=known, change=change)
+        if contact is None:
+            savepoint.rollback()  # an @mention added as a contact before it goes too
+            return error(problem or "Who do you mean?")
+        found.setdefault(contact.id, (one, contact, created))
+    savepoint.commit()
+    day: date | None = None
+    for one, contact, created in found.values():
+        if created:
+            change.inserted_row("contacts", contact.id)
+        day = _record_log(turn, change, one, contact.id, touched)
+    first = chosen[0][0]
+    names = _joined([contact.name for _one, contact, _created in found.values()])
+    added = [contact.name for _one, contact, created in found.values() if created]
+    when = "" if day is None else f" ({wording.friendly_day(day, today)})"
+    also = f" I added {_joined(added)} to your people." if added else ""
+    change.save(f"logged {first.kind} with {names} on {wording.short_date(day or today, today)}")
+    return Reply(f"Logged {first.kind} with {names}{when}.{also}", changed=True)
+
+
+def _joined(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _day_refused(day: date | None, today: date) -> str | None:
+    if day is not None and day > today:
+        # Typed text is checked by the grammar; this is a form's date picker.
+        return "You can only log conversations that already happened."
+    if day is not None and day < today - timedelta(days=3650):
+        # The grammar's bound too: a date picker scrolled to 1900 is a slip, not a memory.
+        return "That date is more than ten years ago."
+    return None
+
+
+def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
+                touched: dict[int, queries.TouchState]) -> date | None:
+    """The touchpoint `command` says, with its before-images in `change`; the day it was on
+    when not today."""
+    today = turn.today
+    day = command.day if command.day not in (None, today) else None
+    # A past day counts from its noon, never later than now.
+    happened_at = turn.now if day is None else min(
+        turn.now, planner.local_moment(day, DAY_ONLY_MINUTE, turn.user.tz))
+    state = touch_clock(turn, change, contact_id, known=touched.get(contact_id))
+    touchpoint_id = record_touchpoint(
+        turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
+        contact_id=contact_id, happened_at=happened_at, kind=command.kind,
+        summary=command.summary, source=TYPED_SOURCE, now=turn.now,
+        open_cadence_nudges=[] if state is None else None, state=state,
+        day_only=day is not None)
+    change.inserted_row("touchpoints", touchpoint_id)
+    return day
 
 
 def touch_clock(turn: Turn, change: Change, contact_id: int, *,

@@ -231,8 +231,8 @@ TABLE: tuple[Verb[Any], ...] = (
          c.parse_log, people.log,
          examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan",
                    "log coffee with Dana yesterday", "talked to Lee today",
-                   "met Priya for lunch on Monday"),
-         aliases=("logged",), phrases=_LOG_PHRASES),
+                   "met Priya for lunch on Monday", "log Dana and Lee lunch"),
+         aliases=("logged",), phrases=_LOG_PHRASES, also=(c.LogTogether,)),
     Verb("note", c.AddNote, "note <person>: <something to remember> [after|on <date>]",
          "Remember something; with a date anywhere in it, a nudge to ask about it.",
          c.parse_note, notes.note,
@@ -769,16 +769,24 @@ _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
 
 
-def _on_day(day_words: str) -> Callable[[str, date], c.Log | c.CommandError]:
+def _on_day(day_words: str
+            ) -> Callable[[str, date], c.Log | c.LogTogether | c.CommandError]:
     """A kind-first log line whose day was said before it ("yesterday's call with Lee")."""
-    def parse(rest: str, today: date) -> c.Log | c.CommandError:
-        day = parse_day(day_words, today=today, direction="past")
-        logged = c.parse_kind_first(rest, today)
-        if day is None or not isinstance(logged, c.Log) or logged.day is not None:
+    def on(logged: c.Log, day: date) -> c.Log:
+        if logged.day is not None:
             return logged
         return replace(logged, day=day, alternatives=tuple(
             replace(other, day=day) if other.day is None else other
             for other in logged.alternatives))
+
+    def parse(rest: str, today: date) -> c.Log | c.LogTogether | c.CommandError:
+        day = parse_day(day_words, today=today, direction="past")
+        logged = c.parse_kind_first(rest, today)
+        if day is None or isinstance(logged, c.CommandError):
+            return logged
+        if isinstance(logged, c.LogTogether):
+            return c.LogTogether(tuple(on(one, day) for one in logged.logs))
+        return on(logged, day)
 
     return parse
 
