@@ -1054,6 +1054,8 @@ def _log_together(tokens: list[str], *, today: date, default_kind: str, kind: st
     """The names before the first day or kind, when they are a list of people ("Dana and
     Lee", "Dana, Lee and Sam"): a reading for each, with what follows; None when they name
     one person."""
+    if not any(token.endswith(",") or _NAME_JOINER.match(token) for token in tokens):
+        return None  # no list to read: most lines, which need no second look for markers
     bare_tokens = [token.rstrip(",") or token for token in tokens]
     end = next((i for i in range(1, len(tokens)) if _marker_at(bare_tokens, i, today)),
                len(tokens))

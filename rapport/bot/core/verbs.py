@@ -177,13 +177,17 @@ def _when_is_date(rest: str, today: date) -> c.ShowPerson | c.CommandError:
     return c.parse_show(said.group("name"), today)
 
 
+_NOTES_OF_LEAD = re.compile(r"^(?:on|about|for)\s+", re.IGNORECASE)
+
+
 def _notes_of(rest: str, today: date) -> c.ShowPerson | c.AddNote | c.CommandError:
     """"notes Dana": Dana's card, which lists her notes; "notes" or "my notes" alone: where
     notes are (kept with each person, there is no list of all of them); "notes Dana: …" is
     a note to keep."""
     if ":" in rest:
         return c.parse_note(rest, today)
-    if rest.strip().rstrip("?!. ").lower() in ("", "all", "list", "please"):
+    rest = _NOTES_OF_LEAD.sub("", rest.strip())  # "notes on Dana", "my notes about Lee"
+    if rest.rstrip("?!. ").lower() in ("", "all", "list", "please"):
         return c.CommandError("Notes are kept with each person: “show Dana” lists Dana's with "
                               "their handles (n3), “search <words>” finds one across everyone, "
                               "and “due” shows the follow-ups coming up.", "show")
@@ -284,10 +288,7 @@ TABLE: tuple[Verb[Any], ...] = (
              "everything you know about", "what's the latest with",
              "whats the latest with", "what’s the latest with",
              "what did i note about", "what did i note on", "what notes do i have on",
-             "what notes do i have about", "what notes do i have for", "show notes for",
-             "show notes on", "show notes about", "show my notes on", "show my notes about",
-             "show my notes for", "notes on", "notes about", "notes for", "my notes on",
-             "my notes about", "my notes for")),
+             "what notes do i have about", "what notes do i have for")),
              *((words, _notes_of) for words in ("notes", "my notes", "all my notes",
                                                 "show my notes", "show notes")),
              *((words, _when_is_date) for words in ("when is", "when's", "whens", "when’s")),
