@@ -894,6 +894,39 @@ def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
         session, user_id=user_id, horizon=horizon, limit=limit) if at is not None]
 
 
+_LONGEST_QUIET = Prepared(
+    select(Contact.name, Contact.last_touch_at)
+    .where(Contact.user_id == bindparam("user_id"),
+           Contact.last_touch_at <= bindparam("before", type_=UTCDateTime))
+    .order_by(Contact.last_touch_at, Contact.id).limit(bindparam("limit")))
+_NEVER_TALKED = Prepared(
+    select(Contact.name)
+    .where(Contact.user_id == bindparam("user_id"), Contact.last_touch_at.is_(None))
+    .order_by(Contact.name_key, Contact.id).limit(bindparam("limit")))
+_NEVER_TALKED_COUNT = Prepared(
+    select(func.count())
+    .where(Contact.user_id == bindparam("user_id"), Contact.last_touch_at.is_(None)))
+
+
+def longest_quiet(session: Session, user_id: int, before: datetime, limit: int
+                  ) -> list[tuple[str, datetime]]:
+    """(name, last_touch_at) of the people last talked to at or before `before`, oldest
+    first."""
+    return [(name, at) for name, at in _LONGEST_QUIET.rows(session, user_id=user_id,
+                                                            before=before, limit=limit)]
+
+
+def never_talked(session: Session, user_id: int, limit: int) -> tuple[list[str], int]:
+    """(the first names by name, how many in all) of the people with no conversation
+    logged."""
+    names = [name for (name,) in _NEVER_TALKED.rows(session, user_id=user_id, limit=limit)]
+    if len(names) < limit:
+        return names, len(names)
+    row = _NEVER_TALKED_COUNT.first(session, user_id=user_id)
+    assert row is not None  # an aggregate always has its row
+    return names, int(row[0])
+
+
 _PEOPLE_COUNTS = Prepared(select(func.count(), func.count(Contact.cadence_days))
                           .where(Contact.user_id == bindparam("user_id")))
 

@@ -355,9 +355,10 @@ def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
         person("Dana"), "birthday", 2, 14, None)
     assert parse("Lee's company is now Initech") == c.SetField(person("Lee"), "company",
                                                                "Initech")
-    for question in ("who haven't I talked to lately", "who should I reach out to?",
-                     "who's overdue", "what is due this week?", "due today", "due now"):
+    for question in ("who should I reach out to?", "who's overdue", "what is due this week?",
+                     "due today", "due now"):
         assert parse(question) == c.ShowDue(), question
+    assert parse("who haven't I talked to lately") == c.ShowDue(quiet=True)
     assert isinstance(parse("due Dana"), c.CommandError)
     assert isinstance(parse("who should I reach out to about the offsite?"), c.CommandError)
     assert parse("how long since I talked to Ana?") == c.ShowPerson(person("Ana"))
@@ -525,3 +526,37 @@ def test_clean_text_s_shortcut_gives_what_cleaning_every_character_gives(text: s
     """Plain printable ASCII skips the character by character pass: for any line the
     result is the same as with it."""
     assert c.clean_text(text) == c._clean_every_character(text)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("who haven't I talked to lately?", c.ShowDue(quiet=True)),
+    ("who am I neglecting?", c.ShowDue(quiet=True)),
+    ("who have I lost touch with", c.ShowDue(quiet=True)),
+    ("who haven’t I heard from in a while", c.ShowDue(quiet=True)),
+    ("who haven't I talked to in 2 months?", c.ShowDue(quiet=True, quiet_days=60)),
+    ("who have I not seen for over 3 weeks", c.ShowDue(quiet=True, quiet_days=21)),
+    ("who's overdue?", c.ShowDue()),
+    ("I want to talk to Lee every 2 weeks", c.SetCadence(person("Lee"), days=14)),
+    ("I'd like to catch up with Sam monthly", c.SetCadence(person("Sam"), days=None, months=1)),
+    ("remind me to talk to Lee every 3 weeks", c.SetCadence(person("Lee"), days=21)),
+    ("remind me every 2 weeks to check in with Mei", c.SetCadence(person("Mei"), days=14)),
+    ("remind me every month to talk to Lee Park",
+     c.SetCadence(person("Lee Park"), days=None, months=1)),
+    ("what did Dana and I talk about?", c.ShowPerson(person("Dana"))),
+    ("when did Lee Park and I last speak?", c.ShowPerson(person("Lee Park"))),
+    ("how long since Sam and I caught up?", c.ShowPerson(person("Sam"))),
+])
+def test_questions_and_rhythms_said_as_people_say_them(line: str, expected: object) -> None:
+    assert parse(line) == expected
+
+
+def test_what_stays_a_reminder_or_a_question_without_a_person() -> None:
+    # A day, not a rhythm: still a reminder.
+    talk = parse("remind me to talk to Lee on Friday")
+    assert isinstance(talk, c.AddNote) and talk.follow_up_on == date(2026, 11, 27)
+    call = parse("remind me to call Lee tmrw")
+    assert isinstance(call, c.AddNote) and call.follow_up_on == date(2026, 11, 24)
+    # Something a person said, not a conversation between you: how to look, never a guess.
+    said = parse("what did Lee say about the offsite?")
+    assert isinstance(said, c.CommandError) and "“show Lee”" in said.message
+    assert isinstance(parse("who haven't I talked to about the offsite"), c.CommandError)

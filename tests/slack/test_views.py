@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from rapport.storage.models import Contact, Touchpoint, User
-from tests.conftest import snapshot
+from tests.conftest import Clock, snapshot
 from tests.slack.conftest import ALEX, DANA, SlackHarness
 
 
@@ -160,3 +161,28 @@ async def test_draft_command_without_ai_says_so(slack: SlackHarness) -> None:
     assert "Working on it" in json.loads(body)["text"]
     await slack.until(lambda: bool(slack.sink.posts))
     assert "own words" in slack.sink.posts[0]["text"]
+
+
+async def test_who_havent_i_talked_to_answers_beside_the_nudge_cards(
+        slack: SlackHarness, clock: Clock) -> None:
+    rapport = slack.runtime.rapport
+    for line in ("add Ana", "note Ana: the offsite after Saturday", "add Cleo Cruz",
+                 "log Cleo 5 weeks ago", "add Dov Dror"):
+        assert (await rapport.handle_text(slack.actor(), line)).ok, line
+    clock.set(datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
+    assert (await slack.runtime.sweeper.sweep()).sent == 1
+
+    status, body = await slack.command("who haven't I talked to lately?")
+
+    assert status == 200
+    blocks = json.loads(body)["blocks"]
+    sections = "\n".join(block["text"]["text"] for block in blocks
+                         if block["type"] == "section" and "text" in block)
+    # The nudge is a card with its buttons; the people gone longest follow as text, Ana
+    # (on the card) not again.
+    assert any(block["type"] == "actions" for block in blocks)
+    start = sections.index("Longest since you talked:")
+    end = sections.index("Dov Dror.") + len("Dov Dror.")
+    assert sections[start:end] == ("Longest since you talked:\n"
+                                   "  Cleo Cruz: last talked Mon Oct 19 (6 weeks ago)\n"
+                                   "No conversation logged yet: Dov Dror."), sections

@@ -458,6 +458,30 @@ async def test_due_card_shows_each_nudge_once_with_its_buttons_then_the_rest(
     assert "Coming up:" in texts and any("Ben" in text for text in texts)
 
 
+async def test_who_havent_i_talked_to_follows_the_due_card_naming_each_person_once(
+        teams: TeamsHarness) -> None:
+    await _install(teams)
+    for line in ("add Ana", "note Ana: the offsite on today", "add Cleo Cruz",
+                 "log Cleo 5 weeks ago", "add Dov Dror"):
+        assert await teams.say(line) == 201
+    assert (await teams.runtime.sweeper.sweep()).sent == 1
+    teams.connector.reset()
+
+    assert await teams.say("who haven't I talked to lately?") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    card = _card(reply)
+    texts = [block["text"] for block in card["body"] if block["type"] == "TextBlock"]
+    assert texts[0] == "Due now"
+    assert {a.get("verb") for a in _actions(card)} >= {"done", "snooze_1d", "dismiss"}
+    # After the card: who has gone longest, then who has no conversation yet; Ana, whose
+    # nudge is on the card, is not named again.
+    rest = texts[texts.index("Longest since you talked:"):]
+    assert rest == ["Longest since you talked:",
+                    "  Cleo Cruz: last talked Mon Oct 19 (5 weeks ago)",
+                    "No conversation logged yet: Dov Dror."]
+
+
 async def test_digest_card_keeps_the_other_nudges_after_one_is_done(teams: TeamsHarness) -> None:
     await _install(teams)
     for name in ("Ana", "Ben"):

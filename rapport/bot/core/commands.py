@@ -138,7 +138,11 @@ class AddContact:
 
 @dataclass(frozen=True, slots=True)
 class ShowDue:
-    pass
+    # "who haven't I talked to lately?": the due list, then the people you have gone
+    # longest without talking to (rhythm or not); "… in 2 months?": only those quiet for at
+    # least that many days.
+    quiet: bool = False
+    quiet_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -2701,6 +2705,33 @@ def every_or_reminder(verb: str) -> Callable[[str, date], SetCadence | AddNote |
         return parse_reminder(f"{verb} {rest}", today)
 
     return parse
+
+
+# What a rhythm is said with after "remind me to" ("… talk to Lee every 3 weeks"); each is
+# also a reminder's verb, so "remind me to talk to Lee on Friday" stays one.
+_RHYTHM_VERBS = ("talk to", "check in with", "catch up with", "see")
+# "remind me every 2 weeks to check in with Mei": the rhythm said first.
+_EVERY_FIRST = re.compile(r"^(?:to\s+)?(?P<every>every\s+.+?)\s+to\s+(?P<verb>" +
+                          "|".join(verb.replace(" ", r"\s+") for verb in _RHYTHM_VERBS) +
+                          r")\s+(?P<who>\S.*)$", re.IGNORECASE)
+
+
+def reminder_or_every(rest: str, today: date) -> SetCadence | AddNote | CommandError:
+    """"remind me to talk to Lee every 3 weeks" sets a rhythm, as "talk to Lee every 3 weeks"
+    does; "remind me to talk to Lee on Friday" and every other reminder stay reminders."""
+    first = _EVERY_FIRST.match(" ".join(rest.split()))
+    if first is not None:
+        verb = " ".join(first.group("verb").lower().split())
+        return every_or_reminder(verb)(f"{first.group('who')} {first.group('every')}", today)
+    words = rest.split()
+    if words and words[0].lower() == "to":
+        words = words[1:]
+    lowered = [word.lower() for word in words]
+    for verb in _RHYTHM_VERBS:
+        length = len(verb.split())
+        if lowered[:length] == verb.split() and len(words) > length:
+            return every_or_reminder(verb)(" ".join(words[length:]), today)
+    return parse_reminder(rest, today)
 
 
 # "… every Friday", "… each monday", "… every other Thursday", "… on Fridays".

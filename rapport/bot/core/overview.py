@@ -16,6 +16,7 @@ from rapport.bot.core.views import (
     OverdueLine,
     PeopleView,
     PersonLine,
+    QuietLine,
     Reply,
     StatsView,
 )
@@ -29,6 +30,9 @@ from rapport.storage.names import tag_key
 UPCOMING_HORIZON = timedelta(days=7)
 MAX_OPEN_NUDGES = 50
 MAX_PEOPLE = 200
+# "who haven't I talked to?" names this many of each: the longest without a conversation,
+# and those with none logged.
+MAX_QUIET = 5
 
 
 def contact_health(next_due: datetime | None, now: datetime) -> str:
@@ -59,7 +63,7 @@ def paused_until(turn: Turn) -> date | None:
     return date.max if paused.year >= 9999 else planner.local_date(paused, turn.user.tz)
 
 
-def due_view(turn: Turn) -> DueView:
+def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView:
     now, tz = turn.now, turn.user.tz
     items = open_nudges(turn)
     horizon = now + UPCOMING_HORIZON
@@ -76,9 +80,27 @@ def due_view(turn: Turn) -> DueView:
     # One list in date order: rhythms and follow-ups come from two queries.
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
     people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
-    return DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
+    view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
                    has_people=people > 0, has_rhythms=rhythms > 0,
                    paused_until=paused_until(turn))
+    return _with_quiet(turn, view, quiet_days) if quiet and people else view
+
+
+def _with_quiet(turn: Turn, view: DueView, quiet_days: int) -> DueView:
+    """The view with the people gone longest without a conversation who are not in it yet:
+    someone due or coming up is named once."""
+    listed = {item.contact_name for item in view.nudges} | {line.name for line in view.overdue} \
+        | {line.name for line in view.coming if line.topic is None}
+    oldest = queries.longest_quiet(turn.session, turn.user.user_id,
+                                   turn.now - timedelta(days=quiet_days), MAX_QUIET + len(listed))
+    quiet = tuple(QuietLine(name, planner.local_date(at, turn.user.tz))
+                  for name, at in oldest if name not in listed)[:MAX_QUIET]
+    never, never_count = queries.never_talked(turn.session, turn.user.user_id,
+                                              MAX_QUIET + len(listed))
+    named = [name for name in never if name not in listed][:MAX_QUIET]
+    return replace(view, quiet=quiet + tuple(QuietLine(name, None) for name in named),
+                   never_talked=never_count - sum(name in listed for name in never),
+                   quiet_days=quiet_days)
 
 
 def paused_text(view: DueView) -> str:
@@ -120,9 +142,46 @@ def coming_lines(view: DueView) -> list[str]:
 
 def due_text_beside_cards(view: DueView) -> str:
     """What `due` says besides its open nudges, for platforms that show those as cards with
-    buttons (overdue, coming up); empty when there is nothing else."""
+    buttons (overdue, coming up, who you have not talked to); empty when there is nothing
+    else."""
     rest = replace(view, nudges=())
-    return due_text(rest) if rest.overdue or rest.coming else ""
+    if rest.overdue or rest.coming:
+        return due_text(rest)
+    return "\n".join(quiet_lines(view))
+
+
+def _span(days: int) -> str:
+    """A length of time as it was asked for: 60 days is "2 months", 14 "2 weeks"."""
+    for unit, size in (("year", 365), ("month", 30), ("week", 7)):
+        if days % size == 0:
+            return wording.counted(days // size, unit)
+    return wording.counted(days, "day")
+
+
+def quiet_lines(view: DueView) -> list[str]:
+    """Who you have gone longest without talking to, with a heading; none when not asked."""
+    if view.quiet is None:
+        return []
+    talked = [line for line in view.quiet if line.last_talked_on is not None]
+    never = [line.name for line in view.quiet if line.last_talked_on is None]
+    lines = []
+    if view.quiet_days and not talked:
+        anyone = "Nobody else" if view.nudges or view.overdue or view.coming else "Nobody"
+        lines.append(f"{anyone} has gone {_span(view.quiet_days)} without a conversation.")
+    if talked:
+        lines.append(f"Not talked to in {_span(view.quiet_days)}:"
+                     if view.quiet_days else "Longest since you talked:")
+        for line in talked:
+            assert line.last_talked_on is not None
+            day = wording.friendly_day(line.last_talked_on, view.today)
+            days = (view.today - line.last_talked_on).days
+            ago = f" ({planner.humanize_days(days)} ago)" if days > 1 else ""
+            lines.append(f"  {line.name}: last talked {day}{ago}")
+    if never:
+        more = view.never_talked - len(never)
+        names = ", ".join(never) + (f" and {wording.counted(more, 'other')}" if more else "")
+        lines.append(f"No conversation logged yet: {names}.")
+    return lines
 
 
 def due_text(view: DueView) -> str:
@@ -142,22 +201,24 @@ def due_text(view: DueView) -> str:
             return ("Nothing is due. Add people with “add <name>” and set how often with "
                     "“every <name> 2 weeks”.")
         if not view.has_rhythms:
-            return ("Nothing is due. None of your people has a rhythm yet: “every <name> 2 "
-                    "weeks” tells me how often to remind you.")
+            return "\n".join([
+                "Nothing is due. None of your people has a rhythm yet: “every <name> 2 "
+                "weeks” tells me how often to remind you.", *quiet_lines(view)])
         text = "Nothing is due in the next week."
         paused = paused_text(view)
-        return f"{text} ({paused[0].upper()}{paused[1:]}.)" if paused else text
+        return "\n".join([f"{text} ({paused[0].upper()}{paused[1:]}.)" if paused else text,
+                          *quiet_lines(view)])
     if view.nudges:
         lines.append("Reply “done #N”, “snooze #N 1 week” or “dismiss #N”.")
     if view.paused_until is not None and not view.overdue:
         paused = paused_text(view)
         lines.append(f"{paused[0].upper()}{paused[1:]}.")
+    lines += quiet_lines(view)
     return "\n".join(lines)
 
 
 def due(turn: Turn, command: c.ShowDue) -> Reply:
-    del command
-    view = due_view(turn)
+    view = due_view(turn, quiet=command.quiet, quiet_days=command.quiet_days)
     return Reply(due_text(view), view=view)
 
 

@@ -33,7 +33,7 @@ from rapport.bot.core import (
 )
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.dates import parse_day
+from rapport.bot.core.dates import parse_day, parse_duration_days
 from rapport.bot.core.views import HelpView, Reply, error
 
 if TYPE_CHECKING:
@@ -150,6 +150,21 @@ def _due_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
     return c.no_arguments(c.ShowDue, "due")("", today)
 
 
+# "… in 2 months", "for over a month", "in more than 3 weeks": how long quiet counts.
+_QUIET_FOR = re.compile(r"^(?:in|for)\s+(?:(?:over|more than|at least)\s+)?(?P<how_long>.+)$")
+
+
+def _quiet_question(rest: str, today: date) -> c.ShowDue | c.CommandError:
+    """`who haven't I talked to lately?`: the due list, and who you have gone longest
+    without talking to, rhythm or not; `… in 2 months?`: those quiet that long."""
+    said = _QUIET_FOR.match(_question_tail(rest))
+    days = parse_duration_days(said.group("how_long")) if said is not None else None
+    if days is not None:
+        return c.ShowDue(quiet=True, quiet_days=days)
+    asked = _due_question(rest, today)
+    return c.ShowDue(quiet=True) if isinstance(asked, c.ShowDue) else asked
+
+
 # What may follow a question about your people: nothing that picks some of them out.
 _PEOPLE_QUESTION_TAILS = frozenset({"", "do i have", "have i got", "i have", "i know",
                                    "are there", "do i keep in touch with", "my people",
@@ -174,6 +189,25 @@ def _when_is_date(rest: str, today: date) -> c.ShowPerson | c.CommandError:
     if said is None:
         return c.CommandError("Ask “show Dana” to see someone's dates, or “due” for what is "
                               "coming up.", "show")
+    return c.parse_show(said.group("name"), today)
+
+
+# "what did Dana and I talk about?", "when did Lee and I last speak?": a question about the
+# conversations with one person, which their card answers.
+_WE_TALKED = re.compile(r"^(?P<name>\S+(?:\s+\S+){0,2}?)\s+and\s+(?:i|me)\s+(?:last\s+)?"
+                        r"(?:talk|talked|chat|chatted|discuss|discussed|speak|spoke|meet|met|"
+                        r"catch\s+up|caught\s+up|see|saw)\b[^?!.]*[\s?!.]*$", re.IGNORECASE)
+
+
+def _we_talked(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+    said = _WE_TALKED.match(rest.strip())
+    if said is None:
+        # "what did Lee say about the offsite?": Lee's card has it, when it was noted.
+        first = rest.split(" ", 1)[0]
+        who = first if _NAME_WORD.match(first) and first[0].isupper() else "Dana"
+        return c.CommandError("To see what you talked about with someone, and when, ask "
+                              f"“show {who}”; “search <words>” finds a note or "
+                              "conversation by what it says.", "show")
     return c.parse_show(said.group("name"), today)
 
 
@@ -244,7 +278,7 @@ TABLE: tuple[Verb[Any], ...] = (
                    "note Priya: her talk is next Thursday",
                    "remind me to ask Dana about the offsite next week"),
          aliases=("remember",),
-         phrases=(("remind me to", c.parse_reminder), ("remind me", c.parse_reminder),
+         phrases=(("remind me to", c.reminder_or_every), ("remind me", c.reminder_or_every),
                   ("ask", c.reminder_as("ask")),
                   *((verb, c.reach_or_reminder(verb)) for verb in (
                       "call", "phone", "email", "text", "message", "ping", "dm")),
@@ -292,6 +326,8 @@ TABLE: tuple[Verb[Any], ...] = (
              *((words, _notes_of) for words in ("notes", "my notes", "all my notes",
                                                 "show my notes", "show notes")),
              *((words, _when_is_date) for words in ("when is", "when's", "whens", "when’s")),
+             *((words, _we_talked) for words in ("what did", "what have", "when did",
+                                                 "when have", "how long since")),
              # "How's the launch going?" is as likely a message to someone: a guess.
              *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
@@ -299,16 +335,22 @@ TABLE: tuple[Verb[Any], ...] = (
          profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          _due_question, overview.due, writes=False, aliases=("status",),
-         phrases=tuple((words, _due_question) for words in (
+         phrases=(*((words, _due_question) for words in (
              "what's due", "whats due", "what is due", "who's due", "who is due",
              "anything due", "what's next", "whats next",
              "who's overdue", "who is overdue", "whos overdue", "anyone overdue",
-             "who haven't i talked to", "who havent i talked to",
-             "who have i not talked to", "who haven't i spoken to",
              "who should i reach out to", "who should i talk to",
              "who should i ping", "who do i need to talk to", "what's on my plate",
              "whats on my plate", "what’s on my plate", "what should i do",
-             "anything for today", "anything on today", "what do i have today"))),
+             "anything for today", "anything on today", "what do i have today")),
+             *((f"who {negation} {verb}", _quiet_question)
+               for negation in ("haven't i", "havent i", "haven’t i", "have i not")
+               for verb in ("talked to", "talked with", "spoken to", "spoken with", "seen",
+                            "caught up with", "heard from")),
+             *((words, _quiet_question) for words in (
+                 "who have i lost touch with", "who did i lose touch with",
+                 "who am i losing touch with", "who have i neglected",
+                 "who am i neglecting", "who have i been neglecting")))),
     Verb("people", c.ShowPeople, "people [#tag]",
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
@@ -566,7 +608,8 @@ def _small_talk(text: str) -> Literal["hello", "thanks"] | None:
 # Words people put before a command ("I talked to Lee", "just had coffee with Dana").
 _FILLER = ("i", "i've", "ive", "i have", "i just", "just", "we", "today i", "ok", "okay",
            "please", "hey rapport", "rapport", "let's", "lets", "let’s", "i need to",
-           "need to", "i should", "should", "i must")
+           "need to", "i should", "should", "i must", "i want to", "want to", "i'd like to",
+           "i’d like to", "id like to", "i would like to", "i wanna", "wanna")
 # Longest first: "i just" is tried before "i".
 _FILLER_LONGEST_FIRST = tuple(sorted(_FILLER, key=len, reverse=True))
 

@@ -75,6 +75,14 @@ class ComingLine:
 
 
 @dataclass(frozen=True, slots=True)
+class QuietLine:
+    """Someone you have gone long without talking to (None: no conversation logged)."""
+
+    name: str
+    last_talked_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class DueView:
     """Open nudges (with their actions), overdue people, and what is coming up."""
 
@@ -86,6 +94,14 @@ class DueView:
     has_rhythms: bool = True
     # Nudges are paused until this day (date.max: until "resume").
     paused_until: date | None = None
+    # Asked "who haven't I talked to?": the people longest without a conversation who are
+    # not in the lists above, oldest first, then those with none logged (at most a few
+    # named; `never_talked` counts them all, less those the lists above name). None: not
+    # asked.
+    quiet: tuple[QuietLine, ...] | None = None
+    never_talked: int = 0
+    # "… in 2 months?": only people quiet at least this many days are in `quiet`.
+    quiet_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)
