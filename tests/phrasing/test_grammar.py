@@ -560,3 +560,35 @@ def test_what_stays_a_reminder_or_a_question_without_a_person() -> None:
     said = parse("what did Lee say about the offsite?")
     assert isinstance(said, c.CommandError) and "“show Lee”" in said.message
     assert isinstance(parse("who haven't I talked to about the offsite"), c.CommandError)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("what's Dana's email?", c.ShowPerson(person("Dana"))),
+    ("what is Lee Park's role", c.ShowPerson(person("Lee Park"))),
+    ("where's Dana's office?", c.ShowPerson(person("Dana"))),
+    ("who works at Acme?", c.Search("Acme")),
+    ("who do I know at Globex", c.Search("Globex")),
+    ("people at Initech", c.Search("Initech")),
+    ("who is Dana?", c.ShowPerson(person("Dana"))),
+    ("when is Lee's birthday?", c.ShowPerson(person("Lee"))),
+    ("what is due", c.ShowDue()),
+])
+def test_details_and_companies_asked_about(line: str, expected: object) -> None:
+    assert parse(line) == expected
+
+
+def test_a_new_title_said_as_news_offers_the_role_and_stores_nothing() -> None:
+    for line, role in (("Lee got promoted to CEO", "CEO"), ("Dana is now VP of Sales",
+                                                            "VP of Sales"),
+                       ("Lee became CTO", "CTO")):
+        answer = parse(line)
+        name = line.split()[0]
+        assert isinstance(answer, c.CommandError), line
+        assert f"“note {name}: " in answer.message and \
+            f"“set {name} role {role}”" in answer.message, answer.message
+    # Not a title: only the note is offered.
+    engaged = parse("Dana is now engaged")
+    assert isinstance(engaged, c.CommandError) and "role" not in engaged.message
+    # Neither is a question about nothing in particular a guess at someone.
+    assert isinstance(parse("what's up?"), c.CommandError)
+    assert isinstance(parse("who works at"), c.CommandError)

@@ -211,6 +211,28 @@ def _we_talked(rest: str, today: date) -> c.ShowPerson | c.CommandError:
     return c.parse_show(said.group("name"), today)
 
 
+# "what's Dana's email?", "what is Lee's daughter called": a detail of one person, on their
+# card.
+_WHOSE_DETAIL = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+\S")
+
+
+def _whose_detail(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+    said = _WHOSE_DETAIL.match(rest.strip())
+    if said is None or said.group("name").lower() in _NOT_WHOSE:
+        return c.CommandError("I didn't catch that. To see what Rapport knows about someone, "
+                              "ask “show Dana”; “help” lists everything.", "show")
+    return c.parse_show(said.group("name"), today)
+
+
+# "who works at Acme?", "people at Initech": whoever's company it is (and notes and
+# conversations that name it), as `search` finds them.
+def _at_company(rest: str, today: date) -> c.Search | c.CommandError:
+    company = rest.strip().rstrip("?!.").strip()
+    if not company:
+        return c.CommandError("At which company? For example “who works at Acme?”.", "search")
+    return c.parse_search(company, today)
+
+
 _NOTES_OF_LEAD = re.compile(r"^(?:on|about|for)\s+", re.IGNORECASE)
 
 
@@ -328,11 +350,18 @@ TABLE: tuple[Verb[Any], ...] = (
              *((words, _when_is_date) for words in ("when is", "when's", "whens", "when’s")),
              *((words, _we_talked) for words in ("what did", "what have", "when did",
                                                  "when have", "how long since")),
+             *((words, _whose_detail) for words in ("what's", "whats", "what’s", "what is",
+                                                    "where's", "where is")),
              # "How's the launch going?" is as likely a message to someone: a guess.
              *((words, _show_guess(words)) for words in ("how is", "how's", "how’s")))),
     Verb("search", c.Search, "search <words>",
          "Find people, notes and conversations, newest first.", c.parse_search,
-         profile.search, writes=False, examples=("search hiking",), aliases=("find",)),
+         profile.search, writes=False, examples=("search hiking", "who works at Acme?"),
+         aliases=("find",),
+         phrases=tuple((words, _at_company) for words in (
+             "who works at", "who else works at", "who works for", "who do i know at",
+             "who's at", "who is at", "anyone at", "anybody at", "people at",
+             "contacts at", "everyone at", "who at"))),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          _due_question, overview.due, writes=False, aliases=("status",),
          phrases=(*((words, _due_question) for words in (
@@ -811,6 +840,11 @@ _NEWS_OF_SOMEONE = re.compile(
 _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}):\s*"
                          r"(?P<text>\S.*)$")
 _NEWS_FILLER = re.compile(r"^(?:is|was|just)\s+", re.IGNORECASE)
+# News that names a new title: "got promoted to CEO", "now VP of Sales", "became CTO" (a
+# title is written capitalised; "now engaged" is no role).
+_NEW_ROLE = re.compile(r"^(?:(?:got|was|has been|just got)\s+)?(?:promoted\s+to|now|became)\s+"
+                       r"(?:the\s+|a\s+|an\s+|our\s+|their\s+)?(?:new\s+)?"
+                       r"(?P<role>[A-Z][\w&/.\-]*(?:\s+[\w&/.\-]+){0,5})$")
 
 
 def _on_day(day_words: str
@@ -862,8 +896,14 @@ def _news_of_someone(cleaned: str) -> str | None:
                             .removeprefix("’s ")).rstrip(".!")
     if not news:
         return None
-    return (f"To remember that, say “note {name}: {news}” (a date in it gets you a reminder "
-            f"to ask about it then).")
+    answer = (f"To remember that, say “note {name}: {news}” (a date in it gets you a reminder "
+              f"to ask about it then).")
+    role = _NEW_ROLE.match(news)
+    if role is not None:
+        # "Lee got promoted to CEO", "Dana is now VP of Sales": maybe news, maybe the role
+        # the card should show; both ways said, neither guessed.
+        answer += f" If it is {name}'s new role: “set {name} role {role.group('role')}”."
+    return answer
 
 
 _SUGGESTED = "Did you mean"
