@@ -592,3 +592,73 @@ def test_a_new_title_said_as_news_offers_the_role_and_stores_nothing() -> None:
     # Neither is a question about nothing in particular a guess at someone.
     assert isinstance(parse("what's up?"), c.CommandError)
     assert isinstance(parse("who works at"), c.CommandError)
+
+
+MON_FRI = 0b0011111
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("I'm on vacation until Dec 7", c.Pause(date(2026, 12, 7))),
+    ("i’m away for 2 weeks", c.Pause(date(2026, 12, 7))),
+    ("I'll be off until Monday", c.Pause(date(2026, 11, 30))),
+    ("I'm out today", c.Pause(date(2026, 11, 24))),
+    ("I'm out for the rest of the week", c.Pause(date(2026, 11, 30))),
+    ("I'm on vacation", c.Pause(None)),
+    ("turn off nudges for a week", c.Pause(date(2026, 11, 30))),
+    ("turn nudges off until Friday", c.Pause(date(2026, 11, 27))),
+    ("turn off all notifications for now", c.Pause(None)),
+    ("turn nudges back on", c.Resume()),
+    ("change my time zone to Europe/Berlin", c.Settings(tz="Europe/Berlin")),
+    ("set my timezone to America/New_York", c.Settings(tz="America/New_York")),
+    ("my time zone is Asia/Tokyo", c.Settings(tz="Asia/Tokyo")),
+    ("nudge me between 9 and 5", c.Settings(window=(9 * 60, 17 * 60))),
+    ("only nudge me from 8:30 to 4pm", c.Settings(window=(8 * 60 + 30, 16 * 60))),
+    ("only nudge me on weekdays", c.Settings(days=MON_FRI)),
+    ("nudge me monday to friday", c.Settings(days=MON_FRI)),
+    ("nudge me only on Mondays and Thursdays", c.Settings(days=0b1001)),
+    ("no nudges on weekends", c.Settings(days=MON_FRI)),
+    ("don't nudge me more than twice a day", c.Settings(cap=2)),
+    ("at most 4 nudges a day", c.Settings(cap=4)),
+    ("only nudge me once a day", c.Settings(cap=1)),
+    ("turn off the digest", c.Settings(digest=False)),
+    ("please turn the weekly summary off", c.Settings(summary=False)),
+    ("stop the weekly summary", c.Settings(summary=False)),
+    ("don't send me the digest", c.Settings(digest=False)),
+    ("disable AI drafts", c.Settings(ai=False)),
+    ("turn on meeting briefs", c.Settings(prep=30)),
+    ("make drafts more formal", c.Settings(tone="formal")),
+    ("drafts should be shorter", c.Settings(tone="brief")),
+    ("nudge me to call Lee on Friday", c.AddNote(person("Lee"), "call", date(2026, 11, 27),
+                                                 event_on=date(2026, 11, 27))),
+])
+def test_settings_said_as_sentences(line: str, expected: object) -> None:
+    assert parse(line) == expected
+
+
+def test_settings_sentences_never_guess() -> None:
+    # A stay that starts later cannot be paused from now: said so, nothing paused.
+    later = parse("I'm out next week")
+    assert isinstance(later, c.CommandError) and "pause until" in later.message
+    # A name where a setting goes: which setting, and how to stop one person's nudges.
+    dana = parse("turn off Dana")
+    assert isinstance(dana, c.CommandError) and "“every <name> off”" in dana.message
+    # Only nudges pause for a while; the digest is on or off.
+    assert isinstance(parse("turn off the digest for a week"), c.CommandError)
+    assert isinstance(parse("make drafts purple"), c.CommandError)
+    assert isinstance(parse("don't nudge me more than sometimes"), c.CommandError)
+    # A person called Max still calls.
+    assert isinstance(parse("Max called me yesterday"), c.Log)
+
+
+@given(st.integers(min_value=1, max_value=12), st.integers(min_value=1, max_value=11))
+def test_office_hours_on_a_twelve_hour_clock_end_in_the_afternoon(start: int,
+                                                                   end: int) -> None:
+    window = c.parse_window(f"{start}-{end}")
+    if end < start:
+        assert window == (start * 60, (end + 12) * 60)
+    elif end > start:
+        assert window == (start * 60, end * 60)
+    else:
+        assert window is None
+    # Past midnight on a 24-hour clock stays refused.
+    assert c.parse_window(f"{start + 12}-{end}") is None

@@ -1749,8 +1749,13 @@ def _window_clocks(text: str) -> tuple[int, int] | None:
 
 
 def parse_window(text: str) -> tuple[int, int] | None:
-    """'9-17', '08:30-16:00', '9am to 5pm' -> minutes after midnight (start, end)."""
+    """'9-17', '08:30-16:00', '9am to 5pm', '9 to 5' -> minutes after midnight (start,
+    end)."""
     clocks = _window_clocks(text)
+    if clocks is not None and clocks[1] < clocks[0] <= 12 * 60 \
+            and not re.search(r"[ap]\.?m|h", text.lower()):
+        # "9-5", "8 to 6": office hours said on a twelve-hour clock; "22-6" stays refused.
+        clocks = (clocks[0], clocks[1] + 12 * 60)
     if clocks is None or clocks[0] >= clocks[1]:
         return None
     return clocks

@@ -29,6 +29,7 @@ from rapport.bot.core import (
     person_fields,
     preferences,
     profile,
+    settings_said,
     suggestions,
 )
 from rapport.bot.core import commands as c
@@ -430,7 +431,8 @@ TABLE: tuple[Verb[Any], ...] = (
          preferences.settings,
          examples=("settings window 8:30-16:00", "settings tz Europe/Berlin",
                    "settings prep 1h", "settings capture slack on"),
-         aliases=("config", "setting"), also_async=((c.CaptureChat, chat_capture.capture),)),
+         aliases=("config", "setting"), also_async=((c.CaptureChat, chat_capture.capture),),
+         phrases=settings_said.SAID),
     Verb("draft", c.Draft, "draft <person|#nudge>", "Get a draft message you edit before sending.",
          c.parse_draft, handle_async=nudges.draft),
     Verb("date", c.SetDate, "date <person> birthday|anniversary <month day [year]|off>",
