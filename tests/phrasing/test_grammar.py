@@ -662,3 +662,17 @@ def test_office_hours_on_a_twelve_hour_clock_end_in_the_afternoon(start: int,
         assert window is None
     # Past midnight on a 24-hour clock stays refused.
     assert c.parse_window(f"{start + 12}-{end}") is None
+
+
+@pytest.mark.parametrize("line", [
+    "nudges", "my nudges", "show my reminders", "any reminders?", "my reminders for this week",
+    "what nudges do I have", "when's my next nudge?", "upcoming reminders"])
+def test_the_due_list_by_what_people_call_it(line: str) -> None:
+    assert parse(line) == c.ShowDue()
+
+
+def test_how_often_you_talk_to_someone_is_on_their_card() -> None:
+    assert parse("how often do I talk to Dana?") == c.ShowPerson(person("Dana"))
+    assert parse("what's my rhythm with Lee Park") == c.ShowPerson(person("Lee Park"))
+    # About one person's nudges: where to look, not the whole list.
+    assert isinstance(parse("show nudges about Dana"), c.CommandError)

@@ -133,7 +133,9 @@ def _show_guess(words: str) -> Callable[[str, date], c.ShowPerson | c.CommandErr
 # What may follow a question about who is due: when, not whom ("who haven't I talked to
 # lately?"); anything else is no such question.
 _DUE_QUESTION_TAILS = frozenset({"", "lately", "recently", "in a while", "for a while",
-                                 "in ages", "today", "this week", "next", "now", "yet"})
+                                 "in ages", "today", "this week", "next", "now", "yet",
+                                 "for today", "for this week", "for the week", "coming up",
+                                 "pending", "open", "waiting"})
 
 
 def _question_tail(rest: str) -> str:
@@ -344,6 +346,9 @@ TABLE: tuple[Verb[Any], ...] = (
              "what do i have on", "what have you got on", "everything about",
              "everything you know about", "what's the latest with",
              "whats the latest with", "what’s the latest with",
+             "how often do i talk to", "how often do i see", "how often do i speak to",
+             "how often should i talk to", "how often do i talk with",
+             "what's my rhythm with", "whats my rhythm with", "what is my rhythm with",
              "what did i note about", "what did i note on", "what notes do i have on",
              "what notes do i have about", "what notes do i have for")),
              *((words, _notes_of) for words in ("notes", "my notes", "all my notes",
@@ -372,7 +377,15 @@ TABLE: tuple[Verb[Any], ...] = (
              "who should i reach out to", "who should i talk to",
              "who should i ping", "who do i need to talk to", "what's on my plate",
              "whats on my plate", "what’s on my plate", "what should i do",
-             "anything for today", "anything on today", "what do i have today")),
+             "anything for today", "anything on today", "what do i have today",
+             # What people call the list: "my nudges", "any reminders?", "next nudge".
+             *(f"{lead}{thing}" for lead in ("", "my ", "show ", "show my ", "show me my ",
+                                             "any ", "upcoming ", "my upcoming ")
+               for thing in ("nudges", "reminders")),
+             "what nudges do i have", "what reminders do i have", "when's my next nudge",
+             "when is my next nudge", "whens my next nudge", "when’s my next nudge",
+             "what's my next nudge", "whats my next nudge", "when's the next nudge",
+             "when is the next nudge", "next nudge", "my next nudge")),
              *((f"who {negation} {verb}", _quiet_question)
                for negation in ("haven't i", "havent i", "haven’t i", "have i not")
                for verb in ("talked to", "talked with", "spoken to", "spoken with", "seen",
