@@ -1777,7 +1777,14 @@ def parse_settings(rest: str, today: date) -> Settings | CaptureChat | CommandEr
     words = rest.split()
     if not words:
         return Settings()
-    name, values = words[0].lower(), words[1:]
+    return parse_setting(words[0], " ".join(words[1:]))
+
+
+def parse_setting(name: str, value_text: str) -> Settings | CaptureChat | CommandError:
+    """One setting, by its word (`window`, `tz`, `digest`, …) and the value typed after it;
+    the same checks and answers whether it was typed as `settings …` or said in a sentence
+    (rapport.bot.core.settings_said)."""
+    name, values = name.lower(), value_text.split()
     value_text = " ".join(values)
     if name in ("tz", "timezone", "zone"):
         if not values:

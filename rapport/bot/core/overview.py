@@ -21,7 +21,7 @@ from rapport.bot.core.views import (
     StatsView,
 )
 from rapport.scheduler import planner, wording
-from rapport.scheduler.attainment import every_phrase, goal_attainments, goal_line
+from rapport.scheduler.attainment import cadence_phrase, every_phrase, goal_attainments, goal_line
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
@@ -150,14 +150,6 @@ def due_text_beside_cards(view: DueView) -> str:
     return "\n".join(quiet_lines(view))
 
 
-def _span(days: int) -> str:
-    """A length of time as it was asked for: 60 days is "2 months", 14 "2 weeks"."""
-    for unit, size in (("year", 365), ("month", 30), ("week", 7)):
-        if days % size == 0:
-            return wording.counted(days // size, unit)
-    return wording.counted(days, "day")
-
-
 def quiet_lines(view: DueView) -> list[str]:
     """Who you have gone longest without talking to, with a heading; none when not asked."""
     if view.quiet is None:
@@ -167,9 +159,9 @@ def quiet_lines(view: DueView) -> list[str]:
     lines = []
     if view.quiet_days and not talked:
         anyone = "Nobody else" if view.nudges or view.overdue or view.coming else "Nobody"
-        lines.append(f"{anyone} has gone {_span(view.quiet_days)} without a conversation.")
+        lines.append(f"{anyone} has gone {cadence_phrase(view.quiet_days)} without a conversation.")
     if talked:
-        lines.append(f"Not talked to in {_span(view.quiet_days)}:"
+        lines.append(f"Not talked to in {cadence_phrase(view.quiet_days)}:"
                      if view.quiet_days else "Longest since you talked:")
         for line in talked:
             assert line.last_talked_on is not None

@@ -61,7 +61,7 @@ def _toggled(words: list[str], on: bool, today: date) -> SettingsSaid:
                               "back.", "settings")
     if name == "capture":
         return c.CaptureChat(platform="slack", on=on)
-    return c.parse_settings(f"{name} {'on' if on else 'off'}", today)
+    return c.parse_setting(name, "on" if on else "off")
 
 
 def _words(rest: str) -> list[str]:
@@ -79,8 +79,6 @@ def turned(on: bool) -> Callable[[str, date], SettingsSaid]:
 def turn_either(rest: str, today: date) -> SettingsSaid:
     """"turn the digest off", "switch nudges back on": on or off said last."""
     words = _words(rest)
-    while words and words[-1] in ("please", "again", "now"):
-        words = words[:-1]
     if len(words) >= 2 and words[0] in ("on", "off"):
         return _toggled(words[1:], words[0] == "on", today)
     for index, word in enumerate(words):
@@ -99,7 +97,7 @@ def time_zone(rest: str, today: date) -> SettingsSaid:
     """"change my time zone to Berlin", "my timezone is America/New_York"."""
     zone = " ".join(rest.split()).rstrip("?!.")
     zone = re.sub(r"^(?:to|is|=)\s+", "", zone, flags=re.IGNORECASE)
-    return c.parse_settings(f"tz {zone}", today)
+    return c.parse_setting("tz", zone)
 
 
 def window(rest: str, today: date) -> SettingsSaid:
@@ -108,7 +106,7 @@ def window(rest: str, today: date) -> SettingsSaid:
     text = re.sub(r"^(?:between|from)\s+", "", text)
     text = re.sub(r"\s+(?:only|please)$", "", text)
     text = re.sub(r"\s+(?:and|until|till|til)\s+", " to ", text)
-    return c.parse_settings(f"window {text}", today)
+    return c.parse_setting("window", text)
 
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -129,7 +127,7 @@ def working_days(rest: str, today: date) -> SettingsSaid:
         return daily_cap(text, today)  # "only nudge me twice a day"
     text = re.sub(r"^(?:only\s+)?(?:on\s+)?", "", text)
     text = re.sub(r"\s+only$", "", text)
-    return c.parse_settings(f"days {_day_list(text)}", today)
+    return c.parse_setting("days", _day_list(text))
 
 
 def nudge_me(rest: str, today: date) -> SettingsSaid:
@@ -168,7 +166,7 @@ def daily_cap(rest: str, today: date) -> SettingsSaid:
         return c.CommandError("How many nudge messages a day, at most? For example “settings "
                               "cap 2”.", "settings")
     count = said.group("count")
-    return c.parse_settings(f"cap {_TIMES.get(count, count)}", today)
+    return c.parse_setting("cap", str(_TIMES.get(count, count)))
 
 
 _TONES = {"formal": "formal", "more formal": "formal", "professional": "formal",
