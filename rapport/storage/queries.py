@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    distinct,
     func,
     insert,
     literal,
@@ -2493,6 +2494,31 @@ def search_touches(session: Session, user_id: int, words: Sequence[str], limit: 
                _all_words(words, func.coalesce(Touchpoint.summary, ""), Touchpoint.kind,
                           Contact.name))
         .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))
+
+
+_IN_SPAN = (Touchpoint.user_id == bindparam("user_id"),
+            Touchpoint.happened_at >= bindparam("start"), Touchpoint.happened_at < bindparam("end"))
+_TOUCHES_IN_SPAN = Prepared(
+    select(Touchpoint.id, Touchpoint.contact_id, Contact.name, Touchpoint.happened_at,
+           Touchpoint.kind, Touchpoint.summary, Touchpoint.source)
+    .join(Contact, Contact.id == Touchpoint.contact_id).where(*_IN_SPAN)
+    .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(bindparam("limit")))
+_SPAN_COUNTS = Prepared(select(func.count(), func.count(distinct(Touchpoint.contact_id)))
+                        .where(*_IN_SPAN))
+
+
+def touches_in_span(session: Session, user_id: int, start: datetime, end: datetime,
+                    limit: int) -> list[tuple[Any, ...]]:
+    """(touchpoint id, contact id, contact name, happened_at, kind, summary, source) of the
+    user's conversations from `start` up to (not including) `end`, newest first."""
+    return _TOUCHES_IN_SPAN.rows(session, user_id=user_id, start=start, end=end, limit=limit)
+
+
+def span_counts(session: Session, user_id: int, start: datetime, end: datetime
+                ) -> tuple[int, int]:
+    """(conversations, different people) of the user from `start` up to `end`."""
+    row = _SPAN_COUNTS.first(session, user_id=user_id, start=start, end=end)
+    return (int(row[0]), int(row[1])) if row is not None else (0, 0)
 
 
 # ------------------------------------------------------------------------------ corrections

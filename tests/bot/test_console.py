@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from rapport.bot.platforms.console.chat import (
 )
 from rapport.bot.service.logs import configure_console_logging, console_log_path
 from rapport.scheduler.delivery import Sweeper
-from rapport.storage import db
+from rapport.storage import db, queries
 from tests.bot.processes import clean_env, run_chat, run_cli
 from tests.conftest import Clock
 
@@ -106,6 +107,50 @@ async def test_bad_input_in_the_console_gets_an_answer_not_a_traceback(
     assert "That is too long" in text
     assert "I can't find nudge #999" in text
     assert "Traceback" not in text
+
+
+async def test_a_command_that_fails_inside_rapport_is_apologised_for_and_the_chat_goes_on(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure inside Rapport (here the database refusing a read) used to end the chat
+    without a word: the person is told, the details go to the log file only, and the next
+    line is answered."""
+    def disk_error(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(queries, "people_rows", disk_error)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    terminal = io.StringIO()
+    log_path = tmp_path / "rapport.log"
+    output: list[str] = []
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path, log_path=log_path)
+    try:
+        configure_console_logging("INFO", "json", log_path, prompt=PROMPT, stream=terminal)
+        running = asyncio.create_task(chat.run())
+        for line in ("people", "add Dana Scully"):
+            lines.type(line)
+        lines.type(None)
+        await asyncio.wait_for(running, 5)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    answers = "".join(output).split(PROMPT)
+    assert answers[1] == ("Sorry, something went wrong on my side (OperationalError); the "
+                          f"details are in {log_path}. Try again, and check with “undo” "
+                          "whether anything changed.\n")
+    assert answers[2].startswith("Added Dana Scully")
+    assert "Bye." in answers[-1]
+    # Said once, in the answer: not again as a background notice.
+    assert terminal.getvalue() == ""
+    logged = [json.loads(line) for line in log_path.read_text().splitlines()]
+    failed = [r for r in logged if r["msg"] == "console command failed"]
+    assert len(failed) == 1 and failed[0]["exc_type"] == "OperationalError", logged
 
 
 async def test_rapport_chat_process_prints_a_nudge(tmp_path: Path) -> None:

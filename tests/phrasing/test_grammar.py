@@ -188,6 +188,7 @@ _VOCABULARY = st.sampled_from([
     "quarterly", "other", "week", "add", ",", "VP", "at", "Acme", "snooze", "#6", "2",
     "hours", "is", "due", "Mar", "3", "2027", "show", "?", "edit", "n3", "t7", ":", "delete",
     "set", "email", "company", "rename", "undo", "called", "I", "just", "had", "'s",
+    "recent", "who did I talk to", "since", "last", "month", "in the past",
     "birthday", "1:1", "-", "w/", "tuesdy", "the 15th", "EOW", "end of the month", "🙂",
     "\u202e", "x" * 30])
 
@@ -676,3 +677,57 @@ def test_how_often_you_talk_to_someone_is_on_their_card() -> None:
     assert parse("what's my rhythm with Lee Park") == c.ShowPerson(person("Lee Park"))
     # About one person's nudges: where to look, not the whole list.
     assert isinstance(parse("show nudges about Dana"), c.CommandError)
+
+
+@pytest.mark.parametrize(("line", "first", "last", "label"), [
+    ("recent", date(2026, 11, 10), TODAY, "in the last 2 weeks"),
+    ("history", date(2026, 11, 10), TODAY, "in the last 2 weeks"),
+    ("who did I talk to lately?", date(2026, 11, 10), TODAY, "in the last 2 weeks"),
+    ("who did I talk to today?", TODAY, TODAY, "today"),
+    ("who did I see yesterday", date(2026, 11, 22), date(2026, 11, 22), "yesterday"),
+    ("who did I talk to this week?", TODAY, TODAY, "this week"),
+    ("who did I talk to last week?", date(2026, 11, 16), date(2026, 11, 22), "last week"),
+    ("who have I met this month", date(2026, 11, 1), TODAY, "this month"),
+    ("what did I log last month", date(2026, 10, 1), date(2026, 10, 31), "last month"),
+    ("recent in the last 10 days", date(2026, 11, 14), TODAY, "in the last 10 days"),
+    ("who have I spoken to over the past month?", date(2026, 10, 24), TODAY,
+     "in the last month"),
+    ("recent 3 weeks", date(2026, 11, 3), TODAY, "in the last 3 weeks"),
+    ("who did I catch up with in the last few days", date(2026, 11, 21), TODAY,
+     "in the last 3 days"),
+    ("who did I talk to since Thursday?", date(2026, 11, 19), TODAY, "since Thu Nov 19"),
+    ("who did I talk to on Friday", date(2026, 11, 20), date(2026, 11, 20), "on Fri Nov 20"),
+    ("who did I talk to over the weekend?", date(2026, 11, 21), date(2026, 11, 22),
+     "over the weekend"),
+    ("my conversations in October", date(2026, 10, 1), date(2026, 10, 31), "in October"),
+    ("recent december", date(2025, 12, 1), date(2025, 12, 31), "in December 2025"),
+    ("recent this year", date(2026, 1, 1), TODAY, "this year"),
+])
+def test_spans_of_who_you_talked_to(line: str, first: date, last: date, label: str) -> None:
+    assert parse(line) == c.ShowRecent(first, last, label)
+
+
+def test_who_you_talked_to_about_something_or_with_someone_goes_where_it_is_answered() -> None:
+    assert parse("my conversations with Lee Park") == c.ShowPerson(person("Lee Park"))
+    about = parse("who did I talk to about the offsite?")
+    assert isinstance(about, c.CommandError) and "“search the offsite”" in about.message
+    at = parse("who did I meet at Acme")
+    assert isinstance(at, c.CommandError) and "“who works at Acme?”" in at.message
+    for still_to_come in ("recent tomorrow", "who did I talk to next week"):
+        answer = parse(still_to_come)
+        assert isinstance(answer, c.CommandError) and "still to come" in answer.message
+    unread = parse("recent blah blah")
+    assert isinstance(unread, c.CommandError) and "“since Monday”" in unread.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(today=st.dates(min_value=date(2001, 1, 2), max_value=date(2099, 12, 31)),
+       said=st.sampled_from(["", "today", "yesterday", "this week", "last week", "this month",
+                             "last month", "this year", "over the weekend", "in the last 10 days",
+                             "in the past month", "2 weeks", "since Monday", "on Friday",
+                             "in March", "the last few weeks", "since 2001-01-01"]))
+def test_every_span_ends_by_today_and_never_starts_after_it_ends(today: date,
+                                                                  said: str) -> None:
+    result = parse_command(f"recent {said}", today=today)
+    assert isinstance(result, c.ShowRecent), result
+    assert result.first_day <= result.last_day <= today

@@ -170,6 +170,17 @@ class Search:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowRecent:
+    """The conversations logged over a span of days, newest first (`recent last week`, `who
+    did I talk to this week?`); both days included, in the user's time zone."""
+
+    first_day: date
+    last_day: date
+    # How the answer names the span: "this week", "last month", "in the last 10 days".
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     pass
 
@@ -522,8 +533,8 @@ def person_button(name: str, contact_id: int) -> Command | None:
 AdminAction = Literal["status", "ai", "disclosure", "retention", "report", "purge"]
 
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | ShowPerson | Search
-           | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze | Done
-           | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
+           | ShowRecent | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze
+           | Done | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
            | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
            | ShowGoals | SetPersonField | NewCompany | ShowSuggestions | AnswerSuggestion
            | Admin)

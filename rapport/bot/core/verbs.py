@@ -29,6 +29,7 @@ from rapport.bot.core import (
     person_fields,
     preferences,
     profile,
+    recent,
     settings_said,
     suggestions,
 )
@@ -368,6 +369,24 @@ TABLE: tuple[Verb[Any], ...] = (
              "who works at", "who else works at", "who works for", "who do i know at",
              "who's at", "who is at", "anyone at", "anybody at", "people at",
              "contacts at", "everyone at", "who at"))),
+    Verb("recent", c.ShowRecent,
+         "recent [today|this week|last week|this month|10 days|since <date>]",
+         "Who you talked to over a span (default: the last two weeks), newest first, with "
+         "handles (t7) to edit or delete.", recent.parse_recent, recent.recent, writes=False,
+         examples=("recent", "recent last week", "who did I talk to this week?",
+                   "who have I met since Monday?"),
+         aliases=("history",),
+         phrases=tuple((words, recent.parse_recent) for words in (
+             *(f"who {did} i {verb}" for did in ("did", "have")
+               for verb in ("talk to", "talk with", "speak to", "speak with", "meet",
+                            "meet with", "see", "chat with", "catch up with", "call",
+                            "talked to", "talked with", "spoken to", "spoken with", "met",
+                            "met with", "seen", "chatted with", "caught up with", "called")),
+             "what did i log", "what have i logged", "who did i log",
+             *(f"{lead}{thing}" for lead in ("", "my ", "show ", "show my ", "show me my ",
+                                             "list ", "list my ", "recent ", "my recent ")
+               for thing in ("conversations", "touchpoints", "history", "log")),
+             "recent conversations"))),
     Verb("due", c.ShowDue, "due", "Who is due now and what is coming up.",
          _due_question, overview.due, writes=False, aliases=("status",),
          phrases=(*((words, _due_question) for words in (

@@ -371,6 +371,37 @@ class SearchView:
 
 
 @dataclass(frozen=True, slots=True)
+class RecentTouch:
+    """A conversation in the list of a span (`recent`), with its person and handle ("t7")."""
+
+    touchpoint_id: int
+    contact_id: int
+    contact_name: str
+    day: date
+    kind: str
+    summary: str | None
+    source: str
+
+    @property
+    def handle(self) -> str:
+        return f"t{self.touchpoint_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecentView:
+    """The conversations of a span of days, newest first: the first `len(touches)` of
+    `total`, with `people` different people in all."""
+
+    first_day: date
+    last_day: date
+    label: str
+    touches: tuple[RecentTouch, ...]
+    total: int
+    people: int
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmView:
     """A question that needs a yes: platforms show a button that runs `command` as it is."""
 
@@ -381,7 +412,7 @@ class ConfirmView:
 
 View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | StatsView
         | SettingsView | HomeView | NudgeActed | GoalsView | SuggestionsView
-        | SuggestionAnswered | PersonView | SearchView | ConfirmView)
+        | SuggestionAnswered | PersonView | SearchView | RecentView | ConfirmView)
 
 
 # The arguments of a command a use case may refuse on their own, by the command's field

@@ -213,11 +213,14 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         if with_console:
             chat_task = asyncio.create_task(ConsoleChat(
                 rapport=runtime.rapport, actor=console_actor(console_user),
-                lines=stdin_lines()).run())
+                lines=stdin_lines(), log_path=console_log_path(settings.database_url)).run())
             stop_task = asyncio.create_task(stop.wait())
             await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in (chat_task, stop_task):
                 task.cancel()
+            if chat_task.done() and not chat_task.cancelled() and chat_task.exception():
+                # Said in the terminal too (ConsoleNotices): the chat ended without a word.
+                logger.error("the console stopped", exc_info=chat_task.exception())
         else:
             await stop.wait()
     finally:

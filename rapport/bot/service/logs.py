@@ -103,6 +103,8 @@ class ConsoleNotices(logging.Handler):
         self.stream = stream or sys.stderr
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "answered_in_chat", False):
+            return  # the chat has said so already, in its answer
         try:
             problem = record.getMessage().rstrip(". ")
             # Like a nudge, it interrupts the prompt the person was looking at: shown again.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +28,8 @@ from rapport.bot.core.views import DraftView, Reply
 from rapport.scheduler.messenger import DeliveryResult, OutgoingMessage
 from rapport.scheduler.wording import counted, people_count
 from rapport.storage import db
+
+logger = logging.getLogger(__name__)
 
 PLATFORM = "console"
 PROMPT = "rapport> "
@@ -158,12 +161,14 @@ class ConsoleChat:
     """The read-answer loop: one command per line until EOF or “quit”."""
 
     def __init__(self, *, rapport: Rapport, actor: Actor, lines: AsyncIterator[str],
-                 write: Write | None = None, export_dir: Path | None = None) -> None:
+                 write: Write | None = None, export_dir: Path | None = None,
+                 log_path: Path | None = None) -> None:
         self.rapport = rapport
         self.actor = actor
         self.lines = lines
         self.write = write or _stdout_write
         self.export_dir = export_dir or Path.cwd()
+        self.log_path = log_path
         # One iterator for the loop and the draft editor, which reads the lines after a draft.
         self._input: AsyncIterator[str] | None = None
 
@@ -180,11 +185,27 @@ class ConsoleChat:
             if line.lower() in ("quit", "exit", ":q"):
                 break
             if line:
-                await self.answer(line)
+                await self._answer_or_apologise(line)
             self.write(PROMPT)
         if not warming.done():
             warming.cancel()
         self.write("\nBye.\n")
+
+    async def _answer_or_apologise(self, line: str) -> None:
+        """`answer`, and when Rapport itself fails (a bug, the database gone), say so and go
+        on: the person's next line deserves an answer, and a chat that vanished without a
+        word left them guessing."""
+        try:
+            await self.answer(line)
+        except Exception as failure:
+            # The traceback goes to the log file; the chat gets a plain line instead of the
+            # background notice (`logs.ConsoleNotices`), since the person is looking at it.
+            logger.error("console command failed", exc_info=True,
+                         extra={"error": type(failure).__name__, "answered_in_chat": True})
+            where = f"in {self.log_path}" if self.log_path is not None else "in the log"
+            self.write(f"Sorry, something went wrong on my side ({type(failure).__name__}); "
+                       f"the details are {where}. Try again, and check with “undo” whether "
+                       "anything changed.\n")
 
     async def answer(self, line: str) -> Reply:
         """Run one line and print the answer."""
