@@ -186,3 +186,25 @@ async def test_who_havent_i_talked_to_answers_beside_the_nudge_cards(
     assert sections[start:end] == ("Longest since you talked:\n"
                                    "  Cleo Cruz: last talked Mon Oct 19 (6 weeks ago)\n"
                                    "No conversation logged yet: Dov Dror."), sections
+
+
+async def test_who_did_i_talk_to_this_week_lists_the_conversations_privately(
+        slack: SlackHarness, clock: Clock) -> None:
+    rapport = slack.runtime.rapport
+    clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))  # Friday
+    for line in ("add Dana Scully", "add Lee Park", "log Dana on Tuesday: coffee, the <Q3> plan",
+                 "log Lee today: call"):
+        assert (await rapport.handle_text(slack.actor(), line)).ok, line
+
+    status, body = await slack.command("who did I talk to this week?")
+
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    sections = "\n".join(block["text"]["text"] for block in answer["blocks"]
+                         if block["type"] == "section")
+    # Slack's mrkdwn: what the person typed is escaped, never read as a link or a mention.
+    assert sections == ("2 conversations with 2 people this week (since Mon Nov 23), newest "
+                        "first:\n"
+                        "  t2 today, Lee Park: call\n"
+                        "  t1 Tue Nov 24, Dana Scully: coffee: the &lt;Q3&gt; plan")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -728,3 +729,18 @@ async def test_a_long_answer_is_cut_to_what_teams_accepts_and_says_so(
     assert await teams.say("people #nobody") == 201
     [short] = teams.connector.sent_to(PERSONAL)
     assert short.text == "Nobody is tagged nobody. Tag someone with “tag Lee nobody”."
+
+
+async def test_who_did_i_talk_to_last_week_is_answered_in_the_personal_chat(
+        teams: TeamsHarness) -> None:
+    await _install(teams)
+    teams.clock.set(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))  # Friday
+    for line in ("add Dana Scully", "log Dana on Nov 18: lunch", "log Dana today"):
+        assert await teams.say(line) == 201
+    teams.connector.reset()
+
+    assert await teams.say("who did I talk to last week?") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert reply.text == ("1 conversation with Dana Scully last week (Mon Nov 16 – Sun Nov "
+                          "22):\n  t1 Wed Nov 18, Dana Scully: lunch")
