@@ -281,3 +281,35 @@ async def test_the_last_note_or_conversation_is_deleted_by_saying_so(
     async with db.session_factory(any_engine)() as session:
         assert (await session.scalars(select(Touchpoint.summary).order_by(Touchpoint.id))
                 ).all() == ["Q3 plan", None]
+
+
+async def test_forget_something_of_someones_points_at_that_entry_and_deletes_nothing(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    """`forget about Lee's daughter` named nobody and said "There is nothing to forget": the
+    person meant Lee's note about her."""
+    for line in ("add Lee Park", "add Dana Scully",
+                 "note Lee: his daughter starts college next fall",
+                 "note Dana: her daughter plays the cello",
+                 "log Lee: lunch, the daughter's move"):
+        await say(rapport, line)
+    before = await snapshot(engine)
+
+    reply = await rapport.handle_text(console_user(), "forget about Lee's daughter")
+
+    assert not reply.ok
+    assert reply.text == (
+        "To delete just what you have about “daughter”: “delete n1” (his daughter starts "
+        "college next fall); “delete t1” (lunch: the daughter's move). “forget Lee Park” "
+        "would delete Lee Park with everything about them.")
+    # Dana's note names a daughter too: it is not Lee's, and is not offered.
+    assert "n2" not in reply.text
+    nothing = await rapport.handle_text(console_user(), "delete Lee’s dog")
+    assert nothing.text == (
+        "Nothing you have about Lee Park mentions “dog”. “show Lee Park” lists their notes and "
+        "conversations, each with the handle that deletes just that one. “forget Lee Park” "
+        "would delete Lee Park with everything about them.")
+    assert await snapshot(engine) == before
+    # Someone unknown before the "'s" is answered as before.
+    unknown = await rapport.handle_text(console_user(), "forget Bob's car")
+    assert unknown.text == ("I don't know anyone called “Bob's car”. There is nothing to "
+                            "forget.")

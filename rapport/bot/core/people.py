@@ -411,6 +411,43 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
                  changed=True)
 
 
+# "Lee's daughter", "Dana’s trip to Lisbon": something of someone's, not someone.
+_POSSESSIVE = re.compile(r"^(?P<name>[^'’]+?)(?:'s|’s|'|’)\s+(?P<what>\S.*)$")
+_NOT_SEARCHED = frozenset({"the", "a", "an", "his", "her", "their", "my", "about", "note",
+                           "notes", "last", "that", "this", "thing", "stuff", "info"})
+
+
+def _their_entry(turn: Turn, text: str) -> str | None:
+    """For `forget Lee's daughter`: the notes and conversations of Lee's that name the
+    daughter, with the handles that delete them one by one; None when the text names no one
+    of yours before its "'s"."""
+    said = _POSSESSIVE.match(text.strip())
+    if said is None:
+        return None
+    found = resolve(turn.session, turn.user.user_id, c.PersonRef(text=said.group("name")),
+                    offer_add=False)
+    if not isinstance(found, Resolved):
+        return None
+    contact, what = found.contact, said.group("what").strip(" .!?")
+    words = [word for word in (w.casefold().removesuffix("'s").removesuffix("’s").strip(",.;:")
+                               for w in what.split()) if word and word not in _NOT_SEARCHED]
+    user_id = turn.user.user_id
+    hits = [(f"n{note_id}", note_text) for note_id, contact_id, _name, note_text, _at
+            in queries.search_notes(turn.session, user_id, words, 20)
+            if contact_id == contact.id][:3] if words else []
+    hits += [(f"t{touch_id}", f"{kind}: {summary}" if summary else kind)
+             for touch_id, contact_id, _name, kind, summary, _at
+             in queries.search_touches(turn.session, user_id, words, 20)
+             if contact_id == contact.id][:3 - len(hits)] if words else []
+    whole = f"“forget {contact.name}” would delete {contact.name} with everything about them."
+    if not hits:
+        return (f"Nothing you have about {contact.name} mentions “{what}”. “show "
+                f"{contact.name}” lists their notes and conversations, each with the handle "
+                f"that deletes just that one. {whole}")
+    listed = "; ".join(f"“delete {handle}” ({entry})" for handle, entry in hits)
+    return f"To delete just what you have about “{what}”: {listed}. {whole}"
+
+
 def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     """Ask first (naming the person in full, with what goes with them); delete once
     confirmed. The rows are kept in the undo journal for a short while (`undo`)."""
@@ -418,7 +455,8 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     if not isinstance(result, Resolved):
         message = result.message
         if not result.suggestions and message.startswith("I don't know anyone"):
-            message += " There is nothing to forget."
+            entry = _their_entry(turn, person.text or "")
+            message = entry if entry is not None else message + " There is nothing to forget."
         return error(message)
     contact = result.contact
     user_id = turn.user.user_id
