@@ -731,3 +731,35 @@ def test_every_span_ends_by_today_and_never_starts_after_it_ends(today: date,
     result = parse_command(f"recent {said}", today=today)
     assert isinstance(result, c.ShowRecent), result
     assert result.first_day <= result.last_day <= today
+
+
+@pytest.mark.parametrize("line", [
+    "change Lee's rhythm to every 6 weeks", "Lee's rhythm is every 6 weeks",
+    "set Lee rhythm 6 weeks", "set Lee's cadence to 6 weeks", "Lee’s rhythm should be 6 weeks",
+    "change the rhythm for Lee to every 6 weeks", "set the frequency for Lee to 6 weeks"])
+def test_a_rhythm_said_as_a_detail_is_the_rhythm(line: str) -> None:
+    assert parse(line) == c.SetCadence(person("Lee"), 42)
+
+
+def test_a_remark_about_a_rhythm_is_never_a_note() -> None:
+    remark = parse("Lee's rhythm is too fast")
+    assert isinstance(remark, c.CommandError) and "“every Lee 6 weeks”" in remark.message
+    assert parse("set Lee's rhythm to off") == c.SetCadence(person("Lee"), None)
+
+
+@pytest.mark.parametrize("line", ["who's in #clients?", "who is tagged clients",
+                                  "people in clients", "people tagged #clients",
+                                  "show #clients", "everyone in clients"])
+def test_the_people_of_a_group_however_asked(line: str) -> None:
+    assert parse(line) == c.ShowPeople("clients")
+
+
+def test_tags_are_listed_with_the_goals_and_questions_about_someone_show_them() -> None:
+    for line in ("what tags do I have?", "my tags", "tags", "which groups do I have"):
+        assert parse(line) == c.ShowGoals(), line
+    for line in ("what did I talk to Lee about?", "when should I talk to Lee next?",
+                 "when's my next nudge about Lee?", "when should I call Lee again"):
+        assert parse(line) == c.ShowPerson(person("Lee")), line
+    # "I" is the one asking, never the name to suggest.
+    asked = parse("what did I say about the offsite?")
+    assert isinstance(asked, c.CommandError) and "“show I”" not in asked.message

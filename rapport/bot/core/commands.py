@@ -1393,14 +1393,36 @@ HOW_OFTEN = ("How often? For example “2 weeks”, “monthly”, “every othe
              "“3 months”.")
 
 
+RHYTHM_WORDS = frozenset({"rhythm", "cadence", "frequency"})
+_RHYTHM_LINKS = frozenset({"to", "is", "be", "should", "=", "at", "now"})
+
+
+def _whose_rhythm(tokens: list[str]) -> list[str]:
+    """The person's words of a rhythm said as a detail: "Lee's rhythm (is|to)" and "the
+    rhythm for Lee (to)" are Lee; anything else stays as it is."""
+    words = list(tokens)
+    while words and words[-1].lower() in _RHYTHM_LINKS:
+        words.pop()
+    lowered = [word.lower().strip(":") for word in words]
+    at = next((i for i, word in enumerate(lowered) if word in RHYTHM_WORDS), None)
+    if at is None:
+        return list(tokens)
+    if at == len(words) - 1 and at > 0:
+        return _owner(words[:at])  # "Lee's rhythm", "Lee rhythm"
+    if at + 1 < len(words) and lowered[at + 1] in ("for", "with") \
+            and all(word in ("the", "my", "our") for word in lowered[:at]):
+        return words[at + 2:]  # "the rhythm for Lee"
+    return list(tokens)
+
+
 def parse_every(rest: str, today: date) -> SetCadence | CommandError:
     del today
     tokens = _tokens(rest)
     if tokens and tokens[-1].lower() in ("off", "never", "none", "stop"):
-        person = _check_person(_person_from_tokens(tokens[:-1]), "every")
+        person = _check_person(_person_from_tokens(_whose_rhythm(tokens[:-1])), "every")
         return person if isinstance(person, CommandError) else SetCadence(person, None)
     found = _cadence_at_end(tokens)
-    name = tokens[:-found[1]] if found else []
+    name = _whose_rhythm(tokens[:-found[1]]) if found else []
     if found is None or not name:
         # "every 2 weeks Dana": the rhythm first.
         found = _cadence_at_start(tokens)
@@ -2183,8 +2205,14 @@ def parse_people(rest: str, today: date) -> ShowPeople | CommandError:
         words = words[1:]  # "list people", "show all my people"
     if not words:
         return ShowPeople()
-    if len(words) == 1 and words[0].startswith("#"):
-        tag = tag_name(words[0])
+    # "people in #clients", "people tagged clients": after such words the # may be left off.
+    grouped = len(words) > 1 and words[0].lower() in ("in", "tagged", "with", "under")
+    if grouped and words[0].lower() == "with" and words[1].lower() == "tag":
+        words = words[1:]
+    if grouped:
+        words = words[1:]
+    if len(words) == 1 and (words[0].startswith("#") or grouped):
+        tag = tag_name(words[0].rstrip("?!.,"))
         if tag is not None:
             return ShowPeople(tag)
     return CommandError("“people” takes no arguments, or one #tag (for example “people "
@@ -2300,7 +2328,7 @@ def parse_handle(token: str) -> tuple[Literal["note", "touchpoint"], int] | None
 
 
 def parse_edit(rest: str, today: date
-               ) -> EditNote | EditTouch | SetField | Rename | CommandError:
+               ) -> EditNote | EditTouch | SetField | Rename | SetCadence | CommandError:
     """`edit n3: new text [on <date>]`, `edit n3 on Friday`, `edit n3 no date`,
     `edit t7 yesterday call: new summary`."""
     head, colon, tail = _partition_colon(rest)
@@ -2310,6 +2338,8 @@ def parse_edit(rest: str, today: date
         renamed = rename_said_as_detail(tokens, today)
         if renamed is not None:
             return renamed  # "change Dana's name to Dana Mulder"
+        if any(token.lower().strip(":") in RHYTHM_WORDS for token in tokens[1:]):
+            return parse_every(rest, today)  # "change Lee's rhythm to every 6 weeks"
         # "change Lee's company to Initech": a person's detail, as `set` says it.
         fields = [i for i, t in enumerate(tokens) if FIELD_ALIASES.get(
             t.lower(), t.lower()) in PERSON_FIELDS]

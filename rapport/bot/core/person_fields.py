@@ -90,7 +90,8 @@ FIELDS: dict[str, PersonField] = {
 
 
 def parse_set(rest: str, today: date
-              ) -> c.SetField | c.SetPersonField | c.SetDate | c.Rename | c.CommandError:
+              ) -> (c.SetField | c.SetPersonField | c.SetDate | c.Rename | c.SetCadence
+                    | c.CommandError):
     """The person, then the first word that names a field of either registry, then its
     value: `set Dana company Acme`, `set Dana ai off`; a yearly date as `date` reads it
     (`set Dana birthday May 4`); the name as `rename` does (`set Lee's name to Lee Parker`)."""
@@ -105,6 +106,8 @@ def parse_set(rest: str, today: date
             return c.parse_set(rest, today)
         if name in c.DATE_KINDS:
             return c.parse_date(rest, today)
+        if name in c.RHYTHM_WORDS:
+            return c.parse_every(rest, today)  # "set Lee's rhythm to monthly"
         if name == "name" and (renamed := c.rename_said_as_detail(tokens, today)) is not None:
             return renamed
     names = ", ".join((*c.PERSON_FIELDS, *FIELDS, "name", "birthday", "anniversary"))

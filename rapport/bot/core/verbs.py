@@ -183,6 +183,17 @@ def _people_question(rest: str, today: date) -> c.ShowPeople | c.CommandError:
     return c.parse_people(rest, today)
 
 
+def _in_group(rest: str, today: date) -> c.ShowPeople | c.CommandError:
+    """`who's in #clients?`, `who is tagged design`: the people of one tag."""
+    del today
+    words = rest.strip(" ?!.").split()
+    tag = c.tag_name(words[0]) if len(words) == 1 else None
+    if tag is None:
+        return c.CommandError("Name one tag, for example “who's in #clients?”; “goals” lists "
+                              "your tags.", "people")
+    return c.ShowPeople(tag)
+
+
 # "when is Lee's birthday?", "when's Dana's anniversary": the card, which lists the dates.
 _WHEN_IS_DATE = re.compile(r"^(?P<name>.+?)(?:'s|’s|')\s+(?:work\s+)?(?:birthday|bday|b-day|"
                            r"anniversary)[\s?!.]*$", re.IGNORECASE)
@@ -208,11 +219,34 @@ def _we_talked(rest: str, today: date) -> c.ShowPerson | c.CommandError:
     if said is None:
         # "what did Lee say about the offsite?": Lee's card has it, when it was noted.
         first = rest.split(" ", 1)[0]
-        who = first if _NAME_WORD.match(first) and first[0].isupper() else "Dana"
+        who = first if _NAME_WORD.match(first) and first[0].isupper() and first != "I" \
+            else "Dana"
         return c.CommandError("To see what you talked about with someone, and when, ask "
                               f"“show {who}”; “search <words>” finds a note or "
                               "conversation by what it says.", "show")
     return c.parse_show(said.group("name"), today)
+
+
+# What may end a question about one person after their name: "what did I talk to Sam
+# about?", "when should I talk to Lee next?".
+_AFTER_THE_NAME = re.compile(r"\s+(?:about|next|next time|again|due|last|lately|recently)$",
+                             re.IGNORECASE)
+
+
+def _show_or_group(rest: str, today: date) -> c.ShowPerson | c.ShowPeople | c.CommandError:
+    """`show Dana`; `show #clients` lists the group."""
+    text = rest.strip().rstrip("?!. ")
+    if text.startswith("#") and len(text.split()) == 1 and (tag := c.tag_name(text)):
+        return c.ShowPeople(tag)
+    return c.parse_show(rest, today)
+
+
+def _about_someone(rest: str, today: date) -> c.ShowPerson | c.CommandError:
+    """The card of the person a question names, with the words after the name left off."""
+    text = rest.strip().rstrip("?!. ")
+    while (tail := _AFTER_THE_NAME.search(text)) is not None and tail.start() > 0:
+        text = text[:tail.start()]
+    return c.parse_show(text, today)
 
 
 # "what's Dana's email?", "what is Lee's daughter called": a detail of one person, on their
@@ -289,6 +323,19 @@ def _goals_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
                           "set one.", "goals")
 
 
+_TAGS_QUESTION_TAILS = frozenset({"", "do i have", "have i got", "are there", "do i use",
+                                  "have i used", "exist", "i have"})
+
+
+def _tags_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
+    """`what tags do I have?`, `my tags`: the goals, which list every tag and its people."""
+    del today
+    if _question_tail(rest) in _TAGS_QUESTION_TAILS:
+        return c.ShowGoals()
+    return c.CommandError("“goals” lists your tags with how many people each has; “people "
+                          "#clients” lists one tag's people.", "goals")
+
+
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
          "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
@@ -328,7 +375,7 @@ TABLE: tuple[Verb[Any], ...] = (
                    "add Lee Park client at Initech #clients")),
     Verb("show", c.ShowPerson, "show <person>",
          "Everything Rapport knows about someone, what to ask about first, with handles "
-         "(n3, t7) to edit or delete.", c.parse_show, profile.show, writes=False,
+         "(n3, t7) to edit or delete.", _show_or_group, profile.show, writes=False,
          examples=("show Dana", "who is Lee?", "Dana?"), aliases=("who", "whois", "who's"),
          phrases=(*((words, c.parse_show) for words in (
              "tell me about", "what do i know about", "when did i last talk to",
@@ -352,6 +399,18 @@ TABLE: tuple[Verb[Any], ...] = (
              "what's my rhythm with", "whats my rhythm with", "what is my rhythm with",
              "what did i note about", "what did i note on", "what notes do i have on",
              "what notes do i have about", "what notes do i have for")),
+             *((words, _about_someone) for words in (
+                 "what did i talk to", "what did i talk with", "what have i talked to",
+                 "what have i talked with", "what did i speak to", "what did i speak with",
+                 "what did i chat with",
+                 "when should i talk to", "when should i next talk to",
+                 "when should i reach out to", "when should i contact", "when should i ping",
+                 "when should i call", "when should i see", "when do i talk to",
+                 "when do i next talk to", "when's my next nudge about",
+                 "when is my next nudge about", "whens my next nudge about",
+                 "when’s my next nudge about", "when will you remind me about",
+                 "when will i be reminded about", "is it time to talk to",
+                 "do i need to talk to")),
              *((words, _notes_of) for words in ("notes", "my notes", "all my notes",
                                                 "show my notes", "show notes")),
              *((words, _when_is_date) for words in ("when is", "when's", "whens", "when’s")),
@@ -417,10 +476,16 @@ TABLE: tuple[Verb[Any], ...] = (
          "Everyone you keep in touch with, last touch and health.",
          c.parse_people, overview.people, writes=False,
          examples=("people", "people #clients"), aliases=("list", "contacts"),
-         phrases=tuple((words, _people_question) for words in (
+         phrases=(*((words, _people_question) for words in (
              "my people", "my contacts", "how many people", "how many contacts",
              "who do i know", "who do i keep in touch with", "show everyone",
-             "show everybody", "show all"))),
+             "show everybody", "show all")),
+             # "who's in #clients?", "who is tagged design": the group.
+             *((f"{who} {how}", _in_group) for who in ("who's", "who is", "whos", "who’s",
+                                                         "who else is", "everyone",
+                                                         "everybody", "anyone", "people",
+                                                         "show people", "list people")
+               for how in ("in", "tagged", "in group", "in the group")))),
     Verb("snooze", c.Snooze, "snooze <person|#nudge> [1 day|1 week|2 hours|until <date>]",
          "Push a nudge back (default: 1 day).", c.parse_snooze, nudges.snooze,
          examples=("snooze Dana 1 week", "snooze #12 friday", "snooze #6 2 hours")),
@@ -508,10 +573,15 @@ TABLE: tuple[Verb[Any], ...] = (
     Verb("goals", c.ShowGoals, "goals",
          "Your goals and how close you are: now and over the last 8 weeks.",
          c.no_arguments(c.ShowGoals, "goals"), goals.show_goals, writes=False,
-         phrases=tuple((words, _goals_question) for words in (
+         phrases=(*((words, _goals_question) for words in (
              "my goals", "show my goals", "show me my goals", "what are my goals",
              "how are my goals", "how are my goals doing", "how are my goals going",
-             "how're my goals"))),
+             "how're my goals")),
+             # Every tag is on it, with or without a goal.
+             *((words, _tags_question) for words in (
+                 "tags", "my tags", "show tags", "show my tags", "list tags", "list my tags",
+                 "what tags", "which tags", "all tags", "all my tags", "my groups",
+                 "what groups", "which groups", "show my groups")))),
     Verb("suggestions", c.ShowSuggestions, "suggestions [on|off <kind>]",
          "Changes Rapport suggests from your history, each with its reason.",
          c.parse_suggestions, suggestions.show, examples=("suggestions",
@@ -771,6 +841,20 @@ def _ask_set_or_note(name: str, field: str) -> Callable[[str, date], c.CommandEr
     return parse
 
 
+def _rhythm_said(name: str) -> Callable[[str, date], c.SetCadence | c.CommandError]:
+    """"Lee's rhythm is every 6 weeks": the rhythm; a remark about it ("Lee's rhythm is too
+    fast") says how to set one rather than keep it as a note."""
+    def parse(rest: str, today: date) -> c.SetCadence | c.CommandError:
+        said = c.parse_every(rest, today)
+        if isinstance(said, c.SetCadence):
+            return said
+        return c.CommandError(f"To change how often you talk to {name}, say how often: "
+                              f"“every {name} 6 weeks”, “every {name} monthly” or “every "
+                              f"{name} off”.", "every")
+
+    return parse
+
+
 def _name_first(cleaned: str, words: list[str]
                 ) -> tuple[Verb[Any] | None, Callable[[str, date], Any] | None, str]:
     """Lines that start with a name: "Lee called me yesterday" (a call), "Dana's birthday
@@ -823,6 +907,9 @@ def _name_first(cleaned: str, words: list[str]
         rest = f"{called.group('name')} {called.group('rest')}".strip()
         return SPECS["log"], c.log_as(kind), rest
     news = _POSSESSIVE_NEWS.match(cleaned)
+    if news is not None and news.group("news").split()[0].lower() in c.RHYTHM_WORDS:
+        # "Lee's rhythm should be monthly": `every`, said as a detail; never a note.
+        return SPECS["every"], _rhythm_said(news.group("name")), cleaned
     if news is not None and not cleaned.endswith("?") \
             and news.group("name").lower() not in _NOT_WHOSE \
             and news.group("news").split()[0].lower() not in _IS_NOT_NEWS:
