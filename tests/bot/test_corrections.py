@@ -313,3 +313,30 @@ async def test_forget_something_of_someones_points_at_that_entry_and_deletes_not
     unknown = await rapport.handle_text(console_user(), "forget Bob's car")
     assert unknown.text == ("I don't know anyone called “Bob's car”. There is nothing to "
                             "forget.")
+
+
+async def test_edit_the_last_note_or_conversation_without_its_handle(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    """`edit last conversation with Sam: …` asked for a handle; the newest one recorded is
+    meant, as `delete the last note` already reads it."""
+    for line in ("add Sam Ortiz", "add Dana Scully", "log Sam yesterday: call",
+                 "log Dana today: coffee", "note Dana: likes jazz"):
+        await say(rapport, line)
+
+    assert await say(rapport, "edit my last conversation with Sam: call about the renewal") \
+        == "Changed t1: call with Sam Ortiz (yesterday): call about the renewal."
+    assert await say(rapport, "fix the last note: likes jazz and soul") == (
+        "Changed n1 (Dana Scully): likes jazz and soul.")
+    assert await say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
+    async with db.session_factory(engine)() as session:
+        summaries = {touch_id: summary for touch_id, summary in (await session.execute(
+            select(Touchpoint.id, Touchpoint.summary))).all()}
+        notes = list((await session.scalars(select(Note.text))).all())
+    assert summaries == {1: "call about the renewal", 2: None}
+    assert notes == ["likes jazz"]
+    # Nothing to edit, or nothing said: an answer, no change.
+    none = await rapport.handle_text(console_user(), "edit the last note for Sam: x")
+    assert not none.ok and none.text == "There are no notes for Sam Ortiz to edit."
+    bare = await rapport.handle_text(console_user(), "edit the last note")
+    assert not bare.ok and bare.text.startswith(
+        "What should the note say now? Put it after a colon: “edit the last note: …”.")

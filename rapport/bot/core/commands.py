@@ -207,6 +207,16 @@ class EditTouch:
 
 
 @dataclass(frozen=True, slots=True)
+class EditNewest:
+    """`edit the last note: …`, `edit my last conversation with Sam: …`: `change` applied to
+    the newest note or conversation recorded (of `person`'s); its id, 0 here, is the newest
+    one's when it runs."""
+
+    change: EditNote | EditTouch
+    person: PersonRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DeleteEntry:
     """`delete n3` (a note) or `delete t7` (a conversation)."""
 
@@ -533,11 +543,11 @@ def person_button(name: str, contact_id: int) -> Command | None:
 AdminAction = Literal["status", "ai", "disclosure", "retention", "report", "purge"]
 
 Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | ShowPerson | Search
-           | ShowRecent | Undo | EditNote | EditTouch | DeleteEntry | Rename | SetField | Snooze
-           | Done | Dismiss | Pause | Resume | Settings | Draft | Stats | Export | Forget | SetDate
-           | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson | SetGoal
-           | ShowGoals | SetPersonField | NewCompany | ShowSuggestions | AnswerSuggestion
-           | Admin)
+           | ShowRecent | Undo | EditNote | EditTouch | EditNewest | DeleteEntry | Rename
+           | SetField | Snooze | Done | Dismiss | Pause | Resume | Settings | Draft | Stats
+           | Export | Forget | SetDate | ImportFile | Help | Connect | Disconnect | TagPerson
+           | UntagPerson | SetGoal | ShowGoals | SetPersonField | NewCompany | ShowSuggestions
+           | AnswerSuggestion | Admin)
 
 
 C = TypeVar("C")
@@ -2328,12 +2338,25 @@ def parse_handle(token: str) -> tuple[Literal["note", "touchpoint"], int] | None
 
 
 def parse_edit(rest: str, today: date
-               ) -> EditNote | EditTouch | SetField | Rename | SetCadence | CommandError:
+               ) -> (EditNote | EditTouch | EditNewest | SetField | Rename | SetCadence
+                     | CommandError):
     """`edit n3: new text [on <date>]`, `edit n3 on Friday`, `edit n3 no date`,
-    `edit t7 yesterday call: new summary`."""
+    `edit t7 yesterday call: new summary`; `edit the last note: …` the newest one."""
     head, colon, tail = _partition_colon(rest)
     tokens = _tokens(head)
     handle = parse_handle(tokens[0]) if tokens else None
+    newest = _newest_said(head) if handle is None and tokens else None
+    if isinstance(newest, CommandError):
+        return CommandError(newest.message, "edit")
+    if newest is not None:
+        what = "note" if newest.kind == "note" else "conversation"
+        if not colon or not tail.strip():
+            return CommandError(f"What should the {what} say now? Put it after a colon: "
+                                f"“edit the last {what}: …”.", "edit")
+        change = _edit_note(0, [], tail.strip(), today) if newest.kind == "note" \
+            else _edit_touch(0, [], tail.strip(), today)
+        return change if isinstance(change, CommandError) else EditNewest(change,
+                                                                          newest.person)
     if handle is None and tokens:
         renamed = rename_said_as_detail(tokens, today)
         if renamed is not None:
@@ -2353,6 +2376,11 @@ def parse_edit(rest: str, today: date
     text = tail.strip() if colon else None
     if kind == "note":
         return _edit_note(entry_id, words, text, today)
+    return _edit_touch(entry_id, words, text, today)
+
+
+def _edit_touch(touchpoint_id: int, words: list[str], text: str | None, today: date
+                ) -> EditTouch | CommandError:
     head_info = _read_markers(words, today)
     summary = text
     if head_info.words:
@@ -2369,7 +2397,7 @@ def parse_edit(rest: str, today: date
     if head_info.day is None and head_info.kind is None and summary is None:
         return CommandError("What should change? For example “edit t7: coffee about Q3” or "
                             "“edit t7 yesterday”.", "edit")
-    return EditTouch(entry_id, day=head_info.day, kind=head_info.kind, summary=summary)
+    return EditTouch(touchpoint_id, day=head_info.day, kind=head_info.kind, summary=summary)
 
 
 def _edit_note(note_id: int, words: list[str], text: str | None, today: date
@@ -2420,7 +2448,7 @@ def parse_delete(rest: str, today: date
         return CommandError(HANDLE_HELP, "delete")
     if any(parse_handle(t) for t in tokens):
         return CommandError("Delete one entry at a time, for example “delete t7”.", "delete")
-    newest = _delete_newest(rest)
+    newest = _newest_said(rest)
     if newest is not None:
         return newest
     if any(t.lower().strip(",.") in _ENTRY_WORDS for t in tokens):
@@ -2441,7 +2469,7 @@ _THEIR_NEWEST = re.compile(
     rf"^(?P<person>.+?)['’]s?\s+{_NEWEST}(?P<kind>{'|'.join(_NEWEST_KINDS)})$", re.IGNORECASE)
 
 
-def _delete_newest(rest: str) -> DeleteNewest | CommandError | None:
+def _newest_said(rest: str) -> DeleteNewest | CommandError | None:
     """"the last note", "my latest conversation with Lee", "Dana's last note"; None when
     `rest` says none of these."""
     text = " ".join(rest.strip().rstrip("?!. ").split())

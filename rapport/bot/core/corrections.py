@@ -3,6 +3,9 @@ the handle `show` prints), rename a person, set one of their details. All are un
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Literal
+
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
@@ -21,10 +24,25 @@ def _missing(handle: str) -> Reply:
     return error(f"I can't find {handle} among yours. “show <person>” lists the handles.")
 
 
-def edit(turn: Turn, command: c.EditNote | c.EditTouch) -> Reply:
+def edit(turn: Turn, command: c.EditNote | c.EditTouch | c.EditNewest) -> Reply:
+    if isinstance(command, c.EditNewest):
+        return _edit_newest(turn, command)
     if isinstance(command, c.EditTouch):
         return _edit_touch(turn, command)
     return _edit_note(turn, command)
+
+
+def _edit_newest(turn: Turn, command: c.EditNewest) -> Reply:
+    """The note or conversation recorded last, changed as `edit` with its handle would
+    change it (the reply names the handle; `undo` reverses it)."""
+    kind: Literal["note", "touchpoint"] = "note" if isinstance(command.change, c.EditNote) \
+        else "touchpoint"
+    found = _newest(turn, kind, command.person, "edit")
+    if isinstance(found, Reply):
+        return found
+    if isinstance(command.change, c.EditNote):
+        return _edit_note(turn, replace(command.change, note_id=found))
+    return _edit_touch(turn, replace(command.change, touchpoint_id=found))
 
 
 def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
@@ -161,19 +179,29 @@ def delete(turn: Turn, command: c.DeleteEntry | c.DeleteNewest) -> Reply:
 def _delete_newest(turn: Turn, command: c.DeleteNewest) -> Reply:
     """The note or conversation recorded last goes, as `delete n3` would take it; the reply
     names it with its handle, and `undo` brings it back."""
+    found = _newest(turn, command.kind, command.person, "delete")
+    if isinstance(found, Reply):
+        return found
+    return delete(turn, c.DeleteEntry(command.kind, found))
+
+
+def _newest(turn: Turn, kind: Literal["note", "touchpoint"], person: c.PersonRef | None,
+            verb: str) -> int | Reply:
+    """The id of the newest note or conversation (of `person`'s), or the answer when there
+    is none (or no such person)."""
     session, user_id = turn.session, turn.user.user_id
     contact_id: int | None = None
     whose = ""
-    if command.person is not None:
-        found = resolve(session, user_id, command.person, offer_add=False)
+    if person is not None:
+        found = resolve(session, user_id, person, offer_add=False)
         if not isinstance(found, Resolved):
             return error(found.message)
         contact_id, whose = found.contact.id, f" for {found.contact.name}"
-    entry_id = queries.newest_entry_id(session, user_id, command.kind, contact_id)
+    entry_id = queries.newest_entry_id(session, user_id, kind, contact_id)
     if entry_id is None:
-        what = "notes" if command.kind == "note" else "conversations logged"
-        return error(f"There are no {what}{whose} to delete.")
-    return delete(turn, c.DeleteEntry(command.kind, entry_id))
+        what = "notes" if kind == "note" else "conversations logged"
+        return error(f"There are no {what}{whose} to {verb}.")
+    return entry_id
 
 
 def _name(turn: Turn, contact_id: int) -> str:
