@@ -11,7 +11,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.dates import parse_day, shift_by_duration
 from rapport.bot.core.profile import source_note
-from rapport.bot.core.views import RecentTouch, RecentView, Reply
+from rapport.bot.core.views import RecentTouch, RecentView, Reply, TouchLine
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
 
@@ -128,8 +128,9 @@ def recent(turn: Turn, command: c.ShowRecent) -> Reply:
     end = planner.local_moment(command.last_day + timedelta(days=1), 0, tz)
     total, people = queries.span_counts(session, user_id, start, end)
     touches = tuple(
-        RecentTouch(touchpoint_id=touch_id, contact_id=contact_id, contact_name=name,
-                    day=planner.local_date(at, tz), kind=kind, summary=summary, source=source)
+        RecentTouch(TouchLine(touchpoint_id=touch_id, day=planner.local_date(at, tz),
+                              kind=kind, summary=summary, source=source),
+                    contact_id=contact_id, contact_name=name)
         for touch_id, contact_id, name, at, kind, summary, source in (
             queries.touches_in_span(session, user_id, start, end, MAX_RECENT) if total else ()))
     view = RecentView(first_day=command.first_day, last_day=command.last_day,
@@ -158,7 +159,8 @@ def recent_text(view: RecentView) -> str:
         wording.counted(view.people, "person", "people")
     lines = [f"{wording.counted(view.total, 'conversation')} with {with_whom} {span}"
              f"{', newest first' if view.total > 1 else ''}:"]
-    for touch in view.touches:
+    for line in view.touches:
+        touch = line.touch
         summary = touch.summary or ""
         if len(summary) > SUMMARY_CHARS:
             cut = summary[:SUMMARY_CHARS]
@@ -166,7 +168,7 @@ def recent_text(view: RecentView) -> str:
             summary = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
         about = f": {summary}" if summary else ""
         lines.append(f"  {touch.handle} {wording.friendly_day(touch.day, view.today)}, "
-                     f"{touch.contact_name}: {touch.kind}{about}{source_note(touch.source)}")
+                     f"{line.contact_name}: {touch.kind}{about}{source_note(touch.source)}")
     if view.total > len(view.touches):
         lines.append(f"  … and {view.total - len(view.touches)} earlier: a shorter span "
                      f"(“recent this week”) or “show <name>” lists them.")

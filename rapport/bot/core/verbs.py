@@ -310,30 +310,26 @@ def _stats_question(rest: str, today: date
     return c.CommandError("Say “stats” for how it is going, or “goals” for your goals.", "stats")
 
 
-_GOALS_QUESTION_TAILS = frozenset({"", "going", "doing", "so far", "now", "this week",
-                                   "look", "looking"})
+def _goals_asked(tails: frozenset[str], hint: str
+                 ) -> Callable[[str, date], c.ShowGoals | c.CommandError]:
+    """A question the goals view answers when only `tails` follow its words."""
+    def parse(rest: str, today: date) -> c.ShowGoals | c.CommandError:
+        del today
+        return c.ShowGoals() if _question_tail(rest) in tails else c.CommandError(hint, "goals")
+
+    return parse
 
 
-def _goals_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
-    """`my goals`, `show me my goals`, `how are my goals going?`: the goals."""
-    del today
-    if _question_tail(rest) in _GOALS_QUESTION_TAILS:
-        return c.ShowGoals()
-    return c.CommandError("Say “goals” to see your goals, or “goal clients every month” to "
-                          "set one.", "goals")
-
-
-_TAGS_QUESTION_TAILS = frozenset({"", "do i have", "have i got", "are there", "do i use",
-                                  "have i used", "exist", "i have"})
-
-
-def _tags_question(rest: str, today: date) -> c.ShowGoals | c.CommandError:
-    """`what tags do I have?`, `my tags`: the goals, which list every tag and its people."""
-    del today
-    if _question_tail(rest) in _TAGS_QUESTION_TAILS:
-        return c.ShowGoals()
-    return c.CommandError("“goals” lists your tags with how many people each has; “people "
-                          "#clients” lists one tag's people.", "goals")
+# `my goals`, `show me my goals`, `how are my goals going?`: the goals.
+_goals_question = _goals_asked(
+    frozenset({"", "going", "doing", "so far", "now", "this week", "look", "looking"}),
+    "Say “goals” to see your goals, or “goal clients every month” to set one.")
+# `what tags do I have?`, `my tags`: the goals, which list every tag and its people.
+_tags_question = _goals_asked(
+    frozenset({"", "do i have", "have i got", "are there", "do i use", "have i used", "exist",
+               "i have"}),
+    "“goals” lists your tags with how many people each has; “people #clients” lists one "
+    "tag's people.")
 
 
 TABLE: tuple[Verb[Any], ...] = (

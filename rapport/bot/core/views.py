@@ -372,19 +372,11 @@ class SearchView:
 
 @dataclass(frozen=True, slots=True)
 class RecentTouch:
-    """A conversation in the list of a span (`recent`), with its person and handle ("t7")."""
+    """A conversation in the list of a span (`recent`): as the card shows it, and whose."""
 
-    touchpoint_id: int
+    touch: TouchLine
     contact_id: int
     contact_name: str
-    day: date
-    kind: str
-    summary: str | None
-    source: str
-
-    @property
-    def handle(self) -> str:
-        return f"t{self.touchpoint_id}"
 
 
 @dataclass(frozen=True, slots=True)
