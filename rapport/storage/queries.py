@@ -2471,26 +2471,30 @@ def search_people(session: Session, user_id: int, words: Sequence[str], limit: i
         .order_by(Contact.created_at.desc()).limit(limit)))
 
 
-def search_notes(session: Session, user_id: int, words: Sequence[str], limit: int
-                 ) -> list[tuple[Any, ...]]:
+def search_notes(session: Session, user_id: int, words: Sequence[str], limit: int,
+                 contact_id: int | None = None) -> list[tuple[Any, ...]]:
     """(note id, contact id, contact name, text, created_at): every word in the note or the
-    person's name."""
+    person's name; of one contact's notes when `contact_id` is given."""
+    of_contact = () if contact_id is None else (Note.contact_id == contact_id,)
     return _rows(session.execute(
         select(Note.id, Note.contact_id, Contact.name, Note.text, Note.created_at)
         .join(Contact, Contact.id == Note.contact_id)
-        .where(Note.user_id == user_id, _all_words(words, Note.text, Contact.name))
+        .where(Note.user_id == user_id, *of_contact,
+               _all_words(words, Note.text, Contact.name))
         .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)))
 
 
-def search_touches(session: Session, user_id: int, words: Sequence[str], limit: int
-                   ) -> list[tuple[Any, ...]]:
+def search_touches(session: Session, user_id: int, words: Sequence[str], limit: int,
+                   contact_id: int | None = None) -> list[tuple[Any, ...]]:
     """(touchpoint id, contact id, contact name, kind, summary, happened_at): every word in
-    the summary, the kind or the person's name."""
+    the summary, the kind or the person's name; of one contact's when `contact_id` is
+    given."""
+    of_contact = () if contact_id is None else (Touchpoint.contact_id == contact_id,)
     return _rows(session.execute(
         select(Touchpoint.id, Touchpoint.contact_id, Contact.name, Touchpoint.kind,
                Touchpoint.summary, Touchpoint.happened_at)
         .join(Contact, Contact.id == Touchpoint.contact_id)
-        .where(Touchpoint.user_id == user_id,
+        .where(Touchpoint.user_id == user_id, *of_contact,
                _all_words(words, func.coalesce(Touchpoint.summary, ""), Touchpoint.kind,
                           Contact.name))
         .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))

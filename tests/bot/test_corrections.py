@@ -290,7 +290,9 @@ async def test_forget_something_of_someones_points_at_that_entry_and_deletes_not
     for line in ("add Lee Park", "add Dana Scully",
                  "note Lee: his daughter starts college next fall",
                  "note Dana: her daughter plays the cello",
-                 "log Lee: lunch, the daughter's move"):
+                 "log Lee: lunch, the daughter's move",
+                 # Newer than Lee's, and more than a page of them: Lee's are still found.
+                 *(f"note Dana: her daughter's recital, part {n}" for n in range(25))):
         await say(rapport, line)
     before = await snapshot(engine)
 

@@ -432,13 +432,14 @@ def _their_entry(turn: Turn, text: str) -> str | None:
     words = [word for word in (w.casefold().removesuffix("'s").removesuffix("’s").strip(",.;:")
                                for w in what.split()) if word and word not in _NOT_SEARCHED]
     user_id = turn.user.user_id
-    hits = [(f"n{note_id}", note_text) for note_id, contact_id, _name, note_text, _at
-            in queries.search_notes(turn.session, user_id, words, 20)
-            if contact_id == contact.id][:3] if words else []
-    hits += [(f"t{touch_id}", f"{kind}: {summary}" if summary else kind)
-             for touch_id, contact_id, _name, kind, summary, _at
-             in queries.search_touches(turn.session, user_id, words, 20)
-             if contact_id == contact.id][:3 - len(hits)] if words else []
+    hits = [(f"n{note_id}", note_text) for note_id, _contact, _name, note_text, _at
+            in queries.search_notes(turn.session, user_id, words, 3, contact.id)] \
+        if words else []
+    if words and len(hits) < 3:
+        hits += [(f"t{touch_id}", f"{kind}: {summary}" if summary else kind)
+                 for touch_id, _contact, _name, kind, summary, _at
+                 in queries.search_touches(turn.session, user_id, words, 3 - len(hits),
+                                           contact.id)]
     whole = f"“forget {contact.name}” would delete {contact.name} with everything about them."
     if not hits:
         return (f"Nothing you have about {contact.name} mentions “{what}”. “show "

@@ -213,7 +213,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         if with_console:
             chat_task = asyncio.create_task(ConsoleChat(
                 rapport=runtime.rapport, actor=console_actor(console_user),
-                lines=stdin_lines(), log_path=console_log_path(settings.database_url)).run())
+                lines=stdin_lines(), log_path=log_path).run())
             stop_task = asyncio.create_task(stop.wait())
             await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             for task in (chat_task, stop_task):
