@@ -113,14 +113,18 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
 
 
 def configure_sqlite(engine: Engine, *, wait_for_locks: bool = True,
-                     page_cache_kib: int | None = None) -> None:
+                     page_cache_kib: int | None = None, temp_in_memory: bool = False) -> None:
     """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for transactions that write.
 
     `wait_for_locks=False` is for a connection used on the event loop's own thread: a
     statement that finds the database locked fails at once (SQLITE_BUSY) instead of waiting,
     and the connection never checkpoints the WAL itself (a checkpoint writes the database
     file and syncs it, which would stop the loop); its owner has that done elsewhere.
-    `page_cache_kib` sets the connection's page cache (SQLite's default is 2 MiB)."""
+    `page_cache_kib` sets the connection's page cache (SQLite's default is 2 MiB).
+    `temp_in_memory` keeps the connection's temporary files in memory, savepoints' journals
+    among them: the database thread runs a group of calendar pages as one transaction with a
+    savepoint each, and SQLite copied every page a savepoint changed to a temporary file
+    first (three quarters of that thread's writes; docs/performance.md, session 18)."""
     in_memory = not is_file_database(str(engine.url))
     busy_timeout_ms = 30000 if wait_for_locks else 0
 
@@ -137,6 +141,8 @@ def configure_sqlite(engine: Engine, *, wait_for_locks: bool = True,
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         if page_cache_kib is not None:
             cursor.execute(f"PRAGMA cache_size=-{int(page_cache_kib)}")  # negative: KiB
+        if temp_in_memory:
+            cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
         # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
         dbapi_connection.isolation_level = None

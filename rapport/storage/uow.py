@@ -131,7 +131,7 @@ class _SqliteThread:
                                             max_overflow=0, connect_args={"timeout": 30,
                                                                           "check_same_thread":
                                                                           True})
-        db.configure_sqlite(self.engine, page_cache_kib=_PAGE_CACHE_KIB)
+        db.configure_sqlite(self.engine, page_cache_kib=_PAGE_CACHE_KIB, temp_in_memory=True)
         self._jobs: queue.SimpleQueue[_Job | _Chore | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._serve, name="rapport-sqlite", daemon=True)
         self.thread.start()

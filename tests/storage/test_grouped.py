@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
@@ -156,3 +159,63 @@ async def test_a_group_that_is_not_atomic_commits_each_statement_on_postgresql(
     assert names == (["a", "bad", "first"] if postgres else ["first"])
     with pytest.raises(ValueError):
         Grouped(database, atomic=False)  # savepoints need a transaction
+
+
+def _temporary_files() -> list[str]:
+    """The temporary files this process has open: SQLite's are unlinked as soon as opened
+    and named etilqs_…, so they show in /proc as '…/etilqs_… (deleted)'."""
+    opened = []
+    for entry in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            opened.append(os.readlink(f"/proc/self/fd/{entry}"))
+    return [path for path in opened if "etilqs" in path]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc")
+async def test_a_savepoint_s_journal_stays_in_memory_on_the_database_thread(
+        tmp_path: Path) -> None:
+    """A group's units each run in a savepoint; SQLite first copies every page a savepoint
+    changes to its journal, a temporary file once it passes 64 KiB: on the database thread
+    that file was three quarters of a calendar sync's writes. Each unit here changes about
+    half a megabyte, and none may open a temporary file; the one that fails still leaves
+    nothing behind (the journal in memory still rolls it back)."""
+    engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'grouped.db'}")
+    await db.upgrade(engine)
+    database = Database(db.session_factory(engine))
+    grouped = Grouped(database, limit=8)
+
+    names = ("first", "a", "bad", "b")
+
+    def seed(session: Session) -> None:
+        session.execute(insert(Workspace), [
+            dict(platform="console", external_id=f"{name}-{index}", name=name,
+                 ai_enabled=True, disclosure_policy="optional", active=True, created_at=NOW)
+            for name in names for index in range(2_500)])
+
+    def rename(name: str, *, fail: bool = False):  # type: ignore[no-untyped-def]
+        # Pages that were there when the savepoint began are the ones it journals.
+        def work(session: Session) -> list[str]:
+            session.execute(update(Workspace).where(Workspace.name == name)
+                            .values(name=name + "!" * 150))
+            opened = _temporary_files()
+            if fail:
+                raise ValueError(f"{name} broke")
+            return opened
+        return work
+
+    try:
+        await database.run(seed)
+        first = asyncio.ensure_future(grouped.run(rename("first")))
+        await asyncio.sleep(0)
+        rest = [asyncio.ensure_future(grouped.run(rename(name, fail=name == "bad")))
+                for name in names[1:]]
+        outcomes = [await first, *await asyncio.gather(*rest, return_exceptions=True)]
+        assert outcomes[0] == [] and outcomes[1] == [] and outcomes[3] == []
+        assert isinstance(outcomes[2], ValueError)
+        counts = await database.run(lambda s: s.execute(text(
+            "SELECT name, count(*) FROM workspaces GROUP BY 1 ORDER BY 1")).all(), write=False)
+        assert [tuple(row) for row in counts] == [
+            ("a" + "!" * 150, 2_500), ("b" + "!" * 150, 2_500), ("bad", 2_500),
+            ("first" + "!" * 150, 2_500)]
+    finally:
+        await engine.dispose()
