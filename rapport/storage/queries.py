@@ -1152,6 +1152,26 @@ def calendar_states(session: Session, user_id: int
         .where(c.user_id == user_id, c.status != "revoked").order_by(c.provider)))
 
 
+_MEETINGS_AHEAD = Prepared(
+    select(CapturedEvent.start_at, CapturedAttendee.contact_id, Contact.name)
+    .join(CalendarConnection, CalendarConnection.id == CapturedEvent.connection_id)
+    .join(CapturedAttendee, CapturedAttendee.captured_event_id == CapturedEvent.id)
+    .join(Contact, Contact.id == CapturedAttendee.contact_id)
+    .where(CapturedEvent.user_id == bindparam("user_id"),
+           CapturedEvent.start_at >= bindparam("start"), CapturedEvent.start_at < bindparam("end"),
+           CalendarConnection.status == "active", Contact.user_id == bindparam("user_id"))
+    .order_by(CapturedEvent.start_at, Contact.name_key, Contact.id))
+
+
+def meetings_ahead(session: Session, user_id: int, start: datetime, end: datetime
+                   ) -> list[tuple[datetime, int, str]]:
+    """(start, contact id, contact name) for each of the user's people in each meeting of
+    their connected calendars that starts from `start` up to (not including) `end`, by
+    start then name: a meeting held in two calendars gives its people twice."""
+    return [(start_at, contact_id, name) for start_at, contact_id, name in _MEETINGS_AHEAD.rows(
+        session, user_id=user_id, start=start, end=end)]
+
+
 def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """The user's chat capture for `export`: grants (never the token) and logged days."""
     g, d = ChatGrant, CapturedChat

@@ -408,8 +408,8 @@ def test_help_is_generated_from_the_grammar_table() -> None:
                             "keep", "silence",
                             # issue 14: a person at a glance, and fixing mistakes
                             "show", "search", "undo", "edit", "delete", "rename",
-                            # who you talked to over a span
-                            "recent",
+                            # who you talked to over a span, and whom you will meet
+                            "recent", "meetings",
                             # issue 17: admin controls in chat
                             "admin"}
     # Every verb in the table has a parser: no usage line advertises a dead verb.

@@ -733,6 +733,55 @@ def test_every_span_ends_by_today_and_never_starts_after_it_ends(today: date,
     assert result.first_day <= result.last_day <= today
 
 
+@pytest.mark.parametrize(("line", "first", "last", "label"), [
+    ("meetings", TODAY, date(2026, 11, 29), "in the next 7 days"),
+    ("agenda", TODAY, date(2026, 11, 29), "in the next 7 days"),
+    ("my upcoming meetings", TODAY, date(2026, 11, 29), "in the next 7 days"),
+    ("what meetings do I have today?", TODAY, TODAY, "today"),
+    ("who am I meeting tomorrow?", date(2026, 11, 24), date(2026, 11, 24), "tomorrow"),
+    ("who do I meet with this week", TODAY, date(2026, 11, 29), "this week"),
+    ("meetings for the rest of the week", TODAY, date(2026, 11, 29), "this week"),
+    ("meetings next week", date(2026, 11, 30), date(2026, 12, 6), "next week"),
+    ("meetings on Friday", date(2026, 11, 27), date(2026, 11, 27), "on Fri Nov 27"),
+    ("meetings in the next 10 days", TODAY, date(2026, 12, 2), "in the next 10 days"),
+    ("prep for my meetings over the next 2 weeks", TODAY, date(2026, 12, 6),
+     "in the next 2 weeks"),
+    ("do I have any meetings this weekend?", date(2026, 11, 28), date(2026, 11, 29),
+     "this weekend"),
+])
+def test_spans_of_meetings_to_come(line: str, first: date, last: date, label: str) -> None:
+    assert parse(line) == c.ShowMeetings(first, last, label)
+
+
+@pytest.mark.parametrize("line", ["prep me", "brief me", "next meeting", "meetings next",
+                                  "when is my next meeting?", "who am I meeting next?",
+                                  "prep for my next meeting"])
+def test_the_next_meeting_alone(line: str) -> None:
+    assert parse(line) == c.ShowMeetings(TODAY, date(2026, 12, 22), "next", True)
+
+
+def test_meetings_that_have_passed_or_are_about_one_person_go_where_they_are_answered() -> None:
+    for passed in ("meetings yesterday", "what meetings do I have last week"):
+        answer = parse(passed)
+        assert isinstance(answer, c.CommandError) and "“recent " in answer.message
+    one = parse("meetings with Dana")
+    assert isinstance(one, c.CommandError) and "“show Dana”" in one.message
+    ahead = parse("who did I talk to next week")
+    assert isinstance(ahead, c.CommandError) and "“meetings next week”" in ahead.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(today=st.dates(min_value=date(2001, 1, 2), max_value=date(2099, 12, 1)),
+       said=st.sampled_from(["", "today", "tomorrow", "this week", "next week", "this weekend",
+                             "this month", "in the next 10 days", "next 2 weeks", "on Friday",
+                             "sunday", "the next few days", "next", "2099-12-31"]))
+def test_every_span_of_meetings_starts_today_or_later_and_never_ends_before_it_starts(
+        today: date, said: str) -> None:
+    result = parse_command(f"meetings {said}", today=today)
+    assert isinstance(result, c.ShowMeetings), result
+    assert today <= result.first_day <= result.last_day
+
+
 @pytest.mark.parametrize("line", [
     "change Lee's rhythm to every 6 weeks", "Lee's rhythm is every 6 weeks",
     "set Lee rhythm 6 weeks", "set Lee's cadence to 6 weeks", "Lee’s rhythm should be 6 weeks",

@@ -3,6 +3,7 @@ with Show / Snooze buttons per person that act through the person card's handler
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -67,3 +68,27 @@ async def test_a_brief_comes_with_show_and_snooze_buttons(slack: SlackHarness,
     assert slack.sink.posts[-1]["text"] == ("No nudge about Dana Scully is out; the next one "
                                             "waits until Mon Nov 30.")
     assert await _dana_plan(slack) != before
+
+
+async def test_who_am_i_meeting_lists_the_coming_meetings_privately(slack: SlackHarness,
+                                                                    clock: Clock) -> None:
+    for line in ("add Dana Scully", "note Dana: the <b> hiking trip"):
+        assert (await slack.runtime.rapport.handle_text(slack.actor(), line)).ok
+    ctx = await slack.runtime.rapport.user_context(slack.actor())
+    async with slack.runtime.sessions() as session:
+        dana = await session.scalar(select(Contact.id).where(Contact.name == "Dana Scully"))
+    assert dana is not None
+    await seed_meeting(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, dana,
+                       clock.now + timedelta(hours=2))
+
+    status, body = await slack.command("who am I meeting today?")
+
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_type"] == "ephemeral"
+    sections = "\n".join(block["text"]["text"] for block in answer["blocks"]
+                         if block["type"] == "section")
+    # What the person typed is escaped for Slack's mrkdwn.
+    assert sections.startswith("1 meeting with your people today:\n• Today ")
+    assert sections.endswith(", Dana Scully — ask about: the &lt;b&gt; hiking trip (noted "
+                             "Mon Nov 23).")

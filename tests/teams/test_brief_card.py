@@ -83,3 +83,16 @@ async def test_a_brief_card_shows_and_snoozes_the_person(teams: TeamsHarness  # 
     assert status == 200
     assert "the next one waits until Mon Nov 30" in json.dumps(body)
     assert await _dana_plan(teams) != before
+
+
+async def test_prep_me_answers_with_the_next_meeting_in_the_personal_chat(
+        teams: TeamsHarness) -> None:  # noqa: F811
+    await meeting_soon_with(teams, "Dana Scully", ("add Dana Scully", "log Dana yesterday: "
+                                                   "coffee, the Q3 plan"))
+
+    assert await teams.say("prep me") == 201
+
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert reply.text.startswith("Your next meeting with your people:\n• Today ")
+    assert reply.text.endswith(", Dana Scully — last talked Sun Nov 22 (coffee: the Q3 "
+                               "plan).")

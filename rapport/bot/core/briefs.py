@@ -63,7 +63,7 @@ def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: 
     return contact.name, parts, useful
 
 
-def _after_dash(parts: Sequence[str]) -> str:
+def after_dash(parts: Sequence[str]) -> str:
     """The parts after a dash: "— ask about: …", not "— Ask about: …" (a part that starts
     with a name, "Dana's birthday …", keeps its capital)."""
     text = ". ".join(parts)
@@ -80,8 +80,8 @@ def meeting_brief(session: Session, user_id: int, contact_ids: Sequence[int],
     at = start_at.astimezone(planner.zone(tz)).strftime("%H:%M")
     if len(found) == 1:
         name, parts, _ = found[0]
-        return f"Meeting with {name} at {at} — " + _after_dash(parts) + "."
-    lines = [f"• {name}" + (" — " + _after_dash(parts) if parts else "") + "."
+        return f"Meeting with {name} at {at} — " + after_dash(parts) + "."
+    lines = [f"• {name}" + (" — " + after_dash(parts) if parts else "") + "."
              for name, parts, _ in found]
     return f"Meeting at {at} with:\n" + "\n".join(lines)
 

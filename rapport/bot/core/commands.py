@@ -181,6 +181,20 @@ class ShowRecent:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowMeetings:
+    """The coming meetings with the user's people, from their connected calendars, each with
+    what to know before it (`meetings this week`, `prep for my next meeting`); both days
+    included, in the user's time zone, never a meeting that has started."""
+
+    first_day: date
+    last_day: date
+    # How the answer names the span: "today", "this week", "in the next 7 days".
+    label: str
+    # Only the next meeting ("next meeting", "prep me").
+    next_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Undo:
     pass
 
@@ -542,11 +556,12 @@ def person_button(name: str, contact_id: int) -> Command | None:
 
 AdminAction = Literal["status", "ai", "disclosure", "retention", "report", "purge"]
 
-Command = (Log | AddNote | SetCadence | AddContact | ShowDue | ShowPeople | ShowPerson | Search
-           | ShowRecent | Undo | EditNote | EditTouch | EditNewest | DeleteEntry | Rename
-           | SetField | Snooze | Done | Dismiss | Pause | Resume | Settings | Draft | Stats
-           | Export | Forget | SetDate | ImportFile | Help | Connect | Disconnect | TagPerson
-           | UntagPerson | SetGoal | ShowGoals | SetPersonField | NewCompany | ShowSuggestions
+Command = (Log | LogTogether | AddNote | SetCadence | AddContact | ShowDue | ShowPeople
+           | ShowPerson | Search | ShowRecent | ShowMeetings | Undo | EditNote | EditTouch
+           | EditNewest | DeleteEntry | DeleteNewest | Rename | SetField | Snooze | Done
+           | Dismiss | Pause | Resume | Settings | CaptureChat | Draft | Stats | Export | Forget
+           | SetDate | ImportFile | Help | Connect | Disconnect | TagPerson | UntagPerson
+           | SetGoal | ShowGoals | SetPersonField | NewCompany | ShowSuggestions
            | AnswerSuggestion | Admin)
 
 

@@ -52,7 +52,8 @@ def parse_recent(rest: str, today: date) -> c.ShowRecent | c.ShowPerson | c.Comm
     first, last, label = span
     if first > today:
         return c.CommandError("That is still to come: nothing has been logged for it yet. "
-                              "“due” shows what is coming up.", "recent")
+                              f"“meetings {phrase}” shows whom you will meet (from a "
+                              "connected calendar), “due” who to reach out to.", "recent")
     return c.ShowRecent(first, min(last, today), label)
 
 

@@ -21,6 +21,7 @@ from rapport.bot.core import (
     data_rights,
     goals,
     journal,
+    meetings,
     notes,
     nudges,
     onboarding,
@@ -181,6 +182,11 @@ def _people_question(rest: str, today: date) -> c.ShowPeople | c.CommandError:
     if _question_tail(rest) in _PEOPLE_QUESTION_TAILS:
         return c.ShowPeople()
     return c.parse_people(rest, today)
+
+
+def _next_meeting(rest: str, today: date) -> c.ShowMeetings | c.CommandError:
+    """"prep me", "next meeting": the next meeting alone; "prep me for tomorrow": a span."""
+    return meetings.parse_meetings(rest or "next", today)
 
 
 def _in_group(rest: str, today: date) -> c.ShowPeople | c.CommandError:
@@ -424,6 +430,33 @@ TABLE: tuple[Verb[Any], ...] = (
              "who works at", "who else works at", "who works for", "who do i know at",
              "who's at", "who is at", "anyone at", "anybody at", "people at",
              "contacts at", "everyone at", "who at"))),
+    Verb("meetings", c.ShowMeetings,
+         "meetings [today|tomorrow|this week|next week|<day>|next]",
+         "Your coming meetings with your people, from a connected calendar (default: the next "
+         "7 days), each with what to know before it.", meetings.parse_meetings,
+         meetings.meetings, writes=False,
+         examples=("meetings", "meetings tomorrow", "prep for my next meeting",
+                   "who am I meeting this week?"),
+         aliases=("agenda",),
+         phrases=(
+             *((words, meetings.parse_meetings) for words in (
+                 *(f"{lead}meetings" for lead in (
+                     "my ", "my upcoming ", "upcoming ", "my coming ", "coming ", "show my ",
+                     "show me my ", "list my ", "what ", "which ", "any ", "prep for my ",
+                     "prepare for my ", "prep me for my ", "brief me on my ")),
+                 *(f"{what} meetings {have}" for what in ("what", "which")
+                   for have in ("do i have", "have i got", "are there", "are coming up")),
+                 "do i have meetings", "do i have any meetings", "am i meeting anyone",
+                 "who am i meeting", "who am i meeting with", "who am i seeing",
+                 "who do i meet", "who do i meet with", "who will i meet",
+                 "who will i meet with", "who do i have meetings with")),
+             *((words, _next_meeting) for words in (
+                 "next meeting", "my next meeting", "prep me", "brief me", "prepare me",
+                 "prep for my next meeting", "prepare for my next meeting",
+                 "brief me for my next meeting", "when is my next meeting",
+                 "what is my next meeting", "who is my next meeting with",
+                 "who am i meeting next"))),
+         ),
     Verb("recent", c.ShowRecent,
          "recent [today|this week|last week|this month|10 days|since <date>]",
          "Who you talked to over a span (default: the last two weeks), newest first, with "

@@ -394,6 +394,39 @@ class RecentView:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingPerson:
+    """One of the user's people in a coming meeting, and what to know before meeting them
+    (the brief's parts: the last conversation, notes to ask about, a date this week)."""
+
+    contact_id: int
+    name: str
+    know: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingLine:
+    """A coming meeting with at least one of the user's people (one entry however many of
+    the user's calendars hold it); its moments in the user's time zone."""
+
+    day: date
+    starts: str  # "14:00"
+    people: tuple[MeetingPerson, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingsView:
+    """The first `len(meetings)` of `total` coming meetings with the user's people over a
+    span; `calendars` says what the user has connected ((provider, status) each)."""
+
+    label: str
+    meetings: tuple[MeetingLine, ...]
+    total: int
+    calendars: tuple[tuple[str, str], ...]
+    today: date
+    next_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmView:
     """A question that needs a yes: platforms show a button that runs `command` as it is."""
 
@@ -404,7 +437,8 @@ class ConfirmView:
 
 View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | StatsView
         | SettingsView | HomeView | NudgeActed | GoalsView | SuggestionsView
-        | SuggestionAnswered | PersonView | SearchView | RecentView | ConfirmView)
+        | SuggestionAnswered | PersonView | SearchView | RecentView | MeetingsView
+        | ConfirmView)
 
 
 # The arguments of a command a use case may refuse on their own, by the command's field
