@@ -1163,6 +1163,24 @@ _MEETINGS_AHEAD = Prepared(
     .order_by(CapturedEvent.start_at, Contact.name_key, Contact.id))
 
 
+_NEXT_MEETING_WITH = Prepared(
+    select(func.min(CapturedEvent.start_at))
+    .join(CalendarConnection, CalendarConnection.id == CapturedEvent.connection_id)
+    .join(CapturedAttendee, CapturedAttendee.captured_event_id == CapturedEvent.id)
+    .where(CapturedAttendee.contact_id == bindparam("contact_id"),
+           CapturedEvent.user_id == bindparam("user_id"),
+           CapturedEvent.start_at >= bindparam("start"), CalendarConnection.status == "active"))
+
+
+def next_meeting_with(session: Session, user_id: int, contact_id: int, start: datetime
+                      ) -> datetime | None:
+    """When the user's next meeting with the contact starts (from `start` on), in their
+    connected calendars; None when none holds one."""
+    found: datetime | None = _NEXT_MEETING_WITH.scalar(session, user_id=user_id,
+                                                       contact_id=contact_id, start=start)
+    return found
+
+
 def meetings_ahead(session: Session, user_id: int, start: datetime, end: datetime
                    ) -> list[tuple[datetime, int, str]]:
     """(start, contact id, contact name) for each of the user's people in each meeting of

@@ -140,3 +140,13 @@ async def test_a_meeting_in_two_calendars_is_one_and_a_long_list_is_cut(
                            "    Lee Park: nothing logged with them yet."]
     assert len([line for line in answer if line.startswith("• ")]) == 10
     assert answer[-1] == ("… and 3 more: a shorter span (“meetings tomorrow”) lists them.")
+
+
+async def test_a_person_s_card_says_when_you_meet_them_next(calendar_app: CalendarApp) -> None:
+    await _week_of_meetings(calendar_app)
+
+    assert "· next meeting today 14:00" in await _ask(calendar_app, "show Dana")
+    # Lee's meeting today was declined: the next is Wednesday's.
+    assert "· next meeting Wed Nov 25 09:30" in await _ask(calendar_app, "show Lee")
+    calendar_app.clock.set(NOW + timedelta(hours=3, minutes=1))  # Dana's has begun
+    assert "next meeting" not in await _ask(calendar_app, "show Dana")

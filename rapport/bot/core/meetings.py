@@ -45,7 +45,7 @@ def parse_meetings(rest: str, today: date) -> c.ShowMeetings | c.CommandError:
     if phrase.startswith("with "):
         return c.CommandError("“meetings” lists your coming meetings with all your people; "
                               f"“show {rest.strip(' ?!.,')[len('with '):]}” has one "
-                              "person's card.", "meetings")
+                              "person's card, with your next meeting with them.", "meetings")
     if phrase in _PAST or phrase.startswith(("last ", "since ")):
         return c.CommandError("Meetings that have passed are logged as conversations: "
                               f"“recent {phrase}” lists them.", "meetings")

@@ -90,7 +90,17 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         touches=touches, touch_count=queries.touch_count(session, user_id, contact_id),
         dates=dates, drafts_made=made, drafts_used=used, today=today,
         paused_until=paused_until(turn), tags=flags.tags if flags else (),
-        drafts_note=next((badge for badge in badges if not badge.startswith("#")), None))
+        drafts_note=next((badge for badge in badges if not badge.startswith("#")), None),
+        next_meeting=_next_meeting(turn, contact_id))
+
+
+def _next_meeting(turn: Turn, contact_id: int) -> tuple[date, str] | None:
+    """(day, "14:00") of the next meeting with them in a connected calendar."""
+    starts = queries.next_meeting_with(turn.session, turn.user.user_id, contact_id, turn.now)
+    if starts is None:
+        return None
+    local = starts.astimezone(planner.zone(turn.user.tz))
+    return local.date(), local.strftime("%H:%M")
 
 
 def _next_nudge(turn: Turn, contact_id: int) -> date | None:
@@ -135,7 +145,8 @@ def ask_line(note: NoteLine, today: date, *, first: bool) -> str:
 
 
 def rhythm_line(view: PersonView) -> str:
-    """'every 2 weeks · last talked Sun Nov 22 · due in 13 days · next nudge Sun Dec 6'."""
+    """'every 2 weeks · last talked Sun Nov 22 · due in 13 days · next nudge Sun Dec 6 · next
+    meeting Wed Nov 25 09:30'."""
     today = view.today
     every = planner.cadence_text(view.cadence_days, view.cadence_months)
     parts = [f"every {every}" if every else "no rhythm set"]
@@ -148,6 +159,9 @@ def rhythm_line(view: PersonView) -> str:
     elif view.next_nudge_on is not None:
         parts.append("a nudge is out now" if view.next_nudge_on <= today
                      else f"next nudge {wording.friendly_day(view.next_nudge_on, today)}")
+    if view.next_meeting is not None:
+        day, starts = view.next_meeting
+        parts.append(f"next meeting {wording.friendly_day(day, today)} {starts}")
     return " · ".join(parts)
 
 

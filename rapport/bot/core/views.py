@@ -348,6 +348,9 @@ class PersonView:
     # not the default.
     drafts_note: str | None = None
     role: str | None = None
+    # Their next meeting with the user in a connected calendar: (day, "14:00") in the user's
+    # time zone.
+    next_meeting: tuple[date, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
