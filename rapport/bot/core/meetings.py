@@ -114,13 +114,18 @@ def meetings(turn: Turn, command: c.ShowMeetings) -> Reply:
     lines = []
     for start_at, people in shown:
         local = start_at.astimezone(zone)
-        lines.append(MeetingLine(day=local.date(), starts=local.strftime("%H:%M"), people=tuple(
-            MeetingPerson(contact_id, name, tuple(brief[1]) if brief is not None else ())
-            for contact_id, name in people.items()
-            for brief in (person_brief(session, user_id, contact_id, tz, turn.now),))))
+        lines.append(MeetingLine(day=local.date(), starts=local.strftime("%H:%M"),
+                                 people=tuple(_person(turn, contact_id, name)
+                                              for contact_id, name in people.items())))
     view = MeetingsView(label=command.label, meetings=tuple(lines), total=len(by_start),
                         calendars=calendars, today=turn.today, next_only=command.next_only)
     return Reply(meetings_text(view), view=view)
+
+
+def _person(turn: Turn, contact_id: int, name: str) -> MeetingPerson:
+    """One of the user's people in a meeting, with what the brief would say of them."""
+    brief = person_brief(turn.session, turn.user.user_id, contact_id, turn.user.tz, turn.now)
+    return MeetingPerson(contact_id, name, tuple(brief[1]) if brief is not None else ())
 
 
 def _paused_text(view: MeetingsView) -> str:
