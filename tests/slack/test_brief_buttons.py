@@ -4,7 +4,8 @@ with Show / Snooze buttons per person that act through the person card's handler
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -16,6 +17,19 @@ from tests.connectors.seed import seed_meeting
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 
 
+async def _meeting_with_dana(slack: SlackHarness, start: datetime, lines: Sequence[str]) -> int:
+    """`lines` typed by Alex, then a meeting with Dana Scully at `start` in a connected
+    calendar; Dana's contact id."""
+    for line in lines:
+        assert (await slack.runtime.rapport.handle_text(slack.actor(), line)).ok, line
+    ctx = await slack.runtime.rapport.user_context(slack.actor())
+    async with slack.runtime.sessions() as session:
+        dana = await session.scalar(select(Contact.id).where(Contact.name == "Dana Scully"))
+    assert dana is not None
+    await seed_meeting(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, dana, start)
+    return dana
+
+
 async def _dana_plan(slack: SlackHarness) -> object:
     async with slack.runtime.sessions() as session:
         return await session.scalar(select(Contact.plan_at).where(Contact.name == "Dana Scully"))
@@ -24,15 +38,9 @@ async def _dana_plan(slack: SlackHarness) -> object:
 async def test_a_brief_comes_with_show_and_snooze_buttons(slack: SlackHarness,
                                                           clock: Clock) -> None:
     # Dana is due (a weekly rhythm, last talked 10 days ago), with something to ask about.
-    for line in ("add Dana Scully every 1 week", "log Dana coffee 10 days ago",
-                 "note Dana: the hiking trip in Yosemite"):
-        assert (await slack.runtime.rapport.handle_text(slack.actor(), line)).ok
-    ctx = await slack.runtime.rapport.user_context(slack.actor())
-    async with slack.runtime.sessions() as session:
-        dana = await session.scalar(select(Contact.id).where(Contact.name == "Dana Scully"))
-    assert dana is not None
-    await seed_meeting(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, dana,
-                       clock.now + timedelta(minutes=20))
+    dana = await _meeting_with_dana(slack, clock.now + timedelta(minutes=20), (
+        "add Dana Scully every 1 week", "log Dana coffee 10 days ago",
+        "note Dana: the hiking trip in Yosemite"))
     job = BriefJob(sessions=slack.runtime.sessions, tell=slack.runtime.tell, clock=clock)
     assert await job.run_once() == 1
     dm = slack.fake.dm_channel_id(ALEX)
@@ -72,14 +80,8 @@ async def test_a_brief_comes_with_show_and_snooze_buttons(slack: SlackHarness,
 
 async def test_who_am_i_meeting_lists_the_coming_meetings_privately(slack: SlackHarness,
                                                                     clock: Clock) -> None:
-    for line in ("add Dana Scully", "note Dana: the <b> hiking trip"):
-        assert (await slack.runtime.rapport.handle_text(slack.actor(), line)).ok
-    ctx = await slack.runtime.rapport.user_context(slack.actor())
-    async with slack.runtime.sessions() as session:
-        dana = await session.scalar(select(Contact.id).where(Contact.name == "Dana Scully"))
-    assert dana is not None
-    await seed_meeting(slack.runtime.sessions, ctx.user_id, ctx.workspace_id, dana,
-                       clock.now + timedelta(hours=2))
+    await _meeting_with_dana(slack, clock.now + timedelta(hours=2),
+                             ("add Dana Scully", "note Dana: the <b> hiking trip"))
 
     status, body = await slack.command("who am I meeting today?")
 
