@@ -38,6 +38,12 @@ DANA = "U0DANA"
 SAM = "U0SAM"
 
 
+def section_texts(blocks: list[dict[str, Any]]) -> str:
+    """The text of a message's sections, one after another (what a person reads in it)."""
+    return "\n".join(block["text"]["text"] for block in blocks
+                     if block["type"] == "section" and "text" in block)
+
+
 class ResponseSink:
     """Stands in for Slack's response_url endpoint and records what the app posted there.
 

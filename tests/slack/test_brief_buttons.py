@@ -14,7 +14,7 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.storage.models import Contact
 from tests.conftest import Clock
 from tests.connectors.seed import seed_meeting
-from tests.slack.conftest import ALEX, SAM, SlackHarness
+from tests.slack.conftest import ALEX, SAM, SlackHarness, section_texts
 
 
 async def _meeting_with_dana(slack: SlackHarness, start: datetime, lines: Sequence[str]) -> int:
@@ -88,8 +88,7 @@ async def test_who_am_i_meeting_lists_the_coming_meetings_privately(slack: Slack
     assert status == 200
     answer = json.loads(body)
     assert answer["response_type"] == "ephemeral"
-    sections = "\n".join(block["text"]["text"] for block in answer["blocks"]
-                         if block["type"] == "section")
+    sections = section_texts(answer["blocks"])
     # What the person typed is escaped for Slack's mrkdwn.
     assert sections.startswith("1 meeting with your people today:\n• Today ")
     assert sections.endswith(", Dana Scully — ask about: the &lt;b&gt; hiking trip (noted "

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from rapport.storage.models import Contact, Touchpoint, User
 from tests.conftest import Clock, snapshot
-from tests.slack.conftest import ALEX, DANA, SlackHarness
+from tests.slack.conftest import ALEX, DANA, SlackHarness, section_texts
 
 
 def _user(slack: SlackHarness, user: str = ALEX) -> dict[str, Any]:
@@ -176,8 +176,7 @@ async def test_who_havent_i_talked_to_answers_beside_the_nudge_cards(
 
     assert status == 200
     blocks = json.loads(body)["blocks"]
-    sections = "\n".join(block["text"]["text"] for block in blocks
-                         if block["type"] == "section" and "text" in block)
+    sections = section_texts(blocks)
     # The nudge is a card with its buttons; the people gone longest follow as text, Ana
     # (on the card) not again.
     assert any(block["type"] == "actions" for block in blocks)
@@ -201,8 +200,7 @@ async def test_who_did_i_talk_to_this_week_lists_the_conversations_privately(
     assert status == 200
     answer = json.loads(body)
     assert answer["response_type"] == "ephemeral"
-    sections = "\n".join(block["text"]["text"] for block in answer["blocks"]
-                         if block["type"] == "section")
+    sections = section_texts(answer["blocks"])
     # Slack's mrkdwn: what the person typed is escaped, never read as a link or a mention.
     assert sections == ("2 conversations with 2 people this week (since Mon Nov 23), newest "
                         "first:\n"
