@@ -1182,12 +1182,11 @@ def next_meeting_with(session: Session, user_id: int, contact_id: int, start: da
 
 
 def meetings_ahead(session: Session, user_id: int, start: datetime, end: datetime
-                   ) -> list[tuple[datetime, int, str]]:
+                   ) -> list[tuple[Any, ...]]:
     """(start, contact id, contact name) for each of the user's people in each meeting of
     their connected calendars that starts from `start` up to (not including) `end`, by
     start then name: a meeting held in two calendars gives its people twice."""
-    return [(start_at, contact_id, name) for start_at, contact_id, name in _MEETINGS_AHEAD.rows(
-        session, user_id=user_id, start=start, end=end)]
+    return _MEETINGS_AHEAD.rows(session, user_id=user_id, start=start, end=end)
 
 
 def chat_capture_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -111,12 +111,17 @@ def meetings(turn: Turn, command: c.ShowMeetings) -> Reply:
             by_start.setdefault(start_at, {}).setdefault(contact_id, name)
     shown = list(by_start.items())[:1 if command.next_only else MAX_MEETINGS]
     zone = planner.zone(tz)
+    # A person met again and again (a daily stand-up) is read once.
+    known: dict[int, MeetingPerson] = {}
+    for _, people in shown:
+        for contact_id, name in people.items():
+            if contact_id not in known:
+                known[contact_id] = _person(turn, contact_id, name)
     lines = []
     for start_at, people in shown:
         local = start_at.astimezone(zone)
         lines.append(MeetingLine(day=local.date(), starts=local.strftime("%H:%M"),
-                                 people=tuple(_person(turn, contact_id, name)
-                                              for contact_id, name in people.items())))
+                                 people=tuple(known[contact_id] for contact_id in people)))
     view = MeetingsView(label=command.label, meetings=tuple(lines), total=len(by_start),
                         calendars=calendars, today=turn.today, next_only=command.next_only)
     return Reply(meetings_text(view), view=view)
