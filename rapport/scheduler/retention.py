@@ -38,14 +38,18 @@ from rapport.storage.uow import Database
 logger = logging.getLogger(__name__)
 
 MAX_RETENTION_MONTHS = 120
-# The undo journal (bot/core/journal.py): entries are kept a week, 30 per user at most; a
-# forgotten person's snapshot 15 minutes only.
+# The undo journal (bot/core/journal.py): entries are kept a week; a forgotten person's
+# snapshot 15 minutes only. A user's journal is cut back to their newest 30 entries once it
+# holds more than 40, not after every change: the DELETE cost a command more than writing its
+# entry (docs/performance.md, session 19). So `undo` reaches at least 30 changes back, at most
+# 40.
 UNDO_KEEP = timedelta(days=7)
 FORGET_KEEP = timedelta(minutes=15)
 MAX_UNDO_ENTRIES = 30
+UNDO_TRIM_PAST = 40
 # Every minute: a forgotten person's snapshot is gone at most a minute after its 15 minutes
 # (`undo` and `export` treat it as gone from the 15th minute on). The query is cheap: entries
-# are 30 per user at most, and each forgotten person's is blanked once.
+# are 40 per user at most, and each forgotten person's is blanked once.
 UNDO_PURGE_SECONDS = 60
 # Rows of people met trimmed per transaction.
 MET_TRIM_BATCH = 500

@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -2191,10 +2192,16 @@ def purge_undo_entries(session: Session, older_than: datetime, *,
         trim_undo_entries(session, user_id, keep)
 
 
+def _nth_newest_undo_entry(offset: str) -> Any:
+    """The id of the user's entry `offset` places below their newest (0: the newest)."""
+    return (select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
+            .order_by(UndoEntry.id.desc()).offset(bindparam(offset)).limit(1)
+            .scalar_subquery())
+
+
 _TRIM_UNDO_ENTRIES = Prepared(delete(UndoEntry).where(
     UndoEntry.user_id == bindparam("user_id"),
-    UndoEntry.id <= select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
-    .order_by(UndoEntry.id.desc()).offset(bindparam("keep")).limit(1).scalar_subquery()))
+    UndoEntry.id <= _nth_newest_undo_entry("keep")))
 
 
 def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
@@ -2204,16 +2211,25 @@ def trim_undo_entries(session: Session, user_id: int, keep: int) -> None:
 
 # On PostgreSQL a journal entry is written and the journal trimmed in one statement (one round
 # trip): the DELETE does not see the row its CTE inserts (one snapshot for the statement), so
-# it keeps one entry fewer of the older ones. SQLite has no data-modifying CTEs: two
-# statements there.
+# it counts and keeps one entry fewer of the older ones.
 _INSERT_UNDO_ENTRY_AND_TRIM = Prepared(delete(UndoEntry).where(
     UndoEntry.user_id == bindparam("user_id"),
-    UndoEntry.id <= select(UndoEntry.id).where(UndoEntry.user_id == bindparam("user_id"))
-    .order_by(UndoEntry.id.desc()).offset(bindparam("older_kept")).limit(1).scalar_subquery()
+    UndoEntry.id <= _nth_newest_undo_entry("older_kept"),
+    _nth_newest_undo_entry("older_past").is_not(None),
 ).add_cte(insert(UndoEntry).values(
     {column: bindparam(column) for column in (
         "workspace_id", "user_id", "description", "kind", "payload", "created_at")}
 ).cte("entry")))
+# SQLite has no data-modifying CTEs: the entry is written with a glance at the older ones
+# (the one `older_past` places below it, if any), and the DELETE runs only when that says the
+# journal is past its bound. Running it after every change cost more than the entry itself.
+_INSERT_UNDO_ENTRY_SEEING_OLDER = Prepared(text(
+    "INSERT INTO undo_entries (workspace_id, user_id, description, kind, payload, created_at) "
+    "VALUES (:workspace_id, :user_id, :description, :kind, :payload, :created_at) "
+    "RETURNING id, (SELECT older.id FROM undo_entries AS older "
+    "WHERE older.user_id = undo_entries.user_id AND older.id < undo_entries.id "
+    "ORDER BY older.id DESC LIMIT 1 OFFSET :older_past)"
+).bindparams(bindparam("created_at", type_=UTCDateTime)))
 
 
 def _combines_writes(session: Session) -> bool:
@@ -2223,19 +2239,23 @@ def _combines_writes(session: Session) -> bool:
 
 def insert_undo_entry_and_trim(session: Session, *, workspace_id: int, user_id: int,
                                description: str, kind: str, payload: str | None,
-                               now: datetime, keep: int) -> None:
-    """`insert_undo_entry`, then `trim_undo_entries` to the newest `keep` (the new one
-    included): one statement on PostgreSQL."""
+                               now: datetime, keep: int, trim_past: int) -> None:
+    """`insert_undo_entry`; when that makes the user's journal longer than `trim_past`
+    entries, `trim_undo_entries` back to the newest `keep` (the new one included). One
+    statement on PostgreSQL; on SQLite a second one only when trimming."""
+    if not 1 <= keep <= trim_past:
+        raise ValueError("the new entry is always kept, and a trim keeps at most the bound")
     if not _combines_writes(session):
-        insert_undo_entry(session, workspace_id=workspace_id, user_id=user_id,
-                          description=description, kind=kind, payload=payload, now=now)
-        trim_undo_entries(session, user_id, keep)
+        row = _INSERT_UNDO_ENTRY_SEEING_OLDER.first(
+            session, workspace_id=workspace_id, user_id=user_id, description=description[:300],
+            kind=kind, payload=payload, created_at=now, older_past=trim_past - 1)
+        if row is not None and row[1] is not None:
+            trim_undo_entries(session, user_id, keep)
         return
-    if keep < 1:
-        raise ValueError("the new entry is always kept")
     _INSERT_UNDO_ENTRY_AND_TRIM.execute(
         session, workspace_id=workspace_id, user_id=user_id, description=description[:300],
-        kind=kind, payload=payload, created_at=now, older_kept=keep - 1)
+        kind=kind, payload=payload, created_at=now, older_kept=keep - 1,
+        older_past=trim_past - 1)
 
 
 # ------------------------------------------------------------------------------ a conversation

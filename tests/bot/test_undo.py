@@ -134,20 +134,44 @@ async def test_undo_stops_at_an_import_and_is_per_user(rapport: Rapport, engine:
     assert (await snapshot(engine))["touchpoints"] == before["touchpoints"]
 
 
-async def test_the_journal_keeps_the_last_30_changes(rapport: Rapport, engine: AsyncEngine
-                                                     ) -> None:
+async def test_the_journal_keeps_at_least_the_last_30_changes_and_at_most_40(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+
+    async def entries() -> int:
+        async with db.session_factory(any_engine)() as session:
+            return int(await session.scalar(select(func.count()).select_from(UndoEntry)) or 0)
+
     await say(rapport, "add Dana Scully")
-    for number in range(35):
+    for number in range(39):
         await say(rapport, f"note Dana: thing {number}")
-    async with db.session_factory(engine)() as session:
-        assert await session.scalar(select(func.count()).select_from(UndoEntry)) == 30
-    for _ in range(30):
-        await say(rapport, "undo")
+    assert await entries() == 40  # at the bound: nothing trimmed yet
+    await say(rapport, "note Dana: thing 39")
+    assert await entries() == 30  # past it: back to the newest 30, the new one included
+    for number in range(40, 45):
+        await say(rapport, f"note Dana: thing {number}")
+    assert await entries() == 35
+    for _ in range(35):
+        assert (await rapport.handle_text(ALEX, "undo")).ok
     assert (await rapport.handle_text(ALEX, "undo")).text == "There is nothing to undo."
-    async with db.session_factory(engine)() as session:
+    async with db.session_factory(any_engine)() as session:
         notes = await session.scalar(select(func.count()).select_from(
             Contact.__table__.metadata.tables["notes"]))
-    assert notes == 5  # the five oldest notes are still there: only 30 steps back
+    assert notes == 10  # the ten oldest notes are still there: 35 steps back, no further
+
+
+async def test_a_full_journal_is_trimmed_for_its_user_alone(any_engine: AsyncEngine,
+                                                           clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    sam = console_user("sam")
+    await say(rapport, "add Dana Scully")
+    await rapport.handle_text(sam, "add Lee Park")
+    for number in range(40):
+        await say(rapport, f"note Dana: thing {number}")
+    async with db.session_factory(any_engine)() as session:
+        users = dict((await session.execute(
+            select(UndoEntry.user_id, func.count()).group_by(UndoEntry.user_id))).all())
+    assert sorted(users.values()) == [1, 30]  # Sam's one entry stays
 
 
 async def test_an_undo_that_would_clash_says_so_and_changes_nothing(

@@ -28,7 +28,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.touchpoints import drop_calendar_touchpoint
 from rapport.bot.core.views import Reply, error
-from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES
+from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES, UNDO_TRIM_PAST
 from rapport.storage import queries
 from rapport.storage.names import first_word, name_key
 from rapport.storage.prepared import json_text
@@ -130,7 +130,7 @@ class Change:
         queries.insert_undo_entry_and_trim(
             turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
             description=description, kind=kind, payload=payload, now=turn.now,
-            keep=MAX_UNDO_ENTRIES)
+            keep=MAX_UNDO_ENTRIES, trim_past=UNDO_TRIM_PAST)
 
 
 def not_undoable(turn: Turn, description: str) -> None:
@@ -144,7 +144,7 @@ def barrier(session: Session, user: UserContext, description: str, now: datetime
     queries.insert_undo_entry_and_trim(
         session, workspace_id=user.workspace_id, user_id=user.user_id,
         description=description, kind="barrier", payload=None, now=now,
-        keep=MAX_UNDO_ENTRIES)
+        keep=MAX_UNDO_ENTRIES, trim_past=UNDO_TRIM_PAST)
 
 
 def not_undoable_description(command: object) -> str | None:
