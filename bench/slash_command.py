@@ -253,10 +253,11 @@ WARM_ANSWERS = 5
 
 
 async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds: float,
-                warmup: float) -> dict[str, Any]:
+                warmup: float, expected: bytes) -> dict[str, Any]:
     """`clients` closed-loop clients for `seconds`, measured from when `warmup` has passed and
     every client has had `WARM_ANSWERS` answers; latencies in seconds. Late answers are
-    counted from the first request, warm-up included."""
+    counted from the first request, warm-up included. An answer that lacks `expected` (when
+    given) and is not "busy" is counted as wrong."""
     verifier = SignatureVerifier(SECRET)
     url = f"http://127.0.0.1:{port}/slack/events"
     latencies: list[float] = []
@@ -264,6 +265,9 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     statuses: dict[int, int] = {}
     counter = itertools.count()
     busy = 0
+    # Answers that say neither the command's outcome nor "busy": an app that fails fast must
+    # not pass for a fast one.
+    wrong: list[bytes] = []
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=10)
     late = 0
@@ -309,7 +313,10 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
                 if window and sent >= window[0]:
                     latencies.append(elapsed)
                     statuses[status] = statuses.get(status, 0) + 1
-                    busy += b"try again in a moment" in answer
+                    refused = b"try again in a moment" in answer
+                    busy += refused
+                    if expected and not refused and expected not in answer:
+                        wrong.append(answer)
 
         async def measure_window() -> tuple[float, float] | tuple[None, None]:
             # A guard against a server that never answers everyone, not a time limit.
@@ -327,7 +334,7 @@ async def drive(port: int, fake: FakeSlack, sink: Sink, *, clients: int, seconds
     return {"n": len(latencies), "p50": statistics.median(latencies),
             "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
             "max": latencies[-1], "rps": len(latencies) / seconds, "statuses": statuses,
-            "late": late, "busy": busy,
+            "late": late, "busy": busy, "wrong": len(wrong), "wrong_sample": wrong[:1],
             "all": answered, "machine": machine,
             # Everything on the machine per answered request: servers, database, clients, fakes.
             "machine_ms": None if machine_seconds is None or not latencies
@@ -366,8 +373,10 @@ async def run_side(kind: str, fake: FakeSlack, sink: Sink, url: str, *, clients:
             # One at a time: the first seeds and migrates before the others start.
             if not await asyncio.wait_for(child.stdout.readline(), 600):
                 raise RuntimeError(f"{kind} server did not start")
+        # The bare server acks with no text; the floor and the app say what they logged.
         result = await drive(port, fake, sink, clients=clients, seconds=seconds,
-                             warmup=min(2.0, seconds / 5))
+                             warmup=min(2.0, seconds / 5),
+                             expected=b"" if kind == "bare" else b"Logged coffee with Dana")
     finally:
         for child in children:
             assert child.stdin is not None
@@ -387,7 +396,9 @@ def _row(label: str, row: dict[str, Any]) -> str:
     machine = "-" if row["machine"] is None else f"{100 * row['machine']:.0f}%"
     return (f"{label:<22} {row['n']:>8,} {row['rps']:>7.0f} {1000 * row['p50']:>8.1f} "
             f"{1000 * row['p99']:>8.1f} {1000 * row['max']:>8.1f} {row['late']:>6} "
-            f"{row['busy']:>6} {row['cpu_ms']:>7.2f} {machine:>8}  {row['statuses']}")
+            f"{row['busy']:>6} {row['cpu_ms']:>7.2f} {machine:>8}  {row['statuses']}"
+            + (f"  WRONG ANSWERS: {row['wrong']}, e.g. {row['wrong_sample'][0][:200]!r}"
+               if row["wrong"] else ""))
 
 
 async def main_async(args: argparse.Namespace) -> None:

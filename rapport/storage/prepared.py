@@ -157,6 +157,12 @@ def attach_driver(session: Session, connection: Connection) -> None:
         session.info[_DRIVER] = driver
 
 
+def sqlite_connection(session: Session) -> sqlite3.Connection | None:
+    """The `sqlite3` connection of the unit `session` belongs to, when it has one attached."""
+    driver: _Driver | None = session.info.get(_DRIVER)
+    return driver.connection if driver is not None else None
+
+
 def _driver_of(connection: Connection) -> _Driver | None:
     """The connection's DB-API connection when a prepared statement can run on it directly:
     `sqlite3` (a SQLite file's unit) or asyncpg (through SQLAlchemy's adapter, which keeps

@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
+from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
-from rapport.storage.models import Workspace
+from rapport.storage.models import Touchpoint, Workspace
+from rapport.storage.prepared import Prepared
+from rapport.storage.types import UTCDateTime
 from rapport.storage.uow import Database, Grouped
+from tests.conftest import Clock, console_user
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -219,3 +224,77 @@ async def test_a_savepoint_s_journal_stays_in_memory_on_the_database_thread(
             ("first" + "!" * 150, 2_500)]
     finally:
         await engine.dispose()
+
+
+_INSERT_WORKSPACE = Prepared(insert(Workspace).values(
+    platform="console", external_id=bindparam("name"), name=bindparam("name"),
+    ai_enabled=True, disclosure_policy="optional", active=True,
+    created_at=bindparam("now", type_=UTCDateTime)))
+
+
+def _traced_inline(database: Database) -> list[str]:
+    """The statements the event loop's own SQLite connection runs from now on."""
+    assert database._inline is not None
+    _session, raw = database._inline._open()
+    statements: list[str] = []
+    raw.set_trace_callback(statements.append)
+    return statements
+
+
+async def test_units_with_a_deadline_share_one_commit_on_the_loop_s_connection_and_fail_alone(
+        engine: AsyncEngine) -> None:
+    """The units a command waits for run on the event loop's own connection, their
+    statements straight on the driver: a savepoint there must be the driver's (SQLAlchemy's
+    `begin_nested` on a session that has not touched its connection emits none, and its
+    commit then commits nothing, leaving the transaction open for the next unit)."""
+    database = Database(db.session_factory(engine))
+    assert database.runs_inline
+    grouped = Grouped(database, limit=8)
+    statements = _traced_inline(database)
+    deadline = time.monotonic() + 600
+
+    def work(name: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> str:
+            _INSERT_WORKSPACE.execute(session, name=name, now=NOW)
+            if fail:
+                raise ValueError(f"{name} broke")
+            return name
+        return run
+
+    first = asyncio.ensure_future(grouped.run(work("first"), deadline=deadline))
+    await asyncio.sleep(0)
+    rest = [asyncio.ensure_future(grouped.run(work(name, fail=name == "bad"),
+                                              deadline=deadline))
+            for name in ("a", "bad", "b")]
+    assert await first == "first"
+    results = await asyncio.gather(*rest, return_exceptions=True)
+    assert results[0] == "a" and results[2] == "b"
+    assert isinstance(results[1], ValueError)
+    # Still usable: the next unit begins a transaction of its own.
+    assert await grouped.run(work("after"), deadline=deadline) == "after"
+    names = await database.run(lambda s: sorted(s.scalars(select(Workspace.external_id))),
+                               write=False)
+    assert names == ["a", "after", "b", "first"]
+    assert statements.count("COMMIT") == 3  # the first alone, the three together, the last
+    assert statements.count("SAVEPOINT grouped_work") == 3  # none for a unit alone
+    assert database._inline is not None and database._inline.handed_over == 0
+
+
+async def test_commands_people_send_at_once_share_one_commit(engine: AsyncEngine,
+                                                             clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    people = [console_user(f"person{n}") for n in range(5)]
+    for person in people:
+        await rapport.handle_text(person, "add Dana Scully")
+    statements = _traced_inline(rapport.db)
+    deadline = time.monotonic() + 600
+    replies = await asyncio.gather(*(
+        rapport.handle_text(person, f"log Dana coffee: plan {n}", deadline=deadline)
+        for n, person in enumerate(people)))
+    assert [reply.text for reply in replies] == ["Logged coffee with Dana Scully."] * 5
+    assert statements.count("COMMIT") == 1
+    touchpoints = await rapport.db.run(lambda s: sorted(
+        (user_id, summary) for user_id, summary in s.execute(
+            select(Touchpoint.user_id, Touchpoint.summary))), write=False)
+    assert [summary for _user, summary in touchpoints] == [f"plan {n}" for n in range(5)]
+    assert len({user for user, _summary in touchpoints}) == 5
