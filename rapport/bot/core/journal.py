@@ -6,11 +6,12 @@ it inserted, and saves it with a description in the same transaction. `undo` rev
 newest entry exactly: inserted rows are deleted, deleted rows inserted again (with their old
 ids when those are free), updated rows set back to their before-images.
 
-Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 30 per user
-at most; a forgotten person's snapshot is kept for `FORGET_KEEP` (15 minutes) only, after
-which its entry stays as a barrier without data (undo says it is too late rather than reach
-past it) and the entries before it are deleted. Until then `export` says until when a forgotten
-person can be brought back, never what their snapshot holds (`exported_history`).
+Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 40 per user
+at most (cut back to the newest 30 past that); a forgotten person's snapshot is kept for
+`FORGET_KEEP` (15 minutes) only, after which its entry stays as a barrier without data (undo
+says it is too late rather than reach past it) and the entries before it are deleted. Until
+then `export` says until when a forgotten person can be brought back, never what their
+snapshot holds (`exported_history`).
 """
 
 from __future__ import annotations
