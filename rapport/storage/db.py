@@ -122,9 +122,10 @@ def configure_sqlite(engine: Engine, *, wait_for_locks: bool = True,
     file and syncs it, which would stop the loop); its owner has that done elsewhere.
     `page_cache_kib` sets the connection's page cache (SQLite's default is 2 MiB).
     `temp_in_memory` keeps the connection's temporary files in memory, savepoints' journals
-    among them: the database thread runs a group of calendar pages as one transaction with a
-    savepoint each, and SQLite copied every page a savepoint changed to a temporary file
-    first (three quarters of that thread's writes; docs/performance.md, session 18)."""
+    among them: a group of units (calendar pages on the database thread, commands on the
+    event loop's connection) is one transaction with a savepoint each, and SQLite copied
+    every page a savepoint changed to a temporary file first (three quarters of the calendar
+    sync's writes; docs/performance.md, session 18)."""
     in_memory = not is_file_database(str(engine.url))
     busy_timeout_ms = 30000 if wait_for_locks else 0
 

@@ -288,7 +288,8 @@ class _InlineSqlite:
         self.engine: Engine = create_engine(url, poolclass=QueuePool, pool_size=1,
                                             max_overflow=0, connect_args={
                                                 "timeout": 0, "check_same_thread": False})
-        db.configure_sqlite(self.engine, wait_for_locks=False)
+        # Grouped commands each take a savepoint here too: its journal stays in memory.
+        db.configure_sqlite(self.engine, wait_for_locks=False, temp_in_memory=True)
         # Kept open between units: checking a connection out of the pool and back in cost
         # about as much as a short unit's own statements.
         self._connection: Connection | None = None

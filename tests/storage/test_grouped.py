@@ -177,13 +177,14 @@ def _temporary_files() -> list[str]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc")
-async def test_a_savepoint_s_journal_stays_in_memory_on_the_database_thread(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize("on_the_loop", [False, True], ids=["database thread", "event loop"])
+async def test_a_savepoint_s_journal_stays_in_memory(tmp_path: Path, on_the_loop: bool) -> None:
     """A group's units each run in a savepoint; SQLite first copies every page a savepoint
     changes to its journal, a temporary file once it passes 64 KiB: on the database thread
-    that file was three quarters of a calendar sync's writes. Each unit here changes about
-    half a megabyte, and none may open a temporary file; the one that fails still leaves
-    nothing behind (the journal in memory still rolls it back)."""
+    that file was three quarters of a calendar sync's writes, and on the event loop's own
+    connection (commands with a deadline, grouped) it would be a write the loop waits for.
+    Each unit here changes about half a megabyte, and none may open a temporary file; the one
+    that fails still leaves nothing behind (the journal in memory still rolls it back)."""
     engine = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'grouped.db'}")
     await db.upgrade(engine)
     database = Database(db.session_factory(engine))
@@ -208,13 +209,16 @@ async def test_a_savepoint_s_journal_stays_in_memory_on_the_database_thread(
             return opened
         return work
 
+    deadline = time.monotonic() + 600 if on_the_loop else None
     try:
         await database.run(seed)
-        first = asyncio.ensure_future(grouped.run(rename("first")))
+        first = asyncio.ensure_future(grouped.run(rename("first"), deadline=deadline))
         await asyncio.sleep(0)
-        rest = [asyncio.ensure_future(grouped.run(rename(name, fail=name == "bad")))
+        rest = [asyncio.ensure_future(grouped.run(rename(name, fail=name == "bad"),
+                                                  deadline=deadline))
                 for name in names[1:]]
         outcomes = [await first, *await asyncio.gather(*rest, return_exceptions=True)]
+        assert database._inline is not None and database._inline.handed_over == 0
         assert outcomes[0] == [] and outcomes[1] == [] and outcomes[3] == []
         assert isinstance(outcomes[2], ValueError)
         counts = await database.run(lambda s: s.execute(text(
