@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -75,48 +74,3 @@ async def test_overlapping_runs_on_one_connection_log_each_meeting_once(
     report = await second.run_once()
     assert report.synced == seeded.users and report.logged == 0
     assert len(await _touchpoints(any_engine)) == seeded.expected_touchpoints
-
-
-class _HeldCommits:
-    """Stands in for a sync's page writer: every unit waits until `released` is set."""
-
-    def __init__(self, pages: Any, released: asyncio.Event) -> None:
-        self.pages, self.released = pages, released
-
-    async def run(self, work: Any) -> Any:
-        await self.released.wait()
-        return await self.pages.run(work)
-
-
-async def test_a_connection_waiting_for_its_commit_leaves_its_place_to_the_next_fetch(
-        any_engine: AsyncEngine, fake_google: FakeGoogle, fake_microsoft: FakeMicrosoft,
-        fernet: FernetCipher, clock: Clock) -> None:
-    """With room for one provider conversation at a time, the second calendar is read while
-    the first one's pages wait for the database (which is what keeps the fetching busy
-    through a commit)."""
-    seeded = await seed_calendars(any_engine, fake_google, fernet, clock.now, users=3,
-                                  events_per_user=4)
-    settings = calendar_settings(fake_google, fake_microsoft, "http://127.0.0.1:9")
-    sync = calendar_sync(any_engine, settings, fernet, clock, concurrency=1)
-    released = asyncio.Event()
-    held = _HeldCommits(sync.pages, released)
-    sync.pages = held  # type: ignore[assignment]
-
-    async def release_once_every_calendar_is_read() -> bool:
-        try:
-            # Generous: only a sync that never reads the others (they wait behind a held
-            # commit) ever reaches it.
-            async with asyncio.timeout(30):
-                await fake_google.wait_for_events_requests(seeded.users)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            released.set()
-
-    every_calendar_read_before_a_commit, report = await asyncio.gather(
-        release_once_every_calendar_is_read(), sync.run_once())
-
-    assert every_calendar_read_before_a_commit
-    assert report.synced == seeded.users
-    assert len(await _touchpoints(any_engine)) == seeded.expected_touchpoints > 0

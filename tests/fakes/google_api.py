@@ -86,7 +86,6 @@ class FakeGoogle(LocalServer):
         self.oauth.register_client(CLIENT_ID, CLIENT_SECRET, redirect_uris or set())
         self.calendars: dict[str, FakeCalendar] = {}
         self.api_requests: list[ApiRequest] = []
-        self._answered = asyncio.Condition()
         self.revocations: list[str] = []
         # Set to an unset event to make /revoke wait until the test sets it (a slow Google).
         self.revocation_gate: asyncio.Event | None = None
@@ -164,14 +163,7 @@ class FakeGoogle(LocalServer):
         self.api_requests.append(ApiRequest("GET", request.path, dict(request.query),
                                             request.headers.get("Authorization"),
                                             response.status))
-        async with self._answered:
-            self._answered.notify_all()
         return response
-
-    async def wait_for_events_requests(self, count: int) -> None:
-        """Until `count` events.list requests have been answered."""
-        async with self._answered:
-            await self._answered.wait_for(lambda: len(self.events_requests()) >= count)
 
     def _events_response(self, request: web.Request) -> web.Response:
         account = self.oauth.account_for(request.headers.get("Authorization"))

@@ -167,10 +167,6 @@ class CalendarSync:
         self.lease = timedelta(seconds=lease_seconds)
         self.batch_size = batch_size
         self.concurrency = concurrency
-        # Bounds the connections talking to their provider at once, not those in flight: a
-        # connection whose pages are read waits for its commit without holding a place, so
-        # the next ones fetch while the database writes (the batch bounds how many wait).
-        self._fetching = asyncio.Semaphore(max(concurrency, 1))
         self.sleep = sleep
         self.max_inline_wait = max_inline_wait
         # The lead's hook to DM "your calendar needs reconnecting" (see PauseNotifier).
@@ -184,14 +180,19 @@ class CalendarSync:
     async def run_once(self, now: datetime | None = None) -> SyncReport:
         """Sync every connection due at `now` (default: the clock), batch after batch."""
         report = SyncReport()
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def one(claim: _Claim, at: datetime) -> SyncReport:
+            async with semaphore:
+                return await self.sync_claimed(claim, at)
+
         while not self._stopping.is_set():
             at = now or self.clock()
             claims = await self._claim(at)
             if not claims:
                 break
             report.claimed += len(claims)
-            for result in await asyncio.gather(*(self.sync_claimed(claim, at)
-                                                 for claim in claims)):
+            for result in await asyncio.gather(*(one(claim, at) for claim in claims)):
                 report.add(result)
         if report.claimed:
             logger.info("calendar sync finished", extra={
@@ -283,7 +284,7 @@ class CalendarSync:
         session = ProviderSession(provider=provider, client=client, tokens=tokens,
                                   clock=self.clock, sleep=self.sleep,
                                   max_inline_wait=self.max_inline_wait)
-        async with self._fetching, client:
+        async with client:
             try:
                 try:
                     outcome = await self._round(session, claim, now, report, full=False)
