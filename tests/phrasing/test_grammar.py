@@ -365,6 +365,16 @@ def test_rhythms_said_as_checking_in_and_days_said_in_short() -> None:
     assert parse("how long since I talked to Ana?") == c.ShowPerson(person("Ana"))
 
 
+def test_first_names_that_are_also_question_words_are_names() -> None:
+    """Will and Can are people too: only "who will I …", "who can I …" ask about you."""
+    for line, name in (("show Will", "Will"), ("show Will Smith", "Will Smith"),
+                       ("who is Will Smith?", "Will Smith"), ("Will Smith?", "Will Smith"),
+                       ("show Can", "Can"), ("who is Can Yilmaz", "Can Yilmaz")):
+        assert parse(line) == c.ShowPerson(person(name)), line
+    for question in ("show can I", "who is will I", "show do I owe"):
+        assert isinstance(parse(question), c.CommandError), question
+
+
 @pytest.mark.parametrize("question", [
     "what did I talk about with Ana?", "What did we talk about with Ana", "what did i discuss "
     "with Ana", "when did I talk to Ana?", "When did I last meet Ana", "when did i last meet "

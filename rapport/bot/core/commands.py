@@ -2288,6 +2288,10 @@ def answer_parser(answer: SuggestionAnswer) -> Callable[[str, date],
 # Words that start a question about the asker after "who": "who do I owe", "who have I met".
 _ASKED_OF_ME = frozenset({"i", "do", "did", "does", "have", "has", "should", "can", "could",
                           "would", "will", "am", "was", "were", "are", "needs", "need", "owes"})
+# Of those, the ones that are also first names (Will Smith, Can Yılmaz): a question only when
+# the asker follows ("who will I see", "who can I ask").
+_ASKED_OR_NAMED = frozenset({"will", "can"})
+_ASKER = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "me", "my", "we", "us", "our", "you"})
 
 
 def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
@@ -2303,8 +2307,10 @@ def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
             break
     if text.lower() in ("is", "me", ""):
         return CommandError("Who? For example “show Dana”.", "show")
-    first = text.split()[0].lower()
-    if first in _ASKED_OF_ME:
+    words = text.lower().split()
+    first = words[0]
+    named = first in _ASKED_OR_NAMED and (len(words) == 1 or words[1] not in _ASKER)
+    if first in _ASKED_OF_ME and not named:
         # "who do I owe a reply", "who have I met": a question about you, not a name.
         return CommandError("“due” shows who to reach out to now, “people” everyone you keep "
                             "in touch with; “show Dana” one person.", "show")
