@@ -822,3 +822,30 @@ def test_tags_are_listed_with_the_goals_and_questions_about_someone_show_them() 
     # "I" is the one asking, never the name to suggest.
     asked = parse("what did I say about the offsite?")
     assert isinstance(asked, c.CommandError) and "“show I”" not in asked.message
+
+
+def test_log_refuses_days_it_cannot_place_instead_of_keeping_them_as_the_summary() -> None:
+    """Saved, each would be a conversation today "about" the date words."""
+    for line in ("log Lee in -3 days", "log Lee -3 days ago", "log Dana Scully on Feb 30: call",
+                 "log Lee on Feb 30"):
+        answer = parse(line)
+        assert isinstance(answer, c.CommandError) and "couldn't read" in answer.message, line
+    for line in ("log Lee 3 days from now", "log Lee 2 weeks later"):
+        answer = parse(line)
+        assert isinstance(answer, c.CommandError) and "already happened" in answer.message, line
+    assert parse("log Lee 3 days ago") == c.Log(person("Lee"), day=TODAY - timedelta(days=3),
+                                                kind="chat", summary=None)
+
+
+def test_a_pause_of_no_length_is_asked_about_not_read_as_a_person() -> None:
+    for line in ("pause for 0 days", "pause for -1 week", "pause for zero days"):
+        answer = parse(line)
+        assert isinstance(answer, c.CommandError) and "how long" in answer.message, line
+    assert parse("pause for 2 weeks") == c.Pause(TODAY + timedelta(days=14))
+
+
+def test_an_edit_with_nothing_after_its_colon_wipes_nothing() -> None:
+    answer = parse("edit t4:")
+    assert isinstance(answer, c.CommandError) and "t4" in answer.message
+    assert parse("edit t4 yesterday:") == c.EditTouch(4, day=TODAY - timedelta(days=1),
+                                                      kind=None, summary=None)

@@ -914,6 +914,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     kind = kind or head.kind
     unsure = None
     words = head.words
+    if between and not after and (unread := unread_date_at_end(
+            " ".join(between), today=today, direction="past")) is not None:
+        # "log Dana Scully on Feb 30: call": a day nobody could read, not a longer name.
+        return _unread_log_date(unread, today)
     if between:
         if after or colon_summary is not None or _another_person(between):
             # "log Dana White yesterday coffee": is "White" part of the name? "talked to
@@ -956,9 +960,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         return _one_person_at_a_time("log")
     while words and _only_symbols(words[-1]):
         words = words[:-1]  # "log Dana coffee 👍": a reaction, not what you talked about
-    summary = " ".join(words).strip(" ,;-") or None
+    said = " ".join(words)  # before the dashes go: "-3 days ago" is no day
+    summary = said.strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
-            summary, today=today, direction="past")) is not None:
+            said, today=today, direction="past")) is not None:
         # Saved, it would say today with the date words as the summary: ask instead.
         return _unread_log_date(unread, today)
     if day is not None and day > today:
@@ -982,9 +987,10 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
     """The answer to a log that ends with a date nobody could read: too far back, in the
     future, or not a day at all."""
     words = phrase.lower().split()
-    if words[-1] == "ago":
+    signed = any(sign in phrase for sign in "-+−")
+    if words[-1] == "ago" and not signed:
         return CommandError("That date is more than ten years ago.", "log")
-    if words[0] == "in":
+    if (words[0] == "in" or words[-1] in ("now", "today", "later", "hence")) and not signed:
         return CommandError("You can only log conversations that already happened.", "log")
     return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a date, so nothing was "
                         f"logged. Say for example “yesterday”, “last Friday”, “3 days ago” or "
@@ -1709,8 +1715,15 @@ def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
     return target if isinstance(target, CommandError) else Dismiss(target)
 
 
+# "for 0 days", "for -1 week": a length, only not one a pause can have.
+_NO_LENGTH = re.compile(r"^(?:[-−]\s*\d+|0+|zero)\s*[a-z]+$")
+
+
 def parse_pause(rest: str, today: date) -> Pause | CommandError:
     words = rest.lower().split()
+    if len(words) >= 2 and words[0] == "for" and _NO_LENGTH.match(" ".join(words[1:])):
+        return CommandError("Pause for how long? For example “for 2 weeks” or “until Monday”.",
+                            "pause")
     if len(words) >= 2 and words[0] in ("about", "for", "of", "with") \
             and shift_by_duration(" ".join(words[1:]), today) is None \
             and parse_day(" ".join(words[1:]), today=today, direction="future") is None:
@@ -2413,6 +2426,12 @@ def _edit_touch(touchpoint_id: int, words: list[str], text: str | None, today: d
                                 "Put the new summary after a colon.", "edit")
     if head_info.day is not None and head_info.day > today:
         return CommandError("You can only log conversations that already happened.", "edit")
+    if summary == "" and (head_info.day is not None or head_info.kind is not None):
+        summary = None  # "edit t7 yesterday:": the day alone
+    if summary == "":
+        # A colon and nothing after it is a line sent too soon, not a summary to wipe.
+        return CommandError(f"What did you talk about? Put it after the colon, for example "
+                            f"“edit t{touchpoint_id}: coffee about Q3”.", "edit")
     if summary is not None and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "edit")
     if head_info.day is None and head_info.kind is None and summary is None:

@@ -490,8 +490,12 @@ def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
 _AMOUNT_WORDS = (r"(?:\d+|a couple of|couple of|a couple|a|an|zero|one|two|three|four|five|six"
                  r"|seven|eight|nine|ten|twelve)")
 _UNIT_WORDS = r"(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)"
-_RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_AMOUNT_WORDS}\s*{_UNIT_WORDS}"
-                            rf"|{_AMOUNT_WORDS}\s*{_UNIT_WORDS}\s+ago)$", re.IGNORECASE)
+# A signed amount ("in -3 days", "-2 weeks ago") is no day anyone can be told about; "from now"
+# and "later" name a day ahead in words `parse_day` does not read.
+_SIGNED_AMOUNT = rf"(?:[-+−]\s*)?{_AMOUNT_WORDS}"
+_RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}"
+                            rf"|{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}\s+"
+                            rf"(?:ago|from\s+now|from\s+today|later|hence))$", re.IGNORECASE)
 # Words before a misspelt day that say a day was meant ("on fridya", "last tuesdy").
 _DAY_LEADS = ("on", "last", "next", "this", "coming", "past")
 
