@@ -2,7 +2,8 @@
 
 Privacy rule: answers with a user's data go to that user's personal chat only. In a group chat
 or channel the bot reacts only to an @mention, runs the command, delivers the answer privately
-and posts nothing but a neutral line where others can read it.
+and posts nothing but a neutral line where others can read it. A card's button clicked there
+(only a forged or forwarded card can be there) is answered with a neutral line and does nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
@@ -74,6 +75,10 @@ CHANNEL_WELCOME = ("Hi, I'm Rapport. I help each of you keep in touch with the p
 WORKING = "Working on it…"
 WORKING_PRIVATELY = "Working on it… I'll answer you in a private message."
 STALE_BUTTON = "That button is out of date. Type “due” to see your open nudges."
+CARDS_ARE_PERSONAL = "Rapport's cards work in your personal chat with Rapport."
+ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
+# Universal Actions' error answer (Microsoft Learn, "Universal Actions for Adaptive Cards").
+ERROR_RESPONSE = "application/vnd.microsoft.error"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 # Teams messages are capped near 28 KB; longer exports are not inlined.
 MAX_INLINE_EXPORT_BYTES = 20_000
@@ -253,6 +258,23 @@ def fit_text(text: str) -> str:
         kept.append(line)
         used += size
     return "\n".join(kept) + MORE_THAN_FITS
+
+
+def adaptive_card_action_problem(value: object) -> tuple[str, str] | None:
+    """Why an ``adaptiveCard/action`` invoke's value is not an Action.Execute click, as
+    (error code, message), or None when it is one."""
+    if value is None:
+        return "BadRequest", "The invoke has no value."
+    if not isinstance(value, Mapping):
+        return "BadRequest", "The invoke's value is not an object."
+    action = value.get("action")
+    if action is None:
+        return "BadRequest", "The invoke's value has no action."
+    if not isinstance(action, Mapping):
+        return "BadRequest", "The invoke's action is not an object."
+    if action.get("type") != "Action.Execute":
+        return "NotSupported", "Only Action.Execute is supported."
+    return None
 
 
 def _positive_int(value: object) -> int | None:
@@ -547,6 +569,20 @@ class RapportTeamsBot(TeamsActivityHandler):
         await turn_context.send_activity(activity)
 
     # ------------------------------------------------------------------ card actions
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Refuses a malformed ``adaptiveCard/action`` before botbuilder parses it: botbuilder's
+        own refusal carries an object that cannot be serialised, so the request failed (500)."""
+        activity = turn_context.activity
+        if activity.name == ADAPTIVE_CARD_ACTION:
+            problem = adaptive_card_action_problem(activity.value)
+            if problem is not None:
+                code, message = problem
+                logger.info("malformed card action refused", extra={"reason": message})
+                return InvokeResponse(status=400, body={
+                    "statusCode": 400, "type": ERROR_RESPONSE,
+                    "value": {"code": code, "message": message}})
+        return await super().on_invoke_activity(turn_context)
+
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
                                       invoke_value: AdaptiveCardInvokeValue
                                       ) -> AdaptiveCardInvokeResponse:
@@ -564,6 +600,10 @@ class RapportTeamsBot(TeamsActivityHandler):
     async def _card_action(self, turn_context: TurnContext, data: dict[str, Any]
                            ) -> tuple[dict[str, Any] | None, str]:
         """Run a button's action; returns (the card now shown, or None; a message)."""
+        if not is_personal(turn_context.activity):
+            # A person's cards, notes, drafts and nudges belong in their personal chat: from
+            # anywhere else a click changes nothing and its answer names no one.
+            return None, CARDS_ARE_PERSONAL
         kind = data.get("rapport")
         if kind == cards.NUDGE:
             return await self._nudge_action(turn_context, data)
