@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from rapport.bot.platforms.slack import blocks as b
-from rapport.storage.models import Contact, Note
+from rapport.storage.models import Contact, Note, Touchpoint
 from tests.conftest import snapshot
 from tests.slack.conftest import ALEX, SAM, SlackHarness
 from tests.slack.test_person import _dana, _submission
@@ -78,6 +78,28 @@ async def test_a_mention_inside_a_note_is_stored_and_shown_as_the_persons_name(
     async with slack.runtime.sessions() as session:
         edited = await session.scalar(select(Note.text).where(Note.id == note.id))
     assert edited == "intro @Sam Lee to the board"
+
+
+async def test_a_mention_inside_what_was_talked_about_is_stored_as_the_persons_name(
+        slack: SlackHarness) -> None:
+    """`log`, `done` and `edit t7` keep a conversation's summary as notes keep their text:
+    "@Sam Lee", never Slack's `<@U…>` token (shown raw by search, Teams and exports)."""
+    await slack.command("add Dana Scully every 2 weeks")
+    await slack.command(f"log Dana yesterday: talked about <@{SAM}>")
+    await slack.until(lambda: bool(slack.sink.posts))
+
+    async def summaries() -> list[str | None]:
+        async with slack.runtime.sessions() as session:
+            return list(await session.scalars(select(Touchpoint.summary)
+                                              .order_by(Touchpoint.id)))
+
+    assert await summaries() == ["talked about @Sam Lee"]
+    async with slack.runtime.sessions() as session:
+        touchpoint_id = await session.scalar(select(Touchpoint.id))
+    await slack.command(f"edit t{touchpoint_id}: intro <@{SAM}|sam> to the board")
+    assert await summaries() == ["intro @Sam Lee to the board"]
+    _status, body = await slack.command("search board")
+    assert "@Sam Lee" in body and "&lt;@" not in body and SAM not in body, body
 
 
 async def test_a_contact_from_a_mention_takes_the_real_name_not_the_display_name(

@@ -104,8 +104,10 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
     values: dict[str, object] = {}
     if command.kind is not None and command.kind != row.kind:
         values["kind"] = command.kind
-    if command.summary is not None and (command.summary or None) != row.summary:
-        values["summary"] = command.summary or None
+    new_summary = named_mentions(turn, command.summary) if command.summary \
+        else command.summary
+    if new_summary is not None and (new_summary or None) != row.summary:
+        values["summary"] = new_summary or None
     today = turn.today
     old_day = planner.local_date(row.happened_at, turn.user.tz)
     move_to = None

@@ -357,7 +357,8 @@ def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact_id, happened_at=happened_at, kind=command.kind,
-        summary=command.summary, source=TYPED_SOURCE, now=turn.now,
+        summary=named_mentions(turn, command.summary) if command.summary else None,
+        source=TYPED_SOURCE, now=turn.now,
         open_cadence_nudges=[] if state is None else None, state=state,
         day_only=day is not None)
     change.inserted_row("touchpoints", touchpoint_id)
