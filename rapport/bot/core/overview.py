@@ -35,14 +35,16 @@ MAX_PEOPLE = 200
 MAX_QUIET = 5
 
 
-def contact_health(next_due: datetime | None, now: datetime) -> str:
-    """'overdue 2 weeks', 'due in 3 days', or '' when fine or no rhythm is set."""
+def contact_health(next_due: datetime | None, now: datetime, tz: str) -> str:
+    """'overdue 2 weeks', 'due in 3 days', or '' when fine or no rhythm is set: counted in
+    the user's days, as the "next nudge" date beside it is (24-hour spans read one short)."""
     if next_due is None:
         return ""
-    if next_due <= now:
-        return f"overdue {planner.humanize_days(max((now - next_due).days, 0))}" \
-            if (now - next_due).days >= 1 else "due today"
-    days = (next_due - now).days
+    days = (planner.local_date(next_due, tz) - planner.local_date(now, tz)).days
+    if days < 0:
+        return f"overdue {planner.humanize_days(-days)}"
+    if days == 0:
+        return "due today"
     return f"due in {planner.humanize_days(days)}" if days < 7 else ""
 
 
@@ -232,7 +234,7 @@ def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) 
         PersonLine(contact_id=cid, name=name, company=company, kind=kind,
                    cadence_days=cadence,
                    last_touch_on=planner.local_date(last, turn.user.tz) if last else None,
-                   health=contact_health(next_due, turn.now), tags=tuple(tags.get(cid, ())),
+                   health=contact_health(next_due, turn.now, turn.user.tz), tags=tuple(tags.get(cid, ())),
                    cadence_from_goal=cid in from_goal, cadence_months=months)
         for cid, name, company, kind, cadence, last, next_due, months in shown)
     return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today, tag=tag)

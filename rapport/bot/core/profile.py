@@ -83,7 +83,7 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         next_nudge_on=_next_nudge(turn, contact_id),
         last_touch_on=planner.local_date(state.last_touch_at, tz)
         if state.last_touch_at else None,
-        health=contact_health(state.next_due_at, turn.now),
+        health=contact_health(state.next_due_at, turn.now, turn.user.tz),
         ask_about=_ask_about(notes, today),
         notes=notes, more_notes=max(queries.note_count(session, user_id, contact_id)
                                     - len(notes), 0),
