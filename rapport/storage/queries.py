@@ -2624,13 +2624,15 @@ def waiting_note_nudge_ids(session: Session, user_id: int, note_id: int) -> list
 
 
 def note_nudge_ids(session: Session, user_id: int, note_id: int
-                   ) -> tuple[list[int], list[int]]:
-    """(nudges still waiting to go out, nudges with a history) about the note."""
+                   ) -> tuple[list[int], list[int], list[int]]:
+    """(nudges still waiting to go out, nudges with a history, and of those the ones out
+    and not answered yet) about the note."""
     rows = session.execute(select(Nudge.id, Nudge.status).where(
         Nudge.user_id == user_id, Nudge.note_id == note_id).order_by(Nudge.id)).all()
     waiting = [nudge_id for nudge_id, status in rows if status in ACTIVE_NUDGE_STATUSES]
-    return waiting, [nudge_id for nudge_id, status in rows if status not in
-                     ACTIVE_NUDGE_STATUSES]
+    return (waiting,
+            [nudge_id for nudge_id, status in rows if status not in ACTIVE_NUDGE_STATUSES],
+            [nudge_id for nudge_id, status in rows if status == NudgeStatus.SENT])
 
 
 def detach_note(session: Session, nudge_ids: Sequence[int]) -> None:

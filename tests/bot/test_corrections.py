@@ -86,18 +86,29 @@ async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
 
 async def test_deleting_a_note_keeps_delivered_nudge_history(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    await say(rapport, "add Dana Scully")
+    """The reminder out about the note is kept as history but closed: without its note it
+    read as a keep-in-touch nudge for someone who had no rhythm at all."""
+    await say(rapport, "add Dana Scully every 2 weeks")
+    await say(rapport, "log Dana: coffee")
     await say(rapport, "note Dana: the offsite on Tuesday")
     clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
                       owner="test", clock=clock)
     assert (await sweeper.sweep()).sent == 1
+    assert "#1" in await say(rapport, "due")
     await say(rapport, "delete n1")
     async with db.session_factory(engine)() as session:
         nudge = await session.scalar(select(Nudge))
         notes = (await session.scalars(select(Note))).all()
     assert notes == [] and nudge is not None
-    assert (nudge.status, nudge.note_id) == ("sent", None)
+    assert (nudge.status, nudge.note_id) == ("expired", None)
+    assert "#1" not in await say(rapport, "due")
+    assert "keep in touch" not in await say(rapport, "due")
+    await say(rapport, "undo")
+    async with db.session_factory(engine)() as session:
+        nudge = await session.scalar(select(Nudge))
+    assert nudge is not None and (nudge.status, nudge.note_id) == ("sent", 1)
+    assert "offsite" in await say(rapport, "due")
 
 
 async def test_rename_and_set_one_detail(rapport: Rapport, engine: AsyncEngine) -> None:

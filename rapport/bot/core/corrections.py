@@ -148,12 +148,16 @@ def delete(turn: Turn, command: c.DeleteEntry | c.DeleteNewest) -> Reply:
         row = queries.note_row(session, user_id, command.entry_id)
         if row is None:
             return _missing(handle)
-        # Delivered nudges keep their history without the note; waiting ones go with it.
-        waiting, delivered = queries.note_nudge_ids(session, user_id, command.entry_id)
+        # Delivered nudges keep their history without the note; waiting ones go with it. One
+        # out and not answered yet is closed: without its note it would read as a reminder
+        # to keep in touch that was never due.
+        waiting, delivered, unanswered = queries.note_nudge_ids(session, user_id,
+                                                                command.entry_id)
         change.before_delete("notes", [command.entry_id])
         change.before_delete("nudges", waiting)
-        change.before_update("nudges", delivered, ("note_id",))
+        change.before_update("nudges", delivered, ("note_id", "status"))
         queries.detach_note(session, delivered)
+        queries.expire_nudges(session, unanswered)
         queries.delete_owned(session, "notes", user_id, command.entry_id)
         name = _name(turn, row.contact_id)
         change.save(f"deleted note {handle} about {name}")
