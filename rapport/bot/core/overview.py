@@ -234,7 +234,8 @@ def people_view(turn: Turn, *, limit: int = MAX_PEOPLE, tag: str | None = None) 
         PersonLine(contact_id=cid, name=name, company=company, kind=kind,
                    cadence_days=cadence,
                    last_touch_on=planner.local_date(last, turn.user.tz) if last else None,
-                   health=contact_health(next_due, turn.now, turn.user.tz), tags=tuple(tags.get(cid, ())),
+                   health=contact_health(next_due, turn.now, turn.user.tz),
+                   tags=tuple(tags.get(cid, ())),
                    cadence_from_goal=cid in from_goal, cadence_months=months)
         for cid, name, company, kind, cadence, last, next_due, months in shown)
     return PeopleView(people=lines, truncated=len(rows) > limit, today=turn.today, tag=tag)
