@@ -352,7 +352,8 @@ class ConversationRef(Base):
 
 class SeenSignature(Base):
     """A signed request already accepted (Slack's X-Slack-Signature), kept until it could no
-    longer pass the timestamp check, so no replica accepts the same request twice."""
+    longer pass the timestamp check, so no replica accepts the same request twice; or, for an
+    Events API delivery, its event (`replay.event_key`), kept past Slack's last retry."""
 
     __tablename__ = "seen_signatures"
     __table_args__ = (Index("ix_seen_signatures_expires_at", "expires_at"),)

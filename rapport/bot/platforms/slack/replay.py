@@ -9,15 +9,23 @@ is a unit of work like any command's: on SQLite it queues on the one writer thre
 contending with it for the file lock. Claims that arrive while one is being written share the
 next unit (`uow.Grouped`: one transaction, each signature its own statement), so under a
 burst a request pays for a fraction of a commit instead of a whole one.
+
+An Events API delivery is remembered by its event instead (`event_key`, in the same table):
+Slack redelivers an event it got no 2xx for within 3 seconds, signed anew, so its signature
+is new each time but its event id is not. The signed body holds the event id, so a replayed
+signature repeats the event key too, and that one row guards against both.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from types import ModuleType
+from typing import Any
 
 from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +42,10 @@ logger = logging.getLogger(__name__)
 # Slack (and Bolt) accept a timestamp up to five minutes away from now; a minute more covers
 # clock differences between replicas.
 SIGNATURE_MEMORY = timedelta(minutes=6)
+# Slack retries an event at once, a minute later and five minutes after that: its last
+# retry comes some six minutes after the first delivery, later than a signature is
+# remembered. The margin covers clocks and Slack's own delays.
+EVENT_MEMORY = timedelta(minutes=30)
 # Expired rows are deleted by whichever replica next accepts a request after this long.
 CLEANUP_EVERY_SECONDS = 300.0
 
@@ -51,12 +63,27 @@ _CLAIM_POSTGRESQL = _claim(postgresql)
 _CLAIM_SQLITE = _claim(sqlite)
 
 
+def event_key(body: Mapping[str, Any]) -> str | None:
+    """What an Events API delivery is remembered by, or None for any other request.
+
+    Slack's event id names the event within its app and workspace: two workspaces (or apps)
+    may send the same one. Hashed: the key then fits the column whatever the ids' lengths,
+    and the parts cannot run into each other; never a signature ("v0=...")."""
+    if body.get("type") != "event_callback":
+        return None
+    event_id = body.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return None
+    where = [body.get("api_app_id"), body.get("enterprise_id"), body.get("team_id")]
+    return "event=" + hashlib.sha256(json.dumps([*where, event_id]).encode()).hexdigest()
+
+
 # At most this many claims share one transaction (a burst larger than that takes several).
 CLAIMS_PER_UNIT = 64
 
 
 class ReplayStore:
-    """The shared memory of accepted signatures."""
+    """The shared memory of accepted signatures and handled events."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *,
                  clock: Callable[[], datetime] = utcnow,
@@ -71,16 +98,17 @@ class ReplayStore:
         self._claims = Grouped(self.db, limit=CLAIMS_PER_UNIT, savepoints=False,
                                atomic=False)
 
-    async def seen_before(self, signature: str, expires_at: datetime, *,
+    async def seen_before(self, key: str, expires_at: datetime, *,
                           deadline: float | None = None) -> bool:
-        """Remember `signature` until `expires_at`; True when it was already remembered.
+        """Remember `key` (a signature or an `event_key`) until `expires_at`; True when it
+        was already remembered.
 
         Raises `Busy` when the claim cannot start by `deadline` (nothing was remembered)."""
 
         def claim(session: Session) -> bool:
             postgres = session.get_bind().dialect.name == "postgresql"
             statement = _CLAIM_POSTGRESQL if postgres else _CLAIM_SQLITE
-            return statement.first(session, signature=signature,
+            return statement.first(session, signature=key,
                                    expires_at=expires_at) is not None
 
         first = await self._claims.run(claim, deadline=deadline)
@@ -91,7 +119,7 @@ class ReplayStore:
         return not first
 
     async def forget_expired(self) -> int:
-        """Delete the signatures that can no longer be replayed; returns how many."""
+        """Delete the signatures and events that can no longer come again; how many."""
         cutoff = self.clock()
 
         def forget(session: Session) -> int:

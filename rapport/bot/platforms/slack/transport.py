@@ -4,7 +4,9 @@ Checks before anything parses the body (Bolt parses it while building its reques
 it verifies the signature): malformed input is a 400 with one log line, never a 500. Bolt
 then verifies every signature; a correctly signed request that any replica accepted before
 is refused by the replay guard, a Bolt middleware that runs right after that verification
-and remembers signatures in the database (replay.py).
+and remembers signatures in the database (replay.py). An Events API event is remembered by its
+event id instead, so Slack's redelivery of it (signed anew) is answered 200 and not handled
+again.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from rapport.bot.core.rapport import BUSY
 from rapport.bot.platforms.slack.acks import log_listener_failure
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
-from rapport.bot.platforms.slack.replay import SIGNATURE_MEMORY, ReplayStore
+from rapport.bot.platforms.slack.replay import (
+    EVENT_MEMORY,
+    SIGNATURE_MEMORY,
+    ReplayStore,
+    event_key,
+)
 from rapport.bot.service.payloads import json_too_deep
 from rapport.bot.service.server import RECEIVED_AT
 from rapport.storage.uow import Busy
@@ -36,11 +43,14 @@ from rapport.storage.uow import Busy
 logger = logging.getLogger(__name__)
 # Seconds since the epoch, as Slack sends them; int() would also take " 1", "1_0" or "١".
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+# Slack's retry headers are not signed: only this much of them (or of an event id) is logged.
+_LOGGED_CHARS = 40
 
 
 @dataclass
 class ReplayGuard:
-    """Bolt middleware: refuses a signed request whose signature some replica accepted."""
+    """Bolt middleware: refuses a signed request whose signature some replica accepted, and
+    answers an event some replica handled without handling it again."""
 
     store: ReplayStore
     # The moment the claim must start by (the platform's command deadline), from the context.
@@ -54,9 +64,14 @@ class ReplayGuard:
         timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
         # Bolt has verified both by now (Socket Mode requests carry neither).
         if req.mode == "http" and signature and timestamp.isascii() and timestamp.isdigit():
-            expires_at = datetime.fromtimestamp(int(timestamp), UTC) + SIGNATURE_MEMORY
+            signed_at = datetime.fromtimestamp(int(timestamp), UTC)
+            # An event's key stands in for its signature (the signed body holds the event
+            # id): still one row and one statement per request.
+            event = event_key(req.body)
+            key, expires_at = ((event, signed_at + EVENT_MEMORY) if event is not None
+                               else (signature, signed_at + SIGNATURE_MEMORY))
             try:
-                seen = await self.store.seen_before(signature, expires_at,
+                seen = await self.store.seen_before(key, expires_at,
                                                     deadline=self.deadline(req.context))
             except Busy:
                 # Overloaded: answer inside Slack's deadline rather than after it. Nothing
@@ -74,10 +89,29 @@ class ReplayGuard:
                 logger.warning("replay check unavailable",
                                extra={"error": type(failure).__name__})
                 seen = False
+            if seen and event is not None:
+                # Slack retries until it gets a 2xx: anything else would bring the event back
+                # up to three times, each to be answered again.
+                already_handled(req)
+                return BoltResponse(status=200, body="")
             if seen:
                 logger.warning("slack request refused", extra={"reason": "replayed signature"})
                 return BoltResponse(status=401, body="replayed request")
         return await next()
+
+
+def already_handled(req: AsyncBoltRequest) -> None:
+    """The log line of an event delivered again: info for Slack's own retries, a warning for
+    a delivery without Slack's retry mark (the same request sent again by someone else)."""
+
+    def header(name: str) -> str:
+        return (req.headers.get(name) or [""])[0][:_LOGGED_CHARS]
+
+    retry_num = header("x-slack-retry-num")
+    logger.log(logging.INFO if retry_num else logging.WARNING, "slack event already handled",
+               extra={"event_id": str(req.body.get("event_id"))[:_LOGGED_CHARS],
+                      "retry_num": retry_num,
+                      "retry_reason": header("x-slack-retry-reason")})
 
 
 @dataclass
