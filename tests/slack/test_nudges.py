@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from rapport.bot.core.views import DraftView, Reply
@@ -102,6 +103,28 @@ async def test_another_users_nudge_is_refused_and_nothing_changes(
     await slack.until(lambda: bool(slack.sink.posts))
     assert "isn't yours" in slack.sink.posts[0]["text"]
     assert slack.fake.calls_to("chat.update") == []
+    assert await snapshot(slack.runtime.engine) == before
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 25, "9" * 5000])
+async def test_a_tampered_button_value_is_refused_as_malformed_not_a_listener_failure(
+        slack: SlackHarness, clock: Clock, value: str, caplog: pytest.LogCaptureFixture
+        ) -> None:
+    """Digits to `str.isdigit` that `int` or the database cannot take ("²", an id past a
+    64-bit integer): the click is refused in one log line and changes nothing."""
+    await _deliver_one(slack, clock)
+    channel, message = _dm(slack)
+    before = await snapshot(slack.runtime.engine)
+    action = {"type": "button", "action_id": "nudge_done", "block_id": "nudge_1",
+              "value": value}
+    status, _ = await slack.interaction(slack.block_action(
+        user=ALEX, action=action, channel=channel, message=message))
+    assert status == 200
+    await slack.until(lambda: any(r.getMessage() == "nudge action refused"
+                                  for r in caplog.records))
+    assert [r.__dict__.get("reason") for r in caplog.records
+            if r.getMessage() == "nudge action refused"] == ["malformed"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert await snapshot(slack.runtime.engine) == before
 
 

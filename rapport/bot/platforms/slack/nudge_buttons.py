@@ -33,7 +33,10 @@ class NudgeButtons:
         raw_id = action.get("value") or str(action.get("block_id", "")).removeprefix(
             b.NUDGE_BLOCK_PREFIX)
         can_respond = bool(body.get("response_url"))
-        if team_id != context.get("team_id") or not str(raw_id).isdigit() \
+        # Ids as Rapport writes them: ASCII digits ("²" is a digit to isdigit, not to int)
+        # that fit a database integer.
+        if team_id != context.get("team_id") or not str(raw_id).isascii() \
+                or not str(raw_id).isdigit() or len(str(raw_id)) > 18 \
                 or action_id not in b.NUDGE_ACTIONS:
             logger.warning("nudge action refused", extra={"reason": "malformed"})
             return

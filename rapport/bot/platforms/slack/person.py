@@ -32,7 +32,7 @@ def _dict(value: object) -> dict[str, Any]:
 
 def _contact_id(value: object) -> int | None:
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 def _metadata_contact(view: dict[str, Any]) -> int | None:

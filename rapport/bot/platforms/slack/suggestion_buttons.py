@@ -43,7 +43,7 @@ class SuggestionButtons:
         action_id = str(action.get("action_id", ""))
         raw_id = str(action.get("value") or "")
         can_respond = bool(body.get("response_url"))
-        if team_id != context.get("team_id") or not raw_id.isdigit() \
+        if team_id != context.get("team_id") or not raw_id.isascii() or not raw_id.isdigit() \
                 or action_id not in b.SUGGESTION_ACTIONS or len(raw_id) > 12:
             logger.warning("suggestion action refused", extra={"reason": "malformed"})
             return
