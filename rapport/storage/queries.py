@@ -815,11 +815,14 @@ def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, l
     return found
 
 
-def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int) -> None:
+def expire_cadence_nudges(session: Session, contact_id: int, *, user_id: int,
+                          with_sent: bool = False) -> None:
+    """Close the contact's keep-in-touch nudges still to come; `with_sent`, the one out and
+    unanswered too (the person turned the rhythm off: "due" must not list it)."""
+    statuses = _OPEN_CADENCE if with_sent else (NudgeStatus.PLANNED, NudgeStatus.SNOOZED)
     session.execute(
         update(Nudge).where(Nudge.contact_id == contact_id, Nudge.user_id == user_id,
-                            Nudge.reason == "cadence",
-                            Nudge.status.in_((NudgeStatus.PLANNED, NudgeStatus.SNOOZED)))
+                            Nudge.reason == "cadence", Nudge.status.in_(statuses))
         .values(status=NudgeStatus.EXPIRED).execution_options(synchronize_session=False))
 
 

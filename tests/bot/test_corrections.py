@@ -353,3 +353,23 @@ async def test_edit_the_last_note_or_conversation_without_its_handle(
     bare = await rapport.handle_text(console_user(), "edit the last note")
     assert not bare.ok and bare.text.startswith(
         "What should the note say now? Put it after a colon: “edit the last note: …”.")
+
+
+async def test_turning_a_rhythm_off_closes_the_reminder_already_out(
+        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
+    """"No more keep-in-touch reminders" holds for the one sent and not answered too."""
+    await say(rapport, "add Dana Scully every 2 weeks")
+    await say(rapport, "log Dana on Nov 1: coffee")
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
+                      owner="test", clock=clock)
+    assert (await sweeper.sweep()).sent == 1
+    assert "#1" in await say(rapport, "due")
+    assert await say(rapport, "every Dana off") == \
+        "No more keep-in-touch reminders for Dana Scully."
+    assert "#1" not in await say(rapport, "due")
+    async with db.session_factory(engine)() as session:
+        assert await session.scalar(select(Nudge.status)) == "expired"
+    await say(rapport, "undo")
+    async with db.session_factory(engine)() as session:
+        assert await session.scalar(select(Nudge.status)) == "sent"

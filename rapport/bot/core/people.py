@@ -400,7 +400,8 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
                            cadence_months=months, cadence_own=True, next_due_at=next_due,
                            plan_at=next_due)
     if days is None:
-        queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id)
+        queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id,
+                                      with_sent=True)
         change.save(f"turned off the rhythm for {contact.name}")
         return Reply(f"No more keep-in-touch reminders for {contact.name}.", changed=True)
     today = turn.today
