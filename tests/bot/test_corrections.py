@@ -84,18 +84,26 @@ async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
     assert list(kinds) == ["coffee"]
 
 
-async def test_deleting_a_note_keeps_delivered_nudge_history(
-        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
-    """The reminder out about the note is kept as history but closed: without its note it
-    read as a keep-in-touch nudge for someone who had no rhythm at all."""
+async def _one_reminder_out(rapport: Rapport, engine: AsyncEngine, clock: Clock,
+                            *lines: str) -> None:
+    """Dana (every 2 weeks) and `lines` said, then the sweep of Tuesday morning sends
+    exactly one reminder, #1, which `due` lists."""
     await say(rapport, "add Dana Scully every 2 weeks")
-    await say(rapport, "log Dana: coffee")
-    await say(rapport, "note Dana: the offsite on Tuesday")
+    for line in lines:
+        await say(rapport, line)
     clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
     sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
                       owner="test", clock=clock)
     assert (await sweeper.sweep()).sent == 1
     assert "#1" in await say(rapport, "due")
+
+
+async def test_deleting_a_note_keeps_delivered_nudge_history(
+        rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
+    """The reminder out about the note is kept as history but closed: without its note it
+    read as a keep-in-touch nudge for someone who had no rhythm at all."""
+    await _one_reminder_out(rapport, engine, clock, "log Dana: coffee",
+                            "note Dana: the offsite on Tuesday")
     await say(rapport, "delete n1")
     async with db.session_factory(engine)() as session:
         nudge = await session.scalar(select(Nudge))
@@ -358,13 +366,7 @@ async def test_edit_the_last_note_or_conversation_without_its_handle(
 async def test_turning_a_rhythm_off_closes_the_reminder_already_out(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
     """"No more keep-in-touch reminders" holds for the one sent and not answered too."""
-    await say(rapport, "add Dana Scully every 2 weeks")
-    await say(rapport, "log Dana on Nov 1: coffee")
-    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
-    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
-                      owner="test", clock=clock)
-    assert (await sweeper.sweep()).sent == 1
-    assert "#1" in await say(rapport, "due")
+    await _one_reminder_out(rapport, engine, clock, "log Dana on Nov 1: coffee")
     assert await say(rapport, "every Dana off") == \
         "No more keep-in-touch reminders for Dana Scully."
     assert "#1" not in await say(rapport, "due")
