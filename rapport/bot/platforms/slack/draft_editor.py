@@ -19,6 +19,7 @@ from rapport.bot.core.views import Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.client import make_client
+from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -176,8 +177,8 @@ class DraftEditor:
         """"Edit and send…" under a draft answered as text: that draft in the editor."""
         await ack()
         drafts = self.platform.runtime.drafts
-        value = str(action.get("value") or "")
-        if drafts is None or not value.isdigit():
+        draft_id = row_id(action.get("value"))
+        if drafts is None or draft_id is None:
             logger.warning("draft action refused", extra={"reason": "malformed"})
             return
         view_id = await self.open_loading(client, str(body.get("trigger_id") or ""))
@@ -185,7 +186,7 @@ class DraftEditor:
             return
         actor = self.platform.actor(team_of(body), str(body.get("user", {}).get("id", "")))
         # The core checks the draft is the clicker's (another's reads as not found).
-        await self.show_draft(client, view_id, await drafts.reopen(actor, int(value)))
+        await self.show_draft(client, view_id, await drafts.reopen(actor, draft_id))
 
 
 def register(platform: SlackPlatform) -> None:

@@ -19,6 +19,19 @@ _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _BROADCASTS = {"here", "channel", "everyone"}
 
 
+# Ids Rapport writes into buttons and views fit a database integer (64 bits: 19 digits).
+_MAX_ID_DIGITS = 18
+
+
+def row_id(value: object) -> int | None:
+    """An id as Rapport wrote it into a button or a view (ASCII digits that fit a database
+    integer), or None for anything else a forged or garbled payload holds: `str.isdigit`
+    takes "²", which `int` refuses, and an id past 64 bits fails in the database."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= _MAX_ID_DIGITS \
+        else None
+
+
 def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -33,14 +34,11 @@ class NudgeButtons:
         raw_id = action.get("value") or str(action.get("block_id", "")).removeprefix(
             b.NUDGE_BLOCK_PREFIX)
         can_respond = bool(body.get("response_url"))
-        # Ids as Rapport writes them: ASCII digits ("²" is a digit to isdigit, not to int)
-        # that fit a database integer.
-        if team_id != context.get("team_id") or not str(raw_id).isascii() \
-                or not str(raw_id).isdigit() or len(str(raw_id)) > 18 \
+        nudge_id = row_id(raw_id)
+        if team_id != context.get("team_id") or nudge_id is None \
                 or action_id not in b.NUDGE_ACTIONS:
             logger.warning("nudge action refused", extra={"reason": "malformed"})
             return
-        nudge_id = int(raw_id)
         if not await platform.owns_nudge(team_id, user_id, nudge_id):
             gone = not await platform.nudge_exists(nudge_id)
             logger.warning("nudge action refused",

@@ -20,6 +20,7 @@ from rapport.bot.core.context import Actor
 from rapport.bot.core.views import PersonView, RefusedArgument, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -30,17 +31,12 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _contact_id(value: object) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
-
-
 def _metadata_contact(view: dict[str, Any]) -> int | None:
     try:
         metadata = json.loads(str(view.get("private_metadata") or "{}"))
     except ValueError:
         return None
-    return _contact_id(_dict(metadata).get("contact_id"))
+    return row_id(_dict(metadata).get("contact_id"))
 
 
 def log_from_form(contact_id: int, values: dict[str, Any]) -> c.Log | dict[str, str]:
@@ -100,7 +96,7 @@ class PersonCard:
         await ack()
         platform = self.platform
         team_id, user_id = team_of(body), str(_dict(body.get("user")).get("id", ""))
-        contact_id = _contact_id(action.get("value"))
+        contact_id = row_id(action.get("value"))
         action_id = str(action.get("action_id", ""))
         if team_id != context.get("team_id") or not user_id or contact_id is None \
                 or action_id not in b.PERSON_ACTIONS:

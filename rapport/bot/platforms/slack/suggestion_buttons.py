@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 from rapport.storage import queries
@@ -42,12 +43,12 @@ class SuggestionButtons:
         team_id, user_id = team_of(body), str(body.get("user", {}).get("id", ""))
         action_id = str(action.get("action_id", ""))
         raw_id = str(action.get("value") or "")
+        suggestion_id = row_id(raw_id)
         can_respond = bool(body.get("response_url"))
-        if team_id != context.get("team_id") or not raw_id.isascii() or not raw_id.isdigit() \
+        if team_id != context.get("team_id") or suggestion_id is None \
                 or action_id not in b.SUGGESTION_ACTIONS or len(raw_id) > 12:
             logger.warning("suggestion action refused", extra={"reason": "malformed"})
             return
-        suggestion_id = int(raw_id)
         if not await self.owns(team_id, user_id, suggestion_id):
             gone = not await self.platform.rapport.db.run(
                 lambda session: queries.suggestion_exists(session, suggestion_id), write=False)
