@@ -10,7 +10,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.notes import follow_up_plan, follow_up_refusal
-from rapport.bot.core.people import named_mentions
+from rapport.bot.core.people import named_mentions, summary_named
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, delete_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
@@ -104,8 +104,7 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
     values: dict[str, object] = {}
     if command.kind is not None and command.kind != row.kind:
         values["kind"] = command.kind
-    new_summary = named_mentions(turn, command.summary) if command.summary \
-        else command.summary
+    new_summary = summary_named(turn, command.summary)
     if new_summary is not None and (new_summary or None) != row.summary:
         values["summary"] = new_summary or None
     today = turn.today

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
-from rapport.bot.core.people import find_contact, named_mentions, touch_clock
+from rapport.bot.core.people import find_contact, summary_named, touch_clock
 from rapport.bot.core.resolve import Resolved, or_list, resolve
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import NudgeActed, Reply, error
@@ -133,7 +133,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
         touchpoint_id = record_touchpoint(
             turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
             contact_id=nudge.contact_id, happened_at=turn.now, kind="chat",
-            summary=named_mentions(turn, command.summary) if command.summary else None,
+            summary=summary_named(turn, command.summary),
             source="nudge", now=turn.now, state=state)
         change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:

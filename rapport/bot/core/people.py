@@ -89,6 +89,12 @@ def named_mentions(turn: Turn, text: str) -> str:
     return _MENTION_IN_TEXT.sub(name, text)
 
 
+def summary_named(turn: Turn, summary: str | None) -> str | None:
+    """What was talked about (`log`, `done`, `edit t7`), its @mentions written as names as a
+    note's are (`named_mentions`); None and "" stay as they are."""
+    return named_mentions(turn, summary) if summary else summary
+
+
 # A contact named "U0123ABCD" would be no one the person recognises.
 NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a moment, or add "
                 "them by name (“add Dana Scully”).")
@@ -357,7 +363,7 @@ def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact_id, happened_at=happened_at, kind=command.kind,
-        summary=named_mentions(turn, command.summary) if command.summary else None,
+        summary=summary_named(turn, command.summary),
         source=TYPED_SOURCE, now=turn.now,
         open_cadence_nudges=[] if state is None else None, state=state,
         day_only=day is not None)
