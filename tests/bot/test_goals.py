@@ -328,6 +328,29 @@ async def test_own_cadence_counts_and_people_added_later_count_from_then(
     assert [p.members for p in stats.view.goals[0].trend] == [1, 1, 1, 1, 1, 1, 2, 2, 2]
 
 
+async def test_each_goal_measures_its_followers_by_its_own_cadence(rapport: Rapport,
+                                                                   clock: Clock) -> None:
+    # Ann follows two goals: her reminders come at the shorter one's rhythm (2 weeks), but
+    # the monthly goal still counts a talk 20 days ago as within its month.
+    clock.set(NOW - timedelta(days=30))
+    await _say(rapport, "add Ann Lee #vip #team")
+    clock.set(NOW - timedelta(days=20))
+    await _say(rapport, "log Ann coffee")
+    clock.set(NOW)
+    await _say(rapport, "goal vip monthly", "goal team every 2 weeks")
+    assert (await _contacts(rapport))["Ann Lee"].cadence_days == 14
+    stats = await rapport.handle_text(ALEX, "stats")
+    [team, vip] = stats.text.splitlines()[:2]
+    assert team.startswith("Team: 0 of 1 within 2 weeks (0%)")
+    assert vip.startswith("Vip: 1 of 1 within a month (100%)")
+    # Her own rhythm, once she has one, is what every goal measures her by.
+    await _say(rapport, "every Ann 3 weeks")
+    stats = await rapport.handle_text(ALEX, "stats")
+    [team, vip] = stats.text.splitlines()[:2]
+    assert team.startswith("Team: 1 of 1 within 2 weeks (100%)")
+    assert vip.startswith("Vip: 1 of 1 within a month (100%)")
+
+
 async def test_trend_chart_is_a_small_png_with_alt_text(rapport: Rapport, clock: Clock,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     await _client_history(rapport, clock)
