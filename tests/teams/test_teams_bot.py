@@ -744,3 +744,23 @@ async def test_who_did_i_talk_to_last_week_is_answered_in_the_personal_chat(
     [reply] = teams.connector.sent_to(PERSONAL)
     assert reply.text == ("1 conversation with Dana Scully last week (Mon Nov 16 – Sun Nov "
                           "22):\n  t1 Wed Nov 18, Dana Scully: lunch")
+
+
+async def test_a_message_of_only_a_mention_names_the_person_or_shows_them(
+        teams: TeamsHarness) -> None:
+    # It answered “I don't know the command “<@29:fox-mulder|fox””.
+    assert await teams.say("<at>Fox Mulder</at>", mentions=[("29:fox-mulder", "Fox Mulder")]) \
+        == 201
+    [reply] = teams.connector.sent_to(PERSONAL)
+    assert reply.body["text"].endswith(
+        "@Fox Mulder isn't one of your people yet. To keep in touch with them, say “add @Fox "
+        "Mulder”.")
+    assert await teams.rows(Contact) == []
+
+    assert await teams.say("add <at>Fox Mulder</at> client at FBI",
+                           mentions=[("29:fox-mulder", "Fox Mulder")]) == 201
+    teams.connector.reset()
+    assert await teams.say("<at>Fox Mulder</at>", mentions=[("29:fox-mulder", "Fox Mulder")]) \
+        == 201
+    [card] = teams.connector.sent_to(PERSONAL)
+    assert card.body["summary"] == "Fox Mulder"  # the person card

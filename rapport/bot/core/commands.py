@@ -2336,6 +2336,21 @@ def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
     return person if isinstance(person, CommandError) else ShowPerson(person)
 
 
+# One @mention and nothing else ("<@U0DANA|dana>", "<@U0DANA>?"): how Slack and Teams send
+# a `/rapport @Dana`, or a message to the bot that only @mentions someone.
+_MENTION_ALONE = re.compile(r"^(<@[A-Za-z0-9_:.\-]+(?:\|[^<>]*)?>)[\s?!.]*$")
+
+
+def mention_alone(text: str) -> ShowPerson | None:
+    """A line that is one @mention alone, read as that person's card, as "Dana?" is (the
+    card's answer for someone not among the user's people says how to add them); None for
+    any other line. Platforms ask before the grammar: its verb-first reading answered
+    “I don't know the command “<@u0dana|dana>””, Slack's markup echoed back."""
+    alone = _MENTION_ALONE.match(clean_text(text))
+    person = _person_from_tokens([alone.group(1)]) if alone is not None else None
+    return ShowPerson(person) if person is not None else None
+
+
 MAX_SEARCH_CHARS = 100
 
 

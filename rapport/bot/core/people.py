@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
@@ -38,9 +38,15 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
             return None, refusal, False
         if change is not None and (linked := link_mention(turn, person, change)) is not None:
             return linked, None, False
+        refusal = new_contact_refusal(turn, person)
+        if refusal is not None:
+            return None, refusal, False
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
+    if person.mention_id:
+        # "<@U0DANA> is not in your people yet": the person as the user sees them.
+        return None, named_mentions(turn, result.message), False
     return None, result.message, False
 
 
@@ -104,12 +110,59 @@ NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a 
 ITS_YOU = "That's you. Rapport keeps track of the people you talk to; name someone else."
 
 
+# Why an account from the platform's directory is no one to keep in touch with.
+NotAPerson = Literal["bot", "deactivated"]
+
+
+class DirectoryName(str):
+    """A name from the platform's people directory that also says whether the account is
+    someone to keep in touch with: `not_a_person` is "bot" (an app, a bot user, Slackbot) or
+    "deactivated" (someone whose account was closed), else None.
+
+    A `str`, so that it reaches `Turn.mention_names` through `Directory.display_name` as
+    every name does, and reads as the name wherever one is written."""
+
+    not_a_person: NotAPerson | None
+
+    def __new__(cls, name: str, not_a_person: NotAPerson | None = None) -> DirectoryName:
+        made = super().__new__(cls, name)
+        made.not_a_person = not_a_person
+        return made
+
+
 def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
-    """Why an @mention can't become a new contact (it is the user, or nobody could say its
-    name), or None when it can."""
+    """Why an @mention can't become or be linked to a contact (it is the user, a bot, or
+    nobody could say its name), or None when it can."""
     if person.mention_id == turn.user.user_external_id:
         return ITS_YOU
-    return None if mention_name(turn, person) else NAME_UNKNOWN
+    name = mention_name(turn, person)
+    if not name:
+        return NAME_UNKNOWN
+    if isinstance(name, DirectoryName) and name.not_a_person == "bot":
+        return f"{name} is a bot, not a person: I keep track of the people you talk to."
+    return None
+
+
+def new_contact_refusal(turn: Turn, person: c.PersonRef) -> str | None:
+    """Why an @mention that links no contact can't become a new one: a deactivated account.
+    A contact the user has already (linked, or added by that name) still works."""
+    name = mention_name(turn, person)
+    if isinstance(name, DirectoryName) and name.not_a_person == "deactivated":
+        return (f"{name}'s account is deactivated, so I won't add them from an @mention. To "
+                f"keep in touch anyway, add them by name (“add {name}”).")
+    return None
+
+
+def unknown_mention(turn: Turn, person: c.PersonRef) -> str:
+    """The answer to an @mention of someone who is not among the user's people, naming them
+    as the user sees them (never the chat's markup): why they can't be one (the user, a bot,
+    a deactivated account), else how to add them."""
+    refusal = mention_refusal(turn, person) or new_contact_refusal(turn, person)
+    if refusal is not None and refusal != NAME_UNKNOWN:
+        return refusal
+    # When the directory could not say the name, the mention's id is still no markup.
+    who = "@" + (mention_name(turn, person) or person.mention_id or "")
+    return f"{who} isn't one of your people yet. To keep in touch with them, say “add {who}”."
 
 
 class Reading(Protocol):
@@ -250,6 +303,9 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
         return Reply(f"You already keep in touch with {linked.name}: I linked them to that "
                      "@mention, so the chat's @mentions and Rapport mean the same person.",
                      changed=True), None
+    refusal = new_contact_refusal(turn, person) if person.mention_id else None
+    if refusal is not None:
+        return error(refusal), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
                              cadence_days=command.cadence_days,
                              cadence_months=command.cadence_months, email=command.email,
@@ -466,7 +522,7 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
         if not result.suggestions and message.startswith("I don't know anyone"):
             entry = _their_entry(turn, person.text or "")
             message = entry if entry is not None else message + " There is nothing to forget."
-        return error(message)
+        return error(named_mentions(turn, message) if person.mention_id else message)
     contact = result.contact
     user_id = turn.user.user_id
     rows = queries.contact_rows(turn.session, user_id, contact.id)

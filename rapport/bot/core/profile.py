@@ -12,6 +12,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.goals import person_badges
 from rapport.bot.core.overview import contact_health, paused_until
+from rapport.bot.core.people import unknown_mention
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import (
     DateLine,
@@ -36,6 +37,10 @@ MAX_HITS = 20
 def show(turn: Turn, command: c.ShowPerson) -> Reply:
     result = resolve(turn.session, turn.user.user_id, command.person)
     if not isinstance(result, Resolved):
+        if command.person.mention_id:
+            # "@Dana", typed alone or after `show`: whoever they are, named as the user sees
+            # them, with what to do next; never the mention's markup.
+            return error(unknown_mention(turn, command.person))
         # A bare word that names nobody was more likely a mistyped command; so is a lowercase
         # one that only comes close to a name ("Which Dana …?" still asks).
         ambiguous = result.message.startswith("Which ")

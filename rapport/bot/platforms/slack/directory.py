@@ -12,11 +12,17 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rapport.bot.core.people import DirectoryName, NotAPerson
+
 logger = logging.getLogger(__name__)
 
 # Names and zones change rarely; an hour keeps them fresh enough without a call per command.
 CACHE_SECONDS = 3600.0
 _MAX_ENTRIES = 10_000
+
+
+# Slackbot is no person, yet users.info says `is_bot: false` for it ("Slackbot is special").
+SLACKBOT = "USLACKBOT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,15 @@ class Profile:
     display_name: str
     tz: str | None
     deleted: bool = False
+    # A bot user (an app's, a workflow's) or Slackbot: never someone to keep in touch with.
+    is_bot: bool = False
+
+    @property
+    def not_a_person(self) -> NotAPerson | None:
+        """Why this account can't become a contact, or None when it can."""
+        if self.is_bot:
+            return "bot"
+        return "deactivated" if self.deleted else None
 
 
 class ProfileCache:
@@ -59,8 +74,10 @@ def _profile_from(user: dict[str, object]) -> Profile:
                                           profile.get("display_name"), user.get("name"))
                  if isinstance(v, str) and v.strip()), "")
     tz = user.get("tz")
-    return Profile(user_id=str(user.get("id", "")), display_name=name[:200],
-                   tz=str(tz) if tz else None, deleted=bool(user.get("deleted")))
+    user_id = str(user.get("id", ""))
+    return Profile(user_id=user_id, display_name=name[:200], tz=str(tz) if tz else None,
+                   deleted=bool(user.get("deleted")),
+                   is_bot=bool(user.get("is_bot")) or user_id == SLACKBOT)
 
 
 class SlackDirectory:
@@ -102,9 +119,12 @@ class SlackDirectory:
 
     async def display_name(self, user_external_id: str) -> str | None:
         """The person's name as Slack shows it in their profile: the real name, else the
-        display name."""
+        display name; it says too when the account is a bot or deactivated, which the core
+        refuses as a new contact."""
         profile = await self.profile(user_external_id)
-        return profile.display_name if profile and profile.display_name else None
+        if profile is None or not profile.display_name:
+            return None
+        return DirectoryName(profile.display_name, profile.not_a_person)
 
     async def is_admin(self, user_external_id: str) -> bool | None:
         """users.info's `is_admin`, `is_owner` or `is_primary_owner`, asked afresh each time

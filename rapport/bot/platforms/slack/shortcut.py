@@ -47,7 +47,7 @@ class LogShortcut:
         await ack()
         team_id = team_of(body)
         message = body.get("message") or {}
-        author = message.get("user")
+        author = self.author_to_prefill(team_id, message)
 
         def name_of(user_id: str) -> str | None:
             profile = self.platform.cache.get(team_id, user_id)
@@ -56,9 +56,22 @@ class LogShortcut:
         # The summary box shows the message as its reader saw it, not Slack's markup.
         text = plain_text(str(message.get("text") or ""), name_of=name_of)
         await client.views_open(trigger_id=body["trigger_id"], view=b.log_touchpoint_view(
-            author_id=str(author) if author else None, summary=text))
+            author_id=author, summary=text))
         if author:
-            await self.platform.warm_profile(client, team_id, str(author))
+            await self.platform.warm_profile(client, team_id, author)
+
+    def author_to_prefill(self, team_id: str, message: dict[str, Any]) -> str | None:
+        """Who the modal offers as the person talked to: the message's author, unless the
+        message is a bot's (Rapport's own, an app's, a workflow's: Slack marks each with a
+        `bot_id`) or the author is known to be a bot or deactivated. Then nobody is offered,
+        and the person picks someone."""
+        author = message.get("user")
+        if not author or message.get("bot_id") or message.get("subtype") == "bot_message":
+            return None
+        profile = self.platform.cache.get(team_id, str(author))
+        if profile is not None and profile.not_a_person is not None:
+            return None
+        return str(author)
 
     async def on_log_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                             client: AsyncWebClient) -> None:

@@ -57,8 +57,8 @@ class SlashCommand:
             editor = platform.draft_editor
             opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
                 if verb == "draft" and editor is not None else None
-            reply = await platform.rapport.handle_text(actor, text, directory=directory,
-                                                       admins=directory)
+            reply = await platform.run_text(actor, text, directory=directory,
+                                            admins=directory)
             if opened is not None and editor is not None:
                 await editor.show_draft(client, opened, reply, answer=lambda shown: (
                     platform.send_pages(respond, shown, skip_first=False, client=client,
@@ -79,8 +79,8 @@ class SlashCommand:
         else:
             # In Slack a file is uploaded to the bot, never named (docs/slack.md).
             reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-                else await platform.rapport.handle_text(actor, text, directory=directory,
-                                                        deadline=platform.deadline(context))
+                else await platform.run_text(actor, text, directory=directory,
+                                             deadline=platform.deadline(context))
             if reply.busy:
                 platform.runtime.metrics.busy.labels("slack").inc()
             rendered = b.reply_pages(reply)
