@@ -1407,17 +1407,16 @@ def goal_members(session: Session, user_id: int) -> list[GoalGroup]:
     None where they follow goals (then each goal measures them by its own cadence, not by the
     shortest of their goals, which is what `contacts.cadence_days` holds for them)."""
     groups: dict[int, tuple[str, int, list[GoalMemberRow]]] = {}
-    for tag_id, name, days, contact_id, own_cadence, created_at in session.execute(
-            select(Tag.id, Tag.name, Tag.goal_cadence_days, Contact.id,
-                   case((Contact.cadence_own.is_(True), Contact.cadence_days)),
-                   Contact.created_at)
+    for tag_id, name, days, contact_id, cadence, own, created_at in session.execute(
+            select(Tag.id, Tag.name, Tag.goal_cadence_days, Contact.id, Contact.cadence_days,
+                   Contact.cadence_own, Contact.created_at)
             .outerjoin(ContactTag, ContactTag.tag_id == Tag.id)
             .outerjoin(Contact, Contact.id == ContactTag.contact_id)
             .where(Tag.user_id == user_id, Tag.goal_cadence_days.is_not(None))
             .order_by(Tag.name_key, Contact.id)):
         group = groups.setdefault(tag_id, (name, days or 0, []))
         if contact_id is not None:
-            group[2].append(GoalMemberRow(contact_id, own_cadence, created_at))
+            group[2].append(GoalMemberRow(contact_id, cadence if own else None, created_at))
     return [GoalGroup(name, days, tuple(members)) for name, days, members in groups.values()]
 
 

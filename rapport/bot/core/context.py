@@ -61,10 +61,19 @@ class UserContext:
         return planner.local_date(now, self.tz)
 
 
+# Why an account in the platform's directory is no one to keep in touch with: a bot (an app,
+# a workflow, Slackbot) or a deactivated account.
+NotAPerson = Literal["bot", "deactivated"]
+
+
 class Directory(Protocol):
     """The platform's people directory, for names of @mentioned colleagues."""
 
     async def display_name(self, user_external_id: str) -> str | None: ...
+
+    async def not_a_person(self, user_external_id: str) -> NotAPerson | None:
+        """Why the account can't become a contact, or None when it can."""
+        ...
 
 
 class Admins(Protocol):
@@ -169,6 +178,8 @@ class Turn:
     now: datetime
     # Display names of @mentioned people, looked up before the unit of work when needed.
     mention_names: Mapping[str, str] = field(default_factory=dict)
+    # Which of them are no people (bots, deactivated accounts), looked up with their names.
+    not_people: Mapping[str, NotAPerson] = field(default_factory=dict)
     # Whether an AI provider is set up (settings say "template drafts" otherwise).
     ai_configured: bool = True
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
@@ -110,26 +110,6 @@ NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a 
 ITS_YOU = "That's you. Rapport keeps track of the people you talk to; name someone else."
 
 
-# Why an account from the platform's directory is no one to keep in touch with.
-NotAPerson = Literal["bot", "deactivated"]
-
-
-class DirectoryName(str):
-    """A name from the platform's people directory that also says whether the account is
-    someone to keep in touch with: `not_a_person` is "bot" (an app, a bot user, Slackbot) or
-    "deactivated" (someone whose account was closed), else None.
-
-    A `str`, so that it reaches `Turn.mention_names` through `Directory.display_name` as
-    every name does, and reads as the name wherever one is written."""
-
-    not_a_person: NotAPerson | None
-
-    def __new__(cls, name: str, not_a_person: NotAPerson | None = None) -> DirectoryName:
-        made = super().__new__(cls, name)
-        made.not_a_person = not_a_person
-        return made
-
-
 def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
     """Why an @mention can't become or be linked to a contact (it is the user, a bot, or
     nobody could say its name), or None when it can."""
@@ -138,7 +118,7 @@ def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
     name = mention_name(turn, person)
     if not name:
         return NAME_UNKNOWN
-    if isinstance(name, DirectoryName) and name.not_a_person == "bot":
+    if person.mention_id and turn.not_people.get(person.mention_id) == "bot":
         return f"{name} is a bot, not a person: I keep track of the people you talk to."
     return None
 
@@ -146,8 +126,10 @@ def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
 def new_contact_refusal(turn: Turn, person: c.PersonRef) -> str | None:
     """Why an @mention that links no contact can't become a new one: a deactivated account.
     A contact the user has already (linked, or added by that name) still works."""
-    name = mention_name(turn, person)
-    if isinstance(name, DirectoryName) and name.not_a_person == "deactivated":
+    if not person.mention_id:
+        return None
+    name = mention_name(turn, person)  # looks the account up first, when it is not yet
+    if turn.not_people.get(person.mention_id) == "deactivated":
         return (f"{name}'s account is deactivated, so I won't add them from an @mention. To "
                 f"keep in touch anyway, add them by name (“add {name}”).")
     return None

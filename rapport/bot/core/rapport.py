@@ -29,6 +29,7 @@ from rapport.bot.core.context import (
     Directory,
     Drafter,
     MentionNamesNeeded,
+    NotAPerson,
     Turn,
     UserContext,
     WorkspaceTokens,
@@ -205,11 +206,12 @@ class Rapport:
         handle = verb.handle
         now = self.clock()
         names: dict[str, str] = {}
+        not_people: dict[str, NotAPerson] = {}
 
         ai_configured = getattr(self.drafter, "provider", None) is not None
 
         def work(session: Session) -> Reply:
-            return handle(Turn(session, fresh_context(session, ctx), now, names,
+            return handle(Turn(session, fresh_context(session, ctx), now, names, not_people,
                                ai_configured=ai_configured), command)
 
         while True:
@@ -221,8 +223,10 @@ class Rapport:
             except MentionNamesNeeded as needed:
                 # The work was rolled back; ask the directory (a platform call, never inside
                 # a transaction), then do it again with the names.
-                names.update({mention: await self._display_name(mention, directory)
-                              for mention in needed.mention_ids})
+                for mention in needed.mention_ids:
+                    names[mention], not_a_person = await self._look_up(mention, directory)
+                    if not_a_person is not None:
+                        not_people[mention] = not_a_person
                 continue
             break
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
@@ -239,14 +243,17 @@ class Rapport:
             lambda session: work(Turn(session, fresh_context(session, ctx), now)), write=False)
 
     @staticmethod
-    async def _display_name(mention_id: str, directory: Directory | None) -> str:
+    async def _look_up(mention_id: str, directory: Directory | None
+                       ) -> tuple[str, NotAPerson | None]:
+        """The mentioned account's name ("" when unknown) and whether it is no person."""
         if directory is None:
-            return ""
+            return "", None
         try:
-            return await directory.display_name(mention_id) or ""
+            return (await directory.display_name(mention_id) or "",
+                    await directory.not_a_person(mention_id))
         except Exception as failure:  # the directory is a nicety; fall back to the mention
             logger.warning("directory lookup failed", extra={"error": type(failure).__name__})
-            return ""
+            return "", None
 
     async def welcome(self, actor: Actor) -> str | None:
         """The welcome text the first time Rapport meets `actor` (None after that, or when

@@ -12,7 +12,7 @@ from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.core.people import DirectoryName, NotAPerson
+from rapport.bot.core.context import NotAPerson
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +119,15 @@ class SlackDirectory:
 
     async def display_name(self, user_external_id: str) -> str | None:
         """The person's name as Slack shows it in their profile: the real name, else the
-        display name; it says too when the account is a bot or deactivated, which the core
-        refuses as a new contact."""
+        display name."""
         profile = await self.profile(user_external_id)
-        if profile is None or not profile.display_name:
-            return None
-        return DirectoryName(profile.display_name, profile.not_a_person)
+        return profile.display_name if profile and profile.display_name else None
+
+    async def not_a_person(self, user_external_id: str) -> NotAPerson | None:
+        """A bot or a deactivated account, which the core refuses as a new contact (the
+        profile `display_name` just cached)."""
+        profile = await self.profile(user_external_id)
+        return profile.not_a_person if profile is not None else None
 
     async def is_admin(self, user_external_id: str) -> bool | None:
         """users.info's `is_admin`, `is_owner` or `is_primary_owner`, asked afresh each time
