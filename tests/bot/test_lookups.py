@@ -57,3 +57,20 @@ async def test_a_first_name_is_resolved_and_logged_for_that_contact(
     assert reply.ok and "Logged coffee with Dana Scully" in reply.text, reply.text
     shown = await rapport.handle_text(actor, "show Dana Scully")
     assert "coffee" in shown.text
+
+
+@pytest.mark.parametrize("line, answer", [
+    ("log Dana Scully yesterday: coffee", "Logged coffee with Dana Scully"),
+    ("log Dana Scully: lunch", "Logged lunch with Dana Scully"),
+    ("log Dana Scully yesterday", "Logged chat with Dana Scully"),
+    ("note Dana Scully: hiking trip in May", "Noted for Dana Scully"),
+    ("log Dana: coffee", "Logged coffee with Dana."),
+])
+async def test_a_name_that_starts_with_another_contacts_name_is_the_longer_person(
+        rapport: Rapport, actor: Actor, line: str, answer: str) -> None:
+    # "Dana" and "Dana Scully" are both people: the whole name before the colon is Dana
+    # Scully, never "Dana" with "Scully" as something said.
+    await rapport.handle_text(actor, "add Dana Scully")
+    await rapport.handle_text(actor, "add Dana")
+    reply = await rapport.handle_text(actor, line)
+    assert reply.ok and answer in reply.text, reply.text

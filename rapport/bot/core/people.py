@@ -4,7 +4,7 @@ forget someone (after a confirmation)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
@@ -158,6 +158,7 @@ class Reading(Protocol):
 
 
 R = TypeVar("R", bound=Reading)
+T = TypeVar("T")
 
 
 def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
@@ -187,7 +188,7 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
                            in zip(readings, results.values(), strict=True)
                            if isinstance(result, Resolved)]
     if candidates:
-        chosen, contact = candidates[-1]  # the longest name that matched
+        chosen, contact = _longest(candidates, lambda candidate: candidate[0])
         if chosen.unsure is None:
             return chosen, contact
         return _ask_about(turn, chosen, readings, verb)
@@ -197,6 +198,13 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
         return ambiguous[0].message
     last = results[len(readings) - 1]
     return last.message if isinstance(last, Unresolved) else "Who do you mean?"
+
+
+def _longest(items: Sequence[T], reading_of: Callable[[T], Reading]) -> T:
+    """The item whose reading names the most words, the later one of equals: a grammar lists
+    its readings shortest name first, or longest first where the whole head is the name
+    ("log Dana Scully: coffee")."""
+    return max(reversed(items), key=lambda item: len(reading_of(item).person.text.split()))
 
 
 def _by_key(turn: Turn, key: str, touched: dict[int, queries.TouchState] | None
@@ -215,7 +223,7 @@ def _by_key(turn: Turn, key: str, touched: dict[int, queries.TouchState] | None
 def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str) -> str:
     """The question for a line that can be read two ways ("log Dana White yesterday coffee"
     when Dana White is nobody you know): nothing is written."""
-    longest = readings[-1].person.describe()
+    longest = _longest(readings, lambda reading: reading).person.describe()
     result = resolve(turn.session, turn.user.user_id, chosen.person)
     known = result.contact.name if isinstance(result, Resolved) else chosen.person.describe()
     if chosen.unsure and chosen.unsure.split()[0].lower() in ("and", "&", "+"):
