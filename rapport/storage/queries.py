@@ -957,6 +957,28 @@ def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
     return _UPCOMING_FOLLOW_UPS.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 
+# The user's snoozed nudges, soonest back first: the rhythm ones whenever they come back (an
+# overdue person's next reminder may be weeks away), the others when they come back before
+# the horizon. One range of the (user, status) index.
+_SNOOZED_NUDGES = Prepared(
+    select(Nudge.reason, Nudge.deliver_after, Nudge.due_at, Contact.name, Note.text,
+           ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+    .join(Contact, Contact.id == Nudge.contact_id)
+    .outerjoin(Note, Note.id == Nudge.note_id)
+    .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
+    .where(Nudge.user_id == bindparam("user_id"), Nudge.status == NudgeStatus.SNOOZED,
+           or_(Nudge.reason == "cadence",
+               Nudge.deliver_after <= bindparam("horizon", type_=UTCDateTime)))
+    .order_by(Nudge.deliver_after, Nudge.id).limit(bindparam("limit")))
+
+
+def snoozed_nudges(session: Session, user_id: int, horizon: datetime, limit: int
+                   ) -> list[tuple[Any, ...]]:
+    """(reason, deliver_after, due_at, contact name, note text, date kind, month, day,
+    year) of the user's snoozed nudges: every rhythm one, the others back before `horizon`."""
+    return _SNOOZED_NUDGES.rows(session, user_id=user_id, horizon=horizon, limit=limit)
+
+
 def people_rows(session: Session, user_id: int, limit: int, tag_id: int | None = None
                 ) -> list[tuple[Any, ...]]:
     """(id, name, company, kind, cadence_days, last_touch_at, next_due_at, cadence_months)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from rapport.bot.core import commands as c
@@ -11,6 +12,7 @@ from rapport.bot.core.context import Turn
 from rapport.bot.core.stats import compute_user_stats, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
+    DateComingLine,
     DueView,
     HomeView,
     OverdueLine,
@@ -25,6 +27,7 @@ from rapport.scheduler.attainment import cadence_phrase, every_phrase, goal_atta
 from rapport.scheduler.items import nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
+from rapport.storage.models import NudgeStatus
 from rapport.storage.names import tag_key
 
 UPCOMING_HORIZON = timedelta(days=7)
@@ -57,6 +60,23 @@ def open_nudges(turn: Turn, *, limit: int = MAX_OPEN_NUDGES) -> list[NudgeItem]:
     return [items[i] for i in ids if i in items]
 
 
+# A nudge in a message keeps its buttons in these statuses (delivered, or due and not acted
+# on); a snoozed one comes back in a message of its own.
+OUT_STATUSES = frozenset({NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.CLAIMED})
+
+
+def nudge_statuses(turn: Turn, nudge_ids: Sequence[int]) -> dict[int, str]:
+    """The status of each of the user's nudges among `nudge_ids`, to redraw a message that
+    shows them; another user's and missing ones (a forgotten person's) are left out."""
+    statuses: dict[int, str] = {}
+    for nudge_id in dict.fromkeys(nudge_ids):
+        row = queries.nudge_of_user(turn.session, turn.user.user_id, turn.user.workspace_id,
+                                    nudge_id)
+        if row is not None:
+            statuses[nudge_id] = row.status
+    return statuses
+
+
 def paused_until(turn: Turn) -> date | None:
     """The user's local day nudges resume (date.max: until "resume"), or None."""
     paused = turn.user.prefs.paused_until
@@ -65,21 +85,68 @@ def paused_until(turn: Turn) -> date | None:
     return date.max if paused.year >= 9999 else planner.local_date(paused, turn.user.tz)
 
 
+def is_rhythm_line(line: ComingLine) -> bool:
+    """True for "talk to <name>" (a rhythm falling due), not a note or a yearly date."""
+    return line.topic is None and not isinstance(line, DateComingLine)
+
+
+@dataclass(frozen=True, slots=True)
+class _Snoozed:
+    """What `due` shows of the snoozed nudges: when each person's rhythm reminders come
+    back, and the other reminders as "coming up" lines on the day they come back."""
+
+    rhythm_back: dict[str, list[datetime]]
+    coming: tuple[ComingLine, ...]
+
+
+def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
+    tz, today = turn.user.tz, turn.today
+    rhythm_back: dict[str, list[datetime]] = {}
+    coming: list[ComingLine] = []
+    for reason, back, due_at, name, note_text, kind, month, day, year in queries.snoozed_nudges(
+            turn.session, turn.user.user_id, horizon, MAX_OPEN_NUDGES):
+        if reason == "cadence":
+            rhythm_back.setdefault(name, []).append(back)
+            continue
+        # A snooze that ran out comes back with the next sweep: today, not a day gone by.
+        back_on = max(planner.local_date(back, tz), today)
+        if reason == "follow_up" and note_text is not None:
+            coming.append(ComingLine(name, back_on, topic=note_text))
+        elif reason == "date" and kind is not None:
+            on = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
+            coming.append(DateComingLine(name, back_on, kind=kind, on=on, since_year=year))
+    return _Snoozed(rhythm_back, tuple(coming))
+
+
+def _next_reminder(plan: datetime | None, snoozed_back: Iterable[datetime], now: datetime,
+                   tz: str) -> date | None:
+    """The day the next nudge about an overdue person comes: the rhythm's next ask or a
+    snoozed one coming back, whichever is sooner; None when one is due now."""
+    if plan is None or plan <= now:
+        return None  # the sweep plans one now
+    soonest = min((plan, *snoozed_back))
+    return planner.local_date(soonest, tz) if soonest > now else None
+
+
 def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView:
     now, tz = turn.now, turn.user.tz
     items = open_nudges(turn)
     horizon = now + UPCOMING_HORIZON
     upcoming = queries.upcoming_contacts(turn.session, turn.user.user_id, horizon)
     follow_ups = queries.upcoming_follow_ups(turn.session, turn.user.user_id, horizon)
+    # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
+    snoozed = _snoozed(turn, horizon)
     open_names = {item.contact_name for item in items}
     overdue = tuple(
         OverdueLine(name, planner.local_date(at, tz),
-                    planner.local_date(plan, tz) if plan is not None and plan > now else None)
+                    _next_reminder(plan, snoozed.rhythm_back.get(name, ()), now, tz))
         for name, at, plan in upcoming if at <= now and name not in open_names)
     coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in upcoming
                    if at > now)
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
-    # One list in date order: rhythms and follow-ups come from two queries.
+    coming += snoozed.coming
+    # One list in date order: rhythms, follow-ups and snoozed reminders come from three
+    # queries.
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
     people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
     view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
@@ -92,7 +159,7 @@ def _with_quiet(turn: Turn, view: DueView, quiet_days: int) -> DueView:
     """The view with the people gone longest without a conversation who are not in it yet:
     someone due or coming up is named once."""
     listed = {item.contact_name for item in view.nudges} | {line.name for line in view.overdue} \
-        | {line.name for line in view.coming if line.topic is None}
+        | {line.name for line in view.coming if is_rhythm_line(line)}
     oldest = queries.longest_quiet(turn.session, turn.user.user_id,
                                    turn.now - timedelta(days=quiet_days), MAX_QUIET + len(listed))
     quiet = tuple(QuietLine(name, planner.local_date(at, turn.user.tz))
@@ -134,12 +201,24 @@ def coming_lines(view: DueView) -> list[str]:
     lines = []
     for line in view.coming:
         when = wording.friendly_day(line.day, view.today) if line.day else ""
-        if line.topic is None:
+        if isinstance(line, DateComingLine):
+            lines.append(_date_line(line, when, view.today))
+        elif line.topic is None:
             lines.append(f"Talk to {line.name} {when}".rstrip())
         else:
             # The same words as the note's confirmation and its nudge.
             lines.append(wording.reminder(line.name, line.topic, when=when))
     return lines
+
+
+def _date_line(line: DateComingLine, when: str, today: date) -> str:
+    """"Lee's birthday on Thu Dec 3: next reminder Wed Dec 2" (its reminder was snoozed)."""
+    what = "birthday" if line.kind == "birthday" else "work anniversary"
+    if line.on is not None and line.since_year is not None and line.kind != "birthday" \
+            and line.on.year > line.since_year:
+        what = f"{wording.ordinal(line.on.year - line.since_year)} {what}"
+    on = f" {wording.on_day(line.on, today)}" if line.on is not None else ""
+    return f"{wording.first_name(line.name)}'s {what}{on}: next reminder {when}".rstrip()
 
 
 def due_text_beside_cards(view: DueView) -> str:

@@ -75,6 +75,16 @@ class ComingLine:
 
 
 @dataclass(frozen=True, slots=True)
+class DateComingLine(ComingLine):
+    """A birthday or work anniversary whose reminder was snoozed: it comes back on `day`."""
+
+    kind: str = "birthday"
+    on: date | None = None
+    # The year an anniversary counts from ("7th work anniversary"), when known.
+    since_year: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class QuietLine:
     """Someone you have gone long without talking to (None: no conversation logged)."""
 

@@ -35,6 +35,7 @@ from slack_sdk.models.views import View
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
+from rapport.bot.core.onboarding import PRIVACY_NOTICE
 from rapport.bot.core.overview import (
     coming_lines,
     due_text_beside_cards,
@@ -555,10 +556,23 @@ def home_view(content: HomeContent) -> dict[str, Any]:
     return View(type="home", callback_id="home", blocks=blocks[:MAX_VIEW_BLOCKS]).to_dict()
 
 
-def forgotten_home_view() -> dict[str, Any]:
-    """App Home right after "forget me": nothing is stored, nothing is shown."""
-    blocks: list[Block] = [HeaderBlock(text="Rapport"), SectionBlock(text=MarkdownTextObject(
-        text=f"Rapport stores nothing for you. Type `{SLASH_COMMAND} help` to start again."))]
+# App Home for someone Rapport keeps no rows for: never met, or gone after "forget me" (which
+# keeps nothing, not even that they left). Opening the tab must not enrol them again.
+NOTHING_STORED = ("Rapport stores nothing for you. If you typed “forget me”, everything it "
+                  "kept was erased, and opening this tab does not bring anything back.")
+HOW_TO_START = (f"To start (again), send any command (`{SLASH_COMMAND} help`, "
+                f"`{SLASH_COMMAND} add Dana every 2 weeks`), or open Rapport's Messages tab "
+                "and it welcomes you there.")
+
+
+def nothing_stored_view() -> dict[str, Any]:
+    """App Home for someone with no rows: nothing is kept, and how to start (again)."""
+    blocks = [HeaderBlock(text="Rapport"),
+              SectionBlock(block_id="home_nothing_stored",
+                           text=MarkdownTextObject(text=NOTHING_STORED)),
+              SectionBlock(block_id="home_how_to_start",
+                           text=MarkdownTextObject(text=HOW_TO_START)),
+              ContextBlock(elements=[MarkdownTextObject(text=PRIVACY_NOTICE)])]
     return View(type="home", callback_id="home", blocks=blocks).to_dict()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
@@ -26,8 +27,6 @@ HOME_MIN_INTERVAL_SECONDS = 30.0
 # ...and not while commands are being answered, unless it has waited this long for a pause.
 HOME_MAX_DEFER_SECONDS = 30.0
 MAX_REMEMBERED_HOMES = 50_000
-
-
 @dataclass
 class HomeTab:
     """App Home is built when the user opens it, and after changes at most once per
@@ -47,14 +46,27 @@ class HomeTab:
     _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
     _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
+    async def known(self, team_id: str, user_id: str) -> bool | None:
+        """Whether Rapport keeps rows for the user (asking creates none); None when the
+        database can't be reached."""
+        try:
+            return await self.platform.rapport.db.run(
+                lambda session: queries.user_ids(session, PLATFORM, team_id, user_id)
+                is not None, write=False)
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return None
+
     async def publish(self, client: AsyncWebClient, team_id: str, user_id: str, *,
                       opened: bool = False) -> None:
         """views.publish the user's Home tab with current data (one unit of work)."""
-        if not opened and not await self.platform.rapport.db.run(
-                lambda session: queries.user_ids(session, PLATFORM, team_id, user_id)
-                is not None, write=False):
-            # Gone since the change ("forget me"): show that, and create no rows for them.
-            await client.views_publish(user_id=user_id, view=b.forgotten_home_view())
+        known = await self.known(team_id, user_id)
+        if known is None:
+            return  # the database is away; the tab keeps what it showed
+        if not known:
+            # Never met, or gone ("forget me"): say so, and create no rows for them; building
+            # Home would enrol them again.
+            await client.views_publish(user_id=user_id, view=b.nothing_stored_view())
             return
         view = await self.platform.rapport.home(self.platform.actor(team_id, user_id))
         if view is None:
@@ -116,15 +128,22 @@ class HomeTab:
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
         """Publish Home whenever the user opens it; welcome them the first time they open
-        Home or the Messages tab."""
+        the Messages tab, or Home once Rapport keeps rows for them. Someone with no rows
+        (never met, or after "forget me") who opens Home gets a page saying so, and nothing
+        is stored until they send a command or write."""
         team_id, user_id = team_of(body), str(event.get("user", ""))
         if not team_id or not user_id:
             return
-        if self.platform.direct_messages is not None:
+        home = event.get("tab", "home") == "home"
+        known = await self.known(team_id, user_id) if home else True
+        if known is None:
+            return  # the database is away; the tab keeps what it showed
+        if self.platform.direct_messages is not None and known:
             await self.platform.direct_messages.welcome(client, team_id, user_id)
-        if event.get("tab", "home") != "home":
+        if not home:
             return
-        await self.platform.warm_profile(client, team_id, user_id)
+        if known:
+            await self.platform.warm_profile(client, team_id, user_id)
         await self.refresh(client, team_id, user_id, opened=True)
 
 
