@@ -66,3 +66,32 @@ async def test_an_after_clause_before_on_friday_asks_the_day_after(rapport: Rapp
     assert reply.ok and "I'll remind you on Sat Nov 28" in reply.text, reply.text
     assert await _notes(engine) == [
         ("moving house after the offsite", date(2026, 11, 28), date(2026, 11, 27))]
+
+
+async def test_log_on_a_day_counted_from_another_keeps_no_date_words(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    """"log Lee 2 weeks from today" was logged today "about" “2 weeks from”."""
+    assert (await rapport.handle_text(ALEX, "add Lee Park client")).ok
+    for line in ("log Lee 2 weeks from today", "log Lee a week from today",
+                 "log Lee a couple of weeks from today", "log Lee: coffee 2 weeks from tomorrow"):
+        reply = await rapport.handle_text(ALEX, line)
+        assert not reply.ok and "already happened" in reply.text, (line, reply.text)
+    assert await _touchpoints(engine) == []
+    # The clock is Mon Nov 23: two weeks before is Mon Nov 9, the day before yesterday Sat 21.
+    for line in ("log Lee 2 weeks before today", "log Lee the day before yesterday: coffee",
+                 "log Lee a couple of weeks before today"):
+        reply = await rapport.handle_text(ALEX, line)
+        assert reply.ok, (line, reply.text)
+    assert [(happened_at.date(), summary) for happened_at, summary
+            in await _touchpoints(engine)] == [(date(2026, 11, 9), None),
+                                               (date(2026, 11, 21), None),
+                                               (date(2026, 11, 9), None)]
+
+
+async def test_a_note_counted_from_a_day_reminds_on_the_counted_day(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    # The clock is Mon Nov 23: Friday is Nov 27, two weeks later Fri Dec 11.
+    assert (await rapport.handle_text(ALEX, "add Priya Natarajan")).ok
+    reply = await rapport.handle_text(ALEX, "note Priya: back 2 weeks from Friday")
+    assert reply.ok and "Fri Dec 11" in reply.text, reply.text
+    assert await _notes(engine) == [("back", date(2026, 12, 11), date(2026, 12, 11))]

@@ -849,3 +849,114 @@ def test_an_edit_with_nothing_after_its_colon_wipes_nothing() -> None:
     assert isinstance(answer, c.CommandError) and "t4" in answer.message
     assert parse("edit t4 yesterday:") == c.EditTouch(4, day=TODAY - timedelta(days=1),
                                                       kind=None, summary=None)
+
+
+@pytest.mark.parametrize(("phrase", "day"), [
+    ("2 weeks from today", date(2026, 12, 7)),
+    ("a week from today", date(2026, 11, 30)),
+    ("2 weeks from tomorrow", date(2026, 12, 8)),
+    ("3 days from now", date(2026, 11, 26)),
+    ("2 weeks before today", date(2026, 11, 9)),
+    ("a couple of days before yesterday", date(2026, 11, 20)),
+    ("the day before yesterday", date(2026, 11, 21)),
+    ("the day after tomorrow", date(2026, 11, 25)),
+    ("a month from today", date(2026, 12, 23)),
+    ("1 month before Dec 31", date(2026, 11, 30)),
+    ("3 days after Friday", date(2026, 11, 30)),
+])
+def test_a_day_counted_from_another_is_one_day(phrase: str, day: date) -> None:
+    assert parse_day(phrase, today=TODAY, direction="future") == day
+
+
+@pytest.mark.parametrize("phrase", ["-2 weeks from today", "0 days from today",
+                                    "100 years before today", "2 weeks from the launch",
+                                    "2 weeks from"])
+def test_a_count_that_cannot_be_placed_is_no_day(phrase: str) -> None:
+    assert parse_day(phrase, today=TODAY, direction="past") is None
+
+
+@pytest.mark.parametrize("line", [
+    "log Lee 2 weeks from today", "log Lee a week from today", "log Lee 2 weeks from tomorrow",
+    "log Lee a couple of weeks from today", "log Lee 2 weeks from next Monday",
+    "log Lee: coffee 2 weeks from today", "log Lee: coffee 2 weeks from tomorrow",
+    "log coffee with Lee a week from yesterday",
+    "talked to Lee 3 days after today"])
+def test_log_refuses_a_day_counted_into_the_future(line: str) -> None:
+    """Each was logged today "about" its first words ("2 weeks from")."""
+    answer = parse(line)
+    assert isinstance(answer, c.CommandError) and "already happened" in answer.message, answer
+
+
+@pytest.mark.parametrize(("line", "day", "kind"), [
+    ("log Lee 2 weeks before today", date(2026, 11, 9), "chat"),
+    ("log Lee the day before yesterday", date(2026, 11, 21), "chat"),
+    ("log Lee day before yesterday: coffee", date(2026, 11, 21), "coffee"),
+    ("log Lee a couple of weeks before today", date(2026, 11, 9), "chat"),
+    ("log Lee a couple of weeks before today: coffee", date(2026, 11, 9), "coffee"),
+    ("log Lee: coffee 2 weeks before today", date(2026, 11, 9), "coffee"),
+    ("log coffee with Lee 3 days before last Friday", date(2026, 11, 17), "coffee"),
+    ("log Lee: coffee a week before tomorrow", date(2026, 11, 17), "coffee"),
+])
+def test_log_on_a_day_counted_back_keeps_no_date_words(line: str, day: date, kind: str
+                                                       ) -> None:
+    logged = parse(line)
+    assert isinstance(logged, c.Log), logged
+    # Before a colon the longest name is read first ("Lee day before"): Lee's reading counts.
+    [lee] = [reading for reading in (logged, *logged.alternatives)
+             if reading.person == person("Lee")]
+    assert (lee.day, lee.kind, lee.summary, lee.unsure) == (day, kind, None, None)
+
+
+def test_a_summary_that_only_ends_near_a_count_is_kept() -> None:
+    """"2 weeks before the launch" counts from no day Rapport can read: it is what was said."""
+    logged = parse("log Lee: planning 2 weeks before the launch")
+    assert isinstance(logged, c.Log) and logged.day is None
+    assert logged.summary == "planning 2 weeks before the launch"
+
+
+def test_log_refuses_a_count_it_cannot_place() -> None:
+    for line in ("log Lee 100 years before today", "log Lee 2 weeks from",
+                 "log Lee: coffee 100 years before tomorrow"):
+        answer = parse(line)
+        assert isinstance(answer, c.CommandError) and "couldn't read" in answer.message, line
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(min_value=1, max_value=20),
+       unit=st.sampled_from(["day", "days", "week", "weeks", "d", "w"]),
+       way=st.sampled_from(["from", "after", "before"]),
+       anchor=st.sampled_from(["today", "yesterday", "tomorrow", "now", "last Friday",
+                               "next Monday", "Nov 2"]),
+       name=st.sampled_from(["Lee", "Lee Park", "coffee with Lee", "talked to Lee"]))
+def test_a_counted_day_in_a_log_is_its_day_or_refused_never_a_summary(
+        amount: int, unit: str, way: str, anchor: str, name: str) -> None:
+    phrase = f"{amount} {unit} {way} {anchor}"
+    answer = parse(f"{'' if name.startswith('talked') else 'log '}{name} {phrase}")
+    day = parse_day(phrase, today=TODAY, direction="past")
+    counted_from = parse_day(anchor, today=TODAY, direction="past")
+    assert day is not None and counted_from is not None
+    if day > TODAY:
+        assert isinstance(answer, c.CommandError) and "already happened" in answer.message
+    elif isinstance(answer, c.CommandError):
+        # Counted back from a day to come ("7 days before next Monday") in more words than a
+        # log reads as one day: the day to come is refused, which writes nothing.
+        assert counted_from > TODAY and "already happened" in answer.message, answer
+    else:
+        assert isinstance(answer, c.Log), answer
+        # The reading that names the person, as the use case takes it.
+        [named] = [reading for reading in (answer, *answer.alternatives)
+                   if reading.person.text == ("Lee Park" if "Park" in name else "Lee")]
+        assert (named.day, named.summary, named.unsure) == (day, None, None)
+
+
+@pytest.mark.parametrize(("line", "text", "follow_up"), [
+    ("note Lee: back 2 weeks from Friday", "back", date(2026, 12, 11)),
+    ("note Lee: call 3 days from now", "call", date(2026, 11, 26)),
+    ("note Lee: demo a week before Dec 10", "demo", date(2026, 12, 3)),
+    # After "for" the amount is how long, and the day is when it starts.
+    ("note Lee: off for 2 weeks from Monday", "off for 2 weeks", date(2026, 11, 30)),
+])
+def test_a_note_reads_a_counted_day_whole(line: str, text: str, follow_up: date) -> None:
+    note = parse(line)
+    assert isinstance(note, c.AddNote), note
+    assert (note.text, note.follow_up_on) == (text, follow_up)

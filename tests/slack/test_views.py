@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from rapport.storage.models import Contact, Touchpoint, User
@@ -152,6 +153,55 @@ async def test_settings_with_a_bad_zone_or_window_change_nothing(slack: SlackHar
     answer = json.loads(body)
     assert status == 200 and answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"tz", "window"}
+    assert await snapshot(slack.runtime.engine) == before
+
+
+async def test_settings_form_reads_a_zone_abbreviation_as_the_regions_clock(
+        slack: SlackHarness) -> None:
+    """"EST" in the zone field is New York's clock (summer time included), as `settings tz
+    EST` is; "CST", US Central or China, is asked about and nothing changes."""
+    await slack.runtime.rapport.handle_text(slack.actor(), "help")
+    before = await snapshot(slack.runtime.engine)
+    values = _settings_values(tz={"type": "plain_text_input", "value": "CST"})
+    status, body = await slack.interaction(_submission(slack, "settings", values))
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "errors"
+    assert "America/Chicago" in answer["errors"]["tz"] and "Asia/Shanghai" in answer["errors"]["tz"]
+    assert await snapshot(slack.runtime.engine) == before
+
+    values = _settings_values(tz={"type": "plain_text_input", "value": "EST"})
+    status, body = await slack.interaction(_submission(slack, "settings", values))
+    assert status == 200 and body == ""
+    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
+    async with slack.runtime.sessions() as session:
+        user = await session.scalar(select(User).where(User.external_id == ALEX))
+    assert user is not None and user.tz == "America/New_York"
+
+
+@pytest.mark.parametrize(("block", "value"), [
+    # "²" and "٣" pass `str.isdigit`; `int` refuses the one and reads the other as 3.
+    ("days", {"type": "checkboxes", "selected_options": [
+        {"value": "0", "text": {"type": "plain_text", "text": "Mon"}},
+        {"value": "²", "text": {"type": "plain_text", "text": "Tue"}}]}),
+    ("days", {"type": "checkboxes", "selected_options": [
+        {"value": "7", "text": {"type": "plain_text", "text": "Mon"}}]}),
+    ("days", {"type": "checkboxes", "selected_options": "0"}),
+    ("cap", {"type": "static_select", "selected_option": {
+        "value": "²", "text": {"type": "plain_text", "text": "2"}}}),
+    ("cap", {"type": "static_select", "selected_option": {
+        "value": "٣", "text": {"type": "plain_text", "text": "3"}}}),
+    ("cap", {"type": "static_select", "selected_option": {
+        "value": "99999999999999999999999", "text": {"type": "plain_text", "text": "9"}}}),
+])
+async def test_settings_with_a_forged_day_or_cap_are_refused_and_change_nothing(
+        slack: SlackHarness, block: str, value: dict[str, Any]) -> None:
+    await slack.runtime.rapport.handle_text(slack.actor(), "help")
+    before = await snapshot(slack.runtime.engine)
+    values = _settings_values(**{block: value})
+    status, body = await slack.interaction(_submission(slack, "settings", values))
+    assert status == 200, body
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and set(answer["errors"]) == {block}
     assert await snapshot(slack.runtime.engine) == before
 
 

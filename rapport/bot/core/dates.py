@@ -43,6 +43,15 @@ _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fi
 _DURATION = re.compile(r"^(\d{1,4}|a couple of|couple of|a couple|a|an|one|two|three|four|five|six"
                        r"|seven|eight|nine|ten|twelve)"
                        r"\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
+_AMOUNT_WORDS = (r"(?:\d+|a couple of|couple of|a couple|a|an|zero|one|two|three|four|five|six"
+                 r"|seven|eight|nine|ten|twelve)")
+_UNIT_WORDS = r"(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)"
+# An amount as typed, sign included: "-2 weeks" is read as words that are no day, not skipped.
+_SIGNED_AMOUNT = rf"(?:[-+−]\s*)?{_AMOUNT_WORDS}"
+# How far a day is counted from another ("2 weeks from today", "the day before yesterday").
+# "day" alone counts only where nothing was read before it: in "1 day from last Friday" it
+# is not a count of its own.
+_COUNT = rf"(?:{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}|the\s+day)"
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b")
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -128,6 +137,10 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return shift_by_duration(" ".join(words[1:]), today)
     if words[-1] == "ago" and len(words) >= 2:
         return _ago(" ".join(words[:-1]), today)
+    if (counted := _COUNTED_FROM.match(phrase)) is not None:
+        # "2 weeks from today", "the day before yesterday": read whole, or not at all; the
+        # parts alone would be a day ("today") and words that are no summary ("2 weeks from").
+        return _counted_from(counted, today=today, direction=direction)
     if phrase in ("next week", "next month", "last week", "last month"):
         return shift_by_duration(f"1 {words[1]}", today, sign=1 if words[0] == "next" else -1)
     special = _special_day(phrase, today=today, direction=direction)
@@ -139,6 +152,63 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         # "yesterday afternoon", "friday morning": the day is what counts.
         return parse_day(" ".join(words[:-1]), today=today, direction=direction)
     return _parse_with_dateparser(phrase, today=today, direction=direction)
+
+
+# A day counted from another: an amount ("2 weeks", "a day", "the day"), which way, and the
+# day it counts from ("today", "Friday", "May 4").
+_COUNTED_FROM = re.compile(rf"^(?P<amount>{_COUNT})\s+(?P<way>from|after|before)\s+"
+                           r"(?P<anchor>\S.*)$")
+
+
+# The same count with the day it counts from left off ("2 weeks from"), as a line's words.
+_COUNT_ALONE = re.compile(rf"^(?P<amount>{_COUNT}|day)\s+(?P<way>from|after|before)$",
+                          re.IGNORECASE)
+
+
+def _counted_from(counted: re.Match[str], *, today: date, direction: Direction) -> date | None:
+    """The day "2 weeks from today", "3 days before Friday" or "the day after tomorrow" names;
+    None when the amount or the day it counts from cannot be read ("-2 weeks from today",
+    "2 weeks from the launch")."""
+    anchor = parse_day(counted["anchor"], today=today, direction=direction)
+    return None if anchor is None else _count(counted, anchor)
+
+
+def _count(counted: re.Match[str], anchor: date) -> date | None:
+    amount = " ".join(counted["amount"].lower().split()).removeprefix("the ")
+    sign = -1 if counted["way"].lower() == "before" else 1
+    return shift_by_duration("1 day" if amount == "day" else amount, anchor, sign=sign)
+
+
+def is_count_alone(text: str) -> bool:
+    """Whether `text` is only a count towards a day, without the day ("2 weeks from", "the
+    day before"): what is left of "2 weeks from next Monday" when only "next Monday" was read
+    as the day."""
+    return _COUNT_ALONE.match(" ".join(text.split())) is not None
+
+
+def count_from(text: str, anchor: date) -> date | None:
+    """The day a count alone ("2 weeks from", "a day before") names from `anchor`; None when
+    `text` is no such count or its amount cannot be read ("100 years before")."""
+    counted = _COUNT_ALONE.match(" ".join(text.split()))
+    return None if counted is None else _count(counted, anchor)
+
+
+# A counted day ending a text, from a day of one or two words ("… 2 weeks from tomorrow").
+_COUNTED_AT_END = re.compile(rf"(?:^|(?<=\s))(?P<amount>{_COUNT}|day)\s+"
+                             r"(?P<way>from|after|before)\s+(?P<anchor>\S+(?:\s+\S+)?)$",
+                             re.IGNORECASE)
+
+
+def counted_day_at_end(text: str, *, today: date, direction: Direction
+                       ) -> tuple[int, date | None] | None:
+    """Where a day counted from another ends `text` ("coffee 2 weeks from tomorrow"), and
+    that day (None when its amount cannot be read: "coffee -2 weeks from tomorrow"); None
+    when `text` does not end with one ("planning 2 weeks before the launch")."""
+    found = _COUNTED_AT_END.search(text.rstrip(" .,;!?"))
+    if found is None:
+        return None
+    anchor = parse_day(found["anchor"], today=today, direction=direction)
+    return None if anchor is None else (found.start(), _count(found, anchor))
 
 
 _TIMES_OF_DAY = ("morning", "afternoon", "evening", "night", "lunchtime", "noon")
@@ -169,11 +239,21 @@ def _special_day(phrase: str, *, today: date, direction: Direction) -> date | No
     return None
 
 
+# Words before a day that make the phrase something other than that day ("after Dec 3" is
+# the day after; "from Nov 2" may be counted from).
+_LEADS_OTHER_THAN_THE_DAY = frozenset({"after", "before", "by", "from", "since", "until",
+                                       "till"})
+
+
 def _parse_with_dateparser(phrase: str, *, today: date, direction: Direction) -> date | None:
     # Month names and numeric forms ("May 4", "dec 3rd", "4 May 2027", "12/24"); anything
     # else stays a word, so "call" or "2 days ago in" are never read as dates.
     if not (_MONTH_NAME.search(phrase) and any(ch.isdigit() for ch in phrase)) \
             and not _NUMERIC_DATE.match(phrase):
+        return None
+    if phrase.split()[0] in _LEADS_OTHER_THAN_THE_DAY:
+        # dateparser reads "after Dec 3" and "from Nov 2" as that day; "1 day from Nov 2" is
+        # not Nov 2, and "after" asks the day after: the caller reads the day without them.
         return None
     import dateparser  # lazy: it costs a noticeable part of start-up
 
@@ -324,7 +404,7 @@ def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan
         position = start + len(phrase)
         span = _accept(text, start, start + len(phrase), today=today, direction=direction)
         if span is not None:
-            spans.append(span)
+            _add_span(spans, _with_count(text, span, today=today, direction=direction))
     for pattern in (_SPECIAL_PHRASES, _ORDINAL):
         for match in pattern.finditer(text):
             if any(s.start <= match.start() < s.end for s in spans):
@@ -335,8 +415,37 @@ def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan
                 if day is not None else _accept(text, match.start(), match.end(), today=today,
                                                 direction=direction)
             if span is not None:
-                spans.append(_with_preposition(text, span))
+                _add_span(spans, _with_count(text, _with_preposition(text, span), today=today,
+                                             direction=direction))
     return sorted(spans, key=lambda s: s.start)
+
+
+def _add_span(spans: list[DateSpan], span: DateSpan) -> None:
+    """Keep `span` unless it overlaps one already found: "a week before May 4" is one date,
+    not also "before May 4"."""
+    if all(span.end <= found.start or span.start >= found.end for found in spans):
+        spans.append(span)
+
+
+# The amount before "from Friday" that the date finder leaves out ("back 2 weeks from
+# Friday"), and the word before it: after "for" it is a length ("off for 2 weeks from Monday").
+_COUNT_BEFORE = re.compile(rf"(?:(?P<lead>\S+)\s+)?(?P<count>(?<!\S){_COUNT})\s*$",
+                           re.IGNORECASE)
+
+
+def _with_count(text: str, span: DateSpan, *, today: date, direction: Direction) -> DateSpan:
+    """Take in the amount before a day it is counted from ("2 weeks from Friday" is one date),
+    when the whole reads as one day."""
+    if span.preposition not in ("from", "after", "before"):
+        return span
+    counted = _COUNT_BEFORE.search(text[:span.start])
+    if counted is None or (counted["lead"] or "").lower() == "for":
+        return span
+    start = counted.start("count")
+    day = parse_day(text[start:span.end], today=today, direction=direction)
+    if day is None:
+        return span
+    return DateSpan(start, span.end, day, "", text[start:span.end])
 
 
 def _ordinal_day(number: int, today: date, direction: Direction) -> date | None:
@@ -487,12 +596,9 @@ def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
     return [found.phrase for found in _date_like(text, spans)]
 
 
-_AMOUNT_WORDS = (r"(?:\d+|a couple of|couple of|a couple|a|an|zero|one|two|three|four|five|six"
-                 r"|seven|eight|nine|ten|twelve)")
-_UNIT_WORDS = r"(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)"
-# A signed amount ("in -3 days", "-2 weeks ago") is no day anyone can be told about; "from now"
-# and "later" name a day ahead in words `parse_day` does not read.
-_SIGNED_AMOUNT = rf"(?:[-+−]\s*)?{_AMOUNT_WORDS}"
+# "later" and "hence" name a day ahead in words `parse_day` does not read, as does "from now"
+# after an amount it cannot count ("100 years from now"); a signed amount ("in -3 days",
+# "-2 weeks ago") is no day anyone can be told about.
 _RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}"
                             rf"|{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}\s+"
                             rf"(?:ago|from\s+now|from\s+today|later|hence))$", re.IGNORECASE)
@@ -568,9 +674,91 @@ def parse_clock(text: str) -> int | None:
     return hours * 60 + minutes
 
 
+# Abbreviations people type for the clock where they live, each read as a zone of that
+# region, with its summer time: the zone database's own "EST", "MST" and "HST" are UTC-5, -7
+# and -10 all year, nobody's clock in New York in July; "CET" and "EET" name no place.
+_ZONE_ABBREVIATIONS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("EST", "EDT", "ET", "EASTERN"), ("America/New_York", "US Eastern time")),
+    **dict.fromkeys(("CDT", "CT", "CENTRAL"), ("America/Chicago", "US Central time")),
+    **dict.fromkeys(("MDT", "MT", "MOUNTAIN"), ("America/Denver", "US Mountain time")),
+    **dict.fromkeys(("PST", "PDT", "PT", "PACIFIC"),
+                    ("America/Los_Angeles", "US Pacific time")),
+    **dict.fromkeys(("AKST", "AKDT"), ("America/Anchorage", "Alaska time")),
+    "HST": ("Pacific/Honolulu", "Hawaii time"),
+    "ADT": ("America/Halifax", "Atlantic time"),
+    **dict.fromkeys(("NST", "NDT"), ("America/St_Johns", "Newfoundland time")),
+    **dict.fromkeys(("WET", "WEST"), ("Europe/Lisbon", "Western European time")),
+    **dict.fromkeys(("CET", "CEST", "MET", "MEST"), ("Europe/Berlin", "Central European time")),
+    **dict.fromkeys(("EET", "EEST"), ("Europe/Athens", "Eastern European time")),
+    "MSK": ("Europe/Moscow", "Moscow time"),
+    "WAT": ("Africa/Lagos", "West Africa time"),
+    "CAT": ("Africa/Maputo", "Central Africa time"),
+    "EAT": ("Africa/Nairobi", "East Africa time"),
+    "SAST": ("Africa/Johannesburg", "South African time"),
+    "PKT": ("Asia/Karachi", "Pakistan time"),
+    "WIB": ("Asia/Jakarta", "Western Indonesia time"),
+    "SGT": ("Asia/Singapore", "Singapore time"),
+    "HKT": ("Asia/Hong_Kong", "Hong Kong time"),
+    "PHT": ("Asia/Manila", "Philippine time"),
+    "JST": ("Asia/Tokyo", "Japan time"),
+    "KST": ("Asia/Seoul", "Korea time"),
+    "AWST": ("Australia/Perth", "Australian Western time"),
+    "ACDT": ("Australia/Adelaide", "Australian Central time"),
+    "AEDT": ("Australia/Sydney", "Australian Eastern time"),
+    **dict.fromkeys(("NZST", "NZDT"), ("Pacific/Auckland", "New Zealand time")),
+}
+# Abbreviations of more than one region's clock: asked about, never guessed.
+_AMBIGUOUS_ZONES: dict[str, tuple[tuple[str, str], ...]] = {
+    "CST": (("America/Chicago", "US Central"), ("Asia/Shanghai", "China")),
+    "MST": (("America/Denver", "US Mountain, with summer time"),
+            ("America/Phoenix", "Arizona, without")),
+    "AST": (("America/Halifax", "Atlantic Canada"), ("America/Puerto_Rico", "Caribbean"),
+            ("Asia/Riyadh", "Arabia")),
+    "IST": (("Asia/Kolkata", "India"), ("Europe/Dublin", "Ireland"),
+            ("Asia/Jerusalem", "Israel")),
+    "BST": (("Europe/London", "UK"), ("Asia/Dhaka", "Bangladesh")),
+    "GMT": (("Europe/London", "UK, with summer time"), ("UTC", "all year")),
+    "AEST": (("Australia/Sydney", "New South Wales, Victoria"),
+             ("Australia/Brisbane", "Queensland")),
+    "ACST": (("Australia/Adelaide", "South Australia"),
+             ("Australia/Darwin", "Northern Territory")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneReading:
+    """What a typed time zone names: the zone (None when it names none), how an abbreviation
+    was read (to say so in the answer), and the question when it names several."""
+
+    zone: str | None
+    read_as: str | None = None
+    question: str | None = None
+
+
+def read_zone(name: str) -> ZoneReading:
+    """The zone a person means: an IANA name in any case ("europe/berlin"), the city a zone
+    is named after ("berlin", "new york", "Sao_Paulo"), or the abbreviation of a region's
+    clock ("EST": America/New_York, summer time included); "CST", which is US Central or
+    China, is asked about."""
+    said = " ".join(name.split())
+    key = said.upper().removeprefix("US ").removesuffix(" TIME")
+    shown = said.upper() if len(said) <= 5 else said  # "est" is written EST
+    if key in _ZONE_ABBREVIATIONS:
+        zone, region = _ZONE_ABBREVIATIONS[key]
+        return ZoneReading(zone, read_as=f"I read {shown} as {zone} ({region}), so nudges "
+                                         "follow the clock there all year.")
+    if key in _AMBIGUOUS_ZONES:
+        choices = [f"{zone} ({region})" for zone, region in _AMBIGUOUS_ZONES[key]]
+        listed = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        return ZoneReading(None, question=f"{shown} can mean {listed}. Which one? Type the "
+                                          "zone or your city.")
+    return ZoneReading(zone_named(said))
+
+
 def zone_named(name: str) -> str | None:
-    """The zone a person means: an IANA name in any case ("europe/berlin"), or the city a
-    zone is named after ("berlin", "new york", "Sao_Paulo"); None when it is neither."""
+    """The zone an IANA name in any case ("europe/berlin") or the city a zone is named after
+    ("berlin", "new york", "Sao_Paulo") names; None when it is neither. What people type
+    goes through `read_zone`, which reads abbreviations too."""
     zone = valid_zone(name.strip())
     if zone is not None:
         return zone

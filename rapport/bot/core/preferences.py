@@ -9,7 +9,7 @@ from typing import Any
 from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.dates import zone_named
+from rapport.bot.core.dates import read_zone
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.bot.core.views import Reply, SettingsView, error
@@ -107,13 +107,16 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
         return show_settings(turn.user, turn.now, ai_configured=turn.ai_configured,
                              chat_capture=capturing, calendars=calendars)
     values: dict[str, Any] = {}
+    read_as = ""
     if command.tz is not None:
-        zone = zone_named(command.tz)
-        if zone is None:
-            return error(f"I don't know the time zone “{command.tz[:40]}”. Use a name like "
-                         "Europe/Berlin or America/New_York, or a city a zone is named after "
-                         f"(“Berlin”).\nUsage: {c.SETTINGS_USAGE}")
-        values.update(tz=zone, tz_from_platform=False)
+        reading = read_zone(command.tz)
+        if reading.zone is None:
+            return error((reading.question or f"I don't know the time zone “{command.tz[:40]}”. "
+                          "Use a name like Europe/Berlin or America/New_York, or a city a "
+                          "zone is named after (“Berlin”).") + f"\nUsage: {c.SETTINGS_USAGE}")
+        values.update(tz=reading.zone, tz_from_platform=False)
+        # "I read EST as America/New_York …": an abbreviation is read, and the answer says how.
+        read_as = f" {reading.read_as}" if reading.read_as else ""
     if command.window is not None:
         values.update(window_start_minute=command.window[0],
                       window_end_minute=command.window[1])
@@ -138,7 +141,7 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")")
     view = settings_view(updated, turn.now, ai_configured=turn.ai_configured,
                          chat_capture=capturing, calendars=calendars)
-    return Reply("Saved.\n" + describe_settings(view), changed=True, view=view)
+    return Reply(f"Saved.{read_as}\n" + describe_settings(view), changed=True, view=view)
 
 
 def _changed_names(command: c.Settings) -> list[str]:

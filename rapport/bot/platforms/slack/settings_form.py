@@ -9,44 +9,69 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.dates import zone_named
+from rapport.bot.core.dates import read_zone
 from rapport.bot.core.views import SettingsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+
+# The values the form's options carry (blocks.settings_view): days 0 (Mon) to 6, caps 1 to 20.
+_DAYS = range(7)
+_CAPS = range(1, 21)
+
+
+def _option_number(option: object, allowed: range) -> int | None:
+    """The number an option of the form carries, as Rapport wrote it (ASCII digits within
+    `allowed`); None for anything else a forged payload holds ("²", which `str.isdigit`
+    takes and `int` refuses, "٣", "7" for a day)."""
+    value = option.get("value") if isinstance(option, dict) else None
+    number = row_id(value)
+    return number if number is not None and number in allowed else None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a forged payload may hold anything
+    where the form puts an object."""
+    return value if isinstance(value, dict) else {}
 
 
 def settings_change(current: SettingsView, values: dict[str, Any]
                     ) -> tuple[c.Settings, dict[str, str]]:
     """The changed fields of a submitted form as one command, and per-field errors."""
     def pick(block: str) -> dict[str, Any]:
-        picked = (values.get(block) or {}).get("value") or {}
-        return picked if isinstance(picked, dict) else {}
+        return _dict(_dict(values.get(block)).get("value"))
 
     errors: dict[str, str] = {}
     tz_text = str(pick("tz").get("value") or "").strip()
     tz = None
     if tz_text and tz_text != current.tz:
-        tz = zone_named(tz_text)
+        # The form has no answer to say "I read EST as America/New_York": the zone it saves
+        # shows in the form and on Home.
+        reading = read_zone(tz_text)
+        tz = reading.zone
         if tz is None:
-            errors["tz"] = "Use a zone name like Europe/Berlin."
+            errors["tz"] = b.clip(reading.question or "Use a zone name like Europe/Berlin.", 150)
     window_text = str(pick("window").get("value") or "").strip()
     window = None
     if window_text and window_text != current.window:
         window = c.parse_window(window_text)
         if window is None:
             errors["window"] = b.clip(c.window_problem(window_text), 150)
-    days = [int(o["value"]) for o in pick("days").get("selected_options") or []
-            if str(o.get("value", "")).isdigit()]
-    mask = sum(1 << d for d in set(days) if 0 <= d < 7)
-    if not mask:
+    picked_days = pick("days").get("selected_options") or []
+    days = [_option_number(option, _DAYS)
+            for option in (picked_days if isinstance(picked_days, list) else [None])]
+    mask = sum(1 << day for day in set(days) if day is not None)
+    if None in days:
+        errors["days"] = "Pick your working days from the list."
+    elif not mask:
         errors["days"] = "Pick at least one day."
-    cap_text = str((pick("cap").get("selected_option") or {}).get("value") or "")
-    cap = int(cap_text) if cap_text.isdigit() and 1 <= int(cap_text) <= 20 else None
-    if cap_text and cap is None:
+    picked_cap = pick("cap").get("selected_option")
+    cap = _option_number(picked_cap, _CAPS) if picked_cap else None
+    if picked_cap and cap is None:
         errors["cap"] = "The daily cap is a number from 1 to 20."
-    digest = (pick("digest").get("selected_option") or {}).get("value")
-    ai = (pick("ai").get("selected_option") or {}).get("value")
+    digest = _dict(pick("digest").get("selected_option")).get("value")
+    ai = _dict(pick("ai").get("selected_option")).get("value")
     change = c.Settings(
         tz=tz, window=window, days=mask if mask and mask != current.working_days else None,
         cap=cap if cap is not None and cap != current.daily_cap else None,
@@ -82,7 +107,7 @@ class SettingsForm:
             await ack(response_action="errors",
                       errors={"tz": "I can't reach my database right now. Try again."})
             return
-        change, errors = settings_change(current, view.get("state", {}).get("values", {}))
+        change, errors = settings_change(current, _dict(_dict(view.get("state")).get("values")))
         if errors:
             await ack(response_action="errors", errors=errors)
             return
