@@ -979,6 +979,23 @@ def snoozed_nudges(session: Session, user_id: int, horizon: datetime, limit: int
     return _SNOOZED_NUDGES.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 
+# One person's snoozed nudges, soonest back first, however far off: the person card's next
+# nudge and the notes whose follow-up was put off.
+_SNOOZED_NUDGES_OF_CONTACT = Prepared(
+    select(Nudge.deliver_after, Nudge.note_id)
+    .where(Nudge.user_id == bindparam("user_id"), Nudge.status == NudgeStatus.SNOOZED,
+           Nudge.contact_id == bindparam("contact_id"))
+    .order_by(Nudge.deliver_after, Nudge.id).limit(bindparam("limit")))
+
+
+def snoozed_nudges_of_contact(session: Session, user_id: int, contact_id: int, limit: int
+                              ) -> list[tuple[datetime, int | None]]:
+    """(deliver_after, note id of a follow-up) of the contact's snoozed nudges, soonest back
+    first."""
+    return _SNOOZED_NUDGES_OF_CONTACT.rows(session, user_id=user_id, contact_id=contact_id,
+                                           limit=limit)
+
+
 def people_rows(session: Session, user_id: int, limit: int, tag_id: int | None = None
                 ) -> list[tuple[Any, ...]]:
     """(id, name, company, kind, cadence_days, last_touch_at, next_due_at, cadence_months)

@@ -142,7 +142,7 @@ async def test_stats_say_whether_drafts_help(rapport: Rapport, clock: Clock) -> 
     assert ("Drafts: used on 12 nudges, 10 sent after your edits (avg 46% rewritten); nudges "
             "with a draft were acted on 83% vs 61% without.") in stats.text.splitlines()
     async with rapport.sessions() as session:
-        numbers = await session.run_sync(compute_user_stats, ctx.user_id, clock.now)
+        numbers = await session.run_sync(compute_user_stats, ctx.user_id, clock.now, tz="UTC")
     assert (numbers.with_draft, numbers.without_draft) == ((10, 12), (11, 18))
     # A discarded draft and one made for a person (not a nudge) show up in the same line.
     async with rapport.sessions() as session, session.begin():
@@ -150,7 +150,7 @@ async def test_stats_say_whether_drafts_help(rapport: Rapport, clock: Clock) -> 
         assert dana is not None
         await seed.add_all(session, seed.draft(dana, "discarded", None, clock.now))
     async with rapport.sessions() as session:
-        numbers = await session.run_sync(compute_user_stats, ctx.user_id, clock.now)
+        numbers = await session.run_sync(compute_user_stats, ctx.user_id, clock.now, tz="UTC")
     assert drafts_line(numbers) == (
         "Drafts: 13 made, 12 of them on nudges, 10 sent after your edits (avg 46% rewritten), "
         "1 discarded; nudges with a draft were acted on 83% vs 61% without.")

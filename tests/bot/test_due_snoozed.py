@@ -32,7 +32,7 @@ async def test_a_snoozed_rhythm_reminder_comes_back_on_the_snoozed_day_in_due(
     await say(rapport, "snooze Dana until Wednesday")
     # Not the rhythm's next ask (Mon Dec 7): the snoozed reminder is back first.
     assert await say(rapport, "due") == \
-        "Overdue:\n  Dana Scully (since today): next reminder Wed Dec 2"
+        "Due today:\n  Dana Scully: next reminder Wed Dec 2"
 
 
 async def test_a_snooze_past_the_rhythms_next_ask_says_the_sooner_day(
@@ -42,7 +42,7 @@ async def test_a_snooze_past_the_rhythms_next_ask_says_the_sooner_day(
     await say(rapport, "snooze Dana 2 weeks")
     # The weekly rhythm asks again on Mon Dec 7, before the snooze ends on Dec 14.
     assert await say(rapport, "due") == \
-        "Overdue:\n  Dana Scully (since today): next reminder Mon Dec 7"
+        "Due today:\n  Dana Scully: next reminder Mon Dec 7"
 
 
 async def test_a_snoozed_birthday_reminder_is_coming_up_on_the_day_it_comes_back(
@@ -75,8 +75,8 @@ async def test_each_snoozed_reminder_is_listed_once_and_not_once_it_is_out_again
     await say(rapport, "snooze #2 until Friday")  # the note
     await say(rapport, "snooze #3 until Wednesday")  # the birthday
     assert await say(rapport, "due") == "\n".join([
-        "Overdue:",
-        "  Dana Scully (since today): next reminder Wed Dec 2",
+        "Due today:",
+        "  Dana Scully: next reminder Wed Dec 2",
         "Coming up:",
         "  Dana's birthday on Thu Dec 3: next reminder Wed Dec 2",
         "  Ask Dana about the hiking trip in Yosemite Fri Dec 4"])

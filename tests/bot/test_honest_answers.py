@@ -30,7 +30,7 @@ async def test_due_after_a_dismiss_says_when_the_next_reminder_comes(
     await say(rapport, "dismiss Dana")
     due = await say(rapport, "due")
     assert "on its way" not in due
-    assert due == "Overdue:\n  Dana Scully (since today): next reminder Mon Dec 7"
+    assert due == "Due today:\n  Dana Scully: next reminder Mon Dec 7"
 
 
 async def test_due_and_notes_while_paused_say_so(rapport: Rapport, engine: AsyncEngine,
@@ -39,7 +39,7 @@ async def test_due_and_notes_while_paused_say_so(rapport: Rapport, engine: Async
     clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
     await say(rapport, "pause until Friday")
     due = await say(rapport, "due")
-    assert due == "Overdue (nudges are paused until Fri Dec 4):\n  Dana Scully (since today)"
+    assert due == "Due today (nudges are paused until Fri Dec 4):\n  Dana Scully"
     await _sweeper(engine, clock).sweep()  # planned, held until the pause ends
     due = await say(rapport, "due")
     assert "on its way" not in due and due.endswith("Nudges are paused until Fri Dec 4.")

@@ -58,18 +58,19 @@ async def test_seeded_history_matches_hand_count(rapport: Rapport, clock: Clock)
             seed.draft(lee, None, None, now), seed.draft(stranger, "posted", 99, now),
         )
     async with rapport.sessions() as session:
-        stats = await session.run_sync(compute_user_stats, ids[1], now)
+        stats = await session.run_sync(compute_user_stats, ids[1], now, tz="UTC")
     assert (stats.touchpoints_week, stats.touchpoints_month, stats.people_reconnected_week) == \
         (3, 5, 2)
     assert (stats.nudges_acted_on, stats.nudges_done_late, stats.nudges_dismissed,
             stats.nudges_snoozed, stats.nudges_ignored, stats.nudges_waiting) == (2, 1, 1, 2, 1, 1)
     assert stats.nudges_resolved == 7
     assert stats.acted_on_rate == 2 / 7
+    # Ana's rhythm came due two hours ago, today: due today, still within it.
     assert (stats.contacts_total, stats.contacts_with_cadence, stats.contacts_within_cadence) == \
-        (5, 4, 1)
-    assert stats.health_share == 0.25
+        (5, 4, 2)
+    assert stats.health_share == 0.5
     assert [(o.name, o.days_overdue) for o in stats.most_overdue] == [
-        ("Sam Lee", 10), ("Lee Park", 2), ("Ana Diaz", 0)]
+        ("Sam Lee", 10), ("Lee Park", 2)]
     assert (stats.drafts_total, stats.drafts_used, stats.drafts_edited) == (5, 3, 2)
     assert stats.mean_edit_distance == 17 / 3
     assert stats.edited_share == 2 / 3
@@ -77,7 +78,7 @@ async def test_seeded_history_matches_hand_count(rapport: Rapport, clock: Clock)
     assert "3 in the last 7 days (2 people), 5 in 30 days" in text
     assert "2 acted on within 48 hours, 1 done later, 2 snoozed, 1 dismissed, 1 left " \
            "unanswered, 1 waiting for you (acted-on rate 29%)" in text
-    assert "1 of 4 people within their rhythm (25%)" in text
+    assert "2 of 4 people within their rhythm (50%)" in text
     assert "Slipped most: Sam Lee (10 days overdue)" in text
     # Issue 15 replaced the drafts line: drafts 12 and 5 characters off an 8-character
     # draft count as 100% and 62% rewritten, the copied one as 0%.

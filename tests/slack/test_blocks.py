@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from rapport.bot.core.views import Attachment, FileView, Reply
+from rapport.bot.core.views import Attachment, FileView, Reply, RowStatus
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.nudge_buttons import redrawn_digest
 from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
 
 
@@ -84,7 +85,8 @@ def test_home_view_stays_within_100_blocks() -> None:
 def test_outcome_replaces_only_the_clicked_nudges_buttons() -> None:
     message = OutgoingMessage(recipient=_recipient(), kind="digest", items=_items(2))
     _text, blocks = b.outgoing_blocks(message)
-    updated = b.outcome_blocks(b.to_dicts(blocks), 1, "Done: logged a chat with Person 1.")
+    out = {nudge_id: RowStatus("sent", nudge_id, "cadence") for nudge_id in (1, 2)}
+    updated = redrawn_digest(b.to_dicts(blocks), 1, "Done: logged a chat with Person 1.", out)
     ids = [block.get("block_id") for block in updated]
     assert "nudge_1" not in ids and "nudge_outcome_1" in ids and "nudge_2" in ids
 

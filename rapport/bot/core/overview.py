@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core import suggestions as suggestion_cases
 from rapport.bot.core.context import Turn
-from rapport.bot.core.stats import compute_user_stats, format_stats_text
+from rapport.bot.core.stats import compute_user_stats, days_past_rhythm, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
     DateComingLine,
@@ -20,6 +20,7 @@ from rapport.bot.core.views import (
     PersonLine,
     QuietLine,
     Reply,
+    RowStatus,
     StatsView,
 )
 from rapport.scheduler import planner, wording
@@ -39,11 +40,12 @@ MAX_QUIET = 5
 
 
 def contact_health(next_due: datetime | None, now: datetime, tz: str) -> str:
-    """'overdue 2 weeks', 'due in 3 days', or '' when fine or no rhythm is set: counted in
-    the user's days, as the "next nudge" date beside it is (24-hour spans read one short)."""
+    """'overdue 2 weeks', 'due today', 'due in 3 days', or '' when fine or no rhythm is set:
+    counted in the user's days, as the "next nudge" date beside it is (24-hour spans read one
+    short)."""
     if next_due is None:
         return ""
-    days = (planner.local_date(next_due, tz) - planner.local_date(now, tz)).days
+    days = -days_past_rhythm(next_due, now, tz)
     if days < 0:
         return f"overdue {planner.humanize_days(-days)}"
     if days == 0:
@@ -65,15 +67,28 @@ def open_nudges(turn: Turn, *, limit: int = MAX_OPEN_NUDGES) -> list[NudgeItem]:
 OUT_STATUSES = frozenset({NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.CLAIMED})
 
 
-def nudge_statuses(turn: Turn, nudge_ids: Sequence[int]) -> dict[int, str]:
-    """The status of each of the user's nudges among `nudge_ids`, to redraw a message that
+def nudge_statuses(turn: Turn, nudge_ids: Sequence[int]) -> dict[int, RowStatus]:
+    """The state of each of the user's nudges among `nudge_ids`, to redraw a message that
     shows them; another user's and missing ones (a forgotten person's) are left out."""
-    statuses: dict[int, str] = {}
+    statuses: dict[int, RowStatus] = {}
     for nudge_id in dict.fromkeys(nudge_ids):
         row = queries.nudge_of_user(turn.session, turn.user.user_id, turn.user.workspace_id,
                                     nudge_id)
         if row is not None:
-            statuses[nudge_id] = row.status
+            statuses[nudge_id] = RowStatus(row.status, row.contact_id, row.reason)
+    return statuses
+
+
+def suggestion_statuses(turn: Turn, suggestion_ids: Sequence[int]) -> dict[int, RowStatus]:
+    """The state of each of the user's suggestions among `suggestion_ids`, to redraw a
+    message that shows them; another user's and missing ones (a forgotten person's) are left
+    out."""
+    statuses: dict[int, RowStatus] = {}
+    for suggestion_id in dict.fromkeys(suggestion_ids):
+        row = queries.suggestion_of_user(turn.session, turn.user.user_id,
+                                         turn.user.workspace_id, suggestion_id)
+        if row is not None:
+            statuses[suggestion_id] = RowStatus(row.status, row.contact_id, row.kind)
     return statuses
 
 
@@ -99,8 +114,14 @@ class _Snoozed:
     coming: tuple[ComingLine, ...]
 
 
+def coming_day(turn: Turn, moment: datetime) -> date:
+    """The user's day a nudge planned, or snoozed, until `moment` comes: one whose moment
+    has passed comes with the next sweep, today, not on a day gone by."""
+    return max(planner.local_date(moment, turn.user.tz), turn.today)
+
+
 def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
-    tz, today = turn.user.tz, turn.today
+    tz = turn.user.tz
     rhythm_back: dict[str, list[datetime]] = {}
     coming: list[ComingLine] = []
     for reason, back, due_at, name, note_text, kind, month, day, year in queries.snoozed_nudges(
@@ -108,8 +129,7 @@ def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
         if reason == "cadence":
             rhythm_back.setdefault(name, []).append(back)
             continue
-        # A snooze that ran out comes back with the next sweep: today, not a day gone by.
-        back_on = max(planner.local_date(back, tz), today)
+        back_on = coming_day(turn, back)
         if reason == "follow_up" and note_text is not None:
             coming.append(ComingLine(name, back_on, topic=note_text))
         elif reason == "date" and kind is not None:
@@ -120,8 +140,8 @@ def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
 
 def _next_reminder(plan: datetime | None, snoozed_back: Iterable[datetime], now: datetime,
                    tz: str) -> date | None:
-    """The day the next nudge about an overdue person comes: the rhythm's next ask or a
-    snoozed one coming back, whichever is sooner; None when one is due now."""
+    """The day the next nudge about someone whose rhythm has come due comes: the rhythm's
+    next ask or a snoozed one coming back, whichever is sooner; None when one is due now."""
     if plan is None or plan <= now:
         return None  # the sweep plans one now
     soonest = min((plan, *snoozed_back))
@@ -129,7 +149,14 @@ def _next_reminder(plan: datetime | None, snoozed_back: Iterable[datetime], now:
 
 
 def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView:
-    now, tz = turn.now, turn.user.tz
+    now, tz, today = turn.now, turn.user.tz, turn.today
+    people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
+    if quiet and quiet_days and people:
+        # "Who haven't I talked to in 2 months?" asks for those people only, not for what
+        # is due.
+        asked = DueView(nudges=(), overdue=(), coming=(), today=today, has_people=True,
+                        has_rhythms=rhythms > 0, paused_until=paused_until(turn))
+        return _with_quiet(turn, asked, quiet_days)
     items = open_nudges(turn)
     horizon = now + UPCOMING_HORIZON
     upcoming = queries.upcoming_contacts(turn.session, turn.user.user_id, horizon)
@@ -137,28 +164,33 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
     # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
     snoozed = _snoozed(turn, horizon)
     open_names = {item.contact_name for item in items}
-    overdue = tuple(
+    # Whose rhythm has come due and whose nudge is not out: overdue once its day has passed,
+    # due today on the day itself, whether or not its hour has come (as `people` says).
+    come_due = [
         OverdueLine(name, planner.local_date(at, tz),
                     _next_reminder(plan, snoozed.rhythm_back.get(name, ()), now, tz))
-        for name, at, plan in upcoming if at <= now and name not in open_names)
+        for name, at, plan in upcoming
+        if planner.local_date(at, tz) <= today and (at > now or name not in open_names)]
+    overdue = tuple(line for line in come_due if line.since < today)
+    due_today = tuple(line for line in come_due if line.since >= today)
     coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in upcoming
-                   if at > now)
+                   if planner.local_date(at, tz) > today)
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
     coming += snoozed.coming
     # One list in date order: rhythms, follow-ups and snoozed reminders come from three
     # queries.
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
-    people, rhythms = queries.people_counts(turn.session, turn.user.user_id)
-    view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=turn.today,
+    view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=today,
                    has_people=people > 0, has_rhythms=rhythms > 0,
-                   paused_until=paused_until(turn))
+                   paused_until=paused_until(turn), due_today=due_today)
     return _with_quiet(turn, view, quiet_days) if quiet and people else view
 
 
 def _with_quiet(turn: Turn, view: DueView, quiet_days: int) -> DueView:
     """The view with the people gone longest without a conversation who are not in it yet:
     someone due or coming up is named once."""
-    listed = {item.contact_name for item in view.nudges} | {line.name for line in view.overdue} \
+    listed = {item.contact_name for item in view.nudges} \
+        | {line.name for line in (*view.overdue, *view.due_today)} \
         | {line.name for line in view.coming if is_rhythm_line(line)}
     oldest = queries.longest_quiet(turn.session, turn.user.user_id,
                                    turn.now - timedelta(days=quiet_days), MAX_QUIET + len(listed))
@@ -183,17 +215,26 @@ def paused_text(view: DueView) -> str:
 
 def overdue_lines(view: DueView) -> list[str]:
     """The overdue lines, each saying when its next nudge comes, without a heading."""
-    lines = []
-    for line in view.overdue:
-        since = f"{line.name} (since {wording.friendly_day(line.since, view.today)})"
-        if view.paused_until is not None:
-            lines.append(since)
-        elif line.next_nudge is None:
-            lines.append(f"{since}: a nudge is on its way")
-        else:
-            lines.append(f"{since}: next reminder "
-                         f"{wording.friendly_day(line.next_nudge, view.today)}")
-    return lines
+    return [_come_due_line(line, view, f"{line.name} (since "
+                                       f"{wording.friendly_day(line.since, view.today)})")
+            for line in view.overdue]
+
+
+def due_today_lines(view: DueView, *, under_heading: bool = True) -> list[str]:
+    """Whose rhythm's day is today, each saying when its next nudge comes; without a
+    "Due today" heading over them (Home lists them under "Coming up") each line says it."""
+    return [_come_due_line(line, view, line.name if under_heading
+                           else f"{line.name} (due today)") for line in view.due_today]
+
+
+def _come_due_line(line: OverdueLine, view: DueView, who: str) -> str:
+    """'Dana Scully (since Sat Nov 28): next reminder Fri Dec 11': `who`, then when the next
+    nudge comes (nothing while nudges are paused)."""
+    if view.paused_until is not None:
+        return who
+    if line.next_nudge is None:
+        return f"{who}: a nudge is on its way"
+    return f"{who}: next reminder {wording.friendly_day(line.next_nudge, view.today)}"
 
 
 def coming_lines(view: DueView) -> list[str]:
@@ -226,7 +267,7 @@ def due_text_beside_cards(view: DueView) -> str:
     buttons (overdue, coming up, who you have not talked to); empty when there is nothing
     else."""
     rest = replace(view, nudges=())
-    if rest.overdue or rest.coming:
+    if rest.overdue or rest.due_today or rest.coming:
         return due_text(rest)
     return "\n".join(quiet_lines(view))
 
@@ -258,14 +299,20 @@ def quiet_lines(view: DueView) -> list[str]:
 
 
 def due_text(view: DueView) -> str:
+    if view.quiet_days:
+        # Asked who has gone that long without a conversation: only those, said plainly.
+        return "\n".join(quiet_lines(view))
     lines: list[str] = []
+    paused = paused_text(view)
     if view.nudges:
         lines.append("Due now:")
         lines += [f"  #{item.nudge_id} {item.headline}" for item in view.nudges]
     if view.overdue:
-        paused = paused_text(view)
         lines.append(f"Overdue ({paused}):" if paused else "Overdue:")
         lines += [f"  {line}" for line in overdue_lines(view)]
+    if view.due_today:
+        lines.append(f"Due today ({paused}):" if paused else "Due today:")
+        lines += [f"  {line}" for line in due_today_lines(view)]
     if view.coming:
         lines.append("Coming up:")
         lines += [f"  {line}" for line in coming_lines(view)]
@@ -283,8 +330,7 @@ def due_text(view: DueView) -> str:
                           *quiet_lines(view)])
     if view.nudges:
         lines.append("Reply “done #N”, “snooze #N 1 week” or “dismiss #N”.")
-    if view.paused_until is not None and not view.overdue:
-        paused = paused_text(view)
+    if paused and not view.overdue and not view.due_today:
         lines.append(f"{paused[0].upper()}{paused[1:]}.")
     lines += quiet_lines(view)
     return "\n".join(lines)
@@ -350,7 +396,7 @@ def people(turn: Turn, command: c.ShowPeople) -> Reply:
 def stats_view(turn: Turn) -> StatsView:
     """The numbers, the goals that lead them, and the open suggestions (one unit of work)."""
     user_id = turn.user.user_id
-    return StatsView(compute_user_stats(turn.session, user_id, turn.now),
+    return StatsView(compute_user_stats(turn.session, user_id, turn.now, tz=turn.user.tz),
                      goals=goal_attainments(turn.session, user_id, turn.now),
                      suggestions=suggestion_cases.open_items(turn.session, user_id),
                      suggestion_counts=suggestion_cases.counts(turn.session, user_id))

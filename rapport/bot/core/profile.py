@@ -6,12 +6,13 @@ five conversations with handles (`n3`, `t7`) that `edit` and `delete` accept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.goals import person_badges
-from rapport.bot.core.overview import contact_health, paused_until
+from rapport.bot.core.overview import coming_day, contact_health, paused_until
 from rapport.bot.core.people import unknown_mention
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import (
@@ -32,6 +33,8 @@ MAX_NOTES = 10
 LAST_TOUCHES = 5
 MAX_ASK_ABOUT = 3
 MAX_HITS = 20
+# A person has a few nudges at most (a rhythm, some notes, two yearly dates).
+MAX_SNOOZED = 20
 
 
 def show(turn: Turn, command: c.ShowPerson) -> Reply:
@@ -61,11 +64,19 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         return None
     note_rows = queries.notes_of_contact(session, user_id, contact_id, MAX_NOTES)
     acted = queries.acted_note_ids(session, user_id, [row[0] for row in note_rows])
+    # A snoozed nudge is neither out nor planned: the card says the day it comes back, as
+    # `due` does.
+    snoozed = queries.snoozed_nudges_of_contact(session, user_id, contact_id, MAX_SNOOZED)
+    snoozed_notes: dict[int, date] = {}
+    for back, note_id in snoozed:
+        if note_id is not None:
+            snoozed_notes.setdefault(note_id, coming_day(turn, back))  # soonest first
     notes = tuple(
         NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
                  follow_up_on=follow_up, event_on=event,
                  open=follow_up is not None and note_id not in acted,
-                 reminder=wording.reminder(state.name, text))
+                 reminder=wording.reminder(state.name, text),
+                 snoozed_to=snoozed_notes.get(note_id))
         for note_id, text, created, follow_up, event, _plan in note_rows)
     touches = tuple(
         TouchLine(touchpoint_id=touch_id, day=planner.local_date(at, tz), kind=kind,
@@ -85,7 +96,7 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         role=state.role,
         email=state.email, linked=state.platform_user_id is not None,
         cadence_days=state.cadence_days, cadence_months=state.cadence_months,
-        next_nudge_on=_next_nudge(turn, contact_id),
+        next_nudge_on=_next_nudge(turn, contact_id, [back for back, _ in snoozed]),
         last_touch_on=planner.local_date(state.last_touch_at, tz)
         if state.last_touch_at else None,
         health=contact_health(state.next_due_at, turn.now, turn.user.tz),
@@ -108,22 +119,27 @@ def _next_meeting(turn: Turn, contact_id: int) -> tuple[date, str] | None:
     return local.date(), local.strftime("%H:%M")
 
 
-def _next_nudge(turn: Turn, contact_id: int) -> date | None:
-    """The day the next nudge about them comes: today when one is out now."""
+def _next_nudge(turn: Turn, contact_id: int, snoozed_back: Sequence[datetime]
+                ) -> date | None:
+    """The day the next nudge about them comes: today when one is out now, else the sooner
+    of the sweep's next look at their rhythm, notes and dates and a snoozed nudge coming
+    back."""
     session, user_id = turn.session, turn.user.user_id
     if queries.open_nudge_id_for_contact(session, user_id, contact_id, turn.now) is not None:
         return turn.today
-    moments: list[datetime] = queries.next_plans(session, user_id, contact_id)
+    moments: list[datetime] = [*queries.next_plans(session, user_id, contact_id),
+                               *snoozed_back]
     if not moments:
         return None
-    return max(planner.local_date(min(moments), turn.user.tz), turn.today)
+    return coming_day(turn, min(moments))
 
 
 def _ask_about(notes: tuple[NoteLine, ...], today: date) -> tuple[NoteLine, ...]:
-    """What to bring up first: open follow-ups, soonest first; else the newest note from the
-    last three months that is not background (`wording.is_background`)."""
+    """What to bring up first: open follow-ups, soonest first (a snoozed one on the day it
+    comes back); else the newest note from the last three months that is not background
+    (`wording.is_background`)."""
     open_ones = sorted((n for n in notes if n.open),
-                       key=lambda n: (n.follow_up_on or date.max, -n.note_id))
+                       key=lambda n: (n.ask_on or date.max, -n.note_id))
     if open_ones:
         return tuple(open_ones[:MAX_ASK_ABOUT])
     # "prefers email over calls" is what they are like, not a topic to open with.
@@ -145,8 +161,24 @@ def ask_line(note: NoteLine, today: date, *, first: bool) -> str:
     if note.event_on is not None and note.event_on != note.follow_up_on:
         parts.append(f"on {wording.friendly_day(note.event_on, today)}")
     if note.follow_up_on is not None:
-        parts.append(f"follow-up {wording.friendly_day(note.follow_up_on, today)}")
+        parts.append(follow_up_text(note, today))
     return f"{lead}: {what} ({', '.join(parts)})"
+
+
+def follow_up_text(note: NoteLine, today: date) -> str:
+    """'follow-up Sun Nov 29', or 'follow-up snoozed to Thu Dec 10' once its reminder was
+    snoozed (the day it was first due is no longer when it comes)."""
+    if note.snoozed_to is not None and note.open:
+        return f"follow-up snoozed to {wording.friendly_day(note.snoozed_to, today)}"
+    return f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
+        if note.follow_up_on is not None else ""
+
+
+def note_when(note: NoteLine, today: date) -> str:
+    """What the card's list of notes says beside a note: its follow-up (see
+    `follow_up_text`), else the day it was noted."""
+    return follow_up_text(note, today) if note.follow_up_on is not None \
+        else f"noted {wording.friendly_day(note.noted_on, today)}"
 
 
 def rhythm_line(view: PersonView) -> str:
@@ -191,10 +223,8 @@ def person_text(view: PersonView) -> str:
     if view.notes:
         lines.append("Notes:")
         for note in view.notes:
-            when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
-                if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
             done = "" if note.open or note.follow_up_on is None else ", followed up"
-            lines.append(f"  {note.handle} {note.text} ({when}{done})")
+            lines.append(f"  {note.handle} {note.text} ({note_when(note, today)}{done})")
         if view.more_notes:
             lines.append(f"  … and {view.more_notes} older (search finds them)")
     if view.touches:

@@ -137,8 +137,17 @@ def overdue_days(next_due_at: datetime, now: datetime) -> int:
     return max((now - next_due_at).days, 0)
 
 
-def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserStats:
-    """Count one user's touchpoints, nudges, contact health and drafts as of `now`."""
+def days_past_rhythm(next_due_at: datetime, now: datetime, tz: str) -> int:
+    """Days from the rhythm's day to today, in the user's calendar: negative before it, 0 on
+    it (due today: not overdue, whatever the hour) and the days overdue after it. `people`,
+    `show`, `due` and `stats` all count this way, so they agree on who is overdue."""
+    return (planner.local_date(now, tz) - planner.local_date(next_due_at, tz)).days
+
+
+def compute_user_stats(session: Session, user_id: int, now: datetime, *, tz: str
+                       ) -> UserStats:
+    """Count one user's touchpoints, nudges, contact health and drafts as of `now`, days
+    in the user's time zone `tz`."""
     week, month, reconnected = queries.touch_counts(
         session, user_id, week_ago=now - timedelta(days=7), month_ago=now - timedelta(days=30),
         now=now)
@@ -160,10 +169,11 @@ def compute_user_stats(session: Session, user_id: int, now: datetime) -> UserSta
             side[1] += 1
     contacts = queries.contact_rhythms(session, user_id)
     with_cadence = [(cid, name, due) for cid, name, cadence, due in contacts if cadence]
-    overdue = sorted(
-        (OverdueContact(cid, name, overdue_days(due, now))
-         for cid, name, due in with_cadence if due is not None and due <= now),
-        key=lambda o: (-o.days_overdue, o.name.casefold()))
+    # Someone due today is still within their rhythm: its day has not passed.
+    past = ((cid, name, days_past_rhythm(due, now, tz)) for cid, name, due in with_cadence
+            if due is not None)
+    overdue = sorted((OverdueContact(cid, name, days) for cid, name, days in past if days > 0),
+                     key=lambda o: (-o.days_overdue, o.name.casefold()))
     used = [distance for _, outcome, distance, _ in drafts if outcome in USED_DRAFT_OUTCOMES]
     measured = [distance for distance in used if distance is not None]
     rewritten = [rewritten_share(distance, length) for _, outcome, distance, length in drafts

@@ -56,7 +56,8 @@ class DraftView:
 
 @dataclass(frozen=True, slots=True)
 class OverdueLine:
-    """Someone past their rhythm whose nudge is not out yet."""
+    """Someone whose rhythm has come due (past it, or due today) and whose nudge is not out
+    yet."""
 
     name: str
     since: date
@@ -97,6 +98,7 @@ class DueView:
     """Open nudges (with their actions), overdue people, and what is coming up."""
 
     nudges: tuple[NudgeItem, ...]
+    # Past their rhythm's day; `due_today`: their rhythm's day is today (not overdue yet).
     overdue: tuple[OverdueLine, ...]
     coming: tuple[ComingLine, ...]
     today: date
@@ -110,8 +112,10 @@ class DueView:
     # asked.
     quiet: tuple[QuietLine, ...] | None = None
     never_talked: int = 0
-    # "… in 2 months?": only people quiet at least this many days are in `quiet`.
+    # "… in 2 months?": only people quiet at least this many days are in `quiet`, and the
+    # lists above are left empty (the question asks for those people only).
     quiet_days: int = 0
+    due_today: tuple[OverdueLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +256,18 @@ class HomeView:
 
 
 @dataclass(frozen=True, slots=True)
+class RowStatus:
+    """The stored state of one nudge or suggestion that a message shows, so a platform
+    redraws the message from it rather than from a copy of the message: its status, whom it
+    is about (a message counts people, not rows) and its kind (a suggestion's buttons are
+    labelled by kind)."""
+
+    status: str
+    contact_id: int | None
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class NudgeActed:
     """A nudge was done, snoozed or dismissed (platforms update its message in place)."""
 
@@ -294,10 +310,17 @@ class NoteLine:
     open: bool
     # What to do about it, as the card's "Ask about" line says it ("Ask Dana about ...").
     reminder: str
+    # The day its follow-up reminder comes back after a snooze (None: not snoozed).
+    snoozed_to: date | None = None
 
     @property
     def handle(self) -> str:
         return f"n{self.note_id}"
+
+    @property
+    def ask_on(self) -> date | None:
+        """The day it is to be asked about: the snoozed day, else its follow-up day."""
+        return self.snoozed_to or self.follow_up_on
 
 
 @dataclass(frozen=True, slots=True)

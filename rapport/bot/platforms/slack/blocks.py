@@ -39,11 +39,19 @@ from rapport.bot.core.onboarding import PRIVACY_NOTICE
 from rapport.bot.core.overview import (
     coming_lines,
     due_text_beside_cards,
+    due_today_lines,
     goal_lines,
     overdue_lines,
     stats_text,
 )
-from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
+from rapport.bot.core.profile import (
+    ask_line,
+    date_text,
+    fix_examples,
+    note_when,
+    rhythm_line,
+    source_note,
+)
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.suggestions import silenced_line
 from rapport.bot.core.views import (
@@ -110,6 +118,8 @@ CALLBACK_PERSON = "person"
 CALLBACK_PERSON_LOG = "person_log"
 CALLBACK_PERSON_NOTE = "person_note"
 NUDGE_BLOCK_PREFIX = "nudge_"
+# The heading of a digest ("2 people to reach out to"), redrawn with the rows left.
+DIGEST_HEADING_BLOCK = "digest_heading"
 CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
 CALLBACK_SETTINGS = "settings"
 CALLBACK_DRAFT = "draft_edit"
@@ -261,11 +271,11 @@ def nudge_item_blocks(item: NudgeItem) -> list[Block]:
 
 
 def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS,
-                 heading: str | None = None) -> list[Block]:
+                 heading: str | None = None, heading_id: str | None = None) -> list[Block]:
     """Nudge cards within `budget` blocks; what does not fit is counted, not dropped silently."""
     blocks: list[Block] = []
     if heading:
-        blocks.append(HeaderBlock(text=clip(heading, MAX_HEADER_TEXT)))
+        blocks.append(HeaderBlock(block_id=heading_id, text=clip(heading, MAX_HEADER_TEXT)))
     shown = 0
     for item in items:
         card = nudge_item_blocks(item)
@@ -329,31 +339,32 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
             + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
-        people = wording.counted(wording.people_count(message.items), "person", "people")
-        heading = f"{people} to reach out to"
+        heading = digest_heading(wording.people_count(message.items))
         names = heading + ": " + ", ".join(i.contact_name for i in message.items)
-        return fallback(names), nudge_blocks(message.items, heading=heading)
+        return fallback(names), nudge_blocks(message.items, heading=heading,
+                                             heading_id=DIGEST_HEADING_BLOCK)
     item = message.items[0]
     return fallback(item.headline), nudge_blocks([item])
 
 
-def outcome_blocks(message_blocks: Sequence[dict[str, Any]], nudge_id: int,
-                   outcome: str, *, prefix: str = NUDGE_BLOCK_PREFIX) -> list[dict[str, Any]]:
-    """The clicked message with that nudge's (or suggestion's, with its `prefix`) buttons
-    replaced by what happened."""
-    result: list[dict[str, Any]] = []
-    replaced = False
-    for block in message_blocks:
-        if block.get("block_id") == f"{prefix}{nudge_id}":
-            result.append(ContextBlock(block_id=f"{prefix}outcome_{nudge_id}", elements=[
-                MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict())
-            replaced = True
-        else:
-            result.append(block)
-    if not replaced:
-        result.append(ContextBlock(elements=[
-            MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict())
-    return result[:MAX_MESSAGE_BLOCKS]
+def digest_heading(people: int) -> str:
+    """'2 people to reach out to': a digest counts people, not nudges (one person may have
+    several)."""
+    return f"{wording.counted(people, 'person', 'people')} to reach out to"
+
+
+def digest_heading_block(people: int) -> dict[str, Any]:
+    """A digest's heading, as delivered and as redrawn with the rows left."""
+    return HeaderBlock(block_id=DIGEST_HEADING_BLOCK,
+                       text=clip(digest_heading(people), MAX_HEADER_TEXT)).to_dict()
+
+
+def outcome_block(item_id: int, outcome: str, *, prefix: str = NUDGE_BLOCK_PREFIX
+                  ) -> dict[str, Any]:
+    """What happened to a nudge (or a suggestion, with its `prefix`), in place of its
+    buttons."""
+    return ContextBlock(block_id=f"{prefix}outcome_{item_id}", elements=[
+        MarkdownTextObject(text=clip(escape(outcome), MAX_CONTEXT_TEXT))]).to_dict()
 
 
 # ---------------------------------------------------------------------------------- replies
@@ -434,8 +445,10 @@ class HomeContent:
 def home_content(view: HomeView, *, chart_file_id: str | None = None,
                  chart_alt_text: str = "") -> HomeContent:
     """The Home tab's content from the core's typed view."""
-    # Home's "Coming up" also lists who is overdue and when their next nudge comes.
-    upcoming = overdue_lines(view.due) + coming_lines(view.due)
+    # Home's "Coming up" also lists who is overdue or due today and when their next nudge
+    # comes.
+    upcoming = overdue_lines(view.due) + due_today_lines(view.due, under_heading=False) \
+        + coming_lines(view.due)
     return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
                        people=view.people_text, stats_text=view.stats_text,
                        stats=view.stats.stats, goals=goal_lines(view.stats),
@@ -739,9 +752,7 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
     if view.notes:
         lines = []
         for note in view.notes:
-            when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
-                if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
-            lines.append(f"`{note.handle}` {escape(note.text)} ({when})")
+            lines.append(f"`{note.handle}` {escape(note.text)} ({note_when(note, today)})")
         if view.more_notes:
             lines.append(f"… and {view.more_notes} older")
         blocks.append(SectionBlock(block_id="person_notes", text=MarkdownTextObject(

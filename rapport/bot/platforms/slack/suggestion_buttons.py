@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +13,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.context import Actor
+from rapport.bot.core.overview import suggestion_statuses
+from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
+from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
 from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.scheduler import suggestions as rules
+from rapport.scheduler.messenger import SuggestionItem
 from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
@@ -24,6 +31,35 @@ logger = logging.getLogger(__name__)
 # a calendar withdraws its offers): "isn't yours" would be wrong to the person it was for.
 NOT_YOURS = ("I can't find that suggestion among yours; it may have been withdrawn "
              "(“/rapport suggestions” lists the open ones).")
+# A message's suggestions (a weekly summary holds up to three): each one's sentence, then
+# its buttons or the outcome that replaced them (see blocks.suggestion_blocks).
+SUGGESTION_ROWS = RowBlocks(b.SUGGESTION_BLOCK_PREFIX)
+# What a row whose buttons the person's copy still showed says once its suggestion was
+# answered elsewhere: the answer, in its button's words ("Answered: Not now.").
+_ANSWERS = (rules.ACCEPTED, rules.KEPT, rules.SILENCED)
+# Withdrawn: silencing its kind, a change of plan, or nobody answering in time.
+OUT_OF_DATE = "Out of date: nothing changed."
+
+
+def _row_now(suggestion_id: int, status: RowStatus) -> RowNow:
+    # The labels depend on the kind only ("Add / Not now / Never" for someone met).
+    labels = SuggestionItem(suggestion_id, status.kind, text="", kind_label="").labels
+    if status.status == rules.OPEN:
+        return RowNow(b.suggestion_actions(suggestion_id, labels).to_dict())
+    if status.status in _ANSWERS:
+        return RowNow(None, f"Answered: {labels[_ANSWERS.index(status.status)]}.")
+    return RowNow(None, OUT_OF_DATE)
+
+
+def redrawn_suggestions(message_blocks: Sequence[dict[str, Any]], acted: int, outcome: str,
+                        statuses: Mapping[int, RowStatus]) -> list[dict[str, Any]]:
+    """The message after a click on suggestion `acted`, its rows decided by `statuses` (the
+    server's state; see `message_rows.redrawn_blocks`), as a digest's are: an open
+    suggestion keeps its buttons, one answered or withdrawn meanwhile (silencing a kind
+    withdraws the others of that kind) says so, a forgotten person's loses its row."""
+    now = {suggestion_id: _row_now(suggestion_id, status)
+           for suggestion_id, status in statuses.items()}
+    return redrawn_blocks(SUGGESTION_ROWS, message_blocks, acted, outcome, now)
 
 
 @dataclass
@@ -64,18 +100,19 @@ class SuggestionButtons:
             return
         answer = b.SUGGESTION_ACTIONS[action_id]
         command = c.AnswerSuggestion(suggestion_id, answer)
-        reply = await self.platform.rapport.execute(self.platform.actor(team_id, user_id),
-                                                    command)
+        actor = self.platform.actor(team_id, user_id)
+        reply = await self.platform.rapport.execute(actor, command)
         container = body.get("container") or {}
         message = body.get("message") or {}
-        if reply.ok and container.get("type") == "message" and message.get("blocks") \
-                and not container.get("is_ephemeral"):
+        in_place = reply.ok and container.get("type") == "message" \
+            and bool(message.get("blocks")) and not container.get("is_ephemeral")
+        redrawn = await self.redraw(actor, message["blocks"], suggestion_id, reply.text) \
+            if in_place else None
+        if redrawn is not None:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.fallback(reply.text),
-                    blocks=b.outcome_blocks(message["blocks"], suggestion_id, reply.text,
-                                            prefix=b.SUGGESTION_BLOCK_PREFIX))
+                    text=b.fallback(reply.text), blocks=redrawn)
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
         elif can_respond:
@@ -83,6 +120,17 @@ class SuggestionButtons:
             await respond(text=b.fallback(reply.text if reply.ok else f"⚠️ {reply.text}"),
                           response_type="ephemeral", replace_original=False)
         await self.platform.refresh_home(client, team_id, user_id)
+
+    async def redraw(self, actor: Actor, message_blocks: Sequence[dict[str, Any]],
+                     acted: int, outcome: str) -> list[dict[str, Any]] | None:
+        """The clicked message's blocks after the click (see `redrawn_suggestions`), or None
+        when the suggestions' state can't be read (the outcome is then told, not drawn)."""
+        rapport = self.platform.rapport
+        ids = SUGGESTION_ROWS.ids(message_blocks)
+        statuses = await rapport.with_user(actor, lambda ctx: rapport.read(
+            ctx, lambda turn: suggestion_statuses(turn, ids)))
+        return None if statuses is None \
+            else redrawn_suggestions(message_blocks, acted, outcome, statuses)
 
 
 def register(platform: SlackPlatform) -> None:
