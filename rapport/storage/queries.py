@@ -67,7 +67,7 @@ from rapport.storage.models import (
     User,
     Workspace,
 )
-from rapport.storage.names import name_key
+from rapport.storage.names import accent_blind_glob, accent_blind_regex, name_key
 from rapport.storage.prepared import JsonRowsInsert, JsonRowsUpdate, Prepared, in_json_list
 from rapport.storage.types import UTCDateTime
 
@@ -2551,12 +2551,17 @@ def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, n
 
 
 # ------------------------------------------------------------------------------ search
-def _all_words(words: Sequence[str], *columns: Any) -> Any:
-    """Every word appears in one of `columns` (case-insensitive, LIKE characters escaped), or
-    in the person's name as names are compared (`Contact.name_key`: "zoe" and "o’brien" find
-    "Zoë O'Brien")."""
-    return and_(*(or_(*(func.lower(column).contains(word, autoescape=True)
-                        for column in columns),
+def _all_words(session: Session, words: Sequence[str], *columns: Any) -> Any:
+    """Every word appears in one of `columns` however it is accented, cased or typed ("cafe"
+    finds "Café", "o'brien" finds "O’Brien"), or in the person's name as names are compared
+    (`Contact.name_key`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        def has(column: Any, word: str) -> Any:
+            return column.op("~")(accent_blind_regex(word))
+    else:
+        def has(column: Any, word: str) -> Any:
+            return column.op("GLOB")(accent_blind_glob(word))
+    return and_(*(or_(*(has(column, word) for column in columns),
                       Contact.name_key.contains(name_key(word), autoescape=True))
                   for word in words))
 
@@ -2567,7 +2572,7 @@ def search_people(session: Session, user_id: int, words: Sequence[str], limit: i
     return _rows(session.execute(
         select(Contact.id, Contact.name, Contact.company, Contact.created_at)
         .where(Contact.user_id == user_id,
-               _all_words(words, Contact.name, func.coalesce(Contact.company, ""),
+               _all_words(session, words, Contact.name, func.coalesce(Contact.company, ""),
                           func.coalesce(Contact.email, "")))
         .order_by(Contact.created_at.desc()).limit(limit)))
 
@@ -2581,7 +2586,7 @@ def search_notes(session: Session, user_id: int, words: Sequence[str], limit: in
         select(Note.id, Note.contact_id, Contact.name, Note.text, Note.created_at)
         .join(Contact, Contact.id == Note.contact_id)
         .where(Note.user_id == user_id, *of_contact,
-               _all_words(words, Note.text, Contact.name))
+               _all_words(session, words, Note.text, Contact.name))
         .order_by(Note.created_at.desc(), Note.id.desc()).limit(limit)))
 
 
@@ -2596,7 +2601,7 @@ def search_touches(session: Session, user_id: int, words: Sequence[str], limit: 
                Touchpoint.summary, Touchpoint.happened_at)
         .join(Contact, Contact.id == Touchpoint.contact_id)
         .where(Touchpoint.user_id == user_id, *of_contact,
-               _all_words(words, func.coalesce(Touchpoint.summary, ""), Touchpoint.kind,
+               _all_words(session, words, func.coalesce(Touchpoint.summary, ""), Touchpoint.kind,
                           Contact.name))
         .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(limit)))
 

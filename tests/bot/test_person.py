@@ -156,6 +156,26 @@ async def test_search_finds_people_notes_and_conversations_newest_first(
             ("note", "Zoë O'Brien"), ("person", "Zoë O'Brien")], typed
 
 
+async def test_search_is_blind_to_accents_case_and_typography_in_everything_it_reads(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
+    await say(rapport, "add Lee Park client at Société Générale")
+    clock.advance(hours=1)
+    await say(rapport, "note Lee: loves the Café Central’s strudel")
+    clock.advance(hours=1)
+    await say(rapport, "log Lee yesterday: RÉSUMÉ review, the Q3–plan")
+    for typed, kinds in (("cafe", ["note"]), ("CAFÉ central's", ["note"]),
+                         ("resume", ["conversation"]), ("q3-plan", ["conversation"]),
+                         ("societe generale", ["person"]), ("strudel lee", ["note"])):
+        found = await rapport.handle_text(ALEX, f"search {typed}")
+        assert isinstance(found.view, SearchView), (typed, found.text)
+        assert [h.kind for h in found.view.hits] == kinds, typed
+    # Pattern characters are plain text; a word with an accent still needs its letters.
+    for typed in ("caf*", "c_fe", "[cafe]", "cafés"):
+        nothing = await rapport.handle_text(ALEX, f"search {typed}")
+        assert nothing.ok and nothing.text.startswith("Nothing matches"), (typed, nothing.text)
+
+
 async def test_person_card_says_when_nudges_are_paused_and_counts_drafts(
         rapport: Rapport, clock: Clock) -> None:
     await say(rapport, "add Dana Scully every 1 week")
