@@ -5,14 +5,27 @@ the rhythm's next ask and the snoozed reminders, and a snoozed follow-up says it
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import PersonView
+from rapport.bot.platforms.teams.cards import person_card
 from rapport.scheduler.delivery import Sweeper
 from rapport.storage import db
 from tests.bot.test_actions import Inbox
-from tests.conftest import Clock, say
+from tests.conftest import Clock, console_user, say
+
+
+def _facts(card: Any) -> list[Any]:
+    """Every fact of an Adaptive Card's fact sets, wherever they are nested."""
+    if isinstance(card, dict):
+        found = list(card.get("facts", [])) if card.get("type") == "FactSet" else []
+        return found + [fact for value in card.values() for fact in _facts(value)]
+    if isinstance(card, list):
+        return [fact for item in card for fact in _facts(item)]
+    return []
 
 # Friday Dec 4 2026, the afternoon the tester saw it.
 FRIDAY = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
@@ -59,6 +72,11 @@ async def test_a_snoozed_follow_up_says_the_day_it_comes_back_not_its_first_day(
     # `due` gives the same day.
     assert "  Ask Dana about the hiking trip in Yosemite Thu Dec 10" in \
         (await say(rapport, "due")).splitlines()
+    # Teams' person card lists the note the same way.
+    shown = await rapport.handle_text(console_user("alex"), "show Dana")
+    assert isinstance(shown.view, PersonView)
+    assert {"title": "n1", "value": "hiking trip in Yosemite (follow-up snoozed to Thu Dec 10)"} \
+        in _facts(person_card(shown.view))
 
 
 async def test_a_follow_up_snoozed_past_another_is_asked_about_after_it(

@@ -20,7 +20,14 @@ from botbuilder.schema import Attachment
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
-from rapport.bot.core.profile import ask_line, date_text, fix_examples, rhythm_line, source_note
+from rapport.bot.core.profile import (
+    ask_line,
+    date_text,
+    fix_examples,
+    note_when,
+    rhythm_line,
+    source_note,
+)
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, NoteLine, PersonView, TouchLine
@@ -462,9 +469,8 @@ def _person_card(view: PersonView, *, notice: str, shortened: bool = False) -> d
     body.append(_text(f"Rhythm: {rhythm_line(view)}", isSubtle=True))
     facts = []
     for note in view.notes:
-        when = f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
-            if note.follow_up_on else f"noted {wording.friendly_day(note.noted_on, today)}"
-        facts.append({"title": note.handle, "value": escape_markdown(f"{note.text} ({when})")})
+        facts.append({"title": note.handle, "value": escape_markdown(
+            f"{note.text} ({note_when(note, today)})")})
     for touch in view.touches:
         about = f": {touch.summary}" if touch.summary else ""
         facts.append({"title": touch.handle, "value": escape_markdown(
