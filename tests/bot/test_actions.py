@@ -230,11 +230,15 @@ async def test_nudge_done_snooze_dismiss(rapport: Rapport, engine: AsyncEngine, 
 async def test_done_by_name_without_a_nudge_logs_a_chat(rapport: Rapport, engine: AsyncEngine,
                                                         actor: Actor) -> None:
     await say(rapport, actor, "add Dana Scully")
-    assert (await say(rapport, actor, "done Dana: lunch")).text == (
+    assert (await say(rapport, actor, "done Dana: the launch")).text == (
         "Logged a chat with Dana Scully.")
+    # After the colon a kind is read as `log` reads it: "lunch" is how, not what about.
+    assert (await say(rapport, actor, "done Dana: lunch, her new team")).text == (
+        "Logged lunch with Dana Scully.")
     async with db.session_factory(engine)() as session:
-        touch = await session.scalar(select(Touchpoint))
-    assert touch is not None and touch.summary == "lunch"
+        touches = (await session.execute(select(Touchpoint.kind, Touchpoint.summary)
+                                         .order_by(Touchpoint.id))).all()
+    assert [tuple(t) for t in touches] == [("chat", "the launch"), ("lunch", "her new team")]
 
 
 async def test_forget_a_contact_and_forget_me(rapport: Rapport, engine: AsyncEngine,

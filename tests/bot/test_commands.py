@@ -280,7 +280,10 @@ def test_snooze_errors() -> None:
 
 def test_done_and_dismiss() -> None:
     assert ok("done #4") == c.Done(c.NudgeRef(4))
-    assert ok("done Dana: had coffee") == c.Done(person("Dana"), "had coffee")
+    # What follows the colon reads as `log` reads it: the kind first, then what about.
+    assert ok("done Dana: had coffee") == c.Done(person("Dana"), None, "coffee")
+    assert ok("done #2: coffee, her new team") == c.Done(c.NudgeRef(2), "her new team", "coffee")
+    assert ok("done #2: her new team") == c.Done(c.NudgeRef(2), "her new team")
     assert ok("done Dana Scully") == c.Done(person("Dana Scully"))
     assert ok("dismiss #5") == c.Dismiss(c.NudgeRef(5))
     assert ok("dismiss Dana") == c.Dismiss(person("Dana"))
@@ -547,7 +550,9 @@ def test_nonsense_is_never_a_date(phrase: str) -> None:
 @pytest.mark.parametrize(("text", "days"), [
     ("2 weeks", 14), ("6w", 42), ("3 months", 90), ("a week", 7), ("1 day", 1),
     ("two weeks", 14), ("10y", 3650), ("  2   Weeks ", 14),
-    ("0 days", None), ("9999 days", None), ("weeks", None), ("", None), ("2 fortnights", None),
+    ("0 days", None), ("9999 days", None), ("weeks", None), ("", None), ("2 blorps", None),
+    # Said in words, and by the fortnight (a few is three, as `recent` reads "a few days").
+    ("a fortnight", 14), ("2 fortnights", 28), ("a few days", 3), ("ten days", 10),
 ])
 def test_parse_duration_days(text: str, days: int | None) -> None:
     assert parse_duration_days(text) == days

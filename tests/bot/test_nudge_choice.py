@@ -115,6 +115,10 @@ async def test_several_open_nudges_are_asked_about_and_nothing_changes(
                 f"  #{lee_birthday} Lee's birthday is on Thu Dec 3 (in 3 days)\n")
     assert await _asked(rapport, engine, "done Lee: lunch") == lee_asks + (
         f"Reply “done #{offsite}: lunch” or “done #{lee_birthday}: lunch”.")
+    # The kind and what it was about, as typed again they read back the same.
+    assert await _asked(rapport, engine, "done Lee: lunch, the offsite") == lee_asks + (
+        f"Reply “done #{offsite}: lunch, the offsite” or “done #{lee_birthday}: lunch, the "
+        "offsite”.")
     assert await _asked(rapport, engine, "snooze Lee") == lee_asks + (
         f"Reply “snooze #{offsite} until Dec 1” or “snooze #{lee_birthday} until Dec 1”.")
 
@@ -183,8 +187,10 @@ async def test_done_by_name_answers_the_rhythm_and_names_what_stays_open(
     assert [statuses[n[key]] for key in (TRIP, DANA_BIRTHDAY, DANA_RHYTHM)] == [
         "sent", "sent", "done"]
     async with db.session_factory(any_engine)() as session:
-        touches = (await session.execute(select(Touchpoint.summary, Touchpoint.source))).all()
-    assert [tuple(t) for t in touches] == [("coffee", "nudge")]
+        touches = (await session.execute(select(Touchpoint.kind, Touchpoint.summary,
+                                                Touchpoint.source))).all()
+    # "coffee" after the colon is how they talked, as `log Dana: coffee` reads it.
+    assert [tuple(t) for t in touches] == [("coffee", None, "nudge")]
     assert await say(rapport, "undo") == (
         f"Undone: marked nudge #{n[DANA_RHYTHM]} about Dana Scully done.")
     assert await _data(any_engine) == before

@@ -960,3 +960,296 @@ def test_a_note_reads_a_counted_day_whole(line: str, text: str, follow_up: date)
     note = parse(line)
     assert isinstance(note, c.AddNote), note
     assert (note.text, note.follow_up_on) == (text, follow_up)
+
+
+# ------------------------------------------------------------------ typed as people type them
+# A Friday: "next Saturday" is the day after tomorrow's Saturday, "this Saturday" tomorrow.
+FRIDAY = date(2026, 12, 4)
+
+
+def on_friday(text: str) -> c.Command | c.CommandError:
+    return parse_command(text, today=FRIDAY)
+
+
+@pytest.mark.parametrize(("line", "text", "follow_up"), [
+    ("note Dana: call her in two weeks", "call her", date(2026, 12, 18)),
+    ("note Dana: call her in three days", "call her", date(2026, 12, 7)),
+    ("note Dana: call her in ten days", "call her", date(2026, 12, 14)),
+    ("note Dana: call her two weeks from now", "call her", date(2026, 12, 18)),
+    ("note Dana: call her in a fortnight", "call her", date(2026, 12, 18)),
+    # "A few" is three, as `recent` and `meetings` read "the last few days".
+    ("note Dana: call her in a few days", "call her", date(2026, 12, 7)),
+    ("note Dana: call her in a few weeks", "call her", date(2026, 12, 25)),
+    ("remind me to call Dana in two weeks", "call", date(2026, 12, 18)),
+])
+def test_an_amount_in_words_gets_its_reminder(line: str, text: str, follow_up: date) -> None:
+    """Each was kept with no reminder, and said nothing: only digits were counted."""
+    note = on_friday(line)
+    assert isinstance(note, c.AddNote), note
+    assert (note.text, note.follow_up_on) == (text, follow_up)
+
+
+def test_an_amount_nobody_can_count_says_it_looked_like_a_date() -> None:
+    note = on_friday("note Dana: call her in several weeks")
+    assert isinstance(note, c.AddNote) and note.follow_up_on is None
+    assert note.unread_date == "in several weeks"
+
+
+_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen", "twenty"]
+
+
+@settings(deadline=None)
+@given(amount=st.integers(min_value=1, max_value=20),
+       unit=st.sampled_from(["days", "weeks"]),
+       said=st.sampled_from(["note Dana: call her in {amount} {unit}",
+                             "note Dana: call her {amount} {unit} from now",
+                             "remind me to call Dana in {amount} {unit}"]))
+def test_an_amount_reads_the_same_in_words_as_in_digits(amount: int, unit: str,
+                                                         said: str) -> None:
+    in_digits = on_friday(said.format(amount=amount, unit=unit))
+    in_words = on_friday(said.format(amount=_WORDS[amount - 1], unit=unit))
+    assert isinstance(in_digits, c.AddNote) and isinstance(in_words, c.AddNote)
+    assert in_words.follow_up_on == in_digits.follow_up_on is not None
+    assert in_words.text == in_digits.text
+
+
+@pytest.mark.parametrize(("line", "day", "kind"), [
+    ("log Lee a fortnight ago", date(2026, 11, 20), "chat"),
+    ("log Lee a few days ago", date(2026, 12, 1), "chat"),
+    ("log Lee a couple of days ago", date(2026, 12, 2), "chat"),
+    ("log Lee on Mon", date(2026, 11, 30), "chat"),
+    ("log Lee on Wed", date(2026, 12, 2), "chat"),
+    ("log Lee on Sat", date(2026, 11, 28), "chat"),
+    ("log Lee on Sun", date(2026, 11, 29), "chat"),
+    ("log Lee on Tue", date(2026, 12, 1), "chat"),
+    ("log Lee: coffee 2 days ago", date(2026, 12, 2), "coffee"),
+    ("log Lee: coffee a couple of days ago", date(2026, 12, 2), "coffee"),
+    ("log Lee: coffee on Dec 1", date(2026, 12, 1), "coffee"),
+    ("log Lee: coffee 2026-02-25", date(2026, 2, 25), "coffee"),
+    ("log Lee: coffee last week", date(2026, 11, 27), "coffee"),
+    ("log Lee coffee about the launch a couple of days ago", date(2026, 12, 2), "coffee"),
+])
+def test_a_past_day_however_said_is_the_day_and_never_the_summary(line: str, day: date,
+                                                                  kind: str) -> None:
+    """Each was logged today "about" its date words ("on Mon", "a fortnight ago"), or asked
+    about a person called "Lee a"."""
+    logged = on_friday(line)
+    assert isinstance(logged, c.Log), logged
+    assert (logged.person, logged.day, logged.kind) == (person("Lee"), day, kind)
+    assert logged.summary in (None, "about the launch")
+
+
+def test_a_date_that_is_what_was_talked_about_stays_in_the_summary() -> None:
+    """After "for", "about" or "is" a date is the topic; a span after other words too."""
+    for line, summary in (("log Lee: planning for Dec 10", "planning for Dec 10"),
+                          ("log Lee: went over the plan for next week",
+                           "went over the plan for next week"),
+                          ("log Lee: her birthday is May 4", "her birthday is May 4")):
+        logged = on_friday(line)
+        assert isinstance(logged, c.Log) and logged.day is None, (line, logged)
+        assert logged.summary == summary
+    # "sat" is no Saturday unless said as a day ("on Sat").
+    sat = on_friday("log Lee sat with me")
+    assert isinstance(sat, c.Log) and sat.day is None and sat.summary == "sat with me"
+
+
+def test_a_day_to_come_at_the_end_of_a_summary_is_refused_as_a_plan() -> None:
+    """"log Lee: coffee next Monday" was logged last Monday "about" “next”."""
+    for line in ("log Lee: coffee next Monday", "log Lee: coffee tomorrow",
+                 "log Lee: coffee in a fortnight"):
+        answer = on_friday(line)
+        assert isinstance(answer, c.CommandError) and "already happened" in answer.message, \
+            (line, answer)
+
+
+def test_a_month_without_its_day_is_asked_about_not_logged_today() -> None:
+    """A conversation is kept by its day; "in November" names none of them."""
+    for line in ("log Lee in November", "log Lee: coffee in November", "log Lee early Nov"):
+        answer = on_friday(line)
+        assert isinstance(answer, c.CommandError), (line, answer)
+        assert "couldn't read" in answer.message and "Nov 12" in answer.message, answer
+    # Said after other words, a month is what was talked about.
+    plans = on_friday("log Lee: plans to move in March")
+    assert isinstance(plans, c.Log) and plans.summary == "plans to move in March"
+
+
+_DAYS_SAID = ["yesterday", "last Friday", "3 days ago", "a couple of days ago",
+              "a fortnight ago", "on Mon", "on Monday", "on Dec 1", "2026-11-25",
+              "the day before yesterday", "a week ago", "Tuesday", "last night"]
+
+
+@settings(deadline=None)
+@given(day_said=st.sampled_from(_DAYS_SAID),
+       shape=st.sampled_from(["log Lee {day}", "log Lee {day} coffee", "log Lee coffee {day}",
+                              "log Lee: {day}", "log Lee: coffee {day}",
+                              "had coffee with Lee {day}", "talked to Lee {day}"]),
+       punctuation=st.sampled_from(["", "!", "?", "!!", "?!", ".", "…", ","]))
+def test_a_log_never_stores_date_words_as_its_summary(day_said: str, shape: str,
+                                                      punctuation: str) -> None:
+    logged = on_friday(shape.format(day=day_said) + punctuation)
+    assert isinstance(logged, c.Log), logged
+    said = day_said.removeprefix("on ")
+    assert logged.day == parse_day(said, today=FRIDAY, direction="past")
+    assert logged.summary is None and logged.unsure is None, logged
+
+
+@settings(deadline=None)
+@given(day_said=st.sampled_from([*_DAYS_SAID, "last Fri", "3 days ago"]),
+       verb=st.sampled_from(["log Dana", "log Dana: coffee", "talked to Dana"]),
+       around=st.sampled_from(["{}!", "{}?", "{}!!", "{}?!", "{}…", "({})", "{} !", "{}."]))
+def test_trailing_punctuation_never_changes_the_day_read(day_said: str, verb: str,
+                                                         around: str) -> None:
+    plain = on_friday(f"{verb} {day_said}")
+    marked = on_friday(f"{verb} {around.format(day_said)}")
+    assert isinstance(plain, c.Log) and isinstance(marked, c.Log), (plain, marked)
+    assert (marked.day, marked.kind, marked.summary) == (plain.day, plain.kind, plain.summary)
+
+
+@settings(deadline=None)
+@given(day_said=st.sampled_from(["tomorrow", "next Tuesday", "on Friday", "in two weeks",
+                                 "in 3 days", "next Saturday", "Dec 10"]),
+       note=st.sampled_from(["note Dana: demo {}", "note Dana: call her {}",
+                             "remind me to call Dana {}"]),
+       punctuation=st.sampled_from(["!", "?", "!!", "?!", "…", "."]))
+def test_trailing_punctuation_never_changes_a_notes_day_nor_stays_in_its_text(
+        day_said: str, note: str, punctuation: str) -> None:
+    plain = on_friday(note.format(day_said))
+    marked = on_friday(note.format(day_said) + punctuation)
+    assert isinstance(plain, c.AddNote) and isinstance(marked, c.AddNote), (plain, marked)
+    assert marked.follow_up_on == plain.follow_up_on is not None
+    assert marked.text == plain.text
+
+
+def test_a_reminder_said_with_an_exclamation_keeps_its_day() -> None:
+    """"remind me to call Dana tomorrow!" answered "When should I remind you?"."""
+    reminder = on_friday("remind me to call Dana tomorrow!")
+    assert isinstance(reminder, c.AddNote), reminder
+    assert (reminder.person, reminder.text, reminder.follow_up_on) == (
+        person("Dana"), "call", date(2026, 12, 5))
+    note = on_friday("note Dana: call her tomorrow!")
+    assert isinstance(note, c.AddNote) and note.text == "call her"
+
+
+def test_a_reading_without_a_day_leaves_the_one_with_a_day() -> None:
+    """"Dana tomorrow!" as the name leaves no day; "Dana" with "tomorrow!" has one, and
+    the reminder is kept (it answered “When should I remind you?”)."""
+    reminder = on_friday("remind me to call Dana tmrw!!")
+    assert isinstance(reminder, c.AddNote) and reminder.follow_up_on == date(2026, 12, 5)
+    asked = on_friday("remind me to call Dana about the deck")
+    assert isinstance(asked, c.CommandError) and "When should I remind you" in asked.message
+
+
+def test_a_fortnight_is_two_weeks_wherever_a_length_goes() -> None:
+    assert on_friday("pause for a fortnight") == c.Pause(date(2026, 12, 18))
+    assert on_friday("snooze Dana a fortnight") == c.Snooze(person("Dana"), date(2026, 12, 18))
+
+
+@pytest.mark.parametrize("line", ["delete goal clients", "remove the clients goal",
+                                  "delete the goal for #clients", "remove goal clients."])
+def test_deleting_a_goal_turns_it_off(line: str) -> None:
+    """It was "I don't know anyone called “goal clients”"."""
+    assert on_friday(line) == c.SetGoal("clients", None)
+
+
+def test_deleting_a_goal_without_its_group_asks_which() -> None:
+    answer = on_friday("delete the goal")
+    assert isinstance(answer, c.CommandError) and "Which group's goal" in answer.message
+
+
+@pytest.mark.parametrize("reaction", ["🎉", "👍 🎉", "☕️"])
+def test_an_emoji_after_a_new_name_is_a_reaction_not_part_of_it(reaction: str) -> None:
+    """"add Dana Scully 🎉" added a second Dana, "Dana Scully 🎉"."""
+    added = on_friday(f"add Dana Scully {reaction}")
+    assert isinstance(added, c.AddContact) and added.person == person("Dana Scully")
+    with_role = on_friday(f"add Hiro Tanaka, VP Sales at Umbrella {reaction}")
+    assert isinstance(with_role, c.AddContact) and with_role.company == "Umbrella"
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("search renewal!", "renewal"), ("search contract?", "contract"),
+    ("search initech.", "initech"), ("search “hiking trip”!", "hiking trip"),
+    ("search renewal, initech", "renewal initech"),
+    # Inside a word, punctuation is searched for.
+    ("search o'brien", "o'brien"), ("search q3-plan", "q3-plan"), ("search v1.2?", "v1.2"),
+])
+def test_search_words_without_the_punctuation_that_ends_them(line: str, words: str) -> None:
+    assert on_friday(line) == c.Search(words)
+
+
+@pytest.mark.parametrize(("line", "day"), [
+    # Said on a Friday, "next Saturday" is not tomorrow: tomorrow's is "this Saturday".
+    ("note Dana: hiking trip next Saturday", date(2026, 12, 12)),
+    ("note Dana: hiking trip this Saturday", date(2026, 12, 5)),
+    ("note Dana: hiking trip on Saturday", date(2026, 12, 5)),
+    ("note Dana: hiking trip next weekend", date(2026, 12, 12)),
+    ("note Dana: hiking trip this weekend", date(2026, 12, 5)),
+    # Further off, "next" is the coming one, as dateparser reads it.
+    ("note Dana: demo next Monday", date(2026, 12, 7)),
+    ("note Dana: demo next Thursday", date(2026, 12, 10)),
+])
+def test_next_weekday_is_never_tomorrow(line: str, day: date) -> None:
+    note = on_friday(line)
+    assert isinstance(note, c.AddNote) and note.follow_up_on == day, note
+
+
+@given(today=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+       weekday=st.sampled_from(["monday", "tuesday", "wednesday", "thursday", "friday",
+                                "saturday", "sunday"]))
+def test_next_weekday_is_within_two_to_eight_days(today: date, weekday: str) -> None:
+    day = parse_day(f"next {weekday}", today=today, direction="future")
+    assert day is not None and 2 <= (day - today).days <= 8
+    assert day.strftime("%A").lower() == weekday
+
+
+@pytest.mark.parametrize(("line", "month", "day", "year"), [
+    ("date Dana birthday 13/5", 5, 13, None), ("date Dana birthday 31/12", 12, 31, None),
+    ("date Dana birthday 5/13", 5, 13, None), ("date Dana birthday 4/5", 4, 5, None),
+    ("date Dana birthday 31/12/1990", 12, 31, 1990),
+])
+def test_a_day_before_its_month_is_read_when_it_cannot_be_a_month(
+        line: str, month: int, day: int, year: int | None) -> None:
+    """"13/5" was refused though `log Lee 30/11` reads day/month; "4/5" stays April 4."""
+    assert on_friday(line) == c.SetDate(person("Dana"), "birthday", month, day, year)
+
+
+def test_an_iso_date_is_never_read_day_first() -> None:
+    answer = on_friday("date Dana birthday 2019-13-05")
+    assert isinstance(answer, c.CommandError)
+
+
+@pytest.mark.parametrize(("line", "kind", "summary"), [
+    ("done #2: coffee, her new team", "coffee", "her new team"),
+    ("done Dana: had lunch", "lunch", None),
+    ("done Dana: call about Q3", "call", "about Q3"),
+    ("done Dana: her new team", None, "her new team"),
+])
+def test_done_reads_the_kind_as_log_does(line: str, kind: str | None,
+                                         summary: str | None) -> None:
+    done = on_friday(line)
+    assert isinstance(done, c.Done) and (done.kind, done.summary) == (kind, summary), done
+    logged = on_friday(line.replace("done #2", "log Dana").replace("done Dana", "log Dana"))
+    assert isinstance(logged, c.Log) and logged.summary == summary
+    assert logged.kind == (kind or "chat")
+
+
+@pytest.mark.parametrize(("line", "mention_id", "label"), [
+    ("<@U0DANA>", "U0DANA", None), ("<@U0DANA|dana>?", "U0DANA", "dana"),
+    ("“<@U0DANA>”", "U0DANA", None), ("/rapport <@U0DANA|dana>", "U0DANA", "dana"),
+])
+def test_a_line_that_is_one_mention_is_that_persons_card(line: str, mention_id: str,
+                                                         label: str | None) -> None:
+    """The grammar reads it itself; the Slack and Teams adapters need not ask first."""
+    assert on_friday(line) == c.ShowPerson(c.PersonRef(text=label or "",
+                                                       mention_id=mention_id,
+                                                       mention_name=label))
+
+
+@pytest.mark.parametrize("line", ["<@U0DANA> coffee yesterday", "<@U1> <@U2>",
+                                  "<@U0DANA|dana> can you send the deck?"])
+def test_a_line_that_starts_with_mentions_never_echoes_their_markup(line: str) -> None:
+    """It answered “I don't know the command “<@u0dana>””, and stored nothing."""
+    answer = on_friday(line)
+    assert isinstance(answer, c.CommandError), answer
+    assert "<@" not in answer.text() and "u0dana" not in answer.text().lower(), answer

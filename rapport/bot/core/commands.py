@@ -16,9 +16,15 @@ from datetime import date, timedelta
 from typing import Literal, TypeVar
 
 from rapport.bot.core.dates import (
+    AROUND_A_DAY,
     Cadence,
+    count_from,
+    counted_day_at_end,
     date_like_words,
     find_dates,
+    is_count_alone,
+    is_counted_day,
+    month_alone,
     parse_cadence,
     parse_clock,
     parse_day,
@@ -275,8 +281,12 @@ class Snooze:
 
 @dataclass(frozen=True, slots=True)
 class Done:
+    """You reached out: the nudge (or person) and what the conversation was, as `log` reads
+    it after its colon ("done #2: coffee, her new team"); no kind is a chat."""
+
     target: Target
     summary: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,28 +785,95 @@ def _kind_at(tokens: list[str], index: int) -> tuple[str, int] | None:
     while start < len(tokens) and tokens[start].lower() in _KIND_FILLERS and start - index < 2:
         start += 1
     for size in (2, 1):
-        words = [t.lower().strip(",.;!") for t in tokens[start:start + size]]
+        words = [t.lower().strip(AROUND_A_DAY) for t in tokens[start:start + size]]
         if len(words) == size and " ".join(words) in _KIND_SYNONYMS:
             return _KIND_SYNONYMS[" ".join(words)], start + size - index
     return None
 
 
-# Bare words a date reader takes but that mean something else in a log line.
+# Bare words a date reader takes but that mean something else in a log line ("I sat with
+# her", "the sun", "May said"); after "on" the weekdays among them are days ("on Sat").
 _NOT_DAY_WORDS = {"now", "sat", "sun", "wed", "mon", "may", "march"}
+_WEEKDAYS_SHORT = frozenset({"mon", "wed", "sat", "sun"})
+# A plain day takes up to four words ("a week ago Friday"); a counted one up to seven ("a
+# couple of weeks before last Friday").
+_PLAIN_DAY_WORDS = 4
+_COUNTED_DAY_WORDS = 7
+
+
+def _could_be_day(words: list[str], *, after_on: bool) -> bool:
+    """Whether `words` are worth asking the date reader about as one day: not a lone word
+    that means something else in a sentence, and not a long phrase unless it counts a day."""
+    if len(words) == 1:
+        word = words[0].lower().strip(AROUND_A_DAY)
+        return word not in _NOT_DAY_WORDS or (after_on and word in _WEEKDAYS_SHORT)
+    return len(words) <= _PLAIN_DAY_WORDS or is_counted_day(" ".join(words))
 
 
 def _day_at(tokens: list[str], index: int, *, today: date,
             direction: Literal["past", "future"]) -> tuple[date, int] | None:
     """(day, tokens used) when a day phrase starts at `index` ("on Monday" included)."""
-    start = index + 1 if index < len(tokens) and tokens[index].lower() in _DAY_FILLERS \
-        else index
-    for size in range(min(len(tokens) - start, 4), 0, -1):
-        phrase = " ".join(tokens[start:start + size])
-        if size == 1 and phrase.lower().strip(",.") in _NOT_DAY_WORDS:
+    after_on = index < len(tokens) and tokens[index].lower().strip(AROUND_A_DAY) in _DAY_FILLERS
+    start = index + 1 if after_on else index
+    for size in range(min(len(tokens) - start, _COUNTED_DAY_WORDS), 0, -1):
+        words = tokens[start:start + size]
+        if not _could_be_day(words, after_on=after_on):
             continue
-        day = parse_day(phrase, today=today, direction=direction)
+        day = parse_day(" ".join(words), today=today, direction=direction)
         if day is not None:
             return day, start + size - index
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _DayAtEnd:
+    """The day that ends what was said about a conversation: the day (None when it is
+    counted from a day in a way nobody can read: "100 years before tomorrow"), where its
+    words start, and the words."""
+
+    day: date | None
+    start: int
+    phrase: str
+
+
+# Words before a date that make it what was talked about, not when: "planning for Dec 10",
+# "moved the demo to Friday", "her birthday is May 4".
+_DATE_AS_TOPIC = frozenset({"for", "about", "until", "till", "til", "before", "after", "by",
+                            "from", "since", "to", "of", "due", "re", "regarding", "through",
+                            "is", "was", "are", "were", "be", "'s", "’s"})
+# A span rather than a day ("next week", "the end of the month"): the day of a conversation
+# only when nothing else was said ("log Dana: coffee last week"); after other words it is
+# what was talked about ("went over the plan for next week").
+_SPAN = re.compile(r"^(?:(?:this|next|last|past|coming)\s+)?(?:the\s+)?(?:week|weekend|month"
+                   r"|year|end\s+of\s+(?:the\s+|this\s+)?(?:week|month)|eow|eom)$",
+                   re.IGNORECASE)
+
+
+def _day_at_end(words: list[str], *, today: date) -> _DayAtEnd | None:
+    """The day that ends `words` ("coffee yesterday", "coffee on Dec 1", "coffee 2 days
+    ago", "coffee 2 weeks from tomorrow"), longest first; None when they end otherwise or
+    the date there is what was talked about ("planning for Dec 10")."""
+    # Brackets opened before a day are the day's ("coffee (the day before yesterday)").
+    said = " ".join(word.lstrip("([") or word for word in words)
+    counted = counted_day_at_end(said, today=today, direction="past")
+    if counted is not None:
+        # "coffee 2 weeks from tomorrow": one day, counted, even when the count is unreadable.
+        at, day = counted
+        return _DayAtEnd(day, len(said[:at].split()), said[at:].rstrip(AROUND_A_DAY))
+    for size in range(min(len(words), _COUNTED_DAY_WORDS), 0, -1):
+        start = len(words) - size
+        before = words[start - 1].lower().strip(AROUND_A_DAY) if start else ""
+        if not _could_be_day(words[start:], after_on=before == "on"):
+            continue
+        phrase = " ".join(words[start:])
+        day = parse_day(phrase, today=today, direction="past")
+        if day is None:
+            continue
+        if before in _DATE_AS_TOPIC or (start and _SPAN.match(phrase.strip(AROUND_A_DAY))):
+            return None
+        if before in _DAY_FILLERS:
+            start -= 1
+        return _DayAtEnd(day, start, phrase.rstrip(AROUND_A_DAY))
     return None
 
 
@@ -835,6 +912,8 @@ class _Head:
     day: date | None = None
     kind: str | None = None
     words: list[str] = field(default_factory=list)
+    # A day counted from another in words nobody can read ("100 years before yesterday").
+    day_unread: str | None = None
 
 
 def _read_markers(tokens: list[str], today: date) -> _Head:
@@ -857,19 +936,11 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
             continue
         break
     rest = tokens[index:]
-    if head.day is None and len(rest) >= 2:
-        last = " ".join(rest[-2:]).lower()
-        single = rest[-1].lower().strip(",.")
-        if single in _PLAIN_DAYS or _WEEKDAY_WORD.match(single):
-            head.day = parse_day(single, today=today, direction="past")
-            rest = rest[:-1]
-            if rest and rest[-1].lower() in (*_DAY_FILLERS, "last") and head.day is not None:
-                if rest[-1].lower() == "last":
-                    head.day = parse_day(last, today=today, direction="past")
-                rest = rest[:-1]
-        elif _AGO.match(" ".join(rest[-3:]).lower()):
-            head.day = parse_day(" ".join(rest[-3:]), today=today, direction="past")
-            rest = rest[:-3]
+    if head.day is None and len(rest) >= 2 and (
+            at_end := _day_at_end(rest, today=today)) is not None:
+        # "... about the launch yesterday": the day ends what was said.
+        head.day, head.day_unread = at_end.day, at_end.phrase if at_end.day is None else None
+        rest = rest[:at_end.start]
     head.words = rest
     return head
 
@@ -889,27 +960,43 @@ def _another_person(words: list[str]) -> bool:
     return words[1].lower().strip(",.") not in _COMPANY_WORDS
 
 
-_WEEKDAY_WORD = re.compile(r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day$")
-# A day said in one word that may end a log's summary ("... about the launch yesterday").
-_PLAIN_DAYS = frozenset({"yesterday", "today", "yday", "yest", "2day"})
-_AGO = re.compile(r"^\S+ (?:days?|weeks?|hours?|hrs?|minutes?|mins?) ago$")
-
-
 def _only_symbols(word: str) -> bool:
     """An emoji or a run of them ("👍", "☕️", "🙌🏽"): no letters, digits or punctuation."""
     return all(unicodedata.category(ch) in ("So", "Sk", "Mn", "Me", "Cf")
                or ch == "\ufe0f" for ch in word)
 
 
+def _without_reactions(tokens: list[str]) -> list[str]:
+    """`tokens` without the emoji that end them ("talked to Lee Park 👍", "add Dana Scully
+    🎉"): a reaction, never part of a name or of what was said. Alone, an emoji stays (it is
+    all there is to read)."""
+    kept = list(tokens)
+    while len(kept) > 1 and _only_symbols(kept[-1]):
+        kept.pop()
+    return kept
+
+
+def _kind_and_summary(text: str) -> tuple[str | None, list[str]]:
+    """What was said after a colon ("coffee, her new team"): the kind when it starts with
+    one, and the words of the summary."""
+    kind, words = _split_kind(text.split())
+    if kind is not None and words and words[0] in (",", "-"):
+        words = words[1:]
+    return kind, words
+
+
 def _log_reading(name: list[str], between: list[str], after: list[str], *, today: date,
                  default_kind: str, kind: str | None, colon_summary: str | None
                  ) -> Log | CommandError:
     """One reading of a log line: `name` is the person, `between` the words up to the first
-    day or kind, `after` the rest."""
+    day or kind, `after` the rest. The day is read here, wherever it was said; words that
+    only say when are never kept as what was talked about."""
     person = _check_person(_person_from_tokens(name), "log")
     if isinstance(person, CommandError):
         return person
     head = _read_markers(after, today)
+    if head.day_unread is not None:
+        return _unread_log_date(head.day_unread, today)
     day = head.day
     kind = kind or head.kind
     unsure = None
@@ -918,6 +1005,14 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
             " ".join(between), today=today, direction="past")) is not None:
         # "log Dana Scully on Feb 30: call": a day nobody could read, not a longer name.
         return _unread_log_date(unread, today)
+    if between and is_count_alone(" ".join(between)):
+        # "log Lee 100 years before today", "log Lee 2 weeks from": a count towards the day
+        # read after it (or towards none), never a name nor what was talked about.
+        counted = count_from(" ".join(between), day) \
+            if day is not None and _day_at(after, 0, today=today, direction="past") else None
+        if counted is None:
+            return _unread_log_date(" ".join(between), today)
+        day, between = counted, []
     if between:
         if after or colon_summary is not None or _another_person(between):
             # "log Dana White yesterday coffee": is "White" part of the name? "talked to
@@ -939,19 +1034,16 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
             kind, words = words[0].lower(), []
         elif words:
             unsure = unsure or " ".join(words)
-        words = colon_summary.split()
         if kind is None:
-            kind, words = _split_kind(words)
-            if kind is not None and words and words[0] in (",", "-"):
-                words = words[1:]
-        if day is None and words:
-            # "log Dana: coffee yesterday": a plain day at the end of the summary.
-            last = words[-1].lower().strip(",.;!")
-            if last in _PLAIN_DAYS or _WEEKDAY_WORD.match(last):
-                day = parse_day(last, today=today, direction="past")
-                words = words[:-1]
-                if words and words[-1].lower() in ("on", "last"):
-                    words = words[:-1]
+            kind, words = _kind_and_summary(colon_summary)
+        else:
+            words = colon_summary.split()  # the kind was said before the colon
+        if day is None and (at_end := _day_at_end(words, today=today)) is not None:
+            # "log Dana: coffee yesterday", "…: coffee on Dec 1", "…: coffee 2 days ago":
+            # the day ends the summary.
+            if at_end.day is None:
+                return _unread_log_date(at_end.phrase, today)
+            day, words = at_end.day, words[:at_end.start]
     if any(_MENTION.match(word) for word in between):
         # "log Dana @Dana Scully coffee" read as "Dana": the mention is the name, not a stray.
         return CommandError("Who do you mean? Name a person.", "log")
@@ -985,9 +1077,16 @@ _UNREAD_LOG_DATE = "I couldn't read"
 
 def _unread_log_date(phrase: str, today: date) -> CommandError:
     """The answer to a log that ends with a date nobody could read: too far back, in the
-    future, or not a day at all."""
+    future, a month without its day, or not a day at all."""
     words = phrase.lower().split()
     signed = any(sign in phrase for sign in "-+−")
+    if month_alone(phrase):
+        # "log Lee in November": which day of it nobody said, and the keep-in-touch clock
+        # counts from a day; the first or the last of the month would be a guess.
+        month = next(word for word in reversed(words) if word[:3] in _MONTHS)
+        return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a day: a "
+                            f"conversation is kept by its day, so nothing was logged. Say which "
+                            f"day, for example “{month[:3].title()} 12”.", "log")
     if words[-1] == "ago" and not signed:
         return CommandError("That date is more than ten years ago.", "log")
     if (words[0] == "in" or words[-1] in ("now", "today", "later", "hence")) and not signed:
@@ -1022,10 +1121,7 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat"
             # "log Lee 30 min call": how long is not who, nor what it was about.
             head_text = f"{head_text[:length.start()]} {head_text[length.end():]}"
             break
-    tokens = _tokens(head_text)
-    while len(tokens) > 1 and _only_symbols(tokens[-1]):
-        # "talked to Lee Park 👍": a reaction, never part of a name (alone, it is the name).
-        tokens.pop()
+    tokens = _without_reactions(_tokens(head_text))  # "talked to Lee Park 👍"
     kind: str | None = None
     start = 0
     while start < len(tokens) - 1 and tokens[start].lower() in _ADJECTIVES:
@@ -1214,7 +1310,10 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase):
         # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
         return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
-    before, after = text[:span.start].rstrip(" ,;"), text[span.end:].strip(" ,;.")
+    # Punctuation around the day goes with it ("demo next Tuesday!!", "call her tomorrow!",
+    # "demo (Friday)"): kept, it would be left over as "call her !".
+    before = text[:span.start].rstrip(" ,;([")
+    after = text[span.end:].strip(AROUND_A_DAY)
     cleaned = text
     if after and before and span.preposition in ("on", "by", "after", "until", "till", "before"):
         # "follow up on Friday about the contract": the day is kept as data, the words read
@@ -1361,6 +1460,7 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
                      or tokens[i].lower().endswith(("'s", "’s"))), len(tokens))
         ends = list(range(1, stop + 1))
     readings: list[AddNote] = []
+    no_day = False
     for end in ends:
         name = list(tokens[:end])
         possessive = name[-1].lower().endswith(("'s", "’s"))
@@ -1393,10 +1493,14 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
             # "remind me about Lee in 2 weeks": nothing to ask about, only someone to reach.
             reading = replace(reading, text="check in")
         if reading.follow_up_on is None:
-            # A reminder needs a day; a note without one would never remind anyone.
-            return CommandError("When should I remind you? Add a day, for example “remind me "
-                                "to call Lee tomorrow” or “… on Friday”.", "note")
+            # A reminder needs a day; a note without one would never remind anyone. Another
+            # reading may have one ("Dana" of "call Dana tomorrow!", not "Dana tomorrow!").
+            no_day = True
+            continue
         readings.append(reading)
+    if not readings and no_day:
+        return CommandError("When should I remind you? Add a day, for example “remind me "
+                            "to call Lee tomorrow” or “… on Friday”.", "note")
     if not readings:
         return CommandError("Who do you mean? Name a person.", "note")
     first, *others = readings
@@ -1592,7 +1696,8 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
     """`add Lee Park client at Acme every 6 weeks`, `add Hiro Tanaka, VP Sales at Umbrella,
     monthly`, `add client Lee Park (Acme)`."""
     del today
-    parts = _split_commas(rest) or [""]
+    # "add Dana Scully 🎉": a reaction, never part of the name (kept, it added a second Dana).
+    parts = _split_commas(" ".join(_without_reactions(rest.split()))) or [""]
     adding = _Adding()
     name_words = _add_part(_tokens(parts[0]), adding, first=True)
     if isinstance(name_words, CommandError):
@@ -1703,10 +1808,11 @@ def parse_done(rest: str, today: date) -> Done | CommandError:
     target = _target(tokens, "done")
     if isinstance(target, CommandError):
         return target
-    summary = tail.strip() or None
+    kind, words = _kind_and_summary(tail)
+    summary = " ".join(words).strip(" ,;-") or None
     if summary and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "done")
-    return Done(target, summary)
+    return Done(target, summary, kind)
 
 
 def parse_dismiss(rest: str, today: date) -> Dismiss | CommandError:
@@ -1945,11 +2051,13 @@ def month_day_year(value: str, today: date) -> tuple[int, int, int | None] | str
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
     year: int | None = None
     if match:
-        year, month_day = int(match.group(1)), _month_day(f"{match.group(2)}/{match.group(3)}")
+        year = int(match.group(1))
+        month_day = _month_day(f"{match.group(2)}/{match.group(3)}", day_first=False)
     else:
-        match = re.fullmatch(r"(.+?),?\s+(\d{4})", value)
+        match = re.fullmatch(r"(.+?),?\s+(\d{4})|(\d{1,2}[/.-]\d{1,2})[/.-](\d{4})", value)
         if match:
-            year, value = int(match.group(2)), match.group(1)
+            year = int(match.group(2) or match.group(4))
+            value = match.group(1) or match.group(3)
         month_day = _month_day(value)
     if month_day is None:
         return _WHICH_DAY
@@ -1963,9 +2071,10 @@ def month_day_year(value: str, today: date) -> tuple[int, int, int | None] | str
     return month_day[0], month_day[1], year
 
 
-def _month_day(value: str) -> tuple[int, int] | None:
+def _month_day(value: str, *, day_first: bool = True) -> tuple[int, int] | None:
+    """'May 4', '4 May', '12/24' (and '13/5' when `day_first` may be read) -> (month, day)."""
     match = re.fullmatch(r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?|(\d{1,2})(?:st|nd|rd|th)?"
-                         r"\s+(?:of\s+)?([a-z]{3,9})\.?|(\d{1,2})[/-](\d{1,2})", value.strip())
+                         r"\s+(?:of\s+)?([a-z]{3,9})\.?|(\d{1,2})[/.-](\d{1,2})", value.strip())
     if not match:
         return None
     if match.group(1) or match.group(4):
@@ -1975,6 +2084,10 @@ def _month_day(value: str) -> tuple[int, int] | None:
         month, day = _MONTHS.index(month_name) + 1, int(match.group(2) or match.group(3))
     else:
         month, day = int(match.group(5)), int(match.group(6))
+        if day_first and month > 12 >= day:
+            # "13/5": no month is the 13th, so it is the 13th of May, as `log Lee 30/11`
+            # reads it; "4/5" stays April 4 (month first, as the usage line shows "12/24").
+            month, day = day, month
     try:
         date(2024, month, day)  # a leap year, so Feb 29 is allowed
     except ValueError:
@@ -2222,6 +2335,10 @@ def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
     value = " ".join(words[1:]).lower()
     if tag is not None and value in ("off", "none", "never", "remove"):
         return SetGoal(tag, None)
+    if tag is None and isinstance(as_person, SetCadence) and as_person.person.mention_id \
+            and not (as_person.days or as_person.months):
+        # "goal @Dana off": no group, one person; the use case names them and says how.
+        return SetGoal(None, None, as_person)
     days = goal_duration_days(value) if value and tag is not None else None
     if days is not None:
         return SetGoal(tag, days, person)
@@ -2344,19 +2461,53 @@ _MENTION_ALONE = re.compile(r"^(<@[A-Za-z0-9_:.\-]+(?:\|[^<>]*)?>)[\s?!.]*$")
 def mention_alone(text: str) -> ShowPerson | None:
     """A line that is one @mention alone, read as that person's card, as "Dana?" is (the
     card's answer for someone not among the user's people says how to add them); None for
-    any other line. Platforms ask before the grammar: its verb-first reading answered
-    “I don't know the command “<@u0dana|dana>””, Slack's markup echoed back."""
+    any other line. `verbs.parse_command` reads it so first: its verb-first reading
+    answered “I don't know the command “<@u0dana|dana>””, Slack's markup echoed back."""
     alone = _MENTION_ALONE.match(clean_text(text))
     person = _person_from_tokens([alone.group(1)]) if alone is not None else None
     return ShowPerson(person) if person is not None else None
 
 
+def _mention_said(token: str) -> str:
+    """An @mention as an answer may write it: "@dana" from its label; "@name" when it came
+    without one (the grammar asks no directory, and the markup is no name anyone reads)."""
+    mention = _MENTION.match(token)
+    label = " ".join((mention.group(2) or "").split()) if mention is not None else ""
+    return f"@{label}" if label else "@name"
+
+
+def mention_first(text: str) -> CommandError | None:
+    """The answer to a line that starts with an @mention and reads as no command ("<@U0DANA>
+    coffee yesterday", "<@U1> <@U2>"): who to name and how, with the mention written as a
+    name, never echoed back as markup ("I don't know the command “<@u0dana>”"); None when
+    the line does not start with one."""
+    tokens = _tokens(clean_text(text))
+    if not tokens or not _MENTION.match(tokens[0]):
+        return None
+    if all(_MENTION.match(token) for token in tokens):
+        return CommandError(f"{ONE_PERSON_AT_A_TIME}: “show @name” shows one person; say it "
+                            "for each of them.", "show")
+    who = _mention_said(tokens[0])
+    said = " ".join(_mention_said(token) if _MENTION.match(token) else token
+                    for token in tokens[1:])
+    return CommandError(f"Say what to do first, then who: “log {who} {clip(said)}” logs a "
+                        f"conversation, “note {who}: {clip(said)}” keeps a note, “show {who}” "
+                        "shows what you know about them.")
+
+
 MAX_SEARCH_CHARS = 100
+
+
+# What may end a search word without being searched for: "search renewal!", "search
+# initech.", "search contract?", "search “hiking trip”" (inside a word it stays: "o'brien",
+# "q3-plan", "v1.2"; apostrophes and brackets are searched for as typed: "James'", "[cafe]").
+_SEARCH_END = " .,;:!?…\"“”"
 
 
 def parse_search(rest: str, today: date) -> Search | CommandError:
     del today
-    words = " ".join(rest.strip().strip("\"“”").split())
+    words = " ".join(word.strip(_SEARCH_END) for word in rest.split())
+    words = " ".join(words.split())
     if not words:
         return CommandError("Search for what? For example “search hiking”.", "search")
     if len(words) > MAX_SEARCH_CHARS:
@@ -2490,9 +2641,28 @@ def _edit_note(note_id: int, words: list[str], text: str | None, today: date
     return EditNote(note_id, follow_up_on=follow, event_on=day)
 
 
+# "delete goal clients", "remove the clients goal", "delete my goal for #team": a group's
+# goal, turned off as `goal clients off` does (read as a person, it was "I don't know anyone
+# called “goal clients”").
+_A_GOAL = re.compile(r"^(?:the\s+|my\s+|a\s+|that\s+|this\s+)?(?:goal\s+(?:for\s+|of\s+)?"
+                     r"(?P<after>\S+)|(?P<before>\S+)\s+goal|goal)$", re.IGNORECASE)
+
+
 def parse_delete(rest: str, today: date
-                 ) -> DeleteEntry | DeleteNewest | Forget | CommandError:
-    """`delete n3`, `delete t7`; `delete Dana` means forgetting Dana (which asks first)."""
+                 ) -> DeleteEntry | DeleteNewest | Forget | SetGoal | CommandError:
+    """`delete n3`, `delete t7`; `delete goal clients` turns that goal off; `delete Dana`
+    means forgetting Dana (which asks first)."""
+    goal = _A_GOAL.match(" ".join(rest.strip().rstrip("?!. ").split()))
+    if goal is not None:
+        said = goal.group("after") or goal.group("before") or ""
+        tag = tag_name(said)
+        if not said or said.lower() in _DETERMINERS:
+            return CommandError("Which group's goal? For example “delete goal clients”; "
+                                "“goals” lists them.", "goal")
+        if tag is None:
+            return CommandError(f"“{clip(said)}” is not a group's name. “goals” lists your "
+                                "goals; “goal clients off” turns one off.", "goal")
+        return SetGoal(tag, None)
     tokens = _tokens(rest)
     if len(tokens) == 2 and tokens[0].lower() in ("note", "conversation", "touchpoint", "entry",
                                                    "log", "the"):

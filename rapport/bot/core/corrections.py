@@ -10,8 +10,8 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
 from rapport.bot.core.notes import follow_up_plan, follow_up_refusal
-from rapport.bot.core.people import named_mentions, summary_named
-from rapport.bot.core.resolve import Resolved, resolve
+from rapport.bot.core.people import named_mentions, resolve_person, summary_named
+from rapport.bot.core.resolve import Resolved
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, delete_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
@@ -198,7 +198,7 @@ def _newest(turn: Turn, kind: Literal["note", "touchpoint"], person: c.PersonRef
     contact_id: int | None = None
     whose = ""
     if person is not None:
-        found = resolve(session, user_id, person, offer_add=False)
+        found = resolve_person(turn, person, offer_add=False)
         if not isinstance(found, Resolved):
             return error(found.message)
         contact_id, whose = found.contact.id, f" for {found.contact.name}"
@@ -216,7 +216,7 @@ def _name(turn: Turn, contact_id: int) -> str:
 
 def rename(turn: Turn, command: c.Rename) -> Reply:
     session, user_id = turn.session, turn.user.user_id
-    result = resolve(session, user_id, command.person, offer_add=False)
+    result = resolve_person(turn, command.person, offer_add=False)
     if not isinstance(result, Resolved):
         return error(result.message)
     contact = result.contact
@@ -240,7 +240,7 @@ def new_company(turn: Turn, command: c.NewCompany) -> Reply:
     when one of the person's contacts works there or its name ends like a company's only
     ("Hooli Inc"). Otherwise it may as well be a city ("Dana moved to Berlin"), and a
     contact has no place to keep one: ask, and say how to note the move instead."""
-    result = resolve(turn.session, turn.user.user_id, command.person, offer_add=False)
+    result = resolve_person(turn, command.person, offer_add=False)
     if not isinstance(result, Resolved):
         return error(result.message)
     contact, company = result.contact, command.company
@@ -297,7 +297,7 @@ def set_field(turn: Turn, command: c.SetField) -> Reply:
     spec = c.PERSON_FIELDS.get(command.field)
     if spec is None:
         return error(f"Which field? One of: {', '.join(c.PERSON_FIELDS)}.")
-    result = resolve(session, user_id, command.person, offer_add=False)
+    result = resolve_person(turn, command.person, offer_add=False)
     if not isinstance(result, Resolved):
         return error(result.message)
     contact = result.contact

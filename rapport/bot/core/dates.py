@@ -35,23 +35,30 @@ _DAY_ABBREVIATION = re.compile(r"(?<![\w'’-])(" + "|".join(DAY_ABBREVIATIONS) 
 _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december"]
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7,
+          "fortnight": 14, "fortnights": 14,
           "m": 30, "mo": 30, "month": 30, "months": 30, "y": 365, "yr": 365, "year": 365,
           "years": 365}
+# Amounts said in words. "A few" is read as three, as `recent` and `meetings` read "the last
+# few days" (docs/people.md): one reading everywhere, rather than no reminder at all.
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12,
-                 "a couple of": 2, "couple of": 2, "a couple": 2}
-_DURATION = re.compile(r"^(\d{1,4}|a couple of|couple of|a couple|a|an|one|two|three|four|five|six"
-                       r"|seven|eight|nine|ten|twelve)"
-                       r"\s*(d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
-_AMOUNT_WORDS = (r"(?:\d+|a couple of|couple of|a couple|a|an|zero|one|two|three|four|five|six"
-                 r"|seven|eight|nine|ten|twelve)")
-_UNIT_WORDS = r"(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)"
-# An amount as typed, sign included: "-2 weeks" is read as words that are no day, not skipped.
-_SIGNED_AMOUNT = rf"(?:[-+−]\s*)?{_AMOUNT_WORDS}"
+                 "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+                 "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+                 "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+                 "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3, "few": 3}
+# Longest first, so that "a couple of" is not read as "a" followed by other words.
+_NUMBER_WORD_PATTERN = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
+_UNIT_PATTERN = r"d|days?|w|wks?|weeks?|fortnights?|m|mo|months?|y|yr|years?"
+# A word amount is a word of its own ("an d" is no "and"); digits may touch the unit ("6w").
+_DURATION = re.compile(rf"^(?:(\d{{1,4}})\s*|({_NUMBER_WORD_PATTERN})\s+)({_UNIT_PATTERN})$")
+_UNIT_WORDS = rf"(?:{_UNIT_PATTERN})"
+# An amount and its unit as typed, sign included: "-2 weeks" is read as words that are no
+# day, not skipped.
+_SIGNED_AMOUNT_AND_UNIT = (rf"(?:[-+−]\s*)?(?:\d+\s*|(?:zero|{_NUMBER_WORD_PATTERN})\s+)"
+                           rf"{_UNIT_WORDS}")
 # How far a day is counted from another ("2 weeks from today", "the day before yesterday").
 # "day" alone counts only where nothing was read before it: in "1 day from last Friday" it
 # is not a count of its own.
-_COUNT = rf"(?:{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}|the\s+day)"
+_COUNT = rf"(?:{_SIGNED_AMOUNT_AND_UNIT}|the\s+day)"
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b")
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -59,13 +66,23 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MAX_PHRASE = 40
 
 
-def parse_duration_days(text: str) -> int | None:
-    """'2 weeks' -> 14, '6w' -> 42, '3 months' -> 90; None when it is not a duration."""
+def _duration(text: str) -> tuple[int, str] | None:
+    """The amount and unit of a duration phrase ("2 weeks": (2, "weeks")), or None."""
     match = _DURATION.match(" ".join(text.lower().split()))
     if not match:
         return None
-    amount_text, unit = match.groups()
-    amount = _NUMBER_WORDS.get(amount_text) or int(amount_text)
+    digits, words, unit = match.groups()
+    return (int(digits) if digits is not None else _NUMBER_WORDS[words]), unit
+
+
+def parse_duration_days(text: str) -> int | None:
+    """'2 weeks' -> 14, '6w' -> 42, '3 months' -> 90, 'a fortnight' -> 14; None when it is
+    not a duration."""
+    read = _duration(text)
+    return None if read is None else _in_days(*read)
+
+
+def _in_days(amount: int, unit: str) -> int | None:
     days = amount * _UNITS[unit]
     return days if 0 < days <= 3660 else None
 
@@ -74,22 +91,20 @@ def shift_by_duration(text: str, day: date, *, sign: int = 1) -> date | None:
     """`day` moved forward (`sign` -1: back) by a duration phrase: days and weeks as days,
     months and years as calendar months, as rhythms count them ("in 1 month" from Jan 31 is
     Feb 28, from Dec 3 Jan 3); None when it is not a duration."""
-    days = parse_duration_days(text)
-    if days is None:
+    read = _duration(text)
+    days = None if read is None else _in_days(*read)
+    if read is None or days is None:
         return None
-    match = _DURATION.match(" ".join(text.lower().split()))
-    assert match is not None
-    amount_text, unit = match.groups()
+    amount, unit = read
     if unit[0] not in "my":
         return day + timedelta(days=sign * days)
-    amount = _NUMBER_WORDS.get(amount_text) or int(amount_text)
     return add_months(day, sign * amount * (12 if unit[0] == "y" else 1))
 
 
 # "2 hours ago", "an hour ago": earlier today, as far as a day is concerned.
 _HOURS_AGO = re.compile(r"^(?:\d{1,2}|an?|a few|few|a couple of|a couple|couple of)\s*"
                         r"(?:h|hrs?|hours?|mins?|minutes?)$")
-_ZERO_DURATION = re.compile(r"^(?:0+|zero)\s*(?:d|days?|w|wks?|weeks?|m|mo|months?|y|yr|years?)$")
+_ZERO_DURATION = re.compile(rf"^(?:0+|zero)\s*{_UNIT_WORDS}$")
 
 
 def _ago(text: str, today: date) -> date | None:
@@ -101,12 +116,17 @@ def _ago(text: str, today: date) -> date | None:
     return shift_by_duration(text, today, sign=-1)
 
 
+# What may stand around a day without changing it: "yesterday!", "(last Friday)", "on
+# Monday?!", "3 days ago…". A day is read the same with them or without.
+AROUND_A_DAY = " ,.;!?…()[]"
+
+
 def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     """A calendar day from a phrase, relative to the user's `today`.
 
     `direction` settles bare weekdays: "friday" in `log` means the last one, in `note` the next.
     """
-    phrase = " ".join(text.lower().strip(" ,.").split())
+    phrase = " ".join(text.lower().strip(AROUND_A_DAY).split())
     if not phrase or len(phrase) > _MAX_PHRASE:
         return None
     phrase = DAY_ABBREVIATIONS.get(phrase, phrase)  # "yday"; "tmrw morning" comes back here
@@ -131,6 +151,10 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
             step = 1 if direction == "future" else -1
         delta = (weekday - today.weekday()) % 7
         if step > 0:
+            if words[0] == "next" and delta == 1:
+                # "next Saturday" said on a Friday is the one after tomorrow's: tomorrow's is
+                # "tomorrow" or "this Saturday" (dateparser reads it as tomorrow).
+                delta += 7
             return today + timedelta(days=delta or 7)
         return today - timedelta(days=((today.weekday() - weekday) % 7) or 7)
     if words[0] == "in" and len(words) >= 2:
@@ -204,7 +228,7 @@ def counted_day_at_end(text: str, *, today: date, direction: Direction
     """Where a day counted from another ends `text` ("coffee 2 weeks from tomorrow"), and
     that day (None when its amount cannot be read: "coffee -2 weeks from tomorrow"); None
     when `text` does not end with one ("planning 2 weeks before the launch")."""
-    found = _COUNTED_AT_END.search(text.rstrip(" .,;!?"))
+    found = _COUNTED_AT_END.search(text.rstrip(AROUND_A_DAY))
     if found is None:
         return None
     anchor = parse_day(found["anchor"], today=today, direction=direction)
@@ -228,8 +252,8 @@ def _special_day(phrase: str, *, today: date, direction: Direction) -> date | No
         if direction == "past" or phrase == "last weekend":
             return today - timedelta(days=((today.weekday() - saturday) % 7) or 7)
         ahead = (saturday - today.weekday()) % 7
-        if phrase == "next weekend" and ahead < 7:
-            ahead += 7 if today.weekday() >= saturday else 0
+        if phrase == "next weekend" and (today.weekday() >= saturday or ahead == 1):
+            ahead += 7  # as "next Saturday": said on a Friday, not tomorrow's
         return today + timedelta(days=ahead)
     if phrase in ("end of the week", "end of week", "eow", "end of this week"):
         friday = 4
@@ -356,7 +380,10 @@ _DATE_HINT = re.compile(
     r"\d|\b(?:today|tonight|tomorrow|yesterday|mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|"
     r"nov|dec|january|february|march|april|june|july|august|september|october|november|"
-    r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b", re.IGNORECASE)
+    r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b"
+    # An amount of days, weeks or months, in words too: "in two weeks", "in ten days".
+    rf"|\b(?:{_NUMBER_WORD_PATTERN})\s+(?:days|weeks|fortnights|months|years)\b",
+    re.IGNORECASE)
 # "the 4th" in a text names a day, unless it ranks the noun after it ("the 4th quarter
 # looks rough", "the 2nd floor", "the 3rd time she asked").
 _RANKED_NOUNS = (
@@ -372,8 +399,11 @@ _ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b(?!\s+(?:{_RANKED_NOUNS})\b)",
 _NOT_DATES_IN_TEXT = {"sat", "sun", "mon", "wed", "now", "may", "march", "second"}
 _SPECIAL_PHRASES = re.compile(
     r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+)?"
-    r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend|in a couple of (?:days|weeks)"
-    r"|in a couple (?:days|weeks))\b", re.IGNORECASE)
+    r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend"
+    # Amounts dateparser does not find: "in a couple of days", "in a few weeks".
+    r"|in (?:a couple of|a couple|a few) (?:days|weeks|months)"
+    r"|(?:a couple of|a couple|a few) (?:days|weeks|months) (?:ago|from now))\b",
+    re.IGNORECASE)
 
 
 def spell_out_days(text: str) -> str:
@@ -590,17 +620,28 @@ def _date_like(text: str, spans: list[DateSpan]) -> list[_DateLike]:
     return found
 
 
+# A time from now said with an amount no one can count ("in several weeks"): a date was
+# meant, but which day is anyone's guess.
+_UNCOUNTED_WAIT = re.compile(r"\b(?:in\s+(?:several|some|many)\s+(?:days|weeks|months)"
+                             r"|(?:several|some|many)\s+(?:days|weeks|months)\s+from\s+now)\b",
+                             re.IGNORECASE)
+
+
 def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
     """Words outside `spans` that look like a date nobody could read ("tuesdy", "15/13",
-    "mid December", "next blursday"), so the answer can say so instead of saying nothing."""
-    return [found.phrase for found in _date_like(text, spans)]
+    "mid December", "next blursday", "in several weeks"), so the answer can say so instead
+    of saying nothing."""
+    found = [(found.end, found.phrase) for found in _date_like(text, spans)]
+    found += [(wait.end(), wait.group(0)) for wait in _UNCOUNTED_WAIT.finditer(text)
+              if not any(s.start <= wait.start() < s.end for s in spans)]
+    return [phrase for _end, phrase in sorted(found)]
 
 
 # "later" and "hence" name a day ahead in words `parse_day` does not read, as does "from now"
 # after an amount it cannot count ("100 years from now"); a signed amount ("in -3 days",
 # "-2 weeks ago") is no day anyone can be told about.
-_RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}"
-                            rf"|{_SIGNED_AMOUNT}\s*{_UNIT_WORDS}\s+"
+_RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_SIGNED_AMOUNT_AND_UNIT}"
+                            rf"|{_SIGNED_AMOUNT_AND_UNIT}\s+"
                             rf"(?:ago|from\s+now|from\s+today|later|hence))$", re.IGNORECASE)
 # Words before a misspelt day that say a day was meant ("on fridya", "last tuesdy").
 _DAY_LEADS = ("on", "last", "next", "this", "coming", "past")
@@ -620,13 +661,30 @@ def _day_like(found: _DateLike) -> bool:
 _ISO_SHAPE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 
 
+# A month said without its day ("in November", "early March", "last October 2025"): a
+# conversation is kept by its day, and which day of the month nobody said.
+_MONTH_ALONE = re.compile(
+    r"^(?:in|during|early|mid|late|last|this|(?:at\s+)?the\s+(?:start|beginning|middle|end)"
+    r"\s+of)(?:\s+|-)(?:" + "|".join([*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"])
+    + r")\.?(?:\s+\d{4})?$", re.IGNORECASE)
+
+
+def month_alone(text: str) -> bool:
+    """Whether `text` names a month and no day of it ("in November", "early March")."""
+    return _MONTH_ALONE.match(" ".join(text.strip(AROUND_A_DAY).split())) is not None
+
+
 def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str | None:
     """The words ending `text` when they look like a date that `parse_day` cannot read
-    ("on 2026-13-45", "100 years ago", "last fridya"); None when the text ends otherwise.
+    ("on 2026-13-45", "100 years ago", "last fridya"), or the whole `text` when it is a month
+    without its day ("in November"); None when the text ends otherwise, or with a date that
+    reads ("… for Dec 10" is what was said, not a date nobody could read).
 
     Stricter than `date_like_words`: a command that would store these words as text, and the
     day as today, asks instead, so only what is almost surely a date counts."""
-    stripped = text.rstrip(" .,;!?")
+    stripped = text.rstrip(AROUND_A_DAY)
+    if month_alone(stripped):
+        return " ".join(stripped.lstrip(AROUND_A_DAY).split())
     relative = _RELATIVE_TAIL.search(stripped)
     if relative is not None and parse_day(relative.group(1), today=today,
                                           direction=direction) is None:
@@ -640,7 +698,20 @@ def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str |
     if last.sort == "misspelt" and last.previous not in _DAY_LEADS and \
             stripped[:-len(last.phrase)].strip():
         return None  # "complained about mondays": a word, unless a day was plainly meant
+    if parse_day(last.phrase, today=today, direction=direction) is not None:
+        return None
     return last.phrase
+
+
+# More words than a plain day takes ("a couple of days ago", "2 weeks from next Monday"):
+# only a day counted from another, or back from today, is that long.
+_COUNTED_DAY = re.compile(r"(?:\s(?:from|after|before)\s|\sago$|^in\s)", re.IGNORECASE)
+
+
+def is_counted_day(text: str) -> bool:
+    """Whether `text` is said as a day counted from another ("… from next Monday", "… ago",
+    "in …"): the only days worth reading in more than four words."""
+    return _COUNTED_DAY.search(" ".join(text.strip(AROUND_A_DAY).split())) is not None
 
 
 def warm_up() -> None:

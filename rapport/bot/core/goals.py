@@ -19,7 +19,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core import people as people_cases
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.journal import GOAL_RHYTHM, NUDGE_OUTCOME, TAG_GOAL, Change
-from rapport.bot.core.people import find_contact
+from rapport.bot.core.people import find_contact, resolve_person
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import GoalsView, OwnRhythmLine, Reply, TagLine, error
 from rapport.scheduler import planner, wording
@@ -185,6 +185,15 @@ def _names_a_person(turn: Turn, command: c.SetGoal) -> bool:
 
 
 def goal(turn: Turn, command: c.SetGoal) -> Reply:
+    if command.tag is None and command.person is not None and \
+            command.person.days is None and command.person.months is None:
+        # "goal @Dana off": a goal is a group's; one person's rhythm is turned off by `every`.
+        named = resolve_person(turn, command.person.person)
+        if not isinstance(named, Resolved):
+            return error(named.message)
+        name = named.contact.name
+        return error(f"A goal is a group's. {name}'s rhythm is their own: “every {name} off” "
+                     f"stops reminders, “every {name} 3 weeks” changes it.")
     if _names_a_person(turn, command):
         # "goal Dana every 2 weeks": once a tag goal nobody carried ("tagged dana").
         assert command.person is not None

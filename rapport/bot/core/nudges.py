@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.context import MentionNamesNeeded, Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
-from rapport.bot.core.people import find_contact, summary_named, touch_clock
-from rapport.bot.core.resolve import Resolved, or_list, resolve
+from rapport.bot.core.people import find_contact, resolve_person, summary_named, touch_clock
+from rapport.bot.core.resolve import Resolved, or_list
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import NudgeActed, Reply, error
 from rapport.scheduler import planner, wording
@@ -44,7 +44,7 @@ def _find(turn: Turn, target: c.Target) -> _Found | str:
             # The same answer for "missing" and "someone else's": nothing leaks.
             return f"I can't find nudge #{target.nudge_id} among yours."
         return _Found(None, [nudge])
-    result = resolve(turn.session, turn.user.user_id, target)
+    result = resolve_person(turn, target)
     if not isinstance(result, Resolved):
         return result.message
     nudges = queries.open_nudges_for_contact(turn.session, turn.user.user_id, result.contact.id,
@@ -83,7 +83,8 @@ def _which(turn: Turn, found: _Found, command: c.Snooze | c.Done | c.Dismiss) ->
 def _typed(command: c.Snooze | c.Done | c.Dismiss, nudge_id: int, today: date) -> str:
     """`command` as typed about nudge #`nudge_id`: "snooze #5 until Dec 7", "done #5: coffee"."""
     if isinstance(command, c.Done):
-        return f"done #{nudge_id}" + (f": {command.summary}" if command.summary else "")
+        said = ", ".join(part for part in (command.kind, command.summary) if part)
+        return f"done #{nudge_id}" + (f": {said}" if said else "")
     if isinstance(command, c.Dismiss):
         return f"dismiss #{nudge_id}"
     if command.minutes is not None:
@@ -103,7 +104,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
         return error(found)
     if not found.nudges:
         assert found.person is not None  # a number names its nudge or is refused
-        return _log_chat(turn, found.person, command.summary)
+        return _log_chat(turn, found.person, command.summary, command.kind or "chat")
     nudge, still_open = found.nudges[0], found.nudges[1:]
     if still_open:
         # "done Dana" says you talked to Dana: that answers the keep-in-touch reminder (a
@@ -121,10 +122,11 @@ def done(turn: Turn, command: c.Done) -> Reply:
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     # Done on a second nudge about someone you talked to today (their other card's Done, a
     # `log`, a meeting from the calendar) is the same conversation: it closes the nudge
-    # without logging that conversation twice. With a summary, it is logged as asked.
-    talked_today = command.summary is None and queries.touched_between(
-        turn.session, user.user_id, nudge.contact_id,
-        planner.local_moment(turn.today, 0, user.tz), turn.now)
+    # without logging that conversation twice. With a summary or a kind, it is logged as
+    # asked.
+    talked_today = command.summary is None and command.kind is None and \
+        queries.touched_between(turn.session, user.user_id, nudge.contact_id,
+                                planner.local_moment(turn.today, 0, user.tz), turn.now)
     state = None if talked_today else touch_clock(turn, change, nudge.contact_id)
     if nudge.note_id is not None:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
@@ -132,7 +134,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
     if not talked_today:
         touchpoint_id = record_touchpoint(
             turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-            contact_id=nudge.contact_id, happened_at=turn.now, kind="chat",
+            contact_id=nudge.contact_id, happened_at=turn.now, kind=command.kind or "chat",
             summary=summary_named(turn, command.summary),
             source="nudge", now=turn.now, state=state)
         change.inserted_row("touchpoints", touchpoint_id)
@@ -152,18 +154,19 @@ def done(turn: Turn, command: c.Done) -> Reply:
     return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
 
 
-def _log_chat(turn: Turn, person: ContactName, summary: str | None) -> Reply:
+def _log_chat(turn: Turn, person: ContactName, summary: str | None, kind: str) -> Reply:
     """Nothing open: "done Dana" still means "I talked to Dana"."""
     user = turn.user
     change = Change(turn)
     state = touch_clock(turn, change, person.id)
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-        contact_id=person.id, happened_at=turn.now, kind="chat", summary=summary,
-        source=TYPED_SOURCE, now=turn.now, state=state)
+        contact_id=person.id, happened_at=turn.now, kind=kind,
+        summary=summary_named(turn, summary), source=TYPED_SOURCE, now=turn.now, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
-    change.save(f"logged chat with {person.name} on {wording.short_date(turn.today)}")
-    return Reply(f"Logged a chat with {person.name}.", changed=True)
+    change.save(f"logged {kind} with {person.name} on {wording.short_date(turn.today)}")
+    return Reply(f"Logged {'a chat' if kind == 'chat' else kind} with {person.name}.",
+                 changed=True)
 
 
 def _one(turn: Turn, found: _Found, command: c.Snooze | c.Dismiss) -> NudgeRow | Reply:
@@ -283,7 +286,13 @@ async def draft(core: Rapport, ctx: UserContext, command: c.Draft) -> Reply:
                 return None, "", f"I can't find nudge #{target.nudge_id} among yours.", \
                     turn.user
             return nudge.contact_id, "", None, turn.user
-        contact, problem, _ = find_contact(turn, target, create_mentions=False)
+        try:
+            contact, problem, _ = find_contact(turn, target, create_mentions=False)
+        except MentionNamesNeeded:
+            # Someone not among the user's people: a draft is read-only work, which asks no
+            # directory for names, so the mention's own label (or id) names them.
+            who = "@" + (target.mention_name or target.mention_id or "")
+            return None, "", f"{who} is not in your people yet.", turn.user
         if contact is None:
             return None, "", problem or "Who do you mean?", turn.user
         return contact.id, contact.name, None, turn.user

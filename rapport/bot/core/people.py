@@ -44,10 +44,27 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
         contact = create_contact(turn, person, kind="colleague", company=None,
                                  cadence_days=None)
         return contact, None, True
-    if person.mention_id:
-        # "<@U0DANA> is not in your people yet": the person as the user sees them.
-        return None, named_mentions(turn, result.message), False
-    return None, result.message, False
+    return None, _named(turn, person, result).message, False
+
+
+def resolve_person(turn: Turn, person: c.PersonRef, *, offer_add: bool = True
+                   ) -> Resolved | Unresolved:
+    """`resolve` for a use case: the same contact, or the same answer with an @mention of
+    someone not among the user's people named as the user sees them ("@Dana Scully is not
+    in your people yet"), never the chat's markup ("<@U0DANA>"). Every use case that names
+    a person asks here, so no answer shows the markup."""
+    result = resolve(turn.session, turn.user.user_id, person, offer_add=offer_add)
+    return result if isinstance(result, Resolved) else _named(turn, person, result)
+
+
+def _named(turn: Turn, person: c.PersonRef, result: Unresolved) -> Unresolved:
+    if not person.mention_id:
+        return result
+    # The directory's name, else the mention's label, else (when neither could be had) the
+    # account's id: "@U0DANA" is no markup, "<@U0DANA>" is.
+    who = "@" + (mention_name(turn, person) or person.mention_id)
+    return Unresolved(result.message.replace(f"<@{person.mention_id}>", who),
+                      result.suggestions)
 
 
 def link_mention(turn: Turn, person: c.PersonRef, change: Change) -> ContactName | None:
@@ -506,13 +523,13 @@ def _their_entry(turn: Turn, text: str) -> str | None:
 def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     """Ask first (naming the person in full, with what goes with them); delete once
     confirmed. The rows are kept in the undo journal for a short while (`undo`)."""
-    result = resolve(turn.session, turn.user.user_id, person, offer_add=False)
+    result = resolve_person(turn, person, offer_add=False)
     if not isinstance(result, Resolved):
         message = result.message
         if not result.suggestions and message.startswith("I don't know anyone"):
             entry = _their_entry(turn, person.text or "")
             message = entry if entry is not None else message + " There is nothing to forget."
-        return error(named_mentions(turn, message) if person.mention_id else message)
+        return error(message)
     contact = result.contact
     user_id = turn.user.user_id
     rows = queries.contact_rows(turn.session, user_id, contact.id)

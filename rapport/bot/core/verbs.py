@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from rapport.bot.core import (
@@ -36,13 +36,7 @@ from rapport.bot.core import (
 )
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.dates import (
-    count_from,
-    counted_day_at_end,
-    is_count_alone,
-    parse_day,
-    parse_duration_days,
-)
+from rapport.bot.core.dates import parse_day, parse_duration_days
 from rapport.bot.core.views import HelpView, Reply, error
 
 if TYPE_CHECKING:
@@ -712,6 +706,8 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     if not cleaned:
         return _with_usage(c.CommandError(
             "Type a command, for example “due”, or “help” to see them all.", "help"))
+    if (alone := c.mention_alone(cleaned)) is not None:
+        return alone  # `/rapport @Dana`, or a DM that only mentions her: her card
     cleaned = _without_filler(cleaned)
     word, _, rest = cleaned.partition(" ")
     verb = _BY_NAME.get(word.lower()) or _BY_NAME.get(word.lower().rstrip("?!.,:"))
@@ -731,6 +727,8 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
         talk = _small_talk(cleaned)
         if talk:
             return c.Help(small_talk=talk)
+        if (mentioned := c.mention_first(cleaned)) is not None:
+            return _with_usage(mentioned)
         unknown = _unknown(word)
         # A close typo of a command ("ntoe Dana: …") is the likelier meaning, unless the word
         # is capitalised as names are and commands rarely are ("Lee is away", not "see").
@@ -742,63 +740,7 @@ def parse_command(text: str, *, today: date) -> c.Command | c.CommandError:
     except (ValueError, OverflowError, IndexError):
         # A date library or a corner of the grammar choked: answer, never raise.
         parsed = c.CommandError("I could not read that.", verb.name)
-    parsed = _with_counted_day(parsed, today)
     return _with_usage(parsed) if isinstance(parsed, c.CommandError) else parsed
-
-
-def _with_counted_day(parsed: Any, today: date) -> Any:
-    """A log whose summary is only a count towards its day ("log Lee 2 weeks from next
-    Monday", "log Lee: coffee a couple of weeks before today"): the log grammar reads a day of
-    a few words, so it took "next Monday" as the day and kept "2 weeks from" as what was
-    talked about. The two are one day, read here whole; date words are never a summary."""
-    if isinstance(parsed, c.LogTogether):
-        logs = [_log_on_counted_day(log, today) for log in parsed.logs]
-        refused = next((log for log in logs if isinstance(log, c.CommandError)), None)
-        return refused or c.LogTogether(tuple(log for log in logs if isinstance(log, c.Log)))
-    if not isinstance(parsed, c.Log):
-        return parsed
-    readings: list[c.Log] = []
-    for reading in (parsed, *parsed.alternatives):
-        counted = _log_on_counted_day(reading, today)
-        if isinstance(counted, c.CommandError):
-            return counted
-        readings.append(counted)
-    first, *others = readings
-    return replace(first, alternatives=tuple(others))
-
-
-def _log_on_counted_day(log: c.Log, today: date) -> c.Log | c.CommandError:
-    day, summary, unsure = log.day, log.summary, log.unsure
-    # Before a colon the count is no summary but words the name may go on with ("log Lee a
-    # couple of weeks before today: coffee" has "Lee a couple of weeks before" for a name).
-    count = next((words for words in (summary, unsure)
-                  if words is not None and is_count_alone(words)), None)
-    if count is not None:
-        day = count_from(count, day) if day is not None else None
-        if day is None:
-            # "log Lee 100 years before today", "log Lee 2 weeks from": no day to log it on.
-            return c._unread_log_date(count, today)
-        summary = None if summary == count else summary
-        unsure = None if unsure == count else unsure
-    elif day is None and summary is not None and (at_end := counted_day_at_end(
-            summary, today=today, direction="past")) is not None:
-        # "log Lee: coffee 2 weeks from tomorrow": the day ends the summary, as "yesterday"
-        # does in "log Lee: coffee yesterday".
-        start, day = at_end
-        if day is None:
-            return c._unread_log_date(summary[start:], today)
-        summary = summary[:start].rstrip(" ,;-") or None
-    else:
-        return log
-    if day > today:
-        # The same answer as to "log Lee in 2 weeks".
-        who = log.person.text or "them"
-        return c.CommandError(f"You can only log conversations that already happened. To be "
-                              f"reminded of it: “remind me to meet {who} on {day:%b} "
-                              f"{day.day}”.", "log")
-    if day < today - timedelta(days=3650):
-        return c.CommandError("That date is more than ten years ago.", "log")
-    return replace(log, day=day, summary=summary, unsure=unsure)
 
 
 # A whole line in one pair of quotes: pasted from a doc or a chat ("“log Dana coffee”").
@@ -1130,6 +1072,10 @@ def _unknown(word: str) -> str:
     from rapidfuzz.distance import OSA
 
     typed = word.lower()
+    if "<@" in typed:
+        # Mention markup is no command, and echoed back it reads as code ("<@u0dana>").
+        return ("I didn't catch that. Lines I understand look like “log Dana coffee”, "
+                "“show Dana” or “due”; type “help” to see them all.")
     match = process.extractOne(typed, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
                                score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
     if match is not None and match[0] != typed:

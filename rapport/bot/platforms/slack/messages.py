@@ -70,7 +70,7 @@ class DirectMessages:
             return
         directory = platform.directory(client, team_id)
         reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-            else await platform.run_text(
+            else await platform.rapport.handle_text(
                 platform.actor(team_id, user_id), text, directory=directory, admins=directory)
         if reply.attachment is not None and reply.ok and await platform.upload(
                 client, user_id, reply.text, reply.attachment):

@@ -368,14 +368,8 @@ class RapportTeamsBot(TeamsActivityHandler):
         if c.revokes_a_grant(text):
             await self._answer_after_turn(turn_context, actor, text, admins, personal)
             return
-        alone = c.mention_alone(text)
-        if is_import_command(text):
-            reply = Reply(HOW_TO_IMPORT)
-        elif alone is not None:
-            # One @mention alone is that person's card, not a command nobody knows.
-            reply = await self.rapport.execute(actor, alone)
-        else:
-            reply = await self.rapport.handle_text(actor, text, admins=admins)
+        reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
+            else await self.rapport.handle_text(actor, text, admins=admins)
         if personal:
             await self._remember(turn_context, actor)
             await turn_context.send_activity(render_reply(reply, await chart_for(reply)))
