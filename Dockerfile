@@ -18,7 +18,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     RAPPORT_HOST=0.0.0.0 \
-    RAPPORT_PORT=3000
+    RAPPORT_PORT=3000 \
+    RAPPORT_METRICS_PORT=3001
 COPY --from=build /wheels /wheels
 RUN set -eu; \
     wheel="$(ls /wheels/rapport-*.whl)"; \
@@ -30,8 +31,10 @@ USER rapport
 # The default SQLite file (./rapport.db) lands here; mount a volume on /data to keep it.
 WORKDIR /data
 EXPOSE 3000
-# No curl in a slim image: the Python that runs Rapport asks /healthz itself.
+# No curl in a slim image: the Python that runs Rapport asks /healthz itself, on the operator
+# port (RAPPORT_METRICS_PORT, set above), which `serve` and `worker` both answer: one check fits
+# every role (rapport/bot/service/healthcheck.py).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('RAPPORT_PORT', '3000') + '/healthz', timeout=4)"]
+    CMD ["python", "-m", "rapport.bot.service.healthcheck"]
 ENTRYPOINT ["rapport"]
 CMD ["serve", "--no-console"]

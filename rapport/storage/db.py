@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import weakref
 from pathlib import Path
 from typing import Any
@@ -201,12 +202,54 @@ async def schema_at_head(engine: AsyncEngine) -> bool:
     return list(found) == [SCHEMA_HEAD]
 
 
+class SchemaProblem(Exception):
+    """The schema cannot be brought to the revision asked for; ``str()`` says why, one line."""
+
+
+class SchemaAheadOfCode(SchemaProblem):
+    """The database records a revision this code does not ship: a newer version migrated it
+    (an image rolled back after an upgrade). Nothing was changed."""
+
+    def __init__(self, current: str, head: str) -> None:
+        super().__init__(f"the database is at schema {current}, newer than this version's "
+                         f"{head}")
+        self.current = current
+        self.head = head
+
+
+# Alembic's relative targets ("+1", "-2", "head-1", "ae10+2"): only Alembic can resolve them.
+_RELATIVE_REVISION = re.compile(r"[+-]\d+$")
+
+
+def check_revision(revision: str) -> None:
+    """Refuse a target revision this code does not ship, before anything connects."""
+    if revision in ("head", "heads") or _RELATIVE_REVISION.search(revision):
+        return
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revisions(revision)
+    except CommandError as unknown:
+        raise SchemaProblem(_first_line(unknown)) from unknown
+
+
+def _first_line(failure: BaseException) -> str:
+    return (str(failure).strip().splitlines() or [type(failure).__name__])[0]
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to call on every start and from several replicas."""
+    """Bring the schema to `revision`; safe to call on every start and from several replicas.
+
+    Raises SchemaAheadOfCode when the database is at a revision this code does not know, and
+    SchemaProblem when Alembic cannot reach `revision`; either way nothing is changed."""
     if revision == "head" and await schema_at_head(engine):
         logger.info("schema at head", extra={"revision": SCHEMA_HEAD})
         return
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     config = alembic_config()
 
@@ -214,8 +257,19 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         if connection.dialect.name == "postgresql":
             # Replicas starting together take turns; the second finds the schema at head.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72701001)")
+        scripts = ScriptDirectory.from_config(config)
+        for current in MigrationContext.configure(connection).get_current_heads():
+            try:
+                scripts.get_revision(current)
+            except CommandError:
+                # Alembic would answer with a traceback about a revision it cannot locate.
+                raise SchemaAheadOfCode(current, scripts.get_current_head() or SCHEMA_HEAD
+                                        ) from None
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        try:
+            command.upgrade(config, revision)
+        except CommandError as failure:
+            raise SchemaProblem(_first_line(failure)) from failure
 
     async with engine.begin() as connection:
         await connection.run_sync(_run)

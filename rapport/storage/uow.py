@@ -56,6 +56,10 @@ class Busy(Exception):
     """The unit of work could not start before its deadline; nothing was done."""
 
 
+class DatabaseClosed(RuntimeError):
+    """A unit of work was asked for after `close_database`; nothing was done."""
+
+
 def _options(write: bool, atomic: bool = True) -> Any:
     # A plain dict: SQLAlchemy types execution options as a TypedDict of its own keys.
     if atomic:
@@ -137,6 +141,7 @@ class _SqliteThread:
         self.thread.start()
         # Units waiting for (or running on) the thread: a cheap measure of how busy it is.
         self.queued = 0
+        self.closed = False
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
@@ -193,6 +198,9 @@ class _SqliteThread:
 
     async def run(self, work: Callable[[Session], T], write: bool,
                   deadline: float | None) -> T:
+        if self.closed:
+            # Queued behind the stop mark, the unit would wait for ever.
+            raise DatabaseClosed()
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[T] = loop.create_future()
         ticket = _Ticket()
@@ -222,6 +230,14 @@ class _SqliteThread:
     def close(self) -> None:
         """Stop the thread after the units already queued; it closes the connection."""
         self._jobs.put(None)
+
+    async def finish(self) -> None:
+        """Run the units already queued, fold the WAL into the database file, close the
+        connection and wait until the thread has stopped."""
+        self.closed = True
+        self._jobs.put(_checkpoint_truncate)
+        self._jobs.put(None)
+        await asyncio.to_thread(self.thread.join)
 
 
 # One SQLite thread per async engine, shared by every Database built on it; it stops when the
@@ -258,6 +274,22 @@ def _checkpoint(engine: Engine) -> None:
         driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
         raw.close()
+
+
+def _checkpoint_truncate(engine: Engine) -> None:
+    # At shutdown, with every other connection of this process closed: the whole WAL is
+    # copied into the database file and the WAL emptied, so the file alone is a complete
+    # database (a copy of it is a backup). SQLite answers busy=1 when another process still
+    # reads or writes; the WAL then stays, and is folded in by whoever opens it next.
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        busy, _log_pages, _moved = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    if busy:
+        logger.info("sqlite WAL left for the next start: another process has the database open")
 
 
 def _is_locked(error: BaseException) -> bool:
@@ -300,6 +332,7 @@ class _InlineSqlite:
         self._commits_since_checkpoint = 0
         # Units that found the database locked and went to the thread (tests read it).
         self.handed_over = 0
+        self.closed = False
 
     def _open(self) -> tuple[Session, sqlite3.Connection]:
         if self._connection is None or self._connection.invalidated \
@@ -329,7 +362,7 @@ class _InlineSqlite:
     def try_run(self, work: Callable[[Session], Any], write: bool,
                 deadline: float | None) -> tuple[bool, Any]:
         """(True, the unit's result), or (False, None) when it was not run here."""
-        if not self._in_use.acquire(blocking=False):
+        if self.closed or not self._in_use.acquire(blocking=False):
             return False, None
         try:
             _check_deadline(deadline)
@@ -387,6 +420,7 @@ class _InlineSqlite:
                 raise
 
     def close(self) -> None:
+        self.closed = True
         self._discard()
         self.engine.dispose()
 
@@ -400,6 +434,24 @@ def _inline_sqlite(engine: AsyncEngine, thread: _SqliteThread) -> _InlineSqlite:
         inline = _INLINE[engine] = _InlineSqlite(engine, thread)
         weakref.finalize(engine, inline.close)
     return inline
+
+
+async def close_database(engine: AsyncEngine) -> None:
+    """Close `engine` and every connection this module opened on it (at shutdown).
+
+    On a SQLite file the async engine's connections close first, then the event loop's own
+    connection, then the database thread checkpoints the WAL into the database file (TRUNCATE)
+    and closes the last connection: after a clean stop the `.db` file alone holds everything.
+    Left to the engine's finalizer, the thread was stopped (or killed with the process) without
+    a checkpoint, and the file alone could hold nothing at all.
+    """
+    await engine.dispose()
+    inline = _INLINE.pop(engine, None)
+    if inline is not None:
+        inline.close()
+    thread = _SQLITE_THREADS.pop(engine, None)
+    if thread is not None:
+        await thread.finish()
 
 
 # Connection slots per engine and event loop (an asyncio primitive belongs to one loop).

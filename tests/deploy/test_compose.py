@@ -82,11 +82,11 @@ def test_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     serve_check = services["serve"]["healthcheck"]["test"]
-    assert serve_check[:3] == ["CMD", "python", "-c"] and "/healthz" in serve_check[3]
-    assert "curl" not in " ".join(serve_check)
-    # The one-shot and the worker serve no HTTP: the image's /healthz check is switched off.
+    assert serve_check == ["CMD", "python", "-m", "rapport.bot.service.healthcheck"]
+    # A worker answers /healthz on its operator port too: the same check.
+    assert services["worker"]["healthcheck"] == services["serve"]["healthcheck"]
+    # The one-shot serves no HTTP: the image's /healthz check is switched off.
     assert services["migrate"]["healthcheck"] == {"disable": True}
-    assert services["worker"]["healthcheck"] == {"disable": True}
 
 
 def test_every_setting_rapport_reads_is_named_for_every_role(compose: dict[str, Any]) -> None:

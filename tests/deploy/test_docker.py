@@ -59,8 +59,9 @@ def test_dockerfile_builds_the_wheel_then_runs_it_unprivileged() -> None:
     assert "RAPPORT_HOST=0.0.0.0" in env.split()
     assert ("ENTRYPOINT", '["rapport"]') in instructions
     assert ("CMD", '["serve", "--no-console"]') in instructions
+    assert "RAPPORT_METRICS_PORT=3001" in env.split()  # the operator port every role answers
     command = _healthcheck_command()
-    assert command[:2] == ["python", "-c"] and "/healthz" in command[2]
+    assert command == ["python", "-m", "rapport.bot.service.healthcheck"]
     # The image has no curl: the check uses the Python that runs Rapport.
     assert "curl" not in DOCKERFILE.read_text("utf-8").split("HEALTHCHECK", 1)[1]
 

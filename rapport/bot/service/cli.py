@@ -24,6 +24,8 @@ from rapport.bot.service.logs import (
 from rapport.bot.service.startup import (
     StartupError,
     check_config,
+    check_database_exists,
+    check_revision,
     describe_front_ends,
     load_settings,
     one_line_errors,
@@ -100,13 +102,17 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run only the scheduler (no web server): for replicas that deliver nudges."""
+    """Run only the scheduler (no web server): for replicas that deliver nudges. With
+    RAPPORT_METRICS_PORT set, it answers /healthz, /readyz and /metrics there."""
     with one_line_errors():
         settings = _settings()
         check_config(settings, web=False, platforms=True)
         configure_logging(settings.log_level, settings.log_format)
+        # Only when asked for: a worker beside a `serve` on one machine would otherwise take
+        # (or find taken) the same default operator port.
+        operator = "metrics_port" in settings.model_fields_set
         asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False,
-                           console_reason="worker"))
+                           with_operator_port=operator, console_reason="worker"))
 
 
 async def _warm_up_then_settle(runtime: Runtime) -> None:
@@ -119,7 +125,10 @@ async def _warm_up_then_settle(runtime: Runtime) -> None:
 
 async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool,
                  with_web: bool = True, with_platforms: bool = True,
-                 console_user: str | None = None, console_reason: str = "") -> None:
+                 with_operator_port: bool = False, console_user: str | None = None,
+                 console_reason: str = "") -> None:
+    """Run one process's roles until SIGTERM (or the end of the chat). `with_web`: the public
+    and the operator app; else `with_operator_port`: the operator app alone (a worker)."""
     with collector_paused():
         from rapport.bot.platforms.console.chat import (
             PROMPT,
@@ -133,6 +142,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             CannotListen,
             WebServers,
             start_consent_callbacks,
+            start_operator,
             start_web,
         )
         from rapport.bot.service.runtime import build_runtime
@@ -161,6 +171,7 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     runtime = await build_runtime(settings)
     servers: WebServers | None = None
     callbacks: web.AppRunner | None = None
+    operator: web.AppRunner | None = None
     try:
         for messenger in await messengers_for(runtime) if with_platforms else []:
             runtime.add_messenger(messenger)
@@ -182,6 +193,11 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             if with_console:
                 print(f"Web server on http://{settings.host}:{servers.public_port} "
                       "(try /healthz).")
+        elif with_operator_port:
+            try:
+                operator = await start_operator(runtime)
+            except CannotListen as failure:
+                raise StartupError(str(failure)) from failure
         elif with_console and runtime.calendars is not None:
             # The provider sends the browser back to RAPPORT_PUBLIC_URL after consent: without
             # a listener there, `connect calendar` in the console led to a dead page.
@@ -195,8 +211,9 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     except BaseException:
         if servers is not None:
             await servers.cleanup()
-        if callbacks is not None:
-            await callbacks.cleanup()
+        for runner in (callbacks, operator):
+            if runner is not None:
+                await runner.cleanup()
         await runtime.close()
         raise
     # Date parsing and fuzzy matching load in the background once the server listens: started
@@ -230,13 +247,17 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
             # Pause first: shutdown() cancels a running sweep, which would cut deliveries the
             # platform already accepted before they are recorded (a repeat after the lease).
             sched.pause()
-            released = await runtime.sweeper.shutdown(settings.shutdown_seconds)
+            # Each release says how many claims it put back ("claims released"), the sweep's
+            # own unsent rest included; a count here would only be this last call's share.
+            await runtime.sweeper.shutdown(settings.shutdown_seconds)
+            # Cancels the jobs still running; each ends with one INFO line (scheduler/jobs.py).
             sched.shutdown(wait=False)
-            logger.info("scheduler stopped", extra={"released": released})
+            logger.info("scheduler stopped")
         if servers is not None:
             await servers.cleanup()
-        if callbacks is not None:
-            await callbacks.cleanup()
+        for runner in (callbacks, operator):
+            if runner is not None:
+                await runner.cleanup()
         if warming is not None and not warming.done():
             await warming
         await runtime.close()
@@ -249,18 +270,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     with one_line_errors():
         settings = _settings()
         check_config(settings, web=False, platforms=False)
+        # A mistyped revision is refused before the database is opened (or created).
+        check_revision(revision)
         configure_logging(settings.log_level, "text")
 
         async def _run() -> None:
             from rapport.bot.service.startup import prepare_database
             from rapport.storage import db
+            from rapport.storage.uow import close_database
 
             engine = db.create_engine(settings.database_url)
             try:
                 await prepare_database(engine, revision)
                 typer.echo(f"Database at {await db.current_revision(engine)}.")
             finally:
-                await engine.dispose()
+                await close_database(engine)
 
         asyncio.run(_run())
 
@@ -284,12 +308,14 @@ def workspace_ai(
     with one_line_errors():
         settings = _settings()
         check_config(settings, web=False, platforms=False)
+        check_database_exists(settings)
         configure_logging(settings.log_level, "text")
 
         async def _run() -> int:
             from rapport.bot.core.drafts import set_workspace_ai
             from rapport.bot.service.startup import prepare_database
             from rapport.storage import db
+            from rapport.storage.uow import close_database
 
             engine = db.create_engine(settings.database_url)
             try:
@@ -299,7 +325,7 @@ def workspace_ai(
                     ai_enabled=None if ai is None else ai == "on",
                     disclosure_policy=disclosure)
             finally:
-                await engine.dispose()
+                await close_database(engine)
 
         typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
 

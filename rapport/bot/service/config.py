@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rapport.storage.db import DEFAULT_DATABASE_URL
@@ -13,6 +14,25 @@ from rapport.storage.db import DEFAULT_DATABASE_URL
 DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com,*.sharepoint-df.com,*.sharepoint.us,"
                             "*.1drv.com,*.onedrive.com")
 
+# The largest TCP port; 0 asks the system for a free one.
+MAX_PORT = 65535
+DAY_SECONDS = 24 * 3600
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# Read in any case (`debug`, `Json`); anything else stops the start instead of being taken
+# for the default or failing deep inside `logging`.
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                     BeforeValidator(_upper)]
+LogFormat = Annotated[Literal["json", "text"], BeforeValidator(_lower)]
+
 
 class Settings(BaseSettings):
     """Every knob an operator can turn; names are a stable contract (DESIGN.md)."""
@@ -20,23 +40,34 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="RAPPORT_DATABASE_URL")
-    database_pool_size: int = Field(10, validation_alias="RAPPORT_DATABASE_POOL_SIZE")
+    # Every number has a range (docs/configuration.md): a value outside it could not work (a
+    # negative interval spins the scheduler, a zero lease delivers every nudge twice, an empty
+    # pool runs nothing) and stops the start with one line instead.
+    database_pool_size: int = Field(10, ge=1, le=500,
+                                    validation_alias="RAPPORT_DATABASE_POOL_SIZE")
     host: str = Field("127.0.0.1", validation_alias="RAPPORT_HOST")
-    port: int = Field(3000, validation_alias="RAPPORT_PORT")
-    sweep_seconds: float = Field(60, validation_alias="RAPPORT_SWEEP_SECONDS")
-    lease_seconds: float = Field(300, validation_alias="RAPPORT_LEASE_SECONDS")
-    shutdown_seconds: float = Field(20, validation_alias="RAPPORT_SHUTDOWN_SECONDS")
+    port: int = Field(3000, ge=0, le=MAX_PORT, validation_alias="RAPPORT_PORT")
+    sweep_seconds: float = Field(60, ge=1, le=DAY_SECONDS, allow_inf_nan=False,
+                                 validation_alias="RAPPORT_SWEEP_SECONDS")
+    # Longer than one wave of deliveries takes (leases are renewed between waves only).
+    lease_seconds: float = Field(300, ge=5, le=DAY_SECONDS, allow_inf_nan=False,
+                                 validation_alias="RAPPORT_LEASE_SECONDS")
+    shutdown_seconds: float = Field(20, ge=0, le=3600, allow_inf_nan=False,
+                                    validation_alias="RAPPORT_SHUTDOWN_SECONDS")
     # Days a workspace's data is kept after the app is removed from it (0: at the next run).
-    uninstall_grace_days: int = Field(30, ge=0, validation_alias="RAPPORT_UNINSTALL_GRACE_DAYS")
-    log_level: str = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
-    log_format: str = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
-    max_body_bytes: int = Field(1_000_000, validation_alias="RAPPORT_MAX_BODY_BYTES")
+    uninstall_grace_days: int = Field(30, ge=0, le=3650,
+                                      validation_alias="RAPPORT_UNINSTALL_GRACE_DAYS")
+    log_level: LogLevel = Field("INFO", validation_alias="RAPPORT_LOG_LEVEL")
+    log_format: LogFormat = Field("json", validation_alias="RAPPORT_LOG_FORMAT")
+    max_body_bytes: int = Field(1_000_000, ge=1024, le=100_000_000,
+                                validation_alias="RAPPORT_MAX_BODY_BYTES")
     # A connection that has not sent a request's headers this long after it opened (or after
     # the first byte of its next request) is closed.
-    header_timeout_seconds: float = Field(10, validation_alias="RAPPORT_HEADER_TIMEOUT_SECONDS")
+    header_timeout_seconds: float = Field(10, ge=0.1, le=3600, allow_inf_nan=False,
+                                          validation_alias="RAPPORT_HEADER_TIMEOUT_SECONDS")
     # /readyz and /metrics are served here only; 0 picks a free port (logged).
     metrics_host: str = Field("127.0.0.1", validation_alias="RAPPORT_METRICS_HOST")
-    metrics_port: int = Field(3001, validation_alias="RAPPORT_METRICS_PORT")
+    metrics_port: int = Field(3001, ge=0, le=MAX_PORT, validation_alias="RAPPORT_METRICS_PORT")
     reuse_port: bool = Field(False, validation_alias="RAPPORT_REUSE_PORT")
 
     slack_signing_secret: str | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
@@ -73,7 +104,8 @@ class Settings(BaseSettings):
     azure_openai_api_key: str | None = Field(None, validation_alias="AZURE_OPENAI_API_KEY")
     openai_api_version: str | None = Field(None, validation_alias="OPENAI_API_VERSION")
     ai_deployment: str | None = Field(None, validation_alias="RAPPORT_AI_DEPLOYMENT")
-    ai_timeout_seconds: float = Field(20, validation_alias="RAPPORT_AI_TIMEOUT_SECONDS")
+    ai_timeout_seconds: float = Field(20, ge=0.1, le=600, allow_inf_nan=False,
+                                      validation_alias="RAPPORT_AI_TIMEOUT_SECONDS")
 
     # Calendar connections (docs/calendars.md). The URLs are overridable for local fakes.
     public_url: str | None = Field(None, validation_alias="RAPPORT_PUBLIC_URL")
@@ -89,7 +121,8 @@ class Settings(BaseSettings):
                                      validation_alias="MICROSOFT_LOGIN_URL")
     microsoft_graph_url: str = Field("https://graph.microsoft.com",
                                      validation_alias="MICROSOFT_GRAPH_URL")
-    calendar_sync_seconds: float = Field(300, validation_alias="RAPPORT_CALENDAR_SYNC_SECONDS")
+    calendar_sync_seconds: float = Field(300, ge=30, le=DAY_SECONDS, allow_inf_nan=False,
+                                         validation_alias="RAPPORT_CALENDAR_SYNC_SECONDS")
 
     @property
     def slack_configured(self) -> bool:

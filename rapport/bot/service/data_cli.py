@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.service.config import Settings
 from rapport.bot.service.logs import configure_logging
-from rapport.bot.service.startup import check_config, load_settings, one_line_errors
+from rapport.bot.service.startup import (
+    check_config,
+    check_database_exists,
+    load_settings,
+    one_line_errors,
+)
 from rapport.storage.models import Workspace
 
 if TYPE_CHECKING:
@@ -62,10 +67,12 @@ def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def _settings() -> Settings:
-    """Settings, or one line and exit 2 when a variable is invalid (see startup.py)."""
+    """Settings, or one line and exit 2 when a variable is invalid or the database it names
+    does not exist (see startup.py)."""
     with one_line_errors():
         settings = load_settings()
         check_config(settings, web=False, platforms=False)
+        check_database_exists(settings)
     return settings
 
 
@@ -209,7 +216,7 @@ def register(app: typer.Typer) -> None:
         """Delete a workspace's data now (and its stored Slack tokens): every user, contact,
         conversation, note, nudge and draft. Without this, data of an uninstalled workspace is
         deleted RAPPORT_UNINSTALL_GRACE_DAYS after the uninstall."""
-        settings = Settings()
+        settings = _settings()
         configure_logging("WARNING", "text")
         if not yes:
             typer.confirm(f"Delete everything Rapport stores for {platform}:{workspace}?",
@@ -235,7 +242,7 @@ def register(app: typer.Typer) -> None:
     def rotate_key() -> None:
         """Re-encrypt every stored token with the first key of RAPPORT_ENCRYPTION_KEY (and
         encrypt rows stored in plain text); afterwards older keys can be removed."""
-        settings = Settings()
+        settings = _settings()
         configure_logging("WARNING", "text")
 
         async def run() -> None:

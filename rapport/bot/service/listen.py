@@ -183,6 +183,27 @@ async def start_web(runtime: Runtime, *, installers: list[RouteInstaller] | None
     return servers
 
 
+async def start_operator(runtime: Runtime) -> web.AppRunner:
+    """`rapport worker`: only the operator app (/healthz, /readyz, /metrics) on
+    RAPPORT_METRICS_HOST:PORT, so its deliveries can be scraped and its health checked."""
+    settings = runtime.settings
+    runner = GuardedAppRunner(build_operator_app(runtime),
+                              header_timeout=settings.header_timeout_seconds, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    except OSError as failure:
+        await runner.cleanup()
+        raise CannotListen(settings.metrics_host, settings.metrics_port,
+                           "RAPPORT_METRICS_HOST", "RAPPORT_METRICS_PORT", failure) from failure
+    logger.info("listening", extra={"metrics_host": settings.metrics_host,
+                                    "metrics_port": int(runner.addresses[0][1])})
+    if not is_loopback(settings.metrics_host):
+        logger.warning("operator port reachable from other machines: /readyz and /metrics "
+                       "are not authenticated", extra={"metrics_host": settings.metrics_host})
+    return runner
+
+
 async def start_consent_callbacks(runtime: Runtime) -> web.AppRunner:
     """`rapport chat` with calendars: only the consent callbacks (and /healthz) on
     RAPPORT_HOST:PORT, so a link `connect calendar` gives in the console lands somewhere."""

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport.bot.core.context import Drafter
-from rapport.bot.core.drafts import build_draft_service
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.service.config import Settings
+from rapport.bot.service.draft_metrics import build_metered_draft_service
 from rapport.bot.service.load import RequestLoad
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
@@ -21,6 +21,7 @@ from rapport.scheduler.messenger import Messenger, OutgoingMessage, PersonButton
 from rapport.scheduler.planner import utcnow
 from rapport.scheduler.redaction import redact_pending
 from rapport.storage import db, queries
+from rapport.storage.uow import close_database
 
 if TYPE_CHECKING:
     from rapport.bot.connectors.calendars.briefs import BriefJob
@@ -142,7 +143,8 @@ class Runtime:
             await self.calendars.aclose()
         if self.drafts is not None:
             await self.drafts.close()
-        await self.engine.dispose()
+        # Not engine.dispose() alone: on SQLite that left the WAL unmerged (storage/uow.py).
+        await close_database(self.engine)
 
 
 async def build_runtime(settings: Settings | None = None, *, upgrade: bool = True,
@@ -161,10 +163,13 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
             # An unreachable database or a failed migration is one line (startup.py).
             await prepare_database(engine)
         except BaseException:
-            await engine.dispose()
+            await close_database(engine)
             raise
     sessions = db.session_factory(engine)
-    drafts = build_draft_service(sessions=sessions, settings=settings, clock=clock)
+    metrics = Metrics()
+    # Every platform finishes drafts through this one service: their outcomes are counted in it.
+    drafts = build_metered_draft_service(sessions=sessions, settings=settings, metrics=metrics,
+                                         clock=clock)
     rapport = Rapport(sessions=sessions, clock=clock, drafter=drafts)
     calendars = None
     if settings.calendar_providers:  # imported only then: it brings Authlib and httpx2
@@ -177,7 +182,7 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
         calendars = build_calendar_service(settings, sessions=sessions, cipher=cipher,
                                            clock=clock)
     runtime = Runtime(settings=settings, engine=engine, sessions=sessions, rapport=rapport,
-                      clock=clock, calendars=calendars)
+                      clock=clock, metrics=metrics, calendars=calendars)
     if calendars is not None:
         rapport.calendars = calendars.connections
         calendars.sync.on_paused = runtime.tell_calendar_paused

@@ -10,7 +10,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.service.metrics import CONTENT_TYPE_LATEST
 from rapport.bot.service.runtime import Runtime
@@ -43,13 +44,26 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def _schema_revision(engine: AsyncEngine) -> str | None:
+    """The database's schema revision, asked once more when the pooled connection turned out
+    to be dead: after a failover or a restart every connection the pool kept is, and the
+    first one found dead has the pool replace the rest (SQLAlchemy's pool invalidation), so
+    the second try asks on a fresh one instead of answering 503 for a database that is up."""
+    for attempt in (1, 2):
+        try:
+            return await db.current_revision(engine)
+        except DBAPIError as failure:
+            if attempt == 2 or not failure.connection_invalidated:
+                raise
+            logger.info("readiness check met a dead connection; asked again")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def readyz(request: web.Request) -> web.Response:
     """The database answers, the schema is at the head revision, and every added check passes."""
     runtime = request.app[RUNTIME_KEY]
     try:
-        async with runtime.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        current = await db.current_revision(runtime.engine)
+        current = await _schema_revision(runtime.engine)
     except Exception as failure:  # readiness reports, it does not raise
         return web.json_response({"status": "unavailable", "database": type(failure).__name__},
                                  status=503)

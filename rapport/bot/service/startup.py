@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.service.config import Settings
-from rapport.storage.db import is_sqlite
+from rapport.storage.db import is_sqlite, sqlite_database_path
 
 # Exit status of every start-up error (2, like a usage error: the operator must change something).
 EXIT_STARTUP = 2
@@ -119,19 +119,38 @@ def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
     if platforms:
         _check_slack(settings, web=web)
         _check_teams(settings)
-    _check_secrets(settings)
+    _check_secrets(settings, platforms=platforms)
     if settings.reuse_port and is_sqlite(settings.database_url):
         raise StartupError("RAPPORT_REUSE_PORT lets several processes share a port; SQLite is "
                            "for one process: use PostgreSQL (RAPPORT_DATABASE_URL) or unset it.")
 
 
-def _check_secrets(settings: Settings) -> None:
+def check_database_exists(settings: Settings) -> None:
+    """For commands that change an existing database (the data commands): an SQLite file that
+    is not there is a mistyped path, never a reason to create and migrate a new, empty one."""
+    database = sqlite_database_path(settings.database_url)
+    if database is not None and not database.exists():
+        raise StartupError(f"No database at {database}: check RAPPORT_DATABASE_URL. This "
+                           "command works on an existing database and never creates one "
+                           "(`rapport db upgrade` creates a new one).")
+
+
+def _check_secrets(settings: Settings, *, platforms: bool) -> None:
     from rapport.storage.secrets import Secrets, SecretsError
 
     try:
-        Secrets.from_setting(settings.encryption_key)
+        secrets = Secrets.from_setting(settings.encryption_key)
     except SecretsError as problem:
         raise StartupError(f"RAPPORT_ENCRYPTION_KEY: {problem}") from problem
+    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+    if platforms and oauth and secrets is None \
+            and not settings.allow_plaintext_tokens:
+        # The same rule as slack.install.token_secrets, asked here so that it stops the start
+        # before any migration instead of as a traceback once the platforms are built.
+        raise StartupError("Slack OAuth (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET) stores every "
+                           "workspace's tokens: set RAPPORT_ENCRYPTION_KEY to encrypt them "
+                           "(docs/security.md), or RAPPORT_ALLOW_PLAINTEXT_TOKENS=true for "
+                           "development only.")
     if settings.calendar_providers and not settings.encryption_key \
             and not settings.allow_plaintext_tokens:
         raise StartupError("Calendars are configured (GOOGLE_* or MICROSOFT_CLIENT_*): set "
@@ -210,12 +229,36 @@ async def prepare_database(engine: AsyncEngine, revision: str = "head") -> None:
 
     from rapport.storage import db
 
+    check_revision(revision)
     await check_database(engine)
     try:
         await db.upgrade(engine, revision)
+    except db.SchemaAheadOfCode as ahead:
+        raise StartupError(f"At {_where(engine)}, {ahead}: run the newer version of Rapport, "
+                           "or restore a backup taken before it migrated the database."
+                           ) from ahead
+    except db.SchemaProblem as problem:
+        raise StartupError(_revision_problem(revision, problem)) from problem
     except (SQLAlchemyError, OSError) as failure:
         raise StartupError("Migrating the schema failed: "
                            + database_problem(failure, where=_where(engine))) from failure
+
+
+def check_revision(revision: str) -> None:
+    """Refuse a target revision this version does not ship, before anything connects."""
+    from rapport.storage import db
+
+    try:
+        db.check_revision(revision)
+    except db.SchemaProblem as problem:
+        raise StartupError(_revision_problem(revision, problem)) from problem
+
+
+def _revision_problem(revision: str, problem: Exception) -> str:
+    from rapport.storage import db
+
+    return (f"Cannot migrate the schema to {revision!r} ({problem}); name a revision this "
+            f"version ships, or leave it out for the newest ({db.SCHEMA_HEAD}).")
 
 
 def _where(engine: AsyncEngine) -> str:

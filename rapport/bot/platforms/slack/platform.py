@@ -19,7 +19,6 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.core import commands as c
 from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.views import Attachment, Reply
@@ -138,18 +137,6 @@ class SlackPlatform:
         return Actor(platform=PLATFORM, workspace_external_id=team_id, user_external_id=user_id,
                      display_name=(profile.display_name if profile else "") or name,
                      tz=profile.tz if profile else None, workspace_name=workspace_name)
-
-    async def run_text(self, actor: Actor, text: str, *, directory: SlackDirectory,
-                       admins: SlackDirectory | None = None,
-                       deadline: float | None = None) -> Reply:
-        """A typed line (slash command or DM) run by the core; one @mention alone is that
-        person's card (`commands.mention_alone`), not a command nobody knows."""
-        alone = c.mention_alone(text)
-        if alone is not None:
-            return await self.rapport.execute(actor, alone, directory=directory,
-                                              deadline=deadline)
-        return await self.rapport.handle_text(actor, text, directory=directory, admins=admins,
-                                              deadline=deadline)
 
     async def warm_profile(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
         """Fetch the acting user's profile after the ack so later commands know their zone."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,8 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
 from rapport.bot.platforms.slack.incoming import plain_text
-from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform
+from rapport.bot.platforms.slack.install import PLATFORM
+from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, Ack, Respond, SlackPlatform
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ class SlashCommand:
                          client: AsyncWebClient, context: dict[str, Any]) -> None:
         """Run the typed text; answer in the ack, or ack first and answer after."""
         platform = self.platform
+        # Slack's 3 s count from when the request arrived (set by the HTTP transport); in
+        # Socket Mode, from when this listener started.
+        arrived = context.get(RECEIVED_AT_KEY)
+        received = float(arrived) if isinstance(arrived, float) else time.monotonic()
         team_id, user_id = str(command.get("team_id", "")), str(command.get("user_id", ""))
         text = plain_text(str(command.get("text") or ""))
         if not team_id or not user_id:
@@ -51,14 +57,18 @@ class SlashCommand:
         actor = platform.actor(team_id, user_id, name=str(command.get("user_name") or ""),
                                workspace_name=str(command.get("team_domain") or ""))
         directory = platform.directory(client, team_id)
+        metrics = platform.runtime.metrics
         if self.is_slow(text, team_id):
             await ack(response_type="ephemeral", text="Working on it…")
+            metrics.ack_seconds.labels(PLATFORM).observe(_since(received))
             verb = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
             editor = platform.draft_editor
             opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
                 if verb == "draft" and editor is not None else None
-            reply = await platform.run_text(actor, text, directory=directory,
-                                            admins=directory)
+            started = time.monotonic()
+            reply = await platform.rapport.handle_text(actor, text, directory=directory,
+                                                       admins=directory)
+            metrics.command_seconds.labels(PLATFORM).observe(_since(started))
             if opened is not None and editor is not None:
                 await editor.show_draft(client, opened, reply, answer=lambda shown: (
                     platform.send_pages(respond, shown, skip_first=False, client=client,
@@ -78,18 +88,27 @@ class SlashCommand:
                                                      reply.view.goals)
         else:
             # In Slack a file is uploaded to the bot, never named (docs/slack.md).
+            started = time.monotonic()
             reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-                else await platform.run_text(actor, text, directory=directory,
-                                             deadline=platform.deadline(context))
+                else await platform.rapport.handle_text(actor, text, directory=directory,
+                                                        deadline=platform.deadline(context))
             if reply.busy:
-                platform.runtime.metrics.busy.labels("slack").inc()
+                metrics.busy.labels(PLATFORM).inc()
+            else:
+                metrics.command_seconds.labels(PLATFORM).observe(_since(started))
             rendered = b.reply_pages(reply)
             await ack(text=rendered.text, blocks=rendered.pages[0], response_type="ephemeral")
+            metrics.ack_seconds.labels(PLATFORM).observe(_since(received))
             await platform.send_pages(respond, reply, skip_first=True, rendered=rendered,
                                       client=client, user_id=user_id)
         if reply.changed:
             await platform.refresh_home(client, team_id, user_id)
         await platform.warm_profile(client, team_id, user_id)
+
+
+def _since(moment: float) -> float:
+    """Seconds from `moment` (time.monotonic()) to now."""
+    return time.monotonic() - moment
 
 
 def register(platform: SlackPlatform) -> None:

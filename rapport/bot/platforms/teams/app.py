@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 
 from aiohttp import web
-from botbuilder.schema import Activity, CallerIdConstants
+from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     BotFrameworkAuthentication,
@@ -34,8 +35,10 @@ from rapport.bot.platforms.teams.downloads import FileHostPolicy, download, pars
 from rapport.bot.platforms.teams.gate import Refusal, allowed_tenants, check_origin, check_shape
 from rapport.bot.platforms.teams.handler import DraftAction, RapportTeamsBot
 from rapport.bot.platforms.teams.messenger import TeamsMessenger
+from rapport.bot.platforms.teams.store import PLATFORM
 from rapport.bot.service.payloads import json_too_deep
 from rapport.bot.service.runtime import Runtime
+from rapport.bot.service.server import RECEIVED_AT
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
         token_validator or ChannelTokenValidator(bot_app_id(settings))
     tenants = allowed_tenants(settings)
     authentication = adapter.bot_framework_authentication
+    metrics = runtime.metrics
 
     async def messages(request: web.Request) -> web.StreamResponse:
         # Not CloudAdapter.process: in botbuilder 4.17.1 it serializes an invoke response's
@@ -111,10 +115,17 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
             if refusal is not None:
                 return _refuse(refusal)
             auth = _authenticated(authentication, identity)
+        started = time.monotonic()
         try:
             invoke_response = await adapter.process_activity(auth, activity, bot.on_turn)
         except PermissionError:
             return _refuse(Refusal(401, "token refused by botbuilder"))
+        if activity.type == ActivityTypes.message:
+            # A typed command (or a card's submit) is answered inside its turn: the turn is
+            # the command's time, and Teams hears back when the request is answered.
+            metrics.command_seconds.labels(PLATFORM).observe(time.monotonic() - started)
+            metrics.ack_seconds.labels(PLATFORM).observe(
+                time.monotonic() - request.get(RECEIVED_AT, started))
         if invoke_response is None:
             return web.Response(status=201)
         return web.json_response(invoke_response.body, status=invoke_response.status)

@@ -1,0 +1,98 @@
+"""A `rapport worker` container is healthy while its worker runs, and its deliveries can be
+scraped: with RAPPORT_METRICS_PORT set (the image sets it) the worker answers /healthz, /readyz
+and /metrics on the operator port, which is where the image's HEALTHCHECK asks.
+
+Found by a tester: the HEALTHCHECK polled /healthz on RAPPORT_PORT, where a worker listens on
+nothing, so a plain `docker run ... rapport worker` turned unhealthy; and no worker had /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from rapport.bot.service.healthcheck import health_url
+from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.deploy.test_docker import _docker, _healthcheck_command, image
+
+__all__ = ["image"]  # the image fixture, built once per module when an engine answers
+
+
+async def _sweeps(base: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith("rapport_sweep_duration_seconds_count "):
+                return float(line.split()[1])
+    return 0.0
+
+
+async def test_the_image_healthcheck_answers_for_a_live_worker_only(tmp_path: Path) -> None:
+    operator_port = free_port()
+    env = clean_env(tmp_path, RAPPORT_METRICS_PORT=str(operator_port),
+                    RAPPORT_SWEEP_SECONDS="1", RAPPORT_LOG_FORMAT="text")
+    probe = [sys.executable, *_healthcheck_command()[1:]]
+
+    def check() -> int:
+        return subprocess.run(probe, env=env, capture_output=True, timeout=60,
+                              check=False).returncode
+
+    assert check() != 0  # nothing listens yet
+    base = f"http://127.0.0.1:{operator_port}"
+    process = await start_cli("worker", env=env, cwd=tmp_path)
+    try:
+        await wait_until_answering(process, f"{base}/healthz")
+        assert await asyncio.to_thread(check) == 0
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as ready:
+            assert ready.status == 200, await ready.text()
+        deadline = time.monotonic() + 90  # a hang guard: the sweep runs every second
+        while await _sweeps(base) < 1:
+            assert time.monotonic() < deadline, "the worker's sweeps never showed in /metrics"
+            await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    assert check() != 0
+
+
+@pytest.mark.parametrize(("environ", "url"), [
+    ({}, "http://127.0.0.1:3001/healthz"),
+    ({"RAPPORT_METRICS_PORT": "3101"}, "http://127.0.0.1:3101/healthz"),
+    ({"RAPPORT_METRICS_HOST": "0.0.0.0"}, "http://127.0.0.1:3001/healthz"),
+    ({"RAPPORT_METRICS_HOST": "::"}, "http://[::1]:3001/healthz"),
+    ({"RAPPORT_METRICS_HOST": "10.1.2.3"}, "http://10.1.2.3:3001/healthz"),
+    # A port the system picks cannot be known from outside: the public port, which serve has.
+    ({"RAPPORT_METRICS_PORT": "0", "RAPPORT_HOST": "0.0.0.0", "RAPPORT_PORT": "3000"},
+     "http://127.0.0.1:3000/healthz"),
+])
+def test_the_healthcheck_asks_where_the_process_listens(environ: dict[str, str],
+                                                        url: str) -> None:
+    assert health_url(environ) == url
+
+
+def test_a_worker_container_becomes_healthy(image: str) -> None:
+    """`docker run IMAGE worker` on SQLite in /data: Docker's own HEALTHCHECK finds it."""
+    name = f"rapport-test-{uuid.uuid4().hex[:8]}"
+    started = _docker("run", "-d", "--name", name, "--health-interval", "1s", image, "worker")
+    assert started.returncode == 0, started.stderr
+    try:
+        status = ""
+        deadline = time.monotonic() + 300  # a hang guard while the engine starts the container
+        while status not in ("healthy", "unhealthy") and time.monotonic() < deadline:
+            time.sleep(1)
+            status = _docker("inspect", "--format", "{{.State.Health.Status}}",
+                             name).stdout.strip()
+        assert status == "healthy", _docker("logs", name).stderr[-2000:]
+    finally:
+        _docker("rm", "-f", name)
