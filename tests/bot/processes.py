@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from unittest import mock
 
@@ -105,6 +106,58 @@ async def start_cli(*args: str, env: Mapping[str, str], cwd: Path
         sys.executable, "-m", "rapport", *args, env=dict(env), cwd=cwd,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE)
+
+
+@asynccontextmanager
+async def killed_on_exit(process: asyncio.subprocess.Process
+                         ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`process` for the block; killed (and reaped) on the way out if it still runs, so a
+    failed wait or assertion never leaves a process behind."""
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+@asynccontextmanager
+async def running_cli(*args: str, env: Mapping[str, str], cwd: Path
+                      ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`start_cli(ARGS)` for the block, killed on the way out if it still runs (stop it with
+    `stop_cleanly` to check its exit)."""
+    async with killed_on_exit(await start_cli(*args, env=env, cwd=cwd)) as process:
+        yield process
+
+
+async def stop_cleanly(process: asyncio.subprocess.Process) -> str:
+    """SIGTERM `process`, wait for it to exit (60 s only guard against a hang), check it exited
+    0 and return its stderr (empty when stderr was not captured)."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    log = (stderr or b"").decode()
+    assert process.returncode == 0, log[-2000:]
+    return log
+
+
+async def metric(http: aiohttp.ClientSession, base: str, name: str) -> float:
+    """The value of the sample `name` (no labels) in `base`/metrics; 0 while it is absent."""
+    async with http.get(f"{base}/metrics") as response:
+        for line in (await response.text()).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0.0
+
+
+async def wait_for_metric(base: str, name: str, at_least: float, *, failure: str,
+                          guard_seconds: float = 90) -> None:
+    """Poll `base`/metrics until the sample `name` reaches `at_least`; `guard_seconds` is a
+    hang guard (fails with `failure`), not a speed requirement."""
+    deadline = time.monotonic() + guard_seconds
+    async with aiohttp.ClientSession() as http:
+        while await metric(http, base, name) < at_least:
+            assert time.monotonic() < deadline, failure
+            await asyncio.sleep(0.1)
 
 
 async def wait_until_answering(process: asyncio.subprocess.Process, url: str,

@@ -9,8 +9,6 @@ rapport_draft_outcomes_total were created and documented, and nothing ever recor
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 import urllib.parse
 from pathlib import Path
@@ -19,7 +17,13 @@ from typing import Any
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.bot.processes import (
+    clean_env,
+    free_port,
+    running_cli,
+    stop_cleanly,
+    wait_until_answering,
+)
 from tests.fakes.bot_connector import BotConnectorFake
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.fakes.teams_activities import (
@@ -78,9 +82,8 @@ async def test_commands_acks_and_draft_outcomes_show_in_metrics(
                         TEAMS_ENABLED="true", RAPPORT_PORT=str(public),
                         RAPPORT_METRICS_PORT=str(operator), RAPPORT_LOG_LEVEL="WARNING")
         base = f"http://127.0.0.1:{public}"
-        process = await start_cli("serve", "--no-console", "--no-scheduler", env=env,
-                                  cwd=tmp_path)
-        try:
+        async with running_cli("serve", "--no-console", "--no-scheduler", env=env,
+                               cwd=tmp_path) as process:
             await wait_until_answering(process, f"{base}/healthz")
             async with aiohttp.ClientSession() as http:
                 for text in ("add Dana", "draft Dana"):
@@ -106,13 +109,7 @@ async def test_commands_acks_and_draft_outcomes_show_in_metrics(
 
                 async with http.get(f"http://127.0.0.1:{operator}/metrics") as response:
                     samples = _samples(await response.text())
-            process.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(process.communicate(), 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
+            await stop_cleanly(process)
 
     assert samples['rapport_command_duration_seconds_count{platform="slack"}'] == 1
     assert samples['rapport_ack_duration_seconds_count{platform="slack"}'] == 1

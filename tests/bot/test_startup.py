@@ -11,10 +11,8 @@ import asyncio
 import json
 import signal
 import socket
-import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -25,7 +23,10 @@ from tests.bot.processes import (
     refusing_port,
     run_cli,
     run_cli_in_process,
+    running_cli,
     start_cli,
+    stop_cleanly,
+    wait_for_metric,
     wait_until_answering,
 )
 from tests.conftest import PG_SKIP_REASON, PG_URL
@@ -147,34 +148,17 @@ def test_version(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
-async def _metric(base: str, name: str) -> float:
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
-        for line in (await response.text()).splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    return 0.0
-
-
 async def _serve_until_swept(tmp_path: Path, env: dict[str, str], sweeps: int = 2) -> str:
     """Run `rapport serve` until it has swept `sweeps` times, SIGTERM it, return its stderr."""
     # /metrics is on the operator port.
     env = {"RAPPORT_METRICS_PORT": str(free_port()), **env}
     base = f"http://127.0.0.1:{env['RAPPORT_METRICS_PORT']}"
-    process = await start_cli("serve", "--no-console", env=env, cwd=tmp_path)
-    try:
+    async with running_cli("serve", "--no-console", env=env, cwd=tmp_path) as process:
         await wait_until_answering(process, f"{base}/healthz")
-        deadline = time.monotonic() + 90  # a hang guard: the sweep runs every second
-        while await _metric(base, "rapport_sweep_duration_seconds_count") < sweeps:
-            assert time.monotonic() < deadline, "the scheduler never swept"
-            await asyncio.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    return stderr.decode()
+        # The sweep runs every second.
+        await wait_for_metric(base, "rapport_sweep_duration_seconds_count", sweeps,
+                              failure="the scheduler never swept")
+        return await stop_cleanly(process)
 
 
 async def test_start_line_in_json_logs_and_a_quiet_idle_server(tmp_path: Path) -> None:

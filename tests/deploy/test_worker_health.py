@@ -9,7 +9,6 @@ nothing, so a plain `docker run ... rapport worker` turned unhealthy; and no wor
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -20,18 +19,17 @@ import aiohttp
 import pytest
 
 from rapport.bot.service.healthcheck import health_url
-from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.bot.processes import (
+    clean_env,
+    free_port,
+    running_cli,
+    stop_cleanly,
+    wait_for_metric,
+    wait_until_answering,
+)
 from tests.deploy.test_docker import _docker, _healthcheck_command, image
 
 __all__ = ["image"]  # the image fixture, built once per module when an engine answers
-
-
-async def _sweeps(base: str) -> float:
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
-        for line in (await response.text()).splitlines():
-            if line.startswith("rapport_sweep_duration_seconds_count "):
-                return float(line.split()[1])
-    return 0.0
 
 
 async def test_the_image_healthcheck_answers_for_a_live_worker_only(tmp_path: Path) -> None:
@@ -46,23 +44,15 @@ async def test_the_image_healthcheck_answers_for_a_live_worker_only(tmp_path: Pa
 
     assert check() != 0  # nothing listens yet
     base = f"http://127.0.0.1:{operator_port}"
-    process = await start_cli("worker", env=env, cwd=tmp_path)
-    try:
+    async with running_cli("worker", env=env, cwd=tmp_path) as process:
         await wait_until_answering(process, f"{base}/healthz")
         assert await asyncio.to_thread(check) == 0
         async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as ready:
             assert ready.status == 200, await ready.text()
-        deadline = time.monotonic() + 90  # a hang guard: the sweep runs every second
-        while await _sweeps(base) < 1:
-            assert time.monotonic() < deadline, "the worker's sweeps never showed in /metrics"
-            await asyncio.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
+        # The sweep runs every second.
+        await wait_for_metric(base, "rapport_sweep_duration_seconds_count", 1,
+                              failure="the worker's sweeps never showed in /metrics")
+        await stop_cleanly(process)
     assert check() != 0
 
 

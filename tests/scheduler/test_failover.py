@@ -8,8 +8,6 @@ Found by a tester: after PostgreSQL terminated its connections the next /readyz 
 from __future__ import annotations
 
 import asyncio
-import signal
-import time
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +16,15 @@ from sqlalchemy import text
 
 from rapport.storage import db
 from rapport.storage.uow import Database
-from tests.bot.processes import clean_env, free_port, start_cli, wait_until_answering
+from tests.bot.processes import (
+    clean_env,
+    free_port,
+    metric,
+    running_cli,
+    stop_cleanly,
+    wait_for_metric,
+    wait_until_answering,
+)
 from tests.conftest import PG_SKIP_REASON, PG_URL, truncate_all
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)]
@@ -39,12 +45,7 @@ async def _terminate_every_other_connection() -> int:
         await admin.dispose()
 
 
-async def _sweeps(http: aiohttp.ClientSession, base: str) -> float:
-    async with http.get(f"{base}/metrics") as response:
-        for line in (await response.text()).splitlines():
-            if line.startswith("rapport_sweep_duration_seconds_count "):
-                return float(line.split()[1])
-    return 0.0
+SWEEPS = "rapport_sweep_duration_seconds_count"
 
 
 async def test_a_worker_stays_ready_and_keeps_sweeping_when_postgresql_drops_its_connections(
@@ -57,8 +58,7 @@ async def test_a_worker_stays_ready_and_keeps_sweeping_when_postgresql_drops_its
                     RAPPORT_METRICS_PORT=str(operator), RAPPORT_SWEEP_SECONDS="1",
                     RAPPORT_LOG_FORMAT="text")
     base = f"http://127.0.0.1:{operator}"
-    process = await start_cli("worker", env=env, cwd=tmp_path)
-    try:
+    async with running_cli("worker", env=env, cwd=tmp_path) as process:
         await wait_until_answering(process, f"{base}/healthz")
         async with aiohttp.ClientSession() as http:
             # Several readiness checks at once: the pool keeps several connections open.
@@ -70,19 +70,10 @@ async def test_a_worker_stays_ready_and_keeps_sweeping_when_postgresql_drops_its
             assert await _terminate_every_other_connection() >= 2
 
             assert await ready() == 200
-            swept = await _sweeps(http, base)
-            deadline = time.monotonic() + 90  # a hang guard: the sweep runs every second
-            while await _sweeps(http, base) < swept + 2:
-                assert time.monotonic() < deadline, "the worker stopped sweeping"
-                await asyncio.sleep(0.1)
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    log = stderr.decode()
+            swept = await metric(http, base, SWEEPS)
+        # The sweep runs every second.
+        await wait_for_metric(base, SWEEPS, swept + 2, failure="the worker stopped sweeping")
+        log = await stop_cleanly(process)
     assert "sweep failed" not in log and " ERROR " not in log, log[-2000:]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.storage import db
 from rapport.storage.models import Nudge
+from tests.bot.processes import killed_on_exit, stop_cleanly
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker
 
@@ -43,24 +43,18 @@ async def _stop_mid_sweep(tmp_path: Path, *, shutdown_seconds: str
                                     extra_env={"RAPPORT_LOG_LEVEL": "INFO",
                                                "RAPPORT_LOG_FORMAT": "json",
                                                "RAPPORT_SHUTDOWN_SECONDS": shutdown_seconds})
-        try:
+        async with killed_on_exit(worker):
             # Past the sweep's second interval (a wave of 16 takes about 0.3 s), not at its end.
             deadline = time.monotonic() + 90  # a hang guard, not a speed requirement
             while len(fake.calls_to("chat.postMessage")) < 100:
                 assert time.monotonic() < deadline, "the worker never got that far"
                 await asyncio.sleep(0.05)
-            worker.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(worker.communicate(), 60)
-        finally:
-            if worker.returncode is None:
-                worker.kill()
-                await worker.wait()
-    assert worker.returncode == 0, stderr.decode()[-2000:]
+            stderr = await stop_cleanly(worker)
     async with engine.connect() as connection:
         statuses = {status: int(count) for status, count in (await connection.execute(
             select(Nudge.status, func.count()).group_by(Nudge.status))).all()}
     await engine.dispose()
-    return [json.loads(line) for line in stderr.decode().splitlines()], statuses
+    return [json.loads(line) for line in stderr.splitlines()], statuses
 
 
 async def test_a_graceful_stop_mid_sweep_logs_no_error_and_counts_that_agree(

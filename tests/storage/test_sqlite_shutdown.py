@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import signal
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
 
 from rapport.storage import db
-from tests.bot.processes import run_chat
+from tests.bot.processes import killed_on_exit, run_chat, stop_cleanly
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN, DEFAULT_TEAM_ID, FakeSlack
 from tests.scheduler.workers import seed_due_nudges, slack_user, start_worker
 
@@ -59,19 +58,13 @@ async def test_the_database_file_alone_holds_everything_after_sigterm(tmp_path: 
         for index in range(USERS):
             fake.add_user(slack_user(index), name=f"u{index}", team_id=DEFAULT_TEAM_ID)
         worker = await start_worker(fake, url, lease_seconds=300, capture_stderr=True)
-        try:
+        async with killed_on_exit(worker):
             deadline = time.monotonic() + 90  # a hang guard, not a speed requirement
             while _statuses(database) != {"sent"}:
                 assert time.monotonic() < deadline, "the worker never delivered them all"
                 await asyncio.sleep(0.1)
-            worker.send_signal(signal.SIGTERM)
-            _, stderr = await asyncio.wait_for(worker.communicate(), 60)
-        finally:
-            if worker.returncode is None:
-                worker.kill()
-                await worker.wait()
+            await stop_cleanly(worker)
 
-    assert worker.returncode == 0, stderr.decode()[-2000:]
     assert _statuses(_file_alone(database, tmp_path / "backup")) == {"sent"}
 
 
