@@ -687,6 +687,14 @@ def nudge_of_user(session: Session, user_id: int, workspace_id: int, nudge_id: i
     return NudgeRow(*row) if row is not None else None
 
 
+def nudges_of_user(session: Session, user_id: int, workspace_id: int,
+                   nudge_ids: Sequence[int]) -> list[NudgeRow]:
+    """Those of the nudges that belong to this user, in one read (a message's rows)."""
+    return [NudgeRow(*row) for row in session.execute(_NUDGE_ROWS.where(
+        Nudge.id.in_(list(nudge_ids)), Nudge.user_id == user_id,
+        Nudge.workspace_id == workspace_id))]
+
+
 def open_nudges_for_contact(session: Session, user_id: int, contact_id: int,
                             due_before: datetime, limit: int = 10) -> list[NudgeRow]:
     """The open nudges about a contact that are due (or nearly due), newest first."""
@@ -1938,6 +1946,15 @@ def suggestion_of_user(session: Session, user_id: int, workspace_id: int, sugges
                           .where(Suggestion.id == suggestion_id, Suggestion.user_id == user_id,
                                  Suggestion.workspace_id == workspace_id)).first()
     return SuggestionRow(*row) if row is not None else None
+
+
+def suggestions_of_user(session: Session, user_id: int, workspace_id: int,
+                        suggestion_ids: Sequence[int]) -> list[SuggestionRow]:
+    """Those of the suggestions that belong to this user, in one read (a message's rows)."""
+    return [SuggestionRow(*row) for row in session.execute(
+        select(*_SUGGESTION_COLUMNS).outerjoin(Contact, Contact.id == Suggestion.contact_id)
+        .where(Suggestion.id.in_(list(suggestion_ids)), Suggestion.user_id == user_id,
+               Suggestion.workspace_id == workspace_id))]
 
 
 def open_suggestions(session: Session, user_id: int, limit: int = 10) -> list[SuggestionRow]:

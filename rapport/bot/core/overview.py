@@ -70,26 +70,18 @@ OUT_STATUSES = frozenset({NudgeStatus.SENT, NudgeStatus.PLANNED, NudgeStatus.CLA
 def nudge_statuses(turn: Turn, nudge_ids: Sequence[int]) -> dict[int, RowStatus]:
     """The state of each of the user's nudges among `nudge_ids`, to redraw a message that
     shows them; another user's and missing ones (a forgotten person's) are left out."""
-    statuses: dict[int, RowStatus] = {}
-    for nudge_id in dict.fromkeys(nudge_ids):
-        row = queries.nudge_of_user(turn.session, turn.user.user_id, turn.user.workspace_id,
-                                    nudge_id)
-        if row is not None:
-            statuses[nudge_id] = RowStatus(row.status, row.contact_id, row.reason)
-    return statuses
+    return {row.id: RowStatus(row.status, row.contact_id, row.reason)
+            for row in queries.nudges_of_user(turn.session, turn.user.user_id,
+                                              turn.user.workspace_id, nudge_ids)}
 
 
 def suggestion_statuses(turn: Turn, suggestion_ids: Sequence[int]) -> dict[int, RowStatus]:
     """The state of each of the user's suggestions among `suggestion_ids`, to redraw a
     message that shows them; another user's and missing ones (a forgotten person's) are left
     out."""
-    statuses: dict[int, RowStatus] = {}
-    for suggestion_id in dict.fromkeys(suggestion_ids):
-        row = queries.suggestion_of_user(turn.session, turn.user.user_id,
-                                         turn.user.workspace_id, suggestion_id)
-        if row is not None:
-            statuses[suggestion_id] = RowStatus(row.status, row.contact_id, row.kind)
-    return statuses
+    return {row.id: RowStatus(row.status, row.contact_id, row.kind)
+            for row in queries.suggestions_of_user(turn.session, turn.user.user_id,
+                                                   turn.user.workspace_id, suggestion_ids)}
 
 
 def paused_until(turn: Turn) -> date | None:
