@@ -72,6 +72,40 @@ BAD_STARTS: list[tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]] = [
     (("serve", "--no-console"), {"RAPPORT_PUBLIC_URL": "https://bot.example.com",
                                  "GOOGLE_CLIENT_ID": "id", "GOOGLE_CLIENT_SECRET": "shh"},
      ("RAPPORT_ENCRYPTION_KEY",)),
+    # Numbers out of their range (tests/bot/test_startup_ranges.py checks every number has
+    # one), log settings, and Slack OAuth without the key to keep its tokens.
+    (("worker",), {"RAPPORT_SWEEP_SECONDS": "-5"}, ("RAPPORT_SWEEP_SECONDS", "'-5'")),
+    (("serve", "--no-console"), {"RAPPORT_SWEEP_SECONDS": "0"}, ("RAPPORT_SWEEP_SECONDS",)),
+    (("worker",), {"RAPPORT_SWEEP_SECONDS": "nan"}, ("RAPPORT_SWEEP_SECONDS",)),
+    (("worker",), {"RAPPORT_LEASE_SECONDS": "0"}, ("RAPPORT_LEASE_SECONDS",)),
+    (("worker",), {"RAPPORT_LEASE_SECONDS": "inf"}, ("RAPPORT_LEASE_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_DATABASE_POOL_SIZE": "0"},
+     ("RAPPORT_DATABASE_POOL_SIZE",)),
+    (("worker",), {"RAPPORT_DATABASE_POOL_SIZE": "-1"}, ("RAPPORT_DATABASE_POOL_SIZE",)),
+    (("serve", "--no-console"), {"RAPPORT_PORT": "70000"}, ("RAPPORT_PORT",)),
+    (("serve", "--no-console"), {"RAPPORT_METRICS_PORT": "-1"}, ("RAPPORT_METRICS_PORT",)),
+    (("worker",), {"RAPPORT_SHUTDOWN_SECONDS": "-1"}, ("RAPPORT_SHUTDOWN_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_MAX_BODY_BYTES": "0"}, ("RAPPORT_MAX_BODY_BYTES",)),
+    (("serve", "--no-console"), {"RAPPORT_HEADER_TIMEOUT_SECONDS": "0"},
+     ("RAPPORT_HEADER_TIMEOUT_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_AI_TIMEOUT_SECONDS": "-1"},
+     ("RAPPORT_AI_TIMEOUT_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_CALENDAR_SYNC_SECONDS": "1"},
+     ("RAPPORT_CALENDAR_SYNC_SECONDS",)),
+    (("serve", "--no-console"), {"RAPPORT_UNINSTALL_GRACE_DAYS": "100000"},
+     ("RAPPORT_UNINSTALL_GRACE_DAYS",)),
+    (("chat",), {"RAPPORT_SWEEP_SECONDS": "-1"}, ("RAPPORT_SWEEP_SECONDS",)),
+    (("db", "upgrade"), {"RAPPORT_DATABASE_POOL_SIZE": "0"}, ("RAPPORT_DATABASE_POOL_SIZE",)),
+    # Log settings: a traceback (level) and a silent fallback to text (format) before.
+    (("serve", "--no-console"), {"RAPPORT_LOG_LEVEL": "LOUD"}, ("RAPPORT_LOG_LEVEL", "'LOUD'")),
+    (("worker",), {"RAPPORT_LOG_FORMAT": "xml"}, ("RAPPORT_LOG_FORMAT", "'xml'", "json")),
+    (("chat",), {"RAPPORT_LOG_LEVEL": "verbose"}, ("RAPPORT_LOG_LEVEL",)),
+    # Slack OAuth keeps every workspace's tokens: it needs the key (or the development opt-out).
+    (("serve", "--no-console"), {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "shh",
+                                 "SLACK_SIGNING_SECRET": "s"},
+     ("RAPPORT_ENCRYPTION_KEY", "RAPPORT_ALLOW_PLAINTEXT_TOKENS")),
+    (("worker",), {"SLACK_CLIENT_ID": "123.456", "SLACK_CLIENT_SECRET": "shh"},
+     ("RAPPORT_ENCRYPTION_KEY",)),
 ]
 
 
