@@ -3,6 +3,11 @@
 Generates users and contacts (about 2% due), then times, on the same database in one run:
   floor  SELECT of the due contacts through the same index the sweep uses;
   sweep  Sweeper.sweep(): plan every due nudge, claim it, deliver to a no-op messenger, record.
+  writes the writes no sweep can skip, as plain SQL on the driver: insert a nudge for each due
+         contact (INSERT ... SELECT), move each contact's plan_at a cadence on, mark every
+         nudge sent; on SQLite on a copy of the same database with Rapport's settings
+         (WAL, synchronous=NORMAL, foreign keys, its page cache) and both commits; on
+         PostgreSQL in a transaction rolled back, so without its commit.
 Prints one row per size, so growth with due nudges vs all contacts is visible side by side.
 A small sweep runs first, untimed: a server sweeps again and again, and both the floor's
 query and the sweep's statements are compiled by its first sweep, not by every one.
@@ -20,6 +25,8 @@ import collections
 import contextlib
 import random
 import resource
+import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -103,6 +110,72 @@ async def generate(engine, users: int, contacts: int, due_share: float) -> int: 
     return due
 
 
+# Two transactions, as a sweep commits its planning before the messages go out.
+_WRITES_SQLITE = ((
+    "INSERT INTO nudges (workspace_id, user_id, contact_id, reason, dedupe_key, due_at, "
+    "deliver_after, status, snooze_count, attempts, created_at) "
+    "SELECT workspace_id, user_id, id, 'cadence', "
+    "'cadence:' || id || ':' || strftime('%Y%m%d%H%M', plan_at), next_due_at, plan_at, "
+    "'planned', 0, 0, :now FROM contacts WHERE plan_at <= :now",
+    "UPDATE contacts SET plan_at = strftime('%Y-%m-%d %H:%M:%S', plan_at, "
+    "'+' || cadence_days || ' days') || substr(plan_at, 20) WHERE plan_at <= :now"), (
+    "UPDATE nudges SET status = 'sent', delivered_at = :now WHERE status = 'planned'",))
+_WRITES_POSTGRESQL = (
+    "INSERT INTO nudges (workspace_id, user_id, contact_id, reason, dedupe_key, due_at, "
+    "deliver_after, status, snooze_count, attempts, created_at) "
+    "SELECT workspace_id, user_id, id, 'cadence', 'cadence:' || id || ':' || "
+    "to_char(plan_at AT TIME ZONE 'UTC', 'YYYYMMDDHH24MI'), next_due_at, plan_at, "
+    "'planned', 0, 0, :now FROM contacts WHERE plan_at <= :now",
+    "UPDATE contacts SET plan_at = plan_at + make_interval(days => cadence_days) "
+    "WHERE plan_at <= :now",
+    "UPDATE nudges SET status = 'sent', delivered_at = :now WHERE status = 'planned'")
+
+
+async def inherent_writes(engine, url: str, due: int) -> float:  # type: ignore[no-untyped-def]
+    """Seconds the writes every sweep must make take as plain SQL (see the module's doc)."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            await connection.execute(select(func.count()).select_from(Contact)
+                                     .where(Contact.plan_at <= NOW))
+            started = time.perf_counter()
+            for statement in _WRITES_POSTGRESQL:
+                await connection.execute(text(statement), {"now": NOW})
+            spent = time.perf_counter() - started
+            await connection.rollback()
+        return spent
+    # Closing every connection checkpoints the WAL into the file; the pool opens new ones.
+    await engine.dispose()
+    return _sqlite_writes(Path(url.split("///", 1)[1]), due)
+
+
+def _sqlite_writes(original: Path, due: int) -> float:
+    copy = original.with_name(original.stem + "-writes.db")
+    shutil.copyfile(original, copy)
+    connection = sqlite3.connect(copy, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
+                       "cache_size=-16384", "temp_store=MEMORY"):
+            connection.execute(f"PRAGMA {pragma}")
+        now = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
+        # The same warm-up as the floor's: the due rows found through the plan_at index.
+        warm = connection.execute("SELECT id FROM contacts WHERE plan_at <= ?", (now,))
+        assert len(warm.fetchall()) == due
+        started = time.perf_counter()
+        for transaction in _WRITES_SQLITE:
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in transaction:
+                connection.execute(statement, {"now": now})
+            connection.execute("COMMIT")
+        spent = time.perf_counter() - started
+        sent = connection.execute("SELECT count(*) FROM nudges WHERE status = 'sent'")
+        assert sent.fetchone()[0] == due
+    finally:
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    return spent
+
+
 @contextlib.contextmanager
 def timed_phases(spent: dict[str, float]) -> Iterator[None]:
     """Add the wall time of each step of a sweep to `spent` while inside (wrapping the
@@ -164,6 +237,7 @@ async def measure(url: str, users: int, contacts: int, due_share: float,
     engine = db.create_engine(url, pool_size=5)
     await _reset(engine)
     due = await generate(engine, users, contacts, due_share)
+    writes = await inherent_writes(engine, url, due)
     # As `rapport serve` and `rapport worker` do once started: what was built so far is kept
     # from the collector, so a full collection during the sweep walks only the sweep's own
     # objects (one came due at 200k and walked everything: 40 ms of a 355 ms sweep).
@@ -204,6 +278,7 @@ async def measure(url: str, users: int, contacts: int, due_share: float,
     assert report.planned == due and sent + report.deferred == due, (report, sent, due)
     await engine.dispose()
     return {"contacts": contacts, "due": due, "floor_s": floor, "sweep_s": sweep,
+            "writes_s": writes,
             "sweep_cpu_s": sweep_cpu,
             "messages": messenger.messages, "deferred": report.deferred,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -229,6 +304,7 @@ def main() -> None:
     if args.one_size:
         sizes = sizes[:1]
     print(f"{'contacts':>10} {'due':>7} {'floor s':>9} {'sweep s':>9} {'ratio':>7} "
+          f"{'writes s':>9} {'÷ writes':>8} "
           f"{'per due ms':>11} {'CPU s':>7} {'peak RSS MB':>12} {'deferred':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(measure(args.url or f"sqlite+aiosqlite:///{tmp}/warm.db",
@@ -242,6 +318,7 @@ def main() -> None:
                                       phases=phases))
             print(f"{row['contacts']:>10,} {row['due']:>7,} {row['floor_s']:>9.3f} "
                   f"{row['sweep_s']:>9.3f} {row['sweep_s'] / row['floor_s']:>6.1f}x "
+                  f"{row['writes_s']:>9.3f} {row['sweep_s'] / row['writes_s']:>7.2f}x "
                   f"{1000 * row['sweep_s'] / max(row['due'], 1):>11.3f} "
                   f"{row['sweep_cpu_s']:>7.3f} "
                   f"{row['peak_rss_mb']:>12.0f} {row['deferred']:>9,}")
