@@ -52,6 +52,20 @@ def test_bot_mention_is_removed_once_and_people_become_tokens() -> None:
     assert command_text(activity) == "log <@29:fox-mulder|Fox Mulder> lunch at Rapport HQ"
 
 
+def test_only_the_mention_that_addresses_the_bot_is_removed() -> None:
+    # In a channel the first mention of the bot addresses it; a second one is a mention like
+    # any other (so the core can refuse it as a bot), as is one in a personal chat that does
+    # not lead the line.
+    channel = Activity().deserialize(teams_message_activity(
+        "add <at>Rapport</at>", service_url="http://127.0.0.1:1/", conversation_type="channel",
+        mentions_bot=True, mentions=[("28:rapport-bot", "Rapport")]))
+    personal = Activity().deserialize(teams_message_activity(
+        "add <at>Rapport</at>", service_url="http://127.0.0.1:1/",
+        mentions=[("28:rapport-bot", "Rapport")]))
+
+    assert command_text(channel) == "add <@28:rapport-bot|Rapport>"
+    assert command_text(personal) == "add <@28:rapport-bot|Rapport>"
+
 def test_actor_uses_tenant_aad_id_and_client_time_zone() -> None:
     activity = Activity().deserialize(teams_message_activity(
         "due", service_url="http://127.0.0.1:1/", local_timezone="Asia/Kolkata",

@@ -50,6 +50,7 @@ from rapport.bot.core.views import (
 )
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.admins import TeamsAdmins
+from rapport.bot.platforms.teams.directory import MentionDirectory, Mentioned, is_bot
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
@@ -155,24 +156,56 @@ def mentions_bot(activity: Activity) -> bool:
     return any(m.get("id") == bot_id for _text, m in _mentions(activity))
 
 
-def command_text(activity: Activity) -> str:
-    """The text without the bot's mention, other mentions as ``<@id|Name>`` tokens.
+def _mention_id(mentioned: Mapping[str, Any]) -> str:
+    """The id a mentioned account goes by in the command's ``<@id|Name>`` token."""
+    return str(mentioned.get("aadObjectId") or mentioned.get("id") or "")
 
+
+def _mention_name(mentioned: Mapping[str, Any]) -> str:
+    return _UNSAFE_NAME.sub("", str(mentioned.get("name") or "")).strip()
+
+
+def command_text(activity: Activity) -> str:
+    """The text without the mention that addresses the bot, other mentions as ``<@id|Name>``
+    tokens.
+
+    The bot's first mention addresses it when it leads the text, or anywhere in a group chat
+    or channel (where a mention is how one talks to a bot); any other mention of the bot is
+    one like the rest, so "add @Rapport" is refused as a bot rather than read as "add".
     Not ``TurnContext.remove_recipient_mention``: it removes the bot's *name* everywhere as a
     regular expression, so "log Dana lunch at Rapport HQ" would lose a word.
     """
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient is not None else None
+    addressed = False
     for mention_text, mentioned in _mentions(activity):
-        if mentioned.get("id") == bot_id:
+        if mentioned.get("id") == bot_id and not addressed and (
+                text.lstrip().startswith(mention_text) or not is_personal(activity)):
             text = text.replace(mention_text, " ", 1)
+            addressed = True
             continue
-        person = str(mentioned.get("aadObjectId") or mentioned.get("id") or "")
+        person = _mention_id(mentioned)
         if not person or mention_text not in text:
             continue
-        name = _UNSAFE_NAME.sub("", str(mentioned.get("name") or "")).strip()
+        name = _mention_name(mentioned)
         text = text.replace(mention_text, f"<@{person}|{name}>" if name else f"<@{person}>", 1)
     return text.strip()
+
+
+def mention_directory(activity: Activity) -> MentionDirectory:
+    """What the message's mentions say of the accounts its tokens name: their names, and which
+    are bots (refused as contacts by the core)."""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    mentioned: dict[str, Mentioned] = {}
+    for _text, account in _mentions(activity):
+        key = _mention_id(account)
+        if not key:
+            continue
+        bot = is_bot(str(account.get("id") or ""), bot_id)
+        seen = mentioned.get(key)
+        mentioned[key] = Mentioned(name=(seen.name if seen else "") or _mention_name(account),
+                                   bot=bot or (seen is not None and seen.bot))
+    return MentionDirectory(mentioned)
 
 
 async def chart_for(reply: Reply) -> TrendChart | None:
@@ -369,7 +402,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             await self._answer_after_turn(turn_context, actor, text, admins, personal)
             return
         reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-            else await self.rapport.handle_text(actor, text, admins=admins)
+            else await self.rapport.handle_text(actor, text, admins=admins,
+                                                directory=mention_directory(activity))
         if personal:
             await self._remember(turn_context, actor)
             await turn_context.send_activity(render_reply(reply, await chart_for(reply)))
