@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from rapport.scheduler import planner
 from rapport.storage import queries
 
 # Points of the trend: now, and the same moment 1..8 weeks before.
@@ -102,39 +103,49 @@ def trend_moments(now: datetime, weeks: int = TREND_WEEKS) -> tuple[datetime, ..
     return tuple(now - WEEK * (weeks - k) for k in range(weeks + 1))
 
 
-def within_cadence(touches: Sequence[datetime], cadence_days: int, at: datetime) -> bool:
-    """True when one of the (sorted) `touches` happened in the cadence before `at`."""
+def within_cadence(touches: Sequence[datetime], cadence_days: int, at: datetime, tz: str
+                   ) -> bool:
+    """True when the last of the (sorted) `touches` up to `at` puts the rhythm's day on or
+    after `at`'s day in the user's calendar `tz`: someone due that day is still within it,
+    whatever the hour, as `people` and `stats` count."""
     index = bisect_right(touches, at)
-    return index > 0 and touches[index - 1] > at - timedelta(days=cadence_days)
+    return index > 0 and planner.days_past_rhythm(
+        touches[index - 1] + timedelta(days=cadence_days), at, tz) <= 0
 
 
 def attainment(tag: str, goal_days: int, members: Iterable[Member],
-               touches: Mapping[int, Sequence[datetime]], now: datetime) -> GoalAttainment:
+               touches: Mapping[int, Sequence[datetime]], now: datetime, *, tz: str
+               ) -> GoalAttainment:
     """Pure: each moment of the trend counts the members that existed then and had a
-    conversation within their cadence (their own, else the goal's) before it."""
+    conversation within their cadence (their own, else the goal's) before it, days counted
+    in the user's time zone `tz`."""
     people = list(members)
     points = []
     for at in trend_moments(now):
         present = [m for m in people if m.created_at <= at]
         within = sum(1 for m in present if within_cadence(
-            touches.get(m.contact_id, ()), m.cadence_days or goal_days, at))
+            touches.get(m.contact_id, ()), m.cadence_days or goal_days, at, tz))
         points.append(Point(at=at, within=within, members=len(present)))
     return GoalAttainment(tag=tag, cadence_days=goal_days, trend=tuple(points))
 
 
-def goal_attainments(session: Session, user_id: int, now: datetime) -> tuple[GoalAttainment, ...]:
-    """Every goal of the user with its trend, by tag name; two reads."""
+def goal_attainments(session: Session, user_id: int, now: datetime, *, tz: str
+                     ) -> tuple[GoalAttainment, ...]:
+    """Every goal of the user with its trend, by tag name, days in their time zone `tz`;
+    two reads."""
     goals = queries.goal_members(session, user_id)
     if not goals:
         return ()
     longest = max((m.cadence_days or g.cadence_days) for g in goals for m in g.members) \
         if any(g.members for g in goals) else 0
     contact_ids = {m.contact_id for g in goals for m in g.members}
-    since = now - WEEK * TREND_WEEKS - timedelta(days=longest)
+    # Slack for the calendar: a touch up to a (25-hour) day over the cadence before the oldest
+    # moment can still be due on that moment's day.
+    since = now - WEEK * TREND_WEEKS - timedelta(days=longest + 2)
     touches = queries.touch_moments(session, user_id, contact_ids, since=since, until=now)
     return tuple(attainment(g.tag, g.cadence_days,
                             (Member(m.contact_id, m.cadence_days, m.created_at)
-                             for m in g.members), touches, now) for g in goals)
+                             for m in g.members), touches, now, tz=tz) for g in goals)
 
 
 def goal_line(goal: GoalAttainment) -> str:

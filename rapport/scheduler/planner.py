@@ -42,6 +42,14 @@ def local_date(moment: datetime, tz_name: str) -> date:
     return moment.astimezone(zone(tz_name)).date()
 
 
+def days_past_rhythm(next_due_at: datetime, now: datetime, tz: str) -> int:
+    """Days from the rhythm's day to today, in the user's calendar: negative before it, 0 on
+    it (due today: not overdue, whatever the hour) and the days overdue after it. `people`,
+    `show`, `due`, `stats`, `goals`, the weekly summary and the team report all count this
+    way, so they agree on who is overdue."""
+    return (local_date(now, tz) - local_date(next_due_at, tz)).days
+
+
 class LocalDates(dict[str, date]):
     """The calendar date at one moment in each zone asked for, worked out once per zone: a
     sweep's batch handles thousands of nudges of users in a few zones."""

@@ -95,10 +95,10 @@ def _due_now(user: User, now: datetime) -> bool:
     return start <= now < end
 
 
-def _goals_and_suggestions(session: Session, user_id: int, now: datetime
+def _goals_and_suggestions(session: Session, user_id: int, now: datetime, tz: str
                            ) -> tuple[list[str], tuple[SuggestionItem, ...], list[int]]:
     """Goal lines, open suggestions, and the contacts those suggestions are about."""
-    goals = [goal_line(goal) for goal in goal_attainments(session, user_id, now)
+    goals = [goal_line(goal) for goal in goal_attainments(session, user_id, now, tz=tz)
              if goal.now.members]
     rows = queries.open_suggestions(session, user_id, limit=3)
     open_ones = tuple(SuggestionItem(row.id, row.kind, row.text,
@@ -106,18 +106,21 @@ def _goals_and_suggestions(session: Session, user_id: int, now: datetime
     return goals, open_ones, [row.contact_id for row in rows if row.contact_id is not None]
 
 
-async def _content(session: AsyncSession, user_id: int, now: datetime
+async def _content(session: AsyncSession, user_id: int, now: datetime, tz: str
                    ) -> tuple[int, list[tuple[int, str]]]:
-    """How many people were talked to this week, and the overdue contacts (id, name)."""
+    """How many people were talked to this week, and the overdue contacts (id, name): past
+    their rhythm's day in the user's calendar `tz`, as `people` and `stats` count."""
     reconnected = await session.scalar(
         select(func.count(Touchpoint.contact_id.distinct()))
         .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= now - timedelta(days=7),
                Touchpoint.happened_at <= now)) or 0
-    overdue = [(contact_id, name) for contact_id, name in (await session.execute(
-        select(Contact.id, Contact.name)
+    # Due by now is the indexed superset; someone due today is not overdue, whatever the hour.
+    overdue = [(contact_id, name) for contact_id, name, due in (await session.execute(
+        select(Contact.id, Contact.name, Contact.next_due_at)
         .where(Contact.user_id == user_id, Contact.cadence_days.is_not(None),
                Contact.next_due_at <= now)
-        .order_by(Contact.next_due_at, Contact.name_key))).all()]
+        .order_by(Contact.next_due_at, Contact.name_key))).all()
+        if due is not None and planner.days_past_rhythm(due, now, tz) > 0]
     return reconnected, overdue
 
 
@@ -154,9 +157,9 @@ async def _send_one(sessions: async_sessionmaker[AsyncSession], messenger: Messe
     today = planner.local_date(now, user.tz)
     previous = user.summary_sent_on
     async with sessions() as session, session.begin():
-        reconnected, overdue = await _content(session, user.id, now)
+        reconnected, overdue = await _content(session, user.id, now, user.tz)
         goals, suggestions, suggested_about = await session.run_sync(
-            _goals_and_suggestions, user.id, now)
+            _goals_and_suggestions, user.id, now, user.tz)
         has_contacts = await session.scalar(
             select(Contact.id).where(Contact.user_id == user.id).limit(1))
         # Claim the week first: a second replica's update then matches no row.

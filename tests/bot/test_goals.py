@@ -313,6 +313,29 @@ async def test_attainment_leads_stats_and_the_goals_list(any_engine: AsyncEngine
         "Clients: 0 of 1 within a month (0%)"
 
 
+async def test_someone_due_today_is_within_their_cadence(rapport: Rapport, clock: Clock
+                                                         ) -> None:
+    """Attainment counts as `people` and `stats` do: due today (in the user's calendar,
+    whatever the hour) is still within the cadence; the day after is not."""
+    new_york = console_user(tz="America/New_York")
+    clock.set(NOW - timedelta(days=30))
+    await _say(rapport, "add Ana Diaz #clients", "add Ben Ng #clients", "add Cy Ode #clients",
+               "goal clients every 2 weeks", "add Lee Park every 2 weeks", actor=new_york)
+    # NOW is Monday 06:00 in New York (EDT). Cy was due Sunday 23:00 there (overdue), Ben at
+    # 02:00 today and Ana and Lee this very moment (both due today).
+    for hours, names in ((7, ("Cy",)), (4, ("Ben",)), (0, ("Ana", "Lee"))):
+        clock.set(NOW - timedelta(days=14, hours=hours))
+        await _say(rapport, *(f"log {name} call" for name in names), actor=new_york)
+    clock.set(NOW)
+    stats = await rapport.handle_text(new_york, "stats")
+    assert stats.text.splitlines()[0].startswith("Clients: 2 of 3 within 2 weeks (67%)")
+    goals = (await rapport.handle_text(new_york, "goals")).text
+    assert "People with a rhythm of their own: 1 of 1 talked to within it" in goals
+    assert "Lee Park: every 2 weeks, last talked " in goals and ", overdue" not in goals
+    people = (await rapport.handle_text(new_york, "people")).text
+    assert people.count("due today") == 3 and people.count("overdue 1 day") == 1
+
+
 async def test_own_cadence_counts_and_people_added_later_count_from_then(
         rapport: Rapport, clock: Clock) -> None:
     clock.set(NOW - timedelta(weeks=10))

@@ -87,6 +87,27 @@ async def test_report_aggregates_without_personal_data(rapport: Rapport, clock: 
         render_charts(report)["touchpoints_per_week"])
 
 
+async def test_due_today_is_within_rhythm_in_each_users_calendar(rapport: Rapport,
+                                                                  clock: Clock) -> None:
+    """Health counts as `stats` does: due today is within the rhythm, whatever the hour;
+    overdue starts the next day in the contact's owner's time zone."""
+    now = clock.now  # Monday 10:00 UTC
+    due = {"UTC": now - timedelta(hours=2),                 # 08:00 today: due today
+           "Asia/Tokyo": now - timedelta(hours=9),          # 10:00 today in Tokyo
+           "America/New_York": now - timedelta(hours=9.5),  # Sunday 19:30 there: overdue
+           "Europe/Paris": now + timedelta(days=3),
+           "Europe/Lisbon": now - timedelta(days=20)}
+    for i, (tz, next_due) in enumerate(due.items()):
+        ctx = await rapport.user_context(console_user(f"ursula{i}", tz=tz))
+        async with rapport.sessions() as session, session.begin():
+            await seed.add_all(session, seed.contact((ctx.workspace_id, ctx.user_id),
+                                                     f"Zebulon{i}", now, cadence=7,
+                                                     next_due=next_due))
+    report = await build_report(rapport.sessions, ctx.workspace_id, now)
+    assert dict(report.health) == {"within rhythm": 3, "overdue < 2 weeks": 1,
+                                   "overdue 2-8 weeks": 1, "overdue > 8 weeks": 0}
+
+
 async def test_groups_under_five_are_refused(any_engine: AsyncEngine, clock: Clock) -> None:
     rapport = Rapport(sessions=db.session_factory(any_engine), clock=clock)
     await _seed_team(rapport, clock, 4)

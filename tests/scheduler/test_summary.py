@@ -72,6 +72,30 @@ async def test_friday_in_window_once_a_week(rapport: Rapport, clock: Clock) -> N
     assert messenger.delivered[-1].text.startswith("This week you did not log a conversation;")
 
 
+async def test_someone_due_today_is_not_overdue_in_the_summary(rapport: Rapport, clock: Clock
+                                                                ) -> None:
+    """Overdue by the user's calendar, as `people` and `stats` count: not the hour, not UTC."""
+    actor = console_user(tz=NY)
+    clock.set(FRIDAY_9AM_NY - timedelta(days=14))
+    for command in ("add Ivy Vo every 1 week", "add Kim Wu every 1 week"):
+        assert (await rapport.handle_text(actor, command)).ok
+    # Ivy: a week before Thursday 23:30 in New York (Friday 04:30 UTC): overdue since yesterday.
+    clock.set(FRIDAY_9AM_NY - timedelta(days=7, hours=9, minutes=30))
+    assert (await rapport.handle_text(actor, "log Ivy Vo call")).ok
+    # Kim: a week before Friday 08:00 in New York: due an hour ago, today, so not overdue.
+    clock.set(FRIDAY_9AM_NY - timedelta(days=7, hours=1))
+    assert (await rapport.handle_text(actor, "log Kim Wu call")).ok
+    clock.set(FRIDAY_9AM_NY)
+    messenger = Recorder()
+    assert (await send_weekly_summaries(rapport.sessions, {"console": messenger},
+                                        FRIDAY_9AM_NY)).sent == 1
+    [message] = messenger.delivered
+    assert message.text.startswith("This week you did not log a conversation; 1 is overdue: "
+                                   "Ivy Vo.")
+    people = (await rapport.handle_text(actor, "people")).text
+    assert "due today" in people and "overdue 1 day" in people
+
+
 async def test_opt_out_pause_and_unknown_platform(rapport: Rapport, clock: Clock) -> None:
     await _week_of_history(rapport, clock)
     actor = console_user(tz=NY)

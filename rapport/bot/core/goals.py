@@ -257,7 +257,9 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
 
 def _own_rhythm_line(row: queries.OwnRhythmRow, turn: Turn) -> OwnRhythmLine:
     last = row.last_touch_at
-    within = last is not None and last > turn.now - timedelta(days=row.cadence_days)
+    # Due today is still within the rhythm, as attainment and `people` count.
+    within = last is not None and planner.days_past_rhythm(
+        last + timedelta(days=row.cadence_days), turn.now, turn.user.tz) <= 0
     talked = wording.friendly_day(planner.local_date(last, turn.user.tz), turn.today) \
         if last is not None else None
     return OwnRhythmLine(row.name, planner.cadence_text(row.cadence_days, row.cadence_months),
@@ -270,7 +272,7 @@ def goals_view(turn: Turn) -> GoalsView:
     own = tuple(_own_rhythm_line(row, turn)
                 for row in queries.own_rhythms(turn.session, turn.user.user_id))
     return GoalsView(tags=tags, goals=goal_attainments(turn.session, turn.user.user_id,
-                                                       turn.now), own=own)
+                                                       turn.now, tz=turn.user.tz), own=own)
 
 
 def trend_line(goal_row: GoalAttainment) -> str:

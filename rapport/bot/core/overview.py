@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core import suggestions as suggestion_cases
 from rapport.bot.core.context import Turn
-from rapport.bot.core.stats import compute_user_stats, days_past_rhythm, format_stats_text
+from rapport.bot.core.stats import compute_user_stats, format_stats_text
 from rapport.bot.core.views import (
     ComingLine,
     DateComingLine,
@@ -45,7 +45,7 @@ def contact_health(next_due: datetime | None, now: datetime, tz: str) -> str:
     short)."""
     if next_due is None:
         return ""
-    days = -days_past_rhythm(next_due, now, tz)
+    days = -planner.days_past_rhythm(next_due, now, tz)
     if days < 0:
         return f"overdue {planner.humanize_days(-days)}"
     if days == 0:
@@ -389,7 +389,8 @@ def stats_view(turn: Turn) -> StatsView:
     """The numbers, the goals that lead them, and the open suggestions (one unit of work)."""
     user_id = turn.user.user_id
     return StatsView(compute_user_stats(turn.session, user_id, turn.now, tz=turn.user.tz),
-                     goals=goal_attainments(turn.session, user_id, turn.now),
+                     goals=goal_attainments(turn.session, user_id, turn.now,
+                                            tz=turn.user.tz),
                      suggestions=suggestion_cases.open_items(turn.session, user_id),
                      suggestion_counts=suggestion_cases.counts(turn.session, user_id))
 

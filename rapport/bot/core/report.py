@@ -25,9 +25,9 @@ from rapport.bot.core.importer import write_safe_csv
 from rapport.bot.core.stats import (
     USED_DRAFT_OUTCOMES,
     classify_nudge,
-    overdue_days,
     rewritten_share,
 )
+from rapport.scheduler import planner
 from rapport.storage.models import Contact, Draft, Nudge, Touchpoint, User
 
 logger = logging.getLogger(__name__)
@@ -96,10 +96,12 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _health_bucket(next_due: datetime | None, now: datetime) -> str:
-    if next_due is None or next_due > now:
+def _health_bucket(next_due: datetime | None, now: datetime, tz: str) -> str:
+    """Counted in the contact's owner's calendar, as their `stats` counts: someone due today
+    is within the rhythm, whatever the hour."""
+    days = 0 if next_due is None else planner.days_past_rhythm(next_due, now, tz)
+    if days <= 0:
         return HEALTH_BUCKETS[0]
-    days = overdue_days(next_due, now)
     if days < 14:
         return HEALTH_BUCKETS[1]
     return HEALTH_BUCKETS[2] if days <= 56 else HEALTH_BUCKETS[3]
@@ -153,9 +155,11 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
                 acted += 1
                 acted_weeks[week] += 1
         contacts = (await session.execute(
-            select(Contact.cadence_days, Contact.next_due_at)
+            select(Contact.cadence_days, Contact.next_due_at, User.tz)
+            .join(User, User.id == Contact.user_id)
             .where(Contact.workspace_id == workspace_id))).all()
-        health = Counter(_health_bucket(due, now) for cadence, due in contacts if cadence)
+        health = Counter(_health_bucket(due, now, tz) for cadence, due, tz in contacts
+                         if cadence)
     used = [row.edit_distance for row in drafts if row.outcome in USED_DRAFT_OUTCOMES]
     rewritten = [rewritten_share(row.edit_distance, row.length) for row in drafts
                  if row.outcome in USED_DRAFT_OUTCOMES and row.edit_distance is not None]

@@ -132,18 +132,6 @@ def classify_nudge(status: str, snooze_count: int, delivered_at: datetime | None
     return None
 
 
-def overdue_days(next_due_at: datetime, now: datetime) -> int:
-    """Whole days past the rhythm (0 on the day it fell due)."""
-    return max((now - next_due_at).days, 0)
-
-
-def days_past_rhythm(next_due_at: datetime, now: datetime, tz: str) -> int:
-    """Days from the rhythm's day to today, in the user's calendar: negative before it, 0 on
-    it (due today: not overdue, whatever the hour) and the days overdue after it. `people`,
-    `show`, `due` and `stats` all count this way, so they agree on who is overdue."""
-    return (planner.local_date(now, tz) - planner.local_date(next_due_at, tz)).days
-
-
 def compute_user_stats(session: Session, user_id: int, now: datetime, *, tz: str
                        ) -> UserStats:
     """Count one user's touchpoints, nudges, contact health and drafts as of `now`, days
@@ -170,8 +158,8 @@ def compute_user_stats(session: Session, user_id: int, now: datetime, *, tz: str
     contacts = queries.contact_rhythms(session, user_id)
     with_cadence = [(cid, name, due) for cid, name, cadence, due in contacts if cadence]
     # Someone due today is still within their rhythm: its day has not passed.
-    past = ((cid, name, days_past_rhythm(due, now, tz)) for cid, name, due in with_cadence
-            if due is not None)
+    past = ((cid, name, planner.days_past_rhythm(due, now, tz))
+            for cid, name, due in with_cadence if due is not None)
     overdue = sorted((OverdueContact(cid, name, days) for cid, name, days in past if days > 0),
                      key=lambda o: (-o.days_overdue, o.name.casefold()))
     used = [distance for _, outcome, distance, _ in drafts if outcome in USED_DRAFT_OUTCOMES]
