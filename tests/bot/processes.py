@@ -99,13 +99,14 @@ async def run_chat(*lines: str, cwd: Path, database: Path, **env: str) -> tuple[
     return stdout.decode(), stderr.decode()
 
 
-async def start_cli(*args: str, env: Mapping[str, str], cwd: Path
-                    ) -> asyncio.subprocess.Process:
-    """Start `python -m rapport ARGS` with stderr captured (read it with communicate())."""
+async def start_cli(*args: str, env: Mapping[str, str], cwd: Path,
+                    stdin: int = asyncio.subprocess.DEVNULL,
+                    stdout: int = asyncio.subprocess.DEVNULL) -> asyncio.subprocess.Process:
+    """Start `python -m rapport ARGS` with stderr captured (read it with communicate());
+    `stdin` and `stdout` may be file descriptors (a pipe's or a terminal's end)."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "rapport", *args, env=dict(env), cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
+        stdin=stdin, stdout=stdout, stderr=asyncio.subprocess.PIPE)
 
 
 @asynccontextmanager
@@ -122,18 +123,23 @@ async def killed_on_exit(process: asyncio.subprocess.Process
 
 
 @asynccontextmanager
-async def running_cli(*args: str, env: Mapping[str, str], cwd: Path
+async def running_cli(*args: str, env: Mapping[str, str], cwd: Path,
+                      stdin: int = asyncio.subprocess.DEVNULL,
+                      stdout: int = asyncio.subprocess.DEVNULL
                       ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`start_cli(ARGS)` for the block, killed on the way out if it still runs (stop it with
     `stop_cleanly` to check its exit)."""
-    async with killed_on_exit(await start_cli(*args, env=env, cwd=cwd)) as process:
+    started = await start_cli(*args, env=env, cwd=cwd, stdin=stdin, stdout=stdout)
+    async with killed_on_exit(started) as process:
         yield process
 
 
-async def stop_cleanly(process: asyncio.subprocess.Process) -> str:
-    """SIGTERM `process`, wait for it to exit (60 s only guard against a hang), check it exited
-    0 and return its stderr (empty when stderr was not captured)."""
-    process.send_signal(signal.SIGTERM)
+async def stop_cleanly(process: asyncio.subprocess.Process,
+                       signum: int = signal.SIGTERM) -> str:
+    """SIGTERM (or `signum`, e.g. SIGINT for a Ctrl-C) `process`, wait for it to exit (60 s
+    only guard against a hang), check it exited 0 and return its stderr (empty when stderr was
+    not captured)."""
+    process.send_signal(signum)
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     log = (stderr or b"").decode()
     assert process.returncode == 0, log[-2000:]

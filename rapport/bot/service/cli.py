@@ -228,16 +228,15 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
         sched.start()
     try:
         if with_console:
-            chat_task = asyncio.create_task(ConsoleChat(
-                rapport=runtime.rapport, actor=console_actor(console_user),
-                lines=stdin_lines(), log_path=log_path).run())
-            stop_task = asyncio.create_task(stop.wait())
-            await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (chat_task, stop_task):
-                task.cancel()
-            if chat_task.done() and not chat_task.cancelled() and chat_task.exception():
+            chat = ConsoleChat(rapport=runtime.rapport, actor=console_actor(console_user),
+                               lines=stdin_lines(), log_path=log_path, stop=stop)
+            try:
+                # Until “quit”, the end of input, or `stop` (at the prompt: a line being
+                # answered is answered first, and a read nobody answers is left behind).
+                await chat.run()
+            except Exception as failure:
                 # Said in the terminal too (ConsoleNotices): the chat ended without a word.
-                logger.error("the console stopped", exc_info=chat_task.exception())
+                logger.error("the console stopped", exc_info=failure)
         else:
             await stop.wait()
     finally:

@@ -7,10 +7,12 @@ any writer, and `ConsoleChat` reads lines from any async source.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import logging
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from pathlib import Path
@@ -135,12 +137,44 @@ def _stdout_write(text: str) -> None:
 
 
 async def stdin_lines() -> AsyncIterator[str]:
-    """Lines typed at the terminal, read off the event loop."""
+    """Lines typed at the terminal, read off the event loop; none when there is no stdin."""
+    if sys.stdin is None:  # started with descriptor 0 closed: nothing will ever be typed
+        return
     while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
+        line = await _in_daemon_thread(sys.stdin.readline)
         if not line:
             return
         yield line.rstrip("\n")
+
+
+async def _in_daemon_thread(read: Callable[[], str]) -> str:
+    """`read()` in a daemon thread of its own. Not `asyncio.to_thread`: `asyncio.run` joins
+    the default executor's threads before it returns, and a read from a terminal or a pipe
+    that stays open may never return, so a SIGTERM at the prompt left the process hanging
+    after its graceful shutdown. Nothing waits for a daemon thread: the read ends with the
+    process, and a line typed after the chat stopped waiting is dropped."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str] = loop.create_future()
+
+    def settle(text: str, failure: Exception | None) -> None:
+        if line.done():  # cancelled: the chat stopped waiting for this line
+            return
+        if failure is None:
+            line.set_result(text)
+        else:
+            line.set_exception(failure)
+
+    def run() -> None:
+        text, failure = "", None
+        try:
+            text = read()
+        except Exception as error:  # raised where the line is awaited
+            failure = error
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, text, failure)
+
+    threading.Thread(target=run, name="console-stdin", daemon=True).start()
+    return await line
 
 
 class ConsoleAdmin:
@@ -158,17 +192,21 @@ CONSOLE_ADMIN = ConsoleAdmin()
 
 
 class ConsoleChat:
-    """The read-answer loop: one command per line until EOF or “quit”."""
+    """The read-answer loop: one command per line until EOF, “quit” or `stop`."""
 
     def __init__(self, *, rapport: Rapport, actor: Actor, lines: AsyncIterator[str],
                  write: Write | None = None, export_dir: Path | None = None,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, stop: asyncio.Event | None = None) -> None:
         self.rapport = rapport
         self.actor = actor
         self.lines = lines
         self.write = write or _stdout_write
         self.export_dir = export_dir or Path.cwd()
         self.log_path = log_path
+        # Set on SIGTERM or Ctrl-C (cli._serve): the chat ends at its next prompt as at the
+        # end of input; a line being answered is answered first, as the web server finishes
+        # the requests in flight.
+        self.stop = stop
         # One iterator for the loop and the draft editor, which reads the lines after a draft.
         self._input: AsyncIterator[str] | None = None
 
@@ -177,8 +215,7 @@ class ConsoleChat:
         warming = asyncio.create_task(self.rapport.warm_up())
         self.write("Rapport is listening. Type “help” for commands, “quit” to leave.\n")
         self.write(PROMPT)
-        self._input = aiter(self.lines)
-        async for raw in self._input:
+        while (raw := await self._next_line()) is not None:
             if not warming.done():
                 await warming
             line = raw.strip()
@@ -258,6 +295,24 @@ class ConsoleChat:
             if isinstance(engine, AsyncEngine) else None
 
     async def _next_line(self) -> str | None:
+        """The next line typed; None at the end of input or once `stop` is set."""
+        if self.stop is None:
+            return await self._read()
+        if self.stop.is_set():
+            return None
+        reading = asyncio.create_task(self._read())
+        stopping = asyncio.create_task(self.stop.wait())
+        try:
+            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            stopped = not reading.done()
+            if stopped:
+                reading.cancel()  # ends `lines` (the read itself may never return)
+        # A line that came with the stop was typed before it: answered like the rest.
+        return None if stopped else reading.result()
+
+    async def _read(self) -> str | None:
         if self._input is None:
             self._input = aiter(self.lines)
         try:
