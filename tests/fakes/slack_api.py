@@ -1361,6 +1361,10 @@ class FakeSlack(LocalServer):
         user = call.args.get("user")
         if not isinstance(user, str) or not _USER_ID.match(user):
             raise SlackError(call.spec.error_name("user_not_in_channel", "user_not_found"))
+        known = self.channels[channel]
+        if known.kind == "im" and known.members and user not in known.members:
+            # A DM with the bot has one person in it: no one else sees an ephemeral there.
+            raise SlackError(call.spec.error_name("user_not_in_channel"))
         content = self._message_content(call, text_limit="refuse")
         ts = self._next_ts()
         # Ephemeral messages are never stored in the channel: Slack does not persist them.

@@ -195,6 +195,27 @@ async def test_conversations_open_is_stable_and_posting_to_a_user_id_lands_in_th
     assert unknown_dm.response["error"] == "channel_not_found"
 
 
+async def test_post_ephemeral_is_shown_to_one_member_and_never_stored_in_the_channel(
+    fake_slack: FakeSlack, fake_slack_client: AsyncWebClient
+) -> None:
+    dm = (await fake_slack_client.conversations_open(users=USER))["channel"]["id"]
+    shown = await fake_slack_client.chat_postEphemeral(channel=dm, user=USER, text="Hi")
+    stranger = await _error_of(
+        fake_slack_client.chat_postEphemeral(channel=dm, user="U0BOB", text="Hi"))
+    unknown_dm = await _error_of(
+        fake_slack_client.chat_postEphemeral(channel="D0NOPE", user=USER, text="Hi"))
+    no_user = await _error_of(fake_slack_client.api_call(
+        "chat.postEphemeral", json={"channel": dm, "text": "Hi"}))
+
+    assert shown["message_ts"]
+    assert [(m["channel"], m["user"], m["text"]) for m in fake_slack.ephemeral_messages] == [
+        (dm, USER, "Hi")]
+    assert fake_slack.messages_in(USER) == []
+    assert stranger.response["error"] == "user_not_in_channel"
+    assert unknown_dm.response["error"] == "channel_not_found"
+    assert no_user.response["error"] == "user_not_in_channel"  # `user` is required
+
+
 # -- users, auth, oauth ---------------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from slack_sdk.models.views import View
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
-from rapport.bot.core.onboarding import PRIVACY_NOTICE
+from rapport.bot.core.onboarding import FIRST_COMMANDS, PRIVACY_NOTICE, greeting
 from rapport.bot.core.overview import (
     coming_lines,
     due_text_beside_cards,
@@ -574,8 +574,15 @@ def home_view(content: HomeContent) -> dict[str, Any]:
 NOTHING_STORED = ("Rapport stores nothing for you. If you typed “forget me”, everything it "
                   "kept was erased, and opening this tab does not bring anything back.")
 HOW_TO_START = (f"To start (again), send any command (`{SLASH_COMMAND} help`, "
-                f"`{SLASH_COMMAND} add Dana every 2 weeks`), or open Rapport's Messages tab "
-                "and it welcomes you there.")
+                f"`{SLASH_COMMAND} add Dana every 2 weeks`), or type one in Rapport's "
+                "Messages tab.")
+# The Messages tab opened by someone Rapport keeps no rows for (never met, or after "forget
+# me": the same, by design), shown to them alone (chat.postEphemeral) each time they open it:
+# the welcome's words with Home's "stores nothing", since posting a welcome once would take
+# remembering whom it was posted to.
+MESSAGES_TAB_GREETING = (f"{greeting('')}\n{NOTHING_STORED}\n"
+                         "To start (again), type a command here, such as “help” or one of "
+                         f"these:\n{FIRST_COMMANDS}\n{PRIVACY_NOTICE}")
 
 
 def nothing_stored_view() -> dict[str, Any]:

@@ -16,9 +16,7 @@ from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
-from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
-from rapport.storage import queries
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +48,7 @@ class HomeTab:
         """Whether Rapport keeps rows for the user (asking creates none); None when the
         database can't be reached."""
         try:
-            return await self.platform.rapport.db.run(
-                lambda session: queries.user_ids(session, PLATFORM, team_id, user_id)
-                is not None, write=False)
+            return await self.platform.keeps_rows_for(team_id, user_id)
         except DATABASE_TROUBLE as failure:
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
             return None
@@ -128,18 +124,23 @@ class HomeTab:
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any],
                              client: AsyncWebClient) -> None:
         """Publish Home whenever the user opens it; welcome them the first time they open
-        the Messages tab, or Home once Rapport keeps rows for them. Someone with no rows
-        (never met, or after "forget me") who opens Home gets a page saying so, and nothing
-        is stored until they send a command or write."""
+        the Messages tab or Home once Rapport keeps rows for them. Someone with no rows
+        (never met, or after "forget me": the same, by design) who opens Home gets a page
+        saying so, and who opens the Messages tab a welcome only they see; nothing is stored
+        or looked up until they send a command or write."""
         team_id, user_id = team_of(body), str(event.get("user", ""))
         if not team_id or not user_id:
             return
         home = event.get("tab", "home") == "home"
-        known = await self.known(team_id, user_id) if home else True
+        known = await self.known(team_id, user_id)
         if known is None:
             return  # the database is away; the tab keeps what it showed
-        if self.platform.direct_messages is not None and known:
-            await self.platform.direct_messages.welcome(client, team_id, user_id)
+        messages = self.platform.direct_messages
+        if messages is not None and known:
+            await messages.welcome(client, team_id, user_id)
+        elif messages is not None and not home:
+            # A welcome posted once would take remembering whom it was posted to.
+            await messages.greet(client, str(event.get("channel") or ""), user_id)
         if not home:
             return
         if known:

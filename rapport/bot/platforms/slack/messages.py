@@ -1,5 +1,7 @@
 """The bot's Messages tab: commands typed there work as `/rapport` does, answered in the same
-DM; the first time someone opens the Messages tab or App Home, or writes, a short welcome."""
+DM; the first time someone opens the Messages tab or App Home, or writes, a short welcome.
+Someone Rapport keeps no rows for who opens the Messages tab gets the welcome only they see,
+and nothing is stored until they write."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -46,6 +49,22 @@ class DirectMessages:
                                           blocks=b.to_dicts(b.text_sections(text)))
         except SlackApiError as failure:
             logger.info("welcome failed", extra={"error": failure.response.get("error")})
+
+    async def greet(self, client: AsyncWebClient, channel: str, user_id: str) -> None:
+        """The Messages tab opened by someone Rapport keeps no rows for: a welcome only they
+        see (chat.postEphemeral), nothing stored and nothing looked up, so after "forget me"
+        opening the tab brings nothing back; their first command or message enrols them."""
+        if not channel:
+            return
+        text = b.MESSAGES_TAB_GREETING
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user_id,
+                                            text=b.fallback(text),
+                                            blocks=b.to_dicts(b.text_sections(text)))
+        except SlackApiError as failure:
+            logger.info("greeting failed", extra={"error": failure.response.get("error")})
+        except (ClientError, TimeoutError) as failure:
+            logger.warning("greeting failed", extra={"error": type(failure).__name__})
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any],
                          client: AsyncWebClient, context: dict[str, Any]) -> None:

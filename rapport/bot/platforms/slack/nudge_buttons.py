@@ -20,7 +20,13 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
-from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import (
+    NOTHING_KEPT,
+    Ack,
+    Respond,
+    SlackPlatform,
+    team_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +79,15 @@ class NudgeButtons:
             return
         if not await platform.owns_nudge(team_id, user_id, nudge_id):
             gone = not await platform.nudge_exists(nudge_id)
-            logger.warning("nudge action refused",
-                           extra={"reason": "gone" if gone else "not the owner"})
+            # A button left on an old message after "forget": the owner's own nudge, and
+            # after "forget me" nothing of the owner's at all.
+            nothing_kept = gone and not await platform.keeps_rows_for(team_id, user_id)
+            logger.warning("nudge action refused", extra={
+                "reason": "nothing kept" if nothing_kept else "gone" if gone
+                else "not the owner"})
             if can_respond:
-                # A button left on an old message after "forget": the owner's own nudge.
-                await respond(text=f"I can't find nudge #{nudge_id} among yours." if gone
+                await respond(text=NOTHING_KEPT if nothing_kept
+                              else f"I can't find nudge #{nudge_id} among yours." if gone
                               else "That nudge isn't yours.", response_type="ephemeral",
                               replace_original=False)
             return

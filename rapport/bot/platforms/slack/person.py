@@ -21,7 +21,13 @@ from rapport.bot.core.views import PersonView, RefusedArgument, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
-from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import (
+    NOTHING_KEPT,
+    Ack,
+    Respond,
+    SlackPlatform,
+    team_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +123,17 @@ class PersonCard:
                 await client.views_open(trigger_id=trigger,
                                         view=b.notice_view("Rapport", reply.text))
 
+        if not await platform.keeps_rows_for(team_id, user_id):
+            # A button on an old meeting brief or person card after "forget me": acting
+            # would enrol them again (the core creates rows for whoever acts).
+            logger.warning("person action refused", extra={"reason": "nothing kept"})
+            if can_respond:
+                await respond(text=NOTHING_KEPT, response_type="ephemeral",
+                              replace_original=False)
+            elif trigger:
+                await client.views_open(trigger_id=trigger,
+                                        view=b.notice_view("Rapport", NOTHING_KEPT))
+            return
         changed = False
         if action_id == b.ACTION_CONFIRM_FORGET:
             reply = await platform.rapport.execute(actor, c.Forget(

@@ -56,6 +56,11 @@ COMMAND_START_BUDGET_SECONDS = 2.0
 MAX_RESPONSES = 5
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[Any]]
+# A button on an old message, clicked by someone Rapport keeps no rows for (after "forget
+# me", or their workspace's data was deleted): nothing is done, since acting would enrol them
+# again (and could redraw a cleared message from the old copy), and they learn how to start.
+NOTHING_KEPT = ("Rapport no longer keeps anything about you, so this button does nothing. "
+                "Type “/rapport help” to start again.")
 
 
 def where_the_rest_went(rest: int, posted: int, problem: str | None) -> str:
@@ -150,6 +155,11 @@ class SlackPlatform:
         if profile is not None and profile.tz:
             # The core applies a platform zone when it (re)loads the user's rows.
             self.rapport.forget_cached(PLATFORM, team_id, user_id)
+
+    async def keeps_rows_for(self, team_id: str, user_id: str) -> bool:
+        """True when Rapport keeps rows for this Slack user (asking creates none)."""
+        return await self.rapport.db.run(lambda session: queries.user_ids(
+            session, PLATFORM, team_id, user_id) is not None, write=False)
 
     async def owns_nudge(self, team_id: str, user_id: str, nudge_id: int) -> bool:
         """True when the nudge belongs to this Slack user in this workspace (no rows created)."""

@@ -21,7 +21,13 @@ from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
-from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import (
+    NOTHING_KEPT,
+    Ack,
+    Respond,
+    SlackPlatform,
+    team_of,
+)
 from rapport.scheduler import suggestions as rules
 from rapport.scheduler.messenger import SuggestionItem
 from rapport.storage import queries
@@ -88,12 +94,17 @@ class SuggestionButtons:
         if not await self.owns(team_id, user_id, suggestion_id):
             gone = not await self.platform.rapport.db.run(
                 lambda session: queries.suggestion_exists(session, suggestion_id), write=False)
-            logger.warning("suggestion action refused",
-                           extra={"reason": "gone" if gone else "not the owner"})
+            # As a nudge's buttons do: after "forget me" nothing of the clicker's is kept, and
+            # acting would enrol them again and redraw the cleared summary from the old copy.
+            nothing_kept = gone and not await self.platform.keeps_rows_for(team_id, user_id)
+            logger.warning("suggestion action refused", extra={
+                "reason": "nothing kept" if nothing_kept else "gone" if gone
+                else "not the owner"})
             if can_respond:
                 # A button left on an old summary after "forget": the owner's own suggestion,
                 # answered as Teams and the console answer it. Nothing is created either way.
-                await respond(text=f"I can't find suggestion {suggestion_id} among yours; it "
+                await respond(text=NOTHING_KEPT if nothing_kept
+                              else f"I can't find suggestion {suggestion_id} among yours; it "
                               "may have been withdrawn (“/rapport suggestions” lists the open "
                               "ones)." if gone else NOT_YOURS, response_type="ephemeral",
                               replace_original=False)
