@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rapport.scheduler.messenger import NudgeItem
 from rapport.scheduler.planner import cadence_text, humanize_days
@@ -59,6 +59,8 @@ def about_phrase(note_text: str) -> str:
         not second or second in _LINKING_WORDS)
     if first.lower() in _KEEPS_ITS_OWN_ARTICLE or not first[:1].islower() or gerund_phrase:
         return text
+    if second and note_form(text)[0] in ("action", "statement"):
+        return text  # "send the deck", not "the send the deck"
     return "the " + text
 
 
@@ -77,17 +79,24 @@ def short_date(day: date | datetime, today: date | None = None) -> str:
     return text
 
 
-# Notes that say what to do ("call", "send the deck"): the headline leads with the action.
-_ACTIONS = {
-    "check in": "Check in with {name}", "catch up": "Catch up with {name}",
-    "follow up": "Follow up with {name}", "reach out": "Reach out to {name}",
-    "talk": "Talk to {name}", "write": "Write to {name}", "call": "Call {name}",
-    "email": "Email {name}", "ping": "Ping {name}", "message": "Message {name}",
-    "text": "Text {name}", "thank": "Thank {name}", "congratulate": "Congratulate {name}",
-    "invite": "Invite {name}", "send": "Send {name}", "wish": "Wish {name}",
-    "meet": "Meet {name}", "see": "See {name}", "visit": "Visit {name}",
-    "introduce": "Introduce {name}", "remind": "Remind {name}", "tell": "Tell {name}",
-    "share": "Share with {name}", "book": "Book {name}", "schedule": "Schedule {name}",
+# Notes that say what to do ("call", "send the deck"): the reminder leads with the action and
+# puts the contact where the verb wants them: as its one object ("Call Dana", unless another
+# one follows: "call the office"), before what is given ("Send Dana the deck"), after its
+# preposition ("Talk to Dana about the budget"), after what it is about ("Share the deck with
+# Dana"), or nowhere ("get the contract signed" says what to do, not to whom): then the
+# reminder says whose note it is, "Get the contract signed (Dana Scully)".
+_PERSON, _OBJECT, _AFTER, _OWN = "person", "object", "after", "own"
+_ACTIONS: dict[str, str] = {
+    "check in": "with", "catch up": "with", "follow up": "with", "reach out": "to",
+    "get back": "to", "get in touch": "with", "talk": "to", "write": "to", "speak": "to",
+    "chat": "with", "sync": "with", "reply": "to", "respond": "to",
+    **dict.fromkeys(("call", "email", "ping", "message", "text", "thank", "congratulate",
+                     "invite", "meet", "see", "visit", "introduce", "remind", "update",
+                     "brief", "help", "nudge", "chase", "welcome"), _PERSON),
+    **dict.fromkeys(("send", "wish", "tell", "give", "show", "lend", "bring", "buy", "offer",
+                     "forward"), _OBJECT),
+    **dict.fromkeys(("share", "schedule", "plan", "arrange", "set up", "discuss"), _AFTER),
+    **dict.fromkeys(("get", "book"), _OWN),
 }
 # A finite verb makes a note a statement ("wife is expecting", "she got promoted").
 _STATEMENT = re.compile(
@@ -99,32 +108,50 @@ _STATEMENT = re.compile(
     r"runs|owns|collects|drinks|eats|coaches|teaches|studies|follows|supports|does|doesn't|"
     r"can|can't|cannot)\b|'s\s+\w+ing\b",
     re.IGNORECASE)
+# What follows "ask" when the question is asked as written ("ask how it went", "ask for a
+# coffee", "ask to join the panel").
 _QUESTION_WORDS = ("about", "how", "what", "whether", "if", "when", "why", "where", "who",
-                   "which")
+                   "which", "for", "to")
 Form = Literal["ask", "action", "statement", "subject"]
 # Words after "her" that show it is the person ("send her the deck"), not "her flight".
 _AFTER_HER = ("the", "a", "an", "about", "to", "for", "on", "at", "in", "with", "back", "and",
               "re", "that", "if", "how", "what", "when", "whether", "again", "soon", "up",
               "out", "my", "our", "some", "this", "these", "those")
+# Words a verb takes before its object ("review the contract", "lend her the book"): a note
+# that starts with an unlisted word and one of these says what to do, it is not a topic.
+_OBJECT_STARTS = {"the", "a", "an", "some", "my", "our", "your", "his", "her", "their", "its",
+                  "him", "them", "me", "us"}
+# Nouns that may open a topic with one of those words after them ("lunch the day after").
+_TOPIC_NOUNS = {"lunch", "dinner", "breakfast", "coffee", "drinks", "trip", "party", "offsite",
+                "birthday", "holiday", "vacation"}
 
 
 def note_form(note_text: str) -> tuple[Form, str, str]:
     """How a note reads: (form, the verb it starts with or "", the rest).
 
     "ask how the offsite went" -> ("ask", "ask", "how the offsite went"); "send the deck" ->
-    ("action", "send", "the deck"); "wife is expecting" -> ("statement", "", ...); "hiking
-    trip in Yosemite" -> ("subject", "", ...).
+    ("action", "send", "the deck"); "review the contract" -> ("action", "review", "the
+    contract"); "wife is expecting" -> ("statement", "", ...); "hiking trip in Yosemite" ->
+    ("subject", "", ...).
     """
     text = " ".join(note_text.split()).rstrip(".!")
     lowered = text.lower()
-    if lowered.startswith("ask "):
+    if lowered == "ask" or lowered.startswith("ask "):
         rest = re.sub(r"^(?:him|her|them)\s+", "", text[4:], flags=re.IGNORECASE)
         return "ask", "ask", rest
     for verb in sorted(_ACTIONS, key=len, reverse=True):
         if lowered == verb or lowered.startswith(verb + " "):
             return "action", verb, text[len(verb):].strip()
-    if _STATEMENT.search(text) and not text.split(" ", 1)[0].lower().endswith("ing"):
+    first, _, rest = text.partition(" ")
+    if _STATEMENT.search(text) and not first.lower().endswith("ing"):
         return "statement", "", text
+    if first.isalpha() and first.islower() and rest.split(" ", 1)[0] in _OBJECT_STARTS \
+            and not first.endswith("ing") and first not in _KEEPS_ITS_OWN_ARTICLE \
+            and first not in _TOPIC_NOUNS:
+        # "completed the course", "reads the news": a fact about them, said without "she".
+        if first.endswith("ed") or (first.endswith("s") and not first.endswith(("ss", "us"))):
+            return "statement", "", text
+        return "action", first, rest
     return "subject", "", text
 
 
@@ -146,28 +173,194 @@ def reminder(contact_name: str, note_text: str, *, when: str = "") -> str:
     """What to do about a note, as the start of a sentence: "Ask Dana about the hiking trip
     in Yosemite", "Ask Priya how the offsite went", "Send Lee the deck", "Check in with
     Marco: wife is expecting". `when` ("tomorrow", "Thu Dec 10") goes where it reads right:
-    "Call Zoë tomorrow", "Check in with Marco tomorrow: wife is expecting"."""
-    name = first_name(contact_name)
+    "Call Zoë tomorrow", "Check in with Marco tomorrow: wife is expecting".
+
+    A note that already says who keeps its words and says whose note it is: "Talk to Lee
+    about the budget (Dana Scully)"; "her" for the contact becomes the name: "give her the
+    book" -> "Give Dana the book"."""
+    parts = _reminder_parts(contact_name, note_text)
     after = f" {when}" if when else ""
-    form, verb, rest = note_form(note_text)
+    said = f"{parts.sentence}{after}" + (f": {parts.fact}" if parts.fact else "")
+    return said + (f" ({parts.whose})" if parts.whose else "")
+
+
+# What a date leaves behind in a note: "in 2 weeks time" (the reminder has its own day),
+# a time of day read apart from its day ("call tomorrow evening" is noted "call evening").
+_DURATION_TIME = re.compile(
+    r"[\s,]*\bin\s+(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|"
+    r"a\s+couple\s+of)\s+(?:days?|weeks?|months?|years?)(?:'s|’s|'|’)?\s+time\b",
+    re.IGNORECASE)
+_TIME_OF_DAY = {"morning": "in the morning", "afternoon": "in the afternoon",
+                "evening": "in the evening", "night": "at night", "lunchtime": "at lunchtime",
+                "noon": "at noon", "midday": "at midday"}
+_PUNCTUATION = ",.;:!?()\"'“”‘’"
+_PREPOSITIONS = {"to", "from", "with", "for", "about", "by", "of", "at", "on", "and"}
+_NOT_PEOPLE = {"i", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+               "sunday", "january", "february", "march", "april", "may", "june", "july",
+               "august", "september", "october", "november", "december"}
+_DETERMINERS = {"the", "a", "an", "some", "my", "our", "your", "his", "her", "their", "its",
+                "this", "that", "these", "those"}
+_GROUPS = {"me", "us", "everyone", "everybody", "the team", "the board", "the group"}
+
+
+class _Note:
+    """A note's words, read for who they name: the contact (by name or as "her"), someone
+    else ("Lee", "@sam", "the team"), or no one."""
+
+    def __init__(self, contact_name: str, words: list[str]) -> None:
+        self.words = words
+        self.full = [part.lower() for part in contact_name.split()]
+        self.parts = {part for part in self.full if len(part) > 1}
+
+    def bare(self, index: int) -> str:
+        return self.words[index].strip(_PUNCTUATION) if 0 <= index < len(self.words) else ""
+
+    def possessive(self, index: int) -> bool:
+        """"Dana's", "Lee’s"."""
+        return re.search(r"['’]s$", self.bare(index)) is not None
+
+    def pronoun_at(self, index: int, *, slot: bool) -> bool:
+        """Whether the word is "him", "them" or "her" meaning the contact ("give her the
+        book", "feedback from her"), not "her flight"; "them" only where a person goes."""
+        word = self.bare(index).lower()
+        if word == "him":
+            return True
+        after_preposition = self.bare(index - 1).lower() in _PREPOSITIONS
+        if word == "them":
+            return slot or after_preposition
+        if word != "her":
+            return False
+        following = self.bare(index + 1)
+        return (slot and not following) or after_preposition or not following \
+            or self.words[index][-1:] in _PUNCTUATION or following.lower() in _AFTER_HER \
+            or following.lower() in _TIME_OF_DAY \
+            or (following[:1].isupper() and following.lower() not in self.parts)
+
+    def contact_at(self, index: int, *, slot: bool) -> int:
+        """How many words from `index` name the contact (0 when they do not)."""
+        size = len(self.full)
+        if size > 1 and [self.bare(i).lower() for i in range(index, index + size)] == self.full \
+                and not self.possessive(index + size - 1):
+            return size
+        word = self.bare(index)
+        if word.lower() in self.parts and (slot or word[:1].isupper()) \
+                and not self.possessive(index):
+            return 1
+        return 1 if self.pronoun_at(index, slot=slot) else 0
+
+    def someone_else_at(self, index: int) -> bool:
+        word = self.bare(index)
+        pair = f"{word} {self.bare(index + 1)}".lower()
+        if word.lower() in _GROUPS or pair in _GROUPS or word.startswith(("<@", "@")):
+            return True
+        return word[:1].isupper() and re.fullmatch(r"[^\W\d_][\w'’-]*", word) is not None \
+            and word.lower() not in _NOT_PEOPLE and word.lower() not in self.parts \
+            and not self.possessive(index)
+
+    def names_contact(self) -> bool:
+        """Whether the words name the contact anywhere ("Dana's deck", "feedback from her")."""
+        for i in range(len(self.words)):
+            word = re.sub(r"['’]s$", "", self.bare(i))
+            if (word[:1].isupper() and word.lower() in self.parts) \
+                    or self.pronoun_at(i, slot=False):
+                return True
+        return False
+
+    def with_name(self, name: str) -> str:
+        """The words with the first "her"/"him" for the contact replaced by `name`."""
+        words = list(self.words)
+        for i in range(len(words)):
+            if self.pronoun_at(i, slot=False):
+                word = self.bare(i)
+                words[i] = words[i].replace(word, name, 1)
+                break
+        return " ".join(words)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class _Reminder(NamedTuple):
+    """A reminder in its parts: what to do ("Check in with Marco"), the fact it is about
+    ("wife is expecting") or "", and whose note it is ("Dana Scully") when the sentence names
+    someone else or no one, else ""."""
+
+    sentence: str
+    fact: str = ""
+    whose: str = ""
+
+
+def _reminder_parts(contact_name: str, note_text: str) -> _Reminder:
+    name = first_name(contact_name)
+    plain = text_without_period(note_text)
+    text = text_without_period(_DURATION_TIME.sub("", plain)) or plain
+    form, verb, rest = note_form(text)
+    note = _Note(contact_name, text.split(" "))
     if form == "ask":
+        words = text.split(" ")[1:]
+        asked = _Note(contact_name, words)
+        skip = asked.contact_at(0, slot=True)
+        if not skip and (asked.someone_else_at(0) or asked.bare(0).lower() in (
+                "his", "her", "their")):
+            # "ask Lee about the budget": Lee is asked; "ask Lee to call her": Dana is named;
+            # "ask her mom": the note's words.
+            return _Reminder(_capitalised(note.with_name(name)),
+                             whose="" if note.names_contact() else contact_name)
+        rest = " ".join(words[skip:])
         if not rest:
-            return f"Ask {name} how things are{after}"
+            return _Reminder(f"Ask {name} how things are")
         if rest.split(" ", 1)[0].lower() in _QUESTION_WORDS:
-            return f"Ask {name} {rest}{after}"
-        return f"Ask {name} about {about_phrase(rest)}{after}"
-    if form == "action":
-        # The note names the person as "her" or by name ("call her", "talk to Zoë"): the
-        # sentence names them once, by name.
-        # "her" is the person unless a noun follows it ("book her flight").
-        person = rf"(?:{re.escape(name)}|him|them|her(?=$|\s+(?:{'|'.join(_AFTER_HER)})\b))"
-        rest = re.sub(rf"^(?:(?:with|to|in with)\s+)?{person}\b\s*", "", rest,
-                      flags=re.IGNORECASE)
-        lead = _ACTIONS[verb].format(name=name)
-        return f"{lead} {rest}".rstrip() + after
+            return _Reminder(f"Ask {name} {rest}")
+        return _Reminder(f"Ask {name} about {about_phrase(rest)}")
     if form == "statement":
-        return f"Check in with {name}{after}: {text_without_period(note_text)}"
-    return f"Ask {name} about {about_phrase(note_text)}{after}"
+        return _Reminder(f"Check in with {name}", fact=text)
+    if form == "subject":
+        return _Reminder(f"Ask {name} about {about_phrase(text)}")
+    kind = _ACTIONS.get(verb, _OWN)
+    if verb == "write" and rest.lower().startswith(("a ", "an ")):
+        kind = _OBJECT  # "write a note" -> "Write Dana a note"
+    said_verb = _capitalised(text[:len(verb)])
+    words = rest.split(" ") if rest else []
+    them = _Note(contact_name, words)
+    start = 1 if them.bare(0).lower() in ("to", "with") else 0
+    skip = them.contact_at(start, slot=True)
+    if skip:
+        # "call her", "talk to Zoë", "give her the book": the contact, named once by name
+        # (with what followed it: "call her, then ...").
+        said = name + words[start + skip - 1][len(them.bare(start + skip - 1)):]
+        tail = _tail(words[start + skip:])
+        prep = words[0] if start else kind if kind in ("to", "with") else ""
+        return _Reminder(" ".join(part for part in (said_verb, prep, said, tail) if part))
+    first = them.bare(0).lower()
+    names_other = them.someone_else_at(0) or (start == 1 and kind in ("to", "with")) or any(
+        them.bare(i).lower() == ("with" if kind == _AFTER else "to")
+        and them.someone_else_at(i + 1) for i in range(len(words))
+        if kind in (_PERSON, _OBJECT, _AFTER) and not (i == 0 and verb == "introduce"))
+    if names_other or note.names_contact():
+        # "talk to Lee about the budget", "send the deck to Dana": the note's own words.
+        return _Reminder(_capitalised(note.with_name(name)),
+                         whose="" if note.names_contact() else contact_name)
+    if (kind == _PERSON and first in _DETERMINERS) \
+            or (kind == _OBJECT and first in ("his", "her", "their")):
+        # "call the office", "send her flight details": someone or something else is the
+        # object, or "her" may be the contact's or another's: the note's words, and whose.
+        return _Reminder(_capitalised(text), whose=contact_name)
+    tail = _tail(words)
+    if kind in (_PERSON, _OBJECT):
+        return _Reminder(" ".join(part for part in (said_verb, name, tail) if part))
+    if kind == _AFTER:
+        return _Reminder(" ".join(part for part in (said_verb, tail, "with", name) if part))
+    if kind == _OWN:
+        return _Reminder(_capitalised(text), whose=contact_name)
+    return _Reminder(" ".join(part for part in (said_verb, kind, name, tail) if part))
+
+
+def _tail(words: list[str]) -> str:
+    """What follows the contact: the note's words, a lone time of day read as one ("call
+    evening" -> "in the evening")."""
+    tail = " ".join(words)
+    return _TIME_OF_DAY.get(tail.lower(), tail)
 
 
 def text_without_period(text: str) -> str:
@@ -180,8 +373,12 @@ def lower_first(text: str) -> str:
 
 
 def follow_up_headline(contact_name: str, note_text: str, noted_on: date) -> str:
-    """'Ask Dana about the hiking trip in Yosemite (you noted it on Fri Nov 20)'."""
-    return f"{reminder(contact_name, note_text)} (you noted it on {short_date(noted_on)})"
+    """'Ask Dana about the hiking trip in Yosemite (you noted it on Fri Nov 20)', 'Talk to Lee
+    about the budget (Dana Scully, you noted it on Fri Nov 20)'."""
+    parts = _reminder_parts(contact_name, note_text)
+    said = parts.sentence + (f": {parts.fact}" if parts.fact else "")
+    noted = f"you noted it on {short_date(noted_on)}"
+    return f"{said} ({parts.whose}, {noted})" if parts.whose else f"{said} ({noted})"
 
 
 def contact_label(contact_name: str, company: str | None) -> str:

@@ -345,7 +345,7 @@ async def test_edit_the_last_note_or_conversation_without_its_handle(
         await say(rapport, line)
 
     assert await say(rapport, "edit my last conversation with Sam: call about the renewal") \
-        == "Changed t1: call with Sam Ortiz (yesterday): call about the renewal."
+        == "Changed t1: call with Sam Ortiz (yesterday): about the renewal."
     assert await say(rapport, "fix the last note: likes jazz and soul") == (
         "Changed n1 (Dana Scully): likes jazz and soul.")
     assert await say(rapport, "undo") == "Undone: edited n1 about Dana Scully."
@@ -353,7 +353,7 @@ async def test_edit_the_last_note_or_conversation_without_its_handle(
         summaries = {touch_id: summary for touch_id, summary in (await session.execute(
             select(Touchpoint.id, Touchpoint.summary))).all()}
         notes = list((await session.scalars(select(Note.text))).all())
-    assert summaries == {1: "call about the renewal", 2: None}
+    assert summaries == {1: "about the renewal", 2: None}
     assert notes == ["likes jazz"]
     # Nothing to edit, or nothing said: an answer, no change.
     none = await rapport.handle_text(console_user(), "edit the last note for Sam: x")

@@ -39,3 +39,31 @@ async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngin
         "Talk to Ravi Kumar Thu Nov 26",  # in date order among the follow-ups
         "Follow up with Zoë Fri Nov 27",
         "Ping Zoë Sat Nov 28"]
+
+
+async def test_a_note_that_names_someone_else_or_a_pronoun_reads_as_written(
+        engine: AsyncEngine, clock: Clock) -> None:
+    """The note's own words say who ("talk to Lee", "give her the book"): the reminder keeps
+    them, names the contact once, and drops a date's leftovers ("evening", "time")."""
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)  # Monday Nov 23
+    await say(rapport, "add Dana Scully")
+    said = [await say(rapport, f"note Dana: {line}") for line in (
+        "talk to Lee about the budget tomorrow", "send Lee the slides in 3 weeks",
+        "give her the book in 4 weeks", "get feedback from her on the deck in 2 weeks",
+        "call tomorrow evening", "call in 2 weeks time")]
+    assert [text.split(" (n")[0] for text in said] == [
+        "Noted. I'll remind you tomorrow to talk to Lee about the budget (Dana Scully)",
+        "Noted. I'll remind you on Mon Dec 14 to send Lee the slides (Dana Scully)",
+        "Noted. I'll remind you on Mon Dec 21 to give Dana the book",
+        "Noted. I'll remind you on Mon Dec 7 to get feedback from Dana on the deck",
+        "Noted. I'll remind you tomorrow to call Dana in the evening",
+        "Noted. I'll remind you on Mon Dec 7 to call Dana"]
+
+    due = await say(rapport, "due")
+    assert [line.strip() for line in due.split("Coming up:\n", 1)[1].splitlines()] == [
+        "Talk to Lee about the budget tomorrow (Dana Scully)",
+        "Call Dana in the evening tomorrow"]
+    card = await say(rapport, "Dana")
+    assert "First: call Dana in the evening (n5" in card
+    assert "then: talk to Lee about the budget (Dana Scully) (n1" in card
+    assert "then: call Dana (n6" in card

@@ -1210,7 +1210,7 @@ def test_next_weekday_is_within_two_to_eight_days(today: date, weekday: str) -> 
 ])
 def test_a_day_before_its_month_is_read_when_it_cannot_be_a_month(
         line: str, month: int, day: int, year: int | None) -> None:
-    """"13/5" was refused though `log Lee 30/11` reads day/month; "4/5" stays April 4."""
+    """"13/5" was refused though `log Lee 30/11` reads day/month; "4/5" stays April 5."""
     assert on_friday(line) == c.SetDate(person("Dana"), "birthday", month, day, year)
 
 

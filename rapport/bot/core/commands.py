@@ -31,8 +31,10 @@ from rapport.bot.core.dates import (
     parse_duration_days,
     parse_short_duration,
     shift_by_duration,
+    span_alone,
     spell_out_days,
     unread_date_at_end,
+    which_numeric_day,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
 
@@ -51,6 +53,18 @@ _TOKEN = re.compile(r'<@[^>]+>|"[^"]*"|“[^”]*”|\S+')
 _NUDGE_REF = re.compile(r"^#(\d{1,12})$")
 # A kind of the user's own ("pairing"): one word with a letter in it ("2026-02-30" is not one).
 _KIND_WORD = re.compile(r"^(?=.*[^\W\d_])[\w\-]{1,32}$")
+# Words that only lead to what follows them: never a kind of one's own, and a log line that
+# ends with them alone ("log Dana for", "talked to Lee about") was sent before it was done.
+# Typed in lower case only: "To" may be a name ("log Dana To").
+_FUNCTION_WORDS = frozenset({
+    "for", "to", "every", "with", "w", "w/", "about", "re", "regarding", "of", "from", "at",
+    "on", "in", "by", "via", "over", "the", "a", "an", "into", "my", "her", "his", "their",
+    "our", "your"})
+
+
+def _own_kind(word: str) -> bool:
+    """Whether `word` may be a kind of the user's own ("pairing"; not "for")."""
+    return word not in _FUNCTION_WORDS and _KIND_WORD.match(word) is not None
 
 
 # --------------------------------------------------------------------------- results
@@ -63,6 +77,9 @@ class PersonRef:
     mention_id: str | None = None
     mention_name: str | None = None
     contact_id: int | None = None
+    # Typed in quotes ("Dana", “Dana”): exactly that name, even where it is also someone else's
+    # first name (rapport.bot.core.resolve). Not part of equality: the name is the same.
+    exact: bool = field(default=False, compare=False)
 
     def describe(self) -> str:
         return self.mention_name or self.text or (self.mention_id or "")
@@ -653,13 +670,21 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
         if mention:
             name = (mention.group(2) or "").strip() or None
             return PersonRef(text=name or "", mention_id=mention.group(1), mention_name=name)
-        if token[:1] in "\"“" and len(token) >= 2:
+        if _is_quoted(token):
             inner = " ".join(token[1:-1].split())
-            return PersonRef(text=inner) if inner else None
-        if token.startswith("@") and len(token) > 1:
-            return PersonRef(text=token[1:])
+            return PersonRef(text=inner, exact=True) if inner else None
+    # A quote opened and never closed ("Dana) is a stray mark: no letter goes with it. An @
+    # typed before a name (`add @Lee Park`) is no mention, only the name.
     words = " ".join(t.strip("\"“”").rstrip(",;") for t in tokens).strip()
+    if words.startswith("@"):
+        words = words[1:].lstrip()
     return PersonRef(text=words) if words else None
+
+
+def _is_quoted(token: str) -> bool:
+    """A "quoted name" token: opened and closed by quotes ("Dana Scully", “Dana Scully”)."""
+    return len(token) >= 2 and (token[0] == token[-1] == '"'
+                                or (token[0] == "“" and token[-1] in "”\""))
 
 
 def _name_as_typed(tokens: list[str], unquoted: str) -> str:
@@ -672,11 +697,25 @@ def _name_as_typed(tokens: list[str], unquoted: str) -> str:
 
 def _owner(tokens: list[str]) -> list[str]:
     """The words naming whose detail it is, without the "'s" of the last ("set Priya's
-    company to Hooli", "Lee's birthday")."""
+    company to Hooli", "Lee's birthday") or the apostrophe after its s ("James' birthday")."""
     owner = list(tokens)
-    if owner and owner[-1].lower().endswith(("'s", "’s")):
-        owner[-1] = owner[-1][:-2]
+    if owner:
+        owner[-1] = _without_possessive(owner[-1])
     return owner
+
+
+def _is_possessive(word: str) -> bool:
+    """"Lee's", "James'": whose."""
+    return _without_possessive(word) != word
+
+
+def _without_possessive(word: str) -> str:
+    """'Lee's' -> 'Lee', 'James'' -> 'James'; any other word as it is."""
+    if word.lower().endswith(("'s", "’s")):
+        return word[:-2]
+    if len(word) > 2 and word[-1] in "'’" and word[-2] in "sS":
+        return word[:-1]
+    return word
 
 
 ONE_PERSON_AT_A_TIME = "One person at a time, please"
@@ -722,7 +761,7 @@ def _first_person(tokens: list[str]) -> tuple[PersonRef | None, list[str]]:
 
 def _is_single_token_name(token: str) -> bool:
     """A mention or a "quoted name": the name is exactly this token."""
-    return bool(_MENTION.match(token)) or (token[:1] in "\"“" and len(token) >= 2)
+    return bool(_MENTION.match(token)) or _is_quoted(token)
 
 
 def _leading_day(tokens: list[str], *, today: date, direction: Literal["past", "future"]
@@ -1001,6 +1040,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     kind = kind or head.kind
     unsure = None
     words = head.words
+    if between and (question := which_numeric_day(between[-1], today=today, direction="past",
+                                                  outcome="nothing was logged")) is not None:
+        # "log Lee 12/11 coffee": Dec 11 or Nov 12? Neither is guessed, nor part of a name.
+        return CommandError(question, "log")
     if between and not after and (unread := unread_date_at_end(
             " ".join(between), today=today, direction="past")) is not None:
         # "log Dana Scully on Feb 30: call": a day nobody could read, not a longer name.
@@ -1019,7 +1062,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
             # Dana and Lee": a second person, not what the talk was about.
             unsure = " ".join(between)
             words = between + words
-        elif len(between) == 1 and kind is None and _KIND_WORD.match(between[0]):
+        elif len(between) == 1 and kind is None and _own_kind(between[0]):
             # "log Dana pairing": a kind of the user's own, unless it reads like a name.
             kind, words = between[0].lower(), []
             if between[0][:1].isupper():
@@ -1027,10 +1070,10 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         else:
             words = between
     if colon_summary is None and kind is None and day is not None and len(words) == 1 \
-            and _KIND_WORD.match(words[0]):
+            and _own_kind(words[0]):
         kind, words = words[0].lower(), []
     if colon_summary is not None:
-        if words and kind is None and len(words) == 1 and _KIND_WORD.match(words[0]):
+        if words and kind is None and len(words) == 1 and _own_kind(words[0]):
             kind, words = words[0].lower(), []
         elif words:
             unsure = unsure or " ".join(words)
@@ -1052,12 +1095,21 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
         return _one_person_at_a_time("log")
     while words and _only_symbols(words[-1]):
         words = words[:-1]  # "log Dana coffee 👍": a reaction, not what you talked about
+    if colon_summary is None and words and all(word in _FUNCTION_WORDS for word in words):
+        # "log Dana for", "talked to Lee about": sent before it was done; stored, "for" was
+        # the kind of the conversation.
+        return CommandError(f"{_STOPS_AT} “{clip(' '.join(words))}”. Say how you talked and "
+                            "what about, for example “log Dana lunch” or “log Dana: coffee, "
+                            "her new team”.", "log")
     said = " ".join(words)  # before the dashes go: "-3 days ago" is no day
     summary = said.strip(" ,;-") or None
     if day is None and summary and (unread := unread_date_at_end(
             said, today=today, direction="past")) is not None:
         # Saved, it would say today with the date words as the summary: ask instead.
         return _unread_log_date(unread, today)
+    if day is not None and day > today + timedelta(days=3650):
+        # "log Dana in 11 years": no reminder can be that far off either.
+        return CommandError("You can only log conversations that already happened.", "log")
     if day is not None and day > today:
         # "coffee w Dana tmrw": a plan. A reminder is what keeps it.
         who = person.text if person.text else "them"
@@ -1073,13 +1125,25 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
 
 
 _UNREAD_LOG_DATE = "I couldn't read"
+_STOPS_AT = "Nothing was logged: the line stops at"
 
 
 def _unread_log_date(phrase: str, today: date) -> CommandError:
     """The answer to a log that ends with a date nobody could read: too far back, in the
     future, a month without its day, or not a day at all."""
+    question = which_numeric_day(phrase, today=today, direction="past",
+                                 outcome="nothing was logged")
+    if question is not None:
+        return CommandError(question, "log")  # "log Lee 12/11": Dec 11 or Nov 12?
     words = phrase.lower().split()
     signed = any(sign in phrase for sign in "-+−")
+    if span_alone(phrase):
+        # "log Lee this week": which day of it nobody said; the week's Monday would be a guess.
+        example = today - timedelta(days=2)
+        return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a day: a "
+                            f"conversation is kept by its day, so nothing was logged. Say which "
+                            f"day, for example “yesterday” or “{example:%b} {example.day}”.",
+                            "log")
     if month_alone(phrase):
         # "log Lee in November": which day of it nobody said, and the keep-in-touch clock
         # counts from a day; the first or the last of the month would be a guess.
@@ -1169,7 +1233,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = "chat"
             if not readings and end == ends[-1]:
                 return reading
             if reading.message.startswith(("You can only", "That date", "Keep the",
-                                           _UNREAD_LOG_DATE, ONE_PERSON_AT_A_TIME)):
+                                           _UNREAD_LOG_DATE, ONE_PERSON_AT_A_TIME,
+                                           _STOPS_AT, "Did you mean")):
                 return reading
             continue
         readings.append(reading)
@@ -1301,13 +1366,24 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
                 return _after_event(cleaned[6:], day)
             return NoteDate(cleaned, day, event)
     spans = find_dates(text, today=today, direction="future")
-    unread = ", ".join(date_like_words(text, spans)) or None
+    unread_words = date_like_words(text, spans)
+    for phrase in unread_words:
+        # "call on 11/12": Nov 12 or Dec 11? Asked, not guessed (a dotted "4.5" only after a
+        # word that makes it a date: "rated it 4.5" is no date).
+        question = which_numeric_day(phrase, today=today, direction="future",
+                                     outcome="nothing was saved") \
+            if "/" in phrase or re.search(rf"\b(?:on|by|until|till|before|after|from|due)\s+"
+                                          rf"{re.escape(phrase)}", text, re.IGNORECASE) else None
+        if question is not None:
+            return CommandError(question, "note")
+    unread = ", ".join(unread_words) or None
     upcoming = [s for s in spans if s.day >= today]
     past = [s for s in spans if s.day < today]
     if not upcoming:
         return NoteDate(text, past=past[-1].day if past else None, unread=unread)
     span = upcoming[-1]
-    if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase):
+    if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase) \
+            and not is_counted_day(span.phrase):
         # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
         return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
     # Punctuation around the day goes with it ("demo next Tuesday!!", "call her tomorrow!",
@@ -1451,21 +1527,21 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
     tokens = _tokens(text)
     if not tokens:
         return CommandError("Who do you mean? Name a person.", "note")
-    if _is_single_token_name(tokens[0]) or tokens[0].lower().endswith(("'s", "’s")):
+    if _is_single_token_name(tokens[0]) or _is_possessive(tokens[0]):
         ends = [1]
     else:
         stop = next((i for i in range(1, len(tokens))
                      if tokens[i].lower().rstrip(":") in _TOPIC_WORDS
                      or _day_at(tokens, i, today=today, direction="future") is not None
-                     or tokens[i].lower().endswith(("'s", "’s"))), len(tokens))
+                     or _is_possessive(tokens[i])), len(tokens))
         ends = list(range(1, stop + 1))
     readings: list[AddNote] = []
     no_day = False
     for end in ends:
         name = list(tokens[:end])
-        possessive = name[-1].lower().endswith(("'s", "’s"))
+        possessive = _is_possessive(name[-1])
         if possessive:
-            name[-1] = name[-1][:-2]
+            name[-1] = _without_possessive(name[-1])
         person = _check_person(_person_from_tokens(name), "note")
         if isinstance(person, CommandError):
             return person
@@ -1594,7 +1670,8 @@ _KINDS_OF_PERSON = {"colleague": "colleague", "client": "client", "customer": "c
 
 
 def _split_commas(text: str) -> list[str]:
-    """Comma-separated parts, leaving commas inside quotes alone."""
+    """Comma-separated parts, leaving commas inside quotes alone. A semicolon splits
+    nothing: `add` separates with commas only (split there, a name lost its end to a note)."""
     parts, current, quote = [], "", ""
     for ch in text:
         if quote:
@@ -1603,7 +1680,7 @@ def _split_commas(text: str) -> list[str]:
                 quote = ""
         elif ch in "\"“":
             quote, current = ch, current + ch
-        elif ch in ",;":
+        elif ch == ",":
             parts.append(current)
             current = ""
         else:
@@ -1692,6 +1769,36 @@ def _add_part(words: list[str], adding: _Adding, *, first: bool) -> list[str] | 
     return name
 
 
+# Words of a role written in lower case ("senior engineer", "head of design"), besides the
+# title words; and the small words inside a title ("VP of Sales").
+_ROLE_WORDS = _TITLE_WORDS | frozenset({
+    "senior", "junior", "staff", "principal", "associate", "assistant", "deputy", "acting",
+    "interim", "executive", "architect", "scientist", "researcher", "editor", "writer",
+    "owner", "co-founder", "cofounder", "advisor", "adviser", "investor", "specialist",
+    "coordinator", "administrator", "accountant", "lawyer", "counsel", "attorney",
+    "professor", "teacher", "doctor", "sre", "devops", "qa", "ux", "hr", "ops", "operations",
+    "finance", "engineering", "design", "support", "success", "customer", "account",
+    "software", "data", "program", "project", "vice", "general"})
+_TITLE_JOINERS = frozenset({"of", "and", "&", "for", "the", "in", "/", "-"})
+MAX_ROLE_WORDS = 8
+# A title in initials: "CTO", "SVP", "GM", "CISO".
+_INITIALS = re.compile(r"^[A-Z]{2,5}$")
+
+
+def _reads_as_role(words: list[str]) -> bool:
+    """Whether the words after `add`'s comma are a role ("VP Sales", "CTO", "senior
+    engineer", "Head of Design", "frontend developer"): a title's own word or initials
+    among them, every other word capitalised, or a short phrase ending in a title's noun. A
+    remark ("likes hiking") or a company alone ("Initech") is kept as a note instead."""
+    titled = [word for word in words if word.lower() not in _TITLE_JOINERS]
+    if not titled or len(words) > MAX_ROLE_WORDS:
+        return False
+    if len(titled) <= 3 and titled[-1].lower() in _ROLE_WORDS:
+        return True
+    return any(word.lower() in _ROLE_WORDS or _INITIALS.match(word) for word in titled) \
+        and all(word[:1].isupper() or word.lower() in _ROLE_WORDS for word in titled)
+
+
 def parse_add(rest: str, today: date) -> AddContact | CommandError:
     """`add Lee Park client at Acme every 6 weeks`, `add Hiro Tanaka, VP Sales at Umbrella,
     monthly`, `add client Lee Park (Acme)`."""
@@ -1725,7 +1832,9 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
         leftover = _add_part(words, adding, first=False)
         if isinstance(leftover, CommandError):
             return leftover
-        if leftover:
+        if leftover and adding.role is None and _reads_as_role(leftover):
+            adding.role = " ".join(leftover)[:200]  # "add Hiro Tanaka, VP Sales"
+        elif leftover:
             adding.notes.append(" ".join(leftover))
     person = _check_person(_person_from_tokens(name_words), "add")
     if isinstance(person, CommandError):
@@ -1736,10 +1845,15 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
             return CommandError("Who should I add? Give their name, for example “add Dana "
                                 "Scully colleague”.", "add")
         quoted = _is_single_token_name(name_words[0]) if name_words else False
-        if not quoted and (len(lowered) > 4 or any(w in _TITLE_WORDS for w in lowered[1:])):
-            return CommandError(f"Is “{clip(person.text)}” their whole name? Put the name first "
-                                "and the rest after a comma, for example “add Hiro Tanaka, VP "
-                                "Sales at Umbrella”, or put the name in quotes.", "add")
+        # A semicolon is no part of a name, nor does it end one ("add Robert'); DROP TABLE
+        # contacts;--"): asked about, as a title in the name is.
+        typed = " ".join(name_words) if any(";" in w for w in name_words) else None
+        if not quoted and (typed or len(lowered) > 4
+                           or any(w in _TITLE_WORDS for w in lowered[1:])):
+            return CommandError(f"Is “{clip(typed or person.text)}” their whole name? Put the "
+                                "name first and the rest after a comma, for example “add Hiro "
+                                "Tanaka, VP Sales at Umbrella”, or put the name in quotes.",
+                                "add")
     cadence = adding.cadence or Cadence()
     note = "; ".join(adding.notes)[:MAX_SUMMARY_CHARS] or None
     return AddContact(person=person, kind=adding.kind, company=adding.company,
@@ -2086,7 +2200,7 @@ def _month_day(value: str, *, day_first: bool = True) -> tuple[int, int] | None:
         month, day = int(match.group(5)), int(match.group(6))
         if day_first and month > 12 >= day:
             # "13/5": no month is the 13th, so it is the 13th of May, as `log Lee 30/11`
-            # reads it; "4/5" stays April 4 (month first, as the usage line shows "12/24").
+            # reads it; "4/5" stays April 5 (month first, as the usage line shows "12/24").
             month, day = day, month
     try:
         date(2024, month, day)  # a leap year, so Feb 29 is allowed
@@ -2097,7 +2211,8 @@ def _month_day(value: str, *, day_first: bool = True) -> tuple[int, int] | None:
 
 def parse_forget(rest: str, today: date) -> Forget | CommandError:
     del today
-    words = rest.split()
+    # "forget me.", "forget me confirm!": the end of a sentence, not part of a word.
+    words = rest.rstrip(" .!").split()
     if [w.lower() for w in words[:1]] == ["me"] and len(words) <= 2:
         confirmed = len(words) == 2 and words[1].lower() in ("confirm", "yes")
         if len(words) == 2 and not confirmed:
@@ -2584,12 +2699,18 @@ def _edit_touch(touchpoint_id: int, words: list[str], text: str | None, today: d
     head_info = _read_markers(words, today)
     summary = text
     if head_info.words:
-        if len(head_info.words) == 1 and head_info.kind is None and _KIND_WORD.match(
+        if len(head_info.words) == 1 and head_info.kind is None and _own_kind(
                 head_info.words[0]):
             head_info.kind = head_info.words[0].lower()
         else:
             return CommandError(f"I did not understand “{clip(' '.join(head_info.words))}”. "
                                 "Put the new summary after a colon.", "edit")
+    if text and head_info.kind is None:
+        # After the colon as `log` reads it: how, then what about ("edit t7: call about
+        # Q3"); a kind said before the colon leaves the whole of it to the summary.
+        head_info.kind, said = _kind_and_summary(text)
+        if head_info.kind is not None:
+            summary = " ".join(said).strip(" ,;-") or None
     if head_info.day is not None and head_info.day > today:
         return CommandError("You can only log conversations that already happened.", "edit")
     if summary == "" and (head_info.day is not None or head_info.kind is not None):

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rapidfuzz import fuzz, process
 
 from rapport.scheduler.planner import add_months, zone
+from rapport.scheduler.wording import short_date
+from rapport.storage.names import name_key
 
 Direction = Literal["past", "future"]
 
@@ -36,8 +38,8 @@ _MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", 
                 "september", "october", "november", "december"]
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7,
           "fortnight": 14, "fortnights": 14,
-          "m": 30, "mo": 30, "month": 30, "months": 30, "y": 365, "yr": 365, "year": 365,
-          "years": 365}
+          "m": 30, "mo": 30, "mos": 30, "mth": 30, "mths": 30, "month": 30, "months": 30,
+          "y": 365, "yr": 365, "yrs": 365, "year": 365, "years": 365}
 # Amounts said in words. "A few" is read as three, as `recent` and `meetings` read "the last
 # few days" (docs/people.md): one reading everywhere, rather than no reminder at all.
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
@@ -47,7 +49,7 @@ _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fi
                  "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3, "few": 3}
 # Longest first, so that "a couple of" is not read as "a" followed by other words.
 _NUMBER_WORD_PATTERN = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
-_UNIT_PATTERN = r"d|days?|w|wks?|weeks?|fortnights?|m|mo|months?|y|yr|years?"
+_UNIT_PATTERN = r"d|days?|w|wks?|weeks?|fortnights?|m|mos?|mths?|months?|y|yrs?|years?"
 # A word amount is a word of its own ("an d" is no "and"); digits may touch the unit ("6w").
 _DURATION = re.compile(rf"^(?:(\d{{1,4}})\s*|({_NUMBER_WORD_PATTERN})\s+)({_UNIT_PATTERN})$")
 _UNIT_WORDS = rf"(?:{_UNIT_PATTERN})"
@@ -62,6 +64,11 @@ _COUNT = rf"(?:{_SIGNED_AMOUNT_AND_UNIT}|the\s+day)"
 _MONTH_NAME = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b")
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An ISO timestamp ("2026-12-04T23:00", "2026-12-04 23:00:00"): a log and a note keep its day.
+# One with a zone ("…Z", "…+01:00") is a moment whose day depends on the zone: not read.
+_ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[t ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?$")
+# "next wk", "last mo": the words of a span as chat shortens them.
+_SPAN_ABBREVIATIONS = {"wk": "week", "mo": "month", "mth": "month"}
 # Phrases that dateparser would take but that are not dates a person means here.
 _MAX_PHRASE = 40
 
@@ -113,7 +120,24 @@ def _ago(text: str, today: date) -> date | None:
     phrase = " ".join(text.lower().split())
     if _ZERO_DURATION.match(phrase) or _HOURS_AGO.match(phrase):
         return today
-    return shift_by_duration(text, today, sign=-1)
+    return _shift_far(text, today, sign=-1)
+
+
+# How far "in 11 years" or "20 years ago" is read: beyond what a reminder or a log allows (ten
+# years), so the command refuses it as too far, in its own words, instead of not reading it.
+_FARTHEST_DAYS = 100 * 366
+
+
+def _shift_far(text: str, day: date, *, sign: int) -> date | None:
+    """As `shift_by_duration`, up to a hundred years rather than ten."""
+    shifted = shift_by_duration(text, day, sign=sign)
+    read = _duration(text)
+    if shifted is not None or read is None or not 0 < read[0] * _UNITS[read[1]] <= _FARTHEST_DAYS:
+        return shifted
+    amount, unit = read
+    if unit[0] in "my":
+        return add_months(day, sign * amount * (12 if unit[0] == "y" else 1))
+    return day + timedelta(days=sign * amount * _UNITS[unit])
 
 
 # What may stand around a day without changing it: "yesterday!", "(last Friday)", "on
@@ -131,15 +155,21 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return None
     phrase = DAY_ABBREVIATIONS.get(phrase, phrase)  # "yday"; "tmrw morning" comes back here
     simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1, "last night": -1,
-              "this morning": 0, "earlier today": 0, "tomorrow morning": 1}
+              "this morning": 0, "earlier today": 0, "tomorrow morning": 1,
+              "this afternoon": 0, "this evening": 0}
     if phrase in simple:
         return today + timedelta(days=simple[phrase])
+    if (moment := _ISO_MOMENT.match(phrase)) is not None:
+        phrase = moment.group(1)  # the day of "2026-12-04T23:00"; a log keeps days
     if _ISO.match(phrase):
         try:
             return date.fromisoformat(phrase)
         except ValueError:
             return None
     words = phrase.split()
+    if len(words) == 2 and words[1] in _SPAN_ABBREVIATIONS:
+        words[1] = _SPAN_ABBREVIATIONS[words[1]]  # "next wk" is "next week"
+        phrase = " ".join(words)
     relative = {"next": 1, "this": 0, "last": -1, "past": -1, "coming": 1}
     if len(words) in (1, 2) and (words[-1] in _WEEKDAYS or words[-1] in _WEEKDAY_ABBREVIATIONS):
         weekday = _WEEKDAYS.index(words[-1]) if words[-1] in _WEEKDAYS else \
@@ -158,7 +188,7 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
             return today + timedelta(days=delta or 7)
         return today - timedelta(days=((today.weekday() - weekday) % 7) or 7)
     if words[0] == "in" and len(words) >= 2:
-        return shift_by_duration(" ".join(words[1:]), today)
+        return _shift_far(" ".join(words[1:]), today, sign=1)
     if words[-1] == "ago" and len(words) >= 2:
         return _ago(" ".join(words[:-1]), today)
     if (counted := _COUNTED_FROM.match(phrase)) is not None:
@@ -172,6 +202,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return special
     if (ordinal := _ORDINAL_DAY.match(phrase)) is not None:
         return _ordinal_day(int(ordinal.group(1)), today, direction)
+    if numeric_choices(phrase, today=today, direction=direction) is not None:
+        return None  # "11/12": Nov 12 or Dec 11? Asked about (`which_numeric_day`), never guessed
     if len(words) > 1 and words[-1] in _TIMES_OF_DAY:
         # "yesterday afternoon", "friday morning": the day is what counts.
         return parse_day(" ".join(words[:-1]), today=today, direction=direction)
@@ -291,6 +323,64 @@ def _parse_with_dateparser(phrase: str, *, today: date, direction: Direction) ->
     return parsed.date() if parsed else None
 
 
+# An all-numeric date whose first two numbers could each be the month ("11/12", "4.5.2027").
+_NUMERIC_PARTS = re.compile(r"^(?:on\s+)?(\d{1,2})([/.])(\d{1,2})(?:\2(\d{4}|\d{2}))?$")
+
+
+def numeric_choices(text: str, *, today: date, direction: Direction
+                    ) -> tuple[date, date] | None:
+    """The two days an all-numeric date names when it reads as a day either way: month first
+    ("11/12" is Nov 12, as the US writes it) and day first (Dec 11, as most of the world
+    does), each the next one (`direction` "past": the last one). None when only one reading is
+    a day ("11/20", "20/11") or both are the same ("11/11")."""
+    match = _NUMERIC_PARTS.match(" ".join(text.lower().strip(AROUND_A_DAY).split()))
+    if match is None:
+        return None
+    first, second = int(match.group(1)), int(match.group(3))
+    year = match.group(4)
+    in_year = None if year is None else int(year) + (2000 if len(year) == 2 else 0)
+    month_first = _numeric_day(first, second, in_year, today, direction)
+    day_first = _numeric_day(second, first, in_year, today, direction)
+    if month_first is None or day_first is None or month_first == day_first:
+        return None
+    return month_first, day_first
+
+
+def _numeric_day(month: int, day: int, year: int | None, today: date,
+                 direction: Direction) -> date | None:
+    """`month`/`day` in `year`, or else the next (or last) one from `today`."""
+    if year is not None:
+        years = [year]
+    else:
+        # Feb 29 comes round within eight years.
+        step = 1 if direction == "future" else -1
+        years = [today.year + step * offset for offset in range(9)]
+    for candidate_year in years:
+        try:
+            candidate = date(candidate_year, month, day)
+        except ValueError:
+            continue
+        if year is not None or (candidate >= today if direction == "future"
+                                else candidate <= today):
+            return candidate
+    return None
+
+
+def which_numeric_day(text: str, *, today: date, direction: Direction, outcome: str
+                      ) -> str | None:
+    """The question to an all-numeric date of two readings ("Did you mean Fri Nov 12 2027 or
+    Fri Dec 11? …"), saying what became of the command (`outcome`: "nothing was logged");
+    None when `text` reads one way only."""
+    choices = numeric_choices(text, today=today, direction=direction)
+    if choices is None:
+        return None
+    said = " ".join(text.strip(AROUND_A_DAY).split())
+    written = [f"“{day:%b} {day.day}”" for day in choices]
+    return (f"Did you mean {short_date(choices[0], today)} or {short_date(choices[1], today)}? "
+            f"“{said}” reads either way, so {outcome}: write the month as a word "
+            f"({written[0]} or {written[1]}).")
+
+
 # ------------------------------------------------------------------------ rhythms
 @dataclass(frozen=True, slots=True)
 class Cadence:
@@ -380,7 +470,8 @@ _DATE_HINT = re.compile(
     r"\d|\b(?:today|tonight|tomorrow|yesterday|mon|tues?|wed|weds|thu|thur|thurs|fri|sat|sun|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|"
     r"nov|dec|january|february|march|april|june|july|august|september|october|november|"
-    r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple)\b"
+    r"december|week|weekend|month|year|fortnight|ago|eow|eom|couple|afternoon|evening|"
+    r"wks?|mos?|mths?|yrs?)\b"
     # An amount of days, weeks or months, in words too: "in two weeks", "in ten days".
     rf"|\b(?:{_NUMBER_WORD_PATTERN})\s+(?:days|weeks|fortnights|months|years)\b",
     re.IGNORECASE)
@@ -395,13 +486,16 @@ _RANKED_NOUNS = (
 _ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b(?!\s+(?:{_RANKED_NOUNS})\b)",
                       re.IGNORECASE)
 # Words a date reader would take as a weekday or "now" but that mean something else in a
-# sentence ("I sat with her", "she is now VP", "the sun").
-_NOT_DATES_IN_TEXT = {"sat", "sun", "mon", "wed", "now", "may", "march", "second"}
+# sentence ("I sat with her", "she is now VP", "the sun"). "mon" is no word of a note: "call
+# mon" is Monday, as "call tue" is Tuesday.
+_NOT_DATES_IN_TEXT = {"sat", "sun", "wed", "now", "may", "march", "second"}
 _SPECIAL_PHRASES = re.compile(
     r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+)?"
     r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend"
     # Amounts dateparser does not find: "in a couple of days", "in a few weeks".
     r"|in (?:a couple of|a couple|a few) (?:days|weeks|months)"
+    # Units as chat shortens them, which dateparser does not know: "in 2 wks", "in 3 mos".
+    rf"|in (?:\d{{1,4}} ?|(?:{_NUMBER_WORD_PATTERN}) )(?:wks?|mos|mths?|yrs?)"
     r"|(?:a couple of|a couple|a few) (?:days|weeks|months) (?:ago|from now))\b",
     re.IGNORECASE)
 
@@ -527,8 +621,10 @@ def _accept(text: str, start: int, end: int, *, today: date, direction: Directio
 def _accept_exact(text: str, start: int, end: int, *, today: date, direction: Direction
                   ) -> DateSpan | None:
     phrase = text[start:end]
-    # A time of day after the date ("Monday at noon") is not kept: notes have days.
-    while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0:
+    # A time of day after the date ("Monday at noon") is not kept: notes have days. "This
+    # afternoon" is a day of its own: today.
+    while (cut := _TIME_TAIL.search(phrase)) is not None and cut.start() > 0 \
+            and phrase[:cut.start()].split()[-1].lower() != "this":
         phrase = phrase[:cut.start()]
     # Nor one before it ("at 3pm tomorrow" is "tomorrow at 3pm"); the time stays in the text.
     while (lead := _TIME_HEAD.match(phrase)) is not None and lead.end() < len(phrase):
@@ -620,6 +716,12 @@ def _date_like(text: str, spans: list[DateSpan]) -> list[_DateLike]:
     return found
 
 
+# A time ahead counted in hours or minutes ("in 2 hours", "in an hour", "30 minutes from now").
+_HOUR_AMOUNT = (r"(?:\d{1,3}\s*|(?:an?|half\s+an|a\s+few|a\s+couple\s+of|a\s+couple|few|one|two"
+                r"|three|four|five|six|ten|fifteen|twenty|thirty)\s+)")
+_HOUR_UNIT = r"(?:h|hrs?|hours?|mins?|minutes?)"
+_HOURS_AHEAD_WORDS = (rf"(?:in\s+{_HOUR_AMOUNT}{_HOUR_UNIT}"
+                      rf"|{_HOUR_AMOUNT}{_HOUR_UNIT}\s+from\s+now)")
 # A time from now said with an amount no one can count ("in several weeks"): a date was
 # meant, but which day is anyone's guess.
 _UNCOUNTED_WAIT = re.compile(r"\b(?:in\s+(?:several|some|many)\s+(?:days|weeks|months)"
@@ -627,14 +729,67 @@ _UNCOUNTED_WAIT = re.compile(r"\b(?:in\s+(?:several|some|many)\s+(?:days|weeks|m
                              re.IGNORECASE)
 
 
+# A time of day, or a time counted in hours ("at 3pm", "at 15:30", "in 3 hours"): a note
+# keeps a day, and which day a time alone falls on depends on when it is said.
+_TIME_ALONE = re.compile(
+    r"\b(?:(?:at|by|around|before|after|from|until|till)\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b"
+    r"|\b(?:at|by|around|before|after|until|till)\s+(?:\d{1,2}:\d{2}|noon|midday|lunchtime|eod)\b"
+    rf"|\b{_HOURS_AHEAD_WORDS}\b", re.IGNORECASE)
+# A month without its day after a word that makes it a date ("in January", "by March", "early
+# June"): which day of it nobody said.
+_MONTH_WORDS = "|".join([*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"])
+_MONTH_AFTER_LEAD = re.compile(
+    r"\b(?:in|during|early|mid|late|by|until|till|before|after|since|from|next|this|last"
+    rf"|(?:the\s+)?(?:start|beginning|middle|end)\s+of)(?:\s+|-)(?:{_MONTH_WORDS})\b"
+    r"(?!\.?\s*\d|['’-])", re.IGNORECASE)
+# A holiday after a word that makes it a date ("after Christmas", "before the holidays"):
+# whose holiday, and which day of it, Rapport does not guess.
+_HOLIDAY = re.compile(
+    r"\b(?:after|before|by|until|till|over|around|since|from|next|this|last|on|at)\s+"
+    r"(?:christmas(?:\s+eve|\s+day)?|xmas|easter|thanksgiving|halloween|hanukk?ah|chanukah"
+    r"|diwali|ramadan|eid|passover|new\s+year(?:['’]s)?(?:\s+(?:eve|day))?|boxing\s+day"
+    r"|valentine(?:['’]s)?(?:\s+day)?|labou?r\s+day|memorial\s+day|independence\s+day"
+    r"|the\s+(?:holidays|break|long\s+weekend|new\s+year)"
+    r"|(?:the\s+)?(?:spring|summer|winter|fall|autumn|christmas|easter)\s+(?:break|holidays?))\b",
+    re.IGNORECASE)
+# A counted wait that no reading took ("in 1000 years"): the amount a date reader found too
+# far, or in a unit it does not know.
+_UNREAD_WAIT = re.compile(rf"\bin\s+(?:\d{{1,6}}\s*|(?:{_NUMBER_WORD_PATTERN})\s+)"
+                          r"(?:days?|wks?|weeks?|fortnights?|mos|mths?|months?|yrs?|years?)\b",
+                          re.IGNORECASE)
+# Weekdays shortened to words of their own ("call sat"): a day when they end a note after a
+# word that does not make them a word ("she sat", "the sun").
+_SHORT_WEEKDAY_AT_END = re.compile(r"(?:^|\s)(?P<previous>\S+)\s+(?P<day>sat|sun|wed)"
+                                   r"[\s.!?…)]*$", re.IGNORECASE)
+_BEFORE_A_WORD = frozenset({"i", "you", "he", "she", "we", "they", "it", "who", "that", "the",
+                            "a", "an", "and", "or", "her", "his", "my", "our", "their", "your",
+                            "its", "in", "of", "to", "just", "got", "get", "be", "was", "is",
+                            "were", "had", "have", "has", "dog", "cat", "kids", "everyone"})
+
+
 def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
     """Words outside `spans` that look like a date nobody could read ("tuesdy", "15/13",
-    "mid December", "next blursday", "in several weeks"), so the answer can say so instead
-    of saying nothing."""
-    found = [(found.end, found.phrase) for found in _date_like(text, spans)]
-    found += [(wait.end(), wait.group(0)) for wait in _UNCOUNTED_WAIT.finditer(text)
-              if not any(s.start <= wait.start() < s.end for s in spans)]
-    return [phrase for _end, phrase in sorted(found)]
+    "mid December", "next blursday", "in several weeks", "in January", "after Christmas"),
+    and, when no date was read at all, a time alone ("at 3pm", "in 3 hours"), so the answer
+    can say so instead of saying nothing."""
+    found = [(found.end - len(found.phrase), found.end, found.phrase)
+             for found in _date_like(text, spans)]
+    patterns = [_UNCOUNTED_WAIT, _MONTH_AFTER_LEAD, _HOLIDAY, _UNREAD_WAIT]
+    if not spans:
+        patterns.append(_TIME_ALONE)
+    found += [(match.start(), match.end(), match.group(0)) for pattern in patterns
+              for match in pattern.finditer(text)]
+    short = _SHORT_WEEKDAY_AT_END.search(text)
+    if short is not None and short["previous"].lower() not in _BEFORE_A_WORD:
+        found.append((short.start("day"), short.end("day"), short["day"]))
+    kept: list[tuple[int, int, str]] = []
+    # Longest first where two overlap ("mid December" found twice, "in 3 hours" and "3").
+    for start, end, phrase in sorted(found, key=lambda f: (f[0], -f[1])):
+        if any(s.start <= start < s.end for s in spans) or any(
+                start < other_end and other_start < end for other_start, other_end, _ in kept):
+            continue
+        kept.append((start, end, phrase))
+    return [phrase for _start, _end, phrase in kept]
 
 
 # "later" and "hence" name a day ahead in words `parse_day` does not read, as does "from now"
@@ -674,17 +829,36 @@ def month_alone(text: str) -> bool:
     return _MONTH_ALONE.match(" ".join(text.strip(AROUND_A_DAY).split())) is not None
 
 
+# A span under way, without its day ("this week", "earlier this month"): which day of it
+# nobody said. ("Last week" is read as a day, a week ago, as docs/people.md says.)
+_SPAN_ALONE = re.compile(r"^(?:(?:earlier|sometime|some\s+time)\s+)?(?:during\s+)?this\s+"
+                         r"(?:week|wk|month|mo|mth|year|yr)$", re.IGNORECASE)
+
+
+def span_alone(text: str) -> bool:
+    """Whether `text` names a span under way and no day of it ("this week", "this month")."""
+    return _SPAN_ALONE.match(" ".join(text.strip(AROUND_A_DAY).split())) is not None
+
+
+# A time still to come counted in hours or minutes ("in 2 hours", "in an hour", "30 minutes
+# from now"): no day a conversation can have had.
+_HOURS_AHEAD = re.compile(rf"(?:^|\s)({_HOURS_AHEAD_WORDS})$", re.IGNORECASE)
+
+
 def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str | None:
     """The words ending `text` when they look like a date that `parse_day` cannot read
-    ("on 2026-13-45", "100 years ago", "last fridya"), or the whole `text` when it is a month
-    without its day ("in November"); None when the text ends otherwise, or with a date that
-    reads ("… for Dec 10" is what was said, not a date nobody could read).
+    ("on 2026-13-45", "in 2 hours", "last fridya"), or the whole `text` when it is a month
+    or a span without its day ("in November", "this week"); None when the text ends
+    otherwise, or with a date that reads ("… for Dec 10" is what was said, not a date nobody
+    could read).
 
     Stricter than `date_like_words`: a command that would store these words as text, and the
     day as today, asks instead, so only what is almost surely a date counts."""
     stripped = text.rstrip(AROUND_A_DAY)
-    if month_alone(stripped):
+    if month_alone(stripped) or span_alone(stripped):
         return " ".join(stripped.lstrip(AROUND_A_DAY).split())
+    if (ahead := _HOURS_AHEAD.search(stripped)) is not None:
+        return ahead.group(1)
     relative = _RELATIVE_TAIL.search(stripped)
     if relative is not None and parse_day(relative.group(1), today=today,
                                           direction=direction) is None:
@@ -833,7 +1007,9 @@ def zone_named(name: str) -> str | None:
     zone = valid_zone(name.strip())
     if zone is not None:
         return zone
-    city = " ".join(name.replace("_", " ").split()).lower()
+    # Folded as names are ("São Paulo", "Zürich", "bogota"): the zone database spells its
+    # cities without accents, and people type them with or without.
+    city = name_key(name.replace("_", " "))
     if not city or len(city) > 64:
         return None
     return _zones_by_city().get(city)
@@ -852,7 +1028,7 @@ def _zones_by_city() -> dict[str, str]:
         region, _, city = zone_name.rpartition("/")
         if not region or region.split("/")[0] in ("Etc", "SystemV", "posix", "right"):
             continue
-        found.setdefault(city.replace("_", " ").lower(), zone_name)
+        found.setdefault(name_key(city.replace("_", " ")), zone_name)
     return found
 
 

@@ -255,9 +255,12 @@ def _about_someone(rest: str, today: date) -> c.ShowPerson | c.CommandError:
     return c.parse_show(text, today)
 
 
+# Whose: "Lee's", and after an s the apostrophe alone ("James'"), as `commands._owner` reads it.
+_WHOSE = r"(?:'s|’s|(?<=[sS])['’])"
 # "what's Dana's email?", "what is Lee's daughter called": a detail of one person, on their
 # card.
-_WHOSE_DETAIL = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+\S")
+_WHOSE_DETAIL = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)" + _WHOSE
+                           + r"\s+\S")
 
 
 def _whose_detail(rest: str, today: date) -> c.ShowPerson | c.CommandError:
@@ -811,8 +814,8 @@ _AND_I = re.compile(r"^(?P<name>\S+(?:\s+\S+)?)\s+and\s+I\s+(?P<how>had|grabbed|
 _AND_I_KIND = {"had": "chat", "grabbed": "chat", "caught up": "chat", "talked": "chat",
                "spoke": "chat", "chatted": "chat", "met": "meeting", "met up": "meeting"}
 # "Dana's kid started college", "Sam's last day is Friday": news about a person, a note.
-_POSSESSIVE_NEWS = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+"
-                              r"(?P<news>\S+(?:\s+\S+)+)$")
+_POSSESSIVE_NEWS = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)" + _WHOSE
+                              + r"\s+(?P<news>\S+(?:\s+\S+)+)$")
 _HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
         "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
         "dmed": "message", "visited": "in person", "stopped by": "in person"}
@@ -825,15 +828,15 @@ _POSSESSIVE_DATE = re.compile(r"^(?!(?:my|our|your|his|her|their|the|a|an|its)\s
 # "Dana's email is …": only the words that name a detail and nothing else ("Dana's new job
 # is tough" is a remark, not her role).
 _POSSESSIVE_FIELD = re.compile(
-    r"^\S+(?:\s\S+)?(?:'s|’s)\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|role|"
-    r"title)(?:\s+(?:name|address))?(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+    r"^\S+(?:\s\S+)?" + _WHOSE + r"\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|"
+    r"role|title)(?:\s+(?:name|address))?(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
 
 
 # "Dana's name is Dana Mulder", "Lee's name is actually Lee Parker": a rename, when the new
 # name is written as names are (each word capitalised); "Dana's name is hard to spell" is a
 # remark about it.
 _POSSESSIVE_NAME = re.compile(
-    r"^(?P<owner>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)(?:'s|’s)\s+(?:full\s+)?name\s+"
+    r"^(?P<owner>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)?)" + _WHOSE + r"\s+(?:full\s+)?name\s+"
     r"is\s+(?:now\s+|actually\s+|really\s+)?(?P<new>[^\W\d_][\w'’.\-]*"
     r"(?:\s+[^\W\d_][\w'’.\-]*){0,3})[\s.!]*$", re.IGNORECASE)
 
@@ -991,7 +994,7 @@ def is_guess(command: object) -> bool:
 # someone, which may be meant as a note, or only said.
 _NEWS_OF_SOMEONE = re.compile(
     r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[A-Z][\w.\-]*)?)(?:\s+(?:is|was|got|has|had|just|"
-    r"will|started|left|became|prefers|likes|loves|hates|wants|needs)\b|(?:'s|’s)\s)\s*"
+    r"will|started|left|became|prefers|likes|loves|hates|wants|needs)\b|" + _WHOSE + r"\s)\s*"
     r"(?P<news>.+?)[.!]?$")
 _NAME_COLON = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*){0,2}):\s*"
                          r"(?P<text>\S.*)$")
@@ -1049,7 +1052,8 @@ def _news_of_someone(cleaned: str) -> str | None:
         return None
     name = said.group("name")
     news = _NEWS_FILLER.sub("", cleaned[len(name):].strip().removeprefix("'s ")
-                            .removeprefix("’s ")).rstrip(".!")
+                            .removeprefix("’s ").removeprefix("' ").removeprefix("’ ")
+                            ).rstrip(".!")
     if not news:
         return None
     answer = (f"To remember that, say “note {name}: {news}” (a date in it gets you a reminder "
