@@ -262,6 +262,29 @@ def contact_by_key(session: Session, user_id: int, key: str) -> ContactName | No
     return ContactName(*row) if row is not None else None
 
 
+def _others_first_name() -> ColumnElement[bool]:
+    """Whether the one-word `key` is the first name of another of the user's contacts (Dana
+    Scully, for "dana" when someone is called Dana alone): read with the name's lookup, so
+    that asking "Which Dana?" costs no statement of its own. Never so for a key of several
+    words (no first name has a space)."""
+    others = Contact.__table__.alias("namesake")
+    return select(others.c.id).where(
+        others.c.user_id == bindparam("user_id"), others.c.first_key == bindparam("key"),
+        others.c.name_key != bindparam("key")).exists().label("shared")
+
+
+_CONTACT_BY_KEY_SHARED = Prepared(select(*_NAME_COLUMNS, _others_first_name()).where(
+    Contact.user_id == bindparam("user_id"), Contact.name_key == bindparam("key")))
+
+
+def contact_by_key_shared(session: Session, user_id: int, key: str
+                          ) -> tuple[ContactName, bool] | None:
+    """`contact_by_key`, and whether its one word is others' first name too, in one
+    statement (`rapport.bot.core.resolve`)."""
+    row = _CONTACT_BY_KEY_SHARED.first(session, user_id=user_id, key=key)
+    return (ContactName(*row[:3]), bool(row[3])) if row is not None else None
+
+
 def contacts_by_first_name(session: Session, user_id: int, first: str) -> list[ContactName]:
     """Contacts of several words whose first word is `first` (one index lookup)."""
     rows = session.execute(select(*_NAME_COLUMNS).where(
@@ -2352,8 +2375,10 @@ def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...
                         or_(*(nudges.c.status == status for status in _OPEN_CADENCE)))
     which = contacts.c.id == bindparam("contact_id") if by == "id" \
         else contacts.c.name_key == bindparam("key")
+    # By name, the last column says whether the name is others' first name too.
+    shared = (_others_first_name(),) if by == "key" else ()
     statement = (select(*(contacts.c[name] for name in names), nudges.c.id,
-                        *(nudges.c[name] for name in nudge_columns))
+                        *(nudges.c[name] for name in nudge_columns), *shared)
                  .select_from(contacts.outerjoin(nudges, open_cadence))
                  .where(contacts.c.user_id == bindparam("user_id"), which)
                  .order_by(nudges.c.id))
@@ -2390,12 +2415,14 @@ def touch_state(session: Session, user_id: int, contact_id: int,
 
 def contact_by_key_touched(session: Session, user_id: int, key: str,
                            contact_columns: Sequence[str], nudge_columns: Sequence[str]
-                           ) -> tuple[ContactName, TouchState] | None:
+                           ) -> tuple[ContactName, TouchState, bool] | None:
     """`contact_by_key` and that contact's `touch_state`, in one statement: for a command
-    that names someone to record a conversation with them."""
+    that names someone to record a conversation with them. The flag: as
+    `contact_by_key_shared`'s."""
     statement, names = _touch_state(tuple(contact_columns), tuple(nudge_columns), "key")
-    return _touched(statement.rows(session, user_id=user_id, key=key), names,
-                    contact_columns, nudge_columns)
+    rows = statement.rows(session, user_id=user_id, key=key)
+    found = _touched([row[:-1] for row in rows], names, contact_columns, nudge_columns)
+    return (*found, bool(rows[0][-1])) if found is not None else None
 
 
 def _touch_and_clock(close: bool) -> Prepared:
@@ -2462,6 +2489,31 @@ _NOTE_COUNT = Prepared(select(func.count()).select_from(Note).where(
 
 def note_count(session: Session, user_id: int, contact_id: int) -> int:
     return int(_NOTE_COUNT.scalar(session, user_id=user_id, contact_id=contact_id))
+
+
+# One person's open follow-ups (a day, and no reminder about it done or dismissed), through
+# the notes' contact index, however many notes they have: the snoozed ones (`snoozed_ids`)
+# first, since the day they come back is not in the row, then the soonest, newest first.
+_ACTED_NOTES_OF_CONTACT = select(Nudge.note_id).where(
+    Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
+    _any_status(NudgeStatus.DONE, NudgeStatus.DISMISSED), Nudge.note_id.is_not(None))
+_OPEN_FOLLOW_UPS = Prepared(
+    select(Note.id, Note.text, Note.created_at, Note.follow_up_on, Note.event_on, Note.plan_at)
+    .where(Note.user_id == bindparam("user_id"), Note.contact_id == bindparam("contact_id"),
+           Note.follow_up_on.is_not(None), Note.id.not_in(_ACTED_NOTES_OF_CONTACT))
+    .order_by(case((in_json_list(Note.id, "snoozed_ids"), 0), else_=1), Note.follow_up_on,
+              Note.id.desc())
+    .limit(bindparam("limit")))
+
+
+def open_follow_ups(session: Session, user_id: int, contact_id: int,
+                    snoozed_ids: Sequence[int], limit: int) -> list[tuple[Any, ...]]:
+    """(id, text, created_at, follow_up_on, event_on, plan_at) of the contact's notes whose
+    follow-up is open: those among `snoozed_ids` first, then by follow-up day (a snoozed
+    one's day is the snooze's, so ask for `limit` more than the snoozed ones to sort them
+    in)."""
+    return _OPEN_FOLLOW_UPS.rows(session, user_id=user_id, contact_id=contact_id,
+                                 snoozed_ids=list(snoozed_ids), limit=limit)
 
 
 def acted_note_ids(session: Session, user_id: int, note_ids: Sequence[int]) -> set[int]:
@@ -2554,17 +2606,41 @@ def next_dated_plan(session: Session, user_id: int, contact_id: int) -> datetime
     return min((moment for moment in (row or ())[1:] if moment is not None), default=None)
 
 
-_OPEN_NUDGE_FOR_CONTACT = Prepared(select(Nudge.id).where(
-    Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
-    _OUT_NOW).order_by(Nudge.due_at.desc()).limit(1))
+@dataclass(frozen=True, slots=True)
+class NudgesAhead:
+    """A person's nudges that are out or still to be delivered."""
+
+    delivered: bool  # one was delivered and is not acted on (sent)
+    held_until: datetime | None  # when the sweep next looks at the soonest planned one
+    delivering: bool  # one is being delivered (claimed)
 
 
-def open_nudge_id_for_contact(session: Session, user_id: int, contact_id: int, now: datetime
-                              ) -> int | None:
-    """A nudge about the contact that is out now (sent, or due and not acted on)."""
-    found = _OPEN_NUDGE_FOR_CONTACT.scalar(session, user_id=user_id, contact_id=contact_id,
-                                           now=now)
-    return int(found) if found is not None else None
+# One row through the nudges' contact index: a person has few nudges, a user may have many
+# out.
+_NUDGES_AHEAD_OF_CONTACT = Prepared(
+    select(func.count().filter(Nudge.status == NudgeStatus.SENT),
+           func.min(Nudge.deliver_after).filter(Nudge.status == NudgeStatus.PLANNED),
+           func.count().filter(Nudge.status == NudgeStatus.CLAIMED))
+    .where(Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id")))
+
+
+def nudges_ahead_of_contact(session: Session, user_id: int, contact_id: int) -> NudgesAhead:
+    """Whether a nudge about the contact is out or being delivered, and when the sweep next
+    looks at one planned."""
+    row = _NUDGES_AHEAD_OF_CONTACT.first(session, user_id=user_id, contact_id=contact_id)
+    assert row is not None  # an aggregate always has its row
+    return NudgesAhead(delivered=bool(row[0]), held_until=row[1], delivering=bool(row[2]))
+
+
+_DELIVERED_TODAY = Prepared(select(User.sent_day, User.sent_day_count)
+                            .where(User.id == bindparam("user_id")))
+
+
+def delivered_today(session: Session, user_id: int) -> tuple[date | None, int]:
+    """(the user's local day of the last delivery, messages delivered that day): what the
+    daily cap has used."""
+    row = _DELIVERED_TODAY.first(session, user_id=user_id)
+    return (row[0], int(row[1] or 0)) if row is not None else (None, 0)
 
 
 # ------------------------------------------------------------------------------ search

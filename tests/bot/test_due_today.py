@@ -50,8 +50,9 @@ async def test_the_day_after_it_is_overdue_by_one_day_everywhere(rapport: Rappor
     clock.set(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))  # Saturday morning
 
     assert (await say(rapport, "people")).endswith("· overdue 1 day")
+    # A Saturday: the nudge comes on Monday, the next working day.
     assert await say(rapport, "due") == \
-        "Overdue:\n  Cat Fox (since yesterday): a nudge is on its way"
+        "Overdue:\n  Cat Fox (since yesterday): next reminder Mon Dec 7"
     stats = (await say(rapport, "stats")).splitlines()
     assert ("Health: 0 of 1 person within their rhythm (0%). Slipped most: Cat Fox (1 day "
             "overdue).") in stats

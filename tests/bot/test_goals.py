@@ -494,7 +494,8 @@ async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
     assert (lee.cadence_days, lee.cadence_months, lee.cadence_own) == (30, 1, False)
     assert lee.next_due_at == dana.next_due_at == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
     show = await rapport.handle_text(ALEX, "show Lee")
-    assert "Rhythm: every month · " in show.text and "next nudge Sun Feb 28\n" in show.text
+    # Due Sunday Feb 28; the nudge comes on the next working day.
+    assert "Rhythm: every month · " in show.text and "next nudge Mon Mar 1\n" in show.text
     people = await rapport.handle_text(ALEX, "people")
     assert "  Lee Park (client at Initech; goal: every month) #clients" in people.text
 

@@ -18,17 +18,23 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     clock with it)."""
     keys: list[str] = []
     original = queries.contact_by_key
+    original_shared = queries.contact_by_key_shared
     original_touched = queries.contact_by_key_touched
 
     def counting(session: Any, user_id: int, key: str) -> Any:
         keys.append(key)
         return original(session, user_id, key)
 
+    def counting_shared(session: Any, user_id: int, key: str) -> Any:
+        keys.append(key)
+        return original_shared(session, user_id, key)
+
     def counting_touched(session: Any, user_id: int, key: str, *columns: Any) -> Any:
         keys.append(key)
         return original_touched(session, user_id, key, *columns)
 
     monkeypatch.setattr(queries, "contact_by_key", counting)
+    monkeypatch.setattr(queries, "contact_by_key_shared", counting_shared)
     monkeypatch.setattr(queries, "contact_by_key_touched", counting_touched)
     return keys
 
@@ -64,7 +70,7 @@ async def test_a_first_name_is_resolved_and_logged_for_that_contact(
     ("log Dana Scully: lunch", "Logged lunch with Dana Scully"),
     ("log Dana Scully yesterday", "Logged chat with Dana Scully"),
     ("note Dana Scully: hiking trip in May", "Noted for Dana Scully"),
-    ("log Dana: coffee", "Logged coffee with Dana."),
+    ('log "Dana": coffee', "Logged coffee with Dana."),
 ])
 async def test_a_name_that_starts_with_another_contacts_name_is_the_longer_person(
         rapport: Rapport, actor: Actor, line: str, answer: str) -> None:

@@ -62,8 +62,10 @@ class UserContext:
 
 
 # Why an account in the platform's directory is no one to keep in touch with: a bot (an app,
-# a workflow, Slackbot) or a deactivated account.
-NotAPerson = Literal["bot", "deactivated"]
+# a workflow, Slackbot), a deactivated account, a group (a mention of many people: @here, a
+# user group), or no account the directory knows (removed, or another organisation's): asking
+# again would not tell its name.
+NotAPerson = Literal["bot", "deactivated", "group", "unknown"]
 
 
 class Directory(Protocol):

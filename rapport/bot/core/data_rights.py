@@ -101,5 +101,6 @@ def forget(turn: Turn, command: c.Forget) -> Reply:
     queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,
                              user_id=turn.user.user_id)
     queries.delete_user(turn.session, turn.user.workspace_id, turn.user.user_id)
-    # changed: what platforms show of it (Slack's App Home) is cleared too.
-    return Reply("Done. Everything Rapport stored for you is deleted.", changed=True)
+    # changed, erased: what platforms show of it (Slack's App Home) is cleared too, at once.
+    return Reply("Done. Everything Rapport stored for you is deleted.", changed=True,
+                 erased=True)

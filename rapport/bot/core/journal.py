@@ -4,7 +4,11 @@ A use case that changes something opens a `Change` at the start of its unit of w
 which rows it is about to update or delete (their before-images are read then) and which rows
 it inserted, and saves it with a description in the same transaction. `undo` reverses the
 newest entry exactly: inserted rows are deleted, deleted rows inserted again (with their old
-ids when those are free), updated rows set back to their before-images.
+ids when those are free), updated rows set back to their before-images. A change that
+changes nothing writes no entry: `Change.save` raises `Unchanged`, the facade answers "…
+Nothing changed." and rolls the unit back, so no command claims it or spends an undo step.
+Undo refuses rather than delete a person it added together with a history recorded since
+(`_history_since`), and undoing a note keeps the nudges delivered about it, as `delete` does.
 
 Bounds (`rapport.scheduler.retention`): entries older than a week are purged, 40 per user
 at most (cut back to the newest 30 past that); a forgotten person's snapshot is kept for
@@ -29,8 +33,10 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.touchpoints import drop_calendar_touchpoint
 from rapport.bot.core.views import Reply, error
+from rapport.scheduler import wording
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES, UNDO_TRIM_PAST
 from rapport.storage import queries
+from rapport.storage.models import CALENDAR_SOURCE
 from rapport.storage.names import first_word, name_key
 from rapport.storage.prepared import json_text
 
@@ -51,6 +57,22 @@ TAG_GOAL = ("goal_cadence_days", "goal_set_at")
 NUDGE_SNOOZE = ("status", "snooze_count", "lease_owner", "deliver_after")
 # An @mention linking a contact first added by name to the person's chat account.
 LINK = ("platform_user_id",)
+# When to remind next, recomputed from what a change sets (a rhythm, a day, a window): kept
+# for undo, but no change by themselves (`Change.before_update`'s `follows`).
+PLANNED = ("next_due_at", "plan_at")
+
+# The answer to a change that changes nothing, when its command has no words of its own.
+ALREADY = "Already so: {description}."
+
+
+class Unchanged(Exception):
+    """Raised by `Change.save` when the command changed nothing: the facade answers
+    `answer` and rolls the unit of work back, and no journal entry is written, so `undo`
+    never spends a step on it."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
 
 
 class Change:
@@ -66,15 +88,22 @@ class Change:
         # The captured attendee rows of each contact whose email this change sets, as they
         # stood before it: undo hands the meetings captured since back to people met.
         self.captured: dict[int, list[int]] = {}
+        # By table, the updated columns that make a change when they differ afterwards (not
+        # those that only follow from them: `before_update`'s `follows`).
+        self.chosen: dict[str, set[str]] = {}
 
-    def before_update(self, table: str, ids: Iterable[int], columns: Sequence[str]) -> None:
+    def before_update(self, table: str, ids: Iterable[int], columns: Sequence[str], *,
+                      follows: Sequence[str] = ()) -> None:
         """Read the before-images of the `columns` this change is about to update. Call it
         before the change writes anything: the image is of the row before the command.
         Only those columns are set back on undo, so a change never reverts what it did not
-        touch (the sweep's delivery records, say)."""
+        touch (the sweep's delivery records, say). `follows`: those of them recomputed from
+        the others (`PLANNED`), which alone make no change (`save`)."""
         wanted = [i for i in ids if not self._inserted(table, i)]
+        self.chosen.setdefault(table, set()).update(c for c in columns if c not in follows)
         self.before_images(table, queries.row_images(self.turn.session, table,
-                                                     self.turn.user.user_id, wanted, columns))
+                                                     self.turn.user.user_id, wanted, columns),
+                           chosen=False)
         if table == "contacts" and "email" in columns:
             # The calendar captures meetings by email (capture.promote_met hands over those
             # held with a new address): what stands now is what undo keeps.
@@ -82,13 +111,16 @@ class Change:
             self.captured.update(queries.captured_attendee_ids(
                 self.turn.session, self.turn.user.user_id, new))
 
-    def before_images(self, table: str, images: Iterable[dict[str, Any]]) -> None:
+    def before_images(self, table: str, images: Iterable[dict[str, Any]], *,
+                      chosen: bool = True) -> None:
         """`before_update` with the images read already (in a statement that read more
         than them: `queries.touch_state`). Rows this change inserted have none."""
         known = self.updated.setdefault(table, {})
         for image in images:
             if self._inserted(table, int(image["id"])):
                 continue
+            if chosen:
+                self.chosen.setdefault(table, set()).update(k for k in image if k != "id")
             kept = known.setdefault(int(image["id"]), {})
             for column, value in image.items():
                 kept.setdefault(column, value)
@@ -112,8 +144,17 @@ class Change:
     def _inserted(self, table: str, row_id: int) -> bool:
         return (table, row_id) in self.inserted
 
-    def save(self, description: str, *, kind: str = "change") -> None:
-        """Write the journal entry (same transaction as the change) and purge old ones."""
+    def save(self, description: str, *, kind: str = "change",
+             unchanged: str | None = None) -> None:
+        """Write the journal entry (same transaction as the change) and purge old ones.
+
+        A change that changed nothing (no row inserted or deleted, every column it chose
+        as it was) writes none: it raises `Unchanged`, whose answer is `unchanged` (what is
+        so already: "Dana Scully's rhythm is already every 2 weeks.") or `ALREADY`, and
+        "Nothing changed." The rule is here so that every command keeps it."""
+        if kind == "change" and not self._changed_anything():
+            said = unchanged or ALREADY.format(description=description)
+            raise Unchanged(f"{said} Nothing changed.")
         turn = self.turn
         payload = json_text({
             "inserted": self.inserted,
@@ -132,6 +173,25 @@ class Change:
             turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
             description=description, kind=kind, payload=payload, now=turn.now,
             keep=MAX_UNDO_ENTRIES, trim_past=UNDO_TRIM_PAST)
+
+    def _changed_anything(self) -> bool:
+        """Whether a row was inserted or deleted, or a chosen column now differs from its
+        before-image (read again: one statement per table updated, only for a change that
+        inserted and deleted nothing)."""
+        if self.inserted or self.let_go or any(self.deleted.values()):
+            return True
+        for table, rows in self.updated.items():
+            columns = sorted(self.chosen.get(table, ()))
+            if not rows or not columns:
+                continue
+            after = {int(image["id"]): image for image in queries.row_images(
+                self.turn.session, table, self.turn.user.user_id, list(rows), columns)}
+            for row_id, before in rows.items():
+                now = after.get(row_id)
+                if now is None or any(now.get(column) != before[column]
+                                      for column in columns if column in before):
+                    return True
+        return False
 
 
 def not_undoable(turn: Turn, description: str) -> None:
@@ -215,6 +275,11 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
             if what == "forgetting someone" else ""
         return error(f"Your last change ({what}) can't be undone.{why} Nothing changed.")
     payload = json.loads(entry.payload)
+    kept = _history_since(session, user_id, payload)
+    if kept is not None:
+        # The entry stays, so undo never skips it to reverse something older.
+        logger.info("undo refused", extra={"reason": "history since"})
+        return error(f"I can't undo “{entry.description}”: {kept} Nothing changed.")
     try:
         with session.begin_nested():
             if not queries.take_undo_entry(session, user_id, entry.id):
@@ -231,6 +296,38 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
     return Reply(c.full_stop(f"Undone: {entry.description}{handles}"), changed=True)
 
 
+def _history_since(session: Session, user_id: int, payload: dict[str, Any]) -> str | None:
+    """Why undoing this entry would delete more than it did, or None: someone it added has
+    a history recorded since that no later entry takes back (drafts, a nudge delivered,
+    conversations logged from Slack DMs), which deleting them would take along unsaid.
+    Meetings from a calendar are not lost: they go back to people met (`_reverse`)."""
+    inserted = {(table, int(row_id)) for table, row_id in payload.get("inserted", [])}
+    for table, contact_id in sorted(inserted):
+        if table != "contacts":
+            continue
+        rows = queries.contact_rows(session, user_id, contact_id)
+        since = {name: [i for i in rows[name] if (name, i) not in inserted]
+                 for name in ("drafts", "touchpoints", "notes", "important_dates", "nudges")}
+        touches = [image for image in queries.row_images(
+            session, "touchpoints", user_id, since["touchpoints"], ("source",))
+            if image["source"] != CALENDAR_SOURCE]
+        delivered = [image for image in queries.row_images(
+            session, "nudges", user_id, since["nudges"], ("delivered_at",))
+            if image["delivered_at"] is not None]
+        found = [wording.counted(count, label) for count, label in (
+            (len(since["drafts"]), "draft"), (len(touches), "conversation"),
+            (len(since["notes"]), "note"), (len(since["important_dates"]), "date"),
+            (len(delivered), "delivered nudge")) if count]
+        if found:
+            [image] = queries.row_images(session, "contacts", user_id, [contact_id], ("name",))
+            name = str(image["name"])
+            listed = found[0] if len(found) == 1 else \
+                ", ".join(found[:-1]) + " and " + found[-1]
+            return (f"{name} has {listed} since, and undo won't delete those with them. To "
+                    f"remove {name} with everything about them, use “forget {name}”.")
+    return None
+
+
 def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[str]:
     """Apply one entry backwards; the handles of re-inserted notes and conversations whose
     ids changed (so the answer can name them)."""
@@ -239,6 +336,13 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
             # Their captured meetings would go with them (cascade): held as someone met
             # again, a second add logs them as the first did.
             queries.return_meetings_to_met(session, user_id, int(row_id))
+        elif table == "notes":
+            # As `delete n3`: nudges delivered about the note keep their history without it
+            # (one out and unanswered is closed); waiting ones go with it.
+            _waiting, delivered, unanswered = queries.note_nudge_ids(session, user_id,
+                                                                     int(row_id))
+            queries.detach_note(session, delivered)
+            queries.expire_nudges(session, unanswered)
         queries.delete_owned(session, table, user_id, int(row_id))
     renamed: dict[str, dict[int, int]] = {}
     moved: list[str] = []

@@ -126,11 +126,13 @@ def set_date(turn: Turn, command: c.SetDate) -> Reply:
         change.inserted_row("important_dates", date_id)
     else:
         change.before_update("important_dates", [existing],
-                             ("month", "day", "year", "plan_at"))
+                             ("month", "day", "year", "plan_at"), follows=("plan_at",))
         queries.update_important_date(session, existing, month=command.month, day=command.day,
                                       plan_at=plan_at, year=command.year)
     since = f", since {command.year}" if command.year else ""
-    change.save(f"set {contact.name}'s {what} to {occurrence:%b} {occurrence.day}{since}")
+    change.save(f"set {contact.name}'s {what} to {occurrence:%b} {occurrence.day}{since}",
+                unchanged=f"{contact.name}'s {what} is already {occurrence:%b} "
+                          f"{occurrence.day}{since}.")
     return Reply(f"I'll remind you of {wording.first_name(contact.name)}'s {what} "
                  f"({wording.short_date(occurrence, turn.today)}{since}) a few days before.",
                  changed=True)

@@ -104,6 +104,12 @@ def done(turn: Turn, command: c.Done) -> Reply:
         return error(found)
     if not found.nudges:
         assert found.person is not None  # a number names its nudge or is refused
+        if _talked_today(turn, command, found.person.id):
+            # Once a day per person (README): a second plain Done has nothing to close and
+            # nothing new to log.
+            name = found.person.name
+            return error(f"Today's conversation with {name} is logged already (“log {name}: "
+                         "…” logs another). Nothing changed.")
         return _log_chat(turn, found.person, command.summary, command.kind or "chat")
     nudge, still_open = found.nudges[0], found.nudges[1:]
     if still_open:
@@ -124,9 +130,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
     # `log`, a meeting from the calendar) is the same conversation: it closes the nudge
     # without logging that conversation twice. With a summary or a kind, it is logged as
     # asked.
-    talked_today = command.summary is None and command.kind is None and \
-        queries.touched_between(turn.session, user.user_id, nudge.contact_id,
-                                planner.local_moment(turn.today, 0, user.tz), turn.now)
+    talked_today = _talked_today(turn, command, nudge.contact_id)
     state = None if talked_today else touch_clock(turn, change, nudge.contact_id)
     if nudge.note_id is not None:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
@@ -152,6 +156,14 @@ def done(turn: Turn, command: c.Done) -> Reply:
     if still_open:
         text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
     return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
+
+
+def _talked_today(turn: Turn, command: c.Done, contact_id: int) -> bool:
+    """A plain Done (no summary, no kind) about someone already talked to today: the same
+    conversation, not another to log. With a summary or a kind, it is logged as asked."""
+    return command.summary is None and command.kind is None and queries.touched_between(
+        turn.session, turn.user.user_id, contact_id,
+        planner.local_moment(turn.today, 0, turn.user.tz), turn.now)
 
 
 def _log_chat(turn: Turn, person: ContactName, summary: str | None, kind: str) -> Reply:

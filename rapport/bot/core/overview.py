@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -112,6 +112,22 @@ def coming_day(turn: Turn, moment: datetime) -> date:
     return max(planner.local_date(moment, turn.user.tz), turn.today)
 
 
+def delivery_moments(turn: Turn) -> Callable[[datetime], datetime | None]:
+    """When a nudge the sweep takes up at a moment reaches the user, decided as the sweep
+    decides it (`planner.next_delivery_moment`: window, working days, pause, daily cap): the
+    first moment at or after it, or after now once it has passed, that the user may be
+    nudged; None when there is none (paused until "resume")."""
+    used: list[tuple[date | None, int]] = []
+
+    def arrives(moment: datetime) -> datetime | None:
+        if not used:  # what today's cap has used, read once and only when asked
+            used.append(queries.delivered_today(turn.session, turn.user.user_id))
+        sent_on, sent_count = used[0]
+        return planner.next_delivery_moment(turn.user.prefs, max(moment, turn.now),
+                                            sent_on=sent_on, sent_count=sent_count)
+    return arrives
+
+
 def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
     tz = turn.user.tz
     rhythm_back: dict[str, list[datetime]] = {}
@@ -130,14 +146,17 @@ def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
     return _Snoozed(rhythm_back, tuple(coming))
 
 
-def _next_reminder(plan: datetime | None, snoozed_back: Iterable[datetime], now: datetime,
-                   tz: str) -> date | None:
+def _next_reminder(turn: Turn, plan: datetime | None, snoozed_back: Iterable[datetime],
+                   arrives: Callable[[datetime], datetime | None]) -> date | None:
     """The day the next nudge about someone whose rhythm has come due comes: the rhythm's
-    next ask or a snoozed one coming back, whichever is sooner; None when one is due now."""
-    if plan is None or plan <= now:
-        return None  # the sweep plans one now
-    soonest = min((plan, *snoozed_back))
-    return planner.local_date(soonest, tz) if soonest > now else None
+    next ask or a snoozed one coming back, whichever is sooner, on a day and at an hour the
+    user may be nudged (`arrives`); None when the next sweep sends one."""
+    if plan is None:
+        return None
+    at = arrives(min((plan, *snoozed_back)))
+    if at is None or at <= turn.now:
+        return None  # the sweep sends one now (or nudges are paused: the line says so)
+    return planner.local_date(at, turn.user.tz)
 
 
 def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView:
@@ -156,11 +175,12 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
     # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
     snoozed = _snoozed(turn, horizon)
     open_names = {item.contact_name for item in items}
+    arrives = delivery_moments(turn)
     # Whose rhythm has come due and whose nudge is not out: overdue once its day has passed,
     # due today on the day itself, whether or not its hour has come (as `people` says).
     come_due = [
         OverdueLine(name, planner.local_date(at, tz),
-                    _next_reminder(plan, snoozed.rhythm_back.get(name, ()), now, tz))
+                    _next_reminder(turn, plan, snoozed.rhythm_back.get(name, ()), arrives))
         for name, at, plan in upcoming
         if planner.local_date(at, tz) <= today and (at > now or name not in open_names)]
     overdue = tuple(line for line in come_due if line.since < today)

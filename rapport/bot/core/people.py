@@ -10,14 +10,14 @@ from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import MentionNamesNeeded, Turn
-from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, RHYTHM, Change
-from rapport.bot.core.resolve import Resolved, Unresolved, resolve
+from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, PLANNED, RHYTHM, Change
+from rapport.bot.core.resolve import Resolved, Unresolved, exact_wins, resolve
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
 from rapport.storage.models import TYPED_SOURCE
-from rapport.storage.names import name_key
+from rapport.storage.names import first_word, name_key
 from rapport.storage.queries import ContactName
 
 
@@ -123,19 +123,28 @@ NAME_UNKNOWN = ("I couldn't look up that person's name just now. Try again in a 
                 "them by name (“add Dana Scully”).")
 
 
+# The directory has no such account (removed, or another organisation's): asking again won't
+# tell its name.
+NAME_NOT_FOUND = ("I can't find that person in your workspace's directory, so I don't know "
+                  "their name. Add them by name instead (“add Dana Scully”).")
+
 # `log @me`, or the message shortcut on one's own message: not someone to keep in touch with.
 ITS_YOU = "That's you. Rapport keeps track of the people you talk to; name someone else."
 
 
 def mention_refusal(turn: Turn, person: c.PersonRef) -> str | None:
-    """Why an @mention can't become or be linked to a contact (it is the user, a bot, or
-    nobody could say its name), or None when it can."""
+    """Why an @mention can't become or be linked to a contact (it is the user, a bot, a
+    group, or nobody could say its name), or None when it can."""
     if person.mention_id == turn.user.user_external_id:
         return ITS_YOU
     name = mention_name(turn, person)
+    not_a_person = turn.not_people.get(person.mention_id or "")
+    if not_a_person == "group":
+        who = f"@{name}" if name else "That mention"
+        return f"{who} is a group, not a person: I keep track of the people you talk to."
     if not name:
-        return NAME_UNKNOWN
-    if person.mention_id and turn.not_people.get(person.mention_id) == "bot":
+        return NAME_NOT_FOUND if not_a_person == "unknown" else NAME_UNKNOWN
+    if not_a_person == "bot":
         return f"{name} is a bot, not a person: I keep track of the people you talk to."
     return None
 
@@ -195,7 +204,7 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
     for reading in readings:
         if reading.person.mention_id or reading.person.contact_id is not None:
             exact.append((reading, None))
-        elif (found := _by_key(turn, name_key(reading.person.text), touched)) is not None:
+        elif (found := _by_key(turn, reading.person, touched)) is not None:
             exact.append((reading, found))
     results: dict[int, Resolved | Unresolved] = {}
     if not exact:
@@ -224,17 +233,23 @@ def _longest(items: Sequence[T], reading_of: Callable[[T], Reading]) -> T:
     return max(reversed(items), key=lambda item: len(reading_of(item).person.text.split()))
 
 
-def _by_key(turn: Turn, key: str, touched: dict[int, queries.TouchState] | None
+def _by_key(turn: Turn, person: c.PersonRef, touched: dict[int, queries.TouchState] | None
             ) -> ContactName | None:
+    """The contact whose whole name `person` is, unless that one word is others' first name
+    too ("Dana" with Dana Scully: `resolve` asks which)."""
+    key = name_key(person.text)
     if touched is None:
-        return queries.contact_by_key(turn.session, turn.user.user_id, key)
-    found = queries.contact_by_key_touched(turn.session, turn.user.user_id, key, CLOCK,
-                                           NUDGE_OUTCOME)
-    if found is None:
-        return None
-    contact, state = found
-    touched[contact.id] = state
-    return contact
+        found = queries.contact_by_key_shared(turn.session, turn.user.user_id, key)
+        if found is None:
+            return None
+        contact, shared = found
+    else:
+        read = queries.contact_by_key_touched(turn.session, turn.user.user_id, key, CLOCK,
+                                              NUDGE_OUTCOME)
+        if read is None:
+            return None
+        contact, touched[read[0].id], shared = read
+    return contact if exact_wins(person, shared) else None
 
 
 def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str) -> str:
@@ -328,8 +343,28 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
-    return Reply(f"Added {label}.{email}{cadence}{extra}",
+    return Reply(f"Added {label}.{email}{cadence}{extra}{_first_name_shared(turn, contact)}",
                  changed=True), contact
+
+
+def _first_name_shared(turn: Turn, contact: ContactName) -> str:
+    """What a new contact's first name means from now on, when someone else has it too: the
+    name alone asks "Which Dana do you mean …?" (README), so the answer says so rather than
+    let the next `log Dana` be a surprise."""
+    first = first_word(name_key(contact.name))
+    user_id = turn.user.user_id
+    others = [o for o in queries.contacts_by_first_name(turn.session, user_id, first)
+              if o.id != contact.id]
+    alone = queries.contact_by_key(turn.session, user_id, first)
+    if alone is not None and alone.id != contact.id:
+        others.append(alone)
+    if not others:
+        return ""
+    said = contact.name.split()[0]
+    names = wording_list(sorted(o.name for o in others))
+    quoted = (f"; “\"{contact.name}\"” in quotes means this {said}"
+              if name_key(contact.name) == first else "")
+    return f" You also have {names}, so “{said}” alone will ask which one{quoted}."
 
 
 def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
@@ -344,7 +379,7 @@ def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
     today = turn.today
     refused = _day_refused(command.day, today)
     if refused is not None:
-        return error(refused)
+        return error(refused, refused="day")
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
                                              known=known, change=change)
@@ -462,7 +497,7 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
     months = command.months
     days = planner.approx_days(months) if months else command.days
     next_due = planner.cadence_next_due(state.last_touch_at, days, state.created_at, months)
-    change.before_update("contacts", [contact.id], RHYTHM)
+    change.before_update("contacts", [contact.id], RHYTHM, follows=PLANNED)
     change.before_update("nudges", queries.open_cadence_nudge_ids(turn.session, user_id,
                                                                   contact.id), NUDGE_OUTCOME)
     queries.update_contact(turn.session, user_id, contact.id, cadence_days=days,
@@ -471,13 +506,15 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
     if days is None:
         queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id,
                                       with_sent=True)
-        change.save(f"turned off the rhythm for {contact.name}")
+        change.save(f"turned off the rhythm for {contact.name}",
+                    unchanged=f"{contact.name}'s rhythm is already off.")
         return Reply(f"No more keep-in-touch reminders for {contact.name}.", changed=True)
     today = turn.today
     due_day = planner.local_date(next_due, turn.user.tz) if next_due else today
     when = "now" if due_day <= today else wording.friendly_day(due_day, today)
     rhythm = planner.cadence_text(days, months)
-    change.save(f"set the rhythm for {contact.name} to every {rhythm}")
+    change.save(f"set the rhythm for {contact.name} to every {rhythm}",
+                unchanged=f"{contact.name}'s rhythm is already every {rhythm}.")
     return Reply(f"I'll remind you to talk to {contact.name} every {rhythm} (next: {when}).",
                  changed=True)
 
@@ -565,7 +602,8 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
             change.inserted_row("forgotten_addresses", kept)
     change.save(f"forgot {contact.name}", kind="forget")
     return Reply(f"Forgot {contact.name}, with their notes, conversations, nudges and drafts. "
-                 "Changed your mind? “undo” brings them back within 15 minutes.", changed=True)
+                 "Changed your mind? “undo” brings them back within 15 minutes.", changed=True,
+                 erased=True)
 
 
 def wording_list(items: Sequence[str]) -> str:

@@ -138,7 +138,9 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     queries.update_user(turn.session, turn.user.user_id, **values)
     updated = _updated_context(turn.user, values)
     _reschedule_follow_ups(turn, updated, change)
-    change.save("changed settings (" + ", ".join(_changed_names(command)) + ")")
+    labels = _unchanged_labels(command)
+    change.save("changed settings (" + ", ".join(_changed_names(command)) + ")",
+                unchanged=f"Your {labels[0]} {labels[1]} already set that way.{read_as}")
     view = settings_view(updated, turn.now, ai_configured=turn.ai_configured,
                          chat_capture=capturing, calendars=calendars)
     return Reply(f"Saved.{read_as}\n" + describe_settings(view), changed=True, view=view)
@@ -149,6 +151,18 @@ def _changed_names(command: c.Settings) -> list[str]:
              "digest": "digest", "ai": "AI drafts", "tone": "tone", "summary": "summary",
              "prep": "meeting briefs"}
     return [label for field, label in names.items() if getattr(command, field) is not None]
+
+
+def _unchanged_labels(command: c.Settings) -> tuple[str, str]:
+    """The settings a command names, for "Your delivery window is already set that way",
+    and the verb that goes with them."""
+    names = {"tz": "time zone", "window": "delivery window", "days": "working days",
+             "cap": "daily cap", "digest": "digest", "ai": "AI drafts", "tone": "tone",
+             "summary": "weekly summary", "prep": "meeting briefs"}
+    said = [label for field, label in names.items() if getattr(command, field) is not None]
+    joined = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    plural = len(said) > 1 or said[0] in ("working days", "AI drafts", "meeting briefs")
+    return joined, "are" if plural else "is"
 
 
 def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
@@ -170,7 +184,8 @@ def _reschedule_follow_ups(turn: Turn, ctx: UserContext, change: Change) -> None
     # Follow-up moments depend on the window and zone; recompute the ones not yet planned.
     today = ctx.today(turn.now)
     waiting = queries.unplanned_follow_ups(turn.session, ctx.user_id)
-    change.before_update("notes", [note_id for note_id, _ in waiting], ("plan_at",))
+    change.before_update("notes", [note_id for note_id, _ in waiting], ("plan_at",),
+                         follows=("plan_at",))
     for note_id, follow_up_on in waiting:
         moment = planner.follow_up_moment(follow_up_on, ctx.prefs)
         queries.set_note_plan(turn.session, note_id,
@@ -184,9 +199,11 @@ def pause(turn: Turn, command: c.Pause) -> Reply:
     change.before_update("users", [turn.user.user_id], ("paused_until",))
     queries.update_user(turn.session, turn.user.user_id, paused_until=until)
     if command.until is None:
-        change.save("paused nudges")
+        change.save("paused nudges", unchanged="Nudges are already paused until you resume.")
         return Reply("Paused. No nudges until you type “resume”.", changed=True)
-    change.save(f"paused nudges until {wording.short_date(command.until)}")
+    change.save(f"paused nudges until {wording.short_date(command.until)}",
+                unchanged="Nudges are already paused until "
+                          f"{wording.friendly_day(command.until, turn.today)}.")
     return Reply(f"Paused until {wording.friendly_day(command.until, turn.today)}.",
                  changed=True)
 
@@ -194,13 +211,17 @@ def pause(turn: Turn, command: c.Pause) -> Reply:
 def resume(turn: Turn, command: c.Resume) -> Reply:
     del command
     change = Change(turn)
-    change.before_update("users", [turn.user.user_id], ("paused_until",))
-    # Nudges that came due during the pause were put off until its end: they are due now,
-    # and the sweep sends them at the next moment the window allows.
-    held = queries.held_nudge_ids(turn.session, turn.user.user_id, turn.now)
-    change.before_update("nudges", held, ("deliver_after",))
-    queries.update_user(turn.session, turn.user.user_id, paused_until=None)
-    queries.release_nudges(turn.session, held, turn.now)
-    change.save("resumed nudges")
+    paused_until = turn.user.prefs.paused_until
+    # Not paused (or a pause that has ended): nothing to resume, and a nudge waiting for the
+    # window keeps waiting; `save` answers that nudges are on already.
+    if paused_until is not None and paused_until > turn.now:
+        change.before_update("users", [turn.user.user_id], ("paused_until",))
+        # Nudges that came due during the pause were put off until its end: they are due
+        # now, and the sweep sends them at the next moment the window allows.
+        held = queries.held_nudge_ids(turn.session, turn.user.user_id, turn.now)
+        change.before_update("nudges", held, ("deliver_after",), follows=("deliver_after",))
+        queries.update_user(turn.session, turn.user.user_id, paused_until=None)
+        queries.release_nudges(turn.session, held, turn.now)
+    change.save("resumed nudges", unchanged="Nudges are already on.")
     return Reply("Welcome back. Nudges are on again.", changed=True)
 

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, Literal
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.goals import person_badges
-from rapport.bot.core.overview import coming_day, contact_health, paused_until
+from rapport.bot.core.overview import (
+    coming_day,
+    contact_health,
+    delivery_moments,
+    paused_until,
+)
 from rapport.bot.core.people import unknown_mention
 from rapport.bot.core.resolve import Resolved, resolve
 from rapport.bot.core.views import (
@@ -71,13 +77,21 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
     for back, note_id in snoozed:
         if note_id is not None:
             snoozed_notes.setdefault(note_id, coming_day(turn, back))  # soonest first
-    notes = tuple(
-        NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
-                 follow_up_on=follow_up, event_on=event,
-                 open=follow_up is not None and note_id not in acted,
-                 reminder=wording.reminder(state.name, text),
-                 snoozed_to=snoozed_notes.get(note_id))
-        for note_id, text, created, follow_up, event, _plan in note_rows)
+
+    def line(row: tuple[Any, ...], *, is_open: bool) -> NoteLine:
+        note_id, text, created, follow_up, event, _plan = row
+        return NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
+                        follow_up_on=follow_up, event_on=event, open=is_open,
+                        reminder=wording.reminder(state.name, text),
+                        snoozed_to=snoozed_notes.get(note_id))
+
+    notes = tuple(line(row, is_open=row[3] is not None and row[0] not in acted)
+                  for row in note_rows)
+    # The open follow-ups of all their notes, not only of the newest listed below: enough
+    # rows to sort the snoozed ones in by the day they come back.
+    follow_ups = tuple(line(row, is_open=True) for row in queries.open_follow_ups(
+        session, user_id, contact_id, list(snoozed_notes), len(snoozed_notes) + MAX_ASK_ABOUT))
+    nudge_now, next_nudge_on = _next_nudge(turn, contact_id, [back for back, _ in snoozed])
     touches = tuple(
         TouchLine(touchpoint_id=touch_id, day=planner.local_date(at, tz), kind=kind,
                   summary=summary, source=source)
@@ -96,11 +110,11 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         role=state.role,
         email=state.email, linked=state.platform_user_id is not None,
         cadence_days=state.cadence_days, cadence_months=state.cadence_months,
-        next_nudge_on=_next_nudge(turn, contact_id, [back for back, _ in snoozed]),
+        next_nudge_on=next_nudge_on, nudge_now=nudge_now,
         last_touch_on=planner.local_date(state.last_touch_at, tz)
         if state.last_touch_at else None,
         health=contact_health(state.next_due_at, turn.now, turn.user.tz),
-        ask_about=_ask_about(notes, today),
+        ask_about=_ask_about(follow_ups, notes, today),
         notes=notes, more_notes=max(queries.note_count(session, user_id, contact_id)
                                     - len(notes), 0),
         touches=touches, touch_count=queries.touch_count(session, user_id, contact_id),
@@ -120,26 +134,39 @@ def _next_meeting(turn: Turn, contact_id: int) -> tuple[date, str] | None:
 
 
 def _next_nudge(turn: Turn, contact_id: int, snoozed_back: Sequence[datetime]
-                ) -> date | None:
-    """The day the next nudge about them comes: today when one is out now, else the sooner
-    of the sweep's next look at their rhythm, notes and dates and a snoozed nudge coming
-    back."""
+                ) -> tuple[Literal["", "out", "coming"], date | None]:
+    """Whether a nudge about them is out now ("out": delivered and not acted on) or goes
+    out with the next sweep ("coming"), and the day the next one comes: the soonest of a
+    nudge planned and held for the user's hours, the sweep's next look at their rhythm,
+    notes and dates, and a snoozed nudge coming back, delivered when the scheduler would
+    (`delivery_moments`: window, working days, pause, daily cap)."""
     session, user_id = turn.session, turn.user.user_id
-    if queries.open_nudge_id_for_contact(session, user_id, contact_id, turn.now) is not None:
-        return turn.today
+    ahead = queries.nudges_ahead_of_contact(session, user_id, contact_id)
+    if ahead.delivered:
+        return "out", turn.today
     moments: list[datetime] = [*queries.next_plans(session, user_id, contact_id),
                                *snoozed_back]
+    if ahead.held_until is not None:
+        moments.append(ahead.held_until)
+    if ahead.delivering:
+        moments.append(turn.now)  # being delivered as we speak
     if not moments:
-        return None
-    return coming_day(turn, min(moments))
+        return "", None
+    at = delivery_moments(turn)(min(moments))
+    if at is None:
+        return "", None  # paused until "resume": the card says nudges are paused
+    if at <= turn.now:
+        return "coming", turn.today
+    return "", planner.local_date(at, turn.user.tz)
 
 
-def _ask_about(notes: tuple[NoteLine, ...], today: date) -> tuple[NoteLine, ...]:
-    """What to bring up first: open follow-ups, soonest first (a snoozed one on the day it
-    comes back); else the newest note from the last three months that is not background
+def _ask_about(follow_ups: tuple[NoteLine, ...], notes: tuple[NoteLine, ...], today: date
+               ) -> tuple[NoteLine, ...]:
+    """What to bring up first: the open follow-ups (`follow_ups`, of all their notes),
+    soonest first (a snoozed one on the day it comes back); else the newest note from the
+    last three months (`notes`, newest first) that is not background
     (`wording.is_background`)."""
-    open_ones = sorted((n for n in notes if n.open),
-                       key=lambda n: (n.ask_on or date.max, -n.note_id))
+    open_ones = sorted(follow_ups, key=lambda n: (n.ask_on or date.max, -n.note_id))
     if open_ones:
         return tuple(open_ones[:MAX_ASK_ABOUT])
     # "prefers email over calls" is what they are like, not a topic to open with.
@@ -193,9 +220,12 @@ def rhythm_line(view: PersonView) -> str:
         parts.append(view.health)
     if view.paused_until is not None:
         parts.append("nudges paused")
+    elif view.nudge_now == "out":
+        parts.append("a nudge is out now")
+    elif view.nudge_now == "coming":
+        parts.append("a nudge is on its way")  # as `due` says it
     elif view.next_nudge_on is not None:
-        parts.append("a nudge is out now" if view.next_nudge_on <= today
-                     else f"next nudge {wording.friendly_day(view.next_nudge_on, today)}")
+        parts.append(f"next nudge {wording.friendly_day(view.next_nudge_on, today)}")
     if view.next_meeting is not None:
         day, starts = view.next_meeting
         parts.append(f"next meeting {wording.friendly_day(day, today)} {starts}")

@@ -220,6 +220,9 @@ class Rapport:
                     reply = await self.commands.run(work, deadline=deadline)
                 else:
                     reply = await self.db.run(work, write=verb.writes, deadline=deadline)
+            except journal.Unchanged as unchanged:
+                # Rolled back (nothing to keep), and no journal entry: see `Change.save`.
+                return error(unchanged.answer)
             except MentionNamesNeeded as needed:
                 # The work was rolled back; ask the directory (a platform call, never inside
                 # a transaction), then do it again with the names.

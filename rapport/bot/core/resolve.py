@@ -1,5 +1,6 @@
 """Find the contact a user meant: @mention, exact name, first name, last name, or a 'did you
-mean' answer.
+mean' answer. A one-word name that is someone's whole name and others' first name ("Dana"
+with Dana and Dana Scully) is asked about, unless typed in quotes.
 
 Each step up to the first name is one indexed lookup (`rapport.storage.queries`); only a miss
 reads every name, for the last name and then the fuzzy "did you mean". Never guesses between
@@ -52,9 +53,12 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
             return Resolved(found)
         return Unresolved(f"<@{person.mention_id}> is not in your people yet.")
     wanted = name_key(person.text)
-    exact = queries.contact_by_key(session, user_id, wanted)
-    if exact is not None:
-        return Resolved(exact)
+    by_key = queries.contact_by_key_shared(session, user_id, wanted)
+    if by_key is not None:
+        exact, shared = by_key
+        if exact_wins(person, shared):
+            return Resolved(exact)
+        return _which(person, exact, queries.contacts_by_first_name(session, user_id, wanted))
     if " " not in wanted:
         picked = _one_of(person, queries.contacts_by_first_name(session, user_id, wanted))
         if picked is not None:
@@ -66,6 +70,22 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
         if picked is not None:
             return picked
     return did_you_mean(person, everyone, offer_add=offer_add)
+
+
+def exact_wins(person: PersonRef, shared: bool) -> bool:
+    """Whether the contact whose whole name `person` is, is who they mean. Not when that one
+    word is others' first name too (`shared`, read with the name): with Dana and Dana
+    Scully, "Dana" is either of them, so it is asked about (README: "Which Dana do you mean
+    …?"), unless typed in quotes (“"Dana"” is Dana alone)."""
+    return person.exact or not shared
+
+
+def _which(person: PersonRef, exact: ContactName, others: list[ContactName]) -> Unresolved:
+    """"Which Dana do you mean", when one of them is called by that word alone: how to name
+    that one (in quotes) goes with the question."""
+    names = tuple(sorted(c.name for c in (exact, *others)))
+    return Unresolved(f"Which {person.text} do you mean: {or_list(names)}? For {exact.name} "
+                      f"alone, put the name in quotes (“\"{exact.name}\"”).", names)
 
 
 def _one_of(person: PersonRef, found: list[ContactName]) -> Resolved | Unresolved | None:

@@ -61,7 +61,7 @@ class OverdueLine:
 
     name: str
     since: date
-    # When the next nudge about them comes (None: the sweep plans it now).
+    # When the next nudge about them comes (None: the next sweep sends it).
     next_nudge: date | None = None
 
 
@@ -384,6 +384,9 @@ class PersonView:
     # Their next meeting with the user in a connected calendar: (day, "14:00") in the user's
     # time zone.
     next_meeting: tuple[date, str] | None = None
+    # A nudge about them now: "out" (delivered, not acted on) or "coming" (the next sweep
+    # sends it); "" for neither, and `next_nudge_on` says the day the next one comes.
+    nudge_now: Literal["", "out", "coming"] = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,7 +482,7 @@ View = (HelpView | FileView | ImportView | DraftView | DueView | PeopleView | St
 
 # The arguments of a command a use case may refuse on their own, by the command's field
 # name: a form shows the refusal under the input that gave that argument.
-RefusedArgument = Literal["follow_up_on"]
+RefusedArgument = Literal["follow_up_on", "day"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,6 +493,10 @@ class Reply:
     ok: bool = True
     view: View | None = None
     changed: bool = False
+    # The change forgot someone (or the user): nothing about them may be shown anywhere, so
+    # what a platform keeps on show (Slack's App Home) is redrawn at once, not when it would
+    # next be refreshed.
+    erased: bool = False
     # The command was not run because the process was overloaded; try again shortly.
     busy: bool = False
     # A refusal about one argument of the command (None: about the command as a whole).
