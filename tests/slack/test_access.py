@@ -129,6 +129,8 @@ async def test_settings_button_and_submission_touch_only_the_clicker(
         slack: SlackHarness, clock: Clock) -> None:
     await _deliver(slack, clock)
     assert (await slack.runtime.rapport.handle_text(slack.actor(), "settings tz Asia/Tokyo")).ok
+    # Sam uses Rapport too (the Settings button and form store nothing for someone without rows).
+    assert (await slack.runtime.rapport.handle_text(slack.actor(SAM), "people")).ok
     alex_before = await _user_row(slack, ALEX)
 
     await slack.interaction(slack.block_action(

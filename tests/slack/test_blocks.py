@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
-from rapport.bot.core.views import Attachment, FileView, Reply, RowStatus
+from rapport.bot.core.views import Attachment, DueView, FileView, Reply, RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.nudge_buttons import redrawn_digest
 from rapport.scheduler.messenger import NudgeItem, OutgoingMessage, Recipient
@@ -99,3 +101,42 @@ def test_export_attachment_is_shown_as_text_within_limits() -> None:
     assert all(len(block["text"]["text"]) <= b.MAX_SECTION_TEXT for block in blocks)
     assert sum(block["text"]["text"].count("&quot;k") + block["text"]["text"].count('"k')
                for block in blocks) == 2000
+
+
+def _nudge_cards(pages: list[list[dict[str, object]]]) -> list[list[str]]:
+    """Each page's blocks as the nudge ids they belong to, by kind (text, context, buttons)."""
+    shown: list[list[str]] = []
+    for page in pages:
+        row: list[str] = []
+        card = ""
+        for block in page:
+            block_id = str(block.get("block_id") or "")
+            if block_id.startswith("nudge_text_"):
+                card = block_id.removeprefix("nudge_text_")
+                row.append(f"text {card}")
+            elif block["type"] == "context" and card:
+                row.append(f"context {card}")
+            elif block_id.startswith("nudge_"):
+                row.append(f"buttons {block_id.removeprefix('nudge_')}")
+        shown.append(row)
+    return shown
+
+
+def test_due_pages_break_between_nudge_cards_never_inside_one() -> None:
+    # 30 cards of 3 blocks with a divider between: the 50th block was card 13's headline,
+    # its context line and buttons the next message's first blocks.
+    view = DueView(nudges=_items(30), overdue=(), coming=(), today=date(2026, 11, 30))
+    pages = b.reply_pages(Reply("30 people to reach out to", view=view)).pages
+    assert len(pages) == 3
+    assert all(len(page) <= b.MAX_MESSAGE_BLOCKS for page in pages)
+    for page in _nudge_cards(pages):
+        # Every card on a page is whole: its headline, context line and buttons.
+        cards = [entry.split()[1] for entry in page if entry.startswith("text")]
+        assert page == [f"{kind} {card}" for card in cards
+                        for kind in ("text", "context", "buttons")], page
+    assert [[entry for entry in page if entry.startswith("text")]
+            for page in _nudge_cards(pages)] == [[f"text {i}" for i in range(first, last)]
+                                                 for first, last in ((1, 13), (13, 25),
+                                                                     (25, 31))]
+    # The next message opens with a card, not with the divider that separated two.
+    assert [page[0].get("block_id") for page in pages[1:]] == ["nudge_text_13", "nudge_text_25"]

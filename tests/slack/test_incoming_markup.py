@@ -22,8 +22,12 @@ def test_plain_text_reads_slack_markup_back() -> None:
     assert plain_text("&amp;lt;") == "&lt;"  # decoded once: what the person typed
     assert plain_text("<mailto:pg@example.com|pg@example.com>") == "pg@example.com"
     assert plain_text("<https://example.com/a?b=1&amp;c=2>") == "https://example.com/a?b=1&c=2"
-    assert plain_text("<http://acme.com|acme.com> <#C0GEN|general> <!here>") == \
-        "acme.com #general @here"
+    assert plain_text("<http://acme.com|acme.com> <#C0GEN|general> <!here>",
+                      name_of=lambda _: None) == "acme.com #general @here"
+    # For the core, a mention of many people is a mention (of no one person: see
+    # test_mentions_of_non_people.py), which a note writes back as "@here".
+    assert plain_text("<#C0GEN|general> <!here> <!subteam^S0ENG|@eng>") == \
+        "#general <@group:here|here> <@group:S0ENG|eng>"
     # Mentions stay the core's tokens; a text box gets names instead.
     assert plain_text(f"log <@{DANA}|dana> &amp; <@{SAM}>") == f"log <@{DANA}|dana> & <@{SAM}>"
     assert plain_text(f"<@{DANA}|dana> and <@{SAM}>", name_of=lambda _: "Sam Lee") == \

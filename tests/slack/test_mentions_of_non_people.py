@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
-from rapport.storage.models import Contact, Touchpoint
+from rapport.storage.models import Contact, Note, Touchpoint
 from tests.fakes.slack_api import DEFAULT_BOT_TOKEN
 from tests.slack.conftest import ALEX, DANA, SlackHarness
 
@@ -208,3 +209,72 @@ async def test_a_mention_that_is_not_one_of_yours_is_named_in_the_answer(
         answer = await _answer(slack, line)
         assert "@Dana Scully is" in answer or "@Dana Scully isn't" in answer, (line, answer)
         assert "&lt;@" not in answer and DANA not in answer, (line, answer)
+
+
+# -- the shortcut on one's own message, and authors Slack can't find ----------------------------
+
+
+async def test_the_shortcut_on_your_own_message_offers_nobody(slack: SlackHarness) -> None:
+    # Offering yourself made the submit always fail with "That's you".
+    own = {"type": "message", "user": ALEX, "ts": "1.000100", "text": "my own words"}
+    status, _ = await slack.interaction(_shortcut_on(slack, own))
+    assert status == 200
+    await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
+    [opened] = slack.fake.calls_to("views.open")
+    blocks = {b["block_id"]: b for b in opened.args["view"]["blocks"]}
+    assert "initial_user" not in blocks["contact"]["element"]
+    assert blocks["summary"]["element"]["initial_value"] == "my own words"
+
+
+@pytest.mark.parametrize("error", ["user_not_found", "user_not_visible"])
+async def test_an_author_slack_cannot_find_is_not_offered_nor_asked_about_again(
+        slack: SlackHarness, error: str) -> None:
+    # Someone from another organisation, say: users.info says there is no such account.
+    outsider = "U0OUTSIDER"
+    slack.fake.fail_next("users.info", error=error)
+    message = {"type": "message", "user": outsider, "ts": "1.000100", "text": "hello there"}
+    status, _ = await slack.interaction(_shortcut_on(slack, message))
+    assert status == 200
+    await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
+    [opened] = slack.fake.calls_to("views.open")
+    blocks = {b["block_id"]: b for b in opened.args["view"]["blocks"]}
+    assert "initial_user" not in blocks["contact"]["element"]
+
+    # Picked anyway: not "try again in a moment", which would never work.
+    status, body = await slack.interaction(_log_submission(slack, outsider))
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors"
+    assert "can't find that person" in answer["errors"]["contact"]
+    assert "just now" not in answer["errors"]["contact"]
+    answer_text = await _answer(slack, f"log <@{outsider}> coffee")
+    assert "can't find that person" in answer_text and "just now" not in answer_text
+    assert [call.args["user"] for call in slack.fake.calls_to("users.info")].count(outsider) == 1
+    assert await _contacts(slack) == []
+    assert await _touchpoints(slack) == 0
+
+
+# -- @here, @channel, @everyone and user groups are no one person ------------------------------
+
+
+@pytest.mark.parametrize("said, shown", [("<!channel>", "@channel"), ("<!here>", "@here"),
+                                         ("<!everyone>", "@everyone"),
+                                         ("<!subteam^S0ENG|@eng>", "@eng")])
+async def test_a_mention_of_many_people_is_refused_where_a_person_goes(
+        slack: SlackHarness, said: str, shown: str) -> None:
+    for line in (f"add {said}", f"log {said} coffee"):
+        answer = await _answer(slack, line)
+        assert f"{shown} is a group, not a person" in answer, (line, answer)
+    answer = await _dm_answer(slack, f"add {said}", "1.000100")
+    assert f"{shown} is a group, not a person" in answer
+    assert await _contacts(slack) == []
+    assert await _touchpoints(slack) == 0
+    # Slack is never asked who a group is (users.info knows people only).
+    assert all(call.args["user"] == ALEX for call in slack.fake.calls_to("users.info"))
+
+
+async def test_a_mention_of_many_people_in_a_note_reads_as_typed(slack: SlackHarness) -> None:
+    await _answer(slack, "add Dana Scully")
+    answer = await _answer(slack, "note Dana: told <!here> and <!subteam^S0ENG|@eng> about it")
+    assert answer.startswith("Noted"), answer
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(Note.text)) == "told @here and @eng about it"

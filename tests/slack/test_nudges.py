@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -248,3 +249,27 @@ async def test_draft_button_without_ai_explains_in_the_modal(
     await slack.until(lambda: bool(slack.fake.calls_to("views.update")))
     [updated] = slack.fake.calls_to("views.update")
     assert "own words" in str(updated.args["view"]["blocks"])
+
+
+async def test_a_long_due_answer_keeps_each_nudge_card_in_one_message(
+        slack: SlackHarness, clock: Clock) -> None:
+    rapport, actor = slack.runtime.rapport, slack.actor()
+    for i in range(30):
+        assert (await rapport.handle_text(actor, f"add P{i:03d} Zed every 2 weeks")).ok
+        assert (await rapport.handle_text(actor, f"log P{i:03d} 3 weeks ago: chat")).ok
+    clock.set(clock.now + timedelta(hours=1))
+    await slack.runtime.sweeper.plan(clock())
+    status, body = await slack.command("due")
+    assert status == 200
+    await slack.until(lambda: len(slack.sink.posts) >= 2)
+    pages = [json.loads(body)["blocks"]] + [post["blocks"] for post in slack.sink.posts]
+    headlines = 0
+    for page in pages:
+        assert len(page) <= 50
+        # A card is its headline, its context line and its buttons, in one message.
+        for at, block in enumerate(page):
+            if str(block.get("block_id", "")).startswith("nudge_text_"):
+                nudge_id = block["block_id"].removeprefix("nudge_text_")
+                assert [b.get("block_id") for b in page[at + 2:at + 3]] == [f"nudge_{nudge_id}"]
+                headlines += 1
+    assert headlines == 30

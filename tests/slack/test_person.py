@@ -118,14 +118,15 @@ async def test_a_form_with_a_bad_day_shows_the_error_and_saves_nothing(slack: Sl
                                                        contact_id, values))
     answer = json.loads(body)
     assert status == 200 and answer["response_action"] == "errors"
-    assert "already happened" in answer["errors"]["summary"]
+    # Under the date picker that chose the day, not under "What you talked about".
+    assert answer["errors"] == {"day": "You can only log conversations that already happened."}
     # A picker scrolled back to 1900 is refused as typed text is ("log Dana on 1900-01-01").
     values["day"] = {"value": {"type": "datepicker", "selected_date": "1900-01-01"}}
     status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_LOG,
                                                        contact_id, values))
     answer = json.loads(body)
     assert answer["response_action"] == "errors", answer
-    assert answer["errors"]["summary"] == "That date is more than ten years ago."
+    assert answer["errors"] == {"day": "That date is more than ten years ago."}
     assert await snapshot(slack.runtime.engine) == before
 
 

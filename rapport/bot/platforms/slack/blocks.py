@@ -233,9 +233,42 @@ def text_sections(text: str, *, limit: int = MAX_SECTION_TEXT) -> list[Block]:
     return [TextSection(chunk) for chunk in chunks if chunk.strip()]
 
 
-def paginate(blocks: Sequence[Block], *, per_page: int = MAX_MESSAGE_BLOCKS) -> list[list[Block]]:
-    """Split blocks into pages Slack accepts (50 per message, 100 per view)."""
-    return [list(blocks[i:i + per_page]) for i in range(0, len(blocks), per_page)] or [[]]
+def paginate(units: Sequence[Sequence[Block]], *,
+             per_page: int = MAX_MESSAGE_BLOCKS) -> list[list[Block]]:
+    """Pages Slack accepts (50 blocks a message), each unit's blocks on one page (a nudge
+    card's headline, context line and buttons, see `_cards`), in order; a unit longer than a
+    page is cut. No page but the first opens with a divider (it separated two cards)."""
+    pages: list[list[Block]] = []
+    page: list[Block] = []
+    for unit in units:
+        if page and len(page) + len(unit) > per_page:
+            pages.append(page)
+            page = []
+        if not page and pages and unit and isinstance(unit[0], DividerBlock):
+            unit = unit[1:]
+        page += unit
+        while len(page) > per_page:
+            pages.append(page[:per_page])
+            page = page[per_page:]
+    if page or not pages:
+        pages.append(page)
+    return pages
+
+
+def _each(blocks: Sequence[Block]) -> list[list[Block]]:
+    """Blocks that may each end a page (sections of one text)."""
+    return [[block] for block in blocks]
+
+
+def _cards(blocks: Sequence[Block]) -> list[list[Block]]:
+    """Cards (`nudge_blocks`, `suggestion_blocks`) as units for `paginate`: each ends with its
+    buttons, so a heading or divider goes with the card after it, and buttons with their card."""
+    units: list[list[Block]] = [[]]
+    for block in blocks:
+        units[-1].append(block)
+        if isinstance(block, ActionsBlock):
+            units.append([])
+    return [unit for unit in units if unit]
 
 
 def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
@@ -377,34 +410,35 @@ class RenderedReply:
 
 
 def reply_pages(reply: Reply) -> RenderedReply:
-    """A Reply as paginated message blocks: text, then nudge cards, then an attachment."""
-    blocks: list[Block] = []
+    """A Reply as paginated message blocks: text, then nudge cards, then an attachment; a
+    card never split across two messages."""
+    units: list[list[Block]] = []
     text = reply.text if reply.ok else f"⚠️ {reply.text}"
     if isinstance(reply.view, PersonView):
-        blocks += person_blocks(reply.view)
+        units += _each(person_blocks(reply.view))
     elif isinstance(reply.view, ConfirmView):
-        blocks += confirm_blocks(reply.view)
+        units += _each(confirm_blocks(reply.view))
     elif isinstance(reply.view, DueView) and reply.view.nudges:
         # The cards show the open nudges with buttons; the text keeps the rest.
         rest = due_text_beside_cards(reply.view)
         if rest:
-            blocks += text_sections(rest)
-        blocks += nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
-                               heading="Due now")
+            units += _each(text_sections(rest))
+        units += _cards(nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
+                                     heading="Due now"))
     elif isinstance(reply.view, StatsView) and reply.view.suggestions:
         # The suggestions come as buttons; the text keeps the rest.
-        blocks += text_sections(stats_text(replace(reply.view, suggestions=())))
-        blocks += suggestion_blocks(reply.view.suggestions)
+        units += _each(text_sections(stats_text(replace(reply.view, suggestions=()))))
+        units += _cards(suggestion_blocks(reply.view.suggestions))
     elif isinstance(reply.view, SuggestionsView) and reply.view.items:
-        blocks += suggestion_blocks(reply.view.items)
+        units += _cards(suggestion_blocks(reply.view.items))
         if reply.view.silenced:
-            blocks += text_sections(silenced_line(reply.view.silenced))
+            units += _each(text_sections(silenced_line(reply.view.silenced)))
     else:
-        blocks += text_sections(text)
+        units += _each(text_sections(text))
     if reply.draft is not None:
-        blocks.append(ActionsBlock(block_id="draft_open", elements=[ButtonElement(
+        units.append([ActionsBlock(block_id="draft_open", elements=[ButtonElement(
             text="Edit and send…", action_id=ACTION_DRAFT_OPEN,
-            value=str(reply.draft.draft_id), style="primary")]))
+            value=str(reply.draft.draft_id), style="primary")])])
     if reply.attachment is not None:
         try:
             body = reply.attachment.data.decode("utf-8")
@@ -412,9 +446,9 @@ def reply_pages(reply: Reply) -> RenderedReply:
             body = "(binary file)"
         # Files go up with files_upload_v2 (platform.py, upload); this inline copy is the
         # fallback when the upload is refused (an app installed before files:write).
-        blocks += [SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
-                   for chunk in _chunks(escape_controls(body), MAX_SECTION_TEXT - 6)]
-    pages = [to_dicts(page) for page in paginate(blocks)]
+        units += _each([SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```"))
+                        for chunk in _chunks(escape_controls(body), MAX_SECTION_TEXT - 6)])
+    pages = [to_dicts(page) for page in paginate(units)]
     return RenderedReply(text=fallback(text), pages=pages)
 
 

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.context import NotAPerson
+from rapport.bot.platforms.slack.incoming import group_mentioned
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,10 @@ _MAX_ENTRIES = 10_000
 
 # Slackbot is no person, yet users.info says `is_bot: false` for it ("Slackbot is special").
 SLACKBOT = "USLACKBOT"
+
+# users.info's answers that the account is not there for this workspace (removed, or another
+# organisation's it can't see): asking again won't change them, unlike a timeout or a 5xx.
+NOT_FOUND_ERRORS = frozenset({"user_not_found", "user_not_visible"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +40,18 @@ class Profile:
     deleted: bool = False
     # A bot user (an app's, a workflow's) or Slackbot: never someone to keep in touch with.
     is_bot: bool = False
+    # @here, @channel, @everyone or a user group (`incoming.group_mentioned`): many people.
+    is_group: bool = False
+    # Slack said there is no such account for this workspace (`NOT_FOUND_ERRORS`).
+    not_found: bool = False
 
     @property
     def not_a_person(self) -> NotAPerson | None:
         """Why this account can't become a contact, or None when it can."""
+        if self.is_group:
+            return "group"
+        if self.not_found:
+            return "unknown"
         if self.is_bot:
             return "bot"
         return "deactivated" if self.deleted else None
@@ -96,26 +109,37 @@ class SlackDirectory:
         return self.cache.get(self.team_id, user_id)
 
     async def profile(self, user_id: str) -> Profile | None:
-        """The user's profile, from the cache or users.info; None when Slack cannot tell."""
+        """The user's profile, from the cache or users.info; None when Slack cannot tell just
+        now. An account Slack says is not there is remembered as such (`not_found`), as is a
+        group's mention (never asked about: users.info knows people only)."""
         cached = self.cached(user_id)
         if cached is not None:
             return cached
+        group = group_mentioned(user_id)
+        if group is not None:
+            profile = Profile(user_id=user_id, display_name=group, tz=None, is_group=True)
+            self.cache.put(self.team_id, profile)
+            return profile
         user = await self._users_info(user_id)
-        if user is None:
-            return None
-        profile = _profile_from(user)
+        if isinstance(user, str):
+            if user not in NOT_FOUND_ERRORS:
+                return None  # a passing failure: the next lookup asks again
+            profile = Profile(user_id=user_id, display_name="", tz=None, not_found=True)
+        else:
+            profile = _profile_from(user)
         self.cache.put(self.team_id, profile)
         return profile
 
-    async def _users_info(self, user_id: str) -> dict[str, Any] | None:
-        """users.info's user object; None when Slack refused (logged)."""
+    async def _users_info(self, user_id: str) -> dict[str, Any] | str:
+        """users.info's user object, or Slack's error when it refused (logged)."""
         try:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as failure:
-            logger.info("users.info failed", extra={"error": failure.response.get("error")})
-            return None
+            error = str(failure.response.get("error") or "")
+            logger.info("users.info failed", extra={"error": error})
+            return error
         user = response.get("user")
-        return user if isinstance(user, dict) else None
+        return user if isinstance(user, dict) else "invalid_response"
 
     async def display_name(self, user_external_id: str) -> str | None:
         """The person's name as Slack shows it in their profile: the real name, else the
@@ -137,7 +161,7 @@ class SlackDirectory:
         except (ClientError, TimeoutError) as failure:
             logger.warning("users.info failed", extra={"error": type(failure).__name__})
             return None
-        if user is None or str(user.get("id", "")) != user_external_id:
+        if isinstance(user, str) or str(user.get("id", "")) != user_external_id:
             return None
         self.cache.put(self.team_id, _profile_from(user))
         if user.get("deleted"):

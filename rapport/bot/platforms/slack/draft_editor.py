@@ -20,7 +20,8 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.incoming import row_id
-from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+from rapport.bot.platforms.slack.modals import open_modal
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +49,26 @@ class DraftEditor:
     posting: set[int] = field(default_factory=set)
 
     async def open_draft(self, client: AsyncWebClient, body: dict[str, Any], actor: Actor,
-                         nudge_id: int) -> None:
-        """Open a modal at once (trigger ids expire in 3 s), then fill it with the draft."""
-        opened = await client.views_open(trigger_id=body["trigger_id"],
-                                         view=b.notice_view("Draft", "Drafting a message…"))
+                         nudge_id: int, *, respond: Respond | None = None) -> None:
+        """Open a modal at once (trigger ids expire in 3 s), then fill it with the draft; when
+        Slack won't open it, the draft is answered through `respond` (the click's
+        response_url) instead, its "Edit and send…" button opening the editor later."""
+        view_id = await self.open_loading(client, str(body.get("trigger_id") or ""))
+        if view_id is None and respond is None:
+            return  # nowhere to show a draft (a click on Home): drafting it would be waste
         reply = await self.platform.rapport.execute(actor, c.Draft(c.NudgeRef(nudge_id)))
-        await self.show_draft(client, str(opened["view"]["id"]), reply, nudge_id=nudge_id)
+        if view_id is not None:
+            await self.show_draft(client, view_id, reply, nudge_id=nudge_id)
+        elif respond is not None:
+            await self.platform.send_pages(respond, reply, skip_first=False, client=client,
+                                           user_id=actor.user_external_id)
 
-    async def open_loading(self, client: AsyncWebClient, trigger_id: str) -> str | None:
-        """A "Drafting…" modal opened before the slow draft; None when Slack refuses it."""
-        if not trigger_id:
-            return None
-        try:
-            opened = await client.views_open(trigger_id=trigger_id, view=b.notice_view(
-                "Draft", "Drafting a message…"))
-        except SlackApiError as failure:  # expired trigger: the answer goes through respond
-            logger.info("views.open failed", extra={"error": failure.response.get("error")})
-            return None
-        return str(opened["view"]["id"])
+    async def open_loading(self, client: AsyncWebClient, trigger_id: str, *,
+                           respond: Respond | None = None) -> str | None:
+        """A "Drafting…" modal opened before the slow draft; None when Slack refuses it (then
+        the answer goes through the caller's respond, or `respond` says to try again)."""
+        return await open_modal(client, trigger_id, b.notice_view("Draft", "Drafting a message…"),
+                                respond=respond)
 
     async def show_draft(self, client: AsyncWebClient, view_id: str, reply: Reply, *,
                          nudge_id: int | None = None,
@@ -173,7 +176,7 @@ class DraftEditor:
 
 
     async def on_open_draft(self, ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                            client: AsyncWebClient) -> None:
+                            client: AsyncWebClient, respond: Respond) -> None:
         """"Edit and send…" under a draft answered as text: that draft in the editor."""
         await ack()
         drafts = self.platform.runtime.drafts
@@ -181,7 +184,9 @@ class DraftEditor:
         if drafts is None or draft_id is None:
             logger.warning("draft action refused", extra={"reason": "malformed"})
             return
-        view_id = await self.open_loading(client, str(body.get("trigger_id") or ""))
+        # Nothing else can show a reopened draft: the person is told to click again.
+        view_id = await self.open_loading(client, str(body.get("trigger_id") or ""),
+                                          respond=respond if body.get("response_url") else None)
         if view_id is None:
             return
         actor = self.platform.actor(team_of(body), str(body.get("user", {}).get("id", "")))

@@ -1,4 +1,5 @@
-"""App Home: built from the core's HomeView when the tab opens, refreshed after changes."""
+"""App Home: built from the core's HomeView when the tab opens, refreshed after changes:
+at once after a click on Home itself or a forget, paced after anything else."""
 
 from __future__ import annotations
 
@@ -25,12 +26,36 @@ HOME_MIN_INTERVAL_SECONDS = 30.0
 # ...and not while commands are being answered, unless it has waited this long for a pause.
 HOME_MAX_DEFER_SECONDS = 30.0
 MAX_REMEMBERED_HOMES = 50_000
+
+
+def clicked_on_home(body: dict[str, Any]) -> bool:
+    """True for an interaction on the App Home tab (which has no response_url: what the
+    click did shows only as Home republished)."""
+    container, view = body.get("container"), body.get("view")
+    return isinstance(container, dict) and container.get("type") == "view" \
+        and isinstance(view, dict) and view.get("type") == "home"
+
+
+@dataclass
+class _Refresh:
+    """A user's Home refresh, pending or running (see HomeTab.refresh)."""
+
+    # Changed again meanwhile: publish once more after the current publish.
+    again: bool = False
+    # The next publish is for the tab just opened (it may share the goal chart).
+    opened: bool = False
+    # Set when the next publish may not wait for the pacing (see HomeTab.refresh).
+    now: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 @dataclass
 class HomeTab:
     """App Home is built when the user opens it, and after changes at most once per
     `min_interval` per user: a burst of commands costs one Home, not one each, and no
     command waits for it (a refresh waits up to `max_defer` for no request to be in
-    flight, so it does not take the event loop from commands either)."""
+    flight, so it does not take the event loop from commands either). A change the person
+    is looking at (a click on Home itself) or must not see any longer (a forget) publishes
+    at once instead."""
 
     platform: SlackPlatform
     # Seconds a refresh waits after a change, collecting further changes.
@@ -40,8 +65,8 @@ class HomeTab:
     monotonic: Callable[[], float] = time.monotonic
     # How a refresh waits (tests wake waiting refreshes when they shut the app down).
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    # Users whose Home is being republished -> "changed again meanwhile" (see refresh).
-    _refreshing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Users whose Home is being republished (see refresh).
+    _refreshing: dict[tuple[str, str], _Refresh] = field(default_factory=dict)
     _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
     async def known(self, team_id: str, user_id: str) -> bool | None:
@@ -77,30 +102,53 @@ class HomeTab:
                                  chart_alt_text=alt_text(goals) if goals else "")
         await client.views_publish(user_id=user_id, view=b.home_view(content))
 
-    def _wait(self, key: tuple[str, str], opened: bool) -> float:
-        if opened:
-            return 0.0
+    def _wait(self, key: tuple[str, str]) -> float:
         last = self._published_at.get(key)
         since = self.monotonic() - last if last is not None else self.min_interval
         return max(self.refresh_delay, self.min_interval - since)
 
+    async def _paced(self, key: tuple[str, str]) -> None:
+        await self.sleep(self._wait(key))
+        # A refresh after a change steps aside while commands are answered.
+        await self.platform.runtime.load.quiet(self.max_defer)
+
+    async def _pace(self, key: tuple[str, str], now: asyncio.Event) -> None:
+        """Wait out the pacing, or until `now` is set (whichever comes first)."""
+        paced = asyncio.ensure_future(self._paced(key))
+        hurried = asyncio.ensure_future(now.wait())
+        try:
+            await asyncio.wait((paced, hurried), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            paced.cancel()
+            hurried.cancel()
+        if paced.done() and not paced.cancelled():
+            paced.result()
+
     async def refresh(self, client: AsyncWebClient, team_id: str, user_id: str, *,
-                      opened: bool = False) -> None:
-        """Republish Home: now when the tab opens, later after a change (coalesced)."""
+                      opened: bool = False, at_once: bool = False) -> None:
+        """Republish Home: now when the tab opens or `at_once` (a click on Home, a forget),
+        else later after a change (paced and coalesced). One publish per user runs at a
+        time, so an older view never lands after a newer one; a prompt request cuts the
+        wait of one pending."""
         key = (team_id, user_id)
-        if key in self._refreshing:
+        pending = self._refreshing.get(key)
+        if pending is not None:
             # One publish is pending or running; it runs once more after it finishes.
-            self._refreshing[key] = True
+            pending.again = True
+            pending.opened = pending.opened or opened
+            if opened or at_once:
+                pending.now.set()
             return
-        self._refreshing[key] = False
+        pending = self._refreshing[key] = _Refresh(opened=opened)
+        if opened or at_once:
+            pending.now.set()
         try:
             while True:
-                await self.sleep(self._wait(key, opened))
-                if not opened:
-                    # A refresh after a change steps aside while commands are answered.
-                    await self.platform.runtime.load.quiet(self.max_defer)
-                was_opened, opened = opened, False
-                self._refreshing[key] = False
+                if not pending.now.is_set():
+                    await self._pace(key, pending.now)
+                was_opened, pending.opened = pending.opened, False
+                pending.again = False
+                pending.now.clear()
                 try:
                     await self.publish(client, team_id, user_id, opened=was_opened)
                 except SlackApiError as failure:
@@ -109,7 +157,7 @@ class HomeTab:
                 except Exception as failure:
                     logger.warning("home refresh failed", extra={"error": type(failure).__name__})
                 self._remember_publish(key)
-                if not self._refreshing.get(key):
+                if not pending.again:
                     break
         finally:
             self._refreshing.pop(key, None)

@@ -4,7 +4,8 @@ Slack sends slash-command text (with `should_escape`) and message text in its ow
 `<` and `>` arrive as `&amp;`, `&lt;` and `&gt;`, and what Slack linked arrives in angle
 brackets (`<mailto:dana@acme.com|dana@acme.com>`, `<https://acme.com|acme.com>`,
 `<#C123|general>`, `<!here>`). The core reads plain text, with `<@U123|name>` for a mentioned
-person; everything else is turned back into what the person saw when they typed it.
+person (and for a mention of many people: `_GROUP_PREFIX`); everything else is turned back into
+what the person saw when they typed it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ from collections.abc import Callable
 _MARKUP = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _BROADCASTS = {"here", "channel", "everyone"}
+# A command reads Slack's mentions of many people (`<!here>`, `<!channel>`, `<!everyone>`, a user
+# group's `<!subteam^S0ENG|@eng>`) as mentions of these made-up ids (`group:here`,
+# `group:S0ENG`): where a person goes, the directory says each is a group, no one person (as it
+# says a bot is), and in free text they read "@here", "@eng", as the person saw them. No Slack
+# account id has a colon.
+_GROUP_PREFIX = "group:"
 
 
 # Ids Rapport writes into buttons and views fit a database integer (64 bits: 19 digits).
@@ -36,6 +43,15 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def group_mentioned(mention_id: str) -> str | None:
+    """For a group's mention id (see `_GROUP_PREFIX`): its name ("here", or "" for a user
+    group, which its mention's label names); None for anyone else's id."""
+    if not mention_id.startswith(_GROUP_PREFIX):
+        return None
+    group = mention_id.removeprefix(_GROUP_PREFIX)
+    return group if group in _BROADCASTS else ""
+
+
 def _token(inner: str, name_of: Callable[[str], str | None] | None) -> str:
     target, _, label = inner.partition("|")
     label = _unescape(label)
@@ -46,8 +62,17 @@ def _token(inner: str, name_of: Callable[[str], str | None] | None) -> str:
     if target.startswith("#"):
         return "#" + (label or target[1:])
     if target.startswith("!"):
-        special = target[1:].split("^", 1)[0]
-        return label or (f"@{special}" if special in _BROADCASTS else "")
+        special, _, group_id = target[1:].partition("^")
+        if special in _BROADCASTS:
+            group, said = special, special
+        elif special == "subteam" and group_id.isalnum() and label:
+            group, said = group_id, label.removeprefix("@")
+        else:
+            return label  # a date, say: its text as shown
+        if name_of is None:
+            # The core's mention token, so a group is refused where a person goes.
+            return f"<@{_GROUP_PREFIX}{group}|{said}>"
+        return "@" + said
     if target.startswith("mailto:"):
         return _unescape(target.removeprefix("mailto:"))
     return label or _unescape(target)

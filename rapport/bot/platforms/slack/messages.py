@@ -96,7 +96,8 @@ class DirectMessages:
             return
         await self.post(client, channel, reply)
         if reply.changed:
-            await platform.refresh_home(client, team_id, user_id)
+            # After a forget, Home must not show them a moment longer (docs/data.md).
+            await platform.refresh_home(client, team_id, user_id, at_once=reply.erased)
         await platform.warm_profile(client, team_id, user_id)
 
 

@@ -18,6 +18,7 @@ from rapport.bot.core.overview import OUT_STATUSES, nudge_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.home import clicked_on_home
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
 from rapport.bot.platforms.slack.platform import (
@@ -95,7 +96,8 @@ class NudgeButtons:
         name = b.NUDGE_ACTIONS[action_id]
         if name == "draft":
             if platform.draft_editor is not None:
-                await platform.draft_editor.open_draft(client, body, actor, nudge_id)
+                await platform.draft_editor.open_draft(
+                    client, body, actor, nudge_id, respond=respond if can_respond else None)
             return
         picked = None
         if name == "snooze":
@@ -125,7 +127,9 @@ class NudgeButtons:
         elif can_respond and (ephemeral or not reply.ok or in_place):
             await respond(text=b.fallback(reply.text), response_type="ephemeral",
                           replace_original=False)
-        await platform.refresh_home(client, team_id, user_id)
+        # Home has no response_url: a click there shows only as Home republished, at once.
+        await platform.refresh_home(client, team_id, user_id,
+                                    at_once=clicked_on_home(body))
 
     async def redraw(self, actor: Actor, message_blocks: Sequence[dict[str, Any]],
                      acted: int, outcome: str) -> list[dict[str, Any]] | None:

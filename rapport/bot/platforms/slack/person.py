@@ -21,6 +21,7 @@ from rapport.bot.core.views import PersonView, RefusedArgument, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
+from rapport.bot.platforms.slack.modals import open_modal
 from rapport.bot.platforms.slack.platform import (
     NOTHING_KEPT,
     Ack,
@@ -84,7 +85,7 @@ def note_from_form(contact_id: int, values: dict[str, Any]) -> c.AddNote | dict[
 
 # The Log and Note forms' input blocks by the command argument they give: a refusal about one
 # shows under it (a follow-up day under the date picker that chose it).
-_FORM_BLOCKS: dict[RefusedArgument, str] = {"follow_up_on": "follow_up"}
+_FORM_BLOCKS: dict[RefusedArgument, str] = {"follow_up_on": "follow_up", "day": "day"}
 
 
 @dataclass
@@ -119,9 +120,8 @@ class PersonCard:
             if can_respond:
                 await platform.send_pages(respond, reply, skip_first=False, client=client,
                                           user_id=user_id)
-            elif trigger:
-                await client.views_open(trigger_id=trigger,
-                                        view=b.notice_view("Rapport", reply.text))
+            else:
+                await open_modal(client, trigger, b.notice_view("Rapport", reply.text))
 
         if not await platform.keeps_rows_for(team_id, user_id):
             # A button on an old meeting brief or person card after "forget me": acting
@@ -130,15 +130,14 @@ class PersonCard:
             if can_respond:
                 await respond(text=NOTHING_KEPT, response_type="ephemeral",
                               replace_original=False)
-            elif trigger:
-                await client.views_open(trigger_id=trigger,
-                                        view=b.notice_view("Rapport", NOTHING_KEPT))
+            else:
+                await open_modal(client, trigger, b.notice_view("Rapport", NOTHING_KEPT))
             return
-        changed = False
+        changed = erased = False
         if action_id == b.ACTION_CONFIRM_FORGET:
             reply = await platform.rapport.execute(actor, c.Forget(
                 c.PersonRef(contact_id=contact_id), confirmed=True))
-            changed = reply.changed
+            changed, erased = reply.changed, reply.erased
             if can_respond:
                 await respond(text=b.fallback(reply.text),
                               response_type="ephemeral", replace_original=reply.ok)
@@ -177,10 +176,12 @@ class PersonCard:
                 form = b.person_note_view(contact_id, card.view.name)
             if view_id:
                 await platform.update_view(client, view_id, form)
-            elif trigger:
-                await client.views_open(trigger_id=trigger, view=form)
+            else:
+                await open_modal(client, trigger, form,
+                                 respond=respond if can_respond else None)
         if changed:
-            await platform.refresh_home(client, team_id, user_id)
+            # After a forget, Home must not show them a moment longer (docs/data.md).
+            await platform.refresh_home(client, team_id, user_id, at_once=erased)
 
     async def on_form_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient) -> None:

@@ -172,10 +172,12 @@ class SlackPlatform:
         return await self.rapport.db.run(
             lambda session: queries.nudge_exists(session, nudge_id), write=False)
 
-    async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str) -> None:
-        """Republish the user's App Home after a change (see home.py)."""
+    async def refresh_home(self, client: AsyncWebClient, team_id: str, user_id: str, *,
+                           at_once: bool = False) -> None:
+        """Republish the user's App Home after a change (see home.py): paced, or `at_once`
+        when they are looking at it (a click on Home) or something was forgotten."""
         if self.home is not None:
-            await self.home.refresh(client, team_id, user_id)
+            await self.home.refresh(client, team_id, user_id, at_once=at_once)
 
     async def send_pages(self, respond: Respond, reply: Reply, *, skip_first: bool,
                          client: AsyncWebClient, user_id: str,

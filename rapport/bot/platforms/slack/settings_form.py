@@ -1,21 +1,37 @@
 """The settings modal from App Home: filled from the core's SettingsView, saved as one typed
-`Settings` command with every changed field."""
+`Settings` command with every changed field. Someone Rapport keeps no rows for (a Home or a
+form left open from before "forget me") is told so, and nothing is stored: reading their
+settings would enrol them again."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.context import TRY_AGAIN
 from rapport.bot.core.dates import read_zone
+from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.core.views import SettingsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
-from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import NOTHING_KEPT, Ack, SlackPlatform, team_of
 
+logger = logging.getLogger(__name__)
+
+# A Settings form submitted after "forget me" (it was open meanwhile).
+NOTHING_SAVED = ("Rapport no longer keeps anything about you, so nothing was saved. "
+                 "Type “/rapport help” to start again.")
+# Where a Settings click that Slack would not open a modal for is answered (there is no
+# response_url on Home).
+NOT_OPENED = ("Slack didn't let me open Settings just now. Click Settings again, or type "
+              "“/rapport settings”.")
 # The values the form's options carry (blocks.settings_view): days 0 (Mon) to 6, caps 1 to 20.
 _DAYS = range(7)
 _CAPS = range(1, 21)
@@ -90,22 +106,75 @@ class SettingsForm:
                                                     c.Settings())
         return reply.view if isinstance(reply.view, SettingsView) else None
 
+    async def kept(self, team_id: str, user_id: str) -> bool | None:
+        """Whether Rapport keeps rows for the user (asking creates none); None when the
+        database can't be reached."""
+        try:
+            return await self.platform.keeps_rows_for(team_id, user_id)
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return None
+
+    async def open(self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]
+                   ) -> bool:
+        """views.open; False when Slack refuses it (a trigger older than its 3 s, or used)."""
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as failure:
+            logger.info("views.open failed", extra={"error": failure.response.get("error")})
+            return False
+        except (ClientError, TimeoutError) as failure:
+            logger.warning("views.open failed", extra={"error": type(failure).__name__})
+            return False
+        return True
+
     async def on_open_settings(self, ack: Ack, body: dict[str, Any],
                                client: AsyncWebClient) -> None:
-        """The Home tab's Settings button."""
+        """The Home tab's Settings button: the settings modal, or why there is none."""
         await ack()
-        current = await self.current(team_of(body), str(body["user"]["id"]))
-        if current is not None:
-            await client.views_open(trigger_id=body["trigger_id"], view=b.settings_view(current))
+        platform = self.platform
+        team_id, user_id = team_of(body), str(_dict(body.get("user")).get("id") or "")
+        trigger = str(body.get("trigger_id") or "")
+        if not team_id or not user_id:
+            logger.warning("settings refused", extra={"reason": "malformed"})
+            return
+        kept = await self.kept(team_id, user_id)
+        if kept is None:
+            await self.open(client, trigger, b.notice_view("Rapport", TRY_AGAIN))
+            return
+        if not kept:
+            # A Home from before "forget me": the modal says why the button did nothing (its
+            # trigger lasts 3 s, so first), and Home shows what is kept now (nothing) at once.
+            logger.warning("settings refused", extra={"reason": "nothing kept"})
+            await self.open(client, trigger, b.notice_view("Rapport", NOTHING_KEPT))
+            await platform.refresh_home(client, team_id, user_id, at_once=True)
+            return
+        current = await self.current(team_id, user_id)
+        if current is None:
+            await self.open(client, trigger, b.notice_view("Rapport", TRY_AGAIN))
+        elif not await self.open(client, trigger, b.settings_view(current)):
+            # Home has no response_url, and the modal's moment has passed: the answer goes
+            # to the DM with the bot.
+            await platform.post_pages_to_dm(client, user_id, NOT_OPENED,
+                                            [b.to_dicts(b.text_sections(NOT_OPENED))])
 
     async def on_settings_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                                  client: AsyncWebClient) -> None:
         """Save every changed field in one command; refuse the form with per-field errors."""
-        team_id, user_id = team_of(body), str(body["user"]["id"])
-        current = await self.current(team_id, user_id)
+        team_id, user_id = team_of(body), str(_dict(body.get("user")).get("id") or "")
+        if not team_id or not user_id:
+            await ack(response_action="errors", errors={"tz": "This form is out of date."})
+            return
+        kept = await self.kept(team_id, user_id)
+        if kept is False:
+            # The form stayed open across "forget me" (or was forged): saving would enrol
+            # them again.
+            logger.warning("settings refused", extra={"reason": "nothing kept"})
+            await ack(response_action="update", view=b.notice_view("Settings", NOTHING_SAVED))
+            return
+        current = await self.current(team_id, user_id) if kept else None
         if current is None:
-            await ack(response_action="errors",
-                      errors={"tz": "I can't reach my database right now. Try again."})
+            await ack(response_action="errors", errors={"tz": TRY_AGAIN})
             return
         change, errors = settings_change(current, _dict(_dict(view.get("state")).get("values")))
         if errors:
@@ -116,7 +185,8 @@ class SettingsForm:
             reply = await self.platform.rapport.execute(
                 self.platform.actor(team_id, user_id), change)
             if reply.changed:
-                await self.platform.refresh_home(client, team_id, user_id)
+                # The form is opened from Home, where the person is back when it closes.
+                await self.platform.refresh_home(client, team_id, user_id, at_once=True)
 
 
 def register(platform: SlackPlatform) -> None:

@@ -14,10 +14,13 @@ from rapport.bot.core import commands as c
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import plain_text
-from rapport.bot.platforms.slack.platform import Ack, SlackPlatform, team_of
+from rapport.bot.platforms.slack.modals import open_modal
+from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, team_of
 
 # A view_submission must be answered within 3 s, including a users.info for the author.
 LOOKUP_BUDGET_SECONDS = 1.5
+# The modal must open within the trigger id's 3 s, after a users.info for the author.
+PREFILL_LOOKUP_SECONDS = 1.0
 
 
 def log_command(values: dict[str, Any]) -> c.Log | dict[str, str]:
@@ -42,31 +45,42 @@ def log_command(values: dict[str, Any]) -> c.Log | dict[str, str]:
 class LogShortcut:
     platform: SlackPlatform
 
-    async def on_log_shortcut(self, ack: Ack, body: dict[str, Any],
-                              client: AsyncWebClient) -> None:
+    async def on_log_shortcut(self, ack: Ack, body: dict[str, Any], client: AsyncWebClient,
+                              respond: Respond) -> None:
         await ack()
         team_id = team_of(body)
+        user = body.get("user")
+        user_id = str(user.get("id") or "") if isinstance(user, dict) else ""
         message = body.get("message") or {}
-        author = self.author_to_prefill(team_id, message)
+        author = self.author_to_prefill(team_id, user_id, message)
+        if author is not None and self.platform.cache.get(team_id, author) is None:
+            # Who the author is (a bot, deactivated, or someone Slack can't find) decides
+            # whether to offer them; past the budget they are offered, the submit checks.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.platform.warm_profile(client, team_id, author),
+                                       PREFILL_LOOKUP_SECONDS)
+            author = self.author_to_prefill(team_id, user_id, message)
 
-        def name_of(user_id: str) -> str | None:
-            profile = self.platform.cache.get(team_id, user_id)
+        def name_of(mentioned: str) -> str | None:
+            profile = self.platform.cache.get(team_id, mentioned)
             return profile.display_name if profile is not None else None
 
         # The summary box shows the message as its reader saw it, not Slack's markup.
         text = plain_text(str(message.get("text") or ""), name_of=name_of)
-        await client.views_open(trigger_id=body["trigger_id"], view=b.log_touchpoint_view(
-            author_id=author, summary=text))
-        if author:
-            await self.platform.warm_profile(client, team_id, author)
+        await open_modal(client, str(body.get("trigger_id") or ""),
+                         b.log_touchpoint_view(author_id=author, summary=text),
+                         respond=respond if body.get("response_url") else None)
 
-    def author_to_prefill(self, team_id: str, message: dict[str, Any]) -> str | None:
+    def author_to_prefill(self, team_id: str, user_id: str,
+                          message: dict[str, Any]) -> str | None:
         """Who the modal offers as the person talked to: the message's author, unless the
-        message is a bot's (Rapport's own, an app's, a workflow's: Slack marks each with a
-        `bot_id`) or the author is known to be a bot or deactivated. Then nobody is offered,
-        and the person picks someone."""
+        message is the user's own (logging a talk with yourself is refused) or a bot's
+        (Rapport's own, an app's, a workflow's: Slack marks each with a `bot_id`), or the
+        author is known to be a bot, deactivated, or someone Slack can't find (another
+        organisation's, say). Then nobody is offered, and the person picks someone."""
         author = message.get("user")
-        if not author or message.get("bot_id") or message.get("subtype") == "bot_message":
+        if not author or author == user_id or message.get("bot_id") \
+                or message.get("subtype") == "bot_message":
             return None
         profile = self.platform.cache.get(team_id, str(author))
         if profile is not None and profile.not_a_person is not None:

@@ -102,7 +102,8 @@ class SlashCommand:
             await platform.send_pages(respond, reply, skip_first=True, rendered=rendered,
                                       client=client, user_id=user_id)
         if reply.changed:
-            await platform.refresh_home(client, team_id, user_id)
+            # After a forget, Home must not show them a moment longer (docs/data.md).
+            await platform.refresh_home(client, team_id, user_id, at_once=reply.erased)
         await platform.warm_profile(client, team_id, user_id)
 
 

@@ -18,6 +18,7 @@ from rapport.bot.core.overview import suggestion_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.home import clicked_on_home
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
@@ -130,7 +131,9 @@ class SuggestionButtons:
             # An ephemeral answer (stats, suggestions) can't be edited: the outcome follows it.
             await respond(text=b.fallback(reply.text if reply.ok else f"⚠️ {reply.text}"),
                           response_type="ephemeral", replace_original=False)
-        await self.platform.refresh_home(client, team_id, user_id)
+        # Home has no response_url: a click there shows only as Home republished, at once.
+        await self.platform.refresh_home(client, team_id, user_id,
+                                         at_once=clicked_on_home(body))
 
     async def redraw(self, actor: Actor, message_blocks: Sequence[dict[str, Any]],
                      acted: int, outcome: str) -> list[dict[str, Any]] | None:

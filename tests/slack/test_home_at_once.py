@@ -1,0 +1,270 @@
+"""App Home republished at once, past its pacing, when the person is looking at it or must
+not see something a moment longer: a click on a button shown in Home (Home has no
+response_url, so Home republished is the only answer the click gets), and a forget (nothing
+about a forgotten person is shown anywhere). Every other change stays paced (one Home per
+30 s per person, after the burst of requests is over). The Settings button and form store
+nothing for someone Rapport keeps no rows for, and a Settings click Slack won't open a modal
+for is answered, not dropped.
+
+The pacing is set to an hour and a request is held in flight throughout, so a paced refresh
+cannot publish while a test waits (bounded real waits, as in test_home_pacing.py): every
+publish a test sees came at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from rapport.bot.platforms.slack import SLACK_KEY
+from rapport.bot.platforms.slack.acks import finish_answers
+from rapport.bot.platforms.slack.home import HomeTab
+from rapport.bot.platforms.slack.settings_form import NOT_OPENED, NOTHING_SAVED
+from rapport.storage.models import Base, Contact, Nudge, User
+from tests.conftest import Clock
+from tests.slack.conftest import ALEX, SlackHarness
+from tests.slack.test_access import _action, _view_submission
+from tests.slack.test_access import _deliver as _deliver_nudge
+from tests.slack.test_suggestion_redraw import _summary
+
+NOTHING_KEPT = ("Rapport no longer keeps anything about you, so this button does nothing. "
+                "Type “/rapport help” to start again.")
+HOUR = 3600.0
+
+
+def _home(slack: SlackHarness) -> HomeTab:
+    home = slack.extra["app"][SLACK_KEY].home
+    assert home is not None
+    return home  # type: ignore[no-any-return]
+
+
+def _publishes(slack: SlackHarness) -> int:
+    return len(slack.fake.calls_to("views.publish"))
+
+
+@pytest.fixture
+async def busy(slack: SlackHarness) -> AsyncIterator[None]:
+    """Home paced to an hour, and another person's request in flight all along: a paced
+    refresh would wait for both, so none publishes during the test."""
+    home = _home(slack)
+    home.min_interval = home.max_defer = HOUR
+    slack.runtime.load.started()
+    try:
+        yield
+    finally:
+        slack.runtime.load.finished()
+
+
+async def _open_home(slack: SlackHarness) -> dict[str, Any]:
+    """Alex opens the Home tab; the view published for it."""
+    published = _publishes(slack)
+    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
+                                   "channel": slack.fake.dm_channel_id(ALEX),
+                                   "event_ts": "1.2"})
+    assert status == 200
+    await slack.until(lambda: _publishes(slack) > published)
+    view = slack.fake.home_view(ALEX)
+    assert view is not None
+    return view
+
+
+def _on_home(slack: SlackHarness, action: dict[str, Any], home: dict[str, Any]
+             ) -> dict[str, Any]:
+    """A block_actions payload for a click on Alex's Home tab, as Slack sends it: the
+    container is the view, and there is no response_url."""
+    payload = slack.block_action(user=ALEX, action=action)
+    del payload["response_url"]
+    payload["container"] = {"type": "view", "view_id": home["id"]}
+    payload["view"] = home
+    return payload
+
+
+async def _republished(slack: SlackHarness, published: int) -> str:
+    """Wait for Home published once more than `published` times; the view, as text."""
+    await slack.until(lambda: _publishes(slack) > published)
+    assert _publishes(slack) == published + 1
+    return json.dumps(slack.fake.home_view(ALEX), ensure_ascii=False)
+
+
+async def _count(slack: SlackHarness, model: type[Base]) -> int:
+    async with slack.runtime.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_done_clicked_on_home_republishes_home_at_once(
+        slack: SlackHarness, clock: Clock, busy: None) -> None:
+    nudge_id, _, _ = await _deliver_nudge(slack, clock)
+    home = await _open_home(slack)
+    assert f'"nudge_{nudge_id}"' in json.dumps(home)
+    published = _publishes(slack)
+
+    status, _ = await slack.interaction(_on_home(slack, _action("nudge_done", nudge_id), home))
+    assert status == 200
+
+    shown = await _republished(slack, published)
+    assert f'"nudge_{nudge_id}"' not in shown  # no Done/Snooze left for a nudge done
+    async with slack.runtime.sessions() as session:
+        assert (await session.get(Nudge, nudge_id)).status == "done"  # type: ignore[union-attr]
+    assert slack.sink.posts == []  # nothing went anywhere but Home
+
+    # A command's change stays paced: it waits for the interval and the burst's end.
+    status, _ = await slack.command("log Dana coffee")
+    assert status == 200
+    await asyncio.sleep(0.3)  # its listener awaits the paced refresh
+    assert _publishes(slack) == published + 1
+    assert (slack.team_id, ALEX) in _home(slack)._refreshing
+
+
+async def test_a_click_on_a_nudge_in_a_message_stays_paced(
+        slack: SlackHarness, clock: Clock, busy: None) -> None:
+    nudge_id, channel, message = await _deliver_nudge(slack, clock)
+    await _open_home(slack)
+    published = _publishes(slack)
+    status, _ = await slack.interaction(slack.block_action(
+        user=ALEX, action=_action("nudge_done", nudge_id), channel=channel, message=message))
+    assert status == 200
+    await slack.until(lambda: len(slack.fake.calls_to("chat.update")) == 1)
+    await asyncio.sleep(0.3)  # its listener awaits the paced refresh
+    assert _publishes(slack) == published  # the message showed the outcome; Home can wait
+
+
+async def test_a_suggestion_answered_on_home_republishes_home_at_once(
+        slack: SlackHarness, busy: None) -> None:
+    (lee, _ana), _, _ = await _summary(slack)
+    home = await _open_home(slack)
+    assert f'"suggestion_{lee}"' in json.dumps(home)
+    published = _publishes(slack)
+
+    action = {"type": "button", "action_id": "suggestion_keep",
+              "block_id": f"suggestion_{lee}", "value": str(lee)}
+    status, _ = await slack.interaction(_on_home(slack, action, home))
+    assert status == 200
+
+    shown = await _republished(slack, published)
+    assert f'"suggestion_{lee}"' not in shown
+
+
+async def test_a_click_on_home_cuts_the_wait_of_a_paced_refresh(
+        slack: SlackHarness, clock: Clock, busy: None) -> None:
+    """A change paced a moment before the click is published with it, once."""
+    nudge_id, _, _ = await _deliver_nudge(slack, clock)
+    home = await _open_home(slack)
+    published = _publishes(slack)
+    status, _ = await slack.command("log Dana coffee")  # paced: an hour away
+    assert status == 200
+    await asyncio.sleep(0.3)  # its listener awaits the paced refresh
+    assert (slack.team_id, ALEX) in _home(slack)._refreshing
+
+    await slack.interaction(_on_home(slack, _action("nudge_done", nudge_id), home))
+
+    shown = await _republished(slack, published)
+    assert f'"nudge_{nudge_id}"' not in shown
+    await finish_answers()
+    assert _publishes(slack) == published + 1
+    assert (slack.team_id, ALEX) not in _home(slack)._refreshing
+
+
+@pytest.mark.parametrize("how", ["command", "message", "button"])
+async def test_forgetting_someone_takes_them_off_home_at_once(
+        slack: SlackHarness, clock: Clock, busy: None, how: str) -> None:
+    await _deliver_nudge(slack, clock)
+    assert "Yosemite" in json.dumps(await _open_home(slack))
+    published = _publishes(slack)
+
+    if how == "command":
+        status, _ = await slack.command("forget Dana confirm")
+    elif how == "message":
+        status, _ = await slack.event({
+            "type": "message", "channel_type": "im", "user": ALEX, "ts": "1700000000.000100",
+            "channel": slack.fake.dm_channel_id(ALEX), "text": "forget Dana confirm"})
+    else:
+        async with slack.runtime.sessions() as session:
+            contact_id = int(await session.scalar(select(Contact.id)) or 0)
+        status, _ = await slack.interaction(slack.block_action(user=ALEX, action={
+            "type": "button", "action_id": "confirm_forget", "block_id": f"confirm_{contact_id}",
+            "value": str(contact_id)}))
+    assert status == 200
+
+    shown = await _republished(slack, published)
+    assert await _count(slack, Contact) == 0
+    assert "Yosemite" not in shown and "You have no people yet" in shown
+
+
+async def test_forget_me_shows_the_nothing_stored_home_at_once(
+        slack: SlackHarness, clock: Clock, busy: None) -> None:
+    await _deliver_nudge(slack, clock)
+    await _open_home(slack)
+    published = _publishes(slack)
+
+    status, _ = await slack.command("forget me confirm")
+    assert status == 200
+
+    shown = await _republished(slack, published)
+    assert "stores nothing for you" in shown and "Yosemite" not in shown
+    assert await _count(slack, User) == 0
+
+
+async def test_settings_on_a_home_from_before_forget_me_stores_nothing_and_says_why(
+        slack: SlackHarness, clock: Clock) -> None:
+    await _deliver_nudge(slack, clock)
+    home = await _open_home(slack)  # as it stays on a device that missed the refresh
+    await slack.command("forget me confirm")
+    await slack.until(lambda: any("deleted" in post["text"] for post in slack.sink.posts))
+    assert await _count(slack, User) == 0
+    _home(slack).min_interval = _home(slack).max_defer = HOUR
+    published = _publishes(slack)
+
+    status, _ = await slack.interaction(_on_home(slack, {
+        "type": "button", "action_id": "open_settings", "block_id": "home_actions",
+        "value": "open"}, home))
+    assert status == 200
+
+    shown = await _republished(slack, published)
+    assert "stores nothing for you" in shown  # the stale Home, replaced at once
+    assert await _count(slack, User) == 0
+    [opened] = slack.fake.calls_to("views.open")
+    assert NOTHING_KEPT in json.dumps(opened.args["view"], ensure_ascii=False)
+
+
+async def test_a_settings_form_submitted_after_forget_me_saves_nothing(
+        slack: SlackHarness) -> None:
+    status, _ = await slack.command("add Dana")
+    assert status == 200
+    await slack.command("forget me confirm")
+    await slack.until(lambda: any("deleted" in post["text"] for post in slack.sink.posts))
+    assert await _count(slack, User) == 0
+
+    status, body = await slack.interaction(_view_submission(
+        slack, user=ALEX, callback_id="settings",
+        values={"cap": {"value": {"selected_option": {"value": "5"}}}}))
+
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["response_action"] == "update"
+    assert NOTHING_SAVED in json.dumps(answer["view"], ensure_ascii=False)
+    await finish_answers()
+    assert await _count(slack, User) == 0
+
+
+async def test_settings_slack_would_not_open_is_answered_in_the_dm(
+        slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+    status, _ = await slack.command("add Dana")
+    assert status == 200
+    home = await _open_home(slack)
+    slack.fake.fail_next("views.open", error="expired_trigger_id")
+    caplog.set_level(logging.INFO)
+
+    status, _ = await slack.interaction(_on_home(slack, {
+        "type": "button", "action_id": "open_settings", "block_id": "home_actions",
+        "value": "open"}, home))
+    assert status == 200
+
+    await slack.until(lambda: any(NOT_OPENED in message["text"]
+                                  for message in slack.fake.messages_in(ALEX)))
+    await finish_answers()
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
