@@ -21,6 +21,7 @@ from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.registry import installers_for, messengers_for
 from rapport.bot.platforms.slack import SLACK_KEY
+from rapport.bot.platforms.slack.home import HomeTab
 from rapport.bot.platforms.slack.install import BOT_SCOPES
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
@@ -107,6 +108,16 @@ class SlackHarness:
     def actor(self, user: str = ALEX) -> Actor:
         """The Slack actor the app builds for `user` (for seeding through the core)."""
         return Actor(platform="slack", workspace_external_id=self.team_id, user_external_id=user)
+
+    def home_tab(self) -> HomeTab:
+        """The app's App Home publisher, to pace or wake its refreshes."""
+        home = self.extra["app"][SLACK_KEY].home
+        assert home is not None
+        return home  # type: ignore[no-any-return]
+
+    def publishes(self) -> int:
+        """How many views.publish calls the fake has had."""
+        return len(self.fake.calls_to("views.publish"))
 
     def profile_cached(self, user: str = ALEX) -> bool:
         """True once the app has learnt `user`'s Slack profile (name, zone) after an ack."""

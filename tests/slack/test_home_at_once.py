@@ -21,9 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from rapport.bot.platforms.slack import SLACK_KEY
 from rapport.bot.platforms.slack.acks import finish_answers
-from rapport.bot.platforms.slack.home import HomeTab
 from rapport.bot.platforms.slack.settings_form import NOT_OPENED, NOTHING_SAVED
 from rapport.storage.models import Base, Contact, Nudge, User
 from tests.conftest import Clock
@@ -37,21 +35,13 @@ NOTHING_KEPT = ("Rapport no longer keeps anything about you, so this button does
 HOUR = 3600.0
 
 
-def _home(slack: SlackHarness) -> HomeTab:
-    home = slack.extra["app"][SLACK_KEY].home
-    assert home is not None
-    return home  # type: ignore[no-any-return]
-
-
-def _publishes(slack: SlackHarness) -> int:
-    return len(slack.fake.calls_to("views.publish"))
 
 
 @pytest.fixture
 async def busy(slack: SlackHarness) -> AsyncIterator[None]:
     """Home paced to an hour, and another person's request in flight all along: a paced
     refresh would wait for both, so none publishes during the test."""
-    home = _home(slack)
+    home = slack.home_tab()
     home.min_interval = home.max_defer = HOUR
     slack.runtime.load.started()
     try:
@@ -62,12 +52,12 @@ async def busy(slack: SlackHarness) -> AsyncIterator[None]:
 
 async def _open_home(slack: SlackHarness) -> dict[str, Any]:
     """Alex opens the Home tab; the view published for it."""
-    published = _publishes(slack)
+    published = slack.publishes()
     status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
                                    "channel": slack.fake.dm_channel_id(ALEX),
                                    "event_ts": "1.2"})
     assert status == 200
-    await slack.until(lambda: _publishes(slack) > published)
+    await slack.until(lambda: slack.publishes() > published)
     view = slack.fake.home_view(ALEX)
     assert view is not None
     return view
@@ -86,8 +76,8 @@ def _on_home(slack: SlackHarness, action: dict[str, Any], home: dict[str, Any]
 
 async def _republished(slack: SlackHarness, published: int) -> str:
     """Wait for Home published once more than `published` times; the view, as text."""
-    await slack.until(lambda: _publishes(slack) > published)
-    assert _publishes(slack) == published + 1
+    await slack.until(lambda: slack.publishes() > published)
+    assert slack.publishes() == published + 1
     return json.dumps(slack.fake.home_view(ALEX), ensure_ascii=False)
 
 
@@ -101,7 +91,7 @@ async def test_done_clicked_on_home_republishes_home_at_once(
     nudge_id, _, _ = await _deliver_nudge(slack, clock)
     home = await _open_home(slack)
     assert f'"nudge_{nudge_id}"' in json.dumps(home)
-    published = _publishes(slack)
+    published = slack.publishes()
 
     status, _ = await slack.interaction(_on_home(slack, _action("nudge_done", nudge_id), home))
     assert status == 200
@@ -116,21 +106,21 @@ async def test_done_clicked_on_home_republishes_home_at_once(
     status, _ = await slack.command("log Dana coffee")
     assert status == 200
     await asyncio.sleep(0.3)  # its listener awaits the paced refresh
-    assert _publishes(slack) == published + 1
-    assert (slack.team_id, ALEX) in _home(slack)._refreshing
+    assert slack.publishes() == published + 1
+    assert (slack.team_id, ALEX) in slack.home_tab()._refreshing
 
 
 async def test_a_click_on_a_nudge_in_a_message_stays_paced(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     nudge_id, channel, message = await _deliver_nudge(slack, clock)
     await _open_home(slack)
-    published = _publishes(slack)
+    published = slack.publishes()
     status, _ = await slack.interaction(slack.block_action(
         user=ALEX, action=_action("nudge_done", nudge_id), channel=channel, message=message))
     assert status == 200
     await slack.until(lambda: len(slack.fake.calls_to("chat.update")) == 1)
     await asyncio.sleep(0.3)  # its listener awaits the paced refresh
-    assert _publishes(slack) == published  # the message showed the outcome; Home can wait
+    assert slack.publishes() == published  # the message showed the outcome; Home can wait
 
 
 async def test_a_suggestion_answered_on_home_republishes_home_at_once(
@@ -138,7 +128,7 @@ async def test_a_suggestion_answered_on_home_republishes_home_at_once(
     (lee, _ana), _, _ = await _summary(slack)
     home = await _open_home(slack)
     assert f'"suggestion_{lee}"' in json.dumps(home)
-    published = _publishes(slack)
+    published = slack.publishes()
 
     action = {"type": "button", "action_id": "suggestion_keep",
               "block_id": f"suggestion_{lee}", "value": str(lee)}
@@ -154,19 +144,19 @@ async def test_a_click_on_home_cuts_the_wait_of_a_paced_refresh(
     """A change paced a moment before the click is published with it, once."""
     nudge_id, _, _ = await _deliver_nudge(slack, clock)
     home = await _open_home(slack)
-    published = _publishes(slack)
+    published = slack.publishes()
     status, _ = await slack.command("log Dana coffee")  # paced: an hour away
     assert status == 200
     await asyncio.sleep(0.3)  # its listener awaits the paced refresh
-    assert (slack.team_id, ALEX) in _home(slack)._refreshing
+    assert (slack.team_id, ALEX) in slack.home_tab()._refreshing
 
     await slack.interaction(_on_home(slack, _action("nudge_done", nudge_id), home))
 
     shown = await _republished(slack, published)
     assert f'"nudge_{nudge_id}"' not in shown
     await finish_answers()
-    assert _publishes(slack) == published + 1
-    assert (slack.team_id, ALEX) not in _home(slack)._refreshing
+    assert slack.publishes() == published + 1
+    assert (slack.team_id, ALEX) not in slack.home_tab()._refreshing
 
 
 @pytest.mark.parametrize("how", ["command", "message", "button"])
@@ -174,7 +164,7 @@ async def test_forgetting_someone_takes_them_off_home_at_once(
         slack: SlackHarness, clock: Clock, busy: None, how: str) -> None:
     await _deliver_nudge(slack, clock)
     assert "Yosemite" in json.dumps(await _open_home(slack))
-    published = _publishes(slack)
+    published = slack.publishes()
 
     if how == "command":
         status, _ = await slack.command("forget Dana confirm")
@@ -199,7 +189,7 @@ async def test_forget_me_shows_the_nothing_stored_home_at_once(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     await _deliver_nudge(slack, clock)
     await _open_home(slack)
-    published = _publishes(slack)
+    published = slack.publishes()
 
     status, _ = await slack.command("forget me confirm")
     assert status == 200
@@ -216,8 +206,8 @@ async def test_settings_on_a_home_from_before_forget_me_stores_nothing_and_says_
     await slack.command("forget me confirm")
     await slack.until(lambda: any("deleted" in post["text"] for post in slack.sink.posts))
     assert await _count(slack, User) == 0
-    _home(slack).min_interval = _home(slack).max_defer = HOUR
-    published = _publishes(slack)
+    slack.home_tab().min_interval = slack.home_tab().max_defer = HOUR
+    published = slack.publishes()
 
     status, _ = await slack.interaction(_on_home(slack, {
         "type": "button", "action_id": "open_settings", "block_id": "home_actions",

@@ -13,7 +13,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
@@ -69,19 +68,10 @@ class HomeTab:
     _refreshing: dict[tuple[str, str], _Refresh] = field(default_factory=dict)
     _published_at: dict[tuple[str, str], float] = field(default_factory=dict)
 
-    async def known(self, team_id: str, user_id: str) -> bool | None:
-        """Whether Rapport keeps rows for the user (asking creates none); None when the
-        database can't be reached."""
-        try:
-            return await self.platform.keeps_rows_for(team_id, user_id)
-        except DATABASE_TROUBLE as failure:
-            logger.warning("database unavailable", extra={"error": type(failure).__name__})
-            return None
-
     async def publish(self, client: AsyncWebClient, team_id: str, user_id: str, *,
                       opened: bool = False) -> None:
         """views.publish the user's Home tab with current data (one unit of work)."""
-        known = await self.known(team_id, user_id)
+        known = await self.platform.kept(team_id, user_id)
         if known is None:
             return  # the database is away; the tab keeps what it showed
         if not known:
@@ -180,7 +170,7 @@ class HomeTab:
         if not team_id or not user_id:
             return
         home = event.get("tab", "home") == "home"
-        known = await self.known(team_id, user_id)
+        known = await self.platform.kept(team_id, user_id)
         if known is None:
             return  # the database is away; the tab keeps what it showed
         messages = self.platform.direct_messages

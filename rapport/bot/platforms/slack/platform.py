@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.context import Actor
-from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
 from rapport.bot.core.views import Attachment, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.client import make_client
@@ -160,6 +160,15 @@ class SlackPlatform:
         """True when Rapport keeps rows for this Slack user (asking creates none)."""
         return await self.rapport.db.run(lambda session: queries.user_ids(
             session, PLATFORM, team_id, user_id) is not None, write=False)
+
+    async def kept(self, team_id: str, user_id: str) -> bool | None:
+        """`keeps_rows_for`, or None (logged) when the database can't be reached: a tab or a
+        form then keeps what it showed."""
+        try:
+            return await self.keeps_rows_for(team_id, user_id)
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return None
 
     async def owns_nudge(self, team_id: str, user_id: str, nudge_id: int) -> bool:
         """True when the nudge belongs to this Slack user in this workspace (no rows created)."""

@@ -9,18 +9,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import ClientError
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import TRY_AGAIN
 from rapport.bot.core.dates import read_zone
-from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.core.views import SettingsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.incoming import row_id
+from rapport.bot.platforms.slack.modals import open_modal
 from rapport.bot.platforms.slack.platform import NOTHING_KEPT, Ack, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -106,27 +104,11 @@ class SettingsForm:
                                                     c.Settings())
         return reply.view if isinstance(reply.view, SettingsView) else None
 
-    async def kept(self, team_id: str, user_id: str) -> bool | None:
-        """Whether Rapport keeps rows for the user (asking creates none); None when the
-        database can't be reached."""
-        try:
-            return await self.platform.keeps_rows_for(team_id, user_id)
-        except DATABASE_TROUBLE as failure:
-            logger.warning("database unavailable", extra={"error": type(failure).__name__})
-            return None
-
     async def open(self, client: AsyncWebClient, trigger_id: str, view: dict[str, Any]
                    ) -> bool:
-        """views.open; False when Slack refuses it (a trigger older than its 3 s, or used)."""
-        try:
-            await client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as failure:
-            logger.info("views.open failed", extra={"error": failure.response.get("error")})
-            return False
-        except (ClientError, TimeoutError) as failure:
-            logger.warning("views.open failed", extra={"error": type(failure).__name__})
-            return False
-        return True
+        """views.open; False when Slack refuses it (a trigger older than its 3 s, or used):
+        a click on Home has no response_url, so the caller answers in its own way."""
+        return await open_modal(client, trigger_id, view) is not None
 
     async def on_open_settings(self, ack: Ack, body: dict[str, Any],
                                client: AsyncWebClient) -> None:
@@ -138,7 +120,7 @@ class SettingsForm:
         if not team_id or not user_id:
             logger.warning("settings refused", extra={"reason": "malformed"})
             return
-        kept = await self.kept(team_id, user_id)
+        kept = await self.platform.kept(team_id, user_id)
         if kept is None:
             await self.open(client, trigger, b.notice_view("Rapport", TRY_AGAIN))
             return
@@ -165,7 +147,7 @@ class SettingsForm:
         if not team_id or not user_id:
             await ack(response_action="errors", errors={"tz": "This form is out of date."})
             return
-        kept = await self.kept(team_id, user_id)
+        kept = await self.platform.kept(team_id, user_id)
         if kept is False:
             # The form stayed open across "forget me" (or was forged): saving would enrol
             # them again.
