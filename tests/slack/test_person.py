@@ -158,9 +158,12 @@ async def test_app_home_people_rows_open_the_person_modal(slack: SlackHarness) -
     assert row["accessory"]["action_id"] == b.ACTION_PERSON_OPEN
     payload = slack.block_action(user=ALEX, action={**row["accessory"],
                                                     "block_id": row["block_id"]})
+    # As Slack sends a click on App Home: the container and the Home view it was in.
     payload["container"] = {"type": "view", "view_id": "V0HOME"}
+    payload["view"] = {"id": "V0HOME", "type": "home", "callback_id": "", "hash": "1.1"}
     await slack.interaction(payload)
     await slack.until(lambda: bool(slack.fake.calls_to("views.open")))
+    assert not slack.fake.calls_to("views.update")  # the Home view stays Home
     [opened] = slack.fake.calls_to("views.open")
     assert opened.ok, opened.response
     assert opened.args["view"]["callback_id"] == b.CALLBACK_PERSON

@@ -111,8 +111,11 @@ class PersonCard:
             return
         actor = platform.actor(team_id, user_id)
         container = _dict(body.get("container"))
-        view_id = str(_dict(body.get("view")).get("id") or "") \
-            if container.get("type") == "view" else ""
+        # A click in the card's own modal updates that modal; one on App Home (a view too,
+        # of type "home") opens a modal: a Home view can't become one.
+        clicked_in = _dict(body.get("view"))
+        view_id = str(clicked_in.get("id") or "") \
+            if container.get("type") == "view" and clicked_in.get("type") == "modal" else ""
         trigger = str(body.get("trigger_id") or "")
         can_respond = bool(body.get("response_url"))
 
