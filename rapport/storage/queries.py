@@ -862,13 +862,22 @@ _OUT_NOW = or_(Nudge.status == NudgeStatus.SENT,
                _any_status(NudgeStatus.PLANNED, NudgeStatus.CLAIMED)
                & (Nudge.due_at <= bindparam("now", type_=UTCDateTime)))
 _OPEN_NUDGES = Prepared(select(Nudge.id).where(Nudge.user_id == bindparam("user_id"), _OUT_NOW)
-                        .order_by(Nudge.due_at).limit(bindparam("limit")))
+                        .order_by(Nudge.due_at, Nudge.id).limit(bindparam("limit")))
+_OPEN_NUDGE_COUNT = Prepared(select(func.count()).select_from(Nudge)
+                             .where(Nudge.user_id == bindparam("user_id"), _OUT_NOW))
 
 
 def open_nudge_ids(session: Session, user_id: int, now: datetime, limit: int) -> list[int]:
     """Nudges due and not acted on, oldest first: sent ones, and planned ones past due."""
     return [row[0] for row in _OPEN_NUDGES.rows(session, user_id=user_id, now=now,
                                                 limit=limit)]
+
+
+def open_nudge_count(session: Session, user_id: int, now: datetime) -> int:
+    """How many nudges are due and not acted on (`open_nudge_ids` without its limit)."""
+    row = _OPEN_NUDGE_COUNT.first(session, user_id=user_id, now=now)
+    assert row is not None  # an aggregate always has its row
+    return int(row[0])
 
 
 # What a nudge's wording needs: reason, contact, note, date and the user's zone. The sweep
@@ -916,18 +925,40 @@ def latest_touches(session: Session, contact_ids: Iterable[int]
 
 
 # ------------------------------------------------------------------------------ overview
-_UPCOMING_CONTACTS = Prepared(
+# Whose rhythm has come due without a nudge out about them (or whose moment is still to
+# come today), and whose rhythm falls due later: two reads, each with its own limit, so
+# neither list crowds out the other, and whether a nudge is out is asked of every nudge, not
+# only of those a list of open nudges has room for.
+_COME_DUE_CONTACTS = Prepared(
     select(Contact.name, Contact.next_due_at, Contact.plan_at)
     .where(Contact.user_id == bindparam("user_id"), Contact.next_due_at.is_not(None),
+           Contact.next_due_at < bindparam("until", type_=UTCDateTime),
+           or_(Contact.next_due_at > bindparam("now", type_=UTCDateTime),
+               ~select(Nudge.id).where(Nudge.contact_id == Contact.id, _OUT_NOW)
+               .exists()))
+    .order_by(Contact.next_due_at, Contact.id).limit(bindparam("limit")))
+_UPCOMING_CONTACTS = Prepared(
+    select(Contact.name, Contact.next_due_at, Contact.plan_at)
+    .where(Contact.user_id == bindparam("user_id"),
+           Contact.next_due_at >= bindparam("after", type_=UTCDateTime),
            Contact.next_due_at <= bindparam("horizon", type_=UTCDateTime))
-    .order_by(Contact.next_due_at).limit(bindparam("limit")))
+    .order_by(Contact.next_due_at, Contact.id).limit(bindparam("limit")))
 
 
-def upcoming_contacts(session: Session, user_id: int, horizon: datetime,
+def come_due_contacts(session: Session, user_id: int, now: datetime, until: datetime,
                       limit: int = 20) -> list[tuple[str, datetime, datetime | None]]:
-    """(name, next_due_at, plan_at) of rhythms falling due before `horizon`."""
+    """(name, next_due_at, plan_at) of rhythms come due before `until` whose person has no
+    nudge out now (any rhythm whose moment is still after `now` counts), soonest first."""
+    return [(name, at, plan) for name, at, plan in _COME_DUE_CONTACTS.rows(
+        session, user_id=user_id, now=now, until=until, limit=limit) if at is not None]
+
+
+def upcoming_contacts(session: Session, user_id: int, after: datetime, horizon: datetime,
+                      limit: int = 20) -> list[tuple[str, datetime, datetime | None]]:
+    """(name, next_due_at, plan_at) of rhythms falling due from `after` to `horizon`."""
     return [(name, at, plan) for name, at, plan in _UPCOMING_CONTACTS.rows(
-        session, user_id=user_id, horizon=horizon, limit=limit) if at is not None]
+        session, user_id=user_id, after=after, horizon=horizon, limit=limit)
+        if at is not None]
 
 
 _LONGEST_QUIET = Prepared(

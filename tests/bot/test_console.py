@@ -109,6 +109,37 @@ async def test_bad_input_in_the_console_gets_an_answer_not_a_traceback(
     assert "Traceback" not in text
 
 
+@pytest.mark.parametrize("goodbye", ["quit now", "exit please", "Bye!", "bye for now", "quit",
+                                     "EXIT"])
+async def test_quit_exit_or_bye_with_a_word_or_two_ends_the_chat(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path, goodbye: str) -> None:
+    """“quit now” and “exit please” answered “I don't know the command “quit””."""
+    output: list[str] = []
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    lines.type(goodbye)
+    await asyncio.wait_for(running, 5)
+    text = "".join(output)
+    assert text.endswith("\nBye.\n") and "I don't know" not in text
+
+
+async def test_a_longer_line_that_starts_with_quit_is_answered(
+        engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
+    output: list[str] = []
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    lines = TypedLines()
+    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
+                       write=output.append, export_dir=tmp_path)
+    running = asyncio.create_task(chat.run())
+    lines.type("quit the job at Initech")
+    await _wait_for(output, "I don't know the command “quit”")
+    lines.type(None)
+    await asyncio.wait_for(running, 5)
+
+
 async def test_a_command_that_fails_inside_rapport_is_apologised_for_and_the_chat_goes_on(
         engine: AsyncEngine, clock: Clock, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

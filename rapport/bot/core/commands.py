@@ -80,6 +80,10 @@ class PersonRef:
     # Typed in quotes ("Dana", “Dana”): exactly that name, even where it is also someone else's
     # first name (rapport.bot.core.resolve). Not part of equality: the name is the same.
     exact: bool = field(default=False, compare=False)
+    # Words that read as several people joined ("Dana and Lee", "Tom & Jerry") where one
+    # person goes: only someone with exactly this whole name is meant (`add Tom & Jerry`
+    # is taken as typed); anyone else gets this answer (one person at a time).
+    several: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         return self.mention_name or self.text or (self.mention_id or "")
@@ -117,6 +121,9 @@ class LogTogether:
     change."""
 
     logs: tuple[Log, ...]
+    # The same words as one person's whole name ("log Tom & Jerry coffee"): taken when
+    # someone is called exactly that. Not part of equality: the same command, read another way.
+    whole: Log | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -737,12 +744,14 @@ def _check_person(person: PersonRef | None, verb: str) -> PersonRef | CommandErr
         return CommandError("Who do you mean? Name a person.", verb)
     if not person.mention_id and _MENTION_INSIDE.search(person.text):
         return _one_person_at_a_time(verb)  # two @mentions where one person goes
-    if not person.mention_id and verb in _ONE_PERSON_VERBS and any(
+    if not person.mention_id and not person.exact and verb in _ONE_PERSON_VERBS and any(
             (joined.group(1) or joined.group(2)).lower().strip(",.") not in _COMPANY_WORDS
             for joined in _SEVERAL_NAMES.finditer(person.text)):
         # "note Dana and Lee: …", "log Dana, Lee: standup": two people where one goes (not
-        # "I don't know anyone called “Dana and Lee”", nor a guess that it is Lee).
-        return _one_person_at_a_time(verb)
+        # "I don't know anyone called “Dana and Lee”", nor a guess that it is Lee), unless
+        # it is someone's whole name ("Tom & Jerry"): the lookup decides. A name in quotes
+        # is never split.
+        person = replace(person, several=_one_person_at_a_time(verb).message)
     if not person.mention_id and not any(unicodedata.category(ch)[0] in "LNS"
                                          for ch in person.text):
         # Lone combining marks or punctuation are not a name anyone could recognise.
@@ -1302,7 +1311,9 @@ def _log_together(tokens: list[str], *, today: date, default_kind: str, kind: st
         if isinstance(reading, CommandError):
             return reading
         logs.append(reading)
-    return LogTogether(tuple(logs))
+    whole = _log_reading(tokens[:end], [], tokens[end:], today=today,
+                         default_kind=default_kind, kind=kind, colon_summary=colon_summary)
+    return LogTogether(tuple(logs), whole=whole if isinstance(whole, Log) else None)
 
 
 def log_as(kind: str) -> Callable[[str, date], Log | LogTogether | CommandError]:
@@ -2542,13 +2553,18 @@ _ASKER = frozenset({"i", "i'm", "i’m", "i've", "i’ve", "me", "my", "we", "us
 def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
     """`show Dana`, `who is Dana`, `who's Dana?`, `show me Dana`."""
     del today
-    text = rest.strip().rstrip("?!. ").strip()
+    said = rest.strip()
+    text = said.rstrip("?!. ").strip()
+    # A period may end a name ("show Priya N."): it stays for the lookup, which tries the
+    # name without it too (rapport.bot.core.resolve); "?" and "!" end the question.
+    period = "." if said.rstrip("?! ").endswith(".") and text[-1:] not in (">", '"', "”") \
+        else ""
     for lead in ("is ", "'s ", "’s ", "me ", "about "):
         if text.lower().startswith(lead):
             text = text[len(lead):].strip()
     for tail in (" doing lately", " doing these days", " doing"):  # "how is Dana doing?"
         if text.lower().endswith(tail) and len(text) > len(tail):
-            text = text[:-len(tail)].strip()
+            text, period = text[:-len(tail)].strip(), ""
             break
     if text.lower() in ("is", "me", ""):
         return CommandError("Who? For example “show Dana”.", "show")
@@ -2564,7 +2580,7 @@ def parse_show(rest: str, today: date) -> ShowPerson | CommandError:
         # "show me my clients", "show all my people".
         return CommandError("“people” lists everyone you keep in touch with; “people #clients” "
                             "those tagged clients.", "show")
-    person = _check_person(_person_from_tokens(_tokens(text)), "show")
+    person = _check_person(_person_from_tokens(_tokens(text + period)), "show")
     return person if isinstance(person, CommandError) else ShowPerson(person)
 
 

@@ -169,24 +169,29 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
                         has_rhythms=rhythms > 0, paused_until=paused_until(turn))
         return _with_quiet(turn, asked, quiet_days)
     items = open_nudges(turn)
+    # The list stops at MAX_OPEN_NUDGES (a Home view holds 100 blocks); how many it leaves
+    # out is said, not dropped silently.
+    more = queries.open_nudge_count(turn.session, turn.user.user_id, now) - len(items) \
+        if len(items) >= MAX_OPEN_NUDGES else 0
     horizon = now + UPCOMING_HORIZON
-    upcoming = queries.upcoming_contacts(turn.session, turn.user.user_id, horizon)
+    tomorrow = planner.local_moment(today + timedelta(days=1), 0, tz)
     follow_ups = queries.upcoming_follow_ups(turn.session, turn.user.user_id, horizon)
     # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
     snoozed = _snoozed(turn, horizon)
-    open_names = {item.contact_name for item in items}
     arrives = delivery_moments(turn)
-    # Whose rhythm has come due and whose nudge is not out: overdue once its day has passed,
-    # due today on the day itself, whether or not its hour has come (as `people` says).
+    # Whose rhythm has come due and whose nudge is not out (asked of all their nudges, not
+    # of the listed ones only): overdue once its day has passed, due today on the day
+    # itself, whether or not its hour has come (as `people` says).
     come_due = [
         OverdueLine(name, planner.local_date(at, tz),
                     _next_reminder(turn, plan, snoozed.rhythm_back.get(name, ()), arrives))
-        for name, at, plan in upcoming
-        if planner.local_date(at, tz) <= today and (at > now or name not in open_names)]
+        for name, at, plan in queries.come_due_contacts(turn.session, turn.user.user_id,
+                                                        now, tomorrow)]
     overdue = tuple(line for line in come_due if line.since < today)
     due_today = tuple(line for line in come_due if line.since >= today)
-    coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in upcoming
-                   if planner.local_date(at, tz) > today)
+    coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in
+                   queries.upcoming_contacts(turn.session, turn.user.user_id, tomorrow,
+                                             horizon))
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
     coming += snoozed.coming
     # One list in date order: rhythms, follow-ups and snoozed reminders come from three
@@ -194,7 +199,7 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
     view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=today,
                    has_people=people > 0, has_rhythms=rhythms > 0,
-                   paused_until=paused_until(turn), due_today=due_today)
+                   paused_until=paused_until(turn), due_today=due_today, more_nudges=more)
     return _with_quiet(turn, view, quiet_days) if quiet and people else view
 
 
@@ -274,6 +279,12 @@ def _date_line(line: DateComingLine, when: str, today: date) -> str:
     return f"{wording.first_name(line.name)}'s {what}{on}: next reminder {when}".rstrip()
 
 
+def more_nudges_line(more: int, due: str = "“due”") -> str:
+    """What `due` says of the open nudges it leaves out (`due`: how the platform spells the
+    command)."""
+    return f"… and {more} more; answer these and {due} shows the next ones."
+
+
 def due_text_beside_cards(view: DueView) -> str:
     """What `due` says besides its open nudges, for platforms that show those as cards with
     buttons (overdue, coming up, who you have not talked to); empty when there is nothing
@@ -319,6 +330,8 @@ def due_text(view: DueView) -> str:
     if view.nudges:
         lines.append("Due now:")
         lines += [f"  #{item.nudge_id} {item.headline}" for item in view.nudges]
+        if view.more_nudges:
+            lines.append(f"  {more_nudges_line(view.more_nudges)}")
     if view.overdue:
         lines.append(f"Overdue ({paused}):" if paused else "Overdue:")
         lines += [f"  {line}" for line in overdue_lines(view)]

@@ -397,7 +397,11 @@ def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
 
 def log_together(turn: Turn, command: c.LogTogether) -> Reply:
     """One conversation with several people: a touchpoint with each, one change for undo;
-    nothing is written unless every name is one of the user's people (or an @mention)."""
+    nothing is written unless every name is one of the user's people (or an @mention).
+    Words that are one person's whole name ("Tom & Jerry") are that person."""
+    if command.whole is not None and queries.contact_by_key(
+            turn.session, turn.user.user_id, name_key(command.whole.person.text)) is not None:
+        return log(turn, command.whole)
     touched: dict[int, queries.TouchState] = {}
     chosen: list[tuple[c.Log, ContactName | None]] = []
     for one in command.logs:

@@ -9,7 +9,7 @@ candidates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
@@ -36,6 +36,8 @@ class Unresolved:
 
 
 NOT_YOURS = "I can't find that person among yours."
+# What ends a sentence typed after a name ("forget Dana Scully.").
+SENTENCE_END = ".!?"
 
 
 def resolve(session: Session, user_id: int, person: PersonRef, *,
@@ -53,7 +55,20 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
             return Resolved(found)
         return Unresolved(f"<@{person.mention_id}> is not in your people yet.")
     wanted = name_key(person.text)
+    # "forget Dana Scully.": the end of a sentence, not of the name, unless someone's name
+    # ends so ("Priya N."): the name as typed is looked up first.
+    unended = person.text.rstrip(SENTENCE_END).rstrip()
+    if person.several is not None:
+        # "Tom & Jerry" where one person goes: someone called exactly that, or two people
+        # (never a guess at one of them, nor "did you mean").
+        whole = queries.contact_by_key(session, user_id, wanted)
+        if whole is None and unended and unended != person.text:
+            return resolve(session, user_id, replace(person, text=unended),
+                           offer_add=offer_add)
+        return Resolved(whole) if whole is not None else Unresolved(person.several)
     by_key = queries.contact_by_key_shared(session, user_id, wanted)
+    if by_key is None and unended and unended != person.text:
+        return resolve(session, user_id, replace(person, text=unended), offer_add=offer_add)
     if by_key is not None:
         exact, shared = by_key
         if exact_wins(person, shared):

@@ -1022,7 +1022,8 @@ def _on_day(day_words: str
         if day is None or isinstance(logged, c.CommandError):
             return logged
         if isinstance(logged, c.LogTogether):
-            return c.LogTogether(tuple(on(one, day) for one in logged.logs))
+            return c.LogTogether(tuple(on(one, day) for one in logged.logs),
+                                 whole=logged.whole and on(logged.whole, day))
         return on(logged, day)
 
     return parse

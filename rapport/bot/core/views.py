@@ -116,6 +116,8 @@ class DueView:
     # lists above are left empty (the question asks for those people only).
     quiet_days: int = 0
     due_today: tuple[OverdueLine, ...] = ()
+    # Open nudges beyond those in `nudges` (the list stops at a limit).
+    more_nudges: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,6 +191,21 @@ class ConsoleAdmin:
 CONSOLE_ADMIN = ConsoleAdmin()
 
 
+# Words that end the chat, alone or with a few more ("quit now", "exit please", "bye for
+# now"): none starts a command, so nothing a person meant as one is taken for them.
+_GOODBYES = frozenset({"quit", "exit", "bye"})
+_MAX_GOODBYE_WORDS = 3
+
+
+def is_goodbye(line: str) -> bool:
+    """Whether a typed line ends the chat: “quit”, “exit”, “bye” (or “:q”), alone or followed
+    by a word or two."""
+    words = line.lower().split()
+    if words == [":q"]:
+        return True
+    return 0 < len(words) <= _MAX_GOODBYE_WORDS and words[0].strip(".!,") in _GOODBYES
+
+
 class ConsoleChat:
     """The read-answer loop: one command per line until EOF, “quit” or `stop`."""
 
@@ -219,7 +234,7 @@ class ConsoleChat:
             if not warming.done():
                 await warming
             line = raw.strip()
-            if line.lower() in ("quit", "exit", ":q"):
+            if is_goodbye(line):
                 break
             if line:
                 await self._answer_or_apologise(line)

@@ -41,6 +41,7 @@ from rapport.bot.core.overview import (
     due_text_beside_cards,
     due_today_lines,
     goal_lines,
+    more_nudges_line,
     overdue_lines,
     stats_text,
 )
@@ -304,8 +305,10 @@ def nudge_item_blocks(item: NudgeItem) -> list[Block]:
 
 
 def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS,
-                 heading: str | None = None, heading_id: str | None = None) -> list[Block]:
-    """Nudge cards within `budget` blocks; what does not fit is counted, not dropped silently."""
+                 heading: str | None = None, heading_id: str | None = None,
+                 unlisted: int = 0) -> list[Block]:
+    """Nudge cards within `budget` blocks; what does not fit, and the `unlisted` open nudges
+    the core left out of `items`, are counted, not dropped silently."""
     blocks: list[Block] = []
     if heading:
         blocks.append(HeaderBlock(block_id=heading_id, text=clip(heading, MAX_HEADER_TEXT)))
@@ -318,9 +321,14 @@ def nudge_blocks(items: Sequence[NudgeItem], *, budget: int = MAX_MESSAGE_BLOCKS
             break
         blocks += separator + card
         shown += 1
-    if shown < len(items):
+    more = len(items) - shown + unlisted
+    if unlisted:
+        # `due` lists only the first of them as well: it shows the rest as these are answered.
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"…and {len(items) - shown} more. Type `{SLASH_COMMAND} due` to see them all.")]))
+            text=more_nudges_line(more, f"`{SLASH_COMMAND} due`"))]))
+    elif more:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text=f"…and {more} more. Type `{SLASH_COMMAND} due` to see them all.")]))
     return blocks
 
 
@@ -424,7 +432,7 @@ def reply_pages(reply: Reply) -> RenderedReply:
         if rest:
             units += _each(text_sections(rest))
         units += _cards(nudge_blocks(reply.view.nudges, budget=10 * MAX_MESSAGE_BLOCKS,
-                                     heading="Due now"))
+                                     heading="Due now", unlisted=reply.view.more_nudges))
     elif isinstance(reply.view, StatsView) and reply.view.suggestions:
         # The suggestions come as buttons; the text keeps the rest.
         units += _each(text_sections(stats_text(replace(reply.view, suggestions=()))))
@@ -465,6 +473,8 @@ class HomeContent:
     coming_up: str
     people: str
     stats_text: str
+    # Open nudges beyond `due` (the core's list stops at a limit).
+    more_due: int = 0
     stats: UserStats | None = None
     goals: Sequence[str] = ()
     suggestions: Sequence[SuggestionItem] = ()
@@ -483,7 +493,8 @@ def home_content(view: HomeView, *, chart_file_id: str | None = None,
     # comes.
     upcoming = overdue_lines(view.due) + due_today_lines(view.due, under_heading=False) \
         + coming_lines(view.due)
-    return HomeContent(due=view.due.nudges, coming_up="\n".join(upcoming),
+    return HomeContent(due=view.due.nudges, more_due=view.due.more_nudges,
+                       coming_up="\n".join(upcoming),
                        people=view.people_text, stats_text=view.stats_text,
                        stats=view.stats.stats, goals=goal_lines(view.stats),
                        suggestions=view.stats.suggestions, chart_file_id=chart_file_id,
@@ -592,7 +603,8 @@ def home_view(content: HomeContent) -> dict[str, Any]:
                   *suggestion_blocks(content.suggestions[:5])]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - len(stats) - 1
     due_budget = max(room // 2, 4)
-    due = nudge_blocks(content.due, budget=due_budget) if content.due else [
+    due = nudge_blocks(content.due, budget=due_budget, unlisted=content.more_due) \
+        if content.due else [
         SectionBlock(text=MarkdownTextObject(text="Nothing is due. Enjoy your day."))]
     people_room = MAX_VIEW_BLOCKS - len(head) - len(due) - len(tail) - len(stats) - 1
     if len(people) > people_room:

@@ -20,6 +20,7 @@ from botbuilder.schema import Attachment
 from rapport.bot.core import commands as c
 from rapport.bot.core.commands import SuggestionAnswer
 from rapport.bot.core.drafts import DISCLOSURE_LINE
+from rapport.bot.core.overview import more_nudges_line
 from rapport.bot.core.profile import (
     ask_line,
     date_text,
@@ -65,6 +66,8 @@ MAX_CARD_ITEMS = 10
 # Teams refuses a bot message over 40 KB counted as UTF-16 (413 MessageSizeTooBig): a person
 # card with long notes and conversation summaries keeps room for the activity around it.
 MAX_PERSON_CARD_UTF16_BYTES = 34 * 1024
+# The same room for `due`'s card, its nudges with their buttons and the lines beside them.
+MAX_DUE_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
 # Below this many characters a note is no longer worth shortening further.
 _SHORTEST_CLIP = 60
 SHORTENED_NOTE = ("Long notes and summaries are shortened to fit in Teams; "
@@ -218,14 +221,24 @@ def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
     return _card(body)
 
 
-def text_card(text: str, items: Sequence[NudgeItem]) -> dict[str, Any]:
+def text_card(text: str, items: Sequence[NudgeItem], *, unlisted: int = 0) -> dict[str, Any]:
     """`due`: each open nudge once, with its buttons, then the rest of the answer (overdue,
-    coming up) as plain lines, as Slack shows it."""
-    card = nudge_card(items, intro="Due now")
-    rest = _lines(text)
-    if rest:
-        card["body"] += [{**rest[0], "separator": True, "spacing": "Medium"}, *rest[1:]]
-    return card
+    coming up) as plain lines, as Slack shows it. The nudges a card has no room for, and the
+    `unlisted` ones the core left out of `items`, are counted, not dropped silently."""
+    shown = list(items[:MAX_CARD_ITEMS])
+    while True:
+        card = nudge_card(shown, intro="Due now")
+        more = len(items) - len(shown) + unlisted
+        if more:
+            card["body"].append(_text(more_nudges_line(more), isSubtle=True))
+        rest = _lines(text)
+        if rest:
+            card["body"] += [{**rest[0], "separator": True, "spacing": "Medium"}, *rest[1:]]
+        # Each nudge's buttons take some 5 KB: fewer of them, rather than a card Teams
+        # refuses (413) and an answer that never arrives.
+        if len(shown) <= 1 or card_size(card) <= MAX_DUE_CARD_UTF16_BYTES:
+            return card
+        shown.pop()
 
 
 def draft_card(draft: DraftView) -> dict[str, Any]:

@@ -250,7 +250,8 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
     if isinstance(reply.view, DueView) and reply.nudges:
         # The cards show the open nudges with buttons; the text keeps the rest (as in Slack).
         activity = MessageFactory.attachment(cards.as_attachment(cards.text_card(
-            due_text_beside_cards(reply.view), reply.nudges)))
+            due_text_beside_cards(reply.view), reply.nudges,
+            unlisted=reply.view.more_nudges)))
         activity.summary = "Due now"
         return activity
     text = reply.text

@@ -1,0 +1,36 @@
+"""A full name followed by the end of a sentence (`forget Dana Scully.`) is that person: it
+answered "I don't know anyone called “Dana Scully.”". A name that ends in a period ("Priya N.")
+is still found as typed, with or without its period."""
+
+from __future__ import annotations
+
+from rapport.bot.core.rapport import Rapport
+from tests.conftest import console_user, say
+
+
+async def test_a_period_after_a_full_name_ends_the_sentence(rapport: Rapport) -> None:
+    await say(rapport, "add Dana Scully")
+
+    assert (await say(rapport, "forget Dana Scully.")).startswith("This deletes Dana Scully.")
+    assert "Write to Dana in your own words" in await say(rapport, "draft Dana Scully.")
+    assert (await say(rapport, "show Dana Scully!")).startswith("Dana Scully: colleague")
+    assert await say(rapport, "every Dana Scully. 2 weeks") == \
+        "I'll remind you to talk to Dana Scully every 2 weeks (next: Mon Dec 7)."
+    # The whole name, not "Dana" with "Scully." said about the conversation.
+    assert await say(rapport, "log Dana Scully.") == "Logged chat with Dana Scully."
+    assert "Scully." not in (await say(rapport, "show Dana Scully")).split("Last conversations")[1]
+
+
+async def test_a_name_that_ends_in_a_period_is_found_as_typed(rapport: Rapport) -> None:
+    await say(rapport, "add Priya N.")
+
+    assert (await say(rapport, "show Priya N.")).startswith("Priya N.: colleague")
+    assert (await say(rapport, "show Priya N.?")).startswith("Priya N.: colleague")
+    assert (await say(rapport, "forget Priya N.")).startswith("This deletes Priya N.")
+
+
+async def test_nobody_by_that_name_is_named_without_the_period(rapport: Rapport) -> None:
+    await say(rapport, "add Dana Scully")
+
+    reply = await rapport.handle_text(console_user(), "forget Nobody.")
+    assert not reply.ok and reply.text.startswith("I don't know anyone called “Nobody”.")
