@@ -514,11 +514,18 @@ class Sweeper:
         for message, result in zip(messages, results, strict=True):
             platform = message.recipient.platform
             if result.status == "sent":
+                refs = result.refs
+                went = [n for n in message.nudge_ids if not refs or n in refs]
                 report.messages += 1
-                report.sent += len(message.nudge_ids)
-                report.sent_by_platform[platform] += len(message.nudge_ids)
-                sent_rows.extend({"b_id": nudge_id, "b_ref": result.ref, "b_key": message.key}
-                                 for nudge_id in message.nudge_ids)
+                report.sent += len(went)
+                report.sent_by_platform[platform] += len(went)
+                sent_rows.extend({"b_id": nudge_id, "b_ref": refs.get(nudge_id, result.ref),
+                                  "b_key": message.key} for nudge_id in went)
+                # Part of a message sent as several: the rest is tried again.
+                retry_rows.extend({"b_id": nudge_id, "b_error": (result.error or "")[:200],
+                                   "b_kind": "retry", "b_retry": result.retry_after}
+                                  for nudge_id in message.nudge_ids if refs and nudge_id
+                                  not in refs)
                 continue
             unsent.append(message)
             if result.status == "gone":

@@ -90,6 +90,10 @@ class DeliveryResult:
     retry_after: float | None = None
     error: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # A message the platform sent as several (a Teams digest over its size limit): where each
+    # nudge went. When `sent` with refs, a nudge missing from them did not go out and is
+    # tried again (`error`, `retry_after`: why not).
+    refs: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def sent(cls, ref: str | None = None) -> DeliveryResult:

@@ -61,13 +61,17 @@ SUGGESTION_VERBS: dict[str, SuggestionAnswer] = {
 # The chart goes into the card as a data URI only while the card stays well inside Teams'
 # message limit (about 28 KB with the JSON); otherwise the text line stands alone.
 MAX_CHART_URI_CHARS = 16_000
-# Teams caps a message at about 28 KB; a digest stays far below with this many items.
+# At most this many nudges on one card. Each takes 5 to 7 KB with its buttons (counted as
+# Teams does, UTF-16), so ten of them (some 60 KB) are more than one message holds:
+# `digest_parts` and `text_card` measure the cards instead of trusting this count.
 MAX_CARD_ITEMS = 10
 # Teams refuses a bot message over 40 KB counted as UTF-16 (413 MessageSizeTooBig): a person
 # card with long notes and conversation summaries keeps room for the activity around it.
 MAX_PERSON_CARD_UTF16_BYTES = 34 * 1024
 # The same room for `due`'s card, its nudges with their buttons and the lines beside them.
 MAX_DUE_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
+# And for each card of a proactive digest: one that would not fit goes out as several.
+MAX_DIGEST_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
 # Below this many characters a note is no longer worth shortening further.
 _SHORTEST_CLIP = 60
 SHORTENED_NOTE = ("Long notes and summaries are shortened to fit in Teams; "
@@ -187,6 +191,23 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     if handled:
         body.append(_text(f"{len(handled)} more already handled.", isSubtle=True))
     return _card(body)
+
+
+def digest_parts(items: Sequence[NudgeItem]) -> list[tuple[NudgeItem, ...]]:
+    """`items` in order, cut into runs whose `nudge_card` each fits in one Teams message (at
+    most MAX_CARD_ITEMS, at least one): a digest Teams would refuse (413) goes out as several
+    cards instead, every nudge on one of them with its own buttons."""
+    parts: list[tuple[NudgeItem, ...]] = []
+    part: list[NudgeItem] = []
+    for item in items:
+        if part and (len(part) == MAX_CARD_ITEMS or card_size(nudge_card(
+                [*part, item])) > MAX_DIGEST_CARD_UTF16_BYTES):
+            parts.append(tuple(part))
+            part = []
+        part.append(item)
+    if part:
+        parts.append(tuple(part))
+    return parts
 
 
 def help_card(text: str, privacy: str) -> dict[str, Any]:

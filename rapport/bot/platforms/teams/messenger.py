@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -38,6 +39,14 @@ INLINE_ATTEMPTS = 3
 BACKOFF_SECONDS = (0.25, 1.0)
 
 Sleep = Callable[[float], Awaitable[Any]]
+
+
+def split(message: OutgoingMessage) -> list[OutgoingMessage]:
+    """The Teams messages `message` goes out as: a digest too big for one is several cards
+    (cards.digest_parts), in order; anything else is itself."""
+    if len(message.items) <= 1:
+        return [message]
+    return [replace(message, items=part) for part in cards.digest_parts(message.items)]
 
 
 def render(message: OutgoingMessage) -> Activity:
@@ -93,10 +102,32 @@ class TeamsMessenger:
         self.max_inline_wait = max_inline_wait
 
     async def deliver(self, message: OutgoingMessage) -> DeliveryResult:
-        """Send privately to the recipient's personal chat; never raises for Teams errors."""
+        """Send privately to the recipient's personal chat; never raises for Teams errors.
+
+        A digest too big for one Teams message goes out as several cards: `refs` then says
+        which message holds each nudge (its redaction edits that one). When a later card is
+        not sent, the earlier ones' nudges are delivered and the others left out of `refs`
+        are tried again by the sweep."""
         reference = await self.references.load(message.recipient.user_id)
         if reference is None:
             return DeliveryResult.gone("no personal conversation")
+        parts = split(message)
+        refs: dict[int, str] = {}
+        first: str | None = None
+        for part in parts:
+            result = await self._deliver_one(reference, part)
+            if result.status != "sent":
+                if first is None:
+                    return result
+                return replace(DeliveryResult.sent(first), refs=refs, error=result.error,
+                               retry_after=result.retry_after)
+            first = first or result.ref
+            if len(parts) > 1 and result.ref is not None:
+                refs.update((item.nudge_id, result.ref) for item in part.items)
+        return replace(DeliveryResult.sent(first), refs=refs)
+
+    async def _deliver_one(self, reference: Any, message: OutgoingMessage) -> DeliveryResult:
+        """One Teams message, with the quick retries above."""
         error = "not sent"
         for attempt in range(INLINE_ATTEMPTS):
             try:
