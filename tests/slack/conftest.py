@@ -119,6 +119,19 @@ class SlackHarness:
         """How many views.publish calls the fake has had."""
         return len(self.fake.calls_to("views.publish"))
 
+    async def open_home(self, user: str = ALEX, *, channel: str = "D0HOME"
+                        ) -> dict[str, Any]:
+        """`user` opens the App Home tab (a signed app_home_opened event); the view published
+        for it."""
+        published = self.publishes()
+        status, _ = await self.event({"type": "app_home_opened", "user": user, "tab": "home",
+                                      "channel": channel, "event_ts": "1.2"})
+        assert status == 200
+        await self.until(lambda: self.publishes() > published)
+        view = self.fake.home_view(user)
+        assert view is not None
+        return view
+
     def profile_cached(self, user: str = ALEX) -> bool:
         """True once the app has learnt `user`'s Slack profile (name, zone) after an ack."""
         return self.extra["app"][SLACK_KEY].cache.get(self.team_id, user) is not None

@@ -83,12 +83,7 @@ async def test_app_home_shows_the_stats_of_a_seeded_history(slack: SlackHarness,
             seed.draft(dana, "posted", 12, now), seed.draft(kim, "copied", 0, now),
             seed.draft(lee, "discarded", None, now),
         )
-    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                                   "channel": "D0HOME", "event_ts": "1.2"})
-    assert status == 200
-    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None
+    view = await slack.open_home()
     [section] = [bl for bl in view["blocks"] if bl.get("block_id") == "home_stats"]
     fields = [f["text"] for f in section["fields"]]
     assert fields[0] == "*Conversations*\n3 this week · 4 this month"

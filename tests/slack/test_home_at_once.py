@@ -50,19 +50,6 @@ async def busy(slack: SlackHarness) -> AsyncIterator[None]:
         slack.runtime.load.finished()
 
 
-async def _open_home(slack: SlackHarness) -> dict[str, Any]:
-    """Alex opens the Home tab; the view published for it."""
-    published = slack.publishes()
-    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                                   "channel": slack.fake.dm_channel_id(ALEX),
-                                   "event_ts": "1.2"})
-    assert status == 200
-    await slack.until(lambda: slack.publishes() > published)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None
-    return view
-
-
 def _on_home(slack: SlackHarness, action: dict[str, Any], home: dict[str, Any]
              ) -> dict[str, Any]:
     """A block_actions payload for a click on Alex's Home tab, as Slack sends it: the
@@ -89,7 +76,7 @@ async def _count(slack: SlackHarness, model: type[Base]) -> int:
 async def test_done_clicked_on_home_republishes_home_at_once(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     nudge_id, _, _ = await _deliver_nudge(slack, clock)
-    home = await _open_home(slack)
+    home = await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     assert f'"nudge_{nudge_id}"' in json.dumps(home)
     published = slack.publishes()
 
@@ -113,7 +100,7 @@ async def test_done_clicked_on_home_republishes_home_at_once(
 async def test_a_click_on_a_nudge_in_a_message_stays_paced(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     nudge_id, channel, message = await _deliver_nudge(slack, clock)
-    await _open_home(slack)
+    await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     published = slack.publishes()
     status, _ = await slack.interaction(slack.block_action(
         user=ALEX, action=_action("nudge_done", nudge_id), channel=channel, message=message))
@@ -126,7 +113,7 @@ async def test_a_click_on_a_nudge_in_a_message_stays_paced(
 async def test_a_suggestion_answered_on_home_republishes_home_at_once(
         slack: SlackHarness, busy: None) -> None:
     (lee, _ana), _, _ = await _summary(slack)
-    home = await _open_home(slack)
+    home = await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     assert f'"suggestion_{lee}"' in json.dumps(home)
     published = slack.publishes()
 
@@ -143,7 +130,7 @@ async def test_a_click_on_home_cuts_the_wait_of_a_paced_refresh(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     """A change paced a moment before the click is published with it, once."""
     nudge_id, _, _ = await _deliver_nudge(slack, clock)
-    home = await _open_home(slack)
+    home = await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     published = slack.publishes()
     status, _ = await slack.command("log Dana coffee")  # paced: an hour away
     assert status == 200
@@ -163,7 +150,7 @@ async def test_a_click_on_home_cuts_the_wait_of_a_paced_refresh(
 async def test_forgetting_someone_takes_them_off_home_at_once(
         slack: SlackHarness, clock: Clock, busy: None, how: str) -> None:
     await _deliver_nudge(slack, clock)
-    assert "Yosemite" in json.dumps(await _open_home(slack))
+    assert "Yosemite" in json.dumps(await slack.open_home(channel=slack.fake.dm_channel_id(ALEX)))
     published = slack.publishes()
 
     if how == "command":
@@ -188,7 +175,7 @@ async def test_forgetting_someone_takes_them_off_home_at_once(
 async def test_forget_me_shows_the_nothing_stored_home_at_once(
         slack: SlackHarness, clock: Clock, busy: None) -> None:
     await _deliver_nudge(slack, clock)
-    await _open_home(slack)
+    await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     published = slack.publishes()
 
     status, _ = await slack.command("forget me confirm")
@@ -202,7 +189,8 @@ async def test_forget_me_shows_the_nothing_stored_home_at_once(
 async def test_settings_on_a_home_from_before_forget_me_stores_nothing_and_says_why(
         slack: SlackHarness, clock: Clock) -> None:
     await _deliver_nudge(slack, clock)
-    home = await _open_home(slack)  # as it stays on a device that missed the refresh
+    # As it stays on a device that missed the refresh.
+    home = await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     await slack.command("forget me confirm")
     await slack.until(lambda: any("deleted" in post["text"] for post in slack.sink.posts))
     assert await _count(slack, User) == 0
@@ -245,7 +233,7 @@ async def test_settings_slack_would_not_open_is_answered_in_the_dm(
         slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
     status, _ = await slack.command("add Dana")
     assert status == 200
-    home = await _open_home(slack)
+    home = await slack.open_home(channel=slack.fake.dm_channel_id(ALEX))
     slack.fake.fail_next("views.open", error="expired_trigger_id")
     caplog.set_level(logging.INFO)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import Clock
-from tests.slack.conftest import ALEX, SlackHarness, section_texts
+from tests.slack.conftest import SlackHarness, section_texts
 
 
 async def test_app_home_lists_someone_due_today_as_due_today(slack: SlackHarness,
@@ -16,13 +16,7 @@ async def test_app_home_lists_someone_due_today_as_due_today(slack: SlackHarness
                  "2 weeks", "log Dana 20 days ago"):
         assert (await slack.runtime.rapport.handle_text(slack.actor(), line)).ok, line
 
-    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                                   "channel": "D0HOME", "event_ts": "1.2"})
-
-    assert status == 200
-    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None
+    view = await slack.open_home()
     lines = section_texts(view["blocks"]).splitlines()
     # 17:00 in Berlin: Alex's window has closed for the week, so the nudges come on Monday.
     assert "Dana Scully (since Sat Nov 28): next reminder Mon Dec 7" in lines

@@ -10,7 +10,7 @@ from typing import Any
 from rapport.bot.core.overview import MAX_OPEN_NUDGES
 from tests.bot.test_due_many import PEOPLE, seed_many_due
 from tests.conftest import Clock
-from tests.slack.conftest import ALEX, SlackHarness, section_texts
+from tests.slack.conftest import SlackHarness, section_texts
 
 
 def _contexts(blocks: list[dict[str, Any]]) -> list[str]:
@@ -26,13 +26,7 @@ async def test_home_comes_up_with_the_week_and_counts_the_nudges_it_leaves_out(
         slack: SlackHarness, clock: Clock) -> None:
     await seed_many_due(slack.runtime.rapport, clock, slack.actor())
 
-    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                                   "channel": "D0HOME", "event_ts": "1.2"})
-
-    assert status == 200
-    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None
+    view = await slack.open_home()
     blocks = view["blocks"]
     assert len(blocks) <= 100
     lines = section_texts(blocks).splitlines()

@@ -148,11 +148,7 @@ async def test_snooze_and_draft_buttons(slack: SlackHarness) -> None:
 
 async def test_app_home_people_rows_open_the_person_modal(slack: SlackHarness) -> None:
     contact_id = await _dana(slack)
-    await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                       "channel": "D0HOME", "event_ts": "1.2"})
-    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None
+    view = await slack.open_home()
     [row] = [block for block in view["blocks"]
              if block.get("block_id") == f"person_row_{contact_id}"]
     assert row["accessory"]["action_id"] == b.ACTION_PERSON_OPEN

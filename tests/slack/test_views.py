@@ -31,12 +31,8 @@ def _submission(slack: SlackHarness, callback_id: str, values: dict[str, Any],
 async def test_app_home_opened_publishes_due_people_settings_and_stats(
         slack: SlackHarness) -> None:
     await slack.runtime.rapport.handle_text(slack.actor(), "add Dana every 2 weeks")
-    status, _ = await slack.event({"type": "app_home_opened", "user": ALEX, "tab": "home",
-                                   "channel": "D0HOME", "event_ts": "1.2"})
-    assert status == 200
-    await slack.until(lambda: slack.fake.home_view(ALEX) is not None)
-    view = slack.fake.home_view(ALEX)
-    assert view is not None and view["type"] == "home" and len(view["blocks"]) <= 100
+    view = await slack.open_home()
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = json.dumps(view["blocks"])
     for heading in ("Due now", "Coming up", "Your people", "How is it going?"):
         assert heading in text
