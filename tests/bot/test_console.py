@@ -90,17 +90,9 @@ async def test_walkthrough_from_the_readme_delivers_a_nudge(engine: AsyncEngine,
 
 async def test_bad_input_in_the_console_gets_an_answer_not_a_traceback(
         engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
-    output: list[str] = []
     rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
-    lines = TypedLines()
-    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
-                       write=output.append, export_dir=tmp_path)
-    running = asyncio.create_task(chat.run())
-    for line in ("frobnicate", "log", "log Nobody coffee", "x" * 10_000, "snooze #999 1 day"):
-        lines.type(line)
-    lines.type(None)
-    await asyncio.wait_for(running, 5)
-    text = "".join(output)
+    text = await _console_lines(rapport, tmp_path, "frobnicate", "log", "log Nobody coffee",
+                                "x" * 10_000, "snooze #999 1 day")
     assert "I don't know the command “frobnicate”" in text
     assert "Who do you mean?" in text
     assert "I don't know anyone called “Nobody”" in text
@@ -114,12 +106,8 @@ async def test_bad_input_in_the_console_gets_an_answer_not_a_traceback(
 async def test_quit_exit_or_bye_with_a_word_or_two_ends_the_chat(
         engine: AsyncEngine, clock: Clock, tmp_path: Path, goodbye: str) -> None:
     """“quit now” and “exit please” answered “I don't know the command “quit””."""
-    output: list[str] = []
-    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
-    lines = TypedLines()
-    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
-                       write=output.append, export_dir=tmp_path)
-    running = asyncio.create_task(chat.run())
+    running, lines, output = _started(
+        Rapport(sessions=db.session_factory(engine), clock=clock), tmp_path)
     lines.type(goodbye)
     await asyncio.wait_for(running, 5)
     text = "".join(output)
@@ -128,12 +116,8 @@ async def test_quit_exit_or_bye_with_a_word_or_two_ends_the_chat(
 
 async def test_a_longer_line_that_starts_with_quit_is_answered(
         engine: AsyncEngine, clock: Clock, tmp_path: Path) -> None:
-    output: list[str] = []
-    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
-    lines = TypedLines()
-    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
-                       write=output.append, export_dir=tmp_path)
-    running = asyncio.create_task(chat.run())
+    running, lines, output = _started(
+        Rapport(sessions=db.session_factory(engine), clock=clock), tmp_path)
     lines.type("quit the job at Initech")
     await _wait_for(output, "I don't know the command “quit”")
     lines.type(None)
@@ -220,18 +204,9 @@ async def test_import_reads_a_local_file_only_in_the_console(engine: AsyncEngine
     csv = tmp_path / "people.csv"
     csv.write_text("name,kind,company,email,cadence,notes\n"
                    "Lee Park,client,Acme,lee@acme.test,6 weeks,likes chess\n")
-    output: list[str] = []
     rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
-    lines = TypedLines()
-    chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
-                       write=output.append, export_dir=tmp_path)
-    running = asyncio.create_task(chat.run())
-    for line in (f"import {csv} dry run", "people", f"import {csv}", "people",
-                 f"import {tmp_path / 'missing.csv'}"):
-        lines.type(line)
-    lines.type(None)
-    await asyncio.wait_for(running, 10)
-    text = "".join(output)
+    text = await _console_lines(rapport, tmp_path, f"import {csv} dry run", "people",
+                                f"import {csv}", "people", f"import {tmp_path / 'missing.csv'}")
     first_people = text.index("You have no people yet")
     assert "Lee Park (client at Acme, every 6 weeks)" in text[first_people:]
     assert "I can't read" in text
@@ -244,12 +219,19 @@ def console_user_on_slack() -> Actor:
     return Actor(platform="slack", workspace_external_id="T1", user_external_id="U1")
 
 
-async def _console_lines(rapport: Rapport, tmp_path: Path, *typed: str) -> str:
+def _started(rapport: Rapport, tmp_path: Path
+             ) -> tuple[asyncio.Task[None], TypedLines, list[str]]:
+    """A console chat for "sam" (UTC) running: its task, what to type into it, what it wrote."""
     output: list[str] = []
     lines = TypedLines()
     chat = ConsoleChat(rapport=rapport, actor=console_actor("sam", "UTC"), lines=lines,
                        write=output.append, export_dir=tmp_path)
-    running = asyncio.create_task(chat.run())
+    return asyncio.create_task(chat.run()), lines, output
+
+
+async def _console_lines(rapport: Rapport, tmp_path: Path, *typed: str) -> str:
+    """What the chat wrote for the `typed` lines, up to the end of input."""
+    running, lines, output = _started(rapport, tmp_path)
     for line in typed:
         lines.type(line)
     lines.type(None)
