@@ -9,10 +9,13 @@ decided by the stored state of its item, never by the copy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rapport.bot.core.context import Actor, Turn
+from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.incoming import row_id
 
@@ -66,6 +69,24 @@ class RowNow:
 
     buttons: dict[str, Any] | None
     handled: str = ""
+
+
+Redraw = Callable[[Sequence[dict[str, Any]], int, str, Mapping[int, RowStatus]],
+                  list[dict[str, Any]]]
+
+
+async def redrawn_from_state(rapport: Rapport, actor: Actor, rows: RowBlocks,
+                             statuses_of: Callable[[Turn, Sequence[int]],
+                                                   Mapping[int, RowStatus]],
+                             redraw: Redraw, message_blocks: Sequence[dict[str, Any]],
+                             acted: int, outcome: str) -> list[dict[str, Any]] | None:
+    """The clicked message's blocks after the click: the state of the items its `rows` show,
+    read for the clicker (`statuses_of`), drawn by `redraw`; None when that state can't be
+    read (the outcome is then told, not drawn)."""
+    ids = rows.ids(message_blocks)
+    statuses = await rapport.with_user(actor, lambda ctx: rapport.read(
+        ctx, lambda turn: statuses_of(turn, ids)))
+    return None if statuses is None else redraw(message_blocks, acted, outcome, statuses)
 
 
 def redrawn_blocks(rows: RowBlocks, message_blocks: Sequence[dict[str, Any]], acted: int,

@@ -13,14 +13,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Actor
 from rapport.bot.core.overview import OUT_STATUSES, nudge_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.home import clicked_on_home
 from rapport.bot.platforms.slack.incoming import row_id
-from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
+from rapport.bot.platforms.slack.message_rows import (
+    RowBlocks,
+    RowNow,
+    redrawn_blocks,
+    redrawn_from_state,
+)
 from rapport.bot.platforms.slack.platform import (
     NOTHING_KEPT,
     Ack,
@@ -115,8 +119,9 @@ class NudgeButtons:
         ephemeral = bool(container.get("is_ephemeral"))
         in_place = reply.ok and container.get("type") == "message" \
             and bool(message.get("blocks")) and not ephemeral
-        redrawn = await self.redraw(actor, message["blocks"], nudge_id, reply.text) \
-            if in_place else None
+        redrawn = await redrawn_from_state(
+            platform.rapport, actor, NUDGE_ROWS, nudge_statuses, redrawn_digest,
+            message["blocks"], nudge_id, reply.text) if in_place else None
         if redrawn is not None:
             try:
                 await client.chat_update(
@@ -130,17 +135,6 @@ class NudgeButtons:
         # Home has no response_url: a click there shows only as Home republished, at once.
         await platform.refresh_home(client, team_id, user_id,
                                     at_once=clicked_on_home(body))
-
-    async def redraw(self, actor: Actor, message_blocks: Sequence[dict[str, Any]],
-                     acted: int, outcome: str) -> list[dict[str, Any]] | None:
-        """The clicked message's blocks after the click (see `redrawn_digest`), or None when
-        the nudges' state can't be read (the outcome is then told, not drawn)."""
-        rapport = self.platform.rapport
-        ids = NUDGE_ROWS.ids(message_blocks)
-        statuses = await rapport.with_user(actor, lambda ctx: rapport.read(
-            ctx, lambda turn: nudge_statuses(turn, ids)))
-        return None if statuses is None \
-            else redrawn_digest(message_blocks, acted, outcome, statuses)
 
 
 def register(platform: SlackPlatform) -> None:

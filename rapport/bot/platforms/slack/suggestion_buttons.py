@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Actor
 from rapport.bot.core.overview import suggestion_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
@@ -21,7 +20,12 @@ from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.home import clicked_on_home
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
-from rapport.bot.platforms.slack.message_rows import RowBlocks, RowNow, redrawn_blocks
+from rapport.bot.platforms.slack.message_rows import (
+    RowBlocks,
+    RowNow,
+    redrawn_blocks,
+    redrawn_from_state,
+)
 from rapport.bot.platforms.slack.platform import (
     NOTHING_KEPT,
     Ack,
@@ -118,7 +122,9 @@ class SuggestionButtons:
         message = body.get("message") or {}
         in_place = reply.ok and container.get("type") == "message" \
             and bool(message.get("blocks")) and not container.get("is_ephemeral")
-        redrawn = await self.redraw(actor, message["blocks"], suggestion_id, reply.text) \
+        redrawn = await redrawn_from_state(
+            self.platform.rapport, actor, SUGGESTION_ROWS, suggestion_statuses,
+            redrawn_suggestions, message["blocks"], suggestion_id, reply.text) \
             if in_place else None
         if redrawn is not None:
             try:
@@ -134,17 +140,6 @@ class SuggestionButtons:
         # Home has no response_url: a click there shows only as Home republished, at once.
         await self.platform.refresh_home(client, team_id, user_id,
                                          at_once=clicked_on_home(body))
-
-    async def redraw(self, actor: Actor, message_blocks: Sequence[dict[str, Any]],
-                     acted: int, outcome: str) -> list[dict[str, Any]] | None:
-        """The clicked message's blocks after the click (see `redrawn_suggestions`), or None
-        when the suggestions' state can't be read (the outcome is then told, not drawn)."""
-        rapport = self.platform.rapport
-        ids = SUGGESTION_ROWS.ids(message_blocks)
-        statuses = await rapport.with_user(actor, lambda ctx: rapport.read(
-            ctx, lambda turn: suggestion_statuses(turn, ids)))
-        return None if statuses is None \
-            else redrawn_suggestions(message_blocks, acted, outcome, statuses)
 
 
 def register(platform: SlackPlatform) -> None:
