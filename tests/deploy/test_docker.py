@@ -148,10 +148,11 @@ def test_the_image_runs_rapport_as_a_non_root_user(image: str) -> None:
     assert imports.stdout.strip() == "None"
 
 
-def test_the_image_becomes_healthy(image: str) -> None:
-    """`rapport serve` on SQLite in /data; Docker's own HEALTHCHECK must find /healthz."""
+def assert_becomes_healthy(image: str, *command: str) -> None:
+    """`docker run IMAGE COMMAND` detached, and Docker's own HEALTHCHECK finds it healthy (its
+    logs shown when not); the container is removed either way."""
     name = f"rapport-test-{uuid.uuid4().hex[:8]}"
-    started = _docker("run", "-d", "--name", name, "--health-interval", "1s", image)
+    started = _docker("run", "-d", "--name", name, "--health-interval", "1s", image, *command)
     assert started.returncode == 0, started.stderr
     try:
         status = ""
@@ -163,3 +164,8 @@ def test_the_image_becomes_healthy(image: str) -> None:
         assert status == "healthy", _docker("logs", name).stderr[-2000:]
     finally:
         _docker("rm", "-f", name)
+
+
+def test_the_image_becomes_healthy(image: str) -> None:
+    """`rapport serve` on SQLite in /data; Docker's own HEALTHCHECK must find /healthz."""
+    assert_becomes_healthy(image)

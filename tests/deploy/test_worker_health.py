@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
-import uuid
 from pathlib import Path
 
 import aiohttp
@@ -27,7 +25,11 @@ from tests.bot.processes import (
     wait_for_metric,
     wait_until_answering,
 )
-from tests.deploy.test_docker import _docker, _healthcheck_command, image
+from tests.deploy.test_docker import (
+    _healthcheck_command,
+    assert_becomes_healthy,
+    image,
+)
 
 __all__ = ["image"]  # the image fixture, built once per module when an engine answers
 
@@ -73,16 +75,4 @@ def test_the_healthcheck_asks_where_the_process_listens(environ: dict[str, str],
 
 def test_a_worker_container_becomes_healthy(image: str) -> None:
     """`docker run IMAGE worker` on SQLite in /data: Docker's own HEALTHCHECK finds it."""
-    name = f"rapport-test-{uuid.uuid4().hex[:8]}"
-    started = _docker("run", "-d", "--name", name, "--health-interval", "1s", image, "worker")
-    assert started.returncode == 0, started.stderr
-    try:
-        status = ""
-        deadline = time.monotonic() + 300  # a hang guard while the engine starts the container
-        while status not in ("healthy", "unhealthy") and time.monotonic() < deadline:
-            time.sleep(1)
-            status = _docker("inspect", "--format", "{{.State.Health.Status}}",
-                             name).stdout.strip()
-        assert status == "healthy", _docker("logs", name).stderr[-2000:]
-    finally:
-        _docker("rm", "-f", name)
+    assert_becomes_healthy(image, "worker")
