@@ -119,6 +119,16 @@ class SlackHarness:
         """How many views.publish calls the fake has had."""
         return len(self.fake.calls_to("views.publish"))
 
+    async def click_to_update(self, action: dict[str, Any], *, channel: str,
+                              message: dict[str, Any], user: str = ALEX) -> None:
+        """`user` clicks `action` in `message` (their copy of it, as their Slack shows it),
+        then wait for Rapport to update that message (chat.update)."""
+        updates = len(self.fake.calls_to("chat.update"))
+        status, _ = await self.interaction(self.block_action(user=user, action=action,
+                                                             channel=channel, message=message))
+        assert status == 200
+        await self.until(lambda: len(self.fake.calls_to("chat.update")) > updates)
+
     async def open_home(self, user: str = ALEX, *, channel: str = "D0HOME"
                         ) -> dict[str, Any]:
         """`user` opens the App Home tab (a signed app_home_opened event); the view published

@@ -37,13 +37,9 @@ async def _click_done(slack: SlackHarness, nudge_id: int, channel: str,
                       copy: dict[str, Any]) -> None:
     """Done on `nudge_id` in `copy` (the message as the person's Slack shows it), then wait
     for the message to be updated."""
-    updates = len(slack.fake.calls_to("chat.update"))
     action = {"type": "button", "action_id": "nudge_done", "block_id": f"nudge_{nudge_id}",
               "value": str(nudge_id)}
-    status, _ = await slack.interaction(slack.block_action(user=ALEX, action=action,
-                                                           channel=channel, message=copy))
-    assert status == 200
-    await slack.until(lambda: len(slack.fake.calls_to("chat.update")) > updates)
+    await slack.click_to_update(action, channel=channel, message=copy)
 
 
 def _now(slack: SlackHarness, channel: str, message: dict[str, Any]) -> dict[str, Any]:

@@ -49,13 +49,9 @@ async def _click(slack: SlackHarness, answer: str, suggestion_id: int, channel: 
                  copy: dict[str, Any]) -> None:
     """`answer` on `suggestion_id` in `copy` (the message as the person's Slack shows it),
     then wait for the message to be updated."""
-    updates = len(slack.fake.calls_to("chat.update"))
     action = {"type": "button", "action_id": f"suggestion_{answer}",
               "block_id": f"suggestion_{suggestion_id}", "value": str(suggestion_id)}
-    status, _ = await slack.interaction(slack.block_action(user=ALEX, action=action,
-                                                           channel=channel, message=copy))
-    assert status == 200
-    await slack.until(lambda: len(slack.fake.calls_to("chat.update")) > updates)
+    await slack.click_to_update(action, channel=channel, message=copy)
 
 
 def _row_ends(slack: SlackHarness, channel: str, message: dict[str, Any]) -> dict[str, str]:
