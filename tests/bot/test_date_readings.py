@@ -46,6 +46,49 @@ async def test_a_log_of_a_time_still_to_come_is_refused(rapport: Rapport,
     assert await snapshot(engine) == before
 
 
+async def test_a_log_at_a_clock_time_still_to_come_today_is_refused(
+        rapport: Rapport, engine: AsyncEngine) -> None:
+    """"log Dana 23:00: coffee" at 10:00 was logged today: a day to come was refused, a time
+    to come today was not."""
+    await say(rapport, "add Dana Scully")
+    await say(rapport, "add Lee Park")
+    before = await snapshot(engine)
+    for line, at in (("log Dana 23:00: coffee", "23:00"), ("log Dana today 18:30 coffee", "18:30"),
+                     ("log Dana at 11pm", "23:00"), ("met Dana at 2pm today", "14:00"),
+                     ("log Dana 2026-11-23T23:00", "23:00"), ("log Dana at 10:01", "10:01"),
+                     ("log Dana and Lee 7pm lunch", "19:00"),
+                     ("today's call with Lee at noon", "12:00")):
+        reply = await rapport.handle_text(ALEX, line)
+        assert not reply.ok and reply.text.startswith(
+            f"You can only log conversations that already happened: {at} today is still to "
+            "come (it is 10:00 now). To be reminded of it: “remind me to meet "), (line, reply.text)
+    assert await snapshot(engine) == before
+    # Earlier today, and any time on a day gone by, are logged; so is the reminder offered.
+    for line in ("log Dana 9am coffee", "log Dana at 10: the plan", "log Dana yesterday 23:00",
+                 "log Lee 2026-11-20T23:00", "yesterday's call with Lee at 11pm"):
+        await say(rapport, line)
+    assert await _touchpoints(engine) == [
+        (TODAY, None), (TODAY, "the plan"), (date(2026, 11, 22), None), (date(2026, 11, 20), None),
+        (date(2026, 11, 22), None)]
+    assert "remind you today" in await say(rapport, "remind me to meet Dana today")
+
+
+async def test_a_clock_time_is_read_in_the_users_zone(rapport: Rapport,
+                                                      engine: AsyncEngine) -> None:
+    """10:00 UTC is 19:00 in Tokyo and 02:00 in Los Angeles (still Nov 23 in both)."""
+    tokyo = console_user("kenji", tz="Asia/Tokyo")
+    los_angeles = console_user("sam", tz="America/Los_Angeles")
+    for actor in (tokyo, los_angeles):
+        await say(rapport, "add Dana Scully", actor)
+    await say(rapport, "log Dana 18:30 coffee", tokyo)
+    refused = await rapport.handle_text(tokyo, "log Dana 23:00: coffee")
+    assert not refused.ok and "23:00 today is still to come (it is 19:00 now)" in refused.text
+    await say(rapport, "log Dana 1am", los_angeles)
+    refused = await rapport.handle_text(los_angeles, "log Dana 9am coffee")
+    assert not refused.ok and "09:00 today is still to come (it is 02:00 now)" in refused.text
+    assert len(await _touchpoints(engine)) == 2
+
+
 async def test_a_log_of_a_span_asks_for_the_day(rapport: Rapport, engine: AsyncEngine) -> None:
     """"log Dana this week" was logged today with the summary "this week"."""
     await say(rapport, "add Dana Scully")

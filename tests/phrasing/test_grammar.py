@@ -481,6 +481,26 @@ def test_a_time_of_day_in_a_log_is_set_aside(line: str, day: date | None, kind: 
     assert parse(line) == c.Log(person("Dana"), day, kind, summary)
 
 
+@pytest.mark.parametrize(("line", "minute"), [
+    ("log Dana 23:00: coffee", 23 * 60), ("log Dana today 18:30 coffee", 18 * 60 + 30),
+    ("log Dana yesterday at 3pm: the launch", 15 * 60), ("met Dana at 2pm today", 14 * 60),
+    ("coffee with Dana yesterday at noon", 12 * 60), ("log Dana at 9 am: planning", 9 * 60),
+    ("log Dana @3pm", 15 * 60), ("log Dana at 12am", 0),
+    # A bare hour on the 24-hour clock: its earliest reading.
+    ("log Dana at 9 coffee", 9 * 60),
+    # An ISO timestamp's time, in one token or two.
+    ("log Dana 2026-11-23T23:00", 23 * 60), ("log Dana on 2026-11-23 18:30 coffee", 18 * 60 + 30),
+    ("log Dana: coffee 2026-11-19T08:30:00", 8 * 60 + 30),
+    ("log Dana coffee", None), ("log Dana yesterday", None), ("log Dana 1:1", None)])
+def test_the_time_of_day_in_a_log_is_kept_for_the_use_case(line: str, minute: int | None
+                                                           ) -> None:
+    """The time set aside is still read: a log at a time still to come today is refused by
+    the use case, which knows what time it is ("log Dana 23:00: coffee" at 10:00 was logged)."""
+    logged = parse(line)
+    assert isinstance(logged, c.Log), logged
+    assert logged.minute_of_day == minute
+
+
 def test_facts_said_after_a_name_read_as_the_command_they_mean() -> None:
     """"Dana every 2 weeks", "lee works at Initech now" and "Lee is a client" answered “I
     don't know the command “dana”” (or “lee”, with “Did you mean “see”?”)."""

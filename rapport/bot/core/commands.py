@@ -24,6 +24,7 @@ from rapport.bot.core.dates import (
     find_dates,
     is_count_alone,
     is_counted_day,
+    moment_minute,
     month_alone,
     parse_cadence,
     parse_clock,
@@ -112,6 +113,10 @@ class Log:
     # Words this reading is not sure of ("White" between "Dana" and "yesterday"): a reading
     # with doubts is never written; the use case asks instead.
     unsure: str | None = field(default=None, compare=False)
+    # The time of day said ("at 3pm", "23:00", an ISO timestamp's), minutes after midnight in
+    # the user's zone. A log keeps its day, but a time still to come today is a plan: the use
+    # case refuses it, as it knows what time it is and the grammar does not.
+    minute_of_day: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -932,6 +937,7 @@ def _day_at_end(words: list[str], *, today: date) -> _DayAtEnd | None:
 _LOG_TIME = re.compile(r"(?:(?:at|around|@)\s*)?(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|"
                        r"\d{1,2}:\d{2}|noon|midday)|(?:at|around)\s+\d{1,2}",
                        re.IGNORECASE)
+_TIME_LEAD = re.compile(r"^(?:at|around|@)\s*", re.IGNORECASE)
 
 
 def _time_at(tokens: list[str], index: int) -> int | None:
@@ -942,6 +948,14 @@ def _time_at(tokens: list[str], index: int) -> int | None:
                 " ".join(word.strip(",.;") for word in words)):
             return size
     return None
+
+
+def _minute_of(time_words: list[str]) -> int | None:
+    """Minutes after midnight of the time `_time_at` found ("at 3pm", "23:00", "noon"). A
+    bare hour ("at 9") is read on the 24-hour clock: its earliest reading, so that only a
+    time still to come however it is read counts as one."""
+    said = _TIME_LEAD.sub("", " ".join(word.strip(",.;") for word in time_words)).lower()
+    return 12 * 60 if said in ("noon", "midday") else parse_clock(said)
 
 
 def _marker_at(tokens: list[str], index: int, today: date) -> bool:
@@ -962,6 +976,7 @@ class _Head:
     words: list[str] = field(default_factory=list)
     # A day counted from another in words nobody can read ("100 years before yesterday").
     day_unread: str | None = None
+    minute_of_day: int | None = None  # the time said, if one was ("yesterday at 3pm")
 
 
 def _read_markers(tokens: list[str], today: date) -> _Head:
@@ -973,6 +988,8 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
         if head.day is None and (found := _day_at(tokens, index, today=today,
                                                   direction="past")) is not None:
             head.day, used = found
+            head.minute_of_day = _first_known(
+                head.minute_of_day, _moment_minute(tokens[index:index + used]))
             index += used
             continue
         if head.kind is None and (kind := _kind_at(tokens, index)) is not None:
@@ -980,7 +997,11 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
             index += used
             continue
         if (time_words := _time_at(tokens, index)) is not None:
-            index += time_words  # "yesterday at 3pm": the day is what a log keeps
+            # "yesterday at 3pm": the day is what a log keeps; the time only says whether
+            # it has happened yet.
+            head.minute_of_day = _first_known(
+                head.minute_of_day, _minute_of(tokens[index:index + time_words]))
+            index += time_words
             continue
         break
     rest = tokens[index:]
@@ -988,9 +1009,23 @@ def _read_markers(tokens: list[str], today: date) -> _Head:
             at_end := _day_at_end(rest, today=today)) is not None:
         # "... about the launch yesterday": the day ends what was said.
         head.day, head.day_unread = at_end.day, at_end.phrase if at_end.day is None else None
+        head.minute_of_day = _first_known(head.minute_of_day,
+                                          _moment_minute(at_end.phrase.split()))
         rest = rest[:at_end.start]
     head.words = rest
     return head
+
+
+def _first_known(first: int | None, then: int | None) -> int | None:
+    return first if first is not None else then
+
+
+def _moment_minute(day_words: list[str]) -> int | None:
+    """The time of an ISO timestamp that ends a day's words ("on 2026-11-23T18:30",
+    "2026-11-23 18:30"), in one token or two."""
+    if not day_words:
+        return None
+    return _first_known(moment_minute(" ".join(day_words[-2:])), moment_minute(day_words[-1]))
 
 
 # Words after "and" that say who else was there without naming one of your people ("dinner
@@ -1046,6 +1081,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if head.day_unread is not None:
         return _unread_log_date(head.day_unread, today)
     day = head.day
+    minute_of_day = head.minute_of_day
     kind = kind or head.kind
     unsure = None
     words = head.words
@@ -1096,6 +1132,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
             if at_end.day is None:
                 return _unread_log_date(at_end.phrase, today)
             day, words = at_end.day, words[:at_end.start]
+            minute_of_day = _first_known(minute_of_day, _moment_minute(at_end.phrase.split()))
     if any(_MENTION.match(word) for word in between):
         # "log Dana @Dana Scully coffee" read as "Dana": the mention is the name, not a stray.
         return CommandError("Who do you mean? Name a person.", "log")
@@ -1130,7 +1167,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if summary and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
     return Log(person=person, day=day, kind=kind or default_kind, summary=summary,
-               unsure=unsure)
+               unsure=unsure, minute_of_day=minute_of_day)
 
 
 _UNREAD_LOG_DATE = "I couldn't read"

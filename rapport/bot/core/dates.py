@@ -66,7 +66,7 @@ _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # An ISO timestamp ("2026-12-04T23:00", "2026-12-04 23:00:00"): a log and a note keep its day.
 # One with a zone ("…Z", "…+01:00") is a moment whose day depends on the zone: not read.
-_ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[t ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?$")
+_ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[t ](\d{1,2}:\d{2})(?::\d{2}(?:\.\d{1,6})?)?$")
 # "next wk", "last mo": the words of a span as chat shortens them.
 _SPAN_ABBREVIATIONS = {"wk": "week", "mo": "month", "mth": "month"}
 # Phrases that dateparser would take but that are not dates a person means here.
@@ -901,6 +901,14 @@ def warm_up() -> None:
 def local_today(now: datetime, tz_name: str) -> date:
     """The user's date now."""
     return now.astimezone(zone(tz_name)).date()
+
+
+def moment_minute(text: str) -> int | None:
+    """The time of day of an ISO timestamp ("2026-12-04T23:00" -> 1380), minutes after
+    midnight; None for any other phrase. A log keeps the day (`parse_day`); its time still
+    says whether the conversation has happened yet."""
+    moment = _ISO_MOMENT.match(" ".join(text.lower().strip(AROUND_A_DAY).split()))
+    return parse_clock(moment.group(2)) if moment is not None else None
 
 
 def parse_clock(text: str) -> int | None:

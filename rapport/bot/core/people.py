@@ -314,7 +314,7 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
         if person.mention_id else queries.contact_by_key(turn.session, user_id,
                                                          name_key(person.text))
     if existing is not None:
-        return error(f"You already keep in touch with {existing.name}."), None
+        return error(c.full_stop(f"You already keep in touch with {existing.name}")), None
     refusal = mention_refusal(turn, person) if person.mention_id else None
     if refusal is not None:
         return error(refusal), None
@@ -364,7 +364,7 @@ def _first_name_shared(turn: Turn, contact: ContactName) -> str:
     names = wording_list(sorted(o.name for o in others))
     quoted = (f"; “\"{contact.name}\"” in quotes means this {said}"
               if name_key(contact.name) == first else "")
-    return f" You also have {names}, so “{said}” alone will ask which one{quoted}."
+    return c.full_stop(f" You also have {names}, so “{said}” alone will ask which one{quoted}")
 
 
 def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
@@ -377,7 +377,7 @@ def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
         return error(chosen)
     command, known = chosen
     today = turn.today
-    refused = _day_refused(command.day, today)
+    refused = _day_refused(command.day, today) or _time_refused(turn, command)
     if refused is not None:
         return error(refused, refused="day")
     change = Change(turn)
@@ -392,7 +392,8 @@ def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
     added = f" I added {contact.name} to your people." if created else ""
     on = wording.short_date(day or today, today)
     change.save(f"logged {command.kind} with {contact.name} on {on}")
-    return Reply(f"Logged {command.kind} with {contact.name}{when}.{added}", changed=True)
+    return Reply(c.full_stop(f"Logged {command.kind} with {contact.name}{when}") + added,
+                 changed=True)
 
 
 def log_together(turn: Turn, command: c.LogTogether) -> Reply:
@@ -410,7 +411,7 @@ def log_together(turn: Turn, command: c.LogTogether) -> Reply:
             return error(reading)
         chosen.append(reading)
     today = turn.today
-    refused = _day_refused(chosen[0][0].day, today)
+    refused = _day_refused(chosen[0][0].day, today) or _time_refused(turn, chosen[0][0])
     if refused is not None:
         return error(refused)
     change = Change(turn)
@@ -435,7 +436,7 @@ def log_together(turn: Turn, command: c.LogTogether) -> Reply:
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     also = f" I added {_joined(added)} to your people." if added else ""
     change.save(f"logged {first.kind} with {names} on {wording.short_date(day or today, today)}")
-    return Reply(f"Logged {first.kind} with {names}{when}.{also}", changed=True)
+    return Reply(c.full_stop(f"Logged {first.kind} with {names}{when}") + also, changed=True)
 
 
 def _joined(names: Sequence[str]) -> str:
@@ -450,6 +451,22 @@ def _day_refused(day: date | None, today: date) -> str | None:
         # The grammar's bound too: a date picker scrolled to 1900 is a slip, not a memory.
         return "That date is more than ten years ago."
     return None
+
+
+def _time_refused(turn: Turn, command: c.Log) -> str | None:
+    """A time of day said for today that is still to come in the user's zone ("log Dana
+    23:00: coffee" at 10:00): a plan, refused as a day to come is. The grammar reads the
+    time but not the clock; the turn has the clock."""
+    minute = command.minute_of_day
+    if minute is None or command.day not in (None, turn.today):
+        return None
+    local = turn.now.astimezone(planner.zone(turn.user.tz))
+    if minute <= local.hour * 60 + local.minute:
+        return None
+    who = command.person.text or "them"
+    return (f"You can only log conversations that already happened: {minute // 60:02d}:"
+            f"{minute % 60:02d} today is still to come (it is {local:%H:%M} now). To be "
+            f"reminded of it: “remind me to meet {who} today”.")
 
 
 def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
@@ -512,7 +529,8 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
                                       with_sent=True)
         change.save(f"turned off the rhythm for {contact.name}",
                     unchanged=f"{contact.name}'s rhythm is already off.")
-        return Reply(f"No more keep-in-touch reminders for {contact.name}.", changed=True)
+        return Reply(c.full_stop(f"No more keep-in-touch reminders for {contact.name}"),
+                     changed=True)
     today = turn.today
     due_day = planner.local_date(next_due, turn.user.tz) if next_due else today
     when = "now" if due_day <= today else wording.friendly_day(due_day, today)
@@ -581,8 +599,8 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
                   if rows[table]]
         what = f" with {wording_list(counts)}" if counts else ""
         # Slack and Teams show a button under it; the console has none to mention.
-        prompt = (f"This deletes {contact.name}{what}. To go ahead, type “forget "
-                  f"{contact.name} confirm”.")
+        deletes = c.full_stop(f"This deletes {contact.name}{what}")  # "Priya N." ends it
+        prompt = f"{deletes} To go ahead, type “forget {contact.name} confirm”."
         return Reply(prompt, view=ConfirmView(
             prompt=prompt, label=f"Forget {contact.name}",
             command=c.Forget(c.PersonRef(contact_id=contact.id), confirmed=True)))
