@@ -56,3 +56,34 @@ async def test_two_people_joined_are_still_two(rapport: Rapport) -> None:
                  "forget Dana and Lee"):
         reply = await rapport.handle_text(console_user(), line)
         assert not reply.ok and reply.text.startswith(ONE_AT_A_TIME), line
+
+
+async def test_a_detail_said_of_a_joined_whole_name_is_theirs(rapport: Rapport) -> None:
+    """"Tom & Jerry's company is Acme" answered “I don't know the command “tom””, while
+    "Dana's company is Acme" set Dana's."""
+    await _people(rapport)
+    await say(rapport, "add Tom Smith")
+
+    assert await say(rapport, "Tom & Jerry's company is Acme") == \
+        "Tom & Jerry's company is now Acme."
+    assert await say(rapport, "Tom & Jerry’s new role is CTO") == "Tom & Jerry's role is now CTO."
+    assert await say(rapport, "procter and gamble's email is pg@example.com") == \
+        "Procter and Gamble's email is now pg@example.com."
+    assert (await say(rapport, "Tom & Jerry's birthday is May 5")).startswith(
+        "I'll remind you of")
+    card = await say(rapport, "show Tom & Jerry")
+    assert card.startswith("Tom & Jerry: CTO at Acme, colleague") and "birthday" in card
+    assert "Acme" not in await say(rapport, "show Tom Smith")
+
+
+async def test_a_detail_said_of_two_people_joined_is_refused(rapport: Rapport) -> None:
+    """Joined names that are nobody's whole name stay two people: nothing is set for either."""
+    await _people(rapport)
+
+    for line in ("Dana & Lee's company is Acme", "Dana and Lee's role is CTO",
+                 "Dana & Lee's birthday is May 5"):
+        reply = await rapport.handle_text(console_user(), line)
+        assert not reply.ok and reply.text.startswith(ONE_AT_A_TIME), (line, reply.text)
+    for name in ("Dana", "Lee"):
+        card = await say(rapport, f"show {name}")
+        assert "Acme" not in card and "CTO" not in card and "birthday" not in card, card

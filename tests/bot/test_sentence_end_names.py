@@ -34,3 +34,25 @@ async def test_nobody_by_that_name_is_named_without_the_period(rapport: Rapport)
 
     reply = await rapport.handle_text(console_user(), "forget Nobody.")
     assert not reply.ok and reply.text.startswith("I don't know anyone called “Nobody”.")
+
+
+async def test_a_name_that_ends_in_a_period_ends_a_sentence_once(rapport: Rapport) -> None:
+    """"forget Priya N." asked “This deletes Priya N.. To go ahead…”: the name's period is
+    the sentence's, in every answer that ends with the name."""
+    await say(rapport, "add Priya N.")
+    await say(rapport, "add Lee Park")
+
+    assert await say(rapport, "forget Priya N.") == \
+        "This deletes Priya N. To go ahead, type “forget Priya N. confirm”."
+    assert await say(rapport, "log Priya N. coffee") == "Logged coffee with Priya N."
+    assert await say(rapport, "log Lee and Priya N. lunch") == \
+        "Logged lunch with Lee Park and Priya N."
+    assert await say(rapport, "every Priya N. off") == \
+        "No more keep-in-touch reminders for Priya N."
+    await say(rapport, "set Priya N. ai off")
+    assert await say(rapport, "set Priya N. ai on") == "AI drafts are allowed again for Priya N."
+    refused = await rapport.handle_text(console_user(), "add Priya N.")
+    assert not refused.ok and refused.text == "You already keep in touch with Priya N."
+    # A name without a period still gets one.
+    assert await say(rapport, "log Lee coffee") == "Logged coffee with Lee Park."
+    assert (await say(rapport, "forget Lee")).startswith("This deletes Lee Park with 2 ")

@@ -63,7 +63,8 @@ def _set_ai(turn: Turn, contact: ContactName, value: object) -> Reply:
     change.save(f"turned AI drafts {'on' if allowed else 'off'} for {contact.name}")
     first = wording.first_name(contact.name)
     if allowed:
-        return Reply(f"AI drafts are allowed again for {contact.name}.", changed=True)
+        return Reply(c.full_stop(f"AI drafts are allowed again for {contact.name}"),
+                     changed=True)
     return Reply(f"AI drafts are off for {contact.name}: drafts for {first} are templates "
                  "you fill in yourself, and nothing about them goes to an AI provider.",
                  changed=True)

@@ -819,17 +819,26 @@ _POSSESSIVE_NEWS = re.compile(r"^(?P<name>[^\W\d_][\w.\-]*(?:\s[^\W\d_][\w.\-]*)
 _HOW = {"called": "call", "phoned": "call", "rang": "call", "emailed": "email",
         "messaged": "message", "texted": "message", "pinged": "message", "dm'd": "message",
         "dmed": "message", "visited": "in person", "stopped by": "in person"}
-# "Dana's birthday is May 4", and typed in haste "Dana birthday May 4" (not "my birthday").
-_POSSESSIVE_DATE = re.compile(r"^(?!(?:my|our|your|his|her|their|the|a|an|its)\s)"
-                              r"\S+(?:\s\S+)?(?:'s|’s)?\s+(?:work\s+)?(?:birthday|bday|b-day|"
-                              r"anniversary)\b", re.IGNORECASE)
+# Whose detail, before its "'s": a name of one or two words, or one joined as "Tom & Jerry"
+# is, which is someone's whole name or two people where one goes: the parser marks it
+# (`PersonRef.several`) and the lookup takes it only as someone's whole name, never as two.
+_OWNER_WORDS = r"\S+(?:\s\S+)?"
+_JOINED_OWNER = rf"{_OWNER_WORDS}\s(?:and|&|\+)\s{_OWNER_WORDS}"
+# "Dana's birthday is May 4", and typed in haste "Dana birthday May 4" (not "my birthday");
+# joined names with their "'s" only ("Tom & Jerry's birthday"; "Dana and Lee birthday party"
+# is no date of anyone's).
+_POSSESSIVE_DATE = re.compile(rf"^(?!(?:my|our|your|his|her|their|the|a|an|its)\s)"
+                              rf"(?:{_OWNER_WORDS}(?:'s|’s)?|{_JOINED_OWNER}(?:'s|’s))\s+"
+                              r"(?:work\s+)?(?:birthday|bday|b-day|anniversary)\b",
+                              re.IGNORECASE)
 
 
-# "Dana's email is …": only the words that name a detail and nothing else ("Dana's new job
-# is tough" is a remark, not her role).
+# "Dana's email is …", "Tom & Jerry's company is Acme": only the words that name a detail
+# and nothing else ("Dana's new job is tough" is a remark, not her role).
 _POSSESSIVE_FIELD = re.compile(
-    r"^\S+(?:\s\S+)?" + _WHOSE + r"\s+(?P<new>(?:new\s+)?)(?:company|employer|email|e-mail|"
-    r"role|title)(?:\s+(?:name|address))?(?:\s+is|\s*[=:])\s+\S", re.IGNORECASE)
+    rf"^(?:{_JOINED_OWNER}|{_OWNER_WORDS})" + _WHOSE + r"\s+(?P<new>(?:new\s+)?)(?:company|"
+    r"employer|email|e-mail|role|title)(?:\s+(?:name|address))?(?:\s+is|\s*[=:])\s+\S",
+    re.IGNORECASE)
 
 
 # "Dana's name is Dana Mulder", "Lee's name is actually Lee Parker": a rename, when the new
