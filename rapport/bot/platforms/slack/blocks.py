@@ -833,14 +833,26 @@ def person_blocks(view: PersonView, *, notice: str = "") -> list[Block]:
     return blocks
 
 
-def person_modal(view: PersonView, *, notice: str = "") -> dict[str, Any]:
-    """The person card as a modal (opened from a row of Home's people list)."""
+def person_metadata(contact_id: int, *, from_home: bool) -> str:
+    """A person modal's private_metadata: whose it is, and whether it was opened from App
+    Home (a change made in it then republishes Home at once: the person is back on Home when
+    the modal closes). Slack's view payload says nothing of where a modal was opened from."""
+    return json.dumps({"contact_id": contact_id, "from_home": True} if from_home
+                      else {"contact_id": contact_id})
+
+
+def person_modal(view: PersonView, *, notice: str = "", from_home: bool = False
+                 ) -> dict[str, Any]:
+    """The person card as a modal (opened from a row of Home's people list, or a brief's
+    Show button)."""
     return View(type="modal", callback_id=CALLBACK_PERSON, title=clip(view.name, 24),
-                close="Close", private_metadata=json.dumps({"contact_id": view.contact_id}),
+                close="Close",
+                private_metadata=person_metadata(view.contact_id, from_home=from_home),
                 blocks=person_blocks(view, notice=notice)[:MAX_VIEW_BLOCKS]).to_dict()
 
 
-def person_log_view(contact_id: int, name: str, today: str) -> dict[str, Any]:
+def person_log_view(contact_id: int, name: str, today: str, *, from_home: bool = False
+                    ) -> dict[str, Any]:
     """Log a conversation with one person: how, when, what about; submit builds a typed Log."""
     kinds = [Option(value=k, label=k.title()) for k in _KINDS]
     blocks: list[Block] = [
@@ -854,11 +866,12 @@ def person_log_view(contact_id: int, name: str, today: str) -> dict[str, Any]:
     ]
     return View(type="modal", callback_id=CALLBACK_PERSON_LOG, title=clip(f"Log {name}", 24),
                 submit="Log", close="Cancel",
-                private_metadata=json.dumps({"contact_id": contact_id}),
+                private_metadata=person_metadata(contact_id, from_home=from_home),
                 blocks=blocks).to_dict()
 
 
-def person_note_view(contact_id: int, name: str) -> dict[str, Any]:
+def person_note_view(contact_id: int, name: str, *, from_home: bool = False
+                     ) -> dict[str, Any]:
     """Note something about one person, with an optional follow-up day."""
     blocks: list[Block] = [
         InputBlock(block_id="text", label="Something to remember",
@@ -869,7 +882,7 @@ def person_note_view(contact_id: int, name: str) -> dict[str, Any]:
     ]
     return View(type="modal", callback_id=CALLBACK_PERSON_NOTE,
                 title=clip(f"Note for {name}", 24), submit="Save", close="Cancel",
-                private_metadata=json.dumps({"contact_id": contact_id}),
+                private_metadata=person_metadata(contact_id, from_home=from_home),
                 blocks=blocks).to_dict()
 
 

@@ -1,5 +1,6 @@
 """App Home: built from the core's HomeView when the tab opens, refreshed after changes:
-at once after a click on Home itself or a forget, paced after anything else."""
+at once after a click on Home itself (or in a modal opened from it) or a forget, paced after
+anything else."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
+from rapport.bot.platforms.slack.modals import open_modal
 from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,18 @@ def clicked_on_home(body: dict[str, Any]) -> bool:
     container, view = body.get("container"), body.get("view")
     return isinstance(container, dict) and container.get("type") == "view" \
         and isinstance(view, dict) and view.get("type") == "home"
+
+
+async def tell_home_click(platform: SlackPlatform, client: AsyncWebClient,
+                          body: dict[str, Any], user_id: str, text: str) -> None:
+    """Why a click on Home did nothing (its nudge handled meanwhile, its suggestion answered,
+    its person forgotten): Home has no response_url, so a modal says it, or the DM with the
+    bot when Slack won't open one. The caller republishes Home at once, after this: the
+    click's trigger id lasts 3 s."""
+    if await open_modal(client, str(body.get("trigger_id") or ""),
+                        b.notice_view("Rapport", text)) is None:
+        await platform.post_pages_to_dm(client, user_id, b.fallback(text),
+                                        [b.to_dicts(b.text_sections(text))])
 
 
 @dataclass

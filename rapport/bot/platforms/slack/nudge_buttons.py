@@ -17,7 +17,7 @@ from rapport.bot.core.overview import OUT_STATUSES, nudge_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
-from rapport.bot.platforms.slack.home import clicked_on_home
+from rapport.bot.platforms.slack.home import clicked_on_home, tell_home_click
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.message_rows import (
     RowBlocks,
@@ -77,6 +77,9 @@ class NudgeButtons:
         raw_id = action.get("value") or str(action.get("block_id", "")).removeprefix(
             b.NUDGE_BLOCK_PREFIX)
         can_respond = bool(body.get("response_url"))
+        # Home has no response_url: what a click there did shows as Home republished, at
+        # once, and what it could not do in a modal as well (home.tell_home_click).
+        on_home = clicked_on_home(body)
         nudge_id = row_id(raw_id)
         if team_id != context.get("team_id") or nudge_id is None \
                 or action_id not in b.NUDGE_ACTIONS:
@@ -90,11 +93,14 @@ class NudgeButtons:
             logger.warning("nudge action refused", extra={
                 "reason": "nothing kept" if nothing_kept else "gone" if gone
                 else "not the owner"})
+            why = NOTHING_KEPT if nothing_kept \
+                else f"I can't find nudge #{nudge_id} among yours." if gone \
+                else "That nudge isn't yours."
             if can_respond:
-                await respond(text=NOTHING_KEPT if nothing_kept
-                              else f"I can't find nudge #{nudge_id} among yours." if gone
-                              else "That nudge isn't yours.", response_type="ephemeral",
-                              replace_original=False)
+                await respond(text=why, response_type="ephemeral", replace_original=False)
+            elif on_home:
+                await tell_home_click(platform, client, body, user_id, why)
+                await platform.refresh_home(client, team_id, user_id, at_once=True)
             return
         actor = platform.actor(team_id, user_id)
         name = b.NUDGE_ACTIONS[action_id]
@@ -132,9 +138,9 @@ class NudgeButtons:
         elif can_respond and (ephemeral or not reply.ok or in_place):
             await respond(text=b.fallback(reply.text), response_type="ephemeral",
                           replace_original=False)
-        # Home has no response_url: a click there shows only as Home republished, at once.
-        await platform.refresh_home(client, team_id, user_id,
-                                    at_once=clicked_on_home(body))
+        elif on_home and not reply.ok:
+            await tell_home_click(platform, client, body, user_id, reply.text)
+        await platform.refresh_home(client, team_id, user_id, at_once=on_home)
 
 
 def register(platform: SlackPlatform) -> None:

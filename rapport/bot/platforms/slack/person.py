@@ -20,6 +20,7 @@ from rapport.bot.core.context import Actor
 from rapport.bot.core.views import PersonView, RefusedArgument, Reply
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
+from rapport.bot.platforms.slack.home import clicked_on_home
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.modals import open_modal
 from rapport.bot.platforms.slack.platform import (
@@ -38,12 +39,21 @@ def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _metadata_contact(view: dict[str, Any]) -> int | None:
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A person modal's private_metadata (blocks.person_metadata); empty when garbled."""
     try:
-        metadata = json.loads(str(view.get("private_metadata") or "{}"))
+        return _dict(json.loads(str(view.get("private_metadata") or "{}")))
     except ValueError:
-        return None
-    return row_id(_dict(metadata).get("contact_id"))
+        return {}
+
+
+def _metadata_contact(view: dict[str, Any]) -> int | None:
+    return row_id(_metadata(view).get("contact_id"))
+
+
+def _opened_from_home(view: dict[str, Any]) -> bool:
+    """Whether a person modal was opened from App Home (blocks.person_metadata)."""
+    return _metadata(view).get("from_home") is True
 
 
 def log_from_form(contact_id: int, values: dict[str, Any]) -> c.Log | dict[str, str]:
@@ -116,6 +126,9 @@ class PersonCard:
         clicked_in = _dict(body.get("view"))
         view_id = str(clicked_in.get("id") or "") \
             if container.get("type") == "view" and clicked_in.get("type") == "modal" else ""
+        # A change made here shows on Home at once when the click was on Home or in a modal
+        # opened from it (the person is back on Home when it closes), else paced.
+        from_home = clicked_on_home(body) or (bool(view_id) and _opened_from_home(clicked_in))
         trigger = str(body.get("trigger_id") or "")
         can_respond = bool(body.get("response_url"))
 
@@ -135,8 +148,12 @@ class PersonCard:
                               replace_original=False)
             else:
                 await open_modal(client, trigger, b.notice_view("Rapport", NOTHING_KEPT))
+            if from_home:
+                await platform.refresh_home(client, team_id, user_id, at_once=True)
             return
         changed = erased = False
+        # The core's answer when the card can't be shown (not theirs, or forgotten meanwhile).
+        gone: Reply | None = None
         if action_id == b.ACTION_CONFIRM_FORGET:
             reply = await platform.rapport.execute(actor, c.Forget(
                 c.PersonRef(contact_id=contact_id), confirmed=True))
@@ -162,29 +179,39 @@ class PersonCard:
                 card = await self.card(actor, contact_id)
                 if isinstance(card.view, PersonView):
                     await platform.update_view(client, view_id, b.person_modal(
-                        card.view, notice=reply.text))
+                        card.view, notice=reply.text, from_home=from_home))
+                else:
+                    gone = reply
             else:
                 await tell(reply)
         else:
             card = await self.card(actor, contact_id)
             if not isinstance(card.view, PersonView):
-                await tell(card)  # not theirs, or gone: the core's answer, nothing else
-                return
-            if action_id == b.ACTION_PERSON_OPEN:
-                form = b.person_modal(card.view)
-            elif action_id == b.ACTION_PERSON_LOG:
-                form = b.person_log_view(contact_id, card.view.name,
-                                         card.view.today.isoformat())
+                gone = card
             else:
-                form = b.person_note_view(contact_id, card.view.name)
+                if action_id == b.ACTION_PERSON_OPEN:
+                    form = b.person_modal(card.view, from_home=from_home)
+                elif action_id == b.ACTION_PERSON_LOG:
+                    form = b.person_log_view(contact_id, card.view.name,
+                                             card.view.today.isoformat(), from_home=from_home)
+                else:
+                    form = b.person_note_view(contact_id, card.view.name, from_home=from_home)
+                if view_id:
+                    await platform.update_view(client, view_id, form)
+                else:
+                    await open_modal(client, trigger, form,
+                                     respond=respond if can_respond else None)
+        if gone is not None:
+            # Nothing else: the answer in place of the card when the click was in it.
             if view_id:
-                await platform.update_view(client, view_id, form)
+                await platform.update_view(client, view_id, b.notice_view("Rapport", gone.text))
             else:
-                await open_modal(client, trigger, form,
-                                 respond=respond if can_respond else None)
-        if changed:
-            # After a forget, Home must not show them a moment longer (docs/data.md).
-            await platform.refresh_home(client, team_id, user_id, at_once=erased)
+                await tell(gone)
+        if changed or (gone is not None and from_home):
+            # After a forget, Home must not show them a moment longer (docs/data.md); nor a
+            # change, or someone gone, seen from Home (the person is back on it at once).
+            await platform.refresh_home(client, team_id, user_id,
+                                        at_once=erased or from_home)
 
     async def on_form_submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient) -> None:
@@ -209,13 +236,15 @@ class PersonCard:
                 field = _FORM_BLOCKS.get(reply.refused, field)
             await ack(response_action="errors", errors={field: b.clip(reply.text, 150)})
             return
+        from_home = _opened_from_home(view)
         card = await self.card(actor, contact_id)
         if isinstance(card.view, PersonView):
-            await ack(response_action="update", view=b.person_modal(card.view,
-                                                                    notice=reply.text))
+            await ack(response_action="update", view=b.person_modal(
+                card.view, notice=reply.text, from_home=from_home))
         else:
             await ack()
-        await self.platform.refresh_home(client, team_id, user_id)
+        # From Home, the person is back on it when the modal closes.
+        await self.platform.refresh_home(client, team_id, user_id, at_once=from_home)
 
 
 def register(platform: SlackPlatform) -> None:

@@ -17,7 +17,7 @@ from rapport.bot.core.overview import suggestion_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
-from rapport.bot.platforms.slack.home import clicked_on_home
+from rapport.bot.platforms.slack.home import clicked_on_home, tell_home_click
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.message_rows import (
@@ -92,6 +92,9 @@ class SuggestionButtons:
         raw_id = str(action.get("value") or "")
         suggestion_id = row_id(raw_id)
         can_respond = bool(body.get("response_url"))
+        # Home has no response_url: what a click there did shows as Home republished, at
+        # once, and what it could not do in a modal as well (home.tell_home_click).
+        on_home = clicked_on_home(body)
         if team_id != context.get("team_id") or suggestion_id is None \
                 or action_id not in b.SUGGESTION_ACTIONS or len(raw_id) > 12:
             logger.warning("suggestion action refused", extra={"reason": "malformed"})
@@ -105,14 +108,16 @@ class SuggestionButtons:
             logger.warning("suggestion action refused", extra={
                 "reason": "nothing kept" if nothing_kept else "gone" if gone
                 else "not the owner"})
+            # A button left on an old summary after "forget": the owner's own suggestion,
+            # answered as Teams and the console answer it. Nothing is created either way.
+            why = NOTHING_KEPT if nothing_kept \
+                else f"I can't find suggestion {suggestion_id} among yours; it may have been " \
+                "withdrawn (“/rapport suggestions” lists the open ones)." if gone else NOT_YOURS
             if can_respond:
-                # A button left on an old summary after "forget": the owner's own suggestion,
-                # answered as Teams and the console answer it. Nothing is created either way.
-                await respond(text=NOTHING_KEPT if nothing_kept
-                              else f"I can't find suggestion {suggestion_id} among yours; it "
-                              "may have been withdrawn (“/rapport suggestions” lists the open "
-                              "ones)." if gone else NOT_YOURS, response_type="ephemeral",
-                              replace_original=False)
+                await respond(text=why, response_type="ephemeral", replace_original=False)
+            elif on_home:
+                await tell_home_click(self.platform, client, body, user_id, why)
+                await self.platform.refresh_home(client, team_id, user_id, at_once=True)
             return
         answer = b.SUGGESTION_ACTIONS[action_id]
         command = c.AnswerSuggestion(suggestion_id, answer)
@@ -137,9 +142,9 @@ class SuggestionButtons:
             # An ephemeral answer (stats, suggestions) can't be edited: the outcome follows it.
             await respond(text=b.fallback(reply.text if reply.ok else f"⚠️ {reply.text}"),
                           response_type="ephemeral", replace_original=False)
-        # Home has no response_url: a click there shows only as Home republished, at once.
-        await self.platform.refresh_home(client, team_id, user_id,
-                                         at_once=clicked_on_home(body))
+        elif on_home and not reply.ok:
+            await tell_home_click(self.platform, client, body, user_id, reply.text)
+        await self.platform.refresh_home(client, team_id, user_id, at_once=on_home)
 
 
 def register(platform: SlackPlatform) -> None:
