@@ -4,8 +4,18 @@ is still found as typed, with or without its period."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rapport.bot.core.drafts import DraftService
 from rapport.bot.core.rapport import Rapport
-from tests.conftest import console_user, say
+from rapport.scheduler.delivery import Sweeper
+from rapport.storage import db
+from tests.bot.test_actions import Inbox
+from tests.conftest import Clock, console_user, say
+
+ALEX = console_user()
 
 
 async def test_a_period_after_a_full_name_ends_the_sentence(rapport: Rapport) -> None:
@@ -56,3 +66,47 @@ async def test_a_name_that_ends_in_a_period_ends_a_sentence_once(rapport: Rappor
     # A name without a period still gets one.
     assert await say(rapport, "log Lee coffee") == "Logged coffee with Lee Park."
     assert (await say(rapport, "forget Lee")).startswith("This deletes Lee Park with 2 ")
+
+
+async def test_no_answer_about_a_name_with_a_period_doubles_it(
+        rapport: Rapport, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+        clock: Clock) -> None:
+    """Answers that end a sentence with the name ("Took clients off Priya N..", "There is no
+    open nudge for Priya N..", "Template draft for Priya N.. Edit it…") put the period once,
+    refusals included."""
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    await say(rapport, "add Priya N.")
+    await say(rapport, "add Lee Park")
+    await say(rapport, "log Lee coffee")
+    answers: list[str] = []
+
+    async def answer(text: str) -> None:
+        answers.append((await rapport.handle_text(ALEX, text)).text)
+
+    await answer("rename Lee Park to Priya N.")  # refused: the name is taken
+    drafted = await rapport.handle_text(ALEX, "draft Priya N.")
+    assert drafted.draft is not None
+    answers.append(drafted.text)
+    assert rapport.drafter is not None
+    answers.append((await rapport.drafter.reopen(ALEX, drafted.draft.draft_id)).text)
+    await answer("tag Priya N. clients")
+    await answer("untag Priya N. clients")
+    await answer("date Priya N. birthday off")  # refused: there is none
+    await answer("who haven't I talked to lately?")  # Priya has no conversation yet
+    await answer("dismiss Priya N.")  # refused: no nudge out
+    await answer("snooze Priya N. 1 week")  # refused: no nudge out, no rhythm to hold
+    await answer("done Priya N.")  # nothing open: logs a chat
+
+    # A keep-in-touch nudge out, dismissed, brought back and then answered.
+    await say(rapport, "every Priya N. 1 week")
+    clock.set(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    sweeper = Sweeper(sessions=db.session_factory(engine), messengers={"console": Inbox()},
+                      owner="test", clock=clock)
+    assert (await sweeper.sweep()).sent == 1
+    await answer("dismiss Priya N.")
+    await say(rapport, "undo")
+    await answer("done Priya N.")
+
+    assert len(answers) == 12 and all("Priya N." in text for text in answers), answers
+    assert [text for text in answers if "N.." in text] == []
+    assert answers[-1] == "Nice. Logged that you reached out to Priya N."

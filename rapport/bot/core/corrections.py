@@ -224,7 +224,8 @@ def rename(turn: Turn, command: c.Rename) -> Reply:
     key = name_key(new_name)
     taken = queries.contact_by_key(session, user_id, key)
     if taken is not None and taken.id != contact.id:
-        return error(f"You already have someone called {taken.name}. Nothing changed.")
+        return error(c.full_stop(f"You already have someone called {taken.name}")
+                     + " Nothing changed.")
     if new_name == contact.name:
         return error(f"{contact.name} is already called that. Nothing changed.")
     change = Change(turn)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.bot.core.ai import AIProvider, AISettings, ProviderError, provider_from_settings
-from rapport.bot.core.commands import DISCLOSURE_POLICIES
+from rapport.bot.core.commands import DISCLOSURE_POLICIES, full_stop
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.views import DraftView, Reply, error
 from rapport.scheduler import planner, wording
@@ -458,8 +458,8 @@ class DraftService:
                          model=model, nudge_id=nudge_id,
                          contact_platform_user_id=platform_user_id)
         intro = f"{notice}\n" if notice else ""
-        return Reply(f"{intro}{draft_label(view)} for {contact_name}. Edit it before sending; "
-                     f"an unchanged draft can't be posted:\n\n{text}", view=view)
+        return Reply(f"{intro}{full_stop(f'{draft_label(view)} for {contact_name}')} Edit it "
+                     f"before sending; an unchanged draft can't be posted:\n\n{text}", view=view)
 
     async def reopen(self, who: UserContext | Actor, draft_id: int) -> Reply:
         """A draft made before, to edit in a window of its own (a draft answered as text,
@@ -476,7 +476,7 @@ class DraftService:
                          disclosure_policy=loaded.policy, can_post=True, model=loaded.model,
                          nudge_id=loaded.nudge_id,
                          contact_platform_user_id=loaded.contact_platform_user_id)
-        return Reply(f"{draft_label(view)} for {loaded.contact_name}.", view=view)
+        return Reply(full_stop(f"{draft_label(view)} for {loaded.contact_name}"), view=view)
 
     # ------------------------------------------------------------------ finishing
     async def prepare(self, who: UserContext | Actor, draft_id: int, final_text: str,

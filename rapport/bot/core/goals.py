@@ -160,7 +160,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
         return error(f"{contact.name} is not tagged {_list(list(command.tags))}.")
     refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id], change)
     change.save(f"took {_list(removed)} off {contact.name}")
-    return Reply(f"Took {_list(removed)} off {contact.name}.", changed=True)
+    return Reply(c.full_stop(f"Took {_list(removed)} off {contact.name}"), changed=True)
 
 
 def _names_a_person(turn: Turn, command: c.SetGoal) -> bool:

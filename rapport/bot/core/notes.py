@@ -109,7 +109,7 @@ def set_date(turn: Turn, command: c.SetDate) -> Reply:
     what = "birthday" if command.kind == "birthday" else "work anniversary"
     if command.month is None or command.day is None:
         if existing is None:
-            return error(f"There is no {what} to forget for {contact.name}.")
+            return error(c.full_stop(f"There is no {what} to forget for {contact.name}"))
         change.before_delete("important_dates", [existing])
         queries.delete_important_date(session, existing)
         change.save(f"removed {contact.name}'s {what}")

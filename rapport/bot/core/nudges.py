@@ -152,7 +152,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
     else:
         # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
         marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
-        text = f"Nice. Logged that you reached out to {name}{marked}."
+        text = c.full_stop(f"Nice. Logged that you reached out to {name}{marked}")
     if still_open:
         text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
     return Reply(text, changed=True, view=NudgeActed(nudge.id, NudgeStatus.DONE))
@@ -177,15 +177,15 @@ def _log_chat(turn: Turn, person: ContactName, summary: str | None, kind: str) -
         summary=summary_named(turn, summary), source=TYPED_SOURCE, now=turn.now, state=state)
     change.inserted_row("touchpoints", touchpoint_id)
     change.save(f"logged {kind} with {person.name} on {wording.short_date(turn.today)}")
-    return Reply(f"Logged {'a chat' if kind == 'chat' else kind} with {person.name}.",
-                 changed=True)
+    logged = "a chat" if kind == "chat" else kind
+    return Reply(c.full_stop(f"Logged {logged} with {person.name}"), changed=True)
 
 
 def _one(turn: Turn, found: _Found, command: c.Snooze | c.Dismiss) -> NudgeRow | Reply:
     """The one open nudge `found` names, or the answer: none, or which one?"""
     if not found.nudges:
         assert found.person is not None  # a number names its nudge or is refused
-        return error(f"There is no open nudge for {found.person.name}.")
+        return error(c.full_stop(f"There is no open nudge for {found.person.name}"))
     if len(found.nudges) > 1:
         return _which(turn, found, command)
     nudge = found.nudges[0]
@@ -205,7 +205,7 @@ def dismiss(turn: Turn, command: c.Dismiss) -> Reply:
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DISMISSED, turn.now)
     change.save(f"dismissed nudge #{nudge.id} about {nudge.contact_name}")
-    return Reply(f"Dismissed {_subject(nudge)}.",
+    return Reply(c.full_stop(f"Dismissed {_subject(nudge)}"),
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.DISMISSED))
 
 
@@ -253,7 +253,7 @@ def _hold_next(turn: Turn, contact: ContactName, until: date, minutes: int | Non
     """"snooze Dana 1 week" with no nudge out: the next rhythm nudge waits until then."""
     state = queries.contact_state(turn.session, turn.user.user_id, contact.id)
     if state is None or not state.cadence_days or minutes is not None:
-        return error(f"There is no open nudge for {contact.name}.")
+        return error(c.full_stop(f"There is no open nudge for {contact.name}"))
     hold = planner.local_moment(until, turn.user.prefs.window_start_minute, turn.user.tz)
     sooner = _dated_before(turn, contact, hold)
     if state.plan_at is not None and state.plan_at >= hold:

@@ -317,7 +317,7 @@ def quiet_lines(view: DueView) -> list[str]:
     if never:
         more = view.never_talked - len(never)
         names = ", ".join(never) + (f" and {wording.counted(more, 'other')}" if more else "")
-        lines.append(f"No conversation logged yet: {names}.")
+        lines.append(c.full_stop(f"No conversation logged yet: {names}"))
     return lines
 
 
