@@ -278,3 +278,28 @@ async def test_a_mention_of_many_people_in_a_note_reads_as_typed(slack: SlackHar
     assert answer.startswith("Noted"), answer
     async with slack.runtime.sessions() as session:
         assert await session.scalar(select(Note.text)) == "told @here and @eng about it"
+
+
+# Every verb that names someone it must find among the user's people (not add one).
+_FINDING_A_PERSON = ("snooze {g}", "done {g}", "dismiss {g}", "draft {g}", "forget {g}",
+                     "forget {g} confirm", "rename {g} to Bob", "set {g} company to Acme",
+                     "untag {g} clients", "every {g} 2 weeks", "show {g}")
+
+
+@pytest.mark.parametrize("said, shown", [("<!channel>", "@channel"), ("<!here>", "@here"),
+                                         ("<!everyone>", "@everyone"),
+                                         ("<!subteam^S0ENG|@eng>", "@eng")])
+async def test_every_command_naming_a_person_refuses_a_mention_of_many_people_as_add_does(
+        slack: SlackHarness, said: str, shown: str) -> None:
+    # They answered "@channel is not in your people yet", as if it were someone to add.
+    refusal = f"{shown} is a group, not a person: I keep track of the people you talk to."
+    assert refusal in await _answer(slack, f"add {said}")
+    await _answer(slack, "add Dana Scully")
+    for line in _FINDING_A_PERSON:
+        answer = await _answer(slack, line.format(g=said))
+        assert refusal in answer and "not in your people" not in answer, (line, answer)
+    for n, line in enumerate(("forget {g}", "draft {g}")):
+        answer = await _dm_answer(slack, line.format(g=said), f"1.00010{n}")
+        assert refusal in answer, (line, answer)
+    assert await _contacts(slack) == [("Dana Scully", None)]
+    assert all(call.args["user"] == ALEX for call in slack.fake.calls_to("users.info"))

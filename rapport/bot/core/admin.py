@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Admins, UserContext
+from rapport.bot.core.context import Admins, Directory, UserContext
 from rapport.bot.core.drafts import set_workspace_ai
 from rapport.bot.core.report import GroupTooSmall, build_report, report_csv
 from rapport.bot.core.views import Attachment, FileView, Reply, error
@@ -52,8 +52,10 @@ async def refusal(ctx: UserContext, admins: Admins | None) -> Reply | None:
     return error(answer)
 
 
-async def admin(core: Rapport, ctx: UserContext, command: c.Admin) -> Reply:
+async def admin(core: Rapport, ctx: UserContext, command: c.Admin,
+                directory: Directory | None) -> Reply:
     """Run one admin command for the actor's own workspace (the actor is an admin)."""
+    del directory  # nobody is named by @mention here
     action = command.action
     if action == "ai":
         assert command.ai_enabled is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import UserContext
+from rapport.bot.core.context import Directory, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.storage import queries
 
@@ -17,7 +17,9 @@ NOT_SET_UP = ("Calendars are not set up on this Rapport server. An operator can 
               "(docs/calendars.md).")
 
 
-async def connect(core: Rapport, ctx: UserContext, command: c.Connect) -> Reply:
+async def connect(core: Rapport, ctx: UserContext, command: c.Connect,
+                  directory: Directory | None) -> Reply:
+    del directory  # nobody is named by @mention here
     calendars = core.calendars
     if calendars is None or not calendars.available:
         return error(NOT_SET_UP)
@@ -55,7 +57,9 @@ REMOVE_ACCESS = {
                  "https://account.live.com/consent/Manage (personal account)."}
 
 
-async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect) -> Reply:
+async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect,
+                     directory: Directory | None) -> Reply:
+    del directory  # nobody is named by @mention here
     calendars = core.calendars
     if calendars is None:
         return error(NOT_SET_UP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import UserContext
+from rapport.bot.core.context import Directory, UserContext
 from rapport.bot.core.views import Reply, error
 from rapport.storage import queries
 
@@ -42,8 +42,10 @@ NOT_SET_UP = ("Logging Slack DMs is not set up on this Rapport server: it needs 
               "(docs/slack.md).")
 
 
-async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat) -> Reply:
+async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat,
+                  directory: Directory | None) -> Reply:
     """Turn capture of the user's DMs on (a consent link) or off (revoke and delete)."""
+    del directory  # nobody is named by @mention here
     if ctx.platform != command.platform:
         return error(needs_platform(command.platform, command.on))
     chats = core.chat_captures.get(command.platform)

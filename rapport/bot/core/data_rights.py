@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
-from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.journal import exported_history
 from rapport.bot.core.people import forget_person
 from rapport.bot.core.views import Attachment, FileView, Reply
@@ -51,8 +51,9 @@ def export_data(turn: Turn) -> dict[str, Any]:
     return result
 
 
-async def export(core: Rapport, ctx: UserContext, command: c.Export) -> Reply:
-    del command
+async def export(core: Rapport, ctx: UserContext, command: c.Export,
+                 directory: Directory | None) -> Reply:
+    del command, directory
     data = await core.read(ctx, export_data)
     if core.calendars is not None:
         data.update(await core.calendars.export(ctx.user_id))

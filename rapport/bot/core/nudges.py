@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import MentionNamesNeeded, Turn, UserContext
+from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
 from rapport.bot.core.people import find_contact, resolve_person, summary_named, touch_clock
 from rapport.bot.core.resolve import Resolved, or_list
@@ -285,7 +285,8 @@ def _dated_before(turn: Turn, contact: ContactName, hold: datetime) -> str:
             f"{wording.friendly_day(day, turn.today)} (“show {contact.name}” lists it).")
 
 
-async def draft(core: Rapport, ctx: UserContext, command: c.Draft) -> Reply:
+async def draft(core: Rapport, ctx: UserContext, command: c.Draft,
+                directory: Directory | None) -> Reply:
     """A draft for a person or a nudge: the contact is checked, then the drafter writes."""
     target = command.person
 
@@ -298,18 +299,12 @@ async def draft(core: Rapport, ctx: UserContext, command: c.Draft) -> Reply:
                 return None, "", f"I can't find nudge #{target.nudge_id} among yours.", \
                     turn.user
             return nudge.contact_id, "", None, turn.user
-        try:
-            contact, problem, _ = find_contact(turn, target, create_mentions=False)
-        except MentionNamesNeeded:
-            # Someone not among the user's people: a draft is read-only work, which asks no
-            # directory for names, so the mention's own label (or id) names them.
-            who = "@" + (target.mention_name or target.mention_id or "")
-            return None, "", f"{who} is not in your people yet.", turn.user
+        contact, problem, _ = find_contact(turn, target, create_mentions=False)
         if contact is None:
             return None, "", problem or "Who do you mean?", turn.user
         return contact.id, contact.name, None, turn.user
 
-    contact_id, name, problem, current = await core.read(ctx, contact_of)
+    contact_id, name, problem, current = await core.read(ctx, contact_of, directory=directory)
     if contact_id is None:
         return error(problem or "Who do you mean?")
     if core.drafter is None:

@@ -60,6 +60,13 @@ def resolve_person(turn: Turn, person: c.PersonRef, *, offer_add: bool = True
 def _named(turn: Turn, person: c.PersonRef, result: Unresolved) -> Unresolved:
     if not person.mention_id:
         return result
+    if turn.not_people.get(person.mention_id) in ("group", "bot") or \
+            person.mention_id == turn.user.user_external_id:
+        # "snooze @here", "show @Rapport", "draft @me": not someone to look for among the
+        # user's people (nor to offer to add), the same answer `add` gives.
+        refusal = mention_refusal(turn, person)
+        assert refusal is not None
+        return Unresolved(refusal, ())
     # The directory's name, else the mention's label, else (when neither could be had) the
     # account's id: "@U0DANA" is no markup, "<@U0DANA>" is.
     who = "@" + (mention_name(turn, person) or person.mention_id)

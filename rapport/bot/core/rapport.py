@@ -187,7 +187,7 @@ class Rapport:
                 return refusal
         handle_async = verb.async_handler(command)
         if handle_async is not None:
-            reply = await handle_async(self, ctx, command)
+            reply = await handle_async(self, ctx, command, directory)
             description = journal.not_undoable_description(command)
             if reply.ok and description is not None and (reply.changed
                                                           or isinstance(command, c.Admin)):
@@ -226,10 +226,7 @@ class Rapport:
             except MentionNamesNeeded as needed:
                 # The work was rolled back; ask the directory (a platform call, never inside
                 # a transaction), then do it again with the names.
-                for mention in needed.mention_ids:
-                    names[mention], not_a_person = await self._look_up(mention, directory)
-                    if not_a_person is not None:
-                        not_people[mention] = not_a_person
+                await self._learn_names(needed, directory, names, not_people)
                 continue
             break
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
@@ -239,11 +236,28 @@ class Rapport:
             self.users.expire(ctx)
         return reply
 
-    async def read(self, ctx: UserContext, work: Callable[[Turn], T]) -> T:
-        """Run read-only work for a loaded user in one unit of work."""
+    async def read(self, ctx: UserContext, work: Callable[[Turn], T], *,
+                   directory: Directory | None = None) -> T:
+        """Run read-only work for a loaded user in one unit of work; work that needs the names
+        of @mentioned accounts runs again once the `directory` was asked (without one, their
+        names are the mentions' own labels)."""
         now = self.clock()
-        return await self.db.run(
-            lambda session: work(Turn(session, fresh_context(session, ctx), now)), write=False)
+        names: dict[str, str] = {}
+        not_people: dict[str, NotAPerson] = {}
+        while True:
+            try:
+                return await self.db.run(lambda session: work(Turn(
+                    session, fresh_context(session, ctx), now, names, not_people)),
+                    write=False)
+            except MentionNamesNeeded as needed:
+                await self._learn_names(needed, directory, names, not_people)
+
+    async def _learn_names(self, needed: MentionNamesNeeded, directory: Directory | None,
+                           names: dict[str, str], not_people: dict[str, NotAPerson]) -> None:
+        for mention in needed.mention_ids:
+            names[mention], not_a_person = await self._look_up(mention, directory)
+            if not_a_person is not None:
+                not_people[mention] = not_a_person
 
     @staticmethod
     async def _look_up(mention_id: str, directory: Directory | None

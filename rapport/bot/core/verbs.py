@@ -35,7 +35,7 @@ from rapport.bot.core import (
     suggestions,
 )
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Turn, UserContext
+from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.dates import parse_day, parse_duration_days
 from rapport.bot.core.views import HelpView, Reply, error
 
@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 
 C = TypeVar("C")
 Handler = Callable[[Turn, C], Reply]
-AsyncHandler = Callable[["Rapport", UserContext, C], Awaitable[Reply]]
+# The directory names @mentioned accounts (and says which are no person) for handlers that
+# look someone up outside `handle`'s unit of work (`draft`).
+AsyncHandler = Callable[["Rapport", UserContext, C, Directory | None], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +87,9 @@ class Verb(Generic[C]):
         return self.handle_async
 
 
-async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
-    del core, ctx
+async def _help(core: Rapport, ctx: UserContext, command: c.Help,
+                directory: Directory | None) -> Reply:
+    del core, ctx, directory
     if command.small_talk == "thanks":
         return Reply("You're welcome!")
     if command.small_talk == "hello":
@@ -96,7 +99,9 @@ async def _help(core: Rapport, ctx: UserContext, command: c.Help) -> Reply:
                  view=HelpView(command.topic, onboarding.PRIVACY_NOTICE))
 
 
-async def _import_in_chat(core: Rapport, ctx: UserContext, command: c.ImportFile) -> Reply:
+async def _import_in_chat(core: Rapport, ctx: UserContext, command: c.ImportFile,
+                          directory: Directory | None) -> Reply:
+    del directory  # nobody is named by @mention here
     # Reading a path on the server for a chat user would leak the server's files; the
     # console reads its own files before it gets here (rapport.bot.platforms.console).
     del core, ctx, command
