@@ -242,3 +242,27 @@ async def test_fuzzed_person_clicks_and_forms_from_someone_else_change_nothing(
         _assert_clean(status, body, slack)
     await _settle()
     assert await snapshot(slack.runtime.engine) == before
+
+
+async def test_a_day_written_in_the_note_form_gives_a_reminder_as_the_typed_note_does(
+        slack: SlackHarness) -> None:
+    # The form saved "her talk on Thursday" with no reminder, where `note Dana: …` made one.
+    contact_id = await _dana(slack)
+    values = {"text": {"value": {"type": "plain_text_input", "value": "her talk on Thursday"}},
+              "follow_up": {"value": {"type": "datepicker", "selected_date": None}}}
+    status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_NOTE,
+                                                       contact_id, values))
+    assert status == 200 and json.loads(body)["response_action"] == "update", body
+    assert (await slack.runtime.rapport.handle_text(
+        slack.actor(), "note Dana: his demo on Thursday")).ok
+    async with slack.runtime.sessions() as session:
+        notes = dict((await session.execute(select(Note.text, Note.follow_up_on))).all())
+    assert notes["her talk"] is not None and notes["her talk"] == notes["his demo"], notes
+    # A day the reader can't be sure of is asked about, and nothing is saved.
+    values["text"] = {"value": {"type": "plain_text_input", "value": "call her on 11/12"}}
+    status, body = await slack.interaction(_submission(slack, ALEX, b.CALLBACK_PERSON_NOTE,
+                                                       contact_id, values))
+    answer = json.loads(body)
+    assert answer["response_action"] == "errors" and "11/12" in json.dumps(answer), answer
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(Note).where(Note.text.contains("11/12"))) is None

@@ -144,6 +144,9 @@ class AddNote:
     past_date: date | None = field(default=None, compare=False)
     alternatives: tuple[AddNote, ...] = field(default=(), compare=False)
     unsure: str | None = field(default=None, compare=False)
+    # A form's text, not read for dates yet (a person card's Note form): with no day picked,
+    # the use case reads it on the user's own today as `note Dana: …` is read.
+    dates_unread: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from rapport.bot.core import commands as c
@@ -60,6 +61,13 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     if isinstance(chosen, str):
         return error(chosen)
     command, known = chosen
+    if command.dates_unread and command.follow_up_on is None:
+        read = c.read_note_date(command.text, turn.today)
+        if isinstance(read, c.CommandError):
+            return error(read.message)
+        command = replace(command, text=read.text or command.text,
+                          follow_up_on=read.follow_up_on, event_on=read.event_on,
+                          unread_date=read.unread, past_date=read.past)
     refusal = follow_up_refusal(turn, command.follow_up_on)
     if refusal is not None:
         return refusal

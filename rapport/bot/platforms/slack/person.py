@@ -90,7 +90,8 @@ def note_from_form(contact_id: int, values: dict[str, Any]) -> c.AddNote | dict[
         return {"text": "What should I remember?"}
     if len(text) > c.MAX_SUMMARY_CHARS:
         return {"text": f"Keep notes under {c.MAX_SUMMARY_CHARS:,} characters."}
-    return c.AddNote(c.PersonRef(contact_id=contact_id), text, day, event_on=day)
+    return c.AddNote(c.PersonRef(contact_id=contact_id), text, day, event_on=day,
+                     dates_unread=True)
 
 
 # The Log and Note forms' input blocks by the command argument they give: a refusal about one
