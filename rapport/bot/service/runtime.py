@@ -17,7 +17,13 @@ from rapport.bot.service.draft_metrics import build_metered_draft_service
 from rapport.bot.service.load import RequestLoad
 from rapport.bot.service.metrics import Metrics
 from rapport.scheduler.delivery import Sweeper
-from rapport.scheduler.messenger import Messenger, OutgoingMessage, PersonButton, Recipient
+from rapport.scheduler.messenger import (
+    DeliveryResult,
+    Messenger,
+    OutgoingMessage,
+    PersonButton,
+    Recipient,
+)
 from rapport.scheduler.planner import utcnow
 from rapport.scheduler.redaction import redact_pending
 from rapport.storage import db, queries
@@ -93,41 +99,40 @@ class Runtime:
                    ) -> bool:
         """A direct message to one user, outside the nudge sweep (with Show / Snooze buttons
         for `people`); True when sent."""
-        return await self._tell(user_id, text, people) is not None
+        return (await self._tell(user_id, text, people))[1].status == "sent"
 
     async def tell_brief(self, user_id: int, text: str, people: tuple[PersonButton, ...]
-                         ) -> bool:
+                         ) -> DeliveryResult:
         """A meeting brief, recorded with the people it names so that forgetting one of
-        them (or `forget me`, `admin purge`) clears it; True when sent."""
-        sent = await self._tell(user_id, text, people)
-        if sent is None:
-            return False
-        workspace_id, ref = sent
-        if ref:
+        them (or `forget me`, `admin purge`) clears it. The messenger's outcome, so that the
+        brief job tries again only what may still go through."""
+        workspace_id, result = await self._tell(user_id, text, people)
+        if result.status == "sent" and result.ref and workspace_id is not None:
             await self.rapport.db.run(lambda session: queries.record_delivered_message(
                 session, self.clock(), workspace_id=workspace_id, user_id=user_id,
-                kind=queries.REDACT_BRIEF, delivery_ref=ref,
+                kind=queries.REDACT_BRIEF, delivery_ref=result.ref,
                 contact_ids=[person.contact_id for person in people]))
-        return True
+        return result
 
     async def _tell(self, user_id: int, text: str, people: tuple[PersonButton, ...]
-                    ) -> tuple[int, str | None] | None:
-        """(workspace id, delivery reference) when sent, else None."""
+                    ) -> tuple[int | None, DeliveryResult]:
+        """(workspace id, the messenger's outcome); the user gone, or a platform this
+        process does not serve, is an outcome too."""
         row = await self.rapport.db.run(lambda session: queries.recipient_row(session, user_id),
                                         write=False)
         if row is None:
-            return None
+            return None, DeliveryResult.gone("user not found")
         workspace_id, workspace_external_id, platform, external_id, name, tz = row
         messenger = self.messengers.get(platform)
         if messenger is None:
-            return None
-        result = await messenger.deliver(OutgoingMessage(
+            # Another replica may serve it: worth trying again.
+            return workspace_id, DeliveryResult.retry(f"no messenger for {platform}")
+        return workspace_id, await messenger.deliver(OutgoingMessage(
             recipient=Recipient(workspace_id=workspace_id,
                                 workspace_external_id=workspace_external_id,
                                 platform=platform, user_id=user_id,
                                 user_external_id=external_id, display_name=name, tz=tz),
             kind="summary", text=text, people=people))
-        return (workspace_id, result.ref) if result.status == "sent" else None
 
     async def tell_calendar_paused(self, paused: PausedCalendar) -> bool:
         """The provider refused a calendar's grant: say so once, and how to reconnect."""

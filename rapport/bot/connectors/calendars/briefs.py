@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from rapport.bot.core.briefs import brief_people, meeting_brief
 from rapport.scheduler import planner
-from rapport.scheduler.messenger import PersonButton
+from rapport.scheduler.messenger import DeliveryResult, PersonButton
 from rapport.storage import queries
 from rapport.storage.models import CalendarConnection, CapturedAttendee, CapturedEvent
 from rapport.storage.uow import Database
@@ -89,6 +89,14 @@ def upcoming_query(start: datetime, end: datetime, user_id: int | None = None
     return query
 
 
+def release_claim(session: Session, meeting: UpcomingMeeting, claimed_at: datetime) -> None:
+    """Give back the claim `BriefJob` made at `claimed_at` on `meeting` (and its copies in
+    other calendars), so the next run briefs it; a claim made since by anything else stays."""
+    session.execute(update(CapturedEvent).where(
+        CapturedEvent.id.in_((meeting.meeting_id, *meeting.same_in_other_calendars)),
+        CapturedEvent.brief_sent_at == claimed_at).values(brief_sent_at=None))
+
+
 def brief_at(meeting: UpcomingMeeting, lead: timedelta = DEFAULT_LEAD) -> datetime:
     """When the brief for `meeting` is due: `lead` before it starts."""
     return meeting.start_at - lead
@@ -109,8 +117,11 @@ def briefs_due(meetings: Sequence[UpcomingMeeting], now: datetime,
 WAKING_FROM, WAKING_UNTIL = 7 * 60, 22 * 60
 # The longest lead a user may choose (`settings prep`), so the query looks that far ahead.
 LOOK_AHEAD = timedelta(minutes=120)
-# (user id, brief text, the contacts met, for Show / Snooze buttons) -> sent.
-Tell = Callable[[int, str, tuple[PersonButton, ...]], Awaitable[bool]]
+# (user id, brief text, the contacts met, for Show / Snooze buttons) -> True when sent; else
+# the messenger's DeliveryResult, whose status tells a failure worth another try (`retry`)
+# from one that will not go through as it is (`failed`, `gone`), or False (not sent, for a
+# reason not said: tried again, as `retry` is).
+Tell = Callable[[int, str, tuple[PersonButton, ...]], Awaitable[bool | DeliveryResult]]
 
 
 class BriefJob:
@@ -135,11 +146,32 @@ class BriefJob:
         sent = 0
         for meeting in meetings:
             brief = await self._decide_one(meeting, now)
-            if brief is not None and await self.tell(meeting.user_id, *brief):
+            if brief is None:
+                continue
+            told = await self.tell(meeting.user_id, *brief)
+            if told is True or (isinstance(told, DeliveryResult) and told.status == "sent"):
                 sent += 1
+            else:
+                await self._not_sent(meeting, now, told)
         if sent:
             logger.info("meeting briefs sent", extra={"count": sent})
         return sent
+
+    async def _not_sent(self, meeting: UpcomingMeeting, claimed_at: datetime,
+                        told: bool | DeliveryResult) -> None:
+        """A brief the messenger did not send. The meeting was claimed before sending (so
+        that replicas brief it once): a failure worth another try gives the claim back, and
+        the next run (a minute later) tries again while the meeting has not begun; one that
+        cannot go through as it is stays claimed, and is logged, as a failed nudge is."""
+        result = told if isinstance(told, DeliveryResult) else None
+        status = result.status if result is not None else "retry"
+        extra = {"meeting_id": meeting.meeting_id, "user_id": meeting.user_id,
+                 "status": status, "error": (result.error if result else None) or "not sent"}
+        if status != "retry":
+            logger.warning("meeting brief failed, not retried", extra=extra)
+            return
+        await self.db.run(lambda session: release_claim(session, meeting, claimed_at))
+        logger.warning("meeting brief not sent, retried next run", extra=extra)
 
     @staticmethod
     def _worth_deciding(session: Session, meetings: list[UpcomingMeeting], now: datetime

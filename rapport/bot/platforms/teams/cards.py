@@ -8,9 +8,10 @@ Both carry the same ``data``: ``{"rapport": kind, "verb": verb, ...ids}``.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -58,9 +59,6 @@ IMPORT_CANCEL = "import_cancel"
 SUGGESTION = "suggestion"
 SUGGESTION_VERBS: dict[str, SuggestionAnswer] = {
     "suggestion_accept": "accept", "suggestion_keep": "keep", "suggestion_silence": "silence"}
-# The chart goes into the card as a data URI only while the card stays well inside Teams'
-# message limit (about 28 KB with the JSON); otherwise the text line stands alone.
-MAX_CHART_URI_CHARS = 16_000
 # At most this many nudges on one card. Each takes 5 to 7 KB with its buttons (counted as
 # Teams does, UTF-16), so ten of them (some 60 KB) are more than one message holds:
 # `digest_parts` and `text_card` measure the cards instead of trusting this count.
@@ -72,6 +70,17 @@ MAX_PERSON_CARD_UTF16_BYTES = 34 * 1024
 MAX_DUE_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
 # And for each card of a proactive digest: one that would not fit goes out as several.
 MAX_DIGEST_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
+# And for `stats`: the goal chart travels inside the card as a base64 data URI, which the
+# Connector counts with the rest (some 30 KB as UTF-16 for a chart of five zigzagging goals).
+MAX_STATS_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
+# And for a meeting brief: a meeting with many people, each with long notes.
+MAX_BRIEF_CARD_UTF16_BYTES = MAX_PERSON_CARD_UTF16_BYTES
+# Where the chart would be, when even its small version does not fit (the goal lines above
+# and the trend line below it give the same figures).
+CHART_LEFT_OUT = "Chart left out to fit Teams' message size; its figures are below."
+# The small version of the chart: antialiased lines in six colours take some 20 KB as a
+# full-colour PNG and a quarter of that in a palette this size, which looks the same.
+_CHART_PALETTE_COLORS = 32
 # Below this many characters a note is no longer worth shortening further.
 _SHORTEST_CLIP = 60
 SHORTENED_NOTE = ("Long notes and summaries are shortened to fit in Teams; "
@@ -231,8 +240,33 @@ def cleared_card(text: str) -> dict[str, Any]:
 
 def brief_card(text: str, people: Sequence[PersonButton]) -> dict[str, Any]:
     """A meeting brief: its lines, then per person Show (their card) and Snooze 1 week (their
-    nudges), the same actions as the person card's."""
-    body = [_text(line, spacing="Small") for line in text.splitlines() if line.strip()]
+    nudges), the same actions as the person card's.
+
+    A meeting with many people, each with long notes, is more than one Teams message holds:
+    the lines are shortened, evenly, then the last people are counted ("… and 3 more")."""
+    lines = [line for line in text.splitlines() if line.strip()]
+
+    def candidates() -> Iterator[dict[str, Any]]:
+        yield _brief_card(lines, people)
+        for limit in _halved(max(map(len, lines), default=0)):
+            yield _brief_card([c.clip(line, limit) for line in lines], people,
+                              shortened=True)
+        # Still too many people: the first line (the meeting) stays, the last ones go.
+        shortest = [c.clip(line, _SHORTEST_CLIP) for line in lines]
+        for kept in range(len(lines) - 1, 0, -1):
+            yield _brief_card(shortest[:kept], people, shortened=True,
+                              more=len(lines) - kept)
+
+    return first_that_fits(candidates(), MAX_BRIEF_CARD_UTF16_BYTES)
+
+
+def _brief_card(lines: Sequence[str], people: Sequence[PersonButton], *,
+                shortened: bool = False, more: int = 0) -> dict[str, Any]:
+    body = [_text(line, spacing="Small") for line in lines]
+    if more:
+        body.append(_text(f"… and {more} more at this meeting.", spacing="Small"))
+    if shortened:
+        body.append(_text(SHORTENED_NOTE, isSubtle=True))
     for person in people[:MAX_BRIEF_PEOPLE]:
         first = person.name.split()[0] if person.name else "them"
         data = {"rapport": PERSON, "contact_id": person.contact_id}
@@ -246,20 +280,22 @@ def text_card(text: str, items: Sequence[NudgeItem], *, unlisted: int = 0) -> di
     """`due`: each open nudge once, with its buttons, then the rest of the answer (overdue,
     coming up) as plain lines, as Slack shows it. The nudges a card has no room for, and the
     `unlisted` ones the core left out of `items`, are counted, not dropped silently."""
-    shown = list(items[:MAX_CARD_ITEMS])
-    while True:
+    rest = _lines(text)
+
+    def card_with(shown: Sequence[NudgeItem]) -> dict[str, Any]:
         card = nudge_card(shown, intro="Due now")
         more = len(items) - len(shown) + unlisted
         if more:
             card["body"].append(_text(more_nudges_line(more), isSubtle=True))
-        rest = _lines(text)
         if rest:
             card["body"] += [{**rest[0], "separator": True, "spacing": "Medium"}, *rest[1:]]
-        # Each nudge's buttons take some 5 KB: fewer of them, rather than a card Teams
-        # refuses (413) and an answer that never arrives.
-        if len(shown) <= 1 or card_size(card) <= MAX_DUE_CARD_UTF16_BYTES:
-            return card
-        shown.pop()
+        return card
+
+    # Each nudge's buttons take some 5 KB: fewer of them (at least one), rather than a card
+    # Teams refuses (413) and an answer that never arrives.
+    most = min(len(items), MAX_CARD_ITEMS)
+    return first_that_fits((card_with(items[:count]) for count in range(most, 0, -1)),
+                           MAX_DUE_CARD_UTF16_BYTES) if most else card_with(())
 
 
 def draft_card(draft: DraftView) -> dict[str, Any]:
@@ -292,12 +328,26 @@ def draft_card(draft: DraftView) -> dict[str, Any]:
     return _card(body, actions)
 
 
-def chart_uri(chart: TrendChart | None) -> str | None:
-    """The chart as a PNG data URI, or None when there is none or it would be too big."""
-    if chart is None or chart.png is None:
+def chart_uri(png: bytes) -> str:
+    """A chart's PNG as a data URI, for an Image in a card."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def small_chart_png(png: bytes) -> bytes | None:
+    """`png` in a palette of _CHART_PALETTE_COLORS colours, or None when that is not smaller
+    or Pillow cannot read it. Pillow is there whenever a chart is: matplotlib needs it."""
+    try:
+        from PIL import Image
+    except ImportError:
         return None
-    uri = "data:image/png;base64," + base64.b64encode(chart.png).decode()
-    return uri if len(uri) <= MAX_CHART_URI_CHARS else None
+    out = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            image.convert("RGB").quantize(colors=_CHART_PALETTE_COLORS).save(out, format="PNG")
+    except (OSError, ValueError):
+        return None
+    small = out.getvalue()
+    return small if len(small) < len(png) else None
 
 
 def suggestion_actions(suggestion_id: int, card_suggestions: Sequence[int] = (),
@@ -348,16 +398,22 @@ def suggestions_card(intro: str, items: Sequence[SuggestionItem], *,
     return _card(body)
 
 
-def goal_blocks(lines: Sequence[str], chart: TrendChart | None) -> list[dict[str, Any]]:
-    """Goal attainment first: one line per goal, the trend chart, its text line."""
+def goal_blocks(lines: Sequence[str], chart: TrendChart | None, *, png: bytes | None = None,
+                more: int = 0) -> list[dict[str, Any]]:
+    """Goal attainment first: one line per goal (`more` of them counted, not shown), the
+    trend chart drawn from `png` (or a line saying it was left out to fit), its text line."""
     if not lines:
         return []
     body: list[dict[str, Any]] = [_text("Goals", weight="Bolder"),
                                   *(_text(line, spacing="None") for line in lines)]
-    uri = chart_uri(chart)
-    if uri is not None and chart is not None:
-        body.append({"type": "Image", "url": uri, "altText": chart.alt_text,
+    if more:
+        body.append(_text(f"… and {more} more goals; “goals” lists them all.",
+                          spacing="None"))
+    if chart is not None and png is not None:
+        body.append({"type": "Image", "url": chart_uri(png), "altText": chart.alt_text,
                      "size": "Stretch", "id": "goal_chart"})
+    elif chart is not None and chart.png is not None:
+        body.append(_text(CHART_LEFT_OUT, isSubtle=True, spacing="Small"))
     if chart is not None and chart.alt_text:
         body.append(_text(chart.alt_text, isSubtle=True, spacing="Small"))
     return body
@@ -368,7 +424,38 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
                suggestions: Sequence[SuggestionItem] = (),
                suggestions_line: str = "") -> dict[str, Any]:
     """`stats` as a card: goals (with the trend chart) first, then the same numbers as the
-    console text as facts, then open suggestions with their answers."""
+    console text as facts, then open suggestions with their answers.
+
+    The chart rides in the card as a data URI, which Teams counts with the rest: a card
+    that would not fit in one message gets the chart in fewer colours, else leaves it out
+    with a line saying so; then the last suggestions, then the last goals, are counted
+    ("… and 2 more") instead of shown."""
+    most = min(len(suggestions), MAX_CARD_ITEMS)
+
+    def card(png: bytes | None, *, shown_suggestions: int = most,
+             shown_goals: int = len(goals)) -> dict[str, Any]:
+        return _stats_card(stats, goal_blocks(goals[:shown_goals], chart, png=png,
+                                              more=len(goals) - shown_goals),
+                           suggestions[:shown_suggestions], suggestions_line,
+                           more_suggestions=len(suggestions) - shown_suggestions)
+
+    def candidates() -> Iterator[dict[str, Any]]:
+        if chart is not None and chart.png is not None:
+            yield card(chart.png)
+            small = small_chart_png(chart.png)
+            if small is not None:
+                yield card(small)
+        for shown in range(most, -1, -1):
+            yield card(None, shown_suggestions=shown)
+        for shown in range(len(goals) - 1, 0, -1):
+            yield card(None, shown_suggestions=0, shown_goals=shown)
+
+    return first_that_fits(candidates(), MAX_STATS_CARD_UTF16_BYTES)
+
+
+def _stats_card(stats: UserStats, goals: list[dict[str, Any]],
+                suggestions: Sequence[SuggestionItem], suggestions_line: str, *,
+                more_suggestions: int) -> dict[str, Any]:
     def percent(share: float | None) -> str:
         return "n/a" if share is None else f"{share:.0%}"
 
@@ -393,7 +480,7 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
         facts.append(("Drafts rewritten (average)", percent(stats.mean_rewritten_share)))
     body: list[dict[str, Any]] = [
         _text("How it is going", weight="Bolder", size="Medium"),
-        *goal_blocks(goals, chart),
+        *goals,
         {"type": "FactSet", "facts": [{"title": title, "value": escape_markdown(value)}
                                       for title, value in facts]},
     ]
@@ -403,7 +490,10 @@ def stats_card(stats: UserStats, *, goals: Sequence[str] = (),
         body.append(_text(f"Slipped most: {slipped}", isSubtle=True))
     if suggestions_line:
         body.append(_text(suggestions_line, isSubtle=True))
-    body.extend(suggestion_block(item) for item in suggestions[:MAX_CARD_ITEMS])
+    body.extend(suggestion_block(item) for item in suggestions)
+    if more_suggestions:
+        body.append(_text(f"… and {more_suggestions} more; “suggestions” shows them all.",
+                          isSubtle=True))
     return _card(body)
 
 
@@ -456,6 +546,20 @@ def card_size(card: Mapping[str, Any]) -> int:
     return len(json.dumps(card, ensure_ascii=False).encode("utf-16-le"))
 
 
+def first_that_fits(candidates: Iterable[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """The first of `candidates` (the whole card, then ever smaller versions of it) whose
+    `card_size` is at most `limit`, else the last, the smallest there is: a card Teams
+    refuses (413) never arrives, so the person sees less rather than nothing. Candidates
+    are built only as far as needed."""
+    card: dict[str, Any] | None = None
+    for card in candidates:
+        if card_size(card) <= limit:
+            return card
+    if card is None:
+        raise ValueError("no card to fit")
+    return card
+
+
 def _shortened(view: PersonView, limit: int) -> PersonView:
     """`view` with every note and conversation summary at most `limit` characters."""
     def note(line: NoteLine) -> NoteLine:
@@ -475,12 +579,21 @@ def person_card(view: PersonView, *, notice: str = "") -> dict[str, Any]:
 
     Ten long notes and five long summaries are more than one Teams message holds, and a card
     Teams refuses never arrives: they are shortened, evenly, until the card fits."""
-    card = _person_card(view, notice=notice)
-    limit = c.MAX_SUMMARY_CHARS
-    while card_size(card) > MAX_PERSON_CARD_UTF16_BYTES and limit > _SHORTEST_CLIP:
+    def candidates() -> Iterator[dict[str, Any]]:
+        yield _person_card(view, notice=notice)
+        for limit in _halved(c.MAX_SUMMARY_CHARS):
+            yield _person_card(_shortened(view, limit), notice=notice, shortened=True)
+
+    return first_that_fits(candidates(), MAX_PERSON_CARD_UTF16_BYTES)
+
+
+def _halved(longest: int) -> Iterator[int]:
+    """Ever shorter limits for long text: `longest` halved, again and again, for as long as
+    the limit before was above _SHORTEST_CLIP."""
+    limit = longest
+    while limit > _SHORTEST_CLIP:
         limit //= 2
-        card = _person_card(_shortened(view, limit), notice=notice, shortened=True)
-    return card
+        yield limit
 
 
 def _person_card(view: PersonView, *, notice: str, shortened: bool = False) -> dict[str, Any]:
