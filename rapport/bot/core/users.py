@@ -91,6 +91,10 @@ def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int
 class _Cached:
     ctx: UserContext
     loaded_at: float
+    # The zone the platform reported when `ensure_rows` last compared it with the user's rows
+    # (None: none reported yet). Another one means they travelled: the rows are checked once
+    # more; the same one needs no check, so a command costs no write for it.
+    reported_zone: str | None = None
 
 
 class Users:
@@ -115,7 +119,11 @@ class Users:
         """Load (creating on first contact) the actor's workspace and user rows."""
         key = actor_key(actor)
         cached = self._known.get(key)
-        if cached is not None:
+        # The platform reports another zone than when the rows were last compared with it
+        # (Teams or Slack saying they travelled): the slow path applies it, unless the person
+        # chose their zone with `settings tz`.
+        travelled = cached is not None and bool(actor.tz) and actor.tz != cached.reported_zone
+        if cached is not None and not travelled:
             if self.monotonic() - cached.loaded_at < self.ttl:
                 return cached.ctx
             known = cached.ctx
@@ -126,7 +134,7 @@ class Users:
                 self.remember(ctx)
                 return ctx
             # Deleted meanwhile, or marked unreachable: the slow path recreates or reactivates.
-            self._known.pop(key, None)
+        self._known.pop(key, None)
         now = self.clock()
 
         def create(session: Session) -> UserContext | None:
@@ -143,14 +151,18 @@ class Users:
             except IntegrityError:
                 continue  # a concurrent first message created the same rows; read them
             assert loaded is not None  # created in this very transaction
-            self.remember(loaded)
+            self.remember(loaded, reported_zone=actor.tz)
             return loaded
         raise RuntimeError("could not create user rows")
 
-    def remember(self, ctx: UserContext) -> None:
-        """Keep `ctx` (just read from the database) for the next commands."""
-        self._known[(ctx.platform, ctx.workspace_external_id, ctx.user_external_id)] = \
-            _Cached(ctx, self.monotonic())
+    def remember(self, ctx: UserContext, *, reported_zone: str | None = None) -> None:
+        """Keep `ctx` (just read from the database) for the next commands; `reported_zone`
+        is the zone the platform reported when the rows were compared with it (kept from
+        before when not given)."""
+        key = (ctx.platform, ctx.workspace_external_id, ctx.user_external_id)
+        before = self._known.get(key)
+        self._known[key] = _Cached(ctx, self.monotonic(), reported_zone or (
+            before.reported_zone if before is not None else None))
 
     def expire(self, ctx: UserContext) -> None:
         """The user's settings changed: read them again on their next command."""
