@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import time
 
 from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -33,8 +36,13 @@ from rapport.bot.platforms.teams.auth import (
 )
 from rapport.bot.platforms.teams.downloads import FileHostPolicy, download, parse_hosts
 from rapport.bot.platforms.teams.gate import Refusal, allowed_tenants, check_origin, check_shape
-from rapport.bot.platforms.teams.handler import DraftAction, RapportTeamsBot
-from rapport.bot.platforms.teams.messenger import TeamsMessenger
+from rapport.bot.platforms.teams.handler import (
+    CHANGE_SAVED,
+    SAVED_NOT_SHOWN,
+    DraftAction,
+    RapportTeamsBot,
+)
+from rapport.bot.platforms.teams.messenger import Sleep, TeamsMessenger
 from rapport.bot.platforms.teams.store import PLATFORM
 from rapport.bot.service.payloads import json_too_deep
 from rapport.bot.service.runtime import Runtime
@@ -64,18 +72,22 @@ def _draft_action(runtime: Runtime) -> DraftAction:
 
 async def install_teams(app: web.Application, runtime: Runtime, *,
                         file_policy: FileHostPolicy | None = None,
-                        token_validator: ChannelTokenValidator | None = None) -> None:
+                        token_validator: ChannelTokenValidator | None = None,
+                        sleep: Sleep | None = None) -> None:
     """Mount POST /api/messages: the Bot Framework endpoint Teams (or the Emulator) calls.
 
     `file_policy` and `token_validator` replace the ones built from the settings; tests pass
-    them to reach local fakes (a file server on 127.0.0.1, their own signing keys).
+    them to reach local fakes (a file server on 127.0.0.1, their own signing keys), and
+    `sleep` to record the waits for a throttled Connector instead of waiting.
     """
     settings = runtime.settings
     adapter = build_adapter(settings)
+    _say_saved_after_a_change(adapter)
     bot = RapportTeamsBot(rapport=runtime.rapport, adapter=adapter,
                           bot_app_id=bot_app_id(settings),
                           draft_action=_draft_action(runtime),
-                          admin_ids=admin_ids(settings))
+                          admin_ids=admin_ids(settings),
+                          sleep=sleep or asyncio.sleep)
     policy = file_policy or FileHostPolicy(hosts=parse_hosts(settings.teams_file_hosts))
     bot.imports.fetch = functools.partial(download, policy=policy)
     emulator = emulator_mode(settings)
@@ -137,6 +149,26 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
 
     app.on_shutdown.append(finish_answers)
     logger.info("teams endpoint mounted", extra={"path": MESSAGES_PATH})
+
+
+def _say_saved_after_a_change(adapter: CloudAdapter) -> None:
+    """A turn that fails after its command changed something says the change is saved
+    rather than the adapter's "please try again": sent again, a `log` is logged twice."""
+    report_failure = adapter.on_turn_error
+
+    async def on_turn_error(turn_context: TurnContext, failure: Exception) -> None:
+        if not turn_context.turn_state.get(CHANGE_SAVED):
+            await report_failure(turn_context, failure)
+            return
+        logger.error("teams turn failed after a saved change",
+                     extra={"error": type(failure).__name__})
+        try:
+            await turn_context.send_activity(SAVED_NOT_SHOWN)
+        except Exception as second:  # the Connector itself may be what failed
+            logger.warning("could not report the failure",
+                           extra={"error": type(second).__name__})
+
+    adapter.on_turn_error = on_turn_error
 
 
 async def _read_activity(request: web.Request) -> Activity | Refusal:

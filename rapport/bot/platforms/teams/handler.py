@@ -9,12 +9,13 @@ and posts nothing but a neutral line where others can read it. A card's button c
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -33,9 +34,9 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Actor, Turn, UserContext
+from rapport.bot.core.context import Actor, NotAPerson, Turn, UserContext
 from rapport.bot.core.overview import due_text_beside_cards, goal_lines
-from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.verbs import help_text
@@ -50,16 +51,24 @@ from rapport.bot.core.views import (
 )
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.admins import TeamsAdmins
-from rapport.bot.platforms.teams.directory import MentionDirectory, Mentioned, is_bot
+from rapport.bot.platforms.teams.directory import (
+    MentionDirectory,
+    Mentioned,
+    is_bot,
+    is_group,
+    natural_order,
+)
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
     Upload,
     find_upload,
     is_import_command,
+    owner_of,
 )
+from rapport.bot.platforms.teams.messenger import Sleep, with_retries
 from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
-from rapport.scheduler.messenger import SuggestionItem
+from rapport.scheduler.messenger import DeliveryResult, SuggestionItem
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +85,26 @@ CHANNEL_WELCOME = ("Hi, I'm Rapport. I help each of you keep in touch with the p
 WORKING = "Working on it…"
 WORKING_PRIVATELY = "Working on it… I'll answer you in a private message."
 STALE_BUTTON = "That button is out of date. Type “due” to see your open nudges."
+# A button on an old card clicked by someone Rapport keeps no rows for (after "forget me"):
+# acting would store them again (the core creates rows for whoever acts), as Slack's
+# NOTHING_KEPT says there.
+NOTHING_KEPT = ("Rapport no longer keeps anything about you, so this button does nothing. "
+                "Type “help” to start again.")
+# An answer Teams still refused after the retries (throttled, down): a change the command
+# made is saved, so the person must not be asked to send it again (it would be done twice).
+SAVED_NOT_SHOWN = ("That's done and saved, but I couldn't show you my answer just now. "
+                   "There's no need to send it again.")
+NOT_SHOWN = "Teams wouldn't let me send my answer just now. Please ask again in a moment."
+PRIVATE_SAVED_NOT_SENT = ("That's done and saved, but Teams wouldn't let me send you the "
+                          "details privately just now. There's no need to ask again.")
+PRIVATE_NOT_SENT = ("Teams wouldn't let me send you my answer privately just now. Please ask "
+                    "again in a moment.")
+# Set in a turn's state once its command has changed something: a failure after that must
+# not be answered with "try again" (see app.py's turn error handler).
+CHANGE_SAVED = "rapport.change_saved"
+# How long an answer waits for Teams when throttled: the person is waiting, and the turn
+# must end well inside the channel's patience (three attempts at most; see `with_retries`).
+ANSWER_MAX_WAIT_SECONDS = 3.0
 CARDS_ARE_PERSONAL = "Rapport's cards work in your personal chat with Rapport."
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 # Universal Actions' error answer (Microsoft Learn, "Universal Actions for Adaptive Cards").
@@ -90,9 +119,19 @@ MAX_TEXT_UTF16_BYTES = 36 * 1024
 MORE_THAN_FITS = ("\n… and more than fits in one Teams message: narrow it down, for example "
                   "“people #clients” or “search Dana”.")
 _UNSAFE_NAME = re.compile(r"[<>|]")
+# What the core's mention token ``<@id|Name>`` can carry as an id; a channel's
+# ("19:…@thread.tacv2") or a tag's id has other characters, and a token that does not
+# parse was shown back to the person as markup.
+_NOT_IN_TOKEN_ID = re.compile(r"[^A-Za-z0-9_:.\-]")
+# Teams' mention markup in a message's text, its name HTML-escaped.
+_AT_MARKUP = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 
 # (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
 DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[Reply]]
+# What became of an answer meant for the person's personal chat: sent; `unreachable` when
+# Teams says no chat can be had (403/404: the app is not installed for them, they blocked
+# it); `not_sent` when it failed otherwise (throttled or down past the retries).
+PrivateOutcome = Literal["sent", "unreachable", "not_sent"]
 
 
 def tenant_id(activity: Activity) -> str:
@@ -126,9 +165,10 @@ def time_zone(activity: Activity) -> str | None:
 def actor_for(activity: Activity) -> Actor:
     """Who is talking, in core terms: tenant, AAD object id (or Teams id), name, zone."""
     sender = activity.from_property or ChannelAccount(id="unknown")
+    # "Scully, Dana" (a directory's order) is greeted "Hi Dana," as "Dana Scully" is.
     return Actor(platform=PLATFORM, workspace_external_id=tenant_id(activity),
                  user_external_id=str(sender.aad_object_id or sender.id),
-                 display_name=(sender.name or "")[:200], tz=time_zone(activity))
+                 display_name=natural_order(sender.name or "")[:200], tz=time_zone(activity))
 
 
 def is_personal(activity: Activity) -> bool:
@@ -139,15 +179,31 @@ def is_personal(activity: Activity) -> bool:
 
 
 def _mentions(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
+    """Each mention entity as (its markup in the text, the account it names)."""
+    text = activity.text or ""
     found = []
     for entity in activity.entities or []:
         if (entity.type or "").lower() != "mention":
             continue
         props = entity.additional_properties or {}
         mentioned = props.get("mentioned")
-        if isinstance(mentioned, dict) and isinstance(props.get("text"), str):
-            found.append((props["text"], mentioned))
+        if not isinstance(mentioned, dict):
+            continue
+        said = props.get("text")
+        if not isinstance(said, str) or not said:
+            # Teams leaves `text` out of some mentions (a name with "&" in it): the markup is
+            # then the name as the message's text has it, HTML-escaped.
+            said = _markup_of(str(mentioned.get("name") or ""), text)
+        found.append((said, mentioned))
     return found
+
+
+def _markup_of(name: str, text: str) -> str:
+    """The ``<at>…</at>`` markup of a mention of `name` that `text` holds (its name escaped
+    or not), else the plain form (then matching nothing)."""
+    candidates = (f"<at>{html.escape(name, quote=False)}</at>",
+                  f"<at>{html.escape(name)}</at>", f"<at>{name}</at>")
+    return next((markup for markup in candidates if markup in text), candidates[-1])
 
 
 def mentions_bot(activity: Activity) -> bool:
@@ -157,12 +213,26 @@ def mentions_bot(activity: Activity) -> bool:
 
 
 def _mention_id(mentioned: Mapping[str, Any]) -> str:
-    """The id a mentioned account goes by in the command's ``<@id|Name>`` token."""
-    return str(mentioned.get("aadObjectId") or mentioned.get("id") or "")
+    """The id a mentioned account goes by in the command's ``<@id|Name>`` token: a person's
+    AAD object id or Teams id as they are; a channel's or a tag's made fit for the token (it
+    is only ever refused, never stored)."""
+    return _NOT_IN_TOKEN_ID.sub("-", str(mentioned.get("aadObjectId") or mentioned.get("id")
+                                         or ""))
 
 
 def _mention_name(mentioned: Mapping[str, Any]) -> str:
-    return _UNSAFE_NAME.sub("", str(mentioned.get("name") or "")).strip()
+    """The person's name as a contact gets it: a directory's "Mulder, Fox" in the order
+    people say it ("Fox Mulder"; see `natural_order`)."""
+    return natural_order(_UNSAFE_NAME.sub("", str(mentioned.get("name") or "")))
+
+
+def _token(person: str, name: str) -> str:
+    """The core's mention token. Its label never holds a comma: `add` splits a line at
+    commas ("add Hiro Tanaka, VP Sales"), and a label split there made a contact named
+    "<@29:fox|Mulder" with a note "Fox>". The core names the contact from the directory
+    (`mention_directory`), so the label is only a fallback."""
+    label = " ".join(name.replace(",", " ").split())
+    return f"<@{person}|{label}>" if label else f"<@{person}>"
 
 
 def command_text(activity: Activity) -> str:
@@ -187,24 +257,27 @@ def command_text(activity: Activity) -> str:
         person = _mention_id(mentioned)
         if not person or mention_text not in text:
             continue
-        name = _mention_name(mentioned)
-        text = text.replace(mention_text, f"<@{person}|{name}>" if name else f"<@{person}>", 1)
-    return text.strip()
+        text = text.replace(mention_text, _token(person, _mention_name(mentioned)), 1)
+    # Markup no entity explains is the name it shows, never echoed back as markup.
+    return _AT_MARKUP.sub(lambda markup: _UNSAFE_NAME.sub("", html.unescape(markup.group(1))),
+                          text).strip()
 
 
 def mention_directory(activity: Activity) -> MentionDirectory:
     """What the message's mentions say of the accounts its tokens name: their names, and which
-    are bots (refused as contacts by the core)."""
+    are no person (a bot, a channel, "Everyone", a tag: refused as contacts by the core)."""
     bot_id = activity.recipient.id if activity.recipient is not None else None
     mentioned: dict[str, Mentioned] = {}
     for _text, account in _mentions(activity):
         key = _mention_id(account)
         if not key:
             continue
-        bot = is_bot(str(account.get("id") or ""), bot_id)
+        not_a_person: NotAPerson | None = "bot" if is_bot(str(account.get("id") or ""), bot_id) \
+            else "group" if is_group(account) else None
         seen = mentioned.get(key)
-        mentioned[key] = Mentioned(name=(seen.name if seen else "") or _mention_name(account),
-                                   bot=bot or (seen is not None and seen.bot))
+        mentioned[key] = Mentioned(
+            name=(seen.name if seen else "") or _mention_name(account),
+            not_a_person=(seen.not_a_person if seen else None) or not_a_person)
     return MentionDirectory(mentioned)
 
 
@@ -340,6 +413,15 @@ class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
         **AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "object"}}
 
 
+def _where_the_answer_went(outcome: PrivateOutcome, reply: Reply) -> str:
+    """The line posted where others read it, naming no one and nothing of the answer."""
+    if outcome == "sent":
+        return PRIVATE_SENT
+    if outcome == "unreachable":
+        return PRIVATE_FAILED
+    return PRIVATE_SAVED_NOT_SENT if reply.changed else PRIVATE_NOT_SENT
+
+
 class _Proactive:
     """Runs a send inside a proactive turn and hands its exception back to the caller."""
 
@@ -363,9 +445,12 @@ class RapportTeamsBot(TeamsActivityHandler):
 
     def __init__(self, *, rapport: Rapport, adapter: CloudAdapter, bot_app_id: str,
                  draft_action: DraftAction | None = None,
-                 admin_ids: frozenset[str] = frozenset()) -> None:
+                 admin_ids: frozenset[str] = frozenset(),
+                 sleep: Sleep = asyncio.sleep) -> None:
         super().__init__()
         self.rapport = rapport
+        # How answers wait out Teams' throttling (tests record the waits instead).
+        self.sleep = sleep
         # AAD object ids that may run `admin ...` (RAPPORT_TEAMS_ADMINS).
         self.admin_ids = admin_ids
         self.adapter = adapter
@@ -405,12 +490,41 @@ class RapportTeamsBot(TeamsActivityHandler):
         reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
             else await self.rapport.handle_text(actor, text, admins=admins,
                                                 directory=mention_directory(activity))
+        if reply.changed:
+            turn_context.turn_state[CHANGE_SAVED] = True
         if personal:
             await self._remember(turn_context, actor)
-            await turn_context.send_activity(render_reply(reply, await chart_for(reply)))
+            chart = await chart_for(reply)
+            await self._answer_in_turn(turn_context, reply,
+                                       lambda: render_reply(reply, chart))
             return
-        delivered = await self._send_privately(turn_context, actor, reply)
-        await turn_context.send_activity(PRIVATE_SENT if delivered else PRIVATE_FAILED)
+        outcome = await self._send_privately(turn_context, actor, reply)
+        await self._answer_in_turn(turn_context, reply,
+                                   lambda: _where_the_answer_went(outcome, reply))
+
+    async def _answer_in_turn(self, turn_context: TurnContext, reply: Reply,
+                              message: Callable[[], Activity | str]) -> None:
+        """Answer in the chat the command came from, waiting out throttling as nudges do.
+        When Teams still refuses, one short line says whether the change is saved: a person
+        told "try again" after a saved `log` logged it twice."""
+        failure = await self._with_retries(lambda: turn_context.send_activity(message()))
+        if failure is None:
+            return
+        logger.warning("answer not sent", extra={"error": failure.error,
+                                                 "changed": reply.changed})
+        try:
+            await turn_context.send_activity(SAVED_NOT_SHOWN if reply.changed else NOT_SHOWN)
+        except (ErrorResponseException, ClientRequestError, OSError) as second:
+            logger.warning("could not say the answer was not sent",
+                           extra={"error": type(second).__name__})
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[object]]
+                            ) -> DeliveryResult | None:
+        """None when `attempt` went through (retried as the messenger retries nudges), else
+        why not."""
+        outcome = await with_retries(attempt, sleep=self.sleep,
+                                     max_inline_wait=ANSWER_MAX_WAIT_SECONDS)
+        return outcome if isinstance(outcome, DeliveryResult) else None
 
     async def _answer_after_turn(self, turn_context: TurnContext, actor: Actor, text: str,
                                  admins: TeamsAdmins, personal: bool) -> None:
@@ -426,24 +540,48 @@ class RapportTeamsBot(TeamsActivityHandler):
         await turn_context.send_activity(WORKING if personal else WORKING_PRIVATELY)
 
         async def answer() -> None:
+            # Read before the command: `forget me` deletes the stored personal chat too.
+            private = None if personal else await self._stored_reference(actor)
             reply = await self.rapport.handle_text(actor, text, admins=admins)
-            if not personal:
-                if not await self._send_privately(turn_context, actor, reply):
-                    await self._send_to(reference, PRIVATE_FAILED)
+            if personal:
+                chart = await chart_for(reply)
+                await self._send_to(reference, lambda: render_reply(reply, chart))
                 return
-            chart = await chart_for(reply)
-            await self._send_to(reference, render_reply(reply, chart))
+            if reply.erased and await self.references.user_id(
+                    actor.workspace_external_id, actor.user_external_id) is None:
+                # `forget me` from a group chat or channel: the answer goes privately through
+                # the chat known before, or one opened and not stored (storing it would store
+                # them again), else here, where they asked; it names no one else.
+                if await self._deliver_privately(turn_context, private,
+                                                 lambda: render_reply(reply),
+                                                 keep_for=None) != "sent":
+                    await self._send_to(reference, lambda: render_reply(reply))
+                return
+            outcome = await self._send_privately(turn_context, actor, reply)
+            if outcome != "sent":
+                await self._send_to(reference, lambda: _where_the_answer_went(outcome, reply))
 
         task = asyncio.create_task(answer())
         self._after_turn.add(task)
         task.add_done_callback(self._after_turn_done)
 
-    async def _send_to(self, reference: ConversationReference, message: Activity | str
-                       ) -> None:
+    async def _send_to(self, reference: ConversationReference,
+                       message: Callable[[], Activity | str]) -> bool:
+        """Send `message()` (made afresh for each attempt) into `reference`'s conversation;
+        False, logged, when Teams refused it past the retries."""
         async def send(inner: TurnContext) -> None:
-            await inner.send_activity(message)
+            await inner.send_activity(message())
 
-        run = _Proactive(send)
+        failure = await self._with_retries(lambda: self._in_conversation(reference, send))
+        if failure is not None:
+            logger.warning("answer not sent", extra={"error": failure.error})
+        return failure is None
+
+    async def _in_conversation(self, reference: ConversationReference,
+                               work: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run `work` in a proactive turn of `reference`'s conversation; what it raises is
+        raised here."""
+        run = _Proactive(work)
         await self.adapter.continue_conversation(reference, run, bot_app_id=self.bot_app_id)
         run.check()
 
@@ -488,40 +626,63 @@ class RapportTeamsBot(TeamsActivityHandler):
     async def _context(ctx: UserContext) -> UserContext:
         return ctx
 
+    def _own_import(self, actor: Actor, data: Mapping[str, Any]) -> bool:
+        """Whether the clicked import card holds a file `actor` sent that is still waiting."""
+        token = data.get("token")
+        waiting = self.imports.pending.get(token) if isinstance(token, str) else None
+        return waiting is not None and waiting.owner == owner_of(actor)
+
+    async def _keeps_rows_for(self, actor: Actor) -> bool:
+        """Whether Rapport keeps rows for the actor (asking creates none). True when the
+        database can't be reached: the action then meets the core's own "try again"."""
+        try:
+            return await self.references.user_id(actor.workspace_external_id,
+                                                 actor.user_external_id) is not None
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return True
+
+    async def _stored_reference(self, actor: Actor) -> ConversationReference | None:
+        """The personal chat stored for the actor, or None."""
+        ctx = await self.rapport.with_user(actor, self._context)
+        return await self.references.load(ctx.user_id) if ctx is not None else None
+
     async def _send_privately(self, turn_context: TurnContext, actor: Actor,
-                              reply: Reply) -> bool:
+                              reply: Reply) -> PrivateOutcome:
         """Deliver `reply` in the user's personal chat, opening one if needed."""
         ctx = await self.rapport.with_user(actor, self._context)
         if ctx is None:
-            return False
-
+            return "not_sent"  # the database is out of reach: logged by the core
         chart = await chart_for(reply)
+        return await self._deliver_privately(
+            turn_context, await self.references.load(ctx.user_id),
+            lambda: render_reply(reply, chart), keep_for=(ctx.workspace_id, ctx.user_id))
 
+    async def _deliver_privately(self, turn_context: TurnContext,
+                                 reference: ConversationReference | None,
+                                 message: Callable[[], Activity], *,
+                                 keep_for: tuple[int, int] | None) -> PrivateOutcome:
+        """Send `message()` through the stored personal chat `reference`, else through one
+        opened now, whose reference is stored for the user `keep_for` (workspace id, user id)
+        unless None. Throttling and outages are retried; only Teams saying there is no chat
+        (403/404) makes the answer `unreachable`."""
         async def send(inner: TurnContext) -> None:
-            await inner.send_activity(render_reply(reply, chart))
+            await inner.send_activity(message())
 
-        reference = await self.references.load(ctx.user_id)
         if reference is not None:
-            run = _Proactive(send)
-            try:
-                await self.adapter.continue_conversation(reference, run,
-                                                         bot_app_id=self.bot_app_id)
-                run.check()
-                return True
-            except ErrorResponseException as failure:
-                status = getattr(failure.response, "status_code", None)
-                if status not in (403, 404):
-                    logger.warning("private answer failed", extra={"status": status})
-                    return False
-                # The stored chat is gone; try to open a fresh one below.
-            except (ClientRequestError, OSError) as failure:
-                logger.warning("private answer failed", extra={"error": type(failure).__name__})
-                return False
-        return await self._open_personal_chat(turn_context, ctx.workspace_id, ctx.user_id, send)
+            failure = await self._with_retries(lambda: self._in_conversation(reference, send))
+            if failure is None:
+                return "sent"
+            if failure.status != "gone":
+                logger.warning("private answer failed", extra={"error": failure.error})
+                return "not_sent"
+            # The stored chat is gone; try to open a fresh one below.
+        return await self._open_personal_chat(turn_context, keep_for, send)
 
-    async def _open_personal_chat(self, turn_context: TurnContext, workspace_id: int,
-                                  user_id: int,
-                                  send: Callable[[TurnContext], Awaitable[None]]) -> bool:
+    async def _open_personal_chat(self, turn_context: TurnContext,
+                                  keep_for: tuple[int, int] | None,
+                                  send: Callable[[TurnContext], Awaitable[None]]
+                                  ) -> PrivateOutcome:
         activity = turn_context.activity
         tenant = tenant_id(activity)
         user = activity.from_property
@@ -534,26 +695,31 @@ class RapportTeamsBot(TeamsActivityHandler):
             created["id"] = inner.activity.conversation.id
             await send(inner)
 
-        run = _Proactive(first_turn)
-        try:
+        async def open_and_send() -> None:
+            # Again after a failure: Teams answers with the same 1:1 chat for the same user.
+            run = _Proactive(first_turn)
             await self.adapter.create_conversation(
                 self.bot_app_id, run, conversation_parameters=parameters,
                 channel_id=activity.channel_id or "msteams", service_url=activity.service_url)
             run.check()
-        except (ErrorResponseException, ClientRequestError, OSError) as failure:
-            # Typically the app is not installed for this user, so Teams refuses the chat.
-            logger.info("could not open a personal chat", extra={"error": type(failure).__name__})
-            return False
-        if "id" in created:
+
+        failure = await self._with_retries(open_and_send)
+        if failure is not None:
+            # 403/404: typically the app is not installed for this user, so Teams refuses
+            # the chat; anything else is Teams being busy or down, not the person's doing.
+            logger.info("could not open a personal chat", extra={"error": failure.error})
+            return "unreachable" if failure.status == "gone" else "not_sent"
+        if "id" in created and keep_for is not None:
             reference = ConversationReference(
                 channel_id=activity.channel_id, service_url=activity.service_url,
                 bot=activity.recipient,
                 user=ChannelAccount(id=user.id, name=user.name, aad_object_id=user.aad_object_id),
                 conversation=ConversationAccount(id=created["id"], conversation_type="personal",
                                                  tenant_id=tenant))
+            workspace_id, user_id = keep_for
             await self.references.save(workspace_id=workspace_id, user_id=user_id,
                                        reference=reference)
-        return True
+        return "sent"
 
     # ------------------------------------------------------------------ installation
     async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount],
@@ -565,6 +731,16 @@ class RapportTeamsBot(TeamsActivityHandler):
         if any(member.id == bot_id for member in members_added) \
                 and is_personal(turn_context.activity):
             await self._installed(turn_context)
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        """Installed or removed; an upgrade of the app (`add-upgrade`, `remove-upgrade`) is
+        neither. botbuilder hands upgrades to the add and remove handlers, so every new version
+        welcomed each team again and marked people as having removed the app meanwhile."""
+        action = turn_context.activity.action or ""
+        if action.endswith("-upgrade"):
+            logger.info("teams app upgraded", extra={"action": action})
+            return
+        await super().on_installation_update(turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         """Installed for a user (personal) or in a team or group chat."""
@@ -578,11 +754,12 @@ class RapportTeamsBot(TeamsActivityHandler):
         if not is_personal(turn_context.activity):
             return
         actor = actor_for(turn_context.activity)
-
-        async def deactivate(ctx: UserContext) -> None:
-            await self.references.deactivate(ctx.user_id, "uninstalled")
-
-        await self.rapport.with_user(actor, deactivate)
+        # Looked up, not created: someone who said "forget me" and then removed the app
+        # must not be stored again as an inactive user.
+        user_id = await self.references.user_id(actor.workspace_external_id,
+                                                actor.user_external_id)
+        if user_id is not None:
+            await self.references.deactivate(user_id, "uninstalled")
         # The next message then goes through the row check that re-activates the user.
         self.rapport.forget_cached(actor.platform, actor.workspace_external_id,
                                    actor.user_external_id)
@@ -639,7 +816,13 @@ class RapportTeamsBot(TeamsActivityHandler):
             # A person's cards, notes, drafts and nudges belong in their personal chat: from
             # anywhere else a click changes nothing and its answer names no one.
             return None, CARDS_ARE_PERSONAL
+        actor = actor_for(turn_context.activity)
         kind = data.get("rapport")
+        # An import card refuses others' clicks itself, before anything reads the database.
+        if (kind != cards.IMPORT or self._own_import(actor, data)) \
+                and not await self._keeps_rows_for(actor):
+            logger.info("card action refused", extra={"reason": "nothing kept"})
+            return None, NOTHING_KEPT
         if kind == cards.NUDGE:
             return await self._nudge_action(turn_context, data)
         if kind == cards.DRAFT:
@@ -649,7 +832,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         if kind == cards.PERSON:
             return await self._person_action(turn_context, data)
         if kind == cards.IMPORT:
-            card, message = await self.imports.action(actor_for(turn_context.activity), data)
+            card, message = await self.imports.action(actor, data)
             if card is not None:
                 await self._update_card(turn_context, card)
             return card, message
@@ -741,7 +924,9 @@ class RapportTeamsBot(TeamsActivityHandler):
             text = " ".join(str(data.get(cards.PERSON_NOTE_TEXT) or "").split())
             if not text or len(text) > c.MAX_SUMMARY_CHARS:
                 return None, "Write what I should remember (at most 1,000 characters)."
-            command = c.AddNote(person, text, day, event_on=day)
+            # With no day picked, the core reads one in the text ("her talk next Thursday")
+            # as it reads a typed `note Dana: …`.
+            command = c.AddNote(person, text, day, event_on=day, dates_unread=True)
         elif verb == "person_draft":
             command = c.Draft(person)
         elif verb == "person_snooze":

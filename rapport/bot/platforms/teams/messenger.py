@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -39,6 +39,7 @@ INLINE_ATTEMPTS = 3
 BACKOFF_SECONDS = (0.25, 1.0)
 
 Sleep = Callable[[float], Awaitable[Any]]
+T = TypeVar("T")
 
 
 def split(message: OutgoingMessage) -> list[OutgoingMessage]:
@@ -87,6 +88,47 @@ def _status(failure: ErrorResponseException) -> tuple[int | None, float | None]:
     return status, retry_after
 
 
+async def with_retries(attempt: Callable[[], Awaitable[T]], *, sleep: Sleep = asyncio.sleep,
+                       max_inline_wait: float = MAX_INLINE_WAIT_SECONDS) -> T | DeliveryResult:
+    """What `attempt()` returns, tried again on throttling (429, waiting its Retry-After when
+    at most `max_inline_wait`) and transient failures (412/5xx, with backoff), at most
+    `INLINE_ATTEMPTS` times; else why not, as a DeliveryResult: `gone` (403/404), `retry`
+    (still throttled or failing: worth trying later) or `failed` (the payload was refused).
+
+    Proactive nudges and the bot's answers inside a turn both send through this, so a busy
+    Connector gets the same patience everywhere."""
+    error = "not sent"
+    for attempt_number in range(INLINE_ATTEMPTS):
+        last = attempt_number == INLINE_ATTEMPTS - 1
+        try:
+            return await attempt()
+        except ErrorResponseException as failure:
+            status, retry_after = _status(failure)
+            error = f"teams {status}"
+            if status in GONE_STATUSES:
+                logger.info("teams user unreachable", extra={"status": status})
+                return DeliveryResult.gone(error)
+            if status == 429:
+                wait = retry_after if retry_after is not None else BACKOFF_SECONDS[-1]
+                if wait > max_inline_wait or last:
+                    return DeliveryResult.retry(error, retry_after=wait)
+                logger.info("teams throttled, waiting", extra={"seconds": wait})
+                await sleep(wait)
+                continue
+            if status in TRANSIENT_STATUSES:
+                if last:
+                    return DeliveryResult.retry(error, retry_after=retry_after)
+                await sleep(retry_after if retry_after is not None
+                            and retry_after <= max_inline_wait
+                            else BACKOFF_SECONDS[min(attempt_number, len(BACKOFF_SECONDS) - 1)])
+                continue
+            return DeliveryResult.failed(error)
+        except (ClientRequestError, OSError, TimeoutError) as failure:
+            # msrest already retried these (connection errors, exhausted 5xx retries).
+            return DeliveryResult.retry(type(failure).__name__)
+    return DeliveryResult.retry(error)
+
+
 class TeamsMessenger:
     """The scheduler's Messenger for Teams users."""
 
@@ -128,38 +170,13 @@ class TeamsMessenger:
 
     async def _deliver_one(self, reference: Any, message: OutgoingMessage) -> DeliveryResult:
         """One Teams message, with the quick retries above."""
-        error = "not sent"
-        for attempt in range(INLINE_ATTEMPTS):
-            try:
-                # Fresh each time: sending fills in ids and addresses on the activity.
-                sent_id = await self._send(reference, render(message))
-            except ErrorResponseException as failure:
-                status, retry_after = _status(failure)
-                error = f"teams {status}"
-                if status in GONE_STATUSES:
-                    logger.info("teams user unreachable", extra={"status": status})
-                    return DeliveryResult.gone(error)
-                if status == 429:
-                    wait = retry_after if retry_after is not None else BACKOFF_SECONDS[-1]
-                    if wait > self.max_inline_wait or attempt == INLINE_ATTEMPTS - 1:
-                        return DeliveryResult.retry(error, retry_after=wait)
-                    logger.info("teams throttled, waiting", extra={"seconds": wait})
-                    await self.sleep(wait)
-                    continue
-                if status in TRANSIENT_STATUSES:
-                    if attempt == INLINE_ATTEMPTS - 1:
-                        return DeliveryResult.retry(error, retry_after=retry_after)
-                    await self.sleep(retry_after if retry_after is not None
-                                     and retry_after <= self.max_inline_wait
-                                     else BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
-                    continue
-                return DeliveryResult.failed(error)
-            except (ClientRequestError, OSError, TimeoutError) as failure:
-                # msrest already retried these (connection errors, exhausted 5xx retries).
-                return DeliveryResult.retry(type(failure).__name__)
-            return DeliveryResult.sent(json.dumps(
-                {"conversation_id": reference.conversation.id, "activity_id": sent_id}))
-        return DeliveryResult.retry(error)
+        # Rendered afresh for each attempt: sending fills in ids and addresses on the activity.
+        outcome = await with_retries(lambda: self._send(reference, render(message)),
+                                     sleep=self.sleep, max_inline_wait=self.max_inline_wait)
+        if isinstance(outcome, DeliveryResult):
+            return outcome
+        return DeliveryResult.sent(json.dumps(
+            {"conversation_id": reference.conversation.id, "activity_id": outcome}))
 
     async def redact(self, message: DeliveredMessage, text: str) -> DeliveryResult:
         """Update the sent card to `text` alone, no buttons, through the conversation it went

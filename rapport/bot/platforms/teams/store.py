@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.storage.models import ConversationRef, User
+from rapport.storage.models import ConversationRef, User, Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,15 @@ class ReferenceStore:
             except IntegrityError:
                 continue  # a concurrent install event stored it first; compare again
         return False
+
+    async def user_id(self, tenant_id: str, user_external_id: str) -> int | None:
+        """The id of the Teams user's rows, or None when Rapport keeps none for them (never
+        met, or after "forget me"); asking creates nothing, unlike the core's acting user."""
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(User.id).join(Workspace, Workspace.id == User.workspace_id)
+                .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id,
+                       User.external_id == user_external_id))
 
     async def conversation_id(self, user_id: int) -> str | None:
         """The stored personal conversation id, or None."""
