@@ -107,10 +107,11 @@ class Runtime:
         them (or `forget me`, `admin purge`) clears it. The messenger's outcome, so that the
         brief job tries again only what may still go through."""
         workspace_id, result = await self._tell(user_id, text, people)
-        if result.status == "sent" and result.ref and workspace_id is not None:
+        ref = result.ref
+        if result.status == "sent" and ref and workspace_id is not None:
             await self.rapport.db.run(lambda session: queries.record_delivered_message(
                 session, self.clock(), workspace_id=workspace_id, user_id=user_id,
-                kind=queries.REDACT_BRIEF, delivery_ref=result.ref,
+                kind=queries.REDACT_BRIEF, delivery_ref=ref,
                 contact_ids=[person.contact_id for person in people]))
         return result
 
