@@ -2056,7 +2056,11 @@ def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
 JOURNAL_TABLES: dict[str, type[Base]] = {
     "users": User, "contacts": Contact, "tags": Tag, "contact_tags": ContactTag, "notes": Note,
     "important_dates": ImportantDate, "touchpoints": Touchpoint, "nudges": Nudge,
-    "drafts": Draft, "suggestions": Suggestion, "forgotten_addresses": ForgottenAddress}
+    "drafts": Draft, "suggestions": Suggestion, "forgotten_addresses": ForgottenAddress,
+    # What calendars and chat capture hold about a person (`forget` takes it, undo gives it
+    # back): after the contacts and touchpoints their rows name.
+    "met_people": MetPerson, "captured_attendees": CapturedAttendee,
+    "captured_chats": CapturedChat}
 # A user row's columns that changes may set (and undo may set back): preferences only.
 USER_PREFERENCE_COLUMNS = ("tz", "tz_from_platform", "window_start_minute",
                            "window_end_minute", "working_days", "daily_cap", "digest",
@@ -2072,6 +2076,10 @@ def _table(model: type[Base]) -> Table:
 
 def _owner_column(model: type[Base]) -> Any:
     table = _table(model)
+    if model is CapturedAttendee:
+        # An attendee row has no user of its own: it is its captured event's user's.
+        return select(CapturedEvent.user_id).where(
+            CapturedEvent.id == table.c.captured_event_id).scalar_subquery()
     return table.c.id if model is User else table.c.user_id
 
 
@@ -3041,3 +3049,67 @@ def retry_redaction(session: Session, redaction_id: int, at: datetime, error: st
     session.execute(update(MessageRedaction).where(MessageRedaction.id == redaction_id).values(
         attempts=MessageRedaction.attempts + (1 if counted else 0), next_attempt_at=at,
         last_error=error[:200]))
+
+
+# ------------------------------------------------------------------ forget and its undo
+def held_about(session: Session, user_id: int, contact_id: int, email: str | None
+               ) -> dict[str, list[int]]:
+    """Ids, table by table, of what calendars and chat capture hold about one contact, which
+    forgetting them deletes besides `contact_rows` (through the cascades, and
+    `forget_address` for their email): their captured meetings and days of DMs, their
+    meetings held by address as someone met, and the offers naming that address."""
+    a, e = CapturedAttendee, CapturedEvent
+    found = {
+        "captured_attendees": list(session.scalars(
+            select(a.id).join(e, e.id == a.captured_event_id)
+            .where(a.contact_id == contact_id, e.user_id == user_id).order_by(a.id))),
+        "captured_chats": list(session.scalars(
+            select(CapturedChat.id).where(CapturedChat.user_id == user_id,
+                                          CapturedChat.contact_id == contact_id)
+            .order_by(CapturedChat.id))),
+        "met_people": [], "suggestions": []}
+    address = forgotten.normalised(email or "")
+    if address:
+        found["met_people"] = list(session.scalars(
+            select(MetPerson.id).where(MetPerson.user_id == user_id,
+                                       MetPerson.email == address).order_by(MetPerson.id)))
+        found["suggestions"] = list(session.scalars(
+            select(Suggestion.id).where(Suggestion.user_id == user_id,
+                                        Suggestion.attendee_email == address)
+            .order_by(Suggestion.id)))
+    return found
+
+
+def still_followed(session: Session, table: str, image: Mapping[str, Any]) -> bool:
+    """Whether a row forgotten with someone may come back with them: a captured attendee row
+    only while its meeting is still captured (not cancelled or disconnected since), their
+    meetings held as someone met only while that calendar is still connected."""
+    if table == "captured_attendees":
+        return session.scalar(select(CapturedEvent.id).where(
+            CapturedEvent.id == int(image["captured_event_id"]))) is not None
+    if table == "met_people":
+        return session.scalar(select(CalendarConnection.id).where(
+            CalendarConnection.id == int(image["connection_id"]),
+            CalendarConnection.status != "revoked")) is not None
+    return True
+
+
+def workspaces_with_calendar_grants(session: Session, workspace_ids: Sequence[int]) -> set[int]:
+    """Those of these workspaces where someone's calendar connection still holds a token."""
+    c = CalendarConnection
+    return set(session.scalars(select(c.workspace_id).where(
+        c.workspace_id.in_(list(workspace_ids)),
+        or_(c.refresh_token_encrypted.is_not(None), c.access_token_encrypted.is_not(None)))))
+
+
+def workspace_grants(session: Session, workspace_id: int) -> list[tuple[int, str, str]]:
+    """(user id, "calendar" or "chat", provider) of every grant the workspace's people gave
+    Rapport at a provider and have not withdrawn: connected or paused calendars, chat
+    capture (what `admin purge` withdraws first, and its preview names)."""
+    c = CalendarConnection
+    calendars = session.execute(select(c.user_id, c.provider).where(
+        c.workspace_id == workspace_id, c.status != "revoked").order_by(c.user_id, c.provider))
+    chats = session.execute(select(ChatGrant.user_id, ChatGrant.provider).where(
+        ChatGrant.workspace_id == workspace_id).order_by(ChatGrant.user_id, ChatGrant.provider))
+    return [(user_id, "calendar", provider) for user_id, provider in calendars] + \
+        [(user_id, "chat", provider) for user_id, provider in chats]

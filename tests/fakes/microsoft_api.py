@@ -14,7 +14,11 @@ One server for both hosts (point MICROSOFT_LOGIN_URL and MICROSOFT_GRAPH_URL at
   (``$skiptoken``), a round closed by ``@odata.deltaLink`` (``$deltatoken``); later rounds list
   changed events, and deleted ones (or ones moved out of the window) as ``@removed``; an
   expired delta token answers 410 with ``syncStateNotFound`` in the error body; injected
-  429 with ``Retry-After``.
+  429 with ``Retry-After``;
+- ``GET /v1.0/me/calendar``: the signed-in user's default calendar (the "calendar resource
+  type", allowed by Calendars.Read), whose ``owner`` (an emailAddress: name and address) is
+  the mailbox's own address; ``$select`` honoured; ``calendar_status`` makes it refuse
+  (403 ``ErrorAccessDenied``).
 """
 
 from __future__ import annotations
@@ -93,6 +97,10 @@ class FakeMicrosoft(LocalServer):
         self.oauth.register_client(CLIENT_ID, CLIENT_SECRET, redirect_uris or set())
         self.calendars: dict[str, FakeCalendar] = {}
         self.graph_requests: list[GraphRequest] = []
+        # Requests for the default calendar's own properties (GET /me/calendar).
+        self.calendar_requests: list[GraphRequest] = []
+        # 200, or the status GET /me/calendar answers with instead (403: access denied).
+        self.calendar_status = 200
         self.tenants_seen: list[str] = []
         self._failures: deque[_Failure] = deque()
         # Graph may page smaller than odata.maxpagesize asks; this makes it do so.
@@ -122,7 +130,47 @@ class FakeMicrosoft(LocalServer):
         app.router.add_get("/{tenant}/oauth2/v2.0/authorize", self._authorize)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/me/calendarView/delta", self._delta)
+        app.router.add_get("/v1.0/me/calendar", self._default_calendar)
         return app
+
+    async def _default_calendar(self, request: web.Request) -> web.Response:
+        response = self._default_calendar_response(request)
+        self.calendar_requests.append(GraphRequest(request.path, dict(request.query),
+                                                   request.headers.get("Prefer"),
+                                                   request.headers.get("Authorization"),
+                                                   response.status))
+        return response
+
+    def _default_calendar_response(self, request: web.Request) -> web.Response:
+        """GET /me/calendar: the calendar resource of the mailbox's default calendar."""
+        account = self.oauth.account_for(request.headers.get("Authorization"))
+        if account is None:
+            return web.json_response(graph_error(
+                "InvalidAuthenticationToken", "Access token has expired or is not yet valid."),
+                status=401)
+        if self.calendar_status != 200:
+            return web.json_response(graph_error(
+                "ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+                status=self.calendar_status)
+        calendar_id = "AAMkAD" + base64.urlsafe_b64encode(
+            f"calendar:{account.lower()}".encode()).decode().rstrip("=")
+        resource: dict[str, Any] = {
+            "id": calendar_id, "name": "Calendar", "color": "auto", "hexColor": "",
+            "isDefaultCalendar": True, "changeKey": "DwAAABYAAAA=", "canShare": True,
+            "canViewPrivateItems": True, "canEdit": True,
+            "allowedOnlineMeetingProviders": ["teamsForBusiness"],
+            "defaultOnlineMeetingProvider": "teamsForBusiness",
+            "isTallyingResponses": True, "isRemovable": False,
+            # The address as the directory spells it (the sign-in's letter case).
+            "owner": {"name": account.split("@")[0].title(), "address": account}}
+        selected = [name.strip() for name in request.query.get("$select", "").split(",")
+                    if name.strip()]
+        if selected:
+            resource = {key: value for key, value in resource.items()
+                        if key == "id" or key in selected}
+        context = ("https://graph.microsoft.com/v1.0/$metadata#users('"
+                   f"{quote(account)}')/calendar/$entity")
+        return web.json_response({"@odata.context": context, **resource})
 
     async def _authorize(self, request: web.Request) -> web.StreamResponse:
         self.tenants_seen.append(request.match_info["tenant"])

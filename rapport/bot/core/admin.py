@@ -10,7 +10,10 @@ counts only: an admin sees no other person's contacts, notes or drafts. The oper
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Admins, Directory, UserContext
@@ -160,21 +163,56 @@ async def _report(core: Rapport, ctx: UserContext) -> Reply:
 
 
 async def _purge_preview(core: Rapport, ctx: UserContext) -> Reply:
-    counts = await core.db.run(lambda session: queries.workspace_counts(
-        session, ctx.workspace_id), write=False)
+    def read(session: Session) -> tuple[list[tuple[str, int]], list[tuple[int, str, str]]]:
+        return (queries.workspace_counts(session, ctx.workspace_id),
+                queries.workspace_grants(session, ctx.workspace_id))
+
+    counts, grants = await core.db.run(read, write=False)
     listed = ", ".join(f"{label}: {count}" for label, count in counts)
     tokens = ("; Rapport's stored installation for this workspace is deleted too, so it must "
               "be installed again to be used here" if ctx.platform in core.workspace_tokens
               else "")
     return Reply(f"This deletes everything Rapport stores for this workspace, for every "
-                 f"person in it ({listed}){tokens}. It cannot be undone. To go ahead, type "
-                 "“admin purge confirm”.")
+                 f"person in it ({listed}){tokens}.{_grants_withdrawn(grants)} It cannot be "
+                 "undone. To go ahead, type “admin purge confirm”.")
+
+
+def _grants_withdrawn(grants: Sequence[tuple[int, str, str]]) -> str:
+    """What the purge withdraws at the providers first, as `forget me` says it for one
+    person (counts only: whose they are is theirs)."""
+    calendars = sum(1 for _, kind, _ in grants if kind == "calendar")
+    chats: dict[str, set[int]] = {}
+    for user_id, kind, provider in grants:
+        if kind == "chat":
+            chats.setdefault(provider, set()).add(user_id)
+    what = []
+    if calendars:
+        what.append("the calendar connected here" if calendars == 1
+                    else f"the {calendars} calendars connected here")
+    what += [f"the logging of {counted(len(people), 'person', 'people')}'s "
+             f"{provider.capitalize()} DMs" for provider, people in sorted(chats.items())]
+    if not what:
+        return ""
+    return f" Before that, Rapport disconnects {' and '.join(what)} and withdraws its access."
+
+
+async def withdraw_grants(core: Rapport, workspace_id: int) -> None:
+    """Revoke at the providers every grant the workspace's people gave (calendars, chat
+    capture), as `forget me` does for one person, before the rows holding them go."""
+    grants = await core.db.run(lambda session: queries.workspace_grants(
+        session, workspace_id), write=False)
+    for user_id in sorted({user_id for user_id, _, _ in grants}):
+        if core.calendars is not None:
+            await core.calendars.forget_user(user_id)
+        for capture in core.chat_captures.values():
+            await capture.forget_user(user_id)
 
 
 async def _purge(core: Rapport, ctx: UserContext) -> Reply:
     people = await core.db.run(lambda session: dict(queries.workspace_counts(
         session, ctx.workspace_id)), write=False)
-    await purge_workspace(core.sessions, ctx.workspace_id, core.clock())
+    await purge_workspace(core.sessions, ctx.workspace_id, core.clock(),
+                          release=lambda workspace_id: withdraw_grants(core, workspace_id))
     # Every cached id of the workspace names deleted rows now; the next command starts afresh.
     core.users.forget(ctx.platform, ctx.workspace_external_id)
     if core.redact_now is not None:

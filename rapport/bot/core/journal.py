@@ -44,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 # Foreign keys a re-inserted row may need remapped when its parent got a new id.
 _PARENTS = {"contact_id": "contacts", "tag_id": "tags", "note_id": "notes",
-            "important_date_id": "important_dates", "nudge_id": "nudges"}
+            "important_date_id": "important_dates", "nudge_id": "nudges",
+            "touchpoint_id": "touchpoints"}
 
 
 # The columns each kind of change sets, so undo sets back exactly those.
@@ -353,6 +354,12 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
             for column, parent in _PARENTS.items():
                 if row.get(column) is not None and int(row[column]) in renamed.get(parent, {}):
                     row[column] = renamed[parent][int(row[column])]
+            if not queries.still_followed(session, table, row):
+                # Her meeting was cancelled (or its calendar disconnected) while she was
+                # forgotten: nothing follows it now, and what the calendar logged for it
+                # goes, as the cancellation would have taken it had she been there.
+                drop_calendar_touchpoint(session, row.get("touchpoint_id"))
+                continue
             old_id = int(row["id"])
             keep_id = not queries.id_taken(session, table, old_id)
             new_id = queries.reinsert_row(session, table, row, keep_id=keep_id)

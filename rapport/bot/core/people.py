@@ -617,6 +617,13 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     for table in ("contact_tags", "notes", "important_dates", "touchpoints", "nudges",
                   "drafts", "suggestions"):
         change.before_delete(table, rows[table])
+    # What the calendar and chat capture hold about them goes too (cascades, and
+    # `forget_address` below): kept as well, so `undo` gives their meetings back to the
+    # calendar to follow, and a day of DMs logged already is not logged twice.
+    held = queries.held_about(turn.session, user_id, contact.id,
+                              state.email if state is not None else None)
+    for table, ids in held.items():
+        change.before_delete(table, ids)
     # Reminders already delivered about them are cleared too (scheduler/redaction.py); the
     # queue is written with the delete, so nothing is lost to a restart.
     queries.queue_redactions(turn.session, turn.now, workspace_id=turn.user.workspace_id,

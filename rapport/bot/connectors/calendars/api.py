@@ -246,6 +246,26 @@ async def google_pages(session: ProviderSession, *, cursor: str | None,
         params = {**params, "pageToken": next_token}
 
 
+# The longest address an attendee may have (RFC 5321's path limit, as capture applies it).
+MAX_ADDRESS = 320
+
+
+async def graph_owner(session: ProviderSession) -> str | None:
+    """The signed-in account's own address, lower-cased: the owner of its default calendar
+    (`GET /me/calendar`, which Calendars.Read allows; `/me` itself would need User.Read).
+    Graph lists the owner among the attendees of meetings others organise without marking
+    them, so this is what keeps the owner from being held as someone met. None when Graph
+    does not say (a refusal is no reason to stop reading the calendar)."""
+    status, body = await session.get_json(f"{session.provider.api_url}/v1.0/me/calendar",
+                                          params={"$select": "owner"})
+    owner = body.get("owner") if status == 200 and isinstance(body, dict) else None
+    address = owner.get("address") if isinstance(owner, dict) else None
+    if not isinstance(address, str) or not address.strip() or len(address) > MAX_ADDRESS:
+        logger.info("calendar owner not given", extra={"status": status})
+        return None
+    return address.strip().lower()
+
+
 async def graph_pages(session: ProviderSession, *, cursor: str | None,
                       window_start: datetime, window_end: datetime,
                       page_size: int = GRAPH_PAGE_SIZE) -> AsyncIterator[Page]:

@@ -288,15 +288,16 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
             # the offer to add them (never the owner, never someone the user forgot).
             listed: met.Entry | None = None
             for guest in event.attendees:
-                if guest.is_self or guest.declined:
-                    continue
                 email = guest.email
+                # The owner by address too: Graph lists them unmarked in meetings others
+                # organise, and they may keep themselves among their people.
+                if guest.is_self or guest.declined or email == own:
+                    continue
                 their_ids = contacts.get(email)
                 if their_ids is not None:
                     contacts_met.update(their_ids)
                     continue
-                if email == own or len(email) > 320 or \
-                        (forgotten is not None and email in forgotten):
+                if len(email) > 320 or (forgotten is not None and email in forgotten):
                     continue
                 if listed is None:
                     listed = met.entry(event.event_id, event.series_id, start, end)
@@ -506,6 +507,12 @@ def _account_email(events: Iterable[CalendarEvent], known: Known) -> str | None:
     return marked
 
 
+def forget_met(session: Session, connection_id: int, email: str) -> None:
+    """Delete the connection's row of someone met at this (lower-cased) address."""
+    session.execute(delete(MetPerson).where(MetPerson.connection_id == connection_id,
+                                            MetPerson.email == email))
+
+
 def save_account_email(session: Session, ref: ConnectionRef, known: Known) -> None:
     """Store the owner's address a page has marked, if any (the caller forgets it once the
     page has committed: a unit run again writes it again)."""
@@ -580,16 +587,44 @@ def forget_events(session: Session, captured_ids: Sequence[int]) -> int:
 
 
 def forget_unseen(session: Session, connection_id: int, seen: set[str], start: datetime,
-                  end: datetime | None, known: Known | None = None) -> int:
+                  end: datetime | None, known: Known | None = None, *,
+                  new_grant: bool = False, now: datetime | None = None) -> int:
     """After a complete full sync of [start, end): what we hold there and the provider no
-    longer lists was deleted while our cursor was dead. Returns touchpoints removed."""
+    longer lists was deleted while our cursor was dead. Returns touchpoints removed.
+
+    `new_grant`: the first round after a (re)connect, which may read another account's
+    calendar than the one that logged what we hold. Its silence says nothing about those
+    meetings: the ones logged are the person's history and are let go (`let_go_logged`),
+    only the others (still to come, or not logged yet) are deleted."""
     # The seen ids go to the database, so only what is gone comes back (after a first sync:
     # nothing).
     q = _window_statements(end is not None)
     params = {"connection_id": connection_id, "start": start, "end": end, "seen": list(seen)}
     stale = [row[0] for row in q.events.rows(session, **params)]
     _forget_unseen_met(session, connection_id, seen, start, end, known)
+    if new_grant and stale:
+        kept = let_go_logged(session, stale, now or start)
+        stale = [captured_id for captured_id in stale if captured_id not in kept]
     return forget_events(session, stale)
+
+
+def let_go_logged(session: Session, captured_ids: Sequence[int], now: datetime) -> set[int]:
+    """Of these captured events, those with a contact logged already stay, no longer
+    following their touchpoints: each touchpoint stays as it is, the person's history that
+    no later move, cancellation or resync of this connection takes back, and every attendee
+    row of the event is handled, so the meeting is never logged again (when the account that
+    listed it is connected once more, say). Returns the events kept."""
+    a = CapturedAttendee
+    kept = set(session.scalars(select(a.captured_event_id).where(
+        a.captured_event_id.in_(list(captured_ids)), a.logged_at.is_not(None))))
+    if kept:
+        events = a.captured_event_id.in_(sorted(kept))
+        session.execute(update(a).where(events, a.touchpoint_id.is_not(None))
+                        .values(touchpoint_id=None)
+                        .execution_options(synchronize_session=False))
+        session.execute(update(a).where(events, a.logged_at.is_(None)).values(logged_at=now)
+                        .execution_options(synchronize_session=False))
+    return kept
 
 
 def _forget_unseen_met(session: Session, connection_id: int, seen: set[str], start: datetime,

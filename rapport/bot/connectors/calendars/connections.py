@@ -2,8 +2,9 @@
 a state bound to one user and used once), token storage (encrypted), revocation.
 
 The core calls `start` from `connect calendar`, `disconnect` from `disconnect calendar`, and
-`forget_user` from `forget me` (before deleting the user, so tokens are revoked at the
-provider first). The web callbacks (`web.py`) call `complete`.
+`forget_user` from `forget me` and `admin purge` (before deleting the rows, so tokens are
+revoked at the provider first); the calendar job calls `release_uninstalled` before the purge
+of an uninstalled workspace. The web callbacks (`web.py`) call `complete`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from datetime import datetime, timedelta
 import httpx2
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
+from rapport.scheduler.lifecycle import purge_due
 from rapport.scheduler.planner import utcnow
 from rapport.storage import met as met_lists
 from rapport.storage import queries
@@ -34,6 +36,7 @@ from rapport.storage.models import (
     CapturedEvent,
     MetPerson,
     OAuthState,
+    Workspace,
 )
 
 logger = logging.getLogger(__name__)
@@ -204,10 +207,13 @@ class CalendarConnections:
             access_token_encrypted=self.cipher.encrypt(access_token),
             access_token_expires_at=now + timedelta(seconds=expires_in),
             # A new grant starts with a bounded full sync; captured events stay, so meetings
-            # logged before a disconnect are not logged twice.
+            # logged before a disconnect are not logged twice (the cleared window tells the
+            # sync it is a new grant's first round: see capture.forget_unseen).
             sync_cursor=None, window_start=None, window_end=None, next_sync_at=now,
             lease_owner=None, failures=0, last_error=None, paused_notified_at=None,
-            updated_at=now)
+            # Whoever consented may have signed in with another account: the first sync
+            # learns the address again, rather than `settings` naming the old one.
+            account_email=None, updated_at=now)
         async with self.sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -263,6 +269,25 @@ class CalendarConnections:
             done.append(Disconnected(provider=name, revoked_at_provider=revoked,
                                      had_grant=encrypted is not None))
         return done
+
+    async def release_uninstalled(self, grace: timedelta) -> int:
+        """Disconnect (revoking at the provider) the calendars of people whose workspace was
+        uninstalled longer than `grace` ago: it is about to be purged, and the scheduler's
+        purge, which cannot reach the providers, waits for this (rapport.scheduler.lifecycle,
+        GRANTS_WAIT). Returns how many people's calendars were disconnected."""
+        c = CalendarConnection
+        async with self.sessions() as session:
+            users = list(await session.scalars(
+                select(c.user_id).distinct().join(Workspace, Workspace.id == c.workspace_id)
+                .where(*purge_due(self.clock(), grace),
+                       or_(c.refresh_token_encrypted.is_not(None),
+                           c.access_token_encrypted.is_not(None)))))
+        for user_id in users:
+            await self.disconnect(user_id)
+        if users:
+            logger.info("calendars of uninstalled workspaces disconnected",
+                        extra={"users": len(users)})
+        return len(users)
 
     async def forget_user(self, user_id: int) -> None:
         """`forget me`: revoke every grant, then delete connections, captured events and

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rapport.bot.connectors.calendars.connections import CalendarConnections
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import providers_from_settings
-from rapport.bot.connectors.calendars.sync import CalendarSync
+from rapport.bot.connectors.calendars.sync import CalendarSync, SyncReport
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.service.config import Settings
+from rapport.scheduler.lifecycle import DEFAULT_GRACE
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,17 @@ class CalendarService:
     sync: CalendarSync
     http: CalendarHttp
     sync_seconds: float
+    # RAPPORT_UNINSTALL_GRACE_DAYS: past it, a workspace's calendars are disconnected.
+    uninstall_grace: timedelta = DEFAULT_GRACE
 
     def job(self) -> Callable[[], Awaitable[Any]]:
-        """The scheduler job body: one sync run."""
-        return self.sync.run_once
+        """The scheduler job body: the calendars of workspaces due to be purged disconnected
+        (their grants revoked, which the purge waits for), then one sync run."""
+        async def run() -> SyncReport:
+            await self.connections.release_uninstalled(self.uninstall_grace)
+            return await self.sync.run_once()
+
+        return run
 
     async def aclose(self) -> None:
         """Stop claiming, hand back claims, close the connection pool."""
@@ -59,4 +67,5 @@ def build_calendar_service(settings: Settings, *, sessions: async_sessionmaker[A
                         clock=clock, interval_seconds=settings.calendar_sync_seconds,
                         lease_seconds=settings.lease_seconds)
     return CalendarService(connections=connections, sync=sync, http=http,
-                           sync_seconds=settings.calendar_sync_seconds)
+                           sync_seconds=settings.calendar_sync_seconds,
+                           uninstall_grace=timedelta(days=settings.uninstall_grace_days))

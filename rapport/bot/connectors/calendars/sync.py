@@ -33,10 +33,11 @@ from rapport.bot.connectors.calendars.api import (
     SyncExpired,
     Tokens,
     google_pages,
+    graph_owner,
     graph_pages,
 )
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
-from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
+from rapport.bot.connectors.calendars.providers import GOOGLE, MICROSOFT, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
 from rapport.storage import queries
@@ -115,6 +116,12 @@ class _Claim:
     account_email: str | None
 
     @property
+    def new_grant(self) -> bool:
+        """Whether this is the first round of a grant: a connect, or a reconnect (with the
+        same account or another) clears the window, which every round's outcome sets."""
+        return self.window_start is None
+
+    @property
     def ref(self) -> capture.ConnectionRef:
         return capture.ConnectionRef(connection_id=self.id, workspace_id=self.workspace_id,
                                      user_id=self.user_id, tz=self.tz)
@@ -132,6 +139,8 @@ class _Round:
     last_page: Page | None = None
     # The contacts and the owner's address, read with the round's first page of events.
     known: capture.Known | None = None
+    # The owner's address when this sync asked the provider for it (not stored yet).
+    learnt_owner: str | None = None
 
 
 @cache
@@ -286,11 +295,18 @@ class CalendarSync:
                                   max_inline_wait=self.max_inline_wait)
         async with client:
             try:
+                owner = None
+                if claim.provider == MICROSOFT and claim.account_email is None:
+                    # Graph marks the owner only as the organiser of their own meetings:
+                    # asked once per grant, before any page is read (see graph_owner).
+                    owner = await graph_owner(session)
                 try:
-                    outcome = await self._round(session, claim, now, report, full=False)
+                    outcome = await self._round(session, claim, now, report, full=False,
+                                                owner=owner)
                 except SyncExpired:
                     report.resyncs += 1
-                    outcome = await self._round(session, claim, now, report, full=True)
+                    outcome = await self._round(session, claim, now, report, full=True,
+                                                owner=owner)
             except SyncExpired:
                 await self._failed(claim, now, "sync expired during a full sync", tokens)
                 report.failed += 1
@@ -315,7 +331,7 @@ class CalendarSync:
         await self._commit_round(claim, outcome, now, report, tokens)
 
     async def _round(self, session: ProviderSession, claim: _Claim, now: datetime,
-                     report: SyncReport, *, full: bool) -> _Round:
+                     report: SyncReport, *, full: bool, owner: str | None = None) -> _Round:
         """Read one round of changes (all its pages). Every page but the last is captured as
         it arrives; the last is left to `_commit_round`, which records it with the outcome."""
         google = claim.provider == GOOGLE
@@ -333,7 +349,7 @@ class CalendarSync:
             else graph_pages(session, cursor=cursor, window_start=window_start,
                              window_end=window_end or now + GRAPH_AHEAD)
         outcome = _Round(cursor="", window_start=window_start, window_end=window_end,
-                         full=cursor is None)
+                         full=cursor is None, learnt_owner=owner)
         async for page in pages:
             report.pages += 1
             report.unreadable += page.unreadable
@@ -364,8 +380,10 @@ class CalendarSync:
                report: SyncReport, held: list[capture.NewAttendee] | None = None) -> None:
         if outcome.known is None:  # the user's contact emails, once per round
             outcome.known = capture.Known(capture.contact_emails(sync, claim.user_id),
-                                          claim.account_email,
+                                          claim.account_email or outcome.learnt_owner,
                                           queries.forgotten_addresses(sync, claim.user_id))
+            # Stored with the first page, as an address a page marks is.
+            outcome.known.unsaved_account_email = outcome.learnt_owner
         stats = capture.apply_events(sync, claim.ref, page.events, outcome.known, now, held)
         report.events += stats.events
         report.moved += stats.moved
@@ -392,7 +410,7 @@ class CalendarSync:
             if outcome.full:
                 report.removed += capture.forget_unseen(
                     sync, claim.id, outcome.seen, outcome.window_start or now,
-                    outcome.window_end, known)
+                    outcome.window_end, known, new_grant=claim.new_grant, now=now)
             capture.promote_met(sync, claim.ref, known.contacts if known else None, now,
                                 held_before=known.met_before if known else None)
             report.logged += capture.log_ended(sync, claim.ref, now, held)
@@ -400,6 +418,12 @@ class CalendarSync:
             if known is not None and known.unsaved_account_email is not None:
                 # The owner's address the last page marked, in the outcome's statement.
                 recorded = {**values, "account_email": known.unsaved_account_email}
+            elif known is None and outcome.learnt_owner is not None:
+                recorded = {**values, "account_email": outcome.learnt_owner}
+            if outcome.learnt_owner is not None:
+                # Held as someone met while the address was unknown (Graph refused it to
+                # an earlier sync): the owner is never offered.
+                capture.forget_met(sync, claim.id, outcome.learnt_owner)
             # Only while our lease holds: a replica that took over records its own outcome.
             _outcome_statement(tuple(recorded)).execute(
                 sync, b_id=claim.id, b_owner=self.owner,
