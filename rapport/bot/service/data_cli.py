@@ -223,12 +223,15 @@ def register(app: typer.Typer) -> None:
                           abort=True)
 
         async def run() -> None:
+            from rapport.bot.core.admin import withdraw_grants
             from rapport.scheduler.lifecycle import purge_workspace
 
             runtime = await _runtime(settings)
             try:
                 ws = await find_workspace(runtime.sessions, f"{platform}:{workspace}")
-                await purge_workspace(runtime.sessions, ws.id)
+                # Grants are revoked at the providers before the rows holding them go.
+                await purge_workspace(runtime.sessions, ws.id, release=lambda workspace_id:
+                                      withdraw_grants(runtime.rapport, workspace_id))
                 tokens = await _delete_slack_tokens(runtime, workspace) \
                     if platform == "slack" else 0
             finally:
