@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
@@ -17,6 +19,10 @@ from rapport.scheduler import planner, wording
 from rapport.storage import queries
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# The user columns that decide when a nudge may be delivered (`planner.DeliveryPrefs`, the
+# pause aside): a change to one plans again what waits for a later moment.
+DELIVERY_COLUMNS = frozenset({"tz", "window_start_minute", "window_end_minute",
+                              "working_days", "daily_cap"})
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -137,7 +143,8 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
         move_day_logs(turn.session, moves)
     queries.update_user(turn.session, turn.user.user_id, **values)
     updated = _updated_context(turn.user, values)
-    _reschedule_follow_ups(turn, updated, change)
+    replan_deliveries(turn.session, turn.user.user_id, updated.prefs, turn.now,
+                      held_too=not DELIVERY_COLUMNS.isdisjoint(values), change=change)
     labels = _unchanged_labels(command)
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")",
                 unchanged=f"Your {labels[0]} {labels[1]} already set that way.{read_as}")
@@ -180,16 +187,39 @@ def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
                    prep_minutes=values.get("prep_minutes", ctx.prep_minutes))
 
 
-def _reschedule_follow_ups(turn: Turn, ctx: UserContext, change: Change) -> None:
-    # Follow-up moments depend on the window and zone; recompute the ones not yet planned.
-    today = ctx.today(turn.now)
-    waiting = queries.unplanned_follow_ups(turn.session, ctx.user_id)
-    change.before_update("notes", [note_id for note_id, _ in waiting], ("plan_at",),
-                         follows=("plan_at",))
+def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPrefs,
+                      now: datetime, *, held_too: bool = True,
+                      change: Change | None = None) -> None:
+    """Follow the user's new delivery settings (`prefs`): follow-up notes not planned yet are
+    due at the start of their day's window in them, and (`held_too`) planned nudges put off
+    to a later moment are released (`release_held`). With `change`, the old moments are
+    journaled, so `undo` sets them back with the settings."""
+    # A nudge the sweep put off (outside the window, not a working day, the cap reached)
+    # keeps the moment the old settings gave it: a note for today written on a Friday
+    # evening in UTC waited for Monday 09:00 UTC although, with the person's real zone
+    # Honolulu, it was Friday 11:45 there.
+    today = planner.local_date(now, prefs.tz)
+    waiting = queries.unplanned_follow_ups(session, user_id)
+    if change is not None:
+        change.before_update("notes", [note_id for note_id, _ in waiting], ("plan_at",),
+                             follows=("plan_at",))
     for note_id, follow_up_on in waiting:
-        moment = planner.follow_up_moment(follow_up_on, ctx.prefs)
-        queries.set_note_plan(turn.session, note_id,
-                              max(moment, turn.now) if follow_up_on <= today else moment)
+        moment = planner.follow_up_moment(follow_up_on, prefs)
+        queries.set_note_plan(session, note_id,
+                              max(moment, now) if follow_up_on <= today else moment)
+    if held_too:
+        release_held(session, user_id, now, change=change)
+
+
+def release_held(session: Session, user_id: int, now: datetime, *,
+                 change: Change | None = None) -> None:
+    """The user's planned nudges put off to a later moment are due now: the sweep then puts
+    each off to the next moment the user's settings allow now. With `change`, their old
+    moments are journaled, so `undo` sets them back with the settings."""
+    held = queries.held_nudge_ids(session, user_id, now)
+    if change is not None:
+        change.before_update("nudges", held, ("deliver_after",), follows=("deliver_after",))
+    queries.release_nudges(session, held, now)
 
 
 def pause(turn: Turn, command: c.Pause) -> Reply:
@@ -198,6 +228,8 @@ def pause(turn: Turn, command: c.Pause) -> Reply:
     change = Change(turn)
     change.before_update("users", [turn.user.user_id], ("paused_until",))
     queries.update_user(turn.session, turn.user.user_id, paused_until=until)
+    # What an earlier pause held for its end comes at this one's (a shorter pause: sooner).
+    release_held(turn.session, turn.user.user_id, turn.now, change=change)
     if command.until is None:
         change.save("paused nudges", unchanged="Nudges are already paused until you resume.")
         return Reply("Paused. No nudges until you type “resume”.", changed=True)
@@ -216,12 +248,10 @@ def resume(turn: Turn, command: c.Resume) -> Reply:
     # window keeps waiting; `save` answers that nudges are on already.
     if paused_until is not None and paused_until > turn.now:
         change.before_update("users", [turn.user.user_id], ("paused_until",))
+        queries.update_user(turn.session, turn.user.user_id, paused_until=None)
         # Nudges that came due during the pause were put off until its end: they are due
         # now, and the sweep sends them at the next moment the window allows.
-        held = queries.held_nudge_ids(turn.session, turn.user.user_id, turn.now)
-        change.before_update("nudges", held, ("deliver_after",), follows=("deliver_after",))
-        queries.update_user(turn.session, turn.user.user_id, paused_until=None)
-        queries.release_nudges(turn.session, held, turn.now)
+        release_held(turn.session, turn.user.user_id, turn.now, change=change)
     change.save("resumed nudges", unchanged="Nudges are already on.")
     return Reply("Welcome back. Nudges are on again.", changed=True)
 
