@@ -67,6 +67,8 @@ class Member:
     contact_id: int
     cadence_days: int | None
     created_at: datetime
+    # Their own rhythm in calendar months (`every Dana monthly`), None otherwise.
+    cadence_months: int | None = None
 
 
 def cadence_phrase(days: int) -> str:
@@ -103,14 +105,17 @@ def trend_moments(now: datetime, weeks: int = TREND_WEEKS) -> tuple[datetime, ..
     return tuple(now - WEEK * (weeks - k) for k in range(weeks + 1))
 
 
-def within_cadence(touches: Sequence[datetime], cadence_days: int, at: datetime, tz: str
-                   ) -> bool:
+def within_cadence(touches: Sequence[datetime], cadence_days: int, at: datetime, tz: str,
+                   cadence_months: int | None = None) -> bool:
     """True when the last of the (sorted) `touches` up to `at` puts the rhythm's day on or
     after `at`'s day in the user's calendar `tz`: someone due that day is still within it,
-    whatever the hour, as `people` and `stats` count."""
+    whatever the hour, as `people` and `stats` count. The rhythm's day is the one the sweep
+    plans (`planner.cadence_step`): calendar months for a rhythm in months."""
     index = bisect_right(touches, at)
-    return index > 0 and planner.days_past_rhythm(
-        touches[index - 1] + timedelta(days=cadence_days), at, tz) <= 0
+    if index == 0:
+        return False
+    due = planner.cadence_step(touches[index - 1], cadence_days, cadence_months)
+    return due is not None and planner.days_past_rhythm(due, at, tz) <= 0
 
 
 def attainment(tag: str, goal_days: int, members: Iterable[Member],
@@ -118,13 +123,16 @@ def attainment(tag: str, goal_days: int, members: Iterable[Member],
                ) -> GoalAttainment:
     """Pure: each moment of the trend counts the members that existed then and had a
     conversation within their cadence (their own, else the goal's) before it, days counted
-    in the user's time zone `tz`."""
+    in the user's time zone `tz`; a rhythm in months (their own, or a goal of months, which
+    its followers count in calendar months) counts calendar months."""
     people = list(members)
+    goal_months = planner.goal_months(goal_days)
     points = []
     for at in trend_moments(now):
         present = [m for m in people if m.created_at <= at]
         within = sum(1 for m in present if within_cadence(
-            touches.get(m.contact_id, ()), m.cadence_days or goal_days, at, tz))
+            touches.get(m.contact_id, ()), m.cadence_days or goal_days, at, tz,
+            m.cadence_months if m.cadence_days else goal_months))
         points.append(Point(at=at, within=within, members=len(present)))
     return GoalAttainment(tag=tag, cadence_days=goal_days, trend=tuple(points))
 
@@ -144,7 +152,8 @@ def goal_attainments(session: Session, user_id: int, now: datetime, *, tz: str
     since = now - WEEK * TREND_WEEKS - timedelta(days=longest + 2)
     touches = queries.touch_moments(session, user_id, contact_ids, since=since, until=now)
     return tuple(attainment(g.tag, g.cadence_days,
-                            (Member(m.contact_id, m.cadence_days, m.created_at)
+                            (Member(m.contact_id, m.cadence_days, m.created_at,
+                                    m.cadence_months)
                              for m in g.members), touches, now, tz=tz) for g in goals)
 
 

@@ -1019,6 +1019,23 @@ def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
     return _UPCOMING_FOLLOW_UPS.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 
+_UPCOMING_DATES = Prepared(
+    select(Contact.name, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
+           ImportantDate.year, ImportantDate.plan_at)
+    .join(Contact, Contact.id == ImportantDate.contact_id)
+    .where(ImportantDate.user_id == bindparam("user_id"), ImportantDate.plan_at.is_not(None),
+           ImportantDate.plan_at <= bindparam("horizon", type_=UTCDateTime))
+    .order_by(ImportantDate.plan_at, ImportantDate.id).limit(bindparam("limit")))
+
+
+def upcoming_dates(session: Session, user_id: int, horizon: datetime, limit: int = 20
+                   ) -> list[tuple[str, str, int, int, int | None, datetime]]:
+    """(name, kind, month, day, year, plan_at) of the birthdays and work anniversaries whose
+    reminder is planned before `horizon` (not yet made into a nudge)."""
+    return [(name, kind, month, day, year, plan_at) for name, kind, month, day, year, plan_at
+            in _UPCOMING_DATES.rows(session, user_id=user_id, horizon=horizon, limit=limit)]
+
+
 # The user's snoozed nudges, soonest back first: the rhythm ones whenever they come back (an
 # overdue person's next reminder may be weeks away), the others when they come back before
 # the horizon. One range of the (user, status) index.
@@ -1492,6 +1509,8 @@ class GoalMemberRow:
     contact_id: int
     cadence_days: int | None
     created_at: datetime
+    # Their own rhythm in calendar months (`every Dana monthly`), None otherwise.
+    cadence_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1508,16 +1527,17 @@ def goal_members(session: Session, user_id: int) -> list[GoalGroup]:
     None where they follow goals (then each goal measures them by its own cadence, not by the
     shortest of their goals, which is what `contacts.cadence_days` holds for them)."""
     groups: dict[int, tuple[str, int, list[GoalMemberRow]]] = {}
-    for tag_id, name, days, contact_id, cadence, own, created_at in session.execute(
+    for tag_id, name, days, contact_id, cadence, own, created_at, months in session.execute(
             select(Tag.id, Tag.name, Tag.goal_cadence_days, Contact.id, Contact.cadence_days,
-                   Contact.cadence_own, Contact.created_at)
+                   Contact.cadence_own, Contact.created_at, Contact.cadence_months)
             .outerjoin(ContactTag, ContactTag.tag_id == Tag.id)
             .outerjoin(Contact, Contact.id == ContactTag.contact_id)
             .where(Tag.user_id == user_id, Tag.goal_cadence_days.is_not(None))
             .order_by(Tag.name_key, Contact.id)):
         group = groups.setdefault(tag_id, (name, days or 0, []))
         if contact_id is not None:
-            group[2].append(GoalMemberRow(contact_id, cadence if own else None, created_at))
+            group[2].append(GoalMemberRow(contact_id, cadence if own else None, created_at,
+                                          months if own else None))
     return [GoalGroup(name, days, tuple(members)) for name, days, members in groups.values()]
 
 

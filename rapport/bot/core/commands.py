@@ -1053,13 +1053,11 @@ def _only_symbols(word: str) -> bool:
 
 
 def _without_reactions(tokens: list[str]) -> list[str]:
-    """`tokens` without the emoji that end them ("talked to Lee Park 👍", "add Dana Scully
-    🎉"): a reaction, never part of a name or of what was said. Alone, an emoji stays (it is
-    all there is to read)."""
-    kept = list(tokens)
-    while len(kept) > 1 and _only_symbols(kept[-1]):
-        kept.pop()
-    return kept
+    """`tokens` without their emoji, wherever they stand ("talked to Lee Park 👍", "add Dana
+    Scully 🎉", "had a 🍕 lunch with Sam"): a reaction, never part of a name, a kind or of
+    what was said. Alone, emoji stay (they are all there is to read)."""
+    kept = [token for token in tokens if not _only_symbols(token)]
+    return kept if kept else list(tokens)
 
 
 def _kind_and_summary(text: str) -> tuple[str | None, list[str]]:

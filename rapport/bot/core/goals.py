@@ -11,7 +11,7 @@ sets it, and from then on goals leave the rhythm alone, even when the two happen
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from rapport.scheduler.attainment import (
     goal_attainments,
     goal_line,
     percent,
+    within_cadence,
 )
 from rapport.storage import queries
 from rapport.storage.names import tag_key
@@ -191,9 +192,8 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         named = resolve_person(turn, command.person.person)
         if not isinstance(named, Resolved):
             return error(named.message)
-        name = named.contact.name
-        return error(f"A goal is a group's. {name}'s rhythm is their own: “every {name} off” "
-                     f"stops reminders, “every {name} 3 weeks” changes it.")
+        return error("A goal is a group's. " + _rhythm_source(turn, named.contact.id,
+                                                               named.contact.name))
     if _names_a_person(turn, command):
         # "goal Dana every 2 weeks": once a tag goal nobody carried ("tagged dana").
         assert command.person is not None
@@ -218,11 +218,10 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
             person = resolve(turn.session, user_id, c.PersonRef(text=command.tag)) \
                 if found is None else None
             if isinstance(person, Resolved):
-                # "goal Dana off" after "goal Dana every 2 weeks": that was Dana's own rhythm.
-                name = person.contact.name
-                return error(f"There is no group called {command.tag}. {name}'s rhythm is "
-                             f"their own: “every {name} off” stops reminders, “every {name} "
-                             "3 weeks” changes it.")
+                # "goal Dana off": after "goal Dana every 2 weeks" that was Dana's own
+                # rhythm; otherwise Dana may follow a group's goal, or have no rhythm.
+                return error(f"There is no group called {command.tag}. " + _rhythm_source(
+                    turn, person.contact.id, person.contact.name))
             return error(f"There is no goal for {command.tag} to turn off.")
         change = Change(turn)
         change.before_update("tags", [found.id], TAG_GOAL)
@@ -255,11 +254,36 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     return Reply(text, changed=True)
 
 
+def _rhythm_source(turn: Turn, contact_id: int, name: str) -> str:
+    """Where `name`'s rhythm comes from and how to change it, for `goal <person> off` (a
+    goal is a group's): their own rhythm, the group goal they follow, or none."""
+    user_id = turn.user.user_id
+    [state] = queries.goal_states(turn.session, user_id, [contact_id])
+    goals = {row.name: row.goal_cadence_days for row, _count in
+             queries.user_tags(turn.session, user_id) if row.goal_cadence_days}
+    theirs = sorted((goals[tag_name], tag_name) for tag_name in queries.tags_of_contacts(
+        turn.session, user_id, [contact_id]).get(contact_id, []) if tag_name in goals)
+    if state.cadence_days is None:
+        return f"{name} has no rhythm to turn off: “every {name} 3 weeks” sets one."
+    if not state.follows_goal or not theirs:
+        return (f"{name}'s rhythm is their own: “every {name} off” stops reminders, “every "
+                f"{name} 3 weeks” changes it.")
+    (days, tag_name), others = theirs[0], theirs[1:]
+    also = (f", the {'shorter' if len(others) == 1 else 'shortest'} of their goals (also "
+            + ", ".join(f"{other} {every_phrase(more)}" for more, other in others) + ")"
+            ) if others else ""
+    return (f"{name} follows your goal for {tag_name} ({every_phrase(days)}){also}; their "
+            f"rhythm is not their own. “untag {name} {tag_name}” takes them out of it, “goal "
+            f"{tag_name} off” turns it off for everyone tagged {tag_name}, and “every {name} "
+            f"off” stops reminders for {name} alone.")
+
+
 def _own_rhythm_line(row: queries.OwnRhythmRow, turn: Turn) -> OwnRhythmLine:
     last = row.last_touch_at
-    # Due today is still within the rhythm, as attainment and `people` count.
-    within = last is not None and planner.days_past_rhythm(
-        last + timedelta(days=row.cadence_days), turn.now, turn.user.tz) <= 0
+    # Due today is still within the rhythm, as attainment and `people` count (calendar
+    # months for a rhythm in months).
+    within = last is not None and within_cadence((last,), row.cadence_days, turn.now,
+                                                 turn.user.tz, row.cadence_months)
     talked = wording.friendly_day(planner.local_date(last, turn.user.tz), turn.today) \
         if last is not None else None
     return OwnRhythmLine(row.name, planner.cadence_text(row.cadence_days, row.cadence_months),

@@ -146,6 +146,22 @@ def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
     return _Snoozed(rhythm_back, tuple(coming))
 
 
+def _coming_dates(turn: Turn, horizon: datetime,
+                  arrives: Callable[[datetime], datetime | None]) -> tuple[ComingLine, ...]:
+    """Birthdays and work anniversaries whose reminder comes before `horizon`: the date,
+    and the day its reminder reaches the user, as the sweep will deliver it (`arrives`)."""
+    tz = turn.user.tz
+    lines: list[ComingLine] = []
+    for name, kind, month, day, year, plan_at in queries.upcoming_dates(
+            turn.session, turn.user.user_id, horizon):
+        # The occurrence the reminder is planned for, as the sweep reads it (planning.py).
+        on = planner.yearly_occurrence(month, day, planner.local_date(plan_at, tz))
+        at = arrives(plan_at)
+        reminder_day = coming_day(turn, at if at is not None else plan_at)
+        lines.append(DateComingLine(name, reminder_day, kind=kind, on=on, since_year=year))
+    return tuple(lines)
+
+
 def _next_reminder(turn: Turn, plan: datetime | None, snoozed_back: Iterable[datetime],
                    arrives: Callable[[datetime], datetime | None]) -> date | None:
     """The day the next nudge about someone whose rhythm has come due comes: the rhythm's
@@ -193,9 +209,10 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
                    queries.upcoming_contacts(turn.session, turn.user.user_id, tomorrow,
                                              horizon))
     coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
+    coming += _coming_dates(turn, horizon, arrives)
     coming += snoozed.coming
-    # One list in date order: rhythms, follow-ups and snoozed reminders come from three
-    # queries.
+    # One list in date order: rhythms, follow-ups, yearly dates and snoozed reminders come
+    # from four queries.
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
     view = DueView(nudges=tuple(items), overdue=overdue, coming=coming, today=today,
                    has_people=people > 0, has_rhythms=rhythms > 0,
@@ -270,7 +287,8 @@ def coming_lines(view: DueView) -> list[str]:
 
 
 def _date_line(line: DateComingLine, when: str, today: date) -> str:
-    """"Lee's birthday on Thu Dec 3: next reminder Wed Dec 2" (its reminder was snoozed)."""
+    """"Lee's birthday on Thu Dec 3: next reminder Wed Dec 2" (its reminder planned, or
+    snoozed until then)."""
     what = "birthday" if line.kind == "birthday" else "work anniversary"
     if line.on is not None and line.since_year is not None and line.kind != "birthday" \
             and line.on.year > line.since_year:

@@ -48,10 +48,10 @@ def open_items(session: Session, user_id: int) -> tuple[SuggestionItem, ...]:
 
 
 def counts(session: Session, user_id: int) -> SuggestionCounts:
-    made, accepted, kept, silenced, waiting = rules.counts(
-        queries.suggestion_counts(session, user_id))
+    statuses = queries.suggestion_counts(session, user_id)
+    made, accepted, kept, silenced, waiting = rules.counts(statuses)
     return SuggestionCounts(made=made, accepted=accepted, kept=kept, silenced=silenced,
-                            waiting=waiting)
+                            waiting=waiting, expired=statuses.get(rules.EXPIRED, 0))
 
 
 def answer_hint(suggestion_id: int, kind: str = "") -> str:
@@ -69,7 +69,8 @@ def item_text(entry: SuggestionItem) -> str:
 
 
 def counts_line(numbers: SuggestionCounts) -> str:
-    """'Suggestions: 4 made, 2 accepted, 1 kept as it was, 1 silenced.' ('' when none)."""
+    """'Suggestions: 5 made, 2 accepted, 1 kept as it was, 1 silenced, 1 expired.' ('' when
+    none): the parts add up to what was made."""
     if not numbers.made:
         return ""
     parts = [f"{numbers.made} made", f"{numbers.accepted} accepted"]
@@ -77,6 +78,8 @@ def counts_line(numbers: SuggestionCounts) -> str:
         parts.append(f"{numbers.kept} kept as it was")
     if numbers.silenced:
         parts.append(f"{numbers.silenced} silenced")
+    if numbers.expired:
+        parts.append(f"{numbers.expired} expired")
     if numbers.waiting:
         parts.append(f"{numbers.waiting} waiting for your answer")
     return "Suggestions: " + ", ".join(parts) + "."
@@ -154,11 +157,12 @@ def _apply(turn: Turn, row: queries.SuggestionRow) -> str | None:
         state = queries.contact_state(session, user.user_id, row.contact_id)
         if state is None or state.cadence_days != row.current_value:
             return None
-        next_due = planner.cadence_next_due(state.last_touch_at, row.proposed_days,
-                                            state.created_at)
-        queries.update_contact(session, user.user_id, row.contact_id,
-                               cadence_days=row.proposed_days, cadence_own=True,
-                               next_due_at=next_due, plan_at=next_due)
+        # The rhythm the suggestion said, set as a typed `every` sets it: "every 2 months"
+        # is calendar months (as `every Lee 2 months`), "every week" clears the months a
+        # monthly rhythm had, and either way the rhythm is theirs, so no goal moves it.
+        months = planner.goal_months(row.proposed_days)
+        people.every(turn, c.SetCadence(c.PersonRef(contact_id=row.contact_id),
+                                        None if months else row.proposed_days, months))
         return f"{state.name} is now {every_phrase(row.proposed_days)}."
     if row.kind == rules.WINDOW:
         start, end = row.proposed_window_start, row.proposed_window_end

@@ -67,7 +67,8 @@ class OverdueLine:
 
 @dataclass(frozen=True, slots=True)
 class ComingLine:
-    """Something in the next week: a rhythm falling due, or a note to ask about."""
+    """Something in the next week: a rhythm falling due, a note to ask about, or a yearly
+    date (`DateComingLine`)."""
 
     name: str
     day: date | None
@@ -77,7 +78,8 @@ class ComingLine:
 
 @dataclass(frozen=True, slots=True)
 class DateComingLine(ComingLine):
-    """A birthday or work anniversary whose reminder was snoozed: it comes back on `day`."""
+    """A birthday or work anniversary on `on` whose reminder comes on `day` (planned, or
+    snoozed and coming back)."""
 
     kind: str = "birthday"
     on: date | None = None
@@ -155,6 +157,9 @@ class SuggestionCounts:
     kept: int = 0
     silenced: int = 0
     waiting: int = 0
+    # Unanswered for 30 days, withdrawn when their kind was silenced, or out of date when
+    # accepted: without them the parts would not add up to `made`.
+    expired: int = 0
 
 
 @dataclass(frozen=True, slots=True)
