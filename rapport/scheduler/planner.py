@@ -69,22 +69,29 @@ def local_moment(day: date, minute_of_day: int, tz_name: str) -> datetime:
     Minute 1440 means the end of the day. A wall time skipped by a DST jump maps to the
     instant just after the jump, as clocks show it.
     """
-    tzinfo = zone(tz_name)
     if minute_of_day >= MINUTES_PER_DAY:
         return local_moment(day + timedelta(days=1), 0, tz_name)
-    wall = datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60), tzinfo=tzinfo)
-    utc = wall.astimezone(UTC)
+    return wall_clock_instant(
+        datetime.combine(day, time(minute_of_day // 60, minute_of_day % 60)), tz_name)
+
+
+def wall_clock_instant(wall: datetime, tz_name: str) -> datetime:
+    """The UTC instant at which the user's clock reads `wall` (naive, their local time). A
+    wall time skipped by a DST jump maps to the instant just after the jump, as clocks show
+    it; one that happens twice (the hour repeated in autumn) to its first time."""
+    tzinfo = zone(tz_name)
+    aware = wall.replace(tzinfo=tzinfo, fold=0)
+    utc = aware.astimezone(UTC)
     # Round trip exposes non-existent wall times (spring forward). The fold=1 reading lies
     # before the jump and the fold=0 one after it; the first whole minute whose wall clock
     # reads at least `wall` is the jump itself.
-    naive = wall.replace(tzinfo=None)
-    if utc.astimezone(tzinfo).replace(tzinfo=None) != naive:
-        before = wall.replace(fold=1).astimezone(UTC)
+    if utc.astimezone(tzinfo).replace(tzinfo=None) != wall:
+        before = aware.replace(fold=1).astimezone(UTC)
         low, high = 0, int((utc - before).total_seconds() // 60)
         while high - low > 1:
             middle = (low + high) // 2
             reading = (before + timedelta(minutes=middle)).astimezone(tzinfo)
-            if reading.replace(tzinfo=None) >= naive:
+            if reading.replace(tzinfo=None) >= wall:
                 high = middle
             else:
                 low = middle
@@ -171,25 +178,35 @@ def approx_days(months: int) -> int:
 
 
 def cadence_step(moment: datetime, cadence_days: int | None,
-                 cadence_months: int | None = None) -> datetime | None:
-    """`moment` one rhythm later: calendar months when the rhythm is in months."""
+                 cadence_months: int | None = None, *, tz: str = "UTC") -> datetime | None:
+    """`moment` one rhythm later on the user's calendar (their zone `tz`): the same wall-clock
+    time that many days later, or calendar months later when the rhythm is in months. A
+    week from the night before a DST change is still that night a week on, and a month from
+    Berlin's Mar 1 00:30 is Apr 1, though in UTC both started on the day before."""
     if cadence_months and cadence_months > 0:
-        return add_months(moment, cadence_months)
-    if cadence_days and cadence_days > 0:
-        return moment + timedelta(days=cadence_days)
-    return None
+        months, days = cadence_months, 0
+    elif cadence_days and cadence_days > 0:
+        months, days = 0, cadence_days
+    else:
+        return None
+    if tz == "UTC":  # no zone to go through
+        return add_months(moment, months) if months else moment + timedelta(days=days)
+    wall = moment.astimezone(zone(tz)).replace(tzinfo=None)
+    wall = add_months(wall, months) if months else wall + timedelta(days=days)
+    return wall_clock_instant(wall, tz)
 
 
 def cadence_next_due(last_touch_at: datetime | None, cadence_days: int | None,
-                     created_at: datetime, cadence_months: int | None = None
-                     ) -> datetime | None:
+                     created_at: datetime, cadence_months: int | None = None, *,
+                     tz: str = "UTC") -> datetime | None:
     """When the keep-in-touch cadence next asks for a conversation.
 
     Counts from the last interaction (the day it happened, not when it was logged); a contact
-    never talked to counts from when it was added. A rhythm in months adds calendar months
-    ("monthly" from Jan 31 is Feb 28, then Mar 28...).
+    never talked to counts from when it was added. Days and months are counted on the
+    user's calendar, in their zone `tz` (`cadence_step`); a rhythm in months adds calendar
+    months ("monthly" from Jan 31 is Feb 28, then Mar 28...).
     """
-    return cadence_step(last_touch_at or created_at, cadence_days, cadence_months)
+    return cadence_step(last_touch_at or created_at, cadence_days, cadence_months, tz=tz)
 
 
 def cadence_text(cadence_days: int | None, cadence_months: int | None = None) -> str:

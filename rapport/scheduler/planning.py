@@ -5,7 +5,9 @@ skipping duplicates (the unique (user, dedupe key) makes planning idempotent acr
 replicas), and moves each row's `plan_at` on; all in one unit of work, whose write lock
 (SQLite) or row locks (PostgreSQL, SKIP LOCKED: replicas plan disjoint batches) keep the
 batch from changing under it. Rhythms and notes are set-based (INSERT ... SELECT, one
-UPDATE); yearly dates need the calendar in Python and are moved row by row.
+UPDATE); yearly dates, and rhythms whose next ask on the user's calendar is not a whole
+number of UTC days later (months, a DST change), need the calendar in Python and are moved
+row by row.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from rapport.scheduler import planner
 from rapport.storage.models import Contact, ImportantDate, Note, Nudge, NudgeStatus, User
@@ -116,16 +119,17 @@ def _due_ids(session: Session, statement: Mapping[str, Prepared], now: datetime,
 
 
 def _cadence_sql(postgresql: bool) -> tuple[ColumnElement[str], ColumnElement[Any]]:
-    """(dedupe key, plan_at one cadence later) as SQL, per dialect.
+    """(dedupe key, plan_at one cadence of days later, counted in UTC) as SQL, per dialect.
 
     The key must equal f"cadence:{id}:{plan_at:%Y%m%d%H%M}" (UTC), as rows planned before
     have it; on SQLite the new plan_at keeps SQLAlchemy's stored text format exactly, so
-    later comparisons with bound datetimes stay exact.
+    later comparisons with bound datetimes stay exact. PostgreSQL adds hours, not days: a
+    day interval on a timestamptz follows the server's TimeZone setting, whatever it is.
     """
     if postgresql:
         stamp = func.to_char(func.timezone("UTC", Contact.plan_at), "YYYYMMDDHH24MI")
         later: ColumnElement[Any] = Contact.plan_at + func.make_interval(
-            0, 0, 0, Contact.cadence_days)
+            0, 0, 0, 0, Contact.cadence_days * 24)
     else:
         stamp = func.strftime("%Y%m%d%H%M", Contact.plan_at)
         later = type_coerce(func.strftime(
@@ -137,11 +141,22 @@ def _cadence_sql(postgresql: bool) -> tuple[ColumnElement[str], ColumnElement[An
 
 
 _NOW = bindparam("now", type_=UTCDateTime)
-# The batch's day rhythms that ran out (monthly ones are planned one by one).
-_RAN_OUT = and_(in_json_list(Contact.id, "b_ids"), Contact.cadence_days > 0,
-                func.coalesce(Contact.cadence_months, 0) == 0,
+# The batch's rhythms that ran out, in days or in calendar months.
+_RAN_OUT = and_(in_json_list(Contact.id, "b_ids"),
+                or_(Contact.cadence_days > 0, Contact.cadence_months > 0),
                 Contact.next_due_at.is_not(None), Contact.next_due_at <= _NOW)
+_SNOOZED = aliased(Nudge)
+# A snoozed rhythm nudge holds the rhythm until its snooze ends: it comes back then, and
+# no other is planned meanwhile (one reminder out per person, not a second one beside it).
+_HELD = select(_SNOOZED.id).where(
+    _SNOOZED.contact_id == Contact.id, _SNOOZED.reason == "cadence",
+    _SNOOZED.status == NudgeStatus.SNOOZED.value, _SNOOZED.deliver_after > _NOW).exists()
+# Rhythms that ask now: ran out, and not held by a snooze.
+_ASKS = and_(_RAN_OUT, ~_HELD)
 _DUE_CONTACTS = _due_ids_statement(Contact.plan_at, Contact.id)
+# The open rhythm nudges a newer period's ask replaces: all but a claimed one, whose
+# delivery is under way and records it as sent afterwards, over anything set here.
+_ANSWERABLE = (NudgeStatus.PLANNED, NudgeStatus.SENT, NudgeStatus.SNOOZED)
 
 
 def _nudges_from(postgresql: bool, columns: Sequence[str], source: Selectable) -> Executable:
@@ -153,6 +168,21 @@ def _nudges_from(postgresql: bool, columns: Sequence[str], source: Selectable) -
             .returning(Nudge.id))
 
 
+def _supersede_cadences(postgresql: bool) -> Executable:
+    # An older period's nudge still open when the next period asks is closed as expired:
+    # the new one replaces it, so one reminder per person is out (`due`, a digest and
+    # `stats` count one), and `stats` counts the old one, delivered and not answered, as
+    # ignored (one delivered after a pause never was: it says nothing). Its own period's
+    # nudge (the same key: planned before) stays as it is.
+    key, _later = _cadence_sql(postgresql)
+    replaced_by_this_period = select(Contact.id).where(
+        Contact.id == Nudge.contact_id, _ASKS, Nudge.dedupe_key != key).exists()
+    return update(Nudge).where(
+        in_json_list(Nudge.contact_id, "b_ids"), Nudge.reason == "cadence",
+        or_(*(Nudge.status == status.value for status in _ANSWERABLE)),
+        replaced_by_this_period).values(status=NudgeStatus.EXPIRED.value)
+
+
 def _insert_cadences(postgresql: bool) -> Executable:
     key, _later = _cadence_sql(postgresql)
     columns = ("workspace_id", "user_id", "contact_id", "reason", "dedupe_key", "due_at",
@@ -160,71 +190,76 @@ def _insert_cadences(postgresql: bool) -> Executable:
     source = select(Contact.workspace_id, Contact.user_id, Contact.id, literal("cadence"), key,
                     Contact.next_due_at, Contact.plan_at,
                     literal(NudgeStatus.PLANNED.value), literal(0), literal(0),
-                    _NOW).where(_RAN_OUT)
+                    _NOW).where(_ASKS)
     return _nudges_from(postgresql, columns, source)
 
 
 def _move_cadences(postgresql: bool) -> Executable:
-    # Ask again after another full cadence if the user still has not talked; otherwise the
-    # clock (next_due_at) says when to look again, or never.
+    # Ask again after another full cadence if the user still has not talked (a snooze that
+    # held this period's nudge back counts as its reminder); otherwise the clock
+    # (next_due_at) says when to look again, or never. Rows `b_on_calendar` lists are moved
+    # in Python instead (see `plan_cadences`).
     _key, later = _cadence_sql(postgresql)
     retry_at = bindparam("retry_at", type_=UTCDateTime)
     greatest = func.greatest if postgresql else func.max
     return update(Contact).where(in_json_list(Contact.id, "b_ids"),
-                                 func.coalesce(Contact.cadence_months, 0) == 0).values(
+                                 in_json_list(Contact.id, "b_on_calendar", negated=True)
+                                 ).values(
         plan_at=case((_RAN_OUT, greatest(later, retry_at)),
                      (Contact.next_due_at > _NOW, Contact.next_due_at),
                      else_=null()))
 
 
+_SUPERSEDE_CADENCES = _prepared_per_dialect(_supersede_cadences)
 _INSERT_CADENCES = _prepared_per_dialect(_insert_cadences)
 _MOVE_CADENCES = _prepared_per_dialect(_move_cadences)
-_MONTHLY = Prepared(
-    select(Contact.id, Contact.user_id, Contact.workspace_id, Contact.cadence_days,
-           Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
-    .where(in_json_list(Contact.id, "b_ids"), Contact.cadence_months > 0))
+# The ran-out rhythms whose next ask SQL's UTC days may not find: a user's zone other than
+# UTC (a DST change moves the wall clock) and calendar months.
+_ZONED_RAN_OUT = Prepared(
+    select(Contact.id, Contact.plan_at, Contact.cadence_days, Contact.cadence_months, User.tz)
+    .join(User, User.id == Contact.user_id)
+    .where(_RAN_OUT, or_(User.tz != "UTC", Contact.cadence_months > 0)))
 
 
 def plan_cadences(session: Session, now: datetime, limit: int) -> tuple[int, int]:
-    """Rhythms that ran out: one nudge each; the contact is looked at again a cadence later
-    (or when its clock says, after a conversation moved it). Set-based: one INSERT ...
-    SELECT and one UPDATE for the whole batch."""
+    """Rhythms that ran out: one nudge each, replacing the one of an earlier period still
+    open; the contact is looked at again a cadence later (or when its clock says, after a
+    conversation moved it). Set-based: the batch's nudges are one UPDATE, one INSERT ...
+    SELECT, and its contacts one UPDATE, but for those whose next ask is on the user's
+    calendar and not a whole number of UTC days on (months, a DST change between), moved
+    one by one."""
     ids = _due_ids(session, _DUE_CONTACTS, now, limit)
     if not ids:
         return 0, 0
-    created = _plan_monthly(session, ids, now)
-    # Rhythms in calendar months were planned row by row above; day rhythms here, as a set.
     dialect = _dialect(session)
-    created += len(_INSERT_CADENCES[dialect].rows(session, b_ids=ids, now=now))
-    _MOVE_CADENCES[dialect].execute(session, b_ids=ids, now=now,
-                                    retry_at=now + CADENCE_RETRY)
+    retry_at = now + CADENCE_RETRY
+    on_calendar = _calendar_moves(_ZONED_RAN_OUT.rows(session, b_ids=ids, now=now),
+                                  retry_at)
+    # Before any plan_at moves: the keys of this period's nudges come from it.
+    _SUPERSEDE_CADENCES[dialect].execute(session, b_ids=ids, now=now)
+    created = len(_INSERT_CADENCES[dialect].rows(session, b_ids=ids, now=now))
+    _MOVE_CADENCES[dialect].execute(session, b_ids=ids, now=now, retry_at=retry_at,
+                                    b_on_calendar=[row_id for row_id, _, _ in on_calendar])
+    move_plans(session, Contact.plan_at, Contact.id, on_calendar)
     return created, len(ids)
 
 
-def _plan_monthly(session: Session, ids: Sequence[int], now: datetime) -> int:
-    """The due contacts among `ids` whose rhythm is in calendar months, one by one: the next
-    ask keeps to the same day of the month, which no portable SQL interval gives. Few
-    people are on monthly rhythms, so this stays a short loop."""
-    rows = _MONTHLY.rows(session, b_ids=ids)
-    nudges: list[dict[str, Any]] = []
+def _calendar_moves(rows: Sequence[Sequence[Any]], retry_at: datetime
+                    ) -> list[tuple[int, datetime, datetime | None]]:
+    """(id, plan_at, next ask) of the ran-out rhythms whose next ask on the user's calendar
+    (`planner.cadence_step` in their zone) is not where SQL's whole UTC days put it: months,
+    and a DST change in between. Few rows: the rest stay with the set-based UPDATE."""
     moves: list[tuple[int, datetime, datetime | None]] = []
-    for contact_id, user_id, workspace_id, cadence, months, next_due, plan_at in rows:
-        if plan_at is None:
-            continue  # not due: the batch was picked by plan_at <= now
-        new_plan: datetime | None
-        if next_due is not None and next_due <= now:
-            nudges.append(_nudge(workspace_id=workspace_id, user_id=user_id,
-                                 contact_id=contact_id, reason="cadence",
-                                 dedupe_key=f"cadence:{contact_id}:{plan_at:%Y%m%d%H%M}",
-                                 due_at=next_due, deliver_after=plan_at, now=now))
-            again = planner.cadence_step(plan_at, cadence, months) or plan_at
-            new_plan = max(again, now + CADENCE_RETRY)
-        else:
-            new_plan = next_due if next_due is not None and next_due > now else None
+    for contact_id, plan_at, days, months, tz in rows:
+        again = planner.cadence_step(plan_at, days, months, tz=tz)
+        if again is None:
+            continue  # no rhythm: excluded by the query
+        new_plan = max(again, retry_at)
+        if not (months and months > 0) and days and \
+                new_plan == max(plan_at + timedelta(days=days), retry_at):
+            continue  # what the UPDATE sets
         moves.append((contact_id, plan_at, new_plan))
-    created = insert_nudges(session, nudges)
-    move_plans(session, Contact.plan_at, Contact.id, moves)
-    return created
+    return moves
 
 
 _DUE_NOTES = _due_ids_statement(Note.plan_at, Note.id)

@@ -413,11 +413,16 @@ def cadence_headline(contact_name: str, company: str | None, days_since: int | N
 def important_date_headline(contact_name: str, kind: str, on: date, today: date,
                             since_year: int | None = None) -> str:
     """"Dana's birthday is on Mon May 4 (in 3 days)"; an anniversary with its year says how
-    many years: "Lee's 7th work anniversary is on Mon Mar 1 (in 3 days)"."""
+    many years: "Lee's 7th work anniversary is on Mon Mar 1 (in 3 days)". A reminder that
+    comes after the day (held by a pause or a snooze) says so: "Lee's birthday was on Tue
+    Jan 12 (8 days ago)"."""
     what = "birthday" if kind == "birthday" else "work anniversary"
     if since_year is not None and kind != "birthday" and on.year > since_year:
         what = f"{ordinal(on.year - since_year)} {what}"
     days = (on - today).days
+    if days < 0:
+        ago = "yesterday" if days == -1 else f"{humanize_days(-days)} ago"
+        return f"{first_name(contact_name)}'s {what} was on {short_date(on, today)} ({ago})"
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
     return f"{first_name(contact_name)}'s {what} is on {short_date(on, today)} ({when})"
 

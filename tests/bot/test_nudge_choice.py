@@ -227,6 +227,7 @@ async def test_a_rhythm_that_asked_again_is_one_reminder(rapport: Rapport, engin
     for moment in (MONDAY, datetime(2026, 12, 7, 10, 0, tzinfo=UTC)):  # unanswered, asked again
         clock.set(moment)
         await sweeper.sweep()
-    assert sorted((await _statuses(engine)).values()) == ["sent", "sent"]
+    # The second ask replaced the first, still unanswered (expired: it counts as ignored).
+    assert sorted((await _statuses(engine)).values()) == ["expired", "sent"]
     assert await say(rapport, "snooze Lee 1 week") == (
         "Snoozed the reminder to talk to Lee Park until Mon Dec 14.")
