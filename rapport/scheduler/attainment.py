@@ -114,7 +114,7 @@ def within_cadence(touches: Sequence[datetime], cadence_days: int, at: datetime,
     index = bisect_right(touches, at)
     if index == 0:
         return False
-    due = planner.cadence_step(touches[index - 1], cadence_days, cadence_months)
+    due = planner.cadence_step(touches[index - 1], cadence_days, cadence_months, tz=tz)
     return due is not None and planner.days_past_rhythm(due, at, tz) <= 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -511,10 +511,13 @@ class ClockInputs:
     cadence_days: int | None
     created_at: datetime
     cadence_months: int | None = None
+    # The user's zone: the rhythm counts days and months on their calendar.
+    tz: str = "UTC"
 
 
 _CLOCK_INPUTS = Prepared(select(Contact.last_touch_at, Contact.cadence_days,
-                                Contact.created_at, Contact.cadence_months)
+                                Contact.created_at, Contact.cadence_months, User.tz)
+                         .join(User, User.id == Contact.user_id)
                          .where(Contact.id == bindparam("contact_id")))
 
 
@@ -537,9 +540,9 @@ def clock_inputs_of(session: Session, user_id: int, contact_ids: Iterable[int]
     them have open cadence nudges (what `close_cadence_nudges_of` closes)."""
     inputs: dict[int, ClockInputs] = {}
     open_cadence: list[int] = []
-    for contact_id, last, days, created, months, has_open in _CLOCK_INPUTS_OF.rows(
+    for contact_id, last, days, created, months, has_open, tz in _CLOCK_INPUTS_OF.rows(
             session, contact_ids=list(set(contact_ids)), user_id=user_id):
-        inputs[contact_id] = ClockInputs(last, days, created, months)
+        inputs[contact_id] = ClockInputs(last, days, created, months, tz)
         if has_open:
             open_cadence.append(contact_id)
     return inputs, open_cadence
@@ -813,7 +816,8 @@ _CLOCK_INPUTS_OF = Prepared(select(
     Contact.cadence_months,
     select(Nudge.id).where(Nudge.contact_id == Contact.id,
                            Nudge.user_id == bindparam("user_id"), Nudge.reason == "cadence",
-                           _any_status(*_OPEN_CADENCE)).exists())
+                           _any_status(*_OPEN_CADENCE)).exists(), User.tz)
+    .join(User, User.id == Contact.user_id)
     .where(in_json_list(Contact.id, "contact_ids")))
 _OPEN_CADENCE_NUDGES = Prepared(select(Nudge.id).where(
     Nudge.user_id == bindparam("user_id"), Nudge.contact_id == bindparam("contact_id"),
@@ -2436,7 +2440,9 @@ def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...
         else contacts.c.name_key == bindparam("key")
     # By name, the last column says whether the name is others' first name too.
     shared = (_others_first_name(),) if by == "key" else ()
-    statement = (select(*(contacts.c[name] for name in names), nudges.c.id,
+    # The user's zone, after the contact's columns: their clock counts on that calendar.
+    zone = select(User.tz).where(User.id == contacts.c.user_id).scalar_subquery()
+    statement = (select(*(contacts.c[name] for name in names), zone, nudges.c.id,
                         *(nudges.c[name] for name in nudge_columns), *shared)
                  .select_from(contacts.outerjoin(nudges, open_cadence))
                  .where(contacts.c.user_id == bindparam("user_id"), which)
@@ -2451,10 +2457,11 @@ def _touched(rows: Sequence[Sequence[Any]], names: tuple[str, ...],
         return None
     contact = dict(zip(names, rows[0][:len(names)], strict=True))
     image = _to_json(Contact, {name: contact[name] for name in ("id", *contact_columns)})
-    clock = ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS))
-    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names):],
+    clock = replace(ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS)),
+                    tz=rows[0][len(names)])
+    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names) + 1:],
                                              strict=True)))
-                    for row in rows if row[len(names)] is not None]
+                    for row in rows if row[len(names) + 1] is not None]
     return (ContactName(contact["id"], contact["name"], contact["platform_user_id"]),
             TouchState(image, clock, nudge_images))
 

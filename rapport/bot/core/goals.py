@@ -41,7 +41,7 @@ MAX_OWN_RHYTHM_LINES = 10
 
 # ---------------------------------------------------------------------- applying goals
 def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int],
-                          change: Change | None = None) -> dict[int, int | None]:
+                          change: Change | None = None, *, tz: str) -> dict[int, int | None]:
     """Re-apply the goals of these contacts' tags to their cadence; contact id -> new cadence
     of those whose rhythm changed.
 
@@ -66,7 +66,7 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
             values["goal_cadence_days"] = goal
         if rhythm_changes:
             next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at,
-                                                months)
+                                                months, tz=tz)
             values.update(cadence_days=goal, cadence_months=months, next_due_at=next_due,
                           plan_at=next_due)
             if goal is None:
@@ -105,7 +105,7 @@ def apply_tags(session: Session, user: UserContext, contact_id: int, tags: Seque
             change.inserted_row("contact_tags", row_id)
             added.append(tag.name)
     if added:
-        refresh_goal_cadences(session, user.user_id, [contact_id], change)
+        refresh_goal_cadences(session, user.user_id, [contact_id], change, tz=user.tz)
     return added
 
 
@@ -159,7 +159,8 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
                 removed.append(found.name)
     if not removed:
         return error(f"{contact.name} is not tagged {_list(list(command.tags))}.")
-    refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id], change)
+    refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id], change,
+                          tz=turn.user.tz)
     change.save(f"took {_list(removed)} off {contact.name}")
     return Reply(c.full_stop(f"Took {_list(removed)} off {contact.name}"), changed=True)
 
@@ -227,7 +228,7 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         change.before_update("tags", [found.id], TAG_GOAL)
         queries.set_tag_goal(turn.session, user_id, found.id, None, turn.now)
         changed = refresh_goal_cadences(turn.session, user_id, queries.tag_member_ids(
-            turn.session, user_id, found.id), change)
+            turn.session, user_id, found.id), change, tz=turn.user.tz)
         change.save(f"turned off the goal for {found.name}")
         lost = sum(1 for days in changed.values() if days is None)
         other = len(changed) - lost
@@ -241,7 +242,7 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     change.before_update("tags", [tag_row.id], TAG_GOAL)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
     members = queries.tag_member_ids(turn.session, user_id, tag_row.id)
-    refresh_goal_cadences(turn.session, user_id, members, change)
+    refresh_goal_cadences(turn.session, user_id, members, change, tz=turn.user.tz)
     change.save(f"set the goal for {tag_row.name} to {every_phrase(command.days)}")
     states = queries.goal_states(turn.session, user_id, members)
     own = sum(1 for s in states if not s.follows_goal)

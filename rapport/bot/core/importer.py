@@ -499,7 +499,8 @@ def _write_tags(session: Session, ctx: UserContext, contacts: list[_Known],
                 tag_ids[name] = ensure_tag(session, ctx, name, now).id
             queries.tag_contact(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
                                 contact_id=contact.id, tag_id=tag_ids[name], now=now)
-    refresh_goal_cadences(session, ctx.user_id, [c.id for c in contacts if c.id is not None])
+    refresh_goal_cadences(session, ctx.user_id, [c.id for c in contacts if c.id is not None],
+                          tz=ctx.tz)
 
 
 def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRow]],
@@ -512,7 +513,7 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
          "email": row.email, "cadence_days": row.cadence_days,
          "cadence_months": row.cadence_months, "cadence_own": row.cadence_set,
          "next_due_at": (due := planner.cadence_next_due(None, row.cadence_days, now,
-                                                          row.cadence_months)),
+                                                          row.cadence_months, tz=ctx.tz)),
          "plan_at": due, "created_at": now}
         for contact, row in new])
     for (contact, _row), contact_id in zip(new, ids, strict=True):
@@ -526,7 +527,8 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
             due = planner.cadence_next_due(contact.last_touch_at,
                                            cadence if isinstance(cadence, int) else None,
                                            contact.created_at,
-                                           months if isinstance(months, int) else None)
+                                           months if isinstance(months, int) else None,
+                                           tz=ctx.tz)
             values.update(next_due_at=due, plan_at=due, cadence_own=True)
         queries.update_contact(session, ctx.user_id, contact.id, **values)
     queries.insert_notes(session, [

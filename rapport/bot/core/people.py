@@ -292,7 +292,8 @@ def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str |
         name = f"{name} ({person.mention_id})"[:200]
     if cadence_months:
         cadence_days = planner.approx_days(cadence_months)
-    next_due = planner.cadence_next_due(None, cadence_days, turn.now, cadence_months)
+    next_due = planner.cadence_next_due(None, cadence_days, turn.now, cadence_months,
+                                        tz=turn.user.tz)
     contact_id = queries.insert_contact(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         name=name, key=name_key(name), kind=kind, platform_user_id=person.mention_id,
@@ -524,7 +525,8 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
     assert state is not None  # found above in this same transaction
     months = command.months
     days = planner.approx_days(months) if months else command.days
-    next_due = planner.cadence_next_due(state.last_touch_at, days, state.created_at, months)
+    next_due = planner.cadence_next_due(state.last_touch_at, days, state.created_at, months,
+                                        tz=turn.user.tz)
     change.before_update("contacts", [contact.id], RHYTHM, follows=PLANNED)
     change.before_update("nudges", queries.open_cadence_nudge_ids(turn.session, user_id,
                                                                   contact.id), NUDGE_OUTCOME)

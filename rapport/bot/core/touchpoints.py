@@ -62,7 +62,7 @@ def _restarted_clock(contact: queries.ClockInputs, happened_at: datetime
     last = happened_at if contact.last_touch_at is None \
         else max(contact.last_touch_at, happened_at)
     return last, planner.cadence_next_due(last, contact.cadence_days, contact.created_at,
-                                          contact.cadence_months)
+                                          contact.cadence_months, tz=contact.tz)
 
 
 class Met(NamedTuple):
@@ -174,4 +174,4 @@ def recompute_clock(session: Session, contact_id: int) -> None:
     queries.set_contact_clock(session, contact_id, last_touch_at=newest,
                               next_due_at=planner.cadence_next_due(
                                   newest, contact.cadence_days, contact.created_at,
-                                  contact.cadence_months))
+                                  contact.cadence_months, tz=contact.tz))
