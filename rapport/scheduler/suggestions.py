@@ -201,7 +201,10 @@ def put_off(history: History) -> Iterable[Proposal]:
                 break  # a conversation happened after this one: the run ends here
             if since is not None and nudge.created_at <= since:
                 break
-            if nudge.status in ("done", "expired"):
+            # Only a nudge answered ends the run. One expired by a conversation is older
+            # than the last touch (above); one the next period's ask replaced, unanswered,
+            # was left, and its snoozes still count.
+            if nudge.status == "done":
                 break
             put_offs = nudge.snooze_count + (1 if nudge.status == "dismissed" else 0)
             if put_offs and newest is None:
