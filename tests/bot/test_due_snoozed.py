@@ -35,14 +35,17 @@ async def test_a_snoozed_rhythm_reminder_comes_back_on_the_snoozed_day_in_due(
         "Due today:\n  Dana Scully: next reminder Wed Dec 2"
 
 
-async def test_a_snooze_past_the_rhythms_next_ask_says_the_sooner_day(
+async def test_a_snooze_past_the_rhythms_next_ask_says_the_day_it_ends(
         rapport: Rapport, engine: AsyncEngine, clock: Clock) -> None:
     await say(rapport, "add Dana Scully every 1 week")
     assert await _deliver(engine, clock, MONDAY_30) == 1
     await say(rapport, "snooze Dana 2 weeks")
-    # The weekly rhythm asks again on Mon Dec 7, before the snooze ends on Dec 14.
+    # The sweep plans no weekly ask while her reminder is snoozed (it said Mon Dec 7, a day
+    # nothing came): it comes back when the snooze ends, on Dec 14.
     assert await say(rapport, "due") == \
-        "Due today:\n  Dana Scully: next reminder Mon Dec 7"
+        "Due today:\n  Dana Scully: next reminder Mon Dec 14"
+    assert await _deliver(engine, clock, datetime(2026, 12, 7, 10, 0, tzinfo=UTC)) == 0
+    assert await _deliver(engine, clock, datetime(2026, 12, 14, 10, 0, tzinfo=UTC)) == 1
 
 
 async def test_a_snoozed_birthday_reminder_is_coming_up_on_the_day_it_comes_back(

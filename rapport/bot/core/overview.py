@@ -164,12 +164,14 @@ def _coming_dates(turn: Turn, horizon: datetime,
 
 def _next_reminder(turn: Turn, plan: datetime | None, snoozed_back: Iterable[datetime],
                    arrives: Callable[[datetime], datetime | None]) -> date | None:
-    """The day the next nudge about someone whose rhythm has come due comes: the rhythm's
-    next ask or a snoozed one coming back, whichever is sooner, on a day and at an hour the
-    user may be nudged (`arrives`); None when the next sweep sends one."""
+    """The day the next nudge about someone whose rhythm has come due comes: a snoozed one
+    coming back (the sweep plans no new ask while a rhythm's nudge is snoozed), else the
+    rhythm's next ask, on a day and at an hour the user may be nudged (`arrives`); None when
+    the next sweep sends one."""
     if plan is None:
         return None
-    at = arrives(min((plan, *snoozed_back)))
+    back = tuple(snoozed_back)
+    at = arrives(min(back) if back else plan)
     if at is None or at <= turn.now:
         return None  # the sweep sends one now (or nudges are paused: the line says so)
     return planner.local_date(at, turn.user.tz)
