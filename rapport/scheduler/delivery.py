@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, bindparam, case, literal_column, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,7 @@ from rapport.scheduler.messenger import (
     Recipient,
 )
 from rapport.scheduler.planning import NudgePlanner
-from rapport.storage import queries
+from rapport.storage import db, queries
 from rapport.storage.models import ACTIVE_NUDGE_STATUSES, Nudge, NudgeStatus, User, Workspace
 from rapport.storage.prepared import Prepared, PreparedMany, in_json_list
 from rapport.storage.types import UTCDateTime
@@ -241,6 +241,9 @@ class Sweeper:
         self._sweeps: set[asyncio.Task[Any]] = set()
         # Message keys: unique per owner, no random number per message.
         self._message_numbers = itertools.count(1)
+        # Nudges this sweeper claimed and has neither recorded nor released: what shutdown
+        # hands back. An idle replica holds none and asks nothing of the database then.
+        self._held: set[int] = set()
 
     def stop(self) -> None:
         """Stop claiming new work; deliveries in flight finish and are recorded."""
@@ -251,9 +254,16 @@ class Sweeper:
 
         Returns how many claimed nudges went back to planned. A sweep still running after the
         grace period is cancelled: a message it had in flight may then be repeated once.
+        Holding no claims, it asks nothing of the database, which may be down. The release
+        gets what is left of `grace_seconds` (at least a connect's time); one that fails or
+        runs out is a warning, not an error: the claims' leases expire, and another replica
+        (or the next start) takes them then, as after a crash.
         """
         self.stop()
+        loop = asyncio.get_running_loop()
+        budget_ends = loop.time() + grace_seconds
         running = [task for task in self._sweeps if not task.done()]
+        cancelled = False
         if running:
             _, late = await asyncio.wait(running, timeout=grace_seconds)
             for task in late:
@@ -261,7 +271,19 @@ class Sweeper:
             if late:
                 await asyncio.wait(late, timeout=2.0)
                 logger.warning("sweep cancelled at shutdown", extra={"tasks": len(late)})
-        return await self.release_claims()
+                cancelled = True
+        if not (self._held or cancelled):
+            return 0
+        # A cancelled sweep may have claimed a batch it never saw: all of this owner's claims.
+        held = None if cancelled else sorted(self._held)
+        try:
+            async with asyncio.timeout(max(budget_ends - loop.time(),
+                                           db.CONNECT_TIMEOUT_SECONDS)):
+                return await self.release_claims(held)
+        except (SQLAlchemyError, OSError) as failure:  # TimeoutError is an OSError
+            logger.warning("claims not released at shutdown; their leases expire",
+                           extra={"error": type(failure).__name__, "count": len(self._held)})
+            return 0
 
     async def release_claims(self, nudge_ids: Sequence[int] | None = None, *,
                              uncount: Sequence[Mapping[str, Any]] = ()) -> int:
@@ -284,6 +306,10 @@ class Sweeper:
             return changed
 
         released = await self.db.run(release)
+        if nudge_ids is None:
+            self._held.clear()
+        else:
+            self._held.difference_update(nudge_ids)
         if released:
             logger.warning("claims released", extra={"count": released})
         return released
@@ -364,6 +390,7 @@ class Sweeper:
         messages = claimed.messages
         if not messages:
             return report
+        self._held.update(n for message in messages for n in message.nudge_ids)
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def send(message: _PlannedMessage) -> tuple[_PlannedMessage, DeliveryResult]:
@@ -377,6 +404,7 @@ class Sweeper:
             wave = messages[first:first + RECORD_EVERY]
             results = await asyncio.gather(*(send(message) for message in wave))
             await self._record([m for m, _ in results], [r for _, r in results], now, report)
+            self._held.difference_update(n for message in wave for n in message.nudge_ids)
             rest = messages[first + RECORD_EVERY:]
             if rest and self.stopping:
                 # Shutting down: hand the unsent rest back now instead of after the lease,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import time
 import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,42 @@ WRITE_OPTION = "rapport_writes"
 # connection opened and closed for every other command). The overflow stays for the
 # scheduler's jobs and /readyz, which use sessions of their own.
 POOL_CAPACITY: weakref.WeakKeyDictionary[AsyncEngine, int] = weakref.WeakKeyDictionary()
+# How long opening a PostgreSQL connection may take (asyncpg's own default is 60 s): a
+# database that accepts connections but never answers (a hung server, a proxy whose backend
+# is gone) then costs /readyz, a job or a command this long, not a minute.
+CONNECT_TIMEOUT_SECONDS = 5.0
+# How long a checkout waits for a pooled connection while all of them are in use
+# (SQLAlchemy's default is 30 s). Units of work queue for a slot before that
+# (rapport.storage.uow), so this bounds the scheduler's jobs and /readyz.
+POOL_TIMEOUT_SECONDS = 10.0
+# Each PostgreSQL engine's connect timeout, for units that must be bounded more tightly.
+CONNECT_TIMEOUTS: weakref.WeakKeyDictionary[AsyncEngine, float] = weakref.WeakKeyDictionary()
+# The moment (time.monotonic()) by which a connection opened in this context must be open,
+# instead of the engine's connect timeout; see `connecting_by`.
+_CONNECT_BY: ContextVar[float | None] = ContextVar("rapport_connect_by", default=None)
+
+
+@contextlib.contextmanager
+def connecting_by(moment: float) -> Iterator[None]:
+    """Connections a PostgreSQL engine opens inside this block (the pool's, for this task)
+    give up at `moment`, a time.monotonic() moment, rather than after the engine's connect
+    timeout: sooner for a unit someone waits on, later for the start, which may wait for a
+    database that is still coming up."""
+    token = _CONNECT_BY.set(moment)
+    try:
+        yield
+    finally:
+        _CONNECT_BY.reset(token)
+
+
+def _bound_connects(engine: Engine) -> None:
+    # The pool opens connections inside the unit's own greenlet, which shares its task's
+    # context: the moment set by `connecting_by` is seen here.
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        moment = _CONNECT_BY.get()
+        if moment is not None:
+            cparams["timeout"] = max(0.0, moment - time.monotonic())
 
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
@@ -89,8 +129,10 @@ def is_database_file(path: Path, url: str) -> bool:
 
 
 def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
-                  echo: bool = False) -> AsyncEngine:
-    """An async engine with the settings each backend needs."""
+                  echo: bool = False,
+                  connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> AsyncEngine:
+    """An async engine with the settings each backend needs; `connect_timeout` bounds
+    opening a PostgreSQL connection (seconds)."""
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         # A busy writer makes others wait instead of failing at once.
@@ -104,10 +146,14 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
         # No ping on every checkout (a round trip per command): connections are recycled
         # before servers and proxies drop them, and a unit of work that meets a dead one
         # anyway runs again on a fresh one (rapport.storage.uow).
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+                      pool_timeout=POOL_TIMEOUT_SECONDS,
+                      connect_args={"timeout": connect_timeout})
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
         POOL_CAPACITY[engine] = pool_size
+        CONNECT_TIMEOUTS[engine] = connect_timeout
+        _bound_connects(engine.sync_engine)
     if is_sqlite(url):
         configure_sqlite(engine.sync_engine)
     return engine

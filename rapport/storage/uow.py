@@ -22,7 +22,8 @@ How each backend runs a unit:
 A unit given a `deadline` that it cannot start before is not run at all (`Busy`): an
 overloaded process answers "busy" while the answer can still reach the user, and nothing
 half-happens. On SQLite the caller hears Busy at the deadline itself, however long the line in
-front of the thread; a unit that started in time runs to its end.
+front of the thread; a unit that started in time runs to its end. On PostgreSQL a connection
+opened for the unit gives up at the deadline too (`rapport.storage.db.connecting_by`).
 """
 
 from __future__ import annotations
@@ -562,13 +563,20 @@ class Database:
     async def _run_async(self, work: Callable[[Session], T], write: bool,
                          deadline: float | None, atomic: bool = True) -> T:
         options = _options(write, atomic)
+        connect_by = self._connect_by(deadline)
 
         def whole_unit(session: Session) -> T:
             # The whole unit in one greenlet: checkout, work, commit and close. Awaiting each
             # of the async session's methods instead started a greenlet for each (four or five
             # per unit), a third or more of a one-statement unit's CPU on PostgreSQL.
             try:
-                session.connection(execution_options=options)
+                try:
+                    session.connection(execution_options=options)
+                except TimeoutError:
+                    if connect_by is None:
+                        raise
+                    # The connect gave up at the deadline: the unit never started.
+                    raise Busy() from None
                 _check_deadline(deadline)
                 try:
                     result = work(session)
@@ -583,7 +591,21 @@ class Database:
             finally:
                 session.close()
 
-        return await self.sessions().run_sync(whole_unit)
+        if connect_by is None:
+            return await self.sessions().run_sync(whole_unit)
+        with db.connecting_by(connect_by):
+            return await self.sessions().run_sync(whole_unit)
+
+    def _connect_by(self, deadline: float | None) -> float | None:
+        """The deadline, when it comes before a connection opened now would give up on its
+        own: a unit someone waits on must not wait past it for a new connection (a database
+        that accepts and never answers held a Slack command for a minute)."""
+        if deadline is None or self._engine is None:
+            return None
+        timeout = db.CONNECT_TIMEOUTS.get(self._engine)
+        if timeout is None or deadline >= time.monotonic() + timeout:
+            return None
+        return deadline
 
 
 class _BeforeCommit(Exception):

@@ -26,6 +26,7 @@ from rapport.bot.service.startup import (
     check_config,
     check_database_exists,
     check_revision,
+    check_stored_secrets,
     describe_front_ends,
     load_settings,
     one_line_errors,
@@ -173,6 +174,8 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     callbacks: web.AppRunner | None = None
     operator: web.AppRunner | None = None
     try:
+        # A key that cannot read the stored tokens stops the start here, not at every request.
+        await check_stored_secrets(runtime.engine, settings, platforms=with_platforms)
         for messenger in await messengers_for(runtime) if with_platforms else []:
             runtime.add_messenger(messenger)
         if with_console:
@@ -271,7 +274,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
         check_config(settings, web=False, platforms=False)
         # A mistyped revision is refused before the database is opened (or created).
         check_revision(revision)
-        configure_logging(settings.log_level, "text")
+        configure_logging(settings.log_level, settings.log_format)
 
         async def _run() -> None:
             from rapport.bot.service.startup import prepare_database
@@ -308,7 +311,7 @@ def workspace_ai(
         settings = _settings()
         check_config(settings, web=False, platforms=False)
         check_database_exists(settings)
-        configure_logging(settings.log_level, "text")
+        configure_logging(settings.log_level, settings.log_format)
 
         async def _run() -> int:
             from rapport.bot.core.drafts import set_workspace_ai

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import socket
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,6 +118,8 @@ def _check_sqlite_path(parsed: URL) -> None:
 def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
     """Refuse settings that cannot work, before anything touches the database."""
     check_database_url(settings.database_url)
+    if web:
+        _check_ports(settings)
     if platforms:
         _check_slack(settings, web=web)
         _check_teams(settings)
@@ -123,6 +127,29 @@ def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
     if settings.reuse_port and is_sqlite(settings.database_url):
         raise StartupError("RAPPORT_REUSE_PORT lets several processes share a port; SQLite is "
                            "for one process: use PostgreSQL (RAPPORT_DATABASE_URL) or unset it.")
+
+
+def _check_ports(settings: Settings) -> None:
+    """The public app and the operator app (/readyz, /metrics) each need a port of their own;
+    found only when the second bind failed, this came after the migration, and unclearly."""
+    port = settings.port
+    if port == 0 or port != settings.metrics_port:
+        return  # 0 picks a free port for each
+    if _separate_addresses(settings.host, settings.metrics_host):
+        return
+    raise StartupError(f"RAPPORT_METRICS_PORT must differ from RAPPORT_PORT (both are {port}): "
+                       "the operator port (/readyz, /metrics) is never the public one; choose "
+                       "another RAPPORT_METRICS_PORT (default 3001), or 0 for any free port.")
+
+
+def _separate_addresses(first: str, second: str) -> bool:
+    """Whether listening on both hosts at one port works: two different IP addresses, neither
+    of them every address of the machine (0.0.0.0, ::). Names are taken to clash."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip().strip("[]")) for host in (first, second)]
+    except ValueError:
+        return False
+    return addresses[0] != addresses[1] and not any(a.is_unspecified for a in addresses)
 
 
 def check_database_exists(settings: Settings) -> None:
@@ -204,11 +231,16 @@ async def check_database(engine: AsyncEngine, *, seconds: float = CONNECT_SECOND
     """Connect once (PostgreSQL) so an unreachable or missing database is one clear line."""
     if engine.dialect.name == "sqlite":
         return  # connecting would create the file; the folder was checked with the URL
+    from rapport.storage.db import connecting_by
+
     url = engine.url
     where = _where(engine)
     try:
-        async with asyncio.timeout(seconds), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        # The whole budget for the connect too: longer than a running process waits for one
+        # (the database may still be starting beside us).
+        with connecting_by(time.monotonic() + seconds):
+            async with asyncio.timeout(seconds), engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
     except TimeoutError as failure:
         raise StartupError(f"The database at {where} did not answer within {seconds:.0f} s; "
                            f"check the host and port in RAPPORT_DATABASE_URL and the network."
@@ -221,6 +253,78 @@ async def check_database(engine: AsyncEngine, *, seconds: float = CONNECT_SECOND
                            f"there? Check RAPPORT_DATABASE_URL.") from failure
     except Exception as failure:
         raise StartupError(database_problem(failure, where=where)) from failure
+
+
+# Tokens stored encrypted with RAPPORT_ENCRYPTION_KEY: what they are (for the message), and
+# the table and columns holding them (the first column that is set is the one tried).
+_StoredSecret = tuple[str, str, tuple[str, ...]]
+_SLACK_TOKENS: _StoredSecret = ("Slack tokens", "slack_bots", ("bot_token",))
+_SLACK_DM_TOKENS: _StoredSecret = ("Slack DM capture tokens", "chat_grants", ("token_encrypted",))
+_CALENDAR_TOKENS: _StoredSecret = ("calendar tokens", "connections",
+                                   ("refresh_token_encrypted", "access_token_encrypted"))
+
+
+def _stored_secrets_in_use(settings: Settings, *, platforms: bool) -> list[_StoredSecret]:
+    """The encrypted tokens this process will read: Slack's with OAuth (the bots' tokens,
+    and the DM capture grants when capture can be on), the calendars' when calendars are on.
+    Tokens no part of this process reads never stop its start."""
+    kinds: list[_StoredSecret] = []
+    if platforms and settings.slack_client_id and settings.slack_client_secret:
+        kinds.append(_SLACK_TOKENS)
+        if settings.public_url and settings.encryption_key:
+            kinds.append(_SLACK_DM_TOKENS)
+    if settings.calendar_providers and settings.encryption_key:
+        kinds.append(_CALENDAR_TOKENS)
+    return kinds
+
+
+async def check_stored_secrets(engine: AsyncEngine, settings: Settings, *,
+                               platforms: bool) -> None:
+    """Refuse to start when RAPPORT_ENCRYPTION_KEY cannot decrypt the tokens already stored
+    (the process was started with another key): otherwise every request that needs one fails,
+    while /readyz says ready. One read: the newest encrypted value of each kind in use."""
+    from sqlalchemy import column, func, literal, select, table
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from rapport.storage.secrets import PREFIX, Secrets, SecretsError
+
+    kinds = _stored_secrets_in_use(settings, platforms=platforms)
+    if not kinds:
+        return
+    newest = []
+    for _what, table_name, column_names in kinds:
+        stored = table(table_name, column("id"), *(column(name) for name in column_names))
+        token = func.coalesce(*(stored.c[name] for name in column_names)) \
+            if len(column_names) > 1 else stored.c[column_names[0]]
+        newest.append(select(token).where(token.like(literal(PREFIX + "%")))
+                      .order_by(stored.c.id.desc()).limit(1).scalar_subquery())
+    try:
+        async with engine.connect() as connection:
+            found = (await connection.execute(select(*newest))).one()
+    except (SQLAlchemyError, OSError) as failure:
+        raise StartupError(database_problem(failure, where=_where(engine))) from failure
+    secrets = Secrets.from_setting(settings.encryption_key)  # check_config has read it
+    unreadable = []
+    for (what, _table, _columns), value in zip(kinds, found, strict=True):
+        if not isinstance(value, str):
+            continue  # none stored
+        try:
+            if secrets is None:
+                raise SecretsError("no key")
+            secrets.decrypt(value)  # the plaintext is dropped at once: only "can it" matters
+        except SecretsError:
+            unreadable.append(what)
+    if not unreadable:
+        return
+    them = " and the ".join(unreadable)
+    if secrets is None:
+        raise StartupError(f"The database holds {them} encrypted with RAPPORT_ENCRYPTION_KEY, "
+                           "which is not set: set it to the key they were stored with.")
+    raise StartupError(f"RAPPORT_ENCRYPTION_KEY cannot decrypt the {them} stored in the "
+                       "database: they were encrypted with another key. Keep your new key "
+                       "first and add the old one after it, comma-separated "
+                       "(RAPPORT_ENCRYPTION_KEY=new,old, as for a key rotation: "
+                       "docs/security.md).")
 
 
 async def prepare_database(engine: AsyncEngine, revision: str = "head") -> None:
