@@ -31,6 +31,8 @@ class CalendarService:
     sync_seconds: float
     # RAPPORT_UNINSTALL_GRACE_DAYS: past it, a workspace's calendars are disconnected.
     uninstall_grace: timedelta = DEFAULT_GRACE
+    # RAPPORT_SHUTDOWN_SECONDS: the budget for handing back claims, counted from sync.stop().
+    shutdown_seconds: float = 20.0
 
     def job(self) -> Callable[[], Awaitable[Any]]:
         """The scheduler job body: the calendars of workspaces due to be purged disconnected
@@ -42,9 +44,12 @@ class CalendarService:
         return run
 
     async def aclose(self) -> None:
-        """Stop claiming, hand back claims, close the connection pool."""
-        self.sync.stop()
-        await self.sync.release_claims()
+        """Stop claiming, hand back the claims held, close the connection pool.
+
+        The database may be down at shutdown: holding no claims asks nothing of it, and a
+        release that fails within the budget is a warning (sync.shutdown), never a failed exit.
+        """
+        await self.sync.shutdown(self.shutdown_seconds)
         await self.http.aclose()
 
 
@@ -68,4 +73,5 @@ def build_calendar_service(settings: Settings, *, sessions: async_sessionmaker[A
                         lease_seconds=settings.lease_seconds)
     return CalendarService(connections=connections, sync=sync, http=http,
                            sync_seconds=settings.calendar_sync_seconds,
-                           uninstall_grace=timedelta(days=settings.uninstall_grace_days))
+                           uninstall_grace=timedelta(days=settings.uninstall_grace_days),
+                           shutdown_seconds=settings.shutdown_seconds)

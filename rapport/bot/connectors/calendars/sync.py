@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -40,7 +42,7 @@ from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import GOOGLE, MICROSOFT, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.scheduler.planner import utcnow
-from rapport.storage import queries
+from rapport.storage import db, queries
 from rapport.storage.models import CalendarConnection, User
 from rapport.storage.prepared import Prepared
 from rapport.storage.uow import Database, Grouped
@@ -181,9 +183,19 @@ class CalendarSync:
         # The lead's hook to DM "your calendar needs reconnecting" (see PauseNotifier).
         self.on_paused = on_paused
         self._stopping = asyncio.Event()
+        # When stop() was first called (time.monotonic()): the shutdown budget counts from it.
+        self._stopped_at: float | None = None
+        # Connections this sync claimed and has not recorded an outcome for: what shutdown
+        # hands back. An idle replica holds none and asks nothing of the database then.
+        self._held: set[int] = set()
+        # A claim cancelled while in flight may have been committed without our seeing its
+        # rows: shutdown then hands back every connection leased to this owner.
+        self._claims_unknown = False
 
     def stop(self) -> None:
         """Claim nothing more; connections in flight finish."""
+        if self._stopped_at is None:
+            self._stopped_at = time.monotonic()
         self._stopping.set()
 
     async def run_once(self, now: datetime | None = None) -> SyncReport:
@@ -193,7 +205,10 @@ class CalendarSync:
 
         async def one(claim: _Claim, at: datetime) -> SyncReport:
             async with semaphore:
-                return await self.sync_claimed(claim, at)
+                synced = await self.sync_claimed(claim, at)
+            # Its outcome recorded (or, if that failed, left to the lease, as before).
+            self._held.discard(claim.id)
+            return synced
 
         while not self._stopping.is_set():
             at = now or self.clock()
@@ -211,16 +226,49 @@ class CalendarSync:
                 "failed": report.failed})
         return report
 
-    async def release_claims(self) -> int:
-        """Hand this owner's claims back at once (shutdown), instead of after the lease."""
+    async def shutdown(self, grace_seconds: float) -> int:
+        """Stop claiming and hand back the connections this sync holds; returns how many.
+
+        Holding none, it asks nothing of the database, which may be down. The release gets
+        what is left of `grace_seconds` counted from the first stop() (at least a connect's
+        time); one that fails or runs out is a warning, not an error: the claims' leases
+        expire and another replica (or the next start) takes them then, as after a crash.
+        """
+        self.stop()
+        if not (self._held or self._claims_unknown):
+            return 0
+        assert self._stopped_at is not None  # stop() set it
+        left = self._stopped_at + grace_seconds - time.monotonic()
+        held = None if self._claims_unknown else sorted(self._held)
+        try:
+            async with asyncio.timeout(max(left, db.CONNECT_TIMEOUT_SECONDS)):
+                return await self.release_claims(held)
+        except (SQLAlchemyError, OSError) as failure:  # TimeoutError is an OSError
+            logger.warning("calendar claims not released at shutdown; their leases expire",
+                           extra={"error": type(failure).__name__, "count": len(self._held)})
+            return 0
+
+    async def release_claims(self, connection_ids: Sequence[int] | None = None) -> int:
+        """Hand back these claimed connections (default: every one leased to this owner) at
+        once, instead of after the lease; only while the lease is still ours."""
+        c = CalendarConnection
+
         def release(session: Session) -> int:
-            result = session.execute(
-                update(CalendarConnection).where(CalendarConnection.lease_owner == self.owner)
-                .values(lease_owner=None, next_sync_at=self.clock())
-                .execution_options(synchronize_session=False))
+            statement = update(c).where(c.lease_owner == self.owner)
+            if connection_ids is not None:
+                statement = statement.where(c.id.in_(connection_ids))
+            result = session.execute(statement.values(lease_owner=None,
+                                                      next_sync_at=self.clock())
+                                     .execution_options(synchronize_session=False))
             return int(getattr(result, "rowcount", 0) or 0)
 
-        return await self.database.run(release)
+        released = await self.database.run(release)
+        if connection_ids is None:
+            self._held.clear()
+            self._claims_unknown = False
+        else:
+            self._held.difference_update(connection_ids)
+        return released
 
     # ------------------------------------------------------------------------ claiming
     async def _claim(self, now: datetime) -> list[_Claim]:
@@ -248,7 +296,13 @@ class CalendarSync:
                     .execution_options(synchronize_session=False))
             return claims
 
-        return await self.database.run(claim)
+        try:
+            claims = await self.database.run(claim)
+        except asyncio.CancelledError:
+            self._claims_unknown = True
+            raise
+        self._held.update(claimed.id for claimed in claims)
+        return claims
 
     async def _finish(self, claim: _Claim, **values: Any) -> None:
         """Record a connection's outcome, only while our lease holds."""
