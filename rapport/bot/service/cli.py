@@ -245,6 +245,9 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
     finally:
         logger.info("shutting down")
         runtime.sweeper.stop()
+        if runtime.calendars is not None:
+            # From now on, so that its claims' release at close shares the sweeper's budget.
+            runtime.calendars.sync.stop()
         if sched is not None:
             # Pause first: shutdown() cancels a running sweep, which would cut deliveries the
             # platform already accepted before they are recorded (a repeat after the lease).
