@@ -27,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from rapport.bot.core.rapport import BUSY
+from rapport.bot.core.rapport import BUSY, DATABASE_TROUBLE
 from rapport.bot.platforms.slack.acks import log_listener_failure
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, SlackPlatform
 from rapport.bot.platforms.slack.replay import (
@@ -82,10 +82,12 @@ class ReplayGuard:
                         {"response_type": "ephemeral", "text": BUSY}),
                         headers={"content-type": "application/json"})
                 return BoltResponse(status=503, body="busy")
-            except SQLAlchemyError as failure:
+            except (SQLAlchemyError, *DATABASE_TROUBLE) as failure:
                 # Every effect of a request is written to this same database, so while it
                 # fails a replay can change nothing either; refusing would turn a database
-                # hiccup into Slack errors for every user.
+                # hiccup into Slack errors for every user. A refused or lost connection
+                # arrives as the driver's plain OSError, not wrapped by SQLAlchemy: the
+                # request goes on and gets the core's "can't reach my database" answer.
                 logger.warning("replay check unavailable",
                                extra={"error": type(failure).__name__})
                 seen = False
