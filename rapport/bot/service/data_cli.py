@@ -244,13 +244,19 @@ def register(app: typer.Typer) -> None:
     @app.command("rotate-key")
     def rotate_key() -> None:
         """Re-encrypt every stored token with the first key of RAPPORT_ENCRYPTION_KEY (and
-        encrypt rows stored in plain text); afterwards older keys can be removed."""
+        encrypt rows stored in plain text), all in one transaction; afterwards older keys can
+        be removed."""
         settings = _settings()
         configure_logging("WARNING", "text")
 
         async def run() -> None:
             from rapport.bot.platforms.slack.install import TOKEN_COLUMNS
-            from rapport.storage.secrets import Secrets, SecretsError, encrypt_columns
+            from rapport.storage.secrets import (
+                Secrets,
+                SecretsError,
+                encrypt_columns,
+                sealed_model_columns,
+            )
 
             try:
                 secrets = Secrets.from_setting(settings.encryption_key)
@@ -259,12 +265,17 @@ def register(app: typer.Typer) -> None:
             if secrets is None:
                 raise CliError("Set RAPPORT_ENCRYPTION_KEY first: the new key, then the old "
                                "ones, comma-separated.")
+            # slack_sdk's token tables, and every sealed column of Rapport's own (calendar
+            # tokens, DM capture grants, pending consents): the old key is removed after this,
+            # so a value left under it would be lost.
+            columns = {**TOKEN_COLUMNS, **sealed_model_columns()}
             runtime = await _runtime(settings)
             try:
-                report = await encrypt_columns(runtime.engine, secrets, TOKEN_COLUMNS,
-                                               rotate=True)
+                # One transaction: all of them under the first key, or none of them.
+                report = await encrypt_columns(runtime.engine, secrets, columns, rotate=True,
+                                               one_transaction=True)
             except SecretsError as problem:
-                raise CliError(str(problem)) from None
+                raise CliError(f"{problem}; nothing was re-encrypted.") from None
             finally:
                 await runtime.close()
             typer.echo(f"Re-encrypted {report.total} stored token row(s) with the first key.")
