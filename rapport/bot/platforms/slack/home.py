@@ -18,7 +18,7 @@ from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.goal_chart import alt_text
 from rapport.bot.platforms.slack.modals import open_modal
-from rapport.bot.platforms.slack.platform import SlackPlatform, team_of
+from rapport.bot.platforms.slack.platform import Respond, SlackPlatform, team_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,19 @@ async def tell_home_click(platform: SlackPlatform, client: AsyncWebClient,
                         b.notice_view("Rapport", text)) is None:
         await platform.post_pages_to_dm(client, user_id, b.fallback(text),
                                         [b.to_dicts(b.text_sections(text))])
+
+
+async def tell_refused_click(platform: SlackPlatform, client: AsyncWebClient,
+                             body: dict[str, Any], respond: Respond, team_id: str,
+                             user_id: str, why: str) -> None:
+    """Why a button did nothing (its row gone, not the clicker's, nothing kept after `forget
+    me`): privately under its message, or, clicked on Home, as `tell_home_click` says it,
+    with Home republished at once."""
+    if body.get("response_url"):
+        await respond(text=why, response_type="ephemeral", replace_original=False)
+    elif clicked_on_home(body):
+        await tell_home_click(platform, client, body, user_id, why)
+        await platform.refresh_home(client, team_id, user_id, at_once=True)
 
 
 @dataclass

@@ -17,7 +17,11 @@ from rapport.bot.core.overview import OUT_STATUSES, nudge_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
-from rapport.bot.platforms.slack.home import clicked_on_home, tell_home_click
+from rapport.bot.platforms.slack.home import (
+    clicked_on_home,
+    tell_home_click,
+    tell_refused_click,
+)
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.message_rows import (
     RowBlocks,
@@ -96,11 +100,7 @@ class NudgeButtons:
             why = NOTHING_KEPT if nothing_kept \
                 else f"I can't find nudge #{nudge_id} among yours." if gone \
                 else "That nudge isn't yours."
-            if can_respond:
-                await respond(text=why, response_type="ephemeral", replace_original=False)
-            elif on_home:
-                await tell_home_click(platform, client, body, user_id, why)
-                await platform.refresh_home(client, team_id, user_id, at_once=True)
+            await tell_refused_click(platform, client, body, respond, team_id, user_id, why)
             return
         actor = platform.actor(team_id, user_id)
         name = b.NUDGE_ACTIONS[action_id]

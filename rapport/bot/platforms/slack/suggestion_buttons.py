@@ -17,7 +17,11 @@ from rapport.bot.core.overview import suggestion_statuses
 from rapport.bot.core.views import RowStatus
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
-from rapport.bot.platforms.slack.home import clicked_on_home, tell_home_click
+from rapport.bot.platforms.slack.home import (
+    clicked_on_home,
+    tell_home_click,
+    tell_refused_click,
+)
 from rapport.bot.platforms.slack.incoming import row_id
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.message_rows import (
@@ -113,11 +117,7 @@ class SuggestionButtons:
             why = NOTHING_KEPT if nothing_kept \
                 else f"I can't find suggestion {suggestion_id} among yours; it may have been " \
                 "withdrawn (“/rapport suggestions” lists the open ones)." if gone else NOT_YOURS
-            if can_respond:
-                await respond(text=why, response_type="ephemeral", replace_original=False)
-            elif on_home:
-                await tell_home_click(self.platform, client, body, user_id, why)
-                await self.platform.refresh_home(client, team_id, user_id, at_once=True)
+            await tell_refused_click(self.platform, client, body, respond, team_id, user_id, why)
             return
         answer = b.SUGGESTION_ACTIONS[action_id]
         command = c.AnswerSuggestion(suggestion_id, answer)
