@@ -20,6 +20,7 @@ from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
 from rapport.storage import db
 from rapport.storage.models import Base
+from tests.fakes.database_faults import DatabaseProxy
 
 pytest_plugins = [
     "tests.fakes.openai_fixtures",
@@ -95,6 +96,14 @@ def postgres_ready() -> str:
 
     run_in_fresh_loop(_reset)
     return PG_URL
+
+
+@pytest.fixture
+async def proxy(postgres_ready: str) -> AsyncIterator[DatabaseProxy]:
+    """A TCP proxy in front of the test PostgreSQL that a test can make refuse connections or
+    go silent (tests/fakes/database_faults.py)."""
+    async with DatabaseProxy(postgres_ready) as running:
+        yield running
 
 
 async def truncate_all(engine: AsyncEngine) -> None:

@@ -11,10 +11,7 @@ replica's do).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import signal
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -34,13 +31,14 @@ from rapport.storage.models import CalendarConnection, User
 from tests.bot.processes import (
     clean_env,
     free_port,
-    running_cli,
-    wait_for_metric,
-    wait_until_answering,
 )
 from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user, truncate_all
 from tests.fakes.calendar_fixtures import FernetCipher, calendar_sync
-from tests.fakes.database_faults import DatabaseProxy, SilentServer
+from tests.fakes.database_faults import (
+    DatabaseProxy,
+    SilentServer,
+    assert_worker_stops_cleanly_as_the_database_fails,
+)
 from tests.fakes.local_server import LocalServer
 
 # Hang guards only (a release against a silent database waited for asyncpg's own timeouts).
@@ -140,12 +138,6 @@ async def test_shutdown_hands_back_only_the_connections_this_sync_holds(
     assert claims[others][0] == "another-replica"
 
 
-@pytest.fixture
-async def proxy(postgres_ready: str) -> AsyncIterator[DatabaseProxy]:
-    async with DatabaseProxy(postgres_ready) as running:
-        yield running
-
-
 @pytest.mark.postgres
 @on_postgres
 @for_each_fault
@@ -198,18 +190,5 @@ async def test_sigterm_with_calendars_while_the_database_is_down_exits_0_without
                     RAPPORT_PUBLIC_URL="https://rapport.example.com",
                     GOOGLE_CLIENT_ID="google-id", GOOGLE_CLIENT_SECRET="google-secret",
                     RAPPORT_ENCRYPTION_KEY=Fernet.generate_key().decode())
-    base = f"http://127.0.0.1:{metrics_port}"
-    async with running_cli("worker", env=env, cwd=tmp_path) as worker:
-        await wait_until_answering(worker, f"{base}/healthz")
-        # The first sweep (a second after the start) went through while the database was up.
-        await wait_for_metric(base, "rapport_sweep_duration_seconds_count", 1,
-                              failure="the worker never swept")
-        await proxy.fail(fault)
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(worker.communicate(), HANG_GUARD_SECONDS)
-    log = stderr.decode()
-    assert worker.returncode == 0, log[-3000:]
-    assert "Traceback" not in log
-    lines = [json.loads(line) for line in log.splitlines()]
-    stopping = [line["msg"] for line in lines].index("shutting down")
-    assert not [line for line in lines[stopping:] if line["level"] in ("error", "critical")]
+    await assert_worker_stops_cleanly_as_the_database_fails(
+        proxy, fault, env, tmp_path, metrics_port, HANG_GUARD_SECONDS)

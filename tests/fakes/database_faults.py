@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import signal
+from pathlib import Path
 from typing import Literal, Self
 
 from sqlalchemy.engine import make_url
+
+from tests.bot.processes import running_cli, wait_for_metric, wait_until_answering
 
 
 class SilentServer:
@@ -152,3 +157,26 @@ class DatabaseProxy:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self._stop_listening()
+
+
+async def assert_worker_stops_cleanly_as_the_database_fails(
+        proxy: DatabaseProxy, fault: Literal["refuse", "silent"], env: dict[str, str],
+        cwd: Path, metrics_port: str, hang_guard_seconds: float) -> None:
+    """Run `rapport worker` with `env` (its database behind `proxy`, JSON logs, metrics on
+    `metrics_port`) until its first sweep went through, then make the database `fault` and
+    send SIGTERM: it exits 0, with no traceback and no error logged once shutting down."""
+    base = f"http://127.0.0.1:{metrics_port}"
+    async with running_cli("worker", env=env, cwd=cwd) as worker:
+        await wait_until_answering(worker, f"{base}/healthz")
+        # The first sweep (a second after the start) went through while the database was up.
+        await wait_for_metric(base, "rapport_sweep_duration_seconds_count", 1,
+                              failure="the worker never swept")
+        await proxy.fail(fault)
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), hang_guard_seconds)
+    log = stderr.decode()
+    assert worker.returncode == 0, log[-3000:]
+    assert "Traceback" not in log
+    lines = [json.loads(line) for line in log.splitlines()]
+    stopping = [line["msg"] for line in lines].index("shutting down")
+    assert not [line for line in lines[stopping:] if line["level"] in ("error", "critical")]

@@ -11,10 +11,7 @@ expire as a crashed replica's do).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
@@ -29,12 +26,13 @@ from rapport.storage.models import Nudge
 from tests.bot.processes import (
     clean_env,
     free_port,
-    running_cli,
-    wait_for_metric,
-    wait_until_answering,
 )
 from tests.conftest import PG_SKIP_REASON, PG_URL, Clock, console_user, truncate_all
-from tests.fakes.database_faults import DatabaseProxy, SilentServer
+from tests.fakes.database_faults import (
+    DatabaseProxy,
+    SilentServer,
+    assert_worker_stops_cleanly_as_the_database_fails,
+)
 
 # Hang guards only (the old code needed 60 s and more against a silent database).
 HANG_GUARD_SECONDS = 45
@@ -67,12 +65,6 @@ async def test_an_idle_sweeper_asks_nothing_of_the_database_at_shutdown() -> Non
             await engine.dispose()
     assert released == 0
     assert silent.accepted == 0
-
-
-@pytest.fixture
-async def proxy(postgres_ready: str) -> AsyncIterator[DatabaseProxy]:
-    async with DatabaseProxy(postgres_ready) as running:
-        yield running
 
 
 @pytest.mark.postgres
@@ -124,19 +116,6 @@ async def test_sigterm_while_the_database_is_down_exits_0_without_an_error(
     metrics_port = str(free_port())
     env = clean_env(tmp_path, RAPPORT_DATABASE_URL=proxy.url(), RAPPORT_METRICS_PORT=metrics_port,
                     RAPPORT_SWEEP_SECONDS="60", RAPPORT_LOG_FORMAT="json")
-    base = f"http://127.0.0.1:{metrics_port}"
-    async with running_cli("worker", env=env, cwd=tmp_path) as worker:
-        await wait_until_answering(worker, f"{base}/healthz")
-        # The first sweep (a second after the start) went through while the database was up.
-        await wait_for_metric(base, "rapport_sweep_duration_seconds_count", 1,
-                              failure="the worker never swept")
-        await proxy.fail(fault)
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(worker.communicate(), HANG_GUARD_SECONDS)
-    log = stderr.decode()
-    assert worker.returncode == 0, log[-3000:]
-    assert "Traceback" not in log
-    lines = [json.loads(line) for line in log.splitlines()]
-    stopping = [line["msg"] for line in lines].index("shutting down")
-    assert not [line for line in lines[stopping:] if line["level"] in ("error", "critical")]
+    await assert_worker_stops_cleanly_as_the_database_fails(
+        proxy, fault, env, tmp_path, metrics_port, HANG_GUARD_SECONDS)
 
