@@ -179,10 +179,13 @@ _UNCOUNT_SENT = PreparedMany(
         (User.sent_day_count > bindparam("b_count"), User.sent_day_count - bindparam("b_count")),
         else_=0)),
     ("b_id", "b_day", "b_count"))
+# `b_floor`: the part of the wait the user's delivery settings do not decide (Nudge.not_before),
+# or None when only their delivery moments hold the nudge.
 _DEFER = PreparedMany(
     update(Nudge).where(Nudge.id == bindparam("b_id"))
-    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None),
-    ("b_id", "b_after", "b_status"))
+    .values(deliver_after=bindparam("b_after"), status=bindparam("b_status"), lease_owner=None,
+            not_before=bindparam("b_floor", type_=UTCDateTime)),
+    ("b_id", "b_after", "b_status", "b_floor"))
 
 
 def _day_counts(messages: Sequence[_PlannedMessage], now: datetime) -> list[dict[str, Any]]:
@@ -455,9 +458,12 @@ class Sweeper:
                       tuple[datetime | None, int]] = {}
         planned, snoozed = NudgeStatus.PLANNED.value, NudgeStatus.SNOOZED.value
 
-        def defer(batch: Sequence[_DueNudge], until: datetime) -> None:
+        def defer(batch: Sequence[_DueNudge], until: datetime,
+                  floor: datetime | None = None) -> None:
+            """Put `batch` off to `until`; `floor`: how much of that wait is not the user's
+            delivery moments (a settings change re-plans it no earlier)."""
             for _due_at, nudge_id, status in batch:
-                deferrals.append({"b_id": nudge_id, "b_after": until,
+                deferrals.append({"b_id": nudge_id, "b_after": until, "b_floor": floor,
                                   "b_status": snoozed if status == snoozed else planned})
 
         for user_id, (row, due) in addressees.items():
@@ -466,7 +472,8 @@ class Sweeper:
              workspace_active) = row[2:_DECISION_COLUMNS]
             if (self.stopping or not (user_active and workspace_active)
                     or platform not in self.messengers):
-                defer(due, now + RECHECK_UNREACHABLE)
+                recheck = now + RECHECK_UNREACHABLE
+                defer(due, recheck, recheck)
                 continue
             tz = row[_TZ]
             setting = (tz, start, end, days, cap, paused)
@@ -511,10 +518,10 @@ class Sweeper:
             if leftover:
                 today = planner.local_date(now, tz)
                 already = sent_count if sent_day == today else 0
-                later = planner.next_delivery_moment(prefs, now + DIGEST_SPACING,
-                                                     sent_on=today,
+                spaced = now + DIGEST_SPACING
+                later = planner.next_delivery_moment(prefs, spaced, sent_on=today,
                                                      sent_count=already + len(chosen))
-                defer(leftover, later or now + timedelta(days=1))
+                defer(leftover, later or now + timedelta(days=1), spaced)
         return messages, deferrals
 
     async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
@@ -620,11 +627,13 @@ class Sweeper:
                              else NudgeStatus.PLANNED.value,
                              "b_after": now + timedelta(seconds=delay),
                              "b_owner": self.owner})
+            # The backoff is the platform's wait, not the user's: a settings change keeps it.
             connection.execute(
                 update(Nudge).where(Nudge.id == bindparam("b_id"),
                                     Nudge.lease_owner == bindparam("b_owner"))
                 .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
-                        last_error=bindparam("b_error"), lease_owner=None), rows)
+                        not_before=bindparam("b_after"), last_error=bindparam("b_error"),
+                        lease_owner=None), rows)
         if gone_users:
             connection.execute(
                 update(User).where(User.id == bindparam("b_id"))

@@ -272,6 +272,11 @@ class Nudge(Base):
     `deliver_after` is the single moment the sweep compares against: the due moment while
     planned, the snooze end while snoozed, and the lease expiry while claimed, so "what needs
     work now" is one index range over the active statuses.
+
+    `not_before`: while planned, the part of that wait the user's delivery settings do not
+    decide (a retry's backoff, the spacing after a digest, the recheck of a user who cannot
+    be reached); NULL when only the user's delivery moments hold it. A change of those
+    settings re-plans a held nudge no earlier than this.
     """
 
     __tablename__ = "nudges"
@@ -296,6 +301,7 @@ class Nudge(Base):
     dedupe_key: Mapped[str] = mapped_column(String(120))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deliver_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(12), default=NudgeStatus.PLANNED.value)
     snooze_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)

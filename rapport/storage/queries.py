@@ -145,18 +145,25 @@ def reactivate_user(session: Session, user_id: int, now: datetime) -> None:
 
 
 def held_nudge_ids(session: Session, user_id: int, now: datetime) -> list[int]:
-    """Planned nudges of the user put off to a later moment (a pause's end)."""
+    """Planned nudges of the user put off to a later moment by their delivery settings (the
+    window, the working days, the cap, a pause's end): past `Nudge.not_before`, the wait a
+    retry's backoff or a digest's spacing set, which those settings do not decide."""
     return list(session.execute(select(Nudge.id).where(
         Nudge.user_id == user_id, Nudge.status == NudgeStatus.PLANNED,
-        Nudge.deliver_after > now)).scalars())
+        Nudge.deliver_after > now,
+        or_(Nudge.not_before.is_(None), Nudge.deliver_after > Nudge.not_before))).scalars())
 
 
 def release_nudges(session: Session, nudge_ids: Sequence[int], now: datetime) -> None:
-    """Make these planned nudges due now (the sweep then finds the next allowed moment)."""
+    """Make these planned nudges due now, or when their `not_before` wait ends (the sweep
+    then finds the next moment the user's settings allow)."""
     if nudge_ids:
+        now_bound = bindparam("now", now, type_=UTCDateTime)
         session.execute(update(Nudge).where(Nudge.id.in_(list(nudge_ids)),
                                             Nudge.status == NudgeStatus.PLANNED)
-                        .values(deliver_after=now).execution_options(synchronize_session=False))
+                        .values(deliver_after=case((Nudge.not_before > now_bound,
+                                                    Nudge.not_before), else_=now_bound))
+                        .execution_options(synchronize_session=False))
 
 
 _USER_CONTEXT = Prepared(

@@ -401,3 +401,48 @@ async def test_meetings_that_have_begun_leave_the_brief_jobs_index(empty_engine:
         indexes = await connection.run_sync(_index_names)
     assert "ix_captured_events_start_at" in indexes
     assert "ix_captured_events_unbriefed_start_at" not in indexes
+
+
+async def test_nudges_get_a_not_before_that_starts_empty_and_goes_again(
+        empty_engine: AsyncEngine) -> None:
+    """0022_nudge_not_before: a nudge waiting at the upgrade has no other wait recorded (a
+    settings change re-plans it as before); on the way down the column goes, the nudge and
+    the draft that points at it stay."""
+    await db.upgrade(empty_engine, "0021_unbriefed_meetings")
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    nudges = table("nudges", column("id"), column("workspace_id"), column("user_id"),
+                   column("contact_id"), column("reason"), column("dedupe_key"),
+                   column("due_at", UTCDateTime()), column("deliver_after", UTCDateTime()),
+                   column("status"), column("snooze_count"), column("attempts"),
+                   column("created_at", UTCDateTime()))
+    drafts = table("drafts", column("workspace_id"), column("user_id"), column("nudge_id"),
+                   column("provider"), column("draft_text"), column("disclosure"),
+                   column("created_at", UTCDateTime()))
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, [dana, _] = await session.run_sync(lambda s: insert_people(s, now))
+        nudge = (await session.execute(insert(nudges).values(
+            workspace_id=workspace, user_id=user, contact_id=dana, reason="cadence",
+            dedupe_key="cadence:1:202612041200", due_at=now,
+            deliver_after=now + timedelta(hours=1), status="planned", snooze_count=0,
+            attempts=1, created_at=now).returning(nudges.c.id))).scalar_one()
+        await session.execute(insert(drafts).values(
+            workspace_id=workspace, user_id=user, nudge_id=nudge, provider="template",
+            draft_text="Hi", disclosure=False, created_at=now))
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        waits = (await connection.execute(select(
+            column("deliver_after", UTCDateTime()), column("not_before", UTCDateTime()))
+            .select_from(table("nudges")))).all()
+    assert [tuple(row) for row in waits] == [(now + timedelta(hours=1), None)]
+
+    await _downgrade(empty_engine, "0021_unbriefed_meetings")
+
+    async with empty_engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {c["name"] for c in inspect(sync).get_columns("nudges")})
+        kept = (await connection.execute(select(nudges.c.id))).scalars().all()
+        drafted = (await connection.execute(select(drafts.c.nudge_id))).scalars().all()
+    assert "not_before" not in columns and "deliver_after" in columns
+    assert kept == [nudge] and drafted == [nudge]
+    await db.upgrade(empty_engine)
+    assert await db.current_revision(empty_engine) == db.head_revision()

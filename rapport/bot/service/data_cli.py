@@ -68,11 +68,16 @@ def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 def _settings() -> Settings:
     """Settings, or one line and exit 2 when a variable is invalid or the database it names
-    does not exist (see startup.py)."""
+    does not exist (see startup.py); then logging in RAPPORT_LOG_FORMAT, as every command
+    logs: a collector reading JSON lines reads these commands' too."""
     with one_line_errors():
         settings = load_settings()
         check_config(settings, web=False, platforms=False)
         check_database_exists(settings)
+    # An admin at a terminal reads the command's own answer: its INFO lines (start-up, the
+    # migration check) only when RAPPORT_LOG_LEVEL asks for them.
+    level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    configure_logging(level, settings.log_format)
     return settings
 
 
@@ -96,7 +101,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import contacts from CSV or vCard: all rows or none; merges with existing ones."""
         settings = _settings()
-        configure_logging("WARNING", "text")
         try:
             platform, workspace_ext, user_ext = parse_user_ref(user)
         except CliError as problem:
@@ -142,7 +146,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a privacy-preserving team report (HTML with charts, and CSV)."""
         settings = _settings()
-        configure_logging("WARNING", "text")
 
         async def run() -> None:
             from rapport.bot.core.report import (
@@ -180,7 +183,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Set how long a workspace keeps touchpoint summaries and notes."""
         settings = _settings()
-        configure_logging("WARNING", "text")
 
         async def run() -> None:
             from rapport.scheduler.retention import apply_retention, set_retention
@@ -217,7 +219,6 @@ def register(app: typer.Typer) -> None:
         conversation, note, nudge and draft. Without this, data of an uninstalled workspace is
         deleted RAPPORT_UNINSTALL_GRACE_DAYS after the uninstall."""
         settings = _settings()
-        configure_logging("WARNING", "text")
         if not yes:
             typer.confirm(f"Delete everything Rapport stores for {platform}:{workspace}?",
                           abort=True)
@@ -247,7 +248,6 @@ def register(app: typer.Typer) -> None:
         encrypt rows stored in plain text), all in one transaction; afterwards older keys can
         be removed."""
         settings = _settings()
-        configure_logging("WARNING", "text")
 
         async def run() -> None:
             from rapport.bot.platforms.slack.install import TOKEN_COLUMNS
