@@ -33,6 +33,7 @@ from rapport.bot.core.profile import (
 from rapport.bot.core.stats import UserStats, automatic_note
 from rapport.bot.core.trend_chart import TrendChart
 from rapport.bot.core.views import ConfirmView, DraftView, NoteLine, PersonView, TouchLine
+from rapport.bot.platforms.teams.directory import given_name
 from rapport.scheduler import planner, wording
 from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
@@ -268,7 +269,7 @@ def _brief_card(lines: Sequence[str], people: Sequence[PersonButton], *,
     if shortened:
         body.append(_text(SHORTENED_NOTE, isSubtle=True))
     for person in people[:MAX_BRIEF_PEOPLE]:
-        first = person.name.split()[0] if person.name else "them"
+        first = given_name(person.name) or "them"
         data = {"rapport": PERSON, "contact_id": person.contact_id}
         body.append({"type": "ActionSet", "actions": [
             _execute(f"Show {first}", {**data, "verb": "person_show"}),

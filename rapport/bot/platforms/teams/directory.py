@@ -28,6 +28,8 @@ _NAME_SUFFIXES = frozenset({
     "jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "dds", "esq", "mba", "cpa", "pe", "rn"})
 # A label a directory appends after the name: "(Contractor)", "[EXT]".
 _TRAILING_LABEL = re.compile(r"\s*(\([^()]*\)|\[[^\[\]]*\])\s*$")
+# Titles a directory's name may start with ("Dr. Jane Doe"): no one is greeted "Hi Dr.,".
+_TITLES = frozenset({"dr", "prof", "mr", "ms", "mrs", "mx", "miss"})
 
 
 def is_bot(account_id: str, own_bot_id: str | None = None) -> bool:
@@ -63,6 +65,18 @@ def natural_order(name: str) -> str:
             or first.lower().rstrip(".") in _NAME_SUFFIXES:
         return tidy
     return " ".join(part for part in (first, last, suffix) if part)
+
+
+def given_name(name: str) -> str:
+    """The name to greet someone by: the first word of the name in the order people say it,
+    past any titles ("Dr. Jane Doe" and "Doe, Jane" are "Jane"); "" when there is none.
+
+    Why here, not in the core: the core greets by a name's first word, and Teams is where
+    titled and "Last, First" names come from (Azure AD's displayName)."""
+    words = natural_order(name).split()
+    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+        words = words[1:]
+    return words[0] if words else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar, Literal
 
@@ -34,6 +35,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import onboarding
 from rapport.bot.core.context import Actor, NotAPerson, Turn, UserContext
 from rapport.bot.core.overview import due_text_beside_cards, goal_lines
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
@@ -54,6 +56,7 @@ from rapport.bot.platforms.teams.admins import TeamsAdmins
 from rapport.bot.platforms.teams.directory import (
     MentionDirectory,
     Mentioned,
+    given_name,
     is_bot,
     is_group,
     natural_order,
@@ -125,6 +128,8 @@ _UNSAFE_NAME = re.compile(r"[<>|]")
 _NOT_IN_TOKEN_ID = re.compile(r"[^A-Za-z0-9_:.\-]")
 # Teams' mention markup in a message's text, its name HTML-escaped.
 _AT_MARKUP = re.compile(r"<at>(.*?)</at>", re.DOTALL)
+# A complete HTML character reference: named (with its ";"), decimal or hexadecimal.
+_CHAR_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
 # (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
 DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[Reply]]
@@ -178,8 +183,27 @@ def is_personal(activity: Activity) -> bool:
     return kind in (None, "", "personal") and not (conversation and conversation.is_group)
 
 
-def _mentions(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
-    """Each mention entity as (its markup in the text, the account it names)."""
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    """One mention entity: its ``<at>…</at>`` markup as the message's text has it, the
+    account it names, and the id that account goes by in the command's tokens."""
+
+    markup: str
+    account: Mapping[str, Any]
+    person: str
+
+    @property
+    def name(self) -> str:
+        """The name as written: Teams' `name`, unless Teams escaped it as it escapes the
+        markup ("Tom &amp; Jerry" for "Tom & Jerry"); the markup's text when it has none."""
+        name = str(self.account.get("name") or "")
+        inner = _markup_inner(self.markup)
+        shown = _unescape(inner)
+        return shown if not name or (name == inner and shown != inner) else name
+
+
+def _mentions(activity: Activity) -> list[_Mention]:
+    """Each mention entity of the message, in order."""
     text = activity.text or ""
     found = []
     for entity in activity.entities or []:
@@ -190,48 +214,88 @@ def _mentions(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
         if not isinstance(mentioned, dict):
             continue
         said = props.get("text")
-        if not isinstance(said, str) or not said:
-            # Teams leaves `text` out of some mentions (a name with "&" in it): the markup is
-            # then the name as the message's text has it, HTML-escaped.
-            said = _markup_of(str(mentioned.get("name") or ""), text)
-        found.append((said, mentioned))
+        if not isinstance(said, str) or not said or said not in text:
+            # Teams leaves `text` out of some mentions (a name with "&" in it), and escapes
+            # the name in the message's text its own way: the markup is then found by what
+            # it shows.
+            said = _markup_of(str(mentioned.get("name") or ""), said, text)
+        found.append(_Mention(said, mentioned, _mention_id(mentioned, activity)))
     return found
 
 
-def _markup_of(name: str, text: str) -> str:
-    """The ``<at>…</at>`` markup of a mention of `name` that `text` holds (its name escaped
-    or not), else the plain form (then matching nothing)."""
-    candidates = (f"<at>{html.escape(name, quote=False)}</at>",
-                  f"<at>{html.escape(name)}</at>", f"<at>{name}</at>")
-    return next((markup for markup in candidates if markup in text), candidates[-1])
+def _markup_inner(markup: str) -> str:
+    return markup[4:-5] if markup.startswith("<at>") and markup.endswith("</at>") else ""
+
+
+def _unescape(markup: str) -> str:
+    """`markup`'s character references read ("&amp;", "&#39;", "&#246;"); only complete ones:
+    `html.unescape` also reads "&not" in "this&nothing"."""
+    return _CHAR_REFERENCE.sub(lambda ref: html.unescape(ref.group(0)), markup)
+
+
+def _markup_of(name: str, said: object, text: str) -> str:
+    """The ``<at>…</at>`` markup in `text` that shows `name` (or what the entity's own `said`
+    markup shows), however its characters are escaped; else the plain form (then matching
+    nothing)."""
+    wanted = {name, _unescape(name)}
+    if isinstance(said, str) and _markup_inner(said):
+        wanted.add(_unescape(_markup_inner(said)))
+    wanted.discard("")
+    return next((markup.group(0) for markup in _AT_MARKUP.finditer(text)
+                 if _unescape(markup.group(1)) in wanted), f"<at>{name}</at>")
 
 
 def mentions_bot(activity: Activity) -> bool:
     """Whether the bot was @mentioned in this message."""
     bot_id = activity.recipient.id if activity.recipient is not None else None
-    return any(m.get("id") == bot_id for _text, m in _mentions(activity))
+    return any(m.account.get("id") == bot_id for m in _mentions(activity))
 
 
-def _mention_id(mentioned: Mapping[str, Any]) -> str:
-    """The id a mentioned account goes by in the command's ``<@id|Name>`` token: a person's
-    AAD object id or Teams id as they are; a channel's or a tag's made fit for the token (it
-    is only ever refused, never stored)."""
-    return _NOT_IN_TOKEN_ID.sub("-", str(mentioned.get("aadObjectId") or mentioned.get("id")
+def _is_sender(mentioned: Mapping[str, Any], activity: Activity) -> bool:
+    """Whether the mention names whoever sent the message, by either of their ids."""
+    sender = activity.from_property
+    if sender is None:
+        return False
+    teams_id, aad_id = mentioned.get("id"), mentioned.get("aadObjectId")
+    return bool(teams_id and teams_id == sender.id) or \
+        bool(aad_id and aad_id == sender.aad_object_id)
+
+
+def _mention_id(mentioned: Mapping[str, Any], activity: Activity) -> str:
+    """The id a mentioned account goes by in the command's ``<@id|Name>`` token: the sender's
+    own id (`actor_for`) for the sender, by either id, so the core refuses it as it refuses
+    any mention of oneself; anyone else's Teams ("29:") id, which every mention of them
+    carries (the AAD object id only some: a contact linked by it was a second contact for
+    a mention without it; `ReferenceStore.link_teams_ids` moves such links); a channel's or
+    a tag's id made fit for the token (it is only ever refused, never stored)."""
+    if _is_sender(mentioned, activity):
+        return actor_for(activity).user_external_id
+    return _NOT_IN_TOKEN_ID.sub("-", str(mentioned.get("id") or mentioned.get("aadObjectId")
                                          or ""))
 
 
-def _mention_name(mentioned: Mapping[str, Any]) -> str:
-    """The person's name as a contact gets it: a directory's "Mulder, Fox" in the order
-    people say it ("Fox Mulder"; see `natural_order`)."""
-    return natural_order(_UNSAFE_NAME.sub("", str(mentioned.get("name") or "")))
+def teams_id_links(activity: Activity) -> list[tuple[str, str]]:
+    """(Teams id, AAD object id) of each colleague the message mentions by both: a contact
+    linked by the AAD object id alone is theirs."""
+    bot_id = activity.recipient.id if activity.recipient is not None else None
+    links = []
+    for mention in _mentions(activity):
+        aad_id = str(mention.account.get("aadObjectId") or "")
+        if aad_id and mention.person not in ("", aad_id) \
+                and not _is_sender(mention.account, activity) \
+                and not is_bot(str(mention.account.get("id") or ""), bot_id) \
+                and not is_group(mention.account):
+            links.append((mention.person, aad_id))
+    return list(dict.fromkeys(links))
 
 
 def _token(person: str, name: str) -> str:
     """The core's mention token. Its label never holds a comma: `add` splits a line at
     commas ("add Hiro Tanaka, VP Sales"), and a label split there made a contact named
-    "<@29:fox|Mulder" with a note "Fox>". The core names the contact from the directory
-    (`mention_directory`), so the label is only a fallback."""
-    label = " ".join(name.replace(",", " ").split())
+    "<@29:fox|Mulder" with a note "Fox>"; nor "<", ">" or "|", which end the token. The core
+    names the contact from the directory (`mention_directory`), as written, so the label is
+    only a fallback."""
+    label = " ".join(_UNSAFE_NAME.sub("", name).replace(",", " ").split())
     return f"<@{person}|{label}>" if label else f"<@{person}>"
 
 
@@ -248,35 +312,37 @@ def command_text(activity: Activity) -> str:
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient is not None else None
     addressed = False
-    for mention_text, mentioned in _mentions(activity):
-        if mentioned.get("id") == bot_id and not addressed and (
-                text.lstrip().startswith(mention_text) or not is_personal(activity)):
-            text = text.replace(mention_text, " ", 1)
+    for mention in _mentions(activity):
+        if mention.account.get("id") == bot_id and not addressed and (
+                text.lstrip().startswith(mention.markup) or not is_personal(activity)):
+            text = text.replace(mention.markup, " ", 1)
             addressed = True
             continue
-        person = _mention_id(mentioned)
-        if not person or mention_text not in text:
+        if not mention.person or mention.markup not in text:
             continue
-        text = text.replace(mention_text, _token(person, _mention_name(mentioned)), 1)
+        text = text.replace(mention.markup,
+                            _token(mention.person, natural_order(mention.name)), 1)
     # Markup no entity explains is the name it shows, never echoed back as markup.
-    return _AT_MARKUP.sub(lambda markup: _UNSAFE_NAME.sub("", html.unescape(markup.group(1))),
+    return _AT_MARKUP.sub(lambda markup: _UNSAFE_NAME.sub("", _unescape(markup.group(1))),
                           text).strip()
 
 
 def mention_directory(activity: Activity) -> MentionDirectory:
-    """What the message's mentions say of the accounts its tokens name: their names, and which
-    are no person (a bot, a channel, "Everyone", a tag: refused as contacts by the core)."""
+    """What the message's mentions say of the accounts its tokens name: their names as
+    written, in the order people say them ("Mulder, Fox" is "Fox Mulder"; see
+    `natural_order`), and which are no person (a bot, a channel, "Everyone", a tag: refused as
+    contacts by the core)."""
     bot_id = activity.recipient.id if activity.recipient is not None else None
     mentioned: dict[str, Mentioned] = {}
-    for _text, account in _mentions(activity):
-        key = _mention_id(account)
+    for mention in _mentions(activity):
+        key, account = mention.person, mention.account
         if not key:
             continue
         not_a_person: NotAPerson | None = "bot" if is_bot(str(account.get("id") or ""), bot_id) \
             else "group" if is_group(account) else None
         seen = mentioned.get(key)
         mentioned[key] = Mentioned(
-            name=(seen.name if seen else "") or _mention_name(account),
+            name=(seen.name if seen else "") or natural_order(mention.name),
             not_a_person=(seen.not_a_person if seen else None) or not_a_person)
     return MentionDirectory(mentioned)
 
@@ -337,8 +403,13 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
         else:
             text += ("\n\nYour export is too large to show in Teams. Ask your admin to run the "
                      "export for you.")
-    activity = MessageFactory.text(fit_text(text))
-    # Plain: names with * or _ must not turn into formatting.
+    return plain_text(fit_text(text))
+
+
+def plain_text(text: str) -> Activity:
+    """A text message shown as written: names with "*", "_", "<" or "&" must not turn into
+    formatting or markup (Teams reads a message's text as Markdown and HTML unless told)."""
+    activity = MessageFactory.text(text)
     activity.text_format = "plain"
     return activity
 
@@ -469,7 +540,8 @@ class RapportTeamsBot(TeamsActivityHandler):
         if isinstance(activity.value, Mapping) and activity.value.get("rapport"):
             card, message = await self._card_action(turn_context, dict(activity.value))
             if card is None:
-                await turn_context.send_activity(message)
+                # It names people ("Here is Ann <Ops> *Lee*."): Markdown would eat their names.
+                await turn_context.send_activity(plain_text(message))
             return
         personal = is_personal(activity)
         # Teams delivers attached files to bots in personal chats only; elsewhere they are ignored.
@@ -487,9 +559,12 @@ class RapportTeamsBot(TeamsActivityHandler):
         if c.revokes_a_grant(text):
             await self._answer_after_turn(turn_context, actor, text, admins, personal)
             return
-        reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-            else await self.rapport.handle_text(actor, text, admins=admins,
-                                                directory=mention_directory(activity))
+        if is_import_command(text):
+            reply = Reply(HOW_TO_IMPORT)
+        else:
+            await self._link_teams_ids(actor, activity)
+            reply = await self.rapport.handle_text(actor, text, admins=admins,
+                                                   directory=mention_directory(activity))
         if reply.changed:
             turn_context.turn_state[CHANGE_SAVED] = True
         if personal:
@@ -501,6 +576,22 @@ class RapportTeamsBot(TeamsActivityHandler):
         outcome = await self._send_privately(turn_context, actor, reply)
         await self._answer_in_turn(turn_context, reply,
                                    lambda: _where_the_answer_went(outcome, reply))
+
+    async def _link_teams_ids(self, actor: Actor, activity: Activity) -> None:
+        """Before the core looks the message's mentions up by their Teams ids: contacts
+        linked by a mentioned colleague's AAD object id alone go by their Teams id."""
+        links = teams_id_links(activity)
+        if not links:
+            return
+        try:
+            moved = await self.references.link_teams_ids(actor.workspace_external_id,
+                                                          actor.user_external_id, links)
+        except DATABASE_TROUBLE as failure:
+            # The command meets the same trouble next and says so.
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return
+        if moved:
+            logger.info("mentioned contacts linked by their teams id", extra={"count": moved})
 
     async def _answer_in_turn(self, turn_context: TurnContext, reply: Reply,
                               message: Callable[[], Activity | str]) -> None:
@@ -606,8 +697,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         await self._remember(turn_context, actor)
         preview = await self.imports.preview(actor, upload)
         if isinstance(preview, str):
-            activity = MessageFactory.text(preview)
-            activity.text_format = "plain"
+            activity = plain_text(preview)
         else:
             activity = MessageFactory.attachment(cards.as_attachment(preview))
             activity.summary = "Check your import"
@@ -772,13 +862,13 @@ class RapportTeamsBot(TeamsActivityHandler):
 
     async def _welcome(self, turn_context: TurnContext, actor: Actor) -> None:
         """The welcome, the first time Rapport meets this person in any front end."""
-        welcome = await self.rapport.welcome(actor)
-        if welcome is None:
+        if await self.rapport.welcome(actor) is None:
             return
-        activity = MessageFactory.text(f"{welcome}\n\nFor example “log Dana coffee”.\n\n"
-                                       + help_text())
-        activity.text_format = "plain"
-        await turn_context.send_activity(activity)
+        # Written here, not taken as the core words it: the core greets by the name's first
+        # word, and Teams names start with titles ("Hi Dr.,"); see `given_name`.
+        welcome = onboarding.welcome_text(given_name(actor.display_name))
+        await turn_context.send_activity(plain_text(
+            f"{welcome}\n\nFor example “log Dana coffee”.\n\n" + help_text()))
 
     # ------------------------------------------------------------------ card actions
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:

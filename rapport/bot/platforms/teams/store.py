@@ -1,10 +1,11 @@
-"""Conversation references for proactive Teams messages, kept in the ConversationRef table."""
+"""Conversation references for proactive Teams messages, kept in the ConversationRef table;
+and which Teams id a contact linked by an @mention goes by."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from botbuilder.schema import ConversationReference
@@ -12,11 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rapport.storage.models import ConversationRef, User, Workspace
+from rapport.storage.models import Contact, ConversationRef, User, Workspace
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+# contacts.platform_user_id's length.
+MAX_LINK_ID = 128
 
 
 class ReferenceStore:
@@ -69,6 +72,42 @@ class ReferenceStore:
                 select(User.id).join(Workspace, Workspace.id == User.workspace_id)
                 .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id,
                        User.external_id == user_external_id))
+
+    async def link_teams_ids(self, tenant_id: str, user_external_id: str,
+                             links: Sequence[tuple[str, str]]) -> int:
+        """For each (Teams id, AAD object id) of a mentioned colleague: the user's contact
+        linked by the AAD object id alone goes by the Teams id from now on, unless one goes
+        by it already. Every mention carries the Teams id and only some the AAD object id, so
+        a contact linked by the latter became a second contact for a mention without it.
+        Returns how many contacts were moved."""
+        # A longer id could not be stored whole, and cut it would match no mention.
+        links = [(teams_id, aad) for teams_id, aad in links if len(teams_id) <= MAX_LINK_ID]
+        if not links:
+            return 0
+        ids = {teams_id for teams_id, _aad in links} | {aad for _teams_id, aad in links}
+        async with self.sessions() as session, session.begin():
+            user_id = await session.scalar(
+                select(User.id).join(Workspace, Workspace.id == User.workspace_id)
+                .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id,
+                       User.external_id == user_external_id))
+            if user_id is None:
+                return 0
+            linked: dict[str, int] = {}
+            for contact_id, platform_user_id in (await session.execute(
+                    select(Contact.id, Contact.platform_user_id)
+                    .where(Contact.user_id == user_id, Contact.platform_user_id.in_(ids))
+                    .order_by(Contact.id))).all():
+                linked.setdefault(str(platform_user_id), contact_id)
+            moved = 0
+            for teams_id, aad_id in links:
+                if teams_id in linked or aad_id not in linked:
+                    continue
+                contact_id = linked.pop(aad_id)
+                await session.execute(update(Contact).where(Contact.id == contact_id)
+                                      .values(platform_user_id=teams_id))
+                linked[teams_id] = contact_id
+                moved += 1
+            return moved
 
     async def conversation_id(self, user_id: int) -> str | None:
         """The stored personal conversation id, or None."""
