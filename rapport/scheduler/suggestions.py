@@ -116,6 +116,7 @@ class Person:
     name: str
     cadence_days: int | None
     last_touch_at: datetime | None
+    cadence_months: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,17 @@ def _since(history: History, kind: str, contact_id: int | None) -> datetime | No
 
 
 # ---------------------------------------------------------------------- rule 4: put off
+def _twice_as_long(days: int, months: int | None) -> int:
+    """Twice the person's rhythm, at most a year, in the days a proposal stores. A rhythm in
+    calendar months doubles in months and is stored as a goal is, 30 days a month and 365 a
+    year, so the proposal says months and accepting reads them back as calendar months
+    (`planner.goal_months`); its days (122 for 4 months) doubled would say "every 244 days"."""
+    if months:
+        doubled = min(months * 2, 12)
+        return 365 if doubled == 12 else doubled * 30
+    return min(days * 2, 365)
+
+
 def put_off(history: History) -> Iterable[Proposal]:
     """A person's cadence nudges snoozed or dismissed three times in a row (no conversation,
     no nudge done in between): propose a cadence twice as long."""
@@ -211,7 +223,7 @@ def put_off(history: History) -> Iterable[Proposal]:
                 newest = nudge.id
             count += put_offs
         if count >= PUT_OFF_IN_A_ROW and newest is not None:
-            proposed = min(person.cadence_days * 2, 365)
+            proposed = _twice_as_long(person.cadence_days, person.cadence_months)
             yield Proposal(
                 kind=PUT_OFF, contact_id=contact_id, proposed_days=proposed,
                 current_value=person.cadence_days,
@@ -440,7 +452,8 @@ def propose(history: History) -> Proposal | None:
 # ---------------------------------------------------------------------- reading history
 def load_history(session: Session, user: queries.SuggestionUser, now: datetime) -> History:
     """Everything the rules read for one user (a handful of indexed reads)."""
-    people = {row.id: Person(row.id, row.name, row.cadence_days, row.last_touch_at)
+    people = {row.id: Person(row.id, row.name, row.cadence_days, row.last_touch_at,
+                             row.cadence_months)
               for row in queries.people_for_rules(session, user.user_id)}
     history = History(now=now, tz=user.tz, window=(user.window_start, user.window_end),
                       working_days=user.working_days, people=people,

@@ -46,9 +46,38 @@ def first_name(name: str) -> str:
     return parts[0] if parts else name
 
 
+# Words whose period is their own, not the sentence's ("Acme Inc.", "Sam Lee Jr."); an
+# initial ("Priya N.") and a dotted abbreviation ("the U.S.") keep theirs too.
+_ABBREVIATIONS = frozenset({"inc", "ltd", "llc", "plc", "co", "corp", "bros", "jr", "sr", "dr",
+                            "mr", "mrs", "ms", "prof", "st", "mt", "etc", "vs", "approx",
+                            "dept"})
+
+
+def text_without_period(text: str) -> str:
+    """`text` on one line without the period or "!" that ends it, so that it can go on in a
+    sentence: "met Priya N." keeps the period of "N.", which is the name's."""
+    text = " ".join(text.split())
+    bare = text.rstrip(".!")
+    if bare != text and text[len(bare)] == "." and _own_period(bare):
+        return bare + "."
+    return bare
+
+
+def _own_period(text: str) -> bool:
+    """Whether a period after `text` belongs to its last word: an initial, a dotted
+    abbreviation or one of `_ABBREVIATIONS`."""
+    word = text.rsplit(" ", 1)[-1].lstrip("(\"'“‘")
+    if len(word) == 1:
+        return word.isupper()
+    parts = word.split(".")
+    if len(parts) > 1:  # "U.S", "e.g", "Ph.D"; not "example.com"
+        return all(part.isalpha() and len(part) <= 2 for part in parts)
+    return word.lower() in _ABBREVIATIONS
+
+
 def about_phrase(note_text: str) -> str:
     """'hiking trip in Yosemite' -> 'the hiking trip in Yosemite'; 'her new job' stays."""
-    text = " ".join(note_text.split()).rstrip(".!")
+    text = text_without_period(note_text)
     if not text:
         return "what you noted"
     words = text.split(" ")
@@ -134,7 +163,7 @@ def note_form(note_text: str) -> tuple[Form, str, str]:
     contract"); "wife is expecting" -> ("statement", "", ...); "hiking trip in Yosemite" ->
     ("subject", "", ...).
     """
-    text = " ".join(note_text.split()).rstrip(".!")
+    text = text_without_period(note_text)
     lowered = text.lower()
     if lowered == "ask" or lowered.startswith("ask "):
         rest = re.sub(r"^(?:him|her|them)\s+", "", text[4:], flags=re.IGNORECASE)
@@ -361,10 +390,6 @@ def _tail(words: list[str]) -> str:
     evening" -> "in the evening")."""
     tail = " ".join(words)
     return _TIME_OF_DAY.get(tail.lower(), tail)
-
-
-def text_without_period(text: str) -> str:
-    return " ".join(text.split()).rstrip(".!")
 
 
 def lower_first(text: str) -> str:

@@ -1675,9 +1675,9 @@ def user_silenced_kinds(session: Session, user_id: int) -> tuple[str, ...]:
 
 
 def people_for_rules(session: Session, user_id: int) -> list[Any]:
-    """(id, name, cadence_days, last_touch_at) of every contact."""
+    """(id, name, cadence_days, last_touch_at, cadence_months) of every contact."""
     return list(session.execute(select(Contact.id, Contact.name, Contact.cadence_days,
-                                       Contact.last_touch_at)
+                                       Contact.last_touch_at, Contact.cadence_months)
                                 .where(Contact.user_id == user_id)).all())
 
 

@@ -486,8 +486,9 @@ def test_a_time_of_day_in_a_log_is_set_aside(line: str, day: date | None, kind: 
     ("log Dana yesterday at 3pm: the launch", 15 * 60), ("met Dana at 2pm today", 14 * 60),
     ("coffee with Dana yesterday at noon", 12 * 60), ("log Dana at 9 am: planning", 9 * 60),
     ("log Dana @3pm", 15 * 60), ("log Dana at 12am", 0),
-    # A bare hour on the 24-hour clock: its earliest reading.
-    ("log Dana at 9 coffee", 9 * 60),
+    # An hour without am/pm as said at work: 7 to 12 as said, 1 to 6 in the afternoon.
+    ("log Dana at 9 coffee", 9 * 60), ("log Dana at 3 coffee", 15 * 60),
+    ("log Dana at 03:00 coffee", 3 * 60),
     # An ISO timestamp's time, in one token or two.
     ("log Dana 2026-11-23T23:00", 23 * 60), ("log Dana on 2026-11-23 18:30 coffee", 18 * 60 + 30),
     ("log Dana: coffee 2026-11-19T08:30:00", 8 * 60 + 30),

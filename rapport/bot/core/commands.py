@@ -953,12 +953,25 @@ def _time_at(tokens: list[str], index: int) -> int | None:
     return None
 
 
+# An hour without am/pm as people at work say it: "at 3" is 3pm, "at 9" 9am.
+_WORKDAY_HOUR = re.compile(r"[1-9](?::\d{2})?")
+_AFTERNOON_HOURS = range(1, 7)
+
+
 def _minute_of(time_words: list[str]) -> int | None:
-    """Minutes after midnight of the time `_time_at` found ("at 3pm", "23:00", "noon"). A
-    bare hour ("at 9") is read on the 24-hour clock: its earliest reading, so that only a
-    time still to come however it is read counts as one."""
+    """Minutes after midnight of the time `_time_at` found ("at 3pm", "23:00", "noon"). An
+    hour from 1 to 6 without am/pm and without a leading zero ("at 3", "3:30") is in the
+    afternoon, 13:00 to 18:59: nobody logs a 3am coffee, and read as 03:00 a conversation
+    still to come at 10:00 was logged. 7 to 12 are read as said; "03:00", "15:00", "0:30"
+    and "3am" are the clock they say."""
     said = _TIME_LEAD.sub("", " ".join(word.strip(",.;") for word in time_words)).lower()
-    return 12 * 60 if said in ("noon", "midday") else parse_clock(said)
+    if said in ("noon", "midday"):
+        return 12 * 60
+    minute = parse_clock(said)
+    if minute is not None and _WORKDAY_HOUR.fullmatch(said) and \
+            minute // 60 in _AFTERNOON_HOURS:
+        return minute + 12 * 60
+    return minute
 
 
 def _marker_at(tokens: list[str], index: int, today: date) -> bool:
@@ -2499,9 +2512,10 @@ def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
     value = " ".join(words[1:]).lower()
     if tag is not None and value in ("off", "none", "never", "remove"):
         return SetGoal(tag, None)
-    if tag is None and isinstance(as_person, SetCadence) and as_person.person.mention_id \
-            and not (as_person.days or as_person.months):
-        # "goal @Dana off": no group, one person; the use case names them and says how.
+    if isinstance(as_person, SetCadence) and not (as_person.days or as_person.months) and (
+            tag is None or len(words) > 2):
+        # "goal @Dana off", "goal Dana Scully off": a group's name is one word, so this is
+        # one person; the use case names them and says how.
         return SetGoal(None, None, as_person)
     days = goal_duration_days(value) if value and tag is not None else None
     if days is not None:

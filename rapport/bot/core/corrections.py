@@ -84,11 +84,11 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     text = str(values.get("text", row.text))
     when = ""
     if new_follow_up is not None:
-        when = (f" I'll remind you {wording.on_day(new_follow_up, turn.today)} to "
-                f"{wording.lower_first(wording.reminder(name, text))}.")
+        when = c.full_stop(f" I'll remind you {wording.on_day(new_follow_up, turn.today)} to "
+                           f"{wording.lower_first(wording.reminder(name, text))}")
     elif command.clear_follow_up:
         when = " No reminder any more."
-    return Reply(f"Changed {handle} ({name}): {text}.{when}", changed=True)
+    return Reply(c.full_stop(f"Changed {handle} ({name}): {text}") + when, changed=True)
 
 
 def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
@@ -133,8 +133,8 @@ def _edit_touch(turn: Turn, command: c.EditTouch) -> Reply:
     summary = values["summary"] if "summary" in values else row.summary
     change.save(f"edited {handle} with {name}")
     about = f": {summary}" if summary else ""
-    return Reply(f"Changed {handle}: {kind} with {name} "
-                 f"({wording.friendly_day(day, today)}){about}.", changed=True)
+    return Reply(c.full_stop(f"Changed {handle}: {kind} with {name} "
+                             f"({wording.friendly_day(day, today)}){about}"), changed=True)
 
 
 def delete(turn: Turn, command: c.DeleteEntry | c.DeleteNewest) -> Reply:
@@ -160,8 +160,8 @@ def delete(turn: Turn, command: c.DeleteEntry | c.DeleteNewest) -> Reply:
         queries.delete_owned(session, "notes", user_id, command.entry_id)
         name = _name(turn, row.contact_id)
         change.save(f"deleted note {handle} about {name}")
-        return Reply(f"Deleted {handle} about {name}: {row.text}. “undo” brings it back.",
-                     changed=True)
+        return Reply(c.full_stop(f"Deleted {handle} about {name}: {row.text}")
+                     + " “undo” brings it back.", changed=True)
     handle = f"t{command.entry_id}"
     touch = queries.touch_row(session, user_id, command.entry_id)
     if touch is None:

@@ -257,8 +257,8 @@ def template_text(context: DraftContext) -> str:
         body = {"brief": "how are things since we last talked?",
                 "formal": "I hope you are well. I wanted to follow up on our last conversation "
                           f"({context.last_touch}). How are things going?"}.get(
-            context.tone, f"It's been a while since we talked about {context.last_touch}. "
-                          "How are things going?")
+            context.tone, full_stop(f"It's been a while since we talked about "
+                                    f"{context.last_touch}") + " How are things going?")
     else:
         body = {"brief": "how are things?",
                 "formal": "I hope you are well. It has been a while; how are things going?"}.get(
@@ -275,14 +275,15 @@ def _topic_body(context: DraftContext) -> str:
     form, verb, rest = wording.note_form(topic)
     if form == "ask" and rest and rest.split(" ", 1)[0].lower() not in ("about",):
         return {"brief": f"quick question: {rest}?",
-                "formal": f"I hope you are well. I wanted to ask {rest}."}.get(
-            tone, f"I've been meaning to ask {rest}.")
+                "formal": full_stop(f"I hope you are well. I wanted to ask {rest}")}.get(
+            tone, full_stop(f"I've been meaning to ask {rest}"))
     if form == "ask":
         topic = rest.removeprefix("about ").strip() or topic
     elif form == "action" and verb in ("congratulate", "thank"):
         what = "Congratulations" if verb == "congratulate" else "Thank you"
         extra = f" {rest}" if rest else ""
-        return {"formal": f"I hope you are well. {what}{extra}."}.get(tone, f"{what}{extra}!")
+        return {"formal": full_stop(f"I hope you are well. {what}{extra}")}.get(
+            tone, f"{what}{extra}!")
     elif form in ("action", "statement"):
         return {"brief": "how are things?",
                 "formal": "I hope you are well. I wanted to check in; how are things going?"}.get(
@@ -290,8 +291,8 @@ def _topic_body(context: DraftContext) -> str:
     about = wording.about_phrase(topic)
     if context.timing == "ahead":
         return {"brief": f"good luck with {about}!",
-                "formal": f"I hope you are well. I wanted to wish you all the best with "
-                          f"{about}."}.get(
+                "formal": full_stop(f"I hope you are well. I wanted to wish you all the best "
+                                    f"with {about}")}.get(
             tone, f"I've been thinking about {about} you mentioned. Hope it goes great!")
     if context.timing == "today":
         return {"brief": f"good luck with {about} today!",

@@ -115,10 +115,19 @@ def _list(names: Sequence[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _rhythm_note(turn: Turn, contact_id: int, name: str) -> str:
-    """' Dana now follows your clients goal: every month.' after a goal reached someone."""
-    goal_state = queries.goal_states(turn.session, turn.user.user_id, [contact_id])
-    if not goal_state or goal_state[0].cadence_days is None or not goal_state[0].follows_goal:
+def _rhythm_note(turn: Turn, contact_id: int, name: str, added: Sequence[str]) -> str:
+    """' Dana now follows your goal: talk every month.' when the goal of a tag just put on
+    Dana is the one her rhythm now follows; nothing when those tags have no goal (her rhythm
+    may come from another tag's goal, which this tagging did not change)."""
+    user_id = turn.user.user_id
+    goals: set[int] = set()
+    for added_tag in added:
+        found = queries.tag_by_key(turn.session, user_id, tag_key(added_tag))
+        if found is not None and found.goal_cadence_days is not None:
+            goals.add(found.goal_cadence_days)
+    goal_state = queries.goal_states(turn.session, user_id, [contact_id])
+    if not goal_state or not goal_state[0].follows_goal or \
+            goal_state[0].cadence_days not in goals:
         return ""
     return f" {name} now follows your goal: talk {every_phrase(goal_state[0].cadence_days)}."
 
@@ -141,7 +150,7 @@ def tag(turn: Turn, command: c.TagPerson) -> Reply:
         return Reply(f"{contact.name} is already tagged {_list(list(command.tags))}.")
     change.save(f"tagged {contact.name} {_list(added)}")
     return Reply(f"Tagged {contact.name} {_list(added)}."
-                 + _rhythm_note(turn, contact.id, contact.name), changed=True)
+                 + _rhythm_note(turn, contact.id, contact.name, added), changed=True)
 
 
 def untag(turn: Turn, command: c.UntagPerson) -> Reply:

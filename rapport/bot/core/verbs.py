@@ -348,7 +348,8 @@ _tags_question = _goals_asked(
 
 TABLE: tuple[Verb[Any], ...] = (
     Verb("log", c.Log, "log <person> [when][: how, what you talked about]",
-         "Log a conversation; the keep-in-touch clock restarts from the day it happened.",
+         "Log a conversation; the keep-in-touch clock restarts from the day it happened. "
+         "Without am/pm, “at 3” is 3pm (1 to 6 are afternoon).",
          c.parse_log, people.log,
          examples=("log Dana coffee", "log Lee Park yesterday: call about the Q3 plan",
                    "log coffee with Dana yesterday", "talked to Lee today",
