@@ -73,6 +73,18 @@ def _reads_as_command(text: str) -> bool:
     return not isinstance(command, CommandError) and not is_guess(command)
 
 
+_YES = frozenset({"y", "yes"})
+_NO = frozenset({"n", "no"})
+
+
+def _yes_or_no(answer: str, default: bool) -> bool | None:
+    """The answer to a [y/n] question: Enter takes the default; None for anything else."""
+    word = answer.strip().lower().rstrip(".!")
+    if not word:
+        return default
+    return True if word in _YES else False if word in _NO else None
+
+
 def render_reply(reply: Reply, saved_as: Path | None = None) -> str:
     """A reply as terminal text (with where a file it carried was saved)."""
     if reply.attachment is not None:
@@ -224,6 +236,8 @@ class ConsoleChat:
         self.stop = stop
         # One iterator for the loop and the draft editor, which reads the lines after a draft.
         self._input: AsyncIterator[str] | None = None
+        # A goodbye typed at a draft's question: the chat ends once the draft is put away.
+        self._leaving = False
 
     async def run(self) -> None:
         # Loaded while the person reads the prompt, not on the first month name they type.
@@ -238,6 +252,8 @@ class ConsoleChat:
                 break
             if line:
                 await self._answer_or_apologise(line)
+            if self._leaving:
+                break
             self.write(PROMPT)
         if not warming.done():
             warming.cancel()
@@ -340,13 +356,17 @@ class ConsoleChat:
         while True:
             self.write(EDIT_PROMPT)
             text = ((await self._next_line()) or "").strip()
-            if text and _reads_as_command(text):
+            if text and (_reads_as_command(text) or is_goodbye(text)):
                 # Typed at the wrong prompt, most likely: never copied (nor counted as a
                 # draft used) without saying yes.
-                self.write(f"“{text}” reads like a command. Use it as your message? [y/N] ")
-                if ((await self._next_line()) or "").strip().lower() not in ("y", "yes"):
+                use = await self._ask(f"“{text}” reads like a command. Use it as your "
+                                      "message? [y/N] ", default=False)
+                if use is not True:
                     result = await drafter.finish(self.actor, view.draft_id, "", "discard")
-                    self.write(f"{result.message} Type the command again at the prompt.\n")
+                    if use is False:
+                        self.write(f"{result.message} Type the command again at the prompt.\n")
+                    else:
+                        await self._instead(result, use)
                     return result
             if not text:
                 result = await drafter.finish(self.actor, view.draft_id, "", "discard")
@@ -358,13 +378,45 @@ class ConsoleChat:
                 if checked.retry:
                     continue
                 return checked
-            disclose = True
+            disclose: bool | str | None = True
             if not view.is_template and view.disclosure_policy == "optional":
-                self.write(f"Add “{DISCLOSURE_LINE}”? [Y/n] ")
-                disclose = ((await self._next_line()) or "").strip().lower() not in ("n", "no")
+                disclose = await self._ask(f"Add “{DISCLOSURE_LINE}”? [Y/n] ", default=True)
+            if not isinstance(disclose, bool):
+                result = await drafter.finish(self.actor, view.draft_id, "", "discard")
+                await self._instead(result, disclose)
+                return result
             result = await drafter.finish(self.actor, view.draft_id, text, "copy", disclose)
             if result.ok:
                 self.write(f"{result.message}\n\n{_indent(result.text)}\n")
             else:
                 self.write(result.message + "\n")
             return result
+
+    async def _ask(self, question: str, *, default: bool) -> bool | str | None:
+        """A yes or a no (Enter: `default`); the line itself when it is a command or a goodbye,
+        typed at the wrong prompt; None at the end of input. Anything else is asked again:
+        an answer that is neither yes nor no is never taken for one."""
+        while True:
+            self.write(question)
+            line = await self._next_line()
+            if line is None:
+                return None
+            answer = _yes_or_no(line, default)
+            if answer is not None:
+                return answer
+            line = line.strip()
+            if is_goodbye(line) or _reads_as_command(line):
+                return line
+            self.write("Please answer y or n.\n")
+
+    async def _instead(self, discarded: DraftOutcome, line: str | None) -> None:
+        """After a draft was put away for `line` typed at one of its questions: run it as the
+        command it is (or end the chat for a goodbye); at the end of input, nothing more."""
+        if line is None:
+            self.write(f"{discarded.message}\n")
+            return
+        self.write(f"“{line}” isn't a yes or a no. {discarded.message}\n")
+        if is_goodbye(line):
+            self._leaving = True
+        else:
+            await self.answer(line)
