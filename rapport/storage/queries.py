@@ -467,6 +467,19 @@ def calendar_owned(session: Session, touchpoint_id: int) -> bool:
         and not row.day_only
 
 
+def calendar_touch_between(session: Session, user_id: int, contact_id: int, start: datetime,
+                           end: datetime) -> int | None:
+    """The newest touchpoint with this contact in [start, end) that the calendar logged and
+    still owns (`calendar_owned`: no summary, no day given by hand), or None."""
+    return session.scalar(select(Touchpoint.id).where(
+        Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id,
+        Touchpoint.source == CALENDAR_SOURCE,
+        or_(Touchpoint.summary.is_(None), Touchpoint.summary == ""),
+        Touchpoint.day_only.is_(False), Touchpoint.happened_at >= start,
+        Touchpoint.happened_at < end)
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1))
+
+
 def hand_calendar_touchpoint_over(session: Session, touchpoint_id: int) -> bool:
     """The meeting may stand in another connected calendar, whose row was handled without a
     touchpoint because this one logged it first (capture's `_logged_from_calendars`): that
@@ -1715,9 +1728,27 @@ class SuggestionHistoryRow:
     created_at: datetime | None = None
 
 
+def _offer_taken() -> ColumnElement[bool]:
+    """An offer to add someone met whose address is one of the person's people's since (`set
+    Sam email ...`): withdrawn, seen as expired, while it is (undoing the `set` brings it
+    back as it stood). Offers' addresses are lower-cased; contacts' as typed."""
+    # Aliased: the statements that ask join the contact a suggestion is about, too.
+    addressed = _table(Contact).alias("addressed")
+    return and_(Suggestion.attendee_email.is_not(None), select(addressed.c.id).where(
+        addressed.c.user_id == Suggestion.user_id,
+        func.lower(func.trim(addressed.c.email)) == Suggestion.attendee_email)
+        .correlate(Suggestion).exists())
+
+
+def _seen_status() -> ColumnElement[str]:
+    """A suggestion's status as the person and the rules see it (`_offer_taken`)."""
+    return case((and_(Suggestion.status == "open", _offer_taken()), "expired"),
+                else_=Suggestion.status)
+
+
 def suggestion_history(session: Session, user_id: int) -> list[SuggestionHistoryRow]:
     return [SuggestionHistoryRow(*row) for row in session.execute(
-        select(Suggestion.kind, Suggestion.contact_id, Suggestion.status,
+        select(Suggestion.kind, Suggestion.contact_id, _seen_status(),
                Suggestion.answered_at, Suggestion.attendee_email, Suggestion.created_at)
         .where(Suggestion.user_id == user_id))]
 
@@ -2023,13 +2054,18 @@ _SUGGESTION_COLUMNS = (Suggestion.id, Suggestion.kind, Suggestion.contact_id, Su
                        Suggestion.attendee_company)
 
 
-def suggestion_of_user(session: Session, user_id: int, workspace_id: int, suggestion_id: int
-                       ) -> SuggestionRow | None:
-    """The suggestion when it belongs to this user; the same None for missing and foreign."""
-    row = session.execute(select(*_SUGGESTION_COLUMNS)
-                          .outerjoin(Contact, Contact.id == Suggestion.contact_id)
-                          .where(Suggestion.id == suggestion_id, Suggestion.user_id == user_id,
-                                 Suggestion.workspace_id == workspace_id)).first()
+def suggestion_of_user(session: Session, user_id: int, workspace_id: int, suggestion_id: int,
+                       *, lock: bool = False) -> SuggestionRow | None:
+    """The suggestion when it belongs to this user; the same None for missing and foreign.
+    `lock`: its row stays locked until the unit ends (FOR UPDATE; SQLite's one writer does
+    that already), so of two answers at once the second waits and reads the first's."""
+    query = select(*_SUGGESTION_COLUMNS) \
+        .outerjoin(Contact, Contact.id == Suggestion.contact_id) \
+        .where(Suggestion.id == suggestion_id, Suggestion.user_id == user_id,
+               Suggestion.workspace_id == workspace_id)
+    if lock:
+        query = query.with_for_update(of=Suggestion)
+    row = session.execute(query).first()
     return SuggestionRow(*row) if row is not None else None
 
 
@@ -2046,7 +2082,7 @@ def open_suggestions(session: Session, user_id: int, limit: int = 10) -> list[Su
     """The user's unanswered suggestions, oldest first."""
     return [SuggestionRow(*row) for row in session.execute(
         select(*_SUGGESTION_COLUMNS).outerjoin(Contact, Contact.id == Suggestion.contact_id)
-        .where(Suggestion.user_id == user_id, Suggestion.status == "open")
+        .where(Suggestion.user_id == user_id, Suggestion.status == "open", ~_offer_taken())
         .order_by(Suggestion.created_at, Suggestion.id).limit(limit))]
 
 
@@ -2068,9 +2104,9 @@ def expire_open_of_kind(session: Session, user_id: int, kind: str, now: datetime
 
 def suggestion_counts(session: Session, user_id: int) -> dict[str, int]:
     """status -> how many of the user's suggestions have it."""
-    return {status: count for status, count in session.execute(
-        select(Suggestion.status, func.count()).where(Suggestion.user_id == user_id)
-        .group_by(Suggestion.status))}
+    status = _seen_status()
+    return {seen: count for seen, count in session.execute(
+        select(status, func.count()).where(Suggestion.user_id == user_id).group_by(status))}
 
 
 def suggestion_owned_by(session: Session, suggestion_id: int, *, platform: str,
@@ -2422,6 +2458,9 @@ class TouchState:
     contact_image: dict[str, Any]
     clock: ClockInputs
     nudge_images: list[dict[str, Any]]
+    # When the newest meeting the calendar logged with them and still owns was (None: none),
+    # so a `log` of another day never asks for one to complete (`calendar_touch_between`).
+    calendar_touch_at: datetime | None = None
 
     @property
     def open_nudges(self) -> list[int]:
@@ -2449,8 +2488,16 @@ def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...
     shared = (_others_first_name(),) if by == "key" else ()
     # The user's zone, after the contact's columns: their clock counts on that calendar.
     zone = select(User.tz).where(User.id == contacts.c.user_id).scalar_subquery()
-    statement = (select(*(contacts.c[name] for name in names), zone, nudges.c.id,
-                        *(nudges.c[name] for name in nudge_columns), *shared)
+    # Then the newest meeting the calendar logged with them and still owns (`TouchState`):
+    # read here, a `log` that has none to complete costs no statement more.
+    touches = _table(Touchpoint)
+    calendar_touch = select(touches.c.happened_at).where(
+        touches.c.contact_id == contacts.c.id, touches.c.source == CALENDAR_SOURCE,
+        or_(touches.c.summary.is_(None), touches.c.summary == ""),
+        touches.c.day_only.is_(False)).order_by(touches.c.happened_at.desc()).limit(1) \
+        .scalar_subquery()
+    statement = (select(*(contacts.c[name] for name in names), zone, calendar_touch,
+                        nudges.c.id, *(nudges.c[name] for name in nudge_columns), *shared)
                  .select_from(contacts.outerjoin(nudges, open_cadence))
                  .where(contacts.c.user_id == bindparam("user_id"), which)
                  .order_by(nudges.c.id))
@@ -2466,11 +2513,11 @@ def _touched(rows: Sequence[Sequence[Any]], names: tuple[str, ...],
     image = _to_json(Contact, {name: contact[name] for name in ("id", *contact_columns)})
     clock = replace(ClockInputs(*(contact[name] for name in _CLOCK_INPUT_COLUMNS)),
                     tz=rows[0][len(names)])
-    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names) + 1:],
+    nudge_images = [_to_json(Nudge, dict(zip(("id", *nudge_columns), row[len(names) + 2:],
                                              strict=True)))
-                    for row in rows if row[len(names) + 1] is not None]
+                    for row in rows if row[len(names) + 2] is not None]
     return (ContactName(contact["id"], contact["name"], contact["platform_user_id"]),
-            TouchState(image, clock, nudge_images))
+            TouchState(image, clock, nudge_images, rows[0][len(names) + 1]))
 
 
 def touch_state(session: Session, user_id: int, contact_id: int,

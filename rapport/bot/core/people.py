@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.calendars import complete_logged_meeting
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, PLANNED, RHYTHM, Change
 from rapport.bot.core.resolve import Resolved, Unresolved, exact_wins, resolve
@@ -487,10 +488,13 @@ def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
     happened_at = turn.now if day is None else min(
         turn.now, planner.local_moment(day, DAY_ONLY_MINUTE, turn.user.tz))
     state = touch_clock(turn, change, contact_id, known=touched.get(contact_id))
+    summary = summary_named(turn, command.summary)
+    if complete_logged_meeting(turn, change, contact_id, day or today, state,
+                               kind=command.kind, summary=summary):
+        return day  # the meeting the calendar logged that day, not a second conversation
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
-        contact_id=contact_id, happened_at=happened_at, kind=command.kind,
-        summary=summary_named(turn, command.summary),
+        contact_id=contact_id, happened_at=happened_at, kind=command.kind, summary=summary,
         source=TYPED_SOURCE, now=turn.now,
         open_cadence_nudges=[] if state is None else None, state=state,
         day_only=day is not None)

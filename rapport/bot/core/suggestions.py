@@ -202,8 +202,11 @@ ANSWER_COLUMNS = ("status", "answered_at")
 
 def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
     user = turn.user
+    # Locked until the answer is committed: two clicks at once (Add and Never, a double
+    # click, two devices) would each read it open, and both succeed; the second now reads
+    # the first's answer and is told so.
     row = queries.suggestion_of_user(turn.session, user.user_id, user.workspace_id,
-                                     command.suggestion_id)
+                                     command.suggestion_id, lock=True)
     if row is None:
         # The same answer for "missing" and "someone else's": nothing leaks.
         return error(f"I can't find suggestion {command.suggestion_id} among yours; it may "
