@@ -121,7 +121,9 @@ async def test_invalid_rows_are_reported_and_nothing_is_imported(
 @pytest.mark.parametrize(("data", "message"), [
     (b"Dana Scully,client\nSam,colleague\n", "The first line must be a header"),
     (b"", "The file is empty."),
-    ("name\nDana\n".encode("utf-16"), "not a text file"),
+    (b"name\nDa\x00na\n", "not a text file"),
+    ("name\nDana\n".encode("utf-16-le"), "looks like UTF-16"),
+    (b"\xff\xfe", "The file is empty."),
     (b"name\n\x81\x8d\x9d\n", "neither UTF-8 nor Windows-1252"),
     (b"name,kind\n", "has a header but no contacts"),
 ])

@@ -67,7 +67,7 @@ async def test_message_shortcut_opens_a_prefilled_modal_and_submit_logs_it(
               "summary": {"value": {"type": "plain_text_input",
                                     "value": "Q3 launch\nretro next week"}}}
     status, body = await slack.interaction(_submission(slack, "log_touchpoint", values))
-    assert status == 200 and body == ""
+    assert status == 200 and json.loads(body)["response_action"] == "update"
     async with slack.runtime.sessions() as session:
         contact = await session.scalar(select(Contact))
         touch = await session.scalar(select(Touchpoint))

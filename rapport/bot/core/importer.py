@@ -8,6 +8,7 @@ Rapport writes goes through `safe_cell`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -120,9 +121,41 @@ class ImportPlan:
 
 
 # ------------------------------------------------------------------------------ parsing
+# Byte order marks of the Unicode text a spreadsheet saves (Excel's "Unicode text" is UTF-16,
+# little-endian, tab separated), and the codec that reads past each. UTF-32's come first: the
+# little-endian one starts with UTF-16's.
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+                     (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+                     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+NOT_TEXT = "This is not a text file (it contains NUL bytes)."
+SAVE_AS_UTF8 = "Save it as “CSV UTF-8” and try again."
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """Whether NUL bytes fill most of the even or of the odd bytes, as in UTF-16 text of
+    mostly Latin letters (a binary file's NULs fall anywhere)."""
+    half = len(data) // 2
+    return half > 0 and max(data[0::2].count(0), data[1::2].count(0)) >= half * 0.6
+
+
 def _decode(data: bytes, parsed: Parsed) -> str | None:
+    for mark, codec, name in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                parsed.errors.append(f"The file starts as {name} text but is not. "
+                                     + SAVE_AS_UTF8)
+                return None
+            if "\x00" in text:
+                parsed.errors.append(NOT_TEXT)
+                return None
+            return text
     if b"\x00" in data:
-        parsed.errors.append("This is not a text file (it contains NUL bytes).")
+        parsed.errors.append(
+            ("This looks like UTF-16 (“Unicode”) text without the mark at its start that "
+             "says how to read it. " + SAVE_AS_UTF8) if _looks_like_utf16(data) else NOT_TEXT)
         return None
     try:
         return data.decode("utf-8-sig")
@@ -370,6 +403,9 @@ def parse_file(filename: str, data: bytes, today: date) -> Parsed:
         return parsed
     text = _decode(data, parsed)
     if text is None:
+        return parsed
+    if not text.strip():  # a byte order mark and nothing after it
+        parsed.errors.append("The file is empty.")
         return parsed
     is_vcard = filename.lower().endswith((".vcf", ".vcard")) or \
         text.lstrip().upper().startswith("BEGIN:VCARD")

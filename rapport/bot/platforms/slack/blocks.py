@@ -677,8 +677,15 @@ def settings_view(settings: SettingsView) -> dict[str, Any]:
                 submit="Save", close="Cancel", blocks=blocks).to_dict()
 
 
-def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any]:
-    """The "Log touchpoint" modal, prefilled with the message author and its text."""
+def log_day_block(day: str) -> InputBlock:
+    """A Log form's "When" (block `day`): the day picked, `day` (ISO) at first."""
+    return InputBlock(block_id="day", label="When", element=DatePickerElement(
+        action_id="value", initial_date=day))
+
+
+def log_touchpoint_view(*, author_id: str | None, summary: str, day: str) -> dict[str, Any]:
+    """The "Log touchpoint" modal, prefilled with the message's author, its day (ISO, in the
+    user's calendar) and its text."""
     kinds = [Option(value=k, label=k.title()) for k in _KINDS]
     person = UserSelectElement(action_id="value", placeholder="Who did you talk to?",
                                initial_user=author_id or None)
@@ -686,6 +693,7 @@ def log_touchpoint_view(*, author_id: str | None, summary: str) -> dict[str, Any
         InputBlock(block_id="contact", label="Contact", element=person),
         InputBlock(block_id="kind", label="How", element=StaticSelectElement(
             action_id="value", options=kinds, initial_option=kinds[0])),
+        log_day_block(day),
         InputBlock(block_id="summary", label="What you talked about", optional=True,
                    element=PlainTextInputElement(
                        action_id="value", multiline=True, max_length=c.MAX_SUMMARY_CHARS,
@@ -858,8 +866,7 @@ def person_log_view(contact_id: int, name: str, today: str, *, from_home: bool =
     blocks: list[Block] = [
         InputBlock(block_id="kind", label="How", element=StaticSelectElement(
             action_id="value", options=kinds, initial_option=kinds[0])),
-        InputBlock(block_id="day", label="When", element=DatePickerElement(
-            action_id="value", initial_date=today)),
+        log_day_block(today),
         InputBlock(block_id="summary", label="What you talked about", optional=True,
                    element=PlainTextInputElement(action_id="value", multiline=True,
                                                  max_length=c.MAX_SUMMARY_CHARS)),

@@ -52,6 +52,23 @@ def group_mentioned(mention_id: str) -> str | None:
     return group if group in _BROADCASTS else ""
 
 
+# A link's address without its scheme and closing slash: Slack labels a link it made of typed
+# words ("acme.com") with those words, which say where it points already.
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# A mention without a label (how Slack sends them now): `<@U123>`, `<@W123>`.
+_BARE_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
+
+
+def _bare_address(address: str) -> str:
+    return _SCHEME.sub("", address).rstrip("/").lower()
+
+
+def unnamed_mentions(text: str) -> list[str]:
+    """The user ids `text` mentions without a name (whose names a text box must look up), in
+    order, each once."""
+    return list(dict.fromkeys(_BARE_MENTION.findall(text)))
+
+
 def _token(inner: str, name_of: Callable[[str], str | None] | None) -> str:
     target, _, label = inner.partition("|")
     label = _unescape(label)
@@ -75,12 +92,17 @@ def _token(inner: str, name_of: Callable[[str], str | None] | None) -> str:
         return "@" + said
     if target.startswith("mailto:"):
         return _unescape(target.removeprefix("mailto:"))
-    return label or _unescape(target)
+    address = _unescape(target)
+    if name_of is not None and label and _bare_address(label) != _bare_address(address):
+        # In a text box the link's words would lose where it points: both are kept.
+        return f"{label} ({address})"
+    return label or address
 
 
 def plain_text(text: str, *, name_of: Callable[[str], str | None] | None = None) -> str:
     """`text` as typed: entities decoded, links and channels as shown; user mentions stay
-    `<@U123|name>` tokens, or become `@name` when `name_of` is given (for a text box)."""
+    `<@U123|name>` tokens, or become `@name` when `name_of` is given (for a text box, where a
+    link labelled with other words than its address shows both: "the plan (https://…)")."""
     def replace(match: re.Match[str]) -> str:
         if match.group(2):
             return _ENTITIES[match.group(2)]

@@ -67,6 +67,15 @@ def redrawn_digest(message_blocks: Sequence[dict[str, Any]], acted: int, outcome
             for block in redrawn]
 
 
+def handled_meanwhile(statuses: Mapping[int, RowStatus], nudge_id: int) -> str | None:
+    """What a row says of a nudge handled since its message was sent (see `HANDLED`); None
+    while it is still out, or not the clicker's."""
+    status = statuses.get(nudge_id)
+    if status is None or status.status in OUT_STATUSES:
+        return None
+    return HANDLED.get(status.status, CLOSED)
+
+
 @dataclass
 class NudgeButtons:
     platform: SlackPlatform
@@ -123,16 +132,32 @@ class NudgeButtons:
         message = body.get("message") or {}
         # An ephemeral message (the `due` answer) can't be edited: the outcome follows it.
         ephemeral = bool(container.get("is_ephemeral"))
-        in_place = reply.ok and container.get("type") == "message" \
-            and bool(message.get("blocks")) and not ephemeral
+        editable = container.get("type") == "message" and bool(message.get("blocks")) \
+            and not ephemeral
+        in_place = reply.ok and editable
+        told = reply.text
+
+        def redraw_refused(blocks: Sequence[dict[str, Any]], acted: int, _refusal: str,
+                           statuses: Mapping[int, RowStatus]) -> list[dict[str, Any]]:
+            # Refused because it was handled elsewhere meanwhile (a typed `done`, Home,
+            # another copy): the clicked copy still shows live buttons, so it is redrawn as
+            # it stands. Refused for another reason: nothing to redraw, the refusal is told.
+            nonlocal told
+            handled = handled_meanwhile(statuses, acted)
+            if handled is None:
+                return []
+            told = handled
+            return redrawn_digest(blocks, acted, handled, statuses)
+
         redrawn = await redrawn_from_state(
-            platform.rapport, actor, NUDGE_ROWS, nudge_statuses, redrawn_digest,
-            message["blocks"], nudge_id, reply.text) if in_place else None
-        if redrawn is not None:
+            platform.rapport, actor, NUDGE_ROWS, nudge_statuses,
+            redrawn_digest if reply.ok else redraw_refused,
+            message["blocks"], nudge_id, reply.text) if editable else None
+        if redrawn:
             try:
                 await client.chat_update(
                     channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.fallback(reply.text), blocks=redrawn)
+                    text=b.fallback(told), blocks=redrawn)
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
         elif can_respond and (ephemeral or not reply.ok or in_place):

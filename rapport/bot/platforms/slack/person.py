@@ -62,7 +62,9 @@ def log_from_form(contact_id: int, values: dict[str, Any]) -> c.Log | dict[str, 
         return _dict(_dict(values.get(block)).get("value"))
 
     kind = str(_dict(value("kind").get("selected_option")).get("value") or "chat").lower()
-    summary = " ".join(str(value("summary").get("value") or "").split())
+    # Cleaned as typed text is: a NUL (which PostgreSQL refuses), an RTL override or a
+    # zero-width space never reaches the core.
+    summary = c.clean_text(str(value("summary").get("value") or ""))
     picked = value("day").get("selected_date")
     try:
         day = date.fromisoformat(str(picked)) if picked else None
@@ -80,7 +82,7 @@ def note_from_form(contact_id: int, values: dict[str, Any]) -> c.AddNote | dict[
     def value(block: str) -> dict[str, Any]:
         return _dict(_dict(values.get(block)).get("value"))
 
-    text = " ".join(str(value("text").get("value") or "").split())
+    text = c.clean_text(str(value("text").get("value") or ""))  # as in log_from_form
     picked = value("follow_up").get("selected_date")
     try:
         day = date.fromisoformat(str(picked)) if picked else None
