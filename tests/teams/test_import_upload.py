@@ -371,14 +371,23 @@ async def test_a_formula_cell_is_defused_on_import(h: Harness) -> None:
 
 
 async def test_wrong_encoding_is_refused_with_a_clear_error(h: Harness) -> None:
-    utf16 = "name,company\nRenée Dupont,Café\n".encode("utf-16")
+    # UTF-16 without its byte-order mark cannot be told from binary by its bytes alone.
+    utf16 = "name,company\nRenée Dupont,Café\n".encode("utf-16-le")
     assert await h.say("help") == 201
     before = await snapshot(h.engine)
 
     card = _card(await _preview(h, "contacts.csv", utf16))
 
-    assert "not a text file" in _texts(card) and _buttons(card) == {}
+    assert "UTF-16" in _texts(card) and "CSV UTF-8" in _texts(card) and _buttons(card) == {}
     assert await data_unchanged(h, before)
+
+
+async def test_utf16_with_its_mark_is_read(h: Harness) -> None:
+    utf16 = "name,company\nRenée Dupont,Café\n".encode("utf-16")
+
+    card = _card(await _preview(h, "contacts.csv", utf16))
+
+    assert "Would add 1 person" in _texts(card) and "Import" in _buttons(card)
 
 
 async def data_unchanged(h: Harness, before: dict[str, Any]) -> bool:
