@@ -50,6 +50,14 @@ def days_past_rhythm(next_due_at: datetime, now: datetime, tz: str) -> int:
     return (local_date(now, tz) - local_date(next_due_at, tz)).days
 
 
+def within_rhythm(next_due_at: datetime | None, now: datetime, tz: str) -> bool:
+    """Whether someone with a rhythm is within it at `now`: its day has not passed in the
+    user's calendar (`days_past_rhythm`). Someone never talked to is within it until their
+    first period runs out, as they are not overdue before. `stats` (its "Health") and
+    `goals` (people with a rhythm of their own) both count by this, so they agree."""
+    return next_due_at is None or days_past_rhythm(next_due_at, now, tz) <= 0
+
+
 class LocalDates(dict[str, date]):
     """The calendar date at one moment in each zone asked for, worked out once per zone: a
     sweep's batch handles thousands of nudges of users in a few zones."""
@@ -199,14 +207,22 @@ def cadence_step(moment: datetime, cadence_days: int | None,
 def cadence_next_due(last_touch_at: datetime | None, cadence_days: int | None,
                      created_at: datetime, cadence_months: int | None = None, *,
                      tz: str = "UTC") -> datetime | None:
-    """When the keep-in-touch cadence next asks for a conversation.
+    """When the keep-in-touch cadence next asks for a conversation: the start of the
+    rhythm's day in the user's zone `tz`.
 
-    Counts from the last interaction (the day it happened, not when it was logged); a contact
-    never talked to counts from when it was added. Days and months are counted on the
-    user's calendar, in their zone `tz` (`cadence_step`); a rhythm in months adds calendar
-    months ("monthly" from Jan 31 is Feb 28, then Mar 28...).
+    Counts from the day of the last interaction (not when it was logged, nor its hour); a
+    contact never talked to counts from the day it was added. Days and months are counted on
+    the user's calendar (`cadence_step`); a rhythm in months adds calendar months ("monthly"
+    from Jan 31 is Feb 28, then Mar 28...). The day's start, not the conversation's hour:
+    counted from a coffee at 17:30, the ask would come after that day's window, on the next
+    working day, and counted from a day logged (kept at noon) at noon. The sweep delivers at
+    the start of the window that day, or the next moment the user may be nudged.
     """
-    return cadence_step(last_touch_at or created_at, cadence_days, cadence_months, tz=tz)
+    start = last_touch_at or created_at
+    stepped = cadence_step(start, cadence_days, cadence_months, tz=tz)
+    if stepped is None:
+        return None
+    return local_moment(local_date(stepped, tz), 0, tz)
 
 
 def cadence_text(cadence_days: int | None, cadence_months: int | None = None) -> str:

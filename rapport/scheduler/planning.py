@@ -118,6 +118,13 @@ def _due_ids(session: Session, statement: Mapping[str, Prepared], now: datetime,
     return [row[0] for row in statement[_dialect(session)].rows(session, now=now, limit=limit)]
 
 
+def _minute_stamp(postgresql: bool, column: Any) -> ColumnElement[str]:
+    """`column` (a UTC moment) as f"{moment:%Y%m%d%H%M}", in SQL, per dialect."""
+    if postgresql:
+        return func.to_char(func.timezone("UTC", column), "YYYYMMDDHH24MI")
+    return func.strftime("%Y%m%d%H%M", column)
+
+
 def _cadence_sql(postgresql: bool) -> tuple[ColumnElement[str], ColumnElement[Any]]:
     """(dedupe key, plan_at one cadence of days later, counted in UTC) as SQL, per dialect.
 
@@ -126,12 +133,11 @@ def _cadence_sql(postgresql: bool) -> tuple[ColumnElement[str], ColumnElement[An
     later comparisons with bound datetimes stay exact. PostgreSQL adds hours, not days: a
     day interval on a timestamptz follows the server's TimeZone setting, whatever it is.
     """
+    stamp = _minute_stamp(postgresql, Contact.plan_at)
     if postgresql:
-        stamp = func.to_char(func.timezone("UTC", Contact.plan_at), "YYYYMMDDHH24MI")
         later: ColumnElement[Any] = Contact.plan_at + func.make_interval(
             0, 0, 0, 0, Contact.cadence_days * 24)
     else:
-        stamp = func.strftime("%Y%m%d%H%M", Contact.plan_at)
         later = type_coerce(func.strftime(
             "%Y-%m-%d %H:%M:%S", Contact.plan_at,
             "+" + cast(Contact.cadence_days, String) + " days"), String).concat(
@@ -266,8 +272,10 @@ _DUE_NOTES = _due_ids_statement(Note.plan_at, Note.id)
 
 
 def _insert_follow_ups(postgresql: bool) -> Executable:
+    # The follow-up's moment is in the key: a note given another day (`edit`) closes the
+    # reminder of the old day, and is asked about again on the new one.
     key = literal("follow_up:") + cast(Note.contact_id, String) + literal(":") + cast(
-        Note.id, String)
+        Note.id, String) + literal(":") + _minute_stamp(postgresql, Note.plan_at)
     columns = ("workspace_id", "user_id", "contact_id", "note_id", "reason", "dedupe_key",
                "due_at", "deliver_after", "status", "snooze_count", "attempts", "created_at")
     source = select(Note.workspace_id, Note.user_id, Note.contact_id, Note.id,

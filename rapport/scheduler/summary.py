@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 FRIDAY = 4
 MAX_NAMES = 3
+# The span the summary counts conversations in, up to the moment it is sent; `stats` says
+# the same ("in the last 7 days").
+SPAN_DAYS = 7
+SPAN = f"In the last {SPAN_DAYS} days"
 
 
 @dataclass
@@ -49,13 +53,15 @@ def summary_day(week_day: date, working_days: int) -> date | None:
 
 def summary_text(reconnected: int, overdue: list[str], goals: Sequence[str] = (),
                  suggestions: int = 0) -> str:
-    """'This week you reconnected with 4 people; 3 are overdue: Dana, Sam and Lee.', then one
-    line per goal ('Clients: 7 of 9 within a month (78%), up from 56%') and a word about
-    open suggestions."""
+    """'In the last 7 days you reconnected with 4 people; 3 are overdue: Dana, Sam and Lee.',
+    then one line per goal ('Clients: 7 of 9 within a month (78%), up from 56%') and a word
+    about open suggestions. "The last 7 days", not "this week": that is what is counted
+    (`_content`), so a Friday summary counts the previous Friday afternoon, and a calendar
+    week would leave out the weekend after a Friday summary altogether."""
     if reconnected == 0:
-        first = "This week you did not log a conversation"
+        first = f"{SPAN} you did not log a conversation"
     else:
-        first = f"This week you reconnected with {reconnected} " + (
+        first = f"{SPAN} you reconnected with {reconnected} " + (
             "person" if reconnected == 1 else "people")
     if not overdue:
         second = "nobody is overdue"
@@ -108,11 +114,13 @@ def _goals_and_suggestions(session: Session, user_id: int, now: datetime, tz: st
 
 async def _content(session: AsyncSession, user_id: int, now: datetime, tz: str
                    ) -> tuple[int, list[tuple[int, str]]]:
-    """How many people were talked to this week, and the overdue contacts (id, name): past
-    their rhythm's day in the user's calendar `tz`, as `people` and `stats` count."""
+    """How many people were talked to in the last `SPAN_DAYS` days, and the overdue contacts
+    (id, name): past their rhythm's day in the user's calendar `tz`, as `people` and `stats`
+    count."""
     reconnected = await session.scalar(
         select(func.count(Touchpoint.contact_id.distinct()))
-        .where(Touchpoint.user_id == user_id, Touchpoint.happened_at >= now - timedelta(days=7),
+        .where(Touchpoint.user_id == user_id,
+               Touchpoint.happened_at >= now - timedelta(days=SPAN_DAYS),
                Touchpoint.happened_at <= now)) or 0
     # Due by now is the indexed superset; someone due today is not overdue, whatever the hour.
     overdue = [(contact_id, name) for contact_id, name, due in (await session.execute(

@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 
 from rapport.scheduler.messenger import NudgeItem
 from rapport.scheduler.planner import cadence_text, humanize_days
+from rapport.storage.names import name_key
 
 _KEEPS_ITS_OWN_ARTICLE = {
     "the", "a", "an", "her", "his", "their", "my", "our", "your", "its", "how", "what",
@@ -40,9 +41,20 @@ def every_example(contact_name: str) -> str:
     return f"“every {contact_name} 2 weeks”"
 
 
+# Titles a stored name may start with ("Dr. Jane Doe"): nobody is greeted "Hi Dr.!". The Teams
+# directory keeps its own list for display names (the core imports no platform code), and
+# `rapport.storage.names` one for name keys.
+_TITLES = frozenset({"dr", "prof", "mr", "ms", "mrs", "mx", "miss", "sir", "dame"})
+# The stored first words (`contacts.first_key`) of names that start with a title.
+TITLE_KEYS = frozenset({*_TITLES, *(title + "." for title in _TITLES)})
+
+
 def first_name(name: str) -> str:
-    """The first word of a name, or the whole name when it has one word."""
+    """The name to call someone by: the first word of their name past any titles ("Dr. Jane
+    Doe" is "Jane"), or the whole name when it has one word (a title alone stays)."""
     parts = name.split()
+    while len(parts) > 1 and parts[0].lower().rstrip(".") in _TITLES:
+        parts = parts[1:]
     return parts[0] if parts else name
 
 
@@ -51,6 +63,17 @@ def first_name(name: str) -> str:
 _ABBREVIATIONS = frozenset({"inc", "ltd", "llc", "plc", "co", "corp", "bros", "jr", "sr", "dr",
                             "mr", "mrs", "ms", "prof", "st", "mt", "etc", "vs", "approx",
                             "dept"})
+
+
+def called_name(contact_name: str, others: Iterable[str]) -> str:
+    """What a reminder calls someone among the user's other contacts `others`: their first
+    name when it is theirs alone, else their full name ("Ask Dana Scully about …" beside Dana
+    White), as a rhythm's nudge always does."""
+    given = first_name(contact_name)
+    key = name_key(given)
+    if any(name_key(first_name(other)) == key for other in others):
+        return contact_name
+    return given
 
 
 def text_without_period(text: str) -> str:
@@ -75,8 +98,87 @@ def _own_period(text: str) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
+# Words that start no noun phrase: a note that starts with one says how someone is or what
+# they did ("back from paternity leave", "out sick", "recently promoted"), and neither "the"
+# nor "Ask Sean about" fits it ("the back from paternity leave"). Prepositions and adverbs,
+# adjectives said of a person, subject pronouns and conjunctions.
+_STATE_STARTS = frozenset({
+    "above", "across", "after", "against", "along", "among", "around", "as", "at", "away",
+    "before", "behind", "below", "beside", "besides", "between", "beyond", "by", "despite",
+    "down", "during", "except", "for", "from", "in", "inside", "into", "near", "of", "off", "on",
+    "onto", "out", "outside", "over", "since", "through", "throughout", "till", "to", "toward",
+    "towards", "under", "until", "unlike", "up", "upon", "via", "with", "within", "without",
+    "again", "almost", "already", "also", "always", "ever", "finally", "hopefully", "just",
+    "lately", "maybe", "mostly", "nearly", "never", "newly", "not", "now", "often", "once",
+    "perhaps", "possibly", "probably", "quite", "rather", "really", "recently", "seldom",
+    "sometimes", "soon", "still", "then", "too", "very", "yet", "here", "there", "together",
+    "abroad", "overseas", "sick", "ill", "unwell", "pregnant", "expecting", "busy", "afraid",
+    "alone", "asleep", "awake", "aware", "glad", "happy", "unhappy", "keen", "sad", "upset",
+    "proud", "ready", "sorry", "sure", "unsure", "nervous", "anxious", "available",
+    "unavailable", "able", "unable", "i", "you", "he", "she", "it", "we", "they", "someone",
+    "somebody", "everyone", "everybody", "nobody", "and", "or", "but", "because", "although",
+    "though", "while", "unless"})
+# Past forms not spelled "-ed" ("met Priya", "ran a marathon"); those that are also common
+# nouns ("cut", "shot", "saw", "set", "hit", "read") are left out.
+_IRREGULAR_PAST = frozenset({
+    "met", "went", "got", "gotten", "had", "did", "made", "took", "came", "gave", "found",
+    "told", "said", "ran", "won", "lost", "bought", "brought", "thought", "caught", "taught",
+    "sent", "spent", "built", "kept", "slept", "meant", "heard", "held", "paid", "sold",
+    "stood", "understood", "wrote", "spoke", "broke", "chose", "drove", "rode", "began",
+    "begun", "swam", "sang", "drank", "flew", "grew", "knew", "threw", "wore", "forgot",
+    "became", "fell", "felt", "woke", "gone", "done", "seen", "taken", "given", "written",
+    "spoken", "broken", "chosen", "driven", "flown", "grown", "known", "been", "fallen",
+    "forgotten", "left", "quit", "fled", "fed", "hung", "stuck", "struck", "shook", "tore",
+    "sank", "stole", "hid", "lent", "dealt", "learnt", "sought", "fought"})
+# Words spelled "-ed" that are no past form ("flower bed", "speed").
+_ED_WORDS = frozenset({"bed", "red", "wed", "shed", "sled", "shred", "embed", "hundred",
+                       "bloodshed", "watershed", "seabed", "hotbed", "flatbed", "sacred"})
+_PAST_EED = frozenset({"agreed", "disagreed", "freed", "guaranteed", "decreed", "refereed"})
+# After "back", the words that make it the adverb ("back from leave", "back at work", "back
+# next week"); before anything else it is the noun ("the back pain").
+_AFTER_BACK = frozenset({
+    "from", "to", "at", "on", "in", "into", "with", "for", "after", "since", "by", "and",
+    "home", "again", "soon", "now", "today", "tomorrow", "yesterday", "last", "next", "this",
+    "the", "a", "an", "her", "his", "their", "my", "our", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday"})
+# Endings of adverbs ("officially", "unexpectedly", "immediately"); not "-ly" alone ("family",
+# "assembly", "early retirement").
+_ADVERB_ENDINGS = ("ally", "ntly", "ously", "ively", "fully", "edly", "ately", "ingly")
+
+
+def _past_form(word: str) -> bool:
+    """Whether a lowercase word is a past tense or participle ("met", "promoted")."""
+    if word in _IRREGULAR_PAST:
+        return True
+    if len(word) <= 3 or not word.endswith("ed") or word in _ED_WORDS:
+        return False
+    return not word.endswith("eed") or word in _PAST_EED  # "speed", "proceed"
+
+
+def _is_state(words: list[str]) -> bool:
+    """Whether a note's words say how someone is or what they did ("back from paternity
+    leave", "met Priya N.", "recently promoted", "daughter graduated") rather than name a thing
+    to ask about ("hiking trip", "back pain"). Conservative: a word it does not know is a
+    thing, a capitalised one a name."""
+    first = words[0].strip(_PUNCTUATION)
+    if first == "I":
+        return True  # "I owe her lunch"
+    if not first[:1].islower():
+        return False
+    second = words[1].strip(_PUNCTUATION) if len(words) > 1 else ""
+    if first == "back":
+        return not second or second.lower() in _AFTER_BACK
+    if first in _STATE_STARTS or _past_form(first) \
+            or (len(first) > 5 and first.endswith(_ADVERB_ENDINGS)):
+        return True
+    # A thing and what happened to it: "daughter graduated", "flight delayed".
+    return second[:1].islower() and _past_form(second) and first not in _DETERMINERS \
+        and first not in _KEEPS_ITS_OWN_ARTICLE
+
+
 def about_phrase(note_text: str) -> str:
-    """'hiking trip in Yosemite' -> 'the hiking trip in Yosemite'; 'her new job' stays."""
+    """'hiking trip in Yosemite' -> 'the hiking trip in Yosemite'; 'her new job', 'moving to
+    Berlin' and 'back from paternity leave' stay as they are: "the" only before a thing."""
     text = text_without_period(note_text)
     if not text:
         return "what you noted"
@@ -86,7 +188,8 @@ def about_phrase(note_text: str) -> str:
     # "moving to Berlin" reads as it is; "hiking trip" wants "the".
     gerund_phrase = first.endswith("ing") and first.lower() not in _ING_NOUNS and (
         not second or second in _LINKING_WORDS)
-    if first.lower() in _KEEPS_ITS_OWN_ARTICLE or not first[:1].islower() or gerund_phrase:
+    if first.lower() in _KEEPS_ITS_OWN_ARTICLE or not first[:1].islower() or gerund_phrase \
+            or _is_state(words):
         return text
     if second and note_form(text)[0] in ("action", "statement"):
         return text  # "send the deck", not "the send the deck"
@@ -174,6 +277,8 @@ def note_form(note_text: str) -> tuple[Form, str, str]:
     first, _, rest = text.partition(" ")
     if _STATEMENT.search(text) and not first.lower().endswith("ing"):
         return "statement", "", text
+    if _is_state(text.split(" ")):
+        return "statement", "", text  # "back from paternity leave", "met Priya N."
     if first.isalpha() and first.islower() and rest.split(" ", 1)[0] in _OBJECT_STARTS \
             and not first.endswith("ing") and first not in _KEEPS_ITS_OWN_ARTICLE \
             and first not in _TOPIC_NOUNS:
@@ -198,7 +303,8 @@ def is_background(note_text: str) -> bool:
     return _BACKGROUND.match(" ".join(note_text.split())) is not None
 
 
-def reminder(contact_name: str, note_text: str, *, when: str = "") -> str:
+def reminder(contact_name: str, note_text: str, *, when: str = "",
+             called: str | None = None) -> str:
     """What to do about a note, as the start of a sentence: "Ask Dana about the hiking trip
     in Yosemite", "Ask Priya how the offsite went", "Send Lee the deck", "Check in with
     Marco: wife is expecting". `when` ("tomorrow", "Thu Dec 10") goes where it reads right:
@@ -206,8 +312,9 @@ def reminder(contact_name: str, note_text: str, *, when: str = "") -> str:
 
     A note that already says who keeps its words and says whose note it is: "Talk to Lee
     about the budget (Dana Scully)"; "her" for the contact becomes the name: "give her the
-    book" -> "Give Dana the book"."""
-    parts = _reminder_parts(contact_name, note_text)
+    book" -> "Give Dana the book". `called` is what to call the contact (default: the first
+    name; the full name when another contact has that first name, `called_name`)."""
+    parts = _reminder_parts(contact_name, note_text, called)
     after = f" {when}" if when else ""
     said = f"{parts.sentence}{after}" + (f": {parts.fact}" if parts.fact else "")
     return said + (f" ({parts.whose})" if parts.whose else "")
@@ -240,6 +347,7 @@ class _Note:
         self.words = words
         self.full = [part.lower() for part in contact_name.split()]
         self.parts = {part for part in self.full if len(part) > 1}
+        self.given = first_name(contact_name).lower()
 
     def bare(self, index: int) -> str:
         return self.words[index].strip(_PUNCTUATION) if 0 <= index < len(self.words) else ""
@@ -296,13 +404,21 @@ class _Note:
         return False
 
     def with_name(self, name: str) -> str:
-        """The words with the first "her"/"him" for the contact replaced by `name`."""
+        """The words with the first "her"/"him" for the contact replaced by `name`, and the
+        contact's first name alone too when `name` is more ("send the deck to Dana" is "… to
+        Dana Scully" beside Dana White)."""
         words = list(self.words)
         for i in range(len(words)):
             if self.pronoun_at(i, slot=False):
                 word = self.bare(i)
                 words[i] = words[i].replace(word, name, 1)
                 break
+        if len(name.split()) > 1:
+            for i in range(len(words)):
+                word = self.bare(i)
+                if word.lower() == self.given and word[:1].isupper() \
+                        and self.contact_at(i, slot=False) == 1:
+                    words[i] = words[i].replace(word, name, 1)
         return " ".join(words)
 
 
@@ -320,8 +436,9 @@ class _Reminder(NamedTuple):
     whose: str = ""
 
 
-def _reminder_parts(contact_name: str, note_text: str) -> _Reminder:
-    name = first_name(contact_name)
+def _reminder_parts(contact_name: str, note_text: str, called: str | None = None
+                    ) -> _Reminder:
+    name = called or first_name(contact_name)
     plain = text_without_period(note_text)
     text = text_without_period(_DURATION_TIME.sub("", plain)) or plain
     form, verb, rest = note_form(text)
@@ -397,10 +514,11 @@ def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def follow_up_headline(contact_name: str, note_text: str, noted_on: date) -> str:
+def follow_up_headline(contact_name: str, note_text: str, noted_on: date, *,
+                       called: str | None = None) -> str:
     """'Ask Dana about the hiking trip in Yosemite (you noted it on Fri Nov 20)', 'Talk to Lee
     about the budget (Dana Scully, you noted it on Fri Nov 20)'."""
-    parts = _reminder_parts(contact_name, note_text)
+    parts = _reminder_parts(contact_name, note_text, called)
     said = parts.sentence + (f": {parts.fact}" if parts.fact else "")
     noted = f"you noted it on {short_date(noted_on)}"
     return f"{said} ({parts.whose}, {noted})" if parts.whose else f"{said} ({noted})"
@@ -436,7 +554,8 @@ def cadence_headline(contact_name: str, company: str | None, days_since: int | N
 
 
 def important_date_headline(contact_name: str, kind: str, on: date, today: date,
-                            since_year: int | None = None) -> str:
+                            since_year: int | None = None, *, called: str | None = None
+                            ) -> str:
     """"Dana's birthday is on Mon May 4 (in 3 days)"; an anniversary with its year says how
     many years: "Lee's 7th work anniversary is on Mon Mar 1 (in 3 days)". A reminder that
     comes after the day (held by a pause or a snooze) says so: "Lee's birthday was on Tue
@@ -445,22 +564,23 @@ def important_date_headline(contact_name: str, kind: str, on: date, today: date,
     if since_year is not None and kind != "birthday" and on.year > since_year:
         what = f"{ordinal(on.year - since_year)} {what}"
     days = (on - today).days
+    name = called or first_name(contact_name)
     if days < 0:
         ago = "yesterday" if days == -1 else f"{humanize_days(-days)} ago"
-        return f"{first_name(contact_name)}'s {what} was on {short_date(on, today)} ({ago})"
+        return f"{name}'s {what} was on {short_date(on, today)} ({ago})"
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    return f"{first_name(contact_name)}'s {what} is on {short_date(on, today)} ({when})"
+    return f"{name}'s {what} is on {short_date(on, today)} ({when})"
 
 
 def nudge_subject(reason: str, contact_name: str, note_text: str | None,
-                  date_kind: str | None) -> str:
+                  date_kind: str | None, *, called: str | None = None) -> str:
     """Which nudge an answer acted on, after its verb: "the reminder to ask Dana about the
     trip", "the reminder about Dana's birthday", "the reminder to talk to Dana Scully"."""
     if reason == "follow_up" and note_text is not None:
-        return f"the reminder to {lower_first(reminder(contact_name, note_text))}"
+        return f"the reminder to {lower_first(reminder(contact_name, note_text, called=called))}"
     if reason == "date" and date_kind is not None:
         what = "birthday" if date_kind == "birthday" else "work anniversary"
-        return f"the reminder about {first_name(contact_name)}'s {what}"
+        return f"the reminder about {called or first_name(contact_name)}'s {what}"
     return f"the reminder to talk to {contact_name}"
 
 

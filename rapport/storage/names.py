@@ -7,6 +7,7 @@ macOS and word processors type "O’Brien" where a keyboard types "O'Brien"; bot
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Characters people type (or their software substitutes) for an ASCII one in a name.
@@ -93,14 +94,65 @@ KEY_CHARS = 200
 TAG_KEY_CHARS = 40
 
 
+# Titles written before a name ("Dr. Hiro Tanaka", "Sir Ian Wood"), as keys spell them: part
+# of how a person is addressed, not of how anyone types their name to find them.
+_TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx", "miss", "sir", "dame"})
+# A nickname between double quotes inside a name (Chris "CJ" Johnson), once the typographic
+# quotes read as ASCII ones.
+_NICKNAME = re.compile(r'"([^"]*)"')
+
+
+def _folded(name: str) -> str:
+    """`name` with its typography in ASCII, Latin accents dropped, casefolded."""
+    # Translated again after NFC, which makes a few of them out of other characters.
+    composed = unicodedata.normalize("NFC", name.translate(_ASCII_FORMS))
+    return _without_latin_accents(composed.translate(_ASCII_FORMS).casefold()
+                                  ).translate(_ASCII_FORMS)
+
+
+def written_key(name: str, *, limit: int = KEY_CHARS) -> str:
+    """The key as it was before titles and nicknames were left out of it (schema 0022 and
+    earlier; migration 0023 goes back to it on its way down)."""
+    return " ".join(_folded(name).split())[:limit].rstrip()
+
+
 def name_key(name: str, *, limit: int = KEY_CHARS) -> str:
     """The form names are compared in: typographic apostrophes, quotes and dashes as their ASCII
     forms, invisible characters dropped, accents on Latin letters dropped ("Zoë" is "zoe"),
-    other scripts composed (NFC), casefolded, single spaces, at most `limit` characters."""
-    # Translated again after NFC, which makes a few of them out of other characters.
-    composed = unicodedata.normalize("NFC", name.translate(_ASCII_FORMS))
-    folded = _without_latin_accents(composed.translate(_ASCII_FORMS).casefold())
-    return " ".join(folded.translate(_ASCII_FORMS).split())[:limit].rstrip()
+    other scripts composed (NFC), casefolded, single spaces, at most `limit` characters.
+    A nickname in quotes and titles before the name are left out when other words remain
+    ("Dr. Chris “CJ” Johnson" is "chris johnson"): people find them by the name itself, and
+    the same person typed without them is the same person."""
+    folded = _folded(name)
+    words = (_NICKNAME.sub(" ", folded).split() or folded.replace('"', " ").split()
+             or folded.split())
+    while len(words) > 1 and words[0].removesuffix(".") in _TITLES:
+        words = words[1:]
+    return " ".join(words)[:limit].rstrip()
+
+
+def nicknames(name: str, key: str) -> tuple[str, ...]:
+    """The keys a person is also known by, from the nickname in their name (`key` is its
+    `name_key`): "cj" and "cj johnson" for Chris “CJ” Johnson; none for a name without one."""
+    if not any(quote in name for quote in ('"', *_DOUBLE_QUOTES)):
+        return ()  # most names: nothing to fold
+    said = [nick for nick in (" ".join(found.split())
+                              for found in _NICKNAME.findall(_folded(name))) if nick]
+    last = key.rpartition(" ")[2]
+    return tuple(dict.fromkeys([*said, *(f"{nick} {last}" for nick in said if " " in key)]))
+
+
+def hyphen_blind(typed: str, key: str) -> bool:
+    """Whether the typed key `typed` names the person whose key is `key` when a hyphen and a
+    space are the same ("anne marie" for Anne-Marie Smith, "smith jones" for Ann Smith-Jones,
+    "jean-luc" for Jean Luc Picard): their whole, first or last name, or (a hyphen typed
+    joining words their name spells apart) the words it starts with."""
+    if "-" not in key and "-" not in typed:
+        return False
+    loose, stored = typed.replace("-", " "), key.replace("-", " ")
+    words = key.split(" ")
+    return loose in (stored, words[0].replace("-", " "), words[-1].replace("-", " ")) or (
+        "-" in typed and stored.startswith(loose + " "))
 
 
 def tag_key(name: str) -> str:

@@ -958,8 +958,10 @@ _COME_DUE_CONTACTS = Prepared(
     .where(Contact.user_id == bindparam("user_id"), Contact.next_due_at.is_not(None),
            Contact.next_due_at < bindparam("until", type_=UTCDateTime),
            or_(Contact.next_due_at > bindparam("now", type_=UTCDateTime),
-               ~select(Nudge.id).where(Nudge.contact_id == Contact.id, _OUT_NOW)
-               .exists()))
+               # The rhythm's own nudge: one about a note of theirs out beside a snoozed
+               # rhythm nudge must not hide that one.
+               ~select(Nudge.id).where(Nudge.contact_id == Contact.id,
+                                       Nudge.reason == "cadence", _OUT_NOW).exists()))
     .order_by(Contact.next_due_at, Contact.id).limit(bindparam("limit")))
 _UPCOMING_CONTACTS = Prepared(
     select(Contact.name, Contact.next_due_at, Contact.plan_at)
@@ -971,8 +973,8 @@ _UPCOMING_CONTACTS = Prepared(
 
 def come_due_contacts(session: Session, user_id: int, now: datetime, until: datetime,
                       limit: int = 20) -> list[tuple[str, datetime, datetime | None]]:
-    """(name, next_due_at, plan_at) of rhythms come due before `until` whose person has no
-    nudge out now (any rhythm whose moment is still after `now` counts), soonest first."""
+    """(name, next_due_at, plan_at) of rhythms come due before `until` with no rhythm nudge
+    out now (any rhythm whose moment is still after `now` counts), soonest first."""
     return [(name, at, plan) for name, at, plan in _COME_DUE_CONTACTS.rows(
         session, user_id=user_id, now=now, until=until, limit=limit) if at is not None]
 
@@ -1406,18 +1408,19 @@ class OwnRhythmRow:
     cadence_days: int
     cadence_months: int | None
     last_touch_at: datetime | None
+    next_due_at: datetime | None = None
 
 
 def own_rhythms(session: Session, user_id: int) -> list[OwnRhythmRow]:
     """Every person of the user with a rhythm of their own, by name."""
     rows = session.execute(
         select(Contact.name, Contact.cadence_days, Contact.cadence_months,
-               Contact.last_touch_at)
+               Contact.last_touch_at, Contact.next_due_at)
         .where(Contact.user_id == user_id, Contact.cadence_own.is_(True),
                Contact.cadence_days.is_not(None))
         .order_by(Contact.name_key))
-    return [OwnRhythmRow(name, days, months, last) for name, days, months, last in rows
-            if days is not None]
+    return [OwnRhythmRow(name, days, months, last, due) for name, days, months, last, due
+            in rows if days is not None]
 
 
 def user_tags(session: Session, user_id: int) -> list[tuple[TagRow, int]]:

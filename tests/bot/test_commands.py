@@ -525,14 +525,19 @@ def test_parser_never_raises_on_a_verb_and_random_words(verb: str, words: list[s
     ("May 4", date(2026, 5, 4), date(2027, 5, 4)),
     ("may 4th", date(2026, 5, 4), date(2027, 5, 4)),
     ("4 May 2027", date(2027, 5, 4), date(2027, 5, 4)),
-    ("12/24", date(2025, 12, 24), date(2026, 12, 24)),
+    # A month and day without a year: the nearest one, even on the wrong side of today when
+    # it is near (a log refuses Dec 24 as still to come, rather than taking last year's).
+    ("12/24", date(2026, 12, 24), date(2026, 12, 24)),
+    ("Nov 20", date(2026, 11, 20), date(2026, 11, 20)),
+    ("Jan 10", date(2027, 1, 10), date(2027, 1, 10)),  # 48 days on, 317 back
+    ("Jan 30", date(2026, 1, 30), date(2027, 1, 30)),  # more than two months on
     # A day of the month: this month's or the one before (after) it.
     ("the 4th", date(2026, 11, 4), date(2026, 12, 4)),
     ("the 23rd", TODAY, TODAY),
     ("the 30th", date(2026, 10, 30), date(2026, 11, 30)),
-    ("the 31st", date(2026, 10, 31), date(2026, 12, 31)),  # November has none
+    ("the 31st", date(2026, 10, 31), None),  # November has none, and December's is no nearer
 ])
-def test_parse_day(phrase: str, past: date, future: date) -> None:
+def test_parse_day(phrase: str, past: date, future: date | None) -> None:
     assert parse_day(phrase, today=TODAY, direction="past") == past
     assert parse_day(phrase, today=TODAY, direction="future") == future
 

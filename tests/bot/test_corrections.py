@@ -75,7 +75,7 @@ async def test_editing_and_deleting_a_conversation_keeps_the_clock_right(
     assert text == "Changed t2: video with Dana Scully (Fri Nov 20): roadmap."
     dana = await _contact(engine, "Dana Scully")
     assert dana.last_touch_at == datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    assert dana.next_due_at == datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert dana.next_due_at == datetime(2026, 12, 4, tzinfo=UTC)
     assert (await say(rapport, "delete t2")).startswith("Deleted t2: video with Dana Scully")
     dana = await _contact(engine, "Dana Scully")
     assert dana.last_touch_at == datetime(2026, 11, 18, 12, 0, tzinfo=UTC)

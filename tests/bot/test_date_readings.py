@@ -165,10 +165,11 @@ async def test_a_numeric_date_of_two_readings_is_asked_about(rapport: Rapport,
     await say(rapport, "add Lee Park")
     before = await snapshot(engine)
     for line, choices in (
-            ("note Dana: call on 11/12", ("Fri Nov 12 2027", "Fri Dec 11")),
-            ("note Dana: call 12/11", ("Fri Dec 11", "Fri Nov 12 2027")),
-            ("log Lee 12/11", ("Thu Dec 11 2025", "Thu Nov 12")),
-            ("log Lee: coffee 11/12", ("Thu Nov 12", "Thu Dec 11 2025")),
+            # Each reading the nearest such day (a year away from neither).
+            ("note Dana: call on 11/12", ("Thu Nov 12", "Fri Dec 11")),
+            ("note Dana: call 12/11", ("Fri Dec 11", "Thu Nov 12")),
+            ("log Lee 12/11", ("Fri Dec 11", "Thu Nov 12")),
+            ("log Lee: coffee 11/12", ("Thu Nov 12", "Fri Dec 11")),
             ("log Lee 11/12/2026", ("Thu Nov 12", "Fri Dec 11"))):
         reply = await rapport.handle_text(ALEX, line)
         assert not reply.ok and f"Did you mean {choices[0]} or {choices[1]}?" in reply.text \

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from rapport.bot.core.rapport import Rapport
 from tests.conftest import Clock, console_user, say
 
-# Friday Dec 4 2026: "log Cat 21 days ago" is Fri Nov 13 at noon, so her three weeks run
-# out at noon today.
+# Friday Dec 4 2026: "log Cat 21 days ago" is Fri Nov 13 (at noon), so her three weeks run
+# out today; her nudge comes when the 09:00 window opens.
 FRIDAY_AFTERNOON = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
-FRIDAY_MORNING = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+FRIDAY_EARLY = datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
 
 
 async def _cat_due_today(rapport: Rapport, clock: Clock, *, at: datetime) -> None:
@@ -35,9 +35,9 @@ async def test_people_show_due_and_stats_all_say_due_today(rapport: Rapport,
     assert "overdue" not in stats
 
 
-async def test_before_the_hour_it_falls_due_it_is_due_today_as_well(rapport: Rapport,
-                                                                      clock: Clock) -> None:
-    await _cat_due_today(rapport, clock, at=FRIDAY_MORNING)
+async def test_before_the_window_opens_it_is_due_today_as_well(rapport: Rapport,
+                                                               clock: Clock) -> None:
+    await _cat_due_today(rapport, clock, at=FRIDAY_EARLY)
 
     assert await say(rapport, "due") == "Due today:\n  Cat Fox: next reminder today"
     assert "Health: 1 of 1 person within their rhythm (100%)." in \

@@ -49,7 +49,7 @@ async def test_goals_count_calendar_months_as_people_does(rapport: Rapport,
     assert "Clients: 2 of 2 within a month (100%)" in goals
     assert "Clients: 2 of 2 within a month (100%)" in stats.splitlines()[0]
     assert [(line.name, line.within) for line in view.own] == [("Priya Shah", True)]
-    assert "People with a rhythm of their own: 1 of 1 talked to within it" in goals
+    assert "People with a rhythm of their own: 1 of 1 within their rhythm" in goals
 
     # Mar 1: a day past it (30 days would have said Mar 2).
     clock.set(_at(3, 1))

@@ -189,7 +189,8 @@ async def test_goal_cadence_applies_unless_a_person_has_their_own(rapport: Rappo
                           "rhythm of their own (set with “every”); attainment counts everyone.")
     contacts = await _contacts(rapport)
     assert (contacts["Lee Park"].cadence_days, contacts["Lee Park"].goal_cadence_days) == (30, 30)
-    assert contacts["Lee Park"].next_due_at == clock.now + timedelta(days=30)
+    # A rhythm is due from the start of its day (00:00 UTC for this user).
+    assert contacts["Lee Park"].next_due_at == (clock.now + timedelta(days=30)).replace(hour=0)
     assert contacts["Lee Park"].plan_at == contacts["Lee Park"].next_due_at
     assert contacts["Dana Scully"].cadence_days == 14
     tagged = await rapport.handle_text(ALEX, "tag Kim clients")
@@ -237,7 +238,7 @@ async def test_a_goal_for_one_person_is_their_own_rhythm(rapport: Rapport) -> No
     await _say(rapport, "log Lee yesterday")
     listed = await rapport.handle_text(ALEX, "goals")
     assert listed.text.endswith(
-        "People with a rhythm of their own: 1 of 2 talked to within it\n"
+        "People with a rhythm of their own: 2 of 2 within their rhythm\n"
         "  Dana Scully: every month, no conversation logged yet\n"
         "  Lee Park: every 2 weeks, last talked yesterday")
     await _say(rapport, "undo")
@@ -330,7 +331,7 @@ async def test_someone_due_today_is_within_their_cadence(rapport: Rapport, clock
     stats = await rapport.handle_text(new_york, "stats")
     assert stats.text.splitlines()[0].startswith("Clients: 2 of 3 within 2 weeks (67%)")
     goals = (await rapport.handle_text(new_york, "goals")).text
-    assert "People with a rhythm of their own: 1 of 1 talked to within it" in goals
+    assert "People with a rhythm of their own: 1 of 1 within their rhythm" in goals
     assert "Lee Park: every 2 weeks, last talked " in goals and ", overdue" not in goals
     people = (await rapport.handle_text(new_york, "people")).text
     assert people.count("due today") == 3 and people.count("overdue 1 day") == 1
@@ -492,7 +493,7 @@ async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
     contacts = await _contacts(rapport)
     lee, dana = contacts["Lee Park"], contacts["Dana Scully"]
     assert (lee.cadence_days, lee.cadence_months, lee.cadence_own) == (30, 1, False)
-    assert lee.next_due_at == dana.next_due_at == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)
+    assert lee.next_due_at == dana.next_due_at == datetime(2027, 2, 28, 0, 0, tzinfo=UTC)
     show = await rapport.handle_text(ALEX, "show Lee")
     # Due Sunday Feb 28; the nudge comes on the next working day.
     assert "Rhythm: every month · " in show.text and "next nudge Mon Mar 1\n" in show.text
@@ -504,7 +505,7 @@ async def test_a_goal_in_months_counts_calendar_months_like_every_monthly(
     assert quarterly.text.startswith("Goal set: talk to everyone tagged clients every 3 months.")
     lee = (await _contacts(rapport))["Lee Park"]
     assert (lee.cadence_days, lee.cadence_months) == (90, 3)
-    assert lee.next_due_at == datetime(2027, 4, 30, 10, 0, tzinfo=UTC)
+    assert lee.next_due_at == datetime(2027, 4, 30, 0, 0, tzinfo=UTC)
     await _say(rapport, "goal clients every year")
     assert (await _contacts(rapport))["Lee Park"].cadence_months == 12
     await _say(rapport, "goal clients every 4 weeks")

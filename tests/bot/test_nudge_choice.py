@@ -49,11 +49,12 @@ async def _monday(rapport: Rapport, engine: AsyncEngine, clock: Clock
 
 
 def _dana_asks(n: dict[tuple[str, str], int]) -> str:
+    # Oldest due first: the rhythm from the start of Monday, the others from 09:00.
     return ("Which nudge about Dana Scully do you mean?\n"
-            f"  #{n[TRIP]} Ask Dana about the trip (you noted it on Mon Nov 23)\n"
-            f"  #{n[DANA_BIRTHDAY]} Dana's birthday is on Thu Dec 3 (in 3 days)\n"
             f"  #{n[DANA_RHYTHM]} You wanted to keep in touch with Dana Scully every 7 days, "
-            "and you have not logged a conversation yet\n")
+            "and you have not logged a conversation yet\n"
+            f"  #{n[TRIP]} Ask Dana about the trip (you noted it on Mon Nov 23)\n"
+            f"  #{n[DANA_BIRTHDAY]} Dana's birthday is on Thu Dec 3 (in 3 days)\n")
 
 
 async def _data(engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
@@ -101,13 +102,13 @@ async def test_several_open_nudges_are_asked_about_and_nothing_changes(
     n = await _monday(rapport, engine, clock)
     trip, birthday, rhythm = n[TRIP], n[DANA_BIRTHDAY], n[DANA_RHYTHM]
     assert await _asked(rapport, engine, "snooze Dana 1 week") == _dana_asks(n) + (
-        f"Reply “snooze #{trip} until Dec 7”, “snooze #{birthday} until Dec 7” or "
-        f"“snooze #{rhythm} until Dec 7”.")
+        f"Reply “snooze #{rhythm} until Dec 7”, “snooze #{trip} until Dec 7” or "
+        f"“snooze #{birthday} until Dec 7”.")
     assert await _asked(rapport, engine, "snooze Dana 2 hours") == _dana_asks(n) + (
-        f"Reply “snooze #{trip} 2 hours”, “snooze #{birthday} 2 hours” or "
-        f"“snooze #{rhythm} 2 hours”.")
+        f"Reply “snooze #{rhythm} 2 hours”, “snooze #{trip} 2 hours” or "
+        f"“snooze #{birthday} 2 hours”.")
     assert await _asked(rapport, engine, "dismiss Dana") == _dana_asks(n) + (
-        f"Reply “dismiss #{trip}”, “dismiss #{birthday}” or “dismiss #{rhythm}”.")
+        f"Reply “dismiss #{rhythm}”, “dismiss #{trip}” or “dismiss #{birthday}”.")
     # No keep-in-touch reminder among them: "done Lee" does not say which topic was covered.
     offsite, lee_birthday = n[OFFSITE], n[LEE_BIRTHDAY]
     lee_asks = ("Which nudge about Lee Park do you mean?\n"
@@ -129,9 +130,9 @@ async def test_the_answer_acts_on_the_nudge_it_names_and_undo_restores_it(
     n = await _monday(rapport, any_engine, clock)
     question = await _asked(rapport, any_engine, "snooze Dana 1 week")
     answers = re.findall(r"“([^”]+)”", question.splitlines()[-1])
-    assert answers[0] == f"snooze #{n[TRIP]} until Dec 7"
+    assert answers[1] == f"snooze #{n[TRIP]} until Dec 7"
     before = await _data(any_engine)
-    assert await say(rapport, answers[0]) == (
+    assert await say(rapport, answers[1]) == (
         "Snoozed the reminder to ask Dana about the trip until Mon Dec 7.")
     statuses = await _statuses(any_engine)
     assert [statuses[n[key]] for key in (TRIP, DANA_BIRTHDAY, DANA_RHYTHM)] == [

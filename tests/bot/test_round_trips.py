@@ -108,8 +108,8 @@ async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
         entries = await session.scalar(select(UndoEntry.id).order_by(UndoEntry.id.desc()))
     assert [tuple(row) for row in nudges] == [
         ("Dana", "done", clock.now), ("Lee", "expired", None)]
-    assert tuple(dana) == (clock.now, datetime(2026, 12, 8, 10, 0, tzinfo=UTC),
-                           datetime(2026, 12, 8, 10, 0, tzinfo=UTC))
+    assert tuple(dana) == (clock.now, datetime(2026, 12, 8, tzinfo=UTC),
+                           datetime(2026, 12, 8, tzinfo=UTC))
     assert entries is not None
     assert await say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
     assert await _data(any_engine) == before

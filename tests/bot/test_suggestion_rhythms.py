@@ -57,7 +57,7 @@ async def test_accepting_every_week_for_a_monthly_person_makes_them_weekly(
     priya = await _contact(rapport, "Priya Shah")
     assert (priya.cadence_days, priya.cadence_months, priya.cadence_own) == (7, None, True)
     assert priya.last_touch_at is not None
-    assert priya.next_due_at == priya.last_touch_at + timedelta(days=7)
+    assert priya.next_due_at == (priya.last_touch_at + timedelta(days=7)).replace(hour=0)
     # Every view says the rhythm a typed `every … 1 week` gives, never "every month".
     await _say(rapport, "add Pat Doe client", "every Pat 1 week")
     shown = await rapport.handle_text(ALEX, "show Priya")
@@ -106,7 +106,8 @@ async def test_accepting_a_put_off_for_a_monthly_goal_sets_two_calendar_months_o
     assert accepted.text == "Done. Lee Park is now every 2 months."
     lee = await _contact(rapport, "Lee Park")
     assert (lee.cadence_months, lee.cadence_own) == (2, True)
-    assert lee.next_due_at == planner.add_months(lee.created_at, 2)  # never talked to
+    # Never talked to: two calendar months from the day Lee was added.
+    assert lee.next_due_at == planner.add_months(lee.created_at, 2).replace(hour=0)
     people = await rapport.handle_text(ALEX, "people")
     assert "Lee Park (client, every 2 months) #clients" in people.text
     shown = await rapport.handle_text(ALEX, "show Lee")

@@ -97,7 +97,8 @@ async def test_put_off_three_times_suggests_a_longer_rhythm_and_accept_sets_it(
     reply = await rapport.handle_text(ALEX, f"accept {item.suggestion_id}")
     assert reply.ok and reply.text == "Done. Lee Park is now every 8 weeks."
     lee = await _contact(rapport, "Lee Park")
-    assert lee.cadence_days == 56 and lee.next_due_at == lee.created_at + timedelta(days=56)
+    assert lee.cadence_days == 56 and lee.next_due_at == (
+        lee.created_at + timedelta(days=56)).replace(hour=0)
     [row] = await _rows(rapport)
     assert (row.status, row.answered_at, row.proposed_days, row.current_value) == (
         "accepted", clock.now, 56, 28)

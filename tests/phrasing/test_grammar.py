@@ -56,7 +56,7 @@ def test_a_name_without_quotes_is_read_every_way_and_the_doubts_are_kept() -> No
     ("Lee called me yesterday", c.Log(person("Lee"), date(2026, 11, 22), "call", None)),
     ("I talked to Lee", c.Log(person("Lee"), None, "chat", None)),
     ("quick call with Lee", c.Log(person("Lee"), None, "call", None)),
-    ("log Dana 1:1", c.Log(person("Dana"), None, "meeting", None)),
+    ("log Dana 1:1", c.Log(person("Dana"), None, "1:1", None)),
     ("log Dana, coffee, yesterday", c.Log(person("Dana"), date(2026, 11, 22), "coffee", None)),
     ("log Sam - coffee - last night", c.Log(person("Sam"), date(2026, 11, 22), "coffee", None)),
 ])
@@ -236,7 +236,7 @@ def test_relative_days_read_the_same_alone_and_inside_text() -> None:
 @pytest.mark.parametrize(("line", "expected"), [
     ("Lee joined the call", c.Log(person("Lee"), None, "call", None)),
     ("Dana joined the meeting", c.Log(person("Dana"), None, "meeting", None)),
-    ("Sam joined the standup late", c.Log(person("Sam"), None, "meeting", None)),
+    ("Sam joined the standup late", c.Log(person("Sam"), None, "standup", None)),
     ("Lee joined yesterday's call", c.Log(person("Lee"), date(2026, 11, 22), "call", None)),
     ("Lee joined the call about the renewal",
      c.Log(person("Lee"), None, "call", "about the renewal")),
@@ -284,8 +284,9 @@ def test_no_one_joining_a_meeting_is_read_as_a_new_company(
         name: str, said: str, whose: str, which: str, meeting: str, after: str) -> None:
     parsed = parse(f"{name} {said} {whose} {which}{meeting}{after}")
     assert not isinstance(parsed, (c.NewCompany, c.SetField)), parsed
-    assert isinstance(parsed, c.Log) and parsed.kind in ("call", "meeting", "video", "lunch",
-                                                         "coffee", "dinner"), parsed
+    assert isinstance(parsed, c.Log) and parsed.kind in (
+        "call", "meeting", "video", "lunch", "coffee", "dinner", "standup", "sync", "huddle",
+        "1:1"), parsed
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -305,7 +306,7 @@ def test_no_one_joining_a_meeting_is_read_as_a_new_company(
     ("Lee joined us on the call", c.Log(person("Lee"), None, "call", None)),
     ("log Lee 30 min call re budget", c.Log(person("Lee"), None, "call", "re budget")),
     ("log Marco zoom call", c.Log(person("Marco"), None, "video", None)),
-    ("Quick sync w/ Sam this morning", c.Log(person("Sam"), TODAY, "meeting", None)),
+    ("Quick sync w/ Sam this morning", c.Log(person("Sam"), TODAY, "sync", None)),
     ("log Dana 2 hours ago", c.Log(person("Dana"), TODAY, "chat", None)),
 ])
 def test_conversations_as_chat_shortens_them(line: str, expected: c.Log) -> None:

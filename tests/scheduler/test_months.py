@@ -25,10 +25,9 @@ def test_add_months_keeps_the_day_or_the_months_end() -> None:
     assert planner.add_months(jan31, 12) == datetime(2028, 1, 31, 10, 0, tzinfo=UTC)
     assert planner.add_months(datetime(2026, 11, 23, tzinfo=UTC), 3) == \
         datetime(2027, 2, 23, tzinfo=UTC)
-    assert planner.cadence_next_due(None, 30, jan31, 1) == datetime(2027, 2, 28, 10, 0,
-                                                                    tzinfo=UTC)
-    assert planner.cadence_next_due(None, 14, jan31) == datetime(2027, 2, 14, 10, 0,
-                                                                 tzinfo=UTC)
+    # Due from the start of the rhythm's day, whatever the hour it counts from.
+    assert planner.cadence_next_due(None, 30, jan31, 1) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert planner.cadence_next_due(None, 14, jan31) == datetime(2027, 2, 14, tzinfo=UTC)
     assert planner.cadence_text(30, 1) == "month"
     assert planner.cadence_text(91, 3) == "3 months"
     assert planner.cadence_text(365, 12) == "year"
@@ -45,7 +44,7 @@ async def test_a_monthly_rhythm_is_due_on_the_same_day_each_month(any_engine: As
     async with db.session_factory(any_engine)() as session:
         dana = await session.scalar(select(Contact))
     assert dana is not None and (dana.cadence_months, dana.cadence_days) == (1, 30)
-    assert dana.next_due_at == datetime(2027, 2, 28, 10, 0, tzinfo=UTC)  # not Feb 28 + 2
+    assert dana.next_due_at == datetime(2027, 2, 28, tzinfo=UTC)  # not Feb 28 + 2
     sweeper = Sweeper(sessions=db.session_factory(any_engine), messengers={"console": Inbox()},
                       owner="test", clock=clock)
     clock.set(datetime(2027, 3, 1, 10, 0, tzinfo=UTC))  # a Monday, past Feb 28
@@ -55,10 +54,10 @@ async def test_a_monthly_rhythm_is_due_on_the_same_day_each_month(any_engine: As
         nudges = (await session.scalars(select(Nudge))).all()
     assert len(nudges) == 1
     # Not answered: asked again a calendar month after the first ask (Feb 28 -> Mar 28).
-    assert dana is not None and dana.plan_at == datetime(2027, 3, 28, 10, 0, tzinfo=UTC)
+    assert dana is not None and dana.plan_at == datetime(2027, 3, 28, tzinfo=UTC)
     reply = await rapport.handle_text(actor, "log Dana coffee")
     async with db.session_factory(any_engine)() as session:
         dana = await session.scalar(select(Contact))
-    assert dana is not None and dana.next_due_at == datetime(2027, 4, 1, 10, 0, tzinfo=UTC)
+    assert dana is not None and dana.next_due_at == datetime(2027, 4, 1, tzinfo=UTC)
     people = await rapport.handle_text(actor, "people")
     assert "Dana Scully (colleague, every month)" in people.text

@@ -192,7 +192,8 @@ def test_unknown_zone_falls_back_to_utc() -> None:
 def test_cadence_next_due_counts_from_the_last_touch() -> None:
     created = utc(2026, 1, 1)
     last = utc(2026, 11, 20, 12, 0)
-    assert planner.cadence_next_due(last, 14, created) == utc(2026, 12, 4, 12, 0)
+    # From the day of the last touch, due from the start of the rhythm's day.
+    assert planner.cadence_next_due(last, 14, created) == utc(2026, 12, 4)
     assert planner.cadence_next_due(None, 14, created) == utc(2026, 1, 15)
     assert planner.cadence_next_due(last, None, created) is None
     assert planner.cadence_next_due(last, 0, created) is None

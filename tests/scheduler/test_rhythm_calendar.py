@@ -30,18 +30,23 @@ def _at(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int)
 
 
 def test_rhythms_step_on_the_users_calendar() -> None:
-    # Berlin, a coffee on Mon Mar 1 at 00:30: monthly means Thu Apr 1, same time.
+    # A rhythm is due from the start of its day there, whatever the hour it counts from.
+    # Berlin, a coffee on Mon Mar 1 at 00:30: monthly means Thu Apr 1.
     coffee = _at(BERLIN, 2027, 3, 1, 0, 30)
     assert planner.cadence_next_due(coffee, 30, coffee, 1, tz="Europe/Berlin") == \
-        _at(BERLIN, 2027, 4, 1, 0, 30)
-    # Auckland, logged for Mar 1 (noon there): monthly is Apr 1.
+        _at(BERLIN, 2027, 4, 1, 0, 0)
+    # Auckland, logged for Mar 1 (noon there): monthly is Apr 1, across its autumn change.
     logged = _at(AUCKLAND, 2027, 3, 1, 12, 0)
     assert planner.cadence_next_due(logged, 30, logged, 1, tz="Pacific/Auckland") == \
-        _at(AUCKLAND, 2027, 4, 1, 12, 0)
-    # New York, Sat Mar 13 23:30, the night before DST: weekly is Sat Mar 20 23:30.
+        _at(AUCKLAND, 2027, 4, 1, 0, 0)
+    # New York, Sat Mar 13 23:30, the night before DST: weekly is Sat Mar 20.
     saturday = _at(NEW_YORK, 2027, 3, 13, 23, 30)
     assert planner.cadence_next_due(saturday, 7, saturday, tz="America/New_York") == \
-        _at(NEW_YORK, 2027, 3, 20, 23, 30)
+        _at(NEW_YORK, 2027, 3, 20, 0, 0)
+    # Saturday evening before the autumn change (EDT), two weeks on is a day in EST.
+    autumn = _at(NEW_YORK, 2027, 10, 30, 21, 0)
+    assert planner.cadence_next_due(autumn, 14, autumn, tz="America/New_York") == \
+        _at(NEW_YORK, 2027, 11, 13, 0, 0)
     assert planner.local_date(planner.cadence_next_due(  # type: ignore[arg-type]
         saturday, 7, saturday, tz="America/New_York"), "America/New_York").weekday() == 5
     # A wall time the spring jump skips reads just after the jump; UTC is plain arithmetic.

@@ -61,7 +61,8 @@ async def test_friday_in_window_once_a_week(rapport: Rapport, clock: Clock) -> N
     [message] = messenger.delivered
     assert message.kind == "summary" and message.recipient.user_external_id == "alex"
     assert message.text.startswith(
-        "This week you reconnected with 2 people; 2 are overdue: Lee Park and Sam Lee.")
+        "In the last 7 days you reconnected with 2 people; 2 are overdue: Lee Park and "
+        "Sam Lee.")
     assert "settings summary off" in message.text
     async with rapport.sessions() as session:
         sent_on = await session.scalar(select(User.summary_sent_on))
@@ -69,7 +70,8 @@ async def test_friday_in_window_once_a_week(rapport: Rapport, clock: Clock) -> N
     # The next Friday brings the next summary.
     next_friday = FRIDAY_9AM_NY + timedelta(days=7, hours=1)
     assert (await send_weekly_summaries(rapport.sessions, messengers, next_friday)).sent == 1
-    assert messenger.delivered[-1].text.startswith("This week you did not log a conversation;")
+    assert messenger.delivered[-1].text.startswith(
+        "In the last 7 days you did not log a conversation;")
 
 
 async def test_someone_due_today_is_not_overdue_in_the_summary(rapport: Rapport, clock: Clock
@@ -90,8 +92,8 @@ async def test_someone_due_today_is_not_overdue_in_the_summary(rapport: Rapport,
     assert (await send_weekly_summaries(rapport.sessions, {"console": messenger},
                                         FRIDAY_9AM_NY)).sent == 1
     [message] = messenger.delivered
-    assert message.text.startswith("This week you did not log a conversation; 1 is overdue: "
-                                   "Ivy Vo.")
+    assert message.text.startswith("In the last 7 days you did not log a conversation; 1 is "
+                                   "overdue: Ivy Vo.")
     people = (await rapport.handle_text(actor, "people")).text
     assert "due today" in people and "overdue 1 day" in people
 
@@ -169,12 +171,12 @@ async def test_two_replicas_at_once_send_one_summary(any_engine: AsyncEngine, cl
 
 
 def test_summary_text_variants() -> None:
-    assert summary_text(1, []).startswith("This week you reconnected with 1 person; nobody is "
-                                          "overdue.")
-    assert summary_text(4, ["Dana"]).startswith("This week you reconnected with 4 people; 1 is "
-                                                "overdue: Dana.")
+    assert summary_text(1, []).startswith("In the last 7 days you reconnected with 1 person; "
+                                          "nobody is overdue.")
+    assert summary_text(4, ["Dana"]).startswith("In the last 7 days you reconnected with 4 "
+                                                "people; 1 is overdue: Dana.")
     assert summary_text(0, ["A", "B", "C", "D", "E"]).startswith(
-        "This week you did not log a conversation; 5 are overdue: A, B, C and 2 more.")
+        "In the last 7 days you did not log a conversation; 5 are overdue: A, B, C and 2 more.")
 
 
 def test_summary_day() -> None:

@@ -170,7 +170,8 @@ async def test_snoozed_nudge_comes_back_and_done_moves_the_cadence(
     async with db.session_factory(any_engine)() as session:
         contact = await session.scalar(select(Contact))
         assert contact is not None and contact.last_touch_at == clock.now
-        assert contact.next_due_at == clock.now + timedelta(days=42)
+        # Due from the start of the day six weeks on (UTC user).
+        assert contact.next_due_at == (clock.now + timedelta(days=42)).replace(hour=0)
 
 
 async def test_backdated_log_restarts_the_clock_from_that_day_but_never_backwards(
@@ -184,7 +185,7 @@ async def test_backdated_log_restarts_the_clock_from_that_day_but_never_backward
         assert contact is not None
         yesterday_noon = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
         assert contact.last_touch_at == yesterday_noon
-        assert contact.next_due_at == yesterday_noon + timedelta(days=14)
+        assert contact.next_due_at == datetime(2026, 12, 6, tzinfo=UTC)  # its day, not noon
     await rapport.handle_text(user, "log Dana 5 days ago: call")
     async with db.session_factory(any_engine)() as session:
         contact = await session.scalar(select(Contact))

@@ -59,7 +59,7 @@ async def _summary(slack: SlackHarness, clock: Clock) -> dict[str, Any]:
                                          friday)
     assert report.sent == 1
     return next(m for m in reversed(slack.fake.messages_in(ALEX))
-                if m["text"].startswith("This week"))
+                if m["text"].startswith("In the last 7 days"))
 
 
 async def _recorded(slack: SlackHarness) -> int:

@@ -142,7 +142,7 @@ async def test_suggestion_in_the_weekly_summary_is_accepted_with_its_button(
     assert report.sent == 1
     dm = slack.fake.dm_channel_id(ALEX)
     summary = slack.fake.messages_in(dm)[-1]
-    assert summary["text"].startswith("This week you did not log a conversation;")
+    assert summary["text"].startswith("In the last 7 days you did not log a conversation;")
     question = next(blk for blk in summary["blocks"]
                     if blk.get("block_id") == f"suggestion_text_{suggestion_id}")
     assert question["text"]["text"] == (f"💡 *Suggestion {suggestion_id}:* You've put off Lee "

@@ -446,3 +446,31 @@ async def test_nudges_get_a_not_before_that_starts_empty_and_goes_again(
     assert kept == [nudge] and drafted == [nudge]
     await db.upgrade(empty_engine)
     assert await db.current_revision(empty_engine) == db.head_revision()
+
+
+async def test_titles_and_nicknames_leave_stored_keys_and_a_collision_gets_a_number(
+        empty_engine: AsyncEngine) -> None:
+    """0023_name_key_titles: "show Hiro" finds a contact saved as "Dr. Hiro Tanaka" (its first
+    key was "dr."); the same person saved twice, with and without the title, stays twice."""
+    await db.upgrade(empty_engine, "0022_nudge_not_before")
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    names = ("Hiro Tanaka", "Dr. Hiro Tanaka", "Prof Ada Lovelace", "Chris “CJ” Johnson",
+             "Dana Scully", "Sir")
+    async with AsyncSession(empty_engine) as session, session.begin():
+        _, user, _ = await session.run_sync(lambda s: insert_people(s, now, names=names))
+    await db.upgrade(empty_engine)
+    expected = [(user, "Hiro Tanaka", "hiro tanaka", "hiro"),
+                (user, "Dr. Hiro Tanaka (2)", "hiro tanaka (2)", "hiro"),
+                (user, "Prof Ada Lovelace", "ada lovelace", "ada"),
+                (user, "Chris “CJ” Johnson", "chris johnson", "chris"),
+                (user, "Dana Scully", "dana scully", "dana"),
+                (user, "Sir", "sir", "sir")]
+    assert await _contacts(empty_engine) == expected
+    assert all(key == name_key(name) for _, name, key, _ in expected)
+    # Down again: keys as 0022 computed them, the names kept; up gives the same result.
+    await _downgrade(empty_engine, "0022_nudge_not_before")
+    assert [row[2:] for row in await _contacts(empty_engine)] == [
+        ("hiro tanaka", "hiro"), ("dr. hiro tanaka (2)", "dr."), ("prof ada lovelace", "prof"),
+        ('chris "cj" johnson', "chris"), ("dana scully", "dana"), ("sir", "sir")]
+    await db.upgrade(empty_engine)
+    assert await _contacts(empty_engine) == expected

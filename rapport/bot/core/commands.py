@@ -21,6 +21,7 @@ from rapport.bot.core.dates import (
     count_from,
     counted_day_at_end,
     date_like_words,
+    day_problem,
     find_dates,
     is_count_alone,
     is_counted_day,
@@ -31,13 +32,17 @@ from rapport.bot.core.dates import (
     parse_day,
     parse_duration_days,
     parse_short_duration,
+    passed_question,
     shift_by_duration,
     span_alone,
     spell_out_days,
+    stands_for_a_week,
     unread_date_at_end,
     which_numeric_day,
+    without_year,
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
+from rapport.scheduler.wording import short_date
 
 MAX_COMMAND_CHARS = 4000
 MAX_SUMMARY_CHARS = 1000
@@ -689,8 +694,11 @@ def _person_from_tokens(tokens: list[str]) -> PersonRef | None:
             inner = " ".join(token[1:-1].split())
             return PersonRef(text=inner, exact=True) if inner else None
     # A quote opened and never closed ("Dana) is a stray mark: no letter goes with it. An @
-    # typed before a name (`add @Lee Park`) is no mention, only the name.
-    words = " ".join(t.strip("\"“”").rstrip(",;") for t in tokens).strip()
+    # typed before a name (`add @Lee Park`) is no mention, only the name. Words in quotes
+    # inside a name are a nickname (Chris "CJ" Johnson): kept, as “CJ”, for `add` to store
+    # and the lookup to leave out of the key.
+    words = " ".join(f"“{' '.join(t[1:-1].split())}”" if _is_quoted(t) and t[1:-1].strip()
+                     else t.strip("\"“”").rstrip(",;") for t in tokens).strip()
     if words.startswith("@"):
         words = words[1:].lstrip()
     return PersonRef(text=words) if words else None
@@ -814,20 +822,24 @@ def _target(tokens: list[str], verb: str) -> Target | CommandError:
     return _check_person(_person_from_tokens(tokens), verb)
 
 
-# Ways people name how they talked, mapped to the kinds Rapport stores.
+# Conversations people call by a name of their own, and the kind each is a sort of. The name
+# is what is stored and shown ("Logged drinks with Zoe", README: "or a word of your own"):
+# stored as its kind, the word was lost ("drinks" an "event", "standup" a "meeting").
+_OCCASIONS = {"drinks": "event", "breakfast": "coffee", "standup": "meeting",
+              "sync": "meeting", "1:1": "meeting", "huddle": "call"}
+# Ways people name how they talked, mapped to the kinds Rapport stores: another spelling of a
+# kind or of an occasion, or the tool it ran on (a call on Zoom is a video call).
 _KIND_SYNONYMS = {
-    **{kind: kind for kind in KNOWN_KINDS},
+    **{kind: kind for kind in (*KNOWN_KINDS, *_OCCASIONS)},
     "phone": "call", "phone call": "call", "video call": "video", "zoom": "video",
-    "teams call": "video", "1:1": "meeting", "one-on-one": "meeting", "1-on-1": "meeting",
-    "e-mail": "email", "mail": "email", "dm": "message", "text": "message", "drinks": "event",
-    "breakfast": "coffee", "coffee chat": "coffee",
-    # Meetings by the names teams give them, and calls by the tool they ran on.
-    "standup": "meeting", "stand-up": "meeting", "sync": "meeting", "huddle": "call",
+    "teams call": "video", "one-on-one": "1:1", "1-on-1": "1:1",
+    "e-mail": "email", "mail": "email", "dm": "message", "text": "message",
+    "coffee chat": "coffee", "stand-up": "standup",
     "zoom call": "video", "zoom meeting": "video", "teams meeting": "video",
     "google meet": "video", "conference call": "call",
     # Chat tools: a chat or a call there is one.
     "slack chat": "chat", "slack message": "message", "slack call": "call",
-    "slack huddle": "call", "teams chat": "chat", "whatsapp": "message",
+    "slack huddle": "huddle", "teams chat": "chat", "whatsapp": "message",
 }
 # Words before a kind that belong to it: "for lunch", "over coffee", "on a call", "by email".
 _KIND_FILLERS = ("for", "over", "a", "an", "on", "by", "via", "had", "the", "at")
@@ -1173,7 +1185,8 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if day is not None and day > today:
         # "coffee w Dana tmrw": a plan. A reminder is what keeps it.
         who = person.text if person.text else "them"
-        return CommandError(f"You can only log conversations that already happened. To be "
+        return CommandError(f"You can only log conversations that already happened: "
+                            f"{short_date(day, today)} is still to come. To be "
                             f"reminded of it: “remind me to meet {who} on "
                             f"{day:%b} {day.day}”.", "log")
     if day is not None and day < today - timedelta(days=3650):
@@ -1195,6 +1208,12 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
                                  outcome="nothing was logged")
     if question is not None:
         return CommandError(question, "log")  # "log Lee 12/11": Dec 11 or Nov 12?
+    if (problem := day_problem(phrase, today=today, direction="past")) is not None:
+        # "log Dana on Feb 29" in 2026: not Feb 29 2024, two years back.
+        example, problem = today - timedelta(days=2), problem.replace("There", "there", 1)
+        return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a day: {problem}, so "
+                            f"nothing was logged. Say which day, for example “{example:%b} "
+                            f"{example.day}”.", "log")
     words = phrase.lower().split()
     signed = any(sign in phrase for sign in "-+−")
     if span_alone(phrase):
@@ -1412,6 +1431,13 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
         if day is not None:
             word = match.group(1).lower()
             cleaned = text[: match.start()].rstrip(" ,;")
+            if day < today and word == "on" and _PAST_TENSE.search(cleaned):
+                return NoteDate(text, past=day)  # "her talk was on Oct 15"
+            if day < today and without_year(match.group(2)):
+                # "dinner on Oct 29" said on Oct 30: yesterday's, not next year's.
+                return CommandError(passed_question(
+                    day, today, outcome="nothing was saved",
+                    again=f"… {match.group(1)} {{day}}"), "note")
             if day < today:
                 return CommandError("That follow-up date has already passed.", "note")
             if day > today + timedelta(days=300) and not re.search(r"\d{4}", match.group(2)) \
@@ -1438,6 +1464,10 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
                                           rf"{re.escape(phrase)}", text, re.IGNORECASE) else None
         if question is not None:
             return CommandError(question, "note")
+        if (problem := day_problem(phrase, today=today, direction="future")) is not None:
+            # "on Feb 29" in 2026, "on the 31st" in November: no such day, and none guessed.
+            return CommandError(f"{problem}, so nothing was saved. Say which day, for "
+                                "example “on Friday” or “on Dec 4”.", "note")
     unread = ", ".join(unread_words) or None
     upcoming = [s for s in spans if s.day >= today]
     past = [s for s in spans if s.day < today]
@@ -1448,6 +1478,9 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             and not is_counted_day(span.phrase):
         # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
         return NoteDate(text, past=span.day.replace(year=span.day.year - 1), unread=unread)
+    if stands_for_a_week(span.phrase):
+        # "offsite first week of December": asked on the 1st, in words still true that day.
+        return NoteDate(text, span.day, None, unread=unread)
     # Punctuation around the day goes with it ("demo next Tuesday!!", "call her tomorrow!",
     # "demo (Friday)"): kept, it would be left over as "call her !".
     before = text[:span.start].rstrip(" ,;([")
@@ -1518,6 +1551,8 @@ def parse_note(rest: str, today: date) -> AddNote | CommandError:
     if colon and head_tokens:
         person = _check_person(_person_from_tokens(head_tokens), "note")
         text = tail.strip()
+    elif (whose := _note_of_whose(_tokens(rest), today)) is not None:
+        return whose
     else:
         person_raw, tokens = _first_person(_tokens(rest))
         person = _check_person(person_raw, "note")
@@ -1525,6 +1560,33 @@ def parse_note(rest: str, today: date) -> AddNote | CommandError:
     if isinstance(person, CommandError):
         return person
     return _note(person, text, today)
+
+
+def _note_of_whose(tokens: list[str], today: date) -> AddNote | CommandError | None:
+    """`note Dana's hiking trip next month`, `remember Sean O'Brien's daughter graduates in
+    June`: the words up to the first "'s" are whose it is, as the same line said without the
+    verb reads; None when no name of up to three words ends so. A name of several words must
+    be written as names are ("Dana her kid's school" is Dana's note), and the line is also
+    read as its first word's note, with the words up to the "'s" unsure: a line that can be
+    read both ways is asked about, never guessed."""
+    at = next((i for i, token in enumerate(tokens[:MAX_NAME_WORDS])
+               if _is_possessive(token)), None)
+    if at is None or at + 1 >= len(tokens) or POSSESSIVE_DAY.match(tokens[at]) or any(
+            _is_single_token_name(token) or not token[:1].isupper() or not token[:1].isalpha()
+            for token in tokens[1:at + 1]):
+        return None
+    person = _check_person(_person_from_tokens(_owner(tokens[:at + 1])), "note")
+    if isinstance(person, CommandError):
+        return None
+    text = " ".join(tokens[at + 1:])
+    if at == 0:
+        return _note(person, text, today)
+    first = _check_person(_person_from_tokens(tokens[:1]), "note")
+    alternative = _note(first, " ".join(tokens[1:]), today,
+                        unsure=" ".join(tokens[1:at + 1])) \
+        if not isinstance(first, CommandError) else None
+    return _note(person, text, today, alternatives=(alternative,)
+                 if isinstance(alternative, AddNote) else ())
 
 
 def _note(person: PersonRef, text: str, today: date, *, alternatives: tuple[AddNote, ...] = (),
@@ -1939,7 +2001,7 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
     tokens = _tokens(rest)
     until: date | None = None
     minutes: int | None = None
-    for size in (3, 2, 1):
+    for size in (4, 3, 2, 1):  # "until Oct 29 2027" is four
         if len(tokens) > size:
             phrase = [t.lower() for t in tokens[-size:]]
             if phrase[0] in ("for",):
@@ -1950,11 +2012,22 @@ def parse_snooze(rest: str, today: date) -> Snooze | CommandError:
                 break
             if phrase and phrase[0] in ("til", "till", "'til", "’til"):
                 phrase[0] = "until"  # "snooze Mei til Monday"
+            said = " ".join(phrase[1:] if phrase and phrase[0] == "until" else phrase)
             if phrase and phrase[0] == "until":
-                day = parse_day(" ".join(phrase[1:]), today=today, direction="future")
+                day = parse_day(said, today=today, direction="future")
+                if day is None and (problem := day_problem(said, today=today,
+                                                           direction="future")) is not None:
+                    # "until Feb 29" in 2026: no such day, and none two years on.
+                    return CommandError(f"{problem}, so nothing was snoozed.", "snooze")
             else:
                 day = shift_by_duration(" ".join(phrase), today) or parse_day(
                     " ".join(phrase), today=today, direction="future")
+            if day is not None and day < today and without_year(said):
+                # "until Oct 29" said on Oct 30: yesterday's, not a year's wait.
+                again = " ".join(tokens[:-size])
+                return CommandError(passed_question(
+                    day, today, outcome="nothing was snoozed",
+                    again=f"snooze {again} until {{day}}"), "snooze")
             if day is not None:
                 until, tokens = day, tokens[:-size]
                 break
@@ -3146,7 +3219,8 @@ def joined_conversation(news: re.Match[str]) -> str | None:
             continue
         kind, size = found
         rest = words[start + size:]
-        if kind not in _JOINABLE_KINDS or (rest and rest[-1].lower() in _GROUP_WORDS):
+        if _OCCASIONS.get(kind, kind) not in _JOINABLE_KINDS or (
+                rest and rest[-1].lower() in _GROUP_WORDS):
             return None  # "the coffee club", "the lunch crew": a group
         while rest and rest[-1].lower().strip(".,!") in _JOINING_MANNER:
             rest = rest[:-1]

@@ -73,10 +73,13 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     if not values:
         return error(f"{handle} already says that. Nothing changed.")
     if new_follow_up != row.follow_up_on:
-        # A reminder already planned for the old day must not come as well.
-        waiting = queries.waiting_note_nudge_ids(session, user_id, command.note_id)
-        change.before_update("nudges", waiting, ("status",))
-        queries.expire_nudges(session, waiting)
+        # A reminder already planned for the old day must not come as well, and one out and
+        # not answered is closed: it would read "due now" beside the new day (the sweep
+        # asks again on that day).
+        closed = queries.waiting_note_nudge_ids(session, user_id, command.note_id) \
+            + queries.note_nudge_ids(session, user_id, command.note_id)[2]
+        change.before_update("nudges", closed, ("status",))
+        queries.expire_nudges(session, closed)
     queries.update_note(session, user_id, command.note_id, **values)
     contact = queries.contact_state(session, user_id, row.contact_id)
     name = contact.name if contact is not None else "them"

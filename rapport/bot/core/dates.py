@@ -187,6 +187,9 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
                 delta += 7
             return today + timedelta(days=delta or 7)
         return today - timedelta(days=((today.weekday() - weekday) % 7) or 7)
+    special = _special_day(phrase, today=today, direction=direction)
+    if special is not None:
+        return special  # before "in …": "in the first week of December" is no count
     if words[0] == "in" and len(words) >= 2:
         return _shift_far(" ".join(words[1:]), today, sign=1)
     if words[-1] == "ago" and len(words) >= 2:
@@ -197,9 +200,6 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return _counted_from(counted, today=today, direction=direction)
     if phrase in ("next week", "next month", "last week", "last month"):
         return shift_by_duration(f"1 {words[1]}", today, sign=1 if words[0] == "next" else -1)
-    special = _special_day(phrase, today=today, direction=direction)
-    if special is not None:
-        return special
     if (ordinal := _ORDINAL_DAY.match(phrase)) is not None:
         return _ordinal_day(int(ordinal.group(1)), today, direction)
     if numeric_choices(phrase, today=today, direction=direction) is not None:
@@ -292,7 +292,44 @@ def _special_day(phrase: str, *, today: date, direction: Direction) -> date | No
         return today + timedelta(days=(friday - today.weekday()) % 7)
     if phrase in ("end of the month", "end of month", "eom", "end of this month"):
         return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if phrase in ("week after next", "week after next week"):
+        return today + timedelta(days=14 - today.weekday())  # that week's Monday
+    if (part := _PART_OF_NEXT.fullmatch(phrase)) is not None:
+        return _part_of_next(part["part"], part["span"], today)
+    if (first_week := _FIRST_WEEK_OF.fullmatch(phrase)) is not None:
+        # The week the 1st falls in, said by its 1st: always in that week, and in that month.
+        month = first_week["month"]
+        if month == "next month":
+            return add_months(today.replace(day=1), 1)
+        number = next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(month[:3]))
+        return nearest_month_day(number, 1, today=today, direction=direction)
     return None
+
+
+# A part of next month or next week: "early next month", "the end of next month", "mid-next
+# week". Early and the beginning are its first day, mid and the middle its middle, the end
+# its last day (next week's: its Friday, as "end of the week" is).
+_PART_OF_NEXT = re.compile(
+    r"(?:at\s+|in\s+|by\s+|towards?\s+)?(?:the\s+)?"
+    r"(?P<part>early|mid|beginning|start|middle|end)(?:\s+of)?(?:\s+|-)(?:the\s+)?next\s+"
+    r"(?P<span>month|week)")
+_FIRST_WEEK_OF = re.compile(
+    r"(?:in\s+)?(?:the\s+)?(?:first|1st)\s+week\s+(?:of|in)\s+"
+    rf"(?P<month>next month|(?:{'|'.join(_MONTH_NAMES)}|sept|jan|feb|mar|apr|jun|jul|aug|sep"
+    r"|oct|nov|dec)\.?)")
+
+
+def _part_of_next(part: str, span: str, today: date) -> date:
+    if span == "week":
+        monday = today + timedelta(days=7 - today.weekday())
+        offset = {"early": 0, "beginning": 0, "start": 0, "mid": 2, "middle": 2, "end": 4}
+        return monday + timedelta(days=offset[part])
+    first = add_months(today.replace(day=1), 1)
+    if part in ("early", "beginning", "start"):
+        return first
+    if part in ("mid", "middle"):
+        return first.replace(day=15)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 # Words before a day that make the phrase something other than that day ("after Dec 3" is
@@ -314,13 +351,57 @@ def _parse_with_dateparser(phrase: str, *, today: date, direction: Direction) ->
     import dateparser  # lazy: it costs a noticeable part of start-up
 
     base = datetime(today.year, today.month, today.day, 12, 0)
-    parsed = dateparser.parse(phrase, languages=["en"], settings={
+    settings: dict[str, object] = {
         "RELATIVE_BASE": base,
         "PREFER_DATES_FROM": "future" if direction == "future" else "past",
         "STRICT_PARSING": False,
         "REQUIRE_PARTS": ["day", "month"],
-    })
-    return parsed.date() if parsed else None
+    }
+    parsed: datetime | None = dateparser.parse(phrase, languages=["en"], settings=settings)
+    if parsed is None:
+        return None
+    if dateparser.parse(phrase, languages=["en"],
+                        settings={**settings, "REQUIRE_PARTS": ["day", "month", "year"]}):
+        return parsed.date()  # the year was said
+    return nearest_month_day(parsed.month, parsed.day, today=today, direction=direction)
+
+
+# How far a month and day said without a year may lie on the wrong side of today and still be
+# the one meant: "Oct 29" said on Oct 30 is yesterday's (a snooze or a reminder refuses it,
+# rather than waiting a year), "Nov 2" in a log on Oct 30 is still to come (refused, rather
+# than last year's). Further off, the other year is plainly meant: "Jan 5" in a December
+# reminder, "Dec 20" in a January log.
+_NEAR = timedelta(days=62)
+
+
+def _year_meant(month: int, day: int, today: date, direction: Direction) -> int:
+    """The year a month and day without one names: the next one (`direction` "past": the last
+    one), unless the other is near (`_NEAR`). Feb 29 is placed as Feb 28 is, so that it is
+    looked for in that year only, never in a leap year three years away."""
+    probe = min(day, calendar.monthrange(2001, month)[1])  # 2001: no Feb 29
+    on_or_after = date(today.year, month, probe)
+    if on_or_after < today:
+        on_or_after = on_or_after.replace(year=today.year + 1)
+    before = on_or_after.replace(year=on_or_after.year - 1)
+    if direction == "future":
+        return before.year if today - before <= _NEAR else on_or_after.year
+    if on_or_after == today:
+        return today.year
+    return on_or_after.year if on_or_after - today <= _NEAR else before.year
+
+
+def nearest_month_day(month: int, day: int, *, today: date, direction: Direction
+                      ) -> date | None:
+    """The day a month and day without a year names ("Oct 30"): the nearest one, which may
+    lie just on the other side of today for the caller to refuse ("Oct 29" in a snooze on Oct
+    30 has passed; "Oct 31" in a log is still to come), never one a year away. None when that
+    year has no such day (Feb 29 in 2026), or no year does (Apr 31)."""
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    try:
+        return date(_year_meant(month, day, today, direction), month, day)
+    except ValueError:
+        return None
 
 
 # An all-numeric date whose first two numbers could each be the month ("11/12", "4.5.2027").
@@ -348,22 +429,13 @@ def numeric_choices(text: str, *, today: date, direction: Direction
 
 def _numeric_day(month: int, day: int, year: int | None, today: date,
                  direction: Direction) -> date | None:
-    """`month`/`day` in `year`, or else the next (or last) one from `today`."""
-    if year is not None:
-        years = [year]
-    else:
-        # Feb 29 comes round within eight years.
-        step = 1 if direction == "future" else -1
-        years = [today.year + step * offset for offset in range(9)]
-    for candidate_year in years:
-        try:
-            candidate = date(candidate_year, month, day)
-        except ValueError:
-            continue
-        if year is not None or (candidate >= today if direction == "future"
-                                else candidate <= today):
-            return candidate
-    return None
+    """`month`/`day` in `year`, or else the nearest one (`nearest_month_day`)."""
+    if year is None:
+        return nearest_month_day(month, day, today=today, direction=direction)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def which_numeric_day(text: str, *, today: date, direction: Direction, outcome: str
@@ -496,7 +568,14 @@ _SPECIAL_PHRASES = re.compile(
     r"|in (?:a couple of|a couple|a few) (?:days|weeks|months)"
     # Units as chat shortens them, which dateparser does not know: "in 2 wks", "in 3 mos".
     rf"|in (?:\d{{1,4}} ?|(?:{_NUMBER_WORD_PATTERN}) )(?:wks?|mos|mths?|yrs?)"
-    r"|(?:a couple of|a couple|a few) (?:days|weeks|months) (?:ago|from now))\b",
+    r"|(?:a couple of|a couple|a few) (?:days|weeks|months) (?:ago|from now)"
+    # A part of next month or week, the week after next, the first week of a month: words
+    # around "next month" that dateparser leaves out ("early next month" is not Nov 30).
+    r"|(?:early|mid|beginning|start|middle|end)(?: of)?(?:\s+|-)(?:the )?next (?:month|week)"
+    r"|week after next(?: week)?"
+    r"|(?:in )?(?:the )?(?:first|1st) week (?:of|in) (?:next month|" + "|".join(
+        sorted({*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"}, key=len, reverse=True))
+    + r"))\b",
     re.IGNORECASE)
 
 
@@ -539,9 +618,31 @@ def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan
                 if day is not None else _accept(text, match.start(), match.end(), today=today,
                                                 direction=direction)
             if span is not None:
-                _add_span(spans, _with_count(text, _with_preposition(text, span), today=today,
-                                             direction=direction))
+                span = _with_count(text, _with_preposition(text, span), today=today,
+                                   direction=direction)
+                if pattern is _SPECIAL_PHRASES:
+                    # "early next month" read whole, not "next month" without "early".
+                    spans[:] = [s for s in spans
+                                if not span.start <= s.start < s.end <= span.end]
+                _add_span(spans, span)
+    for qualified in _QUALIFIED_SPAN.finditer(text):
+        if not any(s.start <= qualified.start() and qualified.end() <= s.end for s in spans):
+            # "late next month": not next month's day, nor any day read; the words are left
+            # whole for `date_like_words` to name.
+            spans = [s for s in spans if s.end <= qualified.start() or s.start >= qualified.end()]
     return sorted(spans, key=lambda s: s.start)
+
+
+# A part of a span, or a week of a month, said in words that `parse_day` may not read ("late
+# next month", "mid this week", "the second week of December"): read whole, or not at all.
+_QUALIFIED_SPAN = re.compile(
+    r"\b(?:(?:early|mid|late)(?:\s+|-)|(?:the\s+)?(?:start|beginning|middle|end|rest)\s+of\s+)"
+    r"(?:the\s+)?(?:next|last|this|coming|past|the)\s+(?:week|wk|month|mo|mth|year|yr)\b"
+    r"|\b(?:the\s+)?(?:first|second|third|fourth|last|final|1st|2nd|3rd|4th)\s+week\s+"
+    r"(?:of|in)\s+(?:(?:next|last|this|the)\s+month|" + "|".join(
+        sorted({*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"}, key=len, reverse=True))
+    + r")\b"
+    r"|\b(?:the\s+)?week\s+after\s+next(?:\s+week)?\b", re.IGNORECASE)
 
 
 def _add_span(spans: list[DateSpan], span: DateSpan) -> None:
@@ -573,22 +674,99 @@ def _with_count(text: str, span: DateSpan, *, today: date, direction: Direction)
 
 
 def _ordinal_day(number: int, today: date, direction: Direction) -> date | None:
-    """'the 15th': the next (or last) 15th of a month."""
+    """'the 15th': this month's 15th, or the next month's once it has passed (`direction`
+    "past": the last month's while this one's is still to come). A month without that day is
+    never skipped: "the 31st" in a snooze on Nov 15 is None (November has none), and in a log
+    on Oct 30 it is Oct 31, still to come, for the log to refuse, not Aug 31."""
     if not 1 <= number <= 31:
         return None
-    year, month = today.year, today.month
-    for _ in range(13):
-        if number <= calendar.monthrange(year, month)[1]:
-            candidate = date(year, month, number)
-            if (direction == "future" and candidate >= today) or (
-                    direction == "past" and candidate <= today):
-                return candidate
-        month += 1 if direction == "future" else -1
-        if month == 13:
-            year, month = year + 1, 1
-        elif month == 0:
-            year, month = year - 1, 12
-    return None
+    this_month = _day_of_month(today.year, today.month, number)
+    step = 1 if direction == "future" else -1
+    if this_month is not None and (this_month >= today if step > 0 else this_month <= today):
+        return this_month
+    if this_month is None and step > 0:
+        return None  # this month's would be ahead, and there is none
+    year, month = divmod(today.year * 12 + today.month - 1 + step, 12)
+    other = _day_of_month(year, month + 1, number)
+    # Last month without it (Sep 31) while this month's is still to come: this month's, the
+    # nearest, for a log to refuse as still to come.
+    return other if other is not None or step > 0 else this_month
+
+
+def _day_of_month(year: int, month: int, number: int) -> date | None:
+    return date(year, month, number) if number <= calendar.monthrange(year, month)[1] else None
+
+
+def day_problem(text: str, *, today: date, direction: Direction) -> str | None:
+    """Why a day of the month that `parse_day` does not read names no day where it is meant
+    ("There is no Feb 29 in 2026", "November has no 31st", "April has no 31st"); None for any
+    other phrase."""
+    phrase = " ".join(text.lower().strip(AROUND_A_DAY).split()).removeprefix("on ")
+    if (ordinal := _ORDINAL_DAY.match(phrase)) is not None:
+        number = int(ordinal.group(1))
+        if not 1 <= number <= 31 or _ordinal_day(number, today, direction) is not None:
+            return None
+        this_month = _day_of_month(today.year, today.month, number)
+        month = today.month if this_month is None else today.month % 12 + 1
+        return f"{_MONTH_NAMES[month - 1].title()} has no {_nth(number)}"
+    said = _MONTH_AND_DAY.match(phrase)
+    if said is None:
+        return None
+    name = said["month"] or said["month_after"]
+    month = next(i for i, full in enumerate(_MONTH_NAMES, 1) if full.startswith(name[:3]))
+    number = int(said["day"] or said["day_before"])
+    if not 1 <= number <= 31 or nearest_month_day(month, number, today=today,
+                                                   direction=direction) is not None:
+        return None
+    if number > calendar.monthrange(2000, month)[1]:  # 2000: a leap year
+        return f"{_MONTH_NAMES[month - 1].title()} has no {_nth(number)}"
+    year = _year_meant(month, number, today, direction)
+    return f"There is no {_MONTH_NAMES[month - 1][:3].title()} {number} in {year}"
+
+
+def without_year(text: str) -> bool:
+    """Whether `text` is a month and a day without a year ("Oct 29", "on 29 October",
+    "10/29"): a day `nearest_month_day` places, maybe just on the other side of today."""
+    phrase = " ".join(text.lower().strip(AROUND_A_DAY).split()).removeprefix("on ")
+    numeric = _NUMERIC_PARTS.match(phrase)
+    return _MONTH_AND_DAY.match(phrase) is not None or (
+        numeric is not None and numeric.group(4) is None)
+
+
+def passed_question(day: date, today: date, *, outcome: str, again: str) -> str:
+    """The answer to a month and day without a year that has just passed ("Oct 29" on Oct
+    30) where a day to come is needed: which day was read, what became of the command
+    (`outcome`: "nothing was snoozed"), and the words (`again`, with {day} for the day) that
+    ask for next year's."""
+    passed = f"{day:%b} {day.day} was yesterday" if day == today - timedelta(days=1) \
+        else f"{short_date(day, today)} has passed"
+    if day.month == 2 and day.day == 29:
+        return f"{passed}, so {outcome}."  # next year has none
+    said = again.replace("{day}", f"{day:%b} {day.day} {day.year + 1}")
+    return f"{passed}, so {outcome}. Did you mean next year's? Say “{said}”."
+
+
+def stands_for_a_week(text: str) -> bool:
+    """Whether a day was read from words that name a week ("the first week of December"):
+    they stay true on the day the reminder comes, and say more than that day."""
+    phrase = " ".join(text.lower().strip(AROUND_A_DAY).split())
+    found = _FIRST_WEEK_OF.search(phrase)
+    return found is not None and found.end() == len(phrase)
+
+
+def _nth(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
+        number % 10, "th")
+    return f"{number}{suffix}"
+
+
+# A month and a day without a year: "Feb 29", "february 29th", "29 Feb", "the 29th of Feb".
+_MONTH_FORM = "(?:" + "|".join(sorted({*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"},
+                                       key=len, reverse=True)) + r")\.?"
+_MONTH_AND_DAY = re.compile(
+    rf"^(?:(?P<month>{_MONTH_FORM})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"|(?:the\s+)?(?P<day_before>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"(?P<month_after>{_MONTH_FORM}))$")
 
 
 _TIME_TAIL = re.compile(
@@ -774,7 +952,8 @@ def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
     can say so instead of saying nothing."""
     found = [(found.end - len(found.phrase), found.end, found.phrase)
              for found in _date_like(text, spans)]
-    patterns = [_UNCOUNTED_WAIT, _MONTH_AFTER_LEAD, _HOLIDAY, _UNREAD_WAIT]
+    patterns = [_UNCOUNTED_WAIT, _MONTH_AFTER_LEAD, _HOLIDAY, _UNREAD_WAIT, _QUALIFIED_SPAN,
+                _ORDINAL]
     if not spans:
         patterns.append(_TIME_ALONE)
     found += [(match.start(), match.end(), match.group(0)) for pattern in patterns
@@ -867,6 +1046,9 @@ def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str |
     if not found or found[-1].end != len(stripped):
         return None
     last = found[-1]
+    longest = next(f for f in found if f.end == last.end)  # "Feb 29th", not its "29th"
+    if day_problem(longest.phrase, today=today, direction=direction) is not None:
+        return longest.phrase  # "on February 29th" in 2026, "on Apr 31st": no such day
     if last.sort == "vague" or not _day_like(last):
         return None
     if last.sort == "misspelt" and last.previous not in _DAY_LEADS and \

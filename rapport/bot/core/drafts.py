@@ -26,7 +26,7 @@ from rapport.bot.core.ai import AIProvider, AISettings, ProviderError, provider_
 from rapport.bot.core.commands import DISCLOSURE_POLICIES, full_stop
 from rapport.bot.core.context import Actor, UserContext
 from rapport.bot.core.views import DraftView, Reply, error
-from rapport.scheduler import planner, wording
+from rapport.scheduler import items, planner, wording
 from rapport.storage import queries
 from rapport.storage.uow import Database
 
@@ -209,8 +209,9 @@ class DraftContext:
     company: str | None = None
     reason: str = "cadence"
     date_kind: str | None = None
-    # Whether the noted event is still "ahead", "today" or "past" (None: the note names no
-    # day); templates never ask "How did it go?" about something still to come. Not sent.
+    # Whether the noted event, birthday or anniversary is still "ahead", "today" or "past"
+    # (None: no day is known); templates never ask "How did it go?" about something still to
+    # come, nor wish an early happy birthday after it. Not sent (the topic says it).
     timing: str | None = None
 
     def prompt_lines(self) -> list[str]:
@@ -246,11 +247,7 @@ def template_text(context: DraftContext) -> str:
     name = context.first_name
     hello = {"formal": f"Hello {name},", "brief": f"Hi {name},"}.get(context.tone, f"Hi {name}!")
     if context.reason == "date" and context.date_kind:
-        what = "birthday" if context.date_kind == "birthday" else "work anniversary"
-        body = {"brief": f"happy early {what}!",
-                "formal": f"I wanted to wish you a happy {what} in advance."}.get(
-            context.tone, f"Your {what} is coming up, so an early happy {what}! Hope it's a "
-                          "good one.")
+        body = _date_body(context)
     elif context.topic:
         body = _topic_body(context)
     elif context.last_touch:
@@ -266,6 +263,37 @@ def template_text(context: DraftContext) -> str:
     return sanitise(f"{hello} {body}")
 
 
+def _date_body(context: DraftContext) -> str:
+    """Wishes for a birthday or work anniversary: early before the day, on the day, belated
+    after it (a nudge held by a pause or a snooze arrives late)."""
+    what = "birthday" if context.date_kind == "birthday" else "work anniversary"
+    tone = context.tone
+    if context.timing == "past":
+        return {"brief": f"belated happy {what}!",
+                "formal": f"I wanted to wish you a belated happy {what}."}.get(
+            tone, f"Belated happy {what}! Hope it was a good one.")
+    if context.timing == "today":
+        return {"brief": f"happy {what}!",
+                "formal": f"I wanted to wish you a happy {what}."}.get(
+            tone, f"Happy {what}! Hope it's a great day.")
+    return {"brief": f"happy early {what}!",
+            "formal": f"I wanted to wish you a happy {what} in advance."}.get(
+        tone, f"Your {what} is coming up, so an early happy {what}! Hope it's a good one.")
+
+
+def date_topic(kind: str, on: date | None, today: date | None) -> str:
+    """What the AI is asked to write about for a birthday or anniversary nudge: "their
+    upcoming birthday", "their birthday, which is today", "their birthday, which was on Tue
+    Nov 3" (the day only once it has passed: nothing more is sent than the wish needs)."""
+    what = "birthday" if kind == "birthday" else "work anniversary"
+    timing = note_timing(on, today) if today is not None else None
+    if timing == "past" and on is not None:
+        return f"their {what}, which was on {wording.short_date(on, today)}"
+    if timing == "today":
+        return f"their {what}, which is today"
+    return f"their upcoming {what}"
+
+
 def _topic_body(context: DraftContext) -> str:
     """The template's sentence about the note, from its form and tense: an event still
     ahead gets good wishes, one that happened "How did it go?", a question is asked as
@@ -279,12 +307,15 @@ def _topic_body(context: DraftContext) -> str:
             tone, full_stop(f"I've been meaning to ask {rest}"))
     if form == "ask":
         topic = rest.removeprefix("about ").strip() or topic
-    elif form == "action" and verb in ("congratulate", "thank"):
+        if wording.note_form(topic)[0] == "statement":
+            # "ask about back from leave": how they are, no thing to think about or wish for.
+            form = "statement"
+    if form == "action" and verb in ("congratulate", "thank"):
         what = "Congratulations" if verb == "congratulate" else "Thank you"
         extra = f" {rest}" if rest else ""
         return {"formal": full_stop(f"I hope you are well. {what}{extra}")}.get(
             tone, f"{what}{extra}!")
-    elif form in ("action", "statement"):
+    if form in ("action", "statement"):
         return {"brief": "how are things?",
                 "formal": "I hope you are well. I wanted to check in; how are things going?"}.get(
             tone, "I was thinking of you and wanted to check in. How are things going?")
@@ -329,15 +360,16 @@ def draft_context(session: Session, ctx: UserContext, contact_id: int, nudge_id:
             found = queries.note_for_draft(session, ctx.user_id, note_id)
             note_text, event_on = found if found is not None else (None, None)
         if date_id is not None:
-            date_kind = queries.important_date_kind(session, ctx.user_id, date_id)
+            found_date = items.date_nudge_day(session, nudge_id)
+            if found_date is not None:
+                date_kind, event_on = found_date
     if note_text is None and reason != "date":
         newest = queries.newest_follow_up(session, ctx.user_id, contact_id)
         note_text, event_on = newest if newest is not None else (None, None)
     summary = queries.latest_summary(session, ctx.user_id, contact_id)
     topic = _clip(note_text)
     if reason == "date" and date_kind:
-        topic = "their upcoming birthday" if date_kind == "birthday" \
-            else "their upcoming work anniversary"
+        topic = date_topic(date_kind, event_on, today)
     context = DraftContext(first_name=wording.first_name(name)[:60], tone=ctx.tone,
                            topic=topic, last_touch=_clip(summary), company=_clip(company),
                            reason=reason, date_kind=date_kind,

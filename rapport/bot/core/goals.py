@@ -29,7 +29,6 @@ from rapport.scheduler.attainment import (
     goal_attainments,
     goal_line,
     percent,
-    within_cadence,
 )
 from rapport.storage import queries
 from rapport.storage.names import tag_key
@@ -41,12 +40,15 @@ MAX_OWN_RHYTHM_LINES = 10
 
 # ---------------------------------------------------------------------- applying goals
 def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[int],
-                          change: Change | None = None, *, tz: str) -> dict[int, int | None]:
+                          change: Change | None = None, *, tz: str,
+                          now: datetime | None = None) -> dict[int, int | None]:
     """Re-apply the goals of these contacts' tags to their cadence; contact id -> new cadence
     of those whose rhythm changed.
 
     A contact who follows goals takes the new goal cadence (or none); a contact with a
     rhythm of their own keeps it. `change`: the journal entry to record what changes in.
+    `now`: a rhythm that then falls due after it closes the reminder out about it, as
+    `every` does (without it, only a rhythm gone closes them).
     """
     ids = list(dict.fromkeys(contact_ids))
     goals = queries.goal_cadences(session, user_id, ids)
@@ -57,20 +59,25 @@ def refresh_goal_cadences(session: Session, user_id: int, contact_ids: Iterable[
         values: dict[str, object] = {}
         rhythm_changes = state.follows_goal and (state.cadence_days, state.cadence_months) != (
             goal, months)
+        next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at,
+                                            months, tz=tz) if rhythm_changes else None
+        # No rhythm any more, or none due before its new day: the reminder out about it
+        # would contradict it.
+        closes = rhythm_changes and (goal is None or (
+            now is not None and next_due is not None and next_due > now))
         if change is not None and (goal != state.goal_cadence_days or rhythm_changes):
             change.before_update("contacts", [state.id], GOAL_RHYTHM)
-            if goal is None:
+            if closes:
                 change.before_update("nudges", queries.open_cadence_nudge_ids(
                     session, user_id, state.id), NUDGE_OUTCOME)
         if goal != state.goal_cadence_days:
             values["goal_cadence_days"] = goal
         if rhythm_changes:
-            next_due = planner.cadence_next_due(state.last_touch_at, goal, state.created_at,
-                                                months, tz=tz)
             values.update(cadence_days=goal, cadence_months=months, next_due_at=next_due,
                           plan_at=next_due)
-            if goal is None:
-                queries.expire_cadence_nudges(session, state.id, user_id=user_id)
+            if closes:
+                queries.expire_cadence_nudges(session, state.id, user_id=user_id,
+                                              with_sent=True)
             changed[state.id] = goal
         if values:
             queries.update_contact(session, user_id, state.id, **values)
@@ -105,7 +112,8 @@ def apply_tags(session: Session, user: UserContext, contact_id: int, tags: Seque
             change.inserted_row("contact_tags", row_id)
             added.append(tag.name)
     if added:
-        refresh_goal_cadences(session, user.user_id, [contact_id], change, tz=user.tz)
+        refresh_goal_cadences(session, user.user_id, [contact_id], change, tz=user.tz,
+                              now=now)
     return added
 
 
@@ -169,7 +177,7 @@ def untag(turn: Turn, command: c.UntagPerson) -> Reply:
     if not removed:
         return error(f"{contact.name} is not tagged {_list(list(command.tags))}.")
     refresh_goal_cadences(turn.session, turn.user.user_id, [contact.id], change,
-                          tz=turn.user.tz)
+                          tz=turn.user.tz, now=turn.now)
     change.save(f"took {_list(removed)} off {contact.name}")
     return Reply(c.full_stop(f"Took {_list(removed)} off {contact.name}"), changed=True)
 
@@ -237,7 +245,7 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         change.before_update("tags", [found.id], TAG_GOAL)
         queries.set_tag_goal(turn.session, user_id, found.id, None, turn.now)
         changed = refresh_goal_cadences(turn.session, user_id, queries.tag_member_ids(
-            turn.session, user_id, found.id), change, tz=turn.user.tz)
+            turn.session, user_id, found.id), change, tz=turn.user.tz, now=turn.now)
         change.save(f"turned off the goal for {found.name}")
         lost = sum(1 for days in changed.values() if days is None)
         other = len(changed) - lost
@@ -251,7 +259,8 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
     change.before_update("tags", [tag_row.id], TAG_GOAL)
     queries.set_tag_goal(turn.session, user_id, tag_row.id, command.days, turn.now)
     members = queries.tag_member_ids(turn.session, user_id, tag_row.id)
-    refresh_goal_cadences(turn.session, user_id, members, change, tz=turn.user.tz)
+    refresh_goal_cadences(turn.session, user_id, members, change, tz=turn.user.tz,
+                          now=turn.now)
     change.save(f"set the goal for {tag_row.name} to {every_phrase(command.days)}")
     states = queries.goal_states(turn.session, user_id, members)
     own = sum(1 for s in states if not s.follows_goal)
@@ -290,10 +299,9 @@ def _rhythm_source(turn: Turn, contact_id: int, name: str) -> str:
 
 def _own_rhythm_line(row: queries.OwnRhythmRow, turn: Turn) -> OwnRhythmLine:
     last = row.last_touch_at
-    # Due today is still within the rhythm, as attainment and `people` count (calendar
-    # months for a rhythm in months).
-    within = last is not None and within_cadence((last,), row.cadence_days, turn.now,
-                                                 turn.user.tz, row.cadence_months)
+    # The rule `stats` counts by: not overdue (due today is still within), a first period
+    # not run out yet included.
+    within = planner.within_rhythm(row.next_due_at, turn.now, turn.user.tz)
     talked = wording.friendly_day(planner.local_date(last, turn.user.tz), turn.today) \
         if last is not None else None
     return OwnRhythmLine(row.name, planner.cadence_text(row.cadence_days, row.cadence_months),
@@ -317,14 +325,14 @@ def trend_line(goal_row: GoalAttainment) -> str:
 
 
 def _own_rhythms_text(own: Sequence[OwnRhythmLine]) -> list[str]:
-    """'People with a rhythm of their own: 1 of 2 talked to within it', then one line each."""
+    """'People with a rhythm of their own: 1 of 2 within their rhythm' (the words and the
+    rule of `stats`' health), then one line each."""
     within = sum(1 for line in own if line.within)
-    lines = [f"People with a rhythm of their own: {within} of {len(own)} talked to within it"]
+    lines = [f"People with a rhythm of their own: {within} of {len(own)} within their rhythm"]
     for line in own[:MAX_OWN_RHYTHM_LINES]:
-        if line.last_talked is None:
-            status = "no conversation logged yet"
-        else:
-            status = f"last talked {line.last_talked}" + ("" if line.within else ", overdue")
+        status = "no conversation logged yet" if line.last_talked is None \
+            else f"last talked {line.last_talked}"
+        status += "" if line.within else ", overdue"
         lines.append(f"  {line.name}: every {line.every}, {status}")
     if len(own) > MAX_OWN_RHYTHM_LINES:
         lines.append(f"  … and {len(own) - MAX_OWN_RHYTHM_LINES} more (“people” lists "

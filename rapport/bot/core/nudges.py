@@ -90,8 +90,9 @@ def _typed(command: c.Snooze | c.Done | c.Dismiss, nudge_id: int, today: date) -
     if command.minutes is not None:
         return f"snooze #{nudge_id} {_length(command.minutes)}"
     until = _snooze_until(command, today)
-    # The month and day read as the next such day: within the year a snooze allows, exact.
-    return f"snooze #{nudge_id} until {until:%b} {until.day}"
+    # A month and day alone is read as the nearest such day: another year's is said with it.
+    year = f" {until.year}" if until.year != today.year else ""
+    return f"snooze #{nudge_id} until {until:%b} {until.day}{year}"
 
 
 def _snooze_until(command: c.Snooze, today: date) -> date:
@@ -238,9 +239,26 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
                      view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, clock.date()))
     queries.snooze_nudge(turn.session, nudge.id, planner.local_moment(
         until, turn.user.prefs.window_start_minute, turn.user.tz))
-    change.save(f"snoozed nudge #{nudge.id} about {name} until {wording.short_date(until)}")
-    return Reply(f"Snoozed {subject} until {wording.lasting_day(until, today)}.",
+    change.save(f"snoozed nudge #{nudge.id} about {name} until "
+                f"{wording.short_date(until, today)}")
+    return Reply(f"Snoozed {subject} until {_comes_back(turn, until)}.",
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, until))
+
+
+def _comes_back(turn: Turn, until: date, *, lasting: bool = True) -> str:
+    """`until` as the answer says it ('tomorrow (Sat Oct 31)' where the text stays in the
+    nudge's message, `lasting`; 'tomorrow' otherwise), or, when it is no working day of the
+    user's, the day the reminder does come: 'Mon Nov 2: Sat Oct 31 is not one of your
+    working days' ("until tomorrow (Sat Oct 31)" promised a Saturday that never came)."""
+    today, working_days = turn.today, turn.user.prefs.working_days
+    say = wording.lasting_day if lasting else wording.friendly_day
+    comes = next((until + timedelta(days=ahead) for ahead in range(7)
+                  if planner.is_working_day(until + timedelta(days=ahead), working_days)),
+                 until)
+    if comes == until:
+        return say(until, today)
+    return (f"{say(comes, today)}: {wording.short_date(until, today)} is not one of your "
+            "working days")
 
 
 def _length(minutes: int) -> str:
@@ -265,12 +283,13 @@ def _hold_next(turn: Turn, contact: ContactName, until: date, minutes: int | Non
     change = Change(turn)
     change.before_update("contacts", [contact.id], ("plan_at",))
     queries.update_contact(turn.session, turn.user.user_id, contact.id, plan_at=hold)
-    change.save(f"held the next nudge about {contact.name} until {wording.short_date(until)}")
+    change.save(f"held the next nudge about {contact.name} until "
+                f"{wording.short_date(until, turn.today)}")
     if sooner:
         return Reply(f"No nudge about {contact.name} is out; their next rhythm nudge waits "
-                     f"until {wording.friendly_day(until, turn.today)}.{sooner}", changed=True)
+                     f"until {_comes_back(turn, until, lasting=False)}.{sooner}", changed=True)
     return Reply(f"No nudge about {contact.name} is out; the next one waits until "
-                 f"{wording.friendly_day(until, turn.today)}.", changed=True)
+                 f"{_comes_back(turn, until, lasting=False)}.", changed=True)
 
 
 def _dated_before(turn: Turn, contact: ContactName, hold: datetime) -> str:

@@ -537,9 +537,12 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
     queries.update_contact(turn.session, user_id, contact.id, cadence_days=days,
                            cadence_months=months, cadence_own=True, next_due_at=next_due,
                            plan_at=next_due)
-    if days is None:
+    if days is None or (next_due is not None and next_due > turn.now):
+        # No rhythm, or none due before its new day: the reminder out would contradict it
+        # (`due` listing it "due now" beside "next: Mon Nov 16").
         queries.expire_cadence_nudges(turn.session, contact.id, user_id=user_id,
                                       with_sent=True)
+    if days is None:
         change.save(f"turned off the rhythm for {contact.name}",
                     unchanged=f"{contact.name}'s rhythm is already off.")
         return Reply(c.full_stop(f"No more keep-in-touch reminders for {contact.name}"),
@@ -554,8 +557,9 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
                  changed=True)
 
 
-# "Lee's daughter", "Dana’s trip to Lisbon": something of someone's, not someone.
-_POSSESSIVE = re.compile(r"^(?P<name>[^'’]+?)(?:'s|’s|'|’)\s+(?P<what>\S.*)$")
+# "Lee's daughter", "Dana’s trip to Lisbon", "Sean O'Brien's daughter": something of
+# someone's, not someone; an apostrophe inside the name is the name's.
+_POSSESSIVE = re.compile(r"^(?P<name>.+?)(?:'s|’s|(?<=[sS])['’])\s+(?P<what>\S.*)$")
 _NOT_SEARCHED = frozenset({"the", "a", "an", "his", "her", "their", "my", "about", "note",
                            "notes", "last", "that", "this", "thing", "stuff", "info"})
 
@@ -598,9 +602,14 @@ def forget_person(turn: Turn, person: c.PersonRef, *, confirmed: bool) -> Reply:
     result = resolve_person(turn, person, offer_add=False)
     if not isinstance(result, Resolved):
         message = result.message
-        if not result.suggestions and message.startswith("I don't know anyone"):
+        if message.startswith("I don't know anyone"):
+            # "forget Sean O'Brien's daughter": what is his, even where the words are close
+            # enough to his name to be offered as "Did you mean Sean O'Brien?".
             entry = _their_entry(turn, person.text or "")
-            message = entry if entry is not None else message + " There is nothing to forget."
+            if entry is not None:
+                message = entry
+            elif not result.suggestions:
+                message += " There is nothing to forget."
         return error(message)
     contact = result.contact
     user_id = turn.user.user_id

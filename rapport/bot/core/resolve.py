@@ -1,10 +1,10 @@
-"""Find the contact a user meant: @mention, exact name, first name, last name, or a 'did you
-mean' answer. A one-word name that is someone's whole name and others' first name ("Dana"
-with Dana and Dana Scully) is asked about, unless typed in quotes.
+"""Find the contact a user meant: @mention, exact name, first name, last name, nickname, or a
+'did you mean' answer. A one-word name that is someone's whole name and others' first name
+("Dana" with Dana and Dana Scully) is asked about, unless typed in quotes.
 
 Each step up to the first name is one indexed lookup (`rapport.storage.queries`); only a miss
-reads every name, for the last name and then the fuzzy "did you mean". Never guesses between
-candidates.
+reads every name, for the last name, a nickname or a hyphen typed as a space, and then the
+fuzzy "did you mean". Never guesses between candidates.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import PersonRef
 from rapport.storage import queries
-from rapport.storage.names import name_key
+from rapport.storage.names import hyphen_blind, name_key, nicknames
 from rapport.storage.queries import ContactName
 
 FUZZY_CUTOFF = 72
@@ -79,12 +79,21 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
         if picked is not None:
             return picked
     everyone = queries.contact_names(session, user_id)
-    if " " not in wanted:
-        # "log Scully": a last name is how some people are known; one match is them.
-        picked = _one_of(person, [c for c in everyone if _last_name(c.name) == wanted])
-        if picked is not None:
-            return picked
+    # "log Scully": a last name is how some people are known; "log CJ": so is a nickname
+    # (Chris “CJ” Johnson); "Anne Marie" is Anne-Marie. One match is them; several, asked.
+    picked = _one_of(person, [c for c in everyone if _known_as(wanted, c.name)])
+    if picked is not None:
+        return picked
     return did_you_mean(person, everyone, offer_add=offer_add)
+
+
+def _known_as(wanted: str, name: str) -> bool:
+    """Whether the typed key names `name` other than by its whole or first name: its last
+    name (one word), its nickname, or its words with a hyphen read as a space."""
+    key = name_key(name)  # once: every contact is read on a miss
+    _first, space, last = key.rpartition(" ")
+    return (" " not in wanted and bool(space) and last == wanted) \
+        or hyphen_blind(wanted, key) or wanted in nicknames(name, key)
 
 
 def exact_wins(person: PersonRef, shared: bool) -> bool:
@@ -111,12 +120,6 @@ def _one_of(person: PersonRef, found: list[ContactName]) -> Resolved | Unresolve
         names = tuple(sorted(c.name for c in found))
         return Unresolved(f"Which {person.text} do you mean: {or_list(names)}?", names)
     return None
-
-
-def _last_name(name: str) -> str | None:
-    """The last word of a name of several, as names are compared; None for a single word."""
-    _first, space, last = name_key(name).rpartition(" ")
-    return last if space else None
 
 
 def did_you_mean(person: PersonRef, contacts: list[ContactName], *,

@@ -158,9 +158,9 @@ def compute_user_stats(session: Session, user_id: int, now: datetime, *, tz: str
     contacts = queries.contact_rhythms(session, user_id)
     with_cadence = [(cid, name, due) for cid, name, cadence, due in contacts if cadence]
     # Someone due today is still within their rhythm: its day has not passed.
-    past = ((cid, name, planner.days_past_rhythm(due, now, tz))
-            for cid, name, due in with_cadence if due is not None)
-    overdue = sorted((OverdueContact(cid, name, days) for cid, name, days in past if days > 0),
+    overdue = sorted((OverdueContact(cid, name, planner.days_past_rhythm(due, now, tz))
+                      for cid, name, due in with_cadence
+                      if due is not None and not planner.within_rhythm(due, now, tz)),
                      key=lambda o: (-o.days_overdue, o.name.casefold()))
     used = [distance for _, outcome, distance, _ in drafts if outcome in USED_DRAFT_OUTCOMES]
     measured = [distance for distance in used if distance is not None]
