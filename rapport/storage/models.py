@@ -143,6 +143,13 @@ class User(Base):
     # Minutes before a meeting with a contact that its brief arrives; 0 turns briefs off.
     prep_minutes: Mapped[int] = mapped_column(SmallInteger, default=30,
                                               server_default=text("30"))
+    # The goal trend chart last shared into the user's DM: the platform's id of the file, a
+    # fingerprint of the numbers it shows, and when. `chart_claimed_at` marks an upload under
+    # way, claimed by one conditional UPDATE, so two replicas never both share one chart.
+    chart_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chart_file_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    chart_shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    chart_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -112,7 +112,7 @@ class HomeTab:
         goals = view.stats.goals
         chart, charts = None, self.platform.goal_charts
         if goals and charts is not None:
-            chart = charts.current(team_id, user_id, goals)
+            chart = await charts.current(team_id, user_id, goals)
             if chart is None and opened:
                 chart = await charts.share(client, team_id, user_id, goals, from_home=True)
         content = b.home_content(view, chart_file_id=chart.file_id if chart else None,

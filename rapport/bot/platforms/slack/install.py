@@ -11,8 +11,12 @@ from typing import TypeVar
 
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
-from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import (
+    AsyncSQLAlchemyInstallationStore,
+    SQLAlchemyInstallationStore,
+)
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from sqlalchemy import desc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rapport.bot.service.config import Settings
@@ -134,6 +138,55 @@ class RapportInstallationStore(AsyncSQLAlchemyInstallationStore):
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
             is_enterprise_install=is_enterprise_install), INSTALLATION_TOKENS)
 
+    # Rapport knows a workspace by its team id alone (deliveries, the draft editor), while
+    # slack_sdk's finders match the enterprise id exactly (`IS NULL` when given None), so a
+    # workspace of an Enterprise Grid org, saved with its org's id, would never be found.
+    # Slack's team ids are unique across orgs: these find a workspace's rows whatever its org.
+    async def async_find_team_bot(self, team_id: str) -> Bot | None:
+        """The latest bot token of the workspace `team_id`, in a Grid org or not."""
+        c = self.bots.c
+        query = (self.bots.select()
+                 .where(c.client_id == self.client_id, c.team_id == team_id,
+                        c.bot_token.is_not(None))
+                 .order_by(desc(c.installed_at)).limit(1))
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return self._opened(SQLAlchemyInstallationStore.build_bot_entity(row), BOT_TOKENS)
+
+    async def async_find_team_user(self, team_id: str, user_id: str) -> Installation | None:
+        """The latest installation `user_id` made in the workspace `team_id` (their own
+        user token, when they granted the user scopes), in a Grid org or not."""
+        c = self.installations.c
+        query = (self.installations.select()
+                 .where(c.client_id == self.client_id, c.team_id == team_id,
+                        c.user_id == user_id)
+                 .order_by(desc(c.installed_at)).limit(1))
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return self._opened(SQLAlchemyInstallationStore.build_installation_entity(row),
+                            INSTALLATION_TOKENS)
+
+    async def async_delete_team_rows(self, team_id: str, *,
+                                     user_ids: tuple[str, ...] | None = None) -> None:
+        """Delete the workspace's installations of `user_ids`, or (None) all its installations
+        and bots, whatever org the rows name: a workspace that joined a Grid org after it
+        installed the app has rows without the org id its events now carry."""
+        async with self.engine.begin() as connection:
+            installations = self.installations.c
+            where = [installations.client_id == self.client_id,
+                     installations.team_id == team_id]
+            if user_ids is not None:
+                where.append(installations.user_id.in_(user_ids))
+            await connection.execute(self.installations.delete().where(*where))
+            if user_ids is None:
+                bots = self.bots.c
+                await connection.execute(self.bots.delete().where(
+                    bots.client_id == self.client_id, bots.team_id == team_id))
+
     async def seal_plaintext_tokens(self) -> int:
         """Encrypt token rows written before a key was configured; returns how many."""
         if self.secrets is None:
@@ -158,30 +211,29 @@ class Installations:
         """The bot token for `team_id`, or None when the app is not installed there."""
         if self.store is None:
             return self.settings.slack_bot_token
-        bot = await self.store.async_find_bot(enterprise_id=None, team_id=team_id)
+        bot = await self.store.async_find_team_bot(team_id)
         return bot.bot_token if bot is not None else None
 
     async def user_token(self, team_id: str, user_id: str) -> str | None:
         """The user's own token when they granted the optional user scopes, else None."""
         if self.store is None:
             return None
-        installation = await self.store.async_find_installation(
-            enterprise_id=None, team_id=team_id, user_id=user_id)
-        # Never another person's token: the store falls back to the latest row of the team.
+        installation = await self.store.async_find_team_user(team_id, user_id)
+        # Never another person's token (the lookup is by user; checked all the same).
         if installation is None or installation.user_id != user_id:
             return None
         return installation.user_token
 
-    async def remove(self, team_id: str, *, enterprise_id: str | None = None,
-                     user_ids: tuple[str, ...] = (), bot: bool = True) -> None:
-        """Forget tokens after app_uninstalled / tokens_revoked."""
+    async def remove(self, team_id: str, *, user_ids: tuple[str, ...] = (),
+                     bot: bool = True) -> None:
+        """Forget tokens after app_uninstalled / tokens_revoked: `user_ids`' own installations,
+        and with `bot` every installation of the workspace."""
         if self.store is None:
             return
-        for user_id in user_ids:
-            await self.store.async_delete_installation(enterprise_id=enterprise_id,
-                                                       team_id=team_id, user_id=user_id)
+        if user_ids:
+            await self.store.async_delete_team_rows(team_id, user_ids=user_ids)
         if bot:
-            await self.store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+            await self.store.async_delete_team_rows(team_id)
 
 
 async def delete_team_tokens(engine: AsyncEngine, team_id: str) -> int:

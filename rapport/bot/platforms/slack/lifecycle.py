@@ -23,7 +23,7 @@ class Lifecycle:
         team_id = team_of(body)
         # Stop deliveries first, so a sweep in between never meets a workspace without tokens.
         await set_workspace_active(platform.runtime.sessions, team_id, False)
-        await platform.installations.remove(team_id, enterprise_id=body.get("enterprise_id"))
+        await platform.installations.remove(team_id)
         if platform.dm_capture is not None:  # Slack revoked every user token with the app
             await platform.dm_capture.drop_revoked(team_id)
         platform.rapport.forget_cached(PLATFORM, team_id)
@@ -39,8 +39,7 @@ class Lifecycle:
         if bot_revoked:
             await set_workspace_active(platform.runtime.sessions, team_id, False)
             platform.rapport.forget_cached(PLATFORM, team_id)
-        await platform.installations.remove(team_id, enterprise_id=body.get("enterprise_id"),
-                                            user_ids=users, bot=bot_revoked)
+        await platform.installations.remove(team_id, user_ids=users, bot=bot_revoked)
         if platform.dm_capture is not None and users:
             # A person removed Rapport's access in Slack: DM capture stops with it.
             await platform.dm_capture.drop_revoked(team_id, users)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -11,6 +13,8 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.commands import revokes_a_grant
+from rapport.bot.core.context import Actor
+from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
@@ -18,6 +22,8 @@ from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
 from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, Ack, Respond, SlackPlatform
+from rapport.storage import queries
+from rapport.storage.uow import Busy
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +31,11 @@ logger = logging.getLogger(__name__)
 # `admin` asks users.info who is an admin, which must not delay the ack.
 SLOW_VERBS = frozenset({"draft", "export", "stats", "admin", "disconnect"})
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+# Someone Rapport has no rows for waits at most this long for their Slack profile before their
+# first command runs, so that it counts days in their zone and their rows start in it. Never
+# more than half of what is left of the command's start budget: past it the command runs in
+# UTC, as before, and the profile learnt after the ack corrects the next one.
+FIRST_PROFILE_SECONDS = 1.0
 
 
 @dataclass
@@ -54,8 +65,11 @@ class SlashCommand:
             logger.warning("command refused", extra={"reason": "malformed"})
             await ack(response_type="ephemeral", text="Sorry, I couldn't tell who you are.")
             return
-        actor = platform.actor(team_id, user_id, name=str(command.get("user_name") or ""),
-                               workspace_name=str(command.get("team_domain") or ""))
+
+        def acting() -> Actor:
+            return platform.actor(team_id, user_id, name=str(command.get("user_name") or ""),
+                                  workspace_name=str(command.get("team_domain") or ""))
+
         directory = platform.directory(client, team_id)
         metrics = platform.runtime.metrics
         if self.is_slow(text, team_id):
@@ -63,10 +77,13 @@ class SlashCommand:
             metrics.ack_seconds.labels(PLATFORM).observe(_since(received))
             verb = text.strip().split(maxsplit=1)[0].lower() if text.strip() else ""
             editor = platform.draft_editor
+            # First: the trigger id expires 3 s after the command.
             opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
                 if verb == "draft" and editor is not None else None
+            await self.profile_of_newcomer(client, team_id, user_id,
+                                           budget=FIRST_PROFILE_SECONDS)
             started = time.monotonic()
-            reply = await platform.rapport.handle_text(actor, text, directory=directory,
+            reply = await platform.rapport.handle_text(acting(), text, directory=directory,
                                                        admins=directory)
             metrics.command_seconds.labels(PLATFORM).observe(_since(started))
             if opened is not None and editor is not None:
@@ -87,11 +104,14 @@ class SlashCommand:
                     await platform.goal_charts.share(client, team_id, user_id,
                                                      reply.view.goals)
         else:
+            deadline = platform.deadline(context)
+            await self.profile_of_newcomer(client, team_id, user_id, budget=min(
+                FIRST_PROFILE_SECONDS, (deadline - time.monotonic()) / 2), deadline=deadline)
             # In Slack a file is uploaded to the bot, never named (docs/slack.md).
             started = time.monotonic()
             reply = Reply(HOW_TO_IMPORT) if is_import_command(text) \
-                else await platform.rapport.handle_text(actor, text, directory=directory,
-                                                        deadline=platform.deadline(context))
+                else await platform.rapport.handle_text(acting(), text, directory=directory,
+                                                        deadline=deadline)
             if reply.busy:
                 metrics.busy.labels(PLATFORM).inc()
             else:
@@ -105,6 +125,27 @@ class SlashCommand:
             # After a forget, Home must not show them a moment longer (docs/data.md).
             await platform.refresh_home(client, team_id, user_id, at_once=reply.erased)
         await platform.warm_profile(client, team_id, user_id)
+
+    async def profile_of_newcomer(self, client: AsyncWebClient, team_id: str, user_id: str, *,
+                                  budget: float, deadline: float | None = None) -> None:
+        """Learn the profile (the zone) of someone Rapport keeps no rows for before their
+        first command, within `budget` seconds. A user whose profile is cached, or who has
+        rows (their zone is stored; a profile learnt after the ack moves it if they
+        travelled), costs no call to Slack here."""
+        platform = self.platform
+        if budget <= 0 or platform.cache.get(team_id, user_id) is not None:
+            return
+        try:
+            # A command waits for this read: on the event loop's own connection (`short`).
+            known = await platform.rapport.db.run(lambda session: queries.user_ids(
+                session, PLATFORM, team_id, user_id) is not None, write=False, short=True,
+                deadline=deadline)
+        except (Busy, *DATABASE_TROUBLE):
+            return  # the command itself answers for the database
+        if known:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(platform.warm_profile(client, team_id, user_id), budget)
 
 
 def _since(moment: float) -> float:

@@ -6,7 +6,7 @@ then verifies every signature; a correctly signed request that any replica accep
 is refused by the replay guard, a Bolt middleware that runs right after that verification
 and remembers signatures in the database (replay.py). An Events API event is remembered by its
 event id instead, so Slack's redelivery of it (signed anew) is answered 200 and not handled
-again.
+again; over Socket Mode too, where nothing is signed but Slack redelivers events all the same.
 """
 
 from __future__ import annotations
@@ -62,55 +62,65 @@ class ReplayGuard:
         del resp
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
+        event = event_key(req.body)
         # Bolt has verified both by now (Socket Mode requests carry neither).
         if req.mode == "http" and signature and timestamp.isascii() and timestamp.isdigit():
             signed_at = datetime.fromtimestamp(int(timestamp), UTC)
             # An event's key stands in for its signature (the signed body holds the event
             # id): still one row and one statement per request.
-            event = event_key(req.body)
             key, expires_at = ((event, signed_at + EVENT_MEMORY) if event is not None
                                else (signature, signed_at + SIGNATURE_MEMORY))
-            try:
-                seen = await self.store.seen_before(key, expires_at,
-                                                    deadline=self.deadline(req.context))
-            except Busy:
-                # Overloaded: answer inside Slack's deadline rather than after it. Nothing
-                # was remembered or done, so Slack's retry (or the person's) is accepted.
-                self.on_busy()
-                if req.body.get("command"):  # a slash command shows this answer
-                    return BoltResponse(status=200, body=json.dumps(
-                        {"response_type": "ephemeral", "text": BUSY}),
-                        headers={"content-type": "application/json"})
-                return BoltResponse(status=503, body="busy")
-            except (SQLAlchemyError, *DATABASE_TROUBLE) as failure:
-                # Every effect of a request is written to this same database, so while it
-                # fails a replay can change nothing either; refusing would turn a database
-                # hiccup into Slack errors for every user. A refused or lost connection
-                # arrives as the driver's plain OSError, not wrapped by SQLAlchemy: the
-                # request goes on and gets the core's "can't reach my database" answer.
-                logger.warning("replay check unavailable",
-                               extra={"error": type(failure).__name__})
-                seen = False
-            if seen and event is not None:
-                # Slack retries until it gets a 2xx: anything else would bring the event back
-                # up to three times, each to be answered again.
-                already_handled(req)
-                return BoltResponse(status=200, body="")
-            if seen:
-                logger.warning("slack request refused", extra={"reason": "replayed signature"})
-                return BoltResponse(status=401, body="replayed request")
+        elif req.mode == "socket_mode" and event is not None:
+            # Slack redelivers an event over the socket too, when its envelope was not acked
+            # in time or the socket dropped, possibly to another replica's socket. Only events:
+            # interaction envelopes are never redelivered (slack_sdk carries retry fields for
+            # events_api envelopes alone), and nobody but Slack sends on the socket.
+            key, expires_at = event, self.store.clock() + EVENT_MEMORY
+        else:
+            return await next()
+        try:
+            seen = await self.store.seen_before(key, expires_at,
+                                                deadline=self.deadline(req.context))
+        except Busy:
+            # Overloaded: answer inside Slack's deadline rather than after it. Nothing
+            # was remembered or done, so Slack's retry (or the person's) is accepted.
+            self.on_busy()
+            if req.body.get("command"):  # a slash command shows this answer
+                return BoltResponse(status=200, body=json.dumps(
+                    {"response_type": "ephemeral", "text": BUSY}),
+                    headers={"content-type": "application/json"})
+            return BoltResponse(status=503, body="busy")
+        except (SQLAlchemyError, *DATABASE_TROUBLE) as failure:
+            # Every effect of a request is written to this same database, so while it
+            # fails a replay can change nothing either; refusing would turn a database
+            # hiccup into Slack errors for every user. A refused or lost connection
+            # arrives as the driver's plain OSError, not wrapped by SQLAlchemy: the
+            # request goes on and gets the core's "can't reach my database" answer.
+            logger.warning("replay check unavailable",
+                           extra={"error": type(failure).__name__})
+            seen = False
+        if seen and event is not None:
+            # Slack retries until it gets a 2xx: anything else would bring the event back
+            # up to three times, each to be answered again.
+            already_handled(req)
+            return BoltResponse(status=200, body="")
+        if seen:
+            logger.warning("slack request refused", extra={"reason": "replayed signature"})
+            return BoltResponse(status=401, body="replayed request")
         return await next()
 
 
 def already_handled(req: AsyncBoltRequest) -> None:
-    """The log line of an event delivered again: info for Slack's own retries, a warning for
-    a delivery without Slack's retry mark (the same request sent again by someone else)."""
+    """The log line of an event delivered again: info for Slack's own retries (and anything
+    on the Socket Mode socket, where only Slack sends), a warning for an HTTP delivery without
+    Slack's retry mark (the same request sent again by someone else)."""
 
     def header(name: str) -> str:
         return (req.headers.get(name) or [""])[0][:_LOGGED_CHARS]
 
     retry_num = header("x-slack-retry-num")
-    logger.log(logging.INFO if retry_num else logging.WARNING, "slack event already handled",
+    from_slack = bool(retry_num) or req.mode == "socket_mode"
+    logger.log(logging.INFO if from_slack else logging.WARNING, "slack event already handled",
                extra={"event_id": str(req.body.get("event_id"))[:_LOGGED_CHARS],
                       "retry_num": retry_num,
                       "retry_reason": header("x-slack-retry-reason")})
