@@ -473,7 +473,9 @@ class Sweeper:
             if (self.stopping or not (user_active and workspace_active)
                     or platform not in self.messengers):
                 recheck = now + RECHECK_UNREACHABLE
-                defer(due, recheck, recheck)
+                # A user gone unreachable waits for that alone: talking to us again ends the
+                # wait (queries.reactivate_user), so it is no floor.
+                defer(due, recheck, recheck if user_active else None)
                 continue
             tz = row[_TZ]
             setting = (tz, start, end, days, cap, paused)
@@ -626,13 +628,18 @@ class Sweeper:
                              "b_status": NudgeStatus.FAILED.value if give_up
                              else NudgeStatus.PLANNED.value,
                              "b_after": now + timedelta(seconds=delay),
+                             "b_floor": None if r["b_kind"] == "gone"
+                             else now + timedelta(seconds=delay),
                              "b_owner": self.owner})
             # The backoff is the platform's wait, not the user's: a settings change keeps it.
+            # Not after "gone": that wait is the user's being unreachable, which talking to
+            # us again ends.
             connection.execute(
                 update(Nudge).where(Nudge.id == bindparam("b_id"),
                                     Nudge.lease_owner == bindparam("b_owner"))
                 .values(status=bindparam("b_status"), deliver_after=bindparam("b_after"),
-                        not_before=bindparam("b_after"), last_error=bindparam("b_error"),
+                        not_before=bindparam("b_floor", type_=UTCDateTime),
+                        last_error=bindparam("b_error"),
                         lease_owner=None), rows)
         if gone_users:
             connection.execute(

@@ -9,7 +9,7 @@ from typing import Literal, NamedTuple
 
 from rapport.scheduler.messenger import NudgeItem
 from rapport.scheduler.planner import cadence_text, humanize_days
-from rapport.storage.names import name_key
+from rapport.storage.names import TITLES, given_name, name_key
 
 _KEEPS_ITS_OWN_ARTICLE = {
     "the", "a", "an", "her", "his", "their", "my", "our", "your", "its", "how", "what",
@@ -41,21 +41,15 @@ def every_example(contact_name: str) -> str:
     return f"“every {contact_name} 2 weeks”"
 
 
-# Titles a stored name may start with ("Dr. Jane Doe"): nobody is greeted "Hi Dr.!". The Teams
-# directory keeps its own list for display names (the core imports no platform code), and
-# `rapport.storage.names` one for name keys.
-_TITLES = frozenset({"dr", "prof", "mr", "ms", "mrs", "mx", "miss", "sir", "dame"})
-# The stored first words (`contacts.first_key`) of names that start with a title.
-TITLE_KEYS = frozenset({*_TITLES, *(title + "." for title in _TITLES)})
+# The stored first words (`contacts.first_key`) of names that start with a title
+# (`rapport.storage.names.TITLES`, the one list of them).
+TITLE_KEYS = frozenset({*TITLES, *(title + "." for title in TITLES)})
 
 
 def first_name(name: str) -> str:
-    """The name to call someone by: the first word of their name past any titles ("Dr. Jane
-    Doe" is "Jane"), or the whole name when it has one word (a title alone stays)."""
-    parts = name.split()
-    while len(parts) > 1 and parts[0].lower().rstrip(".") in _TITLES:
-        parts = parts[1:]
-    return parts[0] if parts else name
+    """The name to call someone by (`given_name`): "Dr. Jane Doe" is "Jane", nobody is
+    greeted "Hi Dr.!" nor "Hi 👩🏽‍💻!"."""
+    return given_name(name)
 
 
 # Words whose period is their own, not the sentence's ("Acme Inc.", "Sam Lee Jr."); an

@@ -234,7 +234,7 @@ def alembic_config(url: str | None = None) -> Any:
 # The newest migration shipped with this code (tests/storage/test_migrations.py checks it
 # against Alembic's script directory). Starting a process whose database is already there
 # needs no Alembic at all: importing it (and its template engine) costs a good part of start-up.
-SCHEMA_HEAD = "0024_shared_goal_charts"
+SCHEMA_HEAD = "0025_name_key_pictures"
 
 
 async def schema_at_head(engine: AsyncEngine) -> bool:

@@ -281,8 +281,8 @@ class Nudge(Base):
     work now" is one index range over the active statuses.
 
     `not_before`: while planned, the part of that wait the user's delivery settings do not
-    decide (a retry's backoff, the spacing after a digest, the recheck of a user who cannot
-    be reached); NULL when only the user's delivery moments hold it. A change of those
+    decide (a retry's backoff, the spacing after a digest; not the recheck of a user who cannot
+    be reached, which their talking to Rapport again ends); NULL when only the user's delivery moments hold it. A change of those
     settings re-plans a held nudge no earlier than this.
     """
 

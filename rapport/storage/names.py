@@ -95,11 +95,77 @@ TAG_KEY_CHARS = 40
 
 
 # Titles written before a name ("Dr. Hiro Tanaka", "Sir Ian Wood"), as keys spell them: part
-# of how a person is addressed, not of how anyone types their name to find them.
-_TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx", "miss", "sir", "dame"})
+# of how a person is addressed, not of how anyone types their name to find them, nor what
+# anyone is called by (`given_name`). The one list: keys, greetings and drafts all read it.
+TITLES = frozenset({"dr", "prof", "mr", "mrs", "ms", "mx", "miss", "sir", "dame"})
 # A nickname between double quotes inside a name (Chris "CJ" Johnson), once the typographic
 # quotes read as ASCII ones.
 _NICKNAME = re.compile(r'"([^"]*)"')
+
+# Characters that draw rather than spell (emoji, their skin tones, keycaps and variation
+# selectors, a flag's tag characters, ™ and ©): chat profiles carry them ("Pat Doe 🌴",
+# "👩🏽‍💻 Zoë Park"), nobody types them to find someone.
+_PICTURE_CATEGORIES = frozenset({"So", "Sk", "Me"})
+
+
+def _is_picture(char: str) -> bool:
+    code = ord(char)
+    return unicodedata.category(char) in _PICTURE_CATEGORIES or 0xFE00 <= code <= 0xFE0F \
+        or 0xE0020 <= code <= 0xE007F or 0xE0100 <= code <= 0xE01EF
+
+
+def in_emoji(text: str, index: int) -> bool:
+    """Whether the invisible `text[index]` holds an emoji together: a zero-width joiner between
+    two (👩🏽 + joiner + 💻 is one "technologist"), or a tag character of a subdivision's flag
+    (🏴 + tags is Scotland's). Dropping either splits one picture into several."""
+    char = text[index]
+    if char == "\u200d":
+        return 0 < index < len(text) - 1 and _is_picture(text[index - 1]) \
+            and unicodedata.category(text[index + 1]) == "So"
+    if not 0xE0020 <= ord(char) <= 0xE007F:
+        return False
+    before = index - 1
+    while before >= 0 and 0xE0020 <= ord(text[before]) <= 0xE007F:
+        before -= 1
+    return before >= 0 and text[before] == "\U0001f3f4"
+
+
+# Pronouns a chat profile puts after the name ("Pat Doe (she/her)", "(any pronouns)",
+# "he/him"): how to speak of them, not part of the name anyone types. Only these are left
+# out: a parenthesis Rapport writes to tell two people apart ("Dana Scully (U0DANA)",
+# "Hiro Tanaka (2)") must keep their keys apart.
+_PRONOUN_WORDS = frozenset({
+    "she", "her", "hers", "he", "him", "his", "they", "them", "their", "theirs", "it", "its",
+    "ze", "zie", "zir", "zim", "hir", "xe", "xem", "xir", "ey", "em", "eir", "fae", "faer",
+    "any", "all", "pronoun", "pronouns", "ask", "me", "my", "no", "name", "only", "use",
+    "il", "lui", "elle", "iel", "ella", "el", "elles", "ils", "sie", "ihr", "er", "ihm"})
+_PRONOUN_SPLIT = re.compile(r"[/,\s]+")
+_TRAILING_BRACKETS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
+# A separator left alone at the end once the pronouns after it are gone ("Pat Doe | she/her").
+_TRAILING_SEPARATOR = re.compile(r"\s+[|·•/\\,;:~-]+\s*$")
+
+
+def _pronouns(text: str) -> bool:
+    words = [word for word in _PRONOUN_SPLIT.split(text) if word]
+    return bool(words) and all(word in _PRONOUN_WORDS for word in words)
+
+
+def _without_pronouns(folded: str) -> str:
+    """`folded` without the pronouns that end it, unless nothing else would remain."""
+    text = folded.rstrip()
+    while True:
+        bracketed = _TRAILING_BRACKETS.search(text)
+        if bracketed is not None and _pronouns(bracketed.group(1)):
+            shorter = text[:bracketed.start()]
+        else:
+            head, _space, last = text.rpartition(" ")
+            if "/" not in last or not _pronouns(last):
+                return text
+            shorter = head
+        shorter = _TRAILING_SEPARATOR.sub("", shorter).rstrip()
+        if not shorter.strip():
+            return text
+        text = shorter
 
 
 def _folded(name: str) -> str:
@@ -110,25 +176,72 @@ def _folded(name: str) -> str:
                                   ).translate(_ASCII_FORMS)
 
 
+def _spelt(folded: str) -> str:
+    """`folded` without its pictures (`_is_picture`), unless it is nothing else."""
+    if folded.isascii():
+        # The one ASCII picture is "^" ("`", the other, is an apostrophe by now).
+        spelt = folded.replace("^", "") if "^" in folded else folded
+    else:
+        spelt = "".join(char for char in folded if not _is_picture(char))
+    return spelt if spelt.strip() else folded
+
+
 def written_key(name: str, *, limit: int = KEY_CHARS) -> str:
     """The key as it was before titles and nicknames were left out of it (schema 0022 and
     earlier; migration 0023 goes back to it on its way down)."""
     return " ".join(_folded(name).split())[:limit].rstrip()
 
 
+def _keyed(folded: str, limit: int) -> str:
+    """The words of `folded` without a nickname in quotes and titles before the name, when
+    other words remain."""
+    words = (_NICKNAME.sub(" ", folded).split() or folded.replace('"', " ").split()
+             or folded.split())
+    while len(words) > 1 and words[0].removesuffix(".") in TITLES:
+        words = words[1:]
+    return " ".join(words)[:limit].rstrip()
+
+
+def titled_key(name: str, *, limit: int = KEY_CHARS) -> str:
+    """The key as it was before pronouns and emoji were left out of it (schemas 0023 and
+    0024; migration 0025 goes back to it on its way down). Tags are keyed so still: a tag is
+    one word, and "#🌴" and "#🌴🌴" are two tags."""
+    return _keyed(_folded(name), limit)
+
+
 def name_key(name: str, *, limit: int = KEY_CHARS) -> str:
     """The form names are compared in: typographic apostrophes, quotes and dashes as their ASCII
     forms, invisible characters dropped, accents on Latin letters dropped ("Zoë" is "zoe"),
     other scripts composed (NFC), casefolded, single spaces, at most `limit` characters.
-    A nickname in quotes and titles before the name are left out when other words remain
-    ("Dr. Chris “CJ” Johnson" is "chris johnson"): people find them by the name itself, and
-    the same person typed without them is the same person."""
-    folded = _folded(name)
-    words = (_NICKNAME.sub(" ", folded).split() or folded.replace('"', " ").split()
-             or folded.split())
-    while len(words) > 1 and words[0].removesuffix(".") in _TITLES:
-        words = words[1:]
-    return " ".join(words)[:limit].rstrip()
+    Left out when other words remain: emoji and other pictures, pronouns that end the name,
+    a nickname in quotes and titles before the name ("👩🏽‍💻 Dr. Chris “CJ” Johnson
+    (he/him)" is "chris johnson"): people find them by the name itself, and the same person
+    typed without them is the same person."""
+    spelt = _spelt(_folded(name))
+    unnicknamed = _NICKNAME.sub(" ", spelt)
+    if unnicknamed.split():
+        spelt = unnicknamed
+    return _keyed(_without_pronouns(spelt), limit)
+
+
+def given_name(name: str) -> str:
+    """The name to call someone by: the first word of their name past any titles and any
+    pictures ("Dr. Jane Doe" and "👩🏽‍💻 Jane Doe" are "Jane"), or the whole name when it
+    has one word (a title alone stays)."""
+    parts = name.split()
+    while len(parts) > 1 and (_folded(parts[0]).rstrip(".") in TITLES
+                              or not any(char.isalnum() for char in parts[0])):
+        parts = parts[1:]
+    if not parts:
+        return name
+    # "🎉Sam🎉" is greeted "Sam": the pictures around the letters go, as their keys do.
+    word = parts[0]
+    start, end = 0, len(word)
+    while start < end and (_is_picture(word[start]) or word[start] == "\u200d"):
+        start += 1
+    while end > start and (_is_picture(word[end - 1]) or word[end - 1] == "\u200d"):
+        end -= 1
+    return word[start:end] or word
 
 
 def nicknames(name: str, key: str) -> tuple[str, ...]:
@@ -137,7 +250,7 @@ def nicknames(name: str, key: str) -> tuple[str, ...]:
     if not any(quote in name for quote in ('"', *_DOUBLE_QUOTES)):
         return ()  # most names: nothing to fold
     said = [nick for nick in (" ".join(found.split())
-                              for found in _NICKNAME.findall(_folded(name))) if nick]
+                              for found in _NICKNAME.findall(_spelt(_folded(name)))) if nick]
     last = key.rpartition(" ")[2]
     return tuple(dict.fromkeys([*said, *(f"{nick} {last}" for nick in said if " " in key)]))
 
@@ -155,9 +268,20 @@ def hyphen_blind(typed: str, key: str) -> bool:
         "-" in typed and stored.startswith(loose + " "))
 
 
+def written_alike(typed: str, name: str, key: str) -> bool:
+    """Whether the key `typed` is the whole name of the person called `name` (key `key`)
+    written another way: the same words with a hyphen for a space or a space for a hyphen
+    ("anne marie smith" for Anne-Marie Smith), or their nickname and last name ("cj johnson"
+    for Chris “CJ” Johnson). A title, a nickname in quotes, pronouns and emoji are out of
+    keys already; a first or last name alone is someone else's too, so never this."""
+    return typed.replace("-", " ") == key.replace("-", " ") or (
+        " " in typed and typed in nicknames(name, key))
+
+
 def tag_key(name: str) -> str:
-    """A tag's key: as a name's, cut to the tag key column."""
-    return name_key(name, limit=TAG_KEY_CHARS)
+    """A tag's key: as a name's was in schema 0024 (`titled_key`), cut to the tag key
+    column."""
+    return titled_key(name, limit=TAG_KEY_CHARS)
 
 
 def first_word(key: str) -> str:

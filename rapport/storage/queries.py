@@ -137,11 +137,17 @@ def update_user(session: Session, user_id: int, **values: Any) -> None:
 
 
 def reactivate_user(session: Session, user_id: int, now: datetime) -> None:
-    """The user talks to us again: reachable again, and what waited is due at once."""
+    """The user talks to us again: reachable again, and what waited for that is due at once;
+    a wait that is not theirs (`Nudge.not_before`: a retry's backoff, a digest's spacing)
+    still ends when it ends."""
     update_user(session, user_id, active=True, inactive_reason=None)
+    now_bound = bindparam("now", now, type_=UTCDateTime)
     session.execute(update(Nudge).where(Nudge.user_id == user_id,
-                                        Nudge.status == NudgeStatus.PLANNED)
-                    .values(deliver_after=now).execution_options(synchronize_session=False))
+                                        Nudge.status == NudgeStatus.PLANNED,
+                                        Nudge.deliver_after > now_bound)
+                    .values(deliver_after=case((Nudge.not_before > now_bound,
+                                                Nudge.not_before), else_=now_bound))
+                    .execution_options(synchronize_session=False))
 
 
 def held_nudge_ids(session: Session, user_id: int, now: datetime) -> list[int]:
@@ -1032,7 +1038,7 @@ def people_counts(session: Session, user_id: int) -> tuple[int, int]:
 
 
 _UPCOMING_FOLLOW_UPS = Prepared(
-    select(Contact.name, Note.text, Note.follow_up_on)
+    select(Contact.name, Note.text, Note.follow_up_on, Contact.id)
     .join(Contact, Contact.id == Note.contact_id)
     .where(Note.user_id == bindparam("user_id"), Note.plan_at.is_not(None),
            Note.plan_at <= bindparam("horizon", type_=UTCDateTime))
@@ -1040,14 +1046,14 @@ _UPCOMING_FOLLOW_UPS = Prepared(
 
 
 def upcoming_follow_ups(session: Session, user_id: int, horizon: datetime,
-                        limit: int = 20) -> list[tuple[str, str, date | None]]:
-    """(name, note text, follow_up_on) of follow-ups planned before `horizon`."""
+                        limit: int = 20) -> list[tuple[str, str, date | None, int]]:
+    """(name, note text, follow_up_on, contact id) of follow-ups planned before `horizon`."""
     return _UPCOMING_FOLLOW_UPS.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 
 _UPCOMING_DATES = Prepared(
     select(Contact.name, ImportantDate.kind, ImportantDate.month, ImportantDate.day,
-           ImportantDate.year, ImportantDate.plan_at)
+           ImportantDate.year, ImportantDate.plan_at, Contact.id)
     .join(Contact, Contact.id == ImportantDate.contact_id)
     .where(ImportantDate.user_id == bindparam("user_id"), ImportantDate.plan_at.is_not(None),
            ImportantDate.plan_at <= bindparam("horizon", type_=UTCDateTime))
@@ -1055,10 +1061,11 @@ _UPCOMING_DATES = Prepared(
 
 
 def upcoming_dates(session: Session, user_id: int, horizon: datetime, limit: int = 20
-                   ) -> list[tuple[str, str, int, int, int | None, datetime]]:
-    """(name, kind, month, day, year, plan_at) of the birthdays and work anniversaries whose
-    reminder is planned before `horizon` (not yet made into a nudge)."""
-    return [(name, kind, month, day, year, plan_at) for name, kind, month, day, year, plan_at
+                   ) -> list[tuple[str, str, int, int, int | None, datetime, int]]:
+    """(name, kind, month, day, year, plan_at, contact id) of the birthdays and work
+    anniversaries whose reminder is planned before `horizon` (not yet made into a nudge)."""
+    return [(name, kind, month, day, year, plan_at, contact_id)
+            for name, kind, month, day, year, plan_at, contact_id
             in _UPCOMING_DATES.rows(session, user_id=user_id, horizon=horizon, limit=limit)]
 
 
@@ -1067,7 +1074,8 @@ def upcoming_dates(session: Session, user_id: int, horizon: datetime, limit: int
 # the horizon. One range of the (user, status) index.
 _SNOOZED_NUDGES = Prepared(
     select(Nudge.reason, Nudge.deliver_after, Nudge.due_at, Contact.name, Note.text,
-           ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year)
+           ImportantDate.kind, ImportantDate.month, ImportantDate.day, ImportantDate.year,
+           Contact.id)
     .join(Contact, Contact.id == Nudge.contact_id)
     .outerjoin(Note, Note.id == Nudge.note_id)
     .outerjoin(ImportantDate, ImportantDate.id == Nudge.important_date_id)
@@ -1080,7 +1088,8 @@ _SNOOZED_NUDGES = Prepared(
 def snoozed_nudges(session: Session, user_id: int, horizon: datetime, limit: int
                    ) -> list[tuple[Any, ...]]:
     """(reason, deliver_after, due_at, contact name, note text, date kind, month, day,
-    year) of the user's snoozed nudges: every rhythm one, the others back before `horizon`."""
+    year, contact id) of the user's snoozed nudges: every rhythm one, the others back before
+    `horizon`."""
     return _SNOOZED_NUDGES.rows(session, user_id=user_id, horizon=horizon, limit=limit)
 
 

@@ -114,8 +114,8 @@ async def test_add_log_note_every(rapport: Rapport, engine: AsyncEngine, actor: 
 
     reply = await say(rapport, actor, "note Lee: hiking trip in Yosemite after Saturday")
     # Issue 14 (item 9): one date format, the day before the reminder.
-    assert reply.text == ("Noted. I'll remind you on Sun Nov 29 to ask Lee about the hiking "
-                          "trip in Yosemite (n1).")
+    assert reply.text == ("Noted. I'll remind you on Mon Nov 30 to ask Lee about the hiking "
+                          "trip in Yosemite (n1): Sun Nov 29 is not one of your working days.")
     async with db.session_factory(engine)() as session:
         note = await session.scalar(select(Note))
     assert note is not None and note.follow_up_on == date(2026, 11, 29)

@@ -470,7 +470,9 @@ def test_invisible_characters_are_removed_not_kept() -> None:
     assert ok("log Dana\x00: coffee") == c.Log(person("Dana"), None, "coffee", None)
     # A decomposed accent is composed (NFC), so it matches the precomposed spelling.
     assert ok("log Rene\u0301") == c.Log(person("Ren\u00e9"), None, "chat", None)
-    assert ok("log 👩‍🚀") == c.Log(person("👩🚀"), None, "chat", None)
+    # A joiner inside an emoji is part of it: 👩 + joiner + 🚀 is one astronaut, not two.
+    assert ok("log 👩‍🚀") == c.Log(person("👩\u200d🚀"), None, "chat", None)
+    assert ok("log 👩\u200dDana") == c.Log(person("👩Dana"), None, "chat", None)
 
 
 # --------------------------------------------------------------------------- properties

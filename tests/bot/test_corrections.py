@@ -33,8 +33,9 @@ async def test_edit_a_note_changes_its_text_and_its_reminder(rapport: Rapport,
     await say(rapport, "add Dana Scully")
     await say(rapport, "note Dana: hiking trip in Yosemite after Saturday")
     text = await say(rapport, "edit n1: hiking trip in Tahoe on Sunday")
-    assert text == ("Changed n1 (Dana Scully): hiking trip in Tahoe. I'll remind you on Sun "
-                    "Nov 29 to ask Dana about the hiking trip in Tahoe.")
+    assert text == ("Changed n1 (Dana Scully): hiking trip in Tahoe. I'll remind you on Mon "
+                    "Nov 30 to ask Dana about the hiking trip in Tahoe: Sun Nov 29 is not one "
+                    "of your working days.")
     await say(rapport, "edit n1 on Friday")
     async with db.session_factory(engine)() as session:
         note = await session.scalar(select(Note))

@@ -63,7 +63,8 @@ async def test_an_after_clause_before_on_friday_asks_the_day_after(rapport: Rapp
     # The clock is Mon Nov 23: Friday is Nov 27, the day after it Sat Nov 28.
     assert (await rapport.handle_text(ALEX, "add Zoë")).ok
     reply = await rapport.handle_text(ALEX, "note Zoë: moving house after the offsite on Friday")
-    assert reply.ok and "I'll remind you on Sat Nov 28" in reply.text, reply.text
+    assert reply.ok and "I'll remind you on Mon Nov 30" in reply.text \
+        and "Sat Nov 28 is not one of your working days" in reply.text, reply.text
     assert await _notes(engine) == [
         ("moving house after the offsite", date(2026, 11, 28), date(2026, 11, 27))]
 

@@ -23,7 +23,7 @@ async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngin
         "note Dana Scully: demo tomorrow at 3pm")}
     assert [text.split(" (n")[0] for text in said.values()] == [
         "Noted. I'll remind you tomorrow to call Zoë",
-        "Noted. I'll remind you on Sat Nov 28 to ping Zoë",
+        "Noted. I'll remind you on Mon Nov 30 to ping Zoë",
         "Noted. I'll remind you tomorrow to call Zoë",
         "Noted. I'll remind you on Fri Nov 27 to follow up with Zoë",
         "Noted. I'll remind you on Wed Nov 25 to ask Zoë how the launch went",

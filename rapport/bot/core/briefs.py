@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner, wording
+from rapport.scheduler.items import called_names
 from rapport.scheduler.messenger import PersonButton
 from rapport.storage import queries
 
@@ -53,12 +54,14 @@ def person_brief(session: Session, user_id: int, contact_id: int, tz: str, now: 
     if background:
         parts.append(f"Keep in mind: {'; '.join(' '.join(text.split()) for text in background)}")
     useful = useful or bool(notes)
-    first = wording.first_name(contact.name)
+    called: str | None = None
     for kind, month, day in queries.important_dates_of(session, user_id, contact_id):
         occurrence = planner.yearly_occurrence(month, day, today)
         if occurrence - today <= DATE_AHEAD:
             what = "birthday" if kind == "birthday" else "work anniversary"
-            parts.append(f"{first}'s {what} is {wording.friendly_day(occurrence, today)}")
+            # As the date's reminder calls them: in full when another has that first name.
+            called = called or called_names(session, {contact_id: contact.name})[contact_id]
+            parts.append(f"{called}'s {what} is {wording.friendly_day(occurrence, today)}")
             useful = True
     return contact.name, parts, useful
 

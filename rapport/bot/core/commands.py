@@ -33,6 +33,7 @@ from rapport.bot.core.dates import (
     parse_duration_days,
     parse_short_duration,
     passed_question,
+    past_day_meant,
     shift_by_duration,
     span_alone,
     spell_out_days,
@@ -43,6 +44,7 @@ from rapport.bot.core.dates import (
 )
 from rapport.scheduler.retention import MAX_RETENTION_MONTHS
 from rapport.scheduler.wording import short_date
+from rapport.storage.names import in_emoji
 
 MAX_COMMAND_CHARS = 4000
 MAX_SUMMARY_CHARS = 1000
@@ -646,9 +648,9 @@ def clean_text(text: str) -> str:
 def _clean_every_character(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = "".join(" " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") or ch in "\t\r\n"
-                   else ch for ch in text
+                   else ch for index, ch in enumerate(text)
                    if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
-                   or ch in "\t\r\n")
+                   or ch in "\t\r\n" or in_emoji(text, index))
     return " ".join(text.split())
 
 
@@ -1440,10 +1442,10 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
                     again=f"… {match.group(1)} {{day}}"), "note")
             if day < today:
                 return CommandError("That follow-up date has already passed.", "note")
-            if day > today + timedelta(days=300) and not re.search(r"\d{4}", match.group(2)) \
-                    and word == "on" and _PAST_TENSE.search(cleaned):
-                # "she started on Nov 2": last Nov 2, not next year's.
-                return NoteDate(text, past=day.replace(year=day.year - 1))
+            if word == "on" and (gone := past_day_meant(cleaned, match.group(2), day,
+                                                        today)) is not None:
+                # "her talk was on Jun 1" in October: last June's, not next June's.
+                return NoteDate(text, past=gone)
             copula = _COPULA_END.search(cleaned)
             if copula is not None and copula.start() > 0:
                 return NoteDate(cleaned[:copula.start()].rstrip(" ,;"), day, day)
@@ -1474,6 +1476,9 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     if not upcoming:
         return NoteDate(text, past=past[-1].day if past else None, unread=unread)
     span = upcoming[-1]
+    if span.preposition in ("on", "") and (gone := past_day_meant(
+            text[:span.start], span.phrase, span.day, today)) is not None:
+        return NoteDate(text, past=gone, unread=unread)  # "she presented Mar 3"
     if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase) \
             and not is_counted_day(span.phrase):
         # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
@@ -1750,10 +1755,14 @@ def _whose_rhythm(tokens: list[str]) -> list[str]:
     return list(tokens)
 
 
+# What turns a rhythm or a goal off: "every Dana off", "goal clients remove".
+TURN_OFF_WORDS = frozenset({"off", "never", "none", "stop", "remove", "delete", "clear"})
+
+
 def parse_every(rest: str, today: date) -> SetCadence | CommandError:
     del today
     tokens = _tokens(rest)
-    if tokens and tokens[-1].lower() in ("off", "never", "none", "stop"):
+    if tokens and tokens[-1].lower() in TURN_OFF_WORDS:
         person = _check_person(_person_from_tokens(_whose_rhythm(tokens[:-1])), "every")
         return person if isinstance(person, CommandError) else SetCadence(person, None)
     found = _cadence_at_end(tokens)
@@ -2583,7 +2592,7 @@ def parse_goal(rest: str, today: date) -> SetGoal | CommandError:
         as_person.days or as_person.months) else None
     tag = tag_name(words[0])
     value = " ".join(words[1:]).lower()
-    if tag is not None and value in ("off", "none", "never", "remove"):
+    if tag is not None and value in TURN_OFF_WORDS:
         return SetGoal(tag, None)
     if isinstance(as_person, SetCadence) and not (as_person.days or as_person.months) and (
             tag is None or len(words) > 2):

@@ -9,7 +9,7 @@ from typing import Literal
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import CLOCK, Change
-from rapport.bot.core.notes import follow_up_plan, follow_up_refusal
+from rapport.bot.core.notes import follow_up_plan, follow_up_refusal, reminder_sentence
 from rapport.bot.core.people import named_mentions, resolve_person, summary_named
 from rapport.bot.core.resolve import Resolved
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, delete_touchpoint, move_touchpoint
@@ -87,8 +87,7 @@ def _edit_note(turn: Turn, command: c.EditNote) -> Reply:
     text = str(values.get("text", row.text))
     when = ""
     if new_follow_up is not None:
-        when = c.full_stop(f" I'll remind you {wording.on_day(new_follow_up, turn.today)} to "
-                           f"{wording.lower_first(wording.reminder(name, text))}")
+        when = " " + reminder_sentence(turn, row.contact_id, name, text, new_follow_up)
     elif command.clear_follow_up:
         when = " No reminder any more."
     return Reply(c.full_stop(f"Changed {handle} ({name}): {text}") + when, changed=True)

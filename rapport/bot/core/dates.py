@@ -746,6 +746,55 @@ def passed_question(day: date, today: date, *, outcome: str, again: str) -> str:
     return f"{passed}, so {outcome}. Did you mean next year's? Say “{said}”."
 
 
+# A verb that tells of something done ("her talk was", "went to Lisbon", "presented"; "-ed",
+# not "-eed": "need", "speed").
+_TOLD_DONE = re.compile(r"\b(?:was|were|had|did|went|got|left|met|\w{2,}(?<!e)ed)\b",
+                        re.IGNORECASE)
+# Before that verb, words that make it a plan ("is scheduled", "will be moved"); after it,
+# words that make the day one to come ("said the launch is on", "asked me to call on").
+_PLANNED = re.compile(r"\b(?:is|are|am|be|being|will|shall|gets?)\s+\S+$", re.IGNORECASE)
+_STILL_TO_COME = re.compile(r"\b(?:is|are|am|will|shall|be|going|gonna|next|until|till)\b"
+                            r"|['’]ll\b", re.IGNORECASE)
+# Verbs in the past that arrange or tell of a day rather than say it came: "she invited me to
+# her wedding on Jun 14" is next June's wedding.
+_ARRANGED = frozenset({
+    "invited", "asked", "scheduled", "rescheduled", "booked", "planned", "arranged",
+    "organised", "organized", "confirmed", "mentioned", "promised", "agreed", "offered",
+    "proposed", "suggested", "postponed", "pushed", "delayed", "announced", "registered",
+    "signed", "accepted", "reminded", "requested", "wanted", "hoped", "expected", "decided",
+    "needed", "emailed", "texted", "messaged", "pinged", "warned", "shared", "reserved"})
+# "to" and a verb ("asked me to call"), not a place ("went to Lisbon", "went to lunch").
+_TO_DO = re.compile(r"\bto\s+(?!(?:the|a|an|her|his|their|my|our|your|its|lunch|dinner|"
+                    r"breakfast|work|school|church|bed|town|court|hospital)\b)[a-z]+\b")
+
+
+def past_day_meant(before: str, phrase: str, day: date, today: date) -> date | None:
+    """The day gone by a note means by a month and day without a year (`phrase`) that was
+    read as the next one (`day`), when the words before it (`before`) tell of something
+    done: "her talk was on Jun 1" in October is last June's, not next June's. The last such
+    day, unless the next one is near (`_NEAR`: "she started on Nov 2" on Oct 30 is still to
+    come). None when the day is one to come: said with its year, no verb in the past before
+    it, or one that says a plan ("is scheduled", "asked me to call on", "invited me to her
+    wedding on", "said the launch is on", "moved to")."""
+    # The words a date is found in may run on past it ("Mar 3 and" of "presented Mar 3 and
+    # it went well").
+    words = phrase.split()
+    if day <= today or re.search(r"\d{3,}", phrase) or not any(
+            without_year(" ".join(words[:count])) for count in range(len(words), 0, -1)):
+        return None
+    done = list(_TOLD_DONE.finditer(before))
+    if not done:
+        return None
+    verb, after = before[:done[-1].end()], before[done[-1].end():]
+    if done[-1].group(0).lower() in _ARRANGED or _PLANNED.search(verb) \
+            or _STILL_TO_COME.search(after) or _TO_DO.search(after) \
+            or re.search(r"\b(?:to|for)\s*$", before, re.IGNORECASE):
+        # "moved to Jun 1", "booked for Jun 1": the day it is now.
+        return None
+    past = nearest_month_day(day.month, day.day, today=today, direction="past")
+    return past if past is not None and past < today else None
+
+
 def stands_for_a_week(text: str) -> bool:
     """Whether a day was read from words that name a week ("the first week of December"):
     they stay true on the day the reminder comes, and say more than that day."""

@@ -30,6 +30,7 @@ from rapport.scheduler.attainment import (
     goal_line,
     percent,
 )
+from rapport.scheduler.items import called_names
 from rapport.storage import queries
 from rapport.storage.names import tag_key
 
@@ -209,7 +210,11 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
         # "goal @Dana off": a goal is a group's; one person's rhythm is turned off by `every`.
         named = resolve_person(turn, command.person.person)
         if not isinstance(named, Resolved):
-            return error(named.message)
+            if named.suggestions or command.person.person.mention_id:
+                return error(named.message)
+            # Nobody and no group (a group's name is one word): no offer to add anyone.
+            nobody = c.clip(command.person.person.text)
+            return error(f"There is no person or group called “{nobody}”: nothing to turn off.")
         return error("A goal is a group's. " + _rhythm_source(turn, named.contact.id,
                                                                named.contact.name))
     if _names_a_person(turn, command):
@@ -240,6 +245,9 @@ def goal(turn: Turn, command: c.SetGoal) -> Reply:
                 # rhythm; otherwise Dana may follow a group's goal, or have no rhythm.
                 return error(f"There is no group called {command.tag}. " + _rhythm_source(
                     turn, person.contact.id, person.contact.name))
+            if person is not None and person.message.startswith("Which "):
+                # Two Danas: which one, as for any command naming a person.
+                return error(f"There is no group called {command.tag}. {person.message}")
             return error(f"There is no goal for {command.tag} to turn off.")
         change = Change(turn)
         change.before_update("tags", [found.id], TAG_GOAL)
@@ -403,10 +411,12 @@ def person_badges(tags: Sequence[str], *, sensitive: bool, ai_drafts: bool,
 
 
 def person_badges_for(session: Session, user_id: int, contact_id: int) -> list[str]:
-    """`person_badges` of one of the user's contacts (empty when it is not theirs)."""
+    """`person_badges` of one of the user's contacts (empty when it is not theirs), calling
+    them as the card does: by their first name past any title ("Dr. Jane Doe" is Jane), or in
+    full when another contact has that first name."""
     flags = queries.person_flags(session, user_id, contact_id)
     if flags is None:
         return []
     return person_badges(flags.tags, sensitive=flags.sensitive, ai_drafts=flags.ai_drafts,
-                         first_name=flags.name.split()[0] if flags.name.split() else flags.name)
+                         first_name=called_names(session, {contact_id: flags.name})[contact_id])
 

@@ -276,20 +276,41 @@ def vcard_birthday(value: str) -> tuple[int, int, int | None] | None:
     return month, day, year
 
 
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """Commas, semicolons or tabs, whichever the file's start uses."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _columns(header: list[str] | None) -> list[str]:
+    return [_COLUMN_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header or []]
+
+
+def reads_as_table(data: bytes) -> bool:
+    """Whether an upload that says only "text" (.txt, .tsv) is something `parse_file` reads:
+    a vCard, or a table whose first line names its columns, a name among them. Bytes that
+    are no text it can decode count as one: `parse_file` says what is wrong with them."""
+    text = _decode(data, Parsed())
+    if text is None or not text.strip() or text.lstrip().upper().startswith("BEGIN:VCARD"):
+        return True
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), _dialect(text)), None)
+    except csv.Error:
+        return False
+    return "name" in _columns(header)
+
+
 def parse_csv(text: str, parsed: Parsed, today: date) -> None:
     """Rows of a CSV with a header line naming the columns."""
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096],
-                                                                       delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     try:
         header = next(reader, None)
     except csv.Error as failure:
         parsed.errors.append(f"row 1: {failure}.")
         return
-    columns = [_COLUMN_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in header or []]
+    columns = _columns(header)
     if "name" not in columns:
         parsed.errors.append("The first line must be a header with at least a name column, "
                              f"for example: {','.join(COLUMNS)}")
@@ -536,7 +557,7 @@ def _write_tags(session: Session, ctx: UserContext, contacts: list[_Known],
             queries.tag_contact(session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
                                 contact_id=contact.id, tag_id=tag_ids[name], now=now)
     refresh_goal_cadences(session, ctx.user_id, [c.id for c in contacts if c.id is not None],
-                          tz=ctx.tz)
+                          tz=ctx.tz, now=now)
 
 
 def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRow]],
@@ -566,6 +587,10 @@ def _write(session: Session, ctx: UserContext, new: list[tuple[_Known, ContactRo
                                            months if isinstance(months, int) else None,
                                            tz=ctx.tz)
             values.update(next_due_at=due, plan_at=due, cadence_own=True)
+            if cadence is None or (due is not None and due > now):
+                # The rule `every` follows: the reminder out would contradict the new rhythm.
+                queries.expire_cadence_nudges(session, contact.id, user_id=ctx.user_id,
+                                              with_sent=True)
         queries.update_contact(session, ctx.user_id, contact.id, **values)
     queries.insert_notes(session, [
         {"workspace_id": ctx.workspace_id, "user_id": ctx.user_id, "contact_id": contact.id,

@@ -8,9 +8,11 @@ from datetime import date, datetime, timedelta
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import Change
+from rapport.bot.core.nudges import not_a_working_day
 from rapport.bot.core.people import choose_reading, find_contact, named_mentions
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
+from rapport.scheduler.items import called_names
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
 
@@ -22,6 +24,37 @@ def follow_up_plan(turn: Turn, follow_up_on: date | None) -> datetime | None:
         return None
     moment = planner.follow_up_moment(follow_up_on, turn.user.prefs)
     return max(moment, turn.now) if follow_up_on <= turn.today else moment
+
+
+def reminder_comes(turn: Turn, follow_up_on: date) -> tuple[date, str]:
+    """The day a note's reminder for `follow_up_on` comes, as the sweep delivers it, and why
+    that is not `follow_up_on` ("" when it is): a day off brings it on the next working day,
+    and today's, once the delivery window has closed, on the next day it opens. A pause is
+    said on its own (`paused_note`); the daily cap is left out: what else that day brings is
+    not known yet."""
+    prefs = replace(turn.user.prefs, paused_until=None)
+    at = planner.next_delivery_moment(prefs, follow_up_plan(turn, follow_up_on) or turn.now)
+    comes = planner.local_date(at, turn.user.tz) if at is not None else follow_up_on
+    if comes == follow_up_on:
+        return comes, ""
+    if not planner.is_working_day(follow_up_on, prefs.working_days):
+        return comes, not_a_working_day(follow_up_on, turn.today)
+    end = prefs.window_end_minute
+    return comes, f"today's delivery window ended at {end // 60:02d}:{end % 60:02d}"
+
+
+def reminder_sentence(turn: Turn, contact_id: int, name: str, text: str, follow_up_on: date,
+                      handle: str = "") -> str:
+    """'I'll remind you on Mon Nov 30 to ask Dana Scully about the trip (n3): Sun Nov 29 is
+    not one of your working days.': the day the reminder comes, and its words as the reminder
+    says them (the full name when another contact has that first name)."""
+    comes, why = reminder_comes(turn, follow_up_on)
+    called = called_names(turn.session, {contact_id: name})[contact_id]
+    todo = wording.lower_first(wording.reminder(name, text, called=called))
+    said = f"I'll remind you {wording.on_day(comes, turn.today)} to {todo}"
+    if handle:
+        said += f" ({handle})"
+    return c.full_stop(f"{said}: {why}" if why else said)
 
 
 def paused_note(turn: Turn) -> str:
@@ -98,10 +131,9 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
             day = wording.friendly_day(command.past_date, today)
             text += f" {day[:1].upper()}{day[1:]} is in the past, so there is no reminder."
         return Reply(text, changed=True)
-    when = wording.on_day(command.follow_up_on, today)
-    todo = wording.lower_first(wording.reminder(contact.name, text))
-    return Reply(f"Noted. I'll remind you {when} to {todo} ({handle}).{paused_note(turn)}",
-                 changed=True)
+    reminder = reminder_sentence(turn, contact.id, contact.name, text, command.follow_up_on,
+                                 handle)
+    return Reply(f"Noted. {reminder}{paused_note(turn)}", changed=True)
 
 
 def set_date(turn: Turn, command: c.SetDate) -> Reply:
@@ -141,6 +173,7 @@ def set_date(turn: Turn, command: c.SetDate) -> Reply:
     change.save(f"set {contact.name}'s {what} to {occurrence:%b} {occurrence.day}{since}",
                 unchanged=f"{contact.name}'s {what} is already {occurrence:%b} "
                           f"{occurrence.day}{since}.")
-    return Reply(f"I'll remind you of {wording.first_name(contact.name)}'s {what} "
+    called = called_names(session, {contact.id: contact.name})[contact.id]
+    return Reply(f"I'll remind you of {called}'s {what} "
                  f"({wording.short_date(occurrence, turn.today)}{since}) a few days before.",
                  changed=True)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.calendars import complete_logged_meeting
 from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
 from rapport.bot.core.people import find_contact, resolve_person, summary_named, touch_clock
@@ -14,7 +15,7 @@ from rapport.bot.core.resolve import Resolved, or_list
 from rapport.bot.core.touchpoints import record_touchpoint
 from rapport.bot.core.views import NudgeActed, Reply, error
 from rapport.scheduler import planner, wording
-from rapport.scheduler.items import nudge_items
+from rapport.scheduler.items import called_names, nudge_items
 from rapport.storage import queries
 from rapport.storage.models import OPEN_NUDGE_STATUSES, TYPED_SOURCE, NudgeStatus
 from rapport.storage.queries import ContactName, NudgeRow
@@ -55,10 +56,13 @@ def _find(turn: Turn, target: c.Target) -> _Found | str:
     return _Found(result.contact, [n for n in nudges if n.reason != "cadence" or n.id in rhythm])
 
 
-def _subject(nudge: NudgeRow) -> str:
-    """How an answer names the nudge it acted on ("the reminder to ask Dana about ...")."""
+def _subject(turn: Turn, nudge: NudgeRow) -> str:
+    """How an answer names the nudge it acted on ("the reminder to ask Dana about ..."), with
+    the full name where the reminder says it (another contact has that first name)."""
+    called = None if nudge.reason == "cadence" else called_names(
+        turn.session, {nudge.contact_id: nudge.contact_name})[nudge.contact_id]
     return wording.nudge_subject(nudge.reason, nudge.contact_name, nudge.note_text,
-                                 nudge.date_kind)
+                                 nudge.date_kind, called=called)
 
 
 def _listed(turn: Turn, nudges: list[NudgeRow]) -> list[str]:
@@ -137,22 +141,26 @@ def done(turn: Turn, command: c.Done) -> Reply:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DONE, turn.now)
     if not talked_today:
-        touchpoint_id = record_touchpoint(
-            turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-            contact_id=nudge.contact_id, happened_at=turn.now, kind=command.kind or "chat",
-            summary=summary_named(turn, command.summary),
-            source="nudge", now=turn.now, state=state)
-        change.inserted_row("touchpoints", touchpoint_id)
+        kind, summary = command.kind or "chat", summary_named(turn, command.summary)
+        # The meeting the calendar logged today is the conversation meant, as for `log`.
+        if not complete_logged_meeting(turn, change, nudge.contact_id, turn.today, state,
+                                       kind=kind, summary=summary):
+            touchpoint_id = record_touchpoint(
+                turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
+                contact_id=nudge.contact_id, happened_at=turn.now, kind=kind,
+                summary=summary, source="nudge", now=turn.now, state=state)
+            change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
         queries.set_note_plan(turn.session, nudge.note_id, None)
     name = nudge.contact_name
     change.save(f"marked nudge #{nudge.id} about {name} done")
     if talked_today:
-        text = (f"Nice. Marked {_subject(nudge)} done; today's conversation with {name} is "
-                "logged already.")
+        text = (f"Nice. Marked {_subject(turn, nudge)} done; today's conversation with {name} "
+                "is logged already.")
     else:
         # Reaching out is what the keep-in-touch reminder asks: the sentence names it.
-        marked = "" if nudge.reason == "cadence" else f" and marked {_subject(nudge)} done"
+        marked = "" if nudge.reason == "cadence" \
+            else f" and marked {_subject(turn, nudge)} done"
         text = c.full_stop(f"Nice. Logged that you reached out to {name}{marked}")
     if still_open:
         text = "\n".join([text, "Still open:", *_listed(turn, still_open)])
@@ -172,11 +180,14 @@ def _log_chat(turn: Turn, person: ContactName, summary: str | None, kind: str) -
     user = turn.user
     change = Change(turn)
     state = touch_clock(turn, change, person.id)
-    touchpoint_id = record_touchpoint(
-        turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-        contact_id=person.id, happened_at=turn.now, kind=kind,
-        summary=summary_named(turn, summary), source=TYPED_SOURCE, now=turn.now, state=state)
-    change.inserted_row("touchpoints", touchpoint_id)
+    said = summary_named(turn, summary)
+    if not complete_logged_meeting(turn, change, person.id, turn.today, state, kind=kind,
+                                   summary=said):
+        touchpoint_id = record_touchpoint(
+            turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
+            contact_id=person.id, happened_at=turn.now, kind=kind, summary=said,
+            source=TYPED_SOURCE, now=turn.now, state=state)
+        change.inserted_row("touchpoints", touchpoint_id)
     change.save(f"logged {kind} with {person.name} on {wording.short_date(turn.today)}")
     logged = "a chat" if kind == "chat" else kind
     return Reply(c.full_stop(f"Logged {logged} with {person.name}"), changed=True)
@@ -206,7 +217,7 @@ def dismiss(turn: Turn, command: c.Dismiss) -> Reply:
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DISMISSED, turn.now)
     change.save(f"dismissed nudge #{nudge.id} about {nudge.contact_name}")
-    return Reply(c.full_stop(f"Dismissed {_subject(nudge)}"),
+    return Reply(c.full_stop(f"Dismissed {_subject(turn, nudge)}"),
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.DISMISSED))
 
 
@@ -226,7 +237,7 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
         return nudge
     change = Change(turn)
     change.before_update("nudges", [nudge.id], NUDGE_SNOOZE)
-    name, subject = nudge.contact_name, _subject(nudge)
+    name, subject = nudge.contact_name, _subject(turn, nudge)
     if command.minutes is not None:
         back = turn.now + timedelta(minutes=command.minutes)
         queries.snooze_nudge(turn.session, nudge.id, back)
@@ -250,15 +261,25 @@ def _comes_back(turn: Turn, until: date, *, lasting: bool = True) -> str:
     nudge's message, `lasting`; 'tomorrow' otherwise), or, when it is no working day of the
     user's, the day the reminder does come: 'Mon Nov 2: Sat Oct 31 is not one of your
     working days' ("until tomorrow (Sat Oct 31)" promised a Saturday that never came)."""
-    today, working_days = turn.today, turn.user.prefs.working_days
+    today = turn.today
     say = wording.lasting_day if lasting else wording.friendly_day
-    comes = next((until + timedelta(days=ahead) for ahead in range(7)
-                  if planner.is_working_day(until + timedelta(days=ahead), working_days)),
-                 until)
+    comes = working_day_from(turn, until)
     if comes == until:
         return say(until, today)
-    return (f"{say(comes, today)}: {wording.short_date(until, today)} is not one of your "
-            "working days")
+    return f"{say(comes, today)}: {not_a_working_day(until, today)}"
+
+
+def working_day_from(turn: Turn, day: date) -> date:
+    """The first of the user's working days on or after `day`: the day a reminder planned
+    for `day` comes (`day` itself when the user works no day of the week)."""
+    working_days = turn.user.prefs.working_days
+    return next((day + timedelta(days=ahead) for ahead in range(7)
+                 if planner.is_working_day(day + timedelta(days=ahead), working_days)), day)
+
+
+def not_a_working_day(day: date, today: date) -> str:
+    """Why a reminder for `day` comes later: 'Sat Oct 31 is not one of your working days'."""
+    return f"{wording.short_date(day, today)} is not one of your working days"
 
 
 def _length(minutes: int) -> str:

@@ -25,7 +25,7 @@ from rapport.bot.core.views import (
 )
 from rapport.scheduler import planner, wording
 from rapport.scheduler.attainment import cadence_phrase, every_phrase, goal_attainments, goal_line
-from rapport.scheduler.items import nudge_items
+from rapport.scheduler.items import called_names, nudge_items
 from rapport.scheduler.messenger import NudgeItem
 from rapport.storage import queries
 from rapport.storage.models import NudgeStatus
@@ -103,7 +103,8 @@ class _Snoozed:
     back, and the other reminders as "coming up" lines on the day they come back."""
 
     rhythm_back: dict[str, list[datetime]]
-    coming: tuple[ComingLine, ...]
+    # With the contact's id, for `_called`.
+    coming: tuple[tuple[int, ComingLine], ...]
 
 
 def coming_day(turn: Turn, moment: datetime) -> date:
@@ -131,35 +132,48 @@ def delivery_moments(turn: Turn) -> Callable[[datetime], datetime | None]:
 def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
     tz = turn.user.tz
     rhythm_back: dict[str, list[datetime]] = {}
-    coming: list[ComingLine] = []
-    for reason, back, due_at, name, note_text, kind, month, day, year in queries.snoozed_nudges(
-            turn.session, turn.user.user_id, horizon, MAX_OPEN_NUDGES):
+    coming: list[tuple[int, ComingLine]] = []
+    for (reason, back, due_at, name, note_text, kind, month, day, year,
+         contact_id) in queries.snoozed_nudges(turn.session, turn.user.user_id, horizon,
+                                               MAX_OPEN_NUDGES):
         if reason == "cadence":
             rhythm_back.setdefault(name, []).append(back)
             continue
         back_on = coming_day(turn, back)
         if reason == "follow_up" and note_text is not None:
-            coming.append(ComingLine(name, back_on, topic=note_text))
+            coming.append((contact_id, ComingLine(name, back_on, topic=note_text)))
         elif reason == "date" and kind is not None:
             on = planner.yearly_occurrence(month, day, planner.local_date(due_at, tz))
-            coming.append(DateComingLine(name, back_on, kind=kind, on=on, since_year=year))
+            coming.append((contact_id, DateComingLine(name, back_on, kind=kind, on=on,
+                                                      since_year=year)))
     return _Snoozed(rhythm_back, tuple(coming))
 
 
 def _coming_dates(turn: Turn, horizon: datetime,
-                  arrives: Callable[[datetime], datetime | None]) -> tuple[ComingLine, ...]:
+                  arrives: Callable[[datetime], datetime | None]
+                  ) -> tuple[tuple[int, ComingLine], ...]:
     """Birthdays and work anniversaries whose reminder comes before `horizon`: the date,
-    and the day its reminder reaches the user, as the sweep will deliver it (`arrives`)."""
+    and the day its reminder reaches the user, as the sweep will deliver it (`arrives`);
+    each with the contact's id."""
     tz = turn.user.tz
-    lines: list[ComingLine] = []
-    for name, kind, month, day, year, plan_at in queries.upcoming_dates(
+    lines: list[tuple[int, ComingLine]] = []
+    for name, kind, month, day, year, plan_at, contact_id in queries.upcoming_dates(
             turn.session, turn.user.user_id, horizon):
         # The occurrence the reminder is planned for, as the sweep reads it (planning.py).
         on = planner.yearly_occurrence(month, day, planner.local_date(plan_at, tz))
         at = arrives(plan_at)
         reminder_day = coming_day(turn, at if at is not None else plan_at)
-        lines.append(DateComingLine(name, reminder_day, kind=kind, on=on, since_year=year))
+        lines.append((contact_id, DateComingLine(name, reminder_day, kind=kind, on=on,
+                                                 since_year=year)))
     return tuple(lines)
+
+
+def _called(turn: Turn, lines: Sequence[tuple[int, ComingLine]]) -> tuple[ComingLine, ...]:
+    """Note and date lines (with their contact's id) calling each person as their reminder
+    does: the full name when another contact has that first name (one statement, and none
+    when there are no such lines)."""
+    called = called_names(turn.session, {contact_id: line.name for contact_id, line in lines})
+    return tuple(replace(line, called=called[contact_id]) for contact_id, line in lines)
 
 
 def _next_reminder(turn: Turn, plan: datetime | None, snoozed_back: Iterable[datetime],
@@ -210,9 +224,10 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
     coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in
                    queries.upcoming_contacts(turn.session, turn.user.user_id, tomorrow,
                                              horizon))
-    coming += tuple(ComingLine(name, day, topic=text) for name, text, day in follow_ups)
-    coming += _coming_dates(turn, horizon, arrives)
-    coming += snoozed.coming
+    coming += _called(turn, (
+        *((contact_id, ComingLine(name, day, topic=text))
+          for name, text, day, contact_id in follow_ups),
+        *_coming_dates(turn, horizon, arrives), *snoozed.coming))
     # One list in date order: rhythms, follow-ups, yearly dates and snoozed reminders come
     # from four queries.
     coming = tuple(sorted(coming, key=lambda line: (line.day is None, line.day or date.min)))
@@ -284,7 +299,8 @@ def coming_lines(view: DueView) -> list[str]:
             lines.append(f"Talk to {line.name} {when}".rstrip())
         else:
             # The same words as the note's confirmation and its nudge.
-            lines.append(wording.reminder(line.name, line.topic, when=when))
+            lines.append(wording.reminder(line.name, line.topic, when=when,
+                                          called=line.called))
     return lines
 
 
@@ -296,7 +312,8 @@ def _date_line(line: DateComingLine, when: str, today: date) -> str:
             and line.on.year > line.since_year:
         what = f"{wording.ordinal(line.on.year - line.since_year)} {what}"
     on = f" {wording.on_day(line.on, today)}" if line.on is not None else ""
-    return f"{wording.first_name(line.name)}'s {what}{on}: next reminder {when}".rstrip()
+    name = line.called or wording.first_name(line.name)
+    return f"{name}'s {what}{on}: next reminder {when}".rstrip()
 
 
 def more_nudges_line(more: int, due: str = "“due”") -> str:

@@ -12,13 +12,21 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import complete_logged_meeting
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, PLANNED, RHYTHM, Change
-from rapport.bot.core.resolve import Resolved, Unresolved, exact_wins, resolve
+from rapport.bot.core.resolve import (
+    Resolved,
+    Unresolved,
+    exact_wins,
+    mention_matches,
+    or_list,
+    resolve,
+    written_another_way,
+)
 from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
 from rapport.storage.models import TYPED_SOURCE
-from rapport.storage.names import first_word, name_key
+from rapport.storage.names import first_word, given_name, name_key
 from rapport.storage.queries import ContactName
 
 
@@ -38,7 +46,7 @@ def find_contact(turn: Turn, person: c.PersonRef, *, create_mentions: bool,
         if refusal is not None:
             return None, refusal, False
         if change is not None and (linked := link_mention(turn, person, change)) is not None:
-            return linked, None, False
+            return (None, linked, False) if isinstance(linked, str) else (linked, None, False)
         refusal = new_contact_refusal(turn, person)
         if refusal is not None:
             return None, refusal, False
@@ -75,16 +83,26 @@ def _named(turn: Turn, person: c.PersonRef, result: Unresolved) -> Unresolved:
                       result.suggestions)
 
 
-def link_mention(turn: Turn, person: c.PersonRef, change: Change) -> ContactName | None:
-    """The contact added by name ("add Dana Scully") that an @mention of someone with that
-    name now links to their chat account, or None when there is none not linked yet.
+def link_mention(turn: Turn, person: c.PersonRef, change: Change) -> ContactName | str | None:
+    """The contact added by name ("add Dana Scully", or "add Dana" alone) that an @mention of
+    someone with that name now links to their chat account; None when there is none not
+    linked yet; the question when several could be them (nothing is written).
 
-    Without it, "log @Dana Scully" made a second Dana, named "Dana Scully (U0DANA)"."""
+    Without it, "log @Dana Scully" made a second Dana, named "Dana Scully" beside "Dana".
+    The contact keeps the name the user gave it: the link, not the name, says who it is."""
     name = mention_name(turn, person)
-    same = queries.contact_by_key(turn.session, turn.user.user_id, name_key(name)) \
-        if name else None
-    if same is None or same.platform_user_id is not None or person.mention_id is None:
-        return None  # someone else linked already: two colleagues with one name
+    if not name or person.mention_id is None:
+        return None
+    found = mention_matches(turn.session, turn.user.user_id, name)
+    if not found:
+        return None  # none, or someone else linked already: two colleagues with one name
+    if len(found) > 1:
+        names = tuple(sorted(contact.name for contact in found))
+        # A name of one word in quotes: "Dana" alone is asked about beside Dana Scully.
+        said = tuple(f"“{n}”" if " " in n else f"“\"{n}\"”" for n in names)
+        return (f"Which of your people is @{name}: {or_list(names)}? I won't guess, and "
+                f"nothing was saved. Say their name instead of the @mention ({or_list(said)}).")
+    [same] = found
     change.before_update("contacts", [same.id], LINK)
     queries.update_contact(turn.session, turn.user.user_id, same.id,
                            platform_user_id=person.mention_id)
@@ -319,15 +337,20 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
     the new contact (None when refused)."""
     person = command.person
     user_id = turn.user.user_id
+    # The same person written another way ("Anne Marie Smith" for Anne-Marie Smith) is
+    # answered as the same name is, not added twice.
     existing = queries.contact_by_mention(turn.session, user_id, person.mention_id) \
-        if person.mention_id else queries.contact_by_key(turn.session, user_id,
-                                                         name_key(person.text))
+        if person.mention_id else queries.contact_by_key(
+            turn.session, user_id, name_key(person.text)) or written_another_way(
+            turn.session, user_id, name_key(person.text))
     if existing is not None:
         return error(c.full_stop(f"You already keep in touch with {existing.name}")), None
     refusal = mention_refusal(turn, person) if person.mention_id else None
     if refusal is not None:
         return error(refusal), None
     if person.mention_id and (linked := link_mention(turn, person, change)) is not None:
+        if isinstance(linked, str):
+            return error(linked), None
         # Nothing else of `add` applies (no new contact for the caller to tag or save as
         # "added"): they are someone the user keeps in touch with already.
         change.save(f"linked {linked.name} to an @mention")
@@ -369,7 +392,7 @@ def _first_name_shared(turn: Turn, contact: ContactName) -> str:
         others.append(alone)
     if not others:
         return ""
-    said = contact.name.split()[0]
+    said = given_name(contact.name)  # "Dana" for Dr. Dana Scully, never "Dr."
     names = wording_list(sorted(o.name for o in others))
     quoted = (f"; “\"{contact.name}\"” in quotes means this {said}"
               if name_key(contact.name) == first else "")

@@ -32,6 +32,7 @@ from rapport.bot.core.views import (
     error,
 )
 from rapport.scheduler import planner, wording
+from rapport.scheduler.items import called_names
 from rapport.storage import queries
 from rapport.storage.models import CALENDAR_SOURCE, SLACK_DM_SOURCE
 
@@ -77,12 +78,18 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
     for back, note_id in snoozed:
         if note_id is not None:
             snoozed_notes.setdefault(note_id, coming_day(turn, back))  # soonest first
+    flags = queries.person_flags(session, user_id, contact_id)
+    # What their reminders call them (the full name when another contact has that first
+    # name), read only when the card says it: in a note's reminder or a drafts badge.
+    called = called_names(session, {contact_id: state.name})[contact_id] \
+        if note_rows or (flags and (flags.sensitive or not flags.ai_drafts)) \
+        else wording.first_name(state.name)
 
     def line(row: tuple[Any, ...], *, is_open: bool) -> NoteLine:
         note_id, text, created, follow_up, event, _plan = row
         return NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
                         follow_up_on=follow_up, event_on=event, open=is_open,
-                        reminder=wording.reminder(state.name, text),
+                        reminder=wording.reminder(state.name, text, called=called),
                         snoozed_to=snoozed_notes.get(note_id))
 
     notes = tuple(line(row, is_open=row[3] is not None and row[0] not in acted)
@@ -102,9 +109,8 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
                  next_on=planner.yearly_occurrence(month, day, today))
         for kind, month, day, year in queries.dates_of_contact(session, user_id, contact_id))
     made, used = queries.draft_usage(session, user_id, contact_id)
-    flags = queries.person_flags(session, user_id, contact_id)
     badges = person_badges(flags.tags, sensitive=flags.sensitive, ai_drafts=flags.ai_drafts,
-                           first_name=wording.first_name(state.name)) if flags else []
+                           first_name=called) if flags else []
     return PersonView(
         contact_id=contact_id, name=state.name, kind=state.kind, company=state.company,
         role=state.role,

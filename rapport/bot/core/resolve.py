@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import PersonRef
 from rapport.storage import queries
-from rapport.storage.names import hyphen_blind, name_key, nicknames
+from rapport.storage.names import first_word, hyphen_blind, name_key, nicknames, written_alike
 from rapport.storage.queries import ContactName
 
 FUZZY_CUTOFF = 72
@@ -94,6 +94,31 @@ def _known_as(wanted: str, name: str) -> bool:
     _first, space, last = key.rpartition(" ")
     return (" " not in wanted and bool(space) and last == wanted) \
         or hyphen_blind(wanted, key) or wanted in nicknames(name, key)
+
+
+def written_another_way(session: Session, user_id: int, key: str) -> ContactName | None:
+    """The contact whose whole name the key `key` is, written another way (`written_alike`:
+    "anne marie smith" for Anne-Marie Smith), for `add` to answer as for the same name.
+    Reads every name, as a miss does."""
+    return next((c for c in queries.contact_names(session, user_id)
+                 if written_alike(key, c.name, name_key(c.name))), None)
+
+
+def mention_matches(session: Session, user_id: int, name: str) -> list[ContactName]:
+    """The contacts linked to no account yet that an @mention of someone called `name` (as
+    the directory says it) may be: by their whole name, written however (`written_alike`),
+    or by a name of one word that is the mentioned person's first name or nickname ("Dana",
+    added before with "add Dana", for Dana Scully). Reads every name, as a miss does."""
+    key = name_key(name)
+    known_as = {key, first_word(key), *nicknames(name, key)}
+    found = []
+    for contact in queries.contact_names(session, user_id):
+        if contact.platform_user_id is not None:
+            continue  # someone's account already: another person of that name
+        stored = name_key(contact.name)
+        if stored in known_as or written_alike(key, contact.name, stored):
+            found.append(contact)
+    return found
 
 
 def exact_wins(person: PersonRef, shared: bool) -> bool:

@@ -74,6 +74,9 @@ class ComingLine:
     day: date | None
     # None for "talk to <name>"; the note text for "ask <name> about <topic>".
     topic: str | None = None
+    # What a note's or a date's line calls the person, as their reminder does (the full name
+    # when another contact has that first name); None: the first name.
+    called: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

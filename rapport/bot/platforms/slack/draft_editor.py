@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,28 @@ from rapport.bot.platforms.slack.platform import Ack, Respond, SlackPlatform, te
 logger = logging.getLogger(__name__)
 
 
+# Bidirectional embeddings, overrides, isolates and marks: pasted, they make a line read
+# backwards in the message Dana receives.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069")
+# Line and paragraph separators (and the old "next line") are line breaks as typed.
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+def clean_draft_text(text: str) -> str:
+    """The edited draft as it may be stored and sent: its line breaks kept (each one "\\n"),
+    without control characters (a NUL, which PostgreSQL refuses in a text column), lone
+    surrogates (no UTF-8 for them) or bidirectional controls. Other format characters
+    stay: a zero-width joiner holds an emoji of several together. Commands fold lines into
+    one (`clean_text`); a message keeps them."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join("\n" if ch in _LINE_BREAKS else ch for ch in text
+                   if ch in "\n\t" or ch in _LINE_BREAKS or (
+                       ch not in _BIDI_CONTROLS
+                       and unicodedata.category(ch) not in ("Cc", "Cs")))
+    return unicodedata.normalize("NFC", kept)
+
+
 def editor_input(view: dict[str, Any]) -> tuple[int | None, str, bool]:
     """(draft id, typed text, disclosure wanted) from the draft modal's state."""
     try:
@@ -34,7 +57,9 @@ def editor_input(view: dict[str, Any]) -> tuple[int | None, str, bool]:
     except (ValueError, TypeError, KeyError):
         draft_id = None
     values = (view.get("state") or {}).get("values") or {}
-    text = str(((values.get("draft") or {}).get("value") or {}).get("value") or "")
+    # Cleaned here, before the core stores it or Slack is asked to post it.
+    text = clean_draft_text(str(((values.get("draft") or {}).get("value") or {})
+                                .get("value") or ""))
     disclose_state = values.get("disclose")
     # Without the checkbox the policy decides alone (required, off, or a template).
     disclose = True if disclose_state is None else bool(

@@ -24,8 +24,12 @@ logger = logging.getLogger(__name__)
 MANIFEST_EVENTS = ("message.im",)
 ACTION_IMPORT_CONFIRM = "import_confirm"
 ACTION_IMPORT_CANCEL = "import_cancel"
-EXTENSIONS = (".csv", ".vcf", ".vcard")
-FILETYPES = frozenset({"csv", "vcf", "vcard"})
+# A table saved as text (Excel's "Unicode Text" is a .txt) is read as a CSV is, once its
+# content shows it is a table (`importer.reads_as_table`).
+TEXT_EXTENSIONS = (".txt", ".tsv")
+TEXT_FILETYPES = frozenset({"text", "tsv"})
+EXTENSIONS = (".csv", ".vcf", ".vcard", *TEXT_EXTENSIONS)
+FILETYPES = frozenset({"csv", "vcf", "vcard", *TEXT_FILETYPES})
 MAX_BYTES = importer.MAX_BYTES
 DOWNLOAD_TIMEOUT_SECONDS = 15.0
 _CHUNK_BYTES = 64 * 1024
@@ -34,8 +38,9 @@ _FILE_HOSTS = frozenset({"files.slack.com", "files.slack-gov.com"})
 
 
 # Typed `import` (the console's command that names a file on disk) gets this in Slack instead.
-HOW_TO_IMPORT = (f"To import contacts, upload a CSV (.csv) or vCard (.vcf) file of at most "
-                 f"{MAX_BYTES // 1_000_000} MB in your direct messages with Rapport (its Messages "
+HOW_TO_IMPORT = ("To import contacts, upload a CSV (.csv), a vCard (.vcf) or a spreadsheet saved "
+                 f"as text (.txt, .tsv), of at most {MAX_BYTES // 1_000_000} MB, in your direct "
+                 "messages with Rapport (its Messages "
                  "tab: drag the file in, or + then Upload). I'll show you what would change "
                  "before anything is saved.")
 
@@ -79,6 +84,13 @@ class SlackFile:
         return self.name.lower().endswith(EXTENSIONS) or self.filetype in FILETYPES
 
     @property
+    def is_text(self) -> bool:
+        """Whether only its content can say it is a table (not a .csv or a vCard)."""
+        name = self.name.lower()
+        return name.endswith(TEXT_EXTENSIONS) or (
+            self.filetype in TEXT_FILETYPES and not name.endswith(EXTENSIONS))
+
+    @property
     def import_name(self) -> str:
         """The name the importer sees: it picks CSV or vCard by the extension."""
         if self.name.lower().endswith(EXTENSIONS):
@@ -89,8 +101,9 @@ class SlackFile:
 def size_refusal(file: SlackFile) -> str | None:
     """Why the file can't be imported, judged from its metadata alone (no download)."""
     if not file.importable:
-        return (f"I can import contacts from a .csv or .vcf (vCard) file; “{b.clip(file.name, 80)}”"
-                " is neither, so I left it alone.")
+        return (f"I can import contacts from a .csv or .vcf (vCard) file, or a table saved as "
+                f"text (.txt, .tsv); “{b.clip(file.name, 80)}” is none of these, so I left it "
+                "alone.")
     if file.size is not None and file.size > MAX_BYTES:
         return (f"“{b.clip(file.name, 80)}” is {file.size / 1_000_000:.1f} MB; I import files of "
                 f"up to {MAX_BYTES // 1_000_000} MB ({importer.MAX_ROWS} rows). Split it and "
@@ -192,7 +205,14 @@ class SlackImports:
         if not allowed_download_url(file.url, self.api_url) or not client.token:
             logger.warning("slack file download refused", extra={"reason": "unexpected host"})
             raise ImportRefused("I couldn't download that file from Slack.")
-        return await download(file.url, client.token)
+        data = await download(file.url, client.token)
+        if file.is_text and not importer.reads_as_table(data):
+            raise ImportRefused(
+                f"“{b.clip(file.name, 80)}” doesn't read as a table of contacts, so I left it "
+                "alone. A text file is imported when it is a table saved from a spreadsheet "
+                "(in Excel: Save As “Unicode Text” or “Text (Tab delimited)”), its first line "
+                "naming the columns, a name column among them.")
+        return data
 
     async def post(self, client: AsyncWebClient, channel: str,
                    message: tuple[str, list[dict[str, Any]]]) -> None:
