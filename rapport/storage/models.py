@@ -281,9 +281,10 @@ class Nudge(Base):
     work now" is one index range over the active statuses.
 
     `not_before`: while planned, the part of that wait the user's delivery settings do not
-    decide (a retry's backoff, the spacing after a digest; not the recheck of a user who cannot
-    be reached, which their talking to Rapport again ends); NULL when only the user's delivery moments hold it. A change of those
-    settings re-plans a held nudge no earlier than this.
+    decide (a retry's backoff, the spacing after a digest; not the recheck of a user who
+    cannot be reached, which their talking to Rapport again ends); NULL when only the user's
+    delivery moments hold it. A change of those settings re-plans a held nudge no earlier than
+    this.
     """
 
     __tablename__ = "nudges"
