@@ -474,16 +474,18 @@ def calendar_owned(session: Session, touchpoint_id: int) -> bool:
 
 
 def calendar_touch_between(session: Session, user_id: int, contact_id: int, start: datetime,
-                           end: datetime) -> int | None:
-    """The newest touchpoint with this contact in [start, end) that the calendar logged and
-    still owns (`calendar_owned`: no summary, no day given by hand), or None."""
-    return session.scalar(select(Touchpoint.id).where(
+                           end: datetime) -> tuple[int, str] | None:
+    """(id, kind) of the newest touchpoint with this contact in [start, end) that the
+    calendar logged and still owns (`calendar_owned`: no summary, no day given by hand), or
+    None."""
+    row = session.execute(select(Touchpoint.id, Touchpoint.kind).where(
         Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id,
         Touchpoint.source == CALENDAR_SOURCE,
         or_(Touchpoint.summary.is_(None), Touchpoint.summary == ""),
         Touchpoint.day_only.is_(False), Touchpoint.happened_at >= start,
         Touchpoint.happened_at < end)
-        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1))
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1)).first()
+    return None if row is None else (row.id, row.kind)
 
 
 def hand_calendar_touchpoint_over(session: Session, touchpoint_id: int) -> bool:
@@ -582,6 +584,38 @@ def set_contact_clocks(session: Session, clocks: Sequence[tuple[int, datetime | 
         return
     _SET_CONTACT_CLOCKS.execute(session, [(contact_id, last, due, due)
                                           for contact_id, last, due in clocks])
+
+
+@dataclass(frozen=True, slots=True)
+class RhythmClock:
+    contact_id: int
+    last_touch_at: datetime | None
+    cadence_days: int | None
+    created_at: datetime
+    cadence_months: int | None
+    next_due_at: datetime | None
+    plan_at: datetime | None
+
+
+_RHYTHM_CLOCKS = Prepared(select(
+    Contact.id, Contact.last_touch_at, Contact.cadence_days, Contact.created_at,
+    Contact.cadence_months, Contact.next_due_at, Contact.plan_at)
+    .where(Contact.user_id == bindparam("user_id"),
+           or_(Contact.cadence_days > 0, Contact.cadence_months > 0)))
+_SET_PLANNED = JsonRowsUpdate(_CONTACTS, key="id", shared=(),
+                              per_row=("next_due_at", "plan_at"))
+
+
+def rhythm_clocks(session: Session, user_id: int) -> list[RhythmClock]:
+    """The user's contacts with a rhythm, with what their next due moment is counted from."""
+    return [RhythmClock(*row) for row in _RHYTHM_CLOCKS.rows(session, user_id=user_id)]
+
+
+def set_planned_moments(session: Session, moments: Sequence[tuple[int, datetime | None,
+                                                                 datetime | None]]) -> None:
+    """(id, next_due_at, plan_at) of many contacts, one statement."""
+    if moments:
+        _SET_PLANNED.execute(session, list(moments))
 
 
 def latest_summary(session: Session, user_id: int, contact_id: int) -> str | None:

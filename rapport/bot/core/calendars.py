@@ -98,24 +98,26 @@ async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect,
 
 
 def complete_logged_meeting(turn: Turn, change: Change, contact_id: int, day: date,
-                            state: queries.TouchState | None, *, kind: str,
-                            summary: str | None) -> bool:
+                            state: queries.TouchState | None, *, kind: str | None,
+                            summary: str | None) -> str | None:
     """A `log` of someone on a day the calendar logged a meeting with them (the user's local
     day): the meeting is the conversation they mean, so their words complete its touchpoint
     rather than count it twice (the way round, a day they logged first gets no meeting from
     the calendar: capture's `log_ended`). One change for `undo`, which gives the touchpoint
     back to the calendar as it was. `state`: the contact as the log read it (None: not the
-    user's). False when there is no such meeting to complete."""
+    user's). `kind`: the one the user said, None when they said none (the meeting's stays).
+    The kind the touchpoint has now; None when there is no such meeting to complete."""
     session, user = turn.session, turn.user
     newest = state.calendar_touch_at if state is not None else None
     if newest is None or planner.local_date(newest, user.tz) < day:
-        return False  # no meeting of the calendar's that day: nothing more to read
-    touchpoint_id = calendar_touch_on(session, user.user_id, contact_id, day, user.tz)
-    if touchpoint_id is None:
-        return False
+        return None  # no meeting of the calendar's that day: nothing more to read
+    meeting = calendar_touch_on(session, user.user_id, contact_id, day, user.tz)
+    if meeting is None:
+        return None
+    touchpoint_id, kept = meeting
     change.before_update("touchpoints", [touchpoint_id], ("kind", "summary", "source"))
     let_go = complete_calendar_touch(session, user_id=user.user_id, contact_id=contact_id,
                                      touchpoint_id=touchpoint_id, kind=kind, summary=summary,
                                      now=turn.now)
     change.let_go_captured(let_go, touchpoint_id)
-    return True
+    return kept if kind is None else kind

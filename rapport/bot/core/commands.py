@@ -124,6 +124,9 @@ class Log:
     # the user's zone. A log keeps its day, but a time still to come today is a plan: the use
     # case refuses it, as it knows what time it is and the grammar does not.
     minute_of_day: int | None = field(default=None, compare=False)
+    # False when no kind was said and `kind` is the default: a meeting the calendar logged
+    # that day stays a meeting (`complete_logged_meeting`) rather than become a "chat".
+    kind_said: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1196,7 +1199,8 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
     if summary and len(summary) > MAX_SUMMARY_CHARS:
         return CommandError(f"Keep the summary under {MAX_SUMMARY_CHARS:,} characters.", "log")
     return Log(person=person, day=day, kind=kind or default_kind, summary=summary,
-               unsure=unsure, minute_of_day=minute_of_day)
+               unsure=unsure, minute_of_day=minute_of_day,
+               kind_said=kind is not None or default_kind != DEFAULT_LOG_KIND)
 
 
 _UNREAD_LOG_DATE = "I couldn't read"
@@ -1249,7 +1253,11 @@ _LENGTH_BEFORE_KIND = re.compile(r"(?<!\S)\d{1,3}\s*(?:min|mins|minutes?|m|h|hr|
 _SUMMARY_MARKER = re.compile(r"\s+(?:re|regarding)\s*$", re.IGNORECASE)
 
 
-def parse_log(rest: str, today: date, *, default_kind: str = "chat"
+# The kind of a conversation logged without saying how ("log Dana", "talked to Lee").
+DEFAULT_LOG_KIND = "chat"
+
+
+def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
               ) -> Log | LogTogether | CommandError:
     """`log Dana yesterday coffee`, `log coffee with Dana yesterday`, `log Lee Park: call`.
 

@@ -115,7 +115,7 @@ def done(turn: Turn, command: c.Done) -> Reply:
             name = found.person.name
             return error(f"Today's conversation with {name} is logged already (“log {name}: "
                          "…” logs another). Nothing changed.")
-        return _log_chat(turn, found.person, command.summary, command.kind or "chat")
+        return _log_chat(turn, found.person, command.summary, command.kind)
     nudge, still_open = found.nudges[0], found.nudges[1:]
     if still_open:
         # "done Dana" says you talked to Dana: that answers the keep-in-touch reminder (a
@@ -141,13 +141,15 @@ def done(turn: Turn, command: c.Done) -> Reply:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DONE, turn.now)
     if not talked_today:
-        kind, summary = command.kind or "chat", summary_named(turn, command.summary)
-        # The meeting the calendar logged today is the conversation meant, as for `log`.
-        if not complete_logged_meeting(turn, change, nudge.contact_id, turn.today, state,
-                                       kind=kind, summary=summary):
+        summary = summary_named(turn, command.summary)
+        # The meeting the calendar logged today is the conversation meant, as for `log`; a
+        # kind not said leaves it the calendar's ("meeting").
+        if complete_logged_meeting(turn, change, nudge.contact_id, turn.today, state,
+                                   kind=command.kind, summary=summary) is None:
             touchpoint_id = record_touchpoint(
                 turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
-                contact_id=nudge.contact_id, happened_at=turn.now, kind=kind,
+                contact_id=nudge.contact_id, happened_at=turn.now,
+                kind=command.kind or c.DEFAULT_LOG_KIND,
                 summary=summary, source="nudge", now=turn.now, state=state)
             change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
@@ -175,14 +177,18 @@ def _talked_today(turn: Turn, command: c.Done, contact_id: int) -> bool:
         planner.local_moment(turn.today, 0, turn.user.tz), turn.now)
 
 
-def _log_chat(turn: Turn, person: ContactName, summary: str | None, kind: str) -> Reply:
-    """Nothing open: "done Dana" still means "I talked to Dana"."""
+def _log_chat(turn: Turn, person: ContactName, summary: str | None, said_kind: str | None
+              ) -> Reply:
+    """Nothing open: "done Dana" still means "I talked to Dana". `said_kind`: None when the
+    user said no kind (a meeting the calendar logged today stays one)."""
     user = turn.user
     change = Change(turn)
     state = touch_clock(turn, change, person.id)
     said = summary_named(turn, summary)
-    if not complete_logged_meeting(turn, change, person.id, turn.today, state, kind=kind,
-                                   summary=said):
+    kind = complete_logged_meeting(turn, change, person.id, turn.today, state,
+                                   kind=said_kind, summary=said)
+    if kind is None:
+        kind = said_kind or c.DEFAULT_LOG_KIND
         touchpoint_id = record_touchpoint(
             turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
             contact_id=person.id, happened_at=turn.now, kind=kind, summary=said,

@@ -419,12 +419,12 @@ def log(turn: Turn, command: c.Log | c.LogTogether) -> Reply:
         return error(problem or "Who do you mean?")
     if created:
         change.inserted_row("contacts", contact.id)
-    day = _record_log(turn, change, command, contact.id, touched)
+    day, kind = _record_log(turn, change, command, contact.id, touched)
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     added = f" I added {contact.name} to your people." if created else ""
     on = wording.short_date(day or today, today)
-    change.save(f"logged {command.kind} with {contact.name} on {on}")
-    return Reply(c.full_stop(f"Logged {command.kind} with {contact.name}{when}") + added,
+    change.save(f"logged {kind} with {contact.name} on {on}")
+    return Reply(c.full_stop(f"Logged {kind} with {contact.name}{when}") + added,
                  changed=True)
 
 
@@ -458,17 +458,21 @@ def log_together(turn: Turn, command: c.LogTogether) -> Reply:
         found.setdefault(contact.id, (one, contact, created))
     savepoint.commit()
     day: date | None = None
+    kinds: set[str] = set()
     for one, contact, created in found.values():
         if created:
             change.inserted_row("contacts", contact.id)
-        day = _record_log(turn, change, one, contact.id, touched)
+        day, kind = _record_log(turn, change, one, contact.id, touched)
+        kinds.add(kind)
     first = chosen[0][0]
+    # A kind not said is the calendar's where it logged that day's meeting ("meeting").
+    said = kinds.pop() if len(kinds) == 1 else first.kind
     names = _joined([contact.name for _one, contact, _created in found.values()])
     added = [contact.name for _one, contact, created in found.values() if created]
     when = "" if day is None else f" ({wording.friendly_day(day, today)})"
     also = f" I added {_joined(added)} to your people." if added else ""
-    change.save(f"logged {first.kind} with {names} on {wording.short_date(day or today, today)}")
-    return Reply(c.full_stop(f"Logged {first.kind} with {names}{when}") + also, changed=True)
+    change.save(f"logged {said} with {names} on {wording.short_date(day or today, today)}")
+    return Reply(c.full_stop(f"Logged {said} with {names}{when}") + also, changed=True)
 
 
 def _joined(names: Sequence[str]) -> str:
@@ -502,9 +506,9 @@ def _time_refused(turn: Turn, command: c.Log) -> str | None:
 
 
 def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
-                touched: dict[int, queries.TouchState]) -> date | None:
-    """The touchpoint `command` says, with its before-images in `change`; the day it was on
-    when not today."""
+                touched: dict[int, queries.TouchState]) -> tuple[date | None, str]:
+    """The touchpoint `command` says, with its before-images in `change`: the day it was on
+    when not today, and its kind."""
     today = turn.today
     day = command.day if command.day not in (None, today) else None
     # A past day counts from its noon, never later than now.
@@ -512,9 +516,13 @@ def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
         turn.now, planner.local_moment(day, DAY_ONLY_MINUTE, turn.user.tz))
     state = touch_clock(turn, change, contact_id, known=touched.get(contact_id))
     summary = summary_named(turn, command.summary)
-    if complete_logged_meeting(turn, change, contact_id, day or today, state,
-                               kind=command.kind, summary=summary):
-        return day  # the meeting the calendar logged that day, not a second conversation
+    # The meeting the calendar logged that day, not a second conversation; it stays a
+    # meeting unless the user said what kind it was.
+    kept = complete_logged_meeting(turn, change, contact_id, day or today, state,
+                                   kind=command.kind if command.kind_said else None,
+                                   summary=summary)
+    if kept is not None:
+        return day, kept
     touchpoint_id = record_touchpoint(
         turn.session, workspace_id=turn.user.workspace_id, user_id=turn.user.user_id,
         contact_id=contact_id, happened_at=happened_at, kind=command.kind, summary=summary,
@@ -522,7 +530,7 @@ def _record_log(turn: Turn, change: Change, command: c.Log, contact_id: int,
         open_cadence_nudges=[] if state is None else None, state=state,
         day_only=day is not None)
     change.inserted_row("touchpoints", touchpoint_id)
-    return day
+    return day, command.kind
 
 
 def touch_clock(turn: Turn, change: Change, contact_id: int, *,

@@ -12,7 +12,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.dates import read_zone
-from rapport.bot.core.journal import CLOCK, Change
+from rapport.bot.core.journal import CLOCK, PLANNED, Change
 from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.bot.core.views import Reply, SettingsView, error
 from rapport.scheduler import planner, wording
@@ -144,7 +144,8 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     queries.update_user(turn.session, turn.user.user_id, **values)
     updated = _updated_context(turn.user, values)
     replan_deliveries(turn.session, turn.user.user_id, updated.prefs, turn.now,
-                      held_too=not DELIVERY_COLUMNS.isdisjoint(values), change=change)
+                      held_too=not DELIVERY_COLUMNS.isdisjoint(values),
+                      rezoned=updated.tz != turn.user.tz, change=change)
     labels = _unchanged_labels(command)
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")",
                 unchanged=f"Your {labels[0]} {labels[1]} already set that way.{read_as}")
@@ -188,12 +189,13 @@ def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
 
 
 def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPrefs,
-                      now: datetime, *, held_too: bool = True,
+                      now: datetime, *, held_too: bool = True, rezoned: bool = False,
                       change: Change | None = None) -> None:
     """Follow the user's new delivery settings (`prefs`): follow-up notes not planned yet are
-    due at the start of their day's window in them, and (`held_too`) planned nudges put off
-    to a later moment are released (`release_held`). With `change`, the old moments are
-    journaled, so `undo` sets them back with the settings."""
+    due at the start of their day's window in them, (`held_too`) planned nudges put off
+    to a later moment are released (`release_held`), and (`rezoned`: the zone changed)
+    rhythms are due at the start of their day in the new zone (`replan_rhythms`). With
+    `change`, the old moments are journaled, so `undo` sets them back with the settings."""
     # A nudge the sweep put off (outside the window, not a working day, the cap reached)
     # keeps the moment the old settings gave it: a note for today written on a Friday
     # evening in UTC waited for Monday 09:00 UTC although, with the person's real zone
@@ -207,8 +209,32 @@ def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPre
         moment = planner.follow_up_moment(follow_up_on, prefs)
         queries.set_note_plan(session, note_id,
                               max(moment, now) if follow_up_on <= today else moment)
+    if rezoned:
+        replan_rhythms(session, user_id, prefs.tz, change=change)
     if held_too:
         release_held(session, user_id, now, change=change)
+
+
+def replan_rhythms(session: Session, user_id: int, tz: str, *,
+                   change: Change | None = None) -> None:
+    """Each rhythm's next due moment counted again in the user's zone `tz`: the start of the
+    due day there (`planner.cadence_next_due`), not the old zone's midnight, which lands
+    mid-window or on the day before in the new one. One read and one write for all the
+    user's contacts. A plan that followed the clock follows it; one a reminder already out
+    or a hold moved on (`plan_cadences`, `snooze` with nothing out) keeps its moment, so the
+    zone alone never asks again."""
+    moved = []
+    for clock in queries.rhythm_clocks(session, user_id):
+        due = planner.cadence_next_due(clock.last_touch_at, clock.cadence_days,
+                                       clock.created_at, clock.cadence_months, tz=tz)
+        if due == clock.next_due_at:
+            continue
+        plan = due if clock.plan_at == clock.next_due_at else clock.plan_at
+        moved.append((clock.contact_id, due, plan))
+    if change is not None:
+        change.before_update("contacts", [contact_id for contact_id, _, _ in moved], PLANNED,
+                             follows=PLANNED)
+    queries.set_planned_moments(session, moved)
 
 
 def release_held(session: Session, user_id: int, now: datetime, *,

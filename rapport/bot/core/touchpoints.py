@@ -101,25 +101,27 @@ def record_touchpoints(session: Session, *, workspace_id: int, user_id: int,
 
 
 def calendar_touch_on(session: Session, user_id: int, contact_id: int, day: date, tz: str
-                      ) -> int | None:
-    """The meeting with this contact the calendar logged on the user's local `day` (the
-    latest, when several were) and still owns, which the person's own log of that day
-    completes (`complete_calendar_touch`); None when there is none."""
+                      ) -> tuple[int, str] | None:
+    """(id, kind) of the meeting with this contact the calendar logged on the user's local
+    `day` (the latest, when several were) and still owns, which the person's own log of that
+    day completes (`complete_calendar_touch`); None when there is none."""
     return queries.calendar_touch_between(
         session, user_id, contact_id, planner.local_moment(day, 0, tz),
         planner.local_moment(day + timedelta(days=1), 0, tz))
 
 
 def complete_calendar_touch(session: Session, *, user_id: int, contact_id: int,
-                            touchpoint_id: int, kind: str, summary: str | None,
+                            touchpoint_id: int, kind: str | None, summary: str | None,
                             now: datetime) -> list[int]:
     """The person logged, that day, the meeting the calendar had logged: one conversation,
-    not two. It takes their kind and words and becomes theirs (no longer marked as logged
-    from the calendar, never moved or deleted by it, as a correction is); it keeps the
-    meeting's own moment, which the clock counts from already. Returns the captured
-    attendee rows that no longer follow it (for undo: `Change.let_go_captured`)."""
-    queries.update_touchpoint(session, user_id, touchpoint_id, kind=kind[:MAX_KIND_CHARS],
-                              summary=summary, source=TYPED_SOURCE)
+    not two. It takes their words, and their kind when they said one (None: the calendar's
+    stays), and becomes theirs (no longer marked as logged from the calendar, never moved or
+    deleted by it, as a correction is); it keeps the meeting's own moment, which the clock
+    counts from already. Returns the captured attendee rows that no longer follow it (for
+    undo: `Change.let_go_captured`)."""
+    said = {} if kind is None else {"kind": kind[:MAX_KIND_CHARS]}
+    queries.update_touchpoint(session, user_id, touchpoint_id, summary=summary,
+                              source=TYPED_SOURCE, **said)
     # As any logged conversation does (the calendar's sync closed those out then already;
     # one sent since is answered now).
     queries.close_cadence_nudges(session, user_id, contact_id, now)

@@ -82,11 +82,11 @@ def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int
         move_day_logs(session, day_logs_to_move(session, user.id, user.tz, platform_zone, now))
         queries.update_user(session, user.id, tz=platform_zone)
         # What waits for a moment of the old zone (a first command before Slack's profile
-        # answered counted in UTC) comes at the new zone's. Not journaled: the platform
-        # moved the zone, not a command the person could undo.
+        # answered counted in UTC, a rhythm due at its midnight) comes at the new zone's.
+        # Not journaled: the platform moved the zone, not a command the person could undo.
         moved = load_context(session, workspace_id, user.id)
         if moved is not None:
-            replan_deliveries(session, user.id, moved.prefs, now)
+            replan_deliveries(session, user.id, moved.prefs, now, rezoned=True)
     if not user.active and user.inactive_reason:
         # The user is talking to us again, so they can be reached again, and what waited
         # for them need not wait for the next recheck.
