@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Characters people type (or their software substitutes) for an ASCII one in a name.
 _APOSTROPHES = (
@@ -133,21 +134,27 @@ def in_emoji(text: str, index: int) -> bool:
 # Pronouns a chat profile puts after the name ("Pat Doe (she/her)", "(any pronouns)",
 # "he/him"): how to speak of them, not part of the name anyone types. Only these are left
 # out: a parenthesis Rapport writes to tell two people apart ("Dana Scully (U0DANA)",
-# "Hiro Tanaka (2)") must keep their keys apart.
+# "Hiro Tanaka (2)") must keep their keys apart. Some of these words are names too ("Ella",
+# "Em", "El"), so a word alone is never read as pronouns (`_pronouns`).
 _PRONOUN_WORDS = frozenset({
     "she", "her", "hers", "he", "him", "his", "they", "them", "their", "theirs", "it", "its",
     "ze", "zie", "zir", "zim", "hir", "xe", "xem", "xir", "ey", "em", "eir", "fae", "faer",
     "any", "all", "pronoun", "pronouns", "ask", "me", "my", "no", "name", "only", "use",
     "il", "lui", "elle", "iel", "ella", "el", "elles", "ils", "sie", "ihr", "er", "ihm"})
-_PRONOUN_SPLIT = re.compile(r"[/,\s]+")
+_PRONOUN_SPLIT = re.compile(r"[/,:\s]+")
 _TRAILING_BRACKETS = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]\s*$")
 # A separator left alone at the end once the pronouns after it are gone ("Pat Doe | she/her").
 _TRAILING_SEPARATOR = re.compile(r"\s+[|·•/\\,;:~-]+\s*$")
 
 
 def _pronouns(text: str) -> bool:
+    """Whether `text` is clearly pronouns: pronoun words with a slash between them
+    ("she/her", "él/ella"), or said to be ("any pronouns"). "Maria Lopez (Ella)" is a
+    nickname as likely, and a nickname kept apart is what tells two people apart."""
     words = [word for word in _PRONOUN_SPLIT.split(text) if word]
-    return bool(words) and all(word in _PRONOUN_WORDS for word in words)
+    if not words or not all(word in _PRONOUN_WORDS for word in words):
+        return False
+    return (len(words) > 1 and "/" in text) or "pronouns" in words or "pronoun" in words
 
 
 def _without_pronouns(folded: str) -> str:
@@ -193,20 +200,42 @@ def written_key(name: str, *, limit: int = KEY_CHARS) -> str:
 
 
 def _keyed(folded: str, limit: int) -> str:
-    """The words of `folded` without a nickname in quotes and titles before the name, when
-    other words remain."""
+    """The words of `folded` without a nickname in quotes, and without titles before the name
+    when a given name and more remain: "Mr. Smith" and "Mrs. Smith" are two people, so a
+    title before one word stays (as "mr smith": typed with or without its dot, the same)."""
     words = (_NICKNAME.sub(" ", folded).split() or folded.replace('"', " ").split()
              or folded.split())
-    while len(words) > 1 and words[0].removesuffix(".") in TITLES:
-        words = words[1:]
+    titles = 0
+    while titles < len(words) and words[titles].removesuffix(".") in TITLES:
+        titles += 1
+    if len(words) - titles >= 2:
+        words = words[titles:]
+    elif len(words) > 1:
+        words = [*(word.removesuffix(".") for word in words[:titles]), *words[titles:]]
     return " ".join(words)[:limit].rstrip()
+
+
+# The number Rapport writes after a name to tell two people apart ("Hiro Tanaka (2)"):
+# kept in the key, whatever before it is left out, or the second is found by no name shown.
+_NUMBERED = re.compile(r"\s\((\d+)\)\s*$")
+
+
+def _numbered_keyed(text: str, limit: int, key_of: Callable[[str, int], str]) -> str:
+    """`key_of(text, limit)`, with the numbers that end `text` kept after the key (and kept
+    when the key is cut to `limit`, so each number is a key of its own)."""
+    numbered = _NUMBERED.search(text)
+    if numbered is None or not text[:numbered.start()].strip():
+        return key_of(text, limit)
+    suffix = f" ({numbered.group(1)})"
+    head = _numbered_keyed(text[:numbered.start()], max(limit - len(suffix), 0), key_of)
+    return (head + suffix)[-limit:] if len(head + suffix) > limit else head + suffix
 
 
 def titled_key(name: str, *, limit: int = KEY_CHARS) -> str:
     """The key as it was before pronouns and emoji were left out of it (schemas 0023 and
     0024; migration 0025 goes back to it on its way down). Tags are keyed so still: a tag is
     one word, and "#🌴" and "#🌴🌴" are two tags."""
-    return _keyed(_folded(name), limit)
+    return _numbered_keyed(_folded(name), limit, _keyed)
 
 
 def name_key(name: str, *, limit: int = KEY_CHARS) -> str:
@@ -221,7 +250,8 @@ def name_key(name: str, *, limit: int = KEY_CHARS) -> str:
     unnicknamed = _NICKNAME.sub(" ", spelt)
     if unnicknamed.split():
         spelt = unnicknamed
-    return _keyed(_without_pronouns(spelt), limit)
+    return _numbered_keyed(spelt, limit,
+                           lambda text, cut: _keyed(_without_pronouns(text), cut))
 
 
 def given_name(name: str) -> str:

@@ -70,6 +70,17 @@ async def test_someone_else_who_shares_part_of_the_name_is_added(
     ("Hiro Tanaka (2)", "hiro tanaka (2)"),
     ("Pat Doe (she/her) (U0PAT)", "pat doe (she/her) (u0pat)"),
     ("Pat (Sales)", "pat (sales)"),
+    # Only what is clearly pronouns goes: a word in brackets alone is a nickname as often.
+    ("Maria Lopez (Ella)", "maria lopez (ella)"),
+    ("Em Ward (Em)", "em ward (em)"),
+    ("Jo Park (El)", "jo park (el)"),
+    ("Lu Chen (Il)", "lu chen (il)"),
+    ("Kai Berg (Er)", "kai berg (er)"),
+    ("Maria Lopez (ella/ella)", "maria lopez"),
+    ("Pat Doe (pronouns: she/her)", "pat doe"),
+    # The number Rapport gives a second one is kept; what the name drops before it, dropped.
+    ("Pat Doe (she/her) 🌴 (2)", "pat doe (2)"),
+    ("Dr. Hiro Tanaka (2) (2)", "hiro tanaka (2) (2)"),
     # A name of nothing else is kept as it is.
     ("🌴", "🌴"),
     ("(she/her)", "(she/her)"),
@@ -118,3 +129,24 @@ async def test_adding_a_second_dana_says_what_dana_alone_does_by_the_given_name(
     answer = await say(rapport, f'add "{added}"')
     assert answer.endswith("You also have Dana Scully, so “Dana” alone will ask which one."), \
         answer
+
+
+async def test_a_nickname_in_brackets_is_someone_else_than_the_name_without_it(
+        rapport: Rapport, sessions: async_sessionmaker[AsyncSession]) -> None:
+    assert (await say(rapport, 'add "Maria Lopez (Ella)"')).startswith(
+        "Added Maria Lopez (Ella) (colleague)")
+    assert (await say(rapport, "add Maria Lopez")).startswith("Added Maria Lopez (colleague)")
+    assert (await say(rapport, 'add "Pat Doe (she/her)"')).startswith("Added Pat Doe (she/her)")
+    reply = await rapport.handle_text(console_user(), "add Pat Doe")
+    assert reply.text == "You already keep in touch with Pat Doe (she/her)."
+    assert await _names(sessions) == ["Maria Lopez (Ella)", "Maria Lopez", "Pat Doe (she/her)"]
+
+
+async def test_a_numbered_second_one_is_found_by_the_name_shown(rapport: Rapport) -> None:
+    """As migrations number a name that reads as another's: "🌴 Pat Doe (she/her) (2)" is
+    "Pat Doe (2)" typed."""
+    await say(rapport, "add Pat Doe")
+    await say(rapport, 'add "🌴 Pat Doe (she/her) (2)"')
+    for line in ("show Pat Doe (2)", "show pat doe (she/her) (2)"):
+        assert (await say(rapport, line)).startswith("🌴 Pat Doe (she/her) (2): colleague"), line
+    assert (await say(rapport, "show Pat Doe")).startswith("Pat Doe: colleague")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.rapport import Rapport
-from rapport.storage.names import first_word, name_key
+from rapport.storage.names import TITLES, first_word, name_key
 from tests.conftest import console_user, say, snapshot
 
 ALEX = console_user("alex")
@@ -19,6 +19,9 @@ ALEX = console_user("alex")
 # A name's words as a keyboard types them (no quotes: a quoted word is a nickname).
 _WORD = st.text(alphabet=st.sampled_from("abcdeilnorstuyzÉøß'-"), min_size=1, max_size=10)
 _NAMES = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
+# A given name and more, not starting with a title itself: what a title is dropped before.
+_FULL_NAMES = st.lists(_WORD, min_size=2, max_size=3).filter(
+    lambda words: name_key(words[0]) not in TITLES).map(" ".join)
 _TITLES = ("Dr.", "Dr", "Prof.", "Prof", "Mr.", "Mr", "Ms.", "Mrs.", "Mx", "Miss", "Sir", "Dame",
            "DR.", "dr")
 
@@ -28,10 +31,33 @@ async def _answer(rapport: Rapport, line: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- titles
-@given(title=st.sampled_from(_TITLES), name=_NAMES)
+@given(title=st.sampled_from(_TITLES), name=_FULL_NAMES)
 def test_a_title_before_a_name_is_no_part_of_its_key(title: str, name: str) -> None:
     assert name_key(f"{title} {name}") == name_key(name)
     assert name_key(name_key(f"{title} {name}")) == name_key(name)
+
+
+@given(title=st.sampled_from(_TITLES), name=_NAMES)
+def test_a_key_is_its_own_key(title: str, name: str) -> None:
+    assert name_key(name_key(f"{title} {name}")) == name_key(f"{title} {name}")
+
+
+def test_a_title_before_one_word_stays_in_the_key() -> None:
+    # "Mr. Smith" and "Mrs. Smith" are two people: without the titles both were "smith".
+    assert name_key("Mr. Smith") == name_key("mr smith") == "mr smith"
+    assert name_key("Mrs. Smith") == "mrs smith" and name_key("Dr Patel") == "dr patel"
+    assert name_key("Dr. Hiro Tanaka") == "hiro tanaka"
+    assert name_key("Mr. Smith (2)") == "mr smith (2)"
+    assert name_key("Dr. Hiro Tanaka (2)") == "hiro tanaka (2)"
+
+
+async def test_a_title_and_a_surname_alone_are_someone_each(rapport: Rapport) -> None:
+    for added in ("Mr. Smith", "Mrs. Smith", "Dr. Patel", "Prof. Patel"):
+        assert (await say(rapport, f"add {added}")).startswith(f"Added {added} (colleague)")
+    assert (await say(rapport, "show Mrs Smith")).startswith("Mrs. Smith: colleague")
+    assert (await say(rapport, "show mr. smith")).startswith("Mr. Smith: colleague")
+    assert (await say(rapport, "show Prof Patel")).startswith("Prof. Patel: colleague")
+    assert await _answer(rapport, "add Mr Smith") == "You already keep in touch with Mr. Smith."
 
 
 def test_a_title_alone_is_still_a_name() -> None:
@@ -177,3 +203,15 @@ async def test_your_own_word_for_a_conversation_is_kept(rapport: Rapport, line: 
     assert await say(rapport, line) == logged
     who = "Zoe" if "zoe" in line.lower() else "Lee"
     assert f"  {shown}" in (await say(rapport, f"show {who}")).splitlines()
+
+
+async def test_a_title_and_one_of_the_names_find_someone_keyed_without_the_title(
+        rapport: Rapport) -> None:
+    # "Dr. Hiro Tanaka" is keyed "hiro tanaka", so "Dr. Tanaka" and "Dr. Hiro" are not its
+    # key: the title, then the last or first name, still find him; another title never does.
+    await say(rapport, "add Dr. Hiro Tanaka")
+    await say(rapport, "add Mr. Smith")
+    for line in ("show Dr. Tanaka", "show Dr Hiro", "show Prof. Tanaka"):
+        assert (await say(rapport, line)).startswith("Dr. Hiro Tanaka: colleague"), line
+    assert (await _answer(rapport, "show Mrs. Smith")).startswith(
+        "I don't know anyone called “Mrs. Smith”")

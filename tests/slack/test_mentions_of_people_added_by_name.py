@@ -19,6 +19,7 @@ from tests.slack.conftest import ALEX, DANA, SlackHarness
 
 PAT = "U0PAT"
 ZOE = "U0ZOE"
+CJ = "U0CJ"
 
 
 async def _answer(slack: SlackHarness, line: str) -> str:
@@ -103,27 +104,51 @@ async def test_the_log_shortcut_picks_the_contact_added_by_first_name(
     assert (await _answer(slack, "log Dana today")).startswith("Logged chat with Dana")
 
 
-async def test_a_mention_that_could_be_two_contacts_is_asked_about_and_saves_nothing(
+async def test_a_mention_of_someone_by_their_whole_name_links_them_beside_a_first_name(
         slack: SlackHarness) -> None:
+    """This once asked "Which of your people is @Dana Scully: Dana or Dana Scully?": the
+    contact with the mentioned person's whole name is them; "Dana" alone may be anyone."""
     await _answer(slack, "add Dana")
     await _answer(slack, "add Dana Scully client at FBI")
     answer = await _answer(slack, f"log <@{DANA}|dana> yesterday: coffee")
-    assert answer.startswith("⚠️ Which of your people is @Dana Scully: Dana or Dana Scully?")
+    assert answer.startswith("Logged coffee with Dana Scully (yesterday)"), answer
+    assert await _contacts(slack) == [("Dana", None), ("Dana Scully", DANA)]
+
+
+async def test_an_add_by_mention_links_the_whole_name_beside_a_first_name(
+        slack: SlackHarness) -> None:
+    await _answer(slack, "add Dana")
+    await _answer(slack, "add Dana Scully client at FBI")
+    answer = await _answer(slack, f"add <@{DANA}|dana>")
+    assert answer.startswith("You already keep in touch with Dana Scully: I linked them"), \
+        answer
+    assert await _contacts(slack) == [("Dana", None), ("Dana Scully", DANA)]
+
+
+async def test_a_mention_that_could_be_two_contacts_is_asked_about_and_saves_nothing(
+        slack: SlackHarness) -> None:
+    """Neither is the whole name: Chris and CJ are both what Chris “CJ” Johnson is called."""
+    slack.fake.add_user(CJ, name="cj", real_name='Chris "CJ" Johnson', team_id=slack.team_id)
+    await _answer(slack, "add Chris")
+    await _answer(slack, "add CJ client at FBI")
+    answer = await _answer(slack, f"log <@{CJ}|cj> yesterday: coffee")
+    assert answer.startswith(
+        "⚠️ Which of your people is @Chris \"CJ\" Johnson: CJ or Chris?"), answer
     assert "nothing was saved" in answer
     # The shortcut's modal says the same under its person picker and stays open.
-    status, body = await slack.interaction(_submission(slack, DANA))
+    status, body = await slack.interaction(_submission(slack, CJ))
     assert status == 200
     refused = json.loads(body)
     assert refused["response_action"] == "errors"
     assert refused["errors"]["contact"].startswith(
-        "Which of your people is @Dana Scully: Dana or Dana Scully?")
-    assert await _contacts(slack) == [("Dana", None), ("Dana Scully", None)]
+        "Which of your people is @Chris \"CJ\" Johnson: CJ or Chris?")
+    assert await _contacts(slack) == [("Chris", None), ("CJ", None)]
     async with slack.runtime.sessions() as session:
         assert list(await session.scalars(select(Touchpoint.id))) == []
-    # `add @Dana Scully` asks too, rather than link one of them at random.
-    answer = await _answer(slack, f"add <@{DANA}|dana>")
-    assert answer.startswith("⚠️ Which of your people is @Dana Scully"), answer
-    assert await _contacts(slack) == [("Dana", None), ("Dana Scully", None)]
+    # `add @Chris “CJ” Johnson` asks too, rather than link one of them at random.
+    answer = await _answer(slack, f"add <@{CJ}|cj>")
+    assert answer.startswith("⚠️ Which of your people is @Chris \"CJ\" Johnson"), answer
+    assert await _contacts(slack) == [("Chris", None), ("CJ", None)]
 
 
 async def test_a_mention_of_someone_else_called_dana_is_not_linked_to_a_linked_one(

@@ -474,3 +474,39 @@ async def test_titles_and_nicknames_leave_stored_keys_and_a_collision_gets_a_num
         ('chris "cj" johnson', "chris"), ("dana scully", "dana"), ("sir", "sir")]
     await db.upgrade(empty_engine)
     assert await _contacts(empty_engine) == expected
+
+
+async def test_a_title_before_a_surname_alone_stays_and_numbers_skip_names_taken(
+        empty_engine: AsyncEngine) -> None:
+    """From 0022: "Mr. Smith" and "Mrs. Smith" stay two people; a number given to tell two
+    apart is one the user has no name with yet ("Dr. Hiro Tanaka (2)" was someone's name
+    already); of two that read alike, the newer is renamed, never one linked to a chat account
+    for an unlinked one."""
+    await db.upgrade(empty_engine, "0022_nudge_not_before")
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    names = ("Mr. Smith", "Mrs. Smith", "Hiro Tanaka", "Dr. Hiro Tanaka", "Dr. Hiro Tanaka (2)",
+             "Pat Doe", "Dr. Pat Doe", "Dr. Ann Lee", "Ann Lee", "Maria Lopez (Ella)",
+             "Maria Lopez")
+    async with AsyncSession(empty_engine) as session, session.begin():
+        _, user, ids = await session.run_sync(lambda s: insert_people(s, now, names=names))
+        await session.execute(update(Contact).where(Contact.id == ids[6])
+                              .values(platform_user_id="U0PAT"))
+    await db.upgrade(empty_engine)
+    expected = [(user, "Mr. Smith", "mr smith", "mr"),
+                (user, "Mrs. Smith", "mrs smith", "mrs"),
+                (user, "Hiro Tanaka", "hiro tanaka", "hiro"),
+                (user, "Dr. Hiro Tanaka (3)", "hiro tanaka (3)", "hiro"),
+                (user, "Dr. Hiro Tanaka (2)", "hiro tanaka (2)", "hiro"),
+                (user, "Pat Doe (2)", "pat doe (2)", "pat"),
+                (user, "Dr. Pat Doe", "pat doe", "pat"),
+                (user, "Dr. Ann Lee", "ann lee", "ann"),
+                (user, "Ann Lee (2)", "ann lee (2)", "ann"),
+                (user, "Maria Lopez (Ella)", "maria lopez (ella)", "maria"),
+                (user, "Maria Lopez", "maria lopez", "maria")]
+    assert await _contacts(empty_engine) == expected
+    assert all(key == name_key(name) for _, name, key, _ in expected)
+    await _downgrade(empty_engine, "0022_nudge_not_before")
+    assert [row[2] for row in await _contacts(empty_engine)] == [
+        " ".join(name.casefold().split()) for _, name, _, _ in expected]
+    await db.upgrade(empty_engine)
+    assert await _contacts(empty_engine) == expected

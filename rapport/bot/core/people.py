@@ -96,6 +96,11 @@ def link_mention(turn: Turn, person: c.PersonRef, change: Change) -> ContactName
     found = mention_matches(turn.session, turn.user.user_id, name)
     if not found:
         return None  # none, or someone else linked already: two colleagues with one name
+    whole = [contact for contact in found if name_key(contact.name) == name_key(name)]
+    if len(whole) == 1:
+        # The one saved by the mentioned person's whole name is them; "Dana" beside "Dana
+        # Scully" is only maybe them, so it is no reason to ask.
+        found = whole
     if len(found) > 1:
         names = tuple(sorted(contact.name for contact in found))
         # A name of one word in quotes: "Dana" alone is asked about beside Dana Scully.

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core.commands import PersonRef
 from rapport.storage import queries
-from rapport.storage.names import first_word, hyphen_blind, name_key, nicknames, written_alike
+from rapport.storage.names import (
+    TITLES,
+    first_word,
+    hyphen_blind,
+    name_key,
+    nicknames,
+    written_alike,
+)
 from rapport.storage.queries import ContactName
 
 FUZZY_CUTOFF = 72
@@ -81,10 +88,27 @@ def resolve(session: Session, user_id: int, person: PersonRef, *,
     everyone = queries.contact_names(session, user_id)
     # "log Scully": a last name is how some people are known; "log CJ": so is a nickname
     # (Chris “CJ” Johnson); "Anne Marie" is Anne-Marie. One match is them; several, asked.
-    picked = _one_of(person, [c for c in everyone if _known_as(wanted, c.name)])
+    picked = _one_of(person, [c for c in everyone if _known_as(wanted, c.name)
+                              or _titled_as(wanted, c.name)])
     if picked is not None:
         return picked
     return did_you_mean(person, everyone, offer_add=offer_add)
+
+
+def _titled_as(wanted: str, name: str) -> bool:
+    """Whether a typed title and a name ("Dr. Tanaka", "Dr. Hiro") name `name`, whose key
+    leaves the title out when a given name remains ("Dr. Hiro Tanaka" is "hiro tanaka"):
+    by its whole, first or last name after the title. Never someone keyed by another title
+    ("Mrs. Smith" is not Mr. Smith)."""
+    title, _, rest = wanted.partition(" ")
+    if title not in TITLES or not rest:
+        return False
+    key = name_key(name)
+    words = key.split(" ")
+    if words[0] in TITLES:
+        return False  # their title is in their key: typed as it is, it matched already
+    return key == rest or (" " not in rest and rest in (words[0], words[-1])) \
+        or _known_as(rest, name)
 
 
 def _known_as(wanted: str, name: str) -> bool:
