@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from rapport.bot.core.context import Actor
 from rapport.storage.models import (
     CalendarConnection,
     CapturedAttendee,
@@ -72,3 +73,10 @@ async def connected(app: CalendarApp, provider: str, account: str = "alex@exampl
     assert status == 200, page
     fake = app.google if provider == "google" else app.microsoft
     return fake.calendar(account)
+
+
+async def said(app: CalendarApp, actor: Actor, line: str) -> str:
+    """What Rapport answers `actor` typing `line`, which it must have understood."""
+    reply = await app.runtime.rapport.handle_text(actor, line)
+    assert reply.ok, (line, reply.text)
+    return reply.text

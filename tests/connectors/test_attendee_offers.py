@@ -16,7 +16,7 @@ from rapport.scheduler.retention import apply_retention
 from rapport.storage import met
 from rapport.storage.models import Contact, ForgottenAddress, MetPerson, Suggestion, Touchpoint
 from tests.conftest import console_user
-from tests.connectors.helpers import connected
+from tests.connectors.helpers import connected, said
 from tests.connectors.seed import seed_met_twice
 from tests.fakes.calendar_fixtures import CalendarApp
 from tests.fakes.calendar_store import FakeAttendee, FakeCalendar
@@ -97,9 +97,7 @@ async def _last_touch(app: CalendarApp, name: str) -> datetime | None:
 
 
 async def _say(app: CalendarApp, line: str) -> str:
-    reply = await app.runtime.rapport.handle_text(ALEX, line)
-    assert reply.ok, reply.text
-    return reply.text
+    return await said(app, ALEX, line)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

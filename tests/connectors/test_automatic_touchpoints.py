@@ -14,7 +14,7 @@ from rapport.bot.platforms.slack.blocks import stats_blocks
 from rapport.bot.platforms.teams.cards import stats_card
 from rapport.storage.models import Touchpoint
 from tests.conftest import console_user
-from tests.connectors.helpers import connected, touchpoints
+from tests.connectors.helpers import connected, said, touchpoints
 from tests.fakes.calendar_fixtures import CalendarApp
 from tests.fakes.calendar_store import FakeCalendar, FakeEvent
 
@@ -25,9 +25,7 @@ FRI_10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 async def _say(app: CalendarApp, line: str) -> str:
-    reply = await app.runtime.rapport.handle_text(ALEX, line)
-    assert reply.ok, (line, reply.text)
-    return reply.text
+    return await said(app, ALEX, line)
 
 
 async def _sync(app: CalendarApp) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.storage.models import Nudge
 from tests.conftest import console_user
-from tests.connectors.helpers import connected, touchpoints
+from tests.connectors.helpers import connected, said, touchpoints
 from tests.fakes.calendar_fixtures import CalendarApp
 
 ALEX = console_user("alex", tz="Europe/Berlin")
@@ -28,9 +28,7 @@ def engine(any_engine: AsyncEngine) -> AsyncEngine:
 
 
 async def _say(app: CalendarApp, line: str) -> str:
-    reply = await app.runtime.rapport.handle_text(ALEX, line)
-    assert reply.ok, (line, reply.text)
-    return reply.text
+    return await said(app, ALEX, line)
 
 
 async def _nudges(app: CalendarApp) -> list[tuple[int, str]]:

@@ -20,7 +20,7 @@ from rapport.storage.models import (
     Suggestion,
 )
 from tests.conftest import console_user
-from tests.connectors.helpers import captured, connected, touch_summary
+from tests.connectors.helpers import captured, connected, said, touch_summary
 from tests.fakes.calendar_fixtures import CalendarApp
 
 ALEX = console_user("alex", tz="Europe/Berlin")
@@ -29,9 +29,7 @@ FRI_10 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 async def _say(app: CalendarApp, line: str) -> str:
-    reply = await app.runtime.rapport.handle_text(ALEX, line)
-    assert reply.ok, reply.text
-    return reply.text
+    return await said(app, ALEX, line)
 
 
 async def _sync(app: CalendarApp, **delta: float) -> None:

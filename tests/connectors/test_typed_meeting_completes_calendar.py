@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.core.views import StatsView
 from tests.conftest import console_user
-from tests.connectors.helpers import connected, touchpoints
+from tests.connectors.helpers import connected, said, touchpoints
 from tests.fakes.calendar_fixtures import CalendarApp
 
 PROVIDERS = ["google", "microsoft"]
@@ -29,9 +29,7 @@ def engine(any_engine: AsyncEngine) -> AsyncEngine:
 
 
 async def _say(app: CalendarApp, line: str) -> str:
-    reply = await app.runtime.rapport.handle_text(ALEX, line)
-    assert reply.ok, (line, reply.text)
-    return reply.text
+    return await said(app, ALEX, line)
 
 
 async def _sync(app: CalendarApp) -> None:
