@@ -58,11 +58,12 @@ async def test_a_zone_changed_after_a_log_brings_the_rhythm_at_the_new_window_st
 
     await say(rapport, "change my time zone to Asia/Tokyo", IN_NEW_YORK)
 
-    assert "next nudge Wed Nov 18" in await say(rapport, "show Dana", IN_TOKYO)
-    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 14, 1)) == []
-    assert await _sweep(engine, clock, _at("Asia/Tokyo", 18, 8, 59)) == []
-    assert await _sweep(engine, clock, _at("Asia/Tokyo", 18, 9, 1)) == [
-        "It has been 7 days since you talked to Dana Scully"]
+    assert "next nudge Tue Nov 17" in await say(rapport, "show Dana", IN_TOKYO)
+    # Still due on Tuesday, as before; at the window's start there, not at 14:00 (New York's
+    # midnight).
+    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 8, 59)) == []
+    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 9, 1)) == [
+        "It has been 6 days since you talked to Dana Scully"]
 
 
 async def test_undo_of_the_zone_change_brings_the_old_zones_moment_back(
@@ -83,10 +84,10 @@ async def test_the_zone_the_platform_reports_moves_the_rhythm_too(
     await _logged_in_new_york(rapport, clock)
 
     # The person travels: their next command carries Tokyo.
-    assert "next nudge Wed Nov 18" in await say(rapport, "show Dana", IN_TOKYO)
-    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 14, 1)) == []
-    assert await _sweep(engine, clock, _at("Asia/Tokyo", 18, 9, 1)) == [
-        "It has been 7 days since you talked to Dana Scully"]
+    assert "next nudge Tue Nov 17" in await say(rapport, "show Dana", IN_TOKYO)
+    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 8, 59)) == []
+    assert await _sweep(engine, clock, _at("Asia/Tokyo", 17, 9, 1)) == [
+        "It has been 6 days since you talked to Dana Scully"]
 
 
 async def test_many_rhythms_move_in_one_write(
@@ -114,5 +115,5 @@ async def test_many_rhythms_move_in_one_write(
 
     assert (writes, one_by_one) == ([4], [])
     for name in ("Lee", "Sam", "Ana"):
-        assert "next nudge Wed Nov 25" in await say(rapport, f"show {name}", IN_TOKYO)
-    assert "next nudge Wed Nov 18" in await say(rapport, "show Dana", IN_TOKYO)
+        assert "next nudge Tue Nov 24" in await say(rapport, f"show {name}", IN_TOKYO)
+    assert "next nudge Tue Nov 17" in await say(rapport, "show Dana", IN_TOKYO)

@@ -145,7 +145,7 @@ def settings(turn: Turn, command: c.Settings) -> Reply:
     updated = _updated_context(turn.user, values)
     replan_deliveries(turn.session, turn.user.user_id, updated.prefs, turn.now,
                       held_too=not DELIVERY_COLUMNS.isdisjoint(values),
-                      rezoned=updated.tz != turn.user.tz, change=change)
+                      old_tz=turn.user.tz, change=change)
     labels = _unchanged_labels(command)
     change.save("changed settings (" + ", ".join(_changed_names(command)) + ")",
                 unchanged=f"Your {labels[0]} {labels[1]} already set that way.{read_as}")
@@ -189,12 +189,12 @@ def _updated_context(ctx: UserContext, values: dict[str, Any]) -> UserContext:
 
 
 def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPrefs,
-                      now: datetime, *, held_too: bool = True, rezoned: bool = False,
+                      now: datetime, *, held_too: bool = True, old_tz: str | None = None,
                       change: Change | None = None) -> None:
     """Follow the user's new delivery settings (`prefs`): follow-up notes not planned yet are
     due at the start of their day's window in them, (`held_too`) planned nudges put off
-    to a later moment are released (`release_held`), and (`rezoned`: the zone changed)
-    rhythms are due at the start of their day in the new zone (`replan_rhythms`). With
+    to a later moment are released (`release_held`), and (`old_tz`: the zone changed from
+    it) rhythms are due at the start of their day in the new zone (`replan_rhythms`). With
     `change`, the old moments are journaled, so `undo` sets them back with the settings."""
     # A nudge the sweep put off (outside the window, not a working day, the cap reached)
     # keeps the moment the old settings gave it: a note for today written on a Friday
@@ -209,24 +209,26 @@ def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPre
         moment = planner.follow_up_moment(follow_up_on, prefs)
         queries.set_note_plan(session, note_id,
                               max(moment, now) if follow_up_on <= today else moment)
-    if rezoned:
-        replan_rhythms(session, user_id, prefs.tz, change=change)
+    if old_tz is not None and old_tz != prefs.tz:
+        replan_rhythms(session, user_id, old_tz, prefs.tz, change=change)
     if held_too:
         release_held(session, user_id, now, change=change)
 
 
-def replan_rhythms(session: Session, user_id: int, tz: str, *,
+def replan_rhythms(session: Session, user_id: int, old_tz: str, tz: str, *,
                    change: Change | None = None) -> None:
-    """Each rhythm's next due moment counted again in the user's zone `tz`: the start of the
-    due day there (`planner.cadence_next_due`), not the old zone's midnight, which lands
-    mid-window or on the day before in the new one. One read and one write for all the
-    user's contacts. A plan that followed the clock follows it; one a reminder already out
-    or a hold moved on (`plan_cadences`, `snooze` with nothing out) keeps its moment, so the
-    zone alone never asks again."""
+    """Each rhythm due on the same day as before, from the start of that day in the user's
+    new zone `tz`, not the old zone's midnight (`old_tz`), which lands mid-window or on the
+    day before in the new one. The day itself stays: whoever was overdue still is, and a
+    moment set by hand keeps its day. One read and one write for all the user's contacts. A
+    plan that followed the clock follows it; one a reminder already out or a hold moved on
+    (`plan_cadences`, `snooze` with nothing out) keeps its moment, so the zone alone never
+    asks again."""
     moved = []
     for clock in queries.rhythm_clocks(session, user_id):
-        due = planner.cadence_next_due(clock.last_touch_at, clock.cadence_days,
-                                       clock.created_at, clock.cadence_months, tz=tz)
+        if clock.next_due_at is None:
+            continue
+        due = planner.local_moment(planner.local_date(clock.next_due_at, old_tz), 0, tz)
         if due == clock.next_due_at:
             continue
         plan = due if clock.plan_at == clock.next_due_at else clock.plan_at

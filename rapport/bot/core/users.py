@@ -86,7 +86,7 @@ def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int
         # Not journaled: the platform moved the zone, not a command the person could undo.
         moved = load_context(session, workspace_id, user.id)
         if moved is not None:
-            replan_deliveries(session, user.id, moved.prefs, now, rezoned=True)
+            replan_deliveries(session, user.id, moved.prefs, now, old_tz=user.tz)
     if not user.active and user.inactive_reason:
         # The user is talking to us again, so they can be reached again, and what waited
         # for them need not wait for the next recheck.
