@@ -23,6 +23,7 @@ from rapport.bot.core.commands import (
     MAX_NAME_CHARS,
     MAX_SUMMARY_CHARS,
     clean_text,
+    clip,
     month_day_year,
     tag_name,
 )
@@ -300,6 +301,62 @@ def reads_as_table(data: bytes) -> bool:
     except csv.Error:
         return False
     return "name" in _columns(header)
+
+
+# ------------------------------------------------------------------------------ uploads
+# What a file sent in a chat may be, by its name or by the type the platform gives it (Slack's
+# `filetype`, Teams' `fileType`). A table saved as text (Excel's "Unicode Text" is a .txt) is
+# read as a CSV is, once its content shows it is a table (`reads_as_table`).
+TEXT_EXTENSIONS = (".txt", ".tsv")
+TEXT_FILE_TYPES = frozenset({"text", "txt", "tsv"})
+VCARD_FILE_TYPES = frozenset({"vcf", "vcard"})
+UPLOAD_EXTENSIONS = (".csv", ".vcf", ".vcard", *TEXT_EXTENSIONS)
+UPLOAD_FILE_TYPES = frozenset({"csv", *VCARD_FILE_TYPES, *TEXT_FILE_TYPES})
+# The files an upload may be, as a sentence's object: "attach …", "import contacts from …".
+ACCEPTED_FILES = "a CSV (.csv), a vCard (.vcf) or a spreadsheet saved as text (.txt, .tsv)"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFormat:
+    """A file sent in a chat, as its name and the platform's type for it say: whether it may
+    be imported and under which name `import_file` reads it. Each front end asks this one
+    routine, so Slack and Teams take the same files."""
+
+    name: str
+    file_type: str = ""
+
+    @property
+    def _named(self) -> bool:
+        return self.name.lower().endswith(UPLOAD_EXTENSIONS)
+
+    @property
+    def importable(self) -> bool:
+        """A CSV, vCard or text table, by its name or by its type."""
+        return self._named or self.file_type.lower() in UPLOAD_FILE_TYPES
+
+    @property
+    def is_text(self) -> bool:
+        """Whether only its content can say it is a table (not a .csv or a vCard)."""
+        return self.name.lower().endswith(TEXT_EXTENSIONS) or (
+            self.file_type.lower() in TEXT_FILE_TYPES and not self._named)
+
+    @property
+    def import_name(self) -> str:
+        """The name `parse_file` sees: it picks CSV or vCard by the extension."""
+        if self._named:
+            return self.name
+        extension = "vcf" if self.file_type.lower() in VCARD_FILE_TYPES else "csv"
+        return f"{self.name or 'upload'}.{extension}"
+
+    def content_refusal(self, data: bytes) -> str | None:
+        """Why the downloaded `data` is left alone before it is read as contacts (a text
+        file that is no table), or None. Every other fault `parse_file` reports itself."""
+        if not self.is_text or reads_as_table(data):
+            return None
+        return (f"“{clip(self.name or self.import_name, 80)}” doesn't read as a table of "
+                "contacts, so I left it alone. A text file is imported when it is a table "
+                "saved from a spreadsheet (in Excel: Save As “Unicode Text” or “Text (Tab "
+                "delimited)”), its first line naming the columns, a name column among them.")
 
 
 def parse_csv(text: str, parsed: Parsed, today: date) -> None:

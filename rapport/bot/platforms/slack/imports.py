@@ -24,12 +24,6 @@ logger = logging.getLogger(__name__)
 MANIFEST_EVENTS = ("message.im",)
 ACTION_IMPORT_CONFIRM = "import_confirm"
 ACTION_IMPORT_CANCEL = "import_cancel"
-# A table saved as text (Excel's "Unicode Text" is a .txt) is read as a CSV is, once its
-# content shows it is a table (`importer.reads_as_table`).
-TEXT_EXTENSIONS = (".txt", ".tsv")
-TEXT_FILETYPES = frozenset({"text", "tsv"})
-EXTENSIONS = (".csv", ".vcf", ".vcard", *TEXT_EXTENSIONS)
-FILETYPES = frozenset({"csv", "vcf", "vcard", *TEXT_FILETYPES})
 MAX_BYTES = importer.MAX_BYTES
 DOWNLOAD_TIMEOUT_SECONDS = 15.0
 _CHUNK_BYTES = 64 * 1024
@@ -80,22 +74,18 @@ class SlackFile:
         return bool(self.id and self.name and self.size is not None and self.url)
 
     @property
-    def importable(self) -> bool:
-        return self.name.lower().endswith(EXTENSIONS) or self.filetype in FILETYPES
+    def format(self) -> importer.UploadFormat:
+        """What the core makes of its name and filetype (the files Teams takes too)."""
+        return importer.UploadFormat(self.name, self.filetype)
 
     @property
-    def is_text(self) -> bool:
-        """Whether only its content can say it is a table (not a .csv or a vCard)."""
-        name = self.name.lower()
-        return name.endswith(TEXT_EXTENSIONS) or (
-            self.filetype in TEXT_FILETYPES and not name.endswith(EXTENSIONS))
+    def importable(self) -> bool:
+        return self.format.importable
 
     @property
     def import_name(self) -> str:
         """The name the importer sees: it picks CSV or vCard by the extension."""
-        if self.name.lower().endswith(EXTENSIONS):
-            return self.name
-        return f"{self.name}.vcf" if self.filetype in ("vcf", "vcard") else f"{self.name}.csv"
+        return self.format.import_name
 
 
 def size_refusal(file: SlackFile) -> str | None:
@@ -206,12 +196,9 @@ class SlackImports:
             logger.warning("slack file download refused", extra={"reason": "unexpected host"})
             raise ImportRefused("I couldn't download that file from Slack.")
         data = await download(file.url, client.token)
-        if file.is_text and not importer.reads_as_table(data):
-            raise ImportRefused(
-                f"“{b.clip(file.name, 80)}” doesn't read as a table of contacts, so I left it "
-                "alone. A text file is imported when it is a table saved from a spreadsheet "
-                "(in Excel: Save As “Unicode Text” or “Text (Tab delimited)”), its first line "
-                "naming the columns, a name column among them.")
+        refusal = file.format.content_refusal(data)
+        if refusal is not None:
+            raise ImportRefused(refusal)
         return data
 
     async def post(self, client: AsyncWebClient, channel: str,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rapport.bot.core.context import NotAPerson
+from rapport.storage import names
 
 BOT_ID_PREFIX = "28:"
 CONVERSATION_ID_PREFIX = "19:"
@@ -28,8 +29,6 @@ _NAME_SUFFIXES = frozenset({
     "jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "dds", "esq", "mba", "cpa", "pe", "rn"})
 # A label a directory appends after the name: "(Contractor)", "[EXT]".
 _TRAILING_LABEL = re.compile(r"\s*(\([^()]*\)|\[[^\[\]]*\])\s*$")
-# Titles a directory's name may start with ("Dr. Jane Doe"): no one is greeted "Hi Dr.,".
-_TITLES = frozenset({"dr", "prof", "mr", "ms", "mrs", "mx", "miss"})
 
 
 def is_bot(account_id: str, own_bot_id: str | None = None) -> bool:
@@ -68,15 +67,13 @@ def natural_order(name: str) -> str:
 
 
 def given_name(name: str) -> str:
-    """The name to greet someone by: the first word of the name in the order people say it,
-    past any titles ("Dr. Jane Doe" and "Doe, Jane" are "Jane"); "" when there is none.
+    """The name to greet someone by: the storage's `given_name` (past the titles of its one
+    list, "Dr.", "Sir", "Dame"…) of the name in the order people say it ("Dr. Jane Doe",
+    "Doe, Jane" and "Dench, Dame Judi" are "Jane", "Jane" and "Judi"); "" when there is none.
 
-    Why here, not in the core: the core greets by a name's first word, and Teams is where
-    titled and "Last, First" names come from (Azure AD's displayName)."""
-    words = natural_order(name).split()
-    while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
-        words = words[1:]
-    return words[0] if words else ""
+    Why here, not in the core: Teams is where "Last, First" names come from (Azure AD's
+    displayName)."""
+    return names.given_name(natural_order(name))
 
 
 @dataclass(frozen=True, slots=True)

@@ -692,7 +692,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             await asyncio.wait(set(self._after_turn))
 
     async def _import_upload(self, turn_context: TurnContext, upload: Upload) -> None:
-        """A CSV or vCard sent in the personal chat: answer with its dry run card."""
+        """A contacts file sent in the personal chat: answer with its dry run card."""
         actor = actor_for(turn_context.activity)
         await self._remember(turn_context, actor)
         preview = await self.imports.preview(actor, upload)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from botbuilder.schema import Activity
 
 from rapport.bot.core.context import Actor
-from rapport.bot.core.importer import MAX_BYTES
+from rapport.bot.core.importer import ACCEPTED_FILES, MAX_BYTES, UploadFormat
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.core.views import ImportView
 from rapport.bot.platforms.teams import cards
@@ -35,18 +35,18 @@ from rapport.bot.platforms.teams.downloads import download as fetch_file
 logger = logging.getLogger(__name__)
 
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
-IMPORTABLE_TYPES = frozenset({"csv", "vcf"})
 PENDING_MINUTES = 15
 MAX_PENDING_PER_USER = 3
 # A bound on memory across all users: at most this many files (each at most MAX_BYTES) wait.
 MAX_PENDING_TOTAL = 50
 
-HOW_TO_IMPORT = ("To import contacts, attach a CSV (.csv) or vCard (.vcf) file to a message "
-                 "here. A CSV needs a header line with at least a name column: "
-                 "name,kind,company,email,cadence,notes. I'll show you what would change "
-                 "before anything is saved.")
-NOT_IMPORTABLE = "I can only import contacts from a CSV (.csv) or vCard (.vcf) file. " + \
-    HOW_TO_IMPORT
+_WHAT_A_TABLE_NEEDS = ("A table needs a header line with at least a name column: "
+                       "name,kind,company,email,cadence,notes. I'll show you what would change "
+                       "before anything is saved.")
+HOW_TO_IMPORT = f"To import contacts, attach {ACCEPTED_FILES} to a message here. " + \
+    _WHAT_A_TABLE_NEEDS
+NOT_IMPORTABLE = (f"I can only import contacts from {ACCEPTED_FILES}; attach one to a message "
+                  "here. " + _WHAT_A_TABLE_NEEDS)
 TOO_LARGE = (f"That file is larger than {MAX_BYTES // 1_000_000} MB, the import limit. Split it "
              "into smaller files and send them one by one.")
 DOWNLOAD_FAILED = "I couldn't download that file from Teams. Please send it again."
@@ -74,10 +74,9 @@ class Upload:
     file_type: str
 
     @property
-    def importable(self) -> bool:
-        """A .csv or .vcf file (by Teams' fileType or by the name)."""
-        suffix = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
-        return self.file_type.lower() in IMPORTABLE_TYPES or suffix in IMPORTABLE_TYPES
+    def format(self) -> UploadFormat:
+        """What the core makes of its name and Teams' fileType (the files Slack takes too)."""
+        return UploadFormat(self.name, self.file_type)
 
 
 def find_upload(activity: Activity) -> Upload | None:
@@ -178,7 +177,8 @@ class TeamsImports:
 
     async def preview(self, actor: Actor, upload: Upload) -> dict[str, Any] | str:
         """The dry run card for an uploaded file, or a plain-text refusal."""
-        if not upload.importable:
+        upload_format = upload.format
+        if not upload_format.importable:
             return NOT_IMPORTABLE
         try:
             data = await self.fetch(upload.download_url, MAX_BYTES)
@@ -192,7 +192,10 @@ class TeamsImports:
         except DownloadFailed as failure:
             logger.warning("import download failed", extra={"error": str(failure)[:80]})
             return DOWNLOAD_FAILED
-        filename = upload.name or f"upload.{upload.file_type.lower() or 'csv'}"
+        content_refusal = upload_format.content_refusal(data)
+        if content_refusal is not None:
+            return content_refusal
+        filename = upload_format.import_name
         reply = await self.rapport.handle_import(actor, filename, data, dry_run=True)
         if not reply.ok:
             return cards.import_preview_card(filename, reply.text, token=None)
