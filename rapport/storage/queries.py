@@ -890,6 +890,20 @@ def open_cadence_nudge_ids(session: Session, user_id: int, contact_id: int) -> l
                                                         contact_id=contact_id)]
 
 
+def cadence_nudges_out_of(session: Session, user_id: int, contact_ids: Iterable[int]
+                          ) -> list[tuple[int, int]]:
+    """(nudge id, contact id) of these contacts' cadence nudges out or on their way (sent or
+    planned), not those snoozed: a snooze holds the rhythm until its end, which the person
+    chose."""
+    wanted = list(set(contact_ids))
+    if not wanted:
+        return []
+    return [(nudge_id, contact_id) for nudge_id, contact_id in session.execute(
+        select(Nudge.id, Nudge.contact_id).where(
+            Nudge.user_id == user_id, Nudge.contact_id.in_(wanted), Nudge.reason == "cadence",
+            _any_status(NudgeStatus.SENT, NudgeStatus.PLANNED)).order_by(Nudge.id))]
+
+
 def contact_rows(session: Session, user_id: int, contact_id: int) -> dict[str, list[int]]:
     """Ids of every row that goes with a contact, table by table (what forgetting deletes)."""
     found: dict[str, list[int]] = {}

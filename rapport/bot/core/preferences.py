@@ -12,7 +12,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
 from rapport.bot.core.context import Turn, UserContext
 from rapport.bot.core.dates import read_zone
-from rapport.bot.core.journal import CLOCK, PLANNED, Change
+from rapport.bot.core.journal import CLOCK, NUDGE_OUTCOME, PLANNED, Change
 from rapport.bot.core.touchpoints import day_logs_to_move, move_day_logs
 from rapport.bot.core.views import Reply, SettingsView, error
 from rapport.scheduler import planner, wording
@@ -210,33 +210,53 @@ def replan_deliveries(session: Session, user_id: int, prefs: planner.DeliveryPre
         queries.set_note_plan(session, note_id,
                               max(moment, now) if follow_up_on <= today else moment)
     if old_tz is not None and old_tz != prefs.tz:
-        replan_rhythms(session, user_id, old_tz, prefs.tz, change=change)
+        replan_rhythms(session, user_id, old_tz, prefs.tz, now, change=change)
     if held_too:
         release_held(session, user_id, now, change=change)
 
 
-def replan_rhythms(session: Session, user_id: int, old_tz: str, tz: str, *,
+def replan_rhythms(session: Session, user_id: int, old_tz: str, tz: str, now: datetime, *,
                    change: Change | None = None) -> None:
     """Each rhythm due on the same day as before, from the start of that day in the user's
     new zone `tz`, not the old zone's midnight (`old_tz`), which lands mid-window or on the
     day before in the new one. The day itself stays: whoever was overdue still is, and a
-    moment set by hand keeps its day. One read and one write for all the user's contacts. A
-    plan that followed the clock follows it; one a reminder already out or a hold moved on
+    moment set by hand keeps its day. One read and one write for all the user's contacts
+    (and, when a move put someone's day after `now`, one read of their reminders). A plan
+    that followed the clock follows it; one a reminder already out or a hold moved on
     (`plan_cadences`, `snooze` with nothing out) keeps its moment, so the zone alone never
     asks again."""
-    moved = []
+    moved: list[tuple[int, datetime, datetime | None]] = []
+    not_due_yet: set[int] = set()
     for clock in queries.rhythm_clocks(session, user_id):
         if clock.next_due_at is None:
             continue
         due = planner.local_moment(planner.local_date(clock.next_due_at, old_tz), 0, tz)
         if due == clock.next_due_at:
             continue
+        if clock.next_due_at <= now < due:
+            # Due in the old zone, not yet in the new one (Tuesday morning in Tokyo is Monday
+            # in Los Angeles): the reminder out would say "due now" beside tomorrow's day.
+            not_due_yet.add(clock.contact_id)
         plan = due if clock.plan_at == clock.next_due_at else clock.plan_at
+        if plan == due and due <= now < clock.next_due_at:
+            # Due from now on: asked from now, under a key of its own (the moment is in it),
+            # not the one of a reminder an earlier move closed for the same day, which the
+            # sweep would take for planned already (Tokyo, Los Angeles, and back).
+            plan = now
         moved.append((clock.contact_id, due, plan))
+    # Closed as a longer rhythm closes it (`every`); a snoozed one holds the rhythm until
+    # its end. Those closed ask again at their new moment, once.
+    out = queries.cadence_nudges_out_of(session, user_id, not_due_yet)
+    closing = [nudge_id for nudge_id, _ in out]
+    asks_again = {contact_id for _, contact_id in out}
+    moved = [(contact_id, due, due if contact_id in asks_again else plan)
+             for contact_id, due, plan in moved]
     if change is not None:
         change.before_update("contacts", [contact_id for contact_id, _, _ in moved], PLANNED,
                              follows=PLANNED)
+        change.before_update("nudges", closing, NUDGE_OUTCOME, follows=NUDGE_OUTCOME)
     queries.set_planned_moments(session, moved)
+    queries.expire_nudges(session, closing)
 
 
 def release_held(session: Session, user_id: int, now: datetime, *,
