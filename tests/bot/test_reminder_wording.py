@@ -38,7 +38,7 @@ async def test_confirmations_and_due_lines_say_the_same_thing(engine: AsyncEngin
         "Ask Zoë how the launch went Wed Nov 25",
         "Talk to Ravi Kumar Thu Nov 26",  # in date order among the follow-ups
         "Follow up with Zoë Fri Nov 27",
-        "Ping Zoë Sat Nov 28"]
+        "Ping Zoë Mon Nov 30"]  # the day it comes, as confirmed: Saturday is a day off
 
 
 async def test_a_note_that_names_someone_else_or_a_pronoun_reads_as_written(

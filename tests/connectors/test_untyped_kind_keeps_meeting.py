@@ -60,7 +60,10 @@ async def test_a_log_naming_no_kind_keeps_the_calendars_meeting(
 
 @pytest.mark.parametrize(("typed", "kind"), [
     ("log Dana today: chat, Q3", "chat"), ("log Dana chat: Q3", "chat"),
-    ("had coffee with Dana today", "coffee")])
+    ("had coffee with Dana today", "coffee"),
+    # Said before the name, without "with": "chat" is said too, not the default.
+    ("log chat Dana", "chat"), ("log chat Dana today", "chat"),
+    ("log chat Dana Scully: Q3", "chat"), ("log coffee Dana Scully", "coffee")])
 async def test_a_kind_typed_wins_over_the_calendars(
         calendar_app: CalendarApp, typed: str, kind: str) -> None:
     app = calendar_app

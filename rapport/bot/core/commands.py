@@ -1291,8 +1291,9 @@ def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
         kind, tokens = lead[0], tokens[after_kind + 1:]
     elif tokens and tokens[0].lower() in ("with", "to", "w/"):
         tokens = tokens[1:]
-    elif lead is not None and start == 0 and after_kind < len(tokens) and not colon:
-        # "log call Lee": the kind first, without "with"; also read as a name ("Call Lee").
+    elif lead is not None and start == 0 and after_kind < len(tokens):
+        # "log call Lee", "log coffee Lee Park: budget": the kind first, without "with"; also
+        # read as a name ("Call Me Maybe", "Chat Smith").
         kind_first = (lead[0], tokens[after_kind:])
     colon_summary = tail.strip() if colon else None
     if not tokens:
@@ -1307,6 +1308,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
             ends.reverse()  # before a colon the whole head is the name ("log Lee Park: call")
     together = _log_together(tokens, today=today, default_kind=default_kind, kind=kind,
                              colon_summary=colon_summary)
+    if isinstance(together, LogTogether) and kind_first is not None:
+        return _kind_first_together(together, *kind_first, colon_summary, today)
     if together is not None:
         return together
     first_marker = max(ends)
@@ -1326,15 +1329,45 @@ def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
                                            _STOPS_AT, "Did you mean")):
                 return reading
             continue
+        if kind_first is not None and end == after_kind and reading.unsure is None and \
+                end < first_marker:
+            # "log chat Dana Scully" as a chat with someone called "chat" about Dana Scully:
+            # the kind word alone is no name to take without asking.
+            reading = replace(reading, unsure=" ".join(tokens[end:first_marker]))
         readings.append(reading)
     if kind_first is not None:
-        again = parse_log(" ".join(kind_first[1]), today, default_kind=kind_first[0])
-        if isinstance(again, Log) and again.kind == kind_first[0]:
-            readings += [again, *again.alternatives]
+        readings += _kind_first_readings(*kind_first, colon_summary, today)
     if not readings:
         return CommandError("Who do you mean? Name a person.", "log")
     first, *others = readings
     return replace(first, alternatives=tuple(others))
+
+
+def _kind_first_readings(kind: str, rest: list[str], colon_summary: str | None,
+                         today: date) -> list[Log]:
+    """The readings of a log line said kind first without "with" ("log chat Dana Scully
+    yesterday"): those of the words after the kind with no other kind said, each with the
+    kind said, even the default one (a meeting the calendar logged that day becomes a chat)."""
+    after_colon = f": {colon_summary}" if colon_summary is not None else ""
+    again = parse_log(" ".join(rest) + after_colon, today, default_kind=kind)
+    if not isinstance(again, Log):
+        return []
+    return [replace(reading, kind_said=True) for reading in (again, *again.alternatives)
+            if reading.kind == kind]
+
+
+def _kind_first_together(together: LogTogether, kind: str, rest: list[str],
+                         colon_summary: str | None, today: date) -> LogTogether:
+    """`log coffee Dana and Lee`: a coffee with each of them, the kind said; the first name
+    with the kind word ("Chat Smith and Lee") stays a reading of the first person's."""
+    after_colon = f": {colon_summary}" if colon_summary is not None else ""
+    again = parse_log(" ".join(rest) + after_colon, today, default_kind=kind)
+    if not isinstance(again, LogTogether) or len(again.logs) != len(together.logs) or any(
+            log.kind != kind for log in again.logs):
+        return together
+    first, *others = (replace(log, kind_said=True) for log in again.logs)
+    first = replace(first, alternatives=(*first.alternatives, together.logs[0]))
+    return LogTogether((first, *others), whole=again.whole or together.whole)
 
 
 # What joins the names of a list: "Dana and Lee", "Dana, Lee & Sam", "Dana + Lee".

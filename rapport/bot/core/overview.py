@@ -129,7 +129,8 @@ def delivery_moments(turn: Turn) -> Callable[[datetime], datetime | None]:
     return arrives
 
 
-def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
+def _snoozed(turn: Turn, horizon: datetime,
+             arrives: Callable[[datetime], datetime | None]) -> _Snoozed:
     tz = turn.user.tz
     rhythm_back: dict[str, list[datetime]] = {}
     coming: list[tuple[int, ComingLine]] = []
@@ -139,7 +140,8 @@ def _snoozed(turn: Turn, horizon: datetime) -> _Snoozed:
         if reason == "cadence":
             rhythm_back.setdefault(name, []).append(back)
             continue
-        back_on = coming_day(turn, back)
+        # Snoozed to a day off, it comes on the next working day, as the snooze's answer said.
+        back_on = _arrival_day(turn, back, arrives)
         if reason == "follow_up" and note_text is not None:
             coming.append((contact_id, ComingLine(name, back_on, topic=note_text)))
         elif reason == "date" and kind is not None:
@@ -161,11 +163,32 @@ def _coming_dates(turn: Turn, horizon: datetime,
             turn.session, turn.user.user_id, horizon):
         # The occurrence the reminder is planned for, as the sweep reads it (planning.py).
         on = planner.yearly_occurrence(month, day, planner.local_date(plan_at, tz))
-        at = arrives(plan_at)
-        reminder_day = coming_day(turn, at if at is not None else plan_at)
+        reminder_day = _arrival_day(turn, plan_at, arrives)
         lines.append((contact_id, DateComingLine(name, reminder_day, kind=kind, on=on,
                                                  since_year=year)))
     return tuple(lines)
+
+
+def _arrival_day(turn: Turn, moment: datetime,
+                 arrives: Callable[[datetime], datetime | None]) -> date:
+    """The user's day a reminder the sweep takes up at `moment` reaches them (`arrives`), or
+    `moment`'s own when nothing says (paused until "resume": the view says so)."""
+    at = arrives(moment)
+    return coming_day(turn, at if at is not None else moment)
+
+
+def _coming_follow_ups(turn: Turn, horizon: datetime,
+                       arrives: Callable[[datetime], datetime | None]
+                       ) -> tuple[tuple[int, ComingLine], ...]:
+    """Notes whose reminder is planned before `horizon`, each on the day it reaches the
+    user: a note for a day off comes on the next working day, as its confirmation said
+    (`notes.reminder_comes`), not on the note's own day; each with the contact's id."""
+    prefs = turn.user.prefs
+    return tuple(
+        (contact_id, ComingLine(name, None if day is None else _arrival_day(
+            turn, planner.follow_up_moment(day, prefs), arrives), topic=text))
+        for name, text, day, contact_id in queries.upcoming_follow_ups(
+            turn.session, turn.user.user_id, horizon))
 
 
 def _called(turn: Turn, lines: Sequence[tuple[int, ComingLine]]) -> tuple[ComingLine, ...]:
@@ -207,10 +230,9 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
         if len(items) >= MAX_OPEN_NUDGES else 0
     horizon = now + UPCOMING_HORIZON
     tomorrow = planner.local_moment(today + timedelta(days=1), 0, tz)
-    follow_ups = queries.upcoming_follow_ups(turn.session, turn.user.user_id, horizon)
-    # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
-    snoozed = _snoozed(turn, horizon)
     arrives = delivery_moments(turn)
+    # A snoozed nudge is neither out nor planned: it is shown on the day it comes back.
+    snoozed = _snoozed(turn, horizon, arrives)
     # Whose rhythm has come due and whose nudge is not out (asked of all their nudges, not
     # of the listed ones only): overdue once its day has passed, due today on the day
     # itself, whether or not its hour has come (as `people` says).
@@ -225,8 +247,7 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
                    queries.upcoming_contacts(turn.session, turn.user.user_id, tomorrow,
                                              horizon))
     coming += _called(turn, (
-        *((contact_id, ComingLine(name, day, topic=text))
-          for name, text, day, contact_id in follow_ups),
+        *_coming_follow_ups(turn, horizon, arrives),
         *_coming_dates(turn, horizon, arrives), *snoozed.coming))
     # One list in date order: rhythms, follow-ups, yearly dates and snoozed reminders come
     # from four queries.
