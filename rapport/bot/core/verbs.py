@@ -985,7 +985,7 @@ def _name_first(cleaned: str, words: list[str]
     if asked or capitalised or lowercase:
         # Only a guess that a name was meant: "Coffee soon?" names nobody and answers as the
         # unknown word it starts with, not as "I don't know anyone called Coffee soon".
-        unknown = _unknown(words[0])
+        unknown = _unknown_name(words) or _unknown(words[0])
         exact = not (asked or capitalised)
 
         def show_if_known(rest: str, today: date) -> c.ShowPerson | c.CommandError:
@@ -1085,6 +1085,23 @@ def _news_of_someone(cleaned: str) -> str | None:
 _SUGGESTED = "Did you mean"
 
 
+def _unknown_name(words: list[str]) -> str | None:
+    """The answer to a name asked about or said in full that is nobody yet ("Dana?", "Dana
+    Scully"), when its first word is no near miss of a command: the welcome and help promise
+    that "Dana?" shows Dana, so "I don't know the command “dana?”" read as if names were not
+    understood."""
+    said = [word.rstrip("?!.,") for word in words]
+    if len(said) == 1 and not words[0].endswith("?"):
+        return None  # "Banana" alone, capitalised as phones type: more likely a command
+    if not all(word and _NAME_WORD.match(word) and word[0].isupper() for word in said):
+        return None
+    if _unknown(said[0]).find(_SUGGESTED) >= 0 or said[0].lower() in _SENTENCE_STARTS:
+        return None
+    name = c.clip(" ".join(said))
+    return (f"I don't know anyone called “{name}” yet. Add them with “add {name}”, or type "
+            "“help” to see what I can do.")
+
+
 def _unknown(word: str) -> str:
     """The answer to a word that is no command: the closest command when it looks like a
     typo ("lgo" -> "log"), never a guess that runs."""
@@ -1096,9 +1113,10 @@ def _unknown(word: str) -> str:
         # Mention markup is no command, and echoed back it reads as code ("<@u0dana>").
         return ("I didn't catch that. Lines I understand look like “log Dana coffee”, "
                 "“show Dana” or “due”; type “help” to see them all.")
-    match = process.extractOne(typed, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
-                               score_cutoff=0.6) if 2 <= len(typed) <= 20 else None
-    if match is not None and match[0] != typed:
+    bare = typed.rstrip("?!.,")  # "lgo?" is as near "log" as "lgo" is
+    match = process.extractOne(bare, _KNOWN_WORDS, scorer=OSA.normalized_similarity,
+                               score_cutoff=0.6) if 2 <= len(bare) <= 20 else None
+    if match is not None and match[0] != bare:
         suggestion = _BY_NAME[match[0]].name if match[0] in _BY_NAME else match[0]
         return (f"I don't know the command “{c.clip(typed)}”. {_SUGGESTED} “{suggestion}”? "
                 "Type “help” to see what I can do.")
