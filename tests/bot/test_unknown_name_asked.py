@@ -25,8 +25,8 @@ async def test_a_name_asked_about_that_is_nobody_yet_is_answered_as_a_name(
         "I don't know anyone called “Dana Scully” yet. Add them with “add Dana Scully”, or "
         "type “help” to see what I can do.")
     assert await _refused(rapport, "Walter Skinner") == (
-        "I don't know anyone called “Walter Skinner” yet. Add them with “add Walter Skinner”, or type "
-        "“help” to see what I can do.")
+        "I don't know anyone called “Walter Skinner” yet. Add them with “add Walter "
+        "Skinner”, or type “help” to see what I can do.")
 
 
 async def test_commands_and_sentences_still_answer_as_commands(rapport: Rapport) -> None:
