@@ -85,7 +85,8 @@ async def test_setting_the_address_of_someone_offered_withdraws_the_offer(
     # A button left on an old message says so and changes nothing else.
     [offer] = await _suggestions(app)
     reply = await app.runtime.rapport.handle_text(ALEX, f"accept {offer.id}")
-    assert reply.text == "Sam Lee is already one of your people, so I left everything as it is."
+    assert reply.text == (f"Suggestion {offer.id} was withdrawn: sam.lee@globex.com is the "
+                          "address of one of your people now, so I left everything as it is.")
     async with app.runtime.sessions() as session:
         assert (await session.scalars(select(Contact.name).order_by(Contact.id))).all() == [
             "Dana Scully", "Sam"]

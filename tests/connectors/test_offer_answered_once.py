@@ -22,7 +22,9 @@ from tests.fakes.calendar_fixtures import CalendarApp
 _WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'")
 _STATUS = {"accept": "accepted", "keep": "kept", "silence": "silenced"}
-_SAID = {"accept": "accepted", "keep": "kept as it was", "silence": "silenced"}
+_SAID = {"accept": "“Add” (Sam Lee was added then), so I",
+         "keep": "“Not now”, so I didn't add Sam Lee and",
+         "silence": "“Never”, so I didn't add Sam Lee and"}
 
 
 @pytest.fixture
@@ -73,7 +75,8 @@ async def test_two_answers_at_once_to_an_offer_make_one(
 
     [won] = [answer for answer, reply in zip(answers, replies, strict=True) if reply.ok]
     [refused] = [reply for reply in replies if not reply.ok]
-    assert refused.text == f"You already answered suggestion {offer.id} ({_SAID[won]})."
+    assert refused.text == (f"You already answered suggestion {offer.id} with {_SAID[won]} "
+                            "left everything as it is.")
     async with app.runtime.sessions() as session:
         status = await session.scalar(select(Suggestion.status)
                                       .where(Suggestion.id == offer.id))

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from rapport.bot.core.drafts import DISCLOSURE_LINE, build_draft_service
 from rapport.bot.platforms.slack import SLACK_KEY
 from rapport.bot.platforms.slack import blocks as b
+from rapport.bot.platforms.slack.acks import finish_answers
 from rapport.bot.platforms.slack.install import BOT_SCOPES, USER_SCOPES, Installations
 from rapport.bot.service.config import Settings
 from rapport.storage.models import Contact, Draft, Nudge, User
@@ -57,9 +58,10 @@ def _installations(slack: SlackHarness) -> Installations:
     return slack.extra["app"][SLACK_KEY].installations  # type: ignore[no-any-return]
 
 
-async def _command(slack: SlackHarness, line: str, user: str = ALEX) -> dict[str, Any]:
-    """/rapport from the Grid workspace: Slack sends the org's id with the team's."""
-    form = {"token": "legacy", "team_id": GRID_TEAM, "team_domain": "gridws",
+async def _command(slack: SlackHarness, line: str, user: str = ALEX,
+                   team: str = GRID_TEAM) -> dict[str, Any]:
+    """/rapport from a workspace of the Grid org: Slack sends the org's id with the team's."""
+    form = {"token": "legacy", "team_id": team, "team_domain": "gridws",
             "enterprise_id": ORG, "enterprise_name": "Org", "channel_id": "C0GENERAL",
             "channel_name": "general", "user_id": user, "user_name": user.lower(),
             "command": "/rapport", "text": line, "api_app_id": slack.fake.app_id,
@@ -68,7 +70,7 @@ async def _command(slack: SlackHarness, line: str, user: str = ALEX) -> dict[str
     status, body = await slack.post(urllib.parse.urlencode(form),
                                     "application/x-www-form-urlencoded")
     assert status == 200, body
-    return json.loads(body)  # type: ignore[no-any-return]
+    return json.loads(body) if body.startswith("{") else {"text": body}
 
 
 async def _event(slack: SlackHarness, event: dict[str, Any]) -> None:
@@ -184,3 +186,37 @@ async def test_uninstall_deletes_the_tokens_of_a_workspace_that_joined_an_org_la
 
     await slack.until(gone)
     assert await _rows(slack, "slack_installations") == 0
+
+
+async def test_a_workspace_that_joined_an_org_after_installing_is_still_answered(
+        make_harness: HarnessFactory) -> None:
+    """Its requests name the org, its stored installation names none: Bolt's lookup by org
+    and team misses, and the workspace's own installation answers."""
+    slack, _ = await _grid(make_harness, enterprise_id=None)
+    assert "Added Dana" in (await _command(slack, "add Dana Scully"))["text"]
+    dm = slack.fake.dm_channel_id(ALEX, GRID_TEAM)
+    slack.fake.add_channel(dm, members=[ALEX])
+    await _event(slack, {"type": "message", "channel": dm, "channel_type": "im",
+                         "user": ALEX, "text": "log Dana coffee", "ts": "1.000100",
+                         "event_ts": "1.000100"})
+    await slack.until(lambda: any("Logged coffee with Dana" in str(call.args.get("text"))
+                                  for call in slack.fake.calls_to("chat.postMessage")))
+    assert {call.token for call in slack.fake.calls_to("chat.postMessage")} \
+        == {slack.fake.calls_to("chat.postMessage")[0].token}
+    assert slack.fake.calls_to("chat.postMessage")[0].token.startswith(f"xoxb-{GRID_TEAM}")
+
+
+async def test_another_workspace_of_the_org_never_gets_that_workspaces_token(
+        make_harness: HarnessFactory) -> None:
+    """The fallback is by the workspace's own id: a workspace of the same org that never
+    installed the app is refused, whatever was installed elsewhere in the org."""
+    slack, _ = await _grid(make_harness, enterprise_id=None)
+    stranger = "T0STRANGER"
+    slack.fake.add_user("W0EVE", name="eve", real_name="Eve Stranger", team_id=None)
+    answer = (await _command(slack, "add Dana Scully", user="W0EVE", team=stranger))["text"]
+    assert "Added" not in answer
+    await finish_answers()
+    assert not slack.fake.calls_to("chat.postMessage")
+    assert not slack.fake.calls_to("users.info")
+    async with slack.runtime.sessions() as session:
+        assert await session.scalar(select(User.id).where(User.external_id == "W0EVE")) is None

@@ -211,12 +211,13 @@ def answer(turn: Turn, command: c.AnswerSuggestion) -> Reply:
         # The same answer for "missing" and "someone else's": nothing leaks.
         return error(f"I can't find suggestion {command.suggestion_id} among yours; it may "
                      "have been withdrawn (“suggestions” lists the open ones).")
-    if row.status != rules.OPEN:
-        return error(f"You already answered suggestion {row.id} "
-                     f"({_STATUS_WORDS.get(row.status, row.status)}).")
     if row.kind == rules.ADD_PERSON:
+        settled = _offer_settled(turn, row)
         # Journaled by itself: Add, Not now and Never can each be undone.
-        return _answer_offer(turn, command, row)
+        return settled if settled is not None else _answer_offer(turn, command, row)
+    if row.status != rules.OPEN:
+        return _settled(row, f"You already answered suggestion {row.id} "
+                             f"({_STATUS_WORDS.get(row.status, row.status)}).")
     reply = _answer(turn, command, row)
     if reply.changed:
         verb = _ANSWER_WORDS.get(command.answer, "answered")
@@ -269,17 +270,50 @@ def _answer_offer(turn: Turn, command: c.AnswerSuggestion, row: queries.Suggesti
     return reply
 
 
+def _settled(row: queries.SuggestionRow, text: str) -> Reply:
+    """A refusal to answer a suggestion no longer open: nothing changes, and a platform
+    replaces the buttons still shown on an old message with `text` (what became of it)."""
+    return Reply(text, ok=False, view=SuggestionAnswered(row.id, row.status))
+
+
+def _offer_address(row: queries.SuggestionRow) -> str:
+    return (row.attendee_email or "").strip().lower()
+
+
+def _offer_settled(turn: Turn, row: queries.SuggestionRow) -> Reply | None:
+    """What a button on an old copy of an offer to add someone met gets once the offer is no
+    longer open (None while it is): the answer given earlier, in the words of the buttons,
+    or that it was withdrawn and why. Nothing is changed, so nothing is left for `undo`."""
+    name = row.attendee_name or row.attendee_email or "them"
+    labels = dict(zip((rules.ACCEPTED, rules.KEPT, rules.SILENCED),
+                      item(row).labels, strict=True))
+    said = labels.get(row.status)
+    if said is not None:
+        outcome = f" ({name} was added then), so I" if row.status == rules.ACCEPTED \
+            else f", so I didn't add {name} and"
+        return _settled(row, f"You already answered suggestion {row.id} with “{said}”"
+                             f"{outcome} left everything as it is.")
+    if row.status != rules.OPEN:
+        return _settled(row, f"Suggestion {row.id} was withdrawn, so I didn't add {name} and "
+                             "left everything as it is (“suggestions” lists the open ones).")
+    email = _offer_address(row)
+    known = {(address or "").strip().lower() for address, _ in
+             queries.contact_emails_and_companies(turn.session, turn.user.user_id)}
+    if not email or email in known:
+        # Seen as expired everywhere (queries._offer_taken) while the address is a contact's,
+        # which may go back (undo of `set … email`): the row itself stays as it is.
+        why = f"{email} is the address of one of your people now" if email \
+            else "it names no address to add"
+        return Reply(f"Suggestion {row.id} was withdrawn: {why}, so I left everything as "
+                     "it is.", ok=False, view=SuggestionAnswered(row.id, rules.EXPIRED))
+    return None
+
+
 def _offer_answered(turn: Turn, command: c.AnswerSuggestion, row: queries.SuggestionRow,
                     change: Change) -> Reply:
     name = row.attendee_name or row.attendee_email or "them"
     if command.answer == "accept":
-        email = (row.attendee_email or "").strip().lower()
-        known = {(address or "").strip().lower() for address, _ in
-                 queries.contact_emails_and_companies(turn.session, turn.user.user_id)}
-        if not email or email in known:
-            queries.answer_suggestion(turn.session, row.id, rules.EXPIRED, turn.now)
-            return Reply(f"{name} is already one of your people, so I left everything as it "
-                         "is.", changed=True, view=SuggestionAnswered(row.id, rules.EXPIRED))
+        email = _offer_address(row)
         # The same use case as a typed `add Sam Lee at Globex email sam@globex.com`.
         added, _contact = people.add_contact(turn, c.AddContact(
             person=c.PersonRef(text=name), kind="colleague", company=row.attendee_company,

@@ -209,15 +209,21 @@ class SlackImports:
         except SlackApiError as failure:
             logger.info("import answer failed", extra={"error": failure.response.get("error")})
 
-    async def update(self, client: AsyncWebClient, body: dict[str, Any],
+    async def update(self, client: AsyncWebClient, body: dict[str, Any], respond: Respond,
                      message: tuple[str, list[dict[str, Any]]]) -> None:
-        container = body.get("container") or {}
-        if container.get("type") != "message":
-            return
+        """The clicked dry run's message becomes `message`: edited in place when it is the
+        bot's message in the clicker's own DM (see clicked_message), else told privately."""
         text, shown = message
+        clicked = await self.platform.clicked_message(
+            client, body, self.platform_team(body), str((body.get("user") or {}).get("id")))
+        if clicked is None:
+            if body.get("response_url"):
+                await respond(text=text, blocks=shown, response_type="ephemeral",
+                              replace_original=False)
+            return
+        channel, ts = clicked
         try:
-            await client.chat_update(channel=str(container.get("channel_id")),
-                                     ts=str(container.get("message_ts")), text=text, blocks=shown)
+            await client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
         except SlackApiError as failure:
             logger.info("import update failed", extra={"error": failure.response.get("error")})
 
@@ -279,7 +285,7 @@ class SlackImports:
         file = await self.file_info(client, file_id)
         if file is None:
             # Deleted in Slack since the dry run (or never this workspace's): nothing to import.
-            await self.update(client, body, notice_blocks(
+            await self.update(client, body, respond, notice_blocks(
                 "I can't find that file in Slack any more, so nothing was imported. Upload it "
                 "again to import it."))
             return None
@@ -316,7 +322,7 @@ class SlackImports:
             try:
                 data = await self.fetch(client, file)
             except ImportRefused as refused:
-                await self.update(client, body, notice_blocks(str(refused)))
+                await self.update(client, body, respond, notice_blocks(str(refused)))
                 return
             reply = await self.platform.rapport.handle_import(
                 self.platform.actor(team_id, user_id), file.import_name, data, dry_run=False)
@@ -324,7 +330,7 @@ class SlackImports:
             self.importing.discard(key)
         prefix = f"Imported “{b.clip(file.name, 80)}”: " if reply.ok else \
             f"“{b.clip(file.name, 80)}”: "
-        await self.update(client, body, notice_blocks(prefix + reply.text))
+        await self.update(client, body, respond, notice_blocks(prefix + reply.text))
         if reply.changed:
             await self.platform.refresh_home(client, team_id, user_id)
 
@@ -336,7 +342,7 @@ class SlackImports:
         file = await self.uploader_file(body, action, client, context, respond)
         if file is None:
             return
-        await self.update(client, body, notice_blocks(
+        await self.update(client, body, respond, notice_blocks(
             f"Import cancelled: nothing from “{b.clip(file.name, 80)}” was saved."))
 
 

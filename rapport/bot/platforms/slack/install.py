@@ -124,19 +124,40 @@ class RapportInstallationStore(AsyncSQLAlchemyInstallationStore):
     async def async_save_bot(self, bot: Bot) -> None:
         await super().async_save_bot(self._sealed(bot, BOT_TOKENS))
 
+    # Bolt authorizes a request by its org and workspace. A workspace that moved into an
+    # Enterprise Grid org after installing sends its org's id while its rows name none, so
+    # slack_sdk's exact match finds nothing: a workspace-level lookup that misses is asked
+    # again for that same workspace's own installation without an org. Never an org-wide
+    # install (its rows have no team) and never another workspace's rows.
+    @staticmethod
+    def _joined_an_org_later(enterprise_id: str | None, team_id: str | None,
+                             is_enterprise_install: bool | None) -> bool:
+        return bool(enterprise_id and team_id and not is_enterprise_install)
+
     async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                              is_enterprise_install: bool | None = False) -> Bot | None:
-        return self._opened(await super().async_find_bot(
+        found = await super().async_find_bot(
             enterprise_id=enterprise_id, team_id=team_id,
-            is_enterprise_install=is_enterprise_install), BOT_TOKENS)
+            is_enterprise_install=is_enterprise_install)
+        if found is None and self._joined_an_org_later(enterprise_id, team_id,
+                                                       is_enterprise_install):
+            found = await super().async_find_bot(enterprise_id=None, team_id=team_id,
+                                                 is_enterprise_install=False)
+        return self._opened(found, BOT_TOKENS)
 
     async def async_find_installation(self, *, enterprise_id: str | None, team_id: str | None,
                                       user_id: str | None = None,
                                       is_enterprise_install: bool | None = False
                                       ) -> Installation | None:
-        return self._opened(await super().async_find_installation(
+        found = await super().async_find_installation(
             enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
-            is_enterprise_install=is_enterprise_install), INSTALLATION_TOKENS)
+            is_enterprise_install=is_enterprise_install)
+        if found is None and self._joined_an_org_later(enterprise_id, team_id,
+                                                       is_enterprise_install):
+            found = await super().async_find_installation(
+                enterprise_id=None, team_id=team_id, user_id=user_id,
+                is_enterprise_install=False)
+        return self._opened(found, INSTALLATION_TOKENS)
 
     # Rapport knows a workspace by its team id alone (deliveries, the draft editor), while
     # slack_sdk's finders match the enterprise id exactly (`IS NULL` when given None), so a

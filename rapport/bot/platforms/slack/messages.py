@@ -83,6 +83,8 @@ class DirectMessages:
             # Edits, deletions, bots and other conversations are none of Rapport's business.
             return
         platform = self.platform
+        # Before the welcome, which starts a newcomer's rows: in their zone, not UTC.
+        await platform.profile_of_newcomer(client, team_id, user_id)
         await self.welcome(client, team_id, user_id, channel)
         text = plain_text(str(event.get("text") or "")).strip()
         if not text:

@@ -128,13 +128,11 @@ class NudgeButtons:
         if command is None:
             return
         reply = await platform.rapport.execute(actor, command)
-        container = body.get("container") or {}
         message = body.get("message") or {}
-        # An ephemeral message (the `due` answer) can't be edited: the outcome follows it.
-        ephemeral = bool(container.get("is_ephemeral"))
-        editable = container.get("type") == "message" and bool(message.get("blocks")) \
-            and not ephemeral
-        in_place = reply.ok and editable
+        # Only the bot's message in the clicker's own DM is edited; an ephemeral one (the
+        # `due` answer) can't be, so its outcome follows it, as anywhere else.
+        clicked = await platform.clicked_message(client, body, team_id, user_id) \
+            if message.get("blocks") else None
         told = reply.text
 
         def redraw_refused(blocks: Sequence[dict[str, Any]], acted: int, _refusal: str,
@@ -152,15 +150,15 @@ class NudgeButtons:
         redrawn = await redrawn_from_state(
             platform.rapport, actor, NUDGE_ROWS, nudge_statuses,
             redrawn_digest if reply.ok else redraw_refused,
-            message["blocks"], nudge_id, reply.text) if editable else None
-        if redrawn:
+            message["blocks"], nudge_id, reply.text) if clicked is not None else None
+        if redrawn and clicked is not None:
+            channel, ts = clicked
             try:
-                await client.chat_update(
-                    channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.fallback(told), blocks=redrawn)
+                await client.chat_update(channel=channel, ts=ts, text=b.fallback(told),
+                                         blocks=redrawn)
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
-        elif can_respond and (ephemeral or not reply.ok or in_place):
+        elif can_respond:
             await respond(text=b.fallback(reply.text), response_type="ephemeral",
                           replace_original=False)
         elif on_home and not reply.ok:

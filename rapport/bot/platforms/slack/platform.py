@@ -6,6 +6,8 @@ shortcut, draft editor, uploads, app lifecycle); `build_platform` wires them all
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,6 +38,7 @@ from rapport.bot.platforms.slack.install import (
 )
 from rapport.bot.service.runtime import Runtime
 from rapport.storage import queries
+from rapport.storage.uow import Busy
 
 if TYPE_CHECKING:
     from rapport.bot.platforms.slack.dm_capture import SlackDmCapture
@@ -51,6 +54,13 @@ RECEIVED_AT_KEY = "rapport_received_at"
 # A command that cannot start this long after its request arrived answers "busy" instead:
 # Slack gives up after 3 s, and the answer itself needs a moment.
 COMMAND_START_BUDGET_SECONDS = 2.0
+# Someone Rapport has no rows for waits at most this long for their Slack profile before their
+# first command runs, so that it counts days in their zone and their rows start in it. A slash
+# command answered in its ack waits at most half of what is left of its start budget. Past it
+# the command runs in UTC, and the profile learnt after it corrects the next one.
+FIRST_PROFILE_SECONDS = 1.0
+# How many people's DM channel ids are remembered (SlackPlatform.dm_channel).
+MAX_DM_CHANNELS = 10_000
 # response_url accepts five messages within 30 minutes (the ack's own answer is not one of
 # them); pages past what it takes go to the DM with the bot.
 MAX_RESPONSES = 5
@@ -106,6 +116,8 @@ class SlackPlatform:
     dm_capture: SlackDmCapture | None = field(default=None)
     # Set by goal_chart.register: the goal trend chart shared in each user's DM.
     goal_charts: GoalCharts | None = field(default=None)
+    # Each person's DM with the bot, by (team, user): the one conversation a click may edit.
+    dm_channels: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def rapport(self) -> Rapport:
@@ -155,6 +167,71 @@ class SlackPlatform:
         if profile is not None and profile.tz:
             # The core applies a platform zone when it (re)loads the user's rows.
             self.rapport.forget_cached(PLATFORM, team_id, user_id)
+
+    async def profile_of_newcomer(self, client: AsyncWebClient, team_id: str, user_id: str, *,
+                                  budget: float = FIRST_PROFILE_SECONDS,
+                                  deadline: float | None = None) -> None:
+        """Learn the profile (the zone) of someone Rapport keeps no rows for before their
+        first command (slash command or DM), within `budget` seconds. A user whose profile is
+        cached, or who has rows (their zone is stored; a profile learnt after the command
+        moves it if they travelled), costs no call to Slack here."""
+        if budget <= 0 or self.cache.get(team_id, user_id) is not None:
+            return
+        try:
+            # A command waits for this read: on the event loop's own connection (`short`).
+            known = await self.rapport.db.run(lambda session: queries.user_ids(
+                session, PLATFORM, team_id, user_id) is not None, write=False, short=True,
+                deadline=deadline)
+        except (Busy, *DATABASE_TROUBLE):
+            return  # the command itself answers for the database
+        if known:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.warm_profile(client, team_id, user_id), budget)
+
+    async def dm_channel(self, client: AsyncWebClient, team_id: str, user_id: str
+                         ) -> str | None:
+        """The id of the user's DM with the bot (conversations.open, remembered), or None
+        when Slack doesn't say."""
+        channel = self.dm_channels.get((team_id, user_id))
+        if channel is not None:
+            return channel
+        try:
+            opened = await client.conversations_open(users=user_id)
+        except SlackApiError as failure:
+            logger.info("conversations.open failed",
+                        extra={"error": failure.response.get("error")})
+            return None
+        except (ClientError, TimeoutError) as failure:
+            logger.warning("conversations.open failed", extra={"error": type(failure).__name__})
+            return None
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        if not channel:
+            return None
+        if len(self.dm_channels) >= MAX_DM_CHANNELS:
+            self.dm_channels.clear()  # bounded; a miss costs one conversations.open
+        self.dm_channels[(team_id, user_id)] = channel
+        return channel
+
+    async def clicked_message(self, client: AsyncWebClient, body: Mapping[str, Any],
+                              team_id: str, user_id: str) -> tuple[str, str] | None:
+        """(channel, ts) of the message a click came from, when the bot may edit it in place:
+        a message, not an ephemeral one, in the clicker's own DM with the bot. The container
+        is the payload's word only: a crafted one (or Slack naming an unexpected one) must
+        never make the bot edit someone else's conversation, so the click's outcome is then
+        told privately instead. None for anything else (Home, a modal, an ephemeral)."""
+        container = body.get("container")
+        if not isinstance(container, dict) or container.get("type") != "message" \
+                or container.get("is_ephemeral"):
+            return None
+        channel = str(container.get("channel_id") or "")
+        ts = str(container.get("message_ts") or "")
+        if not channel or not ts:
+            return None
+        if channel != await self.dm_channel(client, team_id, user_id):
+            logger.warning("click not edited in place", extra={"reason": "not the clicker's DM"})
+            return None
+        return channel, ts
 
     async def keeps_rows_for(self, team_id: str, user_id: str) -> bool:
         """True when Rapport keeps rows for this Slack user (asking creates none)."""

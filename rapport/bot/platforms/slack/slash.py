@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -14,16 +12,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core.commands import revokes_a_grant
 from rapport.bot.core.context import Actor
-from rapport.bot.core.rapport import DATABASE_TROUBLE
 from rapport.bot.core.views import Reply, StatsView
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.imports import HOW_TO_IMPORT, is_import_command
 from rapport.bot.platforms.slack.incoming import plain_text
 from rapport.bot.platforms.slack.install import PLATFORM
-from rapport.bot.platforms.slack.platform import RECEIVED_AT_KEY, Ack, Respond, SlackPlatform
-from rapport.storage import queries
-from rapport.storage.uow import Busy
+from rapport.bot.platforms.slack.platform import (
+    FIRST_PROFILE_SECONDS,
+    RECEIVED_AT_KEY,
+    Ack,
+    Respond,
+    SlackPlatform,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ logger = logging.getLogger(__name__)
 # `admin` asks users.info who is an admin, which must not delay the ack.
 SLOW_VERBS = frozenset({"draft", "export", "stats", "admin", "disconnect"})
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-# Someone Rapport has no rows for waits at most this long for their Slack profile before their
-# first command runs, so that it counts days in their zone and their rows start in it. Never
-# more than half of what is left of the command's start budget: past it the command runs in
-# UTC, as before, and the profile learnt after the ack corrects the next one.
-FIRST_PROFILE_SECONDS = 1.0
 
 
 @dataclass
@@ -80,7 +76,7 @@ class SlashCommand:
             # First: the trigger id expires 3 s after the command.
             opened = await editor.open_loading(client, str(command.get("trigger_id") or "")) \
                 if verb == "draft" and editor is not None else None
-            await self.profile_of_newcomer(client, team_id, user_id,
+            await platform.profile_of_newcomer(client, team_id, user_id,
                                            budget=FIRST_PROFILE_SECONDS)
             started = time.monotonic()
             reply = await platform.rapport.handle_text(acting(), text, directory=directory,
@@ -105,7 +101,7 @@ class SlashCommand:
                                                      reply.view.goals)
         else:
             deadline = platform.deadline(context)
-            await self.profile_of_newcomer(client, team_id, user_id, budget=min(
+            await platform.profile_of_newcomer(client, team_id, user_id, budget=min(
                 FIRST_PROFILE_SECONDS, (deadline - time.monotonic()) / 2), deadline=deadline)
             # In Slack a file is uploaded to the bot, never named (docs/slack.md).
             started = time.monotonic()
@@ -125,27 +121,6 @@ class SlashCommand:
             # After a forget, Home must not show them a moment longer (docs/data.md).
             await platform.refresh_home(client, team_id, user_id, at_once=reply.erased)
         await platform.warm_profile(client, team_id, user_id)
-
-    async def profile_of_newcomer(self, client: AsyncWebClient, team_id: str, user_id: str, *,
-                                  budget: float, deadline: float | None = None) -> None:
-        """Learn the profile (the zone) of someone Rapport keeps no rows for before their
-        first command, within `budget` seconds. A user whose profile is cached, or who has
-        rows (their zone is stored; a profile learnt after the ack moves it if they
-        travelled), costs no call to Slack here."""
-        platform = self.platform
-        if budget <= 0 or platform.cache.get(team_id, user_id) is not None:
-            return
-        try:
-            # A command waits for this read: on the event loop's own connection (`short`).
-            known = await platform.rapport.db.run(lambda session: queries.user_ids(
-                session, PLATFORM, team_id, user_id) is not None, write=False, short=True,
-                deadline=deadline)
-        except (Busy, *DATABASE_TROUBLE):
-            return  # the command itself answers for the database
-        if known:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(platform.warm_profile(client, team_id, user_id), budget)
 
 
 def _since(moment: float) -> float:

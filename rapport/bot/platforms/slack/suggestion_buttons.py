@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.overview import suggestion_statuses
-from rapport.bot.core.views import RowStatus
+from rapport.bot.core.views import RowStatus, SuggestionAnswered
 from rapport.bot.platforms.slack import blocks as b
 from rapport.bot.platforms.slack.acks import answered_at_ack
 from rapport.bot.platforms.slack.home import (
@@ -123,19 +123,23 @@ class SuggestionButtons:
         command = c.AnswerSuggestion(suggestion_id, answer)
         actor = self.platform.actor(team_id, user_id)
         reply = await self.platform.rapport.execute(actor, command)
-        container = body.get("container") or {}
         message = body.get("message") or {}
-        in_place = reply.ok and container.get("type") == "message" \
-            and bool(message.get("blocks")) and not container.get("is_ephemeral")
+        # Refused because the suggestion was settled already (answered from another copy, a
+        # typed answer, Home; or withdrawn): the clicked copy still shows live buttons, so
+        # it is redrawn too, its row saying what became of the suggestion. Nothing changed.
+        settled = not reply.ok and isinstance(reply.view, SuggestionAnswered)
+        # Only the bot's message in the clicker's own DM is edited (see clicked_message).
+        clicked = await self.platform.clicked_message(client, body, team_id, user_id) \
+            if (reply.ok or settled) and message.get("blocks") else None
         redrawn = await redrawn_from_state(
             self.platform.rapport, actor, SUGGESTION_ROWS, suggestion_statuses,
             redrawn_suggestions, message["blocks"], suggestion_id, reply.text) \
-            if in_place else None
-        if redrawn is not None:
+            if clicked is not None else None
+        if redrawn is not None and clicked is not None:
+            channel, ts = clicked
             try:
-                await client.chat_update(
-                    channel=container["channel_id"], ts=container["message_ts"],
-                    text=b.fallback(reply.text), blocks=redrawn)
+                await client.chat_update(channel=channel, ts=ts, text=b.fallback(reply.text),
+                                         blocks=redrawn)
             except SlackApiError as failure:
                 logger.info("chat.update failed", extra={"error": failure.response.get("error")})
         elif can_respond:
