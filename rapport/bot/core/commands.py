@@ -127,6 +127,9 @@ class Log:
     # False when no kind was said and `kind` is the default: a meeting the calendar logged
     # that day stays a meeting (`complete_logged_meeting`) rather than become a "chat".
     kind_said: bool = field(default=True, compare=False)
+    # Said kind first without "with" ("log chat Dana Scully"): when the line is asked about,
+    # the kind word is offered as a kind, never as the start of a name to add.
+    kind_before_name: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1352,8 +1355,8 @@ def _kind_first_readings(kind: str, rest: list[str], colon_summary: str | None,
     again = parse_log(" ".join(rest) + after_colon, today, default_kind=kind)
     if not isinstance(again, Log):
         return []
-    return [replace(reading, kind_said=True) for reading in (again, *again.alternatives)
-            if reading.kind == kind]
+    return [replace(reading, kind_said=True, kind_before_name=True)
+            for reading in (again, *again.alternatives) if reading.kind == kind]
 
 
 def _kind_first_together(together: LogTogether, kind: str, rest: list[str],
@@ -1365,7 +1368,8 @@ def _kind_first_together(together: LogTogether, kind: str, rest: list[str],
     if not isinstance(again, LogTogether) or len(again.logs) != len(together.logs) or any(
             log.kind != kind for log in again.logs):
         return together
-    first, *others = (replace(log, kind_said=True) for log in again.logs)
+    first, *others = (replace(log, kind_said=True, kind_before_name=True)
+                      for log in again.logs)
     first = replace(first, alternatives=(*first.alternatives, together.logs[0]))
     return LogTogether((first, *others), whole=again.whole or together.whole)
 

@@ -177,6 +177,18 @@ def _arrival_day(turn: Turn, moment: datetime,
     return coming_day(turn, at if at is not None else moment)
 
 
+def _coming_rhythms(turn: Turn, after: datetime, horizon: datetime,
+                    arrives: Callable[[datetime], datetime | None]) -> tuple[ComingLine, ...]:
+    """Whose rhythm falls due from `after` to `horizon`, each on the day its reminder reaches
+    the user: one due on a day off, or in a pause, comes when the sweep delivers it, as
+    `show` says, not on the day it falls due; one held by "snooze <name>" waits until then
+    (the sweep takes a rhythm up at its plan, not at its due day)."""
+    return tuple(
+        ComingLine(name, _arrival_day(turn, plan if plan is not None else due_at, arrives))
+        for name, due_at, plan in queries.upcoming_contacts(
+            turn.session, turn.user.user_id, after, horizon))
+
+
 def _coming_follow_ups(turn: Turn, horizon: datetime,
                        arrives: Callable[[datetime], datetime | None]
                        ) -> tuple[tuple[int, ComingLine], ...]:
@@ -243,9 +255,7 @@ def due_view(turn: Turn, *, quiet: bool = False, quiet_days: int = 0) -> DueView
                                                         now, tomorrow)]
     overdue = tuple(line for line in come_due if line.since < today)
     due_today = tuple(line for line in come_due if line.since >= today)
-    coming = tuple(ComingLine(name, planner.local_date(at, tz)) for name, at, _ in
-                   queries.upcoming_contacts(turn.session, turn.user.user_id, tomorrow,
-                                             horizon))
+    coming = _coming_rhythms(turn, tomorrow, horizon, arrives)
     coming += _called(turn, (
         *_coming_follow_ups(turn, horizon, arrives),
         *_coming_dates(turn, horizon, arrives), *snoozed.coming))

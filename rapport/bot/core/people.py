@@ -295,10 +295,47 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
         return (f"{c.ONE_PERSON_AT_A_TIME}: I keep each person's notes and conversations "
                 f"apart. Say it once for each of them (“{verb} {known} …”, then “{verb} "
                 f"{other} …”). Nothing was saved.")
+    named = f"{verb} \"{known}\""
+    kind_first = [reading for reading in readings
+                  if isinstance(reading, c.Log) and reading.kind_before_name]
+    if kind_first:
+        # "log chat Dana Scully": "chat" was said as a kind, so no name to add starts with it.
+        meant = _longest(kind_first, lambda reading: reading)
+        if not (isinstance(chosen, c.Log) and chosen.kind_before_name):
+            return _kind_or_name(turn, meant, known, verb)
+        longest, named = meant.person.describe(), f"{verb} {meant.kind} with \"{known}\""
     return (f"I'm not sure who you mean: I don't know anyone called “{longest}”, and I won't "
             f"guess that “{chosen.unsure}” is not part of the name. If you meant {known}, "
-            f"use the full name or quotes (“{verb} \"{known}\" …”); to add {longest}, say "
+            f"use the full name or quotes (“{named} …”); to add {longest}, say "
             f"“add {longest}”. Nothing was saved.")
+
+
+def _kind_or_name(turn: Turn, meant: c.Log, known: str, verb: str) -> str:
+    """The question for a kind said before a name (`meant`: "log chat Dana Scully") that
+    reads as someone's name too (`known`: Chat Smith): each offered as the user can say it,
+    the kind with "with" ("log chat with Dana Scully")."""
+    name = meant.person.describe()
+    rest = " …" if meant.day is not None or meant.summary is not None else ""
+
+    def said(who: str) -> str:
+        return f"“{verb} {meant.kind} with {who}{rest}”"
+
+    found = resolve(turn.session, turn.user.user_id, meant.person)
+    if isinstance(found, Resolved):
+        offer = f"For {found.contact.name}, say {said(found.contact.name)}."
+    elif found.message.startswith("Which "):
+        # The one called by that word alone goes in quotes, as `resolve` says.
+        typed = name_key(name)
+        offer = f"For {name}, say which one: " + or_list(tuple(
+            said(f'"{other}"' if name_key(other) == typed else other)
+            for other in found.suggestions)) + "."
+    else:
+        offer = (f"I don't know anyone called “{name}”{'' if found.suggestions else ' yet'}: "
+                 f"for them, say “add {name}”, then {said(name)}"
+                 + "".join(f"; for {other}, {said(other)}" for other in found.suggestions)
+                 + ".")
+    return (f"I'm not sure who you mean: {name} or {known}? {offer} If you meant {known}, "
+            f"use the full name or quotes (“{verb} \"{known}\" …”). Nothing was saved.")
 
 
 def create_contact(turn: Turn, person: c.PersonRef, *, kind: str, company: str | None,
