@@ -16,6 +16,7 @@ from rapport.scheduler.delivery import Sweeper, SweepReport
 from rapport.scheduler.housekeeping import housekeeping_jobs
 from rapport.scheduler.lifecycle import DEFAULT_GRACE
 from rapport.scheduler.planner import utcnow
+from rapport.storage import db
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,8 @@ async def run_sweep(sweeper: Sweeper,
     """The job body: one sweep; a database hiccup is logged and the next run retries."""
     started = time.perf_counter()
     try:
-        report = await sweeper.sweep()
+        with db.background_work():
+            report = await sweeper.sweep()
     except Exception as error:  # the scheduler must survive a failed run
         logger.error("sweep failed; the next run retries",
                      extra={"error": type(error).__name__})
@@ -78,7 +80,9 @@ def stops_quietly(name: str, job: Callable[[], Awaitable[Any]]
     @functools.wraps(job)
     async def run() -> None:
         try:
-            await job()
+            # Its statements are bounded as background work's, not as a command's.
+            with db.background_work():
+                await job()
         except asyncio.CancelledError:
             # The task is APScheduler's own and nothing awaits it: ending it here is the end
             # the cancellation asked for.

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,6 +45,23 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 POOL_TIMEOUT_SECONDS = 10.0
 # Each PostgreSQL engine's connect timeout, for units that must be bounded more tightly.
 CONNECT_TIMEOUTS: weakref.WeakKeyDictionary[AsyncEngine, float] = weakref.WeakKeyDictionary()
+# How long one PostgreSQL statement of a command may run, a wait for a lock included
+# (RAPPORT_DATABASE_STATEMENT_TIMEOUT_SECONDS; 0: no limit). Without it a command blocked by
+# another transaction's lock, or a runaway query, never answered and kept its pooled
+# connection as long; now it stops, is rolled back, and the person hears "busy".
+STATEMENT_TIMEOUT_SECONDS = 5.0
+# The same for the scheduler's jobs (`background_work`;
+# RAPPORT_DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS): retention's bulk updates or a sweep after
+# downtime may rightly take longer than a command, but not for ever (the job runs one at a
+# time: a hung statement would stop it for good). Their lock waits keep the commands' bound,
+# so a job never queues long for rows and holds up the commands queued behind it.
+# Migrations have no bound (see `upgrade`).
+JOB_STATEMENT_TIMEOUT_SECONDS = 300.0
+# Set in a task doing background work (the scheduler's jobs): its statements get the jobs'
+# timeout instead of the commands'.
+_BACKGROUND: ContextVar[bool] = ContextVar("rapport_background_work", default=False)
+# Where a pooled connection remembers the statement timeout it was last given (milliseconds).
+_TIMEOUT_KEY = "rapport_statement_timeout_ms"
 # The moment (time.monotonic()) by which a connection opened in this context must be open,
 # instead of the engine's connect timeout; see `connecting_by`.
 _CONNECT_BY: ContextVar[float | None] = ContextVar("rapport_connect_by", default=None)
@@ -71,6 +88,71 @@ def _bound_connects(engine: Engine) -> None:
         moment = _CONNECT_BY.get()
         if moment is not None:
             cparams["timeout"] = max(0.0, moment - time.monotonic())
+
+
+@contextlib.contextmanager
+def background_work() -> Iterator[None]:
+    """PostgreSQL statements run inside this block (and in tasks it starts) are bounded by
+    the jobs' statement timeout rather than the commands'."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def _milliseconds(seconds: float) -> int:
+    # 0 is PostgreSQL's "no limit"; any other bound is at least a millisecond.
+    return max(1, round(seconds * 1000)) if seconds > 0 else 0
+
+
+def _bound_statements(engine: Engine, *, command_seconds: float, job_seconds: float,
+                      connect_seconds: float) -> None:
+    """Every connection gets the commands' statement and lock timeouts when it opens; one
+    handed to background work (`background_work`) gets the jobs' statement timeout, and back
+    to the commands' when a command next takes it. Each change is one SET, made only when a
+    connection changes hands between the two."""
+    command_ms, job_ms = _milliseconds(command_seconds), _milliseconds(job_seconds)
+
+    def wanted() -> int:
+        return job_ms if _BACKGROUND.get() else command_ms
+
+    def set_timeout(dbapi_connection: Any, sql: str) -> None:
+        # On the driver itself, outside SQLAlchemy's transaction: a plain SET lasts for the
+        # session, whatever the unit then does. Bounded, so a server that stops answering
+        # here fails the checkout instead of hanging it.
+        try:
+            dbapi_connection.run_async(
+                lambda driver: driver.execute(sql, timeout=connect_seconds))
+        except OSError:
+            raise  # a timeout, a reset socket: the database trouble callers know
+        except Exception as failure:
+            # The driver's own "connection closed" is no OSError: said as one, it reaches
+            # callers as the database trouble it is, not as a traceback.
+            raise ConnectionError(f"setting the statement timeout failed: {failure}"
+                                  ) from failure
+
+    # SET after connecting rather than asyncpg's server_settings: a connection pooler
+    # (PgBouncer) refuses a startup packet with parameters it does not know.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        timeout = wanted()
+        set_timeout(dbapi_connection, f"SET statement_timeout = {timeout}; "
+                                      f"SET lock_timeout = {command_ms}")
+        record.info[_TIMEOUT_KEY] = timeout
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        timeout = wanted()
+        if record.info.get(_TIMEOUT_KEY) == timeout:
+            return
+        try:
+            set_timeout(dbapi_connection, f"SET statement_timeout = {timeout}")
+        except Exception as failure:
+            # A connection that cannot take a SET is not one to run a unit on: the pool
+            # opens another.
+            raise DisconnectionError(str(failure)) from failure
+        record.info[_TIMEOUT_KEY] = timeout
 
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
@@ -130,9 +212,13 @@ def is_database_file(path: Path, url: str) -> bool:
 
 def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
                   echo: bool = False,
-                  connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> AsyncEngine:
+                  connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+                  statement_timeout: float = STATEMENT_TIMEOUT_SECONDS,
+                  job_statement_timeout: float = JOB_STATEMENT_TIMEOUT_SECONDS) -> AsyncEngine:
     """An async engine with the settings each backend needs; `connect_timeout` bounds
-    opening a PostgreSQL connection (seconds)."""
+    opening a PostgreSQL connection, `statement_timeout` each statement of a command and
+    `job_statement_timeout` each of background work (seconds, 0: no limit; PostgreSQL only,
+    SQLite keeps its busy timeout)."""
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         # A busy writer makes others wait instead of failing at once.
@@ -154,6 +240,8 @@ def create_engine(url: str = DEFAULT_DATABASE_URL, *, pool_size: int = 10,
         POOL_CAPACITY[engine] = pool_size
         CONNECT_TIMEOUTS[engine] = connect_timeout
         _bound_connects(engine.sync_engine)
+        _bound_statements(engine.sync_engine, command_seconds=statement_timeout,
+                          job_seconds=job_statement_timeout, connect_seconds=connect_timeout)
     if is_sqlite(url):
         configure_sqlite(engine.sync_engine)
     return engine
@@ -234,7 +322,7 @@ def alembic_config(url: str | None = None) -> Any:
 # The newest migration shipped with this code (tests/storage/test_migrations.py checks it
 # against Alembic's script directory). Starting a process whose database is already there
 # needs no Alembic at all: importing it (and its template engine) costs a good part of start-up.
-SCHEMA_HEAD = "0025_name_key_pictures"
+SCHEMA_HEAD = "0026_calendar_touch_index"
 
 
 async def schema_at_head(engine: AsyncEngine) -> bool:
@@ -301,6 +389,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     def _run(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
+            # No statement or lock timeout for this transaction: a replica waits here for as
+            # long as another's migration runs, and rewriting a big table or waiting for a
+            # long reader's lock takes what it takes; the start is the one thing waiting.
+            connection.exec_driver_sql("SELECT set_config('statement_timeout', '0', true), "
+                                       "set_config('lock_timeout', '0', true)")
             # Replicas starting together take turns; the second finds the schema at head.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(72701001)")
         scripts = ScriptDirectory.from_config(config)

@@ -45,6 +45,9 @@ CALENDAR_SOURCE = "calendar"
 SLACK_DM_SOURCE = "slack_dm"
 # Sources Rapport writes by itself; every other source is the person's own record.
 AUTOMATIC_SOURCES = (CALENDAR_SOURCE, SLACK_DM_SOURCE)
+# The condition of the index of calendar touchpoints; a query spells it the same way (with
+# the literal, not a bound value) for PostgreSQL's generic plans to use the index.
+CALENDAR_SOURCE_SQL = f"source = '{CALENDAR_SOURCE}'"
 
 
 class NudgeStatus(StrEnum):
@@ -209,7 +212,12 @@ class Touchpoint(Base):
 
     __tablename__ = "touchpoints"
     __table_args__ = (Index("ix_touchpoints_contact_id_happened_at", "contact_id", "happened_at"),
-                      Index("ix_touchpoints_user_id_happened_at", "user_id", "happened_at"))
+                      Index("ix_touchpoints_user_id_happened_at", "user_id", "happened_at"),
+                      # A contact's newest meeting (`log` reads it with the contact) among
+                      # its calendar touchpoints alone, however many it has typed.
+                      Index("ix_touchpoints_calendar_contact_id_happened_at", "contact_id",
+                            "happened_at", sqlite_where=text(CALENDAR_SOURCE_SQL),
+                            postgresql_where=text(CALENDAR_SOURCE_SQL)))
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -2550,9 +2551,12 @@ def _touch_state(contact_columns: tuple[str, ...], nudge_columns: tuple[str, ...
     zone = select(User.tz).where(User.id == contacts.c.user_id).scalar_subquery()
     # Then the newest meeting the calendar logged with them and still owns (`TouchState`):
     # read here, a `log` that has none to complete costs no statement more.
+    # The source a literal, as in ix_touchpoints_calendar_contact_id_happened_at's condition:
+    # a bound value would keep PostgreSQL's generic plan of the prepared statement off it.
     touches = _table(Touchpoint)
     calendar_touch = select(touches.c.happened_at).where(
-        touches.c.contact_id == contacts.c.id, touches.c.source == CALENDAR_SOURCE,
+        touches.c.contact_id == contacts.c.id,
+        touches.c.source == literal_column(f"'{CALENDAR_SOURCE}'"),
         or_(touches.c.summary.is_(None), touches.c.summary == ""),
         touches.c.day_only.is_(False)).order_by(touches.c.happened_at.desc()).limit(1) \
         .scalar_subquery()

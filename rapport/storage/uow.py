@@ -24,6 +24,8 @@ overloaded process answers "busy" while the answer can still reach the user, and
 half-happens. On SQLite the caller hears Busy at the deadline itself, however long the line in
 front of the thread; a unit that started in time runs to its end. On PostgreSQL a connection
 opened for the unit gives up at the deadline too (`rapport.storage.db.connecting_by`).
+A PostgreSQL statement that runs or waits for a lock past its timeout (`db.create_engine`)
+ends its unit, rolled back, with `StatementTimeout`, a `Busy` whatever the deadline.
 """
 
 from __future__ import annotations
@@ -55,6 +57,31 @@ T = TypeVar("T")
 
 class Busy(Exception):
     """The unit of work could not start before its deadline; nothing was done."""
+
+
+class StatementTimeout(Busy, TimeoutError):
+    """A statement of the unit ran past PostgreSQL's statement timeout, or waited past its lock
+    timeout for rows or a table another transaction holds: the unit was rolled back and
+    nothing was done. A `Busy`, whose answer ("busy, try again") is the true one, though the
+    unit had started; and a TimeoutError, for callers that only know the database's troubles.
+    The connection it ran on is fine and goes back to the pool."""
+
+
+# PostgreSQL's query_canceled (statement_timeout) and lock_not_available (lock_timeout).
+_TIMED_OUT_STATES = frozenset({"57014", "55P03"})
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether a driver error, as SQLAlchemy wraps it, is a statement or lock timeout."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in _TIMED_OUT_STATES
+
+
+def _as_timeout(error: DBAPIError) -> StatementTimeout:
+    state = getattr(error.orig, "sqlstate", None)
+    logger.warning("database statement timed out", extra={"sqlstate": state})
+    timeout = StatementTimeout(str(error.orig))
+    timeout.__cause__ = error
+    return timeout
 
 
 class DatabaseClosed(RuntimeError):
@@ -553,11 +580,18 @@ class Database:
             try:
                 return await self._run_async(work, write, deadline, atomic)
             except _BeforeCommit as failure:
+                if _timed_out(failure.error):
+                    raise _as_timeout(failure.error) from failure.error
                 # A connection that died before anything was committed (a recycled server
                 # connection, a failover): the whole unit runs once more on a fresh one.
                 if attempt == 2 or not failure.error.connection_invalidated:
                     raise failure.error from None
                 logger.warning("database connection lost, unit retried")
+            except DBAPIError as error:
+                # At the commit: a timed-out COMMIT committed nothing either.
+                if _timed_out(error):
+                    raise _as_timeout(error) from error
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _run_async(self, work: Callable[[Session], T], write: bool,
@@ -719,9 +753,22 @@ class Grouped:
                 # The connection died (the whole unit runs again on a new one), or an inline
                 # unit found the database locked (it goes to the database thread).
                 raise
-            return False, error
+            # Rolled back to its savepoint alone: the others' work stands.
+            return False, _as_timeout(error) if _timed_out(error) else error
         except Exception as error:  # this caller's failure, rolled back alone
             return False, error
+
+    @staticmethod
+    def _fail(batch: list[_GroupedWork], error: BaseException) -> None:
+        """Nothing was committed: every caller in the batch hears why (cancelled at
+        shutdown: cancelled)."""
+        for item in batch:
+            if item.outcome.done():
+                continue
+            if isinstance(error, Exception):
+                item.outcome.set_exception(error)
+            else:
+                item.outcome.cancel()
 
     async def _run(self, batch: list[_GroupedWork]) -> None:
         def unit(session: Session) -> list[tuple[bool, Any]]:
@@ -734,7 +781,11 @@ class Grouped:
         try:
             outcomes = await self.database.run(unit, deadline=min(deadlines, default=None),
                                                atomic=self.atomic)
-        except Busy:
+        except Busy as busy:
+            if isinstance(busy, StatementTimeout):
+                # The group ran and was rolled back: run again, it would wait as long again.
+                self._fail(batch, busy)
+                return
             now = time.monotonic()
             again: list[_GroupedWork] = []
             for item in batch:
@@ -745,15 +796,7 @@ class Grouped:
             self._waiting = again + self._waiting
             return
         except BaseException as error:
-            # Nothing was committed: every caller in the batch hears why (cancelled at
-            # shutdown: cancelled).
-            for item in batch:
-                if item.outcome.done():
-                    continue
-                if isinstance(error, Exception):
-                    item.outcome.set_exception(error)
-                else:
-                    item.outcome.cancel()
+            self._fail(batch, error)
             if not isinstance(error, Exception):
                 raise
             return

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import column, event, insert, inspect, select, table, text, update
+from sqlalchemy import column, event, func, insert, inspect, select, table, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -510,3 +510,35 @@ async def test_a_title_before_a_surname_alone_stays_and_numbers_skip_names_taken
         " ".join(name.casefold().split()) for _, name, _, _ in expected]
     await db.upgrade(empty_engine)
     assert await _contacts(empty_engine) == expected
+
+
+async def test_calendar_touchpoints_get_an_index_of_their_own(empty_engine: AsyncEngine
+                                                              ) -> None:
+    """0026_calendar_touch_index: the partial index of calendar touchpoints comes with the
+    upgrade, holds them alone, and goes on the way down; touchpoints are untouched."""
+    await db.upgrade(empty_engine, "0025_name_key_pictures")
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, (dana, _) = await session.run_sync(lambda s: insert_people(s, now))
+        await session.execute(insert(Touchpoint), [
+            {"workspace_id": workspace, "user_id": user, "contact_id": dana,
+             "happened_at": now - timedelta(days=days), "kind": "meeting", "source": source,
+             "created_at": now} for days, source in ((1, "calendar"), (2, "command"))])
+    await db.upgrade(empty_engine)
+    async with empty_engine.connect() as connection:
+        indexes = await connection.run_sync(lambda sync: inspect(sync).get_indexes(
+            "touchpoints"))
+        touches = (await connection.execute(select(func.count()).select_from(Touchpoint))
+                   ).scalar()
+    [index] = [index for index in indexes
+               if index["name"] == "ix_touchpoints_calendar_contact_id_happened_at"]
+    assert index["column_names"] == ["contact_id", "happened_at"]
+    options = index.get("dialect_options", {})
+    condition = str(options.get("sqlite_where", options.get("postgresql_where")))
+    assert "source" in condition and "'calendar'" in condition
+    assert touches == 2
+    await _downgrade(empty_engine, "0025_name_key_pictures")
+    async with empty_engine.connect() as connection:
+        names = await connection.run_sync(_index_names)
+    assert "ix_touchpoints_calendar_contact_id_happened_at" not in names
+    assert "ix_touchpoints_contact_id_happened_at" in names

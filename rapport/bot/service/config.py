@@ -8,7 +8,11 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rapport.storage.db import DEFAULT_DATABASE_URL
+from rapport.storage.db import (
+    DEFAULT_DATABASE_URL,
+    JOB_STATEMENT_TIMEOUT_SECONDS,
+    STATEMENT_TIMEOUT_SECONDS,
+)
 
 # Where Teams serves the files users send (SharePoint, OneDrive); see docs/security.md.
 DEFAULT_TEAMS_FILE_HOSTS = ("*.sharepoint.com,*.sharepoint-df.com,*.sharepoint.us,"
@@ -45,6 +49,14 @@ class Settings(BaseSettings):
     # pool runs nothing) and stops the start with one line instead.
     database_pool_size: int = Field(10, ge=1, le=500,
                                     validation_alias="RAPPORT_DATABASE_POOL_SIZE")
+    # PostgreSQL: how long one statement of a command may run, lock waits included, and one
+    # of the scheduler's jobs (rapport.storage.db); 0 is no limit.
+    database_statement_timeout_seconds: float = Field(
+        STATEMENT_TIMEOUT_SECONDS, ge=0, le=3600, allow_inf_nan=False,
+        validation_alias="RAPPORT_DATABASE_STATEMENT_TIMEOUT_SECONDS")
+    database_job_statement_timeout_seconds: float = Field(
+        JOB_STATEMENT_TIMEOUT_SECONDS, ge=0, le=DAY_SECONDS, allow_inf_nan=False,
+        validation_alias="RAPPORT_DATABASE_JOB_STATEMENT_TIMEOUT_SECONDS")
     host: str = Field("127.0.0.1", validation_alias="RAPPORT_HOST")
     port: int = Field(3000, ge=0, le=MAX_PORT, validation_alias="RAPPORT_PORT")
     sweep_seconds: float = Field(60, ge=1, le=DAY_SECONDS, allow_inf_nan=False,

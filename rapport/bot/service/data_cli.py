@@ -21,6 +21,7 @@ from rapport.bot.service.startup import (
     load_settings,
     one_line_errors,
 )
+from rapport.storage import db
 from rapport.storage.models import Workspace
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ def parse_user_ref(ref: str) -> tuple[str, str, str]:
 
 def _run(coroutine_factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
-        with one_line_errors():
+        # An operator's bulk work (a workspace's report, retention, an import) is bounded as
+        # the scheduler's jobs are, not by a chat command's few seconds.
+        with one_line_errors(), db.background_work():
             asyncio.run(coroutine_factory())
     except CliError as problem:
         typer.echo(str(problem), err=True)

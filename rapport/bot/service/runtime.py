@@ -161,7 +161,10 @@ async def build_runtime(settings: Settings | None = None, *, upgrade: bool = Tru
     `token_cipher` encrypts calendar tokens at rest; without one, calendars stay off.
     """
     settings = settings or Settings()
-    engine = db.create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = db.create_engine(
+        settings.database_url, pool_size=settings.database_pool_size,
+        statement_timeout=settings.database_statement_timeout_seconds,
+        job_statement_timeout=settings.database_job_statement_timeout_seconds)
     if upgrade:
         from rapport.bot.service.startup import prepare_database
 
