@@ -363,3 +363,52 @@ def teams_installation_update_activity(
     activity["entities"] = []
     activity["action"] = action
     return activity
+
+
+def teams_file_consent_invoke(
+    action: Literal["accept", "decline"],
+    context: object,
+    *,
+    service_url: str,
+    upload_info: Mapping[str, Any] | None = None,
+    reply_to_id: str | None = None,
+    user_id: str = DEFAULT_USER_ID,
+    user_name: str = DEFAULT_USER_NAME,
+    aad_object_id: str = DEFAULT_AAD_OBJECT_ID,
+    tenant_id: str = DEFAULT_TENANT_ID,
+    conversation_type: ConversationType = "personal",
+    conversation_id: str | None = None,
+    bot_id: str = DEFAULT_BOT_ID,
+    local_timezone: str = "Europe/Berlin",
+    timestamp: datetime | None = None,
+) -> dict[str, Any]:
+    """A click on a FileConsentCard: an ``invoke`` named ``fileConsent/invoke`` whose value
+    carries the card's accept or decline context and, on accept, the ``uploadInfo`` of the
+    file Teams created in the user's OneDrive (Microsoft Learn, "Send and receive files using
+    bot"). ``reply_to_id`` is the id of the message holding the consent card."""
+    activity = _envelope(
+        "invoke",
+        service_url=service_url,
+        user_id=user_id,
+        user_name=user_name,
+        aad_object_id=aad_object_id,
+        tenant_id=tenant_id,
+        conversation_type=conversation_type,
+        conversation_id=conversation_id,
+        bot_id=bot_id,
+        bot_name=DEFAULT_BOT_NAME,
+        team_id=DEFAULT_TEAM_ID,
+        channel_id=DEFAULT_CHANNEL_ID,
+        local_timezone=local_timezone,
+        locale="en-US",
+        timestamp=timestamp,
+        activity_id=None,
+    )
+    activity["name"] = "fileConsent/invoke"
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if upload_info is not None:
+        value["uploadInfo"] = dict(upload_info)
+    activity["value"] = value
+    if reply_to_id is not None:
+        activity["replyToId"] = reply_to_id
+    return activity

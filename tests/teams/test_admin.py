@@ -108,7 +108,8 @@ async def test_someone_not_listed_is_refused_and_nothing_changes(
 
 async def test_a_teams_id_never_counts_as_an_aad_object_id(
         engine: AsyncEngine, clock: Clock, bot_connector: BotConnectorFake) -> None:
-    """Without aadObjectId the actor is known by from.id; listing that id grants nothing."""
+    """Without aadObjectId the actor is known by the chat Rapport keeps for their from.id;
+    listing that id grants nothing."""
     settings = Settings(database_url="sqlite+aiosqlite://", host="127.0.0.1",
                         teams_enabled=True, teams_admins="29:fox-mulder")
     sessions = db.session_factory(engine)
@@ -118,6 +119,7 @@ async def test_a_teams_id_never_counts_as_an_aad_object_id(
     async with TestClient(TestServer(app)) as client:
         harness = TeamsHarness(runtime=runtime, client=client, connector=bot_connector,
                                engine=engine, clock=clock, sleep=RecordingSleep())
+        assert await harness.say("help", **FOX) == 201  # Rapport keeps his personal chat
         fox = {**FOX, "aad_object_id": None}
         said = await _refused_with_nothing_changed(harness, fox, FOX_PERSONAL)
         assert "Only workspace admins can change that" in said

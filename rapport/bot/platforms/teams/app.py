@@ -56,16 +56,16 @@ MESSAGES_PATH = "/api/messages"
 def _draft_action(runtime: Runtime) -> DraftAction:
     """Draft buttons finish drafts through the runtime's draft service."""
     async def finish(actor: Actor, draft_id: int, verb: str, text: str | None,
-                     disclose: bool) -> Reply:
+                     disclose: bool) -> tuple[Reply, str]:
         service = runtime.drafts
         if service is None:
-            return error("Copy the text from the box above and send it in your own words.")
+            return error("Copy the text from the box above and send it in your own words."), ""
         # "post" cannot happen in Teams (the bot cannot write as the user): it is a copy.
         outcome = await service.finish(actor, draft_id, text or "",
                                        "discard" if verb == "discard" else "copy", disclose)
         if not outcome.ok:
-            return error(outcome.message)
-        return Reply(f"{outcome.message}\n\n{outcome.text}" if outcome.text else outcome.message)
+            return error(outcome.message), ""
+        return Reply(outcome.message), outcome.text or ""
 
     return finish
 
@@ -90,6 +90,8 @@ async def install_teams(app: web.Application, runtime: Runtime, *,
                           sleep=sleep or asyncio.sleep)
     policy = file_policy or FileHostPolicy(hosts=parse_hosts(settings.teams_file_hosts))
     bot.imports.fetch = functools.partial(download, policy=policy)
+    # An export's upload URL is held to the same hosts as a download link (file_consent.py).
+    bot.files.policy = policy
     emulator = emulator_mode(settings)
     validator = None if emulator else \
         token_validator or ChannelTokenValidator(bot_app_id(settings))

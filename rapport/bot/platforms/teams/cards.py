@@ -39,6 +39,9 @@ from rapport.scheduler.messenger import NudgeItem, PersonButton, SuggestionItem
 
 CARD_VERSION = "1.5"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+# Teams' file cards (Microsoft Learn, "Send and receive files using bot"): personal chat only.
+FILE_CONSENT_CARD = "application/vnd.microsoft.teams.card.file.consent"
+FILE_INFO_CARD = "application/vnd.microsoft.teams.card.file.info"
 NUDGE = "nudge"
 DRAFT = "draft"
 DRAFT_TEXT_INPUT = "draft_text"
@@ -135,12 +138,17 @@ def _card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) ->
     return card
 
 
-def nudge_actions(nudge_id: int, card_nudges: Sequence[int]) -> list[dict[str, Any]]:
-    """Done, Snooze (1 day, 1 week, pick a date), Draft and Dismiss for one nudge."""
+def nudge_actions(nudge_id: int, card_nudges: Sequence[int], *,
+                  due_card: str | None = None) -> list[dict[str, Any]]:
+    """Done, Snooze (1 day, 1 week, pick a date), Draft and Dismiss for one nudge; on `due`'s
+    card each says which (`due_card`), so a click redraws the whole of it."""
 
     def data(verb: str) -> dict[str, Any]:
-        return {"rapport": NUDGE, "verb": verb, "nudge_id": nudge_id,
-                "card_nudges": list(card_nudges)}
+        fields: dict[str, Any] = {"rapport": NUDGE, "verb": verb, "nudge_id": nudge_id,
+                                  "card_nudges": list(card_nudges)}
+        if due_card is not None:
+            fields[DUE_CARD_FIELD] = due_card
+        return fields
 
     pick_date = {
         "type": "Action.ShowCard", "title": "Snooze until…",
@@ -160,21 +168,30 @@ def nudge_actions(nudge_id: int, card_nudges: Sequence[int]) -> list[dict[str, A
     ]
 
 
-def _item_block(item: NudgeItem, card_nudges: Sequence[int]) -> dict[str, Any]:
+def _item_block(item: NudgeItem, card_nudges: Sequence[int],
+                due_card: str | None = None) -> dict[str, Any]:
     items: list[dict[str, Any]] = [_text(item.headline, weight="Bolder")]
     if item.context:
         items.append(_text(item.context, isSubtle=True, spacing="None"))
-    items.append({"type": "ActionSet", "actions": nudge_actions(item.nudge_id, card_nudges)})
+    items.append({"type": "ActionSet", "actions": nudge_actions(item.nudge_id, card_nudges,
+                                                                due_card=due_card)})
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
 
 
+# The data field that marks a nudge's buttons as `due`'s card's, and its values: the card
+# answering "due", and the one answering "who haven't I talked to?".
+DUE_CARD_FIELD = "card"
+DUE_CARD = "due"
+QUIET_DUE_CARD = "due_quiet"
+DUE_CARDS = frozenset({DUE_CARD, QUIET_DUE_CARD})
 # The heading of a card redrawn after its last open nudge was handled.
 NOTHING_LEFT = "Nothing left to do on this card:"
 
 
 def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
                outcomes: Mapping[int, str] | None = None,
-               card_nudges: Sequence[int] | None = None) -> dict[str, Any]:
+               card_nudges: Sequence[int] | None = None,
+               due_card: str | None = None) -> dict[str, Any]:
     """One nudge or a digest of several, each with its own buttons; acted-on ones show outcomes.
 
     ``card_nudges`` are all nudge ids the card has ever shown (so an update after one click can
@@ -196,7 +213,8 @@ def nudge_card(items: Sequence[NudgeItem], *, intro: str | None = None,
     for nudge_id in ids:
         if nudge_id in outcomes:
             body.append(_text(outcomes[nudge_id], separator=True, color="Good"))
-    body.extend(_item_block(item, ids) for item in shown if item.nudge_id not in outcomes)
+    body.extend(_item_block(item, ids, due_card) for item in shown
+                if item.nudge_id not in outcomes)
     handled = [n for n in ids if n not in outcomes and n not in open_ids]
     if handled:
         body.append(_text(f"{len(handled)} more already handled.", isSubtle=True))
@@ -231,6 +249,29 @@ def help_card(text: str, privacy: str) -> dict[str, Any]:
 def outcome_card(text: str) -> dict[str, Any]:
     """The card that replaces a nudge after its last action: what happened, no buttons."""
     return _card([_text(text, color="Good")])
+
+
+def draft_outcome_card(outcome: str, message: str) -> dict[str, Any]:
+    """A finished draft: what to do with it, then the message to copy, exactly as written.
+
+    Not in a TextBlock: one reads Markdown, where a single newline is no line break and the
+    escapes that keep "*" or "1." as written show as backslashes in some clients, so the
+    text copied was not the text written. A TextRun is shown as written (Adaptive Cards
+    1.2+: "Markdown is not supported"): each line is a RichTextBlock of its own, a blank line
+    a wider gap, and the AI disclosure the message ends with a line of its own."""
+    lines: list[dict[str, Any]] = []
+    gap = False
+    for line in message.split("\n"):
+        if not line.strip():
+            gap = bool(lines)
+            continue
+        lines.append({"type": "RichTextBlock", "spacing": "Medium" if gap else "None",
+                      "inlines": [{"type": "TextRun", "text": line}]})
+        gap = False
+    body = [_text(outcome, color="Good")]
+    if lines:
+        body.append({"type": "Container", "style": "emphasis", "items": lines})
+    return _card(body)
 
 
 def cleared_card(text: str) -> dict[str, Any]:
@@ -277,14 +318,24 @@ def _brief_card(lines: Sequence[str], people: Sequence[PersonButton], *,
     return _card(body)
 
 
-def text_card(text: str, items: Sequence[NudgeItem], *, unlisted: int = 0) -> dict[str, Any]:
+def text_card(text: str, items: Sequence[NudgeItem], *, unlisted: int = 0,
+              due_card: str = DUE_CARD, outcomes: Mapping[int, str] | None = None,
+              card_nudges: Sequence[int] | None = None) -> dict[str, Any]:
     """`due`: each open nudge once, with its buttons, then the rest of the answer (overdue,
     coming up) as plain lines, as Slack shows it. The nudges a card has no room for, and the
-    `unlisted` ones the core left out of `items`, are counted, not dropped silently."""
+    `unlisted` ones the core left out of `items`, are counted, not dropped silently.
+
+    Redrawn after a click (`outcomes`, `card_nudges` as for `nudge_card`), the clicked nudge
+    shows what happened in place of its buttons and the rest stays; `due_card` says which
+    question asked for it (`due`, or who you have not talked to)."""
     rest = _lines(text)
 
     def card_with(shown: Sequence[NudgeItem]) -> dict[str, Any]:
-        card = nudge_card(shown, intro="Due now")
+        # A nudge left out for room is counted below, not as handled.
+        left_out = {item.nudge_id for item in items[len(shown):]}
+        ids = None if card_nudges is None else [n for n in card_nudges if n not in left_out]
+        card = nudge_card(shown, intro="Due now", outcomes=outcomes, card_nudges=ids,
+                          due_card=due_card)
         more = len(items) - len(shown) + unlisted
         if more:
             card["body"].append(_text(more_nudges_line(more), isSubtle=True))
@@ -529,6 +580,22 @@ def import_result_card(filename: str, text: str, *, ok: bool) -> dict[str, Any]:
 def as_attachment(card: Mapping[str, Any]) -> Attachment:
     """A card as a botbuilder attachment."""
     return CardFactory.adaptive_card(dict(card))
+
+
+def file_consent_attachment(filename: str, description: str, size_in_bytes: int,
+                            context: Mapping[str, Any]) -> Attachment:
+    """A FileConsentCard: Teams asks the person whether the bot may put `filename` into their
+    OneDrive, and sends `context` back with their answer (a ``fileConsent/invoke``)."""
+    return Attachment(content_type=FILE_CONSENT_CARD, name=filename, content={
+        "description": description, "sizeInBytes": size_in_bytes,
+        "acceptContext": dict(context), "declineContext": dict(context)})
+
+
+def file_info_attachment(name: str, content_url: str, unique_id: str,
+                         file_type: str) -> Attachment:
+    """A FileInfoCard: the uploaded file, as Teams shows a file in a chat."""
+    return Attachment(content_type=FILE_INFO_CARD, name=name, content_url=content_url,
+                      content={"uniqueId": unique_id, "fileType": file_type})
 
 
 def card_versions(card: Mapping[str, Any]) -> Iterable[str]:

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar, Literal
 
@@ -23,6 +23,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
+    ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
     ChannelAccount,
@@ -31,17 +32,17 @@ from botbuilder.schema import (
     ConversationReference,
     ErrorResponseException,
 )
-from botbuilder.schema.teams import TeamInfo, TeamsChannelData
+from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core import onboarding
 from rapport.bot.core.context import Actor, NotAPerson, Turn, UserContext
-from rapport.bot.core.overview import due_text_beside_cards, goal_lines
+from rapport.bot.core.overview import due_text_beside_cards, due_view, goal_lines
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
-from rapport.bot.core.verbs import help_text
+from rapport.bot.core.verbs import help_text, parse_command
 from rapport.bot.core.views import (
     ConfirmView,
     DueView,
@@ -61,6 +62,7 @@ from rapport.bot.platforms.teams.directory import (
     is_group,
     natural_order,
 )
+from rapport.bot.platforms.teams.file_consent import FILE_CONSENT_INVOKE, TeamsFileOffers
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
@@ -109,12 +111,21 @@ CHANGE_SAVED = "rapport.change_saved"
 # must end well inside the channel's patience (three attempts at most; see `with_retries`).
 ANSWER_MAX_WAIT_SECONDS = 3.0
 CARDS_ARE_PERSONAL = "Rapport's cards work in your personal chat with Rapport."
+# An activity whose sender Rapport cannot tell apart safely (see `RapportTeamsBot._identify`).
+UNIDENTIFIED = ("Teams didn't say which account this came from, so I did nothing. Rapport "
+                "works for people signed in to Teams with their work account; please try "
+                "again from your personal chat with Rapport.")
+# The Bot Framework Emulator names no tenant; its users have no AAD object id either.
+EMULATOR_TENANT = "emulator"
+# Where a turn keeps its sender as Rapport knows them (`RapportTeamsBot.on_turn`).
+TURN_ACTOR = "rapport.actor"
 ADAPTIVE_CARD_ACTION = "adaptiveCard/action"
 # Universal Actions' error answer (Microsoft Learn, "Universal Actions for Adaptive Cards").
 ERROR_RESPONSE = "application/vnd.microsoft.error"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
-# Teams messages are capped near 28 KB; longer exports are not inlined.
+# Teams messages are capped near 28 KB; longer exports go as a file (file_consent.py).
 MAX_INLINE_EXPORT_BYTES = 20_000
+TOO_LARGE_TO_SHOW = "\n\nThis file is too large to show in Teams."
 # Teams refuses a bot message over 40 KB, counted as the whole payload in UTF-16 (413
 # MessageSizeTooBig, "Format your bot messages" on Microsoft Learn): a text answer keeps room
 # for the activity's own fields.
@@ -131,8 +142,9 @@ _AT_MARKUP = re.compile(r"<at>(.*?)</at>", re.DOTALL)
 # A complete HTML character reference: named (with its ";"), decimal or hexadecimal.
 _CHAR_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
-# (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to show.
-DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[Reply]]
+# (actor, draft_id, "copy" | "discard" | "post", edited text, disclosure wanted) -> what to
+# show, and the finished message to copy ("" when there is none).
+DraftAction = Callable[[Actor, int, str, str | None, bool], Awaitable[tuple[Reply, str]]]
 # What became of an answer meant for the person's personal chat: sent; `unreachable` when
 # Teams says no chat can be had (403/404: the app is not installed for them, they blocked
 # it); `not_sent` when it failed otherwise (throttled or down past the retries).
@@ -140,21 +152,27 @@ PrivateOutcome = Literal["sent", "unreachable", "not_sent"]
 
 
 def tenant_id(activity: Activity) -> str:
-    """The Teams tenant (our workspace); botbuilder does not map conversation.tenantId."""
+    """The Teams tenant (our workspace), in lower case; botbuilder does not map
+    conversation.tenantId."""
+    return named_tenant(activity) or EMULATOR_TENANT
+
+
+def named_tenant(activity: Activity) -> str | None:
+    """The tenant id the activity names, in lower case (Teams may spell one tenant in either
+    case; a second spelling made a second workspace), or None."""
     try:
         channel_data = TeamsChannelData().deserialize(activity.channel_data or {})
     except (ValueError, TypeError, AttributeError):
         channel_data = None
     if channel_data is not None and channel_data.tenant is not None and channel_data.tenant.id:
-        return str(channel_data.tenant.id)
+        return str(channel_data.tenant.id).lower()
     conversation = activity.conversation
     if conversation is not None:
         extra = conversation.additional_properties or {}
         found = conversation.tenant_id or extra.get("tenantId")
         if found:
-            return str(found)
-    # The Bot Framework Emulator has no tenant.
-    return "emulator"
+            return str(found).lower()
+    return None
 
 
 def time_zone(activity: Activity) -> str | None:
@@ -168,7 +186,8 @@ def time_zone(activity: Activity) -> str | None:
 
 
 def actor_for(activity: Activity) -> Actor:
-    """Who is talking, in core terms: tenant, AAD object id (or Teams id), name, zone."""
+    """Who is talking, in core terms, as the activity names them: tenant, AAD object id (or
+    Teams id), name, zone. `RapportTeamsBot._identify` finds them as Rapport keeps them."""
     sender = activity.from_property or ChannelAccount(id="unknown")
     # "Scully, Dana" (a directory's order) is greeted "Hi Dana," as "Dana Scully" is.
     return Actor(platform=PLATFORM, workspace_external_id=tenant_id(activity),
@@ -390,20 +409,28 @@ def render_reply(reply: Reply, chart: TrendChart | None = None) -> Activity:
         # The cards show the open nudges with buttons; the text keeps the rest (as in Slack).
         activity = MessageFactory.attachment(cards.as_attachment(cards.text_card(
             due_text_beside_cards(reply.view), reply.nudges,
-            unlisted=reply.view.more_nudges)))
+            unlisted=reply.view.more_nudges, due_card=due_card_of(reply.view))))
         activity.summary = "Due now"
         return activity
     text = reply.text
     if reply.attachment is not None:
-        # Bots cannot attach files in a chat without the file-consent flow; small exports inline.
-        inline = text + "\n\n" + reply.attachment.data.decode("utf-8", "replace") \
-            if len(reply.attachment.data) <= MAX_INLINE_EXPORT_BYTES else None
-        if inline is not None and _utf16_size(inline) <= MAX_TEXT_UTF16_BYTES:
-            text = inline
-        else:
-            text += ("\n\nYour export is too large to show in Teams. Ask your admin to run the "
-                     "export for you.")
+        # A larger export is offered as a file instead (`RapportTeamsBot._file_offer`).
+        text = inline_file(reply) or text + TOO_LARGE_TO_SHOW
     return plain_text(fit_text(text))
+
+
+def due_card_of(view: DueView) -> str:
+    """Which question `due`'s card answers, for its buttons to redraw it after a click."""
+    return cards.QUIET_DUE_CARD if view.quiet is not None else cards.DUE_CARD
+
+
+def inline_file(reply: Reply) -> str | None:
+    """The reply's text with its file shown below it, when that fits in a message; else
+    None (bots can send a file only through the file-consent flow)."""
+    if reply.attachment is None or len(reply.attachment.data) > MAX_INLINE_EXPORT_BYTES:
+        return None
+    inline = reply.text + "\n\n" + reply.attachment.data.decode("utf-8", "replace")
+    return inline if _utf16_size(inline) <= MAX_TEXT_UTF16_BYTES else None
 
 
 def plain_text(text: str) -> Activity:
@@ -453,6 +480,36 @@ def adaptive_card_action_problem(value: object) -> tuple[str, str] | None:
     if action.get("type") != "Action.Execute":
         return "NotSupported", "Only Action.Execute is supported."
     return None
+
+
+# What a card writes into a button's data besides words, days and typed text (all strings):
+# ids as numbers (text once they come back, in some clients) and the lists of ids a card
+# keeps of what it shows.
+_ID_FIELDS = frozenset({"nudge_id", "contact_id", "suggestion_id", "draft_id"})
+_ID_LIST_FIELDS = frozenset({"card_nudges", "card_suggestions"})
+
+
+def card_data_is_well_typed(data: Mapping[str, Any]) -> bool:
+    """Whether every field of a button's data (the card's own and its inputs' values) has a
+    type a Rapport card gives it, for every kind of card. A list or an object elsewhere comes
+    from a forged or broken card: compared with a set of verbs it raised (unhashable), and
+    `str()` of it stored "{'a': 1}" as a note."""
+    return all(_field_is_well_typed(key, value) for key, value in data.items())
+
+
+def _field_is_well_typed(key: str, value: object) -> bool:
+    if value is None or isinstance(value, str):
+        return True
+    if key in _ID_FIELDS:
+        return _is_whole_number(value)
+    if key in _ID_LIST_FIELDS:
+        return isinstance(value, list) and all(
+            isinstance(item, str) or _is_whole_number(item) for item in value)
+    return False
+
+
+def _is_whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _positive_int(value: object) -> int | None:
@@ -529,9 +586,77 @@ class RapportTeamsBot(TeamsActivityHandler):
         self.references = ReferenceStore(sessions=rapport.sessions, clock=rapport.clock)
         self.draft_action = draft_action
         self.imports = TeamsImports(rapport)
+        self.files = TeamsFileOffers(rapport)
         # Answers still being worked on after their turn (`_answer_after_turn`): kept so a
         # task is not collected mid-way and shutdown can wait for it.
         self._after_turn: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ who is talking
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Every activity: its sender as Rapport keeps them (`_identify`) before anything
+        acts; one Rapport cannot tell apart safely is refused, and nothing is stored."""
+        actor = await self._identify(turn_context.activity)
+        if actor is None:
+            await self._refuse_unidentified(turn_context)
+            return
+        turn_context.turn_state[TURN_ACTOR] = actor
+        await super().on_turn(turn_context)
+
+    @staticmethod
+    def _actor(turn_context: TurnContext) -> Actor:
+        """The turn's sender as Rapport keeps them (`on_turn`)."""
+        actor = turn_context.turn_state.get(TURN_ACTOR)
+        return actor if isinstance(actor, Actor) else actor_for(turn_context.activity)
+
+    async def _identify(self, activity: Activity) -> Actor | None:
+        """The sender in the ids Rapport keeps them by: the tenant as its workspace row spells
+        it (any letter case), the person by their AAD object id. Without that id (the
+        Emulator aside, which names no tenant) the person is whoever Rapport keeps the
+        personal chat of that Teams id for, else None: keyed by the Teams id instead, one
+        person became two users, and a Teams id could have matched someone's AAD object id."""
+        claimed = actor_for(activity)
+        sender = activity.from_property
+        tenant = named_tenant(activity)
+        if tenant is None:
+            return claimed
+        try:
+            claimed = replace(claimed, workspace_external_id=(
+                await self.references.workspace_external_id(tenant)))
+            if sender is None or sender.aad_object_id:
+                return claimed
+            found = await self.references.user_by_teams_id(tenant, str(sender.id))
+        except DATABASE_TROUBLE as failure:
+            # The command meets the same trouble and says so; without an AAD object id
+            # nobody can be told apart.
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return claimed if sender is None or sender.aad_object_id else None
+        if found is None:
+            return None
+        if found != sender.id:
+            # For the rest of the turn: admins, mentions of oneself and the chat stored for
+            # the person read it there.
+            sender.aad_object_id = found
+        return replace(claimed, user_external_id=found)
+
+    async def _refuse_unidentified(self, turn_context: TurnContext) -> None:
+        """Say so to someone who asked something (a card's click included); other activities
+        (group talk, installs, reactions) are dropped without a word."""
+        activity = turn_context.activity
+        logger.info("activity refused", extra={"reason": "sender not identified"})
+        if activity.type == ActivityTypes.invoke:
+            body = _MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE,
+                                          value=UNIDENTIFIED) \
+                if activity.name == ADAPTIVE_CARD_ACTION else None
+            if body is None:
+                await turn_context.send_activity(plain_text(UNIDENTIFIED))
+            await turn_context.send_activity(Activity(
+                type=ActivityTypes.invoke_response,
+                value=self._create_invoke_response(body)))
+            return
+        clicked = isinstance(activity.value, Mapping) and bool(activity.value.get("rapport"))
+        if activity.type == ActivityTypes.message and (
+                clicked or is_personal(activity) or mentions_bot(activity)):
+            await turn_context.send_activity(plain_text(UNIDENTIFIED))
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -551,7 +676,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             return
         if not personal and not mentions_bot(activity):
             return  # group talk not addressed to the bot is none of its business
-        actor = actor_for(activity)
+        actor = self._actor(turn_context)
         text = command_text(activity)
         # In Teams the file comes as an attachment, so typed `import` gets the how-to instead.
         admins = TeamsAdmins(self.admin_ids, (activity.from_property or ChannelAccount())
@@ -567,15 +692,28 @@ class RapportTeamsBot(TeamsActivityHandler):
                                                    directory=mention_directory(activity))
         if reply.changed:
             turn_context.turn_state[CHANGE_SAVED] = True
+        # A file is offered in the personal chat only: from a group chat or channel the offer
+        # goes privately, as any answer does.
+        offer = self._file_offer(actor, text, reply)
         if personal:
             await self._remember(turn_context, actor)
             chart = await chart_for(reply)
             await self._answer_in_turn(turn_context, reply,
-                                       lambda: render_reply(reply, chart))
+                                       offer or (lambda: render_reply(reply, chart)))
             return
-        outcome = await self._send_privately(turn_context, actor, reply)
+        outcome = await self._send_privately(turn_context, actor, reply, message=offer)
         await self._answer_in_turn(turn_context, reply,
                                    lambda: _where_the_answer_went(outcome, reply))
+
+    def _file_offer(self, actor: Actor, text: str, reply: Reply
+                    ) -> Callable[[], Activity] | None:
+        """The FileConsentCard message for an export too large to show inline, else None."""
+        if reply.attachment is None or not reply.ok or inline_file(reply) is not None:
+            return None
+        # Parsed again (a pure function) because the offer makes the export again on accept.
+        if not isinstance(parse_command(text, today=self.rapport.clock().date()), c.Export):
+            return None
+        return self.files.offer(actor, reply)
 
     async def _link_teams_ids(self, actor: Actor, activity: Activity) -> None:
         """Before the core looks the message's mentions up by their Teams ids: contacts
@@ -634,6 +772,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             # Read before the command: `forget me` deletes the stored personal chat too.
             private = None if personal else await self._stored_reference(actor)
             reply = await self.rapport.handle_text(actor, text, admins=admins)
+            if reply.erased:
+                self.files.offers.drop(owner_of(actor))
             if personal:
                 chart = await chart_for(reply)
                 await self._send_to(reference, lambda: render_reply(reply, chart))
@@ -693,7 +833,7 @@ class RapportTeamsBot(TeamsActivityHandler):
 
     async def _import_upload(self, turn_context: TurnContext, upload: Upload) -> None:
         """A contacts file sent in the personal chat: answer with its dry run card."""
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         await self._remember(turn_context, actor)
         preview = await self.imports.preview(actor, upload)
         if isinstance(preview, str):
@@ -737,16 +877,18 @@ class RapportTeamsBot(TeamsActivityHandler):
         ctx = await self.rapport.with_user(actor, self._context)
         return await self.references.load(ctx.user_id) if ctx is not None else None
 
-    async def _send_privately(self, turn_context: TurnContext, actor: Actor,
-                              reply: Reply) -> PrivateOutcome:
-        """Deliver `reply` in the user's personal chat, opening one if needed."""
+    async def _send_privately(self, turn_context: TurnContext, actor: Actor, reply: Reply, *,
+                              message: Callable[[], Activity] | None = None) -> PrivateOutcome:
+        """Deliver `reply` (or `message()` in its place) in the user's personal chat, opening
+        one if needed."""
         ctx = await self.rapport.with_user(actor, self._context)
         if ctx is None:
             return "not_sent"  # the database is out of reach: logged by the core
         chart = await chart_for(reply)
         return await self._deliver_privately(
             turn_context, await self.references.load(ctx.user_id),
-            lambda: render_reply(reply, chart), keep_for=(ctx.workspace_id, ctx.user_id))
+            message or (lambda: render_reply(reply, chart)),
+            keep_for=(ctx.workspace_id, ctx.user_id))
 
     async def _deliver_privately(self, turn_context: TurnContext,
                                  reference: ConversationReference | None,
@@ -843,7 +985,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         """Uninstalled from the personal scope: stop nudging until the user returns."""
         if not is_personal(turn_context.activity):
             return
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         # Looked up, not created: someone who said "forget me" and then removed the app
         # must not be stored again as an inactive user.
         user_id = await self.references.user_id(actor.workspace_external_id,
@@ -855,7 +997,7 @@ class RapportTeamsBot(TeamsActivityHandler):
                                    actor.user_external_id)
 
     async def _installed(self, turn_context: TurnContext) -> None:
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         await self._remember(turn_context, actor)
         # Teams sends both conversationUpdate and installationUpdate; the core welcomes once.
         await self._welcome(turn_context, actor)
@@ -873,8 +1015,12 @@ class RapportTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ card actions
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Refuses a malformed ``adaptiveCard/action`` before botbuilder parses it: botbuilder's
-        own refusal carries an object that cannot be serialised, so the request failed (500)."""
+        own refusal carries an object that cannot be serialised, so the request failed (500).
+        A ``fileConsent/invoke`` without an object for its value is refused the same way."""
         activity = turn_context.activity
+        if activity.name == FILE_CONSENT_INVOKE and not isinstance(activity.value, Mapping):
+            logger.info("malformed file consent refused")
+            return InvokeResponse(status=400)
         if activity.name == ADAPTIVE_CARD_ACTION:
             problem = adaptive_card_action_problem(activity.value)
             if problem is not None:
@@ -884,6 +1030,23 @@ class RapportTeamsBot(TeamsActivityHandler):
                     "statusCode": 400, "type": ERROR_RESPONSE,
                     "value": {"code": code, "message": message}})
         return await super().on_invoke_activity(turn_context)
+
+    async def on_teams_file_consent(self, turn_context: TurnContext,
+                                    file_consent_card_response: FileConsentCardResponse
+                                    ) -> InvokeResponse:
+        """Accept or decline on a FileConsentCard: the file goes up (or not) inside the turn,
+        then one message says what happened; the invoke itself is always answered 200 (an
+        error there would only show Teams' generic failure)."""
+        activity = turn_context.activity
+        if file_consent_card_response.action not in ("accept", "decline"):
+            logger.info("file consent with an unknown action refused")
+            return InvokeResponse(status=400)
+        answer = await self.files.answer(self._actor(turn_context),
+                                         file_consent_card_response,
+                                         personal=is_personal(activity),
+                                         keeps_rows=self._keeps_rows_for)
+        await self._answer_in_turn(turn_context, Reply(answer.text), answer.activity)
+        return InvokeResponse(status=200)
 
     async def on_adaptive_card_invoke(self, turn_context: TurnContext,
                                       invoke_value: AdaptiveCardInvokeValue
@@ -906,7 +1069,10 @@ class RapportTeamsBot(TeamsActivityHandler):
             # A person's cards, notes, drafts and nudges belong in their personal chat: from
             # anywhere else a click changes nothing and its answer names no one.
             return None, CARDS_ARE_PERSONAL
-        actor = actor_for(turn_context.activity)
+        if not card_data_is_well_typed(data):
+            logger.info("card action refused", extra={"reason": "malformed data"})
+            return None, STALE_BUTTON
+        actor = self._actor(turn_context)
         kind = data.get("rapport")
         # An import card refuses others' clicks itself, before anything reads the database.
         if (kind != cards.IMPORT or self._own_import(actor, data)) \
@@ -943,7 +1109,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         command = c.nudge_button(str(verb), nudge_id, until)
         if command is None:
             return None, STALE_BUTTON
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         reply = await self.rapport.execute(actor, command)
         if verb == "draft":
             # The draft arrives as its own message; the nudge card keeps its buttons.
@@ -953,7 +1119,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             return None, reply.text
         if not reply.ok:
             return None, reply.text
-        card = await self._card_after(actor, nudge_id, reply.text, data.get("card_nudges"))
+        card = await self._card_after(actor, nudge_id, reply.text, data)
         await self._update_card(turn_context, card)
         return card, reply.text
 
@@ -965,7 +1131,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         answer = cards.SUGGESTION_VERBS.get(str(data.get("verb")))
         if suggestion_id is None or answer is None:
             return None, STALE_BUTTON
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         reply = await self.rapport.execute(actor, c.AnswerSuggestion(suggestion_id, answer))
         if not reply.ok:
             return None, reply.text
@@ -1025,7 +1191,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             command = c.ShowPerson(person)
         else:
             command = c.Forget(person, confirmed=True)
-        actor = actor_for(turn_context.activity)
+        actor = self._actor(turn_context)
         reply = await self.rapport.execute(actor, command)
         if verb == "person_show":
             if reply.ok and isinstance(reply.view, PersonView):
@@ -1049,16 +1215,41 @@ class RapportTeamsBot(TeamsActivityHandler):
         return card, reply.text
 
     async def _card_after(self, actor: Actor, acted: int, outcome: str,
-                          card_nudges: object) -> dict[str, Any]:
+                          data: Mapping[str, Any]) -> dict[str, Any]:
+        card_nudges = data.get("card_nudges")
         ids = [n for n in (_positive_int(v) for v in card_nudges) if n is not None] \
             if isinstance(card_nudges, list) else []
         ids = ids[:cards.MAX_CARD_ITEMS] or [acted]
+        due_card = data.get(cards.DUE_CARD_FIELD)
+        if due_card in cards.DUE_CARDS:
+            return await self._due_card_after(actor, acted, outcome, ids, str(due_card))
         if ids == [acted]:
             return cards.outcome_card(outcome)
         open_now = await self.rapport.with_user(actor, self.rapport.open_nudges) or []
         still_open = [item for item in open_now
                       if item.nudge_id in ids and item.nudge_id != acted]
         return cards.nudge_card(still_open, outcomes={acted: outcome}, card_nudges=ids)
+
+    async def _due_card_after(self, actor: Actor, acted: int, outcome: str, ids: list[int],
+                              due_card: str) -> dict[str, Any]:
+        """`due`'s card after a click on one of its nudges: what happened in place of that
+        nudge's buttons, the card's other nudges still open with theirs, and the rest (who is
+        overdue, coming up, quiet) as Rapport keeps it now: read again, not carried in the
+        card, whose data anyone could forge and whose lines would be out of date."""
+        quiet = due_card == cards.QUIET_DUE_CARD
+
+        async def read(ctx: UserContext) -> DueView:
+            return await self.rapport.read(ctx, lambda turn: due_view(turn, quiet=quiet))
+
+        view = await self.rapport.with_user(actor, read)
+        if view is None:  # the database is out of reach: what happened, at least
+            return cards.outcome_card(outcome)
+        ids = ids if acted in ids else [acted, *ids]
+        # Only the clicker's own open nudges: the card's ids are taken from its data.
+        on_card = [item for item in view.nudges if item.nudge_id in ids and item.nudge_id != acted]
+        elsewhere = sum(item.nudge_id not in ids for item in view.nudges) + view.more_nudges
+        return cards.text_card(due_text_beside_cards(view), on_card, unlisted=elsewhere,
+                               due_card=due_card, outcomes={acted: outcome}, card_nudges=ids)
 
     async def _update_card(self, turn_context: TurnContext, card: dict[str, Any]) -> None:
         message_id = turn_context.activity.reply_to_id
@@ -1083,11 +1274,13 @@ class RapportTeamsBot(TeamsActivityHandler):
         text = data.get(cards.DRAFT_TEXT_INPUT)
         # Without the toggle (a template, or a policy of required or off) the policy decides.
         disclose = str(data.get(cards.DRAFT_DISCLOSE_INPUT, "true")).lower() != "false"
-        reply = await self.draft_action(actor_for(turn_context.activity), draft_id,
-                                        str(verb).removeprefix("draft_"),
-                                        text if isinstance(text, str) else None, disclose)
+        reply, message = await self.draft_action(self._actor(turn_context), draft_id,
+                                                 str(verb).removeprefix("draft_"),
+                                                 text if isinstance(text, str) else None,
+                                                 disclose)
         if not reply.ok:
             return None, reply.text
-        card = cards.outcome_card(reply.text)
+        card = cards.draft_outcome_card(reply.text, message) if message \
+            else cards.outcome_card(reply.text)
         await self._update_card(turn_context, card)
         return card, reply.text

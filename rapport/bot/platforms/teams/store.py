@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from botbuilder.schema import ConversationReference
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -72,6 +72,54 @@ class ReferenceStore:
                 select(User.id).join(Workspace, Workspace.id == User.workspace_id)
                 .where(Workspace.platform == PLATFORM, Workspace.external_id == tenant_id,
                        User.external_id == user_external_id))
+
+    async def workspace_external_id(self, tenant_id: str) -> str:
+        """The tenant's id as its workspace row spells it, found in any letter case (Teams
+        may spell a tenant id in either, and an earlier Rapport stored it as it came), else
+        `tenant_id` in lower case, as a new row spells it. Of two rows split by case, the
+        one in lower case."""
+        wanted = tenant_id.lower()
+        async with self.sessions() as session:
+            stored = (await session.scalars(
+                select(Workspace.external_id)
+                .where(Workspace.platform == PLATFORM,
+                       func.lower(Workspace.external_id) == wanted)
+                .order_by(Workspace.id))).all()
+        return wanted if wanted in stored or not stored else stored[0]
+
+    async def user_by_teams_id(self, tenant_id: str, teams_id: str) -> str | None:
+        """The external id of the user whose personal chat Rapport keeps under the Teams
+        ("29:") id `teams_id` in the tenant (found in any letter case), or None. For an
+        activity without the AAD object id users are kept by: the stored chat says whose
+        Teams id it is, so a Teams id is never taken for someone's AAD object id. Rare, so
+        the stored references are searched as text, then read to be sure."""
+        quoted = json.dumps(teams_id)  # as `save` writes it into the reference's JSON
+        async with self.sessions() as session:
+            rows = (await session.execute(
+                select(User.external_id, ConversationRef.reference_json)
+                .join(User, User.id == ConversationRef.user_id)
+                .join(Workspace, Workspace.id == User.workspace_id)
+                .where(Workspace.platform == PLATFORM,
+                       func.lower(Workspace.external_id) == tenant_id.lower(),
+                       ConversationRef.platform == PLATFORM,
+                       ConversationRef.reference_json.contains(quoted, autoescape=True))
+                .order_by(ConversationRef.updated_at.desc(), User.id))).all()
+        by_aad, by_teams_id = [], []
+        for external_id, payload in rows:
+            try:
+                user = json.loads(payload).get("user") or {}
+            except (ValueError, AttributeError):
+                continue
+            if not isinstance(user, dict) or user.get("id") != teams_id:
+                continue
+            # Kept by the AAD object id the chat names for this Teams id, or (a row an
+            # earlier Rapport made from an activity without one) by the Teams id itself.
+            if user.get("aadObjectId") and external_id == user["aadObjectId"]:
+                by_aad.append(external_id)
+            elif not user.get("aadObjectId") and external_id == teams_id:
+                by_teams_id.append(external_id)
+        found = by_aad or by_teams_id
+        return str(found[0]) if found else None
 
     async def link_teams_ids(self, tenant_id: str, user_external_id: str,
                              links: Sequence[tuple[str, str]]) -> int:
