@@ -1792,12 +1792,14 @@ class SuggestionHistoryRow:
 def _offer_taken() -> ColumnElement[bool]:
     """An offer to add someone met whose address is one of the person's people's since (`set
     Sam email ...`): withdrawn, seen as expired, while it is (undoing the `set` brings it
-    back as it stood). Offers' addresses are lower-cased; contacts' as typed."""
+    back as it stood). Both addresses are compared trimmed and in any case, as an answer to
+    the offer compares them: one stored as a calendar wrote it is withdrawn too."""
     # Aliased: the statements that ask join the contact a suggestion is about, too.
     addressed = _table(Contact).alias("addressed")
     return and_(Suggestion.attendee_email.is_not(None), select(addressed.c.id).where(
         addressed.c.user_id == Suggestion.user_id,
-        func.lower(func.trim(addressed.c.email)) == Suggestion.attendee_email)
+        func.lower(func.trim(addressed.c.email))
+        == func.lower(func.trim(Suggestion.attendee_email)))
         .correlate(Suggestion).exists())
 
 
@@ -2132,11 +2134,14 @@ def suggestion_of_user(session: Session, user_id: int, workspace_id: int, sugges
 
 def suggestions_of_user(session: Session, user_id: int, workspace_id: int,
                         suggestion_ids: Sequence[int]) -> list[SuggestionRow]:
-    """Those of the suggestions that belong to this user, in one read (a message's rows)."""
-    return [SuggestionRow(*row) for row in session.execute(
-        select(*_SUGGESTION_COLUMNS).outerjoin(Contact, Contact.id == Suggestion.contact_id)
+    """Those of the suggestions that belong to this user, in one read (a message's rows),
+    each in its status as `open_suggestions` sees it: an offer whose address is one of their
+    people's is withdrawn there too (`_offer_taken`)."""
+    seen = (*_SUGGESTION_COLUMNS[:4], _seen_status(), *_SUGGESTION_COLUMNS[5:])
+    return [SuggestionRow(*row) for row in _rows(session.execute(
+        select(*seen).outerjoin(Contact, Contact.id == Suggestion.contact_id)
         .where(Suggestion.id.in_(list(suggestion_ids)), Suggestion.user_id == user_id,
-               Suggestion.workspace_id == workspace_id))]
+               Suggestion.workspace_id == workspace_id)))]
 
 
 def open_suggestions(session: Session, user_id: int, limit: int = 10) -> list[SuggestionRow]:

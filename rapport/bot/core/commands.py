@@ -1312,7 +1312,8 @@ def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
     together = _log_together(tokens, today=today, default_kind=default_kind, kind=kind,
                              colon_summary=colon_summary)
     if isinstance(together, LogTogether) and kind_first is not None:
-        return _kind_first_together(together, *kind_first, colon_summary, today)
+        return _kind_first_together(together, *kind_first, colon_summary, today,
+                                    kind_words=tokens[:after_kind])
     if together is not None:
         return together
     first_marker = max(ends)
@@ -1360,9 +1361,12 @@ def _kind_first_readings(kind: str, rest: list[str], colon_summary: str | None,
 
 
 def _kind_first_together(together: LogTogether, kind: str, rest: list[str],
-                         colon_summary: str | None, today: date) -> LogTogether:
+                         colon_summary: str | None, today: date, *,
+                         kind_words: list[str]) -> LogTogether:
     """`log coffee Dana and Lee`: a coffee with each of them, the kind said; the first name
-    with the kind word ("Chat Smith and Lee") stays a reading of the first person's."""
+    with the kind word ("Chat Smith and Lee") stays a reading of the first person's, and so
+    does the kind word alone, unsure of the name after it, as `log coffee Dana` reads it
+    (with Coffee Smith known, the line is asked about, never taken)."""
     after_colon = f": {colon_summary}" if colon_summary is not None else ""
     again = parse_log(" ".join(rest) + after_colon, today, default_kind=kind)
     if not isinstance(again, LogTogether) or len(again.logs) != len(together.logs) or any(
@@ -1370,7 +1374,12 @@ def _kind_first_together(together: LogTogether, kind: str, rest: list[str],
         return together
     first, *others = (replace(log, kind_said=True, kind_before_name=True)
                       for log in again.logs)
-    first = replace(first, alternatives=(*first.alternatives, together.logs[0]))
+    with_kind_word = together.logs[0]
+    kind_word = _person_from_tokens(kind_words)
+    kind_word_alone = () if kind_word is None else (
+        replace(with_kind_word, person=kind_word, unsure=first.person.describe()),)
+    first = replace(first, alternatives=(*first.alternatives, with_kind_word,
+                                         *kind_word_alone))
     return LogTogether((first, *others), whole=again.whole or together.whole)
 
 

@@ -177,6 +177,13 @@ def _arrival_day(turn: Turn, moment: datetime,
     return coming_day(turn, at if at is not None else moment)
 
 
+def rhythm_reminder_day(turn: Turn, plan: datetime) -> date:
+    """The user's day the reminder of a rhythm the sweep takes up at `plan` reaches them, as
+    `due`'s Coming up (`_coming_rhythms`) and `show`'s next nudge say it: due on a day off or
+    in a pause, it comes when the sweep delivers it, not on the day it falls due."""
+    return _arrival_day(turn, plan, delivery_moments(turn))
+
+
 def _coming_rhythms(turn: Turn, after: datetime, horizon: datetime,
                     arrives: Callable[[datetime], datetime | None]) -> tuple[ComingLine, ...]:
     """Whose rhythm falls due from `after` to `horizon`, each on the day its reminder reaches

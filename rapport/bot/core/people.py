@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import overview
 from rapport.bot.core.calendars import complete_logged_meeting
 from rapport.bot.core.context import MentionNamesNeeded, Turn
 from rapport.bot.core.journal import CLOCK, LINK, NUDGE_OUTCOME, PLANNED, RHYTHM, Change
@@ -219,12 +221,13 @@ T = TypeVar("T")
 
 
 def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
-                   touched: dict[int, queries.TouchState] | None = None
-                   ) -> tuple[R, ContactName | None] | str:
+                   touched: dict[int, queries.TouchState] | None = None,
+                   among: Callable[[str], str] = str) -> tuple[R, ContactName | None] | str:
     """The reading whose person is one of the user's contacts, with that contact when it was
     looked up on the way (None for an @mention or a form's id); or why none can be taken.
     `touched`: a conversation is to be recorded with the person: each full name looked up
     reads the contact's `touch_state` in the same statement, kept there by contact id.
+    `among`: how a name is said in the line, with the others of a list ("Dana and Lee").
 
     A full name that matches exactly wins; then a name that resolves (a unique first name).
     A reading with words it is unsure of is never taken: the answer asks instead, so a line
@@ -248,7 +251,7 @@ def choose_reading(turn: Turn, readings: Sequence[R], verb: str, *,
         chosen, contact = _longest(candidates, lambda candidate: candidate[0])
         if chosen.unsure is None:
             return chosen, contact
-        return _ask_about(turn, chosen, readings, verb)
+        return _ask_about(turn, chosen, readings, verb, among)
     ambiguous = [r for r in results.values()
                  if isinstance(r, Unresolved) and r.message.startswith("Which ")]
     if ambiguous:
@@ -283,7 +286,8 @@ def _by_key(turn: Turn, person: c.PersonRef, touched: dict[int, queries.TouchSta
     return contact if exact_wins(person, shared) else None
 
 
-def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str) -> str:
+def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: str,
+               among: Callable[[str], str]) -> str:
     """The question for a line that can be read two ways ("log Dana White yesterday coffee"
     when Dana White is nobody you know): nothing is written."""
     longest = _longest(readings, lambda reading: reading).person.describe()
@@ -302,7 +306,7 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
         # "log chat Dana Scully": "chat" was said as a kind, so no name to add starts with it.
         meant = _longest(kind_first, lambda reading: reading)
         if not (isinstance(chosen, c.Log) and chosen.kind_before_name):
-            return _kind_or_name(turn, meant, known, verb)
+            return _kind_or_name(turn, meant, known, verb, among)
         longest, named = meant.person.describe(), f"{verb} {meant.kind} with \"{known}\""
     return (f"I'm not sure who you mean: I don't know anyone called “{longest}”, and I won't "
             f"guess that “{chosen.unsure}” is not part of the name. If you meant {known}, "
@@ -310,15 +314,17 @@ def _ask_about(turn: Turn, chosen: Reading, readings: Sequence[Reading], verb: s
             f"“add {longest}”. Nothing was saved.")
 
 
-def _kind_or_name(turn: Turn, meant: c.Log, known: str, verb: str) -> str:
+def _kind_or_name(turn: Turn, meant: c.Log, known: str, verb: str,
+                  among: Callable[[str], str]) -> str:
     """The question for a kind said before a name (`meant`: "log chat Dana Scully") that
     reads as someone's name too (`known`: Chat Smith): each offered as the user can say it,
-    the kind with "with" ("log chat with Dana Scully")."""
+    the kind with "with" ("log chat with Dana Scully"), in its list if it was said in one
+    (`among`: "log coffee with Dana and Lee")."""
     name = meant.person.describe()
     rest = " …" if meant.day is not None or meant.summary is not None else ""
 
     def said(who: str) -> str:
-        return f"“{verb} {meant.kind} with {who}{rest}”"
+        return f"“{verb} {meant.kind} with {among(who)}{rest}”"
 
     found = resolve(turn.session, turn.user.user_id, meant.person)
     if isinstance(found, Resolved):
@@ -479,8 +485,13 @@ def log_together(turn: Turn, command: c.LogTogether) -> Reply:
         return log(turn, command.whole)
     touched: dict[int, queries.TouchState] = {}
     chosen: list[tuple[c.Log, ContactName | None]] = []
-    for one in command.logs:
-        reading = choose_reading(turn, (one, *one.alternatives), "log", touched=touched)
+    listed = [one.person.describe() for one in command.logs]
+    for index, one in enumerate(command.logs):
+        # Kind first ("log coffee Dana and Lee") is read last, as a single name's readings
+        # are listed (`parse_log`): taken among equals, and the one a miss is answered for.
+        readings = sorted((one, *one.alternatives), key=lambda read: read.kind_before_name)
+        reading = choose_reading(turn, readings, "log", touched=touched,
+                                 among=partial(_in_list, listed, index))
         if isinstance(reading, str):
             return error(reading)
         chosen.append(reading)
@@ -515,6 +526,11 @@ def log_together(turn: Turn, command: c.LogTogether) -> Reply:
     also = f" I added {_joined(added)} to your people." if added else ""
     change.save(f"logged {said} with {names} on {wording.short_date(day or today, today)}")
     return Reply(c.full_stop(f"Logged {said} with {names}{when}") + also, changed=True)
+
+
+def _in_list(names: Sequence[str], index: int, who: str) -> str:
+    """The list as said, with `who` for the name at `index`."""
+    return _joined([*names[:index], who, *names[index + 1:]])
 
 
 def _joined(names: Sequence[str]) -> str:
@@ -622,7 +638,10 @@ def every(turn: Turn, command: c.SetCadence) -> Reply:
                      changed=True)
     today = turn.today
     due_day = planner.local_date(next_due, turn.user.tz) if next_due else today
-    when = "now" if due_day <= today else wording.friendly_day(due_day, today)
+    # The day the reminder comes, as `due` and `show` say it: due on a Saturday, a Mon-Fri
+    # user hears of it on the Monday.
+    when = "now" if next_due is None or due_day <= today else wording.friendly_day(
+        overview.rhythm_reminder_day(turn, next_due), today)
     rhythm = planner.cadence_text(days, months)
     change.save(f"set the rhythm for {contact.name} to every {rhythm}",
                 unchanged=f"{contact.name}'s rhythm is already every {rhythm}.")
