@@ -241,12 +241,18 @@ def purge_undo(session: Session, now: datetime, *, user_id: int | None = None) -
 def undo_purge_job(sessions: async_sessionmaker[AsyncSession],
                    clock: Callable[[], datetime] = planner.utcnow
                    ) -> Callable[[], Awaitable[None]]:
-    """Drop forgotten people's snapshots after 15 minutes even when nobody changes anything."""
+    """Drop forgotten people's snapshots after 15 minutes even when nobody changes anything,
+    and files left waiting for an answer (Teams' export offers, uploads) once they expire."""
     database = Database(sessions)
+
+    def purge(session: Session) -> None:
+        now = clock()
+        purge_undo(session, now)
+        queries.delete_expired_pending_files(session, now)
 
     async def run() -> None:
         try:
-            await database.run(lambda session: purge_undo(session, clock()))
+            await database.run(purge)
         except Exception as error:  # the scheduler must survive a failed run
             logger.error("undo purge failed; the next run retries",
                          extra={"error": type(error).__name__})

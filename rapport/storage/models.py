@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -446,6 +447,34 @@ class OAuthState(Base):
     # The PKCE code_verifier must be sent back to the token endpoint, so it is encrypted,
     # not hashed.
     code_verifier_encrypted: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PendingFile(Base):
+    """A file waiting for its owner's answer to a card: an export offered through Teams'
+    file consent, or an uploaded contacts file checked and waiting for Import or Cancel.
+    Kept here, not in one process, so any replica (or the process after a restart) answers
+    it; single-use (the answer that deletes the row is the one that counts), bound to one
+    user, minutes long. Gone with its user (`forget me`) and workspace (purge)."""
+
+    __tablename__ = "pending_files"
+    __table_args__ = (UniqueConstraint("token_hash"),
+                      Index("ix_pending_files_user_id", "user_id"),
+                      Index("ix_pending_files_expires_at", "expires_at"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # SHA-256 of the random token the card carries: the database never holds a value that
+    # answers the card.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # "export" (an offer: nothing of the export is kept, it is made on accept) or "import".
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    # An upload's bytes, sealed under a key derived from the card's token (which the
+    # database does not hold), so a copy of the database cannot read them; None for offers.
+    sealed_content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -61,6 +61,7 @@ from rapport.storage.models import (
     Note,
     Nudge,
     NudgeStatus,
+    PendingFile,
     Suggestion,
     Tag,
     Touchpoint,
@@ -1426,6 +1427,8 @@ def user_rows(session: Session, user_id: int) -> dict[str, list[dict[str, Any]]]
         named.setdefault(message_id, []).append(contact_id)
     for message in result["briefs_and_summaries_delivered"]:
         message["names_contact_ids"] = named.get(message["id"], [])
+    # Export offers and uploads waiting for the person's answer (a few minutes at most).
+    result["files_waiting"] = pending_file_rows(session, user_id)
     return result
 
 
@@ -3263,3 +3266,83 @@ def workspace_grants(session: Session, workspace_id: int) -> list[tuple[int, str
         ChatGrant.workspace_id == workspace_id).order_by(ChatGrant.user_id, ChatGrant.provider))
     return [(user_id, "calendar", provider) for user_id, provider in calendars] + \
         [(user_id, "chat", provider) for user_id, provider in chats]
+
+
+# ------------------------------------------------------------------------------ pending files
+@dataclass(frozen=True, slots=True)
+class PendingFileRow:
+    """A file waiting for an answer, as its token finds it: whose it is, what it is called."""
+
+    workspace_id: int
+    user_id: int
+    platform: str
+    workspace_external_id: str
+    user_external_id: str
+    filename: str
+    expires_at: datetime
+
+
+def open_pending_file(session: Session, *, token_hash: str, kind: str, workspace_id: int,
+                      user_id: int, filename: str, sealed_content: bytes | None,
+                      now: datetime, expires_at: datetime, keep_per_user: int | None) -> None:
+    """Keep a file waiting for its owner's answer. Expired ones (anyone's) go while here;
+    beyond `keep_per_user` of this kind, the user's oldest make room (None: none do)."""
+    session.execute(delete(PendingFile).where(PendingFile.expires_at <= now))
+    if keep_per_user is not None:
+        older = list(session.scalars(
+            select(PendingFile.id).where(PendingFile.user_id == user_id,
+                                         PendingFile.kind == kind)
+            .order_by(PendingFile.id.desc()).offset(max(0, keep_per_user - 1))))
+        if older:
+            session.execute(delete(PendingFile).where(PendingFile.id.in_(older)))
+    session.execute(insert(PendingFile).values(
+        token_hash=token_hash, kind=kind, workspace_id=workspace_id, user_id=user_id,
+        filename=filename, sealed_content=sealed_content, expires_at=expires_at,
+        created_at=now))
+
+
+def pending_file(session: Session, token_hash: str, kind: str, now: datetime
+                 ) -> PendingFileRow | None:
+    """The unexpired waiting file of this token and kind, with its owner's platform ids."""
+    row = session.execute(
+        select(PendingFile.workspace_id, PendingFile.user_id, Workspace.platform,
+               Workspace.external_id, User.external_id, PendingFile.filename,
+               PendingFile.expires_at)
+        .join(User, User.id == PendingFile.user_id)
+        .join(Workspace, Workspace.id == PendingFile.workspace_id)
+        .where(PendingFile.token_hash == token_hash, PendingFile.kind == kind,
+               PendingFile.expires_at > now)).first()
+    return PendingFileRow(*row) if row is not None else None
+
+
+def claim_pending_file(session: Session, token_hash: str, kind: str, user_id: int,
+                       now: datetime) -> tuple[str, bytes | None] | None:
+    """Take the user's unexpired waiting file out, in one statement: of answers racing on
+    any replica, one gets (filename, sealed content), the others None."""
+    row = session.execute(
+        delete(PendingFile).where(PendingFile.token_hash == token_hash,
+                                  PendingFile.kind == kind, PendingFile.user_id == user_id,
+                                  PendingFile.expires_at > now)
+        .returning(PendingFile.filename, PendingFile.sealed_content)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def delete_pending_files(session: Session, user_id: int) -> int:
+    """Every file waiting for the user's answer (they removed the app); how many."""
+    return int(session.execute(delete(PendingFile).where(PendingFile.user_id == user_id))
+               .rowcount)  # type: ignore[attr-defined]
+
+
+def delete_expired_pending_files(session: Session, now: datetime) -> int:
+    """Waiting files past their time, whoever's: nobody can answer them any more."""
+    return int(session.execute(delete(PendingFile).where(PendingFile.expires_at <= now))
+               .rowcount)  # type: ignore[attr-defined]
+
+
+def pending_file_rows(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The user's waiting files for `export`: what and until when, never the token's hash
+    or an upload's (sealed) bytes."""
+    p = PendingFile
+    return [dict(row._mapping) for row in session.execute(
+        select(p.id, p.kind, p.filename, p.created_at, p.expires_at)
+        .where(p.user_id == user_id).order_by(p.id))]

@@ -35,6 +35,7 @@ from rapport.storage.models import (
     MetPerson,
     Nudge,
     OAuthState,
+    PendingFile,
     UndoEntry,
 )
 from tests.bot import seed
@@ -55,7 +56,9 @@ EXPORT_KEYS = {"contacts": "contacts", "touchpoints": "touchpoints", "notes": "n
                # Salted hashes of forgotten people's addresses (never offered again).
                "forgotten_addresses": "forgotten_addresses",
                # Where briefs and summaries went and whom they name, to clear after a forget.
-               "delivered_messages": "briefs_and_summaries_delivered"}
+               "delivered_messages": "briefs_and_summaries_delivered",
+               # Teams export offers and uploads waiting for an answer (minutes).
+               "pending_files": "files_waiting"}
 
 
 async def _calendar_history(session: AsyncSession, ctx_ids: tuple[int, int], dana: Contact,
@@ -141,6 +144,12 @@ async def _history(rapport: Rapport, clock: Clock, name: str) -> int:
         await seed.add_all(session, *(
             DeliveredMessagePerson(delivered_message_id=message.id, contact_id=contact.id)
             for message, contact in ((brief, dana), (summary, dana), (summary, sam))))
+        # An upload waiting for Import (Teams): its sealed bytes never go into the export.
+        await seed.add_all(session, PendingFile(
+            token_hash=f"{ctx.user_id:064d}", workspace_id=ctx.workspace_id,
+            user_id=ctx.user_id, kind="import", filename="people.csv",
+            sealed_content=b"ciphertext-of-a-file", expires_at=now + timedelta(minutes=15),
+            created_at=now))
     clock.advance(minutes=1)
     return ctx.user_id
 

@@ -28,7 +28,6 @@ from rapport.bot.platforms.teams.file_consent import (
     FILE_INFO_CARD,
     FILES_ARE_PERSONAL,
     NOT_YOURS,
-    NOTHING_TO_EXPORT,
     OFFER_GONE,
     UPLOAD_CHUNK_BYTES,
     UPLOAD_FAILED,
@@ -284,8 +283,9 @@ async def test_no_export_after_forget_me(h: Harness) -> None:
 
 
 async def test_no_export_after_forget_me_said_where_the_offer_is_not_known(h: Harness) -> None:
-    """`forget me` through another replica (or the core directly): this process still holds
-    the offer, but nothing is exported and nothing is stored about her again."""
+    """`forget me` through another replica (or the core directly): the offer, kept in the
+    database, went with her rows, so nothing is exported and nothing is stored about her
+    again."""
     await h.add_contacts(120)
     _, card = await _offer(h)
     forgotten = await h.runtime.rapport.handle_text(DANA, "forget me confirm")
@@ -298,7 +298,7 @@ async def test_no_export_after_forget_me_said_where_the_offer_is_not_known(h: Ha
     assert await h.consent("accept", card["content"]["acceptContext"], info) == 200
 
     assert h.onedrive.puts == []
-    assert [a.text for a in h.connector.sent_to(PERSONAL)] == [NOTHING_TO_EXPORT]
+    assert [a.text for a in h.connector.sent_to(PERSONAL)] == [OFFER_GONE]
     assert await snapshot(h.runtime.engine) == before
 
 

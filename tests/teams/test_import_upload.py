@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rapport.bot.core.context import Actor
 from rapport.bot.core.importer import MAX_BYTES
 from rapport.bot.core.rapport import Rapport
 from rapport.bot.platforms.teams import cards
@@ -35,14 +36,14 @@ from rapport.bot.platforms.teams.imports import (
     NOT_IMPORTABLE,
     NOT_YOURS,
     TOO_LARGE,
-    PendingImports,
+    PendingFiles,
     TooLarge,
 )
 from rapport.bot.service.config import Settings
 from rapport.bot.service.runtime import Runtime
 from rapport.bot.service.server import build_web_app
 from rapport.storage import db
-from rapport.storage.models import Contact, Note
+from rapport.storage.models import Contact, Note, PendingFile
 from tests.conftest import Clock, snapshot
 from tests.fakes.bot_connector import BotConnectorFake, ReceivedActivity
 from tests.fakes.dns import StaticResolver
@@ -391,10 +392,12 @@ async def test_utf16_with_its_mark_is_read(h: Harness) -> None:
 
 
 async def data_unchanged(h: Harness, before: dict[str, Any]) -> bool:
-    """Every table as before, except the chat reference a personal message refreshes."""
+    """Every table as before, except the chat reference a personal message refreshes and the
+    file waiting for Import or Cancel."""
     after = await snapshot(h.engine)
     assert after.keys() == before.keys()
-    return all(after[t] == before[t] for t in after if t != "conversation_refs")
+    return all(after[t] == before[t] for t in after
+               if t not in ("conversation_refs", "pending_files"))
 
 
 async def test_another_users_click_is_refused_and_changes_nothing(h: Harness) -> None:
@@ -487,17 +490,25 @@ async def test_download_stops_past_the_limit_without_content_length(files: FileS
                           policy=files.policy) == b"x" * 1_000
 
 
-def test_pending_imports_keep_a_few_per_user_and_expire() -> None:
-    clock = Clock()
-    pending = PendingImports(clock, per_user=2, total=3)
-    dana, fox = ("teams", "t", "dana"), ("teams", "t", "fox")
+async def test_pending_imports_keep_a_few_per_user_and_expire(engine: AsyncEngine,
+                                                              clock: Clock) -> None:
+    rapport = Rapport(sessions=db.session_factory(engine), clock=clock)
+    pending = PendingFiles(rapport.db, clock, kind="import", per_user=2)
+    dana = await rapport.user_context(Actor(platform="teams", workspace_external_id="t",
+                                            user_external_id="dana", display_name="Dana"))
+    fox = await rapport.user_context(Actor(platform="teams", workspace_external_id="t",
+                                           user_external_id="fox", display_name="Fox"))
 
-    first = pending.put(dana, "a.csv", b"a")
-    second = pending.put(dana, "b.csv", b"b")
-    third = pending.put(dana, "c.csv", b"c")
-    assert pending.get(first) is None  # the oldest made room
-    assert pending.get(second) is not None and pending.get(third) is not None
-    foxes = [pending.put(fox, f"{n}.csv", b"f") for n in range(2)]
-    assert len(pending) == 3 and pending.get(foxes[1]) is not None
+    first = await pending.put(dana, "a.csv", b"a")
+    second = await pending.put(dana, "b.csv", b"b")
+    third = await pending.put(dana, "c.csv", b"c")
+    assert await pending.find(first) is None  # the oldest made room
+    assert await pending.find(second) is not None and await pending.find(third) is not None
+    foxes = [await pending.put(fox, f"{n}.csv", b"f") for n in range(2)]
+    found = await pending.find(foxes[1])
+    assert found is not None and found.owner == ("teams", "t", "fox")
     clock.advance(minutes=16)
-    assert pending.get(third) is None and len(pending) == 0
+    assert await pending.find(third) is None
+    await pending.put(fox, "later.csv", b"l")  # expired rows go while a new one is kept
+    async with rapport.sessions() as session:
+        assert (await session.scalars(select(PendingFile.filename))).all() == ["later.csv"]

@@ -3,14 +3,16 @@
 In the personal chat (the app package declares ``supportsFiles``) the bot sends a
 FileConsentCard; when the person accepts, Teams creates the file in their OneDrive and sends a
 ``fileConsent/invoke`` with an upload URL; the bot PUTs the bytes there and posts a
-FileInfoCard. The card's context carries only a random token. What it stands for waits in this
-process's memory for a few minutes, tied to the person who asked, so:
+FileInfoCard. The card's context carries only a random token. What it stands for waits in the
+database (models.PendingFile, kind "export": the token's hash, the person, the file's name)
+for a few minutes, so whichever replica the answer reaches, or this process after a restart,
+answers it, and:
 
-* only that person's accept counts (the invoke's sender is checked against it);
+* only that person's accept counts (the invoke's sender is checked against the row's owner);
 * the export is made when they accept, from their rows at that moment, never from bytes kept
-  since the offer, and not at all once they said "forget me";
-* a token is spent by its first answer, so a card accepted twice uploads once;
-* a restart, or another replica answering, forgets the offer: "export" makes a new one.
+  since the offer, and not at all once they said "forget me" (which deletes the row);
+* a token is spent by the one answer that deletes its row, so a card accepted twice, on one
+  replica or two at once, uploads once.
 
 The upload URL arrives inside the invoke, so it is trusted no more than a download link
 (downloads.py): https on a host of ``RAPPORT_TEAMS_FILE_HOSTS`` (the OneDrive and SharePoint
@@ -20,8 +22,6 @@ hosts Teams keeps files on), public addresses only, no redirects, and no bot tok
 from __future__ import annotations
 
 import logging
-import secrets
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,7 +43,7 @@ from rapport.bot.platforms.teams.downloads import (
     FileHostPolicy,
     PublicOnlyResolver,
 )
-from rapport.bot.platforms.teams.imports import Owner, owner_of
+from rapport.bot.platforms.teams.imports import STORE_TROUBLE, PendingFiles, owner_of
 from rapport.scheduler import planner
 
 logger = logging.getLogger(__name__)
@@ -55,8 +55,6 @@ FILE_CONSENT_INVOKE = "fileConsent/invoke"
 EXPORT_OFFER = "export"
 OFFER_MINUTES = 15
 MAX_OFFERS_PER_USER = 3
-# A bound on memory: an offer is a few ids, so this many are a few hundred KB at most.
-MAX_OFFERS_TOTAL = 1_000
 # OneDrive takes an upload session's bytes in ranges that are multiples of 320 KiB (the last
 # excepted) and asks for ranges well under 60 MiB; ten of them stay under 4 MB a request.
 UPLOAD_CHUNK_BYTES = 10 * 320 * 1024
@@ -69,6 +67,10 @@ DECLINED = "OK, I didn't send your export. Type “export” whenever you want i
 OFFER_GONE = (f"This file offer is no longer open (each works once, for {OFFER_MINUTES} "
               "minutes). Type “export” for a new one.")
 NOT_YOURS = "This file was offered to someone else, so I sent nothing."
+NOT_OFFERED = ("I couldn't prepare the file for you just now. Type “export” again in a "
+               "moment.")
+NO_DATABASE = ("I can't reach my database right now, so I sent nothing. Choose Allow again in "
+               "a moment, or type “export”.")
 UPLOAD_FAILED = ("I couldn't put your export into your OneDrive, so nothing was sent. Type "
                  "“export” to try again.")
 NOTHING_TO_EXPORT = "Rapport no longer keeps anything about you, so there is nothing to export."
@@ -121,67 +123,6 @@ async def upload(url: str, data: bytes, *, policy: FileHostPolicy | None = None,
 
 
 @dataclass(frozen=True, slots=True)
-class Offer:
-    """A FileConsentCard sent and not yet answered."""
-
-    owner: Owner
-    filename: str
-    expires_at: datetime
-
-
-class PendingOffers:
-    """Open offers by random token, in this process only, expiring after a few minutes."""
-
-    def __init__(self, clock: Callable[[], datetime], *,
-                 ttl: timedelta = timedelta(minutes=OFFER_MINUTES),
-                 per_user: int = MAX_OFFERS_PER_USER, total: int = MAX_OFFERS_TOTAL) -> None:
-        self.clock = clock
-        self.ttl = ttl
-        self.per_user = per_user
-        self.total = total
-        self._items: OrderedDict[str, Offer] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _expire(self) -> None:
-        now = self.clock()
-        for token in [t for t, item in self._items.items() if item.expires_at <= now]:
-            del self._items[token]
-
-    def put(self, owner: Owner, filename: str) -> str:
-        """Open an offer for `owner`; returns its token; the oldest offers make room."""
-        self._expire()
-        mine = [t for t, item in self._items.items() if item.owner == owner]
-        for token in mine[:max(0, len(mine) - self.per_user + 1)]:
-            del self._items[token]
-        while len(self._items) >= self.total:
-            self._items.popitem(last=False)
-        token = secrets.token_urlsafe(16)
-        self._items[token] = Offer(owner=owner, filename=filename,
-                                   expires_at=self.clock() + self.ttl)
-        return token
-
-    def get(self, token: str) -> Offer | None:
-        self._expire()
-        return self._items.get(token)
-
-    def pop(self, token: str) -> Offer | None:
-        """Take the offer out: a second answer to the same card then finds nothing."""
-        self._expire()
-        return self._items.pop(token, None)
-
-    def restore(self, token: str, offer: Offer) -> None:
-        """Put back an offer whose export failed for a passing reason (database busy)."""
-        self._items[token] = offer
-
-    def drop(self, owner: Owner) -> None:
-        """Close every offer of `owner` (after "forget me")."""
-        for token in [t for t, item in self._items.items() if item.owner == owner]:
-            del self._items[token]
-
-
-@dataclass(frozen=True, slots=True)
 class Answer:
     """A message for the person: text, and a file card when a file went up."""
 
@@ -219,18 +160,23 @@ class TeamsFileOffers:
     """Offers an export as a file and answers the person's accept or decline."""
 
     def __init__(self, rapport: Rapport, *, policy: FileHostPolicy | None = None,
-                 offers: PendingOffers | None = None) -> None:
+                 offers: PendingFiles | None = None) -> None:
         self.rapport = rapport
         # Where uploads may go; app.py sets the one built from RAPPORT_TEAMS_FILE_HOSTS.
         self.policy = policy or FileHostPolicy()
-        self.offers = offers or PendingOffers(rapport.clock)
+        self.offers = offers or PendingFiles(
+            rapport.db, rapport.clock, kind=EXPORT_OFFER,
+            ttl=timedelta(minutes=OFFER_MINUTES), per_user=MAX_OFFERS_PER_USER)
 
-    def offer(self, actor: Actor, reply: Reply) -> Callable[[], Activity]:
+    async def offer(self, actor: Actor, reply: Reply) -> Callable[[], Activity]:
         """Open an offer for the export in `reply` (its bytes are not kept: the file is made
         again on accept); returns the consent message, made afresh for each sending."""
         assert reply.attachment is not None
         filename = dated_filename(reply.attachment.filename, self.rapport.clock(), actor.tz)
-        token = self.offers.put(owner_of(actor), filename)
+        token = await self.rapport.with_user(actor,
+                                             lambda ctx: self.offers.put(ctx, filename))
+        if token is None:
+            return Answer(f"{reply.text}\n\n{NOT_OFFERED}").activity
         consent = cards.file_consent_attachment(
             filename, DESCRIPTION, len(reply.attachment.data),
             {"rapport": EXPORT_OFFER, "token": token})
@@ -245,15 +191,24 @@ class TeamsFileOffers:
         if not personal:
             return Answer(FILES_ARE_PERSONAL)
         token = _token(response.context)
-        offer = self.offers.get(token) if token is not None else None
-        if token is None or offer is None:
+        if token is None:
             return Answer(OFFER_GONE)
-        if offer.owner != owner_of(actor):
-            # Someone else's card (forwarded or forged): theirs stays open for them.
-            logger.info("file consent by another user refused")
-            return Answer(NOT_YOURS)
-        # Taken before any wait: a second accept arriving meanwhile finds nothing.
-        self.offers.pop(token)
+        try:
+            offer = await self.offers.find(token)
+            if offer is None:
+                return Answer(OFFER_GONE)
+            if offer.owner != owner_of(actor):
+                # Someone else's card (forwarded or forged): theirs stays open for them.
+                logger.info("file consent by another user refused")
+                return Answer(NOT_YOURS)
+            # Taken before any wait: a second accept arriving meanwhile, on any replica,
+            # finds nothing.
+            claimed = await self.offers.claim(token, offer)
+        except STORE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            return Answer(NO_DATABASE)
+        if claimed is None:
+            return Answer(OFFER_GONE)
         if response.action != "accept":
             return Answer(DECLINED)
         info = response.upload_info if isinstance(response.upload_info, FileUploadInfo) \
@@ -264,7 +219,7 @@ class TeamsFileOffers:
             return Answer(NOTHING_TO_EXPORT)
         reply = await self.rapport.execute(actor, c.Export())
         if not reply.ok or reply.attachment is None:
-            self.offers.restore(token, offer)
+            await self.offers.restore(token, offer, claimed)
             return Answer(reply.text)
         try:
             # The card links there: a link the downloads would refuse is refused here too.
@@ -275,7 +230,7 @@ class TeamsFileOffers:
                 "error": type(failure).__name__, "reason": str(failure)[:80]})
             return Answer(UPLOAD_FAILED)
         logger.info("export uploaded to onedrive", extra={"bytes": len(reply.attachment.data)})
-        name = _text(info.name) or offer.filename
+        name = _text(info.name) or claimed.filename
         return Answer(reply.text, cards.file_info_attachment(
             name, content_url, _text(info.unique_id),
             _text(info.file_type) or PurePosixPath(name).suffix.lstrip(".")))

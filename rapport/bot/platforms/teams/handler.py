@@ -67,9 +67,9 @@ from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
     Upload,
+    drop_pending_files,
     find_upload,
     is_import_command,
-    owner_of,
 )
 from rapport.bot.platforms.teams.messenger import Sleep, with_retries
 from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
@@ -694,7 +694,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             turn_context.turn_state[CHANGE_SAVED] = True
         # A file is offered in the personal chat only: from a group chat or channel the offer
         # goes privately, as any answer does.
-        offer = self._file_offer(actor, text, reply)
+        offer = await self._file_offer(actor, text, reply)
         if personal:
             await self._remember(turn_context, actor)
             chart = await chart_for(reply)
@@ -705,15 +705,15 @@ class RapportTeamsBot(TeamsActivityHandler):
         await self._answer_in_turn(turn_context, reply,
                                    lambda: _where_the_answer_went(outcome, reply))
 
-    def _file_offer(self, actor: Actor, text: str, reply: Reply
-                    ) -> Callable[[], Activity] | None:
+    async def _file_offer(self, actor: Actor, text: str, reply: Reply
+                          ) -> Callable[[], Activity] | None:
         """The FileConsentCard message for an export too large to show inline, else None."""
         if reply.attachment is None or not reply.ok or inline_file(reply) is not None:
             return None
         # Parsed again (a pure function) because the offer makes the export again on accept.
         if not isinstance(parse_command(text, today=self.rapport.clock().date()), c.Export):
             return None
-        return self.files.offer(actor, reply)
+        return await self.files.offer(actor, reply)
 
     async def _link_teams_ids(self, actor: Actor, activity: Activity) -> None:
         """Before the core looks the message's mentions up by their Teams ids: contacts
@@ -771,9 +771,8 @@ class RapportTeamsBot(TeamsActivityHandler):
         async def answer() -> None:
             # Read before the command: `forget me` deletes the stored personal chat too.
             private = None if personal else await self._stored_reference(actor)
+            # `forget me` takes their waiting offers and uploads with their rows (a cascade).
             reply = await self.rapport.handle_text(actor, text, admins=admins)
-            if reply.erased:
-                self.files.offers.drop(owner_of(actor))
             if personal:
                 chart = await chart_for(reply)
                 await self._send_to(reference, lambda: render_reply(reply, chart))
@@ -856,11 +855,9 @@ class RapportTeamsBot(TeamsActivityHandler):
     async def _context(ctx: UserContext) -> UserContext:
         return ctx
 
-    def _own_import(self, actor: Actor, data: Mapping[str, Any]) -> bool:
+    async def _own_import(self, actor: Actor, data: Mapping[str, Any]) -> bool:
         """Whether the clicked import card holds a file `actor` sent that is still waiting."""
-        token = data.get("token")
-        waiting = self.imports.pending.get(token) if isinstance(token, str) else None
-        return waiting is not None and waiting.owner == owner_of(actor)
+        return await self.imports.waiting(actor, data) is not None
 
     async def _keeps_rows_for(self, actor: Actor) -> bool:
         """Whether Rapport keeps rows for the actor (asking creates none). True when the
@@ -992,6 +989,8 @@ class RapportTeamsBot(TeamsActivityHandler):
                                                 actor.user_external_id)
         if user_id is not None:
             await self.references.deactivate(user_id, "uninstalled")
+            # Their waiting offers and uploads: nobody will answer those cards now.
+            await drop_pending_files(self.rapport.db, user_id)
         # The next message then goes through the row check that re-activates the user.
         self.rapport.forget_cached(actor.platform, actor.workspace_external_id,
                                    actor.user_external_id)
@@ -1074,8 +1073,8 @@ class RapportTeamsBot(TeamsActivityHandler):
             return None, STALE_BUTTON
         actor = self._actor(turn_context)
         kind = data.get("rapport")
-        # An import card refuses others' clicks itself, before anything reads the database.
-        if (kind != cards.IMPORT or self._own_import(actor, data)) \
+        # An import card refuses others' clicks itself, before anything is written.
+        if (kind != cards.IMPORT or await self._own_import(actor, data)) \
                 and not await self._keeps_rows_for(actor):
             logger.info("card action refused", extra={"reason": "nothing kept"})
             return None, NOTHING_KEPT
