@@ -19,6 +19,7 @@ from rapport.bot.core import commands as c
 from rapport.bot.core.context import Admins, Directory, UserContext
 from rapport.bot.core.drafts import set_workspace_ai
 from rapport.bot.core.report import GroupTooSmall, build_report, report_csv
+from rapport.bot.core.users import StaleUser, fresh_context
 from rapport.bot.core.views import Attachment, FileView, Reply, error
 from rapport.scheduler.lifecycle import purge_workspace
 from rapport.scheduler.retention import set_retention
@@ -59,6 +60,14 @@ async def admin(core: Rapport, ctx: UserContext, command: c.Admin,
                 directory: Directory | None) -> Reply:
     """Run one admin command for the actor's own workspace (the actor is an admin)."""
     del directory  # nobody is named by @mention here
+    # The ids this process cached may be older than another replica's purge: the workspace
+    # is a new row since, or (SQLite gives a deleted row's id to the next one) the id is
+    # another workspace's. Read by them again, they must still be the actor's rows;
+    # `StaleUser` otherwise, and the caller finds the actor's rows afresh and runs the
+    # command again, so no admin command acts on a dead or another workspace.
+    known = ctx
+    ctx = await core.db.run(lambda session: fresh_context(session, known), write=False,
+                            short=True)
     action = command.action
     if action == "ai":
         assert command.ai_enabled is not None
@@ -109,8 +118,14 @@ def _months(months: int) -> str:
 
 async def _set_policy(core: Rapport, ctx: UserContext, *, ai_enabled: bool | None = None,
                       disclosure: str | None = None) -> Reply:
-    await set_workspace_ai(core.sessions, workspace_id=ctx.workspace_id, ai_enabled=ai_enabled,
-                           disclosure_policy=disclosure)
+    # Named by its platform ids as well, so a purge since the check above changes nothing
+    # rather than another workspace, and the command runs again for the actor's rows.
+    changed = await set_workspace_ai(core.sessions, platform=ctx.platform,
+                                     external_id=ctx.workspace_external_id,
+                                     workspace_id=ctx.workspace_id, ai_enabled=ai_enabled,
+                                     disclosure_policy=disclosure)
+    if not changed:
+        raise StaleUser()
     # This process's cached contexts of the workspace's users; commands re-read it anyway.
     core.users.expire_workspace(ctx.workspace_id)
     logger.warning("workspace policy changed by an admin",
@@ -211,10 +226,13 @@ async def withdraw_grants(core: Rapport, workspace_id: int) -> None:
 async def _purge(core: Rapport, ctx: UserContext) -> Reply:
     people = await core.db.run(lambda session: dict(queries.workspace_counts(
         session, ctx.workspace_id)), write=False)
-    await purge_workspace(core.sessions, ctx.workspace_id, core.clock(),
-                          release=lambda workspace_id: withdraw_grants(core, workspace_id))
+    purged = await purge_workspace(core.sessions, ctx.workspace_id, core.clock(),
+                                   release=lambda workspace_id: withdraw_grants(core,
+                                                                                workspace_id))
     # Every cached id of the workspace names deleted rows now; the next command starts afresh.
     core.users.forget(ctx.platform, ctx.workspace_external_id)
+    if not purged:  # another admin's purge, in the moment since the rows were read
+        return error("Nothing left to delete: this workspace's data was deleted a moment ago.")
     if core.redact_now is not None:
         # The reminders delivered here are cleared while the installation's token still
         # exists (it is deleted next); what fails now is tried again by the scheduler.
@@ -228,4 +246,11 @@ async def _purge(core: Rapport, ctx: UserContext) -> Reply:
     again = (" and its stored installation; install Rapport again to use it here"
              if deleted_tokens else "")
     return Reply(f"Done. Deleted everything Rapport stored for this workspace "
-                 f"({people.get('people using Rapport', 0)} people's data){again}.")
+                 f"({_whose_data(people.get('people using Rapport', 0))}){again}.")
+
+
+def _whose_data(people: int) -> str:
+    """How the purge answer names whose data went: "1 person's data", "3 people's data"."""
+    if not people:
+        return "no one's data"
+    return f"{counted(people, 'person', 'people')}'s data"

@@ -312,7 +312,8 @@ class Rapport:
         now = self.clock()
 
         def work(session: Session) -> Reply:
-            return importer.import_file(session, ctx, filename, data, dry_run=dry_run, now=now)
+            return importer.import_file(session, fresh_context(session, ctx), filename, data,
+                                        dry_run=dry_run, now=now)
 
         return await self.db.run(work, write=not dry_run)
 

@@ -42,9 +42,13 @@ class GroupTooSmall(Exception):
     """Fewer than MIN_GROUP users have data: a report could single someone out."""
 
     def __init__(self, users: int) -> None:
-        have = "user in this workspace has" if users == 1 else "users in this workspace have"
-        super().__init__(f"Only {users} {have} contacts; a team report "
-                         f"needs at least {MIN_GROUP} so that no one can be singled out.")
+        if users == 0:
+            who = "No one in this workspace has contacts yet"
+        else:
+            have = "user in this workspace has" if users == 1 else "users in this workspace have"
+            who = f"Only {users} {have} contacts"
+        super().__init__(f"{who}; a team report needs at least {MIN_GROUP} so that no one can "
+                         "be singled out.")
         self.users = users
 
 

@@ -55,11 +55,21 @@ def fresh_context(session: Session, known: UserContext) -> UserContext:
     """The user's current rows, read at the start of a unit of work; `StaleUser` when the
     ids no longer belong to that platform user or the user was marked unreachable."""
     ctx = load_context(session, known.workspace_id, known.user_id)
-    if ctx is None or not ctx.active or (ctx.platform, ctx.workspace_external_id,
-                                         ctx.user_external_id) != (
-            known.platform, known.workspace_external_id, known.user_external_id):
+    if ctx is None or not _still_theirs(ctx, context_key(known)):
         raise StaleUser()
     return ctx
+
+
+def context_key(ctx: UserContext) -> ActorKey:
+    """Whose rows `ctx` was read from, as the platform names them."""
+    return ctx.platform, ctx.workspace_external_id, ctx.user_external_id
+
+
+def _still_theirs(ctx: UserContext, key: ActorKey) -> bool:
+    """Whether rows read by cached ids are still the active rows of the platform user `key`:
+    after a purge elsewhere the ids may name nothing, or (SQLite hands a deleted row's id to
+    the next row) another workspace's people."""
+    return ctx.active and context_key(ctx) == key
 
 
 def ensure_rows(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
@@ -137,10 +147,11 @@ class Users:
             # A command waits for this read: on the event loop's own connection (`short`).
             ctx = await self.db.run(lambda session: load_context(
                 session, known.workspace_id, known.user_id), write=False, short=True)
-            if ctx is not None and ctx.active:
+            if ctx is not None and _still_theirs(ctx, key):
                 self.remember(ctx)
                 return ctx
-            # Deleted meanwhile, or marked unreachable: the slow path recreates or reactivates.
+            # Deleted meanwhile (the ids may name someone else's rows now), or marked
+            # unreachable: the slow path finds, recreates or reactivates the actor's rows.
         self._known.pop(key, None)
         now = self.clock()
 
@@ -166,7 +177,7 @@ class Users:
         """Keep `ctx` (just read from the database) for the next commands; `reported_zone`
         is the zone the platform reported when the rows were compared with it (kept from
         before when not given)."""
-        key = (ctx.platform, ctx.workspace_external_id, ctx.user_external_id)
+        key = context_key(ctx)
         before = self._known.get(key)
         self._known[key] = _Cached(ctx, self.monotonic(), reported_zone or (
             before.reported_zone if before is not None else None))
