@@ -58,8 +58,11 @@ DIGEST_MAX_ITEMS = 10
 RECORD_ATTEMPTS = 5
 RECORD_EVERY = 16
 MAX_ATTEMPTS = 12
-# Nudges of users we cannot reach now (inactive, platform not configured here) are looked at
-# again this much later, so they leave the sweep's index range instead of being rescanned.
+# Nudges of users we cannot reach now (inactive) are looked at again this much later, so they
+# leave the sweep's index range instead of being rescanned. Not those of a platform this
+# process has no messenger for: another process may (a `rapport chat` started beside a
+# headless `rapport serve`), and putting them off would hold them back from it; the sweep
+# reads only its own platforms' nudges instead.
 RECHECK_UNREACHABLE = timedelta(hours=1)
 # Leftovers after a digest wait at least this long: catching up is one message, not a flood.
 DIGEST_SPACING = timedelta(hours=3)
@@ -116,7 +119,9 @@ class _PlannedMessage:
 
 # What may go out now, with everything a decision and a message need, in one read: the
 # nudge, its user's delivery settings and address, and the wording's columns. The active
-# statuses are spelled as literals so SQLite sees the partial index's own condition.
+# statuses are spelled as literals so SQLite sees the partial index's own condition. Only the
+# platforms this process has a messenger for (`platforms`): the others' nudges are neither
+# claimed nor put off here, and take no place in a batch.
 _DELIVERABLE = queries.with_nudge_item_columns(
     select(Nudge.user_id, Nudge.status, User.window_start_minute, User.window_end_minute,
            User.working_days, User.daily_cap, User.paused_until, User.digest, User.sent_day,
@@ -127,7 +132,8 @@ _DELIVERABLE = queries.with_nudge_item_columns(
     .join(Workspace, Workspace.id == Nudge.workspace_id)
     .where(Nudge.status.in_([literal_column(f"'{status.value}'")
                              for status in ACTIVE_NUDGE_STATUSES]),
-           Nudge.deliver_after <= bindparam("now", type_=UTCDateTime))
+           Nudge.deliver_after <= bindparam("now", type_=UTCDateTime),
+           in_json_list(Workspace.platform, "platforms"))
     .order_by(Nudge.deliver_after, Nudge.id)
     .limit(bindparam("limit")))
 # The columns before the wording's (queries.NUDGE_ITEM_COLUMNS), and where the wording's
@@ -365,7 +371,8 @@ class Sweeper:
         """One batch: select what may go out, decide messages and deferrals, mark the chosen
         nudges claimed by us, and word them; all in one transaction."""
         candidates_query = _CANDIDATES_LOCKED if _is_postgresql(session) else _CANDIDATES
-        rows = candidates_query.rows(session, now=now, limit=self.batch_size)
+        rows = candidates_query.rows(session, now=now, limit=self.batch_size,
+                                     platforms=sorted(self.messengers))
         messages, deferrals = self._plan_messages(self._addressees(rows), now)
         claimed_ids = {n for message in messages for n in message.nudge_ids}
         if claimed_ids:
@@ -470,8 +477,9 @@ class Sweeper:
             (start, end, days, cap, paused, digest_wanted, sent_day, sent_count, user_active,
              user_external, display_name, workspace_id, workspace_external, platform,
              workspace_active) = row[2:_DECISION_COLUMNS]
-            if (self.stopping or not (user_active and workspace_active)
-                    or platform not in self.messengers):
+            if self.stopping:
+                continue  # left as they are, for the next sweep here or elsewhere
+            if not (user_active and workspace_active):
                 recheck = now + RECHECK_UNREACHABLE
                 # A user gone unreachable waits for that alone: talking to us again ends the
                 # wait (queries.reactivate_user), so it is no floor.

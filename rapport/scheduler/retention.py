@@ -3,9 +3,12 @@
 Touchpoints themselves stay (dates and kinds feed stats and cadences); their free-text summary
 is cleared. Notes are deleted. Nudges already delivered about a deleted note keep their history
 (for stats) but lose the link; nudges still waiting to go out about it are removed with it.
-Drafts keep their outcome and edit distance (stats) but lose the record of what was sent to the
-AI provider (``sent_context``: a first name, a note, a summary). The undo journal's copies of
-them go too: an entry that holds one becomes a barrier without data (`expire_journal`), so
+Drafts keep their outcome, edit distance and when they were made and finished (stats) but
+lose their texts: the draft (which quotes the note it was made from), what the person sent, and
+the record of what was sent to the AI provider (``sent_context``: a first name, a note, a
+summary). The draft's text is blacked out rather than emptied: `stats` counts how much of a
+draft was rewritten as its edit distance over its length. The undo journal's copies of them go
+too: an entry that holds one becomes a barrier without data (`expire_journal`), so
 neither `export` nor `undo` brings back what retention deleted.
 """
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Integer, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -53,6 +56,8 @@ UNDO_TRIM_PAST = 40
 UNDO_PURGE_SECONDS = 60
 # Rows of people met trimmed per transaction.
 MET_TRIM_BATCH = 500
+# What an old draft's text becomes, one per character it had: its length stays for `stats`.
+BLACKED_OUT = "\u2588"
 
 
 @dataclass
@@ -63,6 +68,7 @@ class RetentionReport:
     summaries_cleared: int = 0
     notes_deleted: int = 0
     contexts_cleared: int = 0
+    drafts_cleared: int = 0
     met_pruned: int = 0
     undo_entries_emptied: int = 0
 
@@ -95,8 +101,8 @@ async def set_retention(sessions: async_sessionmaker[AsyncSession], workspace_id
 
 async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datetime,
                           *, workspace_id: int | None = None) -> RetentionReport:
-    """Clear touchpoint summaries and delete notes older than each workspace's retention;
-    delete meetings with people who are not contacts older than MET_KEEP."""
+    """Clear touchpoint summaries and drafts' texts and delete notes older than each
+    workspace's retention; delete meetings with people who are not contacts older than MET_KEEP."""
     report = RetentionReport()
     # People met who are not contacts are kept MET_KEEP, whatever the workspace says: their
     # lists lose the older meetings (one index range here rather than a statement in every
@@ -138,31 +144,54 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
             deleted = await session.execute(
                 delete(Note).where(Note.workspace_id == ws_id, Note.created_at < cutoff)
                 .execution_options(synchronize_session=False))
-            contexts = await session.execute(
-                update(Draft)
-                .where(Draft.workspace_id == ws_id, Draft.created_at < cutoff,
+            drafts = (await session.execute(
+                select(Draft.id, func.length(Draft.draft_text, type_=Integer),
                        Draft.sent_context.is_not(None))
-                .values(sent_context=None).execution_options(synchronize_session=False))
+                .where(Draft.workspace_id == ws_id, Draft.created_at < cutoff,
+                       _draft_holds_text()))).all()
+            if drafts:
+                # By primary key, one executemany: each draft keeps its own length.
+                await session.execute(update(Draft), [
+                    {"id": draft_id, "draft_text": BLACKED_OUT * (length or 0),
+                     "final_text": None, "sent_context": None}
+                    for draft_id, length, _had_context in drafts])
         report.workspaces += 1
         report.undo_entries_emptied += emptied
-        report.contexts_cleared += contexts.rowcount or 0  # type: ignore[attr-defined]
+        report.drafts_cleared += len(drafts)
+        report.contexts_cleared += sum(1 for *_, had_context in drafts if had_context)
         report.summaries_cleared += cleared.rowcount or 0  # type: ignore[attr-defined]
         report.notes_deleted += deleted.rowcount or 0  # type: ignore[attr-defined]
-    if report.summaries_cleared or report.notes_deleted or report.contexts_cleared \
+    if report.summaries_cleared or report.notes_deleted or report.drafts_cleared \
             or report.undo_entries_emptied:
         logger.info("retention applied", extra={"workspaces": report.workspaces,
                                                 "summaries_cleared": report.summaries_cleared,
                                                 "notes_deleted": report.notes_deleted,
+                                                "drafts_cleared": report.drafts_cleared,
                                                 "contexts_cleared": report.contexts_cleared,
                                                 "undo_entries_emptied":
                                                     report.undo_entries_emptied})
     return report
 
 
+def _draft_holds_text() -> ColumnElement[bool]:
+    """Whether a draft still holds text retention removes (not yet blacked out)."""
+    return or_(Draft.sent_context.is_not(None), Draft.final_text.is_not(None),
+               func.replace(Draft.draft_text, BLACKED_OUT, "") != "")
+
+
+def _draft_image_holds_text(image: dict[str, Any]) -> bool:
+    """Whether a before-image of a draft holds a text retention removes (`_draft_holds_text`);
+    an update's image carries only the columns it changed."""
+    return (image.get("sent_context") is not None or image.get("final_text") is not None
+            or bool(str(image.get("draft_text") or "").replace(BLACKED_OUT, "")))
+
+
 # What retention removes, per table of the undo journal: the column whose age decides, and
-# the column that goes (None: the whole row goes).
-_RETAINED = {"notes": ("created_at", None), "touchpoints": ("happened_at", "summary"),
-             "drafts": ("created_at", "sent_context")}
+# whether a before-image holds something that goes (a note: the whole row goes).
+_RETAINED: dict[str, tuple[str, Callable[[dict[str, Any]], bool]]] = {
+    "notes": ("created_at", lambda image: True),
+    "touchpoints": ("happened_at", lambda image: image.get("summary") is not None),
+    "drafts": ("created_at", _draft_image_holds_text)}
 PAST_RETENTION = ", since removed by the workspace's retention"
 
 
@@ -170,16 +199,17 @@ def expire_journal(session: Session, workspace_id: int, cutoff: datetime) -> int
     """Retention for the undo journal's before-images (bot/core/journal.py): an entry holding
     a note, a conversation summary or what a draft sent to an AI provider from before
     `cutoff` becomes a barrier without data (undo says it can't reverse it); how many did.
+    A draft's texts count too (the draft, what was sent); one already blacked out does not, so
+    a person forgotten after retention can still be brought back.
 
     A before-image of an update carries only the columns changed, so a row's age comes from
     the row itself or from a whole-row image of it (a later delete) in the journal."""
     entries = [(entry, json.loads(entry.payload))
                for entry in queries.workspace_undo_payloads(session, workspace_id)]
     old: dict[str, set[int]] = {}
-    for table, (age, held) in _RETAINED.items():
+    for table, (age, holds) in _RETAINED.items():
         images = [image for _, payload in entries for kind in ("updated", "deleted")
-                  for image in payload.get(kind, {}).get(table, [])
-                  if held is None or image.get(held) is not None]
+                  for image in payload.get(kind, {}).get(table, []) if holds(image)]
         # Only rows the journal holds something of are looked up, by id.
         old[table] = queries.ids_older_than(session, table, {int(i["id"]) for i in images},
                                             age, cutoff)
@@ -199,9 +229,9 @@ def expire_journal(session: Session, workspace_id: int, cutoff: datetime) -> int
 def _holds_expired(payload: dict[str, Any], old: dict[str, set[int]], cutoff: datetime
                    ) -> bool:
     for images in (payload.get("updated", {}), payload.get("deleted", {})):
-        for table, (age, held) in _RETAINED.items():
+        for table, (age, holds) in _RETAINED.items():
             for image in images.get(table, []):
-                if held is not None and image.get(held) is None:
+                if not holds(image):
                     continue  # nothing retention removes is in this image
                 if int(image["id"]) in old[table] or _before(image.get(age), cutoff):
                     return True

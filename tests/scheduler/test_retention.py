@@ -3,6 +3,8 @@ everything else (and other tenants) stays."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from rapport.bot.core.context import Actor
+from rapport.bot.core.drafts import DraftService
 from rapport.bot.core.rapport import Rapport
+from rapport.bot.platforms.console.chat import ConsoleChat
 from rapport.bot.service.cli import app
-from rapport.scheduler.retention import apply_retention, months_before, retention_job
+from rapport.scheduler.retention import (
+    BLACKED_OUT,
+    apply_retention,
+    months_before,
+    retention_job,
+    set_retention,
+)
 from rapport.storage import db
 from rapport.storage.models import Draft, Note, Nudge, Touchpoint, Workspace
 from tests.bot import seed
@@ -113,6 +123,89 @@ async def test_what_old_drafts_sent_to_the_ai_provider_is_cleared(
                                         ("console", sent, "copied", 4),
                                         ("slack", sent, "copied", 4),
                                         ("slack", sent, "copied", 4)]
+
+
+async def _console(rapport: Rapport, *lines: str) -> str:
+    """The console chat, typed as a person would; what it printed."""
+
+    async def typed() -> AsyncIterator[str]:
+        for line in lines:
+            yield line
+
+    printed: list[str] = []
+    await ConsoleChat(rapport=rapport, actor=console_user(), lines=typed(),
+                      write=printed.append).run()
+    return "".join(printed)
+
+
+async def test_old_drafts_lose_their_text_and_keep_their_outcome(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    """A draft quotes the note it was made from, and what the person sent quotes it too:
+    retention deletes the note, so both texts go, while what `stats` counts stays."""
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    sent = "Hi Dana, how was Yosemite? Send me a photo of the trail!"
+    out = await _console(rapport, "settings window 0:00-24:00", "settings days all",
+                         "add Dana Scully colleague every 2 weeks",
+                         "note Dana: hiking trip in Yosemite on today",
+                         "log Dana yesterday: coffee about the secret merger plan",
+                         "draft Dana", sent)
+    assert "hiking trip in Yosemite" in out and f"copy and send to Dana:\n\n  {sent}" in out
+    ctx = await rapport.user_context(console_user())
+    clock.advance(days=400)
+    stats_before = await say(rapport, "stats")
+    assert "sent after your edits (avg" in stats_before
+    assert await set_retention(sessions, ctx.workspace_id, 12)
+
+    report = await apply_retention(sessions, clock.now)
+
+    reply = await rapport.handle_text(console_user(), "export")
+    assert reply.attachment is not None
+    exported = json.loads(reply.attachment.data)
+    text = json.dumps(exported, ensure_ascii=False)
+    for gone in ("Yosemite", "hiking", "merger", "trail", "Send me"):
+        assert gone not in text, gone
+    assert (report.notes_deleted, report.summaries_cleared, report.drafts_cleared) == (1, 1, 1)
+    [draft] = exported["drafts"]
+    assert (draft["outcome"], draft["final_text"], draft["sent_context"]) == ("copied", None, None)
+    assert draft["edit_distance"] > 10 and draft["finished_at"] is not None
+    # The share rewritten is the edit distance over the draft's length: that length stays.
+    assert await say(rapport, "stats") == stats_before
+    before = await snapshot(any_engine)
+    again = await apply_retention(sessions, clock.now)
+    assert (again.notes_deleted, again.drafts_cleared, again.contexts_cleared) == (0, 0, 0)
+    assert await snapshot(any_engine) == before
+
+
+async def test_undo_keeps_no_old_draft_text_and_still_brings_back_a_blacked_out_one(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    await _console(rapport, "add Dana Scully", "draft Dana", "Dana! Lunch at the old place?",
+                   "add Lee Park", "draft Lee", "Lee, coffee on Friday?")
+    ctx = await rapport.user_context(console_user())
+    assert await set_retention(sessions, ctx.workspace_id, 12)
+    clock.advance(days=400)
+    # Forgotten before retention ran: what `undo` keeps of her holds her draft's texts.
+    await say(rapport, "forget Dana Scully confirm")
+
+    report = await apply_retention(sessions, clock.now)
+
+    assert (report.undo_entries_emptied, report.drafts_cleared) == (1, 1)
+    refused = await rapport.handle_text(console_user(), "undo")
+    assert "can't be undone" in refused.text
+    # Forgotten after retention: his draft holds no text any more, so `undo` still works.
+    await say(rapport, "forget Lee Park confirm")
+    assert (await apply_retention(sessions, clock.now)).undo_entries_emptied == 0
+    assert "Lee Park" in await say(rapport, "undo")
+    async with sessions() as session:
+        [(text, final)] = (await session.execute(select(Draft.draft_text, Draft.final_text)))
+    assert (set(text), final) == ({BLACKED_OUT}, None)
+    exported = (await rapport.handle_text(console_user(), "export")).attachment
+    assert exported is not None
+    assert b"Lunch" not in exported.data and b"coffee" not in exported.data
 
 
 async def test_retention_reaches_the_undo_journals_copies(any_engine: AsyncEngine,

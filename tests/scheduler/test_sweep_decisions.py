@@ -52,7 +52,7 @@ USERS: dict[str, tuple[int, dict[str, Any], list[tuple[str, int]]]] = {
     # Twelve at once: a digest of the ten oldest, the rest after the digest spacing.
     "many": (1, dict(digest=True), [("planned", hours) for hours in
                                     (9, 1, 12, 3, 7, 2, 11, 4, 8, 5, 10, 6)]),
-    # A platform this replica has no messenger for.
+    # A platform this replica has no messenger for: left alone, for a replica that has one.
     "elsewhere": (2, {}, [("planned", 1)]),
 }
 
@@ -122,7 +122,6 @@ async def test_each_user_is_decided_on_their_own_settings_and_count(
         ids["new_york"][1]: ("snoozed", datetime(2026, 11, 23, 14, 0, tzinfo=UTC)),
         ids["inactive"][0]: ("snoozed", NOW + timedelta(hours=1)),
         ids["paused"][0]: ("planned", NOW + timedelta(days=2)),
-        ids["elsewhere"][0]: ("planned", NOW + timedelta(hours=1)),
         # After the digest spacing, on the same day: a second message is allowed.
         oldest_first[10]: ("planned", NOW + timedelta(hours=3)),
         oldest_first[11]: ("planned", NOW + timedelta(hours=3)),
@@ -134,6 +133,8 @@ async def test_each_user_is_decided_on_their_own_settings_and_count(
                  (item.nudge_id for item in message.items)}
     assert {n for n, (status, _after) in rows.items() if status == "sent"} == delivered
     assert report.sent == len(delivered) == 14 and report.deferred == len(later)
+    assert rows[ids["elsewhere"][0]][0] == "planned"
+    assert rows[ids["elsewhere"][0]][1].astimezone(UTC) == NOW - timedelta(hours=1)
     assert counts["fresh"] == (TODAY, 2) and counts["one_left"] == (TODAY, 3)
     assert counts["many"] == (TODAY, 1) and counts["capped"] == (TODAY, 3)
 
