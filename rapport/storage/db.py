@@ -409,10 +409,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             command.upgrade(config, revision)
         except CommandError as failure:
             raise SchemaProblem(_first_line(failure)) from failure
+        # The revision reached, which the log names: "head" or "+1" says nothing of it.
+        reached.extend(MigrationContext.configure(connection).get_current_heads())
 
+    reached: list[str] = []
     async with engine.begin() as connection:
         await connection.run_sync(_run)
-    logger.info("schema upgraded", extra={"revision": revision})
+    logger.info("schema upgraded", extra={"revision": ",".join(reached) or "base"})
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

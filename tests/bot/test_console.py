@@ -305,7 +305,8 @@ async def test_admin_changes_in_the_console_are_logged_to_a_file_not_into_the_ch
     lines = (data / "rapport.log").read_text().splitlines()
     assert lines[:len(records)] == [json.dumps(r, ensure_ascii=False) for r in records]
     assert [line.split(" ", 2)[2] for line in lines[len(records):] if " WARNING " in line] == [
-        "WARNING rapport.bot.core.admin workspace policy changed by an admin"]
+        "WARNING rapport.bot.core.admin workspace policy changed by an admin workspace_id=1 "
+        "ai_enabled=true disclosure_policy=null"]
 
 
 def test_a_real_problem_is_one_plain_line_in_the_chat_and_the_rest_stays_in_the_file(

@@ -90,3 +90,25 @@ def test_rotate_key_still_works_on_an_existing_database(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "Re-encrypted 0 stored token row(s) with the first key."
+
+
+@pytest.mark.parametrize(("selection", "refusal"), [
+    (("--platform", "slack", "--workspace", "T0TYPO"), "No workspace 'slack:T0TYPO' "),
+    (("--workspace", "T0TYPO"), "No workspace 'T0TYPO' "),
+    (("--platform", "teams"), "No teams workspace "),
+])
+def test_workspace_ai_refuses_a_workspace_that_is_not_there(
+        tmp_path: Path, selection: tuple[str, ...], refusal: str) -> None:
+    """Found by a tester: a mistyped team id answered "Updated 0 workspace(s).", exit 0, as if
+    AI drafts were now off there; `retention`, `report` and `purge-workspace` refuse it."""
+    env = clean_env(tmp_path)
+    assert run_cli_in_process("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+
+    result = run_cli_in_process("workspace-ai", "--ai", "off", *selection, env=env, cwd=tmp_path)
+
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    # One line, and no INFO line ("schema at head") without RAPPORT_LOG_LEVEL, as the other
+    # data commands.
+    [line] = result.stderr.splitlines()
+    assert line.startswith(refusal) and "--workspace" in line, line
+    assert "Updated" not in result.stdout

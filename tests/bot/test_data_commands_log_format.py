@@ -83,4 +83,6 @@ def test_the_data_commands_still_log_text_when_asked_to(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     [line] = result.stderr.splitlines()
-    assert line.endswith(" WARNING rapport.scheduler.lifecycle workspace purged"), line
+    # With its fields, as the JSON line has them.
+    assert line.endswith(" WARNING rapport.scheduler.lifecycle workspace purged workspace_id=1"
+                         ), line

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import rapport
+from rapport.storage.db import SCHEMA_HEAD
 from tests.bot.processes import (
     clean_env,
     free_port,
@@ -61,7 +62,22 @@ BAD_STARTS: list[tuple[tuple[str, ...], dict[str, str], tuple[str, ...]]] = [
                                  "SLACK_APP_TOKEN": "xoxb-not-an-app-token"},
      ("SLACK_APP_TOKEN", "xapp-")),
     (("serve", "--no-console"), {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "p",
-                                 "MicrosoftAppType": "Bogus"}, ("MicrosoftAppType",)),
+                                 "MicrosoftAppType": "Bogus"},
+     ("MicrosoftAppType", "'Bogus'", "MultiTenant", "SingleTenant", "UserAssignedMSI")),
+    # botbuilder needs the tenant for a managed identity too: it raised only once the adapter
+    # was built, a long traceback after the migration (found by an operator).
+    (("serve", "--no-console"), {"MicrosoftAppId": APP_ID, "MicrosoftAppType": "UserAssignedMSI"},
+     ("MicrosoftAppType=UserAssignedMSI needs MicrosoftAppTenantId",)),
+    (("worker",), {"MicrosoftAppId": APP_ID, "MicrosoftAppType": "userassignedmsi"},
+     ("MicrosoftAppType=UserAssignedMSI needs MicrosoftAppTenantId",)),
+    (("serve", "--no-console"), {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "p",
+                                 "MicrosoftAppType": "SingleTenant"},
+     ("MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId",)),
+    (("serve", "--no-console"), {"MicrosoftAppId": APP_ID, "MicrosoftAppType": "SingleTenant",
+                                 "MicrosoftAppTenantId": "t"},
+     ("MicrosoftAppType=SingleTenant needs MicrosoftAppPassword",)),
+    (("serve", "--no-console"), {"MicrosoftAppId": APP_ID},
+     ("MicrosoftAppType=MultiTenant needs MicrosoftAppPassword",)),
     (("worker",), {"MicrosoftAppPassword": "p"}, ("MicrosoftAppPassword", "MicrosoftAppId")),
     (("serve", "--no-console"), {"TEAMS_ENABLED": "true", "RAPPORT_HOST": "0.0.0.0"},
      ("MicrosoftAppId", "RAPPORT_HOST")),
@@ -201,9 +217,23 @@ async def test_start_line_in_json_logs_and_a_quiet_idle_server(tmp_path: Path) -
         env = clean_env(tmp_path, SLACK_BOT_TOKEN=DEFAULT_BOT_TOKEN, SLACK_SIGNING_SECRET="s",
                         SLACK_API_URL=fake.base_url, TEAMS_ENABLED="true",
                         RAPPORT_PORT=str(free_port()), RAPPORT_SWEEP_SECONDS="1",
-                        RAPPORT_LOG_FORMAT="json")
+                        RAPPORT_LOG_FORMAT="json",
+                        # Misspelled: it used to be ignored without a word, and the process
+                        # quietly used another database.
+                        RAPPORT_DATABASE_URI="postgresql+asyncpg://u:hunter2@db/rapport")
         stderr = await _serve_until_swept(tmp_path, env)
     lines = [json.loads(line) for line in stderr.splitlines()]
+    [unknown] = [line for line in lines if line.get("variable") == "RAPPORT_DATABASE_URI"]
+    assert unknown["level"] == "warning"
+    assert unknown["did_you_mean"] == "RAPPORT_DATABASE_URL"
+    assert "did you mean RAPPORT_DATABASE_URL?" in unknown["msg"]
+    assert "hunter2" not in stderr  # an unknown variable's value is never logged
+    [database] = [line for line in lines if line["msg"] == "using database"]
+    assert (database["driver"], database["database"]) == ("sqlite+aiosqlite",
+                                                          str(tmp_path / "rapport.db"))
+    # The revision the schema reached, not the target's name ("head").
+    [upgraded] = [line for line in lines if line["msg"] == "schema upgraded"]
+    assert upgraded["revision"] == SCHEMA_HEAD
     [start] = [line for line in lines if line["msg"].startswith("Slack: ")]
     assert start["msg"] == ("Slack: on (single workspace, HTTP). Teams: on (EMULATOR MODE: no "
                             "authentication, loopback only). Console: off (--no-console).")
@@ -226,15 +256,25 @@ async def test_start_line_in_json_logs_and_a_quiet_idle_server(tmp_path: Path) -
 
 
 async def test_start_line_in_text_logs_says_why_front_ends_are_off(tmp_path: Path) -> None:
-    env = clean_env(tmp_path, RAPPORT_PORT=str(free_port()), RAPPORT_SWEEP_SECONDS="1",
-                    RAPPORT_LOG_FORMAT="text")
+    port = free_port()
+    env = clean_env(tmp_path, RAPPORT_PORT=str(port), RAPPORT_SWEEP_SECONDS="1",
+                    RAPPORT_LOG_FORMAT="text", RAPPORT_SWEEP_SECS="5")
     stderr = await _serve_until_swept(tmp_path, env, sweeps=1)
-    [start] = [line for line in stderr.splitlines() if "Slack: " in line]
-    assert start.endswith(
-        "INFO rapport.bot.service.cli Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, "
+    lines = stderr.splitlines()
+    [start] = [line for line in lines if "Slack: " in line]
+    assert (
+        " INFO rapport.bot.service.cli Slack: off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, "
         "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET). Teams: off (set MicrosoftAppId, "
-        "MicrosoftAppPassword). Console: off (--no-console).")
+        "MicrosoftAppPassword). Console: off (--no-console). slack=") in start
+    assert start.endswith(' console="off (--no-console)"'), start
     assert "sweep finished" not in stderr
+    # The fields of the JSON lines are in the text lines too.
+    [listening] = [line for line in lines if " listening host=" in line]
+    assert f" listening host=127.0.0.1 port={port} " in listening, listening
+    [unknown] = [line for line in lines if "RAPPORT_SWEEP_SECS" in line]
+    assert " WARNING " in unknown and "did you mean RAPPORT_SWEEP_SECONDS?" in unknown, unknown
+    [database] = [line for line in lines if " using database " in line]
+    assert database.endswith(f" driver=sqlite+aiosqlite database={tmp_path / 'rapport.db'}")
 
 
 async def test_a_worker_says_it_only_sends(tmp_path: Path) -> None:
@@ -253,8 +293,8 @@ async def test_a_worker_says_it_only_sends(tmp_path: Path) -> None:
             process.kill()
             await process.wait()
     assert process.returncode == 0
-    assert line.decode().rstrip().endswith(
-        "Teams: on (MultiTenant, sending nudges only). Console: off (worker).")
+    assert "Teams: on (MultiTenant, sending nudges only). Console: off (worker). " \
+        in line.decode(), line
     assert "EMULATOR" not in line.decode()
 
 
@@ -277,6 +317,23 @@ def test_the_start_line_names_the_mode(values: dict[str, str], web: bool, expect
     assert expected in line
     for secret in ("xoxb-1", "xapp-1"):
         assert secret not in line
+
+
+@pytest.mark.parametrize(("app_type", "extra", "shown"), [
+    ("singletenant", {"microsoft_app_tenant_id": "t"}, "SingleTenant"),
+    (" MULTITENANT ", {}, "MultiTenant"),
+    ("UserAssignedMsi", {"microsoft_app_tenant_id": "t"}, "UserAssignedMSI"),
+])
+def test_app_types_are_read_in_any_case_as_botbuilder_reads_them(
+        app_type: str, extra: dict[str, str], shown: str) -> None:
+    from rapport.bot.service.config import Settings
+    from rapport.bot.service.startup import check_config, describe_front_ends
+
+    settings = Settings.model_validate({"microsoft_app_id": APP_ID, "microsoft_app_password": "p",
+                                        "microsoft_app_type": app_type, **extra})
+    check_config(settings, web=True, platforms=True)
+    assert settings.microsoft_app_type == shown
+    assert f"Teams: on ({shown})." in describe_front_ends(settings, web=True, console=False).line
 
 
 @pytest.mark.parametrize("taken", ["RAPPORT_PORT", "RAPPORT_METRICS_PORT"])

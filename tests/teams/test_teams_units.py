@@ -30,8 +30,11 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
 
 
 def test_settings_checks_per_app_type() -> None:
+    # A managed identity has no password, but botbuilder needs its tenant.
     check_settings(Settings(microsoft_app_id=APP_ID, microsoft_app_type="UserAssignedMSI",
-                            host="0.0.0.0"))
+                            microsoft_app_tenant_id="t", host="0.0.0.0"))
+    with pytest.raises(TeamsConfigError, match="UserAssignedMSI needs MicrosoftAppTenantId"):
+        check_settings(Settings(microsoft_app_id=APP_ID, microsoft_app_type="UserAssignedMSI"))
     check_settings(Settings(microsoft_app_id=APP_ID, microsoft_app_password="s",
                             microsoft_app_type="SingleTenant", microsoft_app_tenant_id="t",
                             host="0.0.0.0"))

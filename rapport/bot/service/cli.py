@@ -7,9 +7,10 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,14 +25,20 @@ from rapport.bot.service.logs import (
 from rapport.bot.service.startup import (
     StartupError,
     check_config,
-    check_database_exists,
     check_revision,
     check_stored_secrets,
     describe_front_ends,
     load_settings,
+    log_database_in_use,
     one_line_errors,
+    warn_unknown_variables,
 )
-from rapport.launch import collector_paused, keep_from_collector
+from rapport.launch import (
+    collector_paused,
+    keep_from_collector,
+    release_stop_signals,
+    stop_requested,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -43,6 +50,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 logger = logging.getLogger(__name__)
+# The commands that run until stopped: a SIGTERM or SIGINT while they start (recorded by
+# rapport.launch from the first line on) stops them cleanly at their next start-up step; any
+# other command is stopped by it as any program is.
+_STOPPED_GRACEFULLY = ("serve", "worker", "chat")
+
+
+class _StoppedDuringStartup(Exception):
+    """A stop signal came before the process started serving."""
 
 
 def _print_version(value: bool) -> None:
@@ -52,10 +67,12 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option(
+def _main(ctx: typer.Context, version: Annotated[bool, typer.Option(
         "--version", callback=_print_version, is_eager=True,
         help="Print the version and exit.")] = False) -> None:
     """Rapport: keep your work relationships human."""
+    if ctx.invoked_subcommand not in _STOPPED_GRACEFULLY:
+        release_stop_signals()
 
 
 def _settings() -> Settings:
@@ -73,8 +90,8 @@ def chat(user: Annotated[str | None, typer.Option(help="Who you are in the conso
         check_config(settings, web=False, platforms=False)
         # The same runtime as `serve`, minus the web server and the chat platforms, so a chat
         # session shuts down as gracefully as a server does.
-        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=True,
-                           with_web=False, with_platforms=False, console_user=user))
+        _run_until_stopped(_serve(settings, with_scheduler=scheduler, with_console=True,
+                                  with_web=False, with_platforms=False, console_user=user))
 
 
 @app.command()
@@ -97,8 +114,8 @@ def serve(
         console_reason = "--no-console" if console is False else (
             "Slack or Teams is configured" if settings.any_platform_configured
             else "not a terminal")
-        asyncio.run(_serve(settings, with_scheduler=scheduler, with_console=use_console,
-                           console_reason=console_reason))
+        _run_until_stopped(_serve(settings, with_scheduler=scheduler,
+                                  with_console=use_console, console_reason=console_reason))
 
 
 @app.command()
@@ -112,8 +129,23 @@ def worker() -> None:
         # Only when asked for: a worker beside a `serve` on one machine would otherwise take
         # (or find taken) the same default operator port.
         operator = "metrics_port" in settings.model_fields_set
-        asyncio.run(_serve(settings, with_scheduler=True, with_console=False, with_web=False,
-                           with_operator_port=operator, console_reason="worker"))
+        _run_until_stopped(_serve(settings, with_scheduler=True, with_console=False,
+                                  with_web=False, with_operator_port=operator,
+                                  console_reason="worker"))
+
+
+def _run_until_stopped(serving: Coroutine[Any, Any, None]) -> None:
+    """Run `_serve`; a stop signal before it served ends it cleanly (exit 0), with one line."""
+    try:
+        asyncio.run(serving)
+    except _StoppedDuringStartup:
+        logger.info("stopped during start-up, before serving")
+
+
+def _unless_stopped(stop: asyncio.Event) -> None:
+    """Between start-up steps: a stop signal received meanwhile ends the start there."""
+    if stop.is_set():
+        raise _StoppedDuringStartup
 
 
 async def _warm_up_then_settle(runtime: Runtime) -> None:
@@ -162,24 +194,32 @@ async def _serve(settings: Settings, *, with_scheduler: bool, with_console: bool
                                f"({failure.strerror or type(failure).__name__}); the console "
                                "logs beside an SQLite database, else in the working "
                                "directory.") from failure
+    warn_unknown_variables()
     # Handlers first: a SIGTERM during start-up (a migration, Slack being slow) lets that step
-    # finish and then shuts down cleanly, instead of killing the process half-way.
+    # finish and then shuts down cleanly, instead of killing the process half-way; one that
+    # came during the imports was recorded by rapport.launch.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    runtime = await build_runtime(settings)
+    if stop_requested() is not None:
+        stop.set()
+    _unless_stopped(stop)
+    runtime = await build_runtime(settings)  # the migration: a step that is left to finish
     servers: WebServers | None = None
     callbacks: web.AppRunner | None = None
     operator: web.AppRunner | None = None
     try:
+        log_database_in_use(settings)
+        _unless_stopped(stop)
         # A key that cannot read the stored tokens stops the start here, not at every request.
         await check_stored_secrets(runtime.engine, settings, platforms=with_platforms)
         for messenger in await messengers_for(runtime) if with_platforms else []:
             runtime.add_messenger(messenger)
         if with_console:
             runtime.add_messenger(ConsoleMessenger())
+        _unless_stopped(stop)
         if with_platforms:
             front_ends = describe_front_ends(settings, web=with_web, console=with_console,
                                              console_reason=console_reason)
@@ -278,6 +318,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
         # A mistyped revision is refused before the database is opened (or created).
         check_revision(revision)
         configure_logging(settings.log_level, settings.log_format)
+        warn_unknown_variables()
 
         async def _run() -> None:
             from rapport.bot.service.startup import prepare_database
@@ -287,6 +328,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
             engine = db.create_engine(settings.database_url)
             try:
                 await prepare_database(engine, revision)
+                log_database_in_use(settings)
                 typer.echo(f"Database at {await db.current_revision(engine)}.")
             finally:
                 await close_database(engine)
@@ -294,45 +336,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
         asyncio.run(_run())
 
 
-# `rapport import`, `rapport report`, `rapport retention` live in bot/data_cli.py.
+# `rapport import`, `report`, `retention`, `purge-workspace`, `rotate-key` and `workspace-ai`
+# live in data_cli.py.
 register_data_commands(app)
-
-
-@app.command("workspace-ai")
-def workspace_ai(
-    ai: Annotated[str | None, typer.Option(help="AI drafts for the workspace: on or off.")] = None,
-    disclosure: Annotated[str | None, typer.Option(
-        help="Disclosure line on AI-assisted messages: required, optional or off.")] = None,
-    platform: Annotated[str | None, typer.Option(help="slack, teams or console.")] = None,
-    workspace: Annotated[str | None, typer.Option(
-        help="The Slack team id or Teams tenant id; every workspace when left out.")] = None,
-) -> None:
-    """Turn AI drafts off (or on) and set the disclosure policy, per workspace or everywhere."""
-    if ai not in (None, "on", "off") or disclosure not in (None, "required", "optional", "off"):
-        raise typer.BadParameter("use --ai on|off and --disclosure required|optional|off")
-    with one_line_errors():
-        settings = _settings()
-        check_config(settings, web=False, platforms=False)
-        check_database_exists(settings)
-        configure_logging(settings.log_level, settings.log_format)
-
-        async def _run() -> int:
-            from rapport.bot.core.drafts import set_workspace_ai
-            from rapport.bot.service.startup import prepare_database
-            from rapport.storage import db
-            from rapport.storage.uow import close_database
-
-            engine = db.create_engine(settings.database_url)
-            try:
-                await prepare_database(engine)
-                return await set_workspace_ai(
-                    db.session_factory(engine), platform=platform, external_id=workspace,
-                    ai_enabled=None if ai is None else ai == "on",
-                    disclosure_policy=disclosure)
-            finally:
-                await close_database(engine)
-
-        typer.echo(f"Updated {asyncio.run(_run())} workspace(s).")
 
 
 @app.command("teams-package")

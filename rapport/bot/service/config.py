@@ -37,6 +37,22 @@ LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
                      BeforeValidator(_upper)]
 LogFormat = Annotated[Literal["json", "text"], BeforeValidator(_lower)]
 
+# The MicrosoftAppType values botbuilder knows, spelled as in Azure; it reads them in any case.
+MICROSOFT_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+def _microsoft_app_type(value: object) -> object:
+    """A known app type in any case, spelled as Azure does: botbuilder lower-cases it, and the
+    checks and the start line compare the Azure spelling. Anything else is kept for the
+    start-up check to name (botbuilder would quietly take it for MultiTenant)."""
+    if not isinstance(value, str):
+        return value
+    known = {app_type.lower(): app_type for app_type in MICROSOFT_APP_TYPES}
+    return known.get(value.strip().lower(), value)
+
+
+MicrosoftAppType = Annotated[str, BeforeValidator(_microsoft_app_type)]
+
 
 class Settings(BaseSettings):
     """Every knob an operator can turn; names are a stable contract (DESIGN.md)."""
@@ -96,7 +112,8 @@ class Settings(BaseSettings):
 
     microsoft_app_id: str | None = Field(None, validation_alias="MicrosoftAppId")
     microsoft_app_password: str | None = Field(None, validation_alias="MicrosoftAppPassword")
-    microsoft_app_type: str = Field("MultiTenant", validation_alias="MicrosoftAppType")
+    microsoft_app_type: MicrosoftAppType = Field("MultiTenant",
+                                                 validation_alias="MicrosoftAppType")
     microsoft_app_tenant_id: str | None = Field(None, validation_alias="MicrosoftAppTenantId")
     teams_enabled: bool = Field(False, validation_alias=AliasChoices("TEAMS_ENABLED"))
     # Comma-separated tenant ids a MultiTenant bot answers; empty: every tenant. A SingleTenant

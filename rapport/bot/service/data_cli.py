@@ -1,5 +1,5 @@
 """CLI commands about data: `rapport import`, `rapport report`, `rapport retention`,
-`rapport purge-workspace`, `rapport rotate-key`."""
+`rapport purge-workspace`, `rapport rotate-key`, `rapport workspace-ai`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from rapport.bot.service.startup import (
     check_database_exists,
     load_settings,
     one_line_errors,
+    warn_unknown_variables,
 )
 from rapport.storage import db
 from rapport.storage.models import Workspace
@@ -81,6 +82,7 @@ def _settings() -> Settings:
     # migration check) only when RAPPORT_LOG_LEVEL asks for them.
     level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
     configure_logging(level, settings.log_format)
+    warn_unknown_variables()
     return settings
 
 
@@ -204,8 +206,8 @@ def register(app: typer.Typer) -> None:
                     result = await apply_retention(runtime.sessions, runtime.clock(),
                                                    workspace_id=ws.id)
                     typer.echo(f"Cleared {result.summaries_cleared} summaries and deleted "
-                               f"{result.notes_deleted} notes; cleared what was sent to the AI "
-                               f"provider for {result.contexts_cleared} drafts.")
+                               f"{result.notes_deleted} notes; cleared the texts of "
+                               f"{result.drafts_cleared} drafts.")
             finally:
                 await runtime.close()
 
@@ -284,6 +286,68 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"Re-encrypted {report.total} stored token row(s) with the first key.")
 
         _run(run)
+
+    @app.command("workspace-ai")
+    def workspace_ai(
+        ai: Annotated[str | None, typer.Option(
+            help="AI drafts for the workspace: on or off.")] = None,
+        disclosure: Annotated[str | None, typer.Option(
+            help="Disclosure line on AI-assisted messages: required, optional or off.")] = None,
+        platform: Annotated[str | None, typer.Option(help="slack, teams or console.")] = None,
+        workspace: Annotated[str | None, typer.Option(
+            help="The Slack team id or Teams tenant id; every workspace when left out.")] = None,
+    ) -> None:
+        """Turn AI drafts off (or on) and set the disclosure policy, per workspace or
+        everywhere."""
+        if ai not in (None, "on", "off") or \
+                disclosure not in (None, "required", "optional", "off"):
+            raise typer.BadParameter("use --ai on|off and --disclosure required|optional|off")
+        settings = _settings()
+
+        async def run() -> None:
+            from rapport.bot.core.drafts import set_workspace_ai
+            from rapport.bot.service.startup import prepare_database
+            from rapport.storage.uow import close_database
+
+            engine = db.create_engine(settings.database_url)
+            try:
+                await prepare_database(engine)
+                sessions = db.session_factory(engine)
+                if platform is not None or workspace is not None:
+                    # A mistyped id must not read as done ("Updated 0 workspace(s).").
+                    await _check_workspaces_exist(sessions, platform=platform,
+                                                  external_id=workspace)
+                updated = await set_workspace_ai(
+                    sessions, platform=platform, external_id=workspace,
+                    ai_enabled=None if ai is None else ai == "on",
+                    disclosure_policy=disclosure)
+            finally:
+                await close_database(engine)
+            typer.echo(f"Updated {updated} workspace(s).")
+
+        _run(run)
+
+
+async def _check_workspaces_exist(sessions: async_sessionmaker[AsyncSession], *,
+                                  platform: str | None, external_id: str | None) -> None:
+    """A CliError when no workspace has that platform and external id (either may be left
+    out), as `find_workspace` is for the commands that name one workspace."""
+    query = select(Workspace.id).limit(1)
+    if platform is not None:
+        query = query.where(Workspace.platform == platform)
+    if external_id is not None:
+        query = query.where(Workspace.external_id == external_id)
+    async with sessions() as session:
+        if await session.scalar(query) is not None:
+            return
+    if external_id is not None:
+        ref = f"{platform}:{external_id}" if platform is not None else external_id
+        named = f"workspace {ref!r}"
+    else:
+        named = f"{platform} workspace"
+    raise CliError(f"No {named} in the database: check --platform (slack, teams or console) "
+                   "and --workspace (the Slack team id, e.g. T0123ABCD, or the Teams tenant "
+                   "id); leave both out for every workspace.")
 
 
 async def _delete_slack_tokens(runtime: Runtime, team_id: str) -> int:

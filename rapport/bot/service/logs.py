@@ -18,6 +18,23 @@ _NEVER_LOGGED = {"text", "note", "draft", "summary", "token", "bot_token", "user
                  "password", "secret", "body", "final_text", "draft_text"}
 
 
+def record_fields(record: logging.LogRecord) -> dict[str, object]:
+    """What a log line carries besides its time, level, logger and message, in either format:
+    the request id, the record's `extra` fields (never those in _NEVER_LOGGED; long values
+    cut) and the exception's type."""
+    fields: dict[str, object] = {}
+    request_id = _current_request_id()
+    if request_id:
+        fields["request_id"] = request_id
+    for key, value in record.__dict__.items():
+        if key not in _STANDARD and key not in _NEVER_LOGGED and not key.startswith("_"):
+            fields[key] = value if isinstance(value, (int, float, bool, type(None))) \
+                else str(value)[:200]
+    if record.exc_info and record.exc_info[0] is not None:
+        fields["exc_type"] = record.exc_info[0].__name__
+    return fields
+
+
 class JsonFormatter(logging.Formatter):
     """Formats a record as JSON with its `extra` fields."""
 
@@ -27,17 +44,33 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
+            **record_fields(record),
         }
-        request_id = _current_request_id()
-        if request_id:
-            payload["request_id"] = request_id
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and key not in _NEVER_LOGGED and not key.startswith("_"):
-                payload[key] = value if isinstance(value, (int, float, bool, type(None))) \
-                    else str(value)[:200]
-        if record.exc_info and record.exc_info[0] is not None:
-            payload["exc_type"] = record.exc_info[0].__name__
         return json.dumps(payload, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """For people at a terminal: time, level, logger and message, then the same fields as the
+    JSON lines as key=value (the audit line's workspace and new value, a port, a count, an
+    error's type), then a traceback as the standard formatter writes it."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        pairs = [f"{key}={_text_value(value)}" for key, value in record_fields(record).items()]
+        return " ".join([line, *pairs])
+
+
+def _text_value(value: object) -> str:
+    """A value as JSON writes it; a string bare unless a space, quote or `=` (or nothing at
+    all) would make the line ambiguous, then quoted with JSON's escapes."""
+    if not isinstance(value, str):
+        return json.dumps(value)
+    if value and not any(char.isspace() or char in '"=\\' for char in value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _current_request_id() -> str:
@@ -68,7 +101,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import ipaddress
+import logging
 import os
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import AliasChoices, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -36,6 +38,13 @@ _EXAMPLES = ("postgresql+asyncpg://user:password@host:5432/rapport (PostgreSQL) 
              "sqlite+aiosqlite:///./rapport.db (SQLite)")
 # Values of these settings are never echoed back, even when invalid.
 _SECRET_WORDS = ("SECRET", "TOKEN", "PASSWORD", "KEY")
+# RAPPORT_* variables that are not settings but are read elsewhere (docs/configuration.md,
+# "Read outside the server's settings"): the console, the test suite, compose and the image.
+_READ_ELSEWHERE = ("RAPPORT_CONSOLE_USER", "RAPPORT_TEST_DATABASE_URL",
+                   "RAPPORT_PUBLISH_ADDRESS", "RAPPORT_PUBLISH_PORT", "RAPPORT_IMAGE_TAG",
+                   "RAPPORT_EXTRAS")
+
+logger = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -74,6 +83,65 @@ def describe_invalid_settings(invalid: ValidationError) -> str:
         problems.append(f"{name}{shown} is invalid ({error['msg']})")
     them = "them" if len(problems) > 1 else "it"
     return "; ".join(problems) + f"; fix or unset {them} (see docs/configuration.md)."
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """Each RAPPORT_* variable in `environ` that Rapport does not read, with the known name
+    closest to it (None when none is close): settings ignore unknown variables, so a misspelled
+    one (RAPPORT_DATABASE_URI) would otherwise leave its setting at the default unnoticed."""
+    prefix = "RAPPORT_"
+    known = {name.upper() for name in (*_setting_names(), *_READ_ELSEWHERE)}
+    # Compared without the prefix, which every candidate shares: RAPPORT_FOO is not "close" to
+    # RAPPORT_PORT.
+    known_rest = sorted(name.removeprefix(prefix) for name in known if name.startswith(prefix))
+    unknown = []
+    for name in sorted(environ):
+        spelled = name.upper()  # settings are read in any case
+        if spelled.startswith(prefix) and spelled not in known:
+            closest = difflib.get_close_matches(spelled.removeprefix(prefix), known_rest, n=1,
+                                                cutoff=0.6)
+            unknown.append((name, prefix + closest[0] if closest else None))
+    return unknown
+
+
+def _setting_names() -> list[str]:
+    names: list[str] = []
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.append(alias)
+        elif isinstance(alias, AliasChoices):
+            names.extend(str(choice) for choice in alias.choices)
+    return names
+
+
+def describe_database(url: str) -> dict[str, str]:
+    """The driver and where the database is (an SQLite file's absolute path, a server's
+    host:port/name), never a user or password: which database a process really uses."""
+    parsed = make_url(url)
+    path = sqlite_database_path(url)
+    if path is not None:
+        where = str(path.absolute())
+    elif parsed.get_backend_name() == "sqlite":
+        where = "(memory)"
+    else:
+        where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+    return {"driver": parsed.drivername, "database": where}
+
+
+def warn_unknown_variables() -> None:
+    """Once logging is set up: a warning for each variable that looks like a setting but is
+    none (its value is never logged)."""
+    for name, closest in unknown_variables(os.environ):
+        hint = f"did you mean {closest}?" if closest else "see docs/configuration.md."
+        logger.warning(f"{name} is not a Rapport setting and is ignored; {hint}",
+                       extra={"variable": name, "did_you_mean": closest})
+
+
+def log_database_in_use(settings: Settings) -> None:
+    """Which database this process uses, once it answered (a database that does not is one
+    line on its own: `check_database`)."""
+    logger.info("using database", extra=describe_database(settings.database_url))
 
 
 def check_database_url(url: str) -> URL:

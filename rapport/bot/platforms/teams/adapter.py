@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
-from rapport.bot.service.config import Settings, is_loopback
+from rapport.bot.service.config import MICROSOFT_APP_TYPES, Settings, is_loopback
 
 logger = logging.getLogger(__name__)
-
-APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 
 
 class TeamsConfigError(ValueError):
@@ -45,12 +43,17 @@ def check_settings(settings: Settings) -> None:
                 f"loopback address, not {settings.host!r}. Set MicrosoftAppId and "
                 f"MicrosoftAppPassword, or listen on 127.0.0.1.")
         return
+    # What botbuilder's ConfigurationServiceClientCredentialFactory needs of each type, asked
+    # here so that a missing one is a line before any migration, not its bare Exception later.
     app_type = settings.microsoft_app_type
-    if app_type not in APP_TYPES:
-        raise TeamsConfigError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES)}, "
+    if app_type not in MICROSOFT_APP_TYPES:
+        raise TeamsConfigError(f"MicrosoftAppType must be one of "
+                               f"{', '.join(MICROSOFT_APP_TYPES)}, "
                                f"not {app_type!r}.")
-    if app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
-        raise TeamsConfigError("MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId.")
+    if app_type in ("SingleTenant", "UserAssignedMSI") \
+            and not (settings.microsoft_app_tenant_id or "").strip():
+        raise TeamsConfigError(f"MicrosoftAppType={app_type} needs MicrosoftAppTenantId.")
+    # A managed identity has no client secret.
     if app_type != "UserAssignedMSI" and not settings.microsoft_app_password:
         raise TeamsConfigError(f"MicrosoftAppType={app_type} needs MicrosoftAppPassword "
                                f"(the client secret of the bot's app registration).")
