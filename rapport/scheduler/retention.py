@@ -6,9 +6,9 @@ is cleared. Notes are deleted. Nudges already delivered about a deleted note kee
 Drafts keep their outcome, edit distance and when they were made and finished (stats) but
 lose their texts: the draft (which quotes the note it was made from), what the person sent, and
 the record of what was sent to the AI provider (``sent_context``: a first name, a note, a
-summary). The draft's text is blacked out rather than emptied: `stats` counts how much of a
-draft was rewritten as its edit distance over its length. The undo journal's copies of them go
-too: an entry that holds one becomes a barrier without data (`expire_journal`), so
+summary), all set to NULL; the draft's length stays in a column of its own (`stats` counts how
+much of a draft was rewritten as its edit distance over it). The undo journal's copies of them
+go too: an entry that holds one becomes a barrier without data (`expire_journal`), so
 neither `export` nor `undo` brings back what retention deleted.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -56,8 +56,8 @@ UNDO_TRIM_PAST = 40
 UNDO_PURGE_SECONDS = 60
 # Rows of people met trimmed per transaction.
 MET_TRIM_BATCH = 500
-# What an old draft's text becomes, one per character it had: its length stays for `stats`.
-BLACKED_OUT = "\u2588"
+# A draft's texts retention removes (its length, in draft_length, stays for `stats`).
+DRAFT_TEXTS = ("draft_text", "final_text", "sent_context")
 
 
 @dataclass
@@ -144,21 +144,18 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
             deleted = await session.execute(
                 delete(Note).where(Note.workspace_id == ws_id, Note.created_at < cutoff)
                 .execution_options(synchronize_session=False))
-            drafts = (await session.execute(
-                select(Draft.id, func.length(Draft.draft_text, type_=Integer),
-                       Draft.sent_context.is_not(None))
-                .where(Draft.workspace_id == ws_id, Draft.created_at < cutoff,
-                       _draft_holds_text()))).all()
+            old_drafts = (Draft.workspace_id == ws_id, Draft.created_at < cutoff,
+                          _draft_holds_text())
+            drafts, contexts = (await session.execute(
+                select(func.count(), func.count(Draft.sent_context)).where(*old_drafts))).one()
             if drafts:
-                # By primary key, one executemany: each draft keeps its own length.
-                await session.execute(update(Draft), [
-                    {"id": draft_id, "draft_text": BLACKED_OUT * (length or 0),
-                     "final_text": None, "sent_context": None}
-                    for draft_id, length, _had_context in drafts])
+                await session.execute(
+                    update(Draft).where(*old_drafts).values(dict.fromkeys(DRAFT_TEXTS))
+                    .execution_options(synchronize_session=False))
         report.workspaces += 1
         report.undo_entries_emptied += emptied
-        report.drafts_cleared += len(drafts)
-        report.contexts_cleared += sum(1 for *_, had_context in drafts if had_context)
+        report.drafts_cleared += drafts
+        report.contexts_cleared += contexts
         report.summaries_cleared += cleared.rowcount or 0  # type: ignore[attr-defined]
         report.notes_deleted += deleted.rowcount or 0  # type: ignore[attr-defined]
     if report.summaries_cleared or report.notes_deleted or report.drafts_cleared \
@@ -174,16 +171,14 @@ async def apply_retention(sessions: async_sessionmaker[AsyncSession], now: datet
 
 
 def _draft_holds_text() -> ColumnElement[bool]:
-    """Whether a draft still holds text retention removes (not yet blacked out)."""
-    return or_(Draft.sent_context.is_not(None), Draft.final_text.is_not(None),
-               func.replace(Draft.draft_text, BLACKED_OUT, "") != "")
+    """Whether a draft still holds a text retention removes (not yet cleared)."""
+    return or_(*(getattr(Draft, name).is_not(None) for name in DRAFT_TEXTS))
 
 
 def _draft_image_holds_text(image: dict[str, Any]) -> bool:
     """Whether a before-image of a draft holds a text retention removes (`_draft_holds_text`);
     an update's image carries only the columns it changed."""
-    return (image.get("sent_context") is not None or image.get("final_text") is not None
-            or bool(str(image.get("draft_text") or "").replace(BLACKED_OUT, "")))
+    return any(image.get(name) is not None for name in DRAFT_TEXTS)
 
 
 # What retention removes, per table of the undo journal: the column whose age decides, and
@@ -199,8 +194,8 @@ def expire_journal(session: Session, workspace_id: int, cutoff: datetime) -> int
     """Retention for the undo journal's before-images (bot/core/journal.py): an entry holding
     a note, a conversation summary or what a draft sent to an AI provider from before
     `cutoff` becomes a barrier without data (undo says it can't reverse it); how many did.
-    A draft's texts count too (the draft, what was sent); one already blacked out does not, so
-    a person forgotten after retention can still be brought back.
+    A draft's texts count too (the draft, what was sent); one already cleared does not, so a
+    person forgotten after retention can still be brought back.
 
     A before-image of an update carries only the columns changed, so a row's age comes from
     the row itself or from a whole-row image of it (a later delete) in the journal."""

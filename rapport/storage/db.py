@@ -322,7 +322,7 @@ def alembic_config(url: str | None = None) -> Any:
 # The newest migration shipped with this code (tests/storage/test_migrations.py checks it
 # against Alembic's script directory). Starting a process whose database is already there
 # needs no Alembic at all: importing it (and its template engine) costs a good part of start-up.
-SCHEMA_HEAD = "0027_pending_files"
+SCHEMA_HEAD = "0028_draft_length"
 
 
 async def schema_at_head(engine: AsyncEngine) -> bool:

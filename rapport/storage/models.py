@@ -348,7 +348,12 @@ class Draft(Base):
     model: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # JSON of exactly what was sent to the provider (for the user's export), or NULL.
     sent_context: Mapped[str | None] = mapped_column(Text, nullable=True)
-    draft_text: Mapped[str] = mapped_column(Text)
+    # NULL once retention removed it (with final_text and sent_context); draft_length stays,
+    # since `stats` and the team report count the share rewritten as edit distance over it.
+    draft_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # In characters; an insert that gives only the text gets its length.
+    draft_length: Mapped[int] = mapped_column(Integer, default=lambda context: len(
+        context.get_current_parameters().get("draft_text") or ""))
     final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     edit_distance: Mapped[int | None] = mapped_column(Integer, nullable=True)
     disclosure: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1690,8 +1690,8 @@ def draft_measures(session: Session, user_id: int
                    ) -> list[tuple[int | None, str | None, int | None, int]]:
     """(nudge_id, outcome, edit_distance, length of the draft) of every draft."""
     return _rows(session.execute(
-        select(Draft.nudge_id, Draft.outcome, Draft.edit_distance,
-               func.length(Draft.draft_text)).where(Draft.user_id == user_id)))
+        select(Draft.nudge_id, Draft.outcome, Draft.edit_distance, Draft.draft_length)
+        .where(Draft.user_id == user_id)))
 
 
 # ------------------------------------------------------------------------------ suggestions

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -16,17 +17,17 @@ from typer.testing import CliRunner
 from rapport.bot.core.context import Actor
 from rapport.bot.core.drafts import DraftService
 from rapport.bot.core.rapport import Rapport
+from rapport.bot.core.report import build_report, draft_measures
 from rapport.bot.platforms.console.chat import ConsoleChat
 from rapport.bot.service.cli import app
 from rapport.scheduler.retention import (
-    BLACKED_OUT,
     apply_retention,
     months_before,
     retention_job,
     set_retention,
 )
 from rapport.storage import db
-from rapport.storage.models import Draft, Note, Nudge, Touchpoint, Workspace
+from rapport.storage.models import Contact, Draft, Note, Nudge, Touchpoint, Workspace
 from tests.bot import seed
 from tests.conftest import Clock, console_user, say, snapshot
 
@@ -125,6 +126,13 @@ async def test_what_old_drafts_sent_to_the_ai_provider_is_cleared(
                                         ("slack", sent, "copied", 4)]
 
 
+async def _export(rapport: Rapport) -> dict[str, Any]:
+    reply = await rapport.handle_text(console_user(), "export")
+    assert reply.attachment is not None
+    exported: dict[str, Any] = json.loads(reply.attachment.data)
+    return exported
+
+
 async def _console(rapport: Rapport, *lines: str) -> str:
     """The console chat, typed as a person would; what it printed."""
 
@@ -156,20 +164,23 @@ async def test_old_drafts_lose_their_text_and_keep_their_outcome(
     clock.advance(days=400)
     stats_before = await say(rapport, "stats")
     assert "sent after your edits (avg" in stats_before
+    [made] = (await _export(rapport))["drafts"]
+    assert made["draft_length"] == len(made["draft_text"]) > 20
+    assert made["cleared_by_retention"] is False
     assert await set_retention(sessions, ctx.workspace_id, 12)
 
     report = await apply_retention(sessions, clock.now)
 
-    reply = await rapport.handle_text(console_user(), "export")
-    assert reply.attachment is not None
-    exported = json.loads(reply.attachment.data)
+    exported = await _export(rapport)
     text = json.dumps(exported, ensure_ascii=False)
-    for gone in ("Yosemite", "hiking", "merger", "trail", "Send me"):
+    for gone in ("Yosemite", "hiking", "merger", "trail", "Send me", "\u2588"):
         assert gone not in text, gone
     assert (report.notes_deleted, report.summaries_cleared, report.drafts_cleared) == (1, 1, 1)
     [draft] = exported["drafts"]
-    assert (draft["outcome"], draft["final_text"], draft["sent_context"]) == ("copied", None, None)
+    assert (draft["outcome"], draft["draft_text"], draft["final_text"], draft["sent_context"],
+            draft["cleared_by_retention"]) == ("copied", None, None, None, True)
     assert draft["edit_distance"] > 10 and draft["finished_at"] is not None
+    assert draft["draft_length"] == made["draft_length"]
     # The share rewritten is the edit distance over the draft's length: that length stays.
     assert await say(rapport, "stats") == stats_before
     before = await snapshot(any_engine)
@@ -178,7 +189,7 @@ async def test_old_drafts_lose_their_text_and_keep_their_outcome(
     assert await snapshot(any_engine) == before
 
 
-async def test_undo_keeps_no_old_draft_text_and_still_brings_back_a_blacked_out_one(
+async def test_undo_keeps_no_old_draft_text_and_still_brings_back_a_cleared_one(
         any_engine: AsyncEngine, clock: Clock) -> None:
     sessions = db.session_factory(any_engine)
     rapport = Rapport(sessions=sessions, clock=clock)
@@ -201,11 +212,77 @@ async def test_undo_keeps_no_old_draft_text_and_still_brings_back_a_blacked_out_
     assert (await apply_retention(sessions, clock.now)).undo_entries_emptied == 0
     assert "Lee Park" in await say(rapport, "undo")
     async with sessions() as session:
-        [(text, final)] = (await session.execute(select(Draft.draft_text, Draft.final_text)))
-    assert (set(text), final) == ({BLACKED_OUT}, None)
+        [(text, final, length)] = (await session.execute(
+            select(Draft.draft_text, Draft.final_text, Draft.draft_length)))
+    assert (text, final) == (None, None) and length > 0
     exported = (await rapport.handle_text(console_user(), "export")).attachment
     assert exported is not None
     assert b"Lunch" not in exported.data and b"coffee" not in exported.data
+    # Forgotten and brought back again after retention: the same cleared draft, its length kept.
+    await say(rapport, "forget Lee Park confirm")
+    assert "Lee Park" in await say(rapport, "undo")
+    async with sessions() as session:
+        assert (await session.execute(select(Draft.draft_text, Draft.draft_length))).one() \
+            == (None, length)
+
+
+async def test_share_rewritten_stays_after_retention(any_engine: AsyncEngine, clock: Clock
+                                                     ) -> None:
+    """`stats` and the team report count the share of a draft rewritten as its edit
+    distance over its length: retention removes the text and neither number moves."""
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    made = clock.now - timedelta(days=400)
+    for number in range(5):
+        ctx = await rapport.user_context(console_user(f"user{number}"))
+        async with sessions() as session, session.begin():
+            dana = seed.contact((ctx.workspace_id, ctx.user_id), "Dana", made)
+            await seed.add_all(session, dana)
+            await seed.add_all(session, *(
+                seed.draft(dana, "posted", distance, made, text="x" * 100)
+                for distance in (30 + number, 60)))
+    stats_before = await say(rapport, "stats", console_user("user0"))
+    assert "sent after your edits (avg 45% rewritten)" in stats_before
+    report_before = dict(draft_measures(await build_report(sessions, ctx.workspace_id,
+                                                           clock.now)))
+    assert report_before["average share rewritten"] == "46%"
+    assert await set_retention(sessions, ctx.workspace_id, 12)
+
+    assert (await apply_retention(sessions, clock.now)).drafts_cleared == 10
+
+    async with sessions() as session:
+        assert set((await session.execute(select(Draft.draft_text, Draft.draft_length))).all()) \
+            == {(None, 100)}
+    assert await say(rapport, "stats", console_user("user0")) == stats_before
+    assert dict(draft_measures(await build_report(sessions, ctx.workspace_id, clock.now))) \
+        == report_before
+
+
+async def test_a_draft_cleared_before_it_was_finished_can_only_be_discarded(
+        any_engine: AsyncEngine, clock: Clock) -> None:
+    sessions = db.session_factory(any_engine)
+    rapport = Rapport(sessions=sessions, clock=clock)
+    drafter = rapport.drafter = DraftService(sessions=sessions, clock=clock)
+    await say(rapport, "add Dana Scully")
+    ctx = await rapport.user_context(console_user())
+    async with sessions() as session:
+        dana = await session.scalar(select(Contact.id))
+    assert dana is not None
+    drafted = await drafter.draft_for(ctx, dana, None)
+    assert drafted.draft is not None
+    draft_id = drafted.draft.draft_id
+    clock.advance(days=400)
+    assert await set_retention(sessions, ctx.workspace_id, 12)
+    assert (await apply_retention(sessions, clock.now)).drafts_cleared == 1
+
+    reopened = await drafter.reopen(ctx, draft_id)
+    assert reopened.draft is None and "removed by the workspace's retention" in reopened.text
+    sent = await drafter.finish(ctx, draft_id, "Dana, lunch on Friday?", "copy")
+    assert not sent.ok and "removed by the workspace's retention" in sent.message
+    assert (await drafter.finish(ctx, draft_id, "", "discard")).ok
+    async with sessions() as session:
+        assert (await session.execute(select(Draft.outcome, Draft.draft_text))).one() == \
+            ("discarded", None)
 
 
 async def test_retention_reaches_the_undo_journals_copies(any_engine: AsyncEngine,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -542,3 +543,77 @@ async def test_calendar_touchpoints_get_an_index_of_their_own(empty_engine: Asyn
         names = await connection.run_sync(_index_names)
     assert "ix_touchpoints_calendar_contact_id_happened_at" not in names
     assert "ix_touchpoints_contact_id_happened_at" in names
+
+
+_DRAFTS_0027 = table("drafts", column("id"), column("workspace_id"), column("user_id"),
+                     column("contact_id"), column("provider"), column("sent_context"),
+                     column("draft_text"), column("final_text"), column("edit_distance"),
+                     column("disclosure"), column("outcome"), column("created_at", UTCDateTime()))
+_UNDO_ENTRIES = table("undo_entries", column("id"), column("workspace_id"), column("user_id"),
+                      column("description"), column("kind"), column("payload"),
+                      column("created_at", UTCDateTime()))
+
+
+async def _draft_rows(engine: AsyncEngine, *columns: str) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(
+            select(*(column(name) for name in columns)).select_from(table("drafts"))
+            .order_by(column("id")))]
+
+
+async def _undo_images(engine: AsyncEngine) -> list[dict[str, Any]]:
+    async with engine.connect() as connection:
+        payload = (await connection.execute(select(_UNDO_ENTRIES.c.payload))).scalar_one()
+    images: list[dict[str, Any]] = json.loads(payload)["deleted"]["drafts"]
+    return images
+
+
+async def test_drafts_get_their_length_and_blacked_out_texts_become_null(
+        empty_engine: AsyncEngine) -> None:
+    """0028_draft_length: every draft records its length; one whose text retention replaced
+    by █ (one per character, to keep that length) loses it, in the table and in what the undo
+    journal keeps, and keeps its length. On the way down the blacked-out text comes back."""
+    await db.upgrade(empty_engine, "0027_pending_files")
+    now = datetime(2026, 12, 15, tzinfo=UTC)
+    kept, blacked = "Dana, coffee on Friday? ☕", "\u2588" * 31
+    async with AsyncSession(empty_engine) as session, session.begin():
+        workspace, user, (dana, _) = await session.run_sync(lambda s: insert_people(s, now))
+        base = {"workspace_id": workspace, "user_id": user, "contact_id": dana,
+                "provider": "openai", "disclosure": False, "outcome": "copied",
+                "created_at": now}
+        await session.execute(insert(_DRAFTS_0027), [
+            {**base, "id": 1, "draft_text": kept, "final_text": "Dana, coffee Friday?",
+             "sent_context": '{"first_name": "Dana"}', "edit_distance": 9},
+            {**base, "id": 2, "draft_text": blacked, "final_text": None,
+             "sent_context": None, "edit_distance": 12}])
+        images = [{**base, "created_at": now.isoformat(), "id": 3, "draft_text": kept,
+                   "final_text": None, "sent_context": None, "edit_distance": 4},
+                  {**base, "created_at": now.isoformat(), "id": 4, "draft_text": blacked,
+                   "final_text": None, "sent_context": None, "edit_distance": 5}]
+        await session.execute(insert(_UNDO_ENTRIES).values(
+            workspace_id=workspace, user_id=user, description="forgot Lee", kind="forget",
+            payload=json.dumps({"inserted": [], "deleted": {"drafts": images}},
+                               ensure_ascii=False), created_at=now))
+
+    await db.upgrade(empty_engine)
+
+    assert await _draft_rows(empty_engine, "draft_text", "draft_length", "final_text",
+                             "sent_context", "edit_distance") == [
+        (kept, len(kept), "Dana, coffee Friday?", '{"first_name": "Dana"}', 9),
+        (None, 31, None, None, 12)]
+    assert [(image["draft_text"], image.get("draft_length")) for image in
+            await _undo_images(empty_engine)] == [(kept, len(kept)), (None, 31)]
+
+    await _downgrade(empty_engine, "0027_pending_files")
+
+    async with empty_engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {c["name"]: c for c in inspect(sync).get_columns("drafts")})
+    assert "draft_length" not in columns and not columns["draft_text"]["nullable"]
+    assert await _draft_rows(empty_engine, "draft_text", "final_text", "edit_distance") == [
+        (kept, "Dana, coffee Friday?", 9), (blacked, None, 12)]
+    assert [image["draft_text"] for image in await _undo_images(empty_engine)] == [kept, blacked]
+    await db.upgrade(empty_engine)
+    assert await db.current_revision(empty_engine) == db.head_revision()
+    assert await _draft_rows(empty_engine, "draft_text", "draft_length") == [
+        (kept, len(kept)), (None, 31)]

@@ -39,6 +39,9 @@ def export_data(turn: Turn) -> dict[str, Any]:
         # How each conversation got here, in words: Rapport logged it, or the person did.
         touch["automatic"] = touch["source"] in AUTOMATIC_SOURCES
         touch["logged_from"] = LOGGED_FROM.get(touch["source"], touch["source"])
+    for draft in result["drafts"]:
+        # An old draft's texts are NULL once the workspace's retention removed them; it says so.
+        draft["cleared_by_retention"] = draft["draft_text"] is None
     # What `undo` can still reverse, with the before-images it keeps, except what it keeps of
     # people just forgotten: only until when they can be brought back (see journal.py).
     result["undo_history"], pending = exported_history(result["undo_history"], turn.now)

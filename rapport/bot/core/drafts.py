@@ -399,7 +399,7 @@ class DraftOutcome:
 class _Loaded:
     draft_id: int
     user_id: int
-    draft_text: str
+    draft_text: str | None  # None: removed by the workspace's retention
     provider: str
     outcome: str | None
     contact_name: str
@@ -503,6 +503,8 @@ class DraftService:
         if loaded.outcome is not None:
             return error(f"That draft is {loaded.outcome} already; “draft "
                          f"{loaded.contact_name}” starts a new one.")
+        if loaded.draft_text is None:
+            return error(_cleared(loaded))
         view = DraftView(draft_id=draft_id, contact_id=loaded.contact_id,
                          contact_name=loaded.contact_name, text=loaded.draft_text,
                          provider=loaded.provider, is_template=loaded.provider == TEMPLATE,
@@ -551,6 +553,8 @@ class DraftService:
         if outcome == "discard":
             return DraftOutcome(True, "Discarded. Nothing was sent.", outcome="discarded",
                                 **base)
+        if loaded.draft_text is None:
+            return DraftOutcome(False, _cleared(loaded), **base)
         text = "\n".join(line.rstrip() for line in final_text.replace("\r\n", "\n")
                          .split("\n")).strip()
         if not normalise(text):
@@ -594,6 +598,13 @@ class DraftService:
                            model=model, contact_id=contact_id, nudge_id=nudge_id)
 
         return await self.db.run(load, write=False)
+
+
+def _cleared(loaded: _Loaded) -> str:
+    """An unfinished draft whose text retention removed: nothing is left to edit or measure
+    the edits against."""
+    return (f"That draft was removed by the workspace's retention; “draft "
+            f"{loaded.contact_name}” starts a new one.")
 
 
 def build_draft_service(*, sessions: async_sessionmaker[AsyncSession], settings: AISettings,

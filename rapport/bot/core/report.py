@@ -131,7 +131,7 @@ async def build_report(sessions: async_sessionmaker[AsyncSession], workspace_id:
                                                      Touchpoint.happened_at <= now))).all())
         drafts = (await session.execute(
             select(Draft.user_id, Draft.nudge_id, Draft.outcome, Draft.edit_distance,
-                   func.length(Draft.draft_text).label("length"))
+                   Draft.draft_length.label("length"))
             .where(Draft.workspace_id == workspace_id))).all()
         drafted = {row.nudge_id: row.user_id for row in drafts if row.nudge_id is not None}
         resolved_weeks: Counter[date] = Counter()

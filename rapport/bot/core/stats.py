@@ -193,10 +193,10 @@ def automatic_note(stats: UserStats) -> str:
                      for source, count in stats.automatic_month if count)
 
 
-def rewritten_share(edit_distance: int, draft_length: int | None) -> float:
+def rewritten_share(edit_distance: int, draft_length: int) -> float:
     """How much of a draft the person rewrote: edit distance over the draft's length, at
-    most 100 %."""
-    return min(edit_distance / max(draft_length or 0, 1), 1.0)
+    most 100 %. The length is the column kept when retention clears the draft's text."""
+    return min(edit_distance / max(draft_length, 1), 1.0)
 
 
 def _percent(share: float | None) -> str:
