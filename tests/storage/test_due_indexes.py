@@ -42,7 +42,8 @@ async def test_the_sweeps_claim_reads_through_the_active_nudges_index(
     sql = str(_DELIVERABLE.compile(engine.sync_engine))
     async with engine.connect() as connection:
         plan = (await connection.exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {sql}", (NOW.isoformat(" "), 500, 0))).all()
+            f"EXPLAIN QUERY PLAN {sql}",
+            (NOW.isoformat(" "), '["console", "slack"]', 500, 0))).all()
     details = " ".join(str(row[-1]) for row in plan)
     assert "SEARCH nudges USING INDEX ix_nudges_active_deliver_after" in details, details
     assert "TEMP B-TREE" not in details, details  # read in order, not sorted
