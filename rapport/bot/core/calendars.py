@@ -39,7 +39,9 @@ async def connect(core: Rapport, ctx: UserContext, command: c.Connect,
     states = {state[0]: state[1] for state in await core.read(
         ctx, lambda turn: queries.calendar_states(turn.session, ctx.user_id))}
     name = NAMES.get(provider, provider)
-    link = await calendars.start(ctx.user_id, ctx.workspace_id, provider)
+    # The state is stored only while the ids are still the actor's (see `Calendars.start`):
+    # whoever opens the link connects their calendar to these rows.
+    link = await calendars.start(ctx.user_id, ctx.workspace_id, provider, owner=ctx)
     again = {"active": f"Your {name} calendar is connected already; this link replaces its "
                        "grant (with the same or another account), and no meeting is logged "
                        "twice. ",
@@ -67,6 +69,8 @@ async def disconnect(core: Rapport, ctx: UserContext, command: c.Disconnect,
     calendars = core.calendars
     if calendars is None:
         return error(NOT_SET_UP)
+    # Read again first: a cached id may be another user's since a `forget me` elsewhere.
+    ctx = await core.recheck(ctx)
     done = await calendars.disconnect(ctx.user_id, command.provider)
     if not done:
         if command.provider is not None:

@@ -62,6 +62,8 @@ async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat,
                      "people as conversations (it works once, for 10 minutes; Slack asks you "
                      "to allow reading your direct messages, which is how Slack names this "
                      f"permission):\n{link}\n{WHAT_IS_READ}")
+    # Read again first: a cached id may be another user's since a `forget me` elsewhere.
+    ctx = await core.recheck(ctx)
     revoked = await chats.stop(ctx.user_id)
     if revoked is None:
         return Reply(f"Logging your {name} DMs is already off; Rapport holds no grant.")

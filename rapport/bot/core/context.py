@@ -142,8 +142,10 @@ class Calendars(Protocol):
     @property
     def available(self) -> tuple[str, ...]: ...
 
-    async def start(self, user_id: int, workspace_id: int, provider: str) -> str:
-        """A private, single-use consent link for this user."""
+    async def start(self, user_id: int, workspace_id: int, provider: str, *,
+                    owner: UserContext | None = None) -> str:
+        """A private, single-use consent link for this user; with `owner`, stored only
+        while the ids are still that platform user's rows (`StaleUser` otherwise)."""
 
     async def disconnect(self, user_id: int, provider: str | None = None
                          ) -> Sequence[CalendarDisconnect]:
@@ -161,7 +163,8 @@ class ChatCapture(Protocol):
     rapport.bot.platforms.slack.dm_capture). Metadata only: who and when, never the text."""
 
     async def start(self, ctx: UserContext) -> str:
-        """A private, single-use consent link for this user."""
+        """A private, single-use consent link for this user, stored only while `ctx`'s ids
+        are still that platform user's rows (`StaleUser` otherwise)."""
 
     async def stop(self, user_id: int) -> bool | None:
         """Revoke the grant at the platform and delete it: None when capture was off, else

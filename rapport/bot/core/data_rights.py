@@ -57,9 +57,11 @@ def export_data(turn: Turn) -> dict[str, Any]:
 async def export(core: Rapport, ctx: UserContext, command: c.Export,
                  directory: Directory | None) -> Reply:
     del command, directory
+    # The calendar rows first, then the unit of work that checks the cached ids are still
+    # the actor's (`StaleUser` otherwise): they were the actor's when the calendar was read.
+    calendar = await core.calendars.export(ctx.user_id) if core.calendars is not None else {}
     data = await core.read(ctx, export_data)
-    if core.calendars is not None:
-        data.update(await core.calendars.export(ctx.user_id))
+    data.update(calendar)
     payload = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
     return Reply(f"Here is everything Rapport stores about your relationships "
                  f"({wording.counted(len(data['contacts']), 'person', 'people')})."

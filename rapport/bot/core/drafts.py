@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.core.ai import AIProvider, AISettings, ProviderError, provider_from_settings
 from rapport.bot.core.commands import DISCLOSURE_POLICIES, full_stop
 from rapport.bot.core.context import Actor, UserContext
+from rapport.bot.core.users import fresh_context
 from rapport.bot.core.views import DraftView, Reply, error
 from rapport.scheduler import items, planner, wording
 from rapport.storage import queries
@@ -432,10 +433,14 @@ class DraftService:
         """A new draft for one of the user's contacts (optionally for one of their nudges)."""
         today = ctx.today(self.clock())
 
+        # Each unit of work starts by checking the ids are still the actor's (`StaleUser`
+        # otherwise): a `forget me` elsewhere may come while the provider writes, and on
+        # SQLite the next user (and contact) may take the ids, quoted text and all.
         def load(session: Session) -> tuple[tuple[DraftContext, str, str | None] | None,
                                             tuple[bool, bool] | None]:
-            return (draft_context(session, ctx, contact_id, nudge_id, today),
-                    queries.contact_ai_mode(session, ctx.user_id, contact_id))
+            current = fresh_context(session, ctx)
+            return (draft_context(session, current, contact_id, nudge_id, today),
+                    queries.contact_ai_mode(session, current.user_id, contact_id))
 
         loaded, mode = await self.db.run(load, write=False)
         if loaded is None or mode is None:
@@ -478,11 +483,16 @@ class DraftService:
         if is_template:
             text = template_text(context)
         provider_name = TEMPLATE if is_template or provider is None else provider.name
-        draft_id = await self.db.run(lambda session: queries.insert_draft(
-            session, workspace_id=ctx.workspace_id, user_id=ctx.user_id, contact_id=contact_id,
-            nudge_id=nudge_id, provider=provider_name, model=model, draft_text=text,
-            sent_context=json.dumps(sent, ensure_ascii=False) if sent else None,
-            disclosure=False, created_at=self.clock()))
+        def store(session: Session) -> int:
+            fresh_context(session, ctx)
+            return queries.insert_draft(
+                session, workspace_id=ctx.workspace_id, user_id=ctx.user_id,
+                contact_id=contact_id, nudge_id=nudge_id, provider=provider_name, model=model,
+                draft_text=text,
+                sent_context=json.dumps(sent, ensure_ascii=False) if sent else None,
+                disclosure=False, created_at=self.clock())
+
+        draft_id = await self.db.run(store)
         logger.info("draft created", extra={"draft_id": draft_id, "provider": provider_name,
                                             "chars": len(text)})
         view = DraftView(draft_id=draft_id, contact_id=contact_id, contact_name=contact_name,

@@ -137,7 +137,13 @@ class Rapport:
         """Platform work that needs the actor's rows; None when the database can't be
         reached (logged), so a platform never turns an outage into a traceback."""
         try:
-            return await work(await self.users.context(actor))
+            try:
+                return await work(await self.users.context(actor))
+            except StaleUser:
+                # The cached ids name deleted rows (or, on SQLite, someone else's since): as
+                # `guarded` does, the actor's rows are found afresh and the work runs again.
+                self.users.forget(*actor_key(actor))
+                return await work(await self.users.context(actor))
         except DATABASE_TROUBLE as failure:
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
             return None
@@ -198,7 +204,9 @@ class Rapport:
             return reply
         assert verb.handle is not None
         if isinstance(command, c.Forget) and command.person is None and command.confirmed:
-            # Grants are revoked at the provider before the rows that hold them go.
+            # Grants are revoked at the provider before the rows that hold them go, by ids
+            # read again first: cached ones may be another user's since a purge elsewhere.
+            ctx = await self.recheck(ctx)
             if self.calendars is not None:
                 await self.calendars.forget_user(ctx.user_id)
             for capture in self.chat_captures.values():
@@ -296,6 +304,13 @@ class Rapport:
     async def user_context(self, actor: Actor) -> UserContext:
         """The actor's loaded rows (unguarded: callers handle database trouble)."""
         return await self.users.context(actor)
+
+    async def recheck(self, ctx: UserContext) -> UserContext:
+        """The user's rows read again by `ctx`'s ids, for work outside a unit of work that
+        acts on other systems by those ids (revoking a grant); `StaleUser` when they are no
+        longer the actor's (`guarded` and `with_user` then find the actor's rows afresh)."""
+        return await self.db.run(lambda session: fresh_context(session, ctx), write=False,
+                                 short=True)
 
     def forget_cached(self, platform: str, workspace_external_id: str,
                       user_external_id: str | None = None) -> None:

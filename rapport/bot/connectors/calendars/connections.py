@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
 from rapport.bot.connectors.calendars.providers import ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
+from rapport.bot.core.context import UserContext
+from rapport.bot.core.users import fresh_context
 from rapport.scheduler.lifecycle import purge_due
 from rapport.scheduler.planner import utcnow
 from rapport.storage import met as met_lists
@@ -132,8 +134,14 @@ class CalendarConnections:
         except KeyError:
             raise ProviderNotConfigured(name) from None
 
-    async def start(self, user_id: int, workspace_id: int, provider: str) -> str:
-        """A consent URL for this user, valid once for STATE_TTL; send it privately."""
+    async def start(self, user_id: int, workspace_id: int, provider: str, *,
+                    owner: UserContext | None = None) -> str:
+        """A consent URL for this user, valid once for STATE_TTL; send it privately.
+
+        `owner`: the acting user's context (cached by the process) the ids came from; the
+        state is then stored only while they are still that platform user's rows, else
+        `StaleUser`. Whoever opens the link connects their calendar to the user the state
+        names, and SQLite hands a forgotten user's id to the next user."""
         config = self._provider(provider)
         now = self.clock()
         state = secrets.token_urlsafe(32)
@@ -141,6 +149,8 @@ class CalendarConnections:
         # challenge, which alone travels through the browser.
         verifier = generate_token(64)
         async with self.sessions() as session, session.begin():
+            if owner is not None:
+                await session.run_sync(fresh_context, owner)
             # Expired consents are of no use to anyone: sweep them while we are here.
             await session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
             session.add(OAuthState(state_hash=state_hash(state), workspace_id=workspace_id,

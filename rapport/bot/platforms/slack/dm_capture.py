@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from rapport.bot.connectors.chats.capture import ChatOwner, log_chat_day
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.core.context import UserContext
+from rapport.bot.core.users import fresh_context
 from rapport.bot.platforms.slack.client import make_client
 from rapport.bot.platforms.slack.install import PLATFORM
 from rapport.bot.platforms.slack.manifest import public_base_url
@@ -151,6 +152,9 @@ class SlackDmCapture:
         state = secrets.token_urlsafe(32)
 
         def save(session: Session) -> None:
+            # Cached ids may be another user's since a `forget me` elsewhere (SQLite reuses
+            # a deleted row's id): `StaleUser`, and the command runs again with fresh ones.
+            fresh_context(session, ctx)
             # Expired consents are of no use to anyone: sweep them while we are here.
             session.execute(delete(OAuthState).where(OAuthState.expires_at < now))
             session.add(OAuthState(

@@ -42,6 +42,7 @@ from rapport.bot.core.overview import due_text_beside_cards, due_view, goal_line
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
+from rapport.bot.core.users import StaleUser
 from rapport.bot.core.verbs import help_text, parse_command
 from rapport.bot.core.views import (
     ConfirmView,
@@ -847,13 +848,15 @@ class RapportTeamsBot(TeamsActivityHandler):
 
         async def save(ctx: UserContext) -> bool:
             return await self.references.save(workspace_id=ctx.workspace_id,
-                                              user_id=ctx.user_id, reference=reference)
+                                              user_id=ctx.user_id, reference=reference,
+                                              owner=ctx)
 
         return bool(await self.rapport.with_user(actor, save))
 
-    @staticmethod
-    async def _context(ctx: UserContext) -> UserContext:
-        return ctx
+    async def _context(self, ctx: UserContext) -> UserContext:
+        """`ctx` read again: its cached ids may be another user's since a `forget me` on
+        another replica, and their personal chat is no place for this user's answers."""
+        return await self.rapport.recheck(ctx)
 
     async def _own_import(self, actor: Actor, data: Mapping[str, Any]) -> bool:
         """Whether the clicked import card holds a file `actor` sent that is still waiting."""
@@ -885,16 +888,16 @@ class RapportTeamsBot(TeamsActivityHandler):
         return await self._deliver_privately(
             turn_context, await self.references.load(ctx.user_id),
             message or (lambda: render_reply(reply, chart)),
-            keep_for=(ctx.workspace_id, ctx.user_id))
+            keep_for=ctx)
 
     async def _deliver_privately(self, turn_context: TurnContext,
                                  reference: ConversationReference | None,
                                  message: Callable[[], Activity], *,
-                                 keep_for: tuple[int, int] | None) -> PrivateOutcome:
+                                 keep_for: UserContext | None) -> PrivateOutcome:
         """Send `message()` through the stored personal chat `reference`, else through one
-        opened now, whose reference is stored for the user `keep_for` (workspace id, user id)
-        unless None. Throttling and outages are retried; only Teams saying there is no chat
-        (403/404) makes the answer `unreachable`."""
+        opened now, whose reference is stored for the user `keep_for` (while its ids are
+        still that user's) unless None. Throttling and outages are retried; only Teams
+        saying there is no chat (403/404) makes the answer `unreachable`."""
         async def send(inner: TurnContext) -> None:
             await inner.send_activity(message())
 
@@ -909,7 +912,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         return await self._open_personal_chat(turn_context, keep_for, send)
 
     async def _open_personal_chat(self, turn_context: TurnContext,
-                                  keep_for: tuple[int, int] | None,
+                                  keep_for: UserContext | None,
                                   send: Callable[[TurnContext], Awaitable[None]]
                                   ) -> PrivateOutcome:
         activity = turn_context.activity
@@ -945,9 +948,14 @@ class RapportTeamsBot(TeamsActivityHandler):
                 user=ChannelAccount(id=user.id, name=user.name, aad_object_id=user.aad_object_id),
                 conversation=ConversationAccount(id=created["id"], conversation_type="personal",
                                                  tenant_id=tenant))
-            workspace_id, user_id = keep_for
-            await self.references.save(workspace_id=workspace_id, user_id=user_id,
-                                       reference=reference)
+            try:
+                await self.references.save(workspace_id=keep_for.workspace_id,
+                                           user_id=keep_for.user_id, reference=reference,
+                                           owner=keep_for)
+            except StaleUser:
+                # Forgotten on another replica meanwhile: the answer reached the sender (the
+                # chat is theirs), and nothing is stored for ids that are no longer theirs.
+                logger.info("personal chat not stored: the sender's rows are gone")
         return "sent"
 
     # ------------------------------------------------------------------ installation

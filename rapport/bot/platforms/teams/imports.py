@@ -26,10 +26,12 @@ from urllib.parse import urlsplit
 from botbuilder.schema import Activity
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.orm import Session
 
 from rapport.bot.core.context import TRY_AGAIN, Actor, UserContext
 from rapport.bot.core.importer import ACCEPTED_FILES, MAX_BYTES, UploadFormat
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
+from rapport.bot.core.users import fresh_context
 from rapport.bot.core.views import ImportView
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.downloads import (
@@ -187,11 +189,18 @@ class PendingFiles:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         sealed = seal(token, content) if content is not None else None
         now = self.clock()
-        await self.database.run(lambda session: queries.open_pending_file(
-            session, token_hash=token_hash(token), kind=self.kind,
-            workspace_id=ctx.workspace_id, user_id=ctx.user_id, filename=filename[:255],
-            sealed_content=sealed, now=now, expires_at=now + self.ttl,
-            keep_per_user=self.per_user))
+
+        def keep(session: Session) -> None:
+            # Cached ids may be another user's since a `forget me` elsewhere (SQLite reuses
+            # a deleted row's id), whose waiting files this one would push out: `StaleUser`.
+            fresh_context(session, ctx)
+            queries.open_pending_file(
+                session, token_hash=token_hash(token), kind=self.kind,
+                workspace_id=ctx.workspace_id, user_id=ctx.user_id, filename=filename[:255],
+                sealed_content=sealed, now=now, expires_at=now + self.ttl,
+                keep_per_user=self.per_user)
+
+        await self.database.run(keep)
         return token
 
     async def find(self, token: str) -> Waiting | None:

@@ -13,6 +13,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport.bot.core.context import UserContext
+from rapport.bot.core.users import fresh_context
 from rapport.storage.models import Contact, ConversationRef, User, Workspace
 
 logger = logging.getLogger(__name__)
@@ -30,14 +32,20 @@ class ReferenceStore:
         self.sessions = sessions
         self.clock = clock
 
-    async def save(self, *, workspace_id: int, user_id: int,
-                   reference: ConversationReference) -> bool:
-        """Store `reference` for the user (and re-activate them); True when it is new."""
+    async def save(self, *, workspace_id: int, user_id: int, reference: ConversationReference,
+                   owner: UserContext | None = None) -> bool:
+        """Store `reference` for the user (and re-activate them); True when it is new.
+
+        `owner`: the sender's context (cached by the process) the ids came from; stored only
+        while they are still the sender's rows, else `StaleUser`: SQLite hands a forgotten
+        user's id to the next user, whose reminders would go to this chat."""
         conversation_id = reference.conversation.id
         payload = json.dumps(reference.serialize(), sort_keys=True)
         for _attempt in range(2):
             try:
                 async with self.sessions() as session, session.begin():
+                    if owner is not None:
+                        await session.run_sync(fresh_context, owner)
                     # Writing to the bot makes a user reachable again (after a 403 or an
                     # uninstall); the core only notices that when its id cache is cold.
                     await session.execute(
