@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -92,6 +93,23 @@ class _DropBoltTokenWarning(logging.Filter):
 _BOLT_TOKEN_WARNING = _DropBoltTokenWarning()
 
 
+class _CancelledResetIsNoError(logging.Filter):
+    """SQLAlchemy's pool logs ERROR "Exception during reset or similar" when the task
+    returning a connection is cancelled (a sweep that outlives its shutdown grace, a request
+    whose client went away): it then discards that connection, as it should. A cancellation
+    asked for is no error, so the line is kept at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and record.exc_info \
+                and record.exc_info[0] is not None \
+                and issubclass(record.exc_info[0], asyncio.CancelledError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+_CANCELLED_RESET = _CancelledResetIsNoError()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object = None,
                       path: Path | None = None) -> None:
     """Root logging: JSON to stderr (or plain text for people at a terminal), or appended to
@@ -110,6 +128,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json", *, stream: object 
                   "openai", "httpx", "slack_sdk", "slack_bolt", "botbuilder", "msrest", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("slack_bolt").addFilter(_BOLT_TOKEN_WARNING)
+    for pool in ("sqlalchemy.pool.impl.AsyncAdaptedQueuePool", "sqlalchemy.pool.impl.QueuePool",
+                 "sqlalchemy.pool.impl.NullPool", "sqlalchemy.pool.impl.StaticPool"):
+        # A logger's filters see its own records only, so each pool class's logger gets one.
+        logging.getLogger(pool).addFilter(_CANCELLED_RESET)
 
 
 # The interactive console's log, beside its SQLite database (or in the working directory).
