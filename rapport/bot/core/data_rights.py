@@ -19,6 +19,9 @@ from rapport.storage.models import AUTOMATIC_SOURCES, CALENDAR_SOURCE, SLACK_DM_
 if TYPE_CHECKING:
     from rapport.bot.core.rapport import Rapport
 
+# The export's file name: front ends that hand files over differently (Teams' file consent)
+# know an export by it, not by parsing the words that asked for it again.
+EXPORT_FILENAME = "rapport-export.json"
 FORGET_ME_WARNING = ("This deletes everything Rapport stores for you: people, notes, "
                      "conversations, nudges and drafts. It cannot be undone. To go ahead, type "
                      "“forget me confirm”.")
@@ -66,7 +69,7 @@ async def export(core: Rapport, ctx: UserContext, command: c.Export,
     return Reply(f"Here is everything Rapport stores about your relationships "
                  f"({wording.counted(len(data['contacts']), 'person', 'people')})."
                  + _kept_for_undo(data["forgotten_people_undo_until"], ctx),
-                 view=FileView(Attachment("rapport-export.json", "application/json", payload)))
+                 view=FileView(Attachment(EXPORT_FILENAME, "application/json", payload)))
 
 
 def _kept_for_undo(until: list[datetime], ctx: UserContext) -> str:

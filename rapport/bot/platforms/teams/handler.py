@@ -38,12 +38,13 @@ from msrest.exceptions import ClientRequestError
 from rapport.bot.core import commands as c
 from rapport.bot.core import onboarding
 from rapport.bot.core.context import Actor, NotAPerson, Turn, UserContext
+from rapport.bot.core.data_rights import EXPORT_FILENAME
 from rapport.bot.core.overview import due_text_beside_cards, due_view, goal_lines
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
 from rapport.bot.core.suggestions import counts_line, open_items, silenced_line
 from rapport.bot.core.trend_chart import TrendChart, trend_chart
 from rapport.bot.core.users import StaleUser
-from rapport.bot.core.verbs import help_text, parse_command
+from rapport.bot.core.verbs import help_text
 from rapport.bot.core.views import (
     ConfirmView,
     DueView,
@@ -695,7 +696,7 @@ class RapportTeamsBot(TeamsActivityHandler):
             turn_context.turn_state[CHANGE_SAVED] = True
         # A file is offered in the personal chat only: from a group chat or channel the offer
         # goes privately, as any answer does.
-        offer = await self._file_offer(actor, text, reply)
+        offer = await self._file_offer(actor, reply)
         if personal:
             await self._remember(turn_context, actor)
             chart = await chart_for(reply)
@@ -706,13 +707,11 @@ class RapportTeamsBot(TeamsActivityHandler):
         await self._answer_in_turn(turn_context, reply,
                                    lambda: _where_the_answer_went(outcome, reply))
 
-    async def _file_offer(self, actor: Actor, text: str, reply: Reply
-                          ) -> Callable[[], Activity] | None:
-        """The FileConsentCard message for an export too large to show inline, else None."""
-        if reply.attachment is None or not reply.ok or inline_file(reply) is not None:
-            return None
-        # Parsed again (a pure function) because the offer makes the export again on accept.
-        if not isinstance(parse_command(text, today=self.rapport.clock().date()), c.Export):
+    async def _file_offer(self, actor: Actor, reply: Reply) -> Callable[[], Activity] | None:
+        """The FileConsentCard message for an export too large to show inline, else None
+        (only an export is offered: the offer makes it again, fresh, on accept)."""
+        if reply.attachment is None or not reply.ok or inline_file(reply) is not None \
+                or reply.attachment.filename != EXPORT_FILENAME:
             return None
         return await self.files.offer(actor, reply)
 
