@@ -92,7 +92,11 @@ async def test_a_member_is_refused_and_nothing_changes(admin_slack: SlackHarness
                                                        engine: AsyncEngine, line: str) -> None:
     slack = admin_slack
     await _settle(slack, SAM)
+    published = slack.publishes()
     await slack.command("add Dana every 2 weeks", user=SAM)
+    # The add's own Home refresh (a second later, or later on a loaded machine) is not
+    # the refused command's doing: let it land first.
+    await slack.until(lambda: slack.publishes() > published, within=10.0)
     before = await snapshot(engine)
     calls = len(slack.fake.calls)
     status, _ = await slack.command(line, user=SAM)
