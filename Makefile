@@ -23,7 +23,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	@# One worker per core (each with its own PostgreSQL database, see tests/conftest.py);
+	@# a test file stays on one worker, so its module fixtures are built once.
+	$(BIN)/python -m pytest --numprocesses=auto --dist=loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
 
 from rapport.bot.core.context import Actor
 from rapport.bot.core.rapport import Rapport
@@ -30,7 +36,35 @@ pytest_plugins = [
 ]
 
 PG_URL_ENV = "RAPPORT_TEST_DATABASE_URL"
-PG_URL = os.environ.get(PG_URL_ENV)
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own PostgreSQL database, `<name>_<worker>`,
+    created on first use: PostgreSQL tests reset and empty the whole schema, so two workers
+    must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    own = base.set(database=f"{base.database}_{worker}")
+
+    async def _create() -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": own.database})
+                if not exists:
+                    await connection.execute(text(f'CREATE DATABASE "{own.database}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_create())
+    return own.render_as_string(hide_password=False)
+
+
+PG_URL = _database_of_this_worker(os.environ.get(PG_URL_ENV))
 PG_SKIP_REASON = f"PostgreSQL tests need {PG_URL_ENV} (.ci/run sets it)"
 # Monday 2026-11-23 10:00 UTC: a working day, inside the default 09:00-17:00 window in UTC.
 MONDAY_10_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
