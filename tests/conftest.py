@@ -49,7 +49,9 @@ def _database_of_this_worker(url: str | None) -> str | None:
     own = base.set(database=f"{base.database}_{worker}")
 
     async def _create() -> None:
-        engine = create_async_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        # Through the maintenance database: the one named need not exist itself.
+        engine = create_async_engine(base.set(database="postgres"),
+                                     isolation_level="AUTOCOMMIT", poolclass=NullPool)
         try:
             async with engine.connect() as connection:
                 exists = await connection.scalar(
