@@ -151,6 +151,49 @@ def test_a_configuration_error_is_one_line_and_nothing_is_migrated(
     assert list(tmp_path.iterdir()) == []
 
 
+# A misspelled variable is often why a configuration error stops the start: its setting was
+# left unset or at its default. (command, environment, the misspelled variable, the setting it
+# is closest to, words of the error's line)
+MISSPELLED_THEN_REFUSED: list[tuple[tuple[str, ...], dict[str, str], str, str,
+                                    tuple[str, ...]]] = [
+    # An invalid value in another setting.
+    (("serve", "--no-console"),
+     {"RAPPORT_DATABSE_URL": "postgresql+asyncpg://u:hunter2@db/rapport", "RAPPORT_PORT": "abc"},
+     "RAPPORT_DATABSE_URL", "RAPPORT_DATABASE_URL", ("RAPPORT_PORT", "'abc'")),
+    # A setting that is needed and missing: the very one misspelled.
+    (("chat",), {"RAPPORT_PUBLIC_URL": "https://bot.example.com", "GOOGLE_CLIENT_ID": "id",
+                 "GOOGLE_CLIENT_SECRET": "shh", "RAPPORT_ENCRYPTON_KEY": "hunter2"},
+     "RAPPORT_ENCRYPTON_KEY", "RAPPORT_ENCRYPTION_KEY",
+     ("Calendars are configured", "set RAPPORT_ENCRYPTION_KEY")),
+    # A data command on the default database path, which holds none.
+    (("workspace-ai", "--ai", "off"),
+     {"RAPPORT_DATABSE_URL": "postgresql+asyncpg://u:hunter2@db/rapport"},
+     "RAPPORT_DATABSE_URL", "RAPPORT_DATABASE_URL", ("No database at", "RAPPORT_DATABASE_URL")),
+]
+
+
+@pytest.mark.parametrize(("command", "environment", "misspelled", "closest", "words"),
+                         MISSPELLED_THEN_REFUSED,
+                         ids=["invalid-value", "missing-setting", "missing-database"])
+def test_a_misspelled_variable_is_named_before_the_configuration_error(
+        tmp_path: Path, command: tuple[str, ...], environment: dict[str, str], misspelled: str,
+        closest: str, words: tuple[str, ...]) -> None:
+    # The first through a real process, as an operator meets it; the others in this process.
+    real = command == MISSPELLED_THEN_REFUSED[0][0]
+    run = run_cli if real else run_cli_in_process
+    result = run(*command, env=clean_env(tmp_path, **environment), cwd=tmp_path)
+
+    assert result.returncode == 2, result.stderr
+    [warning, line] = result.stderr.splitlines()
+    assert warning == (f"Warning: {misspelled} is not a Rapport setting and is ignored; did you "
+                       f"mean {closest}?")
+    assert line.startswith("Cannot start: ")
+    for word in words:
+        assert word in line, line
+    assert "hunter2" not in result.stderr and "shh" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing was created or migrated
+
+
 def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     with refusing_port() as port:
         url = f"postgresql+asyncpg://rapport:secret@127.0.0.1:{port}/rapport"

@@ -53,23 +53,41 @@ class StartupError(Exception):
 
 @contextlib.contextmanager
 def one_line_errors() -> Iterator[None]:
-    """Turn a StartupError into one line on stderr and exit code 2 (traceback only at DEBUG)."""
+    """Turn a StartupError into one line on stderr and exit code 2 (traceback only at DEBUG),
+    after a line for each of its notes (`naming_unknown_variables`)."""
     try:
         yield
     except StartupError as problem:
         # The environment, not Settings: the settings themselves may be what failed to load.
         if os.environ.get("RAPPORT_LOG_LEVEL", "").strip().upper() == "DEBUG":
             traceback.print_exception(problem)
+        for note in getattr(problem, "__notes__", ()):
+            print(note, file=sys.stderr)
         print(f"Cannot start: {problem}", file=sys.stderr, flush=True)
         raise SystemExit(EXIT_STARTUP) from None
 
 
+@contextlib.contextmanager
+def naming_unknown_variables() -> Iterator[None]:
+    """A StartupError raised in the block gets a note for each unknown variable, printed before
+    its line. A configuration error stops the start before logging is set up, so before
+    `warn_unknown_variables`, and a misspelled variable is often its very cause: with
+    RAPPORT_ENCRYPTON_KEY set, RAPPORT_ENCRYPTION_KEY is "not set"."""
+    try:
+        yield
+    except StartupError as problem:
+        for name, closest in unknown_variables(os.environ):
+            problem.add_note(f"Warning: {_unknown_variable_message(name, closest)}")
+        raise
+
+
 def load_settings() -> Settings:
     """Settings from the environment; an invalid value is a StartupError naming the variable."""
-    try:
-        return Settings()
-    except ValidationError as invalid:
-        raise StartupError(describe_invalid_settings(invalid)) from invalid
+    with naming_unknown_variables():
+        try:
+            return Settings()
+        except ValidationError as invalid:
+            raise StartupError(describe_invalid_settings(invalid)) from invalid
 
 
 def describe_invalid_settings(invalid: ValidationError) -> str:
@@ -133,9 +151,13 @@ def warn_unknown_variables() -> None:
     """Once logging is set up: a warning for each variable that looks like a setting but is
     none (its value is never logged)."""
     for name, closest in unknown_variables(os.environ):
-        hint = f"did you mean {closest}?" if closest else "see docs/configuration.md."
-        logger.warning(f"{name} is not a Rapport setting and is ignored; {hint}",
+        logger.warning(_unknown_variable_message(name, closest),
                        extra={"variable": name, "did_you_mean": closest})
+
+
+def _unknown_variable_message(name: str, closest: str | None) -> str:
+    hint = f"did you mean {closest}?" if closest else "see docs/configuration.md."
+    return f"{name} is not a Rapport setting and is ignored; {hint}"
 
 
 def log_database_in_use(settings: Settings) -> None:
@@ -185,16 +207,18 @@ def _check_sqlite_path(parsed: URL) -> None:
 
 def check_config(settings: Settings, *, web: bool, platforms: bool) -> None:
     """Refuse settings that cannot work, before anything touches the database."""
-    check_database_url(settings.database_url)
-    if web:
-        _check_ports(settings)
-    if platforms:
-        _check_slack(settings, web=web)
-        _check_teams(settings)
-    _check_secrets(settings, platforms=platforms)
-    if settings.reuse_port and is_sqlite(settings.database_url):
-        raise StartupError("RAPPORT_REUSE_PORT lets several processes share a port; SQLite is "
-                           "for one process: use PostgreSQL (RAPPORT_DATABASE_URL) or unset it.")
+    with naming_unknown_variables():
+        check_database_url(settings.database_url)
+        if web:
+            _check_ports(settings)
+        if platforms:
+            _check_slack(settings, web=web)
+            _check_teams(settings)
+        _check_secrets(settings, platforms=platforms)
+        if settings.reuse_port and is_sqlite(settings.database_url):
+            raise StartupError("RAPPORT_REUSE_PORT lets several processes share a port; SQLite "
+                               "is for one process: use PostgreSQL (RAPPORT_DATABASE_URL) or "
+                               "unset it.")
 
 
 def _check_ports(settings: Settings) -> None:
@@ -225,9 +249,10 @@ def check_database_exists(settings: Settings) -> None:
     is not there is a mistyped path, never a reason to create and migrate a new, empty one."""
     database = sqlite_database_path(settings.database_url)
     if database is not None and not database.exists():
-        raise StartupError(f"No database at {database}: check RAPPORT_DATABASE_URL. This "
-                           "command works on an existing database and never creates one "
-                           "(`rapport db upgrade` creates a new one).")
+        with naming_unknown_variables():
+            raise StartupError(f"No database at {database}: check RAPPORT_DATABASE_URL. This "
+                               "command works on an existing database and never creates one "
+                               "(`rapport db upgrade` creates a new one).")
 
 
 def _check_secrets(settings: Settings, *, platforms: bool) -> None:
