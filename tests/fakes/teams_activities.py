@@ -229,6 +229,49 @@ def teams_message_back(
     return activity
 
 
+def _invoke(
+    name: str,
+    value: dict[str, Any],
+    *,
+    service_url: str,
+    reply_to_id: str | None,
+    user_id: str,
+    user_name: str,
+    aad_object_id: str,
+    tenant_id: str,
+    conversation_type: ConversationType,
+    conversation_id: str | None,
+    bot_id: str,
+    local_timezone: str,
+    timestamp: datetime | None,
+) -> dict[str, Any]:
+    """An ``invoke`` activity named ``name`` carrying ``value``; ``reply_to_id`` is the id of
+    the message holding the card that was clicked."""
+    activity = _envelope(
+        "invoke",
+        service_url=service_url,
+        user_id=user_id,
+        user_name=user_name,
+        aad_object_id=aad_object_id,
+        tenant_id=tenant_id,
+        conversation_type=conversation_type,
+        conversation_id=conversation_id,
+        bot_id=bot_id,
+        bot_name=DEFAULT_BOT_NAME,
+        team_id=DEFAULT_TEAM_ID,
+        channel_id=DEFAULT_CHANNEL_ID,
+        local_timezone=local_timezone,
+        locale="en-US",
+        timestamp=timestamp,
+        activity_id=None,
+    )
+    activity["name"] = name
+    activity["value"] = value
+    if reply_to_id is not None:
+        activity["replyToId"] = reply_to_id
+    return activity
+
+
 def teams_card_action_invoke(
     data: Mapping[str, Any],
     *,
@@ -249,9 +292,14 @@ def teams_card_action_invoke(
 
     ``reply_to_id`` is the id of the message holding the card, which the bot updates in place.
     """
-    activity = _envelope(
-        "invoke",
+    activity = _invoke(
+        "adaptiveCard/action",
+        {
+            "action": {"type": "Action.Execute", "verb": verb, "data": dict(data)},
+            "trigger": "manual",
+        },
         service_url=service_url,
+        reply_to_id=reply_to_id,
         user_id=user_id,
         user_name=user_name,
         aad_object_id=aad_object_id,
@@ -259,22 +307,10 @@ def teams_card_action_invoke(
         conversation_type=conversation_type,
         conversation_id=conversation_id,
         bot_id=bot_id,
-        bot_name=DEFAULT_BOT_NAME,
-        team_id=DEFAULT_TEAM_ID,
-        channel_id=DEFAULT_CHANNEL_ID,
         local_timezone=local_timezone,
-        locale="en-US",
         timestamp=timestamp,
-        activity_id=None,
     )
-    activity["name"] = "adaptiveCard/action"
-    activity["value"] = {
-        "action": {"type": "Action.Execute", "verb": verb, "data": dict(data)},
-        "trigger": "manual",
-    }
     activity["channelData"]["source"] = {"name": "message"}
-    if reply_to_id is not None:
-        activity["replyToId"] = reply_to_id
     return activity
 
 
@@ -386,9 +422,14 @@ def teams_file_consent_invoke(
     carries the card's accept or decline context and, on accept, the ``uploadInfo`` of the
     file Teams created in the user's OneDrive (Microsoft Learn, "Send and receive files using
     bot"). ``reply_to_id`` is the id of the message holding the consent card."""
-    activity = _envelope(
-        "invoke",
+    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+    if upload_info is not None:
+        value["uploadInfo"] = dict(upload_info)
+    return _invoke(
+        "fileConsent/invoke",
+        value,
         service_url=service_url,
+        reply_to_id=reply_to_id,
         user_id=user_id,
         user_name=user_name,
         aad_object_id=aad_object_id,
@@ -396,19 +437,6 @@ def teams_file_consent_invoke(
         conversation_type=conversation_type,
         conversation_id=conversation_id,
         bot_id=bot_id,
-        bot_name=DEFAULT_BOT_NAME,
-        team_id=DEFAULT_TEAM_ID,
-        channel_id=DEFAULT_CHANNEL_ID,
         local_timezone=local_timezone,
-        locale="en-US",
         timestamp=timestamp,
-        activity_id=None,
     )
-    activity["name"] = "fileConsent/invoke"
-    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
-    if upload_info is not None:
-        value["uploadInfo"] = dict(upload_info)
-    activity["value"] = value
-    if reply_to_id is not None:
-        activity["replyToId"] = reply_to_id
-    return activity
