@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -34,10 +34,11 @@ from botbuilder.schema import (
 )
 from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
+from sqlalchemy.exc import DBAPIError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core import onboarding
-from rapport.bot.core.context import Actor, NotAPerson, Turn, UserContext
+from rapport.bot.core.context import TRY_AGAIN, Actor, NotAPerson, Turn, UserContext
 from rapport.bot.core.data_rights import EXPORT_FILENAME
 from rapport.bot.core.overview import due_text_beside_cards, due_view, goal_lines
 from rapport.bot.core.rapport import DATABASE_TROUBLE, Rapport
@@ -53,6 +54,7 @@ from rapport.bot.core.views import (
     Reply,
     StatsView,
     SuggestionsView,
+    error,
 )
 from rapport.bot.platforms.teams import cards
 from rapport.bot.platforms.teams.admins import TeamsAdmins
@@ -64,7 +66,11 @@ from rapport.bot.platforms.teams.directory import (
     is_group,
     natural_order,
 )
-from rapport.bot.platforms.teams.file_consent import FILE_CONSENT_INVOKE, TeamsFileOffers
+from rapport.bot.platforms.teams.file_consent import (
+    FILE_CONSENT_INVOKE,
+    NO_DATABASE,
+    TeamsFileOffers,
+)
 from rapport.bot.platforms.teams.imports import (
     HOW_TO_IMPORT,
     TeamsImports,
@@ -78,6 +84,8 @@ from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
 from rapport.scheduler.messenger import DeliveryResult, SuggestionItem
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
 PERSON_VERBS = frozenset({"person_log", "person_note", "person_draft", "person_snooze",
@@ -533,6 +541,23 @@ def _parse_day(value: object) -> date | None:
         return None
 
 
+async def _again_on_a_dropped_connection(lookup: Callable[[], Awaitable[T]]) -> T:
+    """`lookup()`, once more when it met a pooled connection the server (or a proxy in front
+    of it) had dropped, as a unit of work runs once more (rapport.storage.uow): SQLAlchemy
+    then opens fresh connections, and only their failure says the database is away."""
+    try:
+        return await lookup()
+    except DBAPIError as failure:
+        if not failure.connection_invalidated:
+            raise
+    return await lookup()
+
+
+def _database_away(reply: Reply) -> bool:
+    """Whether `reply` is the core's answer to a database it could not reach."""
+    return not reply.ok and reply.text == TRY_AGAIN
+
+
 class _MessageInvokeResponse(AdaptiveCardInvokeResponse):
     """An invoke answer whose value is text (Teams shows it to the clicker, card unchanged).
 
@@ -596,10 +621,22 @@ class RapportTeamsBot(TeamsActivityHandler):
     # ------------------------------------------------------------------ who is talking
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Every activity: its sender as Rapport keeps them (`_identify`) before anything
-        acts; one Rapport cannot tell apart safely is refused, and nothing is stored."""
-        actor = await self._identify(turn_context.activity)
+        acts; one Rapport cannot tell apart safely is refused, and nothing is stored.
+
+        When the database does not answer that first question the turn ends there, with
+        the database answer: going on, each later step (the command, storing the chat)
+        waited for a connect of its own, and a silent database cost one message three
+        connect timeouts, past the channel's patience."""
+        try:
+            actor = await self._identify(turn_context.activity)
+        except DATABASE_TROUBLE as failure:
+            logger.warning("database unavailable", extra={"error": type(failure).__name__})
+            await self._answer_without_acting(turn_context, TRY_AGAIN,
+                                              file_consent=NO_DATABASE)
+            return
         if actor is None:
-            await self._refuse_unidentified(turn_context)
+            logger.info("activity refused", extra={"reason": "sender not identified"})
+            await self._answer_without_acting(turn_context, UNIDENTIFIED)
             return
         turn_context.turn_state[TURN_ACTOR] = actor
         await super().on_turn(turn_context)
@@ -615,23 +652,20 @@ class RapportTeamsBot(TeamsActivityHandler):
         it (any letter case), the person by their AAD object id. Without that id (the
         Emulator aside, which names no tenant) the person is whoever Rapport keeps the
         personal chat of that Teams id for, else None: keyed by the Teams id instead, one
-        person became two users, and a Teams id could have matched someone's AAD object id."""
+        person became two users, and a Teams id could have matched someone's AAD object id.
+        Raises the database's trouble (`DATABASE_TROUBLE`)."""
         claimed = actor_for(activity)
         sender = activity.from_property
         tenant = named_tenant(activity)
         if tenant is None:
             return claimed
-        try:
-            claimed = replace(claimed, workspace_external_id=(
-                await self.references.workspace_external_id(tenant)))
-            if sender is None or sender.aad_object_id:
-                return claimed
-            found = await self.references.user_by_teams_id(tenant, str(sender.id))
-        except DATABASE_TROUBLE as failure:
-            # The command meets the same trouble and says so; without an AAD object id
-            # nobody can be told apart.
-            logger.warning("database unavailable", extra={"error": type(failure).__name__})
-            return claimed if sender is None or sender.aad_object_id else None
+        claimed = replace(claimed, workspace_external_id=await _again_on_a_dropped_connection(
+            lambda: self.references.workspace_external_id(tenant)))
+        if sender is None or sender.aad_object_id:
+            return claimed
+        teams_id = str(sender.id)
+        found = await _again_on_a_dropped_connection(
+            lambda: self.references.user_by_teams_id(tenant, teams_id))
         if found is None:
             return None
         if found != sender.id:
@@ -640,17 +674,21 @@ class RapportTeamsBot(TeamsActivityHandler):
             sender.aad_object_id = found
         return replace(claimed, user_external_id=found)
 
-    async def _refuse_unidentified(self, turn_context: TurnContext) -> None:
-        """Say so to someone who asked something (a card's click included); other activities
-        (group talk, installs, reactions) are dropped without a word."""
+    async def _answer_without_acting(self, turn_context: TurnContext, text: str, *,
+                                     file_consent: str | None = None) -> None:
+        """End a turn that does nothing: `text` to someone who asked something (a card's
+        click included; `file_consent`, when given, to an accept or decline of a file), said
+        where they asked (it names no one); other activities (group talk, installs,
+        reactions) are dropped without a word."""
         activity = turn_context.activity
-        logger.info("activity refused", extra={"reason": "sender not identified"})
         if activity.type == ActivityTypes.invoke:
             body = _MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE,
-                                          value=UNIDENTIFIED) \
+                                          value=text) \
                 if activity.name == ADAPTIVE_CARD_ACTION else None
             if body is None:
-                await turn_context.send_activity(plain_text(UNIDENTIFIED))
+                await turn_context.send_activity(plain_text(
+                    file_consent if file_consent is not None
+                    and activity.name == FILE_CONSENT_INVOKE else text))
             await turn_context.send_activity(Activity(
                 type=ActivityTypes.invoke_response,
                 value=self._create_invoke_response(body)))
@@ -658,7 +696,7 @@ class RapportTeamsBot(TeamsActivityHandler):
         clicked = isinstance(activity.value, Mapping) and bool(activity.value.get("rapport"))
         if activity.type == ActivityTypes.message and (
                 clicked or is_personal(activity) or mentions_bot(activity)):
-            await turn_context.send_activity(plain_text(UNIDENTIFIED))
+            await turn_context.send_activity(plain_text(text))
 
     # ------------------------------------------------------------------ messages
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -688,10 +726,16 @@ class RapportTeamsBot(TeamsActivityHandler):
             return
         if is_import_command(text):
             reply = Reply(HOW_TO_IMPORT)
-        else:
-            await self._link_teams_ids(actor, activity)
+        elif await self._link_teams_ids(actor, activity):
             reply = await self.rapport.handle_text(actor, text, admins=admins,
                                                    directory=mention_directory(activity))
+        else:
+            reply = error(TRY_AGAIN)
+        if _database_away(reply):
+            # Nothing more to store or look up this turn: each would wait for the database
+            # again. The answer names no one, so it is said where the person asked.
+            await self._answer_in_turn(turn_context, reply, lambda: plain_text(reply.text))
+            return
         if reply.changed:
             turn_context.turn_state[CHANGE_SAVED] = True
         # A file is offered in the personal chat only: from a group chat or channel the offer
@@ -715,21 +759,22 @@ class RapportTeamsBot(TeamsActivityHandler):
             return None
         return await self.files.offer(actor, reply)
 
-    async def _link_teams_ids(self, actor: Actor, activity: Activity) -> None:
+    async def _link_teams_ids(self, actor: Actor, activity: Activity) -> bool:
         """Before the core looks the message's mentions up by their Teams ids: contacts
-        linked by a mentioned colleague's AAD object id alone go by their Teams id."""
+        linked by a mentioned colleague's AAD object id alone go by their Teams id. False
+        when the database could not be reached."""
         links = teams_id_links(activity)
         if not links:
-            return
+            return True
         try:
             moved = await self.references.link_teams_ids(actor.workspace_external_id,
                                                           actor.user_external_id, links)
         except DATABASE_TROUBLE as failure:
-            # The command meets the same trouble next and says so.
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
-            return
+            return False
         if moved:
             logger.info("mentioned contacts linked by their teams id", extra={"count": moved})
+        return True
 
     async def _answer_in_turn(self, turn_context: TurnContext, reply: Reply,
                               message: Callable[[], Activity | str]) -> None:
@@ -864,12 +909,17 @@ class RapportTeamsBot(TeamsActivityHandler):
     async def _keeps_rows_for(self, actor: Actor) -> bool:
         """Whether Rapport keeps rows for the actor (asking creates none). True when the
         database can't be reached: the action then meets the core's own "try again"."""
+        return await self._rows_kept(actor) is not False
+
+    async def _rows_kept(self, actor: Actor) -> bool | None:
+        """Whether Rapport keeps rows for the actor (asking creates none); None when the
+        database can't be reached."""
         try:
             return await self.references.user_id(actor.workspace_external_id,
                                                  actor.user_external_id) is not None
         except DATABASE_TROUBLE as failure:
             logger.warning("database unavailable", extra={"error": type(failure).__name__})
-            return True
+            return None
 
     async def _stored_reference(self, actor: Actor) -> ConversationReference | None:
         """The personal chat stored for the actor, or None."""
@@ -1081,10 +1131,13 @@ class RapportTeamsBot(TeamsActivityHandler):
         actor = self._actor(turn_context)
         kind = data.get("rapport")
         # An import card refuses others' clicks itself, before anything is written.
-        if (kind != cards.IMPORT or await self._own_import(actor, data)) \
-                and not await self._keeps_rows_for(actor):
-            logger.info("card action refused", extra={"reason": "nothing kept"})
-            return None, NOTHING_KEPT
+        if kind != cards.IMPORT or await self._own_import(actor, data):
+            kept = await self._rows_kept(actor)
+            if kept is None:
+                return None, TRY_AGAIN  # the action would wait for the database again
+            if not kept:
+                logger.info("card action refused", extra={"reason": "nothing kept"})
+                return None, NOTHING_KEPT
         if kind == cards.NUDGE:
             return await self._nudge_action(turn_context, data)
         if kind == cards.DRAFT:
