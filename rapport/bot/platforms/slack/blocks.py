@@ -123,6 +123,8 @@ NUDGE_BLOCK_PREFIX = "nudge_"
 DIGEST_HEADING_BLOCK = "digest_heading"
 CALLBACK_LOG_TOUCHPOINT = "log_touchpoint"
 CALLBACK_SETTINGS = "settings"
+# The settings form's line in place of the AI drafts choice when the workspace has them off.
+SETTINGS_WORKSPACE_AI_OFF = "ai_workspace_off"
 CALLBACK_DRAFT = "draft_edit"
 ACTION_DRAFT_COPY = "draft_copy"
 ACTION_DRAFT_DISCARD = "draft_discard"
@@ -165,6 +167,13 @@ def escape(text: str) -> str:
     if "&gt;" in escaped:
         escaped = _QUOTE.sub(r"\1" + WORD_JOINER, escaped)
     return escaped
+
+
+def unescape(text: str) -> str:
+    """What `escape` was given, from what it made (a row's text in a clicked message, to say
+    it again in a message's `text`, which `fallback` escapes)."""
+    return text.replace(WORD_JOINER, "").replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")
 
 
 def _escape_every_word(text: str) -> str:
@@ -292,6 +301,19 @@ def nudge_actions(nudge_id: int) -> ActionsBlock:
     ])
 
 
+def nudge_headline(message_blocks: Sequence[dict[str, Any]], nudge_id: int) -> str:
+    """The headline a message's row shows for `nudge_id` (see `nudge_item_blocks`), as
+    written before markup; "" when the message has no such row."""
+    for block in message_blocks:
+        if isinstance(block, dict) and block.get("block_id") == f"nudge_text_{nudge_id}":
+            text = block.get("text")
+            shown = text.get("text") if isinstance(text, dict) else None
+            # Only the bold's own stars: a headline's own ("*urgent*") stay.
+            return unescape(shown.removeprefix("*").removesuffix("*")) \
+                if isinstance(shown, str) else ""
+    return ""
+
+
 def nudge_item_blocks(item: NudgeItem) -> list[Block]:
     """The reason, the context line, and the buttons for one nudge."""
     blocks: list[Block] = [SectionBlock(
@@ -380,12 +402,24 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
             + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
-        heading = digest_heading(wording.people_count(message.items))
-        names = heading + ": " + ", ".join(i.contact_name for i in message.items)
-        return fallback(names), nudge_blocks(message.items, heading=heading,
+        items = by_person(message.items)
+        heading = digest_heading(wording.people_count(items))
+        people = {item.contact_id: item.contact_name for item in items}
+        names = heading + ": " + ", ".join(people.values())
+        return fallback(names), nudge_blocks(items, heading=heading,
                                              heading_id=DIGEST_HEADING_BLOCK)
     item = message.items[0]
     return fallback(item.headline), nudge_blocks([item])
+
+
+def by_person(items: Sequence[NudgeItem]) -> list[NudgeItem]:
+    """`items` with each person's nudges together, people in the order of their first one.
+    The sweep orders a digest by when each nudge fell due, which can put someone else's row
+    between two of one person's."""
+    grouped: dict[int, list[NudgeItem]] = {}
+    for item in items:
+        grouped.setdefault(item.contact_id, []).append(item)
+    return [item for person in grouped.values() for item in person]
 
 
 def digest_heading(people: int) -> str:
@@ -669,10 +703,17 @@ def settings_view(settings: SettingsView) -> dict[str, Any]:
         InputBlock(block_id="digest", label="Digest (several people in one message)",
                    element=RadioButtonsElement(action_id="value", options=on_off,
                                                initial_option=on_off[0 if digest else 1])),
-        InputBlock(block_id="ai", label="AI drafts",
-                   element=RadioButtonsElement(action_id="value", options=on_off,
-                                               initial_option=on_off[0 if ai_enabled else 1])),
     ]
+    if settings.workspace_ai_enabled:
+        blocks.append(InputBlock(
+            block_id="ai", label="AI drafts",
+            element=RadioButtonsElement(action_id="value", options=on_off,
+                                        initial_option=on_off[0 if ai_enabled else 1])))
+    else:
+        # The person's own choice would change nothing while the workspace's is off: the form
+        # says why there is none, in `settings`' words, and saving it leaves that choice be.
+        blocks.append(ContextBlock(block_id=SETTINGS_WORKSPACE_AI_OFF, elements=[
+            MarkdownTextObject(text="AI drafts: off (turned off for the whole workspace)")]))
     return View(type="modal", callback_id=CALLBACK_SETTINGS, title="Rapport settings",
                 submit="Save", close="Cancel", blocks=blocks).to_dict()
 
