@@ -36,6 +36,7 @@ from rapport.bot.platforms.slack.platform import (
     SlackPlatform,
     team_of,
 )
+from rapport.scheduler import wording
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,9 @@ class NudgeButtons:
             handled = handled_meanwhile(statuses, acted)
             if handled is None:
                 return []
-            told = handled
+            # The message's `text` names whom the row is about, as a first click's does.
+            headline = b.nudge_headline(blocks, acted)
+            told = f"{headline} — {wording.lower_first(handled)}" if headline else handled
             return redrawn_digest(blocks, acted, handled, statuses)
 
         redrawn = await redrawn_from_state(
