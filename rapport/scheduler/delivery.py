@@ -44,6 +44,7 @@ from rapport.scheduler.messenger import (
     NudgeItem,
     OutgoingMessage,
     Recipient,
+    by_person,
 )
 from rapport.scheduler.planning import NudgePlanner
 from rapport.storage import db, queries
@@ -536,7 +537,7 @@ class Sweeper:
 
     async def _send(self, message: _PlannedMessage, items: dict[int, NudgeItem]
                     ) -> DeliveryResult:
-        message_items = tuple(items[n] for n in message.nudge_ids if n in items)
+        message_items = by_person([items[n] for n in message.nudge_ids if n in items])
         if not message_items:
             return DeliveryResult.failed("nudge rows vanished before delivery")
         outgoing = OutgoingMessage(recipient=message.recipient,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -32,6 +33,16 @@ class NudgeItem:
     reason: str
     headline: str
     context: str | None = None
+
+
+def by_person(items: Sequence[NudgeItem]) -> tuple[NudgeItem, ...]:
+    """`items` with each person's nudges together, people in the order of their first one.
+    A sweep orders a digest by when each nudge fell due, which can put someone else's row
+    between two of one person's."""
+    grouped: dict[int, list[NudgeItem]] = {}
+    for item in items:
+        grouped.setdefault(item.contact_id, []).append(item)
+    return tuple(item for person in grouped.values() for item in person)
 
 
 @dataclass(frozen=True, slots=True)

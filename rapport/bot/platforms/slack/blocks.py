@@ -402,24 +402,13 @@ def outgoing_blocks(message: OutgoingMessage) -> tuple[str, list[Block]]:
             + brief_person_actions(message.people)
         return fallback(message.text or "Rapport"), blocks[:MAX_MESSAGE_BLOCKS]
     if message.kind == "digest" or len(message.items) > 1:
-        items = by_person(message.items)
-        heading = digest_heading(wording.people_count(items))
-        people = {item.contact_id: item.contact_name for item in items}
+        heading = digest_heading(wording.people_count(message.items))
+        people = {item.contact_id: item.contact_name for item in message.items}
         names = heading + ": " + ", ".join(people.values())
-        return fallback(names), nudge_blocks(items, heading=heading,
+        return fallback(names), nudge_blocks(message.items, heading=heading,
                                              heading_id=DIGEST_HEADING_BLOCK)
     item = message.items[0]
     return fallback(item.headline), nudge_blocks([item])
-
-
-def by_person(items: Sequence[NudgeItem]) -> list[NudgeItem]:
-    """`items` with each person's nudges together, people in the order of their first one.
-    The sweep orders a digest by when each nudge fell due, which can put someone else's row
-    between two of one person's."""
-    grouped: dict[int, list[NudgeItem]] = {}
-    for item in items:
-        grouped.setdefault(item.contact_id, []).append(item)
-    return [item for person in grouped.values() for item in person]
 
 
 def digest_heading(people: int) -> str:
