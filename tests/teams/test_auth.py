@@ -215,9 +215,12 @@ async def test_unavailable_signing_keys_are_503_logged_once(
 
     assert statuses == [503] * 6
     assert h.keys.fetches == ["metadata"]  # one attempt; the rest wait for the retry time
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # Rapport's own records: asyncio may log here what an earlier test on this worker left
+    # behind (a client's close scheduled on a loop since closed).
+    ours = [r for r in caplog.records if r.name.startswith("rapport")]
+    errors = [r for r in ours if r.levelno >= logging.ERROR]
     assert [r.getMessage() for r in errors] == ["bot framework signing keys unavailable"]
-    assert not any(r.exc_info for r in caplog.records)
+    assert not any(r.exc_info for r in ours)
     assert await snapshot(h.engine) == before and h.connector.requests == []
 
     # After the retry time the keys are fetched again and requests pass.
