@@ -191,6 +191,24 @@ def with_disclosure(text: str) -> str:
     return f"{text}\n{DISCLOSURE_LINE}"
 
 
+# The disclosure line typed at the end of the message's last line ("... go? (Drafted with AI
+# help - edited by me.)"): its words in any case, with a little punctuation around and
+# between them. Bounded repeats keep the search linear in the message's length.
+_TRAILING_DISCLOSURE = re.compile(
+    r"(?<!\w)[^\w\s]{0,3}"
+    + r"[\W_]{1,4}".join(re.escape(word) for word in re.findall(r"\w+", DISCLOSURE_LINE))
+    + r"[\W_]{0,4}\Z", re.IGNORECASE)
+
+
+def without_disclosure(text: str) -> str:
+    """The message without the disclosure lines the person typed themselves (any case,
+    spacing or punctuation): what the edit check compares, since typing the line is no
+    edit of the draft, and what the line is added to, once."""
+    line = normalise(DISCLOSURE_LINE)
+    kept = "\n".join(own for own in text.split("\n") if normalise(own) != line).strip()
+    return _TRAILING_DISCLOSURE.sub("", kept).rstrip()
+
+
 def draft_label(view: DraftView) -> str:
     """'AI draft (openai, gpt-4o-mini)' or 'Template draft'."""
     if view.is_template:
@@ -567,23 +585,26 @@ class DraftService:
             return DraftOutcome(False, _cleared(loaded), **base)
         text = "\n".join(line.rstrip() for line in final_text.replace("\r\n", "\n")
                          .split("\n")).strip()
-        if not normalise(text):
+        own = without_disclosure(text)
+        if not normalise(own):
             return DraftOutcome(False, "There is nothing to send yet. Write your message, or "
                                 "discard the draft.", retry=True, **base)
         if len(text) > MAX_FINAL_CHARS:
             return DraftOutcome(False, f"That is too long to send ({len(text):,} characters; "
                                 f"the limit is {MAX_FINAL_CHARS:,}).", retry=True, **base)
-        if is_unchanged(text, loaded.draft_text):
+        if is_unchanged(own, loaded.draft_text):
             return DraftOutcome(False, UNCHANGED, retry=True, **base)
         disclosed = discloses(loaded.policy, ai_assisted=loaded.provider != TEMPLATE,
                               disclose=disclose)
-        final = with_disclosure(text) if disclosed else text
+        # Disclosed, the line is Rapport's to add, once; otherwise the person's words stand
+        # as they wrote them.
+        final = with_disclosure(own) if disclosed else text
         first = wording.first_name(loaded.contact_name)
         message = (f"Here is your message for {first}, ready to send."
                    if outcome == "post" else f"Here is your message to copy and send to {first}:")
         return DraftOutcome(True, message, text=final, outcome=_RECORDED[outcome],
                             disclosed=disclosed,
-                            edit_distance=Levenshtein.distance(loaded.draft_text, text),
+                            edit_distance=Levenshtein.distance(loaded.draft_text, own),
                             **base)
 
     async def _load(self, who: UserContext | Actor, draft_id: int) -> _Loaded | None:
