@@ -136,9 +136,10 @@ async def test_snooze_and_draft_buttons(slack: SlackHarness) -> None:
     await slack.interaction(_ephemeral(slack, ALEX, _button(b.ACTION_PERSON_SNOOZE,
                                                             contact_id)))
     await slack.until(lambda: bool(slack.sink.posts))
-    # Her noted trip keeps its own day, before the week the button holds her rhythm for.
+    # Her noted trip keeps its own day, named as it comes: Sunday's follow-up reaches Alex
+    # on Monday, his next working day, as the note's confirmation and `due` say.
     assert "No nudge about Dana Scully is out; their next rhythm nudge waits until Mon Nov 30." \
-        " A reminder with a day of its own still comes Sun Nov 29" in slack.sink.posts[0]["text"]
+        " A reminder with a day of its own still comes Mon Nov 30" in slack.sink.posts[0]["text"]
     await slack.interaction(_ephemeral(slack, ALEX, _button(b.ACTION_PERSON_DRAFT,
                                                             contact_id)))
     await slack.until(lambda: bool(slack.fake.calls_to("views.update")))

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
+from rapport.bot.core import overview
 from rapport.bot.core.calendars import complete_logged_meeting
 from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.journal import NUDGE_OUTCOME, NUDGE_SNOOZE, Change
@@ -326,7 +327,10 @@ def _dated_before(turn: Turn, contact: ContactName, hold: datetime) -> str:
     dated = queries.next_dated_plan(turn.session, turn.user.user_id, contact.id)
     if dated is None or dated >= hold:
         return ""
-    day = max(planner.local_date(dated, turn.user.tz), turn.today)
+    # The day it reaches the user, as the note's confirmation, `due` and `show` name it (a
+    # follow-up for a day off comes on the next working day): the sweep delivers a dated
+    # reminder as it delivers a rhythm's.
+    day = overview.rhythm_reminder_day(turn, dated)
     return (f" A reminder with a day of its own still comes "
             f"{wording.friendly_day(day, turn.today)} (“show {contact.name}” lists it).")
 
