@@ -118,7 +118,8 @@ async def test_a_snooze_to_a_month_day_just_passed_is_asked_about(
     assert await say(rapport, "snooze #1 until Oct 28 2027", ALEX) == \
         "Snoozed the reminder to talk to Lee Park until Thu Oct 28 2027."
     assert await say(rapport, "undo", ALEX) == \
-        "Undone: snoozed nudge #1 about Lee Park until Thu Oct 28 2027."
+        "Undone: snoozed nudge #1 about Lee Park until Thu Oct 28 2027. It's open again: see " \
+        "“due”."
     assert await say(rapport, "snooze #1 until Aug 4", ALEX) == \
         "Snoozed the reminder to talk to Lee Park until Wed Aug 4 2027."
     assert await say(rapport, "snooze #1 until Nov 4", ALEX) == \

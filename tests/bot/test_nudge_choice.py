@@ -83,7 +83,8 @@ async def test_one_open_nudge_is_acted_on_and_named(any_engine: AsyncEngine,
         "Snoozed the reminder to ask Zoë how the move went until Mon Dec 7.")
     assert (await _statuses(any_engine))[n[MOVE]] == "snoozed"
     assert await say(rapport, "undo") == (
-        f"Undone: snoozed nudge #{n[MOVE]} about Zoë Adams until Mon Dec 7.")
+        f"Undone: snoozed nudge #{n[MOVE]} about Zoë Adams until Mon Dec 7. It's open again: "
+        "see “due”.")
     assert await _data(any_engine) == before
     assert await say(rapport, "done Zoë: she loves Lisbon") == (
         "Nice. Logged that you reached out to Zoë Adams and marked the reminder to ask Zoë "
@@ -141,7 +142,8 @@ async def test_the_answer_acts_on_the_nudge_it_names_and_undo_restores_it(
         back = await session.scalar(select(Nudge.deliver_after).where(Nudge.id == n[TRIP]))
     assert back == datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     assert await say(rapport, "undo") == (
-        f"Undone: snoozed nudge #{n[TRIP]} about Dana Scully until Mon Dec 7.")
+        f"Undone: snoozed nudge #{n[TRIP]} about Dana Scully until Mon Dec 7. It's open "
+        "again: see “due”.")
     assert await _data(any_engine) == before
     # The other answers act on theirs, each named.
     assert await say(rapport, f"snooze #{n[DANA_RHYTHM]} until Dec 7") == (
@@ -193,7 +195,8 @@ async def test_done_by_name_answers_the_rhythm_and_names_what_stays_open(
     # "coffee" after the colon is how they talked, as `log Dana: coffee` reads it.
     assert [tuple(t) for t in touches] == [("coffee", None, "nudge")]
     assert await say(rapport, "undo") == (
-        f"Undone: marked nudge #{n[DANA_RHYTHM]} about Dana Scully done.")
+        f"Undone: marked nudge #{n[DANA_RHYTHM]} about Dana Scully done. It's open again: "
+        "see “due”.")
     assert await _data(any_engine) == before
 
 
@@ -210,7 +213,8 @@ async def test_done_on_a_second_nudge_the_same_day_logs_the_conversation_once(
         "Dana Scully is logged already.")
     async with db.session_factory(any_engine)() as session:
         assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 1
-    assert await say(rapport, "undo") == f"Undone: marked nudge #{n[TRIP]} about Dana Scully done."
+    assert await say(rapport, "undo") == (
+        f"Undone: marked nudge #{n[TRIP]} about Dana Scully done. It's open again: see “due”.")
     assert await _data(any_engine) == before
     # With something said about it, it is logged as asked; and the next day is another talk.
     await say(rapport, f"done #{n[TRIP]}: she loved Yosemite")

@@ -111,7 +111,9 @@ async def test_a_log_closes_the_open_cadence_nudges_in_the_same_statements(
     assert tuple(dana) == (clock.now, datetime(2026, 12, 8, tzinfo=UTC),
                            datetime(2026, 12, 8, tzinfo=UTC))
     assert entries is not None
-    assert await say(rapport, "undo") == "Undone: logged coffee with Dana on Tue Dec 1."
+    # The nudge the log closed is out again, where `due` lists it.
+    assert await say(rapport, "undo") == ("Undone: logged coffee with Dana on Tue Dec 1. "
+                                          "Nudge #1 is open again: see “due”.")
     assert await _data(any_engine) == before
 
 

@@ -36,7 +36,7 @@ from rapport.bot.core.views import Reply, error
 from rapport.scheduler import wording
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES, UNDO_TRIM_PAST
 from rapport.storage import queries
-from rapport.storage.models import CALENDAR_SOURCE
+from rapport.storage.models import CALENDAR_SOURCE, NudgeStatus
 from rapport.storage.names import first_word, name_key
 from rapport.storage.prepared import json_text
 
@@ -285,6 +285,7 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
         with session.begin_nested():
             if not queries.take_undo_entry(session, user_id, entry.id):
                 return error("That change was just undone.")
+            reopened = _out_again(session, user_id, payload)
             restored = _reverse(session, user_id, payload)
     except IntegrityError:
         # Something the change depended on is gone: leave everything as it is and say so;
@@ -294,7 +295,33 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
                      "changed since. Nothing changed.")
     logger.info("undone", extra={"entry_id": entry.id})
     handles = f" (as {', '.join(restored)})" if restored else ""
-    return Reply(c.full_stop(f"Undone: {entry.description}{handles}"), changed=True)
+    answer = c.full_stop(f"Undone: {entry.description}{handles}")
+    return Reply(f"{answer} {_open_again(entry.description, reopened)}".rstrip(), changed=True)
+
+
+def _out_again(session: Session, user_id: int, payload: dict[str, Any]) -> list[int]:
+    """The delivered nudges undoing this entry puts back out (a Done, Snooze or Dismiss on
+    one, a change that closed it), before it does: their numbers."""
+    images = [image for image in payload.get("updated", {}).get("nudges", [])
+              if image.get("status") == NudgeStatus.SENT]
+    if not images:
+        return []
+    return sorted(int(row["id"]) for row in queries.row_images(
+        session, "nudges", user_id, [int(image["id"]) for image in images], ("status",))
+        if row["status"] != NudgeStatus.SENT)
+
+
+def _open_again(description: str, nudge_ids: Sequence[int]) -> str:
+    """Where the nudges an undo put back out are: their message was answered already and
+    the sweep delivers a nudge once, so `due` is where the person finds them again."""
+    if not nudge_ids:
+        return ""
+    if len(nudge_ids) == 1 and f"nudge #{nudge_ids[0]} " in f"{description} ":
+        return "It's open again: see “due”."
+    numbers = [f"#{nudge_id}" for nudge_id in nudge_ids]
+    if len(numbers) == 1:
+        return f"Nudge {numbers[0]} is open again: see “due”."
+    return f"Nudges {', '.join(numbers[:-1])} and {numbers[-1]} are open again: see “due”."
 
 
 def _history_since(session: Session, user_id: int, payload: dict[str, Any]) -> str | None:
