@@ -1275,3 +1275,199 @@ def test_a_line_that_starts_with_mentions_never_echoes_their_markup(line: str) -
     answer = on_friday(line)
     assert isinstance(answer, c.CommandError), answer
     assert "<@" not in answer.text() and "u0dana" not in answer.text().lower(), answer
+
+
+# ------------------------------------------------------------------ date phrases as typed
+# An exploratory session at the console, on a Wednesday.
+WEDNESDAY = date(2026, 12, 9)
+
+
+def on_wednesday(text: str) -> c.Command | c.CommandError:
+    return parse_command(text, today=WEDNESDAY)
+
+
+def _lees(answer: c.Command | c.CommandError) -> list[c.Log]:
+    """The readings of a log line that name Lee, as the use case takes them."""
+    assert isinstance(answer, c.Log), answer
+    return [reading for reading in (answer, *answer.alternatives)
+            if reading.person == person("Lee")]
+
+
+@settings(deadline=None)
+@given(amount=st.integers(min_value=1, max_value=20),
+       unit=st.sampled_from(["day", "days", "week", "weeks", "d", "w", "wks"]),
+       shape=st.sampled_from(["log Lee {}", "log Lee coffee {}", "log Lee: coffee {}",
+                              "talked to Lee {}", "coffee w Lee {}", "log Lee {}: lunch"]))
+def test_a_day_counted_back_reads_as_the_same_count_ago(amount: int, unit: str,
+                                                         shape: str) -> None:
+    """"log Dana 2 days back" was logged today "about" “2 days back”."""
+    back = on_wednesday(shape.format(f"{amount} {unit} back"))
+    ago = on_wednesday(shape.format(f"{amount} {unit} ago"))
+    [lee_back], [lee_ago] = _lees(back), _lees(ago)
+    assert lee_back.day is not None and lee_back.day < WEDNESDAY
+    assert (lee_back.day, lee_back.kind, lee_back.summary) == (lee_ago.day, lee_ago.kind,
+                                                              lee_ago.summary)
+
+
+@pytest.mark.parametrize(("line", "day", "kind"), [
+    ("drinks w Lee last nite", date(2026, 12, 8), "drinks"),
+    ("log Lee last nite", date(2026, 12, 8), "chat"),
+    ("log Lee: coffee last nite", date(2026, 12, 8), "coffee"),
+    ("log Lee yesterday nite", date(2026, 12, 8), "chat"),
+    ("log Lee a couple of weeks back", date(2026, 11, 25), "chat"),
+    ("log Lee last wknd", date(2026, 12, 5), "chat"),
+])
+def test_chat_spellings_of_a_past_day_are_that_day(line: str, day: date, kind: str) -> None:
+    [lee] = _lees(on_wednesday(line))
+    assert (lee.day, lee.kind, lee.summary, lee.unsure) == (day, kind, None, None)
+
+
+# Time phrases no day can be read from with confidence: vague ("the other day"), counted in
+# amounts nobody can count ("several days ago"), lengths where a day goes ("3 days"), "last"
+# with a word that is no day ("last nght").
+_TIME_LIKE = ["the other day", "the other night", "other day", "a while back", "a while ago",
+              "a little while ago", "several days ago", "some weeks back", "many months back",
+              "3 days", "two weeks", "a few days", "a couple of weeks", "last nght",
+              "last evning", "ages ago", "2 dayz ago", "3 days bak"]
+
+
+@settings(deadline=None)
+@given(time_said=st.sampled_from(_TIME_LIKE),
+       shape=st.sampled_from(["log Lee {}", "log Lee coffee {}", "log Lee: coffee {}",
+                              "log Lee: {}", "talked to Lee {}", "coffee w Lee {}",
+                              "had lunch with Lee {}", "log Lee coffee about the launch {}"]),
+       punctuation=st.sampled_from(["", ".", "!", "?", "…"]))
+def test_a_time_phrase_ending_a_log_is_never_its_summary_on_a_conversation_today(
+        time_said: str, shape: str, punctuation: str) -> None:
+    """Rapport's promise: read the way you type, or asked back, never a silently wrong write.
+    Saved, each was a conversation today "about" its time words."""
+    answer = on_wednesday(shape.format(time_said) + punctuation)
+    if isinstance(answer, c.CommandError):
+        assert "nothing was logged" in answer.message.lower(), answer
+        assert "?" in answer.message or "Say " in answer.message, answer
+        return
+    for lee in _lees(answer):
+        assert lee.day is not None, (shape, time_said, lee)
+        assert time_said.split()[-1] not in (lee.summary or ""), lee
+
+
+def test_the_other_day_asks_which_day() -> None:
+    answer = on_wednesday("talked to Dana the other day")
+    assert isinstance(answer, c.CommandError), answer
+    assert answer.message.startswith("Which day was “the other day”? Nothing was logged"), answer
+    assert "2 days ago" in answer.message and "Dec 7" in answer.message
+
+
+def test_a_time_phrase_that_is_what_was_talked_about_stays_in_the_summary() -> None:
+    """After "for", "about" or "is" the words are the topic, as a date there is."""
+    for line, summary in (("log Lee: planning for the next 2 weeks",
+                           "planning for the next 2 weeks"),
+                          ("log Lee: her leave is 3 weeks", "her leave is 3 weeks"),
+                          ("log Lee: reviewed the last slide", "reviewed the last slide"),
+                          ("log Lee: we talked about the other day",
+                           "we talked about the other day")):
+        [lee] = _lees(on_wednesday(line))
+        assert (lee.day, lee.summary) == (None, summary), line
+
+
+@pytest.mark.parametrize(("line", "past"), [
+    ("note Dana: her son's wedding was last weekend", date(2026, 12, 5)),
+    ("note Dana: wedding last weekend was lovely", date(2026, 12, 5)),
+    ("note Dana: ran a marathon on Sunday", date(2026, 12, 6)),
+    ("note Dana: her son's wedding was on Saturday", date(2026, 12, 5)),
+    ("note Dana: her party was Saturday", date(2026, 12, 5)),
+    ("note Dana: went hiking on Monday", date(2026, 12, 7)),
+    ("note Dana: had her surgery on Tuesday", date(2026, 12, 8)),
+    ("note Dana: we met for lunch on Friday", date(2026, 12, 4)),
+    ("note Dana: the kids were sick on Monday", date(2026, 12, 7)),
+])
+def test_a_past_day_in_a_note_is_past_and_the_note_keeps_its_words(line: str,
+                                                                    past: date) -> None:
+    note = on_wednesday(line)
+    assert isinstance(note, c.AddNote), note
+    assert (note.follow_up_on, note.past_date) == (None, past)
+    assert note.text == line.split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(("line", "follow_up"), [
+    ("note Dana: runs a marathon on Sunday", date(2026, 12, 13)),
+    ("note Dana: her party is on Saturday", date(2026, 12, 12)),
+    ("note Dana: she asked me to call on Friday", date(2026, 12, 11)),
+    ("note Dana: had to move the demo to Friday", date(2026, 12, 11)),
+    ("note Dana: was planning to visit on Friday", date(2026, 12, 11)),
+    ("note Dana: was told the launch is on Friday", date(2026, 12, 11)),
+    ("note Dana: went over the plan, call her on Friday", date(2026, 12, 11)),
+    ("note Dana: wedding was moved, remind me on Saturday", date(2026, 12, 12)),
+    ("note Dana: had a great time, demo next Friday", date(2026, 12, 11)),
+    ("note Dana: booked the venue for Saturday", date(2026, 12, 12)),
+])
+def test_a_day_to_come_in_a_note_keeps_its_reminder(line: str, follow_up: date) -> None:
+    note = on_wednesday(line)
+    assert isinstance(note, c.AddNote) and note.follow_up_on == follow_up, note
+
+
+# (shape, the text the note keeps): the day's words go, the rest keeps its words and order.
+_NOTE_SHAPES = [
+    ("ping Dana {} about the contract", "ping about the contract"),
+    ("email Dana {} about the contract", "email about the contract"),
+    ("remind me to call Dana {} about the offsite", "call about the offsite"),
+    ("note Dana: A {}", "A"),
+    ("note Dana: lunch {} with the team", "lunch with the team"),
+    ("note Dana: call her {} re the offsite", "call her re the offsite"),
+    ("note Dana: hiking {}", "hiking"),
+]
+
+
+@settings(deadline=None)
+@given(day_said=st.sampled_from(["next Monday", "next week", "tomorrow", "on Friday",
+                                 "this weekend", "next Sat", "next Thurs", "in 2 weeks",
+                                 "on Sat", "next Tues", "this Thursday"]),
+       shape=st.sampled_from(_NOTE_SHAPES))
+def test_the_words_that_set_a_reminders_day_never_stay_in_its_text(
+        day_said: str, shape: tuple[str, str]) -> None:
+    said, kept = shape
+    note = on_wednesday(said.format(day_said))
+    assert isinstance(note, c.AddNote), note
+    assert note.follow_up_on == parse_day(day_said.removeprefix("on "), today=WEDNESDAY,
+                                          direction="future") is not None
+    assert note.text == kept, (said.format(day_said), note.text)
+
+
+@pytest.mark.parametrize(("line", "day"), [
+    ("note Dana: hiking Sat.", date(2026, 12, 12)),
+    ("note Dana: Hiking Sun.", date(2026, 12, 13)),
+    ("note Dana: hiking Wed.", date(2026, 12, 16)),
+    ("note Dana: hiking Thurs.", date(2026, 12, 10)),
+    ("note Dana: hiking next Sat.", date(2026, 12, 12)),
+    ("note Dana: hiking this Sat", date(2026, 12, 12)),
+])
+def test_a_weekday_shortened_with_its_full_stop_or_after_next_is_that_day(line: str,
+                                                                         day: date) -> None:
+    note = on_wednesday(line)
+    assert isinstance(note, c.AddNote) and note.follow_up_on == day, note
+    assert note.text.lower() == "hiking"
+
+
+@pytest.mark.parametrize("line", ["note Dana: she sat.", "note Dana: intro to Wei Sun.",
+                                  "note Dana: the dog sat", "note Dana: hiking sat."])
+def test_a_short_weekday_that_may_be_a_word_or_a_name_makes_no_reminder(line: str) -> None:
+    note = on_wednesday(line)
+    assert isinstance(note, c.AddNote) and note.follow_up_on is None, note
+
+
+def test_a_colon_after_a_name_is_no_part_of_it_when_asked_back() -> None:
+    answer = on_wednesday("message Dana: congrats on the launch")
+    assert isinstance(answer, c.CommandError), answer
+    assert answer.message == ("Did you talk to Dana? “log Dana message” records it. Or to be "
+                              "reminded: “message Dana on Friday”.")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("settings tz Europe/Berlin.", c.Settings(tz="Europe/Berlin")),
+    ("settings tz new york!", c.Settings(tz="new york")),
+    ("settings tone brief.", c.Settings(tone="brief")),
+    ("settings digest off.", c.Settings(digest=False)),
+])
+def test_a_full_stop_ending_a_setting_is_not_part_of_its_value(line: str,
+                                                               expected: c.Settings) -> None:
+    assert on_wednesday(line) == expected

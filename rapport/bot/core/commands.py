@@ -34,10 +34,12 @@ from rapport.bot.core.dates import (
     parse_short_duration,
     passed_question,
     past_day_meant,
+    past_weekday_meant,
     shift_by_duration,
     span_alone,
     spell_out_days,
     stands_for_a_week,
+    time_words_at_end,
     unread_date_at_end,
     which_numeric_day,
     without_year,
@@ -1208,6 +1210,7 @@ def _log_reading(name: list[str], between: list[str], after: list[str], *, today
 
 _UNREAD_LOG_DATE = "I couldn't read"
 _STOPS_AT = "Nothing was logged: the line stops at"
+_WHICH_DAY_WAS = "Which day was"
 
 
 def _unread_log_date(phrase: str, today: date) -> CommandError:
@@ -1225,6 +1228,12 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
                             f"{example.day}”.", "log")
     words = phrase.lower().split()
     signed = any(sign in phrase for sign in "-+−")
+    if not signed and time_words_at_end(phrase) == " ".join(phrase.split()):
+        # "the other day", "a while back", "3 days": a time, and which day nobody said.
+        example = today - timedelta(days=2)
+        return CommandError(f"{_WHICH_DAY_WAS} “{clip(phrase, 40)}”? Nothing was logged: a "
+                            f"conversation is kept by its day. Say it, for example “2 days "
+                            f"ago” or “{example:%b} {example.day}”.", "log")
     if span_alone(phrase):
         # "log Lee this week": which day of it nobody said; the week's Monday would be a guess.
         example = today - timedelta(days=2)
@@ -1239,7 +1248,7 @@ def _unread_log_date(phrase: str, today: date) -> CommandError:
         return CommandError(f"{_UNREAD_LOG_DATE} “{clip(phrase, 40)}” as a day: a "
                             f"conversation is kept by its day, so nothing was logged. Say which "
                             f"day, for example “{month[:3].title()} 12”.", "log")
-    if words[-1] == "ago" and not signed:
+    if words[-1] in ("ago", "back") and not signed:
         return CommandError("That date is more than ten years ago.", "log")
     if (words[0] == "in" or words[-1] in ("now", "today", "later", "hence")) and not signed:
         return CommandError("You can only log conversations that already happened.", "log")
@@ -1330,7 +1339,7 @@ def parse_log(rest: str, today: date, *, default_kind: str = DEFAULT_LOG_KIND
                 return reading
             if reading.message.startswith(("You can only", "That date", "Keep the",
                                            _UNREAD_LOG_DATE, ONE_PERSON_AT_A_TIME,
-                                           _STOPS_AT, "Did you mean")):
+                                           _STOPS_AT, "Did you mean", _WHICH_DAY_WAS)):
                 return reading
             continue
         if kind_first is not None and end == after_kind and reading.unsure is None and \
@@ -1460,6 +1469,21 @@ _NEEDS_ITS_DATE = {"is", "are", "was", "were", "be", "been", "'s", "will", "due"
                    "from", "to", "of", "the", "a", "an", "at", "for", "with"}
 
 
+# Words a day can follow without being an article's noun: "A next week" is a note about A.
+_RELATIVE_DAY_WORDS = frozenset({"next", "this", "coming", "tomorrow", "today", "tonight",
+                                 "in"})
+
+
+def _keeps_its_date(before: str, phrase: str) -> bool:
+    """Whether the words before a date need it to make a sentence ("her talk is", "starts",
+    "moved to", "a Monday"): the date then stays in the note's text. An article needs only a
+    day it can stand before ("a Monday"), never "next week" or "tomorrow"."""
+    last_word = before.split()[-1].lower()
+    if last_word in ("a", "an") and phrase.split()[0].lower() in _RELATIVE_DAY_WORDS:
+        return False
+    return last_word in _NEEDS_ITS_DATE
+
+
 _PAST_TENSE = re.compile(r"\b(?:was|were|had|did|went|started|joined|left|moved|got|"
                          r"\w+ed)\b", re.IGNORECASE)
 _COPULA_END = re.compile(r"\s+(?:is|are|'s|’s|will be|is on|are on|happens|takes place)$",
@@ -1500,6 +1524,10 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
                                                         today)) is not None:
                 # "her talk was on Jun 1" in October: last June's, not next June's.
                 return NoteDate(text, past=gone)
+            if word == "on" and (gone := past_weekday_meant(cleaned, match.group(2),
+                                                            today)) is not None:
+                # "ran a marathon on Sunday": last Sunday's, not the coming one.
+                return NoteDate(text, past=gone)
             copula = _COPULA_END.search(cleaned)
             if copula is not None and copula.start() > 0:
                 return NoteDate(cleaned[:copula.start()].rstrip(" ,;"), day, day)
@@ -1533,6 +1561,9 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     if span.preposition in ("on", "") and (gone := past_day_meant(
             text[:span.start], span.phrase, span.day, today)) is not None:
         return NoteDate(text, past=gone, unread=unread)  # "she presented Mar 3"
+    if span.preposition in ("on", "") and (gone := past_weekday_meant(
+            text[:span.start], span.phrase, today)) is not None:
+        return NoteDate(text, past=gone, unread=unread)  # "her party was Saturday"
     if span.day > today + timedelta(days=300) and not re.search(r"\d{4}", span.phrase) \
             and not is_counted_day(span.phrase):
         # "started Nov 2" read as next year's Nov 2: a past date, not a reminder.
@@ -1543,7 +1574,11 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     # Punctuation around the day goes with it ("demo next Tuesday!!", "call her tomorrow!",
     # "demo (Friday)"): kept, it would be left over as "call her !".
     before = text[:span.start].rstrip(" ,;([")
-    after = text[span.end:].strip(AROUND_A_DAY)
+    end = span.end
+    if span.phrase.lower().startswith("in ") and \
+            (time_word := _TIME_AFTER_A_WAIT.match(text, end)) is not None:
+        end = time_word.end()  # "call in 2 weeks time": the wait's own word goes with it
+    after = text[end:].strip(AROUND_A_DAY)
     cleaned = text
     if after and before and span.preposition in ("on", "by", "after", "until", "till", "before"):
         # "follow up on Friday about the contract": the day is kept as data, the words read
@@ -1553,22 +1588,28 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
             return _after_event(cleaned, span.day)
         event = span.day if span.preposition == "on" else None
         return NoteDate(cleaned, span.day, event, unread=unread)
-    if after and before and not span.preposition \
-            and (span.phrase.lower() in ("today", "tonight", "tomorrow")
-                 or _ONLY_A_TIME.fullmatch(after)):
-        # "demo tomorrow at 3pm", "recital next Thursday at 6pm": the time is kept, the day
-        # words are not: "tomorrow" or "next Thursday" would be wrong on the day and said twice
-        # beside the day the reminder names; the day is kept as data.
-        return NoteDate(f"{before} {after}", span.day, span.day, unread=unread)
+    if after and before and not span.preposition and text[end:end + 1] not in "'’":
+        # "demo tomorrow at 3pm", "ping next Monday about the contract": the words around the
+        # day are kept, the day words are not: "tomorrow" or "next Monday" would be wrong on
+        # the day and said twice beside the day the reminder names; the day is kept as data.
+        if span.phrase.lower() in ("today", "tonight", "tomorrow") \
+                or _ONLY_A_TIME.fullmatch(after):
+            return NoteDate(f"{before} {after}", span.day, span.day, unread=unread)
+        copula = _COPULA_END.search(before)
+        if copula is not None and copula.start() > 0:
+            # "her talk is next Thursday at the venue": her talk at the venue, on Thursday.
+            return NoteDate(f"{before[:copula.start()].rstrip(' ,;')} {after}", span.day,
+                            span.day, unread=unread)
+        if not _keeps_its_date(before, span.phrase):
+            return NoteDate(f"{before} {after}", span.day, span.day, unread=unread)
     copula = _COPULA_END.search(before) if not after else None
     if copula is not None and copula.start() > 0:
         # "her talk is next Thursday": the talk, on Thursday (the day is kept as data).
         return NoteDate(before[:copula.start()].rstrip(" ,;"), span.day, span.day,
                         unread=unread)
     if not after and before:
-        last_word = before.split()[-1].lower()
         if span.preposition in ("on", "by", "after", "before", "until", "till") \
-                or last_word not in _NEEDS_ITS_DATE:
+                or not _keeps_its_date(before, span.phrase):
             cleaned = before
     if cleaned.lower().startswith("after ") and cleaned is not text:
         return _after_event(cleaned[6:], span.day)
@@ -1580,6 +1621,8 @@ def read_note_date(text: str, today: date) -> NoteDate | CommandError:
     return NoteDate(cleaned, span.day, span.day, unread=unread)
 
 
+# "time" after a wait ("in 2 weeks time", "in a month's time"): part of the wait's words.
+_TIME_AFTER_A_WAIT = re.compile(r"(?:['’]s?)?\s+time\b", re.IGNORECASE)
 # A time of day and nothing else: "at 6pm", "6:30 pm", "at noon", "in the evening".
 _ONLY_A_TIME = re.compile(
     r"(?:at\s+)?(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|h)?|noon|midday|lunchtime)"
@@ -1678,6 +1721,15 @@ _TOPIC_WORDS = ("about", "re", "regarding", "how", "what", "whether", "if", "whe
                 "their", "my", "our", "back")
 
 
+def _name_colon(tokens: list[str]) -> int | None:
+    """The token of a name that a colon ends ("Dana:", "Lee Park:"), if one of the first few
+    does."""
+    return next((i for i, token in enumerate(tokens[:MAX_NAME_WORDS])
+                 if len(token) > 1 and token.endswith(":") and not _is_single_token_name(token)
+                 and token[:-1].lower() not in _TOPIC_WORDS),
+                None)
+
+
 def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
     """`remind me to ask Dana about the offsite next week`, `remind me to call Lee on Friday`,
     `ask Priya how the offsite went`: a note with its follow-up day."""
@@ -1710,7 +1762,12 @@ def parse_reminder(rest: str, today: date) -> AddNote | CommandError:
     tokens = _tokens(text)
     if not tokens:
         return CommandError("Who do you mean? Name a person.", "note")
-    if _is_single_token_name(tokens[0]) or _is_possessive(tokens[0]):
+    colon = _name_colon(tokens)
+    if colon is not None:
+        # "message Dana: congrats on Friday": the colon ends the name, as in `note Dana: …`.
+        tokens = [*tokens[:colon], tokens[colon][:-1], *tokens[colon + 1:]]
+        ends = [colon + 1]
+    elif _is_single_token_name(tokens[0]) or _is_possessive(tokens[0]):
         ends = [1]
     else:
         stop = next((i for i in range(1, len(tokens))
@@ -2273,7 +2330,8 @@ def parse_setting(name: str, value_text: str) -> Settings | CaptureChat | Comman
     """One setting, by its word (`window`, `tz`, `digest`, …) and the value typed after it;
     the same checks and answers whether it was typed as `settings …` or said in a sentence
     (rapport.bot.core.settings_said)."""
-    name, values = name.lower(), value_text.split()
+    # A full stop or a mark ending the line is no part of the value ("tz Europe/Berlin.").
+    name, values = name.lower(), value_text.rstrip(" .!?…").split()
     value_text = " ".join(values)
     if name in ("tz", "timezone", "zone"):
         if not values:
@@ -3423,8 +3481,12 @@ def reach_or_reminder(verb: str
         reminder = parse_reminder(f"{verb} {rest}", today)
         if isinstance(reminder, AddNote) and reminder.follow_up_on is not None:
             return reminder
-        who = " ".join(tokens[:2]) if len(tokens) > 1 and tokens[1][:1].isupper() \
-            else tokens[0]
+        colon = _name_colon(tokens)
+        if colon is not None:
+            who = " ".join(tokens[:colon + 1])[:-1]  # "message Dana: congrats": Dana
+        else:
+            who = " ".join(tokens[:2]) if len(tokens) > 1 and tokens[1][:1].isupper() \
+                else tokens[0]
         return CommandError(f"Did you talk to {who}? “log {who} {kind}” records it. Or to be "
                             f"reminded: “{verb} {who} on Friday”.", "log")
 

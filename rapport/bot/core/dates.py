@@ -69,6 +69,9 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})[t ](\d{1,2}:\d{2})(?::\d{2}(?:\.\d{1,6})?)?$")
 # "next wk", "last mo": the words of a span as chat shortens them.
 _SPAN_ABBREVIATIONS = {"wk": "week", "mo": "month", "mth": "month"}
+# Words of a day as chat spells them ("last nite", "this wknd"), read as the words they are.
+_CHAT_SPELLINGS = {"nite": "night", "wknd": "weekend", "wkend": "weekend"}
+_CHAT_SPELLING = re.compile(r"\b(" + "|".join(_CHAT_SPELLINGS) + r")\b")
 # Phrases that dateparser would take but that are not dates a person means here.
 _MAX_PHRASE = 40
 
@@ -154,7 +157,9 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
     if not phrase or len(phrase) > _MAX_PHRASE:
         return None
     phrase = DAY_ABBREVIATIONS.get(phrase, phrase)  # "yday"; "tmrw morning" comes back here
+    phrase = _CHAT_SPELLING.sub(lambda m: _CHAT_SPELLINGS[m.group(1)], phrase)  # "last nite"
     simple = {"today": 0, "now": 0, "yesterday": -1, "tomorrow": 1, "last night": -1,
+              "last evening": -1,
               "this morning": 0, "earlier today": 0, "tomorrow morning": 1,
               "this afternoon": 0, "this evening": 0}
     if phrase in simple:
@@ -192,8 +197,8 @@ def parse_day(text: str, *, today: date, direction: Direction) -> date | None:
         return special  # before "in …": "in the first week of December" is no count
     if words[0] == "in" and len(words) >= 2:
         return _shift_far(" ".join(words[1:]), today, sign=1)
-    if words[-1] == "ago" and len(words) >= 2:
-        return _ago(" ".join(words[:-1]), today)
+    if words[-1] in ("ago", "back") and len(words) >= 2:
+        return _ago(" ".join(words[:-1]), today)  # "2 days back" is "2 days ago"
     if (counted := _COUNTED_FROM.match(phrase)) is not None:
         # "2 weeks from today", "the day before yesterday": read whole, or not at all; the
         # parts alone would be a day ("today") and words that are no summary ("2 weeks from").
@@ -562,7 +567,7 @@ _ORDINAL = re.compile(rf"\b(?:on\s+)?{_THE_NTH}\b(?!\s+(?:{_RANKED_NOUNS})\b)",
 # mon" is Monday, as "call tue" is Tuesday.
 _NOT_DATES_IN_TEXT = {"sat", "sun", "wed", "now", "may", "march", "second"}
 _SPECIAL_PHRASES = re.compile(
-    r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+)?"
+    r"\b(?:(?:on|by|at|for|until|till|before|after)\s+)?(?:the\s+)?(?:this\s+|next\s+|last\s+)?"
     r"(?:end of (?:the |this )?(?:week|month)|eow|eom|weekend"
     # Amounts dateparser does not find: "in a couple of days", "in a few weeks".
     r"|in (?:a couple of|a couple|a few) (?:days|weeks|months)"
@@ -625,6 +630,8 @@ def find_dates(text: str, *, today: date, direction: Direction) -> list[DateSpan
                     spans[:] = [s for s in spans
                                 if not span.start <= s.start < s.end <= span.end]
                 _add_span(spans, span)
+    for short in _SHORT_WEEKDAY.finditer(text):
+        _add_short_weekday(spans, text, short, today=today, direction=direction)
     for qualified in _QUALIFIED_SPAN.finditer(text):
         if not any(s.start <= qualified.start() and qualified.end() <= s.end for s in spans):
             # "late next month": not next month's day, nor any day read; the words are left
@@ -643,6 +650,53 @@ _QUALIFIED_SPAN = re.compile(
         sorted({*_MONTH_NAMES, *(m[:3] for m in _MONTH_NAMES), "sept"}, key=len, reverse=True))
     + r")\b"
     r"|\b(?:the\s+)?week\s+after\s+next(?:\s+week)?\b", re.IGNORECASE)
+
+
+# Weekdays shortened as chat shortens them ("next Sat", "this Thurs", "Weds"), which the date
+# finder leaves out.
+_SHORT_WEEKDAY = re.compile(
+    r"(?<![\w'’-])(?:(?P<lead>next|this|coming|last|past|on)\s+)?"
+    r"(?P<day>mon|tues?|weds?|thu|thur|thurs|fri|sat|sun)(?P<stop>\.)?(?![\w'’-])",
+    re.IGNORECASE)
+# Short weekdays that are also words: "she sat", "the sun", "Wei Sun".
+_SHORT_WEEKDAY_WORDS = frozenset({"sat", "sun", "wed"})
+
+
+def _reads_as_short_weekday(text: str, short: re.Match[str]) -> bool:
+    """Whether a short weekday is said as a day: after "next" or "last" ("hiking next Sat"),
+    after "this" or "on" written as a day is ("this Sat", not "this sun", "on sun loungers");
+    alone, when it is no word ("Thurs", "Weds"), or ends the text as a day is written,
+    capitalised with its full stop, after a word that makes it no verb or name ("hiking
+    Sat.", not "she sat." or "Wei Sun.")."""
+    day, lead = short["day"], (short["lead"] or "").lower()
+    if day.lower() not in _SHORT_WEEKDAY_WORDS:
+        return True
+    if lead:
+        return lead not in ("this", "on") or day[0].isupper()
+    if not day[0].isupper() or short["stop"] is None \
+            or text[short.end():].strip(AROUND_A_DAY + " "):
+        return False
+    previous = text[:short.start()].split()
+    return bool(previous) and previous[-1].lower() not in _BEFORE_A_WORD and not (
+        previous[-1][:1].isupper() and len(previous) > 1)
+
+
+def _add_short_weekday(spans: list[DateSpan], text: str, short: re.Match[str], *, today: date,
+                       direction: Direction) -> None:
+    """Add the day of a short weekday to `spans`, in place of any part of it found before
+    ("Sat" of "next Sat"); not where it overlaps more than itself."""
+    inside = [s for s in spans if s.start < short.end() and short.start() < s.end]
+    if any(s.start < short.start() or s.end > short.end() for s in inside) \
+            or not _reads_as_short_weekday(text, short):
+        return
+    # "on" is the day's preposition, not part of the day ("on Sat" reads as "Sat").
+    start = short.start("day") if (short["lead"] or "").lower() == "on" else short.start()
+    day = parse_day(text[start:short.end()], today=today, direction=direction)
+    if day is None:
+        return
+    spans[:] = [s for s in spans if s not in inside]
+    spans.append(_with_preposition(text, DateSpan(start, short.end(), day, "",
+                                                  text[start:short.end()])))
 
 
 def _add_span(spans: list[DateSpan], span: DateSpan) -> None:
@@ -793,6 +847,41 @@ def past_day_meant(before: str, phrase: str, day: date, today: date) -> date | N
         return None
     past = nearest_month_day(day.month, day.day, today=today, direction="past")
     return past if past is not None and past < today else None
+
+
+# Verbs in the past common enough to read a weekday a few words after them as the last one
+# ("ran a marathon on Sunday", "her party was Saturday"), where a weekday alone in a note is
+# the coming one. Only these: "-ed" words are as often plans or adjectives ("planned",
+# "scheduled", "tired"); and only in the same clause as the day (no comma, "and", "but").
+_DONE_BEFORE_A_WEEKDAY = re.compile(
+    r"\b(?:was|were|had|did|went|ran|got|met|saw|came|left|took|gave|spent|flew|won|lost)\b"
+    r"(?P<between>(?:\s+[^\s,;:.!?]+){0,4})$", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"\b(?:and|but|then|so|now|will|shall)\b", re.IGNORECASE)
+# Before the verb, words that ask about what was done: "ask how the offsite went on Friday"
+# asks on Friday.
+_ASKED_ABOUT = re.compile(r"\b(?:ask|asking|how|what|whether|if|why|when|where|who)\b",
+                          re.IGNORECASE)
+
+
+def past_weekday_meant(before: str, phrase: str, today: date) -> date | None:
+    """The weekday gone by a note means by a weekday alone (`phrase`: "Sunday", "on Sun"),
+    when the words just before it (`before`) tell of something done with a common verb in the
+    past ("ran a marathon", "her party was"): the last such day. None when the weekday is one
+    to come: no such verb in the clause, or words that make it a plan ("was planning to
+    visit on", "had to move it to", "was told the launch is on")."""
+    said = " ".join(phrase.lower().strip(AROUND_A_DAY).split()).removeprefix("on ")
+    if said not in _WEEKDAYS and said not in _WEEKDAY_ABBREVIATIONS:
+        return None
+    done = _DONE_BEFORE_A_WEEKDAY.search(before.rstrip(" ,;"))
+    if done is None:
+        return None
+    verb, after = before[:done.start("between")], done["between"]
+    if _PLANNED.search(verb) or _ASKED_ABOUT.search(verb) or _STILL_TO_COME.search(after) \
+            or _TO_DO.search(after) \
+            or _CLAUSE_BREAK.search(after) or re.search(r"\b(?:to|for|until|till|by)\s*$",
+                                                         before, re.IGNORECASE):
+        return None
+    return parse_day(said, today=today, direction="past")
 
 
 def stands_for_a_week(text: str) -> bool:
@@ -1025,7 +1114,8 @@ def date_like_words(text: str, spans: list[DateSpan]) -> list[str]:
 # "-2 weeks ago") is no day anyone can be told about.
 _RELATIVE_TAIL = re.compile(rf"(?:^|\s)(in\s+{_SIGNED_AMOUNT_AND_UNIT}"
                             rf"|{_SIGNED_AMOUNT_AND_UNIT}\s+"
-                            rf"(?:ago|from\s+now|from\s+today|later|hence))$", re.IGNORECASE)
+                            rf"(?:ago|back|from\s+now|from\s+today|later|hence))$",
+                            re.IGNORECASE)
 # Words before a misspelt day that say a day was meant ("on fridya", "last tuesdy").
 _DAY_LEADS = ("on", "last", "next", "this", "coming", "past")
 
@@ -1073,6 +1163,57 @@ def span_alone(text: str) -> bool:
 _HOURS_AHEAD = re.compile(rf"(?:^|\s)({_HOURS_AHEAD_WORDS})$", re.IGNORECASE)
 
 
+# Time words no day can be read from with confidence: vague ("the other day", "a while
+# back"), counted in amounts nobody can count or units mistyped ("several days ago", "3 dayz
+# ago"), a length where the day goes ("3 days", "a couple of weeks"; not "one day", which is
+# someday), or "last" with a word that names no day as typed ("last nght", "last year").
+_VAGUE_TIME = (r"(?:the\s+)?other\s+(?:day|night|evening|morning|afternoon|week|weekend)"
+               r"|(?:a\s+)?(?:little\s+|short\s+|good\s+)?while\s+(?:ago|back)"
+               r"|(?:(?:a|some)\s+)?(?:long\s+)?time\s+(?:ago|back)|ages\s+(?:ago|back)"
+               r"|(?:not\s+)?(?:so\s+)?long\s+ago")
+_AMOUNT_SAID = rf"(?:\d{{1,4}}\s*|(?:{_NUMBER_WORD_PATTERN}|several|some|many)\s+)"
+_TIME_WORDS_AT_END = re.compile(
+    rf"(?:^|\s)(?P<phrase>{_VAGUE_TIME}"
+    rf"|(?P<amount>{_AMOUNT_SAID})?(?P<unit>[a-z]+)\s+(?:ago|back|bak)"
+    rf"|\d{{1,4}}\s*(?:days?|weeks?|wks?|fortnights?|months?|mos|mths?|years?|yrs?)"
+    rf"|(?:{_NUMBER_WORD_PATTERN})\s+(?:days|weeks|wks|fortnights|months|mos|mths|years|yrs)"
+    r"|last\s+(?P<last>[a-z]+))$", re.IGNORECASE)
+_UNITS_AS_TYPED = ("day", "days", "week", "weeks", "wk", "wks", "month", "months", "mos",
+                   "year", "years", "yrs", "hour", "hours", "hrs", "fortnight")
+_DAY_WORDS_AFTER_LAST = [*_WEEKDAYS, "night", "evening", "morning", "afternoon", "weekend",
+                         "week", "month", "year"]
+# Words before time words that make them what was talked about, not when ("planning for the
+# next 2 weeks", "her leave is 3 weeks", "talked about the other day").
+_TIME_AS_TOPIC = frozenset({"for", "about", "until", "till", "til", "before", "after", "by",
+                            "from", "since", "to", "of", "due", "re", "regarding", "through",
+                            "is", "was", "are", "were", "be", "'s", "’s", "the", "next",
+                            "past", "last", "first", "coming", "these", "those", "every",
+                            "each", "per", "than", "over", "within", "during", "in"})
+
+
+def time_words_at_end(text: str) -> str | None:
+    """The words ending `text` when they say a time without a day one can read with
+    confidence ("the other day", "a while back", "several days ago", "3 days", "last nght"),
+    and would otherwise be kept as what a conversation logged today was about; None when the
+    text ends otherwise or the words are what was talked about ("planning for the next 2
+    weeks"). Read days ("2 days back", "last night") end it too: the caller reads those first."""
+    stripped = " ".join(text.rstrip(AROUND_A_DAY).split())
+    found = _TIME_WORDS_AT_END.search(stripped)
+    if found is None:
+        return None
+    unit, last = found["unit"], found["last"]
+    if unit is not None and process.extractOne(unit.lower(), _UNITS_AS_TYPED,
+                                               scorer=fuzz.ratio, score_cutoff=75) is None:
+        return None  # "got the books back", "called me back": no time at all
+    if last is not None and process.extractOne(last.lower(), _DAY_WORDS_AFTER_LAST,
+                                               scorer=fuzz.ratio, score_cutoff=75) is None:
+        return None  # "the last slide", "last time"
+    before = stripped[:found.start("phrase")].split()
+    if before and before[-1].lower().strip(",;:") in _TIME_AS_TOPIC:
+        return None
+    return found["phrase"]
+
+
 def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str | None:
     """The words ending `text` when they look like a date that `parse_day` cannot read
     ("on 2026-13-45", "in 2 hours", "last fridya"), or the whole `text` when it is a month
@@ -1091,6 +1232,9 @@ def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str |
     if relative is not None and parse_day(relative.group(1), today=today,
                                           direction=direction) is None:
         return relative.group(1)
+    said = time_words_at_end(stripped)
+    if said is not None and parse_day(said, today=today, direction=direction) is None:
+        return said  # "the other day", "several days ago", "3 days": which day is unsaid
     found = _date_like(stripped, [])
     if not found or found[-1].end != len(stripped):
         return None
@@ -1110,12 +1254,12 @@ def unread_date_at_end(text: str, *, today: date, direction: Direction) -> str |
 
 # More words than a plain day takes ("a couple of days ago", "2 weeks from next Monday"):
 # only a day counted from another, or back from today, is that long.
-_COUNTED_DAY = re.compile(r"(?:\s(?:from|after|before)\s|\sago$|^in\s)", re.IGNORECASE)
+_COUNTED_DAY = re.compile(r"(?:\s(?:from|after|before)\s|\s(?:ago|back)$|^in\s)", re.IGNORECASE)
 
 
 def is_counted_day(text: str) -> bool:
     """Whether `text` is said as a day counted from another ("… from next Monday", "… ago",
-    "in …"): the only days worth reading in more than four words."""
+    "… back", "in …"): the only days worth reading in more than four words."""
     return _COUNTED_DAY.search(" ".join(text.strip(AROUND_A_DAY).split())) is not None
 
 
