@@ -216,12 +216,15 @@ async def test_done_on_a_second_nudge_the_same_day_logs_the_conversation_once(
     assert await say(rapport, "undo") == (
         f"Undone: marked nudge #{n[TRIP]} about Dana Scully done. It's open again: see “due”.")
     assert await _data(any_engine) == before
-    # With something said about it, it is logged as asked; and the next day is another talk.
-    await say(rapport, f"done #{n[TRIP]}: she loved Yosemite")
+    # With something said about it, that goes to the same talk (logged bare by the first
+    # Done); the next day is another talk.
+    assert await say(rapport, f"done #{n[TRIP]}: she loved Yosemite") == (
+        "Nice. Marked the reminder to ask Dana about the trip done and added “she loved "
+        "Yosemite” to today's chat with Dana Scully.")
     clock.advance(days=1)
     await say(rapport, f"done #{n[DANA_BIRTHDAY]}")
     async with db.session_factory(any_engine)() as session:
-        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 3
+        assert await session.scalar(select(func.count()).select_from(Touchpoint)) == 2
 
 
 async def test_a_rhythm_that_asked_again_is_one_reminder(rapport: Rapport, engine: AsyncEngine,

@@ -18,7 +18,12 @@ from rapport.bot.core.views import NudgeActed, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.items import called_names, nudge_items
 from rapport.storage import queries
-from rapport.storage.models import OPEN_NUDGE_STATUSES, TYPED_SOURCE, NudgeStatus
+from rapport.storage.models import (
+    CALENDAR_SOURCE,
+    OPEN_NUDGE_STATUSES,
+    TYPED_SOURCE,
+    NudgeStatus,
+)
 from rapport.storage.queries import ContactName, NudgeRow
 
 if TYPE_CHECKING:
@@ -26,6 +31,9 @@ if TYPE_CHECKING:
 
 # "done Dana" means the nudge about Dana that is out, or about to be (today's window).
 OPEN_NUDGE_LOOKAHEAD = timedelta(days=1)
+# How many of a person's newest conversations are read to find today's: Done logs one a
+# day, and a few `log`s besides are already a lot.
+TODAY_READ = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +122,10 @@ def done(turn: Turn, command: c.Done) -> Reply:
             # Once a day per person (README): a second plain Done has nothing to close and
             # nothing new to log.
             name = found.person.name
-            return error(f"Today's conversation with {name} is logged already (“log {name}: "
-                         "…” logs another). Nothing changed.")
+            return error(_logged_already(name))
+        today = _logged_today(turn, command, found.person.id)
+        if today is not None:
+            return _add_to_today(turn, found.person.name, today, command.summary)
         return _log_chat(turn, found.person, command.summary, command.kind)
     nudge, still_open = found.nudges[0], found.nudges[1:]
     if still_open:
@@ -134,30 +144,39 @@ def done(turn: Turn, command: c.Done) -> Reply:
     change.before_update("nudges", [nudge.id], NUDGE_OUTCOME)
     # Done on a second nudge about someone you talked to today (their other card's Done, a
     # `log`, a meeting from the calendar) is the same conversation: it closes the nudge
-    # without logging that conversation twice. With a summary or a kind, it is logged as
-    # asked.
+    # without logging that conversation twice; what it says the talk was about goes to
+    # that conversation (`_logged_today`).
     talked_today = _talked_today(turn, command, nudge.contact_id)
-    state = None if talked_today else touch_clock(turn, change, nudge.contact_id)
+    today = None if talked_today else _logged_today(turn, command, nudge.contact_id)
+    logs = not talked_today and today is None
+    state = touch_clock(turn, change, nudge.contact_id) if logs else None
     if nudge.note_id is not None:
         change.before_update("notes", [nudge.note_id], ("plan_at",))
     queries.set_nudge_status(turn.session, nudge.id, NudgeStatus.DONE, turn.now)
-    if not talked_today:
-        summary = summary_named(turn, command.summary)
+    said = summary_named(turn, command.summary)
+    added = today is not None and _add_summary(turn, change, today, said)
+    if logs:
         # The meeting the calendar logged today is the conversation meant, as for `log`; a
         # kind not said leaves it the calendar's ("meeting").
         if complete_logged_meeting(turn, change, nudge.contact_id, turn.today, state,
-                                   kind=command.kind, summary=summary) is None:
+                                   kind=command.kind, summary=said) is None:
             touchpoint_id = record_touchpoint(
                 turn.session, workspace_id=user.workspace_id, user_id=user.user_id,
                 contact_id=nudge.contact_id, happened_at=turn.now,
                 kind=command.kind or c.DEFAULT_LOG_KIND,
-                summary=summary, source="nudge", now=turn.now, state=state)
+                summary=said, source="nudge", now=turn.now, state=state)
             change.inserted_row("touchpoints", touchpoint_id)
     if nudge.note_id is not None:
         queries.set_note_plan(turn.session, nudge.note_id, None)
     name = nudge.contact_name
     change.save(f"marked nudge #{nudge.id} about {name} done")
-    if talked_today:
+    if today is not None and added:
+        text = (f"Nice. Marked {_subject(turn, nudge)} done and added “{said}” to today's "
+                f"{today.kind} with {name}.")
+    elif today is not None and _says_otherwise(today, said):
+        text = (f"Nice. Marked {_subject(turn, nudge)} done; "
+                f"{wording.lower_first(_told_otherwise(name, today))}.")
+    elif not logs:
         text = (f"Nice. Marked {_subject(turn, nudge)} done; today's conversation with {name} "
                 "is logged already.")
     else:
@@ -172,10 +191,79 @@ def done(turn: Turn, command: c.Done) -> Reply:
 
 def _talked_today(turn: Turn, command: c.Done, contact_id: int) -> bool:
     """A plain Done (no summary, no kind) about someone already talked to today: the same
-    conversation, not another to log. With a summary or a kind, it is logged as asked."""
+    conversation, not another to log. With a summary or a kind: `_logged_today`."""
     return command.summary is None and command.kind is None and queries.touched_between(
         turn.session, turn.user.user_id, contact_id,
         planner.local_moment(turn.today, 0, turn.user.tz), turn.now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Today:
+    """The conversation with someone logged today that a second Done that day means."""
+
+    touchpoint_id: int
+    kind: str
+    summary: str | None
+
+
+def _logged_today(turn: Turn, command: c.Done, contact_id: int) -> _Today | None:
+    """The conversation logged today (up to now) that a Done saying what the talk was about
+    means, once a day per person (README): the newest of the kind it says, or of any kind
+    when it says none. None when there is none: a kind of another ("coffee" after a chat)
+    is another conversation, logged as asked; and a meeting the calendar still holds is
+    completed as a `log` completes it (`complete_logged_meeting`)."""
+    start = planner.local_moment(turn.today, 0, turn.user.tz)
+    for touchpoint_id, happened_at, kind, summary, source in queries.touches_of_contact(
+            turn.session, turn.user.user_id, contact_id, TODAY_READ):
+        if happened_at > turn.now:
+            continue
+        if happened_at < start:
+            return None
+        if command.kind is not None and kind.casefold() != command.kind.casefold():
+            continue
+        return None if source == CALENDAR_SOURCE else _Today(touchpoint_id, kind, summary)
+    return None
+
+
+def _add_summary(turn: Turn, change: Change, today: _Today, said: str | None) -> bool:
+    """Give today's conversation what the talk was about when it says nothing yet (the
+    first Done logged it bare): whether it did. Words of its own are never overwritten."""
+    if not said or today.summary:
+        return False
+    change.before_update("touchpoints", [today.touchpoint_id], ("summary",))
+    queries.update_touchpoint(turn.session, turn.user.user_id, today.touchpoint_id,
+                              summary=said)
+    return True
+
+
+def _says_otherwise(today: _Today, said: str | None) -> bool:
+    return bool(said and today.summary and said != today.summary)
+
+
+def _logged_already(name: str) -> str:
+    return (f"Today's conversation with {name} is logged already (“log {name}: …” logs "
+            "another). Nothing changed.")
+
+
+def _told_otherwise(name: str, today: _Today) -> str:
+    """Today's conversation says something else already: nothing is logged twice, and the
+    answer says how to change what it says."""
+    return (f"Today's {today.kind} with {name} is logged already, about “{today.summary}”, "
+            f"and nothing is logged twice: “edit t{today.touchpoint_id}: …” changes what it "
+            f"says (“log {name}: …” logs another)")
+
+
+def _add_to_today(turn: Turn, name: str, today: _Today, summary: str | None) -> Reply:
+    """A second Done today, no nudge open, that says what the talk was about: its words go
+    to today's conversation (`_add_summary`), which undo takes back alone."""
+    said = summary_named(turn, summary)
+    if _says_otherwise(today, said):
+        return error(f"{_told_otherwise(name, today)}. Nothing changed.")
+    change = Change(turn)
+    if not _add_summary(turn, change, today, said):
+        return error(_logged_already(name))
+    change.save(f"added “{said}” to today's {today.kind} with {name}")
+    return Reply(f"Added “{said}” to today's {today.kind} with {name}.", changed=True)
 
 
 def _log_chat(turn: Turn, person: ContactName, summary: str | None, said_kind: str | None
@@ -252,13 +340,15 @@ def snooze(turn: Turn, command: c.Snooze) -> Reply:
         clock = back.astimezone(planner.zone(turn.user.tz))
         day = "" if clock.date() == today else " " + wording.lasting_day(clock.date(), today)
         change.save(f"snoozed nudge #{nudge.id} about {name} for {length}")
-        return Reply(f"Snoozed {subject} for {length} (until {clock:%H:%M}{day}"
-                     "; it comes back inside your delivery window).", changed=True,
+        return Reply(f"Snoozed {subject} for {length} (until {clock:%H:%M}{day}; "
+                     f"{_back_in_window(turn, back)}).", changed=True,
                      view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, clock.date()))
     queries.snooze_nudge(turn.session, nudge.id, planner.local_moment(
         until, turn.user.prefs.window_start_minute, turn.user.tz))
+    # The day it comes, as the answer says it: undo's "snoozed … until Sat Dec 5" named a
+    # day off the nudge was never going to come on.
     change.save(f"snoozed nudge #{nudge.id} about {name} until "
-                f"{wording.short_date(until, today)}")
+                f"{wording.short_date(working_day_from(turn, until), today)}")
     return Reply(f"Snoozed {subject} until {_comes_back(turn, until)}.",
                  changed=True, view=NudgeActed(nudge.id, NudgeStatus.SNOOZED, until))
 
@@ -274,6 +364,23 @@ def _comes_back(turn: Turn, until: date, *, lasting: bool = True) -> str:
     if comes == until:
         return say(until, today)
     return f"{say(comes, today)}: {not_a_working_day(until, today)}"
+
+
+def _back_in_window(turn: Turn, back: datetime) -> str:
+    """When a nudge snoozed until `back` reaches the user, decided as the sweep decides it
+    (`planner.next_delivery_moment`: window, working days, pause, the daily cap used so far):
+    'it comes back inside your delivery window' when that is `back` itself, else its day and
+    time ("until 18:30" after the window closed promised an hour nothing came)."""
+    sent_on, sent_count = queries.delivered_today(turn.session, turn.user.user_id)
+    comes = planner.next_delivery_moment(turn.user.prefs, back, sent_on=sent_on,
+                                         sent_count=sent_count)
+    if comes is None or comes == back:
+        # None: paused until "resume", which the pause's own answers say.
+        return "it comes back inside your delivery window"
+    local = comes.astimezone(planner.zone(turn.user.tz))
+    day = "" if local.date() == planner.local_date(back, turn.user.tz) \
+        else wording.lasting_day(local.date(), turn.today) + " "
+    return f"it comes back {day}at {local:%H:%M}, inside your delivery window"
 
 
 def working_day_from(turn: Turn, day: date) -> date:
@@ -312,7 +419,7 @@ def _hold_next(turn: Turn, contact: ContactName, until: date, minutes: int | Non
     change.before_update("contacts", [contact.id], ("plan_at",))
     queries.update_contact(turn.session, turn.user.user_id, contact.id, plan_at=hold)
     change.save(f"held the next nudge about {contact.name} until "
-                f"{wording.short_date(until, turn.today)}")
+                f"{wording.short_date(working_day_from(turn, until), turn.today)}")
     if sooner:
         return Reply(f"No nudge about {contact.name} is out; their next rhythm nudge waits "
                      f"until {_comes_back(turn, until, lasting=False)}.{sooner}", changed=True)
