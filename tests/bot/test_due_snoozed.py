@@ -32,7 +32,7 @@ async def test_a_snoozed_rhythm_reminder_comes_back_on_the_snoozed_day_in_due(
     await say(rapport, "snooze Dana until Wednesday")
     # Not the rhythm's next ask (Mon Dec 7): the snoozed reminder is back first.
     assert await say(rapport, "due") == \
-        "Due today:\n  Dana Scully: next reminder Wed Dec 2"
+        "Due today, reminded later:\n  Dana Scully: next reminder Wed Dec 2"
 
 
 async def test_a_snooze_past_the_rhythms_next_ask_says_the_day_it_ends(
@@ -43,7 +43,7 @@ async def test_a_snooze_past_the_rhythms_next_ask_says_the_day_it_ends(
     # The sweep plans no weekly ask while her reminder is snoozed (it said Mon Dec 7, a day
     # nothing came): it comes back when the snooze ends, on Dec 14.
     assert await say(rapport, "due") == \
-        "Due today:\n  Dana Scully: next reminder Mon Dec 14"
+        "Due today, reminded later:\n  Dana Scully: next reminder Mon Dec 14"
     assert await _deliver(engine, clock, datetime(2026, 12, 7, 10, 0, tzinfo=UTC)) == 0
     assert await _deliver(engine, clock, datetime(2026, 12, 14, 10, 0, tzinfo=UTC)) == 1
 
@@ -78,7 +78,7 @@ async def test_each_snoozed_reminder_is_listed_once_and_not_once_it_is_out_again
     await say(rapport, "snooze #2 until Friday")  # the note
     await say(rapport, "snooze #3 until Wednesday")  # the birthday
     assert await say(rapport, "due") == "\n".join([
-        "Due today:",
+        "Due today, reminded later:",
         "  Dana Scully: next reminder Wed Dec 2",
         "Coming up:",
         "  Dana's birthday on Thu Dec 3: next reminder Wed Dec 2",

@@ -30,7 +30,7 @@ async def test_due_after_a_dismiss_says_when_the_next_reminder_comes(
     await say(rapport, "dismiss Dana")
     due = await say(rapport, "due")
     assert "on its way" not in due
-    assert due == "Due today:\n  Dana Scully: next reminder Mon Dec 7"
+    assert due == "Due today, reminded later:\n  Dana Scully: next reminder Mon Dec 7"
 
 
 async def test_due_and_notes_while_paused_say_so(rapport: Rapport, engine: AsyncEngine,

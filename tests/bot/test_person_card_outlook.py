@@ -38,7 +38,7 @@ async def test_an_open_follow_up_older_than_the_ten_newest_notes_is_still_asked_
     card = await say(rapport, "show Dana")
 
     assert _lines_starting(card, "Ask about first", "then", "First") == [
-        "First: ask Dana about the hiking trip (n1, noted today, follow-up tomorrow)"]
+        "First: ask Dana about the hiking trip (n1, noted today, follow-up Mon Dec 7)"]
     # The list of notes stays the ten newest; `due` names the same reminder.
     assert "  … and 1 older (search finds them)" in card.splitlines()
     # Tomorrow is a Saturday, a day off: the reminder comes on Monday.

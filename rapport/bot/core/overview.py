@@ -177,6 +177,13 @@ def _arrival_day(turn: Turn, moment: datetime,
     return coming_day(turn, at if at is not None else moment)
 
 
+def reminder_days(turn: Turn) -> Callable[[datetime], date]:
+    """The user's day each reminder the sweep takes up at a moment reaches them, as `due`
+    says it (`_arrival_day`): for a card's several notes, with one read of today's cap."""
+    arrives = delivery_moments(turn)
+    return lambda moment: _arrival_day(turn, moment, arrives)
+
+
 def rhythm_reminder_day(turn: Turn, plan: datetime) -> date:
     """The user's day the reminder of a rhythm the sweep takes up at `plan` reaches them, as
     `due`'s Coming up (`_coming_rhythms`) and `show`'s next nudge say it: due on a day off or
@@ -316,6 +323,25 @@ def due_today_lines(view: DueView, *, under_heading: bool = True) -> list[str]:
                            else f"{line.name} (due today)") for line in view.due_today]
 
 
+def _due_today_section(view: DueView, paused: str) -> list[str]:
+    """Whose rhythm's day is today, under a heading their lines bear out: "Due today" over
+    those reminded today (or paused: the heading says until when), "Due today, reminded
+    later" over those whose next reminder comes on a later day (today's was dismissed or
+    snoozed), rather than "Due today" over "next reminder Fri Dec 25"."""
+    if paused:
+        return [f"Due today ({paused}):", *(f"  {line}" for line in due_today_lines(view))]
+    groups: dict[str, list[OverdueLine]] = {"Due today:": [], "Due today, reminded later:": []}
+    for line in view.due_today:
+        later = line.next_nudge is not None and line.next_nudge > view.today
+        groups["Due today, reminded later:" if later else "Due today:"].append(line)
+    lines: list[str] = []
+    for heading, rows in groups.items():
+        if rows:
+            lines.append(heading)
+            lines += [f"  {_come_due_line(line, view, line.name)}" for line in rows]
+    return lines
+
+
 def _come_due_line(line: OverdueLine, view: DueView, who: str) -> str:
     """'Dana Scully (since Sat Nov 28): next reminder Fri Dec 11': `who`, then when the next
     nudge comes (nothing while nudges are paused)."""
@@ -411,8 +437,7 @@ def due_text(view: DueView) -> str:
         lines.append(f"Overdue ({paused}):" if paused else "Overdue:")
         lines += [f"  {line}" for line in overdue_lines(view)]
     if view.due_today:
-        lines.append(f"Due today ({paused}):" if paused else "Due today:")
-        lines += [f"  {line}" for line in due_today_lines(view)]
+        lines += _due_today_section(view, paused)
     if view.coming:
         lines.append("Coming up:")
         lines += [f"  {line}" for line in coming_lines(view)]

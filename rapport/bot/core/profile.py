@@ -18,6 +18,7 @@ from rapport.bot.core.overview import (
     contact_health,
     delivery_moments,
     paused_until,
+    reminder_days,
 )
 from rapport.bot.core.people import unknown_mention
 from rapport.bot.core.resolve import Resolved, resolve
@@ -85,12 +86,16 @@ def person_view(turn: Turn, contact_id: int) -> PersonView | None:
         if note_rows or (flags and (flags.sensitive or not flags.ai_drafts)) \
         else wording.first_name(state.name)
 
+    # A follow-up still to come says the day its reminder comes, as `due` does.
+    comes = reminder_days(turn)
+
     def line(row: tuple[Any, ...], *, is_open: bool) -> NoteLine:
-        note_id, text, created, follow_up, event, _plan = row
+        note_id, text, created, follow_up, event, plan = row
         return NoteLine(note_id=note_id, text=text, noted_on=planner.local_date(created, tz),
                         follow_up_on=follow_up, event_on=event, open=is_open,
                         reminder=wording.reminder(state.name, text, called=called),
-                        snoozed_to=snoozed_notes.get(note_id))
+                        snoozed_to=snoozed_notes.get(note_id),
+                        comes_on=None if plan is None else comes(plan))
 
     notes = tuple(line(row, is_open=row[3] is not None and row[0] not in acted)
                   for row in note_rows)
@@ -199,12 +204,13 @@ def ask_line(note: NoteLine, today: date, *, first: bool) -> str:
 
 
 def follow_up_text(note: NoteLine, today: date) -> str:
-    """'follow-up Sun Nov 29', or 'follow-up snoozed to Thu Dec 10' once its reminder was
-    snoozed (the day it was first due is no longer when it comes)."""
+    """'follow-up Mon Nov 30' (the day its reminder comes: for Sun Nov 29, a day off, the
+    next working day), or 'follow-up snoozed to Thu Dec 10' once its reminder was snoozed
+    (the day it was first due is no longer when it comes)."""
     if note.snoozed_to is not None and note.open:
         return f"follow-up snoozed to {wording.friendly_day(note.snoozed_to, today)}"
-    return f"follow-up {wording.friendly_day(note.follow_up_on, today)}" \
-        if note.follow_up_on is not None else ""
+    return f"follow-up {wording.friendly_day(note.reminded_on, today)}" \
+        if note.reminded_on is not None else ""
 
 
 def note_when(note: NoteLine, today: date) -> str:

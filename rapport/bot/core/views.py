@@ -322,15 +322,25 @@ class NoteLine:
     reminder: str
     # The day its follow-up reminder comes back after a snooze (None: not snoozed).
     snoozed_to: date | None = None
+    # The day its follow-up reminder, still to come, reaches the user, as its confirmation
+    # and `due` say it (one for a day off comes on the next working day); None once it came.
+    comes_on: date | None = None
 
     @property
     def handle(self) -> str:
         return f"n{self.note_id}"
 
     @property
+    def reminded_on(self) -> date | None:
+        """The day its follow-up reminder comes (or came): `comes_on`, else the
+        follow-up day."""
+        return self.comes_on or self.follow_up_on
+
+    @property
     def ask_on(self) -> date | None:
-        """The day it is to be asked about: the snoozed day, else its follow-up day."""
-        return self.snoozed_to or self.follow_up_on
+        """The day it is to be asked about: the snoozed day, else the day its reminder
+        comes."""
+        return self.snoozed_to or self.reminded_on
 
 
 @dataclass(frozen=True, slots=True)
