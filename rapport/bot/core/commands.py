@@ -162,6 +162,9 @@ class AddNote:
     # A form's text, not read for dates yet (a person card's Note form): with no day picked,
     # the use case reads it on the user's own today as `note Dana: …` is read.
     dates_unread: bool = field(default=False, compare=False)
+    # The text only states their birthday ("birthday March 3"): (month, day, year or None),
+    # set as `date` sets it, and no note is kept.
+    birthday: tuple[int, int, int | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +190,9 @@ class AddContact:
     tags: tuple[str, ...] = ()
     # What they do, from "…, VP Sales at Umbrella": the contact's role.
     role: str | None = None
+    # Their birthday, from "…, birthday March 3": (month, day, year or None), set as `date`
+    # sets it.
+    birthday: tuple[int, int, int | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1661,7 +1667,7 @@ def parse_note(rest: str, today: date) -> AddNote | CommandError:
         text = " ".join(tokens).lstrip(": ").strip()
     if isinstance(person, CommandError):
         return person
-    return _note(person, text, today)
+    return _note_or_birthday(person, text, today)
 
 
 def _note_of_whose(tokens: list[str], today: date) -> AddNote | CommandError | None:
@@ -1682,7 +1688,7 @@ def _note_of_whose(tokens: list[str], today: date) -> AddNote | CommandError | N
         return None
     text = " ".join(tokens[at + 1:])
     if at == 0:
-        return _note(person, text, today)
+        return _note_or_birthday(person, text, today)  # "note Lee's birthday is March 3"
     first = _check_person(_person_from_tokens(tokens[:1]), "note")
     alternative = _note(first, " ".join(tokens[1:]), today,
                         unsure=" ".join(tokens[1:at + 1])) \
@@ -1942,6 +1948,7 @@ class _Adding:
     email: str | None = None
     notes: list[str] = field(default_factory=list)
     role: str | None = None
+    birthday: tuple[int, int, int | None] | None = None
 
 
 # "…, met at KubeCon", "…, introduced by Sam at the offsite": how you know them, not a role at
@@ -2046,7 +2053,6 @@ def _reads_as_role(words: list[str]) -> bool:
 def parse_add(rest: str, today: date) -> AddContact | CommandError:
     """`add Lee Park client at Acme every 6 weeks`, `add Hiro Tanaka, VP Sales at Umbrella,
     monthly`, `add client Lee Park (Acme)`."""
-    del today
     # "add Dana Scully 🎉": a reaction, never part of the name (kept, it added a second Dana).
     parts = _split_commas(" ".join(_without_reactions(rest.split()))) or [""]
     adding = _Adding()
@@ -2058,6 +2064,9 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
         if not words:
             continue
         lowered = [w.lower() for w in words]
+        if adding.birthday is None and (birthday := birthday_said(part, today)) is not None:
+            adding.birthday = birthday  # "birthday March 3": a yearly date, not a note
+            continue
         if lowered[0] in _HOW_YOU_KNOW_THEM:
             adding.notes.append(" ".join(words))  # "met at KubeCon": how they met
             continue
@@ -2102,7 +2111,8 @@ def parse_add(rest: str, today: date) -> AddContact | CommandError:
     note = "; ".join(adding.notes)[:MAX_SUMMARY_CHARS] or None
     return AddContact(person=person, kind=adding.kind, company=adding.company,
                       cadence_days=cadence.days, cadence_months=cadence.months,
-                      email=adding.email, note=note, role=adding.role)
+                      email=adding.email, note=note, role=adding.role,
+                      birthday=adding.birthday)
 
 
 MAX_SNOOZE = timedelta(days=366)
@@ -2408,6 +2418,37 @@ def parse_date(rest: str, today: date) -> SetDate | CommandError:
                 return CommandError(read, "date")
             return SetDate(person, kind, *read)
     return CommandError("Say which date: “birthday” or “anniversary”.", "date")
+
+
+# "her birthday is March 3": whose it is says nothing a note's person does not.
+_THEIR = frozenset({"his", "her", "their"})
+
+
+def birthday_said(text: str, today: date) -> tuple[int, int, int | None] | None:
+    """The birthday a note or an `add` part states, and nothing else ("birthday March 3",
+    "her birthday is March 3rd", "bday 3/3", "birthday: May 4 1985"): (month, day, year or
+    None) as `date` reads it; None for anything more ("birthday party Saturday" is a
+    note)."""
+    words = [word.lower().strip(":,") for word in _tokens(text.strip().rstrip(".!"))]
+    if words and words[0] in _THEIR:
+        words = words[1:]
+    if len(words) < 2 or DATE_KINDS.get(words[0]) != "birthday":
+        return None
+    value = words[1:]
+    while value and value[0] in ("is", "on", "the", "=", "-"):
+        value = value[1:]
+    read = month_day_year(" ".join(value), today)
+    return None if isinstance(read, str) else read
+
+
+def _note_or_birthday(person: PersonRef, text: str, today: date) -> AddNote | CommandError:
+    """`note Lee: birthday March 3` is Lee's birthday (`AddNote.birthday`), as "Lee's
+    birthday is March 3" is, not a one-off reminder "ask Lee about the birthday"; any other
+    text is a note."""
+    birthday = birthday_said(text, today)
+    if birthday is not None:
+        return AddNote(person=person, text=text, follow_up_on=None, birthday=birthday)
+    return _note(person, text, today)
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

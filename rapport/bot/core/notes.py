@@ -15,6 +15,7 @@ from rapport.scheduler import planner, wording
 from rapport.scheduler.items import called_names
 from rapport.scheduler.planning import IMPORTANT_DATE_LEAD_DAYS
 from rapport.storage import queries
+from rapport.storage.queries import ContactName
 
 
 def follow_up_plan(turn: Turn, follow_up_on: date | None) -> datetime | None:
@@ -94,6 +95,13 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     if isinstance(chosen, str):
         return error(chosen)
     command, known = chosen
+    # "birthday March 3", typed or in the card's Note form (read here, on the user's today):
+    # their birthday, as "Lee's birthday is March 3" sets it, not a one-off reminder.
+    birthday = command.birthday or (c.birthday_said(command.text, turn.today)
+                                    if command.dates_unread and command.follow_up_on is None
+                                    else None)
+    if birthday is not None:
+        return set_date(turn, c.SetDate(command.person, "birthday", *birthday), known=known)
     if command.dates_unread and command.follow_up_on is None:
         read = c.read_note_date(command.text, turn.today)
         if isinstance(read, c.CommandError):
@@ -136,13 +144,15 @@ def note(turn: Turn, command: c.AddNote) -> Reply:
     return Reply(f"Noted. {reminder}{paused_note(turn)}", changed=True)
 
 
-def set_date(turn: Turn, command: c.SetDate) -> Reply:
+def set_date(turn: Turn, command: c.SetDate, *, known: ContactName | None = None) -> Reply:
+    """Set or forget a yearly date (`known`: the contact this unit of work found for
+    `command.person` already)."""
     change = Change(turn)
     contact, problem, created = find_contact(turn, command.person, create_mentions=True,
-                                             change=change)
+                                             known=known, change=change)
     if contact is None:
         return error(problem or "Who do you mean?")
-    session, user = turn.session, turn.user
+    session = turn.session
     if created:
         change.inserted_row("contacts", contact.id)
     existing = queries.important_date_id(session, contact.id, command.kind)
@@ -154,6 +164,21 @@ def set_date(turn: Turn, command: c.SetDate) -> Reply:
         queries.delete_important_date(session, existing)
         change.save(f"removed {contact.name}'s {what}")
         return Reply(f"Forgot {contact.name}'s {what}.", changed=True)
+    answer, day = keep_date(turn, change, contact, command, existing=existing)
+    change.save(f"set {contact.name}'s {what} to {day}",
+                unchanged=f"{contact.name}'s {what} is already {day}.")
+    return Reply(answer, changed=True)
+
+
+def keep_date(turn: Turn, change: Change, contact: ContactName, command: c.SetDate, *,
+              existing: int | None) -> tuple[str, str]:
+    """Store `command`'s yearly date of `contact` (`existing`: the id of the one of that kind
+    they have), its rows in `change` for the caller to save (`set_date`, and `add …,
+    birthday March 3`): the answer ("I'll remind you of Dana's birthday (Wed Mar 3 2027) a
+    few days before.") and the day as the journal says it ("Mar 3, since 1985")."""
+    assert command.month is not None and command.day is not None  # forgetting is no keeping
+    session, user = turn.session, turn.user
+    what = "birthday" if command.kind == "birthday" else "work anniversary"
     occurrence = planner.yearly_occurrence(command.month, command.day, turn.today)
     plan_day = occurrence - timedelta(days=IMPORTANT_DATE_LEAD_DAYS)
     plan_at = max(turn.now, planner.local_moment(plan_day, user.prefs.window_start_minute,
@@ -170,10 +195,7 @@ def set_date(turn: Turn, command: c.SetDate) -> Reply:
         queries.update_important_date(session, existing, month=command.month, day=command.day,
                                       plan_at=plan_at, year=command.year)
     since = f", since {command.year}" if command.year else ""
-    change.save(f"set {contact.name}'s {what} to {occurrence:%b} {occurrence.day}{since}",
-                unchanged=f"{contact.name}'s {what} is already {occurrence:%b} "
-                          f"{occurrence.day}{since}.")
     called = called_names(session, {contact.id: contact.name})[contact.id]
-    return Reply(f"I'll remind you of {called}'s {what} "
-                 f"({wording.short_date(occurrence, turn.today)}{since}) a few days before.",
-                 changed=True)
+    return (f"I'll remind you of {called}'s {what} "
+            f"({wording.short_date(occurrence, turn.today)}{since}) a few days before.",
+            f"{occurrence:%b} {occurrence.day}{since}")

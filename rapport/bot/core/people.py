@@ -417,14 +417,29 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                                       user_id=user_id, contact_id=contact.id, text=command.note,
                                       follow_up_on=None, plan_at=None, now=turn.now)
         change.inserted_row("notes", note_id)
+    birthday = _keep_birthday(turn, change, contact, command.birthday)
     label = f"{contact.name} ({wording.who(command.kind, command.company, command.role)})"
     every = planner.cadence_text(command.cadence_days, command.cadence_months)
     cadence = (f" I'll remind you to talk every {every}." if every else
                f" Set how often with {wording.every_example(contact.name)}.")
     extra = f" I kept “{command.note}” as a note." if command.note else ""
     email = f" Email: {command.email}." if command.email else ""
-    return Reply(f"Added {label}.{email}{cadence}{extra}{_first_name_shared(turn, contact)}",
-                 changed=True), contact
+    return Reply(f"Added {label}.{email}{cadence}{birthday}{extra}"
+                 f"{_first_name_shared(turn, contact)}", changed=True), contact
+
+
+def _keep_birthday(turn: Turn, change: Change, contact: ContactName,
+                   birthday: tuple[int, int, int | None] | None) -> str:
+    """`add …, birthday March 3`: the new contact's birthday, kept as `date` keeps one (its
+    row in `change`); what the answer says of it ("" for none)."""
+    if birthday is None:
+        return ""
+    # Notes and dates build on people (`find_contact`): imported here, not at the top.
+    from rapport.bot.core.notes import keep_date
+    answer, _day = keep_date(turn, change, contact,
+                             c.SetDate(c.PersonRef(text=contact.name), "birthday", *birthday),
+                             existing=None)
+    return f" {answer}"
 
 
 def _first_name_shared(turn: Turn, contact: ContactName) -> str:
