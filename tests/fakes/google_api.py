@@ -11,7 +11,8 @@ GOOGLE_API_URL at ``fake.base_url``):
   only with ``access_type=offline``;
 - ``POST /token`` (oauth2.googleapis.com): ``authorization_code`` (verifies ``code_verifier``),
   ``refresh_token``; ``invalid_grant`` for revoked grants;
-- ``POST /revoke``: revokes the grant of an access or refresh token;
+- ``POST /revoke``: revokes the grant of an access or refresh token, and with it every token
+  the same account gave the client (Google keeps one grant per account and client);
 - ``GET /calendar/v3/calendars/{calendarId}/events``: ``singleEvents``, ``timeMin``,
   ``maxResults`` (default 250, at most 2500), ``pageToken``/``nextPageToken`` and a final
   ``nextSyncToken``; ``syncToken`` (not combinable with ``timeMin``/``timeMax``/...; cancelled
@@ -82,7 +83,7 @@ class FakeGoogle(LocalServer):
                  redirect_uris: set[str] | None = None) -> None:
         super().__init__()
         self.clock = clock
-        self.oauth = OAuthServer(clock=clock)
+        self.oauth = OAuthServer(clock=clock, one_grant_per_account=True)
         self.oauth.register_client(CLIENT_ID, CLIENT_SECRET, redirect_uris or set())
         self.calendars: dict[str, FakeCalendar] = {}
         self.api_requests: list[ApiRequest] = []
@@ -91,6 +92,7 @@ class FakeGoogle(LocalServer):
         self.revocation_gate: asyncio.Event | None = None
         self._failures: deque[_Failure] = deque()
         self._token_failures: deque[_Failure] = deque()
+        self._revoke_failures: deque[_Failure] = deque()
         # Google may return fewer events than maxResults on a page; this makes it do so.
         self.page_limit: int | None = None
 
@@ -106,9 +108,12 @@ class FakeGoogle(LocalServer):
         return self.calendars[key]
 
     def fail_next(self, status: int = 429, *, count: int = 1, retry_after: str | None = "1",
-                  reason: str | None = None, token_endpoint: bool = False) -> None:
-        """Answer the next `count` API (or token endpoint) requests with an error."""
-        queue = self._token_failures if token_endpoint else self._failures
+                  reason: str | None = None, token_endpoint: bool = False,
+                  revoke_endpoint: bool = False) -> None:
+        """Answer the next `count` API (or token, or revocation endpoint) requests with an
+        error."""
+        queue = self._token_failures if token_endpoint else \
+            self._revoke_failures if revoke_endpoint else self._failures
         for _ in range(count):
             queue.append(_Failure(status, retry_after, reason))
 
@@ -153,6 +158,9 @@ class FakeGoogle(LocalServer):
         self.revocations.append(token)
         if self.revocation_gate is not None:
             await self.revocation_gate.wait()
+        if self._revoke_failures:
+            failure = self._revoke_failures.popleft()
+            return web.json_response({"error": "internal_failure"}, status=failure.status)
         if self.oauth.revoke_token(token):
             return web.json_response({})
         return web.json_response({"error": "invalid_token",

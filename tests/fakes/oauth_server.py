@@ -90,6 +90,9 @@ class OAuthServer:
     signed_in: str | None = None
     # "allow", "deny", or a space-separated subset of scopes to grant (granular consent).
     consent: str = "allow"
+    # Google keeps one grant per account and client, however many consents gave it tokens:
+    # revoking any of them withdraws the client's access to the account, every token with it.
+    one_grant_per_account: bool = False
 
     def register_client(self, client_id: str, secret: str, redirect_uris: set[str]) -> None:
         self.clients[client_id] = (secret, set(redirect_uris))
@@ -201,11 +204,17 @@ class OAuthServer:
 
     # ---------------------------------------------------------------- revoke / check
     def revoke_token(self, token: str) -> bool:
-        """RFC 7009-ish: revoking either token revokes the whole grant."""
+        """RFC 7009-ish: revoking either token revokes the whole grant (with
+        `one_grant_per_account`, every grant the account gave the client)."""
         grant = self.refresh_tokens.get(token) or (self.access_tokens.get(token) or (None,))[0]
         if grant is None or grant.revoked:
             return False
         grant.revoked = True
+        if self.one_grant_per_account:
+            for held in self.grants:
+                if held.account.lower() == grant.account.lower() and \
+                        held.client_id == grant.client_id:
+                    held.revoked = True
         return True
 
     def revoke_account(self, account: str) -> None:

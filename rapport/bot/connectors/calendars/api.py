@@ -266,6 +266,25 @@ async def graph_owner(session: ProviderSession) -> str | None:
     return address.strip().lower()
 
 
+async def google_calendar_address(client: AsyncOAuth2Client, provider: ProviderConfig
+                                  ) -> str | None:
+    """The address Google names the signed-in account's primary calendar by (its `summary`,
+    the account's own address unless the person renamed it), lower-cased; read with
+    events.list, which `calendar.events.readonly` allows. None when the answer is no address
+    (renamed, refused, unreachable): the caller then cannot tell whose calendar it is."""
+    try:
+        response = await client.get(
+            f"{provider.api_url}/calendar/v3/calendars/primary/events",
+            params={"maxResults": "1", "fields": "summary"})
+        body = response.json() if response.status_code == 200 else None
+    except (httpx2.HTTPError, ValueError):
+        return None
+    summary = body.get("summary") if isinstance(body, dict) else None
+    if not isinstance(summary, str) or "@" not in summary or len(summary) > MAX_ADDRESS:
+        return None
+    return summary.strip().lower()
+
+
 async def graph_pages(session: ProviderSession, *, cursor: str | None,
                       window_start: datetime, window_end: datetime,
                       page_size: int = GRAPH_PAGE_SIZE) -> AsyncIterator[Page]:

@@ -4,7 +4,8 @@ a state bound to one user and used once), token storage (encrypted), revocation.
 The core calls `start` from `connect calendar`, `disconnect` from `disconnect calendar`, and
 `forget_user` from `forget me` and `admin purge` (before deleting the rows, so tokens are
 revoked at the provider first); the calendar job calls `release_uninstalled` before the purge
-of an uninstalled workspace. The web callbacks (`web.py`) call `complete`.
+of an uninstalled workspace. The web callbacks (`web.py`) call `complete`, which revokes the
+grant a new one replaces.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from rapport.bot.connectors.calendars.api import google_calendar_address
 from rapport.bot.connectors.calendars.oauth import CalendarHttp
-from rapport.bot.connectors.calendars.providers import ProviderConfig
+from rapport.bot.connectors.calendars.providers import GOOGLE, ProviderConfig
 from rapport.bot.connectors.cipher import TokenCipher
 from rapport.bot.core.context import UserContext
 from rapport.bot.core.users import fresh_context
@@ -78,7 +80,21 @@ REASONS: dict[str, str] = {
                         "“connect calendar” again.",
     "exchange_failed": "Not connected: the provider refused to complete the connection. Try "
                        "“connect calendar” again.",
+    "same_account": "Not connected: this account was connected already, and withdrawing "
+                    "Rapport's earlier access to it ended this one too (Google keeps one "
+                    "grant per account). Type “connect calendar” to Rapport once more: the "
+                    "next link connects it.",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What storing a new grant did: its refresh token as stored, and the grant it replaced
+    (the token that reaches it, sealed, and the account a sync had learnt it reads)."""
+
+    sealed_refresh_token: str
+    replaced_token: str | None = None
+    replaced_account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,15 +221,24 @@ class CalendarConnections:
         refresh_token = token.get("refresh_token")
         if not refresh_token:
             return ConsentResult(False, "no_refresh_token", provider, user_id)
-        await self._store(user_id, workspace_id, provider, str(token["access_token"]),
-                          str(refresh_token), float(token.get("expires_in") or 3600), now)
+        access_token = str(token["access_token"])
+        stored = await self._store(user_id, workspace_id, provider, access_token,
+                                   str(refresh_token), float(token.get("expires_in") or 3600),
+                                   now)
+        if stored.replaced_token is not None and not await self._withdraw_replaced(
+                config, user_id, stored, access_token, str(refresh_token)):
+            return ConsentResult(False, "same_account", provider, user_id)
         logger.info("calendar connected", extra={"provider": provider, "user_id": user_id})
         return ConsentResult(True, "connected", provider, user_id)
 
     async def _store(self, user_id: int, workspace_id: int, provider: str, access_token: str,
-                     refresh_token: str, expires_in: float, now: datetime) -> None:
+                     refresh_token: str, expires_in: float, now: datetime) -> _Stored:
+        """Store a new grant in the user's one row for the provider, and say which grant it
+        replaced there (read under the row's lock, so two consents completing at once each
+        learn the grant they replace, and none is overwritten unseen)."""
+        sealed = self.cipher.encrypt(refresh_token)
         values = dict(
-            status="active", refresh_token_encrypted=self.cipher.encrypt(refresh_token),
+            status="active", refresh_token_encrypted=sealed,
             access_token_encrypted=self.cipher.encrypt(access_token),
             access_token_expires_at=now + timedelta(seconds=expires_in),
             # A new grant starts with a bounded full sync; captured events stay, so meetings
@@ -224,17 +249,91 @@ class CalendarConnections:
             # Whoever consented may have signed in with another account: the first sync
             # learns the address again, rather than `settings` naming the old one.
             account_email=None, updated_at=now)
+        c = CalendarConnection
         async with self.sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            # One row per user and provider: a reconnect (or two consents racing) updates it.
+            # One row per user and provider: the first consent inserts it...
+            inserted = await session.scalar(
+                insert(c).values(workspace_id=workspace_id, user_id=user_id,
+                                 provider=provider, connected_at=now, **values)
+                .on_conflict_do_nothing(index_elements=[c.user_id, c.provider])
+                .returning(c.id))
+            if inserted is not None:
+                return _Stored(sealed)
+            # ...a later one (or the other of two racing) replaces the grant it holds.
+            held = (await session.execute(
+                select(c.id, c.refresh_token_encrypted, c.access_token_encrypted,
+                       c.account_email)
+                .where(c.user_id == user_id, c.provider == provider)
+                .with_for_update())).one()
+            await session.execute(update(c).where(c.id == held.id)
+                                  .values(connected_at=now, **values))
+        return _Stored(sealed, held.refresh_token_encrypted or held.access_token_encrypted,
+                       held.account_email)
+
+    async def _withdraw_replaced(self, config: ProviderConfig, user_id: int, stored: _Stored,
+                                 access_token: str, refresh_token: str) -> bool:
+        """Revoke the grant a new consent replaced, as `disconnect` would: Rapport keeps no
+        access it no longer uses (another account's calendar, say). Best effort: a
+        revocation that fails is logged, and the new connection stands. False when the new
+        grant went with the old one (the same Google account): the connection is paused."""
+        assert stored.replaced_token is not None
+        if config.revoke_url is None:
+            # Microsoft cannot be told (calendars.REMOVE_ACCESS): its tokens are overwritten.
+            return True
+        replaced = self.cipher.decrypt(stored.replaced_token)
+        if replaced == refresh_token:
+            return True
+        if config.name == GOOGLE and stored.replaced_account is not None:
+            # Google keeps one grant per account and app: a consent of the same account joins
+            # the grant held, which revoking the old token would end, new token and all
+            # (`disconnect` ends it whole).
+            client = self.http.client(config, token={"access_token": access_token,
+                                                     "token_type": "Bearer"})
+            async with client:
+                account = await google_calendar_address(client, config)
+            if account == stored.replaced_account:
+                return True
+        if not await self._revoke(config, replaced):
+            logger.warning("replaced calendar grant not revoked",
+                           extra={"provider": config.name, "user_id": user_id})
+            return True
+        if await self._grant_stands(config, refresh_token):
+            logger.info("replaced calendar grant revoked",
+                        extra={"provider": config.name, "user_id": user_id})
+            return True
+        # The same account after all, which no sync had learnt yet: its one grant is gone.
+        logger.info("calendar grant of the same account ended with the one it replaced",
+                    extra={"provider": config.name, "user_id": user_id})
+        c = CalendarConnection
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            # Only while the row still holds this grant (a consent since has replaced it).
+            # The page says so now: no direct message follows (paused_notified_at).
             await session.execute(
-                insert(CalendarConnection)
-                .values(workspace_id=workspace_id, user_id=user_id, provider=provider,
-                        connected_at=now, **values)
-                .on_conflict_do_update(index_elements=[CalendarConnection.user_id,
-                                                       CalendarConnection.provider],
-                                       set_=dict(connected_at=now, **values)))
+                update(c).where(c.user_id == user_id, c.provider == config.name,
+                                c.refresh_token_encrypted == stored.sealed_refresh_token)
+                .values(status="paused", refresh_token_encrypted=None,
+                        access_token_encrypted=None, access_token_expires_at=None,
+                        sync_cursor=None, next_sync_at=None, lease_owner=None,
+                        last_error="the provider refused the grant", paused_notified_at=now,
+                        updated_at=now))
+        return False
+
+    async def _grant_stands(self, config: ProviderConfig, refresh_token: str) -> bool:
+        """Whether the provider still accepts this refresh token; True when it cannot be
+        told (the sync finds out later, pauses the connection and tells the person)."""
+        client = self.http.client(config)
+        async with client:
+            try:
+                await client.refresh_token(config.token_url, refresh_token=refresh_token)
+            except OAuthError as failure:
+                if failure.error == "invalid_grant":
+                    return False
+            except httpx2.HTTPError:
+                pass
+        return True
 
     async def disconnect(self, user_id: int, provider: str | None = None) -> list[Disconnected]:
         """Revoke the grant at the provider and delete the tokens (every provider when
