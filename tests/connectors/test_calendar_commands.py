@@ -165,6 +165,30 @@ async def test_forget_me_says_the_calendar_is_disconnected_first(
             ) in warning.text
 
 
+async def test_forget_me_says_where_microsoft_access_is_removed_as_disconnect_does(
+        calendar_app: CalendarApp) -> None:
+    """Rapport cannot withdraw its access at Microsoft: `forget me` says so in the words
+    `disconnect calendar` uses, rather than promising it withdraws it."""
+    rapport = calendar_app.runtime.rapport
+    remove = ("Microsoft gives Rapport no way to withdraw its access: remove Rapport at "
+              "https://myapps.microsoft.com (work or school account) or "
+              "https://account.live.com/consent/Manage (personal account).")
+    await calendar_app.connect("alex", "microsoft", "alex@contoso.com")
+    warning = (await rapport.handle_text(ALEX, "forget me")).text
+    assert ("drafts. Before that, Rapport disconnects your Microsoft 365 calendar and deletes "
+            f"its tokens. {remove} It cannot be undone.") in warning
+    assert "withdraws its access." not in warning
+
+    await calendar_app.connect("alex", "google", "alex@example.com")
+    warning = (await rapport.handle_text(ALEX, "forget me")).text
+    assert ("drafts. Before that, Rapport disconnects your Google calendar and your Microsoft "
+            f"365 calendar and withdraws its access where it can. {remove} It cannot be "
+            "undone.") in warning
+    # The same sentence `disconnect calendar` gives for Microsoft.
+    done = (await rapport.handle_text(ALEX, "disconnect microsoft calendar")).text
+    assert remove in done
+
+
 async def test_undo_sets_the_meeting_brief_lead_back(calendar_app: CalendarApp) -> None:
     """`settings prep` then `undo` answered "I can't reach my database" and undid nothing."""
     rapport = calendar_app.runtime.rapport

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.calendars import NAMES as CALENDAR_NAMES
+from rapport.bot.core.calendars import REMOVE_ACCESS
 from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.journal import exported_history
 from rapport.bot.core.people import forget_person
@@ -87,19 +88,29 @@ def _kept_for_undo(until: list[datetime], ctx: UserContext) -> str:
 
 
 def forget_me_warning(turn: Turn) -> str:
-    """What `forget me` will do, naming the connections it withdraws first."""
+    """What `forget me` will do, naming the connections it withdraws first. A provider that
+    gives Rapport no way to withdraw its access (Microsoft) is named with where the person
+    removes it, as `disconnect calendar` says it."""
     user_id = turn.user.user_id
+    providers = [provider for provider, *_ in queries.calendar_states(turn.session, user_id)]
     connected = [f"your {CALENDAR_NAMES.get(provider, provider)} calendar"
-                 for provider, *_ in queries.calendar_states(turn.session, user_id)]
+                 for provider in providers]
     connected += [f"the logging of your {provider.capitalize()} DMs"
                   for provider in queries.chat_capture_providers(turn.session, user_id)]
     if not connected:
         return FORGET_ME_WARNING
     what = " and ".join(connected) if len(connected) <= 2 else \
         ", ".join(connected[:-1]) + " and " + connected[-1]
+    kept = [REMOVE_ACCESS[provider] for provider in providers if provider in REMOVE_ACCESS]
+    if not kept:
+        done = "withdraws its access."
+    elif len(kept) == len(connected):
+        done = "deletes its tokens." if len(kept) == 1 else "deletes their tokens."
+    else:
+        done = "withdraws its access where it can."
     return FORGET_ME_WARNING.replace(
-        "drafts.", f"drafts. Before that, Rapport disconnects {what} and withdraws its "
-                   "access.", 1)
+        "drafts.", " ".join([f"drafts. Before that, Rapport disconnects {what} and {done}",
+                             *kept]), 1)
 
 
 def forget(turn: Turn, command: c.Forget) -> Reply:
