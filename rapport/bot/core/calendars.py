@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.chat_capture import complete_logged_chat
 from rapport.bot.core.context import Directory, Turn, UserContext
 from rapport.bot.core.touchpoints import calendar_touch_on, complete_calendar_touch
 from rapport.bot.core.views import Reply, error
@@ -110,14 +111,19 @@ def complete_logged_meeting(turn: Turn, change: Change, contact_id: int, day: da
     the calendar: capture's `log_ended`). One change for `undo`, which gives the touchpoint
     back to the calendar as it was. `state`: the contact as the log read it (None: not the
     user's). `kind`: the one the user said, None when they said none (the meeting's stays).
-    The kind the touchpoint has now; None when there is no such meeting to complete."""
-    session, user = turn.session, turn.user
-    newest = state.calendar_touch_at if state is not None else None
-    if newest is None or planner.local_date(newest, user.tz) < day:
-        return None  # no meeting of the calendar's that day: nothing more to read
-    meeting = calendar_touch_on(session, user.user_id, contact_id, day, user.tz)
-    if meeting is None:
+    Without a meeting, a chat logged from the user's DMs that day is completed the same way
+    (`chat_capture.complete_logged_chat`). The kind the touchpoint has now; None when there
+    is no such meeting or chat to complete."""
+    if state is None:
         return None
+    session, user = turn.session, turn.user
+    newest = state.calendar_touch_at
+    meeting = None
+    if newest is not None and planner.local_date(newest, user.tz) >= day:
+        meeting = calendar_touch_on(session, user.user_id, contact_id, day, user.tz)
+    if meeting is None:
+        return complete_logged_chat(turn, change, contact_id, day, state, kind=kind,
+                                    summary=summary)
     touchpoint_id, kept = meeting
     change.before_update("touchpoints", [touchpoint_id], ("kind", "summary", "source"))
     let_go = complete_calendar_touch(session, user_id=user.user_id, contact_id=contact_id,

@@ -6,14 +6,21 @@ for it, explains what is and is not read, and reports the result.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import or_, select
+
 from rapport.bot.core import commands as c
-from rapport.bot.core.context import Directory, UserContext
+from rapport.bot.core.context import Directory, Turn, UserContext
+from rapport.bot.core.touchpoints import MAX_KIND_CHARS
 from rapport.bot.core.views import Reply, error
+from rapport.scheduler import planner
 from rapport.storage import queries
+from rapport.storage.models import SLACK_DM_SOURCE, TYPED_SOURCE, Touchpoint
 
 if TYPE_CHECKING:
+    from rapport.bot.core.journal import Change
     from rapport.bot.core.rapport import Rapport
 
 NAMES = {"slack": "Slack"}
@@ -74,3 +81,44 @@ async def capture(core: Rapport, ctx: UserContext, command: c.CaptureChat,
                  + " Conversations logged so far stay (“show <name>” lists them, “delete t7” "
                  "removes one)." + SHARED_GRANT.get(command.platform, ""),
                  changed=True)
+
+
+def complete_logged_chat(turn: Turn, change: Change, contact_id: int, day: date,
+                         state: queries.TouchState, *, kind: str | None,
+                         summary: str | None) -> str | None:
+    """A `log` of someone on a day Rapport logged a chat from the user's DMs with them (the
+    user's local day): that chat is the conversation they mean, so their words complete its
+    touchpoint rather than count it twice, as for a meeting the calendar logged
+    (`calendars.complete_logged_meeting`; the way round, a day they logged first gets no chat:
+    `connectors.chats.capture`). It takes their kind when they said one (None: "chat" stays)
+    and their words, and becomes theirs, no longer marked as logged from their DMs. One change
+    for `undo`, which gives it back as it was. The kind the touchpoint has now; None when
+    there is no such chat to complete."""
+    tz = turn.user.tz
+    last = state.clock.last_touch_at
+    if turn.user.platform not in NAMES or last is None or planner.local_date(last, tz) < day:
+        # No DMs of theirs are logged on this platform, or nothing was logged with them
+        # since that day began: nothing more to read (a `log` costs no statement more).
+        return None
+    user_id = turn.user.user_id
+    # The DMs' own chat of that day, untouched: one the person gave words (`edit t7: ...`) or
+    # a day by hand is theirs already.
+    chat = turn.session.execute(select(Touchpoint.id, Touchpoint.kind).where(
+        Touchpoint.user_id == user_id, Touchpoint.contact_id == contact_id,
+        Touchpoint.source == SLACK_DM_SOURCE,
+        or_(Touchpoint.summary.is_(None), Touchpoint.summary == ""),
+        Touchpoint.day_only.is_(False),
+        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
+        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
+        .order_by(Touchpoint.happened_at.desc(), Touchpoint.id.desc()).limit(1)).first()
+    if chat is None:
+        return None
+    touchpoint_id, kept = chat
+    change.before_update("touchpoints", [touchpoint_id], ("kind", "summary", "source"))
+    said = {} if kind is None else {"kind": kind[:MAX_KIND_CHARS]}
+    queries.update_touchpoint(turn.session, user_id, touchpoint_id, summary=summary,
+                              source=TYPED_SOURCE, **said)
+    # As any logged conversation does (the chat closed those out then already; one sent
+    # since is answered now).
+    queries.close_cadence_nudges(turn.session, user_id, contact_id, turn.now)
+    return str(kept) if kind is None else kind
