@@ -330,7 +330,9 @@ def apply_events(session: Session, ref: ConnectionRef, events: Sequence[Calendar
         moved = row is not None and event.start is not None and (
             row.start_at != event.start or row.end_at != event.end)
         attendees = rows_of.get(ids[event_id], [])
-        removed, shifted = _sync_attendees(session, attendees, contacts_met, event, moved, now)
+        removed, shifted = _sync_attendees(session, attendees, contacts_met, event, moved, now,
+                                           was=row.start_at if row is not None else None,
+                                           tz=ref.tz)
         stats.removed += removed
         stats.moved += shifted
         if not contacts_met:
@@ -408,25 +410,60 @@ def _upsert_events(session: Session, ref: ConnectionRef, events: Iterable[Calend
 
 
 def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
-                    event: CalendarEvent, moved: bool, now: datetime) -> tuple[int, int]:
-    """Drop attendee rows no longer met, follow a move; returns (touchpoints removed, moved)."""
+                    event: CalendarEvent, moved: bool, now: datetime, *,
+                    was: datetime | None, tz: str) -> tuple[int, int]:
+    """Drop attendee rows no longer met, follow a move (`was`: the start it moved from, in
+    the user's zone `tz`); returns (touchpoints removed, moved). A meeting moved to another
+    day is logged as one first seen there would be (`log_ended`): not on a day the person
+    logged that contact themselves, and again once it leaves such a day."""
     removed = shifted = 0
+    start, end = event.start, event.end
+    other_day = moved and start is not None and was is not None and \
+        planner.local_date(start, tz) != planner.local_date(was, tz)
     for row in rows:
         if row.contact_id not in met:
             removed += drop_calendar_touchpoint(session, row.touchpoint_id)
             session.execute(delete(CapturedAttendee).where(CapturedAttendee.id == row.id))
-        elif moved and row.logged_at is not None and event.end is not None \
-                and event.start is not None:
-            if event.end <= now and row.touchpoint_id is not None:
-                if queries.calendar_owned(session, row.touchpoint_id):
-                    move_touchpoint(session, row.touchpoint_id, event.start)
-                    shifted += 1
-            elif event.end > now:
-                # Moved to a time that has not come yet: it will be logged when it has.
+        elif not moved or row.logged_at is None or end is None or start is None:
+            continue
+        elif end > now:
+            # Moved to a time that has not come yet: it will be logged when it has.
+            removed += drop_calendar_touchpoint(session, row.touchpoint_id)
+            session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
+                            .values(logged_at=None, touchpoint_id=None))
+        elif row.touchpoint_id is not None:
+            if not queries.calendar_owned(session, row.touchpoint_id):
+                continue  # the person's own record now: no move changes it
+            if other_day and _logged_by_hand(session, row.contact_id, start, tz):
+                # Onto a day they logged that contact themselves: theirs stands alone.
                 removed += drop_calendar_touchpoint(session, row.touchpoint_id)
                 session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
-                                .values(logged_at=None, touchpoint_id=None))
+                                .values(touchpoint_id=None))
+            else:
+                move_touchpoint(session, row.touchpoint_id, start)
+                shifted += 1
+        elif other_day and was is not None and _logged_by_hand(
+                session, row.contact_id, was, tz, besides=was):
+            # Not logged because they had logged its old day themselves (not their own
+            # record of the meeting, which keeps its moment, nor a touchpoint they deleted):
+            # on a day of its own, `log_ended` logs it unless that day is theirs too.
+            session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
+                            .values(logged_at=None))
     return removed, shifted
+
+
+def _logged_by_hand(session: Session, contact_id: int, moment: datetime, tz: str, *,
+                    besides: datetime | None = None) -> bool:
+    """Whether a touchpoint with the contact not logged by a calendar is on the local day of
+    `moment` (the rule `log_ended` keeps, `_touched`), other than one at `besides`."""
+    day = planner.local_date(moment, tz)
+    query = select(Touchpoint.id).where(
+        Touchpoint.contact_id == contact_id, Touchpoint.source != SOURCE,
+        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
+        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
+    if besides is not None:
+        query = query.where(Touchpoint.happened_at != besides)
+    return session.scalar(query.limit(1)) is not None
 
 
 class _Named(NamedTuple):
