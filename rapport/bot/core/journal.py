@@ -23,20 +23,27 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.touchpoints import drop_calendar_touchpoint
+from rapport.bot.core.touchpoints import drop_calendar_touchpoint, move_touchpoint
 from rapport.bot.core.views import Reply, error
-from rapport.scheduler import wording
+from rapport.scheduler import planner, wording
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES, UNDO_TRIM_PAST
 from rapport.storage import queries
-from rapport.storage.models import CALENDAR_SOURCE, NudgeStatus
+from rapport.storage.models import (
+    CALENDAR_SOURCE,
+    CapturedAttendee,
+    CapturedEvent,
+    NudgeStatus,
+    Touchpoint,
+)
 from rapport.storage.names import first_word, name_key
 from rapport.storage.prepared import json_text
 
@@ -286,7 +293,7 @@ def undo(turn: Turn, command: c.Undo) -> Reply:
             if not queries.take_undo_entry(session, user_id, entry.id):
                 return error("That change was just undone.")
             reopened = _out_again(session, user_id, payload)
-            restored = _reverse(session, user_id, payload)
+            restored = _reverse(session, turn.user, payload)
     except IntegrityError:
         # Something the change depended on is gone: leave everything as it is and say so;
         # the entry stays, so undo never skips it to reverse something older.
@@ -356,9 +363,10 @@ def _history_since(session: Session, user_id: int, payload: dict[str, Any]) -> s
     return None
 
 
-def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[str]:
+def _reverse(session: Session, user: UserContext, payload: dict[str, Any]) -> list[str]:
     """Apply one entry backwards; the handles of re-inserted notes and conversations whose
     ids changed (so the answer can name them)."""
+    user_id = user.user_id
     for table, row_id in reversed(payload.get("inserted", [])):
         if table == "contacts":
             # Their captured meetings would go with them (cascade): held as someone met
@@ -402,10 +410,63 @@ def _reverse(session: Session, user_id: int, payload: dict[str, Any]) -> list[st
             queries.restore_image(session, table, user_id, _keyed(image))
     _return_readdressed(session, user_id, captured, addresses)
     touchpoints = renamed.get("touchpoints", {})
-    queries.give_back_captured(session, user_id, [
+    _give_back_captured(session, user, [
         (int(attendee_id), touchpoints.get(int(touchpoint_id), int(touchpoint_id)))
         for attendee_id, touchpoint_id in payload.get("let_go", [])])
     return moved
+
+
+def _give_back_captured(session: Session, user: UserContext,
+                        links: Sequence[tuple[int, int]]) -> None:
+    """Give each (attendee row, touchpoint) a correction let go back to the calendar as the
+    meeting stands now, by the rules a sync keeps (capture's `_sync_attendees`): the
+    touchpoint takes the meeting's current time, or goes when the meeting did (cancelled,
+    declined: its row is gone), was logged again with another touchpoint, is to come again
+    (logged once it has happened) or moved onto another day the person logged that contact
+    themselves. A sync never looks at a let-go row again, so this is the only moment."""
+    if not links:
+        return
+    a, e = CapturedAttendee, CapturedEvent
+    rows = {row.id: row for row in session.execute(
+        select(a.id, a.contact_id, a.touchpoint_id, a.logged_at, e.start_at)
+        .join(e, e.id == a.captured_event_id)
+        .where(a.id.in_(sorted({attendee_id for attendee_id, _ in links})),
+               e.user_id == user.user_id))}
+    given: dict[int, list[Any]] = {}
+    for attendee_id, touchpoint_id in links:
+        row = rows.get(attendee_id)
+        held = given.setdefault(touchpoint_id, [])
+        if row is not None and row.touchpoint_id in (None, touchpoint_id) \
+                and row.logged_at is not None:
+            held.append(row)
+    for touchpoint_id, held in given.items():
+        happened_at = session.scalar(select(Touchpoint.happened_at).where(
+            Touchpoint.id == touchpoint_id, Touchpoint.user_id == user.user_id))
+        if happened_at is None:
+            continue  # gone since: nothing to give back
+        if not held:
+            drop_calendar_touchpoint(session, touchpoint_id)
+            continue
+        start = held[0].start_at
+        if start != happened_at and queries.calendar_owned(session, touchpoint_id):
+            if planner.local_date(start, user.tz) != planner.local_date(happened_at, user.tz) \
+                    and _logged_by_hand(session, held[0].contact_id, start, user.tz):
+                drop_calendar_touchpoint(session, touchpoint_id)
+                continue
+            move_touchpoint(session, touchpoint_id, start)
+        queries.give_back_captured(session, user.user_id,
+                                   [(row.id, touchpoint_id) for row in held])
+
+
+def _logged_by_hand(session: Session, contact_id: int, moment: datetime, tz: str) -> bool:
+    """Whether a touchpoint with the contact not logged by a calendar is on the local day of
+    `moment`: that day's is theirs alone (capture's `_logged_by_hand`)."""
+    day = planner.local_date(moment, tz)
+    return session.scalar(select(Touchpoint.id).where(
+        Touchpoint.contact_id == contact_id, Touchpoint.source != CALENDAR_SOURCE,
+        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
+        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
+        .limit(1)) is not None
 
 
 def _return_readdressed(session: Session, user_id: int, captured: dict[str, list[int]],
