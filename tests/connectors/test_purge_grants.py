@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from rapport.bot.core.calendars import REMOVE_ACCESS
 from rapport.scheduler.lifecycle import GRANTS_WAIT, purge_uninstalled
 from rapport.storage.models import CalendarConnection, Workspace
 from tests.conftest import console_user
@@ -54,13 +55,43 @@ async def test_admin_purge_revokes_every_calendar_grant_first(calendar_app: Cale
     assert len(google) == 2
 
     preview = await rapport.handle_text(ALEX, "admin purge", admins=ConsoleAdmins())
-    assert "Before that, Rapport disconnects the 3 calendars connected here" in preview.text
+    # Microsoft's access is not withdrawn (it gives no way to): said as `forget me` says it.
+    assert ("Before that, Rapport disconnects the 3 calendars connected here and withdraws "
+            f"its access where it can. {REMOVE_ACCESS['microsoft']} It cannot be undone."
+            ) in preview.text
     assert app.google.revocations == []
     done = await rapport.handle_text(ALEX, "admin purge confirm", admins=ConsoleAdmins())
 
     assert done.ok and "Deleted everything" in done.text
     assert sorted(app.google.revocations) == sorted(google)
     assert await _workspaces(app) == 0
+
+
+async def test_admin_purge_does_not_promise_to_withdraw_microsoft_access(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    await connected(app, "microsoft", "sam@example.com", user="sam")
+    preview = (await app.runtime.rapport.handle_text(ALEX, "admin purge",
+                                                     admins=ConsoleAdmins())).text
+    assert ("Before that, Rapport disconnects the calendar connected here and deletes its "
+            f"tokens. {REMOVE_ACCESS['microsoft']} It cannot be undone.") in preview
+    assert "withdraws its access" not in preview.replace(REMOVE_ACCESS["microsoft"], "")
+
+    await connected(app, "google", "alex@example.com")
+    preview = (await app.runtime.rapport.handle_text(ALEX, "admin purge",
+                                                     admins=ConsoleAdmins())).text
+    assert ("disconnects the 2 calendars connected here and withdraws its access where it "
+            f"can. {REMOVE_ACCESS['microsoft']} It cannot") in preview
+
+
+async def test_admin_purge_of_google_calendars_alone_withdraws_their_access(
+        calendar_app: CalendarApp) -> None:
+    app = calendar_app
+    await connected(app, "google", "alex@example.com")
+    preview = (await app.runtime.rapport.handle_text(ALEX, "admin purge",
+                                                     admins=ConsoleAdmins())).text
+    assert ("Before that, Rapport disconnects the calendar connected here and withdraws its "
+            "access. It cannot be undone.") in preview
 
 
 async def test_the_purge_after_an_uninstall_waits_for_the_calendar_job_to_revoke(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
+from rapport.bot.core.calendars import REMOVE_ACCESS
 from rapport.bot.core.context import Admins, Directory, UserContext
 from rapport.bot.core.drafts import set_workspace_ai
 from rapport.bot.core.report import GroupTooSmall, build_report, report_csv
@@ -194,8 +195,12 @@ async def _purge_preview(core: Rapport, ctx: UserContext) -> Reply:
 
 def _grants_withdrawn(grants: Sequence[tuple[int, str, str]]) -> str:
     """What the purge withdraws at the providers first, as `forget me` says it for one
-    person (counts only: whose they are is theirs)."""
+    person (counts only: whose they are is theirs). A provider that gives Rapport no way to
+    withdraw its access (Microsoft) is named with where it is removed, in `disconnect
+    calendar`'s words."""
     calendars = sum(1 for _, kind, _ in grants if kind == "calendar")
+    kept = sorted({provider for _, kind, provider in grants
+                   if kind == "calendar" and provider in REMOVE_ACCESS})
     chats: dict[str, set[int]] = {}
     for user_id, kind, provider in grants:
         if kind == "chat":
@@ -208,7 +213,15 @@ def _grants_withdrawn(grants: Sequence[tuple[int, str, str]]) -> str:
              f"{provider.capitalize()} DMs" for provider, people in sorted(chats.items())]
     if not what:
         return ""
-    return f" Before that, Rapport disconnects {' and '.join(what)} and withdraws its access."
+    if not kept:
+        done = "withdraws its access."
+    elif any(kind != "calendar" or provider not in REMOVE_ACCESS
+             for _, kind, provider in grants):
+        done = "withdraws its access where it can."
+    else:
+        done = "deletes its tokens." if calendars == 1 else "deletes their tokens."
+    return " ".join(["", f"Before that, Rapport disconnects {' and '.join(what)} and {done}",
+                     *(REMOVE_ACCESS[provider] for provider in kept)])
 
 
 async def withdraw_grants(core: Rapport, workspace_id: int) -> None:
