@@ -570,8 +570,12 @@ def merge(session: Session, ctx: UserContext, rows: list[ContactRow], *, write: 
             changes["company"] = row.company
         if row.role and row.role != contact.role:
             changes["role"] = row.role
-        if row.email and row.email != (contact.email or "").lower():
+        if row.email and row.email != (contact.email or "").lower() and \
+                by_email.get(row.email, contact) is contact:
+            # Another contact has that address already: it stays theirs (one address, one
+            # person, or each meeting with it would count for both; `set` refuses it).
             changes["email"] = row.email
+            by_email[row.email] = contact
         if row.cadence_set and (row.cadence_days, row.cadence_months) != (
                 contact.cadence_days, contact.cadence_months):
             changes["cadence_days"] = row.cadence_days

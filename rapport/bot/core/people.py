@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
 
+from sqlalchemy import func, select
+
 from rapport.bot.core import commands as c
 from rapport.bot.core import overview
 from rapport.bot.core.calendars import complete_logged_meeting
@@ -27,7 +29,7 @@ from rapport.bot.core.touchpoints import DAY_ONLY_MINUTE, record_touchpoint
 from rapport.bot.core.views import ConfirmView, Reply, error
 from rapport.scheduler import planner, wording
 from rapport.storage import queries
-from rapport.storage.models import TYPED_SOURCE
+from rapport.storage.models import TYPED_SOURCE, Contact
 from rapport.storage.names import first_word, given_name, name_key
 from rapport.storage.queries import ContactName
 
@@ -406,6 +408,9 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
                      "@mention, so the chat's @mentions and Rapport mean the same person.",
                      changed=True), None
     refusal = new_contact_refusal(turn, person) if person.mention_id else None
+    if refusal is None and command.email:
+        refusal = email_taken(turn, command.email, who=person.text if not person.mention_id
+                              else mention_name(turn, person) or person.mention_id)
     if refusal is not None:
         return error(refusal), None
     contact = create_contact(turn, person, kind=command.kind, company=command.company,
@@ -426,6 +431,24 @@ def add_contact(turn: Turn, command: c.AddContact, change: Change
     email = f" Email: {command.email}." if command.email else ""
     return Reply(f"Added {label}.{email}{cadence}{birthday}{extra}"
                  f"{_first_name_shared(turn, contact)}", changed=True), contact
+
+
+def email_taken(turn: Turn, email: str, *, who: str, contact_id: int | None = None
+                ) -> str | None:
+    """The answer refusing to give `email` to `who` (the contact `contact_id`; None: one being
+    added) when another of the user's contacts has it already, letter case apart: a calendar
+    meeting is logged for whoever has its address, so it would count for both. None when
+    the address is free."""
+    query = select(Contact.name).where(Contact.user_id == turn.user.user_id,
+                                       func.lower(Contact.email) == email.strip().lower())
+    if contact_id is not None:
+        query = query.where(Contact.id != contact_id)
+    holder = turn.session.scalar(query.order_by(Contact.id).limit(1))
+    if holder is None:
+        return None
+    return (f"{holder} has {email} already: one address is one person, or every meeting with "
+            f"it would count for both. If it is {who}'s now, clear {holder}'s first "
+            f"(“set {holder} email none”). Nothing changed.")
 
 
 def _keep_birthday(turn: Turn, change: Change, contact: ContactName,

@@ -16,7 +16,8 @@ from rapport.bot.core import commands as c
 from rapport.bot.core import corrections
 from rapport.bot.core.context import Turn
 from rapport.bot.core.journal import Change
-from rapport.bot.core.people import find_contact
+from rapport.bot.core.people import email_taken, find_contact, resolve_person
+from rapport.bot.core.resolve import Resolved
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import wording
 from rapport.storage import queries
@@ -139,6 +140,13 @@ def _parse_setting(rest: str) -> c.SetPersonField | c.CommandError:
 
 def set_any(turn: Turn, command: c.SetField | c.SetPersonField | c.NewCompany) -> Reply:
     if isinstance(command, c.SetField):
+        if command.field == "email" and isinstance(command.value, str):
+            # One address, one person (`email_taken`); `set_field` answers the rest.
+            found = resolve_person(turn, command.person, offer_add=False)
+            if isinstance(found, Resolved) and (taken := email_taken(
+                    turn, command.value, who=found.contact.name,
+                    contact_id=found.contact.id)) is not None:
+                return error(taken)
         return corrections.set_field(turn, command)
     if isinstance(command, c.NewCompany):
         return corrections.new_company(turn, command)
