@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +32,11 @@ from sqlalchemy.orm import Session
 
 from rapport.bot.core import commands as c
 from rapport.bot.core.context import Turn, UserContext
-from rapport.bot.core.touchpoints import drop_calendar_touchpoint, move_touchpoint
+from rapport.bot.core.touchpoints import (
+    drop_calendar_touchpoint,
+    logged_by_hand,
+    move_touchpoint,
+)
 from rapport.bot.core.views import Reply, error
 from rapport.scheduler import planner, wording
 from rapport.scheduler.retention import FORGET_KEEP, MAX_UNDO_ENTRIES, UNDO_TRIM_PAST
@@ -450,23 +454,12 @@ def _give_back_captured(session: Session, user: UserContext,
         start = held[0].start_at
         if start != happened_at and queries.calendar_owned(session, touchpoint_id):
             if planner.local_date(start, user.tz) != planner.local_date(happened_at, user.tz) \
-                    and _logged_by_hand(session, held[0].contact_id, start, user.tz):
+                    and logged_by_hand(session, held[0].contact_id, start, user.tz):
                 drop_calendar_touchpoint(session, touchpoint_id)
                 continue
             move_touchpoint(session, touchpoint_id, start)
         queries.give_back_captured(session, user.user_id,
                                    [(row.id, touchpoint_id) for row in held])
-
-
-def _logged_by_hand(session: Session, contact_id: int, moment: datetime, tz: str) -> bool:
-    """Whether a touchpoint with the contact not logged by a calendar is on the local day of
-    `moment`: that day's is theirs alone (capture's `_logged_by_hand`)."""
-    day = planner.local_date(moment, tz)
-    return session.scalar(select(Touchpoint.id).where(
-        Touchpoint.contact_id == contact_id, Touchpoint.source != CALENDAR_SOURCE,
-        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
-        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
-        .limit(1)) is not None
 
 
 def _return_readdressed(session: Session, user_id: int, captured: dict[str, list[int]],

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rapport.scheduler import planner
 from rapport.storage import queries
-from rapport.storage.models import TYPED_SOURCE
+from rapport.storage.models import CALENDAR_SOURCE, TYPED_SOURCE, Touchpoint
 
 MAX_KIND_CHARS = 32
 
@@ -155,6 +156,21 @@ def drop_calendar_touchpoint(session: Session, touchpoint_id: int | None) -> int
         return 0
     delete_touchpoint(session, touchpoint_id)
     return 1
+
+
+def logged_by_hand(session: Session, contact_id: int, moment: datetime, tz: str, *,
+                   besides: datetime | None = None) -> bool:
+    """Whether a touchpoint with the contact not logged by a calendar is on the local day of
+    `moment`, other than one at `besides`: that day's is the person's alone, and a meeting
+    adds no second one (a sync's rule, and undo's when it gives a touchpoint back)."""
+    day = planner.local_date(moment, tz)
+    query = select(Touchpoint.id).where(
+        Touchpoint.contact_id == contact_id, Touchpoint.source != CALENDAR_SOURCE,
+        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
+        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
+    if besides is not None:
+        query = query.where(Touchpoint.happened_at != besides)
+    return session.scalar(query.limit(1)) is not None
 
 
 # A conversation logged for a day rather than a moment ("log Dana yesterday") is kept at noon

@@ -25,6 +25,7 @@ from rapport.bot.core.touchpoints import (
     Met,
     delete_touchpoint,
     drop_calendar_touchpoint,
+    logged_by_hand,
     move_touchpoint,
     record_touchpoints,
 )
@@ -434,7 +435,7 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
         elif row.touchpoint_id is not None:
             if not queries.calendar_owned(session, row.touchpoint_id):
                 continue  # the person's own record now: no move changes it
-            if other_day and _logged_by_hand(session, row.contact_id, start, tz):
+            if other_day and logged_by_hand(session, row.contact_id, start, tz):
                 # Onto a day they logged that contact themselves: theirs stands alone.
                 removed += drop_calendar_touchpoint(session, row.touchpoint_id)
                 session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
@@ -442,7 +443,7 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
             else:
                 move_touchpoint(session, row.touchpoint_id, start)
                 shifted += 1
-        elif other_day and was is not None and _logged_by_hand(
+        elif other_day and was is not None and logged_by_hand(
                 session, row.contact_id, was, tz, besides=was):
             # Not logged because they had logged its old day themselves (not their own
             # record of the meeting, which keeps its moment, nor a touchpoint they deleted):
@@ -450,20 +451,6 @@ def _sync_attendees(session: Session, rows: Sequence[Any], met: set[int],
             session.execute(update(CapturedAttendee).where(CapturedAttendee.id == row.id)
                             .values(logged_at=None))
     return removed, shifted
-
-
-def _logged_by_hand(session: Session, contact_id: int, moment: datetime, tz: str, *,
-                    besides: datetime | None = None) -> bool:
-    """Whether a touchpoint with the contact not logged by a calendar is on the local day of
-    `moment` (the rule `log_ended` keeps, `_touched`), other than one at `besides`."""
-    day = planner.local_date(moment, tz)
-    query = select(Touchpoint.id).where(
-        Touchpoint.contact_id == contact_id, Touchpoint.source != SOURCE,
-        Touchpoint.happened_at >= planner.local_moment(day, 0, tz),
-        Touchpoint.happened_at < planner.local_moment(day + timedelta(days=1), 0, tz))
-    if besides is not None:
-        query = query.where(Touchpoint.happened_at != besides)
-    return session.scalar(query.limit(1)) is not None
 
 
 class _Named(NamedTuple):
