@@ -7,10 +7,10 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, make_url
@@ -23,6 +23,23 @@ from sqlalchemy.ext.asyncio import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def again_on_a_dropped_connection(ask: Callable[[], Awaitable[T]], what: str) -> T:
+    """`ask()`, once more when it met a pooled connection the server (or a proxy in front of
+    it) had dropped: after a failover or a restart every connection the pool kept is, and
+    the first found dead has the pool replace the rest (SQLAlchemy's pool invalidation), so
+    the second try runs on a fresh one and only its failure says the database is away.
+    (A unit of work does the same itself: rapport.storage.uow.)"""
+    try:
+        return await ask()
+    except DBAPIError as failure:
+        if not failure.connection_invalidated:
+            raise
+    logger.info("a dead pooled connection; asked again", extra={"what": what})
+    return await ask()
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./rapport.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -10,7 +10,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rapport.bot.service.metrics import CONTENT_TYPE_LATEST
@@ -46,17 +45,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _schema_revision(engine: AsyncEngine) -> str | None:
     """The database's schema revision, asked once more when the pooled connection turned out
-    to be dead: after a failover or a restart every connection the pool kept is, and the
-    first one found dead has the pool replace the rest (SQLAlchemy's pool invalidation), so
-    the second try asks on a fresh one instead of answering 503 for a database that is up."""
-    for attempt in (1, 2):
-        try:
-            return await db.current_revision(engine)
-        except DBAPIError as failure:
-            if attempt == 2 or not failure.connection_invalidated:
-                raise
-            logger.info("readiness check met a dead connection; asked again")
-    raise AssertionError("unreachable")  # pragma: no cover
+    to be dead (`db.again_on_a_dropped_connection`), instead of answering 503 for a database
+    that is up."""
+    return await db.again_on_a_dropped_connection(lambda: db.current_revision(engine),
+                                                  "readiness check")
 
 
 async def readyz(request: web.Request) -> web.Response:

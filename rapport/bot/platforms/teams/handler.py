@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -34,7 +34,6 @@ from botbuilder.schema import (
 )
 from botbuilder.schema.teams import FileConsentCardResponse, TeamInfo, TeamsChannelData
 from msrest.exceptions import ClientRequestError
-from sqlalchemy.exc import DBAPIError
 
 from rapport.bot.core import commands as c
 from rapport.bot.core import onboarding
@@ -82,10 +81,9 @@ from rapport.bot.platforms.teams.imports import (
 from rapport.bot.platforms.teams.messenger import Sleep, with_retries
 from rapport.bot.platforms.teams.store import PLATFORM, ReferenceStore
 from rapport.scheduler.messenger import DeliveryResult, SuggestionItem
+from rapport.storage.db import again_on_a_dropped_connection
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 NUDGE_VERBS = frozenset({"done", "dismiss", "snooze", "snooze_1d", "snooze_1w", "draft"})
 PERSON_VERBS = frozenset({"person_log", "person_note", "person_draft", "person_snooze",
@@ -541,18 +539,6 @@ def _parse_day(value: object) -> date | None:
         return None
 
 
-async def _again_on_a_dropped_connection(lookup: Callable[[], Awaitable[T]]) -> T:
-    """`lookup()`, once more when it met a pooled connection the server (or a proxy in front
-    of it) had dropped, as a unit of work runs once more (rapport.storage.uow): SQLAlchemy
-    then opens fresh connections, and only their failure says the database is away."""
-    try:
-        return await lookup()
-    except DBAPIError as failure:
-        if not failure.connection_invalidated:
-            raise
-    return await lookup()
-
-
 def _database_away(reply: Reply) -> bool:
     """Whether `reply` is the core's answer to a database it could not reach."""
     return not reply.ok and reply.text == TRY_AGAIN
@@ -659,13 +645,13 @@ class RapportTeamsBot(TeamsActivityHandler):
         tenant = named_tenant(activity)
         if tenant is None:
             return claimed
-        claimed = replace(claimed, workspace_external_id=await _again_on_a_dropped_connection(
-            lambda: self.references.workspace_external_id(tenant)))
+        claimed = replace(claimed, workspace_external_id=await again_on_a_dropped_connection(
+            lambda: self.references.workspace_external_id(tenant), "teams sender"))
         if sender is None or sender.aad_object_id:
             return claimed
         teams_id = str(sender.id)
-        found = await _again_on_a_dropped_connection(
-            lambda: self.references.user_by_teams_id(tenant, teams_id))
+        found = await again_on_a_dropped_connection(
+            lambda: self.references.user_by_teams_id(tenant, teams_id), "teams sender")
         if found is None:
             return None
         if found != sender.id:
