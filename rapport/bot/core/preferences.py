@@ -23,6 +23,9 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # pause aside): a change to one plans again what waits for a later moment.
 DELIVERY_COLUMNS = frozenset({"tz", "window_start_minute", "window_end_minute",
                               "working_days", "daily_cap"})
+# What `settings` says of AI drafts when a workspace admin turned them off (the Slack
+# settings form says the same).
+AI_OFF_FOR_THE_WORKSPACE = "off (turned off for the whole workspace)"
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -79,7 +82,7 @@ def describe_settings(view: SettingsView) -> str:
         paused = f"\n• Paused until {view.paused_until}"
     ai = "on" if view.ai_enabled and view.workspace_ai_enabled else "off"
     if not view.workspace_ai_enabled:
-        ai += " (turned off for the whole workspace)"
+        ai = AI_OFF_FOR_THE_WORKSPACE
     elif ai == "on" and not view.ai_configured:
         ai = "template drafts (no AI provider is set up here)"
     return (f"Your settings:\n• Time zone: {view.tz}\n"

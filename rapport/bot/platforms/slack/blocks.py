@@ -45,6 +45,7 @@ from rapport.bot.core.overview import (
     overdue_lines,
     stats_text,
 )
+from rapport.bot.core.preferences import AI_OFF_FOR_THE_WORKSPACE
 from rapport.bot.core.profile import (
     ask_line,
     date_text,
@@ -702,7 +703,7 @@ def settings_view(settings: SettingsView) -> dict[str, Any]:
         # The person's own choice would change nothing while the workspace's is off: the form
         # says why there is none, in `settings`' words, and saving it leaves that choice be.
         blocks.append(ContextBlock(block_id=SETTINGS_WORKSPACE_AI_OFF, elements=[
-            MarkdownTextObject(text="AI drafts: off (turned off for the whole workspace)")]))
+            MarkdownTextObject(text=f"AI drafts: {AI_OFF_FOR_THE_WORKSPACE}")]))
     return View(type="modal", callback_id=CALLBACK_SETTINGS, title="Rapport settings",
                 submit="Save", close="Cancel", blocks=blocks).to_dict()
 
